@@ -1,0 +1,80 @@
+import type { Type } from '@nestjs/common';
+import type { Duration } from '../common/duration.js';
+import type { JsonObject } from '../common/json.js';
+import type { JobMiddleware } from '../middleware/job-middleware.js';
+
+/**
+ * Computes the delay in milliseconds before retry number `attempt` (1-based:
+ * the attempt that just failed).
+ */
+export type BackoffFunction = (attempt: number, error: unknown) => number;
+
+/** A fixed delay, or a function of the attempt and the error. */
+export type BackoffOption = Duration | BackoffFunction;
+
+/**
+ * What to do with ticks missed while nothing ran (late by more than
+ * `misfireThreshold`).
+ * - `'runOnce'` (default): one run for the missed ticks, with `ctx.misfired`.
+ * - `'skip'`: no run for missed ticks; the next tick runs as usual.
+ * - `{ catchUp: '1h' }`: one run per missed tick of the last hour (marked misfired).
+ */
+export type MisfirePolicy = 'runOnce' | 'skip' | { catchUp: Duration };
+
+/**
+ * What a new tick does while an earlier run of the same schedule is queued or running.
+ * - `'skip'`: no new run (default when `unique: true`).
+ * - `'bufferOne'`: at most one run waits behind the running one; runs never overlap.
+ * - `'allow'`: every tick runs (default otherwise).
+ */
+export type OverlapPolicy = 'skip' | 'bufferOne' | 'allow';
+
+/** Options of a job (shared by `@Scheduled`, `@Worker`, and runtime schedules). */
+export interface JobOptions {
+  /** Job name, unique in the app. @default `ClassName.method` (or the class name for a worker). */
+  name?: string;
+  /** Queue the job runs on; must be configured in `queues`. @default 'default' */
+  queue?: string;
+  /** 0 (runs first) to 9. @default 0 */
+  priority?: number;
+  /** Abort an attempt after this long (`ctx.signal`, reason `timeout`). @default none */
+  timeout?: Duration;
+  /** Retries after the first attempt fails. @default 3 */
+  maxRetries?: number;
+  /** Delay before a retry. @default exponential: 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h */
+  backoff?: BackoffOption;
+  /** No new run while one is queued or running (sets `overlap: 'skip'`). @default false */
+  unique?: boolean;
+  /** @default 'skip' with `unique: true`, else 'allow' */
+  overlap?: OverlapPolicy;
+  /** @default 'runOnce' */
+  misfire?: MisfirePolicy;
+  /** Free-form labels, kept on each job. @default [] */
+  tags?: string[];
+  /** Free-form JSON metadata, kept on each job. @default {} */
+  meta?: JsonObject;
+  /** Middleware classes for this job only, run after the global ones. @default [] */
+  middleware?: Type<JobMiddleware>[];
+}
+
+/** When a job runs on its own. At most one of `cron`, `every` and `at`. */
+export interface ScheduleOptions {
+  /**
+   * Cron expression (5 fields, or 6 with seconds first), names such as
+   * `MON-FRI`, macros `@yearly @monthly @weekly @daily @hourly @reboot`, or a
+   * list of expressions.
+   */
+  cron?: string | string[];
+  /** IANA time zone of `cron`. @default 'Etc/UTC' */
+  zone?: string;
+  /** Interval; ticks are aligned to the Unix epoch (every '5m' → :00, :05, …). */
+  every?: Duration;
+  /** One time (a Date or an ISO-8601 string with an offset). */
+  at?: Date | string;
+}
+
+/** Options of `@Scheduled`. */
+export interface ScheduledOptions extends JobOptions, ScheduleOptions {}
+
+/** Options of `@Worker`. */
+export interface WorkerOptions extends JobOptions, ScheduleOptions {}

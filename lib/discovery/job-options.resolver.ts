@@ -1,0 +1,88 @@
+import { parseDuration } from '../common/duration.js';
+import type { JobOptions, MisfirePolicy } from '../decorators/job-options.js';
+import { exponentialBackoff } from '../execution/backoff.js';
+import type { ResolvedJobOptions } from '../scheduler.registry.js';
+import { DEFAULT_QUEUE } from '../scheduler.constants.js';
+
+/** Reports a bad option; must throw. */
+export type OptionFailure = (option: string, detail: string) => never;
+
+const OVERLAPS = new Set(['skip', 'bufferOne', 'allow']);
+
+/**
+ * Validates job options and applies defaults. Used for decorators at
+ * bootstrap and for runtime schedules, so both accept exactly the same input.
+ * `queues` is the set of configured queues, or `null` when this node runs no
+ * jobs (a web node cannot know the workers' queues).
+ */
+export function resolveJobOptions(
+  options: JobOptions,
+  fail: OptionFailure,
+  queues: ReadonlySet<string> | null,
+  workerBackoff?: (attempt: number, error: unknown) => number,
+): ResolvedJobOptions {
+  const queue = options.queue ?? DEFAULT_QUEUE;
+  if (typeof queue !== 'string' || !queue.trim()) fail('queue', 'must be a non-empty string');
+  if (queues && !queues.has(queue)) {
+    fail('queue', `unknown queue "${queue}"; configured queues: ${[...queues].join(', ') || '(none)'}`);
+  }
+  const priority = options.priority ?? 0;
+  if (!Number.isInteger(priority) || priority < 0 || priority > 9) fail('priority', `must be an integer from 0 to 9, got ${String(priority)}`);
+  const maxRetries = options.maxRetries ?? 3;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) fail('maxRetries', `must be a non-negative integer, got ${String(maxRetries)}`);
+  const timeout = options.timeout === undefined ? null : ms('timeout', options.timeout, fail);
+  if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero');
+  const overlap = options.overlap ?? (options.unique ? 'skip' : 'allow');
+  if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${JSON.stringify(overlap)}`);
+  if (options.unique === true && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
+  if (options.tags !== undefined && (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))) {
+    fail('tags', 'must be an array of strings');
+  }
+  if (options.meta !== undefined && (typeof options.meta !== 'object' || options.meta === null || Array.isArray(options.meta))) {
+    fail('meta', 'must be a JSON object');
+  }
+  if (options.middleware !== undefined && (!Array.isArray(options.middleware) || options.middleware.some((m) => typeof m !== 'function'))) {
+    fail('middleware', 'must be an array of classes');
+  }
+  return {
+    queue,
+    priority,
+    timeout,
+    maxAttempts: maxRetries + 1,
+    backoff: resolveBackoff(options.backoff, fail, workerBackoff),
+    overlap,
+    misfire: resolveMisfire(options.misfire, fail),
+    tags: [...(options.tags ?? [])],
+    meta: { ...(options.meta ?? {}) },
+    middleware: [...(options.middleware ?? [])],
+  };
+}
+
+function ms(option: string, value: Parameters<typeof parseDuration>[0], fail: OptionFailure): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    return fail(option, (error as Error).message);
+  }
+}
+
+function resolveBackoff(
+  backoff: JobOptions['backoff'],
+  fail: OptionFailure,
+  workerBackoff?: (attempt: number, error: unknown) => number,
+): ResolvedJobOptions['backoff'] {
+  if (typeof backoff === 'function') return backoff;
+  if (backoff !== undefined) {
+    const fixed = ms('backoff', backoff, fail);
+    return () => fixed;
+  }
+  return workerBackoff ?? ((attempt) => exponentialBackoff(attempt));
+}
+
+function resolveMisfire(misfire: MisfirePolicy | undefined, fail: OptionFailure): ResolvedJobOptions['misfire'] {
+  if (misfire === undefined || misfire === 'runOnce' || misfire === 'skip') return misfire ?? 'runOnce';
+  if (typeof misfire === 'object' && misfire !== null && 'catchUp' in misfire) {
+    return { catchUp: ms('misfire.catchUp', misfire.catchUp, fail) };
+  }
+  return fail('misfire', `must be 'runOnce', 'skip' or { catchUp: duration }, got ${JSON.stringify(misfire)}`);
+}

@@ -1,0 +1,244 @@
+import { Logger } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
+import type { Clock } from '../clock/clock.js';
+import type { JsonValue } from '../common/json.js';
+import type { JobMiddleware } from '../middleware/job-middleware.js';
+import { runMiddlewareChain, type ChainResult } from '../middleware/middleware.chain.js';
+import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
+import { DiscardJobError, JobAbortedError, RetryJobError, StaleAttemptError, type AbortReason } from '../scheduler.errors.js';
+import type { AttemptRef, JobStore } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
+import type { JobContext } from './job-context.js';
+import { toAttemptError } from './job-errors.js';
+import type { RunningJob, RunningJobs } from './running-jobs.js';
+
+/** What became of one attempt. */
+export interface ExecutionOutcome {
+  job: Job<unknown>;
+  outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'lease-lost';
+  result?: unknown;
+  error?: unknown;
+  /** Milliseconds the attempt took. */
+  duration: number;
+}
+
+/** What the executor needs from the rest of the scheduler. */
+export interface ExecutorDeps {
+  store: JobStore;
+  registry: SchedulerRegistry;
+  clock: Clock;
+  events: SchedulerEvents;
+  running: RunningJobs;
+  /** Called when a job is set to retry at `runAt` (so its queue wakes on time). */
+  onRetry(queue: string, runAt: Date): void;
+  /** Global middleware followed by the job's own, as instances. */
+  middlewareFor(definition: JobDefinition): JobMiddleware[];
+}
+
+type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason };
+
+/**
+ * Runs one claimed attempt: context and signal, timeout, middleware chain,
+ * handler, span and events, then exactly one acknowledgement to the store.
+ * Never throws: a handler's failure is recorded, logged and emitted.
+ */
+export class JobExecutor {
+  private readonly logger = new Logger('Scheduler');
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  execute(job: Job<unknown>): Promise<ExecutionOutcome> {
+    const { running } = this.deps;
+    const controller = new AbortController();
+    let onAbort!: (reason: AbortReason) => void;
+    const aborted = new Promise<Settled>((resolve) => (onAbort = (reason) => resolve({ kind: 'abort', reason })));
+    let abortReason: AbortReason | undefined;
+    const abort = (reason: AbortReason) => {
+      if (abortReason) return;
+      abortReason = reason;
+      controller.abort(new JobAbortedError(reason));
+      onAbort(reason);
+    };
+    const entry: RunningJob = { job, abort, done: Promise.resolve() };
+    running.add(entry);
+    const done = this.run(job, controller.signal, () => abortReason, aborted, abort).finally(() => running.remove(job.id, entry));
+    entry.done = done;
+    return done;
+  }
+
+  private async run(
+    job: Job<unknown>,
+    signal: AbortSignal,
+    reason: () => AbortReason | undefined,
+    aborted: Promise<Settled>,
+    abort: (reason: AbortReason) => void,
+  ): Promise<ExecutionOutcome> {
+    const { clock, events, registry } = this.deps;
+    const started = clock.now();
+    const definition = registry.findDefinition(job.name);
+    if (!definition) {
+      const error = new DiscardJobError(`no handler is registered under "${job.name}" on this node`);
+      return this.settle(job, started, { kind: 'chain', result: { status: 'failed', error } });
+    }
+    const timer = job.timeout === null ? null : clock.setTimeout(() => abort('timeout'), job.timeout);
+    const ctx: JobContext<unknown> = {
+      id: job.id,
+      name: job.name,
+      schedule: job.schedule,
+      queue: job.queue,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      args: job.args,
+      scheduledAt: job.scheduledAt,
+      misfired: job.misfired,
+      meta: job.meta,
+      tags: job.tags,
+      signal,
+      get abortReason() {
+        return reason();
+      },
+      fencingToken: job.fencingToken,
+      heartbeat: () => this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(clock.now())),
+      locals: {},
+    };
+    events.emit('job:start', { job, duration: 0, outcome: 'started' });
+    const { span, ctx: spanCtx } = startAttemptSpan(job);
+    const chain = context.with(spanCtx, () =>
+      runMiddlewareChain(
+        this.deps.middlewareFor(definition),
+        ctx,
+        () => Promise.resolve().then(() => definition.run(ctx)),
+        () => clock.now(),
+        (error) => this.logger.error(`${job.name}: middleware onComplete threw: ${describe(error)}`),
+      ),
+    );
+    const settled = await Promise.race([chain.then((result): Settled => ({ kind: 'chain', result })), aborted]);
+    if (timer !== null) clock.clearTimeout(timer);
+    const outcome = await this.settle(job, started, settled);
+    endAttemptSpan(span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
+    return outcome;
+  }
+
+  private async settle(job: Job<unknown>, started: number, settled: Settled): Promise<ExecutionOutcome> {
+    const { clock, events } = this.deps;
+    const now = new Date(clock.now());
+    const duration = clock.now() - started;
+    const ref: AttemptRef = { id: job.id, attempt: job.attempt };
+    const base = { job, duration };
+
+    if (settled.kind === 'abort') {
+      const error = new JobAbortedError(settled.reason);
+      switch (settled.reason) {
+        case 'timeout':
+          return this.failure(job, ref, error, 'timeout', duration, undefined);
+        case 'cancel':
+          // The store already holds the job as cancelled (SchedulerService.cancelJob).
+          events.emit('job:cancel', { ...base, outcome: 'cancelled', reason: 'cancel' });
+          return { ...base, outcome: 'cancelled', error };
+        case 'shutdown':
+          await this.ack('release', ref, () => this.deps.store.release(ref, now, toAttemptError(error, job.attempt, now, 'shutdown')));
+          return { ...base, outcome: 'released', error };
+        case 'lease-lost':
+          this.logger.warn(`${job.name} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
+          return { ...base, outcome: 'lease-lost', error };
+      }
+    }
+
+    const result = settled.result;
+    if (result.status === 'completed') {
+      const value = toJson(result.result, (e) => this.logger.warn(`${job.name} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
+      const ok = await this.ack('complete', ref, () => this.deps.store.complete(ref, value, now));
+      if (ok) events.emit('job:stop', { ...base, outcome: 'completed', result: result.result });
+      return { ...base, outcome: 'completed', result: result.result };
+    }
+    if (result.status === 'halted') {
+      const error = new DiscardJobError(`halted by middleware: ${result.reason}`);
+      const ok = await this.ack('fail', ref, () => this.deps.store.fail(ref, 'discarded', toAttemptError(error, job.attempt, now, 'halt'), now));
+      if (ok) {
+        events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'halted', job, tick: null, duration, outcome: 'skipped' });
+        events.emit('job:discard', { ...base, outcome: 'halted', reason: result.reason });
+      }
+      return { ...base, outcome: 'halted', error };
+    }
+    return this.failure(job, ref, result.error, 'error', duration, result.error instanceof RetryJobError ? result.error.delay : undefined);
+  }
+
+  private async failure(
+    job: Job<unknown>,
+    ref: AttemptRef,
+    error: unknown,
+    kind: string,
+    duration: number,
+    requestedDelay: number | undefined,
+  ): Promise<ExecutionOutcome> {
+    const { clock, events, store, registry } = this.deps;
+    const now = new Date(clock.now());
+    const attemptError = toAttemptError(error, job.attempt, now, kind);
+    const base = { job, duration };
+    if (error instanceof DiscardJobError) {
+      const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
+      this.logger.warn(`${job.name} (${job.id}) discarded: ${error.message}`);
+      if (ok) events.emit('job:discard', { ...base, outcome: 'discarded', reason: error.message });
+      return { ...base, outcome: 'discarded', error };
+    }
+    if (job.attempt < job.maxAttempts) {
+      const backoff = registry.findDefinition(job.name)?.options.backoff;
+      const delay = requestedDelay ?? safeDelay(() => backoff?.(job.attempt, error) ?? 0);
+      const runAt = new Date(now.getTime() + delay);
+      const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
+      this.logger.warn(`${job.name} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
+      if (ok) {
+        this.deps.onRetry(job.queue, runAt);
+        events.emit('job:exception', { ...base, outcome: 'retry', error, kind, nextRunAt: runAt });
+      }
+      return { ...base, outcome: 'retry', error };
+    }
+    const ok = await this.ack('fail', ref, () => store.fail(ref, 'dead', attemptError, now));
+    this.logger.error(`${job.name} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
+    if (ok) events.emit('job:exception', { ...base, outcome: 'dead', error, kind, nextRunAt: null });
+    return { ...base, outcome: 'dead', error };
+  }
+
+  /** Runs one acknowledgement; a stale one is reported, not thrown. */
+  private async ack(operation: string, ref: AttemptRef, write: () => Promise<void>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof StaleAttemptError) {
+        this.deps.events.emit('job:stale', { jobId: ref.id, attempt: ref.attempt, operation, duration: 0, outcome: 'stale' });
+        this.logger.warn(error.message);
+      } else {
+        this.logger.error(`job ${ref.id}: could not ${operation}: ${describe(error)}`);
+      }
+      return false;
+    }
+  }
+}
+
+/** A backoff that throws or returns nonsense retries at once rather than losing the job. */
+function safeDelay(compute: () => number): number {
+  try {
+    const value = compute();
+    return Number.isFinite(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function toJson(value: unknown, warn: (error: unknown) => void): JsonValue | null {
+  if (value === undefined || value === null) return null;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? null : (JSON.parse(text) as JsonValue);
+  } catch (error) {
+    warn(error);
+    return null;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

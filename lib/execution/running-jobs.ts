@@ -1,0 +1,37 @@
+import type { AbortReason } from '../scheduler.errors.js';
+import type { Job } from '../store/job.types.js';
+
+/** One attempt running on this node. */
+export interface RunningJob {
+  job: Job<unknown>;
+  /** Aborts the attempt's signal; the executor settles it at once. */
+  abort(reason: AbortReason): void;
+  /** Settles when the attempt has been acknowledged. */
+  done: Promise<unknown>;
+}
+
+/** The attempts running on this node, by job id. */
+export class RunningJobs {
+  private readonly byId = new Map<string, RunningJob>();
+
+  add(entry: RunningJob): void {
+    this.byId.set(entry.job.id, entry);
+  }
+
+  remove(id: string, entry: RunningJob): void {
+    if (this.byId.get(id) === entry) this.byId.delete(id);
+  }
+
+  get(id: string): RunningJob | undefined {
+    return this.byId.get(id);
+  }
+
+  all(queue?: string): RunningJob[] {
+    const all = [...this.byId.values()];
+    return queue === undefined ? all : all.filter((r) => r.job.queue === queue);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}

@@ -1,0 +1,79 @@
+/** nestjs-scheduler: the public API. */
+export { SchedulerModule } from './scheduler.module.js';
+export { SCHEDULER_OPTIONS_TYPE, SCHEDULER_ASYNC_OPTIONS_TYPE } from './scheduler.module-definition.js';
+export type { SchedulerModuleOptions, QueueOptions, LifelineOptions, RetentionOptions, StoreOption } from './scheduler.options.js';
+export { SchedulerService } from './scheduler.service.js';
+export { DeadLetters } from './dead-letters.js';
+export type { EnqueueOptions, EnqueuedJob, JobInfo, JobStatus, QueueStats, HealthStatus, DeadLetterFilter, DeadLetterStats } from './scheduler.types.js';
+export type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
+export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
+
+export { Scheduled } from './decorators/scheduled.decorator.js';
+export { Worker, type JobWorker } from './decorators/worker.decorator.js';
+export type {
+  JobOptions,
+  ScheduleOptions,
+  ScheduledOptions,
+  WorkerOptions,
+  BackoffOption,
+  BackoffFunction,
+  MisfirePolicy,
+  OverlapPolicy,
+} from './decorators/job-options.js';
+
+export type { JobContext } from './execution/job-context.js';
+export { exponentialBackoff, type ExponentialBackoffOptions } from './execution/backoff.js';
+export { haltJob, type JobMiddleware, type MiddlewareHalt, type AttemptOutcome } from './middleware/job-middleware.js';
+
+export {
+  SchedulerError,
+  SchedulerConfigError,
+  InvalidArgumentError,
+  JobNotFoundError,
+  QueueNotFoundError,
+  DuplicateJobError,
+  PayloadTooLargeError,
+  StaleAttemptError,
+  RetryJobError,
+  DiscardJobError,
+  JobAbortedError,
+  type AbortReason,
+} from './scheduler.errors.js';
+
+export type {
+  SchedulerEventMap,
+  SchedulerEventName,
+  JobEvent,
+  JobStopEvent,
+  JobExceptionEvent,
+  JobDiscardEvent,
+  JobCancelEvent,
+  JobSkipEvent,
+  JobStaleEvent,
+  JobOutcome,
+  QueueEvent,
+  PeerEvent,
+} from './telemetry/scheduler.events.js';
+
+export type { Duration } from './common/duration.js';
+export { parseDuration } from './common/duration.js';
+export type { JsonValue, JsonObject } from './common/json.js';
+export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
+
+export type { JobStore, AttemptRef, ClaimRequest } from './store/job-store.js';
+export type {
+  Job,
+  JobState,
+  JobAttemptError,
+  JobTraceContext,
+  NewJob,
+  InsertResult,
+  StoredSchedule,
+  ScheduleState,
+  QueueState,
+  QueueCounts,
+  JobFilter,
+} from './store/job.types.js';
+export { MemoryStore } from './store/memory.store.js';
+export type { Peer } from './peer/peer.js';
+export type { Notifier, Notification } from './notifier/notifier.js';

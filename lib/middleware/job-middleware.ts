@@ -1,0 +1,38 @@
+import type { JobContext } from '../execution/job-context.js';
+
+/** What `before` may return to stop a job from running. */
+export interface MiddlewareHalt {
+  halt: string;
+}
+
+/** How an attempt ended, as middleware's `onComplete` sees it. */
+export interface AttemptOutcome {
+  status: 'completed' | 'failed' | 'halted';
+  result?: unknown;
+  error?: unknown;
+  /** Milliseconds the attempt took. */
+  duration: number;
+}
+
+/**
+ * Wraps every attempt of a job. A class, resolved from the Nest container
+ * (or instantiated with its dependencies injected when it isn't a provider).
+ *
+ * Order (as in Oban-style middleware chains):
+ * 1. `before`: every middleware in order; returning `{ halt: reason }` stops the job (state `discarded`).
+ * 2. the handler.
+ * 3. `after`: on success, in **reverse** order; a returned value other than `undefined` replaces the result.
+ * 4. `onError`: on failure, in order; returning an `Error` replaces the error (e.g. a `DiscardJobError`).
+ * 5. `onComplete`: always, in order.
+ */
+export interface JobMiddleware {
+  before?(ctx: JobContext<unknown>): void | MiddlewareHalt | Promise<void | MiddlewareHalt>;
+  after?(ctx: JobContext<unknown>, result: unknown): unknown;
+  onError?(ctx: JobContext<unknown>, error: unknown): void | Error | Promise<void | Error>;
+  onComplete?(ctx: JobContext<unknown>, outcome: AttemptOutcome): void | Promise<void>;
+}
+
+/** Returns the value that halts a job from a middleware's `before`. */
+export function haltJob(reason: string): MiddlewareHalt {
+  return { halt: reason };
+}

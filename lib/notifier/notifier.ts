@@ -1,0 +1,33 @@
+/** Messages between nodes. `insert` wakes a queue; `cancel` aborts a running job wherever it runs. */
+export type Notification = { type: 'insert'; queue: string } | { type: 'cancel'; jobId: string };
+
+/** Wakes idle queue runners when work arrives, so latency does not wait for the poll. */
+export interface Notifier {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  notify(message: Notification): Promise<void>;
+  /** Returns a function that removes the listener. */
+  subscribe(listener: (message: Notification) => void): () => void;
+}
+
+/** In-process notifications, delivered on the next microtask. */
+export class LocalNotifier implements Notifier {
+  private readonly listeners = new Set<(message: Notification) => void>();
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  async notify(message: Notification): Promise<void> {
+    queueMicrotask(() => {
+      for (const listener of this.listeners) listener(message);
+    });
+  }
+
+  subscribe(listener: (message: Notification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,204 @@
+import { Logger } from '@nestjs/common';
+import type { Clock } from '../clock/clock.js';
+import { BinaryHeap } from '../common/binary-heap.js';
+import type { JobProducer } from '../queue/job.producer.js';
+import type { ScheduleEntry } from '../scheduler.registry.js';
+import type { JobStore } from '../store/job-store.js';
+import type { NewJob } from '../store/job.types.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { LoopTask } from './scheduler.loop.js';
+import { ticksToPlan } from './tick-planner.js';
+
+interface Slot {
+  entry: ScheduleEntry;
+  plannedUntil: number;
+  paused: boolean;
+  /** Changes when the schedule is replaced or removed, so stale heap items are dropped. */
+  version: number;
+}
+
+interface Due {
+  at: number;
+  name: string;
+  version: number;
+}
+
+/** What the planner needs. */
+export interface PlannerDeps {
+  store: JobStore;
+  producer: JobProducer;
+  clock: Clock;
+  events: SchedulerEvents;
+  misfireThreshold: number;
+  isLeader(): boolean;
+}
+
+// A failed planning round (store down) is retried this much later, not in a tight loop.
+const RETRY_AFTER_FAILURE_MS = 1_000;
+
+/**
+ * Plans schedule ticks (leader only): a heap of each schedule's next tick
+ * drives one loop timer. Every tick is inserted under a (schedule, tick)
+ * key that the store keeps unique, so a tick planned twice — by a new
+ * leader after a fail-over, or after a restart — still runs once.
+ * How far each schedule was planned is stored, so misfires are seen across
+ * restarts.
+ */
+export class Planner implements LoopTask {
+  readonly name = 'planner';
+  private readonly logger = new Logger('Scheduler');
+  private readonly slots = new Map<string, Slot>();
+  private readonly heap = new BinaryHeap<Due>((a, b) => a.at - b.at);
+  private version = 0;
+  private loaded = false;
+
+  constructor(private readonly deps: PlannerDeps) {}
+
+  /** Reads stored progress and pause flags for `entries` (on becoming leader). */
+  async load(entries: readonly ScheduleEntry[]): Promise<void> {
+    const states = new Map((await this.deps.store.getScheduleStates()).map((s) => [s.name, s]));
+    const now = this.deps.clock.now();
+    this.slots.clear();
+    this.heap.clear();
+    for (const entry of entries) {
+      const state = states.get(entry.name);
+      let plannedUntil = state?.plannedUntil?.getTime();
+      if (plannedUntil === undefined) {
+        // A schedule seen for the first time starts now: no backfill.
+        plannedUntil = now;
+        await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(now) });
+      }
+      this.put(entry, plannedUntil, state?.paused ?? false);
+    }
+    this.loaded = true;
+  }
+
+  unload(): void {
+    this.loaded = false;
+    this.slots.clear();
+    this.heap.clear();
+  }
+
+  /** Adds or replaces a schedule while leader (runtime insert/update). */
+  async upsert(entry: ScheduleEntry): Promise<void> {
+    if (!this.loaded) return;
+    const old = this.slots.get(entry.name);
+    let plannedUntil = old?.plannedUntil;
+    if (plannedUntil === undefined) {
+      plannedUntil = this.deps.clock.now();
+      await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(plannedUntil) });
+    }
+    this.put(entry, plannedUntil, old?.paused ?? false);
+  }
+
+  remove(name: string): void {
+    this.slots.delete(name);
+  }
+
+  setPaused(name: string, paused: boolean): void {
+    const slot = this.slots.get(name);
+    if (slot) slot.paused = paused;
+  }
+
+  /** The next tick of a schedule after now, as the planner sees it. */
+  nextTick(entry: ScheduleEntry, now: number): number | null {
+    const slot = this.slots.get(entry.name);
+    return entry.spec.next(Math.max(now, slot?.plannedUntil ?? now));
+  }
+
+  nextAt(): number | null {
+    if (!this.loaded || !this.deps.isLeader()) return null;
+    for (let top = this.heap.peek(); top; top = this.heap.peek()) {
+      if (this.slots.get(top.name)?.version === top.version) return top.at;
+      this.heap.pop();
+    }
+    return null;
+  }
+
+  async run(now: number): Promise<void> {
+    while (this.deps.isLeader()) {
+      const top = this.heap.peek();
+      if (!top || top.at > now) return;
+      this.heap.pop();
+      const slot = this.slots.get(top.name);
+      if (!slot || slot.version !== top.version) continue;
+      try {
+        await this.plan(slot, now);
+      } catch (error) {
+        this.logger.error(`planning ${slot.entry.name} failed: ${(error as Error)?.message ?? String(error)}`);
+        this.heap.push({ at: now + RETRY_AFTER_FAILURE_MS, name: top.name, version: slot.version });
+        continue;
+      }
+      this.schedule(slot);
+    }
+  }
+
+  private put(entry: ScheduleEntry, plannedUntil: number, paused: boolean): void {
+    const slot: Slot = { entry, plannedUntil, paused, version: ++this.version };
+    this.slots.set(entry.name, slot);
+    this.schedule(slot);
+  }
+
+  private schedule(slot: Slot): void {
+    const next = slot.entry.spec.next(slot.plannedUntil);
+    if (next !== null) this.heap.push({ at: next, name: slot.entry.name, version: slot.version });
+  }
+
+  private async plan(slot: Slot, now: number): Promise<void> {
+    const { entry } = slot;
+    const ticks = ticksToPlan(entry.spec, slot.plannedUntil, now, this.deps.misfireThreshold, entry.options.misfire);
+    if (slot.paused) {
+      for (const tick of ticks) {
+        this.deps.events.emit('job:skip', { name: entry.handler.name, schedule: entry.name, reason: 'paused', job: null, tick: new Date(tick.at), duration: 0, outcome: 'skipped' });
+      }
+    } else if (ticks.length > 0) {
+      const results = await this.deps.producer.insert(ticks.map((tick) => tickJob(entry, tick.at, tick.misfired)));
+      results.forEach((result, i) => {
+        if (result.inserted || result.conflict === 'tick') return;
+        this.deps.events.emit('job:skip', {
+          name: entry.handler.name,
+          schedule: entry.name,
+          reason: 'overlap',
+          job: result.job,
+          tick: new Date(ticks[i]!.at),
+          duration: 0,
+          outcome: 'skipped',
+        });
+      });
+    }
+    await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(now) });
+    slot.plannedUntil = now;
+  }
+}
+
+/** The job of one tick of a schedule. */
+export function tickJob(entry: ScheduleEntry, at: number, misfired: boolean): NewJob {
+  const { options } = entry;
+  return {
+    ...scheduleJobBase(entry),
+    runAt: new Date(at),
+    scheduledAt: new Date(at),
+    misfired,
+    tickKey: `${entry.name}@${new Date(at).toISOString()}`,
+    meta: { ...options.meta, scheduled: true, schedule: entry.spec.description },
+  };
+}
+
+/** The fields every job of a schedule shares (ticks and `runNow`). */
+export function scheduleJobBase(entry: ScheduleEntry): Omit<NewJob, 'runAt'> {
+  const { options } = entry;
+  const key = `schedule:${entry.name}`;
+  return {
+    name: entry.handler.name,
+    schedule: entry.name,
+    queue: options.queue,
+    args: entry.args ?? {},
+    priority: options.priority,
+    maxAttempts: options.maxAttempts,
+    timeout: options.timeout,
+    uniqueKey: options.overlap === 'skip' ? key : null,
+    serialKey: options.overlap === 'bufferOne' ? key : null,
+    tags: options.tags,
+    meta: options.meta,
+  };
+}

@@ -1,0 +1,124 @@
+import { Logger } from '@nestjs/common';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+
+/** Work driven by the loop's single timer. */
+export interface LoopTask {
+  readonly name: string;
+  /** When the task next wants to run (epoch ms), or `null` for "not now". */
+  nextAt(now: number): number | null;
+  run(now: number): Promise<void>;
+}
+
+/**
+ * One timer for the planner and every plugin: it sleeps until the earliest
+ * `nextAt` of its tasks, runs the due ones one after another, and sleeps
+ * again. 10,000 schedules cost one timer, not 10,000.
+ */
+export class SchedulerLoop {
+  private readonly logger = new Logger('Scheduler');
+  private readonly tasks: LoopTask[] = [];
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+  private running = false;
+  private rearm = false;
+  private stopped = true;
+  private current: Promise<void> = Promise.resolve();
+
+  constructor(private readonly clock: Clock) {}
+
+  add(task: LoopTask): void {
+    this.tasks.push(task);
+    this.poke();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.poke();
+  }
+
+  /** Re-reads every task's `nextAt` (call after a change that may move it earlier). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.rearm = true;
+      return;
+    }
+    this.arm();
+  }
+
+  /** Stops the timer and waits for a run in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clear();
+    await this.current;
+  }
+
+  private arm(): void {
+    const now = this.clock.now();
+    let next = Infinity;
+    for (const task of this.tasks) {
+      const at = task.nextAt(now);
+      if (at !== null && at < next) next = at;
+    }
+    if (next === this.timerAt && this.timer !== null) return;
+    this.clear();
+    if (next === Infinity) return;
+    this.timerAt = next;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.current = this.tick();
+    }, Math.max(0, next - now));
+  }
+
+  private clear(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    this.running = true;
+    try {
+      for (const task of this.tasks) {
+        if (this.stopped) return;
+        const now = this.clock.now();
+        const at = task.nextAt(now);
+        if (at === null || at > now) continue;
+        try {
+          await task.run(now);
+        } catch (error) {
+          this.logger.error(`${task.name} failed: ${(error as Error)?.stack ?? String(error)}`);
+        }
+      }
+    } finally {
+      this.running = false;
+      this.rearm = false;
+      if (!this.stopped) this.arm();
+    }
+  }
+}
+
+/** A task that runs every `interval` ms while `enabled()` says so. */
+export class PeriodicTask implements LoopTask {
+  private next: number | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly interval: number,
+    private readonly work: (now: number) => Promise<void>,
+    private readonly enabled: () => boolean = () => true,
+  ) {}
+
+  nextAt(now: number): number | null {
+    if (!this.enabled()) return null;
+    if (this.next === null) this.next = now + this.interval;
+    return this.next;
+  }
+
+  async run(now: number): Promise<void> {
+    this.next = now + this.interval;
+    await this.work(now);
+  }
+}

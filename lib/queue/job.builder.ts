@@ -1,0 +1,90 @@
+import type { Type } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { parseDuration } from '../common/duration.js';
+import type { JsonValue } from '../common/json.js';
+import type { JobWorker } from '../decorators/worker.decorator.js';
+import { resolveJobOptions } from '../discovery/job-options.resolver.js';
+import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../scheduler.errors.js';
+import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { EnqueueOptions } from '../scheduler.types.js';
+import type { NewJob } from '../store/job.types.js';
+import { captureTraceContext } from '../telemetry/tracing.js';
+
+/** Largest JSON payload (arguments) a job may carry: 1 MiB. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** The arguments type of a worker class. */
+export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : never;
+
+/**
+ * Validates an enqueue call and builds its jobs; throws a typed error before
+ * anything is stored when any argument is bad.
+ */
+export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): NewJob[] {
+  const name = typeof target === 'function' ? (s.registry.allDefinitions().find((d) => d.kind === 'worker' && d.source === target.name)?.name ?? target.name) : target;
+  if (typeof name !== 'string') throw new InvalidArgumentError('name', 'must be a job name or a @Worker class');
+  const definition = s.registry.findDefinition(name);
+  if (!definition) throw new JobNotFoundError(name);
+  if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  if (options.delay !== undefined && options.runAt !== undefined) throw new InvalidArgumentError('delay', 'cannot be combined with runAt');
+  if (options.runAt !== undefined && (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime()))) {
+    throw new InvalidArgumentError('runAt', 'must be a valid Date');
+  }
+  if (options.unique !== undefined && typeof options.unique !== 'string' && typeof options.unique !== 'boolean') {
+    throw new InvalidArgumentError('unique', 'must be a string key or a boolean');
+  }
+  let delay = 0;
+  try {
+    delay = options.delay === undefined ? 0 : parseDuration(options.delay);
+  } catch (error) {
+    throw new InvalidArgumentError('delay', (error as Error).message);
+  }
+  const base = definition.options;
+  const resolved = resolveJobOptions(
+    {
+      queue: options.queue ?? base.queue,
+      priority: options.priority ?? base.priority,
+      maxRetries: options.maxRetries ?? base.maxAttempts - 1,
+      timeout: options.timeout ?? base.timeout ?? undefined,
+      tags: options.tags ?? base.tags,
+      meta: options.meta ?? base.meta,
+    },
+    (option, detail) => {
+      throw new InvalidArgumentError(option, detail);
+    },
+    s.options.queues ? new Set(s.options.queues.keys()) : null,
+  );
+  const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
+  const trace = captureTraceContext();
+  return argsList.map((args, i) => {
+    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args');
+    return {
+      name,
+      queue: resolved.queue,
+      args: json.value,
+      priority: resolved.priority,
+      maxAttempts: resolved.maxAttempts,
+      timeout: resolved.timeout,
+      runAt,
+      scheduledAt: runAt,
+      uniqueKey: options.unique === true ? `${name}:${json.hash}` : typeof options.unique === 'string' ? options.unique : null,
+      tags: resolved.tags,
+      meta: resolved.meta,
+      trace,
+    };
+  });
+}
+
+/** Checks that arguments are JSON within the size limit; returns them as stored and a hash for unique keys. */
+export function jsonArgs(args: unknown, argument: string): { value: JsonValue; hash: string } {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(args);
+  } catch (error) {
+    throw new InvalidArgumentError(argument, `must be JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new InvalidArgumentError(argument, 'must be JSON');
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError(bytes, MAX_PAYLOAD_BYTES);
+  return { value: JSON.parse(text) as JsonValue, hash: createHash('sha1').update(text).digest('hex').slice(0, 16) };
+}

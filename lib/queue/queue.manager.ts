@@ -1,0 +1,68 @@
+import type { LoopTask } from '../planner/scheduler.loop.js';
+import type { QueueRunner } from './queue.runner.js';
+
+/**
+ * This node's queue runners, and the loop task that wakes them: every
+ * `pollInterval` (the fallback when a notification is lost) and at the
+ * `runAt` of delayed jobs and retries inserted here, so those start on time
+ * rather than at the next poll.
+ */
+export class QueueManager implements LoopTask {
+  readonly name = 'queue-wakeups';
+  private readonly runners = new Map<string, QueueRunner>();
+  private readonly wakeups = new Map<string, number>();
+  private nextPoll: number | null = null;
+
+  constructor(
+    private readonly pollInterval: number,
+    private readonly poke: () => void,
+  ) {}
+
+  add(runner: QueueRunner): void {
+    this.runners.set(runner.name, runner);
+  }
+
+  get(queue: string): QueueRunner | undefined {
+    return this.runners.get(queue);
+  }
+
+  all(): QueueRunner[] {
+    return [...this.runners.values()];
+  }
+
+  wake(queue: string): void {
+    this.runners.get(queue)?.wake();
+  }
+
+  wakeAll(): void {
+    for (const runner of this.runners.values()) runner.wake();
+  }
+
+  /** Wakes `queue` at `at` (epoch ms); keeps the earliest per queue. */
+  wakeAt(queue: string, at: number): void {
+    if (!this.runners.has(queue)) return;
+    const current = this.wakeups.get(queue);
+    if (current !== undefined && current <= at) return;
+    this.wakeups.set(queue, at);
+    this.poke();
+  }
+
+  nextAt(now: number): number | null {
+    if (this.runners.size === 0) return null;
+    if (this.nextPoll === null) this.nextPoll = now + this.pollInterval;
+    let next = this.nextPoll;
+    for (const at of this.wakeups.values()) if (at < next) next = at;
+    return next;
+  }
+
+  async run(now: number): Promise<void> {
+    const poll = this.nextPoll !== null && this.nextPoll <= now;
+    if (poll) this.nextPoll = now + this.pollInterval;
+    for (const [queue, at] of this.wakeups) {
+      if (at > now) continue;
+      this.wakeups.delete(queue);
+      if (!poll) this.wake(queue);
+    }
+    if (poll) this.wakeAll();
+  }
+}

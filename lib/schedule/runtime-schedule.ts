@@ -1,0 +1,115 @@
+import { Logger } from '@nestjs/common';
+import type { Duration } from '../common/duration.js';
+import type { JsonObject, JsonValue } from '../common/json.js';
+import type { MisfirePolicy, OverlapPolicy } from '../decorators/job-options.js';
+import { resolveJobOptions, type OptionFailure } from '../discovery/job-options.resolver.js';
+import { validateJobName } from '../discovery/names.js';
+import { displayInput } from '../discovery/scheduler.explorer.js';
+import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
+import { compileSchedule, isReboot } from './schedule-spec.js';
+
+/**
+ * A schedule created at runtime. `handler` names a registered job (a
+ * `@Scheduled` method or a `@Worker`); the store keeps only this JSON, never code.
+ * Job options default to the handler's.
+ */
+export interface RuntimeScheduleInput {
+  /** Unique among jobs and schedules. */
+  name: string;
+  /** The registered job that runs each tick. */
+  handler: string;
+  cron?: string | string[];
+  zone?: string;
+  every?: Duration;
+  at?: Date | string;
+  /** Arguments of every run. @default {} */
+  args?: JsonValue;
+  queue?: string;
+  priority?: number;
+  timeout?: Duration;
+  maxRetries?: number;
+  /** A fixed retry delay. @default the handler's backoff */
+  backoff?: Duration;
+  unique?: boolean;
+  overlap?: OverlapPolicy;
+  misfire?: MisfirePolicy;
+  tags?: string[];
+  meta?: JsonObject;
+}
+
+const KNOWN = new Set(['name', 'handler', 'cron', 'zone', 'every', 'at', 'args', 'queue', 'priority', 'timeout', 'maxRetries', 'backoff', 'unique', 'overlap', 'misfire', 'tags', 'meta']);
+
+/** Validates a runtime schedule and builds its entry; `fail` throws the caller's error type. */
+export function buildRuntimeSchedule(
+  input: RuntimeScheduleInput,
+  registry: SchedulerRegistry,
+  queues: ReadonlySet<string> | null,
+  fail: OptionFailure,
+): ScheduleEntry {
+  if (!input || typeof input !== 'object') fail('schedule', 'must be an object');
+  for (const key of Object.keys(input)) if (!KNOWN.has(key)) fail(key, 'is not a schedule option');
+  validateJobName(input.name, fail);
+  validateJobName(input.handler, fail, 'handler');
+  const handler = registry.findDefinition(input.handler);
+  if (!handler) fail('handler', `no registered job is named "${input.handler}"`);
+  const when = { cron: input.cron, zone: input.zone, every: input.every, at: input.at };
+  if (isReboot(when)) fail('cron', '@reboot cannot be inserted at runtime');
+  const spec = compileSchedule(when, `schedule "${input.name}"`);
+  if (!spec) fail('cron', 'a schedule needs one of cron, every or at');
+  if (input.args !== undefined) assertJson(input.args, fail);
+  const base = handler!.options;
+  const options = resolveJobOptions(
+    {
+      queue: input.queue ?? base.queue,
+      priority: input.priority ?? base.priority,
+      timeout: input.timeout ?? base.timeout ?? undefined,
+      maxRetries: input.maxRetries ?? base.maxAttempts - 1,
+      backoff: input.backoff,
+      unique: input.unique,
+      overlap: input.overlap ?? (input.unique === undefined ? base.overlap : undefined),
+      misfire: input.misfire ?? handler!.misfireInput,
+      tags: input.tags ?? base.tags,
+      meta: input.meta ?? base.meta,
+    },
+    fail,
+    queues,
+    base.backoff,
+  );
+  return { name: input.name, handler: handler!, spec: spec!, options, origin: 'runtime', input: displayInput(when), args: input.args ?? {} };
+}
+
+/** Serialises a runtime schedule input for the store (dates as ISO strings). */
+export function toStoredDefinition(input: RuntimeScheduleInput): JsonObject {
+  return JSON.parse(JSON.stringify(input)) as JsonObject;
+}
+
+/** Loads the stored runtime schedules into the registry (at bootstrap). */
+export async function restoreRuntimeSchedules(scheduler: SchedulerOrchestrator): Promise<void> {
+  const logger = new Logger('Scheduler');
+  const queues = scheduler.options.queues ? new Set(scheduler.options.queues.keys()) : null;
+  for (const stored of await scheduler.store.listSchedules()) {
+    try {
+      const entry = buildRuntimeSchedule(stored.definition as unknown as RuntimeScheduleInput, scheduler.registry, queues, (option, detail) => {
+        throw new Error(`${option}: ${detail}`);
+      });
+      if (scheduler.registry.findSchedule(entry.name)) {
+        logger.warn(`stored schedule "${entry.name}" clashes with a schedule defined in code; the stored one is ignored`);
+        continue;
+      }
+      scheduler.registry.addSchedule(entry);
+    } catch (error) {
+      // Kept in the store untouched: a later deploy that registers the handler again brings it back.
+      logger.warn(`stored schedule "${stored.name}" is not loaded: ${(error as Error).message}`);
+    }
+  }
+}
+
+function assertJson(value: unknown, fail: OptionFailure): void {
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) fail('args', 'must be JSON');
+  } catch (error) {
+    fail('args', `must be JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,12 @@
+/** Metadata key written by `@Scheduled` on a method. */
+export const SCHEDULED_METADATA = 'scheduler:scheduled';
+/** Metadata key written by `@Worker` on a class. */
+export const WORKER_METADATA = 'scheduler:worker';
+/** Injection token of the resolved module options. */
+export const SCHEDULER_OPTIONS = Symbol('scheduler:options');
+/** Injection token of the active `JobStore`. */
+export const SCHEDULER_STORE = Symbol('scheduler:store');
+/** Injection token of the active `Clock`. */
+export const SCHEDULER_CLOCK = Symbol('scheduler:clock');
+/** The queue used when a job names none. */
+export const DEFAULT_QUEUE = 'default';

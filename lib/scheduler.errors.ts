@@ -1,0 +1,102 @@
+/** Base class of every error the scheduler throws. */
+export class SchedulerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Invalid configuration found at bootstrap or in module options. The message
+ * names the `ClassName.method` (or option path) and the offending option.
+ */
+export class SchedulerConfigError extends SchedulerError {
+  constructor(
+    /** Where the bad option was found, e.g. `ReportJobs.daily` or `SchedulerModule`. */
+    readonly source: string,
+    /** The option at fault, e.g. `cron`. */
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`${source}: invalid option "${option}": ${detail}`);
+  }
+}
+
+/** A runtime call got an argument it cannot accept. Nothing was changed. */
+export class InvalidArgumentError extends SchedulerError {
+  constructor(
+    /** The argument or option at fault. */
+    readonly argument: string,
+    detail: string,
+  ) {
+    super(`invalid argument "${argument}": ${detail}`);
+  }
+}
+
+/** No registered job, schedule or stored job has the given name or id. */
+export class JobNotFoundError extends SchedulerError {
+  constructor(readonly key: string, what = 'job') {
+    super(`${what} "${key}" not found`);
+  }
+}
+
+/** The queue is not configured on this node. */
+export class QueueNotFoundError extends SchedulerError {
+  constructor(readonly queue: string) {
+    super(`queue "${queue}" is not configured`);
+  }
+}
+
+/** A schedule with this name already exists. */
+export class DuplicateJobError extends SchedulerError {
+  constructor(readonly key: string) {
+    super(`a job or schedule named "${key}" already exists`);
+  }
+}
+
+/** The job's JSON payload is larger than the store accepts. */
+export class PayloadTooLargeError extends SchedulerError {
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`job payload is ${bytes} bytes; the limit is ${limit}`);
+  }
+}
+
+/**
+ * An acknowledgement came from an attempt that no longer owns the job (it was
+ * rescued, timed out or cancelled). The store changed nothing.
+ */
+export class StaleAttemptError extends SchedulerError {
+  constructor(readonly jobId: string, readonly attempt: number) {
+    super(`job ${jobId}: attempt ${attempt} no longer owns the job; acknowledgement ignored`);
+  }
+}
+
+/**
+ * Thrown by a handler to ask for another attempt, optionally after `delay`
+ * (default: the job's backoff). It counts as an attempt.
+ */
+export class RetryJobError extends SchedulerError {
+  /** Milliseconds to wait before the next attempt; `undefined` uses the backoff. */
+  readonly delay?: number;
+  constructor(reason = 'retry requested', options: { delay?: number; cause?: unknown } = {}) {
+    super(reason, { cause: options.cause });
+    this.delay = options.delay;
+  }
+}
+
+/** Thrown by a handler to stop the job for good: no retry, state `discarded`. */
+export class DiscardJobError extends SchedulerError {
+  constructor(reason = 'discarded') {
+    super(reason);
+  }
+}
+
+/** Why a running job's signal was aborted. */
+export type AbortReason = 'timeout' | 'cancel' | 'shutdown' | 'lease-lost';
+
+/** The reason carried by `ctx.signal` when the scheduler aborts a job. */
+export class JobAbortedError extends SchedulerError {
+  constructor(readonly reason: AbortReason) {
+    super(`job aborted: ${reason}`);
+  }
+}

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
+import { SCHEDULER_MODULE_OPTIONS, SchedulerConfigurableModule } from './scheduler.module-definition.js';
+import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
+import { resolveOptions, type SchedulerModuleOptions } from './scheduler.options.js';
+import { SchedulerOrchestrator } from './scheduler.orchestrator.js';
+import { SchedulerRegistry } from './scheduler.registry.js';
+import { SchedulerService } from './scheduler.service.js';
+
+/**
+ * The scheduler. Global: import `SchedulerModule.forRoot(options)` (or
+ * `forRootAsync({ imports, inject, useFactory })`) once in the root module;
+ * `SchedulerService` is then injectable everywhere.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: SCHEDULER_OPTIONS,
+      inject: [SCHEDULER_MODULE_OPTIONS],
+      useFactory: (options: SchedulerModuleOptions) => resolveOptions(options),
+    },
+    SchedulerRegistry,
+    SchedulerExplorer,
+    SchedulerOrchestrator,
+    SchedulerService,
+  ],
+  exports: [SchedulerService, SchedulerRegistry],
+})
+export class SchedulerModule extends SchedulerConfigurableModule {}

@@ -1,0 +1,162 @@
+import type { Type } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseDuration, type Duration } from './common/duration.js';
+import { SystemClock, type Clock } from './clock/clock.js';
+import type { JobMiddleware } from './middleware/job-middleware.js';
+import type { JobStore } from './store/job-store.js';
+import { SchedulerConfigError } from './scheduler.errors.js';
+import { DEFAULT_QUEUE } from './scheduler.constants.js';
+
+/** Per-queue settings. */
+export interface QueueOptions {
+  /** Jobs of this queue run at once on this node. */
+  concurrency: number;
+  /** Overrides the module's `shutdownGracePeriod` for this queue. */
+  shutdownGracePeriod?: Duration;
+}
+
+/** Lifeline: heartbeats of running jobs and rescue of jobs whose node died. */
+export interface LifelineOptions {
+  /** How often running jobs record a heartbeat. @default '15s' */
+  heartbeat?: Duration;
+  /** A running job without a heartbeat for this long is rescued. @default '60s' */
+  rescueAfter?: Duration;
+  /** How often the leader looks for jobs to rescue. @default '30s' */
+  interval?: Duration;
+}
+
+/** How long finished jobs are kept for `history`, `status` and dead letters. */
+export interface RetentionOptions {
+  /** Completed, discarded and cancelled jobs. @default '1d' */
+  completed?: Duration;
+  /** Dead jobs (dead letters). @default '7d' */
+  dead?: Duration;
+  /** How often the pruner runs. @default '1m' */
+  interval?: Duration;
+}
+
+/**
+ * Where jobs are kept. `'memory'` (default): in this process, zero set-up.
+ * A `JobStore` instance may be given for custom engines.
+ */
+export type StoreOption = 'memory' | { type: 'memory' } | JobStore;
+
+/** Options of `SchedulerModule.forRoot` / `forRootAsync`. */
+export interface SchedulerModuleOptions {
+  /** @default 'memory' */
+  store?: StoreOption;
+  /**
+   * Queue name → concurrency (or {@link QueueOptions}). `false`: this node
+   * runs no jobs (a web node); it can still enqueue and control.
+   * @default { default: 10 }
+   */
+  queues?: Record<string, number | QueueOptions> | false;
+  /** `false`: this node never becomes leader (never plans ticks). @default true */
+  peer?: boolean | { leaseTtl?: Duration };
+  /** How often idle queues look for due jobs when no notification came. @default '1s' */
+  pollInterval?: Duration;
+  /** How long running jobs may finish after `app.close()`. @default '15s' */
+  shutdownGracePeriod?: Duration;
+  /** Ticks later than this are misfires (see the `misfire` job option). @default '60s' */
+  misfireThreshold?: Duration;
+  /** Middleware classes run around every job. @default [] */
+  middleware?: Type<JobMiddleware>[];
+  /** The source of time. @default the system clock */
+  clock?: Clock;
+  /** `false`: jobs are discovered and can be enqueued, but nothing plans or runs them (tests drain by hand). @default true */
+  enabled?: boolean;
+  /** @default see {@link LifelineOptions} */
+  lifeline?: LifelineOptions;
+  /** @default see {@link RetentionOptions} */
+  retention?: RetentionOptions;
+  /** This node's name in the cluster. @default `${hostname}-${pid}-${random}` */
+  nodeName?: string;
+}
+
+/** Options with defaults applied and durations in milliseconds. */
+export interface ResolvedOptions {
+  store: StoreOption;
+  /** `null` when this node runs no jobs. */
+  queues: Map<string, { concurrency: number; shutdownGracePeriod: number }> | null;
+  peer: boolean;
+  leaseTtl: number;
+  pollInterval: number;
+  shutdownGracePeriod: number;
+  misfireThreshold: number;
+  middleware: Type<JobMiddleware>[];
+  clock: Clock;
+  enabled: boolean;
+  heartbeatInterval: number;
+  rescueAfter: number;
+  rescueInterval: number;
+  keepCompleted: number;
+  keepDead: number;
+  pruneInterval: number;
+  nodeName: string;
+}
+
+const SOURCE = 'SchedulerModule';
+
+function duration(option: string, value: Duration | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (error) {
+    throw new SchedulerConfigError(SOURCE, option, (error as Error).message);
+  }
+  if (ms < min) throw new SchedulerConfigError(SOURCE, option, `must be at least ${min} ms`);
+  return ms;
+}
+
+function concurrency(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10_000) {
+    throw new SchedulerConfigError(SOURCE, option, `concurrency must be an integer from 1 to 10000, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Applies defaults and validates module options; throws `SchedulerConfigError`. */
+export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOptions {
+  const grace = duration('shutdownGracePeriod', options.shutdownGracePeriod, 15_000);
+  let queues: ResolvedOptions['queues'] = null;
+  if (options.queues !== false) {
+    queues = new Map();
+    for (const [name, value] of Object.entries(options.queues ?? { [DEFAULT_QUEUE]: 10 })) {
+      if (!name.trim()) throw new SchedulerConfigError(SOURCE, 'queues', 'a queue name must not be empty');
+      const spec = typeof value === 'number' ? { concurrency: value } : value;
+      queues.set(name, {
+        concurrency: concurrency(`queues.${name}`, spec?.concurrency),
+        shutdownGracePeriod: duration(`queues.${name}.shutdownGracePeriod`, spec?.shutdownGracePeriod, grace),
+      });
+    }
+  }
+  const store = options.store ?? 'memory';
+  if (!(store === 'memory' || (typeof store === 'object' && store !== null))) {
+    throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${JSON.stringify(store)}`);
+  }
+  if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
+    throw new SchedulerConfigError(SOURCE, 'middleware', 'must be an array of classes');
+  }
+  const peer = options.peer ?? true;
+  return {
+    store,
+    queues,
+    peer: peer !== false,
+    leaseTtl: duration('peer.leaseTtl', typeof peer === 'object' ? peer.leaseTtl : undefined, 30_000, 100),
+    pollInterval: duration('pollInterval', options.pollInterval, 1_000, 1),
+    shutdownGracePeriod: grace,
+    misfireThreshold: duration('misfireThreshold', options.misfireThreshold, 60_000),
+    middleware: options.middleware ?? [],
+    clock: options.clock ?? new SystemClock(),
+    enabled: options.enabled ?? true,
+    heartbeatInterval: duration('lifeline.heartbeat', options.lifeline?.heartbeat, 15_000, 1),
+    rescueAfter: duration('lifeline.rescueAfter', options.lifeline?.rescueAfter, 60_000, 1),
+    rescueInterval: duration('lifeline.interval', options.lifeline?.interval, 30_000, 1),
+    keepCompleted: duration('retention.completed', options.retention?.completed, 86_400_000),
+    keepDead: duration('retention.dead', options.retention?.dead, 7 * 86_400_000),
+    pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
+    nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  };
+}

@@ -1,0 +1,244 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit, type Type } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import type { Clock } from './clock/clock.js';
+import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
+import { JobExecutor } from './execution/job.executor.js';
+import { RunningJobs } from './execution/running-jobs.js';
+import type { JobMiddleware } from './middleware/job-middleware.js';
+import { LocalNotifier, type Notifier } from './notifier/notifier.js';
+import { LocalPeer, type Peer } from './peer/peer.js';
+import { Planner } from './planner/planner.js';
+import { PeriodicTask, SchedulerLoop } from './planner/scheduler.loop.js';
+import { createLifelineTasks } from './plugins/lifeline.plugin.js';
+import { createPrunerTask } from './plugins/pruner.plugin.js';
+import { JobProducer } from './queue/job.producer.js';
+import { QueueManager } from './queue/queue.manager.js';
+import { QueueRunner } from './queue/queue.runner.js';
+import { restoreRuntimeSchedules } from './schedule/runtime-schedule.js';
+import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
+import type { ResolvedOptions } from './scheduler.options.js';
+import { SchedulerRegistry, type JobDefinition } from './scheduler.registry.js';
+import { createStore } from './store/store.factory.js';
+import type { JobStore } from './store/job-store.js';
+import { SchedulerEvents } from './telemetry/scheduler.events.js';
+
+/**
+ * Builds the job's path (store, peer, notifier, planner, queue runners,
+ * executor, plugins) and runs its lifecycle: collect at init, start at
+ * bootstrap, stop before shutdown.
+ */
+@Injectable()
+export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Scheduler');
+  readonly events = new SchedulerEvents();
+  readonly running = new RunningJobs();
+  readonly clock: Clock;
+  readonly node: string;
+  store!: JobStore;
+  peer!: Peer;
+  notifier!: Notifier;
+  executor!: JobExecutor;
+  producer!: JobProducer;
+  queues!: QueueManager;
+  planner!: Planner;
+  loop!: SchedulerLoop;
+  /** False when another SchedulerModule instance in the app owns the work. */
+  private primary = true;
+  private started = false;
+  private stopping: Promise<void> | null = null;
+  private readonly middlewareCache = new Map<Type<JobMiddleware>, JobMiddleware>();
+  private readonly middlewareByJob = new Map<string, JobMiddleware[]>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    @Inject(SCHEDULER_OPTIONS) readonly options: ResolvedOptions,
+    readonly registry: SchedulerRegistry,
+    private readonly explorer: SchedulerExplorer,
+    private readonly moduleRef: ModuleRef,
+    private readonly discovery: DiscoveryService,
+  ) {
+    this.clock = options.clock;
+    this.node = options.nodeName;
+  }
+
+  /** The orchestrator that does the work (the first instance, if the module was imported twice). */
+  get owner(): SchedulerOrchestrator {
+    if (this.primary) return this;
+    const first = this.discovery.getProviders().find((w) => w.instance instanceof SchedulerOrchestrator)?.instance;
+    return (first as SchedulerOrchestrator | undefined) ?? this;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const first = this.discovery.getProviders().find((w) => w.instance instanceof SchedulerOrchestrator)?.instance;
+    if (first && first !== this) {
+      this.primary = false;
+      this.logger.warn('SchedulerModule was imported more than once; the first import does the work, the others register nothing.');
+      return;
+    }
+    this.explorer.explore();
+    this.store = createStore(this.options.store);
+    this.peer = new LocalPeer(this.node, this.options.peer);
+    this.notifier = new LocalNotifier();
+    this.loop = new SchedulerLoop(this.clock);
+    this.queues = new QueueManager(this.options.pollInterval, () => this.loop.poke());
+    this.producer = new JobProducer(this.store, this.notifier, this.queues, this.clock);
+    for (const definition of this.registry.allDefinitions()) {
+      this.middlewareByJob.set(definition.name, await this.resolveMiddleware(definition));
+    }
+    this.executor = new JobExecutor({
+      store: this.store,
+      registry: this.registry,
+      clock: this.clock,
+      events: this.events,
+      running: this.running,
+      middlewareFor: (definition) => this.middlewareFor(definition),
+      onRetry: (queue, runAt) => this.queues.wakeAt(queue, runAt.getTime()),
+    });
+    this.planner = new Planner({
+      store: this.store,
+      producer: this.producer,
+      clock: this.clock,
+      events: this.events,
+      misfireThreshold: this.options.misfireThreshold,
+      isLeader: () => this.peer.isLeader(),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.primary) return;
+    await this.store.init();
+    await restoreRuntimeSchedules(this);
+    if (!this.options.enabled) {
+      this.logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
+      return;
+    }
+    await this.startQueues();
+    this.loop.add(this.planner);
+    this.loop.add(this.queues);
+    this.loop.add(
+      new PeriodicTask('heartbeat', this.options.heartbeatInterval, async (now) => {
+        const refs = this.running.all().map(({ job }) => ({ id: job.id, attempt: job.attempt }));
+        if (refs.length) await this.store.heartbeat(refs, new Date(now));
+      }, () => this.running.size > 0),
+    );
+    for (const task of createLifelineTasks(this)) this.loop.add(task);
+    this.loop.add(createPrunerTask(this));
+    this.peer.onChange((leader) => void this.onLeadership(leader));
+    await this.peer.start();
+    this.loop.start();
+    this.started = true;
+    await this.enqueueReboot();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.primary) return;
+    this.stopping ??= this.shutdown();
+    await this.stopping;
+  }
+
+  /** The middleware instances of a job: the global ones, then its own. */
+  middlewareFor(definition: JobDefinition): JobMiddleware[] {
+    return this.middlewareByJob.get(definition.name) ?? [];
+  }
+
+  private async startQueues(): Promise<void> {
+    if (!this.options.queues) return;
+    const stored = new Map((await this.store.getQueueStates()).map((q) => [q.name, q]));
+    for (const [name, spec] of this.options.queues) {
+      const state = stored.get(name);
+      const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, {
+        store: this.store,
+        executor: this.executor,
+        running: this.running,
+        clock: this.clock,
+        node: this.node,
+      });
+      runner.setPaused(state?.paused ?? false);
+      this.queues.add(runner);
+    }
+    this.unsubscribe = this.notifier.subscribe((message) => {
+      if (message.type === 'insert') this.queues.wake(message.queue);
+      else this.running.get(message.jobId)?.abort('cancel');
+    });
+    await this.notifier.start();
+    for (const runner of this.queues.all()) runner.start();
+  }
+
+  private async onLeadership(leader: boolean): Promise<void> {
+    if (leader) {
+      await this.planner.load(this.registry.allSchedules());
+      this.events.emit('peer:election', { node: this.node });
+    } else {
+      this.planner.unload();
+      this.events.emit('peer:resignation', { node: this.node });
+    }
+    this.loop.poke();
+  }
+
+  private async enqueueReboot(): Promise<void> {
+    const now = this.clock.now();
+    const jobs = this.registry.reboot.map((definition) => ({
+      name: definition.name,
+      queue: definition.options.queue,
+      args: {},
+      priority: definition.options.priority,
+      maxAttempts: definition.options.maxAttempts,
+      timeout: definition.options.timeout,
+      runAt: new Date(now),
+      pinnedNode: this.options.queues ? this.node : null,
+      tags: definition.options.tags,
+      meta: { ...definition.options.meta, reboot: true },
+    }));
+    await this.producer.insert(jobs);
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!this.started) {
+      await this.store?.close();
+      return;
+    }
+    await this.loop.stop();
+    for (const runner of this.queues.all()) runner.stopClaiming();
+    const grace = this.queues.all().map((runner) => this.drainWithin(runner));
+    await Promise.all(grace);
+    this.unsubscribe?.();
+    await this.notifier.stop();
+    await this.peer.stop();
+    await this.store.close();
+    this.started = false;
+  }
+
+  /** Lets a queue's running jobs finish within its grace period, then aborts and hands them back. */
+  private async drainWithin(runner: QueueRunner): Promise<void> {
+    if (runner.busy === 0) return;
+    let timer: unknown = null;
+    const expired = new Promise<'expired'>((resolve) => (timer = this.clock.setTimeout(() => resolve('expired'), runner.shutdownGracePeriod)));
+    const result = await Promise.race([runner.drain().then(() => 'drained' as const), expired]);
+    this.clock.clearTimeout(timer);
+    if (result === 'expired') {
+      const left = this.running.all(runner.name);
+      this.logger.warn(`queue ${runner.name}: ${left.length} job(s) still running after the grace period; aborting and handing them back`);
+      for (const entry of left) entry.abort('shutdown');
+      await runner.drain();
+    }
+  }
+
+  private async resolveMiddleware(definition: JobDefinition): Promise<JobMiddleware[]> {
+    const classes = [...this.options.middleware, ...definition.options.middleware];
+    const out: JobMiddleware[] = [];
+    for (const type of classes) {
+      let instance = this.middlewareCache.get(type);
+      if (!instance) {
+        try {
+          instance = this.moduleRef.get(type, { strict: false }) as JobMiddleware;
+        } catch {
+          // Not a provider: build it with its dependencies injected.
+          instance = await this.moduleRef.create(type);
+        }
+        this.middlewareCache.set(type, instance);
+      }
+      out.push(instance);
+    }
+    return out;
+  }
+}

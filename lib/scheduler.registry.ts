@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
+import type { JsonObject, JsonValue } from './common/json.js';
+import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
+import type { JobContext } from './execution/job-context.js';
+import type { JobMiddleware } from './middleware/job-middleware.js';
+import type { ScheduleSpec } from './schedule/schedule-spec.js';
+import { DuplicateJobError, JobNotFoundError } from './scheduler.errors.js';
+
+/** Job options with defaults applied and durations in milliseconds. */
+export interface ResolvedJobOptions {
+  queue: string;
+  priority: number;
+  timeout: number | null;
+  maxAttempts: number;
+  backoff: (attempt: number, error: unknown) => number;
+  overlap: OverlapPolicy;
+  /** `catchUp` in milliseconds. */
+  misfire: 'runOnce' | 'skip' | { catchUp: number };
+  tags: string[];
+  meta: JsonObject;
+  middleware: Type<JobMiddleware>[];
+}
+
+/** A registered handler: a `@Scheduled` method or a `@Worker`. */
+export interface JobDefinition {
+  name: string;
+  /** `ClassName.method`, for messages. */
+  source: string;
+  kind: 'method' | 'worker';
+  run(ctx: JobContext<unknown>): Promise<unknown>;
+  options: ResolvedJobOptions;
+  /** The misfire policy as given (for display). */
+  misfireInput?: MisfirePolicy;
+}
+
+/** A schedule: a definition's own (static) or one inserted at runtime. */
+export interface ScheduleEntry {
+  name: string;
+  handler: JobDefinition;
+  spec: ScheduleSpec;
+  options: ResolvedJobOptions;
+  origin: 'static' | 'runtime';
+  /** Arguments given to every run (runtime schedules); `{}` when none. */
+  args?: JsonValue;
+  /** The schedule as written (`cron`, `every`, `at`, `zone`), for display and storage. */
+  input: { cron?: string | string[]; zone?: string; every?: string | number; at?: string };
+}
+
+/** Registered handlers and schedules, by name. Filled at bootstrap. */
+@Injectable()
+export class SchedulerRegistry {
+  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly schedules = new Map<string, ScheduleEntry>();
+  /** Definitions that run once when this node starts (`@reboot`). */
+  readonly reboot: JobDefinition[] = [];
+
+  addDefinition(definition: JobDefinition): void {
+    if (this.definitions.has(definition.name)) throw new DuplicateJobError(definition.name);
+    this.definitions.set(definition.name, definition);
+  }
+
+  /** The definition of a handler, or throws `JobNotFoundError`. */
+  definition(name: string): JobDefinition {
+    const found = this.definitions.get(name);
+    if (!found) throw new JobNotFoundError(name);
+    return found;
+  }
+
+  findDefinition(name: string): JobDefinition | undefined {
+    return this.definitions.get(name);
+  }
+
+  allDefinitions(): JobDefinition[] {
+    return [...this.definitions.values()];
+  }
+
+  addSchedule(entry: ScheduleEntry): void {
+    if (this.schedules.has(entry.name)) throw new DuplicateJobError(entry.name);
+    this.schedules.set(entry.name, entry);
+  }
+
+  replaceSchedule(entry: ScheduleEntry): void {
+    this.schedules.set(entry.name, entry);
+  }
+
+  removeSchedule(name: string): boolean {
+    return this.schedules.delete(name);
+  }
+
+  findSchedule(name: string): ScheduleEntry | undefined {
+    return this.schedules.get(name);
+  }
+
+  allSchedules(): ScheduleEntry[] {
+    return [...this.schedules.values()];
+  }
+
+  /** True when the name is taken by a handler or a schedule. */
+  has(name: string): boolean {
+    return this.definitions.has(name) || this.schedules.has(name);
+  }
+}

@@ -1,0 +1,98 @@
+import type { JsonValue } from '../common/json.js';
+import type {
+  InsertResult,
+  Job,
+  JobAttemptError,
+  JobFilter,
+  JobState,
+  NewJob,
+  QueueCounts,
+  QueueState,
+  ScheduleState,
+  StoredSchedule,
+} from './job.types.js';
+
+/** Identifies one attempt of one job; every acknowledgement carries it. */
+export interface AttemptRef {
+  id: string;
+  attempt: number;
+}
+
+/** A request to claim runnable jobs of one queue. */
+export interface ClaimRequest {
+  queue: string;
+  limit: number;
+  node: string;
+  now: Date;
+  /** Claim only these ids (used by `runJob` in the testing kit). */
+  ids?: readonly string[];
+}
+
+/**
+ * The engine: the one place that knows how jobs are kept. Every
+ * implementation passes the same conformance suite (test/store/store.conformance.ts).
+ *
+ * Acknowledgements (`complete`, `retry`, `fail`, `release`) apply only when the
+ * job is `running` with the same attempt; otherwise they change nothing and
+ * reject with `StaleAttemptError`.
+ */
+export interface JobStore {
+  /** Prepares the store (creates tables, connects). */
+  init(): Promise<void>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+
+  /** Inserts jobs in order, honouring tick, unique and serial keys. */
+  insert(jobs: readonly NewJob[]): Promise<InsertResult[]>;
+  /**
+   * Moves up to `limit` due, available jobs of a queue to `running`, in
+   * priority order (0 first), then `runAt`, then insertion order. Skips jobs
+   * whose name is paused, pinned to another node, or whose serial key is
+   * running. Increments `attempt` and sets a new `fencingToken`.
+   */
+  claim(request: ClaimRequest): Promise<Job[]>;
+  complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void>;
+  /** Back to `available` at `runAt`, recording the error. */
+  retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void>;
+  /** To a final failed state (`dead` or `discarded`), recording the error. */
+  fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void>;
+  /**
+   * Hands a running job back (shutdown): `available` at `runAt`, one extra
+   * attempt allowed so the interruption is not held against it.
+   */
+  release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void>;
+  /** Records that these attempts are alive. Stale refs are ignored. */
+  heartbeat(refs: readonly AttemptRef[], now: Date): Promise<void>;
+  /**
+   * Cancels an available or running job. Returns the job as it was before,
+   * or `null` when it was not found or already final.
+   */
+  cancel(id: string, now: Date, reason: string): Promise<Job | null>;
+  /** `running` jobs whose heartbeat (or start) is older than `before`: back to available, or dead when out of attempts. */
+  rescue(before: Date, now: Date): Promise<Job[]>;
+  /** Dead (or discarded) job back to `available`, with fresh attempts. */
+  resurrect(id: string, now: Date): Promise<Job | null>;
+
+  get(id: string): Promise<Job | null>;
+  list(filter: JobFilter): Promise<Job[]>;
+  count(filter: JobFilter): Promise<number>;
+  /** Deletes jobs by id; returns how many were deleted. */
+  delete(ids: readonly string[]): Promise<number>;
+  /** Deletes up to `limit` jobs in `states` finished before `before`. */
+  prune(states: readonly JobState[], before: Date, limit: number): Promise<number>;
+  queueCounts(now: Date): Promise<QueueCounts[]>;
+  /** The earliest `runAt` of an available job in the queue, or `null`. */
+  nextRunAt(queue: string): Promise<Date | null>;
+
+  saveSchedule(schedule: StoredSchedule): Promise<void>;
+  deleteSchedule(name: string): Promise<boolean>;
+  listSchedules(): Promise<StoredSchedule[]>;
+  getScheduleStates(): Promise<ScheduleState[]>;
+  /** Upserts part of a schedule's state. */
+  setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void>;
+
+  getQueueStates(): Promise<QueueState[]>;
+  setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void>;
+}

@@ -1,0 +1,172 @@
+/**
+ * Glossary
+ * - **job**: one unit of work kept by the store: a registered handler name,
+ *   JSON arguments, a queue, a priority and a state.
+ * - **schedule**: a rule (cron, every, at) that creates jobs; each occurrence
+ *   is a **tick**, planned once cluster-wide under a (schedule, tick) key.
+ * - **attempt**: one execution of a job. The counter grows when a node claims
+ *   the job; acknowledgements carry it, so a late one is recognised as stale.
+ * - **run**: the attempts of one job, from insert to a final state.
+ * - **lease**: leadership of the cluster, held by one node at a time.
+ */
+import type { JsonObject, JsonValue } from '../common/json.js';
+
+/**
+ * Where a job is in its life.
+ * - `available`: waiting for `runAt` (a first run or a retry).
+ * - `running`: claimed by a node.
+ * - `completed`: the handler returned.
+ * - `dead`: every attempt failed (a dead letter, kept for retry).
+ * - `discarded`: stopped for good (DiscardJobError, or halted by middleware).
+ * - `cancelled`: cancelled through the API.
+ */
+export type JobState = 'available' | 'running' | 'completed' | 'dead' | 'discarded' | 'cancelled';
+
+/** States after which a job never runs again on its own. */
+export const FINAL_STATES: readonly JobState[] = ['completed', 'dead', 'discarded', 'cancelled'];
+
+/** One failed attempt, as kept on the job (message and stack truncated). */
+export interface JobAttemptError {
+  attempt: number;
+  at: Date;
+  /** Error class name, e.g. `TypeError`, `TimeoutError`. */
+  name: string;
+  message: string;
+  stack?: string;
+  /** `error` (thrown), `timeout`, `cancel`, `shutdown`, `halt` or `lease-lost`. */
+  kind: string;
+}
+
+/** A job as the store keeps it. Dates are `Date` objects; ids are strings. */
+export interface Job<TArgs = JsonValue> {
+  id: string;
+  /** The registered handler that runs it. */
+  name: string;
+  /** The schedule that planned it, if any. */
+  schedule: string | null;
+  queue: string;
+  args: TArgs;
+  state: JobState;
+  /** 0 (first) to 9. */
+  priority: number;
+  /** Attempts started so far (grows at claim). */
+  attempt: number;
+  maxAttempts: number;
+  /** Milliseconds before an attempt is aborted; `null` means none. */
+  timeout: number | null;
+  /** When the job may next start. */
+  runAt: Date;
+  /** When it was meant to run: the tick, or the requested time. */
+  scheduledAt: Date;
+  /** The tick was planned late (see the schedule's misfire policy). */
+  misfired: boolean;
+  insertedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  heartbeatAt: Date | null;
+  /** Node running (or last running) the job. */
+  node: string | null;
+  /** Grows with every claim, across all jobs of the store. */
+  fencingToken: number;
+  tickKey: string | null;
+  uniqueKey: string | null;
+  serialKey: string | null;
+  /** Only this node may claim it (`@reboot` jobs), or `null`. */
+  pinnedNode: string | null;
+  tags: string[];
+  meta: JsonObject;
+  result: JsonValue | null;
+  errors: JobAttemptError[];
+  /** Trace context captured at enqueue (W3C ids), or `null`. */
+  trace: JobTraceContext | null;
+}
+
+/** The span that enqueued a job; its attempts' spans are children of it. */
+export interface JobTraceContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}
+
+/** What a producer gives the store to insert. */
+export interface NewJob {
+  name: string;
+  schedule?: string | null;
+  queue: string;
+  args: JsonValue;
+  priority: number;
+  maxAttempts: number;
+  timeout: number | null;
+  runAt: Date;
+  scheduledAt?: Date;
+  misfired?: boolean;
+  /** Unique forever among jobs with a tick key: one job per (schedule, tick). */
+  tickKey?: string | null;
+  /** Unique among `available` and `running` jobs. */
+  uniqueKey?: string | null;
+  /** At most one `available` job per key, and none starts while another with it runs. */
+  serialKey?: string | null;
+  pinnedNode?: string | null;
+  tags?: string[];
+  meta?: JsonObject;
+  trace?: JobTraceContext | null;
+}
+
+/** Outcome of inserting one job. */
+export interface InsertResult {
+  job: Job;
+  /** `false` when a tick, unique or serial key matched an existing job (returned as `job`). */
+  inserted: boolean;
+  /** Which key conflicted, when not inserted. */
+  conflict?: 'tick' | 'unique' | 'serial';
+}
+
+/** A stored schedule created at runtime through `SchedulerService.insert`. */
+export interface StoredSchedule {
+  name: string;
+  /** JSON form of the schedule and its job options (see `RuntimeScheduleInput`). */
+  definition: JsonObject;
+}
+
+/** Per-schedule state that outlives restarts. */
+export interface ScheduleState {
+  name: string;
+  paused: boolean;
+  /** Ticks up to this time have been planned. */
+  plannedUntil: Date | null;
+}
+
+/** Stored per-queue overrides (they win over module options on every node). */
+export interface QueueState {
+  name: string;
+  paused: boolean;
+  concurrency: number | null;
+}
+
+/** Counts of one queue's jobs by state. */
+export interface QueueCounts {
+  queue: string;
+  /** Available and due now. */
+  available: number;
+  /** Available, due in the future (includes retries waiting for backoff). */
+  scheduled: number;
+  running: number;
+  completed: number;
+  dead: number;
+  discarded: number;
+  cancelled: number;
+}
+
+/** A filter for listing jobs. */
+export interface JobFilter {
+  name?: string;
+  /** Matches jobs whose handler name *or* schedule name equals it. */
+  nameOrSchedule?: string;
+  queue?: string;
+  states?: readonly JobState[];
+  /** Only jobs finished before this time. */
+  finishedBefore?: Date;
+  limit?: number;
+  /** `desc` (default) lists the newest first. */
+  order?: 'asc' | 'desc';
+}

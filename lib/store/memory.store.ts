@@ -1,0 +1,314 @@
+import type { JsonValue } from '../common/json.js';
+import { DuplicateJobError, StaleAttemptError } from '../scheduler.errors.js';
+import type { AttemptRef, ClaimRequest, JobStore } from './job-store.js';
+import type {
+  InsertResult,
+  Job,
+  JobAttemptError,
+  JobFilter,
+  JobState,
+  NewJob,
+  QueueCounts,
+  QueueState,
+  ScheduleState,
+  StoredSchedule,
+} from './job.types.js';
+import { byClaimOrder, ClaimIndex, type JobRecord, type ParkReason } from './memory/claim-index.js';
+import { JobKeys } from './memory/job-keys.js';
+import { buildJob, cloneJson, copyJob, pushError } from './memory/job-records.js';
+import { countByQueue, definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
+
+const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
+
+/**
+ * A {@link JobStore} that keeps everything in process memory: for a single
+ * node, and for tests. Nothing survives a restart.
+ *
+ * Claims cost O(k log n) for k claimed jobs: due jobs wait in per-queue heaps
+ * in claim order, and jobs held back by a paused name or a running serial key
+ * are parked until that changes rather than re-examined on every claim.
+ *
+ * Jobs are copied on the way in and out, so callers can never change stored
+ * state. Deleting a job frees its tick key; a job in a final state frees its
+ * unique key.
+ */
+export class MemoryStore implements JobStore {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly index = new ClaimIndex();
+  private readonly keys = new JobKeys();
+  private readonly schedules = new Map<string, StoredSchedule>();
+  private readonly scheduleStates = new Map<string, ScheduleState>();
+  private readonly queueStates = new Map<string, QueueState>();
+  private lastId = 0;
+  private lastFencingToken = 0;
+
+  async init(): Promise<void> {}
+  async close(): Promise<void> {}
+  async ping(): Promise<void> {}
+
+  async insert(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+    return jobs.map((input) => {
+      const conflict = this.keys.conflictOf(input);
+      if (conflict) return { job: copyJob(conflict.rec.job), inserted: false, conflict: conflict.key };
+      const seq = ++this.lastId;
+      const rec: JobRecord = { job: buildJob(String(seq), input, new Date()), seq, slot: null, parkedKey: null };
+      this.jobs.set(rec.job.id, rec);
+      this.keys.add(rec);
+      this.index.add(rec);
+      return { job: copyJob(rec.job), inserted: true };
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<Job[]> {
+    if (request.limit <= 0) return [];
+    const claimed: JobRecord[] = [];
+    const now = request.now.getTime();
+    if (request.ids) {
+      const recs = [...new Set(request.ids)]
+        .map((id) => this.jobs.get(id))
+        .filter((rec): rec is JobRecord => {
+          const job = rec?.job;
+          return !!job && job.queue === request.queue && job.state === 'available' && job.runAt.getTime() <= now &&
+            (job.pinnedNode === null || job.pinnedNode === request.node);
+        })
+        .sort(byClaimOrder);
+      for (const rec of recs) {
+        if (claimed.length >= request.limit) break;
+        if (this.blocker(rec)) continue;
+        this.start(rec, request);
+        claimed.push(rec);
+      }
+    } else {
+      for (const rec of this.index.candidates(request.queue, request.node, now)) {
+        const blocker = this.blocker(rec);
+        if (blocker) {
+          this.index.park(rec, blocker.reason, blocker.key);
+          continue;
+        }
+        this.start(rec, request);
+        claimed.push(rec);
+        if (claimed.length >= request.limit) break;
+      }
+    }
+    return claimed.map((rec) => copyJob(rec.job));
+  }
+
+  async complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
+    this.move(this.owned(ref), 'completed', { result: cloneJson(result), finishedAt: new Date(now.getTime()) });
+  }
+
+  async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
+    const rec = this.owned(ref);
+    pushError(rec.job, error);
+    this.move(rec, 'available', { runAt: new Date(runAt.getTime()) });
+  }
+
+  async fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void> {
+    const rec = this.owned(ref);
+    pushError(rec.job, error);
+    this.move(rec, state, { finishedAt: new Date(now.getTime()) });
+  }
+
+  /**
+   * The attempt that was interrupted still counts (`attempt` never goes back,
+   * so a late acknowledgement from it stays stale), but when it was the last
+   * one allowed, `maxAttempts` grows by one so the job gets another chance.
+   */
+  async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
+    const rec = this.owned(ref);
+    const { job } = rec;
+    pushError(job, error);
+    this.move(rec, 'available', {
+      runAt: new Date(runAt.getTime()),
+      maxAttempts: job.attempt >= job.maxAttempts ? job.maxAttempts + 1 : job.maxAttempts,
+    });
+  }
+
+  async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<void> {
+    for (const ref of refs) {
+      const job = this.jobs.get(ref.id)?.job;
+      if (job?.state === 'running' && job.attempt === ref.attempt) job.heartbeatAt = new Date(now.getTime());
+    }
+  }
+
+  async cancel(id: string, now: Date, reason: string): Promise<Job | null> {
+    const rec = this.jobs.get(id);
+    if (!rec || (rec.job.state !== 'available' && rec.job.state !== 'running')) return null;
+    const before = copyJob(rec.job);
+    pushError(rec.job, { kind: 'cancel', name: 'CancelledError', message: reason, attempt: rec.job.attempt, at: now });
+    this.move(rec, 'cancelled', { finishedAt: new Date(now.getTime()) });
+    return before;
+  }
+
+  async rescue(before: Date, now: Date): Promise<Job[]> {
+    const lost = [...this.keys.running]
+      .filter(({ job }) => (job.heartbeatAt ?? (job.startedAt as Date)).getTime() < before.getTime())
+      .sort((a, b) => a.seq - b.seq);
+    for (const rec of lost) {
+      const { job } = rec;
+      const since = (job.heartbeatAt ?? (job.startedAt as Date)).toISOString();
+      pushError(job, { kind: 'lease-lost', name: 'RescuedError', message: `no heartbeat since ${since}`, attempt: job.attempt, at: now });
+      if (job.attempt < job.maxAttempts) this.move(rec, 'available', { runAt: new Date(now.getTime()) });
+      else this.move(rec, 'dead', { finishedAt: new Date(now.getTime()) });
+    }
+    return lost.map((rec) => copyJob(rec.job));
+  }
+
+  /**
+   * Gives a dead, discarded or cancelled job as many attempts as it had at
+   * first (at least one) on top of those already made.
+   * @throws DuplicateJobError when another active job holds its unique key.
+   */
+  async resurrect(id: string, now: Date): Promise<Job | null> {
+    const rec = this.jobs.get(id);
+    if (!rec || !RESURRECTABLE.includes(rec.job.state)) return null;
+    const { job } = rec;
+    const holder = job.uniqueKey === null ? undefined : this.keys.uniqueHolder(job.uniqueKey);
+    if (holder && holder !== rec) throw new DuplicateJobError(job.uniqueKey as string);
+    this.move(rec, 'available', {
+      runAt: new Date(now.getTime()),
+      finishedAt: null,
+      maxAttempts: job.attempt + Math.max(1, job.maxAttempts),
+    });
+    return copyJob(job);
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const rec = this.jobs.get(id);
+    return rec ? copyJob(rec.job) : null;
+  }
+
+  async list(filter: JobFilter): Promise<Job[]> {
+    const jobs: Job[] = [];
+    const limit = filter.limit ?? Infinity;
+    if (limit <= 0) return jobs;
+    const recs = [...this.jobs.values()];
+    if (filter.order !== 'asc') recs.reverse();
+    for (const { job } of recs) {
+      if (!matchesFilter(job, filter)) continue;
+      jobs.push(copyJob(job));
+      if (jobs.length >= limit) break;
+    }
+    return jobs;
+  }
+
+  /** Counts every match; `limit` and `order` are ignored. */
+  async count(filter: JobFilter): Promise<number> {
+    let count = 0;
+    for (const { job } of this.jobs.values()) if (matchesFilter(job, filter)) count++;
+    return count;
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const id of new Set(ids)) {
+      const rec = this.jobs.get(id);
+      if (!rec) continue;
+      this.leave(rec);
+      this.keys.forget(rec);
+      this.jobs.delete(id);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /** Oldest `finishedAt` first. */
+  async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const doomed = [...this.jobs.values()]
+      .filter(({ job }) => states.includes(job.state) && job.finishedAt !== null && job.finishedAt < before)
+      .sort((a, b) => (a.job.finishedAt as Date).getTime() - (b.job.finishedAt as Date).getTime() || a.seq - b.seq)
+      .slice(0, limit);
+    return this.delete(doomed.map(({ job }) => job.id));
+  }
+
+  /** One entry per queue that has jobs or a stored state, sorted by name. */
+  async queueCounts(now: Date): Promise<QueueCounts[]> {
+    return countByQueue([...this.jobs.values()].map((rec) => rec.job), this.queueStates.keys(), now);
+  }
+
+  async nextRunAt(queue: string): Promise<Date | null> {
+    return this.index.nextRunAt(queue);
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    this.schedules.set(schedule.name, structuredClone(schedule));
+  }
+
+  /** Also forgets the schedule's state (which resumes it if paused). */
+  async deleteSchedule(name: string): Promise<boolean> {
+    const existed = this.schedules.delete(name);
+    const state = this.scheduleStates.get(name);
+    this.scheduleStates.delete(name);
+    if (state?.paused) this.index.unpark('paused', name);
+    return existed;
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    return sortedCopies(this.schedules);
+  }
+
+  async getScheduleStates(): Promise<ScheduleState[]> {
+    return sortedCopies(this.scheduleStates);
+  }
+
+  async setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void> {
+    const previous = this.scheduleStates.get(name) ?? { name, paused: false, plannedUntil: null };
+    this.scheduleStates.set(name, structuredClone({ ...previous, ...definedEntries(patch), name }));
+    if (previous.paused && patch.paused === false) this.index.unpark('paused', name);
+  }
+
+  async getQueueStates(): Promise<QueueState[]> {
+    return sortedCopies(this.queueStates);
+  }
+
+  async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
+    const previous = this.queueStates.get(name) ?? { name, paused: false, concurrency: null };
+    this.queueStates.set(name, { ...previous, ...definedEntries(patch), name });
+  }
+
+  /** The pause or serial key holding a due job back, if any. */
+  private blocker({ job }: JobRecord): { reason: ParkReason; key: string } | null {
+    for (const key of [job.name, job.schedule]) {
+      if (key !== null && this.scheduleStates.get(key)?.paused) return { reason: 'paused', key };
+    }
+    if (job.serialKey !== null && this.keys.serialRunning(job.serialKey)) return { reason: 'serial', key: job.serialKey };
+    return null;
+  }
+
+  private start(rec: JobRecord, request: ClaimRequest): void {
+    const now = request.now.getTime();
+    this.move(rec, 'running', {
+      attempt: rec.job.attempt + 1,
+      startedAt: new Date(now),
+      heartbeatAt: new Date(now),
+      node: request.node,
+      fencingToken: ++this.lastFencingToken,
+    });
+  }
+
+  /** The record an acknowledgement may change, or a StaleAttemptError (nothing changed). */
+  private owned(ref: AttemptRef): JobRecord {
+    const rec = this.jobs.get(ref.id);
+    if (rec?.job.state !== 'running' || rec.job.attempt !== ref.attempt) throw new StaleAttemptError(ref.id, ref.attempt);
+    return rec;
+  }
+
+  /** Changes state, keeping the indexes right; `patch` applies while the job is in no index. */
+  private move(rec: JobRecord, state: JobState, patch: Partial<Job> = {}): void {
+    this.leave(rec);
+    Object.assign(rec.job, patch, { state });
+    this.enter(rec);
+  }
+
+  private leave(rec: JobRecord): void {
+    if (rec.job.state === 'available') this.index.remove(rec);
+    const freedSerial = this.keys.leave(rec);
+    if (freedSerial !== null) this.index.unpark('serial', freedSerial);
+  }
+
+  private enter(rec: JobRecord): void {
+    this.keys.enter(rec);
+    if (rec.job.state === 'available') this.index.add(rec);
+  }
+}

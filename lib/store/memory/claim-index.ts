@@ -1,0 +1,165 @@
+import { BinaryHeap } from '../../common/binary-heap.js';
+import type { Job } from '../job.types.js';
+
+/** Where an available job waits in the {@link ClaimIndex}. */
+export type ParkReason = 'paused' | 'serial';
+
+/** A job as the memory store holds it, with its place in the claim index. */
+export interface JobRecord {
+  job: Job;
+  /** Insertion order (the numeric id). */
+  seq: number;
+  /** `null` while not available, or while handed out by {@link ClaimIndex.candidates}. */
+  slot: 'future' | 'ready' | 'pinned' | ParkReason | null;
+  /** The pause or serial key it is parked under. */
+  parkedKey: string | null;
+}
+
+/** Claim order: priority (0 first), then `runAt`, then insertion. */
+export const byClaimOrder = (a: JobRecord, b: JobRecord): number =>
+  a.job.priority - b.job.priority || a.job.runAt.getTime() - b.job.runAt.getTime() || a.seq - b.seq;
+
+const byRunAt = (a: JobRecord, b: JobRecord): number => a.job.runAt.getTime() - b.job.runAt.getTime() || a.seq - b.seq;
+
+interface QueueHeaps {
+  /** Available, not yet known to be due; moved out at claim once `runAt <= now`. */
+  future: BinaryHeap<JobRecord>;
+  /** Due jobs in claim order. */
+  ready: BinaryHeap<JobRecord>;
+  /** Due jobs pinned to one node, by node: other nodes never look at them. */
+  pinned: Map<string, BinaryHeap<JobRecord>>;
+  /** Every available job (wherever it waits), for `nextRunAt`. */
+  all: BinaryHeap<JobRecord>;
+}
+
+/**
+ * The available jobs of every queue, arranged so a claim only touches the jobs
+ * it takes (plus ones it parks). Due jobs whose name is paused, or whose serial
+ * key is running, are parked under that key and come back on {@link unpark},
+ * so they are not examined again on every claim.
+ */
+export class ClaimIndex {
+  private readonly queues = new Map<string, QueueHeaps>();
+  private readonly parked = new Map<string, Set<JobRecord>>();
+
+  /** Adds a job that just became available. */
+  add(rec: JobRecord): void {
+    const heaps = this.heaps(rec.job.queue);
+    heaps.all.push(rec);
+    heaps.future.push(rec);
+    rec.slot = 'future';
+  }
+
+  /** Removes a job that stops being available (claimed, cancelled, deleted). */
+  remove(rec: JobRecord): void {
+    const heaps = this.heaps(rec.job.queue);
+    heaps.all.remove(rec);
+    switch (rec.slot) {
+      case 'future':
+        heaps.future.remove(rec);
+        break;
+      case 'ready':
+        heaps.ready.remove(rec);
+        break;
+      case 'pinned':
+        heaps.pinned.get(rec.job.pinnedNode as string)?.remove(rec);
+        break;
+      case 'paused':
+      case 'serial':
+        this.parked.get(parkKey(rec.slot, rec.parkedKey as string))?.delete(rec);
+        break;
+    }
+    rec.slot = null;
+    rec.parkedKey = null;
+  }
+
+  /** Sets aside a job handed out by {@link candidates} until `key` is unparked. */
+  park(rec: JobRecord, reason: ParkReason, key: string): void {
+    const k = parkKey(reason, key);
+    let set = this.parked.get(k);
+    if (!set) this.parked.set(k, (set = new Set()));
+    set.add(rec);
+    rec.slot = reason;
+    rec.parkedKey = key;
+  }
+
+  /** Returns the jobs parked under `key` to their queues (a name was resumed, a serial job finished). */
+  unpark(reason: ParkReason, key: string): void {
+    const k = parkKey(reason, key);
+    const set = this.parked.get(k);
+    if (!set) return;
+    this.parked.delete(k);
+    for (const rec of set) {
+      rec.parkedKey = null;
+      this.heaps(rec.job.queue).future.push(rec);
+      rec.slot = 'future';
+    }
+  }
+
+  /**
+   * Yields the due jobs of `queue` that `node` may claim, in claim order,
+   * each taken out of its heap. The caller must either claim it (then call
+   * {@link remove}) or {@link park} it before asking for the next one.
+   */
+  *candidates(queue: string, node: string, now: number): Generator<JobRecord> {
+    const heaps = this.queues.get(queue);
+    if (!heaps) return;
+    this.promote(heaps, now);
+    const mine = heaps.pinned.get(node);
+    for (;;) {
+      const shared = heaps.ready.peek();
+      const own = mine?.peek();
+      const heap = own && (!shared || byClaimOrder(own, shared) < 0) ? mine! : heaps.ready;
+      const rec = heap.pop();
+      if (!rec) return;
+      rec.slot = null;
+      // Only when a caller's clock is behind an earlier caller's.
+      if (rec.job.runAt.getTime() > now) {
+        heaps.future.push(rec);
+        rec.slot = 'future';
+        continue;
+      }
+      yield rec;
+    }
+  }
+
+  /** The earliest `runAt` of an available job in the queue. */
+  nextRunAt(queue: string): Date | null {
+    const rec = this.queues.get(queue)?.all.peek();
+    return rec ? new Date(rec.job.runAt.getTime()) : null;
+  }
+
+  private promote(heaps: QueueHeaps, now: number): void {
+    for (let rec = heaps.future.peek(); rec && rec.job.runAt.getTime() <= now; rec = heaps.future.peek()) {
+      heaps.future.pop();
+      const node = rec.job.pinnedNode;
+      if (node === null) {
+        heaps.ready.push(rec);
+        rec.slot = 'ready';
+      } else {
+        let heap = heaps.pinned.get(node);
+        if (!heap) heaps.pinned.set(node, (heap = new BinaryHeap(byClaimOrder, { indexed: true })));
+        heap.push(rec);
+        rec.slot = 'pinned';
+      }
+    }
+  }
+
+  private heaps(queue: string): QueueHeaps {
+    let heaps = this.queues.get(queue);
+    if (!heaps) {
+      heaps = {
+        future: new BinaryHeap(byRunAt, { indexed: true }),
+        ready: new BinaryHeap(byClaimOrder, { indexed: true }),
+        pinned: new Map(),
+        all: new BinaryHeap(byRunAt, { indexed: true }),
+      };
+      this.queues.set(queue, heaps);
+    }
+    return heaps;
+  }
+}
+
+function parkKey(reason: ParkReason, key: string): string {
+  return `${reason}\u0000${key}`;
+}

@@ -1,0 +1,91 @@
+import type { NewJob } from '../job.types.js';
+import type { JobRecord } from './claim-index.js';
+
+/** Which key an insert collided with, and the job holding it. */
+export interface KeyConflict {
+  rec: JobRecord;
+  key: 'tick' | 'unique' | 'serial';
+}
+
+/**
+ * The tick, unique and serial keys held by the memory store's jobs, and its
+ * running jobs. The store reports every state change through
+ * {@link enter} / {@link leave}.
+ */
+export class JobKeys {
+  /** Held for as long as the job exists. */
+  private readonly tick = new Map<string, JobRecord>();
+  /** Held by available and running jobs. */
+  private readonly unique = new Map<string, JobRecord>();
+  /** Available jobs by serial key (more than one only after a retry or resurrect). */
+  private readonly waitingSerial = new Map<string, Set<JobRecord>>();
+  private readonly runningSerial = new Map<string, JobRecord>();
+  readonly running = new Set<JobRecord>();
+
+  /** The job an insert would collide with, checking tick, unique then serial keys. */
+  conflictOf(input: NewJob): KeyConflict | null {
+    const tick = input.tickKey == null ? undefined : this.tick.get(input.tickKey);
+    if (tick) return { rec: tick, key: 'tick' };
+    const unique = input.uniqueKey == null ? undefined : this.unique.get(input.uniqueKey);
+    if (unique) return { rec: unique, key: 'unique' };
+    const serial = input.serialKey == null ? undefined : this.waitingSerial.get(input.serialKey)?.values().next().value;
+    return serial ? { rec: serial, key: 'serial' } : null;
+  }
+
+  /** The active job holding a unique key. */
+  uniqueHolder(key: string): JobRecord | undefined {
+    return this.unique.get(key);
+  }
+
+  /** Whether a job with this serial key is running. */
+  serialRunning(key: string): boolean {
+    return this.runningSerial.has(key);
+  }
+
+  /** Records a new job (already in its first state). */
+  add(rec: JobRecord): void {
+    if (rec.job.tickKey !== null) this.tick.set(rec.job.tickKey, rec);
+    this.enter(rec);
+  }
+
+  /** Frees the tick and unique keys of a deleted job (after {@link leave}). */
+  forget(rec: JobRecord): void {
+    const { tickKey, uniqueKey } = rec.job;
+    if (tickKey !== null && this.tick.get(tickKey) === rec) this.tick.delete(tickKey);
+    if (uniqueKey !== null && this.unique.get(uniqueKey) === rec) this.unique.delete(uniqueKey);
+  }
+
+  /** Called before the job leaves its state; returns the serial key it stopped running, if any. */
+  leave(rec: JobRecord): string | null {
+    const { job } = rec;
+    if (job.state === 'available' && job.serialKey !== null) {
+      const set = this.waitingSerial.get(job.serialKey);
+      if (set?.delete(rec) && set.size === 0) this.waitingSerial.delete(job.serialKey);
+    } else if (job.state === 'running') {
+      this.running.delete(rec);
+      if (job.serialKey !== null && this.runningSerial.get(job.serialKey) === rec) {
+        this.runningSerial.delete(job.serialKey);
+        return job.serialKey;
+      }
+    }
+    return null;
+  }
+
+  /** Called once the job is in its new state. */
+  enter(rec: JobRecord): void {
+    const { job } = rec;
+    if (job.state === 'available' || job.state === 'running') {
+      if (job.uniqueKey !== null) this.unique.set(job.uniqueKey, rec);
+    } else if (job.uniqueKey !== null && this.unique.get(job.uniqueKey) === rec) {
+      this.unique.delete(job.uniqueKey);
+    }
+    if (job.state === 'available' && job.serialKey !== null) {
+      let set = this.waitingSerial.get(job.serialKey);
+      if (!set) this.waitingSerial.set(job.serialKey, (set = new Set()));
+      set.add(rec);
+    } else if (job.state === 'running') {
+      this.running.add(rec);
+      if (job.serialKey !== null) this.runningSerial.set(job.serialKey, rec);
+    }
+  }
+}

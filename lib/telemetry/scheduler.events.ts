@@ -1,0 +1,136 @@
+import { Logger } from '@nestjs/common';
+import type { Job } from '../store/job.types.js';
+
+/** How a job event ended. */
+export type JobOutcome =
+  | 'started'
+  | 'completed'
+  | 'retry'
+  | 'dead'
+  | 'discarded'
+  | 'cancelled'
+  | 'halted'
+  | 'released'
+  | 'skipped'
+  | 'rescued'
+  | 'stale';
+
+/** Common shape of job events: the job as stored, how long it took (ms) and the outcome. */
+export interface JobEvent {
+  job: Job<unknown>;
+  /** Milliseconds since the attempt started (0 for `job:start`). */
+  duration: number;
+  outcome: JobOutcome;
+}
+
+/** `job:stop`: the attempt completed. */
+export interface JobStopEvent extends JobEvent {
+  result: unknown;
+}
+
+/** `job:exception`: the attempt failed; it will be retried (`nextRunAt`) or is dead. */
+export interface JobExceptionEvent extends JobEvent {
+  error: unknown;
+  /** `error`, `timeout` or `lease-lost`. */
+  kind: string;
+  nextRunAt: Date | null;
+}
+
+/** `job:discard`: stopped for good (DiscardJobError, halted, or no handler). */
+export interface JobDiscardEvent extends JobEvent {
+  reason: string;
+}
+
+/** `job:cancel`: cancelled through the API (a running one had its signal aborted). */
+export interface JobCancelEvent extends JobEvent {
+  reason: string;
+}
+
+/** `job:skip`: a tick or enqueue that did not create a run. */
+export interface JobSkipEvent {
+  name: string;
+  schedule: string | null;
+  /** `overlap` (an earlier run is queued or running), `unique` (key taken), `paused`, `halted`. */
+  reason: 'overlap' | 'unique' | 'paused' | 'halted';
+  /** The job that blocked it, or the halted job. */
+  job: Job<unknown> | null;
+  tick: Date | null;
+  duration: number;
+  outcome: 'skipped';
+}
+
+/** `job:stale`: a late acknowledgement from an attempt that no longer owns its job. */
+export interface JobStaleEvent {
+  jobId: string;
+  attempt: number;
+  operation: string;
+  duration: number;
+  outcome: 'stale';
+}
+
+/** Queue control events. */
+export interface QueueEvent {
+  queue: string;
+  /** Milliseconds the change took. */
+  duration: number;
+  outcome: 'ok';
+  /** `queue:scale`: the old and new concurrency. */
+  from?: number;
+  to?: number;
+}
+
+/** Leadership events. */
+export interface PeerEvent {
+  node: string;
+}
+
+/** Every event `SchedulerService.on` accepts, and its payload. */
+export interface SchedulerEventMap {
+  'job:start': JobEvent;
+  'job:stop': JobStopEvent;
+  'job:exception': JobExceptionEvent;
+  'job:discard': JobDiscardEvent;
+  'job:cancel': JobCancelEvent;
+  'job:skip': JobSkipEvent;
+  'job:stale': JobStaleEvent;
+  'job:rescue': JobEvent;
+  'queue:pause': QueueEvent;
+  'queue:resume': QueueEvent;
+  'queue:scale': QueueEvent;
+  'peer:election': PeerEvent;
+  'peer:resignation': PeerEvent;
+}
+
+/** A name of {@link SchedulerEventMap}. */
+export type SchedulerEventName = keyof SchedulerEventMap;
+
+type Listener<E extends SchedulerEventName> = (payload: SchedulerEventMap[E]) => void;
+
+/**
+ * The scheduler's event bus. Listeners run synchronously; one that throws is
+ * logged and never breaks the job or the other listeners.
+ */
+export class SchedulerEvents {
+  private readonly listeners = new Map<SchedulerEventName, Set<Listener<never>>>();
+  private readonly logger = new Logger('Scheduler');
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  emit<E extends SchedulerEventName>(event: E, payload: SchedulerEventMap[E]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as Listener<E>)(payload);
+      } catch (error) {
+        this.logger.error(`listener of "${event}" threw: ${(error as Error)?.stack ?? String(error)}`);
+      }
+    }
+  }
+}

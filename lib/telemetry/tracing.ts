@@ -1,0 +1,47 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Span, type Context } from '@opentelemetry/api';
+import type { Job, JobTraceContext } from '../store/job.types.js';
+
+const tracer = () => trace.getTracer('nestjs-scheduler');
+
+/** The active span's ids, kept on a job at enqueue so its attempts join the trace. */
+export function captureTraceContext(): JobTraceContext | null {
+  const span = trace.getSpanContext(context.active());
+  if (!span || !trace.isSpanContextValid(span)) return null;
+  return { traceId: span.traceId, spanId: span.spanId, traceFlags: span.traceFlags };
+}
+
+/** Starts the span of one attempt, parented by the enqueue's trace context. */
+export function startAttemptSpan(job: Job<unknown>): { span: Span; ctx: Context } {
+  const parent = job.trace
+    ? trace.setSpanContext(ROOT_CONTEXT, { ...job.trace, isRemote: true })
+    : ROOT_CONTEXT;
+  const span = tracer().startSpan(
+    `job ${job.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'job.id': job.id,
+        'job.name': job.name,
+        'job.queue': job.queue,
+        'job.attempt': job.attempt,
+        'job.max_attempts': job.maxAttempts,
+        'messaging.system': 'nestjs-scheduler',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': job.queue,
+        ...(job.schedule ? { 'job.schedule': job.schedule } : {}),
+      },
+    },
+    parent,
+  );
+  return { span, ctx: trace.setSpan(parent, span) };
+}
+
+/** Ends an attempt's span with its outcome. */
+export function endAttemptSpan(span: Span, outcome: string, error?: unknown): void {
+  span.setAttribute('job.outcome', outcome);
+  if (error !== undefined) {
+    span.recordException(error instanceof Error ? error : new Error(String(error)));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  }
+  span.end();
+}

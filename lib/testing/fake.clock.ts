@@ -1,0 +1,74 @@
+import { parseDuration, type Duration } from '../common/duration.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+
+interface FakeTimer {
+  id: number;
+  at: number;
+  callback: () => void;
+}
+
+/**
+ * Lets pending promise chains run. One macrotask turn drains every chain of
+ * microtasks however deep; a second covers work that a chain hands to
+ * `setImmediate`.
+ */
+export async function flushPromises(turns = 2): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A clock that moves only when told. Pass it as the module's `clock`, then
+ * `await clock.advance('1m')`: timers due in that span fire in time order,
+ * and the async work they start runs before the next one fires.
+ */
+export class FakeClock implements Clock {
+  private time: number;
+  private seq = 0;
+  private timers: FakeTimer[] = [];
+
+  /** @param start the initial time. @default 2026-01-01T00:00:00Z */
+  constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
+    this.time = typeof start === 'number' ? start : start.getTime();
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const timer = { id: ++this.seq, at: this.time + Math.max(0, ms), callback };
+    this.timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((t) => t.id !== handle);
+  }
+
+  /** Timers waiting to fire. */
+  get pendingTimers(): number {
+    return this.timers.length;
+  }
+
+  /** Moves time forward by `duration`, firing every timer due on the way. */
+  async advance(duration: Duration): Promise<void> {
+    await this.advanceTo(this.time + parseDuration(duration));
+  }
+
+  /** Moves time forward to `date` (never backwards), firing every timer due on the way. */
+  async advanceTo(date: Date | number): Promise<void> {
+    const target = typeof date === 'number' ? date : date.getTime();
+    if (target < this.time) throw new RangeError(`cannot move a FakeClock backwards (${new Date(target).toISOString()} < ${new Date(this.time).toISOString()})`);
+    await flushPromises();
+    for (;;) {
+      const next = this.timers.reduce<FakeTimer | undefined>((min, t) => (t.at <= target && (!min || t.at < min.at || (t.at === min.at && t.id < min.id)) ? t : min), undefined);
+      if (!next) break;
+      this.timers = this.timers.filter((t) => t !== next);
+      this.time = Math.max(this.time, next.at);
+      next.callback();
+      await flushPromises();
+    }
+    this.time = target;
+    await flushPromises();
+  }
+}

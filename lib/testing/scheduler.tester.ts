@@ -1,0 +1,107 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { JsonValue } from '../common/json.js';
+import { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import { buildJobs } from '../queue/job.builder.js';
+import type { Job } from '../store/job.types.js';
+import { FakeClock, flushPromises } from './fake.clock.js';
+
+/** One finished attempt, as the tester saw it. */
+export interface JobRun {
+  job: Job<unknown>;
+  outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'halted' | 'cancelled';
+  result?: unknown;
+  error?: unknown;
+  duration: number;
+}
+
+/**
+ * Test helpers over a running app: drain queues, run one job at once, and
+ * assert what ran. Records every attempt that finishes after it is created.
+ */
+export class SchedulerTester {
+  private readonly orchestrator: SchedulerOrchestrator;
+  private readonly log: JobRun[] = [];
+  private undrained: JobRun[] = [];
+
+  constructor(app: INestApplicationContext) {
+    this.orchestrator = app.get(SchedulerOrchestrator, { strict: false }).owner;
+    const { events } = this.orchestrator;
+    const record = (run: JobRun) => {
+      this.log.push(run);
+      this.undrained.push(run);
+    };
+    events.on('job:stop', (e) => record({ job: e.job, outcome: 'completed', result: e.result, duration: e.duration }));
+    events.on('job:exception', (e) => record({ job: e.job, outcome: e.outcome === 'dead' ? 'dead' : 'retry', error: e.error, duration: e.duration }));
+    events.on('job:discard', (e) => record({ job: e.job, outcome: e.outcome === 'halted' ? 'halted' : 'discarded', error: e.reason, duration: e.duration }));
+    events.on('job:cancel', (e) => {
+      if (e.job.startedAt) record({ job: e.job, outcome: 'cancelled', duration: e.duration });
+    });
+  }
+
+  /**
+   * Runs every due job of `queue` (all queues when omitted) until none is
+   * due, waiting for jobs that queue runners started too. Resolves to the
+   * attempts that finished since the previous drain (or since the tester
+   * was created). Jobs due later are not run: advance the clock first.
+   */
+  async drainQueue(queue?: string): Promise<JobRun[]> {
+    const s = this.orchestrator;
+    // Timers already due (a planner that must catch up) fire before draining.
+    if (s.clock instanceof FakeClock) await s.clock.advance(0);
+    for (;;) {
+      await flushPromises();
+      await Promise.allSettled(s.running.all(queue).map((r) => r.done));
+      const queues = queue !== undefined ? [queue] : (await s.store.queueCounts(new Date(s.clock.now()))).filter((c) => c.available > 0).map((c) => c.queue);
+      let ran = 0;
+      for (const name of queues) {
+        const jobs = await s.store.claim({ queue: name, limit: 100, node: s.node, now: new Date(s.clock.now()) });
+        for (const job of jobs) await s.executor.execute(job);
+        ran += jobs.length;
+      }
+      if (ran === 0 && s.running.all(queue).length === 0) break;
+    }
+    const mine = this.undrained.filter((r) => queue === undefined || r.job.queue === queue);
+    this.undrained = this.undrained.filter((r) => !mine.includes(r));
+    return mine;
+  }
+
+  /**
+   * Runs one job of a registered handler now, through its middleware, even
+   * when its queue is paused or the scheduler is disabled; resolves to its outcome.
+   */
+  async runJob(name: string, args?: JsonValue): Promise<JobRun> {
+    const s = this.orchestrator;
+    const pin = `tester-${randomUUID()}`;
+    // Pinned to a node name no runner has, so that only this call runs it.
+    const [newJob] = buildJobs(s, name, [args ?? {}], {});
+    const [inserted] = await s.store.insert([{ ...newJob!, pinnedNode: pin }]);
+    const [job] = await s.store.claim({ queue: inserted!.job.queue, limit: 1, node: pin, now: new Date(s.clock.now()), ids: [inserted!.job.id] });
+    if (!job) throw new Error(`runJob(${name}): the job could not be claimed`);
+    const before = this.log.length;
+    await s.executor.execute(job);
+    const run = this.log.slice(before).find((r) => r.job.id === job.id);
+    this.undrained = this.undrained.filter((r) => r !== run);
+    if (!run) throw new Error(`runJob(${name}): the attempt ended without an outcome`);
+    return run;
+  }
+
+  /** Finished attempts, optionally of one job or schedule name. */
+  runs(name?: string): JobRun[] {
+    return name === undefined ? [...this.log] : this.log.filter((r) => r.job.name === name || r.job.schedule === name);
+  }
+
+  /** Throws unless `name` completed (exactly `times` times, when given). */
+  assertCompleted(name: string, times?: number): void {
+    const count = this.runs(name).filter((r) => r.outcome === 'completed').length;
+    if (times === undefined ? count === 0 : count !== times) {
+      throw new Error(`expected ${name} to complete ${times ?? 'at least once'} time(s), it completed ${count} time(s)`);
+    }
+  }
+
+  /** Throws if `name` ran at all. */
+  assertNotRun(name: string): void {
+    const count = this.runs(name).length;
+    if (count > 0) throw new Error(`expected ${name} not to run, it ran ${count} time(s)`);
+  }
+}

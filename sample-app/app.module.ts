@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+// In your app: import { SchedulerModule } from 'nestjs-scheduler';
+import { SchedulerModule } from '../lib/index.js';
+import { EmailWorker } from './email.worker.js';
+import { ReportJobs } from './report.jobs.js';
+import { StartupService } from './startup.service.js';
+
+@Module({
+  imports: [
+    // Global: SchedulerService can be injected anywhere.
+    SchedulerModule.forRoot({
+      store: 'memory', // the default: jobs live in this process (nothing survives a restart)
+      queues: { default: 5, emails: 2 }, // queue name → how many of its jobs run at once on this node
+    }),
+  ],
+  // Jobs are found on ordinary providers: @Scheduled methods and @Worker classes.
+  providers: [ReportJobs, EmailWorker, StartupService],
+})
+export class AppModule {}

@@ -1,0 +1,47 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerService } from '../lib/index.js';
+
+/** Uses the runtime API once the app is up: enqueue, listen to events, control queues. */
+@Injectable()
+export class StartupService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StartupService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly scheduler: SchedulerService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Events: every failed attempt, whether it will be retried (nextRunAt) or is dead (null).
+    this.scheduler.on('job:exception', ({ job, error, nextRunAt }) => {
+      const next = nextRunAt ? `retry at ${nextRunAt.toISOString()}` : 'dead letter';
+      this.logger.warn(`[event] ${job.name} attempt ${job.attempt} failed: ${(error as Error).message} → ${next}`);
+    });
+
+    // Queued work: runs as soon as a slot of the `emails` queue is free, or after a delay.
+    this.logger.log('enqueueing 3 emails (one delayed by 2 s)');
+    await this.scheduler.enqueue('send-email', { to: 'ada@example.com', subject: 'Welcome' });
+    await this.scheduler.enqueue('send-email', { to: 'alan@example.com', subject: 'Your report' });
+    await this.scheduler.enqueue('send-email', { to: 'grace@example.com', subject: 'Reminder' }, { delay: '2s' });
+
+    this.timer = setTimeout(() => void this.runtimeControl(), 5_000);
+  }
+
+  /** Runtime control: pause a queue, enqueue while paused, resume, scale, read stats. */
+  private async runtimeControl(): Promise<void> {
+    await this.scheduler.pauseQueue('emails');
+    await this.scheduler.enqueue('send-email', { to: 'linus@example.com', subject: 'Sent after resume' });
+    const paused = await this.scheduler.queueStats('emails');
+    this.logger.log(`emails paused: ${JSON.stringify({ paused: paused.paused, available: paused.available })}`);
+
+    this.timer = setTimeout(async () => {
+      await this.scheduler.resumeQueue('emails');
+      await this.scheduler.scaleQueue('emails', 4);
+      for (const s of await this.scheduler.queueStats()) {
+        this.logger.log(`queue ${s.queue}: concurrency ${s.concurrency}, paused ${s.paused}, completed ${s.completed}, scheduled ${s.scheduled}, running ${s.running}`);
+      }
+    }, 1_000);
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer); // leave nothing behind when the app closes
+  }
+}
