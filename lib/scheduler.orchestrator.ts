@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit, type Type } from '@nestjs/common';
-import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, ModuleRef, ModulesContainer } from '@nestjs/core';
 import type { Clock } from './clock/clock.js';
 import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
 import { JobExecutor } from './execution/job.executor.js';
 import { RunningJobs } from './execution/running-jobs.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
+import { MiddlewareResolver } from './middleware/middleware.resolver.js';
 import { LocalNotifier, type Notifier } from './notifier/notifier.js';
 import { LocalPeer, type Peer } from './peer/peer.js';
 import { Planner } from './planner/planner.js';
@@ -46,7 +47,6 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   private primary = true;
   private started = false;
   private stopping: Promise<void> | null = null;
-  private readonly middlewareCache = new Map<Type<JobMiddleware>, JobMiddleware>();
   private readonly middlewareByJob = new Map<string, JobMiddleware[]>();
   private unsubscribe: (() => void) | null = null;
 
@@ -56,6 +56,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     private readonly explorer: SchedulerExplorer,
     private readonly moduleRef: ModuleRef,
     private readonly discovery: DiscoveryService,
+    private readonly modules: ModulesContainer,
   ) {
     this.clock = options.clock;
     this.node = options.nodeName;
@@ -82,8 +83,10 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     this.loop = new SchedulerLoop(this.clock);
     this.queues = new QueueManager(this.options.pollInterval, () => this.loop.poke());
     this.producer = new JobProducer(this.store, this.notifier, this.queues, this.clock);
+    const resolver = new MiddlewareResolver(this.moduleRef, this.modules);
     for (const definition of this.registry.allDefinitions()) {
-      this.middlewareByJob.set(definition.name, await this.resolveMiddleware(definition));
+      const types = [...this.options.middleware, ...definition.options.middleware];
+      this.middlewareByJob.set(definition.name, await resolver.resolve(types, definition.moduleRef, definition.source));
     }
     this.executor = new JobExecutor({
       store: this.store,
@@ -221,24 +224,5 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       for (const entry of left) entry.abort('shutdown');
       await runner.drain();
     }
-  }
-
-  private async resolveMiddleware(definition: JobDefinition): Promise<JobMiddleware[]> {
-    const classes = [...this.options.middleware, ...definition.options.middleware];
-    const out: JobMiddleware[] = [];
-    for (const type of classes) {
-      let instance = this.middlewareCache.get(type);
-      if (!instance) {
-        try {
-          instance = this.moduleRef.get(type, { strict: false }) as JobMiddleware;
-        } catch {
-          // Not a provider: build it with its dependencies injected.
-          instance = await this.moduleRef.create(type);
-        }
-        this.middlewareCache.set(type, instance);
-      }
-      out.push(instance);
-    }
-    return out;
   }
 }

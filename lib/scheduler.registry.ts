@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
 import type { JsonObject, JsonValue } from './common/json.js';
 import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
 import type { JobContext } from './execution/job-context.js';
@@ -32,6 +33,8 @@ export interface JobDefinition {
   options: ResolvedJobOptions;
   /** The misfire policy as given (for display). */
   misfireInput?: MisfirePolicy;
+  /** The Nest module that declares the job's class (middleware that isn't a provider is built there). */
+  moduleRef?: ModuleRef;
 }
 
 /** A schedule: a definition's own (static) or one inserted at runtime. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { ScheduledOptions, WorkerOptions } from '../decorators/job-options.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
@@ -49,11 +49,12 @@ export class SchedulerExplorer {
         );
         continue;
       }
-      if (worker) this.addWorker(instance as Partial<JobWorker>, className, worker, queues);
+      const moduleRef = wrapper.host?.getProviderByKey(ModuleRef)?.instance as ModuleRef | undefined;
+      if (worker) this.addWorker(instance as Partial<JobWorker>, className, worker, queues, moduleRef);
       for (const { method, options } of methods) {
         const source = `${className}.${method}`;
         const fn = (instance as Record<string, (ctx: JobContext<unknown>) => unknown>)[method]!;
-        this.add(source, options.name ?? source, 'method', async (ctx) => fn.call(instance, ctx), options, queues);
+        this.add(source, options.name ?? source, 'method', async (ctx) => fn.call(instance, ctx), options, queues, moduleRef);
       }
     }
   }
@@ -62,13 +63,13 @@ export class SchedulerExplorer {
     return wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
   }
 
-  private addWorker(instance: Partial<JobWorker>, className: string, options: WorkerOptions, queues: ReadonlySet<string> | null): void {
+  private addWorker(instance: Partial<JobWorker>, className: string, options: WorkerOptions, queues: ReadonlySet<string> | null, moduleRef?: ModuleRef): void {
     if (typeof instance.perform !== 'function') {
       throw new SchedulerConfigError(className, 'perform', 'a @Worker class must implement perform(ctx)');
     }
     const perform = instance.perform.bind(instance);
     const backoff = typeof instance.backoff === 'function' ? instance.backoff.bind(instance) : undefined;
-    this.add(className, options.name ?? className, 'worker', async (ctx) => perform(ctx), options, queues, backoff);
+    this.add(className, options.name ?? className, 'worker', async (ctx) => perform(ctx), options, queues, moduleRef, backoff);
   }
 
   private add(
@@ -78,6 +79,7 @@ export class SchedulerExplorer {
     run: JobDefinition['run'],
     options: ScheduledOptions,
     queues: ReadonlySet<string> | null,
+    moduleRef: ModuleRef | undefined,
     workerBackoff?: (attempt: number, error: unknown) => number,
   ): void {
     const fail = (option: string, detail: string): never => {
@@ -90,7 +92,7 @@ export class SchedulerExplorer {
       fail('name', `duplicate job name "${name}" (also used by ${other})`);
     }
     const resolved = resolveJobOptions(options, fail, queues, workerBackoff);
-    const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: options.misfire };
+    const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: options.misfire, moduleRef };
     this.registry.addDefinition(definition);
     const input = { cron: options.cron, zone: options.zone, every: options.every, at: options.at };
     if (isReboot(input)) {

@@ -7,6 +7,7 @@ import { validateJobName } from '../discovery/names.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
 import { compileSchedule, isReboot } from './schedule-spec.js';
 
 /**
@@ -55,7 +56,13 @@ export function buildRuntimeSchedule(
   if (!handler) fail('handler', `no registered job is named "${input.handler}"`);
   const when = { cron: input.cron, zone: input.zone, every: input.every, at: input.at };
   if (isReboot(when)) fail('cron', '@reboot cannot be inserted at runtime');
-  const spec = compileSchedule(when, `schedule "${input.name}"`);
+  let spec: ReturnType<typeof compileSchedule> = null;
+  try {
+    spec = compileSchedule(when, `schedule "${input.name}"`);
+  } catch (error) {
+    if (error instanceof SchedulerConfigError) fail(error.option, error.message);
+    throw error;
+  }
   if (!spec) fail('cron', 'a schedule needs one of cron, every or at');
   if (input.args !== undefined) assertJson(input.args, fail);
   const base = handler!.options;

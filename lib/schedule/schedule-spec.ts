@@ -9,7 +9,11 @@ import { ZonedCron } from './zoned-cron.js';
  * Exactly one of `cron`, `every`, `at` may be given; `zone` only goes with `cron`.
  */
 export interface ScheduleInput {
-  /** A cron expression (5 fields, or 6 with seconds first), a macro such as `@daily` or `@reboot`, or a list of expressions. */
+  /**
+   * A cron expression (5 fields, or 6 with seconds first), a macro such as `@daily` or `@reboot`, or a
+   * list of expressions (a tick of any of them). When both day-of-month and day-of-week are
+   * restricted, a day matching either fires (as in Vixie cron).
+   */
   cron?: string | readonly string[];
   /** IANA time zone the cron expression is read in; default `Etc/UTC`. DST rules: see {@link ZonedCron}. */
   zone?: string;
@@ -32,11 +36,14 @@ export interface ScheduleSpec {
 
 const DEFAULT_ZONE = 'Etc/UTC';
 
-/** True when the input is the @reboot macro (alone). Other options are not checked: compileSchedule does that. */
+/**
+ * True when the input is the @reboot macro (alone): `cron` is `@reboot` or `['@reboot']` and neither
+ * `every` nor `at` is given (with those, compileSchedule reports the conflict). `zone` is not checked.
+ */
 export function isReboot(input: ScheduleInput): boolean {
   const { cron } = input;
   const list: readonly unknown[] = typeof cron === 'string' ? [cron] : Array.isArray(cron) ? cron : [];
-  return list.length === 1 && typeof list[0] === 'string' && isRebootMacro(list[0]);
+  return list.length === 1 && typeof list[0] === 'string' && isRebootMacro(list[0]) && input.every === undefined && input.at === undefined;
 }
 
 /** Compiles a schedule; returns null when input has none of cron/every/at. Throws SchedulerConfigError(source, option, detail) naming the option ('cron' | 'zone' | 'every' | 'at'). */
@@ -101,15 +108,23 @@ function parseCron(text: string, tz: string, fail: (detail: string) => Scheduler
   return new ZonedCron(expr, tz);
 }
 
+/** Zone names already validated, as given -> canonical (e.g. `Etc/UTC` -> `UTC`). */
+const zones = new Map<string, string>();
+
 /** Validates an IANA zone name with Intl and returns its canonical form. */
 function resolveZone(zone: unknown, source: string): string {
   const fail = (detail: string) => new SchedulerConfigError(source, 'zone', detail);
   if (typeof zone !== 'string' || zone.trim() === '') throw fail(`expected an IANA time zone such as "America/New_York", got ${JSON.stringify(zone)}`);
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    throw fail(`unknown time zone "${zone}" (expected an IANA name such as "America/New_York")`);
+  let canonical = zones.get(zone);
+  if (canonical === undefined) {
+    try {
+      canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    } catch {
+      throw fail(`unknown time zone "${zone}" (expected an IANA name such as "America/New_York")`);
+    }
+    zones.set(zone, canonical);
   }
+  return canonical;
 }
 
 /** Compiles `every`: ticks at every multiple of the interval since the Unix epoch. */

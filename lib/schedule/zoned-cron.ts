@@ -45,10 +45,7 @@ export class ZonedCron {
    * @param zone a canonical IANA zone name (`UTC` skips all offset work).
    */
   constructor(private readonly wall: CronExpression, zone: string) {
-    const numeric = 'numeric' as const;
-    this.fmt = zone === 'UTC' ? null : new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: numeric, month: numeric, day: numeric, hour: numeric, minute: numeric, second: numeric,
-    });
+    this.fmt = zone === 'UTC' ? null : wallClockFormat(zone);
   }
 
   /** The first tick strictly after `after`. */
@@ -56,8 +53,8 @@ export class ZonedCron {
     if (!this.fmt) return this.wallNext(after);
     let best = Infinity;
     // Just after a spring forward, gap times sort before wall(after) but may fire after `after`.
-    const spring = this.springForwardBefore(after);
-    if (spring) {
+    const spring = this.shiftBefore(after);
+    if (spring && spring.pre < spring.post) {
       const w = this.wallNext(after + spring.pre);
       if (this.map(w).kind === 'gap') best = w - spring.pre;
     }
@@ -82,6 +79,11 @@ export class ZonedCron {
   prev(atOrBefore: number): number {
     if (!this.fmt) return this.wallPrev(atOrBefore);
     let from = atOrBefore + this.offsetAt(atOrBefore);
+    // In the second pass of a fall back, the rest of the repeated times already fired (first pass).
+    const fall = this.shiftBefore(atOrBefore);
+    if (fall && fall.pre > fall.post && this.offsetAt(atOrBefore - (fall.pre - fall.post)) === fall.pre) {
+      from = this.transition(atOrBefore - (fall.pre - fall.post), atOrBefore) + fall.pre - 1;
+    }
     for (let step = 0; step < MAX_STEPS; step++) {
       const w = this.wallPrev(from);
       const m = this.map(w);
@@ -90,8 +92,8 @@ export class ZonedCron {
         continue;
       }
       // Just after a spring forward, gap times sort before w but may fire after it.
-      const spring = m.kind === 'gap' ? null : this.springForwardBefore(m.at);
-      if (!spring) return m.at;
+      const spring = m.kind === 'gap' ? null : this.shiftBefore(m.at);
+      if (!spring || spring.pre > spring.post) return m.at;
       const transition = this.transition(m.at - MAX_SHIFT_MS, m.at);
       const g = this.wallPrev(Math.min(atOrBefore + spring.pre, transition + spring.post - 1));
       return this.map(g).kind === 'gap' ? Math.max(m.at, g - spring.pre) : m.at;
@@ -124,11 +126,11 @@ export class ZonedCron {
     return { at: w - pre, kind: okPre ? 'normal' : 'gap', pre, post };
   }
 
-  /** The offsets around a spring forward in the `MAX_SHIFT_MS` up to instant `t`, or null. */
-  private springForwardBefore(t: number): { pre: number; post: number } | null {
+  /** The offsets around a transition in the `MAX_SHIFT_MS` up to instant `t`, or null. */
+  private shiftBefore(t: number): { pre: number; post: number } | null {
     const pre = this.offsetAt(t - MAX_SHIFT_MS);
     const post = this.offsetAt(t);
-    return pre < post ? { pre, post } : null;
+    return pre === post ? null : { pre, post };
   }
 
   /** Binary search: the first instant in (lo, hi] whose offset differs from the one at `lo`. */
@@ -148,4 +150,20 @@ export class ZonedCron {
     for (const part of this.fmt!.formatToParts(t)) p[part.type] = Number(part.value);
     return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(t / 1000) * 1000;
   }
+}
+
+/** One formatter per zone: creating them is far slower than using them. */
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** A formatter giving the wall-clock fields of an instant in `zone`. */
+function wallClockFormat(zone: string): Intl.DateTimeFormat {
+  let fmt = formats.get(zone);
+  if (!fmt) {
+    const numeric = 'numeric' as const;
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone, hourCycle: 'h23', year: numeric, month: numeric, day: numeric, hour: numeric, minute: numeric, second: numeric,
+    });
+    formats.set(zone, fmt);
+  }
+  return fmt;
 }

@@ -60,6 +60,8 @@ describe('compileSchedule: cron', () => {
     expect(isReboot({ cron: ['@reboot', '@daily'] })).toBe(false);
     expect(isReboot({ cron: '@daily' })).toBe(false);
     expect(isReboot({ every: '5m' })).toBe(false);
+    expect(isReboot({ cron: '@reboot', every: '5m' })).toBe(false); // left to compileSchedule, which rejects it
+    expect(() => compileSchedule({ cron: '@reboot', every: '5m' }, SRC)).toThrow(/mutually exclusive/);
   });
 
   it('takes the earliest next and latest prev of a list, counting shared instants once', () => {
@@ -108,14 +110,14 @@ describe('compileSchedule: cron', () => {
   });
 });
 
-describe('compileSchedule: daylight-saving time in America/New_York', () => {
+describe('compileSchedule: daylight-saving time', () => {
   it('spring forward 2026-03-08: a time in the gap fires once, shifted by the gap (02:30 -> 03:30 EDT)', () => {
     expect(ticks(spec({ cron: '30 2 * * *', zone: NY }), '2026-03-07T12:00:00Z')).toEqual([
       '2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z',
     ]);
     const s = spec({ cron: '30 2 * * *', zone: NY });
-    expect(iso(s.prev(ms('2026-03-09T00:00:00Z')))).toBe('2026-03-08T07:30:00.000Z'); // cron-parser alone gives 03-07
-    expect(iso(s.next(ms('2026-03-08T07:10:00Z')))).toBe('2026-03-08T07:30:00.000Z'); // cron-parser alone gives 06:30Z
+    expect(iso(s.prev(ms('2026-03-09T00:00:00Z')))).toBe('2026-03-08T07:30:00.000Z');
+    expect(iso(s.next(ms('2026-03-08T07:10:00Z')))).toBe('2026-03-08T07:30:00.000Z');
     // 02:00 is shifted onto 03:00 and fires once
     expect(ticks(spec({ cron: '0 1-3 * * *', zone: NY }), '2026-03-08T05:00:00Z', 3)).toEqual([
       '2026-03-08T06:00:00.000Z', '2026-03-08T07:00:00.000Z', '2026-03-09T05:00:00.000Z',
@@ -127,13 +129,24 @@ describe('compileSchedule: daylight-saving time in America/New_York', () => {
       '2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z', '2026-11-03T06:30:00.000Z',
     ]);
     const s = spec({ cron: '30 1 * * *', zone: NY });
-    expect(iso(s.prev(ms('2026-11-01T07:00:00Z')))).toBe('2026-11-01T05:30:00.000Z'); // cron-parser alone: 06:30Z
+    expect(iso(s.prev(ms('2026-11-01T07:00:00Z')))).toBe('2026-11-01T05:30:00.000Z');
     expect(iso(s.next(ms('2026-11-01T06:00:00Z')))).toBe('2026-11-02T06:30:00.000Z');
-    // hour wildcard too: cron-parser would also fire 01:00 and 01:30 EST (06:00Z, 06:30Z)
+    // hour `*` too: 01:00 and 01:30 EST (06:00Z, 06:30Z) do not fire again
     expect(ticks(spec({ cron: '0,30 * * * *', zone: NY }), '2026-11-01T04:45:00Z', 4)).toEqual([
       '2026-11-01T05:00:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-01T07:00:00.000Z', '2026-11-01T07:30:00.000Z',
     ]);
     expect(iso(spec({ cron: '* * * * * *', zone: NY }).next(ms('2026-11-01T06:00:00Z')))).toBe('2026-11-01T07:00:00.000Z');
+  });
+
+  it("documents why we do not use cron-parser's tz option: 5.10.5 disagrees with itself on these days", () => {
+    const raw = (cron: string, tz: string, from: string) => CronExpressionParser.parse(cron, { tz, currentDate: new Date(from) });
+    expect(raw('30 2 * * *', NY, '2026-03-08T07:10:00Z').next().toISOString()).toBe('2026-03-09T06:30:00.000Z'); // skips 03:30 EDT
+    expect(raw('30 2 * * *', NY, '2026-03-09T00:00:00Z').prev().toISOString()).toBe('2026-03-07T07:30:00.000Z'); // and backwards
+    expect(raw('30 1 * * *', NY, '2026-11-01T07:00:00Z').prev().toISOString()).toBe('2026-11-01T06:30:00.000Z'); // 01:30 EST
+    expect(raw('15,45 0-3 * * *', NY, '2026-11-01T06:00:00Z').next().toISOString()).toBe('2026-11-01T06:15:00.000Z'); // 01:15 EST
+    expect(raw('0 * * * *', NY, '2026-11-01T05:30:00Z').next().toISOString()).toBe('2026-11-01T06:00:00.000Z'); // 01:00 EST
+    const lordHowe = raw('0 * * * *', 'Australia/Lord_Howe', '2026-04-04T12:00:00Z');
+    expect(() => { for (let i = 0; i < 30; i++) lordHowe.next(); }).toThrow(/loop limit exceeded/);
   });
 
   /** The zone's UTC offset at `t`, in ms, from Intl's `GMT+10:30`-style names. */
