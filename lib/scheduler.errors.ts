@@ -1,3 +1,5 @@
+import { parseDuration, type Duration } from './common/duration.js';
+
 /** Base class of every error the scheduler throws. */
 export class SchedulerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -73,14 +75,14 @@ export class StaleAttemptError extends SchedulerError {
 
 /**
  * Thrown by a handler to ask for another attempt, optionally after `delay`
- * (default: the job's backoff). It counts as an attempt.
+ * (a Duration; default: the job's backoff). It counts as an attempt.
  */
 export class RetryJobError extends SchedulerError {
   /** Milliseconds to wait before the next attempt; `undefined` uses the backoff. */
   readonly delay?: number;
-  constructor(reason = 'retry requested', options: { delay?: number; cause?: unknown } = {}) {
+  constructor(reason = 'retry requested', options: { delay?: Duration; cause?: unknown } = {}) {
     super(reason, { cause: options.cause });
-    this.delay = options.delay;
+    this.delay = options.delay === undefined ? undefined : parseDuration(options.delay);
   }
 }
 

@@ -123,7 +123,9 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
   let queues: ResolvedOptions['queues'] = null;
   if (options.queues !== false) {
     queues = new Map();
-    for (const [name, value] of Object.entries(options.queues ?? { [DEFAULT_QUEUE]: 10 })) {
+    const entries = Object.entries(options.queues ?? { [DEFAULT_QUEUE]: 10 });
+    if (entries.length === 0) throw new SchedulerConfigError(SOURCE, 'queues', 'name at least one queue, or pass false for a node that runs no jobs');
+    for (const [name, value] of entries) {
       if (!name.trim()) throw new SchedulerConfigError(SOURCE, 'queues', 'a queue name must not be empty');
       const spec = typeof value === 'number' ? { concurrency: value } : value;
       queues.set(name, {

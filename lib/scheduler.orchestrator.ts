@@ -20,6 +20,7 @@ import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
 import type { ResolvedOptions } from './scheduler.options.js';
 import { SchedulerRegistry, type JobDefinition } from './scheduler.registry.js';
 import { createStore } from './store/store.factory.js';
+import { MemoryStore } from './store/memory.store.js';
 import type { JobStore } from './store/job-store.js';
 import { SchedulerEvents } from './telemetry/scheduler.events.js';
 
@@ -110,6 +111,9 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   async onApplicationBootstrap(): Promise<void> {
     if (!this.primary) return;
     await this.store.init();
+    if (!this.options.peer && this.store instanceof MemoryStore) {
+      this.logger.warn('peer: false with the memory store: no node in this process plans schedules or prunes old jobs');
+    }
     await restoreRuntimeSchedules(this);
     if (!this.options.enabled) {
       this.logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
@@ -121,8 +125,10 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     this.loop.add(
       new PeriodicTask('heartbeat', this.options.heartbeatInterval, async (now) => {
         const refs = this.running.all().map(({ job }) => ({ id: job.id, attempt: job.attempt }));
-        if (refs.length) await this.store.heartbeat(refs, new Date(now));
-      }, () => this.running.size > 0),
+        if (refs.length === 0) return;
+        // An attempt whose job was rescued or cancelled elsewhere stops here.
+        for (const ref of await this.store.heartbeat(refs, new Date(now))) this.running.get(ref.id)?.abort('lease-lost');
+      }),
     );
     for (const task of createLifelineTasks(this)) this.loop.add(task);
     this.loop.add(createPrunerTask(this));
@@ -161,7 +167,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     }
     this.unsubscribe = this.notifier.subscribe((message) => {
       if (message.type === 'insert') this.queues.wake(message.queue);
-      else this.running.get(message.jobId)?.abort('cancel');
+      else this.running.get(message.jobId)?.abort('cancel', message.reason);
     });
     await this.notifier.start();
     for (const runner of this.queues.all()) runner.start();

@@ -12,6 +12,7 @@ import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
 import { toAttemptError } from './job-errors.js';
+import { exponentialBackoff } from './backoff.js';
 import type { RunningJob, RunningJobs } from './running-jobs.js';
 
 /** What became of one attempt. */
@@ -37,7 +38,7 @@ export interface ExecutorDeps {
   middlewareFor(definition: JobDefinition): JobMiddleware[];
 }
 
-type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason };
+type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason; detail?: string };
 
 /**
  * Runs one claimed attempt: context and signal, timeout, middleware chain,
@@ -52,14 +53,14 @@ export class JobExecutor {
   execute(job: Job<unknown>): Promise<ExecutionOutcome> {
     const { running } = this.deps;
     const controller = new AbortController();
-    let onAbort!: (reason: AbortReason) => void;
-    const aborted = new Promise<Settled>((resolve) => (onAbort = (reason) => resolve({ kind: 'abort', reason })));
+    let onAbort!: (reason: AbortReason, detail?: string) => void;
+    const aborted = new Promise<Settled>((resolve) => (onAbort = (reason, detail) => resolve({ kind: 'abort', reason, detail })));
     let abortReason: AbortReason | undefined;
-    const abort = (reason: AbortReason) => {
+    const abort = (reason: AbortReason, detail?: string) => {
       if (abortReason) return;
       abortReason = reason;
       controller.abort(new JobAbortedError(reason));
-      onAbort(reason);
+      onAbort(reason, detail);
     };
     const entry: RunningJob = { job, abort, done: Promise.resolve() };
     running.add(entry);
@@ -79,7 +80,10 @@ export class JobExecutor {
     const started = clock.now();
     const definition = registry.findDefinition(job.name);
     if (!definition) {
-      const error = new DiscardJobError(`no handler is registered under "${job.name}" on this node`);
+      events.emit('job:start', { job, duration: 0, outcome: 'started' });
+      // A rolling deploy may briefly run nodes without this handler: retry
+      // with backoff (then dead-letter) rather than discard the job.
+      const error = new Error(`no handler is registered under "${job.name}" on this node`);
       return this.settle(job, started, { kind: 'chain', result: { status: 'failed', error } });
     }
     const timer = job.timeout === null ? null : clock.setTimeout(() => abort('timeout'), job.timeout);
@@ -100,7 +104,10 @@ export class JobExecutor {
         return reason();
       },
       fencingToken: job.fencingToken,
-      heartbeat: () => this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(clock.now())),
+      heartbeat: async () => {
+        const lost = await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(clock.now()));
+        if (lost.length > 0) abort('lease-lost');
+      },
       locals: {},
     };
     events.emit('job:start', { job, duration: 0, outcome: 'started' });
@@ -135,7 +142,7 @@ export class JobExecutor {
           return this.failure(job, ref, error, 'timeout', duration, undefined);
         case 'cancel':
           // The store already holds the job as cancelled (SchedulerService.cancelJob).
-          events.emit('job:cancel', { ...base, outcome: 'cancelled', reason: 'cancel' });
+          events.emit('job:cancel', { job: { ...job, state: 'cancelled' }, duration, outcome: 'cancelled', reason: settled.detail ?? 'cancel' });
           return { ...base, outcome: 'cancelled', error };
         case 'shutdown':
           await this.ack('release', ref, () => this.deps.store.release(ref, now, toAttemptError(error, job.attempt, now, 'shutdown')));
@@ -150,7 +157,7 @@ export class JobExecutor {
     if (result.status === 'completed') {
       const value = toJson(result.result, (e) => this.logger.warn(`${job.name} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
       const ok = await this.ack('complete', ref, () => this.deps.store.complete(ref, value, now));
-      if (ok) events.emit('job:stop', { ...base, outcome: 'completed', result: result.result });
+      if (ok) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result: result.result });
       return { ...base, outcome: 'completed', result: result.result };
     }
     if (result.status === 'halted') {
@@ -158,7 +165,7 @@ export class JobExecutor {
       const ok = await this.ack('fail', ref, () => this.deps.store.fail(ref, 'discarded', toAttemptError(error, job.attempt, now, 'halt'), now));
       if (ok) {
         events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'halted', job, tick: null, duration, outcome: 'skipped' });
-        events.emit('job:discard', { ...base, outcome: 'halted', reason: result.reason });
+        events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'halted', reason: result.reason });
       }
       return { ...base, outcome: 'halted', error };
     }
@@ -180,24 +187,24 @@ export class JobExecutor {
     if (error instanceof DiscardJobError) {
       const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
       this.logger.warn(`${job.name} (${job.id}) discarded: ${error.message}`);
-      if (ok) events.emit('job:discard', { ...base, outcome: 'discarded', reason: error.message });
+      if (ok) events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'discarded', reason: error.message });
       return { ...base, outcome: 'discarded', error };
     }
     if (job.attempt < job.maxAttempts) {
       const backoff = registry.findDefinition(job.name)?.options.backoff;
-      const delay = requestedDelay ?? safeDelay(() => backoff?.(job.attempt, error) ?? 0);
+      const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
       const runAt = new Date(now.getTime() + delay);
       const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
       this.logger.warn(`${job.name} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
       if (ok) {
         this.deps.onRetry(job.queue, runAt);
-        events.emit('job:exception', { ...base, outcome: 'retry', error, kind, nextRunAt: runAt });
+        events.emit('job:exception', { job: { ...job, state: 'available', runAt }, duration, outcome: 'retry', error, kind, nextRunAt: runAt });
       }
       return { ...base, outcome: 'retry', error };
     }
     const ok = await this.ack('fail', ref, () => store.fail(ref, 'dead', attemptError, now));
     this.logger.error(`${job.name} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
-    if (ok) events.emit('job:exception', { ...base, outcome: 'dead', error, kind, nextRunAt: null });
+    if (ok) events.emit('job:exception', { job: { ...job, state: 'dead' }, duration, outcome: 'dead', error, kind, nextRunAt: null });
     return { ...base, outcome: 'dead', error };
   }
 

@@ -1,5 +1,5 @@
 /** Messages between nodes. `insert` wakes a queue; `cancel` aborts a running job wherever it runs. */
-export type Notification = { type: 'insert'; queue: string } | { type: 'cancel'; jobId: string };
+export type Notification = { type: 'insert'; queue: string } | { type: 'cancel'; jobId: string; reason?: string };
 
 /** Wakes idle queue runners when work arrives, so latency does not wait for the poll. */
 export interface Notifier {

@@ -20,7 +20,6 @@ export class SchedulerLoop {
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
   private running = false;
-  private rearm = false;
   private stopped = true;
   private current: Promise<void> = Promise.resolve();
 
@@ -39,11 +38,8 @@ export class SchedulerLoop {
   /** Re-reads every task's `nextAt` (call after a change that may move it earlier). */
   poke(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.rearm = true;
-      return;
-    }
-    this.arm();
+    // A run in progress re-arms when it ends.
+    if (!this.running) this.arm();
   }
 
   /** Stops the timer and waits for a run in progress. */
@@ -94,7 +90,6 @@ export class SchedulerLoop {
       }
     } finally {
       this.running = false;
-      this.rearm = false;
       if (!this.stopped) this.arm();
     }
   }

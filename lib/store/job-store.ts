@@ -63,8 +63,12 @@ export interface JobStore {
    * attempt allowed so the interruption is not held against it.
    */
   release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void>;
-  /** Records that these attempts are alive. Stale refs are ignored. */
-  heartbeat(refs: readonly AttemptRef[], now: Date): Promise<void>;
+  /**
+   * Records that these attempts are alive. Resolves to the refs that no
+   * longer own their job (rescued, cancelled, deleted): their node aborts
+   * them with reason `lease-lost`.
+   */
+  heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]>;
   /**
    * Cancels an available or running job. Returns the job as it was before,
    * or `null` when it was not found or already final.

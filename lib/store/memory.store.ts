@@ -124,11 +124,14 @@ export class MemoryStore implements JobStore {
     });
   }
 
-  async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<void> {
+  async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]> {
+    const lost: AttemptRef[] = [];
     for (const ref of refs) {
       const job = this.jobs.get(ref.id)?.job;
       if (job?.state === 'running' && job.attempt === ref.attempt) job.heartbeatAt = new Date(now.getTime());
+      else lost.push({ id: ref.id, attempt: ref.attempt });
     }
+    return lost;
   }
 
   async cancel(id: string, now: Date, reason: string): Promise<Job | null> {

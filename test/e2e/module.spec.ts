@@ -175,6 +175,7 @@ describe('SchedulerModule', () => {
     it('rejects bad module options', async () => {
       expect(await bootstrapError([], { queues: { default: 0 } })).toBeInstanceOf(SchedulerConfigError);
       expect(await bootstrapError([], { pollInterval: 'often' })).toBeInstanceOf(SchedulerConfigError);
+      expect(await bootstrapError([], { queues: {} })).toBeInstanceOf(SchedulerConfigError);
     });
   });
 });

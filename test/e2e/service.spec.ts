@@ -140,7 +140,7 @@ describe('SchedulerService', () => {
       await t.clock.advance(0);
       expect(await t.scheduler.runningJobs()).toEqual([]);
       expect(await t.scheduler.cancelJob('blocking', { reason: 'user asked' })).toBe(1);
-      expect(cancels.sort()).toEqual([`${queued.id}:user asked`, `${running.id}:cancel`].sort());
+      expect(cancels.sort()).toEqual([`${queued.id}:user asked`, `${running.id}:cancelled`].sort());
       const history = await t.scheduler.history('blocking');
       expect(history.map((j) => j.state)).toEqual(['cancelled', 'cancelled']);
       expect(await t.scheduler.cancelJob('blocking')).toBe(0);

@@ -150,8 +150,10 @@ describe('compileSchedule: daylight-saving time', () => {
   });
 
   /** The zone's UTC offset at `t`, in ms, from Intl's `GMT+10:30`-style names. */
+  const offsetFormats = new Map<string, Intl.DateTimeFormat>();
   function offset(zone: string, t: number): number {
-    const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' }).format(t);
+    if (!offsetFormats.has(zone)) offsetFormats.set(zone, new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' }));
+    const name = offsetFormats.get(zone)!.format(t);
     const m = /GMT(?:([+-])(\d+)(?::(\d+))?)?$/.exec(name)!;
     return (m[1] === '-' ? -1 : 1) * (Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60_000;
   }
