@@ -5,6 +5,7 @@ import { parseDuration, type Duration } from './common/duration.js';
 import { SystemClock, type Clock } from './clock/clock.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { JobStore } from './store/job-store.js';
+import type { PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
 
@@ -38,9 +39,10 @@ export interface RetentionOptions {
 
 /**
  * Where jobs are kept. `'memory'` (default): in this process, zero set-up.
+ * `{ type: 'postgres', url | dataSource, … }`: durable, shared by every node.
  * A `JobStore` instance may be given for custom engines.
  */
-export type StoreOption = 'memory' | { type: 'memory' } | JobStore;
+export type StoreOption = 'memory' | { type: 'memory' } | PostgresStoreOptions | JobStore;
 
 /** Options of `SchedulerModule.forRoot` / `forRootAsync`. */
 export interface SchedulerModuleOptions {
@@ -137,6 +139,9 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
   const store = options.store ?? 'memory';
   if (!(store === 'memory' || (typeof store === 'object' && store !== null))) {
     throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${JSON.stringify(store)}`);
+  }
+  if (typeof store === 'object' && 'type' in store && !['memory', 'postgres'].includes(store.type)) {
+    throw new SchedulerConfigError(SOURCE, 'store.type', `must be 'memory' or 'postgres', got ${JSON.stringify(store.type)}`);
   }
   if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
     throw new SchedulerConfigError(SOURCE, 'middleware', 'must be an array of classes');

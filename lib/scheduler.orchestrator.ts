@@ -6,7 +6,7 @@ import { JobExecutor } from './execution/job.executor.js';
 import { RunningJobs } from './execution/running-jobs.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import { MiddlewareResolver } from './middleware/middleware.resolver.js';
-import { LocalNotifier, type Notifier } from './notifier/notifier.js';
+import { LocalNotifier, type Notification, type Notifier } from './notifier/notifier.js';
 import { LocalPeer, type Peer } from './peer/peer.js';
 import { Planner } from './planner/planner.js';
 import { PeriodicTask, SchedulerLoop } from './planner/scheduler.loop.js';
@@ -15,7 +15,7 @@ import { createPrunerTask } from './plugins/pruner.plugin.js';
 import { JobProducer } from './queue/job.producer.js';
 import { QueueManager } from './queue/queue.manager.js';
 import { QueueRunner } from './queue/queue.runner.js';
-import { restoreRuntimeSchedules } from './schedule/runtime-schedule.js';
+import { syncRuntimeSchedules } from './schedule/runtime-schedule.js';
 import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
 import type { ResolvedOptions } from './scheduler.options.js';
 import { SchedulerRegistry, type JobDefinition } from './scheduler.registry.js';
@@ -50,6 +50,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   private stopping: Promise<void> | null = null;
   private readonly middlewareByJob = new Map<string, JobMiddleware[]>();
   private unsubscribe: (() => void) | null = null;
+  /** Runtime schedules loaded from the store, as JSON, to see what another node changed. */
+  private readonly runtimeSchedules = new Map<string, string>();
 
   constructor(
     @Inject(SCHEDULER_OPTIONS) readonly options: ResolvedOptions,
@@ -78,9 +80,15 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       return;
     }
     this.explorer.explore();
-    this.store = createStore(this.options.store);
-    this.peer = new LocalPeer(this.node, this.options.peer);
-    this.notifier = new LocalNotifier();
+    const bundle = await createStore(this.options.store, {
+      node: this.node,
+      clock: this.clock,
+      leaseTtl: this.options.leaseTtl,
+      peerEligible: this.options.peer,
+    });
+    this.store = bundle.store;
+    this.peer = bundle.peer ?? new LocalPeer(this.node, this.options.peer);
+    this.notifier = bundle.notifier ?? new LocalNotifier();
     this.loop = new SchedulerLoop(this.clock);
     this.queues = new QueueManager(this.options.pollInterval, () => this.loop.poke());
     this.producer = new JobProducer(this.store, this.notifier, this.queues, this.clock);
@@ -114,11 +122,13 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     if (!this.options.peer && this.store instanceof MemoryStore) {
       this.logger.warn('peer: false with the memory store: no node in this process plans schedules or prunes old jobs');
     }
-    await restoreRuntimeSchedules(this);
+    await syncRuntimeSchedules(this, this.runtimeSchedules);
     if (!this.options.enabled) {
       this.logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
       return;
     }
+    this.unsubscribe = this.notifier.subscribe((message) => void this.onNotification(message));
+    await this.notifier.start();
     await this.startQueues();
     this.loop.add(this.planner);
     this.loop.add(this.queues);
@@ -130,6 +140,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
         for (const ref of await this.store.heartbeat(refs, new Date(now))) this.running.get(ref.id)?.abort('lease-lost');
       }),
     );
+    // Catch-up for notifications a node may have missed (NOTIFY is not durable).
+    this.loop.add(new PeriodicTask('sync', this.options.pollInterval * 5, () => this.sync()));
     for (const task of createLifelineTasks(this)) this.loop.add(task);
     this.loop.add(createPrunerTask(this));
     this.peer.onChange((leader) => void this.onLeadership(leader));
@@ -165,12 +177,53 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       runner.setPaused(state?.paused ?? false);
       this.queues.add(runner);
     }
-    this.unsubscribe = this.notifier.subscribe((message) => {
-      if (message.type === 'insert') this.queues.wake(message.queue);
-      else this.running.get(message.jobId)?.abort('cancel', message.reason);
-    });
-    await this.notifier.start();
     for (const runner of this.queues.all()) runner.start();
+  }
+
+  private async onNotification(message: Notification): Promise<void> {
+    try {
+      switch (message.type) {
+        case 'insert':
+          return this.queues.wake(message.queue);
+        case 'cancel':
+          return this.running.get(message.jobId)?.abort('cancel', message.reason);
+        case 'queues':
+          return await this.applyQueueStates();
+        case 'schedules':
+          return await this.syncSchedules();
+        case 'resync':
+          await this.sync();
+          return this.queues.wakeAll();
+        case 'leader':
+          return; // for the peer
+      }
+    } catch (error) {
+      this.logger.error(`handling a "${message.type}" notification failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  /** Re-reads what other nodes may have changed: queue states, runtime schedules, pauses. */
+  private async sync(): Promise<void> {
+    await this.applyQueueStates();
+    await this.syncSchedules();
+  }
+
+  private async applyQueueStates(): Promise<void> {
+    if (!this.options.queues) return;
+    for (const state of await this.store.getQueueStates()) {
+      const runner = this.queues.get(state.name);
+      if (!runner) continue;
+      if (runner.isPaused !== state.paused) runner.setPaused(state.paused);
+      const concurrency = state.concurrency ?? this.options.queues.get(state.name)!.concurrency;
+      if (runner.limit !== concurrency) runner.scale(concurrency);
+    }
+  }
+
+  /** Reloads runtime schedules and pause flags from the store (after a change here or on another node). */
+  async syncSchedules(): Promise<void> {
+    await syncRuntimeSchedules(this, this.runtimeSchedules);
+    for (const state of await this.store.getScheduleStates()) this.planner.setPaused(state.name, state.paused);
+    this.loop.poke();
   }
 
   private async onLeadership(leader: boolean): Promise<void> {

@@ -65,7 +65,7 @@ export class SchedulerService {
   private async insertJobs(target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): Promise<EnqueuedJob[]> {
     const s = this.s;
     const jobs = buildJobs(s, target, argsList, options);
-    const results = await s.producer.insert(jobs);
+    const results = await s.producer.insert(jobs, options.manager);
     return results.map(({ job, inserted }) => {
       if (!inserted) {
         s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
@@ -83,9 +83,7 @@ export class SchedulerService {
     if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
     if (entry.spec.kind === 'at' && entry.spec.next(s.clock.now()) === null) throw new InvalidArgumentError('at', 'is in the past');
     await s.store.saveSchedule({ name: entry.name, definition: toStoredDefinition(input) });
-    s.registry.addSchedule(entry);
-    await s.planner.upsert(entry);
-    s.loop.poke();
+    await this.schedulesChanged();
     return describeJob.one(s, entry.name, false)!;
   }
 
@@ -102,10 +100,9 @@ export class SchedulerService {
     for (const key of Object.keys(merged) as (keyof RuntimeScheduleInput)[]) if (merged[key] === undefined) delete merged[key];
     const entry = buildRuntimeSchedule(merged, s.registry, s.options.queues ? new Set(s.options.queues.keys()) : null, invalid);
     await s.store.saveSchedule({ name, definition: toStoredDefinition(merged) });
-    s.registry.replaceSchedule(entry);
+    // A new rule starts from now; other changes keep the planning progress.
     if (current.spec.description !== entry.spec.description) s.planner.remove(name);
-    await s.planner.upsert(entry);
-    s.loop.poke();
+    await this.schedulesChanged();
     return this.getJob(name);
   }
 
@@ -114,9 +111,7 @@ export class SchedulerService {
     const s = this.s;
     this.runtimeSchedule(name);
     await s.store.deleteSchedule(name);
-    s.registry.removeSchedule(name);
-    s.planner.remove(name);
-    s.loop.poke();
+    await this.schedulesChanged();
   }
 
   /** Every registered job and schedule. */
@@ -151,7 +146,14 @@ export class SchedulerService {
     const s = this.s;
     this.known(name);
     await s.store.setScheduleState(name, { paused });
-    s.planner.setPaused(name, paused);
+    await this.schedulesChanged();
+  }
+
+  /** Applies a schedule change here at once, and tells the other nodes. */
+  private async schedulesChanged(): Promise<void> {
+    const s = this.s;
+    await s.syncSchedules();
+    await s.notifier.notify({ type: 'schedules' });
   }
 
   /** Runs a job or schedule now (a schedule's overlap rule still applies). */
@@ -235,6 +237,7 @@ export class SchedulerService {
     await s.store.setQueueState(queue, patch);
     const runner = s.queues.get(queue);
     if (runner) apply(runner);
+    await s.notifier.notify({ type: 'queues' });
     s.events.emit(event, { queue, duration: s.clock.now() - started, outcome: 'ok', ...extra });
   }
 

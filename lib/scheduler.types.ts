@@ -24,6 +24,11 @@ export interface EnqueueOptions {
   unique?: string | boolean;
   tags?: string[];
   meta?: JsonObject;
+  /**
+   * A TypeORM `EntityManager` inside a transaction: the job commits or rolls
+   * back with the caller's data (postgres store only). @default none
+   */
+  manager?: object;
 }
 
 /** What `enqueue` returns: the stored job, and whether it was a duplicate of an existing one. */

@@ -1,5 +1,19 @@
-/** Messages between nodes. `insert` wakes a queue; `cancel` aborts a running job wherever it runs. */
-export type Notification = { type: 'insert'; queue: string } | { type: 'cancel'; jobId: string; reason?: string };
+/**
+ * Messages between nodes. They carry names and ids, never job arguments.
+ * - `insert`: due work in a queue.
+ * - `cancel`: abort a running job wherever it runs.
+ * - `queues`: a queue was paused, resumed or scaled: reload queue states.
+ * - `schedules`: runtime schedules or pauses changed: reload them.
+ * - `resync`: the notifier reconnected and may have missed messages: catch up.
+ * - `leader`: the leader gave its lease up: followers try to take it now.
+ */
+export type Notification =
+  | { type: 'insert'; queue: string }
+  | { type: 'cancel'; jobId: string; reason?: string }
+  | { type: 'queues' }
+  | { type: 'schedules' }
+  | { type: 'resync' }
+  | { type: 'leader' };
 
 /** Wakes idle queue runners when work arrives, so latency does not wait for the poll. */
 export interface Notifier {

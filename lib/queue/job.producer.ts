@@ -16,9 +16,9 @@ export class JobProducer {
     private readonly clock: Clock,
   ) {}
 
-  async insert(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+  async insert(jobs: readonly NewJob[], transaction?: object): Promise<InsertResult[]> {
     if (jobs.length === 0) return [];
-    const results = await this.store.insert(jobs);
+    const results = await this.store.insert(jobs, transaction === undefined ? {} : { transaction });
     const now = this.clock.now();
     const due = new Set<string>();
     for (const { job, inserted } of results) {
@@ -26,7 +26,7 @@ export class JobProducer {
       if (job.runAt.getTime() <= now) due.add(job.queue);
       else this.queues.wakeAt(job.queue, job.runAt.getTime());
     }
-    for (const queue of due) await this.notifier.notify({ type: 'insert', queue });
+    if (!this.store.notifiesInserts) for (const queue of due) await this.notifier.notify({ type: 'insert', queue });
     return results;
   }
 }

@@ -91,23 +91,40 @@ export function toStoredDefinition(input: RuntimeScheduleInput): JsonObject {
   return JSON.parse(JSON.stringify(input)) as JsonObject;
 }
 
-/** Loads the stored runtime schedules into the registry (at bootstrap). */
-export async function restoreRuntimeSchedules(scheduler: SchedulerOrchestrator): Promise<void> {
+/**
+ * Makes the registry's runtime schedules match the store (at bootstrap, and
+ * when another node changed them): adds new ones, replaces changed ones,
+ * removes deleted ones, and tells the planner.
+ */
+export async function syncRuntimeSchedules(scheduler: SchedulerOrchestrator, seen: Map<string, string>): Promise<void> {
   const logger = new Logger('Scheduler');
   const queues = scheduler.options.queues ? new Set(scheduler.options.queues.keys()) : null;
-  for (const stored of await scheduler.store.listSchedules()) {
+  const stored = await scheduler.store.listSchedules();
+  const names = new Set(stored.map((x) => x.name));
+  for (const [name] of seen) {
+    if (names.has(name)) continue;
+    seen.delete(name);
+    scheduler.registry.removeSchedule(name);
+    scheduler.planner.remove(name);
+  }
+  for (const { name, definition } of stored) {
+    const json = JSON.stringify(definition);
+    if (seen.get(name) === json) continue;
     try {
-      const entry = buildRuntimeSchedule(stored.definition as unknown as RuntimeScheduleInput, scheduler.registry, queues, (option, detail) => {
+      const entry = buildRuntimeSchedule(definition as unknown as RuntimeScheduleInput, scheduler.registry, queues, (option, detail) => {
         throw new Error(`${option}: ${detail}`);
       });
-      if (scheduler.registry.findSchedule(entry.name)) {
+      const existing = scheduler.registry.findSchedule(entry.name);
+      if (existing && existing.origin !== 'runtime') {
         logger.warn(`stored schedule "${entry.name}" clashes with a schedule defined in code; the stored one is ignored`);
         continue;
       }
-      scheduler.registry.addSchedule(entry);
+      scheduler.registry.replaceSchedule(entry);
+      seen.set(name, json);
+      await scheduler.planner.upsert(entry);
     } catch (error) {
       // Kept in the store untouched: a later deploy that registers the handler again brings it back.
-      logger.warn(`stored schedule "${stored.name}" is not loaded: ${(error as Error).message}`);
+      logger.warn(`stored schedule "${name}" is not loaded: ${(error as Error).message}`);
     }
   }
 }

@@ -37,6 +37,8 @@ export interface ClaimRequest {
  * reject with `StaleAttemptError`.
  */
 export interface JobStore {
+  /** True when `insert` itself wakes the queues of every node (e.g. NOTIFY in the same transaction). */
+  readonly notifiesInserts?: boolean;
   /** Prepares the store (creates tables, connects). */
   init(): Promise<void>;
   /** Releases connections and timers. */
@@ -44,8 +46,12 @@ export interface JobStore {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
 
-  /** Inserts jobs in order, honouring tick, unique and serial keys. */
-  insert(jobs: readonly NewJob[]): Promise<InsertResult[]>;
+  /**
+   * Inserts jobs in order, honouring tick, unique and serial keys.
+   * `transaction` (a TypeORM `EntityManager`) makes the insert part of the
+   * caller's transaction; stores that cannot do that reject.
+   */
+  insert(jobs: readonly NewJob[], options?: { transaction?: object }): Promise<InsertResult[]>;
   /**
    * Moves up to `limit` due, available jobs of a queue to `running`, in
    * priority order (0 first), then `runAt`, then insertion order. Skips jobs

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../common/json.js';
-import { DuplicateJobError, StaleAttemptError } from '../scheduler.errors.js';
+import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
 import type { AttemptRef, ClaimRequest, JobStore } from './job-store.js';
 import type {
   InsertResult,
@@ -46,7 +46,10 @@ export class MemoryStore implements JobStore {
   async close(): Promise<void> {}
   async ping(): Promise<void> {}
 
-  async insert(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+  async insert(jobs: readonly NewJob[], options: { transaction?: object } = {}): Promise<InsertResult[]> {
+    if (options.transaction !== undefined) {
+      throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store');
+    }
     return jobs.map((input) => {
       const conflict = this.keys.conflictOf(input);
       if (conflict) return { job: copyJob(conflict.rec.job), inserted: false, conflict: conflict.key };

@@ -1,0 +1,43 @@
+import type { Clock } from '../clock/clock.js';
+import type { Notifier } from '../notifier/notifier.js';
+import type { Peer } from '../peer/peer.js';
+import type { JobStore } from './job-store.js';
+
+/** `store: { type: 'postgres', … }`: jobs kept in PostgreSQL (the `nestjs-scheduler/postgres` engine). */
+export interface PostgresStoreOptions {
+  type: 'postgres';
+  /** A connection string. Give this or `dataSource`. */
+  url?: string;
+  /** The app's TypeORM `DataSource` (postgres driver), e.g. injected through `forRootAsync`. */
+  dataSource?: object;
+  /** Schema of the scheduler's tables: letters, digits and `_`, starting with a letter or `_`, at most 63 bytes. @default 'public' */
+  schema?: string;
+  /** Prefix of the table names, same rules (may be empty only if you say so with `''`). @default 'scheduler_' */
+  tablePrefix?: string;
+  /** Apply the shipped migrations at start (safe when many nodes boot at once). @default true */
+  migrate?: boolean;
+  /** Start while PostgreSQL is down and begin working once it is reachable. @default true */
+  waitForDatabase?: boolean;
+  /** Largest JSON payload of a job, in bytes. @default 1048576 (1 MiB) */
+  maxPayloadBytes?: number;
+  /** Connections of the pool the scheduler opens for `url`. @default 10 */
+  poolSize?: number;
+}
+
+/** What a store engine is given when the scheduler builds it. */
+export interface StoreContext {
+  /** This node's name. */
+  node: string;
+  clock: Clock;
+  /** Leadership lease TTL in ms (`peer.leaseTtl`). */
+  leaseTtl: number;
+  /** Whether this node may become leader (`peer`). */
+  peerEligible: boolean;
+}
+
+/** A store with the peer and notifier that go with it (defaults: in-process ones). */
+export interface StoreBundle {
+  store: JobStore;
+  peer?: Peer;
+  notifier?: Notifier;
+}
