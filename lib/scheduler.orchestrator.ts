@@ -18,7 +18,8 @@ import { QueueRunner } from './queue/queue.runner.js';
 import { syncRuntimeSchedules } from './schedule/runtime-schedule.js';
 import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
 import type { ResolvedOptions } from './scheduler.options.js';
-import { SchedulerRegistry, type JobDefinition } from './scheduler.registry.js';
+import { SchedulerRegistry, type JobDefinition, type ScheduleEntry } from './scheduler.registry.js';
+import type { JsonObject } from './common/json.js';
 import { createStore } from './store/store.factory.js';
 import { MemoryStore } from './store/memory.store.js';
 import type { JobStore } from './store/job-store.js';
@@ -190,7 +191,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
         case 'queues':
           return await this.applyQueueStates();
         case 'schedules':
-          return await this.syncSchedules();
+          return await this.requestScheduleSync();
         case 'resync':
           await this.sync();
           return this.queues.wakeAll();
@@ -219,8 +220,51 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     }
   }
 
-  /** Reloads runtime schedules and pause flags from the store (after a change here or on another node). */
-  async syncSchedules(): Promise<void> {
+  /** Sends a message to the other nodes (nothing to send when the notifier is in-process only). */
+  async broadcast(message: Notification): Promise<void> {
+    if (this.notifier.shared) await this.notifier.notify(message);
+  }
+
+  /** A runtime schedule saved on this node: applied here at once, then announced. */
+  async runtimeScheduleSaved(entry: ScheduleEntry, definition: JsonObject): Promise<void> {
+    this.registry.replaceSchedule(entry);
+    this.runtimeSchedules.set(entry.name, JSON.stringify(definition));
+    await this.planner.upsert(entry);
+    this.loop.poke();
+    await this.broadcast({ type: 'schedules' });
+  }
+
+  /** A runtime schedule deleted on this node: applied here at once, then announced. */
+  async runtimeScheduleDeleted(name: string): Promise<void> {
+    this.registry.removeSchedule(name);
+    this.runtimeSchedules.delete(name);
+    this.planner.remove(name);
+    this.loop.poke();
+    await this.broadcast({ type: 'schedules' });
+  }
+
+  // Notifications about schedules can arrive in bursts (10,000 inserts on
+  // another node): one reload runs at a time, and one more after it covers
+  // every message that arrived meanwhile.
+  private scheduleSync: Promise<void> | null = null;
+  private scheduleSyncAgain = false;
+
+  private requestScheduleSync(): Promise<void> {
+    if (this.scheduleSync) {
+      this.scheduleSyncAgain = true;
+      return this.scheduleSync;
+    }
+    this.scheduleSync = (async () => {
+      do {
+        this.scheduleSyncAgain = false;
+        await this.syncSchedules();
+      } while (this.scheduleSyncAgain);
+    })().finally(() => (this.scheduleSync = null));
+    return this.scheduleSync;
+  }
+
+  /** Reloads runtime schedules and pause flags from the store (changes made on other nodes). */
+  private async syncSchedules(): Promise<void> {
     await syncRuntimeSchedules(this, this.runtimeSchedules);
     for (const state of await this.store.getScheduleStates()) this.planner.setPaused(state.name, state.paused);
     this.loop.poke();

@@ -82,8 +82,9 @@ export class SchedulerService {
     const entry = buildRuntimeSchedule(input, s.registry, s.options.queues ? new Set(s.options.queues.keys()) : null, invalid);
     if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
     if (entry.spec.kind === 'at' && entry.spec.next(s.clock.now()) === null) throw new InvalidArgumentError('at', 'is in the past');
-    await s.store.saveSchedule({ name: entry.name, definition: toStoredDefinition(input) });
-    await this.schedulesChanged();
+    const definition = toStoredDefinition(input);
+    await s.store.saveSchedule({ name: entry.name, definition });
+    await s.runtimeScheduleSaved(entry, definition);
     return describeJob.one(s, entry.name, false)!;
   }
 
@@ -99,10 +100,11 @@ export class SchedulerService {
     const merged: RuntimeScheduleInput = { ...previous, ...(when ? { cron: undefined, every: undefined, at: undefined, zone: undefined } : {}), ...patch, name };
     for (const key of Object.keys(merged) as (keyof RuntimeScheduleInput)[]) if (merged[key] === undefined) delete merged[key];
     const entry = buildRuntimeSchedule(merged, s.registry, s.options.queues ? new Set(s.options.queues.keys()) : null, invalid);
-    await s.store.saveSchedule({ name, definition: toStoredDefinition(merged) });
+    const definition = toStoredDefinition(merged);
+    await s.store.saveSchedule({ name, definition });
     // A new rule starts from now; other changes keep the planning progress.
     if (current.spec.description !== entry.spec.description) s.planner.remove(name);
-    await this.schedulesChanged();
+    await s.runtimeScheduleSaved(entry, definition);
     return this.getJob(name);
   }
 
@@ -111,7 +113,7 @@ export class SchedulerService {
     const s = this.s;
     this.runtimeSchedule(name);
     await s.store.deleteSchedule(name);
-    await this.schedulesChanged();
+    await s.runtimeScheduleDeleted(name);
   }
 
   /** Every registered job and schedule. */
@@ -146,14 +148,8 @@ export class SchedulerService {
     const s = this.s;
     this.known(name);
     await s.store.setScheduleState(name, { paused });
-    await this.schedulesChanged();
-  }
-
-  /** Applies a schedule change here at once, and tells the other nodes. */
-  private async schedulesChanged(): Promise<void> {
-    const s = this.s;
-    await s.syncSchedules();
-    await s.notifier.notify({ type: 'schedules' });
+    s.planner.setPaused(name, paused);
+    await s.broadcast({ type: 'schedules' });
   }
 
   /** Runs a job or schedule now (a schedule's overlap rule still applies). */
@@ -237,7 +233,7 @@ export class SchedulerService {
     await s.store.setQueueState(queue, patch);
     const runner = s.queues.get(queue);
     if (runner) apply(runner);
-    await s.notifier.notify({ type: 'queues' });
+    await s.broadcast({ type: 'queues' });
     s.events.emit(event, { queue, duration: s.clock.now() - started, outcome: 'ok', ...extra });
   }
 

@@ -9,7 +9,13 @@ import { StartupService } from './startup.service.js';
   imports: [
     // Global: SchedulerService can be injected anywhere.
     SchedulerModule.forRoot({
-      store: 'memory', // the default: jobs live in this process (nothing survives a restart)
+      // 'memory' (the default): jobs live in this process, nothing survives a restart.
+      // `npm run sample:postgres` sets SAMPLE_STORE=postgres: jobs live in PostgreSQL
+      // (DATABASE_URL), survive restarts, and many instances share them.
+      store:
+        process.env.SAMPLE_STORE === 'postgres'
+          ? { type: 'postgres', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema: 'scheduler_sample' }
+          : 'memory',
       queues: { default: 5, emails: 2 }, // queue name → how many of its jobs run at once on this node
     }),
   ],

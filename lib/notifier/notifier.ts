@@ -17,6 +17,8 @@ export type Notification =
 
 /** Wakes idle queue runners when work arrives, so latency does not wait for the poll. */
 export interface Notifier {
+  /** True when messages reach other processes (then cluster messages such as `schedules` are worth sending). */
+  readonly shared: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   notify(message: Notification): Promise<void>;
@@ -26,6 +28,7 @@ export interface Notifier {
 
 /** In-process notifications, delivered on the next microtask. */
 export class LocalNotifier implements Notifier {
+  readonly shared = false;
   private readonly listeners = new Set<(message: Notification) => void>();
 
   async start(): Promise<void> {}

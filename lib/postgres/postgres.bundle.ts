@@ -8,7 +8,7 @@ import { PostgresStore } from './postgres.store.js';
 export async function createPostgresBundle(options: PostgresStoreOptions, context: StoreContext): Promise<StoreBundle> {
   const pg = await openPostgres(options, context.node);
   const store = new PostgresStore(pg, options);
-  const peer = new PostgresPeer(pg, { leaseTtl: context.leaseTtl, eligible: context.peerEligible, ready: () => store.ready });
   const notifier = new PostgresNotifier(pg, { ready: () => store.ready });
+  const peer = new PostgresPeer(pg, { leaseTtl: context.leaseTtl, eligible: context.peerEligible, ready: () => store.ready, notifier });
   return { store, peer, notifier };
 }

@@ -27,6 +27,8 @@ export class QueueRunner {
   private stopped = true;
   private paused = false;
   private readonly inflight = new Set<Promise<unknown>>();
+  private failingSince: number | null = null;
+  private lastReport = 0;
 
   constructor(
     readonly name: string,
@@ -99,9 +101,19 @@ export class QueueRunner {
           for (const job of jobs) this.launch(job);
         }
       } while (this.again && !this.stopped);
+      if (this.failingSince !== null) {
+        this.logger.log(`queue ${this.name}: claiming works again`);
+        this.failingSince = null;
+      }
     } catch (error) {
-      // The store is unreachable: the next poll tries again.
-      this.logger.error(`queue ${this.name}: claim failed: ${(error as Error)?.message ?? String(error)}`);
+      // The store is unreachable: the next poll tries again. One line per
+      // outage (and a reminder a minute), not one per poll.
+      const now = Date.now();
+      if (this.failingSince === null || now - this.lastReport >= 60_000) {
+        this.logger.error(`queue ${this.name}: claim failed: ${(error as Error)?.message ?? String(error)}`);
+        this.lastReport = now;
+      }
+      this.failingSince ??= now;
     } finally {
       this.claiming = false;
     }

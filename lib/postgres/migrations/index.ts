@@ -1,0 +1,7 @@
+import { initialMigration } from './001-initial.js';
+import type { SchedulerMigration } from './migration.js';
+
+export type { SchedulerMigration } from './migration.js';
+
+/** Every shipped migration, in order. Append new ones; never edit a released one. */
+export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration];

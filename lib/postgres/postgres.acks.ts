@@ -1,0 +1,186 @@
+import type pg from 'pg';
+import { StaleAttemptError } from '../scheduler.errors.js';
+import type { AttemptRef } from '../store/job-store.js';
+import type { JobState } from '../store/job.types.js';
+import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import type { ackStatements, CompleteRecord } from './sql/ack.sql.js';
+import type { Statement } from './sql/statement.js';
+
+/** Waits between attempts to write an ack while the database is down: doubling, capped. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+/** Larger batches gain little (the statement is already one round trip) and hold row locks longer. */
+const MAX_BATCH = 500;
+
+/** What a written ack leaves behind: the state, and the error it appended (JSON text), if any. */
+export interface AckTarget {
+  state: JobState;
+  error?: string;
+}
+
+interface PendingComplete {
+  ref: AttemptRef;
+  record: CompleteRecord;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+type Exec = (statement: Statement) => Promise<pg.QueryResult>;
+
+/**
+ * Writes acknowledgements so none is lost:
+ *
+ * - `complete` calls that arrive in the same tick of the event loop are
+ *   written by ONE statement (one round trip, one commit for N jobs); each
+ *   caller is resolved, or rejected with StaleAttemptError, on its own.
+ * - An ack that fails because the database is unreachable is written again,
+ *   with backoff, until it lands; its caller's promise waits for that. A retry
+ *   that then matches no row checks whether the first try had committed
+ *   before the connection dropped (same state, attempt and error), so a
+ *   written ack is never reported stale.
+ * - `close` writes what is pending and waits a bounded time for it.
+ */
+export class AckWriter {
+  private pending: PendingComplete[] = [];
+  private scheduled: NodeJS.Immediate | null = null;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly sleepers = new Set<() => void>();
+  private aborted = false;
+
+  constructor(
+    private readonly exec: Exec,
+    private readonly sql: ReturnType<typeof ackStatements>,
+  ) {}
+
+  /** Queues a `complete` for the next batch; resolves once written. */
+  complete(ref: AttemptRef, record: CompleteRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ref, record, resolve, reject });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Writes one ack statement (retry, fail, release); resolves once written. */
+  write(ref: AttemptRef, statement: Statement, target: AckTarget): Promise<void> {
+    return this.track(this.writeOne(ref, statement, target));
+  }
+
+  /** Writes what is pending, waits up to `timeoutMs` for acks in flight, then gives up on the rest. */
+  async close(timeoutMs: number): Promise<void> {
+    while (this.pending.length > 0) this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.inflight]), expired]);
+    clearTimeout(timer);
+    this.aborted = true;
+    for (const wake of [...this.sleepers]) wake();
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    // One ack per job per statement: a second ack of the same job (always
+    // stale, but it must be *reported* stale) goes in the next batch.
+    const batch: PendingComplete[] = [];
+    const rest: PendingComplete[] = [];
+    const ids = new Set<string>();
+    for (const item of this.pending) {
+      if (batch.length < MAX_BATCH && !ids.has(item.ref.id)) {
+        ids.add(item.ref.id);
+        batch.push(item);
+      } else {
+        rest.push(item);
+      }
+    }
+    this.pending = rest;
+    if (rest.length > 0) this.scheduled = setImmediate(() => this.flush());
+    if (batch.length > 0) void this.track(this.writeBatch(batch));
+  }
+
+  private async writeBatch(batch: PendingComplete[]): Promise<void> {
+    let outcome: { result: pg.QueryResult; interrupted: boolean };
+    try {
+      outcome = await this.persist(() => this.exec(this.sql.completeMany(batch.map((item) => item.record))));
+    } catch (error) {
+      if (batch.length === 1 || isConnectionError(error)) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      // One bad row (say a result PostgreSQL cannot store) must not fail its
+      // neighbours: write each on its own.
+      await Promise.all(
+        batch.map((item) =>
+          this.writeOne(item.ref, this.sql.completeMany([item.record]), { state: 'completed' }).then(item.resolve, item.reject),
+        ),
+      );
+      return;
+    }
+    const written = new Set(outcome.result.rows.map((row: { id: string; attempt: number }) => `${row.id}:${row.attempt}`));
+    await Promise.all(
+      batch.map(async (item) => {
+        try {
+          if (written.has(`${item.ref.id}:${item.ref.attempt}`)) return item.resolve();
+          if (outcome.interrupted && (await this.landed(item.ref, { state: 'completed' }))) return item.resolve();
+          item.reject(new StaleAttemptError(item.ref.id, item.ref.attempt));
+        } catch (error) {
+          item.reject(error);
+        }
+      }),
+    );
+  }
+
+  private async writeOne(ref: AttemptRef, statement: Statement, target: AckTarget): Promise<void> {
+    const { result, interrupted } = await this.persist(() => this.exec(statement));
+    if ((result.rowCount ?? 0) > 0) return;
+    if (interrupted && (await this.landed(ref, target))) return;
+    throw new StaleAttemptError(ref.id, ref.attempt);
+  }
+
+  /** Whether an earlier, interrupted try of this ack had in fact been committed. */
+  private async landed(ref: AttemptRef, target: AckTarget): Promise<boolean> {
+    const { result } = await this.persist(() => this.exec(this.sql.ackState(ref.id)));
+    const row = result.rows[0] as { state: string; attempt: number; last_error: Record<string, unknown> | null } | undefined;
+    if (!row || row.state !== target.state || Number(row.attempt) !== ref.attempt) return false;
+    if (target.error === undefined) return true;
+    const mine = JSON.parse(target.error) as Record<string, unknown>;
+    const last = row.last_error ?? {};
+    return ['attempt', 'at', 'kind', 'message'].every((key) => last[key] === mine[key]);
+  }
+
+  /** Runs `write` until it reaches the database (or the writer is closed). */
+  private async persist(write: () => Promise<pg.QueryResult>): Promise<{ result: pg.QueryResult; interrupted: boolean }> {
+    let delay = RETRY_FIRST_MS;
+    let interrupted = false;
+    for (;;) {
+      try {
+        return { result: await write(), interrupted };
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        if (this.aborted) throw new StoreUnavailableError('closed before the acknowledgement could be written', { cause: error });
+        interrupted = true;
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inflight.add(work);
+    const forget = (): void => void this.inflight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+}

@@ -1,0 +1,158 @@
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { SchedulerConfigError } from '../scheduler.errors.js';
+import type { PostgresStoreOptions } from '../store/store-options.js';
+import { quoteIdent, validateIdentifier } from './identifiers.js';
+import type { PostgresContext } from './postgres.context.js';
+
+/** @default values of {@link PostgresStoreOptions} that the connection uses. */
+export const POSTGRES_DEFAULTS = {
+  schema: 'public',
+  tablePrefix: 'scheduler_',
+  poolSize: 10,
+  maxPayloadBytes: 1_048_576,
+} as const;
+
+/** A connection attempt to an unreachable host gives up after this, so start-up and retries keep moving. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The credentials TypeORM keeps for a postgres DataSource (or its replication master). */
+interface PostgresCredentials {
+  url?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string | (() => string | Promise<string>);
+  database?: string;
+  ssl?: pg.ClientConfig['ssl'];
+  applicationName?: string;
+}
+
+/**
+ * Checks the PostgreSQL options and prepares what the store, peer and
+ * notifier share. Every identifier is validated here, before any SQL runs;
+ * nothing connects yet (the database may still be down: `waitForDatabase`).
+ *
+ * With `url`, the scheduler opens (and later closes) its own pool. With
+ * `dataSource`, it borrows the pool of an initialised TypeORM DataSource
+ * (postgres driver) and never closes it.
+ *
+ * @throws SchedulerConfigError naming the option at fault.
+ */
+export async function openPostgres(options: PostgresStoreOptions, node: string): Promise<PostgresContext> {
+  const fail = (option: string, detail: string): never => {
+    throw new SchedulerConfigError('SchedulerModule', option, detail);
+  };
+  if (!options || typeof options !== 'object') fail('store', 'must be an object');
+  const schema = validateIdentifier('store.schema', options.schema ?? POSTGRES_DEFAULTS.schema);
+  const prefix = validateIdentifier('store.tablePrefix', options.tablePrefix ?? POSTGRES_DEFAULTS.tablePrefix, { allowEmpty: true });
+  const poolSize = options.poolSize ?? POSTGRES_DEFAULTS.poolSize;
+  if (!Number.isInteger(poolSize) || poolSize < 1) fail('store.poolSize', 'must be a positive integer');
+  const maxPayload = options.maxPayloadBytes ?? POSTGRES_DEFAULTS.maxPayloadBytes;
+  if (!Number.isInteger(maxPayload) || maxPayload < 1) fail('store.maxPayloadBytes', 'must be a positive integer');
+  const hasUrl = options.url !== undefined;
+  const hasDataSource = options.dataSource !== undefined;
+  if (hasUrl === hasDataSource) fail(hasUrl ? 'store.dataSource' : 'store.url', 'give exactly one of "url" or "dataSource"');
+  if (hasUrl && (typeof options.url !== 'string' || options.url === '')) fail('store.url', 'must be a connection string');
+
+  const channel = `${prefix}events`;
+  const base = {
+    schema,
+    prefix,
+    channel,
+    node,
+    table: (name: string): string => `${quoteIdent(schema)}.${quoteIdent(prefix + name)}`,
+  };
+  if (hasUrl) return ownPool(base, options.url as string, poolSize);
+  return borrowedPool(base, options.dataSource as object);
+}
+
+type ContextBase = Pick<PostgresContext, 'schema' | 'prefix' | 'channel' | 'node' | 'table'>;
+
+/** An idle pooled client whose server went away emits `error` on the pool; unheard, that would crash the process. */
+const ignoreIdleError = (): void => {};
+
+function ownPool(base: ContextBase, url: string, poolSize: number): PostgresContext {
+  const settings: pg.ClientConfig = { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
+  const pool = new pg.Pool({ ...settings, max: poolSize });
+  pool.on('error', ignoreIdleError);
+  let closing: Promise<void> | undefined;
+  return {
+    ...base,
+    pool,
+    connect: () => connectClient(settings),
+    close: () => (closing ??= pool.end().catch(() => undefined)),
+  };
+}
+
+function borrowedPool(base: ContextBase, candidate: object): PostgresContext {
+  const ds = candidate as Partial<DataSource>;
+  const type = (ds.options as { type?: unknown } | undefined)?.type;
+  if (typeof ds.isInitialized !== 'boolean' || !ds.driver || type === undefined) {
+    throw new SchedulerConfigError('SchedulerModule', 'store.dataSource', 'must be a TypeORM DataSource');
+  }
+  if (type !== 'postgres') {
+    throw new SchedulerConfigError('SchedulerModule', 'store.dataSource', `needs the "postgres" driver, not "${String(type)}"`);
+  }
+  if (!ds.isInitialized) {
+    throw new SchedulerConfigError('SchedulerModule', 'store.dataSource', 'must be initialized (await dataSource.initialize()) before the scheduler starts');
+  }
+  const dataSource = ds as DataSource;
+  // TypeORM's postgres driver keeps its pg Pool as `master`; read it on every
+  // use, since a DataSource that is destroyed and initialised again has a new one.
+  const currentPool = (): pg.Pool => {
+    const pool = (dataSource.driver as unknown as { master?: pg.Pool }).master;
+    if (!pool) throw new SchedulerConfigError('SchedulerModule', 'store.dataSource', 'has no connection pool (was it destroyed?)');
+    return pool;
+  };
+  const watched = currentPool();
+  watched.on('error', ignoreIdleError);
+  const options = dataSource.options as {
+    replication?: { master?: PostgresCredentials };
+    connectTimeoutMS?: number;
+    applicationName?: string;
+    extra?: Record<string, unknown>;
+  } & PostgresCredentials;
+  const credentials = options.replication?.master ?? options;
+  const settings: pg.ClientConfig = {
+    connectionString: credentials.url,
+    host: credentials.host,
+    port: credentials.port,
+    user: credentials.username,
+    password: credentials.password,
+    database: credentials.database,
+    ssl: credentials.ssl,
+    application_name: options.applicationName ?? credentials.applicationName,
+    connectionTimeoutMillis: options.connectTimeoutMS ?? CONNECT_TIMEOUT_MS,
+    // As TypeORM does for its pool (e.g. `extra: { ssl: … }`); pool-only keys are ignored by a client.
+    ...(options.extra ?? {}),
+  };
+  return {
+    ...base,
+    get pool() {
+      return currentPool();
+    },
+    connect: () => connectClient(settings),
+    // The app owns its DataSource: only take our listener back.
+    close: async () => {
+      watched.off('error', ignoreIdleError);
+    },
+  };
+}
+
+/**
+ * A dedicated client outside the pool. It carries a no-op `error` listener
+ * (a dropped connection must never crash the process); its owner adds its
+ * own to notice the drop and reconnect.
+ */
+async function connectClient(settings: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(settings);
+  client.on('error', ignoreIdleError);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+import { SchedulerError } from '../scheduler.errors.js';
+
+/**
+ * PostgreSQL cannot be reached (yet): the store is still waiting for the
+ * database at start (`waitForDatabase`), the connection dropped, or the store
+ * was closed. Nothing was changed; the call may be repeated later.
+ */
+export class StoreUnavailableError extends SchedulerError {
+  constructor(detail = 'PostgreSQL is not reachable yet', options?: { cause?: unknown }) {
+    super(`job store unavailable: ${detail}`, options);
+  }
+}
+
+/** SQLSTATEs and socket codes that mean "the server went away", not "the statement was wrong". */
+const CONNECTION_CODES = new Set([
+  '57P01', // admin_shutdown (also pg_terminate_backend)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, in recovery)
+  '53300', // too_many_connections
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
+
+const CONNECTION_MESSAGES = /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|terminating connection/i;
+
+/**
+ * Whether an error means the database could not be reached (worth waiting
+ * and trying again) rather than a problem with the statement. Looks through
+ * TypeORM's `QueryFailedError.driverError` and Node's `AggregateError`.
+ */
+export function isConnectionError(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false;
+  if (error instanceof StoreUnavailableError) return true;
+  const { code, message, driverError, errors } = error as { code?: unknown; message?: unknown; driverError?: unknown; errors?: unknown };
+  if (typeof code === 'string' && (code.startsWith('08') || CONNECTION_CODES.has(code))) return true;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
+  if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
+  if (driverError !== undefined && isConnectionError(driverError, depth + 1)) return true;
+  return Array.isArray(errors) && errors.some((inner) => isConnectionError(inner, depth + 1));
+}

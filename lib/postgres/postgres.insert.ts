@@ -1,0 +1,47 @@
+import type { InsertResult, NewJob } from '../store/job.types.js';
+import { StoreUnavailableError } from './postgres.errors.js';
+import type { insertStatements } from './sql/insert.sql.js';
+import { toJob, type JobRow } from './sql/job-rows.js';
+import type { Statement } from './sql/statement.js';
+
+/** Rounds of insert + conflict lookup before giving up on a job whose conflicting job keeps vanishing. */
+const INSERT_ROUNDS = 5;
+
+type InsertRow = JobRow & { ord: number; conflict?: 'tick' | 'unique' | 'serial' };
+
+/**
+ * Inserts checked jobs (`records`, see `insertRecord`) and reports, in input
+ * order, each new job or the existing one it collided with. One statement
+ * when nothing collides; a second looks up the collisions. A job that
+ * collided with one that is gone by the lookup (finished, deleted) is
+ * inserted again.
+ */
+export async function insertJobs(
+  jobs: readonly NewJob[],
+  records: readonly string[],
+  sql: ReturnType<typeof insertStatements>,
+  channel: string,
+  rows: (statement: Statement) => Promise<InsertRow[]>,
+): Promise<InsertResult[]> {
+  const results: (InsertResult | undefined)[] = new Array(jobs.length);
+  let todo = records.map((_, ord) => ord);
+  for (let round = 0; todo.length > 0; round++) {
+    if (round === INSERT_ROUNDS) throw new StoreUnavailableError('an insert kept colliding with jobs that then disappeared');
+    for (const row of await rows(sql.insert(todo.map((ord) => records[ord]!), channel))) {
+      results[row.ord] = { job: toJob(row), inserted: true };
+    }
+    const skipped = todo.filter((ord) => results[ord] === undefined);
+    if (skipped.length === 0) break;
+    const probes = skipped.map((ord) => ({
+      ord,
+      tick_key: jobs[ord]!.tickKey ?? null,
+      unique_key: jobs[ord]!.uniqueKey ?? null,
+      serial_key: jobs[ord]!.serialKey ?? null,
+    }));
+    for (const row of await rows(sql.conflicts(probes))) {
+      results[row.ord] = { job: toJob(row), inserted: false, conflict: row.conflict! };
+    }
+    todo = skipped.filter((ord) => results[ord] === undefined);
+  }
+  return results as InsertResult[];
+}

@@ -1,0 +1,219 @@
+import { Logger } from '@nestjs/common';
+import type pg from 'pg';
+import type { Notification, Notifier } from '../notifier/notifier.js';
+import { quoteIdent } from './identifiers.js';
+import type { PostgresContext } from './postgres.context.js';
+
+/** Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown. */
+export function parseNotification(payload: string | undefined): Notification | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload ?? '');
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'insert':
+      return typeof m.queue === 'string' ? { type: 'insert', queue: m.queue } : null;
+    case 'cancel':
+      if (typeof m.jobId !== 'string' || (m.reason !== undefined && typeof m.reason !== 'string')) return null;
+      return m.reason === undefined ? { type: 'cancel', jobId: m.jobId } : { type: 'cancel', jobId: m.jobId, reason: m.reason };
+    case 'queues':
+    case 'schedules':
+    case 'resync':
+    case 'leader':
+      return { type: m.type };
+    default:
+      return null;
+  }
+}
+
+/** Settles like `promise`, or rejects after `ms` (the promise's own late rejection is swallowed). Clears its timer. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  promise.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Longest wait between reconnection attempts. */
+const MAX_BACKOFF = 5_000;
+
+/**
+ * LISTEN/NOTIFY between nodes. One dedicated connection listens on the
+ * scheduler's channel; a health query checks it, and when it breaks it is
+ * reopened with backoff and subscribers get a synthetic `resync` (NOTIFY is
+ * not durable: whatever was sent meanwhile is caught up by a fetch).
+ * Sending goes through the pool and never fails the caller: polling is the fallback.
+ */
+export class PostgresNotifier implements Notifier {
+  readonly shared = true;
+  private readonly logger = new Logger('Scheduler');
+  private readonly listeners = new Set<(message: Notification) => void>();
+  private readonly healthInterval: number;
+  private client: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private connecting: Promise<void> | null = null;
+  private stopped = true;
+  private failures = 0;
+  /** True during the first connection attempt of `start()`. */
+  private initial = true;
+  /** Set when the connection was (re)opened after a gap; delivered once the store is ready. */
+  private resyncPending = false;
+
+  constructor(
+    private readonly pg: PostgresContext,
+    private readonly options: { ready: () => boolean; healthInterval?: number },
+  ) {
+    this.healthInterval = options.healthInterval ?? 5_000;
+  }
+
+  /** Starts listening; resolves even when the database is down (it keeps retrying in the background). */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.failures = 0;
+    this.initial = true;
+    await this.reconnect();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearTimer();
+    // A connection attempt in flight ends its client itself once it sees `stopped`.
+    await this.connecting?.catch(() => {});
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      await within(client.query('UNLISTEN *'), 1_000, 'UNLISTEN').catch(() => {});
+      await within(client.end(), 1_000, 'closing the LISTEN connection').catch(() => {});
+    }
+    this.listeners.clear();
+  }
+
+  async notify(message: Notification): Promise<void> {
+    try {
+      await this.pg.pool.query('SELECT pg_notify($1, $2)', [this.pg.channel, JSON.stringify(message)]);
+    } catch (error) {
+      this.logger.warn(`sending a "${message.type}" notification failed (polling will catch up): ${describe(error)}`);
+    }
+  }
+
+  subscribe(listener: (message: Notification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private deliver(message: Notification): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(message);
+      } catch (error) {
+        this.logger.error(`a "${message.type}" notification listener threw: ${describe(error)}`);
+      }
+    }
+  }
+
+  /** One attempt to open, LISTEN and arm the health check; on failure schedules the next with backoff. */
+  private reconnect(): Promise<void> {
+    this.timer = null;
+    if (this.stopped) return Promise.resolve();
+    this.connecting ??= this.open()
+      .then(() => {
+        if (this.failures > 0) this.logger.log('LISTEN connection restored');
+        this.failures = 0;
+        this.schedule(this.healthInterval);
+        this.flushResync();
+      })
+      .catch((error: unknown) => {
+        if (this.stopped) return;
+        if (this.failures === 0) this.logger.warn(`LISTEN connection unavailable, retrying: ${describe(error)}`);
+        this.failures++;
+        this.schedule(Math.min(100 * 2 ** this.failures, MAX_BACKOFF));
+      })
+      .finally(() => {
+        this.connecting = null;
+        this.initial = false;
+      });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    const client = await this.pg.connect();
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    client.on('notification', (n) => {
+      if (this.client !== client || n.channel !== this.pg.channel) return;
+      const message = parseNotification(n.payload);
+      if (message) this.deliver(message);
+    });
+    // Current before LISTEN, so a notification in the same packet as LISTEN's reply is not dropped.
+    this.client = client;
+    try {
+      await within(client.query(`LISTEN ${quoteIdent(this.pg.channel)}`), Math.max(this.healthInterval, 1_000), 'LISTEN');
+    } catch (error) {
+      if (this.client === client) this.client = null;
+      client.end().catch(() => {});
+      throw error;
+    }
+    // Anything sent while we were not listening is lost: subscribers catch up.
+    // Not after the first attempt of start(): the app has just loaded everything.
+    if (!this.initial) this.resyncPending = true;
+  }
+
+  /** Health tick (connected) or reconnection attempt (not connected). */
+  private async tick(): Promise<void> {
+    this.timer = null;
+    const client = this.client;
+    if (!client) return void this.reconnect();
+    try {
+      await within(client.query('SELECT 1'), Math.max(this.healthInterval, 1_000), 'LISTEN health check');
+      if (this.client !== client || this.stopped) return;
+      this.flushResync();
+      this.schedule(this.healthInterval);
+    } catch (error) {
+      this.lost(client, error);
+    }
+  }
+
+  /** Drops a broken connection (once) and reconnects at once; later attempts back off. */
+  private lost(client: pg.Client, error: unknown): void {
+    if (this.client !== client) return;
+    this.client = null;
+    client.end().catch(() => {});
+    if (this.stopped) return;
+    this.logger.warn(`LISTEN connection lost, reconnecting: ${describe(error)}`);
+    this.clearTimer();
+    void this.reconnect();
+  }
+
+  /** Delivers a pending `resync` once the store can serve the catch-up fetch. */
+  private flushResync(): void {
+    if (!this.resyncPending || !this.options.ready()) return;
+    this.resyncPending = false;
+    this.deliver({ type: 'resync' });
+  }
+
+  private schedule(delay: number): void {
+    this.clearTimer();
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), delay);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

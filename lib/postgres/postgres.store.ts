@@ -1,0 +1,312 @@
+import type pg from 'pg';
+import type { JsonValue } from '../common/json.js';
+import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
+import type { AttemptRef, ClaimRequest, JobStore } from '../store/job-store.js';
+import type { PostgresStoreOptions } from '../store/store-options.js';
+import type {
+  InsertResult,
+  Job,
+  JobAttemptError,
+  JobFilter,
+  JobState,
+  NewJob,
+  QueueCounts,
+  QueueState,
+  ScheduleState,
+  StoredSchedule,
+} from '../store/job.types.js';
+import { insertRecord, resultJson } from './job-input.js';
+import { assertMigrated, migrate } from './migrations/migrator.js';
+import { AckWriter } from './postgres.acks.js';
+import { POSTGRES_DEFAULTS } from './postgres.connection.js';
+import type { PostgresContext } from './postgres.context.js';
+import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { DedicatedConnection } from './postgres.heartbeat.js';
+import { insertJobs } from './postgres.insert.js';
+import { PostgresReadiness } from './postgres.readiness.js';
+import { postgresStatements, type PostgresStatements } from './sql/index.js';
+import { errorJson, toDbId, toJob, type JobRow } from './sql/job-rows.js';
+import type { Statement } from './sql/statement.js';
+
+/** How long `close` waits for acks still being written (e.g. while the database is down). */
+const CLOSE_ACK_TIMEOUT_MS = 5_000;
+/** A claim that lost a race on a running serial key is tried again this often. */
+const CLAIM_RACE_RETRIES = 3;
+
+/**
+ * A {@link JobStore} in PostgreSQL, for a cluster of nodes. Claims take many
+ * jobs in one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)`; inserts of
+ * any size are one statement that also NOTIFYs the queues; completions are
+ * batched; every ack is fenced by the attempt and retried through outages.
+ * Same semantics as `MemoryStore` (one conformance suite).
+ *
+ * With `waitForDatabase` (the default) `init` resolves while PostgreSQL is
+ * down and keeps trying in the background; until it is reachable, `ready` is
+ * false and every call rejects with {@link StoreUnavailableError}.
+ */
+export class PostgresStore implements JobStore {
+  /** The insert statement itself NOTIFYs every queue it adds jobs to, on commit. */
+  readonly notifiesInserts = true;
+  private readonly sql: PostgresStatements;
+  private readonly acks: AckWriter;
+  private readonly readiness: PostgresReadiness;
+  private readonly maxPayloadBytes: number;
+  private readonly heartbeats: DedicatedConnection;
+
+  constructor(
+    private readonly pg: PostgresContext,
+    options: PostgresStoreOptions,
+  ) {
+    this.sql = postgresStatements(pg);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? POSTGRES_DEFAULTS.maxPayloadBytes;
+    this.acks = new AckWriter((statement) => this.pg.pool.query(statement), this.sql.ack);
+    this.heartbeats = new DedicatedConnection(pg);
+    this.readiness = new PostgresReadiness(
+      () => (options.migrate === false ? assertMigrated(pg) : migrate(pg).then(() => undefined)),
+      options.waitForDatabase !== false,
+    );
+  }
+
+  /** True once the database was reached and the schema is in place. */
+  get ready(): boolean {
+    return this.readiness.ready;
+  }
+
+  init(): Promise<void> {
+    return this.readiness.start();
+  }
+
+  async close(): Promise<void> {
+    if (!this.readiness.close()) return;
+    await this.acks.close(CLOSE_ACK_TIMEOUT_MS);
+    await this.heartbeats.close();
+    await this.pg.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.rows({ text: 'SELECT 1', values: [] });
+  }
+
+  async insert(jobs: readonly NewJob[], options: { transaction?: object } = {}): Promise<InsertResult[]> {
+    const manager = options.transaction as { query?: unknown } | undefined;
+    if (manager !== undefined && typeof manager?.query !== 'function') {
+      throw new InvalidArgumentError('manager', 'must be a TypeORM EntityManager');
+    }
+    const records = jobs.map((job, ord) => insertRecord(job, ord, this.maxPayloadBytes));
+    this.readiness.check();
+    if (jobs.length === 0) return [];
+    // Inside the caller's transaction, through its EntityManager: the jobs
+    // (and their NOTIFY) commit or roll back with the caller's own writes.
+    const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
+    const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
+    return insertJobs(jobs, records, this.sql.insert, this.pg.channel, rows);
+  }
+
+  async claim(request: ClaimRequest): Promise<Job[]> {
+    this.readiness.check();
+    if (!(request.limit > 0)) return [];
+    const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
+    let ids: string[] | null = null;
+    if (request.ids) {
+      ids = [...new Set(request.ids.map(toDbId).filter((id): id is string => id !== null))];
+      if (ids.length === 0) return [];
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rows = await this.rows(this.sql.claim.claim({ ...request, limit }, ids));
+        return rows.map(toJob).sort(byClaimOrder);
+      } catch (error) {
+        // Another node started a job with the same serial key at this instant;
+        // by now it has committed, and the claim's NOT EXISTS will see it.
+        if (attempt < CLAIM_RACE_RETRIES && violates(error, this.sql.indexes.serialRunning)) continue;
+        throw error;
+      }
+    }
+  }
+
+  async complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
+    this.readiness.check();
+    const id = this.owned(ref);
+    await this.acks.complete(ref, { id, attempt: ref.attempt, result: resultJson(result), finishedAt: now });
+  }
+
+  async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
+    this.readiness.check();
+    const json = errorJson(error);
+    await this.acks.write(ref, this.sql.ack.retry({ id: this.owned(ref), attempt: ref.attempt }, runAt, json), { state: 'available', error: json });
+  }
+
+  async fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void> {
+    this.readiness.check();
+    if (state !== 'dead' && state !== 'discarded') throw new InvalidArgumentError('state', 'must be "dead" or "discarded"');
+    const json = errorJson(error);
+    await this.acks.write(ref, this.sql.ack.fail({ id: this.owned(ref), attempt: ref.attempt }, state, json, now), { state, error: json });
+  }
+
+  async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
+    this.readiness.check();
+    const json = errorJson(error);
+    await this.acks.write(ref, this.sql.ack.release({ id: this.owned(ref), attempt: ref.attempt }, runAt, json), { state: 'available', error: json });
+  }
+
+  /** On a dedicated connection (see {@link DedicatedConnection}). */
+  async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]> {
+    this.readiness.check();
+    const valid = refs.filter((ref) => toDbId(ref.id) !== null);
+    const alive = new Set<string>();
+    if (valid.length > 0) {
+      const result = await this.heartbeats.query(this.sql.ack.heartbeat(valid, now));
+      for (const row of result.rows as { id: string; attempt: number }[]) alive.add(`${row.id}:${row.attempt}`);
+    }
+    return refs.filter((ref) => !alive.has(`${ref.id}:${ref.attempt}`)).map(({ id, attempt }) => ({ id, attempt }));
+  }
+
+  async cancel(id: string, now: Date, reason: string): Promise<Job | null> {
+    this.readiness.check();
+    const dbId = toDbId(id);
+    if (dbId === null) return null;
+    const [row] = await this.rows(this.sql.lifecycle.cancel(dbId, now, String(reason)));
+    return row ? toJob(row) : null;
+  }
+
+  async rescue(before: Date, now: Date): Promise<Job[]> {
+    const rows = await this.rows(this.sql.lifecycle.rescue(before, now));
+    return rows.map(toJob).sort((a, b) => compareIds(a.id, b.id));
+  }
+
+  /** @throws DuplicateJobError when another active job holds its unique key. */
+  async resurrect(id: string, now: Date): Promise<Job | null> {
+    const dbId = toDbId(id);
+    this.readiness.check();
+    if (dbId === null) return null;
+    try {
+      const [row] = await this.rows(this.sql.lifecycle.resurrect(dbId, now));
+      return row ? toJob(row) : null;
+    } catch (error) {
+      if (!violates(error, this.sql.indexes.uniqueKey)) throw error;
+      throw new DuplicateJobError((await this.get(id))?.uniqueKey ?? id);
+    }
+  }
+
+  async get(id: string): Promise<Job | null> {
+    this.readiness.check();
+    const dbId = toDbId(id);
+    if (dbId === null) return null;
+    const [row] = await this.rows(this.sql.query.get(dbId));
+    return row ? toJob(row) : null;
+  }
+
+  async list(filter: JobFilter): Promise<Job[]> {
+    this.readiness.check();
+    const limit = filter.limit === undefined || filter.limit === Infinity ? null : Math.ceil(filter.limit);
+    if (limit !== null && !(limit > 0)) return [];
+    return (await this.rows(this.sql.query.list(filter, limit))).map(toJob);
+  }
+
+  /** Counts every match; `limit` and `order` are ignored. */
+  async count(filter: JobFilter): Promise<number> {
+    const [row] = await this.rows<{ count: string }>(this.sql.query.count(filter));
+    return Number(row?.count ?? 0);
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    this.readiness.check();
+    const valid = [...new Set(ids.map(toDbId).filter((id): id is string => id !== null))];
+    if (valid.length === 0) return 0;
+    return (await this.run(this.sql.query.delete(valid))).rowCount ?? 0;
+  }
+
+  /** Oldest `finishedAt` first. */
+  async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
+    this.readiness.check();
+    if (!(limit > 0) || states.length === 0) return 0;
+    const bounded = Number.isFinite(limit) ? Math.ceil(limit) : 2 ** 31 - 1;
+    return (await this.run(this.sql.query.prune(states, before, bounded))).rowCount ?? 0;
+  }
+
+  /** One entry per queue that has jobs or a stored state, sorted by name. */
+  async queueCounts(now: Date): Promise<QueueCounts[]> {
+    const rows = await this.rows<QueueCounts>(this.sql.query.queueCounts(now));
+    return rows.map((row) => ({ ...row })).sort((a, b) => compareNames(a.queue, b.queue));
+  }
+
+  async nextRunAt(queue: string): Promise<Date | null> {
+    const [row] = await this.rows<{ run_at: Date | null }>(this.sql.query.nextRunAt(queue));
+    return row?.run_at ? new Date(row.run_at) : null;
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    await this.rows(this.sql.state.saveSchedule(schedule.name, JSON.stringify(schedule.definition)));
+  }
+
+  /** Also forgets the schedule's state (which resumes it if paused). */
+  async deleteSchedule(name: string): Promise<boolean> {
+    return ((await this.run(this.sql.state.deleteSchedule(name))).rowCount ?? 0) > 0;
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    const rows = await this.rows<StoredSchedule>(this.sql.state.listSchedules());
+    return rows.map(({ name, definition }) => ({ name, definition })).sort((a, b) => compareNames(a.name, b.name));
+  }
+
+  async getScheduleStates(): Promise<ScheduleState[]> {
+    const rows = await this.rows<{ name: string; paused: boolean; planned_until: Date | null }>(this.sql.state.getScheduleStates());
+    return rows
+      .map((row) => ({ name: row.name, paused: row.paused, plannedUntil: row.planned_until ? new Date(row.planned_until) : null }))
+      .sort((a, b) => compareNames(a.name, b.name));
+  }
+
+  async setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void> {
+    await this.rows(this.sql.state.setScheduleState(name, patch));
+  }
+
+  async getQueueStates(): Promise<QueueState[]> {
+    const rows = await this.rows<QueueState>(this.sql.state.getQueueStates());
+    return rows
+      .map((row) => ({ name: row.name, paused: row.paused, concurrency: row.concurrency === null ? null : Number(row.concurrency) }))
+      .sort((a, b) => compareNames(a.name, b.name));
+  }
+
+  async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
+    await this.rows(this.sql.state.setQueueState(name, patch));
+  }
+
+  /** The bigint id an ack is about; an id no job can have is stale at once. */
+  private owned(ref: AttemptRef): string {
+    const id = toDbId(ref.id);
+    if (id === null) throw new StaleAttemptError(ref.id, ref.attempt);
+    return id;
+  }
+
+  /** Runs a statement on the pool once the store is ready; a lost connection becomes StoreUnavailableError. */
+  private async run<T extends object = JobRow>(statement: Statement): Promise<pg.QueryResult<T>> {
+    this.readiness.check();
+    try {
+      return await this.pg.pool.query<T>(statement);
+    } catch (error) {
+      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
+      throw error;
+    }
+  }
+
+  private rows = async <T extends object = JobRow>(statement: Statement): Promise<T[]> => (await this.run<T>(statement)).rows;
+}
+
+/** Claim order: priority (0 first), then `runAt`, then insertion (id). */
+function byClaimOrder(a: Job, b: Job): number {
+  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || compareIds(a.id, b.id);
+}
+
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether an error is a unique violation of the given index (unquoted name). */
+function violates(error: unknown, index: string): boolean {
+  const e = error as { code?: string; constraint?: string; cause?: unknown } | null;
+  return e?.code === '23505' && e.constraint === index;
+}

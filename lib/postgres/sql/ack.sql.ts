@@ -1,0 +1,84 @@
+import type { AttemptRef } from '../../store/job-store.js';
+import type { SqlNames } from './names.js';
+import { appendError, type Statement } from './statement.js';
+
+/** One `complete` in a batch ({@link ackStatements}.completeMany). */
+export interface CompleteRecord {
+  id: string;
+  attempt: number;
+  /** The result's JSON text, or `null`. */
+  result: string | null;
+  finishedAt: Date;
+}
+
+/**
+ * Acknowledgements and heartbeats, for one store's tables. Each changes a job
+ * only while it is `running` with the caller's attempt (fencing): a late ack
+ * from a rescued, cancelled or re-claimed attempt matches no row.
+ */
+export function ackStatements(n: SqlNames) {
+  const owned = `id = $1 AND attempt = $2 AND state = 'running'`;
+  // Every `complete` that arrives in one tick is written by this ONE statement
+  // (one round trip, one commit); RETURNING says which attempts still owned
+  // their job, so each caller is answered on its own.
+  const completeMany = `
+    UPDATE ${n.jobs} j
+    SET state = 'completed', result = a.result, finished_at = a.finished_at
+    FROM jsonb_to_recordset($1::jsonb) AS a(id bigint, attempt int, result jsonb, finished_at timestamptz)
+    WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
+    RETURNING j.id, j.attempt`;
+  const retry = `
+    UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}
+    WHERE ${owned} RETURNING id`;
+  const fail = `
+    UPDATE ${n.jobs}
+    SET state = $3::text, finished_at = $4::timestamptz, errors = ${appendError('errors', '$5::jsonb')}
+    WHERE ${owned} RETURNING id`;
+  // The interrupted attempt still counts (a late ack from it stays stale);
+  // only a job on its last attempt gets one more.
+  const release = `
+    UPDATE ${n.jobs}
+    SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')},
+      max_attempts = CASE WHEN attempt >= max_attempts THEN max_attempts + 1 ELSE max_attempts END
+    WHERE ${owned} RETURNING id`;
+  const heartbeat = `
+    UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz
+    FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
+    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'
+    RETURNING j.id, j.attempt`;
+  const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
+
+  return {
+    completeMany: (records: readonly CompleteRecord[]): Statement => ({
+      name: n.statement('complete'),
+      text: completeMany,
+      values: [
+        `[${records
+          .map((r) => `{"id":${r.id},"attempt":${r.attempt},"finished_at":${JSON.stringify(r.finishedAt)},"result":${r.result ?? 'null'}}`)
+          .join(',')}]`,
+      ],
+    }),
+    retry: (ref: AttemptRef, runAt: Date, errorJson: string): Statement => ({
+      name: n.statement('retry'),
+      text: retry,
+      values: [ref.id, ref.attempt, runAt, errorJson],
+    }),
+    fail: (ref: AttemptRef, state: 'dead' | 'discarded', errorJson: string, now: Date): Statement => ({
+      name: n.statement('fail'),
+      text: fail,
+      values: [ref.id, ref.attempt, state, now, errorJson],
+    }),
+    release: (ref: AttemptRef, runAt: Date, errorJson: string): Statement => ({
+      name: n.statement('release'),
+      text: release,
+      values: [ref.id, ref.attempt, runAt, errorJson],
+    }),
+    heartbeat: (refs: readonly AttemptRef[], now: Date): Statement => ({
+      name: n.statement('heartbeat'),
+      text: heartbeat,
+      values: [refs.map((r) => r.id), refs.map((r) => r.attempt), now],
+    }),
+    /** Where a job stands, to tell an ack that landed before its connection dropped from a stale one. */
+    ackState: (id: string): Statement => ({ text: ackState, values: [id] }),
+  };
+}

@@ -1,0 +1,60 @@
+import type { ClaimRequest } from '../../store/job-store.js';
+import { jobColumns } from './job-rows.js';
+import type { SqlNames } from './names.js';
+import type { Statement } from './statement.js';
+
+/**
+ * The claim, for one store's tables: two named prepared statements (all
+ * runnable jobs of a queue, or only given ids), since a prepared statement has
+ * one text.
+ *
+ * Locking: the inner SELECT takes row locks with FOR UPDATE SKIP LOCKED, so
+ * concurrent claimers (other runners, other nodes) never wait on each other
+ * and never get the same row: each skips what another has just locked and
+ * takes the next ones. Serial keys need more than row locks. Within one
+ * claim, a job waits when an earlier candidate of the same claim shares its
+ * key (the NOT EXISTS on `o` below, mirroring the memory store's scan); across
+ * claims from different queues at the same instant, the unique index on
+ * running serial keys refuses the second one (the store then claims again).
+ */
+export function claimStatements(n: SqlNames) {
+  const text = (byIds: boolean): string => {
+    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($5::bigint[])` : '');
+    const claimable = (alias: string): string => `${alias}.state = 'available' AND ${alias}.queue = $1
+        AND ${alias}.run_at <= $2::timestamptz
+        AND (${alias}.pinned_node IS NULL OR ${alias}.pinned_node = $3)
+        ${only(alias)}
+        AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p
+          WHERE p.paused AND (p.name = ${alias}.name OR p.name = ${alias}.schedule))`;
+    return `
+    WITH picked AS (
+      SELECT j.id FROM ${n.jobs} j
+      WHERE ${claimable('j')}
+        AND (j.serial_key IS NULL OR (
+          NOT EXISTS (SELECT 1 FROM ${n.jobs} r WHERE r.serial_key = j.serial_key AND r.state = 'running')
+          AND NOT EXISTS (
+            SELECT 1 FROM ${n.jobs} o
+            WHERE o.serial_key = j.serial_key AND o.id <> j.id AND ${claimable('o')}
+              AND (o.priority, o.run_at, o.id) < (j.priority, j.run_at, j.id))))
+      ORDER BY j.priority, j.run_at, j.id
+      LIMIT $4
+      FOR UPDATE OF j SKIP LOCKED
+    )
+    UPDATE ${n.jobs} j
+    SET state = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, heartbeat_at = $2::timestamptz,
+      node = $3, fencing_token = ${n.nextFencingToken}
+    FROM picked
+    WHERE j.id = picked.id
+    RETURNING ${jobColumns('j')}`;
+  };
+  const all = text(false);
+  const byIds = text(true);
+
+  return {
+    /** `ids`, when given, are already checked to be bigint text. */
+    claim: (request: ClaimRequest, ids: readonly string[] | null): Statement =>
+      ids === null
+        ? { name: n.statement('claim'), text: all, values: [request.queue, request.now, request.node, request.limit] }
+        : { name: n.statement('claim_ids'), text: byIds, values: [request.queue, request.now, request.node, request.limit, ids] },
+  };
+}

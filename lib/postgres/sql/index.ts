@@ -1,0 +1,33 @@
+import type { PostgresContext } from '../postgres.context.js';
+import { ackStatements } from './ack.sql.js';
+import { claimStatements } from './claim.sql.js';
+import { insertStatements } from './insert.sql.js';
+import { lifecycleStatements } from './lifecycle.sql.js';
+import { sqlNames } from './names.js';
+import { queryStatements } from './query.sql.js';
+import { stateStatements } from './state.sql.js';
+
+/**
+ * Every statement of the PostgreSQL store, built once per store from its
+ * validated names: one builder per operation, grouped by file.
+ */
+export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'>) {
+  const names = sqlNames(pg);
+  return {
+    names,
+    insert: insertStatements(names),
+    claim: claimStatements(names),
+    ack: ackStatements(names),
+    lifecycle: lifecycleStatements(names),
+    query: queryStatements(names),
+    state: stateStatements(names),
+    /** Unquoted index names, as a unique violation reports them in `constraint`. */
+    indexes: {
+      serialRunning: `${pg.prefix}jobs_serial_running_idx`,
+      uniqueKey: `${pg.prefix}jobs_unique_key_idx`,
+    },
+  };
+}
+
+/** The statements of one store. */
+export type PostgresStatements = ReturnType<typeof postgresStatements>;

@@ -1,0 +1,132 @@
+import type { JsonObject, JsonValue } from '../../common/json.js';
+import type { Job, JobAttemptError, JobState, JobTraceContext } from '../../store/job.types.js';
+
+/**
+ * The columns of a job, listed rather than `*`: a prepared statement whose
+ * result shape changes under it (a migration adding a column while nodes
+ * run) fails with "cached plan must not change result type".
+ */
+const COLUMNS = [
+  'id', 'name', 'schedule', 'queue', 'args', 'state', 'priority', 'attempt', 'max_attempts', 'timeout_ms',
+  'run_at', 'scheduled_at', 'misfired', 'inserted_at', 'started_at', 'finished_at', 'heartbeat_at', 'node',
+  'fencing_token', 'tick_key', 'unique_key', 'serial_key', 'pinned_node', 'tags', 'meta', 'result', 'errors', 'trace',
+] as const;
+
+/** The job columns for a select list, qualified by `alias`. */
+export function jobColumns(alias: string): string {
+  return COLUMNS.map((column) => `${alias}.${column}`).join(', ');
+}
+
+/** A job row as pg returns it (default type parsers; tolerant of apps that changed them). */
+export interface JobRow {
+  id: string | number;
+  name: string;
+  schedule: string | null;
+  queue: string;
+  args: JsonValue;
+  state: JobState;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  run_at: Date | string;
+  scheduled_at: Date | string;
+  misfired: boolean;
+  inserted_at: Date | string;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+  heartbeat_at: Date | string | null;
+  node: string | null;
+  fencing_token: string | number;
+  tick_key: string | null;
+  unique_key: string | null;
+  serial_key: string | null;
+  pinned_node: string | null;
+  tags: string[] | null;
+  meta: JsonObject | null;
+  result: JsonValue | null;
+  errors: StoredError[] | null;
+  trace: JobTraceContext | null;
+}
+
+/** A {@link JobAttemptError} as kept in the `errors` jsonb array (`at` as ISO text). */
+interface StoredError {
+  attempt: number;
+  at: string;
+  name: string;
+  message: string;
+  stack?: string;
+  kind: string;
+}
+
+/** The job a row holds: ids as strings, the bigint fencing token as a number, dates as `Date`. */
+export function toJob(row: JobRow): Job {
+  return {
+    id: String(row.id),
+    name: row.name,
+    schedule: row.schedule,
+    queue: row.queue,
+    args: row.args,
+    state: row.state,
+    priority: Number(row.priority),
+    attempt: Number(row.attempt),
+    maxAttempts: Number(row.max_attempts),
+    timeout: row.timeout_ms === null ? null : Number(row.timeout_ms),
+    runAt: toDate(row.run_at),
+    scheduledAt: toDate(row.scheduled_at),
+    misfired: row.misfired,
+    insertedAt: toDate(row.inserted_at),
+    startedAt: toDateOrNull(row.started_at),
+    finishedAt: toDateOrNull(row.finished_at),
+    heartbeatAt: toDateOrNull(row.heartbeat_at),
+    node: row.node,
+    fencingToken: Number(row.fencing_token),
+    tickKey: row.tick_key,
+    uniqueKey: row.unique_key,
+    serialKey: row.serial_key,
+    pinnedNode: row.pinned_node,
+    tags: row.tags ?? [],
+    meta: row.meta ?? {},
+    result: row.result ?? null,
+    errors: (row.errors ?? []).map(({ attempt, at, name, message, stack, kind }) => ({
+      attempt,
+      at: new Date(at),
+      name,
+      message,
+      ...(stack === undefined || stack === null ? {} : { stack }),
+      kind,
+    })),
+    trace: row.trace ? { traceId: row.trace.traceId, spanId: row.trace.spanId, traceFlags: row.trace.traceFlags } : null,
+  };
+}
+
+/**
+ * An attempt error as jsonb text. PostgreSQL's jsonb cannot hold U+0000, and an
+ * acknowledgement must never fail because of what a handler threw, so NULs
+ * become U+FFFD.
+ */
+export function errorJson(error: JobAttemptError): string {
+  const clean = (text: string): string => text.replace(/\u0000/g, '\uFFFD');
+  const stored: StoredError = {
+    attempt: error.attempt,
+    at: error.at.toISOString(),
+    name: clean(String(error.name)),
+    message: clean(String(error.message)),
+    ...(error.stack === undefined ? {} : { stack: clean(String(error.stack)) }),
+    kind: clean(String(error.kind)),
+  };
+  return JSON.stringify(stored);
+}
+
+/** The bigint id for a job id string, or `null` when no job can have it (the store never asks the database). */
+export function toDbId(id: string): string | null {
+  return typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id) ? id : null;
+}
+
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+function toDateOrNull(value: Date | string | null): Date | null {
+  return value === null ? null : toDate(value);
+}

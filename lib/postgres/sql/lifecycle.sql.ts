@@ -1,0 +1,60 @@
+import { jobColumns } from './job-rows.js';
+import type { SqlNames } from './names.js';
+import { appendError, type Statement } from './statement.js';
+
+/** Changes made from outside the running attempt: cancel, rescue, resurrect. */
+export function lifecycleStatements(n: SqlNames) {
+  // The CTE locks the row and keeps it as it was; RETURNING hands back that
+  // "before" picture while the UPDATE writes the cancelled one.
+  const cancel = `
+    WITH before AS (
+      SELECT ${jobColumns('b')} FROM ${n.jobs} b
+      WHERE b.id = $1 AND b.state IN ('available', 'running')
+      FOR UPDATE
+    )
+    UPDATE ${n.jobs} j
+    SET state = 'cancelled', finished_at = $2::timestamptz,
+      errors = ${appendError('j.errors', `jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'CancelledError', 'message', $4::text, 'kind', 'cancel')`)}
+    FROM before
+    WHERE j.id = before.id
+    RETURNING ${jobColumns('before')}`;
+
+  // SKIP LOCKED: a job being acknowledged right now is not lost, and two
+  // lifeline sweeps (two nodes) split the work instead of queueing on it.
+  const since = `coalesce(j.heartbeat_at, j.started_at)`;
+  const rescue = `
+    WITH lost AS (
+      SELECT id FROM ${n.jobs}
+      WHERE state = 'running' AND (heartbeat_at < $1::timestamptz OR (heartbeat_at IS NULL AND started_at < $1::timestamptz))
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE ${n.jobs} j
+    SET state = CASE WHEN j.attempt < j.max_attempts THEN 'available' ELSE 'dead' END,
+      run_at = CASE WHEN j.attempt < j.max_attempts THEN $2::timestamptz ELSE j.run_at END,
+      finished_at = CASE WHEN j.attempt < j.max_attempts THEN j.finished_at ELSE $2::timestamptz END,
+      errors = ${appendError(
+        'j.errors',
+        `jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'RescuedError', 'kind', 'lease-lost',
+          'message', 'no heartbeat since ' || to_char(${since} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+      )}
+    FROM lost
+    WHERE j.id = lost.id
+    RETURNING ${jobColumns('j')}`;
+
+  // A unique key taken by another active job makes this fail with 23505 on the
+  // unique-key index; the store reports DuplicateJobError.
+  const resurrect = `
+    UPDATE ${n.jobs} j
+    SET state = 'available', run_at = $2::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)
+    WHERE j.id = $1 AND j.state IN ('dead', 'discarded', 'cancelled')
+    RETURNING ${jobColumns('j')}`;
+
+  return {
+    cancel: (id: string, now: Date, reason: string): Statement => ({
+      text: cancel,
+      values: [id, now, now.toISOString(), reason.replace(/\u0000/g, '\uFFFD')],
+    }),
+    rescue: (before: Date, now: Date): Statement => ({ text: rescue, values: [before, now, now.toISOString()] }),
+    resurrect: (id: string, now: Date): Statement => ({ text: resurrect, values: [id, now] }),
+  };
+}

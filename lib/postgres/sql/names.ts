@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { quoteIdent } from '../identifiers.js';
+import type { PostgresContext } from '../postgres.context.js';
+
+/**
+ * The quoted names every statement builder uses, made once per store from
+ * the validated schema and prefix. Builders take identifiers only from here.
+ */
+export interface SqlNames {
+  jobs: string;
+  schedules: string;
+  scheduleStates: string;
+  queueStates: string;
+  leases: string;
+  migrations: string;
+  /** The sequence of fencing tokens, shared by all jobs. */
+  fencingSeq: string;
+  /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
+  nextJobId: string;
+  /** `nextval(…)` of {@link fencingSeq}. */
+  nextFencingToken: string;
+  /** Quoted, unqualified name of an index or other object created beside the tables. */
+  local(suffix: string): string;
+  /**
+   * The name of a prepared statement. PostgreSQL keys prepared statements by
+   * their first 63 bytes and pg by name per connection, so the name carries a
+   * short hash of schema and prefix: two stores in one process (or on one
+   * borrowed pool) never clash.
+   */
+  statement(operation: string): string;
+}
+
+/** The {@link SqlNames} of a context. */
+export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'>): SqlNames {
+  const tag = createHash('sha256').update(`${pg.schema}\u0000${pg.prefix}`).digest('hex').slice(0, 12);
+  const nextval = (name: string): string => `nextval('${pg.table(name).replace(/'/g, "''")}'::regclass)`;
+  return {
+    jobs: pg.table('jobs'),
+    schedules: pg.table('schedules'),
+    scheduleStates: pg.table('schedule_states'),
+    queueStates: pg.table('queue_states'),
+    leases: pg.table('leases'),
+    migrations: pg.table('migrations'),
+    fencingSeq: pg.table('fencing_seq'),
+    nextJobId: nextval('jobs_id_seq'),
+    nextFencingToken: nextval('fencing_seq'),
+    local: (suffix) => quoteIdent(pg.prefix + suffix),
+    statement: (operation) => `nss_${tag}_${operation}`,
+  };
+}
+
+/**
+ * Keys (signed 64-bit integers, as text) of the transaction-scoped advisory
+ * locks of migrations: one per schema and prefix (all migrations of those
+ * tables), and one per schema (its creation, which two prefixes may race for).
+ * Always taken in that order, so they cannot deadlock.
+ */
+export function migrationLockKey(schema: string, prefix?: string): string {
+  const scope = prefix === undefined ? `schema\u0000${schema}` : `tables\u0000${schema}\u0000${prefix}`;
+  return createHash('sha256').update(`nestjs-scheduler:migrate:${scope}`).digest().readBigInt64BE(0).toString();
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestSchema, withClient } from '../support/postgres.js';
+import { buildClusterNode, createLedger, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
+
+/**
+ * Real processes, real signals, real PostgreSQL. Short TTLs keep it quick:
+ * lease 2 s, rescue after 3 s.
+ */
+describe('cluster (child processes on PostgreSQL)', () => {
+  const nodes: ClusterNode[] = [];
+  beforeAll(() => buildClusterNode(), 120_000);
+  afterAll(() => killAll(nodes));
+
+  async function fresh() {
+    const db = await createTestSchema('cl');
+    await createLedger(db.url, db.schema);
+    return db;
+  }
+  const start = (settings: Parameters<typeof startNode>[0]) => {
+    const node = startNode(settings);
+    nodes.push(node);
+    return node;
+  };
+  const rows = (url: string, sql: string, params: unknown[] = []) => withClient(url, async (c) => (await c.query(sql, params)).rows);
+
+  it('5 nodes booting at once on an empty schema: one migration, one leader, no errors', async () => {
+    const db = await fresh();
+    const five = Array.from({ length: 5 }, (_, i) => start({ url: db.url, schema: db.schema, name: `boot${i}` }));
+    await Promise.all(five.map((n) => n.waitFor('ready')));
+    await waitUntil(() => five.some((n) => n.output.some((l) => l.startsWith('leader'))), 10_000, 'a leader');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const leaders = five.filter((n) => n.output.some((l) => l.startsWith('leader')));
+    expect(leaders).toHaveLength(1);
+    const migrations = await rows(db.url, `SELECT count(*)::int AS n, count(DISTINCT name)::int AS d FROM "${db.schema}".scheduler_migrations`);
+    expect(migrations[0].n).toBe(migrations[0].d);
+    expect(five.flatMap((n) => n.errors).join('')).toBe('');
+    await killAll(five);
+    await db.drop();
+  }, 60_000);
+
+  it('an every-second cron on 3 nodes while the leader is SIGKILLed every few seconds: each tick once (0 missed, 0 doubled)', async () => {
+    const db = await fresh();
+    const settings = (name: string) => ({ url: db.url, schema: db.schema, name, cron: true, leaseTtl: 2_000 });
+    const live = [start(settings('a')), start(settings('b')), start(settings('c'))];
+    await Promise.all(live.map((n) => n.waitFor('ready')));
+    const began = Date.now();
+    let spawned = 0;
+    while (Date.now() - began < 14_000) {
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const [lease] = await rows(db.url, `SELECT node FROM "${db.schema}".scheduler_leases WHERE name = 'leader' AND expires_at > now()`);
+      const leader = live.find((n) => n.name === lease?.node);
+      if (!leader) continue;
+      leader.child.kill('SIGKILL');
+      await leader.exited;
+      live.splice(live.indexOf(leader), 1);
+      const replacement = start(settings(`r${spawned++}`));
+      live.push(replacement);
+      await replacement.waitFor('ready');
+    }
+    expect(spawned).toBeGreaterThanOrEqual(2);
+    // Let the last ticks finish, then compare ticks planned with ticks run.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const ticks = await rows(db.url, `SELECT scheduled_at FROM "${db.schema}".scheduler_jobs WHERE name = 'tick' AND state = 'completed' ORDER BY scheduled_at`);
+    const runs = await rows(db.url, `SELECT tick, count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'tick' GROUP BY tick ORDER BY tick`);
+    expect(runs.every((r) => r.n === 1)).toBe(true);
+    // Every second between the first and the last completed tick was planned: none missed.
+    const times = ticks.map((r) => new Date(r.scheduled_at).getTime());
+    const expected = (times.at(-1)! - times[0]!) / 1000 + 1;
+    expect(times.length).toBe(expected);
+    expect(times.length).toBeGreaterThan(12);
+    await killAll(live);
+    await db.drop();
+  }, 90_000);
+
+  it('a node SIGKILLed mid-job: its jobs complete elsewhere within rescueAfter plus one sweep, 0 lost', async () => {
+    const db = await fresh();
+    const victim = start({ url: db.url, schema: db.schema, name: 'victim', workMs: 60_000, concurrency: 4, rescueAfter: 3_000 });
+    await victim.waitFor('ready');
+    await enqueueWork(db.url, db.schema, 4);
+    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start' AND node = 'victim'`))[0].n === 4, 15_000, 'the victim to start 4 jobs');
+    victim.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const rescuer = start({ url: db.url, schema: db.schema, name: 'rescuer', workMs: 100, rescueAfter: 3_000 });
+    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 4, 20_000, 'rescued jobs to complete');
+    const elapsed = Date.now() - killedAt;
+    expect(elapsed).toBeLessThan(20_000);
+    const finished = await rows(db.url, `SELECT job_id, count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'finish' GROUP BY job_id`);
+    expect(finished).toHaveLength(4);
+    expect(finished.every((r) => r.n === 1)).toBe(true);
+    await killAll([rescuer]);
+    await db.drop();
+  }, 60_000);
+
+  it('SIGTERM: no job starts after the signal, running jobs finish, and the process exits on its own', async () => {
+    const db = await fresh();
+    const node = start({ url: db.url, schema: db.schema, name: 'term', workMs: 1_500, concurrency: 2, shutdownGracePeriod: 10_000 });
+    await node.waitFor('ready');
+    await enqueueWork(db.url, db.schema, 6);
+    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start'`))[0].n === 2, 10_000, 'two jobs to start');
+    const [{ now: signalledAt }] = await rows(db.url, 'SELECT clock_timestamp() AS now');
+    node.child.kill('SIGTERM');
+    const code = await node.exited;
+    expect(code).toBe(0);
+    const late = await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start' AND at > $1`, [signalledAt]);
+    expect(late[0].n).toBe(0);
+    const states = await rows(db.url, `SELECT state, count(*)::int AS n FROM "${db.schema}".scheduler_jobs GROUP BY state ORDER BY state`);
+    expect(states).toEqual([
+      { state: 'available', n: 4 },
+      { state: 'completed', n: 2 },
+    ]);
+    await db.drop();
+  }, 60_000);
+
+  it('4 nodes × concurrency 16 on 5,000 jobs: each started exactly once', async () => {
+    const db = await fresh();
+    const four = Array.from({ length: 4 }, (_, i) => start({ url: db.url, schema: db.schema, name: `w${i}`, concurrency: 16 }));
+    await Promise.all(four.map((n) => n.waitFor('ready')));
+    await enqueueWork(db.url, db.schema, 5_000);
+    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE state = 'completed'`))[0].n === 5_000, 60_000, '5,000 completed jobs');
+    const starts = await rows(db.url, `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM "${db.schema}".ledger WHERE kind = 'start'`);
+    expect(starts[0]).toEqual({ total: 5_000, distinct_jobs: 5_000, nodes: 4 });
+    await killAll(four);
+    await db.drop();
+  }, 120_000);
+});
+
+/** Inserts `count` work jobs as another process would, through a scheduler-less insert of the library's store. */
+async function enqueueWork(url: string, schema: string, count: number): Promise<void> {
+  const { openPostgres } = await import('../../lib/postgres/postgres.connection.js');
+  const { PostgresStore } = await import('../../lib/postgres/postgres.store.js');
+  const ctx = await openPostgres({ type: 'postgres', url, schema }, 'test');
+  const store = new PostgresStore(ctx, { type: 'postgres', url, schema });
+  await store.init();
+  const now = new Date();
+  await store.insert(Array.from({ length: count }, (_, n) => ({ name: 'work', queue: 'default', args: { n }, priority: 0, maxAttempts: 4, timeout: null, runAt: now })));
+  await store.close();
+}

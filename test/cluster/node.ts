@@ -1,0 +1,85 @@
+/**
+ * One cluster node for the multi-process tests: a real Nest app on the
+ * PostgreSQL store, started as a child process and killed with real signals.
+ * Its jobs write what they do into a ledger table, which the tests read.
+ * Settings come from the NODE_CONFIG environment variable (JSON).
+ */
+import 'reflect-metadata';
+import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import pg from 'pg';
+import { Scheduled, SchedulerModule, SchedulerService, type JobContext } from '../../lib/index.js';
+
+interface NodeConfig {
+  url: string;
+  schema: string;
+  name: string;
+  concurrency: number;
+  leaseTtl: number;
+  rescueAfter: number;
+  /** Milliseconds each `work` job takes. */
+  workMs: number;
+  /** Include the every-second cron. */
+  cron: boolean;
+  shutdownGracePeriod: number;
+}
+
+const config = JSON.parse(process.env.NODE_CONFIG ?? '{}') as NodeConfig;
+const ledger = new pg.Pool({ connectionString: config.url, max: 4 });
+ledger.on('error', () => {});
+const table = `"${config.schema}".ledger`;
+
+@Injectable()
+class ClusterJobs implements OnApplicationShutdown {
+  @Scheduled({ cron: '* * * * * *', name: 'tick' })
+  async tick(ctx: JobContext) {
+    if (!config.cron) return;
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, tick, node, attempt) VALUES ('tick', $1, $2, $3, $4)`, [ctx.id, ctx.scheduledAt, config.name, ctx.attempt]);
+  }
+
+  @Scheduled({ name: 'work' })
+  async work(ctx: JobContext<{ n: number }>) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('start', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('finish', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    return { n: ctx.args.n };
+  }
+
+  async onApplicationShutdown() {
+    await ledger.end();
+  }
+}
+
+@Module({
+  imports: [
+    SchedulerModule.forRoot({
+      store: { type: 'postgres', url: config.url, schema: config.schema },
+      nodeName: config.name,
+      queues: { default: config.concurrency },
+      peer: { leaseTtl: config.leaseTtl },
+      pollInterval: 200,
+      lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
+      shutdownGracePeriod: config.shutdownGracePeriod,
+    }),
+  ],
+  providers: [ClusterJobs],
+})
+class NodeModule {}
+
+async function main() {
+  const app = await NestFactory.createApplicationContext(NodeModule, { logger: ['error', 'warn'] });
+  // Not enableShutdownHooks(): Nest re-raises the signal after closing, which
+  // would hide a leaked handle. Here the process must exit by itself.
+  process.once('SIGTERM', () => {
+    process.stdout.write(`closing ${config.name}\n`);
+    void app.close();
+  });
+  const scheduler = app.get(SchedulerService);
+  scheduler.on('peer:election', () => process.stdout.write(`leader ${config.name}\n`));
+  process.stdout.write(`ready ${config.name}\n`);
+}
+
+main().catch((error) => {
+  new Logger('ClusterNode').error(error);
+  process.exit(1);
+});

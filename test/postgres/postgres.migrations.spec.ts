@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../lib/postgres/migrations/index.js';
+import { createSchedulerMigrations } from '../../lib/postgres/migrations/typeorm.migrations.js';
+import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import { PostgresStore } from '../../lib/postgres/postgres.store.js';
+import { SchedulerConfigError } from '../../lib/scheduler.errors.js';
+import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
+import { databaseUrl, withClient } from '../support/postgres.js';
+
+const BASE = new Date('2026-01-01T00:00:00Z');
+const job = { name: 'work', queue: 'default', args: { n: 1 }, priority: 5, maxAttempts: 3, timeout: null, runAt: BASE };
+
+/** A schema name nobody has created yet; dropped after each test. */
+const schemas: string[] = [];
+function freshSchema(): string {
+  const name = `mig_${randomBytes(6).toString('hex')}`;
+  schemas.push(name);
+  return name;
+}
+
+afterEach(async () => {
+  const drop = schemas.splice(0);
+  await withClient(databaseUrl(), async (c) => {
+    for (const name of drop) await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  });
+});
+
+async function openStore(options: Partial<PostgresStoreOptions>): Promise<PostgresStore> {
+  const full: PostgresStoreOptions = { type: 'postgres', url: databaseUrl(), poolSize: 2, ...options };
+  return new PostgresStore(await openPostgres(full, 'node'), full);
+}
+
+const tables = (schema: string) =>
+  withClient(databaseUrl(), async (c) =>
+    (await c.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema])).rows.map(
+      (r) => r.table_name,
+    ),
+  );
+
+describe('migrations', () => {
+  it('five nodes booting at once on an empty database apply each migration once', async () => {
+    const schema = freshSchema();
+    const stores = await Promise.all(Array.from({ length: 5 }, () => openStore({ schema, tablePrefix: 'boot_' })));
+    const results = await Promise.allSettled(stores.map((s) => s.init()));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(stores.every((s) => s.ready)).toBe(true);
+
+    const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id, name FROM "${schema}"."boot_migrations" ORDER BY id`));
+    expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
+    expect(await tables(schema)).toEqual([
+      'boot_jobs', 'boot_leases', 'boot_migrations', 'boot_queue_states', 'boot_schedule_states', 'boot_schedules',
+    ]);
+    const [inserted] = await stores[3]!.insert([job]);
+    expect((await stores[0]!.get(inserted!.job.id))?.args).toEqual({ n: 1 });
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('keeps two prefixes in one schema apart', async () => {
+    const schema = freshSchema();
+    const a = await openStore({ schema, tablePrefix: 'a_' });
+    const b = await openStore({ schema, tablePrefix: 'b_' });
+    await Promise.all([a.init(), b.init()]);
+    await a.insert([job]);
+    expect(await a.count({})).toBe(1);
+    expect(await b.count({})).toBe(0);
+    // Same prepared-statement names in one process would clash; they do not.
+    expect(await b.claim({ queue: 'default', limit: 5, node: 'n', now: BASE })).toEqual([]);
+    expect(await a.claim({ queue: 'default', limit: 5, node: 'n', now: BASE })).toHaveLength(1);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('with migrate: false, refuses to start on missing tables', async () => {
+    const schema = freshSchema();
+    const store = await openStore({ schema, migrate: false });
+    const init = store.init();
+    await expect(init).rejects.toBeInstanceOf(SchedulerConfigError);
+    await expect(init).rejects.toMatchObject({ option: 'store.migrate' });
+    expect(store.ready).toBe(false);
+    await store.close();
+  });
+
+  it('runs as TypeORM migrations through a DataSource, then serves a store with migrate: false', async () => {
+    const schema = freshSchema();
+    const migrations = createSchedulerMigrations({ schema, tablePrefix: 'orm_' });
+    expect(migrations.map((m) => new m().name)).toEqual([`Scheduler001Initial_${schema}_orm_1767225600000`]);
+    const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
+    await ds.initialize();
+    try {
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      expect(ran.map((m) => m.name)).toEqual([`Scheduler001Initial_${schema}_orm_1767225600000`]);
+      expect(await tables(schema)).toContain('orm_jobs');
+
+      const store = await openStore({ schema, tablePrefix: 'orm_', migrate: false });
+      await store.init();
+      const stored = (await store.insert([job]))[0]!.job;
+      expect(await store.claim({ queue: 'default', limit: 1, node: 'n', now: BASE })).toMatchObject([{ id: stored.id, attempt: 1 }]);
+      await store.close();
+
+      // The built-in migrator sees what TypeORM applied and does nothing more.
+      const migrating = await openStore({ schema, tablePrefix: 'orm_' });
+      await migrating.init();
+      expect(await migrating.count({})).toBe(1);
+      await migrating.close();
+
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).toEqual(['orm_migrations']);
+    } finally {
+      await ds.query(`DROP TABLE IF EXISTS public."${schema}_typeorm_migrations"`);
+      await ds.destroy();
+    }
+  });
+});

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { Notification } from '../../lib/notifier/notifier.js';
+import { parseNotification, PostgresNotifier } from '../../lib/postgres/postgres.notifier.js';
+import { createTestSchema, withClient } from '../support/postgres.js';
+import { createTestContext, type TestContext } from './support/context.js';
+import { trackTimers, waitFor } from './support/wait.js';
+
+describe('PostgresNotifier', () => {
+  let url: string;
+  let schema: string;
+  let drop: () => Promise<void>;
+  const contexts: TestContext[] = [];
+
+  beforeAll(async () => ({ url, schema, drop } = await createTestSchema('notifier')));
+  afterAll(async () => {
+    await Promise.all(contexts.map((c) => c.close()));
+    await drop();
+  });
+
+  function context(node: string, applicationName?: string): TestContext {
+    const ctx = createTestContext(url, schema, node, { applicationName });
+    contexts.push(ctx);
+    return ctx;
+  }
+
+  async function started(ctx: TestContext, healthInterval?: number): Promise<{ notifier: PostgresNotifier; received: Notification[] }> {
+    const notifier = new PostgresNotifier(ctx, { ready: () => true, healthInterval });
+    const received: Notification[] = [];
+    notifier.subscribe((m) => received.push(m));
+    await notifier.start();
+    return { notifier, received };
+  }
+
+  it('delivers messages between notifiers on one channel (and back to the sender)', async () => {
+    const a = await started(context('a'));
+    const b = await started(context('b'));
+    await a.notifier.notify({ type: 'insert', queue: 'default' });
+    await b.notifier.notify({ type: 'cancel', jobId: '42', reason: 'by test' });
+    await waitFor(() => a.received.length === 2 && b.received.length === 2, 3_000, 'both messages on both nodes');
+    expect(b.received).toEqual([
+      { type: 'insert', queue: 'default' },
+      { type: 'cancel', jobId: '42', reason: 'by test' },
+    ]);
+    expect(a.received).toEqual(b.received);
+    await Promise.all([a.notifier.stop(), b.notifier.stop()]);
+  });
+
+  it('ignores invalid and unknown payloads', async () => {
+    const ctx = context('c');
+    const { notifier, received } = await started(ctx);
+    const bad = ['not json', '', '[1]', 'null', '"insert"', '{"type":"bogus"}', '{"type":"insert"}', '{"type":"cancel","jobId":7}'];
+    await withClient(url, async (c) => {
+      for (const payload of bad) await c.query('SELECT pg_notify($1, $2)', [ctx.channel, payload]);
+      await c.query('SELECT pg_notify($1, $2)', [ctx.channel, '{"type":"queues","extra":true}']);
+    });
+    // Notifications from one session arrive in order: once the valid one is here, the others were dropped.
+    await waitFor(() => received.length > 0, 3_000, 'the valid message');
+    expect(received).toEqual([{ type: 'queues' }]);
+    await notifier.stop();
+  });
+
+  it('reconnects after its connection is killed, emits resync, and receives again', async () => {
+    const app = `notifier-kill-${schema}`;
+    const ctx = context('k', app);
+    const { notifier, received } = await started(ctx, 200);
+    const pids = async () =>
+      withClient(url, async (c) => (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid));
+    const [before] = await pids();
+    expect(before).toBeTypeOf('number');
+    await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [before]));
+    await waitFor(() => received.some((m) => m.type === 'resync'), 5_000, 'resync after reconnecting');
+    const after = await pids();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before);
+    await ctx.pool.query('SELECT pg_notify($1, $2)', [ctx.channel, '{"type":"schedules"}']);
+    await waitFor(() => received.some((m) => m.type === 'schedules'), 3_000, 'a message after reconnecting');
+    await notifier.stop();
+  });
+
+  it('keeps retrying when the database is unreachable at start, then resyncs', async () => {
+    const ctx = context('late');
+    let reachable = false;
+    const real = ctx.connect.bind(ctx);
+    const flaky = { ...ctx, connect: () => (reachable ? real() : Promise.reject(new Error('ECONNREFUSED (simulated)'))) };
+    const notifier = new PostgresNotifier(flaky, { ready: () => true, healthInterval: 200 });
+    const received: Notification[] = [];
+    notifier.subscribe((m) => received.push(m));
+    await notifier.start();
+    reachable = true;
+    await waitFor(() => received.some((m) => m.type === 'resync'), 3_000, 'resync once connected');
+    await ctx.pool.query('SELECT pg_notify($1, $2)', [ctx.channel, '{"type":"leader"}']);
+    await waitFor(() => received.some((m) => m.type === 'leader'), 3_000, 'a message once connected');
+    await notifier.stop();
+  });
+
+  it('stop() leaves no timers or sockets behind', async () => {
+    const count = (type: string) => process.getActiveResourcesInfo().filter((t) => t === type).length;
+    const timers = trackTimers();
+    onTestFinished(() => timers.restore());
+    const sockets = count('TCPSocketWrap');
+    const ctx = createTestContext(url, schema, 'h');
+    const { notifier, received } = await started(ctx, 100);
+    await notifier.notify({ type: 'queues' });
+    await waitFor(() => received.length === 1, 3_000, 'own message');
+    expect(timers.pending()).toBeGreaterThan(0); // the health check
+    await notifier.stop();
+    // Its LISTEN connection is closed (what is left is the test pool's own idle client)…
+    expect(count('TCPSocketWrap')).toBe(sockets + ctx.pool.totalCount);
+    await ctx.close();
+    // …and its health timer is gone (the pool's idle timers went with the pool).
+    expect(timers.pending()).toBe(0);
+  });
+
+  it('parses every message type', () => {
+    for (const m of [{ type: 'insert', queue: 'q' }, { type: 'cancel', jobId: '1' }, { type: 'resync' }, { type: 'leader' }, { type: 'schedules' }] as const) {
+      expect(parseNotification(JSON.stringify(m))).toEqual(m);
+    }
+    expect(parseNotification(undefined)).toBeNull();
+  });
+});

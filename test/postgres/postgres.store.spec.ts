@@ -1,0 +1,35 @@
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import { PostgresStore } from '../../lib/postgres/postgres.store.js';
+import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
+import { runStoreConformance } from '../store/store.conformance.js';
+import { createTestSchema } from '../support/postgres.js';
+
+// One schema for the file, emptied between tests: migrating a fresh schema
+// per test would cost more than the tests themselves.
+let schema: Awaited<ReturnType<typeof createTestSchema>>;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  schema = await createTestSchema('conf');
+  admin = new pg.Client({ connectionString: schema.url });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await admin?.end();
+  await schema?.drop();
+});
+
+runStoreConformance('postgres', async () => {
+  const options: PostgresStoreOptions = { type: 'postgres', url: schema.url, schema: schema.schema, poolSize: 4 };
+  const store = new PostgresStore(await openPostgres(options, 'node-test'), options);
+  return {
+    store,
+    cleanup: async () => {
+      const t = (name: string) => `"${schema.schema}"."scheduler_${name}"`;
+      await admin.query(`TRUNCATE ${['jobs', 'schedules', 'schedule_states', 'queue_states', 'leases'].map(t).join(', ')} RESTART IDENTITY`);
+    },
+  };
+});
