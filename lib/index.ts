@@ -77,3 +77,4 @@ export type {
 export { MemoryStore } from './store/memory.store.js';
 export type { Peer } from './peer/peer.js';
 export type { Notifier, Notification } from './notifier/notifier.js';
+export type { PostgresStoreOptions, StoreBundle, StoreContext } from './store/store-options.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { SchedulerConfigError } from '../scheduler.errors.js';
@@ -55,7 +56,10 @@ export async function openPostgres(options: PostgresStoreOptions, node: string):
   if (hasUrl === hasDataSource) fail(hasUrl ? 'store.dataSource' : 'store.url', 'give exactly one of "url" or "dataSource"');
   if (hasUrl && (typeof options.url !== 'string' || options.url === '')) fail('store.url', 'must be a connection string');
 
-  const channel = `${prefix}events`;
+  // One channel per (schema, prefix): two deployments in one database must
+  // not wake or cancel each other's jobs. Channel names are identifiers
+  // (63 bytes at most), so a long pair is shortened with a hash.
+  const channel = channelName(schema, prefix);
   const base = {
     schema,
     prefix,
@@ -155,4 +159,11 @@ async function connectClient(settings: pg.ClientConfig): Promise<pg.Client> {
     await client.end().catch(() => undefined);
     throw error;
   }
+}
+
+/** The NOTIFY channel of a (schema, prefix) pair: `${schema}_${prefix}events`, or a hashed form when that passes 63 bytes. */
+export function channelName(schema: string, prefix: string): string {
+  const plain = `${schema}_${prefix}events`;
+  if (Buffer.byteLength(plain) <= 63) return plain;
+  return `scheduler_${createHash('sha1').update(`${schema}\u0000${prefix}`).digest('hex').slice(0, 32)}_events`;
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 
 const RETRY_FIRST_MS = 250;
@@ -18,6 +19,7 @@ export class PostgresReadiness {
   private starting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastError: unknown;
+  private readonly logger = new Logger('Scheduler');
 
   constructor(
     private readonly prepare: () => Promise<void>,
@@ -72,6 +74,7 @@ export class PostgresReadiness {
         throw error;
       }
       this.state = 'waiting';
+      this.logger.warn(`PostgreSQL is not reachable, the store will start once it is: ${describe(error)}`);
       this.retryIn(RETRY_FIRST_MS);
     }
   }
@@ -81,9 +84,16 @@ export class PostgresReadiness {
       this.timer = null;
       this.prepare().then(
         () => {
-          if (this.state === 'waiting') this.state = 'ready';
+          if (this.state !== 'waiting') return;
+          this.state = 'ready';
+          this.logger.log('PostgreSQL is reachable: the store is ready');
         },
         (error: unknown) => {
+          // Reached, but refused for another reason (permissions, migrate: false
+          // with no tables): worth a line, since waiting alone will not fix it.
+          if (!isConnectionError(error) && describe(error) !== describe(this.lastError)) {
+            this.logger.error(`the store cannot start: ${describe(error)}`);
+          }
           this.lastError = error;
           if (this.state === 'waiting') this.retryIn(Math.min(delay * 2, RETRY_MAX_MS));
         },
@@ -92,4 +102,10 @@ export class PostgresReadiness {
     // Waiting for a database must not by itself keep the process alive.
     this.timer.unref();
   }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return error.message || (typeof code === 'string' ? code : error.name);
 }

@@ -116,7 +116,7 @@ describe('cluster (child processes on PostgreSQL)', () => {
     const four = Array.from({ length: 4 }, (_, i) => start({ url: db.url, schema: db.schema, name: `w${i}`, concurrency: 16 }));
     await Promise.all(four.map((n) => n.waitFor('ready')));
     await enqueueWork(db.url, db.schema, 5_000);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE state = 'completed'`))[0].n === 5_000, 60_000, '5,000 completed jobs');
+    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 5_000, 60_000, '5,000 completed jobs');
     const starts = await rows(db.url, `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM "${db.schema}".ledger WHERE kind = 'start'`);
     expect(starts[0]).toEqual({ total: 5_000, distinct_jobs: 5_000, nodes: 4 });
     await killAll(four);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
-import { PayloadTooLargeError, StaleAttemptError } from '../../lib/scheduler.errors.js';
+import { InvalidArgumentError, PayloadTooLargeError, StaleAttemptError } from '../../lib/scheduler.errors.js';
 import type { NewJob } from '../../lib/store/job.types.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
@@ -133,7 +133,7 @@ describe('fencing and limits', () => {
     await store.close();
   });
 
-  it('rejects args over maxPayloadBytes before any SQL, inserting nothing of the batch', async () => {
+  it('rejects args over maxPayloadBytes (or holding U+0000) before any SQL, inserting nothing of the batch', async () => {
     const store = await openStore({ tablePrefix: 'payload_', maxPayloadBytes: 100 });
     const small = newJob({ args: { s: 'x'.repeat(50) } });
     const large = newJob({ args: { s: 'x'.repeat(200) } });
@@ -142,6 +142,27 @@ describe('fencing and limits', () => {
     await expect(rejection).rejects.toMatchObject({ limit: 100 });
     expect(await store.count({})).toBe(0);
     expect((await store.insert([small]))[0]!.inserted).toBe(true);
+    // jsonb cannot hold U+0000: a typed error before SQL, not a failed batch.
+    await expect(store.insert([newJob({ args: { s: 'a\u0000b' } })])).rejects.toBeInstanceOf(InvalidArgumentError);
+    const backslash = (await store.insert([newJob({ args: { s: '\\u0000' } })]))[0]!.job;
+    expect((await store.get(backslash.id))!.args).toEqual({ s: '\\u0000' });
+    await store.close();
+  });
+
+  it('never starts two jobs with one serial key, even when two queues claim at the same instant', async () => {
+    const store = await openStore({ tablePrefix: 'serial_' });
+    for (let round = 0; round < 10; round++) {
+      const key = `account-${round}`;
+      const a = (await store.insert([newJob({ queue: 'q1', serialKey: key })]))[0]!.job;
+      const [claimed] = await store.claim({ queue: 'q1', limit: 1, node: 'n', now: BASE });
+      await store.insert([newJob({ queue: 'q2', serialKey: key })]);
+      // Back to available beside the other: two queues now hold a runnable job with the key.
+      await store.retry({ id: a.id, attempt: claimed!.attempt }, BASE, { attempt: 1, at: BASE, name: 'E', message: 'x', kind: 'error' });
+      const [one, two] = await Promise.all(
+        ['q1', 'q2'].map((queue) => store.claim({ queue, limit: 1, node: queue, now: BASE })),
+      );
+      expect(one!.length + two!.length).toBe(1);
+    }
     await store.close();
   });
 

@@ -15,7 +15,13 @@ import type { Statement } from './statement.js';
  * claim, a job waits when an earlier candidate of the same claim shares its
  * key (the NOT EXISTS on `o` below, mirroring the memory store's scan); across
  * claims from different queues at the same instant, the unique index on
- * running serial keys refuses the second one (the store then claims again).
+ * running serial keys refuses the second one (the store then claims again;
+ * with two queues claiming at once, 7 of 10 rounds raced in our test).
+ *
+ * Measured on PostgreSQL 15 (local): claiming 50 from a backlog of 21k
+ * available jobs beside 50k finished ones takes 1.5 ms and reads only the
+ * partial runnable index; 4 runners claiming 50 at a time and completing in
+ * batches move ~14k jobs/s at ~25 µs of Node CPU per job.
  */
 export function claimStatements(n: SqlNames) {
   const text = (byIds: boolean): string => {
