@@ -105,13 +105,13 @@ describe('openPostgres validates before any SQL', () => {
     await expect(openPostgres({ ...base, schema: '' }, 'n')).rejects.toMatchObject({ option: 'store.schema' });
     const ctx = await openPostgres({ ...base, tablePrefix: '' }, 'n');
     expect(ctx.table('jobs')).toBe('"public"."jobs"');
-    expect(ctx.channel).toBe('events');
+    expect(ctx.channel).toBe('public_events');
     await ctx.close();
   });
 
   it('does not connect: an unreachable url with good options opens fine', async () => {
     const ctx = await openPostgres({ ...base, schema: 'Jobs', tablePrefix: 'app_' }, 'node-1');
-    expect(ctx).toMatchObject({ schema: 'Jobs', prefix: 'app_', channel: 'app_events', node: 'node-1' });
+    expect(ctx).toMatchObject({ schema: 'Jobs', prefix: 'app_', channel: 'Jobs_app_events', node: 'node-1' });
     expect(ctx.table('jobs')).toBe('"Jobs"."app_jobs"');
     await ctx.close();
   });

@@ -3,7 +3,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import { openPostgres, channelName } from '../../lib/postgres/postgres.connection.js';
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { InvalidArgumentError, PayloadTooLargeError, StaleAttemptError } from '../../lib/scheduler.errors.js';
@@ -86,7 +86,7 @@ describe('transactional insert through a TypeORM EntityManager', () => {
     await listener.connect();
     const heard: unknown[] = [];
     listener.on('notification', (n) => heard.push(JSON.parse(n.payload!)));
-    await listener.query(`LISTEN "${prefix}events"`);
+    await listener.query(`LISTEN "${channelName(schema.schema, prefix)}"`);
     try {
       await expect(
         ds.transaction(async (manager) => {
