@@ -123,7 +123,9 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     if (!this.options.peer && this.store instanceof MemoryStore) {
       this.logger.warn('peer: false with the memory store: no node in this process plans schedules or prunes old jobs');
     }
-    await syncRuntimeSchedules(this, this.runtimeSchedules);
+    // With waitForDatabase the store may not answer yet: what fails here is
+    // loaded by the periodic sync (and leadership) once it does.
+    await this.whenReachable('loading runtime schedules', () => syncRuntimeSchedules(this, this.runtimeSchedules));
     if (!this.options.enabled) {
       this.logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
       return;
@@ -149,7 +151,18 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     await this.peer.start();
     this.loop.start();
     this.started = true;
-    await this.enqueueReboot();
+    this.pendingReboot = true;
+    await this.whenReachable('enqueueing @reboot jobs', () => this.enqueueReboot());
+  }
+
+  /** Runs a start-up read or write; a store that is not reachable yet is logged, not fatal. */
+  private async whenReachable<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (error) {
+      this.logger.warn(`${what} failed (${(error as Error)?.message ?? String(error)}); retrying in the background`);
+      return undefined;
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -165,7 +178,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
 
   private async startQueues(): Promise<void> {
     if (!this.options.queues) return;
-    const stored = new Map((await this.store.getQueueStates()).map((q) => [q.name, q]));
+    const stored = new Map(((await this.whenReachable('loading queue states', () => this.store.getQueueStates())) ?? []).map((q) => [q.name, q]));
     for (const [name, spec] of this.options.queues) {
       const state = stored.get(name);
       const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, {
@@ -207,6 +220,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   private async sync(): Promise<void> {
     await this.applyQueueStates();
     await this.syncSchedules();
+    if (this.pendingReboot) await this.enqueueReboot();
+    if (this.peer.isLeader() && !this.planner.isLoaded) await this.loadPlanner();
   }
 
   private async applyQueueStates(): Promise<void> {
@@ -271,15 +286,20 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   }
 
   private async onLeadership(leader: boolean): Promise<void> {
-    if (leader) {
-      await this.planner.load(this.registry.allSchedules());
-      this.events.emit('peer:election', { node: this.node });
-    } else {
-      this.planner.unload();
-      this.events.emit('peer:resignation', { node: this.node });
-    }
+    this.events.emit(leader ? 'peer:election' : 'peer:resignation', { node: this.node });
+    if (leader) await this.loadPlanner();
+    else this.planner.unload();
     this.loop.poke();
   }
+
+  /** Loads every schedule's progress; a store that does not answer yet is retried by the periodic sync. */
+  private async loadPlanner(): Promise<void> {
+    await this.whenReachable('loading schedule states', () => this.planner.load(this.registry.allSchedules()));
+    this.loop.poke();
+  }
+
+  /** True until this node's @reboot jobs are stored (the store may be down at start). */
+  private pendingReboot = false;
 
   private async enqueueReboot(): Promise<void> {
     const now = this.clock.now();
@@ -296,6 +316,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       meta: { ...definition.options.meta, reboot: true },
     }));
     await this.producer.insert(jobs);
+    this.pendingReboot = false;
   }
 
   private async shutdown(): Promise<void> {

@@ -73,6 +73,11 @@ export class Planner implements LoopTask {
     this.loaded = true;
   }
 
+  /** True once `load` succeeded (this node leads and knows every schedule's progress). */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
   unload(): void {
     this.loaded = false;
     this.slots.clear();

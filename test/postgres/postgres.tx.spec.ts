@@ -1,5 +1,5 @@
+import { Outage } from './support/outage.js';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -39,41 +39,6 @@ async function openStore(options: Partial<PostgresStoreOptions> = {}, wrapPool?:
   const store = new PostgresStore(wrapPool ? { ...ctx, pool: wrapPool(ctx.pool) } : ctx, full);
   await store.init();
   return store;
-}
-
-/** A TCP proxy to the test database that can be cut and restored: an outage on demand. */
-class Outage {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  async reservePort(): Promise<number> {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    this.port = (probe.address() as net.AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
-    return this.port;
-  }
-
-  async up(): Promise<void> {
-    const target = new URL(schema.url);
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 5432), target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
-    this.server = null;
-  }
 }
 
 describe('transactional insert through a TypeORM EntityManager', () => {
@@ -217,7 +182,7 @@ describe('database outages', () => {
   });
 
   it('becomes ready by itself once the database is reachable', async () => {
-    const outage = new Outage();
+    const outage = new Outage(schema.url);
     const port = await outage.reservePort();
     const store = await openStore({ url: urlWith({}, `127.0.0.1:${port}`), tablePrefix: 'late_' });
     expect(store.ready).toBe(false);
@@ -250,7 +215,7 @@ describe('database outages', () => {
   });
 
   it('an ack made while the database is down waits and lands when it is back', async () => {
-    const outage = new Outage();
+    const outage = new Outage(schema.url);
     const port = await outage.reservePort();
     await outage.up();
     const store = await openStore({ url: urlWith({}, `127.0.0.1:${port}`), tablePrefix: 'down_' });

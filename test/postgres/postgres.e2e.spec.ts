@@ -1,0 +1,227 @@
+import { Injectable, Logger, Module } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Scheduled, SchedulerModule, SchedulerService, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
+import { createTestSchema, withClient } from '../support/postgres.js';
+import { Outage } from './support/outage.js';
+import { waitFor } from './support/wait.js';
+
+@Injectable()
+class Jobs {
+  runs: { name: string; args: unknown; node: string }[] = [];
+  aborted: string[] = [];
+  static node = '';
+  @Scheduled({ name: 'record' })
+  record(ctx: JobContext) {
+    this.runs.push({ name: ctx.schedule ?? ctx.name, args: ctx.args, node: Jobs.node });
+  }
+  gates: (() => void)[] = [];
+  @Scheduled({ name: 'gate' })
+  gate() {
+    return new Promise<string>((resolve) => this.gates.push(() => resolve('opened')));
+  }
+  @Scheduled({ name: 'hold' })
+  hold(ctx: JobContext) {
+    return new Promise<void>((resolve) =>
+      ctx.signal.addEventListener('abort', () => {
+        this.aborted.push(String(ctx.abortReason));
+        resolve();
+      }),
+    );
+  }
+}
+
+type Db = Awaited<ReturnType<typeof createTestSchema>>;
+
+/** Boots an app on the test schema as a user would (real clock: NOTIFY and leases run in real time). */
+async function boot(db: Db, options: Partial<SchedulerModuleOptions> = {}): Promise<TestingModule> {
+  const app = await Test.createTestingModule({
+    imports: [
+      SchedulerModule.forRoot({
+        store: { type: 'postgres', url: db.url, schema: db.schema },
+        pollInterval: '5s',
+        peer: { leaseTtl: '3s' },
+        ...options,
+      }),
+    ],
+    providers: [Jobs],
+  }).compile();
+  await app.init();
+  return app;
+}
+
+describe('SchedulerModule on PostgreSQL', () => {
+  let db: Db;
+  const apps: TestingModule[] = [];
+  const start = async (options: Partial<SchedulerModuleOptions> = {}) => {
+    const app = await boot(db, options);
+    apps.push(app);
+    return app;
+  };
+  beforeAll(async () => {
+    db = await createTestSchema('e2e');
+  });
+  afterAll(() => db.drop());
+  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+    await withClient(db.url, (c) =>
+      c.query(`DO $$ BEGIN IF to_regclass('"${db.schema}".scheduler_jobs') IS NOT NULL THEN
+        TRUNCATE "${db.schema}".scheduler_jobs, "${db.schema}".scheduler_schedules, "${db.schema}".scheduler_schedule_states, "${db.schema}".scheduler_queue_states;
+      END IF; END $$`),
+    );
+    vi.restoreAllMocks();
+  });
+
+  it('runs an enqueued job woken by NOTIFY, long before the poll', async () => {
+    const app = await start({ pollInterval: '1h' });
+    await app.get(SchedulerService).enqueue('record', { via: 'notify' });
+    await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the job to run');
+    expect(app.get(Jobs).runs[0]!.args).toEqual({ via: 'notify' });
+  });
+
+  it('transactional enqueue through a TypeORM DataSource given with forRootAsync: rollback leaves no job, commit runs it', async () => {
+    const ds = new DataSource({ type: 'postgres', url: db.url });
+    @Module({ providers: [{ provide: DataSource, useFactory: async () => ds.initialize() }], exports: [DataSource] })
+    class DatabaseModule {}
+    const app = await Test.createTestingModule({
+      imports: [
+        DatabaseModule,
+        SchedulerModule.forRootAsync({
+          imports: [DatabaseModule],
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => ({ store: { type: 'postgres', dataSource, schema: db.schema }, pollInterval: '200ms' }),
+        }),
+      ],
+      providers: [Jobs],
+    }).compile();
+    await app.init();
+    apps.push(app);
+    const scheduler = app.get(SchedulerService);
+    await expect(
+      ds.transaction(async (manager) => {
+        await scheduler.enqueue('record', { tx: 'rolled back' }, { manager });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    await ds.transaction((manager) => scheduler.enqueue('record', { tx: 'committed' }, { manager }));
+    await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the committed job');
+    expect(app.get(Jobs).runs.map((r) => r.args)).toEqual([{ tx: 'committed' }]);
+    expect((await scheduler.history('record')).map((j) => j.args)).toEqual([{ tx: 'committed' }]);
+    await app.close();
+    apps.pop();
+    await ds.destroy();
+  });
+
+  it('changes made on one node hold on every node: runtime schedules, queue pause, cancel', async () => {
+    const web = await start({ queues: false, peer: false });
+    const worker = await start({ pollInterval: '1h' });
+    const webApi = web.get(SchedulerService);
+    await waitFor(() => worker.get(SchedulerService).isLeader(), 10_000, 'the worker to lead');
+    expect(await webApi.leaderNode()).toBe((await worker.get(SchedulerService).healthCheck()).node);
+
+    // A schedule inserted on the web node is planned by the leader.
+    await webApi.insert({ name: 'every-second', handler: 'record', every: '1s', args: { from: 'web' } });
+    await waitFor(() => worker.get(Jobs).runs.some((r) => r.name === 'every-second'), 10_000, 'a tick of the runtime schedule');
+    await webApi.delete('every-second');
+
+    // A queue paused on the web node stops the worker's runner.
+    await webApi.pauseQueue('default');
+    await waitFor(async () => (await worker.get(SchedulerService).queueStats('default')).paused, 5_000, 'the pause to reach the worker');
+    const before = worker.get(Jobs).runs.length;
+    await webApi.enqueue('record', { paused: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(worker.get(Jobs).runs.length).toBe(before);
+    await webApi.resumeQueue('default');
+    await waitFor(() => worker.get(Jobs).runs.some((r) => (r.args as { paused?: boolean }).paused), 5_000, 'the job after resume');
+
+    // A job running on the worker is cancelled from the web node.
+    const job = await webApi.enqueue('hold');
+    await waitFor(async () => (await webApi.runningJobs()).some((j) => j.id === job.id), 5_000, 'the job to run');
+    expect(await webApi.cancelJob(job.id, { reason: 'operator' })).toBe(1);
+    await waitFor(() => worker.get(Jobs).aborted.includes('cancel'), 5_000, 'the abort on the worker');
+    expect((await webApi.history('hold'))[0]).toMatchObject({ id: job.id, state: 'cancelled' });
+  });
+
+  it('paused and scaled queues are kept across restarts', async () => {
+    const first = await start();
+    await first.get(SchedulerService).pauseQueue('default');
+    await first.get(SchedulerService).scaleQueue('default', 7);
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+    const second = await start();
+    expect(await second.get(SchedulerService).queueStats('default')).toMatchObject({ paused: true, concurrency: 7 });
+  });
+
+  it('a clean shutdown hands leadership over within a second', async () => {
+    const a = await start({ peer: { leaseTtl: '30s' } });
+    await waitFor(() => a.get(SchedulerService).isLeader(), 10_000, 'a leader');
+    const b = await start({ peer: { leaseTtl: '30s' } });
+    await a.close();
+    apps.splice(apps.indexOf(a), 1);
+    await waitFor(() => b.get(SchedulerService).isLeader(), 2_000, 'the follower to take over');
+  });
+
+  it('waitForDatabase: a node started while PostgreSQL is unreachable stays up and reports it', async () => {
+    const app = await Test.createTestingModule({
+      imports: [SchedulerModule.forRoot({ store: { type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none', schema: db.schema } })],
+      providers: [Jobs],
+    }).compile();
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    await app.init();
+    const health = await app.get(SchedulerService).healthCheck();
+    expect(health.status).toBe('down');
+    expect(health.store.status).toBe('down');
+    await app.close();
+  });
+
+  it('a node started while the database is down starts working once it is reachable; an ack made during an outage lands after it', async () => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const outage = new Outage(db.url);
+    const port = await outage.reservePort();
+    const url = new URL(db.url);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    const app = await Test.createTestingModule({
+      imports: [SchedulerModule.forRoot({ store: { type: 'postgres', url: url.toString(), schema: db.schema }, pollInterval: '300ms' })],
+      providers: [Jobs],
+    }).compile();
+    await app.init();
+    apps.push(app);
+    const scheduler = app.get(SchedulerService);
+    expect((await scheduler.healthCheck()).status).toBe('down');
+    await outage.up();
+    await waitFor(async () => (await scheduler.healthCheck()).status === 'up', 15_000, 'the store to become ready');
+    const job = await scheduler.enqueue('gate');
+    await waitFor(() => app.get(Jobs).gates.length === 1, 5_000, 'the job to start');
+    await outage.down();
+    // The job ends while the database is unreachable: its acknowledgement waits and is retried.
+    app.get(Jobs).gates[0]!();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const state = () => withClient(db.url, async (c) => (await c.query(`SELECT state, result FROM "${db.schema}".scheduler_jobs WHERE id = $1`, [job.id])).rows[0]);
+    expect((await state()).state).toBe('running');
+    await outage.up();
+    await waitFor(async () => (await state()).state === 'completed', 15_000, 'the acknowledgement to land');
+    expect((await state()).result).toBe('opened');
+    await scheduler.enqueue('record', { after: 'outage' });
+    await waitFor(() => app.get(Jobs).runs.some((r) => (r.args as { after?: string }).after === 'outage'), 15_000, 'work after the outage');
+    await app.close();
+    apps.pop();
+    await outage.down();
+  });
+
+  it('after every connection is killed, the node resumes by itself', async () => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const app = await start({ pollInterval: '300ms' });
+    const scheduler = app.get(SchedulerService);
+    await scheduler.enqueue('record', { n: 1 });
+    await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the first job');
+    await withClient(db.url, (c) => c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = $1', ['client backend']));
+    await waitFor(async () => (await scheduler.healthCheck().catch(() => ({ status: 'down' }))).status === 'up', 10_000, 'the store to answer again');
+    await waitFor(async () => {
+      await scheduler.enqueue('record', { n: 2 }, { unique: 'after-outage' }).catch(() => undefined);
+      return app.get(Jobs).runs.some((r) => (r.args as { n: number }).n === 2);
+    }, 15_000, 'a job after the outage');
+  });
+});
