@@ -75,7 +75,9 @@ async function main() {
     void app.close();
   });
   const scheduler = app.get(SchedulerService);
+  // Leadership may already have been won during bootstrap, before this listener.
   scheduler.on('peer:election', () => process.stdout.write(`leader ${config.name}\n`));
+  if (scheduler.isLeader()) process.stdout.write(`leader ${config.name}\n`);
   process.stdout.write(`ready ${config.name}\n`);
 }
 
