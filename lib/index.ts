@@ -78,3 +78,22 @@ export { MemoryStore } from './store/memory.store.js';
 export type { Peer } from './peer/peer.js';
 export type { Notifier, Notification } from './notifier/notifier.js';
 export type { PostgresStoreOptions, StoreBundle, StoreContext } from './store/store-options.js';
+
+export { Workflow, Step } from './workflow/workflow.decorators.js';
+export { Workflows, type WorkflowInfo, type WorkflowSummary } from './workflow/workflow.service.js';
+export { WorkflowBuilder, type StepFunction, type BuilderStepOptions } from './workflow/workflow.builder.js';
+export type {
+  WorkflowRun,
+  WorkflowRunState,
+  StepRun,
+  StepState,
+  StepErrorPolicy,
+  StepContext,
+  StepOptions,
+  WorkflowOptions,
+  WorkflowSchedule,
+  WorkflowRunFilter,
+  NewWorkflowRun,
+} from './workflow/workflow.types.js';
+export type { WorkflowEvent, StepEvent } from './telemetry/scheduler.events.js';
+export { WorkflowVersionMismatchError } from './scheduler.errors.js';

@@ -48,11 +48,12 @@ export const describeJob = {
     const out: JobInfo[] = [];
     const reboot = new Set(registry.reboot.map((d) => d.name));
     for (const definition of registry.allDefinitions()) {
+      if (definition.internal) continue;
       const own = registry.findSchedule(definition.name);
       out.push(own ? fromSchedule(scheduler, own, paused.has(own.name)) : fromHandler(definition, reboot.has(definition.name), paused.has(definition.name)));
     }
     for (const entry of registry.allSchedules()) {
-      if (entry.origin === 'runtime') out.push(fromSchedule(scheduler, entry, paused.has(entry.name)));
+      if (entry.origin === 'runtime' || entry.handler.internal) out.push(fromSchedule(scheduler, entry, paused.has(entry.name)));
     }
     return out;
   },

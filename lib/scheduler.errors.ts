@@ -93,6 +93,17 @@ export class DiscardJobError extends SchedulerError {
   }
 }
 
+/**
+ * A run was started under another version of its workflow's definition; after
+ * a deploy that changed the DAG, in-flight runs fail with this at their next
+ * step rather than skip or repeat a step silently.
+ */
+export class WorkflowVersionMismatchError extends SchedulerError {
+  constructor(readonly workflow: string, readonly runVersion: string, readonly currentVersion: string) {
+    super(`workflow "${workflow}" changed since this run started (run version ${runVersion}, deployed ${currentVersion})`);
+  }
+}
+
 /** Why a running job's signal was aborted. */
 export type AbortReason = 'timeout' | 'cancel' | 'shutdown' | 'lease-lost';
 

@@ -16,6 +16,9 @@ import { JobProducer } from './queue/job.producer.js';
 import { QueueManager } from './queue/queue.manager.js';
 import { QueueRunner } from './queue/queue.runner.js';
 import { syncRuntimeSchedules } from './schedule/runtime-schedule.js';
+import type { WorkflowDefinition } from './workflow/workflow.definition.js';
+import type { WorkflowEngine } from './workflow/workflow.engine.js';
+import { addWorkflow, repairRuns, setupWorkflows } from './workflow/workflow.setup.js';
 import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
 import type { ResolvedOptions } from './scheduler.options.js';
 import { SchedulerRegistry, type JobDefinition, type ScheduleEntry } from './scheduler.registry.js';
@@ -44,6 +47,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   producer!: JobProducer;
   queues!: QueueManager;
   planner!: Planner;
+  workflows!: WorkflowEngine;
   loop!: SchedulerLoop;
   /** False when another SchedulerModule instance in the app owns the work. */
   private primary = true;
@@ -81,6 +85,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       return;
     }
     this.explorer.explore();
+    this.workflows = setupWorkflows(this);
     const bundle = await createStore(this.options.store, {
       node: this.node,
       clock: this.clock,
@@ -146,6 +151,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     // Catch-up for notifications a node may have missed (NOTIFY is not durable).
     this.loop.add(new PeriodicTask('sync', this.options.pollInterval * 5, () => this.sync()));
     for (const task of createLifelineTasks(this)) this.loop.add(task);
+    this.loop.add(new PeriodicTask('workflow-repair', this.options.rescueInterval, () => repairRuns(this, this.workflows), () => this.peer.isLeader()));
     this.loop.add(createPrunerTask(this));
     this.peer.onChange((leader) => void this.onLeadership(leader));
     await this.peer.start();
@@ -233,6 +239,12 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       const concurrency = state.concurrency ?? this.options.queues.get(state.name)!.concurrency;
       if (runner.limit !== concurrency) runner.scale(concurrency);
     }
+  }
+
+  /** Registers a workflow defined at runtime (`workflows.define(...).register()`). */
+  registerWorkflow(def: WorkflowDefinition): void {
+    const entry = addWorkflow(this, this.workflows, def);
+    if (entry) void this.planner.upsert(entry).then(() => this.loop.poke(), (error: unknown) => this.logger.error(`scheduling workflow ${def.name} failed: ${String(error)}`));
   }
 
   /** Sends a message to the other nodes (nothing to send when the notifier is in-process only). */
@@ -325,6 +337,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       return;
     }
     await this.loop.stop();
+    this.workflows.closeSpans();
     for (const runner of this.queues.all()) runner.stopClaiming();
     const grace = this.queues.all().map((runner) => this.drainWithin(runner));
     await Promise.all(grace);

@@ -6,6 +6,7 @@ import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
 import type { JobContext } from './execution/job-context.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { ScheduleSpec } from './schedule/schedule-spec.js';
+import type { WorkflowDefinition } from './workflow/workflow.definition.js';
 import { DuplicateJobError, JobNotFoundError } from './scheduler.errors.js';
 
 /** Job options with defaults applied and durations in milliseconds. */
@@ -35,6 +36,8 @@ export interface JobDefinition {
   misfireInput?: MisfirePolicy;
   /** The Nest module that declares the job's class (middleware that isn't a provider is built there). */
   moduleRef?: ModuleRef;
+  /** The scheduler's own jobs (workflow steps, rollbacks, starts): hidden from `all()`. */
+  internal?: boolean;
 }
 
 /** A schedule: a definition's own (static) or one inserted at runtime. */
@@ -57,6 +60,8 @@ export class SchedulerRegistry {
   private readonly schedules = new Map<string, ScheduleEntry>();
   /** Definitions that run once when this node starts (`@reboot`). */
   readonly reboot: JobDefinition[] = [];
+  /** `@Workflow` classes found at bootstrap. */
+  readonly workflows: WorkflowDefinition[] = [];
 
   addDefinition(definition: JobDefinition): void {
     if (this.definitions.has(definition.name)) throw new DuplicateJobError(definition.name);

@@ -6,6 +6,7 @@ import type { OptionFailure } from './discovery/job-options.resolver.js';
 import { scheduleJobBase } from './planner/planner.js';
 import { buildRuntimeSchedule, toStoredDefinition, type RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 import { DeadLetters } from './dead-letters.js';
+import { Workflows } from './workflow/workflow.service.js';
 import { DuplicateJobError, InvalidArgumentError, JobNotFoundError, QueueNotFoundError } from './scheduler.errors.js';
 import { buildJobs, jsonArgs } from './queue/job.builder.js';
 import { SchedulerOrchestrator } from './scheduler.orchestrator.js';
@@ -30,9 +31,12 @@ const invalid: OptionFailure = (option, detail) => {
 export class SchedulerService {
   /** Jobs whose attempts are all spent: list, inspect, retry, delete. */
   readonly deadLetters: DeadLetters;
+  /** Workflows: start, schedule, pause, resume, cancel and inspect runs. */
+  readonly workflows: Workflows;
 
   constructor(private readonly orchestrator: SchedulerOrchestrator) {
     this.deadLetters = new DeadLetters(() => this.s);
+    this.workflows = new Workflows(() => this.s);
   }
 
   private get s(): SchedulerOrchestrator {

@@ -11,6 +11,7 @@ import type { ResolvedOptions } from '../scheduler.options.js';
 import { SchedulerRegistry, type JobDefinition, type ScheduleEntry } from '../scheduler.registry.js';
 import { resolveJobOptions } from './job-options.resolver.js';
 import { validateJobName } from './names.js';
+import { exploreWorkflow } from '../workflow/workflow.discovery.js';
 
 /**
  * Walks every provider once at bootstrap (DiscoveryService) and registers
@@ -36,6 +37,11 @@ export class SchedulerExplorer {
       const { instance, metatype } = wrapper;
       if (!instance || typeof instance !== 'object' || typeof metatype !== 'function') continue;
       const className = metatype.name;
+      const workflow = exploreWorkflow(instance, metatype, this.reflector, this.scanner, queues);
+      if (workflow) {
+        this.registry.workflows.push(workflow);
+        continue;
+      }
       const worker = this.reflector.get<WorkerOptions | undefined>(WORKER_METADATA, metatype);
       const prototype = Object.getPrototypeOf(instance) as object;
       const methods = this.scanner

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
 import type { AttemptRef, ClaimRequest, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
@@ -24,6 +25,7 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { DedicatedConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresReadiness } from './postgres.readiness.js';
+import { PostgresRuns } from './postgres.runs.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
 import { errorJson, toDbId, toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
@@ -52,6 +54,7 @@ export class PostgresStore implements JobStore {
   private readonly readiness: PostgresReadiness;
   private readonly maxPayloadBytes: number;
   private readonly heartbeats: DedicatedConnection;
+  private readonly runs: PostgresRuns;
 
   constructor(
     private readonly pg: PostgresContext,
@@ -65,6 +68,7 @@ export class PostgresStore implements JobStore {
       () => (options.migrate === false ? assertMigrated(pg) : migrate(pg).then(() => undefined)),
       options.waitForDatabase !== false,
     );
+    this.runs = new PostgresRuns(pg, this.sql.runs, () => this.readiness.check(), (statement) => this.run(statement));
   }
 
   /** True once the database was reached and the schema is in place. */
@@ -269,6 +273,28 @@ export class PostgresStore implements JobStore {
 
   async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
     await this.rows(this.sql.state.setQueueState(name, patch));
+  }
+
+  createRun(run: NewWorkflowRun, now: Date): Promise<WorkflowRun> {
+    return this.runs.create(run, now);
+  }
+
+  getRun(id: string): Promise<WorkflowRun | null> {
+    return this.runs.get(id);
+  }
+
+  /** One transaction: `SELECT … FOR UPDATE`, `mutate`, `UPDATE`, COMMIT (see {@link PostgresRuns.update}). */
+  updateRun(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null> {
+    return this.runs.update(id, now, mutate);
+  }
+
+  listRuns(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
+    return this.runs.list(filter);
+  }
+
+  /** Oldest `finishedAt` first. */
+  deleteRuns(before: Date, limit: number): Promise<number> {
+    return this.runs.delete(before, limit);
   }
 
   /** The bigint id an ack is about; an id no job can have is stale at once. */

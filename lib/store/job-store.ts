@@ -1,4 +1,5 @@
 import type { JsonValue } from '../common/json.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from '../workflow/workflow.types.js';
 import type {
   InsertResult,
   Job,
@@ -105,4 +106,31 @@ export interface JobStore {
 
   getQueueStates(): Promise<QueueState[]>;
   setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void>;
+
+  /**
+   * Stores a new workflow run. The store assigns its `id` (a string) and sets
+   * `seq` 0, `error` null, `createdAt` = `updatedAt` = `now` and `finishedAt` null.
+   * @throws InvalidArgumentError for a state that is not a {@link WorkflowRunState}.
+   */
+  createRun(run: NewWorkflowRun, now: Date): Promise<WorkflowRun>;
+  /** The run with this id, or `null`. */
+  getRun(id: string): Promise<WorkflowRun | null>;
+  /**
+   * Atomic read-modify-write of one run: `mutate` gets a copy of the current run and returns the
+   * new run (the store saves it, bumping updatedAt to `now`) or `null` (no change). Concurrent
+   * updateRun calls on the same run (from many nodes) are serialised: each mutate sees the result of
+   * the previous one. `mutate` must be synchronous and free of I/O. Resolves to the saved run
+   * (or the unchanged one when mutate returned null), or null when the run does not exist.
+   *
+   * The run keeps its `id` and `createdAt` whatever `mutate` returns. When `mutate` throws,
+   * nothing is saved and the call rejects with its error.
+   */
+  updateRun(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null>;
+  /** Runs matching the filter, newest (last created) first; `limit` defaults to 100. */
+  listRuns(filter: WorkflowRunFilter): Promise<WorkflowRun[]>;
+  /**
+   * Deletes up to `limit` finished runs (`completed`, `failed` or `cancelled`) whose
+   * `finishedAt` is before `before`, oldest `finishedAt` first; returns how many were deleted.
+   */
+  deleteRuns(before: Date, limit: number): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../common/json.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
 import type { AttemptRef, ClaimRequest, JobStore } from './job-store.js';
 import type {
@@ -17,6 +18,7 @@ import { byClaimOrder, ClaimIndex, type JobRecord, type ParkReason } from './mem
 import { JobKeys } from './memory/job-keys.js';
 import { buildJob, cloneJson, copyJob, pushError } from './memory/job-records.js';
 import { countByQueue, definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
+import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
 
@@ -39,6 +41,7 @@ export class MemoryStore implements JobStore {
   private readonly schedules = new Map<string, StoredSchedule>();
   private readonly scheduleStates = new Map<string, ScheduleState>();
   private readonly queueStates = new Map<string, QueueState>();
+  private readonly runs = new MemoryWorkflowRuns();
   private lastId = 0;
   private lastFencingToken = 0;
 
@@ -271,6 +274,27 @@ export class MemoryStore implements JobStore {
   async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
     const previous = this.queueStates.get(name) ?? { name, paused: false, concurrency: null };
     this.queueStates.set(name, { ...previous, ...definedEntries(patch), name });
+  }
+
+  async createRun(run: NewWorkflowRun, now: Date): Promise<WorkflowRun> {
+    return this.runs.create(run, now);
+  }
+
+  async getRun(id: string): Promise<WorkflowRun | null> {
+    return this.runs.get(id);
+  }
+
+  /** Serialised by construction: `mutate` and the save run with no await between them. */
+  async updateRun(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null> {
+    return this.runs.update(id, now, mutate);
+  }
+
+  async listRuns(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
+    return this.runs.list(filter);
+  }
+
+  async deleteRuns(before: Date, limit: number): Promise<number> {
+    return this.runs.delete(before, limit);
   }
 
   /** The pause or serial key holding a due job back, if any. */

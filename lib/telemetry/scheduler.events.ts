@@ -84,6 +84,30 @@ export interface PeerEvent {
   node: string;
 }
 
+/** Workflow run events (`workflow:*`). */
+export interface WorkflowEvent {
+  runId: string;
+  workflow: string;
+  /** Milliseconds since the run started (0 for `workflow:start`). */
+  duration: number;
+  outcome: 'started' | 'completed' | 'failed' | 'paused' | 'resumed' | 'cancelled';
+  error?: string;
+}
+
+/** Step and rollback events (`step:*`, `rollback:*`). */
+export interface StepEvent {
+  runId: string;
+  workflow: string;
+  step: string;
+  attempt: number;
+  /** Milliseconds the attempt (or rollback) took (0 for starts and skips). */
+  duration: number;
+  outcome: 'started' | 'completed' | 'failed' | 'retry' | 'skipped' | 'rolled_back';
+  error?: unknown;
+  /** For `step:skip`: `condition`, `error` or `dependency`. */
+  reason?: string;
+}
+
 /** Every event `SchedulerService.on` accepts, and its payload. */
 export interface SchedulerEventMap {
   'job:start': JobEvent;
@@ -99,6 +123,20 @@ export interface SchedulerEventMap {
   'queue:scale': QueueEvent;
   'peer:election': PeerEvent;
   'peer:resignation': PeerEvent;
+  'workflow:start': WorkflowEvent;
+  'workflow:stop': WorkflowEvent;
+  'workflow:fail': WorkflowEvent;
+  'workflow:pause': WorkflowEvent;
+  'workflow:resume': WorkflowEvent;
+  'workflow:cancel': WorkflowEvent;
+  'step:start': StepEvent;
+  'step:stop': StepEvent;
+  'step:exception': StepEvent;
+  'step:skip': StepEvent;
+  'step:retry': StepEvent;
+  'rollback:start': StepEvent;
+  'rollback:stop': StepEvent;
+  'rollback:exception': StepEvent;
 }
 
 /** A name of {@link SchedulerEventMap}. */

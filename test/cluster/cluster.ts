@@ -35,6 +35,7 @@ export interface NodeSettings {
   workMs?: number;
   cron?: boolean;
   shutdownGracePeriod?: number;
+  startRuns?: number;
 }
 
 /** Starts a node as a child process. */

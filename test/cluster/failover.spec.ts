@@ -105,6 +105,27 @@ describe('cluster (child processes on PostgreSQL)', () => {
     await db.drop();
   }, 60_000);
 
+  it('workflow: a node SIGKILLed mid-run while another runs; the run completes, each step effect at most once per attempt', async () => {
+    const db = await fresh();
+    const victim = start({ url: db.url, schema: db.schema, name: 'wf-victim', workMs: 60_000, rescueAfter: 3_000, startRuns: 1 });
+    await victim.waitFor('ready');
+    const runId = victim.output.find((l) => l.startsWith('run '))!.slice(4);
+    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'slow-start'`))[0].n === 1, 15_000, 'the slow step to start on the victim');
+    const survivor = start({ url: db.url, schema: db.schema, name: 'wf-survivor', workMs: 50, rescueAfter: 3_000 });
+    await survivor.waitFor('ready');
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    await waitUntil(async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_workflow_runs WHERE id = $1`, [runId]))[0]?.state === 'completed', 30_000, 'the run to complete');
+    const effects = await rows(db.url, `SELECT job_id, attempt, count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'effect' GROUP BY job_id, attempt`);
+    expect(effects.every((r) => r.n === 1)).toBe(true);
+    expect(new Set(effects.map((r) => r.job_id.split(':')[1]))).toEqual(new Set(['a', 'slow', 'b', 'c']));
+    const slow = effects.filter((r) => r.job_id.endsWith(':slow'));
+    expect(slow).toHaveLength(1);
+    expect(slow[0].attempt).toBe(2);
+    await killAll([survivor]);
+    await db.drop();
+  }, 60_000);
+
   it('SIGTERM: no job starts after the signal, running jobs finish, and the process exits on its own', async () => {
     const db = await fresh();
     const node = start({ url: db.url, schema: db.schema, name: 'term', workMs: 1_500, concurrency: 2, shutdownGracePeriod: 10_000 });

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { Scheduled, SchedulerModule, SchedulerService, type JobContext } from '../../lib/index.js';
+import { Scheduled, SchedulerModule, SchedulerService, Step, Workflow, type JobContext, type StepContext } from '../../lib/index.js';
 
 interface NodeConfig {
   url: string;
@@ -22,6 +22,8 @@ interface NodeConfig {
   /** Include the every-second cron. */
   cron: boolean;
   shutdownGracePeriod: number;
+  /** Workflow runs this node starts once it is up. */
+  startRuns?: number;
 }
 
 const config = JSON.parse(process.env.NODE_CONFIG ?? '{}') as NodeConfig;
@@ -50,6 +52,34 @@ class ClusterJobs implements OnApplicationShutdown {
   }
 }
 
+/** A workflow whose every step writes its effect to the ledger (job_id = run:step). */
+@Workflow({ name: 'ledgered' })
+class Ledgered {
+  private async effect(ctx: StepContext, kind: string) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ($1, $2, $3, $4)`, [kind, `${ctx.runId}:${ctx.step}`, config.name, ctx.attempt]);
+  }
+  @Step()
+  async a(ctx: StepContext) {
+    await this.effect(ctx, 'effect');
+    return { a: 1 };
+  }
+  @Step({ after: 'a', timeout: '5m' })
+  async slow(ctx: StepContext) {
+    await this.effect(ctx, 'slow-start');
+    if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    await this.effect(ctx, 'effect');
+  }
+  @Step({ after: 'a' })
+  async b(ctx: StepContext) {
+    await this.effect(ctx, 'effect');
+  }
+  @Step({ after: ['slow', 'b'] })
+  async c(ctx: StepContext) {
+    await this.effect(ctx, 'effect');
+    return { done: true };
+  }
+}
+
 @Module({
   imports: [
     SchedulerModule.forRoot({
@@ -62,7 +92,7 @@ class ClusterJobs implements OnApplicationShutdown {
       shutdownGracePeriod: config.shutdownGracePeriod,
     }),
   ],
-  providers: [ClusterJobs],
+  providers: [ClusterJobs, Ledgered],
 })
 class NodeModule {}
 
@@ -78,6 +108,9 @@ async function main() {
   // Leadership may already have been won during bootstrap, before this listener.
   scheduler.on('peer:election', () => process.stdout.write(`leader ${config.name}\n`));
   if (scheduler.isLeader()) process.stdout.write(`leader ${config.name}\n`);
+  for (let i = 0; i < (config.startRuns ?? 0); i++) {
+    process.stdout.write(`run ${await scheduler.workflows.start('ledgered', { by: config.name })}\n`);
+  }
   process.stdout.write(`ready ${config.name}\n`);
 }
 

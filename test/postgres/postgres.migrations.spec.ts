@@ -50,7 +50,7 @@ describe('migrations', () => {
     const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id, name FROM "${schema}"."boot_migrations" ORDER BY id`));
     expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
     expect(await tables(schema)).toEqual([
-      'boot_jobs', 'boot_leases', 'boot_migrations', 'boot_queue_states', 'boot_schedule_states', 'boot_schedules',
+      'boot_jobs', 'boot_leases', 'boot_migrations', 'boot_queue_states', 'boot_schedule_states', 'boot_schedules', 'boot_workflow_runs',
     ]);
     const [inserted] = await stores[3]!.insert([job]);
     expect((await stores[0]!.get(inserted!.job.id))?.args).toEqual({ n: 1 });
@@ -84,13 +84,15 @@ describe('migrations', () => {
   it('runs as TypeORM migrations through a DataSource, then serves a store with migrate: false', async () => {
     const schema = freshSchema();
     const migrations = createSchedulerMigrations({ schema, tablePrefix: 'orm_' });
-    expect(migrations.map((m) => new m().name)).toEqual([`Scheduler001Initial_${schema}_orm_1767225600000`]);
+    const names = [`Scheduler001Initial_${schema}_orm_1767225600000`, `Scheduler002WorkflowRuns_${schema}_orm_1780272000000`];
+    expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
     await ds.initialize();
     try {
       const ran = await ds.runMigrations({ transaction: 'each' });
-      expect(ran.map((m) => m.name)).toEqual([`Scheduler001Initial_${schema}_orm_1767225600000`]);
+      expect(ran.map((m) => m.name)).toEqual(names);
       expect(await tables(schema)).toContain('orm_jobs');
+      expect(await tables(schema)).toContain('orm_workflow_runs');
 
       const store = await openStore({ schema, tablePrefix: 'orm_', migrate: false });
       await store.init();
@@ -104,6 +106,9 @@ describe('migrations', () => {
       expect(await migrating.count({})).toBe(1);
       await migrating.close();
 
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_workflow_runs');
+      expect(await tables(schema)).toContain('orm_jobs');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).toEqual(['orm_migrations']);
     } finally {

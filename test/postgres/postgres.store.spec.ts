@@ -29,7 +29,7 @@ runStoreConformance('postgres', async () => {
     store,
     cleanup: async () => {
       const t = (name: string) => `"${schema.schema}"."scheduler_${name}"`;
-      await admin.query(`TRUNCATE ${['jobs', 'schedules', 'schedule_states', 'queue_states', 'leases'].map(t).join(', ')} RESTART IDENTITY`);
+      await admin.query(`TRUNCATE ${['jobs', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs'].map(t).join(', ')} RESTART IDENTITY`);
     },
   };
 });

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../lib/common/json.js';
-import { DuplicateJobError, StaleAttemptError } from '../../lib/scheduler.errors.js';
+import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../../lib/scheduler.errors.js';
 import type { AttemptRef, JobStore } from '../../lib/store/job-store.js';
 import type { Job, JobAttemptError, JobState, NewJob } from '../../lib/store/job.types.js';
+import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunState } from '../../lib/workflow/workflow.types.js';
 
 /**
  * The behaviour every {@link JobStore} must show. Only the public interface is
@@ -1077,6 +1078,253 @@ export function runStoreConformance(
 
       it('answers ping', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('workflow runs', () => {
+      const step = (overrides: Partial<StepRun> = {}): StepRun => ({
+        state: 'pending',
+        attempts: 0,
+        output: null,
+        error: null,
+        skipReason: null,
+        jobId: null,
+        startedAt: null,
+        finishedAt: null,
+        completedSeq: null,
+        rollback: null,
+        ...overrides,
+      });
+
+      const newRun = (overrides: Partial<NewWorkflowRun> = {}): NewWorkflowRun => ({
+        workflow: 'onboarding',
+        version: 'v1',
+        state: 'running',
+        context: { user: { id: 7, tags: ['a', 'b'] } },
+        steps: { first: step(), second: step() },
+        trace: null,
+        runAt: null,
+        ...overrides,
+      });
+
+      /** Creates a run and moves it to `state`, finished at `finishedAt`. */
+      const runIn = async (state: WorkflowRunState, finishedAt: Date | null, workflow = 'onboarding'): Promise<WorkflowRun> => {
+        const run = await store.createRun(newRun({ workflow }), BASE);
+        return (await store.updateRun(run.id, BASE, (r) => ({ ...r, state, finishedAt })))!;
+      };
+
+      it('creates a run and reads it back, dates inside steps included', async () => {
+        const trace = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: 1 };
+        const steps = {
+          first: step({
+            state: 'completed',
+            attempts: 2,
+            output: { sent: true, ids: [1, 2] },
+            jobId: '41',
+            startedAt: at(SEC),
+            finishedAt: at(2 * SEC),
+            completedSeq: 1,
+            rollback: 'done',
+          }),
+          second: step({ state: 'skipped', skipReason: 'condition', error: 'nope' }),
+        };
+        const run = await store.createRun(newRun({ state: 'scheduled', steps, trace, runAt: at(60 * SEC) }), at(5 * SEC));
+        expect(typeof run.id).toBe('string');
+        expect(run).toMatchObject({
+          workflow: 'onboarding',
+          version: 'v1',
+          state: 'scheduled',
+          context: { user: { id: 7, tags: ['a', 'b'] } },
+          seq: 0,
+          error: null,
+          trace,
+          finishedAt: null,
+        });
+        expect(ms(run.runAt)).toBe(at(60 * SEC).getTime());
+        expect(ms(run.createdAt)).toBe(at(5 * SEC).getTime());
+        expect(ms(run.updatedAt)).toBe(at(5 * SEC).getTime());
+        expect(run.steps.first!.startedAt).toBeInstanceOf(Date);
+        expect(run.steps.first!.finishedAt).toBeInstanceOf(Date);
+        expect(run.steps).toEqual(steps);
+
+        const stored = await store.getRun(run.id);
+        expect(stored).toEqual(run);
+        expect(stored!.steps.first!.startedAt).toBeInstanceOf(Date);
+        expect(ms(stored!.steps.first!.finishedAt)).toBe(at(2 * SEC).getTime());
+        expect(stored!.steps.second!.startedAt).toBeNull();
+
+        const other = await store.createRun(newRun(), BASE);
+        expect(other.id).not.toBe(run.id);
+        expect(await store.getRun('999999')).toBeNull();
+        expect(await store.getRun('not-an-id')).toBeNull();
+      });
+
+      it('isolates stored runs from callers', async () => {
+        const input = newRun({ steps: { first: step({ startedAt: at(SEC), output: { n: 1 } }) } });
+        const run = await store.createRun(input, BASE);
+        (input.context.user as { id: number }).id = 99;
+        input.steps.first!.startedAt!.setTime(0);
+        input.steps.first!.output!.n = 2;
+        run.context.extra = true;
+        run.steps.first!.state = 'failed';
+        run.steps.first!.startedAt!.setTime(0);
+        run.createdAt.setTime(0);
+
+        const stored = await store.getRun(run.id);
+        expect(stored!.context).toEqual({ user: { id: 7, tags: ['a', 'b'] } });
+        expect(stored!.steps.first).toMatchObject({ state: 'pending', output: { n: 1 } });
+        expect(ms(stored!.steps.first!.startedAt)).toBe(at(SEC).getTime());
+        expect(ms(stored!.createdAt)).toBe(BASE.getTime());
+
+        // Changes made to what mutate got, or to what it returned, after the call stay outside.
+        let seen: WorkflowRun | undefined;
+        await store.updateRun(run.id, BASE, (r) => {
+          seen = r;
+          r.context.touched = 'yes';
+          return null;
+        });
+        expect((await store.getRun(run.id))!.context).not.toHaveProperty('touched');
+        const next = { ...seen!, context: { kept: 1 } };
+        const saved = await store.updateRun(run.id, BASE, () => next);
+        next.context.kept = 2;
+        saved!.context.kept = 3;
+        expect((await store.getRun(run.id))!.context).toEqual({ kept: 1 });
+      });
+
+      it('updateRun saves what mutate returns and bumps updatedAt', async () => {
+        const run = await store.createRun(newRun(), BASE);
+        let given: WorkflowRun | undefined;
+        const saved = await store.updateRun(run.id, at(10 * SEC), (r) => {
+          given = structuredClone(r);
+          return {
+            ...r,
+            // id and createdAt are the store's: changes to them are ignored.
+            id: 'other',
+            createdAt: at(99 * SEC),
+            state: 'failed',
+            seq: 1,
+            error: 'boom',
+            context: { ...r.context, first: 'done' },
+            steps: { ...r.steps, first: { ...r.steps.first!, state: 'completed', startedAt: at(SEC), finishedAt: at(3 * SEC), completedSeq: 1 } },
+            finishedAt: at(10 * SEC),
+          };
+        });
+        expect(given).toEqual(run);
+        expect(saved).toMatchObject({ id: run.id, state: 'failed', seq: 1, error: 'boom', context: { first: 'done' } });
+        expect(ms(saved!.createdAt)).toBe(BASE.getTime());
+        expect(ms(saved!.updatedAt)).toBe(at(10 * SEC).getTime());
+        expect(ms(saved!.finishedAt)).toBe(at(10 * SEC).getTime());
+        expect(ms(saved!.steps.first!.finishedAt)).toBe(at(3 * SEC).getTime());
+        expect(await store.getRun(run.id)).toEqual(saved);
+      });
+
+      it('updateRun leaves the run as it was when mutate returns null', async () => {
+        const run = await store.createRun(newRun(), BASE);
+        const same = await store.updateRun(run.id, at(10 * SEC), () => null);
+        expect(same).toEqual(run);
+        expect(ms((await store.getRun(run.id))!.updatedAt)).toBe(BASE.getTime());
+      });
+
+      it('updateRun of a missing run resolves to null without calling mutate', async () => {
+        let called = false;
+        const mutate = (r: WorkflowRun): WorkflowRun => {
+          called = true;
+          return r;
+        };
+        expect(await store.updateRun('999999', BASE, mutate)).toBeNull();
+        expect(await store.updateRun('not-an-id', BASE, mutate)).toBeNull();
+        expect(called).toBe(false);
+      });
+
+      it('updateRun saves nothing when mutate throws, and rejects with its error', async () => {
+        const run = await store.createRun(newRun(), BASE);
+        const failure = new Error('mutate failed');
+        await expect(
+          store.updateRun(run.id, at(SEC), (r) => {
+            r.seq = 5;
+            throw failure;
+          }),
+        ).rejects.toBe(failure);
+        expect(await store.getRun(run.id)).toEqual(run);
+        // The run is not left locked.
+        expect((await store.updateRun(run.id, at(SEC), (r) => ({ ...r, seq: 1 })))!.seq).toBe(1);
+      });
+
+      it('refuses states that are not run states', async () => {
+        await expect(store.createRun(newRun({ state: 'done' as WorkflowRunState }), BASE)).rejects.toBeInstanceOf(InvalidArgumentError);
+        const run = await store.createRun(newRun(), BASE);
+        await expect(store.updateRun(run.id, BASE, (r) => ({ ...r, state: 'done' as WorkflowRunState }))).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
+        expect((await store.getRun(run.id))!.state).toBe('running');
+      });
+
+      it('serialises concurrent updateRun calls on one run', async () => {
+        const run = await store.createRun(newRun(), BASE);
+        const seen: number[] = [];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.updateRun(run.id, at(i * SEC), (r) => {
+              seen.push(r.seq);
+              return { ...r, seq: r.seq + 1, steps: { ...r.steps, [`s${i}`]: step({ state: 'completed', completedSeq: r.seq + 1 }) } };
+            }),
+          ),
+        );
+        expect((await store.getRun(run.id))!.seq).toBe(20);
+        // Each mutate saw the previous one's result: no two saw the same run.
+        expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        expect(results.map((r) => r!.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(Object.keys((await store.getRun(run.id))!.steps)).toHaveLength(22);
+      });
+
+      it('lists runs newest first, by workflow and states, up to a limit', async () => {
+        const a1 = await runIn('completed', at(SEC), 'a');
+        const b1 = await runIn('running', null, 'b');
+        const a2 = await runIn('failed', at(2 * SEC), 'a');
+        const a3 = await runIn('running', null, 'a');
+        const b2 = await runIn('paused', null, 'b');
+        const ids = (runs: readonly WorkflowRun[]): string[] => runs.map((r) => r.id);
+
+        expect(ids(await store.listRuns({}))).toEqual([b2.id, a3.id, a2.id, b1.id, a1.id]);
+        expect(ids(await store.listRuns({ workflow: 'a' }))).toEqual([a3.id, a2.id, a1.id]);
+        expect(ids(await store.listRuns({ states: ['running', 'paused'] }))).toEqual([b2.id, a3.id, b1.id]);
+        expect(ids(await store.listRuns({ workflow: 'a', states: ['completed', 'failed'] }))).toEqual([a2.id, a1.id]);
+        expect(ids(await store.listRuns({ states: [] }))).toEqual([]);
+        expect(ids(await store.listRuns({ workflow: 'c' }))).toEqual([]);
+        expect(ids(await store.listRuns({ limit: 2 }))).toEqual([b2.id, a3.id]);
+        expect(ids(await store.listRuns({ workflow: 'a', limit: 1 }))).toEqual([a3.id]);
+        expect(await store.listRuns({ limit: 0 })).toEqual([]);
+        const [listed] = await store.listRuns({ workflow: 'a', states: ['failed'] });
+        expect(listed).toEqual(await store.getRun(a2.id));
+      });
+
+      it('lists at most 100 runs by default', async () => {
+        for (let i = 0; i < 101; i++) await store.createRun(newRun(), BASE);
+        expect(await store.listRuns({})).toHaveLength(100);
+        expect(await store.listRuns({ limit: 200 })).toHaveLength(101);
+      });
+
+      it('deletes finished runs finished before a time, oldest first, up to a limit', async () => {
+        const cancelled = await runIn('cancelled', at(3 * SEC));
+        const completed = await runIn('completed', at(SEC));
+        const failed = await runIn('failed', at(2 * SEC));
+        const recent = await runIn('completed', at(10 * SEC));
+        const running = await runIn('running', at(SEC)); // not finished, whatever its finishedAt says
+        const paused = await runIn('paused', null);
+        const scheduled = await runIn('scheduled', null);
+        const before = at(5 * SEC);
+
+        expect(await store.deleteRuns(before, 0)).toBe(0);
+        expect(await store.deleteRuns(before, 2)).toBe(2);
+        expect(await store.getRun(completed.id)).toBeNull();
+        expect(await store.getRun(failed.id)).toBeNull();
+        expect(await store.getRun(cancelled.id)).not.toBeNull();
+        expect(await store.deleteRuns(before, 10)).toBe(1);
+        expect(await store.deleteRuns(before, 10)).toBe(0);
+        expect(await store.deleteRuns(at(3 * SEC), 10)).toBe(0);
+        const left = (await store.listRuns({})).map((r) => r.id).sort();
+        expect(left).toEqual([recent.id, running.id, paused.id, scheduled.id].sort());
+        expect(await store.deleteRuns(at(11 * SEC), Infinity)).toBe(1);
       });
     });
   });

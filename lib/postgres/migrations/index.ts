@@ -1,7 +1,8 @@
 import { initialMigration } from './001-initial.js';
+import { workflowRunsMigration } from './002-workflow-runs.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
 
 /** Every shipped migration, in order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration];
+export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration, workflowRunsMigration];

@@ -5,6 +5,7 @@ import { insertStatements } from './insert.sql.js';
 import { lifecycleStatements } from './lifecycle.sql.js';
 import { sqlNames } from './names.js';
 import { queryStatements } from './query.sql.js';
+import { runStatements } from './runs.sql.js';
 import { stateStatements } from './state.sql.js';
 
 /**
@@ -21,6 +22,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     lifecycle: lifecycleStatements(names),
     query: queryStatements(names),
     state: stateStatements(names),
+    runs: runStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */
     indexes: {
       serialRunning: `${pg.prefix}jobs_serial_running_idx`,

@@ -123,10 +123,12 @@ export function toDbId(id: string): string | null {
   return typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id) ? id : null;
 }
 
-function toDate(value: Date | string): Date {
+/** A timestamp as pg returns it (a `Date`, or text when an app changed the type parser), or as kept in jsonb. */
+export function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
 }
 
-function toDateOrNull(value: Date | string | null): Date | null {
+/** {@link toDate}, keeping `null`. */
+export function toDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : toDate(value);
 }

@@ -13,6 +13,7 @@ export interface SqlNames {
   queueStates: string;
   leases: string;
   migrations: string;
+  workflowRuns: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -41,6 +42,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     queueStates: pg.table('queue_states'),
     leases: pg.table('leases'),
     migrations: pg.table('migrations'),
+    workflowRuns: pg.table('workflow_runs'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

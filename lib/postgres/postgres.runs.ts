@@ -1,0 +1,121 @@
+import type pg from 'pg';
+import { checkRun, copyRun, DEFAULT_RUN_LIST_LIMIT } from '../store/memory/workflow-runs.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
+import type { PostgresContext } from './postgres.context.js';
+import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { toDbId } from './sql/job-rows.js';
+import { toRun, type RunRow, type RunStatements } from './sql/runs.sql.js';
+import type { Statement } from './sql/statement.js';
+
+/** Runs a statement on the pool (readiness checked, a lost connection as StoreUnavailableError). */
+type Exec = <T extends object>(statement: Statement) => Promise<pg.QueryResult<T>>;
+
+/**
+ * The workflow runs of a `PostgresStore` (its `createRun`, `getRun`,
+ * `updateRun`, `listRuns` and `deleteRuns`). Run ids are the table's bigint
+ * ids as text; an id no run can have is answered without asking the database.
+ */
+export class PostgresRuns {
+  constructor(
+    private readonly pg: Pick<PostgresContext, 'pool'>,
+    private readonly sql: RunStatements,
+    /** Throws StoreUnavailableError unless the store is ready. */
+    private readonly checkReady: () => void,
+    private readonly exec: Exec,
+  ) {}
+
+  async create(run: NewWorkflowRun, now: Date): Promise<WorkflowRun> {
+    this.checkReady();
+    checkRun(run, 'run');
+    const [row] = await this.rows(this.sql.insert(run, now));
+    return toRun(row!);
+  }
+
+  async get(id: string): Promise<WorkflowRun | null> {
+    this.checkReady();
+    const dbId = toDbId(id);
+    if (dbId === null) return null;
+    const [row] = await this.rows(this.sql.get(dbId));
+    return row ? toRun(row) : null;
+  }
+
+  /**
+   * One transaction on one pooled client: lock the row, run `mutate`, write,
+   * commit. A failure rolls back (nothing is saved) and rejects: a lost
+   * connection with StoreUnavailableError, anything else (a throwing
+   * `mutate` included) with its own error. A connection lost during COMMIT
+   * leaves unknown whether the write landed.
+   */
+  async update(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null> {
+    this.checkReady();
+    const dbId = toDbId(id);
+    if (dbId === null) return null;
+    const client = await this.connect();
+    let discard = false;
+    // The pool listens for errors only on idle clients: a connection that
+    // drops while checked out would otherwise emit an unheard `error` and
+    // crash the process. The failing query rejects on its own.
+    const lost = (): void => void (discard = true);
+    client.on('error', lost);
+    try {
+      await client.query('BEGIN');
+      // The row lock serialises step completions arriving from many nodes at
+      // once: a second updateRun of this run waits here until the first
+      // commits, then reads what it wrote, so no mutate works on a stale run
+      // and no write is lost.
+      const [row] = (await client.query<RunRow>(this.sql.lock(dbId))).rows;
+      let result: WorkflowRun | null = null;
+      if (row) {
+        const current = toRun(row);
+        const next = mutate(copyRun(current));
+        if (next === null) {
+          result = current;
+        } else {
+          checkRun(next, 'mutate');
+          result = toRun((await client.query<RunRow>(this.sql.update(dbId, next, now))).rows[0]!);
+        }
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A dropped connection has rolled back on the server already; a client
+      // that lost its connection or whose ROLLBACK fails is not reused.
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      discard = !rolledBack || isConnectionError(error);
+      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
+      throw error;
+    } finally {
+      client.off('error', lost);
+      client.release(discard);
+    }
+  }
+
+  async list(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
+    this.checkReady();
+    const requested = filter.limit ?? DEFAULT_RUN_LIST_LIMIT;
+    const limit = requested === Infinity ? null : Math.ceil(requested);
+    if (limit !== null && !(limit > 0)) return [];
+    return (await this.rows(this.sql.list(filter, limit))).map(toRun);
+  }
+
+  /** Oldest `finishedAt` first. */
+  async delete(before: Date, limit: number): Promise<number> {
+    this.checkReady();
+    if (!(limit > 0)) return 0;
+    const bounded = Number.isFinite(limit) ? Math.ceil(limit) : 2 ** 31 - 1;
+    return (await this.exec(this.sql.prune(before, bounded))).rowCount ?? 0;
+  }
+
+  private async rows(statement: Statement): Promise<RunRow[]> {
+    return (await this.exec<RunRow>(statement)).rows;
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pg.pool.connect();
+    } catch (error) {
+      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
+      throw error;
+    }
+  }
+}

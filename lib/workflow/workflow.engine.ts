@@ -1,0 +1,239 @@
+import { Logger } from '@nestjs/common';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import type { JsonObject } from '../common/json.js';
+import type { JobContext } from '../execution/job-context.js';
+import { WorkflowVersionMismatchError } from '../scheduler.errors.js';
+import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { NewJob } from '../store/job.types.js';
+import type { StepEvent, WorkflowEvent } from '../telemetry/scheduler.events.js';
+import type { WorkflowDefinition } from './workflow.definition.js';
+import { initialSteps, progress } from './workflow.progress.js';
+import { WorkflowRollback } from './workflow.rollback.js';
+import { START_JOB, STEP_JOB, internalJob } from './workflow.jobs.js';
+import type { StepContext, WorkflowRun } from './workflow.types.js';
+
+/** Arguments of a step job. */
+export interface StepJobArgs {
+  runId: string;
+  step: string;
+}
+
+/**
+ * Runs workflows on top of jobs. A run lives in the store; every change to
+ * it goes through `store.updateRun` (serialised per run across nodes), and
+ * every step runs as a job with its own retries, timeout, queue and span, so
+ * runs survive restarts and spread over nodes. Decisions are made in
+ * {@link progress} (pure); this class does the I/O around them.
+ */
+export class WorkflowEngine {
+  readonly definitions = new Map<string, WorkflowDefinition>();
+  private readonly logger = new Logger('Scheduler');
+  /** Workflow spans started on this node, ended here when the run ends here (or at shutdown). */
+  private readonly spans = new Map<string, Span>();
+  readonly rollback: WorkflowRollback;
+
+  constructor(private readonly s: SchedulerOrchestrator) {
+    this.rollback = new WorkflowRollback(s, this);
+  }
+
+  private now(): Date {
+    return new Date(this.s.clock.now());
+  }
+
+  definition(name: string): WorkflowDefinition | undefined {
+    return this.definitions.get(name);
+  }
+
+  /** Creates a run and starts its first steps (or waits for `runAt`). */
+  async start(def: WorkflowDefinition, context: JsonObject, runAt?: Date): Promise<WorkflowRun> {
+    const span = trace.getTracer('nestjs-scheduler').startSpan(`workflow ${def.name}`, {
+      kind: SpanKind.INTERNAL,
+      attributes: { 'workflow.name': def.name, 'workflow.version': def.version },
+    });
+    const ids = span.spanContext();
+    const scheduled = runAt !== undefined && runAt.getTime() > this.s.clock.now();
+    const run = await this.s.store.createRun(
+      {
+        workflow: def.name,
+        version: def.version,
+        state: scheduled ? 'scheduled' : 'running',
+        context,
+        steps: initialSteps(def),
+        trace: trace.isSpanContextValid(ids) ? { traceId: ids.traceId, spanId: ids.spanId, traceFlags: ids.traceFlags } : null,
+        runAt: runAt ?? null,
+      },
+      this.now(),
+    );
+    span.setAttribute('workflow.run_id', run.id);
+    this.spans.set(run.id, span);
+    if (scheduled) {
+      await this.s.producer.insert([{ ...internalJob(START_JOB, { runId: run.id }, run, def, runAt!) }]);
+      return run;
+    }
+    this.emitRun('workflow:start', run, 'started');
+    await this.advance(run.id);
+    return run;
+  }
+
+  /** Starts a run created as `scheduled` (its time has come). */
+  async startScheduled(runId: string): Promise<void> {
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => (r.state === 'scheduled' ? { ...r, state: 'running' } : null));
+    if (run?.state !== 'running') return;
+    this.emitRun('workflow:start', run, 'started');
+    await this.advance(runId);
+  }
+
+  /** Moves a run forward: skips what must be skipped, queues what can start, ends it when all is done. */
+  async advance(runId: string): Promise<void> {
+    let decided: ReturnType<typeof progress> | null = null;
+    let mismatch: WorkflowVersionMismatchError | null = null;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      const def = this.definitions.get(r.workflow);
+      if (!def || r.state !== 'running') return null;
+      if (def.version !== r.version) {
+        mismatch = new WorkflowVersionMismatchError(r.workflow, r.version, def.version);
+        return { ...r, state: 'failed', error: mismatch.message, finishedAt: this.now() };
+      }
+      decided = progress(def, r, this.now(), (step, error) => this.logger.warn(`${r.workflow}.${step}: "when" threw (${String(error)}); the step is skipped`));
+      return decided.enqueue.length || decided.skipped.length || decided.completed ? r : null;
+    });
+    if (!run) return;
+    if (mismatch) return this.finish(run, 'workflow:fail', 'failed', (mismatch as Error).message);
+    const d = decided as ReturnType<typeof progress> | null;
+    if (!d) return;
+    for (const { step, reason } of d.skipped) this.emitStep('step:skip', run, step, 0, 0, 'skipped', { reason });
+    await this.enqueueSteps(run, d.enqueue);
+    if (d.completed) this.finish(run, 'workflow:stop', 'completed');
+  }
+
+  /** Inserts the jobs of queued steps; a duplicate (same run and step, still queued or running) is a no-op. */
+  async enqueueSteps(run: WorkflowRun, steps: readonly string[]): Promise<void> {
+    const def = this.definitions.get(run.workflow);
+    if (!def || steps.length === 0) return;
+    const jobs: NewJob[] = steps.map((name) => {
+      const step = def.steps.get(name)!;
+      return {
+        ...internalJob(STEP_JOB, { runId: run.id, step: name }, run, def, this.now()),
+        queue: step.queue,
+        priority: step.priority,
+        maxAttempts: step.maxRetries + 1,
+        timeout: step.timeout,
+        uniqueKey: `workflow:${run.id}:${name}`,
+        meta: { workflow: run.workflow, step: name },
+      };
+    });
+    await this.s.producer.insert(jobs);
+  }
+
+  /** The job of one step. */
+  async runStep(ctx: JobContext<unknown>): Promise<unknown> {
+    const { runId, step } = ctx.args as StepJobArgs;
+    const current = await this.s.store.getRun(runId);
+    if (!current) return { skipped: 'run not found' };
+    const def = this.definitions.get(current.workflow);
+    // Another node may know this workflow (a rolling deploy): retry there.
+    if (!def) throw new Error(`workflow "${current.workflow}" is not registered on this node`);
+    if (def.version !== current.version) {
+      await this.advance(runId);
+      return { skipped: 'version mismatch' };
+    }
+    const stepDef = def.steps.get(step)!;
+    let started: WorkflowRun | null = null;
+    await this.s.store.updateRun(runId, this.now(), (r) => {
+      const sr = r.steps[step]!;
+      if (sr.state !== 'pending' && sr.state !== 'running') return null;
+      if (r.state !== 'running') {
+        // Paused or ended before the step began: it does not start; resume queues it again.
+        return sr.state === 'pending' ? { ...r, steps: { ...r.steps, [step]: { ...sr, jobId: null } } } : null;
+      }
+      started = { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'running', attempts: sr.attempts + 1, jobId: ctx.id, startedAt: this.now(), error: null } } };
+      return started;
+    });
+    const run = started as WorkflowRun | null;
+    if (!run) return { skipped: 'step not runnable' };
+    const began = this.s.clock.now();
+    this.emitStep('step:start', run, step, ctx.attempt, 0, 'started');
+    const stepCtx = Object.assign(Object.create(ctx) as object, { runId, workflow: run.workflow, step, context: run.context }) as StepContext;
+    let output: unknown;
+    try {
+      output = await stepDef.run(stepCtx);
+      // Aborted (timeout, cancel, shutdown, lease lost): whatever it returned late does not count.
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+    } catch (error) {
+      return this.stepFailed(run, step, ctx, error, this.s.clock.now() - began);
+    }
+    const merged = isPlainObject(output) ? (JSON.parse(JSON.stringify(output)) as JsonObject) : null;
+    const done = await this.s.store.updateRun(runId, this.now(), (r) => {
+      const seq = r.seq + 1;
+      const sr = r.steps[step]!;
+      return {
+        ...r,
+        seq,
+        context: merged ? { ...r.context, ...merged } : r.context,
+        steps: { ...r.steps, [step]: { ...sr, state: 'completed', output: merged, finishedAt: this.now(), completedSeq: seq } },
+      };
+    });
+    this.emitStep('step:stop', done ?? run, step, ctx.attempt, this.s.clock.now() - began, 'completed');
+    if (done && (done.state === 'failed' || done.state === 'cancelled')) await this.rollback.lateCompletion(done);
+    else await this.advance(runId);
+    return output ?? null;
+  }
+
+  private async stepFailed(run: WorkflowRun, step: string, ctx: JobContext<unknown>, error: unknown, duration: number): Promise<unknown> {
+    const message = error instanceof Error ? error.message : String(error);
+    const policy = this.definitions.get(run.workflow)!.steps.get(step)!.onError;
+    if (ctx.attempt < ctx.maxAttempts) {
+      await this.s.store.updateRun(run.id, this.now(), (r) => ({ ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message } } }));
+      this.emitStep('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
+      throw error;
+    }
+    this.emitStep('step:exception', run, step, ctx.attempt, duration, 'failed', { error });
+    const updated = await this.s.store.updateRun(run.id, this.now(), (r) => {
+      const sr = r.steps[step]!;
+      if (policy === 'skip') return { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'skipped', skipReason: 'error', error: message, finishedAt: this.now() } } };
+      const steps = { ...r.steps, [step]: { ...sr, state: 'failed' as const, error: message, finishedAt: this.now() } };
+      if (policy === 'continue' || r.state !== 'running') return { ...r, steps };
+      return { ...r, steps, state: 'failed', error: `step ${step} failed: ${message}`, finishedAt: this.now() };
+    });
+    if (policy === 'skip') this.emitStep('step:skip', run, step, ctx.attempt, 0, 'skipped', { reason: 'error' });
+    if (policy !== 'fail') {
+      await this.advance(run.id);
+      return { stepFailed: message };
+    }
+    if (updated?.state === 'failed') {
+      this.finish(updated, 'workflow:fail', 'failed', updated.error ?? message);
+      await this.rollback.begin(updated);
+    }
+    throw error;
+  }
+
+  /** Ends a run's span (when it started here) and emits its final event. */
+  finish(run: WorkflowRun, event: 'workflow:stop' | 'workflow:fail' | 'workflow:cancel', outcome: WorkflowEvent['outcome'], error?: string): void {
+    this.emitRun(event, run, outcome, error);
+    const span = this.spans.get(run.id);
+    if (!span) return;
+    this.spans.delete(run.id);
+    span.setAttribute('workflow.outcome', outcome);
+    if (outcome !== 'completed') span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? outcome });
+    span.end();
+  }
+
+  /** Ends the spans of runs still open here (at shutdown). */
+  closeSpans(): void {
+    for (const span of this.spans.values()) span.end();
+    this.spans.clear();
+  }
+
+  emitRun(event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel', run: WorkflowRun, outcome: WorkflowEvent['outcome'], error?: string): void {
+    const duration = event === 'workflow:start' ? 0 : this.s.clock.now() - run.createdAt.getTime();
+    this.s.events.emit(event, { runId: run.id, workflow: run.workflow, duration, outcome, ...(error ? { error } : {}) });
+  }
+
+  emitStep(event: 'step:start' | 'step:stop' | 'step:exception' | 'step:skip' | 'step:retry' | 'rollback:start' | 'rollback:stop' | 'rollback:exception', run: WorkflowRun, step: string, attempt: number, duration: number, outcome: StepEvent['outcome'], extra: { error?: unknown; reason?: string } = {}): void {
+    this.s.events.emit(event, { runId: run.id, workflow: run.workflow, step, attempt, duration, outcome, ...extra });
+  }
+}
+
+function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}

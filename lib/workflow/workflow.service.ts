@@ -1,0 +1,181 @@
+import type { JsonObject } from '../common/json.js';
+import { InvalidArgumentError, JobNotFoundError, SchedulerConfigError } from '../scheduler.errors.js';
+import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import { WorkflowBuilder } from './workflow.builder.js';
+import type { WorkflowDefinition } from './workflow.definition.js';
+import { toMermaid, toTable } from './workflow.render.js';
+import type { WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
+
+/** A registered workflow, as `listAll()` shows it. */
+export interface WorkflowInfo {
+  name: string;
+  version: string;
+  source: string;
+  steps: string[];
+  schedule: WorkflowSchedule | null;
+}
+
+/** What `summary(name)` returns. */
+export interface WorkflowSummary extends WorkflowInfo {
+  /** Runs by state (of the last 1,000). */
+  runs: Record<WorkflowRunState, number>;
+}
+
+const ACTIVE: WorkflowRunState[] = ['scheduled', 'running', 'paused'];
+
+/**
+ * `scheduler.workflows`: start, schedule, pause, resume and cancel runs of
+ * `@Workflow` classes or workflows defined at runtime, and look at them.
+ */
+export class Workflows {
+  constructor(private readonly scheduler: () => SchedulerOrchestrator) {}
+
+  private get s(): SchedulerOrchestrator {
+    return this.scheduler();
+  }
+
+  private def(name: string): WorkflowDefinition {
+    const def = typeof name === 'string' ? this.s.workflows.definition(name) : undefined;
+    if (!def) throw new JobNotFoundError(String(name), 'workflow');
+    return def;
+  }
+
+  private async run(runId: string): Promise<WorkflowRun> {
+    const run = typeof runId === 'string' ? await this.s.store.getRun(runId) : null;
+    if (!run) throw new JobNotFoundError(String(runId), 'workflow run');
+    return run;
+  }
+
+  /** Starts a run now with `context`; resolves to its id. */
+  async start(name: string, context: JsonObject = {}): Promise<string> {
+    const def = this.def(name);
+    return (await this.s.workflows.start(def, jsonContext(context))).id;
+  }
+
+  /** Creates a run that starts at `at`; resolves to its id. */
+  async scheduleExecution(name: string, options: { context?: JsonObject; at: Date }): Promise<string> {
+    const def = this.def(name);
+    if (!(options?.at instanceof Date) || Number.isNaN(options.at.getTime())) throw new InvalidArgumentError('at', 'must be a valid Date');
+    return (await this.s.workflows.start(def, jsonContext(options.context ?? {}), options.at)).id;
+  }
+
+  /** No new step starts; running steps finish. */
+  async pause(runId: string): Promise<WorkflowRun> {
+    await this.run(runId);
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => (r.state === 'running' || r.state === 'scheduled' ? { ...r, state: 'paused' } : null));
+    if (run?.state !== 'paused') throw new InvalidArgumentError('runId', `run ${runId} is not running`);
+    this.s.workflows.emitRun('workflow:pause', run, 'paused');
+    return run;
+  }
+
+  /** Resumes a paused run, merging `context` into its context first. */
+  async resume(runId: string, options: { context?: JsonObject } = {}): Promise<WorkflowRun> {
+    await this.run(runId);
+    const extra = jsonContext(options.context ?? {});
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      if (r.state !== 'paused') return null;
+      // Steps whose jobs were handed back while paused are queued again by advance().
+      const steps = Object.fromEntries(Object.entries(r.steps).map(([k, sr]) => [k, sr.state === 'pending' ? { ...sr, jobId: null } : sr]));
+      return { ...r, state: 'running', context: { ...r.context, ...extra }, steps };
+    });
+    if (run?.state !== 'running') throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
+    this.s.workflows.emitRun('workflow:resume', run, 'resumed');
+    await this.s.workflows.advance(runId);
+    return (await this.s.store.getRun(runId))!;
+  }
+
+  /**
+   * Cancels a run: no step starts any more, running steps are aborted
+   * (reason `cancel`), and with `rollback: true` completed steps are
+   * compensated in reverse order. @default rollback false
+   */
+  async cancel(runId: string, options: { reason?: string; rollback?: boolean } = {}): Promise<WorkflowRun> {
+    await this.run(runId);
+    const reason = options.reason ?? 'cancelled';
+    const run = await this.s.store.updateRun(runId, this.now(), (r) =>
+      ACTIVE.includes(r.state) ? { ...r, state: 'cancelled', error: reason, finishedAt: this.now() } : null,
+    );
+    if (run?.state !== 'cancelled') throw new InvalidArgumentError('runId', `run ${runId} has already ended`);
+    for (const sr of Object.values(run.steps)) {
+      if (sr.jobId && /^\d+$/.test(sr.jobId) && (sr.state === 'running' || sr.state === 'pending')) await this.cancelStepJob(sr.jobId, reason);
+    }
+    this.s.workflows.finish(run, 'workflow:cancel', 'cancelled', reason);
+    if (options.rollback) await this.s.workflows.rollback.begin(run);
+    return run;
+  }
+
+  private async cancelStepJob(jobId: string, reason: string): Promise<void> {
+    const before = await this.s.store.cancel(jobId, this.now(), reason);
+    if (before?.state === 'running') await this.s.notifier.notify({ type: 'cancel', jobId, reason });
+  }
+
+  /** A run's state: its context and each step's state, output and attempts. */
+  async getState(runId: string): Promise<WorkflowRun> {
+    return this.run(runId);
+  }
+
+  /** Runs not yet ended (scheduled, running, paused), optionally of one workflow. */
+  async listRunning(name?: string): Promise<WorkflowRun[]> {
+    if (name !== undefined) this.def(name);
+    return this.s.store.listRuns({ workflow: name, states: ACTIVE });
+  }
+
+  /** Every registered workflow. */
+  listAll(): WorkflowInfo[] {
+    return [...this.s.workflows.definitions.values()].map(info);
+  }
+
+  /** A workflow's definition and how its recent runs ended. */
+  async summary(name: string): Promise<WorkflowSummary> {
+    const def = this.def(name);
+    const runs: Record<WorkflowRunState, number> = { scheduled: 0, running: 0, paused: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const run of await this.s.store.listRuns({ workflow: name, limit: 1_000 })) runs[run.state]++;
+    return { ...info(def), runs };
+  }
+
+  /** A Mermaid flowchart of a workflow, or of a run with each step's state marked. */
+  async toMermaid(nameOrRunId: string): Promise<string> {
+    const { def, run } = await this.resolve(nameOrRunId);
+    return toMermaid(def, run);
+  }
+
+  /** A plain-text table of a workflow's steps, or of a run's. */
+  async toTable(nameOrRunId: string): Promise<string> {
+    const { def, run } = await this.resolve(nameOrRunId);
+    return toTable(def, run);
+  }
+
+  /** Starts a workflow assembled at runtime: `define(name).step(…).schedule(…).register()`. */
+  define(name: string): WorkflowBuilder {
+    const s = this.s;
+    if (s.workflows.definition(name)) throw new SchedulerConfigError(`workflows.define(${name})`, 'name', `a workflow named "${name}" already exists`);
+    return new WorkflowBuilder(name, (def) => s.registerWorkflow(def), (handler) => {
+      const definition = s.registry.findDefinition(handler);
+      return definition && ((ctx) => definition.run(ctx));
+    }, s.options.queues ? new Set(s.options.queues.keys()) : null);
+  }
+
+  private async resolve(nameOrRunId: string): Promise<{ def: WorkflowDefinition; run?: WorkflowRun }> {
+    const byName = this.s.workflows.definition(nameOrRunId);
+    if (byName) return { def: byName };
+    const run = await this.run(nameOrRunId);
+    return { def: this.def(run.workflow), run };
+  }
+
+  private now(): Date {
+    return new Date(this.s.clock.now());
+  }
+}
+
+function info(def: WorkflowDefinition): WorkflowInfo {
+  return { name: def.name, version: def.version, source: def.source, steps: [...def.order], schedule: def.schedule ?? null };
+}
+
+function jsonContext(context: unknown): JsonObject {
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) throw new InvalidArgumentError('context', 'must be a JSON object');
+  try {
+    return JSON.parse(JSON.stringify(context)) as JsonObject;
+  } catch (error) {
+    throw new InvalidArgumentError('context', `must be JSON: ${(error as Error).message}`);
+  }
+}

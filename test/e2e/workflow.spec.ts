@@ -1,0 +1,368 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SchedulerConfigError, Step, Workflow, type StepContext, type StepEvent, type WorkflowEvent } from '../../lib/index.js';
+import { bootstrapError, startApp, type TestApp } from '../support/app.js';
+
+/** What the steps did, in order. */
+@Injectable()
+class Journal {
+  lines: string[] = [];
+  failures = new Map<string, number>();
+  /** Makes `step` throw its first `times` attempts (Infinity: always). */
+  fail(step: string, times = Infinity) {
+    this.failures.set(step, times);
+  }
+  hit(step: string) {
+    this.lines.push(step);
+    const key = step.split(':')[0]!;
+    const left = this.failures.get(key) ?? 0;
+    if (left > 0) {
+      this.failures.set(key, left - 1);
+      throw new Error(`${step} broke`);
+    }
+  }
+}
+
+@Workflow({ name: 'onboarding' })
+class Onboarding {
+  constructor(private readonly journal: Journal) {}
+  @Step()
+  createAccount(ctx: StepContext) {
+    this.journal.hit('createAccount');
+    return { userId: 42, email: ctx.context.email };
+  }
+  @Step({ after: 'createAccount', rollback: 'deleteAccount' })
+  provision() {
+    this.journal.hit('provision');
+    return { provisioned: true };
+  }
+  @Step({ after: 'createAccount', rollback: 'unsubscribe' })
+  subscribe() {
+    this.journal.hit('subscribe');
+  }
+  @Step({ after: ['provision', 'subscribe'], maxRetries: 0 })
+  welcome(ctx: StepContext) {
+    this.journal.hit(`welcome:${String(ctx.context.userId)}:${String(ctx.context.provisioned)}`);
+  }
+  deleteAccount() {
+    this.journal.lines.push('rollback:deleteAccount');
+  }
+  unsubscribe() {
+    this.journal.lines.push('rollback:unsubscribe');
+  }
+}
+
+@Workflow({ name: 'branches' })
+class Branches {
+  constructor(private readonly journal: Journal) {}
+  @Step()
+  check(ctx: StepContext) {
+    this.journal.hit('check');
+    return { approved: ctx.context.approve === true };
+  }
+  @Step({ after: 'check', when: (c) => c.approved === true })
+  approve() {
+    this.journal.hit('approve');
+  }
+  @Step({ after: 'check', when: (c) => c.approved !== true })
+  reject() {
+    this.journal.hit('reject');
+  }
+  @Step({ after: ['approve', 'reject'] })
+  notify() {
+    this.journal.hit('notify');
+  }
+}
+
+@Workflow({ name: 'race' })
+class Race {
+  constructor(private readonly journal: Journal) {}
+  @Step()
+  fast() {
+    this.journal.hit('fast');
+  }
+  @Step()
+  slow() {
+    this.journal.hit('slow');
+  }
+  @Step({ afterAny: ['fast', 'slow'] })
+  first() {
+    this.journal.hit('first');
+  }
+}
+
+function policies(onError: 'skip' | 'continue') {
+  @Workflow({ name: `on-${onError}` })
+  class Policies {
+    constructor(readonly journal: Journal) {}
+    @Step({ onError, maxRetries: 1, timeout: '1m' })
+    flaky() {
+      this.journal.hit('flaky');
+    }
+    @Step({ after: 'flaky' })
+    dependent() {
+      this.journal.hit('dependent');
+    }
+    @Step()
+    independent() {
+      this.journal.hit('independent');
+    }
+  }
+  return Policies;
+}
+
+describe('workflows (memory store, fake clock)', () => {
+  let t: TestApp;
+  let events: string[];
+  const start = async (...providers: unknown[]) => {
+    t = await startApp([Journal, ...(providers as never[])]);
+    events = [];
+    const names = ['workflow:start', 'workflow:stop', 'workflow:fail', 'workflow:pause', 'workflow:resume', 'workflow:cancel', 'step:start', 'step:stop', 'step:exception', 'step:skip', 'step:retry', 'rollback:start', 'rollback:stop', 'rollback:exception'] as const;
+    for (const name of names) {
+      t.scheduler.on(name, (e: WorkflowEvent | StepEvent) => events.push('step' in e ? `${name} ${e.step}` : name));
+    }
+    return t;
+  };
+  const journal = () => t.get(Journal).lines;
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      await t.tester.drainQueue();
+      await t.clock.advance('1m');
+    }
+  };
+  beforeEach(() => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    await t?.close();
+    vi.restoreAllMocks();
+  });
+
+  it('fans out and in, merging each step\'s output into the context; every step is a job', async () => {
+    await start(Onboarding);
+    const runId = await t.scheduler.workflows.start('onboarding', { email: 'ada@example.com' });
+    await settle();
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('completed');
+    expect(run.context).toEqual({ email: 'ada@example.com', userId: 42, provisioned: true });
+    expect(journal()[0]).toBe('createAccount');
+    expect(journal().slice(1, 3).sort()).toEqual(['provision', 'subscribe']);
+    expect(journal()[3]).toBe('welcome:42:true');
+    expect(Object.values(run.steps).map((s) => s.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(events[0]).toBe('workflow:start');
+    expect(events.at(-1)).toBe('workflow:stop');
+    const jobs = t.tester.runs().filter((r) => r.job.name === '__workflow.step');
+    expect(jobs).toHaveLength(4);
+  });
+
+  it('when: "D if C succeeded, else E", then F after both (a skipped step counts as finished)', async () => {
+    await start(Branches);
+    const yes = await t.scheduler.workflows.start('branches', { approve: true });
+    await settle();
+    const no = await t.scheduler.workflows.start('branches', { approve: false });
+    await settle();
+    expect(journal()).toEqual(['check', 'approve', 'notify', 'check', 'reject', 'notify']);
+    const a = await t.scheduler.workflows.getState(yes);
+    expect([a.steps.reject!.state, a.steps.reject!.skipReason]).toEqual(['skipped', 'condition']);
+    expect((await t.scheduler.workflows.getState(no)).steps.approve!.state).toBe('skipped');
+    expect(events).toContain('step:skip reject');
+  });
+
+  it('afterAny: the first dependency to finish is enough', async () => {
+    await start(Race);
+    t.get(Journal).fail('slow', 1);
+    const runId = await t.scheduler.workflows.start('race', {});
+    await settle();
+    // `slow` failed once and was retried later; `first` did not wait for it.
+    expect(journal()).toEqual(['fast', 'slow', 'first', 'slow']);
+    expect((await t.scheduler.workflows.getState(runId)).state).toBe('completed');
+  });
+
+  it("onError 'fail': the run fails and completed steps roll back in reverse completion order, each once", async () => {
+    await start(Onboarding);
+    t.get(Journal).fail('welcome');
+    const runId = await t.scheduler.workflows.start('onboarding', { email: 'x' });
+    await settle();
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('failed');
+    expect(run.steps.welcome!.state).toBe('failed');
+    const order = journal().filter((l) => l === 'provision' || l === 'subscribe');
+    const rollbacks = journal().filter((l) => l.startsWith('rollback:'));
+    const expected = order.reverse().map((s) => (s === 'provision' ? 'rollback:deleteAccount' : 'rollback:unsubscribe'));
+    expect(rollbacks).toEqual(expected);
+    expect(run.steps.provision!.state).toBe('rolled_back');
+    expect(run.steps.createAccount!.state).toBe('completed');
+    expect(events).toContain('workflow:fail');
+    expect(events.filter((e) => e.startsWith('rollback:stop'))).toHaveLength(2);
+  });
+
+  it("onError 'skip': the step is skipped and so is what depends only on it", async () => {
+    const Policies = policies('skip');
+    await start(Policies);
+    t.get(Journal).fail('flaky');
+    const runId = await t.scheduler.workflows.start('on-skip', {});
+    await settle();
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('completed');
+    expect([run.steps.flaky!.state, run.steps.flaky!.skipReason, run.steps.flaky!.attempts]).toEqual(['skipped', 'error', 2]);
+    expect([run.steps.dependent!.state, run.steps.dependent!.skipReason]).toEqual(['skipped', 'dependency']);
+    expect(run.steps.independent!.state).toBe('completed');
+    expect(journal().filter((l) => l === 'dependent')).toEqual([]);
+    expect(events.filter((e) => e === 'step:retry flaky')).toHaveLength(1);
+  });
+
+  it("onError 'continue': the step is failed and its dependents still run", async () => {
+    const Policies = policies('continue');
+    await start(Policies);
+    t.get(Journal).fail('flaky');
+    const runId = await t.scheduler.workflows.start('on-continue', {});
+    await settle();
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('completed');
+    expect(run.steps.flaky!.state).toBe('failed');
+    expect(run.steps.dependent!.state).toBe('completed');
+  });
+
+  it('pause stops new steps from starting; resume merges context and goes on', async () => {
+    await start(Onboarding);
+    // Hold the queue so the first step's job is queued but not started when the run is paused.
+    await t.scheduler.pauseQueue('default');
+    const runId = await t.scheduler.workflows.start('onboarding', { email: 'p' });
+    await t.scheduler.workflows.pause(runId);
+    await t.scheduler.resumeQueue('default');
+    await settle();
+    expect((await t.scheduler.workflows.getState(runId)).state).toBe('paused');
+    expect(journal()).toEqual([]);
+    expect((await t.scheduler.workflows.listRunning('onboarding')).map((r) => r.id)).toEqual([runId]);
+    await t.scheduler.workflows.resume(runId, { context: { plan: 'pro' } });
+    await settle();
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('completed');
+    expect(run.context.plan).toBe('pro');
+    expect(journal()).toHaveLength(4);
+    expect(events).toEqual(expect.arrayContaining(['workflow:pause', 'workflow:resume']));
+    await expect(t.scheduler.workflows.resume(runId)).rejects.toThrow(/not paused/);
+  });
+
+  it('cancel aborts the running step and, with rollback, compensates what completed', async () => {
+    @Workflow({ name: 'cancellable' })
+    class Cancellable {
+      release: (() => void)[] = [];
+      constructor(private readonly journal: Journal) {}
+      @Step({ rollback: 'undoReserve' })
+      reserve() {
+        this.journal.hit('reserve');
+      }
+      @Step({ after: 'reserve' })
+      wait(ctx: StepContext) {
+        this.journal.hit('wait');
+        return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => {
+          this.journal.lines.push(`aborted:${String(ctx.abortReason)}`);
+          resolve();
+        }));
+      }
+      @Step({ after: 'wait' })
+      never() {
+        this.journal.hit('never');
+      }
+      undoReserve() {
+        this.journal.lines.push('rollback:reserve');
+      }
+    }
+    await start(Cancellable);
+    const runId = await t.scheduler.workflows.start('cancellable', {});
+    await t.clock.advance(0);
+    expect(journal()).toEqual(['reserve', 'wait']);
+    const cancelled = await t.scheduler.workflows.cancel(runId, { reason: 'user left', rollback: true });
+    expect(cancelled).toMatchObject({ state: 'cancelled', error: 'user left' });
+    await settle();
+    expect(journal()).toEqual(['reserve', 'wait', 'aborted:cancel', 'rollback:reserve']);
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.steps.reserve!.state).toBe('rolled_back');
+    expect(run.steps.never!.state).toBe('pending');
+    expect(events).toContain('workflow:cancel');
+  });
+
+  it('scheduleExecution starts a run at the given time', async () => {
+    await start(Race);
+    const runId = await t.scheduler.workflows.scheduleExecution('race', { context: { n: 1 }, at: new Date(t.clock.now() + 3_600_000) });
+    await settle();
+    expect((await t.scheduler.workflows.getState(runId)).state).toBe('scheduled');
+    await t.clock.advance('1h');
+    await settle();
+    expect((await t.scheduler.workflows.getState(runId)).state).toBe('completed');
+  });
+
+  it('a scheduled workflow starts one run per tick through the planner', async () => {
+    @Workflow({ name: 'nightly', schedule: { cron: '0 3 * * *' } })
+    class Nightly {
+      constructor(private readonly journal: Journal) {}
+      @Step()
+      run() {
+        this.journal.hit('nightly');
+      }
+    }
+    await start(Nightly);
+    await t.clock.advance('1d');
+    await settle();
+    expect(journal()).toEqual(['nightly']);
+    expect((await t.scheduler.workflows.summary('nightly')).runs.completed).toBe(1);
+    expect((await t.scheduler.getJob('workflow:nightly')).nextRunAt?.toISOString()).toBe('2026-01-02T03:00:00.000Z');
+  });
+
+  it('workflows defined at runtime with the builder, over functions and registered handlers', async () => {
+    await start(Race);
+    const seen: string[] = [];
+    t.scheduler.workflows
+      .define('pipeline')
+      .step('fetch', () => ({ rows: 3 }))
+      .step('transform', (ctx) => {
+        seen.push(`transform ${String(ctx.context.rows)}`);
+        return { doubled: Number(ctx.context.rows) * 2 };
+      }, { after: 'fetch' })
+      .register();
+    const runId = await t.scheduler.workflows.start('pipeline', {});
+    await settle();
+    expect(seen).toEqual(['transform 3']);
+    expect((await t.scheduler.workflows.getState(runId)).context).toEqual({ rows: 3, doubled: 6 });
+    expect(t.scheduler.workflows.listAll().map((w) => w.name).sort()).toEqual(['pipeline', 'race']);
+  });
+
+  it('toMermaid marks each step of a run with its state', async () => {
+    await start(Branches);
+    const runId = await t.scheduler.workflows.start('branches', { approve: true });
+    await settle();
+    const diagram = await t.scheduler.workflows.toMermaid(runId);
+    expect(diagram).toContain('flowchart TD');
+    expect(diagram).toMatch(/class .*reject.* skipped/);
+    expect(diagram).toMatch(/class .*approve.* completed/);
+    expect(await t.scheduler.workflows.toTable('branches')).toContain('notify');
+  });
+});
+
+describe('bad workflow definitions stop bootstrap', () => {
+  it('a cycle names the class and the steps', async () => {
+    @Workflow({ name: 'loop' })
+    class Loop {
+      @Step({ after: 'b' })
+      a() {}
+      @Step({ after: 'a' })
+      b() {}
+    }
+    const error = await bootstrapError([Loop]);
+    expect(error).toBeInstanceOf(SchedulerConfigError);
+    expect((error as Error).message).toMatch(/Loop/);
+  });
+
+  it('an unknown dependency or rollback names the class and step', async () => {
+    @Workflow({ name: 'unknown' })
+    class Unknown {
+      @Step({ after: 'nope' })
+      a() {}
+    }
+    const error = await bootstrapError([Unknown]);
+    expect(error).toBeInstanceOf(SchedulerConfigError);
+    expect((error as Error).message).toContain('Unknown.a');
+  });
+});
