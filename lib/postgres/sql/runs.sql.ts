@@ -107,7 +107,7 @@ export function runStatements(n: SqlNames) {
     }),
     get: (id: string): Statement => ({ name: n.statement('run_get'), text: get, values: [id] }),
     /** The run, locked until the transaction ends. */
-    lock: (id: string): Statement => ({ name: n.statement('run_lock'), text: get, values: [id] }),
+    lock: (id: string): Statement => ({ name: n.statement('run_lock'), text: `${get} FOR UPDATE`, values: [id] }),
     /** Writes every column but `id` and `created_at`. */
     update: (id: string, run: WorkflowRun, now: Date): Statement => ({
       name: n.statement('run_update'),
