@@ -15,8 +15,10 @@ export function startAttemptSpan(job: Job<unknown>): { span: Span; ctx: Context 
   const parent = job.trace
     ? trace.setSpanContext(ROOT_CONTEXT, { ...job.trace, isRemote: true })
     : ROOT_CONTEXT;
+  // A workflow step's job is named after its step (its workflow span is the parent).
+  const step = typeof job.meta.step === 'string' && typeof job.meta.workflow === 'string' ? { workflow: job.meta.workflow, step: job.meta.step } : null;
   const span = tracer().startSpan(
-    `job ${job.name}`,
+    step ? `step ${step.workflow}.${step.step}` : `job ${job.name}`,
     {
       kind: SpanKind.CONSUMER,
       attributes: {
@@ -29,6 +31,7 @@ export function startAttemptSpan(job: Job<unknown>): { span: Span; ctx: Context 
         'messaging.operation.type': 'process',
         'messaging.destination.name': job.queue,
         ...(job.schedule ? { 'job.schedule': job.schedule } : {}),
+        ...(step ? { 'workflow.name': step.workflow, 'workflow.step': step.step } : {}),
       },
     },
     parent,

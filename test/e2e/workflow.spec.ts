@@ -366,3 +366,46 @@ describe('bad workflow definitions stop bootstrap', () => {
     expect((error as Error).message).toContain('Unknown.a');
   });
 });
+
+describe('workflow versions and spans', () => {
+  it('after a deploy that changes the DAG, an in-flight run fails with WorkflowVersionMismatchError (never skips or repeats a step)', async () => {
+    const { MemoryStore } = await import('../../lib/index.js');
+    const { FakeClock } = await import('../../lib/testing/index.js');
+    const { T0 } = await import('../support/app.js');
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const store = new MemoryStore();
+    const clock = new FakeClock(T0);
+    @Workflow({ name: 'deploy' })
+    class V1 {
+      @Step()
+      one() {}
+      @Step({ after: 'one' })
+      two() {}
+    }
+    @Workflow({ name: 'deploy' })
+    class V2 {
+      @Step()
+      one() {}
+      @Step({ after: 'one' })
+      two() {}
+      @Step({ after: 'two' })
+      three() {}
+    }
+    const before = await startApp([V1], { store }, clock);
+    await before.scheduler.pauseQueue('default');
+    const runId = await before.scheduler.workflows.start('deploy', {});
+    await before.close();
+    const after = await startApp([V2], { store }, clock);
+    const failed: string[] = [];
+    after.scheduler.on('workflow:fail', (e) => failed.push(e.error ?? ''));
+    await after.scheduler.resumeQueue('default');
+    await after.tester.drainQueue();
+    const run = await after.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/changed since this run started/);
+    expect(run.steps.one!.state).toBe('pending');
+    expect(failed).toHaveLength(1);
+    await after.close();
+    vi.restoreAllMocks();
+  });
+});
