@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 // In your app: import { SchedulerModule } from 'nestjs-scheduler';
 import { SchedulerModule } from '../lib/index.js';
 import { EmailWorker } from './email.worker.js';
+import { OnboardingWorkflow } from './onboarding.workflow.js';
 import { ReportJobs } from './report.jobs.js';
 import { StartupService } from './startup.service.js';
 
@@ -19,7 +20,7 @@ import { StartupService } from './startup.service.js';
       queues: { default: 5, emails: 2 }, // queue name → how many of its jobs run at once on this node
     }),
   ],
-  // Jobs are found on ordinary providers: @Scheduled methods and @Worker classes.
-  providers: [ReportJobs, EmailWorker, StartupService],
+  // Jobs are found on ordinary providers: @Scheduled methods, @Worker classes and @Workflow classes.
+  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService],
 })
 export class AppModule {}

@@ -1,11 +1,15 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerService } from '../lib/index.js';
 
-/** Uses the runtime API once the app is up: enqueue, listen to events, control queues. */
+/** Uses the runtime API once the app is up: enqueue, start workflows, listen to events, control queues. */
 @Injectable()
 export class StartupService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StartupService.name);
   private timer?: NodeJS.Timeout;
+  /** The two onboarding runs started at boot, and those whose end (and rollback) was seen. */
+  private onboardingRuns: string[] = [];
+  private readonly endedRuns = new Set<string>();
+  private diagramPrinted = false;
 
   constructor(private readonly scheduler: SchedulerService) {}
 
@@ -27,7 +31,41 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     await this.scheduler.enqueue('send-email', { to: 'alan@example.com', subject: 'Your report' });
     await this.scheduler.enqueue('send-email', { to: 'grace@example.com', subject: 'Reminder' }, { delay: '2s' });
 
+    await this.startWorkflows();
+
     this.timer = setTimeout(() => void this.runtimeControl(), 5_000);
+  }
+
+  /** Workflows: one onboarding run completes; the other's card is declined, so it fails and is rolled back. */
+  private async startWorkflows(): Promise<void> {
+    this.scheduler.on('workflow:stop', ({ runId, workflow, duration }) => {
+      this.logger.log(`[event] workflow ${workflow} run ${runId} completed in ${duration} ms`);
+      this.runEnded(runId);
+    });
+    this.scheduler.on('workflow:fail', ({ runId, workflow, error }) => this.logger.warn(`[event] workflow ${workflow} run ${runId} failed: ${error}`));
+    // The failed run has one step with a rollback (provisionWorkspace): its rollback:stop is the last thing that run does.
+    this.scheduler.on('rollback:stop', ({ runId, workflow, step }) => {
+      this.logger.log(`[event] workflow ${workflow} run ${runId}: step ${step} rolled back`);
+      this.runEnded(runId);
+    });
+
+    this.logger.log('starting 2 onboarding workflow runs (the second card is declined)');
+    const completed = await this.scheduler.workflows.start('onboarding', { email: 'ada@example.com', plan: 'trial' });
+    const failed = await this.scheduler.workflows.start('onboarding', { email: 'alan@example.com', plan: 'pro', cardDeclined: true });
+    this.onboardingRuns = [completed, failed];
+    this.runEnded(); // in case both ended already
+  }
+
+  /** Once both runs have ended, prints the failed one as a Mermaid flowchart, each step marked with its state. */
+  private runEnded(runId?: string): void {
+    if (runId !== undefined) this.endedRuns.add(runId);
+    if (this.diagramPrinted || this.onboardingRuns.length === 0 || !this.onboardingRuns.every((id) => this.endedRuns.has(id))) return;
+    this.diagramPrinted = true;
+    const failedRun = this.onboardingRuns[1]!;
+    void this.scheduler.workflows.toMermaid(failedRun).then(
+      (diagram) => this.logger.log(`onboarding run ${failedRun} as Mermaid:\n${diagram}`),
+      (error: unknown) => this.logger.error(`toMermaid failed: ${String(error)}`),
+    );
   }
 
   /** Runtime control: pause a queue, enqueue while paused, resume, scale, read stats. */
