@@ -1,0 +1,34 @@
+/**
+ * The adapters, one per library and configuration, all behind one interface:
+ *
+ *   name, ours, backend ('postgres' | 'redis' | 'memory'), supportsSchedule, scheduleNote?
+ *   setup({ role, concurrency, onJob, onTick })  role: 'enqueue' | 'drain' | 'latency' | 'schedule'
+ *   enqueueBatch(argsList)   the library's batch API, one call
+ *   enqueueOne(args)         one job, one call
+ *   startWorker()            start running jobs (each calls onJob(args))
+ *   pending()                jobs not yet finished and acknowledged
+ *   stop()                   stop the worker and close every connection
+ *   cleanup()                delete this run's schema / queue (fresh names every run)
+ *
+ * The keys are the names used on the command line.
+ */
+export const ADAPTERS = {
+  'graphile-worker': () => import('./graphile-worker.mjs').then((m) => m.defaults()),
+  'graphile-worker-batched': () => import('./graphile-worker.mjs').then((m) => m.batched()),
+  'pg-boss': () => import('./pg-boss.mjs').then((m) => m.pgBoss()),
+  'bullmq-redis': () => import('./bullmq.mjs').then((m) => m.redis()),
+  'bullmq-postgres': () => import('./bullmq.mjs').then((m) => m.postgres()),
+  'nestjs-scheduler-memory': () => import('./nestjs-scheduler.mjs').then((m) => m.memory()),
+  'nestjs-scheduler-postgres': () => import('./nestjs-scheduler.mjs').then((m) => m.postgres()),
+};
+
+/** Static facts the orchestrator needs without loading a library. */
+export const ADAPTER_INFO = {
+  'graphile-worker': { label: 'graphile-worker', ours: false, backend: 'postgres', schedule: false, note: 'cron is minute-granular' },
+  'graphile-worker-batched': { label: 'graphile-worker (batched)', ours: false, backend: 'postgres', schedule: false, note: 'cron is minute-granular' },
+  'pg-boss': { label: 'pg-boss', ours: false, backend: 'postgres', schedule: false, note: 'schedules are minute-granular cron' },
+  'bullmq-redis': { label: 'BullMQ (redis)', ours: false, backend: 'redis', schedule: true },
+  'bullmq-postgres': { label: 'BullMQ (postgres)', ours: false, backend: 'postgres', schedule: true },
+  'nestjs-scheduler-memory': { label: 'nestjs-scheduler (memory)', ours: true, backend: 'memory', schedule: true },
+  'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true },
+};

@@ -1,0 +1,95 @@
+/**
+ * nestjs-scheduler (this repository, loaded from ../dist), memory or PostgreSQL store.
+ *
+ * A minimal Nest application context with SchedulerModule.forRoot and one
+ * provider whose methods are decorated by hand: `noop` (no schedule: runs
+ * what is enqueued) and, for the lateness scenario only, `tick`
+ * (`every: '1s'`).
+ */
+import { DATABASE_URL, dropSchema, runId } from '../common.mjs';
+
+export function createNestjsScheduler(store) {
+  const id = runId();
+  const schema = `bench_ns_${id}`;
+  let app;
+  let scheduler;
+  let paused = false;
+
+  return {
+    name: store === 'postgres' ? 'nestjs-scheduler (postgres)' : 'nestjs-scheduler (memory)',
+    ours: true,
+    backend: store,
+    supportsSchedule: true,
+
+    async setup({ role, concurrency = 10, onJob = () => {}, onTick }) {
+      const { Injectable, Module, NestFactory, SchedulerModule, SchedulerService, Scheduled, decorateMethod } = await import('../nest.mjs');
+
+      class BenchJobs {
+        run(ctx) {
+          onJob(ctx.args);
+        }
+        tick(ctx) {
+          onTick?.({ scheduledAt: ctx.scheduledAt.getTime(), startedAt: Date.now() });
+        }
+      }
+      decorateMethod(Scheduled({ name: 'noop' }), BenchJobs, 'run');
+      if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
+      Injectable()(BenchJobs);
+
+      class BenchModule {}
+      Module({
+        imports: [
+          SchedulerModule.forRoot({
+            store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema } : 'memory',
+            queues: { default: concurrency },
+            pollInterval: '1s',
+            // A producer-only process (the enqueue scenarios) runs nothing, like the peers' producers.
+            enabled: role !== 'enqueue',
+          }),
+        ],
+        providers: [BenchJobs],
+      })(BenchModule);
+
+      app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+      scheduler = app.get(SchedulerService);
+      if (role === 'drain') {
+        // Jobs are enqueued first, then the queue is resumed: the drain starts on a full queue.
+        await scheduler.pauseQueue('default');
+        paused = true;
+      }
+    },
+
+    async enqueueBatch(argsList) {
+      await scheduler.enqueueMany('noop', argsList);
+    },
+
+    async enqueueOne(args) {
+      await scheduler.enqueue('noop', args);
+    },
+
+    async startWorker() {
+      if (paused) {
+        paused = false;
+        await scheduler.resumeQueue('default');
+      }
+    },
+
+    /** Jobs not finished yet (queued or running, acknowledgements included). */
+    async pending() {
+      const s = await scheduler.queueStats('default');
+      return s.available + s.scheduled + s.running;
+    },
+
+    async stop() {
+      if (app) await app.close();
+      app = undefined;
+    },
+
+    async cleanup() {
+      if (store === 'postgres') await dropSchema(schema);
+    },
+  };
+}
+
+export const memory = () => createNestjsScheduler('memory');
+export const postgres = () => createNestjsScheduler('postgres');
