@@ -52,8 +52,9 @@ export function createBullMQ(backend) {
         queueName,
         async (job) => {
           if (job.name === 'tick') {
-            // The iteration's planned time: its creation time plus the delay it was given.
-            onTick?.({ scheduledAt: job.timestamp + (job.delay ?? 0), startedAt: Date.now() });
+            // The iteration's planned time: its creation time plus the delay it was given
+            // (`job.delay` reads 0 once the job has been promoted; `opts.delay` keeps it).
+            onTick?.({ scheduledAt: job.timestamp + (job.opts.delay ?? 0), startedAt: Date.now() });
             return;
           }
           onJob(job.data);

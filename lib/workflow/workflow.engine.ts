@@ -2,12 +2,12 @@ import { Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { JsonObject } from '../common/json.js';
 import type { JobContext } from '../execution/job-context.js';
-import { WorkflowVersionMismatchError } from '../scheduler.errors.js';
+import { DiscardJobError, WorkflowVersionMismatchError } from '../scheduler.errors.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { NewJob } from '../store/job.types.js';
 import type { StepEvent, WorkflowEvent } from '../telemetry/scheduler.events.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
-import { initialSteps, progress } from './workflow.progress.js';
+import { initialSteps, progress, QUEUED } from './workflow.progress.js';
 import { WorkflowRollback } from './workflow.rollback.js';
 import { START_JOB, STEP_JOB, internalJob } from './workflow.jobs.js';
 import type { StepContext, WorkflowRun } from './workflow.types.js';
@@ -90,7 +90,7 @@ export class WorkflowEngine {
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
       const def = this.definitions.get(r.workflow);
       if (!def || r.state !== 'running') return null;
-      if (def.version !== r.version) {
+      if (!sameShape(def, r)) {
         mismatch = new WorkflowVersionMismatchError(r.workflow, r.version, def.version);
         return { ...r, state: 'failed', error: mismatch.message, finishedAt: this.now() };
       }
@@ -133,7 +133,7 @@ export class WorkflowEngine {
     const def = this.definitions.get(current.workflow);
     // Another node may know this workflow (a rolling deploy): retry there.
     if (!def) throw new Error(`workflow "${current.workflow}" is not registered on this node`);
-    if (def.version !== current.version) {
+    if (!sameShape(def, current)) {
       await this.advance(runId);
       return { skipped: 'version mismatch' };
     }
@@ -151,6 +151,9 @@ export class WorkflowEngine {
     });
     const run = started as WorkflowRun | null;
     if (!run) return { skipped: 'step not runnable' };
+    // Later writes apply only while this attempt still owns the step (a late,
+    // timed-out attempt must not undo what a newer one did).
+    const mine = run.steps[step]!.attempts;
     const began = this.s.clock.now();
     this.emitStep('step:start', run, step, ctx.attempt, 0, 'started');
     const stepCtx = Object.assign(Object.create(ctx) as object, { runId, workflow: run.workflow, step, context: run.context }) as StepContext;
@@ -160,12 +163,17 @@ export class WorkflowEngine {
       // Aborted (timeout, cancel, shutdown, lease lost): whatever it returned late does not count.
       if (ctx.signal.aborted) throw ctx.signal.reason;
     } catch (error) {
-      return this.stepFailed(run, step, ctx, error, this.s.clock.now() - began);
+      return this.stepFailed(run, step, ctx, error, this.s.clock.now() - began, mine);
     }
     const merged = isPlainObject(output) ? (JSON.parse(JSON.stringify(output)) as JsonObject) : null;
+    let stale = false;
     const done = await this.s.store.updateRun(runId, this.now(), (r) => {
       const seq = r.seq + 1;
       const sr = r.steps[step]!;
+      if (sr.state !== 'running' || sr.attempts !== mine) {
+        stale = true;
+        return null;
+      }
       return {
         ...r,
         seq,
@@ -173,38 +181,73 @@ export class WorkflowEngine {
         steps: { ...r.steps, [step]: { ...sr, state: 'completed', output: merged, finishedAt: this.now(), completedSeq: seq } },
       };
     });
+    if (stale) return { skipped: 'a newer attempt owns the step' };
     this.emitStep('step:stop', done ?? run, step, ctx.attempt, this.s.clock.now() - began, 'completed');
     if (done && (done.state === 'failed' || done.state === 'cancelled')) await this.rollback.lateCompletion(done);
     else await this.advance(runId);
     return output ?? null;
   }
 
-  private async stepFailed(run: WorkflowRun, step: string, ctx: JobContext<unknown>, error: unknown, duration: number): Promise<unknown> {
-    const message = error instanceof Error ? error.message : String(error);
-    const policy = this.definitions.get(run.workflow)!.steps.get(step)!.onError;
-    if (ctx.attempt < ctx.maxAttempts) {
-      await this.s.store.updateRun(run.id, this.now(), (r) => ({ ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message } } }));
-      this.emitStep('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
+  private async stepFailed(run: WorkflowRun, step: string, ctx: JobContext<unknown>, error: unknown, duration: number, mine: number): Promise<unknown> {
+    const owns = (r: WorkflowRun) => r.steps[step]!.state === 'running' && r.steps[step]!.attempts === mine;
+    // A DiscardJobError ends the step at once: no retry is coming.
+    if (ctx.attempt < ctx.maxAttempts && !(error instanceof DiscardJobError)) {
+      await this.s.store.updateRun(run.id, this.now(), (r) => (owns(r) ? { ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message(error) } } } : null));
+      if (!ctx.signal.aborted || ctx.abortReason === 'timeout') this.emitStep('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
       throw error;
     }
+    const outcome = await this.stepExhausted(run.id, step, error, (r) => owns(r));
+    if (outcome === null) return { skipped: 'a newer attempt owns the step' };
     this.emitStep('step:exception', run, step, ctx.attempt, duration, 'failed', { error });
-    const updated = await this.s.store.updateRun(run.id, this.now(), (r) => {
+    if (outcome === 'fail') throw error;
+    return { stepFailed: message(error) };
+  }
+
+  /**
+   * A step's last attempt failed (thrown, timed out, or its node died): apply
+   * its `onError` policy. `owns` says whether the failure still concerns the
+   * step; resolves to the policy applied, or null when it did not.
+   */
+  async stepExhausted(runId: string, step: string, error: unknown, owns: (run: WorkflowRun) => boolean): Promise<'fail' | 'skip' | 'continue' | null> {
+    const current = await this.s.store.getRun(runId);
+    const def = current && this.definitions.get(current.workflow);
+    if (!current || !def?.steps.has(step)) return null;
+    const policy = def.steps.get(step)!.onError;
+    const text = message(error);
+    let applied = false;
+    const updated = await this.s.store.updateRun(runId, this.now(), (r) => {
+      if (!owns(r)) return null;
+      applied = true;
       const sr = r.steps[step]!;
-      if (policy === 'skip') return { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'skipped', skipReason: 'error', error: message, finishedAt: this.now() } } };
-      const steps = { ...r.steps, [step]: { ...sr, state: 'failed' as const, error: message, finishedAt: this.now() } };
-      if (policy === 'continue' || r.state !== 'running') return { ...r, steps };
-      return { ...r, steps, state: 'failed', error: `step ${step} failed: ${message}`, finishedAt: this.now() };
+      if (policy === 'skip') return { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'skipped', skipReason: 'error', error: text, finishedAt: this.now() } } };
+      const steps = { ...r.steps, [step]: { ...sr, state: 'failed' as const, error: text, finishedAt: this.now() } };
+      // A paused run fails too: pausing holds new steps, not the policy.
+      if (policy === 'continue' || (r.state !== 'running' && r.state !== 'paused')) return { ...r, steps };
+      return { ...r, steps, state: 'failed', error: `step ${step} failed: ${text}`, finishedAt: this.now() };
     });
-    if (policy === 'skip') this.emitStep('step:skip', run, step, ctx.attempt, 0, 'skipped', { reason: 'error' });
+    if (!applied || !updated) return null;
+    if (policy === 'skip') this.emitStep('step:skip', updated, step, 0, 0, 'skipped', { reason: 'error' });
     if (policy !== 'fail') {
-      await this.advance(run.id);
-      return { stepFailed: message };
-    }
-    if (updated?.state === 'failed') {
-      this.finish(updated, 'workflow:fail', 'failed', updated.error ?? message);
+      await this.advance(runId);
+    } else if (updated.state === 'failed') {
+      this.finish(updated, 'workflow:fail', 'failed', updated.error ?? text);
       await this.rollback.begin(updated);
     }
-    throw error;
+    return policy;
+  }
+
+  /**
+   * A step's job died without the step recording it (its last attempt timed
+   * out and the handler never returned, or its node died and the lifeline
+   * gave up on it): the step's failure policy applies now.
+   */
+  async stepJobDead(jobId: string, args: unknown, error: unknown): Promise<void> {
+    const { runId, step } = args as StepJobArgs;
+    if (typeof runId !== 'string' || typeof step !== 'string') return;
+    await this.stepExhausted(runId, step, error ?? new Error('the step job died'), (r) => {
+      const sr = r.steps[step];
+      return !!sr && (sr.state === 'running' || sr.state === 'pending') && (sr.jobId === jobId || sr.jobId === QUEUED);
+    });
   }
 
   /** Ends a run's span (when it started here) and emits its final event. */
@@ -232,6 +275,16 @@ export class WorkflowEngine {
   emitStep(event: 'step:start' | 'step:stop' | 'step:exception' | 'step:skip' | 'step:retry' | 'rollback:start' | 'rollback:stop' | 'rollback:exception', run: WorkflowRun, step: string, attempt: number, duration: number, outcome: StepEvent['outcome'], extra: { error?: unknown; reason?: string } = {}): void {
     this.s.events.emit(event, { runId: run.id, workflow: run.workflow, step, attempt, duration, outcome, ...extra });
   }
+}
+
+/** The run was started under this definition: same version and the same steps. */
+function sameShape(def: WorkflowDefinition, run: WorkflowRun): boolean {
+  const names = Object.keys(run.steps);
+  return def.version === run.version && names.length === def.order.length && def.order.every((name) => name in run.steps);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isPlainObject(value: unknown): value is JsonObject {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { exponentialBackoff } from '../execution/backoff.js';
 import { compileSchedule, type ScheduleSpec } from '../schedule/schedule-spec.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { JobDefinition, ResolvedJobOptions, ScheduleEntry } from '../scheduler.registry.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
@@ -38,7 +39,20 @@ export function setupWorkflows(s: SchedulerOrchestrator): WorkflowEngine {
       return { runId: (await engine.start(def, {})).id };
     }),
   );
-  for (const def of s.registry.workflows) addWorkflow(s, engine, def);
+  for (const def of s.registry.workflows) {
+    if (engine.definitions.has(def.name)) {
+      throw new SchedulerConfigError(def.source, 'name', `duplicate workflow name "${def.name}" (also used by ${engine.definitions.get(def.name)!.source})`);
+    }
+    addWorkflow(s, engine, def);
+  }
+  // A step job that died without its step hearing of it (a last attempt that
+  // timed out, a node that died on it): its failure policy applies here.
+  const dead = (job: { id: string; name: string; args: unknown }, error: unknown) => {
+    if (job.name !== STEP_JOB) return;
+    engine.stepJobDead(job.id, job.args, error).catch((e: unknown) => new Logger('Scheduler').error(`workflow step ${job.id}: ${String(e)}`));
+  };
+  s.events.on('job:exception', (e) => e.outcome === 'dead' && dead(e.job, e.error));
+  s.events.on('job:rescue', (e) => e.job.state === 'dead' && dead(e.job, new Error('its node stopped heartbeating on the last attempt')));
   return engine;
 }
 

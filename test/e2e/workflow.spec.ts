@@ -284,6 +284,56 @@ describe('workflows (memory store, fake clock)', () => {
     expect(events).toContain('workflow:cancel');
   });
 
+  it('a step that throws DiscardJobError, or whose last attempt times out and never returns, applies its policy at once', async () => {
+    const { DiscardJobError } = await import('../../lib/index.js');
+    @Workflow({ name: 'stubborn' })
+    class Stubborn {
+      @Step({ maxRetries: 5 })
+      discard() {
+        throw new DiscardJobError('bad input');
+      }
+    }
+    @Workflow({ name: 'hangs' })
+    class Hangs {
+      @Step({ maxRetries: 0, timeout: '10s', onError: 'continue' })
+      hang() {
+        return new Promise(() => undefined);
+      }
+      @Step({ after: 'hang' })
+      next() {}
+    }
+    await start(Stubborn, Hangs);
+    const a = await t.scheduler.workflows.start('stubborn', {});
+    const b = await t.scheduler.workflows.start('hangs', {});
+    // Queue runners run the steps; the hanging one is ended by its timeout on the fake clock
+    // (drainQueue would wait for it forever).
+    for (let i = 0; i < 4; i++) await t.clock.advance('10s');
+    const stubborn = await t.scheduler.workflows.getState(a);
+    expect([stubborn.state, stubborn.steps.discard!.state, stubborn.steps.discard!.attempts]).toEqual(['failed', 'failed', 1]);
+    const hangs = await t.scheduler.workflows.getState(b);
+    expect([hangs.state, hangs.steps.hang!.state, hangs.steps.next!.state]).toEqual(['completed', 'failed', 'completed']);
+  });
+
+  it("a step that fails for good while its run is paused still fails the run ('fail')", async () => {
+    @Workflow({ name: 'paused-failure' })
+    class PausedFailure {
+      release: ((v: unknown) => void)[] = [];
+      @Step({ maxRetries: 0 })
+      slow() {
+        return new Promise((_resolve, reject) => this.release.push(() => reject(new Error('late failure'))));
+      }
+      @Step({ after: 'slow' })
+      after() {}
+    }
+    await start(PausedFailure);
+    const runId = await t.scheduler.workflows.start('paused-failure', {});
+    await t.clock.advance(0);
+    await t.scheduler.workflows.pause(runId);
+    t.get(PausedFailure).release[0]!(undefined);
+    await settle();
+    expect((await t.scheduler.workflows.getState(runId)).state).toBe('failed');
+  });
+
   it('scheduleExecution starts a run at the given time', async () => {
     await start(Race);
     const runId = await t.scheduler.workflows.scheduleExecution('race', { context: { n: 1 }, at: new Date(t.clock.now() + 3_600_000) });
@@ -353,6 +403,22 @@ describe('bad workflow definitions stop bootstrap', () => {
     const error = await bootstrapError([Loop]);
     expect(error).toBeInstanceOf(SchedulerConfigError);
     expect((error as Error).message).toMatch(/Loop/);
+  });
+
+  it('two workflows with one name', async () => {
+    @Workflow({ name: 'twice' })
+    class One {
+      @Step()
+      a() {}
+    }
+    @Workflow({ name: 'twice' })
+    class Two {
+      @Step()
+      a() {}
+    }
+    const error = await bootstrapError([One, Two]);
+    expect(error).toBeInstanceOf(SchedulerConfigError);
+    expect((error as Error).message).toMatch(/duplicate workflow name "twice"/);
   });
 
   it('an unknown dependency or rollback names the class and step', async () => {
