@@ -76,9 +76,11 @@ export class Workflows {
       if (r.state !== 'paused') return null;
       // Steps whose jobs were handed back while paused are queued again by advance().
       const steps = Object.fromEntries(Object.entries(r.steps).map(([k, sr]) => [k, sr.state === 'pending' ? { ...sr, jobId: null } : sr]));
-      return { ...r, state: 'running', context: { ...r.context, ...extra }, steps };
+      // A run paused before its time keeps waiting for it (its start job is still queued).
+      const waiting = r.runAt !== null && r.runAt.getTime() > this.s.clock.now() && Object.values(r.steps).every((sr) => sr.attempts === 0);
+      return { ...r, state: waiting ? 'scheduled' : 'running', context: { ...r.context, ...extra }, steps };
     });
-    if (run?.state !== 'running') throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
+    if (run?.state !== 'running' && run?.state !== 'scheduled') throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
     this.s.workflows.emitRun('workflow:resume', run, 'resumed');
     await this.s.workflows.advance(runId);
     return (await this.s.store.getRun(runId))!;

@@ -101,6 +101,15 @@ function within(spec: ScheduleSpec, startAt?: Date | string, endAt?: Date | stri
  * this a no-op when the job exists.
  */
 export async function repairRuns(s: SchedulerOrchestrator, engine: WorkflowEngine): Promise<void> {
+  // A step that completed just as its run's rollback chain ended is compensated by a new chain.
+  for (const run of await s.store.listRuns({ states: ['failed'], limit: 1_000 })) {
+    const def = engine.definition(run.workflow);
+    // A run failed by a version mismatch is not compensated (documented).
+    if (def?.version !== run.version) continue;
+    if (Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && def?.steps.get(name)?.runRollback)) {
+      await engine.rollback.begin(run);
+    }
+  }
   for (const run of await s.store.listRuns({ states: ['running'], limit: 1_000 })) {
     const queued = Object.entries(run.steps).filter(([, sr]) => sr.state === 'pending' && sr.jobId === QUEUED).map(([name]) => name);
     try {
