@@ -15,6 +15,13 @@ export interface QueueOptions {
   concurrency: number;
   /** Overrides the module's `shutdownGracePeriod` for this queue. */
   shutdownGracePeriod?: Duration;
+  /**
+   * Jobs claimed ahead of free slots into this node's buffer, so a busy queue
+   * claims in batches. Buffered jobs count as running in the store; they are
+   * heartbeated, and handed back at pause or shutdown. `0` claims only free
+   * slots. @default the queue's concurrency
+   */
+  prefetch?: number;
 }
 
 /** Lifeline: heartbeats of running jobs and rescue of jobs whose node died. */
@@ -80,7 +87,7 @@ export interface SchedulerModuleOptions {
 export interface ResolvedOptions {
   store: StoreOption;
   /** `null` when this node runs no jobs. */
-  queues: Map<string, { concurrency: number; shutdownGracePeriod: number }> | null;
+  queues: Map<string, { concurrency: number; shutdownGracePeriod: number; prefetch: number }> | null;
   peer: boolean;
   leaseTtl: number;
   pollInterval: number;
@@ -130,9 +137,15 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     for (const [name, value] of entries) {
       if (!name.trim()) throw new SchedulerConfigError(SOURCE, 'queues', 'a queue name must not be empty');
       const spec = typeof value === 'number' ? { concurrency: value } : value;
+      const limit = concurrency(`queues.${name}`, spec?.concurrency);
+      const prefetch = typeof value === 'number' ? limit : (spec.prefetch ?? limit);
+      if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 10_000) {
+        throw new SchedulerConfigError(SOURCE, `queues.${name}.prefetch`, `must be an integer from 0 to 10000, got ${String(prefetch)}`);
+      }
       queues.set(name, {
-        concurrency: concurrency(`queues.${name}`, spec?.concurrency),
+        concurrency: limit,
         shutdownGracePeriod: duration(`queues.${name}.shutdownGracePeriod`, spec?.shutdownGracePeriod, grace),
+        prefetch,
       });
     }
   }

@@ -142,10 +142,15 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     this.loop.add(this.queues);
     this.loop.add(
       new PeriodicTask('heartbeat', this.options.heartbeatInterval, async (now) => {
-        const refs = this.running.all().map(({ job }) => ({ id: job.id, attempt: job.attempt }));
+        // Running and buffered (claimed, not started) jobs alike.
+        const jobs = [...this.running.all().map((r) => r.job), ...this.queues.all().flatMap((q) => q.buffered)];
+        const refs = jobs.map((job) => ({ id: job.id, attempt: job.attempt }));
         if (refs.length === 0) return;
         // An attempt whose job was rescued or cancelled elsewhere stops here.
-        for (const ref of await this.store.heartbeat(refs, new Date(now))) this.running.get(ref.id)?.abort('lease-lost');
+        for (const ref of await this.store.heartbeat(refs, new Date(now))) {
+          this.running.get(ref.id)?.abort('lease-lost');
+          this.queues.drop(ref.id);
+        }
       }),
     );
     // Catch-up for notifications a node may have missed (NOTIFY is not durable).
@@ -187,7 +192,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     const stored = new Map(((await this.whenReachable('loading queue states', () => this.store.getQueueStates())) ?? []).map((q) => [q.name, q]));
     for (const [name, spec] of this.options.queues) {
       const state = stored.get(name);
-      const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, {
+      const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, spec.prefetch, {
         store: this.store,
         executor: this.executor,
         running: this.running,
@@ -204,8 +209,9 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     try {
       switch (message.type) {
         case 'insert':
-          return this.queues.wake(message.queue);
+          return this.queues.wake(message.queue, 'insert');
         case 'cancel':
+          this.queues.drop(message.jobId);
           return this.running.get(message.jobId)?.abort('cancel', message.reason);
         case 'queues':
           return await this.applyQueueStates();
@@ -338,7 +344,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     }
     await this.loop.stop();
     this.workflows.closeSpans();
-    for (const runner of this.queues.all()) runner.stopClaiming();
+    await Promise.all(this.queues.all().map((runner) => runner.stopClaiming()));
     const grace = this.queues.all().map((runner) => this.drainWithin(runner));
     await Promise.all(grace);
     this.unsubscribe?.();

@@ -128,6 +128,14 @@ export class PostgresStore implements JobStore {
     }
   }
 
+  async unclaim(refs: readonly AttemptRef[]): Promise<number> {
+    this.readiness.check();
+    const valid = refs.map((ref) => ({ id: toDbId(ref.id), attempt: ref.attempt })).filter((r): r is { id: string; attempt: number } => r.id !== null);
+    if (valid.length === 0) return 0;
+    const result = await this.run(this.sql.lifecycle.unclaim(valid.map((r) => r.id), valid.map((r) => r.attempt)));
+    return result.rowCount ?? 0;
+  }
+
   async complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
     this.readiness.check();
     const id = this.owned(ref);

@@ -1,5 +1,5 @@
 import type { LoopTask } from '../planner/scheduler.loop.js';
-import type { QueueRunner } from './queue.runner.js';
+import type { QueueRunner, WakeReason } from './queue.runner.js';
 
 /**
  * This node's queue runners, and the loop task that wakes them: every
@@ -30,12 +30,17 @@ export class QueueManager implements LoopTask {
     return [...this.runners.values()];
   }
 
-  wake(queue: string): void {
-    this.runners.get(queue)?.wake();
+  wake(queue: string, reason: WakeReason = 'poll'): void {
+    this.runners.get(queue)?.wake(reason);
   }
 
   wakeAll(): void {
-    for (const runner of this.runners.values()) runner.wake();
+    for (const runner of this.runners.values()) runner.wake('poll');
+  }
+
+  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere). */
+  drop(jobId: string): void {
+    for (const runner of this.runners.values()) if (runner.drop(jobId)) return;
   }
 
   /** Wakes `queue` at `at` (epoch ms); keeps the earliest per queue. */

@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { Clock } from '../clock/clock.js';
 import type { JobExecutor } from '../execution/job.executor.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
-import type { JobStore } from '../store/job-store.js';
+import type { AttemptRef, JobStore } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
+import { JobBuffer } from './job.buffer.js';
 
 /** What a queue runner needs. */
 export interface QueueRunnerDeps {
@@ -13,17 +15,31 @@ export interface QueueRunnerDeps {
   node: string;
 }
 
+/** Why a runner was woken: new work (`insert`), a finished job, or the poll. */
+export type WakeReason = 'insert' | 'finished' | 'poll';
+
 /**
  * Runs one queue's jobs on this node with at most `concurrency` at once.
- * It claims only as many jobs as it has free slots, so a job claimed here is
- * never parked behind a busy node. Woken by the notifier, by finished jobs
- * and by the loop's poll; each wake is one claim at most in flight.
+ *
+ * It claims its free slots plus `prefetch` more in one statement into a
+ * local buffer, so a busy queue pays one claim per `concurrency + prefetch`
+ * jobs rather than one per job. The buffer keeps every promise of an
+ * unbuffered claim:
+ * - buffered jobs are heartbeated like running ones, so they are never
+ *   rescued from a live node, and one found rescued or cancelled elsewhere
+ *   is dropped before it starts;
+ * - new work more urgent than the least urgent buffered job is claimed at
+ *   once and goes to the front (priority 0 never waits behind a full buffer);
+ * - pausing the queue or shutting down hands buffered jobs back at once
+ *   (`unclaim`), without costing them an attempt.
  */
 export class QueueRunner {
   private readonly logger = new Logger('Scheduler');
+  private readonly buffer = new JobBuffer();
   private active = 0;
   private claiming = false;
   private again = false;
+  private urgentCheck = false;
   private stopped = true;
   private paused = false;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -34,6 +50,7 @@ export class QueueRunner {
     readonly name: string,
     private concurrency: number,
     readonly shutdownGracePeriod: number,
+    private readonly prefetch: number,
     private readonly deps: QueueRunnerDeps,
   ) {}
 
@@ -50,24 +67,32 @@ export class QueueRunner {
     return this.active;
   }
 
+  /** Claimed jobs waiting in the buffer (they count as running in the store). */
+  get buffered(): readonly Job<unknown>[] {
+    return this.buffer.jobs;
+  }
+
   start(): void {
     this.stopped = false;
-    this.wake();
+    this.wake('poll');
   }
 
   setPaused(paused: boolean): void {
     this.paused = paused;
-    if (!paused) this.wake();
+    if (paused) void this.releaseBuffer();
+    else this.wake('poll');
   }
 
   scale(concurrency: number): void {
     this.concurrency = concurrency;
-    this.wake();
+    this.wake('poll');
   }
 
-  /** Looks for due jobs if there are free slots. */
-  wake(): void {
-    if (this.stopped || this.paused || this.active >= this.concurrency) return;
+  /** Looks for due jobs if there are free slots, or for urgent ones if the buffer holds less urgent work. */
+  wake(reason: WakeReason = 'poll'): void {
+    if (this.stopped || this.paused) return;
+    if (reason !== 'finished' && this.buffer.worstPriority() > 0) this.urgentCheck = true;
+    if (this.active >= this.concurrency && !this.urgentCheck) return;
     if (this.claiming) {
       this.again = true;
       return;
@@ -75,9 +100,15 @@ export class QueueRunner {
     void this.fill();
   }
 
-  /** Stops claiming. Running jobs go on until {@link drain} or abort. */
-  stopClaiming(): void {
+  /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start). */
+  drop(jobId: string): boolean {
+    return this.buffer.remove(jobId);
+  }
+
+  /** Stops claiming and hands buffered jobs back. Running jobs go on until {@link drain} or abort. */
+  async stopClaiming(): Promise<void> {
     this.stopped = true;
+    await this.releaseBuffer();
   }
 
   /** Settles when every job started here has been acknowledged. */
@@ -85,22 +116,33 @@ export class QueueRunner {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
+  private async releaseBuffer(): Promise<void> {
+    const jobs = this.buffer.clear();
+    if (jobs.length === 0) return;
+    const refs: AttemptRef[] = jobs.map((job) => ({ id: job.id, attempt: job.attempt }));
+    try {
+      await this.deps.store.unclaim(refs);
+    } catch (error) {
+      // Left `running`: the lifeline returns them after `rescueAfter`.
+      this.logger.error(`queue ${this.name}: handing back ${refs.length} buffered job(s) failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
   private async fill(): Promise<void> {
     this.claiming = true;
     try {
       do {
         this.again = false;
+        if (this.urgentCheck) await this.claimUrgent();
         while (!this.stopped && !this.paused && this.active < this.concurrency) {
-          const jobs = await this.deps.store.claim({
-            queue: this.name,
-            limit: this.concurrency - this.active,
-            node: this.deps.node,
-            now: new Date(this.deps.clock.now()),
-          });
-          if (jobs.length === 0) break;
-          for (const job of jobs) this.launch(job);
+          if (this.buffer.size === 0) {
+            const jobs = await this.claim(this.concurrency - this.active + this.prefetch);
+            if (jobs.length === 0) break;
+            this.buffer.add(jobs);
+          }
+          while (this.active < this.concurrency && this.buffer.size > 0) this.launch(this.buffer.shift()!);
         }
-      } while (this.again && !this.stopped);
+      } while (this.again && !this.stopped && !this.paused);
       if (this.failingSince !== null) {
         this.logger.log(`queue ${this.name}: claiming works again`);
         this.failingSince = null;
@@ -119,12 +161,31 @@ export class QueueRunner {
     }
   }
 
-  private launch(job: Parameters<JobExecutor['execute']>[0]): void {
+  /** Claims work more urgent than the least urgent buffered job, so it does not wait behind the buffer. */
+  private async claimUrgent(): Promise<void> {
+    this.urgentCheck = false;
+    const worst = this.buffer.worstPriority();
+    if (worst <= 0 || this.stopped || this.paused) return;
+    const jobs = await this.claim(Math.max(1, this.concurrency), worst - 1);
+    if (jobs.length > 0) this.buffer.add(jobs);
+  }
+
+  private claim(limit: number, maxPriority?: number): Promise<Job<unknown>[]> {
+    return this.deps.store.claim({
+      queue: this.name,
+      limit,
+      node: this.deps.node,
+      now: new Date(this.deps.clock.now()),
+      ...(maxPriority === undefined ? {} : { maxPriority }),
+    });
+  }
+
+  private launch(job: Job<unknown>): void {
     this.active++;
     const done = this.deps.executor.execute(job).finally(() => {
       this.active--;
       this.inflight.delete(done);
-      this.wake();
+      this.wake('finished');
     });
     this.inflight.add(done);
   }

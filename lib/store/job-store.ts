@@ -27,6 +27,8 @@ export interface ClaimRequest {
   now: Date;
   /** Claim only these ids (used by `runJob` in the testing kit). */
   ids?: readonly string[];
+  /** Claim only jobs of this priority or more urgent (a smaller number). @default 9 */
+  maxPriority?: number;
 }
 
 /**
@@ -70,6 +72,14 @@ export interface JobStore {
    * attempt allowed so the interruption is not held against it.
    */
   release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void>;
+  /**
+   * Hands back claimed jobs that never started (a queue runner's prefetch
+   * buffer, at shutdown or pause): `available` again as if never claimed
+   * (`attempt` back by one; the fencing token still grows at the next
+   * claim). Refs that no longer own their job are ignored. Resolves to how
+   * many were handed back.
+   */
+  unclaim(refs: readonly AttemptRef[]): Promise<number>;
   /**
    * Records that these attempts are alive. Resolves to the refs that no
    * longer own their job (rescued, cancelled, deleted): their node aborts

@@ -75,6 +75,7 @@ export class MemoryStore implements JobStore {
         .filter((rec): rec is JobRecord => {
           const job = rec?.job;
           return !!job && job.queue === request.queue && job.state === 'available' && job.runAt.getTime() <= now &&
+            job.priority <= (request.maxPriority ?? 9) &&
             (job.pinnedNode === null || job.pinnedNode === request.node);
         })
         .sort(byClaimOrder);
@@ -85,7 +86,7 @@ export class MemoryStore implements JobStore {
         claimed.push(rec);
       }
     } else {
-      for (const rec of this.index.candidates(request.queue, request.node, now)) {
+      for (const rec of this.index.candidates(request.queue, request.node, now, request.maxPriority ?? 9)) {
         const blocker = this.blocker(rec);
         if (blocker) {
           this.index.park(rec, blocker.reason, blocker.key);
@@ -97,6 +98,17 @@ export class MemoryStore implements JobStore {
       }
     }
     return claimed.map((rec) => copyJob(rec.job));
+  }
+
+  async unclaim(refs: readonly AttemptRef[]): Promise<number> {
+    let count = 0;
+    for (const ref of refs) {
+      const rec = this.jobs.get(ref.id);
+      if (rec?.job.state !== 'running' || rec.job.attempt !== ref.attempt) continue;
+      this.move(rec, 'available', { attempt: rec.job.attempt - 1, startedAt: null, heartbeatAt: null, node: null });
+      count++;
+    }
+    return count;
   }
 
   async complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {

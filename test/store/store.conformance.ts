@@ -50,13 +50,14 @@ export function runStoreConformance(
       return result!.job;
     };
 
-    const claim = (options: { queue?: string; limit?: number; node?: string; now?: Date; ids?: string[] } = {}) =>
+    const claim = (options: { queue?: string; limit?: number; node?: string; now?: Date; ids?: string[]; maxPriority?: number } = {}) =>
       store.claim({
         queue: options.queue ?? 'default',
         limit: options.limit ?? 10,
         node: options.node ?? 'node-a',
         now: options.now ?? BASE,
         ...(options.ids ? { ids: options.ids } : {}),
+        ...(options.maxPriority !== undefined ? { maxPriority: options.maxPriority } : {}),
       });
 
     /** Inserts a job and claims it; returns the running job. */
@@ -484,6 +485,32 @@ export function runStoreConformance(
         await store.retry(ref(reclaimed), BASE, attemptError(2));
         const [last] = await claim();
         expect(last!.fencingToken).toBeGreaterThan(Math.max(...batch));
+      });
+    });
+
+    describe('prefetch support: maxPriority and unclaim', () => {
+      it('claims only jobs at or above an urgency, leaving the rest claimable', async () => {
+        const low = await insert({ priority: 5 });
+        const urgent = await insert({ priority: 0 });
+        const mid = await insert({ priority: 2 });
+        expect((await claim({ maxPriority: 1 })).map((j) => j.id)).toEqual([urgent.id]);
+        expect((await claim({ maxPriority: 1 })).map((j) => j.id)).toEqual([]);
+        expect((await claim()).map((j) => j.id)).toEqual([mid.id, low.id]);
+      });
+
+      it('unclaim hands never-started jobs back as if unclaimed; stale refs are ignored', async () => {
+        const job = await insert();
+        const [claimed] = await claim();
+        expect(claimed!.attempt).toBe(1);
+        expect(await store.unclaim([ref(claimed!), { id: claimed!.id, attempt: 7 }, { id: '999999', attempt: 1 }])).toBe(1);
+        const back = (await store.get(job.id))!;
+        expect([back.state, back.attempt, back.node, back.startedAt]).toEqual(['available', 0, null, null]);
+        await expect(store.complete(ref(claimed!), null, BASE)).rejects.toBeInstanceOf(StaleAttemptError);
+        const [again] = await claim();
+        expect(again!.attempt).toBe(1);
+        expect(again!.fencingToken).toBeGreaterThan(claimed!.fencingToken);
+        await store.complete(ref(again!), null, BASE);
+        expect(await store.unclaim([ref(again!)])).toBe(0);
       });
     });
 

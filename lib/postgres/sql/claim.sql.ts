@@ -25,9 +25,9 @@ import type { Statement } from './statement.js';
  */
 export function claimStatements(n: SqlNames) {
   const text = (byIds: boolean): string => {
-    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($5::bigint[])` : '');
+    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($6::bigint[])` : '');
     const claimable = (alias: string): string => `${alias}.state = 'available' AND ${alias}.queue = $1
-        AND ${alias}.run_at <= $2::timestamptz
+        AND ${alias}.run_at <= $2::timestamptz AND ${alias}.priority <= $5
         AND (${alias}.pinned_node IS NULL OR ${alias}.pinned_node = $3)
         ${only(alias)}
         AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p
@@ -60,7 +60,7 @@ export function claimStatements(n: SqlNames) {
     /** `ids`, when given, are already checked to be bigint text. */
     claim: (request: ClaimRequest, ids: readonly string[] | null): Statement =>
       ids === null
-        ? { name: n.statement('claim'), text: all, values: [request.queue, request.now, request.node, request.limit] }
-        : { name: n.statement('claim_ids'), text: byIds, values: [request.queue, request.now, request.node, request.limit, ids] },
+        ? { name: n.statement('claim'), text: all, values: [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9] }
+        : { name: n.statement('claim_ids'), text: byIds, values: [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9, ids] },
   };
 }

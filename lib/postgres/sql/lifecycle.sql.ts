@@ -2,8 +2,16 @@ import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { appendError, type Statement } from './statement.js';
 
-/** Changes made from outside the running attempt: cancel, rescue, resurrect. */
+/** Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim. */
 export function lifecycleStatements(n: SqlNames) {
+  // Claimed but never started (a prefetch buffer): back to available as if
+  // the claim had not happened, guarded by the attempt like every ack.
+  const unclaim = `
+    UPDATE ${n.jobs} j
+    SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
+    FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
+    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'`;
+
   // The CTE locks the row and keeps it as it was; RETURNING hands back that
   // "before" picture while the UPDATE writes the cancelled one.
   const cancel = `
@@ -50,6 +58,7 @@ export function lifecycleStatements(n: SqlNames) {
     RETURNING ${jobColumns('j')}`;
 
   return {
+    unclaim: (ids: readonly string[], attempts: readonly number[]): Statement => ({ text: unclaim, values: [ids, attempts] }),
     cancel: (id: string, now: Date, reason: string): Statement => ({
       text: cancel,
       values: [id, now, now.toISOString(), reason.replace(/\u0000/g, '\uFFFD')],

@@ -101,7 +101,7 @@ export class ClaimIndex {
    * each taken out of its heap. The caller must either claim it (then call
    * {@link remove}) or {@link park} it before asking for the next one.
    */
-  *candidates(queue: string, node: string, now: number): Generator<JobRecord> {
+  *candidates(queue: string, node: string, now: number, maxPriority = 9): Generator<JobRecord> {
     const heaps = this.queues.get(queue);
     if (!heaps) return;
     this.promote(heaps, now);
@@ -110,8 +110,10 @@ export class ClaimIndex {
       const shared = heaps.ready.peek();
       const own = mine?.peek();
       const heap = own && (!shared || byClaimOrder(own, shared) < 0) ? mine! : heaps.ready;
-      const rec = heap.pop();
-      if (!rec) return;
+      // Heaps are in priority order: past `maxPriority`, nothing further qualifies.
+      const next = heap.peek();
+      if (!next || next.job.priority > maxPriority) return;
+      const rec = heap.pop()!;
       rec.slot = null;
       // Only when a caller's clock is behind an earlier caller's.
       if (rec.job.runAt.getTime() > now) {
