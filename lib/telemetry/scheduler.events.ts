@@ -160,6 +160,11 @@ export class SchedulerEvents {
     return () => set.delete(listener as Listener<never>);
   }
 
+  /** True when someone listens to `event` (hot paths skip building the payload otherwise). */
+  has(event: SchedulerEventName): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<E extends SchedulerEventName>(event: E, payload: SchedulerEventMap[E]): void {
     const set = this.listeners.get(event);
     if (!set) return;

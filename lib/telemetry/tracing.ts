@@ -17,25 +17,22 @@ export function startAttemptSpan(job: Job<unknown>): { span: Span; ctx: Context 
     : ROOT_CONTEXT;
   // A workflow step's job is named after its step (its workflow span is the parent).
   const step = typeof job.meta.step === 'string' && typeof job.meta.workflow === 'string' ? { workflow: job.meta.workflow, step: job.meta.step } : null;
-  const span = tracer().startSpan(
-    step ? `step ${step.workflow}.${step.step}` : `job ${job.name}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'job.id': job.id,
-        'job.name': job.name,
-        'job.queue': job.queue,
-        'job.attempt': job.attempt,
-        'job.max_attempts': job.maxAttempts,
-        'messaging.system': 'nestjs-scheduler',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': job.queue,
-        ...(job.schedule ? { 'job.schedule': job.schedule } : {}),
-        ...(step ? { 'workflow.name': step.workflow, 'workflow.step': step.step } : {}),
-      },
-    },
-    parent,
-  );
+  const span = tracer().startSpan(step ? `step ${step.workflow}.${step.step}` : `job ${job.name}`, { kind: SpanKind.CONSUMER }, parent);
+  // Without an SDK the span does not record: skip building its attributes.
+  if (span.isRecording()) {
+    span.setAttributes({
+      'job.id': job.id,
+      'job.name': job.name,
+      'job.queue': job.queue,
+      'job.attempt': job.attempt,
+      'job.max_attempts': job.maxAttempts,
+      'messaging.system': 'nestjs-scheduler',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': job.queue,
+      ...(job.schedule ? { 'job.schedule': job.schedule } : {}),
+      ...(step ? { 'workflow.name': step.workflow, 'workflow.step': step.step } : {}),
+    });
+  }
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
