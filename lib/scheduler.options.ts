@@ -16,10 +16,12 @@ export interface QueueOptions {
   /** Overrides the module's `shutdownGracePeriod` for this queue. */
   shutdownGracePeriod?: Duration;
   /**
-   * Jobs claimed ahead of free slots into this node's buffer, so a busy queue
-   * claims in batches. Buffered jobs count as running in the store; they are
+   * Most jobs claimed ahead of free slots into this node's buffer, so a busy
+   * queue claims in batches. The runner starts at the concurrency and adapts:
+   * it doubles while jobs are short, and shrinks back when they wait in the
+   * buffer. Buffered jobs count as running in the store; they are
    * heartbeated, and handed back at pause or shutdown. `0` claims only free
-   * slots. @default the queue's concurrency
+   * slots. @default 500
    */
   prefetch?: number;
 }
@@ -106,6 +108,7 @@ export interface ResolvedOptions {
 }
 
 const SOURCE = 'SchedulerModule';
+const DEFAULT_PREFETCH = 500;
 
 function duration(option: string, value: Duration | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -138,7 +141,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
       if (!name.trim()) throw new SchedulerConfigError(SOURCE, 'queues', 'a queue name must not be empty');
       const spec = typeof value === 'number' ? { concurrency: value } : value;
       const limit = concurrency(`queues.${name}`, spec?.concurrency);
-      const prefetch = typeof value === 'number' ? limit : (spec.prefetch ?? limit);
+      const prefetch = typeof value === 'number' ? DEFAULT_PREFETCH : (spec.prefetch ?? DEFAULT_PREFETCH);
       if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 10_000) {
         throw new SchedulerConfigError(SOURCE, `queues.${name}.prefetch`, `must be an integer from 0 to 10000, got ${String(prefetch)}`);
       }

@@ -356,7 +356,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
 
   /** Lets a queue's running jobs finish within its grace period, then aborts and hands them back. */
   private async drainWithin(runner: QueueRunner): Promise<void> {
-    if (runner.busy === 0) return;
+    // Nothing running: only acknowledgements may still be in flight.
+    if (runner.busy === 0) return runner.drain();
     let timer: unknown = null;
     const expired = new Promise<'expired'>((resolve) => (timer = this.clock.setTimeout(() => resolve('expired'), runner.shutdownGracePeriod)));
     const result = await Promise.race([runner.drain().then(() => 'drained' as const), expired]);

@@ -50,7 +50,13 @@ export class JobExecutor {
 
   constructor(private readonly deps: ExecutorDeps) {}
 
-  execute(job: Job<unknown>): Promise<ExecutionOutcome> {
+  /**
+   * Runs one attempt. `onHandlerDone` is called once the handler has
+   * finished (or was aborted), before the acknowledgement is written: a queue
+   * runner frees the slot there, so acknowledgements (batched by the store)
+   * overlap with the next jobs instead of holding a slot for a round trip.
+   */
+  execute(job: Job<unknown>, onHandlerDone?: () => void): Promise<ExecutionOutcome> {
     const { running } = this.deps;
     // The AbortController is made only when the handler reads ctx.signal:
     // most handlers never do, and at tens of thousands of jobs a second its
@@ -74,7 +80,7 @@ export class JobExecutor {
     };
     const entry: RunningJob = { job, abort, done: Promise.resolve() };
     running.add(entry);
-    const done = this.run(job, signal, () => abortReason, aborted, abort).finally(() => running.remove(job.id, entry));
+    const done = this.run(job, signal, () => abortReason, aborted, abort, onHandlerDone).finally(() => running.remove(job.id, entry));
     entry.done = done;
     return done;
   }
@@ -85,6 +91,7 @@ export class JobExecutor {
     reason: () => AbortReason | undefined,
     aborted: Promise<Settled>,
     abort: (reason: AbortReason) => void,
+    onHandlerDone?: () => void,
   ): Promise<ExecutionOutcome> {
     const { clock, events, registry } = this.deps;
     const started = clock.now();
@@ -135,6 +142,7 @@ export class JobExecutor {
     );
     const settled = await Promise.race([chain.then((result): Settled => ({ kind: 'chain', result })), aborted]);
     if (timer !== null) clock.clearTimeout(timer);
+    onHandlerDone?.();
     const outcome = await this.settle(job, started, settled);
     endAttemptSpan(span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
     return outcome;

@@ -24,7 +24,7 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   beforeEach(async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     store = new MemoryStore();
-    t = await startApp([Gate], { store, queues: { default: { concurrency: 1, prefetch: 4 } }, lifeline: { heartbeat: '10s', rescueAfter: '30s', interval: '5s' } });
+    t = await startApp([Gate], { store, queues: { default: { concurrency: 2, prefetch: 4 } }, lifeline: { heartbeat: '10s', rescueAfter: '30s', interval: '5s' } });
   });
   afterEach(async () => {
     const closing = t.close();
@@ -34,11 +34,11 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   });
   const states = async () => Object.fromEntries((await store.list({ name: 'gate', order: 'asc' })).map((j) => [(j.args as { id: string }).id, j.state]));
 
-  it('claims free slots plus prefetch in one go; buffered jobs count as running', async () => {
+  it('claims its free slots plus jobs ahead (starting at the concurrency) in one go; buffered jobs count as running', async () => {
     await t.scheduler.enqueueMany('gate', ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id })));
     await t.clock.advance(0);
-    expect(t.get(Gate).started).toEqual(['a']);
-    expect(await states()).toEqual({ a: 'running', b: 'running', c: 'running', d: 'running', e: 'running', f: 'available' });
+    expect(t.get(Gate).started).toEqual(['a', 'b']);
+    expect(await states()).toEqual({ a: 'running', b: 'running', c: 'running', d: 'running', e: 'available', f: 'available' });
   });
 
   it('priorities: a new priority-0 job does not wait behind a full buffer of less urgent jobs', async () => {
@@ -48,58 +48,60 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
     await t.clock.advance(0);
     t.get(Gate).release('p5-a');
     await t.clock.advance(0);
-    expect(t.get(Gate).started).toEqual(['p5-a', 'urgent']);
+    expect(t.get(Gate).started).toEqual(['p5-a', 'p5-b', 'urgent']);
   });
 
   it('fencing: a buffered job cancelled (or rescued elsewhere) before it starts never starts here', async () => {
-    const jobs = await t.scheduler.enqueueMany('gate', ['a', 'b', 'c'].map((id) => ({ id })));
+    const jobs = await t.scheduler.enqueueMany('gate', ['a', 'b', 'c', 'd'].map((id) => ({ id })));
     await t.clock.advance(0);
-    expect(await t.scheduler.cancelJob(jobs[1]!.id)).toBe(1);
-    // Another leader rescues "c" (as if this node had stopped heartbeating for it); "a" beat just now.
-    await store.heartbeat([{ id: jobs[0]!.id, attempt: 1 }], new Date(t.clock.now() + 2));
+    expect(await t.scheduler.cancelJob(jobs[2]!.id)).toBe(1);
+    // Another leader rescues "d" (as if this node had stopped heartbeating for it); "a" and "b" beat just now.
+    await store.heartbeat([0, 1].map((i) => ({ id: jobs[i]!.id, attempt: 1 })), new Date(t.clock.now() + 2));
     await store.rescue(new Date(t.clock.now() + 1), new Date(t.clock.now()));
     await t.clock.advance('10s');
     t.get(Gate).release('a');
     await t.clock.advance(0);
-    // "b" was dropped from the buffer; "c" now runs again from the store under a new attempt.
-    expect(t.get(Gate).started).toEqual(['a', 'c']);
-    const c = (await store.list({ name: 'gate' })).find((j) => (j.args as { id: string }).id === 'c')!;
-    expect(c.attempt).toBe(2);
+    // "c" was dropped from the buffer; "d" runs again from the store under a new attempt.
+    expect(t.get(Gate).started).toEqual(['a', 'b', 'd']);
+    const d = (await store.list({ name: 'gate' })).find((j) => (j.args as { id: string }).id === 'd')!;
+    expect(d.attempt).toBe(2);
   });
 
   it('rescue: buffered jobs are heartbeated, so a long job ahead of them does not get them rescued', async () => {
-    await t.scheduler.enqueueMany('gate', ['long', 'x', 'y'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany('gate', ['long1', 'long2', 'x', 'y'].map((id) => ({ id })));
     await t.clock.advance(0);
     const rescued: string[] = [];
     t.scheduler.on('job:rescue', (e) => rescued.push((e.job.args as { id: string }).id));
     await t.clock.advance('2m');
     expect(rescued).toEqual([]);
-    expect(await states()).toEqual({ long: 'running', x: 'running', y: 'running' });
+    expect(await states()).toEqual({ long1: 'running', long2: 'running', x: 'running', y: 'running' });
   });
 
   it('shutdown: buffered, unstarted jobs are handed back at once, without costing an attempt', async () => {
-    await t.scheduler.enqueueMany('gate', ['a', 'b', 'c'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany('gate', ['a', 'b', 'c', 'd'].map((id) => ({ id })));
     await t.clock.advance(0);
     const closing = t.close();
     await t.clock.advance(0);
     const mid = await store.list({ name: 'gate', order: 'asc' });
     expect(mid.map((j) => [j.state, j.attempt])).toEqual([
       ['running', 1],
+      ['running', 1],
       ['available', 0],
       ['available', 0],
     ]);
     t.get(Gate).release('a');
+    t.get(Gate).release('b');
     await closing;
     t = await startApp([Gate], { store, queues: { default: 1 } }, t.clock);
     await t.clock.advance(0);
-    expect(t.get(Gate).started).toEqual(['b']);
+    expect(t.get(Gate).started).toEqual(['c']);
   });
 
   it('pause: buffered jobs go back to the store', async () => {
-    await t.scheduler.enqueueMany('gate', ['a', 'b'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany('gate', ['a', 'b', 'c'].map((id) => ({ id })));
     await t.clock.advance(0);
     await t.scheduler.pauseQueue('default');
     await t.clock.advance(0);
-    expect(await states()).toEqual({ a: 'running', b: 'available' });
+    expect(await states()).toEqual({ a: 'running', b: 'running', c: 'available' });
   });
 });
