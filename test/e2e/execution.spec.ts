@@ -11,23 +11,9 @@ import {
   type JobWorker,
   type SchedulerEventName,
 } from '../../lib/index.js';
+import { Gate } from '../support/gate.job.js';
 import { startApp } from '../support/app.js';
 
-/** A job whose runs stay open until released, to observe concurrency and order. */
-@Injectable()
-class Gate {
-  started: string[] = [];
-  open = new Map<string, () => void>();
-  @Scheduled({ name: 'gate' })
-  run(ctx: JobContext<{ id: string }>) {
-    this.started.push(ctx.args.id);
-    return new Promise<void>((resolve) => this.open.set(ctx.args.id, resolve));
-  }
-  release(id: string) {
-    this.open.get(id)!();
-    this.open.delete(id);
-  }
-}
 
 describe('execution', () => {
   beforeEach(() => {

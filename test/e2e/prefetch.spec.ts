@@ -1,22 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, Scheduled, type JobContext } from '../../lib/index.js';
+import { MemoryStore } from '../../lib/index.js';
+import { Gate } from '../support/gate.job.js';
 import { startApp, type TestApp } from '../support/app.js';
 
-/** Each run stays open until released, so the queue's one slot stays busy and the rest wait in the buffer. */
-@Injectable()
-class Gate {
-  started: string[] = [];
-  open = new Map<string, () => void>();
-  @Scheduled({ name: 'gate' })
-  run(ctx: JobContext<{ id: string }>) {
-    this.started.push(ctx.args.id);
-    return new Promise<void>((resolve) => this.open.set(ctx.args.id, resolve));
-  }
-  release(id: string) {
-    this.open.get(id)?.();
-  }
-}
 
 describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   let t: TestApp;
