@@ -86,7 +86,7 @@ export class PgCounters {
    */
   async end() {
     const { rows } = await this.client.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS wal', [this.begin.lsn]);
-    await sleep(1100); // let other backends' pending stats reach shared memory
+    await sleep(400); // exited backends flush their statistics on exit; give them a moment
     await this.client.query('SELECT pg_stat_clear_snapshot()');
     const now = await this.snapshot();
     return { commits: now.commits - this.begin.commits, walBytes: Number(rows[0].wal) };

@@ -16,7 +16,7 @@
  * Writes results/<timestamp>.json, results/<timestamp>.md and results/latest.md.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,7 @@ const METRICS = {
   jobsPerSec: { label: 'jobs/s', better: 'higher', digits: 0 },
   cpuUsPerJob: { label: 'CPU µs/job', better: 'lower', digits: 1 },
   peakRssMB: { label: 'peak RSS MB', better: 'lower', digits: 0 },
+  setupRssMB: { label: 'RSS after setup MB', better: 'lower', digits: 0 },
   commitsPerJob: { label: 'commits/job', better: 'lower', digits: 3 },
   walBytesPerJob: { label: 'WAL B/job', better: 'lower', digits: 0 },
   p50: { label: 'p50 ms', better: 'lower', digits: 2 },
@@ -61,8 +62,8 @@ const METRICS = {
 const PLAN = [
   { id: 'enqueue-batch', scenario: 'enqueue-batch', title: `Bulk enqueue, batch API (${jobs} jobs in calls of 1000)`, flags: ['--jobs', jobs, '--batch-size', 1000], metrics: ['jobsPerSec', 'cpuUsPerJob'] },
   { id: 'enqueue-one', scenario: 'enqueue-one', title: `Enqueue one at a time (${jobs} awaited calls)`, flags: ['--jobs', jobs], metrics: ['jobsPerSec', 'cpuUsPerJob'] },
-  { id: 'drain-c10', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 10`, flags: ['--jobs', jobs, '--concurrency', 10], metrics: ['jobsPerSec', 'peakRssMB', 'cpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
-  { id: 'drain-c50', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 50`, flags: ['--jobs', jobs, '--concurrency', 50], metrics: ['jobsPerSec', 'peakRssMB', 'cpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
+  { id: 'drain-c10', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 10`, flags: ['--jobs', jobs, '--concurrency', 10], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
+  { id: 'drain-c50', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 50`, flags: ['--jobs', jobs, '--concurrency', 50], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
   { id: 'latency', scenario: 'latency', title: `Latency enqueue → handler start (${latencyJobs} jobs, 20 ms apart, idle worker, concurrency 10)`, flags: ['--jobs', latencyJobs, '--interval', 20, '--concurrency', 10], metrics: ['p50', 'p95', 'p99', 'max'] },
   { id: 'schedule', scenario: 'schedule', title: `Lateness of an every-second schedule over ${scheduleSeconds} s (start − planned time)`, flags: ['--duration', scheduleSeconds], metrics: ['p50', 'p99', 'max'], parallel: !values['sequential-schedule'] },
 ];
@@ -223,27 +224,49 @@ function summarise(runs) {
   return summary;
 }
 
-/** Each of our figures as a ratio to the best peer's median in the same run. */
+/** The best median among `candidates` for `metric` (highest for ↑ metrics, lowest otherwise), or null. */
+function bestOf(bySteps, candidates, metric) {
+  const { better } = METRICS[metric];
+  let best = null;
+  for (const peer of candidates) {
+    const v = bySteps[peer]?.[metric]?.median;
+    if (v === undefined || v === null) continue;
+    if (best === null || (better === 'higher' ? v > best.value : v < best.value)) best = { peer, value: v };
+  }
+  return best;
+}
+
+/**
+ * Each of our figures as a ratio to the best peer's median in the same run,
+ * and to the best PostgreSQL-backed peer's (the like-for-like comparison for
+ * the PostgreSQL store).
+ */
 function ratios(summary) {
   const out = {};
+  const peers = adapters.filter((a) => !ADAPTER_INFO[a].ours);
+  const pgPeers = peers.filter((a) => ADAPTER_INFO[a].backend === 'postgres');
   for (const step of plan) {
     const bySteps = summary[step.id];
     for (const ours of adapters.filter((a) => ADAPTER_INFO[a].ours)) {
-      const mine = bySteps[ours];
-      if (!mine) continue;
       for (const metric of step.metrics) {
-        const value = mine[metric]?.median;
+        const value = bySteps[ours]?.[metric]?.median;
         if (value === undefined || value === null) continue;
-        const { better } = METRICS[metric];
-        let best = null;
-        for (const peer of adapters.filter((a) => !ADAPTER_INFO[a].ours)) {
-          const v = bySteps[peer]?.[metric]?.median;
-          if (v === undefined || v === null) continue;
-          if (best === null || (better === 'higher' ? v > best.value : v < best.value)) best = { peer, value: v };
-        }
+        const best = bestOf(bySteps, peers, metric);
         if (!best) continue;
-        const ratio = best.value === 0 ? null : value / best.value;
-        out[`${ours}|${step.id}|${metric}`] = { ours, step: step.id, metric, value, bestPeer: best.peer, bestValue: best.value, ratio, better };
+        const bestPg = bestOf(bySteps, pgPeers, metric);
+        out[`${ours}|${step.id}|${metric}`] = {
+          ours,
+          step: step.id,
+          metric,
+          value,
+          better: METRICS[metric].better,
+          bestPeer: best.peer,
+          bestValue: best.value,
+          ratio: best.value === 0 ? null : value / best.value,
+          bestPostgresPeer: bestPg?.peer ?? null,
+          bestPostgresValue: bestPg?.value ?? null,
+          ratioPostgres: bestPg && bestPg.value !== 0 ? value / bestPg.value : null,
+        };
       }
     }
   }
@@ -263,8 +286,8 @@ function markdown(report) {
   lines.push('');
   const m = report.machine;
   lines.push(`- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}`);
-  lines.push(`- Node ${m.node}; nestjs-scheduler ${report.versions['nestjs-scheduler']} at ${report.versions.git ?? '?'}; ` +
-    Object.entries(report.versions).filter(([k]) => !['nestjs-scheduler', 'git'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', '));
+  lines.push(`- Node ${m.node}; nestjs-scheduler ${report.versions['nestjs-scheduler']} at ${report.versions.git ?? '?'} (dist built ${report.versions.distBuiltAt}); ` +
+    Object.entries(report.versions).filter(([k]) => !['nestjs-scheduler', 'git', 'distBuiltAt'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', '));
   const p = report.postgres;
   lines.push(`- PostgreSQL ${p.server_version}: synchronous_commit=${p.synchronous_commit}, fsync=${p.fsync}, shared_buffers=${p.shared_buffers}, wal_level=${p.wal_level}, full_page_writes=${p.full_page_writes}, autovacuum=${p.autovacuum}; database \`${report.database}\``);
   lines.push(`- Redis ${report.redis.version ?? `unavailable (${report.redis.error})`}`);
@@ -298,14 +321,16 @@ function markdown(report) {
   }
   lines.push('## nestjs-scheduler against the best peer');
   lines.push('');
-  lines.push('Each figure is our median divided by the best peer median of the same run (best = highest jobs/s, lowest everything else). ' +
-    'For jobs/s above 1.00× is better; for the other metrics below 1.00× is better.');
+  lines.push('Each figure is our median divided by the best peer median of the same run (best = highest jobs/s, lowest everything else), ' +
+    'then by the best PostgreSQL-backed peer. For jobs/s above 1.00× is better; for every other metric below 1.00× is better.');
   lines.push('');
-  lines.push('| scenario | metric | ours | value | best peer | its value | ratio |');
-  lines.push('|---|---|---|---:|---|---:|---:|');
+  lines.push('| scenario | metric | ours | value | best peer (value) | ratio | best PostgreSQL peer (value) | ratio |');
+  lines.push('|---|---|---|---:|---|---:|---|---:|');
+  const x = (r) => (r === null ? '—' : `${r.toFixed(2)}×`);
   for (const r of Object.values(ratio)) {
     const d = METRICS[r.metric].digits;
-    lines.push(`| ${r.step} | ${METRICS[r.metric].label} | ${ADAPTER_INFO[r.ours].label} | ${fmt(r.value, d)} | ${ADAPTER_INFO[r.bestPeer].label} | ${fmt(r.bestValue, d)} | ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} |`);
+    const pgPeer = r.bestPostgresPeer ? `${ADAPTER_INFO[r.bestPostgresPeer].label} (${fmt(r.bestPostgresValue, d)})` : '—';
+    lines.push(`| ${r.step} | ${METRICS[r.metric].label} | ${ADAPTER_INFO[r.ours].label} | ${fmt(r.value, d)} | ${ADAPTER_INFO[r.bestPeer].label} (${fmt(r.bestValue, d)}) | ${x(r.ratio)} | ${pgPeer} | ${x(r.ratioPostgres)} |`);
   }
   lines.push('');
   const failures = report.runs.filter((r) => !r.ok);
@@ -327,6 +352,9 @@ async function main() {
     throw new Error('dist/lib/index.js is missing: run "npm run build" at the repository root (npm run bench does it)');
   }
   const started = Date.now();
+  // What is measured is the build in ../dist as it is now: record it before the first run.
+  const git = gitDescribe();
+  const distBuiltAt = statSync(path.join(ROOT_DIR, 'dist', 'lib', 'index.js')).mtime.toISOString();
   const databaseUrl = await benchDatabaseUrl();
   await sweepSchemas(databaseUrl);
   const postgres = await postgresSettings(databaseUrl);
@@ -379,7 +407,8 @@ async function main() {
     },
     versions: {
       'nestjs-scheduler': packageVersion(ROOT_DIR),
-      git: gitDescribe(),
+      git,
+      distBuiltAt,
       ...Object.fromEntries(['graphile-worker', 'pg-boss', 'bullmq', 'pg', 'ioredis'].map((p) => [p, packageVersion(path.join(BENCH_DIR, 'node_modules', p))])),
     },
     database: new URL(databaseUrl).pathname.slice(1),

@@ -92,6 +92,7 @@ const scenarios = {
       if (++done === n) resolveAll();
     };
     await adapter.setup({ role: 'drain', concurrency: params.concurrency, onJob });
+    const setupRssMB = process.memoryUsage.rss() / 2 ** 20;
     await enqueueAll(adapter, n, params.batchSize);
 
     const counters = adapter.backend === 'postgres' ? await new PgCounters().open() : null;
@@ -114,6 +115,7 @@ const scenarios = {
       jobsPerSec: round(n / seconds, 0),
       seconds: round(seconds, 3),
       peakRssMB: round(peakRssMB, 1),
+      setupRssMB: round(setupRssMB, 1),
       cpuUsPerJob: round((cpu.user + cpu.system) / n, 1),
       commitsPerJob: db ? round(db.commits / n, 3) : null,
       walBytesPerJob: db ? round(db.walBytes / n, 0) : null,
@@ -134,7 +136,7 @@ const scenarios = {
       onJob: (args) => samples.push(performance.now() - args.t),
     });
     await adapter.startWorker();
-    await sleep(1500); // the worker is up and idle
+    await sleep(1000); // the worker is up and idle
     const start = performance.now();
     for (let i = 0; i < n; i++) {
       const wait = start + i * params.interval - performance.now();

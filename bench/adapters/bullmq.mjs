@@ -54,7 +54,7 @@ export function createBullMQ(backend) {
           if (job.name === 'tick') {
             // The iteration's planned time: its creation time plus the delay it was given
             // (`job.delay` reads 0 once the job has been promoted; `opts.delay` keeps it).
-            onTick?.({ scheduledAt: job.timestamp + (job.opts.delay ?? 0), startedAt: Date.now() });
+            onTick?.({ scheduledAt: job.timestamp + (job.opts.delay ?? 0), startedAt: performance.timeOrigin + performance.now() });
             return;
           }
           onJob(job.data);

@@ -29,7 +29,7 @@ export function createNestjsScheduler(store) {
           onJob(ctx.args);
         }
         tick(ctx) {
-          onTick?.({ scheduledAt: ctx.scheduledAt.getTime(), startedAt: Date.now() });
+          onTick?.({ scheduledAt: ctx.scheduledAt.getTime(), startedAt: performance.timeOrigin + performance.now() });
         }
       }
       decorateMethod(Scheduled({ name: 'noop' }), BenchJobs, 'run');
