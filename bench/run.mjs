@@ -276,6 +276,15 @@ function ratios(summary) {
 function markdown(report) {
   const { summary, ratio } = report;
   const lines = [];
+  const schedulesSection = () => {
+    const s = report.schedules;
+    if (!s) return;
+    lines.push('## 10,000 registered schedules (nestjs-scheduler, memory store)');
+    lines.push('');
+    lines.push(`Bootstrap with ${s.schedules.toLocaleString('en-US')} \`@Scheduled\` methods (discovery, validation, compiling every schedule, loading the planner): **${s.bootstrapMs} ms**. ` +
+      `Idle CPU over ${s.idleSeconds} s between ticks (after ${s.settleSeconds} s to settle): **${s.idleCpuPercent} %** of one core.`);
+    lines.push('');
+  };
   lines.push(`# nestjs-scheduler benchmark — ${report.startedAt}`);
   lines.push('');
   lines.push(`${report.options.quick ? '**Quick run** (`--quick`): fewer jobs and a 10-s lateness window; indicative only. ' : ''}` +
@@ -342,6 +351,7 @@ function markdown(report) {
   }
   lines.push('See bench/README.md for what each scenario measures and its caveats.');
   lines.push('');
+  schedulesSection();
   return lines.join('\n');
 }
 
@@ -392,6 +402,10 @@ async function main() {
   }
   await sweepSchemas(databaseUrl);
 
+  // 10,000 registered schedules: bootstrap time and idle CPU (ours only; memory store).
+  log('schedules: 10,000 registered schedules (bootstrap, idle CPU)');
+  const schedules = JSON.parse(execFileSync(process.execPath, [path.join(BENCH_DIR, 'schedules.mjs'), '--idle', quick ? '5' : '10'], { encoding: 'utf8' }).trim().split('\n').at(-1));
+
   const summary = summarise(runs);
   const report = {
     startedAt: new Date(started).toISOString(),
@@ -416,6 +430,7 @@ async function main() {
     redis,
     summary,
     ratio: ratios(summary),
+    schedules,
     runs,
   };
   const md = markdown(report);

@@ -154,7 +154,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       }),
     );
     // Catch-up for notifications a node may have missed (NOTIFY is not durable).
-    this.loop.add(new PeriodicTask('sync', this.options.pollInterval * 5, () => this.sync()));
+    // In one process (in-process notifier) nothing can change behind this node's back.
+    this.loop.add(new PeriodicTask('sync', this.options.pollInterval * 5, () => this.sync(), () => this.notifier.shared || this.pendingReboot || (this.peer.isLeader() && !this.planner.isLoaded)));
     for (const task of createLifelineTasks(this)) this.loop.add(task);
     this.loop.add(new PeriodicTask('workflow-repair', this.options.rescueInterval, () => repairRuns(this, this.workflows), () => this.peer.isLeader()));
     this.loop.add(createPrunerTask(this));
