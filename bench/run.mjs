@@ -13,7 +13,8 @@
  *
  * Every measurement is a fresh child process (scenario.mjs) with its own
  * schema or queue name; the adapters are interleaved (A B C … A B C …).
- * Writes results/<timestamp>.json, results/<timestamp>.md and results/latest.md.
+ * Writes results/<timestamp>.json, results/<timestamp>.md and results/latest.md
+ * (results/latest-quick.md for --quick runs).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -439,9 +440,11 @@ async function main() {
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   writeFileSync(path.join(dir, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(dir, `${stamp}.md`), md);
-  writeFileSync(path.join(dir, 'latest.md'), md);
+  // A quick run is indicative only: it never replaces the latest full run.
+  const latest = quick ? 'latest-quick.md' : 'latest.md';
+  writeFileSync(path.join(dir, latest), md);
   process.stdout.write(`\n${md}\n`);
-  log(`results: bench/results/${stamp}.json, bench/results/${stamp}.md, bench/results/latest.md (${Math.round(report.durationSeconds)} s)`);
+  log(`results: bench/results/${stamp}.json, bench/results/${stamp}.md, bench/results/${latest} (${Math.round(report.durationSeconds)} s)`);
   const failed = runs.filter((r) => !r.ok).length;
   if (failed) log(`${failed} run(s) failed: see the report`);
   return failed === 0 ? 0 : 1;
