@@ -21,10 +21,10 @@ export type WakeReason = 'insert' | 'finished' | 'poll';
 /**
  * Runs one queue's jobs on this node with at most `concurrency` at once.
  *
- * It claims its free slots plus `prefetch` more in one statement into a
- * local buffer, so a busy queue pays one claim per `concurrency + prefetch`
- * jobs rather than one per job. The buffer keeps every promise of an
- * unbuffered claim:
+ * It claims its free slots plus some jobs ahead (adaptive, at most
+ * `prefetch`; see {@link adapt}) in one statement into a local buffer, so a
+ * busy queue pays one claim per batch rather than one per job. The buffer
+ * keeps every promise of an unbuffered claim:
  * - buffered jobs are heartbeated like running ones, so they are never
  *   rescued from a live node, and one found rescued or cancelled elsewhere
  *   is dropped before it starts;
