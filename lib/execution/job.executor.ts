@@ -137,7 +137,7 @@ export class JobExecutor {
         ctx,
         () => Promise.resolve().then(() => definition.run(ctx)),
         () => clock.now(),
-        (error) => this.logger.error(`${job.name}: middleware onComplete threw: ${describe(error)}`),
+        (error) => this.logger.error(`${label(job)}: middleware onComplete threw: ${describe(error)}`),
       ),
     );
     const settled = await Promise.race([chain.then((result): Settled => ({ kind: 'chain', result })), aborted]);
@@ -168,14 +168,14 @@ export class JobExecutor {
           await this.ack('release', ref, () => this.deps.store.release(ref, now, toAttemptError(error, job.attempt, now, 'shutdown')));
           return { ...base, outcome: 'released', error };
         case 'lease-lost':
-          this.logger.warn(`${job.name} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
+          this.logger.warn(`${label(job)} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
           return { ...base, outcome: 'lease-lost', error };
       }
     }
 
     const result = settled.result;
     if (result.status === 'completed') {
-      const value = toJson(result.result, (e) => this.logger.warn(`${job.name} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
+      const value = toJson(result.result, (e) => this.logger.warn(`${label(job)} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
       const ok = await this.ack('complete', ref, () => this.deps.store.complete(ref, value, now));
       if (ok && events.has('job:stop')) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result: result.result });
       return { ...base, outcome: 'completed', result: result.result };
@@ -206,7 +206,7 @@ export class JobExecutor {
     const base = { job, duration };
     if (error instanceof DiscardJobError) {
       const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
-      this.logger.warn(`${job.name} (${job.id}) discarded: ${error.message}`);
+      this.logger.warn(`${label(job)} (${job.id}) discarded: ${error.message}`);
       if (ok) events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'discarded', reason: error.message });
       return { ...base, outcome: 'discarded', error };
     }
@@ -215,7 +215,7 @@ export class JobExecutor {
       const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
       const runAt = new Date(now.getTime() + delay);
       const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
-      this.logger.warn(`${job.name} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
+      this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
       if (ok) {
         this.deps.onRetry(job.queue, runAt);
         events.emit('job:exception', { job: { ...job, state: 'available', runAt }, duration, outcome: 'retry', error, kind, nextRunAt: runAt });
@@ -223,7 +223,7 @@ export class JobExecutor {
       return { ...base, outcome: 'retry', error };
     }
     const ok = await this.ack('fail', ref, () => store.fail(ref, 'dead', attemptError, now));
-    this.logger.error(`${job.name} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
+    this.logger.error(`${label(job)} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
     if (ok) events.emit('job:exception', { job: { ...job, state: 'dead' }, duration, outcome: 'dead', error, kind, nextRunAt: null });
     return { ...base, outcome: 'dead', error };
   }
@@ -264,6 +264,12 @@ function toJson(value: unknown, warn: (error: unknown) => void): JsonValue | nul
     warn(error);
     return null;
   }
+}
+
+/** How a job is named in logs: a workflow step as `workflow.step`, anything else by its name. */
+function label(job: Job<unknown>): string {
+  const { workflow, step } = job.meta;
+  return typeof workflow === 'string' && typeof step === 'string' ? `${workflow}.${step}` : job.name;
 }
 
 function describe(error: unknown): string {
