@@ -90,6 +90,8 @@ export interface ResolvedOptions {
   store: StoreOption;
   /** `null` when this node runs no jobs. */
   queues: Map<string, { concurrency: number; shutdownGracePeriod: number; prefetch: number }> | null;
+  /** The configured queue names (what job options are checked against), or `null` when this node runs no jobs. */
+  queueNames: ReadonlySet<string> | null;
   peer: boolean;
   leaseTtl: number;
   pollInterval: number;
@@ -166,6 +168,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
   return {
     store,
     queues,
+    queueNames: queues ? new Set(queues.keys()) : null,
     peer: peer !== false,
     leaseTtl: duration('peer.leaseTtl', typeof peer === 'object' ? peer.leaseTtl : undefined, 30_000, 100),
     pollInterval: duration('pollInterval', options.pollInterval, 1_000, 1),

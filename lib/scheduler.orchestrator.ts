@@ -49,8 +49,11 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   planner!: Planner;
   workflows!: WorkflowEngine;
   loop!: SchedulerLoop;
-  /** False when another SchedulerModule instance in the app owns the work. */
-  private primary = true;
+  /** Itself, or the SchedulerModule instance that owns the work when the module was imported twice. */
+  private primaryInstance: SchedulerOrchestrator = this;
+  private get primary(): boolean {
+    return this.primaryInstance === this;
+  }
   private started = false;
   private stopping: Promise<void> | null = null;
   private readonly middlewareByJob = new Map<string, JobMiddleware[]>();
@@ -72,15 +75,13 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
 
   /** The orchestrator that does the work (the first instance, if the module was imported twice). */
   get owner(): SchedulerOrchestrator {
-    if (this.primary) return this;
-    const first = this.discovery.getProviders().find((w) => w.instance instanceof SchedulerOrchestrator)?.instance;
-    return (first as SchedulerOrchestrator | undefined) ?? this;
+    return this.primaryInstance;
   }
 
   async onModuleInit(): Promise<void> {
-    const first = this.discovery.getProviders().find((w) => w.instance instanceof SchedulerOrchestrator)?.instance;
+    const first = this.discovery.getProviders().find((w) => w.instance instanceof SchedulerOrchestrator)?.instance as SchedulerOrchestrator | undefined;
     if (first && first !== this) {
-      this.primary = false;
+      this.primaryInstance = first;
       this.logger.warn('SchedulerModule was imported more than once; the first import does the work, the others register nothing.');
       return;
     }

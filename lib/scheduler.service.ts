@@ -83,7 +83,7 @@ export class SchedulerService {
   /** Creates a schedule at runtime for a registered handler; it is stored and survives restarts. */
   async insert(input: RuntimeScheduleInput): Promise<JobInfo> {
     const s = this.s;
-    const entry = buildRuntimeSchedule(input, s.registry, s.options.queues ? new Set(s.options.queues.keys()) : null, invalid);
+    const entry = buildRuntimeSchedule(input, s.registry, s.options.queueNames, invalid);
     if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
     if (entry.spec.kind === 'at' && entry.spec.next(s.clock.now()) === null) throw new InvalidArgumentError('at', 'is in the past');
     const definition = toStoredDefinition(input);
@@ -103,7 +103,7 @@ export class SchedulerService {
     const when = ['cron', 'every', 'at'].some((k) => k in patch);
     const merged: RuntimeScheduleInput = { ...previous, ...(when ? { cron: undefined, every: undefined, at: undefined, zone: undefined } : {}), ...patch, name };
     for (const key of Object.keys(merged) as (keyof RuntimeScheduleInput)[]) if (merged[key] === undefined) delete merged[key];
-    const entry = buildRuntimeSchedule(merged, s.registry, s.options.queues ? new Set(s.options.queues.keys()) : null, invalid);
+    const entry = buildRuntimeSchedule(merged, s.registry, s.options.queueNames, invalid);
     const definition = toStoredDefinition(merged);
     await s.store.saveSchedule({ name, definition });
     // A new rule starts from now; other changes keep the planning progress.

@@ -58,6 +58,25 @@ export function resolveJobOptions(
   };
 }
 
+/**
+ * A handler's resolved options as `JobOptions`, with `overrides` on top: what
+ * an enqueue or a runtime schedule starts from before {@link resolveJobOptions}
+ * checks it.
+ */
+export function overrideJobOptions(
+  base: ResolvedJobOptions,
+  overrides: Pick<JobOptions, 'queue' | 'priority' | 'maxRetries' | 'timeout' | 'tags' | 'meta'>,
+): JobOptions {
+  return {
+    queue: overrides.queue ?? base.queue,
+    priority: overrides.priority ?? base.priority,
+    maxRetries: overrides.maxRetries ?? base.maxAttempts - 1,
+    timeout: overrides.timeout ?? base.timeout ?? undefined,
+    tags: overrides.tags ?? base.tags,
+    meta: overrides.meta ?? base.meta,
+  };
+}
+
 function ms(option: string, value: Parameters<typeof parseDuration>[0], fail: OptionFailure): number {
   try {
     return parseDuration(value);

@@ -32,7 +32,7 @@ export class SchedulerExplorer {
   ) {}
 
   explore(): void {
-    const queues = this.options.queues ? new Set(this.options.queues.keys()) : null;
+    const queues = this.options.queueNames;
     for (const wrapper of this.discovery.getProviders()) {
       const { instance, metatype } = wrapper;
       if (!instance || typeof instance !== 'object' || typeof metatype !== 'function') continue;

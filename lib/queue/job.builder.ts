@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../common/duration.js';
 import type { JsonValue } from '../common/json.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
-import { resolveJobOptions } from '../discovery/job-options.resolver.js';
+import { overrideJobOptions, resolveJobOptions } from '../discovery/job-options.resolver.js';
 import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../scheduler.errors.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { EnqueueOptions } from '../scheduler.types.js';
@@ -39,20 +39,12 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
   } catch (error) {
     throw new InvalidArgumentError('delay', (error as Error).message);
   }
-  const base = definition.options;
   const resolved = resolveJobOptions(
-    {
-      queue: options.queue ?? base.queue,
-      priority: options.priority ?? base.priority,
-      maxRetries: options.maxRetries ?? base.maxAttempts - 1,
-      timeout: options.timeout ?? base.timeout ?? undefined,
-      tags: options.tags ?? base.tags,
-      meta: options.meta ?? base.meta,
-    },
+    overrideJobOptions(definition.options, options),
     (option, detail) => {
       throw new InvalidArgumentError(option, detail);
     },
-    s.options.queues ? new Set(s.options.queues.keys()) : null,
+    s.options.queueNames,
   );
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import type { JsonObject, JsonValue } from '../common/json.js';
 import type { MisfirePolicy, OverlapPolicy } from '../decorators/job-options.js';
-import { resolveJobOptions, type OptionFailure } from '../discovery/job-options.resolver.js';
+import { overrideJobOptions, resolveJobOptions, type OptionFailure } from '../discovery/job-options.resolver.js';
 import { validateJobName } from '../discovery/names.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
@@ -68,16 +68,11 @@ export function buildRuntimeSchedule(
   const base = handler!.options;
   const options = resolveJobOptions(
     {
-      queue: input.queue ?? base.queue,
-      priority: input.priority ?? base.priority,
-      timeout: input.timeout ?? base.timeout ?? undefined,
-      maxRetries: input.maxRetries ?? base.maxAttempts - 1,
+      ...overrideJobOptions(base, input),
       backoff: input.backoff,
       unique: input.unique,
       overlap: input.overlap ?? (input.unique === undefined ? base.overlap : undefined),
       misfire: input.misfire ?? handler!.misfireInput,
-      tags: input.tags ?? base.tags,
-      meta: input.meta ?? base.meta,
     },
     fail,
     queues,
@@ -98,7 +93,7 @@ export function toStoredDefinition(input: RuntimeScheduleInput): JsonObject {
  */
 export async function syncRuntimeSchedules(scheduler: SchedulerOrchestrator, seen: Map<string, string>): Promise<void> {
   const logger = new Logger('Scheduler');
-  const queues = scheduler.options.queues ? new Set(scheduler.options.queues.keys()) : null;
+  const queues = scheduler.options.queueNames;
   const stored = await scheduler.store.listSchedules();
   const names = new Set(stored.map((x) => x.name));
   for (const [name] of seen) {

@@ -154,7 +154,7 @@ export class Workflows {
     return new WorkflowBuilder(name, (def) => s.registerWorkflow(def), (handler) => {
       const definition = s.registry.findDefinition(handler);
       return definition && ((ctx) => definition.run(ctx));
-    }, s.options.queues ? new Set(s.options.queues.keys()) : null);
+    }, s.options.queueNames);
   }
 
   private async resolve(nameOrRunId: string): Promise<{ def: WorkflowDefinition; run?: WorkflowRun }> {
