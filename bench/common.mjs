@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -95,6 +96,40 @@ export class PgCounters {
     await this.client.end().catch(() => {});
   }
 }
+
+/**
+ * CPU time (µs) used so far by every PostgreSQL server process on this
+ * machine (backends, WAL writer, checkpointer...), from /proc; `null` when
+ * the server is not local or /proc is not there. Children that exited are
+ * counted through their parent's cumulative fields.
+ */
+export function postgresCpuMicros() {
+  let ticks = 0;
+  let found = false;
+  let pids;
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    if (pid.charCodeAt(0) > 57) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+    const f = stat.slice(close + 2).split(' ');
+    // utime, stime, cutime, cstime (fields 14-17 of proc(5)).
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    found = true;
+  }
+  return found ? (ticks * 1e6) / CLOCK_TICKS_PER_SECOND : null;
+}
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Samples RSS every `everyMs` (process.resourceUsage().maxRSS is the process lifetime peak). */
 export class RssSampler {

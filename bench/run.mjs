@@ -52,6 +52,7 @@ const METRICS = {
   cpuUsPerJob: { label: 'CPU µs/job', better: 'lower', digits: 1 },
   peakRssMB: { label: 'peak RSS MB', better: 'lower', digits: 0 },
   setupRssMB: { label: 'RSS after setup MB', better: 'lower', digits: 0 },
+  pgCpuUsPerJob: { label: 'PostgreSQL CPU µs/job', better: 'lower', digits: 1 },
   commitsPerJob: { label: 'commits/job', better: 'lower', digits: 3 },
   walBytesPerJob: { label: 'WAL B/job', better: 'lower', digits: 0 },
   p50: { label: 'p50 ms', better: 'lower', digits: 2 },
@@ -63,8 +64,8 @@ const METRICS = {
 const PLAN = [
   { id: 'enqueue-batch', scenario: 'enqueue-batch', title: `Bulk enqueue, batch API (${jobs} jobs in calls of 1000)`, flags: ['--jobs', jobs, '--batch-size', 1000], metrics: ['jobsPerSec', 'cpuUsPerJob'] },
   { id: 'enqueue-one', scenario: 'enqueue-one', title: `Enqueue one at a time (${jobs} awaited calls)`, flags: ['--jobs', jobs], metrics: ['jobsPerSec', 'cpuUsPerJob'] },
-  { id: 'drain-c10', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 10`, flags: ['--jobs', jobs, '--concurrency', 10], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
-  { id: 'drain-c50', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 50`, flags: ['--jobs', jobs, '--concurrency', 50], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
+  { id: 'drain-c10', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 10`, flags: ['--jobs', jobs, '--concurrency', 10], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
+  { id: 'drain-c50', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 50`, flags: ['--jobs', jobs, '--concurrency', 50], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
   { id: 'latency', scenario: 'latency', title: `Latency enqueue → handler start (${latencyJobs} jobs, 20 ms apart, idle worker, concurrency 10)`, flags: ['--jobs', latencyJobs, '--interval', 20, '--concurrency', 10], metrics: ['p50', 'p95', 'p99', 'max'] },
   { id: 'schedule', scenario: 'schedule', title: `Lateness of an every-second schedule over ${scheduleSeconds} s (start − planned time)`, flags: ['--duration', scheduleSeconds], metrics: ['p50', 'p99', 'max'], parallel: !values['sequential-schedule'] },
 ];

@@ -12,7 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ADAPTERS } from './adapters/index.mjs';
-import { PgCounters, closeProbe, percentile, sleep, waitFor } from './common.mjs';
+import { PgCounters, closeProbe, percentile, postgresCpuMicros, sleep, waitFor } from './common.mjs';
+import { startProfile } from './profile.mjs';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -97,6 +98,8 @@ const scenarios = {
 
     const counters = adapter.backend === 'postgres' ? await new PgCounters().open() : null;
     await counters?.start();
+    const profile = await startProfile();
+    const pgCpu0 = counters ? postgresCpuMicros() : null;
     await adapter.startWorker();
     const timeout = setTimeout(() => resolveAll(), 300_000);
     await all;
@@ -105,7 +108,9 @@ const scenarios = {
     await waitFor(async () => (await adapter.pending()) === 0, { everyMs: 5, timeoutMs: 60_000, what: 'acknowledgements' });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const pgCpu = pgCpu0 === null ? null : postgresCpuMicros() - pgCpu0;
     const peakRssMB = process.resourceUsage().maxRSS / 1024;
+    await profile?.stop();
 
     await adapter.stop();
     await closeProbe();
@@ -117,6 +122,7 @@ const scenarios = {
       peakRssMB: round(peakRssMB, 1),
       setupRssMB: round(setupRssMB, 1),
       cpuUsPerJob: round((cpu.user + cpu.system) / n, 1),
+      pgCpuUsPerJob: pgCpu === null ? null : round(pgCpu / n, 1),
       commitsPerJob: db ? round(db.commits / n, 3) : null,
       walBytesPerJob: db ? round(db.walBytes / n, 0) : null,
     };

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { context } from '@opentelemetry/api';
-import type { Clock } from '../clock/clock.js';
+import { context, type Span } from '@opentelemetry/api';
+import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { JsonValue } from '../common/json.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
-import { runMiddlewareChain, type ChainResult } from '../middleware/middleware.chain.js';
+import { runMiddlewareChain } from '../middleware/middleware.chain.js';
 import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
-import { DiscardJobError, JobAbortedError, RetryJobError, StaleAttemptError, type AbortReason } from '../scheduler.errors.js';
+import { DiscardJobError, JobAbortedError, RetryJobError, StaleAttemptError } from '../scheduler.errors.js';
 import type { AttemptRef, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
@@ -13,7 +13,8 @@ import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
 import { toAttemptError } from './job-errors.js';
 import { exponentialBackoff } from './backoff.js';
-import type { RunningJob, RunningJobs } from './running-jobs.js';
+import type { RunningJobs } from './running-jobs.js';
+import { Attempt, AttemptContext, type Settled } from './job.attempt.js';
 
 /** What became of one attempt. */
 export interface ExecutionOutcome {
@@ -38,8 +39,6 @@ export interface ExecutorDeps {
   middlewareFor(definition: JobDefinition): JobMiddleware[];
 }
 
-type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason; detail?: string };
-
 /**
  * Runs one claimed attempt: context and signal, timeout, middleware chain,
  * handler, span and events, then exactly one acknowledgement to the store.
@@ -57,96 +56,71 @@ export class JobExecutor {
    * overlap with the next jobs instead of holding a slot for a round trip.
    */
   execute(job: Job<unknown>, onHandlerDone?: () => void): Promise<ExecutionOutcome> {
-    const { running } = this.deps;
-    // The AbortController is made only when the handler reads ctx.signal:
-    // most handlers never do, and at tens of thousands of jobs a second its
-    // allocation showed up in profiles (≈4 % of a memory-store drain).
-    let controller: AbortController | null = null;
-    let abortReason: AbortReason | undefined;
-    let onAbort!: (reason: AbortReason, detail?: string) => void;
-    const aborted = new Promise<Settled>((resolve) => (onAbort = (reason, detail) => resolve({ kind: 'abort', reason, detail })));
-    const signal = (): AbortSignal => {
-      if (!controller) {
-        controller = new AbortController();
-        if (abortReason) controller.abort(new JobAbortedError(abortReason));
-      }
-      return controller.signal;
-    };
-    const abort = (reason: AbortReason, detail?: string) => {
-      if (abortReason) return;
-      abortReason = reason;
-      controller?.abort(new JobAbortedError(reason));
-      onAbort(reason, detail);
-    };
-    const entry: RunningJob = { job, abort, done: Promise.resolve() };
-    running.add(entry);
-    const done = this.run(job, signal, () => abortReason, aborted, abort, onHandlerDone).finally(() => running.remove(job.id, entry));
-    entry.done = done;
-    return done;
-  }
-
-  private async run(
-    job: Job<unknown>,
-    signal: () => AbortSignal,
-    reason: () => AbortReason | undefined,
-    aborted: Promise<Settled>,
-    abort: (reason: AbortReason) => void,
-    onHandlerDone?: () => void,
-  ): Promise<ExecutionOutcome> {
-    const { clock, events, registry } = this.deps;
+    const { clock, events, registry, running } = this.deps;
     const started = clock.now();
+    let resolve!: (outcome: ExecutionOutcome) => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<ExecutionOutcome>((ok, fail) => ((resolve = ok), (reject = fail)));
+    let timer: TimerHandle | null = null;
+    let span: Span | null = null;
+    const attempt = new Attempt(
+      job,
+      (self, settled) => {
+        if (timer !== null) clock.clearTimeout(timer);
+        onHandlerDone?.();
+        this.settle(job, started, settled).then(
+          (outcome) => {
+            if (span) endAttemptSpan(span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
+            running.remove(job.id, self);
+            resolve(outcome);
+          },
+          (error: unknown) => {
+            running.remove(job.id, self);
+            reject(error);
+          },
+        );
+      },
+      this.beat,
+    );
+    attempt.done = done;
+    running.add(attempt);
+
     const definition = registry.findDefinition(job.name);
     if (!definition) {
       events.emit('job:start', { job, duration: 0, outcome: 'started' });
       // A rolling deploy may briefly run nodes without this handler: retry
       // with backoff (then dead-letter) rather than discard the job.
-      const error = new Error(`no handler is registered under "${job.name}" on this node`);
-      return this.settle(job, started, { kind: 'chain', result: { status: 'failed', error } });
+      attempt.chainDone({ status: 'failed', error: new Error(`no handler is registered under "${job.name}" on this node`) });
+      return done;
     }
-    const timer = job.timeout === null ? null : clock.setTimeout(() => abort('timeout'), job.timeout);
-    const ctx: JobContext<unknown> = {
-      id: job.id,
-      name: job.name,
-      schedule: job.schedule,
-      queue: job.queue,
-      attempt: job.attempt,
-      maxAttempts: job.maxAttempts,
-      args: job.args,
-      scheduledAt: job.scheduledAt,
-      misfired: job.misfired,
-      meta: job.meta,
-      tags: job.tags,
-      get signal() {
-        return signal();
-      },
-      get abortReason() {
-        return reason();
-      },
-      fencingToken: job.fencingToken,
-      heartbeat: async () => {
-        const lost = await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(clock.now()));
-        if (lost.length > 0) abort('lease-lost');
-      },
-      locals: {},
-    };
+    if (job.timeout !== null) timer = clock.setTimeout(() => attempt.abort('timeout'), job.timeout);
+    const ctx = new AttemptContext(attempt);
     if (events.has('job:start')) events.emit('job:start', { job, duration: 0, outcome: 'started' });
-    const { span, ctx: spanCtx } = startAttemptSpan(job);
-    const chain = context.with(spanCtx, () =>
-      runMiddlewareChain(
-        this.deps.middlewareFor(definition),
-        ctx,
-        () => Promise.resolve().then(() => definition.run(ctx)),
-        () => clock.now(),
-        (error) => this.logger.error(`${label(job)}: middleware onComplete threw: ${describe(error)}`),
-      ),
+    const traced = startAttemptSpan(job);
+    span = traced.span;
+    const middleware = this.deps.middlewareFor(definition);
+    // The handler starts in a microtask, never inside the caller's stack (a
+    // runner launching a buffer of jobs would otherwise recurse through them).
+    queueMicrotask(() =>
+      context.with(traced.ctx, () => {
+        if (middleware.length === 0) return invoke(definition, ctx, attempt);
+        void runMiddlewareChain(
+          middleware,
+          ctx,
+          () => Promise.resolve(definition.run(ctx)),
+          () => clock.now(),
+          (error) => this.logger.error(`${label(job)}: middleware onComplete threw: ${describe(error)}`),
+        ).then((result) => attempt.chainDone(result));
+      }),
     );
-    const settled = await Promise.race([chain.then((result): Settled => ({ kind: 'chain', result })), aborted]);
-    if (timer !== null) clock.clearTimeout(timer);
-    onHandlerDone?.();
-    const outcome = await this.settle(job, started, settled);
-    endAttemptSpan(span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
-    return outcome;
+    return done;
   }
+
+  /** A heartbeat of one attempt; false when it no longer owns its job. */
+  private readonly beat = async (job: Job<unknown>): Promise<boolean> => {
+    const lost = await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(this.deps.clock.now()));
+    return lost.length === 0;
+  };
 
   private async settle(job: Job<unknown>, started: number, settled: Settled): Promise<ExecutionOutcome> {
     const { clock, events } = this.deps;
@@ -243,6 +217,23 @@ export class JobExecutor {
       return false;
     }
   }
+}
+
+/** Runs a handler without middleware: a returned value completes the attempt, a throw or rejection fails it. */
+function invoke(definition: JobDefinition, ctx: JobContext<unknown>, attempt: Attempt): void {
+  let value: unknown;
+  try {
+    value = definition.run(ctx);
+  } catch (error) {
+    return attempt.chainDone({ status: 'failed', error });
+  }
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof (value as PromiseLike<unknown>).then !== 'function') {
+    return attempt.chainDone({ status: 'completed', result: value });
+  }
+  Promise.resolve(value).then(
+    (result) => attempt.chainDone({ status: 'completed', result }),
+    (error: unknown) => attempt.chainDone({ status: 'failed', error }),
+  );
 }
 
 /** A backoff that throws or returns nonsense retries at once rather than losing the job. */

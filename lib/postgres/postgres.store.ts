@@ -27,7 +27,7 @@ import { insertJobs } from './postgres.insert.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
-import { errorJson, toDbId, toJob, type JobRow } from './sql/job-rows.js';
+import { errorJson, toClaimedJob, toDbId, toJob, type ClaimedRow, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
 /** How long `close` waits for acks still being written (e.g. while the database is down). */
@@ -117,8 +117,8 @@ export class PostgresStore implements JobStore {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const rows = await this.rows(this.sql.claim.claim({ ...request, limit }, ids));
-        return rows.map(toJob).sort(byClaimOrder);
+        const rows = await this.rows<ClaimedRow>(this.sql.claim.claim({ ...request, limit }, ids));
+        return rows.map((row) => toClaimedJob(row, request.now, request.node)).sort(byClaimOrder);
       } catch (error) {
         // Another node started a job with the same serial key at this instant;
         // by now it has committed, and the claim's NOT EXISTS will see it.

@@ -39,6 +39,13 @@ const tables = (schema: string) =>
     ),
   );
 
+const indexes = (schema: string, table: string) =>
+  withClient(databaseUrl(), async (c) =>
+    (await c.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [schema, table])).rows.map(
+      (r) => r.indexname,
+    ),
+  );
+
 describe('migrations', () => {
   it('five nodes booting at once on an empty database apply each migration once', async () => {
     const schema = freshSchema();
@@ -84,7 +91,11 @@ describe('migrations', () => {
   it('runs as TypeORM migrations through a DataSource, then serves a store with migrate: false', async () => {
     const schema = freshSchema();
     const migrations = createSchedulerMigrations({ schema, tablePrefix: 'orm_' });
-    const names = [`Scheduler001Initial_${schema}_orm_1767225600000`, `Scheduler002WorkflowRuns_${schema}_orm_1780272000000`];
+    const names = [
+      `Scheduler001Initial_${schema}_orm_1767225600000`,
+      `Scheduler002WorkflowRuns_${schema}_orm_1780272000000`,
+      `Scheduler003LeanIndexes_${schema}_orm_1796083200000`,
+    ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
     await ds.initialize();
@@ -106,6 +117,11 @@ describe('migrations', () => {
       expect(await migrating.count({})).toBe(1);
       await migrating.close();
 
+      expect(await indexes(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['orm_jobs_finished_name_idx', 'orm_jobs_finished_schedule_idx']));
+      expect(await indexes(schema, 'orm_jobs')).not.toContain('orm_jobs_name_idx');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await indexes(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['orm_jobs_name_idx', 'orm_jobs_schedule_idx']));
+      expect(await indexes(schema, 'orm_jobs')).not.toContain('orm_jobs_finished_name_idx');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_workflow_runs');
       expect(await tables(schema)).toContain('orm_jobs');

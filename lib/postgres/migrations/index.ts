@@ -1,8 +1,9 @@
 import { initialMigration } from './001-initial.js';
 import { workflowRunsMigration } from './002-workflow-runs.js';
+import { leanIndexesMigration } from './003-lean-indexes.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
 
 /** Every shipped migration, in order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration, workflowRunsMigration];
+export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration, workflowRunsMigration, leanIndexesMigration];

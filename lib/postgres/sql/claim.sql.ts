@@ -1,5 +1,5 @@
 import type { ClaimRequest } from '../../store/job-store.js';
-import { jobColumns } from './job-rows.js';
+import { claimedColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
@@ -17,6 +17,11 @@ import type { Statement } from './statement.js';
  * claims from different queues at the same instant, the unique index on
  * running serial keys refuses the second one (the store then claims again;
  * with two queues claiming at once, 7 of 10 rounds raced in our test).
+ *
+ * The UPDATE finds the picked rows by primary key (`= ANY(ARRAY(…))`, one
+ * index probe each). Joined as `FROM picked`, the planner hashed the picked
+ * ids and scanned the whole table, history included: 4.6 of the 11.7 ms of
+ * a 500-job claim beside 20k rows, growing with every finished job kept.
  *
  * Measured on PostgreSQL 15 (local): claiming 50 from a backlog of 21k
  * available jobs beside 50k finished ones takes 1.5 ms and reads only the
@@ -49,9 +54,8 @@ export function claimStatements(n: SqlNames) {
     UPDATE ${n.jobs} j
     SET state = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, heartbeat_at = $2::timestamptz,
       node = $3, fencing_token = ${n.nextFencingToken}
-    FROM picked
-    WHERE j.id = picked.id
-    RETURNING ${jobColumns('j')}`;
+    WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
+    RETURNING ${claimedColumns('j')}`;
   };
   const all = text(false);
   const byIds = text(true);

@@ -17,6 +17,69 @@ export function jobColumns(alias: string): string {
   return COLUMNS.map((column) => `${alias}.${column}`).join(', ');
 }
 
+/**
+ * What a claim returns: the columns the claim did not just set itself
+ * (state, node, started_at, heartbeat_at are known to the caller, and a
+ * claimable job has no finished_at), with timestamps as epoch milliseconds,
+ * which cost a `Number()` to read instead of a date parse: at tens of
+ * thousands of claimed jobs a second, pg's timestamp parser was 6 % of a
+ * drain's Node CPU.
+ */
+const CLAIMED_COLUMNS = [
+  'id', 'name', 'schedule', 'queue', 'args', 'priority', 'attempt', 'max_attempts', 'timeout_ms', 'misfired',
+  'fencing_token', 'tick_key', 'unique_key', 'serial_key', 'pinned_node', 'tags', 'meta', 'result', 'errors', 'trace',
+] as const;
+const CLAIMED_TIMES = ['run_at', 'scheduled_at', 'inserted_at'] as const;
+
+/** The columns of a claimed job ({@link toClaimedJob}), qualified by `alias`. */
+export function claimedColumns(alias: string): string {
+  return [
+    ...CLAIMED_COLUMNS.map((column) => `${alias}.${column}`),
+    ...CLAIMED_TIMES.map((column) => `floor(extract(epoch FROM ${alias}.${column}) * 1000)::float8 AS ${column}_ms`),
+  ].join(', ');
+}
+
+/** A claimed job's row ({@link claimedColumns}). */
+export type ClaimedRow = Omit<JobRow, 'state' | 'node' | 'started_at' | 'heartbeat_at' | 'finished_at' | (typeof CLAIMED_TIMES)[number]> & {
+  run_at_ms: number;
+  scheduled_at_ms: number;
+  inserted_at_ms: number;
+};
+
+/** The job a claim returned, running on `node` since `now`. */
+export function toClaimedJob(row: ClaimedRow, now: Date, node: string): Job {
+  return {
+    id: String(row.id),
+    name: row.name,
+    schedule: row.schedule,
+    queue: row.queue,
+    args: row.args,
+    state: 'running',
+    priority: Number(row.priority),
+    attempt: Number(row.attempt),
+    maxAttempts: Number(row.max_attempts),
+    timeout: row.timeout_ms === null ? null : Number(row.timeout_ms),
+    runAt: new Date(Number(row.run_at_ms)),
+    scheduledAt: new Date(Number(row.scheduled_at_ms)),
+    misfired: row.misfired,
+    insertedAt: new Date(Number(row.inserted_at_ms)),
+    startedAt: new Date(now.getTime()),
+    finishedAt: null,
+    heartbeatAt: new Date(now.getTime()),
+    node,
+    fencingToken: Number(row.fencing_token),
+    tickKey: row.tick_key,
+    uniqueKey: row.unique_key,
+    serialKey: row.serial_key,
+    pinnedNode: row.pinned_node,
+    tags: row.tags ?? [],
+    meta: row.meta ?? {},
+    result: row.result ?? null,
+    errors: toErrors(row.errors),
+    trace: toTrace(row.trace),
+  };
+}
+
 /** A job row as pg returns it (default type parsers; tolerant of apps that changed them). */
 export interface JobRow {
   id: string | number;
@@ -88,16 +151,25 @@ export function toJob(row: JobRow): Job {
     tags: row.tags ?? [],
     meta: row.meta ?? {},
     result: row.result ?? null,
-    errors: (row.errors ?? []).map(({ attempt, at, name, message, stack, kind }) => ({
-      attempt,
-      at: new Date(at),
-      name,
-      message,
-      ...(stack === undefined || stack === null ? {} : { stack }),
-      kind,
-    })),
-    trace: row.trace ? { traceId: row.trace.traceId, spanId: row.trace.spanId, traceFlags: row.trace.traceFlags } : null,
+    errors: toErrors(row.errors),
+    trace: toTrace(row.trace),
   };
+}
+
+function toErrors(errors: StoredError[] | null): JobAttemptError[] {
+  if (errors === null || errors.length === 0) return [];
+  return errors.map(({ attempt, at, name, message, stack, kind }) => ({
+    attempt,
+    at: new Date(at),
+    name,
+    message,
+    ...(stack === undefined || stack === null ? {} : { stack }),
+    kind,
+  }));
+}
+
+function toTrace(trace: JobTraceContext | null): JobTraceContext | null {
+  return trace ? { traceId: trace.traceId, spanId: trace.spanId, traceFlags: trace.traceFlags } : null;
 }
 
 /**

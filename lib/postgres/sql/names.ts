@@ -22,6 +22,8 @@ export interface SqlNames {
   nextFencingToken: string;
   /** Quoted, unqualified name of an index or other object created beside the tables. */
   local(suffix: string): string;
+  /** {@link local}, schema-qualified (to drop such an object whatever the search_path). */
+  qualified(suffix: string): string;
   /**
    * The name of a prepared statement. PostgreSQL keys prepared statements by
    * their first 63 bytes and pg by name per connection, so the name carries a
@@ -47,6 +49,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),
     local: (suffix) => quoteIdent(pg.prefix + suffix),
+    qualified: (suffix) => pg.table(suffix),
     statement: (operation) => `nss_${tag}_${operation}`,
   };
 }

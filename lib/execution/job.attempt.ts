@@ -1,0 +1,120 @@
+import type { JsonObject } from '../common/json.js';
+import type { ChainResult } from '../middleware/middleware.chain.js';
+import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
+import type { Job } from '../store/job.types.js';
+import type { JobContext } from './job-context.js';
+import type { RunningJob } from './running-jobs.js';
+
+/** How an attempt's run ended: through the chain (handler and middleware), or by an abort. */
+export type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason; detail?: string };
+
+/**
+ * One attempt in progress on this node: what the running-jobs registry
+ * holds, and the state behind the handler's {@link JobContext}. It settles
+ * exactly once, by whichever comes first: the end of the chain, or an abort
+ * (timeout, cancel, shutdown, lease lost), which does not wait for the
+ * handler.
+ *
+ * One object per attempt instead of a dozen closures and promises: at tens
+ * of thousands of jobs a second, the executor's allocations were a large part
+ * of the garbage collector's 20-27 % of a drain.
+ */
+export class Attempt implements RunningJob {
+  done: Promise<unknown> = RESOLVED;
+  /** Set by the first abort; read by `ctx.abortReason`. */
+  reason: AbortReason | undefined;
+  private controller: AbortController | null = null;
+  private finished = false;
+
+  constructor(
+    readonly job: Job<unknown>,
+    private readonly onSettled: (attempt: Attempt, settled: Settled) => void,
+    readonly beat: (job: Job<unknown>) => Promise<boolean>,
+  ) {}
+
+  /**
+   * The AbortController is made only when the handler reads `ctx.signal`:
+   * most handlers never do, and its allocation showed up in profiles
+   * (≈4 % of a memory-store drain).
+   */
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(new JobAbortedError(this.reason));
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: AbortReason, detail?: string): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(new JobAbortedError(reason));
+    this.settle(detail === undefined ? { kind: 'abort', reason } : { kind: 'abort', reason, detail });
+  }
+
+  /** The chain ended (ignored after an abort). */
+  chainDone(result: ChainResult): void {
+    this.settle({ kind: 'chain', result });
+  }
+
+  private settle(settled: Settled): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.onSettled(this, settled);
+  }
+}
+
+const RESOLVED: Promise<unknown> = Promise.resolve();
+
+const ATTEMPT = Symbol('attempt');
+
+/** The handler's view of an {@link Attempt}. */
+export class AttemptContext implements JobContext<unknown> {
+  readonly id: string;
+  readonly name: string;
+  readonly schedule: string | null;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly args: unknown;
+  readonly scheduledAt: Date;
+  readonly misfired: boolean;
+  readonly meta: JsonObject;
+  readonly tags: readonly string[];
+  readonly fencingToken: number;
+  readonly locals: Record<string, unknown> = {};
+  // Symbol-keyed, so JSON of a context shows only its data; a property (not a
+  // #private field) because step contexts are made with Object.create(ctx).
+  readonly [ATTEMPT]: Attempt;
+
+  constructor(attempt: Attempt) {
+    const job = attempt.job;
+    this[ATTEMPT] = attempt;
+    this.id = job.id;
+    this.name = job.name;
+    this.schedule = job.schedule;
+    this.queue = job.queue;
+    this.attempt = job.attempt;
+    this.maxAttempts = job.maxAttempts;
+    this.args = job.args;
+    this.scheduledAt = job.scheduledAt;
+    this.misfired = job.misfired;
+    this.meta = job.meta;
+    this.tags = job.tags;
+    this.fencingToken = job.fencingToken;
+  }
+
+  get signal(): AbortSignal {
+    return this[ATTEMPT].signal();
+  }
+
+  get abortReason(): AbortReason | undefined {
+    return this[ATTEMPT].reason;
+  }
+
+  /** Tells the store the attempt is alive; a lost lease aborts it. */
+  async heartbeat(): Promise<void> {
+    const attempt = this[ATTEMPT];
+    if (!(await attempt.beat(attempt.job))) attempt.abort('lease-lost');
+  }
+}
