@@ -1,11 +1,31 @@
+/**
+ * Where a heap keeps each item's position: `get` returns -1 for an item not
+ * in the heap. Items that carry their own position field (one heap at a time)
+ * avoid the Map of `indexed: true`, whose updates on every swap dominated a
+ * memory-store claim's profile.
+ */
+export interface HeapPositions<T> {
+  get(item: T): number;
+  set(item: T, index: number): void;
+}
+
 /** Options of a {@link BinaryHeap}. */
-export interface BinaryHeapOptions {
+export interface BinaryHeapOptions<T> {
   /**
    * Track each item's position so `remove` and `has` are O(log n) and O(1)
-   * instead of O(n). Items must then be distinct values (objects by identity);
-   * pushing one that is already in the heap throws.
+   * instead of O(n): `true` keeps them in a Map, or give the item's own slot.
+   * Items must then be distinct values (objects by identity); pushing one that
+   * is already in the heap throws.
    */
-  indexed?: boolean;
+  indexed?: boolean | HeapPositions<T>;
+}
+
+function mapPositions<T>(): HeapPositions<T> {
+  const map = new Map<T, number>();
+  return {
+    get: (item) => map.get(item) ?? -1,
+    set: (item, index) => void (index < 0 ? map.delete(item) : map.set(item, index)),
+  };
 }
 
 /**
@@ -15,13 +35,13 @@ export interface BinaryHeapOptions {
  */
 export class BinaryHeap<T> {
   private readonly items: T[] = [];
-  private readonly positions: Map<T, number> | null;
+  private readonly positions: HeapPositions<T> | null;
 
   constructor(
     private readonly compare: (a: T, b: T) => number,
-    options: BinaryHeapOptions = {},
+    options: BinaryHeapOptions<T> = {},
   ) {
-    this.positions = options.indexed ? new Map() : null;
+    this.positions = options.indexed === true ? mapPositions() : options.indexed || null;
   }
 
   /** How many items the heap holds. */
@@ -31,9 +51,8 @@ export class BinaryHeap<T> {
 
   /** Adds an item. O(log n). */
   push(item: T): void {
-    if (this.positions?.has(item)) throw new TypeError('BinaryHeap: item is already in the heap');
+    if (this.positions && this.positions.get(item) >= 0) throw new TypeError('BinaryHeap: item is already in the heap');
     this.items.push(item);
-    this.positions?.set(item, this.items.length - 1);
     this.up(this.items.length - 1);
   }
 
@@ -52,7 +71,7 @@ export class BinaryHeap<T> {
 
   /** Whether the item is in the heap. */
   has(item: T): boolean {
-    return this.positions ? this.positions.has(item) : this.items.includes(item);
+    return this.positions ? this.positions.get(item) >= 0 : this.items.includes(item);
   }
 
   /**
@@ -60,7 +79,7 @@ export class BinaryHeap<T> {
    * O(log n) when indexed, O(n) otherwise.
    */
   remove(item: T): boolean {
-    const index = this.positions ? (this.positions.get(item) ?? -1) : this.items.indexOf(item);
+    const index = this.positions ? this.positions.get(item) : this.items.indexOf(item);
     if (index < 0) return false;
     this.removeAt(index);
     return true;
@@ -68,8 +87,8 @@ export class BinaryHeap<T> {
 
   /** Removes every item. */
   clear(): void {
+    for (const item of this.items) this.positions?.set(item, -1);
     this.items.length = 0;
-    this.positions?.clear();
   }
 
   /** The items in no particular order (a copy). */
@@ -80,10 +99,9 @@ export class BinaryHeap<T> {
   private removeAt(index: number): void {
     const removed = this.items[index] as T;
     const last = this.items.pop() as T;
-    this.positions?.delete(removed);
+    this.positions?.set(removed, -1);
     if (index === this.items.length) return;
     this.items[index] = last;
-    this.positions?.set(last, index);
     // The moved item may belong above or below its new place.
     if (this.up(index) === index) this.down(index);
   }

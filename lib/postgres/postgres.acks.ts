@@ -116,12 +116,18 @@ export class AckWriter {
       );
       return;
     }
-    const written = new Set(outcome.result.rows.map((row: { id: string; attempt: number }) => `${row.id}:${row.attempt}`));
+    const written = new Map<string, number>();
+    for (const row of outcome.result.rows as { id: string | number; attempt: number }[]) written.set(String(row.id), Number(row.attempt));
+    const unsure: PendingComplete[] = [];
+    for (const item of batch) {
+      if (written.get(item.ref.id) === item.ref.attempt) item.resolve();
+      else if (outcome.interrupted) unsure.push(item);
+      else item.reject(new StaleAttemptError(item.ref.id, item.ref.attempt));
+    }
     await Promise.all(
-      batch.map(async (item) => {
+      unsure.map(async (item) => {
         try {
-          if (written.has(`${item.ref.id}:${item.ref.attempt}`)) return item.resolve();
-          if (outcome.interrupted && (await this.landed(item.ref, { state: 'completed' }))) return item.resolve();
+          if (await this.landed(item.ref, { state: 'completed' })) return item.resolve();
           item.reject(new StaleAttemptError(item.ref.id, item.ref.attempt));
         } catch (error) {
           item.reject(error);

@@ -14,7 +14,7 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from './job.types.js';
-import { byClaimOrder, ClaimIndex, type JobRecord, type ParkReason } from './memory/claim-index.js';
+import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
 import { buildJob, cloneJson, copyJob, pushError } from './memory/job-records.js';
 import { countByQueue, definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
@@ -57,7 +57,7 @@ export class MemoryStore implements JobStore {
       const conflict = this.keys.conflictOf(input);
       if (conflict) return { job: copyJob(conflict.rec.job), inserted: false, conflict: conflict.key };
       const seq = ++this.lastId;
-      const rec: JobRecord = { job: buildJob(String(seq), input, new Date()), seq, slot: null, parkedKey: null };
+      const rec = jobRecord(buildJob(String(seq), input, new Date()), seq);
       this.jobs.set(rec.job.id, rec);
       this.keys.add(rec);
       this.index.add(rec);
@@ -245,7 +245,7 @@ export class MemoryStore implements JobStore {
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */
   async queueCounts(now: Date): Promise<QueueCounts[]> {
-    return countByQueue([...this.jobs.values()].map((rec) => rec.job), this.queueStates.keys(), now);
+    return countByQueue(this.jobs.values(), this.queueStates.keys(), now);
   }
 
   async nextRunAt(queue: string): Promise<Date | null> {

@@ -1,7 +1,21 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Span, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { Job, JobTraceContext } from '../store/job.types.js';
 
-const tracer = () => trace.getTracer('nestjs-scheduler');
+let provider: TracerProvider | undefined;
+let cached: Tracer | undefined;
+/**
+ * The scheduler's tracer, made once per global provider: `getTracer` on the
+ * API's proxy provider allocates a new tracer on every call while no SDK is
+ * registered, and re-registering a provider (tests do) makes a new proxy.
+ */
+function tracer(): Tracer {
+  const current = trace.getTracerProvider();
+  if (current !== provider || !cached) {
+    provider = current;
+    cached = current.getTracer('nestjs-scheduler');
+  }
+  return cached;
+}
 
 /** The active span's ids, kept on a job at enqueue so its attempts join the trace. */
 export function captureTraceContext(): JobTraceContext | null {
@@ -18,21 +32,23 @@ export function startAttemptSpan(job: Job<unknown>): { span: Span; ctx: Context 
   // A workflow step's job is named after its step (its workflow span is the parent).
   const step = typeof job.meta.step === 'string' && typeof job.meta.workflow === 'string' ? { workflow: job.meta.workflow, step: job.meta.step } : null;
   const span = tracer().startSpan(step ? `step ${step.workflow}.${step.step}` : `job ${job.name}`, { kind: SpanKind.CONSUMER }, parent);
-  // Without an SDK the span does not record: skip building its attributes.
-  if (span.isRecording()) {
-    span.setAttributes({
-      'job.id': job.id,
-      'job.name': job.name,
-      'job.queue': job.queue,
-      'job.attempt': job.attempt,
-      'job.max_attempts': job.maxAttempts,
-      'messaging.system': 'nestjs-scheduler',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': job.queue,
-      ...(job.schedule ? { 'job.schedule': job.schedule } : {}),
-      ...(step ? { 'workflow.name': step.workflow, 'workflow.step': step.step } : {}),
-    });
+  // Without an SDK the span does not record: skip building its attributes,
+  // and, when it carries no trace either, the context that would hold it.
+  if (!span.isRecording()) {
+    return { span, ctx: trace.isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent };
   }
+  span.setAttributes({
+    'job.id': job.id,
+    'job.name': job.name,
+    'job.queue': job.queue,
+    'job.attempt': job.attempt,
+    'job.max_attempts': job.maxAttempts,
+    'messaging.system': 'nestjs-scheduler',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': job.queue,
+    ...(job.schedule ? { 'job.schedule': job.schedule } : {}),
+    ...(step ? { 'workflow.name': step.workflow, 'workflow.step': step.step } : {}),
+  });
   return { span, ctx: trace.setSpan(parent, span) };
 }
 

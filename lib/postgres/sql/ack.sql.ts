@@ -20,11 +20,14 @@ export function ackStatements(n: SqlNames) {
   const owned = `id = $1 AND attempt = $2 AND state = 'running'`;
   // Every `complete` that arrives in one tick is written by this ONE statement
   // (one round trip, one commit); RETURNING says which attempts still owned
-  // their job, so each caller is answered on its own.
+  // their job, so each caller is answered on its own. Columns travel as
+  // arrays, finish times as epoch milliseconds (exact: an interval holds
+  // whole microseconds): building one JSON record per job, ISO dates
+  // included, was 4 % of a drain's Node CPU.
   const completeMany = `
     UPDATE ${n.jobs} j
-    SET state = 'completed', result = a.result, finished_at = a.finished_at
-    FROM jsonb_to_recordset($1::jsonb) AS a(id bigint, attempt int, result jsonb, finished_at timestamptz)
+    SET state = 'completed', result = a.result::jsonb, finished_at = 'epoch'::timestamptz + a.finished_ms * interval '1 millisecond'
+    FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::text[]) AS a(id, attempt, finished_ms, result)
     WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
     RETURNING j.id, j.attempt`;
   const retry = `
@@ -49,15 +52,19 @@ export function ackStatements(n: SqlNames) {
   const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
 
   return {
-    completeMany: (records: readonly CompleteRecord[]): Statement => ({
-      name: n.statement('complete'),
-      text: completeMany,
-      values: [
-        `[${records
-          .map((r) => `{"id":${r.id},"attempt":${r.attempt},"finished_at":${JSON.stringify(r.finishedAt)},"result":${r.result ?? 'null'}}`)
-          .join(',')}]`,
-      ],
-    }),
+    completeMany: (records: readonly CompleteRecord[]): Statement => {
+      const ids = new Array<string>(records.length);
+      const attempts = new Array<number>(records.length);
+      const finished = new Array<number>(records.length);
+      const results = new Array<string | null>(records.length);
+      records.forEach((r, i) => {
+        ids[i] = r.id;
+        attempts[i] = r.attempt;
+        finished[i] = r.finishedAt.getTime();
+        results[i] = r.result;
+      });
+      return { name: n.statement('complete'), text: completeMany, values: [ids, attempts, finished, results] };
+    },
     retry: (ref: AttemptRef, runAt: Date, errorJson: string): Statement => ({
       name: n.statement('retry'),
       text: retry,

@@ -1,4 +1,4 @@
-import { BinaryHeap } from '../../common/binary-heap.js';
+import { BinaryHeap, type HeapPositions } from '../../common/binary-heap.js';
 import type { Job } from '../job.types.js';
 
 /** Where an available job waits in the {@link ClaimIndex}. */
@@ -13,13 +13,28 @@ export interface JobRecord {
   slot: 'future' | 'ready' | 'pinned' | ParkReason | null;
   /** The pause or serial key it is parked under. */
   parkedKey: string | null;
+  /** Its place in the one heap of the index that holds it, or -1. */
+  pos: number;
+  /** `job.priority` and `job.runAt` as numbers, set as it enters the index (they do not change while it is there). */
+  priority: number;
+  runAtMs: number;
+}
+
+/** A new record for a job, in no index yet. */
+export function jobRecord(job: Job, seq: number): JobRecord {
+  return { job, seq, slot: null, parkedKey: null, pos: -1, priority: job.priority, runAtMs: job.runAt.getTime() };
 }
 
 /** Claim order: priority (0 first), then `runAt`, then insertion. */
-export const byClaimOrder = (a: JobRecord, b: JobRecord): number =>
-  a.job.priority - b.job.priority || a.job.runAt.getTime() - b.job.runAt.getTime() || a.seq - b.seq;
+export const byClaimOrder = (a: JobRecord, b: JobRecord): number => a.priority - b.priority || a.runAtMs - b.runAtMs || a.seq - b.seq;
 
-const byRunAt = (a: JobRecord, b: JobRecord): number => a.job.runAt.getTime() - b.job.runAt.getTime() || a.seq - b.seq;
+const byRunAt = (a: JobRecord, b: JobRecord): number => a.runAtMs - b.runAtMs || a.seq - b.seq;
+
+// A record is in at most one heap at a time (future, ready or one node's pinned heap).
+const POSITIONS: HeapPositions<JobRecord> = {
+  get: (rec) => rec.pos,
+  set: (rec, index) => void (rec.pos = index),
+};
 
 interface QueueHeaps {
   /** Available, not yet known to be due; moved out at claim once `runAt <= now`. */
@@ -28,8 +43,6 @@ interface QueueHeaps {
   ready: BinaryHeap<JobRecord>;
   /** Due jobs pinned to one node, by node: other nodes never look at them. */
   pinned: Map<string, BinaryHeap<JobRecord>>;
-  /** Every available job (wherever it waits), for `nextRunAt`. */
-  all: BinaryHeap<JobRecord>;
 }
 
 /**
@@ -45,7 +58,8 @@ export class ClaimIndex {
   /** Adds a job that just became available. */
   add(rec: JobRecord): void {
     const heaps = this.heaps(rec.job.queue);
-    heaps.all.push(rec);
+    rec.priority = rec.job.priority;
+    rec.runAtMs = rec.job.runAt.getTime();
     heaps.future.push(rec);
     rec.slot = 'future';
   }
@@ -53,7 +67,6 @@ export class ClaimIndex {
   /** Removes a job that stops being available (claimed, cancelled, deleted). */
   remove(rec: JobRecord): void {
     const heaps = this.heaps(rec.job.queue);
-    heaps.all.remove(rec);
     switch (rec.slot) {
       case 'future':
         heaps.future.remove(rec);
@@ -112,11 +125,11 @@ export class ClaimIndex {
       const heap = own && (!shared || byClaimOrder(own, shared) < 0) ? mine! : heaps.ready;
       // Heaps are in priority order: past `maxPriority`, nothing further qualifies.
       const next = heap.peek();
-      if (!next || next.job.priority > maxPriority) return;
+      if (!next || next.priority > maxPriority) return;
       const rec = heap.pop()!;
       rec.slot = null;
       // Only when a caller's clock is behind an earlier caller's.
-      if (rec.job.runAt.getTime() > now) {
+      if (rec.runAtMs > now) {
         heaps.future.push(rec);
         rec.slot = 'future';
         continue;
@@ -125,14 +138,26 @@ export class ClaimIndex {
     }
   }
 
-  /** The earliest `runAt` of an available job in the queue. */
+  /**
+   * The earliest `runAt` of an available job in the queue. Only the future
+   * heap is ordered by `runAt`, so due, pinned and parked jobs are scanned:
+   * a monitoring call, not worth a fourth heap updated on every claim.
+   */
   nextRunAt(queue: string): Date | null {
-    const rec = this.queues.get(queue)?.all.peek();
-    return rec ? new Date(rec.job.runAt.getTime()) : null;
+    const heaps = this.queues.get(queue);
+    if (!heaps) return null;
+    let min = heaps.future.peek()?.runAtMs ?? Infinity;
+    const scan = (recs: Iterable<JobRecord>): void => {
+      for (const rec of recs) if (rec.runAtMs < min) min = rec.runAtMs;
+    };
+    scan(heaps.ready.toArray());
+    for (const heap of heaps.pinned.values()) scan(heap.toArray());
+    for (const set of this.parked.values()) for (const rec of set) if (rec.job.queue === queue && rec.runAtMs < min) min = rec.runAtMs;
+    return min === Infinity ? null : new Date(min);
   }
 
   private promote(heaps: QueueHeaps, now: number): void {
-    for (let rec = heaps.future.peek(); rec && rec.job.runAt.getTime() <= now; rec = heaps.future.peek()) {
+    for (let rec = heaps.future.peek(); rec && rec.runAtMs <= now; rec = heaps.future.peek()) {
       heaps.future.pop();
       const node = rec.job.pinnedNode;
       if (node === null) {
@@ -140,7 +165,7 @@ export class ClaimIndex {
         rec.slot = 'ready';
       } else {
         let heap = heaps.pinned.get(node);
-        if (!heap) heaps.pinned.set(node, (heap = new BinaryHeap(byClaimOrder, { indexed: true })));
+        if (!heap) heaps.pinned.set(node, (heap = new BinaryHeap(byClaimOrder, { indexed: POSITIONS })));
         heap.push(rec);
         rec.slot = 'pinned';
       }
@@ -151,10 +176,9 @@ export class ClaimIndex {
     let heaps = this.queues.get(queue);
     if (!heaps) {
       heaps = {
-        future: new BinaryHeap(byRunAt, { indexed: true }),
-        ready: new BinaryHeap(byClaimOrder, { indexed: true }),
+        future: new BinaryHeap(byRunAt, { indexed: POSITIONS }),
+        ready: new BinaryHeap(byClaimOrder, { indexed: POSITIONS }),
         pinned: new Map(),
-        all: new BinaryHeap(byRunAt, { indexed: true }),
       };
       this.queues.set(queue, heaps);
     }

@@ -12,7 +12,7 @@ export function matchesFilter(job: Job, filter: JobFilter): boolean {
 }
 
 /** Counts jobs by queue and state; `queues` get an entry even without jobs. Sorted by queue. */
-export function countByQueue(jobs: Iterable<Job>, queues: Iterable<string>, now: Date): QueueCounts[] {
+export function countByQueue(records: Iterable<{ job: Job }>, queues: Iterable<string>, now: Date): QueueCounts[] {
   const counts = new Map<string, QueueCounts>();
   const entry = (queue: string): QueueCounts => {
     let c = counts.get(queue);
@@ -23,9 +23,10 @@ export function countByQueue(jobs: Iterable<Job>, queues: Iterable<string>, now:
     return c;
   };
   for (const queue of queues) entry(queue);
-  for (const job of jobs) {
+  const at = now.getTime();
+  for (const { job } of records) {
     const c = entry(job.queue);
-    if (job.state === 'available' && job.runAt > now) c.scheduled++;
+    if (job.state === 'available' && job.runAt.getTime() > at) c.scheduled++;
     else c[job.state]++;
   }
   return [...counts.values()].sort((a, b) => compareNames(a.queue, b.queue));
