@@ -1,5 +1,5 @@
 /**
- * Optional CPU profile of a measured window (the drain scenario): set
+ * Optional CPU profile of a measured window (the drain and batch-enqueue scenarios): set
  * BENCH_CPU_PROFILE=<file.cpuprofile>. Unlike `node --cpu-prof`, it leaves
  * out start-up and the enqueue phase, so the profile shows the worker only.
  * Open the file in Chrome DevTools (Performance) or any .cpuprofile viewer.

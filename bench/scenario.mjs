@@ -52,11 +52,13 @@ const scenarios = {
   /** Bulk enqueue through the batch API, in chunks of --batch-size. No worker runs. */
   async 'enqueue-batch'(adapter) {
     await adapter.setup({ role: 'enqueue', concurrency: params.concurrency });
+    const profile = await startProfile();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await enqueueAll(adapter, params.jobs, params.batchSize);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    await profile?.stop();
     return { jobsPerSec: round(params.jobs / seconds, 0), seconds: round(seconds, 3), cpuUsPerJob: round((cpu.user + cpu.system) / params.jobs, 1) };
   },
 

@@ -74,7 +74,10 @@ export class SchedulerService {
       if (!inserted) {
         s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
       }
-      return { ...job, duplicate: !inserted };
+      // The store's job is a fresh copy, ours to complete (no second copy per job).
+      const enqueued = job as EnqueuedJob;
+      enqueued.duplicate = !inserted;
+      return enqueued;
     });
   }
 

@@ -1,4 +1,5 @@
 import type { InsertResult, NewJob } from '../store/job.types.js';
+import { buildJob } from '../store/new-job.js';
 import { StoreUnavailableError } from './postgres.errors.js';
 import type { insertStatements } from './sql/insert.sql.js';
 import { toJob, type JobRow } from './sql/job-rows.js';
@@ -7,7 +8,8 @@ import type { Statement } from './sql/statement.js';
 /** Rounds of insert + conflict lookup before giving up on a job whose conflicting job keeps vanishing. */
 const INSERT_ROUNDS = 5;
 
-type InsertRow = JobRow & { ord: number; conflict?: 'tick' | 'unique' | 'serial' };
+type ConflictRow = JobRow & { ord: number; conflict: 'tick' | 'unique' | 'serial' };
+type InsertedRow = { ord: number; id: string; inserted_at_ms: number };
 
 /**
  * Inserts checked jobs (`records`, see `insertRecord`) and reports, in input
@@ -21,14 +23,15 @@ export async function insertJobs(
   records: readonly string[],
   sql: ReturnType<typeof insertStatements>,
   channel: string,
-  rows: (statement: Statement) => Promise<InsertRow[]>,
+  rows: <T extends object>(statement: Statement) => Promise<T[]>,
 ): Promise<InsertResult[]> {
   const results: (InsertResult | undefined)[] = new Array(jobs.length);
   let todo = records.map((_, ord) => ord);
   for (let round = 0; todo.length > 0; round++) {
     if (round === INSERT_ROUNDS) throw new StoreUnavailableError('an insert kept colliding with jobs that then disappeared');
-    for (const row of await rows(sql.insert(todo.map((ord) => records[ord]!), channel))) {
-      results[row.ord] = { job: toJob(row), inserted: true };
+    const keyless = todo.every((ord) => !jobs[ord]!.tickKey && !jobs[ord]!.uniqueKey && !jobs[ord]!.serialKey);
+    for (const row of await rows<InsertedRow>(sql.insert(todo.map((ord) => records[ord]!), channel, keyless))) {
+      results[row.ord] = { job: buildJob(String(row.id), jobs[row.ord]!, new Date(Number(row.inserted_at_ms))), inserted: true };
     }
     const skipped = todo.filter((ord) => results[ord] === undefined);
     if (skipped.length === 0) break;
@@ -38,8 +41,8 @@ export async function insertJobs(
       unique_key: jobs[ord]!.uniqueKey ?? null,
       serial_key: jobs[ord]!.serialKey ?? null,
     }));
-    for (const row of await rows(sql.conflicts(probes))) {
-      results[row.ord] = { job: toJob(row), inserted: false, conflict: row.conflict! };
+    for (const row of await rows<ConflictRow>(sql.conflicts(probes))) {
+      results[row.ord] = { job: toJob(row), inserted: false, conflict: row.conflict };
     }
     todo = skipped.filter((ord) => results[ord] === undefined);
   }

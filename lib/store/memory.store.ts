@@ -16,7 +16,8 @@ import type {
 } from './job.types.js';
 import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
-import { buildJob, cloneJson, copyJob, pushError } from './memory/job-records.js';
+import { copyJob, pushError } from './memory/job-records.js';
+import { buildJob, cloneJson } from './new-job.js';
 import { countByQueue, definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
 

@@ -44,7 +44,10 @@ const FIELDS = [
 export function insertStatements(n: SqlNames) {
   // Any number of jobs in ONE statement, one JSON parameter (1 round trip and
   // 1 commit for enqueueMany: ~35k jobs/s in batches of 1000 on a local
-  // PostgreSQL 15, 16 µs of Node CPU per job; 0.6 ms for a single job). Ids are taken from the sequence in input order
+  // PostgreSQL 15, 16 µs of Node CPU per job; 0.6 ms for a single job). It
+  // returns only what the database decided (id, insert time); the caller
+  // builds the rest of each job from its input: sending back and parsing all
+  // 28 columns of every new row took half of a bulk enqueue's time. Ids are taken from the sequence in input order
   // first, so returned rows map back to their input and ties in claim order
   // keep insertion order. ON CONFLICT DO NOTHING (no target: every unique
   // index) also skips a job that collides with one earlier in the same batch.
@@ -71,14 +74,16 @@ export function insertStatements(n: SqlNames) {
         OR NOT EXISTS (SELECT 1 FROM ${n.jobs} w WHERE w.serial_key = i.serial_key AND w.state = 'available')
       ORDER BY i.ord
       ON CONFLICT DO NOTHING
-      RETURNING ${jobColumns('j')}
+      RETURNING j.id, j.queue, j.inserted_at
     ),
     woken AS (
       SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue)::text)) AS sent
       FROM (SELECT DISTINCT queue FROM inserted) q
     )
-    SELECT input.ord, ${jobColumns('inserted')}
+    SELECT input.ord, inserted.id, floor(extract(epoch FROM inserted.inserted_at) * 1000)::float8 AS inserted_at_ms
     FROM inserted JOIN input ON input.id = inserted.id CROSS JOIN woken`;
+
+  const insertKeyless = insert.replace('ON CONFLICT DO NOTHING', '');
 
   // The job each skipped input collided with: tick key first, then unique,
   // then serial (the memory store's order). A separate statement, because the
@@ -101,10 +106,16 @@ export function insertStatements(n: SqlNames) {
     ) c`;
 
   return {
-    /** `records`: the {@link insertRecordJson} of each job, in input order. */
-    insert: (records: readonly string[], channel: string): Statement => ({
-      name: n.statement('insert'),
-      text: insert,
+    /**
+     * `records`: the {@link insertRecordJson} of each job, in input order.
+     * `keyless`: no job has a tick, unique or serial key, so none can collide
+     * and the plain INSERT variant is used: ON CONFLICT makes every row a
+     * speculative insertion (one more WAL record per row, ~12 % of the WAL
+     * and ~10 % of the time of a 1,000-job batch here).
+     */
+    insert: (records: readonly string[], channel: string, keyless: boolean): Statement => ({
+      name: n.statement(keyless ? 'insert_keyless' : 'insert'),
+      text: keyless ? insertKeyless : insert,
       values: [`[${records.join(',')}]`, channel],
     }),
     conflicts: (probes: readonly ConflictProbe[]): Statement => ({ text: conflicts, values: [JSON.stringify(probes)] }),

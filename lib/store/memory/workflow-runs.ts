@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../scheduler.errors.js';
 import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from '../../workflow/workflow.types.js';
-import { cloneJson } from './job-records.js';
+import { cloneJson } from '../new-job.js';
 
 /** Every state a run may be in (the PostgreSQL table's CHECK lists the same). */
 export const WORKFLOW_RUN_STATES: readonly WorkflowRunState[] = ['scheduled', 'running', 'paused', 'completed', 'failed', 'cancelled'];
