@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import type { PostgresContext } from '../../lib/postgres/postgres.context.js';
+import { PostgresStore } from '../../lib/postgres/postgres.store.js';
+import { postgresStatements } from '../../lib/postgres/sql/index.js';
+import type { NewJob } from '../../lib/store/job.types.js';
+import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
+import { createTestSchema } from '../support/postgres.js';
+
+// Query plans of the hot statements beside a history of finished jobs:
+// regressions here cost milliseconds per claim (a table scan) or half a
+// second (JIT), which no functional test would notice.
+const BASE = new Date('2026-01-01T00:00:00.000Z');
+const newJob = (i: number): NewJob => ({
+  name: i % 100 === 0 ? 'rare' : i % 2 ? 'odd' : 'even',
+  queue: 'default',
+  args: { i },
+  priority: 0,
+  maxAttempts: 3,
+  timeout: null,
+  runAt: BASE,
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Total Cost': number;
+  Plans?: PlanNode[];
+}
+
+const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+
+let schema: Awaited<ReturnType<typeof createTestSchema>>;
+let ctx: PostgresContext;
+let store: PostgresStore;
+
+beforeAll(async () => {
+  schema = await createTestSchema('plans');
+  const options: PostgresStoreOptions = { type: 'postgres', url: schema.url, schema: schema.schema };
+  ctx = await openPostgres(options, 'node-plans');
+  store = new PostgresStore(ctx, options);
+  await store.init();
+  for (let b = 0; b < 6; b++) await store.insert(Array.from({ length: 1000 }, (_, i) => newJob(b * 1000 + i)));
+  // 4,000 finished jobs of history, 2,000 still available.
+  const claimed = await store.claim({ queue: 'default', limit: 4000, node: 'node-plans', now: BASE });
+  await Promise.all(claimed.map((job) => store.complete({ id: job.id, attempt: job.attempt }, null, BASE)));
+  await ctx.pool.query(`ANALYZE ${ctx.table('jobs')}`);
+}, 60_000);
+
+afterAll(async () => {
+  await store?.close();
+  await schema?.drop();
+});
+
+async function explain(text: string, values: unknown[], setup = ''): Promise<PlanNode> {
+  const client = await ctx.pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (setup) await client.query(setup);
+    const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
+    return rows[0]!['QUERY PLAN'][0]!.Plan;
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+describe('PostgreSQL plans', () => {
+  it("runs the scheduler's own connections without JIT", async () => {
+    const { rows } = await ctx.pool.query<{ jit: string }>('SHOW jit');
+    expect(rows[0]!.jit).toBe('off');
+  });
+
+  it('claims through the runnable index and updates by primary key, below the JIT threshold', async () => {
+    const sql = postgresStatements(ctx);
+    const claim = sql.claim.claim({ queue: 'default', limit: 500, node: 'node-plans', now: BASE }, null);
+    const plan = await explain(claim.text, claim.values);
+    const all = nodes(plan);
+    expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name']?.endsWith('jobs'))).toEqual([]);
+    expect(all.map((n) => n['Index Name'])).toEqual(expect.arrayContaining(['scheduler_jobs_runnable_idx', 'scheduler_jobs_pkey']));
+    // PostgreSQL's default jit_above_cost: a borrowed pool may still have JIT on.
+    expect(plan['Total Cost']).toBeLessThan(100_000);
+  });
+
+  it('reads the history of a name through the index of finished jobs', async () => {
+    const sql = postgresStatements(ctx);
+    const list = sql.query.list({ nameOrSchedule: 'rare', states: ['completed', 'dead', 'discarded', 'cancelled'] }, 20);
+    const used = nodes(await explain(list.text, list.values, 'SET LOCAL enable_seqscan = off')).map((n) => n['Index Name']);
+    expect(used).toContain('scheduler_jobs_finished_name_idx');
+    expect(used).not.toContain('scheduler_jobs_pkey');
+    expect((await store.list({ nameOrSchedule: 'rare', states: ['completed'], limit: 5000 })).length).toBe(40);
+  });
+});
