@@ -98,29 +98,30 @@ export class AckWriter {
     if (batch.length > 0) void this.track(this.writeBatch(batch));
   }
 
-  private async writeBatch(batch: PendingComplete[]): Promise<void> {
+  private async writeBatch(batch: PendingComplete[], split = true): Promise<void> {
     let outcome: { result: pg.QueryResult; interrupted: boolean };
     try {
       outcome = await this.persist(() => this.exec(this.sql.completeMany(batch.map((item) => item.record))));
     } catch (error) {
-      if (batch.length === 1 || isConnectionError(error)) {
+      if (!split || batch.length === 1 || isConnectionError(error)) {
         for (const item of batch) item.reject(error);
         return;
       }
       // One bad row (say a result PostgreSQL cannot store) must not fail its
       // neighbours: write each on its own.
-      await Promise.all(
-        batch.map((item) =>
-          this.writeOne(item.ref, this.sql.completeMany([item.record]), { state: 'completed' }).then(item.resolve, item.reject),
-        ),
-      );
+      await Promise.all(batch.map((item) => this.writeBatch([item], false)));
       return;
     }
-    const written = new Map<string, number>();
-    for (const row of outcome.result.rows as { id: string | number; attempt: number }[]) written.set(String(row.id), Number(row.attempt));
+    const { count, written } = outcome.result.rows[0] as { count: number; written: string[] | null };
+    // The common case: every attempt still owned its job.
+    if (count === batch.length) {
+      for (const item of batch) item.resolve();
+      return;
+    }
+    const owned = new Set(written ?? []);
     const unsure: PendingComplete[] = [];
     for (const item of batch) {
-      if (written.get(item.ref.id) === item.ref.attempt) item.resolve();
+      if (owned.has(`${item.ref.id}:${item.ref.attempt}`)) item.resolve();
       else if (outcome.interrupted) unsure.push(item);
       else item.reject(new StaleAttemptError(item.ref.id, item.ref.attempt));
     }

@@ -136,10 +136,14 @@ export class PostgresStore implements JobStore {
     return result.rowCount ?? 0;
   }
 
-  async complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
-    this.readiness.check();
-    const id = this.owned(ref);
-    await this.acks.complete(ref, { id, attempt: ref.attempt, result: resultJson(result), finishedAt: now });
+  /** Not `async`: one promise less per job on the hottest acknowledgement. */
+  complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
+    try {
+      this.readiness.check();
+      return this.acks.complete(ref, { id: this.owned(ref), attempt: ref.attempt, result: resultJson(result), finishedAt: now });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { Job, JobTraceContext } from '../store/job.types.js';
 
 let provider: TracerProvider | undefined;
@@ -35,7 +35,9 @@ export function startAttemptSpan(job: Job<unknown>): { span: Span; ctx: Context 
   // Without an SDK the span does not record: skip building its attributes,
   // and, when it carries no trace either, the context that would hold it.
   if (!span.isRecording()) {
-    return { span, ctx: trace.isSpanContextValid(span.spanContext()) ? trace.setSpan(parent, span) : parent };
+    const spanContext = span.spanContext();
+    const empty = spanContext === INVALID_SPAN_CONTEXT || !trace.isSpanContextValid(spanContext);
+    return { span, ctx: empty ? parent : trace.setSpan(parent, span) };
   }
   span.setAttributes({
     'job.id': job.id,

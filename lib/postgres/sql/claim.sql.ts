@@ -1,5 +1,5 @@
 import type { ClaimRequest } from '../../store/job-store.js';
-import { claimedColumns } from './job-rows.js';
+import { claimedJson } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
@@ -61,7 +61,7 @@ export function claimStatements(n: SqlNames) {
     SET state = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, heartbeat_at = $2::timestamptz,
       node = $3, fencing_token = ${n.nextFencingToken}
     WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-    RETURNING ${claimedColumns('j')}`;
+    RETURNING ${claimedJson('j')}`;
   };
   const all = text(false);
   const byIds = text(true);
