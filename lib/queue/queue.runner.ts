@@ -154,7 +154,7 @@ export class QueueRunner {
           const limit = this.concurrency - this.active + this.ahead - this.buffer.size;
           const jobs = await this.claim(limit);
           if (jobs.length > 0) {
-            this.lastClaimAt = Date.now();
+            this.lastClaimAt = this.deps.clock.now();
             this.buffer.add(jobs);
           } else {
             this.exhausted = true;
@@ -207,7 +207,7 @@ export class QueueRunner {
    */
   private adapt(): void {
     if (this.lastClaimAt === 0) return;
-    const age = Date.now() - this.lastClaimAt;
+    const age = this.deps.clock.now() - this.lastClaimAt;
     if (age < 250) this.ahead = Math.min(this.prefetch, Math.max(1, this.ahead * 2));
     else if (age > 2_000) this.ahead = Math.min(this.prefetch, Math.max(this.concurrency, Math.floor(this.ahead / 2)));
   }

@@ -1,6 +1,6 @@
-import { Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore } from '../../lib/index.js';
+import { MemoryStore, Scheduled, type JobContext } from '../../lib/index.js';
 import { Gate } from '../support/gate.job.js';
 import { startApp, type TestApp } from '../support/app.js';
 
@@ -90,5 +90,83 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
     await t.scheduler.pauseQueue('default');
     await t.clock.advance(0);
     expect(await states()).toEqual({ a: 'running', b: 'running', c: 'available' });
+  });
+});
+
+describe('claiming ahead', () => {
+  let t: TestApp;
+  let store: MemoryStore;
+  let claims: number[];
+  const open = async (options: Parameters<typeof startApp>[1], providers: Parameters<typeof startApp>[0] = [Gate]) => {
+    store = new MemoryStore();
+    claims = [];
+    const claim = store.claim.bind(store);
+    vi.spyOn(store, 'claim').mockImplementation(async (request) => {
+      const jobs = await claim(request);
+      claims.push(jobs.length);
+      return jobs;
+    });
+    t = await startApp(providers, { store, pollInterval: '1h', ...options });
+    await t.clock.advance(0);
+    claims.length = 0; // the start-up claim found nothing
+  };
+  const release = async (id: string) => {
+    t.get(Gate).release(id);
+    await t.clock.advance(0);
+  };
+  const states = async () => Object.fromEntries((await store.list({ name: 'gate', order: 'asc' })).map((j) => [(j.args as { id: string }).id, j.state]));
+  afterEach(async () => {
+    const closing = t.close();
+    await t.clock.advance('1m');
+    await closing;
+    vi.restoreAllMocks();
+  });
+
+  it('claims the next batch while half the look-ahead is still buffered, not once the buffer is empty', async () => {
+    await open({ queues: { default: { concurrency: 1, prefetch: 4 } } });
+    const ids = 'abcdefghij'.split('');
+    await t.scheduler.enqueueMany('gate', ids.map((id) => ({ id })));
+    await t.clock.advance(0);
+    // Look-ahead 1, then doubling (short jobs) up to 4: a+b, then c+d, then e..h.
+    for (const id of 'abcdef') await release(id);
+    expect(t.get(Gate).started).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    // "h" still waits in the buffer, yet "i" and "j" are already claimed.
+    expect(await states()).toMatchObject({ h: 'running', i: 'running', j: 'running' });
+    expect(claims).toEqual([2, 2, 4, 2]);
+  });
+
+  it('after an empty claim, finished jobs do not claim again until new work is signalled', async () => {
+    await open({ queues: { default: { concurrency: 2, prefetch: 4 } } });
+    await t.scheduler.enqueueMany('gate', [{ id: 'a' }, { id: 'b' }]);
+    await t.clock.advance(0);
+    expect(claims).toEqual([2, 0]);
+    await release('a');
+    await release('b');
+    expect(claims).toEqual([2, 0]);
+    await t.scheduler.enqueue('gate', { id: 'c' });
+    await t.clock.advance(0);
+    expect(t.get(Gate).started).toEqual(['a', 'b', 'c']);
+    expect(claims.slice(0, 2)).toEqual([2, 0]);
+    expect(claims[2]).toBe(1);
+  });
+
+  it('a run waiting behind a running one of its schedule (bufferOne) starts once that one is acknowledged, without a poll', async () => {
+    @Injectable()
+    class Ticks {
+      started: number[] = [];
+      finish: (() => void)[] = [];
+      @Scheduled({ name: 'tick', every: '1m', overlap: 'bufferOne' })
+      run(ctx: JobContext) {
+        this.started.push(ctx.scheduledAt.getTime());
+        return new Promise<void>((resolve) => this.finish.push(resolve));
+      }
+    }
+    await open({ queues: { default: 4 } }, [Ticks]);
+    await t.clock.advance('2m');
+    const ticks = t.get(Ticks);
+    expect(ticks.started).toHaveLength(1);
+    ticks.finish.shift()!();
+    await t.clock.advance(0);
+    expect(ticks.started).toHaveLength(2);
   });
 });
