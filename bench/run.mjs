@@ -376,15 +376,18 @@ async function main() {
   const usable = adapters.filter((a) => !(ADAPTER_INFO[a].backend === 'redis' && redis.error));
   if (usable.length < adapters.length) log(`Redis unavailable (${redis.error}): skipping ${adapters.filter((a) => !usable.includes(a)).join(', ')}`);
 
-  const total = plan.reduce((n, step) => n + rounds * usable.filter((a) => step.scenario !== 'schedule' || ADAPTER_INFO[a].schedule).length, 0);
+  // An adapter runs a step when it can (schedules) and when it is one of its scenarios (variants list theirs).
+  const runsStep = (a, step) =>
+    (step.scenario !== 'schedule' || ADAPTER_INFO[a].schedule) && (!ADAPTER_INFO[a].scenarios || ADAPTER_INFO[a].scenarios.includes(step.scenario));
+  const total = plan.reduce((n, step) => n + rounds * usable.filter((a) => runsStep(a, step)).length, 0);
   log(`nestjs-scheduler bench: ${plan.length} scenario(s) × ${usable.length} adapter(s) × ${rounds} round(s) = ${total} runs${quick ? ' (quick)' : ''}`);
   const runs = [];
   let done = 0;
   for (const step of plan) {
-    const stepAdapters = usable.filter((a) => step.scenario !== 'schedule' || ADAPTER_INFO[a].schedule);
+    const stepAdapters = usable.filter((a) => runsStep(a, step));
     // Peers without an every-second schedule are reported as skipped, with the reason, without a process.
     if (step.scenario === 'schedule') {
-      for (const a of usable.filter((x) => !ADAPTER_INFO[x].schedule)) {
+      for (const a of usable.filter((x) => !ADAPTER_INFO[x].schedule && !ADAPTER_INFO[x].scenarios)) {
         runs.push({ ok: true, adapter: a, step: step.id, scenario: step.scenario, metrics: { skipped: ADAPTER_INFO[a].note ?? 'no every-second schedule' } });
       }
     }

@@ -112,6 +112,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       running: this.running,
       middlewareFor: (definition) => this.middlewareFor(definition),
       onRetry: (queue, runAt) => this.queues.wakeAt(queue, runAt.getTime()),
+      forgetCompleted: this.options.keepCompleted === 0,
     });
     this.planner = new Planner({
       store: this.store,

@@ -20,6 +20,7 @@ export const ADAPTERS = {
   'bullmq-postgres': () => import('./bullmq.mjs').then((m) => m.postgres()),
   'nestjs-scheduler-memory': () => import('./nestjs-scheduler.mjs').then((m) => m.memory()),
   'nestjs-scheduler-postgres': () => import('./nestjs-scheduler.mjs').then((m) => m.postgres()),
+  'nestjs-scheduler-postgres-forget': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresForget()),
 };
 
 /** Static facts the orchestrator needs without loading a library. */
@@ -31,4 +32,6 @@ export const ADAPTER_INFO = {
   'bullmq-postgres': { label: 'BullMQ (postgres)', ours: false, backend: 'postgres', schedule: true },
   'nestjs-scheduler-memory': { label: 'nestjs-scheduler (memory)', ours: true, backend: 'memory', schedule: true },
   'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true },
+  // A variant: only the drains differ from the default configuration.
+  'nestjs-scheduler-postgres-forget': { label: 'nestjs-scheduler (postgres, no history)', ours: true, backend: 'postgres', schedule: false, scenarios: ['drain'] },
 };

@@ -8,7 +8,12 @@
  */
 import { DATABASE_URL, dropSchema, probe, runId } from '../common.mjs';
 
-export function createNestjsScheduler(store) {
+/**
+ * `store`: 'memory' or 'postgres'. `forget`: `retention: { completed: 0 }`,
+ * completed jobs deleted as they complete (no history, as graphile-worker
+ * and pg-boss's deletion, or BullMQ's removeOnComplete).
+ */
+export function createNestjsScheduler(store, { forget = false } = {}) {
   const id = runId();
   const schema = `bench_ns_${id}`;
   let app;
@@ -16,7 +21,7 @@ export function createNestjsScheduler(store) {
   let paused = false;
 
   return {
-    name: store === 'postgres' ? 'nestjs-scheduler (postgres)' : 'nestjs-scheduler (memory)',
+    name: store === 'postgres' ? `nestjs-scheduler (postgres${forget ? ', no history' : ''})` : 'nestjs-scheduler (memory)',
     ours: true,
     backend: store,
     supportsSchedule: true,
@@ -43,6 +48,7 @@ export function createNestjsScheduler(store) {
             store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema } : 'memory',
             queues: { default: process.env.BENCH_PREFETCH ? { concurrency, prefetch: Number(process.env.BENCH_PREFETCH) } : concurrency },
             pollInterval: '1s',
+            ...(forget ? { retention: { completed: 0 } } : {}),
             // A producer-only process (the enqueue scenarios) runs nothing, like the peers' producers.
             enabled: role !== 'enqueue',
           }),
@@ -103,3 +109,4 @@ export function createNestjsScheduler(store) {
 
 export const memory = () => createNestjsScheduler('memory');
 export const postgres = () => createNestjsScheduler('postgres');
+export const postgresForget = () => createNestjsScheduler('postgres', { forget: true });

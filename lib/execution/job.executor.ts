@@ -37,7 +37,15 @@ export interface ExecutorDeps {
   onRetry(queue: string, runAt: Date): void;
   /** Global middleware followed by the job's own, as instances. */
   middlewareFor(definition: JobDefinition): JobMiddleware[];
+  /**
+   * `retention.completed: 0`: completed jobs are deleted rather than kept.
+   * Not for schedule ticks: their row holds the (schedule, tick) key that
+   * keeps a tick from being planned twice.
+   */
+  forgetCompleted?: boolean;
 }
+
+const FORGET = { forget: true } as const;
 
 /**
  * Runs one claimed attempt: context and signal, timeout, middleware chain,
@@ -150,7 +158,8 @@ export class JobExecutor {
     const result = settled.result;
     if (result.status === 'completed') {
       const value = toJson(result.result, (e) => this.logger.warn(`${label(job)} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
-      const ok = await this.ack('complete', ref, () => this.deps.store.complete(ref, value, now));
+      const forget = this.deps.forgetCompleted === true && job.tickKey === null;
+      const ok = await this.ack('complete', ref, () => this.deps.store.complete(ref, value, now, forget ? FORGET : undefined));
       if (ok && events.has('job:stop')) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result: result.result });
       return { ...base, outcome: 'completed', result: result.result };
     }

@@ -12,9 +12,9 @@ const RETRY_MAX_MS = 5_000;
 /** Larger batches gain little (the statement is already one round trip) and hold row locks longer. */
 const MAX_BATCH = 500;
 
-/** What a written ack leaves behind: the state, and the error it appended (JSON text), if any. */
+/** What a written ack leaves behind: the state (or no row at all), and the error it appended (JSON text), if any. */
 export interface AckTarget {
-  state: JobState;
+  state: JobState | 'gone';
   error?: string;
 }
 
@@ -81,11 +81,14 @@ export class AckWriter {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
     // One ack per job per statement: a second ack of the same job (always
-    // stale, but it must be *reported* stale) goes in the next batch.
-    const batch: PendingComplete[] = [];
+    // stale, but it must be *reported* stale) goes in the next batch. Kept
+    // and forgotten completions are different statements.
+    const kept: PendingComplete[] = [];
+    const forgotten: PendingComplete[] = [];
     const rest: PendingComplete[] = [];
     const ids = new Set<string>();
     for (const item of this.pending) {
+      const batch = item.record.forget ? forgotten : kept;
       if (batch.length < MAX_BATCH && !ids.has(item.ref.id)) {
         ids.add(item.ref.id);
         batch.push(item);
@@ -95,7 +98,8 @@ export class AckWriter {
     }
     this.pending = rest;
     if (rest.length > 0) this.scheduled = setImmediate(() => this.flush());
-    if (batch.length > 0) void this.track(this.writeBatch(batch));
+    if (kept.length > 0) void this.track(this.writeBatch(kept));
+    if (forgotten.length > 0) void this.track(this.writeBatch(forgotten));
   }
 
   private async writeBatch(batch: PendingComplete[], split = true): Promise<void> {
@@ -128,7 +132,7 @@ export class AckWriter {
     await Promise.all(
       unsure.map(async (item) => {
         try {
-          if (await this.landed(item.ref, { state: 'completed' })) return item.resolve();
+          if (await this.landed(item.ref, { state: item.record.forget ? 'gone' : 'completed' })) return item.resolve();
           item.reject(new StaleAttemptError(item.ref.id, item.ref.attempt));
         } catch (error) {
           item.reject(error);
@@ -148,6 +152,7 @@ export class AckWriter {
   private async landed(ref: AttemptRef, target: AckTarget): Promise<boolean> {
     const { result } = await this.persist(() => this.exec(this.sql.ackState(ref.id)));
     const row = result.rows[0] as { state: string; attempt: number; last_error: Record<string, unknown> | null } | undefined;
+    if (target.state === 'gone') return !row;
     if (!row || row.state !== target.state || Number(row.attempt) !== ref.attempt) return false;
     if (target.error === undefined) return true;
     const mine = JSON.parse(target.error) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimRequest, CompleteOptions, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -137,10 +137,11 @@ export class PostgresStore implements JobStore {
   }
 
   /** Not `async`: one promise less per job on the hottest acknowledgement. */
-  complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
+  complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
     try {
       this.readiness.check();
-      return this.acks.complete(ref, { id: this.owned(ref), attempt: ref.attempt, result: resultJson(result), finishedAt: now });
+      const record = { id: this.owned(ref), attempt: ref.attempt, result: resultJson(result), finishedAt: now, forget: options?.forget === true };
+      return this.acks.complete(ref, record);
     } catch (error) {
       return Promise.reject(error);
     }

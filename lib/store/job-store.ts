@@ -13,6 +13,12 @@ import type {
   StoredSchedule,
 } from './job.types.js';
 
+/** Options of {@link JobStore.complete}. */
+export interface CompleteOptions {
+  /** Delete the job rather than keep it as `completed`. @default false */
+  forget?: boolean;
+}
+
 /** Identifies one attempt of one job; every acknowledgement carries it. */
 export interface AttemptRef {
   id: string;
@@ -62,7 +68,12 @@ export interface JobStore {
    * running. Increments `attempt` and sets a new `fencingToken`.
    */
   claim(request: ClaimRequest): Promise<Job[]>;
-  complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void>;
+  /**
+   * To `completed` with the handler's result; with `forget`, the job is
+   * deleted instead (`retention.completed: 0`: no history of completed jobs).
+   * Fenced like every acknowledgement.
+   */
+  complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void>;
   /** Back to `available` at `runAt`, recording the error. */
   retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void>;
   /** To a final failed state (`dead` or `discarded`), recording the error. */

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, JobStore } from './job-store.js';
+import type { AttemptRef, ClaimRequest, CompleteOptions, JobStore } from './job-store.js';
 import type {
   InsertResult,
   Job,
@@ -112,8 +112,10 @@ export class MemoryStore implements JobStore {
     return count;
   }
 
-  async complete(ref: AttemptRef, result: JsonValue | null, now: Date): Promise<void> {
-    this.move(this.owned(ref), 'completed', { result: cloneJson(result), finishedAt: new Date(now.getTime()) });
+  async complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
+    const rec = this.owned(ref);
+    if (options?.forget) this.forget(rec);
+    else this.move(rec, 'completed', { result: cloneJson(result), finishedAt: new Date(now.getTime()) });
   }
 
   async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
@@ -226,9 +228,7 @@ export class MemoryStore implements JobStore {
     for (const id of new Set(ids)) {
       const rec = this.jobs.get(id);
       if (!rec) continue;
-      this.leave(rec);
-      this.keys.forget(rec);
-      this.jobs.delete(id);
+      this.forget(rec);
       deleted++;
     }
     return deleted;
@@ -342,6 +342,13 @@ export class MemoryStore implements JobStore {
     this.leave(rec);
     Object.assign(rec.job, patch, { state });
     this.enter(rec);
+  }
+
+  /** Removes a job and frees its keys. */
+  private forget(rec: JobRecord): void {
+    this.leave(rec);
+    this.keys.forget(rec);
+    this.jobs.delete(rec.job.id);
   }
 
   private leave(rec: JobRecord): void {

@@ -92,4 +92,29 @@ describe('nodes sharing one store', () => {
     expect(await store.get(job.id)).toBeNull();
     await t.close();
   });
+
+  it('retention.completed 0: completed jobs are deleted as they complete, schedule ticks kept for their key', async () => {
+    @Injectable()
+    class Ticking {
+      ticks = 0;
+      @Scheduled({ name: 'ticking', every: '1m' })
+      run() {
+        this.ticks++;
+      }
+    }
+    const store = new MemoryStore();
+    const t = await startApp([Work, Ticking], { store, retention: { completed: 0, interval: '1h' } });
+    const stopped: string[] = [];
+    t.scheduler.on('job:stop', (e) => stopped.push(e.job.name));
+    const jobs = await t.scheduler.enqueueMany('work', [{}, {}]);
+    await t.clock.advance('1m');
+    await t.tester.drainQueue();
+    expect(t.get(Work).runs).toHaveLength(2);
+    expect(t.get(Ticking).ticks).toBe(1);
+    for (const job of jobs) expect(await store.get(job.id)).toBeNull();
+    expect(stopped.filter((name) => name === 'work')).toHaveLength(2);
+    expect(await t.scheduler.history('work')).toEqual([]);
+    expect((await t.scheduler.history('ticking')).map((j) => j.state)).toEqual(['completed']);
+    await t.close();
+  });
 });

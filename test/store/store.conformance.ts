@@ -655,6 +655,25 @@ export function runStoreConformance(
         expect(ms(done.finishedAt)).toBe(at(5 * SEC).getTime());
       });
 
+      it('complete with forget deletes the job, fenced like every ack, and frees its unique key', async () => {
+        const job = await running({ uniqueKey: 'u-1' });
+        await expect(store.complete({ id: job.id, attempt: job.attempt + 1 }, null, BASE, { forget: true })).rejects.toBeInstanceOf(StaleAttemptError);
+        expect(await state(job.id)).toBe('running');
+        await store.complete(ref(job), { ignored: true }, BASE, { forget: true });
+        expect(await store.get(job.id)).toBeNull();
+        await expect(store.complete(ref(job), null, BASE, { forget: true })).rejects.toBeInstanceOf(StaleAttemptError);
+        const [again] = await store.insert([newJob({ uniqueKey: 'u-1' })]);
+        expect(again!.inserted).toBe(true);
+      });
+
+      it('completions kept and forgotten in the same instant are each written as asked', async () => {
+        const kept = await running();
+        const gone = await running();
+        await Promise.all([store.complete(ref(kept), 1, BASE), store.complete(ref(gone), 2, BASE, { forget: true })]);
+        expect(await state(kept.id)).toBe('completed');
+        expect(await store.get(gone.id)).toBeNull();
+      });
+
       it('complete accepts a null result', async () => {
         const job = await running();
         await store.complete(ref(job), null, BASE);

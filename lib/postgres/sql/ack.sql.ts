@@ -9,6 +9,8 @@ export interface CompleteRecord {
   /** The result's JSON text, or `null`. */
   result: string | null;
   finishedAt: Date;
+  /** Delete the job instead (`retention.completed: 0`). */
+  forget: boolean;
 }
 
 /**
@@ -37,6 +39,17 @@ export function ackStatements(n: SqlNames) {
     SELECT count(*)::int AS count,
       CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written
     FROM written`;
+  // `retention.completed: 0`: the job goes, fenced the same way.
+  const forgetMany = `
+    WITH written AS (
+      DELETE FROM ${n.jobs} j
+      USING unnest($1::bigint[], $2::int[]) AS a(id, attempt)
+      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
+      RETURNING j.id, j.attempt
+    )
+    SELECT count(*)::int AS count,
+      CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written
+    FROM written`;
   const retry = `
     UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}
     WHERE ${owned} RETURNING id`;
@@ -59,6 +72,7 @@ export function ackStatements(n: SqlNames) {
   const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
 
   return {
+    /** Records of one kind: all kept (`completed`) or all forgotten (deleted). */
     completeMany: (records: readonly CompleteRecord[]): Statement => {
       // Ids are bigint text and the rest numbers: array literals by hand,
       // without pg's per-element quoting. Results need it, and are mostly
@@ -73,6 +87,7 @@ export function ackStatements(n: SqlNames) {
         finished += `,${r.finishedAt.getTime()}`;
         if (r.result !== null) anyResult = true;
       }
+      if (records[0]?.forget) return { name: n.statement('forget'), text: forgetMany, values: [`{${ids.slice(1)}}`, `{${attempts.slice(1)}}`] };
       const results = anyResult ? records.map((r) => r.result) : null;
       return {
         name: n.statement('complete'),
