@@ -98,7 +98,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     this.notifier = bundle.notifier ?? new LocalNotifier();
     this.loop = new SchedulerLoop(this.clock);
     this.queues = new QueueManager(this.options.pollInterval, () => this.loop.poke());
-    this.producer = new JobProducer(this.store, this.notifier, this.queues, this.clock);
+    this.producer = new JobProducer(this.store, this.notifier, this.queues, this.clock, this.node);
     const resolver = new MiddlewareResolver(this.moduleRef, this.modules);
     for (const definition of this.registry.allDefinitions()) {
       const types = [...this.options.middleware, ...definition.options.middleware];

@@ -1,15 +1,25 @@
-import type { InsertResult, NewJob } from '../store/job.types.js';
+import type { InsertResult, Job, NewJob } from '../store/job.types.js';
 import { buildJob } from '../store/new-job.js';
 import { StoreUnavailableError } from './postgres.errors.js';
 import type { insertStatements } from './sql/insert.sql.js';
 import { toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
+/** A new job as the claim-at-insert left it (see `InsertOptions.claimFor`). */
+function claimedBy(job: Job, claimFor: { node: string; now: Date }, fencingToken: number): void {
+  job.state = 'running';
+  job.attempt = 1;
+  job.startedAt = new Date(claimFor.now.getTime());
+  job.heartbeatAt = new Date(claimFor.now.getTime());
+  job.node = claimFor.node;
+  job.fencingToken = fencingToken;
+}
+
 /** Rounds of insert + conflict lookup before giving up on a job whose conflicting job keeps vanishing. */
 const INSERT_ROUNDS = 5;
 
 type ConflictRow = JobRow & { ord: number; conflict: 'tick' | 'unique' | 'serial' };
-type InsertedRow = { ord: number; id: string; inserted_at_ms: number };
+type InsertedRow = { ord: number; id: string; inserted_at_ms: number; claimed?: boolean; fencing_token?: string | number };
 
 /**
  * Inserts checked jobs (`records`, see `insertRecord`) and reports, in input
@@ -24,14 +34,19 @@ export async function insertJobs(
   sql: ReturnType<typeof insertStatements>,
   channel: string,
   rows: <T extends object>(statement: Statement) => Promise<T[]>,
+  claimFor?: { node: string; now: Date },
 ): Promise<InsertResult[]> {
   const results: (InsertResult | undefined)[] = new Array(jobs.length);
   let todo = records.map((_, ord) => ord);
   for (let round = 0; todo.length > 0; round++) {
     if (round === INSERT_ROUNDS) throw new StoreUnavailableError('an insert kept colliding with jobs that then disappeared');
     const keyless = todo.every((ord) => !jobs[ord]!.tickKey && !jobs[ord]!.uniqueKey && !jobs[ord]!.serialKey);
-    for (const row of await rows<InsertedRow>(sql.insert(todo.map((ord) => records[ord]!), channel, keyless))) {
-      results[row.ord] = { job: buildJob(String(row.id), jobs[row.ord]!, new Date(Number(row.inserted_at_ms))), inserted: true };
+    const batch = todo.map((ord) => records[ord]!);
+    const statement = keyless && claimFor ? sql.insertClaimed(batch, channel, claimFor.now, claimFor.node) : sql.insert(batch, channel, keyless);
+    for (const row of await rows<InsertedRow>(statement)) {
+      const job = buildJob(String(row.id), jobs[row.ord]!, new Date(Number(row.inserted_at_ms)));
+      if (row.claimed && claimFor) claimedBy(job, claimFor, Number(row.fencing_token));
+      results[row.ord] = { job, inserted: true };
     }
     const skipped = todo.filter((ord) => results[ord] === undefined);
     if (skipped.length === 0) break;

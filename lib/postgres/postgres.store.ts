@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimRequest, CompleteOptions, InsertOptions, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -91,7 +91,7 @@ export class PostgresStore implements JobStore {
     await this.rows({ text: 'SELECT 1', values: [] });
   }
 
-  async insert(jobs: readonly NewJob[], options: { transaction?: object } = {}): Promise<InsertResult[]> {
+  async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
     const manager = options.transaction as { query?: unknown } | undefined;
     if (manager !== undefined && typeof manager?.query !== 'function') {
       throw new InvalidArgumentError('manager', 'must be a TypeORM EntityManager');
@@ -103,7 +103,7 @@ export class PostgresStore implements JobStore {
     // (and their NOTIFY) commit or roll back with the caller's own writes.
     const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
     const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
-    return insertJobs(jobs, records, this.sql.insert, this.pg.channel, rows);
+    return insertJobs(jobs, records, this.sql.insert, this.pg.channel, rows, manager ? undefined : options.claimFor);
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {

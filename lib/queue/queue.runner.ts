@@ -114,6 +114,28 @@ export class QueueRunner {
     void this.fill();
   }
 
+  /**
+   * Whether `count` jobs enqueued now may be inserted already claimed by this
+   * node (`InsertOptions.claimFor`): the runner has the free slots, nothing
+   * buffered, no claim under way, and its last claim found the queue empty,
+   * so starting them first takes no turn from older work.
+   */
+  canTakeAtInsert(count: number): boolean {
+    return !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count;
+  }
+
+  /** Runs jobs this node claimed while inserting them; hands them back if it can no longer. */
+  adopt(jobs: readonly Job<unknown>[]): void {
+    if (jobs.length === 0) return;
+    if (this.stopped || this.paused) {
+      this.buffer.add(jobs);
+      void this.releaseBuffer();
+      return;
+    }
+    this.buffer.add(jobs);
+    this.launchBuffered();
+  }
+
   /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start). */
   drop(jobId: string): boolean {
     return this.buffer.remove(jobId);

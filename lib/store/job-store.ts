@@ -13,6 +13,22 @@ import type {
   StoredSchedule,
 } from './job.types.js';
 
+/** Options of {@link JobStore.insert}. */
+export interface InsertOptions {
+  /** A TypeORM `EntityManager` whose transaction the insert joins. */
+  transaction?: object;
+  /**
+   * Inserts the jobs this node can start at once already claimed by it, as a
+   * claim at `now` would leave them (running, attempt 1, a new fencing
+   * token), so an idle node runs what it enqueues without waiting for a
+   * notification and a claim. Only jobs without tick, unique or serial key,
+   * unpinned, due at `now` and whose name is not paused qualify, and a store
+   * may still insert those as usual: the returned state tells. Never
+   * combined with `transaction` (the job would run before it commits).
+   */
+  claimFor?: { node: string; now: Date };
+}
+
 /** Options of {@link JobStore.complete}. */
 export interface CompleteOptions {
   /** Delete the job rather than keep it as `completed`. @default false */
@@ -60,7 +76,7 @@ export interface JobStore {
    * `transaction` (a TypeORM `EntityManager`) makes the insert part of the
    * caller's transaction; stores that cannot do that reject.
    */
-  insert(jobs: readonly NewJob[], options?: { transaction?: object }): Promise<InsertResult[]>;
+  insert(jobs: readonly NewJob[], options?: InsertOptions): Promise<InsertResult[]>;
   /**
    * Moves up to `limit` due, available jobs of a queue to `running`, in
    * priority order (0 first), then `runAt`, then insertion order. Skips jobs

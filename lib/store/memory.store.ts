@@ -1,7 +1,7 @@
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, JobStore } from './job-store.js';
+import type { AttemptRef, ClaimRequest, CompleteOptions, InsertOptions, JobStore } from './job-store.js';
 import type {
   InsertResult,
   Job,
@@ -17,7 +17,7 @@ import type {
 import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
 import { copyJob, pushError } from './memory/job-records.js';
-import { buildJob, cloneJson } from './new-job.js';
+import { buildJob, claimableAtInsert, cloneJson } from './new-job.js';
 import { countByQueue, definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
 
@@ -50,10 +50,11 @@ export class MemoryStore implements JobStore {
   async close(): Promise<void> {}
   async ping(): Promise<void> {}
 
-  async insert(jobs: readonly NewJob[], options: { transaction?: object } = {}): Promise<InsertResult[]> {
+  async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
     if (options.transaction !== undefined) {
       throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store');
     }
+    const claimFor = options.claimFor;
     return jobs.map((input) => {
       const conflict = this.keys.conflictOf(input);
       if (conflict) return { job: copyJob(conflict.rec.job), inserted: false, conflict: conflict.key };
@@ -62,6 +63,7 @@ export class MemoryStore implements JobStore {
       this.jobs.set(rec.job.id, rec);
       this.keys.add(rec);
       this.index.add(rec);
+      if (claimFor && claimableAtInsert(rec.job, claimFor.now) && !this.blocker(rec)) this.start(rec, claimFor);
       return { job: copyJob(rec.job), inserted: true };
     });
   }
@@ -319,7 +321,7 @@ export class MemoryStore implements JobStore {
     return null;
   }
 
-  private start(rec: JobRecord, request: ClaimRequest): void {
+  private start(rec: JobRecord, request: Pick<ClaimRequest, 'node' | 'now'>): void {
     const now = request.now.getTime();
     this.move(rec, 'running', {
       attempt: rec.job.attempt + 1,

@@ -49,3 +49,12 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
   };
 }
 
+
+/**
+ * Whether `insert` with `claimFor` may insert this job claimed (see
+ * `InsertOptions.claimFor`): no keys, unpinned, due at `now`. Whether its
+ * name is paused is the store's to check.
+ */
+export function claimableAtInsert(job: Pick<NewJob, 'tickKey' | 'uniqueKey' | 'serialKey' | 'pinnedNode' | 'runAt'>, now: Date): boolean {
+  return !job.tickKey && !job.uniqueKey && !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime();
+}

@@ -106,7 +106,7 @@ describe('claiming ahead', () => {
       claims.push(jobs.length);
       return jobs;
     });
-    t = await startApp(providers, { store, pollInterval: '1h', ...options });
+    t = await startApp(providers, { store, pollInterval: '1h', nodeName: 'node-t', ...options });
     await t.clock.advance(0);
     claims.length = 0; // the start-up claim found nothing
   };
@@ -137,17 +137,48 @@ describe('claiming ahead', () => {
 
   it('after an empty claim, finished jobs do not claim again until new work is signalled', async () => {
     await open({ queues: { default: { concurrency: 2, prefetch: 4 } } });
-    await t.scheduler.enqueueMany('gate', [{ id: 'a' }, { id: 'b' }]);
+    await t.scheduler.enqueueMany('gate', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     await t.clock.advance(0);
-    expect(claims).toEqual([2, 0]);
+    expect(claims).toEqual([3]);
     await release('a');
+    expect(claims).toEqual([3, 0]);
     await release('b');
-    expect(claims).toEqual([2, 0]);
-    await t.scheduler.enqueue('gate', { id: 'c' });
+    await release('c');
+    expect(claims).toEqual([3, 0]);
+    await t.scheduler.enqueue('gate', { id: 'd' });
     await t.clock.advance(0);
+    expect(t.get(Gate).started).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('an idle node runs what it enqueues without a claim: the job is inserted already claimed', async () => {
+    await open({ queues: { default: { concurrency: 2, prefetch: 4 } } });
+    const [job] = await t.scheduler.enqueueMany('gate', [{ id: 'a' }]);
+    expect(job).toMatchObject({ state: 'running', attempt: 1, node: 'node-t' });
+    await t.clock.advance(0);
+    expect(t.get(Gate).started).toEqual(['a']);
+    expect(claims).toEqual([]);
+    // Busy with "a" and one free slot: a batch of two goes the usual way, in order.
+    await t.scheduler.enqueueMany('gate', [{ id: 'b' }, { id: 'c' }]);
+    await t.clock.advance(0);
+    expect(claims).toEqual([2]);
+    expect(t.get(Gate).started).toEqual(['a', 'b']);
+    await release('a');
     expect(t.get(Gate).started).toEqual(['a', 'b', 'c']);
-    expect(claims.slice(0, 2)).toEqual([2, 0]);
-    expect(claims[2]).toBe(1);
+  });
+
+  it('a job inserted claimed by a node whose queue is paused meanwhile goes back to the store', async () => {
+    await open({ queues: { default: 2 } });
+    const insert = store.insert.bind(store);
+    vi.spyOn(store, 'insert').mockImplementation(async (jobs, options) => {
+      const results = await insert(jobs, options);
+      await t.scheduler.pauseQueue('default');
+      return results;
+    });
+    const job = await t.scheduler.enqueue('gate', { id: 'a' });
+    expect(job.state).toBe('running');
+    await t.clock.advance(0);
+    expect(t.get(Gate).started).toEqual([]);
+    expect(await store.get(job.id)).toMatchObject({ state: 'available', attempt: 0 });
   });
 
   it('a run waiting behind a running one of its schedule (bufferOne) starts once that one is acknowledged, without a poll', async () => {

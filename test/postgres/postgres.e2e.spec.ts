@@ -74,11 +74,29 @@ describe('SchedulerModule on PostgreSQL', () => {
     vi.restoreAllMocks();
   });
 
-  it('runs an enqueued job woken by NOTIFY, long before the poll', async () => {
-    const app = await start({ pollInterval: '1h' });
-    await app.get(SchedulerService).enqueue('record', { via: 'notify' });
-    await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the job to run');
-    expect(app.get(Jobs).runs[0]!.args).toEqual({ via: 'notify' });
+  it('runs a job enqueued on another node, woken by NOTIFY, long before the poll', async () => {
+    const worker = await start({ pollInterval: '1h' });
+    const web = await start({ pollInterval: '1h', queues: false, peer: false });
+    const job = await web.get(SchedulerService).enqueue('record', { via: 'notify' });
+    expect(job.state).toBe('available');
+    await waitFor(() => worker.get(Jobs).runs.length === 1, 5_000, 'the job to run');
+    expect(worker.get(Jobs).runs[0]!.args).toEqual({ via: 'notify' });
+  });
+
+  it('an idle node runs what it enqueues at once: the job is inserted already claimed by it', async () => {
+    const app = await start({ pollInterval: '1h', nodeName: 'node-e2e' });
+    const scheduler = app.get(SchedulerService);
+    // Until the runner's start-up claim has come back empty, an enqueue goes the usual way.
+    let job = await scheduler.enqueue('record', { n: 0 });
+    for (let n = 1; job.state !== 'running' && n < 50; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = await scheduler.enqueue('record', { n });
+    }
+    expect(job).toMatchObject({ state: 'running', attempt: 1, node: 'node-e2e' });
+    expect(job.fencingToken).toBeGreaterThan(0);
+    const history = async () => (await scheduler.history('record', { limit: 100 })).find((j) => j.id === job.id);
+    await waitFor(async () => (await history()) !== undefined, 5_000, 'its completion');
+    expect(await history()).toMatchObject({ state: 'completed', attempt: 1, node: 'node-e2e' });
   });
 
   it('transactional enqueue through a TypeORM DataSource given with forRootAsync: rollback leaves no job, commit runs it', async () => {

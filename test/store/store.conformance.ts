@@ -488,6 +488,41 @@ export function runStoreConformance(
       });
     });
 
+    describe('insert with claimFor (an idle node runs what it enqueues)', () => {
+      const claimFor = { node: 'node-a', now: at(10 * SEC) };
+
+      it('inserts a due, keyless, unpinned job already claimed, as a claim would leave it', async () => {
+        const [result] = await store.insert([newJob({ runAt: at(SEC) })], { claimFor });
+        expect(result!.inserted).toBe(true);
+        const job = result!.job;
+        expect(job).toMatchObject({ state: 'running', attempt: 1, node: 'node-a' });
+        expect(ms(job.startedAt)).toBe(claimFor.now.getTime());
+        expect(ms(job.heartbeatAt)).toBe(claimFor.now.getTime());
+        expect(job.fencingToken).toBeGreaterThan(0);
+        expect(await store.get(job.id)).toMatchObject({ state: 'running', attempt: 1, node: 'node-a', fencingToken: job.fencingToken });
+        // Nothing left for a claim; its acknowledgement is fenced as usual.
+        expect(await claim({ now: at(10 * SEC) })).toEqual([]);
+        await expect(store.complete({ id: job.id, attempt: 2 }, null, BASE)).rejects.toBeInstanceOf(StaleAttemptError);
+        await store.complete(ref(job), null, BASE);
+        expect(await state(job.id)).toBe('completed');
+      });
+
+      it('leaves delayed, pinned, keyed and paused jobs available', async () => {
+        await store.setScheduleState('paused-name', { paused: true });
+        const results = await store.insert(
+          [
+            newJob({ runAt: at(60 * SEC) }),
+            newJob({ pinnedNode: 'node-a' }),
+            newJob({ uniqueKey: 'k' }),
+            newJob({ name: 'paused-name' }),
+          ],
+          { claimFor },
+        );
+        expect(results.map((r) => r.job.state)).toEqual(['available', 'available', 'available', 'available']);
+        for (const r of results) expect(await state(r.job.id)).toBe('available');
+      });
+    });
+
     describe('prefetch support: maxPriority and unclaim', () => {
       it('claims only jobs at or above an urgency, leaving the rest claimable', async () => {
         const low = await insert({ priority: 5 });

@@ -85,6 +85,39 @@ export function insertStatements(n: SqlNames) {
 
   const insertKeyless = insert.replace('ON CONFLICT DO NOTHING', '');
 
+  // Keyless jobs inserted already claimed by an idle node ($3 now, $4 node),
+  // as the claim statement would leave them; a paused name, a pin or a later
+  // run_at leaves a job available (and notified) as usual. Saves the
+  // NOTIFY → claim round trips between an enqueue and its start.
+  const insertClaimed = `
+    WITH input AS (
+      SELECT ${n.nextJobId} AS id, r.*,
+        (r.run_at <= $3::timestamptz AND r.pinned_node IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = r.name OR p.name = r.schedule))) AS claimed
+      FROM jsonb_to_recordset($1::jsonb) AS r(
+        ord int, name text, schedule text, queue text, args jsonb, priority smallint, max_attempts int,
+        timeout_ms int, run_at timestamptz, scheduled_at timestamptz, misfired boolean, tick_key text,
+        unique_key text, serial_key text, pinned_node text, tags text[], meta jsonb, trace jsonb)
+      ORDER BY r.ord
+    ),
+    inserted AS (
+      INSERT INTO ${n.jobs} AS j (id, ${FIELDS}, state, attempt, started_at, heartbeat_at, node, fencing_token)
+      SELECT i.id, ${FIELDS.split(', ').map((f) => `i.${f}`).join(', ')},
+        CASE WHEN i.claimed THEN 'running' ELSE 'available' END, CASE WHEN i.claimed THEN 1 ELSE 0 END,
+        CASE WHEN i.claimed THEN $3::timestamptz END, CASE WHEN i.claimed THEN $3::timestamptz END,
+        CASE WHEN i.claimed THEN $4::text END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END
+      FROM input i
+      ORDER BY i.ord
+      RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token
+    ),
+    woken AS (
+      SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue)::text)) AS sent
+      FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available') q
+    )
+    SELECT input.ord, inserted.id, floor(extract(epoch FROM inserted.inserted_at) * 1000)::float8 AS inserted_at_ms,
+      inserted.state = 'running' AS claimed, inserted.fencing_token
+    FROM inserted JOIN input ON input.id = inserted.id CROSS JOIN woken`;
+
   // The job each skipped input collided with: tick key first, then unique,
   // then serial (the memory store's order). A separate statement, because the
   // insert's own snapshot cannot see rows it inserted or that a concurrent
@@ -117,6 +150,12 @@ export function insertStatements(n: SqlNames) {
       name: n.statement(keyless ? 'insert_keyless' : 'insert'),
       text: keyless ? insertKeyless : insert,
       values: [`[${records.join(',')}]`, channel],
+    }),
+    /** Keyless `records` only, inserted claimed by `node` where they qualify (see `InsertOptions.claimFor`). */
+    insertClaimed: (records: readonly string[], channel: string, now: Date, node: string): Statement => ({
+      name: n.statement('insert_claimed'),
+      text: insertClaimed,
+      values: [`[${records.join(',')}]`, channel, now, node],
     }),
     conflicts: (probes: readonly ConflictProbe[]): Statement => ({ text: conflicts, values: [JSON.stringify(probes)] }),
   };
