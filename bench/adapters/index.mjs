@@ -21,6 +21,7 @@ export const ADAPTERS = {
   'nestjs-scheduler-memory': () => import('./nestjs-scheduler.mjs').then((m) => m.memory()),
   'nestjs-scheduler-postgres': () => import('./nestjs-scheduler.mjs').then((m) => m.postgres()),
   'nestjs-scheduler-postgres-forget': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresForget()),
+  'nestjs-scheduler-postgres-remote': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemote()),
 };
 
 /** Static facts the orchestrator needs without loading a library. */
@@ -34,4 +35,5 @@ export const ADAPTER_INFO = {
   'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true },
   // A variant: only the drains differ from the default configuration.
   'nestjs-scheduler-postgres-forget': { label: 'nestjs-scheduler (postgres, no history)', ours: true, backend: 'postgres', schedule: false, scenarios: ['drain'] },
+  'nestjs-scheduler-postgres-remote': { label: 'nestjs-scheduler (postgres, enqueued on another node)', ours: true, backend: 'postgres', schedule: false, scenarios: ['latency'] },
 };

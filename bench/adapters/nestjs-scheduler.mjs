@@ -10,18 +10,23 @@ import { DATABASE_URL, dropSchema, probe, runId } from '../common.mjs';
 
 /**
  * `store`: 'memory' or 'postgres'. `forget`: `retention: { completed: 0 }`,
- * completed jobs deleted as they complete (no history, as graphile-worker
- * and pg-boss's deletion, or BullMQ's removeOnComplete).
+ * completed jobs deleted as they complete (no history, like graphile-worker's
+ * deletion or BullMQ's removeOnComplete). `remote`: jobs are enqueued through
+ * a second, producer-only application (`queues: false`, as a web node), so
+ * they reach the worker by NOTIFY and a claim rather than being inserted
+ * already claimed by an idle worker.
  */
-export function createNestjsScheduler(store, { forget = false } = {}) {
+export function createNestjsScheduler(store, { forget = false, remote = false } = {}) {
   const id = runId();
   const schema = `bench_ns_${id}`;
   let app;
   let scheduler;
+  let producerApp;
+  let producer;
   let paused = false;
 
   return {
-    name: store === 'postgres' ? `nestjs-scheduler (postgres${forget ? ', no history' : ''})` : 'nestjs-scheduler (memory)',
+    name: store === 'postgres' ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''})` : 'nestjs-scheduler (memory)',
     ours: true,
     backend: store,
     supportsSchedule: true,
@@ -41,23 +46,30 @@ export function createNestjsScheduler(store, { forget = false } = {}) {
       if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
       Injectable()(BenchJobs);
 
-      class BenchModule {}
-      Module({
-        imports: [
-          SchedulerModule.forRoot({
-            store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema } : 'memory',
-            queues: { default: process.env.BENCH_PREFETCH ? { concurrency, prefetch: Number(process.env.BENCH_PREFETCH) } : concurrency },
-            pollInterval: '1s',
-            ...(forget ? { retention: { completed: 0 } } : {}),
-            // A producer-only process (the enqueue scenarios) runs nothing, like the peers' producers.
-            enabled: role !== 'enqueue',
-          }),
-        ],
-        providers: [BenchJobs],
-      })(BenchModule);
+      const moduleFor = (options) => {
+        class BenchModule {}
+        Module({
+          imports: [
+            SchedulerModule.forRoot({
+              store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema } : 'memory',
+              pollInterval: '1s',
+              ...(forget ? { retention: { completed: 0 } } : {}),
+              ...options,
+            }),
+          ],
+          providers: [BenchJobs],
+        })(BenchModule);
+        return BenchModule;
+      };
 
-      app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+      // A producer-only process (the enqueue scenarios) runs nothing, like the peers' producers.
+      app = await NestFactory.createApplicationContext(moduleFor({ queues: { default: concurrency }, enabled: role !== 'enqueue' }), { logger: ['error', 'warn'] });
       scheduler = app.get(SchedulerService);
+      producer = scheduler;
+      if (remote) {
+        producerApp = await NestFactory.createApplicationContext(moduleFor({ queues: false, peer: false }), { logger: ['error', 'warn'] });
+        producer = producerApp.get(SchedulerService);
+      }
       if (role === 'drain') {
         // Jobs are enqueued first, then the queue is resumed: the drain starts on a full queue.
         await scheduler.pauseQueue('default');
@@ -70,7 +82,7 @@ export function createNestjsScheduler(store, { forget = false } = {}) {
     },
 
     async enqueueOne(args) {
-      await scheduler.enqueue('noop', args);
+      await producer.enqueue('noop', args);
     },
 
     async startWorker() {
@@ -97,6 +109,8 @@ export function createNestjsScheduler(store, { forget = false } = {}) {
     },
 
     async stop() {
+      if (producerApp) await producerApp.close();
+      producerApp = undefined;
       if (app) await app.close();
       app = undefined;
     },
@@ -110,3 +124,4 @@ export function createNestjsScheduler(store, { forget = false } = {}) {
 export const memory = () => createNestjsScheduler('memory');
 export const postgres = () => createNestjsScheduler('postgres');
 export const postgresForget = () => createNestjsScheduler('postgres', { forget: true });
+export const postgresRemote = () => createNestjsScheduler('postgres', { remote: true });

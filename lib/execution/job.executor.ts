@@ -157,11 +157,17 @@ export class JobExecutor {
 
     const result = settled.result;
     if (result.status === 'completed') {
-      const value = toJson(result.result, (e) => this.logger.warn(`${label(job)} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
+      // The hot path: no closures, no payloads nobody listens to.
+      const value = result.result === undefined || result.result === null ? null : this.resultJson(job, result.result);
       const forget = this.deps.forgetCompleted === true && job.tickKey === null;
-      const ok = await this.ack('complete', ref, () => this.deps.store.complete(ref, value, now, forget ? FORGET : undefined));
+      let ok = true;
+      try {
+        await this.deps.store.complete(ref, value, now, forget ? FORGET : undefined);
+      } catch (error) {
+        ok = this.ackFailed('complete', ref, error);
+      }
       if (ok && events.has('job:stop')) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result: result.result });
-      return { ...base, outcome: 'completed', result: result.result };
+      return { job, duration, outcome: 'completed', result: result.result };
     }
     if (result.status === 'halted') {
       const error = new DiscardJobError(`halted by middleware: ${result.reason}`);
@@ -217,14 +223,24 @@ export class JobExecutor {
       await write();
       return true;
     } catch (error) {
-      if (error instanceof StaleAttemptError) {
-        this.deps.events.emit('job:stale', { jobId: ref.id, attempt: ref.attempt, operation, duration: 0, outcome: 'stale' });
-        this.logger.warn(error.message);
-      } else {
-        this.logger.error(`job ${ref.id}: could not ${operation}: ${describe(error)}`);
-      }
-      return false;
+      return this.ackFailed(operation, ref, error);
     }
+  }
+
+  /** Reports an acknowledgement that did not land (always `false`). */
+  private ackFailed(operation: string, ref: AttemptRef, error: unknown): false {
+    if (error instanceof StaleAttemptError) {
+      this.deps.events.emit('job:stale', { jobId: ref.id, attempt: ref.attempt, operation, duration: 0, outcome: 'stale' });
+      this.logger.warn(error.message);
+    } else {
+      this.logger.error(`job ${ref.id}: could not ${operation}: ${describe(error)}`);
+    }
+    return false;
+  }
+
+  /** A result as stored: JSON, or null (with a warning) when it is not. */
+  private resultJson(job: Job<unknown>, result: unknown): JsonValue | null {
+    return toJson(result, (e) => this.logger.warn(`${label(job)} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
   }
 }
 
