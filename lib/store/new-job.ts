@@ -6,10 +6,13 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(cloneJson) as T;
   const copy: { [key: string]: JsonValue } = {};
-  for (const [key, item] of Object.entries(value)) {
+  // for…in over own keys: Object.entries allocated an array per key.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = cloneJson((value as { [key: string]: JsonValue })[key]!);
     // A JSON key "__proto__" must stay an own property, not set the prototype.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: cloneJson(item), enumerable: true, writable: true, configurable: true });
-    else copy[key] = cloneJson(item);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
   }
   return copy as T;
 }
