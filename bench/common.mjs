@@ -35,6 +35,24 @@ export async function waitFor(fn, { everyMs = 10, timeoutMs = 120_000, what = 'c
   }
 }
 
+/**
+ * Wall-clock time (epoch ms) with sub-millisecond resolution, on the same
+ * clock as `Date.now()`. `performance.timeOrigin + performance.now()` is
+ * not: it ran 0.1 to 2.7 ms ahead of `Date.now()` here, varying by process,
+ * which biased every lateness (planned times are `Date` values). The
+ * offset is taken once, at the edge of a `Date.now()` millisecond.
+ */
+let wallOffset = null;
+export function wallNow() {
+  if (wallOffset === null) {
+    const start = Date.now();
+    let now = start;
+    while (now === start) now = Date.now();
+    wallOffset = now - performance.now();
+  }
+  return performance.now() + wallOffset;
+}
+
 /** Nearest-rank percentile of a numeric array (p in 0..100). */
 export function percentile(values, p) {
   if (values.length === 0) return null;

@@ -5,7 +5,7 @@
  * The lateness scenario uses its job scheduler: upsertJobScheduler(id, { every: 1000 }).
  */
 import { Queue, Worker, createPostgresBackend } from 'bullmq';
-import { DATABASE_URL, REDIS_URL, dropSchema, runId } from '../common.mjs';
+import { DATABASE_URL, REDIS_URL, dropSchema, runId, wallNow } from '../common.mjs';
 
 export function createBullMQ(backend) {
   const id = runId();
@@ -54,7 +54,7 @@ export function createBullMQ(backend) {
           if (job.name === 'tick') {
             // The iteration's planned time: its creation time plus the delay it was given
             // (`job.delay` reads 0 once the job has been promoted; `opts.delay` keeps it).
-            onTick?.({ scheduledAt: job.timestamp + (job.opts.delay ?? 0), startedAt: performance.timeOrigin + performance.now() });
+            onTick?.({ scheduledAt: job.timestamp + (job.opts.delay ?? 0), startedAt: wallNow() });
             return;
           }
           onJob(job.data);

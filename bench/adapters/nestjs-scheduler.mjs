@@ -6,7 +6,7 @@
  * what is enqueued) and, for the lateness scenario only, `tick`
  * (`every: '1s'`).
  */
-import { DATABASE_URL, dropSchema, probe, runId } from '../common.mjs';
+import { DATABASE_URL, dropSchema, probe, runId, wallNow } from '../common.mjs';
 
 /**
  * `store`: 'memory' or 'postgres'. `forget`: `retention: { completed: 0 }`,
@@ -39,7 +39,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
           onJob(ctx.args);
         }
         tick(ctx) {
-          onTick?.({ scheduledAt: ctx.scheduledAt.getTime(), startedAt: performance.timeOrigin + performance.now() });
+          onTick?.({ scheduledAt: ctx.scheduledAt.getTime(), startedAt: wallNow() });
         }
       }
       decorateMethod(Scheduled({ name: 'noop' }), BenchJobs, 'run');

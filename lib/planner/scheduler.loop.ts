@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 
+// Schedule ticks are due to the millisecond: ask the clock to be exact.
+const PRECISE = { precise: true } as const;
+
 /** Work driven by the loop's single timer. */
 export interface LoopTask {
   readonly name: string;
@@ -64,7 +67,7 @@ export class SchedulerLoop {
       this.timer = null;
       this.timerAt = Infinity;
       this.current = this.tick();
-    }, Math.max(0, next - now));
+    }, Math.max(0, next - now), PRECISE);
   }
 
   private clear(): void {

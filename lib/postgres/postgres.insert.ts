@@ -42,7 +42,8 @@ export async function insertJobs(
     if (round === INSERT_ROUNDS) throw new StoreUnavailableError('an insert kept colliding with jobs that then disappeared');
     const keyless = todo.every((ord) => !jobs[ord]!.tickKey && !jobs[ord]!.uniqueKey && !jobs[ord]!.serialKey);
     const batch = todo.map((ord) => records[ord]!);
-    const statement = keyless && claimFor ? sql.insertClaimed(batch, channel, claimFor.now, claimFor.node) : sql.insert(batch, channel, keyless);
+    const claiming = claimFor !== undefined && todo.every((ord) => !jobs[ord]!.serialKey);
+    const statement = claiming ? sql.insertClaimed(batch, channel, claimFor.now, claimFor.node, keyless) : sql.insert(batch, channel, keyless);
     for (const row of await rows<InsertedRow>(statement)) {
       const job = buildJob(String(row.id), jobs[row.ord]!, new Date(Number(row.inserted_at_ms)));
       if (row.claimed && claimFor) claimedBy(job, claimFor, Number(row.fencing_token));

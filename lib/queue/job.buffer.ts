@@ -25,8 +25,14 @@ export class JobBuffer {
   }
 
   add(jobs: readonly Job<unknown>[]): void {
-    this.items.push(...jobs);
-    this.items.sort(before);
+    if (jobs.length === 0) return;
+    // Claims come back in claim order, usually after what is buffered: then
+    // appending keeps the order without a sort.
+    const last = this.items[this.items.length - 1];
+    let sorted = last === undefined || before(last, jobs[0]!) <= 0;
+    for (let i = 1; sorted && i < jobs.length; i++) sorted = before(jobs[i - 1]!, jobs[i]!) <= 0;
+    for (const job of jobs) this.items.push(job);
+    if (!sorted) this.items.sort(before);
   }
 
   shift(): Job<unknown> | undefined {

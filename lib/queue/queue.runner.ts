@@ -127,13 +127,9 @@ export class QueueRunner {
   /** Runs jobs this node claimed while inserting them; hands them back if it can no longer. */
   adopt(jobs: readonly Job<unknown>[]): void {
     if (jobs.length === 0) return;
-    if (this.stopped || this.paused) {
-      this.buffer.add(jobs);
-      void this.releaseBuffer();
-      return;
-    }
     this.buffer.add(jobs);
-    this.launchBuffered();
+    if (this.stopped || this.paused) void this.releaseBuffer();
+    else this.launchBuffered();
   }
 
   /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start). */

@@ -21,10 +21,11 @@ export interface InsertOptions {
    * Inserts the jobs this node can start at once already claimed by it, as a
    * claim at `now` would leave them (running, attempt 1, a new fencing
    * token), so an idle node runs what it enqueues without waiting for a
-   * notification and a claim. Only jobs without tick, unique or serial key,
-   * unpinned, due at `now` and whose name is not paused qualify, and a store
-   * may still insert those as usual: the returned state tells. Never
-   * combined with `transaction` (the job would run before it commits).
+   * notification and a claim. Only jobs without a serial key, unpinned, due
+   * at `now` and whose name is not paused qualify (tick and unique keys hold
+   * as for any insert), and a store may still insert those as usual: the
+   * returned state tells. Never combined with `transaction` (the job would
+   * run before it commits).
    */
   claimFor?: { node: string; now: Date };
 }

@@ -55,9 +55,10 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
 
 /**
  * Whether `insert` with `claimFor` may insert this job claimed (see
- * `InsertOptions.claimFor`): no keys, unpinned, due at `now`. Whether its
- * name is paused is the store's to check.
+ * `InsertOptions.claimFor`): no serial key (it must wait for the running
+ * one of its key), unpinned, due at `now`. Whether its name is paused is the
+ * store's to check; tick and unique keys hold as for any insert.
  */
-export function claimableAtInsert(job: Pick<NewJob, 'tickKey' | 'uniqueKey' | 'serialKey' | 'pinnedNode' | 'runAt'>, now: Date): boolean {
-  return !job.tickKey && !job.uniqueKey && !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime();
+export function claimableAtInsert(job: Pick<NewJob, 'serialKey' | 'pinnedNode' | 'runAt'>, now: Date): boolean {
+  return !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime();
 }

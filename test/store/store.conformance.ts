@@ -507,19 +507,23 @@ export function runStoreConformance(
         expect(await state(job.id)).toBe('completed');
       });
 
-      it('leaves delayed, pinned, keyed and paused jobs available', async () => {
+      it('leaves delayed, pinned, serial and paused jobs available', async () => {
         await store.setScheduleState('paused-name', { paused: true });
-        const results = await store.insert(
-          [
-            newJob({ runAt: at(60 * SEC) }),
-            newJob({ pinnedNode: 'node-a' }),
-            newJob({ uniqueKey: 'k' }),
-            newJob({ name: 'paused-name' }),
-          ],
-          { claimFor },
-        );
-        expect(results.map((r) => r.job.state)).toEqual(['available', 'available', 'available', 'available']);
-        for (const r of results) expect(await state(r.job.id)).toBe('available');
+        for (const job of [newJob({ runAt: at(60 * SEC) }), newJob({ pinnedNode: 'node-a' }), newJob({ serialKey: 's' }), newJob({ name: 'paused-name' })]) {
+          const [result] = await store.insert([job], { claimFor });
+          expect(result!.job.state).toBe('available');
+          expect(await state(result!.job.id)).toBe('available');
+        }
+      });
+
+      it('claims tick- and unique-keyed jobs, which keep their keys', async () => {
+        const [tick] = await store.insert([newJob({ tickKey: 't-1' })], { claimFor });
+        const [unique] = await store.insert([newJob({ uniqueKey: 'u-1' })], { claimFor });
+        expect([tick!.job.state, unique!.job.state]).toEqual(['running', 'running']);
+        const [again] = await store.insert([newJob({ tickKey: 't-1' }), newJob({ uniqueKey: 'u-1' })], { claimFor });
+        expect(again).toMatchObject({ inserted: false, conflict: 'tick', job: { id: tick!.job.id } });
+        const [twice] = await store.insert([newJob({ uniqueKey: 'u-1' })], { claimFor });
+        expect(twice).toMatchObject({ inserted: false, conflict: 'unique', job: { id: unique!.job.id, state: 'running' } });
       });
     });
 

@@ -85,10 +85,11 @@ export function insertStatements(n: SqlNames) {
 
   const insertKeyless = insert.replace('ON CONFLICT DO NOTHING', '');
 
-  // Keyless jobs inserted already claimed by an idle node ($3 now, $4 node),
-  // as the claim statement would leave them; a paused name, a pin or a later
-  // run_at leaves a job available (and notified) as usual. Saves the
-  // NOTIFY → claim round trips between an enqueue and its start.
+  // Jobs without a serial key inserted already claimed by an idle node ($3
+  // now, $4 node), as the claim statement would leave them; a paused name, a
+  // pin or a later run_at leaves a job available (and notified) as usual.
+  // Saves the NOTIFY → claim round trips between an enqueue (or a tick) and
+  // its start. Tick and unique keys hold as in the plain insert.
   const insertClaimed = `
     WITH input AS (
       SELECT ${n.nextJobId} AS id, r.*,
@@ -108,6 +109,7 @@ export function insertStatements(n: SqlNames) {
         CASE WHEN i.claimed THEN $4::text END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END
       FROM input i
       ORDER BY i.ord
+      ON CONFLICT DO NOTHING
       RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token
     ),
     woken AS (
@@ -117,6 +119,8 @@ export function insertStatements(n: SqlNames) {
     SELECT input.ord, inserted.id, floor(extract(epoch FROM inserted.inserted_at) * 1000)::float8 AS inserted_at_ms,
       inserted.state = 'running' AS claimed, inserted.fencing_token
     FROM inserted JOIN input ON input.id = inserted.id CROSS JOIN woken`;
+
+  const insertClaimedKeyless = insertClaimed.replace('ON CONFLICT DO NOTHING', '');
 
   // The job each skipped input collided with: tick key first, then unique,
   // then serial (the memory store's order). A separate statement, because the
@@ -151,10 +155,13 @@ export function insertStatements(n: SqlNames) {
       text: keyless ? insertKeyless : insert,
       values: [`[${records.join(',')}]`, channel],
     }),
-    /** Keyless `records` only, inserted claimed by `node` where they qualify (see `InsertOptions.claimFor`). */
-    insertClaimed: (records: readonly string[], channel: string, now: Date, node: string): Statement => ({
-      name: n.statement('insert_claimed'),
-      text: insertClaimed,
+    /**
+     * `records` without serial keys, inserted claimed by `node` where they
+     * qualify (see `InsertOptions.claimFor`); `keyless` as for {@link insert}.
+     */
+    insertClaimed: (records: readonly string[], channel: string, now: Date, node: string, keyless: boolean): Statement => ({
+      name: n.statement(keyless ? 'insert_claimed_keyless' : 'insert_claimed'),
+      text: keyless ? insertClaimedKeyless : insertClaimed,
       values: [`[${records.join(',')}]`, channel, now, node],
     }),
     conflicts: (probes: readonly ConflictProbe[]): Statement => ({ text: conflicts, values: [JSON.stringify(probes)] }),
