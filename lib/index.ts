@@ -60,7 +60,7 @@ export { parseDuration } from './common/duration.js';
 export type { JsonValue, JsonObject } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
-export type { JobStore, AttemptRef, ClaimRequest } from './store/job-store.js';
+export type { JobStore, AttemptRef, ClaimRequest, CompleteOptions, InsertOptions } from './store/job-store.js';
 export type {
   Job,
   JobState,

@@ -112,9 +112,15 @@ export class AttemptContext implements JobContext<unknown> {
     return this[ATTEMPT].reason;
   }
 
-  /** Tells the store the attempt is alive; a lost lease aborts it. */
-  async heartbeat(): Promise<void> {
+  /**
+   * Tells the store the attempt is alive; a lost lease aborts it. A getter
+   * handing out a function bound to this attempt, so that
+   * `const { heartbeat } = ctx` works as with a plain object.
+   */
+  get heartbeat(): () => Promise<void> {
     const attempt = this[ATTEMPT];
-    if (!(await attempt.beat(attempt.job))) attempt.abort('lease-lost');
+    return async () => {
+      if (!(await attempt.beat(attempt.job))) attempt.abort('lease-lost');
+    };
   }
 }

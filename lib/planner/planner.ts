@@ -45,6 +45,7 @@ const RETRY_AFTER_FAILURE_MS = 1_000;
  * restarts.
  */
 export class Planner implements LoopTask {
+  readonly precise = true;
   readonly name = 'planner';
   private readonly logger = new Logger('Scheduler');
   private readonly slots = new Map<string, Slot>();

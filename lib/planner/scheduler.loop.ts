@@ -10,6 +10,8 @@ export interface LoopTask {
   /** When the task next wants to run (epoch ms), or `null` for "not now". */
   nextAt(now: number): number | null;
   run(now: number): Promise<void>;
+  /** Its times are due to the millisecond (schedule ticks): the loop asks the clock for a precise timer. @default false */
+  readonly precise?: boolean;
 }
 
 /**
@@ -55,9 +57,12 @@ export class SchedulerLoop {
   private arm(): void {
     const now = this.clock.now();
     let next = Infinity;
+    let precise = false;
     for (const task of this.tasks) {
       const at = task.nextAt(now);
-      if (at !== null && at < next) next = at;
+      if (at === null || at > next) continue;
+      precise = (at < next ? false : precise) || task.precise === true;
+      next = at;
     }
     if (next === this.timerAt && this.timer !== null) return;
     this.clear();
@@ -67,7 +72,7 @@ export class SchedulerLoop {
       this.timer = null;
       this.timerAt = Infinity;
       this.current = this.tick();
-    }, Math.max(0, next - now), PRECISE);
+    }, Math.max(0, next - now), precise ? PRECISE : undefined);
   }
 
   private clear(): void {

@@ -226,4 +226,29 @@ describe('execution', () => {
     expect((await t.scheduler.history('beat'))[0]!.id).toBe(job.id);
     await t.close();
   });
+
+  it('a handler may destructure its context, heartbeat and signal included, and JSON of it shows only its data', async () => {
+    @Injectable()
+    class Destructured {
+      seen: unknown[] = [];
+      @Scheduled({ name: 'destructured' })
+      async run({ args, attempt, heartbeat, signal, locals }: JobContext<{ n: number }>) {
+        await heartbeat();
+        locals.x = 1;
+        this.seen.push(args.n, attempt, signal.aborted, locals.x);
+      }
+      @Scheduled({ name: 'serialised' })
+      run2(ctx: JobContext) {
+        this.seen.push(Object.keys(JSON.parse(JSON.stringify(ctx)) as object).sort());
+      }
+    }
+    const t = await startApp([Destructured]);
+    await t.scheduler.enqueue('destructured', { n: 7 });
+    await t.scheduler.enqueue('serialised');
+    await t.tester.drainQueue();
+    const [n, attempt, aborted, local, keys] = t.get(Destructured).seen;
+    expect([n, attempt, aborted, local]).toEqual([7, 1, false, 1]);
+    expect(keys).toEqual(['args', 'attempt', 'fencingToken', 'id', 'locals', 'maxAttempts', 'meta', 'misfired', 'name', 'queue', 'schedule', 'scheduledAt', 'tags']);
+    await t.close();
+  });
 });
