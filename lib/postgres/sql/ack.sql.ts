@@ -28,28 +28,22 @@ export function ackStatements(n: SqlNames) {
   // included, was 4 % of a drain's Node CPU.
   // The answer is one row: how many were written and, only when that is not
   // all of them, which (`id:attempt`), so the common case parses no row per job.
-  const completeMany = `
-    WITH written AS (
+  const answered = (write: string): string => `
+    WITH written AS (${write}
+      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
+      RETURNING j.id, j.attempt
+    )
+    SELECT count(*)::int AS count,
+      CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written
+    FROM written`;
+  const completeMany = answered(`
       UPDATE ${n.jobs} j
       SET state = 'completed', result = a.result::jsonb, finished_at = 'epoch'::timestamptz + a.finished_ms * interval '1 millisecond'
-      FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::text[]) AS a(id, attempt, finished_ms, result)
-      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
-      RETURNING j.id, j.attempt
-    )
-    SELECT count(*)::int AS count,
-      CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written
-    FROM written`;
+      FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::text[]) AS a(id, attempt, finished_ms, result)`);
   // `retention.completed: 0`: the job goes, fenced the same way.
-  const forgetMany = `
-    WITH written AS (
+  const forgetMany = answered(`
       DELETE FROM ${n.jobs} j
-      USING unnest($1::bigint[], $2::int[]) AS a(id, attempt)
-      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
-      RETURNING j.id, j.attempt
-    )
-    SELECT count(*)::int AS count,
-      CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written
-    FROM written`;
+      USING unnest($1::bigint[], $2::int[]) AS a(id, attempt)`);
   const retry = `
     UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}
     WHERE ${owned} RETURNING id`;

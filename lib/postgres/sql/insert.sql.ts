@@ -57,13 +57,18 @@ export function insertStatements(n: SqlNames) {
   // delayed ones too: "due" would be judged by the database clock, and any
   // skew (or a test's fake clock) would then silence the wake-up of jobs due
   // now, the common case; a wake for a delayed job costs one empty claim.
+  const records = `jsonb_to_recordset($1::jsonb) AS r(
+        ord int, name text, schedule text, queue text, args jsonb, priority smallint, max_attempts int,
+        timeout_ms int, run_at timestamptz, scheduled_at timestamptz, misfired boolean, tick_key text,
+        unique_key text, serial_key text, pinned_node text, tags text[], meta jsonb, trace jsonb)`;
+  const woken = (where: string): string => `woken AS (
+      SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue)::text)) AS sent
+      FROM (SELECT DISTINCT queue FROM inserted ${where}) q
+    )`;
   const insert = `
     WITH input AS (
       SELECT ${n.nextJobId} AS id, r.*
-      FROM jsonb_to_recordset($1::jsonb) AS r(
-        ord int, name text, schedule text, queue text, args jsonb, priority smallint, max_attempts int,
-        timeout_ms int, run_at timestamptz, scheduled_at timestamptz, misfired boolean, tick_key text,
-        unique_key text, serial_key text, pinned_node text, tags text[], meta jsonb, trace jsonb)
+      FROM ${records}
       ORDER BY r.ord
     ),
     inserted AS (
@@ -76,10 +81,7 @@ export function insertStatements(n: SqlNames) {
       ON CONFLICT DO NOTHING
       RETURNING j.id, j.queue, j.inserted_at
     ),
-    woken AS (
-      SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue)::text)) AS sent
-      FROM (SELECT DISTINCT queue FROM inserted) q
-    )
+    ${woken('')}
     SELECT input.ord, inserted.id, floor(extract(epoch FROM inserted.inserted_at) * 1000)::float8 AS inserted_at_ms
     FROM inserted JOIN input ON input.id = inserted.id CROSS JOIN woken`;
 
@@ -95,10 +97,7 @@ export function insertStatements(n: SqlNames) {
       SELECT ${n.nextJobId} AS id, r.*,
         (r.run_at <= $3::timestamptz AND r.pinned_node IS NULL
           AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = r.name OR p.name = r.schedule))) AS claimed
-      FROM jsonb_to_recordset($1::jsonb) AS r(
-        ord int, name text, schedule text, queue text, args jsonb, priority smallint, max_attempts int,
-        timeout_ms int, run_at timestamptz, scheduled_at timestamptz, misfired boolean, tick_key text,
-        unique_key text, serial_key text, pinned_node text, tags text[], meta jsonb, trace jsonb)
+      FROM ${records}
       ORDER BY r.ord
     ),
     inserted AS (
@@ -112,10 +111,7 @@ export function insertStatements(n: SqlNames) {
       ON CONFLICT DO NOTHING
       RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token
     ),
-    woken AS (
-      SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue)::text)) AS sent
-      FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available') q
-    )
+    ${woken(`WHERE state = 'available'`)}
     SELECT input.ord, inserted.id, floor(extract(epoch FROM inserted.inserted_at) * 1000)::float8 AS inserted_at_ms,
       inserted.state = 'running' AS claimed, inserted.fencing_token
     FROM inserted JOIN input ON input.id = inserted.id CROSS JOIN woken`;
