@@ -4,6 +4,7 @@ import type { InsertOptions, JobStore } from '../store/job-store.js';
 import type { InsertResult, Job, NewJob } from '../store/job.types.js';
 import type { QueueManager } from './queue.manager.js';
 import type { QueueRunner } from './queue.runner.js';
+import { cloneJson } from '../store/new-job.js';
 
 /**
  * The one way jobs enter the store: insert, then wake the queues that have
@@ -33,8 +34,9 @@ export class JobProducer {
       else if (job.runAt.getTime() <= now) due.add(job.queue);
       else this.queues.wakeAt(job.queue, job.runAt.getTime());
     }
-    // Copies: the caller gets the inserted jobs, the runner its own.
-    if (runner && claimed.length > 0) runner.adopt(claimed.map((job) => ({ ...job })));
+    // The caller keeps the inserted jobs; the runner gets copies sharing no
+    // arguments with them (as a claim's jobs share nothing with the caller's).
+    if (runner && claimed.length > 0) runner.adopt(claimed.map((job) => ({ ...job, args: cloneJson(job.args), meta: cloneJson(job.meta), tags: [...job.tags] })));
     if (!this.store.notifiesInserts) for (const queue of due) await this.notifier.notify({ type: 'insert', queue });
     return results;
   }
