@@ -1,7 +1,7 @@
 import type { InsertResult, Job, NewJob } from '../store/job.types.js';
 import { buildJob } from '../store/new-job.js';
 import { StoreUnavailableError } from './postgres.errors.js';
-import type { insertStatements } from './sql/insert.sql.js';
+import type { InsertBatch, InsertedRow, insertStatements } from './sql/insert.sql.js';
 import { toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
@@ -19,10 +19,9 @@ function claimedBy(job: Job, claimFor: { node: string; now: Date }, fencingToken
 const INSERT_ROUNDS = 5;
 
 type ConflictRow = JobRow & { ord: number; conflict: 'tick' | 'unique' | 'serial' };
-type InsertedRow = { ord: number; id: string; inserted_at_ms: number; claimed?: boolean; fencing_token?: string | number };
 
 /**
- * Inserts checked jobs (`records`, see `insertRecord`) and reports, in input
+ * Inserts checked jobs (`batch`, see `insertBatch`) and reports, in input
  * order, each new job or the existing one it collided with. One statement
  * when nothing collides; a second looks up the collisions. A job that
  * collided with one that is gone by the lookup (finished, deleted) is
@@ -30,24 +29,30 @@ type InsertedRow = { ord: number; id: string; inserted_at_ms: number; claimed?: 
  */
 export async function insertJobs(
   jobs: readonly NewJob[],
-  records: readonly string[],
+  batch: InsertBatch,
   sql: ReturnType<typeof insertStatements>,
   channel: string,
   rows: <T extends object>(statement: Statement) => Promise<T[]>,
   claimFor?: { node: string; now: Date },
 ): Promise<InsertResult[]> {
   const results: (InsertResult | undefined)[] = new Array(jobs.length);
-  let todo = records.map((_, ord) => ord);
+  let todo = jobs.map((_, ord) => ord);
   for (let round = 0; todo.length > 0; round++) {
     if (round === INSERT_ROUNDS) throw new StoreUnavailableError('an insert kept colliding with jobs that then disappeared');
     const keyless = todo.every((ord) => !jobs[ord]!.tickKey && !jobs[ord]!.uniqueKey && !jobs[ord]!.serialKey);
-    const batch = todo.map((ord) => records[ord]!);
+    const part = round === 0 ? batch : { shared: batch.shared, items: todo.map((ord) => batch.items[ord]!) };
     const claiming = claimFor !== undefined && todo.every((ord) => !jobs[ord]!.serialKey);
-    const statement = claiming ? sql.insertClaimed(batch, channel, claimFor.now, claimFor.node, keyless) : sql.insert(batch, channel, keyless);
-    for (const row of await rows<InsertedRow>(statement)) {
-      const job = buildJob(String(row.id), jobs[row.ord]!, new Date(Number(row.inserted_at_ms)));
-      if (row.claimed && claimFor) claimedBy(job, claimFor, Number(row.fencing_token));
-      results[row.ord] = { job, inserted: true };
+    const statement = claiming ? sql.insertClaimed(part, channel, claimFor.now, claimFor.node, keyless) : sql.insert(part, channel, keyless);
+    const [row] = await rows<InsertedRow>(statement);
+    const positions = pgArray(row?.ords);
+    const ids = pgArray(row?.ids);
+    const tokens = pgArray(row?.tokens);
+    for (let k = 0; k < positions.length; k++) {
+      const ord = todo[Number(positions[k]) - 1]!;
+      const job = buildJob(ids[k]!, jobs[ord]!, new Date(row!.inserted_at_ms!));
+      const token = claimFor && tokens.length > 0 ? Number(tokens[k]) : 0;
+      if (token > 0) claimedBy(job, claimFor!, token);
+      results[ord] = { job, inserted: true };
     }
     const skipped = todo.filter((ord) => results[ord] === undefined);
     if (skipped.length === 0) break;
@@ -63,4 +68,9 @@ export async function insertJobs(
     todo = skipped.filter((ord) => results[ord] === undefined);
   }
   return results as InsertResult[];
+}
+
+/** The elements of a one-dimensional PostgreSQL array of numbers in text form (`{1,2,3}`); none for NULL. */
+function pgArray(text: string | null | undefined): string[] {
+  return text ? text.slice(1, -1).split(',') : [];
 }

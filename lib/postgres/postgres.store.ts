@@ -16,7 +16,7 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from '../store/job.types.js';
-import { insertRecord, resultJson } from './job-input.js';
+import { insertBatch, resultJson } from './job-input.js';
 import { assertMigrated, migrate } from './migrations/migrator.js';
 import { AckWriter } from './postgres.acks.js';
 import { POSTGRES_DEFAULTS } from './postgres.connection.js';
@@ -96,14 +96,14 @@ export class PostgresStore implements JobStore {
     if (manager !== undefined && typeof manager?.query !== 'function') {
       throw new InvalidArgumentError('manager', 'must be a TypeORM EntityManager');
     }
-    const records = jobs.map((job, ord) => insertRecord(job, ord, this.maxPayloadBytes));
+    const batch = insertBatch(jobs, this.maxPayloadBytes);
     this.readiness.check();
     if (jobs.length === 0) return [];
     // Inside the caller's transaction, through its EntityManager: the jobs
     // (and their NOTIFY) commit or roll back with the caller's own writes.
     const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
     const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
-    return insertJobs(jobs, records, this.sql.insert, this.pg.channel, rows, manager ? undefined : options.claimFor);
+    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, manager ? undefined : options.claimFor);
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {

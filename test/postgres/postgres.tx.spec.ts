@@ -107,6 +107,12 @@ describe('fencing and limits', () => {
     await expect(rejection).rejects.toMatchObject({ limit: 100 });
     expect(await store.count({})).toBe(0);
     expect((await store.insert([small]))[0]!.inserted).toBe(true);
+    // Jobs that share their fields and jobs that do not are both checked one by one.
+    await expect(store.insert([small, { ...large, name: 'other' }])).rejects.toBeInstanceOf(PayloadTooLargeError);
+    await expect(store.insert([small, newJob({ meta: { s: 'a\u0000' } })])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.insert([newJob({ meta: { s: 'a\u0000' } })])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.insert([small, newJob({ uniqueKey: 'a\u0000' })])).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await store.count({})).toBe(1);
     // jsonb cannot hold U+0000: a typed error before SQL, not a failed batch.
     await expect(store.insert([newJob({ args: { s: 'a\u0000b' } })])).rejects.toBeInstanceOf(InvalidArgumentError);
     const backslash = (await store.insert([newJob({ args: { s: '\\u0000' } })]))[0]!.job;

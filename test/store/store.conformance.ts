@@ -166,6 +166,50 @@ export function runStoreConformance(
         expect(new Set(results.map((r) => r.job.id)).size).toBe(3);
       });
 
+      it('keeps each job\'s own fields in a batch, whether its jobs differ in one field or only in args', async () => {
+        const meta = { team: 'core' };
+        const variants: Partial<NewJob>[] = [
+          {},
+          { priority: 1 },
+          { runAt: at(SEC) },
+          { scheduledAt: at(-SEC) },
+          { tags: ['t'] },
+          { meta: { team: 'core' } },
+          { meta: { team: 'other' } },
+          { timeout: 5_000 },
+          { pinnedNode: 'node-b' },
+          { misfired: true },
+        ];
+        const inputs = variants.map((overrides, i) => newJob({ args: { i }, meta, ...overrides }));
+        const results = await store.insert(inputs);
+        for (const [i, result] of results.entries()) {
+          const stored = await store.get(result.job.id);
+          expect(stored).toEqual(result.job);
+          expect(stored).toMatchObject({ args: { i }, priority: inputs[i]!.priority, tags: inputs[i]!.tags ?? [], meta: inputs[i]!.meta });
+          expect(ms(stored!.runAt)).toBe(inputs[i]!.runAt.getTime());
+          expect(ms(stored!.scheduledAt)).toBe((inputs[i]!.scheduledAt ?? inputs[i]!.runAt).getTime());
+          expect(stored!.timeout).toBe(inputs[i]!.timeout);
+          expect(stored!.pinnedNode).toBe(inputs[i]!.pinnedNode ?? null);
+          expect(stored!.misfired).toBe(inputs[i]!.misfired ?? false);
+        }
+        // A batch that differs only in args and unique keys: keys collide with the batch and the table.
+        const held = await insert({ uniqueKey: 'held' });
+        const shared = await store.insert([
+          newJob({ args: { n: 1 }, uniqueKey: 'a' }),
+          newJob({ args: { n: 2 } }),
+          newJob({ args: { n: 3 }, uniqueKey: 'a' }),
+          newJob({ args: { n: 4 }, uniqueKey: 'held' }),
+          newJob({ args: null }),
+        ]);
+        expect(shared.map((r) => r.inserted)).toEqual([true, true, false, false, true]);
+        expect(shared[2]!.job.id).toBe(shared[0]!.job.id);
+        expect(shared[3]!.job.id).toBe(held.id);
+        expect((await store.get(shared[1]!.job.id))!.args).toEqual({ n: 2 });
+        expect((await store.get(shared[4]!.job.id))!.args).toBeNull();
+        const [ticks0, ticks1] = await store.insert([newJob({ tickKey: 'tick' }), newJob({ tickKey: 'tick' })]);
+        expect([ticks0!.inserted, ticks1!.inserted, ticks1!.conflict]).toEqual([true, false, 'tick']);
+      });
+
       it('returns null for an unknown id', async () => {
         const job = await insert();
         await store.delete([job.id]);
