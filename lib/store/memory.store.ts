@@ -117,7 +117,14 @@ export class MemoryStore implements JobStore {
   async complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
     const rec = this.owned(ref);
     if (options?.forget) this.forget(rec);
-    else this.move(rec, 'completed', { result: cloneJson(result), finishedAt: new Date(now.getTime()) });
+    else {
+      // Fields set in place, not through move()'s patch: the hottest transition, with start().
+      this.leave(rec);
+      rec.job.state = 'completed';
+      rec.job.result = cloneJson(result);
+      rec.job.finishedAt = new Date(now.getTime());
+      this.enter(rec);
+    }
   }
 
   async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
@@ -323,13 +330,15 @@ export class MemoryStore implements JobStore {
 
   private start(rec: JobRecord, request: Pick<ClaimRequest, 'node' | 'now'>): void {
     const now = request.now.getTime();
-    this.move(rec, 'running', {
-      attempt: rec.job.attempt + 1,
-      startedAt: new Date(now),
-      heartbeatAt: new Date(now),
-      node: request.node,
-      fencingToken: ++this.lastFencingToken,
-    });
+    const job = rec.job;
+    this.leave(rec);
+    job.state = 'running';
+    job.attempt++;
+    job.startedAt = new Date(now);
+    job.heartbeatAt = new Date(now);
+    job.node = request.node;
+    job.fencingToken = ++this.lastFencingToken;
+    this.enter(rec);
   }
 
   /** The record an acknowledgement may change, or a StaleAttemptError (nothing changed). */

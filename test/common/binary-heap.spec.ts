@@ -101,4 +101,53 @@ describe('BinaryHeap', () => {
     }
     expect(drain(heap).map((i) => i.n)).toEqual(model.map((i) => i.n).sort((a, b) => a - b));
   });
+
+  it.each([false, true])('keeps order when most pushes come in order, past the run\'s compaction (own positions: %s)', (own) => {
+    type Item = { n: number; pos: number };
+    const next = random(own ? 3 : 5);
+    const heap = new BinaryHeap<Item>((a, b) => a.n - b.n, {
+      indexed: own ? { get: (item) => item.pos, set: (item, index) => void (item.pos = index) } : true,
+    });
+    const model = new Set<Item>();
+    let counter = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const r = next();
+      if (r < 0.55) {
+        // Mostly in order; now and then one that belongs earlier (into the heap part).
+        const item = { n: next() < 0.9 ? counter++ : Math.floor(next() * counter), pos: -1 };
+        heap.push(item);
+        model.add(item);
+      } else if (r < 0.9) {
+        const popped = heap.pop();
+        let min: Item | undefined;
+        for (const item of model) if (min === undefined || item.n < min.n) min = item;
+        expect(popped?.n).toBe(min?.n);
+        if (popped) model.delete(popped);
+      } else if (model.size > 0) {
+        const victims = [...model];
+        const victim = victims[Math.floor(next() * victims.length)]!;
+        expect(heap.remove(victim)).toBe(true);
+        expect(heap.has(victim)).toBe(false);
+        expect(heap.remove(victim)).toBe(false);
+        model.delete(victim);
+      }
+      expect(heap.size).toBe(model.size);
+    }
+    for (const item of model) expect(heap.has(item)).toBe(true);
+    expect(heap.toArray().length).toBe(model.size);
+    expect(drain(heap).map((i) => i.n)).toEqual([...model].map((i) => i.n).sort((a, b) => a - b));
+  });
+
+  it('takes in-order pushes through the run and still mixes in smaller ones', () => {
+    const heap = new BinaryHeap<number>((a, b) => a - b);
+    for (let n = 0; n < 3_000; n++) heap.push(n * 2);
+    heap.push(5);
+    heap.push(-1);
+    expect(heap.peek()).toBe(-1);
+    const out = drain(heap);
+    expect(out.slice(0, 6)).toEqual([-1, 0, 2, 4, 5, 6]);
+    expect(out.length).toBe(3_002);
+    heap.push(1);
+    expect(heap.toArray()).toEqual([1]);
+  });
 });

@@ -16,10 +16,10 @@ export function copyJob(job: Job): Job {
     startedAt: copyDate(job.startedAt),
     finishedAt: copyDate(job.finishedAt),
     heartbeatAt: copyDate(job.heartbeatAt),
-    tags: [...job.tags],
+    tags: job.tags.length === 0 ? [] : [...job.tags],
     meta: cloneJson(job.meta),
     result: cloneJson(job.result),
-    errors: job.errors.map((error) => ({ ...error, at: new Date(error.at.getTime()) })),
+    errors: job.errors.length === 0 ? [] : job.errors.map((error) => ({ ...error, at: new Date(error.at.getTime()) })),
     trace: job.trace ? { ...job.trace } : null,
   };
 }
