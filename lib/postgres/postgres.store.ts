@@ -27,7 +27,7 @@ import { insertJobs } from './postgres.insert.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
-import { errorJson, toClaimedJob, toDbId, toJob, type ClaimedRow, type JobRow } from './sql/job-rows.js';
+import { errorJson, toClaimedJob, toDbId, toJob, type ClaimedJson, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
 /** How long `close` waits for acks still being written (e.g. while the database is down). */
@@ -117,8 +117,9 @@ export class PostgresStore implements JobStore {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const rows = await this.rows<ClaimedRow>(this.sql.claim.claim({ ...request, limit }, ids));
-        return rows.map((row) => toClaimedJob(row, request.now, request.node)).sort(byClaimOrder);
+        const [row] = await this.rows<{ jobs: string | null }>(this.sql.claim.claim({ ...request, limit }, ids));
+        if (!row?.jobs) return [];
+        return (JSON.parse(row.jobs) as ClaimedJson[]).map((job) => toClaimedJob(job, request.now, request.node));
       } catch (error) {
         // Another node started a job with the same serial key at this instant;
         // by now it has committed, and the claim's NOT EXISTS will see it.
@@ -332,10 +333,6 @@ export class PostgresStore implements JobStore {
 }
 
 /** Claim order: priority (0 first), then `runAt`, then insertion (id). */
-function byClaimOrder(a: Job, b: Job): number {
-  return a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || compareIds(a.id, b.id);
-}
-
 function compareIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

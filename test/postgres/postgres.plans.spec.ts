@@ -83,6 +83,30 @@ describe('PostgreSQL plans', () => {
     expect(plan['Total Cost']).toBeLessThan(100_000);
   });
 
+  it('finds the jobs of a completion, heartbeat or unclaim by primary key, not among every running job', async () => {
+    const sql = postgresStatements(ctx);
+    // 1,000 running jobs (as prefetch buffers leave them), 20 of them acknowledged.
+    const running = await store.claim({ queue: 'default', limit: 1000, node: 'node-plans', now: BASE });
+    try {
+      await ctx.pool.query(`ANALYZE ${ctx.table('jobs')}`);
+      const some = running.slice(0, 20);
+      const refs = some.map((job) => ({ id: job.id, attempt: job.attempt }));
+      const statements = [
+        sql.ack.completeMany(some.map((job) => ({ id: job.id, attempt: job.attempt, result: null, finishedAt: BASE, forget: false }))),
+        sql.ack.completeMany(some.map((job) => ({ id: job.id, attempt: job.attempt, result: null, finishedAt: BASE, forget: true }))),
+        sql.ack.heartbeat(refs, BASE),
+        sql.lifecycle.unclaim(refs.map((r) => r.id), refs.map((r) => r.attempt)),
+      ];
+      for (const statement of statements) {
+        const used = nodes(await explain(statement.text, statement.values)).map((n) => n['Index Name']);
+        expect(used).toContain('scheduler_jobs_pkey');
+        expect(used).not.toContain('scheduler_jobs_running_idx');
+      }
+    } finally {
+      await store.unclaim(running.map((job) => ({ id: job.id, attempt: job.attempt })));
+    }
+  });
+
   it('reads the history of a name through the index of finished jobs', async () => {
     const sql = postgresStatements(ctx);
     const list = sql.query.list({ nameOrSchedule: 'rare', states: ['completed', 'dead', 'discarded', 'cancelled'] }, 20);

@@ -1,6 +1,6 @@
 import type { AttemptRef } from '../../store/job-store.js';
 import type { SqlNames } from './names.js';
-import { appendError, type Statement } from './statement.js';
+import { appendError, stillRunning, type Statement } from './statement.js';
 
 /** One `complete` in a batch ({@link ackStatements}.completeMany). */
 export interface CompleteRecord {
@@ -30,7 +30,7 @@ export function ackStatements(n: SqlNames) {
   // all of them, which (`id:attempt`), so the common case parses no row per job.
   const answered = (write: string): string => `
     WITH written AS (${write}
-      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
+      WHERE j.id = a.id AND j.attempt = a.attempt AND ${stillRunning('j')}
       RETURNING j.id, j.attempt
     )
     SELECT count(*)::int AS count,
@@ -61,7 +61,7 @@ export function ackStatements(n: SqlNames) {
   const heartbeat = `
     UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz
     FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
-    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'
+    WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
     RETURNING j.id, j.attempt`;
   const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
 

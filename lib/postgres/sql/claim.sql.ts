@@ -29,6 +29,10 @@ import type { Statement } from './statement.js';
  * (`name <> ALL(ARRAY(…))`) misled the planner into a cost estimate of 1.1M,
  * over `jit_above_cost`: each claim was JIT-compiled, 0.5 s for 1 ms of work.
  *
+ * The answer is ONE row: every claimed job, in claim order, in one JSON
+ * text. A row per job cost pg a message parse, a row object and a
+ * JSON.parse each: 5 % of a drain's Node CPU, the largest single item.
+ *
  * Measured on PostgreSQL 15 (local): claiming 50 from a backlog of 21k
  * available jobs beside 50k finished ones takes 1.5 ms and reads only the
  * partial runnable index; 4 runners claiming 50 at a time and completing in
@@ -56,12 +60,15 @@ export function claimStatements(n: SqlNames) {
       ORDER BY j.priority, j.run_at, j.id
       LIMIT $4
       FOR UPDATE OF j SKIP LOCKED
+    ),
+    claimed AS (
+      UPDATE ${n.jobs} j
+      SET state = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, heartbeat_at = $2::timestamptz,
+        node = $3, fencing_token = ${n.nextFencingToken}
+      WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
+      RETURNING j.priority, j.run_at, j.id, ${claimedJson('j')}
     )
-    UPDATE ${n.jobs} j
-    SET state = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, heartbeat_at = $2::timestamptz,
-      node = $3, fencing_token = ${n.nextFencingToken}
-    WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-    RETURNING ${claimedJson('j')}`;
+    SELECT json_agg(job ORDER BY priority, run_at, id)::text AS jobs FROM claimed`;
   };
   const all = text(false);
   const byIds = text(true);

@@ -41,18 +41,16 @@ export function claimedJson(alias: string): string {
   return `json_build_array(${items.join(', ')}) AS job`;
 }
 
-/** A claimed job's row ({@link claimedJson}). */
-export interface ClaimedRow {
-  job: [
-    id: string, name: string, schedule: string | null, queue: string, args: JsonValue, priority: number, attempt: number,
-    maxAttempts: number, timeout: number | null, misfired: boolean, fencingToken: number, tickKey: string | null,
-    uniqueKey: string | null, serialKey: string | null, pinnedNode: string | null, tags: string[] | null, meta: JsonObject | null,
-    result: JsonValue | null, errors: StoredError[] | null, trace: JobTraceContext | null, runAt: number, scheduledAt: number, insertedAt: number,
-  ];
-}
+/** A claimed job ({@link claimedJson}). */
+export type ClaimedJson = [
+  id: string, name: string, schedule: string | null, queue: string, args: JsonValue, priority: number, attempt: number,
+  maxAttempts: number, timeout: number | null, misfired: boolean, fencingToken: number, tickKey: string | null,
+  uniqueKey: string | null, serialKey: string | null, pinnedNode: string | null, tags: string[] | null, meta: JsonObject | null,
+  result: JsonValue | null, errors: StoredError[] | null, trace: JobTraceContext | null, runAt: number, scheduledAt: number, insertedAt: number,
+];
 
 /** The job a claim returned, running on `node` since `now`. */
-export function toClaimedJob({ job: c }: ClaimedRow, now: Date, node: string): Job {
+export function toClaimedJob(c: ClaimedJson, now: Date, node: string): Job {
   return {
     id: c[0],
     name: c[1],

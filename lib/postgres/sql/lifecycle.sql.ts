@@ -1,6 +1,6 @@
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
-import { appendError, type Statement } from './statement.js';
+import { appendError, stillRunning, type Statement } from './statement.js';
 
 /** Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim. */
 export function lifecycleStatements(n: SqlNames) {
@@ -10,7 +10,7 @@ export function lifecycleStatements(n: SqlNames) {
     UPDATE ${n.jobs} j
     SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
     FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
-    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'`;
+    WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}`;
 
   // The CTE locks the row and keeps it as it was; RETURNING hands back that
   // "before" picture while the UPDATE writes the cancelled one.

@@ -20,3 +20,14 @@ export function appendError(errors: string, error: string): string {
     FROM jsonb_array_elements(${errors} || jsonb_build_array(${error})) WITH ORDINALITY AS x(e, n)
     WHERE n > jsonb_array_length(${errors}) + 1 - ${MAX_KEPT_ERRORS})`;
 }
+
+/**
+ * "Still running", for statements that find their jobs by ids from an
+ * array: written so that it does not match the running index's predicate.
+ * As a plain `state = 'running'` the planner scanned every running job
+ * (the prefetched ones too) and hash-joined the ids against them: 1.4 ms to
+ * complete 50 of 1,000 running jobs, 0.96 ms through the primary key.
+ */
+export function stillRunning(alias: string): string {
+  return `(${alias}.state || '') = 'running'`;
+}
