@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
 import type { PostgresContext } from '../../lib/postgres/postgres.context.js';
+import { insertBatch } from '../../lib/postgres/job-input.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { postgresStatements } from '../../lib/postgres/sql/index.js';
 import type { NewJob } from '../../lib/store/job.types.js';
@@ -105,6 +106,14 @@ describe('PostgreSQL plans', () => {
     } finally {
       await store.unclaim(running.map((job) => ({ id: job.id, attempt: job.attempt })));
     }
+  });
+
+  it('checks paused names once per job when inserting jobs claimed', async () => {
+    const sql = postgresStatements(ctx);
+    const batch = insertBatch([newJob(1), newJob(3)], 1024 * 1024);
+    const statement = sql.insert.insertClaimed(batch, ctx.channel, BASE, 'node-plans', true);
+    const probes = nodes(await explain(statement.text, statement.values)).filter((n) => n['Relation Name']?.endsWith('schedule_states'));
+    expect(probes.length).toBe(1);
   });
 
   it('reads the history of a name through the index of finished jobs', async () => {

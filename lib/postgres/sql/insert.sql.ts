@@ -121,12 +121,14 @@ export function insertStatements(n: SqlNames) {
   // pin or a later run_at leaves a job available (and notified) as usual.
   // Saves the NOTIFY → claim round trips between an enqueue (or a tick) and
   // its start. Tick and unique keys hold as in the plain insert.
+  // `claimed` is computed in `input`, which is read twice and so
+  // materialised: in a CTE of its own, read once, PostgreSQL inlined it into
+  // each of the six CASEs below (six probes of the states table per job).
   const insertClaimed = (shared: boolean, keyless: boolean): string => `
-    WITH input AS (${source(shared, 5)}),
-    flagged AS (
-      SELECT i.*, (i.run_at <= $3::timestamptz AND i.pinned_node IS NULL
-        AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = i.name OR p.name = i.schedule))) AS claimed
-      FROM input i
+    WITH input AS (
+      SELECT s.*, (s.run_at <= $3::timestamptz AND s.pinned_node IS NULL
+        AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = s.name OR p.name = s.schedule))) AS claimed
+      FROM (${source(shared, 5)}) s
     ),
     inserted AS (
       INSERT INTO ${n.jobs} AS j (id, ${FIELDS.join(', ')}, state, attempt, started_at, heartbeat_at, node, fencing_token)
@@ -134,7 +136,7 @@ export function insertStatements(n: SqlNames) {
         CASE WHEN i.claimed THEN 'running' ELSE 'available' END, CASE WHEN i.claimed THEN 1 ELSE 0 END,
         CASE WHEN i.claimed THEN $3::timestamptz END, CASE WHEN i.claimed THEN $3::timestamptz END,
         CASE WHEN i.claimed THEN $4::text END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END
-      FROM flagged i
+      FROM input i
       ORDER BY i.ord
       ${keyless ? '' : 'ON CONFLICT DO NOTHING'}
       RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token
