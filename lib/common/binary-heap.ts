@@ -1,6 +1,7 @@
 /**
  * Where a heap keeps each item's position: `get` returns -1 for an item not
- * in the heap (other negative values mark its place in the heap's sorted run). Items that carry their own position field (one heap at a time)
+ * in the heap (other negative values mark its place in the heap's sorted
+ * run). Items that carry their own position field (one heap at a time)
  * avoid the Map of `indexed: true`, whose updates on every swap dominated a
  * memory-store claim's profile.
  */
@@ -66,10 +67,7 @@ export class BinaryHeap<T> {
   push(item: T): void {
     if (this.positions && this.positions.get(item) !== -1) throw new TypeError('BinaryHeap: item is already in the heap');
     if (this.runCount === 0 || this.compare(item, this.tail as T) >= 0) {
-      if (this.runCount === 0) {
-        this.run.length = 0;
-        this.head = 0;
-      }
+      if (this.runCount === 0) this.resetRun();
       this.positions?.set(item, runPosition(this.run.length));
       this.run.push(item);
       this.runCount++;
@@ -128,10 +126,8 @@ export class BinaryHeap<T> {
   clear(): void {
     for (const item of this.toArray()) this.positions?.set(item, -1);
     this.items.length = 0;
-    this.run.length = 0;
-    this.head = 0;
     this.runCount = 0;
-    this.tail = undefined;
+    this.resetRun();
   }
 
   /** The items in no particular order (a copy). */
@@ -142,19 +138,21 @@ export class BinaryHeap<T> {
   }
 
   private runIndexOf(item: T): number {
-    for (let i = this.head; i < this.run.length; i++) if (this.run[i] !== undefined && this.run[i] === item) return i;
+    for (let i = this.head; i < this.run.length; i++) if (this.run[i] === item) return i;
     return -1;
+  }
+
+  /** Empties the run's array (only once it holds no live item). */
+  private resetRun(): void {
+    this.run.length = 0;
+    this.head = 0;
+    this.tail = undefined;
   }
 
   private removeFromRun(index: number): void {
     this.positions?.set(this.run[index] as T, -1);
     this.run[index] = undefined;
-    if (--this.runCount === 0) {
-      this.run.length = 0;
-      this.head = 0;
-      this.tail = undefined;
-      return;
-    }
+    if (--this.runCount === 0) return this.resetRun();
     while (this.run[this.head] === undefined) this.head++;
     // Drop the consumed front once it is most of the array (amortised O(1)).
     if (this.head > 1024 && this.head * 2 > this.run.length) {
