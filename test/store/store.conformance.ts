@@ -272,6 +272,18 @@ export function runStoreConformance(
         expect(await store.get(job.id)).toEqual(claimed);
       });
 
+      it('returns the times of claimed jobs to the millisecond, for every millisecond and until 2105', async () => {
+        // Every millisecond remainder 0..999, today and near the end of the
+        // range where a float8 epoch still holds microseconds exactly, and
+        // times that a float8 epoch times 1000, floored, gets 1 ms wrong.
+        const starts = [BASE.getTime(), Date.UTC(2105, 11, 31, 23, 0, 0)];
+        const hard = [67586912534, 539641022808, 547506256244, 1090811239508, 1094305382350];
+        const times = [...starts.flatMap((start) => Array.from({ length: 1000 }, (_, k) => start + k * 1001)), ...hard].sort((a, b) => a - b);
+        await store.insert(times.map((t) => newJob({ runAt: new Date(t), scheduledAt: new Date(t + 1) })));
+        const claimed = await claim({ limit: times.length, now: new Date(Date.UTC(2106, 0, 1)) });
+        expect(claimed.map((job) => [job.runAt.getTime(), job.scheduledAt.getTime()])).toEqual(times.map((t) => [t, t + 1]));
+      });
+
       it('claims by priority, then runAt, then insertion order', async () => {
         const late = await insert({ priority: 0, runAt: at(2 * SEC) });
         const low = await insert({ priority: 9, runAt: at(0) });

@@ -1,4 +1,4 @@
-import { jobColumns } from './job-rows.js';
+import { epochMs, jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
@@ -98,7 +98,7 @@ export function insertStatements(n: SqlNames) {
     )`;
   const answer = (extra: string): string => `
     SELECT array_agg(i.ord ORDER BY i.ord)::text AS ords, array_agg(ins.id ORDER BY i.ord)::text AS ids,
-      floor(extract(epoch FROM min(ins.inserted_at)) * 1000)::float8 AS inserted_at_ms${extra}
+      ${epochMs('min(ins.inserted_at)')} AS inserted_at_ms${extra}
     FROM inserted ins JOIN input i ON i.id = ins.id CROSS JOIN woken`;
 
   const insert = (shared: boolean, keyless: boolean): string => `

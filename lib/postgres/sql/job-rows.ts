@@ -32,12 +32,24 @@ const CLAIMED = [
 ] as const;
 const CLAIMED_TIMES = ['run_at', 'scheduled_at', 'inserted_at'] as const;
 
+/**
+ * A timestamptz as whole epoch milliseconds (float8), exactly, rounded down.
+ * `extract(epoch …)` is numeric since PostgreSQL 14, and its numeric
+ * multiply, floor and cast for three timestamps were ~3 µs of PostgreSQL CPU
+ * per claimed job (measured here, of ~30 µs for the whole claim).
+ * `date_part` divides the exact microsecond count in float8. Its two
+ * roundings (the quotient, then the product by 1000) leave the result within
+ * 0.25 µs of the true value until 2039 and within 0.49 µs until 2106, so
+ * adding half a microsecond before `floor` gives the exact millisecond of
+ * every microsecond timestamp until 2106 (beyond, at most 1 ms off).
+ */
+export function epochMs(expression: string): string {
+  return `floor(date_part('epoch', ${expression}) * 1000 + 0.0005)`;
+}
+
 /** The select-list item of a claimed job ({@link toClaimedJob}), qualified by `alias`. */
 export function claimedJson(alias: string): string {
-  const items = [
-    ...CLAIMED.map((column) => `${alias}.${column}`),
-    ...CLAIMED_TIMES.map((column) => `floor(extract(epoch FROM ${alias}.${column}) * 1000)::float8`),
-  ];
+  const items = [...CLAIMED.map((column) => `${alias}.${column}`), ...CLAIMED_TIMES.map((column) => epochMs(`${alias}.${column}`))];
   return `json_build_array(${items.join(', ')}) AS job`;
 }
 
