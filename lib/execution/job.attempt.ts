@@ -1,12 +1,32 @@
+import type { Context, Span } from '@opentelemetry/api';
+import type { TimerHandle } from '../clock/clock.js';
 import type { JsonObject } from '../common/json.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
+import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
 import type { Job } from '../store/job.types.js';
 import type { JobContext } from './job-context.js';
+import type { ExecutionOutcome } from './job.executor.js';
 import type { RunningJob } from './running-jobs.js';
 
 /** How an attempt's run ended: through the chain (handler and middleware), or by an abort. */
 export type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason; detail?: string };
+
+/**
+ * Follows the attempts one caller started (a queue runner follows all of its
+ * own with one listener: no closure or promise per job). Each attempt calls
+ * `handlerDone` once, then `finished` once.
+ */
+export interface AttemptListener {
+  /** The handler has finished, or the attempt was aborted; its acknowledgement is being written. */
+  handlerDone(job: Job<unknown>): void;
+  /**
+   * The attempt is over: acknowledged, or its acknowledgement reported as
+   * failed, with its outcome. `outcome` is null, with `error`, only when
+   * settling the attempt threw.
+   */
+  finished(job: Job<unknown>, outcome: ExecutionOutcome | null, error?: unknown): void;
+}
 
 /**
  * One attempt in progress on this node: what the running-jobs registry
@@ -20,17 +40,41 @@ export type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; 
  * of the garbage collector's 20-27 % of a drain.
  */
 export class Attempt implements RunningJob {
-  done: Promise<unknown> = RESOLVED;
   /** Set by the first abort; read by `ctx.abortReason`. */
   reason: AbortReason | undefined;
+  /** The executor's state of this attempt: when it started, its timeout, span and handler. */
+  started = 0;
+  timer: TimerHandle | null = null;
+  span: Span | null = null;
+  trace: Context | null = null;
+  definition: JobDefinition | null = null;
   private controller: AbortController | null = null;
   private finished = false;
+  private over = false;
+  private donePromise: Promise<unknown> | null = null;
+  private resolveDone: (() => void) | null = null;
 
   constructor(
     readonly job: Job<unknown>,
     private readonly onSettled: (attempt: Attempt, settled: Settled) => void,
     readonly beat: (job: Job<unknown>) => Promise<boolean>,
+    readonly listener: AttemptListener,
   ) {}
+
+  /**
+   * Settles when the attempt has been acknowledged. Made only when asked
+   * for (shutdown and the testing helper wait on it; a drain never does).
+   */
+  get done(): Promise<unknown> {
+    if (this.over) return RESOLVED;
+    return (this.donePromise ??= new Promise<void>((resolve) => (this.resolveDone = resolve)));
+  }
+
+  /** The executor has acknowledged the attempt (or reported why it could not). */
+  acknowledged(): void {
+    this.over = true;
+    this.resolveDone?.();
+  }
 
   /**
    * The AbortController is made only when the handler reads `ctx.signal`:

@@ -1,20 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { context, type Span } from '@opentelemetry/api';
-import type { Clock, TimerHandle } from '../clock/clock.js';
+import { context } from '@opentelemetry/api';
+import type { Clock } from '../clock/clock.js';
 import type { JsonValue } from '../common/json.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
 import { runMiddlewareChain } from '../middleware/middleware.chain.js';
 import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
-import { DiscardJobError, JobAbortedError, RetryJobError, StaleAttemptError } from '../scheduler.errors.js';
 import type { AttemptRef, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
-import { toAttemptError } from './job-errors.js';
-import { exponentialBackoff } from './backoff.js';
 import type { RunningJobs } from './running-jobs.js';
-import { Attempt, AttemptContext, type Settled } from './job.attempt.js';
+import { Attempt, AttemptContext, type AttemptListener, type Settled } from './job.attempt.js';
+import { describe, JobSettler, label } from './job.settler.js';
 
 /** What became of one attempt. */
 export interface ExecutionOutcome {
@@ -49,49 +47,46 @@ const FORGET = { forget: true } as const;
 const RESOLVED = Promise.resolve();
 
 /**
- * Runs one claimed attempt: context and signal, timeout, middleware chain,
+ * Runs claimed attempts: context and signal, timeout, middleware chain,
  * handler, span and events, then exactly one acknowledgement to the store.
  * Never throws: a handler's failure is recorded, logged and emitted.
+ *
+ * Per job it allocates the attempt, the handler's context and the
+ * acknowledgement's promise, little else: a memory-store drain runs ~100k
+ * jobs a second, where every closure and promise per job showed up as
+ * garbage-collector time.
  */
 export class JobExecutor {
   private readonly logger = new Logger('Scheduler');
+  private readonly settler: JobSettler;
+  /** Attempts whose handlers start in the next microtask, all in one. */
+  private starting: Attempt[] = [];
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(private readonly deps: ExecutorDeps) {
+    this.settler = new JobSettler(deps);
+  }
+
+  /** Runs one attempt; settles with its outcome once it is acknowledged. `onHandlerDone`: see {@link run}. */
+  execute(job: Job<unknown>, onHandlerDone?: () => void): Promise<ExecutionOutcome> {
+    return new Promise((resolve, reject) =>
+      this.run(job, {
+        handlerDone: () => onHandlerDone?.(),
+        finished: (_job, outcome, error) => (outcome ? resolve(outcome) : reject(error)),
+      }),
+    );
+  }
 
   /**
-   * Runs one attempt. `onHandlerDone` is called once the handler has
-   * finished (or was aborted), before the acknowledgement is written: a queue
-   * runner frees the slot there, so acknowledgements (batched by the store)
-   * overlap with the next jobs instead of holding a slot for a round trip.
+   * Runs one attempt, reporting to `listener`: `handlerDone` once the handler
+   * has finished (or was aborted), before the acknowledgement is written (a
+   * queue runner frees the slot there, so acknowledgements, batched by the
+   * store, overlap with the next jobs instead of holding a slot for a round
+   * trip), then `finished` once it is acknowledged.
    */
-  execute(job: Job<unknown>, onHandlerDone?: () => void): Promise<ExecutionOutcome> {
+  run(job: Job<unknown>, listener: AttemptListener): void {
     const { clock, events, registry, running } = this.deps;
-    const started = clock.now();
-    let resolve!: (outcome: ExecutionOutcome) => void;
-    let reject!: (error: unknown) => void;
-    const done = new Promise<ExecutionOutcome>((ok, fail) => ((resolve = ok), (reject = fail)));
-    let timer: TimerHandle | null = null;
-    let span: Span | null = null;
-    const attempt = new Attempt(
-      job,
-      (self, settled) => {
-        if (timer !== null) clock.clearTimeout(timer);
-        onHandlerDone?.();
-        this.settle(job, started, settled).then(
-          (outcome) => {
-            if (span) endAttemptSpan(span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
-            running.remove(job.id, self);
-            resolve(outcome);
-          },
-          (error: unknown) => {
-            running.remove(job.id, self);
-            reject(error);
-          },
-        );
-      },
-      this.beat,
-    );
-    attempt.done = done;
+    const attempt = new Attempt(job, this.onSettled, this.beat, listener);
+    attempt.started = clock.now();
     running.add(attempt);
 
     const definition = registry.findDefinition(job.name);
@@ -100,31 +95,38 @@ export class JobExecutor {
       // A rolling deploy may briefly run nodes without this handler: retry
       // with backoff (then dead-letter) rather than discard the job.
       attempt.chainDone({ status: 'failed', error: new Error(`no handler is registered under "${job.name}" on this node`) });
-      return done;
+      return;
     }
-    if (job.timeout !== null) timer = clock.setTimeout(() => attempt.abort('timeout'), job.timeout);
-    const ctx = new AttemptContext(attempt);
+    if (job.timeout !== null) attempt.timer = clock.setTimeout(() => attempt.abort('timeout'), job.timeout);
     if (events.has('job:start')) events.emit('job:start', { job, duration: 0, outcome: 'started' });
     const traced = startAttemptSpan(job);
-    span = traced.span;
+    attempt.span = traced.span;
+    attempt.trace = traced.ctx;
+    attempt.definition = definition;
+    // Handlers start in a microtask, never inside the caller's stack (a
+    // runner launching a buffer of jobs would otherwise recurse through
+    // them): all that are launched together start in one.
+    if (this.starting.push(attempt) === 1) void RESOLVED.then(this.startAll);
+  }
+
+  private readonly startAll = (): void => {
+    const batch = this.starting;
+    this.starting = [];
+    for (const attempt of batch) context.with(attempt.trace!, this.start, this, attempt);
+  };
+
+  private start(attempt: Attempt): void {
+    const definition = attempt.definition!;
+    const ctx = new AttemptContext(attempt);
     const middleware = this.deps.middlewareFor(definition);
-    // The handler starts in a microtask, never inside the caller's stack (a
-    // runner launching a buffer of jobs would otherwise recurse through them).
-    // A promise reaction rather than queueMicrotask, which wraps every
-    // callback in an AsyncResource.
-    void RESOLVED.then(() =>
-      context.with(traced.ctx, () => {
-        if (middleware.length === 0) return invoke(definition, ctx, attempt);
-        void runMiddlewareChain(
-          middleware,
-          ctx,
-          () => Promise.resolve(definition.run(ctx)),
-          () => clock.now(),
-          (error) => this.logger.error(`${label(job)}: middleware onComplete threw: ${describe(error)}`),
-        ).then((result) => attempt.chainDone(result));
-      }),
-    );
-    return done;
+    if (middleware.length === 0) return invoke(definition, ctx, attempt);
+    void runMiddlewareChain(
+      middleware,
+      ctx,
+      () => Promise.resolve(definition.run(ctx)),
+      () => this.deps.clock.now(),
+      (error) => this.logger.error(`${label(attempt.job)}: middleware onComplete threw: ${describe(error)}`),
+    ).then((result) => attempt.chainDone(result));
   }
 
   /** A heartbeat of one attempt; false when it no longer owns its job. */
@@ -133,21 +135,30 @@ export class JobExecutor {
     return lost.length === 0;
   };
 
-  /**
-   * The outcome's acknowledgement and events. Completion, the hot path, has
-   * its own small async function: an async function's frame is allocated
-   * whole at every call, and this dispatcher's many branches made ~1 KB of
-   * garbage per job.
-   */
-  private settle(job: Job<unknown>, started: number, settled: Settled): Promise<ExecutionOutcome> {
-    if (settled.kind === 'chain' && settled.result.status === 'completed') return this.completed(job, started, settled.result.result);
-    return this.settleOther(job, started, settled);
-  }
+  /** The attempt's run ended: free its slot, then acknowledge it. */
+  private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
+    if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
+    attempt.listener.handlerDone(attempt.job);
+    if (settled.kind === 'chain' && settled.result.status === 'completed') {
+      void this.completed(attempt, settled.result.result);
+      return;
+    }
+    this.settler.settle(attempt.job, attempt.started, settled, (result) => this.completed(attempt, result, false)).then(
+      (outcome) => this.finish(attempt, outcome),
+      (error: unknown) => this.finish(attempt, null, error),
+    );
+  };
 
-  private async completed(job: Job<unknown>, started: number, result: unknown): Promise<ExecutionOutcome> {
+  /**
+   * Completion, the hot path, in a small async function of its own: an async
+   * function's frame is allocated whole at every call, and the settler's many
+   * branches made ~1 KB of garbage per job.
+   */
+  private async completed(attempt: Attempt, result: unknown, finish = true): Promise<ExecutionOutcome> {
     const { clock, events, store } = this.deps;
+    const job = attempt.job;
     const now = new Date(clock.now());
-    const duration = now.getTime() - started;
+    const duration = now.getTime() - attempt.started;
     const ref: AttemptRef = { id: job.id, attempt: job.attempt };
     const value = result === undefined || result === null ? null : this.resultJson(job, result);
     const forget = this.deps.forgetCompleted === true && job.tickKey === null;
@@ -155,106 +166,21 @@ export class JobExecutor {
     try {
       await store.complete(ref, value, now, forget ? FORGET : undefined);
     } catch (error) {
-      ok = this.ackFailed('complete', ref, error);
+      ok = this.settler.ackFailed('complete', ref, error);
     }
     if (ok && events.has('job:stop')) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result });
-    return { job, duration, outcome: 'completed', result };
+    const outcome: ExecutionOutcome = { job, duration, outcome: 'completed', result };
+    if (finish) this.finish(attempt, outcome);
+    return outcome;
   }
 
-  private async settleOther(job: Job<unknown>, started: number, settled: Settled): Promise<ExecutionOutcome> {
-    const { clock, events } = this.deps;
-    const now = new Date(clock.now());
-    const duration = clock.now() - started;
-    const ref: AttemptRef = { id: job.id, attempt: job.attempt };
-    const base = { job, duration };
-
-    if (settled.kind === 'abort') {
-      const error = new JobAbortedError(settled.reason);
-      switch (settled.reason) {
-        case 'timeout':
-          return this.failure(job, ref, error, 'timeout', duration, undefined);
-        case 'cancel':
-          // The store already holds the job as cancelled (SchedulerService.cancelJob).
-          events.emit('job:cancel', { job: { ...job, state: 'cancelled' }, duration, outcome: 'cancelled', reason: settled.detail ?? 'cancel' });
-          return { ...base, outcome: 'cancelled', error };
-        case 'shutdown':
-          await this.ack('release', ref, () => this.deps.store.release(ref, now, toAttemptError(error, job.attempt, now, 'shutdown')));
-          return { ...base, outcome: 'released', error };
-        case 'lease-lost':
-          this.logger.warn(`${label(job)} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
-          return { ...base, outcome: 'lease-lost', error };
-      }
+  private finish(attempt: Attempt, outcome: ExecutionOutcome | null, error?: unknown): void {
+    if (attempt.span && outcome) {
+      endAttemptSpan(attempt.span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
     }
-
-    const result = settled.result;
-    if (result.status === 'completed') return this.completed(job, started, result.result);
-    if (result.status === 'halted') {
-      const error = new DiscardJobError(`halted by middleware: ${result.reason}`);
-      const ok = await this.ack('fail', ref, () => this.deps.store.fail(ref, 'discarded', toAttemptError(error, job.attempt, now, 'halt'), now));
-      if (ok) {
-        events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'halted', job, tick: null, duration, outcome: 'skipped' });
-        events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'halted', reason: result.reason });
-      }
-      return { ...base, outcome: 'halted', error };
-    }
-    return this.failure(job, ref, result.error, 'error', duration, result.error instanceof RetryJobError ? result.error.delay : undefined);
-  }
-
-  private async failure(
-    job: Job<unknown>,
-    ref: AttemptRef,
-    error: unknown,
-    kind: string,
-    duration: number,
-    requestedDelay: number | undefined,
-  ): Promise<ExecutionOutcome> {
-    const { clock, events, store, registry } = this.deps;
-    const now = new Date(clock.now());
-    const attemptError = toAttemptError(error, job.attempt, now, kind);
-    const base = { job, duration };
-    if (error instanceof DiscardJobError) {
-      const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
-      this.logger.warn(`${label(job)} (${job.id}) discarded: ${error.message}`);
-      if (ok) events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'discarded', reason: error.message });
-      return { ...base, outcome: 'discarded', error };
-    }
-    if (job.attempt < job.maxAttempts) {
-      const backoff = registry.findDefinition(job.name)?.options.backoff;
-      const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
-      const runAt = new Date(now.getTime() + delay);
-      const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
-      this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
-      if (ok) {
-        this.deps.onRetry(job.queue, runAt);
-        events.emit('job:exception', { job: { ...job, state: 'available', runAt }, duration, outcome: 'retry', error, kind, nextRunAt: runAt });
-      }
-      return { ...base, outcome: 'retry', error };
-    }
-    const ok = await this.ack('fail', ref, () => store.fail(ref, 'dead', attemptError, now));
-    this.logger.error(`${label(job)} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
-    if (ok) events.emit('job:exception', { job: { ...job, state: 'dead' }, duration, outcome: 'dead', error, kind, nextRunAt: null });
-    return { ...base, outcome: 'dead', error };
-  }
-
-  /** Runs one acknowledgement; a stale one is reported, not thrown. */
-  private async ack(operation: string, ref: AttemptRef, write: () => Promise<void>): Promise<boolean> {
-    try {
-      await write();
-      return true;
-    } catch (error) {
-      return this.ackFailed(operation, ref, error);
-    }
-  }
-
-  /** Reports an acknowledgement that did not land (always `false`). */
-  private ackFailed(operation: string, ref: AttemptRef, error: unknown): false {
-    if (error instanceof StaleAttemptError) {
-      this.deps.events.emit('job:stale', { jobId: ref.id, attempt: ref.attempt, operation, duration: 0, outcome: 'stale' });
-      this.logger.warn(error.message);
-    } else {
-      this.logger.error(`job ${ref.id}: could not ${operation}: ${describe(error)}`);
-    }
-    return false;
+    this.deps.running.remove(attempt.job.id, attempt);
+    attempt.acknowledged();
+    attempt.listener.finished(attempt.job, outcome, error);
   }
 
   /** A result as stored: JSON, or null (with a warning) when it is not. */
@@ -280,16 +206,6 @@ function invoke(definition: JobDefinition, ctx: JobContext<unknown>, attempt: At
   );
 }
 
-/** A backoff that throws or returns nonsense retries at once rather than losing the job. */
-function safeDelay(compute: () => number): number {
-  try {
-    const value = compute();
-    return Number.isFinite(value) && value >= 0 ? value : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function toJson(value: unknown, warn: (error: unknown) => void): JsonValue | null {
   if (value === undefined || value === null) return null;
   try {
@@ -299,14 +215,4 @@ function toJson(value: unknown, warn: (error: unknown) => void): JsonValue | nul
     warn(error);
     return null;
   }
-}
-
-/** How a job is named in logs: a workflow step as `workflow.step`, anything else by its name. */
-function label(job: Job<unknown>): string {
-  const { workflow, step } = job.meta;
-  return typeof workflow === 'string' && typeof step === 'string' ? `${workflow}.${step}` : job.name;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -7,7 +7,7 @@ export interface RunningJob {
   /** Aborts the attempt's signal (`detail`: the caller's words, e.g. a cancel reason); the executor settles it at once. */
   abort(reason: AbortReason, detail?: string): void;
   /** Settles when the attempt has been acknowledged. */
-  done: Promise<unknown>;
+  readonly done: Promise<unknown>;
 }
 
 /** The attempts running on this node, by job id. */

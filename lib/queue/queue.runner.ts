@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Clock } from '../clock/clock.js';
+import type { AttemptListener } from '../execution/job.attempt.js';
 import type { JobExecutor } from '../execution/job.executor.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { AttemptRef, JobStore } from '../store/job-store.js';
@@ -252,24 +253,26 @@ export class QueueRunner {
   private launch(job: Job<unknown>): void {
     this.active++;
     this.inflight++;
-    let freed = false;
-    const free = (): void => {
-      if (freed) return;
-      freed = true;
+    this.deps.executor.run(job, this.listener);
+  }
+
+  /**
+   * Follows every attempt this runner starts (one object, not closures per
+   * job). The slot frees when the handler ends; the acknowledgement
+   * completes in the background (drain() and shutdown still wait for it).
+   */
+  private readonly listener: AttemptListener = {
+    handlerDone: () => {
       this.active--;
       this.wake('finished');
-    };
-    // The slot frees when the handler ends; the acknowledgement completes in
-    // the background (drain() and shutdown still wait for it).
-    const acknowledged = (): void => {
+    },
+    finished: (job) => {
       if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
-      if (!freed) return free();
       // The acknowledgement of a serial job may unblock the next one of its key: look again.
       if (job.serialKey !== null) {
         this.exhausted = false;
         this.wake('finished');
       }
-    };
-    this.deps.executor.execute(job, free).then(acknowledged, acknowledged);
-  }
+    },
+  };
 }

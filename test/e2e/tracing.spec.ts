@@ -57,4 +57,23 @@ describe('OpenTelemetry', () => {
     await t.close();
     vi.restoreAllMocks();
   });
+
+  it('records spans of jobs enqueued with no trace, and only once an SDK is registered, even after start', async () => {
+    trace.disable();
+    exporter.reset();
+    const t = await startApp([Traced]);
+    t.get(Traced).activeTraceIds.push('skip the failing first attempt');
+    await t.scheduler.enqueue('traced');
+    await t.tester.drainQueue();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(t.get(Traced).activeTraceIds.at(-1)).toBe('none');
+
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    await t.scheduler.enqueue('traced');
+    await t.tester.drainQueue();
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'job traced');
+    expect(spans).toHaveLength(1);
+    expect(t.get(Traced).activeTraceIds.at(-1)).toBe(spans[0]!.spanContext().traceId);
+    await t.close();
+  });
 });

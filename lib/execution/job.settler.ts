@@ -1,0 +1,136 @@
+import { Logger } from '@nestjs/common';
+import { DiscardJobError, JobAbortedError, RetryJobError, StaleAttemptError } from '../scheduler.errors.js';
+import type { AttemptRef } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
+import { exponentialBackoff } from './backoff.js';
+import type { Settled } from './job.attempt.js';
+import { toAttemptError } from './job-errors.js';
+import type { ExecutionOutcome, ExecutorDeps } from './job.executor.js';
+
+/**
+ * Every way an attempt ends but completion (the executor's own hot path):
+ * aborts, halts, retries, dead letters and discards, each with exactly one
+ * acknowledgement to the store and its event. Never throws for a store
+ * error: a stale acknowledgement is reported, any other is logged.
+ */
+export class JobSettler {
+  private readonly logger = new Logger('Scheduler');
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async settle(job: Job<unknown>, started: number, settled: Settled, completed: (result: unknown) => Promise<ExecutionOutcome>): Promise<ExecutionOutcome> {
+    const { clock, events } = this.deps;
+    const now = new Date(clock.now());
+    const duration = clock.now() - started;
+    const ref: AttemptRef = { id: job.id, attempt: job.attempt };
+    const base = { job, duration };
+
+    if (settled.kind === 'abort') {
+      const error = new JobAbortedError(settled.reason);
+      switch (settled.reason) {
+        case 'timeout':
+          return this.failure(job, ref, error, 'timeout', duration, undefined);
+        case 'cancel':
+          // The store already holds the job as cancelled (SchedulerService.cancelJob).
+          events.emit('job:cancel', { job: { ...job, state: 'cancelled' }, duration, outcome: 'cancelled', reason: settled.detail ?? 'cancel' });
+          return { ...base, outcome: 'cancelled', error };
+        case 'shutdown':
+          await this.ack('release', ref, () => this.deps.store.release(ref, now, toAttemptError(error, job.attempt, now, 'shutdown')));
+          return { ...base, outcome: 'released', error };
+        case 'lease-lost':
+          this.logger.warn(`${label(job)} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
+          return { ...base, outcome: 'lease-lost', error };
+      }
+    }
+
+    const result = settled.result;
+    if (result.status === 'completed') return completed(result.result);
+    if (result.status === 'halted') {
+      const error = new DiscardJobError(`halted by middleware: ${result.reason}`);
+      const ok = await this.ack('fail', ref, () => this.deps.store.fail(ref, 'discarded', toAttemptError(error, job.attempt, now, 'halt'), now));
+      if (ok) {
+        events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'halted', job, tick: null, duration, outcome: 'skipped' });
+        events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'halted', reason: result.reason });
+      }
+      return { ...base, outcome: 'halted', error };
+    }
+    return this.failure(job, ref, result.error, 'error', duration, result.error instanceof RetryJobError ? result.error.delay : undefined);
+  }
+
+  /** Reports an acknowledgement that did not land (always `false`). */
+  ackFailed(operation: string, ref: AttemptRef, error: unknown): false {
+    if (error instanceof StaleAttemptError) {
+      this.deps.events.emit('job:stale', { jobId: ref.id, attempt: ref.attempt, operation, duration: 0, outcome: 'stale' });
+      this.logger.warn(error.message);
+    } else {
+      this.logger.error(`job ${ref.id}: could not ${operation}: ${describe(error)}`);
+    }
+    return false;
+  }
+
+  private async failure(
+    job: Job<unknown>,
+    ref: AttemptRef,
+    error: unknown,
+    kind: string,
+    duration: number,
+    requestedDelay: number | undefined,
+  ): Promise<ExecutionOutcome> {
+    const { clock, events, store, registry } = this.deps;
+    const now = new Date(clock.now());
+    const attemptError = toAttemptError(error, job.attempt, now, kind);
+    const base = { job, duration };
+    if (error instanceof DiscardJobError) {
+      const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
+      this.logger.warn(`${label(job)} (${job.id}) discarded: ${error.message}`);
+      if (ok) events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'discarded', reason: error.message });
+      return { ...base, outcome: 'discarded', error };
+    }
+    if (job.attempt < job.maxAttempts) {
+      const backoff = registry.findDefinition(job.name)?.options.backoff;
+      const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
+      const runAt = new Date(now.getTime() + delay);
+      const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
+      this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
+      if (ok) {
+        this.deps.onRetry(job.queue, runAt);
+        events.emit('job:exception', { job: { ...job, state: 'available', runAt }, duration, outcome: 'retry', error, kind, nextRunAt: runAt });
+      }
+      return { ...base, outcome: 'retry', error };
+    }
+    const ok = await this.ack('fail', ref, () => store.fail(ref, 'dead', attemptError, now));
+    this.logger.error(`${label(job)} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
+    if (ok) events.emit('job:exception', { job: { ...job, state: 'dead' }, duration, outcome: 'dead', error, kind, nextRunAt: null });
+    return { ...base, outcome: 'dead', error };
+  }
+
+  /** Runs one acknowledgement; a stale one is reported, not thrown. */
+  private async ack(operation: string, ref: AttemptRef, write: () => Promise<void>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      return this.ackFailed(operation, ref, error);
+    }
+  }
+}
+
+/** A backoff that throws or returns nonsense retries at once rather than losing the job. */
+function safeDelay(compute: () => number): number {
+  try {
+    const value = compute();
+    return Number.isFinite(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** How a job is named in logs: a workflow step as `workflow.step`, anything else by its name. */
+export function label(job: Job<unknown>): string {
+  const { workflow, step } = job.meta;
+  return typeof workflow === 'string' && typeof step === 'string' ? `${workflow}.${step}` : job.name;
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
