@@ -18,7 +18,8 @@ import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } 
 import { JobKeys } from './memory/job-keys.js';
 import { copyJob, pushError } from './memory/job-records.js';
 import { buildJob, claimableAtInsert, cloneJson } from './new-job.js';
-import { countByQueue, definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
+import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
+import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
@@ -39,6 +40,7 @@ export class MemoryStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly index = new ClaimIndex();
   private readonly keys = new JobKeys();
+  private readonly tally = new QueueTally();
   private readonly schedules = new Map<string, StoredSchedule>();
   private readonly scheduleStates = new Map<string, ScheduleState>();
   private readonly queueStates = new Map<string, QueueState>();
@@ -62,6 +64,7 @@ export class MemoryStore implements JobStore {
       const rec = jobRecord(buildJob(String(seq), input, new Date()), seq);
       this.jobs.set(rec.job.id, rec);
       this.keys.add(rec);
+      this.tally.enter(rec.job.queue, rec.job.state);
       this.index.add(rec);
       if (claimFor && claimableAtInsert(rec.job, claimFor.now) && !this.blocker(rec)) this.start(rec, claimFor);
       return { job: copyJob(rec.job), inserted: true };
@@ -255,7 +258,7 @@ export class MemoryStore implements JobStore {
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */
   async queueCounts(now: Date): Promise<QueueCounts[]> {
-    return countByQueue(this.jobs.values(), this.queueStates.keys(), now);
+    return this.tally.counts(this.queueStates.keys(), now, (queue) => this.index.available(queue));
   }
 
   async nextRunAt(queue: string): Promise<Date | null> {
@@ -334,8 +337,8 @@ export class MemoryStore implements JobStore {
     this.leave(rec);
     job.state = 'running';
     job.attempt++;
-    job.startedAt = new Date(now);
-    job.heartbeatAt = new Date(now);
+    // One Date for both: a stored job's dates are replaced, never changed in place.
+    job.startedAt = job.heartbeatAt = new Date(now);
     job.node = request.node;
     job.fencingToken = ++this.lastFencingToken;
     this.enter(rec);
@@ -363,12 +366,14 @@ export class MemoryStore implements JobStore {
   }
 
   private leave(rec: JobRecord): void {
+    this.tally.leave(rec.job.queue, rec.job.state);
     if (rec.job.state === 'available') this.index.remove(rec);
     const freedSerial = this.keys.leave(rec);
     if (freedSerial !== null) this.index.unpark('serial', freedSerial);
   }
 
   private enter(rec: JobRecord): void {
+    this.tally.enter(rec.job.queue, rec.job.state);
     this.keys.enter(rec);
     if (rec.job.state === 'available') this.index.add(rec);
   }

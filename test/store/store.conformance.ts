@@ -1120,6 +1120,45 @@ export function runStoreConformance(
         expect(later.get('b')).toMatchObject({ available: 1, scheduled: 0 });
       });
 
+      it('keeps counts equal to the jobs listed, through every kind of change', async () => {
+        const check = async (now: Date): Promise<void> => {
+          const jobs = await store.list({ limit: 10_000 });
+          const expected = new Map<string, Record<string, number | string>>();
+          for (const job of jobs) {
+            const c = expected.get(job.queue) ?? { queue: job.queue, available: 0, scheduled: 0, running: 0, completed: 0, dead: 0, discarded: 0, cancelled: 0 };
+            const key = job.state === 'available' && job.runAt.getTime() > now.getTime() ? 'scheduled' : job.state;
+            c[key] = (c[key] as number) + 1;
+            expected.set(job.queue, c);
+          }
+          const counts = (await store.queueCounts(now)).filter((c) => expected.has(c.queue) || Object.values(c).some((v) => typeof v === 'number' && v > 0));
+          expect(counts).toEqual([...expected.values()].sort((a, b) => ((a.queue as string) < (b.queue as string) ? -1 : 1)));
+        };
+        const pinned = await insert({ queue: 'q1', pinnedNode: 'node-b' });
+        await insert({ queue: 'q1', serialKey: 's' });
+        await insert({ queue: 'q1', runAt: at(15 * SEC) });
+        const later = await insert({ queue: 'q2', runAt: at(30 * SEC) });
+        const [a, b] = await Promise.all([running({ queue: 'q1' }), running({ queue: 'q2' })]);
+        await check(BASE);
+        await store.retry(ref(a), at(10 * SEC), attemptError(1));
+        await store.complete(ref(b), { ok: true }, BASE);
+        await check(BASE);
+        await check(at(20 * SEC));
+        const [again] = await claim({ queue: 'q1', now: at(20 * SEC), limit: 5 });
+        await store.unclaim([ref(again!)]);
+        await store.cancel(later.id, BASE, 'no');
+        await store.resurrect(later.id, BASE);
+        const dead = await running({ queue: 'q2' });
+        await store.fail(ref(dead), 'dead', attemptError(1), BASE);
+        await check(at(20 * SEC));
+        await store.rescue(at(60 * SEC), at(60 * SEC));
+        await store.delete([pinned.id]);
+        await store.prune(['completed', 'dead'], at(60 * SEC), 100);
+        await check(at(60 * SEC));
+        const rest = await store.list({ limit: 100 });
+        await store.delete(rest.map((job) => job.id));
+        expect(await store.queueCounts(BASE)).toEqual([]);
+      });
+
       it('gives the earliest runAt of an available job in a queue', async () => {
         expect(await store.nextRunAt('default')).toBeNull();
         const late = await insert({ runAt: at(60 * SEC), priority: 0 });

@@ -138,21 +138,29 @@ export class ClaimIndex {
     }
   }
 
+  /** Every available job of the queue, in no order: due, future, pinned and parked. */
+  *available(queue: string): Generator<JobRecord> {
+    yield* this.queues.get(queue)?.future.toArray() ?? [];
+    yield* this.known(queue);
+  }
+
+  /** The available jobs of the queue known to be due: ready, pinned and parked. */
+  private *known(queue: string): Generator<JobRecord> {
+    const heaps = this.queues.get(queue);
+    if (!heaps) return;
+    yield* heaps.ready.toArray();
+    for (const heap of heaps.pinned.values()) yield* heap.toArray();
+    for (const set of this.parked.values()) for (const rec of set) if (rec.job.queue === queue) yield rec;
+  }
+
   /**
    * The earliest `runAt` of an available job in the queue. Only the future
    * heap is ordered by `runAt`, so due, pinned and parked jobs are scanned:
    * a monitoring call, not worth a fourth heap updated on every claim.
    */
   nextRunAt(queue: string): Date | null {
-    const heaps = this.queues.get(queue);
-    if (!heaps) return null;
-    let min = heaps.future.peek()?.runAtMs ?? Infinity;
-    const scan = (recs: Iterable<JobRecord>): void => {
-      for (const rec of recs) if (rec.runAtMs < min) min = rec.runAtMs;
-    };
-    scan(heaps.ready.toArray());
-    for (const heap of heaps.pinned.values()) scan(heap.toArray());
-    for (const set of this.parked.values()) for (const rec of set) if (rec.job.queue === queue && rec.runAtMs < min) min = rec.runAtMs;
+    let min = this.queues.get(queue)?.future.peek()?.runAtMs ?? Infinity;
+    for (const rec of this.known(queue)) if (rec.runAtMs < min) min = rec.runAtMs;
     return min === Infinity ? null : new Date(min);
   }
 
