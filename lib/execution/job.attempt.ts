@@ -50,7 +50,7 @@ export class Attempt implements RunningJob {
   definition: JobDefinition | null = null;
   private controller: AbortController | null = null;
   private finished = false;
-  private over = false;
+  private acked = false;
   private donePromise: Promise<unknown> | null = null;
   private resolveDone: (() => void) | null = null;
 
@@ -66,13 +66,13 @@ export class Attempt implements RunningJob {
    * for (shutdown and the testing helper wait on it; a drain never does).
    */
   get done(): Promise<unknown> {
-    if (this.over) return RESOLVED;
+    if (this.acked) return RESOLVED;
     return (this.donePromise ??= new Promise<void>((resolve) => (this.resolveDone = resolve)));
   }
 
   /** The executor has acknowledged the attempt (or reported why it could not). */
   acknowledged(): void {
-    this.over = true;
+    this.acked = true;
     this.resolveDone?.();
   }
 

@@ -14,7 +14,6 @@ import {
 import type { Job, JobTraceContext } from '../store/job.types.js';
 
 let provider: TracerProvider | undefined;
-const NO_SPAN = { span: null, ctx: ROOT_CONTEXT } as const;
 let cached: Tracer | undefined;
 /**
  * The scheduler's tracer, made once per global provider: `getTracer` on the
@@ -39,6 +38,7 @@ export function captureTraceContext(): JobTraceContext | null {
 
 /** What a proxy provider delegates to while no SDK is registered (one instance per copy of the API). */
 const NOOP_DELEGATE = new ProxyTracerProvider().getDelegate();
+const NO_SPAN = { span: null, ctx: ROOT_CONTEXT } as const;
 
 /**
  * Whether spans may record: false while the API's global provider is a
