@@ -332,7 +332,7 @@ export class PostgresStore implements JobStore {
   private rows = async <T extends object = JobRow>(statement: Statement): Promise<T[]> => (await this.run<T>(statement)).rows;
 }
 
-/** Claim order: priority (0 first), then `runAt`, then insertion (id). */
+/** Numeric order of bigint ids in text form (shorter first, then by digits). */
 function compareIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -9,12 +9,11 @@ import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { InvalidArgumentError, PayloadTooLargeError, StaleAttemptError } from '../../lib/scheduler.errors.js';
 import type { NewJob } from '../../lib/store/job.types.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
+import { newJobInput } from '../support/new-job.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 
 const BASE = new Date('2026-01-01T00:00:00Z');
-const newJob = (overrides: Partial<NewJob> = {}): NewJob => ({
-  name: 'work', queue: 'default', args: {}, priority: 5, maxAttempts: 3, timeout: null, runAt: BASE, ...overrides,
-});
+const newJob = (overrides: Partial<NewJob> = {}): NewJob => newJobInput(BASE, overrides);
 const claimAll = (store: PostgresStore, limit = 100) => store.claim({ queue: 'default', limit, node: 'n', now: BASE });
 
 let schema: Awaited<ReturnType<typeof createTestSchema>>;

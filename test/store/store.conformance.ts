@@ -4,6 +4,7 @@ import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../.
 import type { AttemptRef, JobStore } from '../../lib/store/job-store.js';
 import type { Job, JobAttemptError, JobState, NewJob } from '../../lib/store/job.types.js';
 import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunState } from '../../lib/workflow/workflow.types.js';
+import { newJobInput } from '../support/new-job.js';
 
 /**
  * The behaviour every {@link JobStore} must show. Only the public interface is
@@ -33,16 +34,7 @@ export function runStoreConformance(
       await cleanup();
     });
 
-    const newJob = (overrides: Partial<NewJob> = {}): NewJob => ({
-      name: 'work',
-      queue: 'default',
-      args: {},
-      priority: 5,
-      maxAttempts: 3,
-      timeout: null,
-      runAt: BASE,
-      ...overrides,
-    });
+    const newJob = (overrides: Partial<NewJob> = {}): NewJob => newJobInput(BASE, overrides);
 
     const insert = async (overrides: Partial<NewJob> = {}): Promise<Job> => {
       const [result] = await store.insert([newJob(overrides)]);

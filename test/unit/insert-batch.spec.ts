@@ -2,18 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { insertBatch } from '../../lib/postgres/job-input.js';
 import { InvalidArgumentError, PayloadTooLargeError } from '../../lib/scheduler.errors.js';
 import type { NewJob } from '../../lib/store/job.types.js';
+import { newJobInput } from '../support/new-job.js';
 
 const AT = new Date('2026-01-01T00:00:00.000Z');
-const job = (overrides: Partial<NewJob> = {}): NewJob => ({
-  name: 'work',
-  queue: 'default',
-  args: {},
-  priority: 5,
-  maxAttempts: 3,
-  timeout: null,
-  runAt: AT,
-  ...overrides,
-});
+const job = (overrides: Partial<NewJob> = {}): NewJob => newJobInput(AT, overrides);
 
 describe('insertBatch (the PostgreSQL insert statement\'s input)', () => {
   it('sends the fields jobs share once, and per job only its args and unique key', () => {
