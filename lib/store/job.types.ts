@@ -37,7 +37,11 @@ export interface JobAttemptError {
   kind: string;
 }
 
-/** A job as the store keeps it. Dates are `Date` objects; ids are strings. */
+/**
+ * A job as the store keeps it. Dates are `Date` objects; ids are strings.
+ * Every job handed out is the caller's own copy, but treat its Dates as
+ * read-only: two fields of equal value may share one `Date`.
+ */
 export interface Job<TArgs = JsonValue> {
   id: string;
   /** The registered handler that runs it. */

@@ -24,6 +24,9 @@ import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
 
+/** What a synchronous write answers (see {@link MemoryStore.complete}). */
+const DONE: Promise<void> = Promise.resolve();
+
 /**
  * A {@link JobStore} that keeps everything in process memory: for a single
  * node, and for tests. Nothing survives a restart.
@@ -117,16 +120,27 @@ export class MemoryStore implements JobStore {
     return count;
   }
 
-  async complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
-    const rec = this.owned(ref);
-    if (options?.forget) this.forget(rec);
-    else {
-      // Fields set in place, not through move()'s patch: the hottest transition, with start().
-      this.leave(rec);
-      rec.job.state = 'completed';
-      rec.job.result = cloneJson(result);
-      rec.job.finishedAt = new Date(now.getTime());
-      this.enter(rec);
+  /**
+   * Not an `async` method: the hottest call of a drain, where an async
+   * method's frame and promise were ~70 B of the ~2.9 KB a job allocated.
+   * It answers with one shared settled promise (or a rejected one), as an
+   * async method would.
+   */
+  complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
+    try {
+      const rec = this.owned(ref);
+      if (options?.forget) this.forget(rec);
+      else {
+        // Fields set in place, not through move()'s patch: the hottest transition, with start().
+        this.leave(rec);
+        rec.job.state = 'completed';
+        rec.job.result = cloneJson(result);
+        rec.job.finishedAt = new Date(now.getTime());
+        this.enter(rec);
+      }
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 

@@ -244,7 +244,14 @@ export function runStoreConformance(
 
         const [claimed] = await claim();
         (claimed!.args as { list: number[] }).list.length = 0;
-        expect((await store.get(job.id))!.args).toEqual({ list: [1, 2] });
+        const stored = (await store.get(job.id))!;
+        for (const date of [claimed!.runAt, claimed!.scheduledAt, claimed!.insertedAt, claimed!.startedAt!, claimed!.heartbeatAt!]) date.setTime(0);
+        const after = (await store.get(job.id))!;
+        expect(after.args).toEqual({ list: [1, 2] });
+        expect([after.runAt, after.scheduledAt, after.insertedAt, after.startedAt, after.heartbeatAt].map(ms)).toEqual(
+          [stored.runAt, stored.scheduledAt, stored.insertedAt, stored.startedAt, stored.heartbeatAt].map(ms),
+        );
+        expect(ms(after.startedAt)).toBe(BASE.getTime());
 
         const listed = await store.list({});
         listed[0]!.tags.push('v');
