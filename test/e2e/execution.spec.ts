@@ -3,6 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DiscardJobError,
   JobAbortedError,
+  MemoryStore,
+  StaleAttemptError,
+  type AttemptRef,
+  type CompleteOptions,
+  type JsonValue,
   RetryJobError,
   Scheduled,
   Worker,
@@ -249,6 +254,44 @@ describe('execution', () => {
     const [n, attempt, aborted, local, keys] = t.get(Destructured).seen;
     expect([n, attempt, aborted, local]).toEqual([7, 1, false, 1]);
     expect(keys).toEqual(['args', 'attempt', 'fencingToken', 'id', 'locals', 'maxAttempts', 'meta', 'misfired', 'name', 'queue', 'schedule', 'scheduledAt', 'tags']);
+    await t.close();
+  });
+
+  it('a completion the store refuses (stale, thrown or rejected) is reported and frees its slot; the queue goes on', async () => {
+    /** Refuses the first two completions: the first rejects as stale, the second throws synchronously. */
+    class RefusingStore extends MemoryStore {
+      calls = 0;
+      override complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
+        this.calls++;
+        if (this.calls === 1) return Promise.reject(new StaleAttemptError(ref.id, ref.attempt));
+        if (this.calls === 2) throw new Error('disk full');
+        return super.complete(ref, result, now, options);
+      }
+    }
+    const store = new RefusingStore();
+    @Injectable()
+    class Work {
+      runs: number[] = [];
+      @Scheduled({ name: 'work' })
+      run(ctx: JobContext<{ n: number }>) {
+        this.runs.push(ctx.args.n);
+        return { n: ctx.args.n };
+      }
+    }
+    const t = await startApp([Work], { store, queues: { default: 1 } });
+    const stale: string[] = [];
+    const stops: number[] = [];
+    t.scheduler.on('job:stale', (e) => stale.push(`${e.operation} ${e.jobId}`));
+    t.scheduler.on('job:stop', (e) => stops.push((e.result as { n: number }).n));
+    const [a, b, c] = await t.scheduler.enqueueMany('work', [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await t.tester.drainQueue();
+    expect(t.get(Work).runs).toEqual([1, 2, 3]);
+    expect(stale).toEqual([`complete ${a!.id}`]);
+    expect(Logger.prototype.error).toHaveBeenCalledWith(expect.stringContaining(`job ${b!.id}: could not complete: disk full`));
+    // Only the written completion counts as a stop; the refused ones stay running in the store (the lifeline rescues them).
+    expect(stops).toEqual([3]);
+    expect((await store.get(c!.id))?.state).toBe('completed');
+    expect((await store.get(a!.id))?.state).toBe('running');
     await t.close();
   });
 });
