@@ -16,8 +16,8 @@ import type {
 } from './job.types.js';
 import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
-import { copyJob, pushError } from './memory/job-records.js';
-import { buildJob, claimableAtInsert, cloneJson } from './new-job.js';
+import { copyJob, pushError, storedJob } from './memory/job-records.js';
+import { claimableAtInsert, cloneJson } from './new-job.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
@@ -64,7 +64,7 @@ export class MemoryStore implements JobStore {
       const conflict = this.keys.conflictOf(input);
       if (conflict) return { job: copyJob(conflict.rec.job), inserted: false, conflict: conflict.key };
       const seq = ++this.lastId;
-      const rec = jobRecord(buildJob(String(seq), input, new Date()), seq);
+      const rec = jobRecord(storedJob(String(seq), input, new Date()), seq);
       this.jobs.set(rec.job.id, rec);
       this.keys.add(rec);
       this.tally.enter(rec.job.queue, rec.job.state);

@@ -32,7 +32,8 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
     maxAttempts: input.maxAttempts,
     timeout: input.timeout,
     runAt,
-    scheduledAt: new Date((input.scheduledAt ?? runAt).getTime()),
+    // One Date when planned and due times agree (see Job: Dates are read-only).
+    scheduledAt: input.scheduledAt && input.scheduledAt.getTime() !== runAt.getTime() ? new Date(input.scheduledAt.getTime()) : runAt,
     misfired: input.misfired ?? false,
     insertedAt,
     startedAt: null,

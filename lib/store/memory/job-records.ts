@@ -1,5 +1,6 @@
-import type { Job, JobAttemptError } from '../job.types.js';
-import { cloneJson } from '../new-job.js';
+import type { JsonObject } from '../../common/json.js';
+import type { Job, JobAttemptError, NewJob } from '../job.types.js';
+import { buildJob, cloneJson } from '../new-job.js';
 
 /** How many attempt errors a job keeps (the most recent ones). */
 export const MAX_KEPT_ERRORS = 20;
@@ -45,9 +46,37 @@ function copyDate(date: Date | null): Date | null {
   return date ? new Date(date.getTime()) : null;
 }
 
+// Stored jobs share these empties: most jobs have no tags, meta or errors,
+// and a stored job is never handed out (only copies are), so they are never
+// changed; pushError replaces NO_ERRORS rather than pushing onto it.
+const NO_TAGS = Object.freeze([]) as unknown as string[];
+const NO_ERRORS = Object.freeze([]) as unknown as JobAttemptError[];
+const NO_META = Object.freeze({}) as JsonObject;
+
+/**
+ * A job as the memory store keeps it: {@link buildJob}, holding the shared
+ * empties above and one Date for equal instants. 20k queued jobs held
+ * ~980 B each on the heap, a third of it in objects these replace; the
+ * garbage collector's marking works through every one of them.
+ */
+export function storedJob(id: string, input: NewJob, insertedAt: Date): Job {
+  const job = buildJob(id, input, insertedAt);
+  if (job.insertedAt.getTime() === job.runAt.getTime()) job.insertedAt = job.runAt;
+  if (job.tags.length === 0) job.tags = NO_TAGS;
+  job.errors = NO_ERRORS;
+  if (isEmpty(job.meta)) job.meta = NO_META;
+  return job;
+}
+
+function isEmpty(object: JsonObject): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return false;
+  return true;
+}
+
 /** Appends a copy of the error, keeping only the last {@link MAX_KEPT_ERRORS}. */
 export function pushError(job: Job, error: JobAttemptError): void {
   const { attempt, at, name, message, stack, kind } = error;
+  if (job.errors === NO_ERRORS) job.errors = [];
   job.errors.push({ attempt, at: new Date(at.getTime()), name, message, ...(stack === undefined ? {} : { stack }), kind });
   if (job.errors.length > MAX_KEPT_ERRORS) job.errors.splice(0, job.errors.length - MAX_KEPT_ERRORS);
 }
