@@ -6,6 +6,7 @@ import type { RunningJobs } from '../execution/running-jobs.js';
 import type { AttemptRef, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import { JobBuffer } from './job.buffer.js';
+import { LookAhead } from './look-ahead.js';
 
 /** What a queue runner needs. */
 export interface QueueRunnerDeps {
@@ -23,7 +24,7 @@ export type WakeReason = 'insert' | 'finished' | 'poll';
  * Runs one queue's jobs on this node with at most `concurrency` at once.
  *
  * It claims its free slots plus some jobs ahead (adaptive, at most
- * `prefetch`; see {@link adapt}) in one statement into a local buffer, so a
+ * `prefetch`; see {@link LookAhead}) in one statement into a local buffer, so a
  * busy queue pays one claim per batch rather than one per job. The buffer
  * keeps every promise of an unbuffered claim:
  * - buffered jobs are heartbeated like running ones, so they are never
@@ -50,18 +51,16 @@ export class QueueRunner {
   private readonly drained: (() => void)[] = [];
   private failingSince: number | null = null;
   private lastReport = 0;
-  /** Jobs claimed ahead right now: adapts between the concurrency and `prefetch` (see {@link adapt}). */
-  private ahead: number;
-  private lastClaimAt = 0;
+  private readonly lookAhead: LookAhead;
 
   constructor(
     readonly name: string,
     private concurrency: number,
     readonly shutdownGracePeriod: number,
-    private readonly prefetch: number,
+    prefetch: number,
     private readonly deps: QueueRunnerDeps,
   ) {
-    this.ahead = Math.min(prefetch, concurrency);
+    this.lookAhead = new LookAhead(prefetch, concurrency);
   }
 
   get limit(): number {
@@ -169,11 +168,10 @@ export class QueueRunner {
         if (this.urgentCheck) await this.claimUrgent();
         this.launchBuffered();
         while (this.wantsMore()) {
-          this.adapt();
-          const limit = this.concurrency - this.active + this.ahead - this.buffer.size;
-          const jobs = await this.claim(limit);
+          const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
+          const jobs = await this.claim(this.concurrency - this.active + ahead - this.buffer.size);
           if (jobs.length > 0) {
-            this.lastClaimAt = this.deps.clock.now();
+            this.lookAhead.claimed(this.deps.clock.now());
             this.buffer.add(jobs);
           } else {
             this.exhausted = true;
@@ -209,26 +207,11 @@ export class QueueRunner {
    */
   private wantsMore(): boolean {
     if (this.stopped || this.paused || this.exhausted) return false;
-    return this.buffer.size < this.concurrency - this.active + Math.ceil(this.ahead / 2);
+    return this.buffer.size < this.concurrency - this.active + this.lookAhead.refillAt;
   }
 
   private launchBuffered(): void {
     while (this.active < this.concurrency && this.buffer.size > 0 && !this.stopped && !this.paused) this.launch(this.buffer.shift()!);
-  }
-
-  /**
-   * Sizes the next claim. Fast jobs empty the buffer quickly: claim twice as
-   * many next time (up to `prefetch`), so a busy queue of short jobs claims
-   * in large batches (≈ 20k jobs/s on PostgreSQL here with 200–500 ahead,
-   * against ≈ 6k with 10). Slow jobs leave the buffer full for long: halve
-   * it (down to the concurrency), so they stay spread over the nodes instead
-   * of waiting, claimed, on one.
-   */
-  private adapt(): void {
-    if (this.lastClaimAt === 0) return;
-    const age = this.deps.clock.now() - this.lastClaimAt;
-    if (age < 250) this.ahead = Math.min(this.prefetch, Math.max(1, this.ahead * 2));
-    else if (age > 2_000) this.ahead = Math.min(this.prefetch, Math.max(this.concurrency, Math.floor(this.ahead / 2)));
   }
 
   /** Claims work more urgent than the least urgent buffered job, so it does not wait behind the buffer. */
