@@ -257,7 +257,7 @@ describe('execution', () => {
     await t.close();
   });
 
-  it('a completion the store refuses (stale, thrown or rejected) is reported and frees its slot; the queue goes on', async () => {
+  it('a completion the store refuses (rejected as stale, or thrown) is reported and frees its slot; the queue goes on', async () => {
     /** Refuses the first two completions: the first rejects as stale, the second throws synchronously. */
     class RefusingStore extends MemoryStore {
       calls = 0;
