@@ -115,8 +115,9 @@ const SOURCE = 'SchedulerModule';
  * (claims of ~500, as the next is sent at half the buffer) against 500
  * drained 20k jobs faster in 7 of 9 pairs here (median +15 %, a median 4 µs
  * less PostgreSQL CPU per job): each claim re-reads the runnable index's
- * leading entries, and has a fixed cost. A memory-store claim has no round trip to save, and a larger
- * buffer only keeps more jobs alive through garbage collections.
+ * leading entries, and has a fixed cost. A memory-store claim has no round
+ * trip to save: 1,000 measured ~5 % slower (more buffered jobs alive through
+ * garbage collections), 100 ~4 % slower.
  */
 const DEFAULT_PREFETCH = { memory: 500, postgres: 1000 } as const;
 
