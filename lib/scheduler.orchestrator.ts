@@ -49,11 +49,16 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   planner!: Planner;
   workflows!: WorkflowEngine;
   loop!: SchedulerLoop;
+  /**
+   * Tells this import of the module from another one. Providers may be
+   * wrapped by an `instrument.instanceDecorator` (the container then holds a
+   * proxy while methods may run on the raw instance), so instances are never
+   * compared: a token read through either gives the same answer.
+   */
+  readonly importToken: symbol = Symbol('SchedulerModule import');
   /** Itself, or the SchedulerModule instance that owns the work when the module was imported twice. */
   private primaryInstance: SchedulerOrchestrator = this;
-  private get primary(): boolean {
-    return this.primaryInstance === this;
-  }
+  private primary = true;
   private started = false;
   private stopping: Promise<void> | null = null;
   private readonly middlewareByJob = new Map<string, JobMiddleware[]>();
@@ -80,8 +85,9 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
 
   async onModuleInit(): Promise<void> {
     const first = this.discovery.getProviders().find((w) => w.instance instanceof SchedulerOrchestrator)?.instance as SchedulerOrchestrator | undefined;
-    if (first && first !== this) {
+    if (first && first.importToken !== this.importToken) {
       this.primaryInstance = first;
+      this.primary = false;
       this.logger.warn('SchedulerModule was imported more than once; the first import does the work, the others register nothing.');
       return;
     }

@@ -43,10 +43,14 @@ export class SchedulerExplorer {
         continue;
       }
       const worker = this.reflector.get<WorkerOptions | undefined>(WORKER_METADATA, metatype);
-      const prototype = Object.getPrototypeOf(instance) as object;
+      // Metadata is read off the class's own methods, not the instance's: an
+      // `instrument.instanceDecorator` (APM agents, @nestjs/observe) may hand
+      // out wrapped methods that carry none. Handlers still run through the
+      // instance, so the wrapper sees every job.
+      const prototype = Object.getPrototypeOf(instance) as Record<string, never>;
       const methods = this.scanner
         .getAllMethodNames(prototype)
-        .map((method) => ({ method, options: this.reflector.get<ScheduledOptions | undefined>(SCHEDULED_METADATA, (instance as Record<string, never>)[method]) }))
+        .map((method) => ({ method, options: this.reflector.get<ScheduledOptions | undefined>(SCHEDULED_METADATA, prototype[method]) }))
         .filter((m): m is { method: string; options: ScheduledOptions } => m.options !== undefined);
       if (!worker && methods.length === 0) continue;
       if (!this.isStatic(wrapper)) {

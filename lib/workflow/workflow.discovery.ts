@@ -25,9 +25,11 @@ export function exploreWorkflow(
   const className = metatype.name;
   const workflow = reflector.get<WorkflowOptions | undefined>(WORKFLOW_METADATA, metatype);
   const methods = instance as Record<string, unknown>;
+  // Metadata is read off the class's own methods: an instanceDecorator may hand out wrapped ones.
+  const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
   const decorated = scanner
-    .getAllMethodNames(Object.getPrototypeOf(instance) as object)
-    .map((method) => ({ method, options: reflector.get<StepOptions | undefined>(STEP_METADATA, methods[method] as Method) }))
+    .getAllMethodNames(prototype)
+    .map((method) => ({ method, options: reflector.get<StepOptions | undefined>(STEP_METADATA, prototype[method] as Method) }))
     .filter((m): m is { method: string; options: StepOptions } => m.options !== undefined);
   if (!workflow) {
     if (decorated.length === 0) return null;
