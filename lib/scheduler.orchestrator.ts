@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { DiscoveryService, ModuleRef, ModulesContainer } from '@nestjs/core';
 import type { Clock } from './clock/clock.js';
 import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
+import { AttemptHeartbeat } from './execution/attempt.heartbeat.js';
 import { JobExecutor } from './execution/job.executor.js';
 import { RunningJobs } from './execution/running-jobs.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
@@ -28,6 +29,9 @@ import { MemoryStore } from './store/memory.store.js';
 import type { JobStore } from './store/job-store.js';
 import { SchedulerEvents } from './telemetry/scheduler.events.js';
 
+/** How long a job aborted at shutdown may take to return before it is handed back regardless. */
+const ABORT_GRACE = 5_000;
+
 /**
  * Builds the job's path (store, peer, notifier, planner, queue runners,
  * executor, plugins) and runs its lifecycle: collect at init, start at
@@ -49,6 +53,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   planner!: Planner;
   workflows!: WorkflowEngine;
   loop!: SchedulerLoop;
+  private heartbeat: AttemptHeartbeat | null = null;
   /**
    * Tells this import of the module from another one. Providers may be
    * wrapped by an `instrument.instanceDecorator` (the container then holds a
@@ -148,19 +153,19 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     await this.startQueues();
     this.loop.add(this.planner);
     this.loop.add(this.queues);
-    this.loop.add(
-      new PeriodicTask('heartbeat', this.options.heartbeatInterval, async (now) => {
-        // Running and buffered (claimed, not started) jobs alike.
-        const jobs = [...this.running.all().map((r) => r.job), ...this.queues.all().flatMap((q) => q.buffered)];
-        const refs = jobs.map((job) => ({ id: job.id, attempt: job.attempt }));
-        if (refs.length === 0) return;
-        // An attempt whose job was rescued or cancelled elsewhere stops here.
-        for (const ref of await this.store.heartbeat(refs, new Date(now))) {
-          this.running.get(ref.id)?.abort('lease-lost');
-          this.queues.drop(ref.id);
-        }
-      }),
-    );
+    this.heartbeat = new AttemptHeartbeat({
+      store: this.store,
+      clock: this.clock,
+      interval: this.options.heartbeatInterval,
+      // Running and buffered (claimed, not started) jobs alike.
+      owned: () => [...this.running.all().map((r) => r.job), ...this.queues.all().flatMap((q) => q.buffered)].map((job) => ({ id: job.id, attempt: job.attempt })),
+      // An attempt whose job was rescued or cancelled elsewhere stops here.
+      lost: (ref) => {
+        this.running.get(ref.id)?.abort('lease-lost');
+        this.queues.drop(ref.id);
+      },
+    });
+    this.heartbeat.start();
     // Catch-up for notifications a node may have missed (NOTIFY is not durable).
     // In one process (in-process notifier) nothing can change behind this node's back.
     this.loop.add(new PeriodicTask('sync', this.options.pollInterval * 5, () => this.sync(), () => this.notifier.shared || this.pendingReboot || (this.peer.isLeader() && !this.planner.isLoaded)));
@@ -348,34 +353,51 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
 
   private async shutdown(): Promise<void> {
     if (!this.started) {
-      await this.store?.close();
+        await this.store?.close();
       return;
     }
+    // Leadership goes first, so planning goes on elsewhere while this node drains.
+    await this.peer.stop();
     await this.loop.stop();
     this.workflows.closeSpans();
     await Promise.all(this.queues.all().map((runner) => runner.stopClaiming()));
-    const grace = this.queues.all().map((runner) => this.drainWithin(runner));
-    await Promise.all(grace);
+    // Heartbeats go on until the last attempt is acknowledged: a job finishing
+    // within the grace period is never rescued under the draining node.
+    await Promise.all(this.queues.all().map((runner) => this.drainWithin(runner)));
+    await this.heartbeat?.stop();
     this.unsubscribe?.();
     await this.notifier.stop();
-    await this.peer.stop();
     await this.store.close();
     this.started = false;
   }
 
-  /** Lets a queue's running jobs finish within its grace period, then aborts and hands them back. */
+  /**
+   * Lets a queue's running jobs finish within its grace period, then aborts
+   * them; an aborted job is handed back when its handler returns, or after
+   * {@link ABORT_GRACE} at the latest (named in the log: its handler ignores
+   * `ctx.signal` and may run on until the process exits).
+   */
   private async drainWithin(runner: QueueRunner): Promise<void> {
     // Nothing running: only acknowledgements may still be in flight.
     if (runner.busy === 0) return runner.drain();
-    let timer: unknown = null;
-    const expired = new Promise<'expired'>((resolve) => (timer = this.clock.setTimeout(() => resolve('expired'), runner.shutdownGracePeriod)));
-    const result = await Promise.race([runner.drain().then(() => 'drained' as const), expired]);
-    this.clock.clearTimeout(timer);
-    if (result === 'expired') {
-      const left = this.running.all(runner.name);
-      this.logger.warn(`queue ${runner.name}: ${left.length} job(s) still running after the grace period; aborting and handing them back`);
-      for (const entry of left) entry.abort('shutdown');
-      await runner.drain();
+    if (await this.drainedWithin(runner, runner.shutdownGracePeriod)) return;
+    const left = this.running.all(runner.name);
+    this.logger.warn(`queue ${runner.name}: ${left.length} job(s) still running after the grace period; aborting and handing them back`);
+    for (const entry of left) entry.abort('shutdown');
+    if (await this.drainedWithin(runner, ABORT_GRACE)) return;
+    for (const entry of this.running.all(runner.name)) {
+      if (!entry.abortIgnored) continue;
+      this.logger.warn(`${entry.job.name} (${entry.job.id}) ignores ctx.signal: handed back ${ABORT_GRACE / 1000} s after its shutdown abort while its handler still runs`);
+      entry.forceSettle();
     }
+    await runner.drain();
+  }
+
+  private async drainedWithin(runner: QueueRunner, ms: number): Promise<boolean> {
+    let timer: unknown = null;
+    const expired = new Promise<false>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), ms)));
+    const drained = await Promise.race([runner.drain().then(() => true), expired]);
+    this.clock.clearTimeout(timer);
+    return drained;
   }
 }

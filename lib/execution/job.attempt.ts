@@ -15,10 +15,15 @@ export type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; 
 /**
  * Follows the attempts one caller started (a queue runner follows all of its
  * own with one listener: no closure or promise per job). Each attempt calls
- * `handlerDone` once, then `finished` once.
+ * `handlerDone` once and `finished` once: in that order, but for an attempt
+ * acknowledged while its aborted handler still runs.
  */
 export interface AttemptListener {
-  /** The handler has finished, or the attempt was aborted; its acknowledgement is being written. */
+  /**
+   * The slot is free: the handler has returned (after an abort too: a handler
+   * that ignores `ctx.signal` keeps its slot), or was never started, or was
+   * given up on at shutdown. Its acknowledgement may be written before or after.
+   */
   handlerDone(job: Job<unknown>): void;
   /**
    * The attempt is over: acknowledged, or its acknowledgement reported as
@@ -48,7 +53,14 @@ export class Attempt implements RunningJob {
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;
+  /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
+  onSlotFreed: (() => void) | null = null;
   private controller: AbortController | null = null;
+  /** The handler (or middleware chain) has been called and has not returned yet. */
+  private inHandler = false;
+  /** An abort that waits for the handler to return before the attempt settles. */
+  private pending: Settled | null = null;
+  private slotFreed = false;
   private finished = false;
   private acked = false;
   private donePromise: Promise<unknown> | null = null;
@@ -89,21 +101,79 @@ export class Attempt implements RunningJob {
     return this.controller.signal;
   }
 
+  /**
+   * Aborts the signal. The slot stays taken until the handler returns, so a
+   * handler that ignores `ctx.signal` never runs beside more jobs than the
+   * queue's concurrency. The acknowledgement waits for the handler too when
+   * writing it would let the job run again elsewhere (a timeout with a retry
+   * to come, a shutdown hand-back): until then the job keeps its heartbeat
+   * and is never rescued. A cancel, a lost lease or a last attempt that timed
+   * out is acknowledged at once.
+   */
   abort(reason: AbortReason, detail?: string): void {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(new JobAbortedError(reason));
-    this.settle(detail === undefined ? { kind: 'abort', reason } : { kind: 'abort', reason, detail });
+    const settled: Settled = detail === undefined ? { kind: 'abort', reason } : { kind: 'abort', reason, detail };
+    const runsAgain = reason === 'shutdown' || (reason === 'timeout' && this.job.attempt < this.job.maxAttempts);
+    if (this.inHandler && runsAgain) this.pending = settled;
+    else this.settle(settled);
   }
 
-  /** The chain ended (ignored after an abort). */
+  /** Whether the handler is still running after an abort (it ignores `ctx.signal`). */
+  get abortIgnored(): boolean {
+    return this.inHandler && this.reason !== undefined;
+  }
+
+  /**
+   * Settles an abort that is waiting for its handler, without waiting any
+   * longer (shutdown, after the grace period and the abort grace), and frees
+   * the slot: the job is handed back while its handler may run on until the
+   * process exits.
+   */
+  forceSettle(): void {
+    const settled = this.pending;
+    this.pending = null;
+    if (settled) this.settle(settled);
+    this.freeSlot();
+  }
+
+  /** The handler is being called: from now on the slot frees only when it returns. */
+  handlerStarted(): void {
+    this.inHandler = true;
+  }
+
+  /** The chain ended; after an abort, the abort is what settles the attempt. */
   chainDone(result: ChainResult): void {
-    this.settle({ kind: 'chain', result });
+    this.inHandler = false;
+    const settled = this.pending ?? { kind: 'chain', result };
+    this.pending = null;
+    this.settle(settled);
+    this.freeSlot();
+  }
+
+  /** Whether the attempt has settled (an attempt aborted before its handler started must not start it). */
+  get isSettled(): boolean {
+    return this.finished;
+  }
+
+  /** Whether the slot is still taken by a handler that has not returned. */
+  get holdsSlot(): boolean {
+    return this.inHandler;
+  }
+
+  /** Frees the slot once: at settling when no handler runs, else when it returns (or is given up on). */
+  private freeSlot(): void {
+    if (this.slotFreed || !this.finished) return;
+    this.slotFreed = true;
+    this.onSlotFreed?.();
+    this.listener.handlerDone(this.job);
   }
 
   private settle(settled: Settled): void {
     if (this.finished) return;
     this.finished = true;
+    if (!this.inHandler) this.freeSlot();
     this.onSettled(this, settled);
   }
 }

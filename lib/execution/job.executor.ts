@@ -44,6 +44,8 @@ export interface ExecutorDeps {
 }
 
 const FORGET = { forget: true } as const;
+/** How long after an abort a handler still running is reported as ignoring `ctx.signal`. */
+export const IGNORED_SIGNAL_AFTER = 5_000;
 const RESOLVED = Promise.resolve();
 
 /**
@@ -97,7 +99,7 @@ export class JobExecutor {
       attempt.chainDone({ status: 'failed', error: new Error(`no handler is registered under "${job.name}" on this node`) });
       return;
     }
-    if (job.timeout !== null) attempt.timer = clock.setTimeout(() => attempt.abort('timeout'), job.timeout);
+    if (job.timeout !== null) attempt.timer = clock.setTimeout(() => this.timedOut(attempt), job.timeout);
     if (events.has('job:start')) events.emit('job:start', { job, duration: 0, outcome: 'started' });
     const traced = startAttemptSpan(job);
     attempt.span = traced.span;
@@ -116,6 +118,9 @@ export class JobExecutor {
   };
 
   private start(attempt: Attempt): void {
+    // Aborted (cancelled, shut down) between its launch and this microtask.
+    if (attempt.isSettled) return;
+    attempt.handlerStarted();
     const definition = attempt.definition!;
     const ctx = new AttemptContext(attempt);
     const middleware = this.deps.middlewareFor(definition);
@@ -129,6 +134,27 @@ export class JobExecutor {
     ).then((result) => attempt.chainDone(result));
   }
 
+  /**
+   * A timeout aborts the signal; a handler that does not return soon after
+   * is named in the log, since its slot stays taken (and its retry waits)
+   * until it does.
+   */
+  private timedOut(attempt: Attempt): void {
+    attempt.timer = null;
+    attempt.abort('timeout');
+    if (!attempt.abortIgnored) return;
+    const { clock } = this.deps;
+    const warning = clock.setTimeout(() => {
+      attempt.onSlotFreed = null;
+      const job = attempt.job;
+      this.logger.warn(
+        `${attempt.definition?.source ?? label(job)} ignores ctx.signal: job ${job.id} is still running ${IGNORED_SIGNAL_AFTER / 1000} s after its timeout; ` +
+          (job.attempt < job.maxAttempts ? `it keeps its slot, and attempt ${job.attempt + 1} waits, until the handler returns` : 'it keeps its slot until the handler returns'),
+      );
+    }, IGNORED_SIGNAL_AFTER);
+    attempt.onSlotFreed = () => clock.clearTimeout(warning);
+  }
+
   /** A heartbeat of one attempt; false when it no longer owns its job. */
   private readonly beat = async (job: Job<unknown>): Promise<boolean> => {
     const lost = await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(this.deps.clock.now()));
@@ -138,7 +164,6 @@ export class JobExecutor {
   /** The attempt's run ended: free its slot, then acknowledge it. */
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
     if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
-    attempt.listener.handlerDone(attempt.job);
     if (settled.kind === 'chain' && settled.result.status === 'completed') {
       void this.completed(attempt, settled.result.result);
       return;

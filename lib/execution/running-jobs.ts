@@ -8,6 +8,10 @@ export interface RunningJob {
   abort(reason: AbortReason, detail?: string): void;
   /** Settles when the attempt has been acknowledged. */
   readonly done: Promise<unknown>;
+  /** Aborted, but its handler has not returned (it ignores `ctx.signal`). */
+  readonly abortIgnored: boolean;
+  /** Settles an abort without waiting for the handler any longer. */
+  forceSettle(): void;
 }
 
 /** The attempts running on this node, by job id. */

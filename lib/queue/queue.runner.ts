@@ -40,6 +40,8 @@ export class QueueRunner {
   private readonly buffer = new JobBuffer();
   private active = 0;
   private claiming = false;
+  /** The claim loop under way, so a stop can wait for its answer and hand it back. */
+  private filling: Promise<void> | null = null;
   private again = false;
   /** The last claim found nothing: 'finished' wake-ups only launch buffered jobs until new work is signalled. */
   private exhausted = false;
@@ -111,7 +113,7 @@ export class QueueRunner {
       this.again = true;
       return;
     }
-    void this.fill();
+    this.filling = this.fill();
   }
 
   /**
@@ -137,9 +139,15 @@ export class QueueRunner {
     return this.buffer.remove(jobId);
   }
 
-  /** Stops claiming and hands buffered jobs back. Running jobs go on until {@link drain} or abort. */
+  /**
+   * Stops claiming and hands buffered jobs back, including those of a claim
+   * still under way (they would otherwise sit claimed, unheartbeated, until
+   * the lifeline rescued them at the cost of an attempt). Running jobs go on
+   * until {@link drain} or abort.
+   */
   async stopClaiming(): Promise<void> {
     this.stopped = true;
+    await this.filling;
     await this.releaseBuffer();
   }
 
@@ -194,6 +202,9 @@ export class QueueRunner {
       this.failingSince ??= now;
     } finally {
       this.claiming = false;
+      this.filling = null;
+      // A claim answered after a pause or stop began: its jobs must not wait in the buffer.
+      if ((this.stopped || this.paused) && this.buffer.size > 0) await this.releaseBuffer();
     }
   }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { withClient } from '../support/postgres.js';
@@ -8,9 +8,28 @@ import { withClient } from '../support/postgres.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const script = join(root, 'dist', 'test', 'cluster', 'node.js');
 
-/** Compiles the node script (and the library) once, so children run plain JS. */
-export function buildClusterNode(): void {
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'cluster', 'tsconfig.json')], { stdio: 'inherit' });
+/**
+ * Compiles the node script (and the library) once per test run, so children
+ * run plain JS. Spec files run in parallel workers of one vitest process: the
+ * first takes a lock directory and builds, the others wait for its marker
+ * (two compilers writing dist/ at once could hand a child a half-written file).
+ */
+export async function buildClusterNode(): Promise<void> {
+  const lock = join(root, 'dist', `.cluster-build-${process.ppid}`);
+  const done = join(lock, 'done');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  let builder = true;
+  try {
+    mkdirSync(lock);
+  } catch {
+    builder = false;
+  }
+  if (builder) {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'cluster', 'tsconfig.json')], { stdio: 'inherit' });
+    writeFileSync(done, '');
+  } else {
+    await waitUntil(() => existsSync(done), 110_000, 'the cluster node build of another spec file');
+  }
   if (!existsSync(script)) throw new Error(`${script} was not built`);
 }
 
@@ -89,4 +108,16 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
 export async function killAll(nodes: ClusterNode[]): Promise<void> {
   for (const node of nodes) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
   await Promise.all(nodes.map((n) => n.exited));
+}
+
+/** Inserts `count` work jobs as another process would, through a scheduler-less insert of the library's store. */
+export async function enqueueWork(url: string, schema: string, count: number): Promise<void> {
+  const { openPostgres } = await import('../../lib/postgres/postgres.connection.js');
+  const { PostgresStore } = await import('../../lib/postgres/postgres.store.js');
+  const ctx = await openPostgres({ type: 'postgres', url, schema }, 'test');
+  const store = new PostgresStore(ctx, { type: 'postgres', url, schema });
+  await store.init();
+  const now = new Date();
+  await store.insert(Array.from({ length: count }, (_, n) => ({ name: 'work', queue: 'default', args: { n }, priority: 0, maxAttempts: 4, timeout: null, runAt: now })));
+  await store.close();
 }

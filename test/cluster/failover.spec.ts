@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, withClient } from '../support/postgres.js';
-import { buildClusterNode, createLedger, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
+import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
 
 /**
  * Real processes, real signals, real PostgreSQL. Short TTLs keep it quick:
@@ -158,15 +158,3 @@ describe('cluster (child processes on PostgreSQL)', () => {
     await db.drop();
   }, 120_000);
 });
-
-/** Inserts `count` work jobs as another process would, through a scheduler-less insert of the library's store. */
-async function enqueueWork(url: string, schema: string, count: number): Promise<void> {
-  const { openPostgres } = await import('../../lib/postgres/postgres.connection.js');
-  const { PostgresStore } = await import('../../lib/postgres/postgres.store.js');
-  const ctx = await openPostgres({ type: 'postgres', url, schema }, 'test');
-  const store = new PostgresStore(ctx, { type: 'postgres', url, schema });
-  await store.init();
-  const now = new Date();
-  await store.insert(Array.from({ length: count }, (_, n) => ({ name: 'work', queue: 'default', args: { n }, priority: 0, maxAttempts: 4, timeout: null, runAt: now })));
-  await store.close();
-}

@@ -14,6 +14,7 @@ interface NodeConfig {
   url: string;
   schema: string;
   name: string;
+  /** 0: no queues (this node runs no jobs). */
   concurrency: number;
   leaseTtl: number;
   rescueAfter: number;
@@ -85,7 +86,7 @@ class Ledgered {
     SchedulerModule.forRoot({
       store: { type: 'postgres', url: config.url, schema: config.schema },
       nodeName: config.name,
-      queues: { default: config.concurrency },
+      queues: config.concurrency === 0 ? false : { default: config.concurrency },
       peer: { leaseTtl: config.leaseTtl },
       pollInterval: 200,
       lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },

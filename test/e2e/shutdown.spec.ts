@@ -21,7 +21,9 @@ class Work {
 }
 
 describe('graceful shutdown', () => {
-  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  let warn: ReturnType<typeof vi.spyOn>;
+  const warnings = (): string[] => warn.mock.calls.map((c: unknown[]) => String(c[0]));
+  beforeEach(() => (warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined)));
   afterEach(() => vi.restoreAllMocks());
 
   it('starts nothing after close, and lets running jobs finish within the grace period', async () => {
@@ -52,8 +54,12 @@ describe('graceful shutdown', () => {
     await t.clock.advance(0);
     const closing = t.close();
     await t.clock.advance('10s');
-    await closing;
     expect(t.get(Work).aborts).toEqual(['long:shutdown']);
+    // Its handler ignores the signal: it is handed back once the abort grace is over, and named.
+    expect((await store.get(job.id))!.state).toBe('running');
+    await t.clock.advance('5s');
+    await closing;
+    expect(warnings().some((w) => w.includes('work (') && w.includes('ignores ctx.signal'))).toBe(true);
     const stored = (await store.get(job.id))!;
     expect(stored.state).toBe('available');
     expect(stored.errors.map((e) => e.kind)).toEqual(['shutdown']);
@@ -94,7 +100,32 @@ describe('graceful shutdown', () => {
     await t.clock.advance(0);
     const closing = t.close();
     await t.clock.advance('1s');
-    await closing;
     expect(t.get(Work).aborts).toEqual(['q:shutdown']);
+    await t.clock.advance('5s');
+    await closing;
+  });
+});
+
+describe('shutdown keeps heartbeats and hands everything back', () => {
+  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a job finishing within a grace period longer than rescueAfter is never rescued by another node', async () => {
+    // Two nodes on one store and one clock: `draining` closes while its job runs; `rescuer` sweeps.
+    const store = new MemoryStore();
+    const lifeline = { heartbeat: '10s', rescueAfter: '30s', interval: '5s' };
+    const draining = await startApp([Work], { store, queues: { default: 1 }, shutdownGracePeriod: '2m', lifeline });
+    const rescuer = await startApp([Work], { store, queues: false, lifeline }, draining.clock);
+    const job = await draining.scheduler.enqueue('work', { id: 'slow' });
+    await draining.clock.advance(0);
+    expect(draining.get(Work).started).toEqual(['slow']);
+    const closing = draining.close();
+    await draining.clock.advance('90s');
+    expect((await store.get(job.id))!.state).toBe('running');
+    draining.get(Work).finish.get('slow')!();
+    await closing;
+    const stored = (await store.get(job.id))!;
+    expect([stored.state, stored.attempt, stored.errors]).toEqual(['completed', 1, []]);
+    await rescuer.close();
   });
 });

@@ -1,0 +1,82 @@
+import { Logger } from '@nestjs/common';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { AttemptRef, JobStore } from '../store/job-store.js';
+
+/** What the heartbeat needs. */
+export interface AttemptHeartbeatDeps {
+  store: Pick<JobStore, 'heartbeat'>;
+  clock: Clock;
+  /** How often every attempt this node owns records a heartbeat, in ms. */
+  interval: number;
+  /** The attempts this node owns now: running, aborted but not yet returned, and claimed into a buffer. */
+  owned(): AttemptRef[];
+  /** An attempt that no longer owns its job (rescued, cancelled or deleted elsewhere). */
+  lost(ref: AttemptRef): void;
+}
+
+/**
+ * Heartbeats of every attempt this node owns, on a timer of their own. Not a
+ * task of the scheduler loop: a planner pass over thousands of schedules or a
+ * pruning round (or a statement stuck on a dead socket there) must never hold
+ * a heartbeat back until the lifeline rescues a job that is still running.
+ * It runs from start until the last attempt is acknowledged at shutdown, so
+ * jobs finishing within the grace period are never rescued under a draining
+ * node. One beat at a time: a beat still in flight when the next is due is
+ * not doubled (the store's statement timeout bounds it).
+ */
+export class AttemptHeartbeat {
+  private readonly logger = new Logger('Scheduler');
+  private timer: TimerHandle | null = null;
+  private inFlight: Promise<void> | null = null;
+  private stopped = true;
+  private failingSince: number | null = null;
+
+  constructor(private readonly deps: AttemptHeartbeatDeps) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.arm();
+  }
+
+  /** Stops the timer and waits for a beat in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    await this.inFlight;
+  }
+
+  /** Records a heartbeat of every owned attempt now (also what the timer does). */
+  beat(): Promise<void> {
+    this.inFlight ??= this.send().finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = null;
+      // Armed before the beat, not after it: a slow statement does not stretch the interval.
+      this.arm();
+      if (!this.inFlight) void this.beat();
+    }, this.deps.interval);
+  }
+
+  private async send(): Promise<void> {
+    const refs = this.deps.owned();
+    if (refs.length === 0) return;
+    const now = this.deps.clock.now();
+    try {
+      for (const ref of await this.deps.store.heartbeat(refs, new Date(now))) this.deps.lost(ref);
+      if (this.failingSince !== null) this.logger.log('heartbeats are recorded again');
+      this.failingSince = null;
+    } catch (error) {
+      // One line per outage: the lifeline rescues these jobs if it lasts longer than rescueAfter.
+      if (this.failingSince === null) {
+        this.logger.error(`heartbeat of ${refs.length} job(s) failed: ${(error as Error)?.message ?? String(error)}`);
+        this.failingSince = now;
+      }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryStore, Scheduled, type ClaimRequest, type Job, type JobContext } from '../../lib/index.js';
+import { startApp } from '../support/app.js';
+
+/** A handler that ignores ctx.signal: it returns only when the test lets it. */
+@Injectable()
+class Stubborn {
+  runs: string[] = [];
+  open = new Map<string, () => void>();
+  @Scheduled({ name: 'stubborn', timeout: '5s', maxRetries: 2, backoff: '1s' })
+  run(ctx: JobContext<{ id: string }>) {
+    this.runs.push(`${ctx.args.id}#${ctx.attempt}`);
+    return new Promise<void>((resolve) => this.open.set(`${ctx.args.id}#${ctx.attempt}`, resolve));
+  }
+  @Scheduled({ name: 'quick' })
+  quick(ctx: JobContext<{ id: string }>) {
+    this.runs.push(ctx.args.id);
+  }
+}
+
+describe('a handler that ignores ctx.signal', () => {
+  let warn: ReturnType<typeof vi.spyOn>;
+  const warnings = (): string[] => warn.mock.calls.map((c: unknown[]) => String(c[0]));
+  beforeEach(() => {
+    warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('keeps its slot after a timeout; its retry starts only once it returns, and it is named in the log', async () => {
+    const store = new MemoryStore();
+    const t = await startApp([Stubborn], { store, queues: { default: 1 }, lifeline: { heartbeat: '2s', rescueAfter: '10s', interval: '1s' } });
+    const stubborn = t.get(Stubborn);
+    const job = await t.scheduler.enqueue('stubborn', { id: 's' });
+    await t.scheduler.enqueue('quick', { id: 'q' });
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['s#1']);
+    // Timed out at 5 s; a minute later it still runs: no retry, no other job in its slot, no rescue.
+    await t.clock.advance('60s');
+    expect(stubborn.runs).toEqual(['s#1']);
+    const stored = (await store.get(job.id))!;
+    expect([stored.state, stored.attempt]).toEqual(['running', 1]);
+    expect(warnings().some((w) => w.includes('Stubborn.run ignores ctx.signal') && w.includes(`job ${job.id}`))).toBe(true);
+    // It returns: the timeout is recorded, the slot goes to the next job, the retry waits its backoff.
+    stubborn.open.get('s#1')!();
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['s#1', 'q']);
+    const failed = (await store.get(job.id))!;
+    expect([failed.state, failed.errors.map((e) => e.kind)]).toEqual(['available', ['timeout']]);
+    await t.clock.advance('1s');
+    expect(stubborn.runs).toEqual(['s#1', 'q', 's#2']);
+    stubborn.open.get('s#2')!();
+    await t.tester.drainQueue();
+    await t.close();
+  });
+
+  it('a last attempt that times out is dead at once, but its slot stays taken until the handler returns', async () => {
+    const store = new MemoryStore();
+    const t = await startApp([Stubborn], { store, queues: { default: 1 } });
+    const stubborn = t.get(Stubborn);
+    const job = await t.scheduler.enqueue('stubborn', { id: 'last' }, { maxRetries: 0 });
+    await t.scheduler.enqueue('quick', { id: 'q' });
+    await t.clock.advance('6s');
+    expect((await store.get(job.id))!.state).toBe('dead');
+    expect(stubborn.runs).toEqual(['last#1']);
+    stubborn.open.get('last#1')!();
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['last#1', 'q']);
+    await t.close();
+  });
+});
+
+describe('a claim in flight when claiming stops', () => {
+  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is handed back at shutdown without costing an attempt', async () => {
+    /** A store whose claims wait until the test lets them answer. */
+    class SlowClaims extends MemoryStore {
+      hold = false;
+      waiting: (() => void)[] = [];
+      override async claim(request: ClaimRequest): Promise<Job[]> {
+        if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
+        return super.claim(request);
+      }
+    }
+    const store = new SlowClaims();
+    const t = await startApp([Stubborn], { store, queues: { default: 2 } });
+    store.hold = true;
+    // Delayed, so the runner claims it when it is due (not inserted already claimed).
+    const job = await t.scheduler.enqueue('quick', { id: 'in-flight' }, { delay: '1s' });
+    await t.clock.advance('1s');
+    expect(store.waiting.length).toBeGreaterThan(0);
+    const closing = t.close();
+    await t.clock.advance(0);
+    for (const release of store.waiting.splice(0)) release();
+    await closing;
+    const stored = (await store.get(job.id))!;
+    expect([stored.state, stored.attempt]).toEqual(['available', 0]);
+    expect(t.get(Stubborn).runs).toEqual([]);
+  });
+});
