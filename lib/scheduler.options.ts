@@ -26,13 +26,20 @@ export interface QueueOptions {
   prefetch?: number;
 }
 
-/** Lifeline: heartbeats of running jobs and rescue of jobs whose node died. */
+/**
+ * Lifeline: heartbeats of running jobs and rescue of jobs whose node died.
+ * A dead node's jobs are due again at most `rescueAfter + interval` after
+ * their last heartbeat: 60 s with the defaults.
+ */
 export interface LifelineOptions {
-  /** How often running jobs record a heartbeat. @default '15s' */
+  /** How often running jobs record a heartbeat. @default '10s' */
   heartbeat?: Duration;
-  /** A running job without a heartbeat for this long is rescued. @default '60s' */
+  /**
+   * A running job without a heartbeat for this long is rescued. At least
+   * twice `heartbeat`, so a late beat is not taken for a dead node. @default '45s'
+   */
   rescueAfter?: Duration;
-  /** How often the leader looks for jobs to rescue. @default '30s' */
+  /** How often the leader looks for jobs to rescue. @default '15s' */
   interval?: Duration;
 }
 
@@ -187,12 +194,20 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     middleware: options.middleware ?? [],
     clock: options.clock ?? new SystemClock(),
     enabled: options.enabled ?? true,
-    heartbeatInterval: duration('lifeline.heartbeat', options.lifeline?.heartbeat, 15_000, 1),
-    rescueAfter: duration('lifeline.rescueAfter', options.lifeline?.rescueAfter, 60_000, 1),
-    rescueInterval: duration('lifeline.interval', options.lifeline?.interval, 30_000, 1),
+    ...lifeline(options.lifeline),
     keepCompleted: duration('retention.completed', options.retention?.completed, 86_400_000),
     keepDead: duration('retention.dead', options.retention?.dead, 7 * 86_400_000),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
   };
+}
+
+/** Lifeline defaults (worst case to rescue 45 s + 15 s = 60 s after the last heartbeat), checked against each other. */
+function lifeline(options: LifelineOptions | undefined): Pick<ResolvedOptions, 'heartbeatInterval' | 'rescueAfter' | 'rescueInterval'> {
+  const heartbeatInterval = duration('lifeline.heartbeat', options?.heartbeat, 10_000, 1);
+  const rescueAfter = duration('lifeline.rescueAfter', options?.rescueAfter, 45_000, 1);
+  if (rescueAfter < 2 * heartbeatInterval) {
+    throw new SchedulerConfigError(SOURCE, 'lifeline.rescueAfter', `must be at least twice lifeline.heartbeat (${heartbeatInterval} ms), or live jobs are rescued between two heartbeats; got ${rescueAfter} ms`);
+  }
+  return { heartbeatInterval, rescueAfter, rescueInterval: duration('lifeline.interval', options?.interval, 15_000, 1) };
 }

@@ -13,6 +13,28 @@ import type {
   StoredSchedule,
 } from './job.types.js';
 
+/**
+ * Rescue backs off: a job rescued for the first time is due at once (its node
+ * died), one rescued again waits `RESCUE_BACKOFF_BASE × 2^(rescues before − 1)`,
+ * at most {@link RESCUE_BACKOFF_MAX}, so a job that keeps killing its node
+ * does not take down the next one at once (and spends an attempt each time).
+ */
+export const RESCUE_BACKOFF_BASE = 10_000;
+/** The longest a rescued job waits before it is due again, in ms. */
+export const RESCUE_BACKOFF_MAX = 600_000;
+/** The delay of a rescue (ms), given how many times the job was rescued before. */
+export function rescueBackoff(rescuesBefore: number): number {
+  return rescuesBefore === 0 ? 0 : Math.min(RESCUE_BACKOFF_BASE * 2 ** (rescuesBefore - 1), RESCUE_BACKOFF_MAX);
+}
+
+/**
+ * How many shutdown hand-backs are free: a job interrupted by a shutdown on
+ * its last attempt gets one more, at most this many times; beyond that an
+ * interrupted attempt counts like any other, so a job that is handed back at
+ * every shutdown (a handler longer than any grace period) still ends.
+ */
+export const FREE_HANDBACKS = 3;
+
 /** Options of {@link JobStore.insert}. */
 export interface InsertOptions {
   /** A TypeORM `EntityManager` whose transaction the insert joins. */
@@ -96,8 +118,10 @@ export interface JobStore {
   /** To a final failed state (`dead` or `discarded`), recording the error. */
   fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void>;
   /**
-   * Hands a running job back (shutdown): `available` at `runAt`, one extra
-   * attempt allowed so the interruption is not held against it.
+   * Hands a running job back (shutdown): `available` at `runAt`. A job on its
+   * last attempt gets one more, unless it was handed back
+   * {@link FREE_HANDBACKS} times already (counted from its kept errors of kind
+   * `shutdown`).
    */
   release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void>;
   /**
@@ -119,7 +143,12 @@ export interface JobStore {
    * or `null` when it was not found or already final.
    */
   cancel(id: string, now: Date, reason: string): Promise<Job | null>;
-  /** `running` jobs whose heartbeat (or start) is older than `before`: back to available, or dead when out of attempts. */
+  /**
+   * `running` jobs whose heartbeat (or start) is older than `before`: back to
+   * available (due after the rescue backoff, see {@link RESCUE_BACKOFF_BASE},
+   * counted from the job's kept errors of kind `lease-lost`), or dead when out
+   * of attempts.
+   */
   rescue(before: Date, now: Date): Promise<Job[]>;
   /** Dead (or discarded) job back to `available`, with fresh attempts. */
   resurrect(id: string, now: Date): Promise<Job | null>;

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, InsertOptions, JobStore } from './job-store.js';
+import { FREE_HANDBACKS, rescueBackoff, type AttemptRef, type ClaimRequest, type CompleteOptions, type InsertOptions, type JobStore } from './job-store.js';
 import type {
   InsertResult,
   Job,
@@ -16,7 +16,7 @@ import type {
 } from './job.types.js';
 import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
-import { copyJob, pushError, storedJob } from './memory/job-records.js';
+import { copyJob, countErrors, pushError, storedJob } from './memory/job-records.js';
 import { claimableAtInsert, cloneJson } from './new-job.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { QueueTally } from './memory/queue-tally.js';
@@ -159,16 +159,17 @@ export class MemoryStore implements JobStore {
   /**
    * The attempt that was interrupted still counts (`attempt` never goes back,
    * so a late acknowledgement from it stays stale), but when it was the last
-   * one allowed, `maxAttempts` grows by one so the job gets another chance.
+   * one allowed, `maxAttempts` grows by one so the job gets another chance,
+   * for its first {@link FREE_HANDBACKS} hand-backs; after those it is dead.
    */
   async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
     const rec = this.owned(ref);
     const { job } = rec;
+    const last = job.attempt >= job.maxAttempts;
+    const free = countErrors(job, 'shutdown') < FREE_HANDBACKS;
     pushError(job, error);
-    this.move(rec, 'available', {
-      runAt: new Date(runAt.getTime()),
-      maxAttempts: job.attempt >= job.maxAttempts ? job.maxAttempts + 1 : job.maxAttempts,
-    });
+    if (last && !free) return this.move(rec, 'dead', { finishedAt: new Date(runAt.getTime()) });
+    this.move(rec, 'available', { runAt: new Date(runAt.getTime()), maxAttempts: last ? job.maxAttempts + 1 : job.maxAttempts });
   }
 
   async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]> {
@@ -197,8 +198,9 @@ export class MemoryStore implements JobStore {
     for (const rec of lost) {
       const { job } = rec;
       const since = (job.heartbeatAt ?? (job.startedAt as Date)).toISOString();
+      const delay = rescueBackoff(countErrors(job, 'lease-lost'));
       pushError(job, { kind: 'lease-lost', name: 'RescuedError', message: `no heartbeat since ${since}`, attempt: job.attempt, at: now });
-      if (job.attempt < job.maxAttempts) this.move(rec, 'available', { runAt: new Date(now.getTime()) });
+      if (job.attempt < job.maxAttempts) this.move(rec, 'available', { runAt: new Date(now.getTime() + delay) });
       else this.move(rec, 'dead', { finishedAt: new Date(now.getTime()) });
     }
     return lost.map((rec) => copyJob(rec.job));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../lib/common/json.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../../lib/scheduler.errors.js';
-import type { AttemptRef, JobStore } from '../../lib/store/job-store.js';
+import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX, rescueBackoff, type AttemptRef, type JobStore } from '../../lib/store/job-store.js';
 import type { Job, JobAttemptError, JobState, NewJob } from '../../lib/store/job.types.js';
 import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunState } from '../../lib/workflow/workflow.types.js';
 import { newJobInput } from '../support/new-job.js';
@@ -811,6 +811,22 @@ export function runStoreConformance(
         expect(again).toMatchObject({ attempt: 2, maxAttempts: 2 });
       });
 
+      it(`release grants the extra attempt only ${FREE_HANDBACKS} times; then an interrupted last attempt is dead`, async () => {
+        const job = await running({ maxAttempts: 1 });
+        let current: Job = job;
+        for (let handBack = 1; handBack <= FREE_HANDBACKS; handBack++) {
+          await store.release(ref(current), BASE, attemptError(current.attempt, { kind: 'shutdown' }));
+          expect(await store.get(job.id)).toMatchObject({ state: 'available', maxAttempts: 1 + handBack });
+          [current] = (await claim()) as [Job];
+        }
+        await store.release(ref(current), at(SEC), attemptError(current.attempt, { kind: 'shutdown' }));
+        const dead = (await store.get(job.id))!;
+        expect(dead).toMatchObject({ state: 'dead', attempt: 1 + FREE_HANDBACKS, maxAttempts: 1 + FREE_HANDBACKS });
+        expect(ms(dead.finishedAt)).toBe(at(SEC).getTime());
+        expect(dead.errors.map((e) => e.kind)).toEqual(Array.from({ length: FREE_HANDBACKS + 1 }, () => 'shutdown'));
+        expect(await claim()).toEqual([]);
+      });
+
       it('release keeps maxAttempts when attempts remain', async () => {
         const job = await running({ maxAttempts: 3 });
         await store.release(ref(job), BASE, attemptError(1, { kind: 'shutdown' }));
@@ -861,6 +877,21 @@ export function runStoreConformance(
         expect(await state(live.id)).toBe('running');
 
         expect(ids(await claim({ now: at(60 * SEC) }))).toContain(silent.id);
+      });
+
+      it('rescue backs off: at once the first time, then doubling per earlier rescue, capped', async () => {
+        const job = await running({ maxAttempts: 20 });
+        const delays: number[] = [];
+        let now = at(60 * SEC);
+        for (let i = 0; i < 8; i++) {
+          const [rescued] = await store.rescue(now, now);
+          delays.push(rescued!.runAt.getTime() - now.getTime());
+          const [again] = await claim({ now: rescued!.runAt });
+          expect(again!.id).toBe(job.id);
+          now = new Date(rescued!.runAt.getTime() + SEC);
+        }
+        expect(delays).toEqual([0, 1, 2, 4, 8, 16, 32, 64].map((k, i) => (i === 0 ? 0 : Math.min(RESCUE_BACKOFF_BASE * k, RESCUE_BACKOFF_MAX))));
+        expect(delays.map((d, i) => d === rescueBackoff(i))).toEqual(delays.map(() => true));
       });
 
       it('rescue uses the latest heartbeat, not the start', async () => {

@@ -18,3 +18,16 @@ describe('resolveOptions: prefetch', () => {
     expect(prefetchOf({ queues: { default: { concurrency: 5, prefetch: 2000 } } })).toBe(2000);
   });
 });
+
+describe('resolveOptions: lifeline', () => {
+  it('rescues a dead node’s jobs within 60 s of their last heartbeat by default (rescueAfter + one sweep)', () => {
+    const { heartbeatInterval, rescueAfter, rescueInterval } = resolveOptions({});
+    expect({ heartbeatInterval, rescueAfter, rescueInterval }).toEqual({ heartbeatInterval: 10_000, rescueAfter: 45_000, rescueInterval: 15_000 });
+    expect(rescueAfter + rescueInterval).toBeLessThanOrEqual(75_000);
+  });
+
+  it('refuses a rescueAfter shorter than two heartbeats', () => {
+    expect(() => resolveOptions({ lifeline: { heartbeat: '10s', rescueAfter: '15s' } })).toThrow(/lifeline\.rescueAfter.*at least twice lifeline\.heartbeat/);
+    expect(resolveOptions({ lifeline: { heartbeat: '10s', rescueAfter: '20s' } }).rescueAfter).toBe(20_000);
+  });
+});

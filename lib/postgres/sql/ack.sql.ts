@@ -1,6 +1,6 @@
-import type { AttemptRef } from '../../store/job-store.js';
+import { FREE_HANDBACKS, type AttemptRef } from '../../store/job-store.js';
 import type { SqlNames } from './names.js';
-import { appendError, stillRunning, type Statement } from './statement.js';
+import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /** One `complete` in a batch ({@link ackStatements}.completeMany). */
 export interface CompleteRecord {
@@ -52,11 +52,15 @@ export function ackStatements(n: SqlNames) {
     SET state = $3::text, finished_at = $4::timestamptz, errors = ${appendError('errors', '$5::jsonb')}
     WHERE ${owned} RETURNING id`;
   // The interrupted attempt still counts (a late ack from it stays stale);
-  // only a job on its last attempt gets one more.
+  // only a job on its last attempt gets one more, and only its first few
+  // times (FREE_HANDBACKS): a job interrupted at every shutdown ends dead.
+  const free = `${countErrors('errors', 'shutdown')} < ${FREE_HANDBACKS}`;
   const release = `
     UPDATE ${n.jobs}
-    SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')},
-      max_attempts = CASE WHEN attempt >= max_attempts THEN max_attempts + 1 ELSE max_attempts END
+    SET state = CASE WHEN attempt < max_attempts OR ${free} THEN 'available' ELSE 'dead' END,
+      finished_at = CASE WHEN attempt < max_attempts OR ${free} THEN finished_at ELSE $3::timestamptz END,
+      run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')},
+      max_attempts = CASE WHEN attempt >= max_attempts AND ${free} THEN max_attempts + 1 ELSE max_attempts END
     WHERE ${owned} RETURNING id`;
   const heartbeat = `
     UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz

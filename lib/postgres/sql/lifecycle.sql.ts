@@ -1,6 +1,7 @@
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
-import { appendError, stillRunning, type Statement } from './statement.js';
+import { RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
+import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /** Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim. */
 export function lifecycleStatements(n: SqlNames) {
@@ -30,6 +31,10 @@ export function lifecycleStatements(n: SqlNames) {
   // SKIP LOCKED: a job being acknowledged right now is not lost, and two
   // lifeline sweeps (two nodes) split the work instead of queueing on it.
   const since = `coalesce(j.heartbeat_at, j.started_at)`;
+  // rescueBackoff() of the store contract, in SQL: at once the first time, then doubling.
+  const rescues = countErrors('j.errors', 'lease-lost');
+  const rescueDelay = `CASE WHEN ${rescues} = 0 THEN interval '0' ELSE
+      least(${RESCUE_BACKOFF_BASE} * power(2, ${rescues} - 1), ${RESCUE_BACKOFF_MAX}) * interval '1 millisecond' END`;
   const rescue = `
     WITH lost AS (
       SELECT id FROM ${n.jobs}
@@ -38,7 +43,7 @@ export function lifecycleStatements(n: SqlNames) {
     )
     UPDATE ${n.jobs} j
     SET state = CASE WHEN j.attempt < j.max_attempts THEN 'available' ELSE 'dead' END,
-      run_at = CASE WHEN j.attempt < j.max_attempts THEN $2::timestamptz ELSE j.run_at END,
+      run_at = CASE WHEN j.attempt < j.max_attempts THEN $2::timestamptz + ${rescueDelay} ELSE j.run_at END,
       finished_at = CASE WHEN j.attempt < j.max_attempts THEN j.finished_at ELSE $2::timestamptz END,
       errors = ${appendError(
         'j.errors',

@@ -31,3 +31,8 @@ export function appendError(errors: string, error: string): string {
 export function stillRunning(alias: string): string {
   return `(${alias}.state || '') = 'running'`;
 }
+
+/** How many errors of `kind` a job's kept `errors` hold (a jsonb expression; `kind` is a constant of ours, never user input). */
+export function countErrors(errors: string, kind: 'shutdown' | 'lease-lost'): string {
+  return `(SELECT count(*) FROM jsonb_array_elements(${errors}) AS k(e) WHERE k.e->>'kind' = '${kind}')`;
+}

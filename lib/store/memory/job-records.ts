@@ -80,3 +80,10 @@ export function pushError(job: Job, error: JobAttemptError): void {
   job.errors.push({ attempt, at: new Date(at.getTime()), name, message, ...(stack === undefined ? {} : { stack }), kind });
   if (job.errors.length > MAX_KEPT_ERRORS) job.errors.splice(0, job.errors.length - MAX_KEPT_ERRORS);
 }
+
+/** How many of the job's kept errors are of `kind` (hand-backs, rescues). */
+export function countErrors(job: Job, kind: string): number {
+  let n = 0;
+  for (const error of job.errors) if (error.kind === kind) n++;
+  return n;
+}
