@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef, ModulesContainer } from '@nestjs/core';
-import type { Clock } from './clock/clock.js';
+import { SystemClock, type Clock } from './clock/clock.js';
+import { ClockSync, OffsetClock } from './clock/clock-sync.js';
 import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
 import { AttemptHeartbeat } from './execution/attempt.heartbeat.js';
 import { JobExecutor } from './execution/job.executor.js';
@@ -54,6 +55,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   workflows!: WorkflowEngine;
   loop!: SchedulerLoop;
   private heartbeat: AttemptHeartbeat | null = null;
+  private clockSync: ClockSync | null = null;
   /**
    * Tells this import of the module from another one. Providers may be
    * wrapped by an `instrument.instanceDecorator` (the container then holds a
@@ -79,7 +81,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     private readonly discovery: DiscoveryService,
     private readonly modules: ModulesContainer,
   ) {
-    this.clock = options.clock;
+    // Real time is corrected by the offset to the store's clock once it is measured (see ClockSync).
+    this.clock = options.clock instanceof SystemClock ? new OffsetClock(options.clock) : options.clock;
     this.node = options.nodeName;
   }
 
@@ -138,6 +141,11 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
   async onApplicationBootstrap(): Promise<void> {
     if (!this.primary) return;
     await this.store.init();
+    if (this.clock instanceof OffsetClock && this.store.clockNow) {
+      const store = this.store as Required<Pick<JobStore, 'clockNow'>>;
+      this.clockSync = new ClockSync({ clock: this.clock, storeNow: () => store.clockNow() });
+      await this.clockSync.start();
+    }
     if (!this.options.peer && this.store instanceof MemoryStore) {
       this.logger.warn('peer: false with the memory store: no node in this process plans schedules or prunes old jobs');
     }
@@ -353,7 +361,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
 
   private async shutdown(): Promise<void> {
     if (!this.started) {
-        await this.store?.close();
+      this.clockSync?.stop();
+      await this.store?.close();
       return;
     }
     // Leadership goes first, so planning goes on elsewhere while this node drains.
@@ -365,6 +374,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
     // within the grace period is never rescued under the draining node.
     await Promise.all(this.queues.all().map((runner) => this.drainWithin(runner)));
     await this.heartbeat?.stop();
+    this.clockSync?.stop();
     this.unsubscribe?.();
     await this.notifier.stop();
     await this.store.close();

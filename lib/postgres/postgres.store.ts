@@ -91,6 +91,12 @@ export class PostgresStore implements JobStore {
     await this.rows({ text: 'SELECT 1', values: [] });
   }
 
+  /** clock_timestamp(), not now(): the instant the statement reads it, not its transaction's start. */
+  async clockNow(): Promise<number> {
+    const [row] = await this.rows({ text: `SELECT date_part('epoch', clock_timestamp()) * 1000 AS ms`, values: [] });
+    return Number((row as unknown as { ms: number | string }).ms);
+  }
+
   async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
     const manager = options.transaction as { query?: unknown } | undefined;
     if (manager !== undefined && typeof manager?.query !== 'function') {

@@ -93,6 +93,12 @@ export interface JobStore {
   close(): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+  /**
+   * The store's own clock (epoch ms), for a store that several processes
+   * share: each node measures its offset from it and judges time by it
+   * (heartbeats, rescue, due jobs, ticks). Absent for a store in one process.
+   */
+  clockNow?(): Promise<number>;
 
   /**
    * Inserts jobs in order, honouring tick, unique and serial keys.

@@ -55,6 +55,7 @@ export interface NodeSettings {
   cron?: boolean;
   shutdownGracePeriod?: number;
   startRuns?: number;
+  clockOffsetMs?: number;
 }
 
 /** Starts a node as a child process. */

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { Scheduled, SchedulerModule, SchedulerService, Step, Workflow, type JobContext, type StepContext } from '../../lib/index.js';
+import { Scheduled, SchedulerModule, SchedulerService, Step, SystemClock, Workflow, type JobContext, type StepContext } from '../../lib/index.js';
 
 interface NodeConfig {
   url: string;
@@ -25,6 +25,15 @@ interface NodeConfig {
   shutdownGracePeriod: number;
   /** Workflow runs this node starts once it is up. */
   startRuns?: number;
+  /** This node's clock runs this many ms ahead of real time (negative: behind). */
+  clockOffsetMs?: number;
+}
+
+/** The system clock, set wrong as a node without NTP would have it. */
+class SkewedClock extends SystemClock {
+  override now(): number {
+    return super.now() + (config.clockOffsetMs ?? 0);
+  }
 }
 
 const config = JSON.parse(process.env.NODE_CONFIG ?? '{}') as NodeConfig;
@@ -91,6 +100,7 @@ class Ledgered {
       pollInterval: 200,
       lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
       shutdownGracePeriod: config.shutdownGracePeriod,
+      ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
     }),
   ],
   providers: [ClusterJobs, Ledgered],
