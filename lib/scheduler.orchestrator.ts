@@ -165,8 +165,11 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       store: this.store,
       clock: this.clock,
       interval: this.options.heartbeatInterval,
-      // Running and buffered (claimed, not started) jobs alike.
-      owned: () => [...this.running.all().map((r) => r.job), ...this.queues.all().flatMap((q) => q.buffered)].map((job) => ({ id: job.id, attempt: job.attempt })),
+      // Running and buffered (claimed, not started) jobs alike; a buffered job's start is not recorded.
+      owned: () => [
+        ...this.running.all().map((r) => ({ id: r.job.id, attempt: r.job.attempt, startedAt: r.started })),
+        ...this.queues.all().flatMap((q) => q.buffered.map((job) => ({ id: job.id, attempt: job.attempt, startedAt: null }))),
+      ],
       // An attempt whose job was rescued or cancelled elsewhere stops here.
       lost: (ref) => {
         this.running.get(ref.id)?.abort('lease-lost');

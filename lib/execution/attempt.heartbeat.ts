@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Clock, TimerHandle } from '../clock/clock.js';
-import type { AttemptRef, JobStore } from '../store/job-store.js';
+import type { AttemptRef, HeartbeatRef, JobStore } from '../store/job-store.js';
 
 /** What the heartbeat needs. */
 export interface AttemptHeartbeatDeps {
@@ -8,8 +8,11 @@ export interface AttemptHeartbeatDeps {
   clock: Clock;
   /** How often every attempt this node owns records a heartbeat, in ms. */
   interval: number;
-  /** The attempts this node owns now: running, aborted but not yet returned, and claimed into a buffer. */
-  owned(): AttemptRef[];
+  /**
+   * The attempts this node owns now: running, aborted but not yet returned
+   * (with the time they started), and claimed into a buffer (`startedAt: null`).
+   */
+  owned(): HeartbeatRef[];
   /** An attempt that no longer owns its job (rescued, cancelled or deleted elsewhere). */
   lost(ref: AttemptRef): void;
 }

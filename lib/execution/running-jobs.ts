@@ -4,6 +4,8 @@ import type { Job } from '../store/job.types.js';
 /** One attempt running on this node. */
 export interface RunningJob {
   job: Job<unknown>;
+  /** When the attempt started on this node (epoch ms). */
+  readonly started: number;
   /** Aborts the attempt's signal (`detail`: the caller's words, e.g. a cancel reason); the executor settles it at once. */
   abort(reason: AbortReason, detail?: string): void;
   /** Settles when the attempt has been acknowledged. */

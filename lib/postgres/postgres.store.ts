@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, InsertOptions, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -125,7 +125,8 @@ export class PostgresStore implements JobStore {
       try {
         const [row] = await this.rows<{ jobs: string | null }>(this.sql.claim.claim({ ...request, limit }, ids));
         if (!row?.jobs) return [];
-        return (JSON.parse(row.jobs) as ClaimedJson[]).map((job) => toClaimedJob(job, request.now, request.node));
+        const start = request.start ?? limit;
+        return (JSON.parse(row.jobs) as ClaimedJson[]).map((job, i) => toClaimedJob(job, request.now, request.node, i < start));
       } catch (error) {
         // Another node started a job with the same serial key at this instant;
         // by now it has committed, and the claim's NOT EXISTS will see it.
@@ -174,7 +175,7 @@ export class PostgresStore implements JobStore {
   }
 
   /** On a dedicated connection (see {@link DedicatedConnection}). */
-  async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]> {
+  async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
     this.readiness.check();
     const valid = refs.filter((ref) => toDbId(ref.id) !== null);
     const alive = new Set<string>();

@@ -177,7 +177,7 @@ export class QueueRunner {
         this.launchBuffered();
         while (this.wantsMore()) {
           const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
-          const jobs = await this.claim(this.concurrency - this.active + ahead - this.buffer.size);
+          const jobs = await this.claim(this.concurrency - this.active + ahead - this.buffer.size, undefined, this.concurrency - this.active - this.buffer.size);
           if (jobs.length > 0) {
             this.lookAhead.claimed(this.deps.clock.now());
             this.buffer.add(jobs);
@@ -230,16 +230,22 @@ export class QueueRunner {
     this.urgentCheck = false;
     const worst = this.buffer.worstPriority();
     if (worst <= 0 || this.stopped || this.paused) return;
-    const jobs = await this.claim(Math.max(1, this.concurrency), worst - 1);
+    const jobs = await this.claim(Math.max(1, this.concurrency), worst - 1, this.concurrency - this.active - this.buffer.size);
     if (jobs.length > 0) this.buffer.add(jobs);
   }
 
-  private claim(limit: number, maxPriority?: number): Promise<Job<unknown>[]> {
+  /**
+   * `start`: how many of the claimed jobs go to free slots at once (their
+   * start is recorded by the claim); the rest wait in the buffer, and a
+   * crash before they start does not cost them an attempt.
+   */
+  private claim(limit: number, maxPriority: number | undefined, start: number): Promise<Job<unknown>[]> {
     return this.deps.store.claim({
       queue: this.name,
       limit,
       node: this.deps.node,
       now: new Date(this.deps.clock.now()),
+      start: Math.max(0, start),
       ...(maxPriority === undefined ? {} : { maxPriority }),
     });
   }
@@ -247,7 +253,30 @@ export class QueueRunner {
   private launch(job: Job<unknown>): void {
     this.active++;
     this.inflight++;
-    this.deps.executor.run(job, this.listener);
+    if (job.startedAt === null && wasRescued(job)) void this.launchRecorded(job);
+    else this.deps.executor.run(job, this.listener);
+  }
+
+  /**
+   * A job claimed ahead whose start only a heartbeat would record, and that
+   * was rescued before: perhaps it kills its node. Its start is recorded
+   * before its handler runs, so that if it does, the crash counts against
+   * its attempts (only a job never started gets its attempt back). One
+   * round trip, for such jobs only.
+   */
+  private async launchRecorded(job: Job<unknown>): Promise<void> {
+    const now = this.deps.clock.now();
+    let lost = true;
+    try {
+      lost = (await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt, startedAt: now }], new Date(now))).length > 0;
+    } catch (error) {
+      this.logger.error(`queue ${this.name}: recording the start of job ${job.id} failed, handing it back: ${(error as Error)?.message ?? String(error)}`);
+      await this.deps.store.unclaim([{ id: job.id, attempt: job.attempt }]).catch(() => undefined);
+    }
+    if (!lost) return this.deps.executor.run(job, this.listener);
+    this.active--;
+    if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
+    this.wake('finished');
   }
 
   /**
@@ -269,4 +298,10 @@ export class QueueRunner {
       }
     },
   };
+}
+
+/** Whether a job was rescued before (a node died holding it). */
+function wasRescued(job: Job<unknown>): boolean {
+  for (const error of job.errors) if (error.kind === 'lease-lost' || error.kind === 'unstarted') return true;
+  return false;
 }

@@ -64,6 +64,16 @@ export interface AttemptRef {
   attempt: number;
 }
 
+/**
+ * An attempt a heartbeat keeps alive. `startedAt`: when its handler started
+ * (epoch ms), `null` while it waits in a buffer, absent for "started, now".
+ * A start the claim did not record is recorded by the first heartbeat that
+ * carries it (or by the attempt's acknowledgement).
+ */
+export interface HeartbeatRef extends AttemptRef {
+  startedAt?: number | null;
+}
+
 /** A request to claim runnable jobs of one queue. */
 export interface ClaimRequest {
   queue: string;
@@ -74,6 +84,14 @@ export interface ClaimRequest {
   ids?: readonly string[];
   /** Claim only jobs of this priority or more urgent (a smaller number). @default 9 */
   maxPriority?: number;
+  /**
+   * How many of the claimed jobs (in claim order) start at once: their start
+   * is recorded now. The others are claimed ahead into a buffer, with no
+   * start recorded until a heartbeat or their acknowledgement records one,
+   * so a node that dies before starting them does not cost them an attempt
+   * (see {@link JobStore.rescue}). @default all of them
+   */
+  start?: number;
 }
 
 /**
@@ -139,11 +157,12 @@ export interface JobStore {
    */
   unclaim(refs: readonly AttemptRef[]): Promise<number>;
   /**
-   * Records that these attempts are alive. Resolves to the refs that no
-   * longer own their job (rescued, cancelled, deleted): their node aborts
-   * them with reason `lease-lost`.
+   * Records that these attempts are alive (and the start of those that
+   * started since their claim). Resolves to the refs that no longer own their
+   * job (rescued, cancelled, deleted): their node aborts them with reason
+   * `lease-lost`.
    */
-  heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]>;
+  heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]>;
   /**
    * Cancels an available or running job. Returns the job as it was before,
    * or `null` when it was not found or already final.
@@ -153,7 +172,10 @@ export interface JobStore {
    * `running` jobs whose heartbeat (or start) is older than `before`: back to
    * available (due after the rescue backoff, see {@link RESCUE_BACKOFF_BASE},
    * counted from the job's kept errors of kind `lease-lost`), or dead when out
-   * of attempts.
+   * of attempts. A job whose start was never recorded (claimed ahead by a
+   * node that stopped before starting it) is due at once and its attempt is
+   * not counted (`maxAttempts` + 1, error kind `unstarted`), for its first
+   * {@link FREE_HANDBACKS} such rescues; after those, like any other.
    */
   rescue(before: Date, now: Date): Promise<Job[]>;
   /** Dead (or discarded) job back to `available`, with fresh attempts. */

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
-import { FREE_HANDBACKS, rescueBackoff, type AttemptRef, type ClaimRequest, type CompleteOptions, type InsertOptions, type JobStore } from './job-store.js';
+import { FREE_HANDBACKS, rescueBackoff, type AttemptRef, type ClaimRequest, type CompleteOptions, type HeartbeatRef, type InsertOptions, type JobStore } from './job-store.js';
 import type {
   InsertResult,
   Job,
@@ -91,7 +91,7 @@ export class MemoryStore implements JobStore {
       for (const rec of recs) {
         if (claimed.length >= request.limit) break;
         if (this.blocker(rec)) continue;
-        this.start(rec, request);
+        this.start(rec, request, claimed.length < (request.start ?? Infinity));
         claimed.push(rec);
       }
     } else {
@@ -101,7 +101,7 @@ export class MemoryStore implements JobStore {
           this.index.park(rec, blocker.reason, blocker.key);
           continue;
         }
-        this.start(rec, request);
+        this.start(rec, request, claimed.length < (request.start ?? Infinity));
         claimed.push(rec);
         if (claimed.length >= request.limit) break;
       }
@@ -172,12 +172,16 @@ export class MemoryStore implements JobStore {
     this.move(rec, 'available', { runAt: new Date(runAt.getTime()), maxAttempts: last ? job.maxAttempts + 1 : job.maxAttempts });
   }
 
-  async heartbeat(refs: readonly AttemptRef[], now: Date): Promise<AttemptRef[]> {
+  async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
     const lost: AttemptRef[] = [];
     for (const ref of refs) {
       const job = this.jobs.get(ref.id)?.job;
-      if (job?.state === 'running' && job.attempt === ref.attempt) job.heartbeatAt = new Date(now.getTime());
-      else lost.push({ id: ref.id, attempt: ref.attempt });
+      if (job?.state !== 'running' || job.attempt !== ref.attempt) {
+        lost.push({ id: ref.id, attempt: ref.attempt });
+        continue;
+      }
+      job.heartbeatAt = new Date(now.getTime());
+      if (job.startedAt === null && ref.startedAt !== null) job.startedAt = new Date(ref.startedAt ?? now.getTime());
     }
     return lost;
   }
@@ -198,6 +202,12 @@ export class MemoryStore implements JobStore {
     for (const rec of lost) {
       const { job } = rec;
       const since = (job.heartbeatAt ?? (job.startedAt as Date)).toISOString();
+      if (job.startedAt === null && countErrors(job, 'unstarted') < FREE_HANDBACKS) {
+        const message = `claimed ahead by a node that stopped before starting it (no heartbeat since ${since}); this attempt is not counted`;
+        pushError(job, { kind: 'unstarted', name: 'RescuedError', message, attempt: job.attempt, at: now });
+        this.move(rec, 'available', { runAt: new Date(now.getTime()), maxAttempts: job.maxAttempts + 1 });
+        continue;
+      }
       const delay = rescueBackoff(countErrors(job, 'lease-lost'));
       pushError(job, { kind: 'lease-lost', name: 'RescuedError', message: `no heartbeat since ${since}`, attempt: job.attempt, at: now });
       if (job.attempt < job.maxAttempts) this.move(rec, 'available', { runAt: new Date(now.getTime() + delay) });
@@ -347,23 +357,29 @@ export class MemoryStore implements JobStore {
     return null;
   }
 
-  private start(rec: JobRecord, request: Pick<ClaimRequest, 'node' | 'now'>): void {
+  private start(rec: JobRecord, request: Pick<ClaimRequest, 'node' | 'now'>, starts = true): void {
     const now = request.now.getTime();
     const job = rec.job;
     this.leave(rec);
     job.state = 'running';
     job.attempt++;
     // One Date for both: a stored job's dates are replaced, never changed in place.
-    job.startedAt = job.heartbeatAt = new Date(now);
+    job.heartbeatAt = new Date(now);
+    job.startedAt = starts ? job.heartbeatAt : null;
     job.node = request.node;
     job.fencingToken = ++this.lastFencingToken;
     this.enter(rec);
   }
 
-  /** The record an acknowledgement may change, or a StaleAttemptError (nothing changed). */
+  /**
+   * The record an acknowledgement may change, or a StaleAttemptError (nothing
+   * changed). A job claimed ahead and finished before a heartbeat recorded
+   * its start gets its last heartbeat as its start.
+   */
   private owned(ref: AttemptRef): JobRecord {
     const rec = this.jobs.get(ref.id);
     if (rec?.job.state !== 'running' || rec.job.attempt !== ref.attempt) throw new StaleAttemptError(ref.id, ref.attempt);
+    if (rec.job.startedAt === null) rec.job.startedAt = rec.job.heartbeatAt;
     return rec;
   }
 

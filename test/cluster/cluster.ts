@@ -111,14 +111,29 @@ export async function killAll(nodes: ClusterNode[]): Promise<void> {
   await Promise.all(nodes.map((n) => n.exited));
 }
 
-/** Inserts `count` work jobs as another process would, through a scheduler-less insert of the library's store. */
-export async function enqueueWork(url: string, schema: string, count: number): Promise<void> {
+/** A job to insert: a `work` job with `{ n }` args unless said otherwise. */
+export interface ClusterJob {
+  name?: string;
+  n: number;
+  priority?: number;
+  maxAttempts?: number;
+}
+
+/** Inserts jobs as another process would, through a scheduler-less insert of the library's store. */
+export async function insertJobs(url: string, schema: string, jobs: readonly ClusterJob[]): Promise<void> {
   const { openPostgres } = await import('../../lib/postgres/postgres.connection.js');
   const { PostgresStore } = await import('../../lib/postgres/postgres.store.js');
   const ctx = await openPostgres({ type: 'postgres', url, schema }, 'test');
   const store = new PostgresStore(ctx, { type: 'postgres', url, schema });
   await store.init();
   const now = new Date();
-  await store.insert(Array.from({ length: count }, (_, n) => ({ name: 'work', queue: 'default', args: { n }, priority: 0, maxAttempts: 4, timeout: null, runAt: now })));
+  await store.insert(
+    jobs.map((job) => ({ name: job.name ?? 'work', queue: 'default', args: { n: job.n }, priority: job.priority ?? 0, maxAttempts: job.maxAttempts ?? 4, timeout: null, runAt: now })),
+  );
   await store.close();
+}
+
+/** Inserts `count` work jobs (4 attempts each). */
+export function enqueueWork(url: string, schema: string, count: number): Promise<void> {
+  return insertJobs(url, schema, Array.from({ length: count }, (_, n) => ({ n })));
 }

@@ -57,6 +57,15 @@ class ClusterJobs implements OnApplicationShutdown {
     return { n: ctx.args.n };
   }
 
+  /** Kills its own process, as a handler that crashes the node (out of memory, a native fault) does. */
+  @Scheduled({ name: 'crash' })
+  async crash(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('crash', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    // A while first (as memory runs out): the node claims more work ahead meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    process.kill(process.pid, 'SIGKILL');
+  }
+
   async onApplicationShutdown() {
     await ledger.end();
   }

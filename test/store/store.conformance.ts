@@ -42,7 +42,7 @@ export function runStoreConformance(
       return result!.job;
     };
 
-    const claim = (options: { queue?: string; limit?: number; node?: string; now?: Date; ids?: string[]; maxPriority?: number } = {}) =>
+    const claim = (options: { queue?: string; limit?: number; node?: string; now?: Date; ids?: string[]; maxPriority?: number; start?: number } = {}) =>
       store.claim({
         queue: options.queue ?? 'default',
         limit: options.limit ?? 10,
@@ -50,6 +50,7 @@ export function runStoreConformance(
         now: options.now ?? BASE,
         ...(options.ids ? { ids: options.ids } : {}),
         ...(options.maxPriority !== undefined ? { maxPriority: options.maxPriority } : {}),
+        ...(options.start !== undefined ? { start: options.start } : {}),
       });
 
     /** Inserts a job and claims it; returns the running job. */
@@ -892,6 +893,51 @@ export function runStoreConformance(
         }
         expect(delays).toEqual([0, 1, 2, 4, 8, 16, 32, 64].map((k, i) => (i === 0 ? 0 : Math.min(RESCUE_BACKOFF_BASE * k, RESCUE_BACKOFF_MAX))));
         expect(delays.map((d, i) => d === rescueBackoff(i))).toEqual(delays.map(() => true));
+      });
+
+      it('a claim records the start of its first `start` jobs only; a heartbeat or the acknowledgement records the others', async () => {
+        const jobs = [await insert(), await insert(), await insert()];
+        const claimed = await claim({ limit: 3, start: 1, now: at(SEC) });
+        expect(ids(claimed)).toEqual(ids(jobs));
+        expect(claimed.map((j) => ms(j.startedAt))).toEqual([at(SEC).getTime(), null, null]);
+        expect(claimed.map((j) => ms(j.heartbeatAt))).toEqual([1, 2, 3].map(() => at(SEC).getTime()));
+        expect((await store.get(jobs[1]!.id))!.startedAt).toBeNull();
+        // Job 2 started at 2 s, reported by the heartbeat at 5 s; job 3 still waits in the buffer.
+        await store.heartbeat([{ ...ref(claimed[1]!), startedAt: at(2 * SEC).getTime() }, { ...ref(claimed[2]!), startedAt: null }], at(5 * SEC));
+        expect(ms((await store.get(jobs[1]!.id))!.startedAt)).toBe(at(2 * SEC).getTime());
+        expect((await store.get(jobs[2]!.id))!.startedAt).toBeNull();
+        // Finished before any heartbeat said it started: its last heartbeat stands in.
+        await store.complete(ref(claimed[2]!), null, at(6 * SEC));
+        expect(ms((await store.get(jobs[2]!.id))!.startedAt)).toBe(at(5 * SEC).getTime());
+      });
+
+      it(`rescue gives a job claimed ahead and never started its attempt back, at once, ${FREE_HANDBACKS} times at most`, async () => {
+        const started = await insert({ maxAttempts: 1 });
+        const ahead = await insert({ maxAttempts: 1 });
+        const claimed = await claim({ limit: 2, start: 1 });
+        expect(ids(claimed)).toEqual([started.id, ahead.id]);
+        const rescued = await store.rescue(at(60 * SEC), at(70 * SEC));
+        const byId = new Map(rescued.map((j) => [j.id, j]));
+        // The interrupted one spent its only attempt; the one never started did not.
+        expect(byId.get(started.id)).toMatchObject({ state: 'dead' });
+        expect(byId.get(started.id)!.errors.map((e) => e.kind)).toEqual(['lease-lost']);
+        expect(byId.get(ahead.id)).toMatchObject({ state: 'available', attempt: 1, maxAttempts: 2 });
+        expect(ms(byId.get(ahead.id)!.runAt)).toBe(at(70 * SEC).getTime());
+        expect(byId.get(ahead.id)!.errors.map((e) => e.kind)).toEqual(['unstarted']);
+        // Claimed ahead and lost again and again: free FREE_HANDBACKS times, then it counts.
+        let now = at(70 * SEC);
+        for (let round = 2; ; round++) {
+          const [again] = await claim({ ids: [ahead.id], start: 0, now });
+          if (!again) break;
+          now = new Date(now.getTime() + 60 * SEC);
+          const [lost] = await store.rescue(now, now);
+          expect(lost!.errors.at(-1)!.kind).toBe(round <= FREE_HANDBACKS ? 'unstarted' : 'lease-lost');
+          if (lost!.state === 'dead') break;
+        }
+        const last = (await store.get(ahead.id))!;
+        expect(last.state).toBe('dead');
+        expect(last.errors.filter((e) => e.kind === 'unstarted')).toHaveLength(FREE_HANDBACKS);
+        expect(last.attempt).toBe(FREE_HANDBACKS + 1);
       });
 
       it('rescue uses the latest heartbeat, not the start', async () => {

@@ -1,4 +1,4 @@
-import { FREE_HANDBACKS, type AttemptRef } from '../../store/job-store.js';
+import { FREE_HANDBACKS, type AttemptRef, type HeartbeatRef } from '../../store/job-store.js';
 import type { SqlNames } from './names.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
@@ -20,6 +20,8 @@ export interface CompleteRecord {
  */
 export function ackStatements(n: SqlNames) {
   const owned = `id = $1 AND attempt = $2 AND state = 'running'`;
+  // A job claimed ahead and acknowledged before a heartbeat recorded its start: its last heartbeat stands in.
+  const started = (alias = ''): string => `coalesce(${alias}started_at, ${alias}heartbeat_at)`;
   // Every `complete` that arrives in one tick is written by this ONE statement
   // (one round trip, one commit); RETURNING says which attempts still owned
   // their job, so each caller is answered on its own. Columns travel as
@@ -38,18 +40,19 @@ export function ackStatements(n: SqlNames) {
     FROM written`;
   const completeMany = answered(`
       UPDATE ${n.jobs} j
-      SET state = 'completed', result = a.result::jsonb, finished_at = 'epoch'::timestamptz + a.finished_ms * interval '1 millisecond'
+      SET state = 'completed', result = a.result::jsonb, finished_at = 'epoch'::timestamptz + a.finished_ms * interval '1 millisecond',
+        started_at = ${started('j.')}
       FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::text[]) AS a(id, attempt, finished_ms, result)`);
   // `retention.completed: 0`: the job goes, fenced the same way.
   const forgetMany = answered(`
       DELETE FROM ${n.jobs} j
       USING unnest($1::bigint[], $2::int[]) AS a(id, attempt)`);
   const retry = `
-    UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}
+    UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}, started_at = ${started()}
     WHERE ${owned} RETURNING id`;
   const fail = `
     UPDATE ${n.jobs}
-    SET state = $3::text, finished_at = $4::timestamptz, errors = ${appendError('errors', '$5::jsonb')}
+    SET state = $3::text, finished_at = $4::timestamptz, errors = ${appendError('errors', '$5::jsonb')}, started_at = ${started()}
     WHERE ${owned} RETURNING id`;
   // The interrupted attempt still counts (a late ack from it stays stale);
   // only a job on its last attempt gets one more, and only its first few
@@ -59,12 +62,14 @@ export function ackStatements(n: SqlNames) {
     UPDATE ${n.jobs}
     SET state = CASE WHEN attempt < max_attempts OR ${free} THEN 'available' ELSE 'dead' END,
       finished_at = CASE WHEN attempt < max_attempts OR ${free} THEN finished_at ELSE $3::timestamptz END,
-      run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')},
+      run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}, started_at = ${started()},
       max_attempts = CASE WHEN attempt >= max_attempts AND ${free} THEN max_attempts + 1 ELSE max_attempts END
     WHERE ${owned} RETURNING id`;
+  // A start the claim left out (a job claimed ahead) is recorded by the first heartbeat that carries it.
   const heartbeat = `
-    UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz
-    FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
+    UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz,
+      started_at = coalesce(j.started_at, 'epoch'::timestamptz + r.started_ms * interval '1 millisecond')
+    FROM unnest($1::bigint[], $2::int[], $4::float8[]) AS r(id, attempt, started_ms)
     WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
     RETURNING j.id, j.attempt`;
   const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
@@ -108,10 +113,10 @@ export function ackStatements(n: SqlNames) {
       text: release,
       values: [ref.id, ref.attempt, runAt, errorJson],
     }),
-    heartbeat: (refs: readonly AttemptRef[], now: Date): Statement => ({
+    heartbeat: (refs: readonly HeartbeatRef[], now: Date): Statement => ({
       name: n.statement('heartbeat'),
       text: heartbeat,
-      values: [refs.map((r) => r.id), refs.map((r) => r.attempt), now],
+      values: [refs.map((r) => r.id), refs.map((r) => r.attempt), now, refs.map((r) => (r.startedAt === undefined ? now.getTime() : r.startedAt))],
     }),
     /** Where a job stands, to tell an ack that landed before its connection dropped from a stale one. */
     ackState: (id: string): Statement => ({ text: ackState, values: [id] }),

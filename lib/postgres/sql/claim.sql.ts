@@ -37,6 +37,11 @@ import type { Statement } from './statement.js';
  * (`name <> ALL(ARRAY(…))`) misled the planner into a cost estimate of 1.1M,
  * over `jit_above_cost`: each claim was JIT-compiled, 0.5 s for 1 ms of work.
  *
+ * Only the first `start` jobs (the runner's free slots) get a start time;
+ * the rest are claimed ahead into its buffer and get theirs from a heartbeat
+ * or their acknowledgement, so a rescue can tell jobs a dead node never
+ * started (their attempt is given back) from those it interrupted.
+ *
  * The answer is ONE row: every claimed job, in claim order, in one JSON
  * text. A row per job cost pg a message parse, a row object and a
  * JSON.parse each: 5 % of a drain's Node CPU, the largest single item.
@@ -48,7 +53,7 @@ import type { Statement } from './statement.js';
  */
 export function claimStatements(n: SqlNames) {
   const text = (byIds: boolean): string => {
-    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($6::bigint[])` : '');
+    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($7::bigint[])` : '');
     const claimable = (alias: string): string => `${alias}.state = 'available' AND ${alias}.queue = $1
         AND ${alias}.run_at <= $2::timestamptz AND ${alias}.priority <= $5
         AND (${alias}.pinned_node IS NULL OR ${alias}.pinned_node = $3)
@@ -57,7 +62,7 @@ export function claimStatements(n: SqlNames) {
           OR NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = ${alias}.name OR p.name = ${alias}.schedule)))`;
     return `
     WITH picked AS (
-      SELECT j.ctid FROM ${n.jobs} j
+      SELECT j.ctid, j.priority, j.run_at, j.id FROM ${n.jobs} j
       WHERE ${claimable('j')}
         AND (j.serial_key IS NULL OR (
           NOT EXISTS (SELECT 1 FROM ${n.jobs} r WHERE r.serial_key = j.serial_key AND r.state = 'running')
@@ -71,7 +76,8 @@ export function claimStatements(n: SqlNames) {
     ),
     claimed AS (
       UPDATE ${n.jobs} j
-      SET state = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, heartbeat_at = $2::timestamptz,
+      SET state = 'running', attempt = j.attempt + 1, heartbeat_at = $2::timestamptz,
+        started_at = CASE WHEN j.ctid = ANY(ARRAY(SELECT ctid FROM picked ORDER BY priority, run_at, id LIMIT $6)) THEN $2::timestamptz END,
         node = $3, fencing_token = ${n.nextFencingToken}
       WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
       RETURNING j.priority, j.run_at, j.id, ${claimedJson('j')}
@@ -83,9 +89,9 @@ export function claimStatements(n: SqlNames) {
 
   return {
     /** `ids`, when given, are already checked to be bigint text. */
-    claim: (request: ClaimRequest, ids: readonly string[] | null): Statement =>
-      ids === null
-        ? { name: n.statement('claim'), text: all, values: [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9] }
-        : { name: n.statement('claim_ids'), text: byIds, values: [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9, ids] },
+    claim: (request: ClaimRequest, ids: readonly string[] | null): Statement => {
+      const values = [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9, Math.min(request.start ?? request.limit, request.limit)];
+      return ids === null ? { name: n.statement('claim'), text: all, values } : { name: n.statement('claim_ids'), text: byIds, values: [...values, ids] };
+    },
   };
 }

@@ -61,8 +61,8 @@ export type ClaimedJson = [
   result: JsonValue | null, errors: StoredError[] | null, trace: JobTraceContext | null, runAt: number, scheduledAt: number, insertedAt: number,
 ];
 
-/** The job a claim returned, running on `node` since `now`. */
-export function toClaimedJob(c: ClaimedJson, now: Date, node: string): Job {
+/** The job a claim returned, running on `node` since `now` (`started`: false for a job claimed ahead, not started yet). */
+export function toClaimedJob(c: ClaimedJson, now: Date, node: string, started = true): Job {
   return {
     id: c[0],
     name: c[1],
@@ -78,7 +78,7 @@ export function toClaimedJob(c: ClaimedJson, now: Date, node: string): Job {
     scheduledAt: new Date(c[21]),
     misfired: c[9],
     insertedAt: new Date(c[22]),
-    startedAt: new Date(now.getTime()),
+    startedAt: started ? new Date(now.getTime()) : null,
     finishedAt: null,
     heartbeatAt: new Date(now.getTime()),
     node,

@@ -1,6 +1,6 @@
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
-import { RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
+import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /** Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim. */
@@ -31,6 +31,9 @@ export function lifecycleStatements(n: SqlNames) {
   // SKIP LOCKED: a job being acknowledged right now is not lost, and two
   // lifeline sweeps (two nodes) split the work instead of queueing on it.
   const since = `coalesce(j.heartbeat_at, j.started_at)`;
+  const sinceText = `to_char(${since} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  // Never started (claimed ahead by a node that died): given back at once and not counted, its first few times.
+  const free = `(j.started_at IS NULL AND ${countErrors('j.errors', 'unstarted')} < ${FREE_HANDBACKS})`;
   // rescueBackoff() of the store contract, in SQL: at once the first time, then doubling.
   const rescues = countErrors('j.errors', 'lease-lost');
   const rescueDelay = `CASE WHEN ${rescues} = 0 THEN interval '0' ELSE
@@ -42,13 +45,18 @@ export function lifecycleStatements(n: SqlNames) {
       FOR UPDATE SKIP LOCKED
     )
     UPDATE ${n.jobs} j
-    SET state = CASE WHEN j.attempt < j.max_attempts THEN 'available' ELSE 'dead' END,
-      run_at = CASE WHEN j.attempt < j.max_attempts THEN $2::timestamptz + ${rescueDelay} ELSE j.run_at END,
-      finished_at = CASE WHEN j.attempt < j.max_attempts THEN j.finished_at ELSE $2::timestamptz END,
+    SET state = CASE WHEN ${free} OR j.attempt < j.max_attempts THEN 'available' ELSE 'dead' END,
+      max_attempts = CASE WHEN ${free} THEN j.max_attempts + 1 ELSE j.max_attempts END,
+      run_at = CASE WHEN ${free} THEN $2::timestamptz WHEN j.attempt < j.max_attempts THEN $2::timestamptz + ${rescueDelay} ELSE j.run_at END,
+      finished_at = CASE WHEN ${free} OR j.attempt < j.max_attempts THEN j.finished_at ELSE $2::timestamptz END,
       errors = ${appendError(
         'j.errors',
-        `jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'RescuedError', 'kind', 'lease-lost',
-          'message', 'no heartbeat since ' || to_char(${since} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+        `CASE WHEN ${free} THEN
+          jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'RescuedError', 'kind', 'unstarted',
+            'message', 'claimed ahead by a node that stopped before starting it (no heartbeat since ' || ${sinceText} || '); this attempt is not counted')
+        ELSE
+          jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'RescuedError', 'kind', 'lease-lost', 'message', 'no heartbeat since ' || ${sinceText})
+        END`,
       )}
     FROM lost
     WHERE j.id = lost.id

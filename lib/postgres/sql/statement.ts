@@ -33,6 +33,6 @@ export function stillRunning(alias: string): string {
 }
 
 /** How many errors of `kind` a job's kept `errors` hold (a jsonb expression; `kind` is a constant of ours, never user input). */
-export function countErrors(errors: string, kind: 'shutdown' | 'lease-lost'): string {
+export function countErrors(errors: string, kind: 'shutdown' | 'lease-lost' | 'unstarted'): string {
   return `(SELECT count(*) FROM jsonb_array_elements(${errors}) AS k(e) WHERE k.e->>'kind' = '${kind}')`;
 }
