@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
@@ -126,6 +127,8 @@ describe('SchedulerModule on PostgreSQL', () => {
     await ds.transaction((manager) => scheduler.enqueue('record', { tx: 'committed' }, { manager }));
     await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the committed job');
     expect(app.get(Jobs).runs.map((r) => r.args)).toEqual([{ tx: 'committed' }]);
+    // The handler has returned; its completion is written in the background.
+    await waitFor(async () => (await scheduler.history('record')).length === 1, 5_000, 'the completion');
     expect((await scheduler.history('record')).map((j) => j.args)).toEqual([{ tx: 'committed' }]);
     await app.close();
     apps.pop();
@@ -231,11 +234,16 @@ describe('SchedulerModule on PostgreSQL', () => {
 
   it('after every connection is killed, the node resumes by itself', async () => {
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    const app = await start({ pollInterval: '300ms' });
+    // Every connection of this node (and only of this node: other test files share the server).
+    const name = `killed_${randomBytes(4).toString('hex')}`;
+    const url = new URL(db.url);
+    url.searchParams.set('application_name', name);
+    const app = await start({ pollInterval: '300ms', store: { type: 'postgres', url: url.toString(), schema: db.schema } });
     const scheduler = app.get(SchedulerService);
     await scheduler.enqueue('record', { n: 1 });
     await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the first job');
-    await withClient(db.url, (c) => c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = $1', ['client backend']));
+    const killed = await withClient(db.url, async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name])).rowCount);
+    expect(killed).toBeGreaterThanOrEqual(3);
     await waitFor(async () => (await scheduler.healthCheck().catch(() => ({ status: 'down' }))).status === 'up', 10_000, 'the store to answer again');
     await waitFor(async () => {
       await scheduler.enqueue('record', { n: 2 }, { unique: 'after-outage' }).catch(() => undefined);
