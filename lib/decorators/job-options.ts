@@ -9,8 +9,29 @@ import type { JobMiddleware } from '../middleware/job-middleware.js';
  */
 export type BackoffFunction = (attempt: number, error: unknown) => number;
 
-/** A fixed delay, or a function of the attempt and the error. */
-export type BackoffOption = Duration | BackoffFunction;
+/**
+ * A retry delay described as data, so that it can be stored (a runtime
+ * schedule's `backoff`) as well as written in a decorator.
+ * - `'fixed'`: every retry waits `delay`.
+ * - `'exponential'`: retry `n` waits `delay · factor^(n-1)`, capped at `max`.
+ */
+export interface BackoffPolicy {
+  type: 'fixed' | 'exponential';
+  /** The wait before the first retry (before every retry with `'fixed'`). */
+  delay: Duration;
+  /** Upper bound of any wait; `'exponential'` only, at least `delay`. @default '1h' */
+  max?: Duration;
+  /** Growth per retry; `'exponential'` only, at least 1. @default 2 */
+  factor?: number;
+  /** Random spread of each wait: `true` is ±20 %, a number is the fraction (0 to 1). @default false */
+  jitter?: boolean | number;
+}
+
+/** A fixed delay, a {@link BackoffPolicy}, or a function of the attempt and the error. */
+export type BackoffOption = Duration | BackoffPolicy | BackoffFunction;
+
+/** A backoff that can be stored as JSON: what a runtime schedule accepts (no function). */
+export type StorableBackoff = Duration | BackoffPolicy;
 
 /**
  * What to do with ticks missed while nothing ran (late by more than

@@ -1,8 +1,8 @@
 import { parseDuration } from '../common/duration.js';
-import type { JobOptions, MisfirePolicy } from '../decorators/job-options.js';
-import { exponentialBackoff } from '../execution/backoff.js';
+import type { BackoffFunction, JobOptions, MisfirePolicy } from '../decorators/job-options.js';
 import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
+import { resolveBackoff } from './backoff.resolver.js';
 
 /** Reports a bad option; must throw. */
 export type OptionFailure = (option: string, detail: string) => never;
@@ -19,7 +19,7 @@ export function resolveJobOptions(
   options: JobOptions,
   fail: OptionFailure,
   queues: ReadonlySet<string> | null,
-  workerBackoff?: (attempt: number, error: unknown) => number,
+  workerBackoff?: BackoffFunction,
 ): ResolvedJobOptions {
   const queue = options.queue ?? DEFAULT_QUEUE;
   if (typeof queue !== 'string' || !queue.trim()) fail('queue', 'must be a non-empty string');
@@ -83,19 +83,6 @@ function ms(option: string, value: Parameters<typeof parseDuration>[0], fail: Op
   } catch (error) {
     return fail(option, (error as Error).message);
   }
-}
-
-function resolveBackoff(
-  backoff: JobOptions['backoff'],
-  fail: OptionFailure,
-  workerBackoff?: (attempt: number, error: unknown) => number,
-): ResolvedJobOptions['backoff'] {
-  if (typeof backoff === 'function') return backoff;
-  if (backoff !== undefined) {
-    const fixed = ms('backoff', backoff, fail);
-    return () => fixed;
-  }
-  return workerBackoff ?? ((attempt) => exponentialBackoff(attempt));
 }
 
 function resolveMisfire(misfire: MisfirePolicy | undefined, fail: OptionFailure): ResolvedJobOptions['misfire'] {
