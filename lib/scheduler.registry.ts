@@ -16,6 +16,8 @@ export interface ResolvedJobOptions {
   timeout: number | null;
   maxAttempts: number;
   backoff: (attempt: number, error: unknown) => number;
+  /** `unique: true`: enqueued jobs are unique by name and arguments. */
+  unique: boolean;
   overlap: OverlapPolicy;
   /** `catchUp` in milliseconds. */
   misfire: 'runOnce' | 'skip' | { catchUp: number };

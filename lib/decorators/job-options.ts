@@ -64,11 +64,16 @@ export interface JobOptions {
   maxRetries?: number;
   /** Delay before a retry. @default exponential: 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h */
   backoff?: BackoffOption;
-  /** No new run while one is queued or running (sets `overlap: 'skip'`). @default false */
+  /**
+   * No second job of this handler with the same arguments while one is
+   * queued or running: `enqueue` then returns the existing job with
+   * `duplicate: true` (a call's own `unique` option wins); a schedule skips a
+   * tick while its run is queued or running (sets `overlap: 'skip'`). @default false
+   */
   unique?: boolean;
-  /** @default 'skip' with `unique: true`, else 'allow' */
+  /** Schedules only (cron, every, at). @default 'skip' with `unique: true`, else 'allow' */
   overlap?: OverlapPolicy;
-  /** @default 'runOnce' */
+  /** Schedules only (cron, every, at). @default 'runOnce' */
   misfire?: MisfirePolicy;
   /** Free-form labels, kept on each job. @default [] */
   tags?: string[];

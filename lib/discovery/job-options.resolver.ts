@@ -32,6 +32,7 @@ export function resolveJobOptions(
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail('maxRetries', `must be a non-negative integer, got ${String(maxRetries)}`);
   const timeout = options.timeout === undefined ? null : ms('timeout', options.timeout, fail);
   if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero');
+  if (options.unique !== undefined && typeof options.unique !== 'boolean') fail('unique', `must be true or false, got ${JSON.stringify(options.unique)}`);
   const overlap = options.overlap ?? (options.unique ? 'skip' : 'allow');
   if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${JSON.stringify(overlap)}`);
   if (options.unique === true && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
@@ -50,12 +51,30 @@ export function resolveJobOptions(
     timeout,
     maxAttempts: maxRetries + 1,
     backoff: resolveBackoff(options.backoff, fail, workerBackoff),
+    unique: options.unique === true,
     overlap,
     misfire: resolveMisfire(options.misfire, fail),
     tags: [...(options.tags ?? [])],
     meta: { ...(options.meta ?? {}) },
     middleware: [...(options.middleware ?? [])],
   };
+}
+
+/** What a handler's decorator says about when it runs. */
+export type ScheduleKind = 'ticks' | 'reboot' | 'none';
+
+/**
+ * Refuses the options that only act on the ticks of a schedule (`overlap`,
+ * `misfire`) when a handler has no cron, every or at: accepted, they would
+ * be silently ignored. (`unique` applies to enqueued jobs too.)
+ */
+export function assertScheduleOptions(options: Pick<JobOptions, 'overlap' | 'misfire'>, schedule: ScheduleKind, fail: OptionFailure): void {
+  if (schedule === 'ticks') return;
+  const why =
+    schedule === 'reboot'
+      ? 'does not apply to @reboot, which runs once as each node starts'
+      : 'applies only to a schedule (cron, every or at); this handler has none and only runs what is enqueued';
+  for (const option of ['overlap', 'misfire'] as const) if (options[option] !== undefined) fail(option, why);
 }
 
 /**

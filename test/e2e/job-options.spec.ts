@@ -4,11 +4,14 @@ import {
   InvalidArgumentError,
   MemoryStore,
   Scheduled,
+  SchedulerConfigError,
+  Worker,
   type JobContext,
+  type JobWorker,
   type RuntimeScheduleInput,
 } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
-import { startApp, T0, type TestApp } from '../support/app.js';
+import { bootstrapError, startApp, T0, type TestApp } from '../support/app.js';
 
 /** Always fails; its own backoff (1 s) is not what the runtime schedules below ask for. */
 @Injectable()
@@ -175,5 +178,114 @@ describe('job options', () => {
     expect(second.get(Flaky).attempts).toEqual(['hourly-flaky#1', 'hourly-flaky#2', 'hourly-flaky#3']);
     expect(next).toEqual(['2026-01-01T01:02:00.000Z', '2026-01-01T01:08:00.000Z', null]);
     await second.close();
+  });
+
+  describe('options that only act on a schedule stop bootstrap on a handler without one', () => {
+    const cases: [string, () => unknown, string, string][] = [
+      [
+        '@Scheduled with overlap',
+        () => {
+          @Injectable()
+          class Reports {
+            @Scheduled({ name: 'report', overlap: 'skip' })
+            run() {}
+          }
+          return Reports;
+        },
+        'Reports.run',
+        'overlap',
+      ],
+      [
+        '@Scheduled with misfire',
+        () => {
+          @Injectable()
+          class Reports {
+            @Scheduled({ misfire: { catchUp: '1h' } })
+            run() {}
+          }
+          return Reports;
+        },
+        'Reports.run',
+        'misfire',
+      ],
+      [
+        '@Worker with misfire',
+        () => {
+          @Worker({ name: 'export', misfire: 'skip' })
+          class ExportWorker implements JobWorker {
+            perform() {}
+          }
+          return ExportWorker;
+        },
+        'ExportWorker',
+        'misfire',
+      ],
+      [
+        '@reboot with overlap',
+        () => {
+          @Injectable()
+          class Warmup {
+            @Scheduled({ cron: '@reboot', overlap: 'bufferOne' })
+            caches() {}
+          }
+          return Warmup;
+        },
+        'Warmup.caches',
+        'overlap',
+      ],
+    ];
+    for (const [what, define, source, option] of cases) {
+      it(`${what}: a SchedulerConfigError naming ${source} and the option`, async () => {
+        const error = await bootstrapError([define() as never]);
+        expect(error).toBeInstanceOf(SchedulerConfigError);
+        expect((error as SchedulerConfigError).source).toBe(source);
+        expect((error as SchedulerConfigError).option).toBe(option);
+        expect((error as Error).message).toMatch(/schedule|@reboot/);
+      });
+    }
+  });
+
+  it('unique: true on a handler without a schedule dedupes its enqueued jobs by name and arguments', async () => {
+    @Injectable()
+    class Exports {
+      runs: unknown[] = [];
+      @Scheduled({ name: 'export', unique: true })
+      run(ctx: JobContext) {
+        this.runs.push(ctx.args);
+      }
+    }
+    const t = await startApp([Exports]);
+    await t.scheduler.pauseQueue('default');
+    const skips: string[] = [];
+    t.scheduler.on('job:skip', (e) => skips.push(e.reason));
+    const first = await t.scheduler.enqueue('export', { day: 1 });
+    const again = await t.scheduler.enqueue('export', { day: 1 });
+    const other = await t.scheduler.enqueue('export', { day: 2 });
+    const forced = await t.scheduler.enqueue('export', { day: 1 }, { unique: false });
+    expect([first.duplicate, again.duplicate, other.duplicate, forced.duplicate]).toEqual([false, true, false, false]);
+    expect(again.id).toBe(first.id);
+    expect(skips).toEqual(['unique']);
+    const batch = await t.scheduler.enqueueMany('export', [{ day: 2 }, { day: 3 }]);
+    expect(batch.map((j) => j.duplicate)).toEqual([true, false]);
+    await t.scheduler.resumeQueue('default');
+    await t.tester.drainQueue();
+    expect(t.get(Exports).runs).toHaveLength(4);
+    // Finished jobs hold no key: the same arguments can be enqueued again.
+    expect((await t.scheduler.enqueue('export', { day: 1 })).duplicate).toBe(false);
+    await t.close();
+  });
+
+  it('unique: true on a scheduled handler dedupes its enqueued jobs as well as its ticks', async () => {
+    @Injectable()
+    class Sync {
+      @Scheduled({ name: 'sync', every: '1h', unique: true })
+      run() {}
+    }
+    const t = await startApp([Sync]);
+    await t.scheduler.pauseQueue('default');
+    const first = await t.scheduler.enqueue('sync', { full: true });
+    const again = await t.scheduler.enqueue('sync', { full: true });
+    expect([first.duplicate, again.duplicate, again.id === first.id]).toEqual([false, true, true]);
+    await t.close();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveBackoff } from '../../lib/discovery/backoff.resolver.js';
-import { resolveJobOptions, type OptionFailure } from '../../lib/discovery/job-options.resolver.js';
-import type { BackoffOption } from '../../lib/index.js';
+import { assertScheduleOptions, resolveJobOptions, type OptionFailure } from '../../lib/discovery/job-options.resolver.js';
+import type { BackoffOption, JobOptions } from '../../lib/index.js';
 
 class OptionError extends Error {
   constructor(readonly option: string, detail: string) {
@@ -23,7 +23,31 @@ function refused(run: () => unknown): string {
   throw new Error('accepted');
 }
 
+describe('assertScheduleOptions', () => {
+  it('refuses overlap and misfire on a handler without a schedule', () => {
+    expect(refused(() => assertScheduleOptions({ overlap: 'skip' }, 'none', fail))).toBe('overlap');
+    expect(refused(() => assertScheduleOptions({ misfire: 'skip' }, 'none', fail))).toBe('misfire');
+    expect(() => assertScheduleOptions({ overlap: 'bufferOne' }, 'none', fail)).toThrow(/only to a schedule \(cron, every or at\)/);
+  });
+
+  it('refuses them on @reboot, which has no ticks to overlap or miss', () => {
+    expect(refused(() => assertScheduleOptions({ overlap: 'allow' }, 'reboot', fail))).toBe('overlap');
+    expect(refused(() => assertScheduleOptions({ misfire: { catchUp: '1h' } }, 'reboot', fail))).toBe('misfire');
+  });
+
+  it('accepts them with a schedule, and a handler that sets neither', () => {
+    expect(() => assertScheduleOptions({ overlap: 'bufferOne', misfire: 'skip' }, 'ticks', fail)).not.toThrow();
+    expect(() => assertScheduleOptions({}, 'none', fail)).not.toThrow();
+  });
+});
+
 describe('resolveJobOptions', () => {
+  it('keeps unique: true (enqueued jobs dedupe on it) and refuses a unique that is not a boolean', () => {
+    expect(resolveJobOptions({ unique: true }, fail, null)).toMatchObject({ unique: true, overlap: 'skip' });
+    expect(resolveJobOptions({}, fail, null)).toMatchObject({ unique: false, overlap: 'allow' });
+    expect(refused(() => resolveJobOptions({ unique: 'yes' } as unknown as JobOptions, fail, null))).toBe('unique');
+  });
+
   it('resolves a declarative backoff', () => {
     const { backoff } = resolveJobOptions({ backoff: { type: 'exponential', delay: '1m', factor: 3, max: '10m' } }, fail, null);
     expect([1, 2, 3, 4].map((attempt) => backoff(attempt, null))).toEqual([60_000, 180_000, 540_000, 600_000]);
