@@ -17,6 +17,8 @@ export type {
   WorkerOptions,
   BackoffOption,
   BackoffFunction,
+  BackoffPolicy,
+  StorableBackoff,
   MisfirePolicy,
   OverlapPolicy,
 } from './decorators/job-options.js';

@@ -16,6 +16,8 @@ export interface ResolvedJobOptions {
   timeout: number | null;
   maxAttempts: number;
   backoff: (attempt: number, error: unknown) => number;
+  /** `unique: true`: enqueued jobs are unique by name and arguments. */
+  unique: boolean;
   overlap: OverlapPolicy;
   /** `catchUp` in milliseconds. */
   misfire: 'runOnce' | 'skip' | { catchUp: number };
@@ -102,6 +104,18 @@ export class SchedulerRegistry {
 
   allSchedules(): ScheduleEntry[] {
     return [...this.schedules.values()];
+  }
+
+  /**
+   * The backoff of a job's retries: the options of the schedule that planned
+   * it (a runtime schedule may set its own), else its handler's; `undefined`
+   * when neither is registered here.
+   */
+  backoffFor(job: { name: string; schedule: string | null }): ResolvedJobOptions['backoff'] | undefined {
+    const schedule = job.schedule === null ? undefined : this.schedules.get(job.schedule);
+    // A schedule deleted and inserted again under the same name may run another handler.
+    if (schedule && schedule.handler.name === job.name) return schedule.options.backoff;
+    return this.definitions.get(job.name)?.options.backoff;
   }
 
   /** True when the name is taken by a handler or a schedule. */

@@ -9,8 +9,29 @@ import type { JobMiddleware } from '../middleware/job-middleware.js';
  */
 export type BackoffFunction = (attempt: number, error: unknown) => number;
 
-/** A fixed delay, or a function of the attempt and the error. */
-export type BackoffOption = Duration | BackoffFunction;
+/**
+ * A retry delay described as data, so that it can be stored (a runtime
+ * schedule's `backoff`) as well as written in a decorator.
+ * - `'fixed'`: every retry waits `delay`.
+ * - `'exponential'`: retry `n` waits `delay · factor^(n-1)`, capped at `max`.
+ */
+export interface BackoffPolicy {
+  type: 'fixed' | 'exponential';
+  /** The wait before the first retry (before every retry with `'fixed'`). */
+  delay: Duration;
+  /** Upper bound of any wait; `'exponential'` only, at least `delay`. @default '1h' */
+  max?: Duration;
+  /** Growth per retry; `'exponential'` only, at least 1. @default 2 */
+  factor?: number;
+  /** Random spread of each wait: `true` is ±20 %, a number is the fraction (0 to 1). @default false */
+  jitter?: boolean | number;
+}
+
+/** A fixed delay, a {@link BackoffPolicy}, or a function of the attempt and the error. */
+export type BackoffOption = Duration | BackoffPolicy | BackoffFunction;
+
+/** A backoff that can be stored as JSON: what a runtime schedule accepts (no function). */
+export type StorableBackoff = Duration | BackoffPolicy;
 
 /**
  * What to do with ticks missed while nothing ran (late by more than
@@ -43,11 +64,16 @@ export interface JobOptions {
   maxRetries?: number;
   /** Delay before a retry. @default exponential: 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h */
   backoff?: BackoffOption;
-  /** No new run while one is queued or running (sets `overlap: 'skip'`). @default false */
+  /**
+   * No second job of this handler with the same arguments while one is
+   * queued or running: `enqueue` then returns the existing job with
+   * `duplicate: true` (a call's own `unique` option wins); a schedule skips a
+   * tick while its run is queued or running (sets `overlap: 'skip'`). @default false
+   */
   unique?: boolean;
-  /** @default 'skip' with `unique: true`, else 'allow' */
+  /** Schedules only (cron, every, at). @default 'skip' with `unique: true`, else 'allow' */
   overlap?: OverlapPolicy;
-  /** @default 'runOnce' */
+  /** Schedules only (cron, every, at). @default 'runOnce' */
   misfire?: MisfirePolicy;
   /** Free-form labels, kept on each job. @default [] */
   tags?: string[];

@@ -1,8 +1,8 @@
 import { parseDuration } from '../common/duration.js';
-import type { JobOptions, MisfirePolicy } from '../decorators/job-options.js';
-import { exponentialBackoff } from '../execution/backoff.js';
+import type { BackoffFunction, JobOptions, MisfirePolicy } from '../decorators/job-options.js';
 import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
+import { resolveBackoff } from './backoff.resolver.js';
 
 /** Reports a bad option; must throw. */
 export type OptionFailure = (option: string, detail: string) => never;
@@ -19,7 +19,7 @@ export function resolveJobOptions(
   options: JobOptions,
   fail: OptionFailure,
   queues: ReadonlySet<string> | null,
-  workerBackoff?: (attempt: number, error: unknown) => number,
+  workerBackoff?: BackoffFunction,
 ): ResolvedJobOptions {
   const queue = options.queue ?? DEFAULT_QUEUE;
   if (typeof queue !== 'string' || !queue.trim()) fail('queue', 'must be a non-empty string');
@@ -32,6 +32,7 @@ export function resolveJobOptions(
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail('maxRetries', `must be a non-negative integer, got ${String(maxRetries)}`);
   const timeout = options.timeout === undefined ? null : ms('timeout', options.timeout, fail);
   if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero');
+  if (options.unique !== undefined && typeof options.unique !== 'boolean') fail('unique', `must be true or false, got ${JSON.stringify(options.unique)}`);
   const overlap = options.overlap ?? (options.unique ? 'skip' : 'allow');
   if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${JSON.stringify(overlap)}`);
   if (options.unique === true && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
@@ -50,12 +51,30 @@ export function resolveJobOptions(
     timeout,
     maxAttempts: maxRetries + 1,
     backoff: resolveBackoff(options.backoff, fail, workerBackoff),
+    unique: options.unique === true,
     overlap,
     misfire: resolveMisfire(options.misfire, fail),
     tags: [...(options.tags ?? [])],
     meta: { ...(options.meta ?? {}) },
     middleware: [...(options.middleware ?? [])],
   };
+}
+
+/** What a handler's decorator says about when it runs. */
+export type ScheduleKind = 'ticks' | 'reboot' | 'none';
+
+/**
+ * Refuses the options that only act on the ticks of a schedule (`overlap`,
+ * `misfire`) when a handler has no cron, every or at: accepted, they would
+ * be silently ignored. (`unique` applies to enqueued jobs too.)
+ */
+export function assertScheduleOptions(options: Pick<JobOptions, 'overlap' | 'misfire'>, schedule: ScheduleKind, fail: OptionFailure): void {
+  if (schedule === 'ticks') return;
+  const why =
+    schedule === 'reboot'
+      ? 'does not apply to @reboot, which runs once as each node starts'
+      : 'applies only to a schedule (cron, every or at); this handler has none and only runs what is enqueued';
+  for (const option of ['overlap', 'misfire'] as const) if (options[option] !== undefined) fail(option, why);
 }
 
 /**
@@ -83,19 +102,6 @@ function ms(option: string, value: Parameters<typeof parseDuration>[0], fail: Op
   } catch (error) {
     return fail(option, (error as Error).message);
   }
-}
-
-function resolveBackoff(
-  backoff: JobOptions['backoff'],
-  fail: OptionFailure,
-  workerBackoff?: (attempt: number, error: unknown) => number,
-): ResolvedJobOptions['backoff'] {
-  if (typeof backoff === 'function') return backoff;
-  if (backoff !== undefined) {
-    const fixed = ms('backoff', backoff, fail);
-    return () => fixed;
-  }
-  return workerBackoff ?? ((attempt) => exponentialBackoff(attempt));
 }
 
 function resolveMisfire(misfire: MisfirePolicy | undefined, fail: OptionFailure): ResolvedJobOptions['misfire'] {

@@ -9,7 +9,7 @@ import { SCHEDULED_METADATA, SCHEDULER_OPTIONS, WORKER_METADATA } from '../sched
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
 import { SchedulerRegistry, type JobDefinition, type ScheduleEntry } from '../scheduler.registry.js';
-import { resolveJobOptions } from './job-options.resolver.js';
+import { assertScheduleOptions, resolveJobOptions } from './job-options.resolver.js';
 import { validateJobName } from './names.js';
 import { exploreWorkflow } from '../workflow/workflow.discovery.js';
 
@@ -17,7 +17,8 @@ import { exploreWorkflow } from '../workflow/workflow.discovery.js';
  * Walks every provider once at bootstrap (DiscoveryService) and registers
  * each `@Scheduled` method and `@Worker` class, validating its options.
  * The first bad option stops bootstrap with a `SchedulerConfigError` that
- * names `ClassName.method` and the option.
+ * names `ClassName.method` and the option; so does an option that would be
+ * ignored (`overlap` or `misfire` without a schedule).
  */
 @Injectable()
 export class SchedulerExplorer {
@@ -102,15 +103,17 @@ export class SchedulerExplorer {
       fail('name', `duplicate job name "${name}" (also used by ${other})`);
     }
     const resolved = resolveJobOptions(options, fail, queues, workerBackoff);
+    const input = { cron: options.cron, zone: options.zone, every: options.every, at: options.at };
+    const reboot = isReboot(input);
+    if (reboot && input.zone !== undefined) fail('zone', 'does not apply to @reboot');
+    const spec = reboot ? null : compileSchedule(input, source);
+    assertScheduleOptions(options, reboot ? 'reboot' : spec ? 'ticks' : 'none', fail);
     const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: options.misfire, moduleRef };
     this.registry.addDefinition(definition);
-    const input = { cron: options.cron, zone: options.zone, every: options.every, at: options.at };
-    if (isReboot(input)) {
-      if (input.zone !== undefined) fail('zone', 'does not apply to @reboot');
+    if (reboot) {
       this.registry.reboot.push(definition);
       return;
     }
-    const spec = compileSchedule(input, source);
     if (!spec) return;
     const entry: ScheduleEntry = {
       name,

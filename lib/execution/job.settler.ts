@@ -87,7 +87,7 @@ export class JobSettler {
       return { ...base, outcome: 'discarded', error };
     }
     if (job.attempt < job.maxAttempts) {
-      const backoff = registry.findDefinition(job.name)?.options.backoff;
+      const backoff = registry.backoffFor(job);
       const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
       const runAt = new Date(now.getTime() + delay);
       const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));

@@ -33,6 +33,8 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
   if (options.unique !== undefined && typeof options.unique !== 'string' && typeof options.unique !== 'boolean') {
     throw new InvalidArgumentError('unique', 'must be a string key or a boolean');
   }
+  // The handler's `unique: true` applies to its enqueued jobs unless the call says otherwise.
+  const unique = options.unique ?? definition.options.unique;
   let delay = 0;
   try {
     delay = options.delay === undefined ? 0 : parseDuration(options.delay);
@@ -49,7 +51,7 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();
   return argsList.map((args, i) => {
-    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', options.unique === true);
+    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', unique === true);
     return {
       name,
       queue: resolved.queue,
@@ -59,7 +61,7 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
       timeout: resolved.timeout,
       runAt,
       scheduledAt: runAt,
-      uniqueKey: options.unique === true ? `${name}:${json.hash}` : typeof options.unique === 'string' ? options.unique : null,
+      uniqueKey: unique === true ? `${name}:${json.hash}` : typeof unique === 'string' ? unique : null,
       tags: resolved.tags,
       meta: resolved.meta,
       trace,

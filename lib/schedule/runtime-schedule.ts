@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import type { JsonObject, JsonValue } from '../common/json.js';
-import type { MisfirePolicy, OverlapPolicy } from '../decorators/job-options.js';
+import type { MisfirePolicy, OverlapPolicy, StorableBackoff } from '../decorators/job-options.js';
 import { overrideJobOptions, resolveJobOptions, type OptionFailure } from '../discovery/job-options.resolver.js';
 import { validateJobName } from '../discovery/names.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
@@ -12,30 +12,48 @@ import { compileSchedule, isReboot } from './schedule-spec.js';
 
 /**
  * A schedule created at runtime. `handler` names a registered job (a
- * `@Scheduled` method or a `@Worker`); the store keeps only this JSON, never code.
- * Job options default to the handler's.
+ * `@Scheduled` method or a `@Worker`); the store keeps only this JSON, never
+ * code. Every job option applies to the jobs the schedule plans, on every
+ * node; one not given is the handler's.
  */
 export interface RuntimeScheduleInput {
   /** Unique among jobs and schedules. */
   name: string;
   /** The registered job that runs each tick. */
   handler: string;
+  /** Cron expression(s); one of `cron`, `every`, `at` is required (`@reboot` is not accepted). */
   cron?: string | string[];
+  /** IANA time zone of `cron`. @default 'Etc/UTC' */
   zone?: string;
+  /** Interval, aligned to the Unix epoch. */
   every?: Duration;
+  /** One time, in the future. */
   at?: Date | string;
   /** Arguments of every run. @default {} */
   args?: JsonValue;
+  /** @default the handler's queue */
   queue?: string;
+  /** 0 (runs first) to 9. @default the handler's priority */
   priority?: number;
+  /** @default the handler's timeout */
   timeout?: Duration;
+  /** @default the handler's maxRetries */
   maxRetries?: number;
-  /** A fixed retry delay. @default the handler's backoff */
-  backoff?: Duration;
+  /**
+   * Delay before a retry of a job this schedule planned: a duration (fixed)
+   * or `{ type: 'fixed' | 'exponential', delay, max?, factor?, jitter? }`.
+   * A function cannot be stored and is refused. @default the handler's backoff
+   */
+  backoff?: StorableBackoff;
+  /** No new run while one is queued or running (sets `overlap: 'skip'`). @default the handler's */
   unique?: boolean;
+  /** @default 'skip' with `unique: true`; else the handler's */
   overlap?: OverlapPolicy;
+  /** @default the handler's */
   misfire?: MisfirePolicy;
+  /** @default the handler's */
   tags?: string[];
+  /** @default the handler's */
   meta?: JsonObject;
 }
 
@@ -65,6 +83,9 @@ export function buildRuntimeSchedule(
   }
   if (!spec) fail('cron', 'a schedule needs one of cron, every or at');
   if (input.args !== undefined) assertJson(input.args, fail);
+  if (typeof input.backoff === 'function') {
+    fail('backoff', "a function cannot be stored with a schedule; give a duration or { type: 'fixed' | 'exponential', delay, max?, factor?, jitter? }");
+  }
   const base = handler!.options;
   const options = resolveJobOptions(
     {

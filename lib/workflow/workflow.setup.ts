@@ -17,6 +17,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   timeout: null,
   maxAttempts: 4,
   backoff: (attempt) => exponentialBackoff(attempt),
+  unique: false,
   overlap: 'allow',
   misfire: 'runOnce',
   tags: [],

@@ -131,8 +131,9 @@ describe('SchedulerModule', () => {
       ['negative maxRetries', { maxRetries: -1 }, 'maxRetries'],
       ['an unknown queue', { queue: 'nope' }, 'queue'],
       ['@reboot mixed with other expressions', { cron: ['@reboot', '0 * * * *'] }, 'cron'],
-      ['an unknown overlap', { overlap: 'sometimes' }, 'overlap'],
-      ['a bad misfire policy', { misfire: 'later' }, 'misfire'],
+      ['an unknown overlap', { every: '1m', overlap: 'sometimes' }, 'overlap'],
+      ['a bad misfire policy', { every: '1m', misfire: 'later' }, 'misfire'],
+      ['a unique that is not a boolean', { unique: 'yes' }, 'unique'],
     ];
     for (const [what, options, option] of cases) {
       it(`stops bootstrap on ${what}, naming Class.method and the option`, async () => {
