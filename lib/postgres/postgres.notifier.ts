@@ -3,6 +3,8 @@ import type pg from 'pg';
 import type { Notification, Notifier } from '../notifier/notifier.js';
 import { quoteIdent } from './identifiers.js';
 import type { PostgresContext } from './postgres.context.js';
+import { connectionHint } from './postgres.errors.js';
+import { boundsWithin } from './postgres.timeouts.js';
 
 /** Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown. */
 export function parseNotification(payload: string | undefined): Notification | null {
@@ -132,7 +134,7 @@ export class PostgresNotifier implements Notifier {
       })
       .catch((error: unknown) => {
         if (this.stopped) return;
-        if (this.failures === 0) this.logger.warn(`LISTEN connection unavailable, retrying: ${describe(error)}`);
+        if (this.failures === 0) this.logger.warn(`the LISTEN connection could not be opened, retrying with back-off: ${describe(error)}${connectionHint(error)}`);
         this.failures++;
         this.schedule(Math.min(100 * 2 ** this.failures, MAX_BACKOFF));
       })
@@ -144,7 +146,8 @@ export class PostgresNotifier implements Notifier {
   }
 
   private async open(): Promise<void> {
-    const client = await this.pg.connect();
+    // Its statements (LISTEN, the health check) must answer within a health interval, or the socket is given up.
+    const client = await this.pg.connect(boundsWithin(Math.max(this.healthInterval, 1_000)));
     if (this.stopped) {
       await client.end().catch(() => {});
       return;
