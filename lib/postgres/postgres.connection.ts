@@ -55,9 +55,6 @@ export async function openPostgres(options: PostgresStoreOptions, node: string):
   if (hasUrl && (typeof options.url !== 'string' || options.url === '')) fail('store.url', 'must be a connection string');
   const timeouts = resolveTimeouts(options);
 
-  // One channel per (schema, prefix): two deployments in one database must
-  // not wake or cancel each other's jobs. Channel names are identifiers
-  // (63 bytes at most), so a long pair is shortened with a hash.
   const channel = channelName(schema, prefix);
   const base = {
     schema,
@@ -189,9 +186,19 @@ export async function endClient(client: pg.Client): Promise<void> {
   }
 }
 
-/** The NOTIFY channel of a (schema, prefix) pair: `${schema}_${prefix}events`, or a hashed form when that passes 63 bytes. */
+/** Hex digits of the hash in a channel name: 80 bits, so two pairs meet only by a collision of SHA-256. */
+const CHANNEL_HASH_LENGTH = 20;
+
+/**
+ * The NOTIFY channel of a (schema, prefix) pair: `${schema}_${prefix}events`
+ * cut to fit, then `_` and a hash of the pair. Two deployments in one
+ * database must never hear each other, and the readable part alone is
+ * ambiguous (`a_b` + `c_` and `a` + `b_c_` both read `a_b_c_events`); the
+ * hash covers the pair with a separator no identifier contains, so distinct
+ * pairs get distinct channels by construction. At most 63 bytes (an
+ * identifier's limit); validated identifiers are ASCII, one byte a character.
+ */
 export function channelName(schema: string, prefix: string): string {
-  const plain = `${schema}_${prefix}events`;
-  if (Buffer.byteLength(plain) <= 63) return plain;
-  return `scheduler_${createHash('sha1').update(`${schema}\u0000${prefix}`).digest('hex').slice(0, 32)}_events`;
+  const hash = createHash('sha256').update(`${schema}\u0000${prefix}`).digest('hex').slice(0, CHANNEL_HASH_LENGTH);
+  return `${`${schema}_${prefix}events`.slice(0, 63 - 1 - CHANNEL_HASH_LENGTH)}_${hash}`;
 }

@@ -6,6 +6,9 @@ import type { PostgresContext } from './postgres.context.js';
 import { connectionHint } from './postgres.errors.js';
 import { boundsWithin } from './postgres.timeouts.js';
 
+/** A job id as PostgreSQL's bigint prints it (positive, at most 19 digits). */
+const JOB_ID = /^[1-9][0-9]{0,18}$/;
+
 /** Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown. */
 export function parseNotification(payload: string | undefined): Notification | null {
   let value: unknown;
@@ -20,8 +23,8 @@ export function parseNotification(payload: string | undefined): Notification | n
     case 'insert':
       return typeof m.queue === 'string' ? { type: 'insert', queue: m.queue } : null;
     case 'cancel':
-      if (typeof m.jobId !== 'string' || (m.reason !== undefined && typeof m.reason !== 'string')) return null;
-      return m.reason === undefined ? { type: 'cancel', jobId: m.jobId } : { type: 'cancel', jobId: m.jobId, reason: m.reason };
+      // A job id is a bigint in text; nothing else is read (an older node's `reason` is ignored).
+      return typeof m.jobId === 'string' && JOB_ID.test(m.jobId) ? { type: 'cancel', jobId: m.jobId } : null;
     case 'queues':
     case 'schedules':
     case 'resync':

@@ -1,6 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import { channelName, openPostgres } from '../../lib/postgres/postgres.connection.js';
 import { boundsWithin, resolveTimeouts } from '../../lib/postgres/postgres.timeouts.js';
+
+describe('channelName', () => {
+  it('gives pairs that read alike different channels', () => {
+    // Both read "a_b_c_events": the old name was the same, so each deployment heard the other.
+    expect(channelName('a_b', 'c_')).not.toBe(channelName('a', 'b_c_'));
+    expect(channelName('a_b', 'c_')).toMatch(/^a_b_c_events_[0-9a-f]{20}$/);
+    expect(channelName('s', '')).not.toBe(channelName('s_', ''));
+    expect(channelName('s', 'x')).toBe(channelName('s', 'x'));
+  });
+
+  it('stays within 63 bytes, distinct for names that share their first 42 characters', () => {
+    const long = 'x'.repeat(63);
+    const a = channelName(long, `${'p'.repeat(62)}a`);
+    const b = channelName(long, `${'p'.repeat(62)}b`);
+    for (const name of [a, b]) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+    expect(a).not.toBe(b);
+  });
+});
 
 describe('connection timeouts', () => {
   it('defaults: pool statements 30 s (the client 5 s later), heartbeats 5 s (the server at 4 s), migrations 10 min, keepalive after 10 s', () => {
