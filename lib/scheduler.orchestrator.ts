@@ -235,9 +235,16 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       switch (message.type) {
         case 'insert':
           return this.queues.wake(message.queue, 'insert');
-        case 'cancel':
+        case 'cancel': {
           this.queues.drop(message.jobId);
-          return this.running.get(message.jobId)?.abort('cancel', message.reason);
+          const running = this.running.get(message.jobId);
+          if (!running) return;
+          // The notice carries only the id (a reason could pass NOTIFY's 8000-byte limit and lose
+          // the notice): the reason is the cancel error that `store.cancel` kept on the job.
+          const job = await this.store.get(message.jobId).catch(() => null);
+          if (job && job.state !== 'cancelled') return;
+          return running.abort('cancel', job?.errors.findLast((error) => error.kind === 'cancel')?.message);
+        }
         case 'queues':
           return await this.applyQueueStates();
         case 'schedules':

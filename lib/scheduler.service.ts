@@ -193,7 +193,7 @@ export class SchedulerService {
       if (!before) continue;
       count++;
       if (before.state === 'running') {
-        await s.notifier.notify({ type: 'cancel', jobId: job.id, reason });
+        await s.notifier.notify({ type: 'cancel', jobId: job.id });
       } else {
         s.events.emit('job:cancel', { job: { ...before, state: 'cancelled' }, duration: 0, outcome: 'cancelled', reason });
       }

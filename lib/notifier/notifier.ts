@@ -1,7 +1,9 @@
 /**
  * Messages between nodes. They carry names and ids, never job arguments.
  * - `insert`: due work in a queue.
- * - `cancel`: abort a running job wherever it runs.
+ * - `cancel`: abort a running job wherever it runs. Only the id: the reason
+ *   is stored with the job, and a notice must stay far below NOTIFY's
+ *   8000-byte limit whatever the caller wrote.
  * - `queues`: a queue was paused, resumed or scaled: reload queue states.
  * - `schedules`: runtime schedules or pauses changed: reload them.
  * - `resync`: the notifier reconnected and may have missed messages: catch up.
@@ -9,7 +11,7 @@
  */
 export type Notification =
   | { type: 'insert'; queue: string }
-  | { type: 'cancel'; jobId: string; reason?: string }
+  | { type: 'cancel'; jobId: string }
   | { type: 'queues' }
   | { type: 'schedules' }
   | { type: 'resync' }

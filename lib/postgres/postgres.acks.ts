@@ -14,7 +14,8 @@ const MAX_BATCH = 500;
 
 /** What a written ack leaves behind: the state (or no row at all), and the error it appended (JSON text), if any. */
 export interface AckTarget {
-  state: JobState | 'gone';
+  /** The state the ack leaves the job in (a hand-back leaves it `available`, or `dead` once its free hand-backs are spent). */
+  state: JobState | 'gone' | readonly JobState[];
   error?: string;
 }
 
@@ -153,7 +154,8 @@ export class AckWriter {
     const { result } = await this.persist(() => this.exec(this.sql.ackState(ref.id)));
     const row = result.rows[0] as { state: string; attempt: number; last_error: Record<string, unknown> | null } | undefined;
     if (target.state === 'gone') return !row;
-    if (!row || row.state !== target.state || Number(row.attempt) !== ref.attempt) return false;
+    const states: readonly string[] = typeof target.state === 'string' ? [target.state] : target.state;
+    if (!row || !states.includes(row.state) || Number(row.attempt) !== ref.attempt) return false;
     if (target.error === undefined) return true;
     const mine = JSON.parse(target.error) as Record<string, unknown>;
     const last = row.last_error ?? {};

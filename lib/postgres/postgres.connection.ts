@@ -5,6 +5,7 @@ import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import { quoteIdent, validateIdentifier } from './identifiers.js';
 import type { PostgresContext } from './postgres.context.js';
+import { boundSettings, CONNECT_TIMEOUT_MS, resolveTimeouts, type ConnectionBounds } from './postgres.timeouts.js';
 
 /** @default values of {@link PostgresStoreOptions} that the connection uses. */
 export const POSTGRES_DEFAULTS = {
@@ -13,9 +14,6 @@ export const POSTGRES_DEFAULTS = {
   poolSize: 10,
   maxPayloadBytes: 1_048_576,
 } as const;
-
-/** A connection attempt to an unreachable host gives up after this, so start-up and retries keep moving. */
-const CONNECT_TIMEOUT_MS = 10_000;
 
 /** The credentials TypeORM keeps for a postgres DataSource (or its replication master). */
 interface PostgresCredentials {
@@ -55,23 +53,22 @@ export async function openPostgres(options: PostgresStoreOptions, node: string):
   const hasDataSource = options.dataSource !== undefined;
   if (hasUrl === hasDataSource) fail(hasUrl ? 'store.dataSource' : 'store.url', 'give exactly one of "url" or "dataSource"');
   if (hasUrl && (typeof options.url !== 'string' || options.url === '')) fail('store.url', 'must be a connection string');
+  const timeouts = resolveTimeouts(options);
 
-  // One channel per (schema, prefix): two deployments in one database must
-  // not wake or cancel each other's jobs. Channel names are identifiers
-  // (63 bytes at most), so a long pair is shortened with a hash.
   const channel = channelName(schema, prefix);
   const base = {
     schema,
     prefix,
     channel,
     node,
+    timeouts,
     table: (name: string): string => `${quoteIdent(schema)}.${quoteIdent(prefix + name)}`,
   };
   if (hasUrl) return ownPool(base, options.url as string, poolSize);
   return borrowedPool(base, options.dataSource as object);
 }
 
-type ContextBase = Pick<PostgresContext, 'schema' | 'prefix' | 'channel' | 'node' | 'table'>;
+type ContextBase = Pick<PostgresContext, 'schema' | 'prefix' | 'channel' | 'node' | 'table' | 'timeouts'>;
 
 /** An idle pooled client whose server went away emits `error` on the pool; unheard, that would crash the process. */
 const ignoreIdleError = (): void => {};
@@ -87,14 +84,16 @@ const ignoreIdleError = (): void => {};
 const WITHOUT_JIT = '-c jit=off';
 
 function ownPool(base: ContextBase, url: string, poolSize: number): PostgresContext {
-  const settings: pg.ClientConfig = { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, options: WITHOUT_JIT };
-  const pool = new pg.Pool({ ...settings, max: poolSize });
+  const settings: pg.ClientConfig = { connectionString: url, options: WITHOUT_JIT };
+  const { pool: bounds, keepAliveDelay } = base.timeouts;
+  // A pool client whose statement timed out is removed by the pool itself (pg-pool drops a client released with an error).
+  const pool = new pg.Pool({ ...settings, ...boundSettings(bounds, keepAliveDelay), max: poolSize });
   pool.on('error', ignoreIdleError);
   let closing: Promise<void> | undefined;
   return {
     ...base,
     pool,
-    connect: () => connectClient(settings),
+    connect: (own = bounds) => connectClient({ ...settings, ...boundSettings(own, keepAliveDelay) }),
     close: () => (closing ??= pool.end().catch(() => undefined)),
   };
 }
@@ -137,16 +136,17 @@ function borrowedPool(base: ContextBase, candidate: object): PostgresContext {
     database: credentials.database,
     ssl: credentials.ssl,
     application_name: options.applicationName ?? credentials.applicationName,
-    connectionTimeoutMillis: options.connectTimeoutMS ?? CONNECT_TIMEOUT_MS,
     // As TypeORM does for its pool (e.g. `extra: { ssl: … }`); pool-only keys are ignored by a client.
     ...(options.extra ?? {}),
   };
+  // The owner's pool keeps its own settings; our dedicated connections get our bounds and keepalive.
+  const bounds: ConnectionBounds = { ...base.timeouts.pool, connectTimeout: options.connectTimeoutMS ?? CONNECT_TIMEOUT_MS };
   return {
     ...base,
     get pool() {
       return currentPool();
     },
-    connect: () => connectClient(settings),
+    connect: (own = bounds) => connectClient({ ...settings, ...boundSettings(own, base.timeouts.keepAliveDelay) }),
     // The app owns its DataSource: only take our listener back.
     close: async () => {
       watched.off('error', ignoreIdleError);
@@ -171,9 +171,34 @@ async function connectClient(settings: pg.ClientConfig): Promise<pg.Client> {
   }
 }
 
-/** The NOTIFY channel of a (schema, prefix) pair: `${schema}_${prefix}events`, or a hashed form when that passes 63 bytes. */
+/** How long a client's goodbye may take: on a half-open socket it is never answered. */
+const END_TIMEOUT_MS = 1_000;
+
+/** Ends a dedicated client; a socket still open after {@link END_TIMEOUT_MS} is destroyed, so nothing waits on it. */
+export async function endClient(client: pg.Client): Promise<void> {
+  const timer = setTimeout(() => client.connection.stream.destroy(), END_TIMEOUT_MS);
+  try {
+    await client.end();
+  } catch {
+    // Already gone: nothing left to close.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Hex digits of the hash in a channel name: 80 bits, so two pairs meet only by a collision of SHA-256. */
+const CHANNEL_HASH_LENGTH = 20;
+
+/**
+ * The NOTIFY channel of a (schema, prefix) pair: `${schema}_${prefix}events`
+ * cut to fit, then `_` and a hash of the pair. Two deployments in one
+ * database must never hear each other, and the readable part alone is
+ * ambiguous (`a_b` + `c_` and `a` + `b_c_` both read `a_b_c_events`); the
+ * hash covers the pair with a separator no identifier contains, so distinct
+ * pairs get distinct channels by construction. At most 63 bytes (an
+ * identifier's limit); validated identifiers are ASCII, one byte a character.
+ */
 export function channelName(schema: string, prefix: string): string {
-  const plain = `${schema}_${prefix}events`;
-  if (Buffer.byteLength(plain) <= 63) return plain;
-  return `scheduler_${createHash('sha1').update(`${schema}\u0000${prefix}`).digest('hex').slice(0, 32)}_events`;
+  const hash = createHash('sha256').update(`${schema}\u0000${prefix}`).digest('hex').slice(0, CHANNEL_HASH_LENGTH);
+  return `${`${schema}_${prefix}events`.slice(0, 63 - 1 - CHANNEL_HASH_LENGTH)}_${hash}`;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ConnectionBounds, PostgresTimeouts } from './postgres.timeouts.js';
 
 /**
  * What the PostgreSQL store, peer and notifier share: the pool, a way to
@@ -10,9 +11,14 @@ export interface PostgresContext {
   readonly pool: pg.Pool;
   /**
    * Opens a new dedicated connection outside the pool (LISTEN, the leader
-   * lease, heartbeats), so a busy pool never starves them. The caller ends it.
+   * lease, heartbeats), so a busy pool never starves them. It has TCP
+   * keepalive and `bounds` (default: the pool's statement bounds). The
+   * caller ends it, and drops it when a statement times out (the socket may
+   * be half-open).
    */
-  connect(): Promise<pg.Client>;
+  connect(bounds?: ConnectionBounds): Promise<pg.Client>;
+  /** The validated timeouts (`store.statementTimeout` and the others). */
+  readonly timeouts: PostgresTimeouts;
   /** The validated schema name (unquoted). */
   readonly schema: string;
   /** The validated table prefix (unquoted). */

@@ -28,7 +28,8 @@ const CONNECTION_CODES = new Set([
   'EADDRNOTAVAIL',
 ]);
 
-const CONNECTION_MESSAGES = /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|terminating connection/i;
+// "Query read timeout" is pg's client-side `query_timeout`: no answer came, so the socket may be half-open.
+const CONNECTION_MESSAGES = /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|terminating connection|query read timeout/i;
 
 /**
  * Whether an error means the database could not be reached (worth waiting
@@ -44,4 +45,15 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
   if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
   if (driverError !== undefined && isConnectionError(driverError, depth + 1)) return true;
   return Array.isArray(errors) && errors.some((inner) => isConnectionError(inner, depth + 1));
+}
+
+/**
+ * A hint to append to a log line about a connection that could not be
+ * opened: when the server or the role refused it for its connection limit,
+ * what the scheduler needs.
+ */
+export function connectionHint(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== '53300' && !(typeof message === 'string' && /too many connections/i.test(message))) return '';
+  return ': a node uses up to store.poolSize + 3 connections (the pool, LISTEN, the leader lease, heartbeats); raise the connection limit or lower poolSize';
 }

@@ -3,6 +3,11 @@ import type pg from 'pg';
 import type { Notification, Notifier } from '../notifier/notifier.js';
 import { quoteIdent } from './identifiers.js';
 import type { PostgresContext } from './postgres.context.js';
+import { connectionHint } from './postgres.errors.js';
+import { boundsWithin } from './postgres.timeouts.js';
+
+/** A job id as PostgreSQL's bigint prints it (positive, at most 19 digits). */
+const JOB_ID = /^[1-9][0-9]{0,18}$/;
 
 /** Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown. */
 export function parseNotification(payload: string | undefined): Notification | null {
@@ -18,8 +23,8 @@ export function parseNotification(payload: string | undefined): Notification | n
     case 'insert':
       return typeof m.queue === 'string' ? { type: 'insert', queue: m.queue } : null;
     case 'cancel':
-      if (typeof m.jobId !== 'string' || (m.reason !== undefined && typeof m.reason !== 'string')) return null;
-      return m.reason === undefined ? { type: 'cancel', jobId: m.jobId } : { type: 'cancel', jobId: m.jobId, reason: m.reason };
+      // A job id is a bigint in text; nothing else is read (an older node's `reason` is ignored).
+      return typeof m.jobId === 'string' && JOB_ID.test(m.jobId) ? { type: 'cancel', jobId: m.jobId } : null;
     case 'queues':
     case 'schedules':
     case 'resync':
@@ -132,7 +137,7 @@ export class PostgresNotifier implements Notifier {
       })
       .catch((error: unknown) => {
         if (this.stopped) return;
-        if (this.failures === 0) this.logger.warn(`LISTEN connection unavailable, retrying: ${describe(error)}`);
+        if (this.failures === 0) this.logger.warn(`the LISTEN connection could not be opened, retrying with back-off: ${describe(error)}${connectionHint(error)}`);
         this.failures++;
         this.schedule(Math.min(100 * 2 ** this.failures, MAX_BACKOFF));
       })
@@ -144,7 +149,8 @@ export class PostgresNotifier implements Notifier {
   }
 
   private async open(): Promise<void> {
-    const client = await this.pg.connect();
+    // Its statements (LISTEN, the health check) must answer within a health interval, or the socket is given up.
+    const client = await this.pg.connect(boundsWithin(Math.max(this.healthInterval, 1_000)));
     if (this.stopped) {
       await client.end().catch(() => {});
       return;

@@ -5,7 +5,9 @@ import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
 import type { PostgresContext } from './postgres.context.js';
 import { quoteIdent } from './identifiers.js';
+import { connectionHint } from './postgres.errors.js';
 import { parseNotification, within } from './postgres.notifier.js';
+import { boundsWithin } from './postgres.timeouts.js';
 
 /** Options of {@link PostgresPeer}. */
 export interface PostgresPeerOptions {
@@ -41,6 +43,8 @@ export class PostgresPeer implements Peer {
   private opening: Promise<pg.Client> | null = null;
   private again = false;
   private stopped = true;
+  /** Whether the last attempt to open the lease connection failed (logged once until one succeeds). */
+  private openFailed = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -161,7 +165,19 @@ export class PostgresPeer implements Peer {
 
   /** Opens the lease connection; without a notifier it also LISTENs for released leases. */
   private async open(): Promise<pg.Client> {
-    const client = await this.pg.connect();
+    // Bounded like the attempt itself: a lease statement with no answer within a renewal interval gives the socket up.
+    const client = await this.pg.connect(boundsWithin(this.interval)).then(
+      (opened) => {
+        if (this.openFailed) this.logger.log('the leader lease connection is open again');
+        this.openFailed = false;
+        return opened;
+      },
+      (error: unknown) => {
+        if (!this.openFailed) this.logger.warn(`the leader lease connection could not be opened, retrying: ${describe(error)}${connectionHint(error)}`);
+        this.openFailed = true;
+        throw error;
+      },
+    );
     client.on('error', () => this.drop(client));
     client.on('end', () => this.drop(client));
     try {

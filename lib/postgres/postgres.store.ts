@@ -22,7 +22,7 @@ import { AckWriter } from './postgres.acks.js';
 import { POSTGRES_DEFAULTS } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
 import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
-import { DedicatedConnection } from './postgres.heartbeat.js';
+import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
@@ -53,7 +53,7 @@ export class PostgresStore implements JobStore {
   private readonly acks: AckWriter;
   private readonly readiness: PostgresReadiness;
   private readonly maxPayloadBytes: number;
-  private readonly heartbeats: DedicatedConnection;
+  private readonly heartbeats: HeartbeatConnection;
   private readonly runs: PostgresRuns;
 
   constructor(
@@ -63,11 +63,12 @@ export class PostgresStore implements JobStore {
     this.sql = postgresStatements(pg);
     this.maxPayloadBytes = options.maxPayloadBytes ?? POSTGRES_DEFAULTS.maxPayloadBytes;
     this.acks = new AckWriter((statement) => this.pg.pool.query(statement), this.sql.ack);
-    this.heartbeats = new DedicatedConnection(pg);
-    this.readiness = new PostgresReadiness(
-      () => (options.migrate === false ? assertMigrated(pg) : migrate(pg).then(() => undefined)),
-      options.waitForDatabase !== false,
-    );
+    this.heartbeats = new HeartbeatConnection(pg);
+    this.readiness = new PostgresReadiness(async () => {
+      await (options.migrate === false ? assertMigrated(pg) : migrate(pg));
+      // Now, not at the first heartbeat: by then a busy pool may hold the last connection the role allows.
+      await this.heartbeats.open();
+    }, options.waitForDatabase !== false);
     this.runs = new PostgresRuns(pg, this.sql.runs, () => this.readiness.check(), (statement) => this.run(statement));
   }
 
@@ -171,10 +172,10 @@ export class PostgresStore implements JobStore {
   async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
     this.readiness.check();
     const json = errorJson(error);
-    await this.acks.write(ref, this.sql.ack.release({ id: this.owned(ref), attempt: ref.attempt }, runAt, json), { state: 'available', error: json });
+    await this.acks.write(ref, this.sql.ack.release({ id: this.owned(ref), attempt: ref.attempt }, runAt, json), { state: ['available', 'dead'], error: json });
   }
 
-  /** On a dedicated connection (see {@link DedicatedConnection}). */
+  /** On a dedicated connection (see {@link HeartbeatConnection}). */
   async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
     this.readiness.check();
     const valid = refs.filter((ref) => toDbId(ref.id) !== null);

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock/clock.js';
+import type { PostgresTimeoutOptions } from '../postgres/postgres.timeouts.js';
 import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
 import type { JobStore } from './job-store.js';
 
 /** `store: { type: 'postgres', … }`: jobs kept in PostgreSQL (the `nestjs-scheduler/postgres` engine). */
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends PostgresTimeoutOptions {
   type: 'postgres';
   /** A connection string. Give this or `dataSource`. */
   url?: string;
@@ -20,7 +21,12 @@ export interface PostgresStoreOptions {
   waitForDatabase?: boolean;
   /** Largest JSON payload of a job, in bytes. @default 1048576 (1 MiB) */
   maxPayloadBytes?: number;
-  /** Connections of the pool the scheduler opens for `url`. @default 10 */
+  /**
+   * Connections of the pool the scheduler opens for `url`. Three dedicated
+   * connections come on top, opened at start: LISTEN, the leader lease (not
+   * with `peer: false`) and heartbeats, so a node uses up to `poolSize + 3`.
+   * @default 10
+   */
   poolSize?: number;
 }
 

@@ -108,7 +108,7 @@ export class Workflows {
 
   private async cancelStepJob(jobId: string, reason: string): Promise<void> {
     const before = await this.s.store.cancel(jobId, this.now(), reason);
-    if (before?.state === 'running') await this.s.notifier.notify({ type: 'cancel', jobId, reason });
+    if (before?.state === 'running') await this.s.notifier.notify({ type: 'cancel', jobId });
   }
 
   /** A run's state: its context and each step's state, output and attempts. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSchedulerMigrations } from '../../lib/postgres/migrations/typeorm.migrations.js';
 import { PREFIXED_NAMES, quoteIdent, validateIdentifier } from '../../lib/postgres/identifiers.js';
-import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import { channelName, openPostgres } from '../../lib/postgres/postgres.connection.js';
 import { SchedulerConfigError } from '../../lib/scheduler.errors.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
 
@@ -105,13 +105,14 @@ describe('openPostgres validates before any SQL', () => {
     await expect(openPostgres({ ...base, schema: '' }, 'n')).rejects.toMatchObject({ option: 'store.schema' });
     const ctx = await openPostgres({ ...base, tablePrefix: '' }, 'n');
     expect(ctx.table('jobs')).toBe('"public"."jobs"');
-    expect(ctx.channel).toBe('public_events');
+    expect(ctx.channel).toMatch(/^public_events_[0-9a-f]{20}$/);
     await ctx.close();
   });
 
   it('does not connect: an unreachable url with good options opens fine', async () => {
     const ctx = await openPostgres({ ...base, schema: 'Jobs', tablePrefix: 'app_' }, 'node-1');
-    expect(ctx).toMatchObject({ schema: 'Jobs', prefix: 'app_', channel: 'Jobs_app_events', node: 'node-1' });
+    expect(ctx).toMatchObject({ schema: 'Jobs', prefix: 'app_', channel: channelName('Jobs', 'app_'), node: 'node-1' });
+    expect(ctx.channel).toMatch(/^Jobs_app_events_[0-9a-f]{20}$/);
     expect(ctx.table('jobs')).toBe('"Jobs"."app_jobs"');
     await ctx.close();
   });

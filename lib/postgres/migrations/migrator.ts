@@ -1,6 +1,8 @@
+import type pg from 'pg';
 import { SchedulerConfigError } from '../../scheduler.errors.js';
 import { quoteIdent } from '../identifiers.js';
 import type { PostgresContext } from '../postgres.context.js';
+import { clientBound, IDLE_IN_TRANSACTION_MS } from '../postgres.timeouts.js';
 import { migrationLockKey, sqlNames, type SqlNames } from '../sql/names.js';
 import { MIGRATIONS } from './index.js';
 
@@ -33,34 +35,47 @@ export const MIGRATION_LOCK_SQL = 'SELECT pg_advisory_xact_lock($1::bigint)';
 export async function migrate(pg: PostgresContext): Promise<number[]> {
   const n = sqlNames(pg);
   const client = await pg.pool.connect();
+  // A checked-out pool client has no `error` listener of the pool's: a
+  // connection dropped mid-migration would crash the process. Ours keeps it
+  // quiet; the statement in flight rejects, and the caller retries.
+  const quiet = (): void => {};
+  client.on('error', quiet);
+  // The client's own bound sits above the server's, so a slow statement fails
+  // with the server's answer and only a silent socket hits the client's.
+  const timeout = pg.timeouts.migration;
+  const query = (text: string, values?: unknown[]) => client.query({ text, values, query_timeout: clientBound(timeout) } as pg.QueryConfig);
   let failure: Error | undefined;
   try {
-    await client.query('BEGIN');
-    await client.query(MIGRATION_LOCK_SQL, [migrationLockKey(pg.schema, pg.prefix)]);
+    await query('BEGIN');
+    // SET LOCAL: ours until COMMIT, even on a borrowed pool's connection.
+    await query(`SET LOCAL statement_timeout = ${timeout}`);
+    await query(`SET LOCAL idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}`);
+    await query(MIGRATION_LOCK_SQL, [migrationLockKey(pg.schema, pg.prefix)]);
     // CREATE SCHEMA needs the CREATE privilege on the database even with IF NOT
     // EXISTS; asking first lets a role without it use a schema made for it.
     // Two prefixes may create one schema at once: that takes the schema's lock.
     const schemaExists = 'SELECT 1 FROM pg_namespace WHERE nspname = $1';
-    if ((await client.query(schemaExists, [pg.schema])).rowCount === 0) {
-      await client.query(MIGRATION_LOCK_SQL, [migrationLockKey(pg.schema)]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(pg.schema)}`);
+    if ((await query(schemaExists, [pg.schema])).rowCount === 0) {
+      await query(MIGRATION_LOCK_SQL, [migrationLockKey(pg.schema)]);
+      await query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(pg.schema)}`);
     }
-    await client.query(migrationsTableSql(n));
-    const done = new Set((await client.query<{ id: number }>(`SELECT id FROM ${n.migrations}`)).rows.map((row) => Number(row.id)));
+    await query(migrationsTableSql(n));
+    const done = new Set((await query(`SELECT id FROM ${n.migrations}`)).rows.map((row: { id: number }) => Number(row.id)));
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.id)) continue;
-      for (const statement of migration.up(n)) await client.query(statement);
-      await client.query(recordMigrationSql(n), [migration.id, migration.name]);
+      for (const statement of migration.up(n)) await query(statement);
+      await query(recordMigrationSql(n), [migration.id, migration.name]);
       applied.push(migration.id);
     }
-    await client.query('COMMIT');
+    await query('COMMIT');
     return applied;
   } catch (error) {
     failure = error as Error;
-    await client.query('ROLLBACK').catch(() => undefined);
+    await query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', quiet);
     // A connection that failed mid-transaction is not reused.
     client.release(failure);
   }

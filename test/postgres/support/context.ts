@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { PostgresContext } from '../../../lib/postgres/postgres.context.js';
+import { boundSettings, resolveTimeouts, type PostgresTimeoutOptions } from '../../../lib/postgres/postgres.timeouts.js';
 import { withClient } from '../../support/postgres.js';
 
 /** A test context: the library's `PostgresContext` plus what the test set-up needs. */
@@ -13,8 +14,14 @@ export interface TestContext extends PostgresContext {
  * and a channel unique to the schema, so parallel test files never hear each other.
  * `applicationName` tags the dedicated connections (to find and kill them in pg_stat_activity).
  */
-export function createTestContext(url: string, schema: string, node: string, options: { applicationName?: string } = {}): TestContext {
-  const pool = new pg.Pool({ connectionString: url, max: 3 });
+export function createTestContext(
+  url: string,
+  schema: string,
+  node: string,
+  options: { applicationName?: string; timeouts?: PostgresTimeoutOptions } = {},
+): TestContext {
+  const timeouts = resolveTimeouts(options.timeouts ?? {});
+  const pool = new pg.Pool({ connectionString: url, max: 3, ...boundSettings(timeouts.pool, timeouts.keepAliveDelay) });
   pool.on('error', () => {}); // an idle client killed by a test must not crash the worker
   return {
     url,
@@ -23,9 +30,10 @@ export function createTestContext(url: string, schema: string, node: string, opt
     prefix: 'scheduler_',
     channel: `scheduler_${schema}`,
     node,
+    timeouts,
     table: (name) => `"${schema}"."scheduler_${name}"`,
-    async connect() {
-      const client = new pg.Client({ connectionString: url, application_name: options.applicationName });
+    async connect(bounds = timeouts.pool) {
+      const client = new pg.Client({ connectionString: url, application_name: options.applicationName, ...boundSettings(bounds, timeouts.keepAliveDelay) });
       await client.connect();
       return client;
     },

@@ -1,0 +1,124 @@
+import net from 'node:net';
+
+/** A forwarded connection: the socket from the client and the one to the target. */
+interface Link {
+  client: net.Socket;
+  upstream: net.Socket;
+}
+
+/**
+ * A loopback TCP proxy in front of PostgreSQL, for tests of what a client sees
+ * when the network fails. It listens on 127.0.0.1 (an ephemeral port) and can
+ * - `blackHole()`: stop forwarding on every open connection, in both
+ *   directions, without closing anything (a half-open connection: the client
+ *   writes, nothing ever comes back);
+ * - `dropAll()`: destroy every open connection (a database restart as the
+ *   client sees it);
+ * - `refuse()` / `accept()`: close new connections at once, or forward them again.
+ * New connections after `blackHole()` are forwarded normally.
+ */
+export class TcpProxy {
+  private readonly server: net.Server;
+  private readonly links = new Set<Link>();
+  /** Black-holed connections: kept open and silent until `dropAll` or `close`. */
+  private readonly holes: Link[] = [];
+  private refusing = false;
+  /** Connections accepted and forwarded since the proxy started. */
+  accepted = 0;
+  /** Connections closed at once because the proxy was refusing. */
+  refused = 0;
+
+  private constructor(private readonly target: { host: string; port: number }) {
+    this.server = net.createServer((client) => this.onConnection(client));
+  }
+
+  /** Starts a proxy to the host and port of `targetUrl` (a postgres:// URL). */
+  static async start(targetUrl: string): Promise<TcpProxy> {
+    const url = new URL(targetUrl);
+    const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    await new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen(0, '127.0.0.1', resolve);
+    });
+    return proxy;
+  }
+
+  /** The port the proxy listens on. */
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** `url` with its host and port replaced by the proxy's. */
+  urlFor(url: string): string {
+    const through = new URL(url);
+    through.hostname = '127.0.0.1';
+    through.port = String(this.port);
+    return through.toString();
+  }
+
+  /** Connections open through the proxy now. */
+  get open(): number {
+    return this.links.size;
+  }
+
+  /** Stops forwarding on every open connection, both ways, and keeps the sockets open. */
+  blackHole(): void {
+    for (const { client, upstream } of this.links) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      // Read and discard: the client's writes are acknowledged by our kernel, as on a real half-open path.
+      client.removeAllListeners('data').on('data', () => undefined);
+      upstream.pause();
+    }
+    this.holes.push(...this.links);
+    this.links.clear();
+  }
+
+  /** Destroys every open connection (forwarded and black-holed). */
+  dropAll(): void {
+    for (const { client, upstream } of [...this.links, ...this.holes.splice(0)]) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.links.clear();
+  }
+
+  /** New connections are closed at once until `accept()`. */
+  refuse(): void {
+    this.refusing = true;
+  }
+
+  /** New connections are forwarded again. */
+  accept(): void {
+    this.refusing = false;
+  }
+
+  /** Destroys every connection and stops listening. */
+  async close(): Promise<void> {
+    this.dropAll();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(client: net.Socket): void {
+    client.on('error', () => undefined);
+    if (this.refusing) {
+      this.refused++;
+      client.destroy();
+      return;
+    }
+    this.accepted++;
+    const upstream = net.connect(this.target.port, this.target.host);
+    upstream.on('error', () => undefined);
+    const link = { client, upstream };
+    this.links.add(link);
+    const forget = (): void => {
+      if (!this.links.delete(link)) return;
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', forget);
+    upstream.on('close', forget);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}
