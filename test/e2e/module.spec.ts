@@ -133,6 +133,9 @@ describe('SchedulerModule', () => {
       ['@reboot mixed with other expressions', { cron: ['@reboot', '0 * * * *'] }, 'cron'],
       ['an unknown overlap', { overlap: 'sometimes' }, 'overlap'],
       ['a bad misfire policy', { misfire: 'later' }, 'misfire'],
+      ['an at past year 9999', { at: new Date('+010000-01-01T00:00:00.000Z') }, 'at'],
+      ['an at before year 1', { at: new Date('-000001-01-01T00:00:00.000Z') }, 'at'],
+      ['a name with a lone surrogate', { name: 'report\uD800' }, 'name'],
     ];
     for (const [what, options, option] of cases) {
       it(`stops bootstrap on ${what}, naming Class.method and the option`, async () => {
