@@ -126,6 +126,8 @@ describe('SchedulerModule on PostgreSQL', () => {
     await ds.transaction((manager) => scheduler.enqueue('record', { tx: 'committed' }, { manager }));
     await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the committed job');
     expect(app.get(Jobs).runs.map((r) => r.args)).toEqual([{ tx: 'committed' }]);
+    // The completion is acknowledged after the handler returns (batched): wait for it, not just for the run.
+    await waitFor(async () => (await scheduler.history('record')).length > 0, 5_000, 'its completion');
     expect((await scheduler.history('record')).map((j) => j.args)).toEqual([{ tx: 'committed' }]);
     await app.close();
     apps.pop();
