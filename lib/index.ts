@@ -35,6 +35,7 @@ export {
   QueueNotFoundError,
   DuplicateJobError,
   PayloadTooLargeError,
+  UnstorableResultError,
   StaleAttemptError,
   RetryJobError,
   DiscardJobError,
@@ -77,9 +78,10 @@ export type {
   JobFilter,
 } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
+export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
 export type { Peer } from './peer/peer.js';
 export type { Notifier, Notification } from './notifier/notifier.js';
-export type { PostgresStoreOptions, StoreBundle, StoreContext } from './store/store-options.js';
+export type { MemoryStoreOptions, PostgresStoreOptions, StoreBundle, StoreContext } from './store/store-options.js';
 
 export { Workflow, Step } from './workflow/workflow.decorators.js';
 export { Workflows, type WorkflowInfo, type WorkflowSummary } from './workflow/workflow.service.js';

@@ -29,7 +29,8 @@ export class InvalidArgumentError extends SchedulerError {
   constructor(
     /** The argument or option at fault. */
     readonly argument: string,
-    detail: string,
+    /** What is wrong with it (the message without the argument's name). */
+    readonly detail: string,
   ) {
     super(`invalid argument "${argument}": ${detail}`);
   }
@@ -56,10 +57,38 @@ export class DuplicateJobError extends SchedulerError {
   }
 }
 
-/** The job's JSON payload is larger than the store accepts. */
+/**
+ * A JSON payload (a job's `args` or `meta`, a handler's result) is larger
+ * than the store accepts (`store.maxPayloadBytes`). Nothing was stored.
+ */
 export class PayloadTooLargeError extends SchedulerError {
-  constructor(readonly bytes: number, readonly limit: number) {
-    super(`job payload is ${bytes} bytes; the limit is ${limit}`);
+  constructor(
+    /** Its size: bytes of UTF-8 JSON text. */
+    readonly bytes: number,
+    /** The store's limit in bytes. */
+    readonly limit: number,
+    /** What was too large, e.g. `args`, `meta` or `result`. @default 'payload' */
+    readonly field = 'payload',
+  ) {
+    super(`job ${field} is ${bytes} bytes of JSON; the limit is ${limit} (store.maxPayloadBytes)`);
+  }
+}
+
+/**
+ * A handler's result could not be stored (over `store.maxPayloadBytes`, or
+ * refused by the database). The attempt fails with this error and follows the
+ * job's retry policy (retried, then dead-lettered): a job is never left
+ * running, to be rescued and run again, because of what its handler returned.
+ * The reason is the `cause`.
+ */
+export class UnstorableResultError extends SchedulerError {
+  constructor(
+    /** The job whose result was refused. */
+    readonly jobId: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`job ${jobId}: the handler's result cannot be stored: ${detail}`, options);
   }
 }
 

@@ -5,7 +5,8 @@ import { parseDuration, type Duration } from './common/duration.js';
 import { SystemClock, type Clock } from './clock/clock.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { JobStore } from './store/job-store.js';
-import type { PostgresStoreOptions } from './store/store-options.js';
+import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
+import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
 
@@ -58,7 +59,7 @@ export interface RetentionOptions {
  * `{ type: 'postgres', url | dataSource, … }`: durable, shared by every node.
  * A `JobStore` instance may be given for custom engines.
  */
-export type StoreOption = 'memory' | { type: 'memory' } | PostgresStoreOptions | JobStore;
+export type StoreOption = 'memory' | MemoryStoreOptions | PostgresStoreOptions | JobStore;
 
 /** Options of `SchedulerModule.forRoot` / `forRootAsync`. */
 export interface SchedulerModuleOptions {
@@ -177,6 +178,11 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
   }
   if (typeof store === 'object' && 'type' in store && !['memory', 'postgres'].includes(store.type)) {
     throw new SchedulerConfigError(SOURCE, 'store.type', `must be 'memory' or 'postgres', got ${JSON.stringify(store.type)}`);
+  }
+  if (typeof store === 'object' && 'type' in store) {
+    resolveMaxPayloadBytes(store.maxPayloadBytes, (detail) => {
+      throw new SchedulerConfigError(SOURCE, 'store.maxPayloadBytes', detail);
+    });
   }
   if (options.middleware !== undefined && !Array.isArray(options.middleware)) {
     throw new SchedulerConfigError(SOURCE, 'middleware', 'must be an array of classes');

@@ -16,6 +16,7 @@ import { FINAL_STATES, type Job, type NewJob } from './store/job.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from './telemetry/scheduler.events.js';
 import { captureTraceContext } from './telemetry/tracing.js';
 import { describeJob } from './scheduler.describe.js';
+import { checkDate } from './store/job-input.validation.js';
 
 
 const invalid: OptionFailure = (option, detail) => {
@@ -55,7 +56,7 @@ export class SchedulerService {
 
   /** Enqueues one job to run at `date`. */
   async enqueueAt<TArgs extends JsonValue = JsonValue>(target: string | Type<unknown>, args: TArgs, date: Date, options: Omit<EnqueueOptions, 'delay' | 'runAt'> = {}): Promise<EnqueuedJob<TArgs>> {
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('date', 'must be a valid Date');
+    checkDate('date', date);
     const [job] = await this.insertJobs(target, [args], { ...options, runAt: date });
     return job as EnqueuedJob<TArgs>;
   }
@@ -86,7 +87,7 @@ export class SchedulerService {
   /** Creates a schedule at runtime for a registered handler; it is stored and survives restarts. */
   async insert(input: RuntimeScheduleInput): Promise<JobInfo> {
     const s = this.s;
-    const entry = buildRuntimeSchedule(input, s.registry, s.options.queueNames, invalid);
+    const entry = buildRuntimeSchedule(input, s.registry, s.options.queueNames, invalid, s.store.maxPayloadBytes);
     if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
     if (entry.spec.kind === 'at' && entry.spec.next(s.clock.now()) === null) throw new InvalidArgumentError('at', 'is in the past');
     const definition = toStoredDefinition(input);
@@ -106,7 +107,7 @@ export class SchedulerService {
     const when = ['cron', 'every', 'at'].some((k) => k in patch);
     const merged: RuntimeScheduleInput = { ...previous, ...(when ? { cron: undefined, every: undefined, at: undefined, zone: undefined } : {}), ...patch, name };
     for (const key of Object.keys(merged) as (keyof RuntimeScheduleInput)[]) if (merged[key] === undefined) delete merged[key];
-    const entry = buildRuntimeSchedule(merged, s.registry, s.options.queueNames, invalid);
+    const entry = buildRuntimeSchedule(merged, s.registry, s.options.queueNames, invalid, s.store.maxPayloadBytes);
     const definition = toStoredDefinition(merged);
     await s.store.saveSchedule({ name, definition });
     // A new rule starts from now; other changes keep the planning progress.
@@ -165,7 +166,7 @@ export class SchedulerService {
     const entry = s.registry.findSchedule(name);
     if (!entry) return this.enqueue(name, args);
     const now = new Date(s.clock.now());
-    const job: NewJob = { ...scheduleJobBase(entry), ...(args === undefined ? {} : { args: jsonArgs(args, 'args').value }), runAt: now, scheduledAt: now, trace: captureTraceContext() };
+    const job: NewJob = { ...scheduleJobBase(entry), ...(args === undefined ? {} : { args: jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value }), runAt: now, scheduledAt: now, trace: captureTraceContext() };
     const [result] = await s.producer.insert([job]);
     if (!result!.inserted) s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason: 'overlap', job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
     return { ...result!.job, duplicate: !result!.inserted };

@@ -1,9 +1,12 @@
+import { sanitizeText, truncateText } from '../common/storable-text.js';
+import { MAX_ERROR_NAME_LENGTH, MAX_MESSAGE_LENGTH, MAX_STACK_LENGTH } from '../store/storable-output.js';
 import type { JobAttemptError } from '../store/job.types.js';
 
-const MAX_MESSAGE = 2_000;
-const MAX_STACK = 4_000;
-
-/** Turns anything thrown into the truncated form kept on the job. */
+/**
+ * Turns anything thrown into the form kept on the job: cleaned (U+0000 and
+ * lone surrogates become U+FFFD, which every store can keep) and cut on code
+ * points, so that a cut never splits a surrogate pair.
+ */
 export function toAttemptError(error: unknown, attempt: number, at: Date, kind: string): JobAttemptError {
   const isError = error instanceof Error;
   const message = isError ? error.message : typeof error === 'string' ? error : safeJson(error);
@@ -11,14 +14,14 @@ export function toAttemptError(error: unknown, attempt: number, at: Date, kind: 
     attempt,
     at,
     kind,
-    name: isError ? error.name : typeof error,
-    message: truncate(message, MAX_MESSAGE),
-    ...(isError && error.stack ? { stack: truncate(error.stack, MAX_STACK) } : {}),
+    name: storable(isError ? error.name : typeof error, MAX_ERROR_NAME_LENGTH),
+    message: storable(message, MAX_MESSAGE_LENGTH),
+    ...(isError && error.stack ? { stack: storable(error.stack, MAX_STACK_LENGTH) } : {}),
   };
 }
 
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+function storable(text: unknown, max: number): string {
+  return truncateText(sanitizeText(String(text)), max);
 }
 
 function safeJson(value: unknown): string {

@@ -8,6 +8,9 @@ import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js'
 import type { AttemptRef, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import { PayloadTooLargeError, UnstorableResultError } from '../scheduler.errors.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
+import { storableResult } from '../store/storable-output.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
 import type { RunningJobs } from './running-jobs.js';
@@ -185,7 +188,12 @@ export class JobExecutor {
     const now = new Date(clock.now());
     const duration = now.getTime() - attempt.started;
     const ref: AttemptRef = { id: job.id, attempt: job.attempt };
-    const value = result === undefined || result === null ? null : this.resultJson(job, result);
+    let value: JsonValue | null;
+    try {
+      value = result === undefined || result === null ? null : this.resultJson(job, result);
+    } catch (error) {
+      return this.unstorable(attempt, error, finish);
+    }
     const forget = this.deps.forgetCompleted === true && job.tickKey === null;
     let written: Promise<void>;
     try {
@@ -195,8 +203,24 @@ export class JobExecutor {
     }
     return written.then(
       () => this.acked(attempt, duration, result, value, true, finish),
-      (error: unknown) => this.acked(attempt, duration, result, value, this.settler.ackFailed('complete', ref, error), finish),
+      (error: unknown) =>
+        error instanceof UnstorableResultError
+          ? this.unstorable(attempt, error, finish)
+          : this.acked(attempt, duration, result, value, this.settler.ackFailed('complete', ref, error), finish),
     );
+  }
+
+  /**
+   * A result the store cannot keep (too large, or refused by the database):
+   * the attempt fails with the error, retried or dead-lettered per the job's
+   * policy. Left running, the job would be rescued and run again.
+   */
+  private unstorable(attempt: Attempt, error: unknown, finish: boolean): Promise<ExecutionOutcome> {
+    const failed: Settled = { kind: 'chain', result: { status: 'failed', error } };
+    return this.settler.settle(attempt.job, attempt.started, failed, () => Promise.reject(error)).then((outcome) => {
+      if (finish) this.finish(attempt, outcome);
+      return outcome;
+    });
   }
 
   /** The completion is written (`ok`), or its failure reported. */
@@ -218,9 +242,14 @@ export class JobExecutor {
     attempt.listener.finished(attempt.job, outcome, error);
   }
 
-  /** A result as stored: JSON, or null (with a warning) when it is not. */
+  /**
+   * A result as stored: JSON with U+0000 and lone surrogates turned into
+   * U+FFFD, or null (with a warning) when it is not JSON.
+   * @throws UnstorableResultError when it is over the store's `maxPayloadBytes`.
+   */
   private resultJson(job: Job<unknown>, result: unknown): JsonValue | null {
-    return toJson(result, (e) => this.logger.warn(`${label(job)} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
+    const limit = this.deps.store.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    return toJson(job.id, result, limit, (e) => this.logger.warn(`${label(job)} (${job.id}): result is not JSON (${describe(e)}); stored as null`));
   }
 }
 
@@ -241,13 +270,16 @@ function invoke(definition: JobDefinition, ctx: JobContext<unknown>, attempt: At
   );
 }
 
-function toJson(value: unknown, warn: (error: unknown) => void): JsonValue | null {
+function toJson(jobId: string, value: unknown, maxPayloadBytes: number, warn: (error: unknown) => void): JsonValue | null {
   if (value === undefined || value === null) return null;
+  let text: string | null;
   try {
-    const text = JSON.stringify(value);
-    return text === undefined ? null : (JSON.parse(text) as JsonValue);
+    text = storableResult(jobId, value as JsonValue, maxPayloadBytes);
   } catch (error) {
-    warn(error);
+    // Too large: a typed failure. Not JSON at all (a cycle, a BigInt): kept as null, as it always was.
+    if (error instanceof UnstorableResultError && error.cause instanceof PayloadTooLargeError) throw error;
+    warn(error instanceof UnstorableResultError ? error.cause : error);
     return null;
   }
+  return text === null ? null : (JSON.parse(text) as JsonValue);
 }

@@ -1,68 +1,62 @@
-import { InvalidArgumentError, PayloadTooLargeError } from '../scheduler.errors.js';
+import { checkNewJobs, type CheckedJob } from '../store/job-input.validation.js';
 import type { NewJob } from '../store/job.types.js';
 import type { InsertBatch } from './sql/insert.sql.js';
 
-const INT_MAX = 2_147_483_647;
-/** JSON text with an escaped U+0000 that is not itself an escaped backslash: jsonb cannot store it. */
-const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-
 /**
  * The jobs of one insert as its statement reads them ({@link InsertBatch}),
- * each checked first so a bad job fails alone, with a typed error, before
- * any SQL runs (one bad job would otherwise fail the whole batch with a
+ * each checked first by the shared `checkNewJobs` (the memory store runs the
+ * same checks), so a bad job fails the call with a typed error before any
+ * SQL runs (one bad job would otherwise fail the whole batch with a
  * database error). When the jobs share every field but `args` and
- * `uniqueKey`, those fields are checked and sent once.
+ * `uniqueKey`, those fields are sent once.
  *
- * @throws PayloadTooLargeError when `args` serialise to more than `maxPayloadBytes`.
- * @throws InvalidArgumentError for values PostgreSQL cannot store (U+0000 in text,
- *   out-of-range integers, invalid dates).
+ * @throws PayloadTooLargeError when `args` or `meta` serialise to more than `maxPayloadBytes`.
+ * @throws InvalidArgumentError for anything the store cannot keep (see `checkNewJobs`).
  */
 export function insertBatch(jobs: readonly NewJob[], maxPayloadBytes: number): InsertBatch {
+  const checked = checkNewJobs(jobs, maxPayloadBytes);
   const first = jobs[0];
   if (first === undefined) return { shared: null, items: [] };
-  if (!jobs.every((job) => job === first || sameFields(job, first))) {
-    return { shared: null, items: jobs.map((job) => recordItem(job, maxPayloadBytes)) };
+  if (!jobs.every((job, i) => job === first || sameFields(job, first, checked[i]!, checked[0]!))) {
+    return { shared: null, items: jobs.map((job, i) => recordItem(job, checked[i]!)) };
   }
   const shared = fields(first);
-  const items = jobs.map((job) => {
-    const args = argsJson(job.args, maxPayloadBytes);
-    const key = textOrNull('uniqueKey', job.uniqueKey);
+  const items = jobs.map((job, i) => {
+    const args = checked[i]!.args;
+    const key = job.uniqueKey ?? null;
     return key === null ? `{"a":${args}}` : `{"a":${args},"u":${JSON.stringify(key)}}`;
   });
-  return { shared: { ...shared, meta: metaJson(first.meta), trace: shared.trace === null ? null : JSON.stringify(shared.trace) }, items };
+  return { shared: { ...shared, meta: checked[0]!.meta, trace: shared.trace === null ? null : JSON.stringify(shared.trace) }, items };
 }
 
-/** One job as every column of the statement's record, args spliced in as the JSON text already measured against the payload limit (no second serialisation). */
-function recordItem(job: NewJob, maxPayloadBytes: number): string {
-  const args = argsJson(job.args, maxPayloadBytes);
-  const recordJson = JSON.stringify({ ...fields(job), unique_key: textOrNull('uniqueKey', job.uniqueKey) });
-  if (hasNul(recordJson)) throw new InvalidArgumentError('meta', 'must not contain U+0000 (PostgreSQL cannot store it)');
-  return `${recordJson.slice(0, -1)},"args":${args}}`;
+/** One job as every column of the statement's record, args and meta spliced in as the JSON text already checked (no second serialisation). */
+function recordItem(job: NewJob, checked: CheckedJob): string {
+  const recordJson = JSON.stringify({ ...fields(job), unique_key: job.uniqueKey ?? null });
+  return `${recordJson.slice(0, -1)},"meta":${checked.meta},"args":${checked.args}}`;
 }
 
-/** A job's columns but args and unique key, checked. */
+/** A job's columns but args, meta and unique key (already checked). */
 function fields(job: NewJob) {
   return {
-    name: text('name', job.name),
-    schedule: textOrNull('schedule', job.schedule),
-    queue: text('queue', job.queue),
-    priority: integer('priority', job.priority, -32_768, 32_767),
-    max_attempts: integer('maxAttempts', job.maxAttempts, 0, INT_MAX),
-    timeout_ms: job.timeout === null || job.timeout === undefined ? null : integer('timeout', job.timeout, 0, INT_MAX),
-    run_at: date('runAt', job.runAt),
-    scheduled_at: date('scheduledAt', job.scheduledAt ?? job.runAt),
+    name: job.name,
+    schedule: job.schedule ?? null,
+    queue: job.queue,
+    priority: job.priority,
+    max_attempts: job.maxAttempts,
+    timeout_ms: job.timeout ?? null,
+    run_at: date(job.runAt),
+    scheduled_at: date(job.scheduledAt ?? job.runAt),
     misfired: job.misfired ?? false,
-    tick_key: textOrNull('tickKey', job.tickKey),
-    serial_key: textOrNull('serialKey', job.serialKey),
-    pinned_node: textOrNull('pinnedNode', job.pinnedNode),
-    tags: (job.tags ?? []).map((tag) => text('tags', tag)),
-    meta: job.meta ?? {},
+    tick_key: job.tickKey ?? null,
+    serial_key: job.serialKey ?? null,
+    pinned_node: job.pinnedNode ?? null,
+    tags: job.tags ?? [],
     trace: job.trace ? { traceId: job.trace.traceId, spanId: job.trace.spanId, traceFlags: job.trace.traceFlags } : null,
   };
 }
 
-/** Whether `job` has `first`'s fields but for args and unique key (cheap checks; anything unusual takes the per-job form, which validates it). */
-function sameFields(job: NewJob, first: NewJob): boolean {
+/** Whether `job` has `first`'s fields but for args and unique key (cheap checks; anything unusual takes the per-job form). */
+function sameFields(job: NewJob, first: NewJob, checked: CheckedJob, firstChecked: CheckedJob): boolean {
   return (
     job.name === first.name &&
     (job.schedule ?? null) === (first.schedule ?? null) &&
@@ -77,7 +71,7 @@ function sameFields(job: NewJob, first: NewJob): boolean {
     (job.serialKey ?? null) === (first.serialKey ?? null) &&
     (job.pinnedNode ?? null) === (first.pinnedNode ?? null) &&
     sameTags(job.tags, first.tags) &&
-    (job.meta === first.meta || metaJson(job.meta) === metaJson(first.meta)) &&
+    checked.meta === firstChecked.meta &&
     sameTrace(job.trace, first.trace)
   );
 }
@@ -98,53 +92,10 @@ function sameTrace(a: NewJob['trace'], b: NewJob['trace']): boolean {
   return !!a && !!b && a.traceId === b.traceId && a.spanId === b.spanId && a.traceFlags === b.traceFlags;
 }
 
-function metaJson(meta: NewJob['meta']): string {
-  const json = JSON.stringify(meta ?? {});
-  if (hasNul(json)) throw new InvalidArgumentError('meta', 'must not contain U+0000 (PostgreSQL cannot store it)');
-  return json;
-}
-
-/** A job's arguments as JSON text, checked against the payload limit and for U+0000. */
-function argsJson(args: NewJob['args'], maxPayloadBytes: number): string {
-  const json = JSON.stringify(args ?? null);
-  if (json === undefined) throw new InvalidArgumentError('args', 'must be JSON');
-  // The length is a lower bound of the bytes (and at most a third of them): count only near the limit.
-  if (json.length * 3 > maxPayloadBytes) {
-    const bytes = Buffer.byteLength(json);
-    if (bytes > maxPayloadBytes) throw new PayloadTooLargeError(bytes, maxPayloadBytes);
-  }
-  if (hasNul(json)) throw new InvalidArgumentError('args', 'must not contain U+0000 (PostgreSQL cannot store it)');
-  return json;
-}
-
-/** The regular expression only when the text holds the escape at all (it rarely does; the scan showed in profiles). */
-function hasNul(json: string): boolean {
-  return json.includes('\\u0000') && JSON_NUL.test(json);
-}
-
-function text(argument: string, value: unknown): string {
-  if (typeof value !== 'string') throw new InvalidArgumentError(argument, 'must be a string');
-  if (value.includes('\u0000')) throw new InvalidArgumentError(argument, 'must not contain U+0000 (PostgreSQL cannot store it)');
-  return value;
-}
-
-function textOrNull(argument: string, value: string | null | undefined): string | null {
-  return value === null || value === undefined ? null : text(argument, value);
-}
-
-function integer(argument: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
 let lastMs = NaN;
 let lastIso = '';
-function date(argument: string, value: Date): string {
-  if (!(value instanceof Date)) throw new InvalidArgumentError(argument, 'must be a valid Date');
+function date(value: Date): string {
   const ms = value.getTime();
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(argument, 'must be a valid Date');
   // The jobs of a batch mostly share their dates (runAt = scheduledAt = now).
   if (ms !== lastMs) {
     lastMs = ms;
@@ -153,14 +104,3 @@ function date(argument: string, value: Date): string {
   return lastIso;
 }
 
-/**
- * A handler's result as JSON text (`null` for none).
- * @throws InvalidArgumentError when it holds U+0000, which jsonb cannot store.
- */
-export function resultJson(result: unknown): string | null {
-  if (result === null || result === undefined) return null;
-  const json = JSON.stringify(result);
-  if (json === undefined) return null;
-  if (hasNul(json)) throw new InvalidArgumentError('result', 'must not contain U+0000 (PostgreSQL cannot store it)');
-  return json;
-}

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StaleAttemptError } from '../scheduler.errors.js';
+import { StaleAttemptError, UnstorableResultError } from '../scheduler.errors.js';
 import type { AttemptRef } from '../store/job-store.js';
 import type { JobState } from '../store/job.types.js';
 import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
@@ -11,6 +11,8 @@ const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 /** Larger batches gain little (the statement is already one round trip) and hold row locks longer. */
 const MAX_BATCH = 500;
+/** Result text (UTF-16 units) one statement carries at most, beyond its first job: large results go in smaller batches. */
+const MAX_BATCH_RESULT_CHARS = 16 * 1_048_576;
 
 /** What a written ack leaves behind: the state (or no row at all), and the error it appended (JSON text), if any. */
 export interface AckTarget {
@@ -88,10 +90,13 @@ export class AckWriter {
     const forgotten: PendingComplete[] = [];
     const rest: PendingComplete[] = [];
     const ids = new Set<string>();
+    let chars = 0;
     for (const item of this.pending) {
       const batch = item.record.forget ? forgotten : kept;
-      if (batch.length < MAX_BATCH && !ids.has(item.ref.id)) {
+      const size = item.record.result?.length ?? 0;
+      if (batch.length < MAX_BATCH && !ids.has(item.ref.id) && (batch.length === 0 || chars + size <= MAX_BATCH_RESULT_CHARS)) {
         ids.add(item.ref.id);
+        chars += size;
         batch.push(item);
       } else {
         rest.push(item);
@@ -109,7 +114,7 @@ export class AckWriter {
       outcome = await this.persist(() => this.exec(this.sql.completeMany(batch.map((item) => item.record))));
     } catch (error) {
       if (!split || batch.length === 1 || isConnectionError(error)) {
-        for (const item of batch) item.reject(error);
+        for (const item of batch) item.reject(batch.length === 1 ? refused(item, error) : error);
         return;
       }
       // One bad row (say a result PostgreSQL cannot store) must not fail its
@@ -197,4 +202,23 @@ export class AckWriter {
     work.then(forget, forget);
     return work;
   }
+}
+
+/**
+ * SQLSTATE classes of a row the database will never take, however often it
+ * is sent: 22 (data exception: U+0000, invalid Unicode or JSON, a number out
+ * of range) and 54 (a program limit: nesting too deep, a value too large).
+ */
+const REFUSED_ROW = /^(22|54)/;
+
+/**
+ * A completion of one job that the database refused because of its result:
+ * an {@link UnstorableResultError}, which the executor turns into a failed
+ * attempt (retried or dead-lettered) instead of leaving the job running to be
+ * rescued and run again. Any other error is passed on as it is.
+ */
+function refused(item: PendingComplete, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (item.record.forget || typeof code !== 'string' || !REFUSED_ROW.test(code)) return error;
+  return new UnstorableResultError(item.ref.id, `the database refused it (${code}: ${(error as Error).message})`, { cause: error });
 }

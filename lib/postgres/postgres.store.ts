@@ -16,7 +16,8 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from '../store/job.types.js';
-import { insertBatch, resultJson } from './job-input.js';
+import { storableMessage, storableResult } from '../store/storable-output.js';
+import { insertBatch } from './job-input.js';
 import { assertMigrated, migrate } from './migrations/migrator.js';
 import { AckWriter } from './postgres.acks.js';
 import { POSTGRES_DEFAULTS } from './postgres.connection.js';
@@ -52,7 +53,8 @@ export class PostgresStore implements JobStore {
   private readonly sql: PostgresStatements;
   private readonly acks: AckWriter;
   private readonly readiness: PostgresReadiness;
-  private readonly maxPayloadBytes: number;
+  /** Largest JSON payload kept (args, meta, a result), in bytes of UTF-8 (`maxPayloadBytes`). */
+  readonly maxPayloadBytes: number;
   private readonly heartbeats: HeartbeatConnection;
   private readonly runs: PostgresRuns;
 
@@ -149,7 +151,7 @@ export class PostgresStore implements JobStore {
   complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
     try {
       this.readiness.check();
-      const record = { id: this.owned(ref), attempt: ref.attempt, result: resultJson(result), finishedAt: now, forget: options?.forget === true };
+      const record = { id: this.owned(ref), attempt: ref.attempt, result: storableResult(ref.id, result, this.maxPayloadBytes), finishedAt: now, forget: options?.forget === true };
       return this.acks.complete(ref, record);
     } catch (error) {
       return Promise.reject(error);
@@ -191,7 +193,7 @@ export class PostgresStore implements JobStore {
     this.readiness.check();
     const dbId = toDbId(id);
     if (dbId === null) return null;
-    const [row] = await this.rows(this.sql.lifecycle.cancel(dbId, now, String(reason)));
+    const [row] = await this.rows(this.sql.lifecycle.cancel(dbId, now, storableMessage(String(reason))));
     return row ? toJob(row) : null;
   }
 

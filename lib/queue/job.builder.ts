@@ -7,11 +7,12 @@ import { overrideJobOptions, resolveJobOptions } from '../discovery/job-options.
 import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../scheduler.errors.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { EnqueueOptions } from '../scheduler.types.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import type { NewJob } from '../store/job.types.js';
 import { captureTraceContext } from '../telemetry/tracing.js';
 
-/** Largest JSON payload (arguments) a job may carry: 1 MiB. */
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** The default limit of a job's JSON payload: 1 MiB. @deprecated the limit is the store's `maxPayloadBytes`; see `DEFAULT_MAX_PAYLOAD_BYTES`. */
+export const MAX_PAYLOAD_BYTES = DEFAULT_MAX_PAYLOAD_BYTES;
 
 /** The arguments type of a worker class. */
 export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : never;
@@ -51,7 +52,7 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();
   return argsList.map((args, i) => {
-    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', unique === true);
+    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', unique === true, s.store.maxPayloadBytes);
     return {
       name,
       queue: resolved.queue,
@@ -70,11 +71,12 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
 }
 
 /**
- * Checks that arguments are JSON within the size limit; returns them as
+ * Checks that arguments are JSON within the store's size limit (`maxBytes`,
+ * its `maxPayloadBytes`); returns them as
  * stored (a copy, so later changes by the caller do not leak in) and, when
  * asked (`unique: true`), a hash for the unique key.
  */
-export function jsonArgs(args: unknown, argument: string, withHash = false): { value: JsonValue; hash: string } {
+export function jsonArgs(args: unknown, argument: string, withHash = false, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): { value: JsonValue; hash: string } {
   let text: string | undefined;
   try {
     text = JSON.stringify(args);
@@ -84,9 +86,9 @@ export function jsonArgs(args: unknown, argument: string, withHash = false): { v
   if (text === undefined) throw new InvalidArgumentError(argument, 'must be JSON');
   // Measured: the byte count and sha1 cost more than the copy for small
   // payloads; the length is a lower bound of the bytes, so count only near the limit.
-  if (text.length * 3 > MAX_PAYLOAD_BYTES) {
+  if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text);
-    if (bytes > MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError(bytes, MAX_PAYLOAD_BYTES);
+    if (bytes > maxBytes) throw new PayloadTooLargeError(bytes, maxBytes, 'args');
   }
   return { value: JSON.parse(text) as JsonValue, hash: withHash ? createHash('sha1').update(text).digest('hex').slice(0, 16) : '' };
 }

@@ -7,7 +7,9 @@ import { validateJobName } from '../discovery/names.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
 import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
-import { SchedulerConfigError } from '../scheduler.errors.js';
+import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
+import { checkTags, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
+import { storableJson } from '../store/json-value.validation.js';
 import { compileSchedule, isReboot } from './schedule-spec.js';
 
 /**
@@ -59,12 +61,19 @@ export interface RuntimeScheduleInput {
 
 const KNOWN = new Set(['name', 'handler', 'cron', 'zone', 'every', 'at', 'args', 'queue', 'priority', 'timeout', 'maxRetries', 'backoff', 'unique', 'overlap', 'misfire', 'tags', 'meta']);
 
-/** Validates a runtime schedule and builds its entry; `fail` throws the caller's error type. */
+/**
+ * Validates a runtime schedule and builds its entry; `fail` throws the
+ * caller's error type. Args, meta and tags are held to what the store keeps
+ * (`maxPayloadBytes`, no U+0000 or lone surrogates), so that a schedule is
+ * refused when it is inserted rather than failing at every tick.
+ * @throws PayloadTooLargeError when its args or meta are over `maxPayloadBytes`.
+ */
 export function buildRuntimeSchedule(
   input: RuntimeScheduleInput,
   registry: SchedulerRegistry,
   queues: ReadonlySet<string> | null,
   fail: OptionFailure,
+  maxPayloadBytes: number = DEFAULT_MAX_PAYLOAD_BYTES,
 ): ScheduleEntry {
   if (!input || typeof input !== 'object') fail('schedule', 'must be an object');
   for (const key of Object.keys(input)) if (!KNOWN.has(key)) fail(key, 'is not a schedule option');
@@ -82,7 +91,7 @@ export function buildRuntimeSchedule(
     throw error;
   }
   if (!spec) fail('cron', 'a schedule needs one of cron, every or at');
-  if (input.args !== undefined) assertJson(input.args, fail);
+  storable(input, fail, maxPayloadBytes);
   if (typeof input.backoff === 'function') {
     fail('backoff', "a function cannot be stored with a schedule; give a duration or { type: 'fixed' | 'exponential', delay, max?, factor?, jitter? }");
   }
@@ -127,9 +136,15 @@ export async function syncRuntimeSchedules(scheduler: SchedulerOrchestrator, see
     const json = JSON.stringify(definition);
     if (seen.get(name) === json) continue;
     try {
-      const entry = buildRuntimeSchedule(definition as unknown as RuntimeScheduleInput, scheduler.registry, queues, (option, detail) => {
-        throw new Error(`${option}: ${detail}`);
-      });
+      const entry = buildRuntimeSchedule(
+        definition as unknown as RuntimeScheduleInput,
+        scheduler.registry,
+        queues,
+        (option, detail) => {
+          throw new Error(`${option}: ${detail}`);
+        },
+        scheduler.store.maxPayloadBytes,
+      );
       const existing = scheduler.registry.findSchedule(entry.name);
       if (existing && existing.origin !== 'runtime') {
         logger.warn(`stored schedule "${entry.name}" clashes with a schedule defined in code; the stored one is ignored`);
@@ -145,11 +160,14 @@ export async function syncRuntimeSchedules(scheduler: SchedulerOrchestrator, see
   }
 }
 
-function assertJson(value: unknown, fail: OptionFailure): void {
+/** Args, meta and tags as the store will keep them in each tick's job. */
+function storable(input: RuntimeScheduleInput, fail: OptionFailure, maxPayloadBytes: number): void {
   try {
-    const text = JSON.stringify(value);
-    if (text === undefined) fail('args', 'must be JSON');
+    if (input.args !== undefined) storableJson('args', input.args, maxPayloadBytes);
+    if (input.meta !== undefined) storableJson('meta', input.meta, maxPayloadBytes);
+    checkTags(input.tags);
   } catch (error) {
-    fail('args', `must be JSON: ${(error as Error).message}`);
+    if (error instanceof InvalidArgumentError) fail(error.argument, error.detail);
+    throw error;
   }
 }

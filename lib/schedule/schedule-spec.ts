@@ -3,6 +3,7 @@ import { parseDuration, type Duration } from '../common/duration.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import { CRON_MACROS, REBOOT_MACRO, expandCronMacro, isRebootMacro } from './cron-macros.js';
 import { ZonedCron } from './zoned-cron.js';
+import { JOB_INPUT_LIMITS } from '../store/job-input.validation.js';
 
 /**
  * What a job's decorator or `schedule()` call may say about when it runs.
@@ -151,6 +152,11 @@ function compileAt(at: Date | string, source: string): ScheduleSpec {
   const time = at instanceof Date ? at.getTime() : typeof at === 'string' ? parseIsoWithZone(at) : NaN;
   if (Number.isNaN(time)) {
     throw new SchedulerConfigError(source, 'at', `expected a valid Date or an ISO-8601 string with a time zone (e.g. "2026-12-25T00:00:00Z"), got ${JSON.stringify(at) ?? String(at)}`);
+  }
+  // Its job could never be stored: refused here, not at every planning of the tick.
+  const { minDate, maxDate } = JOB_INPUT_LIMITS;
+  if (time < minDate.getTime() || time > maxDate.getTime()) {
+    throw new SchedulerConfigError(source, 'at', `must be between years 1 and 9999 (${minDate.toISOString()} to ${maxDate.toISOString()}), got ${new Date(time).toISOString()}`);
   }
   return {
     kind: 'at',

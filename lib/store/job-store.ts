@@ -105,6 +105,12 @@ export interface ClaimRequest {
 export interface JobStore {
   /** True when `insert` itself wakes the queues of every node (e.g. NOTIFY in the same transaction). */
   readonly notifiesInserts?: boolean;
+  /**
+   * Largest JSON payload it keeps (a job's args or meta, a result), in bytes
+   * of UTF-8; callers check against it before they store (e.g. a runtime
+   * schedule's args). @default 1048576 (1 MiB) when a store does not say
+   */
+  readonly maxPayloadBytes?: number;
   /** Prepares the store (creates tables, connects). */
   init(): Promise<void>;
   /** Releases connections and timers. */
@@ -119,7 +125,10 @@ export interface JobStore {
   clockNow?(): Promise<number>;
 
   /**
-   * Inserts jobs in order, honouring tick, unique and serial keys.
+   * Inserts jobs in order, honouring tick, unique and serial keys. Every
+   * job is checked first with `checkNewJobs` (lib/store/job-input.validation.ts):
+   * one that breaks a limit rejects the call with a typed error, and nothing
+   * of it is stored.
    * `transaction` (a TypeORM `EntityManager`) makes the insert part of the
    * caller's transaction; stores that cannot do that reject.
    */
@@ -134,7 +143,10 @@ export interface JobStore {
   /**
    * To `completed` with the handler's result; with `forget`, the job is
    * deleted instead (`retention.completed: 0`: no history of completed jobs).
-   * Fenced like every acknowledgement.
+   * Fenced like every acknowledgement. The result is stored cleaned (U+0000
+   * and lone surrogates become U+FFFD); one the store cannot keep (over
+   * `maxPayloadBytes`) rejects with `UnstorableResultError`, the job untouched.
+   * Errors and cancel reasons are cleaned the same way.
    */
   complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void>;
   /** Back to `available` at `runAt`, recording the error. */

@@ -17,7 +17,10 @@ import type {
 import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
 import { copyJob, countErrors, pushError, storedJob } from './memory/job-records.js';
-import { claimableAtInsert, cloneJson } from './new-job.js';
+import { checkNewJobs, resolveMaxPayloadBytes } from './job-input.validation.js';
+import { claimableAtInsert } from './new-job.js';
+import { storableAttemptError, storableMessage, storableResultValue } from './storable-output.js';
+import type { MemoryStoreOptions } from './store-options.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
@@ -40,6 +43,8 @@ const DONE: Promise<void> = Promise.resolve();
  * unique key.
  */
 export class MemoryStore implements JobStore {
+  /** Largest JSON payload kept (args, meta, a result), in bytes of UTF-8. */
+  readonly maxPayloadBytes: number;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly index = new ClaimIndex();
   private readonly keys = new JobKeys();
@@ -51,6 +56,13 @@ export class MemoryStore implements JobStore {
   private lastId = 0;
   private lastFencingToken = 0;
 
+  /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
+  constructor(options: Omit<MemoryStoreOptions, 'type'> = {}) {
+    this.maxPayloadBytes = resolveMaxPayloadBytes(options.maxPayloadBytes, (detail) => {
+      throw new InvalidArgumentError('maxPayloadBytes', detail);
+    });
+  }
+
   async init(): Promise<void> {}
   async close(): Promise<void> {}
   async ping(): Promise<void> {}
@@ -59,6 +71,8 @@ export class MemoryStore implements JobStore {
     if (options.transaction !== undefined) {
       throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store');
     }
+    // The checks PostgreSQL makes (and the limits it has), so that what one store accepts the other does.
+    checkNewJobs(jobs, this.maxPayloadBytes);
     const claimFor = options.claimFor;
     return jobs.map((input) => {
       const conflict = this.keys.conflictOf(input);
@@ -131,10 +145,12 @@ export class MemoryStore implements JobStore {
       const rec = this.owned(ref);
       if (options?.forget) this.forget(rec);
       else {
+        // Before any change: a result it refuses leaves the job running, untouched.
+        const value = storableResultValue(ref.id, result, this.maxPayloadBytes);
         // Fields set in place, not through move()'s patch: the hottest transition, with start().
         this.leave(rec);
         rec.job.state = 'completed';
-        rec.job.result = cloneJson(result);
+        rec.job.result = value;
         rec.job.finishedAt = new Date(now.getTime());
         this.enter(rec);
       }
@@ -146,13 +162,13 @@ export class MemoryStore implements JobStore {
 
   async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
     const rec = this.owned(ref);
-    pushError(rec.job, error);
+    pushError(rec.job, storableAttemptError(error));
     this.move(rec, 'available', { runAt: new Date(runAt.getTime()) });
   }
 
   async fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void> {
     const rec = this.owned(ref);
-    pushError(rec.job, error);
+    pushError(rec.job, storableAttemptError(error));
     this.move(rec, state, { finishedAt: new Date(now.getTime()) });
   }
 
@@ -167,7 +183,7 @@ export class MemoryStore implements JobStore {
     const { job } = rec;
     const last = job.attempt >= job.maxAttempts;
     const free = countErrors(job, 'shutdown') < FREE_HANDBACKS;
-    pushError(job, error);
+    pushError(job, storableAttemptError(error));
     if (last && !free) return this.move(rec, 'dead', { finishedAt: new Date(runAt.getTime()) });
     this.move(rec, 'available', { runAt: new Date(runAt.getTime()), maxAttempts: last ? job.maxAttempts + 1 : job.maxAttempts });
   }
@@ -190,7 +206,7 @@ export class MemoryStore implements JobStore {
     const rec = this.jobs.get(id);
     if (!rec || (rec.job.state !== 'available' && rec.job.state !== 'running')) return null;
     const before = copyJob(rec.job);
-    pushError(rec.job, { kind: 'cancel', name: 'CancelledError', message: reason, attempt: rec.job.attempt, at: now });
+    pushError(rec.job, { kind: 'cancel', name: 'CancelledError', message: storableMessage(reason), attempt: rec.job.attempt, at: now });
     this.move(rec, 'cancelled', { finishedAt: new Date(now.getTime()) });
     return before;
   }

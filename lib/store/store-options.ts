@@ -4,6 +4,17 @@ import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
 import type { JobStore } from './job-store.js';
 
+/** `store: { type: 'memory', … }`: jobs kept in this process (the default store). */
+export interface MemoryStoreOptions {
+  type: 'memory';
+  /**
+   * Largest JSON payload (a job's `args`, its `meta`, a handler's result), in
+   * bytes of UTF-8, from 1 to 16 MiB; the same rule as PostgreSQL's, so that
+   * what works on one store works on the other. @default 1048576 (1 MiB)
+   */
+  maxPayloadBytes?: number;
+}
+
 /** `store: { type: 'postgres', … }`: jobs kept in PostgreSQL (the `nestjs-scheduler/postgres` engine). */
 export interface PostgresStoreOptions extends PostgresTimeoutOptions {
   type: 'postgres';
@@ -19,7 +30,12 @@ export interface PostgresStoreOptions extends PostgresTimeoutOptions {
   migrate?: boolean;
   /** Start while PostgreSQL is down and begin working once it is reachable. @default true */
   waitForDatabase?: boolean;
-  /** Largest JSON payload of a job, in bytes. @default 1048576 (1 MiB) */
+  /**
+   * Largest JSON payload (a job's `args`, its `meta`, a handler's result), in
+   * bytes of UTF-8, from 1 to 16 MiB: larger input is refused with
+   * `PayloadTooLargeError`, a larger result fails the attempt with
+   * `UnstorableResultError`. @default 1048576 (1 MiB)
+   */
   maxPayloadBytes?: number;
   /**
    * Connections of the pool the scheduler opens for `url`. Three dedicated

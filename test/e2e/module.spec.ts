@@ -134,6 +134,9 @@ describe('SchedulerModule', () => {
       ['an unknown overlap', { every: '1m', overlap: 'sometimes' }, 'overlap'],
       ['a bad misfire policy', { every: '1m', misfire: 'later' }, 'misfire'],
       ['a unique that is not a boolean', { unique: 'yes' }, 'unique'],
+      ['an at past year 9999', { at: new Date('+010000-01-01T00:00:00.000Z') }, 'at'],
+      ['an at before year 1', { at: new Date('-000001-01-01T00:00:00.000Z') }, 'at'],
+      ['a name with a lone surrogate', { name: 'report\uD800' }, 'name'],
     ];
     for (const [what, options, option] of cases) {
       it(`stops bootstrap on ${what}, naming Class.method and the option`, async () => {

@@ -22,8 +22,8 @@ afterAll(async () => {
   await schema?.drop();
 });
 
-runStoreConformance('postgres', async () => {
-  const options: PostgresStoreOptions = { type: 'postgres', url: schema.url, schema: schema.schema, poolSize: 4 };
+runStoreConformance('postgres', async (extra = {}) => {
+  const options: PostgresStoreOptions = { type: 'postgres', url: schema.url, schema: schema.schema, poolSize: 4, ...extra };
   const store = new PostgresStore(await openPostgres(options, 'node-test'), options);
   return {
     store,

@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../../common/json.js';
 import type { Job, JobAttemptError, JobState, JobTraceContext } from '../../store/job.types.js';
+import { storableAttemptError } from '../../store/storable-output.js';
 
 /**
  * The columns of a job, listed rather than `*`: a prepared statement whose
@@ -188,19 +189,19 @@ function toTrace(trace: JobTraceContext | null): JobTraceContext | null {
 }
 
 /**
- * An attempt error as jsonb text. PostgreSQL's jsonb cannot hold U+0000, and an
- * acknowledgement must never fail because of what a handler threw, so NULs
- * become U+FFFD.
+ * An attempt error as jsonb text, cleaned (see `storableAttemptError`):
+ * jsonb cannot hold U+0000 or a lone surrogate, and an acknowledgement must
+ * never fail because of what a handler threw.
  */
 export function errorJson(error: JobAttemptError): string {
-  const clean = (text: string): string => text.replace(/\u0000/g, '\uFFFD');
+  const clean = storableAttemptError(error);
   const stored: StoredError = {
-    attempt: error.attempt,
-    at: error.at.toISOString(),
-    name: clean(String(error.name)),
-    message: clean(String(error.message)),
-    ...(error.stack === undefined ? {} : { stack: clean(String(error.stack)) }),
-    kind: clean(String(error.kind)),
+    attempt: clean.attempt,
+    at: clean.at.toISOString(),
+    name: clean.name,
+    message: clean.message,
+    ...(clean.stack === undefined ? {} : { stack: clean.stack }),
+    kind: clean.kind,
   };
   return JSON.stringify(stored);
 }
