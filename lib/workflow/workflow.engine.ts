@@ -11,6 +11,8 @@ import { initialSteps, progress, QUEUED } from './workflow.progress.js';
 import { WorkflowRollback } from './workflow.rollback.js';
 import { START_JOB, STEP_JOB, internalJob } from './workflow.jobs.js';
 import type { StepContext, WorkflowRun } from './workflow.types.js';
+import { sanitizeJson } from '../common/storable-text.js';
+import { storableMessage } from '../store/storable-output.js';
 
 /** Arguments of a step job. */
 export interface StepJobArgs {
@@ -165,7 +167,8 @@ export class WorkflowEngine {
     } catch (error) {
       return this.stepFailed(run, step, ctx, error, this.s.clock.now() - began, mine);
     }
-    const merged = isPlainObject(output) ? (JSON.parse(JSON.stringify(output)) as JsonObject) : null;
+    // Cleaned as a job's result is (U+0000, lone surrogates): a run the store refuses would retry a step that succeeded.
+    const merged = isPlainObject(output) ? (JSON.parse(sanitizeJson(JSON.stringify(output))) as JsonObject) : null;
     let stale = false;
     const done = await this.s.store.updateRun(runId, this.now(), (r) => {
       const seq = r.seq + 1;
@@ -284,7 +287,7 @@ function sameShape(def: WorkflowDefinition, run: WorkflowRun): boolean {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return storableMessage(error instanceof Error ? error.message : String(error));
 }
 
 function isPlainObject(value: unknown): value is JsonObject {

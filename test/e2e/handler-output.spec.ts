@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduled, UnstorableResultError, type Job, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
+import { Scheduled, Step, UnstorableResultError, Workflow, type Job, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
 import { unstorableText } from '../../lib/common/storable-text.js';
 import { flushPromises } from '../../lib/testing/index.js';
 import { startApp, type TestApp } from '../support/app.js';
@@ -49,6 +49,22 @@ class Output {
   }
 }
 
+/** A workflow whose first step returns (and whose second throws) what PostgreSQL's jsonb refuses. */
+@Workflow({ name: 'poisoned-run' })
+class PoisonedRun {
+  constructor(private readonly output: Output) {}
+  @Step()
+  first(ctx: JobContext) {
+    this.output.ledger.push(`first ${ctx.attempt}`);
+    return { note: 'a\u0000b\uD800' };
+  }
+  @Step({ after: 'first', maxRetries: 0, onError: 'continue' })
+  second(ctx: JobContext) {
+    this.output.ledger.push(`second ${ctx.attempt}`);
+    throw new Error('bad\u0000\uDC00');
+  }
+}
+
 type StoreKind = 'memory' | 'postgres';
 
 describe.each<StoreKind>(['memory', 'postgres'])('what a handler returns or throws, on the %s store', (kind) => {
@@ -65,7 +81,7 @@ describe.each<StoreKind>(['memory', 'postgres'])('what a handler returns or thro
       drop = db.drop;
       store = { type: 'postgres', url: db.url, schema: db.schema, maxPayloadBytes: 4_000 };
     }
-    t = await startApp([Output], { store, pollInterval: '1h' });
+    t = await startApp([Output, PoisonedRun], { store, pollInterval: '1h' });
     rescued = [];
     t.scheduler.on('job:rescue', (e) => rescued.push(e.job.id));
     return t;
@@ -110,6 +126,19 @@ describe.each<StoreKind>(['memory', 'postgres'])('what a handler returns or thro
     expect(ledger('poisoned-string')).toEqual(['poisoned-string 1']);
     expect(await stored(object)).toMatchObject({ state: 'completed', attempt: 1, result: { text: 'a\uFFFDb\uFFFDc', 'key\uFFFD': [`${PAIR}\uFFFD`] } });
     expect(await stored(text)).toMatchObject({ state: 'completed', attempt: 1, result: 'nul\uFFFD lone\uFFFD' });
+  });
+
+  it('a workflow step whose output or error holds U+0000 and lone surrogates runs once; the run stores them cleaned', async () => {
+    await start();
+    const runId = await t.scheduler.workflows.start('poisoned-run', {});
+    await t.tester.drainQueue();
+    await laterStill();
+    expect(ledger('first')).toEqual(['first 1']);
+    expect(ledger('second')).toEqual(['second 1']);
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.context).toMatchObject({ note: 'a\uFFFDb\uFFFD' });
+    expect(run.steps.first!.state).toBe('completed');
+    expect(run.steps.second!.error).toBe('bad\uFFFD\uFFFD');
   });
 
   it('an error whose message has a surrogate pair across the 2,000-character cut is retried, then dead-lettered: never rescued', async () => {
