@@ -84,7 +84,10 @@ export function checkNewJobs(jobs: readonly NewJob[], maxPayloadBytes: number): 
     const where = jobs.length > 1 ? ` (job ${i + 1} of ${jobs.length})` : '';
     try {
       if (!job || typeof job !== 'object') throw new InvalidArgumentError('job', 'must be an object');
-      checkFields(job);
+      // The jobs of one enqueueMany share their fields (the same strings, tags and Dates): checked once.
+      const previous = i > 0 ? jobs[i - 1]! : undefined;
+      if (previous !== undefined && sharesFields(job, previous)) checkKey('uniqueKey', job.uniqueKey);
+      else checkFields(job);
       const args = storableJson('args', job.args === undefined ? null : job.args, maxPayloadBytes);
       const meta = job.meta ?? {};
       if (i === 0 || meta !== lastMeta) {
@@ -116,6 +119,24 @@ export function checkTags(tags: unknown): void {
   if (!Array.isArray(tags)) throw new InvalidArgumentError('tags', 'must be an array of strings');
   if (tags.length > JOB_INPUT_LIMITS.tags) throw new InvalidArgumentError('tags', `must be at most ${JOB_INPUT_LIMITS.tags} tags, got ${tags.length}`);
   for (const tag of tags) checkText('tags', tag, JOB_INPUT_LIMITS.tagLength);
+}
+
+/** Whether `job` holds the very values of `previous` (already checked), but for its unique key. */
+function sharesFields(job: NewJob, previous: NewJob): boolean {
+  return (
+    job.name === previous.name &&
+    job.queue === previous.queue &&
+    job.schedule === previous.schedule &&
+    job.tickKey === previous.tickKey &&
+    job.serialKey === previous.serialKey &&
+    job.pinnedNode === previous.pinnedNode &&
+    job.tags === previous.tags &&
+    job.priority === previous.priority &&
+    job.maxAttempts === previous.maxAttempts &&
+    job.timeout === previous.timeout &&
+    job.runAt === previous.runAt &&
+    job.scheduledAt === previous.scheduledAt
+  );
 }
 
 function checkFields(job: NewJob): void {
