@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestSchema, withClient } from '../support/postgres.js';
-import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { createTestSchema } from '../support/postgres.js';
+import { createLedger, enqueueWork, killAll, useCluster, waitUntil, type ClusterNode } from './cluster.js';
 
 /**
  * Nodes whose clocks are wrong, on real processes and real PostgreSQL: time
@@ -8,15 +8,7 @@ import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUn
  * heartbeats are not stale and a leader running ahead rescues nothing alive.
  */
 describe('clock skew (child processes on PostgreSQL)', () => {
-  const nodes: ClusterNode[] = [];
-  beforeAll(() => buildClusterNode(), 120_000);
-  afterAll(() => killAll(nodes));
-  const start = (settings: Parameters<typeof startNode>[0]) => {
-    const node = startNode(settings);
-    nodes.push(node);
-    return node;
-  };
-  const rows = (url: string, sql: string, params: unknown[] = []) => withClient(url, async (c) => (await c.query(sql, params)).rows);
+  const { start, rows } = useCluster();
 
   it('a leader 30 s ahead and a worker 30 s behind: the job runs at once, is never rescued, and both nodes say their clock is off', async () => {
     const db = await createTestSchema('sk');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { withClient } from '../support/postgres.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -136,4 +137,25 @@ export async function insertJobs(url: string, schema: string, jobs: readonly Clu
 /** Inserts `count` work jobs (4 attempts each). */
 export function enqueueWork(url: string, schema: string, count: number): Promise<void> {
   return insertJobs(url, schema, Array.from({ length: count }, (_, n) => ({ n })));
+}
+
+/** What a cluster spec file uses: nodes it starts (killed after the file), and reads of the database. */
+export interface ClusterSuite {
+  start(settings: NodeSettings): ClusterNode;
+  rows(url: string, sql: string, params?: unknown[]): Promise<Record<string, any>[]>;
+}
+
+/** Call at the top of a describe block: builds the node script once, kills whatever nodes are left after the block. */
+export function useCluster(): ClusterSuite {
+  const nodes: ClusterNode[] = [];
+  beforeAll(() => buildClusterNode(), 120_000);
+  afterAll(() => killAll(nodes));
+  return {
+    start(settings) {
+      const node = startNode(settings);
+      nodes.push(node);
+      return node;
+    },
+    rows: (url, sql, params = []) => withClient(url, async (c) => (await c.query(sql, params)).rows),
+  };
 }

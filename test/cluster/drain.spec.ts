@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestSchema, withClient } from '../support/postgres.js';
-import { buildClusterNode, createLedger, enqueueWork, insertJobs, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { createTestSchema } from '../support/postgres.js';
+import { createLedger, enqueueWork, insertJobs, killAll, useCluster, waitUntil, type ClusterNode } from './cluster.js';
 
 /**
  * A node draining after SIGTERM, on real processes and real PostgreSQL: it
@@ -9,15 +9,7 @@ import { buildClusterNode, createLedger, enqueueWork, insertJobs, killAll, start
  * Outcomes are read from the ledger and the jobs table, in order, not timed.
  */
 describe('drain (child processes on PostgreSQL)', () => {
-  const nodes: ClusterNode[] = [];
-  beforeAll(() => buildClusterNode(), 120_000);
-  afterAll(() => killAll(nodes));
-  const start = (settings: Parameters<typeof startNode>[0]) => {
-    const node = startNode(settings);
-    nodes.push(node);
-    return node;
-  };
-  const rows = (url: string, sql: string, params: unknown[] = []) => withClient(url, async (c) => (await c.query(sql, params)).rows);
+  const { start, rows } = useCluster();
   const count = async (url: string, schema: string, kind: string): Promise<number> =>
     (await rows(url, `SELECT count(*)::int AS n FROM "${schema}".ledger WHERE kind = $1`, [kind]))[0].n;
   const common = { workMs: 6_000, rescueAfter: 2_000, leaseTtl: 3_000, shutdownGracePeriod: 20_000 };
@@ -68,34 +60,30 @@ describe('drain (child processes on PostgreSQL)', () => {
 });
 
 describe('crash loop (child processes on PostgreSQL)', () => {
-  const nodes: ClusterNode[] = [];
-  beforeAll(() => buildClusterNode(), 120_000);
-  afterAll(() => killAll(nodes));
-  const rows = (url: string, sql: string, params: unknown[] = []) => withClient(url, async (c) => (await c.query(sql, params)).rows);
+  const { start, rows } = useCluster();
 
   it('a job that kills its node: innocent jobs claimed ahead lose no attempt and run once; the killer ends dead after its attempts', async () => {
     const db = await createTestSchema('cr');
     await createLedger(db.url, db.schema);
     const common = { url: db.url, schema: db.schema, rescueAfter: 2_000, leaseTtl: 3_000 };
-    const leader = startNode({ ...common, name: 'lifeline', concurrency: 0 });
-    nodes.push(leader);
+    const leader = start({ ...common, name: 'lifeline', concurrency: 0 });
     await leader.waitFor('leader lifeline');
     // The killer goes first (priority 0) into the worker's only slot; the innocent ones
     // (no retries: maxAttempts 1) are claimed ahead into its buffer behind it.
     await insertJobs(db.url, db.schema, [{ name: 'crash', n: 0, priority: 0, maxAttempts: 2 }, ...Array.from({ length: 5 }, (_, i) => ({ n: i + 1, priority: 1, maxAttempts: 1 }))]);
     // A supervisor: a worker that dies is replaced, until the work is done.
     const state = async () => rows(db.url, `SELECT name, state, count(*)::int AS n FROM "${db.schema}".scheduler_jobs GROUP BY name, state ORDER BY name, state`);
-    let workers = 0;
+    const workers: ClusterNode[] = [];
     const deadline = Date.now() + 60_000;
     for (;;) {
       const now = await state();
       if (now.some((r) => r.name === 'crash' && r.state === 'dead') && now.some((r) => r.name === 'work' && r.state === 'completed' && r.n === 5)) break;
       if (Date.now() > deadline) throw new Error(`crash loop did not settle: ${JSON.stringify(now)}`);
-      const worker = startNode({ ...common, name: `worker${workers++}`, concurrency: 1, workMs: 50 });
-      nodes.push(worker);
+      const worker = start({ ...common, name: `worker${workers.length}`, concurrency: 1, workMs: 50 });
+      workers.push(worker);
       await Promise.race([worker.exited, waitUntil(async () => (await state()).some((r) => r.name === 'work' && r.state === 'completed' && r.n === 5), 20_000, 'the work').catch(() => undefined)]);
     }
-    expect(workers).toBeGreaterThanOrEqual(2);
+    expect(workers.length).toBeGreaterThanOrEqual(2);
     const crash = await rows(db.url, `SELECT attempt, errors FROM "${db.schema}".scheduler_jobs WHERE name = 'crash'`);
     // Its two attempts, and at most one rescue for free: a job claimed ahead whose node died
     // before it started is not charged, but once rescued its start is recorded before it runs.
@@ -108,7 +96,7 @@ describe('crash loop (child processes on PostgreSQL)', () => {
     const starts = await rows(db.url, `SELECT job_id, count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start' GROUP BY job_id`);
     expect(starts).toHaveLength(5);
     expect(starts.every((r) => r.n === 1)).toBe(true);
-    await killAll(nodes);
+    await killAll([leader, ...workers]);
     await db.drop();
   }, 120_000);
 });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestSchema, withClient } from '../support/postgres.js';
-import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { createTestSchema } from '../support/postgres.js';
+import { createLedger, enqueueWork, killAll, useCluster, waitUntil } from './cluster.js';
 
 /**
  * A node frozen with SIGSTOP (a long GC pause, a VM migration, a debugger)
@@ -9,15 +9,7 @@ import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUn
  * believed is acted on twice.
  */
 describe('freeze (SIGSTOP / SIGCONT, child processes on PostgreSQL)', () => {
-  const nodes: ClusterNode[] = [];
-  beforeAll(() => buildClusterNode(), 120_000);
-  afterAll(() => killAll(nodes));
-  const start = (settings: Parameters<typeof startNode>[0]) => {
-    const node = startNode(settings);
-    nodes.push(node);
-    return node;
-  };
-  const rows = (url: string, sql: string, params: unknown[] = []) => withClient(url, async (c) => (await c.query(sql, params)).rows);
+  const { start, rows } = useCluster();
 
   it('a frozen leader mid-job: another node leads and runs the job; thawed, its late completion is stale and no tick runs twice', async () => {
     const db = await createTestSchema('fz');

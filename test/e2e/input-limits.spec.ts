@@ -126,7 +126,9 @@ describe.each<StoreKind>(['memory', 'postgres'])('bad input through the service,
     await t.scheduler.insert({ name: 'small', handler: 'work', every: '1m', args: { n: 1 } });
     await expect(t.scheduler.update('small', { args: big })).rejects.toBeInstanceOf(PayloadTooLargeError);
     await untilRan();
-    expect(t.get(Work).runs).toEqual([{ n: 1 }]);
+    // Every tick ran with the args kept (on a slow database more than one minute may pass before a run is seen).
+    expect(t.get(Work).runs.length).toBeGreaterThan(0);
+    expect(new Set(t.get(Work).runs.map((args) => JSON.stringify(args)))).toEqual(new Set(['{"n":1}']));
   });
 
   it('a raised payload limit holds for enqueue: args over 1 MiB are accepted and run, args over it refused', async () => {
@@ -143,7 +145,8 @@ describe.each<StoreKind>(['memory', 'postgres'])('bad input through the service,
     const args = { s: 'x'.repeat(1_500_000) };
     await t.scheduler.insert({ name: 'large', handler: 'work', every: '1m', args });
     await untilRan();
-    expect(t.get(Work).runs).toEqual([args]);
+    expect(t.get(Work).runs.length).toBeGreaterThan(0);
+    expect(t.get(Work).runs.every((run) => JSON.stringify(run) === JSON.stringify(args))).toBe(true);
   });
 });
 
