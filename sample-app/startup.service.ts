@@ -16,7 +16,7 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     // Events: every failed attempt, whether it will be retried (nextRunAt) or is dead (null).
     // With several instances on PostgreSQL, only the leader plans ticks; every instance runs jobs.
-    const leadership = (leader: boolean) => this.logger.log(leader ? 'this instance is the leader: it plans the schedules' : 'this instance does not plan the schedules (another one leads)');
+    const leadership = (leader: boolean) => this.logger.log(leader ? 'this instance is the leader: it plans the schedules' : 'this instance does not plan the schedules (another one leads, or it is shutting down)');
     leadership(this.scheduler.isLeader());
     this.scheduler.on('peer:election', () => leadership(true));
     this.scheduler.on('peer:resignation', () => leadership(false));
