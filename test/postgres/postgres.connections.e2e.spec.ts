@@ -135,6 +135,17 @@ describe('the scheduler through a failing network', () => {
     expect(states!.n).toBe(0);
   }, 60_000);
 
+  /** A job held on `worker` heartbeats past rescueAfter without being rescued, then completes once released. */
+  const heldPastRescueAfter = async (leader: TestingModule, worker: TestingModule): Promise<void> => {
+    const job = await leader.get(SchedulerService).enqueue('hold');
+    await waitFor(() => worker.get(HeldJobs).holds.has(job.id), 5_000, 'the job to start');
+    const started = await dbNow();
+    await waitFor(async () => (await jobRow(job.id)).beat_ms > started + lifeline.rescueAfter, 10_000, 'heartbeats past rescueAfter');
+    expect(await jobRow(job.id)).toMatchObject({ state: 'running', attempt: 1, errors: [] });
+    worker.get(HeldJobs).holds.get(job.id)!();
+    await waitFor(async () => (await jobRow(job.id)).state === 'completed', 10_000, 'the job to complete');
+  };
+
   it('a role connection limit: the dedicated connections open at start, and heartbeats never fail into a rescue', async () => {
     const role = `cl_${randomBytes(5).toString('hex')}`;
     // Room for the pool's first connection, LISTEN and heartbeats; the test takes everything else the role may open.
@@ -156,13 +167,7 @@ describe('the scheduler through a failing network', () => {
       }
       hogs.push(hog);
     }
-    const job = await leader.get(SchedulerService).enqueue('hold');
-    await waitFor(() => worker.get(HeldJobs).holds.has(job.id), 5_000, 'the job to start');
-    const started = await dbNow();
-    await waitFor(async () => (await jobRow(job.id)).beat_ms > started + lifeline.rescueAfter, 10_000, 'heartbeats past rescueAfter');
-    expect(await jobRow(job.id)).toMatchObject({ state: 'running', attempt: 1, errors: [] });
-    worker.get(HeldJobs).holds.get(job.id)!();
-    await waitFor(async () => (await jobRow(job.id)).state === 'completed', 10_000, 'the job to complete');
+    await heldPastRescueAfter(leader, worker);
   });
 
   it('a role connection limit too low for the heartbeat connection: it says so, and heartbeats go through the pool', async () => {
@@ -173,12 +178,6 @@ describe('the scheduler through a failing network', () => {
     const leader = await start({ queues: false });
     await waitFor(() => leader.get(SchedulerService).isLeader(), 5_000, 'the leader');
     expect(warnings.some((w) => /heartbeat connection could not be opened/.test(w) && /poolSize \+ 3/.test(w))).toBe(true);
-    const job = await leader.get(SchedulerService).enqueue('hold');
-    await waitFor(() => worker.get(HeldJobs).holds.has(job.id), 5_000, 'the job to start');
-    const started = await dbNow();
-    await waitFor(async () => (await jobRow(job.id)).beat_ms > started + lifeline.rescueAfter, 10_000, 'heartbeats past rescueAfter');
-    expect(await jobRow(job.id)).toMatchObject({ state: 'running', attempt: 1, errors: [] });
-    worker.get(HeldJobs).holds.get(job.id)!();
-    await waitFor(async () => (await jobRow(job.id)).state === 'completed', 10_000, 'the job to complete');
+    await heldPastRescueAfter(leader, worker);
   });
 });
