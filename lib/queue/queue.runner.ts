@@ -45,6 +45,8 @@ export class QueueRunner {
   private again = false;
   /** The last claim found nothing: 'finished' wake-ups only launch buffered jobs until new work is signalled. */
   private exhausted = false;
+  /** Counts signals of new work (insert, poll), so a claim that was under way when one came does not mark the queue dry. */
+  private signals = 0;
   private urgentCheck = false;
   private stopped = true;
   private paused = false;
@@ -104,6 +106,7 @@ export class QueueRunner {
     if (this.stopped || this.paused) return;
     if (reason !== 'finished') {
       this.exhausted = false;
+      this.signals++;
       if (this.buffer.worstPriority() > 0) this.urgentCheck = true;
     }
     // A freed slot takes a buffered job at once, even while a claim is under way.
@@ -177,11 +180,14 @@ export class QueueRunner {
         this.launchBuffered();
         while (this.wantsMore()) {
           const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
+          const signals = this.signals;
           const jobs = await this.claim(this.concurrency - this.active + ahead - this.buffer.size, undefined, this.concurrency - this.active - this.buffer.size);
           if (jobs.length > 0) {
             this.lookAhead.claimed(this.deps.clock.now());
             this.buffer.add(jobs);
-          } else {
+          } else if (this.signals === signals) {
+            // Empty, and nothing announced new work meanwhile (a job inserted as
+            // this claim ran may have committed after its snapshot: claim again).
             this.exhausted = true;
           }
           this.launchBuffered();

@@ -101,3 +101,32 @@ describe('a claim in flight when claiming stops', () => {
     expect(t.get(Stubborn).runs).toEqual([]);
   });
 });
+
+describe('new work signalled while a claim is under way', () => {
+  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is claimed when that claim comes back empty (its snapshot predates the insert), without waiting for the poll', async () => {
+    /** A store whose claims are answered late: after the test lets them, with what they saw when they ran. */
+    class LateAnswers extends MemoryStore {
+      hold = false;
+      waiting: (() => void)[] = [];
+      override async claim(request: ClaimRequest): Promise<Job[]> {
+        const jobs = await super.claim(request);
+        if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
+        return jobs;
+      }
+    }
+    const store = new LateAnswers();
+    const t = await startApp([Stubborn], { store, queues: { default: 2 }, pollInterval: '1h' });
+    store.hold = true;
+    await t.clock.advance('1h'); // the poll: a claim that finds nothing, answered late
+    expect(store.waiting).toHaveLength(1);
+    await t.scheduler.enqueue('quick', { id: 'during' });
+    store.hold = false;
+    for (const answer of store.waiting.splice(0)) answer();
+    await t.clock.advance(0);
+    expect(t.get(Stubborn).runs).toEqual(['during']);
+    await t.close();
+  });
+});
