@@ -3,6 +3,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, Scheduled, type ClaimRequest, type Job, type JobContext } from '../../lib/index.js';
 import { startApp } from '../support/app.js';
 
+/** A store whose claims run at once but are answered late: when the test lets them, with what they saw when they ran. */
+class LateAnswers extends MemoryStore {
+  hold = false;
+  waiting: (() => void)[] = [];
+  override async claim(request: ClaimRequest): Promise<Job[]> {
+    const jobs = await super.claim(request);
+    if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return jobs;
+  }
+}
+
 /** A handler that ignores ctx.signal: it returns only when the test lets it. */
 @Injectable()
 class Stubborn {
@@ -76,16 +87,7 @@ describe('a claim in flight when claiming stops', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('is handed back at shutdown without costing an attempt', async () => {
-    /** A store whose claims wait until the test lets them answer. */
-    class SlowClaims extends MemoryStore {
-      hold = false;
-      waiting: (() => void)[] = [];
-      override async claim(request: ClaimRequest): Promise<Job[]> {
-        if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
-        return super.claim(request);
-      }
-    }
-    const store = new SlowClaims();
+    const store = new LateAnswers();
     const t = await startApp([Stubborn], { store, queues: { default: 2 } });
     store.hold = true;
     // Delayed, so the runner claims it when it is due (not inserted already claimed).
@@ -107,16 +109,6 @@ describe('new work signalled while a claim is under way', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('is claimed when that claim comes back empty (its snapshot predates the insert), without waiting for the poll', async () => {
-    /** A store whose claims are answered late: after the test lets them, with what they saw when they ran. */
-    class LateAnswers extends MemoryStore {
-      hold = false;
-      waiting: (() => void)[] = [];
-      override async claim(request: ClaimRequest): Promise<Job[]> {
-        const jobs = await super.claim(request);
-        if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
-        return jobs;
-      }
-    }
     const store = new LateAnswers();
     const t = await startApp([Stubborn], { store, queues: { default: 2 }, pollInterval: '1h' });
     store.hold = true;
