@@ -177,7 +177,7 @@ export class PostgresStore implements JobStore {
     await this.acks.write(ref, this.sql.ack.release({ id: this.owned(ref), attempt: ref.attempt }, runAt, json), { state: ['available', 'dead'], error: json });
   }
 
-  /** On a dedicated connection (see {@link HeartbeatConnection}). */
+  /** On a dedicated connection (see `HeartbeatConnection`). */
   async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
     this.readiness.check();
     const valid = refs.filter((ref) => toDbId(ref.id) !== null);
@@ -307,7 +307,7 @@ export class PostgresStore implements JobStore {
     return this.runs.get(id);
   }
 
-  /** One transaction: `SELECT … FOR UPDATE`, `mutate`, `UPDATE`, COMMIT (see {@link PostgresRuns.update}). */
+  /** One transaction: `SELECT … FOR UPDATE`, `mutate`, `UPDATE`, COMMIT (see `PostgresRuns.update`). */
   updateRun(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null> {
     return this.runs.update(id, now, mutate);
   }

@@ -4,7 +4,7 @@ import type { NewJob } from './job.types.js';
 import { storableJson } from './json-value.validation.js';
 
 /**
- * What every store accepts in a job, checked by {@link checkNewJobs} before
+ * What every store accepts in a job, checked by `checkNewJobs` before
  * any store keeps anything, so the memory store is exactly as strict as
  * PostgreSQL (a test that passes on one passes on the other).
  */
