@@ -30,6 +30,8 @@ export { haltJob, type JobMiddleware, type MiddlewareHalt, type AttemptOutcome }
 export {
   SchedulerError,
   SchedulerConfigError,
+  IncompleteStoreError,
+  MissingPackageError,
   InvalidArgumentError,
   JobNotFoundError,
   QueueNotFoundError,
@@ -63,25 +65,10 @@ export { parseDuration } from './common/duration.js';
 export type { JsonValue, JsonObject } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
-export type { JobStore, AttemptRef, ClaimRequest, CompleteOptions, InsertOptions } from './store/job-store.js';
-export type {
-  Job,
-  JobState,
-  JobAttemptError,
-  JobTraceContext,
-  NewJob,
-  InsertResult,
-  StoredSchedule,
-  ScheduleState,
-  QueueState,
-  QueueCounts,
-  JobFilter,
-} from './store/job.types.js';
+export type { Job, JobState, JobAttemptError, JobTraceContext } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
-export type { Peer } from './peer/peer.js';
-export type { Notifier, Notification } from './notifier/notifier.js';
-export type { MemoryStoreOptions, PostgresStoreOptions, StoreBundle, StoreContext } from './store/store-options.js';
+export type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 
 export { Workflow, Step } from './workflow/workflow.decorators.js';
 export { Workflows, type WorkflowInfo, type WorkflowSummary } from './workflow/workflow.service.js';
@@ -97,7 +84,6 @@ export type {
   WorkflowOptions,
   WorkflowSchedule,
   WorkflowRunFilter,
-  NewWorkflowRun,
 } from './workflow/workflow.types.js';
 export type { WorkflowEvent, StepEvent } from './telemetry/scheduler.events.js';
 export { WorkflowVersionMismatchError } from './scheduler.errors.js';

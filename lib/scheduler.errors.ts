@@ -24,6 +24,42 @@ export class SchedulerConfigError extends SchedulerError {
   }
 }
 
+/**
+ * The `store` option gave a store without the peer and notifier that go with
+ * it. Leadership and notifications must reach exactly the nodes that share
+ * the store; a store alone would make every node leader and keep cancels on
+ * the node that sent them. Thrown at bootstrap.
+ */
+export class IncompleteStoreError extends SchedulerConfigError {
+  constructor(
+    /** What the store came without: `peer`, `notifier` or both. */
+    readonly missing: readonly ('peer' | 'notifier')[],
+  ) {
+    super(
+      'SchedulerModule',
+      'store',
+      `a custom store must come with its ${missing.join(' and ')}: pass { store, peer, notifier }, or a function (context) => ({ store, peer, notifier }); ` +
+        "for a store that only this process uses, say so with { store, peer: 'local', notifier: 'local' }",
+    );
+  }
+}
+
+/**
+ * An optional peer dependency a feature needs is not installed (e.g. `pg` for
+ * the PostgreSQL store). The message says what to install.
+ */
+export class MissingPackageError extends SchedulerError {
+  constructor(
+    /** The npm package to install. */
+    readonly packageName: string,
+    /** What needs it, e.g. `the PostgreSQL store`. */
+    readonly feature: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`nestjs-scheduler: ${feature} needs the '${packageName}' package: npm install ${packageName}`, options);
+  }
+}
+
 /** A runtime call got an argument it cannot accept. Nothing was changed. */
 export class InvalidArgumentError extends SchedulerError {
   constructor(

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { parseDuration, type Duration } from './common/duration.js';
 import { SystemClock, type Clock } from './clock/clock.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
-import type { JobStore } from './store/job-store.js';
+import type { MemoryStore } from './store/memory.store.js';
+import type { CustomStoreOption, StoreFactory } from './store/store-bundle.js';
 import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
 import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
@@ -57,9 +58,13 @@ export interface RetentionOptions {
 /**
  * Where jobs are kept. `'memory'` (default): in this process, zero set-up.
  * `{ type: 'postgres', url | dataSource, … }`: durable, shared by every node.
- * A `JobStore` instance may be given for custom engines.
+ * A `MemoryStore` instance: the memory store you built (e.g. to look at it
+ * in tests). Any other store comes with the peer and notifier that go with
+ * it: `{ store, peer, notifier }` (`'local'` for either when only this
+ * process uses the store), or a function `(context) => ({ store, peer, notifier })`;
+ * a store alone is refused at bootstrap (`IncompleteStoreError`). See docs/custom-stores.md.
  */
-export type StoreOption = 'memory' | MemoryStoreOptions | PostgresStoreOptions | JobStore;
+export type StoreOption = 'memory' | MemoryStoreOptions | PostgresStoreOptions | MemoryStore | CustomStoreOption | StoreFactory;
 
 /** Options of `SchedulerModule.forRoot` / `forRootAsync`. */
 export interface SchedulerModuleOptions {
@@ -173,7 +178,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
       });
     }
   }
-  if (!(store === 'memory' || (typeof store === 'object' && store !== null))) {
+  if (!(store === 'memory' || typeof store === 'function' || (typeof store === 'object' && store !== null))) {
     throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${JSON.stringify(store)}`);
   }
   if (typeof store === 'object' && 'type' in store && !['memory', 'postgres'].includes(store.type)) {

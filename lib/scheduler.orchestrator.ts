@@ -8,8 +8,8 @@ import { JobExecutor } from './execution/job.executor.js';
 import { RunningJobs } from './execution/running-jobs.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import { MiddlewareResolver } from './middleware/middleware.resolver.js';
-import { LocalNotifier, type Notification, type Notifier } from './notifier/notifier.js';
-import { LocalPeer, type Peer } from './peer/peer.js';
+import type { Notification, Notifier } from './notifier/notifier.js';
+import type { Peer } from './peer/peer.js';
 import { Planner } from './planner/planner.js';
 import { PeriodicTask, SchedulerLoop } from './planner/scheduler.loop.js';
 import { createLifelineTasks } from './plugins/lifeline.plugin.js';
@@ -108,8 +108,8 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       peerEligible: this.options.peer,
     });
     this.store = bundle.store;
-    this.peer = bundle.peer ?? new LocalPeer(this.node, this.options.peer);
-    this.notifier = bundle.notifier ?? new LocalNotifier();
+    this.peer = bundle.peer;
+    this.notifier = bundle.notifier;
     this.loop = new SchedulerLoop(this.clock);
     this.queues = new QueueManager(this.options.pollInterval, () => this.loop.poke());
     this.producer = new JobProducer(this.store, this.notifier, this.queues, this.clock, this.node);

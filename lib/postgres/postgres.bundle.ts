@@ -1,4 +1,5 @@
-import type { PostgresStoreOptions, StoreBundle, StoreContext } from '../store/store-options.js';
+import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
+import type { PostgresStoreOptions } from '../store/store-options.js';
 import { openPostgres } from './postgres.connection.js';
 import { PostgresNotifier } from './postgres.notifier.js';
 import { PostgresPeer } from './postgres.peer.js';

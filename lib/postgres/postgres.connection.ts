@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { loadOptionalPackage } from '../common/optional-package.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import { quoteIdent, validateIdentifier } from './identifiers.js';
@@ -54,6 +55,8 @@ export async function openPostgres(options: PostgresStoreOptions, node: string):
   if (hasUrl === hasDataSource) fail(hasUrl ? 'store.dataSource' : 'store.url', 'give exactly one of "url" or "dataSource"');
   if (hasUrl && (typeof options.url !== 'string' || options.url === '')) fail('store.url', 'must be a connection string');
   const timeouts = resolveTimeouts(options);
+  // Loaded here, not at import: an app on the memory store need not install pg.
+  const { default: driver } = await loadOptionalPackage<{ default: typeof pg }>('pg', 'the PostgreSQL store');
 
   const channel = channelName(schema, prefix);
   const base = {
@@ -64,8 +67,8 @@ export async function openPostgres(options: PostgresStoreOptions, node: string):
     timeouts,
     table: (name: string): string => `${quoteIdent(schema)}.${quoteIdent(prefix + name)}`,
   };
-  if (hasUrl) return ownPool(base, options.url as string, poolSize);
-  return borrowedPool(base, options.dataSource as object);
+  if (hasUrl) return ownPool(driver, base, options.url as string, poolSize);
+  return borrowedPool(driver, base, options.dataSource as object);
 }
 
 type ContextBase = Pick<PostgresContext, 'schema' | 'prefix' | 'channel' | 'node' | 'table' | 'timeouts'>;
@@ -83,22 +86,22 @@ const ignoreIdleError = (): void => {};
  */
 const WITHOUT_JIT = '-c jit=off';
 
-function ownPool(base: ContextBase, url: string, poolSize: number): PostgresContext {
+function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: number): PostgresContext {
   const settings: pg.ClientConfig = { connectionString: url, options: WITHOUT_JIT };
   const { pool: bounds, keepAliveDelay } = base.timeouts;
   // A pool client whose statement timed out is removed by the pool itself (pg-pool drops a client released with an error).
-  const pool = new pg.Pool({ ...settings, ...boundSettings(bounds, keepAliveDelay), max: poolSize });
+  const pool = new driver.Pool({ ...settings, ...boundSettings(bounds, keepAliveDelay), max: poolSize });
   pool.on('error', ignoreIdleError);
   let closing: Promise<void> | undefined;
   return {
     ...base,
     pool,
-    connect: (own = bounds) => connectClient({ ...settings, ...boundSettings(own, keepAliveDelay) }),
+    connect: (own = bounds) => connectClient(driver, { ...settings, ...boundSettings(own, keepAliveDelay) }),
     close: () => (closing ??= pool.end().catch(() => undefined)),
   };
 }
 
-function borrowedPool(base: ContextBase, candidate: object): PostgresContext {
+function borrowedPool(driver: typeof pg, base: ContextBase, candidate: object): PostgresContext {
   const ds = candidate as Partial<DataSource>;
   const type = (ds.options as { type?: unknown } | undefined)?.type;
   if (typeof ds.isInitialized !== 'boolean' || !ds.driver || type === undefined) {
@@ -146,7 +149,7 @@ function borrowedPool(base: ContextBase, candidate: object): PostgresContext {
     get pool() {
       return currentPool();
     },
-    connect: (own = bounds) => connectClient({ ...settings, ...boundSettings(own, base.timeouts.keepAliveDelay) }),
+    connect: (own = bounds) => connectClient(driver, { ...settings, ...boundSettings(own, base.timeouts.keepAliveDelay) }),
     // The app owns its DataSource: only take our listener back.
     close: async () => {
       watched.off('error', ignoreIdleError);
@@ -159,8 +162,8 @@ function borrowedPool(base: ContextBase, candidate: object): PostgresContext {
  * (a dropped connection must never crash the process); its owner adds its
  * own to notice the drop and reconnect.
  */
-async function connectClient(settings: pg.ClientConfig): Promise<pg.Client> {
-  const client = new pg.Client(settings);
+async function connectClient(driver: typeof pg, settings: pg.ClientConfig): Promise<pg.Client> {
+  const client = new driver.Client(settings);
   client.on('error', ignoreIdleError);
   try {
     await client.connect();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { checkRun, copyRun, DEFAULT_RUN_LIST_LIMIT } from '../store/memory/workflow-runs.js';
-import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
+import { DEFAULT_RUN_LIST_LIMIT, type NewWorkflowRun, type WorkflowRun, type WorkflowRunFilter } from '../store/workflow-run.types.js';
+import { checkRun, copyRun } from '../store/workflow-runs.js';
 import type { PostgresContext } from './postgres.context.js';
 import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { toDbId } from './sql/job-rows.js';

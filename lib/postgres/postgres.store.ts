@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
-import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
 import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../common/json.js';
-import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from '../workflow/workflow.types.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type {
   InsertResult,
   Job,

@@ -25,6 +25,9 @@ export type JobState = 'available' | 'running' | 'completed' | 'dead' | 'discard
 /** States after which a job never runs again on its own. */
 export const FINAL_STATES: readonly JobState[] = ['completed', 'dead', 'discarded', 'cancelled'];
 
+/** How many attempt errors a job keeps (the most recent ones); every store keeps the same. */
+export const MAX_KEPT_ERRORS = 20;
+
 /** One failed attempt, as kept on the job (message and stack truncated). */
 export interface JobAttemptError {
   attempt: number;

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../common/json.js';
-import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../workflow/workflow.types.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from './workflow-run.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
 import { FREE_HANDBACKS, rescueBackoff, type AttemptRef, type ClaimRequest, type CompleteOptions, type HeartbeatRef, type InsertOptions, type JobStore } from './job-store.js';
 import type {

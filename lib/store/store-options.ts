@@ -1,8 +1,4 @@
-import type { Clock } from '../clock/clock.js';
 import type { PostgresTimeoutOptions } from '../postgres/postgres.timeouts.js';
-import type { Notifier } from '../notifier/notifier.js';
-import type { Peer } from '../peer/peer.js';
-import type { JobStore } from './job-store.js';
 
 /** `store: { type: 'memory', … }`: jobs kept in this process (the default store). */
 export interface MemoryStoreOptions {
@@ -44,22 +40,4 @@ export interface PostgresStoreOptions extends PostgresTimeoutOptions {
    * @default 10
    */
   poolSize?: number;
-}
-
-/** What a store engine is given when the scheduler builds it. */
-export interface StoreContext {
-  /** This node's name. */
-  node: string;
-  clock: Clock;
-  /** Leadership lease TTL in ms (`peer.leaseTtl`). */
-  leaseTtl: number;
-  /** Whether this node may become leader (`peer`). */
-  peerEligible: boolean;
-}
-
-/** A store with the peer and notifier that go with it (defaults: in-process ones). */
-export interface StoreBundle {
-  store: JobStore;
-  peer?: Peer;
-  notifier?: Notifier;
 }

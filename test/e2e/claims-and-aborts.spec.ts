@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, Scheduled, type ClaimRequest, type Job, type JobContext } from '../../lib/index.js';
+import { MemoryStore, Scheduled, type Job, type JobContext } from '../../lib/index.js';
+import type { ClaimRequest } from '../../lib/store/index.js';
 import { startApp } from '../support/app.js';
 
 /** A store whose claims run at once but are answered late: when the test lets them, with what they saw when they ran. */

@@ -5,8 +5,6 @@ import {
   JobAbortedError,
   MemoryStore,
   StaleAttemptError,
-  type AttemptRef,
-  type CompleteOptions,
   type JsonValue,
   RetryJobError,
   Scheduled,
@@ -16,6 +14,7 @@ import {
   type JobWorker,
   type SchedulerEventName,
 } from '../../lib/index.js';
+import type { AttemptRef, CompleteOptions } from '../../lib/store/index.js';
 import { Gate } from '../support/gate.job.js';
 import { startApp } from '../support/app.js';
 

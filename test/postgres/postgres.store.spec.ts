@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
-import { runStoreConformance } from '../store/store.conformance.js';
+import { runStoreConformance } from '../../lib/store/index.js';
 import { createTestSchema } from '../support/postgres.js';
 
 // One schema for the file, emptied between tests: migrating a fresh schema
@@ -22,7 +22,7 @@ afterAll(async () => {
   await schema?.drop();
 });
 
-runStoreConformance('postgres', async (extra = {}) => {
+runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'postgres', async (extra = {}) => {
   const options: PostgresStoreOptions = { type: 'postgres', url: schema.url, schema: schema.schema, poolSize: 4, ...extra };
   const store = new PostgresStore(await openPostgres(options, 'node-test'), options);
   return {

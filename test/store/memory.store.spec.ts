@@ -1,4 +1,5 @@
-import { MemoryStore } from '../../lib/store/memory.store.js';
-import { runStoreConformance } from './store.conformance.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore, runStoreConformance } from '../../lib/store/index.js';
 
-runStoreConformance('memory', async (options = {}) => ({ store: new MemoryStore(options), cleanup: async () => {} }));
+// Through the shipped entry (nestjs-scheduler/store), as a store author runs it.
+runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'memory', async (options = {}) => ({ store: new MemoryStore(options), cleanup: async () => {} }));

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../common/json.js';
-import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from '../../workflow/workflow.types.js';
+import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from '../../store/workflow-run.types.js';
 import { toDate, toDateOrNull } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';

@@ -1,4 +1,4 @@
-import { MAX_KEPT_ERRORS } from '../../store/memory/job-records.js';
+import { MAX_KEPT_ERRORS } from '../../store/job.types.js';
 
 /**
  * One statement for pg: text with `$n` placeholders and the bound values.

@@ -1,9 +1,6 @@
 import type { JsonObject } from '../../common/json.js';
-import type { Job, JobAttemptError, NewJob } from '../job.types.js';
+import { MAX_KEPT_ERRORS, type Job, type JobAttemptError, type NewJob } from '../job.types.js';
 import { buildJob, cloneJson } from '../new-job.js';
-
-/** How many attempt errors a job keeps (the most recent ones). */
-export const MAX_KEPT_ERRORS = 20;
 
 /**
  * A copy of a stored job that shares nothing with it. Within the copy,

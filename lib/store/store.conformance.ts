@@ -1,20 +1,33 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JsonObject } from '../../lib/common/json.js';
-import { DuplicateJobError, InvalidArgumentError, PayloadTooLargeError, StaleAttemptError, UnstorableResultError } from '../../lib/scheduler.errors.js';
-import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX, rescueBackoff, type AttemptRef, type JobStore } from '../../lib/store/job-store.js';
-import type { Job, JobAttemptError, JobState, NewJob } from '../../lib/store/job.types.js';
-import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunState } from '../../lib/workflow/workflow.types.js';
-import { newJobInput } from '../support/new-job.js';
+import type { JsonObject } from '../common/json.js';
+import { DuplicateJobError, InvalidArgumentError, PayloadTooLargeError, StaleAttemptError, UnstorableResultError } from '../scheduler.errors.js';
+import type { ConformanceTestApi } from './conformance-api.js';
+import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX, rescueBackoff, type AttemptRef, type JobStore } from './job-store.js';
+import type { Job, JobAttemptError, JobState, NewJob } from './job.types.js';
+import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunState } from './workflow-run.types.js';
+
+/** A store's input for one plain job, due at `runAt`, with `overrides`. */
+export function newJobInput(runAt: Date, overrides: Partial<NewJob> = {}): NewJob {
+  return { name: 'work', queue: 'default', args: {}, priority: 5, maxAttempts: 3, timeout: null, runAt, ...overrides };
+}
+
+/** Builds a fresh, empty store for one test, and what removes it afterwards. */
+export type ConformanceStoreFactory = (options?: { maxPayloadBytes?: number }) => Promise<{ store: JobStore; cleanup(): Promise<void> }>;
 
 /**
  * The behaviour every {@link JobStore} must show. Only the public interface is
- * used, and every time is passed explicitly, so any store (memory, PostgreSQL)
- * can run it. Dates are compared in milliseconds.
+ * used, and every time is passed explicitly, so any store (memory, PostgreSQL,
+ * yours) can run it. Dates are compared in milliseconds. `test` is your test
+ * runner's API (vitest or jest), so this module imports neither:
+ *
+ * ```ts
+ * import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+ * import { runStoreConformance } from 'nestjs-scheduler/store';
+ *
+ * runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'my', async () => ({ store: new MyStore(), cleanup: async () => {} }));
+ * ```
  */
-export function runStoreConformance(
-  name: string,
-  makeStore: (options?: { maxPayloadBytes?: number }) => Promise<{ store: JobStore; cleanup(): Promise<void> }>,
-): void {
+export function runStoreConformance(test: ConformanceTestApi, name: string, makeStore: ConformanceStoreFactory): void {
+  const { describe, it, expect, beforeEach, afterEach } = test;
   const BASE = new Date('2026-01-01T00:00:00Z');
   const at = (ms: number): Date => new Date(BASE.getTime() + ms);
   const ms = (date: Date | null | undefined): number | null => (date ? date.getTime() : null);

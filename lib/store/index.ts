@@ -1,0 +1,54 @@
+/**
+ * nestjs-scheduler/store: the contract for store authors. A store is chosen
+ * as a bundle (store, peer, notifier); every store passes the one
+ * conformance suite. Application code needs none of this: it imports from
+ * `nestjs-scheduler`. See docs/custom-stores.md.
+ */
+export {
+  FREE_HANDBACKS,
+  RESCUE_BACKOFF_BASE,
+  RESCUE_BACKOFF_MAX,
+  rescueBackoff,
+  type JobStore,
+  type AttemptRef,
+  type HeartbeatRef,
+  type ClaimRequest,
+  type CompleteOptions,
+  type InsertOptions,
+} from './job-store.js';
+export {
+  FINAL_STATES,
+  MAX_KEPT_ERRORS,
+  type Job,
+  type JobState,
+  type JobAttemptError,
+  type JobTraceContext,
+  type NewJob,
+  type InsertResult,
+  type StoredSchedule,
+  type ScheduleState,
+  type QueueState,
+  type QueueCounts,
+  type JobFilter,
+} from './job.types.js';
+export {
+  WORKFLOW_RUN_STATES,
+  FINISHED_RUN_STATES,
+  DEFAULT_RUN_LIST_LIMIT,
+  type WorkflowRun,
+  type WorkflowRunState,
+  type WorkflowRunFilter,
+  type NewWorkflowRun,
+  type StepRun,
+  type StepState,
+} from './workflow-run.types.js';
+export { checkRun, copyRun } from './workflow-runs.js';
+export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING, checkNewJobs, type CheckedJob } from './job-input.validation.js';
+export { storableResultValue, storableMessage, storableAttemptError } from './storable-output.js';
+export { buildJob, cloneJson, claimableAtInsert } from './new-job.js';
+export type { StoreBundle, StoreContext, StoreFactory, CustomStoreOption } from './store-bundle.js';
+export { LocalPeer, type Peer } from '../peer/peer.js';
+export { LocalNotifier, type Notifier, type Notification } from '../notifier/notifier.js';
+export { MemoryStore } from './memory.store.js';
+export { runStoreConformance, newJobInput, type ConformanceStoreFactory } from './store.conformance.js';
+export type { ConformanceTestApi, ConformanceIt, ConformanceAssertion, ConformanceMatchers } from './conformance-api.js';

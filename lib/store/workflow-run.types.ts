@@ -1,0 +1,81 @@
+/**
+ * Workflow runs as a store keeps them: one record per run, with each step's
+ * state (see `lib/workflow/workflow.types.ts` for the glossary).
+ */
+import type { JsonObject } from '../common/json.js';
+
+/** State of a whole run. */
+export type WorkflowRunState = 'scheduled' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * State of one step in a run.
+ * - `pending`: not started (its job may be queued: see `jobId`).
+ * - `running`, `completed`, `failed`.
+ * - `skipped`: its `when` was false, or it was skipped by `onError: 'skip'` (see `skipReason`).
+ * - `rolled_back`: completed, then compensated by its `rollback`.
+ */
+export type StepState = 'pending' | 'running' | 'completed' | 'skipped' | 'failed' | 'rolled_back';
+
+/** One step's record in a run. */
+export interface StepRun {
+  state: StepState;
+  /** Attempts started. */
+  attempts: number;
+  /** The object the step returned (merged into the context), or `null`. */
+  output: JsonObject | null;
+  /** The last error message, or `null`. */
+  error: string | null;
+  /** Why it was skipped: `condition` (`when` was false), `error` (onError 'skip'), `dependency` (all it depended on was skipped by error). */
+  skipReason: 'condition' | 'error' | 'dependency' | null;
+  /** The job running this step now (or last), or `null`. */
+  jobId: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** Order of completion in the run (1, 2, …), used to roll back in reverse; `null` until completed. */
+  completedSeq: number | null;
+  /** Rollback progress of a completed step: `null`, `running`, `done` or `failed`. */
+  rollback: 'running' | 'done' | 'failed' | null;
+}
+
+/** A workflow run as the store keeps it. */
+export interface WorkflowRun {
+  id: string;
+  workflow: string;
+  /** The definition's version when the run started. */
+  version: string;
+  state: WorkflowRunState;
+  /** The shared context: the start context with every completed step's output merged in. */
+  context: JsonObject;
+  steps: Record<string, StepRun>;
+  /** Completion counter (the last `completedSeq` given). */
+  seq: number;
+  /** Why the run failed or was cancelled, or `null`. */
+  error: string | null;
+  /** The workflow span's ids, so step spans join its trace. */
+  trace: { traceId: string; spanId: string; traceFlags: number } | null;
+  /** When a `scheduled` run starts. */
+  runAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** What `createRun` needs. */
+export type NewWorkflowRun = Pick<WorkflowRun, 'workflow' | 'version' | 'state' | 'context' | 'steps' | 'trace' | 'runAt'>;
+
+/** A filter for listing runs. */
+export interface WorkflowRunFilter {
+  workflow?: string;
+  states?: readonly WorkflowRunState[];
+  /** @default 100 */
+  limit?: number;
+}
+
+/** Every state a run may be in (the PostgreSQL table's CHECK lists the same). */
+export const WORKFLOW_RUN_STATES: readonly WorkflowRunState[] = ['scheduled', 'running', 'paused', 'completed', 'failed', 'cancelled'];
+
+/** The states `deleteRuns` may delete. */
+export const FINISHED_RUN_STATES: readonly WorkflowRunState[] = ['completed', 'failed', 'cancelled'];
+
+/** `listRuns`' default limit. */
+export const DEFAULT_RUN_LIST_LIMIT = 100;
