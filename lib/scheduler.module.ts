@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { SchedulerMetadataAccessor } from './discovery/scheduler-metadata.accessor.js';
 import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
 import { SCHEDULER_MODULE_OPTIONS, SchedulerConfigurableModule } from './scheduler.module-definition.js';
 import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
@@ -22,6 +23,7 @@ import { SchedulerService } from './scheduler.service.js';
       useFactory: (options: SchedulerModuleOptions) => resolveOptions(options),
     },
     SchedulerRegistry,
+    SchedulerMetadataAccessor,
     SchedulerExplorer,
     SchedulerOrchestrator,
     SchedulerService,

@@ -40,6 +40,8 @@ export interface JobDefinition {
   moduleRef?: ModuleRef;
   /** The scheduler's own jobs (workflow steps, rollbacks, starts): hidden from `all()`. */
   internal?: boolean;
+  /** The `@Worker` class, for `enqueue(WorkerClass)`: found by identity, as two classes may share a name. */
+  workerType?: Type<unknown>;
 }
 
 /** A schedule: a definition's own (static) or one inserted at runtime. */
@@ -60,6 +62,7 @@ export interface ScheduleEntry {
 export class SchedulerRegistry {
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly schedules = new Map<string, ScheduleEntry>();
+  private readonly workers = new Map<Type<unknown>, JobDefinition>();
   /** Definitions that run once when this node starts (`@reboot`). */
   readonly reboot: JobDefinition[] = [];
   /** `@Workflow` classes found at bootstrap. */
@@ -68,6 +71,14 @@ export class SchedulerRegistry {
   addDefinition(definition: JobDefinition): void {
     if (this.definitions.has(definition.name)) throw new DuplicateJobError(definition.name);
     this.definitions.set(definition.name, definition);
+    if (definition.workerType) this.workers.set(definition.workerType, definition);
+  }
+
+  /** The job name of a `@Worker` class registered here; throws `JobNotFoundError` for any other class. */
+  workerName(type: Type<unknown>): string {
+    const found = this.workers.get(type);
+    if (!found) throw new JobNotFoundError(type.name, '@Worker class');
+    return found.name;
   }
 
   /** The definition of a handler, or throws `JobNotFoundError`. */

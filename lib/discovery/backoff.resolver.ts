@@ -1,7 +1,7 @@
 import { parseDuration, type Duration } from '../common/duration.js';
 import type { BackoffFunction, BackoffOption, BackoffPolicy } from '../decorators/job-options.js';
 import { exponentialBackoff } from '../execution/backoff.js';
-import type { OptionFailure } from './job-options.resolver.js';
+import type { OptionFailure } from '../common/option-failure.js';
 
 const POLICY_KEYS = new Set(['type', 'delay', 'max', 'factor', 'jitter']);
 /** `max` of an exponential policy that gives none: the default backoff's cap. */

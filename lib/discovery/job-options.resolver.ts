@@ -2,10 +2,10 @@ import { parseDuration } from '../common/duration.js';
 import type { BackoffFunction, JobOptions, MisfirePolicy } from '../decorators/job-options.js';
 import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
+import type { OptionFailure } from '../common/option-failure.js';
 import { resolveBackoff } from './backoff.resolver.js';
 
-/** Reports a bad option; must throw. */
-export type OptionFailure = (option: string, detail: string) => never;
+export type { OptionFailure } from '../common/option-failure.js';
 
 const OVERLAPS = new Set(['skip', 'bufferOne', 'allow']);
 

@@ -1,5 +1,5 @@
 import { unstorableText } from '../common/storable-text.js';
-import type { OptionFailure } from './job-options.resolver.js';
+import type { OptionFailure } from '../common/option-failure.js';
 
 /** Longest job, schedule or queue name accepted (it is stored and indexed). */
 export const MAX_NAME_LENGTH = 200;

@@ -1,24 +1,27 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { ScheduledOptions, WorkerOptions } from '../decorators/job-options.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
 import type { JobContext } from '../execution/job-context.js';
 import { compileSchedule, isReboot } from '../schedule/schedule-spec.js';
-import { SCHEDULED_METADATA, SCHEDULER_OPTIONS, WORKER_METADATA } from '../scheduler.constants.js';
+import { SCHEDULER_OPTIONS } from '../scheduler.constants.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
 import { SchedulerRegistry, type JobDefinition, type ScheduleEntry } from '../scheduler.registry.js';
+import { exploreWorkflow } from '../workflow/workflow.discovery.js';
 import { assertScheduleOptions, resolveJobOptions } from './job-options.resolver.js';
 import { validateJobName } from './names.js';
-import { exploreWorkflow } from '../workflow/workflow.discovery.js';
+import { SchedulerMetadataAccessor, type ProviderMetadata } from './scheduler-metadata.accessor.js';
 
 /**
  * Walks every provider once at bootstrap (DiscoveryService) and registers
- * each `@Scheduled` method and `@Worker` class, validating its options.
- * The first bad option stops bootstrap with a `SchedulerConfigError` that
- * names `ClassName.method` and the option; so does an option that would be
- * ignored (`overlap` or `misfire` without a schedule).
+ * each `@Scheduled` method, `@Worker` class and `@Workflow` class,
+ * validating its options. The first bad option stops bootstrap with a
+ * `SchedulerConfigError` that names `ClassName.method` and the option; so
+ * does an option that would be ignored (`overlap` or `misfire` without a
+ * schedule), and a `@Scheduled` method or `@Worker` on a `@Workflow` class.
+ * Request-scoped and transient providers are skipped with a warning.
  */
 @Injectable()
 export class SchedulerExplorer {
@@ -26,8 +29,7 @@ export class SchedulerExplorer {
 
   constructor(
     private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-    private readonly reflector: Reflector,
+    private readonly metadata: SchedulerMetadataAccessor,
     private readonly registry: SchedulerRegistry,
     @Inject(SCHEDULER_OPTIONS) private readonly options: ResolvedOptions,
   ) {}
@@ -37,33 +39,25 @@ export class SchedulerExplorer {
     for (const wrapper of this.discovery.getProviders()) {
       const { instance, metatype } = wrapper;
       if (!instance || typeof instance !== 'object' || typeof metatype !== 'function') continue;
+      const found = this.metadata.read(metatype, Object.getPrototypeOf(instance) as object);
+      if (!found) continue;
       const className = metatype.name;
-      const workflow = exploreWorkflow(instance, metatype, this.reflector, this.scanner, queues);
-      if (workflow) {
-        this.registry.workflows.push(workflow);
-        continue;
-      }
-      const worker = this.reflector.get<WorkerOptions | undefined>(WORKER_METADATA, metatype);
-      // Metadata is read off the class's own methods, not the instance's: an
-      // `instrument.instanceDecorator` (APM agents, @nestjs/observe) may hand
-      // out wrapped methods that carry none. Handlers still run through the
-      // instance, so the wrapper sees every job.
-      const prototype = Object.getPrototypeOf(instance) as Record<string, never>;
-      const methods = this.scanner
-        .getAllMethodNames(prototype)
-        .map((method) => ({ method, options: this.reflector.get<ScheduledOptions | undefined>(SCHEDULED_METADATA, prototype[method]) }))
-        .filter((m): m is { method: string; options: ScheduledOptions } => m.options !== undefined);
-      if (!worker && methods.length === 0) continue;
       if (!this.isStatic(wrapper)) {
         this.logger.warn(
-          `${className} is request- or transient-scoped: its jobs are not registered. Jobs run outside any request; make the provider a singleton (the default scope).`,
+          `${className} is request- or transient-scoped: its jobs and workflows are not registered. They run outside any request; make the provider a singleton (the default scope).`,
         );
         continue;
       }
+      if (found.workflow !== undefined || found.steps.length > 0) {
+        assertOnlyWorkflow(className, found);
+        this.registry.workflows.push(exploreWorkflow(instance, className, found, queues)!);
+        continue;
+      }
       const moduleRef = wrapper.host?.getProviderByKey(ModuleRef)?.instance as ModuleRef | undefined;
-      if (worker) this.addWorker(instance as Partial<JobWorker>, className, worker, queues, moduleRef);
-      for (const { method, options } of methods) {
+      if (found.worker) this.addWorker(instance as Partial<JobWorker>, metatype as Type<unknown>, found.worker, queues, moduleRef);
+      for (const { method, options } of found.scheduled) {
         const source = `${className}.${method}`;
+        // Called through the instance, so a wrapper installed by an instanceDecorator sees every job.
         const fn = (instance as Record<string, (ctx: JobContext<unknown>) => unknown>)[method]!;
         this.add(source, options.name ?? source, 'method', async (ctx) => fn.call(instance, ctx), options, queues, moduleRef);
       }
@@ -74,13 +68,14 @@ export class SchedulerExplorer {
     return wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
   }
 
-  private addWorker(instance: Partial<JobWorker>, className: string, options: WorkerOptions, queues: ReadonlySet<string> | null, moduleRef?: ModuleRef): void {
+  private addWorker(instance: Partial<JobWorker>, type: Type<unknown>, options: WorkerOptions, queues: ReadonlySet<string> | null, moduleRef?: ModuleRef): void {
+    const className = type.name;
     if (typeof instance.perform !== 'function') {
       throw new SchedulerConfigError(className, 'perform', 'a @Worker class must implement perform(ctx)');
     }
     const perform = instance.perform.bind(instance);
     const backoff = typeof instance.backoff === 'function' ? instance.backoff.bind(instance) : undefined;
-    this.add(className, options.name ?? className, 'worker', async (ctx) => perform(ctx), options, queues, moduleRef, backoff);
+    this.add(className, options.name ?? className, 'worker', async (ctx) => perform(ctx), options, queues, moduleRef, backoff, type);
   }
 
   private add(
@@ -92,6 +87,7 @@ export class SchedulerExplorer {
     queues: ReadonlySet<string> | null,
     moduleRef: ModuleRef | undefined,
     workerBackoff?: (attempt: number, error: unknown) => number,
+    workerType?: Type<unknown>,
   ): void {
     const fail = (option: string, detail: string): never => {
       throw new SchedulerConfigError(source, option, detail);
@@ -108,7 +104,7 @@ export class SchedulerExplorer {
     if (reboot && input.zone !== undefined) fail('zone', 'does not apply to @reboot');
     const spec = reboot ? null : compileSchedule(input, source);
     assertScheduleOptions(options, reboot ? 'reboot' : spec ? 'ticks' : 'none', fail);
-    const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: options.misfire, moduleRef };
+    const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: options.misfire, moduleRef, workerType };
     this.registry.addDefinition(definition);
     if (reboot) {
       this.registry.reboot.push(definition);
@@ -127,6 +123,25 @@ export class SchedulerExplorer {
       this.logger.warn(`${source}: "at" ${String(input.at)} is in the past; it will not run`);
     }
     this.registry.addSchedule(entry);
+  }
+}
+
+/**
+ * A `@Workflow` class's methods are its steps; a job on it would be skipped
+ * or confused with a step, so bootstrap stops and says where a job belongs.
+ */
+function assertOnlyWorkflow(className: string, found: ProviderMetadata): void {
+  if (found.workflow === undefined) return;
+  if (found.worker !== undefined) {
+    throw new SchedulerConfigError(className, 'Worker', 'a class cannot be both a @Workflow and a @Worker; enqueue the workflow through SchedulerService.workflows, or make the worker its own class');
+  }
+  const job = found.scheduled[0];
+  if (job) {
+    throw new SchedulerConfigError(
+      `${className}.${job.method}`,
+      'Scheduled',
+      '@Scheduled is not allowed in a @Workflow class (its methods are steps); to start the workflow on a schedule use @Workflow({ name, schedule: { cron } }), and move a separate job to another provider',
+    );
   }
 }
 

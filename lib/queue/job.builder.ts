@@ -22,7 +22,7 @@ export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : never;
  * anything is stored when any argument is bad.
  */
 export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): NewJob[] {
-  const name = typeof target === 'function' ? (s.registry.allDefinitions().find((d) => d.kind === 'worker' && d.source === target.name)?.name ?? target.name) : target;
+  const name = typeof target === 'function' ? s.registry.workerName(target) : target;
   if (typeof name !== 'string') throw new InvalidArgumentError('name', 'must be a job name or a @Worker class');
   const definition = s.registry.findDefinition(name);
   if (!definition) throw new JobNotFoundError(name);

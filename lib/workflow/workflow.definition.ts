@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDuration } from '../common/duration.js';
 import type { JsonObject } from '../common/json.js';
-import type { OptionFailure } from '../discovery/job-options.resolver.js';
+import type { OptionFailure } from '../common/option-failure.js';
 import { validateJobName } from '../discovery/names.js';
 import { compileSchedule } from '../schedule/schedule-spec.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';

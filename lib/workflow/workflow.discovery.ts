@@ -1,14 +1,13 @@
-import type { MetadataScanner, Reflector } from '@nestjs/core';
 import { SchedulerConfigError } from '../scheduler.errors.js';
-import { STEP_METADATA, WORKFLOW_METADATA } from './workflow.constants.js';
 import { buildWorkflowDefinition, type StepInput, type WorkflowDefinition } from './workflow.definition.js';
 import type { StepContext, StepOptions, WorkflowOptions } from './workflow.types.js';
 
 type Method = (ctx: StepContext) => unknown;
 
 /**
- * Reads the `@Workflow` and `@Step` metadata of one provider and builds its
- * definition, with the step and rollback methods bound to `instance`.
+ * Builds the definition of one provider from its `@Workflow` options and
+ * `@Step` methods (as the metadata accessor read them), with the step and
+ * rollback methods bound to `instance`.
  * Returns `null` when the class has no `@Workflow` (and no `@Step`).
  * Throws a `SchedulerConfigError` naming `ClassName.method` for a `@Step` in a
  * class without `@Workflow`, a `rollback` that is not a method of the class
@@ -17,20 +16,12 @@ type Method = (ctx: StepContext) => unknown;
  */
 export function exploreWorkflow(
   instance: object,
-  metatype: Function,
-  reflector: Reflector,
-  scanner: MetadataScanner,
+  className: string,
+  metadata: { workflow?: WorkflowOptions; steps: readonly { method: string; options: StepOptions }[] },
   queues: ReadonlySet<string> | null,
 ): WorkflowDefinition | null {
-  const className = metatype.name;
-  const workflow = reflector.get<WorkflowOptions | undefined>(WORKFLOW_METADATA, metatype);
+  const { workflow, steps: decorated } = metadata;
   const methods = instance as Record<string, unknown>;
-  // Metadata is read off the class's own methods: an instanceDecorator may hand out wrapped ones.
-  const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
-  const decorated = scanner
-    .getAllMethodNames(prototype)
-    .map((method) => ({ method, options: reflector.get<StepOptions | undefined>(STEP_METADATA, prototype[method] as Method) }))
-    .filter((m): m is { method: string; options: StepOptions } => m.options !== undefined);
   if (!workflow) {
     if (decorated.length === 0) return null;
     throw new SchedulerConfigError(`${className}.${decorated[0]!.method}`, 'Step', `@Step is only allowed in a class decorated with @Workflow; add @Workflow({ name }) to ${className}`);

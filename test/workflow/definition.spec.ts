@@ -9,6 +9,7 @@ import { STEP_METADATA, WORKFLOW_METADATA } from '../../lib/workflow/workflow.co
 import { Step, Workflow } from '../../lib/workflow/workflow.decorators.js';
 import { buildWorkflowDefinition, type StepInput, type WorkflowDefinition } from '../../lib/workflow/workflow.definition.js';
 import { exploreWorkflow } from '../../lib/workflow/workflow.discovery.js';
+import { SchedulerMetadataAccessor } from '../../lib/discovery/scheduler-metadata.accessor.js';
 import type { StepContext, WorkflowSchedule } from '../../lib/workflow/workflow.types.js';
 
 const noop = async (): Promise<unknown> => undefined;
@@ -141,8 +142,10 @@ class PlainService {
 
 describe('@Workflow / @Step and exploreWorkflow', () => {
   const ctx = {} as StepContext;
-  const scanner = new MetadataScanner();
-  const reflector = new Reflector();
+  const accessor = new SchedulerMetadataAccessor(new Reflector(), new MetadataScanner());
+  /** What the explorer does for one provider: read its metadata, then build its workflow. */
+  const explore = (instance: object, type: Function, queues: ReadonlySet<string> | null) =>
+    exploreWorkflow(instance, type.name, accessor.read(type, Object.getPrototypeOf(instance) as object) ?? { steps: [] }, queues);
 
   it('writes namespaced metadata', () => {
     expect(WORKFLOW_METADATA).toBe('scheduler:workflow');
@@ -156,7 +159,7 @@ describe('@Workflow / @Step and exploreWorkflow', () => {
     const found: WorkflowDefinition[] = [];
     for (const wrapper of moduleRef.get(DiscoveryService).getProviders()) {
       if (!wrapper.instance || typeof wrapper.metatype !== 'function') continue;
-      const def = exploreWorkflow(wrapper.instance as object, wrapper.metatype, moduleRef.get(Reflector), moduleRef.get(MetadataScanner), queues);
+      const def = explore(wrapper.instance as object, wrapper.metatype, queues);
       if (def) found.push(def);
     }
     expect(found).toHaveLength(1);
@@ -172,14 +175,14 @@ describe('@Workflow / @Step and exploreWorkflow', () => {
   });
 
   it('returns null for a class without @Workflow', () => {
-    expect(exploreWorkflow(new PlainService(), PlainService, reflector, scanner, null)).toBeNull();
+    expect(explore(new PlainService(), PlainService, null)).toBeNull();
   });
 
   it('rejects a @Step outside a @Workflow class', () => {
     class Loose {
       @Step() go() {}
     }
-    const error = configError(() => exploreWorkflow(new Loose(), Loose, reflector, scanner, null));
+    const error = configError(() => explore(new Loose(), Loose, null));
     expect(error.message).toContain('Loose.go: invalid option "Step"');
   });
 
@@ -188,13 +191,13 @@ describe('@Workflow / @Step and exploreWorkflow', () => {
     class Bad {
       @Step({ rollback: 'undo' }) go() {}
     }
-    expect(configError(() => exploreWorkflow(new Bad(), Bad, reflector, scanner, null)).message).toMatch(/^Bad\.go: invalid option "rollback": unknown method "undo"/);
+    expect(configError(() => explore(new Bad(), Bad, null)).message).toMatch(/^Bad\.go: invalid option "rollback": unknown method "undo"/);
     @Workflow({ name: 'w' })
     class StepRollback {
       @Step() a() {}
       @Step({ rollback: 'a' }) b() {}
     }
-    expect(configError(() => exploreWorkflow(new StepRollback(), StepRollback, reflector, scanner, null)).message).toContain('StepRollback.b: invalid option "rollback"');
+    expect(configError(() => explore(new StepRollback(), StepRollback, null)).message).toContain('StepRollback.b: invalid option "rollback"');
   });
 
   it('reports definition errors with the class and step', () => {
@@ -202,7 +205,7 @@ describe('@Workflow / @Step and exploreWorkflow', () => {
     class Unknown {
       @Step({ after: 'missing' }) go() {}
     }
-    expect(configError(() => exploreWorkflow(new Unknown(), Unknown, reflector, scanner, null)).message).toContain('Unknown.go: invalid option "after": unknown step "missing"');
+    expect(configError(() => explore(new Unknown(), Unknown, null)).message).toContain('Unknown.go: invalid option "after": unknown step "missing"');
   });
 });
 

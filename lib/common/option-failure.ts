@@ -1,0 +1,2 @@
+/** Reports a bad option (`option`: its path, `detail`: what is wrong); must throw. */
+export type OptionFailure = (option: string, detail: string) => never;
