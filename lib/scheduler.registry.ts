@@ -40,6 +40,11 @@ export interface JobDefinition {
   moduleRef?: ModuleRef;
   /** The scheduler's own jobs (workflow steps, rollbacks, starts): hidden from `all()`. */
   internal?: boolean;
+  /**
+   * The module's middleware followed by the job's own, as instances: resolved
+   * once at init, so that running a job never looks them up.
+   */
+  middleware?: JobMiddleware[];
 }
 
 /** A schedule: a definition's own (static) or one inserted at runtime. */
