@@ -3,16 +3,16 @@ import type { JsonValue } from './common/json.js';
 import type { ServicePorts } from './composition/scheduler.ports.js';
 import type { JobWorker } from './decorators/worker.decorator.js';
 import { DeadLetters } from './dead-letters.js';
-import { buildJobs, type WorkerArgs } from './queue/job.builder.js';
+import type { WorkerArgs } from './queue/job.builder.js';
 import type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
-import { describeJob } from './scheduler.describe.js';
-import { InvalidArgumentError, JobNotFoundError } from './scheduler.errors.js';
+import { InvalidArgumentError } from './scheduler.errors.js';
 import { SchedulerHost } from './scheduler.host.js';
 import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobStatus, QueueStats } from './scheduler.types.js';
-import { cancelJobs, runScheduleNow } from './service/job.calls.js';
-import { changeQueue, queueStats } from './service/queue.calls.js';
-import { deleteSchedule, insertSchedule, known, setSchedulePaused, updateSchedule } from './service/schedule.calls.js';
-import { FINAL_STATES, type Job } from './store/job.types.js';
+import { cancelJobs, enqueueJobs, runScheduleNow } from './service/job.calls.js';
+import { healthCheck, jobHistory, jobStatus } from './service/monitoring.calls.js';
+import { changeQueue, queueStats, scaleQueue } from './service/queue.calls.js';
+import { deleteSchedule, describeAll, describeOne, insertSchedule, setSchedulePaused, updateSchedule } from './service/schedule.calls.js';
+import type { Job } from './store/job.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from './telemetry/scheduler.events.js';
 import { checkDate } from './store/job-input.validation.js';
 import { Workflows } from './workflow/workflow.service.js';
@@ -44,35 +44,21 @@ export class SchedulerService {
   async enqueue<W extends JobWorker<unknown>>(worker: Type<W>, args: WorkerArgs<W>, options?: EnqueueOptions): Promise<EnqueuedJob<WorkerArgs<W>>>;
   async enqueue<TArgs extends JsonValue = JsonValue>(name: string, args?: TArgs, options?: EnqueueOptions): Promise<EnqueuedJob<TArgs>>;
   async enqueue(target: string | Type<unknown>, args?: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
-    const [job] = await this.insertJobs(target, [args ?? {}], options);
+    const [job] = await enqueueJobs(this.s, target, [args ?? {}], options);
     return job!;
   }
 
   /** Enqueues one job to run at `date`. */
   async enqueueAt<TArgs extends JsonValue = JsonValue>(target: string | Type<unknown>, args: TArgs, date: Date, options: Omit<EnqueueOptions, 'delay' | 'runAt'> = {}): Promise<EnqueuedJob<TArgs>> {
     checkDate('date', date);
-    const [job] = await this.insertJobs(target, [args], { ...options, runAt: date });
+    const [job] = await enqueueJobs(this.s, target, [args], { ...options, runAt: date });
     return job as EnqueuedJob<TArgs>;
   }
 
   /** Enqueues many jobs of one handler in one store call. */
   async enqueueMany<TArgs extends JsonValue = JsonValue>(target: string | Type<unknown>, argsList: readonly TArgs[], options: EnqueueOptions = {}): Promise<EnqueuedJob<TArgs>[]> {
     if (!Array.isArray(argsList)) throw new InvalidArgumentError('argsList', 'must be an array');
-    return (await this.insertJobs(target, argsList, options)) as EnqueuedJob<TArgs>[];
-  }
-
-  private async insertJobs(target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): Promise<EnqueuedJob[]> {
-    const s = this.s;
-    const results = await s.producer.insert(buildJobs(s.jobs, target, argsList, options), options.manager);
-    return results.map(({ job, inserted }) => {
-      if (!inserted) {
-        s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
-      }
-      // The store's job is a fresh copy, ours to complete (no second copy per job).
-      const enqueued = job as EnqueuedJob;
-      enqueued.duplicate = !inserted;
-      return enqueued;
-    });
+    return (await enqueueJobs(this.s, target, argsList, options)) as EnqueuedJob<TArgs>[];
   }
 
   // ── schedules ────────────────────────────────────────────────────────
@@ -95,17 +81,12 @@ export class SchedulerService {
 
   /** Every registered job and schedule. */
   async all(): Promise<JobInfo[]> {
-    const s = this.s;
-    const paused = new Set((await s.store.getScheduleStates()).filter((x) => x.paused).map((x) => x.name));
-    return describeJob.all(s, paused);
+    return describeAll(this.s);
   }
 
   /** One job or schedule by name; rejects with `JobNotFoundError`. */
   async getJob(name: string): Promise<JobInfo> {
-    const s = this.s;
-    if (typeof name !== 'string' || !s.registry.has(name)) throw new JobNotFoundError(String(name));
-    const paused = (await s.store.getScheduleStates()).some((x) => x.name === name && x.paused);
-    return describeJob.one(s, name, paused)!;
+    return describeOne(this.s, name);
   }
 
   // ── job control ──────────────────────────────────────────────────────
@@ -154,11 +135,7 @@ export class SchedulerService {
 
   /** Changes a queue's concurrency on every node (kept across restarts). */
   async scaleQueue(queue: string, concurrency: number): Promise<void> {
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
-      throw new InvalidArgumentError('concurrency', `must be an integer from 1 to 10000, got ${String(concurrency)}`);
-    }
-    const from = this.s.queues.get(queue)?.limit;
-    await changeQueue(this.s, queue, 'queue:scale', { concurrency }, (runner) => runner.scale(concurrency), { from, to: concurrency });
+    await scaleQueue(this.s, queue, concurrency);
   }
 
   /** Counts per queue, or for one queue. */
@@ -173,27 +150,12 @@ export class SchedulerService {
 
   /** Finished runs of a job or schedule, newest first. @default limit 20 */
   async history(name: string, options: { limit?: number } = {}): Promise<Job[]> {
-    known(this.s, name);
-    const limit = options.limit ?? 20;
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', 'must be a positive integer');
-    return this.s.store.list({ nameOrSchedule: name, states: FINAL_STATES, limit });
+    return jobHistory(this.s, name, options.limit ?? 20);
   }
 
   /** The state of a job or schedule: running and queued counts, last run, next tick. */
   async status(name: string): Promise<JobStatus> {
-    const { store } = this.s;
-    const info = await this.getJob(name);
-    const [last] = await store.list({ nameOrSchedule: name, states: FINAL_STATES, limit: 1 });
-    return {
-      name,
-      paused: info.paused,
-      running: await store.count({ nameOrSchedule: name, states: ['running'] }),
-      queued: await store.count({ nameOrSchedule: name, states: ['available'] }),
-      lastRun: last ?? null,
-      lastOutcome: last?.state ?? null,
-      lastRunAt: last?.startedAt ?? null,
-      nextRunAt: info.nextRunAt,
-    };
+    return jobStatus(this.s, await this.getJob(name));
   }
 
   /** True when this node plans ticks. */
@@ -208,15 +170,7 @@ export class SchedulerService {
 
   /** This node's view of the scheduler, for a health endpoint. */
   async healthCheck(): Promise<HealthStatus> {
-    const s = this.s;
-    let store: HealthStatus['store'] = { status: 'up' };
-    try {
-      await s.store.ping();
-    } catch (error) {
-      store = { status: 'down', error: (error as Error)?.message ?? String(error) };
-    }
-    const queues = s.queues.all().map((r) => ({ queue: r.name, paused: r.isPaused, concurrency: r.limit, running: r.busy }));
-    return { status: store.status, node: s.node, leader: s.peer.isLeader(), enabled: s.enabled, store, queues };
+    return healthCheck(this.s);
   }
 
   /** Listens to a scheduler event; returns a function that stops listening. */

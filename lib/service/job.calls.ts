@@ -1,11 +1,26 @@
+import type { Type } from '@nestjs/common';
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { JsonValue } from '../common/json.js';
 import { scheduleJobBase } from '../planner/planner.js';
-import { jsonArgs } from '../queue/job.builder.js';
+import { buildJobs, jsonArgs } from '../queue/job.builder.js';
 import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
-import type { EnqueuedJob } from '../scheduler.types.js';
+import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
 import type { NewJob } from '../store/job.types.js';
 import { captureTraceContext } from '../telemetry/tracing.js';
+
+/** `SchedulerService.enqueue*`: validates the call, inserts its jobs, and marks (and reports) duplicates. */
+export async function enqueueJobs(s: ServicePorts, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): Promise<EnqueuedJob[]> {
+  const results = await s.producer.insert(buildJobs(s.jobs, target, argsList, options), options.manager);
+  return results.map(({ job, inserted }) => {
+    if (!inserted) {
+      s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
+    }
+    // The store's job is a fresh copy, ours to complete (no second copy per job).
+    const enqueued = job as EnqueuedJob;
+    enqueued.duplicate = !inserted;
+    return enqueued;
+  });
+}
 
 /** `SchedulerService.runNow` of a schedule: one run now, its overlap rule still applying. */
 export async function runScheduleNow(s: ServicePorts, name: string, args: JsonValue | undefined): Promise<EnqueuedJob> {

@@ -22,6 +22,15 @@ export async function changeQueue(
   s.events.emit(event, { queue, duration: s.clock.now() - started, outcome: 'ok', ...extra });
 }
 
+/** `SchedulerService.scaleQueue`: a new concurrency for a queue, on every node. */
+export async function scaleQueue(s: ServicePorts, queue: string, concurrency: number): Promise<void> {
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+    throw new InvalidArgumentError('concurrency', `must be an integer from 1 to 10000, got ${String(concurrency)}`);
+  }
+  const from = s.queues.get(queue)?.limit;
+  await changeQueue(s, queue, 'queue:scale', { concurrency }, (runner) => runner.scale(concurrency), { from, to: concurrency });
+}
+
 /** Counts per queue (every queue of this node's configuration or with jobs in the store). */
 export async function queueStats(s: ServicePorts, queue?: string): Promise<QueueStats[]> {
   if (queue !== undefined && s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);

@@ -46,6 +46,19 @@ export async function deleteSchedule(s: ServicePorts, name: string): Promise<voi
   await s.schedules.deleted(name);
 }
 
+/** `SchedulerService.all`: every registered job and schedule, with its pause flag. */
+export async function describeAll(s: ServicePorts): Promise<JobInfo[]> {
+  const paused = new Set((await s.store.getScheduleStates()).filter((x) => x.paused).map((x) => x.name));
+  return describeJob.all(s, paused);
+}
+
+/** `SchedulerService.getJob`: one job or schedule by name. @throws JobNotFoundError */
+export async function describeOne(s: ServicePorts, name: string): Promise<JobInfo> {
+  known(s, name);
+  const paused = (await s.store.getScheduleStates()).some((x) => x.name === name && x.paused);
+  return describeJob.one(s, name, paused)!;
+}
+
 /** Pauses or resumes a job or schedule on every node. */
 export async function setSchedulePaused(s: ServicePorts, name: string, paused: boolean): Promise<void> {
   known(s, name);
