@@ -82,7 +82,7 @@ export class NodeLifecycle {
     await peer.start();
     loop.start();
     this.started = true;
-    reboot.pending = true;
+    reboot.markDue();
     await whenReachable(logger, 'enqueueing @reboot jobs', () => reboot.enqueue());
   }
 

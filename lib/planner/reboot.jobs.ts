@@ -14,10 +14,19 @@ export interface RebootJobPorts {
 
 /** This node's `@reboot` jobs: enqueued once as it starts, retried by the periodic sync while the store is down. */
 export class RebootJobs {
-  /** True until this node's `@reboot` jobs are stored (the store may be down at start). */
-  pending = false;
+  private due = false;
 
   constructor(private readonly ports: RebootJobPorts) {}
+
+  /** True from start until this node's `@reboot` jobs are stored (the store may be down at start). */
+  get pending(): boolean {
+    return this.due;
+  }
+
+  /** The node started: its `@reboot` jobs are due until stored. */
+  markDue(): void {
+    this.due = true;
+  }
 
   async enqueue(): Promise<void> {
     const { registry, clock, node, runsJobs } = this.ports;
@@ -35,6 +44,6 @@ export class RebootJobs {
       meta: { ...definition.options.meta, reboot: true },
     }));
     await this.ports.producer.insert(jobs);
-    this.pending = false;
+    this.due = false;
   }
 }

@@ -28,7 +28,7 @@ export interface StepJobArgs {
  * {@link progress} (pure); this class does the I/O around them.
  */
 export class WorkflowEngine {
-  readonly definitions = new Map<string, WorkflowDefinition>();
+  private readonly known = new Map<string, WorkflowDefinition>();
   private readonly logger = new Logger('Scheduler');
   /** Workflow spans started on this node, ended here when the run ends here (or at shutdown). */
   private readonly spans = new Map<string, Span>();
@@ -37,15 +37,25 @@ export class WorkflowEngine {
 
   constructor(private readonly s: WorkflowPorts) {
     this.emit = new WorkflowEmitter(s);
-    this.rollback = new WorkflowRollback(s, this.definitions, this.emit);
+    this.rollback = new WorkflowRollback(s, this.known, this.emit);
   }
 
   private now(): Date {
     return new Date(this.s.clock.now());
   }
 
+  /** The registered workflows, by name. */
+  get definitions(): ReadonlyMap<string, WorkflowDefinition> {
+    return this.known;
+  }
+
+  /** Registers (or replaces) a workflow. */
+  define(def: WorkflowDefinition): void {
+    this.known.set(def.name, def);
+  }
+
   definition(name: string): WorkflowDefinition | undefined {
-    return this.definitions.get(name);
+    return this.known.get(name);
   }
 
   /** Creates a run and starts its first steps (or waits for `runAt`). */
@@ -92,7 +102,7 @@ export class WorkflowEngine {
     let decided: ReturnType<typeof progress> | null = null;
     let mismatch: WorkflowVersionMismatchError | null = null;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
-      const def = this.definitions.get(r.workflow);
+      const def = this.known.get(r.workflow);
       if (!def || r.state !== 'running') return null;
       if (!sameShape(def, r)) {
         mismatch = new WorkflowVersionMismatchError(r.workflow, r.version, def.version);
@@ -112,7 +122,7 @@ export class WorkflowEngine {
 
   /** Inserts the jobs of queued steps; a duplicate (same run and step, still queued or running) is a no-op. */
   async enqueueSteps(run: WorkflowRun, steps: readonly string[]): Promise<void> {
-    const def = this.definitions.get(run.workflow);
+    const def = this.known.get(run.workflow);
     if (!def || steps.length === 0) return;
     const jobs: NewJob[] = steps.map((name) => {
       const step = def.steps.get(name)!;
@@ -134,7 +144,7 @@ export class WorkflowEngine {
     const { runId, step } = ctx.args as StepJobArgs;
     const current = await this.s.store.getRun(runId);
     if (!current) return { skipped: 'run not found' };
-    const def = this.definitions.get(current.workflow);
+    const def = this.known.get(current.workflow);
     // Another node may know this workflow (a rolling deploy): retry there.
     if (!def) throw new Error(`workflow "${current.workflow}" is not registered on this node`);
     if (!sameShape(def, current)) {
@@ -215,7 +225,7 @@ export class WorkflowEngine {
    */
   async stepExhausted(runId: string, step: string, error: unknown, owns: (run: WorkflowRun) => boolean): Promise<'fail' | 'skip' | 'continue' | null> {
     const current = await this.s.store.getRun(runId);
-    const def = current && this.definitions.get(current.workflow);
+    const def = current && this.known.get(current.workflow);
     if (!current || !def?.steps.has(step)) return null;
     const policy = def.steps.get(step)!.onError;
     const text = message(error);

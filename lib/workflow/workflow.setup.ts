@@ -59,7 +59,7 @@ export function setupWorkflows(engine: WorkflowEngine, registry: SchedulerRegist
 
 /** Registers a workflow; one with a schedule gets a schedule named `workflow:<name>` that starts a run per tick. */
 export function addWorkflow(engine: WorkflowEngine, registry: SchedulerRegistry, def: WorkflowDefinition): ScheduleEntry | null {
-  engine.definitions.set(def.name, def);
+  engine.define(def);
   if (!def.schedule) return null;
   const { startAt, endAt, ...when } = def.schedule;
   const base = compileSchedule(when, def.source);
