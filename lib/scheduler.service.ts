@@ -129,6 +129,7 @@ export class SchedulerService {
     await changeQueue(this.s, queue, 'queue:pause', { paused: true }, (runner) => runner.setPaused(true));
   }
 
+  /** Undoes `pauseQueue` (cluster-wide). */
   async resumeQueue(queue: string): Promise<void> {
     await changeQueue(this.s, queue, 'queue:resume', { paused: false }, (runner) => runner.setPaused(false));
   }
