@@ -1,5 +1,5 @@
 import { InvalidArgumentError, JobNotFoundError } from './scheduler.errors.js';
-import type { SchedulerOrchestrator } from './scheduler.orchestrator.js';
+import type { DeadLetterPorts } from './composition/scheduler.ports.js';
 import type { DeadLetterFilter, DeadLetterStats } from './scheduler.types.js';
 import type { Job } from './store/job.types.js';
 
@@ -11,7 +11,7 @@ const DEAD = ['dead'] as const;
  * (`retention.dead`, default 7 days).
  */
 export class DeadLetters {
-  constructor(private readonly scheduler: () => SchedulerOrchestrator) {}
+  constructor(private readonly scheduler: () => DeadLetterPorts) {}
 
   /** Dead jobs, newest first. @default limit 100 */
   async list(filter: DeadLetterFilter = {}): Promise<Job[]> {
@@ -44,7 +44,7 @@ export class DeadLetters {
     await this.get(id);
     const job = await s.store.resurrect(id, new Date(s.clock.now()));
     if (!job) throw new JobNotFoundError(id, 'dead letter');
-    s.queues.wake(job.queue);
+    s.wake(job.queue);
     return job;
   }
 

@@ -1,6 +1,14 @@
-import type { SchedulerOrchestrator } from './scheduler.orchestrator.js';
-import type { JobDefinition, ResolvedJobOptions, ScheduleEntry } from './scheduler.registry.js';
+import type { Clock } from './clock/clock.js';
+import type { Planner } from './planner/planner.js';
+import type { JobDefinition, ResolvedJobOptions, ScheduleEntry, SchedulerRegistry } from './scheduler.registry.js';
 import type { JobInfo } from './scheduler.types.js';
+
+/** What describing jobs reads: the registry, and the planner's next tick of each schedule. */
+export interface DescribePorts {
+  registry: SchedulerRegistry;
+  planner: Pick<Planner, 'nextTick'>;
+  clock: Clock;
+}
 
 function base(definition: JobDefinition, options: ResolvedJobOptions) {
   return {
@@ -15,7 +23,7 @@ function base(definition: JobDefinition, options: ResolvedJobOptions) {
   };
 }
 
-function fromSchedule(scheduler: SchedulerOrchestrator, entry: ScheduleEntry, paused: boolean): JobInfo {
+function fromSchedule(scheduler: DescribePorts, entry: ScheduleEntry, paused: boolean): JobInfo {
   return {
     name: entry.name,
     ...base(entry.handler, entry.options),
@@ -24,7 +32,7 @@ function fromSchedule(scheduler: SchedulerOrchestrator, entry: ScheduleEntry, pa
     ...entry.input,
     description: entry.spec.description,
     paused,
-    nextRunAt: toDate(scheduler.planner?.nextTick(entry, scheduler.clock.now()) ?? entry.spec.next(scheduler.clock.now())),
+    nextRunAt: toDate(scheduler.planner.nextTick(entry, scheduler.clock.now()) ?? entry.spec.next(scheduler.clock.now())),
   };
 }
 
@@ -43,7 +51,7 @@ function fromHandler(definition: JobDefinition, reboot: boolean, paused: boolean
 
 /** Builds the `JobInfo` views of `SchedulerService.all()` / `getJob()`. */
 export const describeJob = {
-  all(scheduler: SchedulerOrchestrator, paused: ReadonlySet<string>): JobInfo[] {
+  all(scheduler: DescribePorts, paused: ReadonlySet<string>): JobInfo[] {
     const { registry } = scheduler;
     const out: JobInfo[] = [];
     const reboot = new Set(registry.reboot.map((d) => d.name));
@@ -58,7 +66,7 @@ export const describeJob = {
     return out;
   },
 
-  one(scheduler: SchedulerOrchestrator, name: string, paused: boolean): JobInfo | undefined {
+  one(scheduler: DescribePorts, name: string, paused: boolean): JobInfo | undefined {
     const { registry } = scheduler;
     const entry = registry.findSchedule(name);
     if (entry) return fromSchedule(scheduler, entry, paused);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { SchedulerMetadataAccessor } from './discovery/scheduler-metadata.accessor.js';
 import { SchedulerExplorer } from './discovery/scheduler.explorer.js';
+import { SchedulerHostModule } from './scheduler.host.js';
 import { SCHEDULER_MODULE_OPTIONS, SchedulerConfigurableModule } from './scheduler.module-definition.js';
 import { SCHEDULER_OPTIONS } from './scheduler.constants.js';
 import { resolveOptions, type SchedulerModuleOptions } from './scheduler.options.js';
@@ -15,7 +16,7 @@ import { SchedulerService } from './scheduler.service.js';
  * `SchedulerService` is then injectable everywhere.
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, SchedulerHostModule],
   providers: [
     {
       provide: SCHEDULER_OPTIONS,

@@ -42,6 +42,11 @@ export interface JobDefinition {
   internal?: boolean;
   /** The `@Worker` class, for `enqueue(WorkerClass)`: found by identity, as two classes may share a name. */
   workerType?: Type<unknown>;
+  /**
+   * The module's middleware followed by the job's own, as instances: resolved
+   * once at init, so that running a job never looks them up.
+   */
+  middleware?: JobMiddleware[];
 }
 
 /** A schedule: a definition's own (static) or one inserted at runtime. */

@@ -6,7 +6,7 @@ import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
 import type { Job } from '../store/job.types.js';
 import type { JobContext } from './job-context.js';
-import type { ExecutionOutcome } from './job.executor.js';
+import type { ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
 
 /** How an attempt's run ended: through the chain (handler and middleware), or by an abort. */

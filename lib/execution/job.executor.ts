@@ -1,50 +1,20 @@
 import { Logger } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
-import type { Clock } from '../clock/clock.js';
 import type { JsonValue } from '../common/json.js';
-import type { JobMiddleware } from '../middleware/job-middleware.js';
 import { runMiddlewareChain } from '../middleware/middleware.chain.js';
-import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
-import type { AttemptRef, JobStore } from '../store/job-store.js';
+import type { JobDefinition } from '../scheduler.registry.js';
+import type { AttemptRef } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
-import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { PayloadTooLargeError, UnstorableResultError } from '../scheduler.errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import { storableResult } from '../store/storable-output.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
-import type { RunningJobs } from './running-jobs.js';
+import type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 import { Attempt, AttemptContext, type AttemptListener, type Settled } from './job.attempt.js';
 import { describe, JobSettler, label } from './job.settler.js';
 
-/** What became of one attempt. */
-export interface ExecutionOutcome {
-  job: Job<unknown>;
-  outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'lease-lost';
-  result?: unknown;
-  error?: unknown;
-  /** Milliseconds the attempt took. */
-  duration: number;
-}
-
-/** What the executor needs from the rest of the scheduler. */
-export interface ExecutorDeps {
-  store: JobStore;
-  registry: SchedulerRegistry;
-  clock: Clock;
-  events: SchedulerEvents;
-  running: RunningJobs;
-  /** Called when a job is set to retry at `runAt` (so its queue wakes on time). */
-  onRetry(queue: string, runAt: Date): void;
-  /** Global middleware followed by the job's own, as instances. */
-  middlewareFor(definition: JobDefinition): JobMiddleware[];
-  /**
-   * `retention.completed: 0`: completed jobs are deleted rather than kept.
-   * Not for schedule ticks: their row holds the (schedule, tick) key that
-   * keeps a tick from being planned twice.
-   */
-  forgetCompleted?: boolean;
-}
+export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
 const FORGET = { forget: true } as const;
 /** How long after an abort a handler still running is reported as ignoring `ctx.signal`. */
@@ -126,8 +96,8 @@ export class JobExecutor {
     attempt.handlerStarted();
     const definition = attempt.definition!;
     const ctx = new AttemptContext(attempt);
-    const middleware = this.deps.middlewareFor(definition);
-    if (middleware.length === 0) return invoke(definition, ctx, attempt);
+    const middleware = definition.middleware;
+    if (middleware === undefined || middleware.length === 0) return invoke(definition, ctx, attempt);
     void runMiddlewareChain(
       middleware,
       ctx,

@@ -5,7 +5,7 @@ import type { Job } from '../store/job.types.js';
 import { exponentialBackoff } from './backoff.js';
 import type { Settled } from './job.attempt.js';
 import { toAttemptError } from './job-errors.js';
-import type { ExecutionOutcome, ExecutorDeps } from './job.executor.js';
+import type { ExecutionOutcome, SettlerDeps } from './execution.types.js';
 
 /**
  * Every way an attempt ends but completion (the executor's own hot path):
@@ -16,7 +16,7 @@ import type { ExecutionOutcome, ExecutorDeps } from './job.executor.js';
 export class JobSettler {
   private readonly logger = new Logger('Scheduler');
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(private readonly deps: SettlerDeps) {}
 
   async settle(job: Job<unknown>, started: number, settled: Settled, completed: (result: unknown) => Promise<ExecutionOutcome>): Promise<ExecutionOutcome> {
     const { clock, events } = this.deps;

@@ -1,5 +1,20 @@
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { JobStore } from '../store/job-store.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { SchedulerPlugin } from './scheduler.plugin.js';
+
+/** What the lifeline uses. */
+export interface LifelinePorts {
+  store: Pick<JobStore, 'rescue'>;
+  events: Pick<SchedulerEvents, 'emit'>;
+  isLeader(): boolean;
+  /** Wakes this node's runner of a queue that has a rescued job again. */
+  wake(queue: string): void;
+  /** How often the leader looks for jobs to rescue, in ms. */
+  interval: number;
+  /** A running job without a heartbeat for this long (ms) is rescued. */
+  rescueAfter: number;
+}
 
 /**
  * Lifeline (leader only): a running job whose heartbeat is older than
@@ -7,20 +22,20 @@ import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
  * (or `dead` when its attempts are spent). Its old attempt's late
  * acknowledgement is then stale and changes nothing.
  */
-export function createLifelineTasks(scheduler: SchedulerOrchestrator): LoopTask[] {
-  const { options, store, events, peer, queues } = scheduler;
-  return [
-    new PeriodicTask(
-      'lifeline',
-      options.rescueInterval,
-      async (now) => {
-        const rescued = await store.rescue(new Date(now - options.rescueAfter), new Date(now));
-        for (const job of rescued) {
-          events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
-          if (job.state === 'available') queues.wake(job.queue);
-        }
-      },
-      () => peer.isLeader(),
-    ),
-  ];
+export class LifelinePlugin implements SchedulerPlugin {
+  readonly name = 'lifeline';
+
+  constructor(private readonly ports: LifelinePorts) {}
+
+  tasks(): LoopTask[] {
+    const { store, events, interval, rescueAfter } = this.ports;
+    const rescue = async (now: number) => {
+      const rescued = await store.rescue(new Date(now - rescueAfter), new Date(now));
+      for (const job of rescued) {
+        events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
+        if (job.state === 'available') this.ports.wake(job.queue);
+      }
+    };
+    return [new PeriodicTask('lifeline', interval, rescue, () => this.ports.isLeader())];
+  }
 }

@@ -5,7 +5,8 @@ import type { JsonValue } from '../common/json.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
 import { overrideJobOptions, resolveJobOptions } from '../discovery/job-options.resolver.js';
 import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../scheduler.errors.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { Clock } from '../clock/clock.js';
+import type { SchedulerRegistry } from '../scheduler.registry.js';
 import type { EnqueueOptions } from '../scheduler.types.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import type { NewJob } from '../store/job.types.js';
@@ -17,11 +18,21 @@ export const MAX_PAYLOAD_BYTES = DEFAULT_MAX_PAYLOAD_BYTES;
 /** The arguments type of a worker class. */
 export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : never;
 
+/** What building an enqueue call's jobs reads. */
+export interface JobBuildPorts {
+  registry: Pick<SchedulerRegistry, 'findDefinition' | 'workerName'>;
+  /** The queues this node knows (`null`: any name). */
+  queueNames: ReadonlySet<string> | null;
+  clock: Clock;
+  /** The store's limit of a job's JSON payload. @default DEFAULT_MAX_PAYLOAD_BYTES */
+  maxPayloadBytes?: number;
+}
+
 /**
  * Validates an enqueue call and builds its jobs; throws a typed error before
  * anything is stored when any argument is bad.
  */
-export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): NewJob[] {
+export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): NewJob[] {
   const name = typeof target === 'function' ? s.registry.workerName(target) : target;
   if (typeof name !== 'string') throw new InvalidArgumentError('name', 'must be a job name or a @Worker class');
   const definition = s.registry.findDefinition(name);
@@ -47,12 +58,12 @@ export function buildJobs(s: SchedulerOrchestrator, target: string | Type<unknow
     (option, detail) => {
       throw new InvalidArgumentError(option, detail);
     },
-    s.options.queueNames,
+    s.queueNames,
   );
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();
   return argsList.map((args, i) => {
-    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', unique === true, s.store.maxPayloadBytes);
+    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', unique === true, s.maxPayloadBytes);
     return {
       name,
       queue: resolved.queue,

@@ -1,11 +1,9 @@
-import { Logger } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import type { JsonObject, JsonValue } from '../common/json.js';
 import type { MisfirePolicy, OverlapPolicy, StorableBackoff } from '../decorators/job-options.js';
 import { overrideJobOptions, resolveJobOptions, type OptionFailure } from '../discovery/job-options.resolver.js';
 import { validateJobName } from '../discovery/names.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
 import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
 import { checkTags, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
@@ -114,50 +112,6 @@ export function buildRuntimeSchedule(
 /** Serialises a runtime schedule input for the store (dates as ISO strings). */
 export function toStoredDefinition(input: RuntimeScheduleInput): JsonObject {
   return JSON.parse(JSON.stringify(input)) as JsonObject;
-}
-
-/**
- * Makes the registry's runtime schedules match the store (at bootstrap, and
- * when another node changed them): adds new ones, replaces changed ones,
- * removes deleted ones, and tells the planner.
- */
-export async function syncRuntimeSchedules(scheduler: SchedulerOrchestrator, seen: Map<string, string>): Promise<void> {
-  const logger = new Logger('Scheduler');
-  const queues = scheduler.options.queueNames;
-  const stored = await scheduler.store.listSchedules();
-  const names = new Set(stored.map((x) => x.name));
-  for (const [name] of seen) {
-    if (names.has(name)) continue;
-    seen.delete(name);
-    scheduler.registry.removeSchedule(name);
-    scheduler.planner.remove(name);
-  }
-  for (const { name, definition } of stored) {
-    const json = JSON.stringify(definition);
-    if (seen.get(name) === json) continue;
-    try {
-      const entry = buildRuntimeSchedule(
-        definition as unknown as RuntimeScheduleInput,
-        scheduler.registry,
-        queues,
-        (option, detail) => {
-          throw new Error(`${option}: ${detail}`);
-        },
-        scheduler.store.maxPayloadBytes,
-      );
-      const existing = scheduler.registry.findSchedule(entry.name);
-      if (existing && existing.origin !== 'runtime') {
-        logger.warn(`stored schedule "${entry.name}" clashes with a schedule defined in code; the stored one is ignored`);
-        continue;
-      }
-      scheduler.registry.replaceSchedule(entry);
-      seen.set(name, json);
-      await scheduler.planner.upsert(entry);
-    } catch (error) {
-      // Kept in the store untouched: a later deploy that registers the handler again brings it back.
-      logger.warn(`stored schedule "${name}" is not loaded: ${(error as Error).message}`);
-    }
-  }
 }
 
 /** Args, meta and tags as the store will keep them in each tick's job. */

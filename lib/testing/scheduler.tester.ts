@@ -1,7 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../common/json.js';
-import { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { TesterPorts } from '../composition/scheduler.ports.js';
+import { SchedulerHost } from '../scheduler.host.js';
 import { buildJobs } from '../queue/job.builder.js';
 import type { Job } from '../store/job.types.js';
 import { FakeClock, flushPromises } from './fake.clock.js';
@@ -20,13 +21,13 @@ export interface JobRun {
  * assert what ran. Records every attempt that finishes after it is created.
  */
 export class SchedulerTester {
-  private readonly orchestrator: SchedulerOrchestrator;
+  private readonly scheduler: TesterPorts;
   private readonly log: JobRun[] = [];
   private undrained: JobRun[] = [];
 
   constructor(app: INestApplicationContext) {
-    this.orchestrator = app.get(SchedulerOrchestrator, { strict: false }).owner;
-    const { events } = this.orchestrator;
+    this.scheduler = app.get(SchedulerHost, { strict: false }).ports.tester;
+    const { events } = this.scheduler;
     const record = (run: JobRun) => {
       this.log.push(run);
       this.undrained.push(run);
@@ -46,7 +47,7 @@ export class SchedulerTester {
    * was created). Jobs due later are not run: advance the clock first.
    */
   async drainQueue(queue?: string): Promise<JobRun[]> {
-    const s = this.orchestrator;
+    const s = this.scheduler;
     // Timers already due (a planner that must catch up) fire before draining.
     if (s.clock instanceof FakeClock) await s.clock.advance(0);
     for (;;) {
@@ -56,7 +57,7 @@ export class SchedulerTester {
       let ran = 0;
       for (const name of queues) {
         const jobs = await s.store.claim({ queue: name, limit: 100, node: s.node, now: new Date(s.clock.now()) });
-        for (const job of jobs) await s.executor.execute(job);
+        for (const job of jobs) await s.execute(job);
         ran += jobs.length;
       }
       if (ran === 0 && s.running.all(queue).length === 0) break;
@@ -71,15 +72,15 @@ export class SchedulerTester {
    * when its queue is paused or the scheduler is disabled; resolves to its outcome.
    */
   async runJob(name: string, args?: JsonValue): Promise<JobRun> {
-    const s = this.orchestrator;
+    const s = this.scheduler;
     const pin = `tester-${randomUUID()}`;
     // Pinned to a node name no runner has, so that only this call runs it.
-    const [newJob] = buildJobs(s, name, [args ?? {}], {});
+    const [newJob] = buildJobs(s.jobs, name, [args ?? {}], {});
     const [inserted] = await s.store.insert([{ ...newJob!, pinnedNode: pin }]);
     const [job] = await s.store.claim({ queue: inserted!.job.queue, limit: 1, node: pin, now: new Date(s.clock.now()), ids: [inserted!.job.id] });
     if (!job) throw new Error(`runJob(${name}): the job could not be claimed`);
     const before = this.log.length;
-    await s.executor.execute(job);
+    await s.execute(job);
     const run = this.log.slice(before).find((r) => r.job.id === job.id);
     this.undrained = this.undrained.filter((r) => r !== run);
     if (!run) throw new Error(`runJob(${name}): the attempt ended without an outcome`);

@@ -3,12 +3,12 @@ import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { JsonObject } from '../common/json.js';
 import type { JobContext } from '../execution/job-context.js';
 import { DiscardJobError, WorkflowVersionMismatchError } from '../scheduler.errors.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
 import type { NewJob } from '../store/job.types.js';
-import type { StepEvent, WorkflowEvent } from '../telemetry/scheduler.events.js';
+import type { WorkflowEvent } from '../telemetry/scheduler.events.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
 import { initialSteps, progress, QUEUED } from './workflow.progress.js';
 import { WorkflowRollback } from './workflow.rollback.js';
+import { WorkflowEmitter, type WorkflowPorts } from './workflow.ports.js';
 import { START_JOB, STEP_JOB, internalJob } from './workflow.jobs.js';
 import type { StepContext, WorkflowRun } from './workflow.types.js';
 import { sanitizeJson } from '../common/storable-text.js';
@@ -28,22 +28,34 @@ export interface StepJobArgs {
  * {@link progress} (pure); this class does the I/O around them.
  */
 export class WorkflowEngine {
-  readonly definitions = new Map<string, WorkflowDefinition>();
+  private readonly known = new Map<string, WorkflowDefinition>();
   private readonly logger = new Logger('Scheduler');
   /** Workflow spans started on this node, ended here when the run ends here (or at shutdown). */
   private readonly spans = new Map<string, Span>();
   readonly rollback: WorkflowRollback;
+  private readonly emit: WorkflowEmitter;
 
-  constructor(private readonly s: SchedulerOrchestrator) {
-    this.rollback = new WorkflowRollback(s, this);
+  constructor(private readonly s: WorkflowPorts) {
+    this.emit = new WorkflowEmitter(s);
+    this.rollback = new WorkflowRollback(s, this.known, this.emit);
   }
 
   private now(): Date {
     return new Date(this.s.clock.now());
   }
 
+  /** The registered workflows, by name. */
+  get definitions(): ReadonlyMap<string, WorkflowDefinition> {
+    return this.known;
+  }
+
+  /** Registers (or replaces) a workflow. */
+  define(def: WorkflowDefinition): void {
+    this.known.set(def.name, def);
+  }
+
   definition(name: string): WorkflowDefinition | undefined {
-    return this.definitions.get(name);
+    return this.known.get(name);
   }
 
   /** Creates a run and starts its first steps (or waits for `runAt`). */
@@ -69,7 +81,7 @@ export class WorkflowEngine {
     span.setAttribute('workflow.run_id', run.id);
     this.spans.set(run.id, span);
     if (scheduled) {
-      await this.s.producer.insert([{ ...internalJob(START_JOB, { runId: run.id }, run, def, runAt!) }]);
+      await this.s.insert([{ ...internalJob(START_JOB, { runId: run.id }, run, def, runAt!) }]);
       return run;
     }
     this.emitRun('workflow:start', run, 'started');
@@ -90,7 +102,7 @@ export class WorkflowEngine {
     let decided: ReturnType<typeof progress> | null = null;
     let mismatch: WorkflowVersionMismatchError | null = null;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
-      const def = this.definitions.get(r.workflow);
+      const def = this.known.get(r.workflow);
       if (!def || r.state !== 'running') return null;
       if (!sameShape(def, r)) {
         mismatch = new WorkflowVersionMismatchError(r.workflow, r.version, def.version);
@@ -103,14 +115,14 @@ export class WorkflowEngine {
     if (mismatch) return this.finish(run, 'workflow:fail', 'failed', (mismatch as Error).message);
     const d = decided as ReturnType<typeof progress> | null;
     if (!d) return;
-    for (const { step, reason } of d.skipped) this.emitStep('step:skip', run, step, 0, 0, 'skipped', { reason });
+    for (const { step, reason } of d.skipped) this.emit.step('step:skip', run, step, 0, 0, 'skipped', { reason });
     await this.enqueueSteps(run, d.enqueue);
     if (d.completed) this.finish(run, 'workflow:stop', 'completed');
   }
 
   /** Inserts the jobs of queued steps; a duplicate (same run and step, still queued or running) is a no-op. */
   async enqueueSteps(run: WorkflowRun, steps: readonly string[]): Promise<void> {
-    const def = this.definitions.get(run.workflow);
+    const def = this.known.get(run.workflow);
     if (!def || steps.length === 0) return;
     const jobs: NewJob[] = steps.map((name) => {
       const step = def.steps.get(name)!;
@@ -124,7 +136,7 @@ export class WorkflowEngine {
         meta: { workflow: run.workflow, step: name },
       };
     });
-    await this.s.producer.insert(jobs);
+    await this.s.insert(jobs);
   }
 
   /** The job of one step. */
@@ -132,7 +144,7 @@ export class WorkflowEngine {
     const { runId, step } = ctx.args as StepJobArgs;
     const current = await this.s.store.getRun(runId);
     if (!current) return { skipped: 'run not found' };
-    const def = this.definitions.get(current.workflow);
+    const def = this.known.get(current.workflow);
     // Another node may know this workflow (a rolling deploy): retry there.
     if (!def) throw new Error(`workflow "${current.workflow}" is not registered on this node`);
     if (!sameShape(def, current)) {
@@ -157,7 +169,7 @@ export class WorkflowEngine {
     // timed-out attempt must not undo what a newer one did).
     const mine = run.steps[step]!.attempts;
     const began = this.s.clock.now();
-    this.emitStep('step:start', run, step, ctx.attempt, 0, 'started');
+    this.emit.step('step:start', run, step, ctx.attempt, 0, 'started');
     const stepCtx = Object.assign(Object.create(ctx) as object, { runId, workflow: run.workflow, step, context: run.context }) as StepContext;
     let output: unknown;
     try {
@@ -185,7 +197,7 @@ export class WorkflowEngine {
       };
     });
     if (stale) return { skipped: 'a newer attempt owns the step' };
-    this.emitStep('step:stop', done ?? run, step, ctx.attempt, this.s.clock.now() - began, 'completed');
+    this.emit.step('step:stop', done ?? run, step, ctx.attempt, this.s.clock.now() - began, 'completed');
     if (done && (done.state === 'failed' || done.state === 'cancelled')) await this.rollback.lateCompletion(done);
     else await this.advance(runId);
     return output ?? null;
@@ -196,12 +208,12 @@ export class WorkflowEngine {
     // A DiscardJobError ends the step at once: no retry is coming.
     if (ctx.attempt < ctx.maxAttempts && !(error instanceof DiscardJobError)) {
       await this.s.store.updateRun(run.id, this.now(), (r) => (owns(r) ? { ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message(error) } } } : null));
-      if (!ctx.signal.aborted || ctx.abortReason === 'timeout') this.emitStep('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
+      if (!ctx.signal.aborted || ctx.abortReason === 'timeout') this.emit.step('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
       throw error;
     }
     const outcome = await this.stepExhausted(run.id, step, error, (r) => owns(r));
     if (outcome === null) return { skipped: 'a newer attempt owns the step' };
-    this.emitStep('step:exception', run, step, ctx.attempt, duration, 'failed', { error });
+    this.emit.step('step:exception', run, step, ctx.attempt, duration, 'failed', { error });
     if (outcome === 'fail') throw error;
     return { stepFailed: message(error) };
   }
@@ -213,7 +225,7 @@ export class WorkflowEngine {
    */
   async stepExhausted(runId: string, step: string, error: unknown, owns: (run: WorkflowRun) => boolean): Promise<'fail' | 'skip' | 'continue' | null> {
     const current = await this.s.store.getRun(runId);
-    const def = current && this.definitions.get(current.workflow);
+    const def = current && this.known.get(current.workflow);
     if (!current || !def?.steps.has(step)) return null;
     const policy = def.steps.get(step)!.onError;
     const text = message(error);
@@ -229,7 +241,7 @@ export class WorkflowEngine {
       return { ...r, steps, state: 'failed', error: `step ${step} failed: ${text}`, finishedAt: this.now() };
     });
     if (!applied || !updated) return null;
-    if (policy === 'skip') this.emitStep('step:skip', updated, step, 0, 0, 'skipped', { reason: 'error' });
+    if (policy === 'skip') this.emit.step('step:skip', updated, step, 0, 0, 'skipped', { reason: 'error' });
     if (policy !== 'fail') {
       await this.advance(runId);
     } else if (updated.state === 'failed') {
@@ -271,12 +283,7 @@ export class WorkflowEngine {
   }
 
   emitRun(event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel', run: WorkflowRun, outcome: WorkflowEvent['outcome'], error?: string): void {
-    const duration = event === 'workflow:start' ? 0 : this.s.clock.now() - run.createdAt.getTime();
-    this.s.events.emit(event, { runId: run.id, workflow: run.workflow, duration, outcome, ...(error ? { error } : {}) });
-  }
-
-  emitStep(event: 'step:start' | 'step:stop' | 'step:exception' | 'step:skip' | 'step:retry' | 'rollback:start' | 'rollback:stop' | 'rollback:exception', run: WorkflowRun, step: string, attempt: number, duration: number, outcome: StepEvent['outcome'], extra: { error?: unknown; reason?: string } = {}): void {
-    this.s.events.emit(event, { runId: run.id, workflow: run.workflow, step, attempt, duration, outcome, ...extra });
+    this.emit.run(event, run, outcome, error);
   }
 }
 

@@ -1,7 +1,6 @@
 import type { JobContext } from '../execution/job-context.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
-import type { WorkflowEngine } from './workflow.engine.js';
 import { ROLLBACK_JOB, internalJob } from './workflow.jobs.js';
+import type { WorkflowDefinitions, WorkflowEmitter, WorkflowPorts } from './workflow.ports.js';
 import type { StepContext, WorkflowRun } from './workflow.types.js';
 
 /**
@@ -14,16 +13,17 @@ import type { StepContext, WorkflowRun } from './workflow.types.js';
  */
 export class WorkflowRollback {
   constructor(
-    private readonly s: SchedulerOrchestrator,
-    private readonly engine: WorkflowEngine,
+    private readonly s: WorkflowPorts,
+    private readonly definitions: WorkflowDefinitions,
+    private readonly emit: WorkflowEmitter,
   ) {}
 
   /** Queues the rollback chain of a run. */
   async begin(run: WorkflowRun): Promise<void> {
-    const def = this.engine.definition(run.workflow);
+    const def = this.definitions.get(run.workflow);
     if (!def) return;
     const now = new Date(this.s.clock.now());
-    await this.s.producer.insert([{ ...internalJob(ROLLBACK_JOB, { runId: run.id }, run, def, now), uniqueKey: `workflow:${run.id}:rollback` }]);
+    await this.s.insert([{ ...internalJob(ROLLBACK_JOB, { runId: run.id }, run, def, now), uniqueKey: `workflow:${run.id}:rollback` }]);
   }
 
   /** A step completed after its run failed: it is compensated too. */
@@ -38,7 +38,7 @@ export class WorkflowRollback {
     for (;;) {
       let picked: { run: WorkflowRun; step: string } | null = null;
       await this.s.store.updateRun(runId, new Date(this.s.clock.now()), (r) => {
-        const def = this.engine.definition(r.workflow);
+        const def = this.definitions.get(r.workflow);
         if (!def) return null;
         const candidates = Object.entries(r.steps)
           .filter(([, sr]) => sr.state === 'completed' && sr.rollback === null)
@@ -65,9 +65,9 @@ export class WorkflowRollback {
   }
 
   private async compensate(run: WorkflowRun, step: string, ctx: JobContext<unknown>): Promise<void> {
-    const def = this.engine.definition(run.workflow)!;
+    const def = this.definitions.get(run.workflow)!;
     const began = this.s.clock.now();
-    this.engine.emitStep('rollback:start', run, step, ctx.attempt, 0, 'started');
+    this.emit.step('rollback:start', run, step, ctx.attempt, 0, 'started');
     const stepCtx = Object.assign(Object.create(ctx) as object, { runId: run.id, workflow: run.workflow, step, context: run.context }) as StepContext;
     let failure: unknown = null;
     try {
@@ -80,7 +80,7 @@ export class WorkflowRollback {
       return { ...r, steps: { ...r.steps, [step]: failure ? { ...sr, rollback: 'failed', error: String((failure as Error)?.message ?? failure) } : { ...sr, rollback: 'done', state: 'rolled_back' } } };
     });
     const duration = this.s.clock.now() - began;
-    if (failure) this.engine.emitStep('rollback:exception', run, step, ctx.attempt, duration, 'failed', { error: failure });
-    else this.engine.emitStep('rollback:stop', run, step, ctx.attempt, duration, 'rolled_back');
+    if (failure) this.emit.step('rollback:exception', run, step, ctx.attempt, duration, 'failed', { error: failure });
+    else this.emit.step('rollback:stop', run, step, ctx.attempt, duration, 'rolled_back');
   }
 }

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../common/json.js';
 import { InvalidArgumentError, JobNotFoundError, SchedulerConfigError } from '../scheduler.errors.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
+import type { WorkflowFacadePorts } from '../composition/scheduler.ports.js';
 import { WorkflowBuilder } from './workflow.builder.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
 import { toMermaid, toTable } from './workflow.render.js';
@@ -28,14 +28,14 @@ const ACTIVE: WorkflowRunState[] = ['scheduled', 'running', 'paused'];
  * `@Workflow` classes or workflows defined at runtime, and look at them.
  */
 export class Workflows {
-  constructor(private readonly scheduler: () => SchedulerOrchestrator) {}
+  constructor(private readonly scheduler: () => WorkflowFacadePorts) {}
 
-  private get s(): SchedulerOrchestrator {
+  private get s(): WorkflowFacadePorts {
     return this.scheduler();
   }
 
   private def(name: string): WorkflowDefinition {
-    const def = typeof name === 'string' ? this.s.workflows.definition(name) : undefined;
+    const def = typeof name === 'string' ? this.s.engine.definition(name) : undefined;
     if (!def) throw new JobNotFoundError(String(name), 'workflow');
     return def;
   }
@@ -49,14 +49,14 @@ export class Workflows {
   /** Starts a run now with `context`; resolves to its id. */
   async start(name: string, context: JsonObject = {}): Promise<string> {
     const def = this.def(name);
-    return (await this.s.workflows.start(def, jsonContext(context))).id;
+    return (await this.s.engine.start(def, jsonContext(context))).id;
   }
 
   /** Creates a run that starts at `at`; resolves to its id. */
   async scheduleExecution(name: string, options: { context?: JsonObject; at: Date }): Promise<string> {
     const def = this.def(name);
     if (!(options?.at instanceof Date) || Number.isNaN(options.at.getTime())) throw new InvalidArgumentError('at', 'must be a valid Date');
-    return (await this.s.workflows.start(def, jsonContext(options.context ?? {}), options.at)).id;
+    return (await this.s.engine.start(def, jsonContext(options.context ?? {}), options.at)).id;
   }
 
   /** No new step starts; running steps finish. */
@@ -64,7 +64,7 @@ export class Workflows {
     await this.run(runId);
     const run = await this.s.store.updateRun(runId, this.now(), (r) => (r.state === 'running' || r.state === 'scheduled' ? { ...r, state: 'paused' } : null));
     if (run?.state !== 'paused') throw new InvalidArgumentError('runId', `run ${runId} is not running`);
-    this.s.workflows.emitRun('workflow:pause', run, 'paused');
+    this.s.engine.emitRun('workflow:pause', run, 'paused');
     return run;
   }
 
@@ -81,8 +81,8 @@ export class Workflows {
       return { ...r, state: waiting ? 'scheduled' : 'running', context: { ...r.context, ...extra }, steps };
     });
     if (run?.state !== 'running' && run?.state !== 'scheduled') throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
-    this.s.workflows.emitRun('workflow:resume', run, 'resumed');
-    await this.s.workflows.advance(runId);
+    this.s.engine.emitRun('workflow:resume', run, 'resumed');
+    await this.s.engine.advance(runId);
     return (await this.s.store.getRun(runId))!;
   }
 
@@ -101,8 +101,8 @@ export class Workflows {
     for (const sr of Object.values(run.steps)) {
       if (sr.jobId && /^\d+$/.test(sr.jobId) && (sr.state === 'running' || sr.state === 'pending')) await this.cancelStepJob(sr.jobId, reason);
     }
-    this.s.workflows.finish(run, 'workflow:cancel', 'cancelled', reason);
-    if (options.rollback) await this.s.workflows.rollback.begin(run);
+    this.s.engine.finish(run, 'workflow:cancel', 'cancelled', reason);
+    if (options.rollback) await this.s.engine.rollback.begin(run);
     return run;
   }
 
@@ -124,7 +124,7 @@ export class Workflows {
 
   /** Every registered workflow. */
   listAll(): WorkflowInfo[] {
-    return [...this.s.workflows.definitions.values()].map(info);
+    return [...this.s.engine.definitions.values()].map(info);
   }
 
   /** A workflow's definition and how its recent runs ended. */
@@ -150,15 +150,15 @@ export class Workflows {
   /** Starts a workflow assembled at runtime: `define(name).step(…).schedule(…).register()`. */
   define(name: string): WorkflowBuilder {
     const s = this.s;
-    if (s.workflows.definition(name)) throw new SchedulerConfigError(`workflows.define(${name})`, 'name', `a workflow named "${name}" already exists`);
-    return new WorkflowBuilder(name, (def) => s.registerWorkflow(def), (handler) => {
+    if (s.engine.definition(name)) throw new SchedulerConfigError(`workflows.define(${name})`, 'name', `a workflow named "${name}" already exists`);
+    return new WorkflowBuilder(name, (def) => s.register(def), (handler) => {
       const definition = s.registry.findDefinition(handler);
       return definition && ((ctx) => definition.run(ctx));
-    }, s.options.queueNames);
+    }, s.queueNames);
   }
 
   private async resolve(nameOrRunId: string): Promise<{ def: WorkflowDefinition; run?: WorkflowRun }> {
-    const byName = this.s.workflows.definition(nameOrRunId);
+    const byName = this.s.engine.definition(nameOrRunId);
     if (byName) return { def: byName };
     const run = await this.run(nameOrRunId);
     return { def: this.def(run.workflow), run };

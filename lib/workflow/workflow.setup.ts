@@ -3,13 +3,12 @@ import { exponentialBackoff } from '../execution/backoff.js';
 import { compileSchedule, type ScheduleSpec } from '../schedule/schedule-spec.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
-import type { SchedulerOrchestrator } from '../scheduler.orchestrator.js';
-import type { JobDefinition, ResolvedJobOptions, ScheduleEntry } from '../scheduler.registry.js';
+import type { JobDefinition, ResolvedJobOptions, ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
-import { WorkflowEngine } from './workflow.engine.js';
+import type { WorkflowEngine } from './workflow.engine.js';
 import { ROLLBACK_JOB, START_JOB, STEP_JOB } from './workflow.jobs.js';
-import { QUEUED } from './workflow.progress.js';
 
 const INTERNAL_OPTIONS: ResolvedJobOptions = {
   queue: DEFAULT_QUEUE,
@@ -25,13 +24,15 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   middleware: [],
 };
 
-/** Builds the workflow engine and registers the jobs it runs on (steps, rollbacks, starts). */
-export function setupWorkflows(s: SchedulerOrchestrator): WorkflowEngine {
-  const engine = new WorkflowEngine(s);
+/**
+ * Registers the jobs the engine runs on (steps, rollbacks, starts) and the
+ * `@Workflow` classes found at bootstrap; throws on a duplicate workflow name.
+ */
+export function setupWorkflows(engine: WorkflowEngine, registry: SchedulerRegistry, events: Pick<SchedulerEvents, 'on'>): void {
   const internal = (name: string, run: JobDefinition['run']): JobDefinition => ({ name, source: 'workflows', kind: 'method', run, options: INTERNAL_OPTIONS, internal: true });
-  s.registry.addDefinition(internal(STEP_JOB, (ctx) => engine.runStep(ctx)));
-  s.registry.addDefinition(internal(ROLLBACK_JOB, (ctx) => engine.rollback.runChain(ctx)));
-  s.registry.addDefinition(
+  registry.addDefinition(internal(STEP_JOB, (ctx) => engine.runStep(ctx)));
+  registry.addDefinition(internal(ROLLBACK_JOB, (ctx) => engine.rollback.runChain(ctx)));
+  registry.addDefinition(
     internal(START_JOB, async (ctx) => {
       const args = ctx.args as { runId?: string; workflow?: string };
       if (args.runId) return engine.startScheduled(args.runId);
@@ -40,11 +41,11 @@ export function setupWorkflows(s: SchedulerOrchestrator): WorkflowEngine {
       return { runId: (await engine.start(def, {})).id };
     }),
   );
-  for (const def of s.registry.workflows) {
+  for (const def of registry.workflows) {
     if (engine.definitions.has(def.name)) {
       throw new SchedulerConfigError(def.source, 'name', `duplicate workflow name "${def.name}" (also used by ${engine.definitions.get(def.name)!.source})`);
     }
-    addWorkflow(s, engine, def);
+    addWorkflow(engine, registry, def);
   }
   // A step job that died without its step hearing of it (a last attempt that
   // timed out, a node that died on it): its failure policy applies here.
@@ -52,28 +53,27 @@ export function setupWorkflows(s: SchedulerOrchestrator): WorkflowEngine {
     if (job.name !== STEP_JOB) return;
     engine.stepJobDead(job.id, job.args, error).catch((e: unknown) => new Logger('Scheduler').error(`workflow step ${job.id}: ${String(e)}`));
   };
-  s.events.on('job:exception', (e) => e.outcome === 'dead' && dead(e.job, e.error));
-  s.events.on('job:rescue', (e) => e.job.state === 'dead' && dead(e.job, new Error('its node stopped heartbeating on the last attempt')));
-  return engine;
+  events.on('job:exception', (e) => e.outcome === 'dead' && dead(e.job, e.error));
+  events.on('job:rescue', (e) => e.job.state === 'dead' && dead(e.job, new Error('its node stopped heartbeating on the last attempt')));
 }
 
 /** Registers a workflow; one with a schedule gets a schedule named `workflow:<name>` that starts a run per tick. */
-export function addWorkflow(s: SchedulerOrchestrator, engine: WorkflowEngine, def: WorkflowDefinition): ScheduleEntry | null {
-  engine.definitions.set(def.name, def);
+export function addWorkflow(engine: WorkflowEngine, registry: SchedulerRegistry, def: WorkflowDefinition): ScheduleEntry | null {
+  engine.define(def);
   if (!def.schedule) return null;
   const { startAt, endAt, ...when } = def.schedule;
   const base = compileSchedule(when, def.source);
   if (!base) return null;
   const entry: ScheduleEntry = {
     name: `workflow:${def.name}`,
-    handler: s.registry.definition(START_JOB),
+    handler: registry.definition(START_JOB),
     spec: within(base, startAt, endAt),
     options: { ...INTERNAL_OPTIONS, queue: def.steps.get(def.order[0]!)!.queue, overlap: 'allow' },
     origin: 'static',
     input: displayInput(when),
     args: { workflow: def.name },
   };
-  s.registry.replaceSchedule(entry);
+  registry.replaceSchedule(entry);
   return entry;
 }
 
@@ -94,30 +94,4 @@ function within(spec: ScheduleSpec, startAt?: Date | string, endAt?: Date | stri
       return t === null || t < from ? null : t;
     },
   };
-}
-
-/**
- * Leader's repair sweep: a step marked queued whose job insert was lost (a
- * crash between the two) is queued again; the unique (run, step) key makes
- * this a no-op when the job exists.
- */
-export async function repairRuns(s: SchedulerOrchestrator, engine: WorkflowEngine): Promise<void> {
-  // A step that completed just as its run's rollback chain ended is compensated by a new chain.
-  for (const run of await s.store.listRuns({ states: ['failed'], limit: 1_000 })) {
-    const def = engine.definition(run.workflow);
-    // A run failed by a version mismatch is not compensated (documented).
-    if (def?.version !== run.version) continue;
-    if (Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && def?.steps.get(name)?.runRollback)) {
-      await engine.rollback.begin(run);
-    }
-  }
-  for (const run of await s.store.listRuns({ states: ['running'], limit: 1_000 })) {
-    const queued = Object.entries(run.steps).filter(([, sr]) => sr.state === 'pending' && sr.jobId === QUEUED).map(([name]) => name);
-    try {
-      await engine.enqueueSteps(run, queued);
-      await engine.advance(run.id);
-    } catch (error) {
-      new Logger('Scheduler').warn(`repairing workflow run ${run.id} failed: ${(error as Error)?.message ?? String(error)}`);
-    }
-  }
 }

@@ -1,0 +1,132 @@
+import type { Logger } from '@nestjs/common';
+import type { Clock } from '../clock/clock.js';
+import { ClockSync, OffsetClock } from '../clock/clock-sync.js';
+import { AttemptHeartbeat } from '../execution/attempt.heartbeat.js';
+import type { RunningJobs } from '../execution/running-jobs.js';
+import type { Notifier } from '../notifier/notifier.js';
+import type { Peer } from '../peer/peer.js';
+import type { Planner } from '../planner/planner.js';
+import type { RebootJobs } from '../planner/reboot.jobs.js';
+import type { SchedulerLoop } from '../planner/scheduler.loop.js';
+import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
+import type { QueueManager } from '../queue/queue.manager.js';
+import { startQueues, type QueueSetupPorts } from '../queue/queue-states.js';
+import type { RuntimeSchedules } from '../schedule/runtime-schedules.js';
+import type { ResolvedOptions } from '../scheduler.options.js';
+import type { JobStore } from '../store/job-store.js';
+import { MemoryStore } from '../store/memory.store.js';
+import type { Leadership } from './leadership.js';
+import type { NotificationHandler } from './notification.handler.js';
+import { drainWithin } from './queue.drain.js';
+import { whenReachable } from './when-reachable.js';
+
+/** What starting and stopping this node uses: the parts the composition root built. */
+export interface LifecyclePorts {
+  options: Pick<ResolvedOptions, 'enabled' | 'peer' | 'queues' | 'heartbeatInterval'>;
+  clock: Clock;
+  logger: Logger;
+  store: JobStore;
+  peer: Peer;
+  notifier: Notifier;
+  loop: SchedulerLoop;
+  planner: Planner;
+  queues: QueueManager;
+  queueSetup: QueueSetupPorts;
+  running: RunningJobs;
+  schedules: Pick<RuntimeSchedules, 'load'>;
+  reboot: RebootJobs;
+  plugins: readonly SchedulerPlugin[];
+  notifications: NotificationHandler;
+  leadership: Leadership;
+  /** Ends the spans of workflow runs still open here. */
+  closeSpans(): void;
+}
+
+/** This node's start sequence (at bootstrap) and stop sequence (before shutdown). */
+export class NodeLifecycle {
+  private heartbeat: AttemptHeartbeat | null = null;
+  private clockSync: ClockSync | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private started = false;
+
+  constructor(private readonly ports: LifecyclePorts) {}
+
+  async start(): Promise<void> {
+    const { options, clock, logger, store, peer, notifier, loop, reboot } = this.ports;
+    await store.init();
+    if (clock instanceof OffsetClock && store.clockNow) {
+      const synced = store as Required<Pick<JobStore, 'clockNow'>>;
+      this.clockSync = new ClockSync({ clock, storeNow: () => synced.clockNow() });
+      await this.clockSync.start();
+    }
+    if (!options.peer && store instanceof MemoryStore) {
+      logger.warn('peer: false with the memory store: no node in this process plans schedules or prunes old jobs');
+    }
+    // With waitForDatabase the store may not answer yet: what fails here is
+    // loaded by the periodic sync (and leadership) once it does.
+    await whenReachable(logger, 'loading runtime schedules', () => this.ports.schedules.load());
+    if (!options.enabled) {
+      logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
+      return;
+    }
+    const { notifications } = this.ports;
+    this.unsubscribe = notifier.subscribe((message) => void notifications.handle(message));
+    await notifier.start();
+    if (options.queues) startQueues(this.ports.queueSetup, (await whenReachable(logger, 'loading queue states', () => store.getQueueStates())) ?? []);
+    loop.add(this.ports.planner);
+    loop.add(this.ports.queues);
+    this.heartbeat = this.createHeartbeat();
+    this.heartbeat.start();
+    for (const plugin of this.ports.plugins) for (const task of plugin.tasks()) loop.add(task);
+    peer.onChange((leader) => void this.ports.leadership.changed(leader));
+    await peer.start();
+    loop.start();
+    this.started = true;
+    reboot.markDue();
+    await whenReachable(logger, 'enqueueing @reboot jobs', () => reboot.enqueue());
+  }
+
+  /** Leadership, loop, claims, then each queue drained within its grace period; the store closes last. */
+  async stop(): Promise<void> {
+    const { store, peer, notifier, loop, queues, running, clock, logger } = this.ports;
+    if (!this.started) {
+      this.clockSync?.stop();
+      await store.close();
+      return;
+    }
+    // Leadership goes first, so planning goes on elsewhere while this node drains.
+    await peer.stop();
+    await loop.stop();
+    this.ports.closeSpans();
+    const runners = queues.all();
+    await Promise.all(runners.map((runner) => runner.stopClaiming()));
+    // Heartbeats go on until the last attempt is acknowledged: a job finishing
+    // within the grace period is never rescued under the draining node.
+    await Promise.all(runners.map((runner) => drainWithin(runner, { running, clock, logger })));
+    await this.heartbeat?.stop();
+    this.clockSync?.stop();
+    this.unsubscribe?.();
+    await notifier.stop();
+    await store.close();
+    this.started = false;
+  }
+
+  private createHeartbeat(): AttemptHeartbeat {
+    const { running, queues, store, clock, options } = this.ports;
+    return new AttemptHeartbeat({
+      store,
+      clock,
+      interval: options.heartbeatInterval,
+      // Running and buffered (claimed, not started) jobs alike; a buffered job's start is not recorded.
+      owned: () => [
+        ...running.all().map((r) => ({ id: r.job.id, attempt: r.job.attempt, startedAt: r.started })),
+        ...queues.all().flatMap((q) => q.buffered.map((job) => ({ id: job.id, attempt: job.attempt, startedAt: null }))),
+      ],
+      // An attempt whose job was rescued or cancelled elsewhere stops here.
+      lost: (ref) => {
+        running.get(ref.id)?.abort('lease-lost');
+        queues.drop(ref.id);
+      },
+    });
+  }
+}

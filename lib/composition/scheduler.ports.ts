@@ -1,0 +1,81 @@
+import type { Clock } from '../clock/clock.js';
+import type { ExecutionOutcome } from '../execution/execution.types.js';
+import type { RunningJobs } from '../execution/running-jobs.js';
+import type { Notification, Notifier } from '../notifier/notifier.js';
+import type { Peer } from '../peer/peer.js';
+import type { Planner } from '../planner/planner.js';
+import type { JobBuildPorts } from '../queue/job.builder.js';
+import type { JobProducer } from '../queue/job.producer.js';
+import type { QueueManager } from '../queue/queue.manager.js';
+import type { RuntimeSchedules } from '../schedule/runtime-schedules.js';
+import type { ResolvedOptions } from '../scheduler.options.js';
+import type { SchedulerRegistry } from '../scheduler.registry.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
+import type { WorkflowEngine } from '../workflow/workflow.engine.js';
+
+/** What `SchedulerService` uses. @internal */
+export interface ServicePorts {
+  node: string;
+  enabled: boolean;
+  /** The queues this node runs, as configured (`null`: none, a web node). */
+  queueSpecs: ResolvedOptions['queues'];
+  registry: SchedulerRegistry;
+  clock: Clock;
+  events: SchedulerEvents;
+  store: JobStore;
+  peer: Pick<Peer, 'isLeader' | 'leaderNode'>;
+  /** Builds the jobs of an enqueue call. */
+  jobs: JobBuildPorts;
+  producer: Pick<JobProducer, 'insert'>;
+  queues: Pick<QueueManager, 'get' | 'all' | 'wakeAll'>;
+  planner: Pick<Planner, 'remove' | 'setPaused' | 'nextTick'>;
+  schedules: Pick<RuntimeSchedules, 'saved' | 'deleted'>;
+  notifier: Pick<Notifier, 'notify'>;
+  /** Tells the other nodes (nothing to send when the notifier is in-process only). */
+  broadcast(message: Notification): Promise<void>;
+}
+
+/** What the dead-letter calls use. @internal */
+export interface DeadLetterPorts {
+  store: Pick<JobStore, 'list' | 'get' | 'resurrect' | 'delete' | 'prune'>;
+  clock: Clock;
+  /** Wakes this node's runner of a queue that has a retried job. */
+  wake(queue: string): void;
+}
+
+/** What the workflow calls use. @internal */
+export interface WorkflowFacadePorts {
+  engine: Pick<WorkflowEngine, 'definition' | 'definitions' | 'start' | 'emitRun' | 'advance' | 'finish' | 'rollback'>;
+  store: Pick<JobStore, 'getRun' | 'updateRun' | 'listRuns' | 'cancel'>;
+  clock: Clock;
+  /** Tells the node running a cancelled step's job to abort it. */
+  notifier: Pick<Notifier, 'notify'>;
+  registry: Pick<SchedulerRegistry, 'findDefinition'>;
+  /** The queues this node knows (`null`: any name). */
+  queueNames: ReadonlySet<string> | null;
+  /** Registers a workflow defined at runtime (and plans its schedule, if any). */
+  register(def: WorkflowDefinition): void;
+}
+
+/** What `SchedulerTester` uses. @internal */
+export interface TesterPorts {
+  node: string;
+  clock: Clock;
+  events: SchedulerEvents;
+  store: JobStore;
+  running: Pick<RunningJobs, 'all'>;
+  jobs: JobBuildPorts;
+  /** Runs one claimed attempt through the executor (middleware, events, acknowledgement). */
+  execute(job: Job<unknown>): Promise<ExecutionOutcome>;
+}
+
+/** The ports a composed scheduler hands to the API above it, one set per caller. @internal */
+export interface SchedulerPorts {
+  service: ServicePorts;
+  deadLetters: DeadLetterPorts;
+  workflows: WorkflowFacadePorts;
+  tester: TesterPorts;
+}

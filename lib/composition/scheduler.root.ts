@@ -1,0 +1,144 @@
+import { Logger } from '@nestjs/common';
+import { SystemClock, type Clock } from '../clock/clock.js';
+import { OffsetClock } from '../clock/clock-sync.js';
+import { JobExecutor } from '../execution/job.executor.js';
+import { RunningJobs } from '../execution/running-jobs.js';
+import type { JobMiddleware } from '../middleware/job-middleware.js';
+import type { Notification } from '../notifier/notifier.js';
+import { Planner } from '../planner/planner.js';
+import { RebootJobs } from '../planner/reboot.jobs.js';
+import { SchedulerLoop } from '../planner/scheduler.loop.js';
+import { ClusterSyncPlugin } from '../plugins/cluster-sync.plugin.js';
+import { LifelinePlugin } from '../plugins/lifeline.plugin.js';
+import { PrunerPlugin } from '../plugins/pruner.plugin.js';
+import { JobProducer } from '../queue/job.producer.js';
+import { QueueManager } from '../queue/queue.manager.js';
+import { applyQueueStates } from '../queue/queue-states.js';
+import { RuntimeSchedules } from '../schedule/runtime-schedules.js';
+import type { ResolvedOptions } from '../scheduler.options.js';
+import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
+import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
+import { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
+import { WorkflowEngine } from '../workflow/workflow.engine.js';
+import { WorkflowRepairPlugin } from '../workflow/workflow.repair.js';
+import { addWorkflow, setupWorkflows } from '../workflow/workflow.setup.js';
+import { Leadership } from './leadership.js';
+import { NodeLifecycle } from './node.lifecycle.js';
+import { NotificationHandler } from './notification.handler.js';
+import type { SchedulerPorts } from './scheduler.ports.js';
+
+/** What composing a scheduler takes: options, the handlers found, and the two things only the host can do. */
+export interface CompositionInput {
+  options: ResolvedOptions;
+  /** Handlers and schedules, filled by discovery before composing. */
+  registry: SchedulerRegistry;
+  /** Opens the store bundle (the store, with the peer and notifier it brings). */
+  openStore(context: StoreContext): Promise<StoreBundle>;
+  /** The module's middleware followed by a job's own, as instances. */
+  resolveMiddleware(definition: JobDefinition): Promise<JobMiddleware[]>;
+}
+
+/**
+ * The composition root: builds the job's path once (store bundle, peer,
+ * notifier, loop, queues, producer, executor, planner, plugins, workflow
+ * engine) and hands each part only the ports it uses. Nothing it builds
+ * holds a reference back to it; it keeps only what starts and stops the node
+ * and the ports it hands to the API above.
+ */
+export class SchedulerRoot {
+  /** The ports handed to the API above (service, dead letters, workflows, tester). */
+  readonly ports: SchedulerPorts;
+  private readonly lifecycle: NodeLifecycle;
+
+  /** Opens the store and builds every part; a failure closes the store again. */
+  static async compose(input: CompositionInput): Promise<SchedulerRoot> {
+    const { options } = input;
+    // Real time is corrected by the offset to the store's clock once it is measured (see ClockSync).
+    const clock = options.clock instanceof SystemClock ? new OffsetClock(options.clock) : options.clock;
+    const bundle = await input.openStore({ node: options.nodeName, clock, leaseTtl: options.leaseTtl, peerEligible: options.peer });
+    try {
+      const root = new SchedulerRoot(input, clock, bundle);
+      // Resolved once here: running a job reads its definition's list and asks nobody.
+      for (const definition of input.registry.allDefinitions()) definition.middleware = await input.resolveMiddleware(definition);
+      return root;
+    } catch (error) {
+      await bundle.store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle) {
+    const { options, registry } = input;
+    const logger = new Logger('Scheduler');
+    const events = new SchedulerEvents();
+    const running = new RunningJobs();
+    const node = options.nodeName;
+    const { store } = bundle;
+    const { peer, notifier } = bundle;
+    const isLeader = () => peer.isLeader();
+    const loop = new SchedulerLoop(clock);
+    const poke = () => loop.poke();
+    const queues = new QueueManager(options.pollInterval, poke);
+    const wake = (queue: string) => queues.wake(queue);
+    const producer = new JobProducer(store, notifier, queues, clock, node);
+    const executor = new JobExecutor({ store, registry, clock, events, running, onRetry: (queue, runAt) => queues.wakeAt(queue, runAt.getTime()), forgetCompleted: options.keepCompleted === 0 });
+    const planner = new Planner({ store, producer, clock, events, misfireThreshold: options.misfireThreshold, isLeader });
+    const engine = new WorkflowEngine({ store, insert: (jobs) => producer.insert(jobs), clock, events });
+    setupWorkflows(engine, registry, events);
+    const broadcast = async (message: Notification) => {
+      if (notifier.shared) await notifier.notify(message);
+    };
+    const schedules = new RuntimeSchedules({ store, registry, planner, queueNames: options.queueNames, poke, broadcast });
+    const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
+    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node };
+    const leadership = new Leadership({ planner, schedules: () => registry.allSchedules(), poke, events, node, logger });
+    const sync = new ClusterSyncPlugin({
+      interval: options.pollInterval * 5,
+      shared: notifier.shared,
+      applyQueueStates: () => applyQueueStates(queueSetup),
+      syncSchedules: () => schedules.sync(),
+      reboot,
+      isLeader,
+      plannerLoaded: () => planner.isLoaded,
+      loadPlanner: () => leadership.loadPlanner(),
+    });
+    const plugins = [
+      sync,
+      new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter }),
+      new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
+      new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
+    ];
+    const notifications = new NotificationHandler({
+      queues,
+      running,
+      store,
+      applyQueueStates: () => applyQueueStates(queueSetup),
+      requestScheduleSync: () => schedules.requestSync(),
+      sync: () => sync.sync(),
+    });
+    const closeSpans = () => engine.closeSpans();
+    this.lifecycle = new NodeLifecycle({ options, clock, logger, store, peer, notifier, loop, planner, queues, queueSetup, running, schedules, reboot, plugins, notifications, leadership, closeSpans });
+    const register = (def: WorkflowDefinition) => {
+      const entry = addWorkflow(engine, registry, def);
+      if (entry) void planner.upsert(entry).then(poke, (error: unknown) => logger.error(`scheduling workflow ${def.name} failed: ${String(error)}`));
+    };
+    const jobs = { registry, queueNames: options.queueNames, clock, maxPayloadBytes: store.maxPayloadBytes };
+    this.ports = {
+      service: { node, enabled: options.enabled, queueSpecs: options.queues, registry, clock, events, store, peer, jobs, producer, queues, planner, schedules, notifier, broadcast },
+      deadLetters: { store, clock, wake },
+      workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
+      tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
+    };
+  }
+
+  /** Starts the job's path (at application bootstrap). */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Stops it (before application shutdown): leadership, loop, claims, then drains within each queue's grace period. */
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+}

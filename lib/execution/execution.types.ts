@@ -1,0 +1,38 @@
+import type { Clock } from '../clock/clock.js';
+import type { SchedulerRegistry } from '../scheduler.registry.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { RunningJobs } from './running-jobs.js';
+
+/** What became of one attempt. */
+export interface ExecutionOutcome {
+  job: Job<unknown>;
+  outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'lease-lost';
+  result?: unknown;
+  error?: unknown;
+  /** Milliseconds the attempt took. */
+  duration: number;
+}
+
+/** What the settler needs: the store to acknowledge to, the retry policy and the events to emit. */
+export interface SettlerDeps {
+  store: JobStore;
+  /** Handlers (with their middleware, resolved at init) and the backoff of their retries. */
+  registry: Pick<SchedulerRegistry, 'findDefinition' | 'backoffFor'>;
+  clock: Clock;
+  events: SchedulerEvents;
+  /** Called when a job is set to retry at `runAt` (so its queue wakes on time). */
+  onRetry(queue: string, runAt: Date): void;
+}
+
+/** What the executor needs from the rest of the scheduler. */
+export interface ExecutorDeps extends SettlerDeps {
+  running: RunningJobs;
+  /**
+   * `retention.completed: 0`: completed jobs are deleted rather than kept.
+   * Not for schedule ticks: their row holds the (schedule, tick) key that
+   * keeps a tick from being planned twice.
+   */
+  forgetCompleted?: boolean;
+}

@@ -1,0 +1,49 @@
+import type { Clock } from '../clock/clock.js';
+import type { JobProducer } from '../queue/job.producer.js';
+import type { SchedulerRegistry } from '../scheduler.registry.js';
+
+/** What enqueueing `@reboot` jobs uses. */
+export interface RebootJobPorts {
+  registry: Pick<SchedulerRegistry, 'reboot'>;
+  producer: Pick<JobProducer, 'insert'>;
+  clock: Clock;
+  node: string;
+  /** This node runs jobs: its `@reboot` jobs are pinned to it. */
+  runsJobs: boolean;
+}
+
+/** This node's `@reboot` jobs: enqueued once as it starts, retried by the periodic sync while the store is down. */
+export class RebootJobs {
+  private due = false;
+
+  constructor(private readonly ports: RebootJobPorts) {}
+
+  /** True from start until this node's `@reboot` jobs are stored (the store may be down at start). */
+  get pending(): boolean {
+    return this.due;
+  }
+
+  /** The node started: its `@reboot` jobs are due until stored. */
+  markDue(): void {
+    this.due = true;
+  }
+
+  async enqueue(): Promise<void> {
+    const { registry, clock, node, runsJobs } = this.ports;
+    const now = clock.now();
+    const jobs = registry.reboot.map((definition) => ({
+      name: definition.name,
+      queue: definition.options.queue,
+      args: {},
+      priority: definition.options.priority,
+      maxAttempts: definition.options.maxAttempts,
+      timeout: definition.options.timeout,
+      runAt: new Date(now),
+      pinnedNode: runsJobs ? node : null,
+      tags: definition.options.tags,
+      meta: { ...definition.options.meta, reboot: true },
+    }));
+    await this.ports.producer.insert(jobs);
+    this.due = false;
+  }
+}

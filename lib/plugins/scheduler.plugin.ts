@@ -1,0 +1,13 @@
+import type { LoopTask } from '../planner/scheduler.loop.js';
+
+/**
+ * Work that runs beside the job's path on the scheduler loop (lifeline,
+ * pruner, workflow repair, cluster sync). A plugin is built with only the
+ * ports it uses; the loop runs its tasks from bootstrap until shutdown.
+ */
+export interface SchedulerPlugin {
+  /** For logs. */
+  readonly name: string;
+  /** The loop tasks it adds, each with its own timing (leader-only tasks say so in `nextAt`). */
+  tasks(): LoopTask[];
+}

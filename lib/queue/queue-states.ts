@@ -1,0 +1,47 @@
+import type { Clock } from '../clock/clock.js';
+import type { JobExecutor } from '../execution/job.executor.js';
+import type { RunningJobs } from '../execution/running-jobs.js';
+import type { ResolvedOptions } from '../scheduler.options.js';
+import type { JobStore } from '../store/job-store.js';
+import type { QueueState } from '../store/job.types.js';
+import type { QueueManager } from './queue.manager.js';
+import { QueueRunner } from './queue.runner.js';
+
+/** What starting this node's queue runners uses. */
+export interface QueueSetupPorts {
+  /** The queues this node runs (`null`: none, a web node). */
+  specs: ResolvedOptions['queues'];
+  queues: QueueManager;
+  store: JobStore;
+  executor: JobExecutor;
+  running: RunningJobs;
+  clock: Clock;
+  node: string;
+}
+
+/** Builds and starts a runner per configured queue, paused and scaled as the stored queue states say. */
+export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[]): void {
+  const { specs, queues, store, executor, running, clock, node } = ports;
+  if (!specs) return;
+  const states = new Map(stored.map((q) => [q.name, q]));
+  for (const [name, spec] of specs) {
+    const state = states.get(name);
+    const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, spec.prefetch, { store, executor, running, clock, node });
+    runner.setPaused(state?.paused ?? false);
+    queues.add(runner);
+  }
+  for (const runner of queues.all()) runner.start();
+}
+
+/** Applies queue states changed on any node (pause, concurrency) to this node's runners. */
+export async function applyQueueStates(ports: Pick<QueueSetupPorts, 'specs' | 'queues' | 'store'>): Promise<void> {
+  const { specs, queues, store } = ports;
+  if (!specs) return;
+  for (const state of await store.getQueueStates()) {
+    const runner = queues.get(state.name);
+    if (!runner) continue;
+    if (runner.isPaused !== state.paused) runner.setPaused(state.paused);
+    const concurrency = state.concurrency ?? specs.get(state.name)!.concurrency;
+    if (runner.limit !== concurrency) runner.scale(concurrency);
+  }
+}

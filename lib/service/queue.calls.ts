@@ -1,0 +1,57 @@
+import type { ServicePorts } from '../composition/scheduler.ports.js';
+import type { QueueRunner } from '../queue/queue.runner.js';
+import { InvalidArgumentError, QueueNotFoundError } from '../scheduler.errors.js';
+import type { QueueStats } from '../scheduler.types.js';
+
+/** Pauses, resumes or scales a queue on every node (kept across restarts), then emits its event. */
+export async function changeQueue(
+  s: ServicePorts,
+  queue: string,
+  event: 'queue:pause' | 'queue:resume' | 'queue:scale',
+  patch: { paused?: boolean; concurrency?: number },
+  apply: (runner: QueueRunner) => void,
+  extra: { from?: number; to?: number } = {},
+): Promise<void> {
+  if (typeof queue !== 'string' || !queue) throw new InvalidArgumentError('queue', 'must be a queue name');
+  if (s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
+  const started = s.clock.now();
+  await s.store.setQueueState(queue, patch);
+  const runner = s.queues.get(queue);
+  if (runner) apply(runner);
+  await s.broadcast({ type: 'queues' });
+  s.events.emit(event, { queue, duration: s.clock.now() - started, outcome: 'ok', ...extra });
+}
+
+/** `SchedulerService.scaleQueue`: a new concurrency for a queue, on every node. */
+export async function scaleQueue(s: ServicePorts, queue: string, concurrency: number): Promise<void> {
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+    throw new InvalidArgumentError('concurrency', `must be an integer from 1 to 10000, got ${String(concurrency)}`);
+  }
+  const from = s.queues.get(queue)?.limit;
+  await changeQueue(s, queue, 'queue:scale', { concurrency }, (runner) => runner.scale(concurrency), { from, to: concurrency });
+}
+
+/** Counts per queue (every queue of this node's configuration or with jobs in the store). */
+export async function queueStats(s: ServicePorts, queue?: string): Promise<QueueStats[]> {
+  if (queue !== undefined && s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
+  const counts = new Map((await s.store.queueCounts(new Date(s.clock.now()))).map((c) => [c.queue, c]));
+  const states = new Map((await s.store.getQueueStates()).map((q) => [q.name, q]));
+  const names = new Set([...(s.queueSpecs?.keys() ?? []), ...counts.keys()]);
+  return [...names].map((name): QueueStats => {
+    const c = counts.get(name);
+    const runner = s.queues.get(name);
+    return {
+      queue: name,
+      concurrency: runner?.limit ?? null,
+      paused: runner?.isPaused ?? states.get(name)?.paused ?? false,
+      runningHere: runner?.busy ?? 0,
+      available: c?.available ?? 0,
+      scheduled: c?.scheduled ?? 0,
+      running: c?.running ?? 0,
+      completed: c?.completed ?? 0,
+      dead: c?.dead ?? 0,
+      discarded: c?.discarded ?? 0,
+      cancelled: c?.cancelled ?? 0,
+    };
+  });
+}

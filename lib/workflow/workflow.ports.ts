@@ -1,0 +1,32 @@
+import type { Clock } from '../clock/clock.js';
+import type { JobStore } from '../store/job-store.js';
+import type { InsertResult, NewJob } from '../store/job.types.js';
+import type { SchedulerEvents, StepEvent, WorkflowEvent } from '../telemetry/scheduler.events.js';
+import type { WorkflowDefinition } from './workflow.definition.js';
+import type { WorkflowRun } from './workflow.types.js';
+
+/** What the workflow engine uses from the rest of the scheduler. */
+export interface WorkflowPorts {
+  store: Pick<JobStore, 'createRun' | 'updateRun' | 'getRun'>;
+  /** Inserts step, rollback and start jobs the way every job enters the store (the producer). */
+  insert(jobs: readonly NewJob[]): Promise<InsertResult[]>;
+  clock: Clock;
+  events: Pick<SchedulerEvents, 'emit'>;
+}
+
+/** The registered workflows, by name. */
+export type WorkflowDefinitions = ReadonlyMap<string, WorkflowDefinition>;
+
+/** Run events and step events of workflows, with their durations. */
+export class WorkflowEmitter {
+  constructor(private readonly ports: Pick<WorkflowPorts, 'clock' | 'events'>) {}
+
+  run(event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel', run: WorkflowRun, outcome: WorkflowEvent['outcome'], error?: string): void {
+    const duration = event === 'workflow:start' ? 0 : this.ports.clock.now() - run.createdAt.getTime();
+    this.ports.events.emit(event, { runId: run.id, workflow: run.workflow, duration, outcome, ...(error ? { error } : {}) });
+  }
+
+  step(event: 'step:start' | 'step:stop' | 'step:exception' | 'step:skip' | 'step:retry' | 'rollback:start' | 'rollback:stop' | 'rollback:exception', run: WorkflowRun, step: string, attempt: number, duration: number, outcome: StepEvent['outcome'], extra: { error?: unknown; reason?: string } = {}): void {
+    this.ports.events.emit(event, { runId: run.id, workflow: run.workflow, step, attempt, duration, outcome, ...extra });
+  }
+}
