@@ -9,8 +9,10 @@ const DEAD = ['dead'] as const;
  * Dead letters: jobs whose every attempt failed. They stay in the store
  * (state `dead`, with each attempt's error) until retried, deleted or pruned
  * (`retention.dead`, default 7 days).
+ * @publicApi
  */
 export class DeadLetters {
+  /** @internal */
   constructor(private readonly scheduler: () => DeadLetterPorts) {}
 
   /** Dead jobs, newest first. @default limit 100 */

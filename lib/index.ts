@@ -73,6 +73,7 @@ export type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-opt
 export { Workflow, Step } from './workflow/workflow.decorators.js';
 export { Workflows, type WorkflowInfo, type WorkflowSummary } from './workflow/workflow.service.js';
 export { WorkflowBuilder, type StepFunction, type BuilderStepOptions } from './workflow/workflow.builder.js';
+export type { WorkflowDefinition, StepDefinition } from './workflow/workflow.definition.js';
 export type {
   WorkflowRun,
   WorkflowRunState,

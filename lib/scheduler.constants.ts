@@ -1,12 +1,30 @@
-/** Metadata key written by `@Scheduled` on a method. */
+/**
+ * Metadata key written by `@Scheduled` on a method.
+ * @internal
+ */
 export const SCHEDULED_METADATA = 'scheduler:scheduled';
-/** Metadata key written by `@Worker` on a class. */
+/**
+ * Metadata key written by `@Worker` on a class.
+ * @internal
+ */
 export const WORKER_METADATA = 'scheduler:worker';
-/** Injection token of the resolved module options. */
+/**
+ * Injection token of the resolved module options.
+ * @internal
+ */
 export const SCHEDULER_OPTIONS = Symbol('scheduler:options');
-/** Injection token of the active `JobStore`. */
+/**
+ * Injection token of the active `JobStore`.
+ * @internal
+ */
 export const SCHEDULER_STORE = Symbol('scheduler:store');
-/** Injection token of the active `Clock`. */
+/**
+ * Injection token of the active `Clock`.
+ * @internal
+ */
 export const SCHEDULER_CLOCK = Symbol('scheduler:clock');
-/** The queue used when a job names none. */
+/**
+ * The queue used when a job names none.
+ * @internal
+ */
 export const DEFAULT_QUEUE = 'default';

@@ -3,7 +3,10 @@ import type { Planner } from './planner/planner.js';
 import type { JobDefinition, ResolvedJobOptions, ScheduleEntry, SchedulerRegistry } from './scheduler.registry.js';
 import type { JobInfo } from './scheduler.types.js';
 
-/** What describing jobs reads: the registry, and the planner's next tick of each schedule. */
+/**
+ * What describing jobs reads: the registry, and the planner's next tick of each schedule.
+ * @internal
+ */
 export interface DescribePorts {
   registry: SchedulerRegistry;
   planner: Pick<Planner, 'nextTick'>;
@@ -49,7 +52,10 @@ function fromHandler(definition: JobDefinition, reboot: boolean, paused: boolean
   };
 }
 
-/** Builds the `JobInfo` views of `SchedulerService.all()` / `getJob()`. */
+/**
+ * Builds the `JobInfo` views of `SchedulerService.all()` / `getJob()`.
+ * @internal
+ */
 export const describeJob = {
   all(scheduler: DescribePorts, paused: ReadonlySet<string>): JobInfo[] {
     const { registry } = scheduler;

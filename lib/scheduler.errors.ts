@@ -1,6 +1,9 @@
 import { parseDuration, type Duration } from './common/duration.js';
 
-/** Base class of every error the scheduler throws. */
+/**
+ * Base class of every error the scheduler throws.
+ * @publicApi
+ */
 export class SchedulerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -11,6 +14,7 @@ export class SchedulerError extends Error {
 /**
  * Invalid configuration found at bootstrap or in module options. The message
  * names the `ClassName.method` (or option path) and the offending option.
+ * @publicApi
  */
 export class SchedulerConfigError extends SchedulerError {
   constructor(
@@ -29,6 +33,7 @@ export class SchedulerConfigError extends SchedulerError {
  * it. Leadership and notifications must reach exactly the nodes that share
  * the store; a store alone would make every node leader and keep cancels on
  * the node that sent them. Thrown at bootstrap.
+ * @publicApi
  */
 export class IncompleteStoreError extends SchedulerConfigError {
   constructor(
@@ -47,6 +52,7 @@ export class IncompleteStoreError extends SchedulerConfigError {
 /**
  * An optional peer dependency a feature needs is not installed (e.g. `pg` for
  * the PostgreSQL store). The message says what to install.
+ * @publicApi
  */
 export class MissingPackageError extends SchedulerError {
   constructor(
@@ -60,7 +66,10 @@ export class MissingPackageError extends SchedulerError {
   }
 }
 
-/** A runtime call got an argument it cannot accept. Nothing was changed. */
+/**
+ * A runtime call got an argument it cannot accept. Nothing was changed.
+ * @publicApi
+ */
 export class InvalidArgumentError extends SchedulerError {
   constructor(
     /** The argument or option at fault. */
@@ -72,21 +81,30 @@ export class InvalidArgumentError extends SchedulerError {
   }
 }
 
-/** No registered job, schedule or stored job has the given name or id. */
+/**
+ * No registered job, schedule or stored job has the given name or id.
+ * @publicApi
+ */
 export class JobNotFoundError extends SchedulerError {
   constructor(readonly key: string, what = 'job') {
     super(`${what} "${key}" not found`);
   }
 }
 
-/** The queue is not configured on this node. */
+/**
+ * The queue is not configured on this node.
+ * @publicApi
+ */
 export class QueueNotFoundError extends SchedulerError {
   constructor(readonly queue: string) {
     super(`queue "${queue}" is not configured`);
   }
 }
 
-/** A schedule with this name already exists. */
+/**
+ * A schedule with this name already exists.
+ * @publicApi
+ */
 export class DuplicateJobError extends SchedulerError {
   constructor(readonly key: string) {
     super(`a job or schedule named "${key}" already exists`);
@@ -96,6 +114,7 @@ export class DuplicateJobError extends SchedulerError {
 /**
  * A JSON payload (a job's `args` or `meta`, a handler's result) is larger
  * than the store accepts (`store.maxPayloadBytes`). Nothing was stored.
+ * @publicApi
  */
 export class PayloadTooLargeError extends SchedulerError {
   constructor(
@@ -116,6 +135,7 @@ export class PayloadTooLargeError extends SchedulerError {
  * job's retry policy (retried, then dead-lettered): a job is never left
  * running, to be rescued and run again, because of what its handler returned.
  * The reason is the `cause`.
+ * @publicApi
  */
 export class UnstorableResultError extends SchedulerError {
   constructor(
@@ -131,6 +151,7 @@ export class UnstorableResultError extends SchedulerError {
 /**
  * An acknowledgement came from an attempt that no longer owns the job (it was
  * rescued, timed out or cancelled). The store changed nothing.
+ * @publicApi
  */
 export class StaleAttemptError extends SchedulerError {
   constructor(readonly jobId: string, readonly attempt: number) {
@@ -141,6 +162,7 @@ export class StaleAttemptError extends SchedulerError {
 /**
  * Thrown by a handler to ask for another attempt, optionally after `delay`
  * (a Duration; default: the job's backoff). It counts as an attempt.
+ * @publicApi
  */
 export class RetryJobError extends SchedulerError {
   /** Milliseconds to wait before the next attempt; `undefined` uses the backoff. */
@@ -151,7 +173,10 @@ export class RetryJobError extends SchedulerError {
   }
 }
 
-/** Thrown by a handler to stop the job for good: no retry, state `discarded`. */
+/**
+ * Thrown by a handler to stop the job for good: no retry, state `discarded`.
+ * @publicApi
+ */
 export class DiscardJobError extends SchedulerError {
   constructor(reason = 'discarded') {
     super(reason);
@@ -162,6 +187,7 @@ export class DiscardJobError extends SchedulerError {
  * A run was started under another version of its workflow's definition; after
  * a deploy that changed the DAG, in-flight runs fail with this at their next
  * step rather than skip or repeat a step silently.
+ * @publicApi
  */
 export class WorkflowVersionMismatchError extends SchedulerError {
   constructor(readonly workflow: string, readonly runVersion: string, readonly currentVersion: string) {
@@ -169,10 +195,16 @@ export class WorkflowVersionMismatchError extends SchedulerError {
   }
 }
 
-/** Why a running job's signal was aborted. */
+/**
+ * Why a running job's signal was aborted.
+ * @publicApi
+ */
 export type AbortReason = 'timeout' | 'cancel' | 'shutdown' | 'lease-lost';
 
-/** The reason carried by `ctx.signal` when the scheduler aborts a job. */
+/**
+ * The reason carried by `ctx.signal` when the scheduler aborts a job.
+ * @publicApi
+ */
 export class JobAbortedError extends SchedulerError {
   constructor(readonly reason: AbortReason) {
     super(`job aborted: ${reason}`);

@@ -14,6 +14,7 @@ import { SchedulerService } from './scheduler.service.js';
  * The scheduler. Global: import `SchedulerModule.forRoot(options)` (or
  * `forRootAsync({ imports, inject, useFactory })`) once in the root module;
  * `SchedulerService` is then injectable everywhere.
+ * @publicApi
  */
 @Module({
   imports: [DiscoveryModule, SchedulerHostModule],

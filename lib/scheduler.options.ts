@@ -11,7 +11,10 @@ import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-opt
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
 
-/** Per-queue settings. */
+/**
+ * Per-queue settings.
+ * @publicApi
+ */
 export interface QueueOptions {
   /** Jobs of this queue run at once on this node. */
   concurrency: number;
@@ -32,6 +35,7 @@ export interface QueueOptions {
  * Lifeline: heartbeats of running jobs and rescue of jobs whose node died.
  * A dead node's jobs are due again at most `rescueAfter + interval` after
  * their last heartbeat: 60 s with the defaults.
+ * @publicApi
  */
 export interface LifelineOptions {
   /** How often running jobs record a heartbeat. @default '10s' */
@@ -45,7 +49,10 @@ export interface LifelineOptions {
   interval?: Duration;
 }
 
-/** How long finished jobs are kept for `history`, `status` and dead letters. */
+/**
+ * How long finished jobs are kept for `history`, `status` and dead letters.
+ * @publicApi
+ */
 export interface RetentionOptions {
   /** Completed, discarded and cancelled jobs. @default '1d' */
   completed?: Duration;
@@ -63,10 +70,14 @@ export interface RetentionOptions {
  * it: `{ store, peer, notifier }` (`'local'` for either when only this
  * process uses the store), or a function `(context) => ({ store, peer, notifier })`;
  * a store alone is refused at bootstrap (`IncompleteStoreError`). See docs/custom-stores.md.
+ * @publicApi
  */
 export type StoreOption = 'memory' | MemoryStoreOptions | PostgresStoreOptions | MemoryStore | CustomStoreOption | StoreFactory;
 
-/** Options of `SchedulerModule.forRoot` / `forRootAsync`. */
+/**
+ * Options of `SchedulerModule.forRoot` / `forRootAsync`.
+ * @publicApi
+ */
 export interface SchedulerModuleOptions {
   /** @default 'memory' */
   store?: StoreOption;
@@ -98,7 +109,10 @@ export interface SchedulerModuleOptions {
   nodeName?: string;
 }
 
-/** Options with defaults applied and durations in milliseconds. */
+/**
+ * Options with defaults applied and durations in milliseconds.
+ * @internal
+ */
 export interface ResolvedOptions {
   store: StoreOption;
   /** `null` when this node runs no jobs. */
@@ -153,7 +167,10 @@ function concurrency(option: string, value: unknown): number {
   return value;
 }
 
-/** Applies defaults and validates module options; throws `SchedulerConfigError`. */
+/**
+ * Applies defaults and validates module options; throws `SchedulerConfigError`.
+ * @internal
+ */
 export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOptions {
   const grace = duration('shutdownGracePeriod', options.shutdownGracePeriod, 15_000);
   const store = options.store ?? 'memory';

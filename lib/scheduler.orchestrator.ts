@@ -14,6 +14,7 @@ import { createStore } from './store/store.factory.js';
  * composition root builds the job's path), start at bootstrap, stop before
  * shutdown. When the module is imported twice, the first import does the
  * work and the others register nothing.
+ * @internal
  */
 @Injectable()
 export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {

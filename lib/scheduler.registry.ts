@@ -9,7 +9,10 @@ import type { ScheduleSpec } from './schedule/schedule-spec.js';
 import type { WorkflowDefinition } from './workflow/workflow.definition.js';
 import { DuplicateJobError, JobNotFoundError } from './scheduler.errors.js';
 
-/** Job options with defaults applied and durations in milliseconds. */
+/**
+ * Job options with defaults applied and durations in milliseconds.
+ * @internal
+ */
 export interface ResolvedJobOptions {
   queue: string;
   priority: number;
@@ -26,7 +29,10 @@ export interface ResolvedJobOptions {
   middleware: Type<JobMiddleware>[];
 }
 
-/** A registered handler: a `@Scheduled` method or a `@Worker`. */
+/**
+ * A registered handler: a `@Scheduled` method or a `@Worker`.
+ * @internal
+ */
 export interface JobDefinition {
   name: string;
   /** `ClassName.method`, for messages. */
@@ -49,7 +55,10 @@ export interface JobDefinition {
   middleware?: JobMiddleware[];
 }
 
-/** A schedule: a definition's own (static) or one inserted at runtime. */
+/**
+ * A schedule: a definition's own (static) or one inserted at runtime.
+ * @internal
+ */
 export interface ScheduleEntry {
   name: string;
   handler: JobDefinition;
@@ -62,7 +71,10 @@ export interface ScheduleEntry {
   input: { cron?: string | string[]; zone?: string; every?: string | number; at?: string };
 }
 
-/** Registered handlers and schedules, by name. Filled at bootstrap. */
+/**
+ * Registered handlers and schedules, by name. Filled at bootstrap.
+ * @internal
+ */
 @Injectable()
 export class SchedulerRegistry {
   private readonly definitions = new Map<string, JobDefinition>();

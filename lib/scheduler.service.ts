@@ -21,6 +21,7 @@ import { Workflows } from './workflow/workflow.service.js';
  * The runtime API: schedules, job and queue control, enqueueing,
  * monitoring and dead letters. Every call validates its arguments first and
  * rejects with a typed error, changing nothing, when they are bad.
+ * @publicApi
  */
 @Injectable()
 export class SchedulerService {
@@ -29,6 +30,7 @@ export class SchedulerService {
   /** Workflows: start, schedule, pause, resume, cancel and inspect runs. */
   readonly workflows: Workflows;
 
+  /** @internal */
   constructor(private readonly host: SchedulerHost) {
     this.deadLetters = new DeadLetters(() => this.host.ports.deadLetters);
     this.workflows = new Workflows(() => this.host.ports.workflows);

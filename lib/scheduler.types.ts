@@ -2,7 +2,10 @@ import type { Duration } from './common/duration.js';
 import type { JsonObject } from './common/json.js';
 import type { Job, JobState } from './store/job.types.js';
 
-/** Options of `enqueue`, `enqueueAt` and `enqueueMany`. Unset options take the job's own. */
+/**
+ * Options of `enqueue`, `enqueueAt` and `enqueueMany`. Unset options take the job's own.
+ * @publicApi
+ */
 export interface EnqueueOptions {
   /** Run after this long. @default now */
   delay?: Duration;
@@ -31,10 +34,16 @@ export interface EnqueueOptions {
   manager?: object;
 }
 
-/** What `enqueue` returns: the stored job, and whether it was a duplicate of an existing one. */
+/**
+ * What `enqueue` returns: the stored job, and whether it was a duplicate of an existing one.
+ * @publicApi
+ */
 export type EnqueuedJob<TArgs = unknown> = Job<TArgs> & { duplicate: boolean };
 
-/** A registered job or schedule as `all()` and `getJob()` show it. */
+/**
+ * A registered job or schedule as `all()` and `getJob()` show it.
+ * @publicApi
+ */
 export interface JobInfo {
   name: string;
   /** The handler that runs it (its own name for a decorated job). */
@@ -62,7 +71,10 @@ export interface JobInfo {
   nextRunAt: Date | null;
 }
 
-/** What `status(name)` returns. */
+/**
+ * What `status(name)` returns.
+ * @publicApi
+ */
 export interface JobStatus {
   name: string;
   paused: boolean;
@@ -76,7 +88,10 @@ export interface JobStatus {
   nextRunAt: Date | null;
 }
 
-/** One queue in `queueStats()`. */
+/**
+ * One queue in `queueStats()`.
+ * @publicApi
+ */
 export interface QueueStats {
   queue: string;
   /** This node's concurrency (`null` when this node does not run the queue). */
@@ -93,7 +108,10 @@ export interface QueueStats {
   cancelled: number;
 }
 
-/** What `healthCheck()` returns. */
+/**
+ * What `healthCheck()` returns.
+ * @publicApi
+ */
 export interface HealthStatus {
   /** `up` when the store answers. */
   status: 'up' | 'down';
@@ -104,7 +122,10 @@ export interface HealthStatus {
   queues: { queue: string; paused: boolean; concurrency: number; running: number }[];
 }
 
-/** A filter of dead letters. */
+/**
+ * A filter of dead letters.
+ * @publicApi
+ */
 export interface DeadLetterFilter {
   name?: string;
   queue?: string;
@@ -112,7 +133,10 @@ export interface DeadLetterFilter {
   limit?: number;
 }
 
-/** What `deadLetters.stats()` returns. */
+/**
+ * What `deadLetters.stats()` returns.
+ * @publicApi
+ */
 export interface DeadLetterStats {
   total: number;
   byQueue: Record<string, number>;

@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from './clock.js';
  * a node whose clock lags would otherwise write heartbeats that look stale
  * (its live jobs rescued) and one whose clock runs ahead would rescue live
  * jobs of others and plan ticks early. Timers are relative and unchanged.
+ * @internal
  */
 export class OffsetClock implements Clock {
   /** Milliseconds to add to the local clock (database time − local time). */
@@ -28,7 +29,10 @@ export class OffsetClock implements Clock {
   }
 }
 
-/** What {@link ClockSync} needs. */
+/**
+ * What {@link ClockSync} needs.
+ * @internal
+ */
 export interface ClockSyncDeps {
   clock: OffsetClock;
   /** The store's clock (epoch ms), read in one round trip. */
@@ -37,7 +41,10 @@ export interface ClockSyncDeps {
   interval?: number;
 }
 
-/** An offset beyond this is reported in the log (the scheduler still corrects for it). */
+/**
+ * An offset beyond this is reported in the log (the scheduler still corrects for it).
+ * @internal
+ */
 export const SKEW_WARNING_MS = 2_000;
 /** Offsets move only by more than this, so time never jitters back and forth by a round trip. */
 const HYSTERESIS_MS = 50;
@@ -49,6 +56,7 @@ const SAMPLES = 3;
  * and then periodically (NTP may step either clock), and applies it to the
  * {@link OffsetClock}. Each measurement takes the sample with the shortest
  * round trip and assumes the database read its clock halfway through it.
+ * @internal
  */
 export class ClockSync {
   private readonly logger = new Logger('Scheduler');

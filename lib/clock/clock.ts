@@ -1,9 +1,13 @@
-/** A handle returned by {@link Clock.setTimeout}. */
+/**
+ * A handle returned by {@link Clock.setTimeout}.
+ * @publicApi
+ */
 export type TimerHandle = unknown;
 
 /**
  * The one source of time for the scheduler. Tests pass a `FakeClock` (from
  * `nestjs-scheduler/testing`) and move time instead of sleeping.
+ * @publicApi
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -42,7 +46,10 @@ interface SystemTimer {
   immediate: NodeJS.Immediate | null;
 }
 
-/** The wall clock, through Node's timers; a callback never runs before its time. */
+/**
+ * The wall clock, through Node's timers; a callback never runs before its time.
+ * @publicApi
+ */
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();

@@ -4,13 +4,17 @@
  * run). Items that carry their own position field (one heap at a time)
  * avoid the Map of `indexed: true`, whose updates on every swap dominated a
  * memory-store claim's profile.
+ * @internal
  */
 export interface HeapPositions<T> {
   get(item: T): number;
   set(item: T, index: number): void;
 }
 
-/** Options of a {@link BinaryHeap}. */
+/**
+ * Options of a {@link BinaryHeap}.
+ * @internal
+ */
 export interface BinaryHeapOptions<T> {
   /**
    * Track each item's position so `remove` and `has` are O(log n) and O(1)
@@ -40,6 +44,7 @@ function mapPositions<T>(): HeapPositions<T> {
  * 20,000-job backlog the heap's 15 levels of comparisons were a fifth of a
  * memory-store drain. `peek`/`pop` take the smaller of the run's head and
  * the heap's top.
+ * @internal
  */
 export class BinaryHeap<T> {
   private readonly items: T[] = [];

@@ -1,6 +1,7 @@
 /**
  * A length of time: milliseconds, a string such as `'250ms' '30s' '5m' '2h' '1d'`
  * (units may be combined: `'1h30m'`), or an object such as `{ minutes: 5 }`.
+ * @publicApi
  */
 export type Duration =
   | number
@@ -33,6 +34,7 @@ const OBJECT_MS: Record<string, number> = {
 /**
  * Parses a {@link Duration} into milliseconds.
  * @throws TypeError with a readable message when the value is not a duration.
+ * @publicApi
  */
 export function parseDuration(value: Duration): number {
   if (typeof value === 'number') {

@@ -1,6 +1,9 @@
 import { MissingPackageError } from '../scheduler.errors.js';
 
-/** Loads a module by specifier; a parameter so that tests can ask for a package that is not installed. */
+/**
+ * Loads a module by specifier; a parameter so that tests can ask for a package that is not installed.
+ * @internal
+ */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
 
 const nativeImport: ModuleImporter = (specifier) => import(specifier);
@@ -10,6 +13,7 @@ const nativeImport: ModuleImporter = (specifier) => import(specifier);
  * needs it, so apps that never use the feature need not install it. A missing
  * package rejects with {@link MissingPackageError}, which says what to
  * install; any other failure (the package is there but broken) is rethrown.
+ * @internal
  */
 export async function loadOptionalPackage<T>(packageName: string, feature: string, importer: ModuleImporter = nativeImport): Promise<T> {
   try {

@@ -7,7 +7,10 @@
  * with them and refused instead (see `lib/store/job-input.validation.ts`).
  */
 
-/** What replaces U+0000 and lone surrogates in stored output. */
+/**
+ * What replaces U+0000 and lone surrogates in stored output.
+ * @internal
+ */
 export const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /** U+0000, a high surrogate not followed by a low one, or a low one not preceded by a high one. */
@@ -22,7 +25,10 @@ const SUSPECT = /[\u0000\uD800-\uDFFF]/;
  */
 const UNSTORABLE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
 
-/** Why a string cannot be stored as it is, or `null`. */
+/**
+ * Why a string cannot be stored as it is, or `null`.
+ * @internal
+ */
 export function unstorableText(text: string): 'U+0000' | 'a lone surrogate' | null {
   if (!SUSPECT.test(text)) return null;
   UNSTORABLE.lastIndex = 0;
@@ -31,7 +37,10 @@ export function unstorableText(text: string): 'U+0000' | 'a lone surrogate' | nu
   return match[0] === '\u0000' ? 'U+0000' : 'a lone surrogate';
 }
 
-/** `text` with every U+0000 and lone surrogate replaced by U+FFFD (the same string when there is none). */
+/**
+ * `text` with every U+0000 and lone surrogate replaced by U+FFFD (the same string when there is none).
+ * @internal
+ */
 export function sanitizeText(text: string): string {
   return SUSPECT.test(text) ? text.replace(UNSTORABLE, REPLACEMENT_CHARACTER) : text;
 }
@@ -39,6 +48,7 @@ export function sanitizeText(text: string): string {
 /**
  * Why JSON text from `JSON.stringify` cannot be stored as it is (U+0000 or a
  * lone surrogate, in a string or an object key), or `null`.
+ * @internal
  */
 export function unstorableJson(json: string): 'U+0000' | 'a lone surrogate' | null {
   // Both only ever appear escaped; most JSON holds no `\u` at all.
@@ -49,7 +59,10 @@ export function unstorableJson(json: string): 'U+0000' | 'a lone surrogate' | nu
   return match[0] === '\\u0000' ? 'U+0000' : 'a lone surrogate';
 }
 
-/** JSON text from `JSON.stringify` with every escaped U+0000 and lone surrogate turned into U+FFFD. */
+/**
+ * JSON text from `JSON.stringify` with every escaped U+0000 and lone surrogate turned into U+FFFD.
+ * @internal
+ */
 export function sanitizeJson(json: string): string {
   return json.includes('\\u') ? json.replace(UNSTORABLE_ESCAPE, '\\ufffd') : json;
 }
@@ -58,6 +71,7 @@ export function sanitizeJson(json: string): string {
  * `text` cut to its first `maxCodePoints` code points, with a note of how
  * many were cut. Counting code points (not UTF-16 units) means a cut never
  * falls inside a surrogate pair, which would leave a lone surrogate.
+ * @internal
  */
 export function truncateText(text: string, maxCodePoints: number): string {
   // A string has at most as many code points as UTF-16 units.

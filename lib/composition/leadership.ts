@@ -4,7 +4,10 @@ import type { ScheduleEntry } from '../scheduler.registry.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { whenReachable } from './when-reachable.js';
 
-/** What following leadership uses. */
+/**
+ * What following leadership uses.
+ * @internal
+ */
 export interface LeadershipPorts {
   planner: Pick<Planner, 'load' | 'unload'>;
   /** Every schedule registered now. */
@@ -16,7 +19,10 @@ export interface LeadershipPorts {
   logger: Logger;
 }
 
-/** The leader plans every schedule: it loads their progress when elected and drops it when it resigns. */
+/**
+ * The leader plans every schedule: it loads their progress when elected and drops it when it resigns.
+ * @internal
+ */
 export class Leadership {
   constructor(private readonly ports: LeadershipPorts) {}
 

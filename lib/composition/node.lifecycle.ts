@@ -20,7 +20,10 @@ import type { NotificationHandler } from './notification.handler.js';
 import { drainWithin } from './queue.drain.js';
 import { whenReachable } from './when-reachable.js';
 
-/** What starting and stopping this node uses: the parts the composition root built. */
+/**
+ * What starting and stopping this node uses: the parts the composition root built.
+ * @internal
+ */
 export interface LifecyclePorts {
   options: Pick<ResolvedOptions, 'enabled' | 'peer' | 'queues' | 'heartbeatInterval'>;
   clock: Clock;
@@ -42,7 +45,10 @@ export interface LifecyclePorts {
   closeSpans(): void;
 }
 
-/** This node's start sequence (at bootstrap) and stop sequence (before shutdown). */
+/**
+ * This node's start sequence (at bootstrap) and stop sequence (before shutdown).
+ * @internal
+ */
 export class NodeLifecycle {
   private heartbeat: AttemptHeartbeat | null = null;
   private clockSync: ClockSync | null = null;

@@ -4,7 +4,10 @@ import type { Notification } from '../notifier/notifier.js';
 import type { QueueManager } from '../queue/queue.manager.js';
 import type { JobStore } from '../store/job-store.js';
 
-/** What acting on a notification uses. */
+/**
+ * What acting on a notification uses.
+ * @internal
+ */
 export interface NotificationPorts {
   queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop'>;
   running: Pick<RunningJobs, 'get'>;
@@ -16,7 +19,10 @@ export interface NotificationPorts {
   sync(): Promise<void>;
 }
 
-/** Acts on the messages of other nodes (and of this one): wake-ups, cancels, changed queues and schedules. */
+/**
+ * Acts on the messages of other nodes (and of this one): wake-ups, cancels, changed queues and schedules.
+ * @internal
+ */
 export class NotificationHandler {
   private readonly logger = new Logger('Scheduler');
 

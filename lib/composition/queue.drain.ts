@@ -3,10 +3,16 @@ import type { Clock } from '../clock/clock.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { QueueRunner } from '../queue/queue.runner.js';
 
-/** How long a job aborted at shutdown may take to return before it is handed back regardless. */
+/**
+ * How long a job aborted at shutdown may take to return before it is handed back regardless.
+ * @internal
+ */
 export const ABORT_GRACE = 5_000;
 
-/** What draining a queue at shutdown uses. */
+/**
+ * What draining a queue at shutdown uses.
+ * @internal
+ */
 export interface DrainPorts {
   running: Pick<RunningJobs, 'all'>;
   clock: Clock;
@@ -18,6 +24,7 @@ export interface DrainPorts {
  * them; an aborted job is handed back when its handler returns, or after
  * {@link ABORT_GRACE} at the latest (named in the log: its handler ignores
  * `ctx.signal` and may run on until the process exits).
+ * @internal
  */
 export async function drainWithin(runner: QueueRunner, ports: DrainPorts): Promise<void> {
   const { running, logger } = ports;

@@ -28,7 +28,10 @@ import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
 import type { SchedulerPorts } from './scheduler.ports.js';
 
-/** What composing a scheduler takes: options, the handlers found, and the two things only the host can do. */
+/**
+ * What composing a scheduler takes: options, the handlers found, and the two things only the host can do.
+ * @internal
+ */
 export interface CompositionInput {
   options: ResolvedOptions;
   /** Handlers and schedules, filled by discovery before composing. */
@@ -45,6 +48,7 @@ export interface CompositionInput {
  * engine) and hands each part only the ports it uses. Nothing it builds
  * holds a reference back to it; it keeps only what starts and stops the node
  * and the ports it hands to the API above.
+ * @internal
  */
 export class SchedulerRoot {
   /** The ports handed to the API above (service, dead letters, workflows, tester). */

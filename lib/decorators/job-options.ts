@@ -6,6 +6,7 @@ import type { JobMiddleware } from '../middleware/job-middleware.js';
 /**
  * Computes the delay in milliseconds before retry number `attempt` (1-based:
  * the attempt that just failed).
+ * @publicApi
  */
 export type BackoffFunction = (attempt: number, error: unknown) => number;
 
@@ -14,6 +15,7 @@ export type BackoffFunction = (attempt: number, error: unknown) => number;
  * schedule's `backoff`) as well as written in a decorator.
  * - `'fixed'`: every retry waits `delay`.
  * - `'exponential'`: retry `n` waits `delay · factor^(n-1)`, capped at `max`.
+ * @publicApi
  */
 export interface BackoffPolicy {
   type: 'fixed' | 'exponential';
@@ -27,10 +29,16 @@ export interface BackoffPolicy {
   jitter?: boolean | number;
 }
 
-/** A fixed delay, a {@link BackoffPolicy}, or a function of the attempt and the error. */
+/**
+ * A fixed delay, a {@link BackoffPolicy}, or a function of the attempt and the error.
+ * @publicApi
+ */
 export type BackoffOption = Duration | BackoffPolicy | BackoffFunction;
 
-/** A backoff that can be stored as JSON: what a runtime schedule accepts (no function). */
+/**
+ * A backoff that can be stored as JSON: what a runtime schedule accepts (no function).
+ * @publicApi
+ */
 export type StorableBackoff = Duration | BackoffPolicy;
 
 /**
@@ -39,6 +47,7 @@ export type StorableBackoff = Duration | BackoffPolicy;
  * - `'runOnce'` (default): one run for the missed ticks, with `ctx.misfired`.
  * - `'skip'`: no run for missed ticks; the next tick runs as usual.
  * - `{ catchUp: '1h' }`: one run per missed tick of the last hour (marked misfired).
+ * @publicApi
  */
 export type MisfirePolicy = 'runOnce' | 'skip' | { catchUp: Duration };
 
@@ -47,10 +56,14 @@ export type MisfirePolicy = 'runOnce' | 'skip' | { catchUp: Duration };
  * - `'skip'`: no new run (default when `unique: true`).
  * - `'bufferOne'`: at most one run waits behind the running one; runs never overlap.
  * - `'allow'`: every tick runs (default otherwise).
+ * @publicApi
  */
 export type OverlapPolicy = 'skip' | 'bufferOne' | 'allow';
 
-/** Options of a job (shared by `@Scheduled`, `@Worker`, and runtime schedules). */
+/**
+ * Options of a job (shared by `@Scheduled`, `@Worker`, and runtime schedules).
+ * @publicApi
+ */
 export interface JobOptions {
   /** Job name, unique in the app. @default `ClassName.method` (or the class name for a worker). */
   name?: string;
@@ -83,7 +96,10 @@ export interface JobOptions {
   middleware?: Type<JobMiddleware>[];
 }
 
-/** When a job runs on its own. At most one of `cron`, `every` and `at`. */
+/**
+ * When a job runs on its own. At most one of `cron`, `every` and `at`.
+ * @publicApi
+ */
 export interface ScheduleOptions {
   /**
    * Cron expression (5 fields, or 6 with seconds first), names such as
@@ -99,8 +115,14 @@ export interface ScheduleOptions {
   at?: Date | string;
 }
 
-/** Options of `@Scheduled`. */
+/**
+ * Options of `@Scheduled`.
+ * @publicApi
+ */
 export interface ScheduledOptions extends JobOptions, ScheduleOptions {}
 
-/** Options of `@Worker`. */
+/**
+ * Options of `@Worker`.
+ * @publicApi
+ */
 export interface WorkerOptions extends JobOptions, ScheduleOptions {}

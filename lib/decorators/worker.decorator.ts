@@ -6,13 +6,17 @@ import type { WorkerOptions } from './job-options.js';
 /**
  * A class-based job: `perform(ctx)` does the work, and an optional
  * `backoff(attempt, error)` returns the delay in ms before a retry.
+ * @publicApi
  */
 export interface JobWorker<TArgs = unknown, TResult = unknown> {
   perform(ctx: JobContext<TArgs>): TResult | Promise<TResult>;
   backoff?(attempt: number, error: unknown): number;
 }
 
-/** Marks a class as a worker (and as `@Injectable()`). The job name defaults to the class name. */
+/**
+ * Marks a class as a worker (and as `@Injectable()`). The job name defaults to the class name.
+ * @publicApi
+ */
 export function Worker(options: WorkerOptions = {}): ClassDecorator {
   return applyDecorators(Injectable(), SetMetadata(WORKER_METADATA, options));
 }

@@ -15,6 +15,7 @@ const DEFAULT_JITTER = 0.2;
  * {@link BackoffPolicy} as described; `fallback` (a worker's `backoff()`
  * method, a handler's backoff) or the default exponential backoff when
  * there is none.
+ * @internal
  */
 export function resolveBackoff(backoff: BackoffOption | undefined, fail: OptionFailure, fallback?: BackoffFunction): BackoffFunction {
   if (typeof backoff === 'function') return backoff;

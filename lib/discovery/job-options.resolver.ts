@@ -14,6 +14,7 @@ const OVERLAPS = new Set(['skip', 'bufferOne', 'allow']);
  * bootstrap and for runtime schedules, so both accept exactly the same input.
  * `queues` is the set of configured queues, or `null` when this node runs no
  * jobs (a web node cannot know the workers' queues).
+ * @internal
  */
 export function resolveJobOptions(
   options: JobOptions,
@@ -60,13 +61,17 @@ export function resolveJobOptions(
   };
 }
 
-/** What a handler's decorator says about when it runs. */
+/**
+ * What a handler's decorator says about when it runs.
+ * @internal
+ */
 export type ScheduleKind = 'ticks' | 'reboot' | 'none';
 
 /**
  * Refuses the options that only act on the ticks of a schedule (`overlap`,
  * `misfire`) when a handler has no cron, every or at: accepted, they would
  * be silently ignored. (`unique` applies to enqueued jobs too.)
+ * @internal
  */
 export function assertScheduleOptions(options: Pick<JobOptions, 'overlap' | 'misfire'>, schedule: ScheduleKind, fail: OptionFailure): void {
   if (schedule === 'ticks') return;
@@ -81,6 +86,7 @@ export function assertScheduleOptions(options: Pick<JobOptions, 'overlap' | 'mis
  * A handler's resolved options as `JobOptions`, with `overrides` on top: what
  * an enqueue or a runtime schedule starts from before {@link resolveJobOptions}
  * checks it.
+ * @internal
  */
 export function overrideJobOptions(
   base: ResolvedJobOptions,

@@ -1,10 +1,16 @@
 import { unstorableText } from '../common/storable-text.js';
 import type { OptionFailure } from '../common/option-failure.js';
 
-/** Longest job, schedule or queue name accepted (it is stored and indexed). */
+/**
+ * Longest job, schedule or queue name accepted (it is stored and indexed).
+ * @internal
+ */
 export const MAX_NAME_LENGTH = 200;
 
-/** Job and schedule names: non-empty, at most 200 characters, no control characters or lone surrogates. */
+/**
+ * Job and schedule names: non-empty, at most 200 characters, no control characters or lone surrogates.
+ * @internal
+ */
 export function validateJobName(name: unknown, fail: OptionFailure, option = 'name'): asserts name is string {
   if (typeof name !== 'string' || name.trim() === '') fail(option, 'must be a non-empty string');
   if ((name as string).length > MAX_NAME_LENGTH) fail(option, `must be at most ${MAX_NAME_LENGTH} characters`);

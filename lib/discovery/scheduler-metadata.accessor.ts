@@ -5,13 +5,19 @@ import { SCHEDULED_METADATA, WORKER_METADATA } from '../scheduler.constants.js';
 import { STEP_METADATA, WORKFLOW_METADATA } from '../workflow/workflow.constants.js';
 import type { StepOptions, WorkflowOptions } from '../workflow/workflow.types.js';
 
-/** A decorated method and the options its decorator wrote. */
+/**
+ * A decorated method and the options its decorator wrote.
+ * @internal
+ */
 export interface DecoratedMethod<T> {
   method: string;
   options: T;
 }
 
-/** Everything the scheduler's decorators wrote on one provider class. */
+/**
+ * Everything the scheduler's decorators wrote on one provider class.
+ * @internal
+ */
 export interface ProviderMetadata {
   /** `@Worker` options, on the class. */
   worker?: WorkerOptions;
@@ -26,6 +32,7 @@ export interface ProviderMetadata {
 /**
  * The one reader of the `scheduler:*` metadata keys (`@Scheduled`, `@Worker`,
  * `@Workflow`, `@Step`); decorators only write them.
+ * @internal
  */
 @Injectable()
 export class SchedulerMetadataAccessor {

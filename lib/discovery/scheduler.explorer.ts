@@ -22,6 +22,7 @@ import { SchedulerMetadataAccessor, type ProviderMetadata } from './scheduler-me
  * does an option that would be ignored (`overlap` or `misfire` without a
  * schedule), and a `@Scheduled` method or `@Worker` on a `@Workflow` class.
  * Request-scoped and transient providers are skipped with a warning.
+ * @internal
  */
 @Injectable()
 export class SchedulerExplorer {
@@ -145,7 +146,10 @@ function assertOnlyWorkflow(className: string, found: ProviderMetadata): void {
   }
 }
 
-/** The schedule as JSON (for `all()`, `getJob()` and storage). */
+/**
+ * The schedule as JSON (for `all()`, `getJob()` and storage).
+ * @internal
+ */
 export function displayInput(input: { cron?: string | readonly string[]; zone?: string; every?: unknown; at?: Date | string }): ScheduleEntry['input'] {
   const out: ScheduleEntry['input'] = {};
   if (input.cron !== undefined) out.cron = typeof input.cron === 'string' ? input.cron : [...input.cron];

@@ -2,7 +2,10 @@ import { Logger } from '@nestjs/common';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { AttemptRef, HeartbeatRef, JobStore } from '../store/job-store.js';
 
-/** What the heartbeat needs. */
+/**
+ * What the heartbeat needs.
+ * @internal
+ */
 export interface AttemptHeartbeatDeps {
   store: Pick<JobStore, 'heartbeat'>;
   clock: Clock;
@@ -26,6 +29,7 @@ export interface AttemptHeartbeatDeps {
  * jobs finishing within the grace period are never rescued under a draining
  * node. One beat at a time: a beat still in flight when the next is due is
  * not doubled (the store's statement timeout bounds it).
+ * @internal
  */
 export class AttemptHeartbeat {
   private readonly logger = new Logger('Scheduler');

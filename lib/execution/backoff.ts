@@ -1,4 +1,7 @@
-/** Settings of {@link exponentialBackoff}. */
+/**
+ * Settings of {@link exponentialBackoff}.
+ * @publicApi
+ */
 export interface ExponentialBackoffOptions {
   /** Delay after the first failure. @default 1000 */
   base?: number;
@@ -13,6 +16,7 @@ export interface ExponentialBackoffOptions {
 /**
  * The default retry delay: `base · factor^(attempt-1)`, capped at `max`, spread by
  * ±`jitter` so that jobs failing together do not retry together.
+ * @publicApi
  */
 export function exponentialBackoff(
   attempt: number,

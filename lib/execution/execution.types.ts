@@ -5,7 +5,10 @@ import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { RunningJobs } from './running-jobs.js';
 
-/** What became of one attempt. */
+/**
+ * What became of one attempt.
+ * @internal
+ */
 export interface ExecutionOutcome {
   job: Job<unknown>;
   outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'lease-lost';
@@ -15,7 +18,10 @@ export interface ExecutionOutcome {
   duration: number;
 }
 
-/** What the settler needs: the store to acknowledge to, the retry policy and the events to emit. */
+/**
+ * What the settler needs: the store to acknowledge to, the retry policy and the events to emit.
+ * @internal
+ */
 export interface SettlerDeps {
   store: JobStore;
   /** Handlers (with their middleware, resolved at init) and the backoff of their retries. */
@@ -26,7 +32,10 @@ export interface SettlerDeps {
   onRetry(queue: string, runAt: Date): void;
 }
 
-/** What the executor needs from the rest of the scheduler. */
+/**
+ * What the executor needs from the rest of the scheduler.
+ * @internal
+ */
 export interface ExecutorDeps extends SettlerDeps {
   running: RunningJobs;
   /**

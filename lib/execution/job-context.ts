@@ -1,7 +1,10 @@
 import type { JsonObject, JsonValue } from '../common/json.js';
 import type { AbortReason } from '../scheduler.errors.js';
 
-/** What a handler receives for one attempt of a job. */
+/**
+ * What a handler receives for one attempt of a job.
+ * @publicApi
+ */
 export interface JobContext<TArgs = JsonValue> {
   /** The job's id in the store. */
   readonly id: string;

@@ -6,6 +6,7 @@ import type { JobAttemptError } from '../store/job.types.js';
  * Turns anything thrown into the form kept on the job: cleaned (U+0000 and
  * lone surrogates become U+FFFD, which every store can keep) and cut on code
  * points, so that a cut never splits a surrogate pair.
+ * @internal
  */
 export function toAttemptError(error: unknown, attempt: number, at: Date, kind: string): JobAttemptError {
   const isError = error instanceof Error;

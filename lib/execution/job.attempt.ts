@@ -9,7 +9,10 @@ import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
 
-/** How an attempt's run ended: through the chain (handler and middleware), or by an abort. */
+/**
+ * How an attempt's run ended: through the chain (handler and middleware), or by an abort.
+ * @internal
+ */
 export type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; reason: AbortReason; detail?: string };
 
 /**
@@ -17,6 +20,7 @@ export type Settled = { kind: 'chain'; result: ChainResult } | { kind: 'abort'; 
  * own with one listener: no closure or promise per job). Each attempt calls
  * `handlerDone` once and `finished` once: in that order, but for an attempt
  * acknowledged while its aborted handler still runs.
+ * @internal
  */
 export interface AttemptListener {
   /**
@@ -43,6 +47,7 @@ export interface AttemptListener {
  * One object per attempt instead of a dozen closures and promises: at tens
  * of thousands of jobs a second, the executor's allocations were a large part
  * of the garbage collector's 20-27 % of a drain.
+ * @internal
  */
 export class Attempt implements RunningJob {
   /** Set by the first abort; read by `ctx.abortReason`. */
@@ -182,7 +187,10 @@ const RESOLVED: Promise<unknown> = Promise.resolve();
 
 const ATTEMPT = Symbol('attempt');
 
-/** The handler's view of an {@link Attempt}. */
+/**
+ * The handler's view of an {@link Attempt}.
+ * @internal
+ */
 export class AttemptContext implements JobContext<unknown> {
   readonly id: string;
   readonly name: string;

@@ -17,7 +17,10 @@ import { describe, JobSettler, label } from './job.settler.js';
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
 const FORGET = { forget: true } as const;
-/** How long after an abort a handler still running is reported as ignoring `ctx.signal`. */
+/**
+ * How long after an abort a handler still running is reported as ignoring `ctx.signal`.
+ * @internal
+ */
 export const IGNORED_SIGNAL_AFTER = 5_000;
 const RESOLVED = Promise.resolve();
 
@@ -30,6 +33,7 @@ const RESOLVED = Promise.resolve();
  * acknowledgement's promise, little else: a memory-store drain runs ~100k
  * jobs a second, where every closure and promise per job showed up as
  * garbage-collector time.
+ * @internal
  */
 export class JobExecutor {
   private readonly logger = new Logger('Scheduler');

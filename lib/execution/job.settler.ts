@@ -12,6 +12,7 @@ import type { ExecutionOutcome, SettlerDeps } from './execution.types.js';
  * aborts, halts, retries, dead letters and discards, each with exactly one
  * acknowledgement to the store and its event. Never throws for a store
  * error: a stale acknowledgement is reported, any other is logged.
+ * @internal
  */
 export class JobSettler {
   private readonly logger = new Logger('Scheduler');
@@ -125,12 +126,16 @@ function safeDelay(compute: () => number): number {
   }
 }
 
-/** How a job is named in logs: a workflow step as `workflow.step`, anything else by its name. */
+/**
+ * How a job is named in logs: a workflow step as `workflow.step`, anything else by its name.
+ * @internal
+ */
 export function label(job: Job<unknown>): string {
   const { workflow, step } = job.meta;
   return typeof workflow === 'string' && typeof step === 'string' ? `${workflow}.${step}` : job.name;
 }
 
+/** @internal */
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

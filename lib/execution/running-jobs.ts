@@ -1,7 +1,10 @@
 import type { AbortReason } from '../scheduler.errors.js';
 import type { Job } from '../store/job.types.js';
 
-/** One attempt running on this node. */
+/**
+ * One attempt running on this node.
+ * @internal
+ */
 export interface RunningJob {
   job: Job<unknown>;
   /** When the attempt started on this node (epoch ms). */
@@ -16,7 +19,10 @@ export interface RunningJob {
   forceSettle(): void;
 }
 
-/** The attempts running on this node, by job id. */
+/**
+ * The attempts running on this node, by job id.
+ * @internal
+ */
 export class RunningJobs {
   private readonly byId = new Map<string, RunningJob>();
 

@@ -1,11 +1,17 @@
 import type { JobContext } from '../execution/job-context.js';
 
-/** What `before` may return to stop a job from running. */
+/**
+ * What `before` may return to stop a job from running.
+ * @publicApi
+ */
 export interface MiddlewareHalt {
   halt: string;
 }
 
-/** How an attempt ended, as middleware's `onComplete` sees it. */
+/**
+ * How an attempt ended, as middleware's `onComplete` sees it.
+ * @publicApi
+ */
 export interface AttemptOutcome {
   status: 'completed' | 'failed' | 'halted';
   result?: unknown;
@@ -24,6 +30,7 @@ export interface AttemptOutcome {
  * 3. `after`: on success, in **reverse** order; a returned value other than `undefined` replaces the result.
  * 4. `onError`: on failure, in order; returning an `Error` replaces the error (e.g. a `DiscardJobError`).
  * 5. `onComplete`: always, in order.
+ * @publicApi
  */
 export interface JobMiddleware {
   before?(ctx: JobContext<unknown>): void | MiddlewareHalt | Promise<void | MiddlewareHalt>;
@@ -32,7 +39,10 @@ export interface JobMiddleware {
   onComplete?(ctx: JobContext<unknown>, outcome: AttemptOutcome): void | Promise<void>;
 }
 
-/** Returns the value that halts a job from a middleware's `before`. */
+/**
+ * Returns the value that halts a job from a middleware's `before`.
+ * @publicApi
+ */
 export function haltJob(reason: string): MiddlewareHalt {
   return { halt: reason };
 }

@@ -1,7 +1,10 @@
 import type { JobContext } from '../execution/job-context.js';
 import type { AttemptOutcome, JobMiddleware } from './job-middleware.js';
 
-/** The result of one attempt through the chain. */
+/**
+ * The result of one attempt through the chain.
+ * @internal
+ */
 export type ChainResult =
   | { status: 'completed'; result: unknown }
   | { status: 'failed'; error: unknown }
@@ -11,6 +14,7 @@ export type ChainResult =
  * Runs `handler` inside the middleware chain, in the order documented on
  * {@link JobMiddleware}. Errors thrown by hooks count as the attempt's error,
  * except in `onComplete`, whose errors are reported through `onHookError`.
+ * @internal
  */
 export async function runMiddlewareChain(
   middleware: readonly JobMiddleware[],

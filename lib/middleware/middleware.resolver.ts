@@ -8,6 +8,7 @@ import type { JobMiddleware } from './job-middleware.js';
  * anywhere in the app is used as it is; any other class is built with its
  * dependencies injected from the module of the job that names it, or from
  * the root module (global middleware).
+ * @internal
  */
 export class MiddlewareResolver {
   private readonly cache = new Map<Type<JobMiddleware>, JobMiddleware>();

@@ -8,6 +8,7 @@
  * - `schedules`: runtime schedules or pauses changed: reload them.
  * - `resync`: the notifier reconnected and may have missed messages: catch up.
  * - `leader`: the leader gave its lease up: followers try to take it now.
+ * @publicApi
  */
 export type Notification =
   | { type: 'insert'; queue: string }
@@ -17,7 +18,10 @@ export type Notification =
   | { type: 'resync' }
   | { type: 'leader' };
 
-/** Wakes idle queue runners when work arrives, so latency does not wait for the poll. */
+/**
+ * Wakes idle queue runners when work arrives, so latency does not wait for the poll.
+ * @publicApi
+ */
 export interface Notifier {
   /** True when messages reach other processes (then cluster messages such as `schedules` are worth sending). */
   readonly shared: boolean;
@@ -28,7 +32,10 @@ export interface Notifier {
   subscribe(listener: (message: Notification) => void): () => void;
 }
 
-/** In-process notifications, delivered on the next microtask. */
+/**
+ * In-process notifications, delivered on the next microtask.
+ * @publicApi
+ */
 export class LocalNotifier implements Notifier {
   readonly shared = false;
   private readonly listeners = new Set<(message: Notification) => void>();

@@ -1,6 +1,7 @@
 /**
  * Leadership: only the leader plans schedule ticks and runs plugins; every
  * node with queues runs jobs.
+ * @publicApi
  */
 export interface Peer {
   start(): Promise<void>;
@@ -13,7 +14,10 @@ export interface Peer {
   onChange(listener: (leader: boolean) => void): void;
 }
 
-/** A single process: the node is leader unless `peer: false`. */
+/**
+ * A single process: the node is leader unless `peer: false`.
+ * @publicApi
+ */
 export class LocalPeer implements Peer {
   private leader = false;
   private readonly listeners: ((leader: boolean) => void)[] = [];

@@ -23,7 +23,10 @@ interface Due {
   version: number;
 }
 
-/** What the planner needs. */
+/**
+ * What the planner needs.
+ * @internal
+ */
 export interface PlannerDeps {
   store: JobStore;
   producer: JobProducer;
@@ -43,6 +46,7 @@ const RETRY_AFTER_FAILURE_MS = 1_000;
  * leader after a fail-over, or after a restart — still runs once.
  * How far each schedule was planned is stored, so misfires are seen across
  * restarts.
+ * @internal
  */
 export class Planner implements LoopTask {
   readonly precise = true;
@@ -177,7 +181,10 @@ export class Planner implements LoopTask {
   }
 }
 
-/** The job of one tick of a schedule. */
+/**
+ * The job of one tick of a schedule.
+ * @internal
+ */
 export function tickJob(entry: ScheduleEntry, at: number, misfired: boolean): NewJob {
   const { options } = entry;
   return {
@@ -190,7 +197,10 @@ export function tickJob(entry: ScheduleEntry, at: number, misfired: boolean): Ne
   };
 }
 
-/** The fields every job of a schedule shares (ticks and `runNow`). */
+/**
+ * The fields every job of a schedule shares (ticks and `runNow`).
+ * @internal
+ */
 export function scheduleJobBase(entry: ScheduleEntry): Omit<NewJob, 'runAt'> {
   const { options } = entry;
   const key = `schedule:${entry.name}`;

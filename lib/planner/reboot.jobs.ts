@@ -2,7 +2,10 @@ import type { Clock } from '../clock/clock.js';
 import type { JobProducer } from '../queue/job.producer.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
 
-/** What enqueueing `@reboot` jobs uses. */
+/**
+ * What enqueueing `@reboot` jobs uses.
+ * @internal
+ */
 export interface RebootJobPorts {
   registry: Pick<SchedulerRegistry, 'reboot'>;
   producer: Pick<JobProducer, 'insert'>;
@@ -12,7 +15,10 @@ export interface RebootJobPorts {
   runsJobs: boolean;
 }
 
-/** This node's `@reboot` jobs: enqueued once as it starts, retried by the periodic sync while the store is down. */
+/**
+ * This node's `@reboot` jobs: enqueued once as it starts, retried by the periodic sync while the store is down.
+ * @internal
+ */
 export class RebootJobs {
   private due = false;
 

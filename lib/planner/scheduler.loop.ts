@@ -4,7 +4,10 @@ import type { Clock, TimerHandle } from '../clock/clock.js';
 // Schedule ticks are due to the millisecond: ask the clock to be exact.
 const PRECISE = { precise: true } as const;
 
-/** Work driven by the loop's single timer. */
+/**
+ * Work driven by the loop's single timer.
+ * @internal
+ */
 export interface LoopTask {
   readonly name: string;
   /** When the task next wants to run (epoch ms), or `null` for "not now". */
@@ -18,6 +21,7 @@ export interface LoopTask {
  * One timer for the planner and every plugin: it sleeps until the earliest
  * `nextAt` of its tasks, runs the due ones one after another, and sleeps
  * again. 10,000 schedules cost one timer, not 10,000.
+ * @internal
  */
 export class SchedulerLoop {
   private readonly logger = new Logger('Scheduler');
@@ -103,7 +107,10 @@ export class SchedulerLoop {
   }
 }
 
-/** A task that runs every `interval` ms while `enabled()` says so. */
+/**
+ * A task that runs every `interval` ms while `enabled()` says so.
+ * @internal
+ */
 export class PeriodicTask implements LoopTask {
   private next: number | null = null;
 

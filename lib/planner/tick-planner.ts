@@ -1,13 +1,19 @@
 import type { ScheduleSpec } from '../schedule/schedule-spec.js';
 import type { ResolvedJobOptions } from '../scheduler.registry.js';
 
-/** A tick to insert: its time, and whether it was planned late. */
+/**
+ * A tick to insert: its time, and whether it was planned late.
+ * @internal
+ */
 export interface PlannedTick {
   at: number;
   misfired: boolean;
 }
 
-/** Most ticks one planning round inserts for one schedule (a long outage with `catchUp` is cut here). */
+/**
+ * Most ticks one planning round inserts for one schedule (a long outage with `catchUp` is cut here).
+ * @internal
+ */
 export const MAX_TICKS_PER_ROUND = 1_000;
 
 /**
@@ -19,6 +25,7 @@ export const MAX_TICKS_PER_ROUND = 1_000;
  * - `skip`: none.
  * - `catchUp`: each missed tick within the window, flagged as misfired.
  * Pure: no I/O, no clock.
+ * @internal
  */
 export function ticksToPlan(
   spec: ScheduleSpec,

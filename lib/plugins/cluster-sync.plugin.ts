@@ -1,7 +1,10 @@
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
 
-/** What the cluster sync uses. */
+/**
+ * What the cluster sync uses.
+ * @internal
+ */
 export interface ClusterSyncPorts {
   /** How often it runs, in ms. */
   interval: number;
@@ -24,6 +27,7 @@ export interface ClusterSyncPorts {
  * is not durable), and for start-up work a store that did not answer yet
  * left undone. In one process with an in-process notifier nothing changes
  * behind this node's back, so it runs only while start-up work is pending.
+ * @internal
  */
 export class ClusterSyncPlugin implements SchedulerPlugin {
   readonly name = 'sync';

@@ -3,7 +3,10 @@ import type { JobStore } from '../store/job-store.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
 
-/** What the lifeline uses. */
+/**
+ * What the lifeline uses.
+ * @internal
+ */
 export interface LifelinePorts {
   store: Pick<JobStore, 'rescue'>;
   events: Pick<SchedulerEvents, 'emit'>;
@@ -21,6 +24,7 @@ export interface LifelinePorts {
  * `rescueAfter` belonged to a node that died; it goes back to `available`
  * (or `dead` when its attempts are spent). Its old attempt's late
  * acknowledgement is then stale and changes nothing.
+ * @internal
  */
 export class LifelinePlugin implements SchedulerPlugin {
   readonly name = 'lifeline';

@@ -6,7 +6,10 @@ import type { SchedulerPlugin } from './scheduler.plugin.js';
 // off over the following rounds instead of in one long pass.
 const PRUNE_BATCH = 10_000;
 
-/** What the pruner uses. */
+/**
+ * What the pruner uses.
+ * @internal
+ */
 export interface PrunerPorts {
   store: Pick<JobStore, 'prune' | 'deleteRuns'>;
   isLeader(): boolean;
@@ -18,7 +21,10 @@ export interface PrunerPorts {
   keepDead: number;
 }
 
-/** Pruner (leader only): deletes finished jobs (and finished workflow runs) older than the retention settings. */
+/**
+ * Pruner (leader only): deletes finished jobs (and finished workflow runs) older than the retention settings.
+ * @internal
+ */
 export class PrunerPlugin implements SchedulerPlugin {
   readonly name = 'pruner';
 

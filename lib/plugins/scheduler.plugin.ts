@@ -4,6 +4,7 @@ import type { LoopTask } from '../planner/scheduler.loop.js';
  * Work that runs beside the job's path on the scheduler loop (lifeline,
  * pruner, workflow repair, cluster sync). A plugin is built with only the
  * ports it uses; the loop runs its tasks from bootstrap until shutdown.
+ * @internal
  */
 export interface SchedulerPlugin {
   /** For logs. */

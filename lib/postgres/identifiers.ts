@@ -10,6 +10,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * indexes, the constraints PostgreSQL names after them, and the NOTIFY
  * channel. The prefix is validated against the longest, so no name is ever
  * silently truncated.
+ * @internal
  */
 export const PREFIXED_NAMES = [
   'jobs',
@@ -61,6 +62,7 @@ const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byt
  *
  * @returns the value, unchanged.
  * @throws SchedulerConfigError naming the option.
+ * @internal
  */
 export function validateIdentifier(
   option: 'store.schema' | 'store.tablePrefix',
@@ -92,6 +94,7 @@ export function validateIdentifier(
  * The one quoting of identifiers: wraps in double quotes and doubles any
  * inside, so the name is always read as one identifier (and keeps its case).
  * @throws SchedulerConfigError for an empty name or one containing a NUL byte.
+ * @internal
  */
 export function quoteIdent(name: string): string {
   if (name === '' || name.includes('\u0000')) {

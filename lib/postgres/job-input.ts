@@ -12,6 +12,7 @@ import type { InsertBatch } from './sql/insert.sql.js';
  *
  * @throws PayloadTooLargeError when `args` or `meta` serialise to more than `maxPayloadBytes`.
  * @throws InvalidArgumentError for anything the store cannot keep (see `checkNewJobs`).
+ * @internal
  */
 export function insertBatch(jobs: readonly NewJob[], maxPayloadBytes: number): InsertBatch {
   const checked = checkNewJobs(jobs, maxPayloadBytes);

@@ -14,7 +14,10 @@ const MAX_BATCH = 500;
 /** Result text (UTF-16 units) one statement carries at most, beyond its first job: large results go in smaller batches. */
 const MAX_BATCH_RESULT_CHARS = 16 * 1_048_576;
 
-/** What a written ack leaves behind: the state (or no row at all), and the error it appended (JSON text), if any. */
+/**
+ * What a written ack leaves behind: the state (or no row at all), and the error it appended (JSON text), if any.
+ * @internal
+ */
 export interface AckTarget {
   /** The state the ack leaves the job in (a hand-back leaves it `available`, or `dead` once its free hand-backs are spent). */
   state: JobState | 'gone' | readonly JobState[];
@@ -42,6 +45,7 @@ type Exec = (statement: Statement) => Promise<pg.QueryResult>;
  *   before the connection dropped (same state, attempt and error), so a
  *   written ack is never reported stale.
  * - `close` writes what is pending and waits a bounded time for it.
+ * @internal
  */
 export class AckWriter {
   private pending: PendingComplete[] = [];

@@ -5,7 +5,10 @@ import { PostgresNotifier } from './postgres.notifier.js';
 import { PostgresPeer } from './postgres.peer.js';
 import { PostgresStore } from './postgres.store.js';
 
-/** Builds the PostgreSQL engine: store, leader lease and LISTEN/NOTIFY notifier on one connection set-up. */
+/**
+ * Builds the PostgreSQL engine: store, leader lease and LISTEN/NOTIFY notifier on one connection set-up.
+ * @internal
+ */
 export async function createPostgresBundle(options: PostgresStoreOptions, context: StoreContext): Promise<StoreBundle> {
   const pg = await openPostgres(options, context.node);
   const store = new PostgresStore(pg, options);

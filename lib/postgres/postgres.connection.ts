@@ -8,7 +8,10 @@ import { quoteIdent, validateIdentifier } from './identifiers.js';
 import type { PostgresContext } from './postgres.context.js';
 import { boundSettings, CONNECT_TIMEOUT_MS, resolveTimeouts, type ConnectionBounds } from './postgres.timeouts.js';
 
-/** @default values of {@link PostgresStoreOptions} that the connection uses. */
+/**
+ * @default values of {@link PostgresStoreOptions} that the connection uses.
+ * @internal
+ */
 export const POSTGRES_DEFAULTS = {
   schema: 'public',
   tablePrefix: 'scheduler_',
@@ -38,6 +41,7 @@ interface PostgresCredentials {
  * (postgres driver) and never closes it.
  *
  * @throws SchedulerConfigError naming the option at fault.
+ * @publicApi
  */
 export async function openPostgres(options: PostgresStoreOptions, node: string): Promise<PostgresContext> {
   const fail = (option: string, detail: string): never => {
@@ -177,7 +181,10 @@ async function connectClient(driver: typeof pg, settings: pg.ClientConfig): Prom
 /** How long a client's goodbye may take: on a half-open socket it is never answered. */
 const END_TIMEOUT_MS = 1_000;
 
-/** Ends a dedicated client; a socket still open after {@link END_TIMEOUT_MS} is destroyed, so nothing waits on it. */
+/**
+ * Ends a dedicated client; a socket still open after {@link END_TIMEOUT_MS} is destroyed, so nothing waits on it.
+ * @internal
+ */
 export async function endClient(client: pg.Client): Promise<void> {
   const timer = setTimeout(() => client.connection.stream.destroy(), END_TIMEOUT_MS);
   try {
@@ -200,6 +207,7 @@ const CHANNEL_HASH_LENGTH = 20;
  * hash covers the pair with a separator no identifier contains, so distinct
  * pairs get distinct channels by construction. At most 63 bytes (an
  * identifier's limit); validated identifiers are ASCII, one byte a character.
+ * @publicApi
  */
 export function channelName(schema: string, prefix: string): string {
   const hash = createHash('sha256').update(`${schema}\u0000${prefix}`).digest('hex').slice(0, CHANNEL_HASH_LENGTH);

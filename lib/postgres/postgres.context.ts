@@ -5,6 +5,7 @@ import type { ConnectionBounds, PostgresTimeouts } from './postgres.timeouts.js'
  * What the PostgreSQL store, peer and notifier share: the pool, a way to
  * open dedicated connections, and the validated, quoted names of the
  * scheduler's tables.
+ * @publicApi
  */
 export interface PostgresContext {
   /** The pool for ordinary statements (the scheduler's own, or the app DataSource's). */

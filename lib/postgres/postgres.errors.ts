@@ -4,6 +4,7 @@ import { SchedulerError } from '../scheduler.errors.js';
  * PostgreSQL cannot be reached (yet): the store is still waiting for the
  * database at start (`waitForDatabase`), the connection dropped, or the store
  * was closed. Nothing was changed; the call may be repeated later.
+ * @publicApi
  */
 export class StoreUnavailableError extends SchedulerError {
   constructor(detail = 'PostgreSQL is not reachable yet', options?: { cause?: unknown }) {
@@ -35,6 +36,7 @@ const CONNECTION_MESSAGES = /connection terminated|connection error|not queryabl
  * Whether an error means the database could not be reached (worth waiting
  * and trying again) rather than a problem with the statement. Looks through
  * TypeORM's `QueryFailedError.driverError` and Node's `AggregateError`.
+ * @internal
  */
 export function isConnectionError(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 3) return false;
@@ -51,6 +53,7 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
  * A hint to append to a log line about a connection that could not be
  * opened: when the server or the role refused it for its connection limit,
  * what the scheduler needs.
+ * @internal
  */
 export function connectionHint(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };

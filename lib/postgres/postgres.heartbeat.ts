@@ -19,6 +19,7 @@ type TimedStatement = Statement & { query_timeout: number };
  * `heartbeatTimeout` drops the connection (its socket may be half-open) and
  * is sent once more on a new one. While the connection cannot be opened,
  * heartbeats go through the pool, with the same bound, rather than stop.
+ * @internal
  */
 export class HeartbeatConnection {
   private readonly logger = new Logger('Scheduler');

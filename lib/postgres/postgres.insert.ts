@@ -26,6 +26,7 @@ type ConflictRow = JobRow & { ord: number; conflict: 'tick' | 'unique' | 'serial
  * when nothing collides; a second looks up the collisions. A job that
  * collided with one that is gone by the lookup (finished, deleted) is
  * inserted again.
+ * @internal
  */
 export async function insertJobs(
   jobs: readonly NewJob[],

@@ -9,7 +9,10 @@ import { boundsWithin } from './postgres.timeouts.js';
 /** A job id as PostgreSQL's bigint prints it (positive, at most 19 digits). */
 const JOB_ID = /^[1-9][0-9]{0,18}$/;
 
-/** Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown. */
+/**
+ * Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown.
+ * @internal
+ */
 export function parseNotification(payload: string | undefined): Notification | null {
   let value: unknown;
   try {
@@ -35,7 +38,10 @@ export function parseNotification(payload: string | undefined): Notification | n
   }
 }
 
-/** Settles like `promise`, or rejects after `ms` (the promise's own late rejection is swallowed). Clears its timer. */
+/**
+ * Settles like `promise`, or rejects after `ms` (the promise's own late rejection is swallowed). Clears its timer.
+ * @internal
+ */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   promise.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
@@ -54,6 +60,7 @@ const MAX_BACKOFF = 5_000;
  * reopened with backoff and subscribers get a synthetic `resync` (NOTIFY is
  * not durable: whatever was sent meanwhile is caught up by a fetch).
  * Sending goes through the pool and never fails the caller: polling is the fallback.
+ * @publicApi
  */
 export class PostgresNotifier implements Notifier {
   readonly shared = true;

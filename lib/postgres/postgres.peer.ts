@@ -9,7 +9,10 @@ import { connectionHint } from './postgres.errors.js';
 import { parseNotification, within } from './postgres.notifier.js';
 import { boundsWithin } from './postgres.timeouts.js';
 
-/** Options of {@link PostgresPeer}. */
+/**
+ * Options of {@link PostgresPeer}.
+ * @publicApi
+ */
 export interface PostgresPeerOptions {
   /** Lease lifetime in ms; the leader renews every `leaseTtl / 3`. */
   leaseTtl: number;
@@ -26,6 +29,7 @@ export interface PostgresPeerOptions {
  * by the database's clock. Take and renew are one upsert on a dedicated
  * connection; a leader that cannot renew in time resigns before its lease can
  * expire, and a clean stop releases the row and wakes the followers.
+ * @publicApi
  */
 export class PostgresPeer implements Peer {
   private readonly logger = new Logger('Scheduler');

@@ -13,6 +13,7 @@ const RETRY_MAX_MS = 5_000;
  * final. Errors that are not about reaching the database (a migration that
  * fails, `migrate: false` with no tables) reject `start` instead: waiting
  * would not fix them.
+ * @internal
  */
 export class PostgresReadiness {
   private state: 'new' | 'starting' | 'waiting' | 'ready' | 'closed' = 'new';

@@ -14,6 +14,7 @@ type Exec = <T extends object>(statement: Statement) => Promise<pg.QueryResult<T
  * The workflow runs of a `PostgresStore` (its `createRun`, `getRun`,
  * `updateRun`, `listRuns` and `deleteRuns`). Run ids are the table's bigint
  * ids as text; an id no run can have is answered without asking the database.
+ * @internal
  */
 export class PostgresRuns {
   constructor(

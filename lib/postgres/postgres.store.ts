@@ -46,6 +46,7 @@ const CLAIM_RACE_RETRIES = 3;
  * With `waitForDatabase` (the default) `init` resolves while PostgreSQL is
  * down and keeps trying in the background; until it is reachable, `ready` is
  * false and every call rejects with {@link StoreUnavailableError}.
+ * @publicApi
  */
 export class PostgresStore implements JobStore {
   /** The insert statement itself NOTIFYs every queue it adds jobs to, on commit. */

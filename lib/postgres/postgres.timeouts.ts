@@ -9,6 +9,7 @@ import { SchedulerConfigError } from '../scheduler.errors.js';
  * with an answer and the connection is kept; the client's own bound fires
  * only when no answer comes at all (a dead or half-open socket), and then
  * the connection is dropped and opened again.
+ * @publicApi
  */
 export interface PostgresTimeoutOptions {
   /**
@@ -48,7 +49,10 @@ export interface PostgresTimeoutOptions {
   keepAliveDelay?: Duration;
 }
 
-/** The bounds of one connection, in ms. */
+/**
+ * The bounds of one connection, in ms.
+ * @publicApi
+ */
 export interface ConnectionBounds {
   /** Sent as `statement_timeout`: the server cancels a statement that runs longer. */
   statementTimeout: number;
@@ -58,7 +62,10 @@ export interface ConnectionBounds {
   connectTimeout: number;
 }
 
-/** {@link PostgresTimeoutOptions} in ms, validated. */
+/**
+ * {@link PostgresTimeoutOptions} in ms, validated.
+ * @publicApi
+ */
 export interface PostgresTimeouts {
   /** Ordinary statements on the pool. */
   pool: ConnectionBounds;
@@ -69,14 +76,23 @@ export interface PostgresTimeouts {
   keepAliveDelay: number;
 }
 
-/** A connection attempt to an unreachable host gives up after this, so start-up and retries keep moving. */
+/**
+ * A connection attempt to an unreachable host gives up after this, so start-up and retries keep moving.
+ * @internal
+ */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** How much longer than the server's bound the client waits (at most), so the server's answer normally comes first. */
 const CLIENT_GRACE_MS = 5_000;
-/** A transaction of ours left idle (a frozen node) releases its locks after this. */
+/**
+ * A transaction of ours left idle (a frozen node) releases its locks after this.
+ * @internal
+ */
 export const IDLE_IN_TRANSACTION_MS = 60_000;
 
-/** @default values of {@link PostgresTimeoutOptions}, in ms. */
+/**
+ * @default values of {@link PostgresTimeoutOptions}, in ms.
+ * @internal
+ */
 export const TIMEOUT_DEFAULTS = {
   statementTimeout: 30_000,
   heartbeatTimeout: 5_000,
@@ -87,6 +103,7 @@ export const TIMEOUT_DEFAULTS = {
 /**
  * Reads and checks the timeout options.
  * @throws SchedulerConfigError naming the option at fault.
+ * @internal
  */
 export function resolveTimeouts(options: PostgresTimeoutOptions): PostgresTimeouts {
   const read = (key: keyof PostgresTimeoutOptions, min: number): number => {
@@ -113,7 +130,10 @@ export function resolveTimeouts(options: PostgresTimeoutOptions): PostgresTimeou
   };
 }
 
-/** The client's bound for a statement the server cancels after `statementTimeout`: a little later, so the server's answer comes first. */
+/**
+ * The client's bound for a statement the server cancels after `statementTimeout`: a little later, so the server's answer comes first.
+ * @internal
+ */
 export function clientBound(statementTimeout: number): number {
   return statementTimeout + Math.min(statementTimeout, CLIENT_GRACE_MS);
 }
@@ -123,13 +143,17 @@ export function clientBound(statementTimeout: number): number {
  * `limit` (the heartbeat, the leader lease): the client gives up at `limit`,
  * the server a fifth earlier (a lock wait is cancelled with an answer, and the
  * connection is kept), and a new connection may take `limit` to open.
+ * @internal
  */
 export function boundsWithin(limit: number): ConnectionBounds {
   const ms = Math.max(2, Math.floor(limit));
   return { statementTimeout: Math.floor(ms * 0.8), queryTimeout: ms, connectTimeout: Math.min(ms, CONNECT_TIMEOUT_MS) };
 }
 
-/** The pg settings that carry `bounds` and keepalive (merged over credentials; ours win). */
+/**
+ * The pg settings that carry `bounds` and keepalive (merged over credentials; ours win).
+ * @internal
+ */
 export function boundSettings(bounds: ConnectionBounds, keepAliveDelay: number): pg.ClientConfig {
   return {
     keepAlive: true,

@@ -12,13 +12,22 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import type { NewJob } from '../store/job.types.js';
 import { captureTraceContext } from '../telemetry/tracing.js';
 
-/** The default limit of a job's JSON payload: 1 MiB. @deprecated the limit is the store's `maxPayloadBytes`; see `DEFAULT_MAX_PAYLOAD_BYTES`. */
+/**
+ * The default limit of a job's JSON payload: 1 MiB. @deprecated the limit is the store's `maxPayloadBytes`; see `DEFAULT_MAX_PAYLOAD_BYTES`.
+ * @publicApi
+ */
 export const MAX_PAYLOAD_BYTES = DEFAULT_MAX_PAYLOAD_BYTES;
 
-/** The arguments type of a worker class. */
+/**
+ * The arguments type of a worker class.
+ * @publicApi
+ */
 export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : never;
 
-/** What building an enqueue call's jobs reads. */
+/**
+ * What building an enqueue call's jobs reads.
+ * @internal
+ */
 export interface JobBuildPorts {
   registry: Pick<SchedulerRegistry, 'findDefinition' | 'workerName'>;
   /** The queues this node knows (`null`: any name). */
@@ -31,6 +40,7 @@ export interface JobBuildPorts {
 /**
  * Validates an enqueue call and builds its jobs; throws a typed error before
  * anything is stored when any argument is bad.
+ * @internal
  */
 export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): NewJob[] {
   const name = typeof target === 'function' ? s.registry.workerName(target) : target;
@@ -86,6 +96,7 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
  * its `maxPayloadBytes`); returns them as
  * stored (a copy, so later changes by the caller do not leak in) and, when
  * asked (`unique: true`), a hash for the unique key.
+ * @internal
  */
 export function jsonArgs(args: unknown, argument: string, withHash = false, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): { value: JsonValue; hash: string } {
   let text: string | undefined;

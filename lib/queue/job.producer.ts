@@ -9,6 +9,7 @@ import { cloneJson } from '../store/new-job.js';
 /**
  * The one way jobs enter the store: insert, then wake the queues that have
  * due work (notifier) and remember when future work becomes due (wake-ups).
+ * @internal
  */
 export class JobProducer {
   constructor(

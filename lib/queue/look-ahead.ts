@@ -5,6 +5,7 @@
  * PostgreSQL here with 200–500 ahead, against ≈ 6k with 10). Slow jobs leave
  * the buffer full for long: halve it (down to the concurrency), so they stay
  * spread over the nodes instead of waiting, claimed, on one.
+ * @internal
  */
 export class LookAhead {
   /** Jobs claimed ahead right now: between the concurrency and `prefetch`. */

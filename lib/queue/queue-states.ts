@@ -7,7 +7,10 @@ import type { QueueState } from '../store/job.types.js';
 import type { QueueManager } from './queue.manager.js';
 import { QueueRunner } from './queue.runner.js';
 
-/** What starting this node's queue runners uses. */
+/**
+ * What starting this node's queue runners uses.
+ * @internal
+ */
 export interface QueueSetupPorts {
   /** The queues this node runs (`null`: none, a web node). */
   specs: ResolvedOptions['queues'];
@@ -19,7 +22,10 @@ export interface QueueSetupPorts {
   node: string;
 }
 
-/** Builds and starts a runner per configured queue, paused and scaled as the stored queue states say. */
+/**
+ * Builds and starts a runner per configured queue, paused and scaled as the stored queue states say.
+ * @internal
+ */
 export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[]): void {
   const { specs, queues, store, executor, running, clock, node } = ports;
   if (!specs) return;
@@ -33,7 +39,10 @@ export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[
   for (const runner of queues.all()) runner.start();
 }
 
-/** Applies queue states changed on any node (pause, concurrency) to this node's runners. */
+/**
+ * Applies queue states changed on any node (pause, concurrency) to this node's runners.
+ * @internal
+ */
 export async function applyQueueStates(ports: Pick<QueueSetupPorts, 'specs' | 'queues' | 'store'>): Promise<void> {
   const { specs, queues, store } = ports;
   if (!specs) return;

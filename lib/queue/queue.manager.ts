@@ -6,6 +6,7 @@ import type { QueueRunner, WakeReason } from './queue.runner.js';
  * `pollInterval` (the fallback when a notification is lost) and at the
  * `runAt` of delayed jobs and retries inserted here, so those start on time
  * rather than at the next poll.
+ * @internal
  */
 export class QueueManager implements LoopTask {
   readonly name = 'queue-wakeups';

@@ -8,7 +8,10 @@ import type { Job } from '../store/job.types.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
 
-/** What a queue runner needs. */
+/**
+ * What a queue runner needs.
+ * @internal
+ */
 export interface QueueRunnerDeps {
   store: JobStore;
   executor: JobExecutor;
@@ -17,7 +20,10 @@ export interface QueueRunnerDeps {
   node: string;
 }
 
-/** Why a runner was woken: new work (`insert`), a finished job, or the poll. */
+/**
+ * Why a runner was woken: new work (`insert`), a finished job, or the poll.
+ * @internal
+ */
 export type WakeReason = 'insert' | 'finished' | 'poll';
 
 /**
@@ -34,6 +40,7 @@ export type WakeReason = 'insert' | 'finished' | 'poll';
  *   once and goes to the front (priority 0 never waits behind a full buffer);
  * - pausing the queue or shutting down hands buffered jobs back at once
  *   (`unclaim`), without costing them an attempt.
+ * @internal
  */
 export class QueueRunner {
   private readonly logger = new Logger('Scheduler');

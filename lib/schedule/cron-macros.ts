@@ -1,4 +1,7 @@
-/** The macro that runs a job once when the application boots instead of on a clock. */
+/**
+ * The macro that runs a job once when the application boots instead of on a clock.
+ * @internal
+ */
 export const REBOOT_MACRO = '@reboot';
 
 /**
@@ -8,6 +11,7 @@ export const REBOOT_MACRO = '@reboot';
  * 5 does not know `@midnight`, matches macros case-sensitively, and also accepts
  * extras (`@minutely`, `@secondly`, `@weekdays`, `@weekends`) that other cron
  * implementations do not, so we keep the accepted set to the classic Vixie ones.
+ * @internal
  */
 export const CRON_MACROS: Readonly<Record<string, string>> = Object.freeze({
   '@yearly': '0 0 1 1 *',
@@ -24,13 +28,17 @@ export const CRON_MACROS: Readonly<Record<string, string>> = Object.freeze({
  * Returns the input unchanged when it is not a macro, and `undefined` when it
  * looks like a macro (starts with `@`) but is not one we know. `@reboot` is
  * not expanded: it has no clock time and is handled by the caller.
+ * @internal
  */
 export function expandCronMacro(expression: string): string | undefined {
   if (!expression.startsWith('@')) return expression;
   return CRON_MACROS[expression.toLowerCase()];
 }
 
-/** True when `expression` is the `@reboot` macro (ignoring case and surrounding spaces). */
+/**
+ * True when `expression` is the `@reboot` macro (ignoring case and surrounding spaces).
+ * @internal
+ */
 export function isRebootMacro(expression: string): boolean {
   return expression.trim().toLowerCase() === REBOOT_MACRO;
 }

@@ -15,6 +15,7 @@ import { compileSchedule, isReboot } from './schedule-spec.js';
  * `@Scheduled` method or a `@Worker`); the store keeps only this JSON, never
  * code. Every job option applies to the jobs the schedule plans, on every
  * node; one not given is the handler's.
+ * @publicApi
  */
 export interface RuntimeScheduleInput {
   /** Unique among jobs and schedules. */
@@ -65,6 +66,7 @@ const KNOWN = new Set(['name', 'handler', 'cron', 'zone', 'every', 'at', 'args',
  * (`maxPayloadBytes`, no U+0000 or lone surrogates), so that a schedule is
  * refused when it is inserted rather than failing at every tick.
  * @throws PayloadTooLargeError when its args or meta are over `maxPayloadBytes`.
+ * @internal
  */
 export function buildRuntimeSchedule(
   input: RuntimeScheduleInput,
@@ -109,7 +111,10 @@ export function buildRuntimeSchedule(
   return { name: input.name, handler: handler!, spec: spec!, options, origin: 'runtime', input: displayInput(when), args: input.args ?? {} };
 }
 
-/** Serialises a runtime schedule input for the store (dates as ISO strings). */
+/**
+ * Serialises a runtime schedule input for the store (dates as ISO strings).
+ * @internal
+ */
 export function toStoredDefinition(input: RuntimeScheduleInput): JsonObject {
   return JSON.parse(JSON.stringify(input)) as JsonObject;
 }

@@ -6,7 +6,10 @@ import type { JsonObject } from '../common/json.js';
 import type { JobStore } from '../store/job-store.js';
 import { buildRuntimeSchedule, type RuntimeScheduleInput } from './runtime-schedule.js';
 
-/** What keeping runtime schedules in step with the store uses. */
+/**
+ * What keeping runtime schedules in step with the store uses.
+ * @internal
+ */
 export interface RuntimeSchedulePorts {
   store: Pick<JobStore, 'listSchedules' | 'getScheduleStates' | 'maxPayloadBytes'>;
   registry: SchedulerRegistry;
@@ -23,6 +26,7 @@ export interface RuntimeSchedulePorts {
  * The schedules inserted at runtime, as this node knows them: changes made
  * here apply at once and are announced; changes made on other nodes are
  * loaded from the store when announced (or by the periodic sync).
+ * @internal
  */
 export class RuntimeSchedules {
   private readonly logger = new Logger('Scheduler');

@@ -8,6 +8,7 @@ import { JOB_INPUT_LIMITS } from '../store/job-input.validation.js';
 /**
  * What a job's decorator or `schedule()` call may say about when it runs.
  * Exactly one of `cron`, `every`, `at` may be given; `zone` only goes with `cron`.
+ * @internal
  */
 export interface ScheduleInput {
   /**
@@ -24,7 +25,10 @@ export interface ScheduleInput {
   at?: Date | string;
 }
 
-/** A compiled schedule: asks "when is the next / the previous tick?" in epoch milliseconds. */
+/**
+ * A compiled schedule: asks "when is the next / the previous tick?" in epoch milliseconds.
+ * @internal
+ */
 export interface ScheduleSpec {
   readonly kind: 'cron' | 'every' | 'at' | 'reboot';
   /** Human-readable, e.g. `cron "0 6 * * *" (America/New_York)`, `every 5m`, `at 2026-12-25T00:00:00.000Z`, `@reboot`. */
@@ -40,6 +44,7 @@ const DEFAULT_ZONE = 'Etc/UTC';
 /**
  * True when the input is the @reboot macro (alone): `cron` is `@reboot` or `['@reboot']` and neither
  * `every` nor `at` is given (with those, compileSchedule reports the conflict). `zone` is not checked.
+ * @internal
  */
 export function isReboot(input: ScheduleInput): boolean {
   const { cron } = input;
@@ -47,7 +52,10 @@ export function isReboot(input: ScheduleInput): boolean {
   return list.length === 1 && typeof list[0] === 'string' && isRebootMacro(list[0]) && input.every === undefined && input.at === undefined;
 }
 
-/** Compiles a schedule; returns null when input has none of cron/every/at. Throws SchedulerConfigError(source, option, detail) naming the option ('cron' | 'zone' | 'every' | 'at'). */
+/**
+ * Compiles a schedule; returns null when input has none of cron/every/at. Throws SchedulerConfigError(source, option, detail) naming the option ('cron' | 'zone' | 'every' | 'at').
+ * @internal
+ */
 export function compileSchedule(input: ScheduleInput, source: string): ScheduleSpec | null {
   const given = (['cron', 'every', 'at'] as const).filter((key) => input[key] !== undefined);
   if (given.length > 1) {

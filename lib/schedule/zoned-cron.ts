@@ -36,6 +36,7 @@ interface Mapped {
  * 02:30 tick to the next day, and `prev()` skips shifted ticks and returns second-pass ones. On
  * Lord Howe Island (30-minute shift) it drops gap ticks entirely and `0 * * * *` throws "loop
  * limit exceeded" across the fall-back.
+ * @internal
  */
 export class ZonedCron {
   private readonly fmt: Intl.DateTimeFormat | null;

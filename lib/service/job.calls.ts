@@ -8,7 +8,10 @@ import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
 import type { NewJob } from '../store/job.types.js';
 import { captureTraceContext } from '../telemetry/tracing.js';
 
-/** `SchedulerService.enqueue*`: validates the call, inserts its jobs, and marks (and reports) duplicates. */
+/**
+ * `SchedulerService.enqueue*`: validates the call, inserts its jobs, and marks (and reports) duplicates.
+ * @internal
+ */
 export async function enqueueJobs(s: ServicePorts, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): Promise<EnqueuedJob[]> {
   const results = await s.producer.insert(buildJobs(s.jobs, target, argsList, options), options.manager);
   return results.map(({ job, inserted }) => {
@@ -22,7 +25,10 @@ export async function enqueueJobs(s: ServicePorts, target: string | Type<unknown
   });
 }
 
-/** `SchedulerService.runNow` of a schedule: one run now, its overlap rule still applying. */
+/**
+ * `SchedulerService.runNow` of a schedule: one run now, its overlap rule still applying.
+ * @internal
+ */
 export async function runScheduleNow(s: ServicePorts, name: string, args: JsonValue | undefined): Promise<EnqueuedJob> {
   const entry = s.registry.findSchedule(name)!;
   const now = new Date(s.clock.now());
@@ -32,7 +38,10 @@ export async function runScheduleNow(s: ServicePorts, name: string, args: JsonVa
   return { ...result!.job, duplicate: !result!.inserted };
 }
 
-/** `SchedulerService.cancelJob`: by id, or every running and queued job of a name; resolves to how many. */
+/**
+ * `SchedulerService.cancelJob`: by id, or every running and queued job of a name; resolves to how many.
+ * @internal
+ */
 export async function cancelJobs(s: ServicePorts, idOrName: string, reason: string): Promise<number> {
   if (typeof idOrName !== 'string' || !idOrName) throw new InvalidArgumentError('idOrName', 'must be a job id or name');
   const byId = await s.store.get(idOrName);

@@ -4,14 +4,20 @@ import type { HealthStatus, JobInfo, JobStatus } from '../scheduler.types.js';
 import { FINAL_STATES, type Job } from '../store/job.types.js';
 import { known } from './schedule.calls.js';
 
-/** `SchedulerService.history`: finished runs of a job or schedule, newest first. */
+/**
+ * `SchedulerService.history`: finished runs of a job or schedule, newest first.
+ * @internal
+ */
 export async function jobHistory(s: ServicePorts, name: string, limit: number): Promise<Job[]> {
   known(s, name);
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', 'must be a positive integer');
   return s.store.list({ nameOrSchedule: name, states: FINAL_STATES, limit });
 }
 
-/** `SchedulerService.status`: running and queued counts, last run, next tick of a job described as `info`. */
+/**
+ * `SchedulerService.status`: running and queued counts, last run, next tick of a job described as `info`.
+ * @internal
+ */
 export async function jobStatus(s: ServicePorts, info: JobInfo): Promise<JobStatus> {
   const { store } = s;
   const name = info.name;
@@ -28,7 +34,10 @@ export async function jobStatus(s: ServicePorts, info: JobInfo): Promise<JobStat
   };
 }
 
-/** `SchedulerService.healthCheck`: this node's view, with a ping of the store. */
+/**
+ * `SchedulerService.healthCheck`: this node's view, with a ping of the store.
+ * @internal
+ */
 export async function healthCheck(s: ServicePorts): Promise<HealthStatus> {
   let store: HealthStatus['store'] = { status: 'up' };
   try {

@@ -3,7 +3,10 @@ import type { QueueRunner } from '../queue/queue.runner.js';
 import { InvalidArgumentError, QueueNotFoundError } from '../scheduler.errors.js';
 import type { QueueStats } from '../scheduler.types.js';
 
-/** Pauses, resumes or scales a queue on every node (kept across restarts), then emits its event. */
+/**
+ * Pauses, resumes or scales a queue on every node (kept across restarts), then emits its event.
+ * @internal
+ */
 export async function changeQueue(
   s: ServicePorts,
   queue: string,
@@ -22,7 +25,10 @@ export async function changeQueue(
   s.events.emit(event, { queue, duration: s.clock.now() - started, outcome: 'ok', ...extra });
 }
 
-/** `SchedulerService.scaleQueue`: a new concurrency for a queue, on every node. */
+/**
+ * `SchedulerService.scaleQueue`: a new concurrency for a queue, on every node.
+ * @internal
+ */
 export async function scaleQueue(s: ServicePorts, queue: string, concurrency: number): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
     throw new InvalidArgumentError('concurrency', `must be an integer from 1 to 10000, got ${String(concurrency)}`);
@@ -31,7 +37,10 @@ export async function scaleQueue(s: ServicePorts, queue: string, concurrency: nu
   await changeQueue(s, queue, 'queue:scale', { concurrency }, (runner) => runner.scale(concurrency), { from, to: concurrency });
 }
 
-/** Counts per queue (every queue of this node's configuration or with jobs in the store). */
+/**
+ * Counts per queue (every queue of this node's configuration or with jobs in the store).
+ * @internal
+ */
 export async function queueStats(s: ServicePorts, queue?: string): Promise<QueueStats[]> {
   if (queue !== undefined && s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
   const counts = new Map((await s.store.queueCounts(new Date(s.clock.now()))).map((c) => [c.queue, c]));

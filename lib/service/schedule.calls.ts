@@ -10,7 +10,10 @@ const invalid: OptionFailure = (option, detail) => {
   throw new InvalidArgumentError(option, detail);
 };
 
-/** `SchedulerService.insert`: validates, stores, applies here and announces a runtime schedule. */
+/**
+ * `SchedulerService.insert`: validates, stores, applies here and announces a runtime schedule.
+ * @internal
+ */
 export async function insertSchedule(s: ServicePorts, input: RuntimeScheduleInput): Promise<JobInfo> {
   const entry = buildRuntimeSchedule(input, s.registry, s.jobs.queueNames, invalid, s.store.maxPayloadBytes);
   if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
@@ -21,7 +24,10 @@ export async function insertSchedule(s: ServicePorts, input: RuntimeScheduleInpu
   return describeJob.one(s, entry.name, false)!;
 }
 
-/** `SchedulerService.update`: merges a patch into a runtime schedule; a new rule starts from now. */
+/**
+ * `SchedulerService.update`: merges a patch into a runtime schedule; a new rule starts from now.
+ * @internal
+ */
 export async function updateSchedule(s: ServicePorts, name: string, patch: Partial<Omit<RuntimeScheduleInput, 'name'>>): Promise<void> {
   const current = runtimeSchedule(s, name);
   const stored = (await s.store.listSchedules()).find((x) => x.name === name);
@@ -39,27 +45,39 @@ export async function updateSchedule(s: ServicePorts, name: string, patch: Parti
   await s.schedules.saved(entry, definition);
 }
 
-/** `SchedulerService.delete`: jobs the schedule already queued stay. */
+/**
+ * `SchedulerService.delete`: jobs the schedule already queued stay.
+ * @internal
+ */
 export async function deleteSchedule(s: ServicePorts, name: string): Promise<void> {
   runtimeSchedule(s, name);
   await s.store.deleteSchedule(name);
   await s.schedules.deleted(name);
 }
 
-/** `SchedulerService.all`: every registered job and schedule, with its pause flag. */
+/**
+ * `SchedulerService.all`: every registered job and schedule, with its pause flag.
+ * @internal
+ */
 export async function describeAll(s: ServicePorts): Promise<JobInfo[]> {
   const paused = new Set((await s.store.getScheduleStates()).filter((x) => x.paused).map((x) => x.name));
   return describeJob.all(s, paused);
 }
 
-/** `SchedulerService.getJob`: one job or schedule by name. @throws JobNotFoundError */
+/**
+ * `SchedulerService.getJob`: one job or schedule by name. @throws JobNotFoundError
+ * @internal
+ */
 export async function describeOne(s: ServicePorts, name: string): Promise<JobInfo> {
   known(s, name);
   const paused = (await s.store.getScheduleStates()).some((x) => x.name === name && x.paused);
   return describeJob.one(s, name, paused)!;
 }
 
-/** Pauses or resumes a job or schedule on every node. */
+/**
+ * Pauses or resumes a job or schedule on every node.
+ * @internal
+ */
 export async function setSchedulePaused(s: ServicePorts, name: string, paused: boolean): Promise<void> {
   known(s, name);
   await s.store.setScheduleState(name, { paused });
@@ -67,7 +85,10 @@ export async function setSchedulePaused(s: ServicePorts, name: string, paused: b
   await s.broadcast({ type: 'schedules' });
 }
 
-/** @throws JobNotFoundError unless `name` is a registered job or schedule. */
+/**
+ * @throws JobNotFoundError unless `name` is a registered job or schedule.
+ * @internal
+ */
 export function known(s: ServicePorts, name: string): void {
   if (typeof name !== 'string' || !s.registry.has(name)) throw new JobNotFoundError(String(name));
 }

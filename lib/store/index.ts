@@ -44,7 +44,7 @@ export {
 } from './workflow-run.types.js';
 export { checkRun, copyRun } from './workflow-runs.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING, checkNewJobs, type CheckedJob } from './job-input.validation.js';
-export { storableResultValue, storableMessage, storableAttemptError } from './storable-output.js';
+export { MAX_MESSAGE_LENGTH, storableResult, storableResultValue, storableMessage, storableAttemptError } from './storable-output.js';
 export { buildJob, cloneJson, claimableAtInsert } from './new-job.js';
 export type { StoreBundle, StoreContext, StoreFactory, CustomStoreOption } from './store-bundle.js';
 export { LocalPeer, type Peer } from '../peer/peer.js';

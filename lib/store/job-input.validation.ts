@@ -7,6 +7,7 @@ import { storableJson } from './json-value.validation.js';
  * What every store accepts in a job, checked by `checkNewJobs` before
  * any store keeps anything, so the memory store is exactly as strict as
  * PostgreSQL (a test that passes on one passes on the other).
+ * @publicApi
  */
 export const JOB_INPUT_LIMITS = {
   /** Longest job, schedule or queue name, in characters (UTF-16 units). @default 200 */
@@ -28,7 +29,10 @@ export const JOB_INPUT_LIMITS = {
   maxDate: new Date('9999-12-31T23:59:59.999Z'),
 } as const;
 
-/** Largest JSON payload (`args`, `meta`, a result) a store keeps unless told otherwise: 1 MiB. */
+/**
+ * Largest JSON payload (`args`, `meta`, a result) a store keeps unless told otherwise: 1 MiB.
+ * @publicApi
+ */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
 /**
@@ -36,6 +40,7 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
  * in one statement (a batch of inserts or completions), and PostgreSQL caps a
  * message at 1 GB; a payload this large belongs in a blob store, referenced
  * from the job's arguments.
+ * @publicApi
  */
 export const MAX_PAYLOAD_BYTES_CEILING = 16 * 1_048_576;
 
@@ -43,6 +48,7 @@ export const MAX_PAYLOAD_BYTES_CEILING = 16 * 1_048_576;
  * A `maxPayloadBytes` option checked (an integer from 1 to
  * {@link MAX_PAYLOAD_BYTES_CEILING}), or the default when it is absent.
  * `fail` throws the caller's error type.
+ * @internal
  */
 export function resolveMaxPayloadBytes(value: unknown, fail: (detail: string) => never): number {
   if (value === undefined) return DEFAULT_MAX_PAYLOAD_BYTES;
@@ -56,7 +62,10 @@ const INT_MAX = 2_147_483_647;
 const MIN_MS = JOB_INPUT_LIMITS.minDate.getTime();
 const MAX_MS = JOB_INPUT_LIMITS.maxDate.getTime();
 
-/** A job's `args` and `meta` as checked JSON text, in the order of the jobs given. */
+/**
+ * A job's `args` and `meta` as checked JSON text, in the order of the jobs given.
+ * @publicApi
+ */
 export interface CheckedJob {
   args: string;
   meta: string;
@@ -73,6 +82,7 @@ export interface CheckedJob {
  *   JSON (BigInt, cycles) or hold U+0000 or a lone surrogate; a date that
  *   is invalid or outside years 1 to 9999; a priority outside 0-9.
  * @throws PayloadTooLargeError when `args` or `meta` is over `maxPayloadBytes`.
+ * @publicApi
  */
 export function checkNewJobs(jobs: readonly NewJob[], maxPayloadBytes: number): CheckedJob[] {
   const checked: CheckedJob[] = new Array(jobs.length);
@@ -104,7 +114,10 @@ export function checkNewJobs(jobs: readonly NewJob[], maxPayloadBytes: number): 
   return checked;
 }
 
-/** Checks a date as a store keeps it (`runAt`, a schedule's `at`). @throws InvalidArgumentError */
+/**
+ * Checks a date as a store keeps it (`runAt`, a schedule's `at`). @throws InvalidArgumentError
+ * @internal
+ */
 export function checkDate(argument: string, value: unknown): asserts value is Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new InvalidArgumentError(argument, 'must be a valid Date');
   const ms = value.getTime();
@@ -113,7 +126,10 @@ export function checkDate(argument: string, value: unknown): asserts value is Da
   }
 }
 
-/** Checks a job's tags. @throws InvalidArgumentError */
+/**
+ * Checks a job's tags. @throws InvalidArgumentError
+ * @internal
+ */
 export function checkTags(tags: unknown): void {
   if (tags === undefined) return;
   if (!Array.isArray(tags)) throw new InvalidArgumentError('tags', 'must be an array of strings');

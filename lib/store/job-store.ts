@@ -18,11 +18,18 @@ import type {
  * died), one rescued again waits `RESCUE_BACKOFF_BASE × 2^(rescues before − 1)`,
  * at most {@link RESCUE_BACKOFF_MAX}, so a job that keeps killing its node
  * does not take down the next one at once (and spends an attempt each time).
+ * @publicApi
  */
 export const RESCUE_BACKOFF_BASE = 10_000;
-/** The longest a rescued job waits before it is due again, in ms. */
+/**
+ * The longest a rescued job waits before it is due again, in ms.
+ * @publicApi
+ */
 export const RESCUE_BACKOFF_MAX = 600_000;
-/** The delay of a rescue (ms), given how many times the job was rescued before. */
+/**
+ * The delay of a rescue (ms), given how many times the job was rescued before.
+ * @publicApi
+ */
 export function rescueBackoff(rescuesBefore: number): number {
   return rescuesBefore === 0 ? 0 : Math.min(RESCUE_BACKOFF_BASE * 2 ** (rescuesBefore - 1), RESCUE_BACKOFF_MAX);
 }
@@ -32,10 +39,14 @@ export function rescueBackoff(rescuesBefore: number): number {
  * its last attempt gets one more, at most this many times; beyond that an
  * interrupted attempt counts like any other, so a job that is handed back at
  * every shutdown (a handler longer than any grace period) still ends.
+ * @publicApi
  */
 export const FREE_HANDBACKS = 3;
 
-/** Options of {@link JobStore.insert}. */
+/**
+ * Options of {@link JobStore.insert}.
+ * @publicApi
+ */
 export interface InsertOptions {
   /** A TypeORM `EntityManager` whose transaction the insert joins. */
   transaction?: object;
@@ -52,13 +63,19 @@ export interface InsertOptions {
   claimFor?: { node: string; now: Date };
 }
 
-/** Options of {@link JobStore.complete}. */
+/**
+ * Options of {@link JobStore.complete}.
+ * @publicApi
+ */
 export interface CompleteOptions {
   /** Delete the job rather than keep it as `completed`. @default false */
   forget?: boolean;
 }
 
-/** Identifies one attempt of one job; every acknowledgement carries it. */
+/**
+ * Identifies one attempt of one job; every acknowledgement carries it.
+ * @publicApi
+ */
 export interface AttemptRef {
   id: string;
   attempt: number;
@@ -69,12 +86,16 @@ export interface AttemptRef {
  * (epoch ms), `null` while it waits in a buffer, absent for "started, now".
  * A start the claim did not record is recorded by the first heartbeat that
  * carries it (or by the attempt's acknowledgement).
+ * @publicApi
  */
 export interface HeartbeatRef extends AttemptRef {
   startedAt?: number | null;
 }
 
-/** A request to claim runnable jobs of one queue. */
+/**
+ * A request to claim runnable jobs of one queue.
+ * @publicApi
+ */
 export interface ClaimRequest {
   queue: string;
   limit: number;
@@ -101,6 +122,7 @@ export interface ClaimRequest {
  * Acknowledgements (`complete`, `retry`, `fail`, `release`) apply only when the
  * job is `running` with the same attempt; otherwise they change nothing and
  * reject with `StaleAttemptError`.
+ * @publicApi
  */
 export interface JobStore {
   /** True when `insert` itself wakes the queues of every node (e.g. NOTIFY in the same transaction). */

@@ -19,16 +19,26 @@ import type { JsonObject, JsonValue } from '../common/json.js';
  * - `dead`: every attempt failed (a dead letter, kept for retry).
  * - `discarded`: stopped for good (DiscardJobError, or halted by middleware).
  * - `cancelled`: cancelled through the API.
+ * @publicApi
  */
 export type JobState = 'available' | 'running' | 'completed' | 'dead' | 'discarded' | 'cancelled';
 
-/** States after which a job never runs again on its own. */
+/**
+ * States after which a job never runs again on its own.
+ * @publicApi
+ */
 export const FINAL_STATES: readonly JobState[] = ['completed', 'dead', 'discarded', 'cancelled'];
 
-/** How many attempt errors a job keeps (the most recent ones); every store keeps the same. */
+/**
+ * How many attempt errors a job keeps (the most recent ones); every store keeps the same.
+ * @publicApi
+ */
 export const MAX_KEPT_ERRORS = 20;
 
-/** One failed attempt, as kept on the job (message and stack truncated). */
+/**
+ * One failed attempt, as kept on the job (message and stack truncated).
+ * @publicApi
+ */
 export interface JobAttemptError {
   attempt: number;
   at: Date;
@@ -44,6 +54,7 @@ export interface JobAttemptError {
  * A job as the store keeps it. Dates are `Date` objects; ids are strings.
  * Every job handed out is the caller's own copy, but treat its Dates as
  * read-only: two fields of equal value may share one `Date`.
+ * @publicApi
  */
 export interface Job<TArgs = JsonValue> {
   id: string;
@@ -88,14 +99,20 @@ export interface Job<TArgs = JsonValue> {
   trace: JobTraceContext | null;
 }
 
-/** The span that enqueued a job; its attempts' spans are children of it. */
+/**
+ * The span that enqueued a job; its attempts' spans are children of it.
+ * @publicApi
+ */
 export interface JobTraceContext {
   traceId: string;
   spanId: string;
   traceFlags: number;
 }
 
-/** What a producer gives the store to insert. */
+/**
+ * What a producer gives the store to insert.
+ * @publicApi
+ */
 export interface NewJob {
   name: string;
   schedule?: string | null;
@@ -119,7 +136,10 @@ export interface NewJob {
   trace?: JobTraceContext | null;
 }
 
-/** Outcome of inserting one job. */
+/**
+ * Outcome of inserting one job.
+ * @publicApi
+ */
 export interface InsertResult {
   job: Job;
   /** `false` when a tick, unique or serial key matched an existing job (returned as `job`). */
@@ -128,14 +148,20 @@ export interface InsertResult {
   conflict?: 'tick' | 'unique' | 'serial';
 }
 
-/** A stored schedule created at runtime through `SchedulerService.insert`. */
+/**
+ * A stored schedule created at runtime through `SchedulerService.insert`.
+ * @publicApi
+ */
 export interface StoredSchedule {
   name: string;
   /** JSON form of the schedule and its job options (see `RuntimeScheduleInput`). */
   definition: JsonObject;
 }
 
-/** Per-schedule state that outlives restarts. */
+/**
+ * Per-schedule state that outlives restarts.
+ * @publicApi
+ */
 export interface ScheduleState {
   name: string;
   paused: boolean;
@@ -143,14 +169,20 @@ export interface ScheduleState {
   plannedUntil: Date | null;
 }
 
-/** Stored per-queue overrides (they win over module options on every node). */
+/**
+ * Stored per-queue overrides (they win over module options on every node).
+ * @publicApi
+ */
 export interface QueueState {
   name: string;
   paused: boolean;
   concurrency: number | null;
 }
 
-/** Counts of one queue's jobs by state. */
+/**
+ * Counts of one queue's jobs by state.
+ * @publicApi
+ */
 export interface QueueCounts {
   queue: string;
   /** Available and due now. */
@@ -164,7 +196,10 @@ export interface QueueCounts {
   cancelled: number;
 }
 
-/** A filter for listing jobs. */
+/**
+ * A filter for listing jobs.
+ * @publicApi
+ */
 export interface JobFilter {
   name?: string;
   /** Matches jobs whose handler name *or* schedule name equals it. */

@@ -8,6 +8,7 @@ import { InvalidArgumentError, PayloadTooLargeError } from '../scheduler.errors.
  *   a function or `undefined` at the top) or holds U+0000 or a lone surrogate
  *   in a string or an object key; the message names the path, e.g. `args.items[2].name`.
  * @throws PayloadTooLargeError when its JSON text is over `maxBytes` bytes of UTF-8.
+ * @internal
  */
 export function storableJson(argument: string, value: unknown, maxBytes: number): string {
   let json: string | undefined;

@@ -41,6 +41,7 @@ const DONE: Promise<void> = Promise.resolve();
  * Jobs are copied on the way in and out, so callers can never change stored
  * state. Deleting a job frees its tick key; a job in a final state frees its
  * unique key.
+ * @publicApi
  */
 export class MemoryStore implements JobStore {
   /** Largest JSON payload kept (args, meta, a result), in bytes of UTF-8. */

@@ -1,7 +1,10 @@
 import type { JsonValue } from '../common/json.js';
 import type { Job, NewJob } from './job.types.js';
 
-/** A deep copy of a JSON value (primitives are returned as they are). */
+/**
+ * A deep copy of a JSON value (primitives are returned as they are).
+ * @publicApi
+ */
 export function cloneJson<T extends JsonValue>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(cloneJson) as T;
@@ -17,7 +20,10 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   return copy as T;
 }
 
-/** A stored job built from a producer's input, sharing nothing with it. */
+/**
+ * A stored job built from a producer's input, sharing nothing with it.
+ * @publicApi
+ */
 export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
   const runAt = new Date(input.runAt.getTime());
   return {
@@ -59,6 +65,7 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
  * `InsertOptions.claimFor`): no serial key (it must wait for the running
  * one of its key), unpinned, due at `now`. Whether its name is paused is the
  * store's to check; tick and unique keys hold as for any insert.
+ * @publicApi
  */
 export function claimableAtInsert(job: Pick<NewJob, 'serialKey' | 'pinnedNode' | 'runAt'>, now: Date): boolean {
   return !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime();

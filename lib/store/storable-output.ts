@@ -11,11 +11,20 @@ import type { JobAttemptError } from './job.types.js';
  * or the job would stay running and be rescued and run again.
  */
 
-/** Longest stored error message or cancel reason, in code points. */
+/**
+ * Longest stored error message or cancel reason, in code points.
+ * @publicApi
+ */
 export const MAX_MESSAGE_LENGTH = 2_000;
-/** Longest stored stack, in code points. */
+/**
+ * Longest stored stack, in code points.
+ * @internal
+ */
 export const MAX_STACK_LENGTH = 4_000;
-/** Longest stored error name, in code points. */
+/**
+ * Longest stored error name, in code points.
+ * @internal
+ */
 export const MAX_ERROR_NAME_LENGTH = 200;
 
 /**
@@ -23,6 +32,7 @@ export const MAX_ERROR_NAME_LENGTH = 200;
  *
  * @throws UnstorableResultError when it is not JSON (a BigInt, a cycle) or
  *   its JSON is over `maxPayloadBytes` (the cause is a PayloadTooLargeError).
+ * @publicApi
  */
 export function storableResult(jobId: string, result: JsonValue | null, maxPayloadBytes: number): string | null {
   if (result === null || result === undefined) return null;
@@ -44,7 +54,10 @@ export function storableResult(jobId: string, result: JsonValue | null, maxPaylo
   return json;
 }
 
-/** A result as the memory store keeps it: {@link storableResult}, parsed (a copy that shares nothing with the caller's). */
+/**
+ * A result as the memory store keeps it: {@link storableResult}, parsed (a copy that shares nothing with the caller's).
+ * @publicApi
+ */
 export function storableResultValue(jobId: string, result: JsonValue | null, maxPayloadBytes: number): JsonValue | null {
   // Primitives but strings need neither a copy nor cleaning.
   if (result === null || result === undefined || typeof result === 'number' || typeof result === 'boolean') return result ?? null;
@@ -57,7 +70,10 @@ export function storableResultValue(jobId: string, result: JsonValue | null, max
   return json === null ? null : (JSON.parse(json) as JsonValue);
 }
 
-/** An error message or cancel reason as stored: cleaned, and cut to {@link MAX_MESSAGE_LENGTH} code points. */
+/**
+ * An error message or cancel reason as stored: cleaned, and cut to {@link MAX_MESSAGE_LENGTH} code points.
+ * @publicApi
+ */
 export function storableMessage(text: string): string {
   return truncateText(sanitizeText(String(text)), MAX_MESSAGE_LENGTH);
 }
@@ -66,6 +82,7 @@ export function storableMessage(text: string): string {
  * An attempt error with every text field cleaned (a new object; `at` is
  * shared). Cutting to length is the executor's (`toAttemptError`): cutting
  * again here would cut its note of what was cut.
+ * @publicApi
  */
 export function storableAttemptError(error: JobAttemptError): JobAttemptError {
   const { attempt, at, name, message, stack, kind } = error;

@@ -3,7 +3,10 @@ import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
 import type { JobStore } from './job-store.js';
 
-/** What a store engine is given when the scheduler builds it. */
+/**
+ * What a store engine is given when the scheduler builds it.
+ * @publicApi
+ */
 export interface StoreContext {
   /** This node's name. */
   node: string;
@@ -18,6 +21,7 @@ export interface StoreContext {
  * A store with the peer and notifier that go with it (Oban's engine, peer
  * and notifier): leadership and wake-ups must reach exactly the nodes that
  * share the store, so they come from the same engine.
+ * @publicApi
  */
 export interface StoreBundle {
   store: JobStore;
@@ -30,6 +34,7 @@ export interface StoreBundle {
 /**
  * Builds a whole engine from this node's context, for a store whose peer
  * needs the node's name, lease TTL or eligibility (`store: (context) => ({ store, peer, notifier })`).
+ * @publicApi
  */
 export type StoreFactory = (context: StoreContext) => StoreBundle | Promise<StoreBundle>;
 
@@ -40,6 +45,7 @@ export type StoreFactory = (context: StoreContext) => StoreBundle | Promise<Stor
  * notifications stay in this process. Never say `'local'` for a store that
  * several processes share: each would plan every tick, and a cancel would
  * not reach the node running the job.
+ * @publicApi
  */
 export interface CustomStoreOption {
   store: JobStore;

@@ -1,6 +1,9 @@
 import type { PostgresTimeoutOptions } from '../postgres/postgres.timeouts.js';
 
-/** `store: { type: 'memory', … }`: jobs kept in this process (the default store). */
+/**
+ * `store: { type: 'memory', … }`: jobs kept in this process (the default store).
+ * @publicApi
+ */
 export interface MemoryStoreOptions {
   type: 'memory';
   /**
@@ -11,7 +14,10 @@ export interface MemoryStoreOptions {
   maxPayloadBytes?: number;
 }
 
-/** `store: { type: 'postgres', … }`: jobs kept in PostgreSQL (the `nestjs-scheduler/postgres` engine). */
+/**
+ * `store: { type: 'postgres', … }`: jobs kept in PostgreSQL (the `nestjs-scheduler/postgres` engine).
+ * @publicApi
+ */
 export interface PostgresStoreOptions extends PostgresTimeoutOptions {
   type: 'postgres';
   /** A connection string. Give this or `dataSource`. */

@@ -5,12 +5,18 @@ import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX, rescueBackoff,
 import type { Job, JobAttemptError, JobState, NewJob } from './job.types.js';
 import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunState } from './workflow-run.types.js';
 
-/** A store's input for one plain job, due at `runAt`, with `overrides`. */
+/**
+ * A store's input for one plain job, due at `runAt`, with `overrides`.
+ * @publicApi
+ */
 export function newJobInput(runAt: Date, overrides: Partial<NewJob> = {}): NewJob {
   return { name: 'work', queue: 'default', args: {}, priority: 5, maxAttempts: 3, timeout: null, runAt, ...overrides };
 }
 
-/** Builds a fresh, empty store for one test, and what removes it afterwards. */
+/**
+ * Builds a fresh, empty store for one test, and what removes it afterwards.
+ * @publicApi
+ */
 export type ConformanceStoreFactory = (options?: { maxPayloadBytes?: number }) => Promise<{ store: JobStore; cleanup(): Promise<void> }>;
 
 /**
@@ -25,6 +31,7 @@ export type ConformanceStoreFactory = (options?: { maxPayloadBytes?: number }) =
  *
  * runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'my', async () => ({ store: new MyStore(), cleanup: async () => {} }));
  * ```
+ * @publicApi
  */
 export function runStoreConformance(test: ConformanceTestApi, name: string, makeStore: ConformanceStoreFactory): void {
   const { describe, it, expect, beforeEach, afterEach } = test;

@@ -13,6 +13,7 @@ import type { MemoryStoreOptions, PostgresStoreOptions } from './store-options.j
  * comes without a peer or notifier is refused ({@link IncompleteStoreError}):
  * in-process defaults would make every node leader and keep cancels on the
  * node that sent them.
+ * @internal
  */
 export async function createStore(option: StoreOption, context: StoreContext): Promise<StoreBundle> {
   if (option === 'memory') return localBundle(new MemoryStore(), context);

@@ -4,7 +4,10 @@
  */
 import type { JsonObject } from '../common/json.js';
 
-/** State of a whole run. */
+/**
+ * State of a whole run.
+ * @publicApi
+ */
 export type WorkflowRunState = 'scheduled' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 
 /**
@@ -13,10 +16,14 @@ export type WorkflowRunState = 'scheduled' | 'running' | 'paused' | 'completed' 
  * - `running`, `completed`, `failed`.
  * - `skipped`: its `when` was false, or it was skipped by `onError: 'skip'` (see `skipReason`).
  * - `rolled_back`: completed, then compensated by its `rollback`.
+ * @publicApi
  */
 export type StepState = 'pending' | 'running' | 'completed' | 'skipped' | 'failed' | 'rolled_back';
 
-/** One step's record in a run. */
+/**
+ * One step's record in a run.
+ * @publicApi
+ */
 export interface StepRun {
   state: StepState;
   /** Attempts started. */
@@ -37,7 +44,10 @@ export interface StepRun {
   rollback: 'running' | 'done' | 'failed' | null;
 }
 
-/** A workflow run as the store keeps it. */
+/**
+ * A workflow run as the store keeps it.
+ * @publicApi
+ */
 export interface WorkflowRun {
   id: string;
   workflow: string;
@@ -60,10 +70,16 @@ export interface WorkflowRun {
   finishedAt: Date | null;
 }
 
-/** What `createRun` needs. */
+/**
+ * What `createRun` needs.
+ * @publicApi
+ */
 export type NewWorkflowRun = Pick<WorkflowRun, 'workflow' | 'version' | 'state' | 'context' | 'steps' | 'trace' | 'runAt'>;
 
-/** A filter for listing runs. */
+/**
+ * A filter for listing runs.
+ * @publicApi
+ */
 export interface WorkflowRunFilter {
   workflow?: string;
   states?: readonly WorkflowRunState[];
@@ -71,11 +87,20 @@ export interface WorkflowRunFilter {
   limit?: number;
 }
 
-/** Every state a run may be in (the PostgreSQL table's CHECK lists the same). */
+/**
+ * Every state a run may be in (the PostgreSQL table's CHECK lists the same).
+ * @publicApi
+ */
 export const WORKFLOW_RUN_STATES: readonly WorkflowRunState[] = ['scheduled', 'running', 'paused', 'completed', 'failed', 'cancelled'];
 
-/** The states `deleteRuns` may delete. */
+/**
+ * The states `deleteRuns` may delete.
+ * @publicApi
+ */
 export const FINISHED_RUN_STATES: readonly WorkflowRunState[] = ['completed', 'failed', 'cancelled'];
 
-/** `listRuns`' default limit. */
+/**
+ * `listRuns`' default limit.
+ * @publicApi
+ */
 export const DEFAULT_RUN_LIST_LIMIT = 100;

@@ -6,6 +6,7 @@ import { WORKFLOW_RUN_STATES, type StepRun, type WorkflowRun } from './workflow-
  * Checks what a caller asks a store to keep (`createRun`'s input, `updateRun`'s
  * `mutate` result), so every store refuses the same things before writing.
  * @throws InvalidArgumentError naming `argument`.
+ * @publicApi
  */
 export function checkRun(run: Pick<WorkflowRun, 'state'>, argument: 'run' | 'mutate'): void {
   if (run === null || typeof run !== 'object') throw new InvalidArgumentError(argument, 'must give a run object');
@@ -17,7 +18,10 @@ export function checkRun(run: Pick<WorkflowRun, 'state'>, argument: 'run' | 'mut
   }
 }
 
-/** A copy of a run that shares nothing with it. */
+/**
+ * A copy of a run that shares nothing with it.
+ * @publicApi
+ */
 export function copyRun(run: WorkflowRun): WorkflowRun {
   return {
     id: run.id,

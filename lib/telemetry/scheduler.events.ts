@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Job } from '../store/job.types.js';
 
-/** How a job event ended. */
+/**
+ * How a job event ended.
+ * @publicApi
+ */
 export type JobOutcome =
   | 'started'
   | 'completed'
@@ -15,7 +18,10 @@ export type JobOutcome =
   | 'rescued'
   | 'stale';
 
-/** Common shape of job events: the job as stored, how long it took (ms) and the outcome. */
+/**
+ * Common shape of job events: the job as stored, how long it took (ms) and the outcome.
+ * @publicApi
+ */
 export interface JobEvent {
   job: Job<unknown>;
   /** Milliseconds since the attempt started (0 for `job:start`). */
@@ -23,12 +29,18 @@ export interface JobEvent {
   outcome: JobOutcome;
 }
 
-/** `job:stop`: the attempt completed. */
+/**
+ * `job:stop`: the attempt completed.
+ * @publicApi
+ */
 export interface JobStopEvent extends JobEvent {
   result: unknown;
 }
 
-/** `job:exception`: the attempt failed; it will be retried (`nextRunAt`) or is dead. */
+/**
+ * `job:exception`: the attempt failed; it will be retried (`nextRunAt`) or is dead.
+ * @publicApi
+ */
 export interface JobExceptionEvent extends JobEvent {
   error: unknown;
   /** `error`, `timeout` or `lease-lost`. */
@@ -36,17 +48,26 @@ export interface JobExceptionEvent extends JobEvent {
   nextRunAt: Date | null;
 }
 
-/** `job:discard`: stopped for good (DiscardJobError, halted, or no handler). */
+/**
+ * `job:discard`: stopped for good (DiscardJobError, halted, or no handler).
+ * @publicApi
+ */
 export interface JobDiscardEvent extends JobEvent {
   reason: string;
 }
 
-/** `job:cancel`: cancelled through the API (a running one had its signal aborted). */
+/**
+ * `job:cancel`: cancelled through the API (a running one had its signal aborted).
+ * @publicApi
+ */
 export interface JobCancelEvent extends JobEvent {
   reason: string;
 }
 
-/** `job:skip`: a tick or enqueue that did not create a run. */
+/**
+ * `job:skip`: a tick or enqueue that did not create a run.
+ * @publicApi
+ */
 export interface JobSkipEvent {
   name: string;
   schedule: string | null;
@@ -59,7 +80,10 @@ export interface JobSkipEvent {
   outcome: 'skipped';
 }
 
-/** `job:stale`: a late acknowledgement from an attempt that no longer owns its job. */
+/**
+ * `job:stale`: a late acknowledgement from an attempt that no longer owns its job.
+ * @publicApi
+ */
 export interface JobStaleEvent {
   jobId: string;
   attempt: number;
@@ -68,7 +92,10 @@ export interface JobStaleEvent {
   outcome: 'stale';
 }
 
-/** Queue control events. */
+/**
+ * Queue control events.
+ * @publicApi
+ */
 export interface QueueEvent {
   queue: string;
   /** Milliseconds the change took. */
@@ -79,12 +106,18 @@ export interface QueueEvent {
   to?: number;
 }
 
-/** Leadership events. */
+/**
+ * Leadership events.
+ * @publicApi
+ */
 export interface PeerEvent {
   node: string;
 }
 
-/** Workflow run events (`workflow:*`). */
+/**
+ * Workflow run events (`workflow:*`).
+ * @publicApi
+ */
 export interface WorkflowEvent {
   runId: string;
   workflow: string;
@@ -94,7 +127,10 @@ export interface WorkflowEvent {
   error?: string;
 }
 
-/** Step and rollback events (`step:*`, `rollback:*`). */
+/**
+ * Step and rollback events (`step:*`, `rollback:*`).
+ * @publicApi
+ */
 export interface StepEvent {
   runId: string;
   workflow: string;
@@ -108,7 +144,10 @@ export interface StepEvent {
   reason?: string;
 }
 
-/** Every event `SchedulerService.on` accepts, and its payload. */
+/**
+ * Every event `SchedulerService.on` accepts, and its payload.
+ * @publicApi
+ */
 export interface SchedulerEventMap {
   'job:start': JobEvent;
   'job:stop': JobStopEvent;
@@ -139,7 +178,10 @@ export interface SchedulerEventMap {
   'rollback:exception': StepEvent;
 }
 
-/** A name of {@link SchedulerEventMap}. */
+/**
+ * A name of {@link SchedulerEventMap}.
+ * @publicApi
+ */
 export type SchedulerEventName = keyof SchedulerEventMap;
 
 type Listener<E extends SchedulerEventName> = (payload: SchedulerEventMap[E]) => void;
@@ -147,6 +189,7 @@ type Listener<E extends SchedulerEventName> = (payload: SchedulerEventMap[E]) =>
 /**
  * The scheduler's event bus. Listeners run synchronously; one that throws is
  * logged and never breaks the job or the other listeners.
+ * @internal
  */
 export class SchedulerEvents {
   private readonly listeners = new Map<SchedulerEventName, Set<Listener<never>>>();

@@ -29,7 +29,10 @@ function tracer(): Tracer {
   return cached;
 }
 
-/** The active span's ids, kept on a job at enqueue so its attempts join the trace. */
+/**
+ * The active span's ids, kept on a job at enqueue so its attempts join the trace.
+ * @internal
+ */
 export function captureTraceContext(): JobTraceContext | null {
   const span = trace.getSpanContext(context.active());
   if (!span || !trace.isSpanContextValid(span)) return null;
@@ -55,6 +58,7 @@ function tracing(): boolean {
  * Without an SDK and without a trace to carry on, there is no span (`null`)
  * and the handler runs in the root context: creating a span that records
  * nothing was ~3 % of a memory-store drain.
+ * @internal
  */
 export function startAttemptSpan(job: Job<unknown>): { span: Span | null; ctx: Context } {
   if (!job.trace && !tracing()) return NO_SPAN;
@@ -86,7 +90,10 @@ export function startAttemptSpan(job: Job<unknown>): { span: Span | null; ctx: C
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
-/** Ends an attempt's span with its outcome. */
+/**
+ * Ends an attempt's span with its outcome.
+ * @internal
+ */
 export function endAttemptSpan(span: Span, outcome: string, error?: unknown): void {
   span.setAttribute('job.outcome', outcome);
   if (error !== undefined) {

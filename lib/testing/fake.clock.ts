@@ -11,6 +11,7 @@ interface FakeTimer {
  * Lets pending promise chains run. One macrotask turn drains every chain of
  * microtasks however deep; a second covers work that a chain hands to
  * `setImmediate`.
+ * @publicApi
  */
 export async function flushPromises(turns = 2): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -20,6 +21,7 @@ export async function flushPromises(turns = 2): Promise<void> {
  * A clock that moves only when told. Pass it as the module's `clock`, then
  * `await clock.advance('1m')`: timers due in that span fire in time order,
  * and the async work they start runs before the next one fires.
+ * @publicApi
  */
 export class FakeClock implements Clock {
   private time: number;

@@ -7,7 +7,10 @@ import { buildJobs } from '../queue/job.builder.js';
 import type { Job } from '../store/job.types.js';
 import { FakeClock, flushPromises } from './fake.clock.js';
 
-/** One finished attempt, as the tester saw it. */
+/**
+ * One finished attempt, as the tester saw it.
+ * @publicApi
+ */
 export interface JobRun {
   job: Job<unknown>;
   outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'halted' | 'cancelled';
@@ -19,6 +22,7 @@ export interface JobRun {
 /**
  * Test helpers over a running app: drain queues, run one job at once, and
  * assert what ran. Records every attempt that finishes after it is created.
+ * @publicApi
  */
 export class SchedulerTester {
   private readonly scheduler: TesterPorts;

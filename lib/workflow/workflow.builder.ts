@@ -2,13 +2,22 @@ import { SchedulerConfigError } from '../scheduler.errors.js';
 import { buildWorkflowDefinition, type StepInput, type WorkflowDefinition } from './workflow.definition.js';
 import type { StepContext, StepOptions, WorkflowSchedule } from './workflow.types.js';
 
-/** A step's (or rollback's) work: receives the step context; a returned object is merged into the run's context. */
+/**
+ * A step's (or rollback's) work: receives the step context; a returned object is merged into the run's context.
+ * @publicApi
+ */
 export type StepFunction = (ctx: StepContext) => unknown;
 
-/** Resolves the name of a registered job handler to something a step can run. */
+/**
+ * Resolves the name of a registered job handler to something a step can run.
+ * @internal
+ */
 export type StepHandlerResolver = (name: string) => ((ctx: StepContext) => Promise<unknown>) | undefined;
 
-/** Options of {@link WorkflowBuilder.step}: as `@Step`, but `rollback` may be a function or a job handler's name. */
+/**
+ * Options of {@link WorkflowBuilder.step}: as `@Step`, but `rollback` may be a function or a job handler's name.
+ * @publicApi
+ */
 export interface BuilderStepOptions extends Omit<StepOptions, 'name' | 'rollback'> {
   /** A function, or the name of a registered job handler, that compensates this step when the run fails. */
   rollback?: string | StepFunction;
@@ -28,6 +37,7 @@ export interface BuilderStepOptions extends Omit<StepOptions, 'name' | 'rollback
  * Handler names are resolved when the step is added; all other validation
  * happens in {@link register} (see `buildWorkflowDefinition`). Messages name
  * `workflows.define(<name>)` (and the step).
+ * @publicApi
  */
 export class WorkflowBuilder {
   private readonly steps: StepInput[] = [];
@@ -35,6 +45,7 @@ export class WorkflowBuilder {
   private versionInput?: string;
   private registered = false;
 
+  /** @internal */
   constructor(
     private readonly name: string,
     private readonly registerDefinition: (def: WorkflowDefinition) => void,

@@ -14,6 +14,7 @@ import type { StepOptions, WorkflowOptions } from './workflow.types.js';
  *   refund(ctx: StepContext) {}
  * }
  * ```
+ * @publicApi
  */
 export function Workflow(options: WorkflowOptions): ClassDecorator {
   return applyDecorators(Injectable(), SetMetadata(WORKFLOW_METADATA, options));
@@ -23,6 +24,7 @@ export function Workflow(options: WorkflowOptions): ClassDecorator {
  * Marks a method of a `@Workflow` class as a step. The step name defaults to
  * the method name; the method receives a `StepContext`, and a returned
  * object is merged into the run's context.
+ * @publicApi
  */
 export function Step(options: StepOptions = {}): MethodDecorator {
   return SetMetadata(STEP_METADATA, options);

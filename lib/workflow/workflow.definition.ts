@@ -9,7 +9,10 @@ import { SchedulerConfigError } from '../scheduler.errors.js';
 import { DEFAULT_STEP_MAX_RETRIES, DEFAULT_STEP_TIMEOUT } from './workflow.constants.js';
 import type { StepContext, StepErrorPolicy, StepOptions, WorkflowSchedule } from './workflow.types.js';
 
-/** A validated step, with defaults applied. */
+/**
+ * A validated step, with defaults applied.
+ * @publicApi
+ */
 export interface StepDefinition {
   name: string;
   /** Steps that must all finish first. */
@@ -29,7 +32,10 @@ export interface StepDefinition {
   priority: number;
 }
 
-/** A validated workflow: its steps, their order and its schedule. */
+/**
+ * A validated workflow: its steps, their order and its schedule.
+ * @publicApi
+ */
 export interface WorkflowDefinition {
   name: string;
   version: string;
@@ -42,7 +48,10 @@ export interface WorkflowDefinition {
   schedule?: WorkflowSchedule;
 }
 
-/** A step as given to {@link buildWorkflowDefinition}, before validation. */
+/**
+ * A step as given to {@link buildWorkflowDefinition}, before validation.
+ * @internal
+ */
 export interface StepInput extends Omit<StepOptions, 'name'> {
   name: string;
   run(ctx: StepContext): Promise<unknown>;
@@ -60,6 +69,7 @@ const ERROR_POLICIES: ReadonlySet<string> = new Set<StepErrorPolicy>(['fail', 's
  * `maxRetries`, `onError`, `queue` (must be in `queues` unless that is `null`),
  * `priority` or `when`, and an invalid schedule. Both `after` and `afterAny` edges
  * count for cycles and for `order`. A `timeout` of `null` means no timeout.
+ * @internal
  */
 export function buildWorkflowDefinition(
   input: { name: string; version?: string; source: string; steps: StepInput[]; schedule?: WorkflowSchedule },

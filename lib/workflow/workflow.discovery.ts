@@ -13,6 +13,7 @@ type Method = (ctx: StepContext) => unknown;
  * class without `@Workflow`, a `rollback` that is not a method of the class
  * (or is itself a step), and anything {@link buildWorkflowDefinition} rejects.
  * `queues` is the set of configured queues, or `null` when unknown.
+ * @internal
  */
 export function exploreWorkflow(
   instance: object,

@@ -14,7 +14,10 @@ import type { StepContext, WorkflowRun } from './workflow.types.js';
 import { sanitizeJson } from '../common/storable-text.js';
 import { storableMessage } from '../store/storable-output.js';
 
-/** Arguments of a step job. */
+/**
+ * Arguments of a step job.
+ * @internal
+ */
 export interface StepJobArgs {
   runId: string;
   step: string;
@@ -26,6 +29,7 @@ export interface StepJobArgs {
  * every step runs as a job with its own retries, timeout, queue and span, so
  * runs survive restarts and spread over nodes. Decisions are made in
  * {@link progress} (pure); this class does the I/O around them.
+ * @internal
  */
 export class WorkflowEngine {
   private readonly known = new Map<string, WorkflowDefinition>();

@@ -5,7 +5,10 @@ import type { SchedulerEvents, StepEvent, WorkflowEvent } from '../telemetry/sch
 import type { WorkflowDefinition } from './workflow.definition.js';
 import type { WorkflowRun } from './workflow.types.js';
 
-/** What the workflow engine uses from the rest of the scheduler. */
+/**
+ * What the workflow engine uses from the rest of the scheduler.
+ * @internal
+ */
 export interface WorkflowPorts {
   store: Pick<JobStore, 'createRun' | 'updateRun' | 'getRun'>;
   /** Inserts step, rollback and start jobs the way every job enters the store (the producer). */
@@ -14,10 +17,16 @@ export interface WorkflowPorts {
   events: Pick<SchedulerEvents, 'emit'>;
 }
 
-/** The registered workflows, by name. */
+/**
+ * The registered workflows, by name.
+ * @internal
+ */
 export type WorkflowDefinitions = ReadonlyMap<string, WorkflowDefinition>;
 
-/** Run events and step events of workflows, with their durations. */
+/**
+ * Run events and step events of workflows, with their durations.
+ * @internal
+ */
 export class WorkflowEmitter {
   constructor(private readonly ports: Pick<WorkflowPorts, 'clock' | 'events'>) {}
 

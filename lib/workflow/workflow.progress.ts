@@ -2,7 +2,10 @@ import type { JsonObject } from '../common/json.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
 import type { StepRun, WorkflowRun } from './workflow.types.js';
 
-/** `jobId` of a step whose job is being inserted (the handler then writes the real id). */
+/**
+ * `jobId` of a step whose job is being inserted (the handler then writes the real id).
+ * @internal
+ */
 export const QUEUED = 'queued';
 
 /** Final states of a step. */
@@ -18,7 +21,10 @@ function skippedByError(step: StepRun): boolean {
   return step.state === 'skipped' && step.skipReason !== 'condition';
 }
 
-/** Whether a pending step can start now, must wait, or is skipped because all it depended on was skipped by an error. */
+/**
+ * Whether a pending step can start now, must wait, or is skipped because all it depended on was skipped by an error.
+ * @internal
+ */
 export function readiness(def: WorkflowDefinition, run: WorkflowRun, name: string): 'wait' | 'run' | 'skip' {
   const step = def.steps.get(name)!;
   const after = step.after.map((d) => run.steps[d]!);
@@ -31,7 +37,10 @@ export function readiness(def: WorkflowDefinition, run: WorkflowRun, name: strin
   return 'run';
 }
 
-/** What one pass of {@link progress} decided. */
+/**
+ * What one pass of {@link progress} decided.
+ * @internal
+ */
 export interface Progress {
   /** Steps newly marked as queued: their jobs must be inserted. */
   enqueue: string[];
@@ -46,6 +55,7 @@ export interface Progress {
  * by errors, marks the steps that can start as queued, and completes the run
  * when every step is final. Mutates `run`; pure otherwise. A `when` that
  * throws counts as false (`onWhenError` reports it).
+ * @internal
  */
 export function progress(def: WorkflowDefinition, run: WorkflowRun, now: Date, onWhenError: (step: string, error: unknown) => void): Progress {
   const out: Progress = { enqueue: [], skipped: [], completed: false };
@@ -88,7 +98,10 @@ function condition(def: WorkflowDefinition, name: string, context: JsonObject, o
   }
 }
 
-/** The step records of a new run: every step pending. */
+/**
+ * The step records of a new run: every step pending.
+ * @internal
+ */
 export function initialSteps(def: WorkflowDefinition): Record<string, StepRun> {
   const steps: Record<string, StepRun> = {};
   for (const name of def.order) {

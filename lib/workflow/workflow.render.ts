@@ -49,6 +49,7 @@ function escapeLabel(text: string): string {
  * `afterAny`. With a run, each step gets the class of its state (`classDef`
  * lines for every state, then `class <ids> <state>` for the states present).
  * Deterministic: the same definition and run always give the same text.
+ * @internal
  */
 export function toMermaid(def: WorkflowDefinition, run?: WorkflowRun): string {
   const ids = nodeIds(def);
@@ -74,6 +75,7 @@ export function toMermaid(def: WorkflowDefinition, run?: WorkflowRun): string {
  * step, after, afterAny, when, onError, rollback, and with a run also state
  * (with the skip reason), attempts and the last error. Columns are padded;
  * `-` marks an empty cell.
+ * @internal
  */
 export function toTable(def: WorkflowDefinition, run?: WorkflowRun): string {
   const header = ['step', 'after', 'afterAny', 'when', 'onError', 'rollback'];

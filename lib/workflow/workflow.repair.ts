@@ -5,7 +5,10 @@ import type { JobStore } from '../store/job-store.js';
 import type { WorkflowEngine } from './workflow.engine.js';
 import { QUEUED } from './workflow.progress.js';
 
-/** What the repair sweep uses. */
+/**
+ * What the repair sweep uses.
+ * @internal
+ */
 export interface WorkflowRepairPorts {
   store: Pick<JobStore, 'listRuns'>;
   engine: Pick<WorkflowEngine, 'definition' | 'rollback' | 'enqueueSteps' | 'advance'>;
@@ -19,6 +22,7 @@ export interface WorkflowRepairPorts {
  * lost (a crash between the two) is queued again, the unique (run, step)
  * key making this a no-op when the job exists; a step that completed just
  * as its run's rollback chain ended is compensated by a new chain.
+ * @internal
  */
 export class WorkflowRepairPlugin implements SchedulerPlugin {
   readonly name = 'workflow-repair';

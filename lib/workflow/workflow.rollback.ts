@@ -10,6 +10,7 @@ import type { StepContext, WorkflowRun } from './workflow.types.js';
  * before it runs, so two chains (or a chain and a late completion) never
  * run the same one twice; a node that dies mid-rollback leaves it `running`
  * (at most once, never twice).
+ * @internal
  */
 export class WorkflowRollback {
   constructor(

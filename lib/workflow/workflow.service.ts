@@ -6,7 +6,10 @@ import type { WorkflowDefinition } from './workflow.definition.js';
 import { toMermaid, toTable } from './workflow.render.js';
 import type { WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
 
-/** A registered workflow, as `listAll()` shows it. */
+/**
+ * A registered workflow, as `listAll()` shows it.
+ * @publicApi
+ */
 export interface WorkflowInfo {
   name: string;
   version: string;
@@ -15,7 +18,10 @@ export interface WorkflowInfo {
   schedule: WorkflowSchedule | null;
 }
 
-/** What `summary(name)` returns. */
+/**
+ * What `summary(name)` returns.
+ * @publicApi
+ */
 export interface WorkflowSummary extends WorkflowInfo {
   /** Runs by state (of the last 1,000). */
   runs: Record<WorkflowRunState, number>;
@@ -26,8 +32,10 @@ const ACTIVE: WorkflowRunState[] = ['scheduled', 'running', 'paused'];
 /**
  * `scheduler.workflows`: start, schedule, pause, resume and cancel runs of
  * `@Workflow` classes or workflows defined at runtime, and look at them.
+ * @publicApi
  */
 export class Workflows {
+  /** @internal */
   constructor(private readonly scheduler: () => WorkflowFacadePorts) {}
 
   private get s(): WorkflowFacadePorts {

@@ -27,6 +27,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
 /**
  * Registers the jobs the engine runs on (steps, rollbacks, starts) and the
  * `@Workflow` classes found at bootstrap; throws on a duplicate workflow name.
+ * @internal
  */
 export function setupWorkflows(engine: WorkflowEngine, registry: SchedulerRegistry, events: Pick<SchedulerEvents, 'on'>): void {
   const internal = (name: string, run: JobDefinition['run']): JobDefinition => ({ name, source: 'workflows', kind: 'method', run, options: INTERNAL_OPTIONS, internal: true });
@@ -57,7 +58,10 @@ export function setupWorkflows(engine: WorkflowEngine, registry: SchedulerRegist
   events.on('job:rescue', (e) => e.job.state === 'dead' && dead(e.job, new Error('its node stopped heartbeating on the last attempt')));
 }
 
-/** Registers a workflow; one with a schedule gets a schedule named `workflow:<name>` that starts a run per tick. */
+/**
+ * Registers a workflow; one with a schedule gets a schedule named `workflow:<name>` that starts a run per tick.
+ * @internal
+ */
 export function addWorkflow(engine: WorkflowEngine, registry: SchedulerRegistry, def: WorkflowDefinition): ScheduleEntry | null {
   engine.define(def);
   if (!def.schedule) return null;

@@ -10,10 +10,16 @@ import type { JobContext } from '../execution/job-context.js';
 
 export type { WorkflowRunState, StepState, StepRun, WorkflowRun, NewWorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 
-/** What to do when a step's retries are spent. */
+/**
+ * What to do when a step's retries are spent.
+ * @publicApi
+ */
 export type StepErrorPolicy = 'fail' | 'skip' | 'continue';
 
-/** What a step method receives: the job's context plus the run's. */
+/**
+ * What a step method receives: the job's context plus the run's.
+ * @publicApi
+ */
 export interface StepContext<TContext extends JsonObject = JsonObject> extends JobContext<unknown> {
   readonly runId: string;
   readonly workflow: string;
@@ -22,7 +28,10 @@ export interface StepContext<TContext extends JsonObject = JsonObject> extends J
   readonly context: TContext;
 }
 
-/** Options of `@Step`. */
+/**
+ * Options of `@Step`.
+ * @publicApi
+ */
 export interface StepOptions {
   /** Step name. @default the method name */
   name?: string;
@@ -46,7 +55,10 @@ export interface StepOptions {
   priority?: number;
 }
 
-/** When a workflow starts on its own. */
+/**
+ * When a workflow starts on its own.
+ * @publicApi
+ */
 export interface WorkflowSchedule {
   cron?: string | string[];
   zone?: string;
@@ -58,7 +70,10 @@ export interface WorkflowSchedule {
   endAt?: Date | string;
 }
 
-/** Options of `@Workflow`. */
+/**
+ * Options of `@Workflow`.
+ * @publicApi
+ */
 export interface WorkflowOptions {
   name: string;
   schedule?: WorkflowSchedule;

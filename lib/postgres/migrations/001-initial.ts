@@ -9,6 +9,7 @@ import type { SchedulerMigration } from './migration.js';
  * Indexes are partial so each stays as small as the rows it serves: the
  * runnable index holds only `available` jobs (finished history never slows a
  * claim), the running index only `running` ones (the lifeline sweep).
+ * @internal
  */
 export const initialMigration: SchedulerMigration = {
   id: 1,

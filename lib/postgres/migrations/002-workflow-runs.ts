@@ -7,6 +7,7 @@ import type { SchedulerMigration } from './migration.js';
  *
  * Names stay within 23 bytes after the prefix (hence the named CHECK), so the
  * longest table prefix allowed is what it was before this migration.
+ * @internal
  */
 export const workflowRunsMigration: SchedulerMigration = {
   id: 2,

@@ -21,6 +21,7 @@ import type { SchedulerMigration } from './migration.js';
  * CREATE INDEX (not CONCURRENTLY: migrations run in a transaction) blocks
  * writes to the jobs table while it reads the finished rows; on a large
  * history, prune first or apply this step in a quiet moment.
+ * @internal
  */
 export const leanIndexesMigration: SchedulerMigration = {
   id: 3,

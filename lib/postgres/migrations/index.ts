@@ -5,5 +5,8 @@ import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
 
-/** Every shipped migration, in order. Append new ones; never edit a released one. */
+/**
+ * Every shipped migration, in order. Append new ones; never edit a released one.
+ * @internal
+ */
 export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration, workflowRunsMigration, leanIndexesMigration];

@@ -3,6 +3,7 @@ import type { SqlNames } from '../sql/names.js';
 /**
  * One numbered step of the scheduler's schema. Steps are append-only: a
  * released step never changes; a new one follows it.
+ * @internal
  */
 export interface SchedulerMigration {
   /** 1, 2, 3…: the order of application and the row kept in `{prefix}migrations`. */

@@ -6,7 +6,10 @@ import { clientBound, IDLE_IN_TRANSACTION_MS } from '../postgres.timeouts.js';
 import { migrationLockKey, sqlNames, type SqlNames } from '../sql/names.js';
 import { MIGRATIONS } from './index.js';
 
-/** The bookkeeping table: one row per applied migration. */
+/**
+ * The bookkeeping table: one row per applied migration.
+ * @internal
+ */
 export function migrationsTableSql(n: SqlNames): string {
   return `CREATE TABLE IF NOT EXISTS ${n.migrations} (
     id int PRIMARY KEY,
@@ -15,12 +18,18 @@ export function migrationsTableSql(n: SqlNames): string {
   )`;
 }
 
-/** Records an applied migration ($1 id, $2 name); a no-op when it is already recorded. */
+/**
+ * Records an applied migration ($1 id, $2 name); a no-op when it is already recorded.
+ * @internal
+ */
 export function recordMigrationSql(n: SqlNames): string {
   return `INSERT INTO ${n.migrations} (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`;
 }
 
-/** Takes the migration lock of this schema and prefix until the transaction ends ($1 key). */
+/**
+ * Takes the migration lock of this schema and prefix until the transaction ends ($1 key).
+ * @internal
+ */
 export const MIGRATION_LOCK_SQL = 'SELECT pg_advisory_xact_lock($1::bigint)';
 
 /**
@@ -31,6 +40,7 @@ export const MIGRATION_LOCK_SQL = 'SELECT pg_advisory_xact_lock($1::bigint)';
  * schema. The lock is released by COMMIT or ROLLBACK, even if the node dies.
  *
  * @returns the ids applied by this call.
+ * @internal
  */
 export async function migrate(pg: PostgresContext): Promise<number[]> {
   const n = sqlNames(pg);
@@ -85,6 +95,7 @@ export async function migrate(pg: PostgresContext): Promise<number[]> {
  * For `migrate: false`: checks that every shipped migration was applied (by
  * `createSchedulerMigrations` or an earlier start).
  * @throws SchedulerConfigError naming `store.migrate` when one is missing.
+ * @internal
  */
 export async function assertMigrated(pg: PostgresContext): Promise<void> {
   const n = sqlNames(pg);

@@ -6,7 +6,10 @@ import { MIGRATIONS } from './index.js';
 import type { SchedulerMigration } from './migration.js';
 import { MIGRATION_LOCK_SQL, migrationsTableSql, recordMigrationSql } from './migrator.js';
 
-/** A TypeORM migration class (what `DataSource({ migrations })` takes). */
+/**
+ * A TypeORM migration class (what `DataSource({ migrations })` takes).
+ * @publicApi
+ */
 export type SchedulerMigrationClass = new () => MigrationInterface;
 
 /**
@@ -22,6 +25,7 @@ export type SchedulerMigrationClass = new () => MigrationInterface;
  * Class names carry the schema and prefix (two schedulers in one database
  * get distinct migrations) and end with a fixed timestamp, as TypeORM requires.
  * @throws SchedulerConfigError for an invalid schema or prefix.
+ * @publicApi
  */
 export function createSchedulerMigrations(options: { schema?: string; tablePrefix?: string } = {}): SchedulerMigrationClass[] {
   const schema = validateIdentifier('store.schema', options.schema ?? POSTGRES_DEFAULTS.schema);

@@ -2,7 +2,10 @@ import { FREE_HANDBACKS, type AttemptRef, type HeartbeatRef } from '../../store/
 import type { SqlNames } from './names.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
-/** One `complete` in a batch ({@link ackStatements}.completeMany). */
+/**
+ * One `complete` in a batch ({@link ackStatements}.completeMany).
+ * @internal
+ */
 export interface CompleteRecord {
   id: string;
   attempt: number;
@@ -17,6 +20,7 @@ export interface CompleteRecord {
  * Acknowledgements and heartbeats, for one store's tables. Each changes a job
  * only while it is `running` with the caller's attempt (fencing): a late ack
  * from a rescued, cancelled or re-claimed attempt matches no row.
+ * @internal
  */
 export function ackStatements(n: SqlNames) {
   const owned = `id = $1 AND attempt = $2 AND state = 'running'`;

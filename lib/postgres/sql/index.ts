@@ -11,6 +11,7 @@ import { stateStatements } from './state.sql.js';
 /**
  * Every statement of the PostgreSQL store, built once per store from its
  * validated names: one builder per operation, grouped by file.
+ * @internal
  */
 export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'>) {
   const names = sqlNames(pg);
@@ -31,5 +32,8 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
   };
 }
 
-/** The statements of one store. */
+/**
+ * The statements of one store.
+ * @internal
+ */
 export type PostgresStatements = ReturnType<typeof postgresStatements>;

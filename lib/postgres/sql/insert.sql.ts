@@ -6,6 +6,7 @@ import type { Statement } from './statement.js';
  * The fields a batch's jobs share when every job but for `args` and
  * `unique_key` is the same (what `enqueueMany` and a single job produce),
  * validated and sent once as parameters ({@link SHARED_COLUMNS} order).
+ * @internal
  */
 export interface SharedFields {
   name: string;
@@ -31,13 +32,17 @@ export interface SharedFields {
  * The jobs of one insert as its statement reads them. `items` holds one JSON
  * object per job, in input order: `{"a": args, "u": uniqueKey}` when
  * `shared` is set, otherwise every column (see `insertBatch`).
+ * @internal
  */
 export interface InsertBatch {
   shared: SharedFields | null;
   items: string[];
 }
 
-/** Which earlier job an input collided with ({@link insertStatements}' `conflicts`). */
+/**
+ * Which earlier job an input collided with ({@link insertStatements}' `conflicts`).
+ * @internal
+ */
 export interface ConflictProbe {
   ord: number;
   tick_key: string | null;
@@ -45,7 +50,10 @@ export interface ConflictProbe {
   serial_key: string | null;
 }
 
-/** The one row an insert answers: per inserted job, in input order, its position in the batch (1-based), id and fencing token. */
+/**
+ * The one row an insert answers: per inserted job, in input order, its position in the batch (1-based), id and fencing token.
+ * @internal
+ */
 export interface InsertedRow {
   ords: string | null;
   ids: string | null;
@@ -61,7 +69,10 @@ const SHARED_COLUMNS = [
 const RECORD_COLUMNS = [...SHARED_COLUMNS, ['args', 'jsonb'], ['unique_key', 'text']] as const;
 const FIELDS = RECORD_COLUMNS.map(([column]) => column);
 
-/** The insert statements (plain and claimed-at-insert, per batch form) and the conflict lookup, for one store's tables. */
+/**
+ * The insert statements (plain and claimed-at-insert, per batch form) and the conflict lookup, for one store's tables.
+ * @internal
+ */
 export function insertStatements(n: SqlNames) {
   // Any number of jobs in ONE statement (1 round trip, 1 commit). The jobs
   // arrive as ONE json parameter read by json_to_recordset — json, not

@@ -13,7 +13,10 @@ const COLUMNS = [
   'fencing_token', 'tick_key', 'unique_key', 'serial_key', 'pinned_node', 'tags', 'meta', 'result', 'errors', 'trace',
 ] as const;
 
-/** The job columns for a select list, qualified by `alias`. */
+/**
+ * The job columns for a select list, qualified by `alias`.
+ * @internal
+ */
 export function jobColumns(alias: string): string {
   return COLUMNS.map((column) => `${alias}.${column}`).join(', ');
 }
@@ -43,18 +46,25 @@ const CLAIMED_TIMES = ['run_at', 'scheduled_at', 'inserted_at'] as const;
  * 0.25 µs of the true value until 2039 and within 0.49 µs until 2106, so
  * adding half a microsecond before `floor` gives the exact millisecond of
  * every microsecond timestamp until 2106 (beyond, at most 1 ms off).
+ * @internal
  */
 export function epochMs(expression: string): string {
   return `floor(date_part('epoch', ${expression}) * 1000 + 0.0005)`;
 }
 
-/** The select-list item of a claimed job ({@link toClaimedJob}), qualified by `alias`. */
+/**
+ * The select-list item of a claimed job ({@link toClaimedJob}), qualified by `alias`.
+ * @internal
+ */
 export function claimedJson(alias: string): string {
   const items = [...CLAIMED.map((column) => `${alias}.${column}`), ...CLAIMED_TIMES.map((column) => epochMs(`${alias}.${column}`))];
   return `json_build_array(${items.join(', ')}) AS job`;
 }
 
-/** A claimed job ({@link claimedJson}). */
+/**
+ * A claimed job ({@link claimedJson}).
+ * @internal
+ */
 export type ClaimedJson = [
   id: string, name: string, schedule: string | null, queue: string, args: JsonValue, priority: number, attempt: number,
   maxAttempts: number, timeout: number | null, misfired: boolean, fencingToken: number, tickKey: string | null,
@@ -62,7 +72,10 @@ export type ClaimedJson = [
   result: JsonValue | null, errors: StoredError[] | null, trace: JobTraceContext | null, runAt: number, scheduledAt: number, insertedAt: number,
 ];
 
-/** The job a claim returned, running on `node` since `now` (`started`: false for a job claimed ahead, not started yet). */
+/**
+ * The job a claim returned, running on `node` since `now` (`started`: false for a job claimed ahead, not started yet).
+ * @internal
+ */
 export function toClaimedJob(c: ClaimedJson, now: Date, node: string, started = true): Job {
   return {
     id: c[0],
@@ -96,7 +109,10 @@ export function toClaimedJob(c: ClaimedJson, now: Date, node: string, started = 
   };
 }
 
-/** A job row as pg returns it (default type parsers; tolerant of apps that changed them). */
+/**
+ * A job row as pg returns it (default type parsers; tolerant of apps that changed them).
+ * @internal
+ */
 export interface JobRow {
   id: string | number;
   name: string;
@@ -138,7 +154,10 @@ interface StoredError {
   kind: string;
 }
 
-/** The job a row holds: ids as strings, the bigint fencing token as a number, dates as `Date`. */
+/**
+ * The job a row holds: ids as strings, the bigint fencing token as a number, dates as `Date`.
+ * @internal
+ */
 export function toJob(row: JobRow): Job {
   return {
     id: String(row.id),
@@ -192,6 +211,7 @@ function toTrace(trace: JobTraceContext | null): JobTraceContext | null {
  * An attempt error as jsonb text, cleaned (see `storableAttemptError`):
  * jsonb cannot hold U+0000 or a lone surrogate, and an acknowledgement must
  * never fail because of what a handler threw.
+ * @internal
  */
 export function errorJson(error: JobAttemptError): string {
   const clean = storableAttemptError(error);
@@ -206,17 +226,26 @@ export function errorJson(error: JobAttemptError): string {
   return JSON.stringify(stored);
 }
 
-/** The bigint id for a job id string, or `null` when no job can have it (the store never asks the database). */
+/**
+ * The bigint id for a job id string, or `null` when no job can have it (the store never asks the database).
+ * @internal
+ */
 export function toDbId(id: string): string | null {
   return typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id) ? id : null;
 }
 
-/** A timestamp as pg returns it (a `Date`, or text when an app changed the type parser), or as kept in jsonb. */
+/**
+ * A timestamp as pg returns it (a `Date`, or text when an app changed the type parser), or as kept in jsonb.
+ * @internal
+ */
 export function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
 }
 
-/** {@link toDate}, keeping `null`. */
+/**
+ * {@link toDate}, keeping `null`.
+ * @internal
+ */
 export function toDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : toDate(value);
 }

@@ -3,7 +3,10 @@ import type { SqlNames } from './names.js';
 import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
-/** Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim. */
+/**
+ * Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim.
+ * @internal
+ */
 export function lifecycleStatements(n: SqlNames) {
   // Claimed but never started (a prefetch buffer): back to available as if
   // the claim had not happened, guarded by the attempt like every ack.

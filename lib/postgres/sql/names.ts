@@ -5,6 +5,7 @@ import type { PostgresContext } from '../postgres.context.js';
 /**
  * The quoted names every statement builder uses, made once per store from
  * the validated schema and prefix. Builders take identifiers only from here.
+ * @internal
  */
 export interface SqlNames {
   jobs: string;
@@ -33,7 +34,10 @@ export interface SqlNames {
   statement(operation: string): string;
 }
 
-/** The {@link SqlNames} of a context. */
+/**
+ * The {@link SqlNames} of a context.
+ * @internal
+ */
 export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'>): SqlNames {
   const tag = createHash('sha256').update(`${pg.schema}\u0000${pg.prefix}`).digest('hex').slice(0, 12);
   const nextval = (name: string): string => `nextval('${pg.table(name).replace(/'/g, "''")}'::regclass)`;
@@ -59,6 +63,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
  * locks of migrations: one per schema and prefix (all migrations of those
  * tables), and one per schema (its creation, which two prefixes may race for).
  * Always taken in that order, so they cannot deadlock.
+ * @internal
  */
 export function migrationLockKey(schema: string, prefix?: string): string {
   const scope = prefix === undefined ? `schema\u0000${schema}` : `tables\u0000${schema}\u0000${prefix}`;

@@ -3,7 +3,10 @@ import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
-/** Reads and deletions of jobs. Filters become bound parameters; only their shape changes the text. */
+/**
+ * Reads and deletions of jobs. Filters become bound parameters; only their shape changes the text.
+ * @internal
+ */
 export function queryStatements(n: SqlNames) {
   const where = (filter: JobFilter, values: unknown[]): string => {
     const conditions: string[] = [];

@@ -14,7 +14,10 @@ const columns = (alias: string): string => COLUMNS.map((column) => `${alias}.${c
 /** A {@link StepRun} as kept in the `steps` jsonb object: dates as ISO text. */
 type StoredStepRun = Omit<StepRun, 'startedAt' | 'finishedAt'> & { startedAt?: string | null; finishedAt?: string | null };
 
-/** A run row as pg returns it (default type parsers; tolerant of apps that changed them). */
+/**
+ * A run row as pg returns it (default type parsers; tolerant of apps that changed them).
+ * @internal
+ */
 export interface RunRow {
   id: string | number;
   workflow: string;
@@ -31,7 +34,10 @@ export interface RunRow {
   finished_at: Date | string | null;
 }
 
-/** The run a row holds: the id as a string, dates (the steps' too) as `Date`. */
+/**
+ * The run a row holds: the id as a string, dates (the steps' too) as `Date`.
+ * @internal
+ */
 export function toRun(row: RunRow): WorkflowRun {
   return {
     id: String(row.id),
@@ -76,7 +82,10 @@ function stepsJson(steps: Record<string, StepRun>): string {
 
 const traceJson = (trace: WorkflowRun['trace']): string | null => (trace ? JSON.stringify(trace) : null);
 
-/** Workflow runs: create, read, the locked read and write of `updateRun`, list and prune. */
+/**
+ * Workflow runs: create, read, the locked read and write of `updateRun`, list and prune.
+ * @internal
+ */
 export function runStatements(n: SqlNames) {
   const insert = `
     INSERT INTO ${n.workflowRuns} AS r (workflow, version, state, context, steps, seq, error, trace, run_at, created_at, updated_at, finished_at)
@@ -132,5 +141,8 @@ export function runStatements(n: SqlNames) {
   };
 }
 
-/** The statements of workflow runs. */
+/**
+ * The statements of workflow runs.
+ * @internal
+ */
 export type RunStatements = ReturnType<typeof runStatements>;

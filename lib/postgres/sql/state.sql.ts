@@ -17,7 +17,10 @@ function upsert(table: string, name: string, columns: readonly [column: string, 
   return { text: `INSERT INTO ${table} (name, ${list}) VALUES ($1, ${params}) ON CONFLICT (name) DO UPDATE SET ${set}`, values };
 }
 
-/** Stored schedules, schedule states and queue states. */
+/**
+ * Stored schedules, schedule states and queue states.
+ * @internal
+ */
 export function stateStatements(n: SqlNames) {
   return {
     saveSchedule: (name: string, definition: string): Statement => ({

@@ -4,6 +4,7 @@ import { MAX_KEPT_ERRORS } from '../../store/job.types.js';
  * One statement for pg: text with `$n` placeholders and the bound values.
  * `name` makes it a named prepared statement (parsed and planned once per
  * connection) for the hot paths.
+ * @internal
  */
 export interface Statement {
   name?: string;
@@ -14,6 +15,7 @@ export interface Statement {
 /**
  * `errors` with one more error appended, keeping only the last
  * {@link MAX_KEPT_ERRORS} (as the memory store does). `error` is a jsonb expression.
+ * @internal
  */
 export function appendError(errors: string, error: string): string {
   return `(SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb)
@@ -27,12 +29,16 @@ export function appendError(errors: string, error: string): string {
  * As a plain `state = 'running'` the planner scanned every running job
  * (the prefetched ones too) and hash-joined the ids against them: 1.4 ms to
  * complete 50 of 1,000 running jobs, 0.96 ms through the primary key.
+ * @internal
  */
 export function stillRunning(alias: string): string {
   return `(${alias}.state || '') = 'running'`;
 }
 
-/** How many errors of `kind` a job's kept `errors` hold (a jsonb expression; `kind` is a constant of ours, never user input). */
+/**
+ * How many errors of `kind` a job's kept `errors` hold (a jsonb expression; `kind` is a constant of ours, never user input).
+ * @internal
+ */
 export function countErrors(errors: string, kind: 'shutdown' | 'lease-lost' | 'unstarted'): string {
   return `(SELECT count(*) FROM jsonb_array_elements(${errors}) AS k(e) WHERE k.e->>'kind' = '${kind}')`;
 }

@@ -1,10 +1,16 @@
 import { BinaryHeap, type HeapPositions } from '../../common/binary-heap.js';
 import type { Job } from '../job.types.js';
 
-/** Where an available job waits in the {@link ClaimIndex}. */
+/**
+ * Where an available job waits in the {@link ClaimIndex}.
+ * @internal
+ */
 export type ParkReason = 'paused' | 'serial';
 
-/** A job as the memory store holds it, with its place in the claim index. */
+/**
+ * A job as the memory store holds it, with its place in the claim index.
+ * @internal
+ */
 export interface JobRecord {
   job: Job;
   /** Insertion order (the numeric id). */
@@ -20,12 +26,18 @@ export interface JobRecord {
   runAtMs: number;
 }
 
-/** A new record for a job, in no index yet. */
+/**
+ * A new record for a job, in no index yet.
+ * @internal
+ */
 export function jobRecord(job: Job, seq: number): JobRecord {
   return { job, seq, slot: null, parkedKey: null, pos: -1, priority: job.priority, runAtMs: job.runAt.getTime() };
 }
 
-/** Claim order: priority (0 first), then `runAt`, then insertion. */
+/**
+ * Claim order: priority (0 first), then `runAt`, then insertion.
+ * @internal
+ */
 export const byClaimOrder = (a: JobRecord, b: JobRecord): number => a.priority - b.priority || a.runAtMs - b.runAtMs || a.seq - b.seq;
 
 const byRunAt = (a: JobRecord, b: JobRecord): number => a.runAtMs - b.runAtMs || a.seq - b.seq;
@@ -50,6 +62,7 @@ interface QueueHeaps {
  * it takes (plus ones it parks). Due jobs whose name is paused, or whose serial
  * key is running, are parked under that key and come back on {@link unpark},
  * so they are not examined again on every claim.
+ * @internal
  */
 export class ClaimIndex {
   private readonly queues = new Map<string, QueueHeaps>();

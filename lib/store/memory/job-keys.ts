@@ -1,7 +1,10 @@
 import type { NewJob } from '../job.types.js';
 import type { JobRecord } from './claim-index.js';
 
-/** Which key an insert collided with, and the job holding it. */
+/**
+ * Which key an insert collided with, and the job holding it.
+ * @internal
+ */
 export interface KeyConflict {
   rec: JobRecord;
   key: 'tick' | 'unique' | 'serial';
@@ -11,6 +14,7 @@ export interface KeyConflict {
  * The tick, unique and serial keys held by the memory store's jobs, and its
  * running jobs. The store reports every state change through
  * {@link enter} / {@link leave}.
+ * @internal
  */
 export class JobKeys {
   /** Held for as long as the job exists. */

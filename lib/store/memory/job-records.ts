@@ -8,6 +8,7 @@ import { buildJob, cloneJson } from '../new-job.js';
  * runAt, scheduledAt and insertedAt are often the same instant, as are
  * startedAt and heartbeatAt right after a claim): the library never changes
  * a Date in place, and treats a job's Dates as read-only.
+ * @internal
  */
 export function copyJob(job: Job): Job {
   // Field by field: several times faster than structuredClone on the whole
@@ -55,6 +56,7 @@ const NO_META = Object.freeze({}) as JsonObject;
  * empties above and one Date for equal instants. 20k queued jobs held
  * ~980 B each on the heap, a third of it in objects these replace; the
  * garbage collector's marking works through every one of them.
+ * @internal
  */
 export function storedJob(id: string, input: NewJob, insertedAt: Date): Job {
   const job = buildJob(id, input, insertedAt);
@@ -70,7 +72,10 @@ function isEmpty(object: JsonObject): boolean {
   return true;
 }
 
-/** Appends a copy of the error, keeping only the last {@link MAX_KEPT_ERRORS}. */
+/**
+ * Appends a copy of the error, keeping only the last {@link MAX_KEPT_ERRORS}.
+ * @internal
+ */
 export function pushError(job: Job, error: JobAttemptError): void {
   const { attempt, at, name, message, stack, kind } = error;
   if (job.errors === NO_ERRORS) job.errors = [];
@@ -78,7 +83,10 @@ export function pushError(job: Job, error: JobAttemptError): void {
   if (job.errors.length > MAX_KEPT_ERRORS) job.errors.splice(0, job.errors.length - MAX_KEPT_ERRORS);
 }
 
-/** How many of the job's kept errors are of `kind` (hand-backs, rescues). */
+/**
+ * How many of the job's kept errors are of `kind` (hand-backs, rescues).
+ * @internal
+ */
 export function countErrors(job: Job, kind: string): number {
   let n = 0;
   for (const error of job.errors) if (error.kind === kind) n++;

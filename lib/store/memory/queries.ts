@@ -1,6 +1,9 @@
 import type { Job, JobFilter } from '../job.types.js';
 
-/** Whether a job passes a filter (`limit` and `order` aside). */
+/**
+ * Whether a job passes a filter (`limit` and `order` aside).
+ * @internal
+ */
 export function matchesFilter(job: Job, filter: JobFilter): boolean {
   return (
     (filter.name === undefined || job.name === filter.name) &&
@@ -11,17 +14,26 @@ export function matchesFilter(job: Job, filter: JobFilter): boolean {
   );
 }
 
-/** Deep copies of a map's named values, sorted by name. */
+/**
+ * Deep copies of a map's named values, sorted by name.
+ * @internal
+ */
 export function sortedCopies<T extends { name: string }>(map: Map<string, T>): T[] {
   return [...map.values()].sort((a, b) => compareNames(a.name, b.name)).map((v) => structuredClone(v));
 }
 
-/** The patch without its `undefined` entries, so spreading it keeps current values. */
+/**
+ * The patch without its `undefined` entries, so spreading it keeps current values.
+ * @internal
+ */
 export function definedEntries<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Code-unit order of names, as PostgreSQL's C collation sorts them. */
+/**
+ * Code-unit order of names, as PostgreSQL's C collation sorts them.
+ * @internal
+ */
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -6,6 +6,7 @@ import { DEFAULT_RUN_LIST_LIMIT, FINISHED_RUN_STATES, type NewWorkflowRun, type 
  * out. `update` runs `mutate` and saves its result with no await in between,
  * so in one process (the only place this store is shared) updates of a run
  * are serialised by construction.
+ * @internal
  */
 export class MemoryWorkflowRuns {
   /** In creation order (ids grow), which `list` walks backwards for "newest first". */
