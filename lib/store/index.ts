@@ -50,5 +50,5 @@ export type { StoreBundle, StoreContext, StoreFactory, CustomStoreOption } from 
 export { LocalPeer, type Peer } from '../peer/peer.js';
 export { LocalNotifier, type Notifier, type Notification } from '../notifier/notifier.js';
 export { MemoryStore } from './memory.store.js';
-export { runStoreConformance, newJobInput, type ConformanceStoreFactory } from './store.conformance.js';
-export type { ConformanceTestApi, ConformanceIt, ConformanceAssertion, ConformanceMatchers } from './conformance-api.js';
+export { runStoreConformance, newJobInput, type ConformanceStoreFactory } from './conformance/index.js';
+export type { ConformanceTestApi, ConformanceIt, ConformanceAssertion, ConformanceMatchers } from './conformance/index.js';

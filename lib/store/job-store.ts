@@ -117,7 +117,7 @@ export interface ClaimRequest {
 
 /**
  * The engine: the one place that knows how jobs are kept. Every
- * implementation passes the same conformance suite (test/store/store.conformance.ts).
+ * implementation passes the same conformance suite (`runStoreConformance`, lib/store/conformance/).
  *
  * Acknowledgements (`complete`, `retry`, `fail`, `release`) apply only when the
  * job is `running` with the same attempt; otherwise they change nothing and

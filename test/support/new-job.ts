@@ -1,1 +1,1 @@
-export { newJobInput } from '../../lib/store/store.conformance.js';
+export { newJobInput } from '../../lib/store/index.js';

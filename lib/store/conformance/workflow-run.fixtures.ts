@@ -1,0 +1,34 @@
+import type { NewWorkflowRun, StepRun } from '../workflow-run.types.js';
+
+/**
+ * A step of a run as stored, pending, with `overrides`.
+ * @internal
+ */
+export const step = (overrides: Partial<StepRun> = {}): StepRun => ({
+  state: 'pending',
+  attempts: 0,
+  output: null,
+  error: null,
+  skipReason: null,
+  jobId: null,
+  startedAt: null,
+  finishedAt: null,
+  completedSeq: null,
+  rollback: null,
+  ...overrides,
+});
+
+/**
+ * A new run of the workflow `onboarding` with two pending steps, with `overrides`.
+ * @internal
+ */
+export const newRun = (overrides: Partial<NewWorkflowRun> = {}): NewWorkflowRun => ({
+  workflow: 'onboarding',
+  version: 'v1',
+  state: 'running',
+  context: { user: { id: 7, tags: ['a', 'b'] } },
+  steps: { first: step(), second: step() },
+  trace: null,
+  runAt: null,
+  ...overrides,
+});
