@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestSchema } from '../support/postgres.js';
-import { createLedger, enqueueWork, killAll, useCluster, waitUntil, type ClusterNode } from './cluster.js';
+import { createLedger, enqueueWork, killAll, useCluster, waitUntil, type ClusterNode } from '../support/cluster/cluster.js';
 
 /**
  * Nodes whose clocks are wrong, on real processes and real PostgreSQL: time

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestSchema } from '../support/postgres.js';
-import { createLedger, enqueueWork, insertJobs, killAll, useCluster, waitUntil, type ClusterNode } from './cluster.js';
+import { createLedger, enqueueWork, insertJobs, killAll, useCluster, waitUntil, type ClusterNode } from '../support/cluster/cluster.js';
 
 /**
  * A node draining after SIGTERM, on real processes and real PostgreSQL: it

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, withClient } from '../support/postgres.js';
-import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUntil, type ClusterNode } from './cluster.js';
+import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUntil, type ClusterNode } from '../support/cluster/cluster.js';
 
 /**
  * Real processes, real signals, real PostgreSQL. Short TTLs keep it quick:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestSchema } from '../support/postgres.js';
-import { createLedger, enqueueWork, killAll, useCluster, waitUntil } from './cluster.js';
+import { createLedger, enqueueWork, killAll, useCluster, waitUntil } from '../support/cluster/cluster.js';
 
 /**
  * A node frozen with SIGSTOP (a long GC pause, a VM migration, a debugger)

@@ -5,7 +5,7 @@ import { unstorableText } from '../../lib/common/storable-text.js';
 import { flushPromises } from '../../lib/testing/index.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { createTestSchema } from '../support/postgres.js';
-import { waitFor } from '../postgres/support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const PAIR = '\u{1F600}';
 /** 1,999 units, then a pair on units 1,999-2,000: a cut at 2,000 units would leave half of it. */

@@ -12,7 +12,7 @@ import {
 import { resolveOptions } from '../../lib/scheduler.options.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { createTestSchema } from '../support/postgres.js';
-import { waitFor } from '../postgres/support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 @Injectable()
 class Work {

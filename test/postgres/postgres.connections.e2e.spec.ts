@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SchedulerService, type SchedulerModuleOptions } from '../../lib/index.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { bootApp, HeldJobs } from './support/apps.js';
-import { waitFor } from './support/wait.js';
+import { bootApp, HeldJobs } from '../support/postgres/apps.js';
+import { waitFor } from '../support/wait.js';
 
 type Db = Awaited<ReturnType<typeof createTestSchema>>;
 

@@ -10,7 +10,7 @@ import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
 import { newJobInput } from '../support/new-job.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../support/wait.js';
 import pg from 'pg';
 
 type Db = Awaited<ReturnType<typeof createTestSchema>>;

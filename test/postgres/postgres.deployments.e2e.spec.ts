@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SchedulerService, type SchedulerModuleOptions } from '../../lib/index.js';
 import { channelName } from '../../lib/postgres/postgres.connection.js';
 import { databaseUrl, withClient } from '../support/postgres.js';
-import { bootApp, HeldJobs } from './support/apps.js';
-import { waitFor } from './support/wait.js';
+import { bootApp, HeldJobs } from '../support/postgres/apps.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Two deployments in one database whose (schema, prefix) pairs read alike:

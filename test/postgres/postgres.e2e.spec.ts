@@ -5,8 +5,8 @@ import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerModule, SchedulerService, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
-import { Outage } from './support/outage.js';
-import { waitFor } from './support/wait.js';
+import { Outage } from '../support/postgres/outage.js';
+import { waitFor } from '../support/wait.js';
 
 @Injectable()
 class Jobs {

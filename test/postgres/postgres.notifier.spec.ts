@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { Notification } from '../../lib/notifier/notifier.js';
 import { parseNotification, PostgresNotifier } from '../../lib/postgres/postgres.notifier.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
-import { createTestContext, type TestContext } from './support/context.js';
-import { trackTimers, waitFor } from './support/wait.js';
+import { createTestContext, type TestContext } from '../support/postgres/context.js';
+import { trackTimers, waitFor } from '../support/wait.js';
 
 describe('PostgresNotifier', () => {
   let url: string;

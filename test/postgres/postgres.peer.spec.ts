@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTes
 import { PostgresNotifier } from '../../lib/postgres/postgres.notifier.js';
 import { PostgresPeer, type PostgresPeerOptions } from '../../lib/postgres/postgres.peer.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
-import { createTestContext, ensureLeaseTable, type TestContext } from './support/context.js';
-import { sleep, trackTimers, waitFor } from './support/wait.js';
+import { createTestContext, ensureLeaseTable, type TestContext } from '../support/postgres/context.js';
+import { sleep, trackTimers, waitFor } from '../support/wait.js';
 
 describe('PostgresPeer', () => {
   let url: string;

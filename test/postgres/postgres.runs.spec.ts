@@ -5,7 +5,7 @@ import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
 import type { NewWorkflowRun, StepRun } from '../../lib/workflow/workflow.types.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
-import { Outage } from './support/outage.js';
+import { Outage } from '../support/postgres/outage.js';
 
 // What the conformance suite cannot see: the readiness gate, how steps are
 // kept in jsonb, serialisation across pools (nodes), and a connection lost

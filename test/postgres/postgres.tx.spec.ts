@@ -1,4 +1,4 @@
-import { Outage } from './support/outage.js';
+import { Outage } from '../support/postgres/outage.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';

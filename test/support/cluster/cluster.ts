@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { withClient } from '../postgres.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const script = join(root, 'dist', 'test', 'support', 'cluster', 'node.js');
+
+/**
+ * Compiles the node script (and the library) once per test run, so children
+ * run plain JS. Spec files run in parallel workers of one vitest process: the
+ * first takes a lock directory and builds, the others wait for its marker
+ * (two compilers writing dist/ at once could hand a child a half-written file).
+ */
+export async function buildClusterNode(): Promise<void> {
+  const lock = join(root, 'dist', `.cluster-build-${process.ppid}`);
+  const done = join(lock, 'done');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  let builder = true;
+  try {
+    mkdirSync(lock);
+  } catch {
+    builder = false;
+  }
+  if (builder) {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'support', 'cluster', 'tsconfig.json')], { stdio: 'inherit' });
+    writeFileSync(done, '');
+  } else {
+    await waitUntil(() => existsSync(done), 110_000, 'the cluster node build of another spec file');
+  }
+  if (!existsSync(script)) throw new Error(`${script} was not built`);
+}
+
+/** One running child node. */
+export interface ClusterNode {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+  errors: string[];
+  exited: Promise<number | null>;
+  waitFor(line: string, timeoutMs?: number): Promise<void>;
+}
+
+/** Settings of a node (see node.ts). */
+export interface NodeSettings {
+  url: string;
+  schema: string;
+  name: string;
+  concurrency?: number;
+  leaseTtl?: number;
+  rescueAfter?: number;
+  workMs?: number;
+  cron?: boolean;
+  shutdownGracePeriod?: number;
+  startRuns?: number;
+  clockOffsetMs?: number;
+}
+
+/** Starts a node as a child process. */
+export function startNode(settings: NodeSettings): ClusterNode {
+  const config = { concurrency: 4, leaseTtl: 2_000, rescueAfter: 3_000, workMs: 0, cron: false, shutdownGracePeriod: 5_000, ...settings };
+  const child = spawn(process.execPath, [script], { env: { ...process.env, NODE_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const errors: string[] = [];
+  const waiters: { line: string; resolve: () => void }[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter(Boolean)) {
+      output.push(line);
+      for (const w of waiters.filter((x) => line.includes(x.line))) w.resolve();
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => errors.push(chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    name: settings.name,
+    child,
+    output,
+    errors,
+    exited,
+    waitFor(line, timeoutMs = 15_000) {
+      if (output.some((l) => l.includes(line))) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${settings.name}: no "${line}" within ${timeoutMs} ms; stderr: ${errors.join('')}`)), timeoutMs);
+        waiters.push({ line, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+  };
+}
+
+/** Creates the ledger table the nodes write to. */
+export async function createLedger(url: string, schema: string): Promise<void> {
+  await withClient(url, (c) =>
+    c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}".ledger (id bigserial PRIMARY KEY, kind text NOT NULL, job_id text, tick timestamptz, node text NOT NULL, attempt int, at timestamptz NOT NULL DEFAULT clock_timestamp())`),
+  );
+}
+
+/** Polls `check` until it returns true. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Kills every node still running (test clean-up). */
+export async function killAll(nodes: ClusterNode[]): Promise<void> {
+  for (const node of nodes) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+  await Promise.all(nodes.map((n) => n.exited));
+}
+
+/** A job to insert: a `work` job with `{ n }` args unless said otherwise. */
+export interface ClusterJob {
+  name?: string;
+  n: number;
+  priority?: number;
+  maxAttempts?: number;
+}
+
+/** Inserts jobs as another process would, through a scheduler-less insert of the library's store. */
+export async function insertJobs(url: string, schema: string, jobs: readonly ClusterJob[]): Promise<void> {
+  const { openPostgres } = await import('../../../lib/postgres/postgres.connection.js');
+  const { PostgresStore } = await import('../../../lib/postgres/postgres.store.js');
+  const ctx = await openPostgres({ type: 'postgres', url, schema }, 'test');
+  const store = new PostgresStore(ctx, { type: 'postgres', url, schema });
+  await store.init();
+  const now = new Date();
+  await store.insert(
+    jobs.map((job) => ({ name: job.name ?? 'work', queue: 'default', args: { n: job.n }, priority: job.priority ?? 0, maxAttempts: job.maxAttempts ?? 4, timeout: null, runAt: now })),
+  );
+  await store.close();
+}
+
+/** Inserts `count` work jobs (4 attempts each). */
+export function enqueueWork(url: string, schema: string, count: number): Promise<void> {
+  return insertJobs(url, schema, Array.from({ length: count }, (_, n) => ({ n })));
+}
+
+/** What a cluster spec file uses: nodes it starts (killed after the file), and reads of the database. */
+export interface ClusterSuite {
+  start(settings: NodeSettings): ClusterNode;
+  rows(url: string, sql: string, params?: unknown[]): Promise<Record<string, any>[]>;
+}
+
+/** Call at the top of a describe block: builds the node script once, kills whatever nodes are left after the block. */
+export function useCluster(): ClusterSuite {
+  const nodes: ClusterNode[] = [];
+  beforeAll(() => buildClusterNode(), 120_000);
+  afterAll(() => killAll(nodes));
+  return {
+    start(settings) {
+      const node = startNode(settings);
+      nodes.push(node);
+      return node;
+    },
+    rows: (url, sql, params = []) => withClient(url, async (c) => (await c.query(sql, params)).rows),
+  };
+}

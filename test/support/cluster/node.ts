@@ -1,0 +1,140 @@
+/**
+ * One cluster node for the multi-process tests: a real Nest app on the
+ * PostgreSQL store, started as a child process and killed with real signals.
+ * Its jobs write what they do into a ledger table, which the tests read.
+ * Settings come from the NODE_CONFIG environment variable (JSON).
+ */
+import 'reflect-metadata';
+import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import pg from 'pg';
+import { Scheduled, SchedulerModule, SchedulerService, Step, SystemClock, Workflow, type JobContext, type StepContext } from '../../../lib/index.js';
+
+interface NodeConfig {
+  url: string;
+  schema: string;
+  name: string;
+  /** 0: no queues (this node runs no jobs). */
+  concurrency: number;
+  leaseTtl: number;
+  rescueAfter: number;
+  /** Milliseconds each `work` job takes. */
+  workMs: number;
+  /** Include the every-second cron. */
+  cron: boolean;
+  shutdownGracePeriod: number;
+  /** Workflow runs this node starts once it is up. */
+  startRuns?: number;
+  /** This node's clock runs this many ms ahead of real time (negative: behind). */
+  clockOffsetMs?: number;
+}
+
+/** The system clock, set wrong as a node without NTP would have it. */
+class SkewedClock extends SystemClock {
+  override now(): number {
+    return super.now() + (config.clockOffsetMs ?? 0);
+  }
+}
+
+const config = JSON.parse(process.env.NODE_CONFIG ?? '{}') as NodeConfig;
+const ledger = new pg.Pool({ connectionString: config.url, max: 4 });
+ledger.on('error', () => {});
+const table = `"${config.schema}".ledger`;
+
+@Injectable()
+class ClusterJobs implements OnApplicationShutdown {
+  @Scheduled({ cron: '* * * * * *', name: 'tick' })
+  async tick(ctx: JobContext) {
+    if (!config.cron) return;
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, tick, node, attempt) VALUES ('tick', $1, $2, $3, $4)`, [ctx.id, ctx.scheduledAt, config.name, ctx.attempt]);
+  }
+
+  @Scheduled({ name: 'work' })
+  async work(ctx: JobContext<{ n: number }>) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('start', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('finish', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    return { n: ctx.args.n };
+  }
+
+  /** Kills its own process, as a handler that crashes the node (out of memory, a native fault) does. */
+  @Scheduled({ name: 'crash' })
+  async crash(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('crash', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    // A while first (as memory runs out): the node claims more work ahead meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    process.kill(process.pid, 'SIGKILL');
+  }
+
+  async onApplicationShutdown() {
+    await ledger.end();
+  }
+}
+
+/** A workflow whose every step writes its effect to the ledger (job_id = run:step). */
+@Workflow({ name: 'ledgered' })
+class Ledgered {
+  private async effect(ctx: StepContext, kind: string) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ($1, $2, $3, $4)`, [kind, `${ctx.runId}:${ctx.step}`, config.name, ctx.attempt]);
+  }
+  @Step()
+  async a(ctx: StepContext) {
+    await this.effect(ctx, 'effect');
+    return { a: 1 };
+  }
+  @Step({ after: 'a', timeout: '5m' })
+  async slow(ctx: StepContext) {
+    await this.effect(ctx, 'slow-start');
+    if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    await this.effect(ctx, 'effect');
+  }
+  @Step({ after: 'a' })
+  async b(ctx: StepContext) {
+    await this.effect(ctx, 'effect');
+  }
+  @Step({ after: ['slow', 'b'] })
+  async c(ctx: StepContext) {
+    await this.effect(ctx, 'effect');
+    return { done: true };
+  }
+}
+
+@Module({
+  imports: [
+    SchedulerModule.forRoot({
+      store: { type: 'postgres', url: config.url, schema: config.schema },
+      nodeName: config.name,
+      queues: config.concurrency === 0 ? false : { default: config.concurrency },
+      peer: { leaseTtl: config.leaseTtl },
+      pollInterval: 200,
+      lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
+      shutdownGracePeriod: config.shutdownGracePeriod,
+      ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
+    }),
+  ],
+  providers: [ClusterJobs, Ledgered],
+})
+class NodeModule {}
+
+async function main() {
+  const app = await NestFactory.createApplicationContext(NodeModule, { logger: ['error', 'warn'] });
+  // Not enableShutdownHooks(): Nest re-raises the signal after closing, which
+  // would hide a leaked handle. Here the process must exit by itself.
+  process.once('SIGTERM', () => {
+    process.stdout.write(`closing ${config.name}\n`);
+    void app.close();
+  });
+  const scheduler = app.get(SchedulerService);
+  // Leadership may already have been won during bootstrap, before this listener.
+  scheduler.on('peer:election', () => process.stdout.write(`leader ${config.name}\n`));
+  if (scheduler.isLeader()) process.stdout.write(`leader ${config.name}\n`);
+  for (let i = 0; i < (config.startRuns ?? 0); i++) {
+    process.stdout.write(`run ${await scheduler.workflows.start('ledgered', { by: config.name })}\n`);
+  }
+  process.stdout.write(`ready ${config.name}\n`);
+}
+
+main().catch((error) => {
+  new Logger('ClusterNode').error(error);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { resolveBackoff } from '../../../lib/discovery/backoff.resolver.js';
+import { assertScheduleOptions, resolveJobOptions, type OptionFailure } from '../../../lib/discovery/job-options.resolver.js';
+import type { BackoffOption, JobOptions } from '../../../lib/index.js';
+
+class OptionError extends Error {
+  constructor(readonly option: string, detail: string) {
+    super(`${option}: ${detail}`);
+  }
+}
+const fail: OptionFailure = (option, detail) => {
+  throw new OptionError(option, detail);
+};
+
+/** The option `run` refused, or a failure when it accepted. */
+function refused(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof OptionError) return error.option;
+    throw error;
+  }
+  throw new Error('accepted');
+}
+
+describe('assertScheduleOptions', () => {
+  it('refuses overlap and misfire on a handler without a schedule', () => {
+    expect(refused(() => assertScheduleOptions({ overlap: 'skip' }, 'none', fail))).toBe('overlap');
+    expect(refused(() => assertScheduleOptions({ misfire: 'skip' }, 'none', fail))).toBe('misfire');
+    expect(() => assertScheduleOptions({ overlap: 'bufferOne' }, 'none', fail)).toThrow(/only to a schedule \(cron, every or at\)/);
+  });
+
+  it('refuses them on @reboot, which has no ticks to overlap or miss', () => {
+    expect(refused(() => assertScheduleOptions({ overlap: 'allow' }, 'reboot', fail))).toBe('overlap');
+    expect(refused(() => assertScheduleOptions({ misfire: { catchUp: '1h' } }, 'reboot', fail))).toBe('misfire');
+  });
+
+  it('accepts them with a schedule, and a handler that sets neither', () => {
+    expect(() => assertScheduleOptions({ overlap: 'bufferOne', misfire: 'skip' }, 'ticks', fail)).not.toThrow();
+    expect(() => assertScheduleOptions({}, 'none', fail)).not.toThrow();
+  });
+});
+
+describe('resolveJobOptions', () => {
+  it('keeps unique: true (enqueued jobs dedupe on it) and refuses a unique that is not a boolean', () => {
+    expect(resolveJobOptions({ unique: true }, fail, null)).toMatchObject({ unique: true, overlap: 'skip' });
+    expect(resolveJobOptions({}, fail, null)).toMatchObject({ unique: false, overlap: 'allow' });
+    expect(refused(() => resolveJobOptions({ unique: 'yes' } as unknown as JobOptions, fail, null))).toBe('unique');
+  });
+
+  it('resolves a declarative backoff', () => {
+    const { backoff } = resolveJobOptions({ backoff: { type: 'exponential', delay: '1m', factor: 3, max: '10m' } }, fail, null);
+    expect([1, 2, 3, 4].map((attempt) => backoff(attempt, null))).toEqual([60_000, 180_000, 540_000, 600_000]);
+  });
+});
+
+describe('resolveBackoff', () => {
+  const delays = (option: BackoffOption, attempts = [1, 2, 3]) => {
+    const backoff = resolveBackoff(option, fail);
+    return attempts.map((attempt) => backoff(attempt, new Error('x')));
+  };
+
+  it('a duration is a fixed delay; a function is used as given', () => {
+    expect(delays('30s')).toEqual([30_000, 30_000, 30_000]);
+    expect(delays({ minutes: 2 })).toEqual([120_000, 120_000, 120_000]);
+    expect(delays((attempt) => attempt * 7)).toEqual([7, 14, 21]);
+  });
+
+  it("'fixed' waits delay every time, spread by jitter", () => {
+    expect(delays({ type: 'fixed', delay: '5s' })).toEqual([5_000, 5_000, 5_000]);
+    for (const delay of delays({ type: 'fixed', delay: '10s', jitter: 0.5 }, Array.from({ length: 50 }, () => 1))) {
+      expect(delay).toBeGreaterThanOrEqual(5_000);
+      expect(delay).toBeLessThanOrEqual(15_000);
+    }
+  });
+
+  it("'exponential' grows by factor (default 2) from delay, capped at max (default 1 h), without jitter unless asked", () => {
+    expect(delays({ type: 'exponential', delay: '1s' }, [1, 2, 3, 13, 40])).toEqual([1_000, 2_000, 4_000, 3_600_000, 3_600_000]);
+    expect(delays({ type: 'exponential', delay: 100, factor: 1.5, max: 300 }, [1, 2, 3, 4])).toEqual([100, 150, 225, 300]);
+    for (const delay of delays({ type: 'exponential', delay: '10s', jitter: true }, Array.from({ length: 50 }, () => 2))) {
+      expect(delay).toBeGreaterThanOrEqual(16_000);
+      expect(delay).toBeLessThanOrEqual(24_000);
+    }
+  });
+
+  it('falls back to the given backoff, else the default exponential one', () => {
+    expect(resolveBackoff(undefined, fail, () => 42)(1, null)).toBe(42);
+    expect(resolveBackoff(undefined, fail)(1, null)).toBeGreaterThanOrEqual(800);
+  });
+
+  it('refuses a policy it cannot honour, naming the field', () => {
+    const bad: [unknown, string][] = [
+      [{ type: 'linear', delay: '1s' }, 'backoff.type'],
+      [{ type: 'fixed' }, 'backoff.delay'],
+      [{ type: 'fixed', delay: 'soon' }, 'backoff.delay'],
+      [{ type: 'fixed', delay: '1s', max: '1m' }, 'backoff.max'],
+      [{ type: 'fixed', delay: '1s', factor: 2 }, 'backoff.factor'],
+      [{ type: 'exponential', delay: '1m', max: '30s' }, 'backoff.max'],
+      [{ type: 'exponential', delay: '1s', factor: 0.5 }, 'backoff.factor'],
+      [{ type: 'exponential', delay: '1s', jitter: 2 }, 'backoff.jitter'],
+      [{ type: 'exponential', delay: '1s', dealy: '2s' }, 'backoff.dealy'],
+      ['5 parsecs', 'backoff'],
+    ];
+    for (const [option, field] of bad) expect(refused(() => resolveBackoff(option as BackoffOption, fail)), JSON.stringify(option)).toBe(field);
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { resolveJobOptions } from '../../../lib/discovery/job-options.resolver.js';
+import type { ExecutorDeps } from '../../../lib/execution/execution.types.js';
+import { JobExecutor } from '../../../lib/execution/job.executor.js';
+import { RunningJobs } from '../../../lib/execution/running-jobs.js';
+import type { JobMiddleware } from '../../../lib/middleware/job-middleware.js';
+import type { JobDefinition } from '../../../lib/scheduler.registry.js';
+import { MemoryStore } from '../../../lib/store/memory.store.js';
+import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
+import { FakeClock } from '../../../lib/testing/fake.clock.js';
+import { T0 } from '../../support/app.js';
+import { newJobInput } from '../../support/new-job.js';
+
+/**
+ * The executor built without Nest and without the registry: its handlers
+ * come from a plain lookup, the middleware travels with each definition,
+ * and the backoff of a retry is the lookup's answer.
+ */
+function setup(definitions: Map<string, JobDefinition>, backoff: number) {
+  const clock = new FakeClock(T0);
+  const store = new MemoryStore();
+  const retries: [string, number][] = [];
+  const deps: ExecutorDeps = {
+    store,
+    registry: { findDefinition: (name) => definitions.get(name), backoffFor: () => () => backoff },
+    clock,
+    events: new SchedulerEvents(),
+    running: new RunningJobs(),
+    onRetry: (queue, runAt) => retries.push([queue, runAt.getTime()]),
+  };
+  const executor = new JobExecutor(deps);
+  const claimOne = async (name: string) => {
+    await store.insert([newJobInput(new Date(clock.now()), { name })]);
+    const [job] = await store.claim({ queue: 'default', limit: 1, node: 'n1', now: new Date(clock.now()) });
+    return job!;
+  };
+  return { clock, store, executor, retries, claimOne };
+}
+
+function definition(name: string, run: JobDefinition['run'], middleware?: JobMiddleware[]): JobDefinition {
+  const options = resolveJobOptions({}, (option, detail) => {
+    throw new Error(`${option}: ${detail}`);
+  }, null);
+  return { name, source: `Test.${name}`, kind: 'method', run, options, middleware };
+}
+
+describe('JobExecutor, built without Nest', () => {
+  it("runs a handler through the middleware its definition carries and acknowledges the result", async () => {
+    const seen: string[] = [];
+    const double: JobMiddleware = { after: (_ctx, result) => (result as number) * 2, onComplete: (ctx, outcome) => void seen.push(`${ctx.name}:${outcome.status}`) };
+    const { executor, store, claimOne } = setup(new Map([['sum', definition('sum', async () => 21, [double])]]), 0);
+    const job = await claimOne('sum');
+    const outcome = await executor.execute(job);
+    expect(outcome.outcome).toBe('completed');
+    expect(outcome.result).toBe(42);
+    expect(seen).toEqual(['sum:completed']);
+    expect((await store.get(job.id))?.result).toBe(42);
+  });
+
+  it('retries a failure after the delay its definitions lookup gives, and tells onRetry when', async () => {
+    const { executor, store, clock, retries, claimOne } = setup(new Map([['flaky', definition('flaky', async () => Promise.reject(new Error('boom')))]]), 7_000);
+    const job = await claimOne('flaky');
+    const outcome = await executor.execute(job);
+    expect(outcome.outcome).toBe('retry');
+    expect(retries).toEqual([['default', clock.now() + 7_000]]);
+    const stored = await store.get(job.id);
+    expect([stored?.state, stored?.runAt.getTime()]).toEqual(['available', clock.now() + 7_000]);
+  });
+
+  it('fails a job whose name the lookup does not know (a rolling deploy), without discarding it', async () => {
+    const { executor, claimOne } = setup(new Map(), 0);
+    const outcome = await executor.execute(await claimOne('unknown'));
+    expect(outcome.outcome).toBe('retry');
+    expect(String(outcome.error)).toMatch(/no handler is registered under "unknown"/);
+  });
+});
