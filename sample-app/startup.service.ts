@@ -75,13 +75,18 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     const paused = await this.scheduler.queueStats('emails');
     this.logger.log(`emails paused: ${JSON.stringify({ paused: paused.paused, available: paused.available })}`);
 
-    this.timer = setTimeout(async () => {
-      await this.scheduler.resumeQueue('emails');
-      await this.scheduler.scaleQueue('emails', 4);
-      for (const s of await this.scheduler.queueStats()) {
-        this.logger.log(`queue ${s.queue}: concurrency ${s.concurrency}, paused ${s.paused}, completed ${s.completed}, scheduled ${s.scheduled}, running ${s.running}`);
-      }
+    // A timer does not await its callback: a failure is logged here, not left as an unhandled rejection.
+    this.timer = setTimeout(() => {
+      this.resumeAndScale().catch((error: unknown) => this.logger.error(`runtime control failed: ${String(error)}`));
     }, 1_000);
+  }
+
+  private async resumeAndScale(): Promise<void> {
+    await this.scheduler.resumeQueue('emails');
+    await this.scheduler.scaleQueue('emails', 4);
+    for (const s of await this.scheduler.queueStats()) {
+      this.logger.log(`queue ${s.queue}: concurrency ${s.concurrency}, paused ${s.paused}, completed ${s.completed}, scheduled ${s.scheduled}, running ${s.running}`);
+    }
   }
 
   onApplicationShutdown(): void {

@@ -29,7 +29,10 @@ function mapPositions<T>(): HeapPositions<T> {
   const map = new Map<T, number>();
   return {
     get: (item) => map.get(item) ?? -1,
-    set: (item, index) => void (index === -1 ? map.delete(item) : map.set(item, index)),
+    set: (item, index) => {
+      if (index === -1) map.delete(item);
+      else map.set(item, index);
+    },
   };
 }
 

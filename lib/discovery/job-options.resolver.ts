@@ -56,7 +56,7 @@ export function resolveJobOptions(
     overlap,
     misfire: resolveMisfire(options.misfire, fail),
     tags: [...(options.tags ?? [])],
-    meta: { ...(options.meta ?? {}) },
+    meta: { ...options.meta },
     middleware: [...(options.middleware ?? [])],
   };
 }

@@ -77,11 +77,12 @@ export class AckWriter {
     while (this.pending.length > 0) this.flush();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled([...this.inflight]), expired]);
+    await Promise.race([Promise.allSettled(this.inflight), expired]);
     clearTimeout(timer);
     this.aborted = true;
+    // oxlint-disable-next-line unicorn/no-useless-spread -- a snapshot: a woken sleeper removes itself from the set
     for (const wake of [...this.sleepers]) wake();
-    await Promise.allSettled([...this.inflight]);
+    await Promise.allSettled(this.inflight);
   }
 
   private flush(): void {

@@ -144,7 +144,7 @@ function borrowedPool(driver: typeof pg, base: ContextBase, candidate: object): 
     ssl: credentials.ssl,
     application_name: options.applicationName ?? credentials.applicationName,
     // As TypeORM does for its pool (e.g. `extra: { ssl: … }`); pool-only keys are ignored by a client.
-    ...(options.extra ?? {}),
+    ...options.extra,
   };
   // The owner's pool keeps its own settings; our dedicated connections get our bounds and keepalive.
   const bounds: ConnectionBounds = { ...base.timeouts.pool, connectTimeout: options.connectTimeoutMS ?? CONNECT_TIMEOUT_MS };

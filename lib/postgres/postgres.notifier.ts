@@ -122,6 +122,7 @@ export class PostgresNotifier implements Notifier {
   }
 
   private deliver(message: Notification): void {
+    // oxlint-disable-next-line unicorn/no-useless-spread -- a snapshot: a listener may unsubscribe or subscribe another while it runs
     for (const listener of [...this.listeners]) {
       try {
         listener(message);

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../common/json.js';
+// oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type {
   InsertResult,

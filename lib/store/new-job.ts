@@ -10,6 +10,7 @@ export function cloneJson<T extends JsonValue>(value: T): T {
   if (Array.isArray(value)) return value.map(cloneJson) as T;
   const copy: { [key: string]: JsonValue } = {};
   // for…in over own keys: Object.entries allocated an array per key.
+  // oxlint-disable-next-line typescript/no-for-in-array -- arrays returned above; `value` is a plain object here
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     const item = cloneJson((value as { [key: string]: JsonValue })[key]!);

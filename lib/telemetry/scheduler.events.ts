@@ -211,6 +211,7 @@ export class SchedulerEvents {
   emit<E extends SchedulerEventName>(event: E, payload: SchedulerEventMap[E]): void {
     const set = this.listeners.get(event);
     if (!set) return;
+    // oxlint-disable-next-line unicorn/no-useless-spread -- a snapshot: a listener may unsubscribe or subscribe another while it runs
     for (const listener of [...set]) {
       try {
         (listener as Listener<E>)(payload);

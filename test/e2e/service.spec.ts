@@ -166,10 +166,10 @@ describe('SchedulerService', () => {
       expect(u3.id).not.toBe(u1.id);
       await t.clock.advance('9m');
       await t.tester.drainQueue();
-      expect(t.get(Reports).runs.map((r) => (r.args as { n: number }).n).sort()).toEqual([2, 3]);
+      expect(t.get(Reports).runs.map((r) => (r.args as { n: number }).n).sort((a, b) => a - b)).toEqual([2, 3]);
       await t.clock.advance('1m');
       await t.tester.drainQueue();
-      expect(t.get(Reports).runs.map((r) => (r.args as { n: number }).n).sort()).toEqual([1, 2, 3]);
+      expect(t.get(Reports).runs.map((r) => (r.args as { n: number }).n).sort((a, b) => a - b)).toEqual([1, 2, 3]);
     });
 
     it('enqueueMany inserts every job in one call', async () => {

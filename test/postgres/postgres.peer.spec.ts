@@ -58,7 +58,7 @@ describe('PostgresPeer', () => {
       await sleep(250);
     }
     // Renewals kept the same leader: nobody changed their mind.
-    expect(peers.map((p) => p.changes.length).sort()).toEqual([0, 0, 1]);
+    expect(peers.map((p) => p.changes.length).sort((a, b) => a - b)).toEqual([0, 0, 1]);
   });
 
   for (const withNotifier of [false, true]) {
