@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { resolveJobOptions } from '../../../lib/discovery/job-options.resolver.js';
+import type { JobContext } from '../../../lib/execution/job-context.js';
+import { JobExecutor } from '../../../lib/execution/job.executor.js';
+import { RunningJobs } from '../../../lib/execution/running-jobs.js';
+import { QueueRunner } from '../../../lib/queue/queue.runner.js';
+import { SchedulerRegistry } from '../../../lib/scheduler.registry.js';
+import type { ClaimRequest } from '../../../lib/store/job-store.js';
+import type { Job, JobState } from '../../../lib/store/job.types.js';
+import { MemoryStore } from '../../../lib/store/memory.store.js';
+import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
+import { FakeClock } from '../../../lib/testing/index.js';
+import { newJobInput } from '../../support/new-job.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+/** The `work` handler: each run waits until the test releases it by job id. */
+class Work {
+  readonly running = new Map<string, () => void>();
+  readonly started: string[] = [];
+  mostAtOnce = 0;
+
+  run = (ctx: JobContext<unknown>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      this.started.push(ctx.id);
+      this.running.set(ctx.id, () => {
+        this.running.delete(ctx.id);
+        resolve();
+      });
+      this.mostAtOnce = Math.max(this.mostAtOnce, this.running.size);
+    });
+
+  /** Lets the oldest running job (or `count` of them) finish. */
+  release(count = 1): void {
+    for (const finish of [...this.running.values()].slice(0, count)) finish();
+  }
+}
+
+/** A runner of queue `default` with a real executor and memory store, on a fake clock. */
+function setup(options: { concurrency: number; prefetch: number }) {
+  const clock = new FakeClock(T0);
+  const store = new MemoryStore();
+  const work = new Work();
+  const registry = new SchedulerRegistry();
+  const jobOptions = resolveJobOptions(
+    {},
+    (option, detail) => {
+      throw new Error(`${option}: ${detail}`);
+    },
+    null,
+  );
+  registry.addDefinition({ name: 'work', source: 'Test.work', kind: 'method', run: work.run, options: jobOptions });
+  const running = new RunningJobs();
+  const executor = new JobExecutor({
+    store,
+    registry,
+    clock,
+    events: new SchedulerEvents(),
+    running,
+    onRetry: () => undefined,
+  });
+  const runner = new QueueRunner('default', options.concurrency, 10_000, options.prefetch, { store, executor, running, clock, node: 'node-a' });
+  const enqueue = (count: number, priority = 5) => store.insert(Array.from({ length: count }, () => newJobInput(new Date(T0), { priority })));
+  const states = async (): Promise<Partial<Record<JobState, number>>> => {
+    const counts: Partial<Record<JobState, number>> = {};
+    for (const job of await store.list({})) counts[job.state] = (counts[job.state] ?? 0) + 1;
+    return counts;
+  };
+  /** Lets the runner's claims and the executor's acknowledgements settle. */
+  const settle = () => clock.advance(0);
+  return { clock, store, work, runner, enqueue, states, settle };
+}
+
+describe('QueueRunner', () => {
+  it('never runs more than its concurrency at once; a freed slot takes the next job', async () => {
+    const { work, runner, enqueue, states, settle } = setup({ concurrency: 2, prefetch: 0 });
+    await enqueue(5);
+    runner.start();
+    await settle();
+    expect(work.running.size).toBe(2);
+    expect(await states()).toEqual({ running: 2, available: 3 });
+    work.release();
+    await settle();
+    expect(work.running.size).toBe(2);
+    expect(work.started).toHaveLength(3);
+    for (let i = 0; i < 4; i++) {
+      work.release(2);
+      await settle();
+    }
+    expect(work.started).toHaveLength(5);
+    expect(work.mostAtOnce).toBe(2);
+    expect(await states()).toEqual({ completed: 5 });
+  });
+
+  it('claims ahead into a buffer: buffered jobs are claimed but not started, and take freed slots at once', async () => {
+    const { work, runner, store, enqueue, settle } = setup({ concurrency: 2, prefetch: 4 });
+    await enqueue(6);
+    runner.start();
+    await settle();
+    expect(runner.busy).toBe(2);
+    expect(runner.buffered).toHaveLength(2);
+    const buffered = runner.buffered.map((job) => job.id);
+    const rows = await Promise.all(buffered.map((id) => store.get(id)));
+    expect(rows.map((job) => [job?.state, job?.startedAt])).toEqual([
+      ['running', null],
+      ['running', null],
+    ]);
+    expect(await store.count({ states: ['available'] })).toBe(2);
+    work.release();
+    await settle();
+    expect(work.started.slice(2, 3)).toEqual(buffered.slice(0, 1));
+    expect(work.running.size).toBe(2);
+  });
+
+  it('pausing hands the buffer back without costing an attempt and starts nothing; resuming runs the rest', async () => {
+    const { work, runner, store, enqueue, states, settle } = setup({ concurrency: 2, prefetch: 4 });
+    await enqueue(4);
+    runner.start();
+    await settle();
+    expect(runner.buffered).toHaveLength(2);
+    runner.setPaused(true);
+    await settle();
+    expect(runner.buffered).toHaveLength(0);
+    expect(await states()).toEqual({ running: 2, available: 2 });
+    expect((await store.list({ states: ['available'] })).map((job) => job.attempt)).toEqual([0, 0]);
+    work.release(2);
+    await settle();
+    expect(work.started).toHaveLength(2);
+    expect(await states()).toEqual({ completed: 2, available: 2 });
+
+    runner.setPaused(false);
+    await settle();
+    expect(work.started).toHaveLength(4);
+  });
+
+  it('scale raises (and lowers) the number of jobs run at once', async () => {
+    const { work, runner, enqueue, settle } = setup({ concurrency: 1, prefetch: 0 });
+    await enqueue(6);
+    runner.start();
+    await settle();
+    expect(work.running.size).toBe(1);
+    runner.scale(3);
+    await settle();
+    expect(work.running.size).toBe(3);
+    expect(runner.limit).toBe(3);
+    runner.scale(1);
+    work.release(3);
+    await settle();
+    expect(work.running.size).toBe(1);
+  });
+
+  it('after an empty claim, only new work (insert, poll) makes it claim again, not a finished job', async () => {
+    const { work, runner, store, enqueue, settle } = setup({ concurrency: 2, prefetch: 0 });
+    const claims: ClaimRequest[] = [];
+    const claim = store.claim.bind(store);
+    store.claim = (request) => {
+      claims.push(request);
+      return claim(request);
+    };
+    runner.start();
+    await settle();
+    expect(claims).toHaveLength(1);
+    await enqueue(1);
+    runner.wake('finished');
+    await settle();
+    expect(claims).toHaveLength(1);
+    expect(work.started).toHaveLength(0);
+    runner.wake('insert');
+    await settle();
+    expect(work.started).toHaveLength(1);
+  });
+
+  it('urgent work is claimed past a buffer of less urgent jobs and starts first', async () => {
+    const { work, runner, store, enqueue, settle } = setup({ concurrency: 1, prefetch: 2 });
+    await enqueue(3, 5);
+    runner.start();
+    await settle();
+    expect(runner.buffered).toHaveLength(1);
+    const [urgent] = await store.insert([newJobInput(new Date(T0), { priority: 0 })]);
+    runner.wake('insert');
+    await settle();
+    expect(runner.buffered[0]?.id).toBe(urgent!.job.id);
+    work.release();
+    await settle();
+    expect(work.started[1]).toBe(urgent!.job.id);
+  });
+
+  it('stopClaiming hands back the buffer, including the answer of a claim still under way', async () => {
+    const { work, runner, store, enqueue, states, settle } = setup({ concurrency: 1, prefetch: 2 });
+    await enqueue(1);
+    runner.start();
+    await settle();
+    expect(work.running.size).toBe(1);
+    // The next claim is committed in the store but answers only when the test says so.
+    let answer!: () => void;
+    const claim = store.claim.bind(store);
+    store.claim = async (request) => {
+      const jobs = await claim(request);
+      await new Promise<void>((resolve) => (answer = resolve));
+      return jobs;
+    };
+    await enqueue(3);
+    runner.wake('insert');
+    await settle();
+    expect(await states()).toEqual({ running: 3, available: 1 });
+
+    let stopped = false;
+    const stopping = runner.stopClaiming().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    answer();
+    await stopping;
+    // The two jobs of the late answer went back, their attempt not counted (the third was never claimed).
+    expect(await states()).toEqual({ running: 1, available: 3 });
+    expect((await store.list({ states: ['available'] })).map((job: Job) => job.attempt)).toEqual([0, 0, 0]);
+    expect(runner.buffered).toHaveLength(0);
+    work.release();
+    await settle();
+    expect(work.started).toHaveLength(1);
+  });
+
+  it('drain settles once every started job is acknowledged', async () => {
+    const { work, runner, enqueue, states, settle } = setup({ concurrency: 2, prefetch: 0 });
+    await enqueue(2);
+    runner.start();
+    await settle();
+    await runner.stopClaiming();
+    let drained = false;
+    const draining = runner.drain().then(() => (drained = true));
+    work.release();
+    await settle();
+    expect(drained).toBe(false);
+    work.release();
+    await draining;
+    expect(await states()).toEqual({ completed: 2 });
+  });
+});
