@@ -23,7 +23,8 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '20000' },
     cases: {
       type: 'string',
-      default: 'nestjs-scheduler-postgres:drain:10,nestjs-scheduler-postgres:drain:50,nestjs-scheduler-postgres:latency,nestjs-scheduler-postgres:enqueue-batch,nestjs-scheduler-memory:drain:10,nestjs-scheduler-memory:latency',
+      default:
+        'nestjs-scheduler-postgres:drain:10,nestjs-scheduler-postgres:drain:50,nestjs-scheduler-postgres:latency,nestjs-scheduler-postgres:enqueue-batch,nestjs-scheduler-memory:drain:10,nestjs-scheduler-memory:latency',
     },
   },
 });
@@ -34,7 +35,12 @@ if (!values.base) {
 const sides = { this: BENCH_DIR, base: path.join(path.resolve(values.base), 'bench') };
 const cases = values.cases.split(',').map((c) => {
   const [adapter, scenario, concurrency] = c.split(':');
-  return { name: c, adapter, scenario, flags: [...(scenario === 'latency' ? [] : ['--jobs', values.jobs]), ...(concurrency ? ['--concurrency', concurrency] : [])] };
+  return {
+    name: c,
+    adapter,
+    scenario,
+    flags: [...(scenario === 'latency' ? [] : ['--jobs', values.jobs]), ...(concurrency ? ['--concurrency', concurrency] : [])],
+  };
 });
 
 /** The figure a case is judged by: jobs a second, or the latency's p50 and p99. */
@@ -45,7 +51,10 @@ function figures(result) {
 
 function run(dir, c) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(dir, 'scenario.mjs'), c.adapter, c.scenario, ...c.flags], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(dir, 'scenario.mjs'), c.adapter, c.scenario, ...c.flags], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', () => {

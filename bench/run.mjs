@@ -62,12 +62,49 @@ const METRICS = {
 };
 
 const PLAN = [
-  { id: 'enqueue-batch', scenario: 'enqueue-batch', title: `Bulk enqueue, batch API (${jobs} jobs in calls of 1000)`, flags: ['--jobs', jobs, '--batch-size', 1000], metrics: ['jobsPerSec', 'cpuUsPerJob'] },
-  { id: 'enqueue-one', scenario: 'enqueue-one', title: `Enqueue one at a time (${jobs} awaited calls)`, flags: ['--jobs', jobs], metrics: ['jobsPerSec', 'cpuUsPerJob'] },
-  { id: 'drain-c10', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 10`, flags: ['--jobs', jobs, '--concurrency', 10], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
-  { id: 'drain-c50', scenario: 'drain', title: `Drain ${jobs} queued no-op jobs, concurrency 50`, flags: ['--jobs', jobs, '--concurrency', 50], metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'] },
-  { id: 'latency', scenario: 'latency', title: `Latency enqueue → handler start (${latencyJobs} jobs, 20 ms apart, idle worker, concurrency 10)`, flags: ['--jobs', latencyJobs, '--interval', 20, '--concurrency', 10], metrics: ['p50', 'p95', 'p99', 'max'] },
-  { id: 'schedule', scenario: 'schedule', title: `Lateness of an every-second schedule over ${scheduleSeconds} s (start − planned time)`, flags: ['--duration', scheduleSeconds], metrics: ['p50', 'p99', 'max'], parallel: !values['sequential-schedule'] },
+  {
+    id: 'enqueue-batch',
+    scenario: 'enqueue-batch',
+    title: `Bulk enqueue, batch API (${jobs} jobs in calls of 1000)`,
+    flags: ['--jobs', jobs, '--batch-size', 1000],
+    metrics: ['jobsPerSec', 'cpuUsPerJob'],
+  },
+  {
+    id: 'enqueue-one',
+    scenario: 'enqueue-one',
+    title: `Enqueue one at a time (${jobs} awaited calls)`,
+    flags: ['--jobs', jobs],
+    metrics: ['jobsPerSec', 'cpuUsPerJob'],
+  },
+  {
+    id: 'drain-c10',
+    scenario: 'drain',
+    title: `Drain ${jobs} queued no-op jobs, concurrency 10`,
+    flags: ['--jobs', jobs, '--concurrency', 10],
+    metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'],
+  },
+  {
+    id: 'drain-c50',
+    scenario: 'drain',
+    title: `Drain ${jobs} queued no-op jobs, concurrency 50`,
+    flags: ['--jobs', jobs, '--concurrency', 50],
+    metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'],
+  },
+  {
+    id: 'latency',
+    scenario: 'latency',
+    title: `Latency enqueue → handler start (${latencyJobs} jobs, 20 ms apart, idle worker, concurrency 10)`,
+    flags: ['--jobs', latencyJobs, '--interval', 20, '--concurrency', 10],
+    metrics: ['p50', 'p95', 'p99', 'max'],
+  },
+  {
+    id: 'schedule',
+    scenario: 'schedule',
+    title: `Lateness of an every-second schedule over ${scheduleSeconds} s (start − planned time)`,
+    flags: ['--duration', scheduleSeconds],
+    metrics: ['p50', 'p99', 'max'],
+    parallel: !values['sequential-schedule'],
+  },
 ];
 
 const allAdapters = Object.keys(ADAPTER_INFO);
@@ -283,24 +320,35 @@ function markdown(report) {
     if (!s) return;
     lines.push('## 10,000 registered schedules (nestjs-scheduler, memory store)');
     lines.push('');
-    lines.push(`Bootstrap with ${s.schedules.toLocaleString('en-US')} \`@Scheduled\` methods (discovery, validation, compiling every schedule, loading the planner): **${s.bootstrapMs} ms**. ` +
-      `Idle CPU over ${s.idleSeconds} s between ticks (after ${s.settleSeconds} s to settle): **${s.idleCpuPercent} %** of one core.`);
+    lines.push(
+      `Bootstrap with ${s.schedules.toLocaleString('en-US')} \`@Scheduled\` methods (discovery, validation, compiling every schedule, loading the planner): **${s.bootstrapMs} ms**. ` +
+        `Idle CPU over ${s.idleSeconds} s between ticks (after ${s.settleSeconds} s to settle): **${s.idleCpuPercent} %** of one core.`,
+    );
     lines.push('');
   };
   lines.push(`# nestjs-scheduler benchmark — ${report.startedAt}`);
   lines.push('');
-  lines.push(`${report.options.quick ? '**Quick run** (`--quick`): fewer jobs and a 10-s lateness window; indicative only. ' : ''}` +
-    `${report.options.rounds} round(s), each measurement in a fresh process, adapters interleaved; ` +
-    `figures are the **median (min–max)** over the rounds. Total time ${Math.round(report.durationSeconds)} s.`);
+  lines.push(
+    `${report.options.quick ? '**Quick run** (`--quick`): fewer jobs and a 10-s lateness window; indicative only. ' : ''}` +
+      `${report.options.rounds} round(s), each measurement in a fresh process, adapters interleaved; ` +
+      `figures are the **median (min–max)** over the rounds. Total time ${Math.round(report.durationSeconds)} s.`,
+  );
   lines.push('');
   lines.push('## Machine');
   lines.push('');
   const m = report.machine;
   lines.push(`- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}`);
-  lines.push(`- Node ${m.node}; nestjs-scheduler ${report.versions['nestjs-scheduler']} at ${report.versions.git ?? '?'} (dist built ${report.versions.distBuiltAt}); ` +
-    Object.entries(report.versions).filter(([k]) => !['nestjs-scheduler', 'git', 'distBuiltAt'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', '));
+  lines.push(
+    `- Node ${m.node}; nestjs-scheduler ${report.versions['nestjs-scheduler']} at ${report.versions.git ?? '?'} (dist built ${report.versions.distBuiltAt}); ` +
+      Object.entries(report.versions)
+        .filter(([k]) => !['nestjs-scheduler', 'git', 'distBuiltAt'].includes(k))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+  );
   const p = report.postgres;
-  lines.push(`- PostgreSQL ${p.server_version}: synchronous_commit=${p.synchronous_commit}, fsync=${p.fsync}, shared_buffers=${p.shared_buffers}, wal_level=${p.wal_level}, full_page_writes=${p.full_page_writes}, autovacuum=${p.autovacuum}; database \`${report.database}\``);
+  lines.push(
+    `- PostgreSQL ${p.server_version}: synchronous_commit=${p.synchronous_commit}, fsync=${p.fsync}, shared_buffers=${p.shared_buffers}, wal_level=${p.wal_level}, full_page_writes=${p.full_page_writes}, autovacuum=${p.autovacuum}; database \`${report.database}\``,
+  );
   lines.push(`- Redis ${report.redis.version ?? `unavailable (${report.redis.error})`}`);
   lines.push('');
   for (const step of plan) {
@@ -313,11 +361,21 @@ function markdown(report) {
       if (!e) continue;
       const name = ADAPTER_INFO[adapter].ours ? `**${ADAPTER_INFO[adapter].label}**` : ADAPTER_INFO[adapter].label;
       if (e.skipped) {
-        lines.push(`| ${name} | skipped: ${e.skipped} |${step.metrics.slice(1).map(() => ' |').join('')}`);
+        lines.push(
+          `| ${name} | skipped: ${e.skipped} |${step.metrics
+            .slice(1)
+            .map(() => ' |')
+            .join('')}`,
+        );
         continue;
       }
       if (e.ok === 0) {
-        lines.push(`| ${name} | failed: ${e.failures[0] ?? '?'} |${step.metrics.slice(1).map(() => ' |').join('')}`);
+        lines.push(
+          `| ${name} | failed: ${e.failures[0] ?? '?'} |${step.metrics
+            .slice(1)
+            .map(() => ' |')
+            .join('')}`,
+        );
         continue;
       }
       const cells = step.metrics.map((k) => {
@@ -332,8 +390,10 @@ function markdown(report) {
   }
   lines.push('## nestjs-scheduler against the best peer');
   lines.push('');
-  lines.push('Each figure is our median divided by the best peer median of the same run (best = highest jobs/s, lowest everything else), ' +
-    'then by the best PostgreSQL-backed peer. For jobs/s above 1.00× is better; for every other metric below 1.00× is better.');
+  lines.push(
+    'Each figure is our median divided by the best peer median of the same run (best = highest jobs/s, lowest everything else), ' +
+      'then by the best PostgreSQL-backed peer. For jobs/s above 1.00× is better; for every other metric below 1.00× is better.',
+  );
   lines.push('');
   lines.push('| scenario | metric | ours | value | best peer (value) | ratio | best PostgreSQL peer (value) | ratio |');
   lines.push('|---|---|---|---:|---|---:|---|---:|');
@@ -341,7 +401,9 @@ function markdown(report) {
   for (const r of Object.values(ratio)) {
     const d = METRICS[r.metric].digits;
     const pgPeer = r.bestPostgresPeer ? `${ADAPTER_INFO[r.bestPostgresPeer].label} (${fmt(r.bestPostgresValue, d)})` : '—';
-    lines.push(`| ${r.step} | ${METRICS[r.metric].label} | ${ADAPTER_INFO[r.ours].label} | ${fmt(r.value, d)} | ${ADAPTER_INFO[r.bestPeer].label} (${fmt(r.bestValue, d)}) | ${x(r.ratio)} | ${pgPeer} | ${x(r.ratioPostgres)} |`);
+    lines.push(
+      `| ${r.step} | ${METRICS[r.metric].label} | ${ADAPTER_INFO[r.ours].label} | ${fmt(r.value, d)} | ${ADAPTER_INFO[r.bestPeer].label} (${fmt(r.bestValue, d)}) | ${x(r.ratio)} | ${pgPeer} | ${x(r.ratioPostgres)} |`,
+    );
   }
   lines.push('');
   const failures = report.runs.filter((r) => !r.ok);
@@ -409,14 +471,28 @@ async function main() {
 
   // 10,000 registered schedules: bootstrap time and idle CPU (ours only; memory store).
   log('schedules: 10,000 registered schedules (bootstrap, idle CPU)');
-  const schedules = JSON.parse(execFileSync(process.execPath, [path.join(BENCH_DIR, 'schedules.mjs'), '--idle', quick ? '5' : '10'], { encoding: 'utf8' }).trim().split('\n').at(-1));
+  const schedules = JSON.parse(
+    execFileSync(process.execPath, [path.join(BENCH_DIR, 'schedules.mjs'), '--idle', quick ? '5' : '10'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1),
+  );
 
   const summary = summarise(runs);
   const report = {
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date().toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
-    options: { quick, rounds, jobs, latencyJobs, scheduleSeconds, adapters: usable, scenarios: plan.map((p) => p.id), parallelSchedule: !values['sequential-schedule'] },
+    options: {
+      quick,
+      rounds,
+      jobs,
+      latencyJobs,
+      scheduleSeconds,
+      adapters: usable,
+      scenarios: plan.map((p) => p.id),
+      parallelSchedule: !values['sequential-schedule'],
+    },
     machine: {
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,

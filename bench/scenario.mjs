@@ -205,6 +205,8 @@ main().then(
   },
   (error) => {
     console.error(error);
-    process.stdout.write(`BENCH_RESULT ${JSON.stringify({ ok: false, adapter: adapterKey, scenario, params, error: String(error?.stack ?? error) })}\n`, () => process.exit(1));
+    process.stdout.write(`BENCH_RESULT ${JSON.stringify({ ok: false, adapter: adapterKey, scenario, params, error: String(error?.stack ?? error) })}\n`, () =>
+      process.exit(1),
+    );
   },
 );

@@ -40,5 +40,11 @@ await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
 const cpu = process.cpuUsage(cpu0);
 const wall = performance.now() - w0;
 await app.close();
-const result = { schedules: count, bootstrapMs: Math.round(bootMs), idleCpuPercent: Number((((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(2)), idleSeconds, settleSeconds };
+const result = {
+  schedules: count,
+  bootstrapMs: Math.round(bootMs),
+  idleCpuPercent: Number((((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(2)),
+  idleSeconds,
+  settleSeconds,
+};
 console.log(JSON.stringify(result));

@@ -86,7 +86,10 @@ export class InvalidArgumentError extends SchedulerError {
  * @publicApi
  */
 export class JobNotFoundError extends SchedulerError {
-  constructor(readonly key: string, what = 'job') {
+  constructor(
+    readonly key: string,
+    what = 'job',
+  ) {
     super(`${what} "${key}" not found`);
   }
 }
@@ -154,7 +157,10 @@ export class UnstorableResultError extends SchedulerError {
  * @publicApi
  */
 export class StaleAttemptError extends SchedulerError {
-  constructor(readonly jobId: string, readonly attempt: number) {
+  constructor(
+    readonly jobId: string,
+    readonly attempt: number,
+  ) {
     super(`job ${jobId}: attempt ${attempt} no longer owns the job; acknowledgement ignored`);
   }
 }
@@ -190,7 +196,11 @@ export class DiscardJobError extends SchedulerError {
  * @publicApi
  */
 export class WorkflowVersionMismatchError extends SchedulerError {
-  constructor(readonly workflow: string, readonly runVersion: string, readonly currentVersion: string) {
+  constructor(
+    readonly workflow: string,
+    readonly runVersion: string,
+    readonly currentVersion: string,
+  ) {
     super(`workflow "${workflow}" changed since this run started (run version ${runVersion}, deployed ${currentVersion})`);
   }
 }

@@ -174,7 +174,8 @@ function concurrency(option: string, value: unknown): number {
 export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOptions {
   const grace = duration('shutdownGracePeriod', options.shutdownGracePeriod, 15_000);
   const store = options.store ?? 'memory';
-  const defaultPrefetch = typeof store === 'object' && store !== null && 'type' in store && store.type === 'postgres' ? DEFAULT_PREFETCH.postgres : DEFAULT_PREFETCH.memory;
+  const defaultPrefetch =
+    typeof store === 'object' && store !== null && 'type' in store && store.type === 'postgres' ? DEFAULT_PREFETCH.postgres : DEFAULT_PREFETCH.memory;
   let queues: ResolvedOptions['queues'] = null;
   if (options.queues !== false) {
     queues = new Map();
@@ -235,7 +236,11 @@ function lifeline(options: LifelineOptions | undefined): Pick<ResolvedOptions, '
   const heartbeatInterval = duration('lifeline.heartbeat', options?.heartbeat, 10_000, 1);
   const rescueAfter = duration('lifeline.rescueAfter', options?.rescueAfter, 45_000, 1);
   if (rescueAfter < 2 * heartbeatInterval) {
-    throw new SchedulerConfigError(SOURCE, 'lifeline.rescueAfter', `must be at least twice lifeline.heartbeat (${heartbeatInterval} ms), or live jobs are rescued between two heartbeats; got ${rescueAfter} ms`);
+    throw new SchedulerConfigError(
+      SOURCE,
+      'lifeline.rescueAfter',
+      `must be at least twice lifeline.heartbeat (${heartbeatInterval} ms), or live jobs are rescued between two heartbeats; got ${rescueAfter} ms`,
+    );
   }
   return { heartbeatInterval, rescueAfter, rescueInterval: duration('lifeline.interval', options?.interval, 15_000, 1) };
 }

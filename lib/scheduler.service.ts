@@ -51,14 +51,23 @@ export class SchedulerService {
   }
 
   /** Enqueues one job to run at `date`. */
-  async enqueueAt<TArgs extends JsonValue = JsonValue>(target: string | Type<unknown>, args: TArgs, date: Date, options: Omit<EnqueueOptions, 'delay' | 'runAt'> = {}): Promise<EnqueuedJob<TArgs>> {
+  async enqueueAt<TArgs extends JsonValue = JsonValue>(
+    target: string | Type<unknown>,
+    args: TArgs,
+    date: Date,
+    options: Omit<EnqueueOptions, 'delay' | 'runAt'> = {},
+  ): Promise<EnqueuedJob<TArgs>> {
     checkDate('date', date);
     const [job] = await enqueueJobs(this.s, target, [args], { ...options, runAt: date });
     return job as EnqueuedJob<TArgs>;
   }
 
   /** Enqueues many jobs of one handler in one store call. */
-  async enqueueMany<TArgs extends JsonValue = JsonValue>(target: string | Type<unknown>, argsList: readonly TArgs[], options: EnqueueOptions = {}): Promise<EnqueuedJob<TArgs>[]> {
+  async enqueueMany<TArgs extends JsonValue = JsonValue>(
+    target: string | Type<unknown>,
+    argsList: readonly TArgs[],
+    options: EnqueueOptions = {},
+  ): Promise<EnqueuedJob<TArgs>[]> {
     if (!Array.isArray(argsList)) throw new InvalidArgumentError('argsList', 'must be an array');
     return (await enqueueJobs(this.s, target, argsList, options)) as EnqueuedJob<TArgs>[];
   }

@@ -16,7 +16,12 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     // Events: every failed attempt, whether it will be retried (nextRunAt) or is dead (null).
     // With several instances on PostgreSQL, only the leader plans ticks; every instance runs jobs.
-    const leadership = (leader: boolean) => this.logger.log(leader ? 'this instance is the leader: it plans the schedules' : 'this instance does not plan the schedules (another one leads, or it is shutting down)');
+    const leadership = (leader: boolean) =>
+      this.logger.log(
+        leader
+          ? 'this instance is the leader: it plans the schedules'
+          : 'this instance does not plan the schedules (another one leads, or it is shutting down)',
+      );
     leadership(this.scheduler.isLeader());
     this.scheduler.on('peer:election', () => leadership(true));
     this.scheduler.on('peer:resignation', () => leadership(false));
@@ -85,7 +90,9 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     await this.scheduler.resumeQueue('emails');
     await this.scheduler.scaleQueue('emails', 4);
     for (const s of await this.scheduler.queueStats()) {
-      this.logger.log(`queue ${s.queue}: concurrency ${s.concurrency}, paused ${s.paused}, completed ${s.completed}, scheduled ${s.scheduled}, running ${s.running}`);
+      this.logger.log(
+        `queue ${s.queue}: concurrency ${s.concurrency}, paused ${s.paused}, completed ${s.completed}, scheduled ${s.scheduled}, running ${s.running}`,
+      );
     }
   }
 

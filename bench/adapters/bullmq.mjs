@@ -13,9 +13,7 @@ export function createBullMQ(backend) {
   const schema = `bench_bq_${id}`;
   const redis = new URL(REDIS_URL);
   const connection =
-    backend === 'postgres'
-      ? { connectionString: DATABASE_URL, schema, migrate: true }
-      : { host: redis.hostname, port: Number(redis.port || 6379) };
+    backend === 'postgres' ? { connectionString: DATABASE_URL, schema, migrate: true } : { host: redis.hostname, port: Number(redis.port || 6379) };
   const extra = backend === 'postgres' ? [createPostgresBackend] : [];
   let queue;
   let worker;

@@ -20,9 +20,7 @@ export function createGraphileWorker({ batched }) {
   let concurrency = 10;
   let onJob = () => {};
 
-  const preset = batched
-    ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
-    : undefined;
+  const preset = batched ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } : undefined;
 
   return {
     name: batched ? 'graphile-worker (batched)' : 'graphile-worker',

@@ -34,6 +34,18 @@ export const ADAPTER_INFO = {
   'nestjs-scheduler-memory': { label: 'nestjs-scheduler (memory)', ours: true, backend: 'memory', schedule: true },
   'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true },
   // A variant: only the drains differ from the default configuration.
-  'nestjs-scheduler-postgres-forget': { label: 'nestjs-scheduler (postgres, no history)', ours: true, backend: 'postgres', schedule: false, scenarios: ['drain'] },
-  'nestjs-scheduler-postgres-remote': { label: 'nestjs-scheduler (postgres, enqueued on another node)', ours: true, backend: 'postgres', schedule: false, scenarios: ['latency'] },
+  'nestjs-scheduler-postgres-forget': {
+    label: 'nestjs-scheduler (postgres, no history)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-postgres-remote': {
+    label: 'nestjs-scheduler (postgres, enqueued on another node)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['latency'],
+  },
 };

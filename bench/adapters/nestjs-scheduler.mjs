@@ -26,7 +26,10 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
   let paused = false;
 
   return {
-    name: store === 'postgres' ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''})` : 'nestjs-scheduler (memory)',
+    name:
+      store === 'postgres'
+        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''})`
+        : 'nestjs-scheduler (memory)',
     ours: true,
     backend: store,
     supportsSchedule: true,
@@ -63,7 +66,9 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
       };
 
       // A producer-only process (the enqueue scenarios) runs nothing, like the peers' producers.
-      app = await NestFactory.createApplicationContext(moduleFor({ queues: { default: concurrency }, enabled: role !== 'enqueue' }), { logger: ['error', 'warn'] });
+      app = await NestFactory.createApplicationContext(moduleFor({ queues: { default: concurrency }, enabled: role !== 'enqueue' }), {
+        logger: ['error', 'warn'],
+      });
       scheduler = app.get(SchedulerService);
       producer = scheduler;
       if (remote) {

@@ -33,7 +33,10 @@ export function createPgBoss() {
     },
 
     async enqueueBatch(argsList) {
-      await boss.insert(queue, argsList.map((data) => ({ data })));
+      await boss.insert(
+        queue,
+        argsList.map((data) => ({ data })),
+      );
     },
 
     async enqueueOne(args) {

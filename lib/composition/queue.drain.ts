@@ -37,7 +37,9 @@ export async function drainWithin(runner: QueueRunner, ports: DrainPorts): Promi
   if (await drainedWithin(runner, ABORT_GRACE, ports.clock)) return;
   for (const entry of running.all(runner.name)) {
     if (!entry.abortIgnored) continue;
-    logger.warn(`${entry.job.name} (${entry.job.id}) ignores ctx.signal: handed back ${ABORT_GRACE / 1000} s after its shutdown abort while its handler still runs`);
+    logger.warn(
+      `${entry.job.name} (${entry.job.id}) ignores ctx.signal: handed back ${ABORT_GRACE / 1000} s after its shutdown abort while its handler still runs`,
+    );
     entry.forceSettle();
   }
   await runner.drain();

@@ -86,7 +86,15 @@ export class SchedulerRoot {
     const queues = new QueueManager(options.pollInterval, poke);
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node);
-    const executor = new JobExecutor({ store, registry, clock, events, running, onRetry: (queue, runAt) => queues.wakeAt(queue, runAt.getTime()), forgetCompleted: options.keepCompleted === 0 });
+    const executor = new JobExecutor({
+      store,
+      registry,
+      clock,
+      events,
+      running,
+      onRetry: (queue, runAt) => queues.wakeAt(queue, runAt.getTime()),
+      forgetCompleted: options.keepCompleted === 0,
+    });
     const planner = new Planner({ store, producer, clock, events, misfireThreshold: options.misfireThreshold, isLeader });
     const engine = new WorkflowEngine({ store, insert: (jobs) => producer.insert(jobs), clock, events });
     setupWorkflows(engine, registry, events);
@@ -122,14 +130,48 @@ export class SchedulerRoot {
       sync: () => sync.sync(),
     });
     const closeSpans = () => engine.closeSpans();
-    this.lifecycle = new NodeLifecycle({ options, clock, logger, store, peer, notifier, loop, planner, queues, queueSetup, running, schedules, reboot, plugins, notifications, leadership, closeSpans });
+    this.lifecycle = new NodeLifecycle({
+      options,
+      clock,
+      logger,
+      store,
+      peer,
+      notifier,
+      loop,
+      planner,
+      queues,
+      queueSetup,
+      running,
+      schedules,
+      reboot,
+      plugins,
+      notifications,
+      leadership,
+      closeSpans,
+    });
     const register = (def: WorkflowDefinition) => {
       const entry = addWorkflow(engine, registry, def);
       if (entry) void planner.upsert(entry).then(poke, (error: unknown) => logger.error(`scheduling workflow ${def.name} failed: ${String(error)}`));
     };
     const jobs = { registry, queueNames: options.queueNames, clock, maxPayloadBytes: store.maxPayloadBytes };
     this.ports = {
-      service: { node, enabled: options.enabled, queueSpecs: options.queues, registry, clock, events, store, peer, jobs, producer, queues, planner, schedules, notifier, broadcast },
+      service: {
+        node,
+        enabled: options.enabled,
+        queueSpecs: options.queues,
+        registry,
+        clock,
+        events,
+        store,
+        peer,
+        jobs,
+        producer,
+        queues,
+        planner,
+        schedules,
+        notifier,
+        broadcast,
+      },
       deadLetters: { store, clock, wake },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },

@@ -69,7 +69,13 @@ export class SchedulerExplorer {
     return wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
   }
 
-  private addWorker(instance: Partial<JobWorker>, type: Type<unknown>, options: WorkerOptions, queues: ReadonlySet<string> | null, moduleRef?: ModuleRef): void {
+  private addWorker(
+    instance: Partial<JobWorker>,
+    type: Type<unknown>,
+    options: WorkerOptions,
+    queues: ReadonlySet<string> | null,
+    moduleRef?: ModuleRef,
+  ): void {
     const className = type.name;
     if (typeof instance.perform !== 'function') {
       throw new SchedulerConfigError(className, 'perform', 'a @Worker class must implement perform(ctx)');
@@ -134,7 +140,11 @@ export class SchedulerExplorer {
 function assertOnlyWorkflow(className: string, found: ProviderMetadata): void {
   if (found.workflow === undefined) return;
   if (found.worker !== undefined) {
-    throw new SchedulerConfigError(className, 'Worker', 'a class cannot be both a @Workflow and a @Worker; enqueue the workflow through SchedulerService.workflows, or make the worker its own class');
+    throw new SchedulerConfigError(
+      className,
+      'Worker',
+      'a class cannot be both a @Workflow and a @Worker; enqueue the workflow through SchedulerService.workflows, or make the worker its own class',
+    );
   }
   const job = found.scheduled[0];
   if (job) {

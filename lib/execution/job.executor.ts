@@ -126,7 +126,9 @@ export class JobExecutor {
       const job = attempt.job;
       this.logger.warn(
         `${attempt.definition?.source ?? label(job)} ignores ctx.signal: job ${job.id} is still running ${IGNORED_SIGNAL_AFTER / 1000} s after its timeout; ` +
-          (job.attempt < job.maxAttempts ? `it keeps its slot, and attempt ${job.attempt + 1} waits, until the handler returns` : 'it keeps its slot until the handler returns'),
+          (job.attempt < job.maxAttempts
+            ? `it keeps its slot, and attempt ${job.attempt + 1} waits, until the handler returns`
+            : 'it keeps its slot until the handler returns'),
       );
     }, IGNORED_SIGNAL_AFTER);
     attempt.onSlotFreed = () => clock.clearTimeout(warning);
@@ -145,10 +147,12 @@ export class JobExecutor {
       void this.completed(attempt, settled.result.result);
       return;
     }
-    this.settler.settle(attempt.job, attempt.started, settled, (result) => this.completed(attempt, result, false)).then(
-      (outcome) => this.finish(attempt, outcome),
-      (error: unknown) => this.finish(attempt, null, error),
-    );
+    this.settler
+      .settle(attempt.job, attempt.started, settled, (result) => this.completed(attempt, result, false))
+      .then(
+        (outcome) => this.finish(attempt, outcome),
+        (error: unknown) => this.finish(attempt, null, error),
+      );
   };
 
   /**
@@ -191,10 +195,12 @@ export class JobExecutor {
    */
   private unstorable(attempt: Attempt, error: unknown, finish: boolean): Promise<ExecutionOutcome> {
     const failed: Settled = { kind: 'chain', result: { status: 'failed', error } };
-    return this.settler.settle(attempt.job, attempt.started, failed, () => Promise.reject(error)).then((outcome) => {
-      if (finish) this.finish(attempt, outcome);
-      return outcome;
-    });
+    return this.settler
+      .settle(attempt.job, attempt.started, failed, () => Promise.reject(error))
+      .then((outcome) => {
+        if (finish) this.finish(attempt, outcome);
+        return outcome;
+      });
   }
 
   /** The completion is written (`ok`), or its failure reported. */

@@ -92,7 +92,9 @@ export class JobSettler {
       const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
       const runAt = new Date(now.getTime() + delay);
       const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
-      this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`);
+      this.logger.warn(
+        `${label(job)} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`,
+      );
       if (ok) {
         this.deps.onRetry(job.queue, runAt);
         events.emit('job:exception', { job: { ...job, state: 'available', runAt }, duration, outcome: 'retry', error, kind, nextRunAt: runAt });

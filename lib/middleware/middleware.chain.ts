@@ -5,10 +5,7 @@ import type { AttemptOutcome, JobMiddleware } from './job-middleware.js';
  * The result of one attempt through the chain.
  * @internal
  */
-export type ChainResult =
-  | { status: 'completed'; result: unknown }
-  | { status: 'failed'; error: unknown }
-  | { status: 'halted'; reason: string };
+export type ChainResult = { status: 'completed'; result: unknown } | { status: 'failed'; error: unknown } | { status: 'halted'; reason: string };
 
 /**
  * Runs `handler` inside the middleware chain, in the order documented on
@@ -58,11 +55,7 @@ export async function runMiddlewareChain(
   return outcome;
 }
 
-async function runCore(
-  middleware: readonly JobMiddleware[],
-  ctx: JobContext<unknown>,
-  handler: () => Promise<unknown>,
-): Promise<ChainResult> {
+async function runCore(middleware: readonly JobMiddleware[], ctx: JobContext<unknown>, handler: () => Promise<unknown>): Promise<ChainResult> {
   for (const mw of middleware) {
     const verdict = mw.before ? await mw.before(ctx) : undefined;
     if (verdict && typeof verdict === 'object' && typeof verdict.halt === 'string') {

@@ -46,7 +46,11 @@ export class MiddlewareResolver {
         lastError = error;
       }
     }
-    throw new SchedulerConfigError(source, 'middleware', `${type?.name ?? String(type)} could not be created: ${(lastError as Error)?.message ?? String(lastError)} (add it to a module's providers)`);
+    throw new SchedulerConfigError(
+      source,
+      'middleware',
+      `${type?.name ?? String(type)} could not be created: ${(lastError as Error)?.message ?? String(lastError)} (add it to a module's providers)`,
+    );
   }
 
   private rootModuleRef(): ModuleRef | undefined {

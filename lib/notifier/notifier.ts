@@ -11,12 +11,7 @@
  * @publicApi
  */
 export type Notification =
-  | { type: 'insert'; queue: string }
-  | { type: 'cancel'; jobId: string }
-  | { type: 'queues' }
-  | { type: 'schedules' }
-  | { type: 'resync' }
-  | { type: 'leader' };
+  { type: 'insert'; queue: string } | { type: 'cancel'; jobId: string } | { type: 'queues' } | { type: 'schedules' } | { type: 'resync' } | { type: 'leader' };
 
 /**
  * Wakes idle queue runners when work arrives, so latency does not wait for the poll.

@@ -159,7 +159,15 @@ export class Planner implements LoopTask {
     const ticks = ticksToPlan(entry.spec, slot.plannedUntil, now, this.deps.misfireThreshold, entry.options.misfire);
     if (slot.paused) {
       for (const tick of ticks) {
-        this.deps.events.emit('job:skip', { name: entry.handler.name, schedule: entry.name, reason: 'paused', job: null, tick: new Date(tick.at), duration: 0, outcome: 'skipped' });
+        this.deps.events.emit('job:skip', {
+          name: entry.handler.name,
+          schedule: entry.name,
+          reason: 'paused',
+          job: null,
+          tick: new Date(tick.at),
+          duration: 0,
+          outcome: 'skipped',
+        });
       }
     } else if (ticks.length > 0) {
       const results = await this.deps.producer.insert(ticks.map((tick) => tickJob(entry, tick.at, tick.misfired)));

@@ -72,11 +72,15 @@ export class SchedulerLoop {
     this.clear();
     if (next === Infinity) return;
     this.timerAt = next;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.current = this.tick();
-    }, Math.max(0, next - now), precise ? PRECISE : undefined);
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.current = this.tick();
+      },
+      Math.max(0, next - now),
+      precise ? PRECISE : undefined,
+    );
   }
 
   private clear(): void {

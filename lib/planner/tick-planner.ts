@@ -27,13 +27,7 @@ export const MAX_TICKS_PER_ROUND = 1_000;
  * Pure: no I/O, no clock.
  * @internal
  */
-export function ticksToPlan(
-  spec: ScheduleSpec,
-  plannedUntil: number,
-  now: number,
-  threshold: number,
-  misfire: ResolvedJobOptions['misfire'],
-): PlannedTick[] {
+export function ticksToPlan(spec: ScheduleSpec, plannedUntil: number, now: number, threshold: number, misfire: ResolvedJobOptions['misfire']): PlannedTick[] {
   const onTime: PlannedTick[] = [];
   for (let t = spec.next(Math.max(plannedUntil, now - threshold)); t !== null && t <= now; t = spec.next(t)) {
     onTime.push({ at: t, misfired: false });

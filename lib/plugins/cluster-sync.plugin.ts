@@ -36,7 +36,14 @@ export class ClusterSyncPlugin implements SchedulerPlugin {
 
   tasks(): LoopTask[] {
     const p = this.ports;
-    return [new PeriodicTask('sync', p.interval, () => this.sync(), () => p.shared || p.reboot.pending || (p.isLeader() && !p.plannerLoaded()))];
+    return [
+      new PeriodicTask(
+        'sync',
+        p.interval,
+        () => this.sync(),
+        () => p.shared || p.reboot.pending || (p.isLeader() && !p.plannerLoaded()),
+      ),
+    ];
   }
 
   /** Re-reads what other nodes may have changed: queue states, runtime schedules, pauses. */

@@ -104,4 +104,3 @@ function date(value: Date): string {
   }
   return lastIso;
 }
-

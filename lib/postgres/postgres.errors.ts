@@ -30,7 +30,8 @@ const CONNECTION_CODES = new Set([
 ]);
 
 // "Query read timeout" is pg's client-side `query_timeout`: no answer came, so the socket may be half-open.
-const CONNECTION_MESSAGES = /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|terminating connection|query read timeout/i;
+const CONNECTION_MESSAGES =
+  /connection terminated|connection error|not queryable|timeout exceeded when trying to connect|terminating connection|query read timeout/i;
 
 /**
  * Whether an error means the database could not be reached (worth waiting

@@ -145,7 +145,8 @@ export class PostgresNotifier implements Notifier {
       })
       .catch((error: unknown) => {
         if (this.stopped) return;
-        if (this.failures === 0) this.logger.warn(`the LISTEN connection could not be opened, retrying with back-off: ${describe(error)}${connectionHint(error)}`);
+        if (this.failures === 0)
+          this.logger.warn(`the LISTEN connection could not be opened, retrying with back-off: ${describe(error)}${connectionHint(error)}`);
         this.failures++;
         this.schedule(Math.min(100 * 2 ** this.failures, MAX_BACKOFF));
       })

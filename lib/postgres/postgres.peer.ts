@@ -98,8 +98,7 @@ export class PostgresPeer implements Peer {
     if (!client) return;
     // Released and announced in one statement; NOTIFY is sent at commit, after the DELETE.
     const release =
-      `WITH released AS (DELETE FROM ${this.pg.table('leases')} WHERE name = 'leader' AND node = $1 RETURNING 1) ` +
-      `SELECT pg_notify($2, $3) FROM released`;
+      `WITH released AS (DELETE FROM ${this.pg.table('leases')} WHERE name = 'leader' AND node = $1 RETURNING 1) ` + `SELECT pg_notify($2, $3) FROM released`;
     await within(client.query(release, [this.pg.node, this.pg.channel, JSON.stringify({ type: 'leader' })]), 2_000, 'releasing the lease').catch(
       (error: unknown) => this.logger.warn(`releasing the leader lease failed (it expires by itself): ${describe(error)}`),
     );
@@ -113,9 +112,7 @@ export class PostgresPeer implements Peer {
 
   async leaderNode(): Promise<string | null> {
     if (!this.options.ready()) return null;
-    const { rows } = await this.pg.pool.query<{ node: string }>(
-      `SELECT node FROM ${this.pg.table('leases')} WHERE name = 'leader' AND expires_at > now()`,
-    );
+    const { rows } = await this.pg.pool.query<{ node: string }>(`SELECT node FROM ${this.pg.table('leases')} WHERE name = 'leader' AND expires_at > now()`);
     return rows[0]?.node ?? null;
   }
 

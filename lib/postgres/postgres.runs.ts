@@ -81,7 +81,10 @@ export class PostgresRuns {
     } catch (error) {
       // A dropped connection has rolled back on the server already; a client
       // that lost its connection or whose ROLLBACK fails is not reused.
-      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      const rolledBack = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
       discard ||= !rolledBack || isConnectionError(error);
       if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
       throw error;

@@ -72,7 +72,12 @@ export class PostgresStore implements JobStore {
       // Now, not at the first heartbeat: by then a busy pool may hold the last connection the role allows.
       await this.heartbeats.open();
     }, options.waitForDatabase !== false);
-    this.runs = new PostgresRuns(pg, this.sql.runs, () => this.readiness.check(), (statement) => this.run(statement));
+    this.runs = new PostgresRuns(
+      pg,
+      this.sql.runs,
+      () => this.readiness.check(),
+      (statement) => this.run(statement),
+    );
   }
 
   /** True once the database was reached and the schema is in place. */
@@ -144,7 +149,12 @@ export class PostgresStore implements JobStore {
     this.readiness.check();
     const valid = refs.map((ref) => ({ id: toDbId(ref.id), attempt: ref.attempt })).filter((r): r is { id: string; attempt: number } => r.id !== null);
     if (valid.length === 0) return 0;
-    const result = await this.run(this.sql.lifecycle.unclaim(valid.map((r) => r.id), valid.map((r) => r.attempt)));
+    const result = await this.run(
+      this.sql.lifecycle.unclaim(
+        valid.map((r) => r.id),
+        valid.map((r) => r.attempt),
+      ),
+    );
     return result.rowCount ?? 0;
   }
 
@@ -152,7 +162,13 @@ export class PostgresStore implements JobStore {
   complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
     try {
       this.readiness.check();
-      const record = { id: this.owned(ref), attempt: ref.attempt, result: storableResult(ref.id, result, this.maxPayloadBytes), finishedAt: now, forget: options?.forget === true };
+      const record = {
+        id: this.owned(ref),
+        attempt: ref.attempt,
+        result: storableResult(ref.id, result, this.maxPayloadBytes),
+        finishedAt: now,
+        forget: options?.forget === true,
+      };
       return this.acks.complete(ref, record);
     } catch (error) {
       return Promise.reject(error);

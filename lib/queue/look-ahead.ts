@@ -12,7 +12,10 @@ export class LookAhead {
   private ahead: number;
   private lastClaimAt = 0;
 
-  constructor(private readonly prefetch: number, concurrency: number) {
+  constructor(
+    private readonly prefetch: number,
+    concurrency: number,
+  ) {
     this.ahead = Math.min(prefetch, concurrency);
   }
 

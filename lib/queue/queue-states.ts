@@ -32,7 +32,13 @@ export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[
   const states = new Map(stored.map((q) => [q.name, q]));
   for (const [name, spec] of specs) {
     const state = states.get(name);
-    const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, spec.prefetch, { store, executor, running, clock, node });
+    const runner = new QueueRunner(name, state?.concurrency ?? spec.concurrency, spec.shutdownGracePeriod, spec.prefetch, {
+      store,
+      executor,
+      running,
+      clock,
+      node,
+    });
     runner.setPaused(state?.paused ?? false);
     queues.add(runner);
   }

@@ -188,7 +188,11 @@ export class QueueRunner {
         while (this.wantsMore()) {
           const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
           const signals = this.signals;
-          const jobs = await this.claim(this.concurrency - this.active + ahead - this.buffer.size, undefined, this.concurrency - this.active - this.buffer.size);
+          const jobs = await this.claim(
+            this.concurrency - this.active + ahead - this.buffer.size,
+            undefined,
+            this.concurrency - this.active - this.buffer.size,
+          );
           if (jobs.length > 0) {
             this.lookAhead.claimed(this.deps.clock.now());
             this.buffer.add(jobs);

@@ -58,7 +58,25 @@ export interface RuntimeScheduleInput {
   meta?: JsonObject;
 }
 
-const KNOWN = new Set(['name', 'handler', 'cron', 'zone', 'every', 'at', 'args', 'queue', 'priority', 'timeout', 'maxRetries', 'backoff', 'unique', 'overlap', 'misfire', 'tags', 'meta']);
+const KNOWN = new Set([
+  'name',
+  'handler',
+  'cron',
+  'zone',
+  'every',
+  'at',
+  'args',
+  'queue',
+  'priority',
+  'timeout',
+  'maxRetries',
+  'backoff',
+  'unique',
+  'overlap',
+  'misfire',
+  'tags',
+  'meta',
+]);
 
 /**
  * Validates a runtime schedule and builds its entry; `fail` throws the

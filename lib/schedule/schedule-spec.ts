@@ -159,12 +159,20 @@ function compileEvery(every: Duration, source: string): ScheduleSpec {
 function compileAt(at: Date | string, source: string): ScheduleSpec {
   const time = at instanceof Date ? at.getTime() : typeof at === 'string' ? parseIsoWithZone(at) : NaN;
   if (Number.isNaN(time)) {
-    throw new SchedulerConfigError(source, 'at', `expected a valid Date or an ISO-8601 string with a time zone (e.g. "2026-12-25T00:00:00Z"), got ${JSON.stringify(at) ?? String(at)}`);
+    throw new SchedulerConfigError(
+      source,
+      'at',
+      `expected a valid Date or an ISO-8601 string with a time zone (e.g. "2026-12-25T00:00:00Z"), got ${JSON.stringify(at) ?? String(at)}`,
+    );
   }
   // Its job could never be stored: refused here, not at every planning of the tick.
   const { minDate, maxDate } = JOB_INPUT_LIMITS;
   if (time < minDate.getTime() || time > maxDate.getTime()) {
-    throw new SchedulerConfigError(source, 'at', `must be between years 1 and 9999 (${minDate.toISOString()} to ${maxDate.toISOString()}), got ${new Date(time).toISOString()}`);
+    throw new SchedulerConfigError(
+      source,
+      'at',
+      `must be between years 1 and 9999 (${minDate.toISOString()} to ${maxDate.toISOString()}), got ${new Date(time).toISOString()}`,
+    );
   }
   return {
     kind: 'at',
@@ -182,7 +190,15 @@ function parseIsoWithZone(text: string): number {
   const ms = Math.floor(Number(`0.${m[7] ?? '0'}`) * 1000);
   const local = Date.UTC(y!, mo! - 1, d!, h!, mi!, s, ms);
   const check = new Date(local);
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo! - 1 || check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== mi || check.getUTCSeconds() !== s) return NaN;
+  if (
+    check.getUTCFullYear() !== y ||
+    check.getUTCMonth() !== mo! - 1 ||
+    check.getUTCDate() !== d ||
+    check.getUTCHours() !== h ||
+    check.getUTCMinutes() !== mi ||
+    check.getUTCSeconds() !== s
+  )
+    return NaN;
   if (m[8]) return local;
   const [oh, om] = [Number(m[10]), Number(m[11])];
   if (oh > 23 || om > 59) return NaN;
@@ -191,7 +207,13 @@ function parseIsoWithZone(text: string): number {
 
 /** Formats milliseconds compactly: 5400000 -> `1h30m`, 250 -> `250ms`. */
 function formatMs(ms: number): string {
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+    ['ms', 1],
+  ];
   let rest = ms;
   let out = '';
   for (const [unit, size] of units) {

@@ -45,7 +45,10 @@ export class ZonedCron {
    * @param wall the expression parsed with `tz: 'UTC'`; reused through `reset()` on every call.
    * @param zone a canonical IANA zone name (`UTC` skips all offset work).
    */
-  constructor(private readonly wall: CronExpression, zone: string) {
+  constructor(
+    private readonly wall: CronExpression,
+    zone: string,
+  ) {
     this.fmt = zone === 'UTC' ? null : wallClockFormat(zone);
   }
 
@@ -162,7 +165,14 @@ function wallClockFormat(zone: string): Intl.DateTimeFormat {
   if (!fmt) {
     const numeric = 'numeric' as const;
     fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: numeric, month: numeric, day: numeric, hour: numeric, minute: numeric, second: numeric,
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: numeric,
+      month: numeric,
+      day: numeric,
+      hour: numeric,
+      minute: numeric,
+      second: numeric,
     });
     formats.set(zone, fmt);
   }

@@ -12,7 +12,12 @@ import { captureTraceContext } from '../telemetry/tracing.js';
  * `SchedulerService.enqueue*`: validates the call, inserts its jobs, and marks (and reports) duplicates.
  * @internal
  */
-export async function enqueueJobs(s: ServicePorts, target: string | Type<unknown>, argsList: readonly unknown[], options: EnqueueOptions): Promise<EnqueuedJob[]> {
+export async function enqueueJobs(
+  s: ServicePorts,
+  target: string | Type<unknown>,
+  argsList: readonly unknown[],
+  options: EnqueueOptions,
+): Promise<EnqueuedJob[]> {
   const results = await s.producer.insert(buildJobs(s.jobs, target, argsList, options), options.manager);
   return results.map(({ job, inserted }) => {
     if (!inserted) {
@@ -32,9 +37,16 @@ export async function enqueueJobs(s: ServicePorts, target: string | Type<unknown
 export async function runScheduleNow(s: ServicePorts, name: string, args: JsonValue | undefined): Promise<EnqueuedJob> {
   const entry = s.registry.findSchedule(name)!;
   const now = new Date(s.clock.now());
-  const job: NewJob = { ...scheduleJobBase(entry), ...(args === undefined ? {} : { args: jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value }), runAt: now, scheduledAt: now, trace: captureTraceContext() };
+  const job: NewJob = {
+    ...scheduleJobBase(entry),
+    ...(args === undefined ? {} : { args: jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value }),
+    runAt: now,
+    scheduledAt: now,
+    trace: captureTraceContext(),
+  };
   const [result] = await s.producer.insert([job]);
-  if (!result!.inserted) s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason: 'overlap', job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
+  if (!result!.inserted)
+    s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason: 'overlap', job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
   return { ...result!.job, duplicate: !result!.inserted };
 }
 
@@ -45,11 +57,7 @@ export async function runScheduleNow(s: ServicePorts, name: string, args: JsonVa
 export async function cancelJobs(s: ServicePorts, idOrName: string, reason: string): Promise<number> {
   if (typeof idOrName !== 'string' || !idOrName) throw new InvalidArgumentError('idOrName', 'must be a job id or name');
   const byId = await s.store.get(idOrName);
-  const targets = byId
-    ? [byId]
-    : s.registry.has(idOrName)
-      ? await s.store.list({ nameOrSchedule: idOrName, states: ['available', 'running'] })
-      : null;
+  const targets = byId ? [byId] : s.registry.has(idOrName) ? await s.store.list({ nameOrSchedule: idOrName, states: ['available', 'running'] }) : null;
   if (!targets) throw new JobNotFoundError(idOrName);
   let count = 0;
   for (const job of targets) {

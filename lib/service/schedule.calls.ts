@@ -96,6 +96,7 @@ export function known(s: ServicePorts, name: string): void {
 function runtimeSchedule(s: ServicePorts, name: string): ScheduleEntry {
   const entry = s.registry.findSchedule(name);
   if (!entry) throw new JobNotFoundError(String(name), 'schedule');
-  if (entry.origin !== 'runtime') throw new InvalidArgumentError('name', `"${name}" is defined in code; only schedules inserted at runtime can be changed or deleted`);
+  if (entry.origin !== 'runtime')
+    throw new InvalidArgumentError('name', `"${name}" is defined in code; only schedules inserted at runtime can be changed or deleted`);
   return entry;
 }

@@ -122,7 +122,10 @@ export function checkDate(argument: string, value: unknown): asserts value is Da
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new InvalidArgumentError(argument, 'must be a valid Date');
   const ms = value.getTime();
   if (ms < MIN_MS || ms > MAX_MS) {
-    throw new InvalidArgumentError(argument, `must be between years 1 and 9999 (${JOB_INPUT_LIMITS.minDate.toISOString()} to ${JOB_INPUT_LIMITS.maxDate.toISOString()}), got ${value.toISOString()}`);
+    throw new InvalidArgumentError(
+      argument,
+      `must be between years 1 and 9999 (${JOB_INPUT_LIMITS.minDate.toISOString()} to ${JOB_INPUT_LIMITS.maxDate.toISOString()}), got ${value.toISOString()}`,
+    );
   }
 }
 
@@ -189,7 +192,8 @@ function checkKey(argument: string, value: string | null | undefined): void {
   // At most 3 bytes of UTF-8 per UTF-16 unit: count only near the limit.
   if (value.length * 3 > JOB_INPUT_LIMITS.keyBytes) {
     const bytes = Buffer.byteLength(value);
-    if (bytes > JOB_INPUT_LIMITS.keyBytes) throw new InvalidArgumentError(argument, `must be at most ${JOB_INPUT_LIMITS.keyBytes} bytes of UTF-8, got ${bytes}`);
+    if (bytes > JOB_INPUT_LIMITS.keyBytes)
+      throw new InvalidArgumentError(argument, `must be at most ${JOB_INPUT_LIMITS.keyBytes} bytes of UTF-8, got ${bytes}`);
   }
   const problem = unstorableText(value);
   if (problem) throw new InvalidArgumentError(argument, `must not contain ${problem} (the store cannot keep it)`);
@@ -200,4 +204,3 @@ function integer(argument: string, value: unknown, min: number, max: number): vo
     throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
 }
-

@@ -1,18 +1,7 @@
 import type { JsonValue } from '../common/json.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
-import type {
-  InsertResult,
-  Job,
-  JobAttemptError,
-  JobFilter,
-  JobState,
-  NewJob,
-  QueueCounts,
-  QueueState,
-  ScheduleState,
-  StoredSchedule,
-} from './job.types.js';
+import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
 
 /**
  * Rescue backs off: a job rescued for the first time is due at once (its node

@@ -1,19 +1,17 @@
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from './workflow-run.types.js';
 import { DuplicateJobError, StaleAttemptError, InvalidArgumentError } from '../scheduler.errors.js';
-import { FREE_HANDBACKS, rescueBackoff, type AttemptRef, type ClaimRequest, type CompleteOptions, type HeartbeatRef, type InsertOptions, type JobStore } from './job-store.js';
-import type {
-  InsertResult,
-  Job,
-  JobAttemptError,
-  JobFilter,
-  JobState,
-  NewJob,
-  QueueCounts,
-  QueueState,
-  ScheduleState,
-  StoredSchedule,
-} from './job.types.js';
+import {
+  FREE_HANDBACKS,
+  rescueBackoff,
+  type AttemptRef,
+  type ClaimRequest,
+  type CompleteOptions,
+  type HeartbeatRef,
+  type InsertOptions,
+  type JobStore,
+} from './job-store.js';
+import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
 import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
 import { copyJob, countErrors, pushError, storedJob } from './memory/job-records.js';
@@ -98,9 +96,14 @@ export class MemoryStore implements JobStore {
         .map((id) => this.jobs.get(id))
         .filter((rec): rec is JobRecord => {
           const job = rec?.job;
-          return !!job && job.queue === request.queue && job.state === 'available' && job.runAt.getTime() <= now &&
+          return (
+            !!job &&
+            job.queue === request.queue &&
+            job.state === 'available' &&
+            job.runAt.getTime() <= now &&
             job.priority <= (request.maxPriority ?? 9) &&
-            (job.pinnedNode === null || job.pinnedNode === request.node);
+            (job.pinnedNode === null || job.pinnedNode === request.node)
+          );
         })
         .sort(byClaimOrder);
       for (const rec of recs) {

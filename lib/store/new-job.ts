@@ -60,7 +60,6 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
   };
 }
 
-
 /**
  * Whether `insert` with `claimFor` may insert this job claimed (see
  * `InsertOptions.claimFor`): no serial key (it must wait for the running

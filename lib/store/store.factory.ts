@@ -53,9 +53,16 @@ function completeBundle(bundle: CustomStoreOption | StoreBundle | null | undefin
 }
 
 function isJobStore(value: unknown): value is StoreBundle['store'] {
-  return typeof value === 'object' && value !== null && typeof (value as { claim?: unknown }).claim === 'function' && typeof (value as { insert?: unknown }).insert === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { claim?: unknown }).claim === 'function' &&
+    typeof (value as { insert?: unknown }).insert === 'function'
+  );
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'object' && value !== null ? `object with keys ${Object.keys(value).join(', ') || '(none)'}` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'object' && value !== null
+    ? `object with keys ${Object.keys(value).join(', ') || '(none)'}`
+    : (JSON.stringify(value) ?? String(value));
 }

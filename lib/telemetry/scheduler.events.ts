@@ -5,18 +5,7 @@ import type { Job } from '../store/job.types.js';
  * How a job event ended.
  * @publicApi
  */
-export type JobOutcome =
-  | 'started'
-  | 'completed'
-  | 'retry'
-  | 'dead'
-  | 'discarded'
-  | 'cancelled'
-  | 'halted'
-  | 'released'
-  | 'skipped'
-  | 'rescued'
-  | 'stale';
+export type JobOutcome = 'started' | 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'skipped' | 'rescued' | 'stale';
 
 /**
  * Common shape of job events: the job as stored, how long it took (ms) and the outcome.

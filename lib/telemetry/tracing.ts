@@ -62,9 +62,7 @@ function tracing(): boolean {
  */
 export function startAttemptSpan(job: Job<unknown>): { span: Span | null; ctx: Context } {
   if (!job.trace && !tracing()) return NO_SPAN;
-  const parent = job.trace
-    ? trace.setSpanContext(ROOT_CONTEXT, { ...job.trace, isRemote: true })
-    : ROOT_CONTEXT;
+  const parent = job.trace ? trace.setSpanContext(ROOT_CONTEXT, { ...job.trace, isRemote: true }) : ROOT_CONTEXT;
   // A workflow step's job is named after its step (its workflow span is the parent).
   const step = typeof job.meta.step === 'string' && typeof job.meta.workflow === 'string' ? { workflow: job.meta.workflow, step: job.meta.step } : null;
   const span = tracer().startSpan(step ? `step ${step.workflow}.${step.step}` : `job ${job.name}`, { kind: SpanKind.CONSUMER }, parent);

@@ -60,10 +60,14 @@ export class FakeClock implements Clock {
   /** Moves time forward to `date` (never backwards), firing every timer due on the way. */
   async advanceTo(date: Date | number): Promise<void> {
     const target = typeof date === 'number' ? date : date.getTime();
-    if (target < this.time) throw new RangeError(`cannot move a FakeClock backwards (${new Date(target).toISOString()} < ${new Date(this.time).toISOString()})`);
+    if (target < this.time)
+      throw new RangeError(`cannot move a FakeClock backwards (${new Date(target).toISOString()} < ${new Date(this.time).toISOString()})`);
     await flushPromises();
     for (;;) {
-      const next = this.timers.reduce<FakeTimer | undefined>((min, t) => (t.at <= target && (!min || t.at < min.at || (t.at === min.at && t.id < min.id)) ? t : min), undefined);
+      const next = this.timers.reduce<FakeTimer | undefined>(
+        (min, t) => (t.at <= target && (!min || t.at < min.at || (t.at === min.at && t.id < min.id)) ? t : min),
+        undefined,
+      );
       if (!next) break;
       this.timers = this.timers.filter((t) => t !== next);
       this.time = Math.max(this.time, next.at);

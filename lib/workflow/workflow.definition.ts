@@ -76,9 +76,11 @@ export function buildWorkflowDefinition(
   queues: ReadonlySet<string> | null,
 ): WorkflowDefinition {
   const { source } = input;
-  const failAt = (where: string): OptionFailure => (option, detail) => {
-    throw new SchedulerConfigError(where, option, detail);
-  };
+  const failAt =
+    (where: string): OptionFailure =>
+    (option, detail) => {
+      throw new SchedulerConfigError(where, option, detail);
+    };
   validateJobName(input.name, failAt(source));
   if (!Array.isArray(input.steps) || input.steps.length === 0) failAt(source)('steps', 'a workflow needs at least one step');
   const steps = new Map<string, StepDefinition>();
@@ -145,7 +147,8 @@ function resolveStep(step: StepInput, fail: OptionFailure, queues: ReadonlySet<s
 function dependencies(value: unknown, option: string, fail: OptionFailure): string[] {
   if (value === undefined) return [];
   const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [value];
-  for (const item of list) if (typeof item !== 'string' || item === '') fail(option, `must be a step name or a list of them, got ${JSON.stringify(item) ?? String(item)}`);
+  for (const item of list)
+    if (typeof item !== 'string' || item === '') fail(option, `must be a step name or a list of them, got ${JSON.stringify(item) ?? String(item)}`);
   return [...new Set(list as string[])];
 }
 

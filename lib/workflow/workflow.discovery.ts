@@ -25,7 +25,11 @@ export function exploreWorkflow(
   const methods = instance as Record<string, unknown>;
   if (!workflow) {
     if (decorated.length === 0) return null;
-    throw new SchedulerConfigError(`${className}.${decorated[0]!.method}`, 'Step', `@Step is only allowed in a class decorated with @Workflow; add @Workflow({ name }) to ${className}`);
+    throw new SchedulerConfigError(
+      `${className}.${decorated[0]!.method}`,
+      'Step',
+      `@Step is only allowed in a class decorated with @Workflow; add @Workflow({ name }) to ${className}`,
+    );
   }
   if (typeof workflow !== 'object') throw new SchedulerConfigError(className, 'Workflow', 'expected an options object with a name');
   const stepMethods = new Set(decorated.map((m) => m.method));
@@ -37,7 +41,11 @@ export function exploreWorkflow(
       const source = `${className}.${method}`;
       const compensate = typeof rollback === 'string' ? methods[rollback] : undefined;
       if (typeof compensate !== 'function') {
-        throw new SchedulerConfigError(source, 'rollback', `unknown method ${JSON.stringify(rollback) ?? String(rollback)}: it must name a method of ${className}`);
+        throw new SchedulerConfigError(
+          source,
+          'rollback',
+          `unknown method ${JSON.stringify(rollback) ?? String(rollback)}: it must name a method of ${className}`,
+        );
       }
       if (stepMethods.has(rollback as string)) {
         throw new SchedulerConfigError(source, 'rollback', `"${String(rollback)}" is a @Step; a rollback must be a plain method`);
@@ -47,8 +55,5 @@ export function exploreWorkflow(
     }
     return step;
   });
-  return buildWorkflowDefinition(
-    { name: workflow.name, version: workflow.version, source: className, steps, schedule: workflow.schedule },
-    queues,
-  );
+  return buildWorkflowDefinition({ name: workflow.name, version: workflow.version, source: className, steps, schedule: workflow.schedule }, queues);
 }

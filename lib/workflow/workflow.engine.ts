@@ -164,7 +164,10 @@ export class WorkflowEngine {
         // Paused or ended before the step began: it does not start; resume queues it again.
         return sr.state === 'pending' ? { ...r, steps: { ...r.steps, [step]: { ...sr, jobId: null } } } : null;
       }
-      started = { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'running', attempts: sr.attempts + 1, jobId: ctx.id, startedAt: this.now(), error: null } } };
+      started = {
+        ...r,
+        steps: { ...r.steps, [step]: { ...sr, state: 'running', attempts: sr.attempts + 1, jobId: ctx.id, startedAt: this.now(), error: null } },
+      };
       return started;
     });
     const run = started as WorkflowRun | null;
@@ -211,7 +214,9 @@ export class WorkflowEngine {
     const owns = (r: WorkflowRun) => r.steps[step]!.state === 'running' && r.steps[step]!.attempts === mine;
     // A DiscardJobError ends the step at once: no retry is coming.
     if (ctx.attempt < ctx.maxAttempts && !(error instanceof DiscardJobError)) {
-      await this.s.store.updateRun(run.id, this.now(), (r) => (owns(r) ? { ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message(error) } } } : null));
+      await this.s.store.updateRun(run.id, this.now(), (r) =>
+        owns(r) ? { ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message(error) } } } : null,
+      );
       if (!ctx.signal.aborted || ctx.abortReason === 'timeout') this.emit.step('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
       throw error;
     }
@@ -238,7 +243,8 @@ export class WorkflowEngine {
       if (!owns(r)) return null;
       applied = true;
       const sr = r.steps[step]!;
-      if (policy === 'skip') return { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'skipped', skipReason: 'error', error: text, finishedAt: this.now() } } };
+      if (policy === 'skip')
+        return { ...r, steps: { ...r.steps, [step]: { ...sr, state: 'skipped', skipReason: 'error', error: text, finishedAt: this.now() } } };
       const steps = { ...r.steps, [step]: { ...sr, state: 'failed' as const, error: text, finishedAt: this.now() } };
       // A paused run fails too: pausing holds new steps, not the policy.
       if (policy === 'continue' || (r.state !== 'running' && r.state !== 'paused')) return { ...r, steps };
@@ -286,7 +292,12 @@ export class WorkflowEngine {
     this.spans.clear();
   }
 
-  emitRun(event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel', run: WorkflowRun, outcome: WorkflowEvent['outcome'], error?: string): void {
+  emitRun(
+    event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel',
+    run: WorkflowRun,
+    outcome: WorkflowEvent['outcome'],
+    error?: string,
+  ): void {
     this.emit.run(event, run, outcome, error);
   }
 }

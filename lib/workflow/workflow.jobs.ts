@@ -31,4 +31,3 @@ export function internalJob(name: string, args: { runId: string; step?: string }
     meta: { workflow: run.workflow },
   };
 }
-

@@ -30,12 +30,25 @@ export type WorkflowDefinitions = ReadonlyMap<string, WorkflowDefinition>;
 export class WorkflowEmitter {
   constructor(private readonly ports: Pick<WorkflowPorts, 'clock' | 'events'>) {}
 
-  run(event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel', run: WorkflowRun, outcome: WorkflowEvent['outcome'], error?: string): void {
+  run(
+    event: 'workflow:start' | 'workflow:stop' | 'workflow:fail' | 'workflow:pause' | 'workflow:resume' | 'workflow:cancel',
+    run: WorkflowRun,
+    outcome: WorkflowEvent['outcome'],
+    error?: string,
+  ): void {
     const duration = event === 'workflow:start' ? 0 : this.ports.clock.now() - run.createdAt.getTime();
     this.ports.events.emit(event, { runId: run.id, workflow: run.workflow, duration, outcome, ...(error ? { error } : {}) });
   }
 
-  step(event: 'step:start' | 'step:stop' | 'step:exception' | 'step:skip' | 'step:retry' | 'rollback:start' | 'rollback:stop' | 'rollback:exception', run: WorkflowRun, step: string, attempt: number, duration: number, outcome: StepEvent['outcome'], extra: { error?: unknown; reason?: string } = {}): void {
+  step(
+    event: 'step:start' | 'step:stop' | 'step:exception' | 'step:skip' | 'step:retry' | 'rollback:start' | 'rollback:stop' | 'rollback:exception',
+    run: WorkflowRun,
+    step: string,
+    attempt: number,
+    duration: number,
+    outcome: StepEvent['outcome'],
+    extra: { error?: unknown; reason?: string } = {},
+  ): void {
     this.ports.events.emit(event, { runId: run.id, workflow: run.workflow, step, attempt, duration, outcome, ...extra });
   }
 }

@@ -105,7 +105,18 @@ function condition(def: WorkflowDefinition, name: string, context: JsonObject, o
 export function initialSteps(def: WorkflowDefinition): Record<string, StepRun> {
   const steps: Record<string, StepRun> = {};
   for (const name of def.order) {
-    steps[name] = { state: 'pending', attempts: 0, output: null, error: null, skipReason: null, jobId: null, startedAt: null, finishedAt: null, completedSeq: null, rollback: null };
+    steps[name] = {
+      state: 'pending',
+      attempts: 0,
+      output: null,
+      error: null,
+      skipReason: null,
+      jobId: null,
+      startedAt: null,
+      finishedAt: null,
+      completedSeq: null,
+      rollback: null,
+    };
   }
   return steps;
 }

@@ -31,7 +31,14 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
   constructor(private readonly ports: WorkflowRepairPorts) {}
 
   tasks(): LoopTask[] {
-    return [new PeriodicTask('workflow-repair', this.ports.interval, () => this.repair(), () => this.ports.isLeader())];
+    return [
+      new PeriodicTask(
+        'workflow-repair',
+        this.ports.interval,
+        () => this.repair(),
+        () => this.ports.isLeader(),
+      ),
+    ];
   }
 
   async repair(): Promise<void> {
@@ -45,7 +52,9 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
       }
     }
     for (const run of await store.listRuns({ states: ['running'], limit: 1_000 })) {
-      const queued = Object.entries(run.steps).filter(([, sr]) => sr.state === 'pending' && sr.jobId === QUEUED).map(([name]) => name);
+      const queued = Object.entries(run.steps)
+        .filter(([, sr]) => sr.state === 'pending' && sr.jobId === QUEUED)
+        .map(([name]) => name);
       try {
         await engine.enqueueSteps(run, queued);
         await engine.advance(run.id);

@@ -78,7 +78,15 @@ export class WorkflowRollback {
     }
     await this.s.store.updateRun(run.id, new Date(this.s.clock.now()), (r) => {
       const sr = r.steps[step]!;
-      return { ...r, steps: { ...r.steps, [step]: failure ? { ...sr, rollback: 'failed', error: String((failure as Error)?.message ?? failure) } : { ...sr, rollback: 'done', state: 'rolled_back' } } };
+      return {
+        ...r,
+        steps: {
+          ...r.steps,
+          [step]: failure
+            ? { ...sr, rollback: 'failed', error: String((failure as Error)?.message ?? failure) }
+            : { ...sr, rollback: 'done', state: 'rolled_back' },
+        },
+      };
     });
     const duration = this.s.clock.now() - began;
     if (failure) this.emit.step('rollback:exception', run, step, ctx.attempt, duration, 'failed', { error: failure });

@@ -159,10 +159,15 @@ export class Workflows {
   define(name: string): WorkflowBuilder {
     const s = this.s;
     if (s.engine.definition(name)) throw new SchedulerConfigError(`workflows.define(${name})`, 'name', `a workflow named "${name}" already exists`);
-    return new WorkflowBuilder(name, (def) => s.register(def), (handler) => {
-      const definition = s.registry.findDefinition(handler);
-      return definition && ((ctx) => definition.run(ctx));
-    }, s.queueNames);
+    return new WorkflowBuilder(
+      name,
+      (def) => s.register(def),
+      (handler) => {
+        const definition = s.registry.findDefinition(handler);
+        return definition && ((ctx) => definition.run(ctx));
+      },
+      s.queueNames,
+    );
   }
 
   private async resolve(nameOrRunId: string): Promise<{ def: WorkflowDefinition; run?: WorkflowRun }> {

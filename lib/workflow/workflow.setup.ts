@@ -30,7 +30,14 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
  * @internal
  */
 export function setupWorkflows(engine: WorkflowEngine, registry: SchedulerRegistry, events: Pick<SchedulerEvents, 'on'>): void {
-  const internal = (name: string, run: JobDefinition['run']): JobDefinition => ({ name, source: 'workflows', kind: 'method', run, options: INTERNAL_OPTIONS, internal: true });
+  const internal = (name: string, run: JobDefinition['run']): JobDefinition => ({
+    name,
+    source: 'workflows',
+    kind: 'method',
+    run,
+    options: INTERNAL_OPTIONS,
+    internal: true,
+  });
   registry.addDefinition(internal(STEP_JOB, (ctx) => engine.runStep(ctx)));
   registry.addDefinition(internal(ROLLBACK_JOB, (ctx) => engine.rollback.runChain(ctx)));
   registry.addDefinition(

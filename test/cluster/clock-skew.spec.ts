@@ -19,7 +19,11 @@ describe('clock skew (child processes on PostgreSQL)', () => {
     const worker = start({ ...common, name: 'behind', concurrency: 1, clockOffsetMs: -30_000 });
     await worker.waitFor('ready');
     await enqueueWork(db.url, db.schema, 1);
-    await waitUntil(async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_jobs WHERE name = 'work'`))[0]?.state === 'completed', 20_000, 'the job to complete');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_jobs WHERE name = 'work'`))[0]?.state === 'completed',
+      20_000,
+      'the job to complete',
+    );
     const work = await rows(db.url, `SELECT attempt, errors FROM "${db.schema}".scheduler_jobs WHERE name = 'work'`);
     expect(work).toEqual([{ attempt: 1, errors: [] }]);
     const ledger = await rows(db.url, `SELECT kind, node FROM "${db.schema}".ledger ORDER BY id`);

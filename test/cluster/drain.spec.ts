@@ -70,9 +70,13 @@ describe('crash loop (child processes on PostgreSQL)', () => {
     await leader.waitFor('leader lifeline');
     // The killer goes first (priority 0) into the worker's only slot; the innocent ones
     // (no retries: maxAttempts 1) are claimed ahead into its buffer behind it.
-    await insertJobs(db.url, db.schema, [{ name: 'crash', n: 0, priority: 0, maxAttempts: 2 }, ...Array.from({ length: 5 }, (_, i) => ({ n: i + 1, priority: 1, maxAttempts: 1 }))]);
+    await insertJobs(db.url, db.schema, [
+      { name: 'crash', n: 0, priority: 0, maxAttempts: 2 },
+      ...Array.from({ length: 5 }, (_, i) => ({ n: i + 1, priority: 1, maxAttempts: 1 })),
+    ]);
     // A supervisor: a worker that dies is replaced, until the work is done.
-    const state = async () => rows(db.url, `SELECT name, state, count(*)::int AS n FROM "${db.schema}".scheduler_jobs GROUP BY name, state ORDER BY name, state`);
+    const state = async () =>
+      rows(db.url, `SELECT name, state, count(*)::int AS n FROM "${db.schema}".scheduler_jobs GROUP BY name, state ORDER BY name, state`);
     const workers: ClusterNode[] = [];
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -81,7 +85,12 @@ describe('crash loop (child processes on PostgreSQL)', () => {
       if (Date.now() > deadline) throw new Error(`crash loop did not settle: ${JSON.stringify(now)}`);
       const worker = start({ ...common, name: `worker${workers.length}`, concurrency: 1, workMs: 50 });
       workers.push(worker);
-      await Promise.race([worker.exited, waitUntil(async () => (await state()).some((r) => r.name === 'work' && r.state === 'completed' && r.n === 5), 20_000, 'the work').catch(() => undefined)]);
+      await Promise.race([
+        worker.exited,
+        waitUntil(async () => (await state()).some((r) => r.name === 'work' && r.state === 'completed' && r.n === 5), 20_000, 'the work').catch(
+          () => undefined,
+        ),
+      ]);
     }
     expect(workers.length).toBeGreaterThanOrEqual(2);
     const crash = await rows(db.url, `SELECT attempt, errors FROM "${db.schema}".scheduler_jobs WHERE name = 'crash'`);

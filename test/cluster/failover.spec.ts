@@ -60,7 +60,10 @@ describe('cluster (child processes on PostgreSQL)', () => {
     expect(spawned).toBeGreaterThanOrEqual(2);
     // Let the last ticks finish, then compare ticks planned with ticks run.
     await new Promise((resolve) => setTimeout(resolve, 4_000));
-    const ticks = await rows(db.url, `SELECT scheduled_at FROM "${db.schema}".scheduler_jobs WHERE name = 'tick' AND state = 'completed' ORDER BY scheduled_at`);
+    const ticks = await rows(
+      db.url,
+      `SELECT scheduled_at FROM "${db.schema}".scheduler_jobs WHERE name = 'tick' AND state = 'completed' ORDER BY scheduled_at`,
+    );
     const runs = await rows(db.url, `SELECT tick, count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'tick' GROUP BY tick ORDER BY tick`);
     expect(runs.every((r) => r.n === 1)).toBe(true);
     // Every second between the first and the last completed tick was planned: none missed.
@@ -80,14 +83,22 @@ describe('cluster (child processes on PostgreSQL)', () => {
     const victim = start({ url: db.url, schema: db.schema, name: 'victim', workMs: 60_000, concurrency: 4, rescueAfter });
     await victim.waitFor('leader victim');
     await enqueueWork(db.url, db.schema, 8);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start' AND node = 'victim'`))[0].n >= 1, 15_000, 'the victim to start jobs');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start' AND node = 'victim'`))[0].n >= 1,
+      15_000,
+      'the victim to start jobs',
+    );
     const rescuer = start({ url: db.url, schema: db.schema, name: 'rescuer', workMs: 100, concurrency: 2, rescueAfter });
     await rescuer.waitFor('ready');
     victim.child.kill('SIGKILL');
     await victim.exited;
     const orphans = (await rows(db.url, `SELECT DISTINCT job_id FROM "${db.schema}".ledger WHERE kind = 'start' AND node = 'victim'`)).map((r) => r.job_id);
     expect(orphans.length).toBeGreaterThan(0);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 8, 30_000, 'every job to complete');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 8,
+      30_000,
+      'every job to complete',
+    );
     // Each orphan was rescued no later than rescueAfter + one sweep after its last heartbeat
     // (plus slack for a loaded machine), then finished elsewhere exactly once.
     const rescues = await rows(
@@ -98,7 +109,10 @@ describe('cluster (child processes on PostgreSQL)', () => {
     // Every job the victim started (and any it had claimed ahead) was rescued.
     expect(rescues.map((r) => r.id)).toEqual(expect.arrayContaining(orphans));
     for (const r of rescues) expect(Date.parse(r.at) - Date.parse(r.since)).toBeLessThanOrEqual(rescueAfter + sweep + 2_500);
-    const finished = await rows(db.url, `SELECT job_id, count(*)::int AS n, min(node) AS node FROM "${db.schema}".ledger WHERE kind = 'finish' GROUP BY job_id`);
+    const finished = await rows(
+      db.url,
+      `SELECT job_id, count(*)::int AS n, min(node) AS node FROM "${db.schema}".ledger WHERE kind = 'finish' GROUP BY job_id`,
+    );
     expect(finished).toHaveLength(8);
     expect(finished.every((r) => r.n === 1 && r.node === 'rescuer')).toBe(true);
     await killAll([rescuer]);
@@ -110,12 +124,20 @@ describe('cluster (child processes on PostgreSQL)', () => {
     const victim = start({ url: db.url, schema: db.schema, name: 'wf-victim', workMs: 60_000, rescueAfter: 3_000, startRuns: 1 });
     await victim.waitFor('ready');
     const runId = victim.output.find((l) => l.startsWith('run '))!.slice(4);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'slow-start'`))[0].n === 1, 15_000, 'the slow step to start on the victim');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'slow-start'`))[0].n === 1,
+      15_000,
+      'the slow step to start on the victim',
+    );
     const survivor = start({ url: db.url, schema: db.schema, name: 'wf-survivor', workMs: 50, rescueAfter: 3_000 });
     await survivor.waitFor('ready');
     victim.child.kill('SIGKILL');
     await victim.exited;
-    await waitUntil(async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_workflow_runs WHERE id = $1`, [runId]))[0]?.state === 'completed', 30_000, 'the run to complete');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_workflow_runs WHERE id = $1`, [runId]))[0]?.state === 'completed',
+      30_000,
+      'the run to complete',
+    );
     const effects = await rows(db.url, `SELECT job_id, attempt, count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'effect' GROUP BY job_id, attempt`);
     expect(effects.every((r) => r.n === 1)).toBe(true);
     expect(new Set(effects.map((r) => r.job_id.split(':')[1]))).toEqual(new Set(['a', 'slow', 'b', 'c']));
@@ -131,7 +153,11 @@ describe('cluster (child processes on PostgreSQL)', () => {
     const node = start({ url: db.url, schema: db.schema, name: 'term', workMs: 1_500, concurrency: 2, shutdownGracePeriod: 10_000 });
     await node.waitFor('ready');
     await enqueueWork(db.url, db.schema, 6);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start'`))[0].n === 2, 10_000, 'two jobs to start');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start'`))[0].n === 2,
+      10_000,
+      'two jobs to start',
+    );
     const [{ now: signalledAt }] = await rows(db.url, 'SELECT clock_timestamp() AS now');
     node.child.kill('SIGTERM');
     const code = await node.exited;
@@ -151,8 +177,16 @@ describe('cluster (child processes on PostgreSQL)', () => {
     const four = Array.from({ length: 4 }, (_, i) => start({ url: db.url, schema: db.schema, name: `w${i}`, concurrency: 16 }));
     await Promise.all(four.map((n) => n.waitFor('ready')));
     await enqueueWork(db.url, db.schema, 5_000);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 5_000, 60_000, '5,000 completed jobs');
-    const starts = await rows(db.url, `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM "${db.schema}".ledger WHERE kind = 'start'`);
+    await waitUntil(
+      async () =>
+        (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 5_000,
+      60_000,
+      '5,000 completed jobs',
+    );
+    const starts = await rows(
+      db.url,
+      `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM "${db.schema}".ledger WHERE kind = 'start'`,
+    );
     expect(starts[0]).toEqual({ total: 5_000, distinct_jobs: 5_000, nodes: 4 });
     await killAll(four);
     await db.drop();

@@ -18,16 +18,28 @@ describe('freeze (SIGSTOP / SIGCONT, child processes on PostgreSQL)', () => {
     const frozen = start({ ...common, name: 'frozen', concurrency: 1 });
     await frozen.waitFor('leader frozen');
     await enqueueWork(db.url, db.schema, 1);
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start'`))[0].n === 1, 15_000, 'the job to start');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start'`))[0].n === 1,
+      15_000,
+      'the job to start',
+    );
     const awake = start({ ...common, name: 'awake', concurrency: 2 });
     await awake.waitFor('ready');
 
     frozen.child.kill('SIGSTOP');
     await awake.waitFor('leader awake', 15_000);
-    await waitUntil(async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_jobs WHERE name = 'work'`))[0].state === 'completed', 20_000, 'the job to complete elsewhere');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT state FROM "${db.schema}".scheduler_jobs WHERE name = 'work'`))[0].state === 'completed',
+      20_000,
+      'the job to complete elsewhere',
+    );
     frozen.child.kill('SIGCONT');
     // Thawed, the old attempt runs to its end (at least once) but its completion changes nothing.
-    await waitUntil(async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'finish'`))[0].n === 2, 15_000, 'the thawed attempt to finish');
+    await waitUntil(
+      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'finish'`))[0].n === 2,
+      15_000,
+      'the thawed attempt to finish',
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
     const [work] = await rows(db.url, `SELECT state, attempt, result FROM "${db.schema}".scheduler_jobs WHERE name = 'work'`);

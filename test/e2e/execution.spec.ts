@@ -18,7 +18,6 @@ import type { AttemptRef, CompleteOptions } from '../../lib/store/index.js';
 import { Gate } from '../support/gate.job.js';
 import { startApp } from '../support/app.js';
 
-
 describe('execution', () => {
   beforeEach(() => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
@@ -86,10 +85,12 @@ describe('execution', () => {
       reasons: unknown[] = [];
       @Scheduled({ name: 'slow', timeout: '5s', maxRetries: 1, backoff: '1s' })
       run(ctx: JobContext) {
-        return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => {
-          this.reasons.push(ctx.signal.reason);
-          resolve();
-        }));
+        return new Promise<void>((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            this.reasons.push(ctx.signal.reason);
+            resolve();
+          }),
+        );
       }
     }
     const t = await startApp([Slow]);
@@ -252,7 +253,21 @@ describe('execution', () => {
     await t.tester.drainQueue();
     const [n, attempt, aborted, local, keys] = t.get(Destructured).seen;
     expect([n, attempt, aborted, local]).toEqual([7, 1, false, 1]);
-    expect(keys).toEqual(['args', 'attempt', 'fencingToken', 'id', 'locals', 'maxAttempts', 'meta', 'misfired', 'name', 'queue', 'schedule', 'scheduledAt', 'tags']);
+    expect(keys).toEqual([
+      'args',
+      'attempt',
+      'fencingToken',
+      'id',
+      'locals',
+      'maxAttempts',
+      'meta',
+      'misfired',
+      'name',
+      'queue',
+      'schedule',
+      'scheduledAt',
+      'tags',
+    ]);
     await t.close();
   });
 

@@ -182,13 +182,20 @@ describe.each<StoreKind>(['memory', 'postgres'])('what a handler returns or thro
   it('a completion batch with one poisoned job still completes every job of it, each once', async () => {
     await start();
     const output = t.get(Output);
-    const jobs = await t.scheduler.enqueueMany('batch', [1, 2, 3, 4, 5].map((n) => ({ n })));
+    const jobs = await t.scheduler.enqueueMany(
+      'batch',
+      [1, 2, 3, 4, 5].map((n) => ({ n })),
+    );
     for (const job of jobs) names.set(job.id, 'batch');
     // The queue runner starts all five; they end in one turn, so their completions are written together.
-    await waitFor(async () => {
-      await flushPromises();
-      return output.gates.length === 5;
-    }, 5_000, 'the five handlers to start');
+    await waitFor(
+      async () => {
+        await flushPromises();
+        return output.gates.length === 5;
+      },
+      5_000,
+      'the five handlers to start',
+    );
     for (const open of output.gates.splice(0)) open();
     await t.tester.drainQueue();
     await laterStill();

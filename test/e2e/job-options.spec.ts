@@ -154,7 +154,9 @@ describe('job options', () => {
       expect(await attempt({ type: 'linear', delay: '1s' })).toBe('backoff.type');
       expect(await attempt({ type: 'fixed', delay: '1s', factor: 2 })).toBe('backoff.factor');
       expect(await attempt('soon')).toBe('backoff');
-      await expect(t.scheduler.insert({ name: 'x', handler: 'flaky', every: '1h', backoff: (() => 1) as never })).rejects.toThrow(/a function cannot be stored/);
+      await expect(t.scheduler.insert({ name: 'x', handler: 'flaky', every: '1h', backoff: (() => 1) as never })).rejects.toThrow(
+        /a function cannot be stored/,
+      );
       expect(await t.scheduler.all()).toEqual(before);
     });
   });
@@ -163,7 +165,13 @@ describe('job options', () => {
     const store = new MemoryStore();
     const clock = new FakeClock(T0);
     const first = await startApp([Flaky], { store }, clock);
-    await first.scheduler.insert({ name: 'hourly-flaky', handler: 'flaky', every: '1h', maxRetries: 2, backoff: { type: 'exponential', delay: '2m', factor: 3 } });
+    await first.scheduler.insert({
+      name: 'hourly-flaky',
+      handler: 'flaky',
+      every: '1h',
+      maxRetries: 2,
+      backoff: { type: 'exponential', delay: '2m', factor: 3 },
+    });
     await first.close();
 
     const second = await startApp([Flaky], { store }, clock);

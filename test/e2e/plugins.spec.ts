@@ -62,10 +62,12 @@ describe('nodes sharing one store', () => {
       reasons: string[] = [];
       @Scheduled({ name: 'stuck' })
       run(ctx: JobContext) {
-        return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => {
-          this.reasons.push(String(ctx.abortReason));
-          resolve();
-        }));
+        return new Promise<void>((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            this.reasons.push(String(ctx.abortReason));
+            resolve();
+          }),
+        );
       }
     }
     const store = new MemoryStore();

@@ -4,14 +4,17 @@ import { MemoryStore, Scheduled, type JobContext } from '../../lib/index.js';
 import { Gate } from '../support/gate.job.js';
 import { startApp, type TestApp } from '../support/app.js';
 
-
 describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   let t: TestApp;
   let store: MemoryStore;
   beforeEach(async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     store = new MemoryStore();
-    t = await startApp([Gate], { store, queues: { default: { concurrency: 2, prefetch: 4 } }, lifeline: { heartbeat: '10s', rescueAfter: '30s', interval: '5s' } });
+    t = await startApp([Gate], {
+      store,
+      queues: { default: { concurrency: 2, prefetch: 4 } },
+      lifeline: { heartbeat: '10s', rescueAfter: '30s', interval: '5s' },
+    });
   });
   afterEach(async () => {
     const closing = t.close();
@@ -22,14 +25,21 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   const states = async () => Object.fromEntries((await store.list({ name: 'gate', order: 'asc' })).map((j) => [(j.args as { id: string }).id, j.state]));
 
   it('claims its free slots plus jobs ahead (starting at the concurrency) in one go; buffered jobs count as running', async () => {
-    await t.scheduler.enqueueMany('gate', ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany(
+      'gate',
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id })),
+    );
     await t.clock.advance(0);
     expect(t.get(Gate).started).toEqual(['a', 'b']);
     expect(await states()).toEqual({ a: 'running', b: 'running', c: 'running', d: 'running', e: 'available', f: 'available' });
   });
 
   it('priorities: a new priority-0 job does not wait behind a full buffer of less urgent jobs', async () => {
-    await t.scheduler.enqueueMany('gate', ['p5-a', 'p5-b', 'p5-c', 'p5-d', 'p5-e'].map((id) => ({ id })), { priority: 5 });
+    await t.scheduler.enqueueMany(
+      'gate',
+      ['p5-a', 'p5-b', 'p5-c', 'p5-d', 'p5-e'].map((id) => ({ id })),
+      { priority: 5 },
+    );
     await t.clock.advance(0);
     await t.scheduler.enqueue('gate', { id: 'urgent' }, { priority: 0 });
     await t.clock.advance(0);
@@ -39,11 +49,17 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   });
 
   it('fencing: a buffered job cancelled (or rescued elsewhere) before it starts never starts here', async () => {
-    const jobs = await t.scheduler.enqueueMany('gate', ['a', 'b', 'c', 'd'].map((id) => ({ id })));
+    const jobs = await t.scheduler.enqueueMany(
+      'gate',
+      ['a', 'b', 'c', 'd'].map((id) => ({ id })),
+    );
     await t.clock.advance(0);
     expect(await t.scheduler.cancelJob(jobs[2]!.id)).toBe(1);
     // Another leader rescues "d" (as if this node had stopped heartbeating for it); "a" and "b" beat just now.
-    await store.heartbeat([0, 1].map((i) => ({ id: jobs[i]!.id, attempt: 1 })), new Date(t.clock.now() + 2));
+    await store.heartbeat(
+      [0, 1].map((i) => ({ id: jobs[i]!.id, attempt: 1 })),
+      new Date(t.clock.now() + 2),
+    );
     await store.rescue(new Date(t.clock.now() + 1), new Date(t.clock.now()));
     await t.clock.advance('10s');
     t.get(Gate).release('a');
@@ -55,7 +71,10 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   });
 
   it('rescue: buffered jobs are heartbeated, so a long job ahead of them does not get them rescued', async () => {
-    await t.scheduler.enqueueMany('gate', ['long1', 'long2', 'x', 'y'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany(
+      'gate',
+      ['long1', 'long2', 'x', 'y'].map((id) => ({ id })),
+    );
     await t.clock.advance(0);
     const rescued: string[] = [];
     t.scheduler.on('job:rescue', (e) => rescued.push((e.job.args as { id: string }).id));
@@ -65,7 +84,10 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   });
 
   it('shutdown: buffered, unstarted jobs are handed back at once, without costing an attempt', async () => {
-    await t.scheduler.enqueueMany('gate', ['a', 'b', 'c', 'd'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany(
+      'gate',
+      ['a', 'b', 'c', 'd'].map((id) => ({ id })),
+    );
     await t.clock.advance(0);
     const closing = t.close();
     await t.clock.advance(0);
@@ -85,7 +107,10 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
   });
 
   it('pause: buffered jobs go back to the store', async () => {
-    await t.scheduler.enqueueMany('gate', ['a', 'b', 'c'].map((id) => ({ id })));
+    await t.scheduler.enqueueMany(
+      'gate',
+      ['a', 'b', 'c'].map((id) => ({ id })),
+    );
     await t.clock.advance(0);
     await t.scheduler.pauseQueue('default');
     await t.clock.advance(0);
@@ -125,7 +150,10 @@ describe('claiming ahead', () => {
   it('claims the next batch while half the look-ahead is still buffered, not once the buffer is empty', async () => {
     await open({ queues: { default: { concurrency: 1, prefetch: 4 } } });
     const ids = 'abcdefghij'.split('');
-    await t.scheduler.enqueueMany('gate', ids.map((id) => ({ id })));
+    await t.scheduler.enqueueMany(
+      'gate',
+      ids.map((id) => ({ id })),
+    );
     await t.clock.advance(0);
     // Look-ahead 1, then doubling (short jobs) up to 4: a+b, then c+d, then e..h.
     for (const id of 'abcdef') await release(id);

@@ -23,7 +23,7 @@ describe('scheduling (fake clock)', () => {
     await t.close();
   });
 
-  it('runs a zoned cron at the zone\'s wall-clock time', async () => {
+  it("runs a zoned cron at the zone's wall-clock time", async () => {
     @Injectable()
     class Jobs {
       at: string[] = [];
@@ -160,9 +160,7 @@ describe('scheduling (fake clock)', () => {
 
     it('catchUp: one run per missed tick within the window', async () => {
       const t = await afterOutage(HourlyCatchUp);
-      expect(t.get(HourlyCatchUp).runs).toEqual(
-        ['03', '04', '05'].map((h) => ({ at: `2026-01-01T${h}:00:00.000Z`, misfired: true })),
-      );
+      expect(t.get(HourlyCatchUp).runs).toEqual(['03', '04', '05'].map((h) => ({ at: `2026-01-01T${h}:00:00.000Z`, misfired: true })));
       await t.close();
     });
 

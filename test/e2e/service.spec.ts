@@ -166,10 +166,20 @@ describe('SchedulerService', () => {
       expect(u3.id).not.toBe(u1.id);
       await t.clock.advance('9m');
       await t.tester.drainQueue();
-      expect(t.get(Reports).runs.map((r) => (r.args as { n: number }).n).sort((a, b) => a - b)).toEqual([2, 3]);
+      expect(
+        t
+          .get(Reports)
+          .runs.map((r) => (r.args as { n: number }).n)
+          .sort((a, b) => a - b),
+      ).toEqual([2, 3]);
       await t.clock.advance('1m');
       await t.tester.drainQueue();
-      expect(t.get(Reports).runs.map((r) => (r.args as { n: number }).n).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+      expect(
+        t
+          .get(Reports)
+          .runs.map((r) => (r.args as { n: number }).n)
+          .sort((a, b) => a - b),
+      ).toEqual([1, 2, 3]);
     });
 
     it('enqueueMany inserts every job in one call', async () => {
@@ -192,9 +202,7 @@ describe('SchedulerService', () => {
       await expect(t.scheduler.enqueue('report', {}, { maxRetries: -2 })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(t.scheduler.enqueueAt('report', {}, new Date('nope'))).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(t.scheduler.enqueueMany('report', [{ ok: 1 }, circular as never])).rejects.toBeInstanceOf(InvalidArgumentError);
-      expect(await t.scheduler.queueStats()).toEqual(
-        expect.arrayContaining([expect.objectContaining({ queue: 'reports', available: 0, scheduled: 0 })]),
-      );
+      expect(await t.scheduler.queueStats()).toEqual(expect.arrayContaining([expect.objectContaining({ queue: 'reports', available: 0, scheduled: 0 })]));
       expect(await t.tester.drainQueue()).toEqual([]);
     });
   });

@@ -95,7 +95,11 @@ describe('graceful shutdown', () => {
 
   it('a per-queue grace period overrides the module one', async () => {
     const store = new MemoryStore();
-    const t = await startApp([Work], { store, queues: { default: { concurrency: 1, shutdownGracePeriod: '1s' } }, shutdownGracePeriod: '1h' }, new FakeClock(T0));
+    const t = await startApp(
+      [Work],
+      { store, queues: { default: { concurrency: 1, shutdownGracePeriod: '1s' } }, shutdownGracePeriod: '1h' },
+      new FakeClock(T0),
+    );
     await t.scheduler.enqueue('work', { id: 'q' });
     await t.clock.advance(0);
     const closing = t.close();

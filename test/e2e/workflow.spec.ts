@@ -117,7 +117,22 @@ describe('workflows (memory store, fake clock)', () => {
   const start = async (...providers: unknown[]) => {
     t = await startApp([Journal, ...(providers as never[])]);
     events = [];
-    const names = ['workflow:start', 'workflow:stop', 'workflow:fail', 'workflow:pause', 'workflow:resume', 'workflow:cancel', 'step:start', 'step:stop', 'step:exception', 'step:skip', 'step:retry', 'rollback:start', 'rollback:stop', 'rollback:exception'] as const;
+    const names = [
+      'workflow:start',
+      'workflow:stop',
+      'workflow:fail',
+      'workflow:pause',
+      'workflow:resume',
+      'workflow:cancel',
+      'step:start',
+      'step:stop',
+      'step:exception',
+      'step:skip',
+      'step:retry',
+      'rollback:start',
+      'rollback:stop',
+      'rollback:exception',
+    ] as const;
     for (const name of names) {
       t.scheduler.on(name, (e: WorkflowEvent | StepEvent) => events.push('step' in e ? `${name} ${e.step}` : name));
     }
@@ -139,7 +154,7 @@ describe('workflows (memory store, fake clock)', () => {
     vi.restoreAllMocks();
   });
 
-  it('fans out and in, merging each step\'s output into the context; every step is a job', async () => {
+  it("fans out and in, merging each step's output into the context; every step is a job", async () => {
     await start(Onboarding);
     const runId = await t.scheduler.workflows.start('onboarding', { email: 'ada@example.com' });
     await settle();
@@ -257,10 +272,12 @@ describe('workflows (memory store, fake clock)', () => {
       @Step({ after: 'reserve' })
       wait(ctx: StepContext) {
         this.journal.hit('wait');
-        return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => {
-          this.journal.lines.push(`aborted:${String(ctx.abortReason)}`);
-          resolve();
-        }));
+        return new Promise<void>((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            this.journal.lines.push(`aborted:${String(ctx.abortReason)}`);
+            resolve();
+          }),
+        );
       }
       @Step({ after: 'wait' })
       never() {
@@ -367,16 +384,25 @@ describe('workflows (memory store, fake clock)', () => {
     t.scheduler.workflows
       .define('pipeline')
       .step('fetch', () => ({ rows: 3 }))
-      .step('transform', (ctx) => {
-        seen.push(`transform ${String(ctx.context.rows)}`);
-        return { doubled: Number(ctx.context.rows) * 2 };
-      }, { after: 'fetch' })
+      .step(
+        'transform',
+        (ctx) => {
+          seen.push(`transform ${String(ctx.context.rows)}`);
+          return { doubled: Number(ctx.context.rows) * 2 };
+        },
+        { after: 'fetch' },
+      )
       .register();
     const runId = await t.scheduler.workflows.start('pipeline', {});
     await settle();
     expect(seen).toEqual(['transform 3']);
     expect((await t.scheduler.workflows.getState(runId)).context).toEqual({ rows: 3, doubled: 6 });
-    expect(t.scheduler.workflows.listAll().map((w) => w.name).sort()).toEqual(['pipeline', 'race']);
+    expect(
+      t.scheduler.workflows
+        .listAll()
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['pipeline', 'race']);
   });
 
   it('toMermaid marks each step of a run with its state', async () => {

@@ -47,7 +47,9 @@ describe('AckWriter: one refused row in a completion batch', () => {
     const results = ['{"n":0}', '{"bad":"\\u0000"}', null, '"three"'];
     // Queued in one turn: written as ONE statement, which the refused row fails as a whole.
     const outcomes = await Promise.allSettled(
-      jobs.map((job, i) => writer.complete({ id: job.id, attempt: job.attempt }, { id: job.id, attempt: job.attempt, result: results[i]!, finishedAt: BASE, forget: false })),
+      jobs.map((job, i) =>
+        writer.complete({ id: job.id, attempt: job.attempt }, { id: job.id, attempt: job.attempt, result: results[i]!, finishedAt: BASE, forget: false }),
+      ),
     );
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     const refusal = (outcomes[1] as PromiseRejectedResult).reason as UnstorableResultError;

@@ -50,10 +50,12 @@ describe('the scheduler through a failing network', () => {
   }
   const query = <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) => withClient(db.url, async (c) => (await c.query<T>(sql, values)).rows);
   const jobRow = async (id: string) =>
-    (await query<{ state: string; attempt: number; errors: { name: string }[]; beat_ms: number }>(
-      `SELECT state, attempt, errors, (extract(epoch FROM heartbeat_at) * 1000)::float8 AS beat_ms FROM "${db.schema}".scheduler_jobs WHERE id = $1`,
-      [id],
-    ))[0]!;
+    (
+      await query<{ state: string; attempt: number; errors: { name: string }[]; beat_ms: number }>(
+        `SELECT state, attempt, errors, (extract(epoch FROM heartbeat_at) * 1000)::float8 AS beat_ms FROM "${db.schema}".scheduler_jobs WHERE id = $1`,
+        [id],
+      )
+    )[0]!;
   /** Gives the test schema to `role` (dropped after the test) and returns its URL. */
   async function roleOwning(role: string): Promise<string> {
     await query(`ALTER SCHEMA "${db.schema}" OWNER TO ${role}`);
@@ -107,7 +109,10 @@ describe('the scheduler through a failing network', () => {
     const queues = { default: { concurrency: 4, prefetch: 0 } };
     const nodes = [await start({ url, queues }), await start({ url, queues })];
     const total = 300;
-    await nodes[0]!.get(SchedulerService).enqueueMany('work', Array.from({ length: total }, () => ({ ms: 15 })));
+    await nodes[0]!.get(SchedulerService).enqueueMany(
+      'work',
+      Array.from({ length: total }, () => ({ ms: 15 })),
+    );
     const finished = () => nodes.flatMap((n) => n.get(HeldJobs).finished);
     await waitFor(() => finished().length >= 60, 15_000, 'the drain to be under way');
     proxy.refuse();
@@ -116,11 +121,22 @@ describe('the scheduler through a failing network', () => {
     proxy.accept();
     // More held jobs than one node has slots: each node must claim again for all of them to start.
     const held: string[] = [];
-    await waitFor(async () => {
-      const jobs = await nodes[0]!.get(SchedulerService).enqueueMany('hold', Array.from({ length: 8 }, () => ({})), { priority: 0 }).catch(() => []);
-      held.push(...jobs.map((job) => job.id));
-      return held.length === 8;
-    }, 5_000, 'the enqueue of held jobs');
+    await waitFor(
+      async () => {
+        const jobs = await nodes[0]!
+          .get(SchedulerService)
+          .enqueueMany(
+            'hold',
+            Array.from({ length: 8 }, () => ({})),
+            { priority: 0 },
+          )
+          .catch(() => []);
+        held.push(...jobs.map((job) => job.id));
+        return held.length === 8;
+      },
+      5_000,
+      'the enqueue of held jobs',
+    );
     const holding = (app: TestingModule) => held.filter((id) => app.get(HeldJobs).holds.has(id)).length;
     await waitFor(() => nodes.every((n) => holding(n) > 0) && holding(nodes[0]!) + holding(nodes[1]!) === 8, 5_000, 'both nodes to claim again');
     for (const node of nodes) for (const id of held) node.get(HeldJobs).holds.get(id)?.();

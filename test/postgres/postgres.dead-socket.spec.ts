@@ -60,7 +60,10 @@ describe('PostgreSQL connections on a dead socket', () => {
     // Without a bound this never settles: the reply cannot come.
     expect(await s.heartbeat([ref], beatAt)).toEqual([]);
     expect(proxy.accepted).toBeGreaterThan(accepted);
-    const [row] = await withClient(db.url, async (c) => (await c.query(`SELECT heartbeat_at FROM "${db.schema}".scheduler_jobs WHERE id = $1`, [job!.id])).rows);
+    const [row] = await withClient(
+      db.url,
+      async (c) => (await c.query(`SELECT heartbeat_at FROM "${db.schema}".scheduler_jobs WHERE id = $1`, [job!.id])).rows,
+    );
     expect(new Date(row.heartbeat_at).getTime()).toBe(beatAt.getTime());
   });
 
@@ -75,7 +78,9 @@ describe('PostgreSQL connections on a dead socket', () => {
 
   it('a leader whose lease connection is black-holed resigns, then leads again on a new connection', async () => {
     const { context } = await store();
-    await withClient(db.url, (c) => c.query(`CREATE TABLE "${db.schema}".scheduler_leases (name text PRIMARY KEY, node text NOT NULL, expires_at timestamptz NOT NULL)`));
+    await withClient(db.url, (c) =>
+      c.query(`CREATE TABLE "${db.schema}".scheduler_leases (name text PRIMARY KEY, node text NOT NULL, expires_at timestamptz NOT NULL)`),
+    );
     const peer = new PostgresPeer(context, { leaseTtl: 900, eligible: true, ready: () => true });
     const changes: boolean[] = [];
     peer.onChange((leader) => changes.push(leader));
@@ -121,7 +126,12 @@ describe('PostgreSQL connections on a dead socket', () => {
     await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey(db.schema, 'scheduler_')]);
     const init = s.init();
     const waiting = () =>
-      withClient(db.url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%' AND pid <> $1`, [holderPid])).rowCount === 1);
+      withClient(
+        db.url,
+        async (c) =>
+          (await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%' AND pid <> $1`, [holderPid]))
+            .rowCount === 1,
+      );
     await waitFor(waiting, 5_000, 'the migration to wait for its lock');
     proxy.refuse();
     proxy.dropAll();

@@ -35,9 +35,12 @@ describe('deployments that share a database', () => {
     return app;
   }
   const state = async (deployment: { schema: string; tablePrefix: string }, id: string) =>
-    withClient(url, async (c) => (await c.query(`SELECT state FROM "${deployment.schema}"."${deployment.tablePrefix}jobs" WHERE id = $1`, [id])).rows[0]?.state);
+    withClient(
+      url,
+      async (c) => (await c.query(`SELECT state FROM "${deployment.schema}"."${deployment.tablePrefix}jobs" WHERE id = $1`, [id])).rows[0]?.state,
+    );
 
-  it('listen on different channels, and a cancel in one never aborts the other\'s running job with the same id', async () => {
+  it("listen on different channels, and a cancel in one never aborts the other's running job with the same id", async () => {
     expect(channelName(one.schema, one.tablePrefix)).not.toBe(channelName(two.schema, two.tablePrefix));
     const a = await start(one);
     const b = await start(two);
@@ -55,7 +58,7 @@ describe('deployments that share a database', () => {
     expect(await state(two, jobB.id)).toBe('running');
     expect(await state(one, jobA.id)).toBe('cancelled');
     for (const release of b.get(HeldJobs).holds.values()) release();
-    await waitFor(async () => (await state(two, jobB.id)) === 'completed', 5_000, 'the other deployment\'s job to complete');
+    await waitFor(async () => (await state(two, jobB.id)) === 'completed', 5_000, "the other deployment's job to complete");
   });
 
   it('a cancel with a 10 KB reason still aborts the running job on another node, with the reason from the store', async () => {

@@ -220,7 +220,8 @@ describe('SchedulerModule on PostgreSQL', () => {
     // The job ends while the database is unreachable: its acknowledgement waits and is retried.
     app.get(Jobs).gates[0]!();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const state = () => withClient(db.url, async (c) => (await c.query(`SELECT state, result FROM "${db.schema}".scheduler_jobs WHERE id = $1`, [job.id])).rows[0]);
+    const state = () =>
+      withClient(db.url, async (c) => (await c.query(`SELECT state, result FROM "${db.schema}".scheduler_jobs WHERE id = $1`, [job.id])).rows[0]);
     expect((await state()).state).toBe('running');
     await outage.up();
     await waitFor(async () => (await state()).state === 'completed', 15_000, 'the acknowledgement to land');
@@ -242,12 +243,19 @@ describe('SchedulerModule on PostgreSQL', () => {
     const scheduler = app.get(SchedulerService);
     await scheduler.enqueue('record', { n: 1 });
     await waitFor(() => app.get(Jobs).runs.length === 1, 5_000, 'the first job');
-    const killed = await withClient(db.url, async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name])).rowCount);
+    const killed = await withClient(
+      db.url,
+      async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name])).rowCount,
+    );
     expect(killed).toBeGreaterThanOrEqual(3);
     await waitFor(async () => (await scheduler.healthCheck().catch(() => ({ status: 'down' }))).status === 'up', 10_000, 'the store to answer again');
-    await waitFor(async () => {
-      await scheduler.enqueue('record', { n: 2 }, { unique: 'after-outage' }).catch(() => undefined);
-      return app.get(Jobs).runs.some((r) => (r.args as { n: number }).n === 2);
-    }, 15_000, 'a job after the outage');
+    await waitFor(
+      async () => {
+        await scheduler.enqueue('record', { n: 2 }, { unique: 'after-outage' }).catch(() => undefined);
+        return app.get(Jobs).runs.some((r) => (r.args as { n: number }).n === 2);
+      },
+      15_000,
+      'a job after the outage',
+    );
   });
 });

@@ -57,7 +57,13 @@ describe('migrations', () => {
     const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id, name FROM "${schema}"."boot_migrations" ORDER BY id`));
     expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
     expect(await tables(schema)).toEqual([
-      'boot_jobs', 'boot_leases', 'boot_migrations', 'boot_queue_states', 'boot_schedule_states', 'boot_schedules', 'boot_workflow_runs',
+      'boot_jobs',
+      'boot_leases',
+      'boot_migrations',
+      'boot_queue_states',
+      'boot_schedule_states',
+      'boot_schedules',
+      'boot_workflow_runs',
     ]);
     const [inserted] = await stores[3]!.insert([job]);
     expect((await stores[0]!.get(inserted!.job.id))?.args).toEqual({ n: 1 });

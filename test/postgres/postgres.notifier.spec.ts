@@ -64,7 +64,9 @@ describe('PostgresNotifier', () => {
     const ctx = context('k', app);
     const { notifier, received } = await started(ctx, 200);
     const pids = async () =>
-      withClient(url, async (c) => (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid));
+      withClient(url, async (c) =>
+        (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])).rows.map((r) => r.pid),
+      );
     const [before] = await pids();
     expect(before).toBeTypeOf('number');
     await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [before]));

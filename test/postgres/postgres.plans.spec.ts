@@ -105,7 +105,10 @@ describe('PostgreSQL plans', () => {
         sql.ack.completeMany(some.map((job) => ({ id: job.id, attempt: job.attempt, result: null, finishedAt: BASE, forget: false }))),
         sql.ack.completeMany(some.map((job) => ({ id: job.id, attempt: job.attempt, result: null, finishedAt: BASE, forget: true }))),
         sql.ack.heartbeat(refs, BASE),
-        sql.lifecycle.unclaim(refs.map((r) => r.id), refs.map((r) => r.attempt)),
+        sql.lifecycle.unclaim(
+          refs.map((r) => r.id),
+          refs.map((r) => r.attempt),
+        ),
       ];
       for (const statement of statements) {
         const used = nodes(await explain(statement.text, statement.values)).map((n) => n['Index Name']);

@@ -13,11 +13,27 @@ import { Outage } from '../support/postgres/outage.js';
 
 const BASE = new Date('2026-01-01T00:00:00Z');
 const step = (overrides: Partial<StepRun> = {}): StepRun => ({
-  state: 'pending', attempts: 0, output: null, error: null, skipReason: null, jobId: null,
-  startedAt: null, finishedAt: null, completedSeq: null, rollback: null, ...overrides,
+  state: 'pending',
+  attempts: 0,
+  output: null,
+  error: null,
+  skipReason: null,
+  jobId: null,
+  startedAt: null,
+  finishedAt: null,
+  completedSeq: null,
+  rollback: null,
+  ...overrides,
 });
 const newRun = (overrides: Partial<NewWorkflowRun> = {}): NewWorkflowRun => ({
-  workflow: 'w', version: 'v1', state: 'running', context: {}, steps: { first: step() }, trace: null, runAt: null, ...overrides,
+  workflow: 'w',
+  version: 'v1',
+  state: 'running',
+  context: {},
+  steps: { first: step() },
+  trace: null,
+  runAt: null,
+  ...overrides,
 });
 
 let schema: Awaited<ReturnType<typeof createTestSchema>>;
@@ -38,13 +54,7 @@ async function openStore(url = schema.url, init = true): Promise<PostgresStore> 
 describe('PostgreSQL workflow runs', () => {
   it('reject with StoreUnavailableError until the store is ready', async () => {
     const store = await openStore(schema.url, false);
-    const calls = [
-      store.createRun(newRun(), BASE),
-      store.getRun('1'),
-      store.updateRun('1', BASE, () => null),
-      store.listRuns({}),
-      store.deleteRuns(BASE, 10),
-    ];
+    const calls = [store.createRun(newRun(), BASE), store.getRun('1'), store.updateRun('1', BASE, () => null), store.listRuns({}), store.deleteRuns(BASE, 10)];
     for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
     await store.close();
   });
@@ -53,8 +63,11 @@ describe('PostgreSQL workflow runs', () => {
     const store = await openStore();
     const run = await store.createRun(newRun({ steps: { first: step({ startedAt: new Date(BASE.getTime() + 1_500) }) } }), BASE);
     const { rows } = await withClient(schema.url, (c) =>
-      c.query(`SELECT steps -> 'first' ->> 'startedAt' AS started, steps -> 'first' -> 'finishedAt' AS finished
-        FROM "${schema.schema}".scheduler_workflow_runs WHERE id = $1`, [run.id]),
+      c.query(
+        `SELECT steps -> 'first' ->> 'startedAt' AS started, steps -> 'first' -> 'finishedAt' AS finished
+        FROM "${schema.schema}".scheduler_workflow_runs WHERE id = $1`,
+        [run.id],
+      ),
     );
     expect(rows).toEqual([{ started: '2026-01-01T00:00:01.500Z', finished: null }]);
     await store.close();
@@ -63,9 +76,7 @@ describe('PostgreSQL workflow runs', () => {
   it('serialises updateRun across nodes (separate pools)', async () => {
     const nodes = await Promise.all([openStore(), openStore(), openStore()]);
     const run = await nodes[0]!.createRun(newRun(), BASE);
-    await Promise.all(
-      Array.from({ length: 30 }, (_, i) => nodes[i % 3]!.updateRun(run.id, BASE, (r) => ({ ...r, seq: r.seq + 1 }))),
-    );
+    await Promise.all(Array.from({ length: 30 }, (_, i) => nodes[i % 3]!.updateRun(run.id, BASE, (r) => ({ ...r, seq: r.seq + 1 }))));
     expect((await nodes[1]!.getRun(run.id))!.seq).toBe(30);
     await Promise.all(nodes.map((n) => n.close()));
   });

@@ -70,7 +70,12 @@ describe('transactional insert through a TypeORM EntityManager', () => {
       });
       expect(await store.get(inserted.id)).toEqual(inserted);
       await vi.waitFor(() => expect(heard).toHaveLength(2));
-      expect(heard).toEqual(expect.arrayContaining([{ type: 'insert', queue: 'mail' }, { type: 'insert', queue: 'sms' }]));
+      expect(heard).toEqual(
+        expect.arrayContaining([
+          { type: 'insert', queue: 'mail' },
+          { type: 'insert', queue: 'sms' },
+        ]),
+      );
 
       await store.close();
       // The app's DataSource stays open.
@@ -92,7 +97,9 @@ describe('fencing and limits', () => {
     expect(second).toMatchObject({ id: job.id, attempt: 2, node: 'other' });
     const before = await store.get(job.id);
     await expect(store.complete({ id: job.id, attempt: first!.attempt }, { late: true }, BASE)).rejects.toBeInstanceOf(StaleAttemptError);
-    await expect(store.fail({ id: job.id, attempt: first!.attempt }, 'dead', { attempt: 1, at: BASE, name: 'E', message: 'late', kind: 'error' }, BASE)).rejects.toBeInstanceOf(StaleAttemptError);
+    await expect(
+      store.fail({ id: job.id, attempt: first!.attempt }, 'dead', { attempt: 1, at: BASE, name: 'E', message: 'late', kind: 'error' }, BASE),
+    ).rejects.toBeInstanceOf(StaleAttemptError);
     expect(await store.get(job.id)).toEqual(before);
     await store.close();
   });
@@ -128,9 +135,7 @@ describe('fencing and limits', () => {
       await store.insert([newJob({ queue: 'q2', serialKey: key })]);
       // Back to available beside the other: two queues now hold a runnable job with the key.
       await store.retry({ id: a.id, attempt: claimed!.attempt }, BASE, { attempt: 1, at: BASE, name: 'E', message: 'x', kind: 'error' });
-      const [one, two] = await Promise.all(
-        ['q1', 'q2'].map((queue) => store.claim({ queue, limit: 1, node: queue, now: BASE })),
-      );
+      const [one, two] = await Promise.all(['q1', 'q2'].map((queue) => store.claim({ queue, limit: 1, node: queue, now: BASE })));
       expect(one!.length + two!.length).toBe(1);
     }
     await store.close();
@@ -138,19 +143,21 @@ describe('fencing and limits', () => {
 
   it('writes every complete of one tick in one statement, answering each caller', async () => {
     let completes = 0;
-    const store = await openStore({ tablePrefix: 'batch_' }, (pool) =>
-      new Proxy(pool, {
-        get(target, key) {
-          if (key === 'query') {
-            return (config: { name?: string }, ...rest: unknown[]) => {
-              if (config?.name?.endsWith('_complete')) completes++;
-              return (target.query as (...a: unknown[]) => unknown)(config, ...rest);
-            };
-          }
-          const value = Reflect.get(target, key);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      }),
+    const store = await openStore(
+      { tablePrefix: 'batch_' },
+      (pool) =>
+        new Proxy(pool, {
+          get(target, key) {
+            if (key === 'query') {
+              return (config: { name?: string }, ...rest: unknown[]) => {
+                if (config?.name?.endsWith('_complete')) completes++;
+                return (target.query as (...a: unknown[]) => unknown)(config, ...rest);
+              };
+            }
+            const value = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
     );
     await store.insert(Array.from({ length: 50 }, (_, i) => newJob({ args: { i } })));
     const running = await claimAll(store);
@@ -178,10 +185,11 @@ describe('database outages', () => {
     await expect(store.complete({ id: '1', attempt: 1 }, null, BASE)).rejects.toBeInstanceOf(StoreUnavailableError);
     await store.close();
 
-    const strict = new PostgresStore(
-      await openPostgres({ type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' }, 'n'),
-      { type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none', waitForDatabase: false },
-    );
+    const strict = new PostgresStore(await openPostgres({ type: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' }, 'n'), {
+      type: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:1/none',
+      waitForDatabase: false,
+    });
     await expect(strict.init()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await strict.close();
   });
@@ -203,8 +211,9 @@ describe('database outages', () => {
     const store = await openStore({ url: urlWith({ application_name: app }), tablePrefix: 'term_' });
     await store.insert([newJob(), newJob()]);
     const [a, b] = await claimAll(store);
-    const terminated = await withClient(schema.url, async (c) =>
-      (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app])).rowCount,
+    const terminated = await withClient(
+      schema.url,
+      async (c) => (await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app])).rowCount,
     );
     expect(terminated).toBeGreaterThan(0);
     await store.complete({ id: a!.id, attempt: a!.attempt }, { ok: 1 }, BASE);
@@ -215,7 +224,15 @@ describe('database outages', () => {
     const [c] = await claimAll(store);
     expect(await store.heartbeat([{ id: c!.id, attempt: c!.attempt }], BASE)).toEqual([]);
     await withClient(schema.url, (client) => client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]));
-    expect(await store.heartbeat([{ id: c!.id, attempt: c!.attempt }, { id: c!.id, attempt: 9 }], BASE)).toEqual([{ id: c!.id, attempt: 9 }]);
+    expect(
+      await store.heartbeat(
+        [
+          { id: c!.id, attempt: c!.attempt },
+          { id: c!.id, attempt: 9 },
+        ],
+        BASE,
+      ),
+    ).toEqual([{ id: c!.id, attempt: 9 }]);
     await store.close();
   });
 

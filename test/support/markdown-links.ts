@@ -103,5 +103,9 @@ export function documentationFiles(root: string): string[] {
 }
 
 function readdirMarkdown(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.md')).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => name.endsWith('.md'))
+        .sort()
+    : [];
 }

@@ -9,12 +9,20 @@ const entries = Object.values(pkg.exports).map((target) => join(root, target.def
 
 /** Every .ts file under lib/. */
 function sources(dir = join(root, 'lib')): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
 }
 
 // Only lib/ is parsed: packages and the standard library stay unresolved, which
 // is enough to follow re-exports and keeps the check well under a second.
-const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noLib: true, types: [], noEmit: true };
+const options: ts.CompilerOptions = {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  noLib: true,
+  types: [],
+  noEmit: true,
+};
 const host = ts.createCompilerHost(options);
 const inLib = (file: string) => file.startsWith(join(root, 'lib'));
 host.fileExists = (file) => inLib(file) && ts.sys.fileExists(file);
@@ -34,7 +42,9 @@ const where = (node: ts.Node) => {
 /** Declarations exported by `file`'s module (through any re-exports), by name. */
 function exportsOf(file: string): [string, ts.Declaration][] {
   const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
-  return checker.getExportsOfModule(module).flatMap((symbol) => (resolve(symbol).declarations ?? []).map((decl): [string, ts.Declaration] => [symbol.name, decl]));
+  return checker
+    .getExportsOfModule(module)
+    .flatMap((symbol) => (resolve(symbol).declarations ?? []).map((decl): [string, ts.Declaration] => [symbol.name, decl]));
 }
 
 const publicApi = new Map<Tagged, string>();
@@ -47,7 +57,9 @@ describe('API tags', () => {
   });
 
   it('tags every declaration an entry point exports @publicApi, and none @internal', () => {
-    const untagged = [...publicApi].filter(([node]) => !hasTag(node, 'publicApi') || hasTag(node, 'internal')).map(([node, name]) => `${name} (${where(node)})`);
+    const untagged = [...publicApi]
+      .filter(([node]) => !hasTag(node, 'publicApi') || hasTag(node, 'internal'))
+      .map(([node, name]) => `${name} (${where(node)})`);
     expect(untagged).toEqual([]);
   });
 

@@ -64,5 +64,8 @@ export function createSchedulerMigrations(options: { schema?: string; tablePrefi
 }
 
 function pascalCase(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

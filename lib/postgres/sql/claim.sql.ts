@@ -91,7 +91,14 @@ export function claimStatements(n: SqlNames) {
   return {
     /** `ids`, when given, are already checked to be bigint text. */
     claim: (request: ClaimRequest, ids: readonly string[] | null): Statement => {
-      const values = [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9, Math.min(request.start ?? request.limit, request.limit)];
+      const values = [
+        request.queue,
+        request.now,
+        request.node,
+        request.limit,
+        request.maxPriority ?? 9,
+        Math.min(request.start ?? request.limit, request.limit),
+      ];
       return ids === null ? { name: n.statement('claim'), text: all, values } : { name: n.statement('claim_ids'), text: byIds, values: [...values, ids] };
     },
   };

@@ -62,9 +62,21 @@ export interface InsertedRow {
 }
 
 const SHARED_COLUMNS = [
-  ['name', 'text'], ['schedule', 'text'], ['queue', 'text'], ['priority', 'smallint'], ['max_attempts', 'int'],
-  ['timeout_ms', 'int'], ['run_at', 'timestamptz'], ['scheduled_at', 'timestamptz'], ['misfired', 'boolean'],
-  ['tick_key', 'text'], ['serial_key', 'text'], ['pinned_node', 'text'], ['tags', 'text[]'], ['meta', 'jsonb'], ['trace', 'jsonb'],
+  ['name', 'text'],
+  ['schedule', 'text'],
+  ['queue', 'text'],
+  ['priority', 'smallint'],
+  ['max_attempts', 'int'],
+  ['timeout_ms', 'int'],
+  ['run_at', 'timestamptz'],
+  ['scheduled_at', 'timestamptz'],
+  ['misfired', 'boolean'],
+  ['tick_key', 'text'],
+  ['serial_key', 'text'],
+  ['pinned_node', 'text'],
+  ['tags', 'text[]'],
+  ['meta', 'jsonb'],
+  ['trace', 'jsonb'],
 ] as const;
 const RECORD_COLUMNS = [...SHARED_COLUMNS, ['args', 'jsonb'], ['unique_key', 'text']] as const;
 const FIELDS = RECORD_COLUMNS.map(([column]) => column);

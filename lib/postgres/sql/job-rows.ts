@@ -8,9 +8,34 @@ import { storableAttemptError } from '../../store/storable-output.js';
  * run) fails with "cached plan must not change result type".
  */
 const COLUMNS = [
-  'id', 'name', 'schedule', 'queue', 'args', 'state', 'priority', 'attempt', 'max_attempts', 'timeout_ms',
-  'run_at', 'scheduled_at', 'misfired', 'inserted_at', 'started_at', 'finished_at', 'heartbeat_at', 'node',
-  'fencing_token', 'tick_key', 'unique_key', 'serial_key', 'pinned_node', 'tags', 'meta', 'result', 'errors', 'trace',
+  'id',
+  'name',
+  'schedule',
+  'queue',
+  'args',
+  'state',
+  'priority',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'run_at',
+  'scheduled_at',
+  'misfired',
+  'inserted_at',
+  'started_at',
+  'finished_at',
+  'heartbeat_at',
+  'node',
+  'fencing_token',
+  'tick_key',
+  'unique_key',
+  'serial_key',
+  'pinned_node',
+  'tags',
+  'meta',
+  'result',
+  'errors',
+  'trace',
 ] as const;
 
 /**
@@ -31,8 +56,26 @@ export function jobColumns(alias: string): string {
  * drain's Node CPU.
  */
 const CLAIMED = [
-  'id::text', 'name', 'schedule', 'queue', 'args', 'priority', 'attempt', 'max_attempts', 'timeout_ms', 'misfired',
-  'fencing_token', 'tick_key', 'unique_key', 'serial_key', 'pinned_node', 'tags', 'meta', 'result', 'errors', 'trace',
+  'id::text',
+  'name',
+  'schedule',
+  'queue',
+  'args',
+  'priority',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'misfired',
+  'fencing_token',
+  'tick_key',
+  'unique_key',
+  'serial_key',
+  'pinned_node',
+  'tags',
+  'meta',
+  'result',
+  'errors',
+  'trace',
 ] as const;
 const CLAIMED_TIMES = ['run_at', 'scheduled_at', 'inserted_at'] as const;
 
@@ -66,10 +109,29 @@ export function claimedJson(alias: string): string {
  * @internal
  */
 export type ClaimedJson = [
-  id: string, name: string, schedule: string | null, queue: string, args: JsonValue, priority: number, attempt: number,
-  maxAttempts: number, timeout: number | null, misfired: boolean, fencingToken: number, tickKey: string | null,
-  uniqueKey: string | null, serialKey: string | null, pinnedNode: string | null, tags: string[] | null, meta: JsonObject | null,
-  result: JsonValue | null, errors: StoredError[] | null, trace: JobTraceContext | null, runAt: number, scheduledAt: number, insertedAt: number,
+  id: string,
+  name: string,
+  schedule: string | null,
+  queue: string,
+  args: JsonValue,
+  priority: number,
+  attempt: number,
+  maxAttempts: number,
+  timeout: number | null,
+  misfired: boolean,
+  fencingToken: number,
+  tickKey: string | null,
+  uniqueKey: string | null,
+  serialKey: string | null,
+  pinnedNode: string | null,
+  tags: string[] | null,
+  meta: JsonObject | null,
+  result: JsonValue | null,
+  errors: StoredError[] | null,
+  trace: JobTraceContext | null,
+  runAt: number,
+  scheduledAt: number,
+  insertedAt: number,
 ];
 
 /**

@@ -6,7 +6,19 @@ import type { Statement } from './statement.js';
 
 /** The columns of a run, listed rather than `*` (see `jobColumns`: prepared statements must keep their result shape). */
 const COLUMNS = [
-  'id', 'workflow', 'version', 'state', 'context', 'steps', 'seq', 'error', 'trace', 'run_at', 'created_at', 'updated_at', 'finished_at',
+  'id',
+  'workflow',
+  'version',
+  'state',
+  'context',
+  'steps',
+  'seq',
+  'error',
+  'trace',
+  'run_at',
+  'created_at',
+  'updated_at',
+  'finished_at',
 ] as const;
 
 const columns = (alias: string): string => COLUMNS.map((column) => `${alias}.${column}`).join(', ');
@@ -75,9 +87,7 @@ const clean = (text: string | null): string | null => (text === null ? null : St
 
 /** The steps as jsonb text; `JSON.stringify` writes their dates as ISO text, which {@link toRun} revives. */
 function stepsJson(steps: Record<string, StepRun>): string {
-  return JSON.stringify(
-    Object.fromEntries(Object.entries(steps).map(([name, step]) => [name, step.error ? { ...step, error: clean(step.error) } : step])),
-  );
+  return JSON.stringify(Object.fromEntries(Object.entries(steps).map(([name, step]) => [name, step.error ? { ...step, error: clean(step.error) } : step])));
 }
 
 const traceJson = (trace: WorkflowRun['trace']): string | null => (trace ? JSON.stringify(trace) : null);
@@ -122,8 +132,18 @@ export function runStatements(n: SqlNames) {
       name: n.statement('run_update'),
       text: update,
       values: [
-        id, run.workflow, run.version, run.state, JSON.stringify(run.context), stepsJson(run.steps), run.seq, clean(run.error),
-        traceJson(run.trace), run.runAt, now, run.finishedAt,
+        id,
+        run.workflow,
+        run.version,
+        run.state,
+        JSON.stringify(run.context),
+        stepsJson(run.steps),
+        run.seq,
+        clean(run.error),
+        traceJson(run.trace),
+        run.runAt,
+        now,
+        run.finishedAt,
       ],
     }),
     /** Newest (highest id) first; `limit` must be a positive integer or absent. */

@@ -66,7 +66,7 @@ export function claimConformance(suite: ConformanceSuite): void {
       expect(ids(await claim({ now: at(60 * SEC) }))).toEqual([future.id]);
     });
 
-    it('judges due-ness by each claim\'s own time, even when an earlier claim was later', async () => {
+    it("judges due-ness by each claim's own time, even when an earlier claim was later", async () => {
       const first = await insert({ runAt: at(10 * SEC) });
       const second = await insert({ runAt: at(12 * SEC) });
       const pinned = await insert({ runAt: at(12 * SEC), pinnedNode: 'node-b' });
@@ -139,7 +139,7 @@ export function claimConformance(suite: ConformanceSuite): void {
       expect(claimed).toMatchObject({ id: pinned.id, node: 'node-b' });
     });
 
-    it('merges a node\'s pinned jobs into claim order', async () => {
+    it("merges a node's pinned jobs into claim order", async () => {
       const a = await insert({ priority: 1 });
       const pinned = await insert({ priority: 2, pinnedNode: 'node-b' });
       const c = await insert({ priority: 3 });

@@ -92,7 +92,7 @@ export function insertConformance(suite: ConformanceSuite): void {
       expect(new Set(results.map((r) => r.job.id)).size).toBe(3);
     });
 
-    it('keeps each job\'s own fields in a batch, whether its jobs differ in one field or only in args', async () => {
+    it("keeps each job's own fields in a batch, whether its jobs differ in one field or only in args", async () => {
       const meta = { team: 'core' };
       const variants: Partial<NewJob>[] = [
         {},

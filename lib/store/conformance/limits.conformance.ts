@@ -68,7 +68,12 @@ export function limitsConformance(suite: ConformanceSuite): void {
         expect(small.store.maxPayloadBytes).toBe(100);
         const fits = { s: 'x'.repeat(92) }; // {"s":"…"} is 100 bytes
         expect((await small.store.insert([newJob({ args: fits })]))[0]!.inserted).toBe(true);
-        await expect(small.store.insert([newJob({ args: { s: 'x'.repeat(93) } })])).rejects.toMatchObject({ name: 'PayloadTooLargeError', field: 'args', bytes: 101, limit: 100 });
+        await expect(small.store.insert([newJob({ args: { s: 'x'.repeat(93) } })])).rejects.toMatchObject({
+          name: 'PayloadTooLargeError',
+          field: 'args',
+          bytes: 101,
+          limit: 100,
+        });
         await expect(small.store.insert([newJob({ meta: { s: 'é'.repeat(50) } })])).rejects.toBeInstanceOf(PayloadTooLargeError);
         expect(await small.store.count({})).toBe(1);
       } finally {
@@ -119,7 +124,11 @@ export function limitsConformance(suite: ConformanceSuite): void {
       const released = await running();
       await suite.store.release(ref(released), at(SEC), attemptError(1, { ...dirty, kind: 'shutdown' }));
       for (const id of [retried.id, failed.id, released.id]) {
-        expect((await suite.store.get(id))!.errors[0]).toMatchObject({ name: 'Bad\uFFFDError', message: `m\uFFFD ${'x'.repeat(10)}\uFFFD`, stack: 'at \uFFFD\uFFFD' });
+        expect((await suite.store.get(id))!.errors[0]).toMatchObject({
+          name: 'Bad\uFFFDError',
+          message: `m\uFFFD ${'x'.repeat(10)}\uFFFD`,
+          stack: 'at \uFFFD\uFFFD',
+        });
       }
       const cancelled = await running();
       const reason = `stop\u0000${'r'.repeat(1_994)}${PAIR}${'r'.repeat(7)}`;

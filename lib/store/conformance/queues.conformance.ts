@@ -63,7 +63,9 @@ export function queuesConformance(suite: ConformanceSuite): void {
           c[key] = (c[key] as number) + 1;
           expected.set(job.queue, c);
         }
-        const counts = (await suite.store.queueCounts(now)).filter((c) => expected.has(c.queue) || Object.values(c).some((v) => typeof v === 'number' && v > 0));
+        const counts = (await suite.store.queueCounts(now)).filter(
+          (c) => expected.has(c.queue) || Object.values(c).some((v) => typeof v === 'number' && v > 0),
+        );
         expect(counts).toEqual([...expected.values()].sort((a, b) => ((a.queue as string) < (b.queue as string) ? -1 : 1)));
       };
       const pinned = await insert({ queue: 'q1', pinnedNode: 'node-b' });

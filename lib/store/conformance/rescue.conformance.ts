@@ -13,10 +13,7 @@ export function rescueConformance(suite: ConformanceSuite): void {
       const a = await running();
       const b = await running();
       const available = await insert();
-      await suite.store.heartbeat(
-        [ref(a), { id: b.id, attempt: 7 }, { id: available.id, attempt: 0 }, { id: 'missing', attempt: 1 }],
-        at(10 * SEC),
-      );
+      await suite.store.heartbeat([ref(a), { id: b.id, attempt: 7 }, { id: available.id, attempt: 0 }, { id: 'missing', attempt: 1 }], at(10 * SEC));
       expect(ms((await suite.store.get(a.id))!.heartbeatAt)).toBe(at(10 * SEC).getTime());
       expect(ms((await suite.store.get(b.id))!.heartbeatAt)).toBe(BASE.getTime());
       expect((await suite.store.get(available.id))!.heartbeatAt).toBeNull();
@@ -65,7 +62,13 @@ export function rescueConformance(suite: ConformanceSuite): void {
       expect(claimed.map((j) => ms(j.heartbeatAt))).toEqual([1, 2, 3].map(() => at(SEC).getTime()));
       expect((await suite.store.get(jobs[1]!.id))!.startedAt).toBeNull();
       // Job 2 started at 2 s, reported by the heartbeat at 5 s; job 3 still waits in the buffer.
-      await suite.store.heartbeat([{ ...ref(claimed[1]!), startedAt: at(2 * SEC).getTime() }, { ...ref(claimed[2]!), startedAt: null }], at(5 * SEC));
+      await suite.store.heartbeat(
+        [
+          { ...ref(claimed[1]!), startedAt: at(2 * SEC).getTime() },
+          { ...ref(claimed[2]!), startedAt: null },
+        ],
+        at(5 * SEC),
+      );
       expect(ms((await suite.store.get(jobs[1]!.id))!.startedAt)).toBe(at(2 * SEC).getTime());
       expect((await suite.store.get(jobs[2]!.id))!.startedAt).toBeNull();
       // Finished before any heartbeat said it started: its last heartbeat stands in.

@@ -54,7 +54,7 @@ export function schedulesConformance(suite: ConformanceSuite): void {
       });
     });
 
-    it('deletes a schedule\'s state with the schedule', async () => {
+    it("deletes a schedule's state with the schedule", async () => {
       await suite.store.saveSchedule({ name: 'nightly', definition: { cron: '0 0 * * *' } });
       await suite.store.setScheduleState('nightly', { paused: true, plannedUntil: BASE });
       await suite.store.setScheduleState('other', { paused: true });

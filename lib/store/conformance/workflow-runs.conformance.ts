@@ -151,9 +151,7 @@ export function workflowRunsConformance(suite: ConformanceSuite): void {
     it('refuses states that are not run states', async () => {
       await expect(suite.store.createRun(newRun({ state: 'done' as WorkflowRunState }), BASE)).rejects.toBeInstanceOf(InvalidArgumentError);
       const run = await suite.store.createRun(newRun(), BASE);
-      await expect(suite.store.updateRun(run.id, BASE, (r) => ({ ...r, state: 'done' as WorkflowRunState }))).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
+      await expect(suite.store.updateRun(run.id, BASE, (r) => ({ ...r, state: 'done' as WorkflowRunState }))).rejects.toBeInstanceOf(InvalidArgumentError);
       expect((await suite.store.getRun(run.id))!.state).toBe('running');
     });
 

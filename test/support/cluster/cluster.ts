@@ -26,7 +26,9 @@ export async function buildClusterNode(): Promise<void> {
     builder = false;
   }
   if (builder) {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'support', 'cluster', 'tsconfig.json')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'support', 'cluster', 'tsconfig.json')], {
+      stdio: 'inherit',
+    });
     writeFileSync(done, '');
   } else {
     await waitUntil(() => existsSync(done), 110_000, 'the cluster node build of another spec file');
@@ -93,7 +95,9 @@ export function startNode(settings: NodeSettings): ClusterNode {
 /** Creates the ledger table the nodes write to. */
 export async function createLedger(url: string, schema: string): Promise<void> {
   await withClient(url, (c) =>
-    c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}".ledger (id bigserial PRIMARY KEY, kind text NOT NULL, job_id text, tick timestamptz, node text NOT NULL, attempt int, at timestamptz NOT NULL DEFAULT clock_timestamp())`),
+    c.query(
+      `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE "${schema}".ledger (id bigserial PRIMARY KEY, kind text NOT NULL, job_id text, tick timestamptz, node text NOT NULL, attempt int, at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    ),
   );
 }
 
@@ -129,14 +133,26 @@ export async function insertJobs(url: string, schema: string, jobs: readonly Clu
   await store.init();
   const now = new Date();
   await store.insert(
-    jobs.map((job) => ({ name: job.name ?? 'work', queue: 'default', args: { n: job.n }, priority: job.priority ?? 0, maxAttempts: job.maxAttempts ?? 4, timeout: null, runAt: now })),
+    jobs.map((job) => ({
+      name: job.name ?? 'work',
+      queue: 'default',
+      args: { n: job.n },
+      priority: job.priority ?? 0,
+      maxAttempts: job.maxAttempts ?? 4,
+      timeout: null,
+      runAt: now,
+    })),
   );
   await store.close();
 }
 
 /** Inserts `count` work jobs (4 attempts each). */
 export function enqueueWork(url: string, schema: string, count: number): Promise<void> {
-  return insertJobs(url, schema, Array.from({ length: count }, (_, n) => ({ n })));
+  return insertJobs(
+    url,
+    schema,
+    Array.from({ length: count }, (_, n) => ({ n })),
+  );
 }
 
 /** What a cluster spec file uses: nodes it starts (killed after the file), and reads of the database. */

@@ -46,7 +46,12 @@ class ClusterJobs implements OnApplicationShutdown {
   @Scheduled({ cron: '* * * * * *', name: 'tick' })
   async tick(ctx: JobContext) {
     if (!config.cron) return;
-    await ledger.query(`INSERT INTO ${table} (kind, job_id, tick, node, attempt) VALUES ('tick', $1, $2, $3, $4)`, [ctx.id, ctx.scheduledAt, config.name, ctx.attempt]);
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, tick, node, attempt) VALUES ('tick', $1, $2, $3, $4)`, [
+      ctx.id,
+      ctx.scheduledAt,
+      config.name,
+      ctx.attempt,
+    ]);
   }
 
   @Scheduled({ name: 'work' })
@@ -75,7 +80,12 @@ class ClusterJobs implements OnApplicationShutdown {
 @Workflow({ name: 'ledgered' })
 class Ledgered {
   private async effect(ctx: StepContext, kind: string) {
-    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ($1, $2, $3, $4)`, [kind, `${ctx.runId}:${ctx.step}`, config.name, ctx.attempt]);
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ($1, $2, $3, $4)`, [
+      kind,
+      `${ctx.runId}:${ctx.step}`,
+      config.name,
+      ctx.attempt,
+    ]);
   }
   @Step()
   async a(ctx: StepContext) {

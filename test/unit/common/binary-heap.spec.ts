@@ -102,7 +102,7 @@ describe('BinaryHeap', () => {
     expect(drain(heap).map((i) => i.n)).toEqual(model.map((i) => i.n).sort((a, b) => a - b));
   });
 
-  it.each([false, true])('keeps order when most pushes come in order, past the run\'s compaction (own positions: %s)', (own) => {
+  it.each([false, true])("keeps order when most pushes come in order, past the run's compaction (own positions: %s)", (own) => {
     type Item = { n: number; pos: number };
     const next = random(own ? 3 : 5);
     const heap = new BinaryHeap<Item>((a, b) => a.n - b.n, {

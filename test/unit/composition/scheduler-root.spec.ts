@@ -54,9 +54,13 @@ class RecordingNotifier extends LocalNotifier {
 }
 
 function definition(name: string, run: (ctx: JobContext<unknown>) => unknown): JobDefinition {
-  const options = resolveJobOptions({}, (option, detail) => {
-    throw new Error(`${option}: ${detail}`);
-  }, null);
+  const options = resolveJobOptions(
+    {},
+    (option, detail) => {
+      throw new Error(`${option}: ${detail}`);
+    },
+    null,
+  );
   return { name, source: `Test.${name}`, kind: 'method', run: async (ctx) => run(ctx), options };
 }
 
@@ -67,8 +71,20 @@ async function compose(clock: FakeClock, peer: SwitchPeer, notifier: RecordingNo
   const tick = definition('tick', () => runs.push('tick'));
   registry.addDefinition(tick);
   // Holds its slot until its signal aborts, then records why.
-  registry.addDefinition(definition('hold', (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(void runs.push(`aborted:${ctx.abortReason}`))))));
-  registry.addSchedule({ name: 'tick', handler: tick, spec: compileSchedule({ every: '1m' }, 'Test.tick')!, options: tick.options, origin: 'static', input: { every: '1m' } });
+  registry.addDefinition(
+    definition(
+      'hold',
+      (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(void runs.push(`aborted:${ctx.abortReason}`)))),
+    ),
+  );
+  registry.addSchedule({
+    name: 'tick',
+    handler: tick,
+    spec: compileSchedule({ every: '1m' }, 'Test.tick')!,
+    options: tick.options,
+    origin: 'static',
+    input: { every: '1m' },
+  });
   const options = resolveOptions({ clock, queues: { default: 2 } });
   const seen: string[] = [];
   const root = await SchedulerRoot.compose({
@@ -87,7 +103,10 @@ describe('SchedulerRoot, composed without Nest', () => {
   it('runs an enqueued job through its middleware on the fake clock, and resolves middleware once per definition at compose time', async () => {
     const clock = new FakeClock(T0);
     const calls: string[] = [];
-    const middleware: JobMiddleware = { before: (ctx) => void calls.push(`before:${ctx.name}`), onComplete: (ctx, o) => void calls.push(`done:${ctx.name}:${o.status}`) };
+    const middleware: JobMiddleware = {
+      before: (ctx) => void calls.push(`before:${ctx.name}`),
+      onComplete: (ctx, o) => void calls.push(`done:${ctx.name}:${o.status}`),
+    };
     const { root, runs, seen } = await compose(clock, new SwitchPeer(), new RecordingNotifier(), [middleware]);
     expect(seen.filter((name) => name === 'export' || name === 'tick')).toEqual(['export', 'tick']);
     await root.start();

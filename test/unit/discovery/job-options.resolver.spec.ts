@@ -4,7 +4,10 @@ import { assertScheduleOptions, resolveJobOptions, type OptionFailure } from '..
 import type { BackoffOption, JobOptions } from '../../../lib/index.js';
 
 class OptionError extends Error {
-  constructor(readonly option: string, detail: string) {
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
     super(`${option}: ${detail}`);
   }
 }
@@ -68,7 +71,10 @@ describe('resolveBackoff', () => {
 
   it("'fixed' waits delay every time, spread by jitter", () => {
     expect(delays({ type: 'fixed', delay: '5s' })).toEqual([5_000, 5_000, 5_000]);
-    for (const delay of delays({ type: 'fixed', delay: '10s', jitter: 0.5 }, Array.from({ length: 50 }, () => 1))) {
+    for (const delay of delays(
+      { type: 'fixed', delay: '10s', jitter: 0.5 },
+      Array.from({ length: 50 }, () => 1),
+    )) {
       expect(delay).toBeGreaterThanOrEqual(5_000);
       expect(delay).toBeLessThanOrEqual(15_000);
     }
@@ -77,7 +83,10 @@ describe('resolveBackoff', () => {
   it("'exponential' grows by factor (default 2) from delay, capped at max (default 1 h), without jitter unless asked", () => {
     expect(delays({ type: 'exponential', delay: '1s' }, [1, 2, 3, 13, 40])).toEqual([1_000, 2_000, 4_000, 3_600_000, 3_600_000]);
     expect(delays({ type: 'exponential', delay: 100, factor: 1.5, max: 300 }, [1, 2, 3, 4])).toEqual([100, 150, 225, 300]);
-    for (const delay of delays({ type: 'exponential', delay: '10s', jitter: true }, Array.from({ length: 50 }, () => 2))) {
+    for (const delay of delays(
+      { type: 'exponential', delay: '10s', jitter: true },
+      Array.from({ length: 50 }, () => 2),
+    )) {
       expect(delay).toBeGreaterThanOrEqual(16_000);
       expect(delay).toBeLessThanOrEqual(24_000);
     }
@@ -101,6 +110,10 @@ describe('resolveBackoff', () => {
       [{ type: 'exponential', delay: '1s', dealy: '2s' }, 'backoff.dealy'],
       ['5 parsecs', 'backoff'],
     ];
-    for (const [option, field] of bad) expect(refused(() => resolveBackoff(option as BackoffOption, fail)), JSON.stringify(option)).toBe(field);
+    for (const [option, field] of bad)
+      expect(
+        refused(() => resolveBackoff(option as BackoffOption, fail)),
+        JSON.stringify(option),
+      ).toBe(field);
   });
 });

@@ -38,16 +38,23 @@ function setup(definitions: Map<string, JobDefinition>, backoff: number) {
 }
 
 function definition(name: string, run: JobDefinition['run'], middleware?: JobMiddleware[]): JobDefinition {
-  const options = resolveJobOptions({}, (option, detail) => {
-    throw new Error(`${option}: ${detail}`);
-  }, null);
+  const options = resolveJobOptions(
+    {},
+    (option, detail) => {
+      throw new Error(`${option}: ${detail}`);
+    },
+    null,
+  );
   return { name, source: `Test.${name}`, kind: 'method', run, options, middleware };
 }
 
 describe('JobExecutor, built without Nest', () => {
-  it("runs a handler through the middleware its definition carries and acknowledges the result", async () => {
+  it('runs a handler through the middleware its definition carries and acknowledges the result', async () => {
     const seen: string[] = [];
-    const double: JobMiddleware = { after: (_ctx, result) => (result as number) * 2, onComplete: (ctx, outcome) => void seen.push(`${ctx.name}:${outcome.status}`) };
+    const double: JobMiddleware = {
+      after: (_ctx, result) => (result as number) * 2,
+      onComplete: (ctx, outcome) => void seen.push(`${ctx.name}:${outcome.status}`),
+    };
     const { executor, store, claimOne } = setup(new Map([['sum', definition('sum', async () => 21, [double])]]), 0);
     const job = await claimOne('sum');
     const outcome = await executor.execute(job);
@@ -58,7 +65,10 @@ describe('JobExecutor, built without Nest', () => {
   });
 
   it('retries a failure after the delay its definitions lookup gives, and tells onRetry when', async () => {
-    const { executor, store, clock, retries, claimOne } = setup(new Map([['flaky', definition('flaky', async () => Promise.reject(new Error('boom')))]]), 7_000);
+    const { executor, store, clock, retries, claimOne } = setup(
+      new Map([['flaky', definition('flaky', async () => Promise.reject(new Error('boom')))]]),
+      7_000,
+    );
     const job = await claimOne('flaky');
     const outcome = await executor.execute(job);
     expect(outcome.outcome).toBe('retry');

@@ -88,7 +88,13 @@ describe('JobSettler', () => {
   });
 
   it('a backoff that throws or returns nonsense retries at once rather than losing the job', async () => {
-    for (const backoff of [() => Number.NaN, () => -5, (): number => { throw new Error('bad backoff'); }]) {
+    for (const backoff of [
+      () => Number.NaN,
+      () => -5,
+      (): number => {
+        throw new Error('bad backoff');
+      },
+    ]) {
       const { store, claimed, settle, failed } = setup(backoff);
       const job = await claimed();
       expect(await settle(job, failed(new Error('x')))).toMatchObject({ outcome: 'retry' });

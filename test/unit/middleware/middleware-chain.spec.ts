@@ -18,7 +18,13 @@ function tracing(tag: string, log: string[], extra: Partial<JobMiddleware> = {})
 describe('runMiddlewareChain', () => {
   it('before in order, after in reverse, onComplete in order', async () => {
     const log: string[] = [];
-    const result = await runMiddlewareChain([tracing('a', log), tracing('b', log)], ctx, async () => (log.push('handler'), 1), now, () => {});
+    const result = await runMiddlewareChain(
+      [tracing('a', log), tracing('b', log)],
+      ctx,
+      async () => (log.push('handler'), 1),
+      now,
+      () => {},
+    );
     expect(result).toEqual({ status: 'completed', result: 1 });
     expect(log).toEqual(['a.before', 'b.before', 'handler', 'b.after', 'a.after', 'a.onComplete:completed', 'b.onComplete:completed']);
   });
@@ -27,9 +33,15 @@ describe('runMiddlewareChain', () => {
     const log: string[] = [];
     const replacement = new Error('replaced');
     const chain = [tracing('a', log), tracing('b', log, { onError: () => (log.push('b.onError'), replacement) })];
-    const result = await runMiddlewareChain(chain, ctx, async () => {
-      throw new Error('boom');
-    }, now, () => {});
+    const result = await runMiddlewareChain(
+      chain,
+      ctx,
+      async () => {
+        throw new Error('boom');
+      },
+      now,
+      () => {},
+    );
     expect(result).toEqual({ status: 'failed', error: replacement });
     expect(log).toEqual(['a.before', 'b.before', 'a.onError', 'b.onError', 'a.onComplete:failed', 'b.onComplete:failed']);
   });
@@ -37,18 +49,54 @@ describe('runMiddlewareChain', () => {
   it('a halt in before stops the chain: no handler, no after, onComplete still runs', async () => {
     const log: string[] = [];
     const chain = [tracing('a', log, { before: () => ({ halt: 'nope' }) }), tracing('b', log)];
-    const result = await runMiddlewareChain(chain, ctx, async () => log.push('handler'), now, () => {});
+    const result = await runMiddlewareChain(
+      chain,
+      ctx,
+      async () => log.push('handler'),
+      now,
+      () => {},
+    );
     expect(result).toEqual({ status: 'halted', reason: 'nope' });
     expect(log).toEqual(['a.onComplete:halted', 'b.onComplete:halted']);
   });
 
   it('after may replace the result; a throwing after fails the attempt; onComplete errors are reported, not thrown', async () => {
     const reported: unknown[] = [];
-    const replaced = await runMiddlewareChain([{ after: (_c, r) => ({ wrapped: r }) }], ctx, async () => 1, now, () => {});
+    const replaced = await runMiddlewareChain(
+      [{ after: (_c, r) => ({ wrapped: r }) }],
+      ctx,
+      async () => 1,
+      now,
+      () => {},
+    );
     expect(replaced).toEqual({ status: 'completed', result: { wrapped: 1 } });
-    const failed = await runMiddlewareChain([{ after: () => { throw new Error('after broke'); } }], ctx, async () => 1, now, () => {});
+    const failed = await runMiddlewareChain(
+      [
+        {
+          after: () => {
+            throw new Error('after broke');
+          },
+        },
+      ],
+      ctx,
+      async () => 1,
+      now,
+      () => {},
+    );
     expect(failed.status).toBe('failed');
-    const ok = await runMiddlewareChain([{ onComplete: () => { throw new Error('oops'); } }], ctx, async () => 1, now, (e) => reported.push(e));
+    const ok = await runMiddlewareChain(
+      [
+        {
+          onComplete: () => {
+            throw new Error('oops');
+          },
+        },
+      ],
+      ctx,
+      async () => 1,
+      now,
+      (e) => reported.push(e),
+    );
     expect(ok.status).toBe('completed');
     expect(reported).toHaveLength(1);
   });

@@ -7,7 +7,7 @@ import { newJobInput } from '../../support/new-job.js';
 const AT = new Date('2026-01-01T00:00:00.000Z');
 const job = (overrides: Partial<NewJob> = {}): NewJob => newJobInput(AT, overrides);
 
-describe('insertBatch (the PostgreSQL insert statement\'s input)', () => {
+describe("insertBatch (the PostgreSQL insert statement's input)", () => {
   it('sends the fields jobs share once, and per job only its args and unique key', () => {
     const meta = { team: 'core' };
     const batch = insertBatch(

@@ -27,13 +27,17 @@ describe('compileSchedule: cron', () => {
   it('reads 5 fields at minute resolution and 6 fields with seconds first', () => {
     expect(ticks(spec({ cron: '0 6 * * *' }), '2026-01-15T12:00:00Z', 2)).toEqual(['2026-01-16T06:00:00.000Z', '2026-01-17T06:00:00.000Z']);
     expect(ticks(spec({ cron: '15,45 * * * * *' }), '2026-01-15T12:00:00Z')).toEqual([
-      '2026-01-15T12:00:15.000Z', '2026-01-15T12:00:45.000Z', '2026-01-15T12:01:15.000Z',
+      '2026-01-15T12:00:15.000Z',
+      '2026-01-15T12:00:45.000Z',
+      '2026-01-15T12:01:15.000Z',
     ]);
   });
 
   it('accepts month and weekday names, L, 5L and 1#2', () => {
     expect(ticks(spec({ cron: '0 9 * JAN,jul MON-FRI' }), '2026-01-30T12:00:00Z')).toEqual([
-      '2026-07-01T09:00:00.000Z', '2026-07-02T09:00:00.000Z', '2026-07-03T09:00:00.000Z',
+      '2026-07-01T09:00:00.000Z',
+      '2026-07-02T09:00:00.000Z',
+      '2026-07-03T09:00:00.000Z',
     ]);
     expect(ticks(spec({ cron: '0 0 L * *' }), '2026-01-01T00:00:00Z', 2)).toEqual(['2026-01-31T00:00:00.000Z', '2026-02-28T00:00:00.000Z']);
     expect(ticks(spec({ cron: '0 0 * * 5L' }), '2026-01-01T00:00:00Z', 1)).toEqual(['2026-01-30T00:00:00.000Z']);
@@ -41,10 +45,14 @@ describe('compileSchedule: cron', () => {
   });
 
   it.each([
-    ['@yearly', '2027-01-01T00:00:00.000Z'], ['@annually', '2027-01-01T00:00:00.000Z'],
-    ['@monthly', '2026-04-01T00:00:00.000Z'], ['@weekly', '2026-03-22T00:00:00.000Z'],
-    ['@daily', '2026-03-19T00:00:00.000Z'], ['@midnight', '2026-03-19T00:00:00.000Z'],
-    ['@hourly', '2026-03-18T11:00:00.000Z'], ['@Daily', '2026-03-19T00:00:00.000Z'],
+    ['@yearly', '2027-01-01T00:00:00.000Z'],
+    ['@annually', '2027-01-01T00:00:00.000Z'],
+    ['@monthly', '2026-04-01T00:00:00.000Z'],
+    ['@weekly', '2026-03-22T00:00:00.000Z'],
+    ['@daily', '2026-03-19T00:00:00.000Z'],
+    ['@midnight', '2026-03-19T00:00:00.000Z'],
+    ['@hourly', '2026-03-18T11:00:00.000Z'],
+    ['@Daily', '2026-03-19T00:00:00.000Z'],
   ])('expands the macro %s', (macro, expected) => {
     const s = spec({ cron: macro });
     expect(s.next(ms('2026-03-18T10:30:00Z'))).toBe(ms(expected));
@@ -68,8 +76,11 @@ describe('compileSchedule: cron', () => {
     const s = spec({ cron: ['0 18 * * *', '0 6 * * *', '0 */6 * * *'] });
     expect(s.description).toBe('cron "0 18 * * *", "0 6 * * *", "0 */6 * * *" (Etc/UTC)');
     expect(ticks(s, '2026-01-01T05:00:00Z', 5)).toEqual([
-      '2026-01-01T06:00:00.000Z', '2026-01-01T12:00:00.000Z', '2026-01-01T18:00:00.000Z',
-      '2026-01-02T00:00:00.000Z', '2026-01-02T06:00:00.000Z',
+      '2026-01-01T06:00:00.000Z',
+      '2026-01-01T12:00:00.000Z',
+      '2026-01-01T18:00:00.000Z',
+      '2026-01-02T00:00:00.000Z',
+      '2026-01-02T06:00:00.000Z',
     ]);
     expect(iso(s.prev(ms('2026-01-01T17:59:59Z')))).toBe('2026-01-01T12:00:00.000Z');
   });
@@ -113,27 +124,36 @@ describe('compileSchedule: cron', () => {
 describe('compileSchedule: daylight-saving time', () => {
   it('spring forward 2026-03-08: a time in the gap fires once, shifted by the gap (02:30 -> 03:30 EDT)', () => {
     expect(ticks(spec({ cron: '30 2 * * *', zone: NY }), '2026-03-07T12:00:00Z')).toEqual([
-      '2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z',
+      '2026-03-08T07:30:00.000Z',
+      '2026-03-09T06:30:00.000Z',
+      '2026-03-10T06:30:00.000Z',
     ]);
     const s = spec({ cron: '30 2 * * *', zone: NY });
     expect(iso(s.prev(ms('2026-03-09T00:00:00Z')))).toBe('2026-03-08T07:30:00.000Z');
     expect(iso(s.next(ms('2026-03-08T07:10:00Z')))).toBe('2026-03-08T07:30:00.000Z');
     // 02:00 is shifted onto 03:00 and fires once
     expect(ticks(spec({ cron: '0 1-3 * * *', zone: NY }), '2026-03-08T05:00:00Z', 3)).toEqual([
-      '2026-03-08T06:00:00.000Z', '2026-03-08T07:00:00.000Z', '2026-03-09T05:00:00.000Z',
+      '2026-03-08T06:00:00.000Z',
+      '2026-03-08T07:00:00.000Z',
+      '2026-03-09T05:00:00.000Z',
     ]);
   });
 
   it('fall back 2026-11-01: a time in the repeated hour fires once, at its first occurrence (EDT)', () => {
     expect(ticks(spec({ cron: '30 1 * * *', zone: NY }), '2026-10-31T12:00:00Z')).toEqual([
-      '2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z', '2026-11-03T06:30:00.000Z',
+      '2026-11-01T05:30:00.000Z',
+      '2026-11-02T06:30:00.000Z',
+      '2026-11-03T06:30:00.000Z',
     ]);
     const s = spec({ cron: '30 1 * * *', zone: NY });
     expect(iso(s.prev(ms('2026-11-01T07:00:00Z')))).toBe('2026-11-01T05:30:00.000Z');
     expect(iso(s.next(ms('2026-11-01T06:00:00Z')))).toBe('2026-11-02T06:30:00.000Z');
     // hour `*` too: 01:00 and 01:30 EST (06:00Z, 06:30Z) do not fire again
     expect(ticks(spec({ cron: '0,30 * * * *', zone: NY }), '2026-11-01T04:45:00Z', 4)).toEqual([
-      '2026-11-01T05:00:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-01T07:00:00.000Z', '2026-11-01T07:30:00.000Z',
+      '2026-11-01T05:00:00.000Z',
+      '2026-11-01T05:30:00.000Z',
+      '2026-11-01T07:00:00.000Z',
+      '2026-11-01T07:30:00.000Z',
     ]);
     expect(iso(spec({ cron: '* * * * * *', zone: NY }).next(ms('2026-11-01T06:00:00Z')))).toBe('2026-11-01T07:00:00.000Z');
   });
@@ -146,7 +166,9 @@ describe('compileSchedule: daylight-saving time', () => {
     expect(raw('15,45 0-3 * * *', NY, '2026-11-01T06:00:00Z').next().toISOString()).toBe('2026-11-01T06:15:00.000Z'); // 01:15 EST
     expect(raw('0 * * * *', NY, '2026-11-01T05:30:00Z').next().toISOString()).toBe('2026-11-01T06:00:00.000Z'); // 01:00 EST
     const lordHowe = raw('0 * * * *', 'Australia/Lord_Howe', '2026-04-04T12:00:00Z');
-    expect(() => { for (let i = 0; i < 30; i++) lordHowe.next(); }).toThrow(/loop limit exceeded/);
+    expect(() => {
+      for (let i = 0; i < 30; i++) lordHowe.next();
+    }).toThrow(/loop limit exceeded/);
   });
 
   /** The zone's UTC offset at `t`, in ms, from Intl's `GMT+10:30`-style names. */
@@ -176,12 +198,30 @@ describe('compileSchedule: daylight-saving time', () => {
   }
 
   it.each([
-    [NY, '2026-03-08'], [NY, '2026-11-01'],
-    ['Europe/London', '2026-03-29'], ['Europe/London', '2026-10-25'],
-    ['Australia/Lord_Howe', '2026-10-04'], ['Australia/Lord_Howe', '2026-04-05'], // 30-minute shifts
+    [NY, '2026-03-08'],
+    [NY, '2026-11-01'],
+    ['Europe/London', '2026-03-29'],
+    ['Europe/London', '2026-10-25'],
+    ['Australia/Lord_Howe', '2026-10-04'],
+    ['Australia/Lord_Howe', '2026-04-05'], // 30-minute shifts
   ])('next() and prev() from any instant follow that rule (%s, %s)', (zone, day) => {
-    const crons = ['30 2 * * *', '0 2 * * *', '30 1 * * *', '45 1 * * *', '15 2 * * *', '0 3 * * *', '0 * * * *', '*/20 * * * *',
-      '* 1 * * *', '15,45 0-3 * * *', '0 */2 * * *', '0 1-2 * * *', '59 1,2 * * *', '0 0 * * *', '0 9 * * 1-5'];
+    const crons = [
+      '30 2 * * *',
+      '0 2 * * *',
+      '30 1 * * *',
+      '45 1 * * *',
+      '15 2 * * *',
+      '0 3 * * *',
+      '0 * * * *',
+      '*/20 * * * *',
+      '* 1 * * *',
+      '15,45 0-3 * * *',
+      '0 */2 * * *',
+      '0 1-2 * * *',
+      '59 1,2 * * *',
+      '0 0 * * *',
+      '0 9 * * 1-5',
+    ];
     for (const cron of crons) {
       const s = spec({ cron, zone });
       const expected = expectedTicks(cron, zone, day);

@@ -70,7 +70,12 @@ describe('buildWorkflowDefinition', () => {
     ['a schedule without a time', () => build([step('a')], { schedule: { zone: undefined } }), 'OrderFlow', 'schedule'],
     ['a bad startAt', () => build([step('a')], { schedule: { every: '1h', startAt: 'tomorrow' } }), 'OrderFlow', 'startAt'],
     ['an invalid endAt date', () => build([step('a')], { schedule: { every: '1h', endAt: new Date(NaN) } }), 'OrderFlow', 'endAt'],
-    ['endAt before startAt', () => build([step('a')], { schedule: { every: '1h', startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' } }), 'OrderFlow', 'endAt'],
+    [
+      'endAt before startAt',
+      () => build([step('a')], { schedule: { every: '1h', startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' } }),
+      'OrderFlow',
+      'endAt',
+    ],
     ['an empty version', () => build([step('a')], { version: ' ' }), 'OrderFlow', 'version'],
   ])('rejects %s', (_what, fn, source, option) => {
     const error = configError(fn);
@@ -213,7 +218,12 @@ describe('WorkflowBuilder', () => {
   const ctx = {} as StepContext;
   const handlers: Record<string, (ctx: StepContext) => Promise<unknown>> = { 'mail.send': async () => 'sent', 'mail.recall': async () => 'recalled' };
   const make = (registered: WorkflowDefinition[] = []) =>
-    new WorkflowBuilder('signup', (def) => registered.push(def), (name) => handlers[name], new Set(['default', 'mail']));
+    new WorkflowBuilder(
+      'signup',
+      (def) => registered.push(def),
+      (name) => handlers[name],
+      new Set(['default', 'mail']),
+    );
 
   it('builds from functions and handler names, and registers once', async () => {
     const registered: WorkflowDefinition[] = [];
@@ -226,7 +236,13 @@ describe('WorkflowBuilder', () => {
       .version('3')
       .register();
     expect(registered).toEqual([def]);
-    expect(def).toMatchObject({ name: 'signup', version: '3', source: 'workflows.define(signup)', order: ['create', 'welcome', 'audit'], schedule: { every: '1d' } });
+    expect(def).toMatchObject({
+      name: 'signup',
+      version: '3',
+      source: 'workflows.define(signup)',
+      order: ['create', 'welcome', 'audit'],
+      schedule: { every: '1d' },
+    });
     expect(await def.steps.get('create')!.run({ step: 'create' } as StepContext)).toEqual({ user: 'create' });
     expect(await def.steps.get('welcome')!.run(ctx)).toBe('sent');
     expect(await def.steps.get('welcome')!.runRollback!(ctx)).toBe('recalled');
@@ -236,7 +252,9 @@ describe('WorkflowBuilder', () => {
   });
 
   it('supports rollback() and rejects a second register()', () => {
-    const builder = make().step('a', noop).rollback('a', async function compensate() {});
+    const builder = make()
+      .step('a', noop)
+      .rollback('a', async function compensate() {});
     expect(builder.register().steps.get('a')!.rollback).toBe('compensate');
     expect(configError(() => builder.register()).option).toBe('register');
   });

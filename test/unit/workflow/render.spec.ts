@@ -24,7 +24,19 @@ const def = buildWorkflowDefinition(
 );
 
 function stepRun(state: StepRun['state'], extra: Partial<StepRun> = {}): StepRun {
-  return { state, attempts: 0, output: null, error: null, skipReason: null, jobId: null, startedAt: null, finishedAt: null, completedSeq: null, rollback: null, ...extra };
+  return {
+    state,
+    attempts: 0,
+    output: null,
+    error: null,
+    skipReason: null,
+    jobId: null,
+    startedAt: null,
+    finishedAt: null,
+    completedSeq: null,
+    rollback: null,
+    ...extra,
+  };
 }
 
 const at = new Date('2030-01-01T00:00:00Z');
@@ -125,8 +137,12 @@ describe('toTable', () => {
     const lines = toTable(def, run).split('\n');
     expect(lines[0]).toBe('step         after            afterAny           when  onError   rollback      state                attempts  error');
     expect(lines[3]).toBe('reserve      validate         -                  -     fail      releaseStock  rolled_back          1         -');
-    expect(lines[4]).toBe('charge       validate         -                  -     fail      refund        failed               4         card declined at charge()');
+    expect(lines[4]).toBe(
+      'charge       validate         -                  -     fail      refund        failed               4         card declined at charge()',
+    );
     expect(lines[6]).toBe('fraud-check  validate         -                  yes   skip      -             skipped (condition)  0         -');
-    expect(toTable(def, { ...run, steps: {} }).split('\n')[2]).toBe('validate     -                -                  -     fail      -             -      -         -');
+    expect(toTable(def, { ...run, steps: {} }).split('\n')[2]).toBe(
+      'validate     -                -                  -     fail      -             -      -         -',
+    );
   });
 });
