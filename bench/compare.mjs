@@ -65,29 +65,36 @@ function run(dir, c) {
   });
 }
 
-const samples = new Map(cases.map((c) => [c.name, { this: [], base: [] }]));
+const samples = new Map(cases.map((c) => [c.name, { this: [], base: [], pairs: [] }]));
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const c of cases) {
     const order = round % 2 === 0 ? ['this', 'base'] : ['base', 'this'];
+    const pair = {};
     for (const side of order) {
       const figure = await run(sides[side], c);
       if (figure) samples.get(c.name)[side].push(figure);
+      pair[side] = figure;
       process.stderr.write(`round ${round + 1} ${c.name} ${side}: ${JSON.stringify(figure)}\n`);
     }
+    if (pair.this && pair.base) samples.get(c.name).pairs.push(pair);
   }
 }
 
-console.log('| case | figure | this | base | this / base |');
-console.log('|---|---|---|---|---|');
+// The median of each round's own ratio is the steadier figure when the
+// machine's load shifts during the run (both sides of a round see the same load).
+console.log('| case | figure | this | base | this / base | median of round ratios (range) |');
+console.log('|---|---|---|---|---|---|');
 for (const c of cases) {
   const s = samples.get(c.name);
   if (s.this.length === 0 || s.base.length === 0) {
-    console.log(`| ${c.name} | failed | | | |`);
+    console.log(`| ${c.name} | failed | | | | |`);
     continue;
   }
   for (const key of Object.keys(s.this[0])) {
     const a = median(s.this.map((f) => f[key]));
     const b = median(s.base.map((f) => f[key]));
-    console.log(`| ${c.name} | ${key} | ${a} | ${b} | ${(a / b).toFixed(2)} |`);
+    const ratios = s.pairs.map((pair) => pair.this[key] / pair.base[key]);
+    const range = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    console.log(`| ${c.name} | ${key} | ${a} | ${b} | ${(a / b).toFixed(2)} | ${median(ratios).toFixed(2)} (${range}) |`);
   }
 }

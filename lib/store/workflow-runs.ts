@@ -58,3 +58,23 @@ function copySteps(steps: Record<string, StepRun>): Record<string, StepRun> {
 function copyDate(date: Date | null): Date | null {
   return date ? new Date(date.getTime()) : null;
 }
+
+/**
+ * A step of a run as a new run stores it (pending, never attempted), with `overrides`.
+ * @internal
+ */
+export function pendingStep(overrides: Partial<StepRun> = {}): StepRun {
+  return {
+    state: 'pending',
+    attempts: 0,
+    output: null,
+    error: null,
+    skipReason: null,
+    jobId: null,
+    startedAt: null,
+    finishedAt: null,
+    completedSeq: null,
+    rollback: null,
+    ...overrides,
+  };
+}

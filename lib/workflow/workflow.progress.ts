@@ -1,5 +1,6 @@
 import type { JsonObject } from '../common/json.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
+import { pendingStep } from '../store/workflow-runs.js';
 import type { StepRun, WorkflowRun } from './workflow.types.js';
 
 /**
@@ -104,19 +105,6 @@ function condition(def: WorkflowDefinition, name: string, context: JsonObject, o
  */
 export function initialSteps(def: WorkflowDefinition): Record<string, StepRun> {
   const steps: Record<string, StepRun> = {};
-  for (const name of def.order) {
-    steps[name] = {
-      state: 'pending',
-      attempts: 0,
-      output: null,
-      error: null,
-      skipReason: null,
-      jobId: null,
-      startedAt: null,
-      finishedAt: null,
-      completedSeq: null,
-      rollback: null,
-    };
-  }
+  for (const name of def.order) steps[name] = pendingStep();
   return steps;
 }

@@ -3,7 +3,8 @@ import { openPostgres } from '../../lib/postgres/postgres.connection.js';
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
-import type { NewWorkflowRun, StepRun } from '../../lib/workflow/workflow.types.js';
+import { pendingStep } from '../../lib/store/workflow-runs.js';
+import type { NewWorkflowRun } from '../../lib/workflow/workflow.types.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { Outage } from '../support/postgres/outage.js';
 
@@ -12,19 +13,7 @@ import { Outage } from '../support/postgres/outage.js';
 // inside updateRun's transaction.
 
 const BASE = new Date('2026-01-01T00:00:00Z');
-const step = (overrides: Partial<StepRun> = {}): StepRun => ({
-  state: 'pending',
-  attempts: 0,
-  output: null,
-  error: null,
-  skipReason: null,
-  jobId: null,
-  startedAt: null,
-  finishedAt: null,
-  completedSeq: null,
-  rollback: null,
-  ...overrides,
-});
+const step = pendingStep;
 const newRun = (overrides: Partial<NewWorkflowRun> = {}): NewWorkflowRun => ({
   workflow: 'w',
   version: 'v1',

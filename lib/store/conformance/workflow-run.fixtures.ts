@@ -1,22 +1,11 @@
 import type { NewWorkflowRun, StepRun } from '../workflow-run.types.js';
+import { pendingStep } from '../workflow-runs.js';
 
 /**
  * A step of a run as stored, pending, with `overrides`.
  * @internal
  */
-export const step = (overrides: Partial<StepRun> = {}): StepRun => ({
-  state: 'pending',
-  attempts: 0,
-  output: null,
-  error: null,
-  skipReason: null,
-  jobId: null,
-  startedAt: null,
-  finishedAt: null,
-  completedSeq: null,
-  rollback: null,
-  ...overrides,
-});
+export const step = (overrides: Partial<StepRun> = {}): StepRun => pendingStep(overrides);
 
 /**
  * A new run of the workflow `onboarding` with two pending steps, with `overrides`.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildWorkflowDefinition, type StepInput } from '../../../lib/workflow/workflow.definition.js';
 import { toMermaid, toTable } from '../../../lib/workflow/workflow.render.js';
+import { pendingStep } from '../../../lib/store/workflow-runs.js';
 import type { StepRun, WorkflowRun } from '../../../lib/workflow/workflow.types.js';
 
 const noop = async (): Promise<unknown> => undefined;
@@ -24,19 +25,7 @@ const def = buildWorkflowDefinition(
 );
 
 function stepRun(state: StepRun['state'], extra: Partial<StepRun> = {}): StepRun {
-  return {
-    state,
-    attempts: 0,
-    output: null,
-    error: null,
-    skipReason: null,
-    jobId: null,
-    startedAt: null,
-    finishedAt: null,
-    completedSeq: null,
-    rollback: null,
-    ...extra,
-  };
+  return pendingStep({ state, ...extra });
 }
 
 const at = new Date('2030-01-01T00:00:00Z');
