@@ -35,7 +35,7 @@ export async function createStore(option: StoreOption, context: StoreContext): P
 
 /** The memory store's engine: this process is the whole cluster. */
 function localBundle(store: MemoryStore, context: StoreContext): StoreBundle {
-  return { store, peer: new LocalPeer(context.node, context.peerEligible), notifier: new LocalNotifier() };
+  return completeBundle({ store, peer: 'local', notifier: 'local' }, context);
 }
 
 /** A user's bundle with `'local'` resolved; refused when a part is missing. */
