@@ -1,23 +1,30 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
- * Prints the closing line CI reads (`N passed, N failed`), which vitest's
- * own summary does not provide.
+ * Prints the closing lines CI reads: one `FAILED <file> > <test>: <first error line>`
+ * per failed test (so a log whose middle is cut still names them), then
+ * `N passed, N failed`, which vitest's own summary does not provide.
  */
 export default class PlainCountReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
-    let failed = 0;
     let skipped = 0;
+    const failures: string[] = [];
     for (const mod of testModules) {
       for (const test of mod.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        const result = test.result();
+        if (result.state === 'passed') passed++;
+        else if (result.state === 'failed') failures.push(`${mod.moduleId} > ${test.fullName}: ${firstLine(result.errors?.[0]?.message)}`);
         else skipped++;
       }
-      if (mod.state() === 'failed' && mod.children.size === 0) failed++;
+      if (mod.state() === 'failed' && mod.children.size === 0) failures.push(`${mod.moduleId}: ${firstLine(mod.errors()[0]?.message)}`);
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+    const cwd = process.cwd() + '/';
+    const lines = failures.map((f) => `FAILED ${f.startsWith(cwd) ? f.slice(cwd.length) : f}`);
+    process.stdout.write(`\n${lines.map((l) => l + '\n').join('')}${passed} passed, ${failures.length} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
+}
+
+function firstLine(message: string | undefined): string {
+  return (message ?? 'no error message').split('\n')[0].slice(0, 300);
 }
