@@ -15,7 +15,8 @@ describe('freeze (SIGSTOP / SIGCONT, child processes on PostgreSQL)', () => {
     const db = await createTestSchema('fz');
     await createLedger(db.url, db.schema);
     const common = { url: db.url, schema: db.schema, cron: true, workMs: 3_000, rescueAfter: 2_000, leaseTtl: 2_000 };
-    const frozen = start({ ...common, name: 'frozen', concurrency: 1 });
+    // Gated: its attempt cannot finish before the freeze, however long the other node takes to boot.
+    const frozen = start({ ...common, name: 'frozen', concurrency: 1, gated: true });
     await frozen.waitFor('leader frozen');
     await enqueueWork(db.url, db.schema, 1);
     await waitUntil(
@@ -35,6 +36,7 @@ describe('freeze (SIGSTOP / SIGCONT, child processes on PostgreSQL)', () => {
     );
     frozen.child.kill('SIGCONT');
     // Thawed, the old attempt runs to its end (at least once) but its completion changes nothing.
+    await rows(db.url, `INSERT INTO "${db.schema}".ledger (kind, node) VALUES ('open', 'test')`);
     await waitUntil(
       async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'finish'`))[0].n === 2,
       15_000,

@@ -55,6 +55,8 @@ export interface NodeSettings {
   leaseTtl?: number;
   rescueAfter?: number;
   workMs?: number;
+  /** Each `work` job then waits for an `open` row in the ledger before it finishes. */
+  gated?: boolean;
   cron?: boolean;
   shutdownGracePeriod?: number;
   startRuns?: number;

@@ -20,6 +20,8 @@ interface NodeConfig {
   rescueAfter: number;
   /** Milliseconds each `work` job takes. */
   workMs: number;
+  /** Each `work` job on this node then waits for an `open` row in the ledger before it finishes. */
+  gated?: boolean;
   /** Include the every-second cron. */
   cron: boolean;
   shutdownGracePeriod: number;
@@ -58,6 +60,9 @@ class ClusterJobs implements OnApplicationShutdown {
   async work(ctx: JobContext<{ n: number }>) {
     await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('start', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
     if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    while (config.gated && (await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'open'`)).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('finish', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
     return { n: ctx.args.n };
   }
