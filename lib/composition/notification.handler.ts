@@ -33,7 +33,7 @@ export class NotificationHandler {
     try {
       switch (message.type) {
         case 'insert':
-          return queues.wake(message.queue, 'insert');
+          return queues.wake(message.queue, 'insert', message.first);
         case 'cancel':
           return await this.cancel(message.jobId);
         case 'queues':

@@ -1,6 +1,10 @@
+import type { ClaimKey } from '../store/job-store.js';
+
 /**
  * Messages between nodes. They carry names and ids, never job arguments.
- * - `insert`: due work in a queue.
+ * - `insert`: due work in a queue; `first`, when the sender knows it, is the
+ *   first new job in claim order (a queue runner keeps its claim cursor
+ *   when that job lies past it).
  * - `cancel`: abort a running job wherever it runs. Only the id: the reason
  *   is stored with the job, and a notice must stay far below NOTIFY's
  *   8000-byte limit whatever the caller wrote.
@@ -11,7 +15,12 @@
  * @publicApi
  */
 export type Notification =
-  { type: 'insert'; queue: string } | { type: 'cancel'; jobId: string } | { type: 'queues' } | { type: 'schedules' } | { type: 'resync' } | { type: 'leader' };
+  | { type: 'insert'; queue: string; first?: ClaimKey }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'queues' }
+  | { type: 'schedules' }
+  | { type: 'resync' }
+  | { type: 'leader' };
 
 /**
  * Wakes idle queue runners when work arrives, so latency does not wait for the poll.

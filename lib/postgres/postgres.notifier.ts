@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { Notification, Notifier } from '../notifier/notifier.js';
+import type { ClaimKey } from '../store/job-store.js';
 import { quoteIdent } from './identifiers.js';
 import type { PostgresContext } from './postgres.context.js';
 import { connectionHint } from './postgres.errors.js';
@@ -23,8 +24,11 @@ export function parseNotification(payload: string | undefined): Notification | n
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const m = value as Record<string, unknown>;
   switch (m.type) {
-    case 'insert':
-      return typeof m.queue === 'string' ? { type: 'insert', queue: m.queue } : null;
+    case 'insert': {
+      if (typeof m.queue !== 'string') return null;
+      const first = claimKey(m.first);
+      return first ? { type: 'insert', queue: m.queue, first } : { type: 'insert', queue: m.queue };
+    }
     case 'cancel':
       // A job id is a bigint in text; nothing else is read (an older node's `reason` is ignored).
       return typeof m.jobId === 'string' && JOB_ID.test(m.jobId) ? { type: 'cancel', jobId: m.jobId } : null;
@@ -36,6 +40,14 @@ export function parseNotification(payload: string | undefined): Notification | n
     default:
       return null;
   }
+}
+
+/** `[priority, runAt epoch ms, id text]`, as the insert statement sends it; anything else is left out. */
+function claimKey(value: unknown): ClaimKey | undefined {
+  if (!Array.isArray(value) || value.length !== 3) return undefined;
+  const [priority, runAt, id] = value as unknown[];
+  if (!Number.isInteger(priority) || typeof runAt !== 'number' || !Number.isFinite(runAt) || typeof id !== 'string' || !JOB_ID.test(id)) return undefined;
+  return { priority: priority as number, runAt, id };
 }
 
 /**

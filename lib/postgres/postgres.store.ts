@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimKey, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -130,9 +130,10 @@ export class PostgresStore implements JobStore {
       ids = [...new Set(request.ids.map(toDbId).filter((id): id is string => id !== null))];
       if (ids.length === 0) return [];
     }
+    const after = claimCursor(request.after);
     for (let attempt = 0; ; attempt++) {
       try {
-        const [row] = await this.rows<{ jobs: string | null }>(this.sql.claim.claim({ ...request, limit }, ids));
+        const [row] = await this.rows<{ jobs: string | null }>(this.sql.claim.claim({ ...request, limit, after }, ids));
         if (!row?.jobs) return [];
         const start = request.start ?? limit;
         return (JSON.parse(row.jobs) as ClaimedJson[]).map((job, i) => toClaimedJob(job, request.now, request.node, i < start));
@@ -357,6 +358,13 @@ export class PostgresStore implements JobStore {
   }
 
   private rows = async <T extends object = JobRow>(statement: Statement): Promise<T[]> => (await this.run<T>(statement)).rows;
+}
+
+/** The claim cursor as the statement takes it, or `undefined` (a scan from the start) for one no job can have. */
+function claimCursor(key: ClaimKey | undefined): ClaimKey | undefined {
+  if (key === undefined || !Number.isInteger(key.priority) || !Number.isFinite(key.runAt)) return undefined;
+  const id = toDbId(key.id);
+  return id === null ? undefined : { priority: Math.max(-32768, Math.min(32767, key.priority)), runAt: key.runAt, id };
 }
 
 /** Numeric order of bigint ids in text form (shorter first, then by digits). */

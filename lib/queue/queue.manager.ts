@@ -1,4 +1,5 @@
 import type { LoopTask } from '../planner/scheduler.loop.js';
+import type { ClaimKey } from '../store/job-store.js';
 import type { QueueRunner, WakeReason } from './queue.runner.js';
 
 /**
@@ -31,8 +32,9 @@ export class QueueManager implements LoopTask {
     return [...this.runners.values()];
   }
 
-  wake(queue: string, reason: WakeReason = 'poll'): void {
-    this.runners.get(queue)?.wake(reason);
+  /** `first`: for an insert, the first new job in claim order, when known. */
+  wake(queue: string, reason: WakeReason = 'poll', first?: ClaimKey): void {
+    this.runners.get(queue)?.wake(reason, first);
   }
 
   wakeAll(): void {

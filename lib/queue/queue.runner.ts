@@ -3,8 +3,9 @@ import type { Clock } from '../clock/clock.js';
 import type { AttemptListener } from '../execution/job.attempt.js';
 import type { JobExecutor } from '../execution/job.executor.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
-import type { AttemptRef, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimKey, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
+import { ClaimCursor } from './claim-cursor.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
 
@@ -63,6 +64,7 @@ export class QueueRunner {
   private failingSince: number | null = null;
   private lastReport = 0;
   private readonly lookAhead: LookAhead;
+  private readonly cursor = new ClaimCursor();
 
   constructor(
     readonly name: string,
@@ -108,8 +110,14 @@ export class QueueRunner {
     this.wake('poll');
   }
 
-  /** Looks for due jobs if there are free slots, or for urgent ones if the buffer holds less urgent work. */
-  wake(reason: WakeReason = 'poll'): void {
+  /**
+   * Looks for due jobs if there are free slots, or for urgent ones if the
+   * buffer holds less urgent work. `first`: for an insert, the first new job
+   * in claim order, when the notice says.
+   */
+  wake(reason: WakeReason = 'poll', first?: ClaimKey): void {
+    if (reason === 'poll') this.cursor.reset();
+    else if (reason === 'insert') this.cursor.inserted(first);
     if (this.stopped || this.paused) return;
     if (reason !== 'finished') {
       this.exhausted = false;
@@ -167,6 +175,7 @@ export class QueueRunner {
   }
 
   private async releaseBuffer(): Promise<void> {
+    this.cursor.reset();
     const jobs = this.buffer.clear();
     if (jobs.length === 0) return;
     const refs: AttemptRef[] = jobs.map((job) => ({ id: job.id, attempt: job.attempt }));
@@ -188,17 +197,17 @@ export class QueueRunner {
         while (this.wantsMore()) {
           const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
           const signals = this.signals;
-          const jobs = await this.claim(
-            this.concurrency - this.active + ahead - this.buffer.size,
-            undefined,
-            this.concurrency - this.active - this.buffer.size,
-          );
+          const limit = this.concurrency - this.active + ahead - this.buffer.size;
+          const after = this.cursor.after;
+          const jobs = await this.claim(limit, undefined, this.concurrency - this.active - this.buffer.size, after);
+          this.cursor.claimed(jobs, limit);
           if (jobs.length > 0) {
             this.lookAhead.claimed(this.deps.clock.now());
             this.buffer.add(jobs);
-          } else if (this.signals === signals) {
-            // Empty, and nothing announced new work meanwhile (a job inserted as
-            // this claim ran may have committed after its snapshot: claim again).
+          } else if (after === undefined && this.signals === signals) {
+            // Empty from the start, and nothing announced new work meanwhile (a job
+            // inserted as this claim ran may have committed after its snapshot: claim again).
+            // Empty past the cursor: the cursor is gone, and the next claim looks from the start.
             this.exhausted = true;
           }
           this.launchBuffered();
@@ -256,7 +265,7 @@ export class QueueRunner {
    * start is recorded by the claim); the rest wait in the buffer, and a
    * crash before they start does not cost them an attempt.
    */
-  private claim(limit: number, maxPriority: number | undefined, start: number): Promise<Job<unknown>[]> {
+  private claim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
     return this.deps.store.claim({
       queue: this.name,
       limit,
@@ -264,6 +273,7 @@ export class QueueRunner {
       now: new Date(this.deps.clock.now()),
       start: Math.max(0, start),
       ...(maxPriority === undefined ? {} : { maxPriority }),
+      ...(after === undefined ? {} : { after }),
     });
   }
 
@@ -311,6 +321,7 @@ export class QueueRunner {
       // The acknowledgement of a serial job may unblock the next one of its key: look again.
       if (job.serialKey !== null) {
         this.exhausted = false;
+        this.cursor.reset();
         this.wake('finished');
       }
     },

@@ -83,6 +83,17 @@ export interface HeartbeatRef extends AttemptRef {
 }
 
 /**
+ * A position in a queue's claim order: priority (0 first), then `runAt`
+ * (epoch ms), then insertion order (`id`, compared as a number).
+ * @publicApi
+ */
+export interface ClaimKey {
+  priority: number;
+  runAt: number;
+  id: string;
+}
+
+/**
  * A request to claim runnable jobs of one queue.
  * @publicApi
  */
@@ -103,6 +114,16 @@ export interface ClaimRequest {
    * (see {@link JobStore.rescue}). @default all of them
    */
   start?: number;
+  /**
+   * A hint, the queue runner's claim cursor: the key of the last job its
+   * previous claim took. A store may leave out jobs at or before it in claim
+   * order, so that a claim does not walk again the index entries of jobs
+   * claimed already (with a long backlog, and a session holding an old
+   * snapshot, those cannot be cleaned up and each claim would pay for them
+   * all). The runner drops the cursor whenever work may have appeared behind
+   * it (see `ClaimCursor`). Ignored with `ids`. A store may ignore it.
+   */
+  after?: ClaimKey;
 }
 
 /**

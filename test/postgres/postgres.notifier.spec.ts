@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Notification } from '../../lib/notifier/notifier.js';
 import { parseNotification, PostgresNotifier } from '../../lib/postgres/postgres.notifier.js';
+import { PostgresStore } from '../../lib/postgres/postgres.store.js';
+import type { NewJob } from '../../lib/store/job.types.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { createTestContext, type TestContext } from '../support/postgres/context.js';
 import { trackTimers, waitFor } from '../support/wait.js';
@@ -43,6 +45,25 @@ describe('PostgresNotifier', () => {
     ]);
     expect(a.received).toEqual(b.received);
     await Promise.all([a.notifier.stop(), b.notifier.stop()]);
+  });
+
+  it('an insert notice names the first new job of each queue in claim order', async () => {
+    const ctx = context('first');
+    const { notifier, received } = await started(ctx);
+    // Its own context: closing the store closes it.
+    const store = new PostgresStore(createTestContext(url, schema, 'first-store'), { type: 'postgres', url, schema });
+    await store.init();
+    const at = new Date('2026-01-01T00:00:00.000Z');
+    const job = (queue: string, priority: number, runAt: Date): NewJob => ({ name: 'n', queue, args: {}, priority, maxAttempts: 1, timeout: null, runAt });
+    const inserted = await store.insert([job('a', 5, at), job('a', 2, new Date(at.getTime() + 1)), job('a', 2, new Date(at.getTime() + 1)), job('b', 9, at)]);
+    const ids = inserted.map((r) => r.job.id);
+    await waitFor(() => received.filter((m) => m.type === 'insert').length === 2, 3_000, 'two insert notices');
+    expect(received.filter((m) => m.type === 'insert').sort((x, y) => ((x as { queue: string }).queue < (y as { queue: string }).queue ? -1 : 1))).toEqual([
+      { type: 'insert', queue: 'a', first: { priority: 2, runAt: at.getTime() + 1, id: ids[1] } },
+      { type: 'insert', queue: 'b', first: { priority: 9, runAt: at.getTime(), id: ids[3] } },
+    ]);
+    await notifier.stop();
+    await store.close();
   });
 
   it('ignores invalid and unknown payloads', async () => {
@@ -118,6 +139,17 @@ describe('PostgresNotifier', () => {
       expect(parseNotification(JSON.stringify(m))).toEqual(m);
     }
     expect(parseNotification(undefined)).toBeNull();
+  });
+
+  it('reads the first job of an insert notice when it is well formed, and leaves it out otherwise', () => {
+    expect(parseNotification('{"type":"insert","queue":"q","first":[2,1767225600000,"41"]}')).toEqual({
+      type: 'insert',
+      queue: 'q',
+      first: { priority: 2, runAt: 1767225600000, id: '41' },
+    });
+    for (const first of [null, [2, 1, 41], [2, '1', '41'], [2.5, 1, '41'], [2, 1], [2, 1, '0'], {}]) {
+      expect(parseNotification(JSON.stringify({ type: 'insert', queue: 'q', first }))).toEqual({ type: 'insert', queue: 'q' });
+    }
   });
 
   it('reads only a job id from a cancel notice, and only one that a bigint can be', () => {

@@ -27,6 +27,7 @@ interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   'Total Cost': number;
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
 
@@ -91,6 +92,25 @@ describe('PostgreSQL plans', () => {
       // PostgreSQL's default jit_above_cost: a borrowed pool may still have JIT on.
       expect(plan['Total Cost']).toBeLessThan(100_000);
     }
+  });
+
+  it('claims past the cursor: the runnable index range starts there, and jobs at or before it are left out', async () => {
+    const sql = postgresStatements(ctx);
+    const [first] = await store.list({ states: ['available'], order: 'asc', limit: 1 });
+    const key = { priority: 0, runAt: BASE.getTime(), id: String(Number(first!.id) + 9) };
+    const claim = sql.claim.claim({ queue: 'default', limit: 500, node: 'node-plans', now: BASE, after: key }, null);
+    const scan = nodes(await explain(claim.text, claim.values)).find((n) => n['Index Name'] === 'scheduler_jobs_runnable_idx');
+    expect(scan?.['Index Cond']).toMatch(/ROW\(priority, run_at, id\) > ROW\(/);
+    const claimed = await store.claim({ queue: 'default', limit: 5, node: 'node-plans', now: BASE, after: key });
+    try {
+      expect(claimed.map((job) => Number(job.id))).toEqual([1, 2, 3, 4, 5].map((k) => Number(key.id) + k));
+    } finally {
+      await store.unclaim(claimed.map((job) => ({ id: job.id, attempt: job.attempt })));
+    }
+    // The cursor is a hint: one no job can have means a claim from the start.
+    const again = await store.claim({ queue: 'default', limit: 1, node: 'node-plans', now: BASE, after: { ...key, id: 'x' } });
+    expect(again.map((job) => job.id)).toEqual([first!.id]);
+    await store.unclaim(again.map((job) => ({ id: job.id, attempt: job.attempt })));
   });
 
   it('finds the jobs of a completion, heartbeat or unclaim by primary key, not among every running job', async () => {

@@ -42,6 +42,14 @@ import type { Statement } from './statement.js';
  * or their acknowledgement, so a rescue can tell jobs a dead node never
  * started (their attempt is given back) from those it interrupted.
  *
+ * With a cursor (`ClaimRequest.after`, the key of the runner's previous
+ * claim's last job) the scan starts past it: a row comparison on the index's
+ * own order, so the index range begins there and the entries of jobs
+ * claimed before (which a session holding an old snapshot keeps from being
+ * cleaned up) are never walked again. The serial-key check on `o` still
+ * looks at every waiting job, cursor or not: one of the same key behind the
+ * cursor comes first.
+ *
  * The answer is ONE row: every claimed job, in claim order, in one JSON
  * text. A row per job cost pg a message parse, a row object and a
  * JSON.parse each: 5 % of a drain's Node CPU, the largest single item.
@@ -53,8 +61,9 @@ import type { Statement } from './statement.js';
  * @internal
  */
 export function claimStatements(n: SqlNames) {
-  const text = (byIds: boolean): string => {
+  const text = (byIds: boolean, after = false): string => {
     const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($7::bigint[])` : '');
+    const past = after ? `AND (j.priority, j.run_at, j.id) > ($7::smallint, 'epoch'::timestamptz + $8::float8 * interval '1 millisecond', $9::bigint)` : '';
     const claimable = (alias: string): string => `${alias}.state = 'available' AND ${alias}.queue = $1
         AND ${alias}.run_at <= $2::timestamptz AND ${alias}.priority <= $5
         AND (${alias}.pinned_node IS NULL OR ${alias}.pinned_node = $3)
@@ -64,7 +73,7 @@ export function claimStatements(n: SqlNames) {
     return `
     WITH picked AS (
       SELECT j.ctid, j.priority, j.run_at, j.id FROM ${n.jobs} j
-      WHERE ${claimable('j')}
+      WHERE ${claimable('j')} ${past}
         AND (j.serial_key IS NULL OR (
           NOT EXISTS (SELECT 1 FROM ${n.jobs} r WHERE r.serial_key = j.serial_key AND r.state = 'running')
           AND NOT EXISTS (
@@ -87,9 +96,10 @@ export function claimStatements(n: SqlNames) {
   };
   const all = text(false);
   const byIds = text(true);
+  const after = text(false, true);
 
   return {
-    /** `ids`, when given, are already checked to be bigint text. */
+    /** `ids`, when given, are already checked to be bigint text; so is `request.after.id` (see the store). */
     claim: (request: ClaimRequest, ids: readonly string[] | null): Statement => {
       const values = [
         request.queue,
@@ -99,7 +109,10 @@ export function claimStatements(n: SqlNames) {
         request.maxPriority ?? 9,
         Math.min(request.start ?? request.limit, request.limit),
       ];
-      return ids === null ? { name: n.statement('claim'), text: all, values } : { name: n.statement('claim_ids'), text: byIds, values: [...values, ids] };
+      if (ids !== null) return { name: n.statement('claim_ids'), text: byIds, values: [...values, ids] };
+      const key = request.after;
+      if (key === undefined) return { name: n.statement('claim'), text: all, values };
+      return { name: n.statement('claim_after'), text: after, values: [...values, key.priority, key.runAt, key.id] };
     },
   };
 }

@@ -115,9 +115,14 @@ export function insertStatements(n: SqlNames) {
           WITH ORDINALITY AS r(${FIELDS.join(', ')}, ord)`;
   // A JSON null in args reads as SQL NULL; it is stored as the JSON value null.
   const selected = FIELDS.map((f) => (f === 'args' ? `coalesce(i.args, 'null'::jsonb)` : `i.${f}`)).join(', ');
+  // Each notice also names the queue's first new job in claim order, so
+  // runners whose claim cursor lies before it keep their cursor.
   const woken = (where: string): string => `woken AS (
-      SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue)::text)) AS sent
-      FROM (SELECT DISTINCT queue FROM inserted ${where}) q
+      SELECT count(pg_notify($2, jsonb_build_object('type', 'insert', 'queue', q.queue, 'first', q.first)::text)) AS sent
+      FROM (
+        SELECT queue, (array_agg(jsonb_build_array(priority, ${epochMs('run_at')}, id::text) ORDER BY priority, run_at, id))[1] AS first
+        FROM inserted ${where} GROUP BY queue
+      ) q
     )`;
   const answer = (extra: string): string => `
     SELECT array_agg(i.ord ORDER BY i.ord)::text AS ords, array_agg(ins.id ORDER BY i.ord)::text AS ids,
@@ -134,7 +139,7 @@ export function insertStatements(n: SqlNames) {
         OR NOT EXISTS (SELECT 1 FROM ${n.jobs} w WHERE w.serial_key = i.serial_key AND w.state = 'available')
       ORDER BY i.ord
       ${keyless ? '' : 'ON CONFLICT DO NOTHING'}
-      RETURNING j.id, j.queue, j.inserted_at
+      RETURNING j.id, j.queue, j.inserted_at, j.priority, j.run_at
     ),
     ${woken('')}
     ${answer('')}`;
@@ -162,7 +167,7 @@ export function insertStatements(n: SqlNames) {
       FROM input i
       ORDER BY i.ord
       ${keyless ? '' : 'ON CONFLICT DO NOTHING'}
-      RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token
+      RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token, j.priority, j.run_at
     ),
     ${woken(`WHERE state = 'available'`)}
     ${answer(', array_agg(ins.fencing_token ORDER BY i.ord)::text AS tokens')}`;

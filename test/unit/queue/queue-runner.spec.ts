@@ -170,6 +170,36 @@ describe('QueueRunner', () => {
     expect(work.started).toHaveLength(1);
   });
 
+  it('claims past the last job of its previous full claim, and from the start after a poll, a short claim or a hand-back', async () => {
+    const { work, runner, store, enqueue, settle } = setup({ concurrency: 2, prefetch: 0 });
+    const claims: ClaimRequest[] = [];
+    const claim = store.claim.bind(store);
+    store.claim = (request) => {
+      claims.push(request);
+      return claim(request);
+    };
+    await enqueue(5);
+    runner.start();
+    await settle();
+    expect(claims.map((c) => c.after)).toEqual([undefined]);
+    work.release(1);
+    await settle();
+    // The first claim was full: the next starts past its last job (id 2).
+    expect(claims[1]!.after).toMatchObject({ priority: 5, id: '2' });
+    runner.wake('poll');
+    const afterPoll = claims.length;
+    work.release(1);
+    await settle();
+    expect(claims[afterPoll]!.after).toBeUndefined();
+    work.release(2);
+    await settle();
+    // Job 5 alone: a short claim drops the cursor, and the claim after it (empty) starts from the start.
+    work.release(2);
+    await settle();
+    expect(claims.at(-1)!.after).toBeUndefined();
+    expect(work.started).toEqual(['1', '2', '3', '4', '5']);
+  });
+
   it('urgent work is claimed past a buffer of less urgent jobs and starts first', async () => {
     const { work, runner, store, enqueue, settle } = setup({ concurrency: 1, prefetch: 2 });
     await enqueue(3, 5);
