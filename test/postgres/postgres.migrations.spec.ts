@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../lib/postgres/migrations/index.js';
+import { migrate } from '../../lib/postgres/migrations/migrator.js';
 import { createSchedulerMigrations } from '../../lib/postgres/migrations/typeorm.migrations.js';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
-import { SchedulerConfigError } from '../../lib/scheduler.errors.js';
+import { InvalidArgumentError, SchedulerConfigError } from '../../lib/scheduler.errors.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
 import { databaseUrl, withClient } from '../support/postgres.js';
 
@@ -68,6 +69,31 @@ describe('migrations', () => {
     const [inserted] = await stores[3]!.insert([job]);
     expect((await stores[0]!.get(inserted!.job.id))?.args).toEqual({ n: 1 });
     await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('applies the migrations up to a given one (an older layout), and the rest at the next start', async () => {
+    const schema = freshSchema();
+    const options: PostgresStoreOptions = { type: 'postgres', url: databaseUrl(), schema, poolSize: 1 };
+    const pg = await openPostgres(options, 'node');
+    try {
+      await expect(migrate(pg, { to: 99 })).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(await migrate(pg, { to: 1 })).toEqual([1]);
+      expect(await migrate(pg, { to: 1 })).toEqual([]);
+      expect(await tables(schema)).not.toContain('scheduler_workflow_runs');
+      expect(await indexes(schema, 'scheduler_jobs')).toContain('scheduler_jobs_name_idx');
+    } finally {
+      await pg.close();
+    }
+    const store = await openStore({ schema });
+    await store.init();
+    const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id FROM "${schema}"."scheduler_migrations" ORDER BY id`));
+    expect(rows.rows.map((r: { id: number }) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
+    await store.close();
+    // Never a step back: a target below what is applied changes nothing.
+    const again = await openPostgres(options, 'node');
+    expect(await migrate(again, { to: 1 })).toEqual([]);
+    expect(await tables(schema)).toContain('scheduler_workflow_runs');
+    await again.close();
   });
 
   it('keeps two prefixes in one schema apart', async () => {

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import { SchedulerConfigError } from '../../scheduler.errors.js';
+import { InvalidArgumentError, SchedulerConfigError } from '../../scheduler.errors.js';
 import { quoteIdent } from '../identifiers.js';
 import type { PostgresContext } from '../postgres.context.js';
 import { clientBound, IDLE_IN_TRANSACTION_MS } from '../postgres.timeouts.js';
 import { migrationLockKey, sqlNames, type SqlNames } from '../sql/names.js';
-import { MIGRATIONS } from './index.js';
+import { MIGRATIONS, type SchedulerMigration } from './index.js';
 
 /**
  * The bookkeeping table: one row per applied migration.
@@ -33,16 +33,40 @@ export function recordMigrationSql(n: SqlNames): string {
 export const MIGRATION_LOCK_SQL = 'SELECT pg_advisory_xact_lock($1::bigint)';
 
 /**
+ * Options of {@link migrate}.
+ * @internal
+ */
+export interface MigrateOptions {
+  /** The id of the last migration to apply. @default the latest shipped one */
+  to?: number;
+}
+
+/** The shipped migrations up to and including `to` (all of them without it). */
+function migrationsUpTo(to: number | undefined): readonly SchedulerMigration[] {
+  if (to === undefined) return MIGRATIONS;
+  const last = MIGRATIONS.findIndex((m) => m.id === to);
+  if (last < 0) throw new InvalidArgumentError('to', `must be the id of a shipped migration (${MIGRATIONS.map((m) => m.id).join(', ')})`);
+  return MIGRATIONS.slice(0, last + 1);
+}
+
+/**
  * Applies the pending migrations in ONE transaction under a transaction-scoped
  * advisory lock keyed by schema and prefix. Nodes that boot together queue on
  * the lock; each then finds the schema, the bookkeeping table and the rows of
  * the others, so every migration runs once and nobody sees a half-built
  * schema. The lock is released by COMMIT or ROLLBACK, even if the node dies.
  *
+ * `options.to` stops after that migration: a schema then stays on an older
+ * layout, as a deployment of an earlier release has it (the upgrade tests
+ * build one, fill it and let a store migrate the rest). Migrations already
+ * applied beyond it are left alone: this never rolls back.
+ *
  * @returns the ids applied by this call.
+ * @throws InvalidArgumentError when `options.to` is not the id of a shipped migration.
  * @internal
  */
-export async function migrate(pg: PostgresContext): Promise<number[]> {
+export async function migrate(pg: PostgresContext, options: MigrateOptions = {}): Promise<number[]> {
+  const pending = migrationsUpTo(options.to);
   const n = sqlNames(pg);
   const client = await pg.pool.connect();
   // A checked-out pool client has no `error` listener of the pool's: a
@@ -72,7 +96,7 @@ export async function migrate(pg: PostgresContext): Promise<number[]> {
     await query(migrationsTableSql(n));
     const done = new Set((await query(`SELECT id FROM ${n.migrations}`)).rows.map((row: { id: number }) => Number(row.id)));
     const applied: number[] = [];
-    for (const migration of MIGRATIONS) {
+    for (const migration of pending) {
       if (done.has(migration.id)) continue;
       for (const statement of migration.up(n)) await query(statement);
       await query(recordMigrationSql(n), [migration.id, migration.name]);
