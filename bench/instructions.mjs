@@ -1,10 +1,10 @@
 /**
- * Node instructions per single enqueue on the PostgreSQL store, this checkout
+ * Node instructions per single enqueue (PostgreSQL store, or `--store memory`), this checkout
  * against another build, counted by valgrind's callgrind: a count, not a
  * time, so it repeats on a shared, loaded machine where CPU-time A/B runs of
  * a sub-millisecond operation do not.
  *
- *   node instructions.mjs --base /path/to/other/checkout [--n 1000]
+ *   node instructions.mjs --base /path/to/other/checkout [--n 1000] [--store postgres|memory]
  *
  * Each side runs twice under callgrind, with 100 and 100 + n enqueues after
  * the same warm-up; the difference over n is the cost of one enqueue (start-up
@@ -19,14 +19,20 @@ import { parseArgs } from 'node:util';
 import { BENCH_DIR, DATABASE_URL } from './common.mjs';
 
 const { values } = parseArgs({
-  options: { base: { type: 'string' }, n: { type: 'string', default: '1000' }, child: { type: 'string' }, dir: { type: 'string' } },
+  options: {
+    base: { type: 'string' },
+    n: { type: 'string', default: '1000' },
+    store: { type: 'string', default: 'postgres' },
+    child: { type: 'string' },
+    dir: { type: 'string' },
+  },
 });
 
 if (values.child !== undefined) {
   // One measured process: warm up, then `--child` enqueues, awaited one by one,
   // through the adapter (and so the library build) of the side's own bench folder.
   const { createNestjsScheduler } = await import(pathToFileURL(path.join(values.dir, 'adapters/nestjs-scheduler.mjs')).href);
-  const adapter = createNestjsScheduler('postgres');
+  const adapter = createNestjsScheduler(values.store);
   await adapter.setup({ role: 'enqueue', concurrency: 10 });
   for (let i = 0; i < 300 + Number(values.child); i++) await adapter.enqueueOne({ i });
   await adapter.stop();
@@ -35,7 +41,7 @@ if (values.child !== undefined) {
 }
 
 if (!values.base) {
-  console.error('usage: node instructions.mjs --base <checkout> [--n 1000]');
+  console.error('usage: node instructions.mjs --base <checkout> [--n 1000] [--store postgres|memory]');
   process.exit(2);
 }
 const n = Number(values.n);
@@ -44,7 +50,18 @@ const self = fileURLToPath(import.meta.url);
 function count(benchDir, enqueues) {
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', self, '--child', String(enqueues), '--dir', benchDir],
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      '--smc-check=all-non-file',
+      process.execPath,
+      '--single-threaded',
+      self,
+      '--child',
+      String(enqueues),
+      '--dir',
+      benchDir,
+    ],
     { cwd: benchDir, encoding: 'utf8', env: { ...process.env, DATABASE_URL } },
   );
   const match = /Collected : (\d+)/.exec(run.stderr ?? '');

@@ -12,6 +12,7 @@ export {
   type JobStore,
   type AttemptRef,
   type HeartbeatRef,
+  type ClaimKey,
   type ClaimRequest,
   type CompleteOptions,
   type InsertOptions,

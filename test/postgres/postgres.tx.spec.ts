@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPostgres, channelName } from '../../lib/postgres/postgres.connection.js';
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
+import { parseNotification } from '../../lib/postgres/postgres.notifier.js';
 import { InvalidArgumentError, PayloadTooLargeError, StaleAttemptError } from '../../lib/scheduler.errors.js';
 import type { NewJob } from '../../lib/store/job.types.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
@@ -49,7 +50,7 @@ describe('transactional insert through a TypeORM EntityManager', () => {
     const listener = new pg.Client({ connectionString: schema.url });
     await listener.connect();
     const heard: unknown[] = [];
-    listener.on('notification', (n) => heard.push(JSON.parse(n.payload!)));
+    listener.on('notification', (n) => heard.push(parseNotification(n.payload)));
     await listener.query(`LISTEN "${channelName(schema.schema, prefix)}"`);
     try {
       await expect(
@@ -72,8 +73,8 @@ describe('transactional insert through a TypeORM EntityManager', () => {
       await vi.waitFor(() => expect(heard).toHaveLength(2));
       expect(heard).toEqual(
         expect.arrayContaining([
-          { type: 'insert', queue: 'mail' },
-          { type: 'insert', queue: 'sms' },
+          { type: 'insert', queue: 'mail', first: { priority: inserted.priority, runAt: inserted.runAt.getTime(), id: inserted.id } },
+          expect.objectContaining({ type: 'insert', queue: 'sms' }),
         ]),
       );
 
