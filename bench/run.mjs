@@ -6,7 +6,11 @@
  *   --rounds N           rounds of every scenario (default 3; quick: 2)
  *   --adapters a,b       only these adapters (see adapters/index.mjs)
  *   --scenarios x,y      only these scenarios (enqueue-batch, enqueue-one, drain-c10,
- *                        drain-c50, latency, schedule)
+ *                        drain-c50, latency, schedule, backlog)
+ *   --backlog-sizes a,b  queued jobs of the backlog scenario (default 10000,100000,1000000;
+ *                        quick 10000,100000; or BENCH_BACKLOG_SIZES)
+ *   --backlog-rounds N   rounds of the backlog scenario (default 1: a 1M backlog drained under
+ *                        a held snapshot takes ~11 min on today's layout)
  *   --jobs N             jobs of the enqueue and drain scenarios (default 20000; quick 5000)
  *   --sequential-schedule  run the lateness scenario one adapter at a time
  *                        (default: the adapters of one round run side by side)
@@ -23,6 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ADAPTER_INFO } from './adapters/index.mjs';
+import { backlogMarkdown, backlogSteps, flatness, parseSizes } from './backlog-report.mjs';
 import { BENCH_DIR, ROOT_DIR, median } from './common.mjs';
 
 const { values } = parseArgs({
@@ -32,6 +37,8 @@ const { values } = parseArgs({
     adapters: { type: 'string' },
     scenarios: { type: 'string' },
     jobs: { type: 'string' },
+    'backlog-sizes': { type: 'string' },
+    'backlog-rounds': { type: 'string' },
     'sequential-schedule': { type: 'boolean', default: false },
   },
 });
@@ -40,11 +47,15 @@ const rounds = Number(values.rounds ?? (quick ? 2 : 3));
 const jobs = Number(values.jobs ?? (quick ? 5000 : 20_000));
 const latencyJobs = quick ? 150 : 500;
 const scheduleSeconds = quick ? 10 : 60;
+const backlogRounds = Number(values['backlog-rounds'] ?? 1);
+const backlogSizes = parseSizes(values['backlog-sizes'] ?? process.env.BENCH_BACKLOG_SIZES ?? (quick ? '10000,100000' : '10000,100000,1000000'));
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BENCH_DB = 'nestjs_scheduler_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHILD_TIMEOUT_MS = 10 * 60_000;
+// A 1M backlog drained under a held snapshot ran for minutes on today's layout.
+const BACKLOG_TIMEOUT_MS = 40 * 60_000;
 
 /** What each metric means and which way is better. */
 const METRICS = {
@@ -55,6 +66,8 @@ const METRICS = {
   pgCpuUsPerJob: { label: 'PostgreSQL CPU µs/job', better: 'lower', digits: 1 },
   commitsPerJob: { label: 'commits/job', better: 'lower', digits: 3 },
   walBytesPerJob: { label: 'WAL B/job', better: 'lower', digits: 0 },
+  drainPgCpuUsPerJob: { label: 'PostgreSQL CPU µs/job, whole drain', better: 'lower', digits: 1 },
+  seconds: { label: 'window s', better: 'lower', digits: 2 },
   p50: { label: 'p50 ms', better: 'lower', digits: 2 },
   p95: { label: 'p95 ms', better: 'lower', digits: 2 },
   p99: { label: 'p99 ms', better: 'lower', digits: 2 },
@@ -105,12 +118,15 @@ const PLAN = [
     metrics: ['p50', 'p99', 'max'],
     parallel: !values['sequential-schedule'],
   },
+  ...backlogSteps(backlogSizes),
 ];
 
 const allAdapters = Object.keys(ADAPTER_INFO);
 const adapters = values.adapters ? values.adapters.split(',').map((s) => s.trim()) : allAdapters;
 for (const a of adapters) if (!ADAPTER_INFO[a]) throw new Error(`unknown adapter ${a} (known: ${allAdapters.join(', ')})`);
-const plan = values.scenarios ? PLAN.filter((p) => values.scenarios.split(',').includes(p.id)) : PLAN;
+const plan = values.scenarios ? PLAN.filter((p) => values.scenarios.split(',').some((x) => x === p.id || x === p.group)) : PLAN;
+const isBacklog = (step) => step.group === 'backlog';
+const roundsOf = (step) => (isBacklog(step) ? backlogRounds : rounds);
 
 const log = (...args) => console.error(...args);
 
@@ -208,7 +224,7 @@ function runChild(adapter, step, env) {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const started = Date.now();
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), isBacklog(step) ? BACKLOG_TIMEOUT_MS : CHILD_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
@@ -284,7 +300,7 @@ function ratios(summary) {
   const out = {};
   const peers = adapters.filter((a) => !ADAPTER_INFO[a].ours);
   const pgPeers = peers.filter((a) => ADAPTER_INFO[a].backend === 'postgres');
-  for (const step of plan) {
+  for (const step of plan.filter((p) => !isBacklog(p))) {
     const bySteps = summary[step.id];
     for (const ours of adapters.filter((a) => ADAPTER_INFO[a].ours)) {
       for (const metric of step.metrics) {
@@ -338,6 +354,7 @@ function markdown(report) {
   lines.push('');
   const m = report.machine;
   lines.push(`- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}`);
+  if (m.loadAverage) lines.push(`- Load average (1/5/15 min): ${m.loadAverage.start.join(' / ')} at the start, ${m.loadAverage.end.join(' / ')} at the end`);
   lines.push(
     `- Node ${m.node}; nestjs-scheduler ${report.versions['nestjs-scheduler']} at ${report.versions.git ?? '?'} (dist built ${report.versions.distBuiltAt}); ` +
       Object.entries(report.versions)
@@ -351,7 +368,7 @@ function markdown(report) {
   );
   lines.push(`- Redis ${report.redis.version ?? `unavailable (${report.redis.error})`}`);
   lines.push('');
-  for (const step of plan) {
+  for (const step of plan.filter((p) => !isBacklog(p))) {
     lines.push(`## ${step.title}`);
     lines.push('');
     lines.push(`| library | ${step.metrics.map((k) => `${METRICS[k].label} (${METRICS[k].better === 'higher' ? '↑' : '↓'})`).join(' | ')} |`);
@@ -388,6 +405,7 @@ function markdown(report) {
     }
     lines.push('');
   }
+  if (report.backlog) lines.push(...backlogMarkdown(report.backlog, ADAPTER_INFO, fmt, report.options.backlogRounds));
   lines.push('## nestjs-scheduler against the best peer');
   lines.push('');
   lines.push(
@@ -426,6 +444,7 @@ async function main() {
     throw new Error('dist/lib/index.js is missing: run "npm run build" at the repository root (npm run bench does it)');
   }
   const started = Date.now();
+  const loadAtStart = os.loadavg();
   // What is measured is the build in ../dist as it is now: record it before the first run.
   const git = gitDescribe();
   const distBuiltAt = statSync(path.join(ROOT_DIR, 'dist', 'lib', 'index.js')).mtime.toISOString();
@@ -440,9 +459,14 @@ async function main() {
 
   // An adapter runs a step when it can (schedules) and when it is one of its scenarios (variants list theirs).
   const runsStep = (a, step) =>
-    (step.scenario !== 'schedule' || ADAPTER_INFO[a].schedule) && (!ADAPTER_INFO[a].scenarios || ADAPTER_INFO[a].scenarios.includes(step.scenario));
-  const total = plan.reduce((n, step) => n + rounds * usable.filter((a) => runsStep(a, step)).length, 0);
-  log(`nestjs-scheduler bench: ${plan.length} scenario(s) × ${usable.length} adapter(s) × ${rounds} round(s) = ${total} runs${quick ? ' (quick)' : ''}`);
+    (step.scenario !== 'schedule' || ADAPTER_INFO[a].schedule) &&
+    (step.scenario !== 'backlog' || ADAPTER_INFO[a].backlog) &&
+    (!ADAPTER_INFO[a].scenarios || ADAPTER_INFO[a].scenarios.includes(step.scenario));
+  const total = plan.reduce((n, step) => n + roundsOf(step) * usable.filter((a) => runsStep(a, step)).length, 0);
+  const running = usable.filter((a) => plan.some((step) => runsStep(a, step)));
+  log(
+    `nestjs-scheduler bench: ${plan.length} step(s) × ${running.length} adapter(s) × ${rounds} round(s) (backlog: ${backlogRounds}) = ${total} runs${quick ? ' (quick)' : ''}`,
+  );
   const runs = [];
   let done = 0;
   for (const step of plan) {
@@ -453,7 +477,7 @@ async function main() {
         runs.push({ ok: true, adapter: a, step: step.id, scenario: step.scenario, metrics: { skipped: ADAPTER_INFO[a].note ?? 'no every-second schedule' } });
       }
     }
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1; round <= roundsOf(step); round++) {
       const report = (r) => {
         runs.push(r);
         done++;
@@ -489,6 +513,8 @@ async function main() {
       jobs,
       latencyJobs,
       scheduleSeconds,
+      backlogSizes,
+      backlogRounds,
       adapters: usable,
       scenarios: plan.map((p) => p.id),
       parallelSchedule: !values['sequential-schedule'],
@@ -499,6 +525,8 @@ async function main() {
       memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
       os: `${os.type()} ${os.release()}`,
       node: process.version,
+      // Other work on a shared machine moves every figure: the 1/5/15-min load averages at start and end.
+      loadAverage: { start: loadAtStart.map((x) => Number(x.toFixed(2))), end: os.loadavg().map((x) => Number(x.toFixed(2))) },
     },
     versions: {
       'nestjs-scheduler': packageVersion(ROOT_DIR),
@@ -511,6 +539,7 @@ async function main() {
     redis,
     summary,
     ratio: ratios(summary),
+    backlog: plan.some(isBacklog) ? flatness(summary, plan.filter(isBacklog), usable) : null,
     schedules,
     runs,
   };
@@ -520,11 +549,12 @@ async function main() {
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   writeFileSync(path.join(dir, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(dir, `${stamp}.md`), md);
-  // A quick run is indicative only: it never replaces the latest full run.
-  const latest = quick ? 'latest-quick.md' : 'latest.md';
-  writeFileSync(path.join(dir, latest), md);
+  // A quick run is indicative only, and a run of some scenarios or adapters is partial: neither replaces the latest full run.
+  const partial = Boolean(values.scenarios || values.adapters);
+  const latest = quick ? 'latest-quick.md' : partial ? null : 'latest.md';
+  if (latest) writeFileSync(path.join(dir, latest), md);
   process.stdout.write(`\n${md}\n`);
-  log(`results: bench/results/${stamp}.json, bench/results/${stamp}.md, bench/results/${latest} (${Math.round(report.durationSeconds)} s)`);
+  log(`results: bench/results/${stamp}.json, bench/results/${stamp}.md${latest ? `, bench/results/${latest}` : ''} (${Math.round(report.durationSeconds)} s)`);
   const failed = runs.filter((r) => !r.ok).length;
   if (failed) log(`${failed} run(s) failed: see the report`);
   return failed === 0 ? 0 : 1;

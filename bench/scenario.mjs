@@ -3,8 +3,11 @@
  *
  *   node scenario.mjs <adapter> <scenario> [--jobs N] [--concurrency C] [--batch-size B]
  *                     [--interval MS] [--duration S]
+ *                     [--backlog N] [--at tail|head] [--reserve R] [--warmup W] [--held]
  *
- * scenarios: enqueue-batch, enqueue-one, drain, latency, schedule.
+ * scenarios: enqueue-batch, enqueue-one, drain, latency, schedule, backlog
+ * (backlog.mjs: --jobs measured with --backlog N queued, --held: a session
+ * keeps a snapshot open).
  * Prints one line `BENCH_RESULT {json}` on stdout (anything else is the
  * libraries' own output) and exits 0, or 1 with `ok: false` on failure.
  * Whatever happens, it deletes its own schema / queue before exiting.
@@ -13,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ADAPTERS } from './adapters/index.mjs';
 import { PgCounters, closeProbe, percentile, postgresCpuMicros, sleep, waitFor } from './common.mjs';
+import { backlog } from './backlog.mjs';
 import { startProfile } from './profile.mjs';
 
 const { positionals, values } = parseArgs({
@@ -23,20 +27,37 @@ const { positionals, values } = parseArgs({
     'batch-size': { type: 'string' },
     interval: { type: 'string' },
     duration: { type: 'string' },
+    backlog: { type: 'string' },
+    at: { type: 'string' },
+    reserve: { type: 'string' },
+    warmup: { type: 'string' },
+    held: { type: 'boolean', default: false },
   },
 });
 const [adapterKey, scenario] = positionals;
 if (!ADAPTERS[adapterKey] || !scenario) {
-  console.error(`usage: node scenario.mjs <${Object.keys(ADAPTERS).join('|')}> <enqueue-batch|enqueue-one|drain|latency|schedule> [options]`);
+  console.error(`usage: node scenario.mjs <${Object.keys(ADAPTERS).join('|')}> <enqueue-batch|enqueue-one|drain|latency|schedule|backlog> [options]`);
   process.exit(2);
 }
 const params = {
-  jobs: Number(values.jobs ?? (scenario === 'latency' ? 500 : 20_000)),
+  jobs: Number(values.jobs ?? { latency: 500, backlog: 8000 }[scenario] ?? 20_000),
   concurrency: Number(values.concurrency ?? 10),
   batchSize: Number(values['batch-size'] ?? 1000),
   interval: Number(values.interval ?? 20),
   duration: Number(values.duration ?? 60),
+  ...(scenario === 'backlog' ? backlogParams() : {}),
 };
+
+function backlogParams() {
+  if (values.at && !['head', 'tail'].includes(values.at)) throw new Error(`--at ${values.at}: head or tail`);
+  return {
+    backlog: Number(values.backlog ?? 10_000),
+    at: values.at ?? 'tail',
+    reserve: Number(values.reserve ?? 1000),
+    warmup: Number(values.warmup ?? 5000),
+    held: values.held,
+  };
+}
 
 const round = (x, digits = 2) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
 
@@ -161,6 +182,9 @@ const scenarios = {
       samples: samples.length,
     };
   },
+
+  /** Per-job cost of a drain window with --backlog jobs queued, with or without a held snapshot (backlog.mjs). */
+  backlog: (adapter) => backlog(adapter, params, enqueueAll),
 
   /** Lateness of an every-second schedule: start time minus planned time, over --duration seconds. */
   async schedule(adapter) {

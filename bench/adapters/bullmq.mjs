@@ -25,6 +25,7 @@ export function createBullMQ(backend) {
     name: backend === 'postgres' ? 'BullMQ (postgres)' : 'BullMQ (redis)',
     ours: false,
     backend,
+    schema: backend === 'postgres' ? schema : undefined,
     supportsSchedule: true,
 
     async setup(opts) {

@@ -26,6 +26,7 @@ export function createGraphileWorker({ batched }) {
     name: batched ? 'graphile-worker (batched)' : 'graphile-worker',
     ours: false,
     backend: 'postgres',
+    schema,
     supportsSchedule: false,
     scheduleNote: 'cron is minute-granular (no every-second schedule)',
 
@@ -58,6 +59,12 @@ export function createGraphileWorker({ batched }) {
         },
         ...(preset ? { preset } : {}),
       });
+    },
+
+    /** Stops the runner (it claims no more); startWorker starts a new one. */
+    async pauseWorker() {
+      await runner?.stop();
+      runner = undefined;
     },
 
     async pending() {

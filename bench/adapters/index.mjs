@@ -2,10 +2,12 @@
  * The adapters, one per library and configuration, all behind one interface:
  *
  *   name, ours, backend ('postgres' | 'redis' | 'memory'), supportsSchedule, scheduleNote?
+ *   schema                   PostgreSQL: the run's own schema (the backlog scenario vacuums its tables)
  *   setup({ role, concurrency, onJob, onTick })  role: 'enqueue' | 'drain' | 'latency' | 'schedule'
  *   enqueueBatch(argsList)   the library's batch API, one call
  *   enqueueOne(args)         one job, one call
  *   startWorker()            start running jobs (each calls onJob(args))
+ *   pauseWorker()            optional: stop claiming jobs, the producer stays usable; startWorker again resumes
  *   pending()                jobs not yet finished and acknowledged
  *   stop()                   stop the worker and close every connection
  *   cleanup()                delete this run's schema / queue (fresh names every run)
@@ -24,15 +26,25 @@ export const ADAPTERS = {
   'nestjs-scheduler-postgres-remote': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemote()),
 };
 
-/** Static facts the orchestrator needs without loading a library. */
+/**
+ * Static facts the orchestrator needs without loading a library. `backlog`: runs the backlog
+ * scenario (ours, and the peer issue #14 measures against; needs `pauseWorker`).
+ */
 export const ADAPTER_INFO = {
   'graphile-worker': { label: 'graphile-worker', ours: false, backend: 'postgres', schedule: false, note: 'cron is minute-granular' },
-  'graphile-worker-batched': { label: 'graphile-worker (batched)', ours: false, backend: 'postgres', schedule: false, note: 'cron is minute-granular' },
+  'graphile-worker-batched': {
+    label: 'graphile-worker (batched)',
+    ours: false,
+    backend: 'postgres',
+    schedule: false,
+    note: 'cron is minute-granular',
+    backlog: true,
+  },
   'pg-boss': { label: 'pg-boss', ours: false, backend: 'postgres', schedule: false, note: 'schedules are minute-granular cron' },
   'bullmq-redis': { label: 'BullMQ (redis)', ours: false, backend: 'redis', schedule: true },
   'bullmq-postgres': { label: 'BullMQ (postgres)', ours: false, backend: 'postgres', schedule: true },
   'nestjs-scheduler-memory': { label: 'nestjs-scheduler (memory)', ours: true, backend: 'memory', schedule: true },
-  'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true },
+  'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true, backlog: true },
   // A variant: only the drains differ from the default configuration.
   'nestjs-scheduler-postgres-forget': {
     label: 'nestjs-scheduler (postgres, no history)',

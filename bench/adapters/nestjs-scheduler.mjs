@@ -32,6 +32,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
         : 'nestjs-scheduler (memory)',
     ours: true,
     backend: store,
+    schema: store === 'postgres' ? schema : undefined,
     supportsSchedule: true,
 
     async setup({ role, concurrency = 10, onJob = () => {}, onTick }) {
@@ -95,6 +96,12 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
         paused = false;
         await scheduler.resumeQueue('default');
       }
+    },
+
+    /** Stops claiming (the queue is paused); startWorker resumes it. */
+    async pauseWorker() {
+      await scheduler.pauseQueue('default');
+      paused = true;
     },
 
     /**

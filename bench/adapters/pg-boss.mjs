@@ -20,6 +20,7 @@ export function createPgBoss() {
     name: 'pg-boss',
     ours: false,
     backend: 'postgres',
+    schema,
     supportsSchedule: false,
     scheduleNote: 'schedules are cron (minute-granular)',
 
