@@ -2,15 +2,19 @@
  * The backlog scenario (flatness, issue #14): does a job cost the same with
  * 10k, 100k or 1M jobs queued, with and without a session holding a snapshot?
  *
- * N jobs are enqueued (batch API, calls of 1,000), every table of the
- * adapter's schema is vacuumed and analysed (autovacuum would have done it to a
- * backlog that waited; it is off on the reference server), a CHECKPOINT
- * starts every size from clean buffers, then the worker starts (the held
- * variant first opens a session that takes a REPEATABLE READ snapshot and keeps
- * its transaction open) and the measured window is handler calls
- * `skip` .. `skip + jobs`: the same number of jobs at every backlog size,
- * after a warm-up, with at least `prefetch` jobs still queued at its end so
- * the store never runs short inside it. Nothing but the window is measured.
+ * The process first runs `warmup` jobs (so it is equally warm at every size),
+ * then N jobs are enqueued (batch API, calls of 1,000) with the worker paused,
+ * every table of the adapter's schema is vacuumed and analysed (autovacuum
+ * would have done it to a backlog that waited; it is off on the reference
+ * server) and a CHECKPOINT starts every size from clean buffers. The held
+ * variant then opens a session that takes a REPEATABLE READ snapshot and keeps
+ * its transaction open until the window ends. The worker drains; the measured
+ * window is the same number of jobs at every size, by default the last
+ * `jobs` before `reserve` remain queued (`at: 'tail'`): what a job costs once
+ * a backlog of N has been drained down, which is where a claim that walks the
+ * entries earlier claims left pays. The reserve keeps the look-ahead's claims
+ * full inside the window. `at: 'head'` measures right after the first
+ * `reserve` jobs instead (the queue's size alone).
  *
  * PostgreSQL CPU comes from /proc/<pid>/schedstat (nanoseconds; the /proc
  * ticks of `postgresCpuMicros` are 10 ms, ±10 % over a sub-second window) of

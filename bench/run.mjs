@@ -346,7 +346,7 @@ function markdown(report) {
   lines.push('');
   lines.push(
     `${report.options.quick ? '**Quick run** (`--quick`): fewer jobs and a 10-s lateness window; indicative only. ' : ''}` +
-      `${report.options.rounds} round(s), each measurement in a fresh process, adapters interleaved; ` +
+      `${report.options.rounds} round(s)${report.backlog ? ` (backlog: ${report.options.backlogRounds})` : ''}, each measurement in a fresh process, adapters interleaved; ` +
       `figures are the **median (min–max)** over the rounds. Total time ${Math.round(report.durationSeconds)} s.`,
   );
   lines.push('');
