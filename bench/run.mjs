@@ -14,6 +14,10 @@
  *   --jobs N             jobs of the enqueue and drain scenarios (default 20000; quick 5000)
  *   --sequential-schedule  run the lateness scenario one adapter at a time
  *                        (default: the adapters of one round run side by side)
+ *   --help               print this
+ *
+ * Only the memory store's drain, for instance:
+ *   node run.mjs --adapters nestjs-scheduler-memory --scenarios drain-c10,drain-c50
  *
  * Every measurement is a fresh child process (scenario.mjs) with its own
  * schema or queue name; the adapters are interleaved (A B C … A B C …).
@@ -40,8 +44,19 @@ const { values } = parseArgs({
     'backlog-sizes': { type: 'string' },
     'backlog-rounds': { type: 'string' },
     'sequential-schedule': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  const source = readFileSync(new URL(import.meta.url), 'utf8');
+  console.log(
+    source
+      .slice(source.indexOf('/**') + 3, source.indexOf('*/'))
+      .replace(/^ \* ?/gm, '')
+      .trim(),
+  );
+  process.exit(0);
+}
 const quick = values.quick;
 const rounds = Number(values.rounds ?? (quick ? 2 : 3));
 const jobs = Number(values.jobs ?? (quick ? 5000 : 20_000));
@@ -342,6 +357,17 @@ function markdown(report) {
     );
     lines.push('');
   };
+  const retainedSection = () => {
+    const r = report.retained;
+    if (!r) return;
+    lines.push(`## Heap kept per job (nestjs-scheduler, memory store, ${r.jobs.toLocaleString('en-US')} jobs)`);
+    lines.push('');
+    lines.push(
+      `Heap growth after forced full collections ÷ jobs (\`bench/retained.mjs\`): **${r.store.retainedBytesPerJob} B** a completed job kept as history ` +
+        `(${r.store.queuedBytesPerJob} B a queued one), through the store's API; **${r.module.retainedBytesPerJob} B** a completed job in a running application.`,
+    );
+    lines.push('');
+  };
   lines.push(`# nestjs-scheduler benchmark — ${report.startedAt}`);
   lines.push('');
   lines.push(
@@ -434,6 +460,7 @@ function markdown(report) {
   lines.push('See bench/README.md for what each scenario measures and its caveats.');
   lines.push('');
   schedulesSection();
+  retainedSection();
   return lines.join('\n');
 }
 
@@ -502,6 +529,15 @@ async function main() {
       .at(-1),
   );
 
+  // Heap the memory store keeps per job (ours only).
+  log('retained: heap the memory store keeps per queued and completed job');
+  const retained = JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', path.join(BENCH_DIR, 'retained.mjs'), '--jobs', quick ? '20000' : '100000'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1),
+  );
+
   const summary = summarise(runs);
   const report = {
     startedAt: new Date(started).toISOString(),
@@ -541,6 +577,7 @@ async function main() {
     ratio: ratios(summary),
     backlog: plan.some(isBacklog) ? flatness(summary, plan.filter(isBacklog), usable) : null,
     schedules,
+    retained,
     runs,
   };
   const md = markdown(report);

@@ -11,10 +11,13 @@ import {
   type InsertOptions,
   type JobStore,
 } from './job-store.js';
+import { FINAL_STATES } from './job.types.js';
 import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
-import { byClaimOrder, ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
+import { ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
 import { copyJob, countErrors, pushError, storedJob } from './memory/job-records.js';
+import { copyOfEntry, isFinished, type JobEntry } from './memory/finished-job.js';
+import { JobTable } from './memory/job-table.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from './job-input.validation.js';
 import { claimableAtInsert } from './new-job.js';
 import { storableAttemptError, storableMessage, storableResultValue } from './storable-output.js';
@@ -38,13 +41,14 @@ const DONE: Promise<void> = Promise.resolve();
  *
  * Jobs are copied on the way in and out, so callers can never change stored
  * state. Deleting a job frees its tick key; a job in a final state frees its
- * unique key.
+ * unique key, and is kept from then on as a compact record (history: see
+ * memory/finished-job.ts).
  * @publicApi
  */
 export class MemoryStore implements JobStore {
   /** Largest JSON payload kept (args, meta, a result), in bytes of UTF-8. */
   readonly maxPayloadBytes: number;
-  private readonly jobs = new Map<string, JobRecord>();
+  private readonly jobs = new JobTable();
   private readonly index = new ClaimIndex();
   private readonly keys = new JobKeys();
   private readonly tally = new QueueTally();
@@ -75,10 +79,10 @@ export class MemoryStore implements JobStore {
     const claimFor = options.claimFor;
     return jobs.map((input) => {
       const conflict = this.keys.conflictOf(input);
-      if (conflict) return { job: copyJob(conflict.rec.job), inserted: false, conflict: conflict.key };
+      if (conflict) return { job: copyOfEntry(conflict.rec), inserted: false, conflict: conflict.key };
       const seq = ++this.lastId;
       const rec = jobRecord(storedJob(String(seq), input, new Date()), seq);
-      this.jobs.set(rec.job.id, rec);
+      this.jobs.add(rec);
       this.keys.add(rec);
       this.tally.enter(rec.job.queue, rec.job.state);
       this.index.add(rec);
@@ -92,21 +96,7 @@ export class MemoryStore implements JobStore {
     const claimed: JobRecord[] = [];
     const now = request.now.getTime();
     if (request.ids) {
-      const recs = [...new Set(request.ids)]
-        .map((id) => this.jobs.get(id))
-        .filter((rec): rec is JobRecord => {
-          const job = rec?.job;
-          return (
-            !!job &&
-            job.queue === request.queue &&
-            job.state === 'available' &&
-            job.runAt.getTime() <= now &&
-            job.priority <= (request.maxPriority ?? 9) &&
-            (job.pinnedNode === null || job.pinnedNode === request.node)
-          );
-        })
-        .sort(byClaimOrder);
-      for (const rec of recs) {
+      for (const rec of this.jobs.claimable(request.ids, request)) {
         if (claimed.length >= request.limit) break;
         if (this.blocker(rec)) continue;
         this.start(rec, request, claimed.length < (request.start ?? Infinity));
@@ -130,7 +120,7 @@ export class MemoryStore implements JobStore {
   async unclaim(refs: readonly AttemptRef[]): Promise<number> {
     let count = 0;
     for (const ref of refs) {
-      const rec = this.jobs.get(ref.id);
+      const rec = this.jobs.live(ref.id);
       if (rec?.job.state !== 'running' || rec.job.attempt !== ref.attempt) continue;
       this.move(rec, 'available', { attempt: rec.job.attempt - 1, startedAt: null, heartbeatAt: null, node: null });
       count++;
@@ -155,8 +145,7 @@ export class MemoryStore implements JobStore {
         this.leave(rec);
         rec.job.state = 'completed';
         rec.job.result = value;
-        rec.job.finishedAt = new Date(now.getTime());
-        this.enter(rec);
+        this.finish(rec, now.getTime());
       }
       return DONE;
     } catch (error) {
@@ -195,7 +184,7 @@ export class MemoryStore implements JobStore {
   async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
     const lost: AttemptRef[] = [];
     for (const ref of refs) {
-      const job = this.jobs.get(ref.id)?.job;
+      const job = this.jobs.live(ref.id)?.job;
       if (job?.state !== 'running' || job.attempt !== ref.attempt) {
         lost.push({ id: ref.id, attempt: ref.attempt });
         continue;
@@ -207,8 +196,8 @@ export class MemoryStore implements JobStore {
   }
 
   async cancel(id: string, now: Date, reason: string): Promise<Job | null> {
-    const rec = this.jobs.get(id);
-    if (!rec || (rec.job.state !== 'available' && rec.job.state !== 'running')) return null;
+    const rec = this.jobs.live(id);
+    if (!rec) return null;
     const before = copyJob(rec.job);
     pushError(rec.job, { kind: 'cancel', name: 'CancelledError', message: storableMessage(reason), attempt: rec.job.attempt, at: now });
     this.move(rec, 'cancelled', { finishedAt: new Date(now.getTime()) });
@@ -242,33 +231,34 @@ export class MemoryStore implements JobStore {
    * @throws DuplicateJobError when another active job holds its unique key.
    */
   async resurrect(id: string, now: Date): Promise<Job | null> {
-    const rec = this.jobs.get(id);
-    if (!rec || !RESURRECTABLE.includes(rec.job.state)) return null;
+    const finished = this.jobs.get(id);
+    if (!finished || !isFinished(finished) || !RESURRECTABLE.includes(finished.state)) return null;
+    // A finished job holds no unique key, so any holder is another job.
+    const { uniqueKey } = finished.extras;
+    if (uniqueKey !== null && this.keys.uniqueHolder(uniqueKey)) throw new DuplicateJobError(uniqueKey);
+    this.tally.leave(finished.queue, finished.state);
+    const rec = this.jobs.revive(finished);
     const { job } = rec;
-    const holder = job.uniqueKey === null ? undefined : this.keys.uniqueHolder(job.uniqueKey);
-    if (holder && holder !== rec) throw new DuplicateJobError(job.uniqueKey as string);
-    this.move(rec, 'available', {
-      runAt: new Date(now.getTime()),
-      finishedAt: null,
-      maxAttempts: job.attempt + Math.max(1, job.maxAttempts),
-    });
+    Object.assign(job, { state: 'available', runAt: new Date(now.getTime()), finishedAt: null, maxAttempts: job.attempt + Math.max(1, job.maxAttempts) });
+    this.keys.revive(finished, rec);
+    this.enter(rec);
     return copyJob(job);
   }
 
   async get(id: string): Promise<Job | null> {
-    const rec = this.jobs.get(id);
-    return rec ? copyJob(rec.job) : null;
+    const entry = this.jobs.get(id);
+    return entry ? copyOfEntry(entry) : null;
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
     const jobs: Job[] = [];
     const limit = filter.limit ?? Infinity;
     if (limit <= 0) return jobs;
-    const recs = [...this.jobs.values()];
-    if (filter.order !== 'asc') recs.reverse();
-    for (const { job } of recs) {
-      if (!matchesFilter(job, filter)) continue;
-      jobs.push(copyJob(job));
+    const entries = [...this.jobs.values()];
+    if (filter.order !== 'asc') entries.reverse();
+    for (const entry of entries) {
+      if (!matchesFilter(entry, filter)) continue;
+      jobs.push(copyOfEntry(entry));
       if (jobs.length >= limit) break;
     }
     return jobs;
@@ -277,29 +267,26 @@ export class MemoryStore implements JobStore {
   /** Counts every match; `limit` and `order` are ignored. */
   async count(filter: JobFilter): Promise<number> {
     let count = 0;
-    for (const { job } of this.jobs.values()) if (matchesFilter(job, filter)) count++;
+    for (const entry of this.jobs.values()) if (matchesFilter(entry, filter)) count++;
     return count;
   }
 
   async delete(ids: readonly string[]): Promise<number> {
     let deleted = 0;
     for (const id of new Set(ids)) {
-      const rec = this.jobs.get(id);
-      if (!rec) continue;
-      this.forget(rec);
+      const entry = this.jobs.get(id);
+      if (!entry) continue;
+      this.forget(entry);
       deleted++;
     }
     return deleted;
   }
 
-  /** Oldest `finishedAt` first. */
+  /** Oldest `finishedAt` first (only finished jobs have one). */
   async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
-    if (limit <= 0) return 0;
-    const doomed = [...this.jobs.values()]
-      .filter(({ job }) => states.includes(job.state) && job.finishedAt !== null && job.finishedAt < before)
-      .sort((a, b) => (a.job.finishedAt as Date).getTime() - (b.job.finishedAt as Date).getTime() || a.seq - b.seq)
-      .slice(0, limit);
-    return this.delete(doomed.map(({ job }) => job.id));
+    const doomed = this.jobs.oldest(states, before.getTime(), limit);
+    for (const finished of doomed) this.forget(finished);
+    return doomed.length;
   }
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */
@@ -397,7 +384,7 @@ export class MemoryStore implements JobStore {
    * its start gets its last heartbeat as its start.
    */
   private owned(ref: AttemptRef): JobRecord {
-    const rec = this.jobs.get(ref.id);
+    const rec = this.jobs.live(ref.id);
     if (rec?.job.state !== 'running' || rec.job.attempt !== ref.attempt) throw new StaleAttemptError(ref.id, ref.attempt);
     if (rec.job.startedAt === null) rec.job.startedAt = rec.job.heartbeatAt;
     return rec;
@@ -407,14 +394,23 @@ export class MemoryStore implements JobStore {
   private move(rec: JobRecord, state: JobState, patch: Partial<Job> = {}): void {
     this.leave(rec);
     Object.assign(rec.job, patch, { state });
-    this.enter(rec);
+    if (FINAL_STATES.includes(state)) this.finish(rec, (rec.job.finishedAt as Date).getTime());
+    else this.enter(rec);
+  }
+
+  /** A live job (out of every index) in its final state: kept as a compact record from now on. */
+  private finish(rec: JobRecord, finishedAtMs: number): void {
+    const finished = this.jobs.finish(rec, finishedAtMs);
+    this.tally.enter(finished.queue, finished.state);
+    this.keys.finish(rec, finished);
   }
 
   /** Removes a job and frees its keys. */
-  private forget(rec: JobRecord): void {
-    this.leave(rec);
-    this.keys.forget(rec);
-    this.jobs.delete(rec.job.id);
+  private forget(entry: JobEntry): void {
+    if (isFinished(entry)) this.tally.leave(entry.queue, entry.state);
+    else this.leave(entry);
+    this.keys.forget(entry);
+    this.jobs.delete(entry);
   }
 
   private leave(rec: JobRecord): void {

@@ -1,24 +1,26 @@
 import type { NewJob } from '../job.types.js';
 import type { JobRecord } from './claim-index.js';
+import { isFinished, type FinishedJob, type JobEntry } from './finished-job.js';
 
 /**
  * Which key an insert collided with, and the job holding it.
  * @internal
  */
 export interface KeyConflict {
-  rec: JobRecord;
+  rec: JobEntry;
   key: 'tick' | 'unique' | 'serial';
 }
 
 /**
  * The tick, unique and serial keys held by the memory store's jobs, and its
  * running jobs. The store reports every state change through
- * {@link enter} / {@link leave}.
+ * {@link enter} / {@link leave}, and a job's change of form through
+ * {@link finish} / {@link revive}.
  * @internal
  */
 export class JobKeys {
   /** Held for as long as the job exists. */
-  private readonly tick = new Map<string, JobRecord>();
+  private readonly tick = new Map<string, JobEntry>();
   /** Held by available and running jobs. */
   private readonly unique = new Map<string, JobRecord>();
   /** Available jobs by serial key (more than one only after a retry or resurrect). */
@@ -53,10 +55,23 @@ export class JobKeys {
   }
 
   /** Frees the tick and unique keys of a deleted job (after {@link leave}). */
-  forget(rec: JobRecord): void {
+  forget(entry: JobEntry): void {
+    const { tickKey, uniqueKey } = isFinished(entry) ? entry.extras : entry.job;
+    if (tickKey !== null && this.tick.get(tickKey) === entry) this.tick.delete(tickKey);
+    if (uniqueKey !== null && this.unique.get(uniqueKey) === entry) this.unique.delete(uniqueKey);
+  }
+
+  /** A job reached a final state (after {@link leave}) and is kept as `finished` from now on: its unique key is free. */
+  finish(rec: JobRecord, finished: FinishedJob): void {
     const { tickKey, uniqueKey } = rec.job;
-    if (tickKey !== null && this.tick.get(tickKey) === rec) this.tick.delete(tickKey);
+    if (tickKey !== null && this.tick.get(tickKey) === rec) this.tick.set(tickKey, finished);
     if (uniqueKey !== null && this.unique.get(uniqueKey) === rec) this.unique.delete(uniqueKey);
+  }
+
+  /** A finished job is live again as `rec` (before {@link enter}). */
+  revive(finished: FinishedJob, rec: JobRecord): void {
+    const { tickKey } = finished.extras;
+    if (tickKey !== null && this.tick.get(tickKey) === finished) this.tick.set(tickKey, rec);
   }
 
   /** Called before the job leaves its state; returns the serial key it stopped running, if any. */

@@ -49,7 +49,11 @@ function copyDate(date: Date | null): Date | null {
 // changed; pushError replaces NO_ERRORS rather than pushing onto it.
 const NO_TAGS = Object.freeze([]) as unknown as string[];
 const NO_ERRORS = Object.freeze([]) as unknown as JobAttemptError[];
-const NO_META = Object.freeze({}) as JsonObject;
+/**
+ * The meta every stored job without meta shares.
+ * @internal
+ */
+export const NO_META = Object.freeze({}) as JsonObject;
 
 /**
  * A job as the memory store keeps it: {@link buildJob}, holding the shared
@@ -59,10 +63,18 @@ const NO_META = Object.freeze({}) as JsonObject;
  * @internal
  */
 export function storedJob(id: string, input: NewJob, insertedAt: Date): Job {
-  const job = buildJob(id, input, insertedAt);
+  return liveJob(buildJob(id, input, insertedAt));
+}
+
+/**
+ * The store's own job made live again from a copy (a resurrected job), as
+ * {@link storedJob} keeps it.
+ * @internal
+ */
+export function liveJob(job: Job): Job {
   if (job.insertedAt.getTime() === job.runAt.getTime()) job.insertedAt = job.runAt;
   if (job.tags.length === 0) job.tags = NO_TAGS;
-  job.errors = NO_ERRORS;
+  if (job.errors.length === 0) job.errors = NO_ERRORS;
   if (isEmpty(job.meta)) job.meta = NO_META;
   return job;
 }

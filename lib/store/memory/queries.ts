@@ -1,16 +1,20 @@
-import type { Job, JobFilter } from '../job.types.js';
+import type { JobFilter } from '../job.types.js';
+import { isFinished, type JobEntry } from './finished-job.js';
 
 /**
- * Whether a job passes a filter (`limit` and `order` aside).
+ * Whether a stored job passes a filter (`limit` and `order` aside). Only a
+ * finished job has a finish time.
  * @internal
  */
-export function matchesFilter(job: Job, filter: JobFilter): boolean {
+export function matchesFilter(entry: JobEntry, filter: JobFilter): boolean {
+  const finished = isFinished(entry);
+  const job = finished ? entry : entry.job;
   return (
     (filter.name === undefined || job.name === filter.name) &&
-    (filter.nameOrSchedule === undefined || job.name === filter.nameOrSchedule || job.schedule === filter.nameOrSchedule) &&
+    (filter.nameOrSchedule === undefined || job.name === filter.nameOrSchedule || (finished ? entry.extras : entry.job).schedule === filter.nameOrSchedule) &&
     (filter.queue === undefined || job.queue === filter.queue) &&
     (filter.states === undefined || filter.states.includes(job.state)) &&
-    (filter.finishedBefore === undefined || (job.finishedAt !== null && job.finishedAt < filter.finishedBefore))
+    (filter.finishedBefore === undefined || (finished && entry.finishedAtMs < filter.finishedBefore.getTime()))
   );
 }
 
