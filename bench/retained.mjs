@@ -1,7 +1,8 @@
 /**
  * Heap the memory store keeps per job: queued, and finished (completed jobs
- * kept as history). Heap growth after forced full collections, divided by
- * the number of jobs; one process, no peers.
+ * kept as history). Growth after forced full collections of the V8 heap plus
+ * ArrayBuffer backing stores (typed arrays keep their contents outside the
+ * V8 heap), divided by the number of jobs; one process, no peers.
  *
  *   node bench/retained.mjs [--jobs 100000] [--mode store|module|both]
  *
@@ -27,13 +28,13 @@ const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000
 const jobs = Number(values.jobs);
 const BATCH = 1000;
 
-/** Heap in use after full collections (several: weak references and finalizers settle over more than one). */
+/** Heap in use after full collections (several: weak references and finalizers settle over more than one), ArrayBuffers included. */
 async function heapUsed() {
   for (let i = 0; i < 4; i++) {
     globalThis.gc();
     await sleep(10);
   }
-  return getHeapStatistics().used_heap_size;
+  return getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
 }
 
 const perJob = (bytes) => Math.round(bytes / jobs);

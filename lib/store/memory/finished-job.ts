@@ -1,19 +1,20 @@
-import type { JsonObject, JsonValue } from '../../common/json.js';
-import type { Job, JobAttemptError, JobState, JobTraceContext } from '../job.types.js';
+import type { JsonValue } from '../../common/json.js';
+import type { Job, JobState } from '../job.types.js';
 import { cloneJson } from '../new-job.js';
 import type { JobRecord } from './claim-index.js';
+import { attemptError, extrasOf, type FinishedExtras } from './finished-extras.js';
 import type { FinishedStrings } from './interner.js';
-import { copyJob, NO_META } from './job-records.js';
+import { copyJob } from './job-records.js';
 
 /**
  * A job in a final state as the memory store keeps it (history), built by
  * {@link finishedJob} only: one object literal, so one hidden class, and one
  * allocation site, which V8 learns to allocate in the old generation (these
- * records outlive many collections; copying them out of the young one cost
- * a drain more than building them). No Dates (a V8 Date is ~90 B): times in
- * epoch milliseconds, the others as milliseconds before `finishedAtMs`,
- * small integers V8 keeps inside the object where an epoch-millisecond
- * number is a separate 16-byte box. 911 → 340 B of heap a completed job.
+ * records outlive many collections; as class instances, the young
+ * generation's copying of them slowed a drain). No Dates (a V8 Date is
+ * ~90 B): `finishedAtMs` in epoch milliseconds, the other instants as
+ * milliseconds before it, small integers V8 keeps inside the object where an
+ * epoch-millisecond number is a separate 16-byte box.
  * @internal
  */
 export interface FinishedJob {
@@ -47,70 +48,18 @@ export interface FinishedJob {
 }
 
 /**
- * The fields most jobs leave empty, kept apart so that those jobs share one
- * frozen object (10 fields fewer in each record).
- * @internal
- */
-export interface FinishedExtras {
-  readonly schedule: string | null;
-  readonly tickKey: string | null;
-  readonly uniqueKey: string | null;
-  readonly serialKey: string | null;
-  readonly pinnedNode: string | null;
-  readonly tags: readonly string[];
-  readonly meta: JsonObject;
-  readonly errors: readonly KeptError[];
-  readonly trace: JobTraceContext | null;
-  /** Epoch milliseconds of a job with an instant too far from its finish for a small integer (or no valid finish time). */
-  readonly far: Instants | null;
-}
-
-/**
- * A kept attempt error of a finished job: its time as epoch milliseconds.
- * @internal
- */
-export interface KeptError {
-  readonly attempt: number;
-  readonly atMs: number;
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string;
-  readonly kind: string;
-}
-
-interface Instants {
-  readonly runAt: number;
-  readonly scheduledAt: number;
-  readonly insertedAt: number;
-  readonly startedAt: number | null;
-  readonly heartbeatAt: number | null;
-}
-
-const NO_EXTRAS: FinishedExtras = Object.freeze({
-  schedule: null,
-  tickKey: null,
-  uniqueKey: null,
-  serialKey: null,
-  pinnedNode: null,
-  tags: Object.freeze([]),
-  meta: NO_META,
-  errors: Object.freeze([]),
-  trace: null,
-  far: null,
-});
-
-/**
  * The compact record of a job that has just reached a final state. Takes
  * over the job's args, tags, meta, result and trace (the store's own, never
  * handed out), so the live job must be dropped after.
  * @internal
  */
 export function finishedJob(job: Job, seq: number, finishedAtMs: number, strings: FinishedStrings): FinishedJob {
+  // Equal instants are often one Date (see storedJob, and a claim's start): compared before reading the other.
   const runAt = ago(finishedAtMs, job.runAt);
-  const scheduledAt = ago(finishedAtMs, job.scheduledAt);
-  const insertedAt = ago(finishedAtMs, job.insertedAt);
+  const scheduledAt = job.scheduledAt === job.runAt ? runAt : ago(finishedAtMs, job.scheduledAt);
+  const insertedAt = job.insertedAt === job.runAt ? runAt : ago(finishedAtMs, job.insertedAt);
   const startedAt = job.startedAt === null ? null : ago(finishedAtMs, job.startedAt);
-  const heartbeatAt = job.heartbeatAt === null ? null : ago(finishedAtMs, job.heartbeatAt);
+  const heartbeatAt = job.heartbeatAt === null ? null : job.heartbeatAt === job.startedAt ? startedAt : ago(finishedAtMs, job.heartbeatAt);
   // NaN: not a small integer. A field that held one boxed number would make V8 box it in every record.
   const near = runAt === runAt && scheduledAt === scheduledAt && insertedAt === insertedAt && startedAt === startedAt && heartbeatAt === heartbeatAt;
   return {
@@ -187,47 +136,10 @@ export function jobOfFinished(record: FinishedJob): Job {
   };
 }
 
-function extrasOf(job: Job, strings: FinishedStrings, near: boolean): FinishedExtras {
-  const { schedule, tickKey, uniqueKey, serialKey, pinnedNode, tags, meta, errors, trace } = job;
-  const keyless = schedule === null && tickKey === null && uniqueKey === null && serialKey === null && pinnedNode === null;
-  if (keyless && near && tags.length === 0 && meta === NO_META && errors.length === 0 && trace === null) return NO_EXTRAS;
-  return {
-    schedule: strings.names.of(schedule),
-    tickKey,
-    uniqueKey,
-    serialKey,
-    pinnedNode: strings.nodes.of(pinnedNode),
-    tags: tags.length === 0 ? NO_EXTRAS.tags : tags,
-    meta,
-    errors: errors.length === 0 ? NO_EXTRAS.errors : errors.map(keptError),
-    trace,
-    far: near
-      ? null
-      : {
-          runAt: job.runAt.getTime(),
-          scheduledAt: job.scheduledAt.getTime(),
-          insertedAt: job.insertedAt.getTime(),
-          startedAt: job.startedAt?.getTime() ?? null,
-          heartbeatAt: job.heartbeatAt?.getTime() ?? null,
-        },
-  };
-}
-
 /** Milliseconds from `date` to `base` when an int32 (V8 keeps it unboxed), else NaN. A Date's value is an integer, so `base - ago` is exact. */
 function ago(base: number, date: Date): number {
   const ms = base - date.getTime();
   return (ms | 0) === ms ? ms | 0 : NaN;
-}
-
-function keptError({ attempt, at, name, message, stack, kind }: JobAttemptError): KeptError {
-  return Object.freeze(
-    stack === undefined ? { attempt, atMs: at.getTime(), name, message, kind } : { attempt, atMs: at.getTime(), name, message, stack, kind },
-  );
-}
-
-// Key order as the live job's errors (see pushError): attempt, at, name, message, stack, kind.
-function attemptError({ attempt, atMs, name, message, stack, kind }: KeptError): JobAttemptError {
-  return { attempt, at: new Date(atMs), name, message, ...(stack === undefined ? {} : { stack }), kind };
 }
 
 /**
