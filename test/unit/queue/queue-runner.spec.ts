@@ -71,6 +71,17 @@ function setup(options: { concurrency: number; prefetch: number }) {
   return { clock, store, work, runner, enqueue, states, settle };
 }
 
+/** Records every claim request the store gets. */
+function recordClaims(store: MemoryStore): ClaimRequest[] {
+  const claims: ClaimRequest[] = [];
+  const claim = store.claim.bind(store);
+  store.claim = (request) => {
+    claims.push(request);
+    return claim(request);
+  };
+  return claims;
+}
+
 describe('QueueRunner', () => {
   it('never runs more than its concurrency at once; a freed slot takes the next job', async () => {
     const { work, runner, enqueue, states, settle } = setup({ concurrency: 2, prefetch: 0 });
@@ -151,12 +162,7 @@ describe('QueueRunner', () => {
 
   it('after an empty claim, only new work (insert, poll) makes it claim again, not a finished job', async () => {
     const { work, runner, store, enqueue, settle } = setup({ concurrency: 2, prefetch: 0 });
-    const claims: ClaimRequest[] = [];
-    const claim = store.claim.bind(store);
-    store.claim = (request) => {
-      claims.push(request);
-      return claim(request);
-    };
+    const claims = recordClaims(store);
     runner.start();
     await settle();
     expect(claims).toHaveLength(1);
@@ -172,12 +178,7 @@ describe('QueueRunner', () => {
 
   it('claims past the last job of its previous full claim, and from the start after a poll, a short claim or a hand-back', async () => {
     const { work, runner, store, enqueue, settle } = setup({ concurrency: 2, prefetch: 0 });
-    const claims: ClaimRequest[] = [];
-    const claim = store.claim.bind(store);
-    store.claim = (request) => {
-      claims.push(request);
-      return claim(request);
-    };
+    const claims = recordClaims(store);
     await enqueue(5);
     runner.start();
     await settle();
