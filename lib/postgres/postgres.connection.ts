@@ -7,6 +7,7 @@ import type { PostgresStoreOptions } from '../store/store-options.js';
 import { quoteIdent, validateIdentifier } from './identifiers.js';
 import type { PostgresContext } from './postgres.context.js';
 import { boundSettings, CONNECT_TIMEOUT_MS, resolveTimeouts, type ConnectionBounds } from './postgres.timeouts.js';
+import { watchForAnswers } from './postgres.watchdog.js';
 
 /**
  * @default values of {@link PostgresStoreOptions} that the connection uses.
@@ -94,7 +95,10 @@ function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: nu
   const settings: pg.ClientConfig = { connectionString: url, options: WITHOUT_JIT };
   const { pool: bounds, keepAliveDelay } = base.timeouts;
   // A pool client whose statement timed out is removed by the pool itself (pg-pool drops a client released with an error).
-  const pool = new driver.Pool({ ...settings, ...boundSettings(bounds, keepAliveDelay), max: poolSize });
+  // The client's bound is one socket timeout per connection (see watchForAnswers), not pg's timer per statement.
+  const { query_timeout: _perStatement, ...bound } = boundSettings(bounds, keepAliveDelay);
+  const pool = new driver.Pool({ ...settings, ...bound, max: poolSize });
+  pool.on('connect', (client) => watchForAnswers(client, bounds.queryTimeout));
   pool.on('error', ignoreIdleError);
   let closing: Promise<void> | undefined;
   return {

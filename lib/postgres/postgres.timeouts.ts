@@ -56,7 +56,7 @@ export interface PostgresTimeoutOptions {
 export interface ConnectionBounds {
   /** Sent as `statement_timeout`: the server cancels a statement that runs longer. */
   statementTimeout: number;
-  /** The client gives up on a statement that has no answer after this (pg's `query_timeout`). */
+  /** The client gives up on a statement that has no answer after this (pg's `query_timeout`; on the pool's own connections, a socket timeout: see `watchForAnswers`). */
   queryTimeout: number;
   /** A connection attempt gives up after this. */
   connectTimeout: number;

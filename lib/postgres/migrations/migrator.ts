@@ -3,6 +3,7 @@ import { InvalidArgumentError, SchedulerConfigError } from '../../scheduler.erro
 import { quoteIdent } from '../identifiers.js';
 import type { PostgresContext } from '../postgres.context.js';
 import { clientBound, IDLE_IN_TRANSACTION_MS } from '../postgres.timeouts.js';
+import { suspendWatch } from '../postgres.watchdog.js';
 import { migrationLockKey, sqlNames, type SqlNames } from '../sql/names.js';
 import { MIGRATIONS, type SchedulerMigration } from './index.js';
 
@@ -78,6 +79,8 @@ export async function migrate(pg: PostgresContext, options: MigrateOptions = {})
   // with the server's answer and only a silent socket hits the client's.
   const timeout = pg.timeouts.migration;
   const query = (text: string, values?: unknown[]) => client.query({ text, values, query_timeout: clientBound(timeout) } as pg.QueryConfig);
+  // The pool's shorter bound would cut a wait for another node's migration lock.
+  const restoreWatch = suspendWatch(client);
   let failure: Error | undefined;
   try {
     await query('BEGIN');
@@ -110,6 +113,7 @@ export async function migrate(pg: PostgresContext, options: MigrateOptions = {})
     throw error;
   } finally {
     client.off('error', quiet);
+    restoreWatch();
     // A connection that failed mid-transaction is not reused.
     client.release(failure);
   }
