@@ -48,6 +48,16 @@ export const PREFIXED_NAMES = [
   'workflow_runs_name_idx',
   'workflow_runs_state_idx',
   'workflow_runs_done_idx',
+  'jobs_claim_chk',
+  'ready',
+  'ready_pkey',
+  'ready_serial_idx',
+  'claims',
+  'claims_pkey',
+  'job_keys',
+  'job_keys_pkey',
+  'serial_running',
+  'serial_running_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

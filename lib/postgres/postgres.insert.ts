@@ -23,9 +23,9 @@ type ConflictRow = JobRow & { ord: number; conflict: 'tick' | 'unique' | 'serial
 /**
  * Inserts checked jobs (`batch`, see `insertBatch`) and reports, in input
  * order, each new job or the existing one it collided with. One statement
- * when nothing collides; a second looks up the collisions. A job that
- * collided with one that is gone by the lookup (finished, deleted) is
- * inserted again.
+ * when nothing collides; then keys no active job holds are dropped and the
+ * collisions looked up. A job that collided with one that is gone by the
+ * lookup (finished, deleted) is inserted again.
  * @internal
  */
 export async function insertJobs(
@@ -63,6 +63,7 @@ export async function insertJobs(
       unique_key: jobs[ord]!.uniqueKey ?? null,
       serial_key: jobs[ord]!.serialKey ?? null,
     }));
+    if (probes.some((p) => p.unique_key !== null || p.serial_key !== null)) await rows(sql.staleKeys(probes));
     for (const row of await rows<ConflictRow>(sql.conflicts(probes))) {
       results[row.ord] = { job: toJob(row), inserted: false, conflict: row.conflict };
     }

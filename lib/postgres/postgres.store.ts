@@ -225,12 +225,16 @@ export class PostgresStore implements JobStore {
     const dbId = toDbId(id);
     this.readiness.check();
     if (dbId === null) return null;
-    try {
-      const [row] = await this.rows(this.sql.lifecycle.resurrect(dbId, now));
-      return row ? toJob(row) : null;
-    } catch (error) {
-      if (!violates(error, this.sql.indexes.uniqueKey)) throw error;
-      throw new DuplicateJobError((await this.get(id))?.uniqueKey ?? id);
+    for (let round = 0; ; round++) {
+      const [row] = await this.rows<JobRow & { duplicate: boolean }>(this.sql.lifecycle.resurrect(dbId, now));
+      if (!row) return null;
+      if (!row.duplicate) return toJob(row);
+      // The key's holder may be a job that is gone or final (a key left behind): drop such a key once and try again.
+      if (round === 0 && row.unique_key !== null) {
+        await this.run(this.sql.insert.staleKeys([{ ord: 0, tick_key: null, unique_key: row.unique_key, serial_key: null }]));
+        continue;
+      }
+      throw new DuplicateJobError(row.unique_key ?? id);
     }
   }
 
@@ -262,7 +266,7 @@ export class PostgresStore implements JobStore {
     return (await this.run(this.sql.query.delete(valid))).rowCount ?? 0;
   }
 
-  /** Oldest `finishedAt` first. */
+  /** Oldest id first (close to finish order), see `JobStore.prune`. */
   async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
     this.readiness.check();
     if (!(limit > 0) || states.length === 0) return 0;

@@ -231,7 +231,12 @@ export interface JobStore {
   count(filter: JobFilter): Promise<number>;
   /** Deletes jobs by id; returns how many were deleted. */
   delete(ids: readonly string[]): Promise<number>;
-  /** Deletes up to `limit` jobs in `states` finished before `before`. */
+  /**
+   * Deletes up to `limit` jobs in `states` finished before `before`. Which
+   * matching jobs go first is the store's choice: the memory store takes the
+   * oldest finish first, PostgreSQL the oldest id (no index there names the
+   * finish time, see docs/postgres.md).
+   */
   prune(states: readonly JobState[], before: Date, limit: number): Promise<number>;
   queueCounts(now: Date): Promise<QueueCounts[]>;
   /** The earliest `runAt` of an available job in the queue, or `null`. */

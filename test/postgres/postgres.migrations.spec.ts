@@ -58,12 +58,16 @@ describe('migrations', () => {
     const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id, name FROM "${schema}"."boot_migrations" ORDER BY id`));
     expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
     expect(await tables(schema)).toEqual([
+      'boot_claims',
+      'boot_job_keys',
       'boot_jobs',
       'boot_leases',
       'boot_migrations',
       'boot_queue_states',
+      'boot_ready',
       'boot_schedule_states',
       'boot_schedules',
+      'boot_serial_running',
       'boot_workflow_runs',
     ]);
     const [inserted] = await stores[3]!.insert([job]);
@@ -127,6 +131,7 @@ describe('migrations', () => {
       `Scheduler001Initial_${schema}_orm_1767225600000`,
       `Scheduler002WorkflowRuns_${schema}_orm_1780272000000`,
       `Scheduler003LeanIndexes_${schema}_orm_1796083200000`,
+      `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -149,6 +154,12 @@ describe('migrations', () => {
       expect(await migrating.count({})).toBe(1);
       await migrating.close();
 
+      expect(await indexes(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['orm_jobs_name_idx', 'orm_jobs_schedule_idx']));
+      expect(await indexes(schema, 'orm_jobs')).not.toContain('orm_jobs_runnable_idx');
+      expect(await tables(schema)).toContain('orm_ready');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_ready');
+      expect(await indexes(schema, 'orm_jobs')).toContain('orm_jobs_runnable_idx');
       expect(await indexes(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['orm_jobs_finished_name_idx', 'orm_jobs_finished_schedule_idx']));
       expect(await indexes(schema, 'orm_jobs')).not.toContain('orm_jobs_name_idx');
       await ds.undoLastMigration({ transaction: 'each' });

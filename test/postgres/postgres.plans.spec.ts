@@ -47,7 +47,7 @@ beforeAll(async () => {
   // 4,000 finished jobs of history, 2,000 still available.
   const claimed = await store.claim({ queue: 'default', limit: 4000, node: 'node-plans', now: BASE });
   await Promise.all(claimed.map((job) => store.complete({ id: job.id, attempt: job.attempt }, null, BASE)));
-  await ctx.pool.query(`ANALYZE ${ctx.table('jobs')}`);
+  await ctx.pool.query(`ANALYZE ${ctx.table('jobs')}, ${ctx.table('ready')}`);
 }, 60_000);
 
 afterAll(async () => {
@@ -74,32 +74,30 @@ describe('PostgreSQL plans', () => {
     expect(rows[0]!.jit).toBe('off');
   });
 
-  it('claims through the runnable index and updates the locked rows by ctid, below the JIT threshold', async () => {
+  it('claims through the ready list in claim order, deletes its rows by ctid and finds the jobs by primary key, below the JIT threshold', async () => {
     const sql = postgresStatements(ctx);
     for (const ids of [null, ['1', '2', '3']]) {
       const claim = sql.claim.claim({ queue: 'default', limit: 500, node: 'node-plans', now: BASE }, ids);
       const plan = await explain(claim.text, claim.values);
       const all = nodes(plan);
-      expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name']?.endsWith('jobs'))).toEqual([]);
-      // The UPDATE reads its rows by ctid: no probe of the primary key per job
-      // (a claim of given ids finds them through it, once).
+      expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && /(jobs|ready)$/.test(n['Relation Name'] ?? ''))).toEqual([]);
+      // The picked ready rows are deleted by ctid: no second walk of the ready list.
       expect(all.filter((n) => n['Node Type'] === 'Tid Scan').length).toBe(1);
       const indexes = all.map((n) => n['Index Name']).filter((name) => name !== undefined);
-      if (ids === null) {
-        expect(indexes).toContain('scheduler_jobs_runnable_idx');
-        expect(indexes).not.toContain('scheduler_jobs_pkey');
-      } else expect(indexes.filter((name) => name === 'scheduler_jobs_pkey').length).toBeLessThanOrEqual(1);
+      expect(indexes).toContain('scheduler_ready_pkey');
+      // The jobs themselves: one probe of the primary key per claimed job, in one scan.
+      expect(indexes.filter((name) => name === 'scheduler_jobs_pkey').length).toBe(1);
       // PostgreSQL's default jit_above_cost: a borrowed pool may still have JIT on.
       expect(plan['Total Cost']).toBeLessThan(100_000);
     }
   });
 
-  it('claims past the cursor: the runnable index range starts there, and jobs at or before it are left out', async () => {
+  it('claims past the cursor: the ready list range starts there, and jobs at or before it are left out', async () => {
     const sql = postgresStatements(ctx);
     const [first] = await store.list({ states: ['available'], order: 'asc', limit: 1 });
     const key = { priority: 0, runAt: BASE.getTime(), id: String(Number(first!.id) + 9) };
     const claim = sql.claim.claim({ queue: 'default', limit: 500, node: 'node-plans', now: BASE, after: key }, null);
-    const scan = nodes(await explain(claim.text, claim.values)).find((n) => n['Index Name'] === 'scheduler_jobs_runnable_idx');
+    const scan = nodes(await explain(claim.text, claim.values)).find((n) => n['Index Name'] === 'scheduler_ready_pkey' && n['Index Cond']?.includes('ROW'));
     expect(scan?.['Index Cond']).toMatch(/ROW\(priority, run_at, id\) > ROW\(/);
     const claimed = await store.claim({ queue: 'default', limit: 5, node: 'node-plans', now: BASE, after: key });
     try {
@@ -131,9 +129,9 @@ describe('PostgreSQL plans', () => {
         ),
       ];
       for (const statement of statements) {
-        const used = nodes(await explain(statement.text, statement.values)).map((n) => n['Index Name']);
-        expect(used).toContain('scheduler_jobs_pkey');
-        expect(used).not.toContain('scheduler_jobs_running_idx');
+        const plan = nodes(await explain(statement.text, statement.values));
+        expect(plan.map((n) => n['Index Name'])).toContain('scheduler_jobs_pkey');
+        expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name']?.endsWith('jobs'))).toEqual([]);
       }
     } finally {
       await store.unclaim(running.map((job) => ({ id: job.id, attempt: job.attempt })));
@@ -148,11 +146,19 @@ describe('PostgreSQL plans', () => {
     expect(probes.length).toBe(1);
   });
 
-  it('reads the history of a name through the index of finished jobs', async () => {
+  it('finds running jobs for the rescue through their claims, not by a scan of the jobs', async () => {
+    const sql = postgresStatements(ctx);
+    const rescue = sql.lifecycle.rescue(BASE, BASE);
+    const plan = nodes(await explain(rescue.text, rescue.values));
+    expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name']?.endsWith('jobs'))).toEqual([]);
+    expect(plan.map((n) => n['Index Name'])).toContain('scheduler_jobs_pkey');
+  });
+
+  it('reads the history of a name through the index of names', async () => {
     const sql = postgresStatements(ctx);
     const list = sql.query.list({ nameOrSchedule: 'rare', states: ['completed', 'dead', 'discarded', 'cancelled'] }, 20);
     const used = nodes(await explain(list.text, list.values, 'SET LOCAL enable_seqscan = off')).map((n) => n['Index Name']);
-    expect(used).toContain('scheduler_jobs_finished_name_idx');
+    expect(used).toContain('scheduler_jobs_name_idx');
     expect(used).not.toContain('scheduler_jobs_pkey');
     expect((await store.list({ nameOrSchedule: 'rare', states: ['completed'], limit: 5000 })).length).toBe(40);
   });

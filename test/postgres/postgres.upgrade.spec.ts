@@ -137,7 +137,8 @@ describe.each(OLD_LAYOUT_VERSIONS.map((from) => ({ from, name: MIGRATIONS.find((
 
       const before = EXPECT.pruneBefore;
       const pruned = finished.filter((j) => j.label !== 'dead' && fullJob(j).finishedAt! < before);
-      const oldest = [...pruned].sort((a, b) => fullJob(a).finishedAt!.getTime() - fullJob(b).finishedAt!.getTime())[0]!;
+      // PostgreSQL prunes the oldest id first.
+      const oldest = [...pruned].sort((a, b) => Number(id(a.label)) - Number(id(b.label)))[0]!;
       expect(await store.prune(FINAL_STATES, before, 1)).toBe(1);
       expect(await store.get(id(oldest.label))).toBeNull();
       expect(await store.prune(FINAL_STATES, before, Infinity)).toBe(pruned.length - 1);

@@ -1,5 +1,6 @@
 import { FREE_HANDBACKS, type AttemptRef, type HeartbeatRef } from '../../store/job-store.js';
 import type { SqlNames } from './names.js';
+import { movedColumns, sideTables } from './side-tables.sql.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /**
@@ -23,7 +24,15 @@ export interface CompleteRecord {
  * @internal
  */
 export function ackStatements(n: SqlNames) {
+  const side = sideTables(n);
   const owned = `id = $1 AND attempt = $2 AND state = 'running'`;
+  // One attempt's ack (retry, fail, release): the job row, then its side tables in the same statement.
+  const single = (write: string): string => `
+    WITH written AS (${write} WHERE ${owned} RETURNING ${movedColumns()}),
+    ${side.requeue('queued', 'written')},
+    ${side.unkey('unkeyed', 'written')},
+    ${side.settle('left', 'written')}
+    SELECT id FROM written`;
   // A job claimed ahead and acknowledged before a heartbeat recorded its start: its last heartbeat stands in.
   const started = (alias = ''): string => `coalesce(${alias}started_at, ${alias}heartbeat_at)`;
   // Every `complete` that arrives in one tick is written by this ONE statement
@@ -37,8 +46,10 @@ export function ackStatements(n: SqlNames) {
   const answered = (write: string): string => `
     WITH written AS (${write}
       WHERE j.id = a.id AND j.attempt = a.attempt AND ${stillRunning('j')}
-      RETURNING j.id, j.attempt
-    )
+      RETURNING j.attempt, ${movedColumns('j')}
+    ),
+    ${side.unkey('unkeyed', 'written', 'true')},
+    ${side.settle('left', 'written')}
     SELECT count(*)::int AS count,
       CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written
     FROM written`;
@@ -51,24 +62,21 @@ export function ackStatements(n: SqlNames) {
   const forgetMany = answered(`
       DELETE FROM ${n.jobs} j
       USING unnest($1::bigint[], $2::int[]) AS a(id, attempt)`);
-  const retry = `
-    UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}, started_at = ${started()}
-    WHERE ${owned} RETURNING id`;
-  const fail = `
+  const retry = single(`
+    UPDATE ${n.jobs} SET state = 'available', run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}, started_at = ${started()}`);
+  const fail = single(`
     UPDATE ${n.jobs}
-    SET state = $3::text, finished_at = $4::timestamptz, errors = ${appendError('errors', '$5::jsonb')}, started_at = ${started()}
-    WHERE ${owned} RETURNING id`;
+    SET state = $3::text, finished_at = $4::timestamptz, errors = ${appendError('errors', '$5::jsonb')}, started_at = ${started()}`);
   // The interrupted attempt still counts (a late ack from it stays stale);
   // only a job on its last attempt gets one more, and only its first few
   // times (FREE_HANDBACKS): a job interrupted at every shutdown ends dead.
   const free = `${countErrors('errors', 'shutdown')} < ${FREE_HANDBACKS}`;
-  const release = `
+  const release = single(`
     UPDATE ${n.jobs}
     SET state = CASE WHEN attempt < max_attempts OR ${free} THEN 'available' ELSE 'dead' END,
       finished_at = CASE WHEN attempt < max_attempts OR ${free} THEN finished_at ELSE $3::timestamptz END,
       run_at = $3::timestamptz, errors = ${appendError('errors', '$4::jsonb')}, started_at = ${started()},
-      max_attempts = CASE WHEN attempt >= max_attempts AND ${free} THEN max_attempts + 1 ELSE max_attempts END
-    WHERE ${owned} RETURNING id`;
+      max_attempts = CASE WHEN attempt >= max_attempts AND ${free} THEN max_attempts + 1 ELSE max_attempts END`);
   // A start the claim left out (a job claimed ahead) is recorded by the first heartbeat that carries it.
   const heartbeat = `
     UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClaimRequest } from '../../store/job-store.js';
 import { claimedJson } from './job-rows.js';
 import type { SqlNames } from './names.js';
@@ -62,9 +63,9 @@ import type { Statement } from './statement.js';
  */
 export function claimStatements(n: SqlNames) {
   const text = (byIds: boolean, after = false): string => {
-    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($7::bigint[])` : '');
-    const past = after ? `AND (j.priority, j.run_at, j.id) > ($7::smallint, 'epoch'::timestamptz + $8::float8 * interval '1 millisecond', $9::bigint)` : '';
-    const claimable = (alias: string): string => `${alias}.state = 'available' AND ${alias}.queue = $1
+    const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($8::bigint[])` : '');
+    const past = after ? `AND (r.priority, r.run_at, r.id) > ($8::smallint, 'epoch'::timestamptz + $9::float8 * interval '1 millisecond', $10::bigint)` : '';
+    const claimable = (alias: string): string => `${alias}.queue = $1
         AND ${alias}.run_at <= $2::timestamptz AND ${alias}.priority <= $5
         AND (${alias}.pinned_node IS NULL OR ${alias}.pinned_node = $3)
         ${only(alias)}
@@ -72,24 +73,34 @@ export function claimStatements(n: SqlNames) {
           OR NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = ${alias}.name OR p.name = ${alias}.schedule)))`;
     return `
     WITH picked AS (
-      SELECT j.ctid, j.priority, j.run_at, j.id FROM ${n.jobs} j
-      WHERE ${claimable('j')} ${past}
-        AND (j.serial_key IS NULL OR (
-          NOT EXISTS (SELECT 1 FROM ${n.jobs} r WHERE r.serial_key = j.serial_key AND r.state = 'running')
+      SELECT r.ctid AS rid, r.priority, r.run_at, r.id, r.serial_key FROM ${n.ready} r
+      WHERE ${claimable('r')} ${past}
+        AND (r.serial_key IS NULL OR (
+          NOT EXISTS (SELECT 1 FROM ${n.serialRunning} s WHERE s.serial_key = r.serial_key)
           AND NOT EXISTS (
-            SELECT 1 FROM ${n.jobs} o
-            WHERE o.serial_key = j.serial_key AND o.id <> j.id AND ${claimable('o')}
-              AND (o.priority, o.run_at, o.id) < (j.priority, j.run_at, j.id))))
-      ORDER BY j.priority, j.run_at, j.id
+            SELECT 1 FROM ${n.ready} o
+            WHERE o.serial_key = r.serial_key AND o.id <> r.id AND ${claimable('o')}
+              AND (o.priority, o.run_at, o.id) < (r.priority, r.run_at, r.id))))
+      ORDER BY r.priority, r.run_at, r.id
       LIMIT $4
-      FOR UPDATE OF j SKIP LOCKED
+      FOR UPDATE OF r SKIP LOCKED
+    ),
+    gone AS (DELETE FROM ${n.ready} r WHERE r.ctid = ANY(ARRAY(SELECT rid FROM picked))),
+    serial AS (INSERT INTO ${n.serialRunning} (serial_key, id) SELECT serial_key, id FROM picked WHERE serial_key IS NOT NULL),
+    waited AS (
+      DELETE FROM ${n.jobKeys} k USING picked p
+      WHERE p.serial_key IS NOT NULL AND k.kind = 's' AND k.key = p.serial_key AND k.id = p.id
+    ),
+    batch AS (
+      INSERT INTO ${n.claims} (token, node, ids, pending)
+      SELECT $7::uuid, $3, array_agg(id), count(*) FROM picked HAVING count(*) > 0
     ),
     claimed AS (
       UPDATE ${n.jobs} j
       SET state = 'running', attempt = j.attempt + 1, heartbeat_at = $2::timestamptz,
-        started_at = CASE WHEN j.ctid = ANY(ARRAY(SELECT ctid FROM picked ORDER BY priority, run_at, id LIMIT $6)) THEN $2::timestamptz END,
-        node = $3, fencing_token = ${n.nextFencingToken}
-      WHERE j.ctid = ANY(ARRAY(SELECT ctid FROM picked))
+        started_at = CASE WHEN j.id = ANY(ARRAY(SELECT id FROM picked ORDER BY priority, run_at, id LIMIT $6)) THEN $2::timestamptz END,
+        node = $3, fencing_token = ${n.nextFencingToken}, claim = $7::uuid
+      WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.state = 'available'
       RETURNING j.priority, j.run_at, j.id, ${claimedJson('j')}
     )
     SELECT json_agg(job ORDER BY priority, run_at, id)::text AS jobs FROM claimed`;
@@ -108,6 +119,7 @@ export function claimStatements(n: SqlNames) {
         request.limit,
         request.maxPriority ?? 9,
         Math.min(request.start ?? request.limit, request.limit),
+        randomUUID(),
       ];
       if (ids !== null) return { name: n.statement('claim_ids'), text: byIds, values: [...values, ids] };
       const key = request.after;

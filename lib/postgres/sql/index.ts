@@ -26,8 +26,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     runs: runStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */
     indexes: {
-      serialRunning: `${pg.prefix}jobs_serial_running_idx`,
-      uniqueKey: `${pg.prefix}jobs_unique_key_idx`,
+      serialRunning: `${pg.prefix}serial_running_pkey`,
     },
   };
 }

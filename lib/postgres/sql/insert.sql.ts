@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { epochMs, jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
@@ -129,45 +130,85 @@ export function insertStatements(n: SqlNames) {
       ${epochMs('min(ins.inserted_at)')} AS inserted_at_ms${extra}
     FROM inserted ins JOIN input i ON i.id = ins.id CROSS JOIN woken`;
 
+  // Keys live in side tables (migration 4), so the job row's indexes never
+  // name a column that changes. A unique or fresh serial key is taken first,
+  // with ON CONFLICT DO NOTHING on its primary key (a concurrent insert of
+  // the same key waits for the other to commit, then skips); a job is
+  // inserted only with the keys it took. Within one batch the first job of
+  // each key takes it. A key taken by a job that then collided on its tick
+  // key is left pointing at no job: the conflict lookup drops such stale keys.
+  const keyed = (): string => `
+    keys AS (
+      INSERT INTO ${n.jobKeys} (kind, key, id)
+      SELECT DISTINCT ON (k.kind, k.key) k.kind, k.key, k.id
+      FROM (SELECT 'u'::"char" AS kind, i.unique_key AS key, i.id, i.ord FROM input i WHERE i.unique_key IS NOT NULL
+        UNION ALL
+        SELECT 's', i.serial_key, i.id, i.ord FROM input i
+        WHERE i.serial_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${n.ready} w WHERE w.serial_key = i.serial_key)) k
+      ORDER BY k.kind, k.key, k.ord
+      ON CONFLICT DO NOTHING
+      RETURNING kind, id
+    ),`;
+  const admitted = (keyless: boolean): string =>
+    keyless
+      ? ''
+      : `WHERE (i.unique_key IS NULL OR i.id IN (SELECT id FROM keys WHERE kind = 'u'))
+        AND (i.serial_key IS NULL OR i.id IN (SELECT id FROM keys WHERE kind = 's'))`;
+  // Every inserted job still available gets its row in the ready list.
+  const queued = (where: string): string => `queued AS (
+      INSERT INTO ${n.ready} (queue, priority, run_at, id, name, schedule, pinned_node, serial_key)
+      SELECT queue, priority, run_at, id, name, schedule, pinned_node, serial_key FROM inserted ${where}
+    ),`;
+  const returned = 'j.id, j.queue, j.inserted_at, j.priority, j.run_at, j.name, j.schedule, j.pinned_node, j.serial_key';
+
   const insert = (shared: boolean, keyless: boolean): string => `
     WITH input AS (${source(shared, 3)}),
+    ${keyless ? '' : keyed()}
     inserted AS (
-      INSERT INTO ${n.jobs} AS j (id, ${FIELDS.join(', ')})
-      SELECT i.id, ${selected}
+      INSERT INTO ${n.jobs} AS j (id, ${FIELDS.join(', ')}, state)
+      SELECT i.id, ${selected}, 'available'
       FROM input i
-      WHERE i.serial_key IS NULL
-        OR NOT EXISTS (SELECT 1 FROM ${n.jobs} w WHERE w.serial_key = i.serial_key AND w.state = 'available')
+      ${admitted(keyless)}
       ORDER BY i.ord
       ${keyless ? '' : 'ON CONFLICT DO NOTHING'}
-      RETURNING j.id, j.queue, j.inserted_at, j.priority, j.run_at
+      RETURNING ${returned}
     ),
+    ${queued('')}
     ${woken('')}
     ${answer('')}`;
 
   // Jobs without a serial key inserted already claimed by an idle node ($3
-  // now, $4 node), as the claim statement would leave them; a paused name, a
-  // pin or a later run_at leaves a job available (and notified) as usual.
-  // Saves the NOTIFY → claim round trips between an enqueue (or a tick) and
-  // its start. Tick and unique keys hold as in the plain insert.
-  // `claimed` is computed in `input`, which is read twice and so
-  // materialised: in a CTE of its own, read once, PostgreSQL inlined it into
-  // each of the six CASEs below (six probes of the states table per job).
+  // now, $4 node, $5 the claim's token), as the claim statement would leave
+  // them; a paused name, a pin or a later run_at leaves a job available (and
+  // notified) as usual. Saves the NOTIFY → claim round trips between an
+  // enqueue (or a tick) and its start. Tick and unique keys hold as in the
+  // plain insert. \`claimed\` is computed in \`input\`, which is read more than
+  // once and so materialised: in a CTE of its own, read once, PostgreSQL
+  // inlined it into each CASE below (a probe of the states table per CASE per job).
   const insertClaimed = (shared: boolean, keyless: boolean): string => `
     WITH input AS (
       SELECT s.*, (s.run_at <= $3::timestamptz AND s.pinned_node IS NULL
         AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = s.name OR p.name = s.schedule))) AS claimed
-      FROM (${source(shared, 5)}) s
+      FROM (${source(shared, 6)}) s
     ),
+    ${keyless ? '' : keyed()}
     inserted AS (
-      INSERT INTO ${n.jobs} AS j (id, ${FIELDS.join(', ')}, state, attempt, started_at, heartbeat_at, node, fencing_token)
+      INSERT INTO ${n.jobs} AS j (id, ${FIELDS.join(', ')}, state, attempt, started_at, heartbeat_at, node, fencing_token, claim)
       SELECT i.id, ${selected},
         CASE WHEN i.claimed THEN 'running' ELSE 'available' END, CASE WHEN i.claimed THEN 1 ELSE 0 END,
         CASE WHEN i.claimed THEN $3::timestamptz END, CASE WHEN i.claimed THEN $3::timestamptz END,
-        CASE WHEN i.claimed THEN $4::text END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END
+        CASE WHEN i.claimed THEN $4::text END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END,
+        CASE WHEN i.claimed THEN $5::uuid END
       FROM input i
+      ${admitted(keyless)}
       ORDER BY i.ord
       ${keyless ? '' : 'ON CONFLICT DO NOTHING'}
-      RETURNING j.id, j.queue, j.inserted_at, j.state, j.fencing_token, j.priority, j.run_at
+      RETURNING ${returned}, j.state, j.fencing_token
+    ),
+    ${queued(`WHERE state = 'available'`)}
+    batch AS (
+      INSERT INTO ${n.claims} (token, node, ids, pending)
+      SELECT $5::uuid, $4::text, array_agg(id), count(*) FROM inserted WHERE state = 'running' HAVING count(*) > 0
     ),
     ${woken(`WHERE state = 'available'`)}
     ${answer(', array_agg(ins.fencing_token ORDER BY i.ord)::text AS tokens')}`;
@@ -195,15 +236,28 @@ export function insertStatements(n: SqlNames) {
     CROSS JOIN LATERAL (
       (SELECT 1 AS rank, 'tick' AS conflict, ${jobColumns('j')} FROM ${n.jobs} j WHERE j.tick_key = k.tick_key)
       UNION ALL
-      (SELECT 2, 'unique', ${jobColumns('j')} FROM ${n.jobs} j
-        WHERE j.unique_key = k.unique_key AND j.state IN ('available', 'running'))
+      (SELECT 2, 'unique', ${jobColumns('j')} FROM ${n.jobKeys} u JOIN ${n.jobs} j ON j.id = u.id
+        WHERE u.kind = 'u' AND u.key = k.unique_key AND j.state IN ('available', 'running'))
       UNION ALL
-      (SELECT 3, 'serial', ${jobColumns('j')} FROM ${n.jobs} j
-        WHERE j.serial_key = k.serial_key AND j.state = 'available'
+      (SELECT 3, 'serial', ${jobColumns('j')} FROM ${n.ready} r JOIN ${n.jobs} j ON j.id = r.id
+        WHERE r.serial_key = k.serial_key AND j.state = 'available'
         ORDER BY (j.attempt = 0 AND j.errors = '[]'::jsonb) DESC, j.id LIMIT 1)
       ORDER BY rank
       LIMIT 1
     ) c`;
+  // Keys whose job is gone, finished, or (a serial key) no longer waiting
+  // since its insert: a job that took a key and then collided on its tick
+  // key, or a key whose release was missed. Dropped so the next round can
+  // take them. A key taken by an insert still in progress is invisible here
+  // and left alone; one that collided with ours had committed before our
+  // insert returned.
+  const staleKeys = `
+    DELETE FROM ${n.jobKeys} k
+    USING jsonb_to_recordset($1::jsonb) AS p(ord int, tick_key text, unique_key text, serial_key text)
+    WHERE ((k.kind = 'u' AND k.key = p.unique_key) OR (k.kind = 's' AND k.key = p.serial_key))
+      AND NOT EXISTS (
+        SELECT 1 FROM ${n.jobs} j WHERE j.id = k.id
+          AND CASE WHEN k.kind = 'u' THEN j.state IN ('available', 'running') ELSE j.state = 'available' AND j.attempt = 0 END)`;
 
   return {
     /**
@@ -219,8 +273,10 @@ export function insertStatements(n: SqlNames) {
     /** A batch without serial keys, inserted claimed by `node` where it qualifies (see `InsertOptions.claimFor`); `keyless` as for {@link insert}. */
     insertClaimed: (batch: InsertBatch, channel: string, now: Date, node: string, keyless: boolean): Statement => ({
       ...variant(true, batch.shared !== null, keyless),
-      values: values(batch, [channel, now, node]),
+      values: values(batch, [channel, now, node, randomUUID()]),
     }),
     conflicts: (probes: readonly ConflictProbe[]): Statement => ({ text: conflicts, values: [JSON.stringify(probes)] }),
+    /** Drops keys of these probes that no active job holds (see the statement). */
+    staleKeys: (probes: readonly ConflictProbe[]): Statement => ({ text: staleKeys, values: [JSON.stringify(probes)] }),
   };
 }

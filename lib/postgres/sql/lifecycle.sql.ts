@@ -1,6 +1,7 @@
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
+import { movedColumns, sideTables } from './side-tables.sql.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /**
@@ -8,28 +9,48 @@ import { appendError, countErrors, stillRunning, type Statement } from './statem
  * @internal
  */
 export function lifecycleStatements(n: SqlNames) {
+  const side = sideTables(n);
   // Claimed but never started (a prefetch buffer): back to available as if
   // the claim had not happened, guarded by the attempt like every ack.
   const unclaim = `
-    UPDATE ${n.jobs} j
-    SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
-    FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
-    WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}`;
+    WITH written AS (
+      UPDATE ${n.jobs} j
+      SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
+      FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
+      WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
+      RETURNING ${movedColumns('j')}
+    ),
+    ${side.requeue('queued', 'written')},
+    ${side.settle('left', 'written')}
+    SELECT id FROM written`;
 
-  // The CTE locks the row and keeps it as it was; RETURNING hands back that
-  // "before" picture while the UPDATE writes the cancelled one.
+  // The job's ready row goes first (a claim locks the ready row, then the
+  // job: the same order here cannot deadlock with it); \`before\` waits for it
+  // through the InitPlan on \`unready\`, then locks the job and keeps it as
+  // it was, and RETURNING hands back that "before" picture while the UPDATE
+  // writes the cancelled one.
   const cancel = `
-    WITH before AS (
-      SELECT ${jobColumns('b')} FROM ${n.jobs} b
-      WHERE b.id = $1 AND b.state IN ('available', 'running')
+    WITH unready AS (
+      DELETE FROM ${n.ready} r USING ${n.jobs} b
+      WHERE b.id = $1 AND r.queue = b.queue AND r.priority = b.priority AND r.run_at = b.run_at AND r.id = b.id
+      RETURNING r.id
+    ),
+    before AS (
+      SELECT ${jobColumns('b')}, b.claim FROM ${n.jobs} b
+      WHERE b.id = $1 AND b.state IN ('available', 'running') AND (SELECT count(*) FROM unready) >= 0
       FOR UPDATE
-    )
-    UPDATE ${n.jobs} j
-    SET state = 'cancelled', finished_at = $2::timestamptz,
-      errors = ${appendError('j.errors', `jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'CancelledError', 'message', $4::text, 'kind', 'cancel')`)}
-    FROM before
-    WHERE j.id = before.id
-    RETURNING ${jobColumns('before')}`;
+    ),
+    written AS (
+      UPDATE ${n.jobs} j
+      SET state = 'cancelled', finished_at = $2::timestamptz,
+        errors = ${appendError('j.errors', `jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'CancelledError', 'message', $4::text, 'kind', 'cancel')`)}
+      FROM before
+      WHERE j.id = before.id
+      RETURNING ${movedColumns('j')}, before.state AS was
+    ),
+    ${side.unkey('unkeyed', 'written', 'true')},
+    ${side.settle('left', `(SELECT * FROM written WHERE was = 'running')`)}
+    SELECT ${jobColumns('before')} FROM before JOIN written ON written.id = before.id`;
 
   // SKIP LOCKED: a job being acknowledged right now is not lost, and two
   // lifeline sweeps (two nodes) split the work instead of queueing on it.
@@ -41,12 +62,20 @@ export function lifecycleStatements(n: SqlNames) {
   const rescues = countErrors('j.errors', 'lease-lost');
   const rescueDelay = `CASE WHEN ${rescues} = 0 THEN interval '0' ELSE
       least(${RESCUE_BACKOFF_BASE} * power(2, ${rescues} - 1), ${RESCUE_BACKOFF_MAX}) * interval '1 millisecond' END`;
+  // Running jobs are found through the claims that hold them (no index
+  // names the state); a claim none of whose jobs still runs under it (its
+  // count missed an ack) is dropped here.
   const rescue = `
     WITH lost AS (
-      SELECT id FROM ${n.jobs}
-      WHERE state = 'running' AND (heartbeat_at < $1::timestamptz OR (heartbeat_at IS NULL AND started_at < $1::timestamptz))
-      FOR UPDATE SKIP LOCKED
-    )
+      SELECT l.id FROM ${n.claims} c CROSS JOIN LATERAL (
+        SELECT j.id FROM ${n.jobs} j
+        WHERE j.id = ANY(c.ids) AND j.claim = c.token AND j.state = 'running'
+          AND (j.heartbeat_at < $1::timestamptz OR (j.heartbeat_at IS NULL AND j.started_at < $1::timestamptz))
+        FOR UPDATE SKIP LOCKED
+        OFFSET 0 -- kept apart, so each claim's jobs are probed by primary key whatever the statistics say
+      ) l
+    ),
+    written AS (
     UPDATE ${n.jobs} j
     SET state = CASE WHEN ${free} OR j.attempt < j.max_attempts THEN 'available' ELSE 'dead' END,
       max_attempts = CASE WHEN ${free} THEN j.max_attempts + 1 ELSE j.max_attempts END,
@@ -61,17 +90,40 @@ export function lifecycleStatements(n: SqlNames) {
           jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'name', 'RescuedError', 'kind', 'lease-lost', 'message', 'no heartbeat since ' || ${sinceText})
         END`,
       )}
-    FROM lost
-    WHERE j.id = lost.id
-    RETURNING ${jobColumns('j')}`;
+    WHERE j.id = ANY(ARRAY(SELECT id FROM lost))
+    RETURNING ${jobColumns('j')}, j.claim
+    ),
+    ${side.requeue('queued', 'written')},
+    ${side.unkey('unkeyed', 'written')},
+    ${side.settle('left', 'written')},
+    idle AS (
+      DELETE FROM ${n.claims} c
+      WHERE (SELECT count(*) FROM ${n.jobs} j WHERE j.id = ANY(c.ids) AND j.claim = c.token AND j.state = 'running') = 0
+    )
+    SELECT * FROM written`;
 
-  // A unique key taken by another active job makes this fail with 23505 on the
-  // unique-key index; the store reports DuplicateJobError.
+  // The job takes its unique key back first; when another active job holds
+  // it, nothing changes and the answer says so (\`duplicate\`).
   const resurrect = `
-    UPDATE ${n.jobs} j
-    SET state = 'available', run_at = $2::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)
-    WHERE j.id = $1 AND j.state IN ('dead', 'discarded', 'cancelled')
-    RETURNING ${jobColumns('j')}`;
+    WITH target AS (
+      SELECT id, unique_key FROM ${n.jobs} WHERE id = $1 AND state IN ('dead', 'discarded', 'cancelled') FOR UPDATE
+    ),
+    keyed AS (
+      INSERT INTO ${n.jobKeys} (kind, key, id) SELECT 'u', unique_key, id FROM target WHERE unique_key IS NOT NULL
+      ON CONFLICT DO NOTHING RETURNING id
+    ),
+    written AS (
+      UPDATE ${n.jobs} j
+      SET state = 'available', run_at = $2::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)
+      FROM target t
+      WHERE j.id = t.id AND (t.unique_key IS NULL OR EXISTS (SELECT 1 FROM keyed))
+      RETURNING ${jobColumns('j')}
+    ),
+    ${side.requeue('queued', 'written')}
+    SELECT w.*, false AS duplicate FROM written w
+    UNION ALL
+    SELECT ${jobColumns('j')}, true FROM target t JOIN ${n.jobs} j ON j.id = t.id
+    WHERE t.unique_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM keyed)`;
 
   return {
     unclaim: (ids: readonly string[], attempts: readonly number[]): Statement => ({ text: unclaim, values: [ids, attempts] }),

@@ -15,6 +15,14 @@ export interface SqlNames {
   leases: string;
   migrations: string;
   workflowRuns: string;
+  /** Available jobs, in claim order (migration 4). */
+  ready: string;
+  /** Claimed batches with jobs still running (migration 4). */
+  claims: string;
+  /** Unique keys of active jobs and serial keys of fresh waiting ones (migration 4). */
+  jobKeys: string;
+  /** The serial key of each running job (migration 4). */
+  serialRunning: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -49,6 +57,10 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     leases: pg.table('leases'),
     migrations: pg.table('migrations'),
     workflowRuns: pg.table('workflow_runs'),
+    ready: pg.table('ready'),
+    claims: pg.table('claims'),
+    jobKeys: pg.table('job_keys'),
+    serialRunning: pg.table('serial_running'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

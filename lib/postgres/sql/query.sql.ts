@@ -1,6 +1,7 @@
-import { FINAL_STATES, type JobFilter, type JobState } from '../../store/job.types.js';
+import type { JobFilter, JobState } from '../../store/job.types.js';
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
+import { movedColumns, sideTables } from './side-tables.sql.js';
 import type { Statement } from './statement.js';
 
 /**
@@ -8,6 +9,7 @@ import type { Statement } from './statement.js';
  * @internal
  */
 export function queryStatements(n: SqlNames) {
+  const side = sideTables(n);
   const where = (filter: JobFilter, values: unknown[]): string => {
     const conditions: string[] = [];
     const bind = (value: unknown): string => `$${values.push(value)}`;
@@ -17,11 +19,7 @@ export function queryStatements(n: SqlNames) {
       conditions.push(`(j.name = ${p} OR j.schedule = ${p})`);
     }
     if (filter.queue !== undefined) conditions.push(`j.queue = ${bind(filter.queue)}`);
-    if (filter.states !== undefined) {
-      conditions.push(`j.state = ANY(${bind([...filter.states])}::text[])`);
-      // Spelled out so the planner can use the indexes of finished jobs (by name, by schedule).
-      if (filter.states.length > 0 && filter.states.every((state) => FINAL_STATES.includes(state))) conditions.push('j.finished_at IS NOT NULL');
-    }
+    if (filter.states !== undefined) conditions.push(`j.state = ANY(${bind([...filter.states])}::text[])`);
     if (filter.finishedBefore !== undefined) conditions.push(`j.finished_at < ${bind(filter.finishedBefore)}::timestamptz`);
     return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   };
@@ -45,17 +43,33 @@ export function queryStatements(n: SqlNames) {
       const values: unknown[] = [];
       return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${where(filter, values)}`, values };
     },
+    // Ready rows first, in the claim's lock order (see the cancel statement).
     delete: (ids: readonly string[]): Statement => ({
-      text: `DELETE FROM ${n.jobs} WHERE id = ANY($1::bigint[])`,
+      text: `
+        WITH unready AS (
+          DELETE FROM ${n.ready} r USING ${n.jobs} b
+          WHERE b.id = ANY($1::bigint[]) AND r.queue = b.queue AND r.priority = b.priority AND r.run_at = b.run_at AND r.id = b.id
+          RETURNING r.id
+        ),
+        gone AS (
+          DELETE FROM ${n.jobs} j WHERE j.id = ANY($1::bigint[]) AND (SELECT count(*) FROM unready) >= 0
+          RETURNING ${movedColumns('j')}
+        ),
+        ${side.unkey('unkeyed', 'gone', 'true')},
+        ${side.settle('left', `(SELECT * FROM gone WHERE state = 'running')`)}
+        SELECT id FROM gone`,
       values: [ids],
     }),
-    // Bounded, oldest first, and SKIP LOCKED so a pruner never waits on (or
-    // blocks) a job that is being changed right now.
+    // Bounded, oldest id first (no index names the finish time, which would
+    // keep every completion from being a HOT update; ids come close to finish
+    // order), and SKIP LOCKED so a pruner never waits on (or blocks) a job
+    // that is being changed right now. Only final states have finish times, so
+    // no side table holds a pruned job.
     prune: (states: readonly JobState[], before: Date, limit: number): Statement => ({
       text: `DELETE FROM ${n.jobs} WHERE id IN (
         SELECT id FROM ${n.jobs}
-        WHERE finished_at IS NOT NULL AND finished_at < $2::timestamptz AND state = ANY($1::text[])
-        ORDER BY finished_at, id
+        WHERE finished_at < $2::timestamptz AND state = ANY($1::text[])
+        ORDER BY id
         LIMIT $3
         FOR UPDATE SKIP LOCKED)`,
       values: [[...states], before, limit],
@@ -78,12 +92,12 @@ export function queryStatements(n: SqlNames) {
       GROUP BY queue`,
       values: [now],
     }),
-    // min() over the queue's part of the runnable index: it is ordered by
+    // min() over the queue's part of the ready list: it is ordered by
     // priority first, so this reads every available job of the queue (cheap
     // while the queue is short, which is when a runner asks).
     nextRunAt: (queue: string): Statement => ({
       name: n.statement('next_run_at'),
-      text: `SELECT min(run_at) AS run_at FROM ${n.jobs} WHERE state = 'available' AND queue = $1`,
+      text: `SELECT min(run_at) AS run_at FROM ${n.ready} WHERE queue = $1`,
       values: [queue],
     }),
   };

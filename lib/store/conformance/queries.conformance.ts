@@ -68,7 +68,7 @@ export function queriesConformance(suite: ConformanceSuite): void {
       expect(ids(await claim())).toEqual([c.id]);
     });
 
-    it('prunes jobs in the given states finished before a time, oldest first, up to a limit', async () => {
+    it('prunes jobs in the given states finished before a time, up to a limit', async () => {
       const finish = async (state: 'completed' | 'dead' | 'cancelled', finishedAt: Date): Promise<Job> => {
         const job = await running({ tickKey: `tick-${finishedAt.getTime()}-${state}` });
         if (state === 'completed') await suite.store.complete(ref(job), null, finishedAt);
@@ -84,13 +84,13 @@ export function queriesConformance(suite: ConformanceSuite): void {
       const x1 = await finish('cancelled', at(1 * SEC));
       const live = await insert();
 
+      // Which of the matching jobs go first is the store's choice (oldest finish, oldest id…).
       expect(await suite.store.prune(['completed'], at(5 * SEC), 2)).toBe(2);
-      expect(await suite.store.get(c1.id)).toBeNull();
-      expect(await suite.store.get(c2.id)).toBeNull();
-      expect(await suite.store.get(c3.id)).not.toBeNull();
+      const left = async (jobs: Job[]): Promise<number> => (await Promise.all(jobs.map((j) => suite.store.get(j.id)))).filter(Boolean).length;
+      expect(await left([c1, c2, c3])).toBe(1);
 
       expect(await suite.store.prune(['completed', 'dead'], at(5 * SEC), 100)).toBe(2);
-      expect(await suite.store.get(c3.id)).toBeNull();
+      expect(await left([c1, c2, c3])).toBe(0);
       expect(await suite.store.get(d1.id)).toBeNull();
       expect(await suite.store.get(c9.id)).not.toBeNull();
       expect(await suite.store.get(x1.id)).not.toBeNull();

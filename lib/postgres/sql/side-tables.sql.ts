@@ -1,0 +1,53 @@
+import type { SqlNames } from './names.js';
+
+/**
+ * The columns a statement that moves jobs returns, so the side tables can
+ * follow in the same statement (see {@link sideTables}).
+ * @internal
+ */
+export function movedColumns(alias?: string): string {
+  return ['id', 'claim', 'state', 'queue', 'priority', 'run_at', 'name', 'schedule', 'pinned_node', 'serial_key', 'unique_key']
+    .map((column) => (alias ? `${alias}.${column}` : column))
+    .join(', ');
+}
+
+/**
+ * CTEs that keep the side tables of migration 4 in step with jobs that a
+ * data-modifying CTE (`from`, returning {@link movedColumns}) just moved.
+ * Each runs in the statement that moves the jobs, so the tables never
+ * disagree with `jobs` after a commit. `from` is a CTE name or a
+ * parenthesised subquery; `settle` takes only jobs that were running.
+ * @internal
+ */
+export function sideTables(n: SqlNames) {
+  return {
+    /** Jobs of `from` now available get their ready row. */
+    requeue: (cte: string, from: string): string => `${cte} AS (
+      INSERT INTO ${n.ready} (queue, priority, run_at, id, name, schedule, pinned_node, serial_key)
+      SELECT f.queue, f.priority, f.run_at, f.id, f.name, f.schedule, f.pinned_node, f.serial_key FROM ${from} f WHERE f.state = 'available'
+    )`,
+    /**
+     * Jobs of `from` that left `running`: their serial key is free, and their
+     * claim has that many fewer running jobs (gone when none is left). Two
+     * acks of one claim at the same instant may each leave the count above
+     * zero; the rescue sweep drops a claim with no running job.
+     */
+    settle: (cte: string, from: string): string => `${cte}_counts AS (
+      SELECT f.claim AS token, count(*)::int AS k FROM ${from} f WHERE f.claim IS NOT NULL GROUP BY f.claim
+    ),
+    ${cte}_done AS (
+      DELETE FROM ${n.claims} c USING ${cte}_counts s WHERE c.token = s.token AND c.pending <= s.k
+    ),
+    ${cte}_kept AS (
+      UPDATE ${n.claims} c SET pending = c.pending - s.k FROM ${cte}_counts s WHERE c.token = s.token AND c.pending > s.k
+    ),
+    ${cte}_serial AS (
+      DELETE FROM ${n.serialRunning} r USING ${from} f WHERE f.serial_key IS NOT NULL AND r.serial_key = f.serial_key AND r.id = f.id
+    )`,
+    /** Jobs of `from` that are final (or gone) no longer hold their unique key, nor their serial key as a waiting job. */
+    unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`): string => `${cte} AS (
+      DELETE FROM ${n.jobKeys} k USING ${from} f
+      WHERE ${where} AND k.id = f.id AND ((k.kind = 'u' AND k.key = f.unique_key) OR (k.kind = 's' AND k.key = f.serial_key))
+    )`,
+  };
+}
