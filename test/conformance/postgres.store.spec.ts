@@ -29,7 +29,9 @@ runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'postgres',
     store,
     cleanup: async () => {
       const t = (name: string) => `"${schema.schema}"."scheduler_${name}"`;
-      await admin.query(`TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'serial_running', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs'].map(t).join(', ')} RESTART IDENTITY`);
+      await admin.query(
+        `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'serial_running', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs'].map(t).join(', ')} RESTART IDENTITY`,
+      );
     },
   };
 });

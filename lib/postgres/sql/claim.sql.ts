@@ -5,38 +5,32 @@ import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
 /**
- * The claim, for one store's tables: two named prepared statements (all
- * runnable jobs of a queue, or only given ids), since a prepared statement has
- * one text.
+ * The claim, for one store's tables: three named prepared statements (all
+ * runnable jobs of a queue, only given ids, or past a cursor), since a
+ * prepared statement has one text.
  *
- * Locking: the inner SELECT takes row locks with FOR UPDATE SKIP LOCKED, so
+ * It reads the ready list (migration 4), not the jobs: one row per
+ * available job, keyed in claim order, so the scan is a range of its
+ * primary key. The picked rows are locked with FOR UPDATE SKIP LOCKED, so
  * concurrent claimers (other runners, other nodes) never wait on each other
- * and never get the same row: each skips what another has just locked and
- * takes the next ones. Serial keys need more than row locks. Within one
- * claim, a job waits when an earlier candidate of the same claim shares its
- * key (the NOT EXISTS on `o` below, mirroring the memory store's scan); across
- * claims from different queues at the same instant, the unique index on
- * running serial keys refuses the second one (the store then claims again;
- * with two queues claiming at once, 7 of 10 rounds raced in our test).
+ * and never get the same job, and deleted by ctid (a TID scan: they are
+ * locked by this very statement, so no other can move them in between).
+ * The jobs are then found by primary key and written in place: no index of
+ * `jobs` names a column the claim changes, so each is a HOT update. The
+ * batch gets one row in `claims` (a token generated here, the node, the
+ * ids), through which the rescue finds running jobs.
  *
- * The UPDATE finds the picked rows by their ctid (`= ANY(ARRAY(…))`, a TID
- * scan): the rows are locked by this very statement, so no other can move
- * them in between, and their versions are the ones this snapshot sees. By
- * primary key it cost a probe of the index and a bitmap heap scan, ~4 µs of
- * PostgreSQL CPU per claimed job of ~30 (measured here, 250-job claims from
- * 20k). Joined as `FROM picked`, the planner hashed the picked rows and
- * scanned the whole table, history included: 4.6 of the 11.7 ms of a 500-job
- * claim beside 20k rows, growing with every finished job kept. Should a
- * picked row have been updated by a transaction that committed after this
- * snapshot (it was re-checked and locked at its newest version), its ctid
- * matches no visible row: it is left out of this claim, unchanged, and the
- * next claim takes it.
+ * Serial keys: within one claim, a job waits when an earlier candidate of
+ * the same claim shares its key (the NOT EXISTS on `o`, mirroring the memory
+ * store's scan); across claims from different queues at the same instant,
+ * the primary key of `serial_running` refuses the second one (the store
+ * then claims again).
  *
  * Paused names: whether anything is paused is asked once per claim (an
- * InitPlan), so the per-row probe of the states table (two index probes per
- * candidate) runs only while something is paused. The same test as an array
- * (`name <> ALL(ARRAY(…))`) misled the planner into a cost estimate of 1.1M,
- * over `jit_above_cost`: each claim was JIT-compiled, 0.5 s for 1 ms of work.
+ * InitPlan), so the per-row probe of the states table runs only while
+ * something is paused. The same test as an array (`name <> ALL(ARRAY(…))`)
+ * misled the planner into a cost estimate of 1.1M, over `jit_above_cost`:
+ * each claim was JIT-compiled, 0.5 s for 1 ms of work.
  *
  * Only the first `start` jobs (the runner's free slots) get a start time;
  * the rest are claimed ahead into its buffer and get theirs from a heartbeat
@@ -44,8 +38,8 @@ import type { Statement } from './statement.js';
  * started (their attempt is given back) from those it interrupted.
  *
  * With a cursor (`ClaimRequest.after`, the key of the runner's previous
- * claim's last job) the scan starts past it: a row comparison on the index's
- * own order, so the index range begins there and the entries of jobs
+ * claim's last job) the scan starts past it: a row comparison on the ready
+ * list's own order, so the range begins there and the entries of jobs
  * claimed before (which a session holding an old snapshot keeps from being
  * cleaned up) are never walked again. The serial-key check on `o` still
  * looks at every waiting job, cursor or not: one of the same key behind the
@@ -54,11 +48,6 @@ import type { Statement } from './statement.js';
  * The answer is ONE row: every claimed job, in claim order, in one JSON
  * text. A row per job cost pg a message parse, a row object and a
  * JSON.parse each: 5 % of a drain's Node CPU, the largest single item.
- *
- * Measured on PostgreSQL 15 (local): claiming 50 from a backlog of 21k
- * available jobs beside 50k finished ones takes 1.5 ms and reads only the
- * partial runnable index; 4 runners claiming 50 at a time and completing in
- * batches move ~14k jobs/s at ~25 µs of Node CPU per job.
  * @internal
  */
 export function claimStatements(n: SqlNames) {

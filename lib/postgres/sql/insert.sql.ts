@@ -95,9 +95,8 @@ export function insertStatements(n: SqlNames) {
   // and per job only `{"a": args}`: 16 bytes a job instead of 370, and a
   // 1,000-job insert took 10 ms instead of 19 (statement round trip, local
   // PostgreSQL 15). Ids are taken from the sequence in input order first, so
-  // ties in claim order keep insertion order, and ON CONFLICT DO NOTHING (no
-  // target: every unique index) skips a job that collides with one earlier
-  // in the same batch. The answer is ONE row of arrays (positions, ids,
+  // ties in claim order keep insertion order; keys are taken as described at
+  // `keyed` below. The answer is ONE row of arrays (positions, ids,
   // tokens) rather than a row per job: 1 ms less per 1,000 jobs, and no
   // per-row parsing in pg. inserted_at is the transaction's now(), the same
   // for every row. The NOTIFY rides in the same statement, so it is sent
@@ -182,7 +181,7 @@ export function insertStatements(n: SqlNames) {
   // them; a paused name, a pin or a later run_at leaves a job available (and
   // notified) as usual. Saves the NOTIFY → claim round trips between an
   // enqueue (or a tick) and its start. Tick and unique keys hold as in the
-  // plain insert. \`claimed\` is computed in \`input\`, which is read more than
+  // plain insert. `claimed` is computed in `input`, which is read more than
   // once and so materialised: in a CTE of its own, read once, PostgreSQL
   // inlined it into each CASE below (a probe of the states table per CASE per job).
   const insertClaimed = (shared: boolean, keyless: boolean): string => `

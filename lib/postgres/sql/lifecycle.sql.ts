@@ -2,7 +2,7 @@ import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
 import { movedColumns, sideTables } from './side-tables.sql.js';
-import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
+import { appendError, countErrors, type Statement } from './statement.js';
 
 /**
  * Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim.
@@ -17,7 +17,7 @@ export function lifecycleStatements(n: SqlNames) {
       UPDATE ${n.jobs} j
       SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
       FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
-      WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
+      WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'
       RETURNING ${movedColumns('j')}
     ),
     ${side.requeue('queued', 'written')},
@@ -25,8 +25,8 @@ export function lifecycleStatements(n: SqlNames) {
     SELECT id FROM written`;
 
   // The job's ready row goes first (a claim locks the ready row, then the
-  // job: the same order here cannot deadlock with it); \`before\` waits for it
-  // through the InitPlan on \`unready\`, then locks the job and keeps it as
+  // job: the same order here cannot deadlock with it); `before` waits for it
+  // through the InitPlan on `unready`, then locks the job and keeps it as
   // it was, and RETURNING hands back that "before" picture while the UPDATE
   // writes the cancelled one.
   const cancel = `
@@ -103,7 +103,7 @@ export function lifecycleStatements(n: SqlNames) {
     SELECT * FROM written`;
 
   // The job takes its unique key back first; when another active job holds
-  // it, nothing changes and the answer says so (\`duplicate\`).
+  // it, nothing changes and the answer says so (`duplicate`).
   const resurrect = `
     WITH target AS (
       SELECT id, unique_key FROM ${n.jobs} WHERE id = $1 AND state IN ('dead', 'discarded', 'cancelled') FOR UPDATE

@@ -24,18 +24,6 @@ export function appendError(errors: string, error: string): string {
 }
 
 /**
- * "Still running", for statements that find their jobs by ids from an
- * array: written so that it does not match the running index's predicate.
- * As a plain `state = 'running'` the planner scanned every running job
- * (the prefetched ones too) and hash-joined the ids against them: 1.4 ms to
- * complete 50 of 1,000 running jobs, 0.96 ms through the primary key.
- * @internal
- */
-export function stillRunning(alias: string): string {
-  return `(${alias}.state || '') = 'running'`;
-}
-
-/**
  * How many errors of `kind` a job's kept `errors` hold (a jsonb expression; `kind` is a constant of ours, never user input).
  * @internal
  */
