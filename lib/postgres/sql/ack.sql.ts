@@ -1,7 +1,7 @@
 import { FREE_HANDBACKS, type AttemptRef, type HeartbeatRef } from '../../store/job-store.js';
 import type { SqlNames } from './names.js';
 import { movedColumns, sideTables } from './side-tables.sql.js';
-import { appendError, countErrors, type Statement } from './statement.js';
+import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /**
  * One `complete` in a batch ({@link ackStatements}.completeMany).
@@ -45,7 +45,7 @@ export function ackStatements(n: SqlNames) {
   // all of them, which (`id:attempt`), so the common case parses no row per job.
   const answered = (write: string): string => `
     WITH written AS (${write}
-      WHERE j.id = a.id AND j.attempt = a.attempt AND j.state = 'running'
+      WHERE j.id = a.id AND j.attempt = a.attempt AND ${stillRunning('j')}
       RETURNING j.attempt, ${movedColumns('j')}
     ),
     ${side.unkey('unkeyed', 'written', 'true')},
@@ -82,7 +82,7 @@ export function ackStatements(n: SqlNames) {
     UPDATE ${n.jobs} j SET heartbeat_at = $3::timestamptz,
       started_at = coalesce(j.started_at, 'epoch'::timestamptz + r.started_ms * interval '1 millisecond')
     FROM unnest($1::bigint[], $2::int[], $4::float8[]) AS r(id, attempt, started_ms)
-    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'
+    WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
     RETURNING j.id, j.attempt`;
   const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
 

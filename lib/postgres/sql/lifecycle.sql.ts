@@ -2,7 +2,7 @@ import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
 import { movedColumns, sideTables } from './side-tables.sql.js';
-import { appendError, countErrors, type Statement } from './statement.js';
+import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /**
  * Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim.
@@ -17,7 +17,7 @@ export function lifecycleStatements(n: SqlNames) {
       UPDATE ${n.jobs} j
       SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
       FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
-      WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'running'
+      WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
       RETURNING ${movedColumns('j')}
     ),
     ${side.requeue('queued', 'written')},

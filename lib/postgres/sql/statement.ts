@@ -30,3 +30,16 @@ export function appendError(errors: string, error: string): string {
 export function countErrors(errors: string, kind: 'shutdown' | 'lease-lost' | 'unstarted'): string {
   return `(SELECT count(*) FROM jsonb_array_elements(${errors}) AS k(e) WHERE k.e->>'kind' = '${kind}')`;
 }
+
+/**
+ * "Still running", for statements that find their jobs by ids from an
+ * array, written so the planner cannot estimate it. Plain `state =
+ * 'running'` is estimated from the statistics, which usually saw few running
+ * jobs: the planner then expected one row and joined the ids' `unnest` as
+ * the inner side of a nested loop, scanning it again for every job (500 ×
+ * 500 comparisons, 80 ms for a 500-job completion instead of 5).
+ * @internal
+ */
+export function stillRunning(alias: string): string {
+  return `(${alias}.state || '') = 'running'`;
+}
