@@ -58,6 +58,8 @@ export const PREFIXED_NAMES = [
   'job_keys_pkey',
   'serial_running',
   'serial_running_pkey',
+  'queue_counts',
+  'queue_counts_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

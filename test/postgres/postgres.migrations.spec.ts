@@ -63,6 +63,7 @@ describe('migrations', () => {
       'boot_jobs',
       'boot_leases',
       'boot_migrations',
+      'boot_queue_counts',
       'boot_queue_states',
       'boot_ready',
       'boot_schedule_states',

@@ -154,6 +154,16 @@ describe('PostgreSQL plans', () => {
     expect(plan.map((n) => n['Index Name'])).toContain('scheduler_jobs_pkey');
   });
 
+  it('counts the queues without reading the history', async () => {
+    const sql = postgresStatements(ctx);
+    const counts = sql.query.queueCounts(BASE);
+    const plan = nodes(await explain(counts.text, counts.values));
+    expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name']?.endsWith('jobs'))).toEqual([]);
+    expect(await store.queueCounts(BASE)).toEqual([
+      { queue: 'default', available: 2000, scheduled: 0, running: 0, completed: 4000, dead: 0, discarded: 0, cancelled: 0 },
+    ]);
+  });
+
   it('reads the history of a name through the index of names', async () => {
     const sql = postgresStatements(ctx);
     const list = sql.query.list({ nameOrSchedule: 'rare', states: ['completed', 'dead', 'discarded', 'cancelled'] }, 20);

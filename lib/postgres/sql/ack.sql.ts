@@ -31,6 +31,7 @@ export function ackStatements(n: SqlNames) {
     WITH written AS (${write} WHERE ${owned} RETURNING ${movedColumns()}),
     ${side.requeue('queued', 'written')},
     ${side.unkey('unkeyed', 'written')},
+    ${side.count('counted', 'written', 1)},
     ${side.settle('left', 'written')}
     SELECT id FROM written`;
   // A job claimed ahead and acknowledged before a heartbeat recorded its start: its last heartbeat stands in.
@@ -49,6 +50,7 @@ export function ackStatements(n: SqlNames) {
       RETURNING j.attempt, ${movedColumns('j')}
     ),
     ${side.unkey('unkeyed', 'written', 'true')},
+    ${side.count('counted', 'written', 1)},
     ${side.settle('left', 'written')}
     SELECT count(*)::int AS count,
       CASE WHEN count(*) < cardinality($1::bigint[]) THEN array_agg(id::text || ':' || attempt) END AS written

@@ -49,6 +49,7 @@ export function lifecycleStatements(n: SqlNames) {
       RETURNING ${movedColumns('j')}, before.state AS was
     ),
     ${side.unkey('unkeyed', 'written', 'true')},
+    ${side.count('counted', 'written', 1)},
     ${side.settle('left', `(SELECT * FROM written WHERE was = 'running')`)}
     SELECT ${jobColumns('before')} FROM before JOIN written ON written.id = before.id`;
 
@@ -95,6 +96,7 @@ export function lifecycleStatements(n: SqlNames) {
     ),
     ${side.requeue('queued', 'written')},
     ${side.unkey('unkeyed', 'written')},
+    ${side.count('counted', 'written', 1)},
     ${side.settle('left', 'written')},
     idle AS (
       DELETE FROM ${n.claims} c
@@ -106,7 +108,7 @@ export function lifecycleStatements(n: SqlNames) {
   // it, nothing changes and the answer says so (`duplicate`).
   const resurrect = `
     WITH target AS (
-      SELECT id, unique_key FROM ${n.jobs} WHERE id = $1 AND state IN ('dead', 'discarded', 'cancelled') FOR UPDATE
+      SELECT id, unique_key, queue, state FROM ${n.jobs} WHERE id = $1 AND state IN ('dead', 'discarded', 'cancelled') FOR UPDATE
     ),
     keyed AS (
       INSERT INTO ${n.jobKeys} (kind, key, id) SELECT 'u', unique_key, id FROM target WHERE unique_key IS NOT NULL
@@ -119,7 +121,8 @@ export function lifecycleStatements(n: SqlNames) {
       WHERE j.id = t.id AND (t.unique_key IS NULL OR EXISTS (SELECT 1 FROM keyed))
       RETURNING ${jobColumns('j')}
     ),
-    ${side.requeue('queued', 'written')}
+    ${side.requeue('queued', 'written')},
+    ${side.count('uncounted', '(SELECT t.* FROM target t JOIN written w ON w.id = t.id)', -1)}
     SELECT w.*, false AS duplicate FROM written w
     UNION ALL
     SELECT ${jobColumns('j')}, true FROM target t JOIN ${n.jobs} j ON j.id = t.id

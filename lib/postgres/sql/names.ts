@@ -23,6 +23,8 @@ export interface SqlNames {
   jobKeys: string;
   /** The serial key of each running job (migration 4). */
   serialRunning: string;
+  /** Finished jobs per queue and state, in slots (migration 4). */
+  queueCounts: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -61,6 +63,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     claims: pg.table('claims'),
     jobKeys: pg.table('job_keys'),
     serialRunning: pg.table('serial_running'),
+    queueCounts: pg.table('queue_counts'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

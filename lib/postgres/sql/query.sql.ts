@@ -56,6 +56,7 @@ export function queryStatements(n: SqlNames) {
           RETURNING ${movedColumns('j')}
         ),
         ${side.unkey('unkeyed', 'gone', 'true')},
+        ${side.count('uncounted', 'gone', -1)},
         ${side.settle('left', `(SELECT * FROM gone WHERE state = 'running')`)}
         SELECT id FROM gone`,
       values: [ids],
@@ -66,30 +67,47 @@ export function queryStatements(n: SqlNames) {
     // that is being changed right now. Only final states have finish times, so
     // no side table holds a pruned job.
     prune: (states: readonly JobState[], before: Date, limit: number): Statement => ({
-      text: `DELETE FROM ${n.jobs} WHERE id IN (
-        SELECT id FROM ${n.jobs}
-        WHERE finished_at < $2::timestamptz AND state = ANY($1::text[])
-        ORDER BY id
-        LIMIT $3
-        FOR UPDATE SKIP LOCKED)`,
+      text: `
+        WITH gone AS (
+          DELETE FROM ${n.jobs} WHERE id IN (
+            SELECT id FROM ${n.jobs}
+            WHERE finished_at < $2::timestamptz AND state = ANY($1::text[])
+            ORDER BY id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED)
+          RETURNING id, queue, state
+        ),
+        ${side.count('uncounted', 'gone', -1)}
+        SELECT id FROM gone`,
       values: [[...states], before, limit],
     }),
-    // One scan, one GROUP BY; queues that only have a stored state get zeros.
+    // Never reads the history: queued jobs from the ready list, running ones
+    // through their claims, finished ones from the counters. Queues that only
+    // have a stored state (or counters back at zero) get zeros.
     queueCounts: (now: Date): Statement => ({
       text: `SELECT queue,
-        count(*) FILTER (WHERE state = 'available' AND run_at <= $1::timestamptz)::int AS available,
-        count(*) FILTER (WHERE state = 'available' AND run_at > $1::timestamptz)::int AS scheduled,
-        count(*) FILTER (WHERE state = 'running')::int AS running,
-        count(*) FILTER (WHERE state = 'completed')::int AS completed,
-        count(*) FILTER (WHERE state = 'dead')::int AS dead,
-        count(*) FILTER (WHERE state = 'discarded')::int AS discarded,
-        count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled
+        sum(available)::int AS available, sum(scheduled)::int AS scheduled, sum(running)::int AS running,
+        sum(completed)::int AS completed, sum(dead)::int AS dead, sum(discarded)::int AS discarded, sum(cancelled)::int AS cancelled
       FROM (
-        SELECT queue, state, run_at FROM ${n.jobs}
+        SELECT queue, count(*) FILTER (WHERE run_at <= $1::timestamptz) AS available, count(*) FILTER (WHERE run_at > $1::timestamptz) AS scheduled,
+          0 AS running, 0 AS completed, 0 AS dead, 0 AS discarded, 0 AS cancelled
+        FROM ${n.ready} GROUP BY queue
         UNION ALL
-        SELECT name, NULL, NULL FROM ${n.queueStates}
-      ) j
-      GROUP BY queue`,
+        SELECT r.queue, 0, 0, count(*), 0, 0, 0, 0
+        FROM ${n.claims} c CROSS JOIN LATERAL (
+          SELECT j.queue FROM ${n.jobs} j WHERE j.id = ANY(c.ids) AND j.claim = c.token AND j.state = 'running' OFFSET 0
+        ) r
+        GROUP BY r.queue
+        UNION ALL
+        SELECT queue, 0, 0, 0, sum(n) FILTER (WHERE state = 'completed'), sum(n) FILTER (WHERE state = 'dead'),
+          sum(n) FILTER (WHERE state = 'discarded'), sum(n) FILTER (WHERE state = 'cancelled')
+        FROM ${n.queueCounts} GROUP BY queue
+        UNION ALL
+        SELECT name, 0, 0, 0, 0, 0, 0, 0 FROM ${n.queueStates}
+      ) c
+      GROUP BY queue
+      HAVING sum(available + scheduled + running + completed + dead + discarded + cancelled) > 0
+        OR queue IN (SELECT name FROM ${n.queueStates})`,
       values: [now],
     }),
     // min() over the queue's part of the ready list: it is ordered by

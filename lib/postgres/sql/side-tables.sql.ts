@@ -44,6 +44,18 @@ export function sideTables(n: SqlNames) {
     ${cte}_serial AS (
       DELETE FROM ${n.serialRunning} r USING ${from} f WHERE f.serial_key IS NOT NULL AND r.serial_key = f.serial_key AND r.id = f.id
     )`,
+    /**
+     * Finished jobs of `from` counted in (`sign` 1) or out (-1) of the queue
+     * counts: in when they finish, out when they are pruned, deleted or
+     * resurrected (`from` then holds them as they were).
+     */
+    count: (cte: string, from: string, sign: 1 | -1): string => `${cte} AS (
+      INSERT INTO ${n.queueCounts} AS q (queue, state, slot, n)
+      SELECT f.queue, f.state, pg_backend_pid() % 16, ${sign === 1 ? '' : '-'}count(*) FROM ${from} f
+      WHERE f.state IN ('completed', 'dead', 'discarded', 'cancelled')
+      GROUP BY f.queue, f.state
+      ON CONFLICT (queue, state, slot) DO UPDATE SET n = q.n + EXCLUDED.n
+    )`,
     /** Jobs of `from` that are final (or gone) no longer hold their unique key, nor their serial key as a waiting job. */
     unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`): string => `${cte} AS (
       DELETE FROM ${n.jobKeys} k USING ${from} f
