@@ -60,6 +60,8 @@ export const PREFIXED_NAMES = [
   'serial_running_pkey',
   'queue_counts',
   'queue_counts_pkey',
+  'dead_letters',
+  'dead_letters_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

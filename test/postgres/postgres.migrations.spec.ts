@@ -59,6 +59,7 @@ describe('migrations', () => {
     expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
     expect(await tables(schema)).toEqual([
       'boot_claims',
+      'boot_dead_letters',
       'boot_job_keys',
       'boot_jobs',
       'boot_leases',

@@ -164,6 +164,14 @@ describe('PostgreSQL plans', () => {
     ]);
   });
 
+  it('lists dead letters through their own table, not by reading the history', async () => {
+    const sql = postgresStatements(ctx);
+    for (const list of [sql.query.list({ states: ['dead'] }, 20), sql.query.count({ states: ['dead'] })]) {
+      const plan = nodes(await explain(list.text, list.values));
+      expect(plan.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name']?.endsWith('jobs'))).toEqual([]);
+    }
+  });
+
   it('reads the history of a name through the index of names', async () => {
     const sql = postgresStatements(ctx);
     const list = sql.query.list({ nameOrSchedule: 'rare', states: ['completed', 'dead', 'discarded', 'cancelled'] }, 20);

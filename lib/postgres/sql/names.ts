@@ -25,6 +25,8 @@ export interface SqlNames {
   serialRunning: string;
   /** Finished jobs per queue and state, in slots (migration 4). */
   queueCounts: string;
+  /** Ids of dead jobs (migration 4). */
+  deadLetters: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -64,6 +66,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     jobKeys: pg.table('job_keys'),
     serialRunning: pg.table('serial_running'),
     queueCounts: pg.table('queue_counts'),
+    deadLetters: pg.table('dead_letters'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

@@ -19,7 +19,11 @@ export function queryStatements(n: SqlNames) {
       conditions.push(`(j.name = ${p} OR j.schedule = ${p})`);
     }
     if (filter.queue !== undefined) conditions.push(`j.queue = ${bind(filter.queue)}`);
-    if (filter.states !== undefined) conditions.push(`j.state = ANY(${bind([...filter.states])}::text[])`);
+    if (filter.states !== undefined) {
+      conditions.push(`j.state = ANY(${bind([...filter.states])}::text[])`);
+      // Dead letters: through their own table, whatever the history holds.
+      if (filter.states.length === 1 && filter.states[0] === 'dead') conditions.push(`j.id = ANY(ARRAY(SELECT id FROM ${n.deadLetters}))`);
+    }
     if (filter.finishedBefore !== undefined) conditions.push(`j.finished_at < ${bind(filter.finishedBefore)}::timestamptz`);
     return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   };

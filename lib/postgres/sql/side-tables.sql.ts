@@ -46,10 +46,18 @@ export function sideTables(n: SqlNames) {
     )`,
     /**
      * Finished jobs of `from` counted in (`sign` 1) or out (-1) of the queue
-     * counts: in when they finish, out when they are pruned, deleted or
-     * resurrected (`from` then holds them as they were).
+     * counts and, when dead, the dead letters: in when they finish, out when
+     * they are pruned, deleted or resurrected (`from` then holds them as they
+     * were).
      */
-    count: (cte: string, from: string, sign: 1 | -1): string => `${cte} AS (
+    count: (cte: string, from: string, sign: 1 | -1): string => `${cte}_dead AS (
+      ${
+        sign === 1
+          ? `INSERT INTO ${n.deadLetters} (id) SELECT f.id FROM ${from} f WHERE f.state = 'dead' ON CONFLICT DO NOTHING`
+          : `DELETE FROM ${n.deadLetters} d USING ${from} f WHERE f.state = 'dead' AND d.id = f.id`
+      }
+    ),
+    ${cte} AS (
       INSERT INTO ${n.queueCounts} AS q (queue, state, slot, n)
       SELECT f.queue, f.state, pg_backend_pid() % 16, ${sign === 1 ? '' : '-'}count(*) FROM ${from} f
       WHERE f.state IN ('completed', 'dead', 'discarded', 'cancelled')
