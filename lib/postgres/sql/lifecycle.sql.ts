@@ -28,7 +28,9 @@ export function lifecycleStatements(n: SqlNames) {
   // job: the same order here cannot deadlock with it); `before` waits for it
   // through the InitPlan on `unready`, then locks the job and keeps it as
   // it was, and RETURNING hands back that "before" picture while the UPDATE
-  // writes the cancelled one.
+  // writes the cancelled one. A running job handed back (retry, release)
+  // between the two keeps the ready row its hand-back wrote: the next claim
+  // deletes it and claims nothing for it (it claims only available jobs).
   const cancel = `
     WITH unready AS (
       DELETE FROM ${n.ready} r USING ${n.jobs} b
