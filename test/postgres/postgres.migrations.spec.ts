@@ -102,6 +102,25 @@ describe('migrations', () => {
     await again.close();
   });
 
+  it('after migration 4, inserts and claims written as an earlier release wrote them fail instead of going unseen', async () => {
+    const schema = freshSchema();
+    const store = await openStore({ schema });
+    await store.init();
+    const [stored] = await store.insert([job]);
+    await store.close();
+    const jobs = `"${schema}".scheduler_jobs`;
+    await withClient(databaseUrl(), async (c) => {
+      // Migration 3's insert left `state` to its default (now gone): no job without a ready row.
+      await expect(
+        c.query(`INSERT INTO ${jobs} (name, queue, args, priority, max_attempts, run_at, scheduled_at) VALUES ('old', 'default', '{}', 0, 1, now(), now())`),
+      ).rejects.toMatchObject({ code: '23502' });
+      // Its claim set `running` on the job row alone: no running job outside a claim.
+      await expect(c.query(`UPDATE ${jobs} SET state = 'running', attempt = attempt + 1 WHERE id = $1`, [stored!.job.id])).rejects.toMatchObject({
+        code: '23514',
+      });
+    });
+  });
+
   it('keeps two prefixes in one schema apart', async () => {
     const schema = freshSchema();
     const a = await openStore({ schema, tablePrefix: 'a_' });
