@@ -67,7 +67,8 @@ export function sideTables(n: SqlNames) {
     /** Jobs of `from` that are final (or gone) no longer hold their unique key, nor their serial key as a waiting job. */
     unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`): string => `${cte} AS (
       DELETE FROM ${n.jobKeys} k USING ${from} f
-      WHERE ${where} AND k.id = f.id AND ((k.kind = 'u' AND k.key = f.unique_key) OR (k.kind = 's' AND k.key = f.serial_key))
+      WHERE ${where} AND (f.unique_key IS NOT NULL OR f.serial_key IS NOT NULL) -- most jobs have no key: no probe for them
+        AND k.id = f.id AND ((k.kind = 'u' AND k.key = f.unique_key) OR (k.kind = 's' AND k.key = f.serial_key))
     )`,
   };
 }
