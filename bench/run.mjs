@@ -357,6 +357,17 @@ function markdown(report) {
     );
     lines.push('');
   };
+  const layoutSection = () => {
+    const l = report.layout;
+    if (!l) return;
+    lines.push(`## PostgreSQL statements on their own (nestjs-scheduler, ${l.jobs.toLocaleString('en-US')} jobs, ${l.batch} a statement)`);
+    lines.push('');
+    lines.push(
+      `Claim then complete in a loop on one connection (\`bench/layout.mjs\`), per job as the client sees it: claim **${l.claimUsPerJob} µs**, ` +
+        `completion **${l.completeUsPerJob} µs**, WAL **${l.walBytesPerJob} B**; ${l.hotShare === null ? 'no update counted' : `${Math.round(l.hotShare * 100)} % of the jobs table's updates HOT`}.`,
+    );
+    lines.push('');
+  };
   const retainedSection = () => {
     const r = report.retained;
     if (!r) return;
@@ -460,6 +471,7 @@ function markdown(report) {
   lines.push('See bench/README.md for what each scenario measures and its caveats.');
   lines.push('');
   schedulesSection();
+  layoutSection();
   retainedSection();
   return lines.join('\n');
 }
@@ -538,6 +550,18 @@ async function main() {
       .at(-1),
   );
 
+  // The PostgreSQL store's claim and completion statements alone (ours only).
+  log('layout: the PostgreSQL claim and completion statements on their own');
+  const layout = JSON.parse(
+    execFileSync(process.execPath, [path.join(BENCH_DIR, 'layout.mjs'), '--jobs', quick ? '10000' : '20000'], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_DATABASE_URL: databaseUrl },
+    })
+      .trim()
+      .split('\n')
+      .at(-1),
+  );
+
   const summary = summarise(runs);
   const report = {
     startedAt: new Date(started).toISOString(),
@@ -578,6 +602,7 @@ async function main() {
     backlog: plan.some(isBacklog) ? flatness(summary, plan.filter(isBacklog), usable) : null,
     schedules,
     retained,
+    layout,
     runs,
   };
   const md = markdown(report);
