@@ -24,7 +24,11 @@ import type { Statement } from './statement.js';
  * the same claim shares its key (the NOT EXISTS on `o`, mirroring the memory
  * store's scan); across claims from different queues at the same instant,
  * the primary key of `serial_running` refuses the second one (the store
- * then claims again).
+ * then claims again). A key counts as held only while its job runs: a
+ * statement that ends a running job cannot see a key row that a claim
+ * committed after its snapshot began (a cancel or delete racing a claim),
+ * so such a row can outlive its job; the claim deletes it (`freed`, before
+ * `serial` inserts, through the InitPlan) instead of waiting on it forever.
  *
  * Paused names: whether anything is paused is asked once per claim (an
  * InitPlan), so the per-row probe of the states table runs only while
@@ -65,7 +69,9 @@ export function claimStatements(n: SqlNames) {
       SELECT r.ctid AS rid, r.priority, r.run_at, r.id, r.serial_key FROM ${n.ready} r
       WHERE ${claimable('r')} ${past}
         AND (r.serial_key IS NULL OR (
-          NOT EXISTS (SELECT 1 FROM ${n.serialRunning} s WHERE s.serial_key = r.serial_key)
+          NOT EXISTS (
+            SELECT 1 FROM ${n.serialRunning} s JOIN ${n.jobs} h ON h.id = s.id
+            WHERE s.serial_key = r.serial_key AND h.state = 'running')
           AND NOT EXISTS (
             SELECT 1 FROM ${n.ready} o
             WHERE o.serial_key = r.serial_key AND o.id <> r.id AND ${claimable('o')}
@@ -75,7 +81,16 @@ export function claimStatements(n: SqlNames) {
       FOR UPDATE OF r SKIP LOCKED
     ),
     gone AS (DELETE FROM ${n.ready} r WHERE r.ctid = ANY(ARRAY(SELECT rid FROM picked))),
-    serial AS (INSERT INTO ${n.serialRunning} (serial_key, id) SELECT serial_key, id FROM picked WHERE serial_key IS NOT NULL),
+    freed AS (
+      DELETE FROM ${n.serialRunning} s USING picked p
+      WHERE p.serial_key IS NOT NULL AND s.serial_key = p.serial_key
+        AND NOT EXISTS (SELECT 1 FROM ${n.jobs} h WHERE h.id = s.id AND h.state = 'running')
+      RETURNING s.serial_key
+    ),
+    serial AS (
+      INSERT INTO ${n.serialRunning} (serial_key, id)
+      SELECT serial_key, id FROM picked WHERE serial_key IS NOT NULL AND (SELECT count(*) FROM freed) >= 0
+    ),
     waited AS (
       DELETE FROM ${n.jobKeys} k USING picked p
       WHERE p.serial_key IS NOT NULL AND k.kind = 's' AND k.key = p.serial_key AND k.id = p.id

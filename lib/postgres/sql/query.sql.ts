@@ -68,8 +68,8 @@ export function queryStatements(n: SqlNames) {
     // Bounded, oldest id first (no index names the finish time, which would
     // keep every completion from being a HOT update; ids come close to finish
     // order), and SKIP LOCKED so a pruner never waits on (or blocks) a job
-    // that is being changed right now. Only final states have finish times, so
-    // no side table holds a pruned job.
+    // that is being changed right now. Pruned jobs leave the counters and
+    // dead letters in the same statement.
     prune: (states: readonly JobState[], before: Date, limit: number): Statement => ({
       text: `
         WITH gone AS (
@@ -81,7 +81,12 @@ export function queryStatements(n: SqlNames) {
             FOR UPDATE SKIP LOCKED)
           RETURNING id, queue, state
         ),
-        ${side.count('uncounted', 'gone', -1)}
+        ${side.count('uncounted', 'gone', -1)},
+        -- Dead letters of jobs gone or no longer dead: a statement that removed
+        -- a job could not see a dead letter committed after its snapshot began.
+        orphans AS (
+          DELETE FROM ${n.deadLetters} d WHERE NOT EXISTS (SELECT 1 FROM ${n.jobs} j WHERE j.id = d.id AND j.state = 'dead')
+        )
         SELECT id FROM gone`,
       values: [[...states], before, limit],
     }),
