@@ -55,6 +55,10 @@ import type { Statement } from './statement.js';
  * @internal
  */
 export function claimStatements(n: SqlNames) {
+  // Whether a serial key row's job runs: a scalar subquery, so each row is one
+  // probe of the jobs' primary key (as a join, the planner hashed a scan of
+  // the whole jobs table into every claim).
+  const holderRuns = (alias: string): string => `coalesce((SELECT h.state FROM ${n.jobs} h WHERE h.id = ${alias}.id) = 'running', false)`;
   const text = (byIds: boolean, after = false): string => {
     const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($8::bigint[])` : '');
     const past = after ? `AND (r.priority, r.run_at, r.id) > ($8::smallint, 'epoch'::timestamptz + $9::float8 * interval '1 millisecond', $10::bigint)` : '';
@@ -69,9 +73,7 @@ export function claimStatements(n: SqlNames) {
       SELECT r.ctid AS rid, r.priority, r.run_at, r.id, r.serial_key FROM ${n.ready} r
       WHERE ${claimable('r')} ${past}
         AND (r.serial_key IS NULL OR (
-          NOT EXISTS (
-            SELECT 1 FROM ${n.serialRunning} s JOIN ${n.jobs} h ON h.id = s.id
-            WHERE s.serial_key = r.serial_key AND h.state = 'running')
+          NOT EXISTS (SELECT 1 FROM ${n.serialRunning} s WHERE s.serial_key = r.serial_key AND ${holderRuns('s')})
           AND NOT EXISTS (
             SELECT 1 FROM ${n.ready} o
             WHERE o.serial_key = r.serial_key AND o.id <> r.id AND ${claimable('o')}
@@ -84,7 +86,7 @@ export function claimStatements(n: SqlNames) {
     freed AS (
       DELETE FROM ${n.serialRunning} s USING picked p
       WHERE p.serial_key IS NOT NULL AND s.serial_key = p.serial_key
-        AND NOT EXISTS (SELECT 1 FROM ${n.jobs} h WHERE h.id = s.id AND h.state = 'running')
+        AND NOT ${holderRuns('s')}
       RETURNING s.serial_key
     ),
     serial AS (

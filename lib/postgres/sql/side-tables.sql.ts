@@ -25,6 +25,8 @@ export function sideTables(n: SqlNames) {
     requeue: (cte: string, from: string): string => `${cte} AS (
       INSERT INTO ${n.ready} (queue, priority, run_at, id, name, schedule, pinned_node, serial_key)
       SELECT f.queue, f.priority, f.run_at, f.id, f.name, f.schedule, f.pinned_node, f.serial_key FROM ${from} f WHERE f.state = 'available'
+      -- A row left by a cancel that raced a hand-back may sit at the very same place: it is this job's, keep it.
+      ON CONFLICT DO NOTHING
     )`,
     /**
      * Jobs of `from` that left `running`: their serial key is free, and their
