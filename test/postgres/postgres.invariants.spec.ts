@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
+import type { PostgresContext } from '../../lib/postgres/postgres.context.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { postgresStatements } from '../../lib/postgres/sql/index.js';
 import type { Job, NewJob } from '../../lib/store/job.types.js';
@@ -25,11 +26,13 @@ function random(seed: number): () => number {
 
 let schema: Awaited<ReturnType<typeof createTestSchema>>;
 let stores: PostgresStore[];
+let contexts: PostgresContext[];
 
 beforeAll(async () => {
   schema = await createTestSchema('inv');
   const options: PostgresStoreOptions = { type: 'postgres', url: schema.url, schema: schema.schema, poolSize: 3 };
-  stores = await Promise.all([1, 2, 3].map(async (k) => new PostgresStore(await openPostgres(options, `node-${k}`), options)));
+  contexts = await Promise.all([1, 2, 3].map((k) => openPostgres(options, `node-${k}`)));
+  stores = contexts.map((ctx) => new PostgresStore(ctx, options));
   for (const store of stores) await store.init();
 });
 
@@ -184,10 +187,7 @@ describe('PostgreSQL v2 layout under concurrent traffic', () => {
     });
     const [first] = await store.insert([job(1)]);
     // The claim holds its transaction open: its key row exists, uncommitted.
-    const claim = postgresStatements({ schema: schema.schema, prefix: 'scheduler_', table: (name) => `"${schema.schema}"."scheduler_${name}"` }).claim.claim(
-      { queue: 'race', limit: 1, node: 'node-x', now: at(1) },
-      null,
-    );
+    const claim = postgresStatements(contexts[0]!).claim.claim({ queue: 'race', limit: 1, node: 'node-x', now: at(1) }, null);
     await withClient(schema.url, async (c) => {
       await c.query('BEGIN');
       await c.query({ text: claim.text, values: claim.values });

@@ -24,19 +24,13 @@ export function lifecycleStatements(n: SqlNames) {
     ${side.settle('left', 'written')}
     SELECT id FROM written`;
 
-  // The job's ready row goes first (a claim locks the ready row, then the
-  // job: the same order here cannot deadlock with it); `before` waits for it
-  // through the InitPlan on `unready`, then locks the job and keeps it as
-  // it was, and RETURNING hands back that "before" picture while the UPDATE
-  // writes the cancelled one. A running job handed back (retry, release)
+  // The job's ready row goes first (see `unready`); `before` then locks the
+  // job and keeps it as it was, and RETURNING hands back that "before"
+  // picture while the UPDATE writes the cancelled one. A running job handed back (retry, release)
   // between the two keeps the ready row its hand-back wrote: the next claim
   // deletes it and claims nothing for it (it claims only available jobs).
   const cancel = `
-    WITH unready AS (
-      DELETE FROM ${n.ready} r USING ${n.jobs} b
-      WHERE b.id = $1 AND r.queue = b.queue AND r.priority = b.priority AND r.run_at = b.run_at AND r.id = b.id
-      RETURNING r.id
-    ),
+    WITH ${side.unready('unready', 'b.id = $1')},
     before AS (
       SELECT ${jobColumns('b')}, b.claim FROM ${n.jobs} b
       WHERE b.id = $1 AND b.state IN ('available', 'running') AND (SELECT count(*) FROM unready) >= 0

@@ -47,14 +47,10 @@ export function queryStatements(n: SqlNames) {
       const values: unknown[] = [];
       return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${where(filter, values)}`, values };
     },
-    // Ready rows first, in the claim's lock order (see the cancel statement).
+    // Ready rows first, in the claim's lock order (see `unready`).
     delete: (ids: readonly string[]): Statement => ({
       text: `
-        WITH unready AS (
-          DELETE FROM ${n.ready} r USING ${n.jobs} b
-          WHERE b.id = ANY($1::bigint[]) AND r.queue = b.queue AND r.priority = b.priority AND r.run_at = b.run_at AND r.id = b.id
-          RETURNING r.id
-        ),
+        WITH ${side.unready('unready', 'b.id = ANY($1::bigint[])')},
         gone AS (
           DELETE FROM ${n.jobs} j WHERE j.id = ANY($1::bigint[]) AND (SELECT count(*) FROM unready) >= 0
           RETURNING ${movedColumns('j')}

@@ -21,6 +21,18 @@ export function movedColumns(alias?: string): string {
  */
 export function sideTables(n: SqlNames) {
   return {
+    /**
+     * Deletes the ready rows of the jobs `ids` (a condition on `b.id`) names,
+     * their keys computed from the job rows. A claim locks a ready row, then
+     * its job; a statement that also changes the job must run this first and
+     * reach the job only after it (`(SELECT count(*) FROM <cte>) >= 0` in its
+     * WHERE, an InitPlan), so the two lock in the same order and never deadlock.
+     */
+    unready: (cte: string, ids: string): string => `${cte} AS (
+      DELETE FROM ${n.ready} r USING ${n.jobs} b
+      WHERE ${ids} AND r.queue = b.queue AND r.priority = b.priority AND r.run_at = b.run_at AND r.id = b.id
+      RETURNING r.id
+    )`,
     /** Jobs of `from` now available get their ready row. */
     requeue: (cte: string, from: string): string => `${cte} AS (
       INSERT INTO ${n.ready} (queue, priority, run_at, id, name, schedule, pinned_node, serial_key)
