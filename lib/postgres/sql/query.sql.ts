@@ -10,6 +10,7 @@ import type { Statement } from './statement.js';
  */
 export function queryStatements(n: SqlNames) {
   const side = sideTables(n);
+  const finished = (state: string): string => `coalesce(sum(n) FILTER (WHERE state = '${state}'), 0)`;
   const where = (filter: JobFilter, values: unknown[]): string => {
     const conditions: string[] = [];
     const bind = (value: unknown): string => `$${values.push(value)}`;
@@ -89,6 +90,7 @@ export function queryStatements(n: SqlNames) {
     // Never reads the history: queued jobs from the ready list, running ones
     // through their claims, finished ones from the counters. Queues that only
     // have a stored state (or counters back at zero) get zeros.
+    // coalesce: a NULL count would make the queue's total NULL, and HAVING would drop it.
     queueCounts: (now: Date): Statement => ({
       text: `SELECT queue,
         sum(available)::int AS available, sum(scheduled)::int AS scheduled, sum(running)::int AS running,
@@ -104,8 +106,7 @@ export function queryStatements(n: SqlNames) {
         ) r
         GROUP BY r.queue
         UNION ALL
-        SELECT queue, 0, 0, 0, sum(n) FILTER (WHERE state = 'completed'), sum(n) FILTER (WHERE state = 'dead'),
-          sum(n) FILTER (WHERE state = 'discarded'), sum(n) FILTER (WHERE state = 'cancelled')
+        SELECT queue, 0, 0, 0, ${finished('completed')}, ${finished('dead')}, ${finished('discarded')}, ${finished('cancelled')}
         FROM ${n.queueCounts} GROUP BY queue
         UNION ALL
         SELECT name, 0, 0, 0, 0, 0, 0, 0 FROM ${n.queueStates}

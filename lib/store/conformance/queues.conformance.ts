@@ -23,9 +23,12 @@ export function queuesConformance(suite: ConformanceSuite): void {
       await suite.store.cancel(cancelled.id, BASE, 'x');
       await insert({ queue: 'b', runAt: at(SEC) });
       await suite.store.setQueueState('c', { paused: true });
+      // A queue whose every job has finished still shows.
+      const done = await running({ queue: 'd' });
+      await suite.store.complete(ref(done), null, BASE);
 
       const counts = await suite.store.queueCounts(BASE);
-      expect(counts).toHaveLength(3);
+      expect(counts).toHaveLength(4);
       const byQueue = new Map(counts.map((c) => [c.queue, c]));
       expect(byQueue.get('a')).toEqual({
         queue: 'a',
@@ -48,6 +51,7 @@ export function queuesConformance(suite: ConformanceSuite): void {
         discarded: 0,
         cancelled: 0,
       });
+      expect(byQueue.get('d')).toMatchObject({ available: 0, running: 0, completed: 1, dead: 0 });
       const later = new Map((await suite.store.queueCounts(at(60 * SEC))).map((c) => [c.queue, c]));
       expect(later.get('a')).toMatchObject({ available: 3, scheduled: 0 });
       expect(later.get('b')).toMatchObject({ available: 1, scheduled: 0 });
