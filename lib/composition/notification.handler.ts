@@ -9,7 +9,9 @@ import type { JobStore } from '../store/job-store.js';
  * @internal
  */
 export interface NotificationPorts {
-  queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop'>;
+  queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop' | 'takePushed'>;
+  /** This node: a `push` for another is not ours. */
+  node: string;
   running: Pick<RunningJobs, 'get'>;
   store: Pick<JobStore, 'get'>;
   applyQueueStates(): Promise<void>;
@@ -34,6 +36,9 @@ export class NotificationHandler {
       switch (message.type) {
         case 'insert':
           return queues.wake(message.queue, 'insert', message.first);
+        case 'push':
+          if (message.node === this.ports.node) await queues.takePushed(message.queue, message.claim, message.ids);
+          return;
         case 'cancel':
           return await this.cancel(message.jobId);
         case 'queues':

@@ -123,6 +123,7 @@ export class SchedulerRoot {
     ];
     const notifications = new NotificationHandler({
       queues,
+      node,
       running,
       store,
       applyQueueStates: () => applyQueueStates(queueSetup),

@@ -5,6 +5,9 @@ import type { ClaimKey } from '../store/job-store.js';
  * - `insert`: due work in a queue; `first`, when the sender knows it, is the
  *   first new job in claim order (a queue runner keeps its claim cursor
  *   when that job lies past it).
+ * - `push`: jobs `ids` of `queue` were inserted already claimed (`claim`)
+ *   for `node`, which offered idle slots (see `JobPush`): that node runs
+ *   them; every other node ignores the notice.
  * - `cancel`: abort a running job wherever it runs. Only the id: the reason
  *   is stored with the job, and a notice must stay far below NOTIFY's
  *   8000-byte limit whatever the caller wrote.
@@ -16,6 +19,7 @@ import type { ClaimKey } from '../store/job-store.js';
  */
 export type Notification =
   | { type: 'insert'; queue: string; first?: ClaimKey }
+  | { type: 'push'; node: string; queue: string; claim: string; ids: string[] }
   | { type: 'cancel'; jobId: string }
   | { type: 'queues' }
   | { type: 'schedules' }

@@ -62,6 +62,8 @@ export const PREFIXED_NAMES = [
   'queue_counts_pkey',
   'dead_letters',
   'dead_letters_pkey',
+  'offers',
+  'offers_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

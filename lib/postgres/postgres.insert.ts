@@ -5,14 +5,20 @@ import type { InsertBatch, InsertedRow, insertStatements } from './sql/insert.sq
 import { toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
-/** A new job as the claim-at-insert left it (see `InsertOptions.claimFor`). */
-function claimedBy(job: Job, claimFor: { node: string; now: Date }, fencingToken: number): void {
+/** A new job as the claim-at-insert left it (see `InsertOptions.claimFor`); a pushed one is claimed ahead, not started. */
+function claimedBy(job: Job, node: string, now: Date, fencingToken: number, started: boolean): void {
   job.state = 'running';
   job.attempt = 1;
-  job.startedAt = new Date(claimFor.now.getTime());
-  job.heartbeatAt = new Date(claimFor.now.getTime());
-  job.node = claimFor.node;
+  job.startedAt = started ? new Date(now.getTime()) : null;
+  job.heartbeatAt = new Date(now.getTime());
+  job.node = node;
   job.fencingToken = fencingToken;
+}
+
+/** Whether a batch may be pushed to an idle node (see `InsertOptions.push`): one queue, every job due now, unpinned, without a serial key. */
+function pushable(jobs: readonly NewJob[], now: Date): boolean {
+  const queue = jobs[0]?.queue;
+  return jobs.every((job) => job.queue === queue && !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime());
 }
 
 /** Rounds of insert + conflict lookup before giving up on a job whose conflicting job keeps vanishing. */
@@ -35,6 +41,7 @@ export async function insertJobs(
   channel: string,
   rows: <T extends object>(statement: Statement) => Promise<T[]>,
   claimFor?: { node: string; now: Date },
+  push?: { from: string; now: Date },
 ): Promise<InsertResult[]> {
   const results: (InsertResult | undefined)[] = new Array(jobs.length);
   let todo = jobs.map((_, ord) => ord);
@@ -43,16 +50,23 @@ export async function insertJobs(
     const keyless = todo.every((ord) => !jobs[ord]!.tickKey && !jobs[ord]!.uniqueKey && !jobs[ord]!.serialKey);
     const part = round === 0 ? batch : { shared: batch.shared, items: todo.map((ord) => batch.items[ord]!) };
     const claiming = claimFor !== undefined && todo.every((ord) => !jobs[ord]!.serialKey);
-    const statement = claiming ? sql.insertClaimed(part, channel, claimFor.now, claimFor.node, keyless) : sql.insert(part, channel, keyless);
+    // A push is tried on the first round only: a batch that collided is already partly in.
+    const pushing = !claiming && round === 0 && push !== undefined && pushable(jobs, push.now);
+    const statement = claiming
+      ? sql.insertClaimed(part, channel, claimFor.now, claimFor.node, keyless)
+      : pushing
+        ? sql.insertPushed(part, channel, push.now, push.from, jobs[0]!.queue, keyless)
+        : sql.insert(part, channel, keyless);
     const [row] = await rows<InsertedRow>(statement);
+    const target = claiming ? claimFor : pushing && row?.pushed_to ? { node: row.pushed_to, now: push.now } : undefined;
     const positions = pgArray(row?.ords);
     const ids = pgArray(row?.ids);
     const tokens = pgArray(row?.tokens);
     for (let k = 0; k < positions.length; k++) {
       const ord = todo[Number(positions[k]) - 1]!;
       const job = buildJob(ids[k]!, jobs[ord]!, new Date(row!.inserted_at_ms!));
-      const token = claimFor && tokens.length > 0 ? Number(tokens[k]) : 0;
-      if (token > 0) claimedBy(job, claimFor!, token);
+      const token = target && tokens.length > 0 ? Number(tokens[k]) : 0;
+      if (token > 0) claimedBy(job, target!.node, target!.now, token, claiming);
       results[ord] = { job, inserted: true };
     }
     const skipped = todo.filter((ord) => results[ord] === undefined);

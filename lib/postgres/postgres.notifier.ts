@@ -9,6 +9,8 @@ import { boundsWithin } from './postgres.timeouts.js';
 
 /** A job id as PostgreSQL's bigint prints it (positive, at most 19 digits). */
 const JOB_ID = /^[1-9][0-9]{0,18}$/;
+/** A claim token as PostgreSQL's uuid prints it. */
+const CLAIM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Reads a NOTIFY payload: the `Notification` it holds, or `null` for anything malformed or unknown.
@@ -28,6 +30,12 @@ export function parseNotification(payload: string | undefined): Notification | n
       if (typeof m.queue !== 'string') return null;
       const first = claimKey(m.first);
       return first ? { type: 'insert', queue: m.queue, first } : { type: 'insert', queue: m.queue };
+    }
+    case 'push': {
+      const { node, queue, claim, ids } = m;
+      if (typeof node !== 'string' || typeof queue !== 'string' || typeof claim !== 'string' || !CLAIM.test(claim)) return null;
+      if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && JOB_ID.test(id))) return null;
+      return { type: 'push', node, queue, claim, ids: ids as string[] };
     }
     case 'cancel':
       // A job id is a bigint in text; nothing else is read (an older node's `reason` is ignored).
@@ -80,6 +88,8 @@ export class PostgresNotifier implements Notifier {
   private readonly listeners = new Set<(message: Notification) => void>();
   private readonly healthInterval: number;
   private client: pg.Client | null = null;
+  /** The client whose LISTEN succeeded. */
+  private listeningOn: pg.Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private connecting: Promise<void> | null = null;
   private stopped = true;
@@ -126,6 +136,11 @@ export class PostgresNotifier implements Notifier {
     } catch (error) {
       this.logger.warn(`sending a "${message.type}" notification failed (polling will catch up): ${describe(error)}`);
     }
+  }
+
+  /** True while the LISTEN connection is up: notifications reach this node. */
+  get listening(): boolean {
+    return this.client !== null && this.listeningOn === this.client;
   }
 
   subscribe(listener: (message: Notification) => void): () => void {
@@ -192,6 +207,7 @@ export class PostgresNotifier implements Notifier {
       client.end().catch(() => {});
       throw error;
     }
+    this.listeningOn = client;
     // Anything sent while we were not listening is lost: subscribers catch up.
     // Not after the first attempt of start(): the app has just loaded everything.
     if (!this.initial) this.resyncPending = true;

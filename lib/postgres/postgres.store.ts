@@ -25,6 +25,7 @@ import type { PostgresContext } from './postgres.context.js';
 import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
+import { PostgresPush } from './postgres.push.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
@@ -58,6 +59,8 @@ export class PostgresStore implements JobStore {
   readonly maxPayloadBytes: number;
   private readonly heartbeats: HeartbeatConnection;
   private readonly runs: PostgresRuns;
+  /** Push to idle nodes (`push: false` turns it off). @internal */
+  readonly push: PostgresPush | undefined;
 
   constructor(
     private readonly pg: PostgresContext,
@@ -72,6 +75,8 @@ export class PostgresStore implements JobStore {
       // Now, not at the first heartbeat: by then a busy pool may hold the last connection the role allows.
       await this.heartbeats.open();
     }, options.waitForDatabase !== false);
+    // Straight to the pool: a clean stop withdraws the offers after the store stopped serving calls.
+    this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
     this.runs = new PostgresRuns(
       pg,
       this.sql.runs,
@@ -92,6 +97,7 @@ export class PostgresStore implements JobStore {
   async close(): Promise<void> {
     if (!this.readiness.close()) return;
     await this.acks.close(CLOSE_ACK_TIMEOUT_MS);
+    await this.push?.close();
     await this.heartbeats.close();
     await this.pg.close();
   }
@@ -118,7 +124,8 @@ export class PostgresStore implements JobStore {
     // (and their NOTIFY) commit or roll back with the caller's own writes.
     const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
     const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
-    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, manager ? undefined : options.claimFor);
+    if (manager) return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows);
+    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined);
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {

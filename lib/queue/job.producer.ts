@@ -23,16 +23,18 @@ export class JobProducer {
   async insert(jobs: readonly NewJob[], transaction?: object): Promise<InsertResult[]> {
     if (jobs.length === 0) return [];
     const runner = transaction === undefined ? this.idleRunnerFor(jobs) : undefined;
+    const now = new Date(this.clock.now());
+    // Not idle here: another node that is may take them (a store with push decides).
     const options: InsertOptions =
-      transaction !== undefined ? { transaction } : runner ? { claimFor: { node: this.node, now: new Date(this.clock.now()) } } : {};
+      transaction !== undefined ? { transaction } : runner ? { claimFor: { node: this.node, now } } : this.store.push ? { push: { from: this.node, now } } : {};
     const results = await this.store.insert(jobs, options);
-    const now = this.clock.now();
     const due = new Set<string>();
     const claimed: Job[] = [];
     for (const { job, inserted } of results) {
       if (!inserted) continue;
-      if (job.state === 'running') claimed.push(job);
-      else if (job.runAt.getTime() <= now) due.add(job.queue);
+      if (job.state === 'running') {
+        if (runner) claimed.push(job);
+      } else if (job.runAt.getTime() <= now.getTime()) due.add(job.queue);
       else this.queues.wakeAt(job.queue, job.runAt.getTime());
     }
     // The caller keeps the inserted jobs; the runner gets copies sharing no

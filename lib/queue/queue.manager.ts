@@ -37,6 +37,16 @@ export class QueueManager implements LoopTask {
     this.runners.get(queue)?.wake(reason, first);
   }
 
+  /**
+   * Runs a push this node received (see `QueueRunner.takePushed`). Without a
+   * runner of that queue here the jobs stay claimed until the rescue gives
+   * them back (their attempt not counted): a runner withdraws its offer
+   * before it goes.
+   */
+  async takePushed(queue: string, claim: string, ids: readonly string[]): Promise<void> {
+    await this.runners.get(queue)?.takePushed(claim, ids);
+  }
+
   wakeAll(): void {
     for (const runner of this.runners.values()) runner.wake('poll');
   }

@@ -8,6 +8,7 @@ import type { Job } from '../store/job.types.js';
 import { ClaimCursor } from './claim-cursor.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
+import { PushOffer } from './push-offer.js';
 
 /**
  * What a queue runner needs.
@@ -65,6 +66,8 @@ export class QueueRunner {
   private lastReport = 0;
   private readonly lookAhead: LookAhead;
   private readonly cursor = new ClaimCursor();
+  /** This runner's offer of idle slots, when the store pushes to idle nodes. */
+  private readonly offer: PushOffer | null;
 
   constructor(
     readonly name: string,
@@ -74,6 +77,7 @@ export class QueueRunner {
     private readonly deps: QueueRunnerDeps,
   ) {
     this.lookAhead = new LookAhead(prefetch, concurrency);
+    this.offer = deps.store.push ? new PushOffer(deps.store.push, name, deps.node) : null;
   }
 
   get limit(): number {
@@ -101,8 +105,10 @@ export class QueueRunner {
 
   setPaused(paused: boolean): void {
     this.paused = paused;
-    if (paused) void this.releaseBuffer();
-    else this.wake('poll');
+    if (paused) {
+      void this.offer?.withdraw();
+      void this.releaseBuffer();
+    } else this.wake('poll');
   }
 
   scale(concurrency: number): void {
@@ -152,6 +158,20 @@ export class QueueRunner {
     else this.launchBuffered();
   }
 
+  /**
+   * Runs jobs another node's insert claimed for this one (a `push`
+   * notification: this runner had offered idle slots). Those cancelled or
+   * rescued since are not read; if this runner can no longer run them,
+   * {@link adopt} hands them back.
+   */
+  async takePushed(claim: string, ids: readonly string[]): Promise<void> {
+    const push = this.deps.store.push;
+    if (!push) return;
+    this.offer?.took(ids.length);
+    this.adopt(await push.take(this.deps.node, claim, ids, new Date(this.deps.clock.now())));
+    this.updateOffer();
+  }
+
   /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start). */
   drop(jobId: string): boolean {
     return this.buffer.remove(jobId);
@@ -165,6 +185,7 @@ export class QueueRunner {
    */
   async stopClaiming(): Promise<void> {
     this.stopped = true;
+    await this.offer?.withdraw();
     await this.filling;
     await this.releaseBuffer();
   }
@@ -229,6 +250,7 @@ export class QueueRunner {
     } finally {
       this.claiming = false;
       this.filling = null;
+      this.updateOffer();
       // A claim answered after a pause or stop began: its jobs must not wait in the buffer.
       if ((this.stopped || this.paused) && this.buffer.size > 0) await this.releaseBuffer();
     }
@@ -249,6 +271,12 @@ export class QueueRunner {
 
   private launchBuffered(): void {
     while (this.active < this.concurrency && this.buffer.size > 0 && !this.stopped && !this.paused) this.launch(this.buffer.shift()!);
+  }
+
+  /** Offers the free slots of an idle runner to other nodes' inserts (see {@link PushOffer}). */
+  private updateOffer(): void {
+    if (!this.offer || this.stopped || this.paused) return;
+    this.offer.update(this.concurrency - this.active - this.buffer.size, this.exhausted && !this.claiming && this.buffer.size === 0);
   }
 
   /** Claims work more urgent than the least urgent buffered job, so it does not wait behind the buffer. */
@@ -315,6 +343,7 @@ export class QueueRunner {
     handlerDone: () => {
       this.active--;
       this.wake('finished');
+      this.updateOffer();
     },
     finished: (job) => {
       if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();

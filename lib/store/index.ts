@@ -10,6 +10,7 @@ export {
   RESCUE_BACKOFF_MAX,
   rescueBackoff,
   type JobStore,
+  type JobPush,
   type AttemptRef,
   type HeartbeatRef,
   type ClaimKey,

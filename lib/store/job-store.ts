@@ -51,6 +51,39 @@ export interface InsertOptions {
    * run before it commits).
    */
   claimFor?: { node: string; now: Date };
+  /**
+   * Lets a store that keeps offers ({@link JobStore.push}) insert the jobs
+   * already claimed by another node that offered idle slots for their queue,
+   * and tell that node (a `push` notification), so the job starts there
+   * without a claim. `from` is the inserting node (never a target). Only when
+   * every job is due at `now`, unpinned, without a serial key, of one queue,
+   * and no due job of that queue waits; otherwise (and in a store without
+   * offers) the jobs are inserted as usual: the returned state tells. Never
+   * combined with `transaction` or `claimFor`.
+   */
+  push?: { from: string; now: Date };
+}
+
+/**
+ * Push to idle nodes: a node whose runner found its queue empty offers its
+ * free slots; an insert elsewhere may then hand new jobs straight to it
+ * (see {@link InsertOptions.push}). Offers are hints: a stale one costs at
+ * most a job buffered behind others, and one from a node that died expires.
+ * @publicApi
+ */
+export interface JobPush {
+  /**
+   * Offers `slots` free slots of `queue` on `node`; 0 withdraws the offer.
+   * Resolves to the slots now on offer: 0 when the node cannot take pushes
+   * at the moment (e.g. it does not hear notifications).
+   */
+  offer(queue: string, node: string, slots: number): Promise<number>;
+  /**
+   * The jobs of a push (`claim`, `ids`) that still run under that claim on
+   * `node`, in claim order, claimed ahead (not started) at `now`; a job
+   * cancelled or rescued since is left out.
+   */
+  take(node: string, claim: string, ids: readonly string[], now: Date): Promise<Job[]>;
 }
 
 /**
@@ -144,6 +177,8 @@ export interface JobStore {
    * schedule's args). @default 1048576 (1 MiB) when a store does not say
    */
   readonly maxPayloadBytes?: number;
+  /** Push to idle nodes, for a store several processes share that offers it. */
+  readonly push?: JobPush;
   /** Prepares the store (creates tables, connects). */
   init(): Promise<void>;
   /** Releases connections and timers. */

@@ -40,6 +40,14 @@ export interface PostgresStoreOptions extends PostgresTimeoutOptions {
    */
   maxPayloadBytes?: number;
   /**
+   * Push to idle nodes: a node whose queue runner finds its queue empty
+   * offers its free slots, and a job enqueued on another node (a web node,
+   * say) is inserted already claimed by it and started there without a
+   * claim round trip. Set `false` to have every job claimed by its runner
+   * (needs nothing from the schema either way). @default true
+   */
+  push?: boolean;
+  /**
    * Connections of the pool the scheduler opens for `url`. Three dedicated
    * connections come on top, opened at start: LISTEN, the leader lease (not
    * with `peer: false`) and heartbeats, so a node uses up to `poolSize + 3`.

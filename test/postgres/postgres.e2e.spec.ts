@@ -69,19 +69,44 @@ describe('SchedulerModule on PostgreSQL', () => {
     for (const app of apps.splice(0)) await app.close();
     await withClient(db.url, (c) =>
       c.query(`DO $$ BEGIN IF to_regclass('"${db.schema}".scheduler_jobs') IS NOT NULL THEN
-        TRUNCATE "${db.schema}".scheduler_jobs, "${db.schema}".scheduler_ready, "${db.schema}".scheduler_claims, "${db.schema}".scheduler_job_keys, "${db.schema}".scheduler_serial_running, "${db.schema}".scheduler_queue_counts, "${db.schema}".scheduler_dead_letters, "${db.schema}".scheduler_schedules, "${db.schema}".scheduler_schedule_states, "${db.schema}".scheduler_queue_states;
+        TRUNCATE "${db.schema}".scheduler_jobs, "${db.schema}".scheduler_ready, "${db.schema}".scheduler_claims, "${db.schema}".scheduler_job_keys, "${db.schema}".scheduler_serial_running, "${db.schema}".scheduler_queue_counts, "${db.schema}".scheduler_dead_letters, "${db.schema}".scheduler_schedules, "${db.schema}".scheduler_schedule_states, "${db.schema}".scheduler_queue_states, "${db.schema}".scheduler_offers;
       END IF; END $$`),
     );
     vi.restoreAllMocks();
   });
 
   it('runs a job enqueued on another node, woken by NOTIFY, long before the poll', async () => {
-    const worker = await start({ pollInterval: '1h' });
-    const web = await start({ pollInterval: '1h', queues: false, peer: false });
+    const store = { type: 'postgres', url: db.url, schema: db.schema, push: false } as const;
+    const worker = await start({ pollInterval: '1h', store });
+    const web = await start({ pollInterval: '1h', queues: false, peer: false, store });
     const job = await web.get(SchedulerService).enqueue('record', { via: 'notify' });
     expect(job.state).toBe('available');
     await waitFor(() => worker.get(Jobs).runs.length === 1, 5_000, 'the job to run');
     expect(worker.get(Jobs).runs[0]!.args).toEqual({ via: 'notify' });
+  });
+
+  it('pushes a job enqueued on a web node to an idle worker: inserted claimed by it, started there without a claim', async () => {
+    const worker = await start({ pollInterval: '1h', nodeName: 'worker-1' });
+    const web = await start({ pollInterval: '1h', queues: false, peer: false, nodeName: 'web-1' });
+    const offers = async () =>
+      withClient(db.url, async (c) => (await c.query(`SELECT node, slots FROM "${db.schema}".scheduler_offers WHERE queue = 'default'`)).rows);
+    // The worker offers its slots once its start-up claim has found the queue empty.
+    await waitFor(async () => (await offers()).length === 1, 5_000, 'the idle worker to offer');
+    expect(await offers()).toEqual([{ node: 'worker-1', slots: 10 }]);
+    const job = await web.get(SchedulerService).enqueue('record', { via: 'push' });
+    expect(job).toMatchObject({ state: 'running', attempt: 1, node: 'worker-1', startedAt: null });
+    await waitFor(() => worker.get(Jobs).runs.length === 1, 5_000, 'the job to run');
+    expect(worker.get(Jobs).runs[0]!.args).toEqual({ via: 'push' });
+    const scheduler = web.get(SchedulerService);
+    const history = async () => (await scheduler.history('record')).find((j) => j.id === job.id);
+    await waitFor(async () => (await history()) !== undefined, 5_000, 'its completion');
+    expect(await history()).toMatchObject({ state: 'completed', attempt: 1, node: 'worker-1' });
+
+    // A clean stop withdraws the offer: then jobs wait for a claim as before.
+    await worker.close();
+    apps.splice(apps.indexOf(worker), 1);
+    expect(await offers()).toEqual([]);
+    expect((await scheduler.enqueue('record', { via: 'none' })).state).toBe('available');
   });
 
   it('an idle node runs what it enqueues at once: the job is inserted already claimed by it', async () => {

@@ -64,6 +64,7 @@ describe('migrations', () => {
       'boot_jobs',
       'boot_leases',
       'boot_migrations',
+      'boot_offers',
       'boot_queue_counts',
       'boot_queue_states',
       'boot_ready',
@@ -153,6 +154,7 @@ describe('migrations', () => {
       `Scheduler002WorkflowRuns_${schema}_orm_1780272000000`,
       `Scheduler003LeanIndexes_${schema}_orm_1796083200000`,
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
+      `Scheduler005PushOffers_${schema}_orm_1799107200000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -177,6 +179,10 @@ describe('migrations', () => {
 
       expect(await indexes(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['orm_jobs_name_idx', 'orm_jobs_schedule_idx']));
       expect(await indexes(schema, 'orm_jobs')).not.toContain('orm_jobs_runnable_idx');
+      expect(await tables(schema)).toContain('orm_ready');
+      expect(await tables(schema)).toContain('orm_offers');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_offers');
       expect(await tables(schema)).toContain('orm_ready');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_ready');

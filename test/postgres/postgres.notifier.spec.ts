@@ -109,11 +109,14 @@ describe('PostgresNotifier', () => {
     const received: Notification[] = [];
     notifier.subscribe((m) => received.push(m));
     await notifier.start();
+    expect(notifier.listening).toBe(false);
     reachable = true;
     await waitFor(() => received.some((m) => m.type === 'resync'), 3_000, 'resync once connected');
+    expect(notifier.listening).toBe(true);
     await ctx.pool.query('SELECT pg_notify($1, $2)', [ctx.channel, '{"type":"leader"}']);
     await waitFor(() => received.some((m) => m.type === 'leader'), 3_000, 'a message once connected');
     await notifier.stop();
+    expect(notifier.listening).toBe(false);
   });
 
   it('stop() leaves no timers or sockets behind', async () => {
@@ -157,6 +160,14 @@ describe('PostgresNotifier', () => {
     expect(parseNotification('{"type":"cancel","jobId":"7","reason":"by an older node"}')).toEqual({ type: 'cancel', jobId: '7' });
     for (const jobId of ['', '0', '07', 'x', '1 ', '-1', '12345678901234567890', 7, null]) {
       expect(parseNotification(JSON.stringify({ type: 'cancel', jobId }))).toBeNull();
+    }
+  });
+
+  it('reads a push notice only when its node, queue, claim token and ids are well formed', () => {
+    const push = { type: 'push', node: 'n1', queue: 'q', claim: '0b6f7c3e-5d1a-4c2b-9e8f-1a2b3c4d5e6f', ids: ['7', '8'] };
+    expect(parseNotification(JSON.stringify(push))).toEqual(push);
+    for (const bad of [{ node: 1 }, { queue: null }, { claim: 'not-a-uuid' }, { ids: [] }, { ids: ['7', '0'] }, { ids: [7] }, { ids: '7' }]) {
+      expect(parseNotification(JSON.stringify({ ...push, ...bad }))).toBeNull();
     }
   });
 });

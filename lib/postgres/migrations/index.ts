@@ -2,6 +2,7 @@ import { initialMigration } from './001-initial.js';
 import { workflowRunsMigration } from './002-workflow-runs.js';
 import { leanIndexesMigration } from './003-lean-indexes.js';
 import { readyLayoutMigration } from './004-ready-layout.js';
+import { pushOffersMigration } from './005-push-offers.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -10,4 +11,10 @@ export type { SchedulerMigration } from './migration.js';
  * Every shipped migration, in order. Append new ones; never edit a released one.
  * @internal
  */
-export const MIGRATIONS: readonly SchedulerMigration[] = [initialMigration, workflowRunsMigration, leanIndexesMigration, readyLayoutMigration];
+export const MIGRATIONS: readonly SchedulerMigration[] = [
+  initialMigration,
+  workflowRunsMigration,
+  leanIndexesMigration,
+  readyLayoutMigration,
+  pushOffersMigration,
+];

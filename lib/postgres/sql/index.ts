@@ -4,6 +4,7 @@ import { claimStatements } from './claim.sql.js';
 import { insertStatements } from './insert.sql.js';
 import { lifecycleStatements } from './lifecycle.sql.js';
 import { sqlNames } from './names.js';
+import { pushStatements } from './push.sql.js';
 import { queryStatements } from './query.sql.js';
 import { runStatements } from './runs.sql.js';
 import { stateStatements } from './state.sql.js';
@@ -22,6 +23,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     ack: ackStatements(names),
     lifecycle: lifecycleStatements(names),
     query: queryStatements(names),
+    push: pushStatements(names),
     state: stateStatements(names),
     runs: runStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */

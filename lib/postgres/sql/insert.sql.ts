@@ -50,6 +50,8 @@ export interface InsertedRow {
   ids: string | null;
   inserted_at_ms: number | null;
   tokens?: string | null;
+  /** The node a push claimed the jobs for, or null. */
+  pushed_to?: string | null;
 }
 
 const SHARED_COLUMNS = [
@@ -174,19 +176,48 @@ export function insertStatements(n: SqlNames) {
   // plain insert. `claimed` is computed in `input`, which is read more than
   // once and so materialised: in a CTE of its own, read once, PostgreSQL
   // inlined it into each CASE below (a probe of the states table per CASE per job).
-  const insertClaimed = (shared: boolean, keyless: boolean): string => `
-    WITH input AS (
-      SELECT s.*, (s.run_at <= $3::timestamptz AND s.pinned_node IS NULL
+  //
+  // Pushed, the node is another one's ($4 is the inserting node, $6 how many
+  // jobs, $7 their queue): the offer with the most free slots, taken only
+  // while no due job of the queue waits (a push never overtakes queued work),
+  // skipped when another insert holds it. The jobs are left claimed ahead
+  // (no start time: a target that dies before starting them gives their
+  // attempt back at the rescue), and the target is told by a `push` notice
+  // that carries their ids and the claim.
+  const offer = `offer AS (
+      UPDATE ${n.offers} o SET slots = o.slots - $6::int
+      FROM (
+        SELECT queue, node FROM ${n.offers}
+        WHERE queue = $7::text AND node <> $4::text AND slots >= $6::int AND expires_at > now()
+          AND NOT EXISTS (SELECT 1 FROM ${n.ready} r WHERE r.queue = $7::text AND r.run_at <= $3::timestamptz)
+        ORDER BY slots DESC, node
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+      ) pick
+      WHERE o.queue = pick.queue AND o.node = pick.node
+      RETURNING o.node
+    ),`;
+  const told = `told AS (
+      SELECT count(pg_notify($2, jsonb_build_object('type', 'push', 'node', (SELECT node FROM offer), 'queue', $7::text, 'claim', $5::text, 'ids', p.ids)::text)) AS sent
+      FROM (SELECT array_agg(id::text ORDER BY id) AS ids FROM inserted WHERE state = 'running') p
+      WHERE p.ids IS NOT NULL
+    )`;
+  const insertClaimed = (shared: boolean, keyless: boolean, pushed: boolean): string => {
+    const node = pushed ? '(SELECT node FROM offer)' : '$4::text';
+    return `
+    WITH ${pushed ? offer : ''}
+    input AS (
+      SELECT s.*, (s.run_at <= $3::timestamptz AND s.pinned_node IS NULL ${pushed ? 'AND EXISTS (SELECT 1 FROM offer)' : ''}
         AND NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = s.name OR p.name = s.schedule))) AS claimed
-      FROM (${source(shared, 6)}) s
+      FROM (${source(shared, pushed ? 8 : 6)}) s
     ),
     ${keyless ? '' : keyed()}
     inserted AS (
       INSERT INTO ${n.jobs} AS j (id, ${FIELDS.join(', ')}, state, attempt, started_at, heartbeat_at, node, fencing_token, claim)
       SELECT i.id, ${selected},
         CASE WHEN i.claimed THEN 'running' ELSE 'available' END, CASE WHEN i.claimed THEN 1 ELSE 0 END,
-        CASE WHEN i.claimed THEN $3::timestamptz END, CASE WHEN i.claimed THEN $3::timestamptz END,
-        CASE WHEN i.claimed THEN $4::text END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END,
+        ${pushed ? 'NULL' : 'CASE WHEN i.claimed THEN $3::timestamptz END'}, CASE WHEN i.claimed THEN $3::timestamptz END,
+        CASE WHEN i.claimed THEN ${node} END, CASE WHEN i.claimed THEN ${n.nextFencingToken} ELSE 0 END,
         CASE WHEN i.claimed THEN $5::uuid END
       FROM input i
       ${admitted(keyless)}
@@ -197,16 +228,19 @@ export function insertStatements(n: SqlNames) {
     ${queued(`WHERE state = 'available'`)}
     batch AS (
       INSERT INTO ${n.claims} (token, node, ids, pending)
-      SELECT $5::uuid, $4::text, array_agg(id), count(*) FROM inserted WHERE state = 'running' HAVING count(*) > 0
+      SELECT $5::uuid, ${node}, array_agg(id), count(*) FROM inserted WHERE state = 'running' HAVING count(*) > 0
     ),
+    ${pushed ? `${told},` : ''}
     ${woken(`WHERE state = 'available'`)}
-    ${answer(', array_agg(ins.fencing_token ORDER BY i.ord)::text AS tokens')}`;
+    ${answer(`, array_agg(ins.fencing_token ORDER BY i.ord)::text AS tokens${pushed ? ', (SELECT node FROM offer) AS pushed_to' : ''}`)}${pushed ? ' CROSS JOIN told' : ''}`;
+  };
 
   const texts = new Map<string, string>();
-  const variant = (claimed: boolean, shared: boolean, keyless: boolean): { name: string; text: string } => {
-    const name = n.statement(`insert${claimed ? '_claimed' : ''}${shared ? '_shared' : ''}${keyless ? '_keyless' : ''}`);
+  type Mode = 'plain' | 'claimed' | 'pushed';
+  const variant = (mode: Mode, shared: boolean, keyless: boolean): { name: string; text: string } => {
+    const name = n.statement(`insert${mode === 'plain' ? '' : `_${mode}`}${shared ? '_shared' : ''}${keyless ? '_keyless' : ''}`);
     let text = texts.get(name);
-    if (text === undefined) texts.set(name, (text = (claimed ? insertClaimed : insert)(shared, keyless)));
+    if (text === undefined) texts.set(name, (text = mode === 'plain' ? insert(shared, keyless) : insertClaimed(shared, keyless, mode === 'pushed')));
     return { name, text };
   };
   const values = (batch: InsertBatch, head: unknown[]): unknown[] => {
@@ -223,13 +257,22 @@ export function insertStatements(n: SqlNames) {
      * and ~10 % of the time of a 1,000-job batch here).
      */
     insert: (batch: InsertBatch, channel: string, keyless: boolean): Statement => ({
-      ...variant(false, batch.shared !== null, keyless),
+      ...variant('plain', batch.shared !== null, keyless),
       values: values(batch, [channel]),
     }),
     /** A batch without serial keys, inserted claimed by `node` where it qualifies (see `InsertOptions.claimFor`); `keyless` as for {@link insert}. */
     insertClaimed: (batch: InsertBatch, channel: string, now: Date, node: string, keyless: boolean): Statement => ({
-      ...variant(true, batch.shared !== null, keyless),
+      ...variant('claimed', batch.shared !== null, keyless),
       values: values(batch, [channel, now, node, randomUUID()]),
+    }),
+    /**
+     * One queue's batch, every job due, unpinned and without a serial key,
+     * inserted claimed by a node that offered idle slots, when one did (see
+     * `InsertOptions.push`); `from` is the inserting node.
+     */
+    insertPushed: (batch: InsertBatch, channel: string, now: Date, from: string, queue: string, keyless: boolean): Statement => ({
+      ...variant('pushed', batch.shared !== null, keyless),
+      values: values(batch, [channel, now, from, randomUUID(), batch.items.length, queue]),
     }),
     ...conflictStatements(n),
   };

@@ -27,6 +27,8 @@ export interface SqlNames {
   queueCounts: string;
   /** Ids of dead jobs (migration 4). */
   deadLetters: string;
+  /** Idle slots nodes offer per queue, for push (migration 5). */
+  offers: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -67,6 +69,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     serialRunning: pg.table('serial_running'),
     queueCounts: pg.table('queue_counts'),
     deadLetters: pg.table('dead_letters'),
+    offers: pg.table('offers'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

@@ -5,7 +5,7 @@ import { JobExecutor } from '../../../lib/execution/job.executor.js';
 import { RunningJobs } from '../../../lib/execution/running-jobs.js';
 import { QueueRunner } from '../../../lib/queue/queue.runner.js';
 import { SchedulerRegistry } from '../../../lib/scheduler.registry.js';
-import type { ClaimRequest } from '../../../lib/store/job-store.js';
+import type { ClaimRequest, JobPush } from '../../../lib/store/job-store.js';
 import type { Job, JobState } from '../../../lib/store/job.types.js';
 import { MemoryStore } from '../../../lib/store/memory.store.js';
 import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
@@ -37,9 +37,10 @@ class Work {
 }
 
 /** A runner of queue `default` with a real executor and memory store, on a fake clock. */
-function setup(options: { concurrency: number; prefetch: number }) {
+function setup(options: { concurrency: number; prefetch: number; push?: JobPush }) {
   const clock = new FakeClock(T0);
   const store = new MemoryStore();
+  if (options.push) Object.assign(store, { push: options.push });
   const work = new Work();
   const registry = new SchedulerRegistry();
   const jobOptions = resolveJobOptions(
@@ -264,5 +265,72 @@ describe('QueueRunner', () => {
     work.release();
     await draining;
     expect(await states()).toEqual({ completed: 2 });
+  });
+
+  describe('push to idle nodes', () => {
+    /** A second implementation of the push seam: offers are recorded; a push is read by claiming its ids from the memory store. */
+    function offers(store: () => MemoryStore) {
+      const made: number[] = [];
+      const push: JobPush = {
+        offer: async (_queue, _node, slots) => (made.push(slots), slots),
+        take: (node, _claim, ids, now) => store().claim({ queue: 'default', limit: ids.length, node, now, ids, start: 0 }),
+      };
+      return { made, push };
+    }
+
+    it('offers its free slots once the queue is empty, withdraws them when full, and offers again when idle', async () => {
+      let memory: MemoryStore | undefined;
+      const { made, push } = offers(() => memory!);
+      const { runner, store, work, enqueue, settle } = setup({ concurrency: 4, prefetch: 0, push });
+      memory = store;
+      runner.start();
+      await settle();
+      expect(made).toEqual([4]);
+
+      // Pushed jobs run at once; their slots leave the offer without a write.
+      const pushed = await enqueue(2);
+      await runner.takePushed(
+        'claim',
+        pushed.map((r) => r.job.id),
+      );
+      await settle();
+      expect(work.running.size).toBe(2);
+      expect(made).toEqual([4]);
+
+      // Full: the offer is withdrawn.
+      await enqueue(2);
+      runner.wake('insert');
+      await settle();
+      expect(work.running.size).toBe(4);
+      expect(made).toEqual([4, 0]);
+
+      // Idle again (its claim found nothing): offered again.
+      work.release(4);
+      await settle();
+      expect(made).toEqual([4, 0, 4]);
+    });
+
+    it('withdraws its offer when paused and when it stops claiming; a push it can no longer run is handed back', async () => {
+      let memory: MemoryStore | undefined;
+      const { made, push } = offers(() => memory!);
+      const { runner, store, work, enqueue, settle } = setup({ concurrency: 2, prefetch: 0, push });
+      memory = store;
+      runner.start();
+      await settle();
+      runner.setPaused(true);
+      await settle();
+      expect(made).toEqual([2, 0]);
+      runner.setPaused(false);
+      await settle();
+      expect(made).toEqual([2, 0, 2]);
+      await runner.stopClaiming();
+      expect(made).toEqual([2, 0, 2, 0]);
+
+      const [late] = await enqueue(1);
+      await runner.takePushed('claim', [late!.job.id]);
+      await settle();
+      expect(work.started).toEqual([]);
+      expect(await store.get(late!.job.id)).toMatchObject({ state: 'available', attempt: 0 });
+    });
   });
 });
