@@ -24,6 +24,7 @@ export const ADAPTERS = {
   'nestjs-scheduler-postgres': () => import('./nestjs-scheduler.mjs').then((m) => m.postgres()),
   'nestjs-scheduler-postgres-forget': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresForget()),
   'nestjs-scheduler-postgres-remote': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemote()),
+  'nestjs-scheduler-postgres-remote-claim': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemoteClaim()),
 };
 
 /**
@@ -55,6 +56,14 @@ export const ADAPTER_INFO = {
   },
   'nestjs-scheduler-postgres-remote': {
     label: 'nestjs-scheduler (postgres, enqueued on another node)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['latency'],
+  },
+  // The same with push to idle nodes off: the job waits for NOTIFY and a claim.
+  'nestjs-scheduler-postgres-remote-claim': {
+    label: 'nestjs-scheduler (postgres, enqueued on another node, no push)',
     ours: true,
     backend: 'postgres',
     schedule: false,

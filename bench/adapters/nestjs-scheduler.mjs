@@ -13,10 +13,11 @@ import { DATABASE_URL, dropSchema, probe, runId, wallNow } from '../common.mjs';
  * completed jobs deleted as they complete (no history, like graphile-worker's
  * deletion or BullMQ's removeOnComplete). `remote`: jobs are enqueued through
  * a second, producer-only application (`queues: false`, as a web node), so
- * they reach the worker by NOTIFY and a claim rather than being inserted
- * already claimed by an idle worker.
+ * they are pushed to the idle worker (inserted claimed for it, the worker
+ * told by NOTIFY) rather than inserted already claimed by the worker itself.
+ * `push: false` turns push off: then they reach the worker by NOTIFY and a claim.
  */
-export function createNestjsScheduler(store, { forget = false, remote = false } = {}) {
+export function createNestjsScheduler(store, { forget = false, remote = false, push = true } = {}) {
   const id = runId();
   const schema = `bench_ns_${id}`;
   let app;
@@ -28,7 +29,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
   return {
     name:
       store === 'postgres'
-        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''})`
+        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'})`
         : 'nestjs-scheduler (memory)',
     ours: true,
     backend: store,
@@ -55,7 +56,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false } 
         Module({
           imports: [
             SchedulerModule.forRoot({
-              store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema } : 'memory',
+              store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema, push } : 'memory',
               pollInterval: '1s',
               ...(forget ? { retention: { completed: 0 } } : {}),
               ...options,
@@ -137,3 +138,4 @@ export const memory = () => createNestjsScheduler('memory');
 export const postgres = () => createNestjsScheduler('postgres');
 export const postgresForget = () => createNestjsScheduler('postgres', { forget: true });
 export const postgresRemote = () => createNestjsScheduler('postgres', { remote: true });
+export const postgresRemoteClaim = () => createNestjsScheduler('postgres', { remote: true, push: false });

@@ -14,7 +14,7 @@ import { createTestSchema, withClient } from '../support/postgres.js';
 // must agree with the jobs. A seeded generator makes a failure repeatable.
 const BASE = new Date('2026-01-01T00:00:00.000Z');
 const at = (s: number): Date => new Date(BASE.getTime() + s * 1000);
-const ROUNDS = 200;
+const ROUNDS = 300;
 
 function random(seed: number): () => number {
   let s = seed;
@@ -50,7 +50,9 @@ async function node(store: PostgresStore, name: string, seed: number, done: Set<
   const quietly = (what: string, p: Promise<unknown>): Promise<unknown> => p.then(() => done.add(what)).catch(() => undefined);
   for (let round = 0; round < ROUNDS; round++) {
     const r = rnd();
-    const queue = pick(['a', 'b'])!;
+    if (rnd() < 0.3) await quietly('offer', store.push!.offer('p', name, 1 + Math.floor(rnd() * 4)));
+    // Queue p is where pushes go: plain inserts there would keep a due job waiting, which blocks every push.
+    const queue = pick(['a', 'b', 'p'])!;
     if (r < 0.3) {
       const jobs: NewJob[] = Array.from({ length: 1 + Math.floor(rnd() * 5) }, (_, i) => ({
         name: pick(['x', 'y'])!,
@@ -63,7 +65,12 @@ async function node(store: PostgresStore, name: string, seed: number, done: Set<
         uniqueKey: rnd() < 0.2 ? `u${Math.floor(rnd() * 4)}` : undefined,
         serialKey: rnd() < 0.2 ? `s${Math.floor(rnd() * 3)}` : undefined,
       }));
-      await quietly('insert', store.insert(jobs));
+      // Inserts into p are offered to another node (its jobs then run under that node's claim until rescued).
+      const options = queue === 'p' ? { push: { from: name, now: at(5) } } : {};
+      await store
+        .insert(jobs, options)
+        .then((results) => done.add(results.some((res) => res.inserted && res.job.state === 'running') ? 'push' : 'insert'))
+        .catch(() => undefined);
     } else if (r < 0.55) {
       held.push(...(await store.claim({ queue, limit: 1 + Math.floor(rnd() * 6), node: name, now: at(5), start: 2 })));
     } else if (r < 0.8 && held.length > 0) {
@@ -162,14 +169,16 @@ describe('PostgreSQL v2 layout under concurrent traffic', () => {
       'dead letters',
     ).toEqual([]);
     // Nothing is stuck: a claim of each queue now takes every available job but those whose serial key runs.
-    for (const queue of ['a', 'b']) await stores[1]!.claim({ queue, limit: 10_000, node: 'node-2', now: at(100) });
+    for (const queue of ['a', 'b', 'p']) await stores[1]!.claim({ queue, limit: 10_000, node: 'node-2', now: at(100) });
     expect(
       await rows(`SELECT j.id, j.serial_key FROM ${t('jobs')} j WHERE j.state = 'available'
         AND (j.serial_key IS NULL OR NOT EXISTS (SELECT 1 FROM ${t('jobs')} h WHERE h.serial_key = j.serial_key AND h.state = 'running'))`),
       'available jobs no claim takes',
     ).toEqual([]);
     // The traffic did take every path (a test that exercised nothing would pass); a hand-back may always find its attempt stale.
-    expect([...done]).toEqual(expect.arrayContaining(['cancel', 'complete', 'delete', 'fail', 'insert', 'prune', 'rescue', 'resurrect', 'retry']));
+    expect([...done]).toEqual(
+      expect.arrayContaining(['cancel', 'complete', 'delete', 'fail', 'insert', 'offer', 'prune', 'push', 'rescue', 'resurrect', 'retry']),
+    );
     expect(['forget', 'release', 'unclaim'].some((path) => done.has(path))).toBe(true);
   }, 120_000);
 
