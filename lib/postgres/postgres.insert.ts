@@ -15,10 +15,13 @@ function claimedBy(job: Job, node: string, now: Date, fencingToken: number, star
   job.fencingToken = fencingToken;
 }
 
-/** Whether a batch may be pushed to an idle node (see `InsertOptions.push`): one queue, every job due now, unpinned, without a serial key. */
+/** The most jobs one push carries: their ids ride in one NOTIFY, whose payload must stay under 8000 bytes. */
+const MAX_PUSH = 100;
+
+/** Whether a batch may be pushed to an idle node (see `InsertOptions.push`): at most {@link MAX_PUSH} jobs of one queue, every one due now, unpinned, without a serial key. */
 function pushable(jobs: readonly NewJob[], now: Date): boolean {
   const queue = jobs[0]?.queue;
-  return jobs.every((job) => job.queue === queue && !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime());
+  return jobs.length <= MAX_PUSH && jobs.every((job) => job.queue === queue && !job.serialKey && !job.pinnedNode && job.runAt.getTime() <= now.getTime());
 }
 
 /** Rounds of insert + conflict lookup before giving up on a job whose conflicting job keeps vanishing. */

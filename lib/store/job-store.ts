@@ -57,7 +57,7 @@ export interface InsertOptions {
    * and tell that node (a `push` notification), so the job starts there
    * without a claim. `from` is the inserting node (never a target). Only when
    * every job is due at `now`, unpinned, without a serial key, of one queue,
-   * and no due job of that queue waits; otherwise (and in a store without
+   * and no due job of that queue waits (PostgreSQL: at most 100 jobs); otherwise (and in a store without
    * offers) the jobs are inserted as usual: the returned state tells. Never
    * combined with `transaction` or `claimFor`.
    */

@@ -110,6 +110,17 @@ describe('PostgreSQL push to idle nodes', () => {
     expect(await slots()).toBe(5);
   });
 
+  it('pushes a batch of up to 100 jobs in one notice, and inserts a larger one as usual', async () => {
+    await b.push!.offer('q', 'B', 500);
+    const many = (count: number) => Array.from({ length: count }, (_, n) => job({ args: { n } }));
+    expect(new Set((await a.insert(many(100), pushFromA)).map((r) => r.job.state))).toEqual(new Set(['running']));
+    await waitFor(() => heard.some((m) => m.type === 'push'), 5_000, 'the push notice');
+    expect((heard.find((m) => m.type === 'push') as { ids: string[] }).ids).toHaveLength(100);
+    expect(await slots()).toBe(400);
+    expect(new Set((await a.insert(many(101), pushFromA)).map((r) => r.job.state))).toEqual(new Set(['available']));
+    expect(await slots()).toBe(400);
+  });
+
   it('leaves a job of a paused name available', async () => {
     await b.push!.offer('q', 'B', 5);
     await a.setScheduleState('work', { paused: true });
