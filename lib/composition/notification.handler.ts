@@ -47,7 +47,7 @@ export class NotificationHandler {
           return await this.ports.requestScheduleSync();
         case 'resync':
           await this.ports.sync();
-          return queues.wakeAll();
+          return queues.wakeAll('resync');
         case 'leader':
           return; // for the peer
       }

@@ -32,6 +32,11 @@ export class PushOffer {
     this.offered = Math.max(0, this.offered - count);
   }
 
+  /** The store may have dropped the offer (it withdraws them while LISTEN is down): the next update offers again. */
+  forget(): void {
+    if (!this.writing) this.offered = 0;
+  }
+
   /** Withdraws the offer (pause, stop); settles once the store has it. */
   withdraw(): Promise<void> {
     if (this.offered > 0 || this.writing) this.set(0);

@@ -47,8 +47,9 @@ export class QueueManager implements LoopTask {
     await this.runners.get(queue)?.takePushed(claim, ids);
   }
 
-  wakeAll(): void {
-    for (const runner of this.runners.values()) runner.wake('poll');
+  /** `resync`: notifications may have been lost (see `WakeReason`). */
+  wakeAll(reason: 'poll' | 'resync' = 'poll'): void {
+    for (const runner of this.runners.values()) runner.wake(reason);
   }
 
   /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere). */

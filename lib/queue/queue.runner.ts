@@ -23,10 +23,12 @@ export interface QueueRunnerDeps {
 }
 
 /**
- * Why a runner was woken: new work (`insert`), a finished job, or the poll.
+ * Why a runner was woken: new work (`insert`), a finished job, the poll, or
+ * a `resync` (notifications may have been missed: a poll that also offers
+ * idle slots again).
  * @internal
  */
-export type WakeReason = 'insert' | 'finished' | 'poll';
+export type WakeReason = 'insert' | 'finished' | 'poll' | 'resync';
 
 /**
  * Runs one queue's jobs on this node with at most `concurrency` at once.
@@ -121,7 +123,9 @@ export class QueueRunner {
    * buffer holds less urgent work. `first`: for an insert, the first new job
    * in claim order, when the notice says.
    */
-  wake(reason: WakeReason = 'poll', first?: ClaimKey): void {
+  wake(why: WakeReason = 'poll', first?: ClaimKey): void {
+    if (why === 'resync') this.offer?.forget();
+    const reason = why === 'resync' ? 'poll' : why;
     if (reason === 'poll') this.cursor.reset();
     else if (reason === 'insert') this.cursor.inserted(first);
     if (this.stopped || this.paused) return;

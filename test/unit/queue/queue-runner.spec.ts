@@ -308,6 +308,14 @@ describe('QueueRunner', () => {
       work.release(4);
       await settle();
       expect(made).toEqual([4, 0, 4]);
+
+      // A resync (the store may have dropped offers while notifications were lost): offered again.
+      runner.wake('poll');
+      await settle();
+      expect(made).toEqual([4, 0, 4]);
+      runner.wake('resync');
+      await settle();
+      expect(made).toEqual([4, 0, 4, 4]);
     });
 
     it('withdraws its offer when paused and when it stops claiming; a push it can no longer run is handed back', async () => {
