@@ -76,4 +76,68 @@ describe('AckWriter: one refused row in a completion batch', () => {
     expect((await store.get(a!.id))!.state).toBe('running');
     await writer.close(1_000);
   });
+
+  it('keeps at most two completion statements in flight; completions queued meanwhile go out together, and close writes the rest', async () => {
+    let open = 0;
+    let most = 0;
+    let statements = 0;
+    const gates: (() => void)[] = [];
+    // Each completion statement waits for the test to let it through, counted as it runs.
+    const writer = new AckWriter(async (statement) => {
+      statements++;
+      most = Math.max(most, ++open);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      try {
+        return await ctx.pool.query(statement);
+      } finally {
+        open--;
+      }
+    }, postgresStatements(ctx).ack);
+    const jobs = await running(12);
+    const complete = (job: Job) =>
+      writer.complete({ id: job.id, attempt: job.attempt }, { id: job.id, attempt: job.attempt, result: null, finishedAt: BASE, forget: false });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const turns = async (count: number) => {
+      for (let k = 0; k < count; k++) await turn();
+    };
+    const done: Promise<void>[] = [];
+    // Four turns of three completions each: two statements start, the rest wait.
+    for (let k = 0; k < 4; k++) {
+      done.push(...jobs.slice(3 * k, 3 * k + 3).map(complete));
+      await turn();
+    }
+    expect(statements).toBe(2);
+    expect(gates).toHaveLength(2);
+    // One ends: the six waiting completions go out in one statement.
+    gates.shift()!();
+    await done[0];
+    await turns(5);
+    expect(statements).toBe(3);
+    while (gates.length > 0) {
+      gates.shift()!();
+      await turn();
+    }
+    await Promise.all(done);
+    expect(most).toBe(2);
+    expect(statements).toBe(3);
+    expect((await Promise.all(jobs.map((job) => store.get(job.id)))).every((job) => job!.state === 'completed')).toBe(true);
+
+    // Closing writes what waits behind the cap at once.
+    const more = await running(9);
+    const late: Promise<void>[] = [];
+    for (let k = 0; k < 3; k++) {
+      late.push(...more.slice(3 * k, 3 * k + 3).map(complete));
+      await turn();
+    }
+    expect(statements).toBe(5);
+    const closing = writer.close(5_000);
+    expect(statements).toBe(6);
+    while (gates.length > 0) {
+      gates.shift()!();
+      await turns(3);
+    }
+    await closing;
+    await Promise.all(late);
+    expect((await Promise.all(more.map((job) => store.get(job.id)))).every((job) => job!.state === 'completed')).toBe(true);
+  });
 });
