@@ -268,21 +268,24 @@ describe('QueueRunner', () => {
   });
 
   describe('push to idle nodes', () => {
-    /** A second implementation of the push seam: offers are recorded; a push is read by claiming its ids from the memory store. */
-    function offers(store: () => MemoryStore) {
+    /**
+     * A runner whose store has a second implementation of the push seam:
+     * offers are recorded; a push is read by claiming its ids from the memory store.
+     */
+    function withPush(concurrency: number) {
       const made: number[] = [];
+      let memory: MemoryStore | undefined;
       const push: JobPush = {
         offer: async (_queue, _node, slots) => (made.push(slots), slots),
-        take: (node, _claim, ids, now) => store().claim({ queue: 'default', limit: ids.length, node, now, ids, start: 0 }),
+        take: (node, _claim, ids, now) => memory!.claim({ queue: 'default', limit: ids.length, node, now, ids, start: 0 }),
       };
-      return { made, push };
+      const parts = setup({ concurrency, prefetch: 0, push });
+      memory = parts.store;
+      return { ...parts, made };
     }
 
     it('offers its free slots once the queue is empty, withdraws them when full, and offers again when idle', async () => {
-      let memory: MemoryStore | undefined;
-      const { made, push } = offers(() => memory!);
-      const { runner, store, work, enqueue, settle } = setup({ concurrency: 4, prefetch: 0, push });
-      memory = store;
+      const { runner, work, enqueue, settle, made } = withPush(4);
       runner.start();
       await settle();
       expect(made).toEqual([4]);
@@ -319,10 +322,7 @@ describe('QueueRunner', () => {
     });
 
     it('withdraws its offer when paused and when it stops claiming; a push it can no longer run is handed back', async () => {
-      let memory: MemoryStore | undefined;
-      const { made, push } = offers(() => memory!);
-      const { runner, store, work, enqueue, settle } = setup({ concurrency: 2, prefetch: 0, push });
-      memory = store;
+      const { runner, store, work, enqueue, settle, made } = withPush(2);
       runner.start();
       await settle();
       runner.setPaused(true);
