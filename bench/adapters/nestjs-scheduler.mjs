@@ -107,14 +107,20 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
 
     /**
      * Jobs not finished yet (queued or running, acknowledgements included).
-     * PostgreSQL: one count on the harness's own connection, like the other
-     * PostgreSQL adapters (queueStats would scan the history on the
-     * library's pool every 5 ms, inside the measured window); memory: the
-     * library's queueStats.
+     * PostgreSQL: one query on the harness's own connection, like the other
+     * PostgreSQL adapters, over the ready list and the jobs of live claims
+     * still running (migration 4): a count of the jobs table by state
+     * read the whole history every 5 ms, ~1.7 µs of PostgreSQL CPU a job
+     * inside the measured window, where graphile-worker's count reads a
+     * table its completions empty. Memory: the library's queueStats.
      */
     async pending() {
       if (store === 'postgres') {
-        const { rows } = await probe(`SELECT count(*)::int AS n FROM "${schema}".scheduler_jobs WHERE state IN ('available', 'running')`);
+        const { rows } = await probe(
+          `SELECT (SELECT count(*) FROM "${schema}".scheduler_ready)::int + (SELECT count(*) FROM "${schema}".scheduler_claims c
+            CROSS JOIN LATERAL unnest(c.ids) AS i(id) JOIN "${schema}".scheduler_jobs j ON j.id = i.id AND j.claim = c.token
+            WHERE j.state = 'running')::int AS n`,
+        );
         return rows[0].n;
       }
       const s = await scheduler.queueStats('default');
