@@ -1,7 +1,7 @@
 import type { JobPush } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { PostgresStatements } from './sql/index.js';
-import { toClaimedJob, type ClaimedJson } from './sql/job-rows.js';
+import { toClaimedJobs } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
 /**
@@ -48,7 +48,7 @@ export class PostgresPush implements JobPush {
   async take(node: string, claim: string, ids: readonly string[], now: Date): Promise<Job[]> {
     if (ids.length === 0) return [];
     const [row] = await this.rows<{ jobs: string | null }>(this.sql.take(ids, claim, node));
-    return row?.jobs ? (JSON.parse(row.jobs) as ClaimedJson[]).map((job) => toClaimedJob(job, now, node, false)) : [];
+    return row?.jobs ? toClaimedJobs(row.jobs, now, node, 0) : [];
   }
 
   /** Withdraws every offer made through this store (a clean stop). */

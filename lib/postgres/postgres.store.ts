@@ -29,7 +29,7 @@ import { PostgresPush } from './postgres.push.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
-import { errorJson, toClaimedJob, toDbId, toJob, type ClaimedJson, type JobRow } from './sql/job-rows.js';
+import { errorJson, toClaimedJobs, toDbId, toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
 /** How long `close` waits for acks still being written (e.g. while the database is down). */
@@ -143,7 +143,7 @@ export class PostgresStore implements JobStore {
         const [row] = await this.rows<{ jobs: string | null }>(this.sql.claim.claim({ ...request, limit, after }, ids));
         if (!row?.jobs) return [];
         const start = request.start ?? limit;
-        return (JSON.parse(row.jobs) as ClaimedJson[]).map((job, i) => toClaimedJob(job, request.now, request.node, i < start));
+        return toClaimedJobs(row.jobs, request.now, request.node, start);
       } catch (error) {
         // Another node started a job with the same serial key at this instant;
         // by now it has committed, and the claim's NOT EXISTS will see it.

@@ -135,10 +135,17 @@ export type ClaimedJson = [
 ];
 
 /**
- * The job a claim returned, running on `node` since `now` (`started`: false for a job claimed ahead, not started yet).
+ * The jobs of a claim's (or a push's) one-row answer, a JSON array of
+ * {@link claimedJson} items in claim order, running on `node` since `now`:
+ * the first `started` have started, the rest are claimed ahead.
  * @internal
  */
-export function toClaimedJob(c: ClaimedJson, now: Date, node: string, started = true): Job {
+export function toClaimedJobs(json: string, now: Date, node: string, started: number): Job[] {
+  return (JSON.parse(json) as ClaimedJson[]).map((job, i) => toClaimedJob(job, now, node, i < started));
+}
+
+/** The job a claim returned, running on `node` since `now` (`started`: false for a job claimed ahead, not started yet). */
+function toClaimedJob(c: ClaimedJson, now: Date, node: string, started: boolean): Job {
   return {
     id: c[0],
     name: c[1],
