@@ -13,7 +13,7 @@ export async function createPostgresBundle(options: PostgresStoreOptions, contex
   const pg = await openPostgres(options, context.node);
   const store = new PostgresStore(pg, options);
   const notifier = new PostgresNotifier(pg, { ready: () => store.ready });
-  store.push?.hearWith(() => notifier.listening);
+  store.push?.hearWith(() => notifier.listener);
   const peer = new PostgresPeer(pg, { leaseTtl: context.leaseTtl, eligible: context.peerEligible, ready: () => store.ready, notifier });
   return { store, peer, notifier };
 }

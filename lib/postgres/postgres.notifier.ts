@@ -143,6 +143,17 @@ export class PostgresNotifier implements Notifier {
     return this.client !== null && this.listeningOn === this.client;
   }
 
+  /**
+   * The backend pid of the LISTEN session while it is up, else null: an offer
+   * of push slots names it, so that inserts skip the offers of dead nodes.
+   */
+  get listener(): number | null {
+    if (!this.listening) return null;
+    // node-postgres keeps the BackendKeyData pid here (untyped in @types/pg).
+    const pid = (this.client as pg.Client & { processID?: number | null }).processID;
+    return typeof pid === 'number' ? pid : null;
+  }
+
   subscribe(listener: (message: Notification) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

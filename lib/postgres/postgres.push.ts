@@ -5,8 +5,9 @@ import { toClaimedJobs } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
 /**
- * How long an offer stands without a refresh, in ms: a node that dies gets
- * pushes for at most this long, each waiting for the rescue.
+ * How long an offer stands without a refresh, in ms: a node cut off from the
+ * database with its session still open gets pushes for at most this long,
+ * each waiting for the rescue (a node that dies loses its session at once).
  * @internal
  */
 export const OFFER_TTL_MS = 15_000;
@@ -21,8 +22,8 @@ export class PostgresPush implements JobPush {
   /** Per node, the queues it offers slots of. */
   private readonly offered = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | null = null;
-  /** Whether this node hears `push` notices; a node that does not offers nothing. */
-  private listening: () => boolean = () => true;
+  /** The backend pid of the session on which this node hears `push` notices, null while it hears none. */
+  private listener: () => number | null = () => null;
 
   constructor(
     private readonly sql: PostgresStatements['push'],
@@ -30,14 +31,19 @@ export class PostgresPush implements JobPush {
     private readonly ttl = OFFER_TTL_MS,
   ) {}
 
-  /** Ties offers to the LISTEN connection: pushes sent while it is down would go unheard until the rescue. */
-  hearWith(listening: () => boolean): void {
-    this.listening = listening;
+  /**
+   * Ties offers to the LISTEN session (its backend pid): pushes sent while it
+   * is down would go unheard until the rescue, so a node without one offers
+   * nothing, and inserts skip offers whose session has ended.
+   */
+  hearWith(listener: () => number | null): void {
+    this.listener = listener;
   }
 
   async offer(queue: string, node: string, slots: number): Promise<number> {
-    const free = this.listening() ? Math.max(0, Math.floor(slots)) : 0;
-    await this.rows(this.sql.offer(queue, node, free, this.ttl));
+    const listener = this.listener();
+    const free = listener !== null ? Math.max(0, Math.floor(slots)) : 0;
+    await this.rows(this.sql.offer(queue, node, free, this.ttl, listener ?? 0));
     const queues = this.offered.get(node) ?? new Set<string>();
     if (free > 0) this.offered.set(node, queues.add(queue));
     else if (queues.delete(queue) && queues.size === 0) this.offered.delete(node);
@@ -65,7 +71,7 @@ export class PostgresPush implements JobPush {
     // A refresh lost to an outage lets the offers expire: pushes stop, nothing else does.
     // Without LISTEN the offers go at once (the runners offer again after the resync).
     this.timer = setInterval(() => {
-      const listening = this.listening();
+      const listening = this.listener() !== null;
       for (const node of this.offered.keys()) void this.rows(listening ? this.sql.refresh(node, this.ttl) : this.sql.withdrawAll(node)).catch(() => undefined);
       if (!listening) {
         this.offered.clear();

@@ -7,9 +7,9 @@ import { buildClusterNode, createLedger, killAll, startNode, waitUntil, type Clu
 
 /**
  * Push to idle nodes with real processes: jobs enqueued on a web node start
- * on an idle worker without a claim, and a job pushed to a worker that was
- * SIGKILLed (its offer still standing) runs elsewhere after the rescue, its
- * attempt not counted.
+ * on an idle worker without a claim; a job pushed to a worker that dies before
+ * taking it runs elsewhere after the rescue, its attempt not counted; and once
+ * the worker's session is gone, its offer (not yet expired) draws no push.
  */
 describe('push to idle nodes (child processes on PostgreSQL)', () => {
   const nodes: ClusterNode[] = [];
@@ -32,7 +32,7 @@ describe('push to idle nodes (child processes on PostgreSQL)', () => {
   const offered = async (url: string, schema: string, node: string) =>
     (await rows(url, `SELECT slots FROM "${schema}".scheduler_offers WHERE node = $1 AND queue = 'default' AND expires_at > now()`, [node]))[0]?.slots ?? 0;
 
-  it('a job pushed to a SIGKILLed worker runs on another after the rescue, its attempt not counted; live workers take pushes at once', async () => {
+  it('a job pushed to a worker that dies runs on another after the rescue, its attempt not counted; a dead worker draws no push; live workers take pushes at once', async () => {
     const db = await createTestSchema('push');
     await createLedger(db.url, db.schema);
     const rescueAfter = 3_000;
@@ -50,11 +50,19 @@ describe('push to idle nodes (child processes on PostgreSQL)', () => {
         'the pushed job to complete on the victim',
       );
 
-      // The worker dies; its offer stands until it expires, so the next push still goes to it.
-      victim.child.kill('SIGKILL');
-      await victim.exited;
+      // Frozen (SIGSTOP), the worker still holds its session: a push reaches its offer, then it dies (SIGKILL) before taking it.
+      victim.child.kill('SIGSTOP');
       const [orphan] = await store.insert([work(2)], { push: { from: 'web', now: new Date() } });
       expect(orphan!.job).toMatchObject({ state: 'running', node: 'victim' });
+      const [{ listener }] = await rows(db.url, `SELECT listener FROM "${db.schema}".scheduler_offers WHERE node = 'victim'`);
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+
+      // Its offer has not expired, but its session has ended: the next job is inserted for any node to claim.
+      await waitUntil(async () => (await rows(db.url, 'SELECT 1 FROM pg_stat_activity WHERE pid = $1', [listener])).length === 0, 10_000, 'the session to end');
+      expect(await offered(db.url, db.schema, 'victim')).toBeGreaterThan(0);
+      const [unpushed] = await store.insert([work(4)], { push: { from: 'web', now: new Date() } });
+      expect(unpushed!.job).toMatchObject({ state: 'available', node: null });
 
       const rescuer = start({ url: db.url, schema: db.schema, name: 'rescuer', concurrency: 2, rescueAfter });
       await rescuer.waitFor('ready');
@@ -71,6 +79,8 @@ describe('push to idle nodes (child processes on PostgreSQL)', () => {
       expect(done).toMatchObject({ node: 'rescuer', attempt: 2, max_attempts: 4, kind: 'unstarted' });
       const runs = await rows(db.url, `SELECT node FROM "${db.schema}".ledger WHERE kind = 'finish' AND job_id = $1`, [orphan!.job.id]);
       expect(runs).toEqual([{ node: 'rescuer' }]);
+      const [plain] = await rows(db.url, `SELECT state, node, attempt FROM "${db.schema}".scheduler_jobs WHERE id = $1`, [unpushed!.job.id]);
+      expect(plain).toEqual({ state: 'completed', node: 'rescuer', attempt: 1 });
 
       // The rescuer, idle again, offers; a push reaches it and starts without a claim.
       await waitUntil(async () => (await offered(db.url, db.schema, 'rescuer')) > 0, 15_000, 'the rescuer to offer its slots');

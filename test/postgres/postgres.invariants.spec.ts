@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
 import type { PostgresContext } from '../../lib/postgres/postgres.context.js';
@@ -27,6 +28,7 @@ function random(seed: number): () => number {
 let schema: Awaited<ReturnType<typeof createTestSchema>>;
 let stores: PostgresStore[];
 let contexts: PostgresContext[];
+let session: pg.Client;
 
 beforeAll(async () => {
   schema = await createTestSchema('inv');
@@ -34,9 +36,15 @@ beforeAll(async () => {
   contexts = await Promise.all([1, 2, 3].map((k) => openPostgres(options, `node-${k}`)));
   stores = contexts.map((ctx) => new PostgresStore(ctx, options));
   for (const store of stores) await store.init();
+  // Offers name a live LISTEN session; one open session stands in for each node's.
+  session = new pg.Client({ connectionString: schema.url });
+  await session.connect();
+  const pid = (session as pg.Client & { processID: number }).processID;
+  for (const store of stores) store.push!.hearWith(() => pid);
 });
 
 afterAll(async () => {
+  await session?.end();
   await Promise.all((stores ?? []).map((s) => s.close()));
   await schema?.drop();
 });

@@ -40,6 +40,15 @@ const tables = (schema: string) =>
     ),
   );
 
+const columns = (schema: string, table: string) =>
+  withClient(databaseUrl(), async (c) =>
+    (
+      await c.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY 1', [
+        schema,
+        table,
+      ])
+    ).rows.map((r) => r.column_name),
+  );
 const indexes = (schema: string, table: string) =>
   withClient(databaseUrl(), async (c) =>
     (await c.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [schema, table])).rows.map(
@@ -155,6 +164,7 @@ describe('migrations', () => {
       `Scheduler003LeanIndexes_${schema}_orm_1796083200000`,
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
+      `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -181,6 +191,9 @@ describe('migrations', () => {
       expect(await indexes(schema, 'orm_jobs')).not.toContain('orm_jobs_runnable_idx');
       expect(await tables(schema)).toContain('orm_ready');
       expect(await tables(schema)).toContain('orm_offers');
+      expect(await columns(schema, 'orm_offers')).toContain('listener');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_offers');
       expect(await tables(schema)).toContain('orm_ready');

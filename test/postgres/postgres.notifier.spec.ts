@@ -110,13 +110,18 @@ describe('PostgresNotifier', () => {
     notifier.subscribe((m) => received.push(m));
     await notifier.start();
     expect(notifier.listening).toBe(false);
+    expect(notifier.listener).toBeNull();
     reachable = true;
     await waitFor(() => received.some((m) => m.type === 'resync'), 3_000, 'resync once connected');
     expect(notifier.listening).toBe(true);
+    // The session offers name: a backend that is LISTENing on the channel.
+    const { rows } = await ctx.pool.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query ILIKE $2', [notifier.listener, 'LISTEN%']);
+    expect(rows[0].n).toBe(1);
     await ctx.pool.query('SELECT pg_notify($1, $2)', [ctx.channel, '{"type":"leader"}']);
     await waitFor(() => received.some((m) => m.type === 'leader'), 3_000, 'a message once connected');
     await notifier.stop();
     expect(notifier.listening).toBe(false);
+    expect(notifier.listener).toBeNull();
   });
 
   it('stop() leaves no timers or sockets behind', async () => {

@@ -34,7 +34,11 @@ beforeAll(async () => {
     if (message) heard.push(message);
   });
   await listener.query(`LISTEN "scheduler_${schema.schema}"`);
+  // Offers name a live LISTEN session: the test's own stands in for each node's.
+  for (const store of [a, b]) store.push!.hearWith(() => session(listener));
 });
+
+const session = (client: pg.Client): number => (client as pg.Client & { processID: number }).processID;
 
 afterAll(async () => {
   await listener?.end();
@@ -165,6 +169,7 @@ describe('PostgreSQL push to idle nodes', () => {
     expect(await slots()).toBeNull();
 
     const c = new PostgresStore(createTestContext(schema.url, schema.schema, 'C'), { type: 'postgres', url: schema.url, schema: schema.schema });
+    c.push!.hearWith(() => session(listener));
     await c.init();
     await c.push!.offer('q', 'C', 2);
     await c.push!.offer('other', 'C', 2);
@@ -176,7 +181,7 @@ describe('PostgreSQL push to idle nodes', () => {
 
   it('offers nothing while the node does not hear notifications (a push would wait for the rescue)', async () => {
     let listening = false;
-    b.push!.hearWith(() => listening);
+    b.push!.hearWith(() => (listening ? session(listener) : null));
     try {
       expect(await b.push!.offer('q', 'B', 4)).toBe(0);
       expect(await slots()).toBeNull();
@@ -184,7 +189,25 @@ describe('PostgreSQL push to idle nodes', () => {
       expect(await b.push!.offer('q', 'B', 4)).toBe(4);
       expect(await slots()).toBe(4);
     } finally {
-      b.push!.hearWith(() => true);
+      b.push!.hearWith(() => session(listener));
+    }
+  });
+
+  it('pushes nothing to an offer whose LISTEN session has ended (a node that died), though the offer has not expired', async () => {
+    const doomed = new pg.Client({ connectionString: schema.url });
+    await doomed.connect();
+    const pid = session(doomed);
+    b.push!.hearWith(() => pid);
+    try {
+      expect(await b.push!.offer('q', 'B', 4)).toBe(4);
+      await doomed.end();
+      await waitFor(async () => (await listener.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0, 5_000, 'the session to end');
+      const [stored] = await a.insert([job()], pushFromA);
+      expect(stored!.job.state).toBe('available');
+      expect(await slots()).toBe(4);
+      expect(heard.filter((m) => m.type === 'push')).toEqual([]);
+    } finally {
+      b.push!.hearWith(() => session(listener));
     }
   });
 

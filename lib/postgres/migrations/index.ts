@@ -3,6 +3,7 @@ import { workflowRunsMigration } from './002-workflow-runs.js';
 import { leanIndexesMigration } from './003-lean-indexes.js';
 import { readyLayoutMigration } from './004-ready-layout.js';
 import { pushOffersMigration } from './005-push-offers.js';
+import { offerListenersMigration } from './006-offer-listeners.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   leanIndexesMigration,
   readyLayoutMigration,
   pushOffersMigration,
+  offerListenersMigration,
 ];

@@ -179,7 +179,8 @@ export function insertStatements(n: SqlNames) {
   //
   // Pushed, the node is another one's ($4 is the inserting node, $6 how many
   // jobs, $7 their queue): the offer with the most free slots, taken only
-  // while no due job of the queue waits (a push never overtakes queued work),
+  // while no due job of the queue waits (a push never overtakes queued work)
+  // and its node's LISTEN session lives (a dead node's offer outlives it),
   // skipped when another insert holds it. The jobs are left claimed ahead
   // (no start time: a target that dies before starting them gives their
   // attempt back at the rescue), and the target is told by a `push` notice
@@ -189,6 +190,7 @@ export function insertStatements(n: SqlNames) {
       FROM (
         SELECT queue, node FROM ${n.offers}
         WHERE queue = $7::text AND node <> $4::text AND slots >= $6::int AND expires_at > now()
+          AND EXISTS (SELECT 1 FROM pg_stat_get_activity(listener) a WHERE a.pid = listener)
           AND NOT EXISTS (SELECT 1 FROM ${n.ready} r WHERE r.queue = $7::text AND r.run_at <= $3::timestamptz)
         ORDER BY slots DESC, node
         LIMIT 1

@@ -3,16 +3,19 @@ import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
 /**
- * The offers of push to idle nodes (migration 5), and the read of a pushed
- * batch. An offer lives on the database clock, so a node that dies stops
- * receiving pushes `ttl` after its last refresh whatever the nodes' clocks say.
+ * The offers of push to idle nodes (migrations 5 and 6), and the read of a
+ * pushed batch. An offer names its node's LISTEN session (`listener`, a
+ * backend pid) and lives on the database clock: a node that dies stops
+ * receiving pushes when its session ends, or at the latest `ttl` after its
+ * last refresh (a partition that leaves the session open), whatever the
+ * nodes' clocks say.
  * @internal
  */
 export function pushStatements(n: SqlNames) {
   const offer = `
-    INSERT INTO ${n.offers} AS o (queue, node, slots, expires_at)
-    VALUES ($1, $2, $3, now() + $4::float8 * interval '1 millisecond')
-    ON CONFLICT (queue, node) DO UPDATE SET slots = EXCLUDED.slots, expires_at = EXCLUDED.expires_at`;
+    INSERT INTO ${n.offers} AS o (queue, node, slots, expires_at, listener)
+    VALUES ($1, $2, $3, now() + $4::float8 * interval '1 millisecond', $5)
+    ON CONFLICT (queue, node) DO UPDATE SET slots = EXCLUDED.slots, expires_at = EXCLUDED.expires_at, listener = EXCLUDED.listener`;
   const withdraw = `DELETE FROM ${n.offers} WHERE queue = $1 AND node = $2`;
   const refresh = `UPDATE ${n.offers} SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE node = $1`;
   const withdrawAll = `DELETE FROM ${n.offers} WHERE node = $1`;
@@ -24,9 +27,9 @@ export function pushStatements(n: SqlNames) {
       WHERE j.id = ANY($1::bigint[]) AND j.claim = $2::uuid AND j.node = $3 AND j.state = 'running'
     ) pushed`;
   return {
-    offer: (queue: string, node: string, slots: number, ttl: number): Statement =>
+    offer: (queue: string, node: string, slots: number, ttl: number, listener: number): Statement =>
       slots > 0
-        ? { name: n.statement('offer'), text: offer, values: [queue, node, slots, ttl] }
+        ? { name: n.statement('offer'), text: offer, values: [queue, node, slots, ttl, listener] }
         : { name: n.statement('withdraw'), text: withdraw, values: [queue, node] },
     refresh: (node: string, ttl: number): Statement => ({ name: n.statement('offers_refresh'), text: refresh, values: [node, ttl] }),
     withdrawAll: (node: string): Statement => ({ text: withdrawAll, values: [node] }),
