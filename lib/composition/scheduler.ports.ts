@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import type { ErrorClassifier } from '../errors/error.classifier.js';
 import type { ExecutionOutcome } from '../execution/execution.types.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { Notification, Notifier } from '../notifier/notifier.js';
@@ -46,6 +47,12 @@ export interface DeadLetterPorts {
   wake(queue: string): void;
 }
 
+/** What `scheduler.errors` uses. @internal */
+export interface ErrorPorts {
+  classifier: Pick<ErrorClassifier, 'classify' | 'nextAction'>;
+  registry: Pick<SchedulerRegistry, 'findDefinition' | 'retrySettingsFor'>;
+}
+
 /** What the workflow calls use. @internal */
 export interface WorkflowFacadePorts {
   engine: Pick<WorkflowEngine, 'definition' | 'definitions' | 'start' | 'emitRun' | 'advance' | 'finish' | 'rollback'>;
@@ -76,6 +83,7 @@ export interface TesterPorts {
 export interface SchedulerPorts {
   service: ServicePorts;
   deadLetters: DeadLetterPorts;
+  errors: ErrorPorts;
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;
 }

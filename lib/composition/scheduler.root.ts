@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
+import { ErrorClassifier } from '../errors/error.classifier.js';
 import { JobExecutor } from '../execution/job.executor.js';
 import { RunningJobs } from '../execution/running-jobs.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
@@ -86,9 +87,16 @@ export class SchedulerRoot {
     const queues = new QueueManager(options.pollInterval, poke);
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node);
+    const classifier = new ErrorClassifier({
+      classify: options.errors.classify,
+      defaults: options.defaults,
+      now: () => clock.now(),
+      warn: (message) => logger.warn(message),
+    });
     const executor = new JobExecutor({
       store,
       registry,
+      classifier,
       clock,
       events,
       running,
@@ -174,6 +182,7 @@ export class SchedulerRoot {
         broadcast,
       },
       deadLetters: { store, clock, wake },
+      errors: { classifier, registry },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
     };

@@ -118,6 +118,7 @@ export class JobExecutor {
    */
   private timedOut(attempt: Attempt): void {
     attempt.timer = null;
+    attempt.retriesAfterTimeout = this.settler.retriesAfterTimeout(attempt.job);
     attempt.abort('timeout');
     if (!attempt.abortIgnored) return;
     const { clock } = this.deps;
@@ -126,7 +127,7 @@ export class JobExecutor {
       const job = attempt.job;
       this.logger.warn(
         `${attempt.definition?.source ?? label(job)} ignores ctx.signal: job ${job.id} is still running ${IGNORED_SIGNAL_AFTER / 1000} s after its timeout; ` +
-          (job.attempt < job.maxAttempts
+          (attempt.retriesAfterTimeout
             ? `it keeps its slot, and attempt ${job.attempt + 1} waits, until the handler returns`
             : 'it keeps its slot until the handler returns'),
       );
