@@ -37,6 +37,8 @@ export interface ServicePorts {
   notifier: Pick<Notifier, 'notify'>;
   /** Tells the other nodes (nothing to send when the notifier is in-process only). */
   broadcast(message: Notification): Promise<void>;
+  /** True while this node shuts down with a store that would lose new jobs (memory): enqueues get `ShuttingDownError`. */
+  refusesWork(): boolean;
 }
 
 /** What the dead-letter calls use. @internal */
@@ -84,6 +86,8 @@ export interface SchedulerPorts {
   service: ServicePorts;
   deadLetters: DeadLetterPorts;
   errors: ErrorPorts;
+  /** The lifeline's rescue pass, run now (leader only). */
+  lifeline: { checkNow(): Promise<Job[]> };
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;
 }

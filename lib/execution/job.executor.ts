@@ -145,6 +145,11 @@ export class JobExecutor {
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
     if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
     if (settled.kind === 'chain' && settled.result.status === 'completed') {
+      const { ignored } = settled.result;
+      if (ignored) {
+        const job = attempt.job;
+        this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt} failed, ignored by middleware (${ignored.reason}): ${describe(ignored.error)}`);
+      }
       void this.completed(attempt, settled.result.result);
       return;
     }
