@@ -94,11 +94,5 @@ export type { ErrorClass } from './store/job.types.js';
 export { ClassifiedError, ERROR_CLASSES, errorTripsCircuit, type ClassifiedErrorOptions } from './errors/classified.error.js';
 export { ERROR_CLASS_POLICIES } from './errors/error-class.policies.js';
 export { SchedulerErrors, type ClassifyOptions } from './errors/errors.service.js';
-export type {
-  ErrorClassification,
-  ErrorClassifyFunction,
-  ErrorsOptions,
-  ClassificationSource,
-  NextAction,
-} from './errors/error-classifier.types.js';
+export type { ErrorClassification, ErrorClassifyFunction, ErrorsOptions, ClassificationSource, NextAction } from './errors/error-classifier.types.js';
 export type { JobDefaultsOptions } from './discovery/job-defaults.resolver.js';

@@ -70,6 +70,6 @@ function resolveTimeout(value: Duration | false | undefined, fail: (option: stri
   } catch (error) {
     return fail('timeout', (error as Error).message);
   }
-  if (ms <= 0) fail('timeout', "must be greater than zero (false: no timeout)");
+  if (ms <= 0) fail('timeout', 'must be greater than zero (false: no timeout)');
   return ms;
 }

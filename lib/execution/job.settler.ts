@@ -112,7 +112,12 @@ export class JobSettler {
       return this.deps.classifier.settle(error, job.attempt, this.deps.registry.retrySettingsFor(job));
     } catch (thrown) {
       this.logger.error(`${label(job)} (${job.id}): classifying its error threw: ${describe(thrown)}`);
-      const next = error instanceof DiscardJobError ? ({ action: 'discard' } as const) : job.attempt < job.maxAttempts ? ({ action: 'retry', delayMs: 0 } as const) : ({ action: 'dead' } as const);
+      const next =
+        error instanceof DiscardJobError
+          ? ({ action: 'discard' } as const)
+          : job.attempt < job.maxAttempts
+            ? ({ action: 'retry', delayMs: 0 } as const)
+            : ({ action: 'dead' } as const);
       return { errorClass: 'retryable', next };
     }
   }

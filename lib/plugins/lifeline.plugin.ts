@@ -34,7 +34,14 @@ export class LifelinePlugin implements SchedulerPlugin {
   constructor(private readonly ports: LifelinePorts) {}
 
   tasks(): LoopTask[] {
-    return [new PeriodicTask('lifeline', this.ports.interval, (now) => this.rescue(now).then(() => undefined), () => this.ports.isLeader())];
+    return [
+      new PeriodicTask(
+        'lifeline',
+        this.ports.interval,
+        (now) => this.rescue(now).then(() => undefined),
+        () => this.ports.isLeader(),
+      ),
+    ];
   }
 
   /**
