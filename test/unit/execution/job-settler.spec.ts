@@ -30,7 +30,13 @@ function setup(backoff?: ResolvedJobOptions['backoff']) {
       },
       null,
     );
-    registry.addDefinition({ name: 'work', source: 'Test.work', kind: 'method', run: async () => undefined, options: { ...options, backoff, explicit: { maxRetries: false, backoff: true } } });
+    registry.addDefinition({
+      name: 'work',
+      source: 'Test.work',
+      kind: 'method',
+      run: async () => undefined,
+      options: { ...options, backoff, explicit: { maxRetries: false, backoff: true } },
+    });
   }
   const events = new SchedulerEvents();
   const seen: { event: keyof SchedulerEventMap; outcome: unknown; reason?: unknown }[] = [];
