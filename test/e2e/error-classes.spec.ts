@@ -79,6 +79,14 @@ class Handlers {
     throw new Error('known flake');
   }
 
+  /** Ignores ctx.signal on its first attempt: returns only when the test opens its gate. */
+  @Scheduled({ name: 'stubborn', timeout: '5s' })
+  stubborn(ctx: JobContext) {
+    this.log(ctx);
+    if (ctx.attempt > 1) return 'second';
+    return new Promise<void>((resolve) => this.gates.push(resolve));
+  }
+
   @Scheduled({ name: 'untimed', timeout: false })
   untimed() {}
 
@@ -241,6 +249,30 @@ describe.each<StoreKind>(['memory', 'postgres'])('error classes, on the %s store
     const done = (await finished('declined', declined.id))!;
     expect(done.state).toBe('completed');
     expect(done.errors[0]).toMatchObject({ errorClass: 'transient', name: 'ClassifiedError' });
+  });
+
+  it('a timed-out attempt is retried per its class (retryable), but not while its handler still runs here', async () => {
+    await start();
+    const { id } = await t!.scheduler.enqueue('stubborn');
+    const draining = t!.tester.drainQueue();
+    await waitFor(() => t!.get(Handlers).gates.length === 1, 5_000, 'the attempt to start');
+    await t!.clock.advance('5s');
+    await t!.clock.advance('1m');
+    // Timed out a minute ago, past any backoff: still not acknowledged, nothing else started.
+    expect(ledger('stubborn')).toEqual(['stubborn 1']);
+    expect(retryAt(id)).toEqual([]);
+    expect(warnings.some((w) => w.includes('ignores ctx.signal') && w.includes('attempt 2 waits'))).toBe(true);
+    t!.get(Handlers).gates[0]!();
+    await draining;
+    const [at] = retryAt(id);
+    // The class's backoff (1 s ± 10 %) from the moment the handler returned.
+    expect(at! - t!.clock.now()).toBeGreaterThanOrEqual(900);
+    expect(at! - t!.clock.now()).toBeLessThanOrEqual(1_100);
+    await t!.clock.advance('2s');
+    await t!.tester.drainQueue();
+    const done = (await finished('stubborn', id))!;
+    expect(done).toMatchObject({ state: 'completed', attempt: 2, result: 'second' });
+    expect(done.errors).toMatchObject([{ attempt: 1, kind: 'timeout', errorClass: 'retryable' }]);
   });
 
   it('a middleware onError returning { ignore } completes the attempt and logs the error', async () => {
