@@ -10,6 +10,9 @@ import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
 import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
+import { resolveJobDefaults, type JobDefaults, type JobDefaultsOptions } from './discovery/job-defaults.resolver.js';
+import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
+import type { ErrorsOptions } from './errors/error-classifier.types.js';
 
 /**
  * Per-queue settings.
@@ -107,6 +110,13 @@ export interface SchedulerModuleOptions {
   retention?: RetentionOptions;
   /** This node's name in the cluster. @default `${hostname}-${pid}-${random}` */
   nodeName?: string;
+  /**
+   * What a job gets when its own options say nothing: `timeout`, `maxRetries`, `backoff`.
+   * @default { timeout: '5m', maxRetries: 3, backoff: { type: 'exponential', delay: '1s', max: '1h', factor: 2, jitter: true } }
+   */
+  defaults?: JobDefaultsOptions;
+  /** How failures are classified (see docs/errors.md). @default the built-in rules only */
+  errors?: ErrorsOptions;
 }
 
 /**
@@ -134,6 +144,8 @@ export interface ResolvedOptions {
   keepDead: number;
   pruneInterval: number;
   nodeName: string;
+  defaults: JobDefaults;
+  errors: ErrorsOptions;
 }
 
 const SOURCE = 'SchedulerModule';
@@ -228,6 +240,8 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     keepDead: duration('retention.dead', options.retention?.dead, 7 * 86_400_000),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    defaults: resolveJobDefaults(options.defaults, SOURCE),
+    errors: resolveErrorsOptions(options.errors, SOURCE),
   };
 }
 
