@@ -165,6 +165,7 @@ describe('migrations', () => {
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
+      `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -192,6 +193,10 @@ describe('migrations', () => {
       expect(await tables(schema)).toContain('orm_ready');
       expect(await tables(schema)).toContain('orm_offers');
       expect(await columns(schema, 'orm_offers')).toContain('listener');
+      expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
+      expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await columns(schema, 'orm_dead_letters')).toEqual(['id']);
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });
