@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
 import { JobExecutor } from '../execution/job.executor.js';
@@ -11,6 +11,10 @@ import { SchedulerLoop } from '../planner/scheduler.loop.js';
 import { ClusterSyncPlugin } from '../plugins/cluster-sync.plugin.js';
 import { LifelinePlugin } from '../plugins/lifeline.plugin.js';
 import { PrunerPlugin } from '../plugins/pruner.plugin.js';
+import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
+import { DeadLetterAlertsPlugin } from '../dead-letters/dead-letter.alerts.js';
+import type { DeadLetterHandler } from '../dead-letters/dead-letter.options.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
 import { JobProducer } from '../queue/job.producer.js';
 import { QueueManager } from '../queue/queue.manager.js';
 import { applyQueueStates } from '../queue/queue-states.js';
@@ -40,6 +44,8 @@ export interface CompositionInput {
   openStore(context: StoreContext): Promise<StoreBundle>;
   /** The module's middleware followed by a job's own, as instances. */
   resolveMiddleware(definition: JobDefinition): Promise<JobMiddleware[]>;
+  /** An instance of a class an option names (`option`, for its error). */
+  resolveProvider<T>(type: Type<T>, option: string): Promise<T>;
 }
 
 /**
@@ -62,7 +68,12 @@ export class SchedulerRoot {
     const clock = options.clock instanceof SystemClock ? new OffsetClock(options.clock) : options.clock;
     const bundle = await input.openStore({ node: options.nodeName, clock, leaseTtl: options.leaseTtl, peerEligible: options.peer });
     try {
-      const root = new SchedulerRoot(input, clock, bundle);
+      const type = options.deadLetters.onDeadLetter;
+      const onDeadLetter = type ? await input.resolveProvider(type, 'deadLetters.onDeadLetter') : null;
+      if (onDeadLetter && typeof onDeadLetter.handle !== 'function') {
+        throw new SchedulerConfigError('SchedulerModule', 'deadLetters.onDeadLetter', `${type?.name ?? 'the class'} has no handle(entry) method`);
+      }
+      const root = new SchedulerRoot(input, clock, bundle, onDeadLetter);
       // Resolved once here: running a job reads its definition's list and asks nobody.
       for (const definition of input.registry.allDefinitions()) definition.middleware = await input.resolveMiddleware(definition);
       return root;
@@ -72,7 +83,7 @@ export class SchedulerRoot {
     }
   }
 
-  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle) {
+  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle, onDeadLetter: DeadLetterHandler | null) {
     const { options, registry } = input;
     const logger = new Logger('Scheduler');
     const events = new SchedulerEvents();
@@ -115,12 +126,13 @@ export class SchedulerRoot {
       plannerLoaded: () => planner.isLoaded,
       loadPlanner: () => leadership.loadPlanner(),
     });
-    const plugins = [
+    const plugins: SchedulerPlugin[] = [
       sync,
       new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter }),
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
-      new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
+      new PrunerPlugin({ store, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
     ];
+    if (onDeadLetter) plugins.push(new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval }));
     const notifications = new NotificationHandler({
       queues,
       node,
@@ -173,7 +185,7 @@ export class SchedulerRoot {
         notifier,
         broadcast,
       },
-      deadLetters: { store, clock, wake },
+      deadLetters: { store, clock, wake, events },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
     };
