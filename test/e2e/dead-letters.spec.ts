@@ -8,6 +8,7 @@ import {
   type DeadLetter,
   type DeadLetterHandler,
   type JobContext,
+  type JsonObject,
   type JobWorker,
   type SchedulerEventMap,
   type SchedulerModuleOptions,
@@ -64,9 +65,9 @@ describe.each(stores)('dead letters on $name', ({ store: makeStore }) => {
   };
   const start = async (options: SchedulerModuleOptions = {}) => {
     t = await startApp([Charge, Sync, Alerts], { store, queues: { default: 5, billing: 5 }, ...options });
-    for (const name of ['deadLetter:insert', 'deadLetter:retry', 'deadLetter:prune'] as const) {
-      t.scheduler.on(name, (payload: never) => events[name].push(payload));
-    }
+    t.scheduler.on('deadLetter:insert', (payload) => events['deadLetter:insert'].push(payload));
+    t.scheduler.on('deadLetter:retry', (payload) => events['deadLetter:retry'].push(payload));
+    t.scheduler.on('deadLetter:prune', (payload) => events['deadLetter:prune'].push(payload));
   };
   /** Runs the jobs (and their retries, 1 s apart) until every one is dead. */
   const untilDead = async (name: string, ids: readonly string[]) => {
@@ -82,7 +83,7 @@ describe.each(stores)('dead letters on $name', ({ store: makeStore }) => {
     throw new Error(`jobs ${ids.join(', ')} did not die`);
   };
   /** Enqueues failing jobs and runs them until every one is dead. */
-  const kill = async (name: 'charge' | 'sync', args: object[]) => {
+  const kill = async (name: 'charge' | 'sync', args: JsonObject[]) => {
     const ids = (await t.scheduler.enqueueMany(name, args)).map((job) => job.id);
     await untilDead(name, ids);
     return ids;
