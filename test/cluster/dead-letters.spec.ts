@@ -27,7 +27,8 @@ describe('dead letters in a cluster (child processes on PostgreSQL)', () => {
     expect(alerts).toHaveLength(60);
     expect(alerts.filter((row) => row.n !== 1)).toEqual([]);
     const ids = await cluster.rows(db.url, `SELECT id::text FROM ${dead} ORDER BY id`);
-    expect(alerts.map((row) => row.job_id).sort()).toEqual(ids.map((row) => row.id).sort());
+    const text = (a: string, b: string) => a.localeCompare(b);
+    expect(alerts.map((row) => String(row.job_id)).sort(text)).toEqual(ids.map((row) => String(row.id)).sort(text));
     const [tries] = await cluster.rows(db.url, `SELECT max(alert_tries)::int AS max FROM ${dead}`);
     expect(tries!.max).toBe(1);
     expect(nodes.flatMap((n) => n.errors).join('')).not.toMatch(/onDeadLetter threw|dead-letter alerts/);

@@ -56,7 +56,16 @@ describe('DeadLetterAlertsPlugin', () => {
 
   it('a handler that never returns holds the alert only for the lease', async () => {
     let calls = 0;
-    const plugin = new DeadLetterAlertsPlugin({ store, clock, interval: 1000, handler: { handle: () => void calls++ } });
+    const plugin = new DeadLetterAlertsPlugin({
+      store,
+      clock,
+      interval: 1000,
+      handler: {
+        handle: () => {
+          calls++;
+        },
+      },
+    });
     await die();
     // Another node took it and died mid-handle: the lease runs out, then it is handed out again.
     await store.takeDeadAlerts(new Date(clock.now()), DEAD_LETTER_ALERT_LEASE, 10);
