@@ -132,7 +132,10 @@ export class SchedulerRoot {
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
       new PrunerPlugin({ store, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
     ];
-    if (onDeadLetter) plugins.push(new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval }));
+    if (onDeadLetter)
+      plugins.push(
+        new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval, shutdownGracePeriod: options.shutdownGracePeriod }),
+      );
     const notifications = new NotificationHandler({
       queues,
       node,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Clock } from '../clock/clock.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
 import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
 import type { DeadLetterAlert } from '../store/dead-letter-store.js';
@@ -28,6 +28,8 @@ export interface DeadLetterAlertPorts {
   handler: DeadLetterHandler;
   /** How often to look for new dead letters, in ms. */
   interval: number;
+  /** How long `stop` waits for a handler still running, in ms. */
+  shutdownGracePeriod: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export class DeadLetterAlertsPlugin implements SchedulerPlugin {
   private readonly logger = new Logger('Scheduler');
   // Handlers run apart from the loop (which must not wait on user code); one batch at a time.
   private inflight: Promise<void> | null = null;
+  private stopped = false;
 
   constructor(private readonly ports: DeadLetterAlertPorts) {}
 
@@ -57,13 +60,31 @@ export class DeadLetterAlertsPlugin implements SchedulerPlugin {
 
   /** Starts handling what is due unless a batch is in flight; resolves when it is done (for tests and shutdown). */
   kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.inflight ??= this.drain().finally(() => (this.inflight = null));
     return this.inflight;
+  }
+
+  /**
+   * Takes no more alerts and waits for the handler still running, at most
+   * the shutdown grace period; an alert it leaves unsettled is taken again
+   * after its lease, by this node or another.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const inflight = this.inflight;
+    if (!inflight) return;
+    const { clock, shutdownGracePeriod } = this.ports;
+    let timer: TimerHandle | undefined;
+    const grace = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, shutdownGracePeriod)));
+    await Promise.race([inflight, grace]);
+    if (timer !== undefined) clock.clearTimeout(timer);
   }
 
   private async drain(): Promise<void> {
     try {
       for (;;) {
+        if (this.stopped) return;
         const alerts = await this.ports.store.takeDeadAlerts(new Date(this.ports.clock.now()), DEAD_LETTER_ALERT_LEASE, BATCH);
         for (const alert of alerts) await this.handle(alert);
         if (alerts.length < BATCH) return;

@@ -21,7 +21,7 @@ describe('DeadLetterAlertsPlugin', () => {
   afterEach(() => vi.restoreAllMocks());
 
   const die = async (errorClass?: 'terminal') => {
-    const [{ job }] = (await store.insert([newJobInput(T0, { maxAttempts: 1 })])) as [{ job: { id: string } }];
+    const job = (await store.insert([newJobInput(T0, { maxAttempts: 1 })]))[0]!.job;
     await store.claim({ queue: 'default', limit: 1, node: 'n', now: T0, ids: [job.id] });
     const error = { attempt: 1, at: T0, name: 'Error', message: 'boom', kind: 'error', ...(errorClass ? { errorClass } : {}) };
     await store.fail({ id: job.id, attempt: 1 }, 'dead', error, T0);
@@ -30,7 +30,13 @@ describe('DeadLetterAlertsPlugin', () => {
 
   it('hands each dead letter to the handler once, as an entry', async () => {
     const seen: DeadLetter<unknown>[] = [];
-    const plugin = new DeadLetterAlertsPlugin({ store, clock, interval: 1000, handler: { handle: (entry) => void seen.push(entry) } });
+    const plugin = new DeadLetterAlertsPlugin({
+      store,
+      clock,
+      interval: 1000,
+      shutdownGracePeriod: 1000,
+      handler: { handle: (entry) => void seen.push(entry) },
+    });
     const id = await die('terminal');
     await plugin.kick();
     await plugin.kick();
@@ -45,7 +51,7 @@ describe('DeadLetterAlertsPlugin', () => {
         throw new Error('pager down');
       },
     };
-    const plugin = new DeadLetterAlertsPlugin({ store, clock, interval: 1000, handler });
+    const plugin = new DeadLetterAlertsPlugin({ store, clock, interval: 1000, shutdownGracePeriod: 1000, handler });
     await die();
     for (let second = 0; second <= 600; second++) {
       await plugin.kick();
@@ -60,6 +66,7 @@ describe('DeadLetterAlertsPlugin', () => {
       store,
       clock,
       interval: 1000,
+      shutdownGracePeriod: 1000,
       handler: {
         handle: () => {
           calls++;
@@ -72,6 +79,32 @@ describe('DeadLetterAlertsPlugin', () => {
     await plugin.kick();
     expect(calls).toBe(0);
     await clock.advance(DEAD_LETTER_ALERT_LEASE);
+    await plugin.kick();
+    expect(calls).toBe(1);
+  });
+});
+
+describe('DeadLetterAlertsPlugin.stop', () => {
+  it('takes no more alerts and waits for a running handler at most the grace period', async () => {
+    const store = new MemoryStore();
+    const clock = new FakeClock(T0);
+    let calls = 0;
+    const handler = { handle: () => new Promise<void>(() => void calls++) };
+    const plugin = new DeadLetterAlertsPlugin({ store, clock, interval: 1000, shutdownGracePeriod: 5000, handler });
+    for (const n of [1, 2]) {
+      const job = (await store.insert([newJobInput(T0, { maxAttempts: 1, args: { n } })]))[0]!.job;
+      await store.claim({ queue: 'default', limit: 1, node: 'n', now: T0, ids: [job.id] });
+      await store.fail({ id: job.id, attempt: 1 }, 'dead', { attempt: 1, at: T0, name: 'Error', message: 'boom', kind: 'error' }, T0);
+    }
+    void plugin.kick();
+    await clock.advance(0);
+    expect(calls).toBe(1);
+    let stopped = false;
+    const stopping = plugin.stop().then(() => (stopped = true));
+    await clock.advance(4999);
+    expect(stopped).toBe(false);
+    await clock.advance(1);
+    await stopping;
     await plugin.kick();
     expect(calls).toBe(1);
   });
