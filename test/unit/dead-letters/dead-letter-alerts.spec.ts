@@ -89,7 +89,12 @@ describe('DeadLetterAlertsPlugin.stop', () => {
     const store = new MemoryStore();
     const clock = new FakeClock(T0);
     let calls = 0;
-    const handler = { handle: () => new Promise<void>(() => void calls++) };
+    const handler = {
+      handle: () =>
+        new Promise<void>(() => {
+          calls++;
+        }),
+    };
     const plugin = new DeadLetterAlertsPlugin({ store, clock, interval: 1000, shutdownGracePeriod: 5000, handler });
     for (const n of [1, 2]) {
       const job = (await store.insert([newJobInput(T0, { maxAttempts: 1, args: { n } })]))[0]!.job;
