@@ -13,6 +13,7 @@ import { DEFAULT_QUEUE } from './scheduler.constants.js';
 import { resolveJobDefaults, type JobDefaults, type JobDefaultsOptions } from './discovery/job-defaults.resolver.js';
 import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
 import type { ErrorsOptions } from './errors/error-classifier.types.js';
+import { resolveDeadLetterOptions, type DeadLetterOptions, type ResolvedDeadLetterOptions } from './dead-letters/dead-letter.options.js';
 
 /**
  * Per-queue settings.
@@ -59,7 +60,7 @@ export interface LifelineOptions {
 export interface RetentionOptions {
   /** Completed, discarded and cancelled jobs. @default '1d' */
   completed?: Duration;
-  /** Dead jobs (dead letters). @default '7d' */
+  /** Dead jobs (dead letters): the older name of `deadLetters.maxAge` (give one). @default '30d' */
   dead?: Duration;
   /** How often the pruner runs. @default '1m' */
   interval?: Duration;
@@ -108,6 +109,8 @@ export interface SchedulerModuleOptions {
   lifeline?: LifelineOptions;
   /** @default see {@link RetentionOptions} */
   retention?: RetentionOptions;
+  /** @default see {@link DeadLetterOptions} */
+  deadLetters?: DeadLetterOptions;
   /** This node's name in the cluster. @default `${hostname}-${pid}-${random}` */
   nodeName?: string;
   /**
@@ -141,7 +144,7 @@ export interface ResolvedOptions {
   rescueAfter: number;
   rescueInterval: number;
   keepCompleted: number;
-  keepDead: number;
+  deadLetters: ResolvedDeadLetterOptions;
   pruneInterval: number;
   nodeName: string;
   defaults: JobDefaults;
@@ -237,7 +240,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     enabled: options.enabled ?? true,
     ...lifeline(options.lifeline),
     keepCompleted: duration('retention.completed', options.retention?.completed, 86_400_000),
-    keepDead: duration('retention.dead', options.retention?.dead, 7 * 86_400_000),
+    deadLetters: resolveDeadLetterOptions(options.deadLetters, options.retention?.dead),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     defaults: resolveJobDefaults(options.defaults, SOURCE),

@@ -110,6 +110,7 @@ export class NodeLifecycle {
     // Leadership goes first, so planning goes on elsewhere while this node drains.
     await peer.stop();
     await loop.stop();
+    for (const plugin of this.ports.plugins) if (plugin.stop) await plugin.stop();
     this.ports.closeSpans();
     const runners = queues.all();
     await Promise.all(runners.map((runner) => runner.stopClaiming()));

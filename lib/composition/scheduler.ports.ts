@@ -43,8 +43,9 @@ export interface ServicePorts {
 
 /** What the dead-letter calls use. @internal */
 export interface DeadLetterPorts {
-  store: Pick<JobStore, 'list' | 'get' | 'resurrect' | 'delete' | 'prune'>;
+  store: Pick<JobStore, 'get' | 'resurrect' | 'delete' | 'listDead' | 'deadStats' | 'resurrectDead' | 'pruneDead'>;
   clock: Clock;
+  events: Pick<SchedulerEvents, 'emit'>;
   /** Wakes this node's runner of a queue that has a retried job. */
   wake(queue: string): void;
 }

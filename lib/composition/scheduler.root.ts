@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
 import { ErrorClassifier } from '../errors/error.classifier.js';
@@ -12,6 +12,10 @@ import { SchedulerLoop } from '../planner/scheduler.loop.js';
 import { ClusterSyncPlugin } from '../plugins/cluster-sync.plugin.js';
 import { LifelinePlugin } from '../plugins/lifeline.plugin.js';
 import { PrunerPlugin } from '../plugins/pruner.plugin.js';
+import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
+import { DeadLetterAlertsPlugin } from '../dead-letters/dead-letter.alerts.js';
+import type { DeadLetterHandler } from '../dead-letters/dead-letter.options.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
 import { JobProducer } from '../queue/job.producer.js';
 import { QueueManager } from '../queue/queue.manager.js';
 import { applyQueueStates } from '../queue/queue-states.js';
@@ -42,6 +46,8 @@ export interface CompositionInput {
   openStore(context: StoreContext): Promise<StoreBundle>;
   /** The module's middleware followed by a job's own, as instances. */
   resolveMiddleware(definition: JobDefinition): Promise<JobMiddleware[]>;
+  /** An instance of a class an option names (`option`, for its error). */
+  resolveProvider<T>(type: Type<T>, option: string): Promise<T>;
 }
 
 /**
@@ -64,7 +70,12 @@ export class SchedulerRoot {
     const clock = options.clock instanceof SystemClock ? new OffsetClock(options.clock) : options.clock;
     const bundle = await input.openStore({ node: options.nodeName, clock, leaseTtl: options.leaseTtl, peerEligible: options.peer });
     try {
-      const root = new SchedulerRoot(input, clock, bundle);
+      const type = options.deadLetters.onDeadLetter;
+      const onDeadLetter = type ? await input.resolveProvider(type, 'deadLetters.onDeadLetter') : null;
+      if (onDeadLetter && typeof onDeadLetter.handle !== 'function') {
+        throw new SchedulerConfigError('SchedulerModule', 'deadLetters.onDeadLetter', `${type?.name ?? 'the class'} has no handle(entry) method`);
+      }
+      const root = new SchedulerRoot(input, clock, bundle, onDeadLetter);
       // Resolved once here: running a job reads its definition's list and asks nobody.
       for (const definition of input.registry.allDefinitions()) definition.middleware = await input.resolveMiddleware(definition);
       return root;
@@ -74,7 +85,7 @@ export class SchedulerRoot {
     }
   }
 
-  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle) {
+  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle, onDeadLetter: DeadLetterHandler | null) {
     const { options, registry } = input;
     const logger = new Logger('Scheduler');
     const events = new SchedulerEvents();
@@ -125,12 +136,16 @@ export class SchedulerRoot {
       loadPlanner: () => leadership.loadPlanner(),
     });
     const lifeline = new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter });
-    const plugins = [
+    const plugins: SchedulerPlugin[] = [
       sync,
       lifeline,
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
-      new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
+      new PrunerPlugin({ store, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
     ];
+    if (onDeadLetter)
+      plugins.push(
+        new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval, shutdownGracePeriod: options.shutdownGracePeriod }),
+      );
     const notifications = new NotificationHandler({
       queues,
       node,
@@ -186,7 +201,7 @@ export class SchedulerRoot {
         // A job enqueued into a memory store while the node closes would be lost with the process.
         refusesWork: () => lifecycle.isStopping && store instanceof MemoryStore,
       },
-      deadLetters: { store, clock, wake },
+      deadLetters: { store, clock, wake, events },
       errors: { classifier, registry },
       lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { DiscardJobError, JobAbortedError, StaleAttemptError } from '../scheduler.errors.js';
 import type { AttemptRef } from '../store/job-store.js';
-import type { Job } from '../store/job.types.js';
+import { MAX_KEPT_ERRORS, type Job } from '../store/job.types.js';
+import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Settled } from './job.attempt.js';
 import { toAttemptError } from './job-errors.js';
 import type { ExecutionOutcome, SettlerDeps } from './execution.types.js';
@@ -99,6 +100,10 @@ export class JobSettler {
     const why = errorClass === 'terminal' ? 'a terminal error' : `${job.attempt} attempt(s)`;
     this.logger.error(`${label(job)} (${job.id}) failed for good after ${why} (${kind}, ${errorClass}): ${describe(error)}`);
     if (ok) events.emit('job:exception', { job: { ...job, state: 'dead' }, duration, outcome: 'dead', error, kind, nextRunAt: null });
+    if (ok && events.has('deadLetter:insert')) {
+      const errors = [...job.errors, attemptError].slice(-MAX_KEPT_ERRORS);
+      events.emit('deadLetter:insert', { entry: toDeadLetter({ ...job, state: 'dead', finishedAt: now, errors }) });
+    }
     return { ...base, outcome: 'dead', error };
   }
 

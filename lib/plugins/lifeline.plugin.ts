@@ -4,6 +4,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
+import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 
 /**
  * What the lifeline uses.
@@ -60,6 +61,7 @@ export class LifelinePlugin implements SchedulerPlugin {
     for (const job of rescued) {
       events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
       if (job.state === 'available') this.ports.wake(job.queue);
+      else if (job.state === 'dead') events.emit('deadLetter:insert', { entry: toDeadLetter(job) });
     }
     return rescued;
   }

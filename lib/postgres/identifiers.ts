@@ -62,6 +62,8 @@ export const PREFIXED_NAMES = [
   'queue_counts_pkey',
   'dead_letters',
   'dead_letters_pkey',
+  'dead_letters_died_idx',
+  'dead_letters_alert_idx',
   'offers',
   'offers_pkey',
 ] as const;

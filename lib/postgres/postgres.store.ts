@@ -26,6 +26,8 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresPush } from './postgres.push.js';
+import { PostgresDeadLetters } from './postgres.dead-letters.js';
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
@@ -59,6 +61,7 @@ export class PostgresStore implements JobStore {
   readonly maxPayloadBytes: number;
   private readonly heartbeats: HeartbeatConnection;
   private readonly runs: PostgresRuns;
+  private readonly dead: PostgresDeadLetters;
   /** Push to idle nodes (`push: false` turns it off). @internal */
   readonly push: PostgresPush | undefined;
 
@@ -77,6 +80,7 @@ export class PostgresStore implements JobStore {
     }, options.waitForDatabase !== false);
     // Straight to the pool: a clean stop withdraws the offers after the store stopped serving calls.
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
+    this.dead = new PostgresDeadLetters(this.sql.deadLetters, this.rows);
     this.runs = new PostgresRuns(
       pg,
       this.sql.runs,
@@ -279,6 +283,32 @@ export class PostgresStore implements JobStore {
     if (!(limit > 0) || states.length === 0) return 0;
     const bounded = Number.isFinite(limit) ? Math.ceil(limit) : 2 ** 31 - 1;
     return (await this.run(this.sql.query.prune(states, before, bounded))).rowCount ?? 0;
+  }
+
+  listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    return this.dead.list(query, limit, offset);
+  }
+
+  /** Counted from the dead-letter table in one GROUP BY. */
+  deadStats(): Promise<DeadLetterCounts> {
+    return this.dead.stats();
+  }
+
+  /** One statement; a dead letter being changed right now (locked) is left for the next call. */
+  resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    return this.dead.resurrect(query, limit, now);
+  }
+
+  pruneDead(prune: DeadLetterPrune): Promise<number> {
+    return this.dead.prune(prune);
+  }
+
+  takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    return this.dead.takeAlerts(now, leaseMs, limit);
+  }
+
+  settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    return this.dead.settleAlert(id, diedAt, retryAt);
   }
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */

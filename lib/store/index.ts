@@ -32,7 +32,9 @@ export {
   type QueueState,
   type QueueCounts,
   type JobFilter,
+  type ErrorClass,
 } from './job.types.js';
+export type { DeadLetterStore, DeadLetterQuery, DeadLetterClass, DeadLetterCounts, DeadLetterPrune, DeadLetterAlert } from './dead-letter-store.js';
 export {
   WORKFLOW_RUN_STATES,
   FINISHED_RUN_STATES,

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../common/json.js';
+import type { DeadLetterStore } from './dead-letter-store.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
@@ -165,10 +166,10 @@ export interface ClaimRequest {
  *
  * Acknowledgements (`complete`, `retry`, `fail`, `release`) apply only when the
  * job is `running` with the same attempt; otherwise they change nothing and
- * reject with `StaleAttemptError`.
+ * reject with `StaleAttemptError`. Dead letters: see {@link DeadLetterStore}.
  * @publicApi
  */
-export interface JobStore {
+export interface JobStore extends DeadLetterStore {
   /** True when `insert` itself wakes the queues of every node (e.g. NOTIFY in the same transaction). */
   readonly notifiesInserts?: boolean;
   /**

@@ -25,6 +25,8 @@ import type { MemoryStoreOptions } from './store-options.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
+import { DeadLetterIndex } from './memory/dead-letter-index.js';
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from './dead-letter-store.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
 
@@ -52,6 +54,7 @@ export class MemoryStore implements JobStore {
   private readonly index = new ClaimIndex();
   private readonly keys = new JobKeys();
   private readonly tally = new QueueTally();
+  private readonly dead = new DeadLetterIndex();
   private readonly schedules = new Map<string, StoredSchedule>();
   private readonly scheduleStates = new Map<string, ScheduleState>();
   private readonly queueStates = new Map<string, QueueState>();
@@ -237,6 +240,7 @@ export class MemoryStore implements JobStore {
     const { uniqueKey } = finished.extras;
     if (uniqueKey !== null && this.keys.uniqueHolder(uniqueKey)) throw new DuplicateJobError(uniqueKey);
     this.tally.leave(finished.queue, finished.state);
+    this.dead.remove(id);
     const rec = this.jobs.revive(finished);
     const { job } = rec;
     Object.assign(job, { state: 'available', runAt: new Date(now.getTime()), finishedAt: null, maxAttempts: job.attempt + Math.max(1, job.maxAttempts) });
@@ -287,6 +291,52 @@ export class MemoryStore implements JobStore {
     const doomed = this.jobs.oldest(states, before.getTime(), limit);
     for (const finished of doomed) this.forget(finished);
     return doomed.length;
+  }
+
+  async listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    return this.dead
+      .select(query)
+      .slice(offset, offset + limit)
+      .map((entry) => copyOfEntry(this.jobs.get(entry.id) as JobEntry));
+  }
+
+  async deadStats(): Promise<DeadLetterCounts> {
+    return this.dead.stats();
+  }
+
+  /** Skips (leaves dead) one whose unique key another active job holds, as the single `resurrect` would refuse it. */
+  async resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    const moved: Job[] = [];
+    for (const entry of this.dead.select(query, true)) {
+      if (moved.length >= limit) break;
+      const finished = this.jobs.get(entry.id);
+      const key = finished && isFinished(finished) ? finished.extras.uniqueKey : null;
+      if (key !== null && this.keys.uniqueHolder(key)) continue;
+      const job = await this.resurrect(entry.id, now);
+      if (job) moved.push(job);
+    }
+    return moved;
+  }
+
+  async pruneDead({ before, keep, limit }: DeadLetterPrune): Promise<number> {
+    if (limit <= 0) return 0;
+    const beforeMs = before === null ? Infinity : before.getTime();
+    // Newest first: skip the `keep` newest, then take the oldest `limit` of the rest.
+    const older = this.dead
+      .select({})
+      .slice(Math.max(0, keep))
+      .filter((entry) => entry.diedAtMs < beforeMs);
+    const doomed = older.slice(Math.max(0, older.length - limit));
+    for (const entry of doomed) this.forget(this.jobs.get(entry.id) as JobEntry);
+    return doomed.length;
+  }
+
+  async takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    return this.dead.take(now.getTime(), leaseMs, limit).map((entry) => ({ job: copyOfEntry(this.jobs.get(entry.id) as JobEntry), tries: entry.tries }));
+  }
+
+  async settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    this.dead.settle(id, diedAt.getTime(), retryAt === null ? null : retryAt.getTime());
   }
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */
@@ -402,13 +452,16 @@ export class MemoryStore implements JobStore {
   private finish(rec: JobRecord, finishedAtMs: number): void {
     const finished = this.jobs.finish(rec, finishedAtMs);
     this.tally.enter(finished.queue, finished.state);
+    if (finished.state === 'dead') this.dead.add(finished);
     this.keys.finish(rec, finished);
   }
 
   /** Removes a job and frees its keys. */
   private forget(entry: JobEntry): void {
-    if (isFinished(entry)) this.tally.leave(entry.queue, entry.state);
-    else this.leave(entry);
+    if (isFinished(entry)) {
+      this.tally.leave(entry.queue, entry.state);
+      if (entry.state === 'dead') this.dead.remove(entry.id);
+    } else this.leave(entry);
     this.keys.forget(entry);
     this.jobs.delete(entry);
   }

@@ -1,7 +1,7 @@
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
-import { movedColumns, sideTables } from './side-tables.sql.js';
+import { errorClassColumn, movedColumns, sideTables } from './side-tables.sql.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
 
 /**
@@ -88,7 +88,7 @@ export function lifecycleStatements(n: SqlNames) {
         END`,
       )}
     WHERE j.id = ANY(ARRAY(SELECT id FROM lost))
-    RETURNING ${jobColumns('j')}, j.claim
+    RETURNING ${jobColumns('j')}, j.claim, ${errorClassColumn('j')}
     ),
     ${side.requeue('queued', 'written')},
     ${side.unkey('unkeyed', 'written')},

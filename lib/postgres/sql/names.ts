@@ -25,7 +25,7 @@ export interface SqlNames {
   serialRunning: string;
   /** Finished jobs per queue and state, in slots (migration 4). */
   queueCounts: string;
-  /** Ids of dead jobs (migration 4). */
+  /** Dead jobs (migration 4): their queue, name, error class, death time and alert (migration 10). */
   deadLetters: string;
   /** Idle slots nodes offer per queue, for push (migration 5). */
   offers: string;

@@ -3,6 +3,7 @@ import { acksConformance } from './acks.conformance.js';
 import { cancelConformance } from './cancel.conformance.js';
 import { claimGuaranteesConformance } from './claim-guarantees.conformance.js';
 import { claimConformance } from './claim.conformance.js';
+import { deadLetterConformance } from './dead-letters.conformance.js';
 import { insertConformance } from './insert.conformance.js';
 import { keysConformance } from './keys.conformance.js';
 import { limitsConformance } from './limits.conformance.js';
@@ -45,6 +46,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     rescueConformance(suite);
     cancelConformance(suite);
     queriesConformance(suite);
+    deadLetterConformance(suite);
     queuesConformance(suite);
     schedulesConformance(suite);
     workflowRunsConformance(suite);

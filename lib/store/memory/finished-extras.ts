@@ -93,7 +93,8 @@ export function extrasOf(job: Job, strings: FinishedStrings, near: boolean): Fin
  * @internal
  */
 export function keptError({ attempt, at, name, message, stack, kind, errorClass }: JobAttemptError): KeptError {
-  const kept = stack === undefined ? { attempt, atMs: at.getTime(), name, message, kind } : { attempt, atMs: at.getTime(), name, message, stack, kind };
+  const kept: KeptError =
+    stack === undefined ? { attempt, atMs: at.getTime(), name, message, kind } : { attempt, atMs: at.getTime(), name, message, stack, kind };
   return Object.freeze(errorClass === undefined ? kept : { ...kept, errorClass });
 }
 

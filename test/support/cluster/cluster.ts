@@ -61,6 +61,7 @@ export interface NodeSettings {
   shutdownGracePeriod?: number;
   startRuns?: number;
   clockOffsetMs?: number;
+  deadLetterAlerts?: boolean;
 }
 
 /** Starts a node as a child process. */

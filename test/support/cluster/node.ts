@@ -8,7 +8,18 @@ import 'reflect-metadata';
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { Scheduled, SchedulerModule, SchedulerService, Step, SystemClock, Workflow, type JobContext, type StepContext } from '../../../lib/index.js';
+import {
+  Scheduled,
+  SchedulerModule,
+  SchedulerService,
+  Step,
+  SystemClock,
+  Workflow,
+  type DeadLetter,
+  type DeadLetterHandler,
+  type JobContext,
+  type StepContext,
+} from '../../../lib/index.js';
 
 interface NodeConfig {
   url: string;
@@ -29,6 +40,8 @@ interface NodeConfig {
   startRuns?: number;
   /** This node's clock runs this many ms ahead of real time (negative: behind). */
   clockOffsetMs?: number;
+  /** Writes an `alert` row for every dead letter `onDeadLetter` hands it. */
+  deadLetterAlerts?: boolean;
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -76,8 +89,22 @@ class ClusterJobs implements OnApplicationShutdown {
     process.kill(process.pid, 'SIGKILL');
   }
 
+  /** Always fails: inserted with one attempt, it is a dead letter at once. */
+  @Scheduled({ name: 'fail' })
+  async fail(ctx: JobContext) {
+    throw new Error(`fail ${ctx.id}`);
+  }
+
   async onApplicationShutdown() {
     await ledger.end();
+  }
+}
+
+/** The `onDeadLetter` provider: one `alert` row per call. */
+@Injectable()
+class LedgerAlerts implements DeadLetterHandler {
+  async handle(entry: DeadLetter<unknown>) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('alert', $1, $2, $3)`, [entry.id, config.name, entry.attempts]);
   }
 }
 
@@ -125,9 +152,10 @@ class Ledgered {
       lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
       shutdownGracePeriod: config.shutdownGracePeriod,
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
+      ...(config.deadLetterAlerts ? { deadLetters: { onDeadLetter: LedgerAlerts } } : {}),
     }),
   ],
-  providers: [ClusterJobs, Ledgered],
+  providers: [ClusterJobs, Ledgered, LedgerAlerts],
 })
 class NodeModule {}
 
