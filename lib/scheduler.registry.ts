@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { JsonObject, JsonValue } from './common/json.js';
 import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
+import type { ResolvedUnique } from './discovery/unique.resolver.js';
 import type { JobContext } from './execution/job-context.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { ScheduleSpec } from './schedule/schedule-spec.js';
@@ -19,8 +20,8 @@ export interface ResolvedJobOptions {
   timeout: number | null;
   maxAttempts: number;
   backoff: (attempt: number, error: unknown) => number;
-  /** `unique: true`: enqueued jobs are unique by name and arguments. */
-  unique: boolean;
+  /** The handler's `unique`, or `null`: applies to its enqueued jobs (and ticks, see `overlap`). */
+  unique: ResolvedUnique | null;
   overlap: OverlapPolicy;
   /** `catchUp` in milliseconds. */
   misfire: 'runOnce' | 'skip' | { catchUp: number };

@@ -4,7 +4,9 @@ import { BinaryHeap } from '../common/binary-heap.js';
 import type { JobProducer } from '../queue/job.producer.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
-import type { NewJob } from '../store/job.types.js';
+import { uniqueKeyOf } from '../discovery/unique.resolver.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
+import type { InsertResult, NewJob } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { LoopTask } from './scheduler.loop.js';
 import { ticksToPlan } from './tick-planner.js';
@@ -176,7 +178,7 @@ export class Planner implements LoopTask {
         this.deps.events.emit('job:skip', {
           name: entry.handler.name,
           schedule: entry.name,
-          reason: 'overlap',
+          reason: tickSkipReason(entry, result.conflict),
           job: result.job,
           tick: new Date(ticks[i]!.at),
           duration: 0,
@@ -206,6 +208,31 @@ export function tickJob(entry: ScheduleEntry, at: number, misfired: boolean): Ne
 }
 
 /**
+ * The unique key of a schedule's jobs: its own while `overlap` is `'skip'`
+ * (`unique: true`), else the one a unique key or object derives, if any.
+ */
+function tickUnique(entry: ScheduleEntry): Pick<NewJob, 'uniqueKey' | 'uniqueStates' | 'uniquePeriod'> {
+  const { options } = entry;
+  if (options.overlap === 'skip') return { uniqueKey: `schedule:${entry.name}` };
+  const unique = options.unique;
+  if (!unique || unique.legacy) return { uniqueKey: null };
+  const job = { name: entry.handler.name, queue: options.queue, args: entry.args ?? {} };
+  const uniqueKey = uniqueKeyOf(unique, job, (option, detail) => {
+    throw new SchedulerConfigError(`schedule "${entry.name}"`, option, detail);
+  });
+  return { uniqueKey, uniqueStates: unique.states, uniquePeriod: unique.period };
+}
+
+/**
+ * The reason of a `job:skip` for a schedule's job that collided on a key:
+ * `unique` when the key was one a unique key or object derived.
+ * @internal
+ */
+export function tickSkipReason(entry: ScheduleEntry, conflict: InsertResult['conflict']): 'overlap' | 'unique' {
+  return conflict === 'unique' && entry.options.overlap !== 'skip' ? 'unique' : 'overlap';
+}
+
+/**
  * The fields every job of a schedule shares (ticks and `runNow`).
  * @internal
  */
@@ -220,7 +247,7 @@ export function scheduleJobBase(entry: ScheduleEntry): Omit<NewJob, 'runAt'> {
     priority: options.priority,
     maxAttempts: options.maxAttempts,
     timeout: options.timeout,
-    uniqueKey: options.overlap === 'skip' ? key : null,
+    ...tickUnique(entry),
     serialKey: options.overlap === 'bufferOne' ? key : null,
     tags: options.tags,
     meta: options.meta,

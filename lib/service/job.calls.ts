@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { JsonValue } from '../common/json.js';
-import { scheduleJobBase } from '../planner/planner.js';
+import { scheduleJobBase, tickSkipReason } from '../planner/planner.js';
 import { buildJobs, jsonArgs } from '../queue/job.builder.js';
 import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
 import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
@@ -45,8 +45,10 @@ export async function runScheduleNow(s: ServicePorts, name: string, args: JsonVa
     trace: captureTraceContext(),
   };
   const [result] = await s.producer.insert([job]);
-  if (!result!.inserted)
-    s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason: 'overlap', job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
+  if (!result!.inserted) {
+    const reason = tickSkipReason(entry, result!.conflict);
+    s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason, job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
+  }
   return { ...result!.job, duplicate: !result!.inserted };
 }
 

@@ -16,7 +16,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   timeout: null,
   maxAttempts: 4,
   backoff: (attempt) => exponentialBackoff(attempt),
-  unique: false,
+  unique: null,
   overlap: 'allow',
   misfire: 'runOnce',
   tags: [],
