@@ -60,12 +60,7 @@ export function resolveUnique(value: UniqueOption | undefined, fail: OptionFailu
   return { legacy: false, key, by, argKeys, states: [...new Set(states)], period };
 }
 
-function resolveBy(
-  value: UniqueBy | UniqueBy[] | undefined,
-  keyed: boolean,
-  fail: OptionFailure,
-  option: string,
-): Pick<ResolvedUnique, 'by' | 'argKeys'> {
+function resolveBy(value: UniqueBy | UniqueBy[] | undefined, keyed: boolean, fail: OptionFailure, option: string): Pick<ResolvedUnique, 'by' | 'argKeys'> {
   if (value === undefined) return keyed ? { by: [], argKeys: [] } : { by: ['name', 'args'], argKeys: [] };
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) fail(option, 'must name at least one of name, queue, args or { args: [keys] }');
@@ -90,12 +85,7 @@ function resolveBy(
  * @throws the error `fail` throws when `{ args: [...] }` picks keys of arguments that are not an object
  * @internal
  */
-export function uniqueKeyOf(
-  unique: ResolvedUnique,
-  job: { name: string; queue: string; args: JsonValue },
-  fail: OptionFailure,
-  argsText?: string,
-): string {
+export function uniqueKeyOf(unique: ResolvedUnique, job: { name: string; queue: string; args: JsonValue }, fail: OptionFailure, argsText?: string): string {
   const parts: string[] = unique.key === null ? [] : [unique.key];
   if (unique.by.includes('name')) parts.push(job.name);
   if (unique.by.includes('queue')) parts.push(`queue=${job.queue}`);

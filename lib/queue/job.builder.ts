@@ -97,7 +97,12 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
  * asked (a unique key hashes them), their JSON text.
  * @internal
  */
-export function jsonArgs(args: unknown, argument: string, withText = false, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): { value: JsonValue; text: string | undefined } {
+export function jsonArgs(
+  args: unknown,
+  argument: string,
+  withText = false,
+  maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): { value: JsonValue; text: string | undefined } {
   let text: string | undefined;
   try {
     text = JSON.stringify(args);

@@ -132,7 +132,15 @@ export function buildRuntimeSchedule(
     base.backoff,
   );
   if (input.unique === undefined && base.unique && !base.unique.legacy && options.overlap !== 'skip') options.unique = base.unique;
-  const entry: ScheduleEntry = { name: input.name, handler: handler!, spec: spec!, options, origin: 'runtime', input: displayInput(when), args: input.args ?? {} };
+  const entry: ScheduleEntry = {
+    name: input.name,
+    handler: handler!,
+    spec: spec!,
+    options,
+    origin: 'runtime',
+    input: displayInput(when),
+    args: input.args ?? {},
+  };
   // A key that cannot be derived from the schedule's args fails now, not at every tick.
   if (options.unique && !options.unique.legacy) uniqueKeyOf(options.unique, { name: handler!.name, queue: options.queue, args: entry.args ?? {} }, fail);
   return entry;
