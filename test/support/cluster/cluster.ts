@@ -61,6 +61,7 @@ export interface NodeSettings {
   shutdownGracePeriod?: number;
   startRuns?: number;
   clockOffsetMs?: number;
+  enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
 }
 
 /** Starts a node as a child process. */
