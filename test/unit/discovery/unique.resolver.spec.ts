@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { JsonValue } from '../../../lib/common/json.js';
 import type { UniqueOption } from '../../../lib/decorators/job-options.js';
 import { resolveUnique, uniqueKeyOf } from '../../../lib/discovery/unique.resolver.js';
 import { InvalidArgumentError } from '../../../lib/scheduler.errors.js';
@@ -16,7 +17,7 @@ const refused = (value: unknown): string => {
   return 'accepted';
 };
 const sha = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 16);
-const job = { name: 'sync', queue: 'default', args: { userId: 1, page: 2 } };
+const job: { name: string; queue: string; args: JsonValue } = { name: 'sync', queue: 'default', args: { userId: 1, page: 2 } };
 
 describe('resolveUnique', () => {
   it('reads true, a key and an object, defaulting the object to true’s meaning', () => {
@@ -63,7 +64,7 @@ describe('resolveUnique', () => {
 });
 
 describe('uniqueKeyOf', () => {
-  const key = (value: UniqueOption, of = job) => uniqueKeyOf(resolveUnique(value, fail)!, of, fail);
+  const key = (value: UniqueOption, of: { name: string; queue: string; args: JsonValue } = job) => uniqueKeyOf(resolveUnique(value, fail)!, of, fail);
 
   it("keeps unique: true's key as it always was (name:sha1 of the args' JSON), so keys stored before an upgrade still collide", () => {
     expect(key(true)).toBe(`sync:${sha(JSON.stringify(job.args))}`);
