@@ -4,12 +4,11 @@ import { BinaryHeap } from '../common/binary-heap.js';
 import type { JobProducer } from '../queue/job.producer.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
-import { uniqueKeyOf } from '../discovery/unique.resolver.js';
-import { SchedulerConfigError } from '../scheduler.errors.js';
-import type { InsertResult, NewJob } from '../store/job.types.js';
+import type { NewJob } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { LoopTask } from './scheduler.loop.js';
 import { ticksToPlan } from './tick-planner.js';
+import { tickSkipReason, tickUnique } from './tick-unique.js';
 
 interface Slot {
   entry: ScheduleEntry;
@@ -205,31 +204,6 @@ export function tickJob(entry: ScheduleEntry, at: number, misfired: boolean): Ne
     tickKey: `${entry.name}@${new Date(at).toISOString()}`,
     meta: { ...options.meta, scheduled: true, schedule: entry.spec.description },
   };
-}
-
-/**
- * The unique key of a schedule's jobs: its own while `overlap` is `'skip'`
- * (`unique: true`), else the one a unique key or object derives, if any.
- */
-function tickUnique(entry: ScheduleEntry): Pick<NewJob, 'uniqueKey' | 'uniqueStates' | 'uniquePeriod'> {
-  const { options } = entry;
-  if (options.overlap === 'skip') return { uniqueKey: `schedule:${entry.name}` };
-  const unique = options.unique;
-  if (!unique || unique.legacy) return { uniqueKey: null };
-  const job = { name: entry.handler.name, queue: options.queue, args: entry.args ?? {} };
-  const uniqueKey = uniqueKeyOf(unique, job, (option, detail) => {
-    throw new SchedulerConfigError(`schedule "${entry.name}"`, option, detail);
-  });
-  return { uniqueKey, uniqueStates: unique.states, uniquePeriod: unique.period };
-}
-
-/**
- * The reason of a `job:skip` for a schedule's job that collided on a key:
- * `unique` when the key was one a unique key or object derived.
- * @internal
- */
-export function tickSkipReason(entry: ScheduleEntry, conflict: InsertResult['conflict']): 'overlap' | 'unique' {
-  return conflict === 'unique' && entry.options.overlap !== 'skip' ? 'unique' : 'overlap';
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Type } from '@nestjs/common';
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { JsonValue } from '../common/json.js';
-import { scheduleJobBase, tickSkipReason } from '../planner/planner.js';
+import { scheduleJobBase } from '../planner/planner.js';
+import { tickSkipReason } from '../planner/tick-unique.js';
 import { buildJobs, jsonArgs } from '../queue/job.builder.js';
 import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
 import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
