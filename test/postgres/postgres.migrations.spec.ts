@@ -80,6 +80,7 @@ describe('migrations', () => {
       'boot_schedule_states',
       'boot_schedules',
       'boot_serial_running',
+      'boot_unique_keys',
       'boot_workflow_runs',
     ]);
     const [inserted] = await stores[3]!.insert([job]);
@@ -193,6 +194,9 @@ describe('migrations', () => {
       expect(await tables(schema)).toContain('orm_ready');
       expect(await tables(schema)).toContain('orm_offers');
       expect(await columns(schema, 'orm_offers')).toContain('listener');
+      expect(await tables(schema)).toContain('orm_unique_keys');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_unique_keys');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });
