@@ -1,3 +1,4 @@
+import type { JsonValue } from '../common/json.js';
 import { uniqueKeyOf } from '../discovery/unique.resolver.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
@@ -5,15 +6,16 @@ import type { InsertResult, NewJob } from '../store/job.types.js';
 
 /**
  * The unique key of a schedule's jobs: its own while `overlap` is `'skip'`
- * (`unique: true`), else the one a unique key or object derives, if any.
+ * (`unique: true`), else the one a unique key or object derives, if any,
+ * from `args` (the schedule's own unless a `runNow` gives others).
  * @internal
  */
-export function tickUnique(entry: ScheduleEntry): Pick<NewJob, 'uniqueKey' | 'uniqueStates' | 'uniquePeriod'> {
+export function tickUnique(entry: ScheduleEntry, args: JsonValue = entry.args ?? {}): Pick<NewJob, 'uniqueKey' | 'uniqueStates' | 'uniquePeriod'> {
   const { options } = entry;
   if (options.overlap === 'skip') return { uniqueKey: `schedule:${entry.name}` };
   const unique = options.unique;
   if (!unique || unique.legacy) return { uniqueKey: null };
-  const job = { name: entry.handler.name, queue: options.queue, args: entry.args ?? {} };
+  const job = { name: entry.handler.name, queue: options.queue, args };
   const uniqueKey = uniqueKeyOf(unique, job, (option, detail) => {
     throw new SchedulerConfigError(`schedule "${entry.name}"`, option, detail);
   });

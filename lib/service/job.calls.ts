@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { JsonValue } from '../common/json.js';
 import { scheduleJobBase } from '../planner/planner.js';
-import { tickSkipReason } from '../planner/tick-unique.js';
+import { tickSkipReason, tickUnique } from '../planner/tick-unique.js';
 import { buildJobs, jsonArgs } from '../queue/job.builder.js';
 import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
 import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
@@ -38,9 +38,11 @@ export async function enqueueJobs(
 export async function runScheduleNow(s: ServicePorts, name: string, args: JsonValue | undefined): Promise<EnqueuedJob> {
   const entry = s.registry.findSchedule(name)!;
   const now = new Date(s.clock.now());
+  const own = args === undefined ? undefined : jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value;
   const job: NewJob = {
     ...scheduleJobBase(entry),
-    ...(args === undefined ? {} : { args: jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value }),
+    // A unique key made of arguments is made of these ones.
+    ...(own === undefined ? {} : { args: own, ...tickUnique(entry, own) }),
     runAt: now,
     scheduledAt: now,
     trace: captureTraceContext(),

@@ -97,6 +97,8 @@ describe.each(stores)('unique jobs on the $kind store', ({ kind }) => {
     expect(queued).toMatchObject({ duplicate: true, id: run.id });
     expect(skips).toEqual([`unique:${run.id}`, `unique:${run.id}`]);
     expect((await t.scheduler.all()).find((j) => j.name === 'sync-9')).toBeDefined();
+    // runNow with other arguments: the key is made of those.
+    expect((await t.scheduler.runNow('sync-9', { userId: 10 })).duplicate).toBe(false);
   });
 });
 
