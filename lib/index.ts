@@ -36,6 +36,9 @@ export type {
   StorableBackoff,
   MisfirePolicy,
   OverlapPolicy,
+  UniqueBy,
+  UniqueOption,
+  UniqueOptions,
 } from './decorators/job-options.js';
 
 export type { JobContext } from './execution/job-context.js';
@@ -83,7 +86,8 @@ export { parseDuration } from './common/duration.js';
 export type { JsonValue, JsonObject } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
-export type { Job, JobState, JobAttemptError, JobTraceContext, ErrorClass } from './store/job.types.js';
+export type { Job, JobState, JobAttemptError, JobTraceContext, ErrorClass, UniqueState } from './store/job.types.js';
+export { DEFAULT_UNIQUE_STATES } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
 export type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';

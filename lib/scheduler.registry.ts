@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { JsonObject, JsonValue } from './common/json.js';
 import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
+import type { ResolvedUnique } from './discovery/unique.resolver.js';
 import type { JobContext } from './execution/job-context.js';
 import type { JobRetrySettings } from './errors/error-classifier.types.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
@@ -22,8 +23,8 @@ export interface ResolvedJobOptions {
   backoff: (attempt: number, error: unknown) => number;
   /** Whether `maxRetries` and the backoff were the job's own (decorator, worker method, runtime schedule), not the module's `defaults`. */
   explicit: { maxRetries: boolean; backoff: boolean };
-  /** `unique: true`: enqueued jobs are unique by name and arguments. */
-  unique: boolean;
+  /** The handler's `unique`, or `null`: applies to its enqueued jobs (and ticks, see `overlap`). */
+  unique: ResolvedUnique | null;
   overlap: OverlapPolicy;
   /** `catchUp` in milliseconds. */
   misfire: 'runOnce' | 'skip' | { catchUp: number };

@@ -1,6 +1,7 @@
 import type { Duration } from './common/duration.js';
 import type { JsonObject } from './common/json.js';
 import type { DeadLetterClass, DeadLetterCounts } from './store/dead-letter-store.js';
+import type { UniqueOption } from './decorators/job-options.js';
 import type { Job, JobState } from './store/job.types.js';
 
 /**
@@ -21,11 +22,14 @@ export interface EnqueueOptions {
   /** `false`: no timeout. @default the job's timeout */
   timeout?: Duration | false;
   /**
-   * A key that no other available or running job may hold; `true` derives it
-   * from the name and arguments. A conflict returns the existing job with
-   * `duplicate: true` (and emits `job:skip`). @default none
+   * Keeps this job unique (see `UniqueOption`): `true` by name and
+   * arguments while a match is scheduled, available or running; a key
+   * string; or `{ key?, by?, states?, period? }`. A duplicate inserts nothing:
+   * the existing job comes back with `duplicate: true` (and `job:skip`, reason
+   * `unique`, is emitted); `false` turns the handler's `unique` off.
+   * @default the handler's `unique`
    */
-  unique?: string | boolean;
+  unique?: UniqueOption;
   tags?: string[];
   meta?: JsonObject;
   /**

@@ -5,6 +5,7 @@ import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import { resolveBackoff } from './backoff.resolver.js';
 import { resolveJobDefaults, type JobDefaults } from './job-defaults.resolver.js';
+import { resolveUnique } from './unique.resolver.js';
 
 export type { OptionFailure } from '../common/option-failure.js';
 
@@ -50,10 +51,14 @@ export function resolveJobOptions(
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail('maxRetries', `must be a non-negative integer, got ${String(maxRetries)}`);
   const timeout = options.timeout === undefined ? defaults.timeout : options.timeout === false ? null : ms('timeout', options.timeout, fail);
   if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero (false: no timeout)');
-  if (options.unique !== undefined && typeof options.unique !== 'boolean') fail('unique', `must be true or false, got ${JSON.stringify(options.unique)}`);
-  const overlap = options.overlap ?? (options.unique ? 'skip' : 'allow');
+  const unique = resolveUnique(options.unique, fail);
+  const overlap = options.overlap ?? (unique?.legacy ? 'skip' : 'allow');
   if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${JSON.stringify(overlap)}`);
-  if (options.unique === true && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
+  if (unique?.legacy && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
+  // A tick's job holds one unique key: the schedule's own (overlap 'skip') or the one `unique` derives.
+  if (unique && !unique.legacy && overlap === 'skip') {
+    fail('overlap', "'skip' cannot be combined with a unique key or object; its states already say which runs block a tick");
+  }
   if (options.tags !== undefined && (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))) {
     fail('tags', 'must be an array of strings');
   }
@@ -73,7 +78,7 @@ export function resolveJobOptions(
       maxRetries: options.maxRetries !== undefined || base?.explicit.maxRetries === true,
       backoff: options.backoff !== undefined || workerBackoff !== undefined || base?.explicit.backoff === true,
     },
-    unique: options.unique === true,
+    unique,
     overlap,
     misfire: resolveMisfire(options.misfire, fail),
     tags: [...(options.tags ?? [])],

@@ -66,6 +66,8 @@ export const PREFIXED_NAMES = [
   'dead_letters_alert_idx',
   'offers',
   'offers_pkey',
+  'unique_keys',
+  'unique_keys_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

@@ -121,15 +121,16 @@ export class PostgresStore implements JobStore {
     if (manager !== undefined && typeof manager?.query !== 'function') {
       throw new InvalidArgumentError('manager', 'must be a TypeORM EntityManager');
     }
-    const batch = insertBatch(jobs, this.maxPayloadBytes);
+    const now = options.now ?? options.claimFor?.now ?? options.push?.now;
+    const batch = insertBatch(jobs, this.maxPayloadBytes, now);
     this.readiness.check();
     if (jobs.length === 0) return [];
     // Inside the caller's transaction, through its EntityManager: the jobs
     // (and their NOTIFY) commit or roll back with the caller's own writes.
     const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
     const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
-    if (manager) return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows);
-    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined);
+    if (manager) return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, undefined, undefined, now);
+    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined, now);
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {
@@ -242,7 +243,8 @@ export class PostgresStore implements JobStore {
       if (!row.duplicate) return toJob(row);
       // The key's holder may be a job that is gone or final (a key left behind): drop such a key once and try again.
       if (round === 0 && row.unique_key !== null) {
-        await this.run(this.sql.insert.staleKeys([{ ord: 0, tick_key: null, unique_key: row.unique_key, serial_key: null }]));
+        const probe = { ord: 0, tick_key: null, unique_key: row.unique_key, unique_states: null, unique_period: null, unique_since: null, serial_key: null };
+        await this.run(this.sql.insert.staleKeys([probe]));
         continue;
       }
       throw new DuplicateJobError(row.unique_key ?? id);

@@ -21,6 +21,8 @@ export {
 export {
   FINAL_STATES,
   MAX_KEPT_ERRORS,
+  DEFAULT_UNIQUE_STATES,
+  type UniqueState,
   type Job,
   type JobState,
   type JobAttemptError,

@@ -42,6 +42,12 @@ export interface InsertOptions {
   /** A TypeORM `EntityManager` whose transaction the insert joins. */
   transaction?: object;
   /**
+   * The time unique keys are judged at: a unique holder's insert time (the
+   * start of its `uniquePeriod`), and whether an available holder is
+   * `scheduled` (not yet due) or `available`. @default the current time
+   */
+  now?: Date;
+  /**
    * Inserts the jobs this node can start at once already claimed by it, as a
    * claim at `now` would leave them (running, attempt 1, a new fencing
    * token), so an idle node runs what it enqueues without waiting for a

@@ -80,13 +80,14 @@ export class MemoryStore implements JobStore {
     // The checks PostgreSQL makes (and the limits it has), so that what one store accepts the other does.
     checkNewJobs(jobs, this.maxPayloadBytes);
     const claimFor = options.claimFor;
+    const now = (options.now ?? claimFor?.now ?? options.push?.now ?? new Date()).getTime();
     return jobs.map((input) => {
-      const conflict = this.keys.conflictOf(input);
+      const conflict = this.keys.conflictOf(input, now);
       if (conflict) return { job: copyOfEntry(conflict.rec), inserted: false, conflict: conflict.key };
       const seq = ++this.lastId;
       const rec = jobRecord(storedJob(String(seq), input, new Date()), seq);
       this.jobs.add(rec);
-      this.keys.add(rec);
+      this.keys.add(rec, input, now);
       this.tally.enter(rec.job.queue, rec.job.state);
       this.index.add(rec);
       if (claimFor && claimableAtInsert(rec.job, claimFor.now) && !this.blocker(rec)) this.start(rec, claimFor);
@@ -231,20 +232,22 @@ export class MemoryStore implements JobStore {
   /**
    * Gives a dead, discarded or cancelled job as many attempts as it had at
    * first (at least one) on top of those already made.
-   * @throws DuplicateJobError when another active job holds its unique key.
+   * It takes its unique key back with the default states and no period.
+   * @throws DuplicateJobError when another job holding its unique key blocks it.
    */
   async resurrect(id: string, now: Date): Promise<Job | null> {
     const finished = this.jobs.get(id);
     if (!finished || !isFinished(finished) || !RESURRECTABLE.includes(finished.state)) return null;
-    // A finished job holds no unique key, so any holder is another job.
+    // A dead, discarded or cancelled job holds no unique key, so any holder is another job.
     const { uniqueKey } = finished.extras;
-    if (uniqueKey !== null && this.keys.uniqueHolder(uniqueKey)) throw new DuplicateJobError(uniqueKey);
+    if (uniqueKey !== null && this.keys.uniqueHolder(uniqueKey, {}, now.getTime())) throw new DuplicateJobError(uniqueKey);
     this.tally.leave(finished.queue, finished.state);
     this.dead.remove(id);
     const rec = this.jobs.revive(finished);
     const { job } = rec;
     Object.assign(job, { state: 'available', runAt: new Date(now.getTime()), finishedAt: null, maxAttempts: job.attempt + Math.max(1, job.maxAttempts) });
     this.keys.revive(finished, rec);
+    if (uniqueKey !== null) this.keys.takeUnique(uniqueKey, rec, null, now.getTime());
     this.enter(rec);
     return copyJob(job);
   }
@@ -311,7 +314,7 @@ export class MemoryStore implements JobStore {
       if (moved.length >= limit) break;
       const finished = this.jobs.get(entry.id);
       const key = finished && isFinished(finished) ? finished.extras.uniqueKey : null;
-      if (key !== null && this.keys.uniqueHolder(key)) continue;
+      if (key !== null && this.keys.uniqueHolder(key, {}, now.getTime())) continue;
       const job = await this.resurrect(entry.id, now);
       if (job) moved.push(job);
     }

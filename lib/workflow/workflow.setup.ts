@@ -18,7 +18,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   backoff: (attempt) => exponentialBackoff(attempt),
   // A step's retries are the engine's (it reports them as step events): never the error class's.
   explicit: { maxRetries: true, backoff: true },
-  unique: false,
+  unique: null,
   overlap: 'allow',
   misfire: 'runOnce',
   tags: [],

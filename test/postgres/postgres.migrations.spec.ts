@@ -82,6 +82,7 @@ describe('migrations', () => {
       'boot_schedule_states',
       'boot_schedules',
       'boot_serial_running',
+      'boot_unique_keys',
       'boot_workflow_runs',
     ]);
     const [inserted] = await stores[3]!.insert([job]);
@@ -200,6 +201,7 @@ describe('migrations', () => {
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
+      `Scheduler007UniqueKeys_${schema}_orm_1799280000000`,
       `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
@@ -232,6 +234,9 @@ describe('migrations', () => {
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_dead_letters')).toEqual(['id']);
+      expect(await tables(schema)).toContain('orm_unique_keys');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_unique_keys');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });

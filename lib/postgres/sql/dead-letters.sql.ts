@@ -2,6 +2,7 @@ import type { DeadLetterQuery } from '../../store/dead-letter-store.js';
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { sideTables } from './side-tables.sql.js';
+import { uniqueKeySql } from './unique-keys.sql.js';
 import type { Statement } from './statement.js';
 
 /**
@@ -11,6 +12,7 @@ import type { Statement } from './statement.js';
  */
 export function deadLetterStatements(n: SqlNames) {
   const side = sideTables(n);
+  const uniqueKeys = uniqueKeySql(n);
   const where = (query: DeadLetterQuery, values: unknown[]): string => {
     const conditions = ['true'];
     const bind = (value: unknown): string => `$${values.push(value)}`;
@@ -38,8 +40,9 @@ export function deadLetterStatements(n: SqlNames) {
     }),
     // SKIP LOCKED twice (the dead letter, then its job), so two calls at once
     // split the work and neither waits on a job being pruned or deleted. Each
-    // job takes its unique key back first; one whose key another active job
-    // holds stays dead, as the single resurrect would refuse it.
+    // job takes its unique key back first (with `unique: true`'s states, as
+    // the single resurrect); one whose key another job holds, or a second
+    // dead job of the same key, stays dead, as the single resurrect would refuse it.
     resurrect: (query: DeadLetterQuery, limit: number, now: Date): Statement => {
       const values: unknown[] = [now];
       const filter = where(query, values);
@@ -50,10 +53,7 @@ export function deadLetterStatements(n: SqlNames) {
         target AS (
           SELECT id, unique_key, queue, state FROM ${n.jobs} WHERE id = ANY(ARRAY(SELECT id FROM picked)) AND state = 'dead' FOR UPDATE SKIP LOCKED
         ),
-        keyed AS (
-          INSERT INTO ${n.jobKeys} (kind, key, id) SELECT 'u', unique_key, id FROM target WHERE unique_key IS NOT NULL
-          ON CONFLICT DO NOTHING RETURNING id
-        ),
+        ${uniqueKeys.take('keyed', `SELECT DISTINCT ON (unique_key) unique_key, id, 7, NULL::bigint, $1::timestamptz FROM target WHERE unique_key IS NOT NULL ORDER BY unique_key, id`)},
         written AS (
           UPDATE ${n.jobs} j
           SET state = 'available', run_at = $1::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)

@@ -96,11 +96,30 @@ export function sideTables(n: SqlNames) {
       GROUP BY f.queue, f.state
       ON CONFLICT (queue, state, slot) DO UPDATE SET n = q.n + EXCLUDED.n
     )`,
-    /** Jobs of `from` that are final (or gone) no longer hold their unique key, nor their serial key as a waiting job. */
-    unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`): string => `${cte} AS (
+    /**
+     * Jobs of `from` that are final (or `gone`: deleted) no longer hold their
+     * serial key as a waiting job, nor their unique key, but for a completed
+     * job whose unique states include 'completed': its key outlives it
+     * (marked `completed`) until a later insert takes it over or the job is deleted.
+     */
+    unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`, gone = false): string => `${cte} AS (
       DELETE FROM ${n.jobKeys} k USING ${from} f
-      WHERE ${where} AND (f.unique_key IS NOT NULL OR f.serial_key IS NOT NULL) -- most jobs have no key: no probe for them
-        AND k.id = f.id AND ((k.kind = 'u' AND k.key = f.unique_key) OR (k.kind = 's' AND k.key = f.serial_key))
-    )`,
+      WHERE ${where} AND f.serial_key IS NOT NULL -- most jobs have no key: no probe for them
+        AND k.kind = 's' AND k.key = f.serial_key AND k.id = f.id
+    ),
+    ${cte}_unique AS (
+      DELETE FROM ${n.uniqueKeys} k USING ${from} f
+      WHERE ${where} AND f.unique_key IS NOT NULL AND k.key = f.unique_key AND k.id = f.id
+        ${gone ? '' : `AND NOT (f.state = 'completed' AND k.states & 8 <> 0)`}
+    )${
+      gone
+        ? ''
+        : `,
+    ${cte}_kept AS (
+      UPDATE ${n.uniqueKeys} k SET completed = true FROM ${from} f
+      WHERE ${where} AND f.unique_key IS NOT NULL AND k.key = f.unique_key AND k.id = f.id
+        AND f.state = 'completed' AND k.states & 8 <> 0
+    )`
+    }`,
   };
 }

@@ -1,5 +1,5 @@
 import type { ErrorClass, Job, NewJob } from '../job.types.js';
-import type { ConformanceSuite } from './suite.js';
+import { newJobInput, type ConformanceSuite } from './suite.js';
 
 /**
  * Conformance: dead letters filtered, counted, retried in bulk, pruned and alerted by the store.
@@ -90,6 +90,15 @@ export function deadLetterConformance(suite: ConformanceSuite): void {
       await suite.insert({ uniqueKey: 'k' });
       expect(ids(await suite.store.resurrectDead({}, 10, at(5 * SEC)))).toEqual([free.id]);
       expect(await state(held.id)).toBe('dead');
+    });
+
+    it('bulk resurrect of two dead jobs of one unique key puts back the first only', async () => {
+      const first = await dead(1, { uniqueKey: 'k' });
+      const second = await dead(2, { uniqueKey: 'k' });
+      expect(ids(await suite.store.resurrectDead({}, 10, at(5 * SEC)))).toEqual([first.id]);
+      expect(await state(second.id)).toBe('dead');
+      const [again] = await suite.store.insert([newJobInput(at(5 * SEC), { uniqueKey: 'k' })]);
+      expect(again).toMatchObject({ inserted: false, job: { id: first.id } });
     });
 
     it('prunes what died before `before`, sparing the `keep` newest, oldest first, at most `limit`', async () => {

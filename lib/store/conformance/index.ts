@@ -13,6 +13,7 @@ import { queuesConformance } from './queues.conformance.js';
 import { rescueConformance } from './rescue.conformance.js';
 import { schedulesConformance } from './schedules.conformance.js';
 import { conformanceSuite, type ConformanceStoreFactory } from './suite.js';
+import { uniqueConformance } from './unique.conformance.js';
 import { workflowRunQueriesConformance } from './workflow-run-queries.conformance.js';
 import { workflowRunsConformance } from './workflow-runs.conformance.js';
 
@@ -41,6 +42,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     claimGuaranteesConformance(suite);
     prefetchConformance(suite);
     keysConformance(suite);
+    uniqueConformance(suite);
     acksConformance(suite);
     limitsConformance(suite);
     rescueConformance(suite);

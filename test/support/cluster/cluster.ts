@@ -62,6 +62,7 @@ export interface NodeSettings {
   startRuns?: number;
   clockOffsetMs?: number;
   deadLetterAlerts?: boolean;
+  enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
 }
 
 /** Starts a node as a child process. */

@@ -19,6 +19,7 @@ import {
   type DeadLetterHandler,
   type JobContext,
   type StepContext,
+  type UniqueOption,
 } from '../../../lib/index.js';
 
 interface NodeConfig {
@@ -42,6 +43,12 @@ interface NodeConfig {
   clockOffsetMs?: number;
   /** Writes an `alert` row for every dead letter `onDeadLetter` hands it. */
   deadLetterAlerts?: boolean;
+  /**
+   * Once up, for each round: wait for a ledger row of kind `go`, then make
+   * `count` concurrent `enqueue('work', args, { unique })` calls, each
+   * writing an `enqueued` or `duplicate` row (job_id: the job returned).
+   */
+  enqueueRounds?: { go: string; args: { n: number }; unique: UniqueOption; count: number }[];
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -175,6 +182,17 @@ async function main() {
     process.stdout.write(`run ${await scheduler.workflows.start('ledgered', { by: config.name })}\n`);
   }
   process.stdout.write(`ready ${config.name}\n`);
+  for (const round of config.enqueueRounds ?? []) {
+    while ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = $1`, [round.go])).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const calls = Array.from({ length: round.count }, async () => {
+      const job = await scheduler.enqueue('work', round.args, { unique: round.unique });
+      await ledger.query(`INSERT INTO ${table} (kind, job_id, node) VALUES ($1, $2, $3)`, [job.duplicate ? 'duplicate' : 'enqueued', job.id, config.name]);
+    });
+    await Promise.all(calls);
+    process.stdout.write(`enqueued ${round.go} ${config.name}\n`);
+  }
 }
 
 main().catch((error) => {

@@ -46,10 +46,16 @@ describe('assertScheduleOptions', () => {
 });
 
 describe('resolveJobOptions', () => {
-  it('keeps unique: true (enqueued jobs dedupe on it) and refuses a unique that is not a boolean', () => {
-    expect(resolveJobOptions({ unique: true }, fail, null)).toMatchObject({ unique: true, overlap: 'skip' });
-    expect(resolveJobOptions({}, fail, null)).toMatchObject({ unique: false, overlap: 'allow' });
-    expect(refused(() => resolveJobOptions({ unique: 'yes' } as unknown as JobOptions, fail, null))).toBe('unique');
+  it('keeps unique: true (enqueued jobs dedupe on it, ticks skip) and refuses a unique of the wrong type', () => {
+    expect(resolveJobOptions({ unique: true }, fail, null)).toMatchObject({ unique: { legacy: true, by: ['name', 'args'] }, overlap: 'skip' });
+    expect(resolveJobOptions({}, fail, null)).toMatchObject({ unique: null, overlap: 'allow' });
+    expect(refused(() => resolveJobOptions({ unique: 42 } as unknown as JobOptions, fail, null))).toBe('unique');
+  });
+
+  it('takes a unique key or object without making ticks skip, and refuses it with overlap: skip', () => {
+    expect(resolveJobOptions({ unique: 'k' }, fail, null)).toMatchObject({ unique: { legacy: false, key: 'k', by: [] }, overlap: 'allow' });
+    expect(resolveJobOptions({ unique: { by: 'name', period: '1h' } }, fail, null)).toMatchObject({ unique: { by: ['name'], period: 3_600_000 } });
+    expect(refused(() => resolveJobOptions({ unique: { by: 'name' }, overlap: 'skip' }, fail, null))).toBe('overlap');
   });
 
   it('resolves a declarative backoff', () => {
