@@ -119,7 +119,8 @@ export interface CircuitBreakerStore {
   reset(name: string, now: Date): Promise<BreakerChange | null>;
   /**
    * Makes due at `now` the available jobs named one of `names` whose run
-   * time is `until` (the jobs a breaker held until then). Resolves to how many.
+   * time is `until` (the jobs a breaker held until then). Resolves to the
+   * queues of the jobs released, each once.
    */
-  release(names: readonly string[], until: Date, now: Date): Promise<number>;
+  release(names: readonly string[], until: Date, now: Date): Promise<string[]>;
 }

@@ -17,7 +17,7 @@ import type {
 export class MemoryBreakerStore implements CircuitBreakerStore {
   private readonly breakers = new Map<string, BreakerRecord>();
 
-  constructor(private readonly releaseJobs: (names: readonly string[], until: Date, now: Date) => number) {}
+  constructor(private readonly releaseJobs: (names: readonly string[], until: Date, now: Date) => string[]) {}
 
   async define(name: string, settings: BreakerSettings): Promise<BreakerRecord> {
     const existing = this.breakers.get(name);
@@ -48,7 +48,7 @@ export class MemoryBreakerStore implements CircuitBreakerStore {
     return record ? this.save(reset(record)) : null;
   }
 
-  async release(names: readonly string[], until: Date, now: Date): Promise<number> {
+  async release(names: readonly string[], until: Date, now: Date): Promise<string[]> {
     return this.releaseJobs(names, until, now);
   }
 

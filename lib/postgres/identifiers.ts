@@ -64,6 +64,9 @@ export const PREFIXED_NAMES = [
   'dead_letters_pkey',
   'offers',
   'offers_pkey',
+  'breakers',
+  'breakers_pkey',
+  'breakers_state_chk',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));
