@@ -4,6 +4,9 @@ export { SCHEDULER_OPTIONS_TYPE, SCHEDULER_ASYNC_OPTIONS_TYPE } from './schedule
 export type { SchedulerModuleOptions, QueueOptions, LifelineOptions, RetentionOptions, StoreOption } from './scheduler.options.js';
 export { SchedulerService } from './scheduler.service.js';
 export { DeadLetters } from './dead-letters.js';
+export { CircuitBreakers } from './breakers/circuit-breakers.service.js';
+export { CIRCUIT_BREAKER_DEFAULTS } from './breakers/breaker-settings.resolver.js';
+export type { CircuitBreakerOptions, CircuitBreakerState, CircuitState } from './breakers/circuit-breaker.types.js';
 export type { EnqueueOptions, EnqueuedJob, JobInfo, JobStatus, QueueStats, HealthStatus, DeadLetterFilter, DeadLetterStats } from './scheduler.types.js';
 export type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
@@ -58,6 +61,8 @@ export type {
   JobOutcome,
   QueueEvent,
   PeerEvent,
+  CircuitEvent,
+  CircuitRejectEvent,
 } from './telemetry/scheduler.events.js';
 
 export type { Duration } from './common/duration.js';

@@ -3,6 +3,7 @@ import type { JsonValue } from './common/json.js';
 import type { ServicePorts } from './composition/scheduler.ports.js';
 import type { JobWorker } from './decorators/worker.decorator.js';
 import { DeadLetters } from './dead-letters.js';
+import { CircuitBreakers } from './breakers/circuit-breakers.service.js';
 import type { WorkerArgs } from './queue/job.builder.js';
 import type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
@@ -29,11 +30,14 @@ export class SchedulerService {
   readonly deadLetters: DeadLetters;
   /** Workflows: start, schedule, pause, resume, cancel and inspect runs. */
   readonly workflows: Workflows;
+  /** Circuit breakers: state, reset, registration at runtime. */
+  readonly circuitBreakers: CircuitBreakers;
 
   /** @internal */
   constructor(private readonly host: SchedulerHost) {
     this.deadLetters = new DeadLetters(() => this.host.ports.deadLetters);
     this.workflows = new Workflows(() => this.host.ports.workflows);
+    this.circuitBreakers = new CircuitBreakers(() => this.host.ports.breakers);
   }
 
   private get s(): ServicePorts {

@@ -89,6 +89,8 @@ export type BreakerOutcome = 'success' | 'failure' | 'abandon';
 export interface BreakerChange {
   record: BreakerRecord;
   from: CircuitState;
+  /** The breaker's `nextProbeAt` before the change: the run time of the jobs it held. */
+  heldUntil?: number | null;
 }
 
 /**

@@ -40,12 +40,12 @@ export class MemoryBreakerStore implements CircuitBreakerStore {
 
   async record(name: string, outcome: BreakerOutcome, probe: boolean, now: Date): Promise<BreakerChange | null> {
     const record = this.breakers.get(name);
-    return record ? this.save(settle(record, outcome, probe, now.getTime())) : null;
+    return record ? this.save({ ...settle(record, outcome, probe, now.getTime()), heldUntil: record.nextProbeAt }) : null;
   }
 
   async reset(name: string): Promise<BreakerChange | null> {
     const record = this.breakers.get(name);
-    return record ? this.save(reset(record)) : null;
+    return record ? this.save({ ...reset(record), heldUntil: record.nextProbeAt }) : null;
   }
 
   async release(names: readonly string[], until: Date, now: Date): Promise<string[]> {

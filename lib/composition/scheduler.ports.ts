@@ -1,3 +1,4 @@
+import type { CircuitBreakerPorts } from '../breakers/circuit-breakers.service.js';
 import type { Clock } from '../clock/clock.js';
 import type { ExecutionOutcome } from '../execution/execution.types.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
@@ -78,4 +79,6 @@ export interface SchedulerPorts {
   deadLetters: DeadLetterPorts;
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;
+  /** What `scheduler.circuitBreakers` uses. */
+  breakers: CircuitBreakerPorts;
 }

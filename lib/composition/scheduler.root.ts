@@ -23,6 +23,9 @@ import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
 import { WorkflowRepairPlugin } from '../workflow/workflow.repair.js';
 import { addWorkflow, setupWorkflows } from '../workflow/workflow.setup.js';
+import { BreakerBoard } from '../breakers/breaker.board.js';
+import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
+import { PeriodicTask } from '../planner/scheduler.loop.js';
 import { Leadership } from './leadership.js';
 import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
@@ -86,6 +89,17 @@ export class SchedulerRoot {
     const queues = new QueueManager(options.pollInterval, poke);
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node);
+    const breakers = new BreakerBoard({
+      // A store without its own breakers (one process) gets them in memory; held jobs then wait their time out.
+      store: store.breakers ?? new MemoryBreakerStore(() => []),
+      jobs: store,
+      registry,
+      configured: options.circuitBreakers,
+      clock,
+      events,
+      wakeAt: (queue, at) => queues.wakeAt(queue, at),
+      notify: (message) => notifier.notify(message),
+    });
     const executor = new JobExecutor({
       store,
       registry,
@@ -94,8 +108,17 @@ export class SchedulerRoot {
       running,
       onRetry: (queue, runAt) => queues.wakeAt(queue, runAt.getTime()),
       forgetCompleted: options.keepCompleted === 0,
+      breakers,
     });
-    const planner = new Planner({ store, producer, clock, events, misfireThreshold: options.misfireThreshold, isLeader });
+    const planner = new Planner({
+      store,
+      producer,
+      clock,
+      events,
+      misfireThreshold: options.misfireThreshold,
+      isLeader,
+      circuitOpen: (breaker) => breakers.isOpen(breaker),
+    });
     const engine = new WorkflowEngine({ store, insert: (jobs) => producer.insert(jobs), clock, events });
     setupWorkflows(engine, registry, events);
     const broadcast = async (message: Notification) => {
@@ -120,6 +143,8 @@ export class SchedulerRoot {
       new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter }),
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
       new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
+      // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
+      { name: 'breakers', tasks: () => [new PeriodicTask('breakers', options.pollInterval, () => breakers.refresh(), () => notifier.shared || !breakers.isLoaded)] },
     ];
     const notifications = new NotificationHandler({
       queues,
@@ -129,6 +154,7 @@ export class SchedulerRoot {
       applyQueueStates: () => applyQueueStates(queueSetup),
       requestScheduleSync: () => schedules.requestSync(),
       sync: () => sync.sync(),
+      refreshBreakers: () => breakers.refresh(),
     });
     const closeSpans = () => engine.closeSpans();
     this.lifecycle = new NodeLifecycle({
@@ -148,6 +174,7 @@ export class SchedulerRoot {
       plugins,
       notifications,
       leadership,
+      breakers,
       closeSpans,
     });
     const register = (def: WorkflowDefinition) => {
@@ -176,6 +203,7 @@ export class SchedulerRoot {
       deadLetters: { store, clock, wake },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
+      breakers,
     };
   }
 

@@ -58,6 +58,8 @@ export class Attempt implements RunningJob {
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;
+  /** The circuit breaker told of this attempt's outcome, or `null`. */
+  breaker: string | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
   onSlotFreed: (() => void) | null = null;
   private controller: AbortController | null = null;

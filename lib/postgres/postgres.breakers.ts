@@ -23,6 +23,7 @@ interface BreakerRow {
   success_threshold: number;
   reset_timeout_ms: number;
   was?: CircuitState;
+  held_until?: number | null;
   verdict?: BreakerVerdict;
 }
 
@@ -67,7 +68,7 @@ export class PostgresBreakerStore implements CircuitBreakerStore {
 
   private async change(statement: Statement): Promise<BreakerChange | null> {
     const [row] = await this.rows<BreakerRow>(statement);
-    return row ? { record: toRecord(row), from: row.was! } : null;
+    return row ? { record: toRecord(row), from: row.was!, heldUntil: row.held_until == null ? null : Number(row.held_until) } : null;
   }
 }
 

@@ -26,6 +26,7 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresBreakerStore } from './postgres.breakers.js';
+import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { PostgresPush } from './postgres.push.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
@@ -63,7 +64,7 @@ export class PostgresStore implements JobStore {
   /** Push to idle nodes (`push: false` turns it off). @internal */
   readonly push: PostgresPush | undefined;
   /** Circuit breakers shared by every node (a table, migration 9). */
-  readonly breakers: PostgresBreakerStore;
+  readonly breakers: CircuitBreakerStore;
 
   constructor(
     private readonly pg: PostgresContext,

@@ -56,6 +56,8 @@ export interface RuntimeScheduleInput {
   tags?: string[];
   /** @default the handler's */
   meta?: JsonObject;
+  /** The circuit breaker guarding this schedule's jobs (configured or registered). @default the handler's */
+  circuitBreaker?: string;
 }
 
 const KNOWN = new Set([
@@ -76,6 +78,7 @@ const KNOWN = new Set([
   'misfire',
   'tags',
   'meta',
+  'circuitBreaker',
 ]);
 
 /**

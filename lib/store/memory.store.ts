@@ -13,6 +13,7 @@ import {
   type UnclaimOptions,
 } from './job-store.js';
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
+import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { FINAL_STATES } from './job.types.js';
 import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
 import { ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
@@ -61,7 +62,7 @@ export class MemoryStore implements JobStore {
   private lastId = 0;
   private lastFencingToken = 0;
   /** Circuit breakers, in the process like everything else here. */
-  readonly breakers = new MemoryBreakerStore((names, until, now) => this.releaseHeld(names, until, now));
+  readonly breakers: CircuitBreakerStore = new MemoryBreakerStore((names, until, now) => this.releaseHeld(names, until, now));
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(options: Omit<MemoryStoreOptions, 'type'> = {}) {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Job } from '../store/job.types.js';
+import type { CircuitBreakerState, CircuitState } from '../breakers/circuit-breaker.types.js';
 
 /**
  * How a job event ended.
@@ -60,8 +61,11 @@ export interface JobCancelEvent extends JobEvent {
 export interface JobSkipEvent {
   name: string;
   schedule: string | null;
-  /** `overlap` (an earlier run is queued or running), `unique` (key taken), `paused`, `halted`. */
-  reason: 'overlap' | 'unique' | 'paused' | 'halted';
+  /**
+   * `overlap` (an earlier run is queued or running), `unique` (key taken),
+   * `paused`, `halted`, `circuit_open` (a tick while the job's circuit breaker is open).
+   */
+  reason: 'overlap' | 'unique' | 'paused' | 'halted' | 'circuit_open';
   /** The job that blocked it, or the halted job. */
   job: Job<unknown> | null;
   tick: Date | null;
@@ -134,6 +138,37 @@ export interface StepEvent {
 }
 
 /**
+ * `circuit:open`, `circuit:halfOpen`, `circuit:close`: a breaker changed
+ * state. Emitted by the node whose call changed it (on PostgreSQL, other
+ * nodes see the change within a poll, without an event).
+ * @publicApi
+ */
+export interface CircuitEvent {
+  /** The breaker's name. */
+  name: string;
+  from: CircuitState;
+  to: CircuitState;
+  /** The breaker after the change. */
+  breaker: CircuitBreakerState;
+  /** For `circuit:open`: the error of the failure that opened it (unknown after a `reset`). */
+  error?: unknown;
+}
+
+/**
+ * `circuit:reject`: a job its open breaker held back (once per hold). It
+ * spent no attempt and is due again at `until`.
+ * @publicApi
+ */
+export interface CircuitRejectEvent {
+  /** The breaker's name. */
+  name: string;
+  /** The job as it was claimed. */
+  job: Job<unknown>;
+  /** Its new run time: when the breaker lets probes through. */
+  until: Date;
+}
+
+/**
  * Every event `SchedulerService.on` accepts, and its payload.
  * @publicApi
  */
@@ -165,6 +200,10 @@ export interface SchedulerEventMap {
   'rollback:start': StepEvent;
   'rollback:stop': StepEvent;
   'rollback:exception': StepEvent;
+  'circuit:open': CircuitEvent;
+  'circuit:halfOpen': CircuitEvent;
+  'circuit:close': CircuitEvent;
+  'circuit:reject': CircuitRejectEvent;
 }
 
 /**

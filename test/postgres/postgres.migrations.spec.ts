@@ -67,6 +67,7 @@ describe('migrations', () => {
     const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id, name FROM "${schema}"."boot_migrations" ORDER BY id`));
     expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
     expect(await tables(schema)).toEqual([
+      'boot_breakers',
       'boot_claims',
       'boot_dead_letters',
       'boot_job_keys',
@@ -165,6 +166,7 @@ describe('migrations', () => {
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
+      `Scheduler009CircuitBreakers_${schema}_orm_1799452800000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -192,6 +194,9 @@ describe('migrations', () => {
       expect(await tables(schema)).toContain('orm_ready');
       expect(await tables(schema)).toContain('orm_offers');
       expect(await columns(schema, 'orm_offers')).toContain('listener');
+      expect(await tables(schema)).toContain('orm_breakers');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_breakers');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });

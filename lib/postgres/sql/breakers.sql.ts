@@ -71,13 +71,13 @@ export function breakerStatements(n: SqlNames) {
       opened_at = CASE WHEN s.st = 'open' AND s.was <> 'open' THEN $4::timestamptz WHEN s.st = 'closed' THEN NULL ELSE s.opened_at END,
       next_probe_at = CASE WHEN s.st = 'open' AND s.was <> 'open' THEN $4::timestamptz + ${timeout('s')} WHEN s.st = 'closed' THEN NULL ELSE s.next_probe_at END
     FROM s WHERE b.name = s.name
-    RETURNING ${columns('b')}, s.was`;
+    RETURNING ${columns('b')}, s.was, ${ms('s.next_probe_at')} AS held_until`;
 
   const reset = `
-    WITH cur AS (SELECT name, state FROM ${n.breakers} WHERE name = $1 FOR UPDATE)
+    WITH cur AS (SELECT name, state, next_probe_at FROM ${n.breakers} WHERE name = $1 FOR UPDATE)
     UPDATE ${n.breakers} b SET state = 'closed', failures = 0, successes = 0, probes = 0, opened_at = NULL, next_probe_at = NULL
     FROM cur WHERE b.name = cur.name
-    RETURNING ${columns('b')}, cur.state AS was`;
+    RETURNING ${columns('b')}, cur.state AS was, ${ms('cur.next_probe_at')} AS held_until`;
 
   // Held jobs sit in the ready list at the breaker's instant: their ready rows
   // go first (the order a claim locks in: ready row, then job), then the jobs
