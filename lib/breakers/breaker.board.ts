@@ -40,7 +40,8 @@ export interface BreakerGate {
   breakerOf(job: Job<unknown>): string | null;
   admit(breaker: string, job: Job<unknown>): 'run' | Promise<'run' | 'probe' | Date>;
   hold(breaker: string, job: Job<unknown>, until: Date): Promise<void>;
-  settle(breaker: string, job: Job<unknown>, outcome: BreakerOutcome, error?: unknown): void;
+  /** Resolves once the breaker knows; `undefined` when there was nothing to tell it. */
+  settle(breaker: string, job: Job<unknown>, outcome: BreakerOutcome, error?: unknown): Promise<void> | undefined;
 }
 
 /**
@@ -149,13 +150,15 @@ export class BreakerBoard implements BreakerGate {
     this.ports.events.emit('circuit:reject', { name: breaker, job, until });
   }
 
-  settle(breaker: string, job: Job<unknown>, outcome: BreakerOutcome, error?: unknown): void {
+  settle(breaker: string, job: Job<unknown>, outcome: BreakerOutcome, error?: unknown): Promise<void> | undefined {
     const probe = this.probes.delete(`${job.id}:${job.attempt}`);
     const record = this.known.get(breaker);
     // The common case costs nothing: a success, or a hand-back, with a closed breaker and no failure to forget.
-    if (!probe && outcome !== 'failure' && (outcome === 'abandon' || (record?.state === 'closed' && record.failures === 0))) return;
-    void this.ports.store.record(breaker, outcome, probe, new Date(this.ports.clock.now())).then(
-      (change) => change && this.changed(change, error),
+    if (!probe && outcome !== 'failure' && (outcome === 'abandon' || (record?.state === 'closed' && record.failures === 0))) return undefined;
+    return this.ports.store.record(breaker, outcome, probe, new Date(this.ports.clock.now())).then(
+      async (change) => {
+        if (change) await this.changed(change, error);
+      },
       (e: unknown) => this.logger.error(`circuit breaker ${breaker}: recording an attempt of job ${job.id} failed: ${describe(e)}`),
     );
   }
@@ -198,7 +201,8 @@ export class BreakerBoard implements BreakerGate {
     const event = { name: record.name, from, to: record.state, breaker: toBreakerState(record), ...(record.state === 'open' ? { error } : {}) };
     this.ports.events.emit(EVENTS[record.state], event);
     const log = `circuit breaker ${record.name}: ${from} → ${record.state}`;
-    if (record.state === 'open') this.logger.warn(`${log} after ${record.failures} failure(s) in a row; jobs wait until ${new Date(record.nextProbeAt!).toISOString()}`);
+    if (record.state === 'open')
+      this.logger.warn(`${log} after ${record.failures} failure(s) in a row; jobs wait until ${new Date(record.nextProbeAt!).toISOString()}`);
     else this.logger.log(log);
     if (record.state === 'closed' && change.heldUntil != null) await this.release(record.name, change.heldUntil);
     if (record.state !== 'halfOpen') await this.ports.notify({ type: 'breakers' }).catch(() => undefined);

@@ -1,12 +1,5 @@
 import { admit, newBreaker, reset, settle } from './breaker.machine.js';
-import type {
-  BreakerAdmission,
-  BreakerChange,
-  BreakerOutcome,
-  BreakerRecord,
-  BreakerSettings,
-  CircuitBreakerStore,
-} from './circuit-breaker.types.js';
+import type { BreakerAdmission, BreakerChange, BreakerOutcome, BreakerRecord, BreakerSettings, CircuitBreakerStore } from './circuit-breaker.types.js';
 
 /**
  * Breakers in the process (the memory store's): the state machine applied

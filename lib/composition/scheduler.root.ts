@@ -144,7 +144,17 @@ export class SchedulerRoot {
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
       new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
       // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
-      { name: 'breakers', tasks: () => [new PeriodicTask('breakers', options.pollInterval, () => breakers.refresh(), () => notifier.shared || !breakers.isLoaded)] },
+      {
+        name: 'breakers',
+        tasks: () => [
+          new PeriodicTask(
+            'breakers',
+            options.pollInterval,
+            () => breakers.refresh(),
+            () => notifier.shared || !breakers.isLoaded,
+          ),
+        ],
+      },
     ];
     const notifications = new NotificationHandler({
       queues,

@@ -89,7 +89,9 @@ export class JobExecutor {
       return 'run' as const;
     });
     if (!(answer instanceof Date)) return this.launch(job, listener, breaker);
-    await gate.hold(breaker, job, answer).catch((error: unknown) => this.logger.error(`circuit breaker ${breaker}: handing job ${job.id} back failed: ${describe(error)}`));
+    await gate
+      .hold(breaker, job, answer)
+      .catch((error: unknown) => this.logger.error(`circuit breaker ${breaker}: handing job ${job.id} back failed: ${describe(error)}`));
     listener.handlerDone(job);
     listener.finished(job, { job, outcome: 'held', duration: 0 });
   }
@@ -246,8 +248,14 @@ export class JobExecutor {
     return outcome;
   }
 
+  /** The attempt is over; one that tells its breaker something new is over once the breaker knows (its slot is free already). */
   private finish(attempt: Attempt, outcome: ExecutionOutcome | null, error?: unknown): void {
-    if (attempt.breaker !== null) this.settleBreaker(attempt.breaker, attempt.job, outcome);
+    const told = attempt.breaker === null ? undefined : this.settleBreaker(attempt.breaker, attempt.job, outcome);
+    if (told === undefined) return this.finished(attempt, outcome, error);
+    void told.then(() => this.finished(attempt, outcome, error));
+  }
+
+  private finished(attempt: Attempt, outcome: ExecutionOutcome | null, error?: unknown): void {
     if (attempt.span && outcome) {
       endAttemptSpan(attempt.span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
     }
@@ -257,11 +265,11 @@ export class JobExecutor {
   }
 
   /** Tells the job's breaker how the attempt ended: failures that trip circuits count, hand-backs and aborts do not. */
-  private settleBreaker(breaker: string, job: Job<unknown>, outcome: ExecutionOutcome | null): void {
+  private settleBreaker(breaker: string, job: Job<unknown>, outcome: ExecutionOutcome | null): Promise<void> | undefined {
     const ended = outcome?.outcome;
     if (ended === 'completed') return this.deps.breakers!.settle(breaker, job, 'success');
     const failed = (ended === 'retry' || ended === 'dead' || ended === 'discarded') && tripsCircuit(outcome!.error);
-    this.deps.breakers!.settle(breaker, job, failed ? 'failure' : 'abandon', outcome?.error);
+    return this.deps.breakers!.settle(breaker, job, failed ? 'failure' : 'abandon', outcome?.error);
   }
 
   /**

@@ -22,7 +22,14 @@ export function breakersConformance(suite: ConformanceSuite): void {
     it('defines a breaker closed; defining it again takes the new settings and keeps its state', async () => {
       const b = breakers();
       if (!b) return;
-      expect(await b.define('api', settings, at(0))).toMatchObject({ name: 'api', state: 'closed', failures: 0, openedAt: null, nextProbeAt: null, ...settings });
+      expect(await b.define('api', settings, at(0))).toMatchObject({
+        name: 'api',
+        state: 'closed',
+        failures: 0,
+        openedAt: null,
+        nextProbeAt: null,
+        ...settings,
+      });
       await b.record('api', 'failure', false, at(0));
       expect(await b.define('api', { ...settings, failureThreshold: 9 }, at(0))).toMatchObject({ failures: 1, failureThreshold: 9 });
       expect((await b.list()).map((r) => r.name)).toEqual(['api']);

@@ -139,7 +139,11 @@ describe('breaker settings', () => {
 
   it("defaults to seed 003's 5 failures, 2 probes, 30 s", () => {
     expect(resolveBreakerSettings(undefined, fail, 'b')).toEqual({ failureThreshold: 5, successThreshold: 2, resetTimeout: 30_000 });
-    expect(resolveBreakerSettings({ resetTimeout: '1m', failureThreshold: 1 }, fail, 'b')).toEqual({ failureThreshold: 1, successThreshold: 2, resetTimeout: 60_000 });
+    expect(resolveBreakerSettings({ resetTimeout: '1m', failureThreshold: 1 }, fail, 'b')).toEqual({
+      failureThreshold: 1,
+      successThreshold: 2,
+      resetTimeout: 60_000,
+    });
   });
 
   it('refuses bad settings, naming the option', () => {
