@@ -61,6 +61,7 @@ export interface NodeSettings {
   shutdownGracePeriod?: number;
   startRuns?: number;
   clockOffsetMs?: number;
+  breakerResetMs?: number;
 }
 
 /** Starts a node as a child process. */
@@ -124,6 +125,7 @@ export interface ClusterJob {
   n: number;
   priority?: number;
   maxAttempts?: number;
+  pinnedNode?: string;
 }
 
 /** Inserts jobs as another process would, through a scheduler-less insert of the library's store. */
@@ -143,6 +145,7 @@ export async function insertJobs(url: string, schema: string, jobs: readonly Clu
       maxAttempts: job.maxAttempts ?? 4,
       timeout: null,
       runAt: now,
+      pinnedNode: job.pinnedNode ?? null,
     })),
   );
   await store.close();
