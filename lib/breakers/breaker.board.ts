@@ -146,8 +146,13 @@ export class BreakerBoard implements BreakerGate {
   async hold(breaker: string, job: Job<unknown>, until: Date): Promise<void> {
     const handed = await this.ports.jobs.unclaim([{ id: job.id, attempt: job.attempt }], { runAt: until });
     if (handed === 0) return;
-    this.ports.wakeAt(job.queue, until.getTime());
     this.ports.events.emit('circuit:reject', { name: breaker, job, until });
+    // Closed while this job was being handed back (its probe answered meanwhile): the close released the others already.
+    if (this.known.get(breaker)?.state === 'closed') {
+      const now = this.ports.clock.now();
+      await this.ports.store.release([job.name], until, new Date(now));
+      this.ports.wakeAt(job.queue, now);
+    } else this.ports.wakeAt(job.queue, until.getTime());
   }
 
   settle(breaker: string, job: Job<unknown>, outcome: BreakerOutcome, error?: unknown): Promise<void> | undefined {
