@@ -8,7 +8,7 @@ import type { CircuitBreakerOptions, CircuitBreakerState } from './circuit-break
  * What the circuit breaker calls use.
  * @internal
  */
-export type CircuitBreakerPorts = Pick<BreakerBoard, 'refresh' | 'record' | 'names' | 'register' | 'reset' | 'isLoaded'>;
+export type CircuitBreakerPorts = Pick<BreakerBoard, 'refresh' | 'record' | 'names' | 'register' | 'reset' | 'isLoaded' | 'has'>;
 
 const invalid = (option: string, detail: string): never => {
   throw new InvalidArgumentError(option, detail);

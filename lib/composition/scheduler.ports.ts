@@ -37,6 +37,8 @@ export interface ServicePorts {
   notifier: Pick<Notifier, 'notify'>;
   /** Tells the other nodes (nothing to send when the notifier is in-process only). */
   broadcast(message: Notification): Promise<void>;
+  /** The circuit breakers this node knows. */
+  breakers: Pick<CircuitBreakerPorts, 'has'>;
 }
 
 /** What the dead-letter calls use. @internal */

@@ -209,6 +209,7 @@ export class SchedulerRoot {
         schedules,
         notifier,
         broadcast,
+        breakers,
       },
       deadLetters: { store, clock, wake },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },

@@ -206,6 +206,21 @@ describe.each(stores)('circuit breakers on the %s store', (_name, makeStore) => 
     await expect(t.scheduler.circuitBreakers.get('nope')).rejects.toThrow(/no circuit breaker is named "nope"/);
   });
 
+  it("a runtime schedule may name a known breaker (its own wins over its handler's), never an unknown one", async () => {
+    const t = await start({ circuitBreakers: { ...breakers, other: { failureThreshold: 1 } } });
+    await expect(t.scheduler.insert({ name: 'nightly', handler: 'unguarded', every: '1h', circuitBreaker: 'nope' })).rejects.toThrow(
+      /invalid argument "circuitBreaker": unknown circuit breaker "nope"/,
+    );
+    await t.scheduler.insert({ name: 'nightly', handler: 'charge', every: '1h', circuitBreaker: 'other' });
+    await t.scheduler.runNow('nightly');
+    await t.tester.drainQueue();
+    // One failure of the schedule's job opens `other`, and leaves `payments` (the handler's) alone.
+    expect((await t.scheduler.circuitBreakers.all()).map((b) => [b.name, b.state, b.failures])).toEqual([
+      ['other', 'open', 1],
+      ['payments', 'closed', 0],
+    ]);
+  });
+
   it('a job naming a breaker neither configured nor registered fails bootstrap', async () => {
     const error = await bootstrapError([Payments], { store, circuitBreakers: { other: {} } });
     expect(error).toBeInstanceOf(SchedulerConfigError);
