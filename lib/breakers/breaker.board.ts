@@ -50,9 +50,11 @@ export interface BreakerGate {
  * notice when the store is shared), the gate in front of each job of a
  * breaker, the outcome of each of its attempts, and the events.
  *
- * Only closed breakers are judged from the copy: every other verdict is the
- * store's, one atomic call, so a breaker reset or closed elsewhere never
- * holds a job here, and half-open probes are counted once for the cluster.
+ * Closed breakers, and open ones before their half-open instant, are judged
+ * from the copy; every other verdict is the store's, one atomic call, so
+ * half-open probes are counted once for the cluster. A job held on a stale
+ * copy (a reset elsewhere whose notice has not arrived) waits at most until
+ * the instant it was held for.
  * @internal
  */
 export class BreakerBoard implements BreakerGate {
@@ -139,6 +141,8 @@ export class BreakerBoard implements BreakerGate {
   admit(breaker: string, job: Job<unknown>): 'run' | Promise<'run' | 'probe' | Date> {
     const record = this.known.get(breaker);
     if (record === undefined || record.state === 'closed') return 'run';
+    // Open and not yet due: held without asking (a buffer of held jobs would cost a round trip each).
+    if (record.state === 'open' && this.ports.clock.now() < (record.nextProbeAt ?? 0)) return Promise.resolve(new Date(record.nextProbeAt!));
     return this.acquire(breaker, job);
   }
 

@@ -56,5 +56,5 @@ describe('circuit breakers across nodes (child processes on PostgreSQL)', () => 
     const runs = await cluster.rows(db.url, `SELECT job_id, node FROM ${table('ledger')} WHERE kind = 'flaky' AND node = 'b'`);
     expect(runs).toHaveLength(3);
     await db.drop();
-  });
+  }, 90_000);
 });
