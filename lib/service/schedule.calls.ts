@@ -10,10 +10,6 @@ const invalid: OptionFailure = (option, detail) => {
   throw new InvalidArgumentError(option, detail);
 };
 
-/**
- * `SchedulerService.insert`: validates, stores, applies here and announces a runtime schedule.
- * @internal
- */
 /** A schedule may name only a breaker this node knows (configured, or registered here or elsewhere). */
 function knownBreaker(s: ServicePorts, entry: ScheduleEntry): void {
   const breaker = entry.options.circuitBreaker;
@@ -22,6 +18,10 @@ function knownBreaker(s: ServicePorts, entry: ScheduleEntry): void {
   }
 }
 
+/**
+ * `SchedulerService.insert`: validates, stores, applies here and announces a runtime schedule.
+ * @internal
+ */
 export async function insertSchedule(s: ServicePorts, input: RuntimeScheduleInput): Promise<JobInfo> {
   const entry = buildRuntimeSchedule(input, s.registry, s.jobs.queueNames, invalid, s.store.maxPayloadBytes);
   if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestSchema } from '../support/postgres.js';
-import { createLedger, insertJobs, useCluster, waitUntil } from '../support/cluster/cluster.js';
+import { createLedger, insertJobs, killAll, useCluster, waitUntil } from '../support/cluster/cluster.js';
 
 /**
  * A circuit breaker shared by real processes: failures on one node open it,
@@ -55,6 +55,8 @@ describe('circuit breakers across nodes (child processes on PostgreSQL)', () => 
     expect(await breaker()).toMatchObject({ state: 'closed', failures: 0, next_probe_at: null });
     const runs = await cluster.rows(db.url, `SELECT job_id, node FROM ${table('ledger')} WHERE kind = 'flaky' AND node = 'b'`);
     expect(runs).toHaveLength(3);
+    // The nodes go before their schema (dropping it under their statements could deadlock).
+    await killAll([a, b]);
     await db.drop();
   }, 90_000);
 });
