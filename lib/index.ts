@@ -28,7 +28,7 @@ export type {
 
 export type { JobContext } from './execution/job-context.js';
 export { exponentialBackoff, type ExponentialBackoffOptions } from './execution/backoff.js';
-export { haltJob, type JobMiddleware, type MiddlewareHalt, type AttemptOutcome } from './middleware/job-middleware.js';
+export { haltJob, ignoreError, type JobMiddleware, type MiddlewareHalt, type MiddlewareIgnore, type AttemptOutcome } from './middleware/job-middleware.js';
 
 export {
   SchedulerError,
@@ -93,3 +93,11 @@ export type {
 } from './workflow/workflow.types.js';
 export type { WorkflowEvent, StepEvent } from './telemetry/scheduler.events.js';
 export { WorkflowVersionMismatchError } from './scheduler.errors.js';
+
+export { ShuttingDownError, NotLeaderError } from './scheduler.errors.js';
+export type { ErrorClass } from './store/job.types.js';
+export { ClassifiedError, ERROR_CLASSES, errorTripsCircuit, type ClassifiedErrorOptions } from './errors/classified.error.js';
+export { ERROR_CLASS_POLICIES } from './errors/error-class.policies.js';
+export { SchedulerErrors, type ClassifyOptions } from './errors/errors.service.js';
+export type { ErrorClassification, ErrorClassifyFunction, ErrorsOptions, ClassificationSource, NextAction } from './errors/error-classifier.types.js';
+export type { JobDefaultsOptions } from './discovery/job-defaults.resolver.js';

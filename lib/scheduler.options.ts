@@ -12,6 +12,9 @@ import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
 import { checkBreakerName, resolveBreakerSettings } from './breakers/breaker-settings.resolver.js';
 import type { BreakerSettings, CircuitBreakerOptions } from './breakers/circuit-breaker.types.js';
+import { resolveJobDefaults, type JobDefaults, type JobDefaultsOptions } from './discovery/job-defaults.resolver.js';
+import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
+import type { ErrorsOptions } from './errors/error-classifier.types.js';
 
 /**
  * Per-queue settings.
@@ -115,6 +118,13 @@ export interface SchedulerModuleOptions {
    * `{ failureThreshold: 5, successThreshold: 2, resetTimeout: '30s' }`. @default {}
    */
   circuitBreakers?: Record<string, CircuitBreakerOptions>;
+  /**
+   * What a job gets when its own options say nothing: `timeout`, `maxRetries`, `backoff`.
+   * @default { timeout: '5m', maxRetries: 3, backoff: { type: 'exponential', delay: '1s', max: '1h', factor: 2, jitter: true } }
+   */
+  defaults?: JobDefaultsOptions;
+  /** How failures are classified (see docs/errors.md). @default the built-in rules only */
+  errors?: ErrorsOptions;
 }
 
 /**
@@ -144,6 +154,8 @@ export interface ResolvedOptions {
   nodeName: string;
   /** Configured circuit breakers by name, with defaults applied. */
   circuitBreakers: ReadonlyMap<string, BreakerSettings>;
+  defaults: JobDefaults;
+  errors: ErrorsOptions;
 }
 
 const SOURCE = 'SchedulerModule';
@@ -239,6 +251,8 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     circuitBreakers: circuitBreakers(options.circuitBreakers),
+    defaults: resolveJobDefaults(options.defaults, SOURCE),
+    errors: resolveErrorsOptions(options.errors, SOURCE),
   };
 }
 

@@ -4,6 +4,7 @@ import type { ServicePorts } from './composition/scheduler.ports.js';
 import type { JobWorker } from './decorators/worker.decorator.js';
 import { DeadLetters } from './dead-letters.js';
 import { CircuitBreakers } from './breakers/circuit-breakers.service.js';
+import { SchedulerErrors } from './errors/errors.service.js';
 import type { WorkerArgs } from './queue/job.builder.js';
 import type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
@@ -32,12 +33,22 @@ export class SchedulerService {
   readonly workflows: Workflows;
   /** Circuit breakers: state, reset, registration at runtime. */
   readonly circuitBreakers: CircuitBreakers;
+  /** How failures are treated: `classify(error)` and `nextAction(error, attempt)`. */
+  readonly errors: SchedulerErrors;
+  /**
+   * The lifeline: `checkNow()` runs a rescue pass at once (jobs of dead
+   * nodes back to available, or dead when their attempts are spent) and
+   * resolves with the jobs it moved; on a follower it rejects with `NotLeaderError`.
+   */
+  readonly lifeline: { checkNow(): Promise<Job[]> };
 
   /** @internal */
   constructor(private readonly host: SchedulerHost) {
     this.deadLetters = new DeadLetters(() => this.host.ports.deadLetters);
     this.workflows = new Workflows(() => this.host.ports.workflows);
     this.circuitBreakers = new CircuitBreakers(() => this.host.ports.breakers);
+    this.errors = new SchedulerErrors(() => this.host.ports.errors);
+    this.lifeline = { checkNow: () => this.host.ports.lifeline.checkNow() };
   }
 
   private get s(): ServicePorts {

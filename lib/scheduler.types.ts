@@ -17,8 +17,8 @@ export interface EnqueueOptions {
   queue?: string;
   /** @default the job's maxRetries */
   maxRetries?: number;
-  /** @default the job's timeout */
-  timeout?: Duration;
+  /** `false`: no timeout. @default the job's timeout */
+  timeout?: Duration | false;
   /**
    * A key that no other available or running job may hold; `true` derives it
    * from the name and arguments. A conflict returns the existing job with

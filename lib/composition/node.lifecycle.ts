@@ -57,8 +57,14 @@ export class NodeLifecycle {
   private clockSync: ClockSync | null = null;
   private unsubscribe: (() => void) | null = null;
   private started = false;
+  private stopping = false;
 
   constructor(private readonly ports: LifecyclePorts) {}
+
+  /** True from the moment `stop()` (the application's close) begins. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
 
   async start(): Promise<void> {
     const { options, clock, logger, store, peer, notifier, loop, reboot } = this.ports;
@@ -106,6 +112,7 @@ export class NodeLifecycle {
   /** Leadership, loop, claims, then each queue drained within its grace period; the store closes last. */
   async stop(): Promise<void> {
     const { store, peer, notifier, loop, queues, running, clock, logger } = this.ports;
+    this.stopping = true;
     if (!this.started) {
       this.clockSync?.stop();
       await store.close();

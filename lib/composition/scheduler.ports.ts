@@ -1,5 +1,6 @@
 import type { CircuitBreakerPorts } from '../breakers/circuit-breakers.service.js';
 import type { Clock } from '../clock/clock.js';
+import type { ErrorClassifier } from '../errors/error.classifier.js';
 import type { ExecutionOutcome } from '../execution/execution.types.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { Notification, Notifier } from '../notifier/notifier.js';
@@ -39,6 +40,8 @@ export interface ServicePorts {
   broadcast(message: Notification): Promise<void>;
   /** The circuit breakers this node knows. */
   breakers: Pick<CircuitBreakerPorts, 'has'>;
+  /** True while this node shuts down with a store that would lose new jobs (memory): enqueues get `ShuttingDownError`. */
+  refusesWork(): boolean;
 }
 
 /** What the dead-letter calls use. @internal */
@@ -47,6 +50,12 @@ export interface DeadLetterPorts {
   clock: Clock;
   /** Wakes this node's runner of a queue that has a retried job. */
   wake(queue: string): void;
+}
+
+/** What `scheduler.errors` uses. @internal */
+export interface ErrorPorts {
+  classifier: Pick<ErrorClassifier, 'classify' | 'nextAction'>;
+  registry: Pick<SchedulerRegistry, 'findDefinition' | 'retrySettingsFor'>;
 }
 
 /** What the workflow calls use. @internal */
@@ -79,6 +88,9 @@ export interface TesterPorts {
 export interface SchedulerPorts {
   service: ServicePorts;
   deadLetters: DeadLetterPorts;
+  errors: ErrorPorts;
+  /** The lifeline's rescue pass, run now (leader only). */
+  lifeline: { checkNow(): Promise<Job[]> };
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;
   /** What `scheduler.circuitBreakers` uses. */

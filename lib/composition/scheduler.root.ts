@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
+import { ErrorClassifier } from '../errors/error.classifier.js';
 import { JobExecutor } from '../execution/job.executor.js';
 import { RunningJobs } from '../execution/running-jobs.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
@@ -18,6 +19,7 @@ import { RuntimeSchedules } from '../schedule/runtime-schedules.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
 import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
+import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
@@ -100,9 +102,16 @@ export class SchedulerRoot {
       wakeAt: (queue, at) => queues.wakeAt(queue, at),
       notify: (message) => notifier.notify(message),
     });
+    const classifier = new ErrorClassifier({
+      classify: options.errors.classify,
+      defaults: options.defaults,
+      now: () => clock.now(),
+      warn: (message) => logger.warn(message),
+    });
     const executor = new JobExecutor({
       store,
       registry,
+      classifier,
       clock,
       events,
       running,
@@ -138,9 +147,10 @@ export class SchedulerRoot {
       plannerLoaded: () => planner.isLoaded,
       loadPlanner: () => leadership.loadPlanner(),
     });
+    const lifeline = new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter });
     const plugins = [
       sync,
-      new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter }),
+      lifeline,
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
       new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
       // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
@@ -167,7 +177,7 @@ export class SchedulerRoot {
       refreshBreakers: () => breakers.refresh(),
     });
     const closeSpans = () => engine.closeSpans();
-    this.lifecycle = new NodeLifecycle({
+    const lifecycle = new NodeLifecycle({
       options,
       clock,
       logger,
@@ -187,6 +197,7 @@ export class SchedulerRoot {
       breakers,
       closeSpans,
     });
+    this.lifecycle = lifecycle;
     const register = (def: WorkflowDefinition) => {
       const entry = addWorkflow(engine, registry, def);
       if (entry) void planner.upsert(entry).then(poke, (error: unknown) => logger.error(`scheduling workflow ${def.name} failed: ${String(error)}`));
@@ -210,8 +221,12 @@ export class SchedulerRoot {
         notifier,
         broadcast,
         breakers,
+        // A job enqueued into a memory store while the node closes would be lost with the process.
+        refusesWork: () => lifecycle.isStopping && store instanceof MemoryStore,
       },
       deadLetters: { store, clock, wake },
+      errors: { classifier, registry },
+      lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
       breakers,

@@ -71,11 +71,17 @@ export interface JobOptions {
   queue?: string;
   /** 0 (runs first) to 9. @default 0 */
   priority?: number;
-  /** Abort an attempt after this long (`ctx.signal`, reason `timeout`). @default none */
-  timeout?: Duration;
-  /** Retries after the first attempt fails. @default 3 */
+  /** Abort an attempt after this long (`ctx.signal`, reason `timeout`); `false`: no timeout. @default the module's `defaults.timeout` ('5m') */
+  timeout?: Duration | false;
+  /**
+   * Retries after the first attempt fails; set here, it wins over the
+   * retries of the error's class (see docs/errors.md). @default the module's `defaults.maxRetries` (3)
+   */
   maxRetries?: number;
-  /** Delay before a retry. @default exponential: 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h */
+  /**
+   * Delay before a retry; set here, it wins over the backoff of the error's
+   * class. @default the module's `defaults.backoff`: exponential, 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h
+   */
   backoff?: BackoffOption;
   /**
    * No second job of this handler with the same arguments while one is

@@ -153,6 +153,7 @@ export class JobExecutor {
    */
   private timedOut(attempt: Attempt): void {
     attempt.timer = null;
+    attempt.retriesAfterTimeout = this.settler.retriesAfterTimeout(attempt.job);
     attempt.abort('timeout');
     if (!attempt.abortIgnored) return;
     const { clock } = this.deps;
@@ -161,7 +162,7 @@ export class JobExecutor {
       const job = attempt.job;
       this.logger.warn(
         `${attempt.definition?.source ?? label(job)} ignores ctx.signal: job ${job.id} is still running ${IGNORED_SIGNAL_AFTER / 1000} s after its timeout; ` +
-          (job.attempt < job.maxAttempts
+          (attempt.retriesAfterTimeout
             ? `it keeps its slot, and attempt ${job.attempt + 1} waits, until the handler returns`
             : 'it keeps its slot until the handler returns'),
       );
@@ -179,6 +180,11 @@ export class JobExecutor {
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
     if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
     if (settled.kind === 'chain' && settled.result.status === 'completed') {
+      const { ignored } = settled.result;
+      if (ignored) {
+        const job = attempt.job;
+        this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt} failed, ignored by middleware (${ignored.reason}): ${describe(ignored.error)}`);
+      }
       void this.completed(attempt, settled.result.result);
       return;
     }
@@ -268,7 +274,7 @@ export class JobExecutor {
   private settleBreaker(breaker: string, job: Job<unknown>, outcome: ExecutionOutcome | null): Promise<void> | undefined {
     const ended = outcome?.outcome;
     if (ended === 'completed') return this.deps.breakers!.settle(breaker, job, 'success');
-    const failed = (ended === 'retry' || ended === 'dead' || ended === 'discarded') && tripsCircuit(outcome!.error);
+    const failed = (ended === 'retry' || ended === 'dead' || ended === 'discarded') && tripsCircuit(outcome!.error, outcome!.errorClass);
     return this.deps.breakers!.settle(breaker, job, failed ? 'failure' : 'abandon', outcome?.error);
   }
 

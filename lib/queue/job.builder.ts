@@ -69,6 +69,7 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
       throw new InvalidArgumentError(option, detail);
     },
     s.queueNames,
+    { base: definition.options },
   );
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();

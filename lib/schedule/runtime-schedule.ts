@@ -36,8 +36,8 @@ export interface RuntimeScheduleInput {
   queue?: string;
   /** 0 (runs first) to 9. @default the handler's priority */
   priority?: number;
-  /** @default the handler's timeout */
-  timeout?: Duration;
+  /** `false`: no timeout. @default the handler's timeout */
+  timeout?: Duration | false;
   /** @default the handler's maxRetries */
   maxRetries?: number;
   /**
@@ -127,7 +127,7 @@ export function buildRuntimeSchedule(
     },
     fail,
     queues,
-    base.backoff,
+    { base },
   );
   return { name: input.name, handler: handler!, spec: spec!, options, origin: 'runtime', input: displayInput(when), args: input.args ?? {} };
 }

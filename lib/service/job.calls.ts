@@ -3,7 +3,7 @@ import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { JsonValue } from '../common/json.js';
 import { scheduleJobBase } from '../planner/planner.js';
 import { buildJobs, jsonArgs } from '../queue/job.builder.js';
-import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
+import { InvalidArgumentError, JobNotFoundError, ShuttingDownError } from '../scheduler.errors.js';
 import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
 import type { NewJob } from '../store/job.types.js';
 import { captureTraceContext } from '../telemetry/tracing.js';
@@ -18,7 +18,9 @@ export async function enqueueJobs(
   argsList: readonly unknown[],
   options: EnqueueOptions,
 ): Promise<EnqueuedJob[]> {
-  const results = await s.producer.insert(buildJobs(s.jobs, target, argsList, options), options.manager);
+  const jobs = buildJobs(s.jobs, target, argsList, options);
+  if (s.refusesWork()) throw new ShuttingDownError('enqueue');
+  const results = await s.producer.insert(jobs, options.manager);
   return results.map(({ job, inserted }) => {
     if (!inserted) {
       s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
@@ -35,6 +37,7 @@ export async function enqueueJobs(
  * @internal
  */
 export async function runScheduleNow(s: ServicePorts, name: string, args: JsonValue | undefined): Promise<EnqueuedJob> {
+  if (s.refusesWork()) throw new ShuttingDownError('runNow');
   const entry = s.registry.findSchedule(name)!;
   const now = new Date(s.clock.now());
   const job: NewJob = {

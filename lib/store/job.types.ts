@@ -36,6 +36,12 @@ export const FINAL_STATES: readonly JobState[] = ['completed', 'dead', 'discarde
 export const MAX_KEPT_ERRORS = 20;
 
 /**
+ * How a failure is treated (see `errors.classify`): `retryable` and `transient` retry, `degraded` retries slowly, `terminal` never retries.
+ * @publicApi
+ */
+export type ErrorClass = 'retryable' | 'transient' | 'degraded' | 'terminal';
+
+/**
  * One failed attempt, as kept on the job (message and stack truncated).
  * @publicApi
  */
@@ -48,6 +54,8 @@ export interface JobAttemptError {
   stack?: string;
   /** `error` (thrown), `timeout`, `cancel`, `shutdown`, `halt` or `lease-lost`. */
   kind: string;
+  /** The class the failure was given; absent on errors stored before classification and on non-failures (cancel, shutdown). */
+  errorClass?: ErrorClass;
 }
 
 /**

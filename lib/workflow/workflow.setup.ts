@@ -16,6 +16,8 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   timeout: null,
   maxAttempts: 4,
   backoff: (attempt) => exponentialBackoff(attempt),
+  // A step's retries are the engine's (it reports them as step events): never the error class's.
+  explicit: { maxRetries: true, backoff: true },
   unique: false,
   overlap: 'allow',
   misfire: 'runOnce',

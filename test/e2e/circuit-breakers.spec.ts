@@ -28,6 +28,10 @@ class Payments {
   validate() {
     throw Object.assign(new Error('card number is invalid'), { errorClass: 'terminal' });
   }
+  @Scheduled({ name: 'lookup', circuitBreaker: 'payments', backoff: 0, maxRetries: 0 })
+  lookup() {
+    throw Object.assign(new Error('no such order'), { status: 404 });
+  }
   @Scheduled({ name: 'unguarded', backoff: 0, maxRetries: 5 })
   unguarded() {
     if (this.failing) throw new Error('no breaker here');
@@ -176,6 +180,8 @@ describe.each(stores)('circuit breakers on the %s store', (_name, makeStore) => 
   it('does not count errors that say the fault is the job (terminal, tripsCircuit: false)', async () => {
     const t = await start();
     await t.scheduler.enqueueMany('validate', [{}, {}, {}]);
+    // Classified terminal by the built-in rules (HTTP 404): the service answered, the request was wrong.
+    await t.scheduler.enqueueMany('lookup', [{}, {}, {}]);
     await t.tester.drainQueue();
     expect(await t.scheduler.circuitBreakers.get('payments')).toMatchObject({ state: 'closed', failures: 0 });
   });
