@@ -20,6 +20,9 @@ export type { DeadLetter } from './dead-letters/dead-letter.entry.js';
 export { DEAD_LETTER_ALERT_TRIES, type DeadLetterOptions, type DeadLetterHandler } from './dead-letters/dead-letter.options.js';
 export { DEAD_LETTER_ALERT_LEASE } from './dead-letters/dead-letter.alerts.js';
 export type { DeadLetterClass } from './store/dead-letter-store.js';
+export { CircuitBreakers } from './breakers/circuit-breakers.service.js';
+export { CIRCUIT_BREAKER_DEFAULTS } from './breakers/breaker-settings.resolver.js';
+export type { CircuitBreakerOptions, CircuitBreakerState, CircuitState } from './breakers/circuit-breaker.types.js';
 export type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
 
@@ -79,6 +82,8 @@ export type {
   DeadLetterInsertEvent,
   DeadLetterRetryEvent,
   DeadLetterPruneEvent,
+  CircuitEvent,
+  CircuitRejectEvent,
 } from './telemetry/scheduler.events.js';
 
 export type { Duration } from './common/duration.js';

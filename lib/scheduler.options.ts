@@ -10,6 +10,8 @@ import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
 import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
+import { checkBreakerName, resolveBreakerSettings } from './breakers/breaker-settings.resolver.js';
+import type { BreakerSettings, CircuitBreakerOptions } from './breakers/circuit-breaker.types.js';
 import { resolveJobDefaults, type JobDefaults, type JobDefaultsOptions } from './discovery/job-defaults.resolver.js';
 import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
 import type { ErrorsOptions } from './errors/error-classifier.types.js';
@@ -114,6 +116,12 @@ export interface SchedulerModuleOptions {
   /** This node's name in the cluster. @default `${hostname}-${pid}-${random}` */
   nodeName?: string;
   /**
+   * Named circuit breakers, which jobs use through their `circuitBreaker`
+   * option (more may be registered at runtime). Each defaults to seed 003's
+   * `{ failureThreshold: 5, successThreshold: 2, resetTimeout: '30s' }`. @default {}
+   */
+  circuitBreakers?: Record<string, CircuitBreakerOptions>;
+  /**
    * What a job gets when its own options say nothing: `timeout`, `maxRetries`, `backoff`.
    * @default { timeout: '5m', maxRetries: 3, backoff: { type: 'exponential', delay: '1s', max: '1h', factor: 2, jitter: true } }
    */
@@ -147,6 +155,8 @@ export interface ResolvedOptions {
   deadLetters: ResolvedDeadLetterOptions;
   pruneInterval: number;
   nodeName: string;
+  /** Configured circuit breakers by name, with defaults applied. */
+  circuitBreakers: ReadonlyMap<string, BreakerSettings>;
   defaults: JobDefaults;
   errors: ErrorsOptions;
 }
@@ -243,9 +253,24 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     deadLetters: resolveDeadLetterOptions(options.deadLetters, options.retention?.dead),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    circuitBreakers: circuitBreakers(options.circuitBreakers),
     defaults: resolveJobDefaults(options.defaults, SOURCE),
     errors: resolveErrorsOptions(options.errors, SOURCE),
   };
+}
+
+function circuitBreakers(options: SchedulerModuleOptions['circuitBreakers']): Map<string, BreakerSettings> {
+  const fail = (option: string, detail: string): never => {
+    throw new SchedulerConfigError(SOURCE, option, detail);
+  };
+  const breakers = new Map<string, BreakerSettings>();
+  if (options === undefined) return breakers;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return fail('circuitBreakers', 'must be an object of name → options');
+  for (const [name, settings] of Object.entries(options)) {
+    checkBreakerName(name, fail, 'circuitBreakers');
+    breakers.set(name, resolveBreakerSettings(settings, fail, `circuitBreakers.${name}`));
+  }
+  return breakers;
 }
 
 /** Lifeline defaults (worst case to rescue 45 s + 15 s = 60 s after the last heartbeat), checked against each other. */

@@ -31,6 +31,8 @@ export interface ResolvedJobOptions {
   tags: string[];
   meta: JsonObject;
   middleware: Type<JobMiddleware>[];
+  /** The circuit breaker guarding the job, or `null`. */
+  circuitBreaker: string | null;
 }
 
 /**
@@ -158,6 +160,24 @@ export class SchedulerRegistry {
       ...(options.explicit.backoff ? { backoff: options.backoff } : {}),
       fallbackMaxRetries: stored,
     };
+  }
+
+  /**
+   * The circuit breaker guarding a job: the one of the schedule that planned
+   * it (a runtime schedule may name its own), else its handler's; `null` for none.
+   */
+  breakerFor(job: { name: string; schedule: string | null }): string | null {
+    const schedule = job.schedule === null ? undefined : this.schedules.get(job.schedule);
+    if (schedule && schedule.handler.name === job.name) return schedule.options.circuitBreaker;
+    return this.definitions.get(job.name)?.options.circuitBreaker ?? null;
+  }
+
+  /** The names of the jobs a breaker guards (handlers, and the handlers of schedules naming it). */
+  jobsOfBreaker(breaker: string): string[] {
+    const names = new Set<string>();
+    for (const definition of this.definitions.values()) if (definition.options.circuitBreaker === breaker) names.add(definition.name);
+    for (const schedule of this.schedules.values()) if (schedule.options.circuitBreaker === breaker) names.add(schedule.handler.name);
+    return [...names];
   }
 
   /** True when the name is taken by a handler or a schedule. */

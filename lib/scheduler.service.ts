@@ -3,6 +3,7 @@ import type { JsonValue } from './common/json.js';
 import type { ServicePorts } from './composition/scheduler.ports.js';
 import type { JobWorker } from './decorators/worker.decorator.js';
 import { DeadLetters } from './dead-letters.js';
+import { CircuitBreakers } from './breakers/circuit-breakers.service.js';
 import { SchedulerErrors } from './errors/errors.service.js';
 import type { WorkerArgs } from './queue/job.builder.js';
 import type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
@@ -30,6 +31,8 @@ export class SchedulerService {
   readonly deadLetters: DeadLetters;
   /** Workflows: start, schedule, pause, resume, cancel and inspect runs. */
   readonly workflows: Workflows;
+  /** Circuit breakers: state, reset, registration at runtime. */
+  readonly circuitBreakers: CircuitBreakers;
   /** How failures are treated: `classify(error)` and `nextAction(error, attempt)`. */
   readonly errors: SchedulerErrors;
   /**
@@ -43,6 +46,7 @@ export class SchedulerService {
   constructor(private readonly host: SchedulerHost) {
     this.deadLetters = new DeadLetters(() => this.host.ports.deadLetters);
     this.workflows = new Workflows(() => this.host.ports.workflows);
+    this.circuitBreakers = new CircuitBreakers(() => this.host.ports.breakers);
     this.errors = new SchedulerErrors(() => this.host.ports.errors);
     this.lifeline = { checkNow: () => this.host.ports.lifeline.checkNow() };
   }

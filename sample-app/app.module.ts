@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { SchedulerModule } from '../lib/index.js';
 import { EmailWorker } from './email.worker.js';
 import { OnboardingWorkflow } from './onboarding.workflow.js';
+import { ChargeWorker, PaymentsApi, PaymentsDemo } from './payments.worker.js';
 import { ReportJobs } from './report.jobs.js';
 import { StartupService } from './startup.service.js';
 
@@ -17,10 +18,13 @@ import { StartupService } from './startup.service.js';
         process.env.SAMPLE_STORE === 'postgres'
           ? { type: 'postgres', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema: 'scheduler_sample' }
           : 'memory',
-      queues: { default: 5, emails: 2 }, // queue name → how many of its jobs run at once on this node
+      queues: { default: 5, emails: 2, payments: 1 }, // queue name → how many of its jobs run at once on this node
+      // A named circuit breaker, used by ChargeWorker: 3 failures in a row open it for 2 s,
+      // then one probe decides (seed 003's defaults are 5, 2 and 30 s).
+      circuitBreakers: { 'payments-api': { failureThreshold: 3, successThreshold: 1, resetTimeout: '2s' } },
     }),
   ],
   // Jobs are found on ordinary providers: @Scheduled methods, @Worker classes and @Workflow classes.
-  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService],
+  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService, PaymentsApi, ChargeWorker, PaymentsDemo],
 })
 export class AppModule {}

@@ -19,6 +19,7 @@ import type { Leadership } from './leadership.js';
 import type { NotificationHandler } from './notification.handler.js';
 import { drainWithin } from './queue.drain.js';
 import { whenReachable } from './when-reachable.js';
+import type { BreakerBoard } from '../breakers/breaker.board.js';
 
 /**
  * What starting and stopping this node uses: the parts the composition root built.
@@ -41,6 +42,8 @@ export interface LifecyclePorts {
   plugins: readonly SchedulerPlugin[];
   notifications: NotificationHandler;
   leadership: Leadership;
+  /** This node's circuit breakers: loaded once the store is up, then every job's breaker must be known. */
+  breakers: Pick<BreakerBoard, 'load' | 'assertKnown'>;
   /** Ends the spans of workflow runs still open here. */
   closeSpans(): void;
 }
@@ -77,6 +80,14 @@ export class NodeLifecycle {
     // With waitForDatabase the store may not answer yet: what fails here is
     // loaded by the periodic sync (and leadership) once it does.
     await whenReachable(logger, 'loading runtime schedules', () => this.ports.schedules.load());
+    await whenReachable(logger, 'loading circuit breakers', () => this.ports.breakers.load());
+    try {
+      this.ports.breakers.assertKnown();
+    } catch (error) {
+      this.clockSync?.stop();
+      await store.close();
+      throw error;
+    }
     if (!options.enabled) {
       logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
       return;

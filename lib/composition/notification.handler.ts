@@ -19,6 +19,8 @@ export interface NotificationPorts {
   requestScheduleSync(): Promise<void>;
   /** Re-reads everything another node may have changed. */
   sync(): Promise<void>;
+  /** Re-reads the circuit breakers. */
+  refreshBreakers(): Promise<void>;
 }
 
 /**
@@ -47,9 +49,12 @@ export class NotificationHandler {
           return await this.ports.requestScheduleSync();
         case 'resync':
           await this.ports.sync();
+          await this.ports.refreshBreakers();
           return queues.wakeAll('resync');
         case 'leader':
           return; // for the peer
+        case 'breakers':
+          return await this.ports.refreshBreakers();
       }
     } catch (error) {
       this.logger.error(`handling a "${message.type}" notification failed: ${(error as Error)?.message ?? String(error)}`);

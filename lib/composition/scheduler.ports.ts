@@ -1,3 +1,4 @@
+import type { CircuitBreakerPorts } from '../breakers/circuit-breakers.service.js';
 import type { Clock } from '../clock/clock.js';
 import type { ErrorClassifier } from '../errors/error.classifier.js';
 import type { ExecutionOutcome } from '../execution/execution.types.js';
@@ -37,6 +38,8 @@ export interface ServicePorts {
   notifier: Pick<Notifier, 'notify'>;
   /** Tells the other nodes (nothing to send when the notifier is in-process only). */
   broadcast(message: Notification): Promise<void>;
+  /** The circuit breakers this node knows. */
+  breakers: Pick<CircuitBreakerPorts, 'has'>;
   /** True while this node shuts down with a store that would lose new jobs (memory): enqueues get `ShuttingDownError`. */
   refusesWork(): boolean;
 }
@@ -91,4 +94,6 @@ export interface SchedulerPorts {
   lifeline: { checkNow(): Promise<Job[]> };
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;
+  /** What `scheduler.circuitBreakers` uses. */
+  breakers: CircuitBreakerPorts;
 }

@@ -29,6 +29,9 @@ import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
 import { WorkflowRepairPlugin } from '../workflow/workflow.repair.js';
 import { addWorkflow, setupWorkflows } from '../workflow/workflow.setup.js';
+import { BreakerBoard } from '../breakers/breaker.board.js';
+import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
+import { PeriodicTask } from '../planner/scheduler.loop.js';
 import { Leadership } from './leadership.js';
 import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
@@ -99,6 +102,17 @@ export class SchedulerRoot {
     const queues = new QueueManager(options.pollInterval, poke);
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node);
+    const breakers = new BreakerBoard({
+      // A store without its own breakers (one process) gets them in memory; held jobs then wait their time out.
+      store: store.breakers ?? new MemoryBreakerStore(() => []),
+      jobs: store,
+      registry,
+      configured: options.circuitBreakers,
+      clock,
+      events,
+      wakeAt: (queue, at) => queues.wakeAt(queue, at),
+      notify: (message) => notifier.notify(message),
+    });
     const classifier = new ErrorClassifier({
       classify: options.errors.classify,
       defaults: options.defaults,
@@ -114,8 +128,17 @@ export class SchedulerRoot {
       running,
       onRetry: (queue, runAt) => queues.wakeAt(queue, runAt.getTime()),
       forgetCompleted: options.keepCompleted === 0,
+      breakers,
     });
-    const planner = new Planner({ store, producer, clock, events, misfireThreshold: options.misfireThreshold, isLeader });
+    const planner = new Planner({
+      store,
+      producer,
+      clock,
+      events,
+      misfireThreshold: options.misfireThreshold,
+      isLeader,
+      circuitOpen: (breaker) => breakers.isOpen(breaker),
+    });
     const engine = new WorkflowEngine({ store, insert: (jobs) => producer.insert(jobs), clock, events });
     setupWorkflows(engine, registry, events);
     const broadcast = async (message: Notification) => {
@@ -141,6 +164,18 @@ export class SchedulerRoot {
       lifeline,
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
       new PrunerPlugin({ store, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
+      // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
+      {
+        name: 'breakers',
+        tasks: () => [
+          new PeriodicTask(
+            'breakers',
+            options.pollInterval,
+            () => breakers.refresh(),
+            () => notifier.shared || !breakers.isLoaded,
+          ),
+        ],
+      },
     ];
     if (onDeadLetter)
       plugins.push(
@@ -154,6 +189,7 @@ export class SchedulerRoot {
       applyQueueStates: () => applyQueueStates(queueSetup),
       requestScheduleSync: () => schedules.requestSync(),
       sync: () => sync.sync(),
+      refreshBreakers: () => breakers.refresh(),
     });
     const closeSpans = () => engine.closeSpans();
     const lifecycle = new NodeLifecycle({
@@ -173,6 +209,7 @@ export class SchedulerRoot {
       plugins,
       notifications,
       leadership,
+      breakers,
       closeSpans,
     });
     this.lifecycle = lifecycle;
@@ -198,6 +235,7 @@ export class SchedulerRoot {
         schedules,
         notifier,
         broadcast,
+        breakers,
         // A job enqueued into a memory store while the node closes would be lost with the process.
         refusesWork: () => lifecycle.isStopping && store instanceof MemoryStore,
       },
@@ -206,6 +244,7 @@ export class SchedulerRoot {
       lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
+      breakers,
     };
   }
 

@@ -142,6 +142,13 @@ export interface JobOptions {
   meta?: JsonObject;
   /** Middleware classes for this job only, run after the global ones. @default [] */
   middleware?: Type<JobMiddleware>[];
+  /**
+   * The circuit breaker guarding this job: one named in the module's
+   * `circuitBreakers` or registered at runtime (`scheduler.circuitBreakers.register`);
+   * any other name fails bootstrap. While it is open, the job's queued runs
+   * wait without spending an attempt and its schedule's ticks are skipped. @default none
+   */
+  circuitBreaker?: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import { resolveBackoff } from './backoff.resolver.js';
+import { checkBreakerName } from '../breakers/breaker-settings.resolver.js';
 import { resolveJobDefaults, type JobDefaults } from './job-defaults.resolver.js';
 import { resolveUnique } from './unique.resolver.js';
 
@@ -84,6 +85,7 @@ export function resolveJobOptions(
     tags: [...(options.tags ?? [])],
     meta: { ...options.meta },
     middleware: [...(options.middleware ?? [])],
+    circuitBreaker: options.circuitBreaker === undefined ? null : checkBreakerName(options.circuitBreaker, fail),
   };
 }
 
@@ -117,9 +119,10 @@ export function assertScheduleOptions(options: Pick<JobOptions, 'overlap' | 'mis
  */
 export function overrideJobOptions(
   base: ResolvedJobOptions,
-  overrides: Pick<JobOptions, 'queue' | 'priority' | 'maxRetries' | 'timeout' | 'tags' | 'meta'>,
+  overrides: Pick<JobOptions, 'queue' | 'priority' | 'maxRetries' | 'timeout' | 'tags' | 'meta' | 'circuitBreaker'>,
 ): JobOptions {
   return {
+    circuitBreaker: overrides.circuitBreaker ?? base.circuitBreaker ?? undefined,
     queue: overrides.queue ?? base.queue,
     priority: overrides.priority ?? base.priority,
     maxRetries: overrides.maxRetries,

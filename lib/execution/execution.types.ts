@@ -5,6 +5,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { RunningJobs } from './running-jobs.js';
+import type { BreakerGate } from '../breakers/breaker.board.js';
 
 /**
  * What became of one attempt.
@@ -12,9 +13,12 @@ import type { RunningJobs } from './running-jobs.js';
  */
 export interface ExecutionOutcome {
   job: Job<unknown>;
-  outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'lease-lost';
+  /** `held`: its circuit breaker is open; handed back without spending the attempt. */
+  outcome: 'completed' | 'retry' | 'dead' | 'discarded' | 'cancelled' | 'halted' | 'released' | 'lease-lost' | 'held';
   result?: unknown;
   error?: unknown;
+  /** The class of a failed attempt's error (retry, dead, discarded), as the classifier found it. */
+  errorClass?: string;
   /** Milliseconds the attempt took. */
   duration: number;
 }
@@ -47,4 +51,6 @@ export interface ExecutorDeps extends SettlerDeps {
    * keeps a tick from being planned twice.
    */
   forgetCompleted?: boolean;
+  /** The circuit breakers in front of the jobs that name one. @default none */
+  breakers?: BreakerGate;
 }

@@ -58,6 +58,8 @@ export class Attempt implements RunningJob {
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;
+  /** The circuit breaker told of this attempt's outcome, or `null`. */
+  breaker: string | null = null;
   /** Whether a timeout of this attempt is retried, as the executor found when it fired; `null` before. */
   retriesAfterTimeout: boolean | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */

@@ -13,6 +13,7 @@ import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 import { Attempt, AttemptContext, type AttemptListener, type Settled } from './job.attempt.js';
 import { describe, JobSettler, label } from './job.settler.js';
+import { tripsCircuit } from '../breakers/breaker.failures.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -63,8 +64,42 @@ export class JobExecutor {
    * trip), then `finished` once it is acknowledged.
    */
   run(job: Job<unknown>, listener: AttemptListener): void {
+    const gate = this.deps.breakers;
+    if (gate !== undefined && gate.active) {
+      const breaker = gate.breakerOf(job);
+      if (breaker !== null) {
+        const verdict = gate.admit(breaker, job);
+        if (verdict === 'run') return this.launch(job, listener, breaker);
+        void this.gated(job, listener, breaker, verdict);
+        return;
+      }
+    }
+    this.launch(job, listener, null);
+  }
+
+  /**
+   * A job whose breaker is not closed: it runs (as a probe when half-open)
+   * or is handed back without spending its attempt. A store that cannot
+   * answer lets it run: its acknowledgement meets the same outage.
+   */
+  private async gated(job: Job<unknown>, listener: AttemptListener, breaker: string, verdict: Promise<'run' | 'probe' | Date>): Promise<void> {
+    const gate = this.deps.breakers!;
+    const answer = await verdict.catch((error: unknown) => {
+      this.logger.error(`circuit breaker ${breaker}: ${describe(error)}; job ${job.id} runs`);
+      return 'run' as const;
+    });
+    if (!(answer instanceof Date)) return this.launch(job, listener, breaker);
+    await gate
+      .hold(breaker, job, answer)
+      .catch((error: unknown) => this.logger.error(`circuit breaker ${breaker}: handing job ${job.id} back failed: ${describe(error)}`));
+    listener.handlerDone(job);
+    listener.finished(job, { job, outcome: 'held', duration: 0 });
+  }
+
+  private launch(job: Job<unknown>, listener: AttemptListener, breaker: string | null): void {
     const { clock, events, registry, running } = this.deps;
     const attempt = new Attempt(job, this.onSettled, this.beat, listener);
+    attempt.breaker = breaker;
     attempt.started = clock.now();
     running.add(attempt);
 
@@ -219,13 +254,28 @@ export class JobExecutor {
     return outcome;
   }
 
+  /** The attempt is over; one that tells its breaker something new is over once the breaker knows (its slot is free already). */
   private finish(attempt: Attempt, outcome: ExecutionOutcome | null, error?: unknown): void {
+    const told = attempt.breaker === null ? undefined : this.settleBreaker(attempt.breaker, attempt.job, outcome);
+    if (told === undefined) return this.finished(attempt, outcome, error);
+    void told.then(() => this.finished(attempt, outcome, error));
+  }
+
+  private finished(attempt: Attempt, outcome: ExecutionOutcome | null, error?: unknown): void {
     if (attempt.span && outcome) {
       endAttemptSpan(attempt.span, outcome.outcome, outcome.outcome === 'completed' || outcome.outcome === 'halted' ? undefined : outcome.error);
     }
     this.deps.running.remove(attempt.job.id, attempt);
     attempt.acknowledged();
     attempt.listener.finished(attempt.job, outcome, error);
+  }
+
+  /** Tells the job's breaker how the attempt ended: failures that trip circuits count, hand-backs and aborts do not. */
+  private settleBreaker(breaker: string, job: Job<unknown>, outcome: ExecutionOutcome | null): Promise<void> | undefined {
+    const ended = outcome?.outcome;
+    if (ended === 'completed') return this.deps.breakers!.settle(breaker, job, 'success');
+    const failed = (ended === 'retry' || ended === 'dead' || ended === 'discarded') && tripsCircuit(outcome!.error, outcome!.errorClass);
+    return this.deps.breakers!.settle(breaker, job, failed ? 'failure' : 'abandon', outcome?.error);
   }
 
   /**

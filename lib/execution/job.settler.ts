@@ -79,7 +79,7 @@ export class JobSettler {
     const now = new Date(clock.now());
     const { errorClass, next } = this.decide(job, error);
     const attemptError = toAttemptError(error, job.attempt, now, kind, errorClass);
-    const base = { job, duration };
+    const base = { job, duration, errorClass };
     if (next.action === 'discard') {
       const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
       this.logger.warn(`${label(job)} (${job.id}) discarded: ${describe(error)}`);

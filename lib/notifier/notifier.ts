@@ -15,6 +15,7 @@ import type { ClaimKey } from '../store/job-store.js';
  * - `schedules`: runtime schedules or pauses changed: reload them.
  * - `resync`: the notifier reconnected and may have missed messages: catch up.
  * - `leader`: the leader gave its lease up: followers try to take it now.
+ * - `breakers`: a circuit breaker opened, closed or was registered: re-read them.
  * @publicApi
  */
 export type Notification =
@@ -24,7 +25,8 @@ export type Notification =
   | { type: 'queues' }
   | { type: 'schedules' }
   | { type: 'resync' }
-  | { type: 'leader' };
+  | { type: 'leader' }
+  | { type: 'breakers' };
 
 /**
  * Wakes idle queue runners when work arrives, so latency does not wait for the poll.

@@ -35,6 +35,8 @@ export interface PlannerDeps {
   events: SchedulerEvents;
   misfireThreshold: number;
   isLeader(): boolean;
+  /** Whether a circuit breaker is open (its ticks are skipped). @default never */
+  circuitOpen?(breaker: string): boolean;
 }
 
 // A failed planning round (store down) is retried this much later, not in a tight loop.
@@ -158,12 +160,14 @@ export class Planner implements LoopTask {
   private async plan(slot: Slot, now: number): Promise<void> {
     const { entry } = slot;
     const ticks = ticksToPlan(entry.spec, slot.plannedUntil, now, this.deps.misfireThreshold, entry.options.misfire);
-    if (slot.paused) {
+    const breaker = entry.options.circuitBreaker;
+    const open = breaker !== null && this.deps.circuitOpen?.(breaker) === true;
+    if (slot.paused || open) {
       for (const tick of ticks) {
         this.deps.events.emit('job:skip', {
           name: entry.handler.name,
           schedule: entry.name,
-          reason: 'paused',
+          reason: slot.paused ? 'paused' : 'circuit_open',
           job: null,
           tick: new Date(tick.at),
           duration: 0,

@@ -68,6 +68,9 @@ export const PREFIXED_NAMES = [
   'offers_pkey',
   'unique_keys',
   'unique_keys_pkey',
+  'breakers',
+  'breakers_pkey',
+  'breakers_state_chk',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

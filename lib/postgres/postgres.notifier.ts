@@ -44,6 +44,7 @@ export function parseNotification(payload: string | undefined): Notification | n
     case 'schedules':
     case 'resync':
     case 'leader':
+    case 'breakers':
       return { type: m.type };
     default:
       return null;

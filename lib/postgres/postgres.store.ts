@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimKey, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimKey, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore, UnclaimOptions } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -25,6 +25,8 @@ import type { PostgresContext } from './postgres.context.js';
 import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
+import { PostgresBreakerStore } from './postgres.breakers.js';
+import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { PostgresPush } from './postgres.push.js';
 import { PostgresDeadLetters } from './postgres.dead-letters.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
@@ -64,6 +66,8 @@ export class PostgresStore implements JobStore {
   private readonly dead: PostgresDeadLetters;
   /** Push to idle nodes (`push: false` turns it off). @internal */
   readonly push: PostgresPush | undefined;
+  /** Circuit breakers shared by every node (a table, migration 9). */
+  readonly breakers: CircuitBreakerStore;
 
   constructor(
     private readonly pg: PostgresContext,
@@ -81,6 +85,7 @@ export class PostgresStore implements JobStore {
     // Straight to the pool: a clean stop withdraws the offers after the store stopped serving calls.
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
     this.dead = new PostgresDeadLetters(this.sql.deadLetters, this.rows);
+    this.breakers = new PostgresBreakerStore(this.sql.breakers, this.rows);
     this.runs = new PostgresRuns(
       pg,
       this.sql.runs,
@@ -158,7 +163,7 @@ export class PostgresStore implements JobStore {
     }
   }
 
-  async unclaim(refs: readonly AttemptRef[]): Promise<number> {
+  async unclaim(refs: readonly AttemptRef[], options?: UnclaimOptions): Promise<number> {
     this.readiness.check();
     const valid = refs.map((ref) => ({ id: toDbId(ref.id), attempt: ref.attempt })).filter((r): r is { id: string; attempt: number } => r.id !== null);
     if (valid.length === 0) return 0;
@@ -166,6 +171,7 @@ export class PostgresStore implements JobStore {
       this.sql.lifecycle.unclaim(
         valid.map((r) => r.id),
         valid.map((r) => r.attempt),
+        options?.runAt ?? null,
       ),
     );
     return result.rowCount ?? 0;

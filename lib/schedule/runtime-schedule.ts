@@ -61,6 +61,8 @@ export interface RuntimeScheduleInput {
   tags?: string[];
   /** @default the handler's */
   meta?: JsonObject;
+  /** The circuit breaker guarding this schedule's jobs (configured or registered). @default the handler's */
+  circuitBreaker?: string;
 }
 
 const KNOWN = new Set([
@@ -81,6 +83,7 @@ const KNOWN = new Set([
   'misfire',
   'tags',
   'meta',
+  'circuitBreaker',
 ]);
 
 /**

@@ -10,6 +10,14 @@ const invalid: OptionFailure = (option, detail) => {
   throw new InvalidArgumentError(option, detail);
 };
 
+/** A schedule may name only a breaker this node knows (configured, or registered here or elsewhere). */
+function knownBreaker(s: ServicePorts, entry: ScheduleEntry): void {
+  const breaker = entry.options.circuitBreaker;
+  if (breaker !== null && !s.breakers.has(breaker)) {
+    invalid('circuitBreaker', `unknown circuit breaker ${JSON.stringify(breaker)}; register it first (scheduler.circuitBreakers.register)`);
+  }
+}
+
 /**
  * `SchedulerService.insert`: validates, stores, applies here and announces a runtime schedule.
  * @internal
@@ -17,6 +25,7 @@ const invalid: OptionFailure = (option, detail) => {
 export async function insertSchedule(s: ServicePorts, input: RuntimeScheduleInput): Promise<JobInfo> {
   const entry = buildRuntimeSchedule(input, s.registry, s.jobs.queueNames, invalid, s.store.maxPayloadBytes);
   if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
+  knownBreaker(s, entry);
   if (entry.spec.kind === 'at' && entry.spec.next(s.clock.now()) === null) throw new InvalidArgumentError('at', 'is in the past');
   const definition = toStoredDefinition(input);
   await s.store.saveSchedule({ name: entry.name, definition });
@@ -38,6 +47,7 @@ export async function updateSchedule(s: ServicePorts, name: string, patch: Parti
   const merged: RuntimeScheduleInput = { ...previous, ...(when ? { cron: undefined, every: undefined, at: undefined, zone: undefined } : {}), ...patch, name };
   for (const key of Object.keys(merged) as (keyof RuntimeScheduleInput)[]) if (merged[key] === undefined) delete merged[key];
   const entry = buildRuntimeSchedule(merged, s.registry, s.jobs.queueNames, invalid, s.store.maxPayloadBytes);
+  knownBreaker(s, entry);
   const definition = toStoredDefinition(merged);
   await s.store.saveSchedule({ name, definition });
   // A new rule starts from now; other changes keep the planning progress.

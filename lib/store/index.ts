@@ -17,7 +17,17 @@ export {
   type ClaimRequest,
   type CompleteOptions,
   type InsertOptions,
+  type UnclaimOptions,
 } from './job-store.js';
+export type {
+  CircuitBreakerStore,
+  BreakerSettings,
+  BreakerRecord,
+  BreakerVerdict,
+  BreakerOutcome,
+  BreakerChange,
+  BreakerAdmission,
+} from '../breakers/circuit-breaker.types.js';
 export {
   FINAL_STATES,
   MAX_KEPT_ERRORS,

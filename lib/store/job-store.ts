@@ -1,3 +1,4 @@
+import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import type { JsonValue } from '../common/json.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
@@ -94,6 +95,18 @@ export interface JobPush {
 }
 
 /**
+ * Options of {@link JobStore.unclaim}.
+ * @publicApi
+ */
+export interface UnclaimOptions {
+  /**
+   * The jobs are due at this time rather than at their old run time (a job
+   * an open circuit breaker holds waits until it turns half-open). @default unchanged
+   */
+  runAt?: Date;
+}
+
+/**
  * Options of {@link JobStore.complete}.
  * @publicApi
  */
@@ -186,6 +199,11 @@ export interface JobStore extends DeadLetterStore {
   readonly maxPayloadBytes?: number;
   /** Push to idle nodes, for a store several processes share that offers it. */
   readonly push?: JobPush;
+  /**
+   * Where circuit breakers are kept (shared by every node of a store several
+   * processes share). A store without it gets breakers in the process.
+   */
+  readonly breakers?: CircuitBreakerStore;
   /** Prepares the store (creates tables, connects). */
   init(): Promise<void>;
   /** Releases connections and timers. */
@@ -240,9 +258,10 @@ export interface JobStore extends DeadLetterStore {
    * buffer, at shutdown or pause): `available` again as if never claimed
    * (`attempt` back by one; the fencing token still grows at the next
    * claim). Refs that no longer own their job are ignored. Resolves to how
-   * many were handed back.
+   * many were handed back. With `runAt`, they are due then (a circuit breaker
+   * holding them; the attempt is given back all the same).
    */
-  unclaim(refs: readonly AttemptRef[]): Promise<number>;
+  unclaim(refs: readonly AttemptRef[], options?: UnclaimOptions): Promise<number>;
   /**
    * Records that these attempts are alive (and the start of those that
    * started since their claim). Resolves to the refs that no longer own their

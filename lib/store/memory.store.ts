@@ -10,7 +10,10 @@ import {
   type HeartbeatRef,
   type InsertOptions,
   type JobStore,
+  type UnclaimOptions,
 } from './job-store.js';
+import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
+import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { FINAL_STATES } from './job.types.js';
 import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
 import { ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
@@ -61,6 +64,8 @@ export class MemoryStore implements JobStore {
   private readonly runs = new MemoryWorkflowRuns();
   private lastId = 0;
   private lastFencingToken = 0;
+  /** Circuit breakers, in the process like everything else here. */
+  readonly breakers: CircuitBreakerStore = new MemoryBreakerStore((names, until, now) => this.releaseHeld(names, until, now));
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(options: Omit<MemoryStoreOptions, 'type'> = {}) {
@@ -121,15 +126,30 @@ export class MemoryStore implements JobStore {
     return claimed.map((rec) => copyJob(rec.job));
   }
 
-  async unclaim(refs: readonly AttemptRef[]): Promise<number> {
+  async unclaim(refs: readonly AttemptRef[], options?: UnclaimOptions): Promise<number> {
     let count = 0;
+    const runAt = options?.runAt;
     for (const ref of refs) {
       const rec = this.jobs.live(ref.id);
       if (rec?.job.state !== 'running' || rec.job.attempt !== ref.attempt) continue;
-      this.move(rec, 'available', { attempt: rec.job.attempt - 1, startedAt: null, heartbeatAt: null, node: null });
+      const patch: Partial<Job> = { attempt: rec.job.attempt - 1, startedAt: null, heartbeatAt: null, node: null };
+      if (runAt) patch.runAt = new Date(runAt.getTime());
+      this.move(rec, 'available', patch);
       count++;
     }
     return count;
+  }
+
+  /** Jobs a circuit breaker held until `until` become due at `now` (see `CircuitBreakerStore.release`). */
+  private releaseHeld(names: readonly string[], until: Date, now: Date): string[] {
+    const wanted = new Set(names);
+    const held: JobRecord[] = [];
+    for (const entry of this.jobs.values()) {
+      if (isFinished(entry) || entry.job.state !== 'available' || !wanted.has(entry.job.name)) continue;
+      if (entry.job.runAt.getTime() === until.getTime()) held.push(entry);
+    }
+    for (const rec of held) this.move(rec, 'available', { runAt: new Date(now.getTime()) });
+    return [...new Set(held.map((rec) => rec.job.queue))];
   }
 
   /**

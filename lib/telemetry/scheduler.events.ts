@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Job } from '../store/job.types.js';
+import type { CircuitBreakerState, CircuitState } from '../breakers/circuit-breaker.types.js';
 
 /**
  * How a job event ended.
@@ -61,8 +62,11 @@ export interface JobCancelEvent extends JobEvent {
 export interface JobSkipEvent {
   name: string;
   schedule: string | null;
-  /** `overlap` (an earlier run is queued or running), `unique` (key taken), `paused`, `halted`. */
-  reason: 'overlap' | 'unique' | 'paused' | 'halted';
+  /**
+   * `overlap` (an earlier run is queued or running), `unique` (key taken),
+   * `paused`, `halted`, `circuit_open` (a tick while the job's circuit breaker is open).
+   */
+  reason: 'overlap' | 'unique' | 'paused' | 'halted' | 'circuit_open';
   /** The job that blocked it, or the halted job. */
   job: Job<unknown> | null;
   tick: Date | null;
@@ -163,6 +167,37 @@ export interface DeadLetterPruneEvent {
 }
 
 /**
+ * `circuit:open`, `circuit:halfOpen`, `circuit:close`: a breaker changed
+ * state. Emitted by the node whose call changed it (on PostgreSQL, other
+ * nodes see the change within a poll, without an event).
+ * @publicApi
+ */
+export interface CircuitEvent {
+  /** The breaker's name. */
+  name: string;
+  from: CircuitState;
+  to: CircuitState;
+  /** The breaker after the change. */
+  breaker: CircuitBreakerState;
+  /** For `circuit:open`: the error of the failure that opened it (unknown after a `reset`). */
+  error?: unknown;
+}
+
+/**
+ * `circuit:reject`: a job its open breaker held back (once per hold). It
+ * spent no attempt and is due again at `until`.
+ * @publicApi
+ */
+export interface CircuitRejectEvent {
+  /** The breaker's name. */
+  name: string;
+  /** The job as it was claimed. */
+  job: Job<unknown>;
+  /** Its new run time: when the breaker lets probes through. */
+  until: Date;
+}
+
+/**
  * Every event `SchedulerService.on` accepts, and its payload.
  * @publicApi
  */
@@ -197,6 +232,10 @@ export interface SchedulerEventMap {
   'deadLetter:insert': DeadLetterInsertEvent;
   'deadLetter:retry': DeadLetterRetryEvent;
   'deadLetter:prune': DeadLetterPruneEvent;
+  'circuit:open': CircuitEvent;
+  'circuit:halfOpen': CircuitEvent;
+  'circuit:close': CircuitEvent;
+  'circuit:reject': CircuitRejectEvent;
 }
 
 /**

@@ -24,6 +24,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   tags: [],
   meta: {},
   middleware: [],
+  circuitBreaker: null,
 };
 
 /**

@@ -69,6 +69,7 @@ describe('migrations', () => {
     const rows = await withClient(databaseUrl(), (c) => c.query(`SELECT id, name FROM "${schema}"."boot_migrations" ORDER BY id`));
     expect(rows.rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name })));
     expect(await tables(schema)).toEqual([
+      'boot_breakers',
       'boot_claims',
       'boot_dead_letters',
       'boot_job_keys',
@@ -202,6 +203,7 @@ describe('migrations', () => {
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
       `Scheduler007UniqueKeys_${schema}_orm_1799280000000`,
+      `Scheduler009CircuitBreakers_${schema}_orm_1799452800000`,
       `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
@@ -234,6 +236,9 @@ describe('migrations', () => {
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_dead_letters')).toEqual(['id']);
+      expect(await tables(schema)).toContain('orm_breakers');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_breakers');
       expect(await tables(schema)).toContain('orm_unique_keys');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_unique_keys');

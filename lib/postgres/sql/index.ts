@@ -1,5 +1,6 @@
 import type { PostgresContext } from '../postgres.context.js';
 import { ackStatements } from './ack.sql.js';
+import { breakerStatements } from './breakers.sql.js';
 import { claimStatements } from './claim.sql.js';
 import { deadLetterStatements } from './dead-letters.sql.js';
 import { insertStatements } from './insert.sql.js';
@@ -28,6 +29,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     push: pushStatements(names),
     state: stateStatements(names),
     runs: runStatements(names),
+    breakers: breakerStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */
     indexes: {
       serialRunning: `${pg.prefix}serial_running_pkey`,

@@ -17,7 +17,8 @@ export function lifecycleStatements(n: SqlNames) {
   const unclaim = `
     WITH written AS (
       UPDATE ${n.jobs} j
-      SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
+      SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL,
+        run_at = coalesce($3::timestamptz, j.run_at)
       FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt)
       WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
       RETURNING ${movedColumns('j')}
@@ -125,7 +126,7 @@ export function lifecycleStatements(n: SqlNames) {
     WHERE t.unique_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM keyed)`;
 
   return {
-    unclaim: (ids: readonly string[], attempts: readonly number[]): Statement => ({ text: unclaim, values: [ids, attempts] }),
+    unclaim: (ids: readonly string[], attempts: readonly number[], runAt: Date | null = null): Statement => ({ text: unclaim, values: [ids, attempts, runAt] }),
     cancel: (id: string, now: Date, reason: string): Statement => ({
       text: cancel,
       values: [id, now, now.toISOString(), reason.replace(/\u0000/g, '\uFFFD')],

@@ -31,6 +31,8 @@ export interface SqlNames {
   deadLetters: string;
   /** Idle slots nodes offer per queue, for push (migration 5). */
   offers: string;
+  /** Circuit breakers, shared by every node (migration 9). */
+  breakers: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -73,6 +75,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     queueCounts: pg.table('queue_counts'),
     deadLetters: pg.table('dead_letters'),
     offers: pg.table('offers'),
+    breakers: pg.table('breakers'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

@@ -1,5 +1,6 @@
 import type { ConformanceTestApi } from './conformance-api.js';
 import { acksConformance } from './acks.conformance.js';
+import { breakersConformance } from './breakers.conformance.js';
 import { cancelConformance } from './cancel.conformance.js';
 import { claimGuaranteesConformance } from './claim-guarantees.conformance.js';
 import { claimConformance } from './claim.conformance.js';
@@ -53,5 +54,6 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     schedulesConformance(suite);
     workflowRunsConformance(suite);
     workflowRunQueriesConformance(suite);
+    breakersConformance(suite);
   });
 }

@@ -63,6 +63,7 @@ export interface NodeSettings {
   clockOffsetMs?: number;
   deadLetterAlerts?: boolean;
   enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
+  breakerResetMs?: number;
 }
 
 /** Starts a node as a child process. */
@@ -126,6 +127,7 @@ export interface ClusterJob {
   n: number;
   priority?: number;
   maxAttempts?: number;
+  pinnedNode?: string;
 }
 
 /** Inserts jobs as another process would, through a scheduler-less insert of the library's store. */
@@ -145,6 +147,7 @@ export async function insertJobs(url: string, schema: string, jobs: readonly Clu
       maxAttempts: job.maxAttempts ?? 4,
       timeout: null,
       runAt: now,
+      pinnedNode: job.pinnedNode ?? null,
     })),
   );
   await store.close();

@@ -49,6 +49,8 @@ interface NodeConfig {
    * writing an `enqueued` or `duplicate` row (job_id: the job returned).
    */
   enqueueRounds?: { go: string; args: { n: number }; unique: UniqueOption; count: number }[];
+  /** `resetTimeout` of the `api` circuit breaker (3 failures open it, 1 probe closes it). @default 60000 */
+  breakerResetMs?: number;
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -85,6 +87,13 @@ class ClusterJobs implements OnApplicationShutdown {
     }
     await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('finish', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
     return { n: ctx.args.n };
+  }
+
+  /** Guarded by the `api` circuit breaker: fails until the ledger holds a `healthy` row. */
+  @Scheduled({ name: 'flaky', circuitBreaker: 'api', backoff: 0 })
+  async flaky(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('flaky', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    if ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'healthy'`)).rowCount === 0) throw new Error('the API is down');
   }
 
   /** Kills its own process, as a handler that crashes the node (out of memory, a native fault) does. */
@@ -160,6 +169,7 @@ class Ledgered {
       shutdownGracePeriod: config.shutdownGracePeriod,
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
       ...(config.deadLetterAlerts ? { deadLetters: { onDeadLetter: LedgerAlerts } } : {}),
+      circuitBreakers: { api: { failureThreshold: 3, successThreshold: 1, resetTimeout: config.breakerResetMs ?? 60_000 } },
     }),
   ],
   providers: [ClusterJobs, Ledgered, LedgerAlerts],
