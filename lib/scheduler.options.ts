@@ -10,6 +10,7 @@ import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
 import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
+import { resolveRateLimits, type RateLimitsOptions, type ResolvedRateLimits } from './rate-limit/rate-limit.options.js';
 
 /**
  * Per-queue settings.
@@ -107,6 +108,12 @@ export interface SchedulerModuleOptions {
   retention?: RetentionOptions;
   /** This node's name in the cluster. @default `${hostname}-${pid}-${random}` */
   nodeName?: string;
+  /**
+   * Token buckets by queue, by job name and for everything: a job over a
+   * limit waits for its token without spending an attempt. On PostgreSQL
+   * one bucket serves the whole cluster. See docs/rate-limits.md. @default none
+   */
+  rateLimits?: RateLimitsOptions;
 }
 
 /**
@@ -134,6 +141,7 @@ export interface ResolvedOptions {
   keepDead: number;
   pruneInterval: number;
   nodeName: string;
+  rateLimits: ResolvedRateLimits;
 }
 
 const SOURCE = 'SchedulerModule';
@@ -211,10 +219,11 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     throw new SchedulerConfigError(SOURCE, 'middleware', 'must be an array of classes');
   }
   const peer = options.peer ?? true;
+  const queueNames = queues ? new Set(queues.keys()) : null;
   return {
     store,
     queues,
-    queueNames: queues ? new Set(queues.keys()) : null,
+    queueNames,
     peer: peer !== false,
     leaseTtl: duration('peer.leaseTtl', typeof peer === 'object' ? peer.leaseTtl : undefined, 30_000, 100),
     pollInterval: duration('pollInterval', options.pollInterval, 1_000, 1),
@@ -228,6 +237,9 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     keepDead: duration('retention.dead', options.retention?.dead, 7 * 86_400_000),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    rateLimits: resolveRateLimits(options.rateLimits, queueNames, (option, detail) => {
+      throw new SchedulerConfigError(SOURCE, option, detail);
+    }),
   };
 }
 

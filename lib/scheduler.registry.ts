@@ -1,3 +1,4 @@
+import type { RateLimitSpec } from './rate-limit/token-bucket.js';
 import { Injectable } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
@@ -27,6 +28,8 @@ export interface ResolvedJobOptions {
   tags: string[];
   meta: JsonObject;
   middleware: Type<JobMiddleware>[];
+  /** The job's own `rateLimit` (decorator), as a bucket's shape. */
+  rateLimit: RateLimitSpec | null;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { Job } from './store/job.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from './telemetry/scheduler.events.js';
 import { checkDate } from './store/job-input.validation.js';
 import { Workflows } from './workflow/workflow.service.js';
+import { RateLimits } from './rate-limit/rate-limits.service.js';
 
 /**
  * The runtime API: schedules, job and queue control, enqueueing,
@@ -29,11 +30,14 @@ export class SchedulerService {
   readonly deadLetters: DeadLetters;
   /** Workflows: start, schedule, pause, resume, cancel and inspect runs. */
   readonly workflows: Workflows;
+  /** Rate limits: the tokens of each bucket (`status`). */
+  readonly rateLimits: RateLimits;
 
   /** @internal */
   constructor(private readonly host: SchedulerHost) {
     this.deadLetters = new DeadLetters(() => this.host.ports.deadLetters);
     this.workflows = new Workflows(() => this.host.ports.workflows);
+    this.rateLimits = new RateLimits(() => this.host.ports.rateLimits);
   }
 
   private get s(): ServicePorts {

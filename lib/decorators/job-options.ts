@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import type { JsonObject } from '../common/json.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
+import type { RateLimit } from '../rate-limit/rate-limit.options.js';
 
 /**
  * Computes the delay in milliseconds before retry number `attempt` (1-based:
@@ -94,6 +95,12 @@ export interface JobOptions {
   meta?: JsonObject;
   /** Middleware classes for this job only, run after the global ones. @default [] */
   middleware?: Type<JobMiddleware>[];
+  /**
+   * At most `limit` jobs of this name start per `per`, on all queues (and, on
+   * PostgreSQL, all nodes): the bucket of `rateLimits.jobs[name]`, which must
+   * then not be set as well. Decorators only. @default none
+   */
+  rateLimit?: RateLimit;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import { resolveBackoff } from './backoff.resolver.js';
+import { resolveRateLimit } from '../rate-limit/rate-limit.options.js';
 
 export type { OptionFailure } from '../common/option-failure.js';
 
@@ -58,6 +59,7 @@ export function resolveJobOptions(
     tags: [...(options.tags ?? [])],
     meta: { ...options.meta },
     middleware: [...(options.middleware ?? [])],
+    rateLimit: options.rateLimit === undefined ? null : resolveRateLimit('rateLimit', options.rateLimit, fail),
   };
 }
 

@@ -9,6 +9,7 @@ import { ClaimCursor } from './claim-cursor.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
 import { PushOffer } from './push-offer.js';
+import { RateLimitedClaims, type QueueRateLimit } from './rate-limited.claims.js';
 
 /**
  * What a queue runner needs.
@@ -20,6 +21,8 @@ export interface QueueRunnerDeps {
   running: RunningJobs;
   clock: Clock;
   node: string;
+  /** The queue's rate limits, when any bucket applies to its jobs (the store must keep rate limits). */
+  rateLimit?: QueueRateLimit;
 }
 
 /**
@@ -70,6 +73,8 @@ export class QueueRunner {
   private readonly cursor = new ClaimCursor();
   /** This runner's offer of idle slots, when the store pushes to idle nodes. */
   private readonly offer: PushOffer | null;
+  /** Claims through the buckets, when the queue's jobs are rate limited. */
+  private readonly limited: RateLimitedClaims | null;
 
   constructor(
     readonly name: string,
@@ -79,7 +84,10 @@ export class QueueRunner {
     private readonly deps: QueueRunnerDeps,
   ) {
     this.lookAhead = new LookAhead(prefetch, concurrency);
-    this.offer = deps.store.push ? new PushOffer(deps.store.push, name, deps.node) : null;
+    const rates = deps.rateLimit && deps.store.rateLimits ? new RateLimitedClaims(deps.store.rateLimits, deps.rateLimit) : null;
+    this.limited = rates;
+    // Jobs pushed by another node's insert, or claimed at insert, would skip the buckets.
+    this.offer = deps.store.push && !rates ? new PushOffer(deps.store.push, name, deps.node) : null;
   }
 
   get limit(): number {
@@ -151,7 +159,7 @@ export class QueueRunner {
    * so starting them first takes no turn from older work.
    */
   canTakeAtInsert(count: number): boolean {
-    return !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count;
+    return !this.limited && !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count;
   }
 
   /** Runs jobs this node claimed while inserting them; hands them back if it can no longer. */
@@ -223,7 +231,8 @@ export class QueueRunner {
           const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
           const signals = this.signals;
           const limit = this.concurrency - this.active + ahead - this.buffer.size;
-          const after = this.cursor.after;
+          // A rate-limited claim starts from the front: the jobs it held back wait there.
+          const after = this.limited ? undefined : this.cursor.after;
           const jobs = await this.claim(limit, undefined, this.concurrency - this.active - this.buffer.size, after);
           this.cursor.claimed(jobs, limit);
           if (jobs.length > 0) {
@@ -298,7 +307,7 @@ export class QueueRunner {
    * crash before they start does not cost them an attempt.
    */
   private claim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
-    return this.deps.store.claim({
+    return (this.limited ?? this.deps.store).claim({
       queue: this.name,
       limit,
       node: this.deps.node,

@@ -25,6 +25,7 @@ import type { MemoryStoreOptions } from './store-options.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
+import { MemoryRateLimits } from './memory/memory.rate-limits.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
 
@@ -58,6 +59,13 @@ export class MemoryStore implements JobStore {
   private readonly runs = new MemoryWorkflowRuns();
   private lastId = 0;
   private lastFencingToken = 0;
+  /** Token buckets of this process, refilled from the claims' `now`. */
+  readonly rateLimits = new MemoryRateLimits({
+    index: this.index,
+    blocker: (rec) => this.blocker(rec),
+    start: (rec, request, starts) => this.start(rec, request, starts),
+    copy: copyJob,
+  });
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(options: Omit<MemoryStoreOptions, 'type'> = {}) {

@@ -60,9 +60,12 @@ export interface JobCancelEvent extends JobEvent {
 export interface JobSkipEvent {
   name: string;
   schedule: string | null;
-  /** `overlap` (an earlier run is queued or running), `unique` (key taken), `paused`, `halted`. */
-  reason: 'overlap' | 'unique' | 'paused' | 'halted';
-  /** The job that blocked it, or the halted job. */
+  /**
+   * `overlap` (an earlier run is queued or running), `unique` (key taken), `paused`, `halted`,
+   * `rate_limited` (a queued job that waits for a rate limit's token; once per wait).
+   */
+  reason: 'overlap' | 'unique' | 'paused' | 'halted' | 'rate_limited';
+  /** The job that blocked it, the halted job, or the job held back by a rate limit. */
   job: Job<unknown> | null;
   tick: Date | null;
   duration: number;

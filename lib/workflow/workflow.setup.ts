@@ -22,6 +22,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   tags: [],
   meta: {},
   middleware: [],
+  rateLimit: null,
 };
 
 /**
