@@ -64,6 +64,8 @@ export const PREFIXED_NAMES = [
   'dead_letters_pkey',
   'offers',
   'offers_pkey',
+  'rate_buckets',
+  'rate_buckets_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

@@ -28,6 +28,7 @@ import { insertJobs } from './postgres.insert.js';
 import { PostgresPush } from './postgres.push.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
+import { PostgresRateLimits } from './postgres.rate-limits.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
 import { errorJson, toClaimedJobs, toDbId, toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
@@ -61,6 +62,8 @@ export class PostgresStore implements JobStore {
   private readonly runs: PostgresRuns;
   /** Push to idle nodes (`push: false` turns it off). @internal */
   readonly push: PostgresPush | undefined;
+  /** Rate limits: one bucket per kind and name for the whole cluster (see `PostgresRateLimits`). */
+  readonly rateLimits: PostgresRateLimits;
 
   constructor(
     private readonly pg: PostgresContext,
@@ -77,6 +80,13 @@ export class PostgresStore implements JobStore {
     }, options.waitForDatabase !== false);
     // Straight to the pool: a clean stop withdraws the offers after the store stopped serving calls.
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
+    this.rateLimits = new PostgresRateLimits({
+      pg,
+      sql: this.sql.rateLimits,
+      claimIds: (request, ids) => this.sql.claim.claim(request, ids),
+      checkReady: () => this.readiness.check(),
+      lostRace: (error) => violates(error, this.sql.indexes.serialRunning),
+    });
     this.runs = new PostgresRuns(
       pg,
       this.sql.runs,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, SchedulerConfigError, Worker, type JobContext, type JobSkipEvent, type JobWorker, type SchedulerModuleOptions } from '../../lib/index.js';
+import { InvalidArgumentError, MemoryStore, SchedulerConfigError, Worker, type JobContext, type JobSkipEvent, type JobWorker, type SchedulerModuleOptions } from '../../lib/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 
 @Injectable()
@@ -34,8 +34,10 @@ const range = (n: number) => Array.from({ length: n }, (_, n) => ({ n }));
 
 describe('rate limits (memory store)', () => {
   let t: TestApp;
+  let store: MemoryStore;
   const start = async (options: SchedulerModuleOptions = {}) => {
-    t = await startApp([Charge, Email, Report], { queues: { default: 5, billing: 5 }, ...options });
+    store = new MemoryStore();
+    t = await startApp([Charge, Email, Report], { store, queues: { default: 5, billing: 5 }, ...options });
     return t;
   };
   afterEach(async () => {
@@ -58,7 +60,7 @@ describe('rate limits (memory store)', () => {
     await t.clock.advance('5s');
     expect(t.get(Charge).done).toHaveLength(3);
     expect(skips).toHaveLength(2);
-    const waiting = await t.scheduler.status(skips[0]!.job!.id);
+    const waiting = await store.get(skips[0]!.job!.id);
     expect(waiting).toMatchObject({ state: 'available', attempt: 0 });
     // One token every 20 s.
     await t.clock.advance('15s');

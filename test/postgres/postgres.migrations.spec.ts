@@ -76,6 +76,7 @@ describe('migrations', () => {
       'boot_offers',
       'boot_queue_counts',
       'boot_queue_states',
+      'boot_rate_buckets',
       'boot_ready',
       'boot_schedule_states',
       'boot_schedules',
@@ -165,6 +166,7 @@ describe('migrations', () => {
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
+      `Scheduler008RateBuckets_${schema}_orm_1799366400000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -192,6 +194,9 @@ describe('migrations', () => {
       expect(await tables(schema)).toContain('orm_ready');
       expect(await tables(schema)).toContain('orm_offers');
       expect(await columns(schema, 'orm_offers')).toContain('listener');
+      expect(await tables(schema)).toContain('orm_rate_buckets');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_rate_buckets');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });

@@ -4,6 +4,7 @@ import { leanIndexesMigration } from './003-lean-indexes.js';
 import { readyLayoutMigration } from './004-ready-layout.js';
 import { pushOffersMigration } from './005-push-offers.js';
 import { offerListenersMigration } from './006-offer-listeners.js';
+import { rateBucketsMigration } from './008-rate-buckets.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   readyLayoutMigration,
   pushOffersMigration,
   offerListenersMigration,
+  rateBucketsMigration,
 ];

@@ -6,6 +6,7 @@ import { lifecycleStatements } from './lifecycle.sql.js';
 import { sqlNames } from './names.js';
 import { pushStatements } from './push.sql.js';
 import { queryStatements } from './query.sql.js';
+import { rateLimitStatements } from './rate-limit.sql.js';
 import { runStatements } from './runs.sql.js';
 import { stateStatements } from './state.sql.js';
 
@@ -26,6 +27,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     push: pushStatements(names),
     state: stateStatements(names),
     runs: runStatements(names),
+    rateLimits: rateLimitStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */
     indexes: {
       serialRunning: `${pg.prefix}serial_running_pkey`,

@@ -29,6 +29,8 @@ export interface SqlNames {
   deadLetters: string;
   /** Idle slots nodes offer per queue, for push (migration 5). */
   offers: string;
+  /** Token buckets of rate limits, one per kind and name (migration 8). */
+  rateBuckets: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -70,6 +72,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     queueCounts: pg.table('queue_counts'),
     deadLetters: pg.table('dead_letters'),
     offers: pg.table('offers'),
+    rateBuckets: pg.table('rate_buckets'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),
