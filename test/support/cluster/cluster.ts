@@ -61,6 +61,8 @@ export interface NodeSettings {
   shutdownGracePeriod?: number;
   startRuns?: number;
   clockOffsetMs?: number;
+  /** `rateLimits.jobs.limited`: `limit` jobs per `per` ms. */
+  limited?: { limit: number; per: number };
 }
 
 /** Starts a node as a child process. */

@@ -29,6 +29,8 @@ interface NodeConfig {
   startRuns?: number;
   /** This node's clock runs this many ms ahead of real time (negative: behind). */
   clockOffsetMs?: number;
+  /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms. */
+  limited?: { limit: number; per: number };
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -65,6 +67,12 @@ class ClusterJobs implements OnApplicationShutdown {
     }
     await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('finish', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
     return { n: ctx.args.n };
+  }
+
+  /** Records its start by the database's clock (`now()` of the insert), for the rate-limit test. */
+  @Scheduled({ name: 'limited' })
+  async limited(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt, at) VALUES ('limited', $1, $2, $3, now())`, [ctx.id, config.name, ctx.attempt]);
   }
 
   /** Kills its own process, as a handler that crashes the node (out of memory, a native fault) does. */
@@ -125,6 +133,7 @@ class Ledgered {
       lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
       shutdownGracePeriod: config.shutdownGracePeriod,
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
+      ...(config.limited ? { rateLimits: { jobs: { limited: config.limited } } } : {}),
     }),
   ],
   providers: [ClusterJobs, Ledgered],
@@ -146,6 +155,8 @@ async function main() {
   for (let i = 0; i < (config.startRuns ?? 0); i++) {
     process.stdout.write(`run ${await scheduler.workflows.start('ledgered', { by: config.name })}\n`);
   }
+  // The ledger's connections opened before any job: a job's first insert then does not wait for one.
+  if (config.limited) await Promise.all(Array.from({ length: 4 }, () => ledger.query('SELECT pg_sleep(0.05)')));
   process.stdout.write(`ready ${config.name}\n`);
 }
 
