@@ -200,7 +200,11 @@ export class SchedulerRoot {
 function rateLimitPlan(options: ResolvedOptions, registry: SchedulerRegistry, storeKeepsThem: boolean, logger: Logger): RateLimitPlan {
   const plan = new RateLimitPlan(options.rateLimits, registry.allDefinitions());
   if (plan.any && !storeKeepsThem) {
-    throw new SchedulerConfigError('SchedulerModule', 'rateLimits', 'this store keeps no rate limits (JobStore.rateLimits); remove the limits or use a store that has them');
+    throw new SchedulerConfigError(
+      'SchedulerModule',
+      'rateLimits',
+      'this store keeps no rate limits (JobStore.rateLimits); remove the limits or use a store that has them',
+    );
   }
   const unknown = plan.unknownJobs((name) => registry.findDefinition(name) !== undefined);
   if (unknown.length > 0) logger.warn(`rateLimits.jobs names no handler of this node: ${unknown.join(', ')} (jobs of that name are still limited here)`);
@@ -213,7 +217,8 @@ function queueRateLimit(plan: RateLimitPlan, queue: string, events: SchedulerEve
   if (!limits) return undefined;
   return {
     limits,
-    held: (job) => events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'rate_limited', job, tick: null, duration: 0, outcome: 'skipped' }),
+    held: (job) =>
+      events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'rate_limited', job, tick: null, duration: 0, outcome: 'skipped' }),
     wakeAt,
   };
 }

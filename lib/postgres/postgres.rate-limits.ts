@@ -92,7 +92,9 @@ export class PostgresRateLimits implements JobRateLimits {
     const taken = new Map<string, number>();
     for (const b of shared) taken.set(key(b.kind, b.name), jobs.length);
     for (const job of jobs) if (nameLeft.has(job.name)) taken.set(key('jobs', job.name), (taken.get(key('jobs', job.name)) ?? 0) + 1);
-    const debits = buckets.filter((b) => (taken.get(key(b.kind, b.name)) ?? 0) > 0).map((b) => ({ kind: b.kind, name: b.name, taken: taken.get(key(b.kind, b.name))! }));
+    const debits = buckets
+      .filter((b) => (taken.get(key(b.kind, b.name)) ?? 0) > 0)
+      .map((b) => ({ kind: b.kind, name: b.name, taken: taken.get(key(b.kind, b.name))! }));
     if (debits.length > 0) await this.query(client, sql.debit(debits));
     for (const d of debits) tokens.set(key(d.kind, d.name), tokens.get(key(d.kind, d.name))! - d.taken);
 

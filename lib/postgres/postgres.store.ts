@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimKey, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimKey, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -63,7 +63,7 @@ export class PostgresStore implements JobStore {
   /** Push to idle nodes (`push: false` turns it off). @internal */
   readonly push: PostgresPush | undefined;
   /** Rate limits: one bucket per kind and name for the whole cluster (see `PostgresRateLimits`). */
-  readonly rateLimits: PostgresRateLimits;
+  readonly rateLimits: JobRateLimits;
 
   constructor(
     private readonly pg: PostgresContext,

@@ -159,7 +159,9 @@ export class QueueRunner {
    * so starting them first takes no turn from older work.
    */
   canTakeAtInsert(count: number): boolean {
-    return !this.limited && !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count;
+    return (
+      !this.limited && !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count
+    );
   }
 
   /** Runs jobs this node claimed while inserting them; hands them back if it can no longer. */

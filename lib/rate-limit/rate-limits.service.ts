@@ -38,7 +38,8 @@ export class RateLimits {
     const { plan, store, clock } = this.ports();
     const key = kind === 'global' ? '' : name!;
     const spec = plan.spec(kind, key);
-    if (!spec || !store) throw new InvalidArgumentError('name', kind === 'global' ? 'no global rate limit is configured' : `no rate limit is configured for ${kind} "${key}"`);
+    if (!spec || !store)
+      throw new InvalidArgumentError('name', kind === 'global' ? 'no global rate limit is configured' : `no rate limit is configured for ${kind} "${key}"`);
     return store.status(kind, key, spec, new Date(clock.now()));
   }
 }

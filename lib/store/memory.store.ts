@@ -9,6 +9,7 @@ import {
   type CompleteOptions,
   type HeartbeatRef,
   type InsertOptions,
+  type JobRateLimits,
   type JobStore,
 } from './job-store.js';
 import { FINAL_STATES } from './job.types.js';
@@ -60,7 +61,7 @@ export class MemoryStore implements JobStore {
   private lastId = 0;
   private lastFencingToken = 0;
   /** Token buckets of this process, refilled from the claims' `now`. */
-  readonly rateLimits = new MemoryRateLimits({
+  readonly rateLimits: JobRateLimits = new MemoryRateLimits({
     index: this.index,
     blocker: (rec) => this.blocker(rec),
     start: (rec, request, starts) => this.start(rec, request, starts),

@@ -27,9 +27,7 @@ describe('rate limit across nodes (child processes on PostgreSQL)', () => {
       Array.from({ length: 400 }, (_, n) => ({ name: 'limited', n })),
     );
     const span = async () =>
-      Number(
-        (await rows(db.url, `SELECT coalesce(extract(epoch FROM max(at) - min(at)), 0) AS s FROM "${db.schema}".ledger WHERE kind = 'limited'`))[0]!.s,
-      );
+      Number((await rows(db.url, `SELECT coalesce(extract(epoch FROM max(at) - min(at)), 0) AS s FROM "${db.schema}".ledger WHERE kind = 'limited'`))[0]!.s);
     await waitUntil(async () => (await span()) >= 12.5, 60_000, '12.5 s of limited starts');
     await killAll(nodes);
 

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, MemoryStore, SchedulerConfigError, Worker, type JobContext, type JobSkipEvent, type JobWorker, type SchedulerModuleOptions } from '../../lib/index.js';
+import {
+  InvalidArgumentError,
+  MemoryStore,
+  SchedulerConfigError,
+  Worker,
+  type JobContext,
+  type JobSkipEvent,
+  type JobWorker,
+  type SchedulerModuleOptions,
+} from '../../lib/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 
 @Injectable()
@@ -53,7 +62,7 @@ describe('rate limits (memory store)', () => {
     await t.scheduler.enqueueMany('charge', range(5));
     await t.clock.advance(0);
     expect(t.get(Charge).done).toEqual([0, 1, 2]);
-    expect(skips.map((s) => [s.reason, (s.job?.args as { n: number }).n])).toEqual([
+    expect(skips.map((s) => [s.reason, (s.job!.args as { n: number }).n])).toEqual([
       ['rate_limited', 3],
       ['rate_limited', 4],
     ]);

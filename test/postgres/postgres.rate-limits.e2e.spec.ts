@@ -75,7 +75,7 @@ describe('rate limits on PostgreSQL (one bucket for the cluster)', () => {
     await waitFor(() => skips.length === 2, 10_000, 'a skip per held charge');
     // Polls go on; each held job is reported once per wait.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(skips.map((s) => [s.reason, (s.job?.args as { n: number }).n])).toEqual([
+    expect(skips.map((s) => [s.reason, (s.job!.args as { n: number }).n])).toEqual([
       ['rate_limited', 3],
       ['rate_limited', 4],
     ]);

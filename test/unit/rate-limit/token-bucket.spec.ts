@@ -75,17 +75,27 @@ describe('rate limit options', () => {
   });
 
   it('resolves the module option and refuses queues this node does not configure', () => {
-    const resolved = resolveRateLimits({ queues: { a: { limit: 1, per: '1s' } }, jobs: { j: { limit: 2, per: '1s' } }, global: { limit: 3, per: '1s' } }, new Set(['a']), fail);
+    const resolved = resolveRateLimits(
+      { queues: { a: { limit: 1, per: '1s' } }, jobs: { j: { limit: 2, per: '1s' } }, global: { limit: 3, per: '1s' } },
+      new Set(['a']),
+      fail,
+    );
     expect(resolved.queues.get('a')).toEqual({ capacity: 1, refillPerSecond: 1 });
     expect(resolved.global).toEqual({ capacity: 3, refillPerSecond: 3 });
-    expect(() => resolveRateLimits({ queues: { b: { limit: 1, per: '1s' } } }, new Set(['a']), fail)).toThrow(expect.objectContaining({ option: 'rateLimits.queues.b' }));
+    expect(() => resolveRateLimits({ queues: { b: { limit: 1, per: '1s' } } }, new Set(['a']), fail)).toThrow(
+      expect.objectContaining({ option: 'rateLimits.queues.b' }),
+    );
     // A node that runs no jobs cannot know the queues of the others.
     expect(resolveRateLimits({ queues: { b: { limit: 1, per: '1s' } } }, null, fail).queues.size).toBe(1);
   });
 });
 
 describe('RateLimitPlan', () => {
-  const job = (name: string, limit: number | null) => ({ name, source: `Jobs.${name}`, options: { rateLimit: limit === null ? null : { capacity: limit, refillPerSecond: 1 } } });
+  const job = (name: string, limit: number | null) => ({
+    name,
+    source: `Jobs.${name}`,
+    options: { rateLimit: limit === null ? null : { capacity: limit, refillPerSecond: 1 } },
+  });
 
   it('gives a queue no limits when no bucket applies, so its claims stay the plain ones', () => {
     const plan = new RateLimitPlan(resolveRateLimits({ queues: { a: { limit: 1, per: '1s' } } }, null, fail), [job('j', null)]);
