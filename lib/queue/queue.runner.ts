@@ -83,8 +83,8 @@ export class QueueRunner {
     prefetch: number,
     private readonly deps: QueueRunnerDeps,
   ) {
-    this.lookAhead = new LookAhead(prefetch, concurrency);
     const rates = deps.rateLimit && deps.store.rateLimits ? new RateLimitedClaims(deps.store.rateLimits, deps.rateLimit) : null;
+    this.lookAhead = new LookAhead(prefetch, concurrency);
     this.limited = rates;
     // Jobs pushed by another node's insert, or claimed at insert, would skip the buckets.
     this.offer = deps.store.push && !rates ? new PushOffer(deps.store.push, name, deps.node) : null;
@@ -230,7 +230,8 @@ export class QueueRunner {
         if (this.urgentCheck) await this.claimUrgent();
         this.launchBuffered();
         while (this.wantsMore()) {
-          const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
+          // A token is taken at the claim: while tokens are short, only free slots, so jobs start as they take theirs.
+          const ahead = this.limited?.short ? 0 : this.lookAhead.next(this.deps.clock.now(), this.concurrency);
           const signals = this.signals;
           const limit = this.concurrency - this.active + ahead - this.buffer.size;
           // A rate-limited claim starts from the front: the jobs it held back wait there.
@@ -281,7 +282,7 @@ export class QueueRunner {
    */
   private wantsMore(): boolean {
     if (this.stopped || this.paused || this.exhausted) return false;
-    return this.buffer.size < this.concurrency - this.active + this.lookAhead.refillAt;
+    return this.buffer.size < this.concurrency - this.active + (this.limited?.short ? 0 : this.lookAhead.refillAt);
   }
 
   private launchBuffered(): void {

@@ -26,6 +26,7 @@ const MAX_REMEMBERED = 10_000;
  */
 export class RateLimitedClaims {
   private readonly waiting = new Set<string>();
+  private lastShort = false;
 
   constructor(
     private readonly store: JobRateLimits,
@@ -43,6 +44,18 @@ export class RateLimitedClaims {
       this.rate.held(job);
     }
     if (result.retryAt) this.rate.wakeAt(result.retryAt.getTime());
+    this.lastShort = result.held.length > 0 || result.retryAt !== null;
     return result.jobs;
+  }
+
+  /**
+   * Whether the last claim found a bucket short (it held jobs back). The
+   * runner then claims only its free slots, none ahead into its buffer, until
+   * a claim finds tokens enough again: tokens are taken at the claim, and a
+   * job buffered with one would start later, alongside jobs claimed with the
+   * next ones.
+   */
+  get short(): boolean {
+    return this.lastShort;
   }
 }
