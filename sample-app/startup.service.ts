@@ -52,10 +52,11 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
       'charge',
       [1, 2, 3, 4, 5].map((n) => ({ invoice: `INV-${n}`, cents: 1000 * n })),
     );
-    setTimeout(async () => {
+    const showBucket = async () => {
       const { tokens, capacity, refillPerSecond } = await this.scheduler.rateLimits.status('queues', 'billing');
       this.logger.log(`billing bucket: ${tokens.toFixed(2)} of ${capacity} tokens, ${refillPerSecond} a second`);
-    }, 1_500).unref();
+    };
+    setTimeout(() => void showBucket(), 1_500).unref();
   }
 
   /** Workflows: one onboarding run completes; the other's card is declined, so it fails and is rolled back. */

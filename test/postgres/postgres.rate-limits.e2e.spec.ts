@@ -79,7 +79,7 @@ describe('rate limits on PostgreSQL (one bucket for the cluster)', () => {
       ['rate_limited', 3],
       ['rate_limited', 4],
     ]);
-    expect(app.get(Charge).done.sort()).toEqual([0, 1, 2]);
+    expect(app.get(Charge).done.sort((a, b) => a - b)).toEqual([0, 1, 2]);
     expect(skips.map((s) => [s.job?.id, s.job?.state, s.job?.attempt])).toEqual(charges.slice(3).map((job) => [job.id, 'available', 0]));
     const status = await scheduler.rateLimits.status('queues', 'billing');
     expect(status.capacity).toBe(3);
