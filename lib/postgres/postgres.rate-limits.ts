@@ -16,8 +16,8 @@ import type { Statement } from './sql/statement.js';
 export interface PostgresRateLimitDeps {
   pg: Pick<PostgresContext, 'pool'>;
   sql: RateLimitStatements;
-  /** The store's claim of given ids (the claim every queue runs, restricted to them). */
-  claimIds(request: ClaimRequest, ids: readonly string[]): Statement;
+  /** The store's claim, the one every queue runs (restricted to `ids` when given). */
+  claim(request: ClaimRequest, ids: readonly string[] | null): Statement;
   /** Throws StoreUnavailableError unless the store is ready. */
   checkReady(): void;
   /** Whether a failed claim lost a race another claim won at the same instant (it is tried again). */
@@ -30,9 +30,11 @@ const RACE_RETRIES = 3;
 /**
  * One bucket per kind and name for the whole cluster, in a table (migration
  * 8). A rate-limited claim is one transaction: lock and refill the buckets
- * (by the database's clock), pick the queue's due jobs in claim order
- * (skipping names whose bucket is empty), give the picked ones the tokens
- * there are, claim those, debit what was claimed, commit. Claims of a queue
+ * (by the database's clock), claim, debit what was claimed, commit. With
+ * queue and global buckets only, the claim is the plain one capped at the
+ * whole tokens there are; with name buckets, the queue's due jobs are picked
+ * first in claim order (skipping names whose bucket is empty), given the
+ * tokens there are, and those are claimed by id. Claims of a queue
  * from many nodes queue up on the bucket rows' locks, so together they never
  * take more than the buckets hold. Queues without a limit never come here.
  * @internal
@@ -67,33 +69,40 @@ export class PostgresRateLimits implements JobRateLimits {
     for (const row of (await this.query<{ kind: string; name: string; tokens: number }>(client, sql.lock(buckets))).rows) {
       tokens.set(key(row.kind, row.name), Number(row.tokens));
     }
-    const shared = buckets.filter((b) => b.kind !== 'jobs');
-    const empty = buckets.filter((b) => b.kind === 'jobs' && tokens.get(key(b.kind, b.name))! < 1).map((b) => b.name);
-    const picked = (await this.query<{ id: string; name: string }>(client, sql.candidates(request, empty))).rows;
     // Whole tokens only; a float just under an integer counts as it.
     const whole = (b: BucketRef) => Math.floor(tokens.get(key(b.kind, b.name))! + 1e-9);
-    let sharedLeft = Math.min(Infinity, ...shared.map(whole));
-    const nameLeft = new Map(buckets.filter((b) => b.kind === 'jobs').map((b) => [b.name, whole(b)]));
-    const chosen: string[] = [];
-    const held: { id: string; name: string }[] = [];
-    for (const job of picked) {
-      const own = nameLeft.get(job.name);
-      if (sharedLeft >= 1 && (own === undefined || own >= 1)) {
-        chosen.push(job.id);
-        sharedLeft--;
-        if (own !== undefined) nameLeft.set(job.name, own - 1);
-      } else held.push(job);
-    }
+    const shared = buckets.filter((b) => b.kind !== 'jobs');
+    const named = buckets.filter((b) => b.kind === 'jobs');
+    const empty = named.filter((b) => tokens.get(key(b.kind, b.name))! < 1).map((b) => b.name);
+    const budget = Math.min(request.limit, ...shared.map(whole));
     let jobs: Job[] = [];
-    if (chosen.length > 0) {
-      const [row] = (await this.query<{ jobs: string | null }>(client, this.deps.claimIds({ ...request, limit: chosen.length }, chosen))).rows;
-      if (row?.jobs) jobs = toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit);
+    let held: { id: string; name: string }[] = [];
+    if (named.length === 0) {
+      // Queue and global buckets only: the plain claim, capped at the tokens there are.
+      if (budget >= 1) jobs = await this.claimJobs(client, { ...request, limit: budget }, null);
+      if (budget < request.limit)
+        held = (await this.query<{ id: string; name: string }>(client, sql.candidates({ ...request, limit: request.limit - jobs.length }, []))).rows;
+    } else {
+      const picked = (await this.query<{ id: string; name: string }>(client, sql.candidates(request, empty))).rows;
+      let sharedLeft = budget;
+      const nameLeft = new Map(named.map((b) => [b.name, whole(b)]));
+      const chosen: string[] = [];
+      for (const job of picked) {
+        const own = nameLeft.get(job.name);
+        if (sharedLeft >= 1 && (own === undefined || own >= 1)) {
+          chosen.push(job.id);
+          sharedLeft--;
+          if (own !== undefined) nameLeft.set(job.name, own - 1);
+        } else held.push(job);
+      }
+      if (chosen.length > 0) jobs = await this.claimJobs(client, { ...request, limit: chosen.length }, chosen);
     }
     const taken = new Map<string, number>();
     for (const b of shared) taken.set(key(b.kind, b.name), jobs.length);
-    for (const job of jobs) if (nameLeft.has(job.name)) taken.set(key('jobs', job.name), (taken.get(key('jobs', job.name)) ?? 0) + 1);
+    for (const b of named) taken.set(key(b.kind, b.name), 0);
+    for (const job of jobs) if (taken.has(key('jobs', job.name))) taken.set(key('jobs', job.name), taken.get(key('jobs', job.name))! + 1);
     const debits = buckets
-      .filter((b) => (taken.get(key(b.kind, b.name)) ?? 0) > 0)
+      .filter((b) => taken.get(key(b.kind, b.name))! > 0)
       .map((b) => ({ kind: b.kind, name: b.name, taken: taken.get(key(b.kind, b.name))! }));
     if (debits.length > 0) await this.query(client, sql.debit(debits));
     for (const d of debits) tokens.set(key(d.kind, d.name), tokens.get(key(d.kind, d.name))! - d.taken);
@@ -103,6 +112,12 @@ export class PostgresRateLimits implements JobRateLimits {
     const order = new Map(reported.map((j, i) => [j.id, i]));
     heldJobs.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     return { jobs, held: heldJobs, retryAt: retryAt(request.now.getTime(), buckets, tokens, [...held.map((j) => j.name), ...empty]) };
+  }
+
+  /** The store's claim (of `ids` only, when given), in this transaction. */
+  private async claimJobs(client: pg.PoolClient, request: ClaimRequest, ids: readonly string[] | null): Promise<Job[]> {
+    const [row] = (await this.query<{ jobs: string | null }>(client, this.deps.claim(request, ids))).rows;
+    return row?.jobs ? toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit) : [];
   }
 
   /** One transaction on one pooled client; a failure rolls back and rejects (a lost connection as StoreUnavailableError). */

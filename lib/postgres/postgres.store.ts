@@ -83,7 +83,7 @@ export class PostgresStore implements JobStore {
     this.rateLimits = new PostgresRateLimits({
       pg,
       sql: this.sql.rateLimits,
-      claimIds: (request, ids) => this.sql.claim.claim(request, ids),
+      claim: (request, ids) => this.sql.claim.claim(request, ids),
       checkReady: () => this.readiness.check(),
       lostRace: (error) => violates(error, this.sql.indexes.serialRunning),
     });
