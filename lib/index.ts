@@ -4,7 +4,22 @@ export { SCHEDULER_OPTIONS_TYPE, SCHEDULER_ASYNC_OPTIONS_TYPE } from './schedule
 export type { SchedulerModuleOptions, QueueOptions, LifelineOptions, RetentionOptions, StoreOption } from './scheduler.options.js';
 export { SchedulerService } from './scheduler.service.js';
 export { DeadLetters } from './dead-letters.js';
-export type { EnqueueOptions, EnqueuedJob, JobInfo, JobStatus, QueueStats, HealthStatus, DeadLetterFilter, DeadLetterStats } from './scheduler.types.js';
+export type {
+  EnqueueOptions,
+  EnqueuedJob,
+  JobInfo,
+  JobStatus,
+  QueueStats,
+  HealthStatus,
+  DeadLetterFilter,
+  DeadLetterRetryFilter,
+  DeadLetterPruneOptions,
+  DeadLetterStats,
+} from './scheduler.types.js';
+export type { DeadLetter } from './dead-letters/dead-letter.entry.js';
+export { DEAD_LETTER_ALERT_TRIES, type DeadLetterOptions, type DeadLetterHandler } from './dead-letters/dead-letter.options.js';
+export { DEAD_LETTER_ALERT_LEASE } from './dead-letters/dead-letter.alerts.js';
+export type { DeadLetterClass } from './store/dead-letter-store.js';
 export type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
 
@@ -21,11 +36,14 @@ export type {
   StorableBackoff,
   MisfirePolicy,
   OverlapPolicy,
+  UniqueBy,
+  UniqueOption,
+  UniqueOptions,
 } from './decorators/job-options.js';
 
 export type { JobContext } from './execution/job-context.js';
 export { exponentialBackoff, type ExponentialBackoffOptions } from './execution/backoff.js';
-export { haltJob, type JobMiddleware, type MiddlewareHalt, type AttemptOutcome } from './middleware/job-middleware.js';
+export { haltJob, ignoreError, type JobMiddleware, type MiddlewareHalt, type MiddlewareIgnore, type AttemptOutcome } from './middleware/job-middleware.js';
 
 export {
   SchedulerError,
@@ -58,6 +76,9 @@ export type {
   JobOutcome,
   QueueEvent,
   PeerEvent,
+  DeadLetterInsertEvent,
+  DeadLetterRetryEvent,
+  DeadLetterPruneEvent,
 } from './telemetry/scheduler.events.js';
 
 export type { Duration } from './common/duration.js';
@@ -68,7 +89,8 @@ export { RateLimits } from './rate-limit/rate-limits.service.js';
 export type { JsonValue, JsonObject } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
-export type { Job, JobState, JobAttemptError, JobTraceContext } from './store/job.types.js';
+export type { Job, JobState, JobAttemptError, JobTraceContext, ErrorClass, UniqueState } from './store/job.types.js';
+export { DEFAULT_UNIQUE_STATES } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
 export type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
@@ -91,3 +113,10 @@ export type {
 } from './workflow/workflow.types.js';
 export type { WorkflowEvent, StepEvent } from './telemetry/scheduler.events.js';
 export { WorkflowVersionMismatchError } from './scheduler.errors.js';
+
+export { ShuttingDownError, NotLeaderError } from './scheduler.errors.js';
+export { ClassifiedError, ERROR_CLASSES, errorTripsCircuit, type ClassifiedErrorOptions } from './errors/classified.error.js';
+export { ERROR_CLASS_POLICIES } from './errors/error-class.policies.js';
+export { SchedulerErrors, type ClassifyOptions } from './errors/errors.service.js';
+export type { ErrorClassification, ErrorClassifyFunction, ErrorsOptions, ClassificationSource, NextAction } from './errors/error-classifier.types.js';
+export type { JobDefaultsOptions } from './discovery/job-defaults.resolver.js';

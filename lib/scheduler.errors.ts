@@ -220,3 +220,36 @@ export class JobAbortedError extends SchedulerError {
     super(`job aborted: ${reason}`);
   }
 }
+
+/**
+ * The call would hand this node work it can no longer keep: it is shutting
+ * down (`app.close()` began) and its store lives in this process (the memory
+ * store), so a job enqueued now would be lost. A store shared by other nodes
+ * still takes the job; they run it.
+ * @publicApi
+ */
+export class ShuttingDownError extends SchedulerError {
+  constructor(
+    /** The call refused, e.g. `enqueue`. */
+    readonly operation: string,
+  ) {
+    super(`${operation} refused: this node is shutting down and its store (memory) would lose the job`);
+  }
+}
+
+/**
+ * A call that only the cluster's leader may make reached a follower. Call it
+ * on the leader (`scheduler.isLeader()`, `scheduler.leaderNode()`), or leave
+ * it to the leader's own schedule.
+ * @publicApi
+ */
+export class NotLeaderError extends SchedulerError {
+  constructor(
+    /** The call refused, e.g. `lifeline.checkNow`. */
+    readonly operation: string,
+    /** The leader's node name, when known. */
+    readonly leader: string | null = null,
+  ) {
+    super(`${operation} runs only on the leader; this node is a follower${leader ? ` (the leader is ${leader})` : ''}`);
+  }
+}

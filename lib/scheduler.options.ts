@@ -10,6 +10,10 @@ import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
 import type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
+import { resolveJobDefaults, type JobDefaults, type JobDefaultsOptions } from './discovery/job-defaults.resolver.js';
+import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
+import type { ErrorsOptions } from './errors/error-classifier.types.js';
+import { resolveDeadLetterOptions, type DeadLetterOptions, type ResolvedDeadLetterOptions } from './dead-letters/dead-letter.options.js';
 import { resolveRateLimits, type RateLimitsOptions, type ResolvedRateLimits } from './rate-limit/rate-limit.options.js';
 
 /**
@@ -57,7 +61,7 @@ export interface LifelineOptions {
 export interface RetentionOptions {
   /** Completed, discarded and cancelled jobs. @default '1d' */
   completed?: Duration;
-  /** Dead jobs (dead letters). @default '7d' */
+  /** Dead jobs (dead letters): the older name of `deadLetters.maxAge` (give one). @default '30d' */
   dead?: Duration;
   /** How often the pruner runs. @default '1m' */
   interval?: Duration;
@@ -106,8 +110,17 @@ export interface SchedulerModuleOptions {
   lifeline?: LifelineOptions;
   /** @default see {@link RetentionOptions} */
   retention?: RetentionOptions;
+  /** @default see {@link DeadLetterOptions} */
+  deadLetters?: DeadLetterOptions;
   /** This node's name in the cluster. @default `${hostname}-${pid}-${random}` */
   nodeName?: string;
+  /**
+   * What a job gets when its own options say nothing: `timeout`, `maxRetries`, `backoff`.
+   * @default { timeout: '5m', maxRetries: 3, backoff: { type: 'exponential', delay: '1s', max: '1h', factor: 2, jitter: true } }
+   */
+  defaults?: JobDefaultsOptions;
+  /** How failures are classified (see docs/errors.md). @default the built-in rules only */
+  errors?: ErrorsOptions;
   /**
    * Token buckets by queue, by job name and for everything: a job over a
    * limit waits for its token without spending an attempt. On PostgreSQL
@@ -138,9 +151,11 @@ export interface ResolvedOptions {
   rescueAfter: number;
   rescueInterval: number;
   keepCompleted: number;
-  keepDead: number;
+  deadLetters: ResolvedDeadLetterOptions;
   pruneInterval: number;
   nodeName: string;
+  defaults: JobDefaults;
+  errors: ErrorsOptions;
   rateLimits: ResolvedRateLimits;
 }
 
@@ -234,9 +249,11 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     enabled: options.enabled ?? true,
     ...lifeline(options.lifeline),
     keepCompleted: duration('retention.completed', options.retention?.completed, 86_400_000),
-    keepDead: duration('retention.dead', options.retention?.dead, 7 * 86_400_000),
+    deadLetters: resolveDeadLetterOptions(options.deadLetters, options.retention?.dead),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
     nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    defaults: resolveJobDefaults(options.defaults, SOURCE),
+    errors: resolveErrorsOptions(options.errors, SOURCE),
     rateLimits: resolveRateLimits(options.rateLimits, queueNames, (option, detail) => {
       throw new SchedulerConfigError(SOURCE, option, detail);
     }),

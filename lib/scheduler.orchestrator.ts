@@ -44,6 +44,7 @@ export class SchedulerOrchestrator implements OnModuleInit, OnApplicationBootstr
       registry,
       openStore: (context) => createStore(options.store, context),
       resolveMiddleware: (definition) => middleware.resolve([...options.middleware, ...definition.options.middleware], definition.moduleRef, definition.source),
+      resolveProvider: (type, option) => middleware.instance(type, option),
     });
     this.host.attach(this.root.ports);
   }

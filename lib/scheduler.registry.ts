@@ -4,7 +4,9 @@ import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { JsonObject, JsonValue } from './common/json.js';
 import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
+import type { ResolvedUnique } from './discovery/unique.resolver.js';
 import type { JobContext } from './execution/job-context.js';
+import type { JobRetrySettings } from './errors/error-classifier.types.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { ScheduleSpec } from './schedule/schedule-spec.js';
 import type { WorkflowDefinition } from './workflow/workflow.definition.js';
@@ -20,8 +22,10 @@ export interface ResolvedJobOptions {
   timeout: number | null;
   maxAttempts: number;
   backoff: (attempt: number, error: unknown) => number;
-  /** `unique: true`: enqueued jobs are unique by name and arguments. */
-  unique: boolean;
+  /** Whether `maxRetries` and the backoff were the job's own (decorator, worker method, runtime schedule), not the module's `defaults`. */
+  explicit: { maxRetries: boolean; backoff: boolean };
+  /** The handler's `unique`, or `null`: applies to its enqueued jobs (and ticks, see `overlap`). */
+  unique: ResolvedUnique | null;
   overlap: OverlapPolicy;
   /** `catchUp` in milliseconds. */
   misfire: 'runOnce' | 'skip' | { catchUp: number };
@@ -138,15 +142,25 @@ export class SchedulerRegistry {
   }
 
   /**
-   * The backoff of a job's retries: the options of the schedule that planned
-   * it (a runtime schedule may set its own), else its handler's; `undefined`
-   * when neither is registered here.
+   * A job's own retry settings, which win over its error's class: the
+   * explicit `maxRetries` and backoff of the schedule that planned it (a
+   * runtime schedule may set its own), else of its handler; an enqueue's
+   * `maxRetries` (a job whose `maxAttempts` differs from its handler's, as
+   * do jobs given more attempts by a dead-letter retry or a hand-back). A
+   * job whose handler is not registered here keeps its `maxAttempts`.
    */
-  backoffFor(job: { name: string; schedule: string | null }): ResolvedJobOptions['backoff'] | undefined {
+  retrySettingsFor(job: { name: string; schedule: string | null; maxAttempts: number }): JobRetrySettings {
     const schedule = job.schedule === null ? undefined : this.schedules.get(job.schedule);
     // A schedule deleted and inserted again under the same name may run another handler.
-    if (schedule && schedule.handler.name === job.name) return schedule.options.backoff;
-    return this.definitions.get(job.name)?.options.backoff;
+    const options = schedule && schedule.handler.name === job.name ? schedule.options : this.definitions.get(job.name)?.options;
+    const stored = job.maxAttempts - 1;
+    if (!options) return { maxRetries: stored };
+    const ownRetries = options.explicit.maxRetries || job.maxAttempts !== options.maxAttempts;
+    return {
+      ...(ownRetries ? { maxRetries: stored } : {}),
+      ...(options.explicit.backoff ? { backoff: options.backoff } : {}),
+      fallbackMaxRetries: stored,
+    };
   }
 
   /** True when the name is taken by a handler or a schedule. */

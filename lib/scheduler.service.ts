@@ -3,6 +3,7 @@ import type { JsonValue } from './common/json.js';
 import type { ServicePorts } from './composition/scheduler.ports.js';
 import type { JobWorker } from './decorators/worker.decorator.js';
 import { DeadLetters } from './dead-letters.js';
+import { SchedulerErrors } from './errors/errors.service.js';
 import type { WorkerArgs } from './queue/job.builder.js';
 import type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
@@ -30,6 +31,14 @@ export class SchedulerService {
   readonly deadLetters: DeadLetters;
   /** Workflows: start, schedule, pause, resume, cancel and inspect runs. */
   readonly workflows: Workflows;
+  /** How failures are treated: `classify(error)` and `nextAction(error, attempt)`. */
+  readonly errors: SchedulerErrors;
+  /**
+   * The lifeline: `checkNow()` runs a rescue pass at once (jobs of dead
+   * nodes back to available, or dead when their attempts are spent) and
+   * resolves with the jobs it moved; on a follower it rejects with `NotLeaderError`.
+   */
+  readonly lifeline: { checkNow(): Promise<Job[]> };
   /** Rate limits: the tokens of each bucket (`status`). */
   readonly rateLimits: RateLimits;
 
@@ -37,6 +46,8 @@ export class SchedulerService {
   constructor(private readonly host: SchedulerHost) {
     this.deadLetters = new DeadLetters(() => this.host.ports.deadLetters);
     this.workflows = new Workflows(() => this.host.ports.workflows);
+    this.errors = new SchedulerErrors(() => this.host.ports.errors);
+    this.lifeline = { checkNow: () => this.host.ports.lifeline.checkNow() };
     this.rateLimits = new RateLimits(() => this.host.ports.rateLimits);
   }
 

@@ -1,5 +1,7 @@
 import type { Duration } from './common/duration.js';
 import type { JsonObject } from './common/json.js';
+import type { DeadLetterClass, DeadLetterCounts } from './store/dead-letter-store.js';
+import type { UniqueOption } from './decorators/job-options.js';
 import type { Job, JobState } from './store/job.types.js';
 
 /**
@@ -17,14 +19,17 @@ export interface EnqueueOptions {
   queue?: string;
   /** @default the job's maxRetries */
   maxRetries?: number;
-  /** @default the job's timeout */
-  timeout?: Duration;
+  /** `false`: no timeout. @default the job's timeout */
+  timeout?: Duration | false;
   /**
-   * A key that no other available or running job may hold; `true` derives it
-   * from the name and arguments. A conflict returns the existing job with
-   * `duplicate: true` (and emits `job:skip`). @default none
+   * Keeps this job unique (see `UniqueOption`): `true` by name and
+   * arguments while a match is scheduled, available or running; a key
+   * string; or `{ key?, by?, states?, period? }`. A duplicate inserts nothing:
+   * the existing job comes back with `duplicate: true` (and `job:skip`, reason
+   * `unique`, is emitted); `false` turns the handler's `unique` off.
+   * @default the handler's `unique`
    */
-  unique?: string | boolean;
+  unique?: UniqueOption;
   tags?: string[];
   meta?: JsonObject;
   /**
@@ -123,22 +128,49 @@ export interface HealthStatus {
 }
 
 /**
- * A filter of dead letters.
+ * Which dead letters `deadLetters.list` returns; absent fields match all.
  * @publicApi
  */
 export interface DeadLetterFilter {
   name?: string;
   queue?: string;
-  /** @default 100 */
+  /** The class of the last error; `unclassified` for one without a class. */
+  errorClass?: DeadLetterClass;
+  /** At most this many, from 1 to 10000. @default 100 */
+  limit?: number;
+  /** Skips this many first (newest death first). @default 0 */
+  offset?: number;
+}
+
+/**
+ * Which dead letters `deadLetters.retryAll` puts back; absent fields match all.
+ * @publicApi
+ */
+export interface DeadLetterRetryFilter {
+  name?: string;
+  queue?: string;
+  errorClass?: DeadLetterClass;
+  /** At most this many, oldest death first. @default 10000 */
   limit?: number;
 }
 
 /**
- * What `deadLetters.stats()` returns.
+ * What `deadLetters.prune` deletes. `olderThan` alone: what died before
+ * then; `keep` alone: all but the newest `keep`; together: what died before
+ * then and is not among the newest `keep`. One of them is required.
  * @publicApi
  */
-export interface DeadLetterStats {
-  total: number;
-  byQueue: Record<string, number>;
-  byName: Record<string, number>;
+export interface DeadLetterPruneOptions {
+  /** A duration before now (`'7d'`, ms) or a Date. @default no age limit */
+  olderThan?: Duration | Date;
+  /** Spares the newest this many (0: none). @default 0 */
+  keep?: number;
+  /** @deprecated The older name of `olderThan` with a Date. */
+  before?: Date;
 }
+
+/**
+ * What `deadLetters.stats()` returns, counted by the store.
+ * @publicApi
+ */
+export type DeadLetterStats = DeadLetterCounts;

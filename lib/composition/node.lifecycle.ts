@@ -54,8 +54,14 @@ export class NodeLifecycle {
   private clockSync: ClockSync | null = null;
   private unsubscribe: (() => void) | null = null;
   private started = false;
+  private stopping = false;
 
   constructor(private readonly ports: LifecyclePorts) {}
+
+  /** True from the moment `stop()` (the application's close) begins. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
 
   async start(): Promise<void> {
     const { options, clock, logger, store, peer, notifier, loop, reboot } = this.ports;
@@ -95,6 +101,7 @@ export class NodeLifecycle {
   /** Leadership, loop, claims, then each queue drained within its grace period; the store closes last. */
   async stop(): Promise<void> {
     const { store, peer, notifier, loop, queues, running, clock, logger } = this.ports;
+    this.stopping = true;
     if (!this.started) {
       this.clockSync?.stop();
       await store.close();
@@ -103,6 +110,7 @@ export class NodeLifecycle {
     // Leadership goes first, so planning goes on elsewhere while this node drains.
     await peer.stop();
     await loop.stop();
+    for (const plugin of this.ports.plugins) if (plugin.stop) await plugin.stop();
     this.ports.closeSpans();
     const runners = queues.all();
     await Promise.all(runners.map((runner) => runner.stopClaiming()));

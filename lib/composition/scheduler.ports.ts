@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import type { ErrorClassifier } from '../errors/error.classifier.js';
 import type { ExecutionOutcome } from '../execution/execution.types.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { Notification, Notifier } from '../notifier/notifier.js';
@@ -37,14 +38,23 @@ export interface ServicePorts {
   notifier: Pick<Notifier, 'notify'>;
   /** Tells the other nodes (nothing to send when the notifier is in-process only). */
   broadcast(message: Notification): Promise<void>;
+  /** True while this node shuts down with a store that would lose new jobs (memory): enqueues get `ShuttingDownError`. */
+  refusesWork(): boolean;
 }
 
 /** What the dead-letter calls use. @internal */
 export interface DeadLetterPorts {
-  store: Pick<JobStore, 'list' | 'get' | 'resurrect' | 'delete' | 'prune'>;
+  store: Pick<JobStore, 'get' | 'resurrect' | 'delete' | 'listDead' | 'deadStats' | 'resurrectDead' | 'pruneDead'>;
   clock: Clock;
+  events: Pick<SchedulerEvents, 'emit'>;
   /** Wakes this node's runner of a queue that has a retried job. */
   wake(queue: string): void;
+}
+
+/** What `scheduler.errors` uses. @internal */
+export interface ErrorPorts {
+  classifier: Pick<ErrorClassifier, 'classify' | 'nextAction'>;
+  registry: Pick<SchedulerRegistry, 'findDefinition' | 'retrySettingsFor'>;
 }
 
 /** What the workflow calls use. @internal */
@@ -77,6 +87,9 @@ export interface TesterPorts {
 export interface SchedulerPorts {
   service: ServicePorts;
   deadLetters: DeadLetterPorts;
+  errors: ErrorPorts;
+  /** The lifeline's rescue pass, run now (leader only). */
+  lifeline: { checkNow(): Promise<Job[]> };
   rateLimits: RateLimitPorts;
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;

@@ -1,6 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
+import { ErrorClassifier } from '../errors/error.classifier.js';
 import { JobExecutor } from '../execution/job.executor.js';
 import { RunningJobs } from '../execution/running-jobs.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
@@ -11,6 +12,10 @@ import { SchedulerLoop } from '../planner/scheduler.loop.js';
 import { ClusterSyncPlugin } from '../plugins/cluster-sync.plugin.js';
 import { LifelinePlugin } from '../plugins/lifeline.plugin.js';
 import { PrunerPlugin } from '../plugins/pruner.plugin.js';
+import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
+import { DeadLetterAlertsPlugin } from '../dead-letters/dead-letter.alerts.js';
+import type { DeadLetterHandler } from '../dead-letters/dead-letter.options.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
 import { JobProducer } from '../queue/job.producer.js';
 import { QueueManager } from '../queue/queue.manager.js';
 import { applyQueueStates } from '../queue/queue-states.js';
@@ -18,6 +23,7 @@ import { RuntimeSchedules } from '../schedule/runtime-schedules.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
 import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
+import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
@@ -25,7 +31,6 @@ import { WorkflowRepairPlugin } from '../workflow/workflow.repair.js';
 import { addWorkflow, setupWorkflows } from '../workflow/workflow.setup.js';
 import { RateLimitPlan } from '../rate-limit/rate-limit.plan.js';
 import type { QueueRateLimit } from '../queue/rate-limited.claims.js';
-import { SchedulerConfigError } from '../scheduler.errors.js';
 import { Leadership } from './leadership.js';
 import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
@@ -43,6 +48,8 @@ export interface CompositionInput {
   openStore(context: StoreContext): Promise<StoreBundle>;
   /** The module's middleware followed by a job's own, as instances. */
   resolveMiddleware(definition: JobDefinition): Promise<JobMiddleware[]>;
+  /** An instance of a class an option names (`option`, for its error). */
+  resolveProvider<T>(type: Type<T>, option: string): Promise<T>;
 }
 
 /**
@@ -65,7 +72,12 @@ export class SchedulerRoot {
     const clock = options.clock instanceof SystemClock ? new OffsetClock(options.clock) : options.clock;
     const bundle = await input.openStore({ node: options.nodeName, clock, leaseTtl: options.leaseTtl, peerEligible: options.peer });
     try {
-      const root = new SchedulerRoot(input, clock, bundle);
+      const type = options.deadLetters.onDeadLetter;
+      const onDeadLetter = type ? await input.resolveProvider(type, 'deadLetters.onDeadLetter') : null;
+      if (onDeadLetter && typeof onDeadLetter.handle !== 'function') {
+        throw new SchedulerConfigError('SchedulerModule', 'deadLetters.onDeadLetter', `${type?.name ?? 'the class'} has no handle(entry) method`);
+      }
+      const root = new SchedulerRoot(input, clock, bundle, onDeadLetter);
       // Resolved once here: running a job reads its definition's list and asks nobody.
       for (const definition of input.registry.allDefinitions()) definition.middleware = await input.resolveMiddleware(definition);
       return root;
@@ -75,7 +87,7 @@ export class SchedulerRoot {
     }
   }
 
-  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle) {
+  private constructor(input: CompositionInput, clock: Clock, bundle: StoreBundle, onDeadLetter: DeadLetterHandler | null) {
     const { options, registry } = input;
     const logger = new Logger('Scheduler');
     const events = new SchedulerEvents();
@@ -89,9 +101,16 @@ export class SchedulerRoot {
     const queues = new QueueManager(options.pollInterval, poke);
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node);
+    const classifier = new ErrorClassifier({
+      classify: options.errors.classify,
+      defaults: options.defaults,
+      now: () => clock.now(),
+      warn: (message) => logger.warn(message),
+    });
     const executor = new JobExecutor({
       store,
       registry,
+      classifier,
       clock,
       events,
       running,
@@ -120,12 +139,17 @@ export class SchedulerRoot {
       plannerLoaded: () => planner.isLoaded,
       loadPlanner: () => leadership.loadPlanner(),
     });
-    const plugins = [
+    const lifeline = new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter });
+    const plugins: SchedulerPlugin[] = [
       sync,
-      new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter }),
+      lifeline,
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
-      new PrunerPlugin({ store, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, keepDead: options.keepDead }),
+      new PrunerPlugin({ store, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
     ];
+    if (onDeadLetter)
+      plugins.push(
+        new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval, shutdownGracePeriod: options.shutdownGracePeriod }),
+      );
     const notifications = new NotificationHandler({
       queues,
       node,
@@ -136,7 +160,7 @@ export class SchedulerRoot {
       sync: () => sync.sync(),
     });
     const closeSpans = () => engine.closeSpans();
-    this.lifecycle = new NodeLifecycle({
+    const lifecycle = new NodeLifecycle({
       options,
       clock,
       logger,
@@ -155,6 +179,7 @@ export class SchedulerRoot {
       leadership,
       closeSpans,
     });
+    this.lifecycle = lifecycle;
     const register = (def: WorkflowDefinition) => {
       const entry = addWorkflow(engine, registry, def);
       if (entry) void planner.upsert(entry).then(poke, (error: unknown) => logger.error(`scheduling workflow ${def.name} failed: ${String(error)}`));
@@ -177,8 +202,12 @@ export class SchedulerRoot {
         schedules,
         notifier,
         broadcast,
+        // A job enqueued into a memory store while the node closes would be lost with the process.
+        refusesWork: () => lifecycle.isStopping && store instanceof MemoryStore,
       },
-      deadLetters: { store, clock, wake },
+      deadLetters: { store, clock, wake, events },
+      errors: { classifier, registry },
+      lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
       rateLimits: { plan, store: store.rateLimits, clock },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },

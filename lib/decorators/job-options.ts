@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import type { JsonObject } from '../common/json.js';
+import type { UniqueState } from '../store/job.types.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
 import type { RateLimit } from '../rate-limit/rate-limit.options.js';
 
@@ -53,6 +54,45 @@ export type StorableBackoff = Duration | BackoffPolicy;
 export type MisfirePolicy = 'runOnce' | 'skip' | { catchUp: Duration };
 
 /**
+ * What makes two jobs duplicates: their name, queue, whole arguments, or the
+ * named top-level keys of their arguments (`{ args: ['userId'] }`).
+ * @publicApi
+ */
+export type UniqueBy = 'name' | 'queue' | 'args' | { args: string[] };
+
+/**
+ * Unique jobs in full: no second job with the same key while one exists in
+ * `states`, inserted less than `period` ago. Plain data, so a runtime
+ * schedule stores it as it is.
+ * @publicApi
+ */
+export interface UniqueOptions {
+  /**
+   * A fixed key; with `by`, a prefix of the key `by` derives. @default none
+   * (the key comes from `by`)
+   */
+  key?: string;
+  /** What the key is made of (one or a list). @default ['name', 'args'] (only `key` when `key` is given alone) */
+  by?: UniqueBy | UniqueBy[];
+  /**
+   * The states of an existing job that make a new one a duplicate
+   * (`scheduled`: available, not yet due). With `'completed'` the key
+   * outlives the job's completion. @default ['scheduled', 'available', 'running']
+   */
+  states?: UniqueState[];
+  /** How long after its insert an existing job makes new ones duplicates. @default no limit */
+  period?: Duration;
+}
+
+/**
+ * `unique`: `true` (by name and arguments, while scheduled, available or
+ * running), a key string (the same states), or {@link UniqueOptions};
+ * `false` for none.
+ * @publicApi
+ */
+export type UniqueOption = boolean | string | UniqueOptions;
+
+/**
  * What a new tick does while an earlier run of the same schedule is queued or running.
  * - `'skip'`: no new run (default when `unique: true`).
  * - `'bufferOne'`: at most one run waits behind the running one; runs never overlap.
@@ -72,19 +112,27 @@ export interface JobOptions {
   queue?: string;
   /** 0 (runs first) to 9. @default 0 */
   priority?: number;
-  /** Abort an attempt after this long (`ctx.signal`, reason `timeout`). @default none */
-  timeout?: Duration;
-  /** Retries after the first attempt fails. @default 3 */
+  /** Abort an attempt after this long (`ctx.signal`, reason `timeout`); `false`: no timeout. @default the module's `defaults.timeout` ('5m') */
+  timeout?: Duration | false;
+  /**
+   * Retries after the first attempt fails; set here, it wins over the
+   * retries of the error's class (see docs/errors.md). @default the module's `defaults.maxRetries` (3)
+   */
   maxRetries?: number;
-  /** Delay before a retry. @default exponential: 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h */
+  /**
+   * Delay before a retry; set here, it wins over the backoff of the error's
+   * class. @default the module's `defaults.backoff`: exponential, 1 s · 2^(attempt-1), ±20 % jitter, capped at 1 h
+   */
   backoff?: BackoffOption;
   /**
-   * No second job of this handler with the same arguments while one is
-   * queued or running: `enqueue` then returns the existing job with
-   * `duplicate: true` (a call's own `unique` option wins); a schedule skips a
-   * tick while its run is queued or running (sets `overlap: 'skip'`). @default false
+   * Keeps jobs of this handler unique (see {@link UniqueOption}): `enqueue`
+   * of a duplicate inserts nothing and returns the existing job with
+   * `duplicate: true` (a call's own `unique` option wins). With `true`, a
+   * schedule also skips a tick while its run is queued or running (sets
+   * `overlap: 'skip'`); with a key or an object, each tick's job is held to
+   * it like an enqueued one. @default false
    */
-  unique?: boolean;
+  unique?: UniqueOption;
   /** Schedules only (cron, every, at). @default 'skip' with `unique: true`, else 'allow' */
   overlap?: OverlapPolicy;
   /** Schedules only (cron, every, at). @default 'runOnce' */

@@ -4,11 +4,27 @@ import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import { resolveBackoff } from './backoff.resolver.js';
+import { resolveJobDefaults, type JobDefaults } from './job-defaults.resolver.js';
+import { resolveUnique } from './unique.resolver.js';
 import { resolveRateLimit } from '../rate-limit/rate-limit.options.js';
 
 export type { OptionFailure } from '../common/option-failure.js';
 
 const OVERLAPS = new Set(['skip', 'bufferOne', 'allow']);
+const BUILT_IN_DEFAULTS = resolveJobDefaults(undefined);
+
+/**
+ * Where the options that a job leaves out come from.
+ * @internal
+ */
+export interface JobOptionsContext {
+  /** A `@Worker`'s `backoff()` method: the job's own backoff when the options give none. */
+  workerBackoff?: BackoffFunction;
+  /** The module's `defaults`. @default the built-in defaults */
+  defaults?: JobDefaults;
+  /** The handler's resolved options (an enqueue, a runtime schedule): its `maxRetries` and backoff, explicit or not, are kept unless overridden. */
+  base?: ResolvedJobOptions;
+}
 
 /**
  * Validates job options and applies defaults. Used for decorators at
@@ -21,8 +37,10 @@ export function resolveJobOptions(
   options: JobOptions,
   fail: OptionFailure,
   queues: ReadonlySet<string> | null,
-  workerBackoff?: BackoffFunction,
+  context: JobOptionsContext = {},
 ): ResolvedJobOptions {
+  const { base, workerBackoff } = context;
+  const defaults = context.defaults ?? BUILT_IN_DEFAULTS;
   const queue = options.queue ?? DEFAULT_QUEUE;
   if (typeof queue !== 'string' || !queue.trim()) fail('queue', 'must be a non-empty string');
   if (queues && !queues.has(queue)) {
@@ -30,14 +48,18 @@ export function resolveJobOptions(
   }
   const priority = options.priority ?? 0;
   if (!Number.isInteger(priority) || priority < 0 || priority > 9) fail('priority', `must be an integer from 0 to 9, got ${String(priority)}`);
-  const maxRetries = options.maxRetries ?? 3;
+  const maxRetries = options.maxRetries ?? (base ? base.maxAttempts - 1 : defaults.maxRetries);
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail('maxRetries', `must be a non-negative integer, got ${String(maxRetries)}`);
-  const timeout = options.timeout === undefined ? null : ms('timeout', options.timeout, fail);
-  if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero');
-  if (options.unique !== undefined && typeof options.unique !== 'boolean') fail('unique', `must be true or false, got ${JSON.stringify(options.unique)}`);
-  const overlap = options.overlap ?? (options.unique ? 'skip' : 'allow');
+  const timeout = options.timeout === undefined ? defaults.timeout : options.timeout === false ? null : ms('timeout', options.timeout, fail);
+  if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero (false: no timeout)');
+  const unique = resolveUnique(options.unique, fail);
+  const overlap = options.overlap ?? (unique?.legacy ? 'skip' : 'allow');
   if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${JSON.stringify(overlap)}`);
-  if (options.unique === true && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
+  if (unique?.legacy && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
+  // A tick's job holds one unique key: the schedule's own (overlap 'skip') or the one `unique` derives.
+  if (unique && !unique.legacy && overlap === 'skip') {
+    fail('overlap', "'skip' cannot be combined with a unique key or object; its states already say which runs block a tick");
+  }
   if (options.tags !== undefined && (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))) {
     fail('tags', 'must be an array of strings');
   }
@@ -52,8 +74,12 @@ export function resolveJobOptions(
     priority,
     timeout,
     maxAttempts: maxRetries + 1,
-    backoff: resolveBackoff(options.backoff, fail, workerBackoff),
-    unique: options.unique === true,
+    backoff: resolveBackoff(options.backoff, fail, workerBackoff ?? base?.backoff ?? defaults.backoff),
+    explicit: {
+      maxRetries: options.maxRetries !== undefined || base?.explicit.maxRetries === true,
+      backoff: options.backoff !== undefined || workerBackoff !== undefined || base?.explicit.backoff === true,
+    },
+    unique,
     overlap,
     misfire: resolveMisfire(options.misfire, fail),
     tags: [...(options.tags ?? [])],
@@ -87,7 +113,8 @@ export function assertScheduleOptions(options: Pick<JobOptions, 'overlap' | 'mis
 /**
  * A handler's resolved options as `JobOptions`, with `overrides` on top: what
  * an enqueue or a runtime schedule starts from before {@link resolveJobOptions}
- * checks it.
+ * checks it (given the handler's options as `base`, which supplies
+ * `maxRetries` and the backoff when the overrides leave them out).
  * @internal
  */
 export function overrideJobOptions(
@@ -97,8 +124,8 @@ export function overrideJobOptions(
   return {
     queue: overrides.queue ?? base.queue,
     priority: overrides.priority ?? base.priority,
-    maxRetries: overrides.maxRetries ?? base.maxAttempts - 1,
-    timeout: overrides.timeout ?? base.timeout ?? undefined,
+    maxRetries: overrides.maxRetries,
+    timeout: overrides.timeout ?? base.timeout ?? false,
     tags: overrides.tags ?? base.tags,
     meta: overrides.meta ?? base.meta,
   };

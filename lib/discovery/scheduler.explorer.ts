@@ -105,7 +105,7 @@ export class SchedulerExplorer {
       const other = 'source' in existing ? existing.source : existing.handler.source;
       fail('name', `duplicate job name "${name}" (also used by ${other})`);
     }
-    const resolved = resolveJobOptions(options, fail, queues, workerBackoff);
+    const resolved = resolveJobOptions(options, fail, queues, { workerBackoff, defaults: this.options.defaults });
     const input = { cron: options.cron, zone: options.zone, every: options.every, at: options.at };
     const reboot = isReboot(input);
     if (reboot && input.zone !== undefined) fail('zone', 'does not apply to @reboot');

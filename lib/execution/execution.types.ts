@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import type { ErrorClassifier } from '../errors/error.classifier.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
@@ -25,7 +26,9 @@ export interface ExecutionOutcome {
 export interface SettlerDeps {
   store: JobStore;
   /** Handlers (with their middleware, resolved at init) and the backoff of their retries. */
-  registry: Pick<SchedulerRegistry, 'findDefinition' | 'backoffFor'>;
+  registry: Pick<SchedulerRegistry, 'findDefinition' | 'retrySettingsFor'>;
+  /** Decides the class of a failure and whether (and when) it is retried. */
+  classifier: Pick<ErrorClassifier, 'settle'>;
   clock: Clock;
   events: SchedulerEvents;
   /** Called when a job is set to retry at `runAt` (so its queue wakes on time). */

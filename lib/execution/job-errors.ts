@@ -1,6 +1,6 @@
 import { sanitizeText, truncateText } from '../common/storable-text.js';
 import { MAX_ERROR_NAME_LENGTH, MAX_MESSAGE_LENGTH, MAX_STACK_LENGTH } from '../store/storable-output.js';
-import type { JobAttemptError } from '../store/job.types.js';
+import type { ErrorClass, JobAttemptError } from '../store/job.types.js';
 
 /**
  * Turns anything thrown into the form kept on the job: cleaned (U+0000 and
@@ -8,7 +8,7 @@ import type { JobAttemptError } from '../store/job.types.js';
  * points, so that a cut never splits a surrogate pair.
  * @internal
  */
-export function toAttemptError(error: unknown, attempt: number, at: Date, kind: string): JobAttemptError {
+export function toAttemptError(error: unknown, attempt: number, at: Date, kind: string, errorClass?: ErrorClass): JobAttemptError {
   const isError = error instanceof Error;
   const message = isError ? error.message : typeof error === 'string' ? error : safeJson(error);
   return {
@@ -18,6 +18,7 @@ export function toAttemptError(error: unknown, attempt: number, at: Date, kind: 
     name: storable(isError ? error.name : typeof error, MAX_ERROR_NAME_LENGTH),
     message: storable(message, MAX_MESSAGE_LENGTH),
     ...(isError && error.stack ? { stack: storable(error.stack, MAX_STACK_LENGTH) } : {}),
+    ...(errorClass === undefined ? {} : { errorClass }),
   };
 }
 

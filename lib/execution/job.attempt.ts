@@ -58,6 +58,8 @@ export class Attempt implements RunningJob {
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;
+  /** Whether a timeout of this attempt is retried, as the executor found when it fired; `null` before. */
+  retriesAfterTimeout: boolean | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
   onSlotFreed: (() => void) | null = null;
   private controller: AbortController | null = null;
@@ -120,7 +122,7 @@ export class Attempt implements RunningJob {
     this.reason = reason;
     this.controller?.abort(new JobAbortedError(reason));
     const settled: Settled = detail === undefined ? { kind: 'abort', reason } : { kind: 'abort', reason, detail };
-    const runsAgain = reason === 'shutdown' || (reason === 'timeout' && this.job.attempt < this.job.maxAttempts);
+    const runsAgain = reason === 'shutdown' || (reason === 'timeout' && (this.retriesAfterTimeout ?? this.job.attempt < this.job.maxAttempts));
     if (this.inHandler && runsAgain) this.pending = settled;
     else this.settle(settled);
   }

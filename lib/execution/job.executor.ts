@@ -118,6 +118,7 @@ export class JobExecutor {
    */
   private timedOut(attempt: Attempt): void {
     attempt.timer = null;
+    attempt.retriesAfterTimeout = this.settler.retriesAfterTimeout(attempt.job);
     attempt.abort('timeout');
     if (!attempt.abortIgnored) return;
     const { clock } = this.deps;
@@ -126,7 +127,7 @@ export class JobExecutor {
       const job = attempt.job;
       this.logger.warn(
         `${attempt.definition?.source ?? label(job)} ignores ctx.signal: job ${job.id} is still running ${IGNORED_SIGNAL_AFTER / 1000} s after its timeout; ` +
-          (job.attempt < job.maxAttempts
+          (attempt.retriesAfterTimeout
             ? `it keeps its slot, and attempt ${job.attempt + 1} waits, until the handler returns`
             : 'it keeps its slot until the handler returns'),
       );
@@ -144,6 +145,11 @@ export class JobExecutor {
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
     if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
     if (settled.kind === 'chain' && settled.result.status === 'completed') {
+      const { ignored } = settled.result;
+      if (ignored) {
+        const job = attempt.job;
+        this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt} failed, ignored by middleware (${ignored.reason}): ${describe(ignored.error)}`);
+      }
       void this.completed(attempt, settled.result.result);
       return;
     }

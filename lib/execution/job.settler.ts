@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { DiscardJobError, JobAbortedError, RetryJobError, StaleAttemptError } from '../scheduler.errors.js';
+import { DiscardJobError, JobAbortedError, StaleAttemptError } from '../scheduler.errors.js';
 import type { AttemptRef } from '../store/job-store.js';
-import type { Job } from '../store/job.types.js';
-import { exponentialBackoff } from './backoff.js';
+import { MAX_KEPT_ERRORS, type Job } from '../store/job.types.js';
+import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Settled } from './job.attempt.js';
 import { toAttemptError } from './job-errors.js';
 import type { ExecutionOutcome, SettlerDeps } from './execution.types.js';
@@ -30,7 +30,7 @@ export class JobSettler {
       const error = new JobAbortedError(settled.reason);
       switch (settled.reason) {
         case 'timeout':
-          return this.failure(job, ref, error, 'timeout', duration, undefined);
+          return this.failure(job, ref, error, 'timeout', duration);
         case 'cancel':
           // The store already holds the job as cancelled (SchedulerService.cancelJob).
           events.emit('job:cancel', { job: { ...job, state: 'cancelled' }, duration, outcome: 'cancelled', reason: settled.detail ?? 'cancel' });
@@ -55,7 +55,12 @@ export class JobSettler {
       }
       return { ...base, outcome: 'halted', error };
     }
-    return this.failure(job, ref, result.error, 'error', duration, result.error instanceof RetryJobError ? result.error.delay : undefined);
+    return this.failure(job, ref, result.error, 'error', duration);
+  }
+
+  /** Whether a timeout of this attempt would be retried (its handler then keeps the job until it returns). */
+  retriesAfterTimeout(job: Job<unknown>): boolean {
+    return this.deps.classifier.settle(new JobAbortedError('timeout'), job.attempt, this.deps.registry.retrySettingsFor(job)).next.action === 'retry';
   }
 
   /** Reports an acknowledgement that did not land (always `false`). */
@@ -69,32 +74,22 @@ export class JobSettler {
     return false;
   }
 
-  private async failure(
-    job: Job<unknown>,
-    ref: AttemptRef,
-    error: unknown,
-    kind: string,
-    duration: number,
-    requestedDelay: number | undefined,
-  ): Promise<ExecutionOutcome> {
-    const { clock, events, store, registry } = this.deps;
+  private async failure(job: Job<unknown>, ref: AttemptRef, error: unknown, kind: string, duration: number): Promise<ExecutionOutcome> {
+    const { clock, events, store } = this.deps;
     const now = new Date(clock.now());
-    const attemptError = toAttemptError(error, job.attempt, now, kind);
+    const { errorClass, next } = this.decide(job, error);
+    const attemptError = toAttemptError(error, job.attempt, now, kind, errorClass);
     const base = { job, duration };
-    if (error instanceof DiscardJobError) {
+    if (next.action === 'discard') {
       const ok = await this.ack('fail', ref, () => store.fail(ref, 'discarded', attemptError, now));
-      this.logger.warn(`${label(job)} (${job.id}) discarded: ${error.message}`);
-      if (ok) events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'discarded', reason: error.message });
+      this.logger.warn(`${label(job)} (${job.id}) discarded: ${describe(error)}`);
+      if (ok) events.emit('job:discard', { job: { ...job, state: 'discarded' }, duration, outcome: 'discarded', reason: describe(error) });
       return { ...base, outcome: 'discarded', error };
     }
-    if (job.attempt < job.maxAttempts) {
-      const backoff = registry.backoffFor(job);
-      const delay = requestedDelay ?? safeDelay(() => (backoff ? backoff(job.attempt, error) : exponentialBackoff(job.attempt)));
-      const runAt = new Date(now.getTime() + delay);
+    if (next.action === 'retry') {
+      const runAt = new Date(now.getTime() + next.delayMs);
       const ok = await this.ack('retry', ref, () => store.retry(ref, runAt, attemptError));
-      this.logger.warn(
-        `${label(job)} (${job.id}) attempt ${job.attempt}/${job.maxAttempts} failed (${kind}): ${describe(error)}; retry at ${runAt.toISOString()}`,
-      );
+      this.logger.warn(`${label(job)} (${job.id}) attempt ${job.attempt} failed (${kind}, ${errorClass}): ${describe(error)}; retry at ${runAt.toISOString()}`);
       if (ok) {
         this.deps.onRetry(job.queue, runAt);
         events.emit('job:exception', { job: { ...job, state: 'available', runAt }, duration, outcome: 'retry', error, kind, nextRunAt: runAt });
@@ -102,9 +97,34 @@ export class JobSettler {
       return { ...base, outcome: 'retry', error };
     }
     const ok = await this.ack('fail', ref, () => store.fail(ref, 'dead', attemptError, now));
-    this.logger.error(`${label(job)} (${job.id}) failed for good after ${job.attempt} attempt(s) (${kind}): ${describe(error)}`);
+    const why = errorClass === 'terminal' ? 'a terminal error' : `${job.attempt} attempt(s)`;
+    this.logger.error(`${label(job)} (${job.id}) failed for good after ${why} (${kind}, ${errorClass}): ${describe(error)}`);
     if (ok) events.emit('job:exception', { job: { ...job, state: 'dead' }, duration, outcome: 'dead', error, kind, nextRunAt: null });
+    if (ok && events.has('deadLetter:insert')) {
+      const errors = [...job.errors, attemptError].slice(-MAX_KEPT_ERRORS);
+      events.emit('deadLetter:insert', { entry: toDeadLetter({ ...job, state: 'dead', finishedAt: now, errors }) });
+    }
     return { ...base, outcome: 'dead', error };
+  }
+
+  /**
+   * The class and next step of a failure. Classifying reads whatever the
+   * error holds (getters, a proxy): should that throw, the job's stored
+   * attempts decide, so that a failure is never left unacknowledged.
+   */
+  private decide(job: Job<unknown>, error: unknown): ReturnType<SettlerDeps['classifier']['settle']> {
+    try {
+      return this.deps.classifier.settle(error, job.attempt, this.deps.registry.retrySettingsFor(job));
+    } catch (thrown) {
+      this.logger.error(`${label(job)} (${job.id}): classifying its error threw: ${describe(thrown)}`);
+      const next =
+        error instanceof DiscardJobError
+          ? ({ action: 'discard' } as const)
+          : job.attempt < job.maxAttempts
+            ? ({ action: 'retry', delayMs: 0 } as const)
+            : ({ action: 'dead' } as const);
+      return { errorClass: 'retryable', next };
+    }
   }
 
   /** Runs one acknowledgement; a stale one is reported, not thrown. */
@@ -115,16 +135,6 @@ export class JobSettler {
     } catch (error) {
       return this.ackFailed(operation, ref, error);
     }
-  }
-}
-
-/** A backoff that throws or returns nonsense retries at once rather than losing the job. */
-function safeDelay(compute: () => number): number {
-  try {
-    const value = compute();
-    return Number.isFinite(value) && value >= 0 ? value : 0;
-  } catch {
-    return 0;
   }
 }
 

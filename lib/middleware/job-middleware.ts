@@ -9,6 +9,15 @@ export interface MiddlewareHalt {
 }
 
 /**
+ * What `onError` may return to let a failure pass: the attempt counts as
+ * completed (result `null`), and the error is logged with the reason.
+ * @publicApi
+ */
+export interface MiddlewareIgnore {
+  ignore: string;
+}
+
+/**
  * How an attempt ended, as middleware's `onComplete` sees it.
  * @publicApi
  */
@@ -16,6 +25,8 @@ export interface AttemptOutcome {
   status: 'completed' | 'failed' | 'halted';
   result?: unknown;
   error?: unknown;
+  /** A completion that was a failure let pass by `onError` (`{ ignore: reason }`): the reason; `error` holds the error. */
+  ignored?: string;
   /** Milliseconds the attempt took. */
   duration: number;
 }
@@ -28,15 +39,25 @@ export interface AttemptOutcome {
  * 1. `before`: every middleware in order; returning `{ halt: reason }` stops the job (state `discarded`).
  * 2. the handler.
  * 3. `after`: on success, in **reverse** order; a returned value other than `undefined` replaces the result.
- * 4. `onError`: on failure, in order; returning an `Error` replaces the error (e.g. a `DiscardJobError`).
+ * 4. `onError`: on failure, in order; returning an `Error` replaces the error (e.g. a `DiscardJobError`);
+ *    returning `{ ignore: reason }` lets it pass: the attempt counts as completed, the error is logged, and
+ *    the later middleware's `onError` is not called.
  * 5. `onComplete`: always, in order.
  * @publicApi
  */
 export interface JobMiddleware {
   before?(ctx: JobContext<unknown>): void | MiddlewareHalt | Promise<void | MiddlewareHalt>;
   after?(ctx: JobContext<unknown>, result: unknown): unknown;
-  onError?(ctx: JobContext<unknown>, error: unknown): void | Error | Promise<void | Error>;
+  onError?(ctx: JobContext<unknown>, error: unknown): void | Error | MiddlewareIgnore | Promise<void | Error | MiddlewareIgnore>;
   onComplete?(ctx: JobContext<unknown>, outcome: AttemptOutcome): void | Promise<void>;
+}
+
+/**
+ * Returns the value that lets a failure pass from a middleware's `onError`.
+ * @publicApi
+ */
+export function ignoreError(reason: string): MiddlewareIgnore {
+  return { ignore: reason };
 }
 
 /**

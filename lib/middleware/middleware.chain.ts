@@ -1,11 +1,14 @@
 import type { JobContext } from '../execution/job-context.js';
-import type { AttemptOutcome, JobMiddleware } from './job-middleware.js';
+import type { AttemptOutcome, JobMiddleware, MiddlewareIgnore } from './job-middleware.js';
 
 /**
  * The result of one attempt through the chain.
  * @internal
  */
-export type ChainResult = { status: 'completed'; result: unknown } | { status: 'failed'; error: unknown } | { status: 'halted'; reason: string };
+export type ChainResult =
+  | { status: 'completed'; result: unknown; ignored?: { reason: string; error: unknown } }
+  | { status: 'failed'; error: unknown }
+  | { status: 'halted'; reason: string };
 
 /**
  * Runs `handler` inside the middleware chain, in the order documented on
@@ -27,20 +30,12 @@ export async function runMiddlewareChain(
   } catch (error) {
     outcome = { status: 'failed', error };
   }
-  if (outcome.status === 'failed') {
-    for (const mw of middleware) {
-      if (!mw.onError) continue;
-      try {
-        const replaced = await mw.onError(ctx, outcome.error);
-        if (replaced instanceof Error) outcome = { status: 'failed', error: replaced };
-      } catch (error) {
-        outcome = { status: 'failed', error };
-      }
-    }
-  }
+  if (outcome.status === 'failed') outcome = await runOnError(middleware, ctx, outcome);
   const summary: AttemptOutcome =
     outcome.status === 'completed'
-      ? { status: 'completed', result: outcome.result, duration: now() - started }
+      ? outcome.ignored
+        ? { status: 'completed', result: null, error: outcome.ignored.error, ignored: outcome.ignored.reason, duration: now() - started }
+        : { status: 'completed', result: outcome.result, duration: now() - started }
       : outcome.status === 'failed'
         ? { status: 'failed', error: outcome.error, duration: now() - started }
         : { status: 'halted', error: outcome.reason, duration: now() - started };
@@ -53,6 +48,26 @@ export async function runMiddlewareChain(
     }
   }
   return outcome;
+}
+
+/** The `onError` hooks in order: each may replace the error, or let it pass (`{ ignore }`), which ends the round. */
+async function runOnError(middleware: readonly JobMiddleware[], ctx: JobContext<unknown>, failed: { status: 'failed'; error: unknown }): Promise<ChainResult> {
+  let outcome: ChainResult = failed;
+  for (const mw of middleware) {
+    if (!mw.onError) continue;
+    try {
+      const verdict = await mw.onError(ctx, outcome.error);
+      if (verdict instanceof Error) outcome = { status: 'failed', error: verdict };
+      else if (isIgnore(verdict)) return { status: 'completed', result: null, ignored: { reason: verdict.ignore, error: outcome.error } };
+    } catch (error) {
+      outcome = { status: 'failed', error };
+    }
+  }
+  return outcome;
+}
+
+function isIgnore(value: unknown): value is MiddlewareIgnore {
+  return typeof value === 'object' && value !== null && typeof (value as { ignore?: unknown }).ignore === 'string';
 }
 
 async function runCore(middleware: readonly JobMiddleware[], ctx: JobContext<unknown>, handler: () => Promise<unknown>): Promise<ChainResult> {

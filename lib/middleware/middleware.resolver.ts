@@ -31,9 +31,14 @@ export class MiddlewareResolver {
     return out;
   }
 
-  private async build(type: Type<JobMiddleware>, jobModule: ModuleRef | undefined, source: string): Promise<JobMiddleware> {
+  /** An instance of another class an option names (e.g. `deadLetters.onDeadLetter`), found or built as middleware is. */
+  async instance<T>(type: Type<T>, option: string): Promise<T> {
+    return this.build(type, undefined, 'SchedulerModule', option);
+  }
+
+  private async build<T>(type: Type<T>, jobModule: ModuleRef | undefined, source: string, option = 'middleware'): Promise<T> {
     try {
-      return this.moduleRef.get(type, { strict: false }) as JobMiddleware;
+      return this.moduleRef.get(type, { strict: false });
     } catch {
       // Not a provider: build it below.
     }
@@ -48,7 +53,7 @@ export class MiddlewareResolver {
     }
     throw new SchedulerConfigError(
       source,
-      'middleware',
+      option,
       `${type?.name ?? String(type)} could not be created: ${(lastError as Error)?.message ?? String(lastError)} (add it to a module's providers)`,
     );
   }

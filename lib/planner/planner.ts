@@ -8,6 +8,7 @@ import type { NewJob } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { LoopTask } from './scheduler.loop.js';
 import { ticksToPlan } from './tick-planner.js';
+import { tickSkipReason, tickUnique } from './tick-unique.js';
 
 interface Slot {
   entry: ScheduleEntry;
@@ -176,7 +177,7 @@ export class Planner implements LoopTask {
         this.deps.events.emit('job:skip', {
           name: entry.handler.name,
           schedule: entry.name,
-          reason: 'overlap',
+          reason: tickSkipReason(entry, result.conflict),
           job: result.job,
           tick: new Date(ticks[i]!.at),
           duration: 0,
@@ -220,7 +221,7 @@ export function scheduleJobBase(entry: ScheduleEntry): Omit<NewJob, 'runAt'> {
     priority: options.priority,
     maxAttempts: options.maxAttempts,
     timeout: options.timeout,
-    uniqueKey: options.overlap === 'skip' ? key : null,
+    ...tickUnique(entry),
     serialKey: options.overlap === 'bufferOne' ? key : null,
     tags: options.tags,
     meta: options.meta,

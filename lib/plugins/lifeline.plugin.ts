@@ -1,7 +1,10 @@
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
+import { NotLeaderError } from '../scheduler.errors.js';
 import type { JobStore } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
+import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 
 /**
  * What the lifeline uses.
@@ -32,14 +35,34 @@ export class LifelinePlugin implements SchedulerPlugin {
   constructor(private readonly ports: LifelinePorts) {}
 
   tasks(): LoopTask[] {
-    const { store, events, interval, rescueAfter } = this.ports;
-    const rescue = async (now: number) => {
-      const rescued = await store.rescue(new Date(now - rescueAfter), new Date(now));
-      for (const job of rescued) {
-        events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
-        if (job.state === 'available') this.ports.wake(job.queue);
-      }
-    };
-    return [new PeriodicTask('lifeline', interval, rescue, () => this.ports.isLeader())];
+    return [
+      new PeriodicTask(
+        'lifeline',
+        this.ports.interval,
+        (now) => this.rescue(now).then(() => undefined),
+        () => this.ports.isLeader(),
+      ),
+    ];
+  }
+
+  /**
+   * One rescue pass now (`scheduler.lifeline.checkNow()`); the jobs it moved.
+   * @throws NotLeaderError on a follower: two nodes rescuing at once would
+   * only race for the same rows, and the leader's pass is the one that counts.
+   */
+  async checkNow(now: number): Promise<Job[]> {
+    if (!this.ports.isLeader()) throw new NotLeaderError('lifeline.checkNow');
+    return this.rescue(now);
+  }
+
+  private async rescue(now: number): Promise<Job[]> {
+    const { store, events, rescueAfter } = this.ports;
+    const rescued = await store.rescue(new Date(now - rescueAfter), new Date(now));
+    for (const job of rescued) {
+      events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
+      if (job.state === 'available') this.ports.wake(job.queue);
+      else if (job.state === 'dead') events.emit('deadLetter:insert', { entry: toDeadLetter(job) });
+    }
+    return rescued;
   }
 }

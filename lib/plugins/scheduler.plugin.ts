@@ -11,4 +11,6 @@ export interface SchedulerPlugin {
   readonly name: string;
   /** The loop tasks it adds, each with its own timing (leader-only tasks say so in `nextAt`). */
   tasks(): LoopTask[];
+  /** Ends work it runs apart from the loop, at shutdown, before the store closes. */
+  stop?(): Promise<void>;
 }

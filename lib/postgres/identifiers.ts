@@ -62,8 +62,12 @@ export const PREFIXED_NAMES = [
   'queue_counts_pkey',
   'dead_letters',
   'dead_letters_pkey',
+  'dead_letters_died_idx',
+  'dead_letters_alert_idx',
   'offers',
   'offers_pkey',
+  'unique_keys',
+  'unique_keys_pkey',
   'rate_buckets',
   'rate_buckets_pkey',
 ] as const;

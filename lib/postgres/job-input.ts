@@ -1,5 +1,6 @@
 import { checkNewJobs, type CheckedJob } from '../store/job-input.validation.js';
 import type { NewJob } from '../store/job.types.js';
+import { uniqueMask } from '../store/unique-states.js';
 import type { InsertBatch } from './sql/insert.sql.js';
 
 /**
@@ -14,26 +15,34 @@ import type { InsertBatch } from './sql/insert.sql.js';
  * @throws InvalidArgumentError for anything the store cannot keep (see `checkNewJobs`).
  * @internal
  */
-export function insertBatch(jobs: readonly NewJob[], maxPayloadBytes: number): InsertBatch {
+export function insertBatch(jobs: readonly NewJob[], maxPayloadBytes: number, now?: Date): InsertBatch {
   const checked = checkNewJobs(jobs, maxPayloadBytes);
   const first = jobs[0];
   if (first === undefined) return { shared: null, items: [] };
+  // When unique keys are judged (and a new key's period starts): the caller's clock, else the database's.
+  const since = now === undefined ? 'null' : `"${now.toISOString()}"`;
   if (!jobs.every((job, i) => job === first || sameFields(job, first, checked[i]!, checked[0]!))) {
-    return { shared: null, items: jobs.map((job, i) => recordItem(job, checked[i]!)) };
+    return { shared: null, items: jobs.map((job, i) => recordItem(job, checked[i]!, since)) };
   }
   const shared = fields(first);
   const items = jobs.map((job, i) => {
     const args = checked[i]!.args;
     const key = job.uniqueKey ?? null;
-    return key === null ? `{"a":${args}}` : `{"a":${args},"u":${JSON.stringify(key)}}`;
+    return key === null ? `{"a":${args}}` : `{"a":${args},"u":${JSON.stringify(key)},${uniqueSpec(job, since, '"m":', '"p":', '"t":')}}`;
   });
   return { shared: { ...shared, meta: checked[0]!.meta, trace: shared.trace === null ? null : JSON.stringify(shared.trace) }, items };
 }
 
 /** One job as every column of the statement's record, unique key, meta and args spliced in (args and meta as the JSON text already checked: no second serialisation). */
-function recordItem(job: NewJob, checked: CheckedJob): string {
+function recordItem(job: NewJob, checked: CheckedJob, since: string): string {
   const recordJson = JSON.stringify(fields(job));
-  return `${recordJson.slice(0, -1)},"unique_key":${JSON.stringify(job.uniqueKey ?? null)},"meta":${checked.meta},"args":${checked.args}}`;
+  const unique = job.uniqueKey == null ? '' : `,${uniqueSpec(job, since, '"unique_states":', '"unique_period":', '"unique_since":')}`;
+  return `${recordJson.slice(0, -1)},"unique_key":${JSON.stringify(job.uniqueKey ?? null)}${unique},"meta":${checked.meta},"args":${checked.args}}`;
+}
+
+/** A unique job's states mask, period and time as JSON members under the given names. */
+function uniqueSpec(job: NewJob, since: string, states: string, period: string, at: string): string {
+  return `${states}${uniqueMask(job.uniqueStates)},${period}${job.uniquePeriod ?? 'null'},${at}${since}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { InsertResult, Job, NewJob } from '../store/job.types.js';
 import { buildJob } from '../store/new-job.js';
+import { uniqueMask } from '../store/unique-states.js';
 import { StoreUnavailableError } from './postgres.errors.js';
 import type { InsertBatch, InsertedRow, insertStatements } from './sql/insert.sql.js';
 import { toJob, type JobRow } from './sql/job-rows.js';
@@ -45,6 +46,7 @@ export async function insertJobs(
   rows: <T extends object>(statement: Statement) => Promise<T[]>,
   claimFor?: { node: string; now: Date },
   push?: { from: string; now: Date },
+  now?: Date,
 ): Promise<InsertResult[]> {
   const results: (InsertResult | undefined)[] = new Array(jobs.length);
   let todo = jobs.map((_, ord) => ord);
@@ -74,12 +76,19 @@ export async function insertJobs(
     }
     const skipped = todo.filter((ord) => results[ord] === undefined);
     if (skipped.length === 0) break;
-    const probes = skipped.map((ord) => ({
-      ord,
-      tick_key: jobs[ord]!.tickKey ?? null,
-      unique_key: jobs[ord]!.uniqueKey ?? null,
-      serial_key: jobs[ord]!.serialKey ?? null,
-    }));
+    const probes = skipped.map((ord) => {
+      const job = jobs[ord]!;
+      const unique = job.uniqueKey != null;
+      return {
+        ord,
+        tick_key: job.tickKey ?? null,
+        unique_key: job.uniqueKey ?? null,
+        unique_states: unique ? uniqueMask(job.uniqueStates) : null,
+        unique_period: unique ? (job.uniquePeriod ?? null) : null,
+        unique_since: unique && now ? now.toISOString() : null,
+        serial_key: job.serialKey ?? null,
+      };
+    });
     if (probes.some((p) => p.unique_key !== null || p.serial_key !== null)) await rows(sql.staleKeys(probes));
     for (const row of await rows<ConflictRow>(sql.conflicts(probes))) {
       results[row.ord] = { job: toJob(row), inserted: false, conflict: row.conflict };

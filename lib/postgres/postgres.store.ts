@@ -26,6 +26,8 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresPush } from './postgres.push.js';
+import { PostgresDeadLetters } from './postgres.dead-letters.js';
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { PostgresRateLimits } from './postgres.rate-limits.js';
@@ -60,6 +62,7 @@ export class PostgresStore implements JobStore {
   readonly maxPayloadBytes: number;
   private readonly heartbeats: HeartbeatConnection;
   private readonly runs: PostgresRuns;
+  private readonly dead: PostgresDeadLetters;
   /** Push to idle nodes (`push: false` turns it off). @internal */
   readonly push: PostgresPush | undefined;
   /** Rate limits: one bucket per kind and name for the whole cluster (see `PostgresRateLimits`). */
@@ -80,6 +83,7 @@ export class PostgresStore implements JobStore {
     }, options.waitForDatabase !== false);
     // Straight to the pool: a clean stop withdraws the offers after the store stopped serving calls.
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
+    this.dead = new PostgresDeadLetters(this.sql.deadLetters, this.rows);
     this.rateLimits = new PostgresRateLimits({
       pg,
       sql: this.sql.rateLimits,
@@ -127,15 +131,16 @@ export class PostgresStore implements JobStore {
     if (manager !== undefined && typeof manager?.query !== 'function') {
       throw new InvalidArgumentError('manager', 'must be a TypeORM EntityManager');
     }
-    const batch = insertBatch(jobs, this.maxPayloadBytes);
+    const now = options.now ?? options.claimFor?.now ?? options.push?.now;
+    const batch = insertBatch(jobs, this.maxPayloadBytes, now);
     this.readiness.check();
     if (jobs.length === 0) return [];
     // Inside the caller's transaction, through its EntityManager: the jobs
     // (and their NOTIFY) commit or roll back with the caller's own writes.
     const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
     const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
-    if (manager) return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows);
-    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined);
+    if (manager) return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, undefined, undefined, now);
+    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined, now);
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {
@@ -248,7 +253,8 @@ export class PostgresStore implements JobStore {
       if (!row.duplicate) return toJob(row);
       // The key's holder may be a job that is gone or final (a key left behind): drop such a key once and try again.
       if (round === 0 && row.unique_key !== null) {
-        await this.run(this.sql.insert.staleKeys([{ ord: 0, tick_key: null, unique_key: row.unique_key, serial_key: null }]));
+        const probe = { ord: 0, tick_key: null, unique_key: row.unique_key, unique_states: null, unique_period: null, unique_since: null, serial_key: null };
+        await this.run(this.sql.insert.staleKeys([probe]));
         continue;
       }
       throw new DuplicateJobError(row.unique_key ?? id);
@@ -289,6 +295,32 @@ export class PostgresStore implements JobStore {
     if (!(limit > 0) || states.length === 0) return 0;
     const bounded = Number.isFinite(limit) ? Math.ceil(limit) : 2 ** 31 - 1;
     return (await this.run(this.sql.query.prune(states, before, bounded))).rowCount ?? 0;
+  }
+
+  listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    return this.dead.list(query, limit, offset);
+  }
+
+  /** Counted from the dead-letter table in one GROUP BY. */
+  deadStats(): Promise<DeadLetterCounts> {
+    return this.dead.stats();
+  }
+
+  /** One statement; a dead letter being changed right now (locked) is left for the next call. */
+  resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    return this.dead.resurrect(query, limit, now);
+  }
+
+  pruneDead(prune: DeadLetterPrune): Promise<number> {
+    return this.dead.prune(prune);
+  }
+
+  takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    return this.dead.takeAlerts(now, leaseMs, limit);
+  }
+
+  settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    return this.dead.settleAlert(id, diedAt, retryAt);
   }
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */

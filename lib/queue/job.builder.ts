@@ -1,9 +1,9 @@
 import type { Type } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { parseDuration } from '../common/duration.js';
 import type { JsonValue } from '../common/json.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
 import { overrideJobOptions, resolveJobOptions } from '../discovery/job-options.resolver.js';
+import { resolveUnique, uniqueKeyOf } from '../discovery/unique.resolver.js';
 import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../scheduler.errors.js';
 import type { Clock } from '../clock/clock.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
@@ -52,28 +52,23 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
   if (options.runAt !== undefined && (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime()))) {
     throw new InvalidArgumentError('runAt', 'must be a valid Date');
   }
-  if (options.unique !== undefined && typeof options.unique !== 'string' && typeof options.unique !== 'boolean') {
-    throw new InvalidArgumentError('unique', 'must be a string key or a boolean');
-  }
-  // The handler's `unique: true` applies to its enqueued jobs unless the call says otherwise.
-  const unique = options.unique ?? definition.options.unique;
+  const fail = (option: string, detail: string): never => {
+    throw new InvalidArgumentError(option, detail);
+  };
+  // The handler's `unique` applies to its enqueued jobs unless the call says otherwise.
+  const unique = options.unique === undefined ? definition.options.unique : resolveUnique(options.unique, fail);
   let delay = 0;
   try {
     delay = options.delay === undefined ? 0 : parseDuration(options.delay);
   } catch (error) {
     throw new InvalidArgumentError('delay', (error as Error).message);
   }
-  const resolved = resolveJobOptions(
-    overrideJobOptions(definition.options, options),
-    (option, detail) => {
-      throw new InvalidArgumentError(option, detail);
-    },
-    s.queueNames,
-  );
+  const resolved = resolveJobOptions(overrideJobOptions(definition.options, options), fail, s.queueNames, { base: definition.options });
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();
   return argsList.map((args, i) => {
-    const json = jsonArgs(args, argsList.length > 1 ? `argsList[${i}]` : 'args', unique === true, s.maxPayloadBytes);
+    const argument = argsList.length > 1 ? `argsList[${i}]` : 'args';
+    const json = jsonArgs(args, argument, unique !== null && unique.by.includes('args'), s.maxPayloadBytes);
     return {
       name,
       queue: resolved.queue,
@@ -83,7 +78,11 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
       timeout: resolved.timeout,
       runAt,
       scheduledAt: runAt,
-      uniqueKey: unique === true ? `${name}:${json.hash}` : typeof unique === 'string' ? unique : null,
+      ...(unique && {
+        uniqueKey: uniqueKeyOf(unique, { name, queue: resolved.queue, args: json.value }, fail, json.text),
+        uniqueStates: unique.states,
+        uniquePeriod: unique.period,
+      }),
       tags: resolved.tags,
       meta: resolved.meta,
       trace,
@@ -95,10 +94,15 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
  * Checks that arguments are JSON within the store's size limit (`maxBytes`,
  * its `maxPayloadBytes`); returns them as
  * stored (a copy, so later changes by the caller do not leak in) and, when
- * asked (`unique: true`), a hash for the unique key.
+ * asked (a unique key hashes them), their JSON text.
  * @internal
  */
-export function jsonArgs(args: unknown, argument: string, withHash = false, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): { value: JsonValue; hash: string } {
+export function jsonArgs(
+  args: unknown,
+  argument: string,
+  withText = false,
+  maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): { value: JsonValue; text: string | undefined } {
   let text: string | undefined;
   try {
     text = JSON.stringify(args);
@@ -106,11 +110,11 @@ export function jsonArgs(args: unknown, argument: string, withHash = false, maxB
     throw new InvalidArgumentError(argument, `must be JSON: ${(error as Error).message}`);
   }
   if (text === undefined) throw new InvalidArgumentError(argument, 'must be JSON');
-  // Measured: the byte count and sha1 cost more than the copy for small
+  // Measured: the byte count costs more than the copy for small
   // payloads; the length is a lower bound of the bytes, so count only near the limit.
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text);
     if (bytes > maxBytes) throw new PayloadTooLargeError(bytes, maxBytes, 'args');
   }
-  return { value: JSON.parse(text) as JsonValue, hash: withHash ? createHash('sha1').update(text).digest('hex').slice(0, 16) : '' };
+  return { value: JSON.parse(text) as JsonValue, text: withText ? text : undefined };
 }

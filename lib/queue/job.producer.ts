@@ -26,7 +26,13 @@ export class JobProducer {
     const now = new Date(this.clock.now());
     // Not idle here: another node that is may take them (a store with push decides).
     const options: InsertOptions =
-      transaction !== undefined ? { transaction } : runner ? { claimFor: { node: this.node, now } } : this.store.push ? { push: { from: this.node, now } } : {};
+      transaction !== undefined
+        ? { transaction, now }
+        : runner
+          ? { claimFor: { node: this.node, now }, now }
+          : this.store.push
+            ? { push: { from: this.node, now }, now }
+            : { now };
     const results = await this.store.insert(jobs, options);
     const due = new Set<string>();
     const claimed: Job[] = [];

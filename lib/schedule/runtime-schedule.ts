@@ -1,8 +1,9 @@
 import type { Duration } from '../common/duration.js';
 import type { JsonObject, JsonValue } from '../common/json.js';
-import type { MisfirePolicy, OverlapPolicy, StorableBackoff } from '../decorators/job-options.js';
+import type { MisfirePolicy, OverlapPolicy, StorableBackoff, UniqueOption } from '../decorators/job-options.js';
 import { overrideJobOptions, resolveJobOptions, type OptionFailure } from '../discovery/job-options.resolver.js';
 import { validateJobName } from '../discovery/names.js';
+import { uniqueKeyOf } from '../discovery/unique.resolver.js';
 import { displayInput } from '../discovery/scheduler.explorer.js';
 import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
 import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
@@ -36,8 +37,8 @@ export interface RuntimeScheduleInput {
   queue?: string;
   /** 0 (runs first) to 9. @default the handler's priority */
   priority?: number;
-  /** @default the handler's timeout */
-  timeout?: Duration;
+  /** `false`: no timeout. @default the handler's timeout */
+  timeout?: Duration | false;
   /** @default the handler's maxRetries */
   maxRetries?: number;
   /**
@@ -46,8 +47,12 @@ export interface RuntimeScheduleInput {
    * A function cannot be stored and is refused. @default the handler's backoff
    */
   backoff?: StorableBackoff;
-  /** No new run while one is queued or running (sets `overlap: 'skip'`). @default the handler's */
-  unique?: boolean;
+  /**
+   * `true`: no new run while one is queued or running (sets `overlap:
+   * 'skip'`); a key or `{ key?, by?, states?, period? }` (plain data, stored
+   * as it is): each run's job is unique by it. @default the handler's
+   */
+  unique?: UniqueOption;
   /** @default 'skip' with `unique: true`; else the handler's */
   overlap?: OverlapPolicy;
   /** @default the handler's */
@@ -124,9 +129,21 @@ export function buildRuntimeSchedule(
     },
     fail,
     queues,
-    base.backoff,
+    { base },
   );
-  return { name: input.name, handler: handler!, spec: spec!, options, origin: 'runtime', input: displayInput(when), args: input.args ?? {} };
+  if (input.unique === undefined && base.unique && !base.unique.legacy && options.overlap !== 'skip') options.unique = base.unique;
+  const entry: ScheduleEntry = {
+    name: input.name,
+    handler: handler!,
+    spec: spec!,
+    options,
+    origin: 'runtime',
+    input: displayInput(when),
+    args: input.args ?? {},
+  };
+  // A key that cannot be derived from the schedule's args fails now, not at every tick.
+  if (options.unique && !options.unique.legacy) uniqueKeyOf(options.unique, { name: handler!.name, queue: options.queue, args: entry.args ?? {} }, fail);
+  return entry;
 }
 
 /**

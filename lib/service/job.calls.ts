@@ -2,8 +2,9 @@ import type { Type } from '@nestjs/common';
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { JsonValue } from '../common/json.js';
 import { scheduleJobBase } from '../planner/planner.js';
+import { tickSkipReason, tickUnique } from '../planner/tick-unique.js';
 import { buildJobs, jsonArgs } from '../queue/job.builder.js';
-import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
+import { InvalidArgumentError, JobNotFoundError, ShuttingDownError } from '../scheduler.errors.js';
 import type { EnqueuedJob, EnqueueOptions } from '../scheduler.types.js';
 import type { NewJob } from '../store/job.types.js';
 import { captureTraceContext } from '../telemetry/tracing.js';
@@ -18,7 +19,9 @@ export async function enqueueJobs(
   argsList: readonly unknown[],
   options: EnqueueOptions,
 ): Promise<EnqueuedJob[]> {
-  const results = await s.producer.insert(buildJobs(s.jobs, target, argsList, options), options.manager);
+  const jobs = buildJobs(s.jobs, target, argsList, options);
+  if (s.refusesWork()) throw new ShuttingDownError('enqueue');
+  const results = await s.producer.insert(jobs, options.manager);
   return results.map(({ job, inserted }) => {
     if (!inserted) {
       s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
@@ -35,18 +38,23 @@ export async function enqueueJobs(
  * @internal
  */
 export async function runScheduleNow(s: ServicePorts, name: string, args: JsonValue | undefined): Promise<EnqueuedJob> {
+  if (s.refusesWork()) throw new ShuttingDownError('runNow');
   const entry = s.registry.findSchedule(name)!;
   const now = new Date(s.clock.now());
+  const own = args === undefined ? undefined : jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value;
   const job: NewJob = {
     ...scheduleJobBase(entry),
-    ...(args === undefined ? {} : { args: jsonArgs(args, 'args', false, s.store.maxPayloadBytes).value }),
+    // A unique key made of arguments is made of these ones.
+    ...(own === undefined ? {} : { args: own, ...tickUnique(entry, own) }),
     runAt: now,
     scheduledAt: now,
     trace: captureTraceContext(),
   };
   const [result] = await s.producer.insert([job]);
-  if (!result!.inserted)
-    s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason: 'overlap', job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
+  if (!result!.inserted) {
+    const reason = tickSkipReason(entry, result!.conflict);
+    s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason, job: result!.job, tick: null, duration: 0, outcome: 'skipped' });
+  }
   return { ...result!.job, duplicate: !result!.inserted };
 }
 

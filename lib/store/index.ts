@@ -26,6 +26,8 @@ export type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 export {
   FINAL_STATES,
   MAX_KEPT_ERRORS,
+  DEFAULT_UNIQUE_STATES,
+  type UniqueState,
   type Job,
   type JobState,
   type JobAttemptError,
@@ -37,7 +39,9 @@ export {
   type QueueState,
   type QueueCounts,
   type JobFilter,
+  type ErrorClass,
 } from './job.types.js';
+export type { DeadLetterStore, DeadLetterQuery, DeadLetterClass, DeadLetterCounts, DeadLetterPrune, DeadLetterAlert } from './dead-letter-store.js';
 export {
   WORKFLOW_RUN_STATES,
   FINISHED_RUN_STATES,

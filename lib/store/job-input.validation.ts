@@ -2,6 +2,7 @@ import { unstorableText } from '../common/storable-text.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { NewJob } from './job.types.js';
 import { storableJson } from './json-value.validation.js';
+import { checkUniqueSpec } from './unique-states.js';
 
 /**
  * What every store accepts in a job, checked by `checkNewJobs` before
@@ -147,6 +148,8 @@ function sharesFields(job: NewJob, previous: NewJob): boolean {
     job.queue === previous.queue &&
     job.schedule === previous.schedule &&
     job.tickKey === previous.tickKey &&
+    job.uniqueStates === previous.uniqueStates &&
+    job.uniquePeriod === previous.uniquePeriod &&
     job.serialKey === previous.serialKey &&
     job.pinnedNode === previous.pinnedNode &&
     job.tags === previous.tags &&
@@ -164,6 +167,9 @@ function checkFields(job: NewJob): void {
   if (job.schedule !== null && job.schedule !== undefined) checkText('schedule', job.schedule, JOB_INPUT_LIMITS.nameLength);
   checkKey('tickKey', job.tickKey);
   checkKey('uniqueKey', job.uniqueKey);
+  checkUniqueSpec(job.uniqueStates, job.uniquePeriod, (argument, detail) => {
+    throw new InvalidArgumentError(argument, detail);
+  });
   checkKey('serialKey', job.serialKey);
   checkKey('pinnedNode', job.pinnedNode);
   checkTags(job.tags);

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../common/json.js';
+import type { DeadLetterStore } from './dead-letter-store.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
@@ -42,6 +43,12 @@ export const FREE_HANDBACKS = 3;
 export interface InsertOptions {
   /** A TypeORM `EntityManager` whose transaction the insert joins. */
   transaction?: object;
+  /**
+   * The time unique keys are judged at: a unique holder's insert time (the
+   * start of its `uniquePeriod`), and whether an available holder is
+   * `scheduled` (not yet due) or `available`. @default the current time
+   */
+  now?: Date;
   /**
    * Inserts the jobs this node can start at once already claimed by it, as a
    * claim at `now` would leave them (running, attempt 1, a new fencing
@@ -220,10 +227,10 @@ export interface JobRateLimits {
  *
  * Acknowledgements (`complete`, `retry`, `fail`, `release`) apply only when the
  * job is `running` with the same attempt; otherwise they change nothing and
- * reject with `StaleAttemptError`.
+ * reject with `StaleAttemptError`. Dead letters: see {@link DeadLetterStore}.
  * @publicApi
  */
-export interface JobStore {
+export interface JobStore extends DeadLetterStore {
   /** True when `insert` itself wakes the queues of every node (e.g. NOTIFY in the same transaction). */
   readonly notifiesInserts?: boolean;
   /**

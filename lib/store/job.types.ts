@@ -24,6 +24,19 @@ import type { JsonObject, JsonValue } from '../common/json.js';
 export type JobState = 'available' | 'running' | 'completed' | 'dead' | 'discarded' | 'cancelled';
 
 /**
+ * A state of a unique key's holder, as `unique.states` names it:
+ * `'scheduled'` is an available job not yet due, `'available'` a due one.
+ * @publicApi
+ */
+export type UniqueState = 'scheduled' | 'available' | 'running' | 'completed';
+
+/**
+ * The states `unique: true` (and the object form by default) blocks in.
+ * @publicApi
+ */
+export const DEFAULT_UNIQUE_STATES: readonly UniqueState[] = ['scheduled', 'available', 'running'];
+
+/**
  * States after which a job never runs again on its own.
  * @publicApi
  */
@@ -34,6 +47,12 @@ export const FINAL_STATES: readonly JobState[] = ['completed', 'dead', 'discarde
  * @publicApi
  */
 export const MAX_KEPT_ERRORS = 20;
+
+/**
+ * How a failure is treated (see `errors.classify`): `retryable` and `transient` retry, `degraded` retries slowly, `terminal` never retries.
+ * @publicApi
+ */
+export type ErrorClass = 'retryable' | 'transient' | 'degraded' | 'terminal';
 
 /**
  * One failed attempt, as kept on the job (message and stack truncated).
@@ -48,6 +67,8 @@ export interface JobAttemptError {
   stack?: string;
   /** `error` (thrown), `timeout`, `cancel`, `shutdown`, `halt` or `lease-lost`. */
   kind: string;
+  /** The class the failure was given; absent on errors stored before classification and on non-failures (cancel, shutdown). */
+  errorClass?: ErrorClass;
 }
 
 /**
@@ -126,8 +147,23 @@ export interface NewJob {
   misfired?: boolean;
   /** Unique forever among jobs with a tick key: one job per (schedule, tick). */
   tickKey?: string | null;
-  /** Unique among `available` and `running` jobs. */
+  /**
+   * No other job holding this key may exist in {@link uniqueStates} (within
+   * {@link uniquePeriod} of its insert); a job that no longer matches loses
+   * the key to the new one. @default none
+   */
   uniqueKey?: string | null;
+  /**
+   * With `uniqueKey`: which states of the key's holder block this insert;
+   * for this job as the holder, `'completed'` keeps the key after it
+   * completes. @default ['scheduled', 'available', 'running']
+   */
+  uniqueStates?: readonly UniqueState[] | null;
+  /**
+   * With `uniqueKey`: milliseconds after the holder's insert (by the
+   * inserting call's clock) after which it no longer blocks. @default null (no limit)
+   */
+  uniquePeriod?: number | null;
   /** At most one `available` job per key, and none starts while another with it runs. */
   serialKey?: string | null;
   pinnedNode?: string | null;

@@ -26,6 +26,8 @@ import type { MemoryStoreOptions } from './store-options.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
 import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
+import { DeadLetterIndex } from './memory/dead-letter-index.js';
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from './dead-letter-store.js';
 import { MemoryRateLimits } from './memory/memory.rate-limits.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
@@ -54,6 +56,7 @@ export class MemoryStore implements JobStore {
   private readonly index = new ClaimIndex();
   private readonly keys = new JobKeys();
   private readonly tally = new QueueTally();
+  private readonly dead = new DeadLetterIndex();
   private readonly schedules = new Map<string, StoredSchedule>();
   private readonly scheduleStates = new Map<string, ScheduleState>();
   private readonly queueStates = new Map<string, QueueState>();
@@ -86,13 +89,14 @@ export class MemoryStore implements JobStore {
     // The checks PostgreSQL makes (and the limits it has), so that what one store accepts the other does.
     checkNewJobs(jobs, this.maxPayloadBytes);
     const claimFor = options.claimFor;
+    const now = (options.now ?? claimFor?.now ?? options.push?.now ?? new Date()).getTime();
     return jobs.map((input) => {
-      const conflict = this.keys.conflictOf(input);
+      const conflict = this.keys.conflictOf(input, now);
       if (conflict) return { job: copyOfEntry(conflict.rec), inserted: false, conflict: conflict.key };
       const seq = ++this.lastId;
       const rec = jobRecord(storedJob(String(seq), input, new Date()), seq);
       this.jobs.add(rec);
-      this.keys.add(rec);
+      this.keys.add(rec, input, now);
       this.tally.enter(rec.job.queue, rec.job.state);
       this.index.add(rec);
       if (claimFor && claimableAtInsert(rec.job, claimFor.now) && !this.blocker(rec)) this.start(rec, claimFor);
@@ -237,19 +241,22 @@ export class MemoryStore implements JobStore {
   /**
    * Gives a dead, discarded or cancelled job as many attempts as it had at
    * first (at least one) on top of those already made.
-   * @throws DuplicateJobError when another active job holds its unique key.
+   * It takes its unique key back with the default states and no period.
+   * @throws DuplicateJobError when another job holding its unique key blocks it.
    */
   async resurrect(id: string, now: Date): Promise<Job | null> {
     const finished = this.jobs.get(id);
     if (!finished || !isFinished(finished) || !RESURRECTABLE.includes(finished.state)) return null;
-    // A finished job holds no unique key, so any holder is another job.
+    // A dead, discarded or cancelled job holds no unique key, so any holder is another job.
     const { uniqueKey } = finished.extras;
-    if (uniqueKey !== null && this.keys.uniqueHolder(uniqueKey)) throw new DuplicateJobError(uniqueKey);
+    if (uniqueKey !== null && this.keys.uniqueHolder(uniqueKey, {}, now.getTime())) throw new DuplicateJobError(uniqueKey);
     this.tally.leave(finished.queue, finished.state);
+    this.dead.remove(id);
     const rec = this.jobs.revive(finished);
     const { job } = rec;
     Object.assign(job, { state: 'available', runAt: new Date(now.getTime()), finishedAt: null, maxAttempts: job.attempt + Math.max(1, job.maxAttempts) });
     this.keys.revive(finished, rec);
+    if (uniqueKey !== null) this.keys.takeUnique(uniqueKey, rec, null, now.getTime());
     this.enter(rec);
     return copyJob(job);
   }
@@ -296,6 +303,52 @@ export class MemoryStore implements JobStore {
     const doomed = this.jobs.oldest(states, before.getTime(), limit);
     for (const finished of doomed) this.forget(finished);
     return doomed.length;
+  }
+
+  async listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    return this.dead
+      .select(query)
+      .slice(offset, offset + limit)
+      .map((entry) => copyOfEntry(this.jobs.get(entry.id) as JobEntry));
+  }
+
+  async deadStats(): Promise<DeadLetterCounts> {
+    return this.dead.stats();
+  }
+
+  /** Skips (leaves dead) one whose unique key another active job holds, as the single `resurrect` would refuse it. */
+  async resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    const moved: Job[] = [];
+    for (const entry of this.dead.select(query, true)) {
+      if (moved.length >= limit) break;
+      const finished = this.jobs.get(entry.id);
+      const key = finished && isFinished(finished) ? finished.extras.uniqueKey : null;
+      if (key !== null && this.keys.uniqueHolder(key, {}, now.getTime())) continue;
+      const job = await this.resurrect(entry.id, now);
+      if (job) moved.push(job);
+    }
+    return moved;
+  }
+
+  async pruneDead({ before, keep, limit }: DeadLetterPrune): Promise<number> {
+    if (limit <= 0) return 0;
+    const beforeMs = before === null ? Infinity : before.getTime();
+    // Newest first: skip the `keep` newest, then take the oldest `limit` of the rest.
+    const older = this.dead
+      .select({})
+      .slice(Math.max(0, keep))
+      .filter((entry) => entry.diedAtMs < beforeMs);
+    const doomed = older.slice(Math.max(0, older.length - limit));
+    for (const entry of doomed) this.forget(this.jobs.get(entry.id) as JobEntry);
+    return doomed.length;
+  }
+
+  async takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    return this.dead.take(now.getTime(), leaseMs, limit).map((entry) => ({ job: copyOfEntry(this.jobs.get(entry.id) as JobEntry), tries: entry.tries }));
+  }
+
+  async settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    this.dead.settle(id, diedAt.getTime(), retryAt === null ? null : retryAt.getTime());
   }
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */
@@ -411,13 +464,16 @@ export class MemoryStore implements JobStore {
   private finish(rec: JobRecord, finishedAtMs: number): void {
     const finished = this.jobs.finish(rec, finishedAtMs);
     this.tally.enter(finished.queue, finished.state);
+    if (finished.state === 'dead') this.dead.add(finished);
     this.keys.finish(rec, finished);
   }
 
   /** Removes a job and frees its keys. */
   private forget(entry: JobEntry): void {
-    if (isFinished(entry)) this.tally.leave(entry.queue, entry.state);
-    else this.leave(entry);
+    if (isFinished(entry)) {
+      this.tally.leave(entry.queue, entry.state);
+      if (entry.state === 'dead') this.dead.remove(entry.id);
+    } else this.leave(entry);
     this.keys.forget(entry);
     this.jobs.delete(entry);
   }

@@ -1,7 +1,7 @@
 import { sanitizeJson, sanitizeText, truncateText } from '../common/storable-text.js';
 import type { JsonValue } from '../common/json.js';
 import { PayloadTooLargeError, UnstorableResultError } from '../scheduler.errors.js';
-import type { JobAttemptError } from './job.types.js';
+import type { ErrorClass, JobAttemptError } from './job.types.js';
 
 /**
  * What a handler produces (its result, what it threw, a cancel reason) as a
@@ -85,7 +85,7 @@ export function storableMessage(text: string): string {
  * @publicApi
  */
 export function storableAttemptError(error: JobAttemptError): JobAttemptError {
-  const { attempt, at, name, message, stack, kind } = error;
+  const { attempt, at, name, message, stack, kind, errorClass } = error;
   return {
     attempt,
     at,
@@ -93,5 +93,16 @@ export function storableAttemptError(error: JobAttemptError): JobAttemptError {
     message: sanitizeText(String(message)),
     ...(stack === undefined ? {} : { stack: sanitizeText(String(stack)) }),
     kind: sanitizeText(String(kind)),
+    ...(isErrorClass(errorClass) ? { errorClass } : {}),
   };
+}
+
+const ERROR_CLASSES: ReadonlySet<unknown> = new Set<ErrorClass>(['retryable', 'transient', 'degraded', 'terminal']);
+
+/**
+ * Whether a stored error's class is one of the four (anything else is not kept).
+ * @internal
+ */
+export function isErrorClass(value: unknown): value is ErrorClass {
+  return ERROR_CLASSES.has(value);
 }

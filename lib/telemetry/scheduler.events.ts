@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { DeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Job } from '../store/job.types.js';
 
 /**
@@ -137,6 +138,34 @@ export interface StepEvent {
 }
 
 /**
+ * `deadLetter:insert`: a job died on this node (its last attempt failed, or
+ * the leader's rescue found it out of attempts).
+ * @publicApi
+ */
+export interface DeadLetterInsertEvent {
+  entry: DeadLetter<unknown>;
+}
+
+/**
+ * `deadLetter:retry`: a dead letter was put back in its queue (`deadLetters.retry` or `retryAll`, once per job).
+ * @publicApi
+ */
+export interface DeadLetterRetryEvent {
+  id: string;
+  name: string;
+  queue: string;
+}
+
+/**
+ * `deadLetter:prune`: dead letters were deleted, by `deadLetters.prune` (`api`) or the pruner (`pruner`).
+ * @publicApi
+ */
+export interface DeadLetterPruneEvent {
+  count: number;
+  by: 'api' | 'pruner';
+}
+
+/**
  * Every event `SchedulerService.on` accepts, and its payload.
  * @publicApi
  */
@@ -168,6 +197,9 @@ export interface SchedulerEventMap {
   'rollback:start': StepEvent;
   'rollback:stop': StepEvent;
   'rollback:exception': StepEvent;
+  'deadLetter:insert': DeadLetterInsertEvent;
+  'deadLetter:retry': DeadLetterRetryEvent;
+  'deadLetter:prune': DeadLetterPruneEvent;
 }
 
 /**

@@ -16,7 +16,9 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   timeout: null,
   maxAttempts: 4,
   backoff: (attempt) => exponentialBackoff(attempt),
-  unique: false,
+  // A step's retries are the engine's (it reports them as step events): never the error class's.
+  explicit: { maxRetries: true, backoff: true },
+  unique: null,
   overlap: 'allow',
   misfire: 'runOnce',
   tags: [],

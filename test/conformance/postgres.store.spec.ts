@@ -30,7 +30,7 @@ runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'postgres',
     cleanup: async () => {
       const t = (name: string) => `"${schema.schema}"."scheduler_${name}"`;
       await admin.query(
-        `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'serial_running', 'queue_counts', 'dead_letters', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs', 'rate_buckets'].map(t).join(', ')} RESTART IDENTITY`,
+        `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'unique_keys', 'serial_running', 'queue_counts', 'dead_letters', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs', 'rate_buckets'].map(t).join(', ')} RESTART IDENTITY`,
       );
     },
     ageRateLimits: async (ms: number) => {

@@ -141,6 +141,17 @@ describe('job options', () => {
       expect(skips).toEqual(['slow-unique:overlap']);
     });
 
+    it('a unique object on a schedule holds each tick to its key: a tick whose job would be a duplicate is skipped (reason unique)', async () => {
+      const skips: string[] = [];
+      t.scheduler.on('job:skip', (e) => skips.push(`${e.schedule}:${e.reason}`));
+      await t.scheduler.insert({ name: 'slow-keyed', handler: 'slow', every: '1m', unique: { by: 'name', states: ['running'] } });
+      expect((await t.scheduler.getJob('slow-keyed'))?.overlap).toBe('allow');
+      await t.clock.advance('1m');
+      await t.clock.advance('1m');
+      expect(t.get(Slow).started).toBe(1);
+      expect(skips).toEqual(['slow-keyed:unique']);
+    });
+
     it('refuses a backoff it cannot store or honour with a typed error, and stores nothing', async () => {
       const before = await t.scheduler.all();
       const attempt = async (backoff: unknown) => {

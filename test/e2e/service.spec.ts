@@ -241,7 +241,7 @@ describe('SchedulerService', () => {
       await t.tester.drainQueue();
       expect((await t.scheduler.deadLetters.list()).map((j) => j.id).sort()).toEqual([a!.id, b!.id, c!.id].sort());
       expect((await t.scheduler.deadLetters.get(a!.id)).errors[0]!.message).toBe('fragile failed');
-      expect(await t.scheduler.deadLetters.stats()).toEqual({ total: 3, byQueue: { default: 3 }, byName: { fragile: 3 } });
+      expect(await t.scheduler.deadLetters.stats()).toEqual({ total: 3, byQueue: { default: 3 }, byName: { fragile: 3 }, byErrorClass: { unclassified: 3 } });
       const retried = await t.scheduler.deadLetters.retry(a!.id);
       expect(retried.state).toBe('available');
       await t.tester.drainQueue();

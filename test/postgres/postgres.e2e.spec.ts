@@ -69,7 +69,7 @@ describe('SchedulerModule on PostgreSQL', () => {
     for (const app of apps.splice(0)) await app.close();
     await withClient(db.url, (c) =>
       c.query(`DO $$ BEGIN IF to_regclass('"${db.schema}".scheduler_jobs') IS NOT NULL THEN
-        TRUNCATE "${db.schema}".scheduler_jobs, "${db.schema}".scheduler_ready, "${db.schema}".scheduler_claims, "${db.schema}".scheduler_job_keys, "${db.schema}".scheduler_serial_running, "${db.schema}".scheduler_queue_counts, "${db.schema}".scheduler_dead_letters, "${db.schema}".scheduler_schedules, "${db.schema}".scheduler_schedule_states, "${db.schema}".scheduler_queue_states, "${db.schema}".scheduler_offers;
+        TRUNCATE "${db.schema}".scheduler_jobs, "${db.schema}".scheduler_ready, "${db.schema}".scheduler_claims, "${db.schema}".scheduler_job_keys, "${db.schema}".scheduler_unique_keys, "${db.schema}".scheduler_serial_running, "${db.schema}".scheduler_queue_counts, "${db.schema}".scheduler_dead_letters, "${db.schema}".scheduler_schedules, "${db.schema}".scheduler_schedule_states, "${db.schema}".scheduler_queue_states, "${db.schema}".scheduler_offers;
       END IF; END $$`),
     );
     vi.restoreAllMocks();

@@ -150,10 +150,10 @@ describe('PostgreSQL v2 layout under concurrent traffic', () => {
       await rows(`SELECT serial_key FROM ${t('jobs')} WHERE state = 'running' AND serial_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1`),
       'serial key running twice',
     ).toEqual([]);
-    // Every active job with a unique key holds it, and no two active jobs share one.
+    // Every active job with a unique key holds it, and no two active jobs share one (the default unique states: an active job always blocks).
     expect(
       await rows(`SELECT j.id FROM ${t('jobs')} j WHERE j.state IN ('available', 'running') AND j.unique_key IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM ${t('job_keys')} k WHERE k.kind = 'u' AND k.key = j.unique_key AND k.id = j.id)`),
+      AND NOT EXISTS (SELECT 1 FROM ${t('unique_keys')} k WHERE k.key = j.unique_key AND k.id = j.id)`),
       'unique key not held',
     ).toEqual([]);
     expect(

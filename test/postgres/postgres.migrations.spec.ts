@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../lib/postgres/migrations/index.js';
+import { deadLetterEntriesMigration } from '../../lib/postgres/migrations/010-dead-letter-entries.js';
+import { sqlNames } from '../../lib/postgres/sql/names.js';
 import { migrate } from '../../lib/postgres/migrations/migrator.js';
 import { createSchedulerMigrations } from '../../lib/postgres/migrations/typeorm.migrations.js';
 import { openPostgres } from '../../lib/postgres/postgres.connection.js';
@@ -81,6 +83,7 @@ describe('migrations', () => {
       'boot_schedule_states',
       'boot_schedules',
       'boot_serial_running',
+      'boot_unique_keys',
       'boot_workflow_runs',
     ]);
     const [inserted] = await stores[3]!.insert([job]);
@@ -132,6 +135,39 @@ describe('migrations', () => {
     });
   });
 
+  it('migration 10 fills the dead letters it finds from their jobs, with no alert due', async () => {
+    const schema = freshSchema();
+    const store = await openStore({ schema });
+    await store.init();
+    const [a, b] = await store.insert([job, { ...job, queue: 'billing', name: 'charge' }]);
+    for (const [inserted, errorClass] of [
+      [a!, 'terminal'],
+      [b!, undefined],
+    ] as const) {
+      const [claimed] = await store.claim({ queue: inserted.job.queue, limit: 1, node: 'n', now: BASE });
+      const error = { attempt: 1, at: BASE, name: 'Error', message: 'no', kind: 'error', ...(errorClass ? { errorClass } : {}) };
+      await store.fail({ id: claimed!.id, attempt: 1 }, 'dead', error, new Date(BASE.getTime() + 1000));
+    }
+    await store.close();
+    // Back to the layout before migration 10, its dead letters as that release kept them (ids only).
+    const names = sqlNames({ schema, prefix: 'scheduler_', table: (name) => `"${schema}"."scheduler_${name}"` });
+    await withClient(databaseUrl(), async (c) => {
+      for (const statement of deadLetterEntriesMigration.down(names)) await c.query(statement);
+      await c.query(`DELETE FROM "${schema}".scheduler_migrations WHERE id = 10`);
+    });
+    const migrated = await openStore({ schema });
+    await migrated.init();
+    expect(await migrated.deadStats()).toEqual({
+      total: 2,
+      byQueue: { default: 1, billing: 1 },
+      byName: { work: 1, charge: 1 },
+      byErrorClass: { terminal: 1, unclassified: 1 },
+    });
+    expect((await migrated.listDead({ errorClass: 'terminal' }, 10, 0)).map((j) => j.id)).toEqual([a!.job.id]);
+    expect(await migrated.takeDeadAlerts(new Date(BASE.getTime() + 60_000), 1000, 10)).toEqual([]);
+    await migrated.close();
+  });
+
   it('keeps two prefixes in one schema apart', async () => {
     const schema = freshSchema();
     const a = await openStore({ schema, tablePrefix: 'a_' });
@@ -166,7 +202,9 @@ describe('migrations', () => {
       `Scheduler004ReadyLayout_${schema}_orm_1799020800000`,
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
+      `Scheduler007UniqueKeys_${schema}_orm_1799280000000`,
       `Scheduler008RateBuckets_${schema}_orm_1799366400000`,
+      `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -194,9 +232,16 @@ describe('migrations', () => {
       expect(await tables(schema)).toContain('orm_ready');
       expect(await tables(schema)).toContain('orm_offers');
       expect(await columns(schema, 'orm_offers')).toContain('listener');
+      expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
+      expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await columns(schema, 'orm_dead_letters')).toEqual(['id']);
       expect(await tables(schema)).toContain('orm_rate_buckets');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_rate_buckets');
+      expect(await tables(schema)).toContain('orm_unique_keys');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_unique_keys');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_offers')).not.toContain('listener');
       await ds.undoLastMigration({ transaction: 'each' });

@@ -55,7 +55,7 @@ const slots = async (node = 'B'): Promise<number | null> => {
 
 beforeEach(async () => {
   await listener.query(
-    `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'serial_running', 'queue_counts', 'dead_letters', 'offers', 'schedule_states'].map(table).join(', ')}`,
+    `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'unique_keys', 'serial_running', 'queue_counts', 'dead_letters', 'offers', 'schedule_states'].map(table).join(', ')}`,
   );
   heard.length = 0;
 });

@@ -50,8 +50,15 @@ afterEach(async () => {
   });
 });
 
-/** A fresh schema on migration `from`, filled by `fill` (raw SQL), then a started store on it. */
-async function upgrade<T>(from: number, fill: (client: pg.ClientBase, table: TableName) => Promise<T>): Promise<{ store: PostgresStore; filled: T }> {
+/**
+ * A fresh schema on migration `from`, filled by `fill` (raw SQL), migrated on
+ * to `via` when given (rows then in that later layout), then a started store on it.
+ */
+async function upgrade<T>(
+  from: number,
+  fill: (client: pg.ClientBase, table: TableName) => Promise<T>,
+  via?: { to: number; before(client: pg.ClientBase, table: TableName): Promise<void> },
+): Promise<{ store: PostgresStore; filled: T }> {
   const schema = `upg_${randomBytes(6).toString('hex')}`;
   schemas.push(schema);
   const options: PostgresStoreOptions = { type: 'postgres', url, schema, poolSize: 3 };
@@ -66,6 +73,10 @@ async function upgrade<T>(from: number, fill: (client: pg.ClientBase, table: Tab
       await client.query('COMMIT');
       return result;
     });
+    if (via) {
+      await migrate(old, { to: via.to });
+      await withClient(url, (client) => via.before(client, old.table));
+    }
   } finally {
     await old.close();
   }
@@ -198,6 +209,49 @@ describe.each(OLD_LAYOUT_VERSIONS.map((from) => ({ from, name: MIGRATIONS.find((
     });
   },
 );
+
+describe('a deployment on migration 6 (unique keys as kind u rows of job_keys), started on the latest migration', () => {
+  it("moves its unique keys to the unique key table with unique: true's meaning, each dated by its job's insert", async () => {
+    let before: { key: string; id: string }[] = [];
+    const { store, filled: ids } = await upgrade(
+      OLD_LAYOUT_VERSIONS.at(-1)!,
+      (client, table) => populateOldLayout(client, table, OLD_LAYOUT_VERSIONS.at(-1)!),
+      {
+        to: 6,
+        before: async (client, table) => {
+          before = (await client.query(`SELECT key, id::text FROM ${table('job_keys')} WHERE kind = 'u' ORDER BY key`)).rows;
+        },
+      },
+    );
+    const schema = schemas.at(-1)!;
+    const label = (id: string) => [...ids.jobs].find(([, v]) => v === id)?.[0];
+    // The old layout's unique keys: those of available and running jobs.
+    expect(before.map((row) => [row.key, label(row.id)])).toEqual([
+      ['email:a', 'high'],
+      ['import:7', 'gone-started'],
+    ]);
+    const moved = await withClient(url, async (c) => ({
+      left: (await c.query(`SELECT count(*)::int AS n FROM "${schema}".scheduler_job_keys WHERE kind = 'u'`)).rows[0].n,
+      rows: (
+        await c.query(`SELECT u.key, u.id::text, u.states, u.period_ms, u.completed, u.since = j.inserted_at AS dated
+          FROM "${schema}".scheduler_unique_keys u JOIN "${schema}".scheduler_jobs j ON j.id = u.id ORDER BY u.key`)
+      ).rows,
+    }));
+    expect(moved.left).toBe(0);
+    expect(moved.rows).toEqual(before.map((row) => ({ ...row, states: 7, period_ms: null, completed: false, dated: true })));
+    // They block as before, and are freed as before once their job finishes.
+    const [dup] = await store.insert([
+      { name: 'probe', queue: 'default', args: {}, priority: 5, maxAttempts: 1, timeout: null, runAt: NOW, uniqueKey: 'email:a' },
+    ]);
+    expect(dup).toMatchObject({ inserted: false, conflict: 'unique', job: { id: ids.jobs.get('high') } });
+    const [high] = await store.claim({ queue: 'default', limit: 1, node: 'node-a', now: NOW, ids: [ids.jobs.get('high')!] });
+    await store.complete(high!, null, NOW);
+    const [free] = await store.insert([
+      { name: 'probe', queue: 'default', args: {}, priority: 5, maxAttempts: 1, timeout: null, runAt: NOW, uniqueKey: 'email:a' },
+    ]);
+    expect(free!.inserted).toBe(true);
+  });
+});
 
 describe('a large old deployment', () => {
   it('is upgraded in one go from the first migration, every count and the claim order kept', { timeout: 120_000 }, async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../lib/scheduler.options.js';
+import { SchedulerConfigError } from '../../lib/scheduler.errors.js';
 import { MemoryStore } from '../../lib/store/memory.store.js';
 
 const prefetchOf = (options: Parameters<typeof resolveOptions>[0]): number | undefined => resolveOptions(options).queues?.get('default')?.prefetch;
@@ -29,5 +30,49 @@ describe('resolveOptions: lifeline', () => {
   it('refuses a rescueAfter shorter than two heartbeats', () => {
     expect(() => resolveOptions({ lifeline: { heartbeat: '10s', rescueAfter: '15s' } })).toThrow(/lifeline\.rescueAfter.*at least twice lifeline\.heartbeat/);
     expect(resolveOptions({ lifeline: { heartbeat: '10s', rescueAfter: '20s' } }).rescueAfter).toBe(20_000);
+  });
+});
+
+describe('resolveOptions: defaults and errors', () => {
+  it("applies seed 003's job defaults: 5 minutes, 3 retries, exponential backoff from 1 s", () => {
+    const { defaults } = resolveOptions({});
+    expect({ timeout: defaults.timeout, maxRetries: defaults.maxRetries, backoff: defaults.backoffOption }).toEqual({
+      timeout: 300_000,
+      maxRetries: 3,
+      backoff: { type: 'exponential', delay: '1s', max: '1h', factor: 2, jitter: true },
+    });
+    expect(defaults.backoff(1, null)).toBeGreaterThanOrEqual(800);
+    expect(defaults.backoff(1, null)).toBeLessThanOrEqual(1_200);
+  });
+
+  it('takes timeout false for none, a fixed backoff, and 0 retries', () => {
+    const { defaults } = resolveOptions({ defaults: { timeout: false, maxRetries: 0, backoff: { type: 'fixed', delay: '2s' } } });
+    expect({ timeout: defaults.timeout, maxRetries: defaults.maxRetries, delay: defaults.backoff(5, null) }).toEqual({
+      timeout: null,
+      maxRetries: 0,
+      delay: 2_000,
+    });
+  });
+
+  it.each([
+    [{ defaults: { timeout: 0 } }, /defaults\.timeout.*greater than zero/],
+    [{ defaults: { timeout: 'soon' } }, /defaults\.timeout/],
+    [{ defaults: { maxRetries: -1 } }, /defaults\.maxRetries.*non-negative integer/],
+    [{ defaults: { maxRetries: 1.5 } }, /defaults\.maxRetries/],
+    [{ defaults: { backoff: { type: 'linear', delay: '1s' } } }, /defaults\.backoff\.type/],
+    [{ defaults: { backoff: { type: 'exponential', delay: '1m', max: '1s' } } }, /defaults\.backoff\.max/],
+    [{ defaults: { retries: 3 } }, /defaults\.retries.*not a job default/],
+    [{ defaults: 5 }, /"defaults": must be an object/],
+    [{ errors: { classify: 'terminal' } }, /errors\.classify.*must be a function/],
+    [{ errors: { rules: [] } }, /errors\.rules.*not an errors option/],
+  ])('refuses %j with a SchedulerConfigError', (options, message) => {
+    let thrown: unknown;
+    try {
+      resolveOptions(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(SchedulerConfigError);
+    expect((thrown as Error).message).toMatch(message);
   });
 });

@@ -4,6 +4,8 @@ import { leanIndexesMigration } from './003-lean-indexes.js';
 import { readyLayoutMigration } from './004-ready-layout.js';
 import { pushOffersMigration } from './005-push-offers.js';
 import { offerListenersMigration } from './006-offer-listeners.js';
+import { uniqueKeysMigration } from './007-unique-keys.js';
+import { deadLetterEntriesMigration } from './010-dead-letter-entries.js';
 import { rateBucketsMigration } from './008-rate-buckets.js';
 import type { SchedulerMigration } from './migration.js';
 
@@ -20,5 +22,7 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   readyLayoutMigration,
   pushOffersMigration,
   offerListenersMigration,
+  uniqueKeysMigration,
   rateBucketsMigration,
+  deadLetterEntriesMigration,
 ];

@@ -1,6 +1,7 @@
 import type { PostgresContext } from '../postgres.context.js';
 import { ackStatements } from './ack.sql.js';
 import { claimStatements } from './claim.sql.js';
+import { deadLetterStatements } from './dead-letters.sql.js';
 import { insertStatements } from './insert.sql.js';
 import { lifecycleStatements } from './lifecycle.sql.js';
 import { sqlNames } from './names.js';
@@ -24,6 +25,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     ack: ackStatements(names),
     lifecycle: lifecycleStatements(names),
     query: queryStatements(names),
+    deadLetters: deadLetterStatements(names),
     push: pushStatements(names),
     state: stateStatements(names),
     runs: runStatements(names),

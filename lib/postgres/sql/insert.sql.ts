@@ -3,6 +3,7 @@ import { conflictStatements } from './conflicts.sql.js';
 import { epochMs } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
+import { uniqueKeySql } from './unique-keys.sql.js';
 
 /**
  * The fields a batch's jobs share when every job but for `args` and
@@ -32,8 +33,9 @@ export interface SharedFields {
 
 /**
  * The jobs of one insert as its statement reads them. `items` holds one JSON
- * object per job, in input order: `{"a": args, "u": uniqueKey}` when
- * `shared` is set, otherwise every column (see `insertBatch`).
+ * object per job, in input order: `{"a": args}` when `shared` is set, with
+ * `"u": uniqueKey, "m": its states mask, "p": its period, "t": the insert's
+ * time` for a unique job; otherwise every column (see `insertBatch`).
  * @internal
  */
 export interface InsertBatch {
@@ -71,14 +73,23 @@ const SHARED_COLUMNS = [
   ['meta', 'jsonb'],
   ['trace', 'jsonb'],
 ] as const;
-const RECORD_COLUMNS = [...SHARED_COLUMNS, ['args', 'jsonb'], ['unique_key', 'text']] as const;
-const FIELDS = RECORD_COLUMNS.map(([column]) => column);
+const JOB_RECORD_COLUMNS = [...SHARED_COLUMNS, ['args', 'jsonb'], ['unique_key', 'text']] as const;
+/** What a unique key row takes from its job's input (not columns of the job). */
+const UNIQUE_COLUMNS = [
+  ['unique_states', 'smallint'],
+  ['unique_period', 'bigint'],
+  ['unique_since', 'timestamptz'],
+] as const;
+const RECORD_COLUMNS = [...JOB_RECORD_COLUMNS, ...UNIQUE_COLUMNS] as const;
+const FIELDS = JOB_RECORD_COLUMNS.map(([column]) => column);
+const RECORD_FIELDS = RECORD_COLUMNS.map(([column]) => column);
 
 /**
  * The insert statements (plain and claimed-at-insert, per batch form) and the conflict lookup ({@link conflictStatements}), for one store's tables.
  * @internal
  */
 export function insertStatements(n: SqlNames) {
+  const uniqueKeys = uniqueKeySql(n);
   // Any number of jobs in ONE statement (1 round trip, 1 commit). The jobs
   // arrive as ONE json parameter read by json_to_recordset — json, not
   // jsonb: the jsonb form is parsed twice (text → jsonb → record), 4 ms of a
@@ -99,12 +110,12 @@ export function insertStatements(n: SqlNames) {
   // jobs due now; a wake for a delayed job costs one empty claim.
   const source = (shared: boolean, first: number): string =>
     shared
-      ? `SELECT ${n.nextJobId} AS id, r.ord, r.a AS args, r.u AS unique_key,
+      ? `SELECT ${n.nextJobId} AS id, r.ord, r.a AS args, r.u AS unique_key, r.m AS unique_states, r.p AS unique_period, r.t AS unique_since,
           ${SHARED_COLUMNS.map(([column, type], k) => `$${first + k}::${type} AS ${column}`).join(', ')}
-        FROM ROWS FROM (json_to_recordset($1::json) AS (a jsonb, u text)) WITH ORDINALITY AS r(a, u, ord)`
+        FROM ROWS FROM (json_to_recordset($1::json) AS (a jsonb, u text, m smallint, p bigint, t timestamptz)) WITH ORDINALITY AS r(a, u, m, p, t, ord)`
       : `SELECT ${n.nextJobId} AS id, r.*
         FROM ROWS FROM (json_to_recordset($1::json) AS (${RECORD_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ')}))
-          WITH ORDINALITY AS r(${FIELDS.join(', ')}, ord)`;
+          WITH ORDINALITY AS r(${RECORD_FIELDS.join(', ')}, ord)`;
   // A JSON null in args reads as SQL NULL; it is stored as the JSON value null.
   const selected = FIELDS.map((f) => (f === 'args' ? `coalesce(i.args, 'null'::jsonb)` : `i.${f}`)).join(', ');
   // Each notice also names the queue's first new job in claim order, so
@@ -121,30 +132,34 @@ export function insertStatements(n: SqlNames) {
       ${epochMs('min(ins.inserted_at)')} AS inserted_at_ms${extra}
     FROM inserted ins JOIN input i ON i.id = ins.id CROSS JOIN woken`;
 
-  // Keys live in side tables (migration 4), so the job row's indexes never
-  // name a column that changes. A unique or fresh serial key is taken first,
-  // with ON CONFLICT DO NOTHING on its primary key (a concurrent insert of
-  // the same key waits for the other to commit, then skips); a job is
-  // inserted only with the keys it took. Within one batch the first job of
-  // each key takes it. A key taken by a job that then collided on its tick
-  // key is left pointing at no job: the conflict lookup drops such stale keys.
+  // Keys live in side tables (migrations 4 and 7), so the job row's indexes
+  // never name a column that changes. A unique or fresh serial key is taken
+  // first, on its primary key: a concurrent insert of the same key waits for
+  // the other to commit, then skips (a serial key) or judges the key as the
+  // other left it (a unique key, see `uniqueKeySql.take`). A job is inserted
+  // only with the keys it took. Within one batch the first job of each key
+  // takes it. A key taken by a job that then collided on its tick key is left
+  // pointing at no job: the conflict lookup drops such stale keys.
   const keyed = (): string => `
+    ${uniqueKeys.take(
+      'ukeys',
+      `SELECT DISTINCT ON (i.unique_key) i.unique_key, i.id, coalesce(i.unique_states, 7), i.unique_period, coalesce(i.unique_since, now())
+      FROM input i WHERE i.unique_key IS NOT NULL
+      ORDER BY i.unique_key, i.ord`,
+    )},
     keys AS (
       INSERT INTO ${n.jobKeys} (kind, key, id)
-      SELECT DISTINCT ON (k.kind, k.key) k.kind, k.key, k.id
-      FROM (SELECT 'u'::"char" AS kind, i.unique_key AS key, i.id, i.ord FROM input i WHERE i.unique_key IS NOT NULL
-        UNION ALL
-        SELECT 's', i.serial_key, i.id, i.ord FROM input i
-        WHERE i.serial_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${n.ready} w WHERE w.serial_key = i.serial_key)) k
-      ORDER BY k.kind, k.key, k.ord
+      SELECT DISTINCT ON (i.serial_key) 's', i.serial_key, i.id FROM input i
+      WHERE i.serial_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${n.ready} w WHERE w.serial_key = i.serial_key)
+      ORDER BY i.serial_key, i.ord
       ON CONFLICT DO NOTHING
-      RETURNING kind, id
+      RETURNING id
     ),`;
   const admitted = (keyless: boolean): string =>
     keyless
       ? ''
-      : `WHERE (i.unique_key IS NULL OR i.id IN (SELECT id FROM keys WHERE kind = 'u'))
-        AND (i.serial_key IS NULL OR i.id IN (SELECT id FROM keys WHERE kind = 's'))`;
+      : `WHERE (i.unique_key IS NULL OR i.id IN (SELECT id FROM ukeys))
+        AND (i.serial_key IS NULL OR i.id IN (SELECT id FROM keys))`;
   // Every inserted job still available gets its row in the ready list.
   const queued = (where: string): string => `queued AS (
       INSERT INTO ${n.ready} (queue, priority, run_at, id, name, schedule, pinned_node, serial_key)

@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue } from '../../common/json.js';
-import type { Job, JobAttemptError, JobState, JobTraceContext } from '../../store/job.types.js';
-import { storableAttemptError } from '../../store/storable-output.js';
+import type { ErrorClass, Job, JobAttemptError, JobState, JobTraceContext } from '../../store/job.types.js';
+import { isErrorClass, storableAttemptError } from '../../store/storable-output.js';
 
 /**
  * The columns of a job, listed rather than `*`: a prepared statement whose
@@ -221,6 +221,7 @@ interface StoredError {
   message: string;
   stack?: string;
   kind: string;
+  errorClass?: ErrorClass;
 }
 
 /**
@@ -262,13 +263,14 @@ export function toJob(row: JobRow): Job {
 
 function toErrors(errors: StoredError[] | null): JobAttemptError[] {
   if (errors === null || errors.length === 0) return [];
-  return errors.map(({ attempt, at, name, message, stack, kind }) => ({
+  return errors.map(({ attempt, at, name, message, stack, kind, errorClass }) => ({
     attempt,
     at: new Date(at),
     name,
     message,
     ...(stack === undefined || stack === null ? {} : { stack }),
     kind,
+    ...(isErrorClass(errorClass) ? { errorClass } : {}),
   }));
 }
 
@@ -291,6 +293,7 @@ export function errorJson(error: JobAttemptError): string {
     message: clean.message,
     ...(clean.stack === undefined ? {} : { stack: clean.stack }),
     kind: clean.kind,
+    ...(clean.errorClass === undefined ? {} : { errorClass: clean.errorClass }),
   };
   return JSON.stringify(stored);
 }

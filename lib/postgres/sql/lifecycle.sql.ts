@@ -1,8 +1,9 @@
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { FREE_HANDBACKS, RESCUE_BACKOFF_BASE, RESCUE_BACKOFF_MAX } from '../../store/job-store.js';
-import { movedColumns, sideTables } from './side-tables.sql.js';
+import { errorClassColumn, movedColumns, sideTables } from './side-tables.sql.js';
 import { appendError, countErrors, stillRunning, type Statement } from './statement.js';
+import { uniqueKeySql } from './unique-keys.sql.js';
 
 /**
  * Changes made from outside the running attempt: cancel, rescue, resurrect, unclaim.
@@ -10,6 +11,7 @@ import { appendError, countErrors, stillRunning, type Statement } from './statem
  */
 export function lifecycleStatements(n: SqlNames) {
   const side = sideTables(n);
+  const uniqueKeys = uniqueKeySql(n);
   // Claimed but never started (a prefetch buffer): back to available as if
   // the claim had not happened, guarded by the attempt like every ack.
   const unclaim = `
@@ -88,7 +90,7 @@ export function lifecycleStatements(n: SqlNames) {
         END`,
       )}
     WHERE j.id = ANY(ARRAY(SELECT id FROM lost))
-    RETURNING ${jobColumns('j')}, j.claim
+    RETURNING ${jobColumns('j')}, j.claim, ${errorClassColumn('j')}
     ),
     ${side.requeue('queued', 'written')},
     ${side.unkey('unkeyed', 'written')},
@@ -100,16 +102,14 @@ export function lifecycleStatements(n: SqlNames) {
     )
     SELECT * FROM written`;
 
-  // The job takes its unique key back first; when another active job holds
-  // it, nothing changes and the answer says so (`duplicate`).
+  // The job takes its unique key back first, with the default states and no
+  // period (a key row keeps no copy of the job's own); when another job
+  // holding it blocks that, nothing changes and the answer says so (`duplicate`).
   const resurrect = `
     WITH target AS (
       SELECT id, unique_key, queue, state FROM ${n.jobs} WHERE id = $1 AND state IN ('dead', 'discarded', 'cancelled') FOR UPDATE
     ),
-    keyed AS (
-      INSERT INTO ${n.jobKeys} (kind, key, id) SELECT 'u', unique_key, id FROM target WHERE unique_key IS NOT NULL
-      ON CONFLICT DO NOTHING RETURNING id
-    ),
+    ${uniqueKeys.take('keyed', `SELECT unique_key, id, 7, NULL::bigint, $2::timestamptz FROM target WHERE unique_key IS NOT NULL`)},
     written AS (
       UPDATE ${n.jobs} j
       SET state = 'available', run_at = $2::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)

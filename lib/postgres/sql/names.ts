@@ -19,13 +19,15 @@ export interface SqlNames {
   ready: string;
   /** Claimed batches with jobs still running (migration 4). */
   claims: string;
-  /** Unique keys of active jobs and serial keys of fresh waiting ones (migration 4). */
+  /** Serial keys of fresh waiting jobs (migration 4; unique keys until migration 7). */
   jobKeys: string;
+  /** Unique keys, with what a conflict over each is judged by (migration 7). */
+  uniqueKeys: string;
   /** The serial key of each running job (migration 4). */
   serialRunning: string;
   /** Finished jobs per queue and state, in slots (migration 4). */
   queueCounts: string;
-  /** Ids of dead jobs (migration 4). */
+  /** Dead jobs (migration 4): their queue, name, error class, death time and alert (migration 10). */
   deadLetters: string;
   /** Idle slots nodes offer per queue, for push (migration 5). */
   offers: string;
@@ -68,6 +70,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     ready: pg.table('ready'),
     claims: pg.table('claims'),
     jobKeys: pg.table('job_keys'),
+    uniqueKeys: pg.table('unique_keys'),
     serialRunning: pg.table('serial_running'),
     queueCounts: pg.table('queue_counts'),
     deadLetters: pg.table('dead_letters'),

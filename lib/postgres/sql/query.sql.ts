@@ -56,7 +56,7 @@ export function queryStatements(n: SqlNames) {
           DELETE FROM ${n.jobs} j WHERE j.id = ANY($1::bigint[]) AND (SELECT count(*) FROM unready) >= 0
           RETURNING ${movedColumns('j')}
         ),
-        ${side.unkey('unkeyed', 'gone', 'true')},
+        ${side.unkey('unkeyed', 'gone', 'true', true)},
         ${side.count('uncounted', 'gone', -1)},
         ${side.settle('left', `(SELECT * FROM gone WHERE state = 'running')`)}
         SELECT id FROM gone`,
@@ -76,7 +76,11 @@ export function queryStatements(n: SqlNames) {
             ORDER BY id
             LIMIT $3
             FOR UPDATE SKIP LOCKED)
-          RETURNING id, queue, state
+          RETURNING id, queue, state, unique_key
+        ),
+        -- A completed job may have kept its unique key (unique states with 'completed').
+        unkeyed AS (
+          DELETE FROM ${n.uniqueKeys} k USING gone g WHERE g.unique_key IS NOT NULL AND k.key = g.unique_key AND k.id = g.id
         ),
         ${side.count('uncounted', 'gone', -1)},
         -- Dead letters of jobs gone or no longer dead: a statement that removed

@@ -2,13 +2,26 @@ import type { SqlNames } from './names.js';
 
 /**
  * The columns a statement that moves jobs returns, so the side tables can
- * follow in the same statement (see {@link sideTables}).
+ * follow in the same statement (see {@link sideTables}); `error_class` is
+ * the class of the last error, which a dead letter is counted under.
  * @internal
  */
 export function movedColumns(alias?: string): string {
-  return ['id', 'claim', 'state', 'queue', 'priority', 'run_at', 'name', 'schedule', 'pinned_node', 'serial_key', 'unique_key']
-    .map((column) => (alias ? `${alias}.${column}` : column))
+  const p = alias ? `${alias}.` : '';
+  return ['id', 'claim', 'state', 'queue', 'priority', 'run_at', 'name', 'schedule', 'pinned_node', 'serial_key', 'unique_key', 'finished_at']
+    .map((column) => `${p}${column}`)
+    .concat(errorClassColumn(alias))
     .join(', ');
+}
+
+/**
+ * The class of a job row's last error, as the column `error_class` (see {@link movedColumns}).
+ * @internal
+ */
+export function errorClassColumn(alias?: string): string {
+  const p = alias ? `${alias}.` : '';
+  // Only a dead job's is read: a completion (the hot path) never opens its errors.
+  return `CASE WHEN ${p}state = 'dead' THEN ${p}errors -> -1 ->> 'errorClass' END AS error_class`;
 }
 
 /**
@@ -60,14 +73,19 @@ export function sideTables(n: SqlNames) {
     )`,
     /**
      * Finished jobs of `from` counted in (`sign` 1) or out (-1) of the queue
-     * counts and, when dead, the dead letters: in when they finish, out when
-     * they are pruned, deleted or resurrected (`from` then holds them as they
-     * were).
+     * counts and, when dead, the dead letters: in when they finish (with an
+     * `onDeadLetter` alert due at once), out when they are pruned, deleted or
+     * resurrected (`from` then holds them as they were). Going in, `from`
+     * also has `finished_at` and `error_class`.
      */
     count: (cte: string, from: string, sign: 1 | -1): string => `${cte}_dead AS (
       ${
         sign === 1
-          ? `INSERT INTO ${n.deadLetters} (id) SELECT f.id FROM ${from} f WHERE f.state = 'dead' ON CONFLICT DO NOTHING`
+          ? `INSERT INTO ${n.deadLetters} AS d (id, queue, name, error_class, died_at, alert_at)
+            SELECT f.id, f.queue, f.name, f.error_class, f.finished_at, f.finished_at FROM ${from} f WHERE f.state = 'dead'
+            -- A row left by a removal that could not see it (see prune's orphans) is this death's now.
+            ON CONFLICT (id) DO UPDATE SET queue = EXCLUDED.queue, name = EXCLUDED.name, error_class = EXCLUDED.error_class,
+              died_at = EXCLUDED.died_at, alert_at = EXCLUDED.alert_at, alert_tries = 0`
           : `DELETE FROM ${n.deadLetters} d USING ${from} f WHERE f.state = 'dead' AND d.id = f.id`
       }
     ),
@@ -78,11 +96,30 @@ export function sideTables(n: SqlNames) {
       GROUP BY f.queue, f.state
       ON CONFLICT (queue, state, slot) DO UPDATE SET n = q.n + EXCLUDED.n
     )`,
-    /** Jobs of `from` that are final (or gone) no longer hold their unique key, nor their serial key as a waiting job. */
-    unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`): string => `${cte} AS (
+    /**
+     * Jobs of `from` that are final (or `gone`: deleted) no longer hold their
+     * serial key as a waiting job, nor their unique key, but for a completed
+     * job whose unique states include 'completed': its key outlives it
+     * (marked `completed`) until a later insert takes it over or the job is deleted.
+     */
+    unkey: (cte: string, from: string, where = `f.state NOT IN ('available', 'running')`, gone = false): string => `${cte} AS (
       DELETE FROM ${n.jobKeys} k USING ${from} f
-      WHERE ${where} AND (f.unique_key IS NOT NULL OR f.serial_key IS NOT NULL) -- most jobs have no key: no probe for them
-        AND k.id = f.id AND ((k.kind = 'u' AND k.key = f.unique_key) OR (k.kind = 's' AND k.key = f.serial_key))
-    )`,
+      WHERE ${where} AND f.serial_key IS NOT NULL -- most jobs have no key: no probe for them
+        AND k.kind = 's' AND k.key = f.serial_key AND k.id = f.id
+    ),
+    ${cte}_unique AS (
+      DELETE FROM ${n.uniqueKeys} k USING ${from} f
+      WHERE ${where} AND f.unique_key IS NOT NULL AND k.key = f.unique_key AND k.id = f.id
+        ${gone ? '' : `AND NOT (f.state = 'completed' AND k.states & 8 <> 0)`}
+    )${
+      gone
+        ? ''
+        : `,
+    ${cte}_kept AS (
+      UPDATE ${n.uniqueKeys} k SET completed = true FROM ${from} f
+      WHERE ${where} AND f.unique_key IS NOT NULL AND k.key = f.unique_key AND k.id = f.id
+        AND f.state = 'completed' AND k.states & 8 <> 0
+    )`
+    }`,
   };
 }

@@ -162,6 +162,25 @@ export function acksConformance(suite: ConformanceSuite): void {
       expect((await suite.store.get(job.id))!.maxAttempts).toBe(3);
     });
 
+    it('keeps the class of each error, through retries and into the dead job that get and list return', async () => {
+      const job = await running({ maxAttempts: 3 });
+      await suite.store.retry(ref(job), at(SEC), attemptError(1, { errorClass: 'transient' }));
+      const [again] = await claim({ now: at(SEC) });
+      await suite.store.retry(ref(again!), at(2 * SEC), attemptError(2, { errorClass: 'nonsense' as never }));
+      const [last] = await claim({ now: at(2 * SEC) });
+      await suite.store.fail(ref(last!), 'dead', attemptError(3, { errorClass: 'terminal' }), at(3 * SEC));
+      const dead = (await suite.store.get(job.id))!;
+      expect(dead.errors.map((e) => [e.attempt, e.errorClass])).toEqual([
+        [1, 'transient'],
+        [2, undefined],
+        [3, 'terminal'],
+      ]);
+      // An error stored without a class (or with one the store does not know) has no errorClass key at all.
+      expect(Object.keys(dead.errors[1]!)).not.toContain('errorClass');
+      const [listed] = await suite.store.list({ states: ['dead'] });
+      expect(listed!.errors).toEqual(dead.errors);
+    });
+
     it('keeps only the last 20 errors', async () => {
       const job = await insert({ maxAttempts: 100 });
       for (let attempt = 1; attempt <= 25; attempt++) {

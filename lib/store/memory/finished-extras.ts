@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../common/json.js';
-import type { Job, JobAttemptError, JobTraceContext } from '../job.types.js';
+import type { ErrorClass, Job, JobAttemptError, JobTraceContext } from '../job.types.js';
 import type { FinishedStrings } from './interner.js';
 import { NO_META } from './job-records.js';
 
@@ -33,6 +33,7 @@ export interface KeptError {
   readonly message: string;
   readonly stack?: string;
   readonly kind: string;
+  readonly errorClass?: ErrorClass;
 }
 
 interface Instants {
@@ -91,17 +92,17 @@ export function extrasOf(job: Job, strings: FinishedStrings, near: boolean): Fin
  * A kept copy of an attempt error.
  * @internal
  */
-export function keptError({ attempt, at, name, message, stack, kind }: JobAttemptError): KeptError {
-  return Object.freeze(
-    stack === undefined ? { attempt, atMs: at.getTime(), name, message, kind } : { attempt, atMs: at.getTime(), name, message, stack, kind },
-  );
+export function keptError({ attempt, at, name, message, stack, kind, errorClass }: JobAttemptError): KeptError {
+  const kept: KeptError =
+    stack === undefined ? { attempt, atMs: at.getTime(), name, message, kind } : { attempt, atMs: at.getTime(), name, message, stack, kind };
+  return Object.freeze(errorClass === undefined ? kept : { ...kept, errorClass });
 }
 
 /**
  * The error as a job carries it, keys in the live job's order (see
- * pushError): attempt, at, name, message, stack, kind.
+ * pushError): attempt, at, name, message, stack, kind, errorClass.
  * @internal
  */
-export function attemptError({ attempt, atMs, name, message, stack, kind }: KeptError): JobAttemptError {
-  return { attempt, at: new Date(atMs), name, message, ...(stack === undefined ? {} : { stack }), kind };
+export function attemptError({ attempt, atMs, name, message, stack, kind, errorClass }: KeptError): JobAttemptError {
+  return { attempt, at: new Date(atMs), name, message, ...(stack === undefined ? {} : { stack }), kind, ...(errorClass === undefined ? {} : { errorClass }) };
 }

@@ -89,9 +89,17 @@ function isEmpty(object: JsonObject): boolean {
  * @internal
  */
 export function pushError(job: Job, error: JobAttemptError): void {
-  const { attempt, at, name, message, stack, kind } = error;
+  const { attempt, at, name, message, stack, kind, errorClass } = error;
   if (job.errors === NO_ERRORS) job.errors = [];
-  job.errors.push({ attempt, at: new Date(at.getTime()), name, message, ...(stack === undefined ? {} : { stack }), kind });
+  job.errors.push({
+    attempt,
+    at: new Date(at.getTime()),
+    name,
+    message,
+    ...(stack === undefined ? {} : { stack }),
+    kind,
+    ...(errorClass === undefined ? {} : { errorClass }),
+  });
   if (job.errors.length > MAX_KEPT_ERRORS) job.errors.splice(0, job.errors.length - MAX_KEPT_ERRORS);
 }
 

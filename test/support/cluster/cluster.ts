@@ -61,6 +61,8 @@ export interface NodeSettings {
   shutdownGracePeriod?: number;
   startRuns?: number;
   clockOffsetMs?: number;
+  deadLetterAlerts?: boolean;
+  enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
   /** `rateLimits.jobs.limited`: `limit` jobs per `per` ms. */
   limited?: { limit: number; per: number };
 }

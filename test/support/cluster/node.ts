@@ -8,7 +8,19 @@ import 'reflect-metadata';
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { Scheduled, SchedulerModule, SchedulerService, Step, SystemClock, Workflow, type JobContext, type StepContext } from '../../../lib/index.js';
+import {
+  Scheduled,
+  SchedulerModule,
+  SchedulerService,
+  Step,
+  SystemClock,
+  Workflow,
+  type DeadLetter,
+  type DeadLetterHandler,
+  type JobContext,
+  type StepContext,
+  type UniqueOption,
+} from '../../../lib/index.js';
 
 interface NodeConfig {
   url: string;
@@ -29,6 +41,14 @@ interface NodeConfig {
   startRuns?: number;
   /** This node's clock runs this many ms ahead of real time (negative: behind). */
   clockOffsetMs?: number;
+  /** Writes an `alert` row for every dead letter `onDeadLetter` hands it. */
+  deadLetterAlerts?: boolean;
+  /**
+   * Once up, for each round: wait for a ledger row of kind `go`, then make
+   * `count` concurrent `enqueue('work', args, { unique })` calls, each
+   * writing an `enqueued` or `duplicate` row (job_id: the job returned).
+   */
+  enqueueRounds?: { go: string; args: { n: number }; unique: UniqueOption; count: number }[];
   /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms. */
   limited?: { limit: number; per: number };
 }
@@ -84,8 +104,22 @@ class ClusterJobs implements OnApplicationShutdown {
     process.kill(process.pid, 'SIGKILL');
   }
 
+  /** Always fails: inserted with one attempt, it is a dead letter at once. */
+  @Scheduled({ name: 'fail' })
+  async fail(ctx: JobContext) {
+    throw new Error(`fail ${ctx.id}`);
+  }
+
   async onApplicationShutdown() {
     await ledger.end();
+  }
+}
+
+/** The `onDeadLetter` provider: one `alert` row per call. */
+@Injectable()
+class LedgerAlerts implements DeadLetterHandler {
+  async handle(entry: DeadLetter<unknown>) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('alert', $1, $2, $3)`, [entry.id, config.name, entry.attempts]);
   }
 }
 
@@ -133,10 +167,11 @@ class Ledgered {
       lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
       shutdownGracePeriod: config.shutdownGracePeriod,
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
+      ...(config.deadLetterAlerts ? { deadLetters: { onDeadLetter: LedgerAlerts } } : {}),
       ...(config.limited ? { rateLimits: { jobs: { limited: config.limited } } } : {}),
     }),
   ],
-  providers: [ClusterJobs, Ledgered],
+  providers: [ClusterJobs, Ledgered, LedgerAlerts],
 })
 class NodeModule {}
 
@@ -158,6 +193,17 @@ async function main() {
   // The ledger's connections opened before any job: a job's first insert then does not wait for one.
   if (config.limited) await Promise.all(Array.from({ length: 4 }, () => ledger.query('SELECT pg_sleep(0.05)')));
   process.stdout.write(`ready ${config.name}\n`);
+  for (const round of config.enqueueRounds ?? []) {
+    while ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = $1`, [round.go])).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const calls = Array.from({ length: round.count }, async () => {
+      const job = await scheduler.enqueue('work', round.args, { unique: round.unique });
+      await ledger.query(`INSERT INTO ${table} (kind, job_id, node) VALUES ($1, $2, $3)`, [job.duplicate ? 'duplicate' : 'enqueued', job.id, config.name]);
+    });
+    await Promise.all(calls);
+    process.stdout.write(`enqueued ${round.go} ${config.name}\n`);
+  }
 }
 
 main().catch((error) => {

@@ -91,6 +91,9 @@ async function compose(clock: FakeClock, peer: SwitchPeer, notifier: RecordingNo
     options,
     registry,
     openStore: async () => ({ store: new MemoryStore(), peer, notifier }),
+    resolveProvider: async () => {
+      throw new Error('no provider is named');
+    },
     resolveMiddleware: async (d) => {
       seen.push(d.name);
       return middleware;

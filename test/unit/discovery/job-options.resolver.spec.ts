@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveBackoff } from '../../../lib/discovery/backoff.resolver.js';
-import { assertScheduleOptions, resolveJobOptions, type OptionFailure } from '../../../lib/discovery/job-options.resolver.js';
+import { assertScheduleOptions, overrideJobOptions, resolveJobOptions, type OptionFailure } from '../../../lib/discovery/job-options.resolver.js';
+import { resolveJobDefaults } from '../../../lib/discovery/job-defaults.resolver.js';
 import type { BackoffOption, JobOptions } from '../../../lib/index.js';
 
 class OptionError extends Error {
@@ -45,10 +46,16 @@ describe('assertScheduleOptions', () => {
 });
 
 describe('resolveJobOptions', () => {
-  it('keeps unique: true (enqueued jobs dedupe on it) and refuses a unique that is not a boolean', () => {
-    expect(resolveJobOptions({ unique: true }, fail, null)).toMatchObject({ unique: true, overlap: 'skip' });
-    expect(resolveJobOptions({}, fail, null)).toMatchObject({ unique: false, overlap: 'allow' });
-    expect(refused(() => resolveJobOptions({ unique: 'yes' } as unknown as JobOptions, fail, null))).toBe('unique');
+  it('keeps unique: true (enqueued jobs dedupe on it, ticks skip) and refuses a unique of the wrong type', () => {
+    expect(resolveJobOptions({ unique: true }, fail, null)).toMatchObject({ unique: { legacy: true, by: ['name', 'args'] }, overlap: 'skip' });
+    expect(resolveJobOptions({}, fail, null)).toMatchObject({ unique: null, overlap: 'allow' });
+    expect(refused(() => resolveJobOptions({ unique: 42 } as unknown as JobOptions, fail, null))).toBe('unique');
+  });
+
+  it('takes a unique key or object without making ticks skip, and refuses it with overlap: skip', () => {
+    expect(resolveJobOptions({ unique: 'k' }, fail, null)).toMatchObject({ unique: { legacy: false, key: 'k', by: [] }, overlap: 'allow' });
+    expect(resolveJobOptions({ unique: { by: 'name', period: '1h' } }, fail, null)).toMatchObject({ unique: { by: ['name'], period: 3_600_000 } });
+    expect(refused(() => resolveJobOptions({ unique: { by: 'name' }, overlap: 'skip' }, fail, null))).toBe('overlap');
   });
 
   it('resolves a declarative backoff', () => {
@@ -115,5 +122,48 @@ describe('resolveBackoff', () => {
         refused(() => resolveBackoff(option as BackoffOption, fail)),
         JSON.stringify(option),
       ).toBe(field);
+  });
+});
+
+describe('resolveJobOptions: defaults and what the job sets itself', () => {
+  const defaults = resolveJobDefaults({ timeout: '2m', maxRetries: 6, backoff: '9s' });
+
+  it("fills what the job leaves out from the module's defaults, and marks nothing as the job's own", () => {
+    const resolved = resolveJobOptions({}, fail, null, { defaults });
+    expect({ timeout: resolved.timeout, maxAttempts: resolved.maxAttempts, delay: resolved.backoff(1, null), explicit: resolved.explicit }).toEqual({
+      timeout: 120_000,
+      maxAttempts: 7,
+      delay: 9_000,
+      explicit: { maxRetries: false, backoff: false },
+    });
+    expect(resolveJobOptions({}, fail, null).timeout).toBe(300_000);
+  });
+
+  it("a job's own options win; timeout false means none", () => {
+    const resolved = resolveJobOptions({ timeout: false, maxRetries: 1, backoff: '1s' }, fail, null, { defaults });
+    expect({ timeout: resolved.timeout, maxAttempts: resolved.maxAttempts, delay: resolved.backoff(1, null), explicit: resolved.explicit }).toEqual({
+      timeout: null,
+      maxAttempts: 2,
+      delay: 1_000,
+      explicit: { maxRetries: true, backoff: true },
+    });
+    expect(resolveJobOptions({}, fail, null, { defaults, workerBackoff: () => 5 }).explicit).toEqual({ maxRetries: false, backoff: true });
+  });
+
+  it("an override (enqueue, runtime schedule) keeps the handler's settings, and whether they were its own", () => {
+    const base = resolveJobOptions({ backoff: '4s' }, fail, null, { defaults });
+    const enqueued = resolveJobOptions(overrideJobOptions(base, {}), fail, null, { base });
+    expect({ maxAttempts: enqueued.maxAttempts, timeout: enqueued.timeout, delay: enqueued.backoff(1, null), explicit: enqueued.explicit }).toEqual({
+      maxAttempts: 7,
+      timeout: 120_000,
+      delay: 4_000,
+      explicit: { maxRetries: false, backoff: true },
+    });
+    const overridden = resolveJobOptions(overrideJobOptions(base, { maxRetries: 0, timeout: false }), fail, null, { base });
+    expect({ maxAttempts: overridden.maxAttempts, timeout: overridden.timeout, explicit: overridden.explicit }).toEqual({
+      maxAttempts: 1,
+      timeout: null,
+      explicit: { maxRetries: true, backoff: true },
+    });
   });
 });

@@ -9,6 +9,7 @@ import { MemoryStore } from '../../../lib/store/memory.store.js';
 import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
 import { FakeClock } from '../../../lib/testing/fake.clock.js';
 import { T0 } from '../../support/app.js';
+import { testClassifier } from '../../support/classifier.js';
 import { newJobInput } from '../../support/new-job.js';
 
 /**
@@ -22,7 +23,8 @@ function setup(definitions: Map<string, JobDefinition>, backoff: number) {
   const retries: [string, number][] = [];
   const deps: ExecutorDeps = {
     store,
-    registry: { findDefinition: (name) => definitions.get(name), backoffFor: () => () => backoff },
+    registry: { findDefinition: (name) => definitions.get(name), retrySettingsFor: (job) => ({ maxRetries: job.maxAttempts - 1, backoff: () => backoff }) },
+    classifier: testClassifier(clock),
     clock,
     events: new SchedulerEvents(),
     running: new RunningJobs(),

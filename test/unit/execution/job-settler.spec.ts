@@ -9,6 +9,7 @@ import { MemoryStore } from '../../../lib/store/memory.store.js';
 import { SchedulerEvents, type SchedulerEventMap } from '../../../lib/telemetry/scheduler.events.js';
 import { FakeClock } from '../../../lib/testing/index.js';
 import { resolveJobOptions } from '../../../lib/discovery/job-options.resolver.js';
+import { testClassifier } from '../../support/classifier.js';
 import { newJobInput } from '../../support/new-job.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -29,7 +30,13 @@ function setup(backoff?: ResolvedJobOptions['backoff']) {
       },
       null,
     );
-    registry.addDefinition({ name: 'work', source: 'Test.work', kind: 'method', run: async () => undefined, options: { ...options, backoff } });
+    registry.addDefinition({
+      name: 'work',
+      source: 'Test.work',
+      kind: 'method',
+      run: async () => undefined,
+      options: { ...options, backoff, explicit: { maxRetries: false, backoff: true } },
+    });
   }
   const events = new SchedulerEvents();
   const seen: { event: keyof SchedulerEventMap; outcome: unknown; reason?: unknown }[] = [];
@@ -40,6 +47,7 @@ function setup(backoff?: ResolvedJobOptions['backoff']) {
   const deps: SettlerDeps = {
     store,
     registry,
+    classifier: testClassifier(clock),
     clock,
     events,
     onRetry: (queue, runAt) => retries.push({ queue, runAt: runAt.getTime() }),

@@ -29,6 +29,41 @@ describe('runMiddlewareChain', () => {
     expect(log).toEqual(['a.before', 'b.before', 'handler', 'b.after', 'a.after', 'a.onComplete:completed', 'b.onComplete:completed']);
   });
 
+  it('onError returning { ignore } completes the attempt: later onError hooks skip it, onComplete sees the ignored error', async () => {
+    const log: string[] = [];
+    const failure = new Error('known flake');
+    const outcomes: unknown[] = [];
+    const chain = [
+      tracing('a', log, { onError: () => (log.push('a.onError'), { ignore: 'flake' }) }),
+      tracing('b', log, { onComplete: (_c, o) => void outcomes.push(o) }),
+    ];
+    const result = await runMiddlewareChain(
+      chain,
+      ctx,
+      async () => {
+        throw failure;
+      },
+      now,
+      () => {},
+    );
+    expect(result).toEqual({ status: 'completed', result: null, ignored: { reason: 'flake', error: failure } });
+    expect(log).toEqual(['a.before', 'b.before', 'a.onError', 'a.onComplete:completed']);
+    expect(outcomes).toEqual([{ status: 'completed', result: null, error: failure, ignored: 'flake', duration: 0 }]);
+  });
+
+  it('an onError answer that is neither an Error nor { ignore: string } changes nothing', async () => {
+    const failure = new Error('x');
+    const chain = [{ onError: () => ({ ignore: 42 }) as never }, { onError: () => 'ignore' as never }];
+    const result = await runMiddlewareChain(
+      chain,
+      ctx,
+      () => Promise.reject(failure),
+      now,
+      () => {},
+    );
+    expect(result).toEqual({ status: 'failed', error: failure });
+  });
+
   it('onError in order on failure; a returned Error replaces the error', async () => {
     const log: string[] = [];
     const replacement = new Error('replaced');

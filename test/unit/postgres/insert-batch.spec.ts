@@ -8,16 +8,22 @@ const AT = new Date('2026-01-01T00:00:00.000Z');
 const job = (overrides: Partial<NewJob> = {}): NewJob => newJobInput(AT, overrides);
 
 describe("insertBatch (the PostgreSQL insert statement's input)", () => {
-  it('sends the fields jobs share once, and per job only its args and unique key', () => {
+  it('sends the fields jobs share once, and per job only its args and unique key (with its states mask, period and time)', () => {
     const meta = { team: 'core' };
     const batch = insertBatch(
       [
         job({ args: { n: 1 }, meta, tags: ['a'] }),
         job({ args: { n: 2 }, meta: { team: 'core' }, tags: ['a'], runAt: new Date(AT.getTime()), uniqueKey: 'k"1' }),
+        job({ args: { n: 3 }, meta, tags: ['a'], uniqueKey: 'p', uniqueStates: ['running', 'completed'], uniquePeriod: 60_000 }),
       ],
       1024,
+      AT,
     );
-    expect(batch.items.map((item) => JSON.parse(item))).toEqual([{ a: { n: 1 } }, { a: { n: 2 }, u: 'k"1' }]);
+    expect(batch.items.map((item) => JSON.parse(item))).toEqual([
+      { a: { n: 1 } },
+      { a: { n: 2 }, u: 'k"1', m: 7, p: null, t: AT.toISOString() },
+      { a: { n: 3 }, u: 'p', m: 12, p: 60_000, t: AT.toISOString() },
+    ]);
     expect(batch.shared).toEqual({
       name: 'work',
       schedule: null,
@@ -45,6 +51,8 @@ describe("insertBatch (the PostgreSQL insert statement's input)", () => {
       expect(records.map((r) => r.args)).toEqual([{ n: 1 }, { n: 2 }]);
       expect(records[1]).toMatchObject({ name: 'work', queue: 'default', unique_key: null });
     }
+    const [, keyed] = insertBatch([job(), job({ priority: 1, uniqueKey: 'u', uniqueStates: ['scheduled'] })], 1024).items.map((item) => JSON.parse(item));
+    expect(keyed).toMatchObject({ unique_key: 'u', unique_states: 1, unique_period: null, unique_since: null });
   });
 
   it('checks every job in either form, with typed errors', () => {

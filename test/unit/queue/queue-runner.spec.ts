@@ -10,6 +10,7 @@ import type { Job, JobState } from '../../../lib/store/job.types.js';
 import { MemoryStore } from '../../../lib/store/memory.store.js';
 import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
 import { FakeClock } from '../../../lib/testing/index.js';
+import { testClassifier } from '../../support/classifier.js';
 import { newJobInput } from '../../support/new-job.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -55,6 +56,7 @@ function setup(options: { concurrency: number; prefetch: number; push?: JobPush 
   const executor = new JobExecutor({
     store,
     registry,
+    classifier: testClassifier(clock),
     clock,
     events: new SchedulerEvents(),
     running,
