@@ -25,6 +25,8 @@ export const ADAPTERS = {
   'nestjs-scheduler-postgres-forget': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresForget()),
   'nestjs-scheduler-postgres-remote': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemote()),
   'nestjs-scheduler-postgres-remote-claim': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemoteClaim()),
+  'nestjs-scheduler-memory-rate-limited': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryRateLimited()),
+  'nestjs-scheduler-postgres-rate-limited': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRateLimited()),
 };
 
 /**
@@ -68,5 +70,20 @@ export const ADAPTER_INFO = {
     backend: 'postgres',
     schedule: false,
     scenarios: ['latency'],
+  },
+  // The drains with a rate limit on the queue far above their speed: the cost of the policy (issue #15: at most 10 %).
+  'nestjs-scheduler-memory-rate-limited': {
+    label: 'nestjs-scheduler (memory, rate-limited queue)',
+    ours: true,
+    backend: 'memory',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-postgres-rate-limited': {
+    label: 'nestjs-scheduler (postgres, rate-limited queue)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['drain'],
   },
 };

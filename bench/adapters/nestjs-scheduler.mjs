@@ -16,8 +16,11 @@ import { DATABASE_URL, dropSchema, probe, runId, wallNow } from '../common.mjs';
  * they are pushed to the idle worker (inserted claimed for it, the worker
  * told by NOTIFY) rather than inserted already claimed by the worker itself.
  * `push: false` turns push off: then they reach the worker by NOTIFY and a claim.
+ * `rateLimited`: the drained queue has a rate limit far above any drain's
+ * speed (1,000,000 a second), so no job ever waits for a token: what it
+ * measures is the cost of claiming through the token bucket.
  */
-export function createNestjsScheduler(store, { forget = false, remote = false, push = true } = {}) {
+export function createNestjsScheduler(store, { forget = false, remote = false, push = true, rateLimited = false } = {}) {
   const id = runId();
   const schema = `bench_ns_${id}`;
   let app;
@@ -29,8 +32,8 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
   return {
     name:
       store === 'postgres'
-        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'})`
-        : 'nestjs-scheduler (memory)',
+        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'}${rateLimited ? ', rate-limited queue' : ''})`
+        : `nestjs-scheduler (memory${rateLimited ? ', rate-limited queue' : ''})`,
     ours: true,
     backend: store,
     schema: store === 'postgres' ? schema : undefined,
@@ -59,6 +62,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
               store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema, push } : 'memory',
               pollInterval: '1s',
               ...(forget ? { retention: { completed: 0 } } : {}),
+              ...(rateLimited ? { rateLimits: { queues: { default: { limit: 1_000_000, per: '1s' } } } } : {}),
               ...options,
             }),
           ],
@@ -145,3 +149,5 @@ export const postgres = () => createNestjsScheduler('postgres');
 export const postgresForget = () => createNestjsScheduler('postgres', { forget: true });
 export const postgresRemote = () => createNestjsScheduler('postgres', { remote: true });
 export const postgresRemoteClaim = () => createNestjsScheduler('postgres', { remote: true, push: false });
+export const memoryRateLimited = () => createNestjsScheduler('memory', { rateLimited: true });
+export const postgresRateLimited = () => createNestjsScheduler('postgres', { rateLimited: true });
