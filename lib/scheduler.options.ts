@@ -16,6 +16,7 @@ import { resolveJobDefaults, type JobDefaults, type JobDefaultsOptions } from '.
 import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
 import type { ErrorsOptions } from './errors/error-classifier.types.js';
 import { resolveDeadLetterOptions, type DeadLetterOptions, type ResolvedDeadLetterOptions } from './dead-letters/dead-letter.options.js';
+import { resolveRateLimits, type RateLimitsOptions, type ResolvedRateLimits } from './rate-limit/rate-limit.options.js';
 
 /**
  * Per-queue settings.
@@ -128,6 +129,12 @@ export interface SchedulerModuleOptions {
   defaults?: JobDefaultsOptions;
   /** How failures are classified (see docs/errors.md). @default the built-in rules only */
   errors?: ErrorsOptions;
+  /**
+   * Token buckets by queue, by job name and for everything: a job over a
+   * limit waits for its token without spending an attempt. On PostgreSQL
+   * one bucket serves the whole cluster. See docs/rate-limits.md. @default none
+   */
+  rateLimits?: RateLimitsOptions;
 }
 
 /**
@@ -159,6 +166,7 @@ export interface ResolvedOptions {
   circuitBreakers: ReadonlyMap<string, BreakerSettings>;
   defaults: JobDefaults;
   errors: ErrorsOptions;
+  rateLimits: ResolvedRateLimits;
 }
 
 const SOURCE = 'SchedulerModule';
@@ -236,10 +244,11 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     throw new SchedulerConfigError(SOURCE, 'middleware', 'must be an array of classes');
   }
   const peer = options.peer ?? true;
+  const queueNames = queues ? new Set(queues.keys()) : null;
   return {
     store,
     queues,
-    queueNames: queues ? new Set(queues.keys()) : null,
+    queueNames,
     peer: peer !== false,
     leaseTtl: duration('peer.leaseTtl', typeof peer === 'object' ? peer.leaseTtl : undefined, 30_000, 100),
     pollInterval: duration('pollInterval', options.pollInterval, 1_000, 1),
@@ -256,6 +265,9 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     circuitBreakers: circuitBreakers(options.circuitBreakers),
     defaults: resolveJobDefaults(options.defaults, SOURCE),
     errors: resolveErrorsOptions(options.errors, SOURCE),
+    rateLimits: resolveRateLimits(options.rateLimits, queueNames, (option, detail) => {
+      throw new SchedulerConfigError(SOURCE, option, detail);
+    }),
   };
 }
 

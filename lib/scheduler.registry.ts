@@ -1,3 +1,4 @@
+import type { RateLimitSpec } from './rate-limit/token-bucket.js';
 import { Injectable } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
@@ -33,6 +34,8 @@ export interface ResolvedJobOptions {
   middleware: Type<JobMiddleware>[];
   /** The circuit breaker guarding the job, or `null`. */
   circuitBreaker: string | null;
+  /** The job's own `rateLimit` (decorator), as a bucket's shape. */
+  rateLimit: RateLimitSpec | null;
 }
 
 /**

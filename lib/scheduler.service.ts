@@ -18,6 +18,7 @@ import type { Job } from './store/job.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from './telemetry/scheduler.events.js';
 import { checkDate } from './store/job-input.validation.js';
 import { Workflows } from './workflow/workflow.service.js';
+import { RateLimits } from './rate-limit/rate-limits.service.js';
 
 /**
  * The runtime API: schedules, job and queue control, enqueueing,
@@ -41,6 +42,8 @@ export class SchedulerService {
    * resolves with the jobs it moved; on a follower it rejects with `NotLeaderError`.
    */
   readonly lifeline: { checkNow(): Promise<Job[]> };
+  /** Rate limits: the tokens of each bucket (`status`). */
+  readonly rateLimits: RateLimits;
 
   /** @internal */
   constructor(private readonly host: SchedulerHost) {
@@ -49,6 +52,7 @@ export class SchedulerService {
     this.circuitBreakers = new CircuitBreakers(() => this.host.ports.breakers);
     this.errors = new SchedulerErrors(() => this.host.ports.errors);
     this.lifeline = { checkNow: () => this.host.ports.lifeline.checkNow() };
+    this.rateLimits = new RateLimits(() => this.host.ports.rateLimits);
   }
 
   private get s(): ServicePorts {

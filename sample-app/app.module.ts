@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 // In your app: import { SchedulerModule } from 'nestjs-scheduler';
 import { SchedulerModule } from '../lib/index.js';
 import { EmailWorker } from './email.worker.js';
+import { InvoiceWorker } from './invoice.worker.js';
 import { OnboardingWorkflow } from './onboarding.workflow.js';
 import { ChargeWorker, PaymentsApi, PaymentsDemo } from './payments.worker.js';
 import { ReportJobs } from './report.jobs.js';
@@ -18,13 +19,15 @@ import { StartupService } from './startup.service.js';
         process.env.SAMPLE_STORE === 'postgres'
           ? { type: 'postgres', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema: 'scheduler_sample' }
           : 'memory',
-      queues: { default: 5, emails: 2, payments: 1 }, // queue name → how many of its jobs run at once on this node
+      queues: { default: 5, emails: 2, payments: 1, billing: 2 }, // queue name → how many of its jobs run at once on this node
       // A named circuit breaker, used by ChargeWorker: 3 failures in a row open it for 2 s,
       // then one probe decides (seed 003's defaults are 5, 2 and 30 s).
       circuitBreakers: { 'payments-api': { failureThreshold: 3, successThreshold: 1, resetTimeout: '2s' } },
+      // Token buckets: at most 2 invoices start per 2 s (on PostgreSQL, across every instance).
+      rateLimits: { queues: { billing: { limit: 2, per: '2s' } } },
     }),
   ],
   // Jobs are found on ordinary providers: @Scheduled methods, @Worker classes and @Workflow classes.
-  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService, PaymentsApi, ChargeWorker, PaymentsDemo],
+  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService, PaymentsApi, ChargeWorker, PaymentsDemo, InvoiceWorker],
 })
 export class AppModule {}

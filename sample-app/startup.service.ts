@@ -37,8 +37,26 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     await this.scheduler.enqueue('send-email', { to: 'grace@example.com', subject: 'Reminder' }, { delay: '2s' });
 
     await this.startWorkflows();
+    await this.chargeInvoices();
 
     this.timer = setTimeout(() => void this.runtimeControl(), 5_000);
+  }
+
+  /** A rate-limited queue: 5 invoices, of which 2 start at once and the rest one a second (2 per 2 s). */
+  private async chargeInvoices(): Promise<void> {
+    this.scheduler.on('job:skip', ({ reason, job }) => {
+      if (reason === 'rate_limited') this.logger.log(`[event] ${job?.name} ${job?.id} waits for a rate-limit token (no attempt spent)`);
+    });
+    this.logger.log('enqueueing 5 invoices on the rate-limited billing queue (2 per 2 s)');
+    await this.scheduler.enqueueMany(
+      'invoice',
+      [1, 2, 3, 4, 5].map((n) => ({ invoice: `INV-${n}`, cents: 1000 * n })),
+    );
+    const showBucket = async () => {
+      const { tokens, capacity, refillPerSecond } = await this.scheduler.rateLimits.status('queues', 'billing');
+      this.logger.log(`billing bucket: ${tokens.toFixed(2)} of ${capacity} tokens, ${refillPerSecond} a second`);
+    };
+    setTimeout(() => void showBucket(), 1_500).unref();
   }
 
   /** Workflows: one onboarding run completes; the other's card is declined, so it fails and is rolled back. */

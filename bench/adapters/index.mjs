@@ -25,6 +25,8 @@ export const ADAPTERS = {
   'nestjs-scheduler-postgres-forget': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresForget()),
   'nestjs-scheduler-postgres-remote': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemote()),
   'nestjs-scheduler-postgres-remote-claim': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemoteClaim()),
+  'nestjs-scheduler-memory-policies': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryPolicies()),
+  'nestjs-scheduler-postgres-policies': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresPolicies()),
 };
 
 /**
@@ -68,5 +70,20 @@ export const ADAPTER_INFO = {
     backend: 'postgres',
     schedule: false,
     scenarios: ['latency'],
+  },
+  // The drains with a rate limit far above their speed and a closed circuit breaker: the cost of the policies (issue #15: at most 10 %).
+  'nestjs-scheduler-memory-policies': {
+    label: 'nestjs-scheduler (memory, rate limit and breaker)',
+    ours: true,
+    backend: 'memory',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-postgres-policies': {
+    label: 'nestjs-scheduler (postgres, rate limit and breaker)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['drain'],
   },
 };

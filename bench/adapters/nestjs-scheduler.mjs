@@ -16,8 +16,12 @@ import { DATABASE_URL, dropSchema, probe, runId, wallNow } from '../common.mjs';
  * they are pushed to the idle worker (inserted claimed for it, the worker
  * told by NOTIFY) rather than inserted already claimed by the worker itself.
  * `push: false` turns push off: then they reach the worker by NOTIFY and a claim.
+ * `policies`: the drained queue has a rate limit far above any drain's
+ * speed (1,000,000 a second), so no job ever waits for a token, and the job
+ * runs under a circuit breaker that stays closed: what it measures is the
+ * cost of the failure policies when nothing fails.
  */
-export function createNestjsScheduler(store, { forget = false, remote = false, push = true } = {}) {
+export function createNestjsScheduler(store, { forget = false, remote = false, push = true, policies = false } = {}) {
   const id = runId();
   const schema = `bench_ns_${id}`;
   let app;
@@ -29,8 +33,8 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
   return {
     name:
       store === 'postgres'
-        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'})`
-        : 'nestjs-scheduler (memory)',
+        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'}${policies ? ', rate limit and breaker' : ''})`
+        : `nestjs-scheduler (memory${policies ? ', rate limit and breaker' : ''})`,
     ours: true,
     backend: store,
     schema: store === 'postgres' ? schema : undefined,
@@ -47,7 +51,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
           onTick?.({ scheduledAt: ctx.scheduledAt.getTime(), startedAt: wallNow() });
         }
       }
-      decorateMethod(Scheduled({ name: 'noop' }), BenchJobs, 'run');
+      decorateMethod(Scheduled({ name: 'noop', ...(policies ? { circuitBreaker: 'bench' } : {}) }), BenchJobs, 'run');
       if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
       Injectable()(BenchJobs);
 
@@ -59,6 +63,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
               store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema, push } : 'memory',
               pollInterval: '1s',
               ...(forget ? { retention: { completed: 0 } } : {}),
+              ...(policies ? { rateLimits: { queues: { default: { limit: 1_000_000, per: '1s' } } }, circuitBreakers: { bench: {} } } : {}),
               ...options,
             }),
           ],
@@ -145,3 +150,5 @@ export const postgres = () => createNestjsScheduler('postgres');
 export const postgresForget = () => createNestjsScheduler('postgres', { forget: true });
 export const postgresRemote = () => createNestjsScheduler('postgres', { remote: true });
 export const postgresRemoteClaim = () => createNestjsScheduler('postgres', { remote: true, push: false });
+export const memoryPolicies = () => createNestjsScheduler('memory', { policies: true });
+export const postgresPolicies = () => createNestjsScheduler('postgres', { policies: true });

@@ -11,6 +11,7 @@ import type { JobProducer } from '../queue/job.producer.js';
 import type { QueueManager } from '../queue/queue.manager.js';
 import type { RuntimeSchedules } from '../schedule/runtime-schedules.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
+import type { RateLimitPorts } from '../rate-limit/rate-limits.service.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
@@ -92,6 +93,7 @@ export interface SchedulerPorts {
   errors: ErrorPorts;
   /** The lifeline's rescue pass, run now (leader only). */
   lifeline: { checkNow(): Promise<Job[]> };
+  rateLimits: RateLimitPorts;
   workflows: WorkflowFacadePorts;
   tester: TesterPorts;
   /** What `scheduler.circuitBreakers` uses. */

@@ -32,6 +32,8 @@ import { addWorkflow, setupWorkflows } from '../workflow/workflow.setup.js';
 import { BreakerBoard } from '../breakers/breaker.board.js';
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
 import { PeriodicTask } from '../planner/scheduler.loop.js';
+import { RateLimitPlan } from '../rate-limit/rate-limit.plan.js';
+import type { QueueRateLimit } from '../queue/rate-limited.claims.js';
 import { Leadership } from './leadership.js';
 import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
@@ -146,7 +148,9 @@ export class SchedulerRoot {
     };
     const schedules = new RuntimeSchedules({ store, registry, planner, queueNames: options.queueNames, poke, broadcast });
     const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
-    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node };
+    const plan = rateLimitPlan(options, registry, store.rateLimits !== undefined, logger);
+    const rateLimit = (queue: string) => queueRateLimit(plan, queue, events, (at) => queues.wakeAt(queue, at));
+    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node, rateLimit };
     const leadership = new Leadership({ planner, schedules: () => registry.allSchedules(), poke, events, node, logger });
     const sync = new ClusterSyncPlugin({
       interval: options.pollInterval * 5,
@@ -242,6 +246,7 @@ export class SchedulerRoot {
       deadLetters: { store, clock, wake, events },
       errors: { classifier, registry },
       lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
+      rateLimits: { plan, store: store.rateLimits, clock },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
       breakers,
@@ -257,4 +262,31 @@ export class SchedulerRoot {
   stop(): Promise<void> {
     return this.lifecycle.stop();
   }
+}
+
+/** The node's rate limits; refused when some are configured and the store keeps none. */
+function rateLimitPlan(options: ResolvedOptions, registry: SchedulerRegistry, storeKeepsThem: boolean, logger: Logger): RateLimitPlan {
+  const plan = new RateLimitPlan(options.rateLimits, registry.allDefinitions());
+  if (plan.any && !storeKeepsThem) {
+    throw new SchedulerConfigError(
+      'SchedulerModule',
+      'rateLimits',
+      'this store keeps no rate limits (JobStore.rateLimits); remove the limits or use a store that has them',
+    );
+  }
+  const unknown = plan.unknownJobs((name) => registry.findDefinition(name) !== undefined);
+  if (unknown.length > 0) logger.warn(`rateLimits.jobs names no handler of this node: ${unknown.join(', ')} (jobs of that name are still limited here)`);
+  return plan;
+}
+
+/** A queue runner's rate limits: held jobs become `job:skip` events, and the runner is woken when their token is due. */
+function queueRateLimit(plan: RateLimitPlan, queue: string, events: SchedulerEvents, wakeAt: (at: number) => void): QueueRateLimit | undefined {
+  const limits = plan.forQueue(queue);
+  if (!limits) return undefined;
+  return {
+    limits,
+    held: (job) =>
+      events.emit('job:skip', { name: job.name, schedule: job.schedule, reason: 'rate_limited', job, tick: null, duration: 0, outcome: 'skipped' }),
+    wakeAt,
+  };
 }

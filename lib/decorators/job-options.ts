@@ -3,6 +3,7 @@ import type { Duration } from '../common/duration.js';
 import type { JsonObject } from '../common/json.js';
 import type { UniqueState } from '../store/job.types.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
+import type { RateLimit } from '../rate-limit/rate-limit.options.js';
 
 /**
  * Computes the delay in milliseconds before retry number `attempt` (1-based:
@@ -149,6 +150,12 @@ export interface JobOptions {
    * wait without spending an attempt and its schedule's ticks are skipped. @default none
    */
   circuitBreaker?: string;
+  /**
+   * At most `limit` jobs of this name start per `per`, on all queues (and, on
+   * PostgreSQL, all nodes): the bucket of `rateLimits.jobs[name]`, which must
+   * then not be set as well. Decorators only. @default none
+   */
+  rateLimit?: RateLimit;
 }
 
 /**

@@ -7,6 +7,7 @@ import { resolveBackoff } from './backoff.resolver.js';
 import { checkBreakerName } from '../breakers/breaker-settings.resolver.js';
 import { resolveJobDefaults, type JobDefaults } from './job-defaults.resolver.js';
 import { resolveUnique } from './unique.resolver.js';
+import { resolveRateLimit } from '../rate-limit/rate-limit.options.js';
 
 export type { OptionFailure } from '../common/option-failure.js';
 
@@ -86,6 +87,7 @@ export function resolveJobOptions(
     meta: { ...options.meta },
     middleware: [...(options.middleware ?? [])],
     circuitBreaker: options.circuitBreaker === undefined ? null : checkBreakerName(options.circuitBreaker, fail),
+    rateLimit: options.rateLimit === undefined ? null : resolveRateLimit('rateLimit', options.rateLimit, fail),
   };
 }
 

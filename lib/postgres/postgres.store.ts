@@ -2,7 +2,17 @@ import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
-import type { AttemptRef, ClaimKey, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  AttemptRef,
+  ClaimKey,
+  ClaimRequest,
+  CompleteOptions,
+  HeartbeatRef,
+  InsertOptions,
+  JobRateLimits,
+  JobStore,
+  UnclaimOptions,
+} from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
   InsertResult,
@@ -32,6 +42,7 @@ import { PostgresDeadLetters } from './postgres.dead-letters.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
+import { PostgresRateLimits } from './postgres.rate-limits.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
 import { errorJson, toClaimedJobs, toDbId, toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
@@ -68,6 +79,8 @@ export class PostgresStore implements JobStore {
   readonly push: PostgresPush | undefined;
   /** Circuit breakers shared by every node (a table, migration 9). */
   readonly breakers: CircuitBreakerStore;
+  /** Rate limits: one bucket per kind and name for the whole cluster (see `PostgresRateLimits`). */
+  readonly rateLimits: JobRateLimits;
 
   constructor(
     private readonly pg: PostgresContext,
@@ -86,6 +99,13 @@ export class PostgresStore implements JobStore {
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
     this.dead = new PostgresDeadLetters(this.sql.deadLetters, this.rows);
     this.breakers = new PostgresBreakerStore(this.sql.breakers, this.rows);
+    this.rateLimits = new PostgresRateLimits({
+      pg,
+      sql: this.sql.rateLimits,
+      claim: (request, ids) => this.sql.claim.claim(request, ids),
+      checkReady: () => this.readiness.check(),
+      lostRace: (error) => violates(error, this.sql.indexes.serialRunning),
+    });
     this.runs = new PostgresRuns(
       pg,
       this.sql.runs,

@@ -6,6 +6,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { QueueState } from '../store/job.types.js';
 import type { QueueManager } from './queue.manager.js';
 import { QueueRunner } from './queue.runner.js';
+import type { QueueRateLimit } from './rate-limited.claims.js';
 
 /**
  * What starting this node's queue runners uses.
@@ -20,6 +21,8 @@ export interface QueueSetupPorts {
   running: RunningJobs;
   clock: Clock;
   node: string;
+  /** The rate limits of a queue's claims, or `undefined` when none applies. */
+  rateLimit(queue: string): QueueRateLimit | undefined;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface QueueSetupPorts {
  * @internal
  */
 export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[]): void {
-  const { specs, queues, store, executor, running, clock, node } = ports;
+  const { specs, queues, store, executor, running, clock, node, rateLimit } = ports;
   if (!specs) return;
   const states = new Map(stored.map((q) => [q.name, q]));
   for (const [name, spec] of specs) {
@@ -38,6 +41,7 @@ export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[
       running,
       clock,
       node,
+      rateLimit: rateLimit(name),
     });
     runner.setPaused(state?.paused ?? false);
     queues.add(runner);

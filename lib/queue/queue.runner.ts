@@ -9,6 +9,7 @@ import { ClaimCursor } from './claim-cursor.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
 import { PushOffer } from './push-offer.js';
+import { RateLimitedClaims, type QueueRateLimit } from './rate-limited.claims.js';
 
 /**
  * What a queue runner needs.
@@ -20,6 +21,8 @@ export interface QueueRunnerDeps {
   running: RunningJobs;
   clock: Clock;
   node: string;
+  /** The queue's rate limits, when any bucket applies to its jobs (the store must keep rate limits). */
+  rateLimit?: QueueRateLimit;
 }
 
 /**
@@ -70,6 +73,8 @@ export class QueueRunner {
   private readonly cursor = new ClaimCursor();
   /** This runner's offer of idle slots, when the store pushes to idle nodes. */
   private readonly offer: PushOffer | null;
+  /** Claims through the buckets, when the queue's jobs are rate limited. */
+  private readonly limited: RateLimitedClaims | null;
 
   constructor(
     readonly name: string,
@@ -78,8 +83,11 @@ export class QueueRunner {
     prefetch: number,
     private readonly deps: QueueRunnerDeps,
   ) {
+    const rates = deps.rateLimit && deps.store.rateLimits ? new RateLimitedClaims(deps.store.rateLimits, deps.rateLimit) : null;
     this.lookAhead = new LookAhead(prefetch, concurrency);
-    this.offer = deps.store.push ? new PushOffer(deps.store.push, name, deps.node) : null;
+    this.limited = rates;
+    // Jobs pushed by another node's insert, or claimed at insert, would skip the buckets.
+    this.offer = deps.store.push && !rates ? new PushOffer(deps.store.push, name, deps.node) : null;
   }
 
   get limit(): number {
@@ -151,7 +159,9 @@ export class QueueRunner {
    * so starting them first takes no turn from older work.
    */
   canTakeAtInsert(count: number): boolean {
-    return !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count;
+    return (
+      !this.limited && !this.stopped && !this.paused && this.exhausted && !this.claiming && this.buffer.size === 0 && this.concurrency - this.active >= count
+    );
   }
 
   /** Runs jobs this node claimed while inserting them; hands them back if it can no longer. */
@@ -220,10 +230,12 @@ export class QueueRunner {
         if (this.urgentCheck) await this.claimUrgent();
         this.launchBuffered();
         while (this.wantsMore()) {
-          const ahead = this.lookAhead.next(this.deps.clock.now(), this.concurrency);
+          // A token is taken at the claim: while tokens are short, only free slots, so jobs start as they take theirs.
+          const ahead = this.limited?.short ? 0 : this.lookAhead.next(this.deps.clock.now(), this.concurrency);
           const signals = this.signals;
           const limit = this.concurrency - this.active + ahead - this.buffer.size;
-          const after = this.cursor.after;
+          // A rate-limited claim starts from the front: the jobs it held back wait there.
+          const after = this.limited ? undefined : this.cursor.after;
           const jobs = await this.claim(limit, undefined, this.concurrency - this.active - this.buffer.size, after);
           this.cursor.claimed(jobs, limit);
           if (jobs.length > 0) {
@@ -270,7 +282,7 @@ export class QueueRunner {
    */
   private wantsMore(): boolean {
     if (this.stopped || this.paused || this.exhausted) return false;
-    return this.buffer.size < this.concurrency - this.active + this.lookAhead.refillAt;
+    return this.buffer.size < this.concurrency - this.active + (this.limited?.short ? 0 : this.lookAhead.refillAt);
   }
 
   private launchBuffered(): void {
@@ -298,7 +310,7 @@ export class QueueRunner {
    * crash before they start does not cost them an attempt.
    */
   private claim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
-    return this.deps.store.claim({
+    return (this.limited ?? this.deps.store).claim({
       queue: this.name,
       limit,
       node: this.deps.node,

@@ -11,6 +11,9 @@ export {
   rescueBackoff,
   type JobStore,
   type JobPush,
+  type JobRateLimits,
+  type ClaimRateLimits,
+  type RateLimitedClaim,
   type AttemptRef,
   type HeartbeatRef,
   type ClaimKey,
@@ -28,6 +31,8 @@ export type {
   BreakerChange,
   BreakerAdmission,
 } from '../breakers/circuit-breaker.types.js';
+export type { RateLimitSpec, RateLimitStatus } from '../rate-limit/token-bucket.js';
+export type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 export {
   FINAL_STATES,
   MAX_KEPT_ERRORS,

@@ -3,6 +3,8 @@ import type { JsonValue } from '../common/json.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
+import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
+import type { RateLimitSpec, RateLimitStatus } from '../rate-limit/token-bucket.js';
 import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
 
 /**
@@ -180,6 +182,59 @@ export interface ClaimRequest {
 }
 
 /**
+ * The buckets a rate-limited claim honours: a job is claimed only when every
+ * bucket that applies to it holds a whole token, and takes one from each.
+ * @publicApi
+ */
+export interface ClaimRateLimits {
+  /** Every job of every queue. */
+  global?: RateLimitSpec;
+  /** Every job of the claimed queue. */
+  queue?: RateLimitSpec;
+  /** Jobs of these names, whatever their queue. */
+  jobs?: ReadonlyMap<string, RateLimitSpec>;
+}
+
+/**
+ * What a rate-limited claim took and what it held back.
+ * @publicApi
+ */
+export interface RateLimitedClaim {
+  /** The jobs claimed, as {@link JobStore.claim} returns them. */
+  jobs: Job[];
+  /**
+   * Due jobs a limit kept from this claim (still `available`, no attempt
+   * spent), in claim order, at most the claim's `limit` less the jobs claimed.
+   */
+  held: Job[];
+  /**
+   * The earliest instant a job held back (or of a name whose bucket is
+   * empty) may be claimed: when the buckets in its way next hold a token.
+   * `null` when nothing was held back.
+   */
+  retryAt: Date | null;
+}
+
+/**
+ * Rate limits kept by a store: one bucket per kind and name, shared by every
+ * node that uses the store. The bucket's shape (capacity, refill) comes with
+ * each call, from the caller's configuration; the store keeps the tokens.
+ * @publicApi
+ */
+export interface JobRateLimits {
+  /**
+   * Claims as {@link JobStore.claim} does, but only jobs every applicable
+   * bucket has a token for, debiting them in the same atomic step: claims at
+   * once from many nodes never take more tokens than the buckets hold. A job
+   * whose name's bucket is empty never blocks later jobs of other names.
+   * `request.after` is ignored.
+   */
+  claim(request: ClaimRequest, limits: ClaimRateLimits): Promise<RateLimitedClaim>;
+  /** A bucket now (a new bucket is full). `name` is `''` for the global bucket. */
+  status(kind: RateLimitKind, name: string, spec: RateLimitSpec, now: Date): Promise<RateLimitStatus>;
+}
+
+/**
  * The engine: the one place that knows how jobs are kept. Every
  * implementation passes the same conformance suite (`runStoreConformance`, lib/store/conformance/).
  *
@@ -204,6 +259,8 @@ export interface JobStore extends DeadLetterStore {
    * processes share). A store without it gets breakers in the process.
    */
   readonly breakers?: CircuitBreakerStore;
+  /** Rate limits (token buckets); a store without them refuses `rateLimits` at bootstrap. */
+  readonly rateLimits?: JobRateLimits;
   /** Prepares the store (creates tables, connects). */
   init(): Promise<void>;
   /** Releases connections and timers. */

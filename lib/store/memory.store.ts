@@ -9,6 +9,7 @@ import {
   type CompleteOptions,
   type HeartbeatRef,
   type InsertOptions,
+  type JobRateLimits,
   type JobStore,
   type UnclaimOptions,
 } from './job-store.js';
@@ -30,6 +31,7 @@ import { QueueTally } from './memory/queue-tally.js';
 import { MemoryWorkflowRuns } from './memory/workflow-runs.js';
 import { DeadLetterIndex } from './memory/dead-letter-index.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from './dead-letter-store.js';
+import { MemoryRateLimits } from './memory/memory.rate-limits.js';
 
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
 
@@ -66,6 +68,13 @@ export class MemoryStore implements JobStore {
   private lastFencingToken = 0;
   /** Circuit breakers, in the process like everything else here. */
   readonly breakers: CircuitBreakerStore = new MemoryBreakerStore((names, until, now) => this.releaseHeld(names, until, now));
+  /** Token buckets of this process, refilled from the claims' `now`. */
+  readonly rateLimits: JobRateLimits = new MemoryRateLimits({
+    index: this.index,
+    blocker: (rec) => this.blocker(rec),
+    start: (rec, request, starts) => this.start(rec, request, starts),
+    copy: copyJob,
+  });
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(options: Omit<MemoryStoreOptions, 'type'> = {}) {

@@ -63,11 +63,12 @@ export interface JobSkipEvent {
   name: string;
   schedule: string | null;
   /**
-   * `overlap` (an earlier run is queued or running), `unique` (key taken),
-   * `paused`, `halted`, `circuit_open` (a tick while the job's circuit breaker is open).
+   * `overlap` (an earlier run is queued or running), `unique` (key taken), `paused`, `halted`,
+   * `circuit_open` (a tick while the job's circuit breaker is open),
+   * `rate_limited` (a queued job that waits for a rate limit's token; once per wait).
    */
-  reason: 'overlap' | 'unique' | 'paused' | 'halted' | 'circuit_open';
-  /** The job that blocked it, or the halted job. */
+  reason: 'overlap' | 'unique' | 'paused' | 'halted' | 'circuit_open' | 'rate_limited';
+  /** The job that blocked it, the halted job, or the job held back by a rate limit. */
   job: Job<unknown> | null;
   tick: Date | null;
   duration: number;

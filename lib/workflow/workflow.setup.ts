@@ -25,6 +25,7 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   meta: {},
   middleware: [],
   circuitBreaker: null,
+  rateLimit: null,
 };
 
 /**

@@ -30,8 +30,11 @@ runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'postgres',
     cleanup: async () => {
       const t = (name: string) => `"${schema.schema}"."scheduler_${name}"`;
       await admin.query(
-        `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'unique_keys', 'serial_running', 'queue_counts', 'dead_letters', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs', 'breakers'].map(t).join(', ')} RESTART IDENTITY`,
+        `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'unique_keys', 'serial_running', 'queue_counts', 'dead_letters', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs', 'breakers', 'rate_buckets'].map(t).join(', ')} RESTART IDENTITY`,
       );
+    },
+    ageRateLimits: async (ms: number) => {
+      await admin.query(`UPDATE "${schema.schema}"."scheduler_rate_buckets" SET updated_at = updated_at - $1 * interval '1 millisecond'`, [ms]);
     },
   };
 });

@@ -79,6 +79,7 @@ describe('migrations', () => {
       'boot_offers',
       'boot_queue_counts',
       'boot_queue_states',
+      'boot_rate_buckets',
       'boot_ready',
       'boot_schedule_states',
       'boot_schedules',
@@ -203,6 +204,7 @@ describe('migrations', () => {
       `Scheduler005PushOffers_${schema}_orm_1799107200000`,
       `Scheduler006OfferListeners_${schema}_orm_1799193600000`,
       `Scheduler007UniqueKeys_${schema}_orm_1799280000000`,
+      `Scheduler008RateBuckets_${schema}_orm_1799366400000`,
       `Scheduler009CircuitBreakers_${schema}_orm_1799452800000`,
       `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
     ];
@@ -239,6 +241,9 @@ describe('migrations', () => {
       expect(await tables(schema)).toContain('orm_breakers');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_breakers');
+      expect(await tables(schema)).toContain('orm_rate_buckets');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_rate_buckets');
       expect(await tables(schema)).toContain('orm_unique_keys');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_unique_keys');

@@ -5,6 +5,7 @@ import { readyLayoutMigration } from './004-ready-layout.js';
 import { pushOffersMigration } from './005-push-offers.js';
 import { offerListenersMigration } from './006-offer-listeners.js';
 import { uniqueKeysMigration } from './007-unique-keys.js';
+import { rateBucketsMigration } from './008-rate-buckets.js';
 import { circuitBreakersMigration } from './009-circuit-breakers.js';
 import { deadLetterEntriesMigration } from './010-dead-letter-entries.js';
 import type { SchedulerMigration } from './migration.js';
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   pushOffersMigration,
   offerListenersMigration,
   uniqueKeysMigration,
+  rateBucketsMigration,
   circuitBreakersMigration,
   deadLetterEntriesMigration,
 ];

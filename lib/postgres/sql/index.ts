@@ -8,6 +8,7 @@ import { lifecycleStatements } from './lifecycle.sql.js';
 import { sqlNames } from './names.js';
 import { pushStatements } from './push.sql.js';
 import { queryStatements } from './query.sql.js';
+import { rateLimitStatements } from './rate-limit.sql.js';
 import { runStatements } from './runs.sql.js';
 import { stateStatements } from './state.sql.js';
 
@@ -30,6 +31,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     state: stateStatements(names),
     runs: runStatements(names),
     breakers: breakerStatements(names),
+    rateLimits: rateLimitStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */
     indexes: {
       serialRunning: `${pg.prefix}serial_running_pkey`,

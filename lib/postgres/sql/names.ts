@@ -33,6 +33,8 @@ export interface SqlNames {
   offers: string;
   /** Circuit breakers, shared by every node (migration 9). */
   breakers: string;
+  /** Token buckets of rate limits, one per kind and name (migration 8). */
+  rateBuckets: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -76,6 +78,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     deadLetters: pg.table('dead_letters'),
     offers: pg.table('offers'),
     breakers: pg.table('breakers'),
+    rateBuckets: pg.table('rate_buckets'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

@@ -11,6 +11,7 @@ import { limitsConformance } from './limits.conformance.js';
 import { prefetchConformance } from './prefetch.conformance.js';
 import { queriesConformance } from './queries.conformance.js';
 import { queuesConformance } from './queues.conformance.js';
+import { rateLimitsConformance } from './rate-limits.conformance.js';
 import { rescueConformance } from './rescue.conformance.js';
 import { schedulesConformance } from './schedules.conformance.js';
 import { conformanceSuite, type ConformanceStoreFactory } from './suite.js';
@@ -51,6 +52,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     queriesConformance(suite);
     deadLetterConformance(suite);
     queuesConformance(suite);
+    rateLimitsConformance(suite);
     schedulesConformance(suite);
     workflowRunsConformance(suite);
     workflowRunQueriesConformance(suite);

@@ -14,7 +14,17 @@ export function newJobInput(runAt: Date, overrides: Partial<NewJob> = {}): NewJo
  * Builds a fresh, empty store for one test, and what removes it afterwards.
  * @publicApi
  */
-export type ConformanceStoreFactory = (options?: { maxPayloadBytes?: number }) => Promise<{ store: JobStore; cleanup(): Promise<void> }>;
+export type ConformanceStoreFactory = (options?: { maxPayloadBytes?: number }) => Promise<{
+  store: JobStore;
+  cleanup(): Promise<void>;
+  /**
+   * For a store whose rate-limit buckets refill by its own clock (not the
+   * claims' `now`), e.g. a database's: makes `ms` milliseconds pass for them
+   * (PostgreSQL: moves the buckets' last refill back). Omitted by a store
+   * that refills from the claims' `now`.
+   */
+  ageRateLimits?(ms: number): Promise<void>;
+}>;
 
 /** What a claim in the suite may set; the rest defaults to the default queue, 10 jobs, `node-a`, at `BASE`. */
 type ClaimInput = { queue?: string; limit?: number; node?: string; now?: Date; ids?: string[]; maxPriority?: number; start?: number };
@@ -27,6 +37,8 @@ type ClaimInput = { queue?: string; limit?: number; node?: string; now?: Date; i
 export interface ConformanceSuite extends ConformanceTestApi {
   /** The store of the running test. */
   readonly store: JobStore;
+  /** Lets `ms` pass for the store's rate-limit buckets: resolves to `now` plus `ms`, the `now` of the claims after it. */
+  ageRateLimits(now: Date, ms: number): Promise<Date>;
   makeStore: ConformanceStoreFactory;
   /** The time every test starts from. */
   BASE: Date;
@@ -60,13 +72,14 @@ export function conformanceSuite(test: ConformanceTestApi, makeStore: Conformanc
   const SEC = 1_000;
   let store: JobStore | undefined;
   let cleanup: () => Promise<void>;
+  let age: ((ms: number) => Promise<void>) | undefined;
   const current = (): JobStore => {
     if (!store) throw new Error('the conformance suite reads its store only inside a test');
     return store;
   };
 
   beforeEach(async () => {
-    ({ store, cleanup } = await makeStore());
+    ({ store, cleanup, ageRateLimits: age } = await makeStore());
     await store.init();
   });
 
@@ -126,6 +139,10 @@ export function conformanceSuite(test: ConformanceTestApi, makeStore: Conformanc
       return current();
     },
     makeStore,
+    ageRateLimits: async (now, ms) => {
+      await age?.(ms);
+      return new Date(now.getTime() + ms);
+    },
     BASE,
     at,
     ms: (date) => (date ? date.getTime() : null),

@@ -5,7 +5,7 @@ import type { Job } from '../job.types.js';
  * Where an available job waits in the {@link ClaimIndex}.
  * @internal
  */
-export type ParkReason = 'paused' | 'serial';
+export type ParkReason = 'paused' | 'serial' | 'rate';
 
 /**
  * A job as the memory store holds it, with its place in the claim index.
@@ -59,8 +59,8 @@ interface QueueHeaps {
 
 /**
  * The available jobs of every queue, arranged so a claim only touches the jobs
- * it takes (plus ones it parks). Due jobs whose name is paused, or whose serial
- * key is running, are parked under that key and come back on {@link unpark},
+ * it takes (plus ones it parks). Due jobs whose name is paused, whose serial
+ * key is running, or whose name's rate-limit bucket is empty, are parked under that key and come back on {@link unpark},
  * so they are not examined again on every claim.
  * @internal
  */
@@ -92,6 +92,7 @@ export class ClaimIndex {
         break;
       case 'paused':
       case 'serial':
+      case 'rate':
         this.parked.get(parkKey(rec.slot, rec.parkedKey as string))?.delete(rec);
         break;
     }

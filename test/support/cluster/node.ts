@@ -51,6 +51,8 @@ interface NodeConfig {
   enqueueRounds?: { go: string; args: { n: number }; unique: UniqueOption; count: number }[];
   /** `resetTimeout` of the `api` circuit breaker (3 failures open it, 1 probe closes it). @default 60000 */
   breakerResetMs?: number;
+  /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms. */
+  limited?: { limit: number; per: number };
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -94,6 +96,12 @@ class ClusterJobs implements OnApplicationShutdown {
   async flaky(ctx: JobContext) {
     await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('flaky', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
     if ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'healthy'`)).rowCount === 0) throw new Error('the API is down');
+  }
+
+  /** Records its start by the database's clock (`now()` of the insert), for the rate-limit test. */
+  @Scheduled({ name: 'limited' })
+  async limited(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt, at) VALUES ('limited', $1, $2, $3, now())`, [ctx.id, config.name, ctx.attempt]);
   }
 
   /** Kills its own process, as a handler that crashes the node (out of memory, a native fault) does. */
@@ -170,6 +178,7 @@ class Ledgered {
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
       ...(config.deadLetterAlerts ? { deadLetters: { onDeadLetter: LedgerAlerts } } : {}),
       circuitBreakers: { api: { failureThreshold: 3, successThreshold: 1, resetTimeout: config.breakerResetMs ?? 60_000 } },
+      ...(config.limited ? { rateLimits: { jobs: { limited: config.limited } } } : {}),
     }),
   ],
   providers: [ClusterJobs, Ledgered, LedgerAlerts],
@@ -191,6 +200,8 @@ async function main() {
   for (let i = 0; i < (config.startRuns ?? 0); i++) {
     process.stdout.write(`run ${await scheduler.workflows.start('ledgered', { by: config.name })}\n`);
   }
+  // The ledger's connections opened before any job: a job's first insert then does not wait for one.
+  if (config.limited) await Promise.all(Array.from({ length: 4 }, () => ledger.query('SELECT pg_sleep(0.05)')));
   process.stdout.write(`ready ${config.name}\n`);
   for (const round of config.enqueueRounds ?? []) {
     while ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = $1`, [round.go])).rowCount === 0) {

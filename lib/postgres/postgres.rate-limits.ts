@@ -1,0 +1,192 @@
+import type pg from 'pg';
+import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
+import { nextTokenAt, type RateLimitSpec, type RateLimitStatus } from '../rate-limit/token-bucket.js';
+import type { ClaimRateLimits, ClaimRequest, JobRateLimits, RateLimitedClaim } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
+import type { PostgresContext } from './postgres.context.js';
+import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { toClaimedJobs, toJob, type JobRow } from './sql/job-rows.js';
+import type { BucketRef, RateLimitStatements } from './sql/rate-limit.sql.js';
+import type { Statement } from './sql/statement.js';
+
+/**
+ * What the rate limits of a `PostgresStore` use.
+ * @internal
+ */
+export interface PostgresRateLimitDeps {
+  pg: Pick<PostgresContext, 'pool'>;
+  sql: RateLimitStatements;
+  /** The store's claim, the one every queue runs (restricted to `ids` when given). */
+  claim(request: ClaimRequest, ids: readonly string[] | null): Statement;
+  /** Throws StoreUnavailableError unless the store is ready. */
+  checkReady(): void;
+  /** Whether a failed claim lost a race another claim won at the same instant (it is tried again). */
+  lostRace(error: unknown): boolean;
+}
+
+/** A claim that lost a race on a running serial key is tried again this often. */
+const RACE_RETRIES = 3;
+
+/**
+ * One bucket per kind and name for the whole cluster, in a table (migration
+ * 8). A rate-limited claim is one transaction: lock and refill the buckets
+ * (by the database's clock), claim, debit what was claimed, commit. With
+ * queue and global buckets only, the claim is the plain one capped at the
+ * whole tokens there are; with name buckets, the queue's due jobs are picked
+ * first in claim order (skipping names whose bucket is empty), given the
+ * tokens there are, and those are claimed by id. Claims of a queue
+ * from many nodes queue up on the bucket rows' locks, so together they never
+ * take more than the buckets hold. Queues without a limit never come here.
+ * @internal
+ */
+export class PostgresRateLimits implements JobRateLimits {
+  constructor(private readonly deps: PostgresRateLimitDeps) {}
+
+  async status(kind: RateLimitKind, name: string, spec: RateLimitSpec, _now: Date): Promise<RateLimitStatus> {
+    this.deps.checkReady();
+    const [row] = (await this.query<{ tokens: number }>(this.deps.pg.pool, this.deps.sql.status({ kind, name, spec }))).rows;
+    return { tokens: row ? Number(row.tokens) : spec.capacity, capacity: spec.capacity, refillPerSecond: spec.refillPerSecond };
+  }
+
+  async claim(request: ClaimRequest, limits: ClaimRateLimits): Promise<RateLimitedClaim> {
+    this.deps.checkReady();
+    if (!(request.limit > 0)) return { jobs: [], held: [], retryAt: null };
+    const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
+    const buckets = bucketsOf(request.queue, limits);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.transaction(async (client) => this.claimIn(client, { ...request, limit }, buckets));
+      } catch (error) {
+        if (attempt < RACE_RETRIES && this.deps.lostRace(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async claimIn(client: pg.PoolClient, request: ClaimRequest, buckets: readonly BucketRef[]): Promise<RateLimitedClaim> {
+    const { sql } = this.deps;
+    const tokens = new Map<string, number>();
+    for (const row of (await this.query<{ kind: string; name: string; tokens: number }>(client, sql.lock(buckets))).rows) {
+      tokens.set(key(row.kind, row.name), Number(row.tokens));
+    }
+    // Whole tokens only; a float just under an integer counts as it.
+    const whole = (b: BucketRef) => Math.floor(tokens.get(key(b.kind, b.name))! + 1e-9);
+    const shared = buckets.filter((b) => b.kind !== 'jobs');
+    const named = buckets.filter((b) => b.kind === 'jobs');
+    const empty = named.filter((b) => tokens.get(key(b.kind, b.name))! < 1).map((b) => b.name);
+    const budget = Math.min(request.limit, ...shared.map(whole));
+    let jobs: Job[] = [];
+    let held: { id: string; name: string }[] = [];
+    if (named.length === 0) {
+      // Queue and global buckets only: the plain claim, capped at the tokens there are.
+      if (budget >= 1) jobs = await this.claimJobs(client, { ...request, limit: budget }, null);
+      if (budget < request.limit)
+        held = (await this.query<{ id: string; name: string }>(client, sql.candidates({ ...request, limit: request.limit - jobs.length }, []))).rows;
+    } else {
+      const picked = (await this.query<{ id: string; name: string }>(client, sql.candidates(request, empty))).rows;
+      let sharedLeft = budget;
+      const nameLeft = new Map(named.map((b) => [b.name, whole(b)]));
+      const chosen: string[] = [];
+      for (const job of picked) {
+        const own = nameLeft.get(job.name);
+        if (sharedLeft >= 1 && (own === undefined || own >= 1)) {
+          chosen.push(job.id);
+          sharedLeft--;
+          if (own !== undefined) nameLeft.set(job.name, own - 1);
+        } else held.push(job);
+      }
+      if (chosen.length > 0) jobs = await this.claimJobs(client, { ...request, limit: chosen.length }, chosen);
+    }
+    const taken = new Map<string, number>();
+    for (const b of shared) taken.set(key(b.kind, b.name), jobs.length);
+    for (const b of named) taken.set(key(b.kind, b.name), 0);
+    for (const job of jobs) if (taken.has(key('jobs', job.name))) taken.set(key('jobs', job.name), taken.get(key('jobs', job.name))! + 1);
+    const debits = buckets
+      .filter((b) => taken.get(key(b.kind, b.name))! > 0)
+      .map((b) => ({ kind: b.kind, name: b.name, taken: taken.get(key(b.kind, b.name))! }));
+    if (debits.length > 0) await this.query(client, sql.debit(debits));
+    for (const d of debits) tokens.set(key(d.kind, d.name), tokens.get(key(d.kind, d.name))! - d.taken);
+
+    const reported = held.slice(0, Math.max(0, request.limit - jobs.length));
+    const heldJobs = reported.length > 0 ? (await this.query<JobRow>(client, sql.jobs(reported.map((j) => j.id)))).rows.map(toJob) : [];
+    const order = new Map(reported.map((j, i) => [j.id, i]));
+    heldJobs.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    return { jobs, held: heldJobs, retryAt: retryAt(request.now.getTime(), buckets, tokens, [...held.map((j) => j.name), ...empty]) };
+  }
+
+  /** The store's claim (of `ids` only, when given), in this transaction. */
+  private async claimJobs(client: pg.PoolClient, request: ClaimRequest, ids: readonly string[] | null): Promise<Job[]> {
+    const [row] = (await this.query<{ jobs: string | null }>(client, this.deps.claim(request, ids))).rows;
+    return row?.jobs ? toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit) : [];
+  }
+
+  /** One transaction on one pooled client; a failure rolls back and rejects (a lost connection as StoreUnavailableError). */
+  private async transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.deps.pg.pool.connect();
+    } catch (error) {
+      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
+      throw error;
+    }
+    let discard = false;
+    // A connection that drops while checked out emits `error`; unheard, it would crash the process.
+    const lost = (): void => void (discard = true);
+    client.on('error', lost);
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      const rolledBack = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      discard ||= !rolledBack || isConnectionError(error);
+      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
+      throw error;
+    } finally {
+      client.off('error', lost);
+      client.release(discard);
+    }
+  }
+
+  private async query<T extends object>(on: Pick<pg.Pool, 'query'>, statement: Statement): Promise<pg.QueryResult<T>> {
+    try {
+      return await on.query<T>(statement);
+    } catch (error) {
+      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
+      throw error;
+    }
+  }
+}
+
+function key(kind: string, name: string): string {
+  return `${kind}\u0000${name}`;
+}
+
+/** The buckets of a claim: global, the queue's, every limited job name. */
+function bucketsOf(queue: string, limits: ClaimRateLimits): BucketRef[] {
+  const buckets: BucketRef[] = [];
+  if (limits.global) buckets.push({ kind: 'global', name: '', spec: limits.global });
+  if (limits.queue) buckets.push({ kind: 'queues', name: queue, spec: limits.queue });
+  for (const [name, spec] of limits.jobs ?? []) buckets.push({ kind: 'jobs', name, spec });
+  return buckets;
+}
+
+/**
+ * When a held job (or one of a name whose bucket is empty) may first be
+ * claimed: the shared buckets and its name's next hold a token. Measured
+ * from the database's refill, placed on the caller's clock (which a
+ * PostgreSQL node keeps in step with the database's).
+ */
+function retryAt(now: number, buckets: readonly BucketRef[], tokens: ReadonlyMap<string, number>, waitingNames: readonly string[]): Date | null {
+  if (waitingNames.length === 0) return null;
+  const next = (b: BucketRef) => nextTokenAt(b.spec, tokens.get(key(b.kind, b.name))! + 1e-9, now);
+  const shared = Math.max(now, ...buckets.filter((b) => b.kind !== 'jobs').map(next));
+  const byName = new Map(buckets.filter((b) => b.kind === 'jobs').map((b) => [b.name, next(b)]));
+  let earliest = Infinity;
+  for (const name of waitingNames) earliest = Math.min(earliest, Math.max(shared, byName.get(name) ?? now));
+  return new Date(earliest);
+}

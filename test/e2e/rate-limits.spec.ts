@@ -1,0 +1,162 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  InvalidArgumentError,
+  MemoryStore,
+  SchedulerConfigError,
+  Worker,
+  type JobContext,
+  type JobSkipEvent,
+  type JobWorker,
+  type SchedulerModuleOptions,
+} from '../../lib/index.js';
+import { bootstrapError, startApp, type TestApp } from '../support/app.js';
+
+@Injectable()
+@Worker({ name: 'charge', queue: 'billing' })
+class Charge implements JobWorker<{ n: number }> {
+  readonly done: number[] = [];
+  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
+    this.done.push(ctx.args.n);
+  }
+}
+
+@Injectable()
+@Worker({ name: 'email', rateLimit: { limit: 2, per: '1s' } })
+class Email implements JobWorker<{ n: number }> {
+  readonly done: number[] = [];
+  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
+    this.done.push(ctx.args.n);
+  }
+}
+
+@Injectable()
+@Worker({ name: 'report' })
+class Report implements JobWorker<{ n: number }> {
+  readonly done: number[] = [];
+  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
+    this.done.push(ctx.args.n);
+  }
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, n) => ({ n }));
+
+describe('rate limits (memory store)', () => {
+  let t: TestApp;
+  let store: MemoryStore;
+  const start = async (options: SchedulerModuleOptions = {}) => {
+    store = new MemoryStore();
+    t = await startApp([Charge, Email, Report], { store, queues: { default: 5, billing: 5 }, ...options });
+    return t;
+  };
+  afterEach(async () => {
+    const closing = t?.close();
+    await t?.clock.advance('1m');
+    await closing;
+  });
+
+  it('a queue limit starts at most its tokens, then one per refill; held jobs spend no attempt and each is skipped once per wait', async () => {
+    await start({ rateLimits: { queues: { billing: { limit: 3, per: '1m' } } } });
+    const skips: JobSkipEvent[] = [];
+    t.scheduler.on('job:skip', (event) => skips.push(event));
+    await t.scheduler.enqueueMany('charge', range(5));
+    await t.clock.advance(0);
+    expect(t.get(Charge).done).toEqual([0, 1, 2]);
+    expect(skips.map((s) => [s.reason, (s.job!.args as { n: number }).n])).toEqual([
+      ['rate_limited', 3],
+      ['rate_limited', 4],
+    ]);
+    await t.clock.advance('5s');
+    expect(t.get(Charge).done).toHaveLength(3);
+    expect(skips).toHaveLength(2);
+    const waiting = await store.get(skips[0]!.job!.id);
+    expect(waiting).toMatchObject({ state: 'available', attempt: 0 });
+    // One token every 20 s.
+    await t.clock.advance('15s');
+    expect(t.get(Charge).done).toEqual([0, 1, 2, 3]);
+    await t.clock.advance('20s');
+    expect(t.get(Charge).done).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('a limited queue never blocks another queue', async () => {
+    await start({ rateLimits: { queues: { billing: { limit: 1, per: '1h' } } } });
+    await t.scheduler.enqueueMany('charge', range(3));
+    await t.scheduler.enqueueMany('report', range(4));
+    await t.clock.advance(0);
+    expect(t.get(Charge).done).toEqual([0]);
+    expect(t.get(Report).done).toEqual([0, 1, 2, 3]);
+  });
+
+  it("a job's own rateLimit holds back only that name: other jobs of its queue run past it", async () => {
+    await start();
+    await t.scheduler.enqueueMany('email', range(5));
+    await t.scheduler.enqueueMany('report', range(3));
+    await t.clock.advance(0);
+    expect(t.get(Email).done).toEqual([0, 1]);
+    expect(t.get(Report).done).toEqual([0, 1, 2]);
+    await t.clock.advance(500);
+    expect(t.get(Email).done).toEqual([0, 1, 2]);
+    await t.clock.advance(1000);
+    expect(t.get(Email).done).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('the global limit counts every queue', async () => {
+    await start({ rateLimits: { global: { limit: 4, per: '1m' } } });
+    await t.scheduler.enqueueMany('charge', range(3));
+    await t.scheduler.enqueueMany('report', range(3));
+    await t.clock.advance(0);
+    expect(t.get(Charge).done.length + t.get(Report).done.length).toBe(4);
+    expect(await t.scheduler.rateLimits.status('global')).toEqual({ tokens: 0, capacity: 4, refillPerSecond: 4 / 60 });
+  });
+
+  it('status() shows the tokens, the capacity and the refill of a bucket', async () => {
+    await start({ rateLimits: { queues: { billing: { limit: 10, per: '10s' } }, jobs: { report: { limit: 5, per: '1m' } } } });
+    expect(await t.scheduler.rateLimits.status('queues', 'billing')).toEqual({ tokens: 10, capacity: 10, refillPerSecond: 1 });
+    await t.scheduler.enqueueMany('charge', range(4));
+    await t.clock.advance(0);
+    expect(await t.scheduler.rateLimits.status('queues', 'billing')).toEqual({ tokens: 6, capacity: 10, refillPerSecond: 1 });
+    await t.clock.advance(1500);
+    expect((await t.scheduler.rateLimits.status('queues', 'billing')).tokens).toBeCloseTo(7.5);
+    expect(await t.scheduler.rateLimits.status('jobs', 'email')).toEqual({ tokens: 2, capacity: 2, refillPerSecond: 2 });
+    expect(await t.scheduler.rateLimits.status('jobs', 'report')).toMatchObject({ capacity: 5 });
+    await expect(t.scheduler.rateLimits.status('queues', 'default')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.scheduler.rateLimits.status('global')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.scheduler.rateLimits.status('nope' as 'queues', 'x')).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe('rate limit options', () => {
+  const fails = async (options: SchedulerModuleOptions, option: string) => {
+    const error = await bootstrapError([Charge, Email, Report], { queues: { default: 5, billing: 5 }, ...options });
+    expect(error).toBeInstanceOf(SchedulerConfigError);
+    expect((error as SchedulerConfigError).option).toBe(option);
+  };
+
+  it.each([
+    [{ queues: { billing: { limit: 0, per: '1m' } } }, 'rateLimits.queues.billing.limit'],
+    [{ queues: { billing: { limit: 1.5, per: '1m' } } }, 'rateLimits.queues.billing.limit'],
+    [{ queues: { billing: { limit: 5 } } }, 'rateLimits.queues.billing.per'],
+    [{ queues: { billing: { limit: 5, per: 'soon' } } }, 'rateLimits.queues.billing.per'],
+    [{ queues: { billing: { limit: 5, per: 0 } } }, 'rateLimits.queues.billing.per'],
+    [{ queues: { elsewhere: { limit: 5, per: '1s' } } }, 'rateLimits.queues.elsewhere'],
+    [{ global: 5 }, 'rateLimits.global'],
+    [{ workers: {} }, 'rateLimits.workers'],
+  ])('refuses rateLimits %j', async (rateLimits, option) => {
+    await fails({ rateLimits: rateLimits as SchedulerModuleOptions['rateLimits'] }, option);
+  });
+
+  it("refuses a job's own rateLimit given also in rateLimits.jobs (one bucket per name)", async () => {
+    await fails({ rateLimits: { jobs: { email: { limit: 1, per: '1s' } } } }, 'rateLimit');
+  });
+
+  it("refuses a bad rateLimit in a job's options", async () => {
+    @Injectable()
+    @Worker({ name: 'bad', rateLimit: { limit: -1, per: '1s' } })
+    class Bad implements JobWorker {
+      async perform(): Promise<void> {}
+    }
+    const error = await bootstrapError([Bad]);
+    expect(error).toBeInstanceOf(SchedulerConfigError);
+    expect((error as SchedulerConfigError).option).toBe('rateLimit.limit');
+  });
+});
