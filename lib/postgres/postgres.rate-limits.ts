@@ -8,6 +8,7 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { toClaimedJobs, toJob, type JobRow } from './sql/job-rows.js';
 import type { BucketRef, RateLimitStatements } from './sql/rate-limit.sql.js';
 import type { Statement } from './sql/statement.js';
+import { inTransaction } from './postgres.transaction.js';
 
 /**
  * What the rate limits of a `PostgresStore` use.
@@ -55,7 +56,7 @@ export class PostgresRateLimits implements JobRateLimits {
     const buckets = bucketsOf(request.queue, limits);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.transaction(async (client) => this.claimIn(client, { ...request, limit }, buckets));
+        return await inTransaction(this.deps.pg.pool, async (client) => this.claimIn(client, { ...request, limit }, buckets));
       } catch (error) {
         if (attempt < RACE_RETRIES && this.deps.lostRace(error)) continue;
         throw error;
@@ -118,38 +119,6 @@ export class PostgresRateLimits implements JobRateLimits {
   private async claimJobs(client: pg.PoolClient, request: ClaimRequest, ids: readonly string[] | null): Promise<Job[]> {
     const [row] = (await this.query<{ jobs: string | null }>(client, this.deps.claim(request, ids))).rows;
     return row?.jobs ? toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit) : [];
-  }
-
-  /** One transaction on one pooled client; a failure rolls back and rejects (a lost connection as StoreUnavailableError). */
-  private async transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.deps.pg.pool.connect();
-    } catch (error) {
-      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
-      throw error;
-    }
-    let discard = false;
-    // A connection that drops while checked out emits `error`; unheard, it would crash the process.
-    const lost = (): void => void (discard = true);
-    client.on('error', lost);
-    try {
-      await client.query('BEGIN');
-      const result = await body(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      const rolledBack = await client.query('ROLLBACK').then(
-        () => true,
-        () => false,
-      );
-      discard ||= !rolledBack || isConnectionError(error);
-      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
-      throw error;
-    } finally {
-      client.off('error', lost);
-      client.release(discard);
-    }
   }
 
   private async query<T extends object>(on: Pick<pg.Pool, 'query'>, statement: Statement): Promise<pg.QueryResult<T>> {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { DEFAULT_RUN_LIST_LIMIT, type NewWorkflowRun, type WorkflowRun, type WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { checkRun, copyRun } from '../store/workflow-runs.js';
 import type { PostgresContext } from './postgres.context.js';
-import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { inTransaction } from './postgres.transaction.js';
 import { toDbId } from './sql/job-rows.js';
 import { toRun, type RunRow, type RunStatements } from './sql/runs.sql.js';
 import type { Statement } from './sql/statement.js';
@@ -51,47 +51,19 @@ export class PostgresRuns {
     this.checkReady();
     const dbId = toDbId(id);
     if (dbId === null) return null;
-    const client = await this.connect();
-    let discard = false;
-    // The pool listens for errors only on idle clients: a connection that
-    // drops while checked out would otherwise emit an unheard `error` and
-    // crash the process. The failing query rejects on its own.
-    const lost = (): void => void (discard = true);
-    client.on('error', lost);
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pg.pool, async (client) => {
       // The row lock serialises step completions arriving from many nodes at
       // once: a second updateRun of this run waits here until the first
       // commits, then reads what it wrote, so no mutate works on a stale run
       // and no write is lost.
       const [row] = (await client.query<RunRow>(this.sql.lock(dbId))).rows;
-      let result: WorkflowRun | null = null;
-      if (row) {
-        const current = toRun(row);
-        const next = mutate(copyRun(current));
-        if (next === null) {
-          result = current;
-        } else {
-          checkRun(next, 'mutate');
-          result = toRun((await client.query<RunRow>(this.sql.update(dbId, next, now))).rows[0]!);
-        }
-      }
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // A dropped connection has rolled back on the server already; a client
-      // that lost its connection or whose ROLLBACK fails is not reused.
-      const rolledBack = await client.query('ROLLBACK').then(
-        () => true,
-        () => false,
-      );
-      discard ||= !rolledBack || isConnectionError(error);
-      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
-      throw error;
-    } finally {
-      client.off('error', lost);
-      client.release(discard);
-    }
+      if (!row) return null;
+      const current = toRun(row);
+      const next = mutate(copyRun(current));
+      if (next === null) return current;
+      checkRun(next, 'mutate');
+      return toRun((await client.query<RunRow>(this.sql.update(dbId, next, now))).rows[0]!);
+    });
   }
 
   async list(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
@@ -112,14 +84,5 @@ export class PostgresRuns {
 
   private async rows(statement: Statement): Promise<RunRow[]> {
     return (await this.exec<RunRow>(statement)).rows;
-  }
-
-  private async connect(): Promise<pg.PoolClient> {
-    try {
-      return await this.pg.pool.connect();
-    } catch (error) {
-      if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
-      throw error;
-    }
   }
 }

@@ -1,0 +1,46 @@
+import type pg from 'pg';
+import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+
+/**
+ * Runs `body` in one transaction on one pooled client. A failure rolls back
+ * (nothing is saved) and rejects: a lost connection (at connect or later) as
+ * StoreUnavailableError, anything else with its own error. A connection lost
+ * during COMMIT leaves unknown whether the write landed.
+ * @internal
+ */
+export async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw unavailable(error);
+  }
+  let discard = false;
+  // The pool listens for errors only on idle clients: a connection that drops
+  // while checked out would otherwise emit an unheard `error` and crash the
+  // process. The failing query rejects on its own.
+  const lost = (): void => void (discard = true);
+  client.on('error', lost);
+  try {
+    await client.query('BEGIN');
+    const result = await body(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // A dropped connection has rolled back on the server already; a client
+    // that lost its connection or whose ROLLBACK fails is not reused.
+    const rolledBack = await client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    );
+    discard ||= !rolledBack || isConnectionError(error);
+    throw unavailable(error);
+  } finally {
+    client.off('error', lost);
+    client.release(discard);
+  }
+}
+
+function unavailable(error: unknown): unknown {
+  return isConnectionError(error) ? new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error }) : error;
+}
