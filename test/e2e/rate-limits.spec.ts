@@ -5,39 +5,14 @@ import {
   MemoryStore,
   SchedulerConfigError,
   Worker,
-  type JobContext,
   type JobSkipEvent,
   type JobWorker,
   type SchedulerModuleOptions,
 } from '../../lib/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
+import { rateLimitWorkers } from '../support/rate-limit.workers.js';
 
-@Injectable()
-@Worker({ name: 'charge', queue: 'billing' })
-class Charge implements JobWorker<{ n: number }> {
-  readonly done: number[] = [];
-  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
-    this.done.push(ctx.args.n);
-  }
-}
-
-@Injectable()
-@Worker({ name: 'email', rateLimit: { limit: 2, per: '1s' } })
-class Email implements JobWorker<{ n: number }> {
-  readonly done: number[] = [];
-  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
-    this.done.push(ctx.args.n);
-  }
-}
-
-@Injectable()
-@Worker({ name: 'report' })
-class Report implements JobWorker<{ n: number }> {
-  readonly done: number[] = [];
-  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
-    this.done.push(ctx.args.n);
-  }
-}
+const { Charge, Email, Report } = rateLimitWorkers('1s');
 
 const range = (n: number) => Array.from({ length: n }, (_, n) => ({ n }));
 

@@ -1,36 +1,11 @@
-import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SchedulerModule, SchedulerService, Worker, type JobContext, type JobSkipEvent, type JobWorker, type SchedulerModuleOptions } from '../../lib/index.js';
+import { SchedulerModule, SchedulerService, type JobSkipEvent, type SchedulerModuleOptions } from '../../lib/index.js';
 import { createTestSchema } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
+import { rateLimitWorkers } from '../support/rate-limit.workers.js';
 
-@Injectable()
-@Worker({ name: 'charge', queue: 'billing' })
-class Charge implements JobWorker<{ n: number }> {
-  readonly done: number[] = [];
-  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
-    this.done.push(ctx.args.n);
-  }
-}
-
-@Injectable()
-@Worker({ name: 'email', rateLimit: { limit: 2, per: '1h' } })
-class Email implements JobWorker<{ n: number }> {
-  readonly done: number[] = [];
-  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
-    this.done.push(ctx.args.n);
-  }
-}
-
-@Injectable()
-@Worker({ name: 'report' })
-class Report implements JobWorker<{ n: number }> {
-  readonly done: number[] = [];
-  async perform(ctx: JobContext<{ n: number }>): Promise<void> {
-    this.done.push(ctx.args.n);
-  }
-}
+const { Charge, Email, Report } = rateLimitWorkers('1h');
 
 type Db = Awaited<ReturnType<typeof createTestSchema>>;
 const range = (n: number) => Array.from({ length: n }, (_, n) => ({ n }));
