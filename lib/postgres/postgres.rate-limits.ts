@@ -19,6 +19,8 @@ export interface PostgresRateLimitDeps {
   sql: RateLimitStatements;
   /** The store's claim, the one every queue runs (restricted to `ids` when given). */
   claim(request: ClaimRequest, ids: readonly string[] | null): Statement;
+  /** The store's claim with shared buckets locked, refilled and debited in the same statement. */
+  claimLimited(request: ClaimRequest, buckets: readonly BucketRef[]): Statement;
   /** Throws StoreUnavailableError unless the store is ready. */
   checkReady(): void;
   /** Whether a failed claim lost a race another claim won at the same instant (it is tried again). */
@@ -54,14 +56,47 @@ export class PostgresRateLimits implements JobRateLimits {
     if (!(request.limit > 0)) return { jobs: [], held: [], retryAt: null };
     const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
     const buckets = bucketsOf(request.queue, limits);
+    const shared = buckets.every((b) => b.kind !== 'jobs');
     for (let attempt = 0; ; attempt++) {
       try {
+        if (shared) {
+          const claimed = await this.claimShared({ ...request, limit }, buckets);
+          if (claimed) return claimed;
+        }
         return await inTransaction(this.deps.pg.pool, async (client) => this.claimIn(client, { ...request, limit }, buckets));
       } catch (error) {
         if (attempt < RACE_RETRIES && this.deps.lostRace(error)) continue;
         throw error;
       }
     }
+  }
+
+  /**
+   * Queue and global buckets only, as one statement: one round trip, where a
+   * transaction takes five. Null when a bucket has no row yet (nothing was
+   * claimed): the transaction creates it.
+   */
+  private async claimShared(request: ClaimRequest, buckets: readonly BucketRef[]): Promise<RateLimitedClaim | null> {
+    const statement = this.deps.claimLimited(request, buckets);
+    const [row] = (await this.query<{ jobs: string | null; buckets: BucketRow[] | null }>(this.deps.pg.pool, statement)).rows;
+    if (!row || (row.buckets?.length ?? 0) < buckets.length) return null;
+    const tokens = new Map(row.buckets!.map((b) => [key(b.kind, b.name), Number(b.tokens)]));
+    const jobs = row.jobs ? toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit) : [];
+    // Fewer jobs than asked with a bucket short of a token: others may be held back by it.
+    const short = buckets.some((b) => tokens.get(key(b.kind, b.name))! + 1e-9 < 1);
+    if (jobs.length === request.limit || !short) return { jobs, held: [], retryAt: null };
+    const candidates = this.deps.sql.candidates({ ...request, limit: request.limit - jobs.length }, []);
+    const held = (await this.query<{ id: string; name: string }>(this.deps.pg.pool, candidates)).rows;
+    return {
+      jobs,
+      held: await this.heldJobs(this.deps.pg.pool, held),
+      retryAt: retryAt(
+        request.now.getTime(),
+        buckets,
+        tokens,
+        held.map((j) => j.name),
+      ),
+    };
   }
 
   private async claimIn(client: pg.PoolClient, request: ClaimRequest, buckets: readonly BucketRef[]): Promise<RateLimitedClaim> {
@@ -109,10 +144,19 @@ export class PostgresRateLimits implements JobRateLimits {
     for (const d of debits) tokens.set(key(d.kind, d.name), tokens.get(key(d.kind, d.name))! - d.taken);
 
     const reported = held.slice(0, Math.max(0, request.limit - jobs.length));
-    const heldJobs = reported.length > 0 ? (await this.query<JobRow>(client, sql.jobs(reported.map((j) => j.id)))).rows.map(toJob) : [];
-    const order = new Map(reported.map((j, i) => [j.id, i]));
-    heldJobs.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    return { jobs, held: heldJobs, retryAt: retryAt(request.now.getTime(), buckets, tokens, [...held.map((j) => j.name), ...empty]) };
+    return {
+      jobs,
+      held: await this.heldJobs(client, reported),
+      retryAt: retryAt(request.now.getTime(), buckets, tokens, [...held.map((j) => j.name), ...empty]),
+    };
+  }
+
+  /** The held jobs, whole, in the order given. */
+  private async heldJobs(on: Pick<pg.Pool, 'query'>, held: readonly { id: string }[]): Promise<Job[]> {
+    if (held.length === 0) return [];
+    const jobs = (await this.query<JobRow>(on, this.deps.sql.jobs(held.map((j) => j.id)))).rows.map(toJob);
+    const order = new Map(held.map((j, i) => [j.id, i]));
+    return jobs.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   }
 
   /** The store's claim (of `ids` only, when given), in this transaction. */
@@ -129,6 +173,13 @@ export class PostgresRateLimits implements JobRateLimits {
       throw error;
     }
   }
+}
+
+/** A bucket as a limited claim leaves it. */
+interface BucketRow {
+  kind: string;
+  name: string;
+  tokens: number;
 }
 
 function key(kind: string, name: string): string {

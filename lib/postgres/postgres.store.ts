@@ -103,6 +103,7 @@ export class PostgresStore implements JobStore {
       pg,
       sql: this.sql.rateLimits,
       claim: (request, ids) => this.sql.claim.claim(request, ids),
+      claimLimited: (request, buckets) => this.sql.claim.claimLimited(request, buckets),
       checkReady: () => this.readiness.check(),
       lostRace: (error) => violates(error, this.sql.indexes.serialRunning),
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClaimRequest } from '../../store/job-store.js';
 import { claimedJson } from './job-rows.js';
 import type { SqlNames } from './names.js';
+import { refilled, type BucketRef } from './rate-limit.sql.js';
 import type { Statement } from './statement.js';
 
 /**
@@ -59,7 +60,7 @@ export function claimStatements(n: SqlNames) {
   // probe of the jobs' primary key (as a join, the planner hashed a scan of
   // the whole jobs table into every claim).
   const holderRuns = (alias: string): string => `coalesce((SELECT h.state FROM ${n.jobs} h WHERE h.id = ${alias}.id) = 'running', false)`;
-  const text = (byIds: boolean, after = false): string => {
+  const text = (byIds: boolean, after = false, limited = false): string => {
     const only = (alias: string): string => (byIds ? `AND ${alias}.id = ANY($8::bigint[])` : '');
     const past = after ? `AND (r.priority, r.run_at, r.id) > ($8::smallint, 'epoch'::timestamptz + $9::float8 * interval '1 millisecond', $10::bigint)` : '';
     const claimable = (alias: string): string => `${alias}.queue = $1
@@ -69,7 +70,8 @@ export function claimStatements(n: SqlNames) {
         AND (NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} WHERE paused) -- once per claim: mostly nothing is paused
           OR NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = ${alias}.name OR p.name = ${alias}.schedule)))`;
     return `
-    WITH picked AS (
+    WITH ${limited ? `${limitedHead(n)},` : ''}
+    picked AS (
       SELECT r.ctid AS rid, r.priority, r.run_at, r.id, r.serial_key FROM ${n.ready} r
       WHERE ${claimable('r')} ${past}
         AND (r.serial_key IS NULL OR (
@@ -79,7 +81,7 @@ export function claimStatements(n: SqlNames) {
             WHERE o.serial_key = r.serial_key AND o.id <> r.id AND ${claimable('o')}
               AND (o.priority, o.run_at, o.id) < (r.priority, r.run_at, r.id))))
       ORDER BY r.priority, r.run_at, r.id
-      LIMIT $4
+      LIMIT ${limited ? '(SELECT n FROM budget)' : '$4'}
       FOR UPDATE OF r SKIP LOCKED
     ),
     gone AS (DELETE FROM ${n.ready} r WHERE r.ctid = ANY(ARRAY(SELECT rid FROM picked))),
@@ -108,12 +110,19 @@ export function claimStatements(n: SqlNames) {
         node = $3, fencing_token = ${n.nextFencingToken}, claim = $7::uuid
       WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.state = 'available'
       RETURNING j.priority, j.run_at, j.id, ${claimedJson('j')}
-    )
-    SELECT json_agg(job ORDER BY priority, run_at, id)::text AS jobs FROM claimed`;
+    )${
+      limited
+        ? `, ${limitedTail(n)}
+    SELECT (SELECT json_agg(job ORDER BY priority, run_at, id)::text FROM claimed) AS jobs,
+      (SELECT json_agg(json_build_object('kind', kind, 'name', name, 'tokens', tokens)) FROM debit) AS buckets`
+        : `
+    SELECT json_agg(job ORDER BY priority, run_at, id)::text AS jobs FROM claimed`
+    }`;
   };
   const all = text(false);
   const byIds = text(true);
   const after = text(false, true);
+  const limited = text(false, false, true);
 
   return {
     /** `ids`, when given, are already checked to be bigint text; so is `request.after.id` (see the store). */
@@ -132,5 +141,60 @@ export function claimStatements(n: SqlNames) {
       if (key === undefined) return { name: n.statement('claim'), text: all, values };
       return { name: n.statement('claim_after'), text: after, values: [...values, key.priority, key.runAt, key.id] };
     },
+    /**
+     * The claim of a queue whose only limits are shared buckets (global, the
+     * queue's), with their lock, refill and debit in the same statement (see
+     * `limitedHead`). It claims nothing, and answers fewer buckets than
+     * given, when a bucket has no row yet: the caller then creates it.
+     */
+    claimLimited: (request: ClaimRequest, buckets: readonly BucketRef[]): Statement => ({
+      name: n.statement('claim_limited'),
+      text: limited,
+      values: [
+        request.queue,
+        request.now,
+        request.node,
+        request.limit,
+        request.maxPriority ?? 9,
+        Math.min(request.start ?? request.limit, request.limit),
+        randomUUID(),
+        buckets.map((b) => b.kind),
+        buckets.map((b) => b.name),
+        buckets.map((b) => b.spec.capacity),
+        buckets.map((b) => b.spec.refillPerSecond),
+      ],
+    }),
   };
+}
+
+/**
+ * The buckets of a limited claim, locked in (kind, name) order (claims that
+ * lock overlapping sets never deadlock) and refilled to the database's clock
+ * from the version the lock returns: a claim that waited for another's lock
+ * sees its debit. `budget` is what the claim may take: the whole tokens of
+ * the emptiest bucket, none while a bucket has no row.
+ */
+function limitedHead(n: SqlNames): string {
+  return `locked AS (
+      SELECT b.kind, b.name, s.capacity, s.rate, ${refilled('s.capacity', 's.rate')} AS tokens, clock_timestamp() AS at
+      FROM ${n.rateBuckets} b
+      JOIN unnest($8::text[], $9::text[], $10::float8[], $11::float8[]) AS s(kind, name, capacity, rate) ON b.kind = s.kind AND b.name = s.name
+      ORDER BY b.kind, b.name
+      FOR UPDATE OF b
+    ),
+    budget AS (
+      SELECT CASE WHEN count(*) = cardinality($8::text[]) THEN greatest(0, least($4::bigint, floor(min(tokens) + 1e-9)::bigint)) ELSE 0 END AS n
+      FROM locked
+    )`;
+}
+
+/** Debits the locked buckets by what was claimed (the row, not a second read: it is locked since `locked`). */
+function limitedTail(n: SqlNames): string {
+  return `debit AS (
+      UPDATE ${n.rateBuckets} b
+      SET tokens = l.tokens - (SELECT count(*) FROM claimed), capacity = l.capacity, refill_per_second = l.rate,
+        updated_at = greatest(b.updated_at, l.at)
+      FROM locked l WHERE b.kind = l.kind AND b.name = l.name
+      RETURNING b.kind, b.name, b.tokens
+    )`;
 }

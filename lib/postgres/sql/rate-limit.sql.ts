@@ -14,8 +14,11 @@ export interface BucketRef {
   spec: RateLimitSpec;
 }
 
-/** Tokens held now, refilled from `b.updated_at` by the database's clock (never less than stored: a clock step back refills nothing). */
-const refilled = (capacity: string, rate: string): string =>
+/**
+ * Tokens held now, refilled from `b.updated_at` by the database's clock (never less than stored: a clock step back refills nothing).
+ * @internal
+ */
+export const refilled = (capacity: string, rate: string): string =>
   `least(${capacity}, b.tokens + greatest(0, date_part('epoch', clock_timestamp() - b.updated_at)) * ${rate})`;
 
 /**

@@ -51,8 +51,8 @@ interface NodeConfig {
   enqueueRounds?: { go: string; args: { n: number }; unique: UniqueOption; count: number }[];
   /** `resetTimeout` of the `api` circuit breaker (3 failures open it, 1 probe closes it). @default 60000 */
   breakerResetMs?: number;
-  /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms. */
-  limited?: { limit: number; per: number };
+  /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms (with `by: 'queues'`, `rateLimits.queues.default`). */
+  limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -178,7 +178,15 @@ class Ledgered {
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
       ...(config.deadLetterAlerts ? { deadLetters: { onDeadLetter: LedgerAlerts } } : {}),
       circuitBreakers: { api: { failureThreshold: 3, successThreshold: 1, resetTimeout: config.breakerResetMs ?? 60_000 } },
-      ...(config.limited ? { rateLimits: { jobs: { limited: config.limited } } } : {}),
+      ...(config.limited
+        ? {
+            rateLimits: {
+              [config.limited.by ?? 'jobs']: {
+                [config.limited.by === 'queues' ? 'default' : 'limited']: { limit: config.limited.limit, per: config.limited.per },
+              },
+            },
+          }
+        : {}),
     }),
   ],
   providers: [ClusterJobs, Ledgered, LedgerAlerts],
