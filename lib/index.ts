@@ -71,6 +71,7 @@ export type {
   SchedulerEventName,
   JobEvent,
   JobStopEvent,
+  JobProgressEvent,
   JobExceptionEvent,
   JobDiscardEvent,
   JobCancelEvent,
@@ -94,8 +95,8 @@ export { RateLimits } from './rate-limit/rate-limits.service.js';
 export type { JsonValue, JsonObject } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
-export type { Job, JobState, JobAttemptError, JobTraceContext, ErrorClass, UniqueState } from './store/job.types.js';
-export { DEFAULT_UNIQUE_STATES } from './store/job.types.js';
+export type { Job, JobState, JobAttemptError, JobTraceContext, JobProgress, ErrorClass, UniqueState } from './store/job.types.js';
+export { DEFAULT_UNIQUE_STATES, MAX_PROGRESS_BYTES } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
 export type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';

@@ -4,7 +4,8 @@ import type { JsonObject } from '../common/json.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
 import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
-import type { Job } from '../store/job.types.js';
+import type { Job, JobProgress } from '../store/job.types.js';
+import type { AttemptProgress } from './attempt.progress.js';
 import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
@@ -64,6 +65,8 @@ export class Attempt implements RunningJob {
   retriesAfterTimeout: boolean | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
   onSlotFreed: (() => void) | null = null;
+  /** Writes this attempt's `ctx.progress` reports, made at the first one. */
+  progress: AttemptProgress | null = null;
   private controller: AbortController | null = null;
   /** The handler (or middleware chain) has been called and has not returned yet. */
   private inHandler = false;
@@ -80,6 +83,7 @@ export class Attempt implements RunningJob {
     private readonly onSettled: (attempt: Attempt, settled: Settled) => void,
     readonly beat: (job: Job<unknown>) => Promise<boolean>,
     readonly listener: AttemptListener,
+    readonly reportProgress: (attempt: Attempt, value: unknown) => void,
   ) {}
 
   /**
@@ -236,6 +240,12 @@ export class AttemptContext implements JobContext<unknown> {
 
   get abortReason(): AbortReason | undefined {
     return this[ATTEMPT].reason;
+  }
+
+  /** Reports progress (see {@link JobContext.progress}); bound, like `heartbeat`. */
+  get progress(): (value: JobProgress) => void {
+    const attempt = this[ATTEMPT];
+    return (value) => attempt.reportProgress(attempt, value);
   }
 
   /**

@@ -14,6 +14,7 @@ import type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 import { Attempt, AttemptContext, type AttemptListener, type Settled } from './job.attempt.js';
 import { describe, JobSettler, label } from './job.settler.js';
 import { tripsCircuit } from '../breakers/breaker.failures.js';
+import { AttemptProgress, checkProgress } from './attempt.progress.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -98,7 +99,7 @@ export class JobExecutor {
 
   private launch(job: Job<unknown>, listener: AttemptListener, breaker: string | null): void {
     const { clock, events, registry, running } = this.deps;
-    const attempt = new Attempt(job, this.onSettled, this.beat, listener);
+    const attempt = new Attempt(job, this.onSettled, this.beat, listener, this.reportProgress);
     attempt.breaker = breaker;
     attempt.started = clock.now();
     running.add(attempt);
@@ -176,9 +177,37 @@ export class JobExecutor {
     return lost.length === 0;
   };
 
-  /** The attempt's run ended: free its slot, then acknowledge it. */
+  /** `ctx.progress`: checked (a bad value throws to the handler), emitted, then written by the attempt's writer. */
+  private readonly reportProgress = (attempt: Attempt, value: unknown): void => {
+    const progress = checkProgress(value);
+    // Reported by a handler still running after its attempt ended: nothing is left to tell.
+    if (attempt.isSettled) return;
+    const { clock, events, store } = this.deps;
+    const job = attempt.job;
+    job.progress = progress;
+    attempt.progress ??= new AttemptProgress(
+      {
+        store,
+        clock,
+        lost: () => attempt.isSettled || attempt.abort('lease-lost'),
+        failed: (error) => this.logger.warn(`${label(job)} (${job.id}): recording its progress failed: ${describe(error)}`),
+      },
+      { id: job.id, attempt: job.attempt },
+    );
+    attempt.progress.report(progress);
+    if (events.has('job:progress')) events.emit('job:progress', { job, progress, duration: clock.now() - attempt.started });
+  };
+
+  /** The attempt's run ended: free its slot, then acknowledge it (after its last progress, if a write of it is pending). */
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
     if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
+    attempt.timer = null;
+    const progress = attempt.progress;
+    if (progress !== null) {
+      attempt.progress = null;
+      void progress.flush().then(() => this.onSettled(attempt, settled));
+      return;
+    }
     if (settled.kind === 'chain' && settled.result.status === 'completed') {
       const { ignored } = settled.result;
       if (ignored) {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DeadLetter } from '../dead-letters/dead-letter.entry.js';
-import type { Job } from '../store/job.types.js';
+import type { Job, JobProgress } from '../store/job.types.js';
 import type { CircuitBreakerState, CircuitState } from '../breakers/circuit-breaker.types.js';
 
 /**
@@ -18,6 +18,19 @@ export interface JobEvent {
   /** Milliseconds since the attempt started (0 for `job:start`). */
   duration: number;
   outcome: JobOutcome;
+}
+
+/**
+ * `job:progress`: a running attempt reported progress (`ctx.progress`);
+ * emitted at every report, though the store keeps at most one a second.
+ * @publicApi
+ */
+export interface JobProgressEvent {
+  /** The running job, `progress` set to the new value. */
+  job: Job<unknown>;
+  progress: JobProgress;
+  /** Milliseconds since the attempt started. */
+  duration: number;
 }
 
 /**
@@ -211,6 +224,7 @@ export interface SchedulerEventMap {
   'job:skip': JobSkipEvent;
   'job:stale': JobStaleEvent;
   'job:rescue': JobEvent;
+  'job:progress': JobProgressEvent;
   'queue:pause': QueueEvent;
   'queue:resume': QueueEvent;
   'queue:scale': QueueEvent;
