@@ -28,6 +28,18 @@ export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
 
 export { Scheduled } from './decorators/scheduled.decorator.js';
 export { Worker, type JobWorker } from './decorators/worker.decorator.js';
+export { BatchWorker } from './batch/batch-worker.decorator.js';
+export {
+  MAX_ITEM_RETRIES,
+  type BatchJob,
+  type BatchContext,
+  type BatchPage,
+  type BatchResult,
+  type BatchItemError,
+  type BatchWorkerOptions,
+  type BatchErrorStrategy,
+} from './batch/batch.types.js';
+export { RetryItemError, BatchFailedError, InvalidBatchPageError } from './batch/batch.errors.js';
 export type {
   JobOptions,
   ScheduleOptions,
@@ -72,6 +84,9 @@ export type {
   JobEvent,
   JobStopEvent,
   JobProgressEvent,
+  BatchStartEvent,
+  BatchProgressEvent,
+  BatchStopEvent,
   JobExceptionEvent,
   JobDiscardEvent,
   JobCancelEvent,

@@ -1,5 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
-import type { TimerHandle } from '../clock/clock.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { JsonObject } from '../common/json.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
 import type { JobDefinition } from '../scheduler.registry.js';
@@ -36,6 +37,33 @@ export interface AttemptListener {
    * settling the attempt threw.
    */
   finished(job: Job<unknown>, outcome: ExecutionOutcome | null, error?: unknown): void;
+}
+
+/**
+ * What every attempt of one executor shares: one object, not a closure each.
+ * @internal
+ */
+export interface AttemptPorts {
+  /** The attempt settled: by the end of its chain, or by an abort. */
+  onSettled(attempt: Attempt, settled: Settled): void;
+  /** A heartbeat of one attempt; false when it no longer owns its job. */
+  beat(job: Job<unknown>): Promise<boolean>;
+  /** `ctx.progress`: checks, emits and writes (throttled). */
+  reportProgress(attempt: Attempt, value: unknown): void;
+  /** Writes progress now, unthrottled (a batch's checkpoint); false when the attempt no longer holds its job. */
+  saveProgress(attempt: Attempt, value: unknown): Promise<boolean>;
+  clock: Clock;
+  events: SchedulerEvents;
+}
+
+/**
+ * The attempt behind a handler's context (batches read their job and checkpoint through it).
+ * @internal
+ */
+export function attemptOf(ctx: JobContext<unknown>): Attempt {
+  const attempt = (ctx as Partial<AttemptContext>)[ATTEMPT];
+  if (!attempt) throw new TypeError('not a job context of this scheduler');
+  return attempt;
 }
 
 /**
@@ -80,10 +108,8 @@ export class Attempt implements RunningJob {
 
   constructor(
     readonly job: Job<unknown>,
-    private readonly onSettled: (attempt: Attempt, settled: Settled) => void,
-    readonly beat: (job: Job<unknown>) => Promise<boolean>,
+    readonly ports: AttemptPorts,
     readonly listener: AttemptListener,
-    readonly reportProgress: (attempt: Attempt, value: unknown) => void,
   ) {}
 
   /**
@@ -187,7 +213,7 @@ export class Attempt implements RunningJob {
     if (this.finished) return;
     this.finished = true;
     if (!this.inHandler) this.freeSlot();
-    this.onSettled(this, settled);
+    this.ports.onSettled(this, settled);
   }
 }
 
@@ -245,7 +271,7 @@ export class AttemptContext implements JobContext<unknown> {
   /** Reports progress (see {@link JobContext.progress}); bound, like `heartbeat`. */
   get progress(): (value: JobProgress) => void {
     const attempt = this[ATTEMPT];
-    return (value) => attempt.reportProgress(attempt, value);
+    return (value) => attempt.ports.reportProgress(attempt, value);
   }
 
   /**
@@ -256,7 +282,7 @@ export class AttemptContext implements JobContext<unknown> {
   get heartbeat(): () => Promise<void> {
     const attempt = this[ATTEMPT];
     return async () => {
-      if (!(await attempt.beat(attempt.job))) attempt.abort('lease-lost');
+      if (!(await attempt.ports.beat(attempt.job))) attempt.abort('lease-lost');
     };
   }
 }

@@ -11,7 +11,7 @@ import { storableResult } from '../store/storable-output.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
-import { Attempt, AttemptContext, type AttemptListener, type Settled } from './job.attempt.js';
+import { Attempt, AttemptContext, type AttemptListener, type AttemptPorts, type Settled } from './job.attempt.js';
 import { describe, JobSettler, label } from './job.settler.js';
 import { tripsCircuit } from '../breakers/breaker.failures.js';
 import { AttemptProgress, checkProgress } from './attempt.progress.js';
@@ -43,8 +43,18 @@ export class JobExecutor {
   /** Attempts whose handlers start in the next microtask, all in one. */
   private starting: Attempt[] = [];
 
+  private readonly ports: AttemptPorts;
+
   constructor(private readonly deps: ExecutorDeps) {
     this.settler = new JobSettler(deps);
+    this.ports = {
+      onSettled: this.onSettled,
+      beat: this.beat,
+      reportProgress: this.reportProgress,
+      saveProgress: this.saveProgress,
+      clock: deps.clock,
+      events: deps.events,
+    };
   }
 
   /** Runs one attempt; settles with its outcome once it is acknowledged. `onHandlerDone`: see {@link run}. */
@@ -99,7 +109,7 @@ export class JobExecutor {
 
   private launch(job: Job<unknown>, listener: AttemptListener, breaker: string | null): void {
     const { clock, events, registry, running } = this.deps;
-    const attempt = new Attempt(job, this.onSettled, this.beat, listener, this.reportProgress);
+    const attempt = new Attempt(job, this.ports, listener);
     attempt.breaker = breaker;
     attempt.started = clock.now();
     running.add(attempt);
@@ -196,6 +206,13 @@ export class JobExecutor {
     );
     attempt.progress.report(progress);
     if (events.has('job:progress')) events.emit('job:progress', { job, progress, duration: clock.now() - attempt.started });
+  };
+
+  /** A batch's checkpoint: written now, after any throttled report still in flight. */
+  private readonly saveProgress = async (attempt: Attempt, value: unknown): Promise<boolean> => {
+    const progress = checkProgress(value);
+    attempt.job.progress = progress;
+    return this.deps.store.saveProgress({ id: attempt.job.id, attempt: attempt.job.attempt }, progress);
   };
 
   /** The attempt's run ended: free its slot, then acknowledge it (after its last progress, if a write of it is pending). */

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { DeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Job, JobProgress } from '../store/job.types.js';
+import type { JsonValue } from '../common/json.js';
+import type { BatchResult } from '../batch/batch.types.js';
 import type { CircuitBreakerState, CircuitState } from '../breakers/circuit-breaker.types.js';
 
 /**
@@ -31,6 +33,39 @@ export interface JobProgressEvent {
   progress: JobProgress;
   /** Milliseconds since the attempt started. */
   duration: number;
+}
+
+/**
+ * `batch:start`: an attempt of a batch job began (from its last checkpoint when `resumedFrom` is not null).
+ * @publicApi
+ */
+export interface BatchStartEvent {
+  job: Job<unknown>;
+  batchSize: number;
+  concurrency: number;
+  /** The checkpoint's cursor an earlier attempt left, or `null` for a fresh start (or one resumed before its first page's cursor). */
+  resumedFrom: JsonValue | null;
+}
+
+/**
+ * `batch:progress`: a page is done and checkpointed.
+ * @publicApi
+ */
+export interface BatchProgressEvent {
+  job: Job<unknown>;
+  /** Items that succeeded so far, across attempts. */
+  processed: number;
+  failed: number;
+  cursor: JsonValue | null;
+}
+
+/**
+ * `batch:stop`: an attempt of a batch job ended with a summary (also its result, or its `BatchFailedError`'s).
+ * @publicApi
+ */
+export interface BatchStopEvent {
+  job: Job<unknown>;
+  result: BatchResult;
 }
 
 /**
@@ -225,6 +260,9 @@ export interface SchedulerEventMap {
   'job:stale': JobStaleEvent;
   'job:rescue': JobEvent;
   'job:progress': JobProgressEvent;
+  'batch:start': BatchStartEvent;
+  'batch:progress': BatchProgressEvent;
+  'batch:stop': BatchStopEvent;
   'queue:pause': QueueEvent;
   'queue:resume': QueueEvent;
   'queue:scale': QueueEvent;
