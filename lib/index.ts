@@ -54,6 +54,7 @@ export type {
   UniqueBy,
   UniqueOption,
   UniqueOptions,
+  Preemptible,
 } from './decorators/job-options.js';
 
 export type { JobContext } from './execution/job-context.js';
@@ -84,6 +85,8 @@ export type {
   JobEvent,
   JobStopEvent,
   JobProgressEvent,
+  JobPreemptEvent,
+  JobResumeEvent,
   BatchStartEvent,
   BatchProgressEvent,
   BatchStopEvent,

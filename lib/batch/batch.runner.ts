@@ -92,6 +92,9 @@ async function processPage(
   let stop = false;
   const worker = async (): Promise<void> => {
     while (!stop && !ctx.signal.aborted && next < items.length) {
+      // Between items: where a preempted batch gives up its slot.
+      await ctx.checkpoint();
+      if (stop || ctx.signal.aborted || next >= items.length) break;
       const index = next++;
       const failure = await processItem(job, items[index], ctx, settings);
       if (failure === null) {

@@ -37,6 +37,11 @@ export interface AttemptListener {
    * settling the attempt threw.
    */
   finished(job: Job<unknown>, outcome: ExecutionOutcome | null, error?: unknown): void;
+  /**
+   * The attempt, asked to yield its slot, reached `ctx.checkpoint()`: its
+   * slot is free until the promise resolves (resumed, or aborted).
+   */
+  suspend?(attempt: Attempt): Promise<void>;
 }
 
 /**
@@ -95,6 +100,11 @@ export class Attempt implements RunningJob {
   onSlotFreed: (() => void) | null = null;
   /** Writes this attempt's `ctx.progress` reports, made at the first one. */
   progress: AttemptProgress | null = null;
+  /** Asked to yield its slot to a more urgent job (`ctx.preempted`). */
+  preempted = false;
+  /** Ends a suspension at `ctx.checkpoint()`; an abort calls it too, so the handler sees its signal. */
+  wake: (() => void) | null = null;
+  private suspension: Promise<void> | null = null;
   private controller: AbortController | null = null;
   /** The handler (or middleware chain) has been called and has not returned yet. */
   private inHandler = false;
@@ -153,8 +163,10 @@ export class Attempt implements RunningJob {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(new JobAbortedError(reason));
+    this.wake?.();
     const settled: Settled = detail === undefined ? { kind: 'abort', reason } : { kind: 'abort', reason, detail };
-    const runsAgain = reason === 'shutdown' || (reason === 'timeout' && (this.retriesAfterTimeout ?? this.job.attempt < this.job.maxAttempts));
+    const runsAgain =
+      reason === 'shutdown' || reason === 'preempted' || (reason === 'timeout' && (this.retriesAfterTimeout ?? this.job.attempt < this.job.maxAttempts));
     if (this.inHandler && runsAgain) this.pending = settled;
     else this.settle(settled);
   }
@@ -191,6 +203,17 @@ export class Attempt implements RunningJob {
     this.freeSlot();
   }
 
+  /** `ctx.checkpoint()`: at once, unless the attempt was asked to yield and its runner can suspend it. */
+  checkpoint(): Promise<void> {
+    if (this.suspension) return this.suspension;
+    if (!this.preempted || this.reason !== undefined || !this.inHandler || !this.listener.suspend) return RESOLVED_VOID;
+    // One suspension for every caller: a batch's concurrent items reach their checkpoints together.
+    this.suspension = this.listener.suspend(this).then(() => {
+      this.suspension = null;
+    });
+    return this.suspension;
+  }
+
   /** Whether the attempt has settled (an attempt aborted before its handler started must not start it). */
   get isSettled(): boolean {
     return this.finished;
@@ -218,6 +241,7 @@ export class Attempt implements RunningJob {
 }
 
 const RESOLVED: Promise<unknown> = Promise.resolve();
+const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
 const ATTEMPT = Symbol('attempt');
 
@@ -266,6 +290,16 @@ export class AttemptContext implements JobContext<unknown> {
 
   get abortReason(): AbortReason | undefined {
     return this[ATTEMPT].reason;
+  }
+
+  get preempted(): boolean {
+    return this[ATTEMPT].preempted;
+  }
+
+  /** Waits while the attempt is preempted (see {@link JobContext.checkpoint}); bound, like `heartbeat`. */
+  get checkpoint(): () => Promise<void> {
+    const attempt = this[ATTEMPT];
+    return () => attempt.checkpoint();
   }
 
   /** Reports progress (see {@link JobContext.progress}); bound, like `heartbeat`. */

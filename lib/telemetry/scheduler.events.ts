@@ -36,6 +36,32 @@ export interface JobProgressEvent {
 }
 
 /**
+ * `job:preempt`: a running job gave up its slot to a more urgent one (at
+ * its checkpoint; with `preemptible: 'requeue'`, when it was aborted).
+ * @publicApi
+ */
+export interface JobPreemptEvent {
+  preempted: Job<unknown>;
+  preemptedPriority: number;
+  /** The claimed job that asked for the slot. */
+  incoming: Job<unknown>;
+  incomingPriority: number;
+  queue: string;
+}
+
+/**
+ * `job:resume`: a suspended job took a free slot again.
+ * @publicApi
+ */
+export interface JobResumeEvent {
+  job: Job<unknown>;
+  queue: string;
+  reason: 'preemption_ended';
+  /** Milliseconds it was suspended. */
+  suspendedFor: number;
+}
+
+/**
  * `batch:start`: an attempt of a batch job began (from its last checkpoint when `resumedFrom` is not null).
  * @publicApi
  */
@@ -260,6 +286,8 @@ export interface SchedulerEventMap {
   'job:stale': JobStaleEvent;
   'job:rescue': JobEvent;
   'job:progress': JobProgressEvent;
+  'job:preempt': JobPreemptEvent;
+  'job:resume': JobResumeEvent;
   'batch:start': BatchStartEvent;
   'batch:progress': BatchProgressEvent;
   'batch:stop': BatchStopEvent;
