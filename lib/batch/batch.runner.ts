@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from '../common/json.js';
 import type { JobContext } from '../execution/job-context.js';
-import { attemptOf, type Attempt } from '../execution/job.attempt.js';
+import { attemptOf } from '../execution/attempt.context.js';
+import type { Attempt } from '../execution/job.attempt.js';
 import { JobAbortedError, SchedulerError } from '../scheduler.errors.js';
 import { BatchFailedError, InvalidBatchPageError, RetryItemError } from './batch.errors.js';
 import type { BatchSettings } from './batch.options.js';

@@ -3,7 +3,9 @@ import type { JsonObject } from '../common/json.js';
 import { sanitizeJson } from '../common/storable-text.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { AttemptRef, JobStore } from '../store/job-store.js';
-import { MAX_PROGRESS_BYTES, type JobProgress } from '../store/job.types.js';
+import { MAX_PROGRESS_BYTES, type Job, type JobProgress } from '../store/job.types.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { AbortReason } from '../scheduler.errors.js';
 
 /**
  * At most one progress write per attempt in this many ms: a handler may call
@@ -125,4 +127,50 @@ export class AttemptProgress {
       });
     return this.inFlight;
   }
+}
+
+/**
+ * What the progress ports use of an attempt (the `Attempt`, seen from here).
+ * @internal
+ */
+export interface ProgressAttempt {
+  readonly job: Job<unknown>;
+  readonly isSettled: boolean;
+  readonly started: number;
+  progress: AttemptProgress | null;
+  abort(reason: AbortReason): void;
+}
+
+/**
+ * The executor's side of `ctx.progress` (checked: a bad value throws to the
+ * handler; emitted; written by the attempt's throttled writer) and of a
+ * batch's checkpoint (written at once: a batch has no `ctx.progress` of its
+ * own to race it).
+ * @internal
+ */
+export function progressPorts(
+  deps: { store: Pick<JobStore, 'saveProgress'>; clock: Clock; events: SchedulerEvents },
+  failed: (job: Job<unknown>, error: unknown) => void,
+): { reportProgress(attempt: ProgressAttempt, value: unknown): void; saveProgress(attempt: ProgressAttempt, value: unknown): Promise<boolean> } {
+  const { store, clock, events } = deps;
+  return {
+    reportProgress(attempt: ProgressAttempt, value: unknown): void {
+      const progress = checkProgress(value);
+      // Reported by a handler still running after its attempt ended: nothing is left to tell.
+      if (attempt.isSettled) return;
+      const job = attempt.job;
+      job.progress = progress;
+      attempt.progress ??= new AttemptProgress(
+        { store, clock, lost: () => attempt.isSettled || attempt.abort('lease-lost'), failed: (error) => failed(job, error) },
+        { id: job.id, attempt: job.attempt },
+      );
+      attempt.progress.report(progress);
+      if (events.has('job:progress')) events.emit('job:progress', { job, progress, duration: clock.now() - attempt.started });
+    },
+    async saveProgress(attempt: ProgressAttempt, value: unknown): Promise<boolean> {
+      const progress = checkProgress(value);
+      attempt.job.progress = progress;
+      return store.saveProgress({ id: attempt.job.id, attempt: attempt.job.attempt }, progress);
+    },
+  };
 }

@@ -11,10 +11,11 @@ import { storableResult } from '../store/storable-output.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
-import { Attempt, AttemptContext, type AttemptListener, type AttemptPorts, type Settled } from './job.attempt.js';
+import { Attempt, type AttemptListener, type AttemptPorts, type Settled } from './job.attempt.js';
+import { AttemptContext } from './attempt.context.js';
 import { describe, JobSettler, label } from './job.settler.js';
 import { tripsCircuit } from '../breakers/breaker.failures.js';
-import { AttemptProgress, checkProgress } from './attempt.progress.js';
+import { progressPorts } from './attempt.progress.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -50,8 +51,7 @@ export class JobExecutor {
     this.ports = {
       onSettled: this.onSettled,
       beat: this.beat,
-      reportProgress: this.reportProgress,
-      saveProgress: this.saveProgress,
+      ...progressPorts(deps, (job, error) => this.logger.warn(`${label(job)} (${job.id}): recording its progress failed: ${describe(error)}`)),
       clock: deps.clock,
       events: deps.events,
     };
@@ -185,34 +185,6 @@ export class JobExecutor {
   private readonly beat = async (job: Job<unknown>): Promise<boolean> => {
     const lost = await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(this.deps.clock.now()));
     return lost.length === 0;
-  };
-
-  /** `ctx.progress`: checked (a bad value throws to the handler), emitted, then written by the attempt's writer. */
-  private readonly reportProgress = (attempt: Attempt, value: unknown): void => {
-    const progress = checkProgress(value);
-    // Reported by a handler still running after its attempt ended: nothing is left to tell.
-    if (attempt.isSettled) return;
-    const { clock, events, store } = this.deps;
-    const job = attempt.job;
-    job.progress = progress;
-    attempt.progress ??= new AttemptProgress(
-      {
-        store,
-        clock,
-        lost: () => attempt.isSettled || attempt.abort('lease-lost'),
-        failed: (error) => this.logger.warn(`${label(job)} (${job.id}): recording its progress failed: ${describe(error)}`),
-      },
-      { id: job.id, attempt: job.attempt },
-    );
-    attempt.progress.report(progress);
-    if (events.has('job:progress')) events.emit('job:progress', { job, progress, duration: clock.now() - attempt.started });
-  };
-
-  /** A batch's checkpoint: written now, after any throttled report still in flight. */
-  private readonly saveProgress = async (attempt: Attempt, value: unknown): Promise<boolean> => {
-    const progress = checkProgress(value);
-    attempt.job.progress = progress;
-    return this.deps.store.saveProgress({ id: attempt.job.id, attempt: attempt.job.attempt }, progress);
   };
 
   /** The attempt's run ended: free its slot, then acknowledge it (after its last progress, if a write of it is pending). */
