@@ -1,0 +1,95 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { loadOptionalPackage } from '../common/optional-package.js';
+import { InvalidArgumentError } from '../scheduler.errors.js';
+import { SCRIPTS, type ScriptName } from './scripts/index.js';
+
+/**
+ * A script argument.
+ * @internal
+ */
+export type ScriptArg = string | number;
+
+/**
+ * The store's connection: an ioredis client with the scripts defined on it,
+ * and the base every key starts with.
+ * @internal
+ */
+export interface RedisConnection {
+  client: Redis;
+  /** `{keyPrefix}:`: the braces are a Redis Cluster hash tag, so every key of the store is in one slot. */
+  base: string;
+  /** Whether the store opened the client (and so closes it). */
+  owned: boolean;
+  /** Runs a script with the base as its key. */
+  run(script: ScriptName, ...args: ScriptArg[]): Promise<unknown>;
+  /** A second connection like the first (pub/sub, the leader lease's own timing). */
+  duplicate(): Redis;
+}
+
+/**
+ * How the store reaches Redis.
+ * @internal
+ */
+export interface RedisConnectOptions {
+  url?: string;
+  client?: object;
+  keyPrefix?: string;
+  db?: number;
+}
+
+/** The default key prefix. */
+export const DEFAULT_KEY_PREFIX = 'scheduler';
+
+/**
+ * Opens (or adopts) the ioredis client and defines the scripts on it.
+ * ioredis is loaded here, not at import: an app on another store need not install it.
+ * @throws MissingPackageError when ioredis is not installed.
+ * @throws InvalidArgumentError for a key prefix with braces (it is the hash tag) or a bad `db`.
+ * @internal
+ */
+export async function openRedis(options: RedisConnectOptions): Promise<RedisConnection> {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
+    throw new InvalidArgumentError(
+      'keyPrefix',
+      `must be a non-empty string without braces (it becomes the hash tag {${String(keyPrefix)}}), got ${JSON.stringify(keyPrefix)}`,
+    );
+  }
+  if (options.db !== undefined && (!Number.isInteger(options.db) || options.db < 0)) {
+    throw new InvalidArgumentError('db', `must be a non-negative integer, got ${String(options.db)}`);
+  }
+  let client: Redis;
+  let owned = false;
+  if (options.client !== undefined) {
+    if (!isRedis(options.client)) throw new InvalidArgumentError('client', 'must be an ioredis client (new Redis(...))');
+    client = options.client;
+    if (options.db !== undefined) throw new InvalidArgumentError('db', 'give the database in the client you pass, not beside it');
+  } else {
+    const { Redis: Driver } = await loadOptionalPackage<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis', 'the Redis store');
+    const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, ...(options.db === undefined ? {} : { db: options.db }) };
+    client = new Driver(options.url ?? 'redis://127.0.0.1:6379', settings);
+    owned = true;
+    await client.connect();
+  }
+  for (const [name, lua] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, { numberOfKeys: 1, lua });
+  }
+  const base = `{${keyPrefix}}:`;
+  const commands = client as unknown as Record<ScriptName, (...args: ScriptArg[]) => Promise<unknown>>;
+  return {
+    client,
+    base,
+    owned,
+    run: (script, ...args) => commands[script].call(client, base, ...args),
+    duplicate: () => client.duplicate(),
+  };
+}
+
+function isRedis(value: unknown): value is Redis {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function'
+  );
+}

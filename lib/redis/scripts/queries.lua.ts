@@ -1,0 +1,155 @@
+import { PRELUDE } from './prelude.lua.js';
+
+/**
+ * One job. ARGV: id.
+ * @internal
+ */
+export const GET = `${PRELUDE}
+return read(ARGV[1])
+`;
+
+/**
+ * Deletes jobs. ARGV: ids. Answers how many were deleted.
+ * @internal
+ */
+export const DELETE = `${PRELUDE}
+local n = 0
+for _, id in ipairs(ARGV) do
+  local h = load(id)
+  if h then
+    forget(id, h)
+    n = n + 1
+  end
+end
+return n
+`;
+
+/**
+ * Deletes up to ARGV[2] finished jobs in the states ARGV[3..] that finished before ARGV[1], oldest finish first.
+ * @internal
+ */
+export const PRUNE = `${PRELUDE}
+local before, limit = '(' .. ARGV[1], tonumber(ARGV[2])
+if limit <= 0 then return 0 end
+local found = {}
+for i = 3, #ARGV do
+  local st = ARGV[i]
+  if st == 'completed' or st == 'dead' or st == 'discarded' or st == 'cancelled' then
+    local hits = redis.call('ZRANGEBYSCORE', B .. 'fin:' .. st, '-inf', before, 'WITHSCORES', 'LIMIT', 0, limit)
+    for k = 1, #hits, 2 do found[#found + 1] = { id = hits[k], at = tonumber(hits[k + 1]) } end
+  end
+end
+table.sort(found, function(a, b)
+  if a.at ~= b.at then return a.at < b.at end
+  return tonumber(a.id) < tonumber(b.id)
+end)
+local n = 0
+for _, f in ipairs(found) do
+  if n >= limit then break end
+  forget(f.id, load(f.id))
+  n = n + 1
+end
+return n
+`;
+
+/**
+ * Lists or counts jobs. ARGV: mode ('list' or 'count'), filter JSON
+ * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc}).
+ * @internal
+ */
+export const LIST = `${PRELUDE}
+local count = ARGV[1] == 'count'
+local f = cjson.decode(ARGV[2])
+local states = nil
+if f.states then
+  states = {}
+  for _, st in ipairs(f.states) do states[st] = true end
+end
+local limit = f.limit or -1
+local out, n = {}, 0
+local total = redis.call('ZCARD', B .. 'all')
+for start = 0, total - 1, 500 do
+  local ids
+  if f.desc then ids = redis.call('ZREVRANGE', B .. 'all', start, start + 499) else ids = redis.call('ZRANGE', B .. 'all', start, start + 499) end
+  for _, id in ipairs(ids) do
+    local hm = redis.call('HMGET', jk(id), 'name', 'schedule', 'queue', 'state', 'finishedAt')
+    local ok = (not f.name or hm[1] == f.name)
+      and (not f.nameOrSchedule or hm[1] == f.nameOrSchedule or hm[2] == f.nameOrSchedule)
+      and (not f.queue or hm[3] == f.queue)
+      and (not states or states[hm[4]])
+      and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
+    if ok then
+      n = n + 1
+      if not count then out[#out + 1] = read(id) end
+      if not count and limit >= 0 and #out >= limit then return out end
+    end
+  end
+end
+if count then return n end
+return out
+`;
+
+/**
+ * Counts by queue and state. ARGV: now. Answers, per queue with jobs or a
+ * stored state: name, due available jobs, then state/count pairs.
+ * @internal
+ */
+export const QUEUE_COUNTS = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local names = redis.call('SUNION', B .. 'queues', B .. 'qnames')
+local out = {}
+for _, q in ipairs(names) do
+  local counts = redis.call('HGETALL', B .. 'cnt:' .. q)
+  if #counts > 0 or redis.call('SISMEMBER', B .. 'qnames', q) == 1 then
+    local due = 0
+    for p = 0, 9 do due = due + redis.call('ZCOUNT', B .. 'ready:' .. q, s(p * BAND), s(p * BAND + now + OFF)) end
+    out[#out + 1] = { q, due, counts }
+  end
+end
+return out
+`;
+
+/**
+ * The earliest run time of an available job in queue ARGV[1] (paused ones included), or nil.
+ * @internal
+ */
+export const NEXT_RUN = `${PRELUDE}
+local best = nil
+for p = 0, 9 do
+  local first = redis.call('ZRANGEBYSCORE', B .. 'ready:' .. ARGV[1], s(p * BAND), '(' .. s((p + 1) * BAND), 'WITHSCORES', 'LIMIT', 0, 1)
+  if #first > 0 then
+    local at = tonumber(first[2]) - p * BAND - OFF
+    if not best or at < best then best = at end
+  end
+end
+if best then return s(best) end
+return nil
+`;
+
+/**
+ * Jobs a breaker held until ARGV[2] (ms) become due at ARGV[3]: available jobs named one of ARGV[4..] with that run time. Answers their queues.
+ * @internal
+ */
+export const RELEASE_HELD = `${PRELUDE}
+local heldUntil, now = tonumber(ARGV[2]), ARGV[3]
+local names = {}
+for i = 4, #ARGV do names[ARGV[i]] = true end
+local queues = {}
+for _, q in ipairs(redis.call('SMEMBERS', B .. 'queues')) do
+  for p = 0, 9 do
+    local at = s(p * BAND + heldUntil + OFF)
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', B .. 'ready:' .. q, at, at)) do
+      local id = unpad(m)
+      local h = load(id)
+      if names[h.name] then
+        move(id, h, 'available', { runAt = now })
+        queues[q] = true
+      end
+    end
+  end
+end
+local out = {}
+for q in pairs(queues) do out[#out + 1] = q end
+table.sort(out)
+return out
+`;
