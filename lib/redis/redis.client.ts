@@ -22,8 +22,8 @@ export interface RedisConnection {
   owned: boolean;
   /** Runs a script with the base as its key. */
   run(script: ScriptName, ...args: ScriptArg[]): Promise<unknown>;
-  /** A second connection like the first (pub/sub, the leader lease's own timing). */
-  duplicate(): Redis;
+  /** A connection of its own to the same server, with the scripts (pub/sub, the leader lease); closed by whoever forked it. */
+  fork(): Promise<RedisConnection>;
 }
 
 /**
@@ -71,18 +71,34 @@ export async function openRedis(options: RedisConnectOptions): Promise<RedisConn
     owned = true;
     await client.connect();
   }
+  return connection(client, `{${keyPrefix}}:`, owned);
+}
+
+function connection(client: Redis, base: string, owned: boolean): RedisConnection {
   for (const [name, lua] of Object.entries(SCRIPTS)) {
     if (!(name in client)) client.defineCommand(name, { numberOfKeys: 1, lua });
   }
-  const base = `{${keyPrefix}}:`;
   const commands = client as unknown as Record<ScriptName, (...args: ScriptArg[]) => Promise<unknown>>;
   return {
     client,
     base,
     owned,
     run: (script, ...args) => commands[script].call(client, base, ...args),
-    duplicate: () => client.duplicate(),
+    fork: async () => {
+      const copy = client.duplicate({ lazyConnect: true });
+      await copy.connect();
+      return connection(copy, base, true);
+    },
   };
+}
+
+/**
+ * Closes a connection the store opened (a client the app passed stays open).
+ * @internal
+ */
+export async function closeRedis(redis: RedisConnection): Promise<void> {
+  if (!redis.owned || redis.client.status === 'end') return;
+  await redis.client.quit().catch(() => redis.client.disconnect());
 }
 
 function isRedis(value: unknown): value is Redis {

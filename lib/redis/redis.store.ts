@@ -20,7 +20,7 @@ import { compareNames } from '../store/memory/queries.js';
 import { storableAttemptError, storableMessage, storableResult } from '../store/storable-output.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { decodeJob, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
-import type { RedisConnection } from './redis.client.js';
+import { closeRedis, type RedisConnection } from './redis.client.js';
 import { RedisBreakers } from './redis.breakers.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
@@ -71,7 +71,7 @@ export class RedisStore implements JobStore {
 
   /** Closes the connection when the store opened it (a client you passed stays yours). */
   async close(): Promise<void> {
-    if (this.redis.owned && this.redis.client.status !== 'end') await this.redis.client.quit().catch(() => this.redis.client.disconnect());
+    await closeRedis(this.redis);
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,7 @@
 import { ACK } from './ack.lua.js';
 import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
+import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
 import { CANCEL, HEARTBEAT, RESCUE, UNCLAIM } from './lifecycle.lua.js';
 import { DELETE, GET, LIST, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
 import { BUCKET_STATUS, CLAIM_LIMITED } from './rate-limit.lua.js';
@@ -49,6 +50,8 @@ export const SCRIPTS = {
   schedSaveRun: SAVE_RUN,
   schedListRuns: LIST_RUNS,
   schedDeleteRuns: DELETE_RUNS,
+  schedTakeLease: TAKE_LEASE,
+  schedResignLease: RESIGN_LEASE,
 } as const;
 
 /**
