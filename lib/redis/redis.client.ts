@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { loadOptionalPackage } from '../common/optional-package.js';
+import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
 
@@ -43,11 +43,12 @@ export const DEFAULT_KEY_PREFIX = 'scheduler';
 /**
  * Opens (or adopts) the ioredis client and defines the scripts on it.
  * ioredis is loaded here, not at import: an app on another store need not install it.
+ * `importer` stands in for `import()` in tests (a package that is not installed).
  * @throws MissingPackageError when ioredis is not installed.
  * @throws InvalidArgumentError for a key prefix with braces (it is the hash tag) or a bad `db`.
  * @internal
  */
-export async function openRedis(options: RedisConnectOptions): Promise<RedisConnection> {
+export async function openRedis(options: RedisConnectOptions, importer?: ModuleImporter): Promise<RedisConnection> {
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
     throw new InvalidArgumentError(
@@ -65,7 +66,7 @@ export async function openRedis(options: RedisConnectOptions): Promise<RedisConn
     client = options.client;
     if (options.db !== undefined) throw new InvalidArgumentError('db', 'give the database in the client you pass, not beside it');
   } else {
-    const { Redis: Driver } = await loadOptionalPackage<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis', 'the Redis store');
+    const { Redis: Driver } = await loadOptionalPackage<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis', 'the Redis store', importer);
     const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, ...(options.db === undefined ? {} : { db: options.db }) };
     client = new Driver(options.url ?? 'redis://127.0.0.1:6379', settings);
     owned = true;

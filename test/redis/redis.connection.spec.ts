@@ -1,0 +1,98 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeRedis, openRedis } from '../../lib/redis/redis.client.js';
+import { persistenceWarning, readPersistence } from '../../lib/redis/redis.persistence.js';
+import { RedisStore } from '../../lib/redis/redis.store.js';
+import { InvalidArgumentError, MissingPackageError } from '../../lib/scheduler.errors.js';
+import { newJobInput } from '../../lib/store/index.js';
+import { redisUrl, testKeyPrefix } from '../support/redis.js';
+import { startRedisServer } from '../support/redis-server.js';
+
+describe('Redis connection', () => {
+  it('says what to install when ioredis is missing', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'ioredis' imported from x"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const rejection = openRedis({ url: redisUrl() }, () => Promise.reject(missing));
+    await expect(rejection).rejects.toBeInstanceOf(MissingPackageError);
+    await expect(rejection).rejects.toMatchObject({ packageName: 'ioredis', message: expect.stringContaining('npm install ioredis') });
+  });
+
+  it.each([['a{b}'], [''], ['x}']])('refuses the key prefix %j with a typed error', async (keyPrefix) => {
+    await expect(openRedis({ url: redisUrl(), keyPrefix })).rejects.toMatchObject({ argument: 'keyPrefix' });
+  });
+
+  it('refuses a bad db and a client that is not ioredis', async () => {
+    await expect(openRedis({ url: redisUrl(), db: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(openRedis({ client: { query: () => {} } })).rejects.toMatchObject({ argument: 'client' });
+  });
+
+  it("uses the app's client, keys under the hash-tagged prefix, and leaves the client open at close", async () => {
+    const keys = testKeyPrefix('client');
+    const client = new Redis(redisUrl());
+    try {
+      const store = new RedisStore(await openRedis({ client, keyPrefix: keys.keyPrefix }));
+      await store.init();
+      const [result] = await store.insert([newJobInput(new Date())]);
+      expect(await client.exists(`{${keys.keyPrefix}}:job:${result!.job.id}`)).toBe(1);
+      await store.close();
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      await keys.drop();
+      await client.quit();
+    }
+  });
+
+  it('takes the database from db', async () => {
+    const keys = testKeyPrefix('db');
+    const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix, db: 3 });
+    const other = new Redis(redisUrl(), { db: 3 });
+    try {
+      const store = new RedisStore(redis);
+      await store.insert([newJobInput(new Date())]);
+      expect(await other.exists(`{${keys.keyPrefix}}:job:1`)).toBe(1);
+      await store.delete(['1']);
+    } finally {
+      await other.quit();
+      await closeRedis(redis);
+    }
+  });
+});
+
+describe('Redis persistence check', () => {
+  const servers: { url: string; stop(): Promise<void> }[] = [];
+  const reading = async (args: string[]) => {
+    const server = await startRedisServer(args);
+    servers.push(server);
+    const redis = await openRedis({ url: server.url });
+    try {
+      return await readPersistence(redis);
+    } finally {
+      await closeRedis(redis);
+    }
+  };
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+  });
+
+  it('warns for a server that keeps nothing, or only snapshots', async () => {
+    const none = await reading(['--save', '', '--appendonly', 'no']);
+    expect(none).toEqual({ kind: 'none' });
+    expect(persistenceWarning(none)).toMatch(/keeps nothing on disk/);
+    const rdb = await reading(['--save', '60 1', '--appendonly', 'no']);
+    expect(rdb).toMatchObject({ kind: 'rdb' });
+    expect(persistenceWarning(rdb)).toMatch(/RDB snapshots/);
+  });
+
+  it('is quiet for AOF with everysec or always', async () => {
+    for (const fsync of ['everysec', 'always']) {
+      const aof = await reading(['--save', '', '--appendonly', 'yes', '--appendfsync', fsync]);
+      expect(aof).toEqual({ kind: 'aof', fsync });
+      expect(persistenceWarning(aof)).toBeNull();
+    }
+  });
+
+  it('tolerates CONFIG being disabled (renamed away, as managed services do)', async () => {
+    const unknown = await reading(['--save', '', '--rename-command', 'CONFIG', '']);
+    expect(unknown).toMatchObject({ kind: 'unknown' });
+    expect(persistenceWarning(unknown)).toBeNull();
+  });
+});

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Starts a `redis-server` from the machine's binary on a free port of
+ * 127.0.0.1, in a temporary directory, with `args` added (the default keeps
+ * nothing on disk). Rejects, saying what is missing, when there is no binary.
+ */
+export async function startRedisServer(args: readonly string[] = ['--save', '', '--appendonly', 'no']): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'nestjs-scheduler-redis-'));
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  server.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start in 10 s:\n${output.join('')}`)), 10_000);
+      server.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`the Redis tests need REDIS_URL or a redis-server binary on PATH (${error.message})`));
+      });
+      server.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${String(code)}:\n${output.join('')}`));
+      });
+      server.stdout.on('data', (chunk: Buffer) => {
+        output.push(chunk.toString());
+        if (output.join('').includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  server.removeAllListeners('exit');
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      if (server.exitCode === null) {
+        const exited = new Promise((resolve) => server.once('exit', resolve));
+        server.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
