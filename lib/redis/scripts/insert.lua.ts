@@ -55,6 +55,8 @@ for i = 5, #ARGV do
     end
     redis.call('HSET', jk(id), unpack(flat))
     redis.call('ZADD', B .. 'all', id, id)
+    redis.call('ZADD', B .. 'n:' .. j.name, id, id)
+    if j.schedule then redis.call('ZADD', B .. 's:' .. j.schedule, id, id) end
     redis.call('SADD', B .. 'queues', j.queue)
     enter(id, h)
     if node ~= '' and j.claimable and not blocked(h, node) then start(id, h, node, claimNow, true) end

@@ -105,6 +105,8 @@ local function forget(id, h)
   if h.tickKey and redis.call('HGET', B .. 'tick', h.tickKey) == id then redis.call('HDEL', B .. 'tick', h.tickKey) end
   if h.uniqueKey and redis.call('HGET', B .. 'uniq', h.uniqueKey) == id then redis.call('HDEL', B .. 'uniq', h.uniqueKey) end
   redis.call('ZREM', B .. 'all', id)
+  redis.call('ZREM', B .. 'n:' .. h.name, id)
+  if h.schedule then redis.call('ZREM', B .. 's:' .. h.schedule, id) end
   redis.call('DEL', jk(id))
 end
 

@@ -55,33 +55,87 @@ return n
 /**
  * Lists or counts jobs. ARGV: mode ('list' or 'count'), filter JSON
  * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc}).
+ * The walk starts from the narrowest index there is: the jobs of a name
+ * (`n:<name>`, merged with those of a schedule, `s:<schedule>`, for
+ * nameOrSchedule), the running jobs, or every job (`all`), in id order.
  * @internal
  */
 export const LIST = `${PRELUDE}
 local count = ARGV[1] == 'count'
 local f = cjson.decode(ARGV[2])
+local desc = f.desc
 local states = nil
 if f.states then
   states = {}
   for _, st in ipairs(f.states) do states[st] = true end
 end
 local limit = f.limit or -1
+
+-- A cursor over one sorted set of ids (score = id), 200 at a time.
+local function cursor(key)
+  return { key = key, buf = {}, i = 1, start = 0, done = false }
+end
+local function peek(c)
+  if c.i > #c.buf then
+    if c.done then return nil end
+    if desc then c.buf = redis.call('ZREVRANGE', c.key, c.start, c.start + 199) else c.buf = redis.call('ZRANGE', c.key, c.start, c.start + 199) end
+    c.start = c.start + 200
+    c.i = 1
+    if #c.buf < 200 then c.done = true end
+    if #c.buf == 0 then return nil end
+  end
+  return c.buf[c.i]
+end
+local function before(a, b)
+  if desc then return tonumber(a) > tonumber(b) end
+  return tonumber(a) < tonumber(b)
+end
+
+local sources
+local only_running = states ~= nil and next(states) == 'running' and next(states, 'running') == nil
+if f.name then
+  sources = { cursor(B .. 'n:' .. f.name) }
+elseif f.nameOrSchedule then
+  sources = { cursor(B .. 'n:' .. f.nameOrSchedule), cursor(B .. 's:' .. f.nameOrSchedule) }
+elseif only_running then
+  -- Running jobs are few (at most the nodes' concurrency and buffers): read and order them here.
+  local ids = redis.call('ZRANGE', B .. 'running', 0, -1)
+  table.sort(ids, before)
+  sources = { { buf = ids, i = 1, done = true } }
+else
+  sources = { cursor(B .. 'all') }
+end
+
+-- The next id in order over every source, each id once.
+local function next_id()
+  local best = nil
+  for _, c in ipairs(sources) do
+    local id = peek(c)
+    if id and (not best or before(id, best)) then best = id end
+  end
+  if not best then return nil end
+  for _, c in ipairs(sources) do
+    if peek(c) == best then c.i = c.i + 1 end
+  end
+  return best
+end
+
 local out, n = {}, 0
-local total = redis.call('ZCARD', B .. 'all')
-for start = 0, total - 1, 500 do
-  local ids
-  if f.desc then ids = redis.call('ZREVRANGE', B .. 'all', start, start + 499) else ids = redis.call('ZRANGE', B .. 'all', start, start + 499) end
-  for _, id in ipairs(ids) do
-    local hm = redis.call('HMGET', jk(id), 'name', 'schedule', 'queue', 'state', 'finishedAt')
-    local ok = (not f.name or hm[1] == f.name)
-      and (not f.nameOrSchedule or hm[1] == f.nameOrSchedule or hm[2] == f.nameOrSchedule)
-      and (not f.queue or hm[3] == f.queue)
-      and (not states or states[hm[4]])
-      and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
-    if ok then
-      n = n + 1
-      if not count then out[#out + 1] = read(id) end
-      if not count and limit >= 0 and #out >= limit then return out end
+while true do
+  local id = next_id()
+  if not id then break end
+  local hm = redis.call('HMGET', jk(id), 'name', 'schedule', 'queue', 'state', 'finishedAt')
+  local ok = hm[1] ~= false
+    and (not f.name or hm[1] == f.name)
+    and (not f.nameOrSchedule or hm[1] == f.nameOrSchedule or hm[2] == f.nameOrSchedule)
+    and (not f.queue or hm[3] == f.queue)
+    and (not states or states[hm[4]])
+    and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
+  if ok then
+    n = n + 1
+    if not count then
+      out[#out + 1] = read(id)
+      if limit >= 0 and #out >= limit then return out end
     end
   end
 end
