@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeRedis, openRedis } from '../../lib/redis/redis.client.js';
@@ -9,6 +11,14 @@ import { redisUrl, testKeyPrefix } from '../support/redis.js';
 import { startRedisServer } from '../support/redis-server.js';
 
 describe('Redis connection', () => {
+  it('loads ioredis only when the Redis store is asked for: no file of lib/ imports it but for types', () => {
+    const lib = join(import.meta.dirname, '..', '..', 'lib');
+    const files = readdirSync(lib, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const runtime = files.filter((file) => /^import (?!type )[^;]*from 'ioredis'/m.test(readFileSync(join(lib, file), 'utf8')));
+    expect(runtime).toEqual([]);
+    expect(files.filter((file) => readFileSync(join(lib, file), 'utf8').includes("from 'ioredis'")).length).toBeGreaterThan(0);
+  });
+
   it('says what to install when ioredis is missing', async () => {
     const missing = Object.assign(new Error("Cannot find package 'ioredis' imported from x"), { code: 'ERR_MODULE_NOT_FOUND' });
     const rejection = openRedis({ url: redisUrl() }, () => Promise.reject(missing));
