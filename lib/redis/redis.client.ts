@@ -10,9 +10,11 @@ import { SCRIPTS, type ScriptName } from './scripts/index.js';
 export type ScriptArg = string | number;
 
 /**
- * The store's connection: an ioredis client with the scripts defined on it,
- * and the base every key starts with.
- * @internal
+ * A Redis store's connection: an ioredis client with the store's scripts
+ * defined on it, and the base every key starts with. Open one with
+ * {@link openRedis} to build a {@link RedisStore}, {@link RedisPeer} or
+ * {@link RedisNotifier} by hand.
+ * @publicApi
  */
 export interface RedisConnection {
   client: Redis;
@@ -20,33 +22,43 @@ export interface RedisConnection {
   base: string;
   /** Whether the store opened the client (and so closes it). */
   owned: boolean;
-  /** Runs a script with the base as its key. */
+  /**
+   * Runs one of the store's scripts with the base as its key.
+   * @internal
+   */
   run(script: ScriptName, ...args: ScriptArg[]): Promise<unknown>;
   /** A connection of its own to the same server, with the scripts (pub/sub, the leader lease); closed by whoever forked it. */
   fork(): Promise<RedisConnection>;
 }
 
 /**
- * How the store reaches Redis.
- * @internal
+ * How a Redis store reaches the server (see `RedisStoreOptions`).
+ * @publicApi
  */
 export interface RedisConnectOptions {
+  /** A connection string. Give this or `client`. @default 'redis://127.0.0.1:6379' */
   url?: string;
+  /** The app's ioredis client (left open at close). */
   client?: object;
+  /** Keys are `{keyPrefix}:…` (no braces). @default 'scheduler' */
   keyPrefix?: string;
+  /** The database number, with `url`. @default 0 */
   db?: number;
 }
 
-/** The default key prefix. */
+/**
+ * The default key prefix.
+ * @internal
+ */
 export const DEFAULT_KEY_PREFIX = 'scheduler';
 
 /**
- * Opens (or adopts) the ioredis client and defines the scripts on it.
+ * Opens (or adopts) the ioredis client and defines the store's scripts on it.
  * ioredis is loaded here, not at import: an app on another store need not install it.
  * `importer` stands in for `import()` in tests (a package that is not installed).
  * @throws MissingPackageError when ioredis is not installed.
- * @throws InvalidArgumentError for a key prefix with braces (it is the hash tag) or a bad `db`.
- * @internal
+ * @throws InvalidArgumentError for a key prefix with braces (it is the hash tag), a bad `db`, or both `url` and `client`.
+ * @publicApi
  */
 export async function openRedis(options: RedisConnectOptions, importer?: ModuleImporter): Promise<RedisConnection> {
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -61,6 +73,7 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
   }
   let client: Redis;
   let owned = false;
+  if (options.client !== undefined && options.url !== undefined) throw new InvalidArgumentError('url', 'give exactly one of "url" or "client"');
   if (options.client !== undefined) {
     if (!isRedis(options.client)) throw new InvalidArgumentError('client', 'must be an ioredis client (new Redis(...))');
     client = options.client;
@@ -94,8 +107,8 @@ function connection(client: Redis, base: string, owned: boolean): RedisConnectio
 }
 
 /**
- * Closes a connection the store opened (a client the app passed stays open).
- * @internal
+ * Closes a connection {@link openRedis} opened (a client the app passed stays open).
+ * @publicApi
  */
 export async function closeRedis(redis: RedisConnection): Promise<void> {
   if (!redis.owned || redis.client.status === 'end') return;

@@ -5,7 +5,10 @@ import { claimableAtInsert } from '../store/new-job.js';
 import { uniqueMask } from '../store/unique-states.js';
 import { isErrorClass } from '../store/storable-output.js';
 
-/** A job hash as a script answers it: field, value, field, value… */
+/**
+ * A job hash as a script answers it: field, value, field, value…
+ * @internal
+ */
 export type FlatHash = readonly string[];
 
 /**

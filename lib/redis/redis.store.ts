@@ -22,6 +22,7 @@ import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/wo
 import { decodeJob, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 import { RedisBreakers } from './redis.breakers.js';
+import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
 import { RedisStates } from './redis.states.js';
@@ -50,6 +51,7 @@ export class RedisStore implements JobStore {
   readonly rateLimits: JobRateLimits;
   private readonly states: RedisStates;
   private readonly runs: RedisRuns;
+  private readonly dead: RedisDeadLetters;
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(
@@ -63,6 +65,7 @@ export class RedisStore implements JobStore {
     this.rateLimits = new RedisRateLimits(redis);
     this.states = new RedisStates(redis);
     this.runs = new RedisRuns(redis);
+    this.dead = new RedisDeadLetters(redis);
   }
 
   async init(): Promise<void> {
@@ -196,42 +199,24 @@ export class RedisStore implements JobStore {
     return Number(await this.redis.run('schedPrune', before.getTime(), Math.min(limit, 2 ** 31 - 1), ...states));
   }
 
-  async listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
-    if (!(limit > 0)) return [];
-    const answer = (await this.redis.run('schedListDead', ...deadQuery(query), Math.min(limit, 2 ** 31 - 1), Math.max(0, offset))) as FlatHash[];
-    return answer.map(decodeJob);
+  listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    return this.dead.list(query, limit, offset);
   }
-
-  async deadStats(): Promise<DeadLetterCounts> {
-    const flat = await this.redis.client.hgetall(`${this.redis.base}dstat`);
-    const counts: DeadLetterCounts = { total: Number(flat.t ?? 0), byQueue: {}, byName: {}, byErrorClass: {} };
-    const groups: Record<string, Record<string, number>> = { q: counts.byQueue, n: counts.byName, c: counts.byErrorClass };
-    for (const [field, value] of Object.entries(flat)) {
-      const group = groups[field.slice(0, 1)];
-      if (group && field[1] === ':') group[field.slice(2)] = Number(value);
-    }
-    return counts;
+  deadStats(): Promise<DeadLetterCounts> {
+    return this.dead.stats();
   }
-
   /** Skips (leaves dead) one whose unique key another active job holds. */
-  async resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
-    if (!(limit > 0)) return [];
-    const answer = (await this.redis.run('schedResurrectDead', ...deadQuery(query), Math.min(limit, 2 ** 31 - 1), now.getTime())) as FlatHash[];
-    return answer.map(decodeJob);
+  resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    return this.dead.resurrect(query, limit, now);
   }
-
-  async pruneDead({ before, keep, limit }: DeadLetterPrune): Promise<number> {
-    if (!(limit > 0)) return 0;
-    return Number(await this.redis.run('schedPruneDead', before === null ? '' : before.getTime(), Math.max(0, keep), Math.min(limit, 2 ** 31 - 1)));
+  pruneDead(prune: DeadLetterPrune): Promise<number> {
+    return this.dead.prune(prune);
   }
-
-  async takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
-    const answer = (await this.redis.run('schedTakeAlerts', now.getTime(), leaseMs, Math.max(0, limit))) as [FlatHash, number][];
-    return answer.map(([flat, tries]) => ({ job: decodeJob(flat), tries: Number(tries) }));
+  takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    return this.dead.takeAlerts(now, leaseMs, limit);
   }
-
-  async settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
-    await this.redis.run('schedSettleAlert', id, diedAt.getTime(), retryAt === null ? '' : retryAt.getTime());
+  settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    return this.dead.settleAlert(id, diedAt, retryAt);
   }
 
   /** One entry per queue that has jobs or a stored state, sorted by name. */
@@ -321,8 +306,4 @@ function filterJson(filter: JobFilter): string {
     limit: filter.limit !== undefined && Number.isFinite(filter.limit) ? filter.limit : undefined,
     desc: filter.order !== 'asc',
   });
-}
-
-function deadQuery(query: DeadLetterQuery): string[] {
-  return [query.queue ?? '', query.name ?? '', query.errorClass ?? ''];
 }

@@ -33,6 +33,9 @@ describe('Redis connection', () => {
   it('refuses a bad db and a client that is not ioredis', async () => {
     await expect(openRedis({ url: redisUrl(), db: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(openRedis({ client: { query: () => {} } })).rejects.toMatchObject({ argument: 'client' });
+    const client = new Redis(redisUrl(), { lazyConnect: true });
+    await expect(openRedis({ client, url: redisUrl() })).rejects.toMatchObject({ argument: 'url' });
+    client.disconnect();
   });
 
   it("uses the app's client, keys under the hash-tagged prefix, and leaves the client open at close", async () => {
