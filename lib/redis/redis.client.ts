@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
+import { StoreUnavailableError } from '../postgres/postgres.errors.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
 
@@ -57,6 +59,7 @@ export const DEFAULT_KEY_PREFIX = 'scheduler';
  * ioredis is loaded here, not at import: an app on another store need not install it.
  * `importer` stands in for `import()` in tests (a package that is not installed).
  * @throws MissingPackageError when ioredis is not installed.
+ * @throws StoreUnavailableError when the server cannot be reached (nothing is left reconnecting).
  * @throws InvalidArgumentError for a key prefix with braces (it is the hash tag), a bad `db`, or both `url` and `client`.
  * @publicApi
  */
@@ -81,9 +84,23 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
   } else {
     const { Redis: Driver } = await loadOptionalPackage<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis', 'the Redis store', importer);
     const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, ...(options.db === undefined ? {} : { db: options.db }) };
-    client = new Driver(options.url ?? 'redis://127.0.0.1:6379', settings);
+    const url = options.url ?? 'redis://127.0.0.1:6379';
+    client = new Driver(url, settings);
     owned = true;
-    await client.connect();
+    watchErrors(client);
+    let cause: unknown = null;
+    const onError = (error: unknown) => (cause = error);
+    client.on('error', onError);
+    try {
+      await client.connect();
+    } catch (error) {
+      // ioredis would go on reconnecting in the background: a failed bootstrap must leave nothing running.
+      client.disconnect();
+      const reason = (cause ?? error) as Error;
+      throw new StoreUnavailableError(`Redis at ${redact(url)} is not reachable (${reason?.message ?? String(reason)})`, { cause: reason });
+    } finally {
+      client.off('error', onError);
+    }
   }
   return connection(client, `{${keyPrefix}}:`, owned);
 }
@@ -100,7 +117,13 @@ function connection(client: Redis, base: string, owned: boolean): RedisConnectio
     run: (script, ...args) => commands[script].call(client, base, ...args),
     fork: async () => {
       const copy = client.duplicate({ lazyConnect: true });
-      await copy.connect();
+      watchErrors(copy);
+      try {
+        await copy.connect();
+      } catch (error) {
+        copy.disconnect();
+        throw new StoreUnavailableError(`a second Redis connection could not be opened (${(error as Error).message})`, { cause: error });
+      }
       return connection(copy, base, true);
     },
   };
@@ -113,6 +136,35 @@ function connection(client: Redis, base: string, owned: boolean): RedisConnectio
 export async function closeRedis(redis: RedisConnection): Promise<void> {
   if (!redis.owned || redis.client.status === 'end') return;
   await redis.client.quit().catch(() => redis.client.disconnect());
+}
+
+/**
+ * Logs a connection of ours that fails, once until it is ready again (ioredis
+ * reconnects by itself, and without a listener prints every failed attempt).
+ */
+function watchErrors(client: Redis): void {
+  const logger = new Logger('Scheduler');
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn(`a Redis connection failed, reconnecting: ${error.message}`);
+  });
+  client.on('ready', () => {
+    if (down) logger.log('the Redis connection is back');
+    down = false;
+  });
+}
+
+/** A URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the given URL';
+  }
 }
 
 function isRedis(value: unknown): value is Redis {

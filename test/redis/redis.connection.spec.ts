@@ -6,6 +6,7 @@ import { closeRedis, openRedis } from '../../lib/redis/redis.client.js';
 import { persistenceWarning, readPersistence } from '../../lib/redis/redis.persistence.js';
 import { RedisStore } from '../../lib/redis/redis.store.js';
 import { InvalidArgumentError, MissingPackageError } from '../../lib/scheduler.errors.js';
+import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { newJobInput } from '../../lib/store/index.js';
 import { redisUrl, testKeyPrefix } from '../support/redis.js';
 import { startRedisServer } from '../support/redis-server.js';
@@ -28,6 +29,18 @@ describe('Redis connection', () => {
 
   it.each([['a{b}'], [''], ['x}']])('refuses the key prefix %j with a typed error', async (keyPrefix) => {
     await expect(openRedis({ url: redisUrl(), keyPrefix })).rejects.toMatchObject({ argument: 'keyPrefix' });
+  });
+
+  it('fails with StoreUnavailableError, naming the server without its password, when Redis cannot be reached; nothing is left reconnecting', async () => {
+    const server = await startRedisServer();
+    const url = server.url.replace('redis://', 'redis://:secret@');
+    await server.stop();
+    const rejection = openRedis({ url });
+    await expect(rejection).rejects.toBeInstanceOf(StoreUnavailableError);
+    const error = (await rejection.catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/not reachable \(.*ECONNREFUSED/);
+    expect(error.message).not.toContain('secret');
+    expect(process.getActiveResourcesInfo().filter((kind) => kind === 'TCPWRAP' || kind === 'TCPConnectWrap')).toEqual([]);
   });
 
   it('refuses a bad db and a client that is not ioredis', async () => {
