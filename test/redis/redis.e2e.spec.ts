@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerModule, SchedulerService, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
 import { redisUrl, testKeyPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { startRedisServer } from '../support/redis-server.js';
 
 @Injectable()
 class Jobs {
@@ -132,5 +133,54 @@ describe('SchedulerModule on Redis', () => {
     await admin.quit();
     const warned = warn.mock.calls.some(([message]) => String(message).includes('keeps nothing on disk'));
     expect(warned).toBe(config === 'no' && !save);
+  });
+});
+
+describe('SchedulerModule on a Redis server that restarts', () => {
+  it('keeps queued jobs through a restart of a server with AOF, and the node goes on by itself', async () => {
+    const server = await startRedisServer(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    let app: TestingModule | null = null;
+    try {
+      // A web node enqueues a job due later; no node runs jobs yet.
+      const web = await Test.createTestingModule({
+        imports: [SchedulerModule.forRoot({ store: { type: 'redis', url: server.url }, queues: false, peer: false, pollInterval: '1s' })],
+        providers: [Jobs],
+      }).compile();
+      await web.init();
+      const early = await web.get(SchedulerService).enqueue('record', { n: 'before' });
+      await server.restart();
+      // The web node's own connections come back by themselves.
+      await waitFor(
+        async () => {
+          try {
+            return (await web.get(SchedulerService).enqueue('record', { n: 'after' })).id !== early.id;
+          } catch {
+            return false;
+          }
+        },
+        10_000,
+        'an enqueue after the restart',
+      );
+      await web.close();
+      app = await Test.createTestingModule({
+        imports: [SchedulerModule.forRoot({ store: { type: 'redis', url: server.url }, pollInterval: '1s' })],
+        providers: [Jobs],
+      }).compile();
+      await app.init();
+      const records = () => app!.get(Jobs).runs.filter((r) => r.name === 'record');
+      await waitFor(() => records().length >= 2, 10_000, 'both jobs to run');
+      expect(
+        records()
+          .map((r) => (r.args as { n: string }).n)
+          .sort(),
+      ).toEqual(['after', 'before']);
+      // AOF on: no persistence warning.
+      expect(warn.mock.calls.some(([message]) => String(message).includes('on disk'))).toBe(false);
+    } finally {
+      await app?.close();
+      await server.stop();
+      warn.mockRestore();
+    }
   });
 });
