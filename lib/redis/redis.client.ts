@@ -83,7 +83,10 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
     if (options.db !== undefined) throw new InvalidArgumentError('db', 'give the database in the client you pass, not beside it');
   } else {
     const { Redis: Driver } = await loadOptionalPackage<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis', 'the Redis store', importer);
-    const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, ...(options.db === undefined ? {} : { db: options.db }) };
+    // A call made while the server is away waits in ioredis's offline queue for
+    // up to 20 reconnection attempts (~10 s: they back off 50 ms more each
+    // time), so a restart shorter than that costs no acknowledgement.
+    const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 20, ...(options.db === undefined ? {} : { db: options.db }) };
     const url = options.url ?? 'redis://127.0.0.1:6379';
     client = new Driver(url, settings);
     owned = true;

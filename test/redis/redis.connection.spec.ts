@@ -116,6 +116,26 @@ describe('Redis persistence check', () => {
     }
   });
 
+  it('an acknowledgement sent while the server restarts lands once it is back', async () => {
+    const server = await startRedisServer(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
+    servers.push(server);
+    const redis = await openRedis({ url: server.url });
+    try {
+      const store = new RedisStore(redis);
+      const now = new Date();
+      await store.insert([newJobInput(now)]);
+      const [job] = await store.claim({ queue: 'default', limit: 1, node: 'n', now });
+      let completed: Promise<void> | undefined;
+      await server.restart(() => {
+        completed = store.complete({ id: job!.id, attempt: job!.attempt }, { ok: true }, now);
+      });
+      await completed;
+      expect(await store.get(job!.id)).toMatchObject({ state: 'completed', result: { ok: true } });
+    } finally {
+      await closeRedis(redis);
+    }
+  });
+
   it('tolerates CONFIG being disabled (renamed away, as managed services do)', async () => {
     const unknown = await reading(['--save', '', '--rename-command', 'CONFIG', '']);
     expect(unknown).toMatchObject({ kind: 'unknown' });

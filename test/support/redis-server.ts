@@ -11,7 +11,7 @@ import { join } from 'node:path';
  */
 export async function startRedisServer(
   args: readonly string[] = ['--save', '', '--appendonly', 'no'],
-): Promise<{ url: string; stop(): Promise<void>; restart(): Promise<void> }> {
+): Promise<{ url: string; stop(): Promise<void>; restart(whileDown?: () => void): Promise<void> }> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'nestjs-scheduler-redis-'));
   let server = await launch(port, dir, args).catch(async (error: unknown) => {
@@ -30,9 +30,13 @@ export async function startRedisServer(
       await halt();
       await rm(dir, { recursive: true, force: true });
     },
-    /** Stops the server (SIGTERM: it writes what its settings keep) and starts it again on the same port and directory. */
-    restart: async () => {
+    /**
+     * Stops the server (SIGTERM: it writes what its settings keep), calls
+     * `whileDown`, and starts it again on the same port and directory.
+     */
+    restart: async (whileDown?: () => void) => {
       await halt();
+      whileDown?.();
       server = await launch(port, dir, args);
     },
   };
