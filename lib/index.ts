@@ -28,6 +28,18 @@ export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
 
 export { Scheduled } from './decorators/scheduled.decorator.js';
 export { Worker, type JobWorker } from './decorators/worker.decorator.js';
+export { BatchWorker } from './batch/batch-worker.decorator.js';
+export {
+  MAX_ITEM_RETRIES,
+  type BatchJob,
+  type BatchContext,
+  type BatchPage,
+  type BatchResult,
+  type BatchItemError,
+  type BatchWorkerOptions,
+  type BatchErrorStrategy,
+} from './batch/batch.types.js';
+export { RetryItemError, BatchFailedError, InvalidBatchPageError } from './batch/batch.errors.js';
 export type {
   JobOptions,
   ScheduleOptions,
@@ -42,6 +54,7 @@ export type {
   UniqueBy,
   UniqueOption,
   UniqueOptions,
+  Preemptible,
 } from './decorators/job-options.js';
 
 export type { JobContext } from './execution/job-context.js';
@@ -71,6 +84,12 @@ export type {
   SchedulerEventName,
   JobEvent,
   JobStopEvent,
+  JobProgressEvent,
+  JobPreemptEvent,
+  JobResumeEvent,
+  BatchStartEvent,
+  BatchProgressEvent,
+  BatchStopEvent,
   JobExceptionEvent,
   JobDiscardEvent,
   JobCancelEvent,
@@ -94,8 +113,8 @@ export { RateLimits } from './rate-limit/rate-limits.service.js';
 export type { JsonValue, JsonObject } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
-export type { Job, JobState, JobAttemptError, JobTraceContext, ErrorClass, UniqueState } from './store/job.types.js';
-export { DEFAULT_UNIQUE_STATES } from './store/job.types.js';
+export type { Job, JobState, JobAttemptError, JobTraceContext, JobProgress, ErrorClass, UniqueState } from './store/job.types.js';
+export { DEFAULT_UNIQUE_STATES, MAX_PROGRESS_BYTES } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
 export type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions } from './store/store-options.js';

@@ -9,6 +9,11 @@ export const SCHEDULED_METADATA = 'scheduler:scheduled';
  */
 export const WORKER_METADATA = 'scheduler:worker';
 /**
+ * Metadata key written by `@BatchWorker` on a class (beside `WORKER_METADATA`): its batch options.
+ * @internal
+ */
+export const BATCH_METADATA = 'scheduler:batch';
+/**
  * Injection token of the resolved module options.
  * @internal
  */

@@ -209,7 +209,7 @@ export class WorkflowVersionMismatchError extends SchedulerError {
  * Why a running job's signal was aborted.
  * @publicApi
  */
-export type AbortReason = 'timeout' | 'cancel' | 'shutdown' | 'lease-lost';
+export type AbortReason = 'timeout' | 'cancel' | 'shutdown' | 'lease-lost' | 'preempted';
 
 /**
  * The reason carried by `ctx.signal` when the scheduler aborts a job.

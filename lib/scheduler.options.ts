@@ -36,6 +36,14 @@ export interface QueueOptions {
    * slots. @default 1000 with the PostgreSQL store, 500 with any other
    */
   prefetch?: number;
+  /**
+   * A job arriving at this queue while every slot is taken, more urgent
+   * (a lower priority number) than a running one, takes the slot of the
+   * least urgent: that job is asked to yield (`ctx.preempted`), and does so
+   * at its next `await ctx.checkpoint()` (or is queued again, with
+   * `preemptible: 'requeue'`). See docs/execution.md#preemption. @default false
+   */
+  preemption?: boolean;
 }
 
 /**
@@ -146,7 +154,7 @@ export interface SchedulerModuleOptions {
 export interface ResolvedOptions {
   store: StoreOption;
   /** `null` when this node runs no jobs. */
-  queues: Map<string, { concurrency: number; shutdownGracePeriod: number; prefetch: number }> | null;
+  queues: Map<string, { concurrency: number; shutdownGracePeriod: number; prefetch: number; preemption: boolean }> | null;
   /** The configured queue names (what job options are checked against), or `null` when this node runs no jobs. */
   queueNames: ReadonlySet<string> | null;
   peer: boolean;
@@ -202,6 +210,12 @@ function concurrency(option: string, value: unknown): number {
   return value;
 }
 
+function preemption(option: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new SchedulerConfigError(SOURCE, option, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /**
  * Applies defaults and validates module options; throws `SchedulerConfigError`.
  * @internal
@@ -228,6 +242,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
         concurrency: limit,
         shutdownGracePeriod: duration(`queues.${name}.shutdownGracePeriod`, spec?.shutdownGracePeriod, grace),
         prefetch,
+        preemption: typeof value === 'number' ? false : preemption(`queues.${name}.preemption`, spec.preemption),
       });
     }
   }

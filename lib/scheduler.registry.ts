@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { JsonObject, JsonValue } from './common/json.js';
-import type { MisfirePolicy, OverlapPolicy } from './decorators/job-options.js';
+import type { MisfirePolicy, OverlapPolicy, Preemptible } from './decorators/job-options.js';
 import type { ResolvedUnique } from './discovery/unique.resolver.js';
 import type { JobContext } from './execution/job-context.js';
 import type { JobRetrySettings } from './errors/error-classifier.types.js';
@@ -36,6 +36,7 @@ export interface ResolvedJobOptions {
   circuitBreaker: string | null;
   /** The job's own `rateLimit` (decorator), as a bucket's shape. */
   rateLimit: RateLimitSpec | null;
+  preemptible: Preemptible;
 }
 
 /**

@@ -102,8 +102,16 @@ export interface QueueStats {
   /** This node's concurrency (`null` when this node does not run the queue). */
   concurrency: number | null;
   paused: boolean;
-  /** Running on this node. */
+  /** Running on this node (holding a slot; not counting suspended ones). */
   runningHere: number;
+  /** Ids of the jobs holding a slot on this node. */
+  runningJobs: string[];
+  /** Whether this node's runner preempts (`queues.<name>.preemption`). */
+  preemption: boolean;
+  /** Jobs of this queue suspended at their checkpoint on this node, for more urgent ones. */
+  preempted: number;
+  /** Their ids. */
+  preemptedJobs: string[];
   available: number;
   scheduled: number;
   running: number;

@@ -160,7 +160,7 @@ export class BreakerBoard implements BreakerGate {
   }
 
   settle(breaker: string, job: Job<unknown>, outcome: BreakerOutcome, error?: unknown): Promise<void> | undefined {
-    const probe = this.probes.delete(`${job.id}:${job.attempt}`);
+    const probe = this.probes.size > 0 && this.probes.delete(`${job.id}:${job.attempt}`);
     const record = this.known.get(breaker);
     // The common case costs nothing: a success, or a hand-back, with a closed breaker and no failure to forget.
     if (!probe && outcome !== 'failure' && (outcome === 'abandon' || (record?.state === 'closed' && record.failures === 0))) return undefined;

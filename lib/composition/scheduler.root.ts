@@ -150,7 +150,7 @@ export class SchedulerRoot {
     const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
     const plan = rateLimitPlan(options, registry, store.rateLimits !== undefined, logger);
     const rateLimit = (queue: string) => queueRateLimit(plan, queue, events, (at) => queues.wakeAt(queue, at));
-    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node, rateLimit };
+    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node, rateLimit, registry, events };
     const leadership = new Leadership({ planner, schedules: () => registry.allSchedules(), poke, events, node, logger });
     const sync = new ClusterSyncPlugin({
       interval: options.pollInterval * 5,

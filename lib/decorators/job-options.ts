@@ -156,7 +156,21 @@ export interface JobOptions {
    * then not be set as well. Decorators only. @default none
    */
   rateLimit?: RateLimit;
+  /**
+   * What this job does when a more urgent job needs its slot on a queue with
+   * `preemption`: `'suspend'` waits at its next `ctx.checkpoint()` until a
+   * slot frees; `'requeue'` is aborted (reason `preempted`) and queued again
+   * without spending an attempt; `false` is never preempted. Decorators
+   * only. @default 'suspend'
+   */
+  preemptible?: Preemptible;
 }
+
+/**
+ * How a running job gives up its slot to a more urgent one (see `JobOptions.preemptible`).
+ * @publicApi
+ */
+export type Preemptible = 'suspend' | 'requeue' | false;
 
 /**
  * When a job runs on its own. At most one of `cron`, `every` and `at`.

@@ -1,5 +1,5 @@
 import { parseDuration } from '../common/duration.js';
-import type { BackoffFunction, JobOptions, MisfirePolicy } from '../decorators/job-options.js';
+import type { BackoffFunction, JobOptions, MisfirePolicy, Preemptible } from '../decorators/job-options.js';
 import type { ResolvedJobOptions } from '../scheduler.registry.js';
 import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import type { OptionFailure } from '../common/option-failure.js';
@@ -88,7 +88,14 @@ export function resolveJobOptions(
     middleware: [...(options.middleware ?? [])],
     circuitBreaker: options.circuitBreaker === undefined ? null : checkBreakerName(options.circuitBreaker, fail),
     rateLimit: options.rateLimit === undefined ? null : resolveRateLimit('rateLimit', options.rateLimit, fail),
+    preemptible: resolvePreemptible(options.preemptible, base?.preemptible, fail),
   };
+}
+
+function resolvePreemptible(value: unknown, base: Preemptible | undefined, fail: OptionFailure): Preemptible {
+  if (value === undefined) return base ?? 'suspend';
+  if (value !== 'suspend' && value !== 'requeue' && value !== false) fail('preemptible', `must be 'suspend', 'requeue' or false, got ${JSON.stringify(value)}`);
+  return value as Preemptible;
 }
 
 /**

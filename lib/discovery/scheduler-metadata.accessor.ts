@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { MetadataScanner, Reflector } from '@nestjs/core';
 import type { ScheduledOptions, WorkerOptions } from '../decorators/job-options.js';
-import { SCHEDULED_METADATA, WORKER_METADATA } from '../scheduler.constants.js';
+import { BATCH_METADATA, SCHEDULED_METADATA, WORKER_METADATA } from '../scheduler.constants.js';
+import type { BatchWorkerOptions } from '../batch/batch.types.js';
 import { STEP_METADATA, WORKFLOW_METADATA } from '../workflow/workflow.constants.js';
 import type { StepOptions, WorkflowOptions } from '../workflow/workflow.types.js';
 
@@ -21,6 +22,8 @@ export interface DecoratedMethod<T> {
 export interface ProviderMetadata {
   /** `@Worker` options, on the class. */
   worker?: WorkerOptions;
+  /** `@BatchWorker`'s batch options, on the class (with `worker`). */
+  batch?: BatchWorkerOptions;
   /** `@Workflow` options, on the class. */
   workflow?: WorkflowOptions;
   /** `@Scheduled` methods. */
@@ -60,6 +63,7 @@ export class SchedulerMetadataAccessor {
       if (step !== undefined) steps.push({ method, options: step });
     }
     if (worker === undefined && workflow === undefined && scheduled.length === 0 && steps.length === 0) return null;
-    return { worker, workflow, scheduled, steps };
+    const batch = this.reflector.get<BatchWorkerOptions | undefined>(BATCH_METADATA, type);
+    return { worker, ...(batch ? { batch } : {}), workflow, scheduled, steps };
   }
 }

@@ -3,6 +3,9 @@ import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { ScheduledOptions, WorkerOptions } from '../decorators/job-options.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
+import { resolveBatchSettings } from '../batch/batch.options.js';
+import { runBatch } from '../batch/batch.runner.js';
+import type { BatchJob, BatchWorkerOptions } from '../batch/batch.types.js';
 import type { JobContext } from '../execution/job-context.js';
 import { compileSchedule, isReboot } from '../schedule/schedule-spec.js';
 import { SCHEDULER_OPTIONS } from '../scheduler.constants.js';
@@ -55,7 +58,7 @@ export class SchedulerExplorer {
         continue;
       }
       const moduleRef = wrapper.host?.getProviderByKey(ModuleRef)?.instance as ModuleRef | undefined;
-      if (found.worker) this.addWorker(instance as Partial<JobWorker>, metatype as Type<unknown>, found.worker, queues, moduleRef);
+      if (found.worker) this.addWorker(instance as Partial<JobWorker & BatchJob>, metatype as Type<unknown>, found.worker, queues, moduleRef, found.batch);
       for (const { method, options } of found.scheduled) {
         const source = `${className}.${method}`;
         // Called through the instance, so a wrapper installed by an instanceDecorator sees every job.
@@ -70,13 +73,25 @@ export class SchedulerExplorer {
   }
 
   private addWorker(
-    instance: Partial<JobWorker>,
+    instance: Partial<JobWorker & BatchJob>,
     type: Type<unknown>,
     options: WorkerOptions,
     queues: ReadonlySet<string> | null,
     moduleRef?: ModuleRef,
+    batch?: BatchWorkerOptions,
   ): void {
     const className = type.name;
+    if (batch) {
+      for (const method of ['fetchItems', 'processItem'] as const) {
+        if (typeof instance[method] !== 'function') throw new SchedulerConfigError(className, method, `a @BatchWorker class must implement ${method}`);
+      }
+      const settings = resolveBatchSettings(batch, (option, detail) => {
+        throw new SchedulerConfigError(className, option, detail);
+      });
+      const job = instance as BatchJob;
+      this.add(className, options.name ?? className, 'worker', (ctx) => runBatch(job, settings, ctx), options, queues, moduleRef, undefined, type);
+      return;
+    }
     if (typeof instance.perform !== 'function') {
       throw new SchedulerConfigError(className, 'perform', 'a @Worker class must implement perform(ctx)');
     }

@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../common/json.js';
 import type { AbortReason } from '../scheduler.errors.js';
+import type { JobProgress } from '../store/job.types.js';
 
 /**
  * What a handler receives for one attempt of a job.
@@ -35,6 +36,28 @@ export interface JobContext<TArgs = JsonValue> {
   readonly fencingToken: number;
   /** Records that this attempt is alive (automatic heartbeats also run). */
   heartbeat(): Promise<void>;
+  /**
+   * True once a more urgent job has asked for this attempt's slot (a queue
+   * with `preemption`): reach `checkpoint()` soon to give it up.
+   */
+  readonly preempted: boolean;
+  /**
+   * A safe point to pause: resolves at once unless the attempt is
+   * `preempted`; then its slot goes to the more urgent job, and this
+   * resolves when a slot frees for it again (before newer jobs of its
+   * priority), or at an abort (check `signal` after it). Cheap: call it in
+   * loops.
+   */
+  checkpoint(): Promise<void>;
+  /**
+   * Reports how far the job has got: a number from 0 to 100, or a small JSON
+   * object (at most 2 KB as JSON), e.g. `{ done: 40, of: 120 }`. Emitted at
+   * once as `job:progress`; kept by the store at most once a second per
+   * attempt (the last report always, before the attempt ends), and shown as
+   * the `progress` of the jobs `runningJobs()` and `status()` return.
+   * @throws InvalidArgumentError for anything else (nothing is recorded).
+   */
+  progress(value: JobProgress): void;
   /** Scratch space shared by middleware and the handler for this attempt. */
   readonly locals: Record<string, unknown>;
 }

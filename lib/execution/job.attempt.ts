@@ -1,10 +1,12 @@
 import type { Context, Span } from '@opentelemetry/api';
-import type { TimerHandle } from '../clock/clock.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { JsonObject } from '../common/json.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
 import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
-import type { Job } from '../store/job.types.js';
+import type { Job, JobProgress } from '../store/job.types.js';
+import type { AttemptProgress } from './attempt.progress.js';
 import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
@@ -35,6 +37,38 @@ export interface AttemptListener {
    * settling the attempt threw.
    */
   finished(job: Job<unknown>, outcome: ExecutionOutcome | null, error?: unknown): void;
+  /**
+   * The attempt, asked to yield its slot, reached `ctx.checkpoint()`: its
+   * slot is free until the promise resolves (resumed, or aborted).
+   */
+  suspend?(attempt: Attempt): Promise<void>;
+}
+
+/**
+ * What every attempt of one executor shares: one object, not a closure each.
+ * @internal
+ */
+export interface AttemptPorts {
+  /** The attempt settled: by the end of its chain, or by an abort. */
+  onSettled(attempt: Attempt, settled: Settled): void;
+  /** A heartbeat of one attempt; false when it no longer owns its job. */
+  beat(job: Job<unknown>): Promise<boolean>;
+  /** `ctx.progress`: checks, emits and writes (throttled). */
+  reportProgress(attempt: Attempt, value: unknown): void;
+  /** Writes progress now, unthrottled (a batch's checkpoint); false when the attempt no longer holds its job. */
+  saveProgress(attempt: Attempt, value: unknown): Promise<boolean>;
+  clock: Clock;
+  events: SchedulerEvents;
+}
+
+/**
+ * The attempt behind a handler's context (batches read their job and checkpoint through it).
+ * @internal
+ */
+export function attemptOf(ctx: JobContext<unknown>): Attempt {
+  const attempt = (ctx as Partial<AttemptContext>)[ATTEMPT];
+  if (!attempt) throw new TypeError('not a job context of this scheduler');
+  return attempt;
 }
 
 /**
@@ -64,6 +98,13 @@ export class Attempt implements RunningJob {
   retriesAfterTimeout: boolean | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
   onSlotFreed: (() => void) | null = null;
+  /** Writes this attempt's `ctx.progress` reports, made at the first one. */
+  progress: AttemptProgress | null = null;
+  /** Asked to yield its slot to a more urgent job (`ctx.preempted`). */
+  preempted = false;
+  /** Ends a suspension at `ctx.checkpoint()`; an abort calls it too, so the handler sees its signal. */
+  wake: (() => void) | null = null;
+  private suspension: Promise<void> | null = null;
   private controller: AbortController | null = null;
   /** The handler (or middleware chain) has been called and has not returned yet. */
   private inHandler = false;
@@ -77,8 +118,7 @@ export class Attempt implements RunningJob {
 
   constructor(
     readonly job: Job<unknown>,
-    private readonly onSettled: (attempt: Attempt, settled: Settled) => void,
-    readonly beat: (job: Job<unknown>) => Promise<boolean>,
+    readonly ports: AttemptPorts,
     readonly listener: AttemptListener,
   ) {}
 
@@ -123,8 +163,10 @@ export class Attempt implements RunningJob {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(new JobAbortedError(reason));
+    this.wake?.();
     const settled: Settled = detail === undefined ? { kind: 'abort', reason } : { kind: 'abort', reason, detail };
-    const runsAgain = reason === 'shutdown' || (reason === 'timeout' && (this.retriesAfterTimeout ?? this.job.attempt < this.job.maxAttempts));
+    const runsAgain =
+      reason === 'shutdown' || reason === 'preempted' || (reason === 'timeout' && (this.retriesAfterTimeout ?? this.job.attempt < this.job.maxAttempts));
     if (this.inHandler && runsAgain) this.pending = settled;
     else this.settle(settled);
   }
@@ -161,6 +203,17 @@ export class Attempt implements RunningJob {
     this.freeSlot();
   }
 
+  /** `ctx.checkpoint()`: at once, unless the attempt was asked to yield and its runner can suspend it. */
+  checkpoint(): Promise<void> {
+    if (this.suspension) return this.suspension;
+    if (!this.preempted || this.reason !== undefined || !this.inHandler || !this.listener.suspend) return RESOLVED_VOID;
+    // One suspension for every caller: a batch's concurrent items reach their checkpoints together.
+    this.suspension = this.listener.suspend(this).then(() => {
+      this.suspension = null;
+    });
+    return this.suspension;
+  }
+
   /** Whether the attempt has settled (an attempt aborted before its handler started must not start it). */
   get isSettled(): boolean {
     return this.finished;
@@ -183,11 +236,12 @@ export class Attempt implements RunningJob {
     if (this.finished) return;
     this.finished = true;
     if (!this.inHandler) this.freeSlot();
-    this.onSettled(this, settled);
+    this.ports.onSettled(this, settled);
   }
 }
 
 const RESOLVED: Promise<unknown> = Promise.resolve();
+const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
 const ATTEMPT = Symbol('attempt');
 
@@ -238,6 +292,22 @@ export class AttemptContext implements JobContext<unknown> {
     return this[ATTEMPT].reason;
   }
 
+  get preempted(): boolean {
+    return this[ATTEMPT].preempted;
+  }
+
+  /** Waits while the attempt is preempted (see {@link JobContext.checkpoint}); bound, like `heartbeat`. */
+  get checkpoint(): () => Promise<void> {
+    const attempt = this[ATTEMPT];
+    return () => attempt.checkpoint();
+  }
+
+  /** Reports progress (see {@link JobContext.progress}); bound, like `heartbeat`. */
+  get progress(): (value: JobProgress) => void {
+    const attempt = this[ATTEMPT];
+    return (value) => attempt.ports.reportProgress(attempt, value);
+  }
+
   /**
    * Tells the store the attempt is alive; a lost lease aborts it. A getter
    * handing out a function bound to this attempt, so that
@@ -246,7 +316,7 @@ export class AttemptContext implements JobContext<unknown> {
   get heartbeat(): () => Promise<void> {
     const attempt = this[ATTEMPT];
     return async () => {
-      if (!(await attempt.beat(attempt.job))) attempt.abort('lease-lost');
+      if (!(await attempt.ports.beat(attempt.job))) attempt.abort('lease-lost');
     };
   }
 }

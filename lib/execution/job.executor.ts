@@ -11,9 +11,10 @@ import { storableResult } from '../store/storable-output.js';
 import { endAttemptSpan, startAttemptSpan } from '../telemetry/tracing.js';
 import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
-import { Attempt, AttemptContext, type AttemptListener, type Settled } from './job.attempt.js';
+import { Attempt, AttemptContext, type AttemptListener, type AttemptPorts, type Settled } from './job.attempt.js';
 import { describe, JobSettler, label } from './job.settler.js';
 import { tripsCircuit } from '../breakers/breaker.failures.js';
+import { AttemptProgress, checkProgress } from './attempt.progress.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -42,8 +43,18 @@ export class JobExecutor {
   /** Attempts whose handlers start in the next microtask, all in one. */
   private starting: Attempt[] = [];
 
+  private readonly ports: AttemptPorts;
+
   constructor(private readonly deps: ExecutorDeps) {
     this.settler = new JobSettler(deps);
+    this.ports = {
+      onSettled: this.onSettled,
+      beat: this.beat,
+      reportProgress: this.reportProgress,
+      saveProgress: this.saveProgress,
+      clock: deps.clock,
+      events: deps.events,
+    };
   }
 
   /** Runs one attempt; settles with its outcome once it is acknowledged. `onHandlerDone`: see {@link run}. */
@@ -98,7 +109,7 @@ export class JobExecutor {
 
   private launch(job: Job<unknown>, listener: AttemptListener, breaker: string | null): void {
     const { clock, events, registry, running } = this.deps;
-    const attempt = new Attempt(job, this.onSettled, this.beat, listener);
+    const attempt = new Attempt(job, this.ports, listener);
     attempt.breaker = breaker;
     attempt.started = clock.now();
     running.add(attempt);
@@ -176,9 +187,44 @@ export class JobExecutor {
     return lost.length === 0;
   };
 
-  /** The attempt's run ended: free its slot, then acknowledge it. */
+  /** `ctx.progress`: checked (a bad value throws to the handler), emitted, then written by the attempt's writer. */
+  private readonly reportProgress = (attempt: Attempt, value: unknown): void => {
+    const progress = checkProgress(value);
+    // Reported by a handler still running after its attempt ended: nothing is left to tell.
+    if (attempt.isSettled) return;
+    const { clock, events, store } = this.deps;
+    const job = attempt.job;
+    job.progress = progress;
+    attempt.progress ??= new AttemptProgress(
+      {
+        store,
+        clock,
+        lost: () => attempt.isSettled || attempt.abort('lease-lost'),
+        failed: (error) => this.logger.warn(`${label(job)} (${job.id}): recording its progress failed: ${describe(error)}`),
+      },
+      { id: job.id, attempt: job.attempt },
+    );
+    attempt.progress.report(progress);
+    if (events.has('job:progress')) events.emit('job:progress', { job, progress, duration: clock.now() - attempt.started });
+  };
+
+  /** A batch's checkpoint: written now, after any throttled report still in flight. */
+  private readonly saveProgress = async (attempt: Attempt, value: unknown): Promise<boolean> => {
+    const progress = checkProgress(value);
+    attempt.job.progress = progress;
+    return this.deps.store.saveProgress({ id: attempt.job.id, attempt: attempt.job.attempt }, progress);
+  };
+
+  /** The attempt's run ended: free its slot, then acknowledge it (after its last progress, if a write of it is pending). */
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
     if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
+    attempt.timer = null;
+    const progress = attempt.progress;
+    if (progress !== null) {
+      attempt.progress = null;
+      void progress.flush().then(() => this.onSettled(attempt, settled));
+      return;
+    }
     if (settled.kind === 'chain' && settled.result.status === 'completed') {
       const { ignored } = settled.result;
       if (ignored) {

@@ -38,6 +38,12 @@ export class JobSettler {
         case 'shutdown':
           await this.ack('release', ref, () => this.deps.store.release(ref, now, toAttemptError(error, job.attempt, now, 'shutdown')));
           return { ...base, outcome: 'released', error };
+        case 'preempted':
+          // Its handler has returned (the ack waited for it): queued again as if this attempt had not been claimed.
+          await this.ack('unclaim', ref, async () => {
+            await this.deps.store.unclaim([ref]);
+          });
+          return { ...base, outcome: 'released', error };
         case 'lease-lost':
           this.logger.warn(`${label(job)} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
           return { ...base, outcome: 'lease-lost', error };

@@ -15,6 +15,8 @@ export interface RunningJob {
   readonly done: Promise<unknown>;
   /** Aborted, but its handler has not returned (it ignores `ctx.signal`). */
   readonly abortIgnored: boolean;
+  /** Its handler is running (not yet returned: the acknowledgement may follow). */
+  readonly holdsSlot: boolean;
   /** Settles an abort without waiting for the handler any longer. */
   forceSettle(): void;
 }

@@ -19,6 +19,7 @@ import type {
   Job,
   JobAttemptError,
   JobFilter,
+  JobProgress,
   JobState,
   NewJob,
   QueueCounts,
@@ -244,6 +245,14 @@ export class PostgresStore implements JobStore {
       for (const row of result.rows as { id: string; attempt: number }[]) alive.add(`${row.id}:${row.attempt}`);
     }
     return refs.filter((ref) => !alive.has(`${ref.id}:${ref.attempt}`)).map(({ id, attempt }) => ({ id, attempt }));
+  }
+
+  async saveProgress(ref: AttemptRef, progress: JobProgress): Promise<boolean> {
+    this.readiness.check();
+    const id = toDbId(ref.id);
+    if (id === null) return false;
+    const result = await this.run(this.sql.ack.progress({ id, attempt: ref.attempt }, JSON.stringify(progress)));
+    return (result.rowCount ?? 0) > 0;
   }
 
   async cancel(id: string, now: Date, reason: string): Promise<Job | null> {

@@ -41,6 +41,11 @@ export class JobBuffer {
     if (!sorted) this.items.sort(before);
   }
 
+  /** The next job to start, left in place. */
+  peek(): Job<unknown> | undefined {
+    return this.items[this.head];
+  }
+
   shift(): Job<unknown> | undefined {
     if (this.head === this.items.length) return undefined;
     const job = this.items[this.head]!;

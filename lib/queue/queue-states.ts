@@ -6,6 +6,9 @@ import type { JobStore } from '../store/job-store.js';
 import type { QueueState } from '../store/job.types.js';
 import type { QueueManager } from './queue.manager.js';
 import { QueueRunner } from './queue.runner.js';
+import { QueuePreemption } from './queue.preemption.js';
+import type { SchedulerRegistry } from '../scheduler.registry.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { QueueRateLimit } from './rate-limited.claims.js';
 
 /**
@@ -23,6 +26,9 @@ export interface QueueSetupPorts {
   node: string;
   /** The rate limits of a queue's claims, or `undefined` when none applies. */
   rateLimit(queue: string): QueueRateLimit | undefined;
+  /** For queues with `preemption`: each job's `preemptible` option, and the events. */
+  registry: Pick<SchedulerRegistry, 'findDefinition'>;
+  events: SchedulerEvents;
 }
 
 /**
@@ -30,7 +36,7 @@ export interface QueueSetupPorts {
  * @internal
  */
 export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[]): void {
-  const { specs, queues, store, executor, running, clock, node, rateLimit } = ports;
+  const { specs, queues, store, executor, running, clock, node, rateLimit, registry, events } = ports;
   if (!specs) return;
   const states = new Map(stored.map((q) => [q.name, q]));
   for (const [name, spec] of specs) {
@@ -42,6 +48,7 @@ export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[
       clock,
       node,
       rateLimit: rateLimit(name),
+      ...(spec.preemption ? { preemption: new QueuePreemption({ queue: name, running, registry, events, clock }) } : {}),
     });
     runner.setPaused(state?.paused ?? false);
     queues.add(runner);

@@ -10,6 +10,7 @@ import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
 import { PushOffer } from './push-offer.js';
 import { RateLimitedClaims, type QueueRateLimit } from './rate-limited.claims.js';
+import type { QueuePreemption } from './queue.preemption.js';
 
 /**
  * What a queue runner needs.
@@ -23,6 +24,8 @@ export interface QueueRunnerDeps {
   node: string;
   /** The queue's rate limits, when any bucket applies to its jobs (the store must keep rate limits). */
   rateLimit?: QueueRateLimit;
+  /** The queue's preemption (`queues.<name>.preemption`), when on. */
+  preemption?: QueuePreemption;
 }
 
 /**
@@ -108,6 +111,24 @@ export class QueueRunner {
     return this.buffer.jobs;
   }
 
+  /** Ids of the jobs whose handlers run here (suspended ones too: see {@link suspended}). */
+  get running(): string[] {
+    return this.deps.running
+      .all(this.name)
+      .filter((r) => r.holdsSlot)
+      .map((r) => r.job.id);
+  }
+
+  /** Whether the queue preempts here. */
+  get preempts(): boolean {
+    return this.deps.preemption !== undefined;
+  }
+
+  /** Attempts suspended at their checkpoint for more urgent jobs (they hold no slot). */
+  get suspended(): Job<unknown>[] {
+    return this.deps.preemption?.jobs ?? [];
+  }
+
   start(): void {
     this.stopped = false;
     this.wake('poll');
@@ -141,6 +162,8 @@ export class QueueRunner {
       this.exhausted = false;
       this.signals++;
       if (this.buffer.worstPriority() > 0) this.urgentCheck = true;
+      // Full, with running attempts that could yield to more urgent work.
+      else if (this.deps.preemption && this.active >= this.concurrency && this.deps.preemption.worstYielding() > 0) this.urgentCheck = true;
     }
     // A freed slot takes a buffered job at once, even while a claim is under way.
     this.launchBuffered();
@@ -285,8 +308,27 @@ export class QueueRunner {
     return this.buffer.size < this.concurrency - this.active + (this.limited?.short ? 0 : this.lookAhead.refillAt);
   }
 
+  /**
+   * Fills free slots: a suspended attempt first when it is at least as urgent
+   * as the next buffered job (even while stopping: it holds its job already),
+   * then buffered jobs. With every slot taken, buffered jobs more urgent
+   * than running attempts ask those to yield.
+   */
   private launchBuffered(): void {
-    while (this.active < this.concurrency && this.buffer.size > 0 && !this.stopped && !this.paused) this.launch(this.buffer.shift()!);
+    const preemption = this.deps.preemption;
+    while (this.active < this.concurrency) {
+      const open = !this.stopped && !this.paused;
+      if (preemption !== undefined && preemption.size > 0 && preemption.resumeNext(open ? this.buffer.peek() : undefined)) {
+        this.active++;
+        continue;
+      }
+      if (!open || this.buffer.size === 0) break;
+      this.launch(this.buffer.shift()!);
+    }
+    if (preemption !== undefined && this.active >= this.concurrency && this.buffer.size > 0 && !this.stopped && !this.paused) {
+      const worst = preemption.worstYielding();
+      if (worst > 0) preemption.askFor(this.buffer.jobs.filter((job) => job.priority < worst));
+    }
   }
 
   /** Offers the free slots of an idle runner to other nodes' inserts (see {@link PushOffer}). */
@@ -298,10 +340,14 @@ export class QueueRunner {
   /** Claims work more urgent than the least urgent buffered job, so it does not wait behind the buffer. */
   private async claimUrgent(): Promise<void> {
     this.urgentCheck = false;
-    const worst = this.buffer.worstPriority();
+    const yielding = this.deps.preemption && this.active >= this.concurrency ? this.deps.preemption.worstYielding() : -1;
+    const worst = Math.max(this.buffer.worstPriority(), yielding);
     if (worst <= 0 || this.stopped || this.paused) return;
     const jobs = await this.claim(Math.max(1, this.concurrency), worst - 1, this.concurrency - this.active - this.buffer.size);
-    if (jobs.length > 0) this.buffer.add(jobs);
+    if (jobs.length > 0) {
+      this.buffer.add(jobs);
+      this.launchBuffered();
+    }
   }
 
   /**
@@ -356,19 +402,28 @@ export class QueueRunner {
    * completes in the background (drain() and shutdown still wait for it).
    */
   private readonly listener: AttemptListener = {
-    handlerDone: () => {
-      this.active--;
+    handlerDone: (job) => {
+      // A suspended attempt aborted before it resumed held no slot.
+      if (!this.deps.preemption?.ended(job.id)) this.active--;
       this.wake('finished');
       this.updateOffer();
     },
-    finished: (job) => {
+    finished: (job, outcome) => {
       if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
-      // The acknowledgement of a serial job may unblock the next one of its key: look again.
-      if (job.serialKey !== null) {
+      // The acknowledgement of a serial job may unblock the next one of its key, and a
+      // preempted job queued again is work no insert announces: look again.
+      if (job.serialKey !== null || outcome?.outcome === 'released') {
         this.exhausted = false;
         this.cursor.reset();
         this.wake('finished');
       }
+    },
+    suspend: (attempt) => {
+      const resumed = this.deps.preemption!.suspend(attempt);
+      this.active--;
+      this.launchBuffered();
+      this.updateOffer();
+      return resumed;
     },
   };
 }

@@ -36,7 +36,7 @@ export class RateLimitedClaims {
   async claim(request: ClaimRequest): Promise<Job<unknown>[]> {
     const { after: _ignored, ...rest } = request;
     const result = await this.store.claim(rest, this.rate.limits);
-    for (const job of result.jobs) this.waiting.delete(job.id);
+    if (this.waiting.size > 0) for (const job of result.jobs) this.waiting.delete(job.id);
     for (const job of result.held) {
       if (this.waiting.has(job.id)) continue;
       if (this.waiting.size >= MAX_REMEMBERED) this.waiting.clear();

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../common/json.js';
-import type { Job, JobAttemptError, JobState, JobTraceContext, NewJob } from '../store/job.types.js';
+import type { Job, JobAttemptError, JobProgress, JobState, JobTraceContext, NewJob } from '../store/job.types.js';
 import type { CheckedJob } from '../store/job-input.validation.js';
 import { claimableAtInsert } from '../store/new-job.js';
 import { uniqueMask } from '../store/unique-states.js';
@@ -49,6 +49,7 @@ export function decodeJob(flat: FlatHash): Job {
     result: h.result === undefined ? null : (JSON.parse(h.result) as JsonValue),
     errors: h.errors ? h.errors.split('\n').map(decodeError) : [],
     trace: h.trace === undefined ? null : (JSON.parse(h.trace) as JobTraceContext),
+    progress: h.progress === undefined ? null : (JSON.parse(h.progress) as JobProgress),
   };
 }
 

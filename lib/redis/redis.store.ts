@@ -9,6 +9,7 @@ import type {
   Job,
   JobAttemptError,
   JobFilter,
+  JobProgress,
   JobState,
   NewJob,
   QueueCounts,
@@ -151,6 +152,11 @@ export class RedisStore implements JobStore {
     const out: AttemptRef[] = [];
     for (let i = 0; i < lost.length; i += 2) out.push({ id: lost[i]!, attempt: Number(lost[i + 1]) });
     return out;
+  }
+
+  /** The progress is kept on the job (a field of its hash), fenced by the attempt like an acknowledgement. */
+  async saveProgress(ref: AttemptRef, progress: JobProgress): Promise<boolean> {
+    return Number(await this.redis.run('schedProgress', ref.id, String(ref.attempt), JSON.stringify(progress))) === 1;
   }
 
   async cancel(id: string, now: Date, reason: string): Promise<Job | null> {

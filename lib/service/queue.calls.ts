@@ -49,11 +49,17 @@ export async function queueStats(s: ServicePorts, queue?: string): Promise<Queue
   return [...names].map((name): QueueStats => {
     const c = counts.get(name);
     const runner = s.queues.get(name);
+    const suspended = runner?.suspended.map((job) => job.id) ?? [];
+    const running = runner?.running ?? [];
     return {
       queue: name,
       concurrency: runner?.limit ?? null,
       paused: runner?.isPaused ?? states.get(name)?.paused ?? false,
       runningHere: runner?.busy ?? 0,
+      runningJobs: running.filter((id) => !suspended.includes(id)),
+      preemption: runner?.preempts ?? false,
+      preempted: suspended.length,
+      preemptedJobs: suspended,
       available: c?.available ?? 0,
       scheduled: c?.scheduled ?? 0,
       running: c?.running ?? 0,

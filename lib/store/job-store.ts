@@ -5,7 +5,19 @@ import type { DeadLetterStore } from './dead-letter-store.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitSpec, RateLimitStatus } from '../rate-limit/token-bucket.js';
-import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
+import type {
+  InsertResult,
+  Job,
+  JobAttemptError,
+  JobFilter,
+  JobProgress,
+  JobState,
+  NewJob,
+  QueueCounts,
+  QueueState,
+  ScheduleState,
+  StoredSchedule,
+} from './job.types.js';
 
 /**
  * Rescue backs off: a job rescued for the first time is due at once (its node
@@ -326,6 +338,12 @@ export interface JobStore extends DeadLetterStore {
    * `lease-lost`.
    */
   heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]>;
+  /**
+   * Records the progress of a running attempt (`progress` is already checked
+   * and copied by the caller). Resolves to `false`, writing nothing, when the
+   * attempt no longer holds its job (finished, rescued, cancelled, deleted).
+   */
+  saveProgress(ref: AttemptRef, progress: JobProgress): Promise<boolean>;
   /**
    * Cancels an available or running job. Returns the job as it was before,
    * or `null` when it was not found or already final.

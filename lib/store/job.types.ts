@@ -118,7 +118,22 @@ export interface Job<TArgs = JsonValue> {
   errors: JobAttemptError[];
   /** Trace context captured at enqueue (W3C ids), or `null`. */
   trace: JobTraceContext | null;
+  /** The last progress an attempt reported (`ctx.progress`), kept after it ends; `null` before any. */
+  progress: JobProgress | null;
 }
+
+/**
+ * What `ctx.progress` takes: a percentage (a number from 0 to 100) or a small
+ * JSON object (at most {@link MAX_PROGRESS_BYTES} as JSON), e.g. `{ done: 40, of: 120 }`.
+ * @publicApi
+ */
+export type JobProgress = number | JsonObject;
+
+/**
+ * The largest progress object, in bytes of its JSON: progress is a status, not a payload.
+ * @publicApi
+ */
+export const MAX_PROGRESS_BYTES = 2_048;
 
 /**
  * The span that enqueued a job; its attempts' spans are children of it.

@@ -16,10 +16,22 @@ import {
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { FINAL_STATES } from './job.types.js';
-import type { InsertResult, Job, JobAttemptError, JobFilter, JobState, NewJob, QueueCounts, QueueState, ScheduleState, StoredSchedule } from './job.types.js';
+import type {
+  InsertResult,
+  Job,
+  JobAttemptError,
+  JobFilter,
+  JobProgress,
+  JobState,
+  NewJob,
+  QueueCounts,
+  QueueState,
+  ScheduleState,
+  StoredSchedule,
+} from './job.types.js';
 import { ClaimIndex, jobRecord, type JobRecord, type ParkReason } from './memory/claim-index.js';
 import { JobKeys } from './memory/job-keys.js';
-import { copyJob, countErrors, pushError, storedJob } from './memory/job-records.js';
+import { copyJob, copyProgress, countErrors, pushError, storedJob } from './memory/job-records.js';
 import { copyOfEntry, isFinished, type JobEntry } from './memory/finished-job.js';
 import { JobTable } from './memory/job-table.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from './job-input.validation.js';
@@ -226,6 +238,13 @@ export class MemoryStore implements JobStore {
       if (job.startedAt === null && ref.startedAt !== null) job.startedAt = new Date(ref.startedAt ?? now.getTime());
     }
     return lost;
+  }
+
+  async saveProgress(ref: AttemptRef, progress: JobProgress): Promise<boolean> {
+    const rec = this.jobs.live(ref.id);
+    if (!rec || rec.job.state !== 'running' || rec.job.attempt !== ref.attempt) return false;
+    rec.job.progress = copyProgress(progress);
+    return true;
   }
 
   async cancel(id: string, now: Date, reason: string): Promise<Job | null> {

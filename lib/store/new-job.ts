@@ -57,6 +57,7 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
     result: null,
     errors: [],
     trace: input.trace ? { ...input.trace } : null,
+    progress: null,
   };
 }
 

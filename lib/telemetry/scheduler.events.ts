@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { DeadLetter } from '../dead-letters/dead-letter.entry.js';
-import type { Job } from '../store/job.types.js';
+import type { Job, JobProgress } from '../store/job.types.js';
+import type { JsonValue } from '../common/json.js';
+import type { BatchResult } from '../batch/batch.types.js';
 import type { CircuitBreakerState, CircuitState } from '../breakers/circuit-breaker.types.js';
 
 /**
@@ -18,6 +20,78 @@ export interface JobEvent {
   /** Milliseconds since the attempt started (0 for `job:start`). */
   duration: number;
   outcome: JobOutcome;
+}
+
+/**
+ * `job:progress`: a running attempt reported progress (`ctx.progress`);
+ * emitted at every report, though the store keeps at most one a second.
+ * @publicApi
+ */
+export interface JobProgressEvent {
+  /** The running job, `progress` set to the new value. */
+  job: Job<unknown>;
+  progress: JobProgress;
+  /** Milliseconds since the attempt started. */
+  duration: number;
+}
+
+/**
+ * `job:preempt`: a running job gave up its slot to a more urgent one (at
+ * its checkpoint; with `preemptible: 'requeue'`, when it was aborted).
+ * @publicApi
+ */
+export interface JobPreemptEvent {
+  preempted: Job<unknown>;
+  preemptedPriority: number;
+  /** The claimed job that asked for the slot. */
+  incoming: Job<unknown>;
+  incomingPriority: number;
+  queue: string;
+}
+
+/**
+ * `job:resume`: a suspended job took a free slot again.
+ * @publicApi
+ */
+export interface JobResumeEvent {
+  job: Job<unknown>;
+  queue: string;
+  reason: 'preemption_ended';
+  /** Milliseconds it was suspended. */
+  suspendedFor: number;
+}
+
+/**
+ * `batch:start`: an attempt of a batch job began (from its last checkpoint when `resumedFrom` is not null).
+ * @publicApi
+ */
+export interface BatchStartEvent {
+  job: Job<unknown>;
+  batchSize: number;
+  concurrency: number;
+  /** The checkpoint's cursor an earlier attempt left, or `null` for a fresh start (or one resumed before its first page's cursor). */
+  resumedFrom: JsonValue | null;
+}
+
+/**
+ * `batch:progress`: a page is done and checkpointed.
+ * @publicApi
+ */
+export interface BatchProgressEvent {
+  job: Job<unknown>;
+  /** Items that succeeded so far, across attempts. */
+  processed: number;
+  failed: number;
+  cursor: JsonValue | null;
+}
+
+/**
+ * `batch:stop`: an attempt of a batch job ended with a summary (also its result, or its `BatchFailedError`'s).
+ * @publicApi
+ */
+export interface BatchStopEvent {
+  job: Job<unknown>;
+  result: BatchResult;
 }
 
 /**
@@ -211,6 +285,12 @@ export interface SchedulerEventMap {
   'job:skip': JobSkipEvent;
   'job:stale': JobStaleEvent;
   'job:rescue': JobEvent;
+  'job:progress': JobProgressEvent;
+  'job:preempt': JobPreemptEvent;
+  'job:resume': JobResumeEvent;
+  'batch:start': BatchStartEvent;
+  'batch:progress': BatchProgressEvent;
+  'batch:stop': BatchStopEvent;
   'queue:pause': QueueEvent;
   'queue:resume': QueueEvent;
   'queue:scale': QueueEvent;

@@ -26,6 +26,8 @@ const INTERNAL_OPTIONS: ResolvedJobOptions = {
   middleware: [],
   circuitBreaker: null,
   rateLimit: null,
+  // The engine's own jobs are short and never reach a checkpoint; a step's handler may, through its context.
+  preemptible: 'suspend',
 };
 
 /**

@@ -8,6 +8,7 @@ import { uniqueKeysMigration } from './007-unique-keys.js';
 import { rateBucketsMigration } from './008-rate-buckets.js';
 import { circuitBreakersMigration } from './009-circuit-breakers.js';
 import { deadLetterEntriesMigration } from './010-dead-letter-entries.js';
+import { jobProgressMigration } from './011-job-progress.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   rateBucketsMigration,
   circuitBreakersMigration,
   deadLetterEntriesMigration,
+  jobProgressMigration,
 ];

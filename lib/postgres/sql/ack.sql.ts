@@ -90,6 +90,8 @@ export function ackStatements(n: SqlNames) {
     FROM unnest($1::bigint[], $2::int[], $4::float8[]) AS r(id, attempt, started_ms)
     WHERE j.id = r.id AND j.attempt = r.attempt AND ${stillRunning('j')}
     RETURNING j.id, j.attempt`;
+  // No index names `progress`: a HOT update of the running row, fenced by its attempt like an ack.
+  const progress = `UPDATE ${n.jobs} j SET progress = $3::jsonb WHERE j.id = $1 AND j.attempt = $2 AND ${stillRunning('j')}`;
   const ackState = `SELECT state, attempt, errors -> -1 AS last_error FROM ${n.jobs} WHERE id = $1`;
 
   return {
@@ -126,6 +128,12 @@ export function ackStatements(n: SqlNames) {
       name: n.statement('heartbeat'),
       text: heartbeat,
       values: [refs.map((r) => r.id), refs.map((r) => r.attempt), now, refs.map((r) => (r.startedAt === undefined ? now.getTime() : r.startedAt))],
+    }),
+    /** `progressJson`: the checked progress as JSON text. */
+    progress: (ref: AttemptRef, progressJson: string): Statement => ({
+      name: n.statement('progress'),
+      text: progress,
+      values: [ref.id, ref.attempt, progressJson],
     }),
     /** Where a job stands, to tell an ack that landed before its connection dropped from a stale one. */
     ackState: (id: string): Statement => ({ text: ackState, values: [id] }),

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../../common/json.js';
-import type { ErrorClass, Job, JobAttemptError, JobState, JobTraceContext } from '../../store/job.types.js';
+import type { ErrorClass, Job, JobAttemptError, JobProgress, JobState, JobTraceContext } from '../../store/job.types.js';
 import { isErrorClass, storableAttemptError } from '../../store/storable-output.js';
 
 /**
@@ -36,6 +36,7 @@ const COLUMNS = [
   'result',
   'errors',
   'trace',
+  'progress',
 ] as const;
 
 /**
@@ -76,6 +77,7 @@ const CLAIMED = [
   'result',
   'errors',
   'trace',
+  'progress',
 ] as const;
 const CLAIMED_TIMES = ['run_at', 'scheduled_at', 'inserted_at'] as const;
 
@@ -129,6 +131,7 @@ export type ClaimedJson = [
   result: JsonValue | null,
   errors: StoredError[] | null,
   trace: JobTraceContext | null,
+  progress: JobProgress | null,
   runAt: number,
   scheduledAt: number,
   insertedAt: number,
@@ -157,10 +160,10 @@ function toClaimedJob(c: ClaimedJson, now: Date, node: string, started: boolean)
     attempt: c[6],
     maxAttempts: c[7],
     timeout: c[8],
-    runAt: new Date(c[20]),
-    scheduledAt: new Date(c[21]),
+    runAt: new Date(c[21]),
+    scheduledAt: new Date(c[22]),
     misfired: c[9],
-    insertedAt: new Date(c[22]),
+    insertedAt: new Date(c[23]),
     startedAt: started ? new Date(now.getTime()) : null,
     finishedAt: null,
     heartbeatAt: new Date(now.getTime()),
@@ -175,6 +178,7 @@ function toClaimedJob(c: ClaimedJson, now: Date, node: string, started: boolean)
     result: c[17] ?? null,
     errors: toErrors(c[18]),
     trace: toTrace(c[19]),
+    progress: c[20] ?? null,
   };
 }
 
@@ -211,6 +215,7 @@ export interface JobRow {
   result: JsonValue | null;
   errors: StoredError[] | null;
   trace: JobTraceContext | null;
+  progress: JobProgress | null;
 }
 
 /** A {@link JobAttemptError} as kept in the `errors` jsonb array (`at` as ISO text). */
@@ -258,6 +263,7 @@ export function toJob(row: JobRow): Job {
     result: row.result ?? null,
     errors: toErrors(row.errors),
     trace: toTrace(row.trace),
+    progress: row.progress ?? null,
   };
 }
 

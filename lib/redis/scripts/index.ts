@@ -2,7 +2,7 @@ import { ACK } from './ack.lua.js';
 import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
 import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
-import { CANCEL, HEARTBEAT, RESCUE, UNCLAIM } from './lifecycle.lua.js';
+import { CANCEL, HEARTBEAT, PROGRESS, RESCUE, UNCLAIM } from './lifecycle.lua.js';
 import { DELETE, GET, LIST, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
 import { BUCKET_STATUS, CLAIM_LIMITED } from './rate-limit.lua.js';
 import { LIST_DEAD, PRUNE_DEAD, RESURRECT, RESURRECT_DEAD, SETTLE_ALERT, TAKE_ALERTS } from './dead-letters.lua.js';
@@ -23,6 +23,7 @@ export const SCRIPTS = {
   schedAck: ACK,
   schedUnclaim: UNCLAIM,
   schedHeartbeat: HEARTBEAT,
+  schedProgress: PROGRESS,
   schedCancel: CANCEL,
   schedRescue: RESCUE,
   schedResurrect: RESURRECT,

@@ -93,3 +93,15 @@ for _, id in ipairs(ids) do
 end
 return out
 `;
+
+/**
+ * Records a running attempt's progress. ARGV: id, attempt, progress (JSON). Answers 1, or 0 (nothing written) when the attempt no longer holds its job.
+ * @internal
+ */
+export const PROGRESS = `
+local key = KEYS[1] .. 'job:' .. ARGV[1]
+local hm = redis.call('HMGET', key, 'state', 'attempt')
+if hm[1] ~= 'running' or hm[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', key, 'progress', ARGV[3])
+return 1
+`;

@@ -9,6 +9,7 @@ import { insertConformance } from './insert.conformance.js';
 import { keysConformance } from './keys.conformance.js';
 import { limitsConformance } from './limits.conformance.js';
 import { prefetchConformance } from './prefetch.conformance.js';
+import { progressConformance } from './progress.conformance.js';
 import { queriesConformance } from './queries.conformance.js';
 import { queuesConformance } from './queues.conformance.js';
 import { rateLimitsConformance } from './rate-limits.conformance.js';
@@ -46,6 +47,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     keysConformance(suite);
     uniqueConformance(suite);
     acksConformance(suite);
+    progressConformance(suite);
     limitsConformance(suite);
     rescueConformance(suite);
     cancelConformance(suite);

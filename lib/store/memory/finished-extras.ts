@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../common/json.js';
-import type { ErrorClass, Job, JobAttemptError, JobTraceContext } from '../job.types.js';
+import type { ErrorClass, Job, JobAttemptError, JobProgress, JobTraceContext } from '../job.types.js';
 import type { FinishedStrings } from './interner.js';
 import { NO_META } from './job-records.js';
 
@@ -18,6 +18,7 @@ export interface FinishedExtras {
   readonly meta: JsonObject;
   readonly errors: readonly KeptError[];
   readonly trace: JobTraceContext | null;
+  readonly progress: JobProgress | null;
   /** Epoch milliseconds of a job with an instant too far from its finish for a small integer (or no valid finish time). */
   readonly far: Instants | null;
 }
@@ -54,6 +55,7 @@ const NO_EXTRAS: FinishedExtras = Object.freeze({
   meta: NO_META,
   errors: Object.freeze([]),
   trace: null,
+  progress: null,
   far: null,
 });
 
@@ -63,9 +65,9 @@ const NO_EXTRAS: FinishedExtras = Object.freeze({
  * @internal
  */
 export function extrasOf(job: Job, strings: FinishedStrings, near: boolean): FinishedExtras {
-  const { schedule, tickKey, uniqueKey, serialKey, pinnedNode, tags, meta, errors, trace } = job;
+  const { schedule, tickKey, uniqueKey, serialKey, pinnedNode, tags, meta, errors, trace, progress } = job;
   const keyless = schedule === null && tickKey === null && uniqueKey === null && serialKey === null && pinnedNode === null;
-  if (keyless && near && tags.length === 0 && meta === NO_META && errors.length === 0 && trace === null) return NO_EXTRAS;
+  if (keyless && near && tags.length === 0 && meta === NO_META && errors.length === 0 && trace === null && progress === null) return NO_EXTRAS;
   return {
     schedule: strings.names.of(schedule),
     tickKey,
@@ -76,6 +78,7 @@ export function extrasOf(job: Job, strings: FinishedStrings, near: boolean): Fin
     meta,
     errors: errors.length === 0 ? NO_EXTRAS.errors : errors.map(keptError),
     trace,
+    progress,
     far: near
       ? null
       : {

@@ -4,7 +4,7 @@ import { cloneJson } from '../new-job.js';
 import type { JobRecord } from './claim-index.js';
 import { attemptError, extrasOf, type FinishedExtras } from './finished-extras.js';
 import type { FinishedStrings } from './interner.js';
-import { copyJob } from './job-records.js';
+import { copyJob, copyProgress } from './job-records.js';
 
 /**
  * A job in a final state as the memory store keeps it (history), built by
@@ -133,6 +133,7 @@ export function jobOfFinished(record: FinishedJob): Job {
     result: cloneJson(record.result),
     errors: x.errors.length === 0 ? [] : x.errors.map(attemptError),
     trace: x.trace ? { ...x.trace } : null,
+    progress: copyProgress(x.progress),
   };
 }
 

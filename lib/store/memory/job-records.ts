@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../common/json.js';
-import { MAX_KEPT_ERRORS, type Job, type JobAttemptError, type NewJob } from '../job.types.js';
+import { MAX_KEPT_ERRORS, type Job, type JobAttemptError, type JobProgress, type NewJob } from '../job.types.js';
 import { buildJob, cloneJson } from '../new-job.js';
 
 /**
@@ -32,7 +32,16 @@ export function copyJob(job: Job): Job {
     result: cloneJson(job.result),
     errors: job.errors.length === 0 ? [] : job.errors.map((error) => ({ ...error, at: new Date(error.at.getTime()) })),
     trace: job.trace ? { ...job.trace } : null,
+    progress: copyProgress(job.progress),
   };
+}
+
+/**
+ * A copy of a job's progress that shares nothing with it.
+ * @internal
+ */
+export function copyProgress(progress: JobProgress | null): JobProgress | null {
+  return progress === null || typeof progress === 'number' ? progress : cloneJson(progress);
 }
 
 /** `copy` when `date` has its value, else a new copy of `date`. */

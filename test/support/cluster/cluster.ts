@@ -66,8 +66,8 @@ export interface NodeSettings {
   deadLetterAlerts?: boolean;
   enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
   breakerResetMs?: number;
-  /** `rateLimits.jobs.limited`: `limit` jobs per `per` ms. */
-  limited?: { limit: number; per: number };
+  /** `rateLimits.jobs.limited`: `limit` jobs per `per` ms (with `by: 'queues'`, `rateLimits.queues.default`). */
+  limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
 }
 
 /** Starts a node as a child process. */

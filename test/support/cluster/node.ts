@@ -9,12 +9,16 @@ import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
 import {
+  BatchWorker,
   Scheduled,
   SchedulerModule,
   SchedulerService,
   Step,
   SystemClock,
   Workflow,
+  type BatchContext,
+  type BatchJob,
+  type BatchPage,
   type DeadLetter,
   type DeadLetterHandler,
   type JobContext,
@@ -69,6 +73,34 @@ const config = JSON.parse(process.env.NODE_CONFIG ?? '{}') as NodeConfig;
 const ledger = new pg.Pool({ connectionString: config.url, max: 4 });
 ledger.on('error', () => {});
 const table = `"${config.schema}".ledger`;
+
+/**
+ * `args.n` numbered items in pages of 10, two at a time: each recorded in the
+ * ledger (kind `item`, `job_id` the item, stamped by the database's clock),
+ * then `workMs` of work. On a `gated` node, item 45 waits for an `open`
+ * row (as `work` does): the batch stalls in its fifth page.
+ */
+@BatchWorker({ name: 'ledger-batch', batchSize: 10, concurrency: 2 })
+class LedgerBatch implements BatchJob<number, number, { n: number }> {
+  fetchItems(cursor: number | undefined, ctx: BatchContext<{ n: number }>): BatchPage<number, number> {
+    const from = cursor ?? 0;
+    const to = Math.min(from + ctx.batchSize, ctx.args.n);
+    const items = Array.from({ length: to - from }, (_, i) => from + i);
+    return to >= ctx.args.n ? { items, done: true, cursor: to } : { items, cursor: to };
+  }
+
+  async processItem(item: number, ctx: BatchContext<{ n: number }>): Promise<void> {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt, at) VALUES ('item', $1, $2, $3, clock_timestamp())`, [
+      String(item),
+      config.name,
+      ctx.attempt,
+    ]);
+    if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    while (config.gated && item === 45 && (await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'open'`)).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
 
 @Injectable()
 class ClusterJobs implements OnApplicationShutdown {
@@ -192,7 +224,7 @@ class Ledgered {
         : {}),
     }),
   ],
-  providers: [ClusterJobs, Ledgered, LedgerAlerts],
+  providers: [ClusterJobs, Ledgered, LedgerAlerts, LedgerBatch],
 })
 class NodeModule {}
 
