@@ -14,7 +14,7 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.spec.ts'],
-    globalSetup: ['./test/support/postgres.global-setup.ts'],
+    globalSetup: ['./test/support/postgres.global-setup.ts', './test/support/redis.global-setup.ts'],
     reporters: ['default', './test/support/plain-count.reporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -55,3 +55,36 @@ export interface PostgresStoreOptions extends PostgresTimeoutOptions {
    */
   poolSize?: number;
 }
+
+/**
+ * `store: { type: 'redis', … }`: jobs kept in Redis (the `nestjs-scheduler/redis`
+ * engine, on ioredis; see docs/redis.md).
+ * @publicApi
+ */
+export interface RedisStoreOptions {
+  type: 'redis';
+  /** A connection string (`redis://`, `rediss://`). Give this or `client`. @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /**
+   * The app's ioredis client (e.g. the one BullMQ already uses). The store
+   * opens two more like it (pub/sub, the leader lease) and closes only those.
+   */
+  client?: object;
+  /**
+   * Every key of the store is `{keyPrefix}:…`: the braces make it a Redis
+   * Cluster hash tag, so all keys live in one slot and a script may touch
+   * any of them. Nodes that share a prefix share the jobs. No braces.
+   * @default 'scheduler'
+   */
+  keyPrefix?: string;
+  /** The database number, with `url` (give it inside the client otherwise). @default 0 */
+  db?: number;
+  /**
+   * Largest JSON payload (a job's `args`, its `meta`, a handler's result), in
+   * bytes of UTF-8, from 1 to 16 MiB; the same rule as the other stores.
+   * @default 1048576 (1 MiB)
+   */
+  maxPayloadBytes?: number;
+  /** Log a warning at start when the server keeps nothing on disk (no AOF, no RDB snapshots). @default true */
+  warnWithoutPersistence?: boolean;
+}

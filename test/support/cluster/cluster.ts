@@ -50,6 +50,8 @@ export interface ClusterNode {
 export interface NodeSettings {
   url: string;
   schema: string;
+  /** Keep the jobs in Redis (the ledger stays in PostgreSQL). */
+  redis?: { url: string; keyPrefix: string };
   name: string;
   concurrency?: number;
   leaseTtl?: number;

@@ -1,6 +1,6 @@
 /**
  * One cluster node for the multi-process tests: a real Nest app on the
- * PostgreSQL store, started as a child process and killed with real signals.
+ * PostgreSQL store (or the Redis store), started as a child process and killed with real signals.
  * Its jobs write what they do into a ledger table, which the tests read.
  * Settings come from the NODE_CONFIG environment variable (JSON).
  */
@@ -27,8 +27,11 @@ import {
 } from '../../../lib/index.js';
 
 interface NodeConfig {
+  /** The ledger's PostgreSQL (and the store's, unless `redis` is given). */
   url: string;
   schema: string;
+  /** Keep the jobs in Redis instead: this server, under this key prefix. */
+  redis?: { url: string; keyPrefix: string };
   name: string;
   /** 0: no queues (this node runs no jobs). */
   concurrency: number;
@@ -200,7 +203,7 @@ class Ledgered {
 @Module({
   imports: [
     SchedulerModule.forRoot({
-      store: { type: 'postgres', url: config.url, schema: config.schema },
+      store: config.redis ? { type: 'redis', ...config.redis } : { type: 'postgres', url: config.url, schema: config.schema },
       nodeName: config.name,
       queues: config.concurrency === 0 ? false : { default: config.concurrency },
       peer: { leaseTtl: config.leaseTtl },

@@ -1,0 +1,32 @@
+import { Logger } from '@nestjs/common';
+import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
+import type { RedisStoreOptions } from '../store/store-options.js';
+import { openRedis } from './redis.client.js';
+import { RedisNotifier } from './redis.notifier.js';
+import { RedisPeer } from './redis.peer.js';
+import { persistenceWarning, readPersistence } from './redis.persistence.js';
+import { RedisStore } from './redis.store.js';
+
+/**
+ * Builds the Redis engine: store, leader lease and pub/sub notifier on one
+ * server and key prefix. Warns when the server keeps nothing on disk
+ * (CONFIG disabled: no warning, nothing to tell).
+ * @internal
+ */
+export async function createRedisBundle(options: RedisStoreOptions, context: StoreContext): Promise<StoreBundle> {
+  const redis = await openRedis(options);
+  const store = new RedisStore(redis, { maxPayloadBytes: options.maxPayloadBytes });
+  if (options.warnWithoutPersistence !== false) {
+    const warning = persistenceWarning(await readPersistence(redis));
+    if (warning) new Logger('Scheduler').warn(warning);
+  }
+  const notifier = new RedisNotifier(redis, `${redis.base}events`);
+  const peer = new RedisPeer(redis, {
+    node: context.node,
+    leaseTtl: context.leaseTtl,
+    eligible: context.peerEligible,
+    notifier,
+    channel: notifier.channel,
+  });
+  return { store, peer, notifier };
+}

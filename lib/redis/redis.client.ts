@@ -1,0 +1,180 @@
+import { Logger } from '@nestjs/common';
+import type { Redis, RedisOptions } from 'ioredis';
+import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
+import { StoreUnavailableError } from '../postgres/postgres.errors.js';
+import { InvalidArgumentError } from '../scheduler.errors.js';
+import { SCRIPTS, type ScriptName } from './scripts/index.js';
+
+/**
+ * A script argument.
+ * @internal
+ */
+export type ScriptArg = string | number;
+
+/**
+ * A Redis store's connection: an ioredis client with the store's scripts
+ * defined on it, and the base every key starts with. Open one with
+ * {@link openRedis} to build a {@link RedisStore}, {@link RedisPeer} or
+ * {@link RedisNotifier} by hand.
+ * @publicApi
+ */
+export interface RedisConnection {
+  client: Redis;
+  /** `{keyPrefix}:`: the braces are a Redis Cluster hash tag, so every key of the store is in one slot. */
+  base: string;
+  /** Whether the store opened the client (and so closes it). */
+  owned: boolean;
+  /**
+   * Runs one of the store's scripts with the base as its key.
+   * @internal
+   */
+  run(script: ScriptName, ...args: ScriptArg[]): Promise<unknown>;
+  /** A connection of its own to the same server, with the scripts (pub/sub, the leader lease); closed by whoever forked it. */
+  fork(): Promise<RedisConnection>;
+}
+
+/**
+ * How a Redis store reaches the server (see `RedisStoreOptions`).
+ * @publicApi
+ */
+export interface RedisConnectOptions {
+  /** A connection string. Give this or `client`. @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /** The app's ioredis client (left open at close). */
+  client?: object;
+  /** Keys are `{keyPrefix}:…` (no braces). @default 'scheduler' */
+  keyPrefix?: string;
+  /** The database number, with `url`. @default 0 */
+  db?: number;
+}
+
+/**
+ * The default key prefix.
+ * @internal
+ */
+export const DEFAULT_KEY_PREFIX = 'scheduler';
+
+/**
+ * Opens (or adopts) the ioredis client and defines the store's scripts on it.
+ * ioredis is loaded here, not at import: an app on another store need not install it.
+ * `importer` stands in for `import()` in tests (a package that is not installed).
+ * @throws MissingPackageError when ioredis is not installed.
+ * @throws StoreUnavailableError when the server cannot be reached (nothing is left reconnecting).
+ * @throws InvalidArgumentError for a key prefix with braces (it is the hash tag), a bad `db`, or both `url` and `client`.
+ * @publicApi
+ */
+export async function openRedis(options: RedisConnectOptions, importer?: ModuleImporter): Promise<RedisConnection> {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
+    throw new InvalidArgumentError(
+      'keyPrefix',
+      `must be a non-empty string without braces (it becomes the hash tag {${String(keyPrefix)}}), got ${JSON.stringify(keyPrefix)}`,
+    );
+  }
+  if (options.db !== undefined && (!Number.isInteger(options.db) || options.db < 0)) {
+    throw new InvalidArgumentError('db', `must be a non-negative integer, got ${String(options.db)}`);
+  }
+  let client: Redis;
+  let owned = false;
+  if (options.client !== undefined && options.url !== undefined) throw new InvalidArgumentError('url', 'give exactly one of "url" or "client"');
+  if (options.client !== undefined) {
+    if (!isRedis(options.client)) throw new InvalidArgumentError('client', 'must be an ioredis client (new Redis(...))');
+    client = options.client;
+    if (options.db !== undefined) throw new InvalidArgumentError('db', 'give the database in the client you pass, not beside it');
+  } else {
+    const { Redis: Driver } = await loadOptionalPackage<{ Redis: new (url: string, options: RedisOptions) => Redis }>('ioredis', 'the Redis store', importer);
+    // A call made while the server is away waits in ioredis's offline queue for
+    // up to 20 reconnection attempts (~10 s: they back off 50 ms more each
+    // time), so a restart shorter than that costs no acknowledgement.
+    const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 20, ...(options.db === undefined ? {} : { db: options.db }) };
+    const url = options.url ?? 'redis://127.0.0.1:6379';
+    client = new Driver(url, settings);
+    owned = true;
+    watchErrors(client);
+    let cause: unknown = null;
+    const onError = (error: unknown) => (cause = error);
+    client.on('error', onError);
+    try {
+      await client.connect();
+    } catch (error) {
+      // ioredis would go on reconnecting in the background: a failed bootstrap must leave nothing running.
+      client.disconnect();
+      const reason = (cause ?? error) as Error;
+      throw new StoreUnavailableError(`Redis at ${redact(url)} is not reachable (${reason?.message ?? String(reason)})`, { cause: reason });
+    } finally {
+      client.off('error', onError);
+    }
+  }
+  return connection(client, `{${keyPrefix}}:`, owned);
+}
+
+function connection(client: Redis, base: string, owned: boolean): RedisConnection {
+  for (const [name, lua] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, { numberOfKeys: 1, lua });
+  }
+  const commands = client as unknown as Record<ScriptName, (...args: ScriptArg[]) => Promise<unknown>>;
+  return {
+    client,
+    base,
+    owned,
+    run: (script, ...args) => commands[script].call(client, base, ...args),
+    fork: async () => {
+      const copy = client.duplicate({ lazyConnect: true });
+      watchErrors(copy);
+      try {
+        await copy.connect();
+      } catch (error) {
+        copy.disconnect();
+        throw new StoreUnavailableError(`a second Redis connection could not be opened (${(error as Error).message})`, { cause: error });
+      }
+      return connection(copy, base, true);
+    },
+  };
+}
+
+/**
+ * Closes a connection {@link openRedis} opened (a client the app passed stays open).
+ * @publicApi
+ */
+export async function closeRedis(redis: RedisConnection): Promise<void> {
+  if (!redis.owned || redis.client.status === 'end') return;
+  await redis.client.quit().catch(() => redis.client.disconnect());
+}
+
+/**
+ * Logs a connection of ours that fails, once until it is ready again (ioredis
+ * reconnects by itself, and without a listener prints every failed attempt).
+ */
+function watchErrors(client: Redis): void {
+  const logger = new Logger('Scheduler');
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn(`a Redis connection failed, reconnecting: ${error.message}`);
+  });
+  client.on('ready', () => {
+    if (down) logger.log('the Redis connection is back');
+    down = false;
+  });
+}
+
+/** A URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the given URL';
+  }
+}
+
+function isRedis(value: unknown): value is Redis {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
+    typeof (value as { duplicate?: unknown }).duplicate === 'function'
+  );
+}

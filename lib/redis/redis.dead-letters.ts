@@ -1,0 +1,58 @@
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
+import type { Job } from '../store/job.types.js';
+import type { RedisConnection } from './redis.client.js';
+import { decodeJob, type FlatHash } from './redis.codec.js';
+
+/** The highest count a script is given (a limit past it means "all"). */
+const MAX_COUNT = 2 ** 31 - 1;
+
+/**
+ * The dead letters of a Redis store (scripts/dead-letters.lua.ts): the
+ * `dead` set by death time, counts kept in `dstat` as jobs die and leave,
+ * and one alert per death in `alerts`, due at its time.
+ * @internal
+ */
+export class RedisDeadLetters {
+  constructor(private readonly redis: RedisConnection) {}
+
+  async list(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    if (!(limit > 0)) return [];
+    const answer = (await this.redis.run('schedListDead', ...deadQuery(query), Math.min(limit, MAX_COUNT), Math.max(0, offset))) as FlatHash[];
+    return answer.map(decodeJob);
+  }
+
+  async stats(): Promise<DeadLetterCounts> {
+    const flat = await this.redis.client.hgetall(`${this.redis.base}dstat`);
+    const counts: DeadLetterCounts = { total: Number(flat.t ?? 0), byQueue: {}, byName: {}, byErrorClass: {} };
+    const groups: Record<string, Record<string, number>> = { q: counts.byQueue, n: counts.byName, c: counts.byErrorClass };
+    for (const [field, value] of Object.entries(flat)) {
+      const group = groups[field.slice(0, 1)];
+      if (group && field[1] === ':') group[field.slice(2)] = Number(value);
+    }
+    return counts;
+  }
+
+  async resurrect(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    if (!(limit > 0)) return [];
+    const answer = (await this.redis.run('schedResurrectDead', ...deadQuery(query), Math.min(limit, MAX_COUNT), now.getTime())) as FlatHash[];
+    return answer.map(decodeJob);
+  }
+
+  async prune({ before, keep, limit }: DeadLetterPrune): Promise<number> {
+    if (!(limit > 0)) return 0;
+    return Number(await this.redis.run('schedPruneDead', before === null ? '' : before.getTime(), Math.max(0, keep), Math.min(limit, MAX_COUNT)));
+  }
+
+  async takeAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    const answer = (await this.redis.run('schedTakeAlerts', now.getTime(), leaseMs, Math.max(0, Math.min(limit, MAX_COUNT)))) as [FlatHash, number][];
+    return answer.map(([flat, tries]) => ({ job: decodeJob(flat), tries: Number(tries) }));
+  }
+
+  async settleAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    await this.redis.run('schedSettleAlert', id, diedAt.getTime(), retryAt === null ? '' : retryAt.getTime());
+  }
+}
+
+function deadQuery(query: DeadLetterQuery): string[] {
+  return [query.queue ?? '', query.name ?? '', query.errorClass ?? ''];
+}

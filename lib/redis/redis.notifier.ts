@@ -1,0 +1,72 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Notification, Notifier } from '../notifier/notifier.js';
+import { parseNotification } from '../postgres/postgres.notifier.js';
+import { closeRedis, type RedisConnection } from './redis.client.js';
+
+/**
+ * Messages among the nodes of a Redis store: PUBLISH on the store's
+ * connection, SUBSCRIBE on a second one (a subscribed connection can do
+ * nothing else). Pub/sub is fire-and-forget: a message sent while a node is
+ * disconnected is lost, so a node that reconnects tells its own listeners
+ * `resync` (they catch up), and queue runners poll as the fallback anyway.
+ * @publicApi
+ */
+export class RedisNotifier implements Notifier {
+  readonly shared = true;
+  private readonly logger = new Logger('Scheduler');
+  private readonly listeners = new Set<(message: Notification) => void>();
+  private subscriber: RedisConnection | null = null;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    /** The channel every node of the store uses. */
+    readonly channel: string,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.subscriber) return;
+    const subscriber = await this.redis.fork();
+    this.subscriber = subscriber;
+    const client: Redis = subscriber.client;
+    let ready = false;
+    client.on('message', (channel: string, payload: string) => {
+      if (channel !== this.channel) return;
+      const message = parseNotification(payload);
+      if (message) this.deliver(message);
+    });
+    client.on('error', (error: Error) => this.logger.warn(`the Redis notification connection failed (polling goes on): ${error.message}`));
+    // ioredis subscribes again after a reconnection; what was published meanwhile is lost.
+    client.on('ready', () => {
+      if (ready) this.deliver({ type: 'resync' });
+    });
+    await client.subscribe(this.channel);
+    ready = true;
+  }
+
+  async stop(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    this.listeners.clear();
+    if (subscriber) await closeRedis(subscriber);
+  }
+
+  async notify(message: Notification): Promise<void> {
+    await this.redis.client.publish(this.channel, JSON.stringify(message));
+  }
+
+  subscribe(listener: (message: Notification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private deliver(message: Notification): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        this.logger.error(`a notification listener threw: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}

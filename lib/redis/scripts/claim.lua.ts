@@ -1,0 +1,44 @@
+import { PRELUDE } from './prelude.lua.js';
+
+/**
+ * Claims up to `limit` due jobs of a queue in claim order (priority, run
+ * time, insertion), skipping paused names, other nodes' pinned jobs and
+ * running serial keys. ARGV: queue, limit, node, now, maxPriority, start
+ * (how many start at once), then the ids to pick from (none: the whole queue).
+ * @internal
+ */
+export const CLAIM = `${PRELUDE}
+local queue, limit, node, now, maxp, starts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local out = {}
+local function take(id, h)
+  start(id, h, node, now, #out < starts)
+  out[#out + 1] = read(id)
+end
+if #ARGV > 6 then
+  local picks, seen = {}, {}
+  for i = 7, #ARGV do
+    local id = ARGV[i]
+    local h = not seen[id] and load(id)
+    seen[id] = true
+    if h and h.state == 'available' and h.queue == queue and tonumber(h.runAt) <= now and tonumber(h.priority) <= maxp then
+      picks[#picks + 1] = { id = id, h = h, score = score(h) }
+    end
+  end
+  table.sort(picks, function(a, b)
+    if a.score ~= b.score then return a.score < b.score end
+    return tonumber(a.id) < tonumber(b.id)
+  end)
+  for _, p in ipairs(picks) do
+    if #out >= limit then break end
+    if not blocked(p.h, node) then take(p.id, p.h) end
+  end
+else
+  each_due(queue, now, maxp, function(id, h)
+    if blocked(h, node) then return 'left' end
+    take(id, h)
+    if #out >= limit then return 'stop' end
+    return 'taken'
+  end)
+end
+return out
+`;

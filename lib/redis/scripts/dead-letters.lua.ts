@@ -1,0 +1,138 @@
+import { PRELUDE } from './prelude.lua.js';
+
+/** Brings a dead, discarded or cancelled job back (see `JobStore.resurrect`): 'DUP' when another job holds its unique key. */
+const RESURRECT_ONE = `
+local function resurrect(id, now)
+  local h = load(id)
+  if not h or (h.state ~= 'dead' and h.state ~= 'discarded' and h.state ~= 'cancelled') then return nil end
+  if h.uniqueKey and unique_holder(h.uniqueKey, 7, nil, now) then return 'DUP' end
+  local patch = { runAt = s(now), finishedAt = false, maxAttempts = s(tonumber(h.attempt) + math.max(1, tonumber(h.maxAttempts))) }
+  if h.uniqueKey then
+    -- It takes its key back with the default states and no period.
+    patch.um = '7'
+    patch.us = s(now)
+    redis.call('HSET', B .. 'uniq', h.uniqueKey, id)
+  end
+  move(id, h, 'available', patch)
+  return read(id)
+end
+`;
+
+/**
+ * One job back. ARGV: id, now. Answers the job, nil, or 'DUP'.
+ * @internal
+ */
+export const RESURRECT = `${PRELUDE}${RESURRECT_ONE}
+return resurrect(ARGV[1], tonumber(ARGV[2]))
+`;
+
+/** Whether a dead letter (padded member) matches ARGV queue, name, class ('' for any). */
+const DEAD_MATCH = `
+local function dead_match(id, queue, name, class)
+  local hm = redis.call('HMGET', jk(id), 'queue', 'name', 'ec')
+  return (queue == '' or hm[1] == queue) and (name == '' or hm[2] == name) and (class == '' or (hm[3] or 'unclassified') == class)
+end
+`;
+
+/**
+ * Dead letters back in bulk, oldest death first. ARGV: queue, name, class, limit, now.
+ * @internal
+ */
+export const RESURRECT_DEAD = `${PRELUDE}${RESURRECT_ONE}${DEAD_MATCH}
+local queue, name, class, limit, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local out, matched = {}, {}
+for _, m in ipairs(redis.call('ZRANGE', B .. 'dead', 0, -1)) do
+  local id = unpad(m)
+  if dead_match(id, queue, name, class) then matched[#matched + 1] = id end
+end
+for _, id in ipairs(matched) do
+  if #out >= limit then break end
+  local job = resurrect(id, now)
+  if type(job) == 'table' then out[#out + 1] = job end
+end
+return out
+`;
+
+/**
+ * Dead letters, newest death first. ARGV: queue, name, class, limit, offset.
+ * @internal
+ */
+export const LIST_DEAD = `${PRELUDE}${DEAD_MATCH}
+local queue, name, class, limit, offset = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local out, seen = {}, 0
+for _, m in ipairs(redis.call('ZREVRANGE', B .. 'dead', 0, -1)) do
+  if #out >= limit then break end
+  local id = unpad(m)
+  if dead_match(id, queue, name, class) then
+    seen = seen + 1
+    if seen > offset then out[#out + 1] = read(id) end
+  end
+end
+return out
+`;
+
+/**
+ * Prunes dead letters. ARGV: before ('' for any age), keep, limit.
+ * @internal
+ */
+export const PRUNE_DEAD = `${PRELUDE}
+local keep, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+if limit <= 0 then return 0 end
+local max = ARGV[1] == '' and '+inf' or '(' .. ARGV[1]
+-- Newest first: the keep newest are spared; of the rest, the oldest limit go.
+local older = redis.call('ZREVRANGEBYSCORE', B .. 'dead', max, '-inf')
+local newest = redis.call('ZREVRANGE', B .. 'dead', 0, keep - 1)
+local spared = {}
+if keep > 0 then for _, m in ipairs(newest) do spared[m] = true end end
+local doomed = {}
+for i = #older, 1, -1 do
+  if #doomed >= limit then break end
+  if not spared[older[i] ] then doomed[#doomed + 1] = older[i] end
+end
+for _, m in ipairs(doomed) do
+  local id = unpad(m)
+  forget(id, load(id))
+end
+return #doomed
+`;
+
+/**
+ * Hands out due dead-letter alerts. ARGV: now, leaseMs, limit. Answers {job, tries} pairs.
+ * @internal
+ */
+export const TAKE_ALERTS = `${PRELUDE}
+local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+if limit <= 0 then return out end
+for _, alert in ipairs(redis.call('ZRANGEBYSCORE', B .. 'alerts', '-inf', s(now))) do
+  if #out >= limit then break end
+  local sep = string.find(alert, ':', 1, true)
+  local id, died = string.sub(alert, 1, sep - 1), string.sub(alert, sep + 1)
+  local hm = redis.call('HMGET', jk(id), 'state', 'finishedAt')
+  if hm[1] == 'dead' and hm[2] == died then
+    local tries = redis.call('HINCRBY', B .. 'atries', alert, 1)
+    redis.call('ZADD', B .. 'alerts', s(now + lease), alert)
+    out[#out + 1] = { read(id), tries }
+  else
+    -- The death it was for is gone (the job was retried or deleted).
+    redis.call('ZREM', B .. 'alerts', alert)
+    redis.call('HDEL', B .. 'atries', alert)
+  end
+end
+return out
+`;
+
+/**
+ * Settles one death's alert. ARGV: id, diedAt, retryAt ('' ends it).
+ * @internal
+ */
+export const SETTLE_ALERT = `${PRELUDE}
+local alert = ARGV[1] .. ':' .. ARGV[2]
+if ARGV[3] == '' then
+  redis.call('ZREM', B .. 'alerts', alert)
+  redis.call('HDEL', B .. 'atries', alert)
+elseif redis.call('ZSCORE', B .. 'alerts', alert) then
+  redis.call('ZADD', B .. 'alerts', ARGV[3], alert)
+end
+return 'OK'
+`;

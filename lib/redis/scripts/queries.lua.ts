@@ -1,0 +1,209 @@
+import { PRELUDE } from './prelude.lua.js';
+
+/**
+ * One job. ARGV: id.
+ * @internal
+ */
+export const GET = `${PRELUDE}
+return read(ARGV[1])
+`;
+
+/**
+ * Deletes jobs. ARGV: ids. Answers how many were deleted.
+ * @internal
+ */
+export const DELETE = `${PRELUDE}
+local n = 0
+for _, id in ipairs(ARGV) do
+  local h = load(id)
+  if h then
+    forget(id, h)
+    n = n + 1
+  end
+end
+return n
+`;
+
+/**
+ * Deletes up to ARGV[2] finished jobs in the states ARGV[3..] that finished before ARGV[1], oldest finish first.
+ * @internal
+ */
+export const PRUNE = `${PRELUDE}
+local before, limit = '(' .. ARGV[1], tonumber(ARGV[2])
+if limit <= 0 then return 0 end
+local found = {}
+for i = 3, #ARGV do
+  local st = ARGV[i]
+  if st == 'completed' or st == 'dead' or st == 'discarded' or st == 'cancelled' then
+    local hits = redis.call('ZRANGEBYSCORE', B .. 'fin:' .. st, '-inf', before, 'WITHSCORES', 'LIMIT', 0, limit)
+    for k = 1, #hits, 2 do found[#found + 1] = { id = hits[k], at = tonumber(hits[k + 1]) } end
+  end
+end
+table.sort(found, function(a, b)
+  if a.at ~= b.at then return a.at < b.at end
+  return tonumber(a.id) < tonumber(b.id)
+end)
+local n = 0
+for _, f in ipairs(found) do
+  if n >= limit then break end
+  forget(f.id, load(f.id))
+  n = n + 1
+end
+return n
+`;
+
+/**
+ * Lists or counts jobs. ARGV: mode ('list' or 'count'), filter JSON
+ * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc}).
+ * The walk starts from the narrowest index there is: the jobs of a name
+ * (`n:<name>`, merged with those of a schedule, `s:<schedule>`, for
+ * nameOrSchedule), the running jobs, or every job (`all`), in id order.
+ * @internal
+ */
+export const LIST = `${PRELUDE}
+local count = ARGV[1] == 'count'
+local f = cjson.decode(ARGV[2])
+local desc = f.desc
+local states = nil
+if f.states then
+  states = {}
+  for _, st in ipairs(f.states) do states[st] = true end
+end
+local limit = f.limit or -1
+
+-- A cursor over one sorted set of ids (score = id), 200 at a time.
+local function cursor(key)
+  return { key = key, buf = {}, i = 1, start = 0, done = false }
+end
+local function peek(c)
+  if c.i > #c.buf then
+    if c.done then return nil end
+    if desc then c.buf = redis.call('ZREVRANGE', c.key, c.start, c.start + 199) else c.buf = redis.call('ZRANGE', c.key, c.start, c.start + 199) end
+    c.start = c.start + 200
+    c.i = 1
+    if #c.buf < 200 then c.done = true end
+    if #c.buf == 0 then return nil end
+  end
+  return c.buf[c.i]
+end
+local function before(a, b)
+  if desc then return tonumber(a) > tonumber(b) end
+  return tonumber(a) < tonumber(b)
+end
+
+local sources
+local only_running = states ~= nil and next(states) == 'running' and next(states, 'running') == nil
+if f.name then
+  sources = { cursor(B .. 'n:' .. f.name) }
+elseif f.nameOrSchedule then
+  sources = { cursor(B .. 'n:' .. f.nameOrSchedule), cursor(B .. 's:' .. f.nameOrSchedule) }
+elseif only_running then
+  -- Running jobs are few (at most the nodes' concurrency and buffers): read and order them here.
+  local ids = redis.call('ZRANGE', B .. 'running', 0, -1)
+  table.sort(ids, before)
+  sources = { { buf = ids, i = 1, done = true } }
+else
+  sources = { cursor(B .. 'all') }
+end
+
+-- The next id in order over every source, each id once.
+local function next_id()
+  local best = nil
+  for _, c in ipairs(sources) do
+    local id = peek(c)
+    if id and (not best or before(id, best)) then best = id end
+  end
+  if not best then return nil end
+  for _, c in ipairs(sources) do
+    if peek(c) == best then c.i = c.i + 1 end
+  end
+  return best
+end
+
+local out, n = {}, 0
+while true do
+  local id = next_id()
+  if not id then break end
+  local hm = redis.call('HMGET', jk(id), 'name', 'schedule', 'queue', 'state', 'finishedAt')
+  local ok = hm[1] ~= false
+    and (not f.name or hm[1] == f.name)
+    and (not f.nameOrSchedule or hm[1] == f.nameOrSchedule or hm[2] == f.nameOrSchedule)
+    and (not f.queue or hm[3] == f.queue)
+    and (not states or states[hm[4]])
+    and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
+  if ok then
+    n = n + 1
+    if not count then
+      out[#out + 1] = read(id)
+      if limit >= 0 and #out >= limit then return out end
+    end
+  end
+end
+if count then return n end
+return out
+`;
+
+/**
+ * Counts by queue and state. ARGV: now. Answers, per queue with jobs or a
+ * stored state: name, due available jobs, then state/count pairs.
+ * @internal
+ */
+export const QUEUE_COUNTS = `${PRELUDE}
+local now = tonumber(ARGV[1])
+local names = redis.call('SUNION', B .. 'queues', B .. 'qnames')
+local out = {}
+for _, q in ipairs(names) do
+  local counts = redis.call('HGETALL', B .. 'cnt:' .. q)
+  if #counts > 0 or redis.call('SISMEMBER', B .. 'qnames', q) == 1 then
+    local due = 0
+    for p = 0, 9 do due = due + redis.call('ZCOUNT', B .. 'ready:' .. q, s(p * BAND), s(p * BAND + now + OFF)) end
+    out[#out + 1] = { q, due, counts }
+  end
+end
+return out
+`;
+
+/**
+ * The earliest run time of an available job in queue ARGV[1] (paused ones included), or nil.
+ * @internal
+ */
+export const NEXT_RUN = `${PRELUDE}
+local best = nil
+for p = 0, 9 do
+  local first = redis.call('ZRANGEBYSCORE', B .. 'ready:' .. ARGV[1], s(p * BAND), '(' .. s((p + 1) * BAND), 'WITHSCORES', 'LIMIT', 0, 1)
+  if #first > 0 then
+    local at = tonumber(first[2]) - p * BAND - OFF
+    if not best or at < best then best = at end
+  end
+end
+if best then return s(best) end
+return nil
+`;
+
+/**
+ * Jobs a breaker held until ARGV[2] (ms) become due at ARGV[3]: available jobs named one of ARGV[4..] with that run time. Answers their queues.
+ * @internal
+ */
+export const RELEASE_HELD = `${PRELUDE}
+local heldUntil, now = tonumber(ARGV[2]), ARGV[3]
+local names = {}
+for i = 4, #ARGV do names[ARGV[i]] = true end
+local queues = {}
+for _, q in ipairs(redis.call('SMEMBERS', B .. 'queues')) do
+  for p = 0, 9 do
+    local at = s(p * BAND + heldUntil + OFF)
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', B .. 'ready:' .. q, at, at)) do
+      local id = unpad(m)
+      local h = load(id)
+      if names[h.name] then
+        move(id, h, 'available', { runAt = now })
+        queues[q] = true
+      end
+    end
+  end
+end
+local out = {}
+for q in pairs(queues) do out[#out + 1] = q end
+table.sort(out)
+return out
+`;

@@ -1,0 +1,144 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeRedis, openRedis } from '../../lib/redis/redis.client.js';
+import { persistenceWarning, readPersistence } from '../../lib/redis/redis.persistence.js';
+import { RedisStore } from '../../lib/redis/redis.store.js';
+import { InvalidArgumentError, MissingPackageError } from '../../lib/scheduler.errors.js';
+import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
+import { newJobInput } from '../../lib/store/index.js';
+import { redisUrl, testKeyPrefix } from '../support/redis.js';
+import { startRedisServer } from '../support/redis-server.js';
+
+describe('Redis connection', () => {
+  it('loads ioredis only when the Redis store is asked for: no file of lib/ imports it but for types', () => {
+    const lib = join(import.meta.dirname, '..', '..', 'lib');
+    const files = readdirSync(lib, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const runtime = files.filter((file) => /^import (?!type )[^;]*from 'ioredis'/m.test(readFileSync(join(lib, file), 'utf8')));
+    expect(runtime).toEqual([]);
+    expect(files.filter((file) => readFileSync(join(lib, file), 'utf8').includes("from 'ioredis'")).length).toBeGreaterThan(0);
+  });
+
+  it('says what to install when ioredis is missing', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'ioredis' imported from x"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const rejection = openRedis({ url: redisUrl() }, () => Promise.reject(missing));
+    await expect(rejection).rejects.toBeInstanceOf(MissingPackageError);
+    await expect(rejection).rejects.toMatchObject({ packageName: 'ioredis', message: expect.stringContaining('npm install ioredis') });
+  });
+
+  it.each([['a{b}'], [''], ['x}']])('refuses the key prefix %j with a typed error', async (keyPrefix) => {
+    await expect(openRedis({ url: redisUrl(), keyPrefix })).rejects.toMatchObject({ argument: 'keyPrefix' });
+  });
+
+  it('fails with StoreUnavailableError, naming the server without its password, when Redis cannot be reached; nothing is left reconnecting', async () => {
+    const server = await startRedisServer();
+    const url = server.url.replace('redis://', 'redis://:secret@');
+    await server.stop();
+    const rejection = openRedis({ url });
+    await expect(rejection).rejects.toBeInstanceOf(StoreUnavailableError);
+    const error = (await rejection.catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/not reachable \(.*ECONNREFUSED/);
+    expect(error.message).not.toContain('secret');
+    expect(process.getActiveResourcesInfo().filter((kind) => kind === 'TCPWRAP' || kind === 'TCPConnectWrap')).toEqual([]);
+  });
+
+  it('refuses a bad db and a client that is not ioredis', async () => {
+    await expect(openRedis({ url: redisUrl(), db: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(openRedis({ client: { query: () => {} } })).rejects.toMatchObject({ argument: 'client' });
+    const client = new Redis(redisUrl(), { lazyConnect: true });
+    await expect(openRedis({ client, url: redisUrl() })).rejects.toMatchObject({ argument: 'url' });
+    client.disconnect();
+  });
+
+  it("uses the app's client, keys under the hash-tagged prefix, and leaves the client open at close", async () => {
+    const keys = testKeyPrefix('client');
+    const client = new Redis(redisUrl());
+    try {
+      const store = new RedisStore(await openRedis({ client, keyPrefix: keys.keyPrefix }));
+      await store.init();
+      const [result] = await store.insert([newJobInput(new Date())]);
+      expect(await client.exists(`{${keys.keyPrefix}}:job:${result!.job.id}`)).toBe(1);
+      await store.close();
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      await keys.drop();
+      await client.quit();
+    }
+  });
+
+  it('takes the database from db', async () => {
+    const keys = testKeyPrefix('db');
+    const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix, db: 3 });
+    const other = new Redis(redisUrl(), { db: 3 });
+    try {
+      const store = new RedisStore(redis);
+      await store.insert([newJobInput(new Date())]);
+      expect(await other.exists(`{${keys.keyPrefix}}:job:1`)).toBe(1);
+      await store.delete(['1']);
+    } finally {
+      await other.quit();
+      await closeRedis(redis);
+    }
+  });
+});
+
+describe('Redis persistence check', () => {
+  const servers: { url: string; stop(): Promise<void> }[] = [];
+  const reading = async (args: string[]) => {
+    const server = await startRedisServer(args);
+    servers.push(server);
+    const redis = await openRedis({ url: server.url });
+    try {
+      return await readPersistence(redis);
+    } finally {
+      await closeRedis(redis);
+    }
+  };
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+  });
+
+  it('warns for a server that keeps nothing, or only snapshots', async () => {
+    const none = await reading(['--save', '', '--appendonly', 'no']);
+    expect(none).toEqual({ kind: 'none' });
+    expect(persistenceWarning(none)).toMatch(/keeps nothing on disk/);
+    const rdb = await reading(['--save', '60 1', '--appendonly', 'no']);
+    expect(rdb).toMatchObject({ kind: 'rdb' });
+    expect(persistenceWarning(rdb)).toMatch(/RDB snapshots/);
+  });
+
+  it('is quiet for AOF with everysec or always', async () => {
+    for (const fsync of ['everysec', 'always']) {
+      const aof = await reading(['--save', '', '--appendonly', 'yes', '--appendfsync', fsync]);
+      expect(aof).toEqual({ kind: 'aof', fsync });
+      expect(persistenceWarning(aof)).toBeNull();
+    }
+  });
+
+  it('an acknowledgement sent while the server restarts lands once it is back', async () => {
+    const server = await startRedisServer(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
+    servers.push(server);
+    const redis = await openRedis({ url: server.url });
+    try {
+      const store = new RedisStore(redis);
+      const now = new Date();
+      await store.insert([newJobInput(now)]);
+      const [job] = await store.claim({ queue: 'default', limit: 1, node: 'n', now });
+      let completed: Promise<void> | undefined;
+      await server.restart(() => {
+        completed = store.complete({ id: job!.id, attempt: job!.attempt }, { ok: true }, now);
+      });
+      await completed;
+      expect(await store.get(job!.id)).toMatchObject({ state: 'completed', result: { ok: true } });
+    } finally {
+      await closeRedis(redis);
+    }
+  });
+
+  it('tolerates CONFIG being disabled (renamed away, as managed services do)', async () => {
+    const unknown = await reading(['--save', '', '--rename-command', 'CONFIG', '']);
+    expect(unknown).toMatchObject({ kind: 'unknown' });
+    expect(persistenceWarning(unknown)).toBeNull();
+  });
+});
