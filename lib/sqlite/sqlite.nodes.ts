@@ -1,0 +1,46 @@
+import type { Job } from '../store/job.types.js';
+import type { SqliteConnection } from './sqlite.connection.js';
+import type { SqliteLifecycle } from './sqlite.lifecycle.js';
+
+interface NodeRow {
+  node: string;
+  host: string;
+  pid: number;
+}
+
+/**
+ * At start: the running jobs of processes of this machine that died without
+ * closing the file (a row in `nodes` whose pid no longer exists) go back to
+ * available at once, as a rescue would, without waiting `rescueAfter` for
+ * their heartbeats to age. Then this process records itself.
+ *
+ * Why only this machine's: a process id means something only on its own
+ * host. Rows of other hosts (containers sharing a volume have their own
+ * hostnames) are left to the heartbeat rescue, so a live process elsewhere
+ * never loses its jobs. A clean stop deletes its row (see `SqliteStore.close`).
+ * @returns the jobs rescued.
+ * @internal
+ */
+export function rescueOrphans(sqlite: SqliteConnection, lifecycle: SqliteLifecycle, node: string, host: string, pid: number, now: number): Job[] {
+  return sqlite.write(() => {
+    const rows = sqlite.db.prepare('SELECT node, host, pid FROM nodes').all() as NodeRow[];
+    const gone = rows.filter((row) => row.node !== node && row.host === host && !processExists(row.pid)).map((row) => row.node);
+    const remove = sqlite.db.prepare('DELETE FROM nodes WHERE node = ?');
+    for (const name of gone) remove.run(name);
+    // A node restarted under the same name had its own jobs cut off too.
+    const own = rows.some((row) => row.node === node && (row.host !== host || row.pid !== pid)) ? [node] : [];
+    const rescued = gone.length + own.length > 0 ? lifecycle.rescue(0, now, [...gone, ...own]) : [];
+    sqlite.db.prepare('INSERT OR REPLACE INTO nodes (node, host, pid, started_at) VALUES (?, ?, ?, ?)').run(node, host, pid, now);
+    return rescued;
+  });
+}
+
+/** Whether a process of this id exists on this machine (EPERM: it exists, owned by another user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
