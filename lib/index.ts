@@ -98,7 +98,7 @@ export type { Job, JobState, JobAttemptError, JobTraceContext, ErrorClass, Uniqu
 export { DEFAULT_UNIQUE_STATES } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
-export type { MemoryStoreOptions, PostgresStoreOptions } from './store/store-options.js';
+export type { MemoryStoreOptions, PostgresStoreOptions, SqliteStoreOptions } from './store/store-options.js';
 
 export { Workflow, Step } from './workflow/workflow.decorators.js';
 export { Workflows, type WorkflowInfo, type WorkflowSummary } from './workflow/workflow.service.js';

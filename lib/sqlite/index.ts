@@ -6,4 +6,6 @@
  */
 export { SqliteStore, type SqliteNodeIdentity } from './sqlite.store.js';
 export { openSqlite, type SqliteConnection } from './sqlite.connection.js';
+export { SqlitePeer, type SqlitePeerOptions } from './sqlite.peer.js';
+export { SqliteNotifier, type SqliteNotifierOptions } from './sqlite.notifier.js';
 export type { SqliteStoreOptions } from '../store/store-options.js';

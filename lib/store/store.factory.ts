@@ -4,12 +4,13 @@ import { IncompleteStoreError, SchedulerConfigError } from '../scheduler.errors.
 import type { StoreOption } from '../scheduler.options.js';
 import { MemoryStore } from './memory.store.js';
 import type { CustomStoreOption, StoreBundle, StoreContext } from './store-bundle.js';
-import type { MemoryStoreOptions, PostgresStoreOptions } from './store-options.js';
+import type { MemoryStoreOptions, PostgresStoreOptions, SqliteStoreOptions } from './store-options.js';
 
 /**
  * The engine named by the `store` option: always a store with its peer and
- * notifier. The PostgreSQL engine is loaded only when asked for, so apps on
- * the memory store need neither `typeorm` nor `pg` installed. A store that
+ * notifier. The PostgreSQL and SQLite engines are loaded only when asked
+ * for, so apps on the memory store need neither `typeorm`, `pg` nor
+ * `better-sqlite3` installed. A store that
  * comes without a peer or notifier is refused ({@link IncompleteStoreError}):
  * in-process defaults would make every node leader and keep cancels on the
  * node that sent them.
@@ -26,6 +27,10 @@ export async function createStore(option: StoreOption, context: StoreContext): P
     if (option.type === 'postgres') {
       const { createPostgresBundle } = await import('../postgres/postgres.bundle.js');
       return createPostgresBundle(option as PostgresStoreOptions, context);
+    }
+    if (option.type === 'sqlite') {
+      const { createSqliteBundle } = await import('../sqlite/sqlite.bundle.js');
+      return createSqliteBundle(option as SqliteStoreOptions, context);
     }
   }
   if (typeof option === 'object' && option !== null && 'store' in option) return completeBundle(option, context);
