@@ -26,10 +26,12 @@ export interface SqliteConnection {
    * Why IMMEDIATE: SQLite has one writer per file, and IMMEDIATE takes the
    * write lock before the first read, so every read-modify-write (a claim
    * reads due jobs, then marks them running) sees no commit of another
-   * process between its read and its write. Two processes sharing the file
-   * therefore never claim the same job, and a deferred transaction can never
-   * fail halfway with SQLITE_BUSY on its upgrade to a writer (the busy
-   * timeout covers the wait for the lock instead). Nested calls are savepoints.
+   * process between its read and its write: processes sharing the file never
+   * claim the same job. A deferred transaction would read first and then
+   * upgrade, which SQLite refuses at once with SQLITE_BUSY when another
+   * process committed in between (busy timeout or not): three processes
+   * claiming from one file failed with "database is locked" that way.
+   * Nested calls are savepoints.
    */
   write<T>(body: () => T): T;
   /** Whether the file is still open. */

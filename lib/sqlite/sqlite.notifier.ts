@@ -61,6 +61,8 @@ export class SqliteNotifier implements Notifier {
   async notify(message: Notification): Promise<void> {
     const sqlite = this.sqlite;
     const now = Date.now();
+    // After the store closed (a stop in progress) only this process can still hear it.
+    if (!sqlite.open) return queueMicrotask(() => this.deliver(message));
     sqlite.write(() => {
       sqlite.db.prepare('INSERT INTO messages (node, at, body) VALUES (?, ?, ?)').run(this.options.node, now, JSON.stringify(message));
       if (now - this.sweptAt > KEEP_MESSAGES_MS) {

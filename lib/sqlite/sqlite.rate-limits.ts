@@ -19,7 +19,9 @@ interface BucketRow {
  * lock, so claims of several processes never take the same token.
  */
 class StoredBucket {
-  private dirty = false;
+  private tokens: number;
+  private at: number;
+  private dirty: boolean;
 
   constructor(
     private readonly table: SqliteJobTable,
@@ -40,9 +42,6 @@ class StoredBucket {
       this.dirty = true;
     }
   }
-
-  private tokens: number;
-  private at: number;
 
   whole(now: number): number {
     this.refill(now, this.spec);
