@@ -81,7 +81,11 @@ export class SqliteNotifier implements Notifier {
   /** Reads what other processes appended since the last poll, if the file changed. */
   private poll(): void {
     const sqlite = this.sqlite;
-    if (!sqlite.open) return;
+    if (!sqlite.open) {
+      // The store closed the file without a stop (a failed start): nothing more to hear, and no timer to keep the process alive.
+      void this.stop();
+      return;
+    }
     try {
       const version = Number(sqlite.db.pragma('data_version', { simple: true }));
       if (version === this.version) return;

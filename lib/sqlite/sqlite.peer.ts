@@ -93,6 +93,11 @@ export class SqlitePeer implements Peer {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     const sqlite = this.sqlite;
+    if (!sqlite.open) {
+      // The store closed the file without a stop: no lease to keep, and no timer to keep the process alive.
+      this.set(false);
+      return;
+    }
     const sentAt = performance.now();
     try {
       const now = Date.now();

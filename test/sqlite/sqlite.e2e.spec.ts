@@ -86,10 +86,10 @@ describe('SchedulerModule on SQLite', () => {
     ).toEqual(enqueued.map((j) => j.id).sort());
   });
 
-  describe('a process that dies with a job running', () => {
+  describe('a process killed with a job running and others waiting (kill -9)', () => {
     beforeAll(() => buildClusterNode(), 120_000);
 
-    it('is rescued at the next start, without waiting for its heartbeat to age', async () => {
+    it('loses nothing: at the next start the running job is rescued at once, and the waiting job and one-time schedule run once', async () => {
       const script = join(root, 'dist', 'test', 'support', 'cluster', 'sqlite-node.js');
       const child = spawn(process.execPath, [script], { env: { ...process.env, SQLITE_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -97,20 +97,32 @@ describe('SchedulerModule on SQLite', () => {
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       try {
-        await waitFor(() => /running \d+/.test(output), 15_000, `the child to start its job (output: ${output})`);
+        await waitFor(() => /running \d+/.test(output) && /enqueued \d+ \d+/.test(output), 15_000, `the child to start its job (output: ${output})`);
       } finally {
         child.kill('SIGKILL');
         await exited;
       }
-      const id = /running (\d+)/.exec(output)![1]!;
+      expect(output).not.toContain('ran ');
+      const [, holdId, laterId] = /enqueued (\d+) (\d+)/.exec(output)!;
 
       // rescueAfter of an hour: only the rescue at start can bring the job back in time.
       const app = await start({ lifeline: { rescueAfter: '1h' } });
       const jobs = app.get(Jobs);
-      await waitFor(() => jobs.runs.length > 0, 10_000, 'the rescued job to run');
-      expect(jobs.runs).toEqual([{ id, name: 'hold', args: { from: 'child' }, attempt: 2 }]);
+      const hold = () => jobs.runs.filter((r) => r.name === 'hold');
+      await waitFor(() => hold().length > 0, 5_000, 'the rescued job to run');
+      expect(hold()).toEqual([{ id: holdId, name: 'hold', args: { from: 'child' }, attempt: 2 }]);
+      await waitFor(() => jobs.runs.length >= 3, 10_000, 'the waiting job and the one-time schedule to run');
+      // Time for a second run of anything, which must not come.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(jobs.runs.filter((r) => r.name !== 'hold')).toEqual(
+        expect.arrayContaining([
+          { id: laterId, name: 'record', args: { from: 'child' }, attempt: 1 },
+          expect.objectContaining({ name: 'once', args: { from: 'schedule' }, attempt: 1 }),
+        ]),
+      );
+      expect(jobs.runs).toHaveLength(3);
       const scheduler = app.get(SchedulerService);
-      const [done] = (await scheduler.history('hold')).filter((j) => j.id === id);
+      const [done] = (await scheduler.history('hold')).filter((j) => j.id === holdId);
       expect(done?.state).toBe('completed');
       expect(done?.errors.map((e) => e.kind)).toEqual(['lease-lost']);
     });
