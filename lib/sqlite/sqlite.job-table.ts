@@ -71,6 +71,21 @@ export class SqliteJobTable {
     ).get(now, starts ? now : null, node, token, id) as JobRow;
   }
 
+  /**
+   * Moves claimed jobs to running in one statement, in the order given: the
+   * first `start` of them start now, and their fencing tokens grow in that order.
+   */
+  startMany(ids: readonly number[], node: string, now: number, start: number): JobRow[] {
+    if (ids.length === 0) return [];
+    const last = (this.sql(`UPDATE counters SET value = value + ? WHERE name = 'fencing_token' RETURNING value`).get(ids.length) as { value: number }).value;
+    const rows = this.sql(
+      `UPDATE jobs SET state = 'running', attempt = attempt + 1, heartbeat_at = ?, node = ?, fencing_token = ? + o.key,
+         started_at = CASE WHEN o.key < ? THEN ? ELSE NULL END
+       FROM (SELECT key, value FROM json_each(?)) AS o WHERE jobs.id = o.value RETURNING *`,
+    ).all(now, node, last - ids.length + 1, Math.min(start, ids.length), now, JSON.stringify(ids)) as JobRow[];
+    return rows.sort((a, b) => a.fencing_token - b.fencing_token);
+  }
+
   /** Applies a patch; a move to a final state also does what finishing brings. */
   update(before: JobRow, patch: RowPatch): JobRow {
     const keys = Object.keys(patch) as (keyof RowPatch)[];

@@ -26,6 +26,26 @@ export class SqliteLifecycle {
     return row.started_at === null ? this.table.update(row, { startedAt: row.heartbeat_at }) : row;
   }
 
+  /**
+   * The usual completion in one statement, outside any explicit transaction
+   * (a single statement is atomic and takes the write lock itself): a kept
+   * job without a unique key, whose completion changes nothing else.
+   * Measured draining 10k jobs one completion at a time: 2.5 s with the
+   * general path's transaction, select and update. Returns false when the
+   * general path must decide (a unique key, forget, or a stale ref).
+   */
+  completeAlone(ref: AttemptRef, result: string | null, now: number): boolean {
+    const id = toRowId(ref.id);
+    if (id === null) return false;
+    const done = this.table
+      .sql(
+        `UPDATE jobs SET state = 'completed', result = ?, finished_at = ?, started_at = coalesce(started_at, heartbeat_at)
+         WHERE id = ? AND state = 'running' AND attempt = ? AND unique_key IS NULL`,
+      )
+      .run(result, now, id, ref.attempt);
+    return done.changes === 1;
+  }
+
   complete(ref: AttemptRef, result: string | null, now: number, forget: boolean): void {
     const row = this.owned(ref);
     if (forget) this.table.forget(row.id);

@@ -132,6 +132,7 @@ export class SqliteStore implements JobStore {
     const forget = options?.forget === true;
     // Checked before any change: a result it refuses leaves the job running, untouched.
     const json = forget ? null : storableResult(ref.id, result, this.maxPayloadBytes);
+    if (!forget && this.lifecycle.completeAlone(ref, json, now.getTime())) return;
     this.sqlite.write(() => this.lifecycle.complete(ref, json, now.getTime(), forget));
   }
 

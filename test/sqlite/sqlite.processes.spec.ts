@@ -56,8 +56,10 @@ describe('SQLite: processes sharing one file', () => {
     expect(all).toHaveLength(3000);
     expect(new Set(all).size).toBe(3000);
     expect([...all].sort()).toEqual([...ids].sort());
-    // Every process got a share: the claims really ran side by side.
-    for (const share of claims) expect(share.length).toBeGreaterThan(0);
+    // The claims really ran side by side. Not every process is sure to get a
+    // share: SQLite's lock is not fair (a waiting writer sleeps with backoff
+    // while the others commit), so one of three was seen starved for the whole drain.
+    expect(claims.filter((share) => share.length > 0).length).toBeGreaterThan(1);
     expect(await store.count({ states: ['completed'] })).toBe(3000);
     const byNode = new Map<string, number>();
     for (const job of await store.list({ states: ['completed'] })) {
