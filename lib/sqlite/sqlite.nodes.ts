@@ -24,12 +24,11 @@ interface NodeRow {
 export function rescueOrphans(sqlite: SqliteConnection, lifecycle: SqliteLifecycle, node: string, host: string, pid: number, now: number): Job[] {
   return sqlite.write(() => {
     const rows = sqlite.db.prepare('SELECT node, host, pid FROM nodes').all() as NodeRow[];
-    const gone = rows.filter((row) => row.node !== node && row.host === host && !processExists(row.pid)).map((row) => row.node);
+    const dead = rows.filter((row) => row.host === host && row.pid !== pid && !processExists(row.pid)).map((row) => row.node);
     const remove = sqlite.db.prepare('DELETE FROM nodes WHERE node = ?');
-    for (const name of gone) remove.run(name);
-    // A node restarted under the same name had its own jobs cut off too.
-    const own = rows.some((row) => row.node === node && (row.host !== host || row.pid !== pid)) ? [node] : [];
-    const rescued = gone.length + own.length > 0 ? lifecycle.rescue(0, now, [...gone, ...own]) : [];
+    for (const name of dead) remove.run(name);
+    // This node's own name is among them when an earlier process of this host ran under it and died.
+    const rescued = dead.length > 0 ? lifecycle.rescue(0, now, dead) : [];
     sqlite.db.prepare('INSERT OR REPLACE INTO nodes (node, host, pid, started_at) VALUES (?, ?, ?, ?)').run(node, host, pid, now);
     return rescued;
   });

@@ -99,8 +99,12 @@ export class SqliteStore implements JobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.identity && this.sqlite.open) this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
-    this.sqlite.close();
+    try {
+      if (this.identity && this.sqlite.open) this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
+    } finally {
+      // Closed even when the row could not be deleted (the file busy past the timeout): the next start judges it by its pid.
+      this.sqlite.close();
+    }
   }
 
   async ping(): Promise<void> {
