@@ -34,6 +34,14 @@ export interface SqliteConnection {
    * Nested calls are savepoints.
    */
   write<T>(body: () => T): T;
+  /**
+   * A prepared statement, prepared once per text and kept while the file is
+   * open. Why kept: with better-sqlite3 12 on Node 24, a statement that is
+   * garbage-collected can abort the process (`Assertion failed: (env) !=
+   * nullptr` in its destructor); statements that live as long as the
+   * connection are not collected while it runs.
+   */
+  statement(text: string): BetterSqlite3.Statement;
   /** Whether the file is still open. */
   readonly open: boolean;
   close(): void;
@@ -73,11 +81,17 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: ModuleI
 function sqliteConnection(db: BetterSqlite3.Database, path: string): SqliteConnection {
   // One wrapper for every body: db.transaction() makes a nested call a savepoint.
   const transaction = db.transaction((body: () => unknown) => body());
+  const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     db,
     path,
     write<T>(body: () => T): T {
       return transaction.immediate(body) as T;
+    },
+    statement(text: string): BetterSqlite3.Statement {
+      let statement = statements.get(text);
+      if (!statement) statements.set(text, (statement = db.prepare(text)));
+      return statement;
     },
     get open() {
       return db.open;

@@ -3,6 +3,7 @@ import type { JobAttemptError, JobState, NewJob } from '../store/job.types.js';
 import { FINAL_STATES } from '../store/job.types.js';
 import { holderBit, keepsCompleted, uniqueMask } from '../store/unique-states.js';
 import { errorsJson, type JobRow } from './job-rows.js';
+import type { SqliteConnection } from './sqlite.connection.js';
 
 /** The columns a transition may set, by their Job field. */
 const COLUMNS = {
@@ -42,15 +43,11 @@ export interface RowPatch {
  * @internal
  */
 export class SqliteJobTable {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  constructor(private readonly sqlite: SqliteConnection) {}
 
-  constructor(readonly db: BetterSqlite3.Database) {}
-
-  /** A prepared statement, prepared once per text. */
+  /** A prepared statement, prepared once per text (see `SqliteConnection.statement`). */
   sql(text: string): BetterSqlite3.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
-    return statement;
+    return this.sqlite.statement(text);
   }
 
   row(id: number): JobRow | undefined {

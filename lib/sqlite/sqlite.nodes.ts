@@ -23,13 +23,13 @@ interface NodeRow {
  */
 export function rescueOrphans(sqlite: SqliteConnection, lifecycle: SqliteLifecycle, node: string, host: string, pid: number, now: number): Job[] {
   return sqlite.write(() => {
-    const rows = sqlite.db.prepare('SELECT node, host, pid FROM nodes').all() as NodeRow[];
+    const rows = sqlite.statement('SELECT node, host, pid FROM nodes').all() as NodeRow[];
     const dead = rows.filter((row) => row.host === host && row.pid !== pid && !processExists(row.pid)).map((row) => row.node);
-    const remove = sqlite.db.prepare('DELETE FROM nodes WHERE node = ?');
+    const remove = sqlite.statement('DELETE FROM nodes WHERE node = ?');
     for (const name of dead) remove.run(name);
     // This node's own name is among them when an earlier process of this host ran under it and died.
     const rescued = dead.length > 0 ? lifecycle.rescue(0, now, dead) : [];
-    sqlite.db.prepare('INSERT OR REPLACE INTO nodes (node, host, pid, started_at) VALUES (?, ?, ?, ?)').run(node, host, pid, now);
+    sqlite.statement('INSERT OR REPLACE INTO nodes (node, host, pid, started_at) VALUES (?, ?, ?, ?)').run(node, host, pid, now);
     return rescued;
   });
 }

@@ -47,7 +47,7 @@ export class SqliteNotifier implements Notifier {
   async start(): Promise<void> {
     if (this.timer) return;
     const { db } = this.sqlite;
-    this.lastId = (db.prepare('SELECT coalesce(max(id), 0) AS id FROM messages').get() as { id: number }).id;
+    this.lastId = (this.sqlite.statement('SELECT coalesce(max(id), 0) AS id FROM messages').get() as { id: number }).id;
     this.version = Number(db.pragma('data_version', { simple: true }));
     this.timer = setInterval(() => this.poll(), this.interval);
   }
@@ -64,9 +64,9 @@ export class SqliteNotifier implements Notifier {
     // After the store closed (a stop in progress) only this process can still hear it.
     if (!sqlite.open) return queueMicrotask(() => this.deliver(message));
     sqlite.write(() => {
-      sqlite.db.prepare('INSERT INTO messages (node, at, body) VALUES (?, ?, ?)').run(this.options.node, now, JSON.stringify(message));
+      sqlite.statement('INSERT INTO messages (node, at, body) VALUES (?, ?, ?)').run(this.options.node, now, JSON.stringify(message));
       if (now - this.sweptAt > KEEP_MESSAGES_MS) {
-        sqlite.db.prepare('DELETE FROM messages WHERE at < ?').run(now - KEEP_MESSAGES_MS);
+        sqlite.statement('DELETE FROM messages WHERE at < ?').run(now - KEEP_MESSAGES_MS);
         this.sweptAt = now;
       }
     });
@@ -90,7 +90,7 @@ export class SqliteNotifier implements Notifier {
       const version = Number(sqlite.db.pragma('data_version', { simple: true }));
       if (version === this.version) return;
       this.version = version;
-      const rows = sqlite.db.prepare('SELECT id, body FROM messages WHERE id > ? AND node <> ? ORDER BY id').all(this.lastId, this.options.node) as {
+      const rows = sqlite.statement('SELECT id, body FROM messages WHERE id > ? AND node <> ? ORDER BY id').all(this.lastId, this.options.node) as {
         id: number;
         body: string;
       }[];

@@ -66,7 +66,7 @@ export class SqlitePeer implements Peer {
     const sqlite = this.sqlite;
     if (!held || !sqlite.open) return;
     try {
-      sqlite.write(() => sqlite.db.prepare(`DELETE FROM leases WHERE name = 'leader' AND node = ?`).run(this.options.node));
+      sqlite.write(() => sqlite.statement(`DELETE FROM leases WHERE name = 'leader' AND node = ?`).run(this.options.node));
       await this.options.notifier?.notify({ type: 'leader' });
     } catch (error) {
       this.logger.warn(`releasing the leader lease failed (it expires by itself): ${describe(error)}`);
@@ -80,7 +80,7 @@ export class SqlitePeer implements Peer {
   async leaderNode(): Promise<string | null> {
     const sqlite = this.sqlite;
     if (!sqlite.open) return null;
-    const row = sqlite.db.prepare(`SELECT node FROM leases WHERE name = 'leader' AND expires_at > ?`).get(Date.now()) as { node: string } | undefined;
+    const row = sqlite.statement(`SELECT node FROM leases WHERE name = 'leader' AND expires_at > ?`).get(Date.now()) as { node: string } | undefined;
     return row?.node ?? null;
   }
 
@@ -102,8 +102,8 @@ export class SqlitePeer implements Peer {
     try {
       const now = Date.now();
       const row = sqlite.write(() =>
-        sqlite.db
-          .prepare(
+        sqlite
+          .statement(
             `INSERT INTO leases (name, node, expires_at) VALUES ('leader', ?, ?)
              ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
              WHERE leases.expires_at <= ? OR leases.node = excluded.node RETURNING node`,

@@ -77,7 +77,7 @@ export class SqliteStore implements JobStore {
     this.maxPayloadBytes = resolveMaxPayloadBytes(options.maxPayloadBytes, (detail) => {
       throw new InvalidArgumentError('maxPayloadBytes', detail);
     });
-    this.table = new SqliteJobTable(sqlite.db);
+    this.table = new SqliteJobTable(sqlite);
     this.lifecycle = new SqliteLifecycle(this.table);
     this.queries = new SqliteQueries(this.table);
     this.dead = new SqliteDeadLetters(this.table, this.lifecycle);

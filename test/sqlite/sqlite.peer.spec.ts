@@ -64,9 +64,13 @@ describe('SQLite peer and notifier across connections to one file', () => {
     const notifier = new SqliteNotifier(sqlite, { node: 'a', interval: 10 });
     await notifier.start();
     stops.push(() => notifier.stop());
-    const prepare = vi.spyOn(sqlite.db, 'prepare');
+    const statement = vi.spyOn(sqlite, 'statement');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(prepare).not.toHaveBeenCalled();
+    expect(statement).not.toHaveBeenCalled();
+    // A commit of another connection is seen at the next check, and read.
+    const other = await connect();
+    other.db.prepare(`INSERT INTO messages (node, at, body) VALUES ('b', 0, '{"type":"queues"}')`).run();
+    await waitFor(() => statement.mock.calls.length > 0, 1_000, 'the notifier to read the new message');
   });
 
   it('makes one of two eligible peers leader, and the other takes over at once when it stops', async () => {
