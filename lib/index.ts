@@ -117,7 +117,7 @@ export type { Job, JobState, JobAttemptError, JobTraceContext, JobProgress, Erro
 export { DEFAULT_UNIQUE_STATES, MAX_PROGRESS_BYTES } from './store/job.types.js';
 export { MemoryStore } from './store/memory.store.js';
 export { JOB_INPUT_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES_CEILING } from './store/job-input.validation.js';
-export type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions } from './store/store-options.js';
+export type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions, SqliteStoreOptions } from './store/store-options.js';
 
 export { Workflow, Step } from './workflow/workflow.decorators.js';
 export { Workflows, type WorkflowInfo, type WorkflowSummary } from './workflow/workflow.service.js';

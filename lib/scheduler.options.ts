@@ -7,7 +7,7 @@ import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { MemoryStore } from './store/memory.store.js';
 import type { CustomStoreOption, StoreFactory } from './store/store-bundle.js';
 import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
-import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions } from './store/store-options.js';
+import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions, SqliteStoreOptions } from './store/store-options.js';
 import { SchedulerConfigError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
 import { checkBreakerName, resolveBreakerSettings } from './breakers/breaker-settings.resolver.js';
@@ -82,6 +82,7 @@ export interface RetentionOptions {
  * `{ type: 'postgres', url | dataSource, … }`: durable, shared by every node.
  * `{ type: 'redis', url | client, keyPrefix, db }`: shared by every node, as
  * durable as the server's persistence (docs/redis.md).
+ * `{ type: 'sqlite', path, … }`: durable in one file, shared by the processes of one machine.
  * A `MemoryStore` instance: the memory store you built (e.g. to look at it
  * in tests). Any other store comes with the peer and notifier that go with
  * it: `{ store, peer, notifier }` (`'local'` for either when only this
@@ -89,7 +90,8 @@ export interface RetentionOptions {
  * a store alone is refused at bootstrap (`IncompleteStoreError`). See docs/custom-stores.md.
  * @publicApi
  */
-export type StoreOption = 'memory' | MemoryStoreOptions | PostgresStoreOptions | RedisStoreOptions | MemoryStore | CustomStoreOption | StoreFactory;
+export type StoreOption =
+  'memory' | MemoryStoreOptions | PostgresStoreOptions | RedisStoreOptions | SqliteStoreOptions | MemoryStore | CustomStoreOption | StoreFactory;
 
 /**
  * Options of `SchedulerModule.forRoot` / `forRootAsync`.
@@ -249,8 +251,8 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
   if (!(store === 'memory' || typeof store === 'function' || (typeof store === 'object' && store !== null))) {
     throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${JSON.stringify(store)}`);
   }
-  if (typeof store === 'object' && 'type' in store && !['memory', 'postgres', 'redis'].includes(store.type)) {
-    throw new SchedulerConfigError(SOURCE, 'store.type', `must be 'memory', 'postgres' or 'redis', got ${JSON.stringify(store.type)}`);
+  if (typeof store === 'object' && 'type' in store && !['memory', 'postgres', 'redis', 'sqlite'].includes(store.type)) {
+    throw new SchedulerConfigError(SOURCE, 'store.type', `must be 'memory', 'postgres', 'redis' or 'sqlite', got ${JSON.stringify(store.type)}`);
   }
   if (typeof store === 'object' && 'type' in store) {
     resolveMaxPayloadBytes(store.maxPayloadBytes, (detail) => {

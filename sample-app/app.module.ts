@@ -16,11 +16,15 @@ import { StartupService } from './startup.service.js';
       // `npm run sample:postgres` sets SAMPLE_STORE=postgres: jobs live in PostgreSQL
       // (DATABASE_URL), survive restarts, and many instances share them.
       // `npm run sample:redis` sets SAMPLE_STORE=redis: jobs live in Redis (REDIS_URL), shared the same way.
+      // `npm run sample:sqlite` sets SAMPLE_STORE=sqlite: jobs live in one file (SQLITE_PATH),
+      // survive restarts, and the instances of one machine share them, with no server.
       store:
         process.env.SAMPLE_STORE === 'postgres'
           ? { type: 'postgres', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema: 'scheduler_sample' }
           : process.env.SAMPLE_STORE === 'redis'
             ? { type: 'redis', url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: 'scheduler-sample' }
+            : process.env.SAMPLE_STORE === 'sqlite'
+              ? { type: 'sqlite', path: process.env.SQLITE_PATH ?? 'dist/scheduler-sample.db' }
             : 'memory',
       queues: { default: 5, emails: 2, payments: 1, billing: 2 }, // queue name → how many of its jobs run at once on this node
       // A named circuit breaker, used by ChargeWorker: 3 failures in a row open it for 2 s,

@@ -88,3 +88,34 @@ export interface RedisStoreOptions {
   /** Log a warning at start when the server keeps nothing on disk (no AOF, no RDB snapshots). @default true */
   warnWithoutPersistence?: boolean;
 }
+
+/**
+ * `store: { type: 'sqlite', path }`: jobs kept in one SQLite file (the
+ * `nestjs-scheduler/sqlite` engine, on `better-sqlite3` 12 or 13), durable with no
+ * server. Several processes of one machine may open the same file: one is
+ * leader (a lease row), claims never hand a job to two of them, and
+ * notifications reach them all by polling the file's data version.
+ * @publicApi
+ */
+export interface SqliteStoreOptions {
+  type: 'sqlite';
+  /** The database file, created with its directory's permissions when missing (not `:memory:`: nothing would survive a restart). */
+  path: string;
+  /**
+   * How long a write waits for another process's transaction before it fails
+   * with SQLITE_BUSY, in ms. @default 5000
+   */
+  busyTimeout?: number;
+  /**
+   * How often each process checks the file's data version for notifications
+   * from the others (a cancel, a paused queue, new jobs), in ms; a check that
+   * finds no change reads nothing else. @default 100
+   */
+  notifyInterval?: number;
+  /**
+   * Largest JSON payload (a job's `args`, its `meta`, a handler's result), in
+   * bytes of UTF-8, from 1 to 16 MiB, the same rule as the other stores'.
+   * @default 1048576 (1 MiB)
+   */
+  maxPayloadBytes?: number;
+}

@@ -4,12 +4,13 @@ import { IncompleteStoreError, SchedulerConfigError } from '../scheduler.errors.
 import type { StoreOption } from '../scheduler.options.js';
 import { MemoryStore } from './memory.store.js';
 import type { CustomStoreOption, StoreBundle, StoreContext } from './store-bundle.js';
-import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions } from './store-options.js';
+import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions, SqliteStoreOptions } from './store-options.js';
 
 /**
  * The engine named by the `store` option: always a store with its peer and
- * notifier. The PostgreSQL and Redis engines are loaded only when asked for,
- * so apps on the memory store need neither `typeorm`, `pg` nor `ioredis` installed. A store that
+ * notifier. The PostgreSQL, Redis and SQLite engines are loaded only when
+ * asked for, so apps on the memory store need neither `typeorm`, `pg`,
+ * `ioredis` nor `better-sqlite3` installed. A store that
  * comes without a peer or notifier is refused ({@link IncompleteStoreError}):
  * in-process defaults would make every node leader and keep cancels on the
  * node that sent them.
@@ -30,6 +31,10 @@ export async function createStore(option: StoreOption, context: StoreContext): P
     if (option.type === 'redis') {
       const { createRedisBundle } = await import('../redis/redis.bundle.js');
       return createRedisBundle(option as RedisStoreOptions, context);
+    }
+    if (option.type === 'sqlite') {
+      const { createSqliteBundle } = await import('../sqlite/sqlite.bundle.js');
+      return createSqliteBundle(option as SqliteStoreOptions, context);
     }
   }
   if (typeof option === 'object' && option !== null && 'store' in option) return completeBundle(option, context);

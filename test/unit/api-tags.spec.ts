@@ -58,6 +58,7 @@ describe('API tags', () => {
       'lib/store/index.ts',
       'lib/postgres/index.ts',
       'lib/redis/index.ts',
+      'lib/sqlite/index.ts',
     ]);
     expect(publicApi.size).toBeGreaterThan(150);
   });

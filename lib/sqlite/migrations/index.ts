@@ -1,0 +1,11 @@
+import { initialMigration } from './001-initial.js';
+import { jobProgressMigration } from './002-job-progress.js';
+import type { SqliteMigration } from './sqlite-migration.js';
+
+export type { SqliteMigration } from './sqlite-migration.js';
+
+/**
+ * Every shipped SQLite migration, in order. Append new ones; never edit a released one.
+ * @internal
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initialMigration, jobProgressMigration];

@@ -1,0 +1,107 @@
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
+import type { Job } from '../store/job.types.js';
+import { toJob, type JobRow } from './job-rows.js';
+import type { SqliteJobTable } from './sqlite.job-table.js';
+import type { SqliteLifecycle } from './sqlite.lifecycle.js';
+
+/** A WHERE clause (over `dead_letters d`) for a dead-letter query. */
+function where(query: DeadLetterQuery): { clause: string; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  for (const [column, value] of [
+    ['d.queue', query.queue],
+    ['d.name', query.name],
+    ['d.error_class', query.errorClass],
+  ] as const) {
+    if (value === undefined) continue;
+    parts.push(`${column} = ?`);
+    values.push(value);
+  }
+  return { clause: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };
+}
+
+/**
+ * Dead letters from the `dead_letters` table (kept by every move to and from
+ * `dead`), so lists, counts and pruning never read the history. Calls that
+ * change rows run inside the caller's write transaction.
+ * @internal
+ */
+export class SqliteDeadLetters {
+  constructor(
+    private readonly table: SqliteJobTable,
+    private readonly lifecycle: SqliteLifecycle,
+  ) {}
+
+  list(query: DeadLetterQuery, limit: number, offset: number): Job[] {
+    if (!(limit > 0)) return [];
+    const { clause, values } = where(query);
+    const rows = this.table
+      .sql(`SELECT j.* FROM dead_letters d JOIN jobs j ON j.id = d.id${clause} ORDER BY d.died_at DESC, d.id DESC LIMIT ? OFFSET ?`)
+      .all(...values, bound(limit), Math.max(0, Math.floor(offset))) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  stats(): DeadLetterCounts {
+    const counts: DeadLetterCounts = { total: 0, byQueue: {}, byName: {}, byErrorClass: {} };
+    const tally = (into: Record<string, number>, column: string): void => {
+      for (const row of this.table.sql(`SELECT ${column} AS key, count(*) AS n FROM dead_letters GROUP BY ${column}`).all() as { key: string; n: number }[]) {
+        into[row.key] = row.n;
+      }
+    };
+    counts.total = (this.table.sql('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+    tally(counts.byQueue, 'queue');
+    tally(counts.byName, 'name');
+    tally(counts.byErrorClass, 'error_class');
+    return counts;
+  }
+
+  /** Oldest death first; one whose unique key another active job holds stays dead. */
+  resurrect(query: DeadLetterQuery, limit: number, now: number): Job[] {
+    const moved: Job[] = [];
+    if (!(limit > 0)) return moved;
+    const { clause, values } = where(query);
+    const ids = this.table.sql(`SELECT d.id FROM dead_letters d${clause} ORDER BY d.died_at, d.id`).all(...values) as { id: number }[];
+    for (const { id } of ids) {
+      if (moved.length >= limit) break;
+      const row = this.table.row(id);
+      if (row?.unique_key != null && this.table.uniqueHolder(row.unique_key, {}, now)) continue;
+      const job = this.lifecycle.resurrect(String(id), now);
+      if (job) moved.push(job);
+    }
+    return moved;
+  }
+
+  /** Newest first: skips the `keep` newest, then deletes the oldest `limit` of those that died before `before`. */
+  prune({ before, keep, limit }: DeadLetterPrune): number {
+    if (!(limit > 0)) return 0;
+    const rows = this.table
+      .sql('SELECT id FROM dead_letters WHERE died_at < ? ORDER BY died_at DESC, id DESC LIMIT -1 OFFSET ?')
+      .all(before === null ? Number.MAX_SAFE_INTEGER : before.getTime(), 0) as { id: number }[];
+    // `keep` counts every dead letter, whatever its age: skip the newest overall, not the newest of the old ones.
+    const spared = new Set(
+      (this.table.sql('SELECT id FROM dead_letters ORDER BY died_at DESC, id DESC LIMIT ?').all(Math.max(0, keep)) as { id: number }[]).map((r) => r.id),
+    );
+    const older = rows.filter((row) => !spared.has(row.id));
+    const doomed = older.slice(Math.max(0, older.length - bound(limit)));
+    for (const { id } of doomed) this.table.forget(id);
+    return doomed.length;
+  }
+
+  takeAlerts(now: number, leaseMs: number, limit: number): DeadLetterAlert[] {
+    if (!(limit > 0)) return [];
+    const due = this.table.sql('SELECT id FROM dead_letters WHERE alert_at <= ? ORDER BY alert_at, id LIMIT ?').all(now, bound(limit)) as { id: number }[];
+    const lease = this.table.sql('UPDATE dead_letters SET alert_at = ?, alert_tries = alert_tries + 1 WHERE id = ? RETURNING alert_tries');
+    return due.map(({ id }) => {
+      const { alert_tries: tries } = lease.get(now + leaseMs, id) as { alert_tries: number };
+      return { job: toJob(this.table.row(id)!), tries };
+    });
+  }
+
+  settleAlert(id: number, diedAt: number, retryAt: number | null): void {
+    this.table.sql('UPDATE dead_letters SET alert_at = ? WHERE id = ? AND died_at = ?').run(retryAt, id, diedAt);
+  }
+}
+
+function bound(limit: number): number {
+  return Number.isFinite(limit) ? Math.ceil(limit) : -1;
+}

@@ -1,0 +1,121 @@
+import { Logger } from '@nestjs/common';
+import type { Notification, Notifier } from '../notifier/notifier.js';
+import type { SqliteConnection } from './sqlite.connection.js';
+
+/** Messages older than this are swept (every process has read them long before). */
+const KEEP_MESSAGES_MS = 60_000;
+
+/**
+ * Options of {@link SqliteNotifier}.
+ * @publicApi
+ */
+export interface SqliteNotifierOptions {
+  /** This node's name: its own messages reach its listeners at once, not through the file. */
+  node: string;
+  /** How often to check the file's data version, in ms. @default 100 */
+  interval?: number;
+}
+
+/**
+ * Messages among the processes that open one SQLite file: `notify` appends a
+ * row to `messages`; each process checks `PRAGMA data_version` every
+ * `interval` and reads the new rows only when another connection committed
+ * since its last check. Why data_version: it is answered from the
+ * connection's own state (no table read, no write lock), so an idle process
+ * costs one cheap pragma per interval, and there is no busy loop.
+ * Own messages go to this process's listeners directly, as LISTEN/NOTIFY
+ * would deliver them.
+ * @publicApi
+ */
+export class SqliteNotifier implements Notifier {
+  readonly shared = true;
+  private readonly logger = new Logger('Scheduler');
+  private readonly listeners = new Set<(message: Notification) => void>();
+  private readonly interval: number;
+  private timer: NodeJS.Timeout | null = null;
+  private lastId = 0;
+  private version: number | null = null;
+  private sweptAt = 0;
+
+  constructor(
+    private readonly sqlite: SqliteConnection,
+    private readonly options: SqliteNotifierOptions,
+  ) {
+    this.interval = options.interval ?? 100;
+  }
+
+  async start(): Promise<void> {
+    if (this.timer) return;
+    const { db } = this.sqlite;
+    this.lastId = (this.sqlite.statement('SELECT coalesce(max(id), 0) AS id FROM messages').get() as { id: number }).id;
+    this.version = Number(db.pragma('data_version', { simple: true }));
+    this.timer = setInterval(() => this.poll(), this.interval);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.listeners.clear();
+  }
+
+  async notify(message: Notification): Promise<void> {
+    const sqlite = this.sqlite;
+    const now = Date.now();
+    // After the store closed (a stop in progress) only this process can still hear it.
+    if (!sqlite.open) return queueMicrotask(() => this.deliver(message));
+    sqlite.write(() => {
+      sqlite.statement('INSERT INTO messages (node, at, body) VALUES (?, ?, ?)').run(this.options.node, now, JSON.stringify(message));
+      if (now - this.sweptAt > KEEP_MESSAGES_MS) {
+        sqlite.statement('DELETE FROM messages WHERE at < ?').run(now - KEEP_MESSAGES_MS);
+        this.sweptAt = now;
+      }
+    });
+    queueMicrotask(() => this.deliver(message));
+  }
+
+  subscribe(listener: (message: Notification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Reads what other processes appended since the last poll, if the file changed. */
+  private poll(): void {
+    const sqlite = this.sqlite;
+    if (!sqlite.open) {
+      // The store closed the file without a stop (a failed start): nothing more to hear, and no timer to keep the process alive.
+      void this.stop();
+      return;
+    }
+    try {
+      const version = Number(sqlite.db.pragma('data_version', { simple: true }));
+      if (version === this.version) return;
+      this.version = version;
+      const rows = sqlite.statement('SELECT id, body FROM messages WHERE id > ? AND node <> ? ORDER BY id').all(this.lastId, this.options.node) as {
+        id: number;
+        body: string;
+      }[];
+      for (const row of rows) {
+        this.lastId = row.id;
+        const message = parseMessage(row.body);
+        if (message) this.deliver(message);
+      }
+    } catch (error) {
+      // SQLITE_BUSY past the busy timeout, or a file gone: the next poll tries again.
+      this.logger.warn(`reading notifications from ${sqlite.path} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private deliver(message: Notification): void {
+    for (const listener of this.listeners) listener(message);
+  }
+}
+
+/** A stored message, or `null` for one this release does not know (an object with a string `type` at least). */
+function parseMessage(body: string): Notification | null {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' ? (value as Notification) : null;
+  } catch {
+    return null;
+  }
+}

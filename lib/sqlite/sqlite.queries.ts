@@ -1,0 +1,119 @@
+import type { JobFilter, JobState, QueueCounts, QueueState, ScheduleState, StoredSchedule } from '../store/job.types.js';
+import type { JsonObject } from '../common/json.js';
+import { toJob, type JobRow } from './job-rows.js';
+import type { SqliteJobTable } from './sqlite.job-table.js';
+
+/** A WHERE clause for a job filter (`limit` and `order` aside), and its values. */
+function where(filter: JobFilter): { clause: string; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: string, ...given: unknown[]): void => {
+    parts.push(sql);
+    values.push(...given);
+  };
+  if (filter.name !== undefined) add('name = ?', filter.name);
+  if (filter.nameOrSchedule !== undefined) add('(name = ? OR schedule = ?)', filter.nameOrSchedule, filter.nameOrSchedule);
+  if (filter.queue !== undefined) add('queue = ?', filter.queue);
+  if (filter.states !== undefined) add('state IN (SELECT value FROM json_each(?))', JSON.stringify(filter.states));
+  if (filter.finishedBefore !== undefined) add('finished_at < ?', filter.finishedBefore.getTime());
+  return { clause: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };
+}
+
+/**
+ * Reads of jobs, schedules and queue states, and the deletes that go with
+ * them. Reads need no write lock: under WAL each sees the last commit.
+ * @internal
+ */
+export class SqliteQueries {
+  constructor(private readonly table: SqliteJobTable) {}
+
+  list(filter: JobFilter): ReturnType<typeof toJob>[] {
+    const wanted = filter.limit ?? Infinity;
+    if (!(wanted > 0)) return [];
+    const limit = Number.isFinite(wanted) ? Math.ceil(wanted) : -1;
+    const { clause, values } = where(filter);
+    const order = filter.order === 'asc' ? 'ASC' : 'DESC';
+    return (this.table.sql(`SELECT * FROM jobs${clause} ORDER BY id ${order} LIMIT ?`).all(...values, limit) as JobRow[]).map(toJob);
+  }
+
+  count(filter: JobFilter): number {
+    const { clause, values } = where(filter);
+    return (this.table.sql(`SELECT count(*) AS n FROM jobs${clause}`).get(...values) as { n: number }).n;
+  }
+
+  /** Oldest `finishedAt` first (only finished jobs have one), as the memory store. */
+  pruneIds(states: readonly JobState[], before: number, limit: number): number[] {
+    const bounded = Number.isFinite(limit) ? Math.ceil(limit) : -1;
+    const rows = this.table
+      .sql(`SELECT id FROM jobs WHERE finished_at < ? AND state IN (SELECT value FROM json_each(?)) ORDER BY finished_at, id LIMIT ?`)
+      .all(before, JSON.stringify(states), bounded) as { id: number }[];
+    return rows.map((row) => row.id);
+  }
+
+  /** One entry per queue that has jobs or a stored state, sorted by name (code-unit order, as the other stores). */
+  queueCounts(now: number): QueueCounts[] {
+    const rows = this.table
+      .sql(
+        `SELECT queue, CASE WHEN state = 'available' AND run_at > ? THEN 'scheduled' ELSE state END AS state, count(*) AS n
+         FROM jobs GROUP BY 1, 2`,
+      )
+      .all(now) as { queue: string; state: keyof Omit<QueueCounts, 'queue'>; n: number }[];
+    const counts = new Map<string, QueueCounts>();
+    const entry = (queue: string): QueueCounts => {
+      let found = counts.get(queue);
+      if (!found) {
+        found = { queue, available: 0, scheduled: 0, running: 0, completed: 0, dead: 0, discarded: 0, cancelled: 0 };
+        counts.set(queue, found);
+      }
+      return found;
+    };
+    for (const row of rows) entry(row.queue)[row.state] += row.n;
+    for (const { name } of this.table.sql('SELECT name FROM queue_states').all() as { name: string }[]) entry(name);
+    return [...counts.values()].sort((a, b) => compareNames(a.queue, b.queue));
+  }
+
+  nextRunAt(queue: string): Date | null {
+    const row = this.table.sql(`SELECT min(run_at) AS at FROM jobs WHERE queue = ? AND state = 'available'`).get(queue) as { at: number | null };
+    return row.at === null ? null : new Date(row.at);
+  }
+
+  listSchedules(): StoredSchedule[] {
+    const rows = this.table.sql('SELECT name, definition FROM schedules').all() as { name: string; definition: string }[];
+    return rows.map((row) => ({ name: row.name, definition: JSON.parse(row.definition) as JsonObject })).sort((a, b) => compareNames(a.name, b.name));
+  }
+
+  scheduleStates(): ScheduleState[] {
+    const rows = this.table.sql('SELECT name, paused, planned_until FROM schedule_states').all() as {
+      name: string;
+      paused: number;
+      planned_until: number | null;
+    }[];
+    return rows
+      .map((row) => ({ name: row.name, paused: row.paused === 1, plannedUntil: row.planned_until === null ? null : new Date(row.planned_until) }))
+      .sort((a, b) => compareNames(a.name, b.name));
+  }
+
+  /** Upserts the fields the patch defines; the others keep their value (or default). */
+  setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): void {
+    this.table.sql('INSERT OR IGNORE INTO schedule_states (name) VALUES (?)').run(name);
+    if (patch.paused !== undefined) this.table.sql('UPDATE schedule_states SET paused = ? WHERE name = ?').run(patch.paused ? 1 : 0, name);
+    if (patch.plannedUntil !== undefined) {
+      this.table.sql('UPDATE schedule_states SET planned_until = ? WHERE name = ?').run(patch.plannedUntil?.getTime() ?? null, name);
+    }
+  }
+
+  queueStates(): QueueState[] {
+    const rows = this.table.sql('SELECT name, paused, concurrency FROM queue_states').all() as { name: string; paused: number; concurrency: number | null }[];
+    return rows.map((row) => ({ name: row.name, paused: row.paused === 1, concurrency: row.concurrency })).sort((a, b) => compareNames(a.name, b.name));
+  }
+
+  setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): void {
+    this.table.sql('INSERT OR IGNORE INTO queue_states (name) VALUES (?)').run(name);
+    if (patch.paused !== undefined) this.table.sql('UPDATE queue_states SET paused = ? WHERE name = ?').run(patch.paused ? 1 : 0, name);
+    if (patch.concurrency !== undefined) this.table.sql('UPDATE queue_states SET concurrency = ? WHERE name = ?').run(patch.concurrency, name);
+  }
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,301 @@
+import { hostname } from 'node:os';
+import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
+import type { JsonValue } from '../common/json.js';
+import { InvalidArgumentError } from '../scheduler.errors.js';
+import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
+import { checkNewJobs, resolveMaxPayloadBytes } from '../store/job-input.validation.js';
+import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  InsertResult,
+  Job,
+  JobAttemptError,
+  JobFilter,
+  JobProgress,
+  JobState,
+  NewJob,
+  QueueCounts,
+  QueueState,
+  ScheduleState,
+  StoredSchedule,
+} from '../store/job.types.js';
+import { storableResult } from '../store/storable-output.js';
+import type { SqliteStoreOptions } from '../store/store-options.js';
+import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
+import { toJob, toRowId } from './job-rows.js';
+import { SqliteBreakerStore } from './sqlite.breakers.js';
+import { claimJobs } from './sqlite.claim.js';
+import type { SqliteConnection } from './sqlite.connection.js';
+import { SqliteDeadLetters } from './sqlite.dead-letters.js';
+import { insertJobs } from './sqlite.insert.js';
+import { SqliteJobTable } from './sqlite.job-table.js';
+import { SqliteLifecycle } from './sqlite.lifecycle.js';
+import { migrateSqlite } from './sqlite.migrator.js';
+import { SqliteQueries } from './sqlite.queries.js';
+import { SqliteRateLimits } from './sqlite.rate-limits.js';
+import { SqliteRuns } from './sqlite.runs.js';
+import { rescueOrphans } from './sqlite.nodes.js';
+
+/**
+ * Who this store is, for the rescue at start (see {@link SqliteStore.init}).
+ * @publicApi
+ */
+export interface SqliteNodeIdentity {
+  /** This node's name. */
+  node: string;
+  /** The scheduler's clock (epoch ms). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * A {@link JobStore} in one SQLite file (better-sqlite3): durable with no
+ * server, for one process or several processes of one machine. Every write
+ * is one `BEGIN IMMEDIATE` transaction (see `SqliteConnection.write`): the
+ * file has one writer at a time, which is what keeps claims of several
+ * processes disjoint. Same semantics as `MemoryStore` (one conformance suite).
+ * @publicApi
+ */
+export class SqliteStore implements JobStore {
+  /** Largest JSON payload kept (args, meta, a result), in bytes of UTF-8 (`maxPayloadBytes`). */
+  readonly maxPayloadBytes: number;
+  /** Circuit breakers shared by every process that opens the file. */
+  readonly breakers: CircuitBreakerStore;
+  /** Rate limits: one bucket per kind and name for every process that opens the file. */
+  readonly rateLimits: JobRateLimits;
+  private readonly table: SqliteJobTable;
+  private readonly lifecycle: SqliteLifecycle;
+  private readonly queries: SqliteQueries;
+  private readonly dead: SqliteDeadLetters;
+  private readonly runs: SqliteRuns;
+  private closed = false;
+
+  /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
+  constructor(
+    /** The open file (see `openSqlite`); the store closes it. */
+    readonly sqlite: SqliteConnection,
+    options: Omit<SqliteStoreOptions, 'type' | 'path'> = {},
+    private readonly identity?: SqliteNodeIdentity,
+  ) {
+    this.maxPayloadBytes = resolveMaxPayloadBytes(options.maxPayloadBytes, (detail) => {
+      throw new InvalidArgumentError('maxPayloadBytes', detail);
+    });
+    this.table = new SqliteJobTable(sqlite);
+    this.lifecycle = new SqliteLifecycle(this.table);
+    this.queries = new SqliteQueries(this.table);
+    this.dead = new SqliteDeadLetters(this.table, this.lifecycle);
+    this.runs = new SqliteRuns(sqlite, this.table);
+    this.breakers = new SqliteBreakerStore(sqlite, this.table);
+    this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));
+  }
+
+  /**
+   * Applies the shipped migrations; with a node identity, also rescues at
+   * once the running jobs of processes of this machine that are gone (see
+   * `rescueOrphans`), and records this process among those using the file.
+   */
+  async init(): Promise<void> {
+    migrateSqlite(this.sqlite);
+    if (this.identity) rescueOrphans(this.sqlite, this.lifecycle, this.identity.node, hostname(), process.pid, (this.identity.now ?? Date.now)());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.identity && this.sqlite.open) this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
+    } finally {
+      // Closed even when the row could not be deleted (the file busy past the timeout): the next start judges it by its pid.
+      this.sqlite.close();
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.table.sql('SELECT 1').get();
+  }
+
+  async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
+    if (options.transaction !== undefined) {
+      throw new InvalidArgumentError('manager', 'transactional enqueue through a TypeORM EntityManager needs the postgres store');
+    }
+    const checked = checkNewJobs(jobs, this.maxPayloadBytes);
+    if (jobs.length === 0) return [];
+    return this.sqlite.write(() => insertJobs(this.table, jobs, checked, options));
+  }
+
+  async claim(request: ClaimRequest): Promise<Job[]> {
+    if (!(request.limit > 0)) return [];
+    const ids = this.rowIds(request.ids);
+    if (ids !== null && ids.length === 0) return [];
+    return this.sqlite.write(() => claimJobs(this.table, request, ids)).map(toJob);
+  }
+
+  async unclaim(refs: readonly AttemptRef[], options?: UnclaimOptions): Promise<number> {
+    if (refs.length === 0) return 0;
+    return this.sqlite.write(() => this.lifecycle.unclaim(refs, options?.runAt?.getTime()));
+  }
+
+  async complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
+    const forget = options?.forget === true;
+    // Checked before any change: a result it refuses leaves the job running, untouched.
+    const json = forget ? null : storableResult(ref.id, result, this.maxPayloadBytes);
+    if (!forget && this.lifecycle.completeAlone(ref, json, now.getTime())) return;
+    this.sqlite.write(() => this.lifecycle.complete(ref, json, now.getTime(), forget));
+  }
+
+  async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
+    this.sqlite.write(() => this.lifecycle.retry(ref, runAt.getTime(), error));
+  }
+
+  async fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void> {
+    if (state !== 'dead' && state !== 'discarded') throw new InvalidArgumentError('state', 'must be "dead" or "discarded"');
+    this.sqlite.write(() => this.lifecycle.fail(ref, state, error, now.getTime()));
+  }
+
+  async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
+    this.sqlite.write(() => this.lifecycle.release(ref, runAt.getTime(), error));
+  }
+
+  async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
+    if (refs.length === 0) return [];
+    return this.sqlite.write(() => this.lifecycle.heartbeat(refs, now.getTime()));
+  }
+
+  async saveProgress(ref: AttemptRef, progress: JobProgress): Promise<boolean> {
+    return this.sqlite.write(() => this.lifecycle.saveProgress(ref, progress));
+  }
+
+  async cancel(id: string, now: Date, reason: string): Promise<Job | null> {
+    return this.sqlite.write(() => this.lifecycle.cancel(id, now.getTime(), reason));
+  }
+
+  async rescue(before: Date, now: Date): Promise<Job[]> {
+    return this.sqlite.write(() => this.lifecycle.rescue(before.getTime(), now.getTime()));
+  }
+
+  /** @throws DuplicateJobError when another active job holds its unique key. */
+  async resurrect(id: string, now: Date): Promise<Job | null> {
+    return this.sqlite.write(() => this.lifecycle.resurrect(id, now.getTime()));
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const rowId = toRowId(id);
+    const row = rowId === null ? undefined : this.table.row(rowId);
+    return row ? toJob(row) : null;
+  }
+
+  async list(filter: JobFilter): Promise<Job[]> {
+    return this.queries.list(filter);
+  }
+
+  /** Counts every match; `limit` and `order` are ignored. */
+  async count(filter: JobFilter): Promise<number> {
+    return this.queries.count(filter);
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    const rowIds = this.rowIds(ids) ?? [];
+    if (rowIds.length === 0) return 0;
+    return this.sqlite.write(() => rowIds.filter((id) => this.table.forget(id)).length);
+  }
+
+  /** Oldest `finishedAt` first. */
+  async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
+    if (!(limit > 0) || states.length === 0) return 0;
+    return this.sqlite.write(() => this.queries.pruneIds(states, before.getTime(), limit).filter((id) => this.table.forget(id)).length);
+  }
+
+  async listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
+    return this.dead.list(query, limit, offset);
+  }
+
+  async deadStats(): Promise<DeadLetterCounts> {
+    return this.dead.stats();
+  }
+
+  async resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
+    return this.sqlite.write(() => this.dead.resurrect(query, limit, now.getTime()));
+  }
+
+  async pruneDead(prune: DeadLetterPrune): Promise<number> {
+    return this.sqlite.write(() => this.dead.prune(prune));
+  }
+
+  async takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
+    return this.sqlite.write(() => this.dead.takeAlerts(now.getTime(), leaseMs, limit));
+  }
+
+  async settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
+    const rowId = toRowId(id);
+    if (rowId === null) return;
+    this.sqlite.write(() => this.dead.settleAlert(rowId, diedAt.getTime(), retryAt?.getTime() ?? null));
+  }
+
+  async queueCounts(now: Date): Promise<QueueCounts[]> {
+    return this.queries.queueCounts(now.getTime());
+  }
+
+  async nextRunAt(queue: string): Promise<Date | null> {
+    return this.queries.nextRunAt(queue);
+  }
+
+  async saveSchedule(schedule: StoredSchedule): Promise<void> {
+    this.sqlite.write(() =>
+      this.table.sql('INSERT OR REPLACE INTO schedules (name, definition) VALUES (?, ?)').run(schedule.name, JSON.stringify(schedule.definition)),
+    );
+  }
+
+  /** Also forgets the schedule's state (which resumes it if paused). */
+  async deleteSchedule(name: string): Promise<boolean> {
+    return this.sqlite.write(() => {
+      this.table.sql('DELETE FROM schedule_states WHERE name = ?').run(name);
+      return this.table.sql('DELETE FROM schedules WHERE name = ?').run(name).changes > 0;
+    });
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    return this.queries.listSchedules();
+  }
+
+  async getScheduleStates(): Promise<ScheduleState[]> {
+    return this.queries.scheduleStates();
+  }
+
+  async setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void> {
+    this.sqlite.write(() => this.queries.setScheduleState(name, patch));
+  }
+
+  async getQueueStates(): Promise<QueueState[]> {
+    return this.queries.queueStates();
+  }
+
+  async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
+    this.sqlite.write(() => this.queries.setQueueState(name, patch));
+  }
+
+  async createRun(run: NewWorkflowRun, now: Date): Promise<WorkflowRun> {
+    return this.runs.create(run, now);
+  }
+
+  async getRun(id: string): Promise<WorkflowRun | null> {
+    return this.runs.get(id);
+  }
+
+  /** One write transaction: read, `mutate`, write (see `SqliteRuns.update`). */
+  async updateRun(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null> {
+    return this.runs.update(id, now, mutate);
+  }
+
+  async listRuns(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
+    return this.runs.list(filter);
+  }
+
+  /** Oldest `finishedAt` first. */
+  async deleteRuns(before: Date, limit: number): Promise<number> {
+    return this.runs.delete(before, limit);
+  }
+
+  /** Distinct row ids of the ids given (`null` for none given); ids no job can have are left out. */
+  private rowIds(ids: readonly string[] | undefined): number[] | null {
+    if (ids === undefined) return null;
+    return [...new Set(ids.map(toRowId).filter((id): id is number => id !== null))];
+  }
+}
