@@ -25,7 +25,7 @@ import { StartupService } from './startup.service.js';
             ? { type: 'redis', url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: 'scheduler-sample' }
             : process.env.SAMPLE_STORE === 'sqlite'
               ? { type: 'sqlite', path: process.env.SQLITE_PATH ?? 'dist/scheduler-sample.db' }
-            : 'memory',
+              : 'memory',
       queues: { default: 5, emails: 2, payments: 1, billing: 2 }, // queue name → how many of its jobs run at once on this node
       // A named circuit breaker, used by ChargeWorker: 3 failures in a row open it for 2 s,
       // then one probe decides (seed 003's defaults are 5, 2 and 30 s).
