@@ -6,7 +6,6 @@ import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
 import type { Job } from '../store/job.types.js';
 import type { AttemptProgress } from './attempt.progress.js';
-import type { JobContext } from './job-context.js';
 import type { ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
 
@@ -62,7 +61,7 @@ export interface AttemptPorts {
 
 /**
  * One attempt in progress on this node: what the running-jobs registry
- * holds, and the state behind the handler's {@link JobContext}. It settles
+ * holds, and the state behind the handler's `JobContext`. It settles
  * exactly once, by whichever comes first: the end of the chain, or an abort
  * (timeout, cancel, shutdown, lease lost), which does not wait for the
  * handler.
