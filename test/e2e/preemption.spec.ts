@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Scheduled, SchedulerConfigError, type JobContext, type JobPreemptEvent, type JobResumeEvent, type SchedulerModuleOptions } from '../../lib/index.js';
+import { Scheduled, SchedulerConfigError, type JobContext, type JobPreemptEvent, type JobResumeEvent } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 import { createTestSchema } from '../support/postgres.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 /** Lets the jobs waiting at it take one step each time the test releases it; counts how many wait at once. */
@@ -72,21 +73,17 @@ class Jobs {
   }
 }
 
-type Db = Awaited<ReturnType<typeof createTestSchema>>;
-const stores = [{ kind: 'memory' }, ...(process.env.DATABASE_URL ? [{ kind: 'postgres' }] : [])] as const;
-
-describe.each(stores)('preemption on the $kind store', ({ kind }) => {
-  let db: Db | undefined;
+describe.each(TEST_STORES)('preemption on the $kind store', ({ open }) => {
+  let opened: TestStore;
   let t: TestApp;
   let jobs: Jobs;
   let stepper: Stepper;
   const events: string[] = [];
   beforeEach(async () => {
-    if (kind === 'postgres') db = await createTestSchema('preempt_e2e');
-    const store: SchedulerModuleOptions = db ? { store: { type: 'postgres', url: db.url, schema: db.schema }, pollInterval: '200ms' } : {};
+    opened = await open('preempt_e2e');
     t = await startApp(
       [Jobs, Stepper],
-      { ...store, queues: { default: { concurrency: 2, preemption: true } } },
+      { ...opened.options, queues: { default: { concurrency: 2, preemption: true } } },
       new FakeClock(new Date(Math.ceil(Date.now() / 60_000) * 60_000)),
     );
     jobs = t.get(Jobs);
@@ -102,7 +99,7 @@ describe.each(stores)('preemption on the $kind store', ({ kind }) => {
     // Whatever still waits at the stepper goes on to its end.
     for (let i = 0; i < 10; i++) stepper.release();
     await closing;
-    await db?.drop();
+    await opened.drop();
   });
   const name = (job: { args: unknown }) => `#${(job.args as { n: number }).n}`;
   const running = async (n: number) => waitFor(() => stepper.waiting === n, 10_000, `${n} jobs at the stepper`);

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, Scheduled, type JobContext, type JobProgressEvent, type SchedulerModuleOptions } from '../../lib/index.js';
+import { InvalidArgumentError, Scheduled, type JobContext, type JobProgressEvent } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { startApp, type TestApp } from '../support/app.js';
-import { createTestSchema } from '../support/postgres.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 /** Reports progress, waits at `gate` with 40 % reported, then finishes with 100. */
@@ -31,21 +31,17 @@ class Import {
   }
 }
 
-type Db = Awaited<ReturnType<typeof createTestSchema>>;
-const stores = [{ kind: 'memory' }, ...(process.env.DATABASE_URL ? [{ kind: 'postgres' }] : [])] as const;
-
-describe.each(stores)('job progress on the $kind store', ({ kind }) => {
-  let db: Db | undefined;
+describe.each(TEST_STORES)('job progress on the $kind store', ({ open }) => {
+  let store: TestStore;
   let t: TestApp;
   beforeEach(async () => {
-    if (kind === 'postgres') db = await createTestSchema('progress_e2e');
-    const options: SchedulerModuleOptions = db ? { store: { type: 'postgres', url: db.url, schema: db.schema }, pollInterval: '200ms' } : {};
-    t = await startApp([Import], options, new FakeClock(new Date(Math.ceil(Date.now() / 60_000) * 60_000)));
+    store = await open('progress_e2e');
+    t = await startApp([Import], store.options, new FakeClock(new Date(Math.ceil(Date.now() / 60_000) * 60_000)));
   });
   afterEach(async () => {
     t.get(Import).open();
     await t.close();
-    await db?.drop();
+    await store.drop();
   });
 
   it('emits every report, keeps the latest (throttled) for runningJobs(), and the last one once the job ends', async () => {
