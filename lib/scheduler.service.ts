@@ -174,7 +174,7 @@ export class SchedulerService {
   async queueStats(queue: string): Promise<QueueStats>;
   async queueStats(queue?: string): Promise<QueueStats | QueueStats[]> {
     const stats = await queueStats(this.s, queue);
-    return queue === undefined ? stats : stats.find((x) => x.queue === queue)!;
+    return queue === undefined ? stats : stats[0]!;
   }
 
   // ── monitoring ───────────────────────────────────────────────────────

@@ -2,7 +2,7 @@ import type { Duration } from './common/duration.js';
 import type { JsonObject } from './common/json.js';
 import type { DeadLetterClass, DeadLetterCounts } from './store/dead-letter-store.js';
 import type { UniqueOption } from './decorators/job-options.js';
-import type { Job, JobState } from './store/job.types.js';
+import type { Job, JobState, Preemptible } from './store/job.types.js';
 
 /**
  * Options of `enqueue`, `enqueueAt` and `enqueueMany`. Unset options take the job's own.
@@ -30,6 +30,12 @@ export interface EnqueueOptions {
    * @default the handler's `unique`
    */
   unique?: UniqueOption;
+  /**
+   * What this job does when a more urgent one needs its slot on a queue with
+   * `preemption` (see `JobOptions.preemptible`); kept with the job, so it
+   * holds on whichever node runs it. @default the handler's `preemptible`
+   */
+  preemptible?: Preemptible;
   tags?: string[];
   meta?: JsonObject;
   /**

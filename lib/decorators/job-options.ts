@@ -1,7 +1,9 @@
 import type { Type } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import type { JsonObject } from '../common/json.js';
-import type { UniqueState } from '../store/job.types.js';
+import type { Preemptible, UniqueState } from '../store/job.types.js';
+
+export type { Preemptible } from '../store/job.types.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
 import type { RateLimit } from '../rate-limit/rate-limit.options.js';
 
@@ -160,17 +162,11 @@ export interface JobOptions {
    * What this job does when a more urgent job needs its slot on a queue with
    * `preemption`: `'suspend'` waits at its next `ctx.checkpoint()` until a
    * slot frees; `'requeue'` is aborted (reason `preempted`) and queued again
-   * without spending an attempt; `false` is never preempted. Decorators
-   * only. @default 'suspend'
+   * without spending an attempt; `false` is never preempted. `enqueue` may
+   * set it per job. @default 'suspend'
    */
   preemptible?: Preemptible;
 }
-
-/**
- * How a running job gives up its slot to a more urgent one (see `JobOptions.preemptible`).
- * @publicApi
- */
-export type Preemptible = 'suspend' | 'requeue' | false;
 
 /**
  * When a job runs on its own. At most one of `cron`, `every` and `at`.

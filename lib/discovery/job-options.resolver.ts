@@ -92,7 +92,11 @@ export function resolveJobOptions(
   };
 }
 
-function resolvePreemptible(value: unknown, base: Preemptible | undefined, fail: OptionFailure): Preemptible {
+/**
+ * A `preemptible` option checked, or `base` (else `'suspend'`) when unset.
+ * @internal
+ */
+export function resolvePreemptible(value: unknown, base: Preemptible | undefined, fail: OptionFailure): Preemptible {
   if (value === undefined) return base ?? 'suspend';
   if (value !== 'suspend' && value !== 'requeue' && value !== false) fail('preemptible', `must be 'suspend', 'requeue' or false, got ${JSON.stringify(value)}`);
   return value as Preemptible;

@@ -1,5 +1,6 @@
 import { checkNewJobs, type CheckedJob } from '../store/job-input.validation.js';
 import type { NewJob } from '../store/job.types.js';
+import { encodePreemptible } from '../store/preemptible.codec.js';
 import { uniqueMask } from '../store/unique-states.js';
 import type { InsertBatch } from './sql/insert.sql.js';
 
@@ -70,6 +71,7 @@ function fields(job: NewJob) {
     tags: job.tags ?? [],
     meta: undefined as string | undefined,
     trace: job.trace ? { traceId: job.trace.traceId, spanId: job.trace.spanId, traceFlags: job.trace.traceFlags } : null,
+    preemptible: encodePreemptible(job.preemptible),
   };
 }
 
@@ -90,7 +92,8 @@ function sameFields(job: NewJob, first: NewJob, checked: CheckedJob, firstChecke
     (job.pinnedNode ?? null) === (first.pinnedNode ?? null) &&
     sameTags(job.tags, first.tags) &&
     checked.meta === firstChecked.meta &&
-    sameTrace(job.trace, first.trace)
+    sameTrace(job.trace, first.trace) &&
+    (job.preemptible ?? null) === (first.preemptible ?? null)
   );
 }
 

@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import { parseDuration } from '../common/duration.js';
 import type { JsonValue } from '../common/json.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
-import { overrideJobOptions, resolveJobOptions } from '../discovery/job-options.resolver.js';
+import { overrideJobOptions, resolveJobOptions, resolvePreemptible } from '../discovery/job-options.resolver.js';
 import { resolveUnique, uniqueKeyOf } from '../discovery/unique.resolver.js';
 import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../scheduler.errors.js';
 import type { Clock } from '../clock/clock.js';
@@ -64,6 +64,8 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
     throw new InvalidArgumentError('delay', (error as Error).message);
   }
   const resolved = resolveJobOptions(overrideJobOptions(definition.options, options), fail, s.queueNames, { base: definition.options });
+  // Only an explicit choice is stored: an unset one follows the handler's option when the job runs.
+  const preemptible = options.preemptible === undefined ? null : resolvePreemptible(options.preemptible, undefined, fail);
   const runAt = new Date(options.runAt ? options.runAt.getTime() : s.clock.now() + delay);
   const trace = captureTraceContext();
   return argsList.map((args, i) => {
@@ -86,6 +88,7 @@ export function buildJobs(s: JobBuildPorts, target: string | Type<unknown>, args
       tags: resolved.tags,
       meta: resolved.meta,
       trace,
+      ...(preemptible !== null && { preemptible }),
     };
   });
 }

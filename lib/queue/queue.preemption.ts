@@ -2,7 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Attempt } from '../execution/job.attempt.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
-import type { Job } from '../store/job.types.js';
+import type { Job, Preemptible } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 
 /**
@@ -73,7 +73,7 @@ export class QueuePreemption {
       if (!victim) return;
       owed--;
       this.asked.set(victim.job.id, incoming);
-      if (this.deps.registry.findDefinition(victim.job.name)?.options.preemptible === 'requeue') {
+      if (this.preemptibleOf(victim.job) === 'requeue') {
         this.emitPreempt(victim, incoming);
         victim.abort('preempted');
       } else victim.preempted = true;
@@ -130,12 +130,17 @@ export class QueuePreemption {
     return this.suspended.delete(jobId);
   }
 
+  /** The job's own `preemptible` (its enqueue call's), else its handler's. */
+  private preemptibleOf(job: Job<unknown>): Preemptible {
+    return job.preemptible ?? this.deps.registry.findDefinition(job.name)?.options.preemptible ?? 'suspend';
+  }
+
   private *candidates(): Generator<Attempt> {
     for (const entry of this.deps.running.all(this.deps.queue)) {
       const attempt = entry as Attempt;
       if (attempt.reason !== undefined || attempt.preempted || this.asked.has(attempt.job.id) || this.suspended.has(attempt.job.id) || !attempt.holdsSlot)
         continue;
-      if (this.deps.registry.findDefinition(attempt.job.name)?.options.preemptible === false) continue;
+      if (this.preemptibleOf(attempt.job) === false) continue;
       yield attempt;
     }
   }

@@ -2,6 +2,7 @@ import type { JsonObject, JsonValue } from '../common/json.js';
 import type { Job, JobAttemptError, JobProgress, JobState, JobTraceContext, NewJob } from '../store/job.types.js';
 import type { CheckedJob } from '../store/job-input.validation.js';
 import { claimableAtInsert } from '../store/new-job.js';
+import { decodePreemptible, encodePreemptible } from '../store/preemptible.codec.js';
 import { uniqueMask } from '../store/unique-states.js';
 import { isErrorClass } from '../store/storable-output.js';
 
@@ -50,6 +51,7 @@ export function decodeJob(flat: FlatHash): Job {
     errors: h.errors ? h.errors.split('\n').map(decodeError) : [],
     trace: h.trace === undefined ? null : (JSON.parse(h.trace) as JobTraceContext),
     progress: h.progress === undefined ? null : (JSON.parse(h.progress) as JobProgress),
+    preemptible: decodePreemptible(h.preemptible),
   };
 }
 
@@ -103,6 +105,8 @@ export function encodeNewJob(input: NewJob, checked: CheckedJob, claimNow: Date 
   if (input.tickKey != null) entry.tickKey = input.tickKey;
   if (input.serialKey != null) entry.serialKey = input.serialKey;
   if (input.pinnedNode != null) entry.pinnedNode = input.pinnedNode;
+  const preemptible = encodePreemptible(input.preemptible);
+  if (preemptible !== null) entry.preemptible = preemptible;
   if (input.trace) entry.trace = JSON.stringify({ traceId: input.trace.traceId, spanId: input.trace.spanId, traceFlags: input.trace.traceFlags });
   if (input.uniqueKey != null) {
     entry.uniqueKey = input.uniqueKey;

@@ -45,7 +45,8 @@ export async function queueStats(s: ServicePorts, queue?: string): Promise<Queue
   if (queue !== undefined && s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
   const counts = new Map((await s.store.queueCounts(new Date(s.clock.now()))).map((c) => [c.queue, c]));
   const states = new Map((await s.store.getQueueStates()).map((q) => [q.name, q]));
-  const names = new Set([...(s.queueSpecs?.keys() ?? []), ...counts.keys()]);
+  // A queue asked for by name is answered even with no job (a node with `queues: false` knows any name).
+  const names = queue === undefined ? new Set([...(s.queueSpecs?.keys() ?? []), ...counts.keys()]) : [queue];
   return [...names].map((name): QueueStats => {
     const c = counts.get(name);
     const runner = s.queues.get(name);

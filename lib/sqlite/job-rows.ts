@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../common/json.js';
 import type { Job, JobAttemptError, JobProgress, JobState, JobTraceContext } from '../store/job.types.js';
+import { decodePreemptible } from '../store/preemptible.codec.js';
 
 /**
  * A row of `jobs` as better-sqlite3 returns it.
@@ -35,6 +36,7 @@ export interface JobRow {
   errors: string;
   trace: string | null;
   progress: string | null;
+  preemptible: string | null;
 }
 
 /** An attempt error as kept in the `errors` column (its time in epoch ms). */
@@ -77,6 +79,7 @@ export function toJob(row: JobRow): Job {
     errors: parseErrors(row.errors),
     trace: row.trace === null ? null : (JSON.parse(row.trace) as JobTraceContext),
     progress: row.progress === null ? null : (JSON.parse(row.progress) as JobProgress),
+    preemptible: decodePreemptible(row.preemptible),
   };
 }
 

@@ -2,12 +2,13 @@ import type { InsertOptions } from '../store/job-store.js';
 import type { InsertResult, NewJob } from '../store/job.types.js';
 import type { CheckedJob } from '../store/job-input.validation.js';
 import { claimableAtInsert } from '../store/new-job.js';
+import { encodePreemptible } from '../store/preemptible.codec.js';
 import { toJob, type JobRow } from './job-rows.js';
 import type { SqliteJobTable } from './sqlite.job-table.js';
 
 const INSERT_SQL = `INSERT INTO jobs (name, schedule, queue, args, state, priority, max_attempts, timeout_ms, run_at, scheduled_at, inserted_at,
-  misfired, tick_key, unique_key, serial_key, pinned_node, tags, meta, trace)
-  VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+  misfired, tick_key, unique_key, serial_key, pinned_node, tags, meta, trace, preemptible)
+  VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
 
 /**
  * Inserts checked jobs one after the other (so each one's keys are checked
@@ -46,6 +47,7 @@ export function insertJobs(table: SqliteJobTable, jobs: readonly NewJob[], check
         JSON.stringify(input.tags ?? []),
         checked[i]!.meta,
         input.trace ? JSON.stringify({ traceId: input.trace.traceId, spanId: input.trace.spanId, traceFlags: input.trace.traceFlags }) : null,
+        encodePreemptible(input.preemptible),
       ) as JobRow;
     if (input.uniqueKey != null) table.takeUnique(input.uniqueKey, row.id, input.uniqueStates, now);
     if (claimFor && paused && claimableAtInsert(input, claimFor.now) && !table.blocked(row, paused)) {

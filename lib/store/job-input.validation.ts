@@ -157,7 +157,8 @@ function sharesFields(job: NewJob, previous: NewJob): boolean {
     job.maxAttempts === previous.maxAttempts &&
     job.timeout === previous.timeout &&
     job.runAt === previous.runAt &&
-    job.scheduledAt === previous.scheduledAt
+    job.scheduledAt === previous.scheduledAt &&
+    job.preemptible === previous.preemptible
   );
 }
 
@@ -178,6 +179,10 @@ function checkFields(job: NewJob): void {
   if (job.timeout !== null && job.timeout !== undefined) integer('timeout', job.timeout, 0, INT_MAX);
   checkDate('runAt', job.runAt);
   if (job.scheduledAt !== undefined) checkDate('scheduledAt', job.scheduledAt);
+  const p = job.preemptible;
+  if (p !== undefined && p !== null && p !== 'suspend' && p !== 'requeue' && p !== false) {
+    throw new InvalidArgumentError('preemptible', `must be 'suspend', 'requeue' or false, got ${JSON.stringify(p)}`);
+  }
 }
 
 /** A non-empty string of at most `maxLength` UTF-16 units that a store can keep. */

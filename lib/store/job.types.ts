@@ -120,7 +120,18 @@ export interface Job<TArgs = JsonValue> {
   trace: JobTraceContext | null;
   /** The last progress an attempt reported (`ctx.progress`), kept after it ends; `null` before any. */
   progress: JobProgress | null;
+  /** The `preemptible` its enqueue call set; `null`: the handler's (read when it runs). */
+  preemptible: Preemptible | null;
 }
+
+/**
+ * How a running job gives up its slot to a more urgent one on a queue with
+ * `preemption`: `'suspend'` waits at its next `ctx.checkpoint()`; `'requeue'`
+ * is aborted (reason `preempted`) and queued again without spending an
+ * attempt; `false` is never preempted (see `JobOptions.preemptible`).
+ * @publicApi
+ */
+export type Preemptible = 'suspend' | 'requeue' | false;
 
 /**
  * What `ctx.progress` takes: a percentage (a number from 0 to 100) or a small
@@ -185,6 +196,8 @@ export interface NewJob {
   tags?: string[];
   meta?: JsonObject;
   trace?: JobTraceContext | null;
+  /** `enqueue`'s `preemptible`. @default null (the handler's) */
+  preemptible?: Preemptible | null;
 }
 
 /**

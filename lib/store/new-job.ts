@@ -58,6 +58,7 @@ export function buildJob(id: string, input: NewJob, insertedAt: Date): Job {
     errors: [],
     trace: input.trace ? { ...input.trace } : null,
     progress: null,
+    preemptible: input.preemptible ?? null,
   };
 }
 

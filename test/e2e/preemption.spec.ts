@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Scheduled, SchedulerConfigError, type JobContext, type JobPreemptEvent, type JobResumeEvent } from '../../lib/index.js';
+import { InvalidArgumentError, Scheduled, SchedulerConfigError, type JobContext, type JobPreemptEvent, type JobResumeEvent } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 import { createTestSchema } from '../support/postgres.js';
@@ -174,6 +174,26 @@ describe.each(TEST_STORES)('preemption on the $kind store', ({ open }) => {
     expect((await t.scheduler.history('requeued'))[0]).toMatchObject({ state: 'completed', attempt: 1 });
     expect(jobs.log.filter((l) => l === '1 start 1')).toHaveLength(1);
   });
+
+  it("enqueue's preemptible overrides the handler's, kept with the job: 'requeue' on a suspending handler, false on another", async () => {
+    const kept = await t.scheduler.enqueue('long', { n: 1 }, { preemptible: false });
+    const requeued = await t.scheduler.enqueue('long', { n: 2 }, { preemptible: 'requeue' });
+    expect([kept.preemptible, requeued.preemptible]).toEqual([false, 'requeue']);
+    await running(2);
+    await t.scheduler.enqueue('urgent', { n: 9 });
+    await waitFor(() => jobs.contexts.get(requeued.id)?.abortReason === 'preempted', 10_000, 'job 2 aborted');
+    expect(jobs.contexts.get(kept.id)?.preempted).toBe(false);
+    stepper.release();
+    await waitFor(() => jobs.log.includes('9 urgent'), 10_000, 'the urgent job to run');
+    await waitFor(() => jobs.log.filter((l) => l === '2 start 1').length === 2, 10_000, 'job 2 to start again');
+    for (let i = 0; i < 10 && !['1 done', '2 done'].every((l) => jobs.log.includes(l)); i++) {
+      stepper.release();
+      await waitFor(() => stepper.waiting > 0 || ['1 done', '2 done'].every((l) => jobs.log.includes(l)), 10_000, 'the next step');
+    }
+    await waitFor(async () => (await t.scheduler.history('long')).length === 2, 10_000, 'both long jobs acknowledged');
+    expect((await t.scheduler.history('long')).find((job) => job.id === requeued.id)).toMatchObject({ state: 'completed', attempt: 1, preemptible: 'requeue' });
+    expect(jobs.log.filter((l) => l === '1 start 1')).toHaveLength(1);
+  });
 });
 
 describe('preemption across nodes on PostgreSQL', () => {
@@ -222,5 +242,18 @@ describe('preemption options', () => {
     const error = await bootstrapError([Odd]);
     expect(error).toBeInstanceOf(SchedulerConfigError);
     expect(String(error)).toMatch(/invalid option "preemptible"/);
+  });
+
+  it("refuses an enqueue's preemptible that is not one, storing nothing", async () => {
+    const t = await startApp([Jobs, Stepper], { queues: false });
+    try {
+      const call = t.scheduler.enqueue('long', { n: 1 }, { preemptible: 'pause' as never });
+      await expect(call).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(call).rejects.toMatchObject({ argument: 'preemptible' });
+      await expect(call).rejects.toThrow(/must be 'suspend', 'requeue' or false/);
+      expect(await t.scheduler.queueStats('default')).toMatchObject({ available: 0, scheduled: 0 });
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -208,6 +208,7 @@ describe('migrations', () => {
       `Scheduler009CircuitBreakers_${schema}_orm_1799452800000`,
       `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
       `Scheduler011JobProgress_${schema}_orm_1799625600000`,
+      `Scheduler012JobPreemptible_${schema}_orm_1799712000000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -237,6 +238,9 @@ describe('migrations', () => {
       expect(await columns(schema, 'orm_offers')).toContain('listener');
       expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
+      expect(await columns(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['progress', 'preemptible']));
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await columns(schema, 'orm_jobs')).not.toContain('preemptible');
       expect(await columns(schema, 'orm_jobs')).toContain('progress');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_jobs')).not.toContain('progress');

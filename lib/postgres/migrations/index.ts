@@ -9,6 +9,7 @@ import { rateBucketsMigration } from './008-rate-buckets.js';
 import { circuitBreakersMigration } from './009-circuit-breakers.js';
 import { deadLetterEntriesMigration } from './010-dead-letter-entries.js';
 import { jobProgressMigration } from './011-job-progress.js';
+import { jobPreemptibleMigration } from './012-job-preemptible.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   circuitBreakersMigration,
   deadLetterEntriesMigration,
   jobProgressMigration,
+  jobPreemptibleMigration,
 ];

@@ -29,6 +29,8 @@ export interface SharedFields {
   meta: string;
   /** JSON text, or null. */
   trace: string | null;
+  /** See `encodePreemptible`. */
+  preemptible: string | null;
 }
 
 /**
@@ -72,6 +74,7 @@ const SHARED_COLUMNS = [
   ['tags', 'text[]'],
   ['meta', 'jsonb'],
   ['trace', 'jsonb'],
+  ['preemptible', 'text'],
 ] as const;
 const JOB_RECORD_COLUMNS = [...SHARED_COLUMNS, ['args', 'jsonb'], ['unique_key', 'text']] as const;
 /** What a unique key row takes from its job's input (not columns of the job). */

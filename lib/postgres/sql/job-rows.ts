@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../../common/json.js';
 import type { ErrorClass, Job, JobAttemptError, JobProgress, JobState, JobTraceContext } from '../../store/job.types.js';
+import { decodePreemptible } from '../../store/preemptible.codec.js';
 import { isErrorClass, storableAttemptError } from '../../store/storable-output.js';
 
 /**
@@ -37,6 +38,7 @@ const COLUMNS = [
   'errors',
   'trace',
   'progress',
+  'preemptible',
 ] as const;
 
 /**
@@ -78,6 +80,7 @@ const CLAIMED = [
   'errors',
   'trace',
   'progress',
+  'preemptible',
 ] as const;
 const CLAIMED_TIMES = ['run_at', 'scheduled_at', 'inserted_at'] as const;
 
@@ -132,6 +135,7 @@ export type ClaimedJson = [
   errors: StoredError[] | null,
   trace: JobTraceContext | null,
   progress: JobProgress | null,
+  preemptible: string | null,
   runAt: number,
   scheduledAt: number,
   insertedAt: number,
@@ -160,10 +164,10 @@ function toClaimedJob(c: ClaimedJson, now: Date, node: string, started: boolean)
     attempt: c[6],
     maxAttempts: c[7],
     timeout: c[8],
-    runAt: new Date(c[21]),
-    scheduledAt: new Date(c[22]),
+    runAt: new Date(c[22]),
+    scheduledAt: new Date(c[23]),
     misfired: c[9],
-    insertedAt: new Date(c[23]),
+    insertedAt: new Date(c[24]),
     startedAt: started ? new Date(now.getTime()) : null,
     finishedAt: null,
     heartbeatAt: new Date(now.getTime()),
@@ -179,6 +183,7 @@ function toClaimedJob(c: ClaimedJson, now: Date, node: string, started: boolean)
     errors: toErrors(c[18]),
     trace: toTrace(c[19]),
     progress: c[20] ?? null,
+    preemptible: decodePreemptible(c[21]),
   };
 }
 
@@ -216,6 +221,7 @@ export interface JobRow {
   errors: StoredError[] | null;
   trace: JobTraceContext | null;
   progress: JobProgress | null;
+  preemptible: string | null;
 }
 
 /** A {@link JobAttemptError} as kept in the `errors` jsonb array (`at` as ISO text). */
@@ -264,6 +270,7 @@ export function toJob(row: JobRow): Job {
     errors: toErrors(row.errors),
     trace: toTrace(row.trace),
     progress: row.progress ?? null,
+    preemptible: decodePreemptible(row.preemptible),
   };
 }
 

@@ -38,7 +38,7 @@ for i = 5, #ARGV do
       attempt = '0', maxAttempts = s(j.maxAttempts), runAt = s(j.runAt), scheduledAt = s(j.scheduledAt),
       misfired = j.misfired and '1' or '0', insertedAt = insertedAt, fencingToken = '0', tags = j.tags, meta = j.meta,
     }
-    for _, f in ipairs({ 'schedule', 'tickKey', 'uniqueKey', 'serialKey', 'pinnedNode', 'trace' }) do
+    for _, f in ipairs({ 'schedule', 'tickKey', 'uniqueKey', 'serialKey', 'pinnedNode', 'trace', 'preemptible' }) do
       if j[f] then h[f] = j[f] end
     end
     if j.timeout then h.timeout = s(j.timeout) end

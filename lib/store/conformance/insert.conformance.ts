@@ -37,6 +37,7 @@ export function insertConformance(suite: ConformanceSuite): void {
         result: null,
         errors: [],
         trace: null,
+        preemptible: null,
       });
       expect(ms(job.runAt)).toBe(BASE.getTime());
       expect(ms(job.scheduledAt)).toBe(BASE.getTime());
@@ -64,6 +65,7 @@ export function insertConformance(suite: ConformanceSuite): void {
         tags: ['x', 'y'],
         meta: { origin: { user: 42 } },
         trace,
+        preemptible: 'requeue',
       });
       const stored = await suite.store.get(job.id);
       expect(stored).toMatchObject({
@@ -82,6 +84,7 @@ export function insertConformance(suite: ConformanceSuite): void {
         tags: ['x', 'y'],
         meta: { origin: { user: 42 } },
         trace,
+        preemptible: 'requeue',
       });
       expect(ms(stored!.runAt)).toBe(at(5 * SEC).getTime());
       expect(ms(stored!.scheduledAt)).toBe(at(4 * SEC).getTime());
@@ -105,6 +108,8 @@ export function insertConformance(suite: ConformanceSuite): void {
         { timeout: 5_000 },
         { pinnedNode: 'node-b' },
         { misfired: true },
+        { preemptible: false },
+        { preemptible: 'suspend' },
       ];
       const inputs = variants.map((overrides, i) => newJob({ args: { i }, meta, ...overrides }));
       const results = await suite.store.insert(inputs);
@@ -117,7 +122,15 @@ export function insertConformance(suite: ConformanceSuite): void {
         expect(stored!.timeout).toBe(inputs[i]!.timeout);
         expect(stored!.pinnedNode).toBe(inputs[i]!.pinnedNode ?? null);
         expect(stored!.misfired).toBe(inputs[i]!.misfired ?? false);
+        expect(stored!.preemptible).toBe(inputs[i]!.preemptible ?? null);
       }
+      // Claimed, retried and claimed again, a job keeps its preemptible.
+      const [requeue] = await suite.store.insert([newJob({ queue: 'preempt', preemptible: 'requeue' }), newJob({ queue: 'preempt', preemptible: false })]);
+      const claimed = await claim({ queue: 'preempt', limit: 2 });
+      expect(new Set(claimed.map((job) => job.preemptible))).toEqual(new Set([false, 'requeue']));
+      const first = claimed.find((job) => job.id === requeue!.job.id)!;
+      await suite.store.retry({ id: first.id, attempt: first.attempt }, BASE, attemptError(1));
+      expect((await claim({ queue: 'preempt' }))[0]).toMatchObject({ id: first.id, preemptible: 'requeue' });
       // A batch that differs only in args and unique keys: keys collide with the batch and the table.
       const held = await insert({ uniqueKey: 'held' });
       const shared = await suite.store.insert([

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../common/json.js';
-import type { ErrorClass, Job, JobAttemptError, JobProgress, JobTraceContext } from '../job.types.js';
+import type { ErrorClass, Job, JobAttemptError, JobProgress, JobTraceContext, Preemptible } from '../job.types.js';
 import type { FinishedStrings } from './interner.js';
 import { NO_META } from './job-records.js';
 
@@ -19,6 +19,7 @@ export interface FinishedExtras {
   readonly errors: readonly KeptError[];
   readonly trace: JobTraceContext | null;
   readonly progress: JobProgress | null;
+  readonly preemptible: Preemptible | null;
   /** Epoch milliseconds of a job with an instant too far from its finish for a small integer (or no valid finish time). */
   readonly far: Instants | null;
 }
@@ -56,6 +57,7 @@ const NO_EXTRAS: FinishedExtras = Object.freeze({
   errors: Object.freeze([]),
   trace: null,
   progress: null,
+  preemptible: null,
   far: null,
 });
 
@@ -65,9 +67,11 @@ const NO_EXTRAS: FinishedExtras = Object.freeze({
  * @internal
  */
 export function extrasOf(job: Job, strings: FinishedStrings, near: boolean): FinishedExtras {
-  const { schedule, tickKey, uniqueKey, serialKey, pinnedNode, tags, meta, errors, trace, progress } = job;
+  const { schedule, tickKey, uniqueKey, serialKey, pinnedNode, tags, meta, errors, trace, progress, preemptible } = job;
   const keyless = schedule === null && tickKey === null && uniqueKey === null && serialKey === null && pinnedNode === null;
-  if (keyless && near && tags.length === 0 && meta === NO_META && errors.length === 0 && trace === null && progress === null) return NO_EXTRAS;
+  if (keyless && near && tags.length === 0 && meta === NO_META && errors.length === 0 && trace === null && progress === null && preemptible === null) {
+    return NO_EXTRAS;
+  }
   return {
     schedule: strings.names.of(schedule),
     tickKey,
@@ -79,6 +83,7 @@ export function extrasOf(job: Job, strings: FinishedStrings, near: boolean): Fin
     errors: errors.length === 0 ? NO_EXTRAS.errors : errors.map(keptError),
     trace,
     progress,
+    preemptible,
     far: near
       ? null
       : {

@@ -134,6 +134,7 @@ export function jobOfFinished(record: FinishedJob): Job {
     errors: x.errors.length === 0 ? [] : x.errors.map(attemptError),
     trace: x.trace ? { ...x.trace } : null,
     progress: copyProgress(x.progress),
+    preemptible: x.preemptible,
   };
 }
 

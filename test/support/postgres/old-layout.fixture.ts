@@ -19,7 +19,7 @@ const DAY = 24 * HOUR;
 export const at = (ms: number): Date => new Date(NOW.getTime() + ms);
 
 /** A job row of the old deployment: a label to find it by, and the fields that differ from a plain queued job. */
-export type OldJob = { label: string } & Partial<Omit<Job, 'id' | 'progress'>>;
+export type OldJob = { label: string } & Partial<Omit<Job, 'id' | 'progress' | 'preemptible'>>;
 
 /** A workflow run of the old deployment; a step's `jobId` holds the label of an {@link OldJob}. */
 export type OldRun = { label: string } & Partial<Omit<WorkflowRun, 'id'>>;
@@ -50,6 +50,7 @@ const JOB_DEFAULTS = {
   errors: [],
   trace: null,
   progress: null,
+  preemptible: null,
 } satisfies Partial<Job>;
 
 function unlabelled<T extends { label: string }>(row: T): Omit<T, 'label'> {
