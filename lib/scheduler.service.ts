@@ -1,6 +1,7 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { JsonValue } from './common/json.js';
 import type { ServicePorts } from './composition/scheduler.ports.js';
+import type { BatchJob } from './batch/batch.types.js';
 import type { JobWorker } from './decorators/worker.decorator.js';
 import { DeadLetters } from './dead-letters.js';
 import { CircuitBreakers } from './breakers/circuit-breakers.service.js';
@@ -62,7 +63,11 @@ export class SchedulerService {
   // ── queued work ──────────────────────────────────────────────────────
 
   /** Enqueues one job for a registered handler (by name or worker class). */
-  async enqueue<W extends JobWorker<unknown>>(worker: Type<W>, args: WorkerArgs<W>, options?: EnqueueOptions): Promise<EnqueuedJob<WorkerArgs<W>>>;
+  async enqueue<W extends JobWorker<unknown> | BatchJob<unknown, JsonValue, unknown>>(
+    worker: Type<W>,
+    args: WorkerArgs<W>,
+    options?: EnqueueOptions,
+  ): Promise<EnqueuedJob<WorkerArgs<W>>>;
   async enqueue<TArgs extends JsonValue = JsonValue>(name: string, args?: TArgs, options?: EnqueueOptions): Promise<EnqueuedJob<TArgs>>;
   async enqueue(target: string | Type<unknown>, args?: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
     const [job] = await enqueueJobs(this.s, target, [args ?? {}], options);

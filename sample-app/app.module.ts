@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 // In your app: import { SchedulerModule } from 'nestjs-scheduler';
 import { SchedulerModule } from '../lib/index.js';
+import { CatalogSyncWorker } from './catalog-sync.batch.js';
 import { EmailWorker } from './email.worker.js';
 import { InvoiceWorker } from './invoice.worker.js';
 import { OnboardingWorkflow } from './onboarding.workflow.js';
@@ -35,6 +36,6 @@ import { StartupService } from './startup.service.js';
     }),
   ],
   // Jobs are found on ordinary providers: @Scheduled methods, @Worker classes and @Workflow classes.
-  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService, PaymentsApi, ChargeWorker, PaymentsDemo, InvoiceWorker],
+  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService, PaymentsApi, ChargeWorker, PaymentsDemo, InvoiceWorker, CatalogSyncWorker],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerService } from '../lib/index.js';
+import { CatalogSyncWorker } from './catalog-sync.batch.js';
 
 /** Uses the runtime API once the app is up: enqueue, start workflows, listen to events, control queues. */
 @Injectable()
@@ -38,6 +39,7 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
 
     await this.startWorkflows();
     await this.chargeInvoices();
+    await this.syncCatalogue();
 
     this.timer = setTimeout(() => void this.runtimeControl(), 5_000);
   }
@@ -57,6 +59,20 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
       this.logger.log(`billing bucket: ${tokens.toFixed(2)} of ${capacity} tokens, ${refillPerSecond} a second`);
     };
     setTimeout(() => void showBucket(), 1_500).unref();
+  }
+
+  /** A batch with progress: the catalogue, 10 products a page; each checkpointed page is reported. */
+  private async syncCatalogue(): Promise<void> {
+    this.scheduler.on('batch:progress', ({ job, processed, failed, cursor }) =>
+      this.logger.log(`[event] ${job.name} ${job.id}: ${processed} synced, ${failed} failed, checkpoint at ${JSON.stringify(cursor)}`),
+    );
+    this.scheduler.on('batch:stop', ({ job, result }) =>
+      this.logger.log(
+        `[event] ${job.name} ${job.id} done: ${result.processed} synced, ${result.failed} failed (${result.errors.map((e) => e.message).join('; ')})`,
+      ),
+    );
+    this.logger.log('enqueueing the catalogue sync batch (25 products, 10 a page)');
+    await this.scheduler.enqueue(CatalogSyncWorker, {});
   }
 
   /** Workflows: one onboarding run completes; the other's card is declined, so it fails and is rolled back. */

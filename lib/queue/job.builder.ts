@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { parseDuration } from '../common/duration.js';
 import type { JsonValue } from '../common/json.js';
+import type { BatchJob } from '../batch/batch.types.js';
 import type { JobWorker } from '../decorators/worker.decorator.js';
 import { overrideJobOptions, resolveJobOptions, resolvePreemptible } from '../discovery/job-options.resolver.js';
 import { resolveUnique, uniqueKeyOf } from '../discovery/unique.resolver.js';
@@ -19,10 +20,10 @@ import { captureTraceContext } from '../telemetry/tracing.js';
 export const MAX_PAYLOAD_BYTES = DEFAULT_MAX_PAYLOAD_BYTES;
 
 /**
- * The arguments type of a worker class.
+ * The arguments type of a worker class (`@Worker` or `@BatchWorker`).
  * @publicApi
  */
-export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : never;
+export type WorkerArgs<W> = W extends JobWorker<infer A> ? A : W extends BatchJob<unknown, JsonValue, infer A> ? A : never;
 
 /**
  * What building an enqueue call's jobs reads.

@@ -45,7 +45,14 @@ describe("insertBatch (the PostgreSQL insert statement's input)", () => {
   });
 
   it('sends every column of every job when any other field differs', () => {
-    for (const overrides of [{ priority: 1 }, { runAt: new Date(AT.getTime() + 1) }, { tags: ['x'] }, { meta: { other: true } }, { serialKey: 's' }, { preemptible: false as const }]) {
+    for (const overrides of [
+      { priority: 1 },
+      { runAt: new Date(AT.getTime() + 1) },
+      { tags: ['x'] },
+      { meta: { other: true } },
+      { serialKey: 's' },
+      { preemptible: false as const },
+    ]) {
       const batch = insertBatch([job({ args: { n: 1 } }), job({ args: { n: 2 }, ...overrides })], 1024);
       expect(batch.shared).toBeNull();
       const records = batch.items.map((item) => JSON.parse(item) as Record<string, unknown>);

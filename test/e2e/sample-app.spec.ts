@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SchedulerService } from '../../lib/index.js';
+import { AppModule } from '../../sample-app/app.module.js';
+import { waitFor } from '../support/wait.js';
+
+/** The sample app (`npm run sample`, memory store) boots as it is and runs its jobs. */
+describe('the sample app', () => {
+  let app: TestingModule | undefined;
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  it('runs its catalogue batch to the end, its checkpoint kept as progress: 24 synced, 1 failed', async () => {
+    app = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    await app.init();
+    const scheduler = app.get(SchedulerService);
+    await waitFor(async () => (await scheduler.history('catalog-sync')).length === 1, 15_000, 'the catalogue batch to end');
+    const [done] = await scheduler.history('catalog-sync');
+    expect(done).toMatchObject({
+      state: 'completed',
+      result: { status: 'partial', processed: 24, failed: 1, errors: [{ message: 'supplier has no price for SKU-013' }] },
+    });
+    expect(done!.progress).toMatchObject({ processed: 24, failed: 1 });
+  });
+});
