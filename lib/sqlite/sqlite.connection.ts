@@ -54,7 +54,10 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: ModuleI
     borrowed: false,
     timeout: busyTimeout,
     joins: () => {
-      throw new InvalidArgumentError('manager', 'joining a TypeORM transaction needs store: { type: "sqlite", dataSource } (with path, the store has a connection of its own)');
+      throw new InvalidArgumentError(
+        'manager',
+        'joining a TypeORM transaction needs store: { type: "sqlite", dataSource } (with path, the store has a connection of its own)',
+      );
     },
     release: () => {
       if (db.open) db.close();

@@ -55,7 +55,8 @@ export class SqliteGate {
 
   /** Makes every waiter look again now (a transaction on the connection just ended). */
   wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    // Each waiter leaves the set as it runs; a Set visits no entry deleted before its turn, and new waiters come only after an await.
+    for (const waiter of this.waiters) waiter();
   }
 
   private nextLook(left: number): Promise<void> {
