@@ -37,6 +37,7 @@ export async function borrowSqlite(candidate: object, busyTimeout: number): Prom
   const fail = (detail: string): never => {
     throw new SchedulerConfigError('SchedulerModule', 'store.dataSource', detail);
   };
+  if (typeof candidate !== 'object' || candidate === null) fail('must be a TypeORM DataSource');
   const ds = candidate as Partial<DataSource>;
   const type = (ds.options as { type?: unknown } | undefined)?.type;
   if (typeof ds.isInitialized !== 'boolean' || !ds.driver || type === undefined) fail('must be a TypeORM DataSource');

@@ -58,6 +58,7 @@ describe('SQLite store on a TypeORM DataSource', () => {
     ],
     ['one not initialised', () => new DataSource({ type: 'better-sqlite3', database: join(dir, 'never.db') }), 'must be initialized'],
     ['an object that is no DataSource', () => ({ options: {} }), 'must be a TypeORM DataSource'],
+    ['null', () => null as unknown as object, 'must be a TypeORM DataSource'],
   ])('refuses %s with a SchedulerConfigError naming store.dataSource', async (_, make, detail) => {
     const error = await openSqlite({ type: 'sqlite', dataSource: make() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SchedulerConfigError);
