@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
+import { loadOptionalPackage } from '../common/optional-package.js';
 import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
 import { borrowSqlite } from './sqlite.data-source.js';
@@ -31,7 +31,7 @@ export const SQLITE_DEFAULTS = {
  * @throws SchedulerConfigError for a missing path or a bad option.
  * @publicApi
  */
-export async function openSqlite(options: SqliteStoreOptions, importer?: ModuleImporter): Promise<SqliteConnection> {
+export async function openSqlite(options: SqliteStoreOptions, importer?: (specifier: string) => Promise<unknown>): Promise<SqliteConnection> {
   const path = checkSqliteOptions(options);
   const busyTimeout = options.busyTimeout ?? SQLITE_DEFAULTS.busyTimeout;
   if (path === null) return borrowSqlite(options.dataSource as object, busyTimeout);
