@@ -82,7 +82,8 @@ export interface RetentionOptions {
  * `{ type: 'postgres', url | dataSource, … }`: durable, shared by every node.
  * `{ type: 'redis', url | client, keyPrefix, db }`: shared by every node, as
  * durable as the server's persistence (docs/redis.md).
- * `{ type: 'sqlite', path, … }`: durable in one file, shared by the processes of one machine.
+ * `{ type: 'sqlite', path | dataSource, … }`: durable in one file, shared by the processes of one machine
+ * (`dataSource`: the app's TypeORM better-sqlite3 DataSource, whose transactions `enqueue(…, { manager })` joins).
  * A `MemoryStore` instance: the memory store you built (e.g. to look at it
  * in tests). Any other store comes with the peer and notifier that go with
  * it: `{ store, peer, notifier }` (`'local'` for either when only this

@@ -40,7 +40,10 @@ export interface EnqueueOptions {
   meta?: JsonObject;
   /**
    * A TypeORM `EntityManager` inside a transaction: the job commits or rolls
-   * back with the caller's data (postgres store only). @default none
+   * back with the caller's data, and no node runs it before the commit. The
+   * PostgreSQL store (any manager of its database) and the SQLite store given
+   * a `dataSource` (a manager of that DataSource) take it; the others reject
+   * it with `InvalidArgumentError`. @default none
    */
   manager?: object;
 }

@@ -89,7 +89,8 @@ export class RedisStore implements JobStore {
   }
 
   async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
-    if (options.transaction !== undefined) throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store');
+    if (options.transaction !== undefined)
+      throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store, or the sqlite store with a dataSource');
     const checked = checkNewJobs(jobs, this.maxPayloadBytes);
     if (jobs.length === 0) return [];
     const claimFor = options.claimFor;

@@ -8,7 +8,8 @@ import { SqliteStore } from './sqlite.store.js';
 /**
  * Builds the SQLite engine: store, leader lease and notifier on one
  * connection (better-sqlite3 is synchronous: one connection per process
- * serves them all, and sees its own writes).
+ * serves them all, and sees its own writes): the store's own for `path`,
+ * the app DataSource's for `dataSource`.
  * @internal
  */
 export async function createSqliteBundle(options: SqliteStoreOptions, context: StoreContext): Promise<StoreBundle> {

@@ -1,7 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
-import { SchedulerConfigError } from '../scheduler.errors.js';
+import { loadOptionalPackage } from '../common/optional-package.js';
+import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
+import { borrowSqlite } from './sqlite.data-source.js';
+import { sqliteConnection, type SqliteConnection } from './sqlite.handle.js';
+
+export type { SqliteConnection } from './sqlite.handle.js';
 
 /**
  * Defaults of the SQLite store's options.
@@ -14,54 +18,23 @@ export const SQLITE_DEFAULTS = {
 } as const;
 
 /**
- * An open SQLite file and the one way to write to it (what `openSqlite`
- * gives and `SqliteStore` takes).
- * @publicApi
- */
-export interface SqliteConnection {
-  readonly db: BetterSqlite3.Database;
-  readonly path: string;
-  /**
-   * Runs `body` in a write transaction that starts with `BEGIN IMMEDIATE`.
-   * Why IMMEDIATE: SQLite has one writer per file, and IMMEDIATE takes the
-   * write lock before the first read, so every read-modify-write (a claim
-   * reads due jobs, then marks them running) sees no commit of another
-   * process between its read and its write: processes sharing the file never
-   * claim the same job. A deferred transaction would read first and then
-   * upgrade, which SQLite refuses at once with SQLITE_BUSY when another
-   * process committed in between (busy timeout or not): three processes
-   * claiming from one file failed with "database is locked" that way.
-   * Nested calls are savepoints.
-   */
-  write<T>(body: () => T): T;
-  /**
-   * A prepared statement, prepared once per text and kept while the file is
-   * open. Why kept: with better-sqlite3 12 on Node 24, a statement that is
-   * garbage-collected can abort the process (`Assertion failed: (env) !=
-   * nullptr` in its destructor); statements that live as long as the
-   * connection are not collected while it runs.
-   */
-  statement(text: string): BetterSqlite3.Statement;
-  /** Whether the file is still open. */
-  readonly open: boolean;
-  close(): void;
-}
-
-/**
- * Opens the file named by `options.path` with the scheduler's pragmas: WAL
- * (readers never block the writer, and a commit is one append to the log),
- * `synchronous=NORMAL` (under WAL a commit survives a crash of the process;
- * only a power loss or OS crash may lose the last commits, never corrupt the
- * file), a busy timeout (a writer waits for another process's transaction
- * instead of failing), and foreign keys off (the store keeps its own links).
+ * Opens the database named by `options`: with `path`, a connection of the
+ * store's own with the scheduler's pragmas: WAL (readers never block the
+ * writer, and a commit is one append to the log), `synchronous=NORMAL`
+ * (under WAL a commit survives a crash of the process; only a power loss or
+ * OS crash may lose the last commits, never corrupt the file), a busy
+ * timeout (a writer waits for another process's transaction instead of
+ * failing), and foreign keys off (the store keeps its own links). With
+ * `dataSource`, the DataSource's connection (see `borrowSqlite`).
  * `importer` loads `better-sqlite3` (a parameter so that tests can pretend it is missing).
  * @throws MissingPackageError when `better-sqlite3` is not installed.
  * @throws SchedulerConfigError for a missing path or a bad option.
  * @publicApi
  */
-export async function openSqlite(options: SqliteStoreOptions, importer?: ModuleImporter): Promise<SqliteConnection> {
+export async function openSqlite(options: SqliteStoreOptions, importer?: (specifier: string) => Promise<unknown>): Promise<SqliteConnection> {
   const path = checkSqliteOptions(options);
   const busyTimeout = options.busyTimeout ?? SQLITE_DEFAULTS.busyTimeout;
+  if (path === null) return borrowSqlite(options.dataSource as object, busyTimeout);
   const { default: Driver } = await loadOptionalPackage<{ default: typeof BetterSqlite3 }>('better-sqlite3', 'the SQLite store', importer);
   const db = new Driver(path, { timeout: busyTimeout });
   try {
@@ -75,49 +48,43 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: ModuleI
     db.close();
     throw error;
   }
-  return sqliteConnection(db, path);
-}
-
-function sqliteConnection(db: BetterSqlite3.Database, path: string): SqliteConnection {
-  // One wrapper for every body: db.transaction() makes a nested call a savepoint.
-  const transaction = db.transaction((body: () => unknown) => body());
-  const statements = new Map<string, BetterSqlite3.Statement>();
-  return {
-    db,
+  return sqliteConnection(db, {
     path,
-    write<T>(body: () => T): T {
-      return transaction.immediate(body) as T;
+    option: 'store.path',
+    borrowed: false,
+    timeout: busyTimeout,
+    joins: () => {
+      throw new InvalidArgumentError(
+        'manager',
+        'joining a TypeORM transaction needs store: { type: "sqlite", dataSource } (with path, the store has a connection of its own)',
+      );
     },
-    statement(text: string): BetterSqlite3.Statement {
-      let statement = statements.get(text);
-      if (!statement) statements.set(text, (statement = db.prepare(text)));
-      return statement;
-    },
-    get open() {
-      return db.open;
-    },
-    close() {
+    release: () => {
       if (db.open) db.close();
     },
-  };
+  });
 }
 
 /**
- * Checks the options of `store: { type: 'sqlite' }`; resolves to the path.
+ * Checks the options of `store: { type: 'sqlite' }`; resolves to the path (`null` with a `dataSource`).
  * @throws SchedulerConfigError naming the option at fault.
  * @internal
  */
-export function checkSqliteOptions(options: SqliteStoreOptions): string {
+export function checkSqliteOptions(options: SqliteStoreOptions): string | null {
   const fail = (option: string, detail: string): never => {
     throw new SchedulerConfigError('SchedulerModule', option, detail);
   };
-  if (typeof options.path !== 'string' || options.path.trim() === '') fail('store.path', 'must name the database file, e.g. "./data/scheduler.db"');
-  if (options.path === ':memory:' || options.path.startsWith('file::memory:')) {
-    fail('store.path', 'an in-memory SQLite database keeps nothing across a restart: use store: "memory" instead');
-  }
+  if (options.path !== undefined && options.dataSource !== undefined) fail('store.dataSource', 'give exactly one of "path" or "dataSource"');
   for (const option of ['busyTimeout', 'notifyInterval'] as const) {
     const value = options[option];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) fail(`store.${option}`, 'must be a positive integer of milliseconds');
   }
-  return options.path;
+  if (options.dataSource !== undefined) return null;
+  if (typeof options.path !== 'string' || options.path.trim() === '') {
+    fail('store.path', 'must name the database file, e.g. "./data/scheduler.db" (or give a TypeORM DataSource as "dataSource")');
+  }
+  if (options.path === ':memory:' || options.path!.startsWith('file::memory:')) {
+    fail('store.path', 'an in-memory SQLite database keeps nothing across a restart: use store: "memory" instead');
+  }
+  return options.path!;
 }

@@ -21,7 +21,7 @@ interface NodeRow {
  * @returns the jobs rescued.
  * @internal
  */
-export function rescueOrphans(sqlite: SqliteConnection, lifecycle: SqliteLifecycle, node: string, host: string, pid: number, now: number): Job[] {
+export function rescueOrphans(sqlite: SqliteConnection, lifecycle: SqliteLifecycle, node: string, host: string, pid: number, now: number): Promise<Job[]> {
   return sqlite.write(() => {
     const rows = sqlite.statement('SELECT node, host, pid FROM nodes').all() as NodeRow[];
     const dead = rows.filter((row) => row.host === host && row.pid !== pid && !processExists(row.pid)).map((row) => row.node);

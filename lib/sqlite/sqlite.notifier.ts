@@ -58,24 +58,43 @@ export class SqliteNotifier implements Notifier {
     this.listeners.clear();
   }
 
+  /**
+   * Appends the message for the other processes and hands it to this one's
+   * listeners. While a transaction of the app is open on a DataSource's
+   * connection, both wait for it to end, and `notify` does not: its caller
+   * may be inside that transaction (an enqueue with `{ manager }` wakes the
+   * queues of its jobs), and the message must not be rolled back with it. A
+   * rollback then leaves a wake-up for jobs that never were: a claim that
+   * finds nothing.
+   */
   async notify(message: Notification): Promise<void> {
     const sqlite = this.sqlite;
-    const now = Date.now();
     // After the store closed (a stop in progress) only this process can still hear it.
     if (!sqlite.open) return queueMicrotask(() => this.deliver(message));
-    sqlite.write(() => {
-      sqlite.statement('INSERT INTO messages (node, at, body) VALUES (?, ?, ?)').run(this.options.node, now, JSON.stringify(message));
-      if (now - this.sweptAt > KEEP_MESSAGES_MS) {
-        sqlite.statement('DELETE FROM messages WHERE at < ?').run(now - KEEP_MESSAGES_MS);
-        this.sweptAt = now;
-      }
-    });
-    queueMicrotask(() => this.deliver(message));
+    const written = sqlite.write(() => this.append(message));
+    if (!sqlite.busy) {
+      await written;
+      queueMicrotask(() => this.deliver(message));
+      return;
+    }
+    written.then(
+      () => this.deliver(message),
+      (error: unknown) => this.logger.warn(`sending a notification through ${sqlite.path} failed: ${describe(error)}`),
+    );
   }
 
   subscribe(listener: (message: Notification) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private append(message: Notification): void {
+    const now = Date.now();
+    this.sqlite.statement('INSERT INTO messages (node, at, body) VALUES (?, ?, ?)').run(this.options.node, now, JSON.stringify(message));
+    if (now - this.sweptAt > KEEP_MESSAGES_MS) {
+      this.sqlite.statement('DELETE FROM messages WHERE at < ?').run(now - KEEP_MESSAGES_MS);
+      this.sweptAt = now;
+    }
   }
 
   /** Reads what other processes appended since the last poll, if the file changed. */
@@ -86,6 +105,8 @@ export class SqliteNotifier implements Notifier {
       void this.stop();
       return;
     }
+    // Inside the app's transaction (a DataSource's connection) the rows read are its snapshot, maybe older than the data version: the next poll reads them.
+    if (sqlite.busy) return;
     try {
       const version = Number(sqlite.db.pragma('data_version', { simple: true }));
       if (version === this.version) return;
@@ -101,7 +122,7 @@ export class SqliteNotifier implements Notifier {
       }
     } catch (error) {
       // SQLITE_BUSY past the busy timeout, or a file gone: the next poll tries again.
-      this.logger.warn(`reading notifications from ${sqlite.path} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`reading notifications from ${sqlite.path} failed: ${describe(error)}`);
     }
   }
 
@@ -118,4 +139,8 @@ function parseMessage(body: string): Notification | null {
   } catch {
     return null;
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

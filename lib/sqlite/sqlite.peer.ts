@@ -49,8 +49,8 @@ export class SqlitePeer implements Peer {
     if (!this.stopped) return;
     this.stopped = false;
     if (!this.options.eligible) return;
-    this.unsubscribe = this.options.notifier?.subscribe((m) => m.type === 'leader' && this.attempt()) ?? null;
-    this.attempt();
+    this.unsubscribe = this.options.notifier?.subscribe((m) => m.type === 'leader' && void this.attempt()) ?? null;
+    await this.attempt();
   }
 
   /** Resigns, deletes the row if it is ours and tells the others (a `leader` message). */
@@ -66,7 +66,7 @@ export class SqlitePeer implements Peer {
     const sqlite = this.sqlite;
     if (!held || !sqlite.open) return;
     try {
-      sqlite.write(() => sqlite.statement(`DELETE FROM leases WHERE name = 'leader' AND node = ?`).run(this.options.node));
+      await this.resign();
       await this.options.notifier?.notify({ type: 'leader' });
     } catch (error) {
       this.logger.warn(`releasing the leader lease failed (it expires by itself): ${describe(error)}`);
@@ -88,10 +88,15 @@ export class SqlitePeer implements Peer {
     this.listeners.push(listener);
   }
 
-  /** One take-or-renew now, then the next one a third of the TTL later. */
-  private attempt(): void {
+  /**
+   * One take-or-renew now, then the next one a third of the TTL later. On a
+   * DataSource's connection the write may wait for the app's transaction
+   * (up to `busyTimeout`); the lease is believed from before the wait.
+   */
+  private async attempt(): Promise<void> {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     const sqlite = this.sqlite;
     if (!sqlite.open) {
       // The store closed the file without a stop: no lease to keep, and no timer to keep the process alive.
@@ -100,16 +105,21 @@ export class SqlitePeer implements Peer {
     }
     const sentAt = performance.now();
     try {
-      const now = Date.now();
-      const row = sqlite.write(() =>
-        sqlite
+      const row = await sqlite.write(() => {
+        const now = Date.now();
+        return sqlite
           .statement(
             `INSERT INTO leases (name, node, expires_at) VALUES ('leader', ?, ?)
              ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
              WHERE leases.expires_at <= ? OR leases.node = excluded.node RETURNING node`,
           )
-          .get(this.options.node, now + this.options.leaseTtl, now),
-      );
+          .get(this.options.node, now + this.options.leaseTtl, now);
+      });
+      // Stopped while the write waited: the row just taken goes, so no other process waits for it to expire.
+      if (this.stopped) {
+        if (row) await this.resign();
+        return;
+      }
       // Believed until 5/6 of the TTL from before the write: a late timer or a
       // stalled event loop then resigns before another process can take the row.
       if (row) this.hold(sentAt + (this.options.leaseTtl * 5) / 6);
@@ -118,7 +128,13 @@ export class SqlitePeer implements Peer {
       if (this.leader) this.logger.warn(`leader lease renewal failed, resigning: ${describe(error)}`);
       this.set(false);
     }
-    this.timer = setTimeout(() => this.attempt(), this.interval);
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => void this.attempt(), this.interval);
+  }
+
+  private resign(): Promise<unknown> {
+    const sqlite = this.sqlite;
+    return sqlite.write(() => sqlite.statement(`DELETE FROM leases WHERE name = 'leader' AND node = ?`).run(this.options.node));
   }
 
   private hold(validUntil: number): void {

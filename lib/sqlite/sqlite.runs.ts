@@ -43,11 +43,11 @@ export class SqliteRuns {
     private readonly table: SqliteJobTable,
   ) {}
 
-  create(input: NewWorkflowRun, now: Date): WorkflowRun {
+  async create(input: NewWorkflowRun, now: Date): Promise<WorkflowRun> {
     checkRun(input, 'run');
     const run = copyRun({ ...input, id: '0', seq: 0, error: null, createdAt: now, updatedAt: now, finishedAt: null });
     const values = columns(run);
-    const row = this.sqlite.write(
+    const row = await this.sqlite.write(
       () =>
         this.table
           .sql(
@@ -65,7 +65,7 @@ export class SqliteRuns {
     return row ? toRun(row) : null;
   }
 
-  update(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): WorkflowRun | null {
+  async update(id: string, now: Date, mutate: (run: WorkflowRun) => WorkflowRun | null): Promise<WorkflowRun | null> {
     const rowId = toRowId(id);
     if (rowId === null) return null;
     return this.sqlite.write(() => {
@@ -105,7 +105,7 @@ export class SqliteRuns {
     return (rows as RunRow[]).map(toRun);
   }
 
-  delete(before: Date, limit: number): number {
+  async delete(before: Date, limit: number): Promise<number> {
     if (!(limit > 0)) return 0;
     return this.sqlite.write(
       () =>

@@ -70,9 +70,9 @@ export class SqliteStore implements JobStore {
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(
-    /** The open file (see `openSqlite`); the store closes it. */
+    /** The open file (see `openSqlite`); the store closes it (a DataSource's connection: only lets go of it). */
     readonly sqlite: SqliteConnection,
-    options: Omit<SqliteStoreOptions, 'type' | 'path'> = {},
+    options: Omit<SqliteStoreOptions, 'type' | 'path' | 'dataSource'> = {},
     private readonly identity?: SqliteNodeIdentity,
   ) {
     this.maxPayloadBytes = resolveMaxPayloadBytes(options.maxPayloadBytes, (detail) => {
@@ -93,17 +93,18 @@ export class SqliteStore implements JobStore {
    * `rescueOrphans`), and records this process among those using the file.
    */
   async init(): Promise<void> {
-    migrateSqlite(this.sqlite);
-    if (this.identity) rescueOrphans(this.sqlite, this.lifecycle, this.identity.node, hostname(), process.pid, (this.identity.now ?? Date.now)());
+    await migrateSqlite(this.sqlite);
+    if (this.identity) await rescueOrphans(this.sqlite, this.lifecycle, this.identity.node, hostname(), process.pid, (this.identity.now ?? Date.now)());
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.identity && this.sqlite.open) this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
+      if (this.identity && this.sqlite.open) await this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
     } finally {
       // Closed even when the row could not be deleted (the file busy past the timeout): the next start judges it by its pid.
+      // A DataSource's connection is only let go of: the app closes it.
       this.sqlite.close();
     }
   }
@@ -112,12 +113,20 @@ export class SqliteStore implements JobStore {
     this.table.sql('SELECT 1').get();
   }
 
+  /**
+   * With `transaction` (an EntityManager of the DataSource given as
+   * `store.dataSource`) whose transaction is open, the jobs are written in
+   * it, on its connection, in a savepoint: they commit or roll back with the
+   * caller's own writes, and no claim sees them before the commit (claims
+   * wait for the transaction to end). An EntityManager outside a transaction
+   * inserts as usual.
+   * @throws InvalidArgumentError for an EntityManager of another DataSource, or with `store.path`.
+   */
   async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
-    if (options.transaction !== undefined) {
-      throw new InvalidArgumentError('manager', 'transactional enqueue through a TypeORM EntityManager needs the postgres store');
-    }
+    const joined = options.transaction !== undefined && this.sqlite.joins(options.transaction);
     const checked = checkNewJobs(jobs, this.maxPayloadBytes);
     if (jobs.length === 0) return [];
+    if (joined) return this.sqlite.within(() => insertJobs(this.table, jobs, checked, { now: options.now }));
     return this.sqlite.write(() => insertJobs(this.table, jobs, checked, options));
   }
 
@@ -125,7 +134,7 @@ export class SqliteStore implements JobStore {
     if (!(request.limit > 0)) return [];
     const ids = this.rowIds(request.ids);
     if (ids !== null && ids.length === 0) return [];
-    return this.sqlite.write(() => claimJobs(this.table, request, ids)).map(toJob);
+    return (await this.sqlite.write(() => claimJobs(this.table, request, ids))).map(toJob);
   }
 
   async unclaim(refs: readonly AttemptRef[], options?: UnclaimOptions): Promise<number> {
@@ -137,21 +146,21 @@ export class SqliteStore implements JobStore {
     const forget = options?.forget === true;
     // Checked before any change: a result it refuses leaves the job running, untouched.
     const json = forget ? null : storableResult(ref.id, result, this.maxPayloadBytes);
-    if (!forget && this.lifecycle.completeAlone(ref, json, now.getTime())) return;
-    this.sqlite.write(() => this.lifecycle.complete(ref, json, now.getTime(), forget));
+    if (!forget && (await this.sqlite.run(() => this.lifecycle.completeAlone(ref, json, now.getTime())))) return;
+    await this.sqlite.write(() => this.lifecycle.complete(ref, json, now.getTime(), forget));
   }
 
   async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
-    this.sqlite.write(() => this.lifecycle.retry(ref, runAt.getTime(), error));
+    await this.sqlite.write(() => this.lifecycle.retry(ref, runAt.getTime(), error));
   }
 
   async fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void> {
     if (state !== 'dead' && state !== 'discarded') throw new InvalidArgumentError('state', 'must be "dead" or "discarded"');
-    this.sqlite.write(() => this.lifecycle.fail(ref, state, error, now.getTime()));
+    await this.sqlite.write(() => this.lifecycle.fail(ref, state, error, now.getTime()));
   }
 
   async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
-    this.sqlite.write(() => this.lifecycle.release(ref, runAt.getTime(), error));
+    await this.sqlite.write(() => this.lifecycle.release(ref, runAt.getTime(), error));
   }
 
   async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {
@@ -226,7 +235,7 @@ export class SqliteStore implements JobStore {
   async settleDeadAlert(id: string, diedAt: Date, retryAt: Date | null): Promise<void> {
     const rowId = toRowId(id);
     if (rowId === null) return;
-    this.sqlite.write(() => this.dead.settleAlert(rowId, diedAt.getTime(), retryAt?.getTime() ?? null));
+    await this.sqlite.write(() => this.dead.settleAlert(rowId, diedAt.getTime(), retryAt?.getTime() ?? null));
   }
 
   async queueCounts(now: Date): Promise<QueueCounts[]> {
@@ -238,7 +247,7 @@ export class SqliteStore implements JobStore {
   }
 
   async saveSchedule(schedule: StoredSchedule): Promise<void> {
-    this.sqlite.write(() =>
+    await this.sqlite.write(() =>
       this.table.sql('INSERT OR REPLACE INTO schedules (name, definition) VALUES (?, ?)').run(schedule.name, JSON.stringify(schedule.definition)),
     );
   }
@@ -260,7 +269,7 @@ export class SqliteStore implements JobStore {
   }
 
   async setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void> {
-    this.sqlite.write(() => this.queries.setScheduleState(name, patch));
+    await this.sqlite.write(() => this.queries.setScheduleState(name, patch));
   }
 
   async getQueueStates(): Promise<QueueState[]> {
@@ -268,7 +277,7 @@ export class SqliteStore implements JobStore {
   }
 
   async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
-    this.sqlite.write(() => this.queries.setQueueState(name, patch));
+    await this.sqlite.write(() => this.queries.setQueueState(name, patch));
   }
 
   async createRun(run: NewWorkflowRun, now: Date): Promise<WorkflowRun> {

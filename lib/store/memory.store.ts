@@ -101,7 +101,7 @@ export class MemoryStore implements JobStore {
 
   async insert(jobs: readonly NewJob[], options: InsertOptions = {}): Promise<InsertResult[]> {
     if (options.transaction !== undefined) {
-      throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store');
+      throw new InvalidArgumentError('manager', 'transactional enqueue needs the postgres store, or the sqlite store with a dataSource');
     }
     // The checks PostgreSQL makes (and the limits it has), so that what one store accepts the other does.
     checkNewJobs(jobs, this.maxPayloadBytes);

@@ -90,20 +90,39 @@ export interface RedisStoreOptions {
 }
 
 /**
- * `store: { type: 'sqlite', path }`: jobs kept in one SQLite file (the
- * `nestjs-scheduler/sqlite` engine, on `better-sqlite3` 12 or 13), durable with no
- * server. Several processes of one machine may open the same file: one is
- * leader (a lease row), claims never hand a job to two of them, and
- * notifications reach them all by polling the file's data version.
+ * `store: { type: 'sqlite', path }` or `store: { type: 'sqlite', dataSource }`:
+ * jobs kept in one SQLite file (the `nestjs-scheduler/sqlite` engine, on
+ * `better-sqlite3` 12 or 13), durable with no server. Several processes of one
+ * machine may open the same file: one is leader (a lease row), claims never
+ * hand a job to two of them, and notifications reach them all by polling the
+ * file's data version. Give exactly one of `path` or `dataSource`.
  * @publicApi
  */
 export interface SqliteStoreOptions {
   type: 'sqlite';
-  /** The database file, created with its directory's permissions when missing (not `:memory:`: nothing would survive a restart). */
-  path: string;
   /**
-   * How long a write waits for another process's transaction before it fails
-   * with SQLITE_BUSY, in ms. @default 5000
+   * The database file, opened by the store on a connection of its own (and
+   * closed at shutdown); created with its directory's permissions when
+   * missing (not `:memory:`: nothing would survive a restart). Give this or
+   * `dataSource`.
+   */
+  path?: string;
+  /**
+   * The app's TypeORM `DataSource` of type `'better-sqlite3'`, initialised
+   * before the scheduler starts (e.g. injected through `forRootAsync`). The
+   * store then works on the DataSource's own connection (SQLite has one
+   * writer per file), keeps its tables in the DataSource's database, never
+   * closes the connection, and `enqueue(…, { manager })` joins the caller's
+   * transaction. Its writes wait while a transaction of the app is open on
+   * that connection (see `busyTimeout`). Give this or `path`.
+   */
+  dataSource?: object;
+  /**
+   * How long a write waits, in ms, before it fails: with `path`, for another
+   * process's transaction (SQLITE_BUSY); with `dataSource`, for a transaction
+   * of the app that is open on the shared connection (`SqliteBusyError`),
+   * while the DataSource's own `timeout` option stays the connection's busy
+   * timeout toward other processes. @default 5000
    */
   busyTimeout?: number;
   /**

@@ -50,12 +50,12 @@ describe('openSqlite', () => {
     const sqlite = await openSqlite({ type: 'sqlite', path: join(dir, 'a.db') });
     try {
       sqlite.db.exec('CREATE TABLE t (x INTEGER)');
-      expect(() =>
+      await expect(
         sqlite.write(() => {
           sqlite.db.prepare('INSERT INTO t VALUES (1)').run();
           throw new Error('boom');
         }),
-      ).toThrow('boom');
+      ).rejects.toThrow('boom');
       expect(sqlite.db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
     } finally {
       sqlite.close();
@@ -67,11 +67,11 @@ describe('migrateSqlite', () => {
   it('applies every shipped migration once and records the version', async () => {
     const path = join(dir, 'a.db');
     const first = await openSqlite({ type: 'sqlite', path });
-    expect(migrateSqlite(first)).toEqual(SQLITE_MIGRATIONS.map((m) => m.id));
+    expect(await migrateSqlite(first)).toEqual(SQLITE_MIGRATIONS.map((m) => m.id));
     first.close();
     const again = await openSqlite({ type: 'sqlite', path });
     try {
-      expect(migrateSqlite(again)).toEqual([]);
+      expect(await migrateSqlite(again)).toEqual([]);
       expect(again.db.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.at(-1)!.id);
     } finally {
       again.close();
@@ -82,7 +82,19 @@ describe('migrateSqlite', () => {
     const sqlite = await openSqlite({ type: 'sqlite', path: join(dir, 'a.db') });
     try {
       sqlite.db.pragma('user_version = 999');
-      expect(() => migrateSqlite(sqlite)).toThrow(/schema version 999, newer than this release knows/);
+      await expect(migrateSqlite(sqlite)).rejects.toThrow(/schema version 999 \(PRAGMA user_version\), newer than this release knows/);
+    } finally {
+      sqlite.close();
+    }
+  });
+
+  it('refuses a file whose tables take the names of its own, changing nothing', async () => {
+    const sqlite = await openSqlite({ type: 'sqlite', path: join(dir, 'a.db') });
+    try {
+      sqlite.db.exec('CREATE TABLE jobs (id INTEGER PRIMARY KEY, title TEXT)');
+      await expect(migrateSqlite(sqlite)).rejects.toThrow(/already has table\(s\) named jobs/);
+      expect(sqlite.db.pragma('user_version', { simple: true })).toBe(0);
+      expect(sqlite.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all()).toEqual([{ name: 'jobs' }]);
     } finally {
       sqlite.close();
     }

@@ -18,7 +18,7 @@ describe('SQLite peer and notifier across connections to one file', () => {
   const stops: (() => Promise<void>)[] = [];
   const connect = async (): Promise<SqliteConnection> => {
     const sqlite = await openSqlite({ type: 'sqlite', path: join(dir, 'jobs.db') });
-    migrateSqlite(sqlite);
+    await migrateSqlite(sqlite);
     open.push(sqlite);
     return sqlite;
   };
