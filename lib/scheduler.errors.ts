@@ -253,3 +253,15 @@ export class NotLeaderError extends SchedulerError {
     super(`${operation} runs only on the leader; this node is a follower${leader ? ` (the leader is ${leader})` : ''}`);
   }
 }
+
+/**
+ * The job store cannot be reached (yet): a shared store (PostgreSQL, Redis)
+ * is still waiting for its server at start, its connection dropped, or the
+ * store was closed. Nothing was changed; the call may be repeated later.
+ * @publicApi
+ */
+export class StoreUnavailableError extends SchedulerError {
+  constructor(detail = 'the store is not reachable yet', options?: { cause?: unknown }) {
+    super(`job store unavailable: ${detail}`, options);
+  }
+}

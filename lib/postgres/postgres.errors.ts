@@ -1,16 +1,6 @@
-import { SchedulerError } from '../scheduler.errors.js';
+import { StoreUnavailableError } from '../scheduler.errors.js';
 
-/**
- * PostgreSQL cannot be reached (yet): the store is still waiting for the
- * database at start (`waitForDatabase`), the connection dropped, or the store
- * was closed. Nothing was changed; the call may be repeated later.
- * @publicApi
- */
-export class StoreUnavailableError extends SchedulerError {
-  constructor(detail = 'PostgreSQL is not reachable yet', options?: { cause?: unknown }) {
-    super(`job store unavailable: ${detail}`, options);
-  }
-}
+export { StoreUnavailableError } from '../scheduler.errors.js';
 
 /** SQLSTATEs and socket codes that mean "the server went away", not "the statement was wrong". */
 const CONNECTION_CODES = new Set([

@@ -6,7 +6,8 @@ import type { Peer } from '../peer/peer.js';
 import type { PostgresContext } from './postgres.context.js';
 import { quoteIdent } from './identifiers.js';
 import { connectionHint } from './postgres.errors.js';
-import { parseNotification, within } from './postgres.notifier.js';
+import { within } from '../common/within.js';
+import { parseNotification } from '../notifier/notification.parse.js';
 import { boundsWithin } from './postgres.timeouts.js';
 
 /**

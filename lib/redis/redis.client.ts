@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
-import { StoreUnavailableError } from '../postgres/postgres.errors.js';
+import { StoreUnavailableError } from '../scheduler.errors.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
 

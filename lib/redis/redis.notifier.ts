@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Notification, Notifier } from '../notifier/notifier.js';
-import { parseNotification } from '../postgres/postgres.notifier.js';
+import { parseNotification } from '../notifier/notification.parse.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 
 /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { Peer } from '../peer/peer.js';
 import type { Notifier } from '../notifier/notifier.js';
-import { within } from '../postgres/postgres.notifier.js';
+import { within } from '../common/within.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 
 /**

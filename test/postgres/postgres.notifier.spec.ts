@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Notification } from '../../lib/notifier/notifier.js';
-import { parseNotification, PostgresNotifier } from '../../lib/postgres/postgres.notifier.js';
+import { parseNotification } from '../../lib/notifier/notification.parse.js';
+import { PostgresNotifier } from '../../lib/postgres/postgres.notifier.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import type { NewJob } from '../../lib/store/job.types.js';
 import { createTestSchema, withClient } from '../support/postgres.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseNotification } from '../../lib/postgres/postgres.notifier.js';
+import { parseNotification } from '../../lib/notifier/notification.parse.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import type { Notification } from '../../lib/notifier/notifier.js';
 import type { NewJob } from '../../lib/store/job.types.js';

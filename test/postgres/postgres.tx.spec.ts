@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPostgres, channelName } from '../../lib/postgres/postgres.connection.js';
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
-import { parseNotification } from '../../lib/postgres/postgres.notifier.js';
+import { parseNotification } from '../../lib/notifier/notification.parse.js';
 import { InvalidArgumentError, PayloadTooLargeError, StaleAttemptError } from '../../lib/scheduler.errors.js';
 import type { NewJob } from '../../lib/store/job.types.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
