@@ -139,6 +139,7 @@ export type { WorkflowEvent, StepEvent } from './telemetry/scheduler.events.js';
 export { WorkflowVersionMismatchError } from './scheduler.errors.js';
 
 export { ShuttingDownError, NotLeaderError, StoreUnavailableError } from './scheduler.errors.js';
+export { DEFAULT_METRIC_BUCKETS, type MetricsOptions } from './telemetry/metrics/metrics.options.js';
 export { ClassifiedError, ERROR_CLASSES, errorTripsCircuit, type ClassifiedErrorOptions } from './errors/classified.error.js';
 export { ERROR_CLASS_POLICIES } from './errors/error-class.policies.js';
 export { SchedulerErrors, type ClassifyOptions } from './errors/errors.service.js';

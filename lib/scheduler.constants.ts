@@ -1,4 +1,9 @@
 /**
+ * This package's version (the OpenTelemetry meter's); a test keeps it equal to package.json's.
+ * @internal
+ */
+export const PACKAGE_VERSION = '0.1.0';
+/**
  * Metadata key written by `@Scheduled` on a method.
  * @internal
  */

@@ -17,6 +17,7 @@ import { resolveErrorsOptions } from './errors/errors-options.resolver.js';
 import type { ErrorsOptions } from './errors/error-classifier.types.js';
 import { resolveDeadLetterOptions, type DeadLetterOptions, type ResolvedDeadLetterOptions } from './dead-letters/dead-letter.options.js';
 import { resolveRateLimits, type RateLimitsOptions, type ResolvedRateLimits } from './rate-limit/rate-limit.options.js';
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from './telemetry/metrics/metrics.options.js';
 
 /**
  * Per-queue settings.
@@ -148,6 +149,12 @@ export interface SchedulerModuleOptions {
    * one bucket serves the whole cluster. See docs/rate-limits.md. @default none
    */
   rateLimits?: RateLimitsOptions;
+  /**
+   * OpenTelemetry metrics through `@opentelemetry/api` (the app registers the
+   * SDK and exporter). See docs/observability.md#metrics.
+   * @default { enabled: true } (nothing is recorded until an SDK is registered)
+   */
+  metrics?: MetricsOptions;
 }
 
 /**
@@ -180,6 +187,7 @@ export interface ResolvedOptions {
   defaults: JobDefaults;
   errors: ErrorsOptions;
   rateLimits: ResolvedRateLimits;
+  metrics: ResolvedMetricsOptions;
 }
 
 const SOURCE = 'SchedulerModule';
@@ -286,6 +294,9 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     defaults: resolveJobDefaults(options.defaults, SOURCE),
     errors: resolveErrorsOptions(options.errors, SOURCE),
     rateLimits: resolveRateLimits(options.rateLimits, queueNames, (option, detail) => {
+      throw new SchedulerConfigError(SOURCE, option, detail);
+    }),
+    metrics: resolveMetricsOptions(options.metrics, (option, detail) => {
       throw new SchedulerConfigError(SOURCE, option, detail);
     }),
   };

@@ -25,6 +25,8 @@ import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js'
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import { MetricsPlugin } from '../telemetry/metrics/metrics.plugin.js';
+import { PACKAGE_VERSION } from '../scheduler.constants.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
 import { WorkflowRepairPlugin } from '../workflow/workflow.repair.js';
@@ -181,6 +183,20 @@ export class SchedulerRoot {
         ],
       },
     ];
+    plugins.push(
+      new MetricsPlugin(
+        {
+          options: options.metrics,
+          events,
+          now: () => clock.now(),
+          store,
+          isLeader,
+          localQueues: () => queues.all().map((runner) => ({ queue: runner.name, limit: runner.limit, executing: runner.busy })),
+          knownQueues: () => [...(options.queueNames ?? [])],
+        },
+        PACKAGE_VERSION,
+      ),
+    );
     if (onDeadLetter)
       plugins.push(
         new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval, shutdownGracePeriod: options.shutdownGracePeriod }),

@@ -1,0 +1,59 @@
+import { createNoopMeter, metrics, type Meter } from '@opentelemetry/api';
+import type { LoopTask } from '../../planner/scheduler.loop.js';
+import type { SchedulerPlugin } from '../../plugins/scheduler.plugin.js';
+import type { SchedulerEvents } from '../scheduler.events.js';
+import { JobMetrics } from './job.metrics.js';
+import type { ResolvedMetricsOptions } from './metrics.options.js';
+import { QueueGauges, type QueueGaugePorts } from './queue.gauges.js';
+
+/** The meter's name and version (the package's). */
+const METER = 'nestjs-scheduler';
+
+/**
+ * What the metrics use.
+ * @internal
+ */
+export interface MetricsPorts extends Omit<QueueGaugePorts, 'interval'> {
+  options: ResolvedMetricsOptions;
+  events: Pick<SchedulerEvents, 'on'>;
+  now(): number;
+}
+
+/**
+ * OpenTelemetry metrics as a plugin: event-fed instruments and observable
+ * gauges. The meter is taken when the plugin is built (at bootstrap: an app
+ * registers its SDK before it starts Nest); when that meter is the API's
+ * no-op one (no SDK registered) nothing is created or subscribed, so the
+ * job path pays nothing.
+ * @internal
+ */
+export class MetricsPlugin implements SchedulerPlugin {
+  readonly name = 'metrics';
+  private readonly jobs: JobMetrics | null = null;
+  private readonly gauges: QueueGauges | null = null;
+
+  constructor(ports: MetricsPorts, version: string) {
+    const { options } = ports;
+    if (!options.enabled) return;
+    const meter: Meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(METER, version);
+    if (meter === createNoopMeter()) return;
+    this.jobs = new JobMetrics(meter, options, ports.now);
+    this.gauges = new QueueGauges(meter, { ...ports, interval: options.queueStatsInterval });
+    this.jobs.start((event, listener) => ports.events.on(event, listener));
+    this.gauges.start();
+  }
+
+  /** Whether instruments were created (metrics enabled and a real meter found). */
+  get recording(): boolean {
+    return this.jobs !== null;
+  }
+
+  tasks(): LoopTask[] {
+    return this.gauges ? [this.gauges.task()] : [];
+  }
+
+  async stop(): Promise<void> {
+    this.jobs?.stop();
+    this.gauges?.stop();
+  }
+}

@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { metrics } from '@opentelemetry/api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DiscardJobError, Scheduled, SchedulerConfigError, type JobContext } from '../../lib/index.js';
+import { bootstrapError, startApp, type TestApp } from '../support/app.js';
+import { Gate } from '../support/gate.job.js';
+import { points, testMetrics, type TestMetrics } from '../support/metrics.js';
+import { waitFor } from '../support/wait.js';
+
+@Injectable()
+class Work {
+  @Scheduled({ name: 'ok' })
+  ok() {}
+  @Scheduled({ name: 'flaky', maxRetries: 1, backoff: 1_000 })
+  flaky(ctx: JobContext) {
+    throw new TypeError(`boom ${ctx.attempt}`);
+  }
+  @Scheduled({ name: 'bye' })
+  bye() {
+    throw new DiscardJobError('not wanted');
+  }
+}
+
+const attempt = (p: { attributes: Record<string, unknown> }) =>
+  `${String(p.attributes['scheduler.job.name'])} ${String(p.attributes['scheduler.job.outcome'])}${p.attributes['error.type'] ? ` ${String(p.attributes['error.type'])}` : ''}`;
+
+describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () => {
+  let m: TestMetrics;
+  let t: TestApp | undefined;
+  beforeEach(() => {
+    m = testMetrics();
+  });
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+    metrics.disable();
+    await m.shutdown();
+  });
+
+  it('records each attempt by outcome (error.type on failures), queue times, and attempts once a job ends for good', async () => {
+    t = await startApp([Work], { metrics: { meterProvider: m.provider } });
+    // Queued while the queue is paused: each waits 250 ms before its first attempt.
+    await t.scheduler.pauseQueue('default');
+    await t.scheduler.enqueue('ok', {});
+    await t.scheduler.enqueue('flaky', {});
+    await t.scheduler.enqueue('bye', {});
+    await t.clock.advance(250);
+    await t.scheduler.resumeQueue('default');
+    await t.tester.drainQueue();
+    await t.clock.advance(2_000);
+    await t.tester.drainQueue();
+    const all = await m.collect();
+
+    const durations = points(all.get('scheduler.job.duration'));
+    expect(durations.map(attempt).sort()).toEqual(['bye discard', 'flaky dead TypeError', 'flaky retry TypeError', 'ok success']);
+    expect(durations.every((p) => p.value === 1 && p.attributes['scheduler.queue'] === 'default')).toBe(true);
+    expect(all.get('scheduler.job.duration')!.descriptor.unit).toBe('s');
+
+    // Four starts: three first attempts that waited 250 ms each, and flaky's retry.
+    const waits = points(all.get('scheduler.job.queue_time'));
+    expect(waits.reduce((n, p) => n + p.value, 0)).toBe(4);
+    expect(waits.find((p) => p.attributes['scheduler.job.name'] === 'ok')!.sum).toBeCloseTo(0.25, 5);
+
+    const attempts = points(all.get('scheduler.job.attempts'));
+    expect(attempts.map((p) => `${attempt(p)}: ${p.sum}`).sort()).toEqual(['bye discard: 1', 'flaky dead: 2', 'ok success: 1']);
+  });
+
+  it('reports queue gauges from the leader, every known queue × state zero-filled, with the node’s limit, running jobs and leadership', async () => {
+    t = await startApp([Gate], { queues: { default: 2, reports: 1 }, metrics: { meterProvider: m.provider, queueStatsInterval: '10s' } });
+    await t.scheduler.enqueue('gate', { id: 'a' });
+    await t.scheduler.enqueue('gate', { id: 'later' }, { delay: '1h' });
+    await waitFor(() => t!.get(Gate).started.includes('a'), 5_000, 'job a to start');
+    await t.clock.advance('10s'); // the leader's stats read
+    const all = await m.collect();
+    const jobs = points(all.get('scheduler.queue.jobs')).map(
+      (p) => `${String(p.attributes['scheduler.queue'])} ${String(p.attributes['scheduler.job.state'])} ${p.value}`,
+    );
+    expect(jobs.sort()).toEqual([
+      'default available 0',
+      'default dead 0',
+      'default executing 1',
+      'default scheduled 1',
+      'reports available 0',
+      'reports dead 0',
+      'reports executing 0',
+      'reports scheduled 0',
+    ]);
+    expect(points(all.get('scheduler.queue.paused')).map((p) => p.value)).toEqual([0, 0]);
+    expect(
+      points(all.get('scheduler.queue.limit'))
+        .map((p) => `${String(p.attributes['scheduler.queue'])} ${p.value}`)
+        .sort(),
+    ).toEqual(['default 2', 'reports 1']);
+    expect(points(all.get('scheduler.jobs.executing')).find((p) => p.attributes['scheduler.queue'] === 'default')?.value).toBe(1);
+    expect(points(all.get('scheduler.leader')).map((p) => p.value)).toEqual([1]);
+    t.get(Gate).release('a');
+  });
+
+  it('caps job names at maxJobNames (then `_other`), and leaves out what attributes: false turns off', async () => {
+    t = await startApp([Work], { metrics: { meterProvider: m.provider, maxJobNames: 1, attributes: { errorType: false } } });
+    await t.scheduler.enqueue('ok', {});
+    await t.tester.drainQueue();
+    await t.scheduler.enqueue('bye', {});
+    await t.scheduler.enqueue('flaky', {});
+    await t.tester.drainQueue();
+    const names = points((await m.collect()).get('scheduler.job.duration')).map(attempt);
+    expect(names.sort()).toEqual(['_other discard', '_other retry', 'ok success']);
+  });
+
+  it("semconv 'messaging' records messaging.process.duration and consumed messages instead of scheduler.job.duration", async () => {
+    t = await startApp([Work], { metrics: { meterProvider: m.provider, semconv: 'messaging' } });
+    await t.scheduler.enqueue('ok', {});
+    await t.tester.drainQueue();
+    const all = await m.collect();
+    expect(all.has('scheduler.job.duration')).toBe(false);
+    expect(points(all.get('messaging.process.duration'))[0]).toMatchObject({
+      value: 1,
+      attributes: { 'messaging.system': 'nestjs-scheduler', 'messaging.destination.name': 'default', 'messaging.operation.name': 'process' },
+    });
+    expect(points(all.get('messaging.client.consumed.messages'))[0]?.value).toBe(1);
+  });
+
+  it('uses the global provider when none is given, and creates nothing when metrics are disabled', async () => {
+    metrics.setGlobalMeterProvider(m.provider);
+    t = await startApp([Work], {});
+    await t.scheduler.enqueue('ok', {});
+    await t.tester.drainQueue();
+    expect(points((await m.collect()).get('scheduler.job.duration'))).toHaveLength(1);
+    await t.close();
+
+    const off = testMetrics();
+    t = await startApp([Work], { metrics: { enabled: false, meterProvider: off.provider } });
+    await t.scheduler.enqueue('ok', {});
+    await t.tester.drainQueue();
+    expect((await off.collect()).size).toBe(0);
+    await off.shutdown();
+  });
+
+  it('refuses bad metrics options at bootstrap', async () => {
+    for (const [metricsOptions, pattern] of [
+      [{ semconv: 'otel' }, /metrics\.semconv/],
+      [{ buckets: [1, 0.5] }, /metrics\.buckets/],
+      [{ queueStatsInterval: 'soon' }, /metrics\.queueStatsInterval/],
+      [{ maxJobNames: -1 }, /metrics\.maxJobNames/],
+      [{ meterProvider: {} }, /metrics\.meterProvider/],
+    ] as const) {
+      const error = await bootstrapError([], { metrics: metricsOptions as never });
+      expect(error).toBeInstanceOf(SchedulerConfigError);
+      expect(String(error)).toMatch(pattern);
+    }
+  });
+});
