@@ -196,3 +196,19 @@ export async function closeProbe() {
   probeClient = undefined;
   if (c) await c.end().catch(() => {});
 }
+
+/** Deletes every key of REDIS_URL matching `pattern` (SCAN, then DEL in pages), on a short-lived connection. */
+export async function deleteRedisKeys(pattern, url = REDIS_URL) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

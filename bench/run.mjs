@@ -184,13 +184,15 @@ async function redisInfo() {
   try {
     await redis.connect();
     const info = await redis.info('server');
-    // Keys of crashed earlier runs (bench queues are named bench_<id>).
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'bull:bench_*', 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    // Keys of crashed earlier runs (BullMQ's queues are named bench_<id>; our Redis store's prefixes bench_ns_<id>).
+    for (const pattern of ['bull:bench_*', '{bench_ns_*']) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
     return { version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
   } catch (error) {
     return { error: error.message };
