@@ -22,6 +22,7 @@ import { storableAttemptError, storableMessage, storableResult } from '../store/
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { decodeJob, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
+import { RedisCompletions } from './redis.acks.js';
 import { RedisBreakers } from './redis.breakers.js';
 import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
@@ -53,6 +54,7 @@ export class RedisStore implements JobStore {
   private readonly states: RedisStates;
   private readonly runs: RedisRuns;
   private readonly dead: RedisDeadLetters;
+  private readonly completions: RedisCompletions;
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(
@@ -67,14 +69,16 @@ export class RedisStore implements JobStore {
     this.states = new RedisStates(redis);
     this.runs = new RedisRuns(redis);
     this.dead = new RedisDeadLetters(redis);
+    this.completions = new RedisCompletions(redis);
   }
 
   async init(): Promise<void> {
     await this.ping();
   }
 
-  /** Closes the connection when the store opened it (a client you passed stays yours). */
+  /** Writes the completions still queued, then closes the connection when the store opened it (a client you passed stays yours). */
   async close(): Promise<void> {
+    await this.completions.flush();
     await closeRedis(this.redis);
   }
 
@@ -115,8 +119,9 @@ export class RedisStore implements JobStore {
     return ((await this.redis.run('schedClaim', ...args)) as FlatHash[]).map(decodeJob);
   }
 
+  /** Completions of one turn of the event loop are written together, each fenced on its own (see RedisCompletions). */
   complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
-    if (options?.forget) return this.ack('forget', ref, now, '', '');
+    if (options?.forget) return this.completions.add('forget', ref, now.getTime(), '');
     // Before any change: a result it refuses leaves the job running, untouched.
     let json: string | null;
     try {
@@ -124,7 +129,7 @@ export class RedisStore implements JobStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.ack('complete', ref, now, json ?? '', '');
+    return this.completions.add('complete', ref, now.getTime(), json ?? '');
   }
 
   retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {

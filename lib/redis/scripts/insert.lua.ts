@@ -48,19 +48,14 @@ for i = 5, #ARGV do
       redis.call('HSET', B .. 'uniq', j.uniqueKey, id)
     end
     if j.tickKey then redis.call('HSET', B .. 'tick', j.tickKey, id) end
-    local flat = {}
-    for k, v in pairs(h) do
-      flat[#flat + 1] = k
-      flat[#flat + 1] = v
-    end
-    redis.call('HSET', jk(id), unpack(flat))
+    redis.call('HSET', jk(id), unpack(flat(h)))
     redis.call('ZADD', B .. 'all', id, id)
     redis.call('ZADD', B .. 'n:' .. j.name, id, id)
     if j.schedule then redis.call('ZADD', B .. 's:' .. j.schedule, id, id) end
     redis.call('SADD', B .. 'queues', j.queue)
     enter(id, h)
     if node ~= '' and j.claimable and not blocked(h, node) then start(id, h, node, claimNow, true) end
-    out[#out + 1] = { '', read(id) }
+    out[#out + 1] = { '', flat(h) }
   end
 end
 return out
