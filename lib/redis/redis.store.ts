@@ -20,7 +20,7 @@ import type {
 import { compareNames } from '../store/memory/queries.js';
 import { storableAttemptError, storableMessage, storableResult } from '../store/storable-output.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
-import { decodeJob, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
+import { decodeJob, decodeJobJson, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 import { RedisCompletions } from './redis.acks.js';
 import { RedisBreakers } from './redis.breakers.js';
@@ -99,14 +99,11 @@ export class RedisStore implements JobStore {
     const claimFor = options.claimFor;
     const now = (options.now ?? claimFor?.now ?? options.push?.now ?? new Date()).getTime();
     const entries = jobs.map((job, i) => encodeNewJob(job, checked[i]!, claimFor?.now ?? null));
-    const answer = (await this.redis.run('schedInsert', now, Date.now(), claimFor?.node ?? '', claimFor?.now.getTime() ?? 0, ...entries)) as [
-      string,
-      FlatHash,
-    ][];
-    return answer.map(([conflict, flat]) =>
+    const answer = (await this.redis.run('schedInsert', now, Date.now(), claimFor?.node ?? '', claimFor?.now.getTime() ?? 0, ...entries)) as [string, string][];
+    return answer.map(([conflict, json]) =>
       conflict === ''
-        ? { job: decodeJob(flat), inserted: true }
-        : { job: decodeJob(flat), inserted: false, conflict: conflict as 'tick' | 'unique' | 'serial' },
+        ? { job: decodeJobJson(json), inserted: true }
+        : { job: decodeJobJson(json), inserted: false, conflict: conflict as 'tick' | 'unique' | 'serial' },
     );
   }
 
@@ -116,7 +113,7 @@ export class RedisStore implements JobStore {
     const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
     const start = request.start === undefined || !Number.isFinite(request.start) ? limit : request.start;
     const args = [request.queue, limit, request.node, request.now.getTime(), request.maxPriority ?? 9, start, ...(request.ids ?? [])];
-    return ((await this.redis.run('schedClaim', ...args)) as FlatHash[]).map(decodeJob);
+    return ((await this.redis.run('schedClaim', ...args)) as string[]).map(decodeJobJson);
   }
 
   /** Completions of one turn of the event loop are written together, each fenced on its own (see RedisCompletions). */

@@ -70,6 +70,20 @@ describe('Redis store batching', () => {
     }
   });
 
+  it('answers inserted and claimed jobs (one JSON text each) with quotes, slashes, newlines and non-ASCII text intact', async () => {
+    const { store } = await open();
+    const now = new Date();
+    const args = { text: 'a "quoted" \\ back/slash\nnew line, tab\t, é 日本 🚀', n: 2 ** 53 - 1, nested: [{ x: null }] };
+    const [inserted] = await store.insert([newJobInput(now, { args, tags: ['a/b', 'ü'], meta: { 'k"ey': 'v\u0001' } })]);
+    const [claimed] = await store.claim({ queue: 'default', limit: 1, node: 'n1', now });
+    for (const job of [inserted!.job, claimed!]) {
+      expect(job.args).toEqual(args);
+      expect(job.tags).toEqual(['a/b', 'ü']);
+      expect(job.meta).toEqual({ 'k"ey': 'v\u0001' });
+    }
+    expect(claimed).toMatchObject({ id: inserted!.job.id, state: 'running', attempt: 1, node: 'n1', runAt: now, startedAt: now });
+  });
+
   it('claims past skipped jobs across pages of the ready set, each job once, fencing tokens rising, counts right', async () => {
     const { store } = await open();
     const now = new Date();

@@ -6,6 +6,7 @@ import { PRELUDE } from './prelude.lua.js';
  * running serial keys. ARGV: queue, limit, node, now, maxPriority, start
  * (how many start at once), then the ids to pick from (none: the whole queue).
  * The counts and the running set are written once for the claim (DEFER).
+ * Answers each job as one JSON object of its hash's fields (see decodeJobJson).
  * @internal
  */
 export const CLAIM = `${PRELUDE}
@@ -14,7 +15,7 @@ local out = {}
 defer()
 local function take(id, h)
   start(id, h, node, now, #out < starts)
-  out[#out + 1] = flat(h)
+  out[#out + 1] = cjson.encode(h)
 end
 if #ARGV > 6 then
   local picks, seen = {}, {}
