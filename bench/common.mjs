@@ -122,6 +122,16 @@ export class PgCounters {
  * counted through their parent's cumulative fields.
  */
 export function postgresCpuMicros() {
+  return serverCpuMicros('postgres');
+}
+
+/** The same for the Redis server (`redis-server` processes on this machine), or `null`. */
+export function redisCpuMicros() {
+  return serverCpuMicros('redis-server');
+}
+
+/** CPU time (µs) of every process of this machine whose name starts with `name`, or `null` when there is none (or no /proc). */
+function serverCpuMicros(name) {
   let ticks = 0;
   let found = false;
   let pids;
@@ -139,7 +149,7 @@ export function postgresCpuMicros() {
       continue;
     }
     const close = stat.lastIndexOf(')');
-    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith(name)) continue;
     const f = stat.slice(close + 2).split(' ');
     // utime, stime, cutime, cstime (fields 14-17 of proc(5)).
     ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
