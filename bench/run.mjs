@@ -25,7 +25,7 @@
  * (results/latest-quick.md for --quick runs).
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -176,6 +176,13 @@ async function sweepSchemas(url) {
     const { rows } = await c.query(`SELECT nspname FROM pg_namespace WHERE nspname ~ '^bench_(ns|gw|pb|bq)_'`);
     for (const { nspname } of rows) await c.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
   });
+}
+
+/** Removes the SQLite adapter's temporary directories left by runs that crashed. */
+function sweepSqliteFiles() {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (name.startsWith('bench-ns-sqlite-')) rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
 }
 
 async function redisInfo() {
@@ -492,6 +499,7 @@ async function main() {
   const distBuiltAt = statSync(path.join(ROOT_DIR, 'dist', 'lib', 'index.js')).mtime.toISOString();
   const databaseUrl = await benchDatabaseUrl();
   await sweepSchemas(databaseUrl);
+  sweepSqliteFiles();
   const postgres = await postgresSettings(databaseUrl);
   const redis = await redisInfo();
   const env = { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_REDIS_URL: REDIS_URL };
@@ -534,6 +542,7 @@ async function main() {
     }
   }
   await sweepSchemas(databaseUrl);
+  sweepSqliteFiles();
 
   // 10,000 registered schedules: bootstrap time and idle CPU (ours only; memory store).
   log('schedules: 10,000 registered schedules (bootstrap, idle CPU)');
