@@ -122,6 +122,16 @@ export class PgCounters {
  * counted through their parent's cumulative fields.
  */
 export function postgresCpuMicros() {
+  return serverCpuMicros('postgres');
+}
+
+/** The same for the Redis server (`redis-server` processes on this machine), or `null`. */
+export function redisCpuMicros() {
+  return serverCpuMicros('redis-server');
+}
+
+/** CPU time (µs) of every process of this machine whose name starts with `name`, or `null` when there is none (or no /proc). */
+function serverCpuMicros(name) {
   let ticks = 0;
   let found = false;
   let pids;
@@ -139,7 +149,7 @@ export function postgresCpuMicros() {
       continue;
     }
     const close = stat.lastIndexOf(')');
-    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith(name)) continue;
     const f = stat.slice(close + 2).split(' ');
     // utime, stime, cutime, cstime (fields 14-17 of proc(5)).
     ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
@@ -195,4 +205,20 @@ export async function closeProbe() {
   const c = probeClient;
   probeClient = undefined;
   if (c) await c.end().catch(() => {});
+}
+
+/** Deletes every key of REDIS_URL matching `pattern` (SCAN, then DEL in pages), on a short-lived connection. */
+export async function deleteRedisKeys(pattern, url = REDIS_URL) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -25,7 +25,7 @@
  * (results/latest-quick.md for --quick runs).
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -79,6 +79,7 @@ const METRICS = {
   peakRssMB: { label: 'peak RSS MB', better: 'lower', digits: 0 },
   setupRssMB: { label: 'RSS after setup MB', better: 'lower', digits: 0 },
   pgCpuUsPerJob: { label: 'PostgreSQL CPU µs/job', better: 'lower', digits: 1 },
+  redisCpuUsPerJob: { label: 'Redis CPU µs/job', better: 'lower', digits: 1 },
   commitsPerJob: { label: 'commits/job', better: 'lower', digits: 3 },
   walBytesPerJob: { label: 'WAL B/job', better: 'lower', digits: 0 },
   drainPgCpuUsPerJob: { label: 'PostgreSQL CPU µs/job, whole drain', better: 'lower', digits: 1 },
@@ -109,14 +110,14 @@ const PLAN = [
     scenario: 'drain',
     title: `Drain ${jobs} queued no-op jobs, concurrency 10`,
     flags: ['--jobs', jobs, '--concurrency', 10],
-    metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'],
+    metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'redisCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'],
   },
   {
     id: 'drain-c50',
     scenario: 'drain',
     title: `Drain ${jobs} queued no-op jobs, concurrency 50`,
     flags: ['--jobs', jobs, '--concurrency', 50],
-    metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'],
+    metrics: ['jobsPerSec', 'peakRssMB', 'setupRssMB', 'cpuUsPerJob', 'pgCpuUsPerJob', 'redisCpuUsPerJob', 'commitsPerJob', 'walBytesPerJob'],
   },
   {
     id: 'latency',
@@ -177,6 +178,13 @@ async function sweepSchemas(url) {
   });
 }
 
+/** Removes the SQLite adapter's temporary directories left by runs that crashed. */
+function sweepSqliteFiles() {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (name.startsWith('bench-ns-sqlite-')) rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 async function redisInfo() {
   const { Redis } = await import('ioredis');
   const u = new URL(REDIS_URL);
@@ -184,13 +192,15 @@ async function redisInfo() {
   try {
     await redis.connect();
     const info = await redis.info('server');
-    // Keys of crashed earlier runs (bench queues are named bench_<id>).
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'bull:bench_*', 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    // Keys of crashed earlier runs (BullMQ's queues are named bench_<id>; our Redis store's prefixes bench_ns_<id>).
+    for (const pattern of ['bull:bench_*', '{bench_ns_*']) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
     return { version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
   } catch (error) {
     return { error: error.message };
@@ -489,6 +499,7 @@ async function main() {
   const distBuiltAt = statSync(path.join(ROOT_DIR, 'dist', 'lib', 'index.js')).mtime.toISOString();
   const databaseUrl = await benchDatabaseUrl();
   await sweepSchemas(databaseUrl);
+  sweepSqliteFiles();
   const postgres = await postgresSettings(databaseUrl);
   const redis = await redisInfo();
   const env = { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_REDIS_URL: REDIS_URL };
@@ -531,6 +542,7 @@ async function main() {
     }
   }
   await sweepSchemas(databaseUrl);
+  sweepSqliteFiles();
 
   // 10,000 registered schedules: bootstrap time and idle CPU (ours only; memory store).
   log('schedules: 10,000 registered schedules (bootstrap, idle CPU)');

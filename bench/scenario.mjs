@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ADAPTERS } from './adapters/index.mjs';
-import { PgCounters, closeProbe, percentile, postgresCpuMicros, sleep, waitFor } from './common.mjs';
+import { PgCounters, closeProbe, percentile, postgresCpuMicros, redisCpuMicros, sleep, waitFor } from './common.mjs';
 import { backlog } from './backlog.mjs';
 import { startProfile } from './profile.mjs';
 
@@ -123,6 +123,8 @@ const scenarios = {
     await counters?.start();
     const profile = await startProfile();
     const pgCpu0 = counters ? postgresCpuMicros() : null;
+    // The Redis server's CPU (shared with whatever else uses that server here, as PostgreSQL's is).
+    const redisCpu0 = adapter.backend === 'redis' ? redisCpuMicros() : null;
     await adapter.startWorker();
     const timeout = setTimeout(() => resolveAll(), 300_000);
     await all;
@@ -132,6 +134,7 @@ const scenarios = {
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const pgCpu = pgCpu0 === null ? null : postgresCpuMicros() - pgCpu0;
+    const redisCpu = redisCpu0 === null ? null : redisCpuMicros() - redisCpu0;
     const peakRssMB = process.resourceUsage().maxRSS / 1024;
     await profile?.stop();
 
@@ -146,6 +149,7 @@ const scenarios = {
       setupRssMB: round(setupRssMB, 1),
       cpuUsPerJob: round((cpu.user + cpu.system) / n, 1),
       pgCpuUsPerJob: pgCpu === null ? null : round(pgCpu / n, 1),
+      redisCpuUsPerJob: redisCpu === null ? null : round(redisCpu / n, 1),
       commitsPerJob: db ? round(db.commits / n, 3) : null,
       walBytesPerJob: db ? round(db.walBytes / n, 0) : null,
     };

@@ -1,7 +1,7 @@
 /**
  * The adapters, one per library and configuration, all behind one interface:
  *
- *   name, ours, backend ('postgres' | 'redis' | 'memory'), supportsSchedule, scheduleNote?
+ *   name, ours, backend ('postgres' | 'redis' | 'memory' | 'sqlite'), supportsSchedule, scheduleNote?
  *   schema                   PostgreSQL: the run's own schema (the backlog scenario vacuums its tables)
  *   setup({ role, concurrency, onJob, onTick })  role: 'enqueue' | 'drain' | 'latency' | 'schedule'
  *   enqueueBatch(argsList)   the library's batch API, one call
@@ -21,6 +21,8 @@ export const ADAPTERS = {
   'bullmq-redis': () => import('./bullmq.mjs').then((m) => m.redis()),
   'bullmq-postgres': () => import('./bullmq.mjs').then((m) => m.postgres()),
   'nestjs-scheduler-memory': () => import('./nestjs-scheduler.mjs').then((m) => m.memory()),
+  'nestjs-scheduler-sqlite': () => import('./nestjs-scheduler.mjs').then((m) => m.sqlite()),
+  'nestjs-scheduler-redis': () => import('./nestjs-scheduler.mjs').then((m) => m.redis()),
   'nestjs-scheduler-postgres': () => import('./nestjs-scheduler.mjs').then((m) => m.postgres()),
   'nestjs-scheduler-postgres-forget': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresForget()),
   'nestjs-scheduler-postgres-remote': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemote()),
@@ -47,6 +49,10 @@ export const ADAPTER_INFO = {
   'bullmq-redis': { label: 'BullMQ (redis)', ours: false, backend: 'redis', schedule: true },
   'bullmq-postgres': { label: 'BullMQ (postgres)', ours: false, backend: 'postgres', schedule: true },
   'nestjs-scheduler-memory': { label: 'nestjs-scheduler (memory)', ours: true, backend: 'memory', schedule: true },
+  // One file in a fresh temporary directory (WAL, synchronous=NORMAL, as the store opens it): no server.
+  'nestjs-scheduler-sqlite': { label: 'nestjs-scheduler (sqlite)', ours: true, backend: 'sqlite', schedule: true },
+  // The Redis of BullMQ's adapter (BENCH_REDIS_URL), a fresh key prefix per measurement.
+  'nestjs-scheduler-redis': { label: 'nestjs-scheduler (redis)', ours: true, backend: 'redis', schedule: true },
   'nestjs-scheduler-postgres': { label: 'nestjs-scheduler (postgres)', ours: true, backend: 'postgres', schedule: true, backlog: true },
   // A variant: only the drains differ from the default configuration.
   'nestjs-scheduler-postgres-forget': {

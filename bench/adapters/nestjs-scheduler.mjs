@@ -1,15 +1,21 @@
 /**
- * nestjs-scheduler (this repository, loaded from ../dist), memory or PostgreSQL store.
+ * nestjs-scheduler (this repository, loaded from ../dist): memory, PostgreSQL, SQLite or Redis store.
  *
  * A minimal Nest application context with SchedulerModule.forRoot and one
  * provider whose methods are decorated by hand: `noop` (no schedule: runs
  * what is enqueued) and, for the lateness scenario only, `tick`
  * (`every: '1s'`).
  */
-import { DATABASE_URL, dropSchema, probe, runId, wallNow } from '../common.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DATABASE_URL, REDIS_URL, deleteRedisKeys, dropSchema, probe, runId, wallNow } from '../common.mjs';
 
 /**
- * `store`: 'memory' or 'postgres'. `forget`: `retention: { completed: 0 }`,
+ * `store`: 'memory', 'postgres', 'sqlite' (a file in a fresh temporary
+ * directory, removed after; the store opens it in WAL mode with
+ * synchronous=NORMAL) or 'redis' (BENCH_REDIS_URL, a fresh key prefix
+ * whose keys are deleted after). `forget`: `retention: { completed: 0 }`,
  * completed jobs deleted as they complete (no history, like graphile-worker's
  * deletion or BullMQ's removeOnComplete). `remote`: jobs are enqueued through
  * a second, producer-only application (`queues: false`, as a web node), so
@@ -29,12 +35,20 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
   let producerApp;
   let producer;
   let paused = false;
+  // SQLite: the file's directory is made at setup; Redis: every key is `{bench_ns_<id>}:…`.
+  let sqliteDir;
+  const storeOption = () => {
+    if (store === 'postgres') return { type: 'postgres', url: DATABASE_URL, schema, push };
+    if (store === 'redis') return { type: 'redis', url: REDIS_URL, keyPrefix: schema, warnWithoutPersistence: false };
+    if (store === 'sqlite') {
+      sqliteDir ??= mkdtempSync(path.join(os.tmpdir(), 'bench-ns-sqlite-'));
+      return { type: 'sqlite', path: path.join(sqliteDir, 'scheduler.db') };
+    }
+    return 'memory';
+  };
 
   return {
-    name:
-      store === 'postgres'
-        ? `nestjs-scheduler (postgres${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'}${policies ? ', rate limit and breaker' : ''})`
-        : `nestjs-scheduler (memory${policies ? ', rate limit and breaker' : ''})`,
+    name: `nestjs-scheduler (${store}${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'}${policies ? ', rate limit and breaker' : ''})`,
     ours: true,
     backend: store,
     schema: store === 'postgres' ? schema : undefined,
@@ -60,7 +74,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
         Module({
           imports: [
             SchedulerModule.forRoot({
-              store: store === 'postgres' ? { type: 'postgres', url: DATABASE_URL, schema, push } : 'memory',
+              store: storeOption(),
               pollInterval: '1s',
               ...(forget ? { retention: { completed: 0 } } : {}),
               ...(policies ? { rateLimits: { queues: { default: { limit: 1_000_000, per: '1s' } } }, circuitBreakers: { bench: {} } } : {}),
@@ -117,7 +131,9 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
      * still running (migration 4): a count of the jobs table by state
      * read the whole history every 5 ms, ~1.7 µs of PostgreSQL CPU a job
      * inside the measured window, where graphile-worker's count reads a
-     * table its completions empty. Memory: the library's queueStats.
+     * table its completions empty. Memory, SQLite and Redis: the library's
+     * queueStats (SQLite: read in the process; Redis: one script, as
+     * BullMQ's getJobCounts is).
      */
     async pending() {
       if (store === 'postgres') {
@@ -141,12 +157,16 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
 
     async cleanup() {
       if (store === 'postgres') await dropSchema(schema);
+      if (store === 'redis') await deleteRedisKeys(`{${schema}}:*`);
+      if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
     },
   };
 }
 
 export const memory = () => createNestjsScheduler('memory');
 export const postgres = () => createNestjsScheduler('postgres');
+export const sqlite = () => createNestjsScheduler('sqlite');
+export const redis = () => createNestjsScheduler('redis');
 export const postgresForget = () => createNestjsScheduler('postgres', { forget: true });
 export const postgresRemote = () => createNestjsScheduler('postgres', { remote: true });
 export const postgresRemoteClaim = () => createNestjsScheduler('postgres', { remote: true, push: false });

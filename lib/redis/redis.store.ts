@@ -20,8 +20,9 @@ import type {
 import { compareNames } from '../store/memory/queries.js';
 import { storableAttemptError, storableMessage, storableResult } from '../store/storable-output.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
-import { decodeJob, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
+import { decodeJob, decodeJobJson, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
+import { RedisCompletions } from './redis.acks.js';
 import { RedisBreakers } from './redis.breakers.js';
 import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
@@ -53,6 +54,7 @@ export class RedisStore implements JobStore {
   private readonly states: RedisStates;
   private readonly runs: RedisRuns;
   private readonly dead: RedisDeadLetters;
+  private readonly completions: RedisCompletions;
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(
@@ -67,14 +69,16 @@ export class RedisStore implements JobStore {
     this.states = new RedisStates(redis);
     this.runs = new RedisRuns(redis);
     this.dead = new RedisDeadLetters(redis);
+    this.completions = new RedisCompletions(redis);
   }
 
   async init(): Promise<void> {
     await this.ping();
   }
 
-  /** Closes the connection when the store opened it (a client you passed stays yours). */
+  /** Writes the completions still queued, then closes the connection when the store opened it (a client you passed stays yours). */
   async close(): Promise<void> {
+    await this.completions.flush();
     await closeRedis(this.redis);
   }
 
@@ -96,14 +100,11 @@ export class RedisStore implements JobStore {
     const claimFor = options.claimFor;
     const now = (options.now ?? claimFor?.now ?? options.push?.now ?? new Date()).getTime();
     const entries = jobs.map((job, i) => encodeNewJob(job, checked[i]!, claimFor?.now ?? null));
-    const answer = (await this.redis.run('schedInsert', now, Date.now(), claimFor?.node ?? '', claimFor?.now.getTime() ?? 0, ...entries)) as [
-      string,
-      FlatHash,
-    ][];
-    return answer.map(([conflict, flat]) =>
+    const answer = (await this.redis.run('schedInsert', now, Date.now(), claimFor?.node ?? '', claimFor?.now.getTime() ?? 0, ...entries)) as [string, string][];
+    return answer.map(([conflict, json]) =>
       conflict === ''
-        ? { job: decodeJob(flat), inserted: true }
-        : { job: decodeJob(flat), inserted: false, conflict: conflict as 'tick' | 'unique' | 'serial' },
+        ? { job: decodeJobJson(json), inserted: true }
+        : { job: decodeJobJson(json), inserted: false, conflict: conflict as 'tick' | 'unique' | 'serial' },
     );
   }
 
@@ -113,11 +114,12 @@ export class RedisStore implements JobStore {
     const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
     const start = request.start === undefined || !Number.isFinite(request.start) ? limit : request.start;
     const args = [request.queue, limit, request.node, request.now.getTime(), request.maxPriority ?? 9, start, ...(request.ids ?? [])];
-    return ((await this.redis.run('schedClaim', ...args)) as FlatHash[]).map(decodeJob);
+    return ((await this.redis.run('schedClaim', ...args)) as string[]).map(decodeJobJson);
   }
 
+  /** Completions of one turn of the event loop are written together, each fenced on its own (see RedisCompletions). */
   complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
-    if (options?.forget) return this.ack('forget', ref, now, '', '');
+    if (options?.forget) return this.completions.add('forget', ref, now.getTime(), '');
     // Before any change: a result it refuses leaves the job running, untouched.
     let json: string | null;
     try {
@@ -125,7 +127,7 @@ export class RedisStore implements JobStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.ack('complete', ref, now, json ?? '', '');
+    return this.completions.add('complete', ref, now.getTime(), json ?? '');
   }
 
   retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {

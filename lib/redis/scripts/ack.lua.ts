@@ -2,46 +2,83 @@ import { FREE_HANDBACKS } from '../../store/job-store.js';
 import { PRELUDE } from './prelude.lua.js';
 
 /**
- * The acknowledgements of one attempt, fenced: `STALE` unless the job runs
- * with that attempt. ARGV: op (`complete`, `forget`, `retry`, `dead`,
- * `discarded`, `release`), id, attempt, time (finish or run time, ms),
- * payload (the result's JSON, '' for null; or the error's JSON), error class.
+ * The acknowledgement of one attempt, fenced: `STALE` unless the job runs
+ * with that attempt. op: `complete`, `forget`, `retry`, `dead`,
+ * `discarded`, `release`; at: finish or run time (ms); payload: the
+ * result's JSON ('' for null) or the error's JSON; class: the error class.
+ */
+const ACK_ONE = `
+-- What a completion reads and changes: HGETALL of the whole hash (results,
+-- args, errors…) cost the server 3-4 times an HMGET of these. move() needs
+-- every field it may delete (result) to be read (see move).
+local DONE_FIELDS = { 'state', 'attempt', 'startedAt', 'heartbeatAt', 'queue', 'serialKey', 'uniqueKey', 'um', 'result', 'tickKey', 'name', 'schedule' }
+local function load_done(id)
+  local v = redis.call('HMGET', jk(id), unpack(DONE_FIELDS))
+  local h = {}
+  for i, f in ipairs(DONE_FIELDS) do
+    if v[i] then h[f] = v[i] end
+  end
+  return h
+end
+local function ack(op, id, attempt, at, payload, class)
+  local h = (op == 'complete' or op == 'forget') and load_done(id) or load(id)
+  if not h or h.state ~= 'running' or h.attempt ~= attempt then return 'STALE' end
+  local patch = {}
+  -- A job claimed ahead and finished before a heartbeat recorded its start: its last heartbeat stands in.
+  if not h.startedAt then patch.startedAt = h.heartbeatAt end
+  if op == 'forget' then
+    forget(id, h)
+  elseif op == 'complete' then
+    patch.result = payload ~= '' and payload or false
+    patch.finishedAt = at
+    move(id, h, 'completed', patch)
+  elseif op == 'retry' then
+    push_error(h, patch, payload, class)
+    patch.runAt = at
+    move(id, h, 'available', patch)
+  elseif op == 'dead' or op == 'discarded' then
+    push_error(h, patch, payload, class)
+    patch.finishedAt = at
+    move(id, h, op, patch)
+  else
+    -- release: the interrupted attempt counts, but a last one is given back ${FREE_HANDBACKS} times.
+    local last = tonumber(h.attempt) >= tonumber(h.maxAttempts)
+    local free = count_kind(h, 'shutdown') < ${FREE_HANDBACKS}
+    push_error(h, patch, payload, class)
+    if last and not free then
+      patch.finishedAt = at
+      move(id, h, 'dead', patch)
+    else
+      patch.runAt = at
+      if last then patch.maxAttempts = s(tonumber(h.maxAttempts) + 1) end
+      move(id, h, 'available', patch)
+    end
+  end
+  return 'OK'
+end
+`;
+
+/**
+ * One acknowledgement (see ACK_ONE). ARGV: op, id, attempt, time, payload, error class.
  * @internal
  */
-export const ACK = `${PRELUDE}
-local op, id, attempt, at, payload, class = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local h = load(id)
-if not h or h.state ~= 'running' or h.attempt ~= attempt then return 'STALE' end
-local patch = {}
--- A job claimed ahead and finished before a heartbeat recorded its start: its last heartbeat stands in.
-if not h.startedAt then patch.startedAt = h.heartbeatAt end
-if op == 'forget' then
-  forget(id, h)
-elseif op == 'complete' then
-  patch.result = payload ~= '' and payload or false
-  patch.finishedAt = at
-  move(id, h, 'completed', patch)
-elseif op == 'retry' then
-  push_error(h, patch, payload, class)
-  patch.runAt = at
-  move(id, h, 'available', patch)
-elseif op == 'dead' or op == 'discarded' then
-  push_error(h, patch, payload, class)
-  patch.finishedAt = at
-  move(id, h, op, patch)
-else
-  -- release: the interrupted attempt counts, but a last one is given back ${FREE_HANDBACKS} times.
-  local last = tonumber(h.attempt) >= tonumber(h.maxAttempts)
-  local free = count_kind(h, 'shutdown') < ${FREE_HANDBACKS}
-  push_error(h, patch, payload, class)
-  if last and not free then
-    patch.finishedAt = at
-    move(id, h, 'dead', patch)
-  else
-    patch.runAt = at
-    if last then patch.maxAttempts = s(tonumber(h.maxAttempts) + 1) end
-    move(id, h, 'available', patch)
-  end
+export const ACK = `${PRELUDE}${ACK_ONE}
+return ack(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+`;
+
+/**
+ * Acknowledgements of many attempts in one call, in order, each fenced on
+ * its own. ARGV: groups of op, id, attempt, time, payload, error class.
+ * Answers 'OK' or 'STALE' for each. The counts and the running and finished
+ * sets are written once for the batch (DEFER).
+ * @internal
+ */
+export const ACK_MANY = `${PRELUDE}${ACK_ONE}
+local out = {}
+defer()
+for i = 1, #ARGV, 6 do
+  out[#out + 1] = ack(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
 end
-return 'OK'
+flush()
+return out
 `;

@@ -5,14 +5,17 @@ import { PRELUDE } from './prelude.lua.js';
  * time, insertion), skipping paused names, other nodes' pinned jobs and
  * running serial keys. ARGV: queue, limit, node, now, maxPriority, start
  * (how many start at once), then the ids to pick from (none: the whole queue).
+ * The counts and the running set are written once for the claim (DEFER).
+ * Answers each job as one JSON object of its hash's fields (see decodeJobJson).
  * @internal
  */
 export const CLAIM = `${PRELUDE}
 local queue, limit, node, now, maxp, starts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local out = {}
+defer()
 local function take(id, h)
   start(id, h, node, now, #out < starts)
-  out[#out + 1] = read(id)
+  out[#out + 1] = cjson.encode(h)
 end
 if #ARGV > 6 then
   local picks, seen = {}, {}
@@ -40,5 +43,6 @@ else
     return 'taken'
   end)
 end
+flush()
 return out
 `;

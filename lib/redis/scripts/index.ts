@@ -1,4 +1,4 @@
-import { ACK } from './ack.lua.js';
+import { ACK, ACK_MANY } from './ack.lua.js';
 import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
 import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
@@ -21,6 +21,7 @@ export const SCRIPTS = {
   schedClaimLimited: CLAIM_LIMITED,
   schedBucket: BUCKET_STATUS,
   schedAck: ACK,
+  schedAckMany: ACK_MANY,
   schedUnclaim: UNCLAIM,
   schedHeartbeat: HEARTBEAT,
   schedProgress: PROGRESS,

@@ -5,7 +5,7 @@ import { PRELUDE } from './prelude.lua.js';
  * serial keys (including those of jobs earlier in the batch).
  * ARGV: now (ms, judges unique keys), insertedAt (ms), claimFor node ('' for
  * none), claimFor now, then one JSON object per job (see `RedisStore.insert`).
- * Answers per job `{conflict or '', job}`.
+ * Answers per job `{conflict or '', job}`, the job as one JSON object of its hash's fields.
  * @internal
  */
 export const INSERT = `${PRELUDE}
@@ -30,7 +30,7 @@ for i = 5, #ARGV do
     end
   end
   if conflict then
-    out[#out + 1] = { conflict, read(hid) }
+    out[#out + 1] = { conflict, cjson.encode(load(hid) or {}) }
   else
     local id = s(redis.call('INCR', B .. 'seq'))
     local h = {
@@ -48,19 +48,14 @@ for i = 5, #ARGV do
       redis.call('HSET', B .. 'uniq', j.uniqueKey, id)
     end
     if j.tickKey then redis.call('HSET', B .. 'tick', j.tickKey, id) end
-    local flat = {}
-    for k, v in pairs(h) do
-      flat[#flat + 1] = k
-      flat[#flat + 1] = v
-    end
-    redis.call('HSET', jk(id), unpack(flat))
+    redis.call('HSET', jk(id), unpack(flat(h)))
     redis.call('ZADD', B .. 'all', id, id)
     redis.call('ZADD', B .. 'n:' .. j.name, id, id)
     if j.schedule then redis.call('ZADD', B .. 's:' .. j.schedule, id, id) end
     redis.call('SADD', B .. 'queues', j.queue)
     enter(id, h)
     if node ~= '' and j.claimable and not blocked(h, node) then start(id, h, node, claimNow, true) end
-    out[#out + 1] = { '', read(id) }
+    out[#out + 1] = { '', cjson.encode(h) }
   end
 end
 return out

@@ -1,3 +1,5 @@
+import { BATCHED_WRITES } from './batched-writes.lua.js';
+
 /**
  * What every script of the Redis store starts with: its key layout and the
  * moves of one job between states, which keep every index right. A job is
@@ -27,6 +29,16 @@ local function load(id)
   return h
 end
 local function read(id) return redis.call('HGETALL', jk(id)) end
+-- A job's hash as HGETALL answers it (in another order), from its table:
+-- after move() the table is the hash, so a claim need not read it again.
+local function flat(h)
+  local out = {}
+  for k, v in pairs(h) do
+    out[#out + 1] = k
+    out[#out + 1] = v
+  end
+  return out
+end
 
 local function bump(key, field, d)
   if redis.call('HINCRBY', key, field, d) <= 0 then redis.call('HDEL', key, field) end
@@ -36,17 +48,18 @@ local function dead_stats(h, d)
   bump(k, 't', d); bump(k, 'q:' .. h.queue, d); bump(k, 'n:' .. h.name, d); bump(k, 'c:' .. (h.ec or 'unclassified'), d)
 end
 
+${BATCHED_WRITES}
 local function leave(id, h)
   local st = h.state
-  bump(B .. 'cnt:' .. h.queue, st, -1)
+  count(h.queue, st, -1)
   if st == 'available' then
-    redis.call('ZREM', B .. 'ready:' .. h.queue, pad(id))
+    zrem(B .. 'ready:' .. h.queue, pad(id))
     if h.serialKey then redis.call('ZREM', B .. 'sw:' .. h.serialKey, id) end
   elseif st == 'running' then
-    redis.call('ZREM', B .. 'running', id)
+    zrem(B .. 'running', id)
     if h.serialKey and redis.call('HGET', B .. 'srun', h.serialKey) == id then redis.call('HDEL', B .. 'srun', h.serialKey) end
   else
-    redis.call('ZREM', B .. 'fin:' .. st, id)
+    zrem(B .. 'fin:' .. st, id)
     if st == 'dead' then
       redis.call('ZREM', B .. 'dead', pad(id))
       dead_stats(h, -1)
@@ -59,15 +72,15 @@ end
 
 local function enter(id, h)
   local st = h.state
-  redis.call('HINCRBY', B .. 'cnt:' .. h.queue, st, 1)
+  count(h.queue, st, 1)
   if st == 'available' then
     redis.call('ZADD', B .. 'ready:' .. h.queue, s(score(h)), pad(id))
     if h.serialKey then redis.call('ZADD', B .. 'sw:' .. h.serialKey, id, id) end
   elseif st == 'running' then
-    redis.call('ZADD', B .. 'running', h.heartbeatAt, id)
+    zadd(B .. 'running', h.heartbeatAt, id)
     if h.serialKey then redis.call('HSET', B .. 'srun', h.serialKey, id) end
   else
-    redis.call('ZADD', B .. 'fin:' .. st, h.finishedAt, id)
+    zadd(B .. 'fin:' .. st, h.finishedAt, id)
     -- A final job frees its unique key, unless it completed and its states keep completed holders (bit 8).
     if h.uniqueKey and redis.call('HGET', B .. 'uniq', h.uniqueKey) == id then
       if not (st == 'completed' and math.floor(tonumber(h.um or '7') / 8) % 2 == 1) then redis.call('HDEL', B .. 'uniq', h.uniqueKey) end
@@ -80,15 +93,16 @@ local function enter(id, h)
   end
 end
 
--- patch: field -> string, or false to delete the field.
+-- patch: field -> string, or false to delete the field. h is the whole
+-- hash as load() read it, so a field it lacks needs no HDEL.
 local function move(id, h, state, patch)
   leave(id, h)
   h.state = state
   local set, del = { 'state', state }, {}
   for k, v in pairs(patch) do
     if v == false then
+      if h[k] ~= nil then del[#del + 1] = k end
       h[k] = nil
-      del[#del + 1] = k
     else
       h[k] = v
       set[#set + 1] = k
@@ -156,15 +170,20 @@ local function iso(ms)
   return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(secs / 3600), math.floor(secs % 3600 / 60), secs % 60, milli)
 end
 
+-- Whether any name is paused, asked once a script (no script that claims pauses a name).
+local ANY_PAUSED = nil
 local function blocked(h, node)
   if h.pinnedNode and h.pinnedNode ~= node then return true end
-  if redis.call('SISMEMBER', B .. 'paused', h.name) == 1 then return true end
-  if h.schedule and redis.call('SISMEMBER', B .. 'paused', h.schedule) == 1 then return true end
+  if ANY_PAUSED == nil then ANY_PAUSED = redis.call('SCARD', B .. 'paused') > 0 end
+  if ANY_PAUSED then
+    if redis.call('SISMEMBER', B .. 'paused', h.name) == 1 then return true end
+    if h.schedule and redis.call('SISMEMBER', B .. 'paused', h.schedule) == 1 then return true end
+  end
   return h.serialKey ~= nil and redis.call('HEXISTS', B .. 'srun', h.serialKey) == 1
 end
 
 local function start(id, h, node, now, starts)
-  local patch = { attempt = s(tonumber(h.attempt) + 1), heartbeatAt = s(now), node = node, fencingToken = s(redis.call('INCR', B .. 'fence')) }
+  local patch = { attempt = s(tonumber(h.attempt) + 1), heartbeatAt = s(now), node = node, fencingToken = s(next_fence()) }
   patch.startedAt = starts and s(now) or false
   move(id, h, 'running', patch)
 end
@@ -201,7 +220,8 @@ local function each_due(queue, now, maxp, fn)
         local id = unpad(m)
         local r = fn(id, load(id))
         if r == 'stop' then return end
-        if r ~= 'taken' then skip = skip + 1 end
+        -- A taken job leaves the set, unless DEFER holds its removal.
+        if r ~= 'taken' or DEFER then skip = skip + 1 end
       end
       if #batch < 100 then break end
     end
