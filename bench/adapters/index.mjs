@@ -29,6 +29,9 @@ export const ADAPTERS = {
   'nestjs-scheduler-postgres-remote-claim': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresRemoteClaim()),
   'nestjs-scheduler-memory-policies': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryPolicies()),
   'nestjs-scheduler-postgres-policies': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresPolicies()),
+  'nestjs-scheduler-memory-metrics': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetrics()),
+  'nestjs-scheduler-memory-metrics-off': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetricsOff()),
+  'nestjs-scheduler-postgres-metrics': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresMetrics()),
 };
 
 /**
@@ -87,6 +90,28 @@ export const ADAPTER_INFO = {
   },
   'nestjs-scheduler-postgres-policies': {
     label: 'nestjs-scheduler (postgres, rate limit and breaker)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  // The drains with metrics into a real OpenTelemetry SDK (issue #18: at most 5 %), and with metrics turned off (the default, no SDK, must cost nothing).
+  'nestjs-scheduler-memory-metrics': {
+    label: 'nestjs-scheduler (memory, metrics into an SDK)',
+    ours: true,
+    backend: 'memory',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-memory-metrics-off': {
+    label: 'nestjs-scheduler (memory, metrics off)',
+    ours: true,
+    backend: 'memory',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-postgres-metrics': {
+    label: 'nestjs-scheduler (postgres, metrics into an SDK)',
     ours: true,
     backend: 'postgres',
     schedule: false,

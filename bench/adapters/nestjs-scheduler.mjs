@@ -26,8 +26,13 @@ import { DATABASE_URL, REDIS_URL, deleteRedisKeys, dropSchema, probe, runId, wal
  * speed (1,000,000 a second), so no job ever waits for a token, and the job
  * runs under a circuit breaker that stays closed: what it measures is the
  * cost of the failure policies when nothing fails.
+ * `metrics`: 'sdk' records OpenTelemetry metrics into a real SDK
+ * MeterProvider (@opentelemetry/sdk-metrics) whose reader collects every
+ * 10 s into an in-memory exporter, as an app exporting them would; 'off'
+ * sets `metrics: { enabled: false }`. Unset: the default, metrics enabled
+ * with no SDK registered (the API's no-op meter).
  */
-export function createNestjsScheduler(store, { forget = false, remote = false, push = true, policies = false } = {}) {
+export function createNestjsScheduler(store, { forget = false, remote = false, push = true, policies = false, metrics } = {}) {
   const id = runId();
   const schema = `bench_ns_${id}`;
   let app;
@@ -37,6 +42,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
   let paused = false;
   // SQLite: the file's directory is made at setup; Redis: every key is `{bench_ns_<id>}:…`.
   let sqliteDir;
+  let meterProvider;
   const storeOption = () => {
     if (store === 'postgres') return { type: 'postgres', url: DATABASE_URL, schema, push };
     if (store === 'redis') return { type: 'redis', url: REDIS_URL, keyPrefix: schema, warnWithoutPersistence: false };
@@ -48,7 +54,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
   };
 
   return {
-    name: `nestjs-scheduler (${store}${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'}${policies ? ', rate limit and breaker' : ''})`,
+    name: `nestjs-scheduler (${store}${forget ? ', no history' : ''}${remote ? ', enqueued on another node' : ''}${push ? '' : ', no push'}${policies ? ', rate limit and breaker' : ''}${metrics ? `, metrics ${metrics}` : ''})`,
     ours: true,
     backend: store,
     schema: store === 'postgres' ? schema : undefined,
@@ -69,6 +75,12 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
       if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
       Injectable()(BenchJobs);
 
+      if (metrics === 'sdk') {
+        const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+        const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+        meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 10_000 })] });
+      }
+      const metricsOption = metrics === 'sdk' ? { metrics: { meterProvider } } : metrics === 'off' ? { metrics: { enabled: false } } : {};
       const moduleFor = (options) => {
         class BenchModule {}
         Module({
@@ -78,6 +90,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
               pollInterval: '1s',
               ...(forget ? { retention: { completed: 0 } } : {}),
               ...(policies ? { rateLimits: { queues: { default: { limit: 1_000_000, per: '1s' } } }, circuitBreakers: { bench: {} } } : {}),
+              ...metricsOption,
               ...options,
             }),
           ],
@@ -153,6 +166,8 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
       producerApp = undefined;
       if (app) await app.close();
       app = undefined;
+      await meterProvider?.shutdown();
+      meterProvider = undefined;
     },
 
     async cleanup() {
@@ -172,3 +187,6 @@ export const postgresRemote = () => createNestjsScheduler('postgres', { remote: 
 export const postgresRemoteClaim = () => createNestjsScheduler('postgres', { remote: true, push: false });
 export const memoryPolicies = () => createNestjsScheduler('memory', { policies: true });
 export const postgresPolicies = () => createNestjsScheduler('postgres', { policies: true });
+export const memoryMetrics = () => createNestjsScheduler('memory', { metrics: 'sdk' });
+export const memoryMetricsOff = () => createNestjsScheduler('memory', { metrics: 'off' });
+export const postgresMetrics = () => createNestjsScheduler('postgres', { metrics: 'sdk' });
