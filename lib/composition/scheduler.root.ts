@@ -226,6 +226,7 @@ export class SchedulerRoot {
       service: {
         node,
         enabled: options.enabled,
+        options,
         queueSpecs: options.queues,
         registry,
         clock,
