@@ -71,7 +71,12 @@ export function optionAt(options: object, path: string): unknown {
  * then set its own has the last word), `code` when set, else `default`.
  * @internal
  */
-export function sourceOf(options: SchedulerModuleOptions, path: string, given = optionAt(options, path)): { source: ConfigSource; variable?: string } {
+export function sourceOf(options: SchedulerModuleOptions, path: string): { source: ConfigSource; variable?: string } {
+  return sourceOfValue(options, path, optionAt(options, path));
+}
+
+/** {@link sourceOf} for a value picked by the caller (`undefined`: not set). @internal */
+export function sourceOfValue(options: SchedulerModuleOptions, path: string, given: unknown): { source: ConfigSource; variable?: string } {
   const env = envSourcesOf(options).get(path);
   if (env && given !== undefined && sameValue(env.value, given)) return { source: 'env', variable: env.variable };
   return { source: given === undefined ? 'default' : 'code' };
@@ -79,4 +84,11 @@ export function sourceOf(options: SchedulerModuleOptions, path: string, given = 
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Copies the recorded sources of `from` onto `to` (a copy of the same options). @internal */
+export function carryEnvSources<T extends object>(from: object, to: T): T {
+  const sources = (from as Record<symbol, unknown>)[ENV_SOURCES];
+  if (sources instanceof EnvSources) Object.defineProperty(to, ENV_SOURCES, { value: sources, enumerable: true, configurable: true, writable: false });
+  return to;
 }

@@ -117,7 +117,9 @@ export function redactUrl(value: string): string {
     const url = new URL(value);
     if (url.password) url.password = '***';
     else if (url.username) url.username = '***';
-    for (const key of [...url.searchParams.keys()]) if (SECRET_NAME.test(key)) url.searchParams.set(key, '***');
+    // Collected first: set() rewrites the entries the iterator walks.
+    const keys = new Set(url.searchParams.keys());
+    for (const key of keys) if (SECRET_NAME.test(key)) url.searchParams.set(key, '***');
     return url.toString();
   } catch {
     return '[redacted]';

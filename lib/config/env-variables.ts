@@ -151,7 +151,15 @@ export const ENV_VARIABLES: readonly EnvVariableSpec[] = [
     parse: (raw) => parseEnvUrl(raw, ['redis', 'rediss']),
   },
   { name: 'REDIS_KEY_PREFIX', type: 'string', default: 'scheduler', option: 'store.keyPrefix', path: 'store.keyPrefix', store: 'redis', parse: redisKeyPrefix },
-  { name: 'REDIS_DB', type: 'integer ≥ 0', default: '0', option: 'store.db', path: 'store.db', store: 'redis', parse: (raw) => parseEnvInteger(raw, 0, 2_147_483_647) },
+  {
+    name: 'REDIS_DB',
+    type: 'integer ≥ 0',
+    default: '0',
+    option: 'store.db',
+    path: 'store.db',
+    store: 'redis',
+    parse: (raw) => parseEnvInteger(raw, 0, 2_147_483_647),
+  },
   { name: 'SQLITE_PATH', type: 'file path', default: '— (required)', option: 'store.path', path: 'store.path', store: 'sqlite', parse: text },
   ...(
     [

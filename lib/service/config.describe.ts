@@ -1,5 +1,5 @@
 import type { JsonValue } from '../common/json.js';
-import { optionAt, sourceOf, type ConfigSource } from '../config/env-sources.js';
+import { optionAt, sourceOf, sourceOfValue, type ConfigSource } from '../config/env-sources.js';
 import { redactValue } from '../config/env-values.js';
 import type { ResolvedOptions, SchedulerModuleOptions } from '../scheduler.options.js';
 
@@ -54,7 +54,7 @@ export function describeConfig(resolved: ResolvedOptions): ConfigDescription {
   const given = resolved.given;
   const entries: ConfigEntry[] = storeEntries(given);
   for (const [option, value, pick] of ROWS) {
-    const { source, variable } = sourceOf(given, option, pick ? pick(given) : optionAt(given, option));
+    const { source, variable } = sourceOfValue(given, option, pick ? pick(given) : optionAt(given, option));
     entries.push({ option, value: value(resolved), source, ...(variable ? { variable } : {}) });
   }
   return entries;

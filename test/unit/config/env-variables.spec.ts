@@ -68,7 +68,9 @@ describe('schedulerConfigFromEnv: each variable', () => {
   });
 
   it('SCHEDULER_REDIS_URL, _KEY_PREFIX (the seed trailing ":" dropped) and _DB', () => {
-    expect(read({ SCHEDULER_STORE: 'redis', SCHEDULER_REDIS_URL: 'rediss://h:6380', SCHEDULER_REDIS_KEY_PREFIX: 'scheduler:', SCHEDULER_REDIS_DB: '2' }).store).toEqual({
+    expect(
+      read({ SCHEDULER_STORE: 'redis', SCHEDULER_REDIS_URL: 'rediss://h:6380', SCHEDULER_REDIS_KEY_PREFIX: 'scheduler:', SCHEDULER_REDIS_DB: '2' }).store,
+    ).toEqual({
       type: 'redis',
       url: 'rediss://h:6380',
       keyPrefix: 'scheduler',
@@ -110,7 +112,10 @@ describe('schedulerConfigFromEnv: each variable', () => {
       defaults: { timeout: 5_400_000 },
       deadLetters: { maxAge: 604_800_000 },
     });
-    expect(read({ SCHEDULER_DEFAULT_TIMEOUT: 'false', SCHEDULER_DLQ_RETENTION: 'no' })).toEqual({ defaults: { timeout: false }, deadLetters: { maxAge: false } });
+    expect(read({ SCHEDULER_DEFAULT_TIMEOUT: 'false', SCHEDULER_DLQ_RETENTION: 'no' })).toEqual({
+      defaults: { timeout: false },
+      deadLetters: { maxAge: false },
+    });
     expect(read({ SCHEDULER_POLL_INTERVAL: '2000us', SCHEDULER_MISFIRE_THRESHOLD: '2h45m10s' })).toEqual({ pollInterval: 2, misfireThreshold: 9_910_000 });
   });
 
@@ -132,7 +137,14 @@ describe('schedulerConfigFromEnv: each variable', () => {
   });
 
   it('booleans: true/false/1/0/yes/no, any case', () => {
-    for (const [raw, value] of [['true', true], ['YES', true], ['1', true], ['false', false], ['No', false], ['0', false]] as const) {
+    for (const [raw, value] of [
+      ['true', true],
+      ['YES', true],
+      ['1', true],
+      ['false', false],
+      ['No', false],
+      ['0', false],
+    ] as const) {
       expect(read({ SCHEDULER_ENABLED: raw }).enabled).toBe(value);
     }
     expect(problems({ SCHEDULER_ENABLED: 'on' })[0]).toEqual({ variable: 'SCHEDULER_ENABLED', value: 'on', message: 'must be true, false, 1, 0, yes or no' });
@@ -169,7 +181,10 @@ describe('schedulerConfigFromEnv: each variable', () => {
       backoff: { type: 'exponential', delay: 2_000, max: '1h', factor: 1.5, jitter: true },
     });
     expect(read({ SCHEDULER_RETRY_MAX_DELAY: '10m' }).defaults?.backoff).toEqual({ type: 'exponential', delay: '1s', max: 600_000, factor: 2, jitter: true });
-    expect(refused({ SCHEDULER_RETRY_MAX_ATTEMPTS: '1.5', SCHEDULER_RETRY_MULTIPLIER: 'x' })).toEqual(['SCHEDULER_RETRY_MAX_ATTEMPTS', 'SCHEDULER_RETRY_MULTIPLIER']);
+    expect(refused({ SCHEDULER_RETRY_MAX_ATTEMPTS: '1.5', SCHEDULER_RETRY_MULTIPLIER: 'x' })).toEqual([
+      'SCHEDULER_RETRY_MAX_ATTEMPTS',
+      'SCHEDULER_RETRY_MULTIPLIER',
+    ]);
     expect(problems({ SCHEDULER_RETRY_INITIAL_DELAY: '2m', SCHEDULER_RETRY_MAX_DELAY: '1m' })[0]!.message).toMatch(/not be shorter than the initial delay/);
   });
 
@@ -207,8 +222,17 @@ describe('schedulerConfigFromEnv: each variable', () => {
   });
 
   it('records the variable behind each option', () => {
-    const options = schedulerConfigFromEnv({ SCHEDULER_WORKERS: '4', SCHEDULER_STORE: 'redis', SCHEDULER_RETRY_INITIAL_DELAY: '2s', SCHEDULER_RETRY_MULTIPLIER: '3' }, quiet);
-    expect(Object.fromEntries(envSourcesOf(options).entries().map(([path, source]) => [path, source.variable]))).toEqual({
+    const options = schedulerConfigFromEnv(
+      { SCHEDULER_WORKERS: '4', SCHEDULER_STORE: 'redis', SCHEDULER_RETRY_INITIAL_DELAY: '2s', SCHEDULER_RETRY_MULTIPLIER: '3' },
+      quiet,
+    );
+    expect(
+      Object.fromEntries(
+        envSourcesOf(options)
+          .entries()
+          .map(([path, source]) => [path, source.variable]),
+      ),
+    ).toEqual({
       'store.type': 'SCHEDULER_STORE',
       queues: 'SCHEDULER_WORKERS',
       'defaults.backoff': 'SCHEDULER_RETRY_INITIAL_DELAY, SCHEDULER_RETRY_MULTIPLIER',
