@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { schedulerConfigFromEnv, SchedulerEnvError, type EnvProblem } from '../../../lib/config/index.js';
 import { envSourcesOf } from '../../../lib/config/env-sources.js';
+import { ENV_VARIABLES } from '../../../lib/config/env-variables.js';
 import type { SchedulerModuleOptions } from '../../../lib/index.js';
 
 const quiet = { warn: () => undefined };
@@ -237,5 +240,15 @@ describe('schedulerConfigFromEnv: each variable', () => {
       queues: 'SCHEDULER_WORKERS',
       'defaults.backoff': 'SCHEDULER_RETRY_INITIAL_DELAY, SCHEDULER_RETRY_MULTIPLIER',
     });
+  });
+});
+
+describe('the variable table in docs/configuration.md', () => {
+  it('has a row for every variable read or refused', () => {
+    const docs = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
+    const rows = docs.split('\n').filter((line) => line.startsWith('| `SCHEDULER_'));
+    const documented = new Set(rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`(SCHEDULER_[A-Z_]+)`/g)].map((match) => match[1])));
+    expect(ENV_VARIABLES.map((spec) => `SCHEDULER_${spec.name}`).filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !ENV_VARIABLES.some((spec) => `SCHEDULER_${spec.name}` === name))).toEqual([]);
   });
 });
