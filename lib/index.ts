@@ -4,6 +4,8 @@ export { SCHEDULER_OPTIONS_TYPE, SCHEDULER_ASYNC_OPTIONS_TYPE } from './schedule
 export type { SchedulerModuleOptions, QueueOptions, LifelineOptions, RetentionOptions, StoreOption } from './scheduler.options.js';
 export { SchedulerService } from './scheduler.service.js';
 export { DeadLetters } from './dead-letters.js';
+export type { ConfigDescription, ConfigEntry } from './service/config.describe.js';
+export type { ConfigSource } from './config/env-sources.js';
 export type {
   EnqueueOptions,
   EnqueuedJob,

@@ -162,6 +162,8 @@ export interface SchedulerModuleOptions {
  * @internal
  */
 export interface ResolvedOptions {
+  /** The options as given (for `describeConfig`, which tells code from env from default). */
+  given: SchedulerModuleOptions;
   store: StoreOption;
   /** `null` when this node runs no jobs. */
   queues: Map<string, { concurrency: number; shutdownGracePeriod: number; prefetch: number; preemption: boolean }> | null;
@@ -274,6 +276,7 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
   const peer = options.peer ?? true;
   const queueNames = queues ? new Set(queues.keys()) : null;
   return {
+    given: options,
     store,
     queues,
     queueNames,

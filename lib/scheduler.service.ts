@@ -20,6 +20,7 @@ import type { SchedulerEventMap, SchedulerEventName } from './telemetry/schedule
 import { checkDate } from './store/job-input.validation.js';
 import { Workflows } from './workflow/workflow.service.js';
 import { RateLimits } from './rate-limit/rate-limits.service.js';
+import { describeConfig, type ConfigDescription } from './service/config.describe.js';
 
 /**
  * The runtime API: schedules, job and queue control, enqueueing,
@@ -207,6 +208,15 @@ export class SchedulerService {
   /** This node's view of the scheduler, for a health endpoint. */
   async healthCheck(): Promise<HealthStatus> {
     return healthCheck(this.s);
+  }
+
+  /**
+   * The effective module options (durations in ms) and the source of each:
+   * `code`, `env` (with the variable, for options read by
+   * `nestjs-scheduler/config`) or `default`. URL passwords, keys and tokens are redacted.
+   */
+  describeConfig(): ConfigDescription {
+    return describeConfig(this.s.options);
   }
 
   /** Listens to a scheduler event; returns a function that stops listening. */

@@ -23,6 +23,8 @@ import type { WorkflowEngine } from '../workflow/workflow.engine.js';
 export interface ServicePorts {
   node: string;
   enabled: boolean;
+  /** The module options, resolved (and as given). */
+  options: ResolvedOptions;
   /** The queues this node runs, as configured (`null`: none, a web node). */
   queueSpecs: ResolvedOptions['queues'];
   registry: SchedulerRegistry;

@@ -242,6 +242,7 @@ export class SchedulerRoot {
       service: {
         node,
         enabled: options.enabled,
+        options,
         queueSpecs: options.queues,
         registry,
         clock,
