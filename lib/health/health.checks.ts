@@ -51,7 +51,7 @@ export function judgeStuck(ids: readonly string[], maxCount: number): HealthChec
 
 /** `deadLetters()`: deaths within the window. @internal */
 export function judgeDeaths(deaths: readonly number[], now: number, windowMs: number, max: number): HealthCheckResult {
-  const count = deaths.filter((at) => at >= now - windowMs).length;
+  const count = deaths.filter((at) => at > now - windowMs).length;
   if (count === 0) return { status: 'up', count, windowMs };
   const status = count > max ? 'down' : 'degraded';
   const shown = count > max ? `more than ${max}` : String(count);

@@ -134,7 +134,9 @@ export class HealthMonitor {
     const graceMs = options.graceMs ?? 2 * this.ports.leaseTtl;
     let leader: string | null;
     try {
-      leader = peer.isLeader() ? node : await this.cache.get('leader', STATS_CACHE_MS, () => withinMs(peer.leaderNode(), READ_TIMEOUT_MS, clock, 'reading the leader'));
+      leader = peer.isLeader()
+        ? node
+        : await this.cache.get('leader', STATS_CACHE_MS, () => withinMs(peer.leaderNode(), READ_TIMEOUT_MS, clock, 'reading the leader'));
     } catch (error) {
       return { status: 'down', message: `reading the leader lease failed: ${(error as Error).message}` };
     }
@@ -147,26 +149,33 @@ export class HealthMonitor {
 
   private async lag(options: LagCheckOptions = {}): Promise<HealthCheckResult> {
     const { warnMs = 60_000, failMs = 300_000 } = options;
-    return this.read('queues', () => readQueueLags(this.ports.store, this.ports.clock.now(), this.ports.queueNames()), (lags) =>
-      judgeLag(lags, warnMs, failMs, options.queues),
+    return this.read(
+      'queues',
+      () => readQueueLags(this.ports.store, this.ports.clock.now(), this.ports.queueNames()),
+      (lags) => judgeLag(lags, warnMs, failMs, options.queues),
     );
   }
 
   private async stuck(options: StuckCheckOptions = {}): Promise<HealthCheckResult> {
     const { maxCount = 10 } = options;
-    return this.read('stuck', () => readStuck(this.ports.store, this.ports.clock.now(), this.ports.rescueAfter), (jobs) =>
-      judgeStuck(
-        jobs.map((job) => job.id),
-        maxCount,
-      ),
+    return this.read(
+      'stuck',
+      () => readStuck(this.ports.store, this.ports.clock.now(), this.ports.rescueAfter),
+      (jobs) =>
+        judgeStuck(
+          jobs.map((job) => job.id),
+          maxCount,
+        ),
     );
   }
 
   private async deadLetters(options: DeadLettersCheckOptions = {}): Promise<HealthCheckResult> {
     const { windowMs = 3_600_000, max = 10 } = options;
     // One more than `max`, to tell "more than max" from "max".
-    return this.read(`dead:${max + 1}`, () => readRecentDeaths(this.ports.store, max + 1), (deaths) =>
-      judgeDeaths(deaths, this.ports.clock.now(), windowMs, max),
+    return this.read(
+      `dead:${max + 1}`,
+      () => readRecentDeaths(this.ports.store, max + 1),
+      (deaths) => judgeDeaths(deaths, this.ports.clock.now(), windowMs, max),
     );
   }
 

@@ -5,7 +5,7 @@ import type { QueueLag } from './health.types.js';
 /** The store reads the health checks make. @internal */
 export type HealthStore = Pick<JobStore, 'ping' | 'queueCounts' | 'nextRunAt' | 'list' | 'listDead' | 'getQueueStates'>;
 
-/** At most this many running jobs are read to find stuck ones (more than the concurrency of most clusters). */
+/** At most this many running jobs are read to find stuck ones (more than the concurrency of most clusters). @internal */
 export const STUCK_SCAN = 1_000;
 
 /**

@@ -59,6 +59,7 @@ describe('API tags', () => {
       'lib/postgres/index.ts',
       'lib/redis/index.ts',
       'lib/sqlite/index.ts',
+      'lib/terminus/index.ts',
     ]);
     expect(publicApi.size).toBeGreaterThan(150);
   });
