@@ -1,18 +1,25 @@
 import 'reflect-metadata';
-import { Controller, Get, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, SchedulerModule, SchedulerService, Worker, type JobWorker } from '../../lib/index.js';
+import { MemoryStore, Scheduled, SchedulerModule, SchedulerService, Worker, type JobWorker } from '../../lib/index.js';
 import { SchedulerHealthIndicator } from '../../lib/terminus/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { T0 } from '../support/app.js';
+import { wedgeable } from '../support/wedgeable.store.js';
 
 @Worker({ name: 'doomed', maxRetries: 0 })
 class Doomed implements JobWorker<Record<string, never>> {
   perform() {
     throw new Error('no luck');
   }
+}
+
+@Injectable()
+class Ticks {
+  @Scheduled({ every: '1m', name: 'tick' })
+  tick() {}
 }
 
 /** The controller an app writes: one route per probe. */
@@ -114,5 +121,30 @@ describe('SchedulerHealthIndicator with @nestjs/terminus', () => {
     const body = (error as ServiceUnavailableException).getResponse() as HealthCheckResult;
     expect(body.status).toBe('error');
     expect(body.error?.scheduler).toMatchObject({ status: 'down', checks: { store: { status: 'down', message: 'connection refused' } } });
+  });
+
+  it('the liveness route answers 503 once the planner loop is wedged, while the readiness route still says ok', async () => {
+    await app.close();
+    const s = wedgeable();
+    clock = new FakeClock(T0);
+    app = await Test.createTestingModule({
+      imports: [SchedulerModule.forRoot({ clock, store: s.option, pollInterval: '1s' }), TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+      providers: [SchedulerHealthIndicator, Ticks],
+    }).compile();
+    await app.init();
+    controller = app.get(HealthController);
+    s.hang.insert = true;
+    await clock.advance('1m');
+    expect((await controller.live()).status).toBe('ok');
+    await clock.advance('3001ms');
+    const error = await controller.live().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceUnavailableException);
+    expect(((error as ServiceUnavailableException).getResponse() as HealthCheckResult).error?.scheduler).toMatchObject({
+      status: 'down',
+      checks: { loop: { status: 'down', stalledMs: 3001 } },
+    });
+    expect((await controller.ready()).status).toBe('ok');
+    s.release();
   });
 });
