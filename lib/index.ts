@@ -18,6 +18,21 @@ export type {
   DeadLetterPruneOptions,
   DeadLetterStats,
 } from './scheduler.types.js';
+export type {
+  HealthState,
+  HealthCheckName,
+  HealthPreset,
+  HealthCheckResult,
+  LoopCheckOptions,
+  StoreCheckOptions,
+  LeaderCheckOptions,
+  LagCheckOptions,
+  StuckCheckOptions,
+  DeadLettersCheckOptions,
+  SchedulerHealthOptions,
+  SchedulerHealthReport,
+  QueueLag,
+} from './health/health.types.js';
 export type { DeadLetter } from './dead-letters/dead-letter.entry.js';
 export { DEAD_LETTER_ALERT_TRIES, type DeadLetterOptions, type DeadLetterHandler } from './dead-letters/dead-letter.options.js';
 export { DEAD_LETTER_ALERT_LEASE } from './dead-letters/dead-letter.alerts.js';

@@ -16,6 +16,7 @@ import { healthCheck, jobHistory, jobStatus } from './service/monitoring.calls.j
 import { changeQueue, queueStats, scaleQueue } from './service/queue.calls.js';
 import { deleteSchedule, describeAll, describeOne, insertSchedule, setSchedulePaused, updateSchedule } from './service/schedule.calls.js';
 import type { Job } from './store/job.types.js';
+import type { SchedulerHealthOptions, SchedulerHealthReport } from './health/health.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from './telemetry/scheduler.events.js';
 import { checkDate } from './store/job-input.validation.js';
 import { Workflows } from './workflow/workflow.service.js';
@@ -205,7 +206,12 @@ export class SchedulerService {
     return this.s.peer.leaderNode();
   }
 
-  /** This node's view of the scheduler, for a health endpoint. */
+  /**
+   * This node's view of the scheduler, for a health endpoint.
+   * @deprecated Use {@link health}: it judges the loop, the store, the
+   * leader, queue lag, stuck jobs and dead letters, and has the
+   * orchestrator probes as presets (`health({ checks: 'liveness' })`).
+   */
   async healthCheck(): Promise<HealthStatus> {
     return healthCheck(this.s);
   }
@@ -217,6 +223,17 @@ export class SchedulerService {
    */
   describeConfig(): ConfigDescription {
     return describeConfig(this.s.options);
+  }
+
+  /**
+   * This node's health: the checks `options.checks` names (a preset such
+   * as `'liveness'`, or a list; the six checks `loop`, `store`, `leader`,
+   * `lag`, `stuck`, `deadLetters` by default), each `up`, `degraded` or
+   * `down`, with the node, the leader and each queue's lag. Needs no
+   * `@nestjs/terminus` (`nestjs-scheduler/terminus` wraps it). See docs/health.md.
+   */
+  async health(options: SchedulerHealthOptions = {}): Promise<SchedulerHealthReport> {
+    return this.host.ports.health.report(options);
   }
 
   /** Listens to a scheduler event; returns a function that stops listening. */

@@ -58,6 +58,8 @@ export class NodeLifecycle {
   private unsubscribe: (() => void) | null = null;
   private started = false;
   private stopping = false;
+  private initialized = false;
+  private booted = false;
 
   constructor(private readonly ports: LifecyclePorts) {}
 
@@ -66,9 +68,20 @@ export class NodeLifecycle {
     return this.stopping;
   }
 
+  /** True once the store's `init()` (its migrations) resolved. */
+  get isInitialized(): boolean {
+    return this.initialized;
+  }
+
+  /** True once `start()` completed (a disabled scheduler too); a stopping node says so with {@link isStopping}. */
+  get isStarted(): boolean {
+    return this.booted;
+  }
+
   async start(): Promise<void> {
     const { options, clock, logger, store, peer, notifier, loop, reboot } = this.ports;
     await store.init();
+    this.initialized = true;
     if (clock instanceof OffsetClock && store.clockNow) {
       const synced = store as Required<Pick<JobStore, 'clockNow'>>;
       this.clockSync = new ClockSync({ clock, storeNow: () => synced.clockNow() });
@@ -90,6 +103,7 @@ export class NodeLifecycle {
     }
     if (!options.enabled) {
       logger.log('scheduler disabled (enabled: false): jobs are registered but nothing plans or runs them');
+      this.booted = true;
       return;
     }
     const { notifications } = this.ports;
@@ -107,6 +121,7 @@ export class NodeLifecycle {
     this.started = true;
     reboot.markDue();
     await whenReachable(logger, 'enqueueing @reboot jobs', () => reboot.enqueue());
+    this.booted = true;
   }
 
   /** Leadership, loop, claims, then each queue drained within its grace period; the store closes last. */

@@ -15,6 +15,7 @@ import type { RateLimitPorts } from '../rate-limit/rate-limits.service.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
+import type { HealthMonitor } from '../health/health.monitor.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import type { WorkflowEngine } from '../workflow/workflow.engine.js';
@@ -100,4 +101,6 @@ export interface SchedulerPorts {
   tester: TesterPorts;
   /** What `scheduler.circuitBreakers` uses. */
   breakers: CircuitBreakerPorts;
+  /** What `scheduler.health()` runs. */
+  health: Pick<HealthMonitor, 'report'>;
 }

@@ -36,6 +36,7 @@ import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
 import { PeriodicTask } from '../planner/scheduler.loop.js';
 import { RateLimitPlan } from '../rate-limit/rate-limit.plan.js';
 import type { QueueRateLimit } from '../queue/rate-limited.claims.js';
+import { HealthMonitor } from '../health/health.monitor.js';
 import { Leadership } from './leadership.js';
 import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
@@ -267,6 +268,20 @@ export class SchedulerRoot {
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
       tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job) },
       breakers,
+      health: new HealthMonitor({
+        node,
+        clock,
+        pollInterval: options.pollInterval,
+        leaseTtl: options.leaseTtl,
+        rescueAfter: options.rescueAfter,
+        store,
+        peer,
+        queueNames: () => queues.all().map((runner) => runner.name),
+        stalledSince: () => earliest([loop.stalledSince(), ...queues.all().map((runner) => runner.claimingSince)]),
+        initialized: () => lifecycle.isInitialized,
+        started: () => lifecycle.isStarted,
+        stopping: () => lifecycle.isStopping,
+      }),
     };
   }
 
@@ -279,6 +294,13 @@ export class SchedulerRoot {
   stop(): Promise<void> {
     return this.lifecycle.stop();
   }
+}
+
+/** The earliest of some instants (epoch ms), `null` when there is none. */
+function earliest(instants: readonly (number | null)[]): number | null {
+  let first: number | null = null;
+  for (const at of instants) if (at !== null && (first === null || at < first)) first = at;
+  return first;
 }
 
 /** The node's rate limits; refused when some are configured and the store keeps none. */

@@ -31,6 +31,8 @@ export class SchedulerLoop {
   private running = false;
   private stopped = true;
   private current: Promise<void> = Promise.resolve();
+  /** When the task under way started (epoch ms), `null` between tasks. */
+  private taskSince: number | null = null;
 
   constructor(private readonly clock: Clock) {}
 
@@ -56,6 +58,17 @@ export class SchedulerLoop {
     this.stopped = true;
     this.clear();
     await this.current;
+  }
+
+  /**
+   * Since when (epoch ms) the loop has been held up, or `null` when it is
+   * not: the start of a task still under way, or the time its timer was due
+   * and has not fired. An idle loop with nothing due is never stalled.
+   */
+  stalledSince(): number | null {
+    if (this.stopped) return null;
+    if (this.taskSince !== null) return this.taskSince;
+    return this.timer !== null && this.timerAt < this.clock.now() ? this.timerAt : null;
   }
 
   private arm(): void {
@@ -98,10 +111,13 @@ export class SchedulerLoop {
         const now = this.clock.now();
         const at = task.nextAt(now);
         if (at === null || at > now) continue;
+        this.taskSince = now;
         try {
           await task.run(now);
         } catch (error) {
           this.logger.error(`${task.name} failed: ${(error as Error)?.stack ?? String(error)}`);
+        } finally {
+          this.taskSince = null;
         }
       }
     } finally {

@@ -71,6 +71,8 @@ export class QueueRunner {
   private inflight = 0;
   private readonly drained: (() => void)[] = [];
   private failingSince: number | null = null;
+  /** When the claim under way was sent (epoch ms), `null` when none is. */
+  private claimSince: number | null = null;
   private lastReport = 0;
   private readonly lookAhead: LookAhead;
   private readonly cursor = new ClaimCursor();
@@ -127,6 +129,11 @@ export class QueueRunner {
   /** Attempts suspended at their checkpoint for more urgent jobs (they hold no slot). */
   get suspended(): Job<unknown>[] {
     return this.deps.preemption?.jobs ?? [];
+  }
+
+  /** Since when (epoch ms) a claim of this runner has been waiting for the store's answer, or `null`. */
+  get claimingSince(): number | null {
+    return this.claimSince;
   }
 
   start(): void {
@@ -355,7 +362,16 @@ export class QueueRunner {
    * start is recorded by the claim); the rest wait in the buffer, and a
    * crash before they start does not cost them an attempt.
    */
-  private claim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
+  private async claim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
+    this.claimSince = this.deps.clock.now();
+    try {
+      return await this.sendClaim(limit, maxPriority, start, after);
+    } finally {
+      this.claimSince = null;
+    }
+  }
+
+  private sendClaim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
     return (this.limited ?? this.deps.store).claim({
       queue: this.name,
       limit,

@@ -60,6 +60,7 @@ describe('API tags', () => {
       'lib/redis/index.ts',
       'lib/sqlite/index.ts',
       'lib/config/index.ts',
+      'lib/terminus/index.ts',
     ]);
     expect(publicApi.size).toBeGreaterThan(150);
   });
