@@ -1,11 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SchedulerModuleOptions } from '../../lib/index.js';
+import { MemoryStore, type SchedulerModuleOptions } from '../../lib/index.js';
 import { createTestSchema } from './postgres.js';
 import { redisUrl, testKeyPrefix } from './redis.js';
 
-/** A store for one test: the `store` option (with its poll interval), and what removes its data. */
+/**
+ * A store for one test: the `store` option (with its poll interval), and what
+ * removes its data. Apps started with the same options share the store, as
+ * nodes (or a restarted node) would: the memory store is one `MemoryStore`.
+ */
 export interface TestStore {
   options: Pick<SchedulerModuleOptions, 'store' | 'pollInterval'>;
   drop(): Promise<void>;
@@ -35,7 +39,7 @@ export type StoreKind = TestStoreKind['kind'];
 export const TEST_STORES: readonly TestStoreKind[] = [
   {
     kind: 'memory',
-    open: async (_label, settings = {}) => ({ options: { store: { type: 'memory', ...settings } }, drop: async () => {} }),
+    open: async (_label, settings = {}) => ({ options: { store: new MemoryStore(settings) }, drop: async () => {} }),
   },
   {
     kind: 'postgres',
