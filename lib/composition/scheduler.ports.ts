@@ -87,6 +87,8 @@ export interface TesterPorts {
   jobs: JobBuildPorts;
   /** Runs one claimed attempt through the executor (middleware, events, acknowledgement). */
   execute(job: Job<unknown>): Promise<ExecutionOutcome>;
+  /** True once this node leads and its planner has loaded every schedule's progress. */
+  planning(): boolean;
 }
 
 /** The ports a composed scheduler hands to the API above it, one set per caller. @internal */

@@ -72,6 +72,23 @@ export class SchedulerTester {
   }
 
   /**
+   * Resolves once this node leads and its planner has read every schedule's
+   * progress, so that the ticks of the time a test then advances are planned.
+   * The memory store's node leads at once; on a shared store the node takes
+   * the lease and reads the schedules in the background, and a clock moved
+   * before that would let the planner start after the ticks it skipped.
+   * Rejects after `timeoutMs` of real time (a `peer: false` node never leads).
+   * @param timeoutMs @default 10000
+   */
+  async leading(timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.scheduler.planning()) {
+      if (Date.now() > until) throw new Error(`this node did not lead within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /**
    * Runs one job of a registered handler now, through its middleware, even
    * when its queue is paused or the scheduler is disabled; resolves to its outcome.
    */

@@ -12,7 +12,7 @@ import {
 } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { bootstrapError, startApp, T0, type TestApp } from '../support/app.js';
-import { createTestSchema } from '../support/postgres.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 @Injectable()
@@ -49,24 +49,11 @@ class Reports {
 
 const breakers: SchedulerModuleOptions['circuitBreakers'] = { payments: { failureThreshold: 2, successThreshold: 2, resetTimeout: '30s' } };
 
-/** Memory, and PostgreSQL (a fresh schema per test) when the database is there. */
-const stores: [string, () => Promise<{ store: SchedulerModuleOptions['store']; drop(): Promise<void> }>][] = [
-  ['memory', async () => ({ store: 'memory', drop: async () => undefined })],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestSchema('cb');
-      return { store: { type: 'postgres', url: db.url, schema: db.schema }, drop: () => db.drop() };
-    },
-  ],
-];
-
-describe.each(stores)('circuit breakers on the %s store', (_name, makeStore) => {
-  let drop: () => Promise<void>;
-  let store: SchedulerModuleOptions['store'];
+describe.each(TEST_STORES)('circuit breakers on the $kind store', ({ open }) => {
+  let store: TestStore;
   const apps: TestApp[] = [];
   const start = async (options: SchedulerModuleOptions = {}, providers: unknown[] = [Payments]) => {
-    const t = await startApp(providers as never[], { store, enabled: false, circuitBreakers: breakers, ...options });
+    const t = await startApp(providers as never[], { ...store.options, enabled: false, circuitBreakers: breakers, ...options });
     apps.push(t);
     return t;
   };
@@ -81,11 +68,11 @@ describe.each(stores)('circuit breakers on the %s store', (_name, makeStore) => 
   beforeEach(async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    ({ store, drop } = await makeStore());
+    store = await open('cb');
   });
   afterEach(async () => {
     for (const app of apps.splice(0)) await app.close();
-    await drop();
+    await store.drop();
     vi.restoreAllMocks();
   });
 
@@ -228,7 +215,7 @@ describe.each(stores)('circuit breakers on the %s store', (_name, makeStore) => 
   });
 
   it('a job naming a breaker neither configured nor registered fails bootstrap', async () => {
-    const error = await bootstrapError([Payments], { store, circuitBreakers: { other: {} } });
+    const error = await bootstrapError([Payments], { ...store.options, circuitBreakers: { other: {} } });
     expect(error).toBeInstanceOf(SchedulerConfigError);
     expect(error).toMatchObject({ option: 'circuitBreaker' });
     expect((error as Error).message).toMatch(/unknown circuit breaker "payments".*known: other/);
@@ -237,7 +224,7 @@ describe.each(stores)('circuit breakers on the %s store', (_name, makeStore) => 
   it('skips the ticks of a schedule while its breaker is open (job:skip, circuit_open)', async () => {
     const clock = new FakeClock(T0);
     const circuitBreakers = { payments: { failureThreshold: 2, resetTimeout: '5m' } };
-    const t = await startApp([Payments, Reports], { store, circuitBreakers, pollInterval: '1h' }, clock);
+    const t = await startApp([Payments, Reports], { ...store.options, circuitBreakers, pollInterval: '1h' }, clock);
     apps.push(t);
     const skips: JobSkipEvent[] = [];
     t.scheduler.on('job:skip', (e) => skips.push(e));

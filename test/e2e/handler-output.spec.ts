@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduled, Step, UnstorableResultError, Workflow, type Job, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
+import { Scheduled, Step, UnstorableResultError, Workflow, type Job, type JobContext } from '../../lib/index.js';
 import { unstorableText } from '../../lib/common/storable-text.js';
 import { flushPromises } from '../../lib/testing/index.js';
 import { startApp, type TestApp } from '../support/app.js';
-import { createTestSchema } from '../support/postgres.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 const PAIR = '\u{1F600}';
@@ -65,23 +65,16 @@ class PoisonedRun {
   }
 }
 
-type StoreKind = 'memory' | 'postgres';
-
-describe.each<StoreKind>(['memory', 'postgres'])('what a handler returns or throws, on the %s store', (kind) => {
+describe.each(TEST_STORES)('what a handler returns or throws, on the $kind store', ({ open }) => {
   let t: TestApp;
-  let drop: (() => Promise<void>) | null = null;
+  let store: TestStore | null = null;
   /** Jobs the lifeline rescued: a job left running by a refused acknowledgement shows up here, then runs again. */
   let rescued: string[] = [];
 
   /** The app on this store, with a 4,000-byte payload limit (so a result can be too large without megabytes of test data). */
   const start = async (): Promise<TestApp> => {
-    let store: SchedulerModuleOptions['store'] = { type: 'memory', maxPayloadBytes: 4_000 };
-    if (kind === 'postgres') {
-      const db = await createTestSchema('out');
-      drop = db.drop;
-      store = { type: 'postgres', url: db.url, schema: db.schema, maxPayloadBytes: 4_000 };
-    }
-    t = await startApp([Output, PoisonedRun], { store, pollInterval: '1h' });
+    store = await open('out', { maxPayloadBytes: 4_000 });
+    t = await startApp([Output, PoisonedRun], { ...store.options, pollInterval: '1h' });
     rescued = [];
     t.scheduler.on('job:rescue', (e) => rescued.push(e.job.id));
     return t;
@@ -94,8 +87,8 @@ describe.each<StoreKind>(['memory', 'postgres'])('what a handler returns or thro
   afterEach(async () => {
     expect(rescued).toEqual([]);
     await t?.close();
-    await drop?.();
-    drop = null;
+    await store?.drop();
+    store = null;
     vi.restoreAllMocks();
   });
 

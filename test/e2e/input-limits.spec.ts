@@ -1,17 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  InvalidArgumentError,
-  PayloadTooLargeError,
-  Scheduled,
-  SchedulerConfigError,
-  type JobContext,
-  type JsonObject,
-  type SchedulerModuleOptions,
-} from '../../lib/index.js';
+import { InvalidArgumentError, PayloadTooLargeError, Scheduled, SchedulerConfigError, type JobContext, type JsonObject } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/scheduler.options.js';
 import { startApp, type TestApp } from '../support/app.js';
-import { createTestSchema } from '../support/postgres.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 
 @Injectable()
@@ -23,25 +15,18 @@ class Work {
   }
 }
 
-type StoreKind = 'memory' | 'postgres';
-
-describe.each<StoreKind>(['memory', 'postgres'])('bad input through the service, on the %s store: a typed error, nothing stored', (kind) => {
+describe.each(TEST_STORES)('bad input through the service, on the $kind store: a typed error, nothing stored', ({ kind, open }) => {
   let t: TestApp;
-  let drop: (() => Promise<void>) | null = null;
+  let store: TestStore | null = null;
   /** Jobs of the start-up probe, all completed before a test starts. */
   let probeJobs = 0;
   const defaultQueue = async () => (await t.scheduler.queueStats()).find((q) => q.queue === 'default')!;
 
   const start = async (maxPayloadBytes?: number): Promise<TestApp> => {
-    let store: SchedulerModuleOptions['store'] = { type: 'memory', maxPayloadBytes };
-    if (kind === 'postgres') {
-      const db = await createTestSchema('in');
-      drop = db.drop;
-      store = { type: 'postgres', url: db.url, schema: db.schema, maxPayloadBytes };
-    }
-    t = await startApp([Work], { store, pollInterval: '1h' });
-    // Ticks are planned by the leader; on PostgreSQL the lease is taken, and
-    // the schedules loaded, over the network. A schedule inserted while they
+    store = await open('in', { maxPayloadBytes });
+    t = await startApp([Work], { ...store.options, pollInterval: '1h' });
+    // Ticks are planned by the leader; on a shared store the lease is taken,
+    // and the schedules loaded, through the store. A schedule inserted while they
     // load is not planned (see the report of this change), so a probe
     // schedule runs once first.
     await waitFor(() => t.scheduler.isLeader(), 5_000, 'leadership');
@@ -68,8 +53,8 @@ describe.each<StoreKind>(['memory', 'postgres'])('bad input through the service,
   beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
   afterEach(async () => {
     await t?.close();
-    await drop?.();
-    drop = null;
+    await store?.drop();
+    store = null;
     vi.restoreAllMocks();
   });
 
@@ -82,16 +67,16 @@ describe.each<StoreKind>(['memory', 'postgres'])('bad input through the service,
   };
 
   /**
-   * Moves time a minute at a time until a schedule's tick has run. On
-   * PostgreSQL, loading the schedules, inserting the tick and the runner's
-   * claim go over the network: each step gives that real I/O a moment (the
+   * Moves time a minute at a time until a schedule's tick has run. On a
+   * shared store, loading the schedules, inserting the tick and the runner's
+   * claim go through the store: each step gives that real I/O a moment (the
    * fake clock would otherwise run far ahead of it), not scheduler time.
    */
   const untilRan = async (): Promise<void> => {
     for (let i = 0; i < 30 && t.get(Work).runs.length === 0; i++) {
       await t.clock.advance('1m');
       await t.tester.drainQueue();
-      if (kind === 'postgres') await waitFor(() => t.get(Work).runs.length > 0, 300).catch(() => undefined);
+      if (kind !== 'memory') await waitFor(() => t.get(Work).runs.length > 0, 300).catch(() => undefined);
     }
   };
 
@@ -166,9 +151,11 @@ describe.each<StoreKind>(['memory', 'postgres'])('bad input through the service,
 });
 
 describe('payload limit option', () => {
-  it.each([0, 1.5, 16 * 1_048_576 + 1])('refuses maxPayloadBytes %s at module options, on either store', (maxPayloadBytes) => {
+  it.each([0, 1.5, 16 * 1_048_576 + 1])('refuses maxPayloadBytes %s at module options, on every store', (maxPayloadBytes) => {
     expect(() => resolveOptions({ store: { type: 'memory', maxPayloadBytes } })).toThrow(SchedulerConfigError);
     expect(() => resolveOptions({ store: { type: 'postgres', url: 'postgres://x', maxPayloadBytes } })).toThrow(/store\.maxPayloadBytes/);
+    expect(() => resolveOptions({ store: { type: 'sqlite', path: 'jobs.db', maxPayloadBytes } })).toThrow(/store\.maxPayloadBytes/);
+    expect(() => resolveOptions({ store: { type: 'redis', url: 'redis://x', maxPayloadBytes } })).toThrow(/store\.maxPayloadBytes/);
   });
 
   it('accepts up to 16 MiB', () => {

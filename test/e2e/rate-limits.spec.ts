@@ -1,41 +1,45 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  InvalidArgumentError,
-  MemoryStore,
-  SchedulerConfigError,
-  Worker,
-  type JobSkipEvent,
-  type JobWorker,
-  type SchedulerModuleOptions,
-} from '../../lib/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, SchedulerConfigError, Worker, type JobSkipEvent, type JobWorker, type SchedulerModuleOptions } from '../../lib/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 import { rateLimitWorkers } from '../support/rate-limit.workers.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
 
 const { Charge, Email, Report } = rateLimitWorkers('1s');
 
 const range = (n: number) => Array.from({ length: n }, (_, n) => ({ n }));
 
-describe('rate limits (memory store)', () => {
+// The stores whose buckets refill by the module's clock, which the fake clock moves. PostgreSQL's refill by the
+// database's clock (docs/rate-limits.md, "How it works"): test/postgres/postgres.rate-limits.e2e.spec.ts covers them.
+const MODULE_CLOCK_BUCKETS = TEST_STORES.filter(({ kind }) => kind !== 'postgres');
+
+describe.each(MODULE_CLOCK_BUCKETS)('rate limits on the $kind store', ({ open }) => {
   let t: TestApp;
-  let store: MemoryStore;
+  let store: TestStore;
   const start = async (options: SchedulerModuleOptions = {}) => {
-    store = new MemoryStore();
-    t = await startApp([Charge, Email, Report], { store, queues: { default: 5, billing: 5 }, ...options });
+    // Polls hourly: the runners wake at the next token (and on the notifier), not by polling.
+    t = await startApp([Charge, Email, Report], { ...store.options, pollInterval: '1h', queues: { default: 5, billing: 5 }, ...options });
     return t;
   };
+  /** Waits (in real time, the clock still) for the runners: on a shared store each claim is a round trip. */
+  const until = (done: () => boolean, what: string) => waitFor(async () => (await t.clock.advance(0), done()), 10_000, what);
+  beforeEach(async () => {
+    store = await open('rate_e2e');
+  });
   afterEach(async () => {
     const closing = t?.close();
     await t?.clock.advance('1m');
     await closing;
+    await store.drop();
   });
 
   it('a queue limit starts at most its tokens, then one per refill; held jobs spend no attempt and each is skipped once per wait', async () => {
     await start({ rateLimits: { queues: { billing: { limit: 3, per: '1m' } } } });
     const skips: JobSkipEvent[] = [];
     t.scheduler.on('job:skip', (event) => skips.push(event));
-    await t.scheduler.enqueueMany('charge', range(5));
-    await t.clock.advance(0);
+    const charges = await t.scheduler.enqueueMany('charge', range(5));
+    await until(() => t.get(Charge).done.length === 3 && skips.length === 2, 'three charges, two held');
     expect(t.get(Charge).done).toEqual([0, 1, 2]);
     expect(skips.map((s) => [s.reason, (s.job!.args as { n: number }).n])).toEqual([
       ['rate_limited', 3],
@@ -44,12 +48,14 @@ describe('rate limits (memory store)', () => {
     await t.clock.advance('5s');
     expect(t.get(Charge).done).toHaveLength(3);
     expect(skips).toHaveLength(2);
-    const waiting = await store.get(skips[0]!.job!.id);
-    expect(waiting).toMatchObject({ state: 'available', attempt: 0 });
+    expect(skips.map((s) => [s.job?.id, s.job?.state, s.job?.attempt])).toEqual(charges.slice(3).map((job) => [job.id, 'available', 0]));
+    expect(await t.scheduler.queueStats('billing')).toMatchObject({ available: 2, running: 0 });
     // One token every 20 s.
     await t.clock.advance('15s');
+    await until(() => t.get(Charge).done.length === 4, 'the first refilled token');
     expect(t.get(Charge).done).toEqual([0, 1, 2, 3]);
     await t.clock.advance('20s');
+    await until(() => t.get(Charge).done.length === 5, 'the second refilled token');
     expect(t.get(Charge).done).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -57,7 +63,7 @@ describe('rate limits (memory store)', () => {
     await start({ rateLimits: { queues: { billing: { limit: 1, per: '1h' } } } });
     await t.scheduler.enqueueMany('charge', range(3));
     await t.scheduler.enqueueMany('report', range(4));
-    await t.clock.advance(0);
+    await until(() => t.get(Charge).done.length === 1 && t.get(Report).done.length === 4, 'a charge and every report');
     expect(t.get(Charge).done).toEqual([0]);
     expect(t.get(Report).done).toEqual([0, 1, 2, 3]);
   });
@@ -66,12 +72,14 @@ describe('rate limits (memory store)', () => {
     await start();
     await t.scheduler.enqueueMany('email', range(5));
     await t.scheduler.enqueueMany('report', range(3));
-    await t.clock.advance(0);
+    await until(() => t.get(Email).done.length === 2 && t.get(Report).done.length === 3, 'two emails and every report');
     expect(t.get(Email).done).toEqual([0, 1]);
     expect(t.get(Report).done).toEqual([0, 1, 2]);
     await t.clock.advance(500);
+    await until(() => t.get(Email).done.length === 3, 'the email of the next token');
     expect(t.get(Email).done).toEqual([0, 1, 2]);
     await t.clock.advance(1000);
+    await until(() => t.get(Email).done.length === 5, 'the emails of the next two tokens');
     expect(t.get(Email).done).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -79,7 +87,7 @@ describe('rate limits (memory store)', () => {
     await start({ rateLimits: { global: { limit: 4, per: '1m' } } });
     await t.scheduler.enqueueMany('charge', range(3));
     await t.scheduler.enqueueMany('report', range(3));
-    await t.clock.advance(0);
+    await until(() => t.get(Charge).done.length + t.get(Report).done.length >= 4, 'four jobs');
     expect(t.get(Charge).done.length + t.get(Report).done.length).toBe(4);
     expect(await t.scheduler.rateLimits.status('global')).toEqual({ tokens: 0, capacity: 4, refillPerSecond: 4 / 60 });
   });
@@ -88,7 +96,7 @@ describe('rate limits (memory store)', () => {
     await start({ rateLimits: { queues: { billing: { limit: 10, per: '10s' } }, jobs: { report: { limit: 5, per: '1m' } } } });
     expect(await t.scheduler.rateLimits.status('queues', 'billing')).toEqual({ tokens: 10, capacity: 10, refillPerSecond: 1 });
     await t.scheduler.enqueueMany('charge', range(4));
-    await t.clock.advance(0);
+    await until(() => t.get(Charge).done.length === 4, 'the four charges');
     expect(await t.scheduler.rateLimits.status('queues', 'billing')).toEqual({ tokens: 6, capacity: 10, refillPerSecond: 1 });
     await t.clock.advance(1500);
     expect((await t.scheduler.rateLimits.status('queues', 'billing')).tokens).toBeCloseTo(7.5);

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
-import { MemoryStore, Scheduled, type JobContext, type JobSkipEvent } from '../../lib/index.js';
+import { Injectable, type Provider } from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Scheduled, type JobContext, type JobSkipEvent, type SchedulerModuleOptions } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
-import { T0, startApp } from '../support/app.js';
+import { T0, startApp, type TestApp } from '../support/app.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -102,104 +104,6 @@ describe('scheduling (fake clock)', () => {
     await t.close();
   }, 60_000);
 
-  describe('misfires (ticks missed while no node ran)', () => {
-    @Injectable()
-    class Hourly {
-      runs: { at: string; misfired: boolean }[] = [];
-      @Scheduled({ cron: '0 * * * *', name: 'hourly' })
-      run(ctx: JobContext) {
-        this.runs.push({ at: iso(ctx.scheduledAt), misfired: ctx.misfired });
-      }
-    }
-    @Injectable()
-    class HourlySkip {
-      runs: string[] = [];
-      @Scheduled({ cron: '0 * * * *', name: 'hourly', misfire: 'skip' })
-      run(ctx: JobContext) {
-        this.runs.push(iso(ctx.scheduledAt));
-      }
-    }
-    @Injectable()
-    class HourlyCatchUp {
-      runs: { at: string; misfired: boolean }[] = [];
-      @Scheduled({ cron: '0 * * * *', name: 'hourly', misfire: { catchUp: '3h' } })
-      run(ctx: JobContext) {
-        this.runs.push({ at: iso(ctx.scheduledAt), misfired: ctx.misfired });
-      }
-    }
-
-    /** Boots once (records the schedule), stops, lets 5h30m pass with no node up, boots again on the same store. */
-    async function afterOutage<T>(type: new () => T) {
-      const store = new MemoryStore();
-      const clock = new FakeClock(T0);
-      const first = await startApp([type], { store }, clock);
-      await first.close();
-      await clock.advance('5h30m');
-      const second = await startApp([type], { store }, clock);
-      await second.tester.drainQueue();
-      return second;
-    }
-
-    it('runOnce (default): one run for all missed ticks, flagged misfired', async () => {
-      const t = await afterOutage(Hourly);
-      expect(t.get(Hourly).runs).toEqual([{ at: '2026-01-01T05:00:00.000Z', misfired: true }]);
-      await t.clock.advance('30m');
-      await t.tester.drainQueue();
-      expect(t.get(Hourly).runs[1]).toEqual({ at: '2026-01-01T06:00:00.000Z', misfired: false });
-      await t.close();
-    });
-
-    it('skip: no run for missed ticks; the next tick runs as usual', async () => {
-      const t = await afterOutage(HourlySkip);
-      expect(t.get(HourlySkip).runs).toEqual([]);
-      await t.clock.advance('30m');
-      await t.tester.drainQueue();
-      expect(t.get(HourlySkip).runs).toEqual(['2026-01-01T06:00:00.000Z']);
-      await t.close();
-    });
-
-    it('catchUp: one run per missed tick within the window', async () => {
-      const t = await afterOutage(HourlyCatchUp);
-      expect(t.get(HourlyCatchUp).runs).toEqual(['03', '04', '05'].map((h) => ({ at: `2026-01-01T${h}:00:00.000Z`, misfired: true })));
-      await t.close();
-    });
-
-    it('a tick late by less than misfireThreshold just runs late', async () => {
-      const store = new MemoryStore();
-      const clock = new FakeClock(new Date('2026-01-01T00:59:00Z'));
-      const first = await startApp([Hourly], { store }, clock);
-      await first.close();
-      await clock.advance('1m30s');
-      const second = await startApp([Hourly], { store }, clock);
-      await second.tester.drainQueue();
-      expect(second.get(Hourly).runs).toEqual([{ at: '2026-01-01T01:00:00.000Z', misfired: false }]);
-      await second.close();
-    });
-  });
-
-  it('plans each tick once: a restart does not plan a tick again', async () => {
-    @Injectable()
-    class Jobs {
-      count = 0;
-      @Scheduled({ every: '1m', name: 'minute' })
-      run() {
-        this.count++;
-      }
-    }
-    const store = new MemoryStore();
-    const clock = new FakeClock(T0);
-    const first = await startApp([Jobs], { store, enabled: true }, clock);
-    await clock.advance('1m');
-    await first.tester.drainQueue();
-    await first.close();
-    const second = await startApp([Jobs], { store }, clock);
-    await second.tester.drainQueue();
-    expect(first.get(Jobs).count + second.get(Jobs).count).toBe(1);
-    const ticks = await store.list({ name: 'minute' });
-    expect(ticks.map((j) => j.tickKey)).toEqual(['minute@2026-01-01T00:01:00.000Z']);
-    await second.close();
-  });
-
   describe('overlap', () => {
     function slowJobs(options: object) {
       @Injectable()
@@ -251,6 +155,122 @@ describe('scheduling (fake clock)', () => {
       expect(r.startedWhileFirstRuns).toBe(3);
       expect(r.skips).toHaveLength(0);
     });
+  });
+});
+
+/** What a restart finds in the store: each store keeps how far every schedule was planned. */
+describe.each(TEST_STORES)('scheduling across restarts on the $kind store (fake clock)', ({ open }) => {
+  let store: TestStore;
+  const apps: TestApp[] = [];
+  beforeEach(async () => {
+    store = await open('restarts_e2e');
+  });
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+    await store.drop();
+  });
+  /** Boots a node on the test's store and waits until it plans (on a shared store it takes the lease first). */
+  const boot = async (providers: Provider[], clock: FakeClock, options: SchedulerModuleOptions = {}) => {
+    // Polls hourly: the store's notifier wakes the runners, and the fake clock would fire every poll of the hours skipped.
+    const t = await startApp(providers, { ...store.options, pollInterval: '1h', ...options }, clock);
+    apps.push(t);
+    await t.tester.leading();
+    return t;
+  };
+  const stop = async (t: TestApp) => {
+    apps.splice(apps.indexOf(t), 1);
+    await t.close();
+  };
+  /** Drains (in real time, the clock still) until `done`: on a shared store the planner's inserts and the runners' claims are store round trips. */
+  const drainedUntil = (t: TestApp, done: () => boolean) => waitFor(async () => (await t.tester.drainQueue(), done()), 10_000, 'the runs');
+
+  describe('misfires (ticks missed while no node ran)', () => {
+    @Injectable()
+    class Hourly {
+      runs: { at: string; misfired: boolean }[] = [];
+      @Scheduled({ cron: '0 * * * *', name: 'hourly' })
+      run(ctx: JobContext) {
+        this.runs.push({ at: iso(ctx.scheduledAt), misfired: ctx.misfired });
+      }
+    }
+    @Injectable()
+    class HourlySkip {
+      runs: string[] = [];
+      @Scheduled({ cron: '0 * * * *', name: 'hourly', misfire: 'skip' })
+      run(ctx: JobContext) {
+        this.runs.push(iso(ctx.scheduledAt));
+      }
+    }
+    @Injectable()
+    class HourlyCatchUp {
+      runs: { at: string; misfired: boolean }[] = [];
+      @Scheduled({ cron: '0 * * * *', name: 'hourly', misfire: { catchUp: '3h' } })
+      run(ctx: JobContext) {
+        this.runs.push({ at: iso(ctx.scheduledAt), misfired: ctx.misfired });
+      }
+    }
+
+    /** Boots once (records the schedule), stops, lets 5h30m pass with no node up, boots again on the same store and drains until `runs` ran. */
+    async function afterOutage(type: new () => { runs: unknown[] }, runs: number) {
+      const clock = new FakeClock(T0);
+      await stop(await boot([type], clock));
+      await clock.advance('5h30m');
+      const second = await boot([type], clock);
+      await drainedUntil(second, () => second.get(type).runs.length >= runs);
+      return second;
+    }
+
+    it('runOnce (default): one run for all missed ticks, flagged misfired', async () => {
+      const t = await afterOutage(Hourly, 1);
+      expect(t.get(Hourly).runs).toEqual([{ at: '2026-01-01T05:00:00.000Z', misfired: true }]);
+      await t.clock.advance('30m');
+      await drainedUntil(t, () => t.get(Hourly).runs.length > 1);
+      expect(t.get(Hourly).runs[1]).toEqual({ at: '2026-01-01T06:00:00.000Z', misfired: false });
+    });
+
+    it('skip: no run for missed ticks; the next tick runs as usual', async () => {
+      const t = await afterOutage(HourlySkip, 0);
+      expect(t.get(HourlySkip).runs).toEqual([]);
+      await t.clock.advance('30m');
+      // A missed tick run would have been planned at the start, before this one.
+      await drainedUntil(t, () => t.get(HourlySkip).runs.length > 0);
+      expect(t.get(HourlySkip).runs).toEqual(['2026-01-01T06:00:00.000Z']);
+    });
+
+    it('catchUp: one run per missed tick within the window', async () => {
+      const t = await afterOutage(HourlyCatchUp, 3);
+      expect(t.get(HourlyCatchUp).runs).toEqual(['03', '04', '05'].map((h) => ({ at: `2026-01-01T${h}:00:00.000Z`, misfired: true })));
+    });
+
+    it('a tick late by less than misfireThreshold just runs late', async () => {
+      const clock = new FakeClock(new Date('2026-01-01T00:59:00Z'));
+      await stop(await boot([Hourly], clock));
+      await clock.advance('1m30s');
+      const second = await boot([Hourly], clock);
+      await drainedUntil(second, () => second.get(Hourly).runs.length > 0);
+      expect(second.get(Hourly).runs).toEqual([{ at: '2026-01-01T01:00:00.000Z', misfired: false }]);
+    });
+  });
+
+  it('plans each tick once: a restart does not plan a tick again', async () => {
+    @Injectable()
+    class Jobs {
+      count = 0;
+      @Scheduled({ every: '1m', name: 'minute' })
+      run() {
+        this.count++;
+      }
+    }
+    const clock = new FakeClock(T0);
+    const first = await boot([Jobs], clock);
+    await clock.advance('1m');
+    await drainedUntil(first, () => first.get(Jobs).count === 1);
+    await stop(first);
+    const second = await boot([Jobs], clock);
+    await second.tester.drainQueue();
+    expect(first.get(Jobs).count + second.get(Jobs).count).toBe(1);
+    const ticks = await second.scheduler.history('minute', { limit: 100 });
+    expect(ticks.map((j) => j.tickKey)).toEqual(['minute@2026-01-01T00:01:00.000Z']);
   });
 });
 

@@ -12,6 +12,8 @@ import {
   type JobWorker,
 } from '../../lib/index.js';
 import { startApp, type TestApp } from '../support/app.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
 
 @Injectable()
 class Reports {
@@ -45,15 +47,24 @@ class Blocking {
   }
 }
 
-describe('SchedulerService', () => {
+describe.each(TEST_STORES)('SchedulerService on the $kind store', ({ open }) => {
+  let store: TestStore;
   let t: TestApp;
+  /** Waits (in real time, the clock still) for what a shared store does in the background; the memory store is done at once. */
+  const until = (done: () => boolean | Promise<boolean>, what: string) => waitFor(async () => (await t.clock.advance(0), done()), 10_000, what);
+  /** Drains until `done`: on a shared store the runners, and the loop that plans ticks, may still be on their way (a store round trip each). */
+  const drainedUntil = (done: () => boolean | Promise<boolean>, what: string) => until(async () => (await t.tester.drainQueue(), done()), what);
   beforeEach(async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    t = await startApp([Reports, Fragile, Blocking], { queues: { default: 5, reports: 2 } });
+    store = await open('service_e2e');
+    // Polls hourly: the fake clock fires every poll of the hours these tests skip; the store's notifier wakes the runners.
+    t = await startApp([Reports, Fragile, Blocking], { ...store.options, pollInterval: '1h', queues: { default: 5, reports: 2 } });
+    await t.tester.leading();
   });
   afterEach(async () => {
     await t.close();
+    await store.drop();
     vi.restoreAllMocks();
   });
 
@@ -63,19 +74,20 @@ describe('SchedulerService', () => {
       expect(info).toMatchObject({ name: 'hourly-report', handler: 'report', origin: 'runtime', kind: 'every', every: '1h', queue: 'reports', priority: 2 });
       expect(info.nextRunAt?.toISOString()).toBe('2026-01-01T01:00:00.000Z');
       await t.clock.advance('1h');
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length > 0, 'the first tick');
       expect(t.get(Reports).runs).toEqual([{ name: 'hourly-report', args: { scope: 'all' }, at: '2026-01-01T01:00:00.000Z' }]);
 
       const updated = await t.scheduler.update('hourly-report', { cron: '*/30 * * * *' });
       expect(updated).toMatchObject({ kind: 'cron', cron: '*/30 * * * *', priority: 2 });
       await t.clock.advance('30m');
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length > 1, 'the tick of the new cron');
       expect(t.get(Reports).runs.map((r) => r.at)).toEqual(['2026-01-01T01:00:00.000Z', '2026-01-01T01:30:00.000Z']);
 
       await t.scheduler.delete('hourly-report');
       await expect(t.scheduler.getJob('hourly-report')).rejects.toBeInstanceOf(JobNotFoundError);
       await t.clock.advance('2h');
-      await t.tester.drainQueue();
+      // Once nightly's 03:00 tick ran, the planner has passed every tick of those two hours.
+      await drainedUntil(async () => (await t.scheduler.status('nightly')).lastOutcome === 'completed', 'the 03:00 tick of nightly');
       expect(t.get(Reports).runs).toHaveLength(2);
       expect(await t.tester.drainQueue()).toEqual([]);
     });
@@ -110,11 +122,12 @@ describe('SchedulerService', () => {
       expect(t.get(Reports).runs).toEqual([]);
       expect((await t.scheduler.getJob('report')).paused).toBe(true);
       await t.scheduler.resumeJob('report');
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length > 0, 'the resumed job');
       expect(t.get(Reports).runs).toHaveLength(1);
 
       await t.scheduler.pauseJob('nightly');
       await t.clock.advance('3h');
+      await until(() => skips.length > 0, 'the 03:00 tick to be skipped');
       expect(skips).toEqual(['paused']);
       expect(await t.scheduler.history('nightly')).toEqual([]);
     });
@@ -122,10 +135,10 @@ describe('SchedulerService', () => {
     it('runNow runs a schedule or handler at once', async () => {
       const job = await t.scheduler.runNow('nightly');
       expect(job.schedule).toBe('nightly');
-      await t.tester.drainQueue();
+      await drainedUntil(async () => (await t.scheduler.history('nightly')).length > 0, 'the nightly run');
       expect((await t.scheduler.status('nightly')).lastOutcome).toBe('completed');
       await t.scheduler.runNow('report', { manual: true });
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length > 0, 'the report run');
       expect(t.get(Reports).runs[0]!.args).toEqual({ manual: true });
     });
 
@@ -133,11 +146,12 @@ describe('SchedulerService', () => {
       const cancels: string[] = [];
       t.scheduler.on('job:cancel', (e) => cancels.push(`${e.job.id}:${e.reason}`));
       const running = await t.scheduler.enqueue('blocking');
-      await t.clock.advance(0);
+      await until(() => t.get(Blocking).release.length === 1, 'the blocking job to start');
       expect((await t.scheduler.runningJobs()).map((j) => j.id)).toEqual([running.id]);
       const queued = await t.scheduler.enqueue('blocking', {}, { delay: '1h' });
       expect(await t.scheduler.cancelJob(running.id)).toBe(1);
-      await t.clock.advance(0);
+      // The running job is cancelled once its handler returned (on a shared store, a round trip later).
+      await until(() => cancels.length === 1, 'the running job to end cancelled');
       expect(await t.scheduler.runningJobs()).toEqual([]);
       expect(await t.scheduler.cancelJob('blocking', { reason: 'user asked' })).toBe(1);
       expect(cancels.sort()).toEqual([`${queued.id}:user asked`, `${running.id}:cancelled`].sort());
@@ -165,7 +179,7 @@ describe('SchedulerService', () => {
       expect(u2.id).toBe(u1.id);
       expect(u3.id).not.toBe(u1.id);
       await t.clock.advance('9m');
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length === 2, 'the jobs due by then');
       expect(
         t
           .get(Reports)
@@ -173,7 +187,7 @@ describe('SchedulerService', () => {
           .sort((a, b) => a - b),
       ).toEqual([2, 3]);
       await t.clock.advance('1m');
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length === 3, 'the delayed job');
       expect(
         t
           .get(Reports)
@@ -185,7 +199,7 @@ describe('SchedulerService', () => {
     it('enqueueMany inserts every job in one call', async () => {
       const jobs = await t.scheduler.enqueueMany('report', [{ n: 1 }, { n: 2 }, { n: 3 }]);
       expect(jobs.map((j) => j.args)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
-      await t.tester.drainQueue();
+      await drainedUntil(() => t.get(Reports).runs.length >= 3, 'the three jobs');
       expect(t.get(Reports).runs).toHaveLength(3);
     });
 
@@ -211,7 +225,7 @@ describe('SchedulerService', () => {
     it('history, status and queueStats', async () => {
       await t.scheduler.enqueueMany('fragile', [{ fail: false }, { fail: true }]);
       await t.scheduler.enqueue('fragile', { fail: false }, { delay: '1h' });
-      await t.tester.drainQueue();
+      await drainedUntil(async () => (await t.scheduler.history('fragile')).length === 2, 'the two due jobs');
       const history = await t.scheduler.history('fragile');
       expect(history.map((j) => j.state).sort()).toEqual(['completed', 'dead']);
       expect(await t.scheduler.history('fragile', { limit: 1 })).toHaveLength(1);
@@ -237,20 +251,23 @@ describe('SchedulerService', () => {
 
   describe('dead letters', () => {
     it('list, get, stats, retry, retryAll, delete and prune dead jobs', async () => {
+      const dead = async (total: number) => (await t.scheduler.deadLetters.stats()).total === total;
       const [a, b, c] = await t.scheduler.enqueueMany('fragile', [{ fail: true }, { fail: true }, { fail: true }]);
-      await t.tester.drainQueue();
+      await drainedUntil(() => dead(3), 'three dead jobs');
       expect((await t.scheduler.deadLetters.list()).map((j) => j.id).sort()).toEqual([a!.id, b!.id, c!.id].sort());
       expect((await t.scheduler.deadLetters.get(a!.id)).errors[0]!.message).toBe('fragile failed');
       expect(await t.scheduler.deadLetters.stats()).toEqual({ total: 3, byQueue: { default: 3 }, byName: { fragile: 3 }, byErrorClass: { retryable: 3 } });
       const retried = await t.scheduler.deadLetters.retry(a!.id);
       expect(retried.state).toBe('available');
-      await t.tester.drainQueue();
+      await drainedUntil(() => dead(3), 'the retried job to die again');
       expect((await t.scheduler.deadLetters.get(a!.id)).attempt).toBe(2);
       await t.scheduler.deadLetters.delete(b!.id);
       await expect(t.scheduler.deadLetters.get(b!.id)).rejects.toBeInstanceOf(JobNotFoundError);
       expect(await t.scheduler.deadLetters.retryAll({ name: 'fragile' })).toBe(2);
-      await t.tester.drainQueue();
-      await t.clock.advance('1m');
+      // Each dies again, after the backoff of any retry it gets (time moves 10 s a round, once the due jobs ran).
+      await until(async () => (await t.tester.drainQueue(), await dead(2)) || (await t.clock.advance('10s'), false), 'the retried jobs to die again');
+      // On a shared store the last one may have died at this very instant: prune before the next.
+      await t.clock.advance('1s');
       expect(await t.scheduler.deadLetters.prune({ before: new Date(t.clock.now()) })).toBe(2);
       expect(await t.scheduler.deadLetters.list()).toEqual([]);
       await expect(t.scheduler.deadLetters.retry('999')).rejects.toBeInstanceOf(JobNotFoundError);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Scheduled, SchedulerConfigError, type JobContext, type SchedulerModuleOptions, type UniqueOptions } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
-import { createTestSchema } from '../support/postgres.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 
 const ONE_PER_USER_PER_HOUR: UniqueOptions = { by: { args: ['userId'] }, states: ['scheduled', 'available', 'running', 'completed'], period: '1h' };
 
@@ -20,16 +20,13 @@ class Sync {
   }
 }
 
-type Db = Awaited<ReturnType<typeof createTestSchema>>;
-const stores = [{ kind: 'memory' }, ...(process.env.DATABASE_URL ? [{ kind: 'postgres' }] : [])] as const;
-
-describe.each(stores)('unique jobs on the $kind store', ({ kind }) => {
-  let db: Db | undefined;
+describe.each(TEST_STORES)('unique jobs on the $kind store', ({ open }) => {
+  let store: TestStore;
   let t: TestApp;
   let skips: string[];
   beforeEach(async () => {
-    if (kind === 'postgres') db = await createTestSchema('unique_e2e');
-    const options: SchedulerModuleOptions = db ? { store: { type: 'postgres', url: db.url, schema: db.schema }, pollInterval: '1h' } : {};
+    store = await open('unique_e2e');
+    const options: SchedulerModuleOptions = { ...store.options, pollInterval: '1h' };
     // The fake clock starts now: the PostgreSQL store dates what it does not take from the clock by its own.
     t = await startApp([Sync], options, new FakeClock(new Date(Math.ceil(Date.now() / 60_000) * 60_000)));
     skips = [];
@@ -38,7 +35,7 @@ describe.each(stores)('unique jobs on the $kind store', ({ kind }) => {
   });
   afterEach(async () => {
     await t.close();
-    await db?.drop();
+    await store.drop();
   });
 
   it('by chosen argument keys, in chosen states, for a period: a duplicate comes back with duplicate: true and job:skip', async () => {

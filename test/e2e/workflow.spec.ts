@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SchedulerConfigError, Step, Workflow, type StepContext, type StepEvent, type WorkflowEvent } from '../../lib/index.js';
-import { bootstrapError, startApp, type TestApp } from '../support/app.js';
+import { bootstrapError, startApp, T0, type TestApp } from '../support/app.js';
+import { waitFor } from '../support/wait.js';
+import { TEST_STORES, type TestStore } from '../support/stores.js';
 
 /** What the steps did, in order. */
 @Injectable()
@@ -111,11 +113,13 @@ function policies(onError: 'skip' | 'continue') {
   return Policies;
 }
 
-describe('workflows (memory store, fake clock)', () => {
+describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open }) => {
   let t: TestApp;
+  let store: TestStore;
   let events: string[];
   const start = async (...providers: unknown[]) => {
-    t = await startApp([Journal, ...(providers as never[])]);
+    // Polls hourly: the runners are woken by the store's notifier, and the fake clock would fire every poll of the hours skipped.
+    t = await startApp([Journal, ...(providers as never[])], { ...store.options, pollInterval: '1h' });
     events = [];
     const names = [
       'workflow:start',
@@ -139,18 +143,22 @@ describe('workflows (memory store, fake clock)', () => {
     return t;
   };
   const journal = () => t.get(Journal).lines;
+  /** Waits (in real time, the clock still) for what the store does in the background: the memory store is done at once. */
+  const until = (done: () => boolean | Promise<boolean>, what: string) => waitFor(async () => (await t.clock.advance(0), done()), 10_000, what);
   const settle = async () => {
     for (let i = 0; i < 5; i++) {
       await t.tester.drainQueue();
       await t.clock.advance('1m');
     }
   };
-  beforeEach(() => {
+  beforeEach(async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    store = await open('workflow_e2e');
   });
   afterEach(async () => {
     await t?.close();
+    await store.drop();
     vi.restoreAllMocks();
   });
 
@@ -202,7 +210,8 @@ describe('workflows (memory store, fake clock)', () => {
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('failed');
     expect(run.steps.welcome!.state).toBe('failed');
-    const order = journal().filter((l) => l === 'provision' || l === 'subscribe');
+    // In the order the store recorded them done (on a shared store, not always the order they started).
+    const order = events.filter((e) => e === 'step:stop provision' || e === 'step:stop subscribe').map((e) => e.slice('step:stop '.length));
     const rollbacks = journal().filter((l) => l.startsWith('rollback:'));
     const expected = order.reverse().map((s) => (s === 'provision' ? 'rollback:deleteAccount' : 'rollback:unsubscribe'));
     expect(rollbacks).toEqual(expected);
@@ -289,7 +298,7 @@ describe('workflows (memory store, fake clock)', () => {
     }
     await start(Cancellable);
     const runId = await t.scheduler.workflows.start('cancellable', {});
-    await t.clock.advance(0);
+    await until(() => journal().length === 2, 'the second step to start');
     expect(journal()).toEqual(['reserve', 'wait']);
     const cancelled = await t.scheduler.workflows.cancel(runId, { reason: 'user left', rollback: true });
     expect(cancelled).toMatchObject({ state: 'cancelled', error: 'user left' });
@@ -312,8 +321,10 @@ describe('workflows (memory store, fake clock)', () => {
     }
     @Workflow({ name: 'hangs' })
     class Hangs {
+      started = false;
       @Step({ maxRetries: 0, timeout: '10s', onError: 'continue' })
       hang() {
+        this.started = true;
         return new Promise(() => undefined);
       }
       @Step({ after: 'hang' })
@@ -324,7 +335,10 @@ describe('workflows (memory store, fake clock)', () => {
     const b = await t.scheduler.workflows.start('hangs', {});
     // Queue runners run the steps; the hanging one is ended by its timeout on the fake clock
     // (drainQueue would wait for it forever).
-    for (let i = 0; i < 4; i++) await t.clock.advance('10s');
+    const state = async (runId: string) => (await t.scheduler.workflows.getState(runId)).state;
+    await until(async () => t.get(Hangs).started && (await state(a)) === 'failed', 'the hanging step to start, the discarded one to fail');
+    await t.clock.advance('10s');
+    await until(async () => (await state(b)) === 'completed', 'the hanging run to go on');
     const stubborn = await t.scheduler.workflows.getState(a);
     expect([stubborn.state, stubborn.steps.discard!.state, stubborn.steps.discard!.attempts]).toEqual(['failed', 'failed', 1]);
     const hangs = await t.scheduler.workflows.getState(b);
@@ -344,7 +358,7 @@ describe('workflows (memory store, fake clock)', () => {
     }
     await start(PausedFailure);
     const runId = await t.scheduler.workflows.start('paused-failure', {});
-    await t.clock.advance(0);
+    await until(() => t.get(PausedFailure).release.length === 1, 'the slow step to start');
     await t.scheduler.workflows.pause(runId);
     t.get(PausedFailure).release[0]!(undefined);
     await settle();
@@ -371,7 +385,11 @@ describe('workflows (memory store, fake clock)', () => {
       }
     }
     await start(Nightly);
-    await t.clock.advance('1d');
+    // A shared store's node leads once it holds the lease; then the 03:00 tick starts one run (late, as a misfire, if the planner loads after it).
+    await until(() => t.scheduler.isLeader(), 'leadership');
+    await t.clock.advance('3h');
+    await until(async () => (await t.tester.drainQueue(), (await t.scheduler.workflows.summary('nightly')).runs.completed === 1), 'the run');
+    await t.clock.advance('21h');
     await settle();
     expect(journal()).toEqual(['nightly']);
     expect((await t.scheduler.workflows.summary('nightly')).runs.completed).toBe(1);
@@ -459,13 +477,11 @@ describe('bad workflow definitions stop bootstrap', () => {
   });
 });
 
-describe('workflow versions and spans', () => {
+describe.each(TEST_STORES)('workflow versions on the $kind store', ({ open }) => {
   it('after a deploy that changes the DAG, an in-flight run fails with WorkflowVersionMismatchError (never skips or repeats a step)', async () => {
-    const { MemoryStore } = await import('../../lib/index.js');
     const { FakeClock } = await import('../../lib/testing/index.js');
-    const { T0 } = await import('../support/app.js');
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const store = new MemoryStore();
+    const store = await open('workflow_deploy');
     const clock = new FakeClock(T0);
     @Workflow({ name: 'deploy' })
     class V1 {
@@ -483,21 +499,27 @@ describe('workflow versions and spans', () => {
       @Step({ after: 'two' })
       three() {}
     }
-    const before = await startApp([V1], { store }, clock);
+    const before = await startApp([V1], store.options, clock);
     await before.scheduler.pauseQueue('default');
     const runId = await before.scheduler.workflows.start('deploy', {});
     await before.close();
-    const after = await startApp([V2], { store }, clock);
+    const after = await startApp([V2], store.options, clock);
     const failed: string[] = [];
     after.scheduler.on('workflow:fail', (e) => failed.push(e.error ?? ''));
     await after.scheduler.resumeQueue('default');
-    await after.tester.drainQueue();
+    // On a shared store the runner may hold the step's job, claimed, while the tester drains: wait for the run to end.
+    await waitFor(
+      async () => (await after.tester.drainQueue(), (await after.scheduler.workflows.getState(runId)).state !== 'running'),
+      10_000,
+      'the run to end',
+    );
     const run = await after.scheduler.workflows.getState(runId);
     expect(run.state).toBe('failed');
     expect(run.error).toMatch(/changed since this run started/);
     expect(run.steps.one!.state).toBe('pending');
     expect(failed).toHaveLength(1);
     await after.close();
+    await store.drop();
     vi.restoreAllMocks();
   });
 });
