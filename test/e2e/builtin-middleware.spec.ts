@@ -40,6 +40,10 @@ class Jobs {
     if ((ctx.args.failUntil ?? 0) >= ctx.attempt) throw new TypeError(`attempt ${ctx.attempt} broke`);
     return 'sent';
   }
+  @Scheduled({ name: 'slow', timeout: '1s', backoff: 0, maxRetries: 1 })
+  slow(ctx: JobContext) {
+    return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+  }
 }
 
 /** Records what the tracker was sent; the reporter below gets it injected. */
@@ -186,6 +190,31 @@ describe('built-in middleware', () => {
       await run({ discard: true });
       expect(final.map(([, c]) => c.outcome)).toEqual(['dead', 'discard']);
       expect(every.slice(3)).toEqual(['1:retry:false', '1:discard:true']);
+    });
+
+    it('a timed-out attempt is a failure like any other: retried, then dead', async () => {
+      const logger = new CapturedLogger();
+      const reports: string[] = [];
+      t = await startApp([Jobs], {
+        middleware: [
+          LoggingMiddleware.with({ logger, args: false }),
+          ErrorReporterMiddleware.with({
+            on: 'every',
+            report: (error, ctx) => void reports.push(`${ctx.job.attempt}:${ctx.outcome}:${(error as Error).name}`),
+          }),
+        ],
+      });
+      await t.scheduler.enqueue('slow', {});
+      // Each advance times out one attempt (the retry starts at once: backoff 0).
+      await t.clock.advance('1s');
+      await t.clock.advance('1s');
+      await t.tester.drainQueue();
+      expect(t.tester.runs('slow').map((r) => r.outcome)).toEqual(['retry', 'dead']);
+      expect(reports).toEqual(['1:retry:JobAbortedError', '2:dead:JobAbortedError']);
+      expect(logger.lines().map((l) => [l.outcome, l.duration_ms, l.error_type])).toEqual([
+        ['retry', 1000, 'JobAbortedError'],
+        ['dead', 1000, 'JobAbortedError'],
+      ]);
     });
 
     it('a report that throws or rejects is logged and changes nothing for the job', async () => {
