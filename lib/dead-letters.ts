@@ -53,6 +53,7 @@ export class DeadLetters {
     if (!job) throw new JobNotFoundError(id, 'dead letter');
     s.wake(job.queue);
     s.events.emit('deadLetter:retry', { id: job.id, name: job.name, queue: job.queue });
+    s.events.emit('job:enqueue', { job, source: 'retry' });
     return job;
   }
 
@@ -67,7 +68,10 @@ export class DeadLetters {
     const s = this.scheduler();
     const jobs = await s.store.resurrectDead(query, limit, new Date(s.clock.now()));
     for (const queue of new Set(jobs.map((job) => job.queue))) s.wake(queue);
-    for (const job of jobs) s.events.emit('deadLetter:retry', { id: job.id, name: job.name, queue: job.queue });
+    for (const job of jobs) {
+      s.events.emit('deadLetter:retry', { id: job.id, name: job.name, queue: job.queue });
+      s.events.emit('job:enqueue', { job, source: 'retry' });
+    }
     return jobs.length;
   }
 

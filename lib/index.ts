@@ -76,7 +76,19 @@ export type {
 
 export type { JobContext } from './execution/job-context.js';
 export { exponentialBackoff, type ExponentialBackoffOptions } from './execution/backoff.js';
-export { haltJob, ignoreError, type JobMiddleware, type MiddlewareHalt, type MiddlewareIgnore, type AttemptOutcome } from './middleware/job-middleware.js';
+export {
+  haltJob,
+  ignoreError,
+  type JobMiddleware,
+  type MiddlewareHalt,
+  type MiddlewareIgnore,
+  type AttemptOutcome,
+  type AttemptNext,
+} from './middleware/job-middleware.js';
+export type { AttemptResultName } from './middleware/builtin.helpers.js';
+export { LoggingMiddleware, DEFAULT_REDACTED_KEYS, type LoggingMiddlewareOptions, type JobLogLine } from './middleware/logging.middleware.js';
+export { ErrorReporterMiddleware, type ErrorReporterMiddlewareOptions, type ErrorReportContext } from './middleware/error-reporter.middleware.js';
+export { CheckInMiddleware, type CheckInMiddlewareOptions, type CheckIn, type CheckInStatus } from './middleware/check-in.middleware.js';
 
 export {
   SchedulerError,
@@ -120,6 +132,9 @@ export type {
   DeadLetterPruneEvent,
   CircuitEvent,
   CircuitRejectEvent,
+  JobEnqueueEvent,
+  JobSource,
+  WorkflowExceptionEvent,
 } from './telemetry/scheduler.events.js';
 
 export type { Duration } from './common/duration.js';

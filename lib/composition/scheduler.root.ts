@@ -106,7 +106,7 @@ export class SchedulerRoot {
     const poke = () => loop.poke();
     const queues = new QueueManager(options.pollInterval, poke);
     const wake = (queue: string) => queues.wake(queue);
-    const producer = new JobProducer(store, notifier, queues, clock, node);
+    const producer = new JobProducer(store, notifier, queues, clock, node, events);
     const breakers = new BreakerBoard({
       // A store without its own breakers (one process) gets them in memory; held jobs then wait their time out.
       store: store.breakers ?? new MemoryBreakerStore(() => []),
@@ -144,7 +144,7 @@ export class SchedulerRoot {
       isLeader,
       circuitOpen: (breaker) => breakers.isOpen(breaker),
     });
-    const engine = new WorkflowEngine({ store, insert: (jobs) => producer.insert(jobs), clock, events });
+    const engine = new WorkflowEngine({ store, insert: (jobs) => producer.insert(jobs, 'workflow'), clock, events });
     setupWorkflows(engine, registry, events);
     const broadcast = async (message: Notification) => {
       if (notifier.shared) await notifier.notify(message);

@@ -154,6 +154,7 @@ export class JobExecutor {
       () => Promise.resolve(definition.run(ctx)),
       () => this.deps.clock.now(),
       (error) => this.logger.error(`${label(attempt.job)}: middleware onComplete threw: ${describe(error)}`),
+      (error) => this.settler.nextAfter(attempt.job, attempt.reason, error),
     ).then((result) => attempt.chainDone(result));
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { DiscardJobError, JobAbortedError, StaleAttemptError } from '../scheduler.errors.js';
+import { DiscardJobError, JobAbortedError, StaleAttemptError, type AbortReason } from '../scheduler.errors.js';
+import type { AttemptNext } from '../middleware/job-middleware.js';
 import type { AttemptRef } from '../store/job-store.js';
 import { MAX_KEPT_ERRORS, type Job } from '../store/job.types.js';
 import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
@@ -67,6 +68,18 @@ export class JobSettler {
   /** Whether a timeout of this attempt would be retried (its handler then keeps the job until it returns). */
   retriesAfterTimeout(job: Job<unknown>): boolean {
     return this.deps.classifier.settle(new JobAbortedError('timeout'), job.attempt, this.deps.registry.retrySettingsFor(job)).next.action === 'retry';
+  }
+
+  /**
+   * What follows a failed attempt, for middleware's `onComplete` (called
+   * before {@link settle}, which decides the same way): an abort says it,
+   * else the classifier does, as for the acknowledgement.
+   */
+  nextAfter(job: Job<unknown>, reason: AbortReason | undefined, error: unknown): AttemptNext {
+    if (reason === 'cancel') return 'cancel';
+    if (reason !== undefined && reason !== 'timeout') return 'release';
+    const { next } = this.decide(job, reason === 'timeout' ? new JobAbortedError('timeout') : error);
+    return next.action === 'retry' ? 'retry' : next.action === 'discard' ? 'discard' : 'dead';
   }
 
   /** Reports an acknowledgement that did not land (always `false`). */

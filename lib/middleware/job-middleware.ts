@@ -18,6 +18,16 @@ export interface MiddlewareIgnore {
 }
 
 /**
+ * What follows a failed or halted attempt, as the scheduler decides it:
+ * `retry` (it runs again), `dead` (no attempt left, or a terminal error),
+ * `discard` (a `DiscardJobError`, or halted by middleware), `cancel`
+ * (cancelled while it ran), `release` (handed back at shutdown or to a more
+ * urgent job, or its lease was lost: the attempt's result does not count).
+ * @publicApi
+ */
+export type AttemptNext = 'retry' | 'dead' | 'discard' | 'cancel' | 'release';
+
+/**
  * How an attempt ended, as middleware's `onComplete` sees it.
  * @publicApi
  */
@@ -29,6 +39,8 @@ export interface AttemptOutcome {
   ignored?: string;
   /** Milliseconds the attempt took. */
   duration: number;
+  /** For a failed or halted attempt: what follows it (a halt is always `discard`). Unset for a completion. */
+  next?: AttemptNext;
 }
 
 /**

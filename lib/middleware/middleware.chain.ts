@@ -1,5 +1,5 @@
 import type { JobContext } from '../execution/job-context.js';
-import type { AttemptOutcome, JobMiddleware, MiddlewareIgnore } from './job-middleware.js';
+import type { AttemptNext, AttemptOutcome, JobMiddleware, MiddlewareIgnore } from './job-middleware.js';
 
 /**
  * The result of one attempt through the chain.
@@ -14,6 +14,8 @@ export type ChainResult =
  * Runs `handler` inside the middleware chain, in the order documented on
  * {@link JobMiddleware}. Errors thrown by hooks count as the attempt's error,
  * except in `onComplete`, whose errors are reported through `onHookError`.
+ * `next` tells `onComplete` what follows a failure (the settler decides the
+ * same way once the chain has ended).
  * @internal
  */
 export async function runMiddlewareChain(
@@ -22,6 +24,7 @@ export async function runMiddlewareChain(
   handler: () => Promise<unknown>,
   now: () => number,
   onHookError: (error: unknown) => void,
+  next: (error: unknown) => AttemptNext = () => 'retry',
 ): Promise<ChainResult> {
   const started = now();
   let outcome: ChainResult;
@@ -37,8 +40,8 @@ export async function runMiddlewareChain(
         ? { status: 'completed', result: null, error: outcome.ignored.error, ignored: outcome.ignored.reason, duration: now() - started }
         : { status: 'completed', result: outcome.result, duration: now() - started }
       : outcome.status === 'failed'
-        ? { status: 'failed', error: outcome.error, duration: now() - started }
-        : { status: 'halted', error: outcome.reason, duration: now() - started };
+        ? { status: 'failed', error: outcome.error, duration: now() - started, next: nextOf(next, outcome.error) }
+        : { status: 'halted', error: outcome.reason, duration: now() - started, next: 'discard' };
   for (const mw of middleware) {
     if (!mw.onComplete) continue;
     try {
@@ -64,6 +67,15 @@ async function runOnError(middleware: readonly JobMiddleware[], ctx: JobContext<
     }
   }
   return outcome;
+}
+
+/** What follows a failure; a decision that throws must not cost the attempt its `onComplete` hooks. */
+function nextOf(next: (error: unknown) => AttemptNext, error: unknown): AttemptNext {
+  try {
+    return next(error);
+  } catch {
+    return 'retry';
+  }
 }
 
 function isIgnore(value: unknown): value is MiddlewareIgnore {

@@ -5,7 +5,8 @@ import type { JobProducer } from '../queue/job.producer.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
 import type { NewJob } from '../store/job.types.js';
-import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { JobSource, SchedulerEvents } from '../telemetry/scheduler.events.js';
+import type { ScheduleSpec } from '../schedule/schedule-spec.js';
 import type { LoopTask } from './scheduler.loop.js';
 import { ticksToPlan } from './tick-planner.js';
 import { tickSkipReason, tickUnique } from './tick-unique.js';
@@ -41,6 +42,8 @@ export interface PlannerDeps {
 
 // A failed planning round (store down) is retried this much later, not in a tight loop.
 const RETRY_AFTER_FAILURE_MS = 1_000;
+/** The `job:enqueue` source of a schedule's ticks, by the kind of its schedule. */
+const TICK_SOURCE: Record<ScheduleSpec['kind'], JobSource> = { cron: 'cron', every: 'interval', at: 'once', reboot: 'once' };
 
 /**
  * Plans schedule ticks (leader only): a heap of each schedule's next tick
@@ -175,7 +178,10 @@ export class Planner implements LoopTask {
         });
       }
     } else if (ticks.length > 0) {
-      const results = await this.deps.producer.insert(ticks.map((tick) => tickJob(entry, tick.at, tick.misfired)));
+      const results = await this.deps.producer.insert(
+        ticks.map((tick) => tickJob(entry, tick.at, tick.misfired)),
+        TICK_SOURCE[entry.spec.kind],
+      );
       results.forEach((result, i) => {
         if (result.inserted || result.conflict === 'tick') return;
         this.deps.events.emit('job:skip', {

@@ -49,7 +49,7 @@ export class RebootJobs {
       tags: definition.options.tags,
       meta: { ...definition.options.meta, reboot: true },
     }));
-    await this.ports.producer.insert(jobs);
+    await this.ports.producer.insert(jobs, 'once');
     this.due = false;
   }
 }

@@ -4,11 +4,13 @@ import type { InsertOptions, JobStore } from '../store/job-store.js';
 import type { InsertResult, Job, NewJob } from '../store/job.types.js';
 import type { QueueManager } from './queue.manager.js';
 import type { QueueRunner } from './queue.runner.js';
+import type { JobSource, SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { cloneJson } from '../store/new-job.js';
 
 /**
  * The one way jobs enter the store: insert, then wake the queues that have
- * due work (notifier) and remember when future work becomes due (wake-ups).
+ * due work (notifier) and remember when future work becomes due (wake-ups);
+ * `job:enqueue` for each job inserted.
  * @internal
  */
 export class JobProducer {
@@ -18,9 +20,10 @@ export class JobProducer {
     private readonly queues: QueueManager,
     private readonly clock: Clock,
     private readonly node: string,
+    private readonly events: Pick<SchedulerEvents, 'emit' | 'has'>,
   ) {}
 
-  async insert(jobs: readonly NewJob[], transaction?: object): Promise<InsertResult[]> {
+  async insert(jobs: readonly NewJob[], source: JobSource, transaction?: object): Promise<InsertResult[]> {
     if (jobs.length === 0) return [];
     const runner = transaction === undefined ? this.idleRunnerFor(jobs) : undefined;
     const now = new Date(this.clock.now());
@@ -34,6 +37,8 @@ export class JobProducer {
             ? { push: { from: this.node, now }, now }
             : { now };
     const results = await this.store.insert(jobs, options);
+    // Before the runner adopts its claimed jobs: their `job:start` follows their `job:enqueue`.
+    if (this.events.has('job:enqueue')) for (const { job, inserted } of results) if (inserted) this.events.emit('job:enqueue', { job, source });
     const due = new Set<string>();
     const claimed: Job[] = [];
     for (const { job, inserted } of results) {

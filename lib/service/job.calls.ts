@@ -21,7 +21,7 @@ export async function enqueueJobs(
 ): Promise<EnqueuedJob[]> {
   const jobs = buildJobs(s.jobs, target, argsList, options);
   if (s.refusesWork()) throw new ShuttingDownError('enqueue');
-  const results = await s.producer.insert(jobs, options.manager);
+  const results = await s.producer.insert(jobs, 'api', options.manager);
   return results.map(({ job, inserted }) => {
     if (!inserted) {
       s.events.emit('job:skip', { name: job.name, schedule: null, reason: 'unique', job, tick: null, duration: 0, outcome: 'skipped' });
@@ -50,7 +50,7 @@ export async function runScheduleNow(s: ServicePorts, name: string, args: JsonVa
     scheduledAt: now,
     trace: captureTraceContext(),
   };
-  const [result] = await s.producer.insert([job]);
+  const [result] = await s.producer.insert([job], 'api');
   if (!result!.inserted) {
     const reason = tickSkipReason(entry, result!.conflict);
     s.events.emit('job:skip', { name: entry.handler.name, schedule: name, reason, job: result!.job, tick: null, duration: 0, outcome: 'skipped' });

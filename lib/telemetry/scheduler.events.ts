@@ -150,6 +150,27 @@ export interface JobSkipEvent {
 }
 
 /**
+ * Where an enqueued job came from: `api` (`enqueue`, `enqueueAt`,
+ * `enqueueMany`, `runNow`), `cron`, `interval` (`every`) and `once` (`at`,
+ * `@reboot`) for a schedule's ticks, `retry` (a dead letter put back in its
+ * queue), `workflow` (a workflow's start, step and rollback jobs).
+ * @publicApi
+ */
+export type JobSource = 'api' | 'cron' | 'interval' | 'once' | 'retry' | 'workflow';
+
+/**
+ * `job:enqueue`: a job entered the store (once per inserted job; a duplicate
+ * emits `job:skip` instead). Inside a caller's transaction (`manager`) it is
+ * emitted when the insert returns, before the transaction commits.
+ * @publicApi
+ */
+export interface JobEnqueueEvent {
+  /** The job as stored (`running` already when this node claimed it at insert). */
+  job: Job<unknown>;
+  source: JobSource;
+}
+
+/**
  * `job:stale`: a late acknowledgement from an attempt that no longer owns its job.
  * @publicApi
  */
@@ -211,6 +232,28 @@ export interface StepEvent {
   error?: unknown;
   /** For `step:skip`: `condition`, `error` or `dependency`. */
   reason?: string;
+}
+
+/**
+ * `workflow:exception`: an attempt of a workflow's step failed; it will be
+ * retried (`outcome: 'retry'`), or the step's `onError` policy applies
+ * (`outcome: 'failed'`). One event for both, as `job:exception` is for jobs.
+ * @publicApi
+ */
+export interface WorkflowExceptionEvent {
+  runId: string;
+  workflow: string;
+  step: string;
+  /** The id of the step's job. */
+  jobId: string;
+  attempt: number;
+  maxAttempts: number;
+  /** Milliseconds the attempt took. */
+  duration: number;
+  outcome: 'retry' | 'failed';
+  error: unknown;
+  /** `error` or `timeout`. */
+  kind: 'error' | 'timeout';
 }
 
 /**
@@ -277,6 +320,7 @@ export interface CircuitRejectEvent {
  * @publicApi
  */
 export interface SchedulerEventMap {
+  'job:enqueue': JobEnqueueEvent;
   'job:start': JobEvent;
   'job:stop': JobStopEvent;
   'job:exception': JobExceptionEvent;
@@ -302,6 +346,7 @@ export interface SchedulerEventMap {
   'workflow:pause': WorkflowEvent;
   'workflow:resume': WorkflowEvent;
   'workflow:cancel': WorkflowEvent;
+  'workflow:exception': WorkflowExceptionEvent;
   'step:start': StepEvent;
   'step:stop': StepEvent;
   'step:exception': StepEvent;

@@ -217,12 +217,16 @@ export class WorkflowEngine {
       await this.s.store.updateRun(run.id, this.now(), (r) =>
         owns(r) ? { ...r, steps: { ...r.steps, [step]: { ...r.steps[step]!, state: 'pending', error: message(error) } } } : null,
       );
-      if (!ctx.signal.aborted || ctx.abortReason === 'timeout') this.emit.step('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
+      if (!ctx.signal.aborted || ctx.abortReason === 'timeout') {
+        this.emit.step('step:retry', run, step, ctx.attempt, duration, 'retry', { error });
+        this.emit.exception(run, step, ctx, duration, 'retry', error);
+      }
       throw error;
     }
     const outcome = await this.stepExhausted(run.id, step, error, (r) => owns(r));
     if (outcome === null) return { skipped: 'a newer attempt owns the step' };
     this.emit.step('step:exception', run, step, ctx.attempt, duration, 'failed', { error });
+    this.emit.exception(run, step, ctx, duration, 'failed', error);
     if (outcome === 'fail') throw error;
     return { stepFailed: message(error) };
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import type { JobContext } from '../execution/job-context.js';
 import type { JobStore } from '../store/job-store.js';
 import type { InsertResult, NewJob } from '../store/job.types.js';
 import type { SchedulerEvents, StepEvent, WorkflowEvent } from '../telemetry/scheduler.events.js';
@@ -50,5 +51,21 @@ export class WorkflowEmitter {
     extra: { error?: unknown; reason?: string } = {},
   ): void {
     this.ports.events.emit(event, { runId: run.id, workflow: run.workflow, step, attempt, duration, outcome, ...extra });
+  }
+
+  /** `workflow:exception`: an attempt of a step failed (beside its `step:retry` or `step:exception`). */
+  exception(run: WorkflowRun, step: string, ctx: JobContext<unknown>, duration: number, outcome: 'retry' | 'failed', error: unknown): void {
+    this.ports.events.emit('workflow:exception', {
+      runId: run.id,
+      workflow: run.workflow,
+      step,
+      jobId: ctx.id,
+      attempt: ctx.attempt,
+      maxAttempts: ctx.maxAttempts,
+      duration,
+      outcome,
+      error,
+      kind: ctx.abortReason === 'timeout' ? 'timeout' : 'error',
+    });
   }
 }

@@ -115,7 +115,7 @@ describe('SchedulerRoot, composed without Nest', () => {
     await root.start();
     try {
       const { service } = root.ports;
-      await service.producer.insert(buildJobs(service.jobs, 'export', [{ day: 1 }], { delay: '30s' }));
+      await service.producer.insert(buildJobs(service.jobs, 'export', [{ day: 1 }], { delay: '30s' }), 'api');
       await clock.advance('29s');
       expect(runs).toEqual([]);
       await clock.advance('1s');
@@ -156,7 +156,7 @@ describe('SchedulerRoot, composed without Nest', () => {
     await root.start();
     try {
       const { service } = root.ports;
-      const [inserted] = await service.producer.insert(buildJobs(service.jobs, 'hold', [{}], {}));
+      const [inserted] = await service.producer.insert(buildJobs(service.jobs, 'hold', [{}], {}), 'api');
       await flushPromises(5);
       expect((await service.store.get(inserted!.job.id))?.state).toBe('running');
       expect(await cancelJobs(service, inserted!.job.id, 'stop')).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobContext, JobMiddleware } from '../../../lib/index.js';
+import type { AttemptOutcome, JobContext, JobMiddleware } from '../../../lib/index.js';
 import { runMiddlewareChain } from '../../../lib/middleware/middleware.chain.js';
 
 const ctx = { locals: {} } as JobContext<unknown>;
@@ -134,5 +134,55 @@ describe('runMiddlewareChain', () => {
     );
     expect(ok.status).toBe('completed');
     expect(reported).toHaveLength(1);
+  });
+
+  it("tells onComplete what follows: the decision for a failure (of the final error), 'discard' for a halt, nothing for a completion", async () => {
+    const seen: AttemptOutcome[] = [];
+    const record: JobMiddleware = { onComplete: (_c, o) => void seen.push(o) };
+    const decided: unknown[] = [];
+    const next = (error: unknown) => (decided.push(error), 'dead' as const);
+    const replaced = new Error('replaced');
+    await runMiddlewareChain(
+      [{ onError: () => replaced }, record],
+      ctx,
+      () => Promise.reject(new Error('first')),
+      now,
+      () => {},
+      next,
+    );
+    await runMiddlewareChain(
+      [{ before: () => ({ halt: 'paused tenant' }) }, record],
+      ctx,
+      async () => 1,
+      now,
+      () => {},
+      next,
+    );
+    await runMiddlewareChain(
+      [record],
+      ctx,
+      async () => 1,
+      now,
+      () => {},
+      next,
+    );
+    const throwing = () => {
+      throw new Error('classifier broke');
+    };
+    await runMiddlewareChain(
+      [record],
+      ctx,
+      () => Promise.reject(new Error('x')),
+      now,
+      () => {},
+      throwing,
+    );
+    expect(seen.map((o) => [o.status, o.next])).toEqual([
+      ['failed', 'dead'],
+      ['halted', 'discard'],
+      ['completed', undefined],
+      ['failed', 'retry'],
+    ]);
+    expect(decided).toEqual([replaced]);
   });
 });

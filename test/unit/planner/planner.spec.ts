@@ -35,7 +35,7 @@ function setup(store: JobStore = new MemoryStore(), clock = new FakeClock(T0)) {
   const events = new SchedulerEvents();
   const skips: JobSkipEvent[] = [];
   events.on('job:skip', (event) => skips.push(event));
-  const producer = new JobProducer(store, new LocalNotifier(), new QueueManager(MIN, () => undefined), clock, 'node-a');
+  const producer = new JobProducer(store, new LocalNotifier(), new QueueManager(MIN, () => undefined), clock, 'node-a', events);
   const planner = new Planner({ store, producer, clock, events, misfireThreshold: MIN, isLeader: () => leader.value });
   return { planner, store, clock, leader, skips };
 }
