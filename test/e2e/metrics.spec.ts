@@ -21,6 +21,12 @@ class Work {
   }
 }
 
+@Injectable()
+class Ticks {
+  @Scheduled({ name: 'beat', every: '10s' })
+  beat() {}
+}
+
 const attempt = (p: { attributes: Record<string, unknown> }) =>
   `${String(p.attributes['scheduler.job.name'])} ${String(p.attributes['scheduler.job.outcome'])}${p.attributes['error.type'] ? ` ${String(p.attributes['error.type'])}` : ''}`;
 
@@ -94,6 +100,25 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
     expect(points(all.get('scheduler.jobs.executing')).find((p) => p.attributes['scheduler.queue'] === 'default')?.value).toBe(1);
     expect(points(all.get('scheduler.leader')).map((p) => p.value)).toEqual([1]);
     t.get(Gate).release('a');
+  });
+
+  it('counts enqueued jobs by source, and schedule ticks (fired, paused) with their lateness', async () => {
+    t = await startApp([Work, Ticks], { metrics: { meterProvider: m.provider } });
+    await t.scheduler.enqueue('ok', {});
+    await t.clock.advance('30s');
+    await t.tester.drainQueue();
+    await t.scheduler.pauseJob('beat');
+    await t.clock.advance('20s');
+    const all = await m.collect();
+    const enqueued = points(all.get('scheduler.job.enqueued')).map(
+      (p) => `${String(p.attributes['scheduler.job.name'])} ${String(p.attributes['scheduler.job.source'])} ${p.value}`,
+    );
+    expect(enqueued.sort()).toEqual(['beat interval 3', 'ok api 1']);
+    const ticks = points(all.get('scheduler.schedule.ticks')).map(
+      (p) => `${String(p.attributes['scheduler.schedule.name'])} ${String(p.attributes['scheduler.tick.outcome'])} ${p.value}`,
+    );
+    expect(ticks.sort()).toEqual(['beat fired 3', 'beat paused 2']);
+    expect(points(all.get('scheduler.schedule.lateness'))[0]).toMatchObject({ value: 3, attributes: { 'scheduler.schedule.name': 'beat' } });
   });
 
   it('caps job names at maxJobNames (then `_other`), and leaves out what attributes: false turns off', async () => {

@@ -54,11 +54,36 @@ export class JobMetrics {
     const consumed = this.options.messaging
       ? meter.createCounter('messaging.client.consumed.messages', { unit: '{message}', description: 'Job attempts started, as consumed messages.' })
       : null;
+    const sent = this.options.messaging
+      ? meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Jobs enqueued, as sent messages.' })
+      : null;
+    const enqueued = meter.createCounter('scheduler.job.enqueued', { unit: '{job}', description: 'Jobs that entered the store, by source.' });
+    const ticks = meter.createCounter('scheduler.schedule.ticks', { unit: '{tick}', description: 'Schedule ticks, by what became of them.' });
+    const lateness = meter.createHistogram('scheduler.schedule.lateness', {
+      unit: 's',
+      description: 'How late a tick was inserted after its planned time.',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: this.options.buckets },
+    });
     this.unsubscribe.push(
       on('job:start', ({ job }) => {
         const start = job.startedAt?.getTime() ?? this.now();
         this.queueTime.record(Math.max(0, start - job.runAt.getTime()) / 1000, this.base(job));
         consumed?.add(1, this.messaging(job));
+      }),
+      on('job:enqueue', ({ job, source }) => {
+        enqueued.add(1, { ...this.base(job), [ATTR.source]: source });
+        sent?.add(1, this.messaging(job));
+        if (job.schedule === null || source === 'api' || source === 'retry' || source === 'workflow') return;
+        const schedule = { [ATTR.schedule]: this.names.of(job.schedule) };
+        ticks.add(1, { ...schedule, [ATTR.tickOutcome]: job.misfired ? 'caught_up' : 'fired' });
+        lateness.record(Math.max(0, job.insertedAt.getTime() - job.scheduledAt.getTime()) / 1000, schedule);
+      }),
+      on('job:skip', ({ schedule, reason, tick }) => {
+        // Only a tick's skip is a tick (a unique enqueue or a rate-limited job is not).
+        if (schedule === null || tick === null) return;
+        const outcome = reason === 'overlap' ? 'skipped_overlap' : reason === 'paused' ? 'paused' : `skipped_${reason}`;
+        ticks.add(1, { [ATTR.schedule]: this.names.of(schedule), [ATTR.tickOutcome]: outcome });
       }),
       on('job:stop', (e) => this.ended(e.job, e.duration, 'success')),
       on('job:exception', (e) => this.ended(e.job, e.duration, e.nextRunAt ? 'retry' : 'dead', errorType(e.error, e.kind))),
