@@ -39,6 +39,58 @@ export interface JobRow {
   preemptible: string | null;
 }
 
+/**
+ * Every column of `jobs` in a fixed order, for statements read as arrays
+ * (better-sqlite3's `.raw(true)`, decoded by {@link rowFromValues}). Why
+ * arrays: a claim of 500 jobs spent half its time on better-sqlite3
+ * building a 30-property object per row for `RETURNING *`; on the bare
+ * statement, 16–33 µs a job as objects against 13–17 as arrays.
+ * @internal
+ */
+export const JOB_COLUMNS =
+  'id, name, schedule, queue, args, state, priority, attempt, max_attempts, timeout_ms, run_at, scheduled_at, inserted_at, misfired, ' +
+  'started_at, finished_at, heartbeat_at, node, fencing_token, tick_key, unique_key, serial_key, pinned_node, tags, meta, result, errors, ' +
+  'trace, progress, preemptible';
+
+/**
+ * The row a statement selecting {@link JOB_COLUMNS} returned as an array.
+ * @internal
+ */
+export function rowFromValues(v: readonly unknown[]): JobRow {
+  return {
+    id: v[0] as number,
+    name: v[1] as string,
+    schedule: v[2] as string | null,
+    queue: v[3] as string,
+    args: v[4] as string,
+    state: v[5] as JobState,
+    priority: v[6] as number,
+    attempt: v[7] as number,
+    max_attempts: v[8] as number,
+    timeout_ms: v[9] as number | null,
+    run_at: v[10] as number,
+    scheduled_at: v[11] as number,
+    inserted_at: v[12] as number,
+    misfired: v[13] as number,
+    started_at: v[14] as number | null,
+    finished_at: v[15] as number | null,
+    heartbeat_at: v[16] as number | null,
+    node: v[17] as string | null,
+    fencing_token: v[18] as number,
+    tick_key: v[19] as string | null,
+    unique_key: v[20] as string | null,
+    serial_key: v[21] as string | null,
+    pinned_node: v[22] as string | null,
+    tags: v[23] as string,
+    meta: v[24] as string,
+    result: v[25] as string | null,
+    errors: v[26] as string,
+    trace: v[27] as string | null,
+    progress: v[28] as string | null,
+    preemptible: v[29] as string | null,
+  };
+}
+
 /** An attempt error as kept in the `errors` column (its time in epoch ms). */
 interface StoredError extends Omit<JobAttemptError, 'at'> {
   at: number;
@@ -73,8 +125,9 @@ export function toJob(row: JobRow): Job {
     uniqueKey: row.unique_key,
     serialKey: row.serial_key,
     pinnedNode: row.pinned_node,
-    tags: JSON.parse(row.tags) as string[],
-    meta: JSON.parse(row.meta) as JsonObject,
+    // The usual empty defaults without the parser: three parses a job of every claim.
+    tags: row.tags === '[]' ? [] : (JSON.parse(row.tags) as string[]),
+    meta: row.meta === '{}' ? {} : (JSON.parse(row.meta) as JsonObject),
     result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
     errors: parseErrors(row.errors),
     trace: row.trace === null ? null : (JSON.parse(row.trace) as JobTraceContext),
@@ -88,6 +141,7 @@ export function toJob(row: JobRow): Job {
  * @internal
  */
 export function parseErrors(text: string): JobAttemptError[] {
+  if (text === '[]') return [];
   return (JSON.parse(text) as StoredError[]).map((error) => ({ ...error, at: new Date(error.at) }));
 }
 

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { JobAttemptError, JobState, NewJob } from '../store/job.types.js';
 import { FINAL_STATES } from '../store/job.types.js';
 import { holderBit, keepsCompleted, uniqueMask } from '../store/unique-states.js';
-import { errorsJson, type JobRow } from './job-rows.js';
+import { errorsJson, JOB_COLUMNS, rowFromValues, type JobRow } from './job-rows.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 
 /** The columns a transition may set, by their Job field. */
@@ -75,12 +75,14 @@ export class SqliteJobTable {
   startMany(ids: readonly number[], node: string, now: number, start: number): JobRow[] {
     if (ids.length === 0) return [];
     const last = (this.sql(`UPDATE counters SET value = value + ? WHERE name = 'fencing_token' RETURNING value`).get(ids.length) as { value: number }).value;
-    const rows = this.sql(
+    const values = this.sql(
       `UPDATE jobs SET state = 'running', attempt = attempt + 1, heartbeat_at = ?, node = ?, fencing_token = ? + o.key,
          started_at = CASE WHEN o.key < ? THEN ? ELSE NULL END
-       FROM (SELECT key, value FROM json_each(?)) AS o WHERE jobs.id = o.value RETURNING *`,
-    ).all(now, node, last - ids.length + 1, Math.min(start, ids.length), now, JSON.stringify(ids)) as JobRow[];
-    return rows.sort((a, b) => a.fencing_token - b.fencing_token);
+       FROM (SELECT key, value FROM json_each(?)) AS o WHERE jobs.id = o.value RETURNING ${JOB_COLUMNS}`,
+    )
+      .raw(true)
+      .all(now, node, last - ids.length + 1, Math.min(start, ids.length), now, JSON.stringify(ids)) as unknown[][];
+    return values.map(rowFromValues).sort((a, b) => a.fencing_token - b.fencing_token);
   }
 
   /** Applies a patch; a move to a final state also does what finishing brings. */

@@ -22,6 +22,7 @@ import { storableResult } from '../store/storable-output.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { toJob, toRowId } from './job-rows.js';
+import { SqliteAcks } from './sqlite.acks.js';
 import { SqliteBreakerStore } from './sqlite.breakers.js';
 import { claimJobs } from './sqlite.claim.js';
 import type { SqliteConnection } from './sqlite.connection.js';
@@ -66,6 +67,7 @@ export class SqliteStore implements JobStore {
   private readonly queries: SqliteQueries;
   private readonly dead: SqliteDeadLetters;
   private readonly runs: SqliteRuns;
+  private readonly acks: SqliteAcks;
   private closed = false;
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
@@ -83,6 +85,7 @@ export class SqliteStore implements JobStore {
     this.queries = new SqliteQueries(this.table);
     this.dead = new SqliteDeadLetters(this.table, this.lifecycle);
     this.runs = new SqliteRuns(sqlite, this.table);
+    this.acks = new SqliteAcks(sqlite);
     this.breakers = new SqliteBreakerStore(sqlite, this.table);
     this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));
   }
@@ -101,6 +104,8 @@ export class SqliteStore implements JobStore {
     if (this.closed) return;
     this.closed = true;
     try {
+      // The acks of this turn are still queued: written before the file is let go of.
+      await this.acks.flush();
       if (this.identity && this.sqlite.open) await this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
     } finally {
       // Closed even when the row could not be deleted (the file busy past the timeout): the next start judges it by its pid.
@@ -142,25 +147,30 @@ export class SqliteStore implements JobStore {
     return this.sqlite.write(() => this.lifecycle.unclaim(refs, options?.runAt?.getTime()));
   }
 
+  /** Batched with the other acks of this turn of the event loop (see `SqliteAcks`); resolves once committed. */
   async complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
     const forget = options?.forget === true;
     // Checked before any change: a result it refuses leaves the job running, untouched.
     const json = forget ? null : storableResult(ref.id, result, this.maxPayloadBytes);
-    if (!forget && (await this.sqlite.run(() => this.lifecycle.completeAlone(ref, json, now.getTime())))) return;
-    await this.sqlite.write(() => this.lifecycle.complete(ref, json, now.getTime(), forget));
+    const at = now.getTime();
+    const body = (): void => this.lifecycle.complete(ref, json, at, forget);
+    return this.acks.add(body, forget ? undefined : () => this.lifecycle.completeAlone(ref, json, at));
   }
 
+  /** Batched like `complete`. */
   async retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
-    await this.sqlite.write(() => this.lifecycle.retry(ref, runAt.getTime(), error));
+    return this.acks.add(() => this.lifecycle.retry(ref, runAt.getTime(), error));
   }
 
+  /** Batched like `complete`. */
   async fail(ref: AttemptRef, state: 'dead' | 'discarded', error: JobAttemptError, now: Date): Promise<void> {
     if (state !== 'dead' && state !== 'discarded') throw new InvalidArgumentError('state', 'must be "dead" or "discarded"');
-    await this.sqlite.write(() => this.lifecycle.fail(ref, state, error, now.getTime()));
+    return this.acks.add(() => this.lifecycle.fail(ref, state, error, now.getTime()));
   }
 
+  /** Batched like `complete`. */
   async release(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
-    await this.sqlite.write(() => this.lifecycle.release(ref, runAt.getTime(), error));
+    return this.acks.add(() => this.lifecycle.release(ref, runAt.getTime(), error));
   }
 
   async heartbeat(refs: readonly HeartbeatRef[], now: Date): Promise<AttemptRef[]> {

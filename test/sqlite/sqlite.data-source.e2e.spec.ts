@@ -98,6 +98,8 @@ describe('SchedulerModule on SQLite with a TypeORM DataSource', () => {
     expect(await titles()).toEqual(['kept']);
     await waitFor(() => mailer.runs.length > 0, 5_000, 'the committed job to run');
     expect(mailer.runs.map((r) => r.id)).toEqual([job.id]);
+    // The completion is written after the handler returns (with the other acks of its turn): waited for, not raced.
+    await waitFor(async () => (await scheduler.history('mail')).length > 0, 5_000, 'the job to be recorded finished');
     expect((await scheduler.history('mail')).map((j) => j.id)).toEqual([job.id]);
   });
 

@@ -66,6 +66,9 @@ describe('SchedulerModule on SQLite', () => {
     const jobs = second.get(Jobs);
     await waitFor(() => jobs.runs.length > 0, 10_000, 'the queued job to run after the restart');
     expect(jobs.runs).toEqual([{ id: job.id, name: 'record', args: { day: '2026-12-05' }, attempt: 1 }]);
+    // The completion is written after the handler returns (with the other acks of its turn): waited for, not raced.
+    const completed = async (): Promise<boolean> => (await again.history('record')).some((j) => j.id === job.id && j.state === 'completed');
+    await waitFor(completed, 5_000, 'the job to be recorded completed');
     expect((await again.history('record')).map((j) => [j.id, j.state])).toContainEqual([job.id, 'completed']);
   });
 

@@ -1,0 +1,141 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StaleAttemptError } from '../../lib/scheduler.errors.js';
+import { openSqlite, type SqliteConnection } from '../../lib/sqlite/sqlite.connection.js';
+import { SqliteStore } from '../../lib/sqlite/sqlite.store.js';
+import type { Job, NewJob } from '../../lib/store/job.types.js';
+
+const NOW = new Date('2026-12-05T12:00:00Z');
+const error = { attempt: 1, at: NOW, name: 'Error', message: 'boom', kind: 'error' };
+
+function newJob(i: number, extra: Partial<NewJob> = {}): NewJob {
+  return { name: 'work', queue: 'default', args: { i }, priority: 5, maxAttempts: 3, timeout: null, runAt: NOW, ...extra };
+}
+
+let dir: string;
+let path: string;
+let writes: number;
+let store: SqliteStore;
+
+/** The store's connection, its write transactions counted (each is one BEGIN IMMEDIATE … COMMIT). */
+function counted(sqlite: SqliteConnection): SqliteConnection {
+  return Object.create(sqlite, {
+    write: {
+      value: <T>(body: () => T): Promise<T> => {
+        writes++;
+        return sqlite.write(body);
+      },
+    },
+  }) as SqliteConnection;
+}
+
+async function running(count: number, extra: Partial<NewJob> = {}): Promise<Job[]> {
+  await store.insert(Array.from({ length: count }, (_, i) => newJob(i, extra)));
+  return store.claim({ queue: 'default', limit: count, node: 'n1', now: NOW });
+}
+
+/** The jobs' states read through a second connection: only what is committed. */
+function committed(ids: readonly string[]): string[] {
+  const other = new Database(path, { readonly: true });
+  try {
+    const state = other.prepare('SELECT state FROM jobs WHERE id = ?');
+    return ids.map((id) => (state.get(Number(id)) as { state: string } | undefined)?.state ?? 'gone');
+  } finally {
+    other.close();
+  }
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'scheduler-sqlite-acks-'));
+  path = join(dir, 'jobs.db');
+  writes = 0;
+  store = new SqliteStore(counted(await openSqlite({ type: 'sqlite', path, busyTimeout: 200 })));
+  await store.init();
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('SqliteStore acknowledgements: one write transaction a turn', () => {
+  it('writes the completions, retries and failures of one turn in one transaction, each settled after the commit', async () => {
+    const jobs = await running(6);
+    writes = 0;
+    const seen: string[][] = [];
+    const acks = [
+      ...jobs.slice(0, 4).map((job) => store.complete({ id: job.id, attempt: 1 }, { ok: job.id }, NOW)),
+      store.retry({ id: jobs[4]!.id, attempt: 1 }, NOW, error),
+      store.fail({ id: jobs[5]!.id, attempt: 1 }, 'dead', error, NOW),
+    ].map((ack) => ack.then(() => seen.push(committed(jobs.map((j) => j.id)))));
+    expect(writes).toBe(0); // queued for the end of the turn
+    await Promise.all(acks);
+    expect(writes).toBe(1);
+    // Every caller saw all six committed when its promise settled.
+    expect(seen).toHaveLength(6);
+    for (const states of seen) expect(states).toEqual(['completed', 'completed', 'completed', 'completed', 'available', 'dead']);
+    expect((await store.get(jobs[0]!.id))?.result).toEqual({ ok: jobs[0]!.id });
+  });
+
+  it('fences each ack on its own: a stale one among good ones is rejected alone', async () => {
+    const jobs = await running(4);
+    writes = 0;
+    const outcomes = await Promise.allSettled([
+      store.complete({ id: jobs[0]!.id, attempt: 1 }, null, NOW),
+      store.complete({ id: jobs[1]!.id, attempt: 2 }, null, NOW), // an attempt it never had
+      store.complete({ id: jobs[2]!.id, attempt: 1 }, null, NOW),
+      store.complete({ id: jobs[2]!.id, attempt: 1 }, null, NOW), // the same attempt again, in the same turn
+      store.retry({ id: jobs[3]!.id, attempt: 7 }, NOW, error),
+      store.complete({ id: 'not-an-id', attempt: 1 }, null, NOW),
+    ]);
+    expect(writes).toBe(1);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(StaleAttemptError);
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'running', 'completed', 'running']);
+  });
+
+  it('rolls back only the ack whose statements fail; the others of its transaction commit', async () => {
+    const jobs = await running(3);
+    const bad = Number(jobs[1]!.id);
+    // A real SQL error on one row's update, whichever path (one statement, or the savepoint) writes it.
+    store.sqlite.db.exec(`CREATE TRIGGER refuse BEFORE UPDATE OF state ON jobs WHEN NEW.id = ${bad} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    writes = 0;
+    const outcomes = await Promise.allSettled([
+      store.complete({ id: jobs[0]!.id, attempt: 1 }, null, NOW),
+      store.complete({ id: jobs[1]!.id, attempt: 1 }, null, NOW),
+      store.retry({ id: jobs[2]!.id, attempt: 1 }, NOW, error),
+    ]);
+    expect(writes).toBe(1);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain('refused');
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'running', 'available']);
+  });
+
+  it('rejects every ack of a transaction that cannot begin, and leaves their jobs running', async () => {
+    const jobs = await running(2);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE'); // another process holds the file's write lock past busyTimeout (200 ms)
+    try {
+      const outcomes = await Promise.allSettled(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(committed(jobs.map((j) => j.id))).toEqual(['running', 'running']);
+    await store.complete({ id: jobs[0]!.id, attempt: 1 }, null, NOW);
+    expect(committed([jobs[0]!.id])).toEqual(['completed']);
+  });
+
+  it('writes the queued acks on close before letting go of the file', async () => {
+    const jobs = await running(3);
+    const acks = jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW, { forget: job === jobs[2] }));
+    await store.close(); // in the same turn as the acks
+    await expect(Promise.all(acks)).resolves.toBeDefined();
+    expect(store.sqlite.open).toBe(false);
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'completed', 'gone']);
+  });
+});
