@@ -29,7 +29,6 @@ export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
 export { Scheduled, type ScheduledBesideBuilder } from './decorators/scheduled.decorator.js';
 export { every, on, cron, at } from './schedule/builder/schedule-builder.factories.js';
 export { ScheduleBuilderError, CronNotExpressibleError } from './schedule/builder/schedule-builder.errors.js';
-export type { ScheduleBuilderInput } from './schedule/builder/builder-schedule.js';
 export type {
   ScheduleBuilderBase,
   RecurringBuilder,
@@ -41,11 +40,12 @@ export type {
   AnyScheduleBuilder,
   EverySingular,
   EveryPlural,
-  RunnableSchedule,
-  ScheduleDoOptions,
+  ScheduleBuilderInput,
 } from './schedule/builder/schedule-builder.types.js';
+export type { RunnableSchedule, ScheduleDoOptions } from './schedule/builder/runnable-schedule.types.js';
 export type {
   Weekday,
+  ScheduleMisfire,
   ScheduleJson,
   ScheduleJsonModifiers,
   CronScheduleJson,

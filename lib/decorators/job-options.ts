@@ -6,7 +6,7 @@ import type { Preemptible, UniqueState } from '../store/job.types.js';
 export type { Preemptible } from '../store/job.types.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
 import type { RateLimit } from '../rate-limit/rate-limit.options.js';
-import type { ScheduleBuilderInput } from '../schedule/builder/builder-schedule.js';
+import type { ScheduleBuilderInput } from '../schedule/builder/schedule-builder.types.js';
 
 /**
  * Computes the delay in milliseconds before retry number `attempt` (1-based:

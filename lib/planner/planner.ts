@@ -79,7 +79,7 @@ export class Planner implements LoopTask {
         plannedUntil = now;
         await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(now) });
       }
-      this.put(entry, plannedUntil!, state?.paused ?? false, first);
+      this.put(entry, plannedUntil!, state?.paused ?? false, first && entry.runOnStart ? plannedUntil : undefined);
     }
     this.loaded = true;
   }
@@ -107,7 +107,8 @@ export class Planner implements LoopTask {
       plannedUntil = this.deps.clock.now();
       await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(plannedUntil) });
     }
-    this.put(entry, plannedUntil, old?.paused ?? false, first);
+    // A replaced slot (the same schedule reloaded) keeps a start tick not planned yet.
+    this.put(entry, plannedUntil, old?.paused ?? false, first ? plannedUntil : old?.startTick);
   }
 
   remove(name: string): void {
@@ -152,10 +153,10 @@ export class Planner implements LoopTask {
     }
   }
 
-  /** `first`: the schedule has no planning progress yet, so `runOnStart` adds a tick now. */
-  private put(entry: ScheduleEntry, plannedUntil: number, paused: boolean, first = false): void {
+  /** `startTick`: the `runOnStart` tick still to plan, if any. */
+  private put(entry: ScheduleEntry, plannedUntil: number, paused: boolean, startTick?: number): void {
     const slot: Slot = { entry, plannedUntil, paused, version: ++this.version };
-    if (first && entry.runOnStart) slot.startTick = plannedUntil;
+    if (startTick !== undefined && entry.runOnStart) slot.startTick = startTick;
     this.slots.set(entry.name, slot);
     this.schedule(slot);
   }

@@ -9,7 +9,8 @@ import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js'
 import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
 import { checkTags, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import { storableJson } from '../store/json-value.validation.js';
-import { builderSchedule, withBuilderPolicies, type ScheduleBuilderInput } from './builder/builder-schedule.js';
+import { builderSchedule, withBuilderPolicies } from './builder/builder-schedule.js';
+import type { ScheduleBuilderInput } from './builder/schedule-builder.types.js';
 import { compileSchedule, isReboot } from './schedule-spec.js';
 
 /**

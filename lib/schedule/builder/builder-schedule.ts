@@ -2,17 +2,10 @@ import type { MisfirePolicy } from '../../decorators/job-options.js';
 import type { OptionFailure } from '../../discovery/job-options.resolver.js';
 import type { ScheduleSpec } from '../schedule-spec.js';
 import { ScheduleBuilderError } from './schedule-builder.errors.js';
-import type { AnyScheduleBuilder } from './schedule-builder.types.js';
+import type { AnyScheduleBuilder, ScheduleBuilderInput } from './schedule-builder.types.js';
 import { compileScheduleJson } from './schedule-json.compiler.js';
 import { describeScheduleJson } from './schedule-json.describe.js';
 import type { ScheduleJson } from './schedule-json.js';
-
-/**
- * A builder, or the JSON its `toSpec()` gave: what the `schedule` option of
- * `@Scheduled`, `@Worker` and `scheduler.insert` accepts.
- * @publicApi
- */
-export type ScheduleBuilderInput = AnyScheduleBuilder | ScheduleJson;
 
 /**
  * A builder schedule ready for the planner, with the policies its spec carries.

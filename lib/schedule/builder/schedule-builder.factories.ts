@@ -6,16 +6,14 @@ import { ScheduleBuilder, type BuilderRule, type BuilderRunner } from './schedul
 
 const SIZES = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
-const label = (d: number) => DAY_NAMES[d]![0]!.toUpperCase() + DAY_NAMES[d]!.slice(1);
 
 /** The rule of `every(n).<unit>()`: cron when `n` divides the next unit up, a fixed interval otherwise. */
 function subDay(n: number, unit: keyof typeof SIZES): BuilderRule {
-  const what = n === 1 ? `Every ${unit}` : `Every ${n} ${unit}s`;
   const per = unit === 'hour' ? 24 : 60;
-  if (per % n !== 0) return { kind: 'interval', everyMs: n * SIZES[unit], what };
+  if (per % n !== 0) return { kind: 'interval', everyMs: n * SIZES[unit] };
   const step = n === 1 ? '*' : `*/${n}`;
   const cron = unit === 'second' ? `${step} * * * * *` : unit === 'minute' ? `${step} * * * *` : `0 ${step} * * *`;
-  return { kind: 'cron', cron, what };
+  return { kind: 'cron', cron };
 }
 
 /**
@@ -26,17 +24,16 @@ export function everyUnits(n: number | undefined, runner?: BuilderRunner): Every
   const count = n ?? 1;
   if (!Number.isInteger(count) || count < 1) throw new ScheduleBuilderError('every', `expected a whole number, at least 1; got ${String(n)}`);
   const make = (rule: BuilderRule) => new ScheduleBuilder(rule, runner) as unknown as WindowedBuilder & DailyBuilder;
-  const daily = (everyDays: number, what: string, dow = '*') => make({ kind: 'daily', dow, everyDays, what });
-  const plural = count === 1 ? '' : `${count} `;
+  const daily = (everyDays: number, dow = '*') => make({ kind: 'daily', dow, everyDays });
   const units = {
     seconds: () => make(subDay(count, 'second')),
     minutes: () => make(subDay(count, 'minute')),
     hours: () => make(subDay(count, 'hour')),
-    days: () => daily(count, count === 1 ? 'Every day' : `Every ${plural}days`),
-    weeks: () => daily(7 * count, count === 1 ? 'Every week' : `Every ${plural}weeks`),
-    weekday: () => daily(1, 'Every weekday', '1-5'),
+    days: () => daily(count),
+    weeks: () => daily(7 * count),
+    weekday: () => daily(1, '1-5'),
   };
-  const days = Object.fromEntries(DAY_NAMES.map((name, d) => [name, () => daily(1, `Every ${label(d)}`, String(d))]));
+  const days = Object.fromEntries(DAY_NAMES.map((name, d) => [name, () => daily(1, String(d))]));
   return {
     ...units,
     second: units.seconds,
@@ -80,7 +77,7 @@ export function on(...days: [Weekday, ...Weekday[]]): DailyBuilder {
     throw new ScheduleBuilderError('on', `expected weekday names ${WEEKDAYS.join(', ')}, got ${JSON.stringify(days)}`);
   }
   const indexes = WEEKDAYS.map((d, i) => (days.includes(d) ? i : -1)).filter((i) => i >= 0);
-  return new ScheduleBuilder({ kind: 'daily', dow: indexes.join(','), everyDays: 1, what: `On ${indexes.map(label).join(', ')}` }) as unknown as DailyBuilder;
+  return new ScheduleBuilder({ kind: 'daily', dow: indexes.join(','), everyDays: 1 }) as unknown as DailyBuilder;
 }
 
 /**
@@ -96,7 +93,7 @@ export function cron(expression: string): WindowedBuilder {
     throw new ScheduleBuilderError('cron', (error as Error).message);
   }
   if (/^\s*@reboot\s*$/i.test(expression)) throw new ScheduleBuilderError('cron', '@reboot is not a builder schedule; use @Scheduled({ cron: "@reboot" })');
-  return new ScheduleBuilder({ kind: 'cron', cron: expression.trim(), what: `On cron "${expression.trim()}"` }) as unknown as WindowedBuilder;
+  return new ScheduleBuilder({ kind: 'cron', cron: expression.trim() }) as unknown as WindowedBuilder;
 }
 
 /**

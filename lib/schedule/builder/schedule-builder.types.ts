@@ -1,9 +1,5 @@
-import type { Type } from '@nestjs/common';
 import type { Duration } from '../../common/duration.js';
-import type { JobInfo } from '../../scheduler.types.js';
-import type { RuntimeScheduleInput } from '../runtime-schedule.js';
-import type { MisfirePolicy } from '../../decorators/job-options.js';
-import type { ScheduleJson, Weekday } from './schedule-json.js';
+import type { ScheduleJson, ScheduleMisfire, Weekday } from './schedule-json.js';
 
 /**
  * What every builder can do, whatever its rule: turn into data, say in words
@@ -29,7 +25,7 @@ export interface ScheduleBuilderBase {
   /** No new run while an earlier one is queued or running (overlap `'skip'`). @default the handler's overlap */
   withoutOverlapping(): this;
   /** What to do with runs missed while nothing ran. @default the handler's ('runOnce') */
-  misfire(policy: MisfirePolicy): this;
+  misfire(policy: ScheduleMisfire): this;
 }
 
 /**
@@ -147,23 +143,8 @@ export interface EveryPlural<B = unknown> {
 }
 
 /**
- * Options of `.do()` beside the name and the handler: every runtime schedule
- * option but the schedule itself (`args`, `queue`, `priority`, …).
+ * A builder, or the JSON its `toSpec()` gave: what the `schedule` option of
+ * `@Scheduled`, `@Worker` and `scheduler.insert` accepts.
  * @publicApi
  */
-export type ScheduleDoOptions = Omit<RuntimeScheduleInput, 'name' | 'handler' | 'cron' | 'zone' | 'every' | 'at' | 'schedule'>;
-
-/**
- * The end of a chain started from `SchedulerService.every()`.
- * @publicApi
- */
-export interface RunnableSchedule {
-  /**
-   * Inserts this schedule as a runtime schedule (`scheduler.insert`): stored,
-   * announced to every node, kept across restarts.
-   * @param name the new schedule's name (unique among jobs and schedules).
-   * @param handler a registered job's name or its `@Worker` class; never a
-   *   function, since stored schedules hold no code.
-   */
-  do(name: string, handler: string | Type<unknown>, options?: ScheduleDoOptions): Promise<JobInfo>;
-}
+export type ScheduleBuilderInput = AnyScheduleBuilder | ScheduleJson;

@@ -1,6 +1,6 @@
 import { CronNotExpressibleError } from './schedule-builder.errors.js';
 import { WEEKDAYS, type ScheduleJson, type Weekday } from './schedule-json.js';
-import { parseTimeOfDay } from './time-of-day.js';
+import { formatTimeOfDay, parseTimeOfDay } from './time-of-day.js';
 
 const UNITS: [string, number][] = [
   ['week', 604_800_000],
@@ -29,15 +29,37 @@ function daysText(days: readonly Weekday[]): string {
     .join(', ')}`;
 }
 
+const DAY_LABELS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** Words for the cron shapes the builder writes (`*\/5 * * * *`, `30 14 * * 1,4` …); other expressions are quoted. */
+function cronWords(cron: string, everyDays = 1): string {
+  const f = cron.trim().split(/\s+/);
+  const step = (field: string, unit: string) => (field === '*' ? `Every ${unit}` : /^\*\/\d+$/.test(field) ? `Every ${field.slice(2)} ${unit}s` : null);
+  const rest = (from: number) => f.slice(from).every((x) => x === '*');
+  if (f.length === 6 && rest(1)) return step(f[0]!, 'second') ?? `On cron "${cron}"`;
+  if (f.length === 5 && rest(1)) return step(f[0]!, 'minute') ?? `On cron "${cron}"`;
+  if (f.length === 5 && f[0] === '0' && rest(2)) return step(f[1]!, 'hour') ?? `On cron "${cron}"`;
+  const [sec, min, hour, dom, month, dow] = f.length === 6 ? f : ['0', ...f];
+  if (![sec, min, hour].every((x) => /^\d+$/.test(x!)) || dom !== '*' || month !== '*') return `On cron "${cron}"`;
+  const time = formatTimeOfDay(((Number(hour) * 60 + Number(min)) * 60 + Number(sec)) * 1000);
+  const weeks = everyDays % 7 === 0 ? everyDays / 7 : 0;
+  const period = weeks === 1 ? 'Every week' : weeks ? `Every ${weeks} weeks` : everyDays > 1 ? `Every ${everyDays} days` : 'Every day';
+  if (dow === '*') return `${period} at ${time}`;
+  if (dow === '1-5') return `Every weekday at ${time}`;
+  if (!/^\d(,\d)*$/.test(dow!)) return `On cron "${cron}"`;
+  const days = dow!.split(',').map((d) => DAY_LABELS[Number(d)]!);
+  return days.length === 1 ? `Every ${days[0]} at ${time}` : `On ${days.join(', ')} at ${time}`;
+}
+
 /**
  * One sentence saying when a spec runs and how it is aligned, e.g.
  * `Every 5 minutes between 09:00 and 17:00 on weekdays (Europe/Paris); clock-aligned: cron "*\/5 * * * *"`.
  * @internal
  */
-export function describeScheduleJson(json: ScheduleJson, what?: string): string {
+export function describeScheduleJson(json: ScheduleJson): string {
   if (json.kind === 'once') return `Once at ${json.at}${policies(json)}`;
-  let text = what ?? (json.kind === 'interval' ? `Every ${amount(json.everyMs)}` : `On cron "${json.cron}"`);
-  if (json.kind === 'cron' && json.everyDays && json.everyDays > 1) text += `, every ${json.everyDays} days from ${json.anchor ?? 'the day it is registered'}`;
+  let text = json.kind === 'interval' ? `Every ${amount(json.everyMs)}` : cronWords(json.cron, json.everyDays);
+  if (json.kind === 'cron' && json.everyDays && json.everyDays > 1) text += `, counted from ${json.anchor ?? 'the day it is registered'}`;
   if (json.window) text += ` between ${json.window.between[0]} and ${json.window.between[1]}`;
   if (json.days) text += ` ${daysText(json.days)}`;
   text += ` (${json.tz})`;

@@ -1,4 +1,11 @@
-import type { MisfirePolicy } from '../../decorators/job-options.js';
+import type { Duration } from '../../common/duration.js';
+
+/**
+ * A spec's misfire policy: the same values as the job option `misfire`
+ * (`'runOnce'`, `'skip'`, `{ catchUp }`), declared here so specs depend on nothing.
+ * @publicApi
+ */
+export type ScheduleMisfire = 'runOnce' | 'skip' | { catchUp: Duration };
 
 /**
  * A day of the week, as the builder and its specs write it.
@@ -29,7 +36,7 @@ export interface ScheduleJsonModifiers {
   /** `'skip'`: no new run while one is queued or running. @default the handler's overlap */
   overlap?: 'skip';
   /** @default the handler's misfire policy */
-  misfire?: MisfirePolicy;
+  misfire?: ScheduleMisfire;
 }
 
 /**
@@ -73,7 +80,7 @@ export interface OnceScheduleJson {
   /** @default the handler's overlap */
   overlap?: 'skip';
   /** @default the handler's misfire policy */
-  misfire?: MisfirePolicy;
+  misfire?: ScheduleMisfire;
 }
 
 /**

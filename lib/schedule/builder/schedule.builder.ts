@@ -1,18 +1,14 @@
 import { parseDuration, type Duration } from '../../common/duration.js';
-import type { MisfirePolicy } from '../../decorators/job-options.js';
 import { compileSchedule } from '../schedule-spec.js';
 import { ScheduleBuilderError } from './schedule-builder.errors.js';
 import { MAX_JITTER_MS, compileScheduleJson } from './schedule-json.compiler.js';
 import { describeScheduleJson, scheduleJsonToCron } from './schedule-json.describe.js';
-import { WEEKDAYS, type ScheduleJson, type Weekday } from './schedule-json.js';
+import { WEEKDAYS, type ScheduleJson, type ScheduleMisfire as MisfirePolicy, type Weekday } from './schedule-json.js';
 import { formatTimeOfDay, parseTimeOfDay } from './time-of-day.js';
 
 /** The rule a unit call chose, before modifiers. @internal */
 export type BuilderRule =
-  | { kind: 'cron'; cron: string; what: string }
-  | { kind: 'interval'; everyMs: number; what: string }
-  | { kind: 'daily'; dow: string; everyDays: number; what: string }
-  | { kind: 'once'; at: string };
+  { kind: 'cron'; cron: string } | { kind: 'interval'; everyMs: number } | { kind: 'daily'; dow: string; everyDays: number } | { kind: 'once'; at: string };
 
 /** Runs `.do()` for builders made by `SchedulerService.every()`. @internal */
 export type BuilderRunner = (spec: ScheduleJson, args: unknown[]) => Promise<unknown>;
@@ -160,9 +156,7 @@ export class ScheduleBuilder {
   }
 
   describe(): string {
-    const rule = this.rule;
-    const what = rule.kind === 'once' ? undefined : rule.kind === 'daily' ? `${rule.what} at ${formatTimeOfDay(this.time ?? 0)}` : rule.what;
-    return describeScheduleJson(this.toSpec(), what);
+    return describeScheduleJson(this.toSpec());
   }
 
   nextRuns(n: number, from: Date | number = Date.now()): Date[] {
