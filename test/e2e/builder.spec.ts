@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { every, on, Scheduled, SchedulerConfigError, Worker, type JobContext } from '../../lib/index.js';
+import { every, InvalidArgumentError, on, Scheduled, SchedulerConfigError, Worker, type JobContext } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 import { TEST_STORES, type TestStore } from '../support/stores.js';
@@ -61,6 +61,27 @@ describe('schedule builder in decorators (fake clock)', () => {
       run() {}
     }
     expect(await bootstrapError([Contradiction])).toBeInstanceOf(SchedulerConfigError);
+  });
+});
+
+describe('schedule builder at runtime: update and refusals (memory)', () => {
+  it('update() swaps in another builder; a bad spec or a contradicting option is refused', async () => {
+    const t = await startApp([Report], {}, new FakeClock(MONDAY));
+    await t.scheduler.insert({ name: 'r', handler: 'report', schedule: every(7).minutes() });
+    const updated = await t.scheduler.update('r', { schedule: every().day().at('10:30pm').timezone('Europe/Paris') });
+    expect(updated).toMatchObject({
+      kind: 'cron',
+      schedule: { kind: 'cron', cron: '30 22 * * *', tz: 'Europe/Paris' },
+      nextRunAt: new Date('2026-12-07T21:30:00Z'),
+    });
+    await expect(t.scheduler.insert({ name: 'x', handler: 'report', schedule: { kind: 'hourly' } as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(t.scheduler.insert({ name: 'x', handler: 'report', schedule: every(5).minutes(), cron: '* * * * *' })).rejects.toThrow(/cron/);
+    await expect(t.scheduler.insert({ name: 'x', handler: 'report', schedule: every(5).minutes().withoutOverlapping(), overlap: 'allow' })).rejects.toThrow(
+      /withoutOverlapping/,
+    );
+    await expect(t.scheduler.every(5).minutes().do('x', 'nope')).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect((await t.scheduler.all()).map((j) => j.name)).not.toContain('x');
+    await t.close();
   });
 });
 
