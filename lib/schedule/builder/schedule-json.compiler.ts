@@ -2,14 +2,13 @@ import { SchedulerConfigError } from '../../scheduler.errors.js';
 import { compileSchedule, type ScheduleSpec } from '../schedule-spec.js';
 import { ScheduleBuilderError } from './schedule-builder.errors.js';
 import { WEEKDAYS, type ScheduleJson } from './schedule-json.js';
+import { withJitter } from './schedule-json.jitter.js';
 import { parseTimeOfDay } from './time-of-day.js';
 import { instantOf, wallClock } from './zone-time.js';
 
 const DAY_MS = 86_400_000;
 /** A filter that rejects this many ticks in a row is treated as never matching. */
 const MAX_SKIPS = 100_000;
-/** Longest jitter: each planning call looks at the ticks within it. @internal */
-export const MAX_JITTER_MS = 3_600_000;
 
 /**
  * Compiles a builder spec into the planner's {@link ScheduleSpec}: the base
@@ -169,42 +168,5 @@ function withMaxRuns(spec: ScheduleSpec, max: number, from: number | undefined, 
       return t === null || t > lastTick()! ? null : t;
     },
     prev: (atOrBefore) => spec.prev(Math.min(atOrBefore, lastTick()!)),
-  };
-}
-
-/** A pseudo-random offset in [0, range) that depends only on the tick (the same on every node). */
-function offset(tick: number, range: number): number {
-  let h = Math.imul((tick / 1000) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.floor(tick / 2 ** 32);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0) % range;
-}
-
-/** Delays each tick by its offset; `next`/`prev` look at every nominal tick whose delayed time could be the answer. */
-function withJitter(spec: ScheduleSpec, range: number, fail: (o: string, d: string) => never): ScheduleSpec {
-  if (!Number.isInteger(range) || range < 0 || range > MAX_JITTER_MS) fail('jitter', `expected 0 to ${MAX_JITTER_MS} ms, got ${range}`);
-  const shifted = (n: number) => n + offset(n, range);
-  return {
-    ...spec,
-    next(after) {
-      const first = spec.next(after);
-      if (first === null) return null;
-      let best = Infinity;
-      for (let n = spec.next(after - range); n !== null && n <= first + range; n = spec.next(n)) {
-        const t = shifted(n);
-        if (t > after && t < best) best = t;
-      }
-      return best;
-    },
-    prev(atOrBefore) {
-      let q = spec.prev(atOrBefore);
-      while (q !== null && shifted(q) > atOrBefore) q = spec.prev(q - 1);
-      if (q === null) return null;
-      let best = shifted(q);
-      for (let n = spec.next(q - range - 1); n !== null && n <= atOrBefore; n = spec.next(n)) {
-        const t = shifted(n);
-        if (t <= atOrBefore && t > best) best = t;
-      }
-      return best;
-    },
   };
 }

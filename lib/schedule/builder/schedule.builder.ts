@@ -1,7 +1,8 @@
 import { parseDuration, type Duration } from '../../common/duration.js';
 import { compileSchedule } from '../schedule-spec.js';
 import { ScheduleBuilderError } from './schedule-builder.errors.js';
-import { MAX_JITTER_MS, compileScheduleJson } from './schedule-json.compiler.js';
+import { compileScheduleJson } from './schedule-json.compiler.js';
+import { MAX_JITTER_MS } from './schedule-json.jitter.js';
 import { describeScheduleJson, scheduleJsonToCron } from './schedule-json.describe.js';
 import { WEEKDAYS, type ScheduleJson, type ScheduleMisfire as MisfirePolicy, type Weekday } from './schedule-json.js';
 import { formatTimeOfDay, parseTimeOfDay } from './time-of-day.js';
