@@ -43,7 +43,32 @@ export type { CircuitBreakerOptions, CircuitBreakerState, CircuitState } from '.
 export type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
 export { MAX_PAYLOAD_BYTES, type WorkerArgs } from './queue/job.builder.js';
 
-export { Scheduled } from './decorators/scheduled.decorator.js';
+export { Scheduled, type ScheduledBesideBuilder } from './decorators/scheduled.decorator.js';
+export { every, on, cron, at } from './schedule/builder/schedule-builder.factories.js';
+export { ScheduleBuilderError, CronNotExpressibleError } from './schedule/builder/schedule-builder.errors.js';
+export type {
+  ScheduleBuilderBase,
+  RecurringBuilder,
+  DaysFilter,
+  WindowedBuilder,
+  DailyBuilder,
+  TimedBuilder,
+  OnceBuilder,
+  AnyScheduleBuilder,
+  EverySingular,
+  EveryPlural,
+  ScheduleBuilderInput,
+} from './schedule/builder/schedule-builder.types.js';
+export type { RunnableSchedule, ScheduleDoOptions } from './schedule/builder/runnable-schedule.types.js';
+export type {
+  Weekday,
+  ScheduleMisfire,
+  ScheduleJson,
+  ScheduleJsonModifiers,
+  CronScheduleJson,
+  IntervalScheduleJson,
+  OnceScheduleJson,
+} from './schedule/builder/schedule-json.js';
 export { Worker, type JobWorker } from './decorators/worker.decorator.js';
 export { BatchWorker } from './batch/batch-worker.decorator.js';
 export {

@@ -1,3 +1,4 @@
+import type { ScheduleJson } from './schedule/builder/schedule-json.js';
 import type { RateLimitSpec } from './rate-limit/token-bucket.js';
 import { Injectable } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
@@ -78,7 +79,9 @@ export interface ScheduleEntry {
   /** Arguments given to every run (runtime schedules); `{}` when none. */
   args?: JsonValue;
   /** The schedule as written (`cron`, `every`, `at`, `zone`), for display and storage. */
-  input: { cron?: string | string[]; zone?: string; every?: string | number; at?: string };
+  input: { cron?: string | string[]; zone?: string; every?: string | number; at?: string; schedule?: ScheduleJson };
+  /** One extra tick when the schedule is first registered in the store (the builder's `.runOnStart()`). @default false */
+  runOnStart?: boolean;
 }
 
 /**

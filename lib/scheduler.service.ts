@@ -8,6 +8,9 @@ import { CircuitBreakers } from './breakers/circuit-breakers.service.js';
 import { SchedulerErrors } from './errors/errors.service.js';
 import type { WorkerArgs } from './queue/job.builder.js';
 import type { RuntimeScheduleInput } from './schedule/runtime-schedule.js';
+import { everyUnits } from './schedule/builder/schedule-builder.factories.js';
+import type { EveryPlural, EverySingular } from './schedule/builder/schedule-builder.types.js';
+import type { RunnableSchedule, ScheduleDoOptions } from './schedule/builder/runnable-schedule.types.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
 import { SchedulerHost } from './scheduler.host.js';
 import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobStatus, QueueStats } from './scheduler.types.js';
@@ -103,6 +106,22 @@ export class SchedulerService {
   /** Creates a schedule at runtime for a registered handler; it is stored and survives restarts. */
   async insert(input: RuntimeScheduleInput): Promise<JobInfo> {
     return insertSchedule(this.s, input);
+  }
+
+  /**
+   * Starts a fluent runtime schedule that ends with `.do(name, handler)`:
+   * `await scheduler.every(5).minutes().do('healthcheck', 'ping')` inserts it
+   * (as `insert({ name, handler, schedule })`) and resolves to its `JobInfo`.
+   * @param n units between runs. @default 1 (singular units)
+   */
+  every(): EverySingular<RunnableSchedule>;
+  every(n: number): EveryPlural<RunnableSchedule>;
+  every(n?: number): EverySingular<RunnableSchedule> | EveryPlural<RunnableSchedule> {
+    return everyUnits(n, async (schedule, [name, handler, options]) => {
+      // A class is a @Worker's; any other function is refused there (JobNotFoundError), as no code is stored.
+      const target = typeof handler === 'function' ? this.s.registry.workerName(handler as Type<unknown>) : (handler as string);
+      return await this.insert({ ...(options as ScheduleDoOptions), name: name as string, handler: target, schedule });
+    }) as EverySingular<RunnableSchedule> & EveryPlural<RunnableSchedule>;
   }
 
   /** Changes a runtime schedule (decorated schedules are fixed in code). */

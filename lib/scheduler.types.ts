@@ -1,3 +1,4 @@
+import type { ScheduleJson } from './schedule/builder/schedule-json.js';
 import type { Duration } from './common/duration.js';
 import type { JsonObject } from './common/json.js';
 import type { DeadLetterClass, DeadLetterCounts } from './store/dead-letter-store.js';
@@ -71,6 +72,8 @@ export interface JobInfo {
   zone?: string;
   every?: Duration;
   at?: string;
+  /** A builder schedule's spec (`toSpec()`, as stored); `description` then reads as its `describe()`. */
+  schedule?: ScheduleJson;
   /** Human-readable schedule, e.g. `cron "0 6 * * *" (Etc/UTC)`. */
   description: string;
   queue: string;

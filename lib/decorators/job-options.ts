@@ -6,6 +6,7 @@ import type { Preemptible, UniqueState } from '../store/job.types.js';
 export type { Preemptible } from '../store/job.types.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
 import type { RateLimit } from '../rate-limit/rate-limit.options.js';
+import type { ScheduleBuilderInput } from '../schedule/builder/schedule-builder.types.js';
 
 /**
  * Computes the delay in milliseconds before retry number `attempt` (1-based:
@@ -169,7 +170,7 @@ export interface JobOptions {
 }
 
 /**
- * When a job runs on its own. At most one of `cron`, `every` and `at`.
+ * When a job runs on its own. At most one of `cron`, `every`, `at` and `schedule`.
  * @publicApi
  */
 export interface ScheduleOptions {
@@ -185,6 +186,14 @@ export interface ScheduleOptions {
   every?: Duration;
   /** One time (a Date or an ISO-8601 string with an offset). */
   at?: Date | string;
+  /**
+   * A fluent builder (`every(5).minutes().between('09:00', '17:00')`) or its
+   * `toSpec()` JSON. Its `.withoutOverlapping()` and `.misfire()` set
+   * `overlap` and `misfire` (a different value given beside it is refused).
+   * A rule that counts from its start (a fixed interval, a day step,
+   * `maxRuns`) needs `.startAt(date)` in a decorator. @default none
+   */
+  schedule?: ScheduleBuilderInput;
 }
 
 /**

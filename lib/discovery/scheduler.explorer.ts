@@ -7,6 +7,7 @@ import { resolveBatchSettings } from '../batch/batch.options.js';
 import { runBatch } from '../batch/batch.runner.js';
 import type { BatchJob, BatchWorkerOptions } from '../batch/batch.types.js';
 import type { JobContext } from '../execution/job-context.js';
+import { builderSchedule, withBuilderPolicies } from '../schedule/builder/builder-schedule.js';
 import { compileSchedule, isReboot } from '../schedule/schedule-spec.js';
 import { SCHEDULER_OPTIONS } from '../scheduler.constants.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
@@ -120,13 +121,15 @@ export class SchedulerExplorer {
       const other = 'source' in existing ? existing.source : existing.handler.source;
       fail('name', `duplicate job name "${name}" (also used by ${other})`);
     }
-    const resolved = resolveJobOptions(options, fail, queues, { workerBackoff, defaults: this.options.defaults });
+    const built = builderSchedule(options, fail);
+    const merged = built ? withBuilderPolicies(options, built, fail) : options;
+    const resolved = resolveJobOptions(merged, fail, queues, { workerBackoff, defaults: this.options.defaults });
     const input = { cron: options.cron, zone: options.zone, every: options.every, at: options.at };
-    const reboot = isReboot(input);
+    const reboot = !built && isReboot(input);
     if (reboot && input.zone !== undefined) fail('zone', 'does not apply to @reboot');
-    const spec = reboot ? null : compileSchedule(input, source);
-    assertScheduleOptions(options, reboot ? 'reboot' : spec ? 'ticks' : 'none', fail);
-    const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: options.misfire, moduleRef, workerType };
+    const spec = built ? built.spec : reboot ? null : compileSchedule(input, source);
+    assertScheduleOptions(merged, reboot ? 'reboot' : spec ? 'ticks' : 'none', fail);
+    const definition: JobDefinition = { name, source, kind, run, options: resolved, misfireInput: merged.misfire, moduleRef, workerType };
     this.registry.addDefinition(definition);
     if (reboot) {
       this.registry.reboot.push(definition);
@@ -139,7 +142,8 @@ export class SchedulerExplorer {
       spec,
       options: resolved,
       origin: 'static',
-      input: displayInput(input),
+      input: built ? { schedule: built.json } : displayInput(input),
+      ...(built?.runOnStart && { runOnStart: true }),
     };
     if (spec.kind === 'at' && spec.next(this.options.clock.now()) === null) {
       this.logger.warn(`${source}: "at" ${String(input.at)} is in the past; it will not run`);

@@ -15,6 +15,8 @@ interface Slot {
   entry: ScheduleEntry;
   plannedUntil: number;
   paused: boolean;
+  /** The extra tick of `runOnStart`, due when the schedule was first registered; cleared once planned. */
+  startTick?: number;
   /** Changes when the schedule is replaced or removed, so stale heap items are dropped. */
   version: number;
 }
@@ -74,12 +76,13 @@ export class Planner implements LoopTask {
     for (const entry of entries) {
       const state = states.get(entry.name);
       let plannedUntil = state?.plannedUntil?.getTime();
-      if (plannedUntil === undefined) {
+      const first = plannedUntil === undefined;
+      if (first) {
         // A schedule seen for the first time starts now: no backfill.
         plannedUntil = now;
         await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(now) });
       }
-      this.put(entry, plannedUntil, state?.paused ?? false);
+      this.put(entry, plannedUntil!, state?.paused ?? false, first && entry.runOnStart ? plannedUntil : undefined);
     }
     this.loaded = true;
   }
@@ -100,11 +103,15 @@ export class Planner implements LoopTask {
     if (!this.loaded) return;
     const old = this.slots.get(entry.name);
     let plannedUntil = old?.plannedUntil;
+    let first = false;
     if (plannedUntil === undefined) {
+      // Runtime schedules reach a new leader through here too: only one never planned runs on start.
+      if (entry.runOnStart) first = !(await this.deps.store.getScheduleStates()).some((x) => x.name === entry.name && x.plannedUntil);
       plannedUntil = this.deps.clock.now();
       await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(plannedUntil) });
     }
-    this.put(entry, plannedUntil, old?.paused ?? false);
+    // A replaced slot (the same schedule reloaded) keeps a start tick not planned yet.
+    this.put(entry, plannedUntil, old?.paused ?? false, first ? plannedUntil : old?.startTick);
   }
 
   remove(name: string): void {
@@ -149,20 +156,24 @@ export class Planner implements LoopTask {
     }
   }
 
-  private put(entry: ScheduleEntry, plannedUntil: number, paused: boolean): void {
+  /** `startTick`: the `runOnStart` tick still to plan, if any. */
+  private put(entry: ScheduleEntry, plannedUntil: number, paused: boolean, startTick?: number): void {
     const slot: Slot = { entry, plannedUntil, paused, version: ++this.version };
+    if (startTick !== undefined && entry.runOnStart) slot.startTick = startTick;
     this.slots.set(entry.name, slot);
     this.schedule(slot);
   }
 
   private schedule(slot: Slot): void {
-    const next = slot.entry.spec.next(slot.plannedUntil);
+    const tick = slot.entry.spec.next(slot.plannedUntil);
+    const next = slot.startTick === undefined ? tick : Math.min(slot.startTick, tick ?? Infinity);
     if (next !== null) this.heap.push({ at: next, name: slot.entry.name, version: slot.version });
   }
 
   private async plan(slot: Slot, now: number): Promise<void> {
     const { entry } = slot;
     const ticks = ticksToPlan(entry.spec, slot.plannedUntil, now, this.deps.misfireThreshold, entry.options.misfire);
+    if (slot.startTick !== undefined && slot.startTick <= now) ticks.unshift({ at: slot.startTick, misfired: false });
     const breaker = entry.options.circuitBreaker;
     const open = breaker !== null && this.deps.circuitOpen?.(breaker) === true;
     if (slot.paused || open) {
@@ -197,6 +208,7 @@ export class Planner implements LoopTask {
     }
     await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(now) });
     slot.plannedUntil = now;
+    slot.startTick = undefined;
   }
 }
 

@@ -9,6 +9,8 @@ import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js'
 import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
 import { checkTags, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import { storableJson } from '../store/json-value.validation.js';
+import { builderSchedule, withBuilderPolicies } from './builder/builder-schedule.js';
+import type { ScheduleBuilderInput } from './builder/schedule-builder.types.js';
 import { compileSchedule, isReboot } from './schedule-spec.js';
 
 /**
@@ -31,6 +33,12 @@ export interface RuntimeScheduleInput {
   every?: Duration;
   /** One time, in the future. */
   at?: Date | string;
+  /**
+   * A fluent builder (`every(2).hours().startAt(d)`) or its `toSpec()` JSON,
+   * instead of `cron`/`every`/`at`. Stored as its spec; a fixed interval,
+   * a day step or `maxRuns` without a start counts from the insert.
+   */
+  schedule?: ScheduleBuilderInput;
   /** Arguments of every run. @default {} */
   args?: JsonValue;
   /** @default the handler's queue */
@@ -72,6 +80,7 @@ const KNOWN = new Set([
   'zone',
   'every',
   'at',
+  'schedule',
   'args',
   'queue',
   'priority',
@@ -109,26 +118,28 @@ export function buildRuntimeSchedule(
   if (!handler) fail('handler', `no registered job is named "${input.handler}"`);
   const when = { cron: input.cron, zone: input.zone, every: input.every, at: input.at };
   if (isReboot(when)) fail('cron', '@reboot cannot be inserted at runtime');
-  let spec: ReturnType<typeof compileSchedule> = null;
+  const built = builderSchedule(input, fail);
+  let spec: ReturnType<typeof compileSchedule> = built?.spec ?? null;
   try {
-    spec = compileSchedule(when, `schedule "${input.name}"`);
+    if (!built) spec = compileSchedule(when, `schedule "${input.name}"`);
   } catch (error) {
     if (error instanceof SchedulerConfigError) fail(error.option, error.message);
     throw error;
   }
-  if (!spec) fail('cron', 'a schedule needs one of cron, every or at');
+  if (!spec) fail('cron', 'a schedule needs one of cron, every, at or schedule');
   storable(input, fail, maxPayloadBytes);
   if (typeof input.backoff === 'function') {
     fail('backoff', "a function cannot be stored with a schedule; give a duration or { type: 'fixed' | 'exponential', delay, max?, factor?, jitter? }");
   }
+  if (built) withBuilderPolicies(input, built, fail);
   const base = handler!.options;
   const options = resolveJobOptions(
     {
       ...overrideJobOptions(base, input),
       backoff: input.backoff,
       unique: input.unique,
-      overlap: input.overlap ?? (input.unique === undefined ? base.overlap : undefined),
-      misfire: input.misfire ?? handler!.misfireInput,
+      overlap: built?.overlap ?? input.overlap ?? (input.unique === undefined ? base.overlap : undefined),
+      misfire: built?.misfire ?? input.misfire ?? handler!.misfireInput,
     },
     fail,
     queues,
@@ -141,8 +152,9 @@ export function buildRuntimeSchedule(
     spec: spec!,
     options,
     origin: 'runtime',
-    input: displayInput(when),
+    input: built ? { schedule: built.json } : displayInput(when),
     args: input.args ?? {},
+    ...(built?.runOnStart && { runOnStart: true }),
   };
   // A key that cannot be derived from the schedule's args fails now, not at every tick.
   if (options.unique && !options.unique.legacy) uniqueKeyOf(options.unique, { name: handler!.name, queue: options.queue, args: entry.args ?? {} }, fail);

@@ -87,17 +87,20 @@ export class RuntimeSchedules {
    */
   async load(): Promise<void> {
     const { store, registry, planner, queueNames } = this.ports;
+    const before = new Map(this.seen);
     const stored = await store.listSchedules();
     const names = new Set(stored.map((x) => x.name));
+    // A schedule saved here while the list was read is newer than the list: left as it is.
+    const savedMeanwhile = (name: string) => this.seen.get(name) !== before.get(name);
     for (const [name] of this.seen) {
-      if (names.has(name)) continue;
+      if (names.has(name) || savedMeanwhile(name)) continue;
       this.seen.delete(name);
       registry.removeSchedule(name);
       planner.remove(name);
     }
     for (const { name, definition } of stored) {
       const json = JSON.stringify(definition);
-      if (this.seen.get(name) === json) continue;
+      if (this.seen.get(name) === json || savedMeanwhile(name)) continue;
       try {
         const fail = (option: string, detail: string): never => {
           throw new Error(`${option}: ${detail}`);

@@ -1,6 +1,7 @@
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { OptionFailure } from '../discovery/job-options.resolver.js';
 import { buildRuntimeSchedule, toStoredDefinition, type RuntimeScheduleInput } from '../schedule/runtime-schedule.js';
+import { resolveAtRegistration, scheduleJsonOf } from '../schedule/builder/builder-schedule.js';
 import { describeJob } from '../scheduler.describe.js';
 import { DuplicateJobError, InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
@@ -22,7 +23,8 @@ function knownBreaker(s: ServicePorts, entry: ScheduleEntry): void {
  * `SchedulerService.insert`: validates, stores, applies here and announces a runtime schedule.
  * @internal
  */
-export async function insertSchedule(s: ServicePorts, input: RuntimeScheduleInput): Promise<JobInfo> {
+export async function insertSchedule(s: ServicePorts, given: RuntimeScheduleInput): Promise<JobInfo> {
+  const input = registered(given, s.clock.now());
   const entry = buildRuntimeSchedule(input, s.registry, s.jobs.queueNames, invalid, s.store.maxPayloadBytes);
   if (s.registry.has(entry.name)) throw new DuplicateJobError(entry.name);
   knownBreaker(s, entry);
@@ -31,6 +33,12 @@ export async function insertSchedule(s: ServicePorts, input: RuntimeScheduleInpu
   await s.store.saveSchedule({ name: entry.name, definition });
   await s.schedules.saved(entry, definition);
   return describeJob.one(s, entry.name, false)!;
+}
+
+/** A builder schedule as stored: its spec, with "from registration" fixed to `now` so every node reads the same ticks. */
+function registered(input: RuntimeScheduleInput, now: number): RuntimeScheduleInput {
+  if (!input || typeof input !== 'object' || input.schedule === undefined) return input;
+  return { ...input, schedule: resolveAtRegistration(scheduleJsonOf(input.schedule, invalid), now) };
 }
 
 /**
@@ -43,8 +51,9 @@ export async function updateSchedule(s: ServicePorts, name: string, patch: Parti
   const previous = (stored?.definition ?? {}) as unknown as RuntimeScheduleInput;
   if (!patch || typeof patch !== 'object') throw new InvalidArgumentError('patch', 'must be an object');
   if ('name' in patch) throw new InvalidArgumentError('name', 'cannot be changed; delete and insert instead');
-  const when = ['cron', 'every', 'at'].some((k) => k in patch);
-  const merged: RuntimeScheduleInput = { ...previous, ...(when ? { cron: undefined, every: undefined, at: undefined, zone: undefined } : {}), ...patch, name };
+  const when = ['cron', 'every', 'at', 'schedule'].some((k) => k in patch);
+  const cleared = when ? { cron: undefined, every: undefined, at: undefined, zone: undefined, schedule: undefined } : {};
+  const merged: RuntimeScheduleInput = registered({ ...previous, ...cleared, ...patch, name }, s.clock.now());
   for (const key of Object.keys(merged) as (keyof RuntimeScheduleInput)[]) if (merged[key] === undefined) delete merged[key];
   const entry = buildRuntimeSchedule(merged, s.registry, s.jobs.queueNames, invalid, s.store.maxPayloadBytes);
   knownBreaker(s, entry);
