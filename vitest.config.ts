@@ -1,5 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
+
+const lib = fileURLToPath(new URL('./lib/', import.meta.url));
 
 export default defineConfig({
   plugins: [
@@ -12,8 +15,16 @@ export default defineConfig({
       },
     }),
   ],
+  // The examples import the package by name: here it is this checkout's source (their own
+  // installs use `file:../..`; .ci/run installs one that way too).
+  resolve: {
+    alias: [
+      { find: /^nestjs-scheduler$/, replacement: `${lib}index.ts` },
+      { find: /^nestjs-scheduler\/(.+)$/, replacement: `${lib}$1/index.ts` },
+    ],
+  },
   test: {
-    include: ['test/**/*.spec.ts'],
+    include: ['test/**/*.spec.ts', 'examples/*/test/**/*.e2e-spec.ts'],
     globalSetup: ['./test/support/postgres.global-setup.ts', './test/support/redis.global-setup.ts'],
     reporters: ['default', './test/support/plain-count.reporter.ts'],
     testTimeout: 20_000,

@@ -34,8 +34,8 @@ import { SchedulerService } from './scheduler.service.js';
   exports: [SchedulerService, SchedulerRegistry],
 })
 export class SchedulerModule extends SchedulerConfigurableModule {
-  /** `SchedulerModule.forRoot(options)`: see {@link SchedulerModuleOptions}. */
-  static override forRoot(options: typeof SCHEDULER_OPTIONS_TYPE): DynamicModule {
+  /** `SchedulerModule.forRoot(options)`: see {@link SchedulerModuleOptions}; `forRoot()` takes every default (the memory store). */
+  static override forRoot(options: typeof SCHEDULER_OPTIONS_TYPE = {}): DynamicModule {
     const module = super.forRoot(options);
     // Nest copies the options key by key (Object.keys), which drops what
     // nestjs-scheduler/config recorded under a symbol: which values came from the environment.
