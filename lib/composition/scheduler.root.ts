@@ -25,7 +25,8 @@ import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js'
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
-import { MetricsPlugin } from '../telemetry/metrics/metrics.plugin.js';
+import { MetricsPlugin, schedulerMeter } from '../telemetry/metrics/metrics.plugin.js';
+import { instrumentStore } from '../telemetry/metrics/store.metrics.js';
 import { PACKAGE_VERSION } from '../scheduler.constants.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
@@ -37,6 +38,7 @@ import { PeriodicTask } from '../planner/scheduler.loop.js';
 import { RateLimitPlan } from '../rate-limit/rate-limit.plan.js';
 import type { QueueRateLimit } from '../queue/rate-limited.claims.js';
 import { HealthMonitor } from '../health/health.monitor.js';
+import { QueueStatsReader } from '../health/queue-stats.reader.js';
 import { Leadership } from './leadership.js';
 import { NodeLifecycle } from './node.lifecycle.js';
 import { NotificationHandler } from './notification.handler.js';
@@ -99,7 +101,8 @@ export class SchedulerRoot {
     const events = new SchedulerEvents();
     const running = new RunningJobs();
     const node = options.nodeName;
-    const { store } = bundle;
+    const meter = schedulerMeter(options.metrics, PACKAGE_VERSION);
+    const store = meter && options.metrics.storeOperations ? instrumentStore(bundle.store, meter, options.metrics.buckets) : bundle.store;
     const { peer, notifier } = bundle;
     const isLeader = () => peer.isLeader();
     const loop = new SchedulerLoop(clock);
@@ -184,18 +187,20 @@ export class SchedulerRoot {
         ],
       },
     ];
+    // The queues known here: the ones this node runs and the ones its configuration names.
+    const knownQueues = () => [...new Set([...queues.all().map((runner) => runner.name), ...(options.queueNames ?? [])])];
+    const queueStats = new QueueStatsReader({ store, clock, knownQueues });
     plugins.push(
       new MetricsPlugin(
         {
           options: options.metrics,
           events,
           now: () => clock.now(),
-          store,
+          queueStats,
           isLeader,
           localQueues: () => queues.all().map((runner) => ({ queue: runner.name, limit: runner.limit, executing: runner.busy })),
-          knownQueues: () => [...(options.queueNames ?? [])],
         },
-        PACKAGE_VERSION,
+        meter,
       ),
     );
     if (onDeadLetter)
@@ -276,7 +281,7 @@ export class SchedulerRoot {
         rescueAfter: options.rescueAfter,
         store,
         peer,
-        queueNames: () => queues.all().map((runner) => runner.name),
+        queueStats,
         stalledSince: () => earliest([loop.stalledSince(), ...queues.all().map((runner) => runner.claimingSince)]),
         initialized: () => lifecycle.isInitialized,
         started: () => lifecycle.isStarted,

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock/clock.js';
 import type { Peer } from '../peer/peer.js';
 import { judgeDeaths, judgeFlag, judgeLag, judgeLeader, judgeLoop, judgePing, judgeStuck, worst } from './health.checks.js';
-import { readQueueLags, readRecentDeaths, readStuck, type HealthStore } from './health.stats.js';
+import { readRecentDeaths, readStuck, type HealthStore } from './health.stats.js';
+import { READ_TIMEOUT_MS, type QueueStatsReader } from './queue-stats.reader.js';
 import type {
   DeadLettersCheckOptions,
   HealthCheckName,
@@ -10,7 +11,6 @@ import type {
   LagCheckOptions,
   LeaderCheckOptions,
   LoopCheckOptions,
-  QueueLag,
   SchedulerHealthOptions,
   SchedulerHealthReport,
   StoreCheckOptions,
@@ -30,8 +30,8 @@ export interface HealthPorts {
   rescueAfter: number;
   store: HealthStore;
   peer: Pick<Peer, 'isLeader' | 'leaderNode'>;
-  /** The queues this node runs. */
-  queueNames(): string[];
+  /** The queues' counts and lags, shared with the metrics. */
+  queueStats: Pick<QueueStatsReader, 'read' | 'last'>;
   /** Since when the planner loop or a queue's claim has been held up (epoch ms), `null` when neither is. */
   stalledSince(): number | null;
   /** The store's `init()` (its migrations) resolved. */
@@ -44,8 +44,6 @@ export interface HealthPorts {
 
 /** Shared reads (queue lag, running jobs, dead letters) are reused this long. */
 const STATS_CACHE_MS = 5_000;
-/** A shared read unanswered this long is given up, so that a hung store makes a check down rather than a probe hang. */
-const READ_TIMEOUT_MS = 5_000;
 const ALL: readonly HealthCheckName[] = ['loop', 'store', 'leader', 'lag', 'stuck', 'deadLetters'];
 const PRESETS: Record<HealthPreset, readonly HealthCheckName[]> = {
   liveness: ['loop'],
@@ -74,7 +72,7 @@ export class HealthMonitor {
     const results = await Promise.all(names.map(async (name) => [name, await this.check(name, options)] as const));
     const checks: SchedulerHealthReport['checks'] = Object.fromEntries(results);
     const status = results.reduce((state, [, result]) => worst(state, result.status), 'up' as SchedulerHealthReport['status']);
-    const queues = (await this.cache.peek<QueueLag[]>('queues')) ?? null;
+    const queues = (await this.ports.queueStats.last())?.map((reading) => reading.lag) ?? null;
     return { status, node: this.ports.node, leader: { self: this.ports.peer.isLeader(), node: this.knownLeader() }, queues, checks };
   }
 
@@ -149,11 +147,17 @@ export class HealthMonitor {
 
   private async lag(options: LagCheckOptions = {}): Promise<HealthCheckResult> {
     const { warnMs = 60_000, failMs = 300_000 } = options;
-    return this.read(
-      'queues',
-      () => readQueueLags(this.ports.store, this.ports.clock.now(), this.ports.queueNames()),
-      (lags) => judgeLag(lags, warnMs, failMs, options.queues),
-    );
+    try {
+      const readings = await this.ports.queueStats.read(STATS_CACHE_MS);
+      return judgeLag(
+        readings.map((reading) => reading.lag),
+        warnMs,
+        failMs,
+        options.queues,
+      );
+    } catch (error) {
+      return storeReadFailed(error);
+    }
   }
 
   private async stuck(options: StuckCheckOptions = {}): Promise<HealthCheckResult> {
@@ -184,7 +188,7 @@ export class HealthMonitor {
     try {
       return judge(await this.cache.get(key, STATS_CACHE_MS, () => withinMs(load(), READ_TIMEOUT_MS, this.ports.clock, 'the store')));
     } catch (error) {
-      return { status: 'down', message: `reading the store failed: ${(error as Error).message}` };
+      return storeReadFailed(error);
     }
   }
 
@@ -192,4 +196,9 @@ export class HealthMonitor {
   private knownLeader(): string | null {
     return this.ports.peer.isLeader() ? this.ports.node : this.lastLeader;
   }
+}
+
+/** A check whose store read failed is down: the state cannot be known. */
+function storeReadFailed(error: unknown): HealthCheckResult {
+  return { status: 'down', message: `reading the store failed: ${(error as Error).message}` };
 }

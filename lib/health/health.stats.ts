@@ -1,32 +1,11 @@
 import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
-import type { QueueLag } from './health.types.js';
 
 /** The store reads the health checks make. @internal */
-export type HealthStore = Pick<JobStore, 'ping' | 'queueCounts' | 'nextRunAt' | 'list' | 'listDead' | 'getQueueStates'>;
+export type HealthStore = Pick<JobStore, 'ping' | 'list' | 'listDead'>;
 
 /** At most this many running jobs are read to find stuck ones (more than the concurrency of most clusters). @internal */
 export const STUCK_SCAN = 1_000;
-
-/**
- * Each queue's lag: one count per queue and state, then the oldest due job
- * of each queue that has some. Queues this node runs are listed even when
- * empty.
- * @internal
- */
-export async function readQueueLags(store: HealthStore, now: number, localQueues: readonly string[]): Promise<QueueLag[]> {
-  const [counts, states] = await Promise.all([store.queueCounts(new Date(now)), store.getQueueStates()]);
-  const paused = new Set(states.filter((s) => s.paused).map((s) => s.name));
-  const available = new Map<string, number>(localQueues.map((queue) => [queue, 0]));
-  for (const row of counts) available.set(row.queue, row.available);
-  const lags = await Promise.all(
-    [...available].map(async ([queue, due]): Promise<QueueLag> => {
-      const oldest = due > 0 ? await store.nextRunAt(queue) : null;
-      return { queue, lagMs: oldest ? Math.max(0, now - oldest.getTime()) : 0, available: due, paused: paused.has(queue) };
-    }),
-  );
-  return lags.sort((a, b) => a.queue.localeCompare(b.queue));
-}
 
 /**
  * Running jobs whose lease expired: no heartbeat (nor start) for

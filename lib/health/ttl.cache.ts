@@ -2,14 +2,16 @@ import type { Clock } from '../clock/clock.js';
 
 interface Entry {
   value: Promise<unknown>;
-  /** Epoch ms after which the value is read again; `Infinity` while it is under way. */
-  until: number;
+  /** Epoch ms the value was read at; `Infinity` while the read is under way. */
+  readAt: number;
 }
 
 /**
  * Values kept for a while on the scheduler's clock, so that probes asked
  * often cost one read per period; callers that come while a read is under
- * way share it. A read that fails is not kept.
+ * way share it. Each caller says how old a value it takes (`maxAgeMs`), so
+ * readers with different periods (a probe, the metrics) share one read. A
+ * read that fails is not kept.
  * @internal
  */
 export class TtlCache {
@@ -17,13 +19,13 @@ export class TtlCache {
 
   constructor(private readonly clock: Clock) {}
 
-  get<T>(key: string, ttlMs: number, read: () => Promise<T>): Promise<T> {
+  get<T>(key: string, maxAgeMs: number, read: () => Promise<T>): Promise<T> {
     const entry = this.entries.get(key);
-    if (entry && entry.until > this.clock.now()) return entry.value as Promise<T>;
-    const fresh: Entry = { value: Promise.resolve(), until: Infinity };
+    if (entry && (entry.readAt === Infinity || this.clock.now() - entry.readAt < maxAgeMs)) return entry.value as Promise<T>;
+    const fresh: Entry = { value: Promise.resolve(), readAt: Infinity };
     fresh.value = read().then(
       (value) => {
-        fresh.until = this.clock.now() + ttlMs;
+        fresh.readAt = this.clock.now();
         return value;
       },
       (error: unknown) => {
@@ -38,7 +40,7 @@ export class TtlCache {
   /** The value kept under `key` when it has settled, without reading (`undefined` when none). */
   async peek<T>(key: string): Promise<T | undefined> {
     const entry = this.entries.get(key);
-    if (!entry || entry.until === Infinity) return undefined;
+    if (!entry || entry.readAt === Infinity) return undefined;
     return (await entry.value) as T;
   }
 }

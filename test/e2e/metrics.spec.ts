@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { metrics } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiscardJobError, Scheduled, SchedulerConfigError, type JobContext } from '../../lib/index.js';
+import { DiscardJobError, MemoryStore, Scheduled, SchedulerConfigError, type Job, type JobContext } from '../../lib/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
 import { Gate } from '../support/gate.job.js';
 import { points, testMetrics, type TestMetrics } from '../support/metrics.js';
@@ -102,6 +102,45 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
     t.get(Gate).release('a');
   });
 
+  it('times store calls by operation (error.type when one rejects), and reports each queue’s lag from the shared reading', async () => {
+    class RescueDown extends MemoryStore {
+      override rescue(): Promise<Job[]> {
+        return Promise.reject(new RangeError('rescue down'));
+      }
+    }
+    const store = new RescueDown();
+    t = await startApp([Work], {
+      store: { store, peer: 'local', notifier: 'local' },
+      lifeline: { interval: '15s' },
+      metrics: { meterProvider: m.provider, queueStatsInterval: '10s' },
+    });
+    await t.scheduler.enqueue('ok', {});
+    await t.scheduler.enqueue('ok', {});
+    await t.tester.drainQueue();
+    await t.scheduler.pauseQueue('default');
+    await t.scheduler.enqueue('ok', {}); // due now, and waits: the queue is paused
+    await t.clock.advance('20s'); // one rescue pass (rejected); stats read at 10 s and 20 s
+    const all = await m.collect();
+    const operations = points(all.get('scheduler.store.operation.duration'));
+    const count = (name: string, error?: string) =>
+      operations.find((p) => p.attributes['db.operation.name'] === name && p.attributes['error.type'] === error)?.value ?? 0;
+    expect([count('enqueue'), count('complete'), count('rescue', 'RangeError')]).toEqual([3, 2, 1]);
+    expect(count('claim')).toBeGreaterThanOrEqual(1); // one claim or more, as the runner's turns fell
+    expect(operations.every((p) => p.sum !== undefined && p.sum >= 0)).toBe(true);
+    // The job waited 20 s when the leader last read the queues; the health report shows the same reading.
+    expect(points(all.get('scheduler.queue.lag')).map((p) => `${String(p.attributes['scheduler.queue'])} ${p.value}`)).toEqual(['default 20']);
+    expect((await t.scheduler.health({ checks: ['loop'] })).queues).toEqual([{ queue: 'default', lagMs: 20_000, available: 1, paused: true }]);
+  });
+
+  it('leaves the store untimed with storeOperations: false', async () => {
+    t = await startApp([Work], { metrics: { meterProvider: m.provider, storeOperations: false } });
+    await t.scheduler.enqueue('ok', {});
+    await t.tester.drainQueue();
+    const all = await m.collect();
+    expect(points(all.get('scheduler.job.duration'))).toHaveLength(1);
+    expect(all.has('scheduler.store.operation.duration')).toBe(false);
+  });
+
   it('counts enqueued jobs by source, and schedule ticks (fired, paused) with their lateness', async () => {
     t = await startApp([Work, Ticks], { metrics: { meterProvider: m.provider } });
     await t.scheduler.enqueue('ok', {});
@@ -168,6 +207,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
       [{ queueStatsInterval: 'soon' }, /metrics\.queueStatsInterval/],
       [{ maxJobNames: -1 }, /metrics\.maxJobNames/],
       [{ meterProvider: {} }, /metrics\.meterProvider/],
+      [{ storeOperations: 'yes' }, /metrics\.storeOperations/],
     ] as const) {
       const error = await bootstrapError([], { metrics: metricsOptions as never });
       expect(error).toBeInstanceOf(SchedulerConfigError);

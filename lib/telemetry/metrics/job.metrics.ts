@@ -1,7 +1,9 @@
 import { ValueType, type Attributes, type Histogram, type Meter } from '@opentelemetry/api';
 import type { Job } from '../../store/job.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from '../scheduler.events.js';
-import { ATTR, errorType, JobNames } from './metric-attributes.js';
+import { AttributeSets } from './attribute-sets.js';
+import { LocalCounters } from './local-counters.js';
+import { ATTR, errorType } from './metric-attributes.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 
 type Subscribe = <E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEventMap[E]) => void) => () => void;
@@ -9,29 +11,35 @@ type Subscribe = <E extends SchedulerEventName>(event: E, listener: (payload: Sc
 /** An attempt's outcome as `scheduler.job.outcome` records it. */
 type Outcome = 'success' | 'retry' | 'dead' | 'discard' | 'cancel';
 
-const MESSAGING = { 'messaging.system': 'nestjs-scheduler' } as const;
+const NONE: Attributes = Object.freeze({});
 
 /**
  * The instruments fed by the scheduler's events: job durations, queue
- * times, attempts, rescues, workflow durations and leadership changes. All
- * values in seconds; attributes never hold ids, args, tags or messages.
+ * times, attempts, enqueues, ticks, rescues, workflow durations and
+ * leadership changes. All values in seconds; attributes never hold ids,
+ * args, tags or messages. Counters are tallied here and read by the SDK at
+ * collection ({@link LocalCounters}); histograms are recorded as they
+ * happen, with attribute objects made once per set ({@link AttributeSets}).
  * @internal
  */
 export class JobMetrics {
-  private readonly names: JobNames;
+  private readonly sets: AttributeSets;
+  private readonly counters: LocalCounters;
   private readonly duration: Histogram | null;
   private readonly queueTime: Histogram;
   private readonly attempts: Histogram;
   private readonly workflowDuration: Histogram;
+  private readonly lateness: Histogram;
   private readonly process: Histogram | null;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
-    private readonly meter: Meter,
+    meter: Meter,
     private readonly options: ResolvedMetricsOptions,
     private readonly now: () => number,
   ) {
-    this.names = new JobNames(options.maxJobNames);
+    this.sets = new AttributeSets(options.maxJobNames, options.jobName, options.errorType);
+    this.counters = new LocalCounters(meter);
     const seconds = (name: string, description: string) =>
       meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: options.buckets } });
     this.duration = options.scheduler ? seconds('scheduler.job.duration', 'How long job attempts took, by outcome.') : null;
@@ -43,59 +51,54 @@ export class JobMetrics {
       advice: { explicitBucketBoundaries: [1, 2, 3, 5, 10, 20] },
     });
     this.workflowDuration = seconds('scheduler.workflow.duration', 'How long workflow runs took, by outcome.');
+    this.lateness = seconds('scheduler.schedule.lateness', 'How late a tick was inserted after its planned time.');
     this.process = options.messaging ? seconds('messaging.process.duration', 'Job attempts as messaging process operations.') : null;
   }
 
   /** Subscribes to the events it records. */
   start(on: Subscribe): void {
-    const meter = this.meter;
-    const rescued = meter.createCounter('scheduler.job.rescued', { unit: '{job}', description: 'Jobs rescued from a node that stopped heartbeating.' });
-    const changes = meter.createCounter('scheduler.leader.changes', { unit: '{change}', description: 'Times this node became or stopped being the leader.' });
+    const { counters, sets } = this;
+    const rescued = counters.counter('scheduler.job.rescued', { unit: '{job}', description: 'Jobs rescued from a node that stopped heartbeating.' });
+    const changes = counters.counter('scheduler.leader.changes', { unit: '{change}', description: 'Times this node became or stopped being the leader.' });
+    const enqueued = counters.counter('scheduler.job.enqueued', { unit: '{job}', description: 'Jobs that entered the store, by source.' });
+    const ticks = counters.counter('scheduler.schedule.ticks', { unit: '{tick}', description: 'Schedule ticks, by what became of them.' });
     const consumed = this.options.messaging
-      ? meter.createCounter('messaging.client.consumed.messages', { unit: '{message}', description: 'Job attempts started, as consumed messages.' })
+      ? counters.counter('messaging.client.consumed.messages', { unit: '{message}', description: 'Job attempts started, as consumed messages.' })
       : null;
     const sent = this.options.messaging
-      ? meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Jobs enqueued, as sent messages.' })
+      ? counters.counter('messaging.client.sent.messages', { unit: '{message}', description: 'Jobs enqueued, as sent messages.' })
       : null;
-    const enqueued = meter.createCounter('scheduler.job.enqueued', { unit: '{job}', description: 'Jobs that entered the store, by source.' });
-    const ticks = meter.createCounter('scheduler.schedule.ticks', { unit: '{tick}', description: 'Schedule ticks, by what became of them.' });
-    const lateness = meter.createHistogram('scheduler.schedule.lateness', {
-      unit: 's',
-      description: 'How late a tick was inserted after its planned time.',
-      valueType: ValueType.DOUBLE,
-      advice: { explicitBucketBoundaries: this.options.buckets },
-    });
+    counters.start();
     this.unsubscribe.push(
+      () => counters.stop(),
       on('job:start', ({ job }) => {
         const start = job.startedAt?.getTime() ?? this.now();
-        this.queueTime.record(Math.max(0, start - job.runAt.getTime()) / 1000, this.base(job));
-        consumed?.add(1, this.messaging(job));
+        this.queueTime.record(Math.max(0, start - job.runAt.getTime()) / 1000, sets.job(job.queue, job.name));
+        consumed?.(sets.destination(job.queue));
       }),
       on('job:enqueue', ({ job, source }) => {
-        enqueued.add(1, { ...this.base(job), [ATTR.source]: source });
-        sent?.add(1, this.messaging(job));
+        enqueued(sets.source(job.queue, job.name, source));
+        sent?.(sets.destination(job.queue));
         if (job.schedule === null || source === 'api' || source === 'retry' || source === 'workflow') return;
-        const schedule = { [ATTR.schedule]: this.names.of(job.schedule) };
-        ticks.add(1, { ...schedule, [ATTR.tickOutcome]: job.misfired ? 'caught_up' : 'fired' });
-        lateness.record(Math.max(0, job.insertedAt.getTime() - job.scheduledAt.getTime()) / 1000, schedule);
+        ticks(sets.schedule(job.schedule, job.misfired ? 'caught_up' : 'fired'));
+        this.lateness.record(Math.max(0, job.insertedAt.getTime() - job.scheduledAt.getTime()) / 1000, sets.schedule(job.schedule));
       }),
       on('job:skip', ({ schedule, reason, tick }) => {
         // Only a tick's skip is a tick (a unique enqueue or a rate-limited job is not).
         if (schedule === null || tick === null) return;
-        const outcome = reason === 'overlap' ? 'skipped_overlap' : reason === 'paused' ? 'paused' : `skipped_${reason}`;
-        ticks.add(1, { [ATTR.schedule]: this.names.of(schedule), [ATTR.tickOutcome]: outcome });
+        ticks(sets.schedule(schedule, reason === 'overlap' ? 'skipped_overlap' : reason === 'paused' ? 'paused' : `skipped_${reason}`));
       }),
       on('job:stop', (e) => this.ended(e.job, e.duration, 'success')),
       on('job:exception', (e) => this.ended(e.job, e.duration, e.nextRunAt ? 'retry' : 'dead', errorType(e.error, e.kind))),
       on('job:discard', (e) => this.ended(e.job, e.duration, 'discard')),
       // A cancel of a job that never started is no attempt: only its end is counted.
       on('job:cancel', (e) => this.ended(e.job, e.job.startedAt ? e.duration : null, 'cancel')),
-      on('job:rescue', ({ job }) => rescued.add(1, { [ATTR.queue]: job.queue })),
+      on('job:rescue', ({ job }) => rescued(sets.queue(job.queue))),
       on('workflow:stop', (e) => this.workflowDuration.record(e.duration / 1000, { [ATTR.workflow]: e.workflow, [ATTR.workflowOutcome]: 'completed' })),
       on('workflow:fail', (e) => this.workflowDuration.record(e.duration / 1000, { [ATTR.workflow]: e.workflow, [ATTR.workflowOutcome]: 'failed' })),
       on('workflow:cancel', (e) => this.workflowDuration.record(e.duration / 1000, { [ATTR.workflow]: e.workflow, [ATTR.workflowOutcome]: 'cancelled' })),
-      on('peer:election', () => changes.add(1)),
-      on('peer:resignation', () => changes.add(1)),
+      on('peer:election', () => changes(NONE)),
+      on('peer:resignation', () => changes(NONE)),
     );
   }
 
@@ -105,25 +108,17 @@ export class JobMetrics {
 
   /** An attempt ended (`duration` ms, `null`: no attempt ran); a job that will not run again also records its attempts. */
   private ended(job: Job<unknown>, duration: number | null, outcome: Outcome, error?: string): void {
-    const base = this.base(job);
     if (duration !== null) {
-      const attributes: Attributes = { ...base, [ATTR.outcome]: outcome };
-      if (error !== undefined && this.options.errorType) attributes[ATTR.errorType] = error;
-      this.duration?.record(duration / 1000, attributes);
-      if (this.process) {
-        const processed: Attributes = { ...this.messaging(job), 'messaging.operation.name': 'process' };
-        if (error !== undefined && this.options.errorType) processed[ATTR.errorType] = error;
-        this.process.record(duration / 1000, processed);
-      }
+      const seconds = duration / 1000;
+      this.duration?.record(seconds, this.sets.outcome(job.queue, job.name, outcome, error));
+      if (this.process) this.process.record(seconds, this.processed(job.queue, error));
     }
-    if (outcome !== 'retry') this.attempts.record(Math.max(job.attempt, duration === null ? 0 : 1), { ...base, [ATTR.outcome]: outcome });
+    if (outcome !== 'retry') this.attempts.record(Math.max(job.attempt, duration === null ? 0 : 1), this.sets.outcome(job.queue, job.name, outcome));
   }
 
-  private base(job: Job<unknown>): Attributes {
-    return this.options.jobName ? { [ATTR.queue]: job.queue, [ATTR.jobName]: this.names.of(job.name) } : { [ATTR.queue]: job.queue };
-  }
-
-  private messaging(job: Job<unknown>): Attributes {
-    return { ...MESSAGING, 'messaging.destination.name': job.queue };
+  private processed(queue: string, error?: string): Attributes {
+    const attributes: Attributes = { ...this.sets.destination(queue), 'messaging.operation.name': 'process' };
+    if (error !== undefined && this.options.errorType) attributes[ATTR.errorType] = error;
+    return attributes;
   }
 }

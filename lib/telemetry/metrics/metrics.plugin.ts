@@ -10,6 +10,19 @@ import { QueueGauges, type QueueGaugePorts } from './queue.gauges.js';
 const METER = 'nestjs-scheduler';
 
 /**
+ * The scheduler's meter, or `null` when metrics are off or no SDK is
+ * registered (the API's no-op meter): then nothing is created or
+ * subscribed, so the job path pays nothing. Taken once, when the scheduler
+ * is built (at bootstrap: an app registers its SDK before it starts Nest).
+ * @internal
+ */
+export function schedulerMeter(options: ResolvedMetricsOptions, version: string): Meter | null {
+  if (!options.enabled) return null;
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(METER, version);
+  return meter === createNoopMeter() ? null : meter;
+}
+
+/**
  * What the metrics use.
  * @internal
  */
@@ -21,10 +34,7 @@ export interface MetricsPorts extends Omit<QueueGaugePorts, 'interval'> {
 
 /**
  * OpenTelemetry metrics as a plugin: event-fed instruments and observable
- * gauges. The meter is taken when the plugin is built (at bootstrap: an app
- * registers its SDK before it starts Nest); when that meter is the API's
- * no-op one (no SDK registered) nothing is created or subscribed, so the
- * job path pays nothing.
+ * gauges, on the meter {@link schedulerMeter} gave (none: the plugin does nothing).
  * @internal
  */
 export class MetricsPlugin implements SchedulerPlugin {
@@ -32,11 +42,9 @@ export class MetricsPlugin implements SchedulerPlugin {
   private readonly jobs: JobMetrics | null = null;
   private readonly gauges: QueueGauges | null = null;
 
-  constructor(ports: MetricsPorts, version: string) {
+  constructor(ports: MetricsPorts, meter: Meter | null) {
+    if (!meter) return;
     const { options } = ports;
-    if (!options.enabled) return;
-    const meter: Meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(METER, version);
-    if (meter === createNoopMeter()) return;
     this.jobs = new JobMetrics(meter, options, ports.now);
     this.gauges = new QueueGauges(meter, { ...ports, interval: options.queueStatsInterval });
     this.jobs.start((event, listener) => ports.events.on(event, listener));

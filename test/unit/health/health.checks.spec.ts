@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeDeaths, judgeLag, judgeLeader, judgeLoop, judgePing, judgeStuck, worst } from '../../../lib/health/health.checks.js';
 import { TtlCache, withinMs } from '../../../lib/health/ttl.cache.js';
+import { QueueStatsReader } from '../../../lib/health/queue-stats.reader.js';
 import { FakeClock, flushPromises } from '../../../lib/testing/index.js';
 
 describe('health verdicts at their boundaries', () => {
@@ -72,6 +73,39 @@ describe('TtlCache', () => {
     await clock.advance(1_000);
     await expect(cache.get('k', 1_000, () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     expect(await cache.get('k', 1_000, async () => 9)).toBe(9);
+  });
+
+  it('QueueStatsReader: one read serves callers of different max ages, and lists known queues with zeros', async () => {
+    const clock = new FakeClock(10_000);
+    let reads = 0;
+    const reader = new QueueStatsReader({
+      clock,
+      knownQueues: () => ['mail'],
+      store: {
+        queueCounts: async () => {
+          reads++;
+          return [{ queue: 'default', available: 2, scheduled: 1, running: 0, completed: 0, dead: 0, discarded: 0, cancelled: 0 }];
+        },
+        getQueueStates: async () => [{ name: 'paused-one', paused: true, concurrency: null }],
+        nextRunAt: async (queue) => (queue === 'default' ? new Date(7_500) : null),
+      },
+    });
+    expect(await reader.last()).toBeUndefined();
+    const first = await reader.read(5_000); // the health checks' age
+    expect(first.map((r) => r.lag)).toEqual([
+      { queue: 'default', lagMs: 2_500, available: 2, paused: false },
+      { queue: 'mail', lagMs: 0, available: 0, paused: false },
+      { queue: 'paused-one', lagMs: 0, available: 0, paused: true },
+    ]);
+    expect(first[1]!.counts).toEqual({ queue: 'mail', available: 0, scheduled: 0, running: 0, completed: 0, dead: 0, discarded: 0, cancelled: 0 });
+    await clock.advance(4_000);
+    expect(await reader.read(15_000)).toBe(first); // the metrics' age: 4 s old is fine
+    expect(await reader.read(5_000)).toBe(first);
+    await clock.advance(1_000);
+    expect(await reader.read(15_000)).toBe(first);
+    await reader.read(5_000); // 5 s old is too old for a probe
+    expect(reads).toBe(2);
+    expect(await reader.last()).not.toBe(first);
   });
 
   it('withinMs rejects on the clock when the work does not answer', async () => {

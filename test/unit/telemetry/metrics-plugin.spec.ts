@@ -3,28 +3,41 @@ import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_VERSION } from '../../../lib/scheduler.constants.js';
 import { errorType, JobNames } from '../../../lib/telemetry/metrics/metric-attributes.js';
-import { MetricsPlugin, type MetricsPorts } from '../../../lib/telemetry/metrics/metrics.plugin.js';
+import { MetricsPlugin, schedulerMeter, type MetricsPorts } from '../../../lib/telemetry/metrics/metrics.plugin.js';
 import { resolveMetricsOptions } from '../../../lib/telemetry/metrics/metrics.options.js';
 import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
 import { JobAbortedError } from '../../../lib/index.js';
 import { points, testMetrics } from '../../support/metrics.js';
+import { FakeClock } from '../../../lib/testing/index.js';
+import { QueueStatsReader } from '../../../lib/health/queue-stats.reader.js';
 
 const fail = (option: string, detail: string): never => {
   throw new Error(`${option}: ${detail}`);
 };
 
+/** A store read through the real reader: counts, a paused state and the oldest due job (at 400 ms); `reads` counts its count queries. */
+function statsStore() {
+  const store = {
+    reads: 0,
+    queueCounts: async () => {
+      store.reads++;
+      return [{ queue: 'default', available: 3, scheduled: 0, running: 1, completed: 9, dead: 2, discarded: 0, cancelled: 0 }];
+    },
+    getQueueStates: async () => [{ name: 'default', paused: true, concurrency: null }],
+    nextRunAt: async () => new Date(400),
+  };
+  return store;
+}
+
 function ports(events: SchedulerEvents, leader: { value: boolean }, overrides: Partial<MetricsPorts['options']> = {}): MetricsPorts {
+  const clock = new FakeClock(1_000);
   return {
     options: { ...resolveMetricsOptions({}, fail), ...overrides },
     events,
     now: () => 0,
-    store: {
-      queueCounts: async () => [{ queue: 'default', available: 3, scheduled: 0, running: 1, completed: 9, dead: 2, discarded: 0, cancelled: 0 }],
-      getQueueStates: async () => [{ name: 'default', paused: true, concurrency: null }],
-    },
+    queueStats: new QueueStatsReader({ store: statsStore(), clock, knownQueues: () => ['default', 'idle'] }),
     isLeader: () => leader.value,
     localQueues: () => [{ queue: 'default', limit: 4, executing: 1 }],
-    knownQueues: () => ['default'],
   };
 }
 
@@ -33,7 +46,9 @@ describe('MetricsPlugin', () => {
 
   it('with no SDK registered (the API’s no-op meter) subscribes to nothing and adds no task', () => {
     const events = new SchedulerEvents();
-    const plugin = new MetricsPlugin(ports(events, { value: true }), PACKAGE_VERSION);
+    const p = ports(events, { value: true });
+    expect(schedulerMeter(p.options, PACKAGE_VERSION)).toBeNull();
+    const plugin = new MetricsPlugin(p, schedulerMeter(p.options, PACKAGE_VERSION));
     expect(plugin.recording).toBe(false);
     expect(plugin.tasks()).toEqual([]);
     for (const event of ['job:start', 'job:stop', 'job:exception', 'job:discard', 'job:cancel', 'job:rescue'] as const) expect(events.has(event)).toBe(false);
@@ -43,7 +58,8 @@ describe('MetricsPlugin', () => {
     const m = testMetrics();
     const leader = { value: false };
     const events = new SchedulerEvents();
-    const plugin = new MetricsPlugin({ ...ports(events, leader), options: { ...resolveMetricsOptions({ meterProvider: m.provider }, fail) } }, PACKAGE_VERSION);
+    const options = resolveMetricsOptions({ meterProvider: m.provider }, fail);
+    const plugin = new MetricsPlugin({ ...ports(events, leader), options }, schedulerMeter(options, PACKAGE_VERSION));
     expect(plugin.recording).toBe(true);
     expect(events.has('job:stop')).toBe(true);
     const [task] = plugin.tasks();
@@ -60,13 +76,22 @@ describe('MetricsPlugin', () => {
     await task!.run(1_000);
     expect(task!.nextAt(2_000)).toBe(16_000);
     all = await m.collect();
-    expect(points(all.get('scheduler.queue.jobs')).map((p) => `${String(p.attributes['scheduler.job.state'])} ${p.value}`)).toEqual([
-      'available 3',
-      'scheduled 0',
-      'executing 1',
-      'dead 2',
+    const show = (name: string, attribute: string) =>
+      points(all.get(name)).map((p) => `${String(p.attributes['scheduler.queue'])}${attribute ? ` ${String(p.attributes[attribute])}` : ''} ${p.value}`);
+    // Every known queue, zero-filled: `idle` has no job.
+    expect(show('scheduler.queue.jobs', 'scheduler.job.state')).toEqual([
+      'default available 3',
+      'default scheduled 0',
+      'default executing 1',
+      'default dead 2',
+      'idle available 0',
+      'idle scheduled 0',
+      'idle executing 0',
+      'idle dead 0',
     ]);
-    expect(points(all.get('scheduler.queue.paused'))[0]?.value).toBe(1);
+    expect(show('scheduler.queue.paused', '')).toEqual(['default 1', 'idle 0']);
+    // The oldest due job of `default` was due at 400 ms, read at 1 000 ms.
+    expect(show('scheduler.queue.lag', '')).toEqual(['default 0.6', 'idle 0']);
 
     await plugin.stop();
     expect(events.has('job:stop')).toBe(false);
