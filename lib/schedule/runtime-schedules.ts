@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Notification } from '../notifier/notifier.js';
 import type { Planner } from '../planner/planner.js';
 import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js';
-import type { JsonObject } from '../common/json.js';
+import { canonicalJson, type JsonObject } from '../common/json.js';
 import type { JobStore } from '../store/job-store.js';
 import { buildRuntimeSchedule, type RuntimeScheduleInput } from './runtime-schedule.js';
 
@@ -30,7 +30,7 @@ export interface RuntimeSchedulePorts {
  */
 export class RuntimeSchedules {
   private readonly logger = new Logger('Scheduler');
-  /** Runtime schedules loaded from the store, as JSON, to see what another node changed. */
+  /** Runtime schedules loaded from the store, as canonical JSON (a store may reorder keys), to see what another node changed. */
   private readonly seen = new Map<string, string>();
   // Notifications about schedules can arrive in bursts (10,000 inserts on
   // another node): one reload runs at a time, and one more after it covers
@@ -43,7 +43,7 @@ export class RuntimeSchedules {
   /** A runtime schedule saved on this node: applied here at once, then announced. */
   async saved(entry: ScheduleEntry, definition: JsonObject): Promise<void> {
     this.ports.registry.replaceSchedule(entry);
-    this.seen.set(entry.name, JSON.stringify(definition));
+    this.seen.set(entry.name, canonicalJson(definition));
     await this.ports.planner.upsert(entry);
     this.ports.poke();
     await this.ports.broadcast({ type: 'schedules' });
@@ -99,7 +99,7 @@ export class RuntimeSchedules {
       planner.remove(name);
     }
     for (const { name, definition } of stored) {
-      const json = JSON.stringify(definition);
+      const json = canonicalJson(definition);
       if (this.seen.get(name) === json || savedMeanwhile(name)) continue;
       try {
         const fail = (option: string, detail: string): never => {
