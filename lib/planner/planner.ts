@@ -64,11 +64,18 @@ export class Planner implements LoopTask {
   private readonly heap = new BinaryHeap<Due>((a, b) => a.at - b.at);
   private version = 0;
   private loaded = false;
+  /**
+   * Runtime changes made while a load reads the store (`null`: removed).
+   * The load works from the schedules it was given, so a schedule inserted
+   * meanwhile would otherwise wait for the next leadership to be planned.
+   */
+  private pending: Map<string, ScheduleEntry | null> | null = null;
 
   constructor(private readonly deps: PlannerDeps) {}
 
   /** Reads stored progress and pause flags for `entries` (on becoming leader). */
   async load(entries: readonly ScheduleEntry[]): Promise<void> {
+    this.pending ??= new Map();
     const states = new Map((await this.deps.store.getScheduleStates()).map((s) => [s.name, s]));
     const now = this.deps.clock.now();
     this.slots.clear();
@@ -85,6 +92,12 @@ export class Planner implements LoopTask {
       this.put(entry, plannedUntil!, state?.paused ?? false, first && entry.runOnStart ? plannedUntil : undefined);
     }
     this.loaded = true;
+    const pending = this.pending;
+    this.pending = null;
+    for (const [name, entry] of pending) {
+      if (entry) await this.upsert(entry);
+      else this.remove(name);
+    }
   }
 
   /** True once `load` succeeded (this node leads and knows every schedule's progress). */
@@ -94,13 +107,17 @@ export class Planner implements LoopTask {
 
   unload(): void {
     this.loaded = false;
+    this.pending = null;
     this.slots.clear();
     this.heap.clear();
   }
 
   /** Adds or replaces a schedule while leader (runtime insert/update). */
   async upsert(entry: ScheduleEntry): Promise<void> {
-    if (!this.loaded) return;
+    if (!this.loaded) {
+      this.pending?.set(entry.name, entry);
+      return;
+    }
     const old = this.slots.get(entry.name);
     let plannedUntil = old?.plannedUntil;
     let first = false;
@@ -115,6 +132,7 @@ export class Planner implements LoopTask {
   }
 
   remove(name: string): void {
+    this.pending?.set(name, null);
     this.slots.delete(name);
   }
 

@@ -220,6 +220,24 @@ describe('Planner', () => {
     expect((await planned(store))[0]!.at.slice(11, 16)).toBe('00:10');
   });
 
+  it('a schedule inserted or removed while a load reads the store is planned (or dropped) once the load ends', async () => {
+    const store = new MemoryStore();
+    const { planner, clock } = setup(store);
+    // Holds the load inside its read of the stored states.
+    let release: () => void = () => undefined;
+    const read = store.getScheduleStates.bind(store);
+    store.getScheduleStates = () => new Promise((resolve) => (release = () => void read().then(resolve)));
+    const loading = planner.load([entry('static', { every: '1h' }), entry('gone', { every: '1m' })]);
+    await planner.upsert(entry('inserted', { every: '1m' }));
+    planner.remove('gone');
+    release();
+    await loading;
+    store.getScheduleStates = read;
+    await clock.advanceTo(T0 + MIN);
+    await planner.run(clock.now());
+    expect((await planned(store)).map((j) => j.schedule)).toEqual(['inserted']);
+  });
+
   it('unload forgets every schedule: nothing is due until the next load', async () => {
     const { planner, clock } = setup();
     await planner.load([entry('minutely', { every: '1m' })]);
