@@ -1,6 +1,6 @@
 import type { SchedulerModuleOptions } from '../scheduler.options.js';
 import { readEnv, type EnvRecord, type SchedulerEnvOptions } from './env-config.js';
-import { attachEnvSources, envSourcesOf, optionAt, type EnvSource } from './env-sources.js';
+import { attachEnvSources, envSourcesOf, hasEnvSources, optionAt, type EnvSource } from './env-sources.js';
 
 const CONNECTION_KEYS = ['dataSource', 'client', 'url', 'path'];
 
@@ -20,14 +20,25 @@ function isPlain(value: unknown): value is Record<string, unknown> {
  * whole from code. With a store connection in code (`dataSource`, `client`,
  * `url`, `path`), `SCHEDULER_STORE` needs no URL or path of its own.
  * `describeConfig()` reports which came from where.
+ *
+ * `env` may also be the options already read from the environment (what
+ * `schedulerConfigFromEnv()` returns and `schedulerEnvConfig.asProvider()`
+ * injects): `forRootAsync({ ...schedulerEnvConfig.asProvider(), useFactory:
+ * (fromEnv) => withEnv(code, fromEnv) })`. They were checked when read, so
+ * there a `SCHEDULER_STORE` without its URL or path is refused even when
+ * code gives the connection.
  * @param env @default process.env
  * @throws SchedulerEnvError listing every bad variable
  * @publicApi
  */
-export function withEnv(code: SchedulerModuleOptions, env: EnvRecord = process.env, options: SchedulerEnvOptions = {}): SchedulerModuleOptions {
+export function withEnv(
+  code: SchedulerModuleOptions,
+  env: EnvRecord | SchedulerModuleOptions = process.env,
+  options: SchedulerEnvOptions = {},
+): SchedulerModuleOptions {
   const codeStore = code.store;
   const connectionFromCode = isPlain(codeStore) && CONNECTION_KEYS.some((key) => codeStore[key] !== undefined);
-  const fromEnv = readEnv(env, options, { connectionFromCode });
+  const fromEnv = hasEnvSources(env) ? (env as SchedulerModuleOptions) : readEnv(env as EnvRecord, options, { connectionFromCode });
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [key, value] of Object.entries(code)) {
     if (value === undefined) continue;

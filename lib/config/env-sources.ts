@@ -49,6 +49,11 @@ export function attachEnvSources<T extends SchedulerModuleOptions>(options: T, s
   return options;
 }
 
+/** Whether these are options read from the environment (by `schedulerConfigFromEnv` or `schedulerEnvConfig`), not an environment. @internal */
+export function hasEnvSources(value: object): boolean {
+  return (value as Record<symbol, unknown>)[ENV_SOURCES] instanceof EnvSources;
+}
+
 /** The environment sources recorded on options (empty when none). @internal */
 export function envSourcesOf(options: SchedulerModuleOptions): EnvSources {
   const sources = (options as Record<symbol, unknown>)[ENV_SOURCES];

@@ -41,6 +41,33 @@ describe('withEnv: code > env > defaults', () => {
     expect(sourceOf(options, 'enabled')).toEqual({ source: 'env', variable: 'SCHEDULER_ENABLED' });
   });
 
+  it('takes the options already read from the environment (what schedulerEnvConfig injects) as well as an environment', () => {
+    const env = {
+      SCHEDULER_POLL_INTERVAL: '5s',
+      SCHEDULER_QUEUES: 'default:9',
+      SCHEDULER_DEFAULT_TIMEOUT: '1m',
+      SCHEDULER_STORE: 'redis',
+      SCHEDULER_REDIS_DB: '2',
+    };
+    const code = { queues: { default: 2 }, defaults: { maxRetries: 1 }, store: { type: 'redis' as const, keyPrefix: 'app' } };
+    const fromRead = withEnv(code, schedulerConfigFromEnv(env, quiet));
+    const fromEnv = withEnv(code, env, quiet);
+    expect(JSON.parse(JSON.stringify(fromRead))).toEqual(JSON.parse(JSON.stringify(fromEnv)));
+    expect(fromRead).toMatchObject({
+      pollInterval: 5_000,
+      queues: { default: 2 },
+      defaults: { timeout: 60_000, maxRetries: 1 },
+      store: { type: 'redis', db: 2, keyPrefix: 'app' },
+    });
+    for (const path of ['pollInterval', 'queues', 'defaults.timeout', 'defaults.maxRetries', 'store.type', 'store.db', 'store.keyPrefix', 'misfireThreshold']) {
+      expect(sourceOf(fromRead, path)).toEqual(sourceOf(fromEnv, path));
+    }
+    expect(sourceOf(fromRead, 'store.db')).toEqual({ source: 'env', variable: 'SCHEDULER_REDIS_DB' });
+    expect(sourceOf(fromRead, 'queues')).toEqual({ source: 'code' });
+    // An empty environment read is still a read: nothing from env, everything from code.
+    expect(JSON.parse(JSON.stringify(withEnv({ pollInterval: '2s' }, schedulerConfigFromEnv({}, quiet))))).toEqual({ pollInterval: '2s' });
+  });
+
   it('still throws one error for bad variables', () => {
     expect(() => withEnv({}, { SCHEDULER_WORKERS: '0', SCHEDULER_PEER: 'x' }, quiet)).toThrow(/2 bad variables/);
   });
