@@ -111,7 +111,7 @@ export class MemoryStore implements JobStore {
       const conflict = this.keys.conflictOf(input, now);
       if (conflict) return { job: copyOfEntry(conflict.rec), inserted: false, conflict: conflict.key };
       const seq = ++this.lastId;
-      const rec = jobRecord(storedJob(String(seq), input, new Date()), seq);
+      const rec = jobRecord(storedJob(String(seq), input, new Date(now)), seq);
       this.jobs.add(rec);
       this.keys.add(rec, input, now);
       this.tally.enter(rec.job.queue, rec.job.state);

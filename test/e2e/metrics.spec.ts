@@ -157,7 +157,8 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
       (p) => `${String(p.attributes['scheduler.schedule.name'])} ${String(p.attributes['scheduler.tick.outcome'])} ${p.value}`,
     );
     expect(ticks.sort()).toEqual(['beat fired 3', 'beat paused 2']);
-    expect(points(all.get('scheduler.schedule.lateness'))[0]).toMatchObject({ value: 3, attributes: { 'scheduler.schedule.name': 'beat' } });
+    // Each tick was inserted when the fake clock reached it: 0 s late.
+    expect(points(all.get('scheduler.schedule.lateness'))[0]).toMatchObject({ value: 3, sum: 0, attributes: { 'scheduler.schedule.name': 'beat' } });
   });
 
   it('caps job names at maxJobNames (then `_other`), and leaves out what attributes: false turns off', async () => {

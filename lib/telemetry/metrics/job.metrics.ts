@@ -81,7 +81,8 @@ export class JobMetrics {
         sent?.(sets.destination(job.queue));
         if (job.schedule === null || source === 'api' || source === 'retry' || source === 'workflow') return;
         ticks(sets.schedule(job.schedule, job.misfired ? 'caught_up' : 'fired'));
-        this.lateness.record(Math.max(0, job.insertedAt.getTime() - job.scheduledAt.getTime()) / 1000, sets.schedule(job.schedule));
+        // By the scheduler's clock (the store's, once synced), not the store's insert stamp.
+        this.lateness.record(Math.max(0, this.now() - job.scheduledAt.getTime()) / 1000, sets.schedule(job.schedule));
       }),
       on('job:skip', ({ schedule, reason, tick }) => {
         // Only a tick's skip is a tick (a unique enqueue or a rate-limited job is not).
