@@ -145,9 +145,15 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
   const journal = () => t.get(Journal).lines;
   /** Waits (in real time, the clock still) for what the store does in the background: the memory store is done at once. */
   const until = (done: () => boolean | Promise<boolean>, what: string) => waitFor(async () => (await t.clock.advance(0), done()), 10_000, what);
-  const settle = async () => {
-    for (let i = 0; i < 5; i++) {
+  /**
+   * Runs what is due and moves time on, five rounds; given a run, goes on
+   * (up to 30 rounds) until it has ended: on a shared store a step's
+   * follow-up jobs may land after a round's drain returned.
+   */
+  const settle = async (runId?: string) => {
+    for (let i = 0; i < 30; i++) {
       await t.tester.drainQueue();
+      if (i >= 5 && (!runId || (await t.scheduler.workflows.getState(runId)).state !== 'running')) return;
       await t.clock.advance('1m');
     }
   };
@@ -165,7 +171,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
   it("fans out and in, merging each step's output into the context; every step is a job", async () => {
     await start(Onboarding);
     const runId = await t.scheduler.workflows.start('onboarding', { email: 'ada@example.com' });
-    await settle();
+    await settle(runId);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('completed');
     expect(run.context).toEqual({ email: 'ada@example.com', userId: 42, provisioned: true });
@@ -182,9 +188,9 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
   it('when: "D if C succeeded, else E", then F after both (a skipped step counts as finished)', async () => {
     await start(Branches);
     const yes = await t.scheduler.workflows.start('branches', { approve: true });
-    await settle();
+    await settle(yes);
     const no = await t.scheduler.workflows.start('branches', { approve: false });
-    await settle();
+    await settle(no);
     expect(journal()).toEqual(['check', 'approve', 'notify', 'check', 'reject', 'notify']);
     const a = await t.scheduler.workflows.getState(yes);
     expect([a.steps.reject!.state, a.steps.reject!.skipReason]).toEqual(['skipped', 'condition']);
@@ -196,7 +202,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await start(Race);
     t.get(Journal).fail('slow', 1);
     const runId = await t.scheduler.workflows.start('race', {});
-    await settle();
+    await settle(runId);
     // `fast` and `slow` start together (in either order on a shared store); `slow`
     // failed once and was retried later; `first` did not wait for it.
     expect(journal().slice(0, 2).sort()).toEqual(['fast', 'slow']);
@@ -208,7 +214,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await start(Onboarding);
     t.get(Journal).fail('welcome');
     const runId = await t.scheduler.workflows.start('onboarding', { email: 'x' });
-    await settle();
+    await settle(runId);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('failed');
     expect(run.steps.welcome!.state).toBe('failed');
@@ -228,7 +234,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await start(Policies);
     t.get(Journal).fail('flaky');
     const runId = await t.scheduler.workflows.start('on-skip', {});
-    await settle();
+    await settle(runId);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('completed');
     expect([run.steps.flaky!.state, run.steps.flaky!.skipReason, run.steps.flaky!.attempts]).toEqual(['skipped', 'error', 2]);
@@ -243,7 +249,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await start(Policies);
     t.get(Journal).fail('flaky');
     const runId = await t.scheduler.workflows.start('on-continue', {});
-    await settle();
+    await settle(runId);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('completed');
     expect(run.steps.flaky!.state).toBe('failed');
@@ -262,7 +268,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect(journal()).toEqual([]);
     expect((await t.scheduler.workflows.listRunning('onboarding')).map((r) => r.id)).toEqual([runId]);
     await t.scheduler.workflows.resume(runId, { context: { plan: 'pro' } });
-    await settle();
+    await settle(runId);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('completed');
     expect(run.context.plan).toBe('pro');
@@ -304,7 +310,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect(journal()).toEqual(['reserve', 'wait']);
     const cancelled = await t.scheduler.workflows.cancel(runId, { reason: 'user left', rollback: true });
     expect(cancelled).toMatchObject({ state: 'cancelled', error: 'user left' });
-    await settle();
+    await settle(runId);
     expect(journal()).toEqual(['reserve', 'wait', 'aborted:cancel', 'rollback:reserve']);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.steps.reserve!.state).toBe('rolled_back');
@@ -363,7 +369,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await until(() => t.get(PausedFailure).release.length === 1, 'the slow step to start');
     await t.scheduler.workflows.pause(runId);
     t.get(PausedFailure).release[0]!(undefined);
-    await settle();
+    await settle(runId);
     expect((await t.scheduler.workflows.getState(runId)).state).toBe('failed');
   });
 
@@ -373,7 +379,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await settle();
     expect((await t.scheduler.workflows.getState(runId)).state).toBe('scheduled');
     await t.clock.advance('1h');
-    await settle();
+    await settle(runId);
     expect((await t.scheduler.workflows.getState(runId)).state).toBe('completed');
   });
 
@@ -414,7 +420,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
       )
       .register();
     const runId = await t.scheduler.workflows.start('pipeline', {});
-    await settle();
+    await settle(runId);
     expect(seen).toEqual(['transform 3']);
     expect((await t.scheduler.workflows.getState(runId)).context).toEqual({ rows: 3, doubled: 6 });
     expect(
@@ -428,7 +434,7 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
   it('toMermaid marks each step of a run with its state', async () => {
     await start(Branches);
     const runId = await t.scheduler.workflows.start('branches', { approve: true });
-    await settle();
+    await settle(runId);
     const diagram = await t.scheduler.workflows.toMermaid(runId);
     expect(diagram).toContain('flowchart TD');
     expect(diagram).toMatch(/class .*reject.* skipped/);
