@@ -22,6 +22,21 @@ export default defineConfig({
       { find: /^nestjs-scheduler$/, replacement: `${lib}index.ts` },
       { find: /^nestjs-scheduler\/(.+)$/, replacement: `${lib}$1/index.ts` },
     ],
+    // One copy of each, the root's, even when an example has its own node_modules (after
+    // `npm install` in it): a second Nest would not see the first one's providers.
+    dedupe: [
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/testing',
+      '@nestjs/platform-express',
+      '@nestjs/config',
+      '@nestjs/terminus',
+      '@nestjs/typeorm',
+      'reflect-metadata',
+      'rxjs',
+      '@opentelemetry/api',
+      'typeorm',
+    ],
   },
   test: {
     include: ['test/**/*.spec.ts', 'examples/*/test/**/*.e2e-spec.ts'],
