@@ -38,7 +38,7 @@ describe('fluent builder schedules (e2e)', () => {
       },
       {
         name: 'restock-report',
-        description: 'On Monday, Thursday at 08:00 (Europe/Paris); clock-aligned: cron "0 8 * * 1,4"',
+        description: 'Every Monday and Thursday at 08:00 (Europe/Paris); clock-aligned: cron "0 8 * * 1,4"',
         cron: '0 8 * * 1,4',
         nextRuns: at('07T07:00', '10T07:00', '14T07:00'), // 08:00 in Paris is 07:00 UTC in winter
       },

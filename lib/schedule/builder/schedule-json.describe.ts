@@ -48,7 +48,7 @@ function cronWords(cron: string, everyDays = 1): string {
   if (dow === '1-5') return `Every weekday at ${time}`;
   if (!/^\d(,\d)*$/.test(dow!)) return `On cron "${cron}"`;
   const days = dow!.split(',').map((d) => DAY_LABELS[Number(d)]!);
-  return days.length === 1 ? `Every ${days[0]} at ${time}` : `On ${days.join(', ')} at ${time}`;
+  return `Every ${days.length === 1 ? days[0] : `${days.slice(0, -1).join(', ')} and ${days.at(-1)}`} at ${time}`;
 }
 
 /**

@@ -81,7 +81,8 @@ describe('schedule builder: describe()', () => {
     expect(every().day().at('14:30').withoutOverlapping().describe()).toBe(
       'Every day at 14:30 (Etc/UTC); clock-aligned: cron "30 14 * * *"; skipped while the previous run is queued or running',
     );
-    expect(on('mon', 'thu').at('08:00').describe()).toBe('On Monday, Thursday at 08:00 (Etc/UTC); clock-aligned: cron "0 8 * * 1,4"');
+    expect(on('mon', 'thu').at('08:00').describe()).toBe('Every Monday and Thursday at 08:00 (Etc/UTC); clock-aligned: cron "0 8 * * 1,4"');
+    expect(on('mon', 'wed', 'fri').at('08:00').describe()).toBe('Every Monday, Wednesday and Friday at 08:00 (Etc/UTC); clock-aligned: cron "0 8 * * 1,3,5"');
     expect(every(90).minutes().startAt('2026-12-01T00:00:00Z').maxRuns(3).describe()).toBe(
       'Every 90 minutes (Etc/UTC); a fixed interval anchored at 2026-12-01T00:00:00.000Z, not aligned to the clock; from 2026-12-01T00:00:00.000Z; at most 3 runs',
     );
