@@ -40,7 +40,7 @@ export interface StepRun {
   finishedAt: Date | null;
   /** Order of completion in the run (1, 2, …), used to roll back in reverse; `null` until completed. */
   completedSeq: number | null;
-  /** Rollback progress of a completed step: `null`, `running`, `done` or `failed`. */
+  /** Rollback progress of a completed step: `null` (not reached), `running`, `failed`, or `done` once the rollback chain has passed it (compensated, or a step with no `rollback`: it stays `completed`). */
   rollback: 'running' | 'done' | 'failed' | null;
 }
 
