@@ -30,6 +30,7 @@ export const ADAPTERS = {
   'nestjs-scheduler-memory-policies': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryPolicies()),
   'nestjs-scheduler-postgres-policies': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresPolicies()),
   'nestjs-scheduler-memory-metrics': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetrics()),
+  'nestjs-scheduler-memory-metrics-lean': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetricsLean()),
   'nestjs-scheduler-memory-metrics-off': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetricsOff()),
   'nestjs-scheduler-postgres-metrics': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresMetrics()),
 };
@@ -98,6 +99,13 @@ export const ADAPTER_INFO = {
   // The drains with metrics into a real OpenTelemetry SDK (issue #18: at most 5 %), and with metrics turned off (the default, no SDK, must cost nothing).
   'nestjs-scheduler-memory-metrics': {
     label: 'nestjs-scheduler (memory, metrics into an SDK)',
+    ours: true,
+    backend: 'memory',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-memory-metrics-lean': {
+    label: 'nestjs-scheduler (memory, metrics into an SDK, storeOperations: false)',
     ours: true,
     backend: 'memory',
     schedule: false,

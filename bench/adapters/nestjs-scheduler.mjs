@@ -28,7 +28,8 @@ import { DATABASE_URL, REDIS_URL, deleteRedisKeys, dropSchema, probe, runId, wal
  * cost of the failure policies when nothing fails.
  * `metrics`: 'sdk' records OpenTelemetry metrics into a real SDK
  * MeterProvider (@opentelemetry/sdk-metrics) whose reader collects every
- * 10 s into an in-memory exporter, as an app exporting them would; 'off'
+ * 10 s into an in-memory exporter, as an app exporting them would; 'sdk-lean'
+ * the same with `storeOperations: false`; 'off'
  * sets `metrics: { enabled: false }`. Unset: the default, metrics enabled
  * with no SDK registered (the API's no-op meter).
  */
@@ -75,12 +76,19 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
       if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
       Injectable()(BenchJobs);
 
-      if (metrics === 'sdk') {
+      if (metrics === 'sdk' || metrics === 'sdk-lean') {
         const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
         const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
         meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 10_000 })] });
       }
-      const metricsOption = metrics === 'sdk' ? { metrics: { meterProvider } } : metrics === 'off' ? { metrics: { enabled: false } } : {};
+      const metricsOption =
+        metrics === 'sdk'
+          ? { metrics: { meterProvider } }
+          : metrics === 'sdk-lean'
+            ? { metrics: { meterProvider, storeOperations: false } }
+            : metrics === 'off'
+              ? { metrics: { enabled: false } }
+              : {};
       const moduleFor = (options) => {
         class BenchModule {}
         Module({
@@ -188,5 +196,6 @@ export const postgresRemoteClaim = () => createNestjsScheduler('postgres', { rem
 export const memoryPolicies = () => createNestjsScheduler('memory', { policies: true });
 export const postgresPolicies = () => createNestjsScheduler('postgres', { policies: true });
 export const memoryMetrics = () => createNestjsScheduler('memory', { metrics: 'sdk' });
+export const memoryMetricsLean = () => createNestjsScheduler('memory', { metrics: 'sdk-lean' });
 export const memoryMetricsOff = () => createNestjsScheduler('memory', { metrics: 'off' });
 export const postgresMetrics = () => createNestjsScheduler('postgres', { metrics: 'sdk' });
