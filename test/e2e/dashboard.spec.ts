@@ -1,5 +1,6 @@
 import { Injectable, UnauthorizedException, VersioningType, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import type { FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, SchedulerConfigError, SchedulerModule, SchedulerService, Worker, type DashboardActionEvent, type JobWorker } from '../../lib/index.js';
 import type { QueueCounts } from '../../lib/store/index.js';
@@ -220,7 +221,8 @@ describe('dashboard on Fastify (memory store)', () => {
     d = await startDashboard({
       platform: 'fastify',
       prefix: 'admin',
-      dashboard: { guards: [AdminGuard], actor: (req) => String(req.headers['x-user']) },
+      // The platform's own request type, with what an authentication layer adds, is accepted.
+      dashboard: { guards: [AdminGuard], actor: (req: FastifyRequest & { user?: string }) => req.user ?? String(req.headers['x-user']) },
       providers: [Admins, AdminGuard, Mail],
       scheduler: { queues: false },
     });
