@@ -1,10 +1,28 @@
 import { Injectable, UnauthorizedException, VersioningType, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, SchedulerConfigError, SchedulerModule, SchedulerService, Worker, type DashboardActionEvent, type JobWorker } from '../../lib/index.js';
+import {
+  MemoryStore,
+  SchedulerConfigError,
+  SchedulerModule,
+  SchedulerService,
+  Step,
+  Worker,
+  Workflow,
+  type DashboardActionEvent,
+  type JobWorker,
+} from '../../lib/index.js';
 import type { QueueCounts } from '../../lib/store/index.js';
-import { SchedulerDashboardModule, type DashboardConfig, type DashboardRequest } from '../../lib/dashboard/index.js';
+import {
+  SchedulerDashboardModule,
+  type DashboardConfig,
+  type DashboardJobDetail,
+  type DashboardJobPage,
+  type DashboardRequest,
+} from '../../lib/dashboard/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
 import { T0 } from '../support/app.js';
 import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
@@ -27,6 +45,14 @@ class AdminGuard implements CanActivate {
     const user = context.switchToHttp().getRequest<DashboardRequest>().headers['x-user'];
     if (user === undefined) throw new UnauthorizedException();
     return this.admins.names.has(String(user));
+  }
+}
+
+@Workflow({ name: 'signup' })
+class Signup {
+  @Step()
+  hello() {
+    return { said: 'hello' };
   }
 }
 
@@ -190,6 +216,32 @@ describe('dashboard: security (memory store, Express)', () => {
     const fresh = await d.http().get('/scheduler/api/overview').expect(200);
     expect(fresh.body).toMatchObject({ generatedAt: new Date(T0.getTime() + 2000).toISOString(), totals: { available: 2 } });
     expect(queueStats).toHaveBeenCalledTimes(2);
+  });
+
+  it('links the jobs of a workflow run to it', async () => {
+    d = await startDashboard({ dashboard: { allowUnauthenticated: true }, providers: [Signup], scheduler: { queues: false } });
+    const runId = await d.scheduler.workflows.start('signup');
+    await d.tester.drainQueue();
+    const page = (await d.http().get('/scheduler/api/jobs').expect(200)).body as DashboardJobPage;
+    const details = await Promise.all(
+      page.jobs.map(async (job) => ((await d!.http().get(`/scheduler/api/jobs/${job.id}`).expect(200)).body as DashboardJobDetail).workflow),
+    );
+    expect(details).toContainEqual({ workflow: 'signup', step: 'hello', runId });
+    expect(details.every((link) => link?.workflow === 'signup' && link.runId === runId)).toBe(true);
+  });
+
+  it('shows the trace id of the span that enqueued a job', async () => {
+    const manager = new AsyncLocalStorageContextManager();
+    context.setGlobalContextManager(manager.enable());
+    try {
+      d = await startDashboard({ dashboard: { allowUnauthenticated: true }, providers: [Mail], scheduler: { queues: false } });
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const span = trace.wrapSpanContext({ traceId, spanId: '00f067aa0ba902b7', traceFlags: 1 });
+      const job = await context.with(trace.setSpan(context.active(), span), () => d!.scheduler.enqueue('mail', { to: 'a' }));
+      expect((await d.http().get(`/scheduler/api/jobs/${job.id}`).expect(200)).body).toMatchObject({ traceId });
+    } finally {
+      context.disable();
+    }
   });
 
   it('a request slower than queryTimeoutMs answers 503', async () => {
