@@ -10,6 +10,7 @@ export type {
   EnqueueOptions,
   EnqueuedJob,
   JobInfo,
+  JobListFilter,
   JobStatus,
   QueueStats,
   HealthStatus,
@@ -160,6 +161,8 @@ export type {
   JobEnqueueEvent,
   JobSource,
   WorkflowExceptionEvent,
+  DashboardActionEvent,
+  DashboardActionName,
 } from './telemetry/scheduler.events.js';
 
 export type { Duration } from './common/duration.js';

@@ -13,7 +13,8 @@ import type { EveryPlural, EverySingular } from './schedule/builder/schedule-bui
 import type { RunnableSchedule, ScheduleDoOptions } from './schedule/builder/runnable-schedule.types.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
 import { SchedulerHost } from './scheduler.host.js';
-import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobStatus, QueueStats } from './scheduler.types.js';
+import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobListFilter, JobStatus, QueueStats } from './scheduler.types.js';
+import { findJob, listJobs, nextRuns } from './service/job-query.calls.js';
 import { cancelJobs, enqueueJobs, runScheduleNow } from './service/job.calls.js';
 import { healthCheck, jobHistory, jobStatus } from './service/monitoring.calls.js';
 import { changeQueue, queueStats, scaleQueue } from './service/queue.calls.js';
@@ -171,6 +172,30 @@ export class SchedulerService {
    */
   async cancelJob(idOrName: string, options: { reason?: string } = {}): Promise<number> {
     return cancelJobs(this.s, idOrName, options.reason ?? 'cancelled');
+  }
+
+  /** One job by id (any state), or `null` when there is none. @throws InvalidArgumentError for an id that is not digits */
+  async findJob(id: string): Promise<Job | null> {
+    return findJob(this.s, id);
+  }
+
+  /**
+   * Jobs matching `filter`, newest first: one page of `limit` (100 by
+   * default); the next page is `{ ...filter, afterId: <last id> }` (keyset
+   * paging, stable while jobs are inserted).
+   */
+  async listJobs(filter: JobListFilter = {}): Promise<Job[]> {
+    return listJobs(this.s, filter);
+  }
+
+  /**
+   * The next `count` ticks of a schedule after `from`, as the planner will
+   * plan them. Throws `JobNotFoundError` for a name that is not a schedule.
+   * @param count @default 5
+   * @param from @default now
+   */
+  nextRuns(name: string, count = 5, from?: Date): Date[] {
+    return nextRuns(this.s, name, count, from);
   }
 
   /** Jobs running now, on every node. */

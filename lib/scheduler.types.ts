@@ -134,6 +134,24 @@ export interface QueueStats {
 }
 
 /**
+ * Which jobs `listJobs` returns, newest first unless `order: 'asc'`; absent fields match all.
+ * @publicApi
+ */
+export interface JobListFilter {
+  /** Jobs in one of these states. @default every state */
+  states?: readonly JobState[];
+  queue?: string;
+  /** Jobs of this handler or planned by this schedule. */
+  name?: string;
+  /** At most this many, from 1 to 10000. @default 100 */
+  limit?: number;
+  /** Keyset paging: only jobs past this id in the list's order (pass the last id of the previous page). @default none */
+  afterId?: string;
+  /** @default 'desc' (newest first) */
+  order?: 'asc' | 'desc';
+}
+
+/**
  * What `healthCheck()` returns.
  * @publicApi
  */

@@ -314,5 +314,6 @@ function filterJson(filter: JobFilter): string {
     finishedBefore: filter.finishedBefore?.getTime(),
     limit: filter.limit !== undefined && Number.isFinite(filter.limit) ? filter.limit : undefined,
     desc: filter.order !== 'asc',
+    afterId: filter.afterId,
   });
 }

@@ -16,6 +16,7 @@ function where(filter: JobFilter): { clause: string; values: unknown[] } {
   if (filter.queue !== undefined) add('queue = ?', filter.queue);
   if (filter.states !== undefined) add('state IN (SELECT value FROM json_each(?))', JSON.stringify(filter.states));
   if (filter.finishedBefore !== undefined) add('finished_at < ?', filter.finishedBefore.getTime());
+  if (filter.afterId !== undefined) add(`id ${filter.order === 'asc' ? '>' : '<'} ?`, Number(filter.afterId));
   return { clause: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };
 }
 

@@ -275,4 +275,10 @@ export interface JobFilter {
   limit?: number;
   /** `desc` (default) lists the newest first. */
   order?: 'asc' | 'desc';
+  /**
+   * Keyset paging: only jobs past this id in the list's order (older ones
+   * for `desc`, newer ones for `asc`). Ids are numbers in decimal, growing
+   * with insertion, in every store. @default none
+   */
+  afterId?: string;
 }

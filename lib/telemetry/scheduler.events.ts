@@ -316,6 +316,30 @@ export interface CircuitRejectEvent {
 }
 
 /**
+ * An action of the dashboard (`nestjs-scheduler/dashboard`).
+ * @publicApi
+ */
+export type DashboardActionName =
+  'jobs.retry' | 'jobs.cancel' | 'queues.pause' | 'queues.resume' | 'schedules.pause' | 'schedules.resume' | 'schedules.runNow' | 'deadLetters.retry';
+
+/**
+ * `dashboard:action`: the audit trail of the dashboard: every action asked
+ * for, once, whether it was refused (`denied`: read-only, no access, CSRF),
+ * failed (`error`) or done (`ok`).
+ * @publicApi
+ */
+export interface DashboardActionEvent {
+  action: DashboardActionName;
+  /** What it acted on: the job id, queue name, schedule name or dead letter id. */
+  target: string;
+  /** Who, as the dashboard's `actor(req)` option names them; `null` without it. */
+  actor: string | null;
+  outcome: 'ok' | 'error' | 'denied';
+  /** Why it was denied (`csrf`, `read_only`, `not_allowed`) or the error's message. */
+  reason?: string;
+}
+
+/**
  * Every event `SchedulerService.on` accepts, and its payload.
  * @publicApi
  */
@@ -362,6 +386,7 @@ export interface SchedulerEventMap {
   'circuit:halfOpen': CircuitEvent;
   'circuit:close': CircuitEvent;
   'circuit:reject': CircuitRejectEvent;
+  'dashboard:action': DashboardActionEvent;
 }
 
 /**

@@ -61,6 +61,7 @@ describe('API tags', () => {
       'lib/sqlite/index.ts',
       'lib/config/index.ts',
       'lib/terminus/index.ts',
+      'lib/dashboard/index.ts',
     ]);
     expect(publicApi.size).toBeGreaterThan(150);
   });

@@ -26,6 +26,7 @@ export function queryStatements(n: SqlNames) {
       if (filter.states.length === 1 && filter.states[0] === 'dead') conditions.push(`j.id = ANY(ARRAY(SELECT id FROM ${n.deadLetters}))`);
     }
     if (filter.finishedBefore !== undefined) conditions.push(`j.finished_at < ${bind(filter.finishedBefore)}::timestamptz`);
+    if (filter.afterId !== undefined) conditions.push(`j.id ${filter.order === 'asc' ? '>' : '<'} ${bind(filter.afterId)}::bigint`);
     return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   };
 

@@ -54,7 +54,7 @@ return n
 
 /**
  * Lists or counts jobs. ARGV: mode ('list' or 'count'), filter JSON
- * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc}).
+ * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc, afterId}).
  * The walk starts from the narrowest index there is: the jobs of a name
  * (`n:<name>`, merged with those of a schedule, `s:<schedule>`, for
  * nameOrSchedule), the running jobs, or every job (`all`), in id order.
@@ -70,6 +70,11 @@ if f.states then
   for _, st in ipairs(f.states) do states[st] = true end
 end
 local limit = f.limit or -1
+-- Keyset paging: the walk starts past afterId (scores are ids).
+local lo, hi = '-inf', '+inf'
+if f.afterId then
+  if desc then hi = '(' .. f.afterId else lo = '(' .. f.afterId end
+end
 
 -- A cursor over one sorted set of ids (score = id), 200 at a time.
 local function cursor(key)
@@ -78,7 +83,7 @@ end
 local function peek(c)
   if c.i > #c.buf then
     if c.done then return nil end
-    if desc then c.buf = redis.call('ZREVRANGE', c.key, c.start, c.start + 199) else c.buf = redis.call('ZRANGE', c.key, c.start, c.start + 199) end
+    if desc then c.buf = redis.call('ZREVRANGEBYSCORE', c.key, hi, lo, 'LIMIT', c.start, 200) else c.buf = redis.call('ZRANGEBYSCORE', c.key, lo, hi, 'LIMIT', c.start, 200) end
     c.start = c.start + 200
     c.i = 1
     if #c.buf < 200 then c.done = true end
@@ -131,6 +136,7 @@ while true do
     and (not f.queue or hm[3] == f.queue)
     and (not states or states[hm[4]])
     and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
+    and (not f.afterId or before(f.afterId, id))
   if ok then
     n = n + 1
     if not count then

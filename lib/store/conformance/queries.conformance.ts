@@ -53,6 +53,18 @@ export function queriesConformance(suite: ConformanceSuite): void {
       expect(ids(await suite.store.list({ limit: 2, order: 'asc' }))).toEqual(ids([a, b]));
       expect(ids(await suite.store.list({ limit: 1, name: 'mail', order: 'asc' }))).toEqual(ids([a]));
     });
+
+    it('pages by id past a cursor (afterId), in either order, with the other filters', async () => {
+      const { a, b, c, d, e } = await seed();
+      expect(ids(await suite.store.list({ afterId: d.id, limit: 2 }))).toEqual(ids([c, b]));
+      expect(ids(await suite.store.list({ afterId: b.id }))).toEqual(ids([a]));
+      expect(ids(await suite.store.list({ afterId: a.id }))).toEqual([]);
+      expect(ids(await suite.store.list({ afterId: b.id, order: 'asc', limit: 2 }))).toEqual(ids([c, d]));
+      expect(ids(await suite.store.list({ afterId: e.id, name: 'mail' }))).toEqual(ids([d, a]));
+      expect(ids(await suite.store.list({ afterId: e.id, states: ['running', 'completed'] }))).toEqual(ids([d]));
+      expect(ids(await suite.store.list({ afterId: c.id, nameOrSchedule: 'nightly' }))).toEqual(ids([b]));
+      expect(await suite.store.count({ afterId: c.id })).toBe(2);
+    });
   });
 
   describe('delete and prune', () => {

@@ -14,8 +14,15 @@ export function matchesFilter(entry: JobEntry, filter: JobFilter): boolean {
     (filter.nameOrSchedule === undefined || job.name === filter.nameOrSchedule || (finished ? entry.extras : entry.job).schedule === filter.nameOrSchedule) &&
     (filter.queue === undefined || job.queue === filter.queue) &&
     (filter.states === undefined || filter.states.includes(job.state)) &&
-    (filter.finishedBefore === undefined || (finished && entry.finishedAtMs < filter.finishedBefore.getTime()))
+    (filter.finishedBefore === undefined || (finished && entry.finishedAtMs < filter.finishedBefore.getTime())) &&
+    (filter.afterId === undefined || pastId(job.id, filter))
   );
+}
+
+/** Whether `id` comes after `filter.afterId` in the list's order (ids are decimal and grow). */
+function pastId(id: string, filter: JobFilter): boolean {
+  const after = Number(filter.afterId);
+  return filter.order === 'asc' ? Number(id) > after : Number(id) < after;
 }
 
 /**

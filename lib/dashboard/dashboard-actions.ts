@@ -1,0 +1,50 @@
+import { SetMetadata } from '@nestjs/common';
+import type { DashboardActionName } from '../telemetry/scheduler.events.js';
+import { DASHBOARD_ACTION } from './dashboard.constants.js';
+import type { DashboardAccess, DashboardPermissions } from './dashboard.options.js';
+
+/** The permission each action needs. */
+const PERMISSION: Readonly<Record<DashboardActionName, keyof DashboardPermissions>> = {
+  'jobs.retry': 'retryJobs',
+  'jobs.cancel': 'cancelJobs',
+  'queues.pause': 'pauseQueues',
+  'queues.resume': 'pauseQueues',
+  'schedules.pause': 'pauseSchedules',
+  'schedules.resume': 'pauseSchedules',
+  'schedules.runNow': 'runSchedules',
+  'deadLetters.retry': 'retryJobs',
+};
+
+/** Every action, in a fixed order. @internal */
+export const DASHBOARD_ACTIONS = Object.keys(PERMISSION) as DashboardActionName[];
+
+/** A mutating route: its action, and the route parameter that names its target. @internal */
+export interface DashboardRouteAction {
+  action: DashboardActionName;
+  param: string;
+}
+
+/**
+ * Marks a route as a mutation: CSRF-checked, allowed per action, audited.
+ * @internal
+ */
+export const DashboardMutation = (action: DashboardActionName, param: string): MethodDecorator =>
+  SetMetadata(DASHBOARD_ACTION, { action, param } satisfies DashboardRouteAction);
+
+/**
+ * Whether an access level allows an action (read-only mode refuses every one).
+ * @internal
+ */
+export function allows(access: DashboardAccess, readOnly: boolean, action: DashboardActionName): boolean {
+  if (readOnly || access === false || access === 'read_only') return false;
+  if (access === 'all') return true;
+  return access[PERMISSION[action]] === true;
+}
+
+/**
+ * The actions an access level allows, for `GET api/config`.
+ * @internal
+ */
+export function allowedActions(access: DashboardAccess, readOnly: boolean): DashboardActionName[] {
+  return DASHBOARD_ACTIONS.filter((action) => allows(access, readOnly, action));
+}

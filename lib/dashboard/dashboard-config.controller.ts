@@ -1,0 +1,42 @@
+import { Controller, Get, Inject, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import type { SchedulerHealthReport } from '../health/health.types.js';
+import { SchedulerService } from '../scheduler.service.js';
+import { DashboardAccessGuard } from './dashboard-access.guard.js';
+import { allowedActions } from './dashboard-actions.js';
+import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
+import { grantedTo } from './dashboard-request.js';
+import { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE, DASHBOARD_OPTIONS } from './dashboard.constants.js';
+import type { ResolvedDashboardOptions } from './dashboard.options.js';
+import type { DashboardConfig } from './dashboard.views.js';
+
+/**
+ * `GET api/config` (what the UI needs: the CSRF header, the caller's actions) and `GET api/health`.
+ * @internal
+ */
+@Controller()
+@UseGuards(DashboardAccessGuard)
+@UseInterceptors(DashboardErrorsInterceptor)
+export class DashboardConfigController {
+  constructor(
+    private readonly scheduler: SchedulerService,
+    @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
+  ) {}
+
+  @Get('api/config')
+  config(@Req() req: object): DashboardConfig {
+    const actions = allowedActions(grantedTo(req), this.options.readOnly);
+    return {
+      csrf: { header: DASHBOARD_CSRF_HEADER, value: DASHBOARD_CSRF_VALUE },
+      readOnly: actions.length === 0,
+      actions,
+      statsCacheMs: this.options.statsCacheMs,
+      maxPageSize: this.options.maxPageSize,
+    };
+  }
+
+  /** `SchedulerService.health()`: every check, the node, the leader, each queue's lag. */
+  @Get('api/health')
+  health(): Promise<SchedulerHealthReport> {
+    return this.scheduler.health();
+  }
+}

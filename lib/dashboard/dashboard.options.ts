@@ -1,0 +1,147 @@
+import type { CanActivate, Type } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { JsonValue } from '../common/json.js';
+import { SchedulerConfigError } from '../scheduler.errors.js';
+
+/**
+ * The request the dashboard's callbacks (`access`, `actor`) receive: the
+ * platform's own request (Express's `Request`, Fastify's `FastifyRequest`),
+ * after the app's middleware and guards (so `req.user` is there when a
+ * passport guard set it). Typed by what every platform has.
+ * @publicApi
+ */
+export interface DashboardRequest {
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * What a caller may change, action by action; an absent key is `false`.
+ * @publicApi
+ */
+export interface DashboardPermissions {
+  /** `POST jobs/:id/retry` and `POST dead-letters/:id/retry`. */
+  retryJobs?: boolean;
+  /** `POST jobs/:id/cancel`. */
+  cancelJobs?: boolean;
+  /** `POST queues/:queue/pause` and `…/resume`. */
+  pauseQueues?: boolean;
+  /** `POST schedules/:name/pause` and `…/resume`. */
+  pauseSchedules?: boolean;
+  /** `POST schedules/:name/run-now`. */
+  runSchedules?: boolean;
+}
+
+/**
+ * What `access(req)` answers: `'all'` (every action), `'read_only'` (reads
+ * only), per-action {@link DashboardPermissions}, or `false` (nothing, not
+ * even reads: 403).
+ * @publicApi
+ */
+export type DashboardAccess = 'all' | 'read_only' | DashboardPermissions | false;
+
+/**
+ * Keys of the arguments (and result and meta) the dashboard hides, at any
+ * depth: a string (compared case-insensitively) or a RegExp tested on the
+ * key; or a function that returns what to show in place of the value.
+ * @publicApi
+ */
+export type DashboardRedact = readonly (string | RegExp)[] | ((value: JsonValue) => JsonValue);
+
+/**
+ * Options of `SchedulerDashboardModule.forRoot` / `forRootAsync`.
+ * @publicApi
+ */
+export interface SchedulerDashboardOptions {
+  /**
+   * Where the dashboard is served, below the app's global prefix and
+   * version (`app.setGlobalPrefix('admin')` and `path: 'scheduler'` serve
+   * `/admin/scheduler/api/...`). Read when the app registers its routes,
+   * so `forRootAsync` may compute it. @default 'scheduler'
+   */
+  path?: string;
+  /**
+   * Nest guards run (in order) before every dashboard route, after the
+   * app's global guards: classes (resolved from the container, or built
+   * with their dependencies when not provided) or instances. A guard that
+   * answers `false` makes the route answer 403; one that throws, its exception.
+   * @default []
+   */
+  guards?: readonly (Type<CanActivate> | CanActivate)[];
+  /** What the caller may do, asked once per request. @default () => 'all' (with guards), required without them */
+  access?(req: DashboardRequest): DashboardAccess | Promise<DashboardAccess>;
+  /** Refuses every action (403) whatever `access` answers. @default false */
+  readOnly?: boolean;
+  /**
+   * Serves the dashboard with neither `guards` nor `access`. Without it
+   * such a configuration fails at bootstrap (`SchedulerConfigError`), in
+   * every environment. @default false
+   */
+  allowUnauthenticated?: boolean;
+  /** What the dashboard hides of jobs' arguments, results and meta. @default DEFAULT_REDACTED_KEYS (`password`, `secret`, `token`, `apiKey`, `api_key`, `authorization`, `cookie`) */
+  redact?: DashboardRedact;
+  /** Who acts, for the `dashboard:action` event (e.g. `(req) => req.user.email`). @default () => null */
+  actor?(req: DashboardRequest): string | null;
+  /** How long the overview's shared snapshot is served before a new one is read (one per node whatever the number of tabs). @default 5000 */
+  statsCacheMs?: number;
+  /** A request that takes longer answers 503 (the store call is not cancelled). @default 5000 */
+  queryTimeoutMs?: number;
+  /** The most jobs or dead letters one page may hold (`limit` is capped to it). @default 200 */
+  maxPageSize?: number;
+}
+
+/** The options with their defaults. @internal */
+export interface ResolvedDashboardOptions {
+  path: string;
+  guards: readonly (Type<CanActivate> | CanActivate)[];
+  access: (req: DashboardRequest) => DashboardAccess | Promise<DashboardAccess>;
+  readOnly: boolean;
+  redact: DashboardRedact;
+  actor: (req: DashboardRequest) => string | null;
+  statsCacheMs: number;
+  queryTimeoutMs: number;
+  maxPageSize: number;
+}
+
+const SOURCE = 'SchedulerDashboardModule';
+
+function count(option: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new SchedulerConfigError(SOURCE, option, `must be an integer of at least ${min}, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * Validates the options and fills in the defaults. @throws SchedulerConfigError
+ * @internal
+ */
+export function resolveDashboardOptions(given: SchedulerDashboardOptions, defaultRedact: DashboardRedact): ResolvedDashboardOptions {
+  const options = given ?? {};
+  const guards = options.guards ?? [];
+  if (!Array.isArray(guards)) throw new SchedulerConfigError(SOURCE, 'guards', 'must be an array of guards');
+  if (options.access !== undefined && typeof options.access !== 'function') throw new SchedulerConfigError(SOURCE, 'access', 'must be a function');
+  if (guards.length === 0 && options.access === undefined && options.allowUnauthenticated !== true) {
+    throw new SchedulerConfigError(
+      SOURCE,
+      'guards',
+      'the dashboard would be open to anyone: give `guards` or `access`, or set `allowUnauthenticated: true` to serve it unauthenticated',
+    );
+  }
+  const path = (options.path ?? 'scheduler').replace(/^\/+|\/+$/g, '');
+  if (!/^[\w\-./]*$/.test(path)) throw new SchedulerConfigError(SOURCE, 'path', `must be a URL path, got ${JSON.stringify(options.path)}`);
+  const redact = options.redact ?? defaultRedact;
+  if (typeof redact !== 'function' && !Array.isArray(redact))
+    throw new SchedulerConfigError(SOURCE, 'redact', 'must be a list of keys or RegExps, or a function');
+  const access = options.access;
+  const actor = options.actor;
+  return {
+    path,
+    guards,
+    access: access ? (req) => access.call(options, req) : () => 'all',
+    readOnly: options.readOnly === true,
+    redact,
+    actor: actor ? (req) => actor.call(options, req) : () => null,
+    statsCacheMs: count('statsCacheMs', options.statsCacheMs, 5000, 0),
+    queryTimeoutMs: count('queryTimeoutMs', options.queryTimeoutMs, 5000, 1),
+    maxPageSize: count('maxPageSize', options.maxPageSize, 200, 1),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * nestjs-scheduler/dashboard: the scheduler's dashboard, a JSON API served
+ * by a Nest module (see docs/dashboard.md).
+ */
+export { SchedulerDashboardModule } from './dashboard.module.js';
+export { DASHBOARD_OPTIONS_TYPE, DASHBOARD_ASYNC_OPTIONS_TYPE } from './dashboard.module-definition.js';
+export type { SchedulerDashboardOptions, DashboardAccess, DashboardPermissions, DashboardRedact, DashboardRequest } from './dashboard.options.js';
+export { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE } from './dashboard.constants.js';
+export { DASHBOARD_REDACTED } from './dashboard.redaction.js';
+export type { DashboardRefusal } from './dashboard-access.guard.js';
+export type {
+  DashboardConfig,
+  DashboardCounts,
+  DashboardQueue,
+  DashboardOverview,
+  DashboardJobSummary,
+  DashboardJobPage,
+  DashboardAttemptError,
+  DashboardWorkflowLink,
+  DashboardJobDetail,
+  DashboardSchedule,
+  DashboardDeadLetter,
+} from './dashboard.views.js';
+export type { DashboardQueueChange } from './dashboard-queues.controller.js';
+export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';
+export type { DashboardScheduleChange, DashboardRunNow } from './dashboard-schedules.controller.js';
+export type { DashboardDeadLetterPage } from './dashboard-dead-letters.controller.js';
+export type { DashboardActionEvent, DashboardActionName } from '../telemetry/scheduler.events.js';
