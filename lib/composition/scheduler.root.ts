@@ -266,7 +266,17 @@ export class SchedulerRoot {
       lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
       rateLimits: { plan, store: store.rateLimits, clock },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
-      tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job), planning: () => isLeader() && planner.isLoaded },
+      tester: {
+        node,
+        clock,
+        events,
+        store,
+        running,
+        jobs,
+        execute: (job) => executor.execute(job),
+        rateLimits: (queue) => (store.rateLimits ? plan.forQueue(queue) : null),
+        planning: () => isLeader() && planner.isLoaded,
+      },
       breakers,
       health: new HealthMonitor({
         node,

@@ -48,7 +48,9 @@ export class SchedulerTester {
    * Runs every due job of `queue` (all queues when omitted) until none is
    * due, waiting for jobs that queue runners started too. Resolves to the
    * attempts that finished since the previous drain (or since the tester
-   * was created). Jobs due later are not run: advance the clock first.
+   * was created). Jobs due later are not run: advance the clock first. Rate
+   * limits hold as for the queue runners: a job whose bucket has no token
+   * left waits, like a job due later, until the clock brings one.
    */
   async drainQueue(queue?: string): Promise<JobRun[]> {
     const s = this.scheduler;
@@ -60,7 +62,10 @@ export class SchedulerTester {
       const queues = queue !== undefined ? [queue] : (await s.store.queueCounts(new Date(s.clock.now()))).filter((c) => c.available > 0).map((c) => c.queue);
       let ran = 0;
       for (const name of queues) {
-        const jobs = await s.store.claim({ queue: name, limit: 100, node: s.node, now: new Date(s.clock.now()) });
+        const request = { queue: name, limit: 100, node: s.node, now: new Date(s.clock.now()) };
+        // Through the buckets, as the queue's runner claims: a job a limit holds back waits for its token, like a job due later.
+        const limits = s.rateLimits(name);
+        const jobs = limits && s.store.rateLimits ? (await s.store.rateLimits.claim(request, limits)).jobs : await s.store.claim(request);
         for (const job of jobs) await s.execute(job);
         ran += jobs.length;
       }
