@@ -87,6 +87,14 @@ export interface TesterPorts {
   jobs: JobBuildPorts;
   /** Runs one claimed attempt through the executor (middleware, events, acknowledgement). */
   execute(job: Job<unknown>): Promise<ExecutionOutcome>;
+  /**
+   * Settles once the loop's run under way (the planner inserting ticks) and
+   * the claims under way of the runners of `queue` (all when omitted) have
+   * answered: on a shared store those are round trips.
+   */
+  settled(queue?: string): Promise<void>;
+  /** Jobs claimed ahead into the buffer of a runner of `queue` (all when omitted), not started yet. */
+  buffered(queue?: string): number;
   /** The rate limits a claim of `queue` honours on this node (as its runner's claims do), or `null` when none applies. */
   rateLimits(queue: string): ClaimRateLimits | null;
   /** True once this node leads and its planner has loaded every schedule's progress. */

@@ -105,6 +105,7 @@ export class SchedulerRoot {
     const loop = new SchedulerLoop(clock);
     const poke = () => loop.poke();
     const queues = new QueueManager(options.pollInterval, poke);
+    const runnersOf = (queue?: string) => (queue === undefined ? queues.all() : queues.all().filter((runner) => runner.name === queue));
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node, events);
     const breakers = new BreakerBoard({
@@ -275,6 +276,11 @@ export class SchedulerRoot {
         jobs,
         execute: (job) => executor.execute(job),
         rateLimits: (queue) => (store.rateLimits ? plan.forQueue(queue) : null),
+        settled: async (queue) => {
+          await loop.settled();
+          await Promise.all(runnersOf(queue).map((runner) => runner.claimsSettled()));
+        },
+        buffered: (queue) => runnersOf(queue).reduce((n, runner) => n + runner.buffered.length, 0),
         planning: () => isLeader() && planner.isLoaded,
       },
       breakers,
