@@ -13,7 +13,7 @@ import type { RuntimeSchedules } from '../schedule/runtime-schedules.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
 import type { RateLimitPorts } from '../rate-limit/rate-limits.service.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
-import type { JobStore } from '../store/job-store.js';
+import type { ClaimRateLimits, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { HealthMonitor } from '../health/health.monitor.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
@@ -87,6 +87,16 @@ export interface TesterPorts {
   jobs: JobBuildPorts;
   /** Runs one claimed attempt through the executor (middleware, events, acknowledgement). */
   execute(job: Job<unknown>): Promise<ExecutionOutcome>;
+  /**
+   * Settles once the loop's run under way (the planner inserting ticks) and
+   * the claims under way of the runners of `queue` (all when omitted) have
+   * answered: on a shared store those are round trips.
+   */
+  settled(queue?: string): Promise<void>;
+  /** Jobs claimed ahead into the buffer of a runner of `queue` (all when omitted), not started yet. */
+  buffered(queue?: string): number;
+  /** The rate limits a claim of `queue` honours on this node (as its runner's claims do), or `null` when none applies. */
+  rateLimits(queue: string): ClaimRateLimits | null;
   /** True once this node leads and its planner has loaded every schedule's progress. */
   planning(): boolean;
 }

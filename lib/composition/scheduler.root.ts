@@ -108,6 +108,7 @@ export class SchedulerRoot {
     const loop = new SchedulerLoop(clock);
     const poke = () => loop.poke();
     const queues = new QueueManager(options.pollInterval, poke);
+    const runnersOf = (queue?: string) => (queue === undefined ? queues.all() : queues.all().filter((runner) => runner.name === queue));
     const wake = (queue: string) => queues.wake(queue);
     const producer = new JobProducer(store, notifier, queues, clock, node, events);
     const breakers = new BreakerBoard({
@@ -271,7 +272,22 @@ export class SchedulerRoot {
       lifeline: { checkNow: () => lifeline.checkNow(clock.now()) },
       rateLimits: { plan, store: store.rateLimits, clock },
       workflows: { engine, store, clock, notifier, registry, queueNames: options.queueNames, register },
-      tester: { node, clock, events, store, running, jobs, execute: (job) => executor.execute(job), planning: () => isLeader() && planner.isLoaded },
+      tester: {
+        node,
+        clock,
+        events,
+        store,
+        running,
+        jobs,
+        execute: (job) => executor.execute(job),
+        rateLimits: (queue) => (store.rateLimits ? plan.forQueue(queue) : null),
+        settled: async (queue) => {
+          await loop.settled();
+          await Promise.all(runnersOf(queue).map((runner) => runner.claimsSettled()));
+        },
+        buffered: (queue) => runnersOf(queue).reduce((n, runner) => n + runner.buffered.length, 0),
+        planning: () => isLeader() && planner.isLoaded,
+      },
       breakers,
       health: new HealthMonitor({
         node,

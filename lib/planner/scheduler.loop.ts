@@ -60,6 +60,14 @@ export class SchedulerLoop {
     await this.current;
   }
 
+  /** Settles once no run of the loop is under way (a run started meanwhile is waited for too). */
+  async settled(): Promise<void> {
+    for (let run = this.current; ; run = this.current) {
+      await run;
+      if (run === this.current && !this.running) return;
+    }
+  }
+
   /**
    * Since when (epoch ms) the loop has been held up, or `null` when it is
    * not: the start of a task still under way, or the time its timer was due

@@ -234,6 +234,11 @@ export class QueueRunner {
     await this.releaseBuffer();
   }
 
+  /** Settles once no claim of this runner is under way (a claim started meanwhile is waited for too). */
+  async claimsSettled(): Promise<void> {
+    while (this.filling) await this.filling;
+  }
+
   /** Settles when every job started here has been acknowledged. */
   async drain(): Promise<void> {
     while (this.inflight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));

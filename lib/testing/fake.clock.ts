@@ -52,6 +52,14 @@ export class FakeClock implements Clock {
     return this.timers.length;
   }
 
+  /**
+   * Timers due now and not fired yet: armed after the last advance, by work
+   * that settled later (a store's round trip). The next advance fires them.
+   */
+  get dueTimers(): number {
+    return this.timers.filter((t) => t.at <= this.time).length;
+  }
+
   /** Moves time forward by `duration`, firing every timer due on the way. */
   async advance(duration: Duration): Promise<void> {
     await this.advanceTo(this.time + parseDuration(duration));

@@ -19,6 +19,9 @@ export interface JobRun {
   duration: number;
 }
 
+/** Rounds `drainQueue` waits at most for due timers to stop re-arming, or for buffered jobs to start (a guard, not a pace). */
+const MAX_SETTLE_ROUNDS = 100;
+
 /**
  * Test helpers over a running app: drain queues, run one job at once, and
  * assert what ran. Records every attempt that finishes after it is created.
@@ -48,27 +51,53 @@ export class SchedulerTester {
    * Runs every due job of `queue` (all queues when omitted) until none is
    * due, waiting for jobs that queue runners started too. Resolves to the
    * attempts that finished since the previous drain (or since the tester
-   * was created). Jobs due later are not run: advance the clock first.
+   * was created). Jobs due later are not run: advance the clock first. Rate
+   * limits hold as for the queue runners: a job whose bucket has no token
+   * left waits, like a job due later, until the clock brings one. On a
+   * shared store it first waits for the round trips under way (the
+   * planner's inserts, the runners' claims) and fires the timers they left
+   * due, so one drain after `clock.advance` runs the ticks of that time.
    */
   async drainQueue(queue?: string): Promise<JobRun[]> {
     const s = this.scheduler;
-    // Timers already due (a planner that must catch up) fire before draining.
-    if (s.clock instanceof FakeClock) await s.clock.advance(0);
+    let stalled = 0;
     for (;;) {
-      await flushPromises();
+      await this.settle(queue);
       await Promise.allSettled(s.running.all(queue).map((r) => r.done));
       const queues = queue !== undefined ? [queue] : (await s.store.queueCounts(new Date(s.clock.now()))).filter((c) => c.available > 0).map((c) => c.queue);
       let ran = 0;
       for (const name of queues) {
-        const jobs = await s.store.claim({ queue: name, limit: 100, node: s.node, now: new Date(s.clock.now()) });
+        const request = { queue: name, limit: 100, node: s.node, now: new Date(s.clock.now()) };
+        // Through the buckets, as the queue's runner claims: a job a limit holds back waits for its token, like a job due later.
+        const limits = s.rateLimits(name);
+        const jobs = limits && s.store.rateLimits ? (await s.store.rateLimits.claim(request, limits)).jobs : await s.store.claim(request);
         for (const job of jobs) await s.execute(job);
         ran += jobs.length;
       }
-      if (ran === 0 && s.running.all(queue).length === 0) break;
+      if (ran > 0 || s.running.all(queue).length > 0) stalled = 0;
+      // Jobs a runner claimed ahead start as its slots free: wait for them (a bounded number of rounds, should they not start).
+      else if (s.buffered(queue) === 0 || ++stalled > MAX_SETTLE_ROUNDS) break;
     }
     const mine = this.undrained.filter((r) => queue === undefined || r.job.queue === queue);
     this.undrained = this.undrained.filter((r) => !mine.includes(r));
     return mine;
+  }
+
+  /**
+   * Fires the timers already due (a planner that must catch up) and waits for
+   * the work they start: the planner's inserts and the runners' claims, which
+   * on a shared store are round trips that settle after `clock.advance`
+   * returned, and may arm timers due at once (a loop that was busy during
+   * the advance re-arms for the tick it missed). Again until none is due.
+   */
+  private async settle(queue: string | undefined): Promise<void> {
+    const s = this.scheduler;
+    for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+      if (s.clock instanceof FakeClock) await s.clock.advance(0);
+      await flushPromises();
+      await s.settled(queue);
+      if (!(s.clock instanceof FakeClock) || s.clock.dueTimers === 0) return;
+    }
   }
 
   /**

@@ -143,3 +143,39 @@ describe('rate limit options', () => {
     expect((error as SchedulerConfigError).option).toBe('rateLimit.limit');
   });
 });
+
+describe('SchedulerTester.drainQueue under rate limits', () => {
+  it('starts only the jobs the buckets hold tokens for; the others once the clock brings their tokens', async () => {
+    // enabled: false: nothing claims but the tester, so what starts is what drainQueue started.
+    const t = await startApp([Charge, Email, Report], {
+      enabled: false,
+      queues: { default: 5, billing: 5 },
+      rateLimits: { queues: { billing: { limit: 2, per: '1m' } } },
+    });
+    try {
+      await t.scheduler.enqueueMany('charge', range(3));
+      await t.scheduler.enqueueMany('email', range(3));
+      await t.scheduler.enqueueMany('report', range(3));
+      expect((await t.tester.drainQueue()).map((run) => run.outcome)).toEqual(Array(7).fill('completed'));
+      expect([t.get(Charge).done, t.get(Email).done, t.get(Report).done]).toEqual([
+        [0, 1],
+        [0, 1],
+        [0, 1, 2],
+      ]);
+      expect(await t.scheduler.queueStats('billing')).toMatchObject({ available: 1, running: 0 });
+
+      await t.clock.advance(500); // the email bucket gains 2 a second: one token
+      await t.tester.drainQueue();
+      expect([t.get(Charge).done, t.get(Email).done]).toEqual([
+        [0, 1],
+        [0, 1, 2],
+      ]);
+      await t.clock.advance('30s'); // billing gains 2 a minute: one token
+      await t.tester.drainQueue();
+      expect(t.get(Charge).done).toEqual([0, 1, 2]);
+      t.tester.assertCompleted('charge', 3);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -272,6 +272,28 @@ describe.each(TEST_STORES)('scheduling across restarts on the $kind store (fake 
     const ticks = await second.scheduler.history('minute', { limit: 100 });
     expect(ticks.map((j) => j.tickKey)).toEqual(['minute@2026-01-01T00:01:00.000Z']);
   });
+
+  it('one drainQueue after an advance runs the ticks due on the way, though the loop was busy with store round trips meanwhile', async () => {
+    @Injectable()
+    class Quarter {
+      runs: string[] = [];
+      @Scheduled({ cron: '*/15 * * * *', name: 'quarter' })
+      run(ctx: JobContext) {
+        this.runs.push(iso(ctx.scheduledAt));
+      }
+    }
+    const clock = new FakeClock(new Date('2026-01-05T10:55:00Z'));
+    // The default poll (1 s): the loop's periodic tasks make store round trips all through the advance, and the
+    // loop, busy when the tick came, arms its timer for it once they answer, after the advance returned.
+    const t = await boot([Quarter], clock, { pollInterval: '1s' });
+    await clock.advance('5m');
+    await t.tester.drainQueue();
+    expect(t.get(Quarter).runs).toEqual(['2026-01-05T11:00:00.000Z']);
+    await clock.advance('15m');
+    await t.tester.drainQueue();
+    expect(t.get(Quarter).runs).toEqual(['2026-01-05T11:00:00.000Z', '2026-01-05T11:15:00.000Z']);
+    t.tester.assertCompleted('quarter', 2);
+  });
 });
 
 /** How many ticks `n` schedules with intervals of 10 s..59 s (epoch-aligned) have in the `seconds` after T0. */
