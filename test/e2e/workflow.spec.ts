@@ -393,8 +393,8 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
       }
     }
     await start(Nightly);
-    // A shared store's node leads once it holds the lease; then the 03:00 tick starts one run (late, as a misfire, if the planner loads after it).
-    await until(() => t.scheduler.isLeader(), 'leadership');
+    // A shared store's node leads once it holds the lease and has loaded the schedules' progress; then the 03:00 tick starts one run.
+    await t.tester.leading();
     await t.clock.advance('3h');
     await until(async () => (await t.tester.drainQueue(), (await t.scheduler.workflows.summary('nightly')).runs.completed === 1), 'the run');
     await t.clock.advance('21h');
