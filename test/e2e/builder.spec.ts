@@ -131,7 +131,7 @@ describe.each(TEST_STORES)('schedule builder at runtime on the $kind store', ({ 
 
   it('inserts a builder and scheduler.every().do(), stores the spec, and reads it back after a restart', async () => {
     t = await startApp([Report, Ping], store.options, new FakeClock(MONDAY));
-    await waitFor(() => t!.scheduler.isLeader(), 10_000, 'leadership');
+    await t.tester.leading();
     const info = await t.scheduler.insert({
       name: 'every-7',
       handler: 'report',
@@ -159,7 +159,7 @@ describe.each(TEST_STORES)('schedule builder at runtime on the $kind store', ({ 
     // A second process on the same store loads both specs from it and plans their next ticks
     // (and no second start run: the schedule was registered once).
     t = await startApp([Report, Ping], store.options, new FakeClock(new Date('2026-12-07T08:06:00Z')));
-    await waitFor(() => t!.scheduler.isLeader(), 10_000, 'leadership');
+    await t.tester.leading();
     expect(await t.scheduler.getJob('every-7')).toMatchObject({ schedule: stored, nextRunAt: new Date('2026-12-07T08:12:00Z') });
     expect((await t.scheduler.getJob('healthcheck')).schedule).toEqual({ kind: 'cron', cron: '*/5 * * * *', tz: 'Etc/UTC', overlap: 'skip' });
     await t.clock.advance('6m');

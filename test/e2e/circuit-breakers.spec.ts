@@ -228,7 +228,7 @@ describe.each(TEST_STORES)('circuit breakers on the $kind store', ({ open }) => 
     apps.push(t);
     const skips: JobSkipEvent[] = [];
     t.scheduler.on('job:skip', (e) => skips.push(e));
-    await waitFor(() => t.scheduler.isLeader(), 10_000, 'leadership');
+    await t.tester.leading();
     await t.scheduler.enqueueMany('charge', [{ n: 1 }, { n: 2 }]);
     await waitFor(async () => (await t.scheduler.circuitBreakers.get('payments')).state === 'open', 10_000, 'the breaker to open');
     await t.clock.advance('1m');
