@@ -17,6 +17,7 @@ const COLUMNS = {
   node: 'node',
   result: 'result',
   errors: 'errors',
+  retryBudget: 'retry_budget',
 } as const;
 
 /**
@@ -34,6 +35,8 @@ export interface RowPatch {
   node?: string | null;
   result?: string | null;
   errors?: readonly JobAttemptError[];
+  /** The attempts each dead-letter retry grants (set at the first). */
+  retryBudget?: number;
 }
 
 /**

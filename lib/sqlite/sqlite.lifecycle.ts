@@ -133,7 +133,10 @@ export class SqliteLifecycle {
     if (!row || !RESURRECTABLE.includes(row.state)) return null;
     if (row.unique_key !== null && this.table.uniqueHolder(row.unique_key, {}, now)) throw new DuplicateJobError(row.unique_key);
     this.table.sql('DELETE FROM dead_letters WHERE id = ?').run(row.id);
-    const after = this.table.update(row, { state: 'available', runAt: now, finishedAt: null, maxAttempts: row.attempt + Math.max(1, row.max_attempts) });
+    // As many attempts as the job had at its first retry, not its last (grown) budget.
+    const { retry_budget: kept } = this.table.sql('SELECT retry_budget FROM jobs WHERE id = ?').get(row.id) as { retry_budget: number | null };
+    const retryBudget = kept ?? Math.max(1, row.max_attempts);
+    const after = this.table.update(row, { state: 'available', runAt: now, finishedAt: null, maxAttempts: row.attempt + retryBudget, retryBudget });
     if (row.unique_key !== null) this.table.takeUnique(row.unique_key, row.id, null, now);
     return toJob(after);
   }

@@ -72,6 +72,8 @@ export class MemoryStore implements JobStore {
   private readonly keys = new JobKeys();
   private readonly tally = new QueueTally();
   private readonly dead = new DeadLetterIndex();
+  /** The attempts each resurrect grants a job brought back once (what it had then), so that later ones grant as many. */
+  private readonly retryBudgets = new Map<string, number>();
   private readonly schedules = new Map<string, StoredSchedule>();
   private readonly scheduleStates = new Map<string, ScheduleState>();
   private readonly queueStates = new Map<string, QueueState>();
@@ -293,7 +295,9 @@ export class MemoryStore implements JobStore {
     this.dead.remove(id);
     const rec = this.jobs.revive(finished);
     const { job } = rec;
-    Object.assign(job, { state: 'available', runAt: new Date(now.getTime()), finishedAt: null, maxAttempts: job.attempt + Math.max(1, job.maxAttempts) });
+    let budget = this.retryBudgets.get(id);
+    if (budget === undefined) this.retryBudgets.set(id, (budget = Math.max(1, job.maxAttempts)));
+    Object.assign(job, { state: 'available', runAt: new Date(now.getTime()), finishedAt: null, maxAttempts: job.attempt + budget });
     this.keys.revive(finished, rec);
     if (uniqueKey !== null) this.keys.takeUnique(uniqueKey, rec, null, now.getTime());
     this.enter(rec);
@@ -515,6 +519,7 @@ export class MemoryStore implements JobStore {
     } else this.leave(entry);
     this.keys.forget(entry);
     this.jobs.delete(entry);
+    this.retryBudgets.delete(isFinished(entry) ? entry.id : entry.job.id);
   }
 
   private leave(rec: JobRecord): void {

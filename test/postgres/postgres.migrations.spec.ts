@@ -209,6 +209,7 @@ describe('migrations', () => {
       `Scheduler010DeadLetterEntries_${schema}_orm_1799539200000`,
       `Scheduler011JobProgress_${schema}_orm_1799625600000`,
       `Scheduler012JobPreemptible_${schema}_orm_1799712000000`,
+      `Scheduler013JobRetryBudget_${schema}_orm_1799798400000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -238,7 +239,10 @@ describe('migrations', () => {
       expect(await columns(schema, 'orm_offers')).toContain('listener');
       expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
-      expect(await columns(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['progress', 'preemptible']));
+      expect(await columns(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['progress', 'preemptible', 'retry_budget']));
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await columns(schema, 'orm_jobs')).not.toContain('retry_budget');
+      expect(await columns(schema, 'orm_jobs')).toContain('preemptible');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_jobs')).not.toContain('preemptible');
       expect(await columns(schema, 'orm_jobs')).toContain('progress');

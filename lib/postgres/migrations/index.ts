@@ -10,6 +10,7 @@ import { circuitBreakersMigration } from './009-circuit-breakers.js';
 import { deadLetterEntriesMigration } from './010-dead-letter-entries.js';
 import { jobProgressMigration } from './011-job-progress.js';
 import { jobPreemptibleMigration } from './012-job-preemptible.js';
+import { jobRetryBudgetMigration } from './013-job-retry-budget.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   deadLetterEntriesMigration,
   jobProgressMigration,
   jobPreemptibleMigration,
+  jobRetryBudgetMigration,
 ];

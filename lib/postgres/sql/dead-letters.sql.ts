@@ -56,7 +56,8 @@ export function deadLetterStatements(n: SqlNames) {
         ${uniqueKeys.take('keyed', `SELECT DISTINCT ON (unique_key) unique_key, id, 7, NULL::bigint, $1::timestamptz FROM target WHERE unique_key IS NOT NULL ORDER BY unique_key, id`)},
         written AS (
           UPDATE ${n.jobs} j
-          SET state = 'available', run_at = $1::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)
+          SET state = 'available', run_at = $1::timestamptz, finished_at = NULL, max_attempts = j.attempt + coalesce(j.retry_budget, greatest(1, j.max_attempts)),
+            retry_budget = coalesce(j.retry_budget, greatest(1, j.max_attempts))
           FROM target t
           WHERE j.id = t.id AND (t.unique_key IS NULL OR t.id IN (SELECT id FROM keyed))
           RETURNING ${jobColumns('j')}

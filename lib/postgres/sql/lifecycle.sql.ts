@@ -113,7 +113,8 @@ export function lifecycleStatements(n: SqlNames) {
     ${uniqueKeys.take('keyed', `SELECT unique_key, id, 7, NULL::bigint, $2::timestamptz FROM target WHERE unique_key IS NOT NULL`)},
     written AS (
       UPDATE ${n.jobs} j
-      SET state = 'available', run_at = $2::timestamptz, finished_at = NULL, max_attempts = j.attempt + greatest(1, j.max_attempts)
+      SET state = 'available', run_at = $2::timestamptz, finished_at = NULL, max_attempts = j.attempt + coalesce(j.retry_budget, greatest(1, j.max_attempts)),
+        retry_budget = coalesce(j.retry_budget, greatest(1, j.max_attempts))
       FROM target t
       WHERE j.id = t.id AND (t.unique_key IS NULL OR EXISTS (SELECT 1 FROM keyed))
       RETURNING ${jobColumns('j')}

@@ -6,7 +6,9 @@ local function resurrect(id, now)
   local h = load(id)
   if not h or (h.state ~= 'dead' and h.state ~= 'discarded' and h.state ~= 'cancelled') then return nil end
   if h.uniqueKey and unique_holder(h.uniqueKey, 7, nil, now) then return 'DUP' end
-  local patch = { runAt = s(now), finishedAt = false, maxAttempts = s(tonumber(h.attempt) + math.max(1, tonumber(h.maxAttempts))) }
+  -- As many attempts as the job had at its first retry, not its last (grown) budget.
+  local budget = tonumber(h.retryBudget) or math.max(1, tonumber(h.maxAttempts))
+  local patch = { runAt = s(now), finishedAt = false, maxAttempts = s(tonumber(h.attempt) + budget), retryBudget = s(budget) }
   if h.uniqueKey then
     -- It takes its key back with the default states and no period.
     patch.um = '7'

@@ -70,6 +70,25 @@ export function cancelConformance(suite: ConformanceSuite): void {
       expect(back).toMatchObject({ attempt: 3, maxAttempts: 6 });
     });
 
+    it('grants the same number of attempts on every later resurrect, single or bulk', async () => {
+      const job = await insert({ maxAttempts: 2 });
+      const spend = async (from: number, to: number) => {
+        for (let attempt = from; attempt <= to; attempt++) {
+          const [claimed] = await claim();
+          if (attempt < to) await suite.store.retry(ref(claimed!), BASE, attemptError(attempt));
+          else await suite.store.fail(ref(claimed!), 'dead', attemptError(attempt), BASE);
+        }
+      };
+      await spend(1, 2);
+      expect(await suite.store.resurrect(job.id, BASE)).toMatchObject({ attempt: 2, maxAttempts: 4 });
+      await spend(3, 4);
+      // Two more, as the job first had: not as many as its last budget (4).
+      expect(await suite.store.resurrect(job.id, BASE)).toMatchObject({ attempt: 4, maxAttempts: 6 });
+      await spend(5, 6);
+      const [bulk] = await suite.store.resurrectDead({}, 10, BASE);
+      expect(bulk).toMatchObject({ id: job.id, attempt: 6, maxAttempts: 8 });
+    });
+
     it('returns null for jobs that are not dead, discarded or cancelled', async () => {
       const available = await insert();
       const runningJob = await running();
