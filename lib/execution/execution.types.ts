@@ -35,7 +35,7 @@ export interface SettlerDeps {
   classifier: Pick<ErrorClassifier, 'settle'>;
   clock: Clock;
   events: SchedulerEvents;
-  /** Called when a job is set to retry at `runAt` (so its queue wakes on time). */
+  /** Called when a job is set to run again at `runAt`, a retry or a preempted job handed back (so its queue wakes on time). */
   onRetry(queue: string, runAt: Date): void;
 }
 

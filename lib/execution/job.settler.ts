@@ -41,9 +41,11 @@ export class JobSettler {
           return { ...base, outcome: 'released', error };
         case 'preempted':
           // Its handler has returned (the ack waited for it): queued again as if this attempt had not been claimed.
-          await this.ack('unclaim', ref, async () => {
+          const ok = await this.ack('unclaim', ref, async () => {
             await this.deps.store.unclaim([ref]);
           });
+          // The hand-back may land after the slot it freed was claimed for: its queue claims again now, not at the next poll.
+          if (ok) this.deps.onRetry(job.queue, now);
           return { ...base, outcome: 'released', error };
         case 'lease-lost':
           this.logger.warn(`${label(job)} (${job.id}): attempt ${job.attempt} lost its lease; its result is dropped`);
