@@ -113,9 +113,13 @@ export class SchedulerService {
    * Starts a fluent runtime schedule that ends with `.do(name, handler)`:
    * `await scheduler.every(5).minutes().do('healthcheck', 'ping')` inserts it
    * (as `insert({ name, handler, schedule })`) and resolves to its `JobInfo`.
-   * @param n units between runs. @default 1 (singular units)
+   * Without `n`: one unit between runs (singular units).
    */
   every(): EverySingular<RunnableSchedule>;
+  /**
+   * The same, `n` units between runs (plural units: `.minutes()`, `.days()` …).
+   * @param n how many units between runs.
+   */
   every(n: number): EveryPlural<RunnableSchedule>;
   every(n?: number): EverySingular<RunnableSchedule> | EveryPlural<RunnableSchedule> {
     return everyUnits(n, async (schedule, [name, handler, options]) => {

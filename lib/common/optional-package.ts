@@ -1,8 +1,9 @@
 import { MissingPackageError } from '../scheduler.errors.js';
 
 /**
- * Loads a module by specifier; a parameter so that tests can ask for a package that is not installed.
- * @internal
+ * Loads a module by specifier (`import()` by default); a parameter so that
+ * tests can ask for a package that is not installed.
+ * @publicApi
  */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
 

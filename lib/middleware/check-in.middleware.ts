@@ -5,7 +5,7 @@ import { checkFunction, checkOneOf, configuredClass, errorText, loggerOr, result
 import type { AttemptOutcome, JobMiddleware } from './job-middleware.js';
 
 const SOURCE = 'CheckInMiddleware';
-const STATUSES = ['start', 'success', 'failure'] as const;
+const STATUSES: readonly CheckInStatus[] = ['start', 'success', 'failure'];
 /** A failure's text sent in a POST body, at most this many characters (healthchecks.io keeps 100 KB). */
 const MAX_BODY = 10_000;
 
@@ -13,7 +13,7 @@ const MAX_BODY = 10_000;
  * A check-in: an attempt started, succeeded or failed.
  * @publicApi
  */
-export type CheckInStatus = (typeof STATUSES)[number];
+export type CheckInStatus = 'start' | 'success' | 'failure';
 
 /**
  * What {@link CheckInMiddleware} sends to `report` (and to `url` when it is a function).

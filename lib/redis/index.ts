@@ -9,3 +9,4 @@ export { RedisNotifier } from './redis.notifier.js';
 export { openRedis, closeRedis, type RedisConnection, type RedisConnectOptions } from './redis.client.js';
 export { StoreUnavailableError } from '../scheduler.errors.js';
 export type { RedisStoreOptions } from '../store/store-options.js';
+export type { ModuleImporter } from '../common/optional-package.js';

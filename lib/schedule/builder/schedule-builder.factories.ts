@@ -50,12 +50,13 @@ export function everyUnits(n: number | undefined, runner?: BuilderRunner): Every
  * `every(n)` with seconds or minutes is clock-aligned cron when `n` divides
  * 60 (hours: 24), otherwise a fixed interval anchored at its start;
  * `.describe()` says which.
- * @param n how many units between runs. @default 1 (singular units: `.minute()`, `.day()`, `.monday()` …)
+ * Without `n`: one unit between runs (singular units: `.minute()`, `.day()`, `.monday()` …).
  * @publicApi
  */
 export function every(): EverySingular;
 /**
  * Starts a recurring schedule every `n` units (plural units: `.minutes()`, `.days()` …).
+ * @param n how many units between runs.
  * @publicApi
  */
 export function every(n: number): EveryPlural;
