@@ -10,6 +10,7 @@ import { DashboardJobsController } from './dashboard-jobs.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
 import { DashboardStats } from './dashboard-stats.service.js';
+import { DashboardWaiting } from './dashboard-waiting.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import { DASHBOARD_OPTIONS, DASHBOARD_ROUTES } from './dashboard.constants.js';
 import { DASHBOARD_ASYNC_OPTIONS_TYPE, DASHBOARD_MODULE_OPTIONS, DASHBOARD_OPTIONS_TYPE, DashboardConfigurableModule } from './dashboard.module-definition.js';
@@ -44,6 +45,7 @@ const CONTROLLERS: readonly Type<object>[] = [
     DashboardErrorsInterceptor,
     DashboardAudit,
     DashboardStats,
+    DashboardWaiting,
   ],
 })
 export class SchedulerDashboardModule extends DashboardConfigurableModule {

@@ -6,6 +6,7 @@ import type { DeadLetterClass } from '../store/dead-letter-store.js';
 import type { Job, JobProgress, JobState } from '../store/job.types.js';
 import type { DashboardActionName } from '../telemetry/scheduler.events.js';
 import type { DashboardRedact } from './dashboard.options.js';
+import type { DashboardWaitingReason } from './dashboard-waiting.js';
 import { redactJson } from './dashboard.redaction.js';
 
 /** `GET api/config`: what the UI needs to know. Times are ISO strings in every view. @publicApi */
@@ -114,6 +115,8 @@ export interface DashboardJobDetail extends DashboardJobSummary {
   /** The W3C trace id of the span that enqueued it. */
   traceId: string | null;
   workflow: DashboardWorkflowLink | null;
+  /** Why it does not run, for a job that waits (`available`, due now or later), as far as this node knows; `[]` otherwise. */
+  waiting: DashboardWaitingReason[];
 }
 
 /** `GET api/schedules`: one schedule. @publicApi */
@@ -194,7 +197,7 @@ function workflowLink(job: Job<unknown>): DashboardWorkflowLink | null {
 }
 
 /** @internal */
-export function jobDetail(job: Job<unknown>, redact: DashboardRedact): DashboardJobDetail {
+export function jobDetail(job: Job<unknown>, redact: DashboardRedact, waiting: DashboardWaitingReason[] = []): DashboardJobDetail {
   return {
     ...jobSummary(job),
     args: redactJson(job.args as JsonValue, redact),
@@ -208,6 +211,7 @@ export function jobDetail(job: Job<unknown>, redact: DashboardRedact): Dashboard
     errors: job.errors.map(errorView),
     traceId: job.trace?.traceId ?? null,
     workflow: workflowLink(job),
+    waiting,
   };
 }
 

@@ -24,5 +24,6 @@ export type {
 export type { DashboardQueueChange } from './dashboard-queues.controller.js';
 export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';
 export type { DashboardScheduleChange, DashboardRunNow } from './dashboard-schedules.controller.js';
+export type { DashboardWaitingCode, DashboardWaitingReason } from './dashboard-waiting.js';
 export type { DashboardDeadLetterPage } from './dashboard-dead-letters.controller.js';
 export type { DashboardActionEvent, DashboardActionName } from '../telemetry/scheduler.events.js';
