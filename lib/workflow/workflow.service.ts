@@ -70,8 +70,14 @@ export class Workflows {
   /** No new step starts; running steps finish. */
   async pause(runId: string): Promise<WorkflowRun> {
     await this.run(runId);
-    const run = await this.s.store.updateRun(runId, this.now(), (r) => (r.state === 'running' || r.state === 'scheduled' ? { ...r, state: 'paused' } : null));
-    if (run?.state !== 'paused') throw new InvalidArgumentError('runId', `run ${runId} is not running`);
+    let changed = false;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      if (r.state !== 'running' && r.state !== 'scheduled') return null;
+      changed = true;
+      return { ...r, state: 'paused' };
+    });
+    // The store answers the unchanged run when nothing changed: a paused run is not paused again.
+    if (!changed || run?.state !== 'paused') throw new InvalidArgumentError('runId', `run ${runId} is not running`);
     this.s.engine.emitRun('workflow:pause', run, 'paused');
     return run;
   }
@@ -80,15 +86,17 @@ export class Workflows {
   async resume(runId: string, options: { context?: JsonObject } = {}): Promise<WorkflowRun> {
     await this.run(runId);
     const extra = jsonContext(options.context ?? {});
+    let changed = false;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
       if (r.state !== 'paused') return null;
+      changed = true;
       // Steps whose jobs were handed back while paused are queued again by advance().
       const steps = Object.fromEntries(Object.entries(r.steps).map(([k, sr]) => [k, sr.state === 'pending' ? { ...sr, jobId: null } : sr]));
       // A run paused before its time keeps waiting for it (its start job is still queued).
       const waiting = r.runAt !== null && r.runAt.getTime() > this.s.clock.now() && Object.values(r.steps).every((sr) => sr.attempts === 0);
       return { ...r, state: waiting ? 'scheduled' : 'running', context: { ...r.context, ...extra }, steps };
     });
-    if (run?.state !== 'running' && run?.state !== 'scheduled') throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
+    if (!changed || (run?.state !== 'running' && run?.state !== 'scheduled')) throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
     this.s.engine.emitRun('workflow:resume', run, 'resumed');
     await this.s.engine.advance(runId);
     return (await this.s.store.getRun(runId))!;
@@ -102,10 +110,14 @@ export class Workflows {
   async cancel(runId: string, options: { reason?: string; rollback?: boolean } = {}): Promise<WorkflowRun> {
     await this.run(runId);
     const reason = options.reason ?? 'cancelled';
-    const run = await this.s.store.updateRun(runId, this.now(), (r) =>
-      ACTIVE.includes(r.state) ? { ...r, state: 'cancelled', error: reason, finishedAt: this.now() } : null,
-    );
-    if (run?.state !== 'cancelled') throw new InvalidArgumentError('runId', `run ${runId} has already ended`);
+    let changed = false;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      if (!ACTIVE.includes(r.state)) return null;
+      changed = true;
+      return { ...r, state: 'cancelled', error: reason, finishedAt: this.now() };
+    });
+    // A run cancelled already is answered unchanged by the store: it has ended, and is not cancelled (nor rolled back) twice.
+    if (!changed || run?.state !== 'cancelled') throw new InvalidArgumentError('runId', `run ${runId} has already ended`);
     for (const sr of Object.values(run.steps)) {
       if (sr.jobId && /^\d+$/.test(sr.jobId) && (sr.state === 'running' || sr.state === 'pending')) await this.cancelStepJob(sr.jobId, reason);
     }

@@ -262,6 +262,9 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await t.scheduler.pauseQueue('default');
     const runId = await t.scheduler.workflows.start('onboarding', { email: 'p' });
     await t.scheduler.workflows.pause(runId);
+    // A paused run is not paused again (no second event).
+    await expect(t.scheduler.workflows.pause(runId)).rejects.toThrow(/is not running/);
+    expect(events.filter((e) => e === 'workflow:pause')).toHaveLength(1);
     await t.scheduler.resumeQueue('default');
     await settle();
     expect((await t.scheduler.workflows.getState(runId)).state).toBe('paused');
@@ -316,6 +319,9 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect(run.steps.reserve!.state).toBe('rolled_back');
     expect(run.steps.never!.state).toBe('pending');
     expect(events).toContain('workflow:cancel');
+    // A cancelled run has ended: cancelling it again is refused, with no second event or rollback.
+    await expect(t.scheduler.workflows.cancel(runId, { rollback: true })).rejects.toThrow(/has already ended/);
+    expect(events.filter((e) => e === 'workflow:cancel')).toHaveLength(1);
   });
 
   it('a step that throws DiscardJobError, or whose last attempt times out and never returns, applies its policy at once', async () => {
