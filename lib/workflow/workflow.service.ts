@@ -103,6 +103,37 @@ export class Workflows {
   }
 
   /**
+   * Runs a failed run again from where it failed: the steps that failed go
+   * back to pending (their attempt counts kept, the new attempts counted
+   * after them), completed steps keep their outputs, and the run is running
+   * again (`workflow:resume`). Refused with `InvalidArgumentError` for a run
+   * that has not failed, one whose workflow is not registered here or changed
+   * version since it started, and one whose rollback compensated a completed
+   * step, is at work, or has still to pass one: start a new run then.
+   */
+  async retry(runId: string): Promise<WorkflowRun> {
+    const current = await this.run(runId);
+    const def = this.s.engine.definition(current.workflow);
+    let refusal: string | null = null;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      refusal = retryRefusal(r, def);
+      if (refusal) return null;
+      const steps = Object.fromEntries(
+        Object.entries(r.steps).map(([name, sr]) => {
+          if (sr.state === 'failed') return [name, { ...sr, state: 'pending', error: null, jobId: null, startedAt: null, finishedAt: null, rollback: null }];
+          // A completed step the rollback chain passed with nothing to compensate: it is passed again should the run fail again.
+          return [name, sr.state === 'completed' && sr.rollback === 'done' ? { ...sr, rollback: null } : sr];
+        }),
+      ) as WorkflowRun['steps'];
+      return { ...r, state: 'running', error: null, finishedAt: null, steps };
+    });
+    if (refusal || run?.state !== 'running') throw new InvalidArgumentError('runId', `run ${runId} cannot be retried: ${refusal ?? 'it changed meanwhile'}`);
+    this.s.engine.emitRun('workflow:resume', run, 'resumed');
+    await this.s.engine.advance(runId);
+    return (await this.s.store.getRun(runId))!;
+  }
+
+  /**
    * Cancels a run: no step starts any more, running steps are aborted
    * (reason `cancel`), and with `rollback: true` completed steps are
    * compensated in reverse order. @default rollback false
@@ -192,6 +223,18 @@ export class Workflows {
   private now(): Date {
     return new Date(this.s.clock.now());
   }
+}
+
+/** Why a run cannot be retried in place, or `null` when it can. */
+function retryRefusal(run: WorkflowRun, def: WorkflowDefinition | undefined): string | null {
+  if (run.state !== 'failed') return `it is ${run.state}, not failed`;
+  if (!def) return `workflow "${run.workflow}" is not registered on this node`;
+  if (def.version !== run.version) return `workflow "${run.workflow}" is at version ${def.version}, the run started at ${run.version}`;
+  for (const [name, sr] of Object.entries(run.steps)) {
+    if (sr.state === 'rolled_back' || sr.rollback === 'failed' || sr.rollback === 'running') return `its rollback reached step ${name}`;
+    if (sr.state === 'completed' && sr.rollback === null && def.steps.get(name)?.runRollback) return `its rollback has still to compensate step ${name}`;
+  }
+  return null;
 }
 
 function info(def: WorkflowDefinition): WorkflowInfo {
