@@ -13,6 +13,10 @@ const PERMISSION: Readonly<Record<DashboardActionName, keyof DashboardPermission
   'schedules.resume': 'pauseSchedules',
   'schedules.runNow': 'runSchedules',
   'deadLetters.retry': 'retryJobs',
+  'workflows.cancel': 'cancelWorkflows',
+  'workflows.retry': 'retryWorkflows',
+  'workflows.pause': 'pauseWorkflows',
+  'workflows.resume': 'pauseWorkflows',
 };
 
 /** Every action, in a fixed order. @internal */

@@ -9,6 +9,7 @@ import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardJobsController } from './dashboard-jobs.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
+import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
 import { DashboardStats } from './dashboard-stats.service.js';
 import { DashboardWaiting } from './dashboard-waiting.js';
 import { DashboardAudit } from './dashboard.audit.js';
@@ -22,6 +23,7 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardJobsController,
   DashboardSchedulesController,
   DashboardDeadLettersController,
+  DashboardWorkflowsController,
 ];
 
 /**

@@ -29,6 +29,12 @@ export interface DashboardPermissions {
   pauseSchedules?: boolean;
   /** `POST schedules/:name/run-now`. */
   runSchedules?: boolean;
+  /** `POST workflows/:runId/cancel`. */
+  cancelWorkflows?: boolean;
+  /** `POST workflows/:runId/retry`. */
+  retryWorkflows?: boolean;
+  /** `POST workflows/:runId/pause` and `…/resume`. */
+  pauseWorkflows?: boolean;
 }
 
 /**

@@ -20,7 +20,13 @@ export type {
   DashboardJobDetail,
   DashboardSchedule,
   DashboardDeadLetter,
+  DashboardWorkflowRunSummary,
+  DashboardWorkflowRunPage,
+  DashboardWorkflowNode,
+  DashboardWorkflowEdge,
+  DashboardWorkflowRunDetail,
 } from './dashboard.views.js';
+export type { DashboardWorkflowChange } from './dashboard-workflows.controller.js';
 export type { DashboardQueueChange } from './dashboard-queues.controller.js';
 export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';
 export type { DashboardScheduleChange, DashboardRunNow } from './dashboard-schedules.controller.js';

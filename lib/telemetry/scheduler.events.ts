@@ -320,7 +320,18 @@ export interface CircuitRejectEvent {
  * @publicApi
  */
 export type DashboardActionName =
-  'jobs.retry' | 'jobs.cancel' | 'queues.pause' | 'queues.resume' | 'schedules.pause' | 'schedules.resume' | 'schedules.runNow' | 'deadLetters.retry';
+  | 'jobs.retry'
+  | 'jobs.cancel'
+  | 'queues.pause'
+  | 'queues.resume'
+  | 'schedules.pause'
+  | 'schedules.resume'
+  | 'schedules.runNow'
+  | 'deadLetters.retry'
+  | 'workflows.cancel'
+  | 'workflows.retry'
+  | 'workflows.pause'
+  | 'workflows.resume';
 
 /**
  * `dashboard:action`: the audit trail of the dashboard: every action asked
@@ -330,7 +341,7 @@ export type DashboardActionName =
  */
 export interface DashboardActionEvent {
   action: DashboardActionName;
-  /** What it acted on: the job id, queue name, schedule name or dead letter id. */
+  /** What it acted on: the job id, queue name, schedule name, dead letter id or workflow run id. */
   target: string;
   /** Who, as the dashboard's `actor(req)` option names them; `null` without it. */
   actor: string | null;

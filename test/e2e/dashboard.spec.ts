@@ -110,7 +110,20 @@ describe('dashboard: security (memory store, Express)', () => {
     expect(ok.body).toEqual({
       csrf: { header: 'x-scheduler-csrf', value: '1' },
       readOnly: false,
-      actions: ['jobs.retry', 'jobs.cancel', 'queues.pause', 'queues.resume', 'schedules.pause', 'schedules.resume', 'schedules.runNow', 'deadLetters.retry'],
+      actions: [
+        'jobs.retry',
+        'jobs.cancel',
+        'queues.pause',
+        'queues.resume',
+        'schedules.pause',
+        'schedules.resume',
+        'schedules.runNow',
+        'deadLetters.retry',
+        'workflows.cancel',
+        'workflows.retry',
+        'workflows.pause',
+        'workflows.resume',
+      ],
       statsCacheMs: 5000,
       maxPageSize: 200,
     } satisfies DashboardConfig);

@@ -27,13 +27,15 @@ describe('dashboard options', () => {
 
 describe('dashboard access levels', () => {
   it('all, read_only, per action, nothing; read-only mode wins', () => {
-    expect(allowedActions('all', false)).toHaveLength(8);
+    expect(allowedActions('all', false)).toHaveLength(12);
     expect(allowedActions('all', true)).toEqual([]);
     expect(allowedActions('read_only', false)).toEqual([]);
     expect(allowedActions(false, false)).toEqual([]);
     expect(allowedActions({ retryJobs: true, runSchedules: true }, false)).toEqual(['jobs.retry', 'schedules.runNow', 'deadLetters.retry']);
     expect(allows({ pauseSchedules: true }, false, 'schedules.resume')).toBe(true);
     expect(allows({ pauseSchedules: false }, false, 'schedules.pause')).toBe(false);
+    expect(allowedActions({ pauseWorkflows: true, retryWorkflows: true }, false)).toEqual(['workflows.retry', 'workflows.pause', 'workflows.resume']);
+    expect(allowedActions({ cancelWorkflows: true }, false)).toEqual(['workflows.cancel']);
   });
 });
 
