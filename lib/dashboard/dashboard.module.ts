@@ -6,6 +6,7 @@ import { DashboardAccessGuard } from './dashboard-access.guard.js';
 import { DashboardConfigController } from './dashboard-config.controller.js';
 import { DashboardDeadLettersController } from './dashboard-dead-letters.controller.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
+import { DashboardEventHub, DashboardEventsController } from './dashboard-events.js';
 import { DashboardJobsController } from './dashboard-jobs.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
@@ -24,6 +25,7 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardSchedulesController,
   DashboardDeadLettersController,
   DashboardWorkflowsController,
+  DashboardEventsController,
 ];
 
 /**
@@ -48,6 +50,7 @@ const CONTROLLERS: readonly Type<object>[] = [
     DashboardAudit,
     DashboardStats,
     DashboardWaiting,
+    DashboardEventHub,
   ],
 })
 export class SchedulerDashboardModule extends DashboardConfigurableModule {

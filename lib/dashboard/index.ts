@@ -26,6 +26,7 @@ export type {
   DashboardWorkflowEdge,
   DashboardWorkflowRunDetail,
 } from './dashboard.views.js';
+export type { DashboardLiveEventType, DashboardLiveEvent, DashboardLiveBatch } from './dashboard-events.js';
 export type { DashboardWorkflowChange } from './dashboard-workflows.controller.js';
 export type { DashboardQueueChange } from './dashboard-queues.controller.js';
 export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';
