@@ -5,6 +5,7 @@ import { SchedulerHostModule } from '../scheduler.host.js';
 import { DashboardAccessGuard } from './dashboard-access.guard.js';
 import { DashboardConfigController } from './dashboard-config.controller.js';
 import { DashboardDeadLettersController } from './dashboard-dead-letters.controller.js';
+import { DashboardBulkController } from './dashboard-bulk.controller.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardEventHub, DashboardEventsController } from './dashboard-events.js';
 import { DashboardJobsController } from './dashboard-jobs.controller.js';
@@ -21,6 +22,7 @@ import { resolveDashboardOptions, type ResolvedDashboardOptions, type SchedulerD
 const CONTROLLERS: readonly Type<object>[] = [
   DashboardConfigController,
   DashboardQueuesController,
+  DashboardBulkController,
   DashboardJobsController,
   DashboardSchedulesController,
   DashboardDeadLettersController,

@@ -27,6 +27,8 @@ export type {
   DashboardWorkflowRunDetail,
 } from './dashboard.views.js';
 export type { DashboardLiveEventType, DashboardLiveEvent, DashboardLiveBatch } from './dashboard-events.js';
+export type { DashboardBulkAction, DashboardBulkRequest, DashboardBulkResult } from './dashboard-bulk.controller.js';
+export type { DashboardAuditEntry } from './dashboard.audit.js';
 export type { DashboardWorkflowChange } from './dashboard-workflows.controller.js';
 export type { DashboardQueueChange } from './dashboard-queues.controller.js';
 export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';

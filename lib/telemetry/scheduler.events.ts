@@ -328,6 +328,9 @@ export type DashboardActionName =
   | 'schedules.resume'
   | 'schedules.runNow'
   | 'deadLetters.retry'
+  | 'jobs.bulkRetry'
+  | 'jobs.bulkCancel'
+  | 'jobs.bulkDelete'
   | 'workflows.cancel'
   | 'workflows.retry'
   | 'workflows.pause'
@@ -348,6 +351,8 @@ export interface DashboardActionEvent {
   outcome: 'ok' | 'error' | 'denied';
   /** Why it was denied (`csrf`, `read_only`, `not_allowed`) or the error's message. */
   reason?: string;
+  /** A bulk action done: how many jobs it changed. */
+  count?: number;
 }
 
 /**
