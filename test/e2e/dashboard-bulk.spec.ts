@@ -150,3 +150,39 @@ describe.each(TEST_STORES.filter((s) => s.kind === 'memory' || s.kind === 'postg
     });
   },
 );
+
+describe('dashboard bulk actions on Fastify (memory store)', () => {
+  let d: DashboardApp | undefined;
+  afterEach(async () => {
+    await d?.close();
+    d = undefined;
+  });
+
+  it('reads the action from the parsed body for the permission, the CSRF check and the audit', async () => {
+    d = await startDashboard({
+      platform: 'fastify',
+      dashboard: { access: (req) => (role(req) === 'pager' ? { cancelJobs: true } : 'read_only') },
+      providers: [Mail],
+      scheduler: { queues: false },
+    });
+    const jobs = await d.scheduler.enqueueMany('mail', [{ to: 'a' }, { to: 'b' }]);
+    const ids = jobs.map((j) => j.id);
+    const post = (body: object, who: string) => d!.http().post(`${API}/jobs/bulk`).set(CSRF).set('x-role', who).send(body);
+    expect((await post({ action: 'cancel', ids, dryRun: true }, 'pager').expect(200)).body).toEqual({
+      action: 'cancel',
+      dryRun: true,
+      count: 2,
+      sample: ids,
+      affected: 0,
+    });
+    expect((await post({ action: 'retry', filter: {} }, 'pager').expect(403)).body).toMatchObject({ reason: 'not_allowed' });
+    await post({ action: 'cancel', ids }, 'viewer').expect(403);
+    expect((await post({ action: 'cancel', ids }, 'pager').expect(200)).body).toMatchObject({ count: 2, affected: 2 });
+    const { entries } = (await d.http().get(`${API}/audit`).set('x-role', 'pager').expect(200)).body as { entries: DashboardAuditEntry[] };
+    expect(entries.map((e) => [e.action, e.outcome, e.reason ?? e.count])).toEqual([
+      ['jobs.bulkCancel', 'ok', 2],
+      ['jobs.bulkCancel', 'denied', 'read_only'],
+      ['jobs.bulkRetry', 'denied', 'not_allowed'],
+    ]);
+  });
+});
