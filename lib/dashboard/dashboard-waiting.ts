@@ -3,6 +3,7 @@ import type { CircuitBreakerState } from '../breakers/circuit-breaker.types.js';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 import { SchedulerHost } from '../scheduler.host.js';
 import { SchedulerService } from '../scheduler.service.js';
+import { MemoryStore } from '../store/memory.store.js';
 import type { Job } from '../store/job.types.js';
 import { readiness } from '../workflow/workflow.progress.js';
 import type { WorkflowRunState } from '../workflow/workflow.types.js';
@@ -61,7 +62,7 @@ export interface WaitingFacts {
   pausedName: string | null;
   /** Nodes known to run the job's queue: this node when it does, and the nodes running jobs of it. */
   serving: ServingNode[];
-  /** True when the store is shared by processes (nodes this one cannot see may exist). */
+  /** True when the store may be shared by processes (any but the memory store): nodes this one cannot see may exist. */
   sharedStore: boolean;
   /** Buckets that apply to the job and hold no whole token, with when the next one is there. */
   emptyBuckets: { kind: RateLimitKind; name: string; tokens: number; nextTokenAt: number }[];
@@ -111,9 +112,9 @@ export function waitingReasons(job: Job<unknown>, facts: WaitingFacts): Dashboar
     add(
       'no_node',
       facts.sharedStore
-        ? `this node does not run queue ${queue} and no job of it runs on any node; the store keeps no list of nodes, ` +
+        ? `this node does not run queue ${queue} and no job of it runs on any node; the store does not record which nodes run which queues, ` +
             'so an idle node running it cannot be seen from here (it would claim a due job within its poll interval)'
-        : `no node of this process runs queue ${queue} (the store lives in this process)`,
+        : `this node does not run queue ${queue} and no job of it runs (the memory store lives in this process: only another app of it sharing the store could)`,
     );
   } else if (facts.serving.every((n) => n.concurrency !== null && n.running >= n.concurrency)) {
     const busy = facts.serving.map((n) => `${n.node} ${n.running}/${n.concurrency}`).join(', ');
@@ -176,7 +177,7 @@ export class DashboardWaiting {
       queuePaused: runner?.isPaused ?? stored?.paused ?? false,
       pausedName: [job.name, job.schedule].find((name): name is string => name !== null && paused.has(name)) ?? null,
       serving: [...serving.values()],
-      sharedStore: typeof s.store.clockNow === 'function',
+      sharedStore: !(s.store instanceof MemoryStore),
       emptyBuckets,
       breaker,
       workflow,

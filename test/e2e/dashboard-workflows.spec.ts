@@ -48,7 +48,7 @@ class Refund {
 const API = '/scheduler/api';
 const role = (req: DashboardRequest): string => String(req.headers['x-role'] ?? 'admin');
 
-describe.each(TEST_STORES.filter((s) => s.kind === 'memory' || s.kind === 'postgres'))('dashboard workflows on the $kind store', ({ kind, open }) => {
+describe.each(TEST_STORES)('dashboard workflows on the $kind store', ({ kind, open }) => {
   let d: DashboardApp | undefined;
   let store: TestStore | undefined;
   afterEach(async () => {

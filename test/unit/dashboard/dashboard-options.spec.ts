@@ -7,7 +7,15 @@ import { DEFAULT_REDACTED_KEYS, SchedulerConfigError } from '../../../lib/index.
 describe('dashboard options', () => {
   it('fills in the defaults and trims the path', async () => {
     const resolved = resolveDashboardOptions({ allowUnauthenticated: true, path: '/ops/jobs/' }, DEFAULT_REDACTED_KEYS);
-    expect(resolved).toMatchObject({ path: 'ops/jobs', guards: [], readOnly: false, statsCacheMs: 5000, queryTimeoutMs: 5000, maxPageSize: 200, auditSize: 200 });
+    expect(resolved).toMatchObject({
+      path: 'ops/jobs',
+      guards: [],
+      readOnly: false,
+      statsCacheMs: 5000,
+      queryTimeoutMs: 5000,
+      maxPageSize: 200,
+      auditSize: 200,
+    });
     expect(resolved.redact).toBe(DEFAULT_REDACTED_KEYS);
     expect(await resolved.access({ headers: {} })).toBe('all');
     expect(resolved.actor({ headers: {} })).toBeNull();

@@ -151,9 +151,13 @@ describe('why a waiting job does not run', () => {
   it('no node serves the queue: says what it cannot know on a shared store', () => {
     const [shared] = waitingReasons(job(), facts({ serving: [] }));
     expect(shared).toEqual({ code: 'no_node', message: expect.stringContaining('this node does not run queue "default" and no job of it runs on any node') });
-    expect(shared!.message).toMatch(/the store keeps no list of nodes, so an idle node running it cannot be seen from here/);
+    expect(shared!.message).toMatch(/the store does not record which nodes run which queues, so an idle node running it cannot be seen from here/);
     expect(waitingReasons(job(), facts({ serving: [], sharedStore: false }))).toEqual([
-      { code: 'no_node', message: 'no node of this process runs queue "default" (the store lives in this process)' },
+      {
+        code: 'no_node',
+        message:
+          'this node does not run queue "default" and no job of it runs (the memory store lives in this process: only another app of it sharing the store could)',
+      },
     ]);
   });
 
