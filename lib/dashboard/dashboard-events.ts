@@ -1,4 +1,5 @@
-import { Controller, Injectable, Sse, UseGuards, type BeforeApplicationShutdown, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { Controller, Injectable, Res, Sse, UseGuards, type BeforeApplicationShutdown, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import type { TimerHandle } from '../clock/clock.js';
 import { SchedulerHost } from '../scheduler.host.js';
@@ -76,6 +77,34 @@ interface Connection {
   subscriber: Subscriber<MessageEvent>;
   /** The sequence number of the last event before it connected. */
   from: number;
+  /** The platform's response (Node's), to know when it has finished at shutdown. */
+  response: NodeResponse | null;
+}
+
+/** What the hub needs of Node's `ServerResponse` (an `OutgoingMessage`, not a `Writable`). */
+type NodeResponse = Pick<ServerResponse, 'once' | 'off' | 'writableFinished' | 'destroyed'>;
+
+/** Node's response (a `ServerResponse`) under the platform's: Fastify's reply wraps it as `raw`. */
+function nodeResponse(res: unknown): NodeResponse | null {
+  const raw = ((res as { raw?: unknown } | null)?.raw ?? res) as Partial<NodeResponse> | null;
+  return raw && typeof raw.once === 'function' && typeof raw.off === 'function' && typeof raw.writableFinished === 'boolean' ? (raw as NodeResponse) : null;
+}
+
+/** Resolves once a response has finished or closed, or after `ms`. */
+function finished(response: NodeResponse, ms: number): Promise<void> {
+  if (response.writableFinished || response.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done(): void {
+      clearTimeout(timer);
+      response.off('finish', done);
+      response.off('close', done);
+      resolve();
+    }
+    response.once('finish', done);
+    response.once('close', done);
+  });
 }
 
 /**
@@ -98,8 +127,8 @@ export class DashboardEventHub implements OnModuleDestroy, BeforeApplicationShut
   private heartbeatTimer: TimerHandle | null = null;
   private lastFlush = -Infinity;
   private closed = false;
-  /** Streams were open at shutdown. */
-  private ending = false;
+  /** The responses of the streams ended at shutdown. */
+  private ending: NodeResponse[] = [];
 
   constructor(private readonly host: SchedulerHost) {}
 
@@ -108,11 +137,11 @@ export class DashboardEventHub implements OnModuleDestroy, BeforeApplicationShut
     return this.connections.size;
   }
 
-  /** A stream of batches for one client; completes at shutdown. */
-  stream(): Observable<MessageEvent> {
+  /** A stream of batches for one client (`res`: the platform's response); completes at shutdown. */
+  stream(res?: unknown): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       if (this.closed) return subscriber.complete();
-      const connection: Connection = { subscriber, from: this.seq };
+      const connection: Connection = { subscriber, from: this.seq, response: nodeResponse(res) };
       if (this.connections.size === 0) this.attach();
       this.connections.add(connection);
       // Sent at once, so that the client has the headers before the first batch.
@@ -126,7 +155,7 @@ export class DashboardEventHub implements OnModuleDestroy, BeforeApplicationShut
 
   onModuleDestroy(): void {
     this.closed = true;
-    this.ending = this.connections.size > 0;
+    this.ending = [...this.connections].flatMap(({ response }) => (response ? [response] : []));
     // Completing one runs its teardown, which deletes it from the set: safe while iterating a Set.
     for (const { subscriber } of this.connections) subscriber.complete();
     this.connections.clear();
@@ -134,13 +163,14 @@ export class DashboardEventHub implements OnModuleDestroy, BeforeApplicationShut
   }
 
   /**
-   * Lets the streams ended above finish writing before the HTTP server
-   * closes: a connection still finishing its response is not idle, and the
-   * server would wait for it until its keep-alive timeout (5 s on Express).
+   * Waits (a second at most) for the responses of the streams ended above
+   * to finish before the HTTP server closes: a connection still finishing
+   * its response is not idle, and the server would wait for it until its
+   * keep-alive timeout (5 s on Express).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.ending) return;
-    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    const ending = this.ending.splice(0);
+    await Promise.all(ending.map((response) => finished(response, 1_000)));
   }
 
   private get clock() {
@@ -227,7 +257,7 @@ export class DashboardEventsController {
   constructor(private readonly hub: DashboardEventHub) {}
 
   @Sse('api/events')
-  events(): Observable<MessageEvent> {
-    return this.hub.stream();
+  events(@Res({ passthrough: true }) res: unknown): Observable<MessageEvent> {
+    return this.hub.stream(res);
   }
 }
