@@ -1,4 +1,13 @@
-import { ForbiddenException, Inject, Injectable, type CanActivate, type ExecutionContext, type OnModuleInit, type Type } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import { HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
@@ -60,9 +69,11 @@ export class DashboardAccessGuard implements CanActivate, OnModuleInit {
     grant(req, access);
     const route = this.reflector.get<DashboardRouteAction | undefined>(DASHBOARD_ACTION, context.getHandler());
     if (!route) return true;
-    const target = routeParam(req, route.param);
+    const action = typeof route.action === 'function' ? route.action(req) : route.action;
+    if (action === null) throw new BadRequestException({ statusCode: 400, reason: 'invalid', message: 'the request names no action this route takes' });
+    const target = typeof route.param === 'function' ? route.param(req) : routeParam(req, route.param);
     const deny = (reason: DashboardRefusal['reason'], message: string): never => {
-      this.audit.denied(req, route.action, target, reason);
+      this.audit.denied(req, action, target, reason);
       throw refuse(reason, message);
     };
     const headers = req.headers;
@@ -72,7 +83,7 @@ export class DashboardAccessGuard implements CanActivate, OnModuleInit {
     if (site !== undefined && site !== 'same-origin')
       deny('csrf', `a dashboard action must come from the dashboard's own origin (Sec-Fetch-Site: ${String(site)})`);
     if (this.options.readOnly || access === 'read_only') deny('read_only', 'the dashboard is read-only');
-    if (!allows(access, false, route.action)) deny('not_allowed', `this access does not allow ${route.action}`);
+    if (!allows(access, false, action)) deny('not_allowed', `this access does not allow ${action}`);
     return true;
   }
 

@@ -13,22 +13,34 @@ const PERMISSION: Readonly<Record<DashboardActionName, keyof DashboardPermission
   'schedules.resume': 'pauseSchedules',
   'schedules.runNow': 'runSchedules',
   'deadLetters.retry': 'retryJobs',
+  'jobs.bulkRetry': 'retryJobs',
+  'jobs.bulkCancel': 'cancelJobs',
+  'jobs.bulkDelete': 'deleteJobs',
+  'workflows.cancel': 'cancelWorkflows',
+  'workflows.retry': 'retryWorkflows',
+  'workflows.pause': 'pauseWorkflows',
+  'workflows.resume': 'pauseWorkflows',
 };
 
 /** Every action, in a fixed order. @internal */
 export const DASHBOARD_ACTIONS = Object.keys(PERMISSION) as DashboardActionName[];
 
-/** A mutating route: its action, and the route parameter that names its target. @internal */
+/**
+ * A mutating route: its action (or what reads it from the request, `null`
+ * for none: a bad request), and what names its target (a route parameter,
+ * or a function of the request).
+ * @internal
+ */
 export interface DashboardRouteAction {
-  action: DashboardActionName;
-  param: string;
+  action: DashboardActionName | ((req: object) => DashboardActionName | null);
+  param: string | ((req: object) => string);
 }
 
 /**
  * Marks a route as a mutation: CSRF-checked, allowed per action, audited.
  * @internal
  */
-export const DashboardMutation = (action: DashboardActionName, param: string): MethodDecorator =>
+export const DashboardMutation = (action: DashboardRouteAction['action'], param: DashboardRouteAction['param']): MethodDecorator =>
   SetMetadata(DASHBOARD_ACTION, { action, param } satisfies DashboardRouteAction);
 
 /**

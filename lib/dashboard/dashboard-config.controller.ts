@@ -8,9 +8,10 @@ import { grantedTo } from './dashboard-request.js';
 import { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE, DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ResolvedDashboardOptions } from './dashboard.options.js';
 import type { DashboardConfig } from './dashboard.views.js';
+import { DashboardAudit, type DashboardAuditEntry } from './dashboard.audit.js';
 
 /**
- * `GET api/config` (what the UI needs: the CSRF header, the caller's actions) and `GET api/health`.
+ * `GET api/config` (what the UI needs: the CSRF header, the caller's actions), `GET api/audit` and `GET api/health`.
  * @internal
  */
 @Controller()
@@ -19,6 +20,7 @@ import type { DashboardConfig } from './dashboard.views.js';
 export class DashboardConfigController {
   constructor(
     private readonly scheduler: SchedulerService,
+    private readonly audit: DashboardAudit,
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
   ) {}
 
@@ -32,6 +34,12 @@ export class DashboardConfigController {
       statsCacheMs: this.options.statsCacheMs,
       maxPageSize: this.options.maxPageSize,
     };
+  }
+
+  /** The last actions asked of this process's dashboard, newest first (`auditSize` of them). */
+  @Get('api/audit')
+  auditTrail(): { entries: DashboardAuditEntry[] } {
+    return { entries: this.audit.entries() };
   }
 
   /** `SchedulerService.health()`: every check, the node, the leader, each queue's lag. */

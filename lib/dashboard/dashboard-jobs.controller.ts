@@ -10,6 +10,7 @@ import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { DashboardRequest, ResolvedDashboardOptions } from './dashboard.options.js';
 import { jobDetail, jobSummary, type DashboardJobDetail, type DashboardJobPage, type DashboardJobSummary } from './dashboard.views.js';
 import { pageSize } from './dashboard-paging.js';
+import { DashboardWaiting } from './dashboard-waiting.js';
 
 /** What `POST api/jobs/:id/cancel` answers. @publicApi */
 export interface DashboardJobCancel {
@@ -36,6 +37,7 @@ export class DashboardJobsController {
   constructor(
     private readonly scheduler: SchedulerService,
     private readonly audit: DashboardAudit,
+    private readonly waiting: DashboardWaiting,
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
   ) {}
 
@@ -62,11 +64,12 @@ export class DashboardJobsController {
     return { jobs: page.map(jobSummary), nextCursor: jobs.length > size ? page.at(-1)!.id : null, limit: size };
   }
 
+  /** One job in full; a waiting one with the reasons it does not run. */
   @Get('api/jobs/:id')
   async get(@Param('id') id: string): Promise<DashboardJobDetail> {
     const job = await this.scheduler.findJob(id);
     if (!job) throw new JobNotFoundError(id);
-    return jobDetail(job, this.options.redact);
+    return jobDetail(job, this.options.redact, await this.waiting.explain(job));
   }
 
   /** Puts a dead job back in its queue with fresh attempts (only a dead job: 409 otherwise). */

@@ -4,13 +4,23 @@ import type { DashboardActionEvent, DashboardActionName } from '../telemetry/sch
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { DashboardRequest, ResolvedDashboardOptions } from './dashboard.options.js';
 
+/** `GET api/audit`: one action, when it was asked for (the scheduler's clock). @publicApi */
+export interface DashboardAuditEntry extends DashboardActionEvent {
+  at: string;
+}
+
 /**
  * The audit trail: one `dashboard:action` event per action asked for,
- * through the scheduler's events (`scheduler.on('dashboard:action', …)`).
+ * through the scheduler's events (`scheduler.on('dashboard:action', …)`),
+ * and the last `auditSize` of them kept in this process for `GET api/audit`.
  * @internal
  */
 @Injectable()
 export class DashboardAudit {
+  /** A ring: `next` is where the next entry goes once it is full. */
+  private readonly ring: DashboardAuditEntry[] = [];
+  private next = 0;
+
   constructor(
     private readonly host: SchedulerHost,
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
@@ -31,12 +41,22 @@ export class DashboardAudit {
     this.emit({ action, target, actor: this.actor(req), outcome: 'denied', reason });
   }
 
-  /** Runs an allowed action and records how it ended; resolves to (or rejects with) its own outcome. */
-  async run<T>(req: DashboardRequest, action: DashboardActionName, target: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an allowed action and records how it ended; resolves to (or rejects
+   * with) its own outcome. `count` gives a bulk action's count from its result.
+   */
+  async run<T>(
+    req: DashboardRequest,
+    action: DashboardActionName,
+    target: string,
+    work: () => Promise<T>,
+    count?: (result: T) => number | undefined,
+  ): Promise<T> {
     const actor = this.actor(req);
     try {
       const result = await work();
-      this.emit({ action, target, actor, outcome: 'ok' });
+      const n = count?.(result);
+      this.emit({ action, target, actor, outcome: 'ok', ...(n === undefined ? {} : { count: n }) });
       return result;
     } catch (error) {
       this.emit({ action, target, actor, outcome: 'error', reason: (error as Error)?.message ?? String(error) });
@@ -44,7 +64,25 @@ export class DashboardAudit {
     }
   }
 
+  /** The last actions, newest first. */
+  entries(): DashboardAuditEntry[] {
+    const ordered = [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    return ordered.reverse().map((entry) => ({ ...entry }));
+  }
+
   private emit(event: DashboardActionEvent): void {
-    this.host.ports.service.events.emit('dashboard:action', event);
+    const ports = this.host.ports.service;
+    this.keep({ at: new Date(ports.clock.now()).toISOString(), ...event });
+    ports.events.emit('dashboard:action', event);
+  }
+
+  private keep(entry: DashboardAuditEntry): void {
+    const size = this.options.auditSize;
+    if (size === 0) return;
+    if (this.ring.length < size) this.ring.push(entry);
+    else {
+      this.ring[this.next] = entry;
+      this.next = (this.next + 1) % size;
+    }
   }
 }

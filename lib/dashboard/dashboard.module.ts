@@ -5,11 +5,15 @@ import { SchedulerHostModule } from '../scheduler.host.js';
 import { DashboardAccessGuard } from './dashboard-access.guard.js';
 import { DashboardConfigController } from './dashboard-config.controller.js';
 import { DashboardDeadLettersController } from './dashboard-dead-letters.controller.js';
+import { DashboardBulkController } from './dashboard-bulk.controller.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
+import { DashboardEventHub, DashboardEventsController } from './dashboard-events.js';
 import { DashboardJobsController } from './dashboard-jobs.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
+import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
 import { DashboardStats } from './dashboard-stats.service.js';
+import { DashboardWaiting } from './dashboard-waiting.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import { DASHBOARD_OPTIONS, DASHBOARD_ROUTES } from './dashboard.constants.js';
 import { DASHBOARD_ASYNC_OPTIONS_TYPE, DASHBOARD_MODULE_OPTIONS, DASHBOARD_OPTIONS_TYPE, DashboardConfigurableModule } from './dashboard.module-definition.js';
@@ -18,9 +22,12 @@ import { resolveDashboardOptions, type ResolvedDashboardOptions, type SchedulerD
 const CONTROLLERS: readonly Type<object>[] = [
   DashboardConfigController,
   DashboardQueuesController,
+  DashboardBulkController,
   DashboardJobsController,
   DashboardSchedulesController,
   DashboardDeadLettersController,
+  DashboardWorkflowsController,
+  DashboardEventsController,
 ];
 
 /**
@@ -44,6 +51,8 @@ const CONTROLLERS: readonly Type<object>[] = [
     DashboardErrorsInterceptor,
     DashboardAudit,
     DashboardStats,
+    DashboardWaiting,
+    DashboardEventHub,
   ],
 })
 export class SchedulerDashboardModule extends DashboardConfigurableModule {

@@ -21,14 +21,22 @@ export interface DashboardRequest {
 export interface DashboardPermissions {
   /** `POST jobs/:id/retry` and `POST dead-letters/:id/retry`. */
   retryJobs?: boolean;
-  /** `POST jobs/:id/cancel`. */
+  /** `POST jobs/:id/cancel`, and `POST jobs/bulk` with `action: 'cancel'` (`retryJobs` with `'retry'`). */
   cancelJobs?: boolean;
+  /** `POST jobs/bulk` with `action: 'delete'`. */
+  deleteJobs?: boolean;
   /** `POST queues/:queue/pause` and `…/resume`. */
   pauseQueues?: boolean;
   /** `POST schedules/:name/pause` and `…/resume`. */
   pauseSchedules?: boolean;
   /** `POST schedules/:name/run-now`. */
   runSchedules?: boolean;
+  /** `POST workflows/:runId/cancel`. */
+  cancelWorkflows?: boolean;
+  /** `POST workflows/:runId/retry`. */
+  retryWorkflows?: boolean;
+  /** `POST workflows/:runId/pause` and `…/resume`. */
+  pauseWorkflows?: boolean;
 }
 
 /**
@@ -87,6 +95,8 @@ export interface SchedulerDashboardOptions {
   queryTimeoutMs?: number;
   /** The most jobs or dead letters one page may hold (`limit` is capped to it). @default 200 */
   maxPageSize?: number;
+  /** How many of the last actions `GET api/audit` keeps, in this process (0: none). @default 200 */
+  auditSize?: number;
 }
 
 /** The options with their defaults. @internal */
@@ -100,6 +110,7 @@ export interface ResolvedDashboardOptions {
   statsCacheMs: number;
   queryTimeoutMs: number;
   maxPageSize: number;
+  auditSize: number;
 }
 
 const SOURCE = 'SchedulerDashboardModule';
@@ -143,5 +154,6 @@ export function resolveDashboardOptions(given: SchedulerDashboardOptions, defaul
     statsCacheMs: count('statsCacheMs', options.statsCacheMs, 5000, 0),
     queryTimeoutMs: count('queryTimeoutMs', options.queryTimeoutMs, 5000, 1),
     maxPageSize: count('maxPageSize', options.maxPageSize, 200, 1),
+    auditSize: count('auditSize', options.auditSize, 200, 0),
   };
 }

@@ -20,9 +20,19 @@ export type {
   DashboardJobDetail,
   DashboardSchedule,
   DashboardDeadLetter,
+  DashboardWorkflowRunSummary,
+  DashboardWorkflowRunPage,
+  DashboardWorkflowNode,
+  DashboardWorkflowEdge,
+  DashboardWorkflowRunDetail,
 } from './dashboard.views.js';
+export type { DashboardLiveEventType, DashboardLiveEvent, DashboardLiveBatch } from './dashboard-events.js';
+export type { DashboardBulkAction, DashboardBulkRequest, DashboardBulkResult } from './dashboard-bulk.controller.js';
+export type { DashboardAuditEntry } from './dashboard.audit.js';
+export type { DashboardWorkflowChange } from './dashboard-workflows.controller.js';
 export type { DashboardQueueChange } from './dashboard-queues.controller.js';
 export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';
 export type { DashboardScheduleChange, DashboardRunNow } from './dashboard-schedules.controller.js';
+export type { DashboardWaitingCode, DashboardWaitingReason } from './dashboard-waiting.js';
 export type { DashboardDeadLetterPage } from './dashboard-dead-letters.controller.js';
 export type { DashboardActionEvent, DashboardActionName } from '../telemetry/scheduler.events.js';

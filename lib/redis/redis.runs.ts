@@ -87,7 +87,13 @@ export class RedisRuns {
   async list(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
     if (filter.states?.length === 0) return [];
     const limit = filter.limit ?? DEFAULT_RUN_LIST_LIMIT;
-    const texts = (await this.redis.run('schedListRuns', filter.workflow ?? '', Math.min(limit, 2 ** 31 - 1), ...(filter.states ?? []))) as string[];
+    const texts = (await this.redis.run(
+      'schedListRuns',
+      filter.workflow ?? '',
+      Math.min(limit, 2 ** 31 - 1),
+      filter.afterId ?? '',
+      ...(filter.states ?? []),
+    )) as string[];
     return texts.map(decodeRun);
   }
 

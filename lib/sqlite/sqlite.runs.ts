@@ -100,6 +100,10 @@ export class SqliteRuns {
       parts.push('state IN (SELECT value FROM json_each(?))');
       values.push(JSON.stringify(filter.states));
     }
+    if (filter.afterId !== undefined) {
+      parts.push('id < ?');
+      values.push(Number(filter.afterId));
+    }
     const clause = parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';
     const rows = this.table.sql(`SELECT * FROM workflow_runs${clause} ORDER BY id DESC LIMIT ?`).all(...values, Number.isFinite(limit) ? Math.ceil(limit) : -1);
     return (rows as RunRow[]).map(toRun);

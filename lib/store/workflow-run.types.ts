@@ -85,6 +85,12 @@ export interface WorkflowRunFilter {
   states?: readonly WorkflowRunState[];
   /** @default 100 */
   limit?: number;
+  /**
+   * Keyset paging: only runs older than this id (runs are listed newest
+   * first; pass the last id of the previous page). Run ids are numbers in
+   * decimal, growing with creation, in every store. @default none
+   */
+  afterId?: string;
 }
 
 /**

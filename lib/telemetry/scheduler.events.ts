@@ -320,7 +320,21 @@ export interface CircuitRejectEvent {
  * @publicApi
  */
 export type DashboardActionName =
-  'jobs.retry' | 'jobs.cancel' | 'queues.pause' | 'queues.resume' | 'schedules.pause' | 'schedules.resume' | 'schedules.runNow' | 'deadLetters.retry';
+  | 'jobs.retry'
+  | 'jobs.cancel'
+  | 'queues.pause'
+  | 'queues.resume'
+  | 'schedules.pause'
+  | 'schedules.resume'
+  | 'schedules.runNow'
+  | 'deadLetters.retry'
+  | 'jobs.bulkRetry'
+  | 'jobs.bulkCancel'
+  | 'jobs.bulkDelete'
+  | 'workflows.cancel'
+  | 'workflows.retry'
+  | 'workflows.pause'
+  | 'workflows.resume';
 
 /**
  * `dashboard:action`: the audit trail of the dashboard: every action asked
@@ -330,13 +344,15 @@ export type DashboardActionName =
  */
 export interface DashboardActionEvent {
   action: DashboardActionName;
-  /** What it acted on: the job id, queue name, schedule name or dead letter id. */
+  /** What it acted on: the job id, queue name, schedule name, dead letter id or workflow run id. */
   target: string;
   /** Who, as the dashboard's `actor(req)` option names them; `null` without it. */
   actor: string | null;
   outcome: 'ok' | 'error' | 'denied';
   /** Why it was denied (`csrf`, `read_only`, `not_allowed`) or the error's message. */
   reason?: string;
+  /** A bulk action done: how many jobs it changed. */
+  count?: number;
 }
 
 /**

@@ -70,8 +70,14 @@ export class Workflows {
   /** No new step starts; running steps finish. */
   async pause(runId: string): Promise<WorkflowRun> {
     await this.run(runId);
-    const run = await this.s.store.updateRun(runId, this.now(), (r) => (r.state === 'running' || r.state === 'scheduled' ? { ...r, state: 'paused' } : null));
-    if (run?.state !== 'paused') throw new InvalidArgumentError('runId', `run ${runId} is not running`);
+    let changed = false;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      if (r.state !== 'running' && r.state !== 'scheduled') return null;
+      changed = true;
+      return { ...r, state: 'paused' };
+    });
+    // The store answers the unchanged run when nothing changed: a paused run is not paused again.
+    if (!changed || run?.state !== 'paused') throw new InvalidArgumentError('runId', `run ${runId} is not running`);
     this.s.engine.emitRun('workflow:pause', run, 'paused');
     return run;
   }
@@ -80,15 +86,48 @@ export class Workflows {
   async resume(runId: string, options: { context?: JsonObject } = {}): Promise<WorkflowRun> {
     await this.run(runId);
     const extra = jsonContext(options.context ?? {});
+    let changed = false;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
       if (r.state !== 'paused') return null;
+      changed = true;
       // Steps whose jobs were handed back while paused are queued again by advance().
       const steps = Object.fromEntries(Object.entries(r.steps).map(([k, sr]) => [k, sr.state === 'pending' ? { ...sr, jobId: null } : sr]));
       // A run paused before its time keeps waiting for it (its start job is still queued).
       const waiting = r.runAt !== null && r.runAt.getTime() > this.s.clock.now() && Object.values(r.steps).every((sr) => sr.attempts === 0);
       return { ...r, state: waiting ? 'scheduled' : 'running', context: { ...r.context, ...extra }, steps };
     });
-    if (run?.state !== 'running' && run?.state !== 'scheduled') throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
+    if (!changed || (run?.state !== 'running' && run?.state !== 'scheduled')) throw new InvalidArgumentError('runId', `run ${runId} is not paused`);
+    this.s.engine.emitRun('workflow:resume', run, 'resumed');
+    await this.s.engine.advance(runId);
+    return (await this.s.store.getRun(runId))!;
+  }
+
+  /**
+   * Runs a failed run again from where it failed: the steps that failed go
+   * back to pending (their attempt counts kept, the new attempts counted
+   * after them), completed steps keep their outputs, and the run is running
+   * again (`workflow:resume`). Refused with `InvalidArgumentError` for a run
+   * that has not failed, one whose workflow is not registered here or changed
+   * version since it started, and one whose rollback compensated a completed
+   * step, is at work, or has still to pass one: start a new run then.
+   */
+  async retry(runId: string): Promise<WorkflowRun> {
+    const current = await this.run(runId);
+    const def = this.s.engine.definition(current.workflow);
+    let refusal: string | null = null;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      refusal = retryRefusal(r, def);
+      if (refusal) return null;
+      const steps = Object.fromEntries(
+        Object.entries(r.steps).map(([name, sr]) => {
+          if (sr.state === 'failed') return [name, { ...sr, state: 'pending', error: null, jobId: null, startedAt: null, finishedAt: null, rollback: null }];
+          // A completed step the rollback chain passed with nothing to compensate: it is passed again should the run fail again.
+          return [name, sr.state === 'completed' && sr.rollback === 'done' ? { ...sr, rollback: null } : sr];
+        }),
+      ) as WorkflowRun['steps'];
+      return { ...r, state: 'running', error: null, finishedAt: null, steps };
+    });
+    if (refusal || run?.state !== 'running') throw new InvalidArgumentError('runId', `run ${runId} cannot be retried: ${refusal ?? 'it changed meanwhile'}`);
     this.s.engine.emitRun('workflow:resume', run, 'resumed');
     await this.s.engine.advance(runId);
     return (await this.s.store.getRun(runId))!;
@@ -102,10 +141,14 @@ export class Workflows {
   async cancel(runId: string, options: { reason?: string; rollback?: boolean } = {}): Promise<WorkflowRun> {
     await this.run(runId);
     const reason = options.reason ?? 'cancelled';
-    const run = await this.s.store.updateRun(runId, this.now(), (r) =>
-      ACTIVE.includes(r.state) ? { ...r, state: 'cancelled', error: reason, finishedAt: this.now() } : null,
-    );
-    if (run?.state !== 'cancelled') throw new InvalidArgumentError('runId', `run ${runId} has already ended`);
+    let changed = false;
+    const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      if (!ACTIVE.includes(r.state)) return null;
+      changed = true;
+      return { ...r, state: 'cancelled', error: reason, finishedAt: this.now() };
+    });
+    // A run cancelled already is answered unchanged by the store: it has ended, and is not cancelled (nor rolled back) twice.
+    if (!changed || run?.state !== 'cancelled') throw new InvalidArgumentError('runId', `run ${runId} has already ended`);
     for (const sr of Object.values(run.steps)) {
       if (sr.jobId && /^\d+$/.test(sr.jobId) && (sr.state === 'running' || sr.state === 'pending')) await this.cancelStepJob(sr.jobId, reason);
     }
@@ -180,6 +223,18 @@ export class Workflows {
   private now(): Date {
     return new Date(this.s.clock.now());
   }
+}
+
+/** Why a run cannot be retried in place, or `null` when it can. */
+function retryRefusal(run: WorkflowRun, def: WorkflowDefinition | undefined): string | null {
+  if (run.state !== 'failed') return `it is ${run.state}, not failed`;
+  if (!def) return `workflow "${run.workflow}" is not registered on this node`;
+  if (def.version !== run.version) return `workflow "${run.workflow}" is at version ${def.version}, the run started at ${run.version}`;
+  for (const [name, sr] of Object.entries(run.steps)) {
+    if (sr.state === 'rolled_back' || sr.rollback === 'failed' || sr.rollback === 'running') return `its rollback reached step ${name}`;
+    if (sr.state === 'completed' && sr.rollback === null && def.steps.get(name)?.runRollback) return `its rollback has still to compensate step ${name}`;
+  }
+  return null;
 }
 
 function info(def: WorkflowDefinition): WorkflowInfo {

@@ -229,6 +229,32 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect(events.filter((e) => e.startsWith('rollback:stop'))).toHaveLength(2);
   });
 
+  it('retry runs a failed run again from its failed step; one whose rollback compensated a step is refused', async () => {
+    await start(Branches, Onboarding);
+    // Four attempts of notify (maxRetries 3) fail: the run fails; nothing to compensate.
+    t.get(Journal).fail('notify', 4);
+    const runId = await t.scheduler.workflows.start('branches', { approve: true });
+    await settle(runId);
+    expect((await t.scheduler.workflows.getState(runId)).state).toBe('failed');
+    await expect(t.scheduler.workflows.retry('999999999')).rejects.toThrow(/not found/);
+    const retried = await t.scheduler.workflows.retry(runId);
+    expect(retried).toMatchObject({ state: 'running', error: null, finishedAt: null });
+    await settle(runId);
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('completed');
+    expect(run.steps.notify).toMatchObject({ state: 'completed', attempts: 5, error: null });
+    expect(run.steps.check).toMatchObject({ state: 'completed', attempts: 1 });
+    expect(journal().filter((l) => l === 'check' || l === 'approve')).toEqual(['check', 'approve']);
+    expect(events.filter((e) => e.startsWith('workflow:'))).toEqual(['workflow:start', 'workflow:fail', 'workflow:resume', 'workflow:stop']);
+    await expect(t.scheduler.workflows.retry(runId)).rejects.toThrow(/cannot be retried: it is completed, not failed/);
+
+    t.get(Journal).fail('welcome');
+    const compensated = await t.scheduler.workflows.start('onboarding', { email: 'x' });
+    await settle(compensated);
+    expect((await t.scheduler.workflows.getState(compensated)).state).toBe('failed');
+    await expect(t.scheduler.workflows.retry(compensated)).rejects.toThrow(/cannot be retried: its rollback reached step (provision|subscribe)/);
+  });
+
   it("onError 'skip': the step is skipped and so is what depends only on it", async () => {
     const Policies = policies('skip');
     await start(Policies);
@@ -262,6 +288,9 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     await t.scheduler.pauseQueue('default');
     const runId = await t.scheduler.workflows.start('onboarding', { email: 'p' });
     await t.scheduler.workflows.pause(runId);
+    // A paused run is not paused again (no second event).
+    await expect(t.scheduler.workflows.pause(runId)).rejects.toThrow(/is not running/);
+    expect(events.filter((e) => e === 'workflow:pause')).toHaveLength(1);
     await t.scheduler.resumeQueue('default');
     await settle();
     expect((await t.scheduler.workflows.getState(runId)).state).toBe('paused');
@@ -316,6 +345,9 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect(run.steps.reserve!.state).toBe('rolled_back');
     expect(run.steps.never!.state).toBe('pending');
     expect(events).toContain('workflow:cancel');
+    // A cancelled run has ended: cancelling it again is refused, with no second event or rollback.
+    await expect(t.scheduler.workflows.cancel(runId, { rollback: true })).rejects.toThrow(/has already ended/);
+    expect(events.filter((e) => e === 'workflow:cancel')).toHaveLength(1);
   });
 
   it('a step that throws DiscardJobError, or whose last attempt times out and never returns, applies its policy at once', async () => {

@@ -153,6 +153,7 @@ export function runStatements(n: SqlNames) {
       const conditions: string[] = [];
       if (filter.workflow !== undefined) conditions.push(`r.workflow = ${bind(filter.workflow)}`);
       if (filter.states !== undefined) conditions.push(`r.state = ANY(${bind([...filter.states])}::text[])`);
+      if (filter.afterId !== undefined) conditions.push(`r.id < ${bind(filter.afterId)}::bigint`);
       const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
       const text = `SELECT ${columns('r')} FROM ${n.workflowRuns} r ${where} ORDER BY r.id DESC${limit === null ? '' : ` LIMIT ${bind(limit)}`}`;
       return { text, values };

@@ -31,21 +31,23 @@ return 1
 `;
 
 /**
- * Runs newest first. ARGV: workflow ('' any), limit, then states (none: any). Answers their JSON texts.
+ * Runs newest first. ARGV: workflow ('' any), limit, the id the runs must be older than ('' none), then states (none: any). Answers their JSON texts.
  * @internal
  */
 export const LIST_RUNS = `
 local B, workflow, limit = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local max = '+inf'
+if ARGV[3] ~= '' then max = '(' .. ARGV[3] end
 local states = nil
-if #ARGV > 2 then
+if #ARGV > 3 then
   states = {}
-  for i = 3, #ARGV do states[ARGV[i]] = true end
+  for i = 4, #ARGV do states[ARGV[i]] = true end
 end
 local out = {}
 if limit <= 0 then return out end
 local total = redis.call('ZCARD', B .. 'runs')
 for start = 0, total - 1, 500 do
-  for _, id in ipairs(redis.call('ZREVRANGE', B .. 'runs', start, start + 499)) do
+  for _, id in ipairs(redis.call('ZREVRANGEBYSCORE', B .. 'runs', max, '-inf', 'LIMIT', start, 500)) do
     local r = redis.call('HMGET', B .. 'run:' .. id, 'j', 'w', 's')
     if (workflow == '' or r[2] == workflow) and (not states or states[r[3]]) then
       out[#out + 1] = r[1]

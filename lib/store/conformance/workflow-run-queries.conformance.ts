@@ -33,6 +33,13 @@ export function workflowRunQueriesConformance(suite: ConformanceSuite): void {
       expect(ids(await suite.store.listRuns({ limit: 2 }))).toEqual([b2.id, a3.id]);
       expect(ids(await suite.store.listRuns({ workflow: 'a', limit: 1 }))).toEqual([a3.id]);
       expect(await suite.store.listRuns({ limit: 0 })).toEqual([]);
+      // Keyset paging: runs older than an id, with the other filters.
+      expect(ids(await suite.store.listRuns({ afterId: a3.id }))).toEqual([a2.id, b1.id, a1.id]);
+      expect(ids(await suite.store.listRuns({ afterId: a3.id, limit: 2 }))).toEqual([a2.id, b1.id]);
+      expect(ids(await suite.store.listRuns({ afterId: b1.id, workflow: 'a' }))).toEqual([a1.id]);
+      expect(ids(await suite.store.listRuns({ afterId: b2.id, states: ['running'] }))).toEqual([a3.id, b1.id]);
+      expect(ids(await suite.store.listRuns({ afterId: a1.id }))).toEqual([]);
+      expect(ids(await suite.store.listRuns({ afterId: String(Number(b2.id) + 100) }))).toEqual(ids(await suite.store.listRuns({})));
       const [listed] = await suite.store.listRuns({ workflow: 'a', states: ['failed'] });
       expect(listed).toEqual(await suite.store.getRun(a2.id));
     });

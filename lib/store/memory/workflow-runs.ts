@@ -48,7 +48,9 @@ export class MemoryWorkflowRuns {
     const limit = filter.limit ?? DEFAULT_RUN_LIST_LIMIT;
     const found: WorkflowRun[] = [];
     if (!(limit > 0)) return found;
+    const after = filter.afterId === undefined ? Infinity : Number(filter.afterId);
     for (const run of [...this.runs.values()].reverse()) {
+      if (Number(run.id) >= after) continue;
       if (filter.workflow !== undefined && run.workflow !== filter.workflow) continue;
       if (filter.states !== undefined && !filter.states.includes(run.state)) continue;
       found.push(copyRun(run));

@@ -7,7 +7,15 @@ import { DEFAULT_REDACTED_KEYS, SchedulerConfigError } from '../../../lib/index.
 describe('dashboard options', () => {
   it('fills in the defaults and trims the path', async () => {
     const resolved = resolveDashboardOptions({ allowUnauthenticated: true, path: '/ops/jobs/' }, DEFAULT_REDACTED_KEYS);
-    expect(resolved).toMatchObject({ path: 'ops/jobs', guards: [], readOnly: false, statsCacheMs: 5000, queryTimeoutMs: 5000, maxPageSize: 200 });
+    expect(resolved).toMatchObject({
+      path: 'ops/jobs',
+      guards: [],
+      readOnly: false,
+      statsCacheMs: 5000,
+      queryTimeoutMs: 5000,
+      maxPageSize: 200,
+      auditSize: 200,
+    });
     expect(resolved.redact).toBe(DEFAULT_REDACTED_KEYS);
     expect(await resolved.access({ headers: {} })).toBe('all');
     expect(resolved.actor({ headers: {} })).toBeNull();
@@ -19,6 +27,7 @@ describe('dashboard options', () => {
     expect(bad({ guards: [] })).toThrow(/would be open to anyone/);
     expect(bad({ allowUnauthenticated: true, statsCacheMs: -1 })).toThrow(/statsCacheMs.*at least 0/);
     expect(bad({ allowUnauthenticated: true, queryTimeoutMs: 0 })).toThrow(/queryTimeoutMs/);
+    expect(bad({ allowUnauthenticated: true, auditSize: -1 })).toThrow(/auditSize.*at least 0/);
     expect(bad({ allowUnauthenticated: true, path: 'a b' })).toThrow(/path/);
     expect(bad({ access: 'all' })).toThrow(/access.*must be a function/);
     expect(bad({ allowUnauthenticated: true, redact: 'password' })).toThrow(/redact/);
@@ -27,13 +36,16 @@ describe('dashboard options', () => {
 
 describe('dashboard access levels', () => {
   it('all, read_only, per action, nothing; read-only mode wins', () => {
-    expect(allowedActions('all', false)).toHaveLength(8);
+    expect(allowedActions('all', false)).toHaveLength(15);
     expect(allowedActions('all', true)).toEqual([]);
     expect(allowedActions('read_only', false)).toEqual([]);
     expect(allowedActions(false, false)).toEqual([]);
-    expect(allowedActions({ retryJobs: true, runSchedules: true }, false)).toEqual(['jobs.retry', 'schedules.runNow', 'deadLetters.retry']);
+    expect(allowedActions({ retryJobs: true, runSchedules: true }, false)).toEqual(['jobs.retry', 'schedules.runNow', 'deadLetters.retry', 'jobs.bulkRetry']);
     expect(allows({ pauseSchedules: true }, false, 'schedules.resume')).toBe(true);
     expect(allows({ pauseSchedules: false }, false, 'schedules.pause')).toBe(false);
+    expect(allowedActions({ pauseWorkflows: true, retryWorkflows: true }, false)).toEqual(['workflows.retry', 'workflows.pause', 'workflows.resume']);
+    expect(allowedActions({ cancelWorkflows: true }, false)).toEqual(['workflows.cancel']);
+    expect(allowedActions({ deleteJobs: true }, false)).toEqual(['jobs.bulkDelete']);
   });
 });
 
