@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 // In your app: import { SchedulerModule } from 'nestjs-scheduler';
 import { SchedulerModule } from '../lib/index.js';
+// In your app: import { SchedulerDashboardModule } from 'nestjs-scheduler/dashboard';
+import { SchedulerDashboardModule } from '../lib/dashboard/index.js';
 import { CatalogSyncWorker } from './catalog-sync.batch.js';
 import { EmailWorker } from './email.worker.js';
 import { InvoiceWorker } from './invoice.worker.js';
@@ -8,6 +10,7 @@ import { OnboardingWorkflow } from './onboarding.workflow.js';
 import { ChargeWorker, PaymentsApi, PaymentsDemo } from './payments.worker.js';
 import { ReportJobs } from './report.jobs.js';
 import { StartupService } from './startup.service.js';
+import { TokenGuard } from './token.guard.js';
 
 @Module({
   imports: [
@@ -34,8 +37,22 @@ import { StartupService } from './startup.service.js';
       // Token buckets: at most 2 invoices start per 2 s (on PostgreSQL, across every instance).
       rateLimits: { queues: { billing: { limit: 2, per: '2s' } } },
     }),
+    // The dashboard's JSON API at /scheduler/api/… (see docs/dashboard.md), closed to
+    // requests without the token main.ts prints.
+    SchedulerDashboardModule.forRoot({ path: 'scheduler', guards: [TokenGuard] }),
   ],
   // Jobs are found on ordinary providers: @Scheduled methods, @Worker classes and @Workflow classes.
-  providers: [ReportJobs, EmailWorker, OnboardingWorkflow, StartupService, PaymentsApi, ChargeWorker, PaymentsDemo, InvoiceWorker, CatalogSyncWorker],
+  providers: [
+    ReportJobs,
+    EmailWorker,
+    OnboardingWorkflow,
+    StartupService,
+    PaymentsApi,
+    ChargeWorker,
+    PaymentsDemo,
+    InvoiceWorker,
+    CatalogSyncWorker,
+    TokenGuard,
+  ],
 })
 export class AppModule {}

@@ -1,21 +1,27 @@
 /**
  * The sample's entry point: `npm run sample`.
  *
- * A plain application context (no HTTP server): the scheduler's timers keep
- * the process alive. Stop it with Ctrl+C, or set SAMPLE_RUN_FOR=<ms> to make
- * it close itself (that is what CI does: `SAMPLE_RUN_FOR=9000 npm run sample`).
+ * An HTTP app that serves the scheduler's dashboard API on PORT (default
+ * 3000), guarded by a token it prints. Stop it with Ctrl+C, or set
+ * SAMPLE_RUN_FOR=<ms> to make it close itself.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { TokenGuard } from './token.guard.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule);
+  const app = await NestFactory.create(AppModule);
 
   // SIGINT / SIGTERM → app.close(): the scheduler stops planning and claiming,
   // lets running jobs finish within `shutdownGracePeriod`, then stops.
   app.enableShutdownHooks();
+
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port, '127.0.0.1');
+  const token = app.get(TokenGuard).token;
+  Logger.log(`dashboard API: curl -H 'Authorization: Bearer ${token}' http://127.0.0.1:${port}/scheduler/api/overview`, 'Sample');
 
   const runFor = Number(process.env.SAMPLE_RUN_FOR);
   if (runFor > 0) {

@@ -1,15 +1,19 @@
 import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerService } from '../../lib/index.js';
 import { AppModule } from '../../sample-app/app.module.js';
+import { TokenGuard } from '../../sample-app/token.guard.js';
 import { waitFor } from '../support/wait.js';
 
 /** The sample app (`npm run sample`, memory store) boots as it is and runs its jobs. */
 describe('the sample app', () => {
-  let app: TestingModule | undefined;
+  let app: TestingModule | INestApplication | undefined;
   afterEach(async () => {
     await app?.close();
+    app = undefined;
   });
 
   it('runs its catalogue batch to the end, its checkpoint kept as progress: 24 synced, 1 failed', async () => {
@@ -23,5 +27,19 @@ describe('the sample app', () => {
       result: { status: 'partial', processed: 24, failed: 1, errors: [{ message: 'supplier has no price for SKU-013' }] },
     });
     expect(done!.progress).toMatchObject({ processed: 24, failed: 1 });
+  });
+
+  it('serves the dashboard API to the token it prints, and to nobody else', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const http = moduleRef.createNestApplication();
+    app = http;
+    await http.init();
+    const { token } = http.get(TokenGuard);
+    await request(http.getHttpServer()).get('/scheduler/api/overview').expect(401);
+    await request(http.getHttpServer()).get('/scheduler/api/overview').set('authorization', 'Bearer not-the-token').expect(401);
+    const overview = await request(http.getHttpServer()).get('/scheduler/api/overview').set('authorization', `Bearer ${token}`).expect(200);
+    expect((overview.body as { queues: { queue: string }[] }).queues.map((q) => q.queue)).toEqual(
+      expect.arrayContaining(['default', 'emails', 'payments', 'billing']),
+    );
   });
 });
