@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import { parseDuration } from '../common/duration.js';
 import type { SchedulerHealthReport } from '../health/health.types.js';
 import { SchedulerService } from '../scheduler.service.js';
 import { DashboardAccessGuard } from './dashboard-access.guard.js';
@@ -9,9 +10,11 @@ import { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE, DASHBOARD_OPTIONS } from '
 import type { ResolvedDashboardOptions } from './dashboard.options.js';
 import type { DashboardConfig } from './dashboard.views.js';
 import { DashboardAudit, type DashboardAuditEntry } from './dashboard.audit.js';
+import { DashboardHistoryRing, type DashboardHistory } from './dashboard-history.js';
 
 /**
- * `GET api/config` (what the UI needs: the CSRF header, the caller's actions), `GET api/audit` and `GET api/health`.
+ * `GET api/config` (what the UI needs: the CSRF header, the caller's actions), `GET api/audit`,
+ * `GET api/metrics/history` and `GET api/health`.
  * @internal
  */
 @Controller()
@@ -21,6 +24,7 @@ export class DashboardConfigController {
   constructor(
     private readonly scheduler: SchedulerService,
     private readonly audit: DashboardAudit,
+    private readonly historyRing: DashboardHistoryRing,
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
   ) {}
 
@@ -34,6 +38,19 @@ export class DashboardConfigController {
       statsCacheMs: this.options.statsCacheMs,
       maxPageSize: this.options.maxPageSize,
     };
+  }
+
+  /** This node's work, one sample per `historyIntervalMs`; `range` (a duration such as `15m` or `1h`) keeps the latest. */
+  @Get('api/metrics/history')
+  history(@Query('range') range?: string): DashboardHistory {
+    if (range === undefined) return this.historyRing.history();
+    let rangeMs: number;
+    try {
+      rangeMs = parseDuration(range);
+    } catch (error) {
+      throw new BadRequestException(`range: ${(error as Error).message}`);
+    }
+    return this.historyRing.history(rangeMs);
   }
 
   /** The last actions asked of this process's dashboard, newest first (`auditSize` of them). */

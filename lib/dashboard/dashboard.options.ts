@@ -97,6 +97,10 @@ export interface SchedulerDashboardOptions {
   maxPageSize?: number;
   /** How many of the last actions `GET api/audit` keeps, in this process (0: none). @default 200 */
   auditSize?: number;
+  /** ms between two samples of `GET api/metrics/history` (this node's work, counted from events). @default 10000 */
+  historyIntervalMs?: number;
+  /** How many samples the history keeps (0: no history). @default 360 (an hour at the default interval) */
+  historySize?: number;
 }
 
 /** The options with their defaults. @internal */
@@ -111,6 +115,8 @@ export interface ResolvedDashboardOptions {
   queryTimeoutMs: number;
   maxPageSize: number;
   auditSize: number;
+  historyIntervalMs: number;
+  historySize: number;
 }
 
 const SOURCE = 'SchedulerDashboardModule';
@@ -155,5 +161,7 @@ export function resolveDashboardOptions(given: SchedulerDashboardOptions, defaul
     queryTimeoutMs: count('queryTimeoutMs', options.queryTimeoutMs, 5000, 1),
     maxPageSize: count('maxPageSize', options.maxPageSize, 200, 1),
     auditSize: count('auditSize', options.auditSize, 200, 0),
+    historyIntervalMs: count('historyIntervalMs', options.historyIntervalMs, 10_000, 100),
+    historySize: count('historySize', options.historySize, 360, 0),
   };
 }

@@ -27,6 +27,7 @@ export type {
   DashboardWorkflowRunDetail,
 } from './dashboard.views.js';
 export type { DashboardLiveEventType, DashboardLiveEvent, DashboardLiveBatch } from './dashboard-events.js';
+export type { DashboardHistory, DashboardHistorySample } from './dashboard-history.js';
 export type { DashboardBulkAction, DashboardBulkRequest, DashboardBulkResult } from './dashboard-bulk.controller.js';
 export type { DashboardAuditEntry } from './dashboard.audit.js';
 export type { DashboardWorkflowChange } from './dashboard-workflows.controller.js';

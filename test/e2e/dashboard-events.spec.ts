@@ -87,7 +87,13 @@ describe.each([
 
   const start = async (dashboard: SchedulerDashboardOptions = { allowUnauthenticated: true }, scheduler: DashboardAppOptions['scheduler'] = {}) => {
     store ??= await open(`dash_sse_${kind}`);
-    const d = await startDashboard({ platform, scheduler: { ...store.options, queues: false, ...scheduler }, providers: [Mail], dashboard });
+    // Without the history, which listens to the scheduler for the app's lifetime: what listens here is the streams' alone.
+    const d = await startDashboard({
+      platform,
+      scheduler: { ...store.options, queues: false, ...scheduler },
+      providers: [Mail],
+      dashboard: { historySize: 0, ...dashboard },
+    });
     apps.push(d);
     return d;
   };
