@@ -3,7 +3,7 @@ import type { DeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { HealthState } from '../health/health.types.js';
 import type { JobInfo, QueueStats } from '../scheduler.types.js';
 import type { DeadLetterClass } from '../store/dead-letter-store.js';
-import type { Job, JobProgress, JobState } from '../store/job.types.js';
+import type { Job, JobProgress, JobState, QueueCounts } from '../store/job.types.js';
 import type { DashboardActionName } from '../telemetry/scheduler.events.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import type { StepRun, StepState, WorkflowRun, WorkflowRunState } from '../workflow/workflow.types.js';
@@ -23,18 +23,8 @@ export interface DashboardConfig {
   maxPageSize: number;
 }
 
-/** Jobs of a queue by state. @publicApi */
-export interface DashboardCounts {
-  /** Available and due. */
-  available: number;
-  /** Available, due later (retries waiting included). */
-  scheduled: number;
-  running: number;
-  completed: number;
-  dead: number;
-  discarded: number;
-  cancelled: number;
-}
+/** Jobs of a queue by state: the store's counts (`available` is due now, `scheduled` due later, retries waiting included). @publicApi */
+export type DashboardCounts = Omit<QueueCounts, 'queue'>;
 
 /** One queue. @publicApi */
 export interface DashboardQueue {
