@@ -8,7 +8,7 @@ import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { DashboardRequest, ResolvedDashboardOptions } from './dashboard.options.js';
-import { jobDetail, jobSummary, type DashboardJobDetail, type DashboardJobPage, type DashboardJobSummary } from './dashboard.views.js';
+import { jobDetail, jobSummary, type DashboardJobDetail, type DashboardJobPage, type DashboardJobSummary } from './dashboard-job.views.js';
 import { pageSize } from './dashboard-paging.js';
 import { DashboardWaiting } from './dashboard-waiting.js';
 

@@ -8,24 +8,18 @@ export type { SchedulerDashboardOptions, DashboardAccess, DashboardPermissions, 
 export { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE } from './dashboard.constants.js';
 export { DASHBOARD_REDACTED } from './dashboard.redaction.js';
 export type { DashboardRefusal } from './dashboard-access.guard.js';
+export type { DashboardConfig } from './dashboard-config.views.js';
+export type { DashboardCounts, DashboardQueue, DashboardOverview } from './dashboard-queue.views.js';
+export type { DashboardJobSummary, DashboardJobPage, DashboardAttemptError, DashboardWorkflowLink, DashboardJobDetail } from './dashboard-job.views.js';
+export type { DashboardSchedule } from './dashboard-schedule.views.js';
+export type { DashboardDeadLetter } from './dashboard-dead-letter.views.js';
 export type {
-  DashboardConfig,
-  DashboardCounts,
-  DashboardQueue,
-  DashboardOverview,
-  DashboardJobSummary,
-  DashboardJobPage,
-  DashboardAttemptError,
-  DashboardWorkflowLink,
-  DashboardJobDetail,
-  DashboardSchedule,
-  DashboardDeadLetter,
   DashboardWorkflowRunSummary,
   DashboardWorkflowRunPage,
   DashboardWorkflowNode,
   DashboardWorkflowEdge,
   DashboardWorkflowRunDetail,
-} from './dashboard.views.js';
+} from './dashboard-workflow.views.js';
 export type { DashboardLiveEventType, DashboardLiveEvent, DashboardLiveBatch } from './dashboard-events.js';
 export type { DashboardHistory, DashboardHistorySample } from './dashboard-history.js';
 export type { DashboardBulkAction, DashboardBulkRequest, DashboardBulkResult } from './dashboard-bulk.controller.js';
