@@ -13,6 +13,7 @@ export type {
   JobListFilter,
   JobStatus,
   QueueStats,
+  SchedulerNode,
   HealthStatus,
   DeadLetterFilter,
   DeadLetterRetryFilter,

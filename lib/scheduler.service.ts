@@ -13,7 +13,8 @@ import type { EveryPlural, EverySingular } from './schedule/builder/schedule-bui
 import type { RunnableSchedule, ScheduleDoOptions } from './schedule/builder/runnable-schedule.types.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
 import { SchedulerHost } from './scheduler.host.js';
-import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobListFilter, JobStatus, QueueStats } from './scheduler.types.js';
+import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobListFilter, JobStatus, QueueStats, SchedulerNode } from './scheduler.types.js';
+import { listNodes } from './service/node.calls.js';
 import { findJob, listJobs, nextRuns } from './service/job-query.calls.js';
 import { cancelJobs, enqueueJobs, runScheduleNow } from './service/job.calls.js';
 import { healthCheck, jobHistory, jobStatus } from './service/monitoring.calls.js';
@@ -242,6 +243,17 @@ export class SchedulerService {
   /** The state of a job or schedule: running and queued counts, last run, next tick. */
   async status(name: string): Promise<JobStatus> {
     return jobStatus(this.s, await this.getJob(name));
+  }
+
+  /**
+   * The live nodes of the cluster, by name: each as it last recorded itself
+   * in the store's node registry (every `lifeline.heartbeat`, live for
+   * `lifeline.rescueAfter`), with the leader and its running jobs by queue.
+   * This node is always among them. On a store without a registry, the
+   * others are the nodes named on running jobs (no beat, no version).
+   */
+  async nodes(): Promise<SchedulerNode[]> {
+    return listNodes(this.s);
   }
 
   /** True when this node plans ticks. */

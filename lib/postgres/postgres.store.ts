@@ -37,6 +37,8 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresBreakerStore } from './postgres.breakers.js';
+import { PostgresNodes } from './postgres.nodes.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { PostgresPush } from './postgres.push.js';
 import { PostgresDeadLetters } from './postgres.dead-letters.js';
@@ -80,6 +82,8 @@ export class PostgresStore implements JobStore {
   readonly push: PostgresPush | undefined;
   /** Circuit breakers shared by every node (a table, migration 9). */
   readonly breakers: CircuitBreakerStore;
+  /** The live nodes of the schema and prefix (a table, migration 14). */
+  readonly nodes: NodeRegistry;
   /** Rate limits: one bucket per kind and name for the whole cluster (see `PostgresRateLimits`). */
   readonly rateLimits: JobRateLimits;
 
@@ -100,6 +104,7 @@ export class PostgresStore implements JobStore {
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
     this.dead = new PostgresDeadLetters(this.sql.deadLetters, this.rows);
     this.breakers = new PostgresBreakerStore(this.sql.breakers, this.rows);
+    this.nodes = new PostgresNodes(this.sql.nodes, this.rows);
     this.rateLimits = new PostgresRateLimits({
       pg,
       sql: this.sql.rateLimits,

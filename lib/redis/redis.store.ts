@@ -24,6 +24,8 @@ import { decodeJob, decodeJobJson, encodeError, encodeNewJob, type FlatHash } fr
 import { closeRedis, type RedisConnection } from './redis.client.js';
 import { RedisCompletions } from './redis.acks.js';
 import { RedisBreakers } from './redis.breakers.js';
+import { RedisNodes } from './redis.nodes.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
@@ -49,6 +51,8 @@ export class RedisStore implements JobStore {
   readonly maxPayloadBytes: number;
   /** Circuit breakers shared by every node of the store. */
   readonly breakers: CircuitBreakerStore;
+  /** The live nodes of the store (the hash `nodes`). */
+  readonly nodes: NodeRegistry;
   /** Token buckets shared by every node of the store. */
   readonly rateLimits: JobRateLimits;
   private readonly states: RedisStates;
@@ -65,6 +69,7 @@ export class RedisStore implements JobStore {
       throw new InvalidArgumentError('maxPayloadBytes', detail);
     });
     this.breakers = new RedisBreakers(redis);
+    this.nodes = new RedisNodes(redis);
     this.rateLimits = new RedisRateLimits(redis);
     this.states = new RedisStates(redis);
     this.runs = new RedisRuns(redis);

@@ -24,6 +24,8 @@ import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/wo
 import { toJob, toRowId } from './job-rows.js';
 import { SqliteAcks } from './sqlite.acks.js';
 import { SqliteBreakerStore } from './sqlite.breakers.js';
+import { SqliteNodeRegistry } from './sqlite.node-registry.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import { claimJobs } from './sqlite.claim.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import { SqliteDeadLetters } from './sqlite.dead-letters.js';
@@ -60,6 +62,8 @@ export class SqliteStore implements JobStore {
   readonly maxPayloadBytes: number;
   /** Circuit breakers shared by every process that opens the file. */
   readonly breakers: CircuitBreakerStore;
+  /** The live nodes among the processes that open the file (the `nodes` table). */
+  readonly nodes: NodeRegistry;
   /** Rate limits: one bucket per kind and name for every process that opens the file. */
   readonly rateLimits: JobRateLimits;
   private readonly table: SqliteJobTable;
@@ -87,6 +91,7 @@ export class SqliteStore implements JobStore {
     this.runs = new SqliteRuns(sqlite, this.table);
     this.acks = new SqliteAcks(sqlite);
     this.breakers = new SqliteBreakerStore(sqlite, this.table);
+    this.nodes = new SqliteNodeRegistry(sqlite, this.table);
     this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));
   }
 

@@ -53,6 +53,7 @@ export {
   type JobFilter,
   type ErrorClass,
 } from './job.types.js';
+export type { NodeRegistry, NodeBeat, NodeRecord } from './node-registry.js';
 export type { DeadLetterStore, DeadLetterQuery, DeadLetterClass, DeadLetterCounts, DeadLetterPrune, DeadLetterAlert } from './dead-letter-store.js';
 export {
   WORKFLOW_RUN_STATES,

@@ -1,6 +1,7 @@
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import type { JsonValue } from '../common/json.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
+import type { NodeRegistry } from './node-registry.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
@@ -271,6 +272,12 @@ export interface JobStore extends DeadLetterStore {
    * processes share). A store without it gets breakers in the process.
    */
   readonly breakers?: CircuitBreakerStore;
+  /**
+   * The live nodes sharing the store, each as its last beat left it (the
+   * dashboard's `GET api/nodes`). A store without it knows only the node
+   * asking.
+   */
+  readonly nodes?: NodeRegistry;
   /** Rate limits (token buckets); a store without them refuses `rateLimits` at bootstrap. */
   readonly rateLimits?: JobRateLimits;
   /** Prepares the store (creates tables, connects). */

@@ -14,6 +14,8 @@ import {
   type UnclaimOptions,
 } from './job-store.js';
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
+import { MemoryNodeRegistry } from './memory/memory.nodes.js';
+import type { NodeRegistry } from './node-registry.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { FINAL_STATES } from './job.types.js';
 import type {
@@ -82,6 +84,8 @@ export class MemoryStore implements JobStore {
   private lastFencingToken = 0;
   /** Circuit breakers, in the process like everything else here. */
   readonly breakers: CircuitBreakerStore = new MemoryBreakerStore((names, until, now) => this.releaseHeld(names, until, now));
+  /** The apps of this process that share this store instance. */
+  readonly nodes: NodeRegistry = new MemoryNodeRegistry();
   /** Token buckets of this process, refilled from the claims' `now`. */
   readonly rateLimits: JobRateLimits = new MemoryRateLimits({
     index: this.index,

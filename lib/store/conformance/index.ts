@@ -8,6 +8,7 @@ import { deadLetterConformance } from './dead-letters.conformance.js';
 import { insertConformance } from './insert.conformance.js';
 import { keysConformance } from './keys.conformance.js';
 import { limitsConformance } from './limits.conformance.js';
+import { nodesConformance } from './nodes.conformance.js';
 import { prefetchConformance } from './prefetch.conformance.js';
 import { progressConformance } from './progress.conformance.js';
 import { queriesConformance } from './queries.conformance.js';
@@ -58,6 +59,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     schedulesConformance(suite);
     workflowRunsConformance(suite);
     workflowRunQueriesConformance(suite);
+    nodesConformance(suite);
     breakersConformance(suite);
   });
 }
