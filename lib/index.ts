@@ -124,6 +124,7 @@ export {
   MissingPackageError,
   InvalidArgumentError,
   JobNotFoundError,
+  JobStateError,
   QueueNotFoundError,
   DuplicateJobError,
   PayloadTooLargeError,

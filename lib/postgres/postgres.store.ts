@@ -273,6 +273,17 @@ export class PostgresStore implements JobStore {
     return rows.map(toJob).sort((a, b) => compareIds(a.id, b.id));
   }
 
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    this.readiness.check();
+    const dbId = toDbId(id);
+    if (dbId === null) return null;
+    const [row] = await this.rows<JobRow>(this.sql.lifecycle.makeDue(dbId, now));
+    if (row) return toJob(row);
+    // Due already, or not available: nothing to write.
+    const job = await this.get(id);
+    return job?.state === 'available' ? job : null;
+  }
+
   /** @throws DuplicateJobError when another active job holds its unique key. */
   async resurrect(id: string, now: Date): Promise<Job | null> {
     const dbId = toDbId(id);

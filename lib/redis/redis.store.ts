@@ -186,6 +186,11 @@ export class RedisStore implements JobStore {
     return Array.isArray(answer) ? decodeJob(answer) : null;
   }
 
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    const flat = (await this.redis.run('schedMakeDue', id, now.getTime())) as FlatHash | null;
+    return flat === null || flat.length === 0 ? null : decodeJob(flat);
+  }
+
   async get(id: string): Promise<Job | null> {
     const flat = (await this.redis.run('schedGet', id)) as FlatHash;
     return flat.length === 0 ? null : decodeJob(flat);

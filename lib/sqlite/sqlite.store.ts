@@ -196,6 +196,16 @@ export class SqliteStore implements JobStore {
   }
 
   /** @throws DuplicateJobError when another active job holds its unique key. */
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    const rowId = toRowId(id);
+    if (rowId === null) return null;
+    return this.sqlite.write(() => {
+      this.table.sql(`UPDATE jobs SET run_at = ? WHERE id = ? AND state = 'available' AND run_at > ?`).run(now.getTime(), rowId, now.getTime());
+      const row = this.table.row(rowId);
+      return row && row.state === 'available' ? toJob(row) : null;
+    });
+  }
+
   async resurrect(id: string, now: Date): Promise<Job | null> {
     return this.sqlite.write(() => this.lifecycle.resurrect(id, now.getTime()));
   }

@@ -366,6 +366,13 @@ export interface JobStore extends DeadLetterStore {
    * {@link FREE_HANDBACKS} such rescues; after those, like any other.
    */
   rescue(before: Date, now: Date): Promise<Job[]>;
+  /**
+   * An available job due after `now` becomes due at `now` (its attempts,
+   * priority and keys unchanged); one due already is left as it is.
+   * Resolves to the job as it is then, or `null` when no available job has
+   * this id (running, finished, gone).
+   */
+  makeDue(id: string, now: Date): Promise<Job | null>;
   /** Dead (or discarded) job back to `available`, with fresh attempts. */
   resurrect(id: string, now: Date): Promise<Job | null>;
 

@@ -262,6 +262,13 @@ export class MemoryStore implements JobStore {
     return before;
   }
 
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    const rec = this.jobs.live(id);
+    if (!rec || rec.job.state !== 'available') return null;
+    if (rec.job.runAt.getTime() > now.getTime()) this.move(rec, 'available', { runAt: new Date(now.getTime()) });
+    return copyJob(rec.job);
+  }
+
   async rescue(before: Date, now: Date): Promise<Job[]> {
     const lost = [...this.keys.running]
       .filter(({ job }) => (job.heartbeatAt ?? (job.startedAt as Date)).getTime() < before.getTime())

@@ -187,6 +187,18 @@ return nil
 `;
 
 /**
+ * Available job ARGV[1] due after ARGV[2] (ms) becomes due then. Answers its hash, or nil when it is not available.
+ * @internal
+ */
+export const MAKE_DUE = `${PRELUDE}
+local id, now = ARGV[1], ARGV[2]
+local h = load(id)
+if not h or h.state ~= 'available' then return nil end
+if tonumber(h.runAt) > tonumber(now) then move(id, h, 'available', { runAt = now }) end
+return read(id)
+`;
+
+/**
  * Jobs a breaker held until ARGV[2] (ms) become due at ARGV[3]: available jobs named one of ARGV[4..] with that run time. Answers their queues.
  * @internal
  */

@@ -8,6 +8,7 @@ import { deadLetterConformance } from './dead-letters.conformance.js';
 import { insertConformance } from './insert.conformance.js';
 import { keysConformance } from './keys.conformance.js';
 import { limitsConformance } from './limits.conformance.js';
+import { makeDueConformance } from './make-due.conformance.js';
 import { nodesConformance } from './nodes.conformance.js';
 import { prefetchConformance } from './prefetch.conformance.js';
 import { progressConformance } from './progress.conformance.js';
@@ -59,6 +60,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     schedulesConformance(suite);
     workflowRunsConformance(suite);
     workflowRunQueriesConformance(suite);
+    makeDueConformance(suite);
     nodesConformance(suite);
     breakersConformance(suite);
   });
