@@ -19,16 +19,20 @@ export interface DashboardRequest {
  * @publicApi
  */
 export interface DashboardPermissions {
-  /** `POST jobs/:id/retry` and `POST dead-letters/:id/retry`. */
+  /** `POST jobs/:id/retry`, `POST jobs/:id/run-now`, `POST dead-letters/:id/retry` and `POST dead-letters/retry-all`. */
   retryJobs?: boolean;
   /** `POST jobs/:id/cancel`, and `POST jobs/bulk` with `action: 'cancel'` (`retryJobs` with `'retry'`). */
   cancelJobs?: boolean;
-  /** `POST jobs/bulk` with `action: 'delete'`. */
+  /** `POST jobs/:id/delete`, and `POST jobs/bulk` with `action: 'delete'`. */
   deleteJobs?: boolean;
   /** `POST queues/:queue/pause` and `…/resume`. */
   pauseQueues?: boolean;
+  /** `PUT queues/:queue/concurrency`. */
+  scaleQueues?: boolean;
   /** `POST schedules/:name/pause` and `…/resume`. */
   pauseSchedules?: boolean;
+  /** `PATCH schedules/:name` (runtime schedules). */
+  editSchedules?: boolean;
   /** `POST schedules/:name/run-now`. */
   runSchedules?: boolean;
   /** `POST workflows/:runId/cancel`. */

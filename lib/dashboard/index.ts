@@ -30,4 +30,13 @@ export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.con
 export type { DashboardScheduleChange, DashboardRunNow } from './dashboard-schedules.controller.js';
 export type { DashboardWaitingCode, DashboardWaitingReason } from './dashboard-waiting.js';
 export type { DashboardDeadLetterPage } from './dashboard-dead-letters.controller.js';
+export type { DashboardNode, DashboardNodeList } from './dashboard-node.views.js';
+export type { DashboardJobDelete } from './dashboard-job-actions.controller.js';
+export type {
+  DashboardConcurrencyRequest,
+  DashboardConcurrencyChange,
+  DashboardScheduleUpdate,
+  DashboardScheduleEdit,
+} from './dashboard-settings.controller.js';
+export type { DashboardRetryAllRequest } from './dashboard-retry-all.controller.js';
 export type { DashboardActionEvent, DashboardActionName } from '../telemetry/scheduler.events.js';
