@@ -25,7 +25,8 @@ function queryOf(body: unknown): { query: DeadLetterQuery; dryRun: boolean } {
   if (typeof given !== 'object' || Array.isArray(given)) throw new InvalidArgumentError('body', 'must be a JSON object');
   const { filter = {}, dryRun = false } = given as DashboardRetryAllRequest;
   if (typeof dryRun !== 'boolean') throw new InvalidArgumentError('dryRun', 'must be a boolean');
-  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new InvalidArgumentError('filter', 'must be { queue?, name?, errorClass? }');
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter))
+    throw new InvalidArgumentError('filter', 'must be { queue?, name?, errorClass? }');
   for (const key of Object.keys(filter)) if (!FILTER_KEYS.includes(key)) throw new InvalidArgumentError(`filter.${key}`, 'unknown');
   // The values are checked by `scheduler.deadLetters` (a class it does not know: 400 with its message).
   return { query: filter, dryRun };

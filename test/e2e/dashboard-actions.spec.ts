@@ -127,7 +127,12 @@ describe.each(TEST_STORES)('dashboard actions on the $kind store', ({ kind, open
     const { app, events } = await start();
     await app.scheduler.insert({ name: 'hourly', handler: 'mail', every: '1h', args: { to: 'ops' } });
 
-    const changed = await app.http().patch(`${API}/schedules/hourly`).set(CSRF).send({ cron: '30 6 * * *', zone: 'Europe/Paris', args: { to: 'team' } }).expect(200);
+    const changed = await app
+      .http()
+      .patch(`${API}/schedules/hourly`)
+      .set(CSRF)
+      .send({ cron: '30 6 * * *', zone: 'Europe/Paris', args: { to: 'team' } })
+      .expect(200);
     const schedule = changed.body.schedule as DashboardSchedule;
     expect(schedule).toMatchObject({ name: 'hourly', origin: 'runtime', kind: 'cron', spec: { cron: '30 6 * * *' }, zone: 'Europe/Paris', paused: false });
     // 06:30 in Paris is 05:30 UTC in winter.
@@ -164,18 +169,43 @@ describe.each(TEST_STORES)('dashboard actions on the $kind store', ({ kind, open
     const dead = await app.scheduler.listJobs({ states: ['dead'] });
     expect(dead).toHaveLength(3);
 
-    const dry = await app.http().post(`${API}/dead-letters/retry-all`).set(CSRF).send({ filter: { queue: 'billing', errorClass: 'retryable' }, dryRun: true }).expect(200);
+    const dry = await app
+      .http()
+      .post(`${API}/dead-letters/retry-all`)
+      .set(CSRF)
+      .send({ filter: { queue: 'billing', errorClass: 'retryable' }, dryRun: true })
+      .expect(200);
     expect(dry.body).toEqual({ action: 'retry', dryRun: true, count: 3, sample: dead.map((j) => j.id), affected: 0 } satisfies DashboardBulkResult);
-    const none = await app.http().post(`${API}/dead-letters/retry-all`).set(CSRF).send({ filter: { queue: 'default' }, dryRun: true }).expect(200);
+    const none = await app
+      .http()
+      .post(`${API}/dead-letters/retry-all`)
+      .set(CSRF)
+      .send({ filter: { queue: 'default' }, dryRun: true })
+      .expect(200);
     expect(none.body).toMatchObject({ count: 0, sample: [] });
     expect(await app.scheduler.listJobs({ states: ['dead'] })).toHaveLength(3);
 
-    const done = await app.http().post(`${API}/dead-letters/retry-all`).set(CSRF).send({ filter: { queue: 'billing' } }).expect(200);
+    const done = await app
+      .http()
+      .post(`${API}/dead-letters/retry-all`)
+      .set(CSRF)
+      .send({ filter: { queue: 'billing' } })
+      .expect(200);
     expect(done.body).toMatchObject({ action: 'retry', dryRun: false, count: 3, affected: 3 });
     expect((await app.scheduler.listJobs({ states: ['available'], queue: 'billing' })).map((j) => j.id).sort()).toEqual(dead.map((j) => j.id).sort());
 
-    await app.http().post(`${API}/dead-letters/retry-all`).set(CSRF).send({ filter: { errorClass: 'bogus' } }).expect(400);
-    await app.http().post(`${API}/dead-letters/retry-all`).set(CSRF).send({ filter: { state: 'dead' } }).expect(400);
+    await app
+      .http()
+      .post(`${API}/dead-letters/retry-all`)
+      .set(CSRF)
+      .send({ filter: { errorClass: 'bogus' } })
+      .expect(400);
+    await app
+      .http()
+      .post(`${API}/dead-letters/retry-all`)
+      .set(CSRF)
+      .send({ filter: { state: 'dead' } })
+      .expect(400);
     await app.http().post(`${API}/dead-letters/retry-all`).set(CSRF).send({ dryRun: 'yes' }).expect(400);
     expect(events.map((e) => [e.action, e.target, e.outcome, e.count])).toEqual([
       ['deadLetters.retryAll', 'filter:queue=billing', 'ok', 3],

@@ -11,6 +11,10 @@ export type { SqliteMigration } from './sqlite-migration.js';
  * Every shipped SQLite migration, in order. Append new ones; never edit a released one.
  * @internal
  */
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [initialMigration, jobProgressMigration, jobPreemptibleMigration, jobRetryBudgetMigration,
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  initialMigration,
+  jobProgressMigration,
+  jobPreemptibleMigration,
+  jobRetryBudgetMigration,
   nodeBeatsMigration,
 ];
