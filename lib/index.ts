@@ -200,6 +200,7 @@ export { WorkflowVersionMismatchError } from './scheduler.errors.js';
 
 export { ShuttingDownError, NotLeaderError, StoreUnavailableError } from './scheduler.errors.js';
 export { DEFAULT_METRIC_BUCKETS, type MetricsOptions } from './telemetry/metrics/metrics.options.js';
+export type { SchedulerHistogram, SchedulerHistogramOptions, SchedulerHistograms } from './telemetry/metrics/histograms.js';
 export { ClassifiedError, ERROR_CLASSES, errorTripsCircuit, type ClassifiedErrorOptions } from './errors/classified.error.js';
 export { ERROR_CLASS_POLICIES } from './errors/error-class.policies.js';
 export { SchedulerErrors, type ClassifyOptions } from './errors/errors.service.js';
