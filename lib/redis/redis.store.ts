@@ -318,8 +318,8 @@ function filterJson(filter: JobFilter, cap?: number): string {
     limit: filter.limit !== undefined && Number.isFinite(filter.limit) ? filter.limit : undefined,
     desc: filter.order !== 'asc',
     afterId: filter.afterId,
-    nameContains: filter.nameContains,
-    // Empty lists are left out: cjson cannot tell `[]` from `{}`, and neither filters anything.
+    // Empty lists are left out: cjson cannot tell `[]` from `{}`, and none filters anything.
+    nameContains: filter.nameContains?.length ? filter.nameContains : undefined,
     tags: filter.tags?.length ? filter.tags : undefined,
     args: filter.args?.length ? filter.args : undefined,
     cap,

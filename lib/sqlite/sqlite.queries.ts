@@ -18,7 +18,7 @@ function where(filter: JobFilter): { clause: string; values: unknown[] } {
   if (filter.finishedBefore !== undefined) add('finished_at < ?', filter.finishedBefore.getTime());
   if (filter.afterId !== undefined) add(`id ${filter.order === 'asc' ? '>' : '<'} ?`, Number(filter.afterId));
   // instr over lower(): SQLite's lower() folds ASCII only, as the other stores do; no LIKE pattern to escape.
-  if (filter.nameContains !== undefined) add('instr(lower(name), lower(?)) > 0', filter.nameContains);
+  for (const text of filter.nameContains ?? []) add('instr(lower(name), lower(?)) > 0', text);
   for (const tag of filter.tags ?? []) add('EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)', tag);
   for (const { path, value } of filter.args ?? []) argsCondition(add, jsonPath(path), value);
   return { clause: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };

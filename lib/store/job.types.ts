@@ -278,8 +278,8 @@ export interface JobArgsCondition {
  */
 export interface JobFilter {
   name?: string;
-  /** Jobs whose handler name contains it, ignoring the case of ASCII letters (as every store's `lower()` does). */
-  nameContains?: string;
+  /** Jobs whose handler name contains every one of these, ignoring the case of ASCII letters (as every store's `lower()` does). */
+  nameContains?: readonly string[];
   /** Jobs whose args meet every condition. */
   args?: readonly JobArgsCondition[];
   /** Jobs carrying every one of these tags. */

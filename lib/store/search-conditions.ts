@@ -52,7 +52,8 @@ export function checkSearchFilter(filter: JobFilter, cap?: number): void {
     const scalar = value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
     if (!scalar) throw new InvalidArgumentError('args', `the value at ${path.join('.')} must be a string, a finite number, true, false or null`);
   }
-  if (filter.nameContains !== undefined && typeof filter.nameContains !== 'string') throw new InvalidArgumentError('nameContains', 'must be a string');
+  if (filter.nameContains !== undefined && (!Array.isArray(filter.nameContains) || filter.nameContains.some((text) => typeof text !== 'string')))
+    throw new InvalidArgumentError('nameContains', 'must be a list of strings');
   if (filter.tags !== undefined && (!Array.isArray(filter.tags) || filter.tags.some((tag) => typeof tag !== 'string')))
     throw new InvalidArgumentError('tags', 'must be a list of strings');
   if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) throw new InvalidArgumentError('cap', `must be a positive integer, got ${String(cap)}`);

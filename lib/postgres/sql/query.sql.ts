@@ -34,7 +34,7 @@ export function queryStatements(n: SqlNames) {
     if (filter.finishedBefore !== undefined) conditions.push(`j.finished_at < ${bind(filter.finishedBefore)}::timestamptz`);
     if (filter.afterId !== undefined) conditions.push(`j.id ${filter.order === 'asc' ? '>' : '<'} ${bind(filter.afterId)}::bigint`);
     // lower() under the C collation folds ASCII only, as SQLite's and Lua's do; strpos needs no LIKE escaping.
-    if (filter.nameContains !== undefined) conditions.push(`strpos(lower(j.name COLLATE "C"), lower(${bind(filter.nameContains)}::text COLLATE "C")) > 0`);
+    for (const text of filter.nameContains ?? []) conditions.push(`strpos(lower(j.name COLLATE "C"), lower(${bind(text)}::text COLLATE "C")) > 0`);
     if (filter.tags !== undefined && filter.tags.length > 0) conditions.push(`j.tags @> ${bind([...filter.tags])}::text[]`);
     // Containment of {"a":{"b":value}}: equal to "the value at a.b is value, same type"
     // for a path of object keys, and a GIN index on args (jsonb_path_ops), if the

@@ -127,7 +127,15 @@ local function next_id()
   return best
 end
 
-local needle = f.nameContains and string.lower(f.nameContains)
+local needles = {}
+for _, text in ipairs(f.nameContains or {}) do needles[#needles + 1] = string.lower(text) end
+local function name_match(name)
+  local lowered = string.lower(name)
+  for _, needle in ipairs(needles) do
+    if not string.find(lowered, needle, 1, true) then return false end
+  end
+  return true
+end
 -- The value at each path (object keys; cjson gives an array numeric keys, so a key never indexes one) equals, same type.
 local function args_match(id)
   local args = cjson.decode(redis.call('HGET', jk(id), 'args'))
@@ -163,7 +171,7 @@ while true do
     and (not states or states[hm[4]])
     and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
     and (not f.afterId or before(f.afterId, id))
-    and (not needle or string.find(string.lower(hm[1]), needle, 1, true) ~= nil)
+    and name_match(hm[1])
     and (not f.tags or tags_match(id))
     and (not f.args or args_match(id))
   if ok then

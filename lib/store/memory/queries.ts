@@ -17,7 +17,7 @@ export function matchesFilter(entry: JobEntry, filter: JobFilter): boolean {
     (filter.states === undefined || filter.states.includes(job.state)) &&
     (filter.finishedBefore === undefined || (finished && entry.finishedAtMs < filter.finishedBefore.getTime())) &&
     (filter.afterId === undefined || pastId(job.id, filter)) &&
-    (filter.nameContains === undefined || nameContains(job.name, filter.nameContains)) &&
+    (filter.nameContains === undefined || filter.nameContains.every((text) => nameContains(job.name, text))) &&
     (filter.tags === undefined || filter.tags.every((tag) => (finished ? entry.extras : entry.job).tags.includes(tag))) &&
     (filter.args === undefined || argsMatch(job.args, filter.args))
   );
