@@ -46,7 +46,8 @@ export class DashboardSearchController {
     if (typeof prefix !== 'string') throw new InvalidArgumentError('prefix', 'must be given once, as text');
     if (prefix.length > MAX_PREFIX_LENGTH) throw new InvalidArgumentError('prefix', `must be at most ${MAX_PREFIX_LENGTH} characters`);
     const { registry, queueSpecs } = this.host.ports.service;
-    const definitions = registry.allDefinitions();
+    // The scheduler's own handlers (workflow steps, starts) would crowd out the application's.
+    const definitions = registry.allDefinitions().filter((d) => !d.internal);
     const overview = await this.stats.overview();
     const queues = [...definitions.map((d) => d.options.queue), ...(queueSpecs?.keys() ?? []), ...overview.queues.map((q) => q.queue)];
     const names = [...definitions.map((d) => d.name), ...registry.allSchedules().map((s) => s.name)];
