@@ -112,12 +112,16 @@ function applyTerm(search: DashboardSearch, term: string): void {
       return;
     }
     default:
-      throw new InvalidArgumentError('q', `unknown qualifier "${key}:" in ${term} (known: args.<path>:, queue:, name:, state:, tag:, id:); quote the term to search names for it`);
+      throw new InvalidArgumentError(
+        'q',
+        `unknown qualifier "${key}:" in ${term} (known: args.<path>:, queue:, name:, state:, tag:, id:); quote the term to search names for it`,
+      );
   }
 }
 
 function addArgs(search: DashboardSearch, path: string[], raw: string, term: string): void {
-  if (path.some((key) => key === '' || key.includes('"'))) throw new InvalidArgumentError('q', `${term}: a path is keys separated by dots, e.g. args.user.id:42`);
+  if (path.some((key) => key === '' || key.includes('"')))
+    throw new InvalidArgumentError('q', `${term}: a path is keys separated by dots, e.g. args.user.id:42`);
   const condition: JobArgsCondition = { path, value: scalar(raw, term) };
   search.filter.args = [...(search.filter.args ?? []), condition];
 }
@@ -195,6 +199,6 @@ export function jobMatchesSearch(job: Job, filter: DashboardSearchFilter): boole
  */
 export function parseCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
-  if (!JOB_ID.test(cursor)) throw new InvalidArgumentError('cursor', 'must be a job id (digits), the previous page\'s nextCursor');
+  if (!JOB_ID.test(cursor)) throw new InvalidArgumentError('cursor', "must be a job id (digits), the previous page's nextCursor");
   return cursor;
 }

@@ -2,7 +2,17 @@ import type { JsonValue } from '../common/json.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, CountOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  AttemptRef,
+  ClaimRequest,
+  CompleteOptions,
+  CountOptions,
+  HeartbeatRef,
+  InsertOptions,
+  JobRateLimits,
+  JobStore,
+  UnclaimOptions,
+} from '../store/job-store.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from '../store/job-input.validation.js';
 import type {
   InsertResult,

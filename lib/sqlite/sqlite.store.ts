@@ -4,7 +4,17 @@ import type { JsonValue } from '../common/json.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from '../store/job-input.validation.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, CountOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  AttemptRef,
+  ClaimRequest,
+  CompleteOptions,
+  CountOptions,
+  HeartbeatRef,
+  InsertOptions,
+  JobRateLimits,
+  JobStore,
+  UnclaimOptions,
+} from '../store/job-store.js';
 import type {
   InsertResult,
   Job,

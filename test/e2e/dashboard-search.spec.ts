@@ -76,7 +76,11 @@ describe.each(TEST_STORES)('dashboard search on the $kind store', ({ kind, open 
   it('jumps to a job by id only when it meets the other terms', async () => {
     const app = await start();
     const a = await app.scheduler.enqueue('SendMail', { userId: 1 });
-    expect(await search(app, { q: `id:${a.id}` })).toMatchObject({ jobs: [{ id: a.id, name: 'SendMail' }], nextCursor: null, total: { count: 1, capped: false } });
+    expect(await search(app, { q: `id:${a.id}` })).toMatchObject({
+      jobs: [{ id: a.id, name: 'SendMail' }],
+      nextCursor: null,
+      total: { count: 1, capped: false },
+    });
     expect(ids(await search(app, { q: `id:${a.id} args.userId:1 mail` }))).toEqual([a.id]);
     expect(await search(app, { q: `id:${a.id} queue:Billing` })).toMatchObject({ jobs: [], total: { count: 0, capped: false } });
     expect(ids(await search(app, { q: 'id:999999999' }))).toEqual([]);
@@ -112,6 +116,10 @@ describe.each(TEST_STORES)('dashboard search on the $kind store', ({ kind, open 
     expect(await suggest('S')).toEqual({ prefix: 'S', queues: [], names: ['SendMail'], tags: [] });
     expect(await suggest('')).toEqual({ prefix: '', queues: ['Billing', 'audit', 'default'], names: ['SendMail', 'billing-report', 'charge'], tags: ['mail'] });
     expect(await suggest('zz')).toEqual({ prefix: 'zz', queues: [], names: [], tags: [] });
-    await app.http().get(`${API}/search/suggest`).query({ prefix: 'x'.repeat(201) }).expect(400);
+    await app
+      .http()
+      .get(`${API}/search/suggest`)
+      .query({ prefix: 'x'.repeat(201) })
+      .expect(400);
   });
 });

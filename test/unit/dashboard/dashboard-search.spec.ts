@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobMatchesSearch, parseCursor, parseJobSearch, type DashboardSearchParams } from '../../../lib/dashboard/dashboard-search.js';
-import { InvalidArgumentError } from '../../../lib/index.js';
+import { resolveDashboardOptions } from '../../../lib/dashboard/dashboard.options.js';
+import { InvalidArgumentError, SchedulerConfigError } from '../../../lib/index.js';
 import { buildJob } from '../../../lib/store/new-job.js';
 import { newJobInput } from '../../../lib/store/conformance/suite.js';
 import type { Job } from '../../../lib/store/job.types.js';
@@ -108,5 +109,14 @@ describe('dashboard search: a job found by id meets the other terms as a store j
     expect(matches('tag:vip tag:red')).toBe(false);
     expect(matches('args.user.id:"42"')).toBe(false);
     expect(matches('args.list.0:1')).toBe(false);
+  });
+});
+
+describe('dashboard search: the countCap option', () => {
+  it('defaults to 10000 and takes a positive integer', () => {
+    expect(resolveDashboardOptions({ allowUnauthenticated: true }, []).countCap).toBe(10_000);
+    expect(resolveDashboardOptions({ allowUnauthenticated: true, countCap: 1 }, []).countCap).toBe(1);
+    expect(() => resolveDashboardOptions({ allowUnauthenticated: true, countCap: 0 }, [])).toThrow(/countCap.*at least 1/);
+    expect(() => resolveDashboardOptions({ allowUnauthenticated: true, countCap: 1.5 }, [])).toThrow(SchedulerConfigError);
   });
 });
