@@ -72,6 +72,15 @@ export function searchConformance(suite: ConformanceSuite): void {
       expect(await suite.store.count({ nameContains: ['report'] })).toBe(2);
     });
 
+    it('folds only ASCII letters, and reads keys holding quotes and backslashes', async () => {
+      const accented = await insert({ name: 'Émile', args: { 'say "hi" \\ now': 'yes' } });
+      expect(await list({ nameContains: ['ÉMI'] })).toEqual(ids([accented]));
+      expect(await list({ nameContains: ['émi'] })).toEqual([]);
+      expect(await list({ nameContains: ['ÉmI'] })).toEqual(ids([accented]));
+      expect(await list({ args: [{ path: ['say "hi" \\ now'], value: 'yes' }] })).toEqual(ids([accented]));
+      expect(await list({ args: [{ path: ['say "hi" now'], value: 'yes' }] })).toEqual([]);
+    });
+
     it('filters by tags, every one given', async () => {
       const { a, b } = await seed();
       expect(await list({ tags: ['blue'] })).toEqual(ids([b, a]));
