@@ -15,7 +15,7 @@ export function searchConformance(suite: ConformanceSuite): void {
       const a = await insert({ name: 'SendMail', args: { userId: 42, user: { email: 'a b@x.io', admin: true }, tags: ['vip'] }, tags: ['blue'] });
       const b = await insert({ name: 'report', args: { userId: '42', user: { email: 'b@x.io', admin: false }, note: null }, tags: ['blue', 'red'] });
       const c = await insert({ name: 'mailbox-sync', args: { userId: 7, 'a.b': { '0': 'key' }, list: ['zero'] } });
-      const d = await running({ name: 'sendmail', args: { userId: 42, user: { email: 'd@x.io' } } });
+      const d = await running({ name: 'sendmail', args: { userId: 42, user: { email: 'd@x.io' } }, tags: ['red'] });
       await suite.store.complete(ref(d), { sent: true }, at(SEC));
       const e = await insert({ name: 'report', args: [42] });
       return { a, b, c, d, e };
@@ -82,9 +82,10 @@ export function searchConformance(suite: ConformanceSuite): void {
     });
 
     it('filters by tags, every one given', async () => {
-      const { a, b } = await seed();
+      const { a, b, d } = await seed();
       expect(await list({ tags: ['blue'] })).toEqual(ids([b, a]));
       expect(await list({ tags: ['blue', 'red'] })).toEqual(ids([b]));
+      expect(await list({ tags: ['red'] })).toEqual(ids([d, b]));
       expect(await list({ tags: ['green'] })).toEqual([]);
     });
 
