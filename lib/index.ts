@@ -170,7 +170,7 @@ export { parseDuration } from './common/duration.js';
 export type { RateLimit, RateLimitsOptions, RateLimitKind } from './rate-limit/rate-limit.options.js';
 export type { RateLimitStatus } from './rate-limit/token-bucket.js';
 export { RateLimits } from './rate-limit/rate-limits.service.js';
-export type { JsonValue, JsonObject } from './common/json.js';
+export type { JsonValue, JsonObject, JsonScalar } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
 export type { Job, JobState, JobAttemptError, JobTraceContext, JobProgress, ErrorClass, UniqueState } from './store/job.types.js';

@@ -10,6 +10,7 @@ import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardEventHub, DashboardEventsController } from './dashboard-events.js';
 import { DashboardJobsController } from './dashboard-jobs.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
+import { DashboardSearchController } from './dashboard-search.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
 import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
 import { DashboardHistoryRing } from './dashboard-history.js';
@@ -29,6 +30,7 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardDeadLettersController,
   DashboardWorkflowsController,
   DashboardEventsController,
+  DashboardSearchController,
 ];
 
 /**
