@@ -1,3 +1,5 @@
+// The module's binding: Node 20's global `performance` is a lazy getter, called again on every use.
+import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import type { JobStore } from '../../store/job-store.js';
 import { secondsHistogram, type SchedulerHistograms } from './histograms.js';
