@@ -14,6 +14,7 @@ import { DashboardNodesController } from './dashboard-nodes.controller.js';
 import { DashboardRetryAllController } from './dashboard-retry-all.controller.js';
 import { DashboardSettingsController } from './dashboard-settings.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
+import { DashboardSearchController } from './dashboard-search.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
 import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
 import { DashboardHistoryRing } from './dashboard-history.js';
@@ -37,6 +38,7 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardJobActionsController,
   DashboardSettingsController,
   DashboardRetryAllController,
+  DashboardSearchController,
 ];
 
 /**

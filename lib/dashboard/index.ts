@@ -27,6 +27,8 @@ export type { DashboardAuditEntry } from './dashboard.audit.js';
 export type { DashboardWorkflowChange } from './dashboard-workflows.controller.js';
 export type { DashboardQueueChange } from './dashboard-queues.controller.js';
 export type { DashboardJobCancel, DashboardJobRetry } from './dashboard-jobs.controller.js';
+export type { DashboardJobSearchPage, DashboardJobTotal } from './dashboard-search.js';
+export { SUGGESTIONS_PER_KIND, type DashboardSearchSuggestions } from './dashboard-search.controller.js';
 export type { DashboardScheduleChange, DashboardRunNow } from './dashboard-schedules.controller.js';
 export type { DashboardWaitingCode, DashboardWaitingReason } from './dashboard-waiting.js';
 export type { DashboardDeadLetterPage } from './dashboard-dead-letters.controller.js';

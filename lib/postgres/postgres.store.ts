@@ -12,6 +12,7 @@ import type {
   JobRateLimits,
   JobStore,
   UnclaimOptions,
+  CountOptions,
 } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
@@ -27,6 +28,7 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from '../store/job.types.js';
+import { checkSearchFilter } from '../store/search-conditions.js';
 import { storableMessage, storableResult } from '../store/storable-output.js';
 import { insertBatch } from './job-input.js';
 import { assertMigrated, migrate } from './migrations/migrator.js';
@@ -313,14 +315,16 @@ export class PostgresStore implements JobStore {
 
   async list(filter: JobFilter): Promise<Job[]> {
     this.readiness.check();
+    checkSearchFilter(filter);
     const limit = filter.limit === undefined || filter.limit === Infinity ? null : Math.ceil(filter.limit);
     if (limit !== null && !(limit > 0)) return [];
     return (await this.rows(this.sql.query.list(filter, limit))).map(toJob);
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
-    const [row] = await this.rows<{ count: string }>(this.sql.query.count(filter));
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
+    const [row] = await this.rows<{ count: string }>(this.sql.query.count(filter, options.cap));
     return Number(row?.count ?? 0);
   }
 

@@ -4,7 +4,17 @@ import type { JsonValue } from '../common/json.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from '../store/job-input.validation.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  AttemptRef,
+  ClaimRequest,
+  CompleteOptions,
+  CountOptions,
+  HeartbeatRef,
+  InsertOptions,
+  JobRateLimits,
+  JobStore,
+  UnclaimOptions,
+} from '../store/job-store.js';
 import type {
   InsertResult,
   Job,
@@ -18,6 +28,7 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from '../store/job.types.js';
+import { checkSearchFilter } from '../store/search-conditions.js';
 import { storableResult } from '../store/storable-output.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
@@ -217,12 +228,14 @@ export class SqliteStore implements JobStore {
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
+    checkSearchFilter(filter);
     return this.queries.list(filter);
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
-    return this.queries.count(filter);
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
+    return this.queries.count(filter, options.cap);
   }
 
   async delete(ids: readonly string[]): Promise<number> {

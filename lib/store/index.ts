@@ -21,6 +21,7 @@ export {
   type CompleteOptions,
   type InsertOptions,
   type UnclaimOptions,
+  type CountOptions,
 } from './job-store.js';
 export type {
   CircuitBreakerStore,
@@ -51,6 +52,7 @@ export {
   type QueueState,
   type QueueCounts,
   type JobFilter,
+  type JobArgsCondition,
   type ErrorClass,
 } from './job.types.js';
 export type { NodeRegistry, NodeBeat, NodeRecord } from './node-registry.js';

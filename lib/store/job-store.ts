@@ -122,6 +122,20 @@ export interface UnclaimOptions {
 }
 
 /**
+ * Options of {@link JobStore.count}.
+ * @publicApi
+ */
+export interface CountOptions {
+  /**
+   * Stops counting at this many: resolves to the smaller of the matches and
+   * `cap`, so a page's total never walks a whole table (ask for one more
+   * than you show to know whether there were more). A positive integer.
+   * @default no cap
+   */
+  cap?: number;
+}
+
+/**
  * Options of {@link JobStore.complete}.
  * @publicApi
  */
@@ -378,7 +392,8 @@ export interface JobStore extends DeadLetterStore {
 
   get(id: string): Promise<Job | null>;
   list(filter: JobFilter): Promise<Job[]>;
-  count(filter: JobFilter): Promise<number>;
+  /** How many jobs match (`limit` and `order` ignored), at most `options.cap`. */
+  count(filter: JobFilter, options?: CountOptions): Promise<number>;
   /** Deletes jobs by id; returns how many were deleted. */
   delete(ids: readonly string[]): Promise<number>;
   /**

@@ -12,6 +12,7 @@ import {
   type JobRateLimits,
   type JobStore,
   type UnclaimOptions,
+  type CountOptions,
 } from './job-store.js';
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
 import { MemoryNodeRegistry } from './memory/memory.nodes.js';
@@ -38,6 +39,7 @@ import { copyOfEntry, isFinished, type JobEntry } from './memory/finished-job.js
 import { JobTable } from './memory/job-table.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from './job-input.validation.js';
 import { claimableAtInsert } from './new-job.js';
+import { checkSearchFilter } from './search-conditions.js';
 import { storableAttemptError, storableMessage, storableResultValue } from './storable-output.js';
 import type { MemoryStoreOptions } from './store-options.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
@@ -321,6 +323,7 @@ export class MemoryStore implements JobStore {
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
+    checkSearchFilter(filter);
     const jobs: Job[] = [];
     const limit = filter.limit ?? Infinity;
     if (limit <= 0) return jobs;
@@ -334,10 +337,12 @@ export class MemoryStore implements JobStore {
     return jobs;
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
+    const cap = options.cap ?? Infinity;
     let count = 0;
-    for (const entry of this.jobs.values()) if (matchesFilter(entry, filter)) count++;
+    for (const entry of this.jobs.values()) if (matchesFilter(entry, filter) && ++count >= cap) break;
     return count;
   }
 

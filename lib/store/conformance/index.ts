@@ -17,6 +17,7 @@ import { queuesConformance } from './queues.conformance.js';
 import { rateLimitsConformance } from './rate-limits.conformance.js';
 import { rescueConformance } from './rescue.conformance.js';
 import { schedulesConformance } from './schedules.conformance.js';
+import { searchConformance } from './search.conformance.js';
 import { conformanceSuite, type ConformanceStoreFactory } from './suite.js';
 import { uniqueConformance } from './unique.conformance.js';
 import { workflowRunQueriesConformance } from './workflow-run-queries.conformance.js';
@@ -54,6 +55,7 @@ export function runStoreConformance(test: ConformanceTestApi, name: string, make
     rescueConformance(suite);
     cancelConformance(suite);
     queriesConformance(suite);
+    searchConformance(suite);
     deadLetterConformance(suite);
     queuesConformance(suite);
     rateLimitsConformance(suite);
