@@ -62,6 +62,7 @@ describe('API tags', () => {
       'lib/config/index.ts',
       'lib/terminus/index.ts',
       'lib/dashboard/index.ts',
+      'lib/metrics/index.ts',
     ]);
     expect(publicApi.size).toBeGreaterThan(150);
   });

@@ -44,7 +44,10 @@ export function meterHistograms(meter: Meter): SchedulerHistograms {
   };
 }
 
-/** Seconds, as doubles: the options of every duration histogram. */
+/**
+ * Seconds, as doubles: the options of every duration histogram.
+ * @internal
+ */
 export function secondsHistogram(description: string, boundaries: readonly number[]): SchedulerHistogramOptions {
   return { unit: 's', description, valueType: ValueType.DOUBLE, boundaries };
 }

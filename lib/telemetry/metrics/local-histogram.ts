@@ -1,7 +1,10 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { SchedulerHistogram, SchedulerHistogramOptions } from './histograms.js';
 
-/** One attribute set's cumulative aggregation. */
+/**
+ * One attribute set's cumulative aggregation.
+ * @internal
+ */
 export interface LocalHistogramPoint {
   readonly attributes: Attributes;
   count: number;
@@ -12,7 +15,10 @@ export interface LocalHistogramPoint {
   readonly counts: number[];
 }
 
-/** The attributes of the point that takes the sets past the cardinality limit, as the SDK names it. */
+/**
+ * The attributes of the point that takes the sets past the cardinality limit, as the SDK names it.
+ * @internal
+ */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
 /** The SDK's key for an attribute set: its entries sorted by key. */
