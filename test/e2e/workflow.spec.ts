@@ -119,7 +119,9 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
   let events: string[];
   const start = async (...providers: unknown[]) => {
     // Polls hourly: the runners are woken by the store's notifier, and the fake clock would fire every poll of the hours skipped.
-    t = await startApp([Journal, ...(providers as never[])], { ...store.options, pollInterval: '1h' });
+    // Rescues after 2 h: settle moves the clock a minute at a time, past the default 45 s, and a step still
+    // in flight on a shared store at that moment would be rescued and run again (at least once, as promised).
+    t = await startApp([Journal, ...(providers as never[])], { ...store.options, pollInterval: '1h', lifeline: { rescueAfter: '2h' } });
     events = [];
     const names = [
       'workflow:start',

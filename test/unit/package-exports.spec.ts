@@ -14,7 +14,18 @@ function sources(dir = join(root, 'lib')): string[] {
 
 describe('package exports', () => {
   it('each subpath is built from a source entry, with its types beside it', () => {
-    expect(Object.keys(pkg.exports)).toEqual(['.', './testing', './store', './postgres', './redis', './sqlite', './config', './terminus', './dashboard']);
+    expect(Object.keys(pkg.exports)).toEqual([
+      '.',
+      './testing',
+      './store',
+      './postgres',
+      './redis',
+      './sqlite',
+      './config',
+      './terminus',
+      './dashboard',
+      './metrics',
+    ]);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       const base = target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '');
       expect(target.types, subpath).toBe(`./dist/${base}.d.ts`);
