@@ -12,6 +12,7 @@ import { DashboardJobsController } from './dashboard-jobs.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
 import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
+import { DashboardUiController } from './dashboard-ui.controller.js';
 import { DashboardHistoryRing } from './dashboard-history.js';
 import { DashboardStats } from './dashboard-stats.service.js';
 import { DashboardWaiting } from './dashboard-waiting.js';
@@ -29,6 +30,7 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardDeadLettersController,
   DashboardWorkflowsController,
   DashboardEventsController,
+  DashboardUiController,
 ];
 
 /**

@@ -9,6 +9,7 @@ import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import type { StepRun, StepState, WorkflowRun, WorkflowRunState } from '../workflow/workflow.types.js';
 import type { DashboardRedact } from './dashboard.options.js';
 import type { DashboardWaitingReason } from './dashboard-waiting.js';
+import type { DashboardUiConfig } from './dashboard-ui.options.js';
 import { redactJson } from './dashboard.redaction.js';
 
 /** `GET api/config`: what the UI needs to know. Times are ISO strings in every view. @publicApi */
@@ -21,6 +22,11 @@ export interface DashboardConfig {
   actions: DashboardActionName[];
   statsCacheMs: number;
   maxPageSize: number;
+  /** The UI's options (`null`: `ui: false`). */
+  ui: DashboardUiConfig | null;
+  /** How the UI follows changes, and its polling period. */
+  live: 'sse' | 'poll';
+  refreshMs: number;
 }
 
 /** Jobs of a queue by state: the store's counts (`available` is due now, `scheduled` due later, retries waiting included). @publicApi */

@@ -1,0 +1,118 @@
+// @ts-check
+import { can, get, post } from '../api.js';
+import { badge, h, num, page, table, time, toast } from '../dom.js';
+import { t } from '../i18n.js';
+
+const STATES = ['available', 'scheduled', 'running', 'completed', 'dead', 'discarded', 'cancelled'];
+const BULK = /** @type {const} */ ([
+  ['retry', 'jobs.bulkRetry', 'jobs.retry'],
+  ['cancel', 'jobs.bulkCancel', 'jobs.cancel'],
+  ['delete', 'jobs.bulkDelete', 'jobs.delete'],
+]);
+
+/** @param {URLSearchParams} query */
+function filtersForm(query, /** @type {string[]} */ queues) {
+  const select = (/** @type {string} */ name, /** @type {string} */ label, /** @type {string[]} */ options) =>
+    h(
+      'label',
+      {},
+      label,
+      h('select', { name }, h('option', { value: '' }, t('jobs.any')), options.map((value) => h('option', { value, selected: query.get(name) === value }, value))),
+    );
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search' },
+    select('state', t('jobs.state'), STATES),
+    select('queue', t('jobs.queue'), queues),
+    h('label', {}, t('jobs.name'), h('input', { name: 'name', value: query.get('name') ?? '', autocomplete: 'off' })),
+    h('label', {}, t('jobs.q'), h('input', { name: 'q', type: 'search', placeholder: 'job id', autocomplete: 'off' })),
+    h('button', { type: 'submit' }, t('common.apply')),
+    h('a', { href: '#/jobs', class: 'button ghost' }, t('common.clear')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(/** @type {HTMLFormElement} */ (form));
+    const id = String(data.get('q') ?? '').trim();
+    // A search by id goes straight to the job.
+    if (id) return void (location.hash = `#/jobs/${encodeURIComponent(id)}`);
+    const next = new URLSearchParams();
+    for (const key of ['state', 'queue', 'name']) if (data.get(key)) next.set(key, String(data.get(key)));
+    location.hash = `#/jobs?${next}`;
+  });
+  return form;
+}
+
+/** Bulk actions on the selected jobs, or on the filter's: a dry run gives the count, then the user confirms. */
+function bulkPanel(/** @type {URLSearchParams} */ query, /** @type {HTMLElement} */ list) {
+  const allowed = BULK.filter(([, action]) => can(action));
+  if (allowed.length === 0) return null;
+  const choice = h('select', { name: 'bulk-action' }, allowed.map(([value, , label]) => h('option', { value }, t(label))));
+  const result = h('div', { class: 'bulk-result', role: 'status' });
+  const panel = h('div', { class: 'bulk' }, h('label', {}, t('jobs.bulk'), choice), h('button', { type: 'button', class: 'secondary', 'data-test': 'dry-run' }, t('jobs.dryRun')), result);
+  panel.setAttribute('title', t('jobs.bulkScope'));
+  const request = () => {
+    const ids = [...list.querySelectorAll('input[data-id]:checked')].map((box) => /** @type {HTMLInputElement} */ (box).dataset.id);
+    const action = /** @type {HTMLSelectElement} */ (choice).value;
+    if (ids.length > 0) return { action, ids };
+    /** @type {Record<string, string>} */
+    const filter = {};
+    for (const key of ['state', 'queue', 'name']) if (query.get(key)) filter[key] = /** @type {string} */ (query.get(key));
+    return { action, filter };
+  };
+  panel.querySelector('[data-test=dry-run]')?.addEventListener('click', async () => {
+    try {
+      const body = request();
+      const dry = await post('jobs/bulk', { ...body, dryRun: true });
+      const confirm = h('button', { type: 'button', class: 'danger', 'data-test': 'bulk-confirm' }, t('jobs.confirm', { count: dry.count }));
+      result.replaceChildren(h('span', {}, t('jobs.dryResult', { action: body.action, count: dry.count })), dry.count > 0 ? confirm : null);
+      result.setAttribute('data-hold', '');
+      confirm.addEventListener('click', async () => {
+        try {
+          const done = await post('jobs/bulk', body);
+          toast(t('jobs.bulkResult', { action: done.action, affected: done.affected }), 'ok');
+        } catch (error) {
+          toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
+        }
+        window.dispatchEvent(new Event('scheduler:refresh'));
+      });
+    } catch (error) {
+      toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
+    }
+  });
+  return panel;
+}
+
+/** @type {import('../app.js').Render} */
+export async function render(_params, query) {
+  const filters = { state: query.get('state'), queue: query.get('queue'), name: query.get('name'), cursor: query.get('cursor') };
+  const [result, queues] = await Promise.all([get('jobs', filters), get('queues')]);
+  const bulk = BULK.some(([, action]) => can(action));
+  const rows = result.jobs.map((/** @type {any} */ job) => [
+    bulk ? h('input', { type: 'checkbox', 'data-id': job.id, 'aria-label': t('jobs.select', { id: job.id }) }) : null,
+    h('a', { href: `#/jobs/${encodeURIComponent(job.id)}` }, job.id),
+    job.name,
+    job.queue,
+    badge(job.state),
+    `${num(job.attempt)}/${num(job.maxAttempts)}`,
+    time(job.runAt),
+    time(job.insertedAt),
+  ]);
+  const list = table([bulk ? '' : null, t('col.id'), t('jobs.name'), t('jobs.queue'), t('col.state'), t('jobs.attempt'), t('jobs.runAt'), t('jobs.inserted')].filter((x) => x !== null), rows.map((row) => row.filter((cell) => cell !== null)));
+  const head = list.querySelector('th');
+  if (bulk && head && rows.length > 0) {
+    const all = h('input', { type: 'checkbox', 'aria-label': t('jobs.selectAll') });
+    all.addEventListener('change', () => list.querySelectorAll('input[data-id]').forEach((box) => (/** @type {HTMLInputElement} */ (box).checked = /** @type {HTMLInputElement} */ (all).checked)));
+    head.append(all);
+  }
+  const base = new URLSearchParams(query);
+  base.delete('cursor');
+  const next = new URLSearchParams(base);
+  if (result.nextCursor) next.set('cursor', result.nextCursor);
+  const paging = h(
+    'nav',
+    { class: 'paging', 'aria-label': t('jobs.title') },
+    query.get('cursor') ? h('a', { href: `#/jobs?${base}` }, t('common.first')) : null,
+    result.nextCursor ? h('a', { href: `#/jobs?${next}`, rel: 'next' }, t('common.next')) : null,
+  );
+  return page(t('jobs.title'), filtersForm(query, queues.map((/** @type {any} */ q) => q.queue)), bulkPanel(query, list), list, paging);
+}
