@@ -27,6 +27,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /**
  * The browser UI: `GET <path>/` (index.html; the pages are client routes,
  * `#/jobs`) and `GET <path>/assets/<file>.<hash>.<ext>`. Guarded like the API.
+ * The page answers at `<path>` and (Express, or Fastify with `ignoreTrailingSlash`) at `<path>/`.
  * The files are read and hashed once, at bootstrap (`ui: false`: none, and 404).
  * @internal
  */
@@ -48,21 +49,18 @@ export class DashboardUiController implements OnModuleInit {
   index(@Req() req: DashboardRequest & { url?: string }, @Res({ passthrough: true }) res: object): string {
     const { bundle, ui } = this.served();
     const adapter = this.adapterHost.httpAdapter;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!url.pathname.endsWith('/')) {
-      // The page's URLs are relative (`api/config`, `assets/…`): they need the trailing slash.
-      // A relative Location keeps whatever prefix a proxy put in front.
-      const last = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
-      adapter.redirect(res, 308, `${last}/${url.search}`);
-      return '';
-    }
+    // The page's URLs are relative, so any global prefix (or a proxy's) works. At `<path>` (no trailing
+    // slash; Fastify routes only that one unless `ignoreTrailingSlash`) they lead through its last segment;
+    // the scripts find the API from their own URL.
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const base = pathname.endsWith('/') ? '' : `${decodeURIComponent(pathname.slice(pathname.lastIndexOf('/') + 1))}/`;
     const nonce = this.options.csp.nonce ? this.options.csp.nonce(req, res) : null;
     adapter.setHeader(res, 'Content-Type', 'text/html; charset=utf-8');
     adapter.setHeader(res, 'Cache-Control', 'no-store');
     adapter.setHeader(res, 'X-Content-Type-Options', 'nosniff');
     adapter.setHeader(res, 'Referrer-Policy', 'same-origin');
     if (nonce === null) adapter.setHeader(res, 'Content-Security-Policy', CSP);
-    return renderIndex(bundle, { title: ui.title, theme: ui.theme, nonce });
+    return renderIndex(bundle, { title: ui.title, theme: ui.theme, nonce, base });
   }
 
   @Get('assets/:file')

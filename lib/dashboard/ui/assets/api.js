@@ -18,12 +18,15 @@ export class ApiError extends Error {
 /** @type {Config | null} */
 let config = null;
 
+/** The dashboard's path, from this module's own URL (`<path>/assets/api.<hash>.js`): right under any prefix. */
+export const BASE = new URL('../', import.meta.url);
+
 /**
- * Every URL is relative to the page (`<path>/`), so the dashboard works under any path and global prefix.
+ * Every URL is relative to the dashboard's path, so it works under any global prefix.
  * @param {string} path @param {RequestInit} [init]
  */
 async function call(path, init) {
-  const response = await fetch(`api/${path}`, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...init?.headers } });
+  const response = await fetch(new URL(`api/${path}`, BASE), { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...init?.headers } });
   const text = await response.text();
   /** @type {any} */
   let body = null;

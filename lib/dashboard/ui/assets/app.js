@@ -14,9 +14,7 @@ import * as schedules from './pages/schedules.js';
 import * as workflow from './pages/workflow.js';
 import * as workflows from './pages/workflows.js';
 
-/** @typedef {(params: string[], query: URLSearchParams) => Promise<HTMLElement>} Render */
-
-/** Client routes (`#/jobs/12?state=dead`): the first that matches renders. @type {[RegExp, Render, string | null][]} */
+/** Client routes (`#/jobs/12?state=dead`): the first that matches renders. @type {[RegExp, import('./dom.js').Render, string | null][]} */
 const ROUTES = [
   [/^\/?$/, overview.render, 'overview'],
   [/^\/queues$/, queues.render, 'queues'],

@@ -2,6 +2,8 @@
 import { can } from './api.js';
 import { t } from './i18n.js';
 
+/** A page: its route's parameters and the hash's query in, its content out. @typedef {(params: string[], query: URLSearchParams) => Promise<HTMLElement>} Render */
+
 /**
  * An element: `h('a', { href: '#/jobs', class: 'x' }, 'text', child)`. Attributes starting with `on` are listeners;
  * `false`/`null` attributes are left out. Text is always text (never parsed as HTML).

@@ -1,4 +1,5 @@
 // @ts-check
+import { BASE } from './api.js';
 /**
  * Follows changes while the tab is visible: `GET api/events` (Server-Sent Events) with `live: 'sse'`, polling
  * every `refreshMs` with `live: 'poll'` or once the stream fails. A hidden tab holds no stream and polls nothing.
@@ -29,7 +30,7 @@ export function startLive(config, onChange, onMode) {
   const start = () => {
     stop();
     if (mode === 'poll') return poll();
-    source = new EventSource('api/events');
+    source = new EventSource(new URL('api/events', BASE));
     source.onopen = () => set('sse');
     source.onmessage = () => onChange();
     source.onerror = () => {

@@ -3,7 +3,7 @@ import { get } from '../api.js';
 import { badge, h, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render() {
   const { entries } = await get('audit');
   const rows = entries.map((/** @type {any} */ entry) => [

@@ -3,7 +3,7 @@ import { get, post } from '../api.js';
 import { actionButton, h, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render(_params, query) {
   const result = await get('dead-letters', { queue: query.get('queue'), name: query.get('name'), offset: query.get('offset') });
   const rows = result.deadLetters.map((/** @type {any} */ letter) => [

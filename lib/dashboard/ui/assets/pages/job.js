@@ -19,7 +19,7 @@ function progressBar(progress) {
   );
 }
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render([id = '']) {
   const job = await get(`jobs/${encodeURIComponent(id)}`);
   const target = encodeURIComponent(job.id);

@@ -82,7 +82,7 @@ function bulkPanel(/** @type {URLSearchParams} */ query, /** @type {HTMLElement}
   return panel;
 }
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render(_params, query) {
   const filters = { state: query.get('state'), queue: query.get('queue'), name: query.get('name'), cursor: query.get('cursor') };
   const [result, queues] = await Promise.all([get('jobs', filters), get('queues')]);

@@ -3,7 +3,7 @@ import { ApiError, get } from '../api.js';
 import { h, num, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render() {
   let result;
   try {

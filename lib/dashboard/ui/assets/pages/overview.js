@@ -40,7 +40,7 @@ function throughput(samples) {
   return chart;
 }
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render() {
   const [overview, history] = await Promise.all([get('overview'), get('metrics/history', { range: '1h' }).catch(() => ({ samples: [] }))]);
   const rows = overview.queues.map((/** @type {any} */ queue) => [

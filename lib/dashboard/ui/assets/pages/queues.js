@@ -3,7 +3,7 @@ import { get, post } from '../api.js';
 import { actionButton, h, num, page, table } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render() {
   // The list comes from the shared snapshot; each queue is then read now, so a pause shows at once.
   const names = (await get('queues')).map((/** @type {any} */ queue) => queue.queue);

@@ -3,7 +3,7 @@ import { get, post } from '../api.js';
 import { actionButton, h, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render() {
   const schedules = await get('schedules');
   const rows = schedules.map((/** @type {any} */ schedule) => {

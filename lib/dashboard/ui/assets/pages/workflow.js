@@ -4,7 +4,7 @@ import { actionButton, badge, h, json, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
 import { workflowGraph } from './workflow-graph.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render([id = '']) {
   const run = await get(`workflows/${encodeURIComponent(id)}`);
   const target = encodeURIComponent(run.id);

@@ -3,7 +3,7 @@ import { get } from '../api.js';
 import { badge, h, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @type {import('../app.js').Render} */
+/** @type {import('../dom.js').Render} */
 export async function render(_params, query) {
   const result = await get('workflows', { state: query.get('state'), name: query.get('name'), cursor: query.get('cursor') });
   const rows = result.runs.map((/** @type {any} */ run) => [
