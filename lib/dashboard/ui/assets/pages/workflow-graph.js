@@ -41,7 +41,7 @@ export function workflowGraph(nodes, edges) {
     const offset = (width - ids.length * (NODE_W + GAP_X) + GAP_X) / 2;
     ids.forEach((id, i) => at.set(id, { x: offset + i * (NODE_W + GAP_X), y: GAP_Y / 2 + row * (NODE_H + GAP_Y) }));
   }
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'dag', role: 'img', 'aria-label': t('workflows.graph'), width, height });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'dag', role: 'group', 'aria-label': t('workflows.graph'), width, height });
   const defs = svg('defs');
   const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' });
   marker.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' }));
