@@ -97,14 +97,14 @@ export function escapeHtml(value: string): string {
 }
 
 /**
- * `index.html` for one request: `{{title}}`, `{{nonce}}` (a ` nonce="…"`
+ * `index.html` for one request: `{{title}}`, `{{nonce}}` (a `nonce="…"`
  * attribute, or nothing), `{{theme}}` and `{{asset:<file>}}` (a served name,
  * relative to the page: `base` is what leads from the page's URL to the
  * dashboard's path, `''` at `<path>/`, `'<last segment>/'` at `<path>`).
  * @internal
  */
 export function renderIndex(bundle: DashboardUiBundle, values: { title: string; theme: string; nonce: string | null; base: string }): string {
-  const nonce = values.nonce === null ? '' : ` nonce="${escapeHtml(values.nonce)}"`;
+  const nonce = values.nonce === null ? '' : `nonce="${escapeHtml(values.nonce)}"`;
   return bundle.index.replace(/\{\{(\w+)(?::([\w./-]+))?\}\}/g, (match, key: string, file: string | undefined) => {
     if (key === 'title') return escapeHtml(values.title);
     if (key === 'theme') return escapeHtml(values.theme);

@@ -74,7 +74,8 @@ export class DashboardUiController implements OnModuleInit {
   }
 
   private served(): { bundle: DashboardUiBundle; ui: NonNullable<ResolvedDashboardOptions['ui']> } {
-    if (!this.bundle || !this.options.ui) throw new NotFoundException({ statusCode: 404, reason: 'not_found', message: 'the dashboard serves no UI (ui: false)' });
+    if (!this.bundle || !this.options.ui)
+      throw new NotFoundException({ statusCode: 404, reason: 'not_found', message: 'the dashboard serves no UI (ui: false)' });
     return { bundle: this.bundle, ui: this.options.ui };
   }
 }

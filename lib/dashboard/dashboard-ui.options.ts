@@ -64,10 +64,16 @@ export function resolveDashboardUiOptions(options: {
   const live = options.live ?? 'sse';
   if (live !== 'sse' && live !== 'poll') throw new SchedulerConfigError(SOURCE, 'live', `must be 'sse' or 'poll', got ${String(live)}`);
   const refreshMs = options.refreshMs ?? 5000;
-  if (!Number.isInteger(refreshMs) || refreshMs < 500) throw new SchedulerConfigError(SOURCE, 'refreshMs', `must be an integer of at least 500, got ${String(refreshMs)}`);
+  if (!Number.isInteger(refreshMs) || refreshMs < 500)
+    throw new SchedulerConfigError(SOURCE, 'refreshMs', `must be an integer of at least 500, got ${String(refreshMs)}`);
   const nonce = options.csp?.nonce;
   if (nonce !== undefined && typeof nonce !== 'function') throw new SchedulerConfigError(SOURCE, 'csp.nonce', 'must be a function');
-  return { ui: options.ui === false ? null : uiConfig(options.ui ?? {}), live, refreshMs, csp: { nonce: nonce ? (req, res) => nonce.call(options.csp, req, res) : null } };
+  return {
+    ui: options.ui === false ? null : uiConfig(options.ui ?? {}),
+    live,
+    refreshMs,
+    csp: { nonce: nonce ? (req, res) => nonce.call(options.csp, req, res) : null },
+  };
 }
 
 function uiConfig(ui: DashboardUiOptions): DashboardUiConfig {

@@ -14,7 +14,7 @@ const postFromPage = (page: Page, path: string, csrf: boolean) =>
     { path, csrf },
   );
 
-const toast = (page: Page, text: string | RegExp) => page.locator('#toasts .toast', { hasText: text }).waitFor();
+const toast = (page: Page, text: string | RegExp) => page.locator('#toasts .toast', { hasText: text }).last().waitFor();
 
 describe('dashboard UI in Chromium: actions', () => {
   let browser: Browser;
@@ -139,4 +139,3 @@ describe('dashboard UI in Chromium: actions', () => {
     await page.locator('main tbody tr', { hasText: 'emails' }).locator('.state-paused').waitFor();
   });
 });
-

@@ -88,7 +88,7 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     await page.reload();
     await page.locator('#page-title').waitFor();
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
-    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(15, 20, 27)');
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(15, 20, 27)');
     await go('#/jobs', 'Jobs');
     expect(await axeViolations(page)).toEqual([]);
 
@@ -97,7 +97,10 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     await page.getByRole('button', { name: 'Local time' }).click();
     await page.locator('main tbody time', { hasText: 'UTC' }).first().waitFor();
     await page.getByRole('button', { name: 'UTC' }).click();
-    await page.locator('main tbody time', { hasText: /ago|now/ }).first().waitFor();
+    await page
+      .locator('main tbody time', { hasText: /ago|now/ })
+      .first()
+      .waitFor();
     expect(errors).toEqual([]);
   });
 
@@ -112,10 +115,8 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     await page.locator('main tbody tr', { hasText: 'emails' }).locator('.state-paused').waitFor();
 
     const setVisibility = (state: 'hidden' | 'visible') =>
-      page.evaluate((value) => {
-        Object.defineProperty(document, 'visibilityState', { value, configurable: true });
-        document.dispatchEvent(new Event('visibilitychange'));
-      }, state);
+      page.evaluate(`Object.defineProperty(document, 'visibilityState', { value: '${state}', configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'))`);
     await setVisibility('hidden');
     expect(await page.locator('html').getAttribute('data-live')).toBe('paused');
     await setVisibility('visible');

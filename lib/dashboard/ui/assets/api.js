@@ -23,10 +23,15 @@ export const BASE = new URL('../', import.meta.url);
 
 /**
  * Every URL is relative to the dashboard's path, so it works under any global prefix.
- * @param {string} path @param {RequestInit} [init]
+ * @param {string} path @param {{ method?: string; headers?: Record<string, string>; body?: string }} [init]
  */
-async function call(path, init) {
-  const response = await fetch(new URL(`api/${path}`, BASE), { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...init?.headers } });
+async function call(path, init = {}) {
+  const response = await fetch(new URL(`api/${path}`, BASE), {
+    credentials: 'same-origin',
+    method: init.method ?? 'GET',
+    headers: { accept: 'application/json', ...init.headers },
+    body: init.body,
+  });
   const text = await response.text();
   /** @type {any} */
   let body = null;

@@ -103,7 +103,13 @@ async function boot() {
     env.hidden = false;
   }
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
-  nav.replaceChildren(h('ul', {}, NAV.map((key) => h('li', {}, h('a', { href: HREF[/** @type {'overview'} */ (key)] ?? `#/${key}`, 'data-section': key }, t(`nav.${key}`))))));
+  nav.replaceChildren(
+    h(
+      'ul',
+      {},
+      NAV.map((key) => h('li', {}, h('a', { href: HREF[/** @type {'overview'} */ (key)] ?? `#/${key}`, 'data-section': key }, t(`nav.${key}`)))),
+    ),
+  );
   const timeButton = /** @type {HTMLElement} */ (document.getElementById('time-mode'));
   const showTime = () => (timeButton.textContent = t(`time.${getTimeMode()}`));
   showTime();

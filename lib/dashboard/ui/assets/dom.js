@@ -98,18 +98,19 @@ export function actionButton(action, label, act, options = {}) {
   if (!can(action)) return null;
   const button = h('button', { type: 'button', class: options.danger ? 'danger' : 'secondary', 'data-action': action });
   button.textContent = label;
-  button.addEventListener('click', async () => {
+  button.addEventListener('click', () => void run());
+  const run = async () => {
     /** @type {HTMLButtonElement} */ (button).disabled = true;
     try {
-      const what = await act();
-      toast(t('common.done', { what: what ?? label }), 'ok');
+      const what = (await act()) || label;
+      toast(t('common.done', { what }), 'ok');
       window.dispatchEvent(new Event('scheduler:refresh'));
     } catch (error) {
       toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
     } finally {
       /** @type {HTMLButtonElement} */ (button).disabled = false;
     }
-  });
+  };
   return button;
 }
 
@@ -132,8 +133,26 @@ export function table(headers, rows, caption) {
       'table',
       {},
       caption ? h('caption', {}, caption) : null,
-      h('thead', {}, h('tr', {}, headers.map((title) => h('th', { scope: 'col' }, title)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, /** @type {any} */ (cell)))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((title) => h('th', { scope: 'col' }, title)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((cells) =>
+          h(
+            'tr',
+            {},
+            cells.map((cell) => h('td', {}, /** @type {any} */ (cell))),
+          ),
+        ),
+      ),
     ),
   );
 }

@@ -13,13 +13,19 @@ export async function render(_params, query) {
     letter.errorClass,
     letter.error ? `${letter.error.name}: ${letter.error.message}` : '',
     time(letter.lastFailedAt),
-    actionButton('deadLetters.retry', t('deadLetters.retry'), async () => void (await post(`dead-letters/${encodeURIComponent(letter.id)}/retry`))),
+    actionButton('deadLetters.retry', t('deadLetters.retry'), async () => {
+      await post(`dead-letters/${encodeURIComponent(letter.id)}/retry`);
+    }),
   ]);
   const next = new URLSearchParams(query);
   if (result.nextOffset !== null) next.set('offset', String(result.nextOffset));
   return page(
     t('deadLetters.title'),
     table([t('col.id'), t('jobs.name'), t('jobs.queue'), t('deadLetters.class'), t('deadLetters.error'), t('col.when'), t('common.actions')], rows),
-    h('nav', { class: 'paging', 'aria-label': t('deadLetters.title') }, result.nextOffset !== null ? h('a', { href: `#/dead-letters?${next}`, rel: 'next' }, t('common.next')) : null),
+    h(
+      'nav',
+      { class: 'paging', 'aria-label': t('deadLetters.title') },
+      result.nextOffset !== null ? h('a', { href: `#/dead-letters?${next}`, rel: 'next' }, t('common.next')) : null,
+    ),
   );
 }

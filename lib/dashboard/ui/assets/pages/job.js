@@ -26,9 +26,20 @@ export async function render([id = '']) {
   const actions = h(
     'div',
     { class: 'actions' },
-    job.state === 'dead' ? actionButton('jobs.retry', t('jobs.retry'), async () => void (await post(`jobs/${target}/retry`))) : null,
+    job.state === 'dead'
+      ? actionButton('jobs.retry', t('jobs.retry'), async () => {
+          await post(`jobs/${target}/retry`);
+        })
+      : null,
     ['available', 'scheduled', 'running'].includes(job.state)
-      ? actionButton('jobs.cancel', t('jobs.cancel'), async () => void (await post(`jobs/${target}/cancel`)), { danger: true })
+      ? actionButton(
+          'jobs.cancel',
+          t('jobs.cancel'),
+          async () => {
+            await post(`jobs/${target}/cancel`);
+          },
+          { danger: true },
+        )
       : null,
   );
   const waiting =
@@ -39,7 +50,11 @@ export async function render([id = '']) {
           h('h2', { id: 'waiting-title' }, t('job.waiting')),
           job.waiting.length === 0
             ? h('p', {}, t('job.waitingNone'))
-            : h('ul', {}, job.waiting.map((/** @type {any} */ reason) => h('li', { 'data-code': reason.code }, h('code', {}, reason.code), ' ', reason.message))),
+            : h(
+                'ul',
+                {},
+                job.waiting.map((/** @type {any} */ reason) => h('li', { 'data-code': reason.code }, h('code', {}, reason.code), ' ', reason.message)),
+              ),
         )
       : null;
   const errors = job.errors.length
@@ -59,7 +74,11 @@ export async function render([id = '']) {
     : null;
   const workflow = job.workflow
     ? job.workflow.runId
-      ? h('a', { href: `#/workflows/${encodeURIComponent(job.workflow.runId)}` }, `${job.workflow.workflow} / ${job.workflow.step ?? ''} (${job.workflow.runId})`)
+      ? h(
+          'a',
+          { href: `#/workflows/${encodeURIComponent(job.workflow.runId)}` },
+          `${job.workflow.workflow} / ${job.workflow.step ?? ''} (${job.workflow.runId})`,
+        )
       : job.workflow.workflow
     : null;
   return page(

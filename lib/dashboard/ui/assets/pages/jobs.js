@@ -17,7 +17,12 @@ function filtersForm(query, /** @type {string[]} */ queues) {
       'label',
       {},
       label,
-      h('select', { name }, h('option', { value: '' }, t('jobs.any')), options.map((value) => h('option', { value, selected: query.get(name) === value }, value))),
+      h(
+        'select',
+        { name },
+        h('option', { value: '' }, t('jobs.any')),
+        options.map((value) => h('option', { value, selected: query.get(name) === value }, value)),
+      ),
     );
   const form = h(
     'form',
@@ -46,12 +51,22 @@ function filtersForm(query, /** @type {string[]} */ queues) {
 function bulkPanel(/** @type {URLSearchParams} */ query, /** @type {HTMLElement} */ list) {
   const allowed = BULK.filter(([, action]) => can(action));
   if (allowed.length === 0) return null;
-  const choice = h('select', { name: 'bulk-action' }, allowed.map(([value, , label]) => h('option', { value }, t(label))));
+  const choice = h(
+    'select',
+    { name: 'bulk-action' },
+    allowed.map(([value, , label]) => h('option', { value }, t(label))),
+  );
   const result = h('div', { class: 'bulk-result', role: 'status' });
-  const panel = h('div', { class: 'bulk' }, h('label', {}, t('jobs.bulk'), choice), h('button', { type: 'button', class: 'secondary', 'data-test': 'dry-run' }, t('jobs.dryRun')), result);
+  const panel = h(
+    'div',
+    { class: 'bulk' },
+    h('label', {}, t('jobs.bulk'), choice),
+    h('button', { type: 'button', class: 'secondary', 'data-test': 'dry-run' }, t('jobs.dryRun')),
+    result,
+  );
   panel.setAttribute('title', t('jobs.bulkScope'));
   const request = () => {
-    const ids = [...list.querySelectorAll('input[data-id]:checked')].map((box) => /** @type {HTMLInputElement} */ (box).dataset.id);
+    const ids = [...list.querySelectorAll('input')].filter((box) => box.dataset.id && box.checked).map((box) => box.dataset.id);
     const action = /** @type {HTMLSelectElement} */ (choice).value;
     if (ids.length > 0) return { action, ids };
     /** @type {Record<string, string>} */
@@ -59,26 +74,28 @@ function bulkPanel(/** @type {URLSearchParams} */ query, /** @type {HTMLElement}
     for (const key of ['state', 'queue', 'name']) if (query.get(key)) filter[key] = /** @type {string} */ (query.get(key));
     return { action, filter };
   };
-  panel.querySelector('[data-test=dry-run]')?.addEventListener('click', async () => {
+  const dryRun = async () => {
     try {
       const body = request();
       const dry = await post('jobs/bulk', { ...body, dryRun: true });
       const confirm = h('button', { type: 'button', class: 'danger', 'data-test': 'bulk-confirm' }, t('jobs.confirm', { count: dry.count }));
-      result.replaceChildren(h('span', {}, t('jobs.dryResult', { action: body.action, count: dry.count })), dry.count > 0 ? confirm : null);
+      result.replaceChildren(h('span', {}, t('jobs.dryResult', { action: body.action, count: dry.count })), ...(dry.count > 0 ? [confirm] : []));
       result.setAttribute('data-hold', '');
-      confirm.addEventListener('click', async () => {
-        try {
-          const done = await post('jobs/bulk', body);
-          toast(t('jobs.bulkResult', { action: done.action, affected: done.affected }), 'ok');
-        } catch (error) {
-          toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
-        }
-        window.dispatchEvent(new Event('scheduler:refresh'));
-      });
+      confirm.addEventListener('click', () => void apply(body));
     } catch (error) {
       toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
     }
-  });
+  };
+  const apply = async (/** @type {object} */ body) => {
+    try {
+      const done = await post('jobs/bulk', body);
+      toast(t('jobs.bulkResult', { action: done.action, affected: done.affected }), 'ok');
+    } catch (error) {
+      toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
+    }
+    window.dispatchEvent(new Event('scheduler:refresh'));
+  };
+  panel.querySelector('[data-test=dry-run]')?.addEventListener('click', () => void dryRun());
   return panel;
 }
 
@@ -97,11 +114,18 @@ export async function render(_params, query) {
     time(job.runAt),
     time(job.insertedAt),
   ]);
-  const list = table([bulk ? '' : null, t('col.id'), t('jobs.name'), t('jobs.queue'), t('col.state'), t('jobs.attempt'), t('jobs.runAt'), t('jobs.inserted')].filter((x) => x !== null), rows.map((row) => row.filter((cell) => cell !== null)));
+  const list = table(
+    [bulk ? '' : null, t('col.id'), t('jobs.name'), t('jobs.queue'), t('col.state'), t('jobs.attempt'), t('jobs.runAt'), t('jobs.inserted')].filter(
+      (x) => x !== null,
+    ),
+    rows.map((/** @type {unknown[]} */ row) => row.filter((cell) => cell !== null)),
+  );
   const head = list.querySelector('th');
   if (bulk && head && rows.length > 0) {
-    const all = h('input', { type: 'checkbox', 'aria-label': t('jobs.selectAll') });
-    all.addEventListener('change', () => list.querySelectorAll('input[data-id]').forEach((box) => (/** @type {HTMLInputElement} */ (box).checked = /** @type {HTMLInputElement} */ (all).checked)));
+    const all = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', 'aria-label': t('jobs.selectAll') }));
+    all.addEventListener('change', () => {
+      for (const box of list.querySelectorAll('input')) if (box.dataset.id) box.checked = all.checked;
+    });
     head.append(all);
   }
   const base = new URLSearchParams(query);
@@ -114,5 +138,14 @@ export async function render(_params, query) {
     query.get('cursor') ? h('a', { href: `#/jobs?${base}` }, t('common.first')) : null,
     result.nextCursor ? h('a', { href: `#/jobs?${next}`, rel: 'next' }, t('common.next')) : null,
   );
-  return page(t('jobs.title'), filtersForm(query, queues.map((/** @type {any} */ q) => q.queue)), bulkPanel(query, list), list, paging);
+  return page(
+    t('jobs.title'),
+    filtersForm(
+      query,
+      queues.map((/** @type {any} */ q) => q.queue),
+    ),
+    bulkPanel(query, list),
+    list,
+    paging,
+  );
 }

@@ -10,11 +10,18 @@ export async function render() {
     result = await get('nodes');
   } catch (error) {
     // A server without `GET api/nodes` (an older version) says 404: the page says so instead of failing.
-    if (error instanceof ApiError && error.status === 404) return page(t('nodes.title'), h('p', { class: 'muted', 'data-test': 'not-available' }, t('common.notAvailable')));
+    if (error instanceof ApiError && error.status === 404)
+      return page(t('nodes.title'), h('p', { class: 'muted', 'data-test': 'not-available' }, t('common.notAvailable')));
     throw error;
   }
   const rows = result.nodes.map((/** @type {any} */ node) => [
-    h('span', {}, node.id, node.leader ? h('span', { class: 'badge state-leader' }, t('nodes.leader')) : null, node.self ? h('span', { class: 'badge state-self' }, t('nodes.self')) : null),
+    h(
+      'span',
+      {},
+      node.id,
+      node.leader ? h('span', { class: 'badge state-leader' }, t('nodes.leader')) : null,
+      node.self ? h('span', { class: 'badge state-self' }, t('nodes.self')) : null,
+    ),
     time(node.heartbeatAt),
     Object.entries(node.running ?? {})
       .map(([queue, count]) => `${queue}: ${num(Number(count))}`)

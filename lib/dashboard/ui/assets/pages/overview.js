@@ -45,7 +45,9 @@ export async function render() {
   const [overview, history] = await Promise.all([get('overview'), get('metrics/history', { range: '1h' }).catch(() => ({ samples: [] }))]);
   const rows = overview.queues.map((/** @type {any} */ queue) => [
     h('a', { href: `#/jobs?queue=${encodeURIComponent(queue.queue)}` }, queue.queue),
-    ...STATES.map((state) => (queue.counts[state] ? h('a', { href: `#/jobs?queue=${encodeURIComponent(queue.queue)}&state=${state}` }, num(queue.counts[state])) : '0')),
+    ...STATES.map((state) =>
+      queue.counts[state] ? h('a', { href: `#/jobs?queue=${encodeURIComponent(queue.queue)}&state=${state}` }, num(queue.counts[state])) : '0',
+    ),
   ]);
   rows.push([h('strong', {}, t('overview.totals')), ...STATES.map((state) => h('strong', {}, num(overview.totals[state])))]);
   return page(

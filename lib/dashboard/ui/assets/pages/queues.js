@@ -18,8 +18,12 @@ export async function render() {
       num(queue.counts.running),
       num(queue.counts.dead),
       queue.paused
-        ? actionButton('queues.resume', t('queues.resume'), async () => void (await post(`queues/${name}/resume`)))
-        : actionButton('queues.pause', t('queues.pause'), async () => void (await post(`queues/${name}/pause`))),
+        ? actionButton('queues.resume', t('queues.resume'), async () => {
+            await post(`queues/${name}/resume`);
+          })
+        : actionButton('queues.pause', t('queues.pause'), async () => {
+            await post(`queues/${name}/pause`);
+          }),
     ];
   });
   return page(t('queues.title'), table([t('jobs.queue'), t('col.state'), t('queues.concurrency'), 'available', 'running', 'dead', t('common.actions')], rows));

@@ -11,15 +11,23 @@ export async function render() {
     return [
       h('a', { href: `#/jobs?name=${name}` }, schedule.name),
       h('span', {}, schedule.description, schedule.paused ? h('span', { class: 'badge state-paused' }, t('queues.paused')) : null),
-      h('ul', { class: 'plain' }, schedule.nextRuns.map((/** @type {string} */ at) => h('li', {}, time(at)))),
+      h(
+        'ul',
+        { class: 'plain' },
+        schedule.nextRuns.map((/** @type {string} */ at) => h('li', {}, time(at))),
+      ),
       schedule.queue,
       schedule.origin,
       h(
         'div',
         { class: 'actions' },
         schedule.paused
-          ? actionButton('schedules.resume', t('schedules.resume'), async () => void (await post(`schedules/${name}/resume`)))
-          : actionButton('schedules.pause', t('schedules.pause'), async () => void (await post(`schedules/${name}/pause`))),
+          ? actionButton('schedules.resume', t('schedules.resume'), async () => {
+              await post(`schedules/${name}/resume`);
+            })
+          : actionButton('schedules.pause', t('schedules.pause'), async () => {
+              await post(`schedules/${name}/pause`);
+            }),
         actionButton('schedules.runNow', t('schedules.runNow'), async () => {
           const ran = await post(`schedules/${name}/run-now`);
           return ran.duplicate ? t('schedules.duplicate', { id: ran.job.id }) : t('schedules.ran', { id: ran.job.id });
@@ -27,5 +35,8 @@ export async function render() {
       ),
     ];
   });
-  return page(t('schedules.title'), table([t('jobs.name'), t('schedules.rule'), t('schedules.next'), t('jobs.queue'), t('schedules.origin'), t('common.actions')], rows));
+  return page(
+    t('schedules.title'),
+    table([t('jobs.name'), t('schedules.rule'), t('schedules.next'), t('jobs.queue'), t('schedules.origin'), t('common.actions')], rows),
+  );
 }

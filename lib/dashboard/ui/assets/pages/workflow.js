@@ -8,7 +8,9 @@ import { workflowGraph } from './workflow-graph.js';
 export async function render([id = '']) {
   const run = await get(`workflows/${encodeURIComponent(id)}`);
   const target = encodeURIComponent(run.id);
-  const act = (/** @type {string} */ verb) => async () => void (await post(`workflows/${target}/${verb}`));
+  const act = (/** @type {string} */ verb) => async () => {
+    await post(`workflows/${target}/${verb}`);
+  };
   const live = ['running', 'paused', 'scheduled', 'pending'].includes(run.state);
   const actions = h(
     'div',

@@ -22,6 +22,10 @@ export async function render(_params, query) {
   return page(
     t('workflows.title'),
     table([t('col.id'), t('jobs.name'), t('col.state'), t('workflows.steps'), t('jobs.inserted'), t('deadLetters.error')], rows),
-    h('nav', { class: 'paging', 'aria-label': t('workflows.title') }, result.nextCursor ? h('a', { href: `#/workflows?${next}`, rel: 'next' }, t('common.next')) : null),
+    h(
+      'nav',
+      { class: 'paging', 'aria-label': t('workflows.title') },
+      result.nextCursor ? h('a', { href: `#/workflows?${next}`, rel: 'next' }, t('common.next')) : null,
+    ),
   );
 }
