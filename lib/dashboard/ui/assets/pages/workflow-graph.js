@@ -2,7 +2,7 @@
 import { t } from '../i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const NODE_W = 140;
+const NODE_W = 170;
 const NODE_H = 40;
 const GAP_X = 30;
 const GAP_Y = 50;
@@ -65,7 +65,7 @@ export function workflowGraph(nodes, edges) {
     const title = svg('title');
     title.textContent = `${node.id}: ${node.state}`;
     const label = svg('text', { x: pos.x + NODE_W / 2, y: pos.y + NODE_H / 2 + 5, 'text-anchor': 'middle' });
-    label.textContent = node.id.length > 18 ? `${node.id.slice(0, 17)}…` : node.id;
+    label.textContent = node.id.length > 22 ? `${node.id.slice(0, 21)}…` : node.id;
     group.append(title, svg('rect', { x: pos.x, y: pos.y, width: NODE_W, height: NODE_H, rx: 8 }), label);
     if (node.jobId) {
       const link = svg('a', { href: `#/jobs/${encodeURIComponent(node.jobId)}` });
