@@ -26,7 +26,7 @@ describe.each(PLATFORMS)('dashboard UI: the page and its assets (%s)', (platform
     expect(page.text).toContain('<title>Ops &lt;jobs&gt;</title>');
     expect(page.text).not.toMatch(/<script>|<style|style=/);
     const script = /<script type="module" src="scheduler\/(assets\/app\.[0-9a-f]{10}\.js)"\s*><\/script>/.exec(page.text)![1]!;
-    const css = /<link rel="stylesheet" href="scheduler\/(assets\/app\.[0-9a-f]{10}\.css)"\s*\/>/.exec(page.text)![1]!;
+    const css = /<link rel="stylesheet" href="scheduler\/(assets\/base\.[0-9a-f]{10}\.css)"\s*\/>/.exec(page.text)![1]!;
     const js = await d.http().get(`/admin/scheduler/${script}`).expect(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -45,7 +45,7 @@ describe.each(PLATFORMS)('dashboard UI: the page and its assets (%s)', (platform
     const page = await d.http().get('/scheduler').set('x-n', '42').expect(200);
     expect(page.headers['content-security-policy']).toBeUndefined();
     expect(page.text).toMatch(/<script type="module" src="scheduler\/assets\/app\.[0-9a-f]{10}\.js"\s+nonce="n-42"><\/script>/);
-    expect(page.text).toMatch(/<link rel="stylesheet" href="scheduler\/assets\/app\.[0-9a-f]{10}\.css"\s+nonce="n-42" \/>/);
+    expect(page.text).toMatch(/<link rel="stylesheet" href="scheduler\/assets\/base\.[0-9a-f]{10}\.css"\s+nonce="n-42" \/>/);
     await d.close();
     d = await startDashboard({ platform, dashboard: { allowUnauthenticated: true, ui: false, live: 'poll', refreshMs: 2000 } });
     await d.http().get('/scheduler').expect(404);

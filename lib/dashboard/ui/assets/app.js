@@ -70,7 +70,8 @@ function refreshLive() {
 async function updateHealth() {
   const badge = /** @type {HTMLElement} */ (document.getElementById('health'));
   try {
-    const { status } = await get('health');
+    // From the overview's shared snapshot (one store read per statsCacheMs, whatever the number of tabs).
+    const { health: status } = await get('overview');
     badge.textContent = `${t('overview.health')}: ${status}`;
     badge.className = `health badge health-${status}`;
     badge.hidden = false;
