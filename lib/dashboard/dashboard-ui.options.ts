@@ -1,5 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { SchedulerConfigError } from '../scheduler.errors.js';
-import type { DashboardRequest } from './dashboard.options.js';
+
+/** The request as the options' callbacks see it (`DashboardRequest`, repeated so that the two option files do not import each other). */
+type UiRequest = { readonly headers: IncomingHttpHeaders };
 
 /**
  * The browser UI's look (the `ui` option; `false` serves no UI, the API only).
@@ -24,7 +27,7 @@ export interface DashboardUiOptions {
  */
 export interface DashboardCspOptions {
   /** The request's nonce (e.g. `(req, res) => res.locals.cspNonce`). @default none: the UI sends its own strict policy */
-  nonce?(req: DashboardRequest, res: unknown): string;
+  nonce?(req: UiRequest, res: unknown): string;
 }
 
 /** The UI's resolved options, as `GET api/config` serves them. @publicApi */
@@ -40,7 +43,7 @@ export interface ResolvedDashboardUiOptions {
   ui: DashboardUiConfig | null;
   live: 'sse' | 'poll';
   refreshMs: number;
-  csp: { nonce: ((req: DashboardRequest, res: unknown) => string) | null };
+  csp: { nonce: ((req: UiRequest, res: unknown) => string) | null };
 }
 
 const SOURCE = 'SchedulerDashboardModule';
