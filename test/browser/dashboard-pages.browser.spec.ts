@@ -104,7 +104,7 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('follows changes over SSE, closes the stream while the tab is hidden and reopens it when visible', async () => {
+  it('follows changes over SSE (a queue, a workflow run), closes the stream while the tab is hidden and reopens it when visible', async () => {
     demo = await startDemo();
     const { page, go } = await openTab(browser, demo.url);
     await go('#/queues', 'Queues');
@@ -113,6 +113,14 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     // The batch leaves on the scheduler's (fake) clock.
     await demo.clock.advance('1s');
     await page.locator('main tbody tr', { hasText: 'emails' }).locator('.state-paused').waitFor();
+
+    // A workflow run's graph follows its steps.
+    await go(`#/workflows/${demo.data.runningRun}`, `Run ${demo.data.runningRun}`);
+    expect(await page.locator('svg.dag g.node[data-state="completed"]').count()).toBe(0);
+    await demo.tester.drainQueue();
+    await demo.clock.advance('1s');
+    await page.locator('svg.dag g.node[data-step="notifySales"][data-state="completed"]').waitFor();
+    expect(await page.locator('svg.dag g.node[data-state="completed"]').count()).toBe(4);
 
     const setVisibility = (state: 'hidden' | 'visible') =>
       page.evaluate(`Object.defineProperty(document, 'visibilityState', { value: '${state}', configurable: true });
