@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/chromium.js';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeChromium, sharedChromium } from './support/chromium.js';
 import { startDemo, type Demo } from './support/demo-app.js';
 import { openTab } from './support/session.js';
 
@@ -17,14 +17,8 @@ const postFromPage = (page: Page, path: string, csrf: boolean) =>
 const toast = (page: Page, text: string | RegExp) => page.locator('#toasts .toast', { hasText: text }).last().waitFor();
 
 describe('dashboard UI in Chromium: actions', () => {
-  let browser: Browser;
   let demo: Demo | undefined;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(closeChromium);
   afterEach(async () => {
     await demo?.close();
     demo = undefined;
@@ -33,7 +27,7 @@ describe('dashboard UI in Chromium: actions', () => {
   it('pauses a queue, retries a job, counts a bulk retry before doing it, runs a schedule now, cancels a workflow run, retries a dead letter', async () => {
     demo = await startDemo();
     const { scheduler, data } = demo;
-    const { page, errors, go } = await openTab(browser, demo.url);
+    const { page, errors, go } = await openTab(await sharedChromium(), demo.url);
 
     await go('#/queues', 'Queues');
     await page.locator('tr', { hasText: 'emails' }).getByRole('button', { name: 'Pause' }).click();
@@ -83,7 +77,7 @@ describe('dashboard UI in Chromium: actions', () => {
 
   it('read-only: no action is offered, and a forced one is refused (403)', async () => {
     demo = await startDemo({ dashboard: { allowUnauthenticated: true, readOnly: true } });
-    const { page, go } = await openTab(browser, demo.url);
+    const { page, go } = await openTab(await sharedChromium(), demo.url);
     for (const route of ['#/queues', '#/jobs', `#/jobs/${demo.data.deadJobs[0]}`, '#/schedules', `#/workflows/${demo.data.runningRun}`, '#/dead-letters']) {
       await go(route, /./);
       expect(await page.locator('main button[data-action], main [data-test="dry-run"]').count(), route).toBe(0);
@@ -95,7 +89,7 @@ describe('dashboard UI in Chromium: actions', () => {
 
   it('an action without the CSRF header is refused, one with it goes through', async () => {
     demo = await startDemo();
-    const { page, go } = await openTab(browser, demo.url);
+    const { page, go } = await openTab(await sharedChromium(), demo.url);
     await go('', 'Overview');
     expect(await postFromPage(page, 'api/queues/emails/pause', false)).toEqual({ status: 403, body: expect.objectContaining({ reason: 'csrf' }) });
     expect((await demo.scheduler.queueStats('emails')).paused).toBe(false);
@@ -104,7 +98,7 @@ describe('dashboard UI in Chromium: actions', () => {
 
   it('per-action access: only the allowed buttons show', async () => {
     demo = await startDemo({ dashboard: { access: () => ({ pauseQueues: true }) } });
-    const { page, go } = await openTab(browser, demo.url);
+    const { page, go } = await openTab(await sharedChromium(), demo.url);
     await go('#/queues', 'Queues');
     expect(await page.locator('main button[data-action="queues.pause"]').count()).toBeGreaterThan(0);
     await go('#/schedules', 'Schedules');
@@ -119,7 +113,7 @@ describe('dashboard UI in Chromium: actions', () => {
     demo = await startDemo({ platform, ...(prefix ? { prefix } : {}) });
     expect(demo.url).toContain(prefix ? '/admin/scheduler/' : '/scheduler/');
     // At `<path>` without the trailing slash (the one URL Fastify routes by default).
-    const { page, errors, go } = await openTab(browser, demo.url.replace(/\/$/, ''));
+    const { page, errors, go } = await openTab(await sharedChromium(), demo.url.replace(/\/$/, ''));
     await go('', 'Overview');
     await go('#/queues', 'Queues');
     await page.locator('tr', { hasText: 'billing' }).getByRole('button', { name: 'Pause' }).click();
@@ -132,7 +126,7 @@ describe('dashboard UI in Chromium: actions', () => {
 
   it("live: 'poll' refreshes every refreshMs while visible", async () => {
     demo = await startDemo({ dashboard: { allowUnauthenticated: true, live: 'poll', refreshMs: 500 } });
-    const { page, go } = await openTab(browser, demo.url);
+    const { page, go } = await openTab(await sharedChromium(), demo.url);
     await go('#/queues', 'Queues');
     expect(await page.locator('html').getAttribute('data-live')).toBe('poll');
     await demo.scheduler.pauseQueue('emails');

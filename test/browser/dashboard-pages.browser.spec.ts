@@ -1,18 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, launchChromium } from './support/chromium.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { axeViolations, closeChromium, sharedChromium } from './support/chromium.js';
 import { startDemo, type Demo } from './support/demo-app.js';
 import { openTab } from './support/session.js';
 
 describe('dashboard UI in Chromium: the pages (Express)', () => {
-  let browser: Browser;
   let demo: Demo | undefined;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(closeChromium);
   afterEach(async () => {
     await demo?.close();
     demo = undefined;
@@ -20,7 +13,7 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
 
   it('renders every page from the real API', async () => {
     demo = await startDemo({ dashboard: { allowUnauthenticated: true, ui: { title: 'Acme jobs', environment: { label: 'staging', color: '#7c3aed' } } } });
-    const { page, errors, go } = await openTab(browser, demo.url);
+    const { page, errors, go } = await openTab(await sharedChromium(), demo.url);
     await go('', 'Overview');
     expect(await page.title()).toBe('Acme jobs');
     expect(await page.locator('#env').textContent()).toBe('staging');
@@ -78,7 +71,7 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
 
   it('toggles dark mode (remembered) and the time format; passes axe in both themes', async () => {
     demo = await startDemo();
-    const { page, errors, go } = await openTab(browser, demo.url);
+    const { page, errors, go } = await openTab(await sharedChromium(), demo.url);
     for (const route of ['', '#/jobs', `#/jobs/${demo.data.deadJobs[0]}`, `#/workflows/${demo.data.completedRun}`, '#/schedules']) {
       await go(route, /./);
       expect(await axeViolations(page), route).toEqual([]);
@@ -106,7 +99,7 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
 
   it('follows changes over SSE (a queue, a workflow run), closes the stream while the tab is hidden and reopens it when visible', async () => {
     demo = await startDemo();
-    const { page, go } = await openTab(browser, demo.url);
+    const { page, go } = await openTab(await sharedChromium(), demo.url);
     await go('#/queues', 'Queues');
     await page.locator('html[data-live="sse"]').waitFor();
     await demo.scheduler.pauseQueue('emails');

@@ -60,3 +60,21 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((node) => ({ target: node.target })) }));
 }
+
+let shared: Promise<Browser> | null = null;
+
+/**
+ * One browser for a file's tests, launched by the first that asks: without Chromium each test fails with
+ * the message above (a failing `beforeAll` would show them as skipped).
+ */
+export function sharedChromium(): Promise<Browser> {
+  shared ??= launchChromium();
+  return shared;
+}
+
+/** Closes the shared browser, if one was launched. */
+export async function closeChromium(): Promise<void> {
+  const launched = shared;
+  shared = null;
+  await launched?.then((browser) => browser.close()).catch(() => undefined);
+}
