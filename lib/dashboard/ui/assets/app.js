@@ -87,7 +87,8 @@ function applyTheme() {
     document.documentElement.dataset.theme === 'dark' ||
     (document.documentElement.dataset.theme === 'auto' && window.matchMedia('(prefers-color-scheme: dark)').matches);
   const toggle = /** @type {HTMLElement} */ (document.getElementById('theme-toggle'));
-  toggle.textContent = dark ? t('theme.toLight') : t('theme.toDark');
+  // One label, its state in aria-pressed: a screen reader hears "Dark theme, pressed".
+  toggle.textContent = t('theme.dark');
   toggle.setAttribute('aria-pressed', String(dark));
   return dark;
 }
@@ -104,6 +105,9 @@ async function boot() {
     env.hidden = false;
   }
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+  nav.setAttribute('aria-label', t('nav.label'));
+  const skip = document.querySelector('.skip');
+  if (skip) skip.textContent = t('nav.skip');
   nav.replaceChildren(
     h(
       'ul',
@@ -112,6 +116,7 @@ async function boot() {
     ),
   );
   const timeButton = /** @type {HTMLElement} */ (document.getElementById('time-mode'));
+  timeButton.title = t('time.toggle');
   const showTime = () => (timeButton.textContent = t(`time.${getTimeMode()}`));
   showTime();
   timeButton.addEventListener('click', () => {
