@@ -16,6 +16,8 @@ try {
   throw new Error(`cannot load ../dist/lib/index.js: run "npm run build" at the repository root first (${error.message})`);
 }
 export const { SchedulerModule, SchedulerService, Scheduled } = lib;
+/** `nestjs-scheduler/metrics` (the in-process histograms for an SDK reader). */
+export const { SchedulerMetricProducer } = await import(rootDist('lib/metrics/index.js'));
 
 /** Applies a method decorator by hand (the bench files are plain .mjs, without decorator syntax). */
 export function decorateMethod(decorator, Class, method) {

@@ -13,6 +13,7 @@ export type {
   JobListFilter,
   JobStatus,
   QueueStats,
+  SchedulerNode,
   HealthStatus,
   DeadLetterFilter,
   DeadLetterRetryFilter,
@@ -123,6 +124,7 @@ export {
   MissingPackageError,
   InvalidArgumentError,
   JobNotFoundError,
+  JobStateError,
   QueueNotFoundError,
   DuplicateJobError,
   PayloadTooLargeError,
@@ -170,7 +172,7 @@ export { parseDuration } from './common/duration.js';
 export type { RateLimit, RateLimitsOptions, RateLimitKind } from './rate-limit/rate-limit.options.js';
 export type { RateLimitStatus } from './rate-limit/token-bucket.js';
 export { RateLimits } from './rate-limit/rate-limits.service.js';
-export type { JsonValue, JsonObject } from './common/json.js';
+export type { JsonValue, JsonObject, JsonScalar } from './common/json.js';
 export { SystemClock, type Clock, type TimerHandle } from './clock/clock.js';
 
 export type { Job, JobState, JobAttemptError, JobTraceContext, JobProgress, ErrorClass, UniqueState } from './store/job.types.js';
@@ -200,6 +202,7 @@ export { WorkflowVersionMismatchError } from './scheduler.errors.js';
 
 export { ShuttingDownError, NotLeaderError, StoreUnavailableError } from './scheduler.errors.js';
 export { DEFAULT_METRIC_BUCKETS, type MetricsOptions } from './telemetry/metrics/metrics.options.js';
+export type { SchedulerHistogram, SchedulerHistogramOptions, SchedulerHistograms } from './telemetry/metrics/histograms.js';
 export { ClassifiedError, ERROR_CLASSES, errorTripsCircuit, type ClassifiedErrorOptions } from './errors/classified.error.js';
 export { ERROR_CLASS_POLICIES } from './errors/error-class.policies.js';
 export { SchedulerErrors, type ClassifyOptions } from './errors/errors.service.js';

@@ -95,6 +95,22 @@ export class JobNotFoundError extends SchedulerError {
 }
 
 /**
+ * A job is not in a state the call acts on (e.g. deleting a running job).
+ * Nothing was changed.
+ * @publicApi
+ */
+export class JobStateError extends SchedulerError {
+  constructor(
+    readonly id: string,
+    /** The state it is in. */
+    readonly state: string,
+    detail: string,
+  ) {
+    super(`job "${id}" is ${state}: ${detail}`);
+  }
+}
+
+/**
  * The queue is not configured on this node.
  * @publicApi
  */

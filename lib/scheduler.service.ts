@@ -13,8 +13,10 @@ import type { EveryPlural, EverySingular } from './schedule/builder/schedule-bui
 import type { RunnableSchedule, ScheduleDoOptions } from './schedule/builder/runnable-schedule.types.js';
 import { InvalidArgumentError } from './scheduler.errors.js';
 import { SchedulerHost } from './scheduler.host.js';
-import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobListFilter, JobStatus, QueueStats } from './scheduler.types.js';
+import type { EnqueuedJob, EnqueueOptions, HealthStatus, JobInfo, JobListFilter, JobStatus, QueueStats, SchedulerNode } from './scheduler.types.js';
+import { listNodes } from './service/node.calls.js';
 import { findJob, listJobs, nextRuns } from './service/job-query.calls.js';
+import { deleteJob, runJobNow } from './service/job-control.calls.js';
 import { cancelJobs, enqueueJobs, runScheduleNow } from './service/job.calls.js';
 import { healthCheck, jobHistory, jobStatus } from './service/monitoring.calls.js';
 import { changeQueue, queueStats, scaleQueue } from './service/queue.calls.js';
@@ -178,6 +180,30 @@ export class SchedulerService {
     return cancelJobs(this.s, idOrName, options.reason ?? 'cancelled');
   }
 
+  /**
+   * Makes a waiting job (`available`, due later: a delay, a retry's backoff,
+   * a future run time) due now, its attempts and priority unchanged, and
+   * wakes the runners of its queue on every node. A job due already stays
+   * as it is. Resolves to the job.
+   * @throws JobNotFoundError when no job has this id.
+   * @throws JobStateError when it is not waiting (running or finished).
+   */
+  async runJobNow(id: string): Promise<Job> {
+    return runJobNow(this.s, id);
+  }
+
+  /**
+   * Deletes a job that is not running: a waiting one (it will not run) or a
+   * finished one (its history goes). A job claimed in the instant between
+   * the check and the delete is deleted while it runs; its acknowledgement
+   * then finds nothing to change.
+   * @throws JobNotFoundError when no job has this id.
+   * @throws JobStateError for a running job: cancel it first (`cancelJob`).
+   */
+  async deleteJob(id: string): Promise<void> {
+    await deleteJob(this.s, id);
+  }
+
   /** One job by id (any state), or `null` when there is none. @throws InvalidArgumentError for an id that is not digits */
   async findJob(id: string): Promise<Job | null> {
     return findJob(this.s, id);
@@ -242,6 +268,17 @@ export class SchedulerService {
   /** The state of a job or schedule: running and queued counts, last run, next tick. */
   async status(name: string): Promise<JobStatus> {
     return jobStatus(this.s, await this.getJob(name));
+  }
+
+  /**
+   * The live nodes of the cluster, by name: each as it last recorded itself
+   * in the store's node registry (every `lifeline.heartbeat`, live for
+   * `lifeline.rescueAfter`), with the leader and its running jobs by queue.
+   * This node is always among them. On a store without a registry, the
+   * others are the nodes named on running jobs (no beat, no version).
+   */
+  async nodes(): Promise<SchedulerNode[]> {
+    return listNodes(this.s);
   }
 
   /** True when this node plans ticks. */

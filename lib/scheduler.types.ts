@@ -106,6 +106,29 @@ export interface JobStatus {
 }
 
 /**
+ * A live node of the cluster, in `nodes()`.
+ * @publicApi
+ */
+export interface SchedulerNode {
+  /** Its name (`nodeName`). */
+  node: string;
+  /** It holds the leader lease. */
+  leader: boolean;
+  /** It is the node answering. */
+  self: boolean;
+  /** Its last beat in the store's node registry; `null` when it has not beat yet or the store keeps no registry. */
+  heartbeatAt: Date | null;
+  /** When it started (its first beat); `null` when unknown. */
+  startedAt: Date | null;
+  /** The package version it runs; `null` when unknown. */
+  version: string | null;
+  /** The queues it runs, with their concurrency there. */
+  queues: Record<string, number>;
+  /** Its running jobs by queue (0 for a queue it runs idle), counted from the store's running jobs. */
+  running: Record<string, number>;
+}
+
+/**
  * One queue in `queueStats()`.
  * @publicApi
  */

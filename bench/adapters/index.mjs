@@ -33,6 +33,8 @@ export const ADAPTERS = {
   'nestjs-scheduler-memory-metrics-lean': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetricsLean()),
   'nestjs-scheduler-memory-metrics-off': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetricsOff()),
   'nestjs-scheduler-postgres-metrics': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresMetrics()),
+  'nestjs-scheduler-memory-metrics-producer': () => import('./nestjs-scheduler.mjs').then((m) => m.memoryMetricsProducer()),
+  'nestjs-scheduler-postgres-metrics-producer': () => import('./nestjs-scheduler.mjs').then((m) => m.postgresMetricsProducer()),
 };
 
 /**
@@ -120,6 +122,21 @@ export const ADAPTER_INFO = {
   },
   'nestjs-scheduler-postgres-metrics': {
     label: 'nestjs-scheduler (postgres, metrics into an SDK)',
+    ours: true,
+    backend: 'postgres',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  // The same, with the histograms kept by a SchedulerMetricProducer (nestjs-scheduler/metrics) the reader collects.
+  'nestjs-scheduler-memory-metrics-producer': {
+    label: 'nestjs-scheduler (memory, metrics into an SDK, histograms by the producer)',
+    ours: true,
+    backend: 'memory',
+    schedule: false,
+    scenarios: ['drain'],
+  },
+  'nestjs-scheduler-postgres-metrics-producer': {
+    label: 'nestjs-scheduler (postgres, metrics into an SDK, histograms by the producer)',
     ours: true,
     backend: 'postgres',
     schedule: false,

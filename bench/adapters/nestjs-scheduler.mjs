@@ -62,7 +62,8 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
     supportsSchedule: true,
 
     async setup({ role, concurrency = 10, onJob = () => {}, onTick }) {
-      const { Injectable, Module, NestFactory, SchedulerModule, SchedulerService, Scheduled, decorateMethod } = await import('../nest.mjs');
+      const { Injectable, Module, NestFactory, SchedulerModule, SchedulerService, Scheduled, SchedulerMetricProducer, decorateMethod } =
+        await import('../nest.mjs');
 
       class BenchJobs {
         run(ctx) {
@@ -76,19 +77,24 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
       if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
       Injectable()(BenchJobs);
 
-      if (metrics === 'sdk' || metrics === 'sdk-lean') {
+      // 'sdk-producer': the histograms aggregated by the scheduler and handed to the same reader (nestjs-scheduler/metrics).
+      const metricProducer = metrics === 'sdk-producer' ? new SchedulerMetricProducer() : undefined;
+      if (metrics === 'sdk' || metrics === 'sdk-lean' || metricProducer) {
         const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
         const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-        meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 10_000 })] });
+        const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 10_000, metricProducers: metricProducer ? [metricProducer] : [] });
+        meterProvider = new MeterProvider({ readers: [reader] });
       }
       const metricsOption =
         metrics === 'sdk'
           ? { metrics: { meterProvider } }
-          : metrics === 'sdk-lean'
-            ? { metrics: { meterProvider, storeOperations: false } }
-            : metrics === 'off'
-              ? { metrics: { enabled: false } }
-              : {};
+          : metricProducer
+            ? { metrics: { meterProvider, producer: metricProducer } }
+            : metrics === 'sdk-lean'
+              ? { metrics: { meterProvider, storeOperations: false } }
+              : metrics === 'off'
+                ? { metrics: { enabled: false } }
+                : {};
       const moduleFor = (options) => {
         class BenchModule {}
         Module({
@@ -199,3 +205,5 @@ export const memoryMetrics = () => createNestjsScheduler('memory', { metrics: 's
 export const memoryMetricsLean = () => createNestjsScheduler('memory', { metrics: 'sdk-lean' });
 export const memoryMetricsOff = () => createNestjsScheduler('memory', { metrics: 'off' });
 export const postgresMetrics = () => createNestjsScheduler('postgres', { metrics: 'sdk' });
+export const memoryMetricsProducer = () => createNestjsScheduler('memory', { metrics: 'sdk-producer' });
+export const postgresMetricsProducer = () => createNestjsScheduler('postgres', { metrics: 'sdk-producer' });

@@ -5,6 +5,12 @@
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
+ * A JSON value that is neither an array nor an object.
+ * @publicApi
+ */
+export type JsonScalar = string | number | boolean | null;
+
+/**
  * A JSON object.
  * @publicApi
  */

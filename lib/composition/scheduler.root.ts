@@ -25,8 +25,9 @@ import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js'
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
-import { MetricsPlugin, schedulerMeter } from '../telemetry/metrics/metrics.plugin.js';
+import { MetricsPlugin, schedulerHistograms, schedulerMeter } from '../telemetry/metrics/metrics.plugin.js';
 import { instrumentStore } from '../telemetry/metrics/store.metrics.js';
+import { NodeBeatPlugin } from '../plugins/node-beat.plugin.js';
 import { PACKAGE_VERSION } from '../scheduler.constants.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
@@ -102,7 +103,10 @@ export class SchedulerRoot {
     const running = new RunningJobs();
     const node = options.nodeName;
     const meter = schedulerMeter(options.metrics, PACKAGE_VERSION);
-    const store = meter && options.metrics.storeOperations ? instrumentStore(bundle.store, meter, options.metrics.buckets) : bundle.store;
+    const store =
+      meter && options.metrics.storeOperations
+        ? instrumentStore(bundle.store, schedulerHistograms(options.metrics, meter), options.metrics.buckets)
+        : bundle.store;
     const { peer, notifier } = bundle;
     const isLeader = () => peer.isLeader();
     const loop = new SchedulerLoop(clock);
@@ -188,6 +192,16 @@ export class SchedulerRoot {
         ],
       },
     ];
+    plugins.push(
+      new NodeBeatPlugin({
+        registry: store.nodes,
+        node,
+        version: PACKAGE_VERSION,
+        interval: options.heartbeatInterval,
+        ttl: options.rescueAfter,
+        queues: () => Object.fromEntries(queues.all().map((runner) => [runner.name, runner.limit])),
+      }),
+    );
     // The queues known here: the ones this node runs and the ones its configuration names.
     const knownQueues = () => [...new Set([...queues.all().map((runner) => runner.name), ...(options.queueNames ?? [])])];
     const queueStats = new QueueStatsReader({ store, clock, knownQueues });

@@ -8,7 +8,7 @@ import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { grantedTo } from './dashboard-request.js';
 import { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE, DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ResolvedDashboardOptions } from './dashboard.options.js';
-import type { DashboardConfig } from './dashboard.views.js';
+import type { DashboardConfig } from './dashboard-config.views.js';
 import { DashboardAudit, type DashboardAuditEntry } from './dashboard.audit.js';
 import { DashboardHistoryRing, type DashboardHistory } from './dashboard-history.js';
 

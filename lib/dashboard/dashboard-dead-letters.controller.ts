@@ -8,7 +8,8 @@ import { pageOffset, pageSize } from './dashboard-paging.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { DashboardRequest, ResolvedDashboardOptions } from './dashboard.options.js';
-import { deadLetterView, jobSummary, type DashboardDeadLetter } from './dashboard.views.js';
+import { deadLetterView, type DashboardDeadLetter } from './dashboard-dead-letter.views.js';
+import { jobSummary } from './dashboard-job.views.js';
 import type { DashboardJobRetry } from './dashboard-jobs.controller.js';
 
 /** `GET api/dead-letters`: one page, newest death first; `nextOffset` is `null` on the last. @publicApi */

@@ -15,6 +15,7 @@ import {
   DuplicateJobError,
   InvalidArgumentError,
   JobNotFoundError,
+  JobStateError,
   NotLeaderError,
   QueueNotFoundError,
   ShuttingDownError,
@@ -26,7 +27,7 @@ import type { ResolvedDashboardOptions } from './dashboard.options.js';
 /**
  * Gives every dashboard route `queryTimeoutMs` (then 503), and answers the
  * scheduler's typed errors with their HTTP status: not found 404, bad
- * argument 400, duplicate 409, not leader / shutting down / store down 503.
+ * argument 400, duplicate or a job in another state 409, not leader / shutting down / store down 503.
  * @internal
  */
 @Injectable()
@@ -48,7 +49,7 @@ function httpError(error: unknown, timeoutMs: number): unknown {
   const message = (error as Error)?.message ?? String(error);
   if (error instanceof JobNotFoundError || error instanceof QueueNotFoundError) return new NotFoundException({ statusCode: 404, reason: 'not_found', message });
   if (error instanceof InvalidArgumentError) return new BadRequestException({ statusCode: 400, reason: 'invalid', message });
-  if (error instanceof DuplicateJobError) return new ConflictException({ statusCode: 409, reason: 'conflict', message });
+  if (error instanceof DuplicateJobError || error instanceof JobStateError) return new ConflictException({ statusCode: 409, reason: 'conflict', message });
   if (error instanceof NotLeaderError || error instanceof ShuttingDownError || error instanceof StoreUnavailableError) {
     return new ServiceUnavailableException({ statusCode: 503, reason: 'unavailable', message });
   }

@@ -5,7 +5,7 @@ import type { TimerHandle } from '../clock/clock.js';
 import { SchedulerHost } from '../scheduler.host.js';
 import type { DashboardActionEvent, JobEvent, SchedulerEventMap } from '../telemetry/scheduler.events.js';
 import { DashboardAccessGuard } from './dashboard-access.guard.js';
-import { jobSummary, type DashboardJobSummary } from './dashboard.views.js';
+import { jobSummary, type DashboardJobSummary } from './dashboard-job.views.js';
 
 /** The scheduler events `GET api/events` sends. @publicApi */
 export type DashboardLiveEventType =

@@ -1,15 +1,16 @@
 import { ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
-import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
+import { JobNotFoundError } from '../scheduler.errors.js';
+import { SchedulerHost } from '../scheduler.host.js';
 import { SchedulerService } from '../scheduler.service.js';
-import type { JobState } from '../store/job.types.js';
 import { DashboardAccessGuard } from './dashboard-access.guard.js';
 import { DashboardMutation } from './dashboard-actions.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { DashboardRequest, ResolvedDashboardOptions } from './dashboard.options.js';
-import { jobDetail, jobSummary, type DashboardJobDetail, type DashboardJobPage, type DashboardJobSummary } from './dashboard.views.js';
+import { jobDetail, jobSummary, type DashboardJobDetail, type DashboardJobSummary } from './dashboard-job.views.js';
 import { pageSize } from './dashboard-paging.js';
+import { jobMatchesSearch, parseCursor, parseJobSearch, type DashboardJobSearchPage } from './dashboard-search.js';
 import { DashboardWaiting } from './dashboard-waiting.js';
 
 /** What `POST api/jobs/:id/cancel` answers. @publicApi */
@@ -24,8 +25,6 @@ export interface DashboardJobRetry {
   job: DashboardJobSummary;
 }
 
-const STATES = new Set<string>(['available', 'running', 'completed', 'dead', 'discarded', 'cancelled']);
-
 /**
  * `GET api/jobs` (filters, keyset paging), `GET api/jobs/:id`, `POST api/jobs/:id/{retry,cancel}`.
  * @internal
@@ -36,32 +35,49 @@ const STATES = new Set<string>(['available', 'running', 'completed', 'dead', 'di
 export class DashboardJobsController {
   constructor(
     private readonly scheduler: SchedulerService,
+    private readonly host: SchedulerHost,
     private readonly audit: DashboardAudit,
     private readonly waiting: DashboardWaiting,
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
   ) {}
 
-  /** Newest first; `state` may list several (`state=dead,discarded`); `cursor` is the previous page's `nextCursor`. */
+  /**
+   * Newest first. `q` is a search (docs/dashboard.md, "Search"), ANDed with
+   * `state` (several: `state=dead,discarded`), `queue` and `name`; `cursor` is
+   * the previous page's `nextCursor`. `total` is counted up to `countCap`.
+   */
   @Get('api/jobs')
   async list(
+    @Query('q') q?: string,
     @Query('state') state?: string,
     @Query('queue') queue?: string,
     @Query('name') name?: string,
     @Query('limit') limit?: string,
     @Query('cursor') cursor?: string,
-  ): Promise<DashboardJobPage> {
+  ): Promise<DashboardJobSearchPage> {
     const size = pageSize(limit, this.options.maxPageSize);
-    const states = state ? state.split(',') : undefined;
-    if (states?.some((s) => !STATES.has(s))) throw new InvalidArgumentError('state', `must be among ${[...STATES].join(', ')}`);
-    const jobs = await this.scheduler.listJobs({
-      limit: size + 1,
-      ...(states ? { states: states as JobState[] } : {}),
-      ...(queue ? { queue } : {}),
-      ...(name ? { name } : {}),
-      ...(cursor ? { afterId: cursor } : {}),
-    });
+    const { filter, id } = parseJobSearch({ q, state, queue, name });
+    const afterId = parseCursor(cursor);
+    if (id !== null) {
+      // A jump: the job with that id, if it meets the other terms too.
+      const job = await this.scheduler.findJob(id);
+      const found = job && jobMatchesSearch(job, filter) ? [jobSummary(job)] : [];
+      return { jobs: found, nextCursor: null, limit: size, total: { count: found.length, capped: false } };
+    }
+    const store = this.host.ports.service.store;
+    const cap = this.options.countCap;
+    // One more than the cap, to tell "exactly the cap" from "more".
+    const [jobs, counted] = await Promise.all([
+      store.list({ ...filter, limit: size + 1, ...(afterId ? { afterId } : {}) }),
+      store.count(filter, { cap: cap + 1 }),
+    ]);
     const page = jobs.slice(0, size);
-    return { jobs: page.map(jobSummary), nextCursor: jobs.length > size ? page.at(-1)!.id : null, limit: size };
+    return {
+      jobs: page.map(jobSummary),
+      nextCursor: jobs.length > size ? page.at(-1)!.id : null,
+      limit: size,
+      total: { count: Math.min(counted, cap), capped: counted > cap },
+    };
   }
 
   /** One job in full; a waiting one with the reasons it does not run. */

@@ -6,7 +6,7 @@ import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardStats } from './dashboard-stats.service.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import type { DashboardRequest } from './dashboard.options.js';
-import { queueView, type DashboardOverview, type DashboardQueue } from './dashboard.views.js';
+import { queueView, type DashboardOverview, type DashboardQueue } from './dashboard-queue.views.js';
 
 /** What a queue action answers. @publicApi */
 export interface DashboardQueueChange {

@@ -6,7 +6,8 @@ import { DashboardMutation } from './dashboard-actions.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import type { DashboardRequest } from './dashboard.options.js';
-import { jobSummary, scheduleView, type DashboardJobSummary, type DashboardSchedule } from './dashboard.views.js';
+import { jobSummary, type DashboardJobSummary } from './dashboard-job.views.js';
+import { scheduleView, type DashboardSchedule } from './dashboard-schedule.views.js';
 
 /** What `POST api/schedules/:name/{pause,resume}` answers. @publicApi */
 export interface DashboardScheduleChange {

@@ -3,7 +3,7 @@ import { SchedulerHost } from '../scheduler.host.js';
 import { SchedulerService } from '../scheduler.service.js';
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ResolvedDashboardOptions } from './dashboard.options.js';
-import { queueView, type DashboardCounts, type DashboardOverview } from './dashboard.views.js';
+import { queueView, type DashboardCounts, type DashboardOverview } from './dashboard-queue.views.js';
 
 const ZERO: DashboardCounts = { available: 0, scheduled: 0, running: 0, completed: 0, dead: 0, discarded: 0, cancelled: 0 };
 

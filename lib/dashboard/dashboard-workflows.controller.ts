@@ -18,7 +18,7 @@ import {
   type DashboardWorkflowRunDetail,
   type DashboardWorkflowRunPage,
   type DashboardWorkflowRunSummary,
-} from './dashboard.views.js';
+} from './dashboard-workflow.views.js';
 
 /** What a workflow action answers: the run after it. @publicApi */
 export interface DashboardWorkflowChange {

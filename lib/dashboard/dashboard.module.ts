@@ -9,7 +9,12 @@ import { DashboardBulkController } from './dashboard-bulk.controller.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardEventHub, DashboardEventsController } from './dashboard-events.js';
 import { DashboardJobsController } from './dashboard-jobs.controller.js';
+import { DashboardJobActionsController } from './dashboard-job-actions.controller.js';
+import { DashboardNodesController } from './dashboard-nodes.controller.js';
+import { DashboardRetryAllController } from './dashboard-retry-all.controller.js';
+import { DashboardSettingsController } from './dashboard-settings.controller.js';
 import { DashboardQueuesController } from './dashboard-queues.controller.js';
+import { DashboardSearchController } from './dashboard-search.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
 import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
 import { DashboardUiController } from './dashboard-ui.controller.js';
@@ -30,6 +35,11 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardDeadLettersController,
   DashboardWorkflowsController,
   DashboardEventsController,
+  DashboardNodesController,
+  DashboardJobActionsController,
+  DashboardSettingsController,
+  DashboardRetryAllController,
+  DashboardSearchController,
   DashboardUiController,
 ];
 

@@ -20,16 +20,20 @@ export interface DashboardRequest {
  * @publicApi
  */
 export interface DashboardPermissions {
-  /** `POST jobs/:id/retry` and `POST dead-letters/:id/retry`. */
+  /** `POST jobs/:id/retry`, `POST jobs/:id/run-now`, `POST dead-letters/:id/retry` and `POST dead-letters/retry-all`. */
   retryJobs?: boolean;
   /** `POST jobs/:id/cancel`, and `POST jobs/bulk` with `action: 'cancel'` (`retryJobs` with `'retry'`). */
   cancelJobs?: boolean;
-  /** `POST jobs/bulk` with `action: 'delete'`. */
+  /** `POST jobs/:id/delete`, and `POST jobs/bulk` with `action: 'delete'`. */
   deleteJobs?: boolean;
   /** `POST queues/:queue/pause` and `…/resume`. */
   pauseQueues?: boolean;
+  /** `PUT queues/:queue/concurrency`. */
+  scaleQueues?: boolean;
   /** `POST schedules/:name/pause` and `…/resume`. */
   pauseSchedules?: boolean;
+  /** `PATCH schedules/:name` (runtime schedules). */
+  editSchedules?: boolean;
   /** `POST schedules/:name/run-now`. */
   runSchedules?: boolean;
   /** `POST workflows/:runId/cancel`. */
@@ -96,6 +100,12 @@ export interface SchedulerDashboardOptions {
   queryTimeoutMs?: number;
   /** The most jobs or dead letters one page may hold (`limit` is capped to it). @default 200 */
   maxPageSize?: number;
+  /**
+   * `GET api/jobs` counts the matching jobs up to this many and no further
+   * (`total.capped` says there are more, shown as "10k+"), so a page of a
+   * table with millions of rows never counts them all. @default 10000
+   */
+  countCap?: number;
   /** How many of the last actions `GET api/audit` keeps, in this process (0: none). @default 200 */
   auditSize?: number;
   /** ms between two samples of `GET api/metrics/history` (this node's work, counted from events). @default 10000 */
@@ -123,6 +133,7 @@ export interface ResolvedDashboardOptions extends ResolvedDashboardUiOptions {
   statsCacheMs: number;
   queryTimeoutMs: number;
   maxPageSize: number;
+  countCap: number;
   auditSize: number;
   historyIntervalMs: number;
   historySize: number;
@@ -169,6 +180,7 @@ export function resolveDashboardOptions(given: SchedulerDashboardOptions, defaul
     statsCacheMs: count('statsCacheMs', options.statsCacheMs, 5000, 0),
     queryTimeoutMs: count('queryTimeoutMs', options.queryTimeoutMs, 5000, 1),
     maxPageSize: count('maxPageSize', options.maxPageSize, 200, 1),
+    countCap: count('countCap', options.countCap, 10_000, 1),
     auditSize: count('auditSize', options.auditSize, 200, 0),
     historyIntervalMs: count('historyIntervalMs', options.historyIntervalMs, 10_000, 100),
     historySize: count('historySize', options.historySize, 360, 0),

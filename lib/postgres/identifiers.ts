@@ -73,6 +73,8 @@ export const PREFIXED_NAMES = [
   'breakers_state_chk',
   'rate_buckets',
   'rate_buckets_pkey',
+  'nodes',
+  'nodes_pkey',
 ] as const;
 
 const LONGEST_SUFFIX_BYTES = Math.max(...PREFIXED_NAMES.map((name) => Buffer.byteLength(name)));

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { endClient } from './postgres.connection.js';

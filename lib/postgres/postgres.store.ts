@@ -12,6 +12,7 @@ import type {
   JobRateLimits,
   JobStore,
   UnclaimOptions,
+  CountOptions,
 } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
@@ -27,6 +28,7 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from '../store/job.types.js';
+import { checkSearchFilter } from '../store/search-conditions.js';
 import { storableMessage, storableResult } from '../store/storable-output.js';
 import { insertBatch } from './job-input.js';
 import { assertMigrated, migrate } from './migrations/migrator.js';
@@ -37,6 +39,8 @@ import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresBreakerStore } from './postgres.breakers.js';
+import { PostgresNodes } from './postgres.nodes.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { PostgresPush } from './postgres.push.js';
 import { PostgresDeadLetters } from './postgres.dead-letters.js';
@@ -80,6 +84,8 @@ export class PostgresStore implements JobStore {
   readonly push: PostgresPush | undefined;
   /** Circuit breakers shared by every node (a table, migration 9). */
   readonly breakers: CircuitBreakerStore;
+  /** The live nodes of the schema and prefix (a table, migration 14). */
+  readonly nodes: NodeRegistry;
   /** Rate limits: one bucket per kind and name for the whole cluster (see `PostgresRateLimits`). */
   readonly rateLimits: JobRateLimits;
 
@@ -100,6 +106,7 @@ export class PostgresStore implements JobStore {
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);
     this.dead = new PostgresDeadLetters(this.sql.deadLetters, this.rows);
     this.breakers = new PostgresBreakerStore(this.sql.breakers, this.rows);
+    this.nodes = new PostgresNodes(this.sql.nodes, this.rows);
     this.rateLimits = new PostgresRateLimits({
       pg,
       sql: this.sql.rateLimits,
@@ -268,6 +275,17 @@ export class PostgresStore implements JobStore {
     return rows.map(toJob).sort((a, b) => compareIds(a.id, b.id));
   }
 
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    this.readiness.check();
+    const dbId = toDbId(id);
+    if (dbId === null) return null;
+    const [row] = await this.rows<JobRow>(this.sql.lifecycle.makeDue(dbId, now));
+    if (row) return toJob(row);
+    // Due already, or not available: nothing to write.
+    const job = await this.get(id);
+    return job?.state === 'available' ? job : null;
+  }
+
   /** @throws DuplicateJobError when another active job holds its unique key. */
   async resurrect(id: string, now: Date): Promise<Job | null> {
     const dbId = toDbId(id);
@@ -297,14 +315,16 @@ export class PostgresStore implements JobStore {
 
   async list(filter: JobFilter): Promise<Job[]> {
     this.readiness.check();
+    checkSearchFilter(filter);
     const limit = filter.limit === undefined || filter.limit === Infinity ? null : Math.ceil(filter.limit);
     if (limit !== null && !(limit > 0)) return [];
     return (await this.rows(this.sql.query.list(filter, limit))).map(toJob);
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
-    const [row] = await this.rows<{ count: string }>(this.sql.query.count(filter));
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
+    const [row] = await this.rows<{ count: string }>(this.sql.query.count(filter, options.cap));
     return Number(row?.count ?? 0);
   }
 

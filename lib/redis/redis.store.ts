@@ -2,7 +2,17 @@ import type { JsonValue } from '../common/json.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  AttemptRef,
+  ClaimRequest,
+  CompleteOptions,
+  CountOptions,
+  HeartbeatRef,
+  InsertOptions,
+  JobRateLimits,
+  JobStore,
+  UnclaimOptions,
+} from '../store/job-store.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from '../store/job-input.validation.js';
 import type {
   InsertResult,
@@ -18,12 +28,15 @@ import type {
   StoredSchedule,
 } from '../store/job.types.js';
 import { compareNames } from '../store/memory/queries.js';
+import { checkSearchFilter } from '../store/search-conditions.js';
 import { storableAttemptError, storableMessage, storableResult } from '../store/storable-output.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { decodeJob, decodeJobJson, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 import { RedisCompletions } from './redis.acks.js';
 import { RedisBreakers } from './redis.breakers.js';
+import { RedisNodes } from './redis.nodes.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
@@ -49,6 +62,8 @@ export class RedisStore implements JobStore {
   readonly maxPayloadBytes: number;
   /** Circuit breakers shared by every node of the store. */
   readonly breakers: CircuitBreakerStore;
+  /** The live nodes of the store (the hash `nodes`). */
+  readonly nodes: NodeRegistry;
   /** Token buckets shared by every node of the store. */
   readonly rateLimits: JobRateLimits;
   private readonly states: RedisStates;
@@ -65,6 +80,7 @@ export class RedisStore implements JobStore {
       throw new InvalidArgumentError('maxPayloadBytes', detail);
     });
     this.breakers = new RedisBreakers(redis);
+    this.nodes = new RedisNodes(redis);
     this.rateLimits = new RedisRateLimits(redis);
     this.states = new RedisStates(redis);
     this.runs = new RedisRuns(redis);
@@ -181,20 +197,27 @@ export class RedisStore implements JobStore {
     return Array.isArray(answer) ? decodeJob(answer) : null;
   }
 
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    const flat = (await this.redis.run('schedMakeDue', id, now.getTime())) as FlatHash | null;
+    return flat === null || flat.length === 0 ? null : decodeJob(flat);
+  }
+
   async get(id: string): Promise<Job | null> {
     const flat = (await this.redis.run('schedGet', id)) as FlatHash;
     return flat.length === 0 ? null : decodeJob(flat);
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
+    checkSearchFilter(filter);
     if ((filter.limit !== undefined && filter.limit <= 0) || filter.states?.length === 0) return [];
     return ((await this.redis.run('schedList', 'list', filterJson(filter))) as FlatHash[]).map(decodeJob);
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
     if (filter.states?.length === 0) return 0;
-    return Number(await this.redis.run('schedList', 'count', filterJson({ ...filter, limit: undefined })));
+    return Number(await this.redis.run('schedList', 'count', filterJson({ ...filter, limit: undefined }, options.cap)));
   }
 
   async delete(ids: readonly string[]): Promise<number> {
@@ -305,7 +328,7 @@ export class RedisStore implements JobStore {
   }
 }
 
-function filterJson(filter: JobFilter): string {
+function filterJson(filter: JobFilter, cap?: number): string {
   return JSON.stringify({
     name: filter.name,
     nameOrSchedule: filter.nameOrSchedule,
@@ -315,5 +338,10 @@ function filterJson(filter: JobFilter): string {
     limit: filter.limit !== undefined && Number.isFinite(filter.limit) ? filter.limit : undefined,
     desc: filter.order !== 'asc',
     afterId: filter.afterId,
+    // Empty lists are left out: cjson cannot tell `[]` from `{}`, and none filters anything.
+    nameContains: filter.nameContains?.length ? filter.nameContains : undefined,
+    tags: filter.tags?.length ? filter.tags : undefined,
+    args: filter.args?.length ? filter.args : undefined,
+    cap,
   });
 }

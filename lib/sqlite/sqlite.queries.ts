@@ -1,5 +1,5 @@
 import type { JobFilter, JobState, QueueCounts, QueueState, ScheduleState, StoredSchedule } from '../store/job.types.js';
-import type { JsonObject } from '../common/json.js';
+import type { JsonObject, JsonScalar } from '../common/json.js';
 import { toJob, type JobRow } from './job-rows.js';
 import type { SqliteJobTable } from './sqlite.job-table.js';
 
@@ -17,7 +17,28 @@ function where(filter: JobFilter): { clause: string; values: unknown[] } {
   if (filter.states !== undefined) add('state IN (SELECT value FROM json_each(?))', JSON.stringify(filter.states));
   if (filter.finishedBefore !== undefined) add('finished_at < ?', filter.finishedBefore.getTime());
   if (filter.afterId !== undefined) add(`id ${filter.order === 'asc' ? '>' : '<'} ?`, Number(filter.afterId));
+  // instr over lower(): SQLite's lower() folds ASCII only, as the other stores do; no LIKE pattern to escape.
+  for (const text of filter.nameContains ?? []) add('instr(lower(name), lower(?)) > 0', text);
+  for (const tag of filter.tags ?? []) add('EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)', tag);
+  for (const { path, value } of filter.args ?? []) argsCondition(add, jsonPath(path), value);
   return { clause: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };
+}
+
+/**
+ * The value at `path` is `value`, of the same JSON type: json_extract alone
+ * answers 1 for `true` and NULL for both `null` and a missing key, so
+ * json_type is asked first.
+ */
+function argsCondition(add: (sql: string, ...given: unknown[]) => void, path: string, value: JsonScalar): void {
+  if (value === null) add(`json_type(args, ?) = 'null'`, path);
+  else if (typeof value === 'boolean') add(`json_type(args, ?) = '${value ? 'true' : 'false'}'`, path);
+  else if (typeof value === 'number') add(`json_type(args, ?) IN ('integer', 'real') AND json_extract(args, ?) = ?`, path, path, value);
+  else add(`json_type(args, ?) = 'text' AND json_extract(args, ?) = ?`, path, path, value);
+}
+
+/** A JSON path of object keys, each quoted (a key may hold dots, quotes or digits: `$."0"` never indexes an array). */
+function jsonPath(keys: readonly string[]): string {
+  return `$${keys.map((key) => `."${key.replace(/["\\]/g, (c) => `\\${c}`)}"`).join('')}`;
 }
 
 /**
@@ -37,9 +58,11 @@ export class SqliteQueries {
     return (this.table.sql(`SELECT * FROM jobs${clause} ORDER BY id ${order} LIMIT ?`).all(...values, limit) as JobRow[]).map(toJob);
   }
 
-  count(filter: JobFilter): number {
+  /** Counts the matches, stopping at `cap` (a LIMIT inside, so no more rows are read). */
+  count(filter: JobFilter, cap?: number): number {
     const { clause, values } = where(filter);
-    return (this.table.sql(`SELECT count(*) AS n FROM jobs${clause}`).get(...values) as { n: number }).n;
+    if (cap === undefined) return (this.table.sql(`SELECT count(*) AS n FROM jobs${clause}`).get(...values) as { n: number }).n;
+    return (this.table.sql(`SELECT count(*) AS n FROM (SELECT 1 FROM jobs${clause} LIMIT ?)`).get(...values, cap) as { n: number }).n;
   }
 
   /** Oldest `finishedAt` first (only finished jobs have one), as the memory store. */

@@ -4,7 +4,17 @@ import type { JsonValue } from '../common/json.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from '../store/job-input.validation.js';
-import type { AttemptRef, ClaimRequest, CompleteOptions, HeartbeatRef, InsertOptions, JobRateLimits, JobStore, UnclaimOptions } from '../store/job-store.js';
+import type {
+  AttemptRef,
+  ClaimRequest,
+  CompleteOptions,
+  CountOptions,
+  HeartbeatRef,
+  InsertOptions,
+  JobRateLimits,
+  JobStore,
+  UnclaimOptions,
+} from '../store/job-store.js';
 import type {
   InsertResult,
   Job,
@@ -18,12 +28,15 @@ import type {
   ScheduleState,
   StoredSchedule,
 } from '../store/job.types.js';
+import { checkSearchFilter } from '../store/search-conditions.js';
 import { storableResult } from '../store/storable-output.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { toJob, toRowId } from './job-rows.js';
 import { SqliteAcks } from './sqlite.acks.js';
 import { SqliteBreakerStore } from './sqlite.breakers.js';
+import { SqliteNodeRegistry } from './sqlite.node-registry.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import { claimJobs } from './sqlite.claim.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import { SqliteDeadLetters } from './sqlite.dead-letters.js';
@@ -60,6 +73,8 @@ export class SqliteStore implements JobStore {
   readonly maxPayloadBytes: number;
   /** Circuit breakers shared by every process that opens the file. */
   readonly breakers: CircuitBreakerStore;
+  /** The live nodes among the processes that open the file (the `nodes` table). */
+  readonly nodes: NodeRegistry;
   /** Rate limits: one bucket per kind and name for every process that opens the file. */
   readonly rateLimits: JobRateLimits;
   private readonly table: SqliteJobTable;
@@ -87,6 +102,7 @@ export class SqliteStore implements JobStore {
     this.runs = new SqliteRuns(sqlite, this.table);
     this.acks = new SqliteAcks(sqlite);
     this.breakers = new SqliteBreakerStore(sqlite, this.table);
+    this.nodes = new SqliteNodeRegistry(sqlite, this.table);
     this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));
   }
 
@@ -191,6 +207,16 @@ export class SqliteStore implements JobStore {
   }
 
   /** @throws DuplicateJobError when another active job holds its unique key. */
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    const rowId = toRowId(id);
+    if (rowId === null) return null;
+    return this.sqlite.write(() => {
+      this.table.sql(`UPDATE jobs SET run_at = ? WHERE id = ? AND state = 'available' AND run_at > ?`).run(now.getTime(), rowId, now.getTime());
+      const row = this.table.row(rowId);
+      return row && row.state === 'available' ? toJob(row) : null;
+    });
+  }
+
   async resurrect(id: string, now: Date): Promise<Job | null> {
     return this.sqlite.write(() => this.lifecycle.resurrect(id, now.getTime()));
   }
@@ -202,12 +228,14 @@ export class SqliteStore implements JobStore {
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
+    checkSearchFilter(filter);
     return this.queries.list(filter);
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
-    return this.queries.count(filter);
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
+    return this.queries.count(filter, options.cap);
   }
 
   async delete(ids: readonly string[]): Promise<number> {

@@ -21,6 +21,7 @@ export {
   type CompleteOptions,
   type InsertOptions,
   type UnclaimOptions,
+  type CountOptions,
 } from './job-store.js';
 export type {
   CircuitBreakerStore,
@@ -51,8 +52,10 @@ export {
   type QueueState,
   type QueueCounts,
   type JobFilter,
+  type JobArgsCondition,
   type ErrorClass,
 } from './job.types.js';
+export type { NodeRegistry, NodeBeat, NodeRecord } from './node-registry.js';
 export type { DeadLetterStore, DeadLetterQuery, DeadLetterClass, DeadLetterCounts, DeadLetterPrune, DeadLetterAlert } from './dead-letter-store.js';
 export {
   WORKFLOW_RUN_STATES,

@@ -1,6 +1,7 @@
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import type { JsonValue } from '../common/json.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
+import type { NodeRegistry } from './node-registry.js';
 // oxlint-disable-next-line no-unused-vars -- WorkflowRunState is named by a {@link} below
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from './workflow-run.types.js';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
@@ -118,6 +119,20 @@ export interface UnclaimOptions {
    * an open circuit breaker holds waits until it turns half-open). @default unchanged
    */
   runAt?: Date;
+}
+
+/**
+ * Options of {@link JobStore.count}.
+ * @publicApi
+ */
+export interface CountOptions {
+  /**
+   * Stops counting at this many: resolves to the smaller of the matches and
+   * `cap`, so a page's total never walks a whole table (ask for one more
+   * than you show to know whether there were more). A positive integer.
+   * @default no cap
+   */
+  cap?: number;
 }
 
 /**
@@ -271,6 +286,12 @@ export interface JobStore extends DeadLetterStore {
    * processes share). A store without it gets breakers in the process.
    */
   readonly breakers?: CircuitBreakerStore;
+  /**
+   * The live nodes sharing the store, each as its last beat left it (the
+   * dashboard's `GET api/nodes`). A store without it knows only the node
+   * asking.
+   */
+  readonly nodes?: NodeRegistry;
   /** Rate limits (token buckets); a store without them refuses `rateLimits` at bootstrap. */
   readonly rateLimits?: JobRateLimits;
   /** Prepares the store (creates tables, connects). */
@@ -359,12 +380,20 @@ export interface JobStore extends DeadLetterStore {
    * {@link FREE_HANDBACKS} such rescues; after those, like any other.
    */
   rescue(before: Date, now: Date): Promise<Job[]>;
+  /**
+   * An available job due after `now` becomes due at `now` (its attempts,
+   * priority and keys unchanged); one due already is left as it is.
+   * Resolves to the job as it is then, or `null` when no available job has
+   * this id (running, finished, gone).
+   */
+  makeDue(id: string, now: Date): Promise<Job | null>;
   /** Dead (or discarded) job back to `available`, with fresh attempts. */
   resurrect(id: string, now: Date): Promise<Job | null>;
 
   get(id: string): Promise<Job | null>;
   list(filter: JobFilter): Promise<Job[]>;
-  count(filter: JobFilter): Promise<number>;
+  /** How many jobs match (`limit` and `order` ignored), at most `options.cap`. */
+  count(filter: JobFilter, options?: CountOptions): Promise<number>;
   /** Deletes jobs by id; returns how many were deleted. */
   delete(ids: readonly string[]): Promise<number>;
   /**

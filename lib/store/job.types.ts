@@ -9,7 +9,7 @@
  * - **run**: the attempts of one job, from insert to a final state.
  * - **lease**: leadership of the cluster, held by one node at a time.
  */
-import type { JsonObject, JsonValue } from '../common/json.js';
+import type { JsonObject, JsonScalar, JsonValue } from '../common/json.js';
 
 /**
  * Where a job is in its life.
@@ -261,11 +261,29 @@ export interface QueueCounts {
 }
 
 /**
+ * A condition on a job's args: the value at `path` (object keys, from the
+ * top of the args) is `value`, of the same JSON type: `42` does not match
+ * `"42"`, a path through an array or a missing key matches nothing.
+ * @publicApi
+ */
+export interface JobArgsCondition {
+  /** Object keys, at least one, none empty. */
+  path: readonly string[];
+  value: JsonScalar;
+}
+
+/**
  * A filter for listing jobs.
  * @publicApi
  */
 export interface JobFilter {
   name?: string;
+  /** Jobs whose handler name contains every one of these, ignoring the case of ASCII letters (as every store's `lower()` does). */
+  nameContains?: readonly string[];
+  /** Jobs whose args meet every condition. */
+  args?: readonly JobArgsCondition[];
+  /** Jobs carrying every one of these tags. */
+  tags?: readonly string[];
   /** Matches jobs whose handler name *or* schedule name equals it. */
   nameOrSchedule?: string;
   queue?: string;

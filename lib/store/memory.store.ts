@@ -12,8 +12,11 @@ import {
   type JobRateLimits,
   type JobStore,
   type UnclaimOptions,
+  type CountOptions,
 } from './job-store.js';
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
+import { MemoryNodeRegistry } from './memory/memory.nodes.js';
+import type { NodeRegistry } from './node-registry.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { FINAL_STATES } from './job.types.js';
 import type {
@@ -36,6 +39,7 @@ import { copyOfEntry, isFinished, type JobEntry } from './memory/finished-job.js
 import { JobTable } from './memory/job-table.js';
 import { checkNewJobs, resolveMaxPayloadBytes } from './job-input.validation.js';
 import { claimableAtInsert } from './new-job.js';
+import { checkSearchFilter } from './search-conditions.js';
 import { storableAttemptError, storableMessage, storableResultValue } from './storable-output.js';
 import type { MemoryStoreOptions } from './store-options.js';
 import { definedEntries, matchesFilter, sortedCopies } from './memory/queries.js';
@@ -82,6 +86,8 @@ export class MemoryStore implements JobStore {
   private lastFencingToken = 0;
   /** Circuit breakers, in the process like everything else here. */
   readonly breakers: CircuitBreakerStore = new MemoryBreakerStore((names, until, now) => this.releaseHeld(names, until, now));
+  /** The apps of this process that share this store instance. */
+  readonly nodes: NodeRegistry = new MemoryNodeRegistry();
   /** Token buckets of this process, refilled from the claims' `now`. */
   readonly rateLimits: JobRateLimits = new MemoryRateLimits({
     index: this.index,
@@ -258,6 +264,13 @@ export class MemoryStore implements JobStore {
     return before;
   }
 
+  async makeDue(id: string, now: Date): Promise<Job | null> {
+    const rec = this.jobs.live(id);
+    if (!rec || rec.job.state !== 'available') return null;
+    if (rec.job.runAt.getTime() > now.getTime()) this.move(rec, 'available', { runAt: new Date(now.getTime()) });
+    return copyJob(rec.job);
+  }
+
   async rescue(before: Date, now: Date): Promise<Job[]> {
     const lost = [...this.keys.running]
       .filter(({ job }) => (job.heartbeatAt ?? (job.startedAt as Date)).getTime() < before.getTime())
@@ -310,6 +323,7 @@ export class MemoryStore implements JobStore {
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
+    checkSearchFilter(filter);
     const jobs: Job[] = [];
     const limit = filter.limit ?? Infinity;
     if (limit <= 0) return jobs;
@@ -323,10 +337,12 @@ export class MemoryStore implements JobStore {
     return jobs;
   }
 
-  /** Counts every match; `limit` and `order` are ignored. */
-  async count(filter: JobFilter): Promise<number> {
+  /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
+  async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
+    checkSearchFilter(filter, options.cap);
+    const cap = options.cap ?? Infinity;
     let count = 0;
-    for (const entry of this.jobs.values()) if (matchesFilter(entry, filter)) count++;
+    for (const entry of this.jobs.values()) if (matchesFilter(entry, filter) && ++count >= cap) break;
     return count;
   }
 

@@ -34,6 +34,15 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     await page.getByRole('link', { name: 'First page' }).waitFor();
     expect(await page.locator('main tbody tr').count()).toBeGreaterThan(0);
 
+    // The search box: a search term, the total, and a bulk action needs a selection with a search.
+    await page.getByLabel('Search').fill('args.to:"ada@example.com"');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('[data-test="total"]', { hasText: '1 job(s)' }).waitFor();
+    expect(await page.locator('main tbody tr').count()).toBe(1);
+    expect(await page.locator('main tbody tr').textContent()).toContain(demo.data.waitingJob);
+    await page.getByRole('button', { name: 'Count first' }).click();
+    await page.locator('#toasts .toast.error', { hasText: 'select the jobs to act on' }).waitFor();
+
     const dead = demo.data.deadJobs[0]!;
     await go(`#/jobs/${dead}`, `Job ${dead}`);
     expect(await page.locator('.attempt-error summary').first().textContent()).toMatch(/card declined for invoice 2001/);

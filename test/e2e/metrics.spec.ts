@@ -30,11 +30,11 @@ class Ticks {
 const attempt = (p: { attributes: Record<string, unknown> }) =>
   `${String(p.attributes['scheduler.job.name'])} ${String(p.attributes['scheduler.job.outcome'])}${p.attributes['error.type'] ? ` ${String(p.attributes['error.type'])}` : ''}`;
 
-describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () => {
+describe.each(['meter', 'producer'] as const)('OpenTelemetry metrics (a real SDK MeterProvider, memory store), histograms kept by the %s', (mode) => {
   let m: TestMetrics;
   let t: TestApp | undefined;
   beforeEach(() => {
-    m = testMetrics();
+    m = testMetrics(mode);
   });
   afterEach(async () => {
     await t?.close();
@@ -44,7 +44,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
   });
 
   it('records each attempt by outcome (error.type on failures), queue times, and attempts once a job ends for good', async () => {
-    t = await startApp([Work], { metrics: { meterProvider: m.provider } });
+    t = await startApp([Work], { metrics: { ...m.options } });
     // Queued while the queue is paused: each waits 250 ms before its first attempt.
     await t.scheduler.pauseQueue('default');
     await t.scheduler.enqueue('ok', {});
@@ -69,10 +69,16 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
 
     const attempts = points(all.get('scheduler.job.attempts'));
     expect(attempts.map((p) => `${attempt(p)}: ${p.sum}`).sort()).toEqual(['bye discard: 1', 'flaky dead: 2', 'ok success: 1']);
+
+    // The histograms came from the producer in that mode, and from the meter otherwise.
+    const produced = m.producer ? (await m.producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics.map((d) => d.descriptor.name) : [];
+    expect(produced.sort()).toEqual(
+      mode === 'producer' ? ['scheduler.job.attempts', 'scheduler.job.duration', 'scheduler.job.queue_time', 'scheduler.store.operation.duration'] : [],
+    );
   });
 
   it('reports queue gauges from the leader, every known queue × state zero-filled, with the node’s limit, running jobs and leadership', async () => {
-    t = await startApp([Gate], { queues: { default: 2, reports: 1 }, metrics: { meterProvider: m.provider, queueStatsInterval: '10s' } });
+    t = await startApp([Gate], { queues: { default: 2, reports: 1 }, metrics: { ...m.options, queueStatsInterval: '10s' } });
     await t.scheduler.enqueue('gate', { id: 'a' });
     await t.scheduler.enqueue('gate', { id: 'later' }, { delay: '1h' });
     await waitFor(() => t!.get(Gate).started.includes('a'), 5_000, 'job a to start');
@@ -112,7 +118,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
     t = await startApp([Work], {
       store: { store, peer: 'local', notifier: 'local' },
       lifeline: { interval: '15s' },
-      metrics: { meterProvider: m.provider, queueStatsInterval: '10s' },
+      metrics: { ...m.options, queueStatsInterval: '10s' },
     });
     await t.scheduler.enqueue('ok', {});
     await t.scheduler.enqueue('ok', {});
@@ -133,7 +139,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
   });
 
   it('leaves the store untimed with storeOperations: false', async () => {
-    t = await startApp([Work], { metrics: { meterProvider: m.provider, storeOperations: false } });
+    t = await startApp([Work], { metrics: { ...m.options, storeOperations: false } });
     await t.scheduler.enqueue('ok', {});
     await t.tester.drainQueue();
     const all = await m.collect();
@@ -142,7 +148,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
   });
 
   it('counts enqueued jobs by source, and schedule ticks (fired, paused) with their lateness', async () => {
-    t = await startApp([Work, Ticks], { metrics: { meterProvider: m.provider } });
+    t = await startApp([Work, Ticks], { metrics: { ...m.options } });
     await t.scheduler.enqueue('ok', {});
     await t.clock.advance('30s');
     await t.tester.drainQueue();
@@ -162,7 +168,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
   });
 
   it('caps job names at maxJobNames (then `_other`), and leaves out what attributes: false turns off', async () => {
-    t = await startApp([Work], { metrics: { meterProvider: m.provider, maxJobNames: 1, attributes: { errorType: false } } });
+    t = await startApp([Work], { metrics: { ...m.options, maxJobNames: 1, attributes: { errorType: false } } });
     await t.scheduler.enqueue('ok', {});
     await t.tester.drainQueue();
     await t.scheduler.enqueue('bye', {});
@@ -173,7 +179,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
   });
 
   it("semconv 'messaging' records messaging.process.duration and consumed messages instead of scheduler.job.duration", async () => {
-    t = await startApp([Work], { metrics: { meterProvider: m.provider, semconv: 'messaging' } });
+    t = await startApp([Work], { metrics: { ...m.options, semconv: 'messaging' } });
     await t.scheduler.enqueue('ok', {});
     await t.tester.drainQueue();
     const all = await m.collect();
@@ -187,14 +193,15 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
 
   it('uses the global provider when none is given, and creates nothing when metrics are disabled', async () => {
     metrics.setGlobalMeterProvider(m.provider);
-    t = await startApp([Work], {});
+    const { producer } = m.options;
+    t = await startApp([Work], producer ? { metrics: { producer } } : {});
     await t.scheduler.enqueue('ok', {});
     await t.tester.drainQueue();
     expect(points((await m.collect()).get('scheduler.job.duration'))).toHaveLength(1);
     await t.close();
 
-    const off = testMetrics();
-    t = await startApp([Work], { metrics: { enabled: false, meterProvider: off.provider } });
+    const off = testMetrics(mode);
+    t = await startApp([Work], { metrics: { ...off.options, enabled: false } });
     await t.scheduler.enqueue('ok', {});
     await t.tester.drainQueue();
     expect((await off.collect()).size).toBe(0);
@@ -209,6 +216,7 @@ describe('OpenTelemetry metrics (a real SDK MeterProvider, memory store)', () =>
       [{ maxJobNames: -1 }, /metrics\.maxJobNames/],
       [{ meterProvider: {} }, /metrics\.meterProvider/],
       [{ storeOperations: 'yes' }, /metrics\.storeOperations/],
+      [{ producer: { collect: () => null } }, /metrics\.producer/],
     ] as const) {
       const error = await bootstrapError([], { metrics: metricsOptions as never });
       expect(error).toBeInstanceOf(SchedulerConfigError);

@@ -76,6 +76,7 @@ describe('migrations', () => {
       'boot_jobs',
       'boot_leases',
       'boot_migrations',
+      'boot_nodes',
       'boot_offers',
       'boot_queue_counts',
       'boot_queue_states',
@@ -210,6 +211,7 @@ describe('migrations', () => {
       `Scheduler011JobProgress_${schema}_orm_1799625600000`,
       `Scheduler012JobPreemptible_${schema}_orm_1799712000000`,
       `Scheduler013JobRetryBudget_${schema}_orm_1799798400000`,
+      `Scheduler014Nodes_${schema}_orm_1799884800000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -240,6 +242,9 @@ describe('migrations', () => {
       expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
       expect(await columns(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['progress', 'preemptible', 'retry_budget']));
+      expect(await tables(schema)).toContain('orm_nodes');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_nodes');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await columns(schema, 'orm_jobs')).not.toContain('retry_budget');
       expect(await columns(schema, 'orm_jobs')).toContain('preemptible');

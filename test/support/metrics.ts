@@ -1,5 +1,7 @@
 import { type Attributes } from '@opentelemetry/api';
-import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, MetricReader, type MetricData, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { MetricsOptions } from '../../lib/index.js';
+import { SchedulerMetricProducer } from '../../lib/metrics/index.js';
 
 /** A pull reader: the test collects when it wants to look. */
 class TestReader extends MetricReader {
@@ -7,23 +9,35 @@ class TestReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
 }
 
+/** Where the scheduler's histograms go: the meter's own, or a {@link SchedulerMetricProducer} the reader collects. */
+export type HistogramMode = 'meter' | 'producer';
+
 /** A real OpenTelemetry SDK meter provider, and what its instruments hold now. */
 export interface TestMetrics {
   provider: MeterProvider;
+  /** The scheduler's `metrics` options for this provider (and its producer, in that mode). */
+  options: MetricsOptions;
+  /** The producer, in `producer` mode. */
+  producer?: SchedulerMetricProducer;
   /** Every metric of the `nestjs-scheduler` meter, by name. */
   collect(): Promise<Map<string, MetricData>>;
   shutdown(): Promise<void>;
 }
 
-export function testMetrics(): TestMetrics {
-  const reader = new TestReader();
+export function testMetrics(mode: HistogramMode = 'meter'): TestMetrics {
+  const producer = mode === 'producer' ? new SchedulerMetricProducer() : undefined;
+  const metricProducers: MetricProducer[] = producer ? [producer] : [];
+  const reader = new TestReader({ metricProducers });
   const provider = new MeterProvider({ readers: [reader] });
   return {
     provider,
+    options: producer ? { meterProvider: provider, producer } : { meterProvider: provider },
+    producer,
     async collect() {
       const { resourceMetrics } = await reader.collect();
-      const scope = resourceMetrics.scopeMetrics.find((s) => s.scope.name === 'nestjs-scheduler');
-      return new Map((scope?.metrics ?? []).map((m) => [m.descriptor.name, m]));
+      // The SDK's own scope and the producer's: both named after the package.
+      const scopes = resourceMetrics.scopeMetrics.filter((s) => s.scope.name === 'nestjs-scheduler');
+      return new Map(scopes.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]));
     },
     shutdown: () => provider.shutdown(),
   };

@@ -11,6 +11,7 @@ import { deadLetterEntriesMigration } from './010-dead-letter-entries.js';
 import { jobProgressMigration } from './011-job-progress.js';
 import { jobPreemptibleMigration } from './012-job-preemptible.js';
 import { jobRetryBudgetMigration } from './013-job-retry-budget.js';
+import { nodesMigration } from './014-nodes.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   jobProgressMigration,
   jobPreemptibleMigration,
   jobRetryBudgetMigration,
+  nodesMigration,
 ];

@@ -1,6 +1,7 @@
 import type { PostgresContext } from '../postgres.context.js';
 import { ackStatements } from './ack.sql.js';
 import { breakerStatements } from './breakers.sql.js';
+import { nodeStatements } from './nodes.sql.js';
 import { claimStatements } from './claim.sql.js';
 import { deadLetterStatements } from './dead-letters.sql.js';
 import { insertStatements } from './insert.sql.js';
@@ -32,6 +33,7 @@ export function postgresStatements(pg: Pick<PostgresContext, 'schema' | 'prefix'
     runs: runStatements(names),
     breakers: breakerStatements(names),
     rateLimits: rateLimitStatements(names),
+    nodes: nodeStatements(names),
     /** Unquoted index names, as a unique violation reports them in `constraint`. */
     indexes: {
       serialRunning: `${pg.prefix}serial_running_pkey`,

@@ -126,7 +126,19 @@ export function lifecycleStatements(n: SqlNames) {
     SELECT ${jobColumns('j')}, true FROM target t JOIN ${n.jobs} j ON j.id = t.id
     WHERE t.unique_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM keyed)`;
 
+  // Its ready row goes first and comes back at its new place (see `unready`).
+  const makeDue = `
+    WITH ${side.unready('unready', `b.id = $1 AND b.state = 'available' AND b.run_at > $2::timestamptz`)},
+    written AS (
+      UPDATE ${n.jobs} j SET run_at = $2::timestamptz
+      WHERE j.id = $1 AND j.state = 'available' AND j.run_at > $2::timestamptz AND (SELECT count(*) FROM unready) >= 0
+      RETURNING ${jobColumns('j')}
+    ),
+    ${side.requeue('queued', 'written')}
+    SELECT * FROM written`;
+
   return {
+    makeDue: (id: string, now: Date): Statement => ({ text: makeDue, values: [id, now] }),
     unclaim: (ids: readonly string[], attempts: readonly number[], runAt: Date | null = null): Statement => ({ text: unclaim, values: [ids, attempts, runAt] }),
     cancel: (id: string, now: Date, reason: string): Statement => ({
       text: cancel,

@@ -35,6 +35,8 @@ export interface SqlNames {
   breakers: string;
   /** Token buckets of rate limits, one per kind and name (migration 8). */
   rateBuckets: string;
+  /** The live nodes, one row each (migration 14). */
+  nodes: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -79,6 +81,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     offers: pg.table('offers'),
     breakers: pg.table('breakers'),
     rateBuckets: pg.table('rate_buckets'),
+    nodes: pg.table('nodes'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

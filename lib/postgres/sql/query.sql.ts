@@ -1,8 +1,14 @@
+import type { JsonScalar, JsonValue } from '../../common/json.js';
 import type { JobFilter, JobState } from '../../store/job.types.js';
 import { jobColumns } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { movedColumns, sideTables } from './side-tables.sql.js';
 import type { Statement } from './statement.js';
+
+/** `value` under `path`, as an object: `nested(['a', 'b'], 1)` is `{ a: { b: 1 } }`. */
+function nested(path: readonly string[], value: JsonScalar): JsonValue {
+  return path.reduceRight<JsonValue>((inner, key) => ({ [key]: inner }), value);
+}
 
 /**
  * Reads and deletions of jobs. Filters become bound parameters; only their shape changes the text.
@@ -27,6 +33,13 @@ export function queryStatements(n: SqlNames) {
     }
     if (filter.finishedBefore !== undefined) conditions.push(`j.finished_at < ${bind(filter.finishedBefore)}::timestamptz`);
     if (filter.afterId !== undefined) conditions.push(`j.id ${filter.order === 'asc' ? '>' : '<'} ${bind(filter.afterId)}::bigint`);
+    // lower() under the C collation folds ASCII only, as SQLite's and Lua's do; strpos needs no LIKE escaping.
+    for (const text of filter.nameContains ?? []) conditions.push(`strpos(lower(j.name COLLATE "C"), lower(${bind(text)}::text COLLATE "C")) > 0`);
+    if (filter.tags !== undefined && filter.tags.length > 0) conditions.push(`j.tags @> ${bind([...filter.tags])}::text[]`);
+    // Containment of {"a":{"b":value}}: equal to "the value at a.b is value, same type"
+    // for a path of object keys, and a GIN index on args (jsonb_path_ops), if the
+    // application adds one, serves it. None is created: it would tax every insert.
+    for (const { path, value } of filter.args ?? []) conditions.push(`j.args @> ${bind(JSON.stringify(nested(path, value)))}::jsonb`);
     return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   };
 
@@ -45,9 +58,12 @@ export function queryStatements(n: SqlNames) {
       }`;
       return { text, values };
     },
-    count: (filter: JobFilter): Statement => {
+    /** With `cap`, the count stops there: a LIMIT inside, so at most `cap` rows are read. */
+    count: (filter: JobFilter, cap?: number): Statement => {
       const values: unknown[] = [];
-      return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${where(filter, values)}`, values };
+      const clause = where(filter, values);
+      if (cap === undefined) return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${clause}`, values };
+      return { text: `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM ${n.jobs} j ${clause} LIMIT $${values.push(cap)}) c`, values };
     },
     // Ready rows first, in the claim's lock order (see `unready`).
     delete: (ids: readonly string[]): Statement => ({

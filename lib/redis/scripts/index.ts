@@ -3,7 +3,7 @@ import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
 import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
 import { CANCEL, HEARTBEAT, PROGRESS, RESCUE, UNCLAIM } from './lifecycle.lua.js';
-import { DELETE, GET, LIST, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
+import { DELETE, GET, LIST, MAKE_DUE, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
 import { BUCKET_STATUS, CLAIM_LIMITED } from './rate-limit.lua.js';
 import { LIST_DEAD, PRUNE_DEAD, RESURRECT, RESURRECT_DEAD, SETTLE_ALERT, TAKE_ALERTS } from './dead-letters.lua.js';
 import { CREATE_RUN, DELETE_RUNS, LIST_RUNS, SAVE_RUN } from './runs.lua.js';
@@ -40,6 +40,7 @@ export const SCRIPTS = {
   schedQueueCounts: QUEUE_COUNTS,
   schedNextRun: NEXT_RUN,
   schedReleaseHeld: RELEASE_HELD,
+  schedMakeDue: MAKE_DUE,
   schedSaveSchedule: SAVE_SCHEDULE,
   schedDeleteSchedule: DELETE_SCHEDULE,
   schedSetScheduleState: SET_SCHEDULE_STATE,

@@ -54,7 +54,9 @@ return n
 
 /**
  * Lists or counts jobs. ARGV: mode ('list' or 'count'), filter JSON
- * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc, afterId}).
+ * ({name, nameOrSchedule, queue, states, finishedBefore, limit, desc, afterId,
+ * nameContains, tags, args: [{path, value}], cap}); a count stops at `cap`.
+ * The args and tags of a job are read (and decoded) only once its other fields match.
  * The walk starts from the narrowest index there is: the jobs of a name
  * (`n:<name>`, merged with those of a schedule, `s:<schedule>`, for
  * nameOrSchedule), the running jobs, or every job (`all`), in id order.
@@ -125,11 +127,43 @@ local function next_id()
   return best
 end
 
+local needles = {}
+for _, text in ipairs(f.nameContains or {}) do needles[#needles + 1] = string.lower(text) end
+local function name_match(name)
+  local lowered = string.lower(name)
+  for _, needle in ipairs(needles) do
+    if not string.find(lowered, needle, 1, true) then return false end
+  end
+  return true
+end
+-- The value at each path (object keys; cjson gives an array numeric keys, so a key never indexes one) equals, same type.
+local function args_match(id)
+  local args = cjson.decode(redis.call('HGET', jk(id), 'args'))
+  for _, cond in ipairs(f.args) do
+    local at = args
+    for _, key in ipairs(cond.path) do
+      if type(at) ~= 'table' then return false end
+      at = at[key]
+    end
+    if type(at) ~= type(cond.value) or at ~= cond.value then return false end
+  end
+  return true
+end
+local function tags_match(id)
+  local have = {}
+  for _, tag in ipairs(cjson.decode(redis.call('HGET', jk(id), 'tags'))) do have[tag] = true end
+  for _, tag in ipairs(f.tags) do
+    if not have[tag] then return false end
+  end
+  return true
+end
+
 local out, n = {}, 0
 while true do
   local id = next_id()
   if not id then break end
   local hm = redis.call('HMGET', jk(id), 'name', 'schedule', 'queue', 'state', 'finishedAt')
+  -- string.lower folds ASCII only, as SQLite's and PostgreSQL's (C collation) lower() do.
   local ok = hm[1] ~= false
     and (not f.name or hm[1] == f.name)
     and (not f.nameOrSchedule or hm[1] == f.nameOrSchedule or hm[2] == f.nameOrSchedule)
@@ -137,8 +171,12 @@ while true do
     and (not states or states[hm[4]])
     and (not f.finishedBefore or (hm[5] and tonumber(hm[5]) < f.finishedBefore))
     and (not f.afterId or before(f.afterId, id))
+    and name_match(hm[1])
+    and (not f.tags or tags_match(id))
+    and (not f.args or args_match(id))
   if ok then
     n = n + 1
+    if count and f.cap and n >= f.cap then return n end
     if not count then
       out[#out + 1] = read(id)
       if limit >= 0 and #out >= limit then return out end
@@ -184,6 +222,18 @@ for p = 0, 9 do
 end
 if best then return s(best) end
 return nil
+`;
+
+/**
+ * Available job ARGV[1] due after ARGV[2] (ms) becomes due then. Answers its hash, or nil when it is not available.
+ * @internal
+ */
+export const MAKE_DUE = `${PRELUDE}
+local id, now = ARGV[1], ARGV[2]
+local h = load(id)
+if not h or h.state ~= 'available' then return nil end
+if tonumber(h.runAt) > tonumber(now) then move(id, h, 'available', { runAt = now }) end
+return read(id)
 `;
 
 /**

@@ -1,4 +1,5 @@
 import type { JobFilter } from '../job.types.js';
+import { argsMatch, nameContains } from '../search-conditions.js';
 import { isFinished, type JobEntry } from './finished-job.js';
 
 /**
@@ -15,7 +16,10 @@ export function matchesFilter(entry: JobEntry, filter: JobFilter): boolean {
     (filter.queue === undefined || job.queue === filter.queue) &&
     (filter.states === undefined || filter.states.includes(job.state)) &&
     (filter.finishedBefore === undefined || (finished && entry.finishedAtMs < filter.finishedBefore.getTime())) &&
-    (filter.afterId === undefined || pastId(job.id, filter))
+    (filter.afterId === undefined || pastId(job.id, filter)) &&
+    (filter.nameContains === undefined || filter.nameContains.every((text) => nameContains(job.name, text))) &&
+    (filter.tags === undefined || filter.tags.every((tag) => (finished ? entry.extras : entry.job).tags.includes(tag))) &&
+    (filter.args === undefined || argsMatch(job.args, filter.args))
   );
 }
 

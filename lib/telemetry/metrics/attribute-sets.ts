@@ -24,6 +24,9 @@ export class AttributeSets {
   private readonly queues = new Map<string, Attributes>();
   private readonly messaging = new Map<string, Attributes>();
   private readonly schedules = new Map<string, Map<string, Attributes>>();
+  /** By `workflow\0outcome`, and by `queue\0error.type` (or `queue`): few, since workflows are registered and error types are class names. */
+  private readonly workflows = new Map<string, Attributes>();
+  private readonly processes = new Map<string, Attributes>();
 
   constructor(
     maxJobNames: number,
@@ -70,6 +73,27 @@ export class AttributeSets {
   destination(queue: string): Attributes {
     let set = this.messaging.get(queue);
     if (!set) this.messaging.set(queue, (set = { 'messaging.system': 'nestjs-scheduler', 'messaging.destination.name': queue }));
+    return set;
+  }
+
+  /** A workflow run's end: `scheduler.workflow.name` and its outcome. */
+  workflow(workflow: string, outcome: string): Attributes {
+    const key = `${workflow}\0${outcome}`;
+    let set = this.workflows.get(key);
+    if (!set) this.workflows.set(key, (set = { [ATTR.workflow]: workflow, [ATTR.workflowOutcome]: outcome }));
+    return set;
+  }
+
+  /** The messaging conventions' set of a processed job, with `error.type` when given (unless turned off). */
+  processed(queue: string, error?: string): Attributes {
+    const withError = error !== undefined && this.withErrorType;
+    const key = withError ? `${queue}\0${error}` : queue;
+    let set = this.processes.get(key);
+    if (!set) {
+      set = { ...this.destination(queue), 'messaging.operation.name': 'process' };
+      if (withError) set[ATTR.errorType] = error;
+      this.processes.set(key, set);
+    }
     return set;
   }
 

@@ -1,9 +1,10 @@
-import { ValueType, type Attributes, type Histogram, type Meter } from '@opentelemetry/api';
+import { ValueType, type Attributes, type Meter } from '@opentelemetry/api';
 import type { Job } from '../../store/job.types.js';
 import type { SchedulerEventMap, SchedulerEventName } from '../scheduler.events.js';
 import { AttributeSets } from './attribute-sets.js';
+import { secondsHistogram, type SchedulerHistogram, type SchedulerHistograms } from './histograms.js';
 import { LocalCounters } from './local-counters.js';
-import { ATTR, errorType } from './metric-attributes.js';
+import { errorType } from './metric-attributes.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 
 type Subscribe = <E extends SchedulerEventName>(event: E, listener: (payload: SchedulerEventMap[E]) => void) => () => void;
@@ -25,30 +26,30 @@ const NONE: Attributes = Object.freeze({});
 export class JobMetrics {
   private readonly sets: AttributeSets;
   private readonly counters: LocalCounters;
-  private readonly duration: Histogram | null;
-  private readonly queueTime: Histogram;
-  private readonly attempts: Histogram;
-  private readonly workflowDuration: Histogram;
-  private readonly lateness: Histogram;
-  private readonly process: Histogram | null;
+  private readonly duration: SchedulerHistogram | null;
+  private readonly queueTime: SchedulerHistogram;
+  private readonly attempts: SchedulerHistogram;
+  private readonly workflowDuration: SchedulerHistogram;
+  private readonly lateness: SchedulerHistogram;
+  private readonly process: SchedulerHistogram | null;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     meter: Meter,
+    histograms: SchedulerHistograms,
     private readonly options: ResolvedMetricsOptions,
     private readonly now: () => number,
   ) {
     this.sets = new AttributeSets(options.maxJobNames, options.jobName, options.errorType);
     this.counters = new LocalCounters(meter);
-    const seconds = (name: string, description: string) =>
-      meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: options.buckets } });
+    const seconds = (name: string, description: string) => histograms.histogram(name, secondsHistogram(description, options.buckets));
     this.duration = options.scheduler ? seconds('scheduler.job.duration', 'How long job attempts took, by outcome.') : null;
     this.queueTime = seconds('scheduler.job.queue_time', 'How long due jobs waited before an attempt started (run-at to start).');
-    this.attempts = meter.createHistogram('scheduler.job.attempts', {
+    this.attempts = histograms.histogram('scheduler.job.attempts', {
       unit: '{attempt}',
       description: 'Attempts a job took, recorded once it ended for good.',
       valueType: ValueType.INT,
-      advice: { explicitBucketBoundaries: [1, 2, 3, 5, 10, 20] },
+      boundaries: [1, 2, 3, 5, 10, 20],
     });
     this.workflowDuration = seconds('scheduler.workflow.duration', 'How long workflow runs took, by outcome.');
     this.lateness = seconds('scheduler.schedule.lateness', 'How late a tick was inserted after its planned time.');
@@ -95,9 +96,9 @@ export class JobMetrics {
       // A cancel of a job that never started is no attempt: only its end is counted.
       on('job:cancel', (e) => this.ended(e.job, e.job.startedAt ? e.duration : null, 'cancel')),
       on('job:rescue', ({ job }) => rescued(sets.queue(job.queue))),
-      on('workflow:stop', (e) => this.workflowDuration.record(e.duration / 1000, { [ATTR.workflow]: e.workflow, [ATTR.workflowOutcome]: 'completed' })),
-      on('workflow:fail', (e) => this.workflowDuration.record(e.duration / 1000, { [ATTR.workflow]: e.workflow, [ATTR.workflowOutcome]: 'failed' })),
-      on('workflow:cancel', (e) => this.workflowDuration.record(e.duration / 1000, { [ATTR.workflow]: e.workflow, [ATTR.workflowOutcome]: 'cancelled' })),
+      on('workflow:stop', (e) => this.workflowDuration.record(e.duration / 1000, sets.workflow(e.workflow, 'completed'))),
+      on('workflow:fail', (e) => this.workflowDuration.record(e.duration / 1000, sets.workflow(e.workflow, 'failed'))),
+      on('workflow:cancel', (e) => this.workflowDuration.record(e.duration / 1000, sets.workflow(e.workflow, 'cancelled'))),
       on('peer:election', () => changes(NONE)),
       on('peer:resignation', () => changes(NONE)),
     );
@@ -109,17 +110,13 @@ export class JobMetrics {
 
   /** An attempt ended (`duration` ms, `null`: no attempt ran); a job that will not run again also records its attempts. */
   private ended(job: Job<unknown>, duration: number | null, outcome: Outcome, error?: string): void {
+    // Attempts are recorded without `error.type`: the same set as a success's duration, looked up once.
+    const ended = outcome !== 'retry' ? this.sets.outcome(job.queue, job.name, outcome) : null;
     if (duration !== null) {
       const seconds = duration / 1000;
-      this.duration?.record(seconds, this.sets.outcome(job.queue, job.name, outcome, error));
-      if (this.process) this.process.record(seconds, this.processed(job.queue, error));
+      this.duration?.record(seconds, error === undefined && ended ? ended : this.sets.outcome(job.queue, job.name, outcome, error));
+      if (this.process) this.process.record(seconds, this.sets.processed(job.queue, error));
     }
-    if (outcome !== 'retry') this.attempts.record(Math.max(job.attempt, duration === null ? 0 : 1), this.sets.outcome(job.queue, job.name, outcome));
-  }
-
-  private processed(queue: string, error?: string): Attributes {
-    const attributes: Attributes = { ...this.sets.destination(queue), 'messaging.operation.name': 'process' };
-    if (error !== undefined && this.options.errorType) attributes[ATTR.errorType] = error;
-    return attributes;
+    if (ended) this.attempts.record(Math.max(job.attempt, duration === null ? 0 : 1), ended);
   }
 }

@@ -1,6 +1,7 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { parseDuration, type Duration } from '../../common/duration.js';
 import type { OptionFailure } from '../../common/option-failure.js';
+import type { SchedulerHistograms } from './histograms.js';
 
 /**
  * OpenTelemetry metrics (see docs/observability.md#metrics). The scheduler
@@ -41,6 +42,14 @@ export interface MetricsOptions {
    * leaves the instrument out. @default true
    */
   storeOperations?: boolean;
+  /**
+   * Where the histograms are kept: a `SchedulerMetricProducer`
+   * (`nestjs-scheduler/metrics`) that the app also gives its SDK reader
+   * (`metricProducers`), so that a record costs a lookup instead of the
+   * SDK's per-record work. Counters and gauges still use the meter.
+   * @default null (the meter's own histograms)
+   */
+  producer?: SchedulerHistograms;
 }
 
 /**
@@ -62,6 +71,7 @@ export interface ResolvedMetricsOptions {
   scheduler: boolean;
   messaging: boolean;
   storeOperations: boolean;
+  producer: SchedulerHistograms | null;
   queueStatsInterval: number;
   maxJobNames: number;
 }
@@ -78,6 +88,9 @@ export function resolveMetricsOptions(options: MetricsOptions | undefined, fail:
   }
   if (o.meterProvider !== undefined && typeof (o.meterProvider as { getMeter?: unknown })?.getMeter !== 'function') {
     fail('metrics.meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+  }
+  if (o.producer !== undefined && typeof (o.producer as { histogram?: unknown } | null)?.histogram !== 'function') {
+    fail('metrics.producer', 'must be a SchedulerMetricProducer (nestjs-scheduler/metrics)');
   }
   const buckets = o.buckets ?? [...DEFAULT_METRIC_BUCKETS];
   if (!Array.isArray(buckets) || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b < 0 || (i > 0 && b <= buckets[i - 1]!))) {
@@ -108,6 +121,7 @@ export function resolveMetricsOptions(options: MetricsOptions | undefined, fail:
     scheduler: semconv !== 'messaging',
     messaging: semconv !== 'none',
     storeOperations: o.storeOperations ?? true,
+    producer: o.producer ?? null,
     queueStatsInterval,
     maxJobNames,
   };

@@ -2,6 +2,7 @@ import { createNoopMeter, metrics, type Meter } from '@opentelemetry/api';
 import type { LoopTask } from '../../planner/scheduler.loop.js';
 import type { SchedulerPlugin } from '../../plugins/scheduler.plugin.js';
 import type { SchedulerEvents } from '../scheduler.events.js';
+import { meterHistograms, type SchedulerHistograms } from './histograms.js';
 import { JobMetrics } from './job.metrics.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 import { QueueGauges, type QueueGaugePorts } from './queue.gauges.js';
@@ -20,6 +21,14 @@ export function schedulerMeter(options: ResolvedMetricsOptions, version: string)
   if (!options.enabled) return null;
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(METER, version);
   return meter === createNoopMeter() ? null : meter;
+}
+
+/**
+ * Where the histograms of that meter go: the producer of `metrics.producer`, or the meter itself.
+ * @internal
+ */
+export function schedulerHistograms(options: ResolvedMetricsOptions, meter: Meter): SchedulerHistograms {
+  return options.producer ?? meterHistograms(meter);
 }
 
 /**
@@ -45,7 +54,7 @@ export class MetricsPlugin implements SchedulerPlugin {
   constructor(ports: MetricsPorts, meter: Meter | null) {
     if (!meter) return;
     const { options } = ports;
-    this.jobs = new JobMetrics(meter, options, ports.now);
+    this.jobs = new JobMetrics(meter, schedulerHistograms(options, meter), options, ports.now);
     this.gauges = new QueueGauges(meter, { ...ports, interval: options.queueStatsInterval });
     this.jobs.start((event, listener) => ports.events.on(event, listener));
     this.gauges.start();

@@ -1,5 +1,8 @@
-import { ValueType, type Attributes, type Meter } from '@opentelemetry/api';
+// The module's binding: Node 20's global `performance` is a lazy getter, called again on every use.
+import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
 import type { JobStore } from '../../store/job-store.js';
+import { secondsHistogram, type SchedulerHistograms } from './histograms.js';
 import { ATTR } from './metric-attributes.js';
 
 /** The store calls timed, by the `db.operation.name` they are recorded under. */
@@ -22,13 +25,11 @@ const OPERATIONS: Partial<Record<keyof JobStore, string>> = {
  * as they are; the wrappers are made once per method.
  * @internal
  */
-export function instrumentStore(store: JobStore, meter: Meter, buckets: readonly number[]): JobStore {
-  const histogram = meter.createHistogram('scheduler.store.operation.duration', {
-    unit: 's',
-    description: 'How long calls to the job store took, by operation.',
-    valueType: ValueType.DOUBLE,
-    advice: { explicitBucketBoundaries: [...buckets] },
-  });
+export function instrumentStore(store: JobStore, histograms: SchedulerHistograms, buckets: readonly number[]): JobStore {
+  const histogram = histograms.histogram(
+    'scheduler.store.operation.duration',
+    secondsHistogram('How long calls to the job store took, by operation.', buckets),
+  );
   const ok = new Map<string, Attributes>();
   const failed = new Map<string, Attributes>();
   const attributes = (operation: string, error?: unknown): Attributes => {
@@ -54,12 +55,13 @@ export function instrumentStore(store: JobStore, meter: Meter, buckets: readonly
       const operation = typeof property === 'string' ? OPERATIONS[property as keyof JobStore] : undefined;
       // Every method runs on the store itself, so that its calls to its own methods are not timed twice.
       if (operation === undefined) wrapper = method.bind(target);
-      else
+      else {
+        const succeeded = attributes(operation);
         wrapper = (...args: unknown[]) => {
           const started = performance.now();
           return method.apply(target, args).then(
             (result) => {
-              histogram.record((performance.now() - started) / 1000, attributes(operation));
+              histogram.record((performance.now() - started) / 1000, succeeded);
               return result;
             },
             (error: unknown) => {
@@ -68,6 +70,7 @@ export function instrumentStore(store: JobStore, meter: Meter, buckets: readonly
             },
           );
         };
+      }
       wrappers.set(property, wrapper);
       return wrapper;
     },

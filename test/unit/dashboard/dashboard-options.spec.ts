@@ -36,16 +36,24 @@ describe('dashboard options', () => {
 
 describe('dashboard access levels', () => {
   it('all, read_only, per action, nothing; read-only mode wins', () => {
-    expect(allowedActions('all', false)).toHaveLength(15);
+    expect(allowedActions('all', false)).toHaveLength(20);
     expect(allowedActions('all', true)).toEqual([]);
     expect(allowedActions('read_only', false)).toEqual([]);
     expect(allowedActions(false, false)).toEqual([]);
-    expect(allowedActions({ retryJobs: true, runSchedules: true }, false)).toEqual(['jobs.retry', 'schedules.runNow', 'deadLetters.retry', 'jobs.bulkRetry']);
+    expect(allowedActions({ retryJobs: true, runSchedules: true }, false)).toEqual([
+      'jobs.retry',
+      'jobs.runNow',
+      'schedules.runNow',
+      'deadLetters.retry',
+      'deadLetters.retryAll',
+      'jobs.bulkRetry',
+    ]);
     expect(allows({ pauseSchedules: true }, false, 'schedules.resume')).toBe(true);
     expect(allows({ pauseSchedules: false }, false, 'schedules.pause')).toBe(false);
     expect(allowedActions({ pauseWorkflows: true, retryWorkflows: true }, false)).toEqual(['workflows.retry', 'workflows.pause', 'workflows.resume']);
     expect(allowedActions({ cancelWorkflows: true }, false)).toEqual(['workflows.cancel']);
-    expect(allowedActions({ deleteJobs: true }, false)).toEqual(['jobs.bulkDelete']);
+    expect(allowedActions({ deleteJobs: true }, false)).toEqual(['jobs.delete', 'jobs.bulkDelete']);
+    expect(allowedActions({ scaleQueues: true, editSchedules: true }, false)).toEqual(['queues.scale', 'schedules.update']);
   });
 });
 

@@ -30,18 +30,20 @@ function filtersForm(query, /** @type {string[]} */ queues) {
     select('state', t('jobs.state'), STATES),
     select('queue', t('jobs.queue'), queues),
     h('label', {}, t('jobs.name'), h('input', { name: 'name', value: query.get('name') ?? '', autocomplete: 'off' })),
-    h('label', {}, t('jobs.q'), h('input', { name: 'q', type: 'search', placeholder: 'job id', autocomplete: 'off' })),
+    h(
+      'label',
+      {},
+      t('jobs.q'),
+      h('input', { name: 'q', type: 'search', value: query.get('q') ?? '', placeholder: 'args.userId:42 tag:vip id:12', autocomplete: 'off' }),
+    ),
     h('button', { type: 'submit' }, t('common.apply')),
     h('a', { href: '#/jobs', class: 'button ghost' }, t('common.clear')),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(/** @type {HTMLFormElement} */ (form));
-    const id = String(data.get('q') ?? '').trim();
-    // A search by id goes straight to the job.
-    if (id) return void (location.hash = `#/jobs/${encodeURIComponent(id)}`);
     const next = new URLSearchParams();
-    for (const key of ['state', 'queue', 'name']) if (data.get(key)) next.set(key, String(data.get(key)));
+    for (const key of ['state', 'queue', 'name', 'q']) if (String(data.get(key) ?? '').trim()) next.set(key, String(data.get(key)).trim());
     location.hash = `#/jobs?${next}`;
   });
   return form;
@@ -69,6 +71,8 @@ function bulkPanel(/** @type {URLSearchParams} */ query, /** @type {HTMLElement}
     const ids = [...list.querySelectorAll('input')].filter((box) => box.dataset.id && box.checked).map((box) => box.dataset.id);
     const action = /** @type {HTMLSelectElement} */ (choice).value;
     if (ids.length > 0) return { action, ids };
+    // A bulk filter has no search terms: with a search, only the selected jobs can be named.
+    if (query.get('q')) throw new Error(t('jobs.bulkNeedsSelection'));
     /** @type {Record<string, string>} */
     const filter = {};
     for (const key of ['state', 'queue', 'name']) if (query.get(key)) filter[key] = /** @type {string} */ (query.get(key));
@@ -101,7 +105,7 @@ function bulkPanel(/** @type {URLSearchParams} */ query, /** @type {HTMLElement}
 
 /** @type {import('../dom.js').Render} */
 export async function render(_params, query) {
-  const filters = { state: query.get('state'), queue: query.get('queue'), name: query.get('name'), cursor: query.get('cursor') };
+  const filters = { q: query.get('q'), state: query.get('state'), queue: query.get('queue'), name: query.get('name'), cursor: query.get('cursor') };
   const [result, queues] = await Promise.all([get('jobs', filters), get('queues')]);
   const bulk = BULK.some(([, action]) => can(action));
   const rows = result.jobs.map((/** @type {any} */ job) => [
@@ -138,6 +142,9 @@ export async function render(_params, query) {
     query.get('cursor') ? h('a', { href: `#/jobs?${base}` }, t('common.first')) : null,
     result.nextCursor ? h('a', { href: `#/jobs?${next}`, rel: 'next' }, t('common.next')) : null,
   );
+  const total = result.total
+    ? h('p', { class: 'muted', 'data-test': 'total' }, t(result.total.capped ? 'jobs.totalCapped' : 'jobs.total', { count: num(result.total.count) }))
+    : null;
   return page(
     t('jobs.title'),
     filtersForm(
@@ -145,6 +152,7 @@ export async function render(_params, query) {
       queues.map((/** @type {any} */ q) => q.queue),
     ),
     bulkPanel(query, list),
+    total,
     list,
     paging,
   );

@@ -1,0 +1,72 @@
+import { Logger } from '@nestjs/common';
+import type { LoopTask } from '../planner/scheduler.loop.js';
+import type { NodeRegistry } from '../store/node-registry.js';
+import type { SchedulerPlugin } from './scheduler.plugin.js';
+
+/**
+ * What the node beat uses.
+ * @internal
+ */
+export interface NodeBeatPorts {
+  /** The store's registry; without one there is nothing to beat into. */
+  registry: NodeRegistry | undefined;
+  node: string;
+  version: string;
+  /** ms between two beats (the attempts' heartbeat interval). */
+  interval: number;
+  /** How long a beat keeps the node live, in ms (`rescueAfter`: as long as its jobs are safe from rescue). */
+  ttl: number;
+  /** The queues this node runs now, with their concurrency. */
+  queues(): Record<string, number>;
+}
+
+/**
+ * Every node records itself in the store's node registry: at once when the
+ * loop starts, then every `interval`; a clean stop removes it. Only what the
+ * cluster can see of its nodes (the dashboard's `GET api/nodes`) depends on
+ * it, so a failed beat is logged once per failing stretch and never stops
+ * anything else.
+ * @internal
+ */
+export class NodeBeatPlugin implements SchedulerPlugin {
+  readonly name = 'nodes';
+  private readonly logger = new Logger('Scheduler');
+  private startedAt: Date | null = null;
+  private next: number | null = null;
+  private failing = false;
+
+  constructor(private readonly ports: NodeBeatPorts) {}
+
+  tasks(): LoopTask[] {
+    const { registry, interval } = this.ports;
+    if (!registry) return [];
+    return [
+      {
+        name: 'nodes',
+        nextAt: (now) => (this.next ??= now),
+        run: async (now) => {
+          this.next = now + interval;
+          await this.beat(registry, now);
+        },
+      },
+    ];
+  }
+
+  async stop(): Promise<void> {
+    if (!this.startedAt) return;
+    await this.ports.registry?.remove(this.ports.node).catch(() => undefined);
+  }
+
+  private async beat(registry: NodeRegistry, now: number): Promise<void> {
+    const { node, version, ttl } = this.ports;
+    this.startedAt ??= new Date(now);
+    try {
+      await registry.beat({ node, version, queues: this.ports.queues(), startedAt: this.startedAt }, new Date(now), ttl);
+      if (this.failing) this.logger.log('this node is recorded among the nodes again');
+      this.failing = false;
+    } catch (error) {
+      if (!this.failing) this.logger.warn(`recording this node among the nodes failed (retried every beat): ${(error as Error)?.message ?? String(error)}`);
+      this.failing = true;
+    }
+  }
+}
