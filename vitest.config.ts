@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const lib = fileURLToPath(new URL('./lib/', import.meta.url));
 
@@ -40,6 +40,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.spec.ts', 'examples/*/test/**/*.e2e-spec.ts'],
+    // The browser tests have their own run (`npm run test:browser`, vitest.browser.config.ts).
+    exclude: [...configDefaults.exclude, 'test/browser/**'],
     globalSetup: ['./test/support/postgres.global-setup.ts', './test/support/redis.global-setup.ts'],
     reporters: ['default', './test/support/plain-count.reporter.ts'],
     testTimeout: 20_000,

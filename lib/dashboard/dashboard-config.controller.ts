@@ -37,6 +37,9 @@ export class DashboardConfigController {
       actions,
       statsCacheMs: this.options.statsCacheMs,
       maxPageSize: this.options.maxPageSize,
+      ui: this.options.ui,
+      live: this.options.live,
+      refreshMs: this.options.refreshMs,
     };
   }
 

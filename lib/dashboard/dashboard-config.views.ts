@@ -1,4 +1,5 @@
 import type { DashboardActionName } from '../telemetry/scheduler.events.js';
+import type { DashboardUiConfig } from './dashboard-ui.options.js';
 
 /** `GET api/config`: what the UI needs to know. Times are ISO strings in every view. @publicApi */
 export interface DashboardConfig {
@@ -10,4 +11,9 @@ export interface DashboardConfig {
   actions: DashboardActionName[];
   statsCacheMs: number;
   maxPageSize: number;
+  /** The UI's options (`null`: `ui: false`). */
+  ui: DashboardUiConfig | null;
+  /** How the UI follows changes, and its polling period. */
+  live: 'sse' | 'poll';
+  refreshMs: number;
 }

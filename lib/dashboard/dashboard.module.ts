@@ -17,6 +17,7 @@ import { DashboardQueuesController } from './dashboard-queues.controller.js';
 import { DashboardSearchController } from './dashboard-search.controller.js';
 import { DashboardSchedulesController } from './dashboard-schedules.controller.js';
 import { DashboardWorkflowsController } from './dashboard-workflows.controller.js';
+import { DashboardUiController } from './dashboard-ui.controller.js';
 import { DashboardHistoryRing } from './dashboard-history.js';
 import { DashboardStats } from './dashboard-stats.service.js';
 import { DashboardWaiting } from './dashboard-waiting.js';
@@ -39,6 +40,7 @@ const CONTROLLERS: readonly Type<object>[] = [
   DashboardSettingsController,
   DashboardRetryAllController,
   DashboardSearchController,
+  DashboardUiController,
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { CanActivate, Type } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { JsonValue } from '../common/json.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
+import { resolveDashboardUiOptions, type DashboardCspOptions, type DashboardUiOptions, type ResolvedDashboardUiOptions } from './dashboard-ui.options.js';
 
 /**
  * The request the dashboard's callbacks (`access`, `actor`) receive: the
@@ -111,10 +112,18 @@ export interface SchedulerDashboardOptions {
   historyIntervalMs?: number;
   /** How many samples the history keeps (0: no history). @default 360 (an hour at the default interval) */
   historySize?: number;
+  /** The browser UI served at `path` (see {@link DashboardUiOptions}); `false` serves the API only. @default {} (title 'Scheduler', theme 'auto') */
+  ui?: false | DashboardUiOptions;
+  /** How the UI follows changes: `GET api/events` (Server-Sent Events) or polling every `refreshMs`. @default 'sse' */
+  live?: 'sse' | 'poll';
+  /** ms between two refreshes of the UI when `live: 'poll'`, or when its event stream fails (at least 500). @default 5000 */
+  refreshMs?: number;
+  /** The UI's Content-Security-Policy (see {@link DashboardCspOptions}). @default {} (a strict policy of its own) */
+  csp?: DashboardCspOptions;
 }
 
 /** The options with their defaults. @internal */
-export interface ResolvedDashboardOptions {
+export interface ResolvedDashboardOptions extends ResolvedDashboardUiOptions {
   path: string;
   guards: readonly (Type<CanActivate> | CanActivate)[];
   access: (req: DashboardRequest) => DashboardAccess | Promise<DashboardAccess>;
@@ -175,5 +184,6 @@ export function resolveDashboardOptions(given: SchedulerDashboardOptions, defaul
     auditSize: count('auditSize', options.auditSize, 200, 0),
     historyIntervalMs: count('historyIntervalMs', options.historyIntervalMs, 10_000, 100),
     historySize: count('historySize', options.historySize, 360, 0),
+    ...resolveDashboardUiOptions(options),
   };
 }

@@ -5,6 +5,7 @@
 export { SchedulerDashboardModule } from './dashboard.module.js';
 export { DASHBOARD_OPTIONS_TYPE, DASHBOARD_ASYNC_OPTIONS_TYPE } from './dashboard.module-definition.js';
 export type { SchedulerDashboardOptions, DashboardAccess, DashboardPermissions, DashboardRedact, DashboardRequest } from './dashboard.options.js';
+export type { DashboardUiOptions, DashboardCspOptions, DashboardUiConfig } from './dashboard-ui.options.js';
 export { DASHBOARD_CSRF_HEADER, DASHBOARD_CSRF_VALUE } from './dashboard.constants.js';
 export { DASHBOARD_REDACTED } from './dashboard.redaction.js';
 export type { DashboardRefusal } from './dashboard-access.guard.js';

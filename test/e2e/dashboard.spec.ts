@@ -134,6 +134,9 @@ describe('dashboard: security (memory store, Express)', () => {
       ],
       statsCacheMs: 5000,
       maxPageSize: 200,
+      ui: { title: 'Scheduler', environment: null, locale: null, theme: 'auto' },
+      live: 'sse',
+      refreshMs: 5000,
     } satisfies DashboardConfig);
   });
 
