@@ -21,6 +21,7 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, '127.0.0.1');
   const token = app.get(TokenGuard).token;
+  Logger.log(`dashboard: open http://127.0.0.1:${port}/scheduler?token=${token}`, 'Sample');
   Logger.log(`dashboard API: curl -H 'Authorization: Bearer ${token}' http://127.0.0.1:${port}/scheduler/api/overview`, 'Sample');
 
   const runFor = Number(process.env.SAMPLE_RUN_FOR);

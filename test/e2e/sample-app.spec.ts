@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerService } from '../../lib/index.js';
 import { AppModule } from '../../sample-app/app.module.js';
-import { TokenGuard } from '../../sample-app/token.guard.js';
+import { TOKEN_COOKIE, TokenGuard } from '../../sample-app/token.guard.js';
 import { waitFor } from '../support/wait.js';
 
 /** The sample app (`npm run sample`, memory store) boots as it is and runs its jobs. */
@@ -41,5 +41,22 @@ describe('the sample app', () => {
     expect((overview.body as { queues: { queue: string }[] }).queues.map((q) => q.queue)).toEqual(
       expect.arrayContaining(['default', 'emails', 'payments', 'billing']),
     );
+  });
+
+  it('serves the dashboard UI to a browser that opened the printed link: the token becomes a cookie its requests carry', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const http = moduleRef.createNestApplication();
+    app = http;
+    await http.init();
+    const { token } = http.get(TokenGuard);
+    const server = http.getHttpServer();
+    await request(server).get('/scheduler').expect(401);
+    await request(server).get('/scheduler?token=wrong').expect(401);
+    const page = await request(server).get(`/scheduler?token=${token}`).expect(200);
+    expect(page.text).toContain('<script type="module"');
+    const cookie = page.headers['set-cookie']?.[0] ?? '';
+    expect(cookie).toMatch(new RegExp(`^${TOKEN_COOKIE}=${token};.*HttpOnly; SameSite=Strict`));
+    await request(server).get('/scheduler/api/config').set('cookie', `${TOKEN_COOKIE}=${token}`).expect(200);
+    await request(server).get('/scheduler/api/config').set('cookie', `${TOKEN_COOKIE}=nope`).expect(401);
   });
 });
