@@ -80,72 +80,85 @@ export async function startDashboardApp(schema, { middleware } = {}) {
 const chunked = (n, size) => Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
 
 /**
- * Fills `schema` with `n` jobs: every queue paused, then in calls of 1,000
- * (interleaved, so each state is spread over the id range): completed-bound
- * jobs of four names, failing jobs without retries (dead), jobs due in 1 to
- * 48 h (scheduled), of which some are then cancelled, and jobs of the paused
- * `reports` queue (available). Args carry a userId. The queues are resumed
- * but `reports`, drained, then every table is vacuumed and analysed
- * (autovacuum is off on the reference server). Returns what it made.
+ * Fills `schema` with `n` jobs: a producer-only node (`queues: false`, no
+ * push, so nothing is claimed while enqueuing) enqueues them in calls of
+ * 1,000, each state spread over the id range: completed-bound jobs of three
+ * names, failing jobs without retries (dead), jobs due in 1 to 48 h
+ * (scheduled), of which some are then cancelled, and jobs of the paused
+ * `reports` queue (available); args carry a userId. A worker node then
+ * drains what is due, every table is vacuumed and analysed (autovacuum is off
+ * on the reference server). Returns what it made.
  */
 export async function loadJobs(schema, n, log) {
-  class LoaderModule {}
-  Module({ imports: [SchedulerModule.forRoot(schedulerOptions(schema, 50))], providers: [Jobs, Onboarding] })(LoaderModule);
-  const app = await NestFactory.createApplicationContext(LoaderModule, { logger: false });
-  const scheduler = app.get(SchedulerService);
   const t0 = performance.now();
+  const producer = await context(schema, { queues: false, peer: false, store: { type: 'postgres', url: DATABASE_URL, schema, push: false } });
+  let counts;
   try {
-    for (const q of QUEUES) await scheduler.pauseQueue(q);
-    const counts = { completed: 0, dead: 0, available: 0, scheduled: 0, cancelled: 0 };
-    const scheduledIds = [];
-    let i = 0;
-    const argsOf = (size) => Array.from({ length: size }, () => ({ userId: (i++ * 7919) % 50_000, orderId: i, note: 'bench' }));
-    // Each 1,000 ids hold the shares above: a rare state gets a call of its
-    // own (250 jobs or more) whenever its share has added up to that.
-    const owed = { dead: 0, available: 0, scheduled: 0 };
-    const share = { dead: SHARES.dead, available: SHARES.available, scheduled: SHARES.scheduled + SHARES.cancelled };
-    const calls = chunked(n, 1000);
-    for (let c = 0; c < calls.length; c++) {
-      let left = calls[c];
-      const { name, queue } = NAMES[c % 3];
-      for (const state of Object.keys(owed)) {
-        owed[state] += share[state] * calls[c];
-        if (owed[state] < 250) continue;
-        const k = Math.min(left, Math.round(owed[state]));
-        owed[state] -= k;
-        left -= k;
-        if (state === 'dead') await scheduler.enqueueMany(FLAKY, argsOf(k), { maxRetries: 0 });
-        else if (state === 'available') await scheduler.enqueueMany('render-report', argsOf(k));
-        else scheduledIds.push(...(await scheduler.enqueueMany(name, argsOf(k), { queue, delay: `${1 + (c % 48)}h` })).map((j) => j.id));
-        counts[state] += k;
-      }
-      if (left > 0) await scheduler.enqueueMany(name, argsOf(left), { queue });
-      counts.completed += left;
-      if (c % 100 === 99) log(`load: ${Math.min(n, (c + 1) * 1000)} of ${n} enqueued`);
-    }
-    const cancel = Math.round(n * SHARES.cancelled);
-    for (const id of scheduledIds.slice(0, cancel)) await scheduler.cancelJob(id, { reason: 'bench' });
-    counts.cancelled = Math.min(cancel, scheduledIds.length);
-    counts.scheduled -= counts.cancelled;
-    const runs = [];
-    for (let r = 0; r < 200; r++) runs.push(await scheduler.workflows.start('onboarding', { userId: r }));
-    const enqueueSeconds = (performance.now() - t0) / 1000;
-    log(`load: enqueued in ${enqueueSeconds.toFixed(1)} s; draining`);
-
-    for (const q of QUEUES) if (q !== PAUSED_QUEUE) await scheduler.resumeQueue(q);
+    await producer.pauseQueue(PAUSED_QUEUE);
+    counts = await enqueueAll(producer, n, log);
+    for (let r = 0; r < 200; r++) await producer.workflows.start('onboarding', { userId: r });
+  } finally {
+    await producer.close();
+  }
+  const enqueueSeconds = (performance.now() - t0) / 1000;
+  log(`load: enqueued in ${enqueueSeconds.toFixed(1)} s; draining`);
+  const worker = await context(schema, schedulerOptions(schema, 50));
+  try {
     await waitFor(
       async () => {
-        const stats = await scheduler.queueStats();
+        const stats = await worker.queueStats();
         return stats.filter((s) => s.queue !== PAUSED_QUEUE).every((s) => s.available === 0 && s.running === 0);
       },
       { everyMs: 1000, timeoutMs: 30 * 60_000, what: 'the load to drain' },
     );
-    const drainSeconds = (performance.now() - t0) / 1000 - enqueueSeconds;
-    log(`load: drained in ${drainSeconds.toFixed(1)} s; vacuuming`);
-    return { counts, workflowRuns: runs.length, enqueueSeconds: round(enqueueSeconds), drainSeconds: round(drainSeconds), vacuumSeconds: await vacuum(schema) };
   } finally {
-    await app.close();
+    await worker.close();
   }
+  const drainSeconds = (performance.now() - t0) / 1000 - enqueueSeconds;
+  log(`load: drained in ${drainSeconds.toFixed(1)} s; vacuuming`);
+  return { counts, workflowRuns: 200, enqueueSeconds: round(enqueueSeconds), drainSeconds: round(drainSeconds), vacuumSeconds: await vacuum(schema) };
+}
+
+/** A Nest application context with the scheduler on `schema`; its SchedulerService, with `close()`. */
+async function context(schema, options) {
+  class LoaderModule {}
+  Module({ imports: [SchedulerModule.forRoot(options)], providers: [Jobs, Onboarding] })(LoaderModule);
+  const app = await NestFactory.createApplicationContext(LoaderModule, { logger: false });
+  const scheduler = app.get(SchedulerService);
+  return Object.assign(Object.create(scheduler), { close: () => app.close() });
+}
+
+/** The calls of `loadJobs`: each 1,000 ids hold the shares, a rare state getting a call of its own (250 jobs or more) whenever its share has added up to that. */
+async function enqueueAll(scheduler, n, log) {
+  const counts = { completed: 0, dead: 0, available: 0, scheduled: 0, cancelled: 0 };
+  const scheduledIds = [];
+  let i = 0;
+  const argsOf = (size) => Array.from({ length: size }, () => ({ userId: (i++ * 7919) % 50_000, orderId: i, note: 'bench' }));
+  const owed = { dead: 0, available: 0, scheduled: 0 };
+  const share = { dead: SHARES.dead, available: SHARES.available, scheduled: SHARES.scheduled + SHARES.cancelled };
+  const calls = chunked(n, 1000);
+  for (let c = 0; c < calls.length; c++) {
+    let left = calls[c];
+    const { name, queue } = NAMES[c % 3];
+    for (const state of Object.keys(owed)) {
+      owed[state] += share[state] * calls[c];
+      if (owed[state] < 250) continue;
+      const k = Math.min(left, Math.round(owed[state]));
+      owed[state] -= k;
+      left -= k;
+      if (state === 'dead') await scheduler.enqueueMany(FLAKY, argsOf(k), { maxRetries: 0 });
+      else if (state === 'available') await scheduler.enqueueMany('render-report', argsOf(k));
+      else scheduledIds.push(...(await scheduler.enqueueMany(name, argsOf(k), { queue, delay: `${1 + (c % 48)}h` })).map((j) => j.id));
+      counts[state] += k;
+    }
+    if (left > 0) await scheduler.enqueueMany(name, argsOf(left), { queue });
+    counts.completed += left;
+    if (c % 100 === 99) log(`load: ${Math.min(n, (c + 1) * 1000)} of ${n} enqueued`);
+  }
+  counts.cancelled = Math.min(Math.round(n * SHARES.cancelled), scheduledIds.length);
+  for (const id of scheduledIds.slice(0, counts.cancelled)) await scheduler.cancelJob(id, { reason: 'bench' });
+  counts.scheduled -= counts.cancelled;
+  return counts;
 }
 
 const round = (x) => Number(x.toFixed(1));

@@ -138,7 +138,7 @@ async function main() {
   const { startDashboardApp, loadJobs, PAUSED_QUEUE } = await import('./dashboard-app.mjs');
   const schema = values.schema ?? `bench_ns_dash_${runId()}`;
   schemaPattern = new RegExp(`"?${schema}"?\\.`, 'g');
-  const result = { scenario: 'dashboard', startedAt: new Date().toISOString(), schema, jobs, machine: machine() };
+  const result = { scenario: 'dashboard', startedAt: new Date().toISOString(), schema, jobs, clients, machine: machine() };
   let app;
   try {
     if (!values.schema) {
@@ -223,8 +223,10 @@ async function main() {
     }
     result.statsRead = { queueStats: summary(reads.queueStats), health: summary(reads.health) };
 
-    // (b) idle: nothing, then `sseCount` open streams and nothing else.
-    await sleep(config.statsCacheMs);
+    // (b) idle: nothing, then `sseCount` open streams and nothing else. An
+    // idle backend flushes its table counters within 10 s (PostgreSQL 15):
+    // the requests above must not land in the first window.
+    await sleep(Math.max(config.statsCacheMs, 11_000));
     result.idle = {};
     for (const [label, k] of [
       ['noClient', 0],
