@@ -2,10 +2,10 @@
  * The dashboard scenario's HTTP clients, in a worker thread so that sending
  * requests and reading answers does not run on the server's event loop.
  *
- * workerData: { mode: 'routes', routes: [{ label, url }], requests, clients, warmup }
+ * workerData: { mode: 'routes', routes: [{ label, url }], requests, clients, warmup, maxSeconds }
  *   → { label: { ms: [...], statuses: { 200: n } } } (each route in turn:
  *     `warmup` requests, then `requests` spread over `clients` at once, each
- *     client sending its share one after another);
+ *     client sending its share one after another, until `maxSeconds` have passed);
  * or { mode: 'burst', url, clients, seconds } → { requests, statuses }
  *   (`clients` each loop on `url` for `seconds`).
  */
@@ -29,16 +29,18 @@ function get(url) {
   });
 }
 
-async function routes({ routes, requests, clients, warmup }) {
+async function routes({ routes, requests, clients, warmup, maxSeconds = Infinity }) {
   const out = {};
   for (const { label, url } of routes) {
     for (let i = 0; i < warmup; i++) await get(url);
     const ms = [];
     const statuses = {};
     const share = Math.ceil(requests / clients);
+    // A slow route stops early rather than holding the run for minutes.
+    const end = performance.now() + maxSeconds * 1000;
     await Promise.all(
       Array.from({ length: clients }, async () => {
-        for (let i = 0; i < share; i++) {
+        for (let i = 0; i < share && performance.now() < end; i++) {
           const [t, status] = await get(url);
           ms.push(t);
           statuses[status] = (statuses[status] ?? 0) + 1;

@@ -11,7 +11,8 @@
  * starts a real Nest HTTP app (SchedulerModule on that schema +
  * SchedulerDashboardModule, default options) in this process, then:
  * (a) each read route, --requests requests one at a time, then --requests
- *     spread over --clients clients at once (HTTP clients in a worker thread);
+ *     spread over --clients clients at once (HTTP clients in a worker thread;
+ *     a route stops after 30 s of a pass, however many requests that was);
  * (b) every SQL statement the app sends (the pg client of the repository's
  *     node_modules is wrapped: exact), over --idle s with no client, then
  *     --idle s with --sse streams open on api/events and nothing else;
@@ -135,7 +136,7 @@ function summary(ms) {
 }
 
 async function main() {
-  const { startDashboardApp, loadJobs, PAUSED_QUEUE } = await import('./dashboard-app.mjs');
+  const { startDashboardApp, loadJobs, drainDue, PAUSED_QUEUE } = await import('./dashboard-app.mjs');
   const schema = values.schema ?? `bench_ns_dash_${runId()}`;
   schemaPattern = new RegExp(`"?${schema}"?\\.`, 'g');
   const result = { scenario: 'dashboard', startedAt: new Date().toISOString(), schema, jobs, clients, machine: machine() };
@@ -144,7 +145,7 @@ async function main() {
     if (!values.schema) {
       log(`dashboard: loading ${jobs} jobs into ${schema}`);
       result.load = await loadJobs(schema, jobs, log);
-    }
+    } else result.load = await drainDue(schema, log);
     const { rows } = await harness(() => sql(`SELECT state, count(*)::int AS n FROM "${schema}".scheduler_jobs GROUP BY state ORDER BY state`));
     result.states = Object.fromEntries(rows.map((r) => [r.state, r.n]));
     result.jobs = rows.reduce((n, r) => n + r.n, 0);
@@ -192,7 +193,7 @@ async function main() {
       ['concurrent', clients],
     ]) {
       log(`dashboard: ${requests} requests per route, ${n} client(s)`);
-      const out = await inWorker({ mode: 'routes', routes, requests, clients: n, warmup: 5 });
+      const out = await inWorker({ mode: 'routes', routes, requests, clients: n, warmup: 5, maxSeconds: 30 });
       for (const { label } of routes) {
         const { ms, statuses } = out[label];
         const entry = (result.routes[label] ??= {});
