@@ -11,12 +11,14 @@ import type { Statement } from './statement.js';
 export function queryStatements(n: SqlNames) {
   const side = sideTables(n);
   const finished = (state: string): string => `coalesce(sum(n) FILTER (WHERE state = '${state}'), 0)`;
-  /** The ids of the jobs in `state` (of the queue bound as `queue`), from its side table, or `null` when it has none. */
+  /**
+   * The ids of the jobs in `state` (of the queue bound as `queue`) from a side
+   * table that stays small, or `null`. Not the ready list: a backlog may hold
+   * a million ids, where walking the history newest first finds recent ones at once.
+   */
   const sideIds = (state: JobState, queue: string | null): string | null => {
-    const ofQueue = queue === null ? '' : ` WHERE queue = ${queue}`;
-    if (state === 'available') return `SELECT id FROM ${n.ready}${ofQueue}`;
     if (state === 'running') return `SELECT unnest(ids) FROM ${n.claims}`;
-    if (state === 'dead') return `SELECT id FROM ${n.deadLetters}${ofQueue}`;
+    if (state === 'dead') return `SELECT id FROM ${n.deadLetters}${queue === null ? '' : ` WHERE queue = ${queue}`}`;
     return null;
   };
   const where = (filter: JobFilter, values: unknown[]): string => {
@@ -34,7 +36,7 @@ export function queryStatements(n: SqlNames) {
       // No index of jobs names the state (migration 4), so a rare state is
       // looked for through the whole history, newest first: the running jobs
       // of an idle node behind 1M finished ones took 0.25 s (bench/dashboard.mjs).
-      // States kept in a side table are found through it instead.
+      // Running and dead jobs are found through their side tables instead.
       const ids = filter.states.map((state) => sideIds(state, queue));
       if (ids.length > 0 && ids.every((sql) => sql !== null)) conditions.push(`j.id = ANY(ARRAY(${ids.join(' UNION ALL ')}))`);
     }
