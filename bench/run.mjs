@@ -6,11 +6,13 @@
  *   --rounds N           rounds of every scenario (default 3; quick: 2)
  *   --adapters a,b       only these adapters (see adapters/index.mjs)
  *   --scenarios x,y      only these scenarios (enqueue-batch, enqueue-one, drain-c10,
- *                        drain-c50, latency, schedule, backlog)
+ *                        drain-c50, latency, schedule, backlog, dashboard)
  *   --backlog-sizes a,b  queued jobs of the backlog scenario (default 10000,100000,1000000;
  *                        quick 10000,100000; or BENCH_BACKLOG_SIZES)
  *   --backlog-rounds N   rounds of the backlog scenario (default 1: its 1M runs take minutes;
  *                        graphile-worker's with a held snapshot 4-6 min)
+ *   --dashboard-jobs N   jobs loaded for the dashboard scenario (default 1000000; quick 100000);
+ *                        `--scenarios dashboard` runs it alone (dashboard.mjs, ~4 min at 1M)
  *   --jobs N             jobs of the enqueue and drain scenarios (default 20000; quick 5000)
  *   --sequential-schedule  run the lateness scenario one adapter at a time
  *                        (default: the adapters of one round run side by side)
@@ -32,6 +34,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ADAPTER_INFO } from './adapters/index.mjs';
 import { backlogMarkdown, backlogSteps, flatness, parseSizes } from './backlog-report.mjs';
+import { dashboardMarkdown } from './dashboard-report.mjs';
 import { BENCH_DIR, ROOT_DIR, median } from './common.mjs';
 
 const { values } = parseArgs({
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     'backlog-sizes': { type: 'string' },
     'backlog-rounds': { type: 'string' },
+    'dashboard-jobs': { type: 'string' },
     'sequential-schedule': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -63,6 +67,7 @@ const jobs = Number(values.jobs ?? (quick ? 5000 : 20_000));
 const latencyJobs = quick ? 150 : 500;
 const scheduleSeconds = quick ? 10 : 60;
 const backlogRounds = Number(values['backlog-rounds'] ?? 1);
+const dashboardJobs = Number(values['dashboard-jobs'] ?? (quick ? 100_000 : 1_000_000));
 const backlogSizes = parseSizes(values['backlog-sizes'] ?? process.env.BENCH_BACKLOG_SIZES ?? (quick ? '10000,100000' : '10000,100000,1000000'));
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -141,6 +146,8 @@ const allAdapters = Object.keys(ADAPTER_INFO);
 const adapters = values.adapters ? values.adapters.split(',').map((s) => s.trim()) : allAdapters;
 for (const a of adapters) if (!ADAPTER_INFO[a]) throw new Error(`unknown adapter ${a} (known: ${allAdapters.join(', ')})`);
 const plan = values.scenarios ? PLAN.filter((p) => values.scenarios.split(',').some((x) => x === p.id || x === p.group)) : PLAN;
+// The dashboard scenario is one process of its own (dashboard.mjs), not a step per adapter.
+const runDashboard = !values.scenarios || values.scenarios.split(',').includes('dashboard');
 const isBacklog = (step) => step.group === 'backlog';
 const roundsOf = (step) => (isBacklog(step) ? backlogRounds : rounds);
 
@@ -483,6 +490,7 @@ function markdown(report) {
   schedulesSection();
   layoutSection();
   retainedSection();
+  if (report.dashboard) lines.push(...dashboardMarkdown(report.dashboard, fmt));
   return lines.join('\n');
 }
 
@@ -574,6 +582,23 @@ async function main() {
       .at(-1),
   );
 
+  // The dashboard's budget (ours only, PostgreSQL): route latency with 1M jobs, statements while idle.
+  let dashboard = null;
+  if (runDashboard) {
+    log(`dashboard: ${dashboardJobs} jobs, every read route, idle statements with SSE streams open`);
+    try {
+      const out = execFileSync(process.execPath, [path.join(BENCH_DIR, 'dashboard.mjs'), '--jobs', String(dashboardJobs), '--no-write'], {
+        encoding: 'utf8',
+        env: { ...process.env, BENCH_DATABASE_URL: databaseUrl },
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: BACKLOG_TIMEOUT_MS,
+      });
+      dashboard = JSON.parse(out.trim().split('\n').at(-1));
+    } catch (error) {
+      dashboard = { ok: false, error: String(error.message).split('\n')[0] };
+    }
+  }
+
   const summary = summarise(runs);
   const report = {
     startedAt: new Date(started).toISOString(),
@@ -615,6 +640,7 @@ async function main() {
     schedules,
     retained,
     layout,
+    dashboard,
     runs,
   };
   const md = markdown(report);

@@ -65,6 +65,20 @@ export function queriesConformance(suite: ConformanceSuite): void {
       expect(ids(await suite.store.list({ afterId: c.id, nameOrSchedule: 'nightly' }))).toEqual(ids([b]));
       expect(await suite.store.count({ afterId: c.id })).toBe(2);
     });
+
+    it('filters by available, running and dead alone, together, and with a queue and a cursor', async () => {
+      const { a, b, c, e } = await seed();
+      const f = await running({ name: 'mail', queue: 'q2' });
+      expect(ids(await suite.store.list({ states: ['running'] }))).toEqual(ids([f]));
+      expect(ids(await suite.store.list({ states: ['available', 'running'] }))).toEqual(ids([f, c, b, a]));
+      expect(ids(await suite.store.list({ states: ['available'], queue: 'q1' }))).toEqual(ids([c, a]));
+      expect(ids(await suite.store.list({ states: ['dead'], queue: 'q1' }))).toEqual(ids([e]));
+      expect(await suite.store.list({ states: ['dead'], queue: 'q2' })).toEqual([]);
+      expect(ids(await suite.store.list({ states: ['available', 'dead'], queue: 'q1', limit: 2 }))).toEqual(ids([e, c]));
+      expect(ids(await suite.store.list({ states: ['available', 'dead'], queue: 'q1', afterId: c.id }))).toEqual(ids([a]));
+      expect(await suite.store.count({ states: ['running', 'dead'] })).toBe(2);
+      expect(await suite.store.count({ states: ['available'], queue: 'q2' })).toBe(1);
+    });
   });
 
   describe('delete and prune', () => {
