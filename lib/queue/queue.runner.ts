@@ -26,7 +26,20 @@ export interface QueueRunnerDeps {
   rateLimit?: QueueRateLimit;
   /** The queue's preemption (`queues.<name>.preemption`), when on. */
   preemption?: QueuePreemption;
+  /** Attempts ended here and not yet acknowledged past which claims wait. @default MAX_UNACKED */
+  maxUnacked?: number;
 }
+
+/**
+ * Acknowledgements a runner lets pile up before it stops claiming: a slot
+ * frees when its handler ends, before the store has written the ack, so
+ * without a bound a store whose acks fall behind its claims (PostgreSQL
+ * writing completions 2 × 500 at a time under load) would let claimed,
+ * finished, unwritten jobs grow without end (366k seen in a 1M drain).
+ * Large enough that the ack batches stay full.
+ * @internal
+ */
+export const MAX_UNACKED = 2_000;
 
 /**
  * Why a runner was woken: new work (`insert`), a finished job, the poll, or
@@ -50,6 +63,8 @@ export type WakeReason = 'insert' | 'finished' | 'poll' | 'resync';
  *   once and goes to the front (priority 0 never waits behind a full buffer);
  * - pausing the queue or shutting down hands buffered jobs back at once
  *   (`unclaim`), without costing them an attempt.
+ * It stops claiming while {@link MAX_UNACKED} ended attempts wait for
+ * their acknowledgement, and goes on as they are written.
  * @internal
  */
 export class QueueRunner {
@@ -69,6 +84,9 @@ export class QueueRunner {
   private paused = false;
   /** Attempts started here and not yet acknowledged. */
   private inflight = 0;
+  /** Claims wait for acknowledgements (see {@link MAX_UNACKED}). */
+  private heldByAcks = false;
+  private readonly maxUnacked: number;
   private readonly drained: (() => void)[] = [];
   private failingSince: number | null = null;
   /** When the claim under way was sent (epoch ms), `null` when none is. */
@@ -90,6 +108,7 @@ export class QueueRunner {
   ) {
     const rates = deps.rateLimit && deps.store.rateLimits ? new RateLimitedClaims(deps.store.rateLimits, deps.rateLimit) : null;
     this.lookAhead = new LookAhead(prefetch, concurrency);
+    this.maxUnacked = deps.maxUnacked ?? MAX_UNACKED;
     this.limited = rates;
     // Jobs pushed by another node's insert, or claimed at insert, would skip the buckets.
     this.offer = deps.store.push && !rates ? new PushOffer(deps.store.push, name, deps.node) : null;
@@ -317,6 +336,10 @@ export class QueueRunner {
    */
   private wantsMore(): boolean {
     if (this.stopped || this.paused || this.exhausted) return false;
+    if (this.inflight - this.active >= this.maxUnacked) {
+      this.heldByAcks = true;
+      return false;
+    }
     return this.buffer.size < this.concurrency - this.active + (this.limited?.short ? 0 : this.lookAhead.refillAt);
   }
 
@@ -431,6 +454,10 @@ export class QueueRunner {
     },
     finished: (job, outcome) => {
       if (--this.inflight === 0) for (const resolve of this.drained.splice(0)) resolve();
+      if (this.heldByAcks && this.inflight - this.active < this.maxUnacked) {
+        this.heldByAcks = false;
+        this.wake('finished');
+      }
       // The acknowledgement of a serial job may unblock the next one of its key, and a
       // preempted job queued again is work no insert announces: look again.
       if (job.serialKey !== null || outcome?.outcome === 'released') {

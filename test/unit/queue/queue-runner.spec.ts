@@ -38,7 +38,7 @@ class Work {
 }
 
 /** A runner of queue `default` with a real executor and memory store, on a fake clock. */
-function setup(options: { concurrency: number; prefetch: number; push?: JobPush }) {
+function setup(options: { concurrency: number; prefetch: number; push?: JobPush; maxUnacked?: number }) {
   const clock = new FakeClock(T0);
   const store = new MemoryStore();
   if (options.push) Object.assign(store, { push: options.push });
@@ -62,7 +62,14 @@ function setup(options: { concurrency: number; prefetch: number; push?: JobPush 
     running,
     onRetry: () => undefined,
   });
-  const runner = new QueueRunner('default', options.concurrency, 10_000, options.prefetch, { store, executor, running, clock, node: 'node-a' });
+  const runner = new QueueRunner('default', options.concurrency, 10_000, options.prefetch, {
+    store,
+    executor,
+    running,
+    clock,
+    node: 'node-a',
+    ...(options.maxUnacked === undefined ? {} : { maxUnacked: options.maxUnacked }),
+  });
   const enqueue = (count: number, priority = 5) => store.insert(Array.from({ length: count }, () => newJobInput(new Date(T0), { priority })));
   const states = async (): Promise<Partial<Record<JobState, number>>> => {
     const counts: Partial<Record<JobState, number>> = {};
@@ -251,6 +258,37 @@ describe('QueueRunner', () => {
     work.release();
     await settle();
     expect(work.started).toHaveLength(1);
+  });
+
+  it('stops claiming while maxUnacked ended attempts wait for their acknowledgement, and goes on as they are written', async () => {
+    const { store, work, runner, enqueue, states, settle } = setup({ concurrency: 2, prefetch: 0, maxUnacked: 3 });
+    // Acknowledgements held back, as a store whose writes fall behind would.
+    const held: (() => void)[] = [];
+    const complete = store.complete.bind(store);
+    store.complete = (...args: Parameters<MemoryStore['complete']>) =>
+      new Promise((resolve, reject) => held.push(() => void complete(...args).then(resolve, reject)));
+    const claims = recordClaims(store);
+    await enqueue(10);
+    runner.start();
+    for (let i = 0; i < 6; i++) {
+      work.release(2);
+      await settle();
+    }
+    // Two claims of two: after the second pair ended, four wait for their acknowledgement (≥ 3) and nothing more is claimed.
+    expect(held).toHaveLength(4);
+    expect(work.started).toHaveLength(4);
+    expect(work.running.size).toBe(0);
+    const claimed = claims.length;
+    runner.wake('insert');
+    await settle();
+    expect(claims).toHaveLength(claimed);
+    // Writing them lets it claim again, and the rest run.
+    for (let i = 0; i < 20 && (held.length > 0 || work.running.size > 0); i++) {
+      for (const write of held.splice(0)) write();
+      work.release(2);
+      await settle();
+    }
+    expect(await states()).toEqual({ completed: 10 });
   });
 
   it('drain settles once every started job is acknowledged', async () => {
