@@ -25,7 +25,9 @@ export interface NodeBeatPorts {
  * loop starts, then every `interval`; a clean stop removes it. Only what the
  * cluster can see of its nodes (the dashboard's `GET api/nodes`) depends on
  * it, so a failed beat is logged once per failing stretch and never stops
- * anything else.
+ * anything else, and a slow one is not waited for: the loop's other tasks
+ * (schedule ticks, polls) go on while it is under way (on SQLite with the
+ * app's DataSource, a write waits for the app's open transaction).
  * @internal
  */
 export class NodeBeatPlugin implements SchedulerPlugin {
@@ -34,6 +36,8 @@ export class NodeBeatPlugin implements SchedulerPlugin {
   private startedAt: Date | null = null;
   private next: number | null = null;
   private failing = false;
+  /** The beat under way: the next one is skipped rather than queued behind it. */
+  private inFlight: Promise<void> | null = null;
 
   constructor(private readonly ports: NodeBeatPorts) {}
 
@@ -44,9 +48,10 @@ export class NodeBeatPlugin implements SchedulerPlugin {
       {
         name: 'nodes',
         nextAt: (now) => (this.next ??= now),
-        run: async (now) => {
+        run: (now) => {
           this.next = now + interval;
-          await this.beat(registry, now);
+          this.inFlight ??= this.beat(registry, now).finally(() => (this.inFlight = null));
+          return Promise.resolve();
         },
       },
     ];
@@ -54,6 +59,8 @@ export class NodeBeatPlugin implements SchedulerPlugin {
 
   async stop(): Promise<void> {
     if (!this.startedAt) return;
+    // After the beat under way, which would otherwise record the node again.
+    await this.inFlight;
     await this.ports.registry?.remove(this.ports.node).catch(() => undefined);
   }
 

@@ -1,7 +1,7 @@
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { SchedulerMetricProducer } from '../../lib/metrics/index.js';
+import { SchedulerMetricProducer } from '../../../lib/metrics/index.js';
 
 class PullReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
