@@ -138,7 +138,7 @@ export const en = {
   'audit.actor': 'Actor',
   'audit.outcome': 'Outcome',
   'jump.label': 'Jump to a page or a job id',
-  'jump.placeholder': 'Jump to… (Ctrl+K)',
+  'jump.placeholder': 'Jump to… Ctrl+K',
   'state.available': 'Available',
   'state.scheduled': 'Scheduled',
   'state.running': 'Running',

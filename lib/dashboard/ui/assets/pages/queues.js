@@ -19,6 +19,7 @@ function concurrency(queue) {
       step: 1,
       class: 'narrow',
       value: queue.concurrency ?? '',
+      placeholder: '—',
       'aria-label': t('queues.limitOf', { queue: queue.queue }),
     })
   );
