@@ -19,6 +19,8 @@ it('saves a screenshot of every page', async () => {
   try {
     // Something in the audit trail, and a paused queue to show.
     await fetch(`${demo.url}api/queues/emails/pause`, { method: 'POST', headers: { 'x-scheduler-csrf': '1' } });
+    // A schedule inserted at runtime, which the schedules page can edit (the code ones are read-only).
+    await demo.scheduler.insert({ name: 'weekly-digest', handler: 'send-email', cron: '0 8 * * 1', args: { to: 'team@example.com' } });
     const shots: [string, string, 'light' | 'dark', number][] = [
       ['overview', '', 'light', 1280],
       ['overview-dark', '', 'dark', 1280],

@@ -66,14 +66,14 @@ export function get(path, query = {}) {
 
 /**
  * A mutation: it carries the CSRF header `api/config` names.
- * @param {string} path @param {unknown} [body]
+ * @param {string} path @param {unknown} [body] @param {'POST' | 'PUT' | 'PATCH'} [method]
  */
-export function post(path, body) {
+export function post(path, body, method = 'POST') {
   const { csrf } = currentConfig();
   /** @type {Record<string, string>} */
   const headers = { [csrf.header]: csrf.value };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return call(path, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return call(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
 /** Whether this caller may take an action (`api/config.actions`). @param {string} action */

@@ -2,6 +2,7 @@
 import { get, loadConfig } from './api.js';
 import { cycleTimeMode, getTimeMode, h, setLocale } from './dom.js';
 import { t } from './i18n.js';
+import { installJump } from './jump.js';
 import { startLive } from './live.js';
 import * as audit from './pages/audit.js';
 import * as deadLetters from './pages/dead-letters.js';
@@ -114,6 +115,10 @@ async function boot() {
       {},
       NAV.map((key) => h('li', {}, h('a', { href: HREF[/** @type {'overview'} */ (key)] ?? `#/${key}`, 'data-section': key }, t(`nav.${key}`)))),
     ),
+  );
+  installJump(
+    /** @type {HTMLElement} */ (document.querySelector('.tools')),
+    NAV.map((key) => ({ label: t(`nav.${key}`), href: HREF[/** @type {'overview'} */ (key)] ?? `#/${key}` })),
   );
   const timeButton = /** @type {HTMLElement} */ (document.getElementById('time-mode'));
   timeButton.title = t('time.toggle');

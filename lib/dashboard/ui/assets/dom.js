@@ -90,27 +90,39 @@ export function json(value) {
 }
 
 /**
- * A button for an action: absent when the caller may not take it. On click it runs `act`, says the outcome,
- * and re-renders the page.
- * @param {string} action @param {string} label @param {() => Promise<string | void>} act @param {{ danger?: boolean }} [options]
+ * Runs an action: says its outcome in the status region (the API's message when it fails) and, once done,
+ * re-renders the page. Resolves to whether it was done.
+ * @param {() => Promise<string | void>} act @param {string} label what a done action says, unless `act` returns a text
+ */
+export async function perform(act, label) {
+  try {
+    const what = (await act()) || label;
+    toast(t('common.done', { what }), 'ok');
+    window.dispatchEvent(new Event('scheduler:refresh'));
+    return true;
+  } catch (error) {
+    toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
+    return false;
+  }
+}
+
+/**
+ * A button for an action: absent when the caller may not take it. On click it asks `confirm` (when given),
+ * runs `act`, says the outcome, and re-renders the page.
+ * @param {string} action @param {string} label @param {() => Promise<string | void>} act
+ * @param {{ danger?: boolean; confirm?: string }} [options]
  */
 export function actionButton(action, label, act, options = {}) {
   if (!can(action)) return null;
-  const button = h('button', { type: 'button', class: options.danger ? 'danger' : 'secondary', 'data-action': action });
+  const button = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: options.danger ? 'danger' : 'secondary', 'data-action': action }));
   button.textContent = label;
-  button.addEventListener('click', () => void run());
   const run = async () => {
-    /** @type {HTMLButtonElement} */ (button).disabled = true;
-    try {
-      const what = (await act()) || label;
-      toast(t('common.done', { what }), 'ok');
-      window.dispatchEvent(new Event('scheduler:refresh'));
-    } catch (error) {
-      toast(t('common.failed', { message: /** @type {Error} */ (error).message }), 'error');
-    } finally {
-      /** @type {HTMLButtonElement} */ (button).disabled = false;
-    }
+    if (options.confirm && !window.confirm(options.confirm)) return;
+    button.disabled = true;
+    await perform(act, label);
+    button.disabled = false;
   };
+  button.addEventListener('click', () => void run());
   return button;
 }
 

@@ -2,10 +2,14 @@
 import { get, post } from '../api.js';
 import { actionButton, h, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
+import { retryAllPanel } from './retry-all.js';
 
 /** @type {import('../dom.js').Render} */
 export async function render(_params, query) {
-  const result = await get('dead-letters', { queue: query.get('queue'), name: query.get('name'), offset: query.get('offset') });
+  const [result, queues] = await Promise.all([
+    get('dead-letters', { queue: query.get('queue'), name: query.get('name'), errorClass: query.get('errorClass'), offset: query.get('offset') }),
+    get('queues'),
+  ]);
   const rows = result.deadLetters.map((/** @type {any} */ letter) => [
     h('a', { href: `#/jobs/${encodeURIComponent(letter.id)}` }, letter.id),
     letter.name,
@@ -21,6 +25,10 @@ export async function render(_params, query) {
   if (result.nextOffset !== null) next.set('offset', String(result.nextOffset));
   return page(
     t('deadLetters.title'),
+    retryAllPanel(
+      query,
+      queues.map((/** @type {any} */ queue) => queue.queue),
+    ),
     table([t('col.id'), t('jobs.name'), t('jobs.queue'), t('deadLetters.class'), t('deadLetters.error'), t('col.when'), t('common.actions')], rows),
     h(
       'nav',

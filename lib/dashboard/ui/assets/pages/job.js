@@ -23,6 +23,7 @@ function progressBar(progress) {
 export async function render([id = '']) {
   const job = await get(`jobs/${encodeURIComponent(id)}`);
   const target = encodeURIComponent(job.id);
+  const waits = job.state === 'available' || job.state === 'scheduled';
   const actions = h(
     'div',
     { class: 'actions' },
@@ -41,22 +42,38 @@ export async function render([id = '']) {
           { danger: true },
         )
       : null,
+    waits
+      ? actionButton('jobs.runNow', t('job.runNow'), async () => {
+          await post(`jobs/${target}/run-now`);
+          return t('job.ranNow', { id: job.id });
+        })
+      : null,
+    // Offered for a running job too: the server's 409 says to cancel it first.
+    actionButton(
+      'jobs.delete',
+      t('jobs.delete'),
+      async () => {
+        await post(`jobs/${target}/delete`);
+        location.hash = '#/jobs';
+        return t('job.deleted', { id: job.id });
+      },
+      { danger: true, confirm: t('job.confirmDelete', { id: job.id }) },
+    ),
   );
-  const waiting =
-    job.state === 'available' || job.state === 'scheduled'
-      ? h(
-          'section',
-          { class: 'waiting', 'aria-labelledby': 'waiting-title' },
-          h('h2', { id: 'waiting-title' }, t('job.waiting')),
-          job.waiting.length === 0
-            ? h('p', {}, t('job.waitingNone'))
-            : h(
-                'ul',
-                {},
-                job.waiting.map((/** @type {any} */ reason) => h('li', { 'data-code': reason.code }, h('code', {}, reason.code), ' ', reason.message)),
-              ),
-        )
-      : null;
+  const waiting = waits
+    ? h(
+        'section',
+        { class: 'waiting', 'aria-labelledby': 'waiting-title' },
+        h('h2', { id: 'waiting-title' }, t('job.waiting')),
+        job.waiting.length === 0
+          ? h('p', {}, t('job.waitingNone'))
+          : h(
+              'ul',
+              {},
+              job.waiting.map((/** @type {any} */ reason) => h('li', { 'data-code': reason.code }, h('code', {}, reason.code), ' ', reason.message)),
+            ),
+      )
+    : null;
   const errors = job.errors.length
     ? h(
         'section',
@@ -94,7 +111,7 @@ export async function render([id = '']) {
       fact(t('jobs.attempt'), `${num(job.attempt)}/${num(job.maxAttempts)}`),
       fact(t('jobs.runAt'), time(job.runAt)),
       fact(t('jobs.inserted'), time(job.insertedAt)),
-      job.node ? fact('Node', job.node) : null,
+      job.node ? fact(t('job.node'), job.node) : null,
       job.traceId ? fact(t('job.trace'), h('code', {}, job.traceId)) : null,
       workflow ? fact(t('job.workflow'), workflow) : null,
     ),

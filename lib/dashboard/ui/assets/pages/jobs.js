@@ -2,6 +2,7 @@
 import { can, get, post } from '../api.js';
 import { badge, h, num, page, table, time, toast } from '../dom.js';
 import { t } from '../i18n.js';
+import { attachSuggestions } from '../suggest.js';
 
 const STATES = ['available', 'scheduled', 'running', 'completed', 'dead', 'discarded', 'cancelled'];
 const BULK = /** @type {const} */ ([
@@ -24,18 +25,16 @@ function filtersForm(query, /** @type {string[]} */ queues) {
         options.map((value) => h('option', { value, selected: query.get(name) === value }, value)),
       ),
     );
+  const search = /** @type {HTMLInputElement} */ (
+    h('input', { name: 'q', type: 'search', value: query.get('q') ?? '', placeholder: 'args.userId:42 tag:vip id:12', autocomplete: 'off' })
+  );
   const form = h(
     'form',
     { class: 'filters', role: 'search' },
     select('state', t('jobs.state'), STATES),
     select('queue', t('jobs.queue'), queues),
     h('label', {}, t('jobs.name'), h('input', { name: 'name', value: query.get('name') ?? '', autocomplete: 'off' })),
-    h(
-      'label',
-      {},
-      t('jobs.q'),
-      h('input', { name: 'q', type: 'search', value: query.get('q') ?? '', placeholder: 'args.userId:42 tag:vip id:12', autocomplete: 'off' }),
-    ),
+    h('label', {}, t('jobs.q'), search, attachSuggestions(search)),
     h('button', { type: 'submit' }, t('common.apply')),
     h('a', { href: '#/jobs', class: 'button ghost' }, t('common.clear')),
   );

@@ -60,7 +60,7 @@ export async function render() {
       h('div', {}, h('dt', {}, t('overview.node')), h('dd', {}, overview.node)),
     ),
     h('h2', {}, t('overview.counts')),
-    table([t('jobs.queue'), ...STATES], rows),
+    table([t('jobs.queue'), ...STATES.map((state) => t(/** @type {import('../i18n.js').MessageKey} */ (`state.${state}`)))], rows),
     h('p', { class: 'muted small' }, t('overview.generated', { time: '' }), time(overview.generatedAt)),
     h('h2', {}, t('overview.throughput')),
     throughput(history.samples),

@@ -1,7 +1,44 @@
 // @ts-check
-import { get, post } from '../api.js';
-import { actionButton, h, num, page, table } from '../dom.js';
+import { can, get, post } from '../api.js';
+import { actionButton, h, num, page, perform, table } from '../dom.js';
 import { t } from '../i18n.js';
+
+/**
+ * The queue's concurrency, and a small form to change it on every node when the caller may (`queues.scale`).
+ * No browser validation (`novalidate`): the API's 400 says what a good limit is.
+ * @param {any} queue
+ */
+function concurrency(queue) {
+  const shown = queue.concurrency === null ? '—' : num(queue.concurrency);
+  if (!can('queues.scale')) return shown;
+  const input = /** @type {HTMLInputElement} */ (
+    h('input', {
+      type: 'number',
+      name: 'limit',
+      min: 1,
+      step: 1,
+      class: 'narrow',
+      value: queue.concurrency ?? '',
+      placeholder: '—',
+      'aria-label': t('queues.limitOf', { queue: queue.queue }),
+    })
+  );
+  const form = h(
+    'form',
+    { class: 'inline', novalidate: true },
+    input,
+    h('button', { type: 'submit', class: 'secondary', 'data-action': 'queues.scale' }, t('common.save')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const limit = input.value.trim() === '' ? null : Number(input.value);
+    void perform(async () => {
+      const done = await post(`queues/${encodeURIComponent(queue.queue)}/concurrency`, { limit }, 'PUT');
+      return t('queues.scaled', { queue: done.queue, limit: num(done.concurrency) });
+    }, t('queues.concurrency'));
+  });
+  return form;
+}
 
 /** @type {import('../dom.js').Render} */
 export async function render() {
@@ -13,7 +50,7 @@ export async function render() {
     return [
       h('a', { href: `#/jobs?queue=${name}` }, queue.queue),
       h('span', { class: `badge ${queue.paused ? 'state-paused' : 'state-active'}` }, queue.paused ? t('queues.paused') : t('queues.active')),
-      queue.concurrency === null ? '—' : num(queue.concurrency),
+      concurrency(queue),
       num(queue.counts.available),
       num(queue.counts.running),
       num(queue.counts.dead),
@@ -26,5 +63,6 @@ export async function render() {
           }),
     ];
   });
-  return page(t('queues.title'), table([t('jobs.queue'), t('col.state'), t('queues.concurrency'), 'available', 'running', 'dead', t('common.actions')], rows));
+  const headers = [t('jobs.queue'), t('col.state'), t('queues.concurrency'), t('state.available'), t('state.running'), t('state.dead'), t('common.actions')];
+  return page(t('queues.title'), table(headers, rows));
 }

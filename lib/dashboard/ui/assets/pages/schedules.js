@@ -2,6 +2,7 @@
 import { get, post } from '../api.js';
 import { actionButton, h, page, table, time } from '../dom.js';
 import { t } from '../i18n.js';
+import { scheduleEditor } from './schedule-edit.js';
 
 /** @type {import('../dom.js').Render} */
 export async function render() {
@@ -32,6 +33,7 @@ export async function render() {
           const ran = await post(`schedules/${name}/run-now`);
           return ran.duplicate ? t('schedules.duplicate', { id: ran.job.id }) : t('schedules.ran', { id: ran.job.id });
         }),
+        scheduleEditor(schedule),
       ),
     ];
   });

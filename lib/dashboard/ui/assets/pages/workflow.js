@@ -35,7 +35,11 @@ export async function render([id = '']) {
     h('p', {}, `${run.workflow} `, badge(run.state), run.error ? ` ${run.error}` : ''),
     actions,
     h('figure', { class: 'graph' }, workflowGraph(run.nodes, run.edges), h('figcaption', { class: 'muted small' }, t('workflows.graph'))),
-    table([t('jobs.name'), t('col.state'), t('jobs.attempt'), t('col.id'), 'started', 'finished', t('deadLetters.error')], steps, t('workflows.steps')),
+    table(
+      [t('jobs.name'), t('col.state'), t('jobs.attempt'), t('col.id'), t('col.started'), t('col.finished'), t('deadLetters.error')],
+      steps,
+      t('workflows.steps'),
+    ),
     h('h2', {}, t('workflows.context')),
     json(run.context),
   );
