@@ -52,7 +52,7 @@ describe('dashboard UI in Chromium: the pages (Express)', () => {
     expect(await page.locator('.waiting li[data-code="no_node"]').count()).toBe(1);
 
     await go('#/schedules', 'Schedules');
-    expect(await page.locator('main').textContent()).toContain('cron "0 3 * * *" (Etc/UTC)');
+    expect(await page.locator('main').textContent()).toContain('Every day at 03:00 (Etc/UTC)');
     expect(await page.locator('main tbody tr').first().locator('ul.plain li').count()).toBe(5);
 
     await go('#/workflows', 'Workflows');

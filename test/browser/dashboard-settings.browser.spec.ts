@@ -86,7 +86,7 @@ describe('dashboard UI in Chromium: run now, delete, concurrency, schedule edits
     await row.getByLabel('paused').check();
     expect(await axeViolations(page)).toEqual([]);
     await row.getByRole('button', { name: 'Save' }).click();
-    await toast(page, 'digest now runs cron "30 6 * * *" (Europe/Paris)');
+    await toast(page, 'digest saved: Every day at 06:30 (Europe/Paris)');
     await page.locator('tr', { hasText: 'digest' }).locator('.state-paused').waitFor();
     expect(await demo.scheduler.getJob('digest')).toMatchObject({ cron: '30 6 * * *', zone: 'Europe/Paris', paused: true });
     const stored = (await store(demo).listSchedules()).find((schedule) => schedule.name === 'digest');

@@ -202,7 +202,7 @@ describe.each(TEST_STORES)('dashboard API on the $kind store', ({ kind, open }) 
       origin: 'code',
       kind: 'cron',
       spec: { cron: '0 3 * * *' },
-      description: 'cron "0 3 * * *" (Etc/UTC)',
+      description: 'Every day at 03:00 (Etc/UTC)',
       zone: null,
       queue: 'default',
       overlap: expect.any(String),

@@ -33,21 +33,35 @@ const DAY_LABELS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Fri
 
 /** Words for the cron shapes the builder writes (`*\/5 * * * *`, `30 14 * * 1,4` …); other expressions are quoted. */
 function cronWords(cron: string, everyDays = 1): string {
+  return cronPhrase(cron, everyDays) ?? `On cron "${cron}"`;
+}
+
+/**
+ * Plain words for a cron expression of a shape people write by hand and
+ * the builder writes (every N seconds, minutes or hours; at a time every
+ * day, every weekday or on given days), `null` for any other.
+ * @internal
+ */
+export function cronPhrase(cron: string, everyDays = 1): string | null {
   const f = cron.trim().split(/\s+/);
   const step = (field: string, unit: string) => (field === '*' ? `Every ${unit}` : /^\*\/\d+$/.test(field) ? `Every ${field.slice(2)} ${unit}s` : null);
   const rest = (from: number) => f.slice(from).every((x) => x === '*');
-  if (f.length === 6 && rest(1)) return step(f[0]!, 'second') ?? `On cron "${cron}"`;
-  if (f.length === 5 && rest(1)) return step(f[0]!, 'minute') ?? `On cron "${cron}"`;
-  if (f.length === 5 && f[0] === '0' && rest(2)) return step(f[1]!, 'hour') ?? `On cron "${cron}"`;
+  // A step in the first field with the rest open; a fixed value there falls through to the time of day.
+  const stepped =
+    (f.length === 6 && rest(1) && step(f[0]!, 'second')) ||
+    (f.length === 5 && rest(1) && step(f[0]!, 'minute')) ||
+    (f.length === 5 && f[0] === '0' && rest(2) && step(f[1]!, 'hour'));
+  if (stepped) return stepped;
+  if (f.length !== 5 && f.length !== 6) return null;
   const [sec, min, hour, dom, month, dow] = f.length === 6 ? f : ['0', ...f];
-  if (![sec, min, hour].every((x) => /^\d+$/.test(x!)) || dom !== '*' || month !== '*') return `On cron "${cron}"`;
+  if (![sec, min, hour].every((x) => /^\d+$/.test(x!)) || dom !== '*' || month !== '*') return null;
   const time = formatTimeOfDay(((Number(hour) * 60 + Number(min)) * 60 + Number(sec)) * 1000);
   const weeks = everyDays % 7 === 0 ? everyDays / 7 : 0;
   const period = weeks === 1 ? 'Every week' : weeks ? `Every ${weeks} weeks` : everyDays > 1 ? `Every ${everyDays} days` : 'Every day';
   if (dow === '*') return `${period} at ${time}`;
   if (dow === '1-5') return `Every weekday at ${time}`;
-  if (!/^\d(,\d)*$/.test(dow!)) return `On cron "${cron}"`;
-  const days = dow!.split(',').map((d) => DAY_LABELS[Number(d)]!);
+  if (!/^\d(,\d)*$/.test(dow!)) return null;
+  const days = dow!.split(',').map((d) => DAY_LABELS[Number(d) % 7]!);
   return `Every ${days.length === 1 ? days[0] : `${days.slice(0, -1).join(', ')} and ${days.at(-1)}`} at ${time}`;
 }
 

@@ -105,7 +105,7 @@ export const en = {
   'schedules.args': 'Arguments (JSON)',
   'schedules.argsKeep': 'empty: unchanged',
   'schedules.argsNotJson': 'the arguments are not JSON',
-  'schedules.saved': '{name} now runs {rule}',
+  'schedules.saved': '{name} saved: {rule}',
   'schedules.readOnly': 'Defined in code: read-only here.',
   'workflows.title': 'Workflows',
   'workflows.run': 'Run {id}',
