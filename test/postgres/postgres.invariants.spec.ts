@@ -107,10 +107,10 @@ async function node(store: PostgresStore, name: string, seed: number, done: Set<
 }
 
 describe('PostgreSQL v2 layout under concurrent traffic', () => {
-  it('keeps the ready list, claims, keys, counters and dead letters in step with the jobs', async () => {
+  it('keeps the ready list, claims, keys, counters, dead letters and the cancelled and discarded list in step with the jobs', async () => {
     const done = new Set<string>();
     await Promise.all(stores.map((store, k) => node(store, `node-${k + 1}`, 7 + k, done)));
-    // A prune also sweeps dead letters that a racing delete could not see.
+    // A prune also sweeps dead letters (and cancelled or discarded rows) that a racing delete or resurrect could not see.
     await stores[0]!.prune(['completed'], at(-1000), 1);
     const t = (name: string): string => `"${schema.schema}".scheduler_${name}`;
     const rows = (text: string) => withClient(schema.url, async (c) => (await c.query(text)).rows as Record<string, unknown>[]);
@@ -175,6 +175,13 @@ describe('PostgreSQL v2 layout under concurrent traffic', () => {
         FROM ${t('dead_letters')} d
         FULL JOIN (SELECT id FROM ${t('jobs')} WHERE state = 'dead') j ON j.id = d.id WHERE d.id IS NULL OR j.id IS NULL`),
       'dead letters',
+    ).toEqual([]);
+    expect(
+      await rows(`SELECT coalesce(r.id, j.id) AS id, r.state AS listed, j.state
+        FROM ${t('rare_finished')} r
+        FULL JOIN (SELECT id, state FROM ${t('jobs')} WHERE state IN ('cancelled', 'discarded')) j ON j.id = r.id
+        WHERE r.state IS DISTINCT FROM j.state`),
+      'cancelled and discarded',
     ).toEqual([]);
     // Nothing is stuck: a claim of each queue now takes every available job but those whose serial key runs.
     // Claimed as runners would, poll after poll: a ready row that the documented cancel/hand-back race left behind

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../lib/postgres/migrations/index.js';
 import { deadLetterEntriesMigration } from '../../lib/postgres/migrations/010-dead-letter-entries.js';
+import { rareFinishedMigration } from '../../lib/postgres/migrations/015-rare-finished.js';
 import { sqlNames } from '../../lib/postgres/sql/names.js';
 import { migrate } from '../../lib/postgres/migrations/migrator.js';
 import { createSchedulerMigrations } from '../../lib/postgres/migrations/typeorm.migrations.js';
@@ -80,6 +81,7 @@ describe('migrations', () => {
       'boot_offers',
       'boot_queue_counts',
       'boot_queue_states',
+      'boot_rare_finished',
       'boot_rate_buckets',
       'boot_ready',
       'boot_schedule_states',
@@ -170,6 +172,37 @@ describe('migrations', () => {
     await migrated.close();
   });
 
+  it('migration 15 lists the cancelled and discarded jobs it finds, and no other', async () => {
+    const schema = freshSchema();
+    const store = await openStore({ schema });
+    await store.init();
+    const [cancelled, discarded, dead, waiting] = await store.insert([job, { ...job, queue: 'billing' }, { ...job, queue: 'billing' }, job]);
+    await store.cancel(cancelled!.job.id, BASE, 'stop');
+    for (const [inserted, state] of [
+      [discarded!, 'discarded'],
+      [dead!, 'dead'],
+    ] as const) {
+      const [claimed] = await store.claim({ queue: 'billing', limit: 1, node: 'n', now: BASE });
+      expect(claimed!.id).toBe(inserted.job.id);
+      await store.fail({ id: claimed!.id, attempt: 1 }, state, { attempt: 1, at: BASE, name: 'Error', message: 'no', kind: 'error' }, BASE);
+    }
+    await store.close();
+    // Back to migration 14, where no table lists them.
+    const names = sqlNames({ schema, prefix: 'scheduler_', table: (name) => `"${schema}"."scheduler_${name}"` });
+    await withClient(databaseUrl(), async (c) => {
+      for (const statement of rareFinishedMigration.down(names)) await c.query(statement);
+      await c.query(`DELETE FROM "${schema}".scheduler_migrations WHERE id = 15`);
+    });
+    expect(await tables(schema)).not.toContain('scheduler_rare_finished');
+    const migrated = await openStore({ schema });
+    await migrated.init();
+    expect((await migrated.list({ states: ['cancelled', 'discarded'] })).map((j) => j.id)).toEqual([discarded!.job.id, cancelled!.job.id]);
+    expect(await migrated.count({ states: ['discarded'], queue: 'billing' })).toBe(1);
+    expect(await migrated.count({ states: ['cancelled'], queue: 'billing' })).toBe(0);
+    expect(await migrated.get(waiting!.job.id)).toMatchObject({ state: 'available' });
+    await migrated.close();
+  });
+
   it('keeps two prefixes in one schema apart', async () => {
     const schema = freshSchema();
     const a = await openStore({ schema, tablePrefix: 'a_' });
@@ -212,6 +245,7 @@ describe('migrations', () => {
       `Scheduler012JobPreemptible_${schema}_orm_1799712000000`,
       `Scheduler013JobRetryBudget_${schema}_orm_1799798400000`,
       `Scheduler014Nodes_${schema}_orm_1799884800000`,
+      `Scheduler015RareFinished_${schema}_orm_1799971200000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -242,6 +276,9 @@ describe('migrations', () => {
       expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
       expect(await columns(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['progress', 'preemptible', 'retry_budget']));
+      expect(await tables(schema)).toContain('orm_rare_finished');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tables(schema)).not.toContain('orm_rare_finished');
       expect(await tables(schema)).toContain('orm_nodes');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_nodes');

@@ -181,3 +181,22 @@ describe('PostgreSQL plans', () => {
     expect((await store.list({ nameOrSchedule: 'rare', states: ['completed'], limit: 5000 })).length).toBe(40);
   });
 });
+
+describe('PostgreSQL plans of rare final states', () => {
+  it('lists and counts cancelled and discarded jobs through their own table, not by walking the history', async () => {
+    const sql = postgresStatements(ctx);
+    const available = await store.list({ states: ['available'], limit: 10 });
+    for (const job of available) await store.cancel(job.id, BASE, 'plan');
+    await ctx.pool.query(`ANALYZE ${ctx.table('rare_finished')}`);
+    for (const filter of [{ states: ['cancelled' as const] }, { states: ['cancelled' as const, 'discarded' as const], queue: 'default' }]) {
+      for (const statement of [sql.query.list(filter, 50), sql.query.count(filter), sql.query.count(filter, 1000)]) {
+        const jobs = nodes(await explain(statement.text, statement.values)).filter((n) => n['Relation Name']?.endsWith('_jobs'));
+        // Each read of jobs is a probe by primary key for the listed ids.
+        expect(jobs.length).toBeGreaterThan(0);
+        for (const scan of jobs) expect(scan['Index Cond'] ?? '').toContain('ANY');
+      }
+    }
+    expect((await store.list({ states: ['cancelled'], limit: 50 })).map((job) => job.id)).toEqual(available.map((job) => job.id));
+    expect(await store.count({ states: ['cancelled', 'discarded'], queue: 'default' })).toBe(10);
+  });
+});

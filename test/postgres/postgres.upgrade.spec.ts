@@ -133,6 +133,10 @@ describe.each(OLD_LAYOUT_VERSIONS.map((from) => ({ from, name: MIGRATIONS.find((
 
     it('lists the history by state, name and schedule, retries a dead letter and prunes what is old', async () => {
       expect(labels(await store.list({ states: FINAL_STATES }))).toEqual(reversed(finished.map((j) => j.label)));
+      // Read from the side table of migration 15, which the upgrade fills from the jobs.
+      const rare = finished.filter((j) => ['cancelled', 'discarded'].includes(fullJob(j).state));
+      expect(rare.length).toBeGreaterThan(1);
+      expect(labels(await store.list({ states: ['cancelled', 'discarded'] }))).toEqual(reversed(rare.map((j) => j.label)));
       for (const state of ['available', 'running', ...FINAL_STATES] as JobState[]) {
         expect(await store.count({ states: [state] }), state).toBe(OLD_JOBS.filter((j) => fullJob(j).state === state).length);
       }
@@ -263,6 +267,12 @@ describe('a large old deployment', () => {
     });
     expect(await store.count({})).toBe(count);
     expect(await store.queueCounts(NOW)).toEqual(totals.queues);
+    for (const state of ['cancelled', 'discarded'] as const) {
+      const expected = totals.queues.reduce((sum, q) => sum + q[state], 0);
+      expect(expected).toBeGreaterThan(1000);
+      expect(await store.count({ states: [state] }), state).toBe(expected);
+      expect(await store.count({ states: [state], queue: 'bulk-a' }), state).toBe(totals.queues.find((q) => q.queue === 'bulk-a')![state]);
+    }
     expect((await store.claim({ queue: 'bulk-a', limit: 500, node: 'node-a', now: NOW })).map((j) => j.id)).toEqual(totals.claimOrder);
     expect(await store.rescue(at(-60_000), NOW)).toHaveLength(totals.running);
     expect(totals.prunable).toBeGreaterThan(10_000);

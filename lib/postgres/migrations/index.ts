@@ -12,6 +12,7 @@ import { jobProgressMigration } from './011-job-progress.js';
 import { jobPreemptibleMigration } from './012-job-preemptible.js';
 import { jobRetryBudgetMigration } from './013-job-retry-budget.js';
 import { nodesMigration } from './014-nodes.js';
+import { rareFinishedMigration } from './015-rare-finished.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   jobPreemptibleMigration,
   jobRetryBudgetMigration,
   nodesMigration,
+  rareFinishedMigration,
 ];

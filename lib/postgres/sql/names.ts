@@ -37,6 +37,8 @@ export interface SqlNames {
   rateBuckets: string;
   /** The live nodes, one row each (migration 14). */
   nodes: string;
+  /** Cancelled and discarded jobs: id, queue and state (migration 15). */
+  rareFinished: string;
   /** The sequence of fencing tokens, shared by all jobs. */
   fencingSeq: string;
   /** `nextval(…)` of the jobs' id sequence (ids are taken before insert to keep input order). */
@@ -82,6 +84,7 @@ export function sqlNames(pg: Pick<PostgresContext, 'schema' | 'prefix' | 'table'
     breakers: pg.table('breakers'),
     rateBuckets: pg.table('rate_buckets'),
     nodes: pg.table('nodes'),
+    rareFinished: pg.table('rare_finished'),
     fencingSeq: pg.table('fencing_seq'),
     nextJobId: nextval('jobs_id_seq'),
     nextFencingToken: nextval('fencing_seq'),

@@ -24,7 +24,9 @@ export function queryStatements(n: SqlNames) {
    */
   const sideIds = (state: JobState, queue: string | null): string | null => {
     if (state === 'running') return `SELECT unnest(ids) FROM ${n.claims}`;
-    if (state === 'dead') return `SELECT id FROM ${n.deadLetters}${queue === null ? '' : ` WHERE queue = ${queue}`}`;
+    const inQueue = queue === null ? '' : ` AND queue = ${queue}`;
+    if (state === 'dead') return `SELECT id FROM ${n.deadLetters} WHERE true${inQueue}`;
+    if (state === 'cancelled' || state === 'discarded') return `SELECT id FROM ${n.rareFinished} WHERE state = '${state}'${inQueue}`;
     return null;
   };
   const where = (filter: JobFilter, values: unknown[]): string => {
@@ -42,7 +44,7 @@ export function queryStatements(n: SqlNames) {
       // No index of jobs names the state (migration 4), so a rare state is
       // looked for through the whole history, newest first: the running jobs
       // of an idle node behind 1M finished ones took 0.25 s (bench/dashboard.mjs).
-      // Running and dead jobs are found through their side tables instead.
+      // Running, dead, cancelled and discarded jobs are found through their side tables instead.
       const ids = filter.states.map((state) => sideIds(state, queue));
       if (ids.length > 0 && ids.every((sql) => sql !== null)) conditions.push(`j.id = ANY(ARRAY(${ids.join(' UNION ALL ')}))`);
     }
@@ -119,6 +121,10 @@ export function queryStatements(n: SqlNames) {
         -- a job could not see a dead letter committed after its snapshot began.
         orphans AS (
           DELETE FROM ${n.deadLetters} d WHERE NOT EXISTS (SELECT 1 FROM ${n.jobs} j WHERE j.id = d.id AND j.state = 'dead')
+        ),
+        -- The same for the rare finished list (a job resurrected or deleted as it was cancelled).
+        rare_orphans AS (
+          DELETE FROM ${n.rareFinished} r WHERE NOT EXISTS (SELECT 1 FROM ${n.jobs} j WHERE j.id = r.id AND j.state = r.state)
         )
         SELECT id FROM gone`,
       values: [[...states], before, limit],

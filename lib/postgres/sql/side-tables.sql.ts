@@ -73,7 +73,8 @@ export function sideTables(n: SqlNames) {
     )`,
     /**
      * Finished jobs of `from` counted in (`sign` 1) or out (-1) of the queue
-     * counts and, when dead, the dead letters: in when they finish (with an
+     * counts and, when dead, the dead letters (when cancelled or discarded,
+     * the rare finished list of migration 15): in when they finish (with an
      * `onDeadLetter` alert due at once), out when they are pruned, deleted or
      * resurrected (`from` then holds them as they were). Going in, `from`
      * also has `finished_at` and `error_class`.
@@ -87,6 +88,16 @@ export function sideTables(n: SqlNames) {
             ON CONFLICT (id) DO UPDATE SET queue = EXCLUDED.queue, name = EXCLUDED.name, error_class = EXCLUDED.error_class,
               died_at = EXCLUDED.died_at, alert_at = EXCLUDED.alert_at, alert_tries = 0`
           : `DELETE FROM ${n.deadLetters} d USING ${from} f WHERE f.state = 'dead' AND d.id = f.id`
+      }
+    ),
+    ${cte}_rare AS (
+      ${
+        sign === 1
+          ? `INSERT INTO ${n.rareFinished} AS r (id, queue, state)
+            SELECT f.id, f.queue, f.state FROM ${from} f WHERE f.state IN ('cancelled', 'discarded')
+            -- A row left by a removal that could not see it is this job's now.
+            ON CONFLICT (id) DO UPDATE SET queue = EXCLUDED.queue, state = EXCLUDED.state`
+          : `DELETE FROM ${n.rareFinished} r USING ${from} f WHERE f.state IN ('cancelled', 'discarded') AND r.id = f.id`
       }
     ),
     ${cte} AS (
