@@ -24,6 +24,7 @@ const newJob = (i: number): NewJob => ({
 interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
+  'Relation Name'?: string;
   'Actual Rows'?: number;
   Plans?: PlanNode[];
 }
@@ -72,6 +73,25 @@ describe('PostgreSQL search plans', () => {
     for (const scan of scans) expect(scan['Actual Rows']).toBeLessThan(101);
     expect(await store.count({ nameContains: ['wor'] }, { cap: 100 })).toBe(100);
     expect(await store.count({ nameContains: ['wor'] })).toBe(3000);
+  });
+
+  it('counts waiting or dead jobs (of a queue) from the ready list or the dead letters, never reading jobs', async () => {
+    const sql = postgresStatements(ctx);
+    for (const filter of [
+      { states: ['available' as const] },
+      { states: ['available' as const], queue: 'default' },
+      { states: ['dead' as const], queue: 'default' },
+    ]) {
+      const count = sql.query.count(filter, 100);
+      const scanned = nodes(await explain(count.text, count.values, 'ANALYZE, FORMAT JSON')).filter((n) => n['Node Type'].includes('Scan'));
+      expect(scanned.map((n) => n['Relation Name'])).not.toContain('jobs');
+    }
+    expect(await store.count({ states: ['available'], queue: 'default' }, { cap: 100 })).toBe(100);
+    expect(await store.count({ states: ['available'], queue: 'default' })).toBe(3000);
+    expect(await store.count({ states: ['available'], queue: 'other' })).toBe(0);
+    expect(await store.count({ states: ['dead'] })).toBe(0);
+    // With any other condition the count goes through jobs as before.
+    expect(await store.count({ states: ['available'], name: 'work' }, { cap: 10 })).toBe(10);
   });
 
   it('serves args conditions from a GIN index on args, when there is one', async () => {

@@ -29,6 +29,30 @@ export function queryStatements(n: SqlNames) {
     if (state === 'cancelled' || state === 'discarded') return `SELECT id FROM ${n.rareFinished} WHERE state = '${state}'${inQueue}`;
     return null;
   };
+  /**
+   * A count of the waiting or dead jobs (of a queue) read from the ready
+   * list or the dead letters alone, which hold exactly those jobs: through
+   * `jobs` a capped count of 10,000 available jobs walked the history until
+   * it had seen them (1.4 s with 10 dashboard clients on 1M jobs). `null`
+   * when the filter asks for anything else.
+   */
+  const sideCount = (filter: JobFilter, values: unknown[], cap: number | undefined): string | null => {
+    const { states } = filter;
+    const other =
+      filter.name !== undefined ||
+      filter.nameOrSchedule !== undefined ||
+      filter.finishedBefore !== undefined ||
+      filter.afterId !== undefined ||
+      (filter.nameContains?.length ?? 0) > 0 ||
+      (filter.tags?.length ?? 0) > 0 ||
+      (filter.args?.length ?? 0) > 0;
+    if (other || states === undefined || states.length === 0) return null;
+    const table = states.every((s) => s === 'available') ? n.ready : states.every((s) => s === 'dead') ? n.deadLetters : null;
+    if (table === null) return null;
+    const inQueue = filter.queue === undefined ? '' : ` WHERE queue = $${values.push(filter.queue)}`;
+    const limit = cap === undefined ? '' : ` LIMIT $${values.push(cap)}`;
+    return `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM ${table}${inQueue}${limit}) c`;
+  };
   const where = (filter: JobFilter, values: unknown[]): string => {
     const conditions: string[] = [];
     const bind = (value: unknown): string => `$${values.push(value)}`;
@@ -78,6 +102,8 @@ export function queryStatements(n: SqlNames) {
     /** With `cap`, the count stops there: a LIMIT inside, so at most `cap` rows are read. */
     count: (filter: JobFilter, cap?: number): Statement => {
       const values: unknown[] = [];
+      const fromSide = sideCount(filter, values, cap);
+      if (fromSide !== null) return { text: fromSide, values };
       const clause = where(filter, values);
       if (cap === undefined) return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${clause}`, values };
       return { text: `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM ${n.jobs} j ${clause} LIMIT $${values.push(cap)}) c`, values };
