@@ -136,6 +136,8 @@ export interface QueueStats {
   queue: string;
   /** This node's concurrency (`null` when this node does not run the queue). */
   concurrency: number | null;
+  /** The cluster-wide concurrency `scaleQueue` kept in the store, which every node running the queue applies; `null` when none was set. */
+  storedConcurrency: number | null;
   paused: boolean;
   /** Running on this node (holding a slot; not counting suspended ones). */
   runningHere: number;

@@ -11,6 +11,8 @@ export interface DashboardQueue {
   paused: boolean;
   /** This node's concurrency, `null` when it does not run the queue. */
   concurrency: number | null;
+  /** The cluster-wide concurrency kept in the store (`PUT …/concurrency`, `scaleQueue`), `null` when none was set. */
+  storedConcurrency: number | null;
   counts: DashboardCounts;
 }
 
@@ -34,5 +36,5 @@ export function countsOf(stats: QueueStats): DashboardCounts {
 
 /** @internal */
 export function queueView(stats: QueueStats): DashboardQueue {
-  return { queue: stats.queue, paused: stats.paused, concurrency: stats.concurrency, counts: countsOf(stats) };
+  return { queue: stats.queue, paused: stats.paused, concurrency: stats.concurrency, storedConcurrency: stats.storedConcurrency, counts: countsOf(stats) };
 }

@@ -55,6 +55,7 @@ export async function queueStats(s: ServicePorts, queue?: string): Promise<Queue
     return {
       queue: name,
       concurrency: runner?.limit ?? null,
+      storedConcurrency: states.get(name)?.concurrency ?? null,
       paused: runner?.isPaused ?? states.get(name)?.paused ?? false,
       runningHere: runner?.busy ?? 0,
       runningJobs: running.filter((id) => !suspended.includes(id)),

@@ -62,6 +62,10 @@ describe('dashboard UI in Chromium: run now, delete, concurrency, schedule edits
     await row.getByRole('button', { name: 'Save' }).click();
     await toast(page, 'emails runs 7 at a time on every node.');
     expect((await store(demo).getQueueStates()).find((queue) => queue.name === 'emails')).toMatchObject({ concurrency: 7 });
+    // This web node runs no queue: the page shows the cluster-wide value kept in the store.
+    await go('#/jobs', 'Jobs');
+    await go('#/queues', 'Queues');
+    expect(await page.locator('tr', { hasText: 'emails' }).getByLabel('Concurrency of emails').inputValue()).toBe('7');
     await page.locator('tr', { hasText: 'emails' }).getByLabel('Concurrency of emails').fill('0');
     await page.locator('tr', { hasText: 'emails' }).getByRole('button', { name: 'Save' }).click();
     await toast(page, '"limit": must be a positive integer', 'error');

@@ -119,6 +119,8 @@ describe.each(TEST_STORES)('dashboard actions on the $kind store', ({ kind, open
     expect((await app.http().put(`${API}/queues/default/concurrency`).set(CSRF).send({ limit: 20_000 }).expect(400)).body.message).toMatch(/1 to 10000/);
     const after = await app.app.get(SchedulerHost).ports.service.store.getQueueStates();
     expect(after.find((q) => q.name === 'default')).toMatchObject({ concurrency: 3 });
+    // The queue as the page reads it: this web node runs none, and shows the stored one.
+    expect((await app.http().get(`${API}/queues/default`).expect(200)).body).toMatchObject({ concurrency: null, storedConcurrency: 3 });
     expect(events[0]).toMatchObject({ action: 'queues.scale', target: 'default', outcome: 'ok' });
   });
 

@@ -9,7 +9,9 @@ import { t } from '../i18n.js';
  * @param {any} queue
  */
 function concurrency(queue) {
-  const shown = queue.concurrency === null ? '—' : num(queue.concurrency);
+  // This node's, else (a node that does not run the queue) the cluster-wide one kept in the store.
+  const current = queue.concurrency ?? queue.storedConcurrency;
+  const shown = current === null ? '—' : num(current);
   if (!can('queues.scale')) return shown;
   const input = /** @type {HTMLInputElement} */ (
     h('input', {
@@ -18,7 +20,7 @@ function concurrency(queue) {
       min: 1,
       step: 1,
       class: 'narrow',
-      value: queue.concurrency ?? '',
+      value: current ?? '',
       placeholder: '—',
       'aria-label': t('queues.limitOf', { queue: queue.queue }),
     })
