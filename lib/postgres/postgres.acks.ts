@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { StaleAttemptError, UnstorableResultError } from '../scheduler.errors.js';
 import type { AttemptRef } from '../store/job-store.js';
 import type { JobState } from '../store/job.types.js';
-import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { isConnectionError, isTransientError, StoreUnavailableError } from './postgres.errors.js';
 import type { ackStatements, CompleteRecord } from './sql/ack.sql.js';
 import type { Statement } from './sql/statement.js';
 
@@ -50,11 +50,16 @@ type Exec = (statement: Statement) => Promise<pg.QueryResult>;
  *   caller is resolved, or rejected with StaleAttemptError, on its own.
  *   While {@link MAX_COMPLETIONS_IN_FLIGHT} such statements run, new
  *   completions wait and go out together when one ends.
- * - An ack that fails because the database is unreachable is written again,
- *   with backoff, until it lands; its caller's promise waits for that. A retry
- *   that then matches no row checks whether the first try had committed
- *   before the connection dropped (same state, attempt and error), so a
- *   written ack is never reported stale.
+ * - An ack that fails because the database is unreachable, or that the
+ *   server cancelled for the moment (a lock wait past `statement_timeout`
+ *   behind another session, a deadlock), is written again, with backoff,
+ *   until it lands; its caller's promise waits for that. Given up, its job
+ *   would stay running in the store until rescued and run again, and a
+ *   batch split into single rows would wait on the same lock once per row,
+ *   each holding a connection the claims need. A retry after a dropped
+ *   connection that then matches no row checks whether the first try had
+ *   committed (same state, attempt and error), so a written ack is never
+ *   reported stale.
  * - `close` writes what is pending and waits a bounded time for it.
  * @internal
  */
@@ -210,9 +215,11 @@ export class AckWriter {
       try {
         return { result: await write(), interrupted };
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        const transient = isTransientError(error);
+        if (!transient && !isConnectionError(error)) throw error;
         if (this.aborted) throw new StoreUnavailableError('closed before the acknowledgement could be written', { cause: error });
-        interrupted = true;
+        // A cancelled or rolled-back statement wrote nothing; only a lost connection leaves that unknown.
+        if (!transient) interrupted = true;
         await this.sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }

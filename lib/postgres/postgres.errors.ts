@@ -41,6 +41,32 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
 }
 
 /**
+ * SQLSTATEs of a statement the server cancelled or rolled back as a whole
+ * for a reason of the moment, not of the statement: sent again later it can
+ * succeed, and it wrote nothing (unlike a dropped connection, whose last
+ * statement may have committed).
+ */
+const TRANSIENT_CODES = new Set([
+  '57014', // query_canceled: statement_timeout (a lock wait behind another session), or a cancel
+  '55P03', // lock_not_available: lock_timeout
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+
+/**
+ * Whether the server refused a statement for a reason of the moment (a lock
+ * wait past its timeout, a deadlock): worth sending again, and known to have
+ * written nothing.
+ * @internal
+ */
+export function isTransientError(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false;
+  const { code, driverError } = error as { code?: unknown; driverError?: unknown };
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  return driverError !== undefined && isTransientError(driverError, depth + 1);
+}
+
+/**
  * A hint to append to a log line about a connection that could not be
  * opened: when the server or the role refused it for its connection limit,
  * what the scheduler needs.
