@@ -127,11 +127,17 @@ describe('SqliteStore queue counts (finished jobs counted in queue_counts)', () 
 
     const s = await open();
     expect(s.sqlite.db.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.at(-1)!.id);
-    expect(s.sqlite.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'jobs_queue_state_idx'`).get()).toBeUndefined();
+    const indexes = (s.sqlite.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'`).all() as { name: string }[]).map(
+      (r) => r.name,
+    );
+    expect(indexes).toContain('jobs_queue_idx');
+    expect(indexes).not.toContain('jobs_queue_state_idx');
     expect(await s.queueCounts(NOW)).toEqual([
       { queue: 'a', available: 2, scheduled: 0, running: 1, completed: 2, dead: 1, discarded: 0, cancelled: 0 },
       { queue: 'b', available: 0, scheduled: 1, running: 0, completed: 1, dead: 0, discarded: 1, cancelled: 1 },
     ]);
+    expect(await s.count({ queue: 'a', states: ['completed'] })).toBe(2);
+    expect((await s.list({ queue: 'b', limit: 10 })).map((j) => j.state)).toEqual(['cancelled', 'discarded', 'completed', 'available']);
     const [job] = await claim(s, 'a', 1);
     await s.complete({ id: job!.id, attempt: 1 }, null, NOW);
     await s.prune(['dead'], LATER, 10);
