@@ -42,7 +42,14 @@ export class SqliteAcks {
   private scheduled: NodeJS.Immediate | null = null;
   private readonly inflight = new Set<Promise<void>>();
 
-  constructor(private readonly sqlite: SqliteConnection) {}
+  /**
+   * @param counts what the fast acks of a transaction leave to write at its
+   *   end (`flush`, inside it) or to forget when it fails (`drop`).
+   */
+  constructor(
+    private readonly sqlite: SqliteConnection,
+    private readonly counts?: { flush(): void; drop(): void },
+  ) {}
 
   /** Queues an ack for the next transaction; resolves once it is committed. */
   add(body: () => void, fast?: () => boolean): Promise<void> {
@@ -74,15 +81,20 @@ export class SqliteAcks {
     try {
       // On the store's own file this runs now, synchronously; on a DataSource's, once the app's transaction ends.
       await this.sqlite.write(() => {
-        for (const ack of batch) {
-          try {
-            if (ack.fast?.()) continue;
-            this.sqlite.within(ack.body);
-          } catch (error) {
-            // An error that ended the transaction itself (SQLite rolls back on some I/O errors): nothing of the batch is left to commit.
-            if (!this.sqlite.db.inTransaction) throw error;
-            failed.set(ack, error);
+        try {
+          for (const ack of batch) {
+            try {
+              if (ack.fast?.()) continue;
+              this.sqlite.within(ack.body);
+            } catch (error) {
+              // An error that ended the transaction itself (SQLite rolls back on some I/O errors): nothing of the batch is left to commit.
+              if (!this.sqlite.db.inTransaction) throw error;
+              failed.set(ack, error);
+            }
           }
+          this.counts?.flush();
+        } finally {
+          this.counts?.drop();
         }
       });
     } catch (error) {

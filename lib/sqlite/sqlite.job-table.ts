@@ -46,6 +46,9 @@ export interface RowPatch {
  * @internal
  */
 export class SqliteJobTable {
+  /** Completions of the open transaction not yet counted, by queue (see {@link tallyCompleted}). */
+  private readonly completed = new Map<string, number>();
+
   constructor(private readonly sqlite: SqliteConnection) {}
 
   /** A prepared statement, prepared once per text (see `SqliteConnection.statement`). */
@@ -94,7 +97,11 @@ export class SqliteJobTable {
     const values = keys.map((key) => (key === 'errors' ? errorsJson(patch.errors ?? []) : patch[key]));
     const assignments = keys.map((key) => `${COLUMNS[key]} = ?`).join(', ');
     const after = this.sql(`UPDATE jobs SET ${assignments} WHERE id = ? RETURNING *`).get(...values, before.id) as JobRow;
-    if (after.state !== before.state && FINAL_STATES.includes(after.state)) this.finished(after);
+    if (after.state !== before.state) {
+      this.count(before.queue, before.state, -1);
+      this.count(after.queue, after.state, 1);
+      if (FINAL_STATES.includes(after.state)) this.finished(after);
+    }
     return after;
   }
 
@@ -102,7 +109,35 @@ export class SqliteJobTable {
   forget(id: number): boolean {
     this.sql('DELETE FROM dead_letters WHERE id = ?').run(id);
     this.sql('DELETE FROM unique_keys WHERE id = ?').run(id);
-    return this.sql('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
+    const gone = this.sql('DELETE FROM jobs WHERE id = ? RETURNING queue, state').get(id) as Pick<JobRow, 'queue' | 'state'> | undefined;
+    if (gone) this.count(gone.queue, gone.state, -1);
+    return gone !== undefined;
+  }
+
+  /** Adds `delta` to the count of finished jobs of (`queue`, `state`); other states are counted through their indexes. */
+  count(queue: string, state: JobState, delta: number): void {
+    if (!FINAL_STATES.includes(state)) return;
+    this.sql('INSERT INTO queue_counts (queue, state, n) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n').run(queue, state, delta);
+  }
+
+  /**
+   * Counts a completion written by the one-statement path later, once per
+   * queue, with {@link flushCompleted} at the end of the transaction: one
+   * counter write a batch rather than one a job.
+   */
+  tallyCompleted(queue: string): void {
+    this.completed.set(queue, (this.completed.get(queue) ?? 0) + 1);
+  }
+
+  /** Writes the tallied completions (inside the transaction that made them) and forgets them. */
+  flushCompleted(): void {
+    for (const [queue, n] of this.completed) this.count(queue, 'completed', n);
+    this.completed.clear();
+  }
+
+  /** Forgets the tallied completions of a transaction that did not commit. */
+  dropCompleted(): void {
+    this.completed.clear();
   }
 
   /**

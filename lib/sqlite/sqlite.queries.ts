@@ -74,12 +74,18 @@ export class SqliteQueries {
     return rows.map((row) => row.id);
   }
 
-  /** One entry per queue that has jobs or a stored state, sorted by name (code-unit order, as the other stores). */
+  /**
+   * One entry per queue that has jobs or a stored state, sorted by name
+   * (code-unit order, as the other stores). Queued and running jobs are
+   * counted through their partial indexes, finished ones read from their
+   * counts: the history is never walked.
+   */
   queueCounts(now: number): QueueCounts[] {
     const rows = this.table
       .sql(
-        `SELECT queue, CASE WHEN state = 'available' AND run_at > ? THEN 'scheduled' ELSE state END AS state, count(*) AS n
-         FROM jobs GROUP BY 1, 2`,
+        `SELECT queue, CASE WHEN run_at > ? THEN 'scheduled' ELSE 'available' END AS state, count(*) AS n FROM jobs WHERE state = 'available' GROUP BY 1, 2
+         UNION ALL SELECT queue, 'running', count(*) FROM jobs WHERE state = 'running' GROUP BY 1
+         UNION ALL SELECT queue, state, n FROM queue_counts WHERE n > 0`,
       )
       .all(now) as { queue: string; state: keyof Omit<QueueCounts, 'queue'>; n: number }[];
     const counts = new Map<string, QueueCounts>();

@@ -100,7 +100,7 @@ export class SqliteStore implements JobStore {
     this.queries = new SqliteQueries(this.table);
     this.dead = new SqliteDeadLetters(this.table, this.lifecycle);
     this.runs = new SqliteRuns(sqlite, this.table);
-    this.acks = new SqliteAcks(sqlite);
+    this.acks = new SqliteAcks(sqlite, { flush: () => this.table.flushCompleted(), drop: () => this.table.dropCompleted() });
     this.breakers = new SqliteBreakerStore(sqlite, this.table);
     this.nodes = new SqliteNodeRegistry(sqlite, this.table);
     this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));

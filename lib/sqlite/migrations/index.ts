@@ -3,6 +3,7 @@ import { jobProgressMigration } from './002-job-progress.js';
 import { jobPreemptibleMigration } from './003-job-preemptible.js';
 import { jobRetryBudgetMigration } from './004-job-retry-budget.js';
 import { nodeBeatsMigration } from './005-node-beats.js';
+import { queueCountsMigration } from './006-queue-counts.js';
 import type { SqliteMigration } from './sqlite-migration.js';
 
 export type { SqliteMigration } from './sqlite-migration.js';
@@ -17,4 +18,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   jobPreemptibleMigration,
   jobRetryBudgetMigration,
   nodeBeatsMigration,
+  queueCountsMigration,
 ];
