@@ -245,6 +245,10 @@ async function round(variant) {
     const wal = Number((await admin.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [await lsn(), wal0])).rows[0].d);
     const heap = Number((await admin.query('SELECT pg_relation_size($1::regclass) AS b', [jobsTable])).rows[0].b);
     const left = (await admin.query(`SELECT count(*)::int AS n FROM "${schema}".scheduler_claims`)).rows[0].n;
+    // How the server planned the prepared statements on the first connection (custom: anew for each run's values).
+    const plans = (await conns[0].query('SELECT name, generic_plans, custom_plans FROM pg_prepared_statements')).rows
+      .map((r) => `${r.name.replace(/^.*?(claim|complete|a1_claim|a1_complete)$/, '$1')} ${r.custom_plans} custom ${r.generic_plans} generic`)
+      .join(', ');
     for (const c of conns) c.release();
     await store.close();
     await sleep(500);
@@ -262,6 +266,7 @@ async function round(variant) {
       heapBytesPerJob: Math.round(heap / jobs),
       hot: updates > 0 ? +((after.hot - before.hot) / updates).toFixed(2) : null,
       claimsLeft: left,
+      plans,
     };
   } finally {
     await store.close().catch(() => undefined);
