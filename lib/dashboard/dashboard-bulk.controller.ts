@@ -186,7 +186,12 @@ export class DashboardBulkController {
 
   private async act(jobs: readonly Job[], action: DashboardBulkAction): Promise<number> {
     if (jobs.length === 0) return 0;
-    if (action === 'delete') return this.host.ports.service.store.delete(jobs.map((job) => job.id));
+    // Only finished jobs, checked again as they are deleted: one retried since it was listed stays.
+    if (action === 'delete')
+      return this.host.ports.service.store.delete(
+        jobs.map((job) => job.id),
+        { states: ELIGIBLE.delete },
+      );
     let changed = 0;
     for (const job of jobs) {
       try {

@@ -13,6 +13,7 @@ import type {
   JobStore,
   UnclaimOptions,
   CountOptions,
+  DeleteOptions,
 } from '../store/job-store.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import type {
@@ -328,11 +329,11 @@ export class PostgresStore implements JobStore {
     return Number(row?.count ?? 0);
   }
 
-  async delete(ids: readonly string[]): Promise<number> {
+  async delete(ids: readonly string[], options: DeleteOptions = {}): Promise<number> {
     this.readiness.check();
     const valid = [...new Set(ids.map(toDbId).filter((id): id is string => id !== null))];
-    if (valid.length === 0) return 0;
-    return (await this.run(this.sql.query.delete(valid))).rowCount ?? 0;
+    if (valid.length === 0 || options.states?.length === 0) return 0;
+    return (await this.run(this.sql.query.delete(valid, options.states ?? null))).rowCount ?? 0;
   }
 
   /** Oldest id first (close to finish order), see `JobStore.prune`. */

@@ -7,6 +7,7 @@ import type {
   ClaimRequest,
   CompleteOptions,
   CountOptions,
+  DeleteOptions,
   HeartbeatRef,
   InsertOptions,
   JobRateLimits,
@@ -220,9 +221,9 @@ export class RedisStore implements JobStore {
     return Number(await this.redis.run('schedList', 'count', filterJson({ ...filter, limit: undefined }, options.cap)));
   }
 
-  async delete(ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    return Number(await this.redis.run('schedDelete', ...new Set(ids)));
+  async delete(ids: readonly string[], options: DeleteOptions = {}): Promise<number> {
+    if (ids.length === 0 || options.states?.length === 0) return 0;
+    return Number(await this.redis.run('schedDelete', options.states?.join(',') ?? '', ...new Set(ids)));
   }
 
   /** Oldest `finishedAt` first. */

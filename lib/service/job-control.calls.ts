@@ -1,6 +1,6 @@
 import type { ServicePorts } from '../composition/scheduler.ports.js';
 import { JobNotFoundError, JobStateError } from '../scheduler.errors.js';
-import type { Job } from '../store/job.types.js';
+import type { Job, JobState } from '../store/job.types.js';
 import { findJob } from './job-query.calls.js';
 
 /**
@@ -26,6 +26,12 @@ export async function runJobNow(s: ServicePorts, id: string): Promise<Job> {
 export async function deleteJob(s: ServicePorts, id: string): Promise<void> {
   const job = await findJob(s, id);
   if (!job) throw new JobNotFoundError(id);
-  if (job.state === 'running') throw new JobStateError(id, 'running', 'cancel it first (a running job is never deleted)');
-  await s.store.delete([id]);
+  if (job.state === 'running') throw new JobStateError(id, 'running', RUNNING);
+  // The state is checked again in the store's delete: a job claimed since it was read stays.
+  if ((await s.store.delete([id], { states: NOT_RUNNING })) > 0) return;
+  const now = await s.store.get(id);
+  if (now?.state === 'running') throw new JobStateError(id, 'running', RUNNING);
 }
+
+const RUNNING = 'cancel it first (a running job is never deleted)';
+const NOT_RUNNING: readonly JobState[] = ['available', 'completed', 'dead', 'discarded', 'cancelled'];

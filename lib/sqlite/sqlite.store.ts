@@ -9,6 +9,7 @@ import type {
   ClaimRequest,
   CompleteOptions,
   CountOptions,
+  DeleteOptions,
   HeartbeatRef,
   InsertOptions,
   JobRateLimits,
@@ -238,10 +239,12 @@ export class SqliteStore implements JobStore {
     return this.queries.count(filter, options.cap);
   }
 
-  async delete(ids: readonly string[]): Promise<number> {
+  async delete(ids: readonly string[], options: DeleteOptions = {}): Promise<number> {
     const rowIds = this.rowIds(ids) ?? [];
-    if (rowIds.length === 0) return 0;
-    return this.sqlite.write(() => rowIds.filter((id) => this.table.forget(id)).length);
+    const { states } = options;
+    if (rowIds.length === 0 || states?.length === 0) return 0;
+    // Read and deleted in one write transaction: no claim comes in between.
+    return this.sqlite.write(() => rowIds.filter((id) => (!states || states.includes(this.table.row(id)?.state as JobState)) && this.table.forget(id)).length);
   }
 
   /** Oldest `finishedAt` first. */

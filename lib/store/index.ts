@@ -22,6 +22,7 @@ export {
   type InsertOptions,
   type UnclaimOptions,
   type CountOptions,
+  type DeleteOptions,
 } from './job-store.js';
 export type {
   CircuitBreakerStore,

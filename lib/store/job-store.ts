@@ -136,6 +136,20 @@ export interface CountOptions {
 }
 
 /**
+ * Options of {@link JobStore.delete}.
+ * @publicApi
+ */
+export interface DeleteOptions {
+  /**
+   * Deletes only jobs in one of these states, checked in the same step as
+   * the delete: a job that changed state in between (say, claimed since it
+   * was read) is left alone and not counted.
+   * @default every state (a running job is deleted and its node aborts it)
+   */
+  states?: readonly JobState[];
+}
+
+/**
  * Options of {@link JobStore.complete}.
  * @publicApi
  */
@@ -394,8 +408,8 @@ export interface JobStore extends DeadLetterStore {
   list(filter: JobFilter): Promise<Job[]>;
   /** How many jobs match (`limit` and `order` ignored), at most `options.cap`. */
   count(filter: JobFilter, options?: CountOptions): Promise<number>;
-  /** Deletes jobs by id; returns how many were deleted. */
-  delete(ids: readonly string[]): Promise<number>;
+  /** Deletes jobs by id (only those in `options.states`, when given); returns how many were deleted. */
+  delete(ids: readonly string[], options?: DeleteOptions): Promise<number>;
   /**
    * Deletes up to `limit` jobs in `states` finished before `before`. Which
    * matching jobs go first is the store's choice: the memory store takes the

@@ -13,6 +13,7 @@ import {
   type JobStore,
   type UnclaimOptions,
   type CountOptions,
+  type DeleteOptions,
 } from './job-store.js';
 import { MemoryBreakerStore } from '../breakers/memory-breaker.store.js';
 import { MemoryNodeRegistry } from './memory/memory.nodes.js';
@@ -346,11 +347,11 @@ export class MemoryStore implements JobStore {
     return count;
   }
 
-  async delete(ids: readonly string[]): Promise<number> {
+  async delete(ids: readonly string[], options: DeleteOptions = {}): Promise<number> {
     let deleted = 0;
     for (const id of new Set(ids)) {
       const entry = this.jobs.get(id);
-      if (!entry) continue;
+      if (!entry || (options.states && !options.states.includes(isFinished(entry) ? entry.state : entry.job.state))) continue;
       this.forget(entry);
       deleted++;
     }

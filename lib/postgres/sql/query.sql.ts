@@ -108,19 +108,23 @@ export function queryStatements(n: SqlNames) {
       if (cap === undefined) return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${clause}`, values };
       return { text: `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM ${n.jobs} j ${clause} LIMIT $${values.push(cap)}) c`, values };
     },
-    // Ready rows first, in the claim's lock order (see `unready`).
-    delete: (ids: readonly string[]): Statement => ({
+    // Ready rows first, in the claim's lock order (see `unready`). With
+    // `states`, a job claimed meanwhile is left alone: its claim holds the
+    // ready row (so `unready` waits, then finds none) and has made the row
+    // `running` by the time the DELETE re-reads it.
+    delete: (ids: readonly string[], states: readonly string[] | null): Statement => ({
       text: `
-        WITH ${side.unready('unready', 'b.id = ANY($1::bigint[])')},
+        WITH ${side.unready('unready', 'b.id = ANY($1::bigint[]) AND ($2::text[] IS NULL OR b.state = ANY($2::text[]))')},
         gone AS (
-          DELETE FROM ${n.jobs} j WHERE j.id = ANY($1::bigint[]) AND (SELECT count(*) FROM unready) >= 0
+          DELETE FROM ${n.jobs} j
+          WHERE j.id = ANY($1::bigint[]) AND ($2::text[] IS NULL OR j.state = ANY($2::text[])) AND (SELECT count(*) FROM unready) >= 0
           RETURNING ${movedColumns('j')}
         ),
         ${side.unkey('unkeyed', 'gone', 'true', true)},
         ${side.count('uncounted', 'gone', -1)},
         ${side.settle('left', `(SELECT * FROM gone WHERE state = 'running')`)}
         SELECT id FROM gone`,
-      values: [ids],
+      values: [ids, states],
     }),
     // Bounded, oldest id first (no index names the finish time, which would
     // keep every completion from being a HOT update; ids come close to finish

@@ -9,14 +9,16 @@ return read(ARGV[1])
 `;
 
 /**
- * Deletes jobs. ARGV: ids. Answers how many were deleted.
+ * Deletes jobs. ARGV: the states to delete in (comma-separated; empty: any), then the ids. Answers how many were deleted.
  * @internal
  */
 export const DELETE = `${PRELUDE}
 local n = 0
-for _, id in ipairs(ARGV) do
+local states = ARGV[1]
+for i = 2, #ARGV do
+  local id = ARGV[i]
   local h = load(id)
-  if h then
+  if h and (states == '' or string.find(',' .. states .. ',', ',' .. h.state .. ',', 1, true)) then
     forget(id, h)
     n = n + 1
   end

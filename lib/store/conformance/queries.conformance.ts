@@ -94,6 +94,23 @@ export function queriesConformance(suite: ConformanceSuite): void {
       expect(ids(await claim())).toEqual([c.id]);
     });
 
+    it('deletes only jobs in the given states, and leaves the rest as they were (a running job keeps its attempt, a waiting one its place)', async () => {
+      const waiting = await insert();
+      const busy = await running();
+      const done = await running();
+      await suite.store.complete(ref(done), null, at(5 * SEC));
+      expect(await suite.store.delete([waiting.id, busy.id, done.id], { states: ['completed', 'dead'] })).toBe(1);
+      expect(await suite.store.get(done.id)).toBeNull();
+      expect((await suite.store.get(busy.id))?.state).toBe('running');
+      expect((await suite.store.get(waiting.id))?.state).toBe('available');
+      // The waiting job kept its place in the queue, and the running one still owns its attempt.
+      expect(ids(await claim())).toEqual([waiting.id]);
+      await suite.store.complete(ref(busy), null, at(6 * SEC));
+      expect((await suite.store.get(busy.id))?.state).toBe('completed');
+      expect(await suite.store.delete([waiting.id, busy.id], { states: [] })).toBe(0);
+      expect(await suite.store.delete([busy.id], { states: ['available', 'completed'] })).toBe(1);
+    });
+
     it('prunes jobs in the given states finished before a time, up to a limit', async () => {
       const finish = async (state: 'completed' | 'dead' | 'cancelled', finishedAt: Date): Promise<Job> => {
         const job = await running({ tickKey: `tick-${finishedAt.getTime()}-${state}` });
