@@ -6,6 +6,19 @@ import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { RunningJobs } from './running-jobs.js';
 import type { BreakerGate } from '../breakers/breaker.board.js';
+import type { StoreTimer } from '../telemetry/metrics/store-timer.js';
+
+/**
+ * What the metrics record of the hot path, told by the executor directly
+ * (no event payload is built for them). `null` when metrics are off.
+ * @internal
+ */
+export interface AttemptMetrics {
+  /** An attempt started at `at` (the scheduler's clock, ms). */
+  started(job: Job<unknown>, at: number): void;
+  /** An attempt completed and its completion was written; `duration` in ms. */
+  completed(job: Job<unknown>, duration: number): void;
+}
 
 /**
  * What became of one attempt.
@@ -35,6 +48,8 @@ export interface SettlerDeps {
   classifier: Pick<ErrorClassifier, 'settle'>;
   clock: Clock;
   events: SchedulerEvents;
+  /** Times the acknowledgements (`scheduler.store.operation.duration`). @default none */
+  storeTimer?: StoreTimer | null;
   /** Called when a job is set to run again at `runAt`, a retry or a preempted job handed back (so its queue wakes on time). */
   onRetry(queue: string, runAt: Date): void;
 }
@@ -53,4 +68,6 @@ export interface ExecutorDeps extends SettlerDeps {
   forgetCompleted?: boolean;
   /** The circuit breakers in front of the jobs that name one. @default none */
   breakers?: BreakerGate;
+  /** Queue time, duration and attempts of started and completed attempts. @default none */
+  metrics?: AttemptMetrics | null;
 }

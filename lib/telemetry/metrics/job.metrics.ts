@@ -4,6 +4,8 @@ import type { SchedulerEventMap, SchedulerEventName } from '../scheduler.events.
 import { AttributeSets } from './attribute-sets.js';
 import { secondsHistogram, type SchedulerHistogram, type SchedulerHistograms } from './histograms.js';
 import { LocalCounters } from './local-counters.js';
+import { bindHistogram, type BoundHistogram } from './local-histogram.js';
+import type { AttemptMetrics } from '../../execution/execution.types.js';
 import { errorType } from './metric-attributes.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 
@@ -14,17 +16,34 @@ type Outcome = 'success' | 'retry' | 'dead' | 'discard' | 'cancel';
 
 const NONE: Attributes = Object.freeze({});
 
+/** The records of a started or completed attempt of one queue × job name, bound once. */
+interface JobHandles {
+  queueTime: BoundHistogram;
+  /** Duration, outcome `success`. */
+  duration: BoundHistogram | null;
+  /** Attempts, outcome `success`. */
+  attempts: BoundHistogram;
+  process: BoundHistogram | null;
+  /** `messaging.destination.name` of the queue, for the consumed-messages counter. */
+  destination: Attributes;
+}
+
 /**
- * The instruments fed by the scheduler's events: job durations, queue
- * times, attempts, enqueues, ticks, rescues, workflow durations and
- * leadership changes. All values in seconds; attributes never hold ids,
+ * The instruments of jobs and workflows: job durations, queue times,
+ * attempts, enqueues, ticks, rescues, workflow durations and leadership
+ * changes. An attempt's start and its completion (the hot path) are told
+ * by the executor ({@link AttemptMetrics}), each a few bucket increments on
+ * records bound once per queue × job name; the rest come from events. All values in seconds; attributes never hold ids,
  * args, tags or messages. Counters are tallied here and read by the SDK at
  * collection ({@link LocalCounters}); histograms are recorded as they
  * happen, with attribute objects made once per set ({@link AttributeSets}).
  * @internal
  */
-export class JobMetrics {
+export class JobMetrics implements AttemptMetrics {
   private readonly sets: AttributeSets;
+  /** By the base attribute set of the queue × job name (capped names share one). */
+  private readonly handles = new Map<Attributes, JobHandles>();
+  private consumed: ((attributes: Attributes) => void) | null = null;
   private readonly counters: LocalCounters;
   private readonly duration: SchedulerHistogram | null;
   private readonly queueTime: SchedulerHistogram;
@@ -63,7 +82,7 @@ export class JobMetrics {
     const changes = counters.counter('scheduler.leader.changes', { unit: '{change}', description: 'Times this node became or stopped being the leader.' });
     const enqueued = counters.counter('scheduler.job.enqueued', { unit: '{job}', description: 'Jobs that entered the store, by source.' });
     const ticks = counters.counter('scheduler.schedule.ticks', { unit: '{tick}', description: 'Schedule ticks, by what became of them.' });
-    const consumed = this.options.messaging
+    this.consumed = this.options.messaging
       ? counters.counter('messaging.client.consumed.messages', { unit: '{message}', description: 'Job attempts started, as consumed messages.' })
       : null;
     const sent = this.options.messaging
@@ -72,11 +91,6 @@ export class JobMetrics {
     counters.start();
     this.unsubscribe.push(
       () => counters.stop(),
-      on('job:start', ({ job }) => {
-        const start = job.startedAt?.getTime() ?? this.now();
-        this.queueTime.record(Math.max(0, start - job.runAt.getTime()) / 1000, sets.job(job.queue, job.name));
-        consumed?.(sets.destination(job.queue));
-      }),
       on('job:enqueue', ({ job, source }) => {
         enqueued(sets.source(job.queue, job.name, source));
         sent?.(sets.destination(job.queue));
@@ -90,7 +104,6 @@ export class JobMetrics {
         if (schedule === null || tick === null) return;
         ticks(sets.schedule(schedule, reason === 'overlap' ? 'skipped_overlap' : reason === 'paused' ? 'paused' : `skipped_${reason}`));
       }),
-      on('job:stop', (e) => this.ended(e.job, e.duration, 'success')),
       on('job:exception', (e) => this.ended(e.job, e.duration, e.nextRunAt ? 'retry' : 'dead', errorType(e.error, e.kind))),
       on('job:discard', (e) => this.ended(e.job, e.duration, 'discard')),
       // A cancel of a job that never started is no attempt: only its end is counted.
@@ -106,6 +119,38 @@ export class JobMetrics {
 
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  started(job: Job<unknown>, at: number): void {
+    const handles = this.of(job);
+    const start = job.startedAt?.getTime() ?? at;
+    handles.queueTime(Math.max(0, start - job.runAt.getTime()) / 1000);
+    if (this.consumed !== null) this.consumed(handles.destination);
+  }
+
+  completed(job: Job<unknown>, duration: number): void {
+    const handles = this.of(job);
+    const seconds = duration / 1000;
+    if (handles.duration !== null) handles.duration(seconds);
+    if (handles.process !== null) handles.process(seconds);
+    handles.attempts(Math.max(job.attempt, 1));
+  }
+
+  private of(job: Job<unknown>): JobHandles {
+    const base = this.sets.job(job.queue, job.name);
+    let handles = this.handles.get(base);
+    if (handles === undefined) {
+      const success = this.sets.outcome(job.queue, job.name, 'success');
+      handles = {
+        queueTime: bindHistogram(this.queueTime, base),
+        duration: this.duration && bindHistogram(this.duration, success),
+        attempts: bindHistogram(this.attempts, success),
+        process: this.process && bindHistogram(this.process, this.sets.processed(job.queue)),
+        destination: this.sets.destination(job.queue),
+      };
+      this.handles.set(base, handles);
+    }
+    return handles;
   }
 
   /** An attempt ended (`duration` ms, `null`: no attempt ran); a job that will not run again also records its attempts. */
