@@ -41,8 +41,10 @@ interface JobHandles {
  */
 export class JobMetrics implements AttemptMetrics {
   private readonly sets: AttributeSets;
-  /** By the base attribute set of the queue × job name (capped names share one). */
-  private readonly handles = new Map<Attributes, JobHandles>();
+  /** By queue, then job name: names under `maxJobNames` only, so that dynamic names grow nothing. */
+  private readonly handles = new Map<string, Map<string, JobHandles>>();
+  /** By the base attribute set (names past the cap share one). */
+  private readonly bySet = new Map<Attributes, JobHandles>();
   private consumed: ((attributes: Attributes) => void) | null = null;
   private readonly counters: LocalCounters;
   private readonly duration: SchedulerHistogram | null;
@@ -137,8 +139,12 @@ export class JobMetrics implements AttemptMetrics {
   }
 
   private of(job: Job<unknown>): JobHandles {
+    return this.handles.get(job.queue)?.get(job.name) ?? this.resolve(job);
+  }
+
+  private resolve(job: Job<unknown>): JobHandles {
     const base = this.sets.job(job.queue, job.name);
-    let handles = this.handles.get(base);
+    let handles = this.bySet.get(base);
     if (handles === undefined) {
       const success = this.sets.outcome(job.queue, job.name, 'success');
       handles = {
@@ -148,7 +154,12 @@ export class JobMetrics implements AttemptMetrics {
         process: this.process && bindHistogram(this.process, this.sets.processed(job.queue)),
         destination: this.sets.destination(job.queue),
       };
-      this.handles.set(base, handles);
+      this.bySet.set(base, handles);
+    }
+    if (this.sets.named(job.name)) {
+      let byName = this.handles.get(job.queue);
+      if (byName === undefined) this.handles.set(job.queue, (byName = new Map()));
+      byName.set(job.name, handles);
     }
     return handles;
   }
