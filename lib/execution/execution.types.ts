@@ -14,9 +14,17 @@ import type { StoreTimer } from '../telemetry/metrics/store-timer.js';
  * @internal
  */
 export interface AttemptMetrics {
-  /** An attempt started at `at` (the scheduler's clock, ms). */
-  started(job: Job<unknown>, at: number): void;
-  /** An attempt completed and its completion was written; `duration` in ms. */
+  /** An attempt started at `at` (the scheduler's clock, ms): records its queue time; the records of its job's queue × name, for its end. */
+  started(job: Job<unknown>, at: number): AttemptRecords;
+}
+
+/**
+ * The records of one queue × job name, resolved once (attribute sets and
+ * all), which the attempt keeps from its start to its end.
+ * @internal
+ */
+export interface AttemptRecords {
+  /** The attempt completed and its completion was written; `duration` in ms. */
   completed(job: Job<unknown>, duration: number): void;
 }
 

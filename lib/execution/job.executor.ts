@@ -118,7 +118,7 @@ export class JobExecutor {
     const definition = registry.findDefinition(job.name);
     const metrics = this.deps.metrics;
     if (!definition) {
-      metrics?.started(job, attempt.started);
+      if (metrics) attempt.records = metrics.started(job, attempt.started);
       events.emit('job:start', { job, duration: 0, outcome: 'started' });
       // A rolling deploy may briefly run nodes without this handler: retry
       // with backoff (then dead-letter) rather than discard the job.
@@ -126,7 +126,7 @@ export class JobExecutor {
       return;
     }
     if (job.timeout !== null) attempt.timer = clock.setTimeout(() => this.timedOut(attempt), job.timeout);
-    if (metrics) metrics.started(job, attempt.started);
+    if (metrics) attempt.records = metrics.started(job, attempt.started);
     if (events.has('job:start')) events.emit('job:start', { job, duration: 0, outcome: 'started' });
     const traced = startAttemptSpan(job);
     attempt.span = traced.span;
@@ -280,7 +280,7 @@ export class JobExecutor {
   private acked(attempt: Attempt, duration: number, result: unknown, value: JsonValue | null, ok: boolean, finish: boolean): ExecutionOutcome {
     const { events } = this.deps;
     const job = attempt.job;
-    if (ok && this.deps.metrics) this.deps.metrics.completed(job, duration);
+    if (ok && attempt.records !== null) attempt.records.completed(job, duration);
     if (ok && events.has('job:stop')) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result });
     const outcome: ExecutionOutcome = { job, duration, outcome: 'completed', result };
     if (finish) this.finish(attempt, outcome);

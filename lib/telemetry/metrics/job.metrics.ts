@@ -5,7 +5,7 @@ import { AttributeSets } from './attribute-sets.js';
 import { secondsHistogram, type SchedulerHistogram, type SchedulerHistograms } from './histograms.js';
 import { LocalCounters } from './local-counters.js';
 import { bindHistogram, type BoundHistogram } from './local-histogram.js';
-import type { AttemptMetrics } from '../../execution/execution.types.js';
+import type { AttemptMetrics, AttemptRecords } from '../../execution/execution.types.js';
 import { errorType } from './metric-attributes.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 
@@ -17,23 +17,33 @@ type Outcome = 'success' | 'retry' | 'dead' | 'discard' | 'cancel';
 const NONE: Attributes = Object.freeze({});
 
 /** The records of a started or completed attempt of one queue × job name, bound once. */
-interface JobHandles {
-  queueTime: BoundHistogram;
-  /** Duration, outcome `success`. */
-  duration: BoundHistogram | null;
-  /** Attempts, outcome `success`. */
-  attempts: BoundHistogram;
-  process: BoundHistogram | null;
-  /** `messaging.destination.name` of the queue, for the consumed-messages counter. */
-  destination: Attributes;
+class JobHandles implements AttemptRecords {
+  constructor(
+    readonly queueTime: BoundHistogram,
+    /** Duration, outcome `success`. */
+    private readonly duration: BoundHistogram | null,
+    /** Attempts, outcome `success`. */
+    private readonly attempts: BoundHistogram,
+    private readonly process: BoundHistogram | null,
+    /** `messaging.destination.name` of the queue, for the consumed-messages counter. */
+    readonly destination: Attributes,
+  ) {}
+
+  completed(job: Job<unknown>, duration: number): void {
+    const seconds = duration / 1000;
+    if (this.duration !== null) this.duration(seconds);
+    if (this.process !== null) this.process(seconds);
+    this.attempts(Math.max(job.attempt, 1));
+  }
 }
 
 /**
  * The instruments of jobs and workflows: job durations, queue times,
  * attempts, enqueues, ticks, rescues, workflow durations and leadership
  * changes. An attempt's start and its completion (the hot path) are told
- * by the executor ({@link AttemptMetrics}), each a few bucket increments on
- * records bound once per queue × job name; the rest come from events. All values in seconds; attributes never hold ids,
+ * by the executor ({@link AttemptMetrics}): one lookup at the start, and a few
+ * bucket increments on records bound once per queue × job name, which the
+ * attempt keeps for its end; the rest come from events. All values in seconds; attributes never hold ids,
  * args, tags or messages. Counters are tallied here and read by the SDK at
  * collection ({@link LocalCounters}); histograms are recorded as they
  * happen, with attribute objects made once per set ({@link AttributeSets}).
@@ -123,19 +133,12 @@ export class JobMetrics implements AttemptMetrics {
     for (const off of this.unsubscribe.splice(0)) off();
   }
 
-  started(job: Job<unknown>, at: number): void {
+  started(job: Job<unknown>, at: number): AttemptRecords {
     const handles = this.of(job);
     const start = job.startedAt?.getTime() ?? at;
     handles.queueTime(Math.max(0, start - job.runAt.getTime()) / 1000);
     if (this.consumed !== null) this.consumed(handles.destination);
-  }
-
-  completed(job: Job<unknown>, duration: number): void {
-    const handles = this.of(job);
-    const seconds = duration / 1000;
-    if (handles.duration !== null) handles.duration(seconds);
-    if (handles.process !== null) handles.process(seconds);
-    handles.attempts(Math.max(job.attempt, 1));
+    return handles;
   }
 
   private of(job: Job<unknown>): JobHandles {
@@ -147,13 +150,13 @@ export class JobMetrics implements AttemptMetrics {
     let handles = this.bySet.get(base);
     if (handles === undefined) {
       const success = this.sets.outcome(job.queue, job.name, 'success');
-      handles = {
-        queueTime: bindHistogram(this.queueTime, base),
-        duration: this.duration && bindHistogram(this.duration, success),
-        attempts: bindHistogram(this.attempts, success),
-        process: this.process && bindHistogram(this.process, this.sets.processed(job.queue)),
-        destination: this.sets.destination(job.queue),
-      };
+      handles = new JobHandles(
+        bindHistogram(this.queueTime, base),
+        this.duration && bindHistogram(this.duration, success),
+        bindHistogram(this.attempts, success),
+        this.process && bindHistogram(this.process, this.sets.processed(job.queue)),
+        this.sets.destination(job.queue),
+      );
       this.bySet.set(base, handles);
     }
     if (this.sets.named(job.name)) {
