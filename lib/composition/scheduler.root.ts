@@ -191,7 +191,15 @@ export class SchedulerRoot {
       sync,
       lifeline,
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
-      new PrunerPlugin({ store, storeTimer, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
+      new PrunerPlugin({
+        store,
+        storeTimer,
+        events,
+        isLeader,
+        interval: options.pruneInterval,
+        keepCompleted: options.keepCompleted,
+        deadLetters: options.deadLetters,
+      }),
       // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
       {
         name: 'breakers',

@@ -436,7 +436,9 @@ export class QueueRunner {
     let lost = true;
     try {
       const store = this.deps.store;
-      lost = (await timeStore(this.deps.storeTimer, 'heartbeat', () => store.heartbeat([{ id: job.id, attempt: job.attempt, startedAt: now }], new Date(now)))).length > 0;
+      lost =
+        (await timeStore(this.deps.storeTimer, 'heartbeat', () => store.heartbeat([{ id: job.id, attempt: job.attempt, startedAt: now }], new Date(now))))
+          .length > 0;
     } catch (error) {
       this.logger.error(`queue ${this.name}: recording the start of job ${job.id} failed, handing it back: ${(error as Error)?.message ?? String(error)}`);
       await this.deps.store.unclaim([{ id: job.id, attempt: job.attempt }]).catch(() => undefined);
