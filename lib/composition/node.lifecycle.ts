@@ -155,6 +155,7 @@ export class NodeLifecycle {
     const { running, queues, store, clock, options } = this.ports;
     return new AttemptHeartbeat({
       store,
+      storeTimer: this.ports.queueSetup.storeTimer,
       clock,
       interval: options.heartbeatInterval,
       // Running and buffered (claimed, not started) jobs alike; a buffered job's start is not recorded.

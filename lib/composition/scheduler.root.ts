@@ -25,8 +25,7 @@ import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js'
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
 import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
-import { MetricsPlugin, schedulerHistograms, schedulerMeter } from '../telemetry/metrics/metrics.plugin.js';
-import { instrumentStore } from '../telemetry/metrics/store.metrics.js';
+import { MetricsPlugin, schedulerMeter } from '../telemetry/metrics/metrics.plugin.js';
 import { NodeBeatPlugin } from '../plugins/node-beat.plugin.js';
 import { PACKAGE_VERSION } from '../scheduler.constants.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
@@ -102,11 +101,7 @@ export class SchedulerRoot {
     const events = new SchedulerEvents();
     const running = new RunningJobs();
     const node = options.nodeName;
-    const meter = schedulerMeter(options.metrics, PACKAGE_VERSION);
-    const store =
-      meter && options.metrics.storeOperations
-        ? instrumentStore(bundle.store, schedulerHistograms(options.metrics, meter), options.metrics.buckets)
-        : bundle.store;
+    const store = bundle.store;
     const { peer, notifier } = bundle;
     const isLeader = () => peer.isLeader();
     const loop = new SchedulerLoop(clock);
@@ -114,7 +109,23 @@ export class SchedulerRoot {
     const queues = new QueueManager(options.pollInterval, poke);
     const runnersOf = (queue?: string) => (queue === undefined ? queues.all() : queues.all().filter((runner) => runner.name === queue));
     const wake = (queue: string) => queues.wake(queue);
-    const producer = new JobProducer(store, notifier, queues, clock, node, events);
+    // The queues known here: the ones this node runs and the ones its configuration names.
+    const knownQueues = () => [...new Set([...queues.all().map((runner) => runner.name), ...(options.queueNames ?? [])])];
+    const queueStats = new QueueStatsReader({ store, clock, knownQueues });
+    // Built first: the executor, the runners and the producer record through it (nothing when no SDK is registered).
+    const metrics = new MetricsPlugin(
+      {
+        options: options.metrics,
+        events,
+        now: () => clock.now(),
+        queueStats,
+        isLeader,
+        localQueues: () => queues.all().map((runner) => ({ queue: runner.name, limit: runner.limit, executing: runner.busy })),
+      },
+      schedulerMeter(options.metrics, PACKAGE_VERSION),
+    );
+    const { storeTimer } = metrics;
+    const producer = new JobProducer(store, notifier, queues, clock, node, events, storeTimer);
     const breakers = new BreakerBoard({
       // A store without its own breakers (one process) gets them in memory; held jobs then wait their time out.
       store: store.breakers ?? new MemoryBreakerStore(() => []),
@@ -142,6 +153,8 @@ export class SchedulerRoot {
       onRetry: (queue, runAt) => queues.wakeAt(queue, runAt.getTime()),
       forgetCompleted: options.keepCompleted === 0,
       breakers,
+      metrics: metrics.attempts,
+      storeTimer,
     });
     const planner = new Planner({
       store,
@@ -161,7 +174,7 @@ export class SchedulerRoot {
     const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
     const plan = rateLimitPlan(options, registry, store.rateLimits !== undefined, logger);
     const rateLimit = (queue: string) => queueRateLimit(plan, queue, events, (at) => queues.wakeAt(queue, at));
-    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node, rateLimit, registry, events };
+    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node, rateLimit, registry, events, storeTimer };
     const leadership = new Leadership({ planner, schedules: () => registry.allSchedules(), poke, events, node, logger });
     const sync = new ClusterSyncPlugin({
       interval: options.pollInterval * 5,
@@ -173,12 +186,20 @@ export class SchedulerRoot {
       plannerLoaded: () => planner.isLoaded,
       loadPlanner: () => leadership.loadPlanner(),
     });
-    const lifeline = new LifelinePlugin({ store, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter });
+    const lifeline = new LifelinePlugin({ store, storeTimer, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter });
     const plugins: SchedulerPlugin[] = [
       sync,
       lifeline,
       new WorkflowRepairPlugin({ store, engine, isLeader, interval: options.rescueInterval }),
-      new PrunerPlugin({ store, events, isLeader, interval: options.pruneInterval, keepCompleted: options.keepCompleted, deadLetters: options.deadLetters }),
+      new PrunerPlugin({
+        store,
+        storeTimer,
+        events,
+        isLeader,
+        interval: options.pruneInterval,
+        keepCompleted: options.keepCompleted,
+        deadLetters: options.deadLetters,
+      }),
       // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
       {
         name: 'breakers',
@@ -202,22 +223,7 @@ export class SchedulerRoot {
         queues: () => Object.fromEntries(queues.all().map((runner) => [runner.name, runner.limit])),
       }),
     );
-    // The queues known here: the ones this node runs and the ones its configuration names.
-    const knownQueues = () => [...new Set([...queues.all().map((runner) => runner.name), ...(options.queueNames ?? [])])];
-    const queueStats = new QueueStatsReader({ store, clock, knownQueues });
-    plugins.push(
-      new MetricsPlugin(
-        {
-          options: options.metrics,
-          events,
-          now: () => clock.now(),
-          queueStats,
-          isLeader,
-          localQueues: () => queues.all().map((runner) => ({ queue: runner.name, limit: runner.limit, executing: runner.busy })),
-        },
-        meter,
-      ),
-    );
+    plugins.push(metrics);
     if (onDeadLetter)
       plugins.push(
         new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval, shutdownGracePeriod: options.shutdownGracePeriod }),

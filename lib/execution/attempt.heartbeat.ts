@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { AttemptRef, HeartbeatRef, JobStore } from '../store/job-store.js';
+import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
 
 /**
  * What the heartbeat needs.
@@ -8,6 +9,8 @@ import type { AttemptRef, HeartbeatRef, JobStore } from '../store/job-store.js';
  */
 export interface AttemptHeartbeatDeps {
   store: Pick<JobStore, 'heartbeat'>;
+  /** Times the beats. @default none */
+  storeTimer?: StoreTimer | null;
   clock: Clock;
   /** How often every attempt this node owns records a heartbeat, in ms. */
   interval: number;
@@ -75,7 +78,8 @@ export class AttemptHeartbeat {
     if (refs.length === 0) return;
     const now = this.deps.clock.now();
     try {
-      for (const ref of await this.deps.store.heartbeat(refs, new Date(now))) this.deps.lost(ref);
+      const { store } = this.deps;
+      for (const ref of await timeStore(this.deps.storeTimer, 'heartbeat', () => store.heartbeat(refs, new Date(now)))) this.deps.lost(ref);
       if (this.failingSince !== null) this.logger.log('heartbeats are recorded again');
       this.failingSince = null;
     } catch (error) {

@@ -6,6 +6,27 @@ import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { RunningJobs } from './running-jobs.js';
 import type { BreakerGate } from '../breakers/breaker.board.js';
+import type { StoreTimer } from '../telemetry/metrics/store-timer.js';
+
+/**
+ * What the metrics record of the hot path, told by the executor directly
+ * (no event payload is built for them). `null` when metrics are off.
+ * @internal
+ */
+export interface AttemptMetrics {
+  /** An attempt started at `at` (the scheduler's clock, ms): records its queue time; the records of its job's queue × name, for its end. */
+  started(job: Job<unknown>, at: number): AttemptRecords;
+}
+
+/**
+ * The records of one queue × job name, resolved once (attribute sets and
+ * all), which the attempt keeps from its start to its end.
+ * @internal
+ */
+export interface AttemptRecords {
+  /** The attempt completed and its completion was written; `duration` in ms. */
+  completed(job: Job<unknown>, duration: number): void;
+}
 
 /**
  * What became of one attempt.
@@ -35,6 +56,8 @@ export interface SettlerDeps {
   classifier: Pick<ErrorClassifier, 'settle'>;
   clock: Clock;
   events: SchedulerEvents;
+  /** Times the acknowledgements (`scheduler.store.operation.duration`). @default none */
+  storeTimer?: StoreTimer | null;
   /** Called when a job is set to run again at `runAt`, a retry or a preempted job handed back (so its queue wakes on time). */
   onRetry(queue: string, runAt: Date): void;
 }
@@ -53,4 +76,6 @@ export interface ExecutorDeps extends SettlerDeps {
   forgetCompleted?: boolean;
   /** The circuit breakers in front of the jobs that name one. @default none */
   breakers?: BreakerGate;
+  /** Queue time, duration and attempts of started and completed attempts. @default none */
+  metrics?: AttemptMetrics | null;
 }

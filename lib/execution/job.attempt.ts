@@ -6,7 +6,7 @@ import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
 import type { Job } from '../store/job.types.js';
 import type { AttemptProgress } from './attempt.progress.js';
-import type { ExecutionOutcome } from './execution.types.js';
+import type { AttemptRecords, ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
 
 /**
@@ -80,6 +80,8 @@ export class Attempt implements RunningJob {
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;
+  /** Its job's metric records, when metrics record. */
+  records: AttemptRecords | null = null;
   /** The circuit breaker told of this attempt's outcome, or `null`. */
   breaker: string | null = null;
   /** Whether a timeout of this attempt is retried, as the executor found when it fired; `null` before. */

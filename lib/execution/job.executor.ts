@@ -16,6 +16,7 @@ import { AttemptContext } from './attempt.context.js';
 import { describe, JobSettler, label } from './job.settler.js';
 import { tripsCircuit } from '../breakers/breaker.failures.js';
 import { progressPorts } from './attempt.progress.js';
+import { timeStore } from '../telemetry/metrics/store-timer.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -115,7 +116,9 @@ export class JobExecutor {
     running.add(attempt);
 
     const definition = registry.findDefinition(job.name);
+    const metrics = this.deps.metrics;
     if (!definition) {
+      if (metrics) attempt.records = metrics.started(job, attempt.started);
       events.emit('job:start', { job, duration: 0, outcome: 'started' });
       // A rolling deploy may briefly run nodes without this handler: retry
       // with backoff (then dead-letter) rather than discard the job.
@@ -123,6 +126,7 @@ export class JobExecutor {
       return;
     }
     if (job.timeout !== null) attempt.timer = clock.setTimeout(() => this.timedOut(attempt), job.timeout);
+    if (metrics) attempt.records = metrics.started(job, attempt.started);
     if (events.has('job:start')) events.emit('job:start', { job, duration: 0, outcome: 'started' });
     const traced = startAttemptSpan(job);
     attempt.span = traced.span;
@@ -184,7 +188,8 @@ export class JobExecutor {
 
   /** A heartbeat of one attempt; false when it no longer owns its job. */
   private readonly beat = async (job: Job<unknown>): Promise<boolean> => {
-    const lost = await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(this.deps.clock.now()));
+    const { store, clock, storeTimer } = this.deps;
+    const lost = await timeStore(storeTimer, 'heartbeat', () => store.heartbeat([{ id: job.id, attempt: job.attempt }], new Date(clock.now())));
     return lost.length === 0;
   };
 
@@ -233,6 +238,9 @@ export class JobExecutor {
       return this.unstorable(attempt, error, finish);
     }
     const forget = this.deps.forgetCompleted === true && job.tickKey === null;
+    // Timed here, in the continuation the completion has anyway, rather than by a wrapper of the store.
+    const timer = this.deps.storeTimer;
+    const sent = timer ? timer.now() : 0;
     let written: Promise<void>;
     try {
       written = store.complete(ref, value, now, forget ? FORGET : undefined);
@@ -240,11 +248,16 @@ export class JobExecutor {
       written = Promise.reject(error);
     }
     return written.then(
-      () => this.acked(attempt, duration, result, value, true, finish),
-      (error: unknown) =>
-        error instanceof UnstorableResultError
+      () => {
+        if (timer) timer.record('complete', sent);
+        return this.acked(attempt, duration, result, value, true, finish);
+      },
+      (error: unknown) => {
+        if (timer) timer.record('complete', sent, error);
+        return error instanceof UnstorableResultError
           ? this.unstorable(attempt, error, finish)
-          : this.acked(attempt, duration, result, value, this.settler.ackFailed('complete', ref, error), finish),
+          : this.acked(attempt, duration, result, value, this.settler.ackFailed('complete', ref, error), finish);
+      },
     );
   }
 
@@ -267,6 +280,7 @@ export class JobExecutor {
   private acked(attempt: Attempt, duration: number, result: unknown, value: JsonValue | null, ok: boolean, finish: boolean): ExecutionOutcome {
     const { events } = this.deps;
     const job = attempt.job;
+    if (ok && attempt.records !== null) attempt.records.completed(job, duration);
     if (ok && events.has('job:stop')) events.emit('job:stop', { job: { ...job, state: 'completed', result: value }, duration, outcome: 'completed', result });
     const outcome: ExecutionOutcome = { job, duration, outcome: 'completed', result };
     if (finish) this.finish(attempt, outcome);

@@ -7,6 +7,7 @@ import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Settled } from './job.attempt.js';
 import { toAttemptError } from './job-errors.js';
 import type { ExecutionOutcome, SettlerDeps } from './execution.types.js';
+import { timeStore } from '../telemetry/metrics/store-timer.js';
 
 /**
  * Every way an attempt ends but completion (the executor's own hot path):
@@ -151,7 +152,8 @@ export class JobSettler {
   /** Runs one acknowledgement; a stale one is reported, not thrown. */
   private async ack(operation: string, ref: AttemptRef, write: () => Promise<void>): Promise<boolean> {
     try {
-      await write();
+      // A retry or a failure ends an attempt: timed as a completion; a release or an unclaim is not timed.
+      await (operation === 'retry' || operation === 'fail' ? timeStore(this.deps.storeTimer, 'complete', write) : write());
       return true;
     } catch (error) {
       return this.ackFailed(operation, ref, error);

@@ -4,6 +4,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
+import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
 import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 
 /**
@@ -13,6 +14,8 @@ import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 export interface LifelinePorts {
   store: Pick<JobStore, 'rescue'>;
   events: Pick<SchedulerEvents, 'emit'>;
+  /** Times its rescues. @default none */
+  storeTimer?: StoreTimer | null;
   isLeader(): boolean;
   /** Wakes this node's runner of a queue that has a rescued job again. */
   wake(queue: string): void;
@@ -57,7 +60,7 @@ export class LifelinePlugin implements SchedulerPlugin {
 
   private async rescue(now: number): Promise<Job[]> {
     const { store, events, rescueAfter } = this.ports;
-    const rescued = await store.rescue(new Date(now - rescueAfter), new Date(now));
+    const rescued = await timeStore(this.ports.storeTimer, 'rescue', () => store.rescue(new Date(now - rescueAfter), new Date(now)));
     for (const job of rescued) {
       events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
       if (job.state === 'available') this.ports.wake(job.queue);

@@ -2,6 +2,7 @@ import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
 import type { JobStore } from '../store/job-store.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
+import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
 
 // Deleting in bounded batches keeps each round short; a backlog is worked
 // off over the following rounds instead of in one long pass.
@@ -14,6 +15,8 @@ const PRUNE_BATCH = 10_000;
 export interface PrunerPorts {
   store: Pick<JobStore, 'prune' | 'pruneDead' | 'deleteRuns'>;
   events: Pick<SchedulerEvents, 'emit'>;
+  /** Times its prunes of jobs. @default none */
+  storeTimer?: StoreTimer | null;
   isLeader(): boolean;
   /** How often it runs, in ms. */
   interval: number;
@@ -37,7 +40,7 @@ export class PrunerPlugin implements SchedulerPlugin {
   tasks(): LoopTask[] {
     const { store, keepCompleted } = this.ports;
     const prune = async (now: number) => {
-      await store.prune(['completed', 'discarded', 'cancelled'], new Date(now - keepCompleted), PRUNE_BATCH);
+      await timeStore(this.ports.storeTimer, 'prune', () => store.prune(['completed', 'discarded', 'cancelled'], new Date(now - keepCompleted), PRUNE_BATCH));
       await this.pruneDead(now);
       await store.deleteRuns(new Date(now - keepCompleted), PRUNE_BATCH);
     };

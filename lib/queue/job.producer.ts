@@ -6,6 +6,7 @@ import type { QueueManager } from './queue.manager.js';
 import type { QueueRunner } from './queue.runner.js';
 import type { JobSource, SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { cloneJson } from '../store/new-job.js';
+import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
 
 /**
  * The one way jobs enter the store: insert, then wake the queues that have
@@ -21,6 +22,7 @@ export class JobProducer {
     private readonly clock: Clock,
     private readonly node: string,
     private readonly events: Pick<SchedulerEvents, 'emit' | 'has'>,
+    private readonly storeTimer: StoreTimer | null = null,
   ) {}
 
   async insert(jobs: readonly NewJob[], source: JobSource, transaction?: object): Promise<InsertResult[]> {
@@ -36,7 +38,7 @@ export class JobProducer {
           : this.store.push
             ? { push: { from: this.node, now }, now }
             : { now };
-    const results = await this.store.insert(jobs, options);
+    const results = await timeStore(this.storeTimer, 'enqueue', () => this.store.insert(jobs, options));
     // Before the runner adopts its claimed jobs: their `job:start` follows their `job:enqueue`.
     if (this.events.has('job:enqueue')) for (const { job, inserted } of results) if (inserted) this.events.emit('job:enqueue', { job, source });
     const due = new Set<string>();

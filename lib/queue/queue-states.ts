@@ -10,6 +10,7 @@ import { QueuePreemption } from './queue.preemption.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { QueueRateLimit } from './rate-limited.claims.js';
+import type { StoreTimer } from '../telemetry/metrics/store-timer.js';
 
 /**
  * What starting this node's queue runners uses.
@@ -29,6 +30,8 @@ export interface QueueSetupPorts {
   /** For queues with `preemption`: each job's `preemptible` option, and the events. */
   registry: Pick<SchedulerRegistry, 'findDefinition'>;
   events: SchedulerEvents;
+  /** Times the runners' claims; `null` when metrics or `storeOperations` are off. */
+  storeTimer: StoreTimer | null;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface QueueSetupPorts {
  * @internal
  */
 export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[]): void {
-  const { specs, queues, store, executor, running, clock, node, rateLimit, registry, events } = ports;
+  const { specs, queues, store, executor, running, clock, node, rateLimit, registry, events, storeTimer } = ports;
   if (!specs) return;
   const states = new Map(stored.map((q) => [q.name, q]));
   for (const [name, spec] of specs) {
@@ -48,6 +51,7 @@ export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[
       clock,
       node,
       rateLimit: rateLimit(name),
+      storeTimer,
       ...(spec.preemption ? { preemption: new QueuePreemption({ queue: name, running, registry, events, clock }) } : {}),
     });
     runner.setPaused(state?.paused ?? false);

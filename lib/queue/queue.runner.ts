@@ -5,6 +5,7 @@ import type { JobExecutor } from '../execution/job.executor.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
 import type { AttemptRef, ClaimKey, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
+import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
 import { ClaimCursor } from './claim-cursor.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
@@ -26,6 +27,8 @@ export interface QueueRunnerDeps {
   rateLimit?: QueueRateLimit;
   /** The queue's preemption (`queues.<name>.preemption`), when on. */
   preemption?: QueuePreemption;
+  /** Times its claims (`scheduler.store.operation.duration`). @default none */
+  storeTimer?: StoreTimer | null;
   /** Attempts ended here and not yet acknowledged past which claims wait. @default MAX_UNACKED */
   maxUnacked?: number;
 }
@@ -400,7 +403,7 @@ export class QueueRunner {
   }
 
   private sendClaim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
-    return (this.limited ?? this.deps.store).claim({
+    const request = {
       queue: this.name,
       limit,
       node: this.deps.node,
@@ -408,7 +411,10 @@ export class QueueRunner {
       start: Math.max(0, start),
       ...(maxPriority === undefined ? {} : { maxPriority }),
       ...(after === undefined ? {} : { after }),
-    });
+    };
+    if (this.limited) return this.limited.claim(request);
+    const store = this.deps.store;
+    return timeStore(this.deps.storeTimer, 'claim', () => store.claim(request));
   }
 
   private launch(job: Job<unknown>): void {
@@ -429,7 +435,10 @@ export class QueueRunner {
     const now = this.deps.clock.now();
     let lost = true;
     try {
-      lost = (await this.deps.store.heartbeat([{ id: job.id, attempt: job.attempt, startedAt: now }], new Date(now))).length > 0;
+      const store = this.deps.store;
+      lost =
+        (await timeStore(this.deps.storeTimer, 'heartbeat', () => store.heartbeat([{ id: job.id, attempt: job.attempt, startedAt: now }], new Date(now))))
+          .length > 0;
     } catch (error) {
       this.logger.error(`queue ${this.name}: recording the start of job ${job.id} failed, handing it back: ${(error as Error)?.message ?? String(error)}`);
       await this.deps.store.unclaim([{ id: job.id, attempt: job.attempt }]).catch(() => undefined);

@@ -41,6 +41,11 @@ export class AttributeSets {
     return this.sets(queue, name).base;
   }
 
+  /** Whether a job name is recorded as itself (not past `maxJobNames`). */
+  named(name: string): boolean {
+    return this.names.of(name) === name;
+  }
+
   /** A job's set with `scheduler.job.outcome`, and `error.type` when given (unless turned off). */
   outcome(queue: string, name: string, outcome: string, error?: string): Attributes {
     const sets = this.sets(queue, name);

@@ -4,6 +4,8 @@ import type { SchedulerEventMap, SchedulerEventName } from '../scheduler.events.
 import { AttributeSets } from './attribute-sets.js';
 import { secondsHistogram, type SchedulerHistogram, type SchedulerHistograms } from './histograms.js';
 import { LocalCounters } from './local-counters.js';
+import { bindHistogram, type BoundHistogram } from './local-histogram.js';
+import type { AttemptMetrics, AttemptRecords } from '../../execution/execution.types.js';
 import { errorType } from './metric-attributes.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 
@@ -14,17 +16,46 @@ type Outcome = 'success' | 'retry' | 'dead' | 'discard' | 'cancel';
 
 const NONE: Attributes = Object.freeze({});
 
+/** The records of a started or completed attempt of one queue × job name, bound once. */
+class JobHandles implements AttemptRecords {
+  constructor(
+    readonly queueTime: BoundHistogram,
+    /** Duration, outcome `success`. */
+    private readonly duration: BoundHistogram | null,
+    /** Attempts, outcome `success`. */
+    private readonly attempts: BoundHistogram,
+    private readonly process: BoundHistogram | null,
+    /** `messaging.destination.name` of the queue, for the consumed-messages counter. */
+    readonly destination: Attributes,
+  ) {}
+
+  completed(job: Job<unknown>, duration: number): void {
+    const seconds = duration / 1000;
+    if (this.duration !== null) this.duration(seconds);
+    if (this.process !== null) this.process(seconds);
+    this.attempts(Math.max(job.attempt, 1));
+  }
+}
+
 /**
- * The instruments fed by the scheduler's events: job durations, queue
- * times, attempts, enqueues, ticks, rescues, workflow durations and
- * leadership changes. All values in seconds; attributes never hold ids,
+ * The instruments of jobs and workflows: job durations, queue times,
+ * attempts, enqueues, ticks, rescues, workflow durations and leadership
+ * changes. An attempt's start and its completion (the hot path) are told
+ * by the executor ({@link AttemptMetrics}): one lookup at the start, and a few
+ * bucket increments on records bound once per queue × job name, which the
+ * attempt keeps for its end; the rest come from events. All values in seconds; attributes never hold ids,
  * args, tags or messages. Counters are tallied here and read by the SDK at
  * collection ({@link LocalCounters}); histograms are recorded as they
  * happen, with attribute objects made once per set ({@link AttributeSets}).
  * @internal
  */
-export class JobMetrics {
+export class JobMetrics implements AttemptMetrics {
   private readonly sets: AttributeSets;
+  /** By queue, then job name: names under `maxJobNames` only, so that dynamic names grow nothing. */
+  private readonly handles = new Map<string, Map<string, JobHandles>>();
+  /** By the base attribute set (names past the cap share one). */
+  private readonly bySet = new Map<Attributes, JobHandles>();
+  private consumed: ((attributes: Attributes) => void) | null = null;
   private readonly counters: LocalCounters;
   private readonly duration: SchedulerHistogram | null;
   private readonly queueTime: SchedulerHistogram;
@@ -63,7 +94,7 @@ export class JobMetrics {
     const changes = counters.counter('scheduler.leader.changes', { unit: '{change}', description: 'Times this node became or stopped being the leader.' });
     const enqueued = counters.counter('scheduler.job.enqueued', { unit: '{job}', description: 'Jobs that entered the store, by source.' });
     const ticks = counters.counter('scheduler.schedule.ticks', { unit: '{tick}', description: 'Schedule ticks, by what became of them.' });
-    const consumed = this.options.messaging
+    this.consumed = this.options.messaging
       ? counters.counter('messaging.client.consumed.messages', { unit: '{message}', description: 'Job attempts started, as consumed messages.' })
       : null;
     const sent = this.options.messaging
@@ -72,11 +103,6 @@ export class JobMetrics {
     counters.start();
     this.unsubscribe.push(
       () => counters.stop(),
-      on('job:start', ({ job }) => {
-        const start = job.startedAt?.getTime() ?? this.now();
-        this.queueTime.record(Math.max(0, start - job.runAt.getTime()) / 1000, sets.job(job.queue, job.name));
-        consumed?.(sets.destination(job.queue));
-      }),
       on('job:enqueue', ({ job, source }) => {
         enqueued(sets.source(job.queue, job.name, source));
         sent?.(sets.destination(job.queue));
@@ -90,7 +116,6 @@ export class JobMetrics {
         if (schedule === null || tick === null) return;
         ticks(sets.schedule(schedule, reason === 'overlap' ? 'skipped_overlap' : reason === 'paused' ? 'paused' : `skipped_${reason}`));
       }),
-      on('job:stop', (e) => this.ended(e.job, e.duration, 'success')),
       on('job:exception', (e) => this.ended(e.job, e.duration, e.nextRunAt ? 'retry' : 'dead', errorType(e.error, e.kind))),
       on('job:discard', (e) => this.ended(e.job, e.duration, 'discard')),
       // A cancel of a job that never started is no attempt: only its end is counted.
@@ -106,6 +131,40 @@ export class JobMetrics {
 
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  started(job: Job<unknown>, at: number): AttemptRecords {
+    const handles = this.of(job);
+    const start = job.startedAt?.getTime() ?? at;
+    handles.queueTime(Math.max(0, start - job.runAt.getTime()) / 1000);
+    if (this.consumed !== null) this.consumed(handles.destination);
+    return handles;
+  }
+
+  private of(job: Job<unknown>): JobHandles {
+    return this.handles.get(job.queue)?.get(job.name) ?? this.resolve(job);
+  }
+
+  private resolve(job: Job<unknown>): JobHandles {
+    const base = this.sets.job(job.queue, job.name);
+    let handles = this.bySet.get(base);
+    if (handles === undefined) {
+      const success = this.sets.outcome(job.queue, job.name, 'success');
+      handles = new JobHandles(
+        bindHistogram(this.queueTime, base),
+        this.duration && bindHistogram(this.duration, success),
+        bindHistogram(this.attempts, success),
+        this.process && bindHistogram(this.process, this.sets.processed(job.queue)),
+        this.sets.destination(job.queue),
+      );
+      this.bySet.set(base, handles);
+    }
+    if (this.sets.named(job.name)) {
+      let byName = this.handles.get(job.queue);
+      if (byName === undefined) this.handles.set(job.queue, (byName = new Map()));
+      byName.set(job.name, handles);
+    }
+    return handles;
   }
 
   /** An attempt ended (`duration` ms, `null`: no attempt ran); a job that will not run again also records its attempts. */

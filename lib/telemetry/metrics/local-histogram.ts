@@ -16,6 +16,21 @@ export interface LocalHistogramPoint {
 }
 
 /**
+ * Records into one histogram under one attribute set.
+ * @internal
+ */
+export type BoundHistogram = (value: number) => void;
+
+/**
+ * A recorder of `histogram` under `attributes`: the producer's point itself,
+ * or a call of the histogram (the SDK's, which finds its aggregation per record).
+ * @internal
+ */
+export function bindHistogram(histogram: SchedulerHistogram, attributes: Attributes): BoundHistogram {
+  return histogram instanceof LocalHistogram ? histogram.bind(attributes) : (value) => histogram.record(value, attributes);
+}
+
+/**
  * The attributes of the point that takes the sets past the cardinality limit, as the SDK names it.
  * @internal
  */
@@ -54,8 +69,21 @@ export class LocalHistogram implements SchedulerHistogram {
   }
 
   record(value: number, attributes: Attributes): void {
+    this.add(this.byObject.get(attributes) ?? this.point(attributes), value);
+  }
+
+  /**
+   * A recorder of one attribute set, its point found once: a record is then
+   * a bucket increment. Found at the first record, so that a set bound but
+   * never recorded makes no point (nor takes a place under the cardinality limit).
+   */
+  bind(attributes: Attributes): BoundHistogram {
+    let point: LocalHistogramPoint | undefined;
+    return (value) => this.add((point ??= this.byObject.get(attributes) ?? this.point(attributes)), value);
+  }
+
+  private add(point: LocalHistogramPoint, value: number): void {
     if (Number.isNaN(value)) return;
-    const point = this.byObject.get(attributes) ?? this.point(attributes);
     point.count++;
     point.sum += value;
     if (value < point.min) point.min = value;

@@ -45,8 +45,8 @@ export interface MetricsOptions {
   /**
    * Where the histograms are kept: a `SchedulerMetricProducer`
    * (`nestjs-scheduler/metrics`) that the app also gives its SDK reader
-   * (`metricProducers`), so that a record costs a lookup instead of the
-   * SDK's per-record work. Counters and gauges still use the meter.
+   * (`metricProducers`), so that a job's records are bucket increments
+   * instead of the SDK's per-record work. Counters and gauges still use the meter.
    * @default null (the meter's own histograms)
    */
   producer?: SchedulerHistograms;

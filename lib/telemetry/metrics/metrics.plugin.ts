@@ -6,6 +6,8 @@ import { meterHistograms, type SchedulerHistograms } from './histograms.js';
 import { JobMetrics } from './job.metrics.js';
 import type { ResolvedMetricsOptions } from './metrics.options.js';
 import { QueueGauges, type QueueGaugePorts } from './queue.gauges.js';
+import { StoreTimer } from './store-timer.js';
+import type { AttemptMetrics } from '../../execution/execution.types.js';
 
 /** The meter's name and version (the package's). */
 const METER = 'nestjs-scheduler';
@@ -42,19 +44,23 @@ export interface MetricsPorts extends Omit<QueueGaugePorts, 'interval'> {
 }
 
 /**
- * OpenTelemetry metrics as a plugin: event-fed instruments and observable
- * gauges, on the meter {@link schedulerMeter} gave (none: the plugin does nothing).
+ * OpenTelemetry metrics as a plugin: the job instruments (told by the
+ * executor and by events), the store timer and the observable gauges, on the meter {@link schedulerMeter} gave (none: the plugin does nothing).
  * @internal
  */
 export class MetricsPlugin implements SchedulerPlugin {
   readonly name = 'metrics';
   private readonly jobs: JobMetrics | null = null;
   private readonly gauges: QueueGauges | null = null;
+  /** What the store's callers time their calls with; `null` when nothing records or `storeOperations` is off. */
+  readonly storeTimer: StoreTimer | null = null;
 
   constructor(ports: MetricsPorts, meter: Meter | null) {
     if (!meter) return;
     const { options } = ports;
-    this.jobs = new JobMetrics(meter, schedulerHistograms(options, meter), options, ports.now);
+    const histograms = schedulerHistograms(options, meter);
+    if (options.storeOperations) this.storeTimer = new StoreTimer(histograms, options.buckets);
+    this.jobs = new JobMetrics(meter, histograms, options, ports.now);
     this.gauges = new QueueGauges(meter, { ...ports, interval: options.queueStatsInterval });
     this.jobs.start((event, listener) => ports.events.on(event, listener));
     this.gauges.start();
@@ -63,6 +69,11 @@ export class MetricsPlugin implements SchedulerPlugin {
   /** Whether instruments were created (metrics enabled and a real meter found). */
   get recording(): boolean {
     return this.jobs !== null;
+  }
+
+  /** What the executor tells of started and completed attempts; `null` when nothing records. */
+  get attempts(): AttemptMetrics | null {
+    return this.jobs;
   }
 
   tasks(): LoopTask[] {

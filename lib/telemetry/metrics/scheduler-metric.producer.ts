@@ -35,8 +35,9 @@ function hrTime(ms: number): HrTime {
  * OpenTelemetry SDK as finished, cumulative data points: an SDK
  * `MetricProducer`. Recording a histogram through the SDK serialises the
  * attribute set on every call, which costs a busy node a measurable share
- * of each job (bench/README.md, "Metrics cost"); here a record is a lookup
- * by the attribute object and a few additions.
+ * of each job (bench/README.md, "Metrics cost"); here the scheduler's
+ * per-job records are bucket increments on points it found once, and any
+ * other record a lookup by the attribute object and a few additions.
  *
  * Give the same instance to the app's reader and to the scheduler:
  * ```ts

@@ -2,6 +2,8 @@ import { ValueType, type Attributes } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { SchedulerMetricProducer } from '../../../lib/metrics/index.js';
+import { bindHistogram } from '../../../lib/telemetry/metrics/local-histogram.js';
+import { StoreTimer, timeStore } from '../../../lib/telemetry/metrics/store-timer.js';
 
 class PullReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
@@ -70,5 +72,37 @@ describe('SchedulerMetricProducer', () => {
     const points = metrics[0]!.dataPoints.map((p) => `${JSON.stringify(p.attributes)} ${p.value.count}`);
     expect(points).toEqual(['{"q":"a"} 1', '{"q":"b"} 2', '{"otel.metric.overflow":true} 2']);
     expect(() => new SchedulerMetricProducer({ cardinalityLimit: 1 })).toThrow(/cardinalityLimit/);
+  });
+
+  it('records through a bound set as through record(), and makes no point for a set bound but never recorded', async () => {
+    const producer = new SchedulerMetricProducer();
+    const h = producer.histogram('h', OPTIONS);
+    const set = { q: 'a' };
+    const bound = bindHistogram(h, set);
+    bindHistogram(h, { q: 'never' });
+    bound(0.5);
+    h.record(2, { q: 'a' });
+    bound(Number.NaN);
+    const points = ((await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0] as HistogramMetricData).dataPoints;
+    expect(points.map((p) => ({ attributes: p.attributes, count: p.value.count, sum: p.value.sum }))).toEqual([{ attributes: set, count: 2, sum: 2.5 }]);
+  });
+});
+
+describe('StoreTimer', () => {
+  it('records a call by its operation, a rejected one with error.type, and leaves calls alone without a timer', async () => {
+    const producer = new SchedulerMetricProducer();
+    const timer = new StoreTimer(producer, BOUNDARIES);
+    expect(await timeStore(timer, 'claim', () => Promise.resolve([1]))).toEqual([1]);
+    await expect(timeStore(timer, 'prune', () => Promise.reject(new RangeError('down')))).rejects.toThrow('down');
+    timer.record('complete', timer.now());
+    expect(await timeStore(null, 'claim', () => Promise.resolve('untimed'))).toBe('untimed');
+    const metric = (await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0] as HistogramMetricData;
+    expect(metric.descriptor).toMatchObject({ name: 'scheduler.store.operation.duration', unit: 's' });
+    expect(metric.dataPoints.map((p) => `${JSON.stringify(p.attributes)} ${p.value.count}`).sort()).toEqual([
+      '{"db.operation.name":"claim"} 1',
+      '{"db.operation.name":"complete"} 1',
+      '{"db.operation.name":"prune","error.type":"RangeError"} 1',
+    ]);
+    expect(metric.dataPoints.every((p) => p.value.sum! >= 0)).toBe(true);
   });
 });
