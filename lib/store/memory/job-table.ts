@@ -4,15 +4,19 @@ import { byClaimOrder, jobRecord, type JobRecord } from './claim-index.js';
 import { isFinished, jobOfFinished, type FinishedJob, type JobEntry } from './finished-job.js';
 import { FinishedJobs } from './finished-jobs.js';
 import { liveJob } from './job-records.js';
+import { LiveIndex } from './live-index.js';
 
 /**
  * Every job of the memory store by id: live records (available and running)
  * and compact finished ones, in insertion order. A job that changes form
  * keeps its place (`Map#set` on a present key), so lists stay in id order.
+ * Live records are also indexed by their number (an id is `String(seq)`),
+ * which is how acknowledgements find them.
  * @internal
  */
 export class JobTable {
   private readonly entries = new Map<string, JobEntry>();
+  private readonly liveIndex = new LiveIndex();
   private readonly finished = new FinishedJobs();
 
   get(id: string): JobEntry | undefined {
@@ -21,8 +25,9 @@ export class JobTable {
 
   /** An available or running job: the ones claims and acknowledgements change. */
   live(id: string): JobRecord | undefined {
-    const entry = this.entries.get(id);
-    return entry && isFinished(entry) ? undefined : entry;
+    // Not a number, or not in its canonical form ("07"): no job's id.
+    const rec = this.liveIndex.get(Number(id));
+    return rec !== undefined && rec.job.id === id ? rec : undefined;
   }
 
   /** Every job, oldest first. */
@@ -32,6 +37,7 @@ export class JobTable {
 
   add(rec: JobRecord): void {
     this.entries.set(rec.job.id, rec);
+    this.liveIndex.add(rec);
   }
 
   /** The jobs among `ids` that `request` may claim now, in claim order (whether paused or serial aside). */
@@ -54,6 +60,7 @@ export class JobTable {
    */
   finish(rec: JobRecord, finishedAtMs: number): FinishedJob {
     const finished = this.finished.add(rec.job, rec.seq, finishedAtMs);
+    this.liveIndex.remove(rec);
     this.entries.set(finished.id, finished);
     return finished;
   }
@@ -63,6 +70,7 @@ export class JobTable {
     this.finished.remove(finished);
     const rec = jobRecord(liveJob(jobOfFinished(finished)), finished.seq);
     this.entries.set(finished.id, rec);
+    this.liveIndex.add(rec);
     return rec;
   }
 
@@ -70,7 +78,10 @@ export class JobTable {
     if (isFinished(entry)) {
       this.finished.remove(entry);
       this.entries.delete(entry.id);
-    } else this.entries.delete(entry.job.id);
+    } else {
+      this.liveIndex.remove(entry);
+      this.entries.delete(entry.job.id);
+    }
   }
 
   /** The finished jobs `prune` deletes: see {@link FinishedJobs.oldest}. */
