@@ -1,5 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
-import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
+import type { TimeoutEntry } from './attempt-timeouts.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
 import type { JobDefinition } from '../scheduler.registry.js';
@@ -71,12 +72,16 @@ export interface AttemptPorts {
  * of the garbage collector's 20-27 % of a drain.
  * @internal
  */
-export class Attempt implements RunningJob {
+export class Attempt implements RunningJob, TimeoutEntry {
   /** Set by the first abort; read by `ctx.abortReason`. */
   reason: AbortReason | undefined;
   /** The executor's state of this attempt: when it started, its timeout, span and handler. */
   started = 0;
-  timer: TimerHandle | null = null;
+  /** Its timeout, kept by the executor's `AttemptTimeouts`. */
+  timeoutAt = 0;
+  timeoutPrev: TimeoutEntry | null = null;
+  timeoutNext: TimeoutEntry | null = null;
+  timeoutList: TimeoutEntry['timeoutList'] = null;
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;

@@ -16,6 +16,7 @@ import { AttemptContext } from './attempt.context.js';
 import { describe, JobSettler, label } from './job.settler.js';
 import { tripsCircuit } from '../breakers/breaker.failures.js';
 import { progressPorts } from './attempt.progress.js';
+import { AttemptTimeouts } from './attempt-timeouts.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -45,9 +46,11 @@ export class JobExecutor {
   private starting: Attempt[] = [];
 
   private readonly ports: AttemptPorts;
+  private readonly timeouts: AttemptTimeouts<Attempt>;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.settler = new JobSettler(deps);
+    this.timeouts = new AttemptTimeouts(deps.clock, (attempt) => this.timedOut(attempt));
     this.ports = {
       onSettled: this.onSettled,
       beat: this.beat,
@@ -122,7 +125,7 @@ export class JobExecutor {
       attempt.chainDone({ status: 'failed', error: new Error(`no handler is registered under "${job.name}" on this node`) });
       return;
     }
-    if (job.timeout !== null) attempt.timer = clock.setTimeout(() => this.timedOut(attempt), job.timeout);
+    if (job.timeout !== null) this.timeouts.add(attempt, attempt.started, job.timeout);
     if (events.has('job:start')) events.emit('job:start', { job, duration: 0, outcome: 'started' });
     const traced = startAttemptSpan(job);
     attempt.span = traced.span;
@@ -137,7 +140,13 @@ export class JobExecutor {
   private readonly startAll = (): void => {
     const batch = this.starting;
     this.starting = [];
-    for (const attempt of batch) context.with(attempt.trace!, this.start, this, attempt);
+    // `context.with` allocates its rest arguments twice a call: skipped when
+    // the attempt's context is the active one already (no tracing: the root).
+    const active = context.active();
+    for (const attempt of batch) {
+      if (attempt.trace === active) this.start(attempt);
+      else context.with(attempt.trace!, this.start, this, attempt);
+    }
   };
 
   private start(attempt: Attempt): void {
@@ -164,7 +173,6 @@ export class JobExecutor {
    * until it does.
    */
   private timedOut(attempt: Attempt): void {
-    attempt.timer = null;
     attempt.retriesAfterTimeout = this.settler.retriesAfterTimeout(attempt.job);
     attempt.abort('timeout');
     if (!attempt.abortIgnored) return;
@@ -190,8 +198,7 @@ export class JobExecutor {
 
   /** The attempt's run ended: free its slot, then acknowledge it (after its last progress, if a write of it is pending). */
   private readonly onSettled = (attempt: Attempt, settled: Settled): void => {
-    if (attempt.timer !== null) this.deps.clock.clearTimeout(attempt.timer);
-    attempt.timer = null;
+    this.timeouts.remove(attempt);
     const progress = attempt.progress;
     if (progress !== null) {
       attempt.progress = null;
