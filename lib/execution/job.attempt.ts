@@ -1,5 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
 import type { Clock } from '../clock/clock.js';
+import type { JsonValue } from '../common/json.js';
 import type { TimeoutEntry } from './attempt-timeouts.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
@@ -91,6 +92,10 @@ export class Attempt implements RunningJob, TimeoutEntry {
   retriesAfterTimeout: boolean | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
   onSlotFreed: (() => void) | null = null;
+  /** What its completion reports once written (the executor's batched acknowledgements). */
+  ackDuration = 0;
+  ackResult: unknown = undefined;
+  ackValue: JsonValue | null = null;
   /** Writes this attempt's `ctx.progress` reports, made at the first one. */
   progress: AttemptProgress | null = null;
   /** Asked to yield its slot to a more urgent job (`ctx.preempted`). */
@@ -190,7 +195,7 @@ export class Attempt implements RunningJob, TimeoutEntry {
   /** The chain ended; after an abort, the abort is what settles the attempt. */
   chainDone(result: ChainResult): void {
     this.inHandler = false;
-    const settled = this.pending ?? { kind: 'chain', result };
+    const settled = this.pending ?? (result === COMPLETED_VOID ? SETTLED_VOID : { kind: 'chain', result });
     this.pending = null;
     this.settle(settled);
     this.freeSlot();
@@ -234,4 +239,12 @@ export class Attempt implements RunningJob, TimeoutEntry {
 }
 
 const RESOLVED: Promise<unknown> = Promise.resolve();
+
+/**
+ * The chain result of a handler that returned nothing, shared (frozen):
+ * most handlers do, and two objects a job were garbage.
+ * @internal
+ */
+export const COMPLETED_VOID: ChainResult = Object.freeze({ status: 'completed', result: undefined });
+const SETTLED_VOID: Settled = Object.freeze({ kind: 'chain', result: COMPLETED_VOID });
 const RESOLVED_VOID: Promise<void> = Promise.resolve();
