@@ -22,7 +22,23 @@ describe('SeqTable', () => {
     table.set(50, 'finished 50');
     for (let seq = 1; seq <= 100; seq++) if (seq !== 50 && seq % 7 !== 0) table.delete(seq);
     expect(table.delete(3)).toBe(false);
-    expect([...table.values()]).toEqual(['live 7', 'live 14', 'live 21', 'live 28', 'live 35', 'live 42', 'live 49', 'finished 50', 'live 56', 'live 63', 'live 70', 'live 77', 'live 84', 'live 91', 'live 98']);
+    expect([...table.values()]).toEqual([
+      'live 7',
+      'live 14',
+      'live 21',
+      'live 28',
+      'live 35',
+      'live 42',
+      'live 49',
+      'finished 50',
+      'live 56',
+      'live 63',
+      'live 70',
+      'live 77',
+      'live 84',
+      'live 91',
+      'live 98',
+    ]);
     for (const seq of [7, 14, 21, 28, 35, 42, 49, 50, 56, 63, 70, 77, 84, 91, 98]) table.delete(seq);
     expect([table.size, [...table.values()]]).toEqual([0, []]);
     table.set(101, 'after');
