@@ -78,6 +78,7 @@ export class Attempt implements RunningJob, TimeoutEntry {
   reason: AbortReason | undefined;
   /** The executor's state of this attempt: when it started, its timeout, span and handler. */
   started = 0;
+  runningAt = -1;
   /** Its timeout, kept by the executor's `AttemptTimeouts`. */
   timeoutAt = 0;
   timeoutPrev: TimeoutEntry | null = null;
