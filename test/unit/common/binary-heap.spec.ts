@@ -152,7 +152,11 @@ describe('BinaryHeap', () => {
   });
 
   it('keeps order when the last appended item is removed and comes back with a smaller key', () => {
-    const key = new Map([['a', 2], ['b', 60], ['c', 70]]);
+    const key = new Map([
+      ['a', 2],
+      ['b', 60],
+      ['c', 70],
+    ]);
     for (const indexed of [true, false]) {
       const heap = new BinaryHeap<string>((x, y) => key.get(x)! - key.get(y)!, { indexed });
       for (const item of ['a', 'b', 'c']) heap.push(item);
