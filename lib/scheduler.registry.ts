@@ -49,7 +49,8 @@ export interface JobDefinition {
   /** `ClassName.method`, for messages. */
   source: string;
   kind: 'method' | 'worker';
-  run(ctx: JobContext<unknown>): Promise<unknown>;
+  /** The handler: a value, a promise of one, or a throw (the executor takes each as its outcome). */
+  run(ctx: JobContext<unknown>): unknown;
   options: ResolvedJobOptions;
   /** The misfire policy as given (for display). */
   misfireInput?: MisfirePolicy;

@@ -162,6 +162,12 @@ export class BinaryHeap<T> {
     this.run[index] = undefined;
     if (--this.runCount === 0) return this.resetRun();
     while (this.run[this.head] === undefined) this.head++;
+    if (index === this.run.length - 1) {
+      // The tail went: appends compare with the last item still in the run
+      // (the removed one may come back with another key).
+      while (this.run[this.run.length - 1] === undefined) this.run.pop();
+      this.tail = this.run[this.run.length - 1];
+    }
     // Drop the consumed front once it is most of the array (amortised O(1)).
     if (this.head > 1024 && this.head * 2 > this.run.length) {
       this.run = this.run.slice(this.head);

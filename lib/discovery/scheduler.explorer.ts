@@ -64,7 +64,8 @@ export class SchedulerExplorer {
         const source = `${className}.${method}`;
         // Called through the instance, so a wrapper installed by an instanceDecorator sees every job.
         const fn = (instance as Record<string, (ctx: JobContext<unknown>) => unknown>)[method]!;
-        this.add(source, options.name ?? source, 'method', async (ctx) => fn.call(instance, ctx), options, queues, moduleRef);
+        // Not `async`: the executor takes a value, a promise or a throw alike, and an async wrapper cost a promise and a microtask a job.
+        this.add(source, options.name ?? source, 'method', (ctx) => fn.call(instance, ctx), options, queues, moduleRef);
       }
     }
   }
@@ -98,7 +99,7 @@ export class SchedulerExplorer {
     }
     const perform = instance.perform.bind(instance);
     const backoff = typeof instance.backoff === 'function' ? instance.backoff.bind(instance) : undefined;
-    this.add(className, options.name ?? className, 'worker', async (ctx) => perform(ctx), options, queues, moduleRef, backoff, type);
+    this.add(className, options.name ?? className, 'worker', (ctx) => perform(ctx), options, queues, moduleRef, backoff, type);
   }
 
   private add(

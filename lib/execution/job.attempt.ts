@@ -1,5 +1,7 @@
 import type { Context, Span } from '@opentelemetry/api';
-import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
+import type { JsonValue } from '../common/json.js';
+import type { TimeoutEntry } from './attempt-timeouts.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { ChainResult } from '../middleware/middleware.chain.js';
 import type { JobDefinition } from '../scheduler.registry.js';
@@ -71,12 +73,17 @@ export interface AttemptPorts {
  * of the garbage collector's 20-27 % of a drain.
  * @internal
  */
-export class Attempt implements RunningJob {
+export class Attempt implements RunningJob, TimeoutEntry {
   /** Set by the first abort; read by `ctx.abortReason`. */
   reason: AbortReason | undefined;
   /** The executor's state of this attempt: when it started, its timeout, span and handler. */
   started = 0;
-  timer: TimerHandle | null = null;
+  runningAt = -1;
+  /** Its timeout, kept by the executor's `AttemptTimeouts`. */
+  timeoutAt = 0;
+  timeoutPrev: TimeoutEntry | null = null;
+  timeoutNext: TimeoutEntry | null = null;
+  timeoutList: TimeoutEntry['timeoutList'] = null;
   span: Span | null = null;
   trace: Context | null = null;
   definition: JobDefinition | null = null;
@@ -88,6 +95,12 @@ export class Attempt implements RunningJob {
   retriesAfterTimeout: boolean | null = null;
   /** Runs when the slot frees (the executor clears its ignored-signal warning there). */
   onSlotFreed: (() => void) | null = null;
+  /** What its completion reports once written (the executor's batched acknowledgements). */
+  ackDuration = 0;
+  ackResult: unknown = undefined;
+  ackValue: JsonValue | null = null;
+  /** When its completion was handed to the store, for `scheduler.store.operation.duration` (0 without a store timer). */
+  ackSent = 0;
   /** Writes this attempt's `ctx.progress` reports, made at the first one. */
   progress: AttemptProgress | null = null;
   /** Asked to yield its slot to a more urgent job (`ctx.preempted`). */
@@ -187,7 +200,7 @@ export class Attempt implements RunningJob {
   /** The chain ended; after an abort, the abort is what settles the attempt. */
   chainDone(result: ChainResult): void {
     this.inHandler = false;
-    const settled = this.pending ?? { kind: 'chain', result };
+    const settled = this.pending ?? (result === COMPLETED_VOID ? SETTLED_VOID : { kind: 'chain', result });
     this.pending = null;
     this.settle(settled);
     this.freeSlot();
@@ -231,4 +244,12 @@ export class Attempt implements RunningJob {
 }
 
 const RESOLVED: Promise<unknown> = Promise.resolve();
+
+/**
+ * The chain result of a handler that returned nothing, shared (frozen):
+ * most handlers do, and two objects a job were garbage.
+ * @internal
+ */
+export const COMPLETED_VOID: ChainResult = Object.freeze({ status: 'completed', result: undefined });
+const SETTLED_VOID: Settled = Object.freeze({ kind: 'chain', result: COMPLETED_VOID });
 const RESOLVED_VOID: Promise<void> = Promise.resolve();

@@ -9,6 +9,8 @@ export interface RunningJob {
   job: Job<unknown>;
   /** When the attempt started on this node (epoch ms). */
   readonly started: number;
+  /** Its place in {@link RunningJobs}, or -1 (kept there). */
+  runningAt: number;
   /** Aborts the attempt's signal (`detail`: the caller's words, e.g. a cancel reason); the executor settles it at once. */
   abort(reason: AbortReason, detail?: string): void;
   /** Settles when the attempt has been acknowledged. */
@@ -22,30 +24,77 @@ export interface RunningJob {
 }
 
 /**
- * The attempts running on this node, by job id.
+ * The attempts running on this node, by job id: the newest attempt of a job
+ * replaces an older one still running (whose handler ignores its abort),
+ * which then is in none of the answers.
+ *
+ * The attempts sit in an array, in the order they were added; the map from
+ * job id holds their places, numbers only. A `Map` of the attempts
+ * themselves kept each one alive long after it ended: V8 replaces a map's
+ * table as entries come and go, and a discarded table that had reached the
+ * old generation still pointed at attempts (and their jobs), which every
+ * scavenge then copied until a full collection (~650 B a job promoted in a
+ * memory-store drain).
  * @internal
  */
 export class RunningJobs {
-  private readonly byId = new Map<string, RunningJob>();
+  private entries: (RunningJob | undefined)[] = [];
+  private holes = 0;
+  private readonly byId = new Map<string, number>();
 
   add(entry: RunningJob): void {
-    this.byId.set(entry.job.id, entry);
+    const id = entry.job.id;
+    const older = this.byId.get(id);
+    if (older !== undefined) {
+      // Takes the older attempt's place, as `Map#set` on a present key did.
+      (this.entries[older] as RunningJob).runningAt = -1;
+      this.entries[older] = entry;
+      entry.runningAt = older;
+      return;
+    }
+    entry.runningAt = this.entries.push(entry) - 1;
+    this.byId.set(id, entry.runningAt);
   }
 
   remove(id: string, entry: RunningJob): void {
-    if (this.byId.get(id) === entry) this.byId.delete(id);
+    const at = entry.runningAt;
+    if (at < 0 || this.entries[at] !== entry) return;
+    this.entries[at] = undefined;
+    entry.runningAt = -1;
+    this.byId.delete(id);
+    if (++this.holes * 2 > this.entries.length) this.compact();
   }
 
   get(id: string): RunningJob | undefined {
-    return this.byId.get(id);
+    const at = this.byId.get(id);
+    return at === undefined ? undefined : this.entries[at];
   }
 
   all(queue?: string): RunningJob[] {
-    const all = [...this.byId.values()];
-    return queue === undefined ? all : all.filter((r) => r.job.queue === queue);
+    const all: RunningJob[] = [];
+    for (const entry of this.entries) if (entry !== undefined && (queue === undefined || entry.job.queue === queue)) all.push(entry);
+    return all;
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.entries.length - this.holes;
+  }
+
+  /** Closes the holes in place (a new array would be one more table pointing at ended attempts). */
+  private compact(): void {
+    const entries = this.entries;
+    let kept = 0;
+    for (let at = 0; at < entries.length; at++) {
+      const entry = entries[at];
+      if (entry === undefined) continue;
+      if (kept !== at) {
+        entries[kept] = entry;
+        entry.runningAt = kept;
+        this.byId.set(entry.job.id, kept);
+      }
+      kept++;
+    }
+    entries.length = kept;
+    this.holes = 0;
   }
 }

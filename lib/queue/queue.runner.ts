@@ -487,6 +487,7 @@ export class QueueRunner {
 
 /** Whether a job was rescued before (a node died holding it). */
 function wasRescued(job: Job<unknown>): boolean {
+  if (job.errors.length === 0) return false;
   for (const error of job.errors) if (error.kind === 'lease-lost' || error.kind === 'unstarted') return true;
   return false;
 }

@@ -134,11 +134,13 @@ export class MemoryStore implements JobStore {
     if (request.limit <= 0) return [];
     const claimed: JobRecord[] = [];
     const now = request.now.getTime();
+    // One Date for every job of the claim: stored Dates are replaced, never changed in place, and never handed out.
+    const at = new Date(now);
     if (request.ids) {
       for (const rec of this.jobs.claimable(request.ids, request)) {
         if (claimed.length >= request.limit) break;
         if (this.blocker(rec)) continue;
-        this.start(rec, request, claimed.length < (request.start ?? Infinity));
+        this.start(rec, request, claimed.length < (request.start ?? Infinity), at);
         claimed.push(rec);
       }
     } else {
@@ -148,7 +150,7 @@ export class MemoryStore implements JobStore {
           this.index.park(rec, blocker.reason, blocker.key);
           continue;
         }
-        this.start(rec, request, claimed.length < (request.start ?? Infinity));
+        this.start(rec, request, claimed.length < (request.start ?? Infinity), at);
         claimed.push(rec);
         if (claimed.length >= request.limit) break;
       }
@@ -486,15 +488,15 @@ export class MemoryStore implements JobStore {
     return null;
   }
 
-  private start(rec: JobRecord, request: Pick<ClaimRequest, 'node' | 'now'>, starts = true): void {
-    const now = request.now.getTime();
+  /** `at`: the claim's instant as a Date, which the jobs of one claim share. */
+  private start(rec: JobRecord, request: Pick<ClaimRequest, 'node' | 'now'>, starts = true, at = new Date(request.now.getTime())): void {
     const job = rec.job;
     this.leave(rec);
     job.state = 'running';
     job.attempt++;
     // One Date for both: a stored job's dates are replaced, never changed in place.
-    job.heartbeatAt = new Date(now);
-    job.startedAt = starts ? job.heartbeatAt : null;
+    job.heartbeatAt = at;
+    job.startedAt = starts ? at : null;
     job.node = request.node;
     job.fencingToken = ++this.lastFencingToken;
     this.enter(rec);

@@ -207,7 +207,7 @@ export class Workflows {
       (def) => s.register(def),
       (handler) => {
         const definition = s.registry.findDefinition(handler);
-        return definition && ((ctx) => definition.run(ctx));
+        return definition && (async (ctx) => definition.run(ctx));
       },
       s.queueNames,
     );

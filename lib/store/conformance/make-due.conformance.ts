@@ -20,6 +20,14 @@ export function makeDueConformance(suite: ConformanceSuite): void {
       expect((await claim({ now: at(3 * SEC), limit: 1 })).map((j) => j.id)).toEqual([early.id]);
     });
 
+    it('makes the job queued last due now, claimable before the one queued ahead of it is due', async () => {
+      const early = await insert({ runAt: at(2 * SEC) });
+      const later = await insert({ runAt: at(60 * SEC) });
+      await suite.store.makeDue(later.id, at(SEC));
+      expect((await claim({ now: at(1.5 * SEC) })).map((j) => j.id)).toEqual([later.id]);
+      expect((await claim({ now: at(3 * SEC) })).map((j) => j.id)).toEqual([early.id]);
+    });
+
     it('leaves a job due already as it is', async () => {
       const job = await insert({ runAt: BASE });
       const same = await suite.store.makeDue(job.id, at(5 * SEC));

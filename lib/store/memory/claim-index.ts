@@ -24,6 +24,8 @@ export interface JobRecord {
   /** `job.priority` and `job.runAt` as numbers, set as it enters the index (they do not change while it is there). */
   priority: number;
   runAtMs: number;
+  /** Its place among the store's running records, or -1. */
+  runningAt: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface JobRecord {
  * @internal
  */
 export function jobRecord(job: Job, seq: number): JobRecord {
-  return { job, seq, slot: null, parkedKey: null, pos: -1, priority: job.priority, runAtMs: job.runAt.getTime() };
+  return { job, seq, slot: null, parkedKey: null, pos: -1, priority: job.priority, runAtMs: job.runAt.getTime(), runningAt: -1 };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { NewJob } from '../job.types.js';
 import { holderBit, keepsCompleted, uniqueMask } from '../unique-states.js';
 import type { JobRecord } from './claim-index.js';
 import { isFinished, type FinishedJob, type JobEntry } from './finished-job.js';
+import { RunningRecords } from './running-records.js';
 
 /** The job holding a unique key, with its own `uniqueStates` (mask), and when it took the key (ms). */
 interface UniqueHold {
@@ -38,7 +39,7 @@ export class JobKeys {
   /** Available jobs by serial key (more than one only after a retry or resurrect). */
   private readonly waitingSerial = new Map<string, Set<JobRecord>>();
   private readonly runningSerial = new Map<string, JobRecord>();
-  readonly running = new Set<JobRecord>();
+  readonly running = new RunningRecords();
 
   /** The job an insert at `now` (ms) would collide with, checking tick, unique then serial keys. */
   conflictOf(input: NewJob, now: number): KeyConflict | null {

@@ -4,34 +4,37 @@ import { byClaimOrder, jobRecord, type JobRecord } from './claim-index.js';
 import { isFinished, jobOfFinished, type FinishedJob, type JobEntry } from './finished-job.js';
 import { FinishedJobs } from './finished-jobs.js';
 import { liveJob } from './job-records.js';
+import { SeqTable } from './seq-table.js';
 
 /**
  * Every job of the memory store by id: live records (available and running)
- * and compact finished ones, in insertion order. A job that changes form
- * keeps its place (`Map#set` on a present key), so lists stay in id order.
+ * and compact finished ones, kept by insertion number (an id is
+ * `String(seq)`: see {@link SeqTable}), so lists are in id order.
  * @internal
  */
 export class JobTable {
-  private readonly entries = new Map<string, JobEntry>();
+  private readonly entries = new SeqTable<JobEntry>();
   private readonly finished = new FinishedJobs();
 
   get(id: string): JobEntry | undefined {
-    return this.entries.get(id);
+    // Not a number, or not in its canonical form ("07"): no job's id.
+    const entry = this.entries.get(Number(id));
+    return entry !== undefined && idOf(entry) === id ? entry : undefined;
   }
 
   /** An available or running job: the ones claims and acknowledgements change. */
   live(id: string): JobRecord | undefined {
-    const entry = this.entries.get(id);
+    const entry = this.get(id);
     return entry && isFinished(entry) ? undefined : entry;
   }
 
   /** Every job, oldest first. */
-  values(): IterableIterator<JobEntry> {
+  values(): Generator<JobEntry, void, undefined> {
     return this.entries.values();
   }
 
   add(rec: JobRecord): void {
-    this.entries.set(rec.job.id, rec);
+    this.entries.set(rec.seq, rec);
   }
 
   /** The jobs among `ids` that `request` may claim now, in claim order (whether paused or serial aside). */
@@ -54,7 +57,7 @@ export class JobTable {
    */
   finish(rec: JobRecord, finishedAtMs: number): FinishedJob {
     const finished = this.finished.add(rec.job, rec.seq, finishedAtMs);
-    this.entries.set(finished.id, finished);
+    this.entries.set(rec.seq, finished);
     return finished;
   }
 
@@ -62,19 +65,21 @@ export class JobTable {
   revive(finished: FinishedJob): JobRecord {
     this.finished.remove(finished);
     const rec = jobRecord(liveJob(jobOfFinished(finished)), finished.seq);
-    this.entries.set(finished.id, rec);
+    this.entries.set(rec.seq, rec);
     return rec;
   }
 
   delete(entry: JobEntry): void {
-    if (isFinished(entry)) {
-      this.finished.remove(entry);
-      this.entries.delete(entry.id);
-    } else this.entries.delete(entry.job.id);
+    if (isFinished(entry)) this.finished.remove(entry);
+    this.entries.delete(entry.seq);
   }
 
   /** The finished jobs `prune` deletes: see {@link FinishedJobs.oldest}. */
   oldest(states: readonly JobState[], beforeMs: number, limit: number): FinishedJob[] {
     return this.finished.oldest(states, beforeMs, limit);
   }
+}
+
+function idOf(entry: JobEntry): string {
+  return isFinished(entry) ? entry.id : entry.job.id;
 }

@@ -150,4 +150,25 @@ describe('BinaryHeap', () => {
     heap.push(1);
     expect(heap.toArray()).toEqual([1]);
   });
+
+  it('keeps order when the last appended item is removed and comes back with a smaller key', () => {
+    const key = new Map([
+      ['a', 2],
+      ['b', 60],
+      ['c', 70],
+    ]);
+    for (const indexed of [true, false]) {
+      const heap = new BinaryHeap<string>((x, y) => key.get(x)! - key.get(y)!, { indexed });
+      for (const item of ['a', 'b', 'c']) heap.push(item);
+      heap.remove('c');
+      key.set('c', 1);
+      heap.push('c');
+      heap.remove('b');
+      key.set('b', 0);
+      heap.push('b');
+      expect(drain(heap)).toEqual(['b', 'c', 'a']);
+      key.set('c', 70);
+      key.set('b', 60);
+    }
+  });
 });

@@ -36,7 +36,7 @@ function setup(definitions: Map<string, JobDefinition>, backoff: number) {
     const [job] = await store.claim({ queue: 'default', limit: 1, node: 'n1', now: new Date(clock.now()) });
     return job!;
   };
-  return { clock, store, executor, retries, claimOne };
+  return { clock, store, executor, retries, claimOne, events: deps.events };
 }
 
 function definition(name: string, run: JobDefinition['run'], middleware?: JobMiddleware[]): JobDefinition {
@@ -84,5 +84,35 @@ describe('JobExecutor, built without Nest', () => {
     const outcome = await executor.execute(await claimOne('unknown'));
     expect(outcome.outcome).toBe('retry');
     expect(String(outcome.error)).toMatch(/no handler is registered under "unknown"/);
+  });
+
+  it('acknowledges completions that wait on one write together, each in launch order, and reports each when it fails', async () => {
+    const defs = new Map([['quiet', definition('quiet', () => undefined)]]);
+    for (const fails of [false, true]) {
+      const { executor, store, claimOne, events } = setup(defs, 0);
+      // A store that batches: every completion of the batch answers with one promise, once the batch is written.
+      let answer!: (ok: boolean) => void;
+      const batch = new Promise<void>((resolve, reject) => (answer = (ok) => (ok ? resolve() : reject(new Error('batch lost')))));
+      const write = store.complete.bind(store);
+      const writes: Promise<void>[] = [];
+      store.complete = (...args) => {
+        writes.push(write(...args));
+        return batch;
+      };
+      const stopped: string[] = [];
+      events.on('job:stop', ({ job }) => void stopped.push(job.id));
+      const jobs = [await claimOne('quiet'), await claimOne('quiet'), await claimOne('quiet')];
+      const acked: string[] = [];
+      const outcomes = jobs.map((job) => executor.execute(job).then((outcome) => (acked.push(job.id), outcome)));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(acked).toEqual([]);
+      answer(!fails);
+      const settled = await Promise.all(outcomes);
+      expect(acked).toEqual(jobs.map((job) => job.id));
+      expect(settled.map((o) => o.outcome)).toEqual(['completed', 'completed', 'completed']);
+      expect(stopped).toEqual(fails ? [] : jobs.map((job) => job.id));
+      await Promise.all(writes);
+      expect(writes).toHaveLength(3);
+    }
   });
 });
