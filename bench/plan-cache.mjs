@@ -30,7 +30,13 @@ pg.Pool.prototype.connect = function (...args) {
 
 const adapter = postgres();
 let done = 0;
-await adapter.setup({ role: 'drain', concurrency, onJob: () => void done++ });
+await adapter.setup({
+  role: 'drain',
+  concurrency,
+  onJob: () => {
+    done++;
+  },
+});
 try {
   for (let i = 0; i < jobs; i += 1000) await adapter.enqueueBatch(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ i: i + j })));
   await adapter.startWorker();
