@@ -238,28 +238,9 @@ export class JobExecutor {
    * ~250 B. They are acknowledged in order, as separate `then`s would be.
    */
   private complete(attempt: Attempt, result: unknown): void {
-    const { clock, store } = this.deps;
-    const job = attempt.job;
-    const now = new Date(clock.now());
-    let value: JsonValue | null;
-    try {
-      value = result === undefined || result === null ? null : this.resultJson(job, result);
-    } catch (error) {
-      void this.unstorable(attempt, error, true);
-      return;
-    }
-    const forget = this.deps.forgetCompleted === true && job.tickKey === null;
-    // Timed here, in the continuation the completion has anyway, rather than by a wrapper of the store.
-    if (this.deps.storeTimer) attempt.ackSent = this.deps.storeTimer.now();
-    let written: Promise<void>;
-    try {
-      written = store.complete({ id: job.id, attempt: job.attempt }, value, now, forget ? FORGET : undefined);
-    } catch (error) {
-      written = Promise.reject(error);
-    }
-    attempt.ackDuration = now.getTime() - attempt.started;
+    const written = this.send(attempt, result);
+    if (written instanceof RefusedResult) return void this.unstorable(attempt, written.error, true);
     attempt.ackResult = result;
-    attempt.ackValue = value;
     if (written === this.writing && this.written !== null) {
       this.written.push(attempt);
       return;
@@ -300,27 +281,10 @@ export class JobExecutor {
    * memory-store drain allocated 2.88 KB a job with it, 2.64 without).
    */
   private completed(attempt: Attempt, result: unknown, finish = true): Promise<ExecutionOutcome> {
-    const { clock, store } = this.deps;
-    const job = attempt.job;
-    const now = new Date(clock.now());
-    const duration = now.getTime() - attempt.started;
-    const ref: AttemptRef = { id: job.id, attempt: job.attempt };
-    let value: JsonValue | null;
-    try {
-      value = result === undefined || result === null ? null : this.resultJson(job, result);
-    } catch (error) {
-      return this.unstorable(attempt, error, finish);
-    }
-    const forget = this.deps.forgetCompleted === true && job.tickKey === null;
-    // Timed here, in the continuation the completion has anyway, rather than by a wrapper of the store.
+    const written = this.send(attempt, result);
+    if (written instanceof RefusedResult) return this.unstorable(attempt, written.error, finish);
+    const { ackDuration: duration, ackValue: value, ackSent: sent } = attempt;
     const timer = this.deps.storeTimer;
-    const sent = timer ? timer.now() : 0;
-    let written: Promise<void>;
-    try {
-      written = store.complete(ref, value, now, forget ? FORGET : undefined);
-    } catch (error) {
-      written = Promise.reject(error);
-    }
     return written.then(
       () => {
         if (timer) timer.record('complete', sent);
@@ -330,9 +294,45 @@ export class JobExecutor {
         if (timer) timer.record('complete', sent, error);
         return error instanceof UnstorableResultError
           ? this.unstorable(attempt, error, finish)
-          : this.acked(attempt, duration, result, value, this.settler.ackFailed('complete', ref, error), finish);
+          : this.acked(
+              attempt,
+              duration,
+              result,
+              value,
+              this.settler.ackFailed('complete', { id: attempt.job.id, attempt: attempt.job.attempt }, error),
+              finish,
+            );
       },
     );
+  }
+
+  /**
+   * Hands a completion to the store: the result as JSON (refused when it
+   * cannot be), then the write. What its acknowledgement reports is kept on
+   * the attempt (no object a job): the duration, the JSON value, and when
+   * the write was sent, for `scheduler.store.operation.duration` (timed
+   * here, in the continuation the completion has anyway, rather than by a
+   * wrapper of the store).
+   */
+  private send(attempt: Attempt, result: unknown): Promise<void> | RefusedResult {
+    const { clock, store, storeTimer } = this.deps;
+    const job = attempt.job;
+    const now = clock.now();
+    let value: JsonValue | null;
+    try {
+      value = result === undefined || result === null ? null : this.resultJson(job, result);
+    } catch (error) {
+      return new RefusedResult(error);
+    }
+    const forget = this.deps.forgetCompleted === true && job.tickKey === null;
+    attempt.ackDuration = now - attempt.started;
+    attempt.ackValue = value;
+    if (storeTimer) attempt.ackSent = storeTimer.now();
+    try {
+      return store.complete({ id: job.id, attempt: job.attempt }, value, new Date(now), forget ? FORGET : undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -426,4 +426,9 @@ function toJson(jobId: string, value: unknown, maxPayloadBytes: number, warn: (e
     return null;
   }
   return text === null ? null : (JSON.parse(text) as JsonValue);
+}
+
+/** A result {@link JobExecutor} could not turn into JSON the store keeps: the attempt fails with `error`. */
+class RefusedResult {
+  constructor(readonly error: unknown) {}
 }
