@@ -6,6 +6,9 @@ import type { SqliteConnection } from './sqlite.connection.js';
  * few milliseconds for the other processes of the file.
  */
 const MAX_BATCH = 500;
+/** Waits between tries of a transaction another holder of the file kept from beginning: doubling, capped. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 1_000;
 
 /**
  * One acknowledgement: `fast`, when given, tries the usual case in one
@@ -32,15 +35,23 @@ interface PendingAck {
  *   rejected (StaleAttemptError, or the error of its own statements), alone;
  *   a failing ack runs in a savepoint, so it rolls back nothing else;
  * - a caller's promise settles only after the commit;
- * - a transaction that cannot begin or commit (the app's transaction open
- *   past `busyTimeout`, a disk error) rejects every ack it carried;
- * - `flush` (store close) writes what is queued and waits for it.
+ * - a transaction another holder of the file keeps from beginning past
+ *   `busyTimeout` (another process's write, the app's transaction on a
+ *   shared connection) is tried again, with backoff, until it begins: it
+ *   wrote nothing, and an ack given up would leave its job running, to be
+ *   rescued and run a second time;
+ * - a transaction that fails otherwise (a disk error) rejects every ack it
+ *   carried;
+ * - `flush` (store close) writes what is queued and waits for it, trying a
+ *   busy transaction once more and no further.
  * @internal
  */
 export class SqliteAcks {
   private pending: PendingAck[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private readonly inflight = new Set<Promise<void>>();
+  private closing = false;
+  private readonly sleepers = new Set<() => void>();
 
   /**
    * @param counts what the fast acks of a transaction leave to write at its
@@ -61,6 +72,9 @@ export class SqliteAcks {
 
   /** Writes what is queued at once and waits for every transaction under way. */
   async flush(): Promise<void> {
+    this.closing = true;
+    // oxlint-disable-next-line unicorn/no-useless-spread -- a snapshot: a woken sleeper removes itself from the set
+    for (const wake of [...this.sleepers]) wake();
     this.writePending();
     await Promise.allSettled(this.inflight);
   }
@@ -77,6 +91,15 @@ export class SqliteAcks {
   }
 
   private async write(batch: readonly PendingAck[]): Promise<void> {
+    for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      const busy = await this.tryWrite(batch);
+      if (!busy) return;
+      await this.sleep(delay);
+    }
+  }
+
+  /** One try of the batch's transaction; true when the file was busy and it should be tried again. */
+  private async tryWrite(batch: readonly PendingAck[]): Promise<boolean> {
     const failed = new Map<PendingAck, unknown>();
     try {
       // On the store's own file this runs now, synchronously; on a DataSource's, once the app's transaction ends.
@@ -98,12 +121,32 @@ export class SqliteAcks {
         }
       });
     } catch (error) {
+      if (isBusy(error) && !this.closing) return true;
       for (const ack of batch) ack.reject(error);
-      return;
+      return false;
     }
     for (const ack of batch) {
       if (failed.has(ack)) ack.reject(failed.get(ack));
       else ack.resolve();
     }
+    return false;
   }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
+/** SQLite's "the file is busy" (another connection's write past the busy timeout), or the shared connection's `SqliteBusyError`. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }

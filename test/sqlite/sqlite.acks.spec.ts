@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StaleAttemptError } from '../../lib/scheduler.errors.js';
 import { openSqlite, type SqliteConnection } from '../../lib/sqlite/sqlite.connection.js';
 import { SqliteStore } from '../../lib/sqlite/sqlite.store.js';
+import { waitFor } from '../support/wait.js';
 import type { Job, NewJob } from '../../lib/store/job.types.js';
 
 const NOW = new Date('2026-12-05T12:00:00Z');
@@ -114,20 +115,40 @@ describe('SqliteStore acknowledgements: one write transaction a turn', () => {
     expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'running', 'available']);
   });
 
-  it('rejects every ack of a transaction that cannot begin, and leaves their jobs running', async () => {
+  it('tries a transaction the file is too busy to begin again until it begins: its acks land, none is given up', async () => {
     const jobs = await running(2);
+    writes = 0;
     const other = new Database(path);
     other.exec('BEGIN IMMEDIATE'); // another process holds the file's write lock past busyTimeout (200 ms)
+    let acks: Promise<PromiseSettledResult<void>[]>;
     try {
-      const outcomes = await Promise.allSettled(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
-      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      acks = Promise.allSettled(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
+      // Each try waits busyTimeout for the lock: wait for a few.
+      await waitFor(() => writes >= 3, 10_000, 'three tries of the transaction');
+      expect(committed(jobs.map((j) => j.id))).toEqual(['running', 'running']);
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect(committed(jobs.map((j) => j.id))).toEqual(['running', 'running']);
-    await store.complete({ id: jobs[0]!.id, attempt: 1 }, null, NOW);
-    expect(committed([jobs[0]!.id])).toEqual(['completed']);
+    expect((await acks).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'completed']);
+  });
+
+  it('on close, tries a busy transaction once more, then rejects its acks and leaves their jobs running', async () => {
+    const jobs = await running(1);
+    writes = 0;
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const ack = store.complete({ id: jobs[0]!.id, attempt: 1 }, null, NOW);
+      await waitFor(() => writes >= 1, 10_000, 'a first try');
+      await store.close();
+      await expect(ack).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_BUSY/) });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(committed([jobs[0]!.id])).toEqual(['running']);
   });
 
   it('writes the queued acks on close before letting go of the file', async () => {
