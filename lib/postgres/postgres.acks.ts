@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { RetrySleeps } from '../common/retry-sleeps.js';
 import { StaleAttemptError, UnstorableResultError } from '../scheduler.errors.js';
 import type { AttemptRef } from '../store/job-store.js';
 import type { JobState } from '../store/job.types.js';
@@ -69,7 +70,7 @@ export class AckWriter {
   /** Completion statements under way (retries through an outage included). */
   private completing = 0;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleeps = new RetrySleeps();
   private aborted = false;
 
   constructor(
@@ -98,8 +99,7 @@ export class AckWriter {
     await Promise.race([Promise.allSettled(this.inflight), expired]);
     clearTimeout(timer);
     this.aborted = true;
-    // oxlint-disable-next-line unicorn/no-useless-spread -- a snapshot: a woken sleeper removes itself from the set
-    for (const wake of [...this.sleepers]) wake();
+    this.sleeps.wakeAll();
     await Promise.allSettled(this.inflight);
   }
 
@@ -220,22 +220,10 @@ export class AckWriter {
         if (this.aborted) throw new StoreUnavailableError('closed before the acknowledgement could be written', { cause: error });
         // A cancelled or rolled-back statement wrote nothing; only a lost connection leaves that unknown.
         if (!transient) interrupted = true;
-        await this.sleep(delay);
+        await this.sleeps.sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
   }
 
   private track(work: Promise<void>): Promise<void> {

@@ -1,3 +1,4 @@
+import { RetrySleeps } from '../common/retry-sleeps.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 
 /**
@@ -51,7 +52,7 @@ export class SqliteAcks {
   private scheduled: NodeJS.Immediate | null = null;
   private readonly inflight = new Set<Promise<void>>();
   private closing = false;
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleeps = new RetrySleeps();
 
   /**
    * @param counts what the fast acks of a transaction leave to write at its
@@ -73,8 +74,7 @@ export class SqliteAcks {
   /** Writes what is queued at once and waits for every transaction under way. */
   async flush(): Promise<void> {
     this.closing = true;
-    // oxlint-disable-next-line unicorn/no-useless-spread -- a snapshot: a woken sleeper removes itself from the set
-    for (const wake of [...this.sleepers]) wake();
+    this.sleeps.wakeAll();
     this.writePending();
     await Promise.allSettled(this.inflight);
   }
@@ -94,7 +94,7 @@ export class SqliteAcks {
     for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       const busy = await this.tryWrite(batch);
       if (!busy) return;
-      await this.sleep(delay);
+      await this.sleeps.sleep(delay);
     }
   }
 
@@ -130,18 +130,6 @@ export class SqliteAcks {
       else ack.resolve();
     }
     return false;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
   }
 }
 
