@@ -240,7 +240,10 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect((await t.scheduler.workflows.getState(runId)).state).toBe('failed');
     await expect(t.scheduler.workflows.retry('999999999')).rejects.toThrow(/not found/);
     const retried = await t.scheduler.workflows.retry(runId);
-    expect(retried).toMatchObject({ state: 'running', error: null, finishedAt: null });
+    // retry() answers the run as read after it has queued the failed step again: an idle node
+    // may have run that step, and finished the run, by then (seen on PostgreSQL under load).
+    if (retried.state === 'running') expect(retried).toMatchObject({ error: null, finishedAt: null });
+    else expect(retried).toMatchObject({ state: 'completed', error: null });
     await settle(runId);
     const run = await t.scheduler.workflows.getState(runId);
     expect(run.state).toBe('completed');
