@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
@@ -9,6 +8,7 @@ import { connectionHint } from './postgres.errors.js';
 import { within } from '../common/within.js';
 import { parseNotification } from '../notifier/notification.parse.js';
 import { boundsWithin } from './postgres.timeouts.js';
+import { LeaseKeeper } from '../peer/lease-keeper.js';
 
 /**
  * Options of {@link PostgresPeer}.
@@ -34,70 +34,55 @@ export interface PostgresPeerOptions {
  */
 export class PostgresPeer implements Peer {
   private readonly logger = new Logger('Scheduler');
-  private readonly listeners: ((leader: boolean) => void)[] = [];
+  private readonly keeper: LeaseKeeper;
   private readonly interval: number;
-  private readonly validity: number;
   private readonly take: string;
   private client: pg.Client | null = null;
-  private leader = false;
-  /** `performance.now()` after which we no longer believe we lead. */
-  private validUntil = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private deadline: NodeJS.Timeout | null = null;
-  private inFlight: Promise<void> | null = null;
   private opening: Promise<pg.Client> | null = null;
-  private again = false;
   private stopped = true;
   /** Whether the last attempt to open the lease connection failed (logged once until one succeeds). */
   private openFailed = false;
-  private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly pg: PostgresContext,
     private readonly options: PostgresPeerOptions,
   ) {
-    const ttl = options.leaseTtl;
-    this.interval = ttl / 3;
-    // Why 5/6: the row expires at (DB clock when the upsert ran) + ttl, and
-    // the upsert ran after we sent it, so measured from the send on our
-    // monotonic clock the row lives at least ttl (less clock-rate drift,
-    // ~0.05 % with NTP slewing). Renewals go out every ttl/3 and each gives up
-    // after ttl/3, so a renewal that hangs is abandoned by 2/3 ttl after the
-    // last good send. The belief ends halfway between that and expiry, at 5/6
-    // ttl: a margin of ttl/6 (5 s for the default 30 s) absorbs a late timer
-    // or a stalled event loop. A DB clock stepped forward defeats any margin:
-    // the unique (schedule, tick) key in the store is the final guard.
-    this.validity = (ttl * 5) / 6;
+    this.interval = options.leaseTtl / 3;
     const t = pg.table('leases');
+    // The row's expiry is judged by the database's clock (see LeaseKeeper for the margin kept on ours).
     this.take =
       `INSERT INTO ${t} AS leases (name, node, expires_at) VALUES ('leader', $1, now() + $2::interval) ` +
       `ON CONFLICT (name) DO UPDATE SET node = EXCLUDED.node, expires_at = EXCLUDED.expires_at ` +
       `WHERE leases.expires_at < now() OR leases.node = EXCLUDED.node RETURNING node`;
+    this.keeper = new LeaseKeeper({
+      leaseTtl: options.leaseTtl,
+      what: 'leader lease statement',
+      notifier: options.notifier,
+      ready: options.ready,
+      take: async () => (await this.query()).rows[0]?.node ?? null,
+      failed: () => this.drop(this.client),
+    });
   }
 
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
     if (!this.options.eligible) return;
-    this.unsubscribe = this.options.notifier?.subscribe((m) => m.type === 'leader' && void this.tryNow()) ?? null;
-    await this.tryNow();
+    await this.keeper.start();
   }
 
   /** Resigns, releases the row if it is ours, wakes the followers and closes the lease connection. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.clearTimer();
-    await this.inFlight;
+    await this.keeper.stop();
     // A connect that outlived its attempt ends its client itself (it sees `stopped`); give it a moment.
     if (this.opening) await within(this.opening, 1_000, 'opening the lease connection').catch(() => {});
-    this.set(false);
     const client = this.client;
     this.client = null;
     if (!client) return;
-    // Released and announced in one statement; NOTIFY is sent at commit, after the DELETE.
+    // Released whether or not we believe we lead (a take given up on may have committed); announced in
+    // the same statement, as NOTIFY is sent at commit, after the DELETE.
     const release =
       `WITH released AS (DELETE FROM ${this.pg.table('leases')} WHERE name = 'leader' AND node = $1 RETURNING 1) ` + `SELECT pg_notify($2, $3) FROM released`;
     await within(client.query(release, [this.pg.node, this.pg.channel, JSON.stringify({ type: 'leader' })]), 2_000, 'releasing the lease').catch(
@@ -107,8 +92,7 @@ export class PostgresPeer implements Peer {
   }
 
   isLeader(): boolean {
-    // Checked here too, not only by the deadline timer, in case the timer runs late.
-    return this.leader && performance.now() < this.validUntil;
+    return this.keeper.isLeader();
   }
 
   async leaderNode(): Promise<string | null> {
@@ -118,45 +102,7 @@ export class PostgresPeer implements Peer {
   }
 
   onChange(listener: (leader: boolean) => void): void {
-    this.listeners.push(listener);
-  }
-
-  /** Runs an attempt now (or right after the one in flight), then re-arms the timer. */
-  private tryNow(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
-    }
-    this.clearTimer();
-    this.inFlight = this.attempt().then((delay) => {
-      this.inFlight = null;
-      if (this.stopped) return;
-      const next = this.again ? 0 : delay;
-      this.again = false;
-      this.timer = setTimeout(() => void this.tryNow(), next);
-    });
-    return this.inFlight;
-  }
-
-  /** One take-or-renew; returns the delay until the next one. */
-  private async attempt(): Promise<number> {
-    const retry = Math.min(this.interval, 1_000);
-    if (!this.options.ready()) return retry;
-    const sentAt = performance.now();
-    try {
-      const { rows } = await within(this.query(), this.interval, 'leader lease statement');
-      const valid = sentAt + this.validity;
-      if (this.stopped) return 0;
-      if (rows.length === 1 && performance.now() < valid) this.hold(valid);
-      else this.set(false);
-      return Math.max(0, sentAt + this.interval - performance.now());
-    } catch (error) {
-      if (this.leader) this.logger.warn(`leader lease renewal failed, resigning: ${describe(error)}`);
-      this.set(false);
-      this.drop(this.client);
-      return retry;
-    }
+    this.keeper.onChange(listener);
   }
 
   private async query(): Promise<pg.QueryResult<{ node: string }>> {
@@ -184,7 +130,7 @@ export class PostgresPeer implements Peer {
     client.on('end', () => this.drop(client));
     try {
       if (!this.options.notifier) {
-        client.on('notification', (n) => n.channel === this.pg.channel && parseNotification(n.payload)?.type === 'leader' && void this.tryNow());
+        client.on('notification', (n) => n.channel === this.pg.channel && parseNotification(n.payload)?.type === 'leader' && void this.keeper.tryNow());
         await client.query(`LISTEN ${quoteIdent(this.pg.channel)}`);
       }
       if (this.stopped) throw new Error('peer stopped');
@@ -200,32 +146,6 @@ export class PostgresPeer implements Peer {
     if (!client || this.client !== client) return;
     this.client = null;
     client.end().catch(() => {});
-  }
-
-  private hold(validUntil: number): void {
-    this.validUntil = validUntil;
-    if (this.deadline) clearTimeout(this.deadline);
-    this.deadline = setTimeout(() => {
-      this.deadline = null;
-      if (this.leader) this.logger.warn('leader lease could not be renewed in time, resigning');
-      this.set(false);
-    }, validUntil - performance.now());
-    this.set(true);
-  }
-
-  private set(leader: boolean): void {
-    if (!leader && this.deadline) {
-      clearTimeout(this.deadline);
-      this.deadline = null;
-    }
-    if (this.leader === leader) return;
-    this.leader = leader;
-    for (const listener of this.listeners) listener(leader);
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
   }
 }
 
