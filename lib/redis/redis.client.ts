@@ -3,6 +3,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
 import { StoreUnavailableError } from '../scheduler.errors.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
+import { parseDuration, type Duration } from '../common/duration.js';
+import { within } from '../common/within.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
 
 /**
@@ -29,8 +31,23 @@ export interface RedisConnection {
    * @internal
    */
   run(script: ScriptName, ...args: ScriptArg[]): Promise<unknown>;
-  /** A connection of its own to the same server, with the scripts (pub/sub, the leader lease); closed by whoever forked it. */
-  fork(): Promise<RedisConnection>;
+  /** The bounds of the connections the store opens, in ms (see {@link RedisConnectOptions}). */
+  timeouts: RedisTimeouts;
+  /**
+   * A connection of its own to the same server, with the scripts (pub/sub,
+   * the leader lease); closed by whoever forked it. `socketTimeout` (ms)
+   * replaces the store's bound on it.
+   */
+  fork(options?: { socketTimeout?: number }): Promise<RedisConnection>;
+}
+
+/**
+ * {@link RedisConnectOptions}' bounds in ms.
+ * @publicApi
+ */
+export interface RedisTimeouts {
+  socketTimeout: number;
+  keepAliveDelay: number;
 }
 
 /**
@@ -46,6 +63,24 @@ export interface RedisConnectOptions {
   keyPrefix?: string;
   /** The database number, with `url`. @default 0 */
   db?: number;
+  /**
+   * A connection with a command waiting that has had no byte of answer for
+   * this long is taken for dead (a half-open socket: the server or the path
+   * to it vanished without a reset) and replaced; its commands are sent again
+   * on the new one. Applies to the connections the store opens (`url`, and
+   * the pub/sub and lease connections it forks from either); an app's own
+   * `client` keeps its settings (give it ioredis's `socketTimeout`). Keep it
+   * above the longest script the server may run for other clients.
+   * @default '30s'
+   */
+  socketTimeout?: Duration;
+  /**
+   * Idle time before TCP keepalive probes start on the connections the store
+   * opens; the operating system's probe interval and count decide when a
+   * silent peer is given up (Linux: 9 probes 75 s apart).
+   * @default '10s'
+   */
+  keepAliveDelay?: Duration;
 }
 
 /**
@@ -74,6 +109,7 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
   if (options.db !== undefined && (!Number.isInteger(options.db) || options.db < 0)) {
     throw new InvalidArgumentError('db', `must be a non-negative integer, got ${String(options.db)}`);
   }
+  const timeouts = resolveRedisTimeouts(options);
   let client: Redis;
   let owned = false;
   if (options.client !== undefined && options.url !== undefined) throw new InvalidArgumentError('url', 'give exactly one of "url" or "client"');
@@ -86,7 +122,13 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
     // A call made while the server is away waits in ioredis's offline queue for
     // up to 20 reconnection attempts (~10 s: they back off 50 ms more each
     // time), so a restart shorter than that costs no acknowledgement.
-    const settings: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 20, ...(options.db === undefined ? {} : { db: options.db }) };
+    const settings: RedisOptions = {
+      lazyConnect: true,
+      maxRetriesPerRequest: 20,
+      socketTimeout: timeouts.socketTimeout,
+      keepAlive: timeouts.keepAliveDelay,
+      ...(options.db === undefined ? {} : { db: options.db }),
+    };
     const url = options.url ?? 'redis://127.0.0.1:6379';
     client = new Driver(url, settings);
     owned = true;
@@ -105,10 +147,28 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
       client.off('error', onError);
     }
   }
-  return connection(client, `{${keyPrefix}}:`, owned);
+  return connection(client, `{${keyPrefix}}:`, owned, timeouts);
 }
 
-function connection(client: Redis, base: string, owned: boolean): RedisConnection {
+/** Reads and checks the bounds; a duration that is not one, or out of range, names its option. */
+function resolveRedisTimeouts(options: RedisConnectOptions): RedisTimeouts {
+  const read = (key: keyof RedisTimeouts, fallback: number): number => {
+    const value = options[key];
+    if (value === undefined) return fallback;
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch (error) {
+      throw new InvalidArgumentError(key, (error as Error).message);
+    }
+    // setTimeout fires at once for anything above 2^31 - 1 ms.
+    if (!(ms >= 100 && ms <= 2 ** 31 - 1)) throw new InvalidArgumentError(key, `must be a duration from 100 ms to 24 days, got ${JSON.stringify(value)}`);
+    return Math.ceil(ms);
+  };
+  return { socketTimeout: read('socketTimeout', 30_000), keepAliveDelay: read('keepAliveDelay', 10_000) };
+}
+
+function connection(client: Redis, base: string, owned: boolean, timeouts: RedisTimeouts): RedisConnection {
   for (const [name, lua] of Object.entries(SCRIPTS)) {
     if (!(name in client)) client.defineCommand(name, { numberOfKeys: 1, lua });
   }
@@ -117,9 +177,15 @@ function connection(client: Redis, base: string, owned: boolean): RedisConnectio
     client,
     base,
     owned,
+    timeouts,
     run: (script, ...args) => commands[script].call(client, base, ...args),
-    fork: async () => {
-      const copy = client.duplicate({ lazyConnect: true });
+    fork: async (own) => {
+      // Ours even when the app gave the client: a fork's socket is bounded and kept alive whatever the app's are.
+      const copy = client.duplicate({
+        lazyConnect: true,
+        socketTimeout: own?.socketTimeout ?? timeouts.socketTimeout,
+        keepAlive: timeouts.keepAliveDelay,
+      });
       watchErrors(copy);
       try {
         await copy.connect();
@@ -127,7 +193,7 @@ function connection(client: Redis, base: string, owned: boolean): RedisConnectio
         copy.disconnect();
         throw new StoreUnavailableError(`a second Redis connection could not be opened (${(error as Error).message})`, { cause: error });
       }
-      return connection(copy, base, true);
+      return connection(copy, base, true, timeouts);
     },
   };
 }
@@ -138,7 +204,8 @@ function connection(client: Redis, base: string, owned: boolean): RedisConnectio
  */
 export async function closeRedis(redis: RedisConnection): Promise<void> {
   if (!redis.owned || redis.client.status === 'end') return;
-  await redis.client.quit().catch(() => redis.client.disconnect());
+  // A bounded goodbye: QUIT on a silent socket would wait for its timeout and a reconnection first.
+  await within(redis.client.quit(), 1_000, 'QUIT').catch(() => redis.client.disconnect());
 }
 
 /**

@@ -4,6 +4,9 @@ import type { Notification, Notifier } from '../notifier/notifier.js';
 import { parseNotification } from '../notifier/notification.parse.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 
+/** How often the subscribed connection is pinged (more often when the socket timeout is shorter). */
+const PING_EVERY_MS = 10_000;
+
 /**
  * Messages among the nodes of a Redis store: PUBLISH on the store's
  * connection, SUBSCRIBE on a second one (a subscribed connection can do
@@ -17,6 +20,7 @@ export class RedisNotifier implements Notifier {
   private readonly logger = new Logger('Scheduler');
   private readonly listeners = new Set<(message: Notification) => void>();
   private subscriber: RedisConnection | null = null;
+  private pinger: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -42,11 +46,17 @@ export class RedisNotifier implements Notifier {
     });
     await client.subscribe(this.channel);
     ready = true;
+    // A subscribed connection only listens, so a half-open one would stay silent for ever: a PING now and
+    // then gives the socket timeout an answer to wait for, and a silent socket is replaced (then `resync`).
+    const every = Math.min(PING_EVERY_MS, subscriber.timeouts.socketTimeout);
+    this.pinger = setInterval(() => void client.ping().catch(() => {}), every).unref();
   }
 
   async stop(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = null;
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = null;
     this.listeners.clear();
     if (subscriber) await closeRedis(subscriber);
   }

@@ -62,7 +62,8 @@ export class RedisPeer implements Peer {
     if (!this.stopped) return;
     this.stopped = false;
     if (!this.options.eligible) return;
-    this.lease = await this.redis.fork();
+    // A renewal with no answer is given up after a third of the TTL; its socket is replaced by then too, so the next one gets through.
+    this.lease = await this.redis.fork({ socketTimeout: Math.min(this.redis.timeouts.socketTimeout, Math.max(100, Math.floor(this.options.leaseTtl / 3))) });
     await this.keeper.start();
   }
 

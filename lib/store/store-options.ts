@@ -1,4 +1,5 @@
 import type { PostgresTimeoutOptions } from '../postgres/postgres.timeouts.js';
+import type { Duration } from '../common/duration.js';
 
 /**
  * `store: { type: 'memory', … }`: jobs kept in this process (the default store).
@@ -87,6 +88,17 @@ export interface RedisStoreOptions {
   maxPayloadBytes?: number;
   /** Log a warning at start when the server keeps nothing on disk (no AOF, no RDB snapshots). @default true */
   warnWithoutPersistence?: boolean;
+  /**
+   * A connection with a command waiting and no byte of answer for this long
+   * is taken for dead (half-open) and replaced; its commands are sent again.
+   * On the connections the store opens; with `client`, on the two it forks
+   * (set ioredis's `socketTimeout` on your own). The lease's connection is
+   * bounded by a third of `leaseTtl` when that is shorter.
+   * @default '30s'
+   */
+  socketTimeout?: Duration;
+  /** Idle time before TCP keepalive probes start on the connections the store opens. @default '10s' */
+  keepAliveDelay?: Duration;
 }
 
 /**
