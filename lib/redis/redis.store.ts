@@ -1,6 +1,6 @@
 import type { JsonValue } from '../common/json.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
-import { DuplicateJobError, InvalidArgumentError, StaleAttemptError } from '../scheduler.errors.js';
+import { DuplicateJobError, InvalidArgumentError } from '../scheduler.errors.js';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import type {
   AttemptRef,
@@ -34,7 +34,7 @@ import { storableAttemptError, storableMessage, storableResult } from '../store/
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
 import { decodeJob, decodeJobJson, encodeError, encodeNewJob, type FlatHash } from './redis.codec.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
-import { RedisCompletions } from './redis.acks.js';
+import { RedisAcks } from './redis.acks.js';
 import { RedisBreakers } from './redis.breakers.js';
 import { RedisNodes } from './redis.nodes.js';
 import type { NodeRegistry } from '../store/node-registry.js';
@@ -42,6 +42,9 @@ import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
 import { RedisStates } from './redis.states.js';
+
+/** How long `close` waits for acknowledgements still being written (e.g. while the server is out of reach). */
+const CLOSE_ACK_TIMEOUT_MS = 5_000;
 
 /**
  * Options of a {@link RedisStore} beside its connection.
@@ -70,7 +73,7 @@ export class RedisStore implements JobStore {
   private readonly states: RedisStates;
   private readonly runs: RedisRuns;
   private readonly dead: RedisDeadLetters;
-  private readonly completions: RedisCompletions;
+  private readonly acks: RedisAcks;
 
   /** @throws InvalidArgumentError for a `maxPayloadBytes` that is not an integer from 1 to 16 MiB. */
   constructor(
@@ -86,16 +89,21 @@ export class RedisStore implements JobStore {
     this.states = new RedisStates(redis);
     this.runs = new RedisRuns(redis);
     this.dead = new RedisDeadLetters(redis);
-    this.completions = new RedisCompletions(redis);
+    this.acks = new RedisAcks(redis);
   }
 
   async init(): Promise<void> {
     await this.ping();
   }
 
-  /** Writes the completions still queued, then closes the connection when the store opened it (a client you passed stays yours). */
+  /**
+   * Writes the acknowledgements still queued and waits up to 5 s for those
+   * under way (retried while the server is out of reach), rejecting the rest
+   * with StoreUnavailableError; then closes the connection when the store
+   * opened it (a client you passed stays yours).
+   */
   async close(): Promise<void> {
-    await this.completions.flush();
+    await this.acks.close(CLOSE_ACK_TIMEOUT_MS);
     await closeRedis(this.redis);
   }
 
@@ -134,9 +142,13 @@ export class RedisStore implements JobStore {
     return ((await this.redis.run('schedClaim', ...args)) as string[]).map(decodeJobJson);
   }
 
-  /** Completions of one turn of the event loop are written together, each fenced on its own (see RedisCompletions). */
+  /**
+   * Completions of one turn of the event loop are written together, each
+   * fenced on its own; while the server is out of reach the write is tried
+   * again until it lands or the store closes (see RedisAcks).
+   */
   complete(ref: AttemptRef, result: JsonValue | null, now: Date, options?: CompleteOptions): Promise<void> {
-    if (options?.forget) return this.completions.add('forget', ref, now.getTime(), '');
+    if (options?.forget) return this.acks.complete('forget', ref, now.getTime(), '');
     // Before any change: a result it refuses leaves the job running, untouched.
     let json: string | null;
     try {
@@ -144,7 +156,7 @@ export class RedisStore implements JobStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.completions.add('complete', ref, now.getTime(), json ?? '');
+    return this.acks.complete('complete', ref, now.getTime(), json ?? '');
   }
 
   retry(ref: AttemptRef, runAt: Date, error: JobAttemptError): Promise<void> {
@@ -318,14 +330,10 @@ export class RedisStore implements JobStore {
     return this.runs.delete(before, limit);
   }
 
+  /** Tried again while the server is out of reach, until it lands or the store closes (see RedisAcks). */
   private ackError(op: 'retry' | 'dead' | 'discarded' | 'release', ref: AttemptRef, at: Date, error: JobAttemptError): Promise<void> {
     const stored = storableAttemptError(error);
-    return this.ack(op, ref, at, encodeError(stored), stored.errorClass ?? '');
-  }
-
-  private async ack(op: string, ref: AttemptRef, at: Date, payload: string, errorClass: string): Promise<void> {
-    const answer = await this.redis.run('schedAck', op, ref.id, String(ref.attempt), at.getTime(), payload, errorClass);
-    if (answer === 'STALE') throw new StaleAttemptError(ref.id, ref.attempt);
+    return this.acks.write(op, ref, at.getTime(), encodeError(stored), stored.errorClass ?? '');
   }
 }
 

@@ -7,14 +7,19 @@ interface Link {
 }
 
 /**
- * A loopback TCP proxy in front of PostgreSQL, for tests of what a client sees
- * when the network fails. It listens on 127.0.0.1 (an ephemeral port) and can
+ * A loopback TCP proxy in front of PostgreSQL or Redis, for tests of what a
+ * client sees when the network fails. It listens on 127.0.0.1 (an ephemeral port) and can
  * - `blackHole()`: stop forwarding on every open connection, in both
  *   directions, without closing anything (a half-open connection: the client
  *   writes, nothing ever comes back);
  * - `dropAll()`: destroy every open connection (a database restart as the
  *   client sees it);
- * - `refuse()` / `accept()`: close new connections at once, or forward them again.
+ * - `loseNextReply()`: on every open connection, throw away the next bytes the
+ *   target sends and destroy the connection (a request that ran whose answer
+ *   never arrived);
+ * - `refuse()` / `accept()`: close new connections at once, or forward them again;
+ * - `stopListening()` / `listenAgain()`: refuse new connections in the kernel
+ *   (ECONNREFUSED: a server that is down), or take them again on the same port.
  * New connections after `blackHole()` are forwarded normally.
  */
 export class TcpProxy {
@@ -23,6 +28,7 @@ export class TcpProxy {
   /** Black-holed connections: kept open and silent until `dropAll` or `close`. */
   private readonly holes: Link[] = [];
   private refusing = false;
+  private boundPort = 0;
   /** Connections accepted and forwarded since the proxy started. */
   accepted = 0;
   /** Connections closed at once because the proxy was refusing. */
@@ -32,7 +38,7 @@ export class TcpProxy {
     this.server = net.createServer((client) => this.onConnection(client));
   }
 
-  /** Starts a proxy to the host and port of `targetUrl` (a postgres:// URL). */
+  /** Starts a proxy to the host and port of `targetUrl` (a postgres:// URL, or a redis:// one with its port). */
   static async start(targetUrl: string): Promise<TcpProxy> {
     const url = new URL(targetUrl);
     const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
@@ -40,12 +46,13 @@ export class TcpProxy {
       proxy.server.once('error', reject);
       proxy.server.listen(0, '127.0.0.1', resolve);
     });
+    proxy.boundPort = (proxy.server.address() as net.AddressInfo).port;
     return proxy;
   }
 
-  /** The port the proxy listens on. */
+  /** The port the proxy listens on (kept while it does not). */
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.boundPort;
   }
 
   /** `url` with its host and port replaced by the proxy's. */
@@ -83,6 +90,19 @@ export class TcpProxy {
     this.links.clear();
   }
 
+  /** On every open connection, the next bytes from the target are thrown away and the connection is destroyed. */
+  loseNextReply(): void {
+    for (const link of this.links) {
+      link.upstream.unpipe(link.client);
+      link.upstream.once('data', () => {
+        link.client.destroy();
+        link.upstream.destroy();
+      });
+      // unpipe() paused it: a 'data' listener alone would not start the flow again.
+      link.upstream.resume();
+    }
+  }
+
   /** New connections are closed at once until `accept()`. */
   refuse(): void {
     this.refusing = true;
@@ -93,9 +113,27 @@ export class TcpProxy {
     this.refusing = false;
   }
 
+  /** New connections are refused by the kernel (ECONNREFUSED) until `listenAgain()`; open ones are left as they are. */
+  stopListening(): void {
+    this.server.close();
+  }
+
+  /** Listens again on the same port. */
+  async listenAgain(): Promise<void> {
+    const port = this.boundPort;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
   /** Destroys every connection and stops listening. */
   async close(): Promise<void> {
     this.dropAll();
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

@@ -82,3 +82,31 @@ end
 flush()
 return out
 `;
+
+/**
+ * Whether acknowledgements whose answer was lost (the connection dropped
+ * after they were sent) had in fact been written: ARGV groups of op, id,
+ * attempt, payload (the error's JSON for an ack that appends one). Answers 1
+ * or 0 for each: `forget`, the job is gone; `complete`, it is completed
+ * with that attempt; any other, its errors hold that exact JSON text (which
+ * names the attempt, time, kind and message), wherever the job went since.
+ * Reads three fields of each job, nothing else.
+ * @internal
+ */
+export const ACK_LANDED = `
+local out = {}
+for i = 1, #ARGV, 4 do
+  local op, attempt, payload = ARGV[i], ARGV[i + 2], ARGV[i + 3]
+  local v = redis.call('HMGET', KEYS[1] .. 'job:' .. ARGV[i + 1], 'state', 'attempt', 'errors')
+  local yes
+  if op == 'forget' then
+    yes = not v[1]
+  elseif op == 'complete' then
+    yes = v[1] == 'completed' and v[2] == attempt
+  else
+    yes = v[3] and string.find('\\n' .. v[3] .. '\\n', '\\n' .. payload .. '\\n', 1, true) ~= nil
+  end
+  out[#out + 1] = yes and 1 or 0
+end
+return out
+`;

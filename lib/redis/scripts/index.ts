@@ -1,4 +1,4 @@
-import { ACK, ACK_MANY } from './ack.lua.js';
+import { ACK, ACK_LANDED, ACK_MANY } from './ack.lua.js';
 import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
 import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
@@ -22,6 +22,7 @@ export const SCRIPTS = {
   schedBucket: BUCKET_STATUS,
   schedAck: ACK,
   schedAckMany: ACK_MANY,
+  schedAckLanded: ACK_LANDED,
   schedUnclaim: UNCLAIM,
   schedHeartbeat: HEARTBEAT,
   schedProgress: PROGRESS,
