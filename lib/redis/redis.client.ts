@@ -204,8 +204,12 @@ function connection(client: Redis, base: string, owned: boolean, timeouts: Redis
  */
 export async function closeRedis(redis: RedisConnection): Promise<void> {
   if (!redis.owned || redis.client.status === 'end') return;
-  // A bounded goodbye: QUIT on a silent socket would wait for its timeout and a reconnection first.
-  await within(redis.client.quit(), 1_000, 'QUIT').catch(() => redis.client.disconnect());
+  const client = redis.client;
+  // On a connected socket the goodbye is bounded (QUIT on a silent one would wait for its timeout and a
+  // reconnection), and disconnect() settles what it carried. Between reconnections disconnect() would
+  // leave the offline queue pending for ever, so there QUIT waits for ioredis's retries to settle it.
+  if (client.status === 'ready') await within(client.quit(), 1_000, 'QUIT').catch(() => client.disconnect());
+  else await client.quit().catch(() => client.disconnect());
 }
 
 /**
