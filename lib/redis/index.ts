@@ -5,8 +5,8 @@
  */
 export { RedisStore, type RedisStoreSettings } from './redis.store.js';
 export { RedisPeer, type RedisPeerOptions } from './redis.peer.js';
-export { RedisNotifier } from './redis.notifier.js';
-export { openRedis, closeRedis, type RedisConnection, type RedisConnectOptions } from './redis.client.js';
+export { RedisNotifier, notificationChannel } from './redis.notifier.js';
+export { openRedis, closeRedis, type RedisConnection, type RedisConnectOptions, type RedisTimeouts } from './redis.client.js';
 export { StoreUnavailableError } from '../scheduler.errors.js';
 export type { RedisStoreOptions } from '../store/store-options.js';
 export type { ModuleImporter } from '../common/optional-package.js';

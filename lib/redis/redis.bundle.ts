@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { StoreBundle, StoreContext } from '../store/store-bundle.js';
 import type { RedisStoreOptions } from '../store/store-options.js';
 import { openRedis } from './redis.client.js';
-import { RedisNotifier } from './redis.notifier.js';
+import { notificationChannel, RedisNotifier } from './redis.notifier.js';
 import { RedisPeer } from './redis.peer.js';
 import { persistenceWarning, readPersistence } from './redis.persistence.js';
 import { RedisStore } from './redis.store.js';
@@ -20,7 +20,7 @@ export async function createRedisBundle(options: RedisStoreOptions, context: Sto
     const warning = persistenceWarning(await readPersistence(redis));
     if (warning) new Logger('Scheduler').warn(warning);
   }
-  const notifier = new RedisNotifier(redis, `${redis.base}events`);
+  const notifier = new RedisNotifier(redis, notificationChannel(redis));
   const peer = new RedisPeer(redis, {
     node: context.node,
     leaseTtl: context.leaseTtl,

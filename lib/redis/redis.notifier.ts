@@ -4,6 +4,19 @@ import type { Notification, Notifier } from '../notifier/notifier.js';
 import { parseNotification } from '../notifier/notification.parse.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 
+/**
+ * The channel of a store's notifications: `{prefix}:events`, and
+ * `{prefix}:events:db<n>` on a database other than 0, since pub/sub is
+ * server-wide (a message published from one database is heard in every
+ * other), while keys are not: two deployments with the same prefix in two
+ * databases must not take each other's cancels and wake-ups.
+ * @publicApi
+ */
+export function notificationChannel(redis: RedisConnection): string {
+  const db = Number(redis.client.options.db ?? 0);
+  return db === 0 ? `${redis.base}events` : `${redis.base}events:db${db}`;
+}
+
 /** How often the subscribed connection is pinged (more often when the socket timeout is shorter). */
 const PING_EVERY_MS = 10_000;
 

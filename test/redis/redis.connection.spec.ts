@@ -8,7 +8,12 @@ import { RedisStore } from '../../lib/redis/redis.store.js';
 import { InvalidArgumentError, MissingPackageError } from '../../lib/scheduler.errors.js';
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { newJobInput } from '../../lib/store/index.js';
+import { createRedisBundle } from '../../lib/redis/redis.bundle.js';
+import type { RedisNotifier } from '../../lib/redis/redis.notifier.js';
+import { SystemClock } from '../../lib/clock/clock.js';
+import type { Notification } from '../../lib/notifier/notifier.js';
 import { redisUrl, testKeyPrefix } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
 import { startRedisServer } from '../support/redis-server.js';
 
 describe('Redis connection', () => {
@@ -79,6 +84,43 @@ describe('Redis connection', () => {
     } finally {
       await other.quit();
       await closeRedis(redis);
+    }
+  });
+});
+
+describe('Redis deployments in two databases of one server', () => {
+  it('with the same prefix, do not hear each other (pub/sub is server-wide, so the channel names the database)', async () => {
+    const keys = testKeyPrefix('dbs');
+    const context = { node: 'n', clock: new SystemClock(), leaseTtl: 30_000, peerEligible: false };
+    const one = await createRedisBundle({ type: 'redis', url: redisUrl(), keyPrefix: keys.keyPrefix, db: 1, warnWithoutPersistence: false }, context);
+    const two = await createRedisBundle(
+      { type: 'redis', url: `${redisUrl().replace(/\/\d*$/, '')}/2`, keyPrefix: keys.keyPrefix, warnWithoutPersistence: false },
+      context,
+    );
+    const zero = await createRedisBundle({ type: 'redis', url: redisUrl(), keyPrefix: keys.keyPrefix, warnWithoutPersistence: false }, context);
+    const bundles = [zero, one, two];
+    try {
+      expect(bundles.map((b) => (b.notifier as RedisNotifier).channel)).toEqual([
+        `{${keys.keyPrefix}}:events`,
+        `{${keys.keyPrefix}}:events:db1`,
+        `{${keys.keyPrefix}}:events:db2`,
+      ]);
+      const heard: Notification[][] = [[], [], []];
+      for (const [i, b] of bundles.entries()) {
+        await b.notifier.start();
+        b.notifier.subscribe((m) => heard[i]!.push(m));
+      }
+      await one.notifier.notify({ type: 'cancel', jobId: '1' });
+      await two.notifier.notify({ type: 'queues' });
+      await zero.notifier.notify({ type: 'schedules' });
+      await waitFor(() => heard.every((h) => h.length > 0), 2_000, 'each deployment its own message');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toEqual([[{ type: 'schedules' }], [{ type: 'cancel', jobId: '1' }], [{ type: 'queues' }]]);
+    } finally {
+      for (const b of bundles) {
+        await b.notifier.stop();
+        await b.store.close();
+      }
     }
   });
 });
