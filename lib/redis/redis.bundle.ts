@@ -14,11 +14,16 @@ import { RedisStore } from './redis.store.js';
  * @internal
  */
 export async function createRedisBundle(options: RedisStoreOptions, context: StoreContext): Promise<StoreBundle> {
-  const redis = await openRedis(options);
+  const redis = await openRedis({ ...options, waitForDatabase: options.waitForDatabase ?? true });
   const store = new RedisStore(redis, { maxPayloadBytes: options.maxPayloadBytes });
   if (options.warnWithoutPersistence !== false) {
-    const warning = persistenceWarning(await readPersistence(redis));
-    if (warning) new Logger('Scheduler').warn(warning);
+    const warn = async (): Promise<void> => {
+      const warning = persistenceWarning(await readPersistence(redis));
+      if (warning) new Logger('Scheduler').warn(warning);
+    };
+    // A server not reached yet (waitForDatabase) is asked once it answers.
+    if (redis.client.status === 'ready') await warn();
+    else redis.client.once('ready', () => void warn().catch(() => undefined));
   }
   const notifier = new RedisNotifier(redis, notificationChannel(redis));
   const peer = new RedisPeer(redis, {

@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../scheduler.errors.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import { parseDuration, type Duration } from '../common/duration.js';
 import { within } from '../common/within.js';
+import { isRedisConnectionError } from './redis.errors.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
 
 /**
@@ -33,6 +34,11 @@ export interface RedisConnection {
   run(script: ScriptName, ...args: ScriptArg[]): Promise<unknown>;
   /** The bounds of the connections the store opens, in ms (see {@link RedisConnectOptions}). */
   timeouts: RedisTimeouts;
+  /**
+   * Whether the connection waits for a server it has never reached (`waitForDatabase`): its calls fail at once meanwhile.
+   * @internal
+   */
+  waiting(): boolean;
   /**
    * A connection of its own to the same server, with the scripts (pub/sub,
    * the leader lease); closed by whoever forked it. `socketTimeout` (ms)
@@ -81,6 +87,15 @@ export interface RedisConnectOptions {
    * @default '10s'
    */
   keepAliveDelay?: Duration;
+  /**
+   * With `url`: when the server cannot be reached (refused, timed out, not
+   * found), resolve anyway and keep reconnecting in the background; until the
+   * first connection, calls fail at once with StoreUnavailableError. An error
+   * the server answers (a wrong password) still throws. The store option of
+   * the same name defaults to `true`.
+   * @default false
+   */
+  waitForDatabase?: boolean;
 }
 
 /**
@@ -139,15 +154,32 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
     try {
       await client.connect();
     } catch (error) {
-      // ioredis would go on reconnecting in the background: a failed bootstrap must leave nothing running.
-      client.disconnect();
       const reason = (cause ?? error) as Error;
-      throw new StoreUnavailableError(`Redis at ${redact(url)} is not reachable (${reason?.message ?? String(reason)})`, { cause: reason });
+      const message = `Redis at ${redact(url)} is not reachable (${reason?.message ?? String(reason)})`;
+      if (!options.waitForDatabase || !isRedisConnectionError(reason)) {
+        // ioredis would go on reconnecting in the background: a failed bootstrap must leave nothing running.
+        client.disconnect();
+        throw new StoreUnavailableError(message, { cause: reason });
+      }
+      new Logger('Scheduler').warn(`${message}: the store will start once it is`);
+      failFastUntilReady(client);
     } finally {
       client.off('error', onError);
     }
   }
   return connection(client, `{${keyPrefix}}:`, owned, timeouts);
+}
+
+/**
+ * A client that has never reached its server (`waitForDatabase`) goes on
+ * reconnecting, and until it first does, a call fails at once instead of
+ * waiting in ioredis's offline queue for its retries (~10 s a call, so a
+ * start-up would take minutes): the scheduler retries what failed once the
+ * server answers. After that, an outage queues calls as usual.
+ */
+function failFastUntilReady(client: Redis): void {
+  client.options.enableOfflineQueue = false;
+  client.once('ready', () => (client.options.enableOfflineQueue = true));
 }
 
 /** Reads and checks the bounds; a duration that is not one, or out of range, names its option. */
@@ -173,23 +205,39 @@ function connection(client: Redis, base: string, owned: boolean, timeouts: Redis
     if (!(name in client)) client.defineCommand(name, { numberOfKeys: 1, lua });
   }
   const commands = client as unknown as Record<ScriptName, (...args: ScriptArg[]) => Promise<unknown>>;
+  const waiting = (): boolean => client.status !== 'ready' && !client.options.enableOfflineQueue;
   return {
     client,
     base,
     owned,
     timeouts,
-    run: (script, ...args) => commands[script].call(client, base, ...args),
+    waiting,
+    run: (script, ...args) =>
+      commands[script].call(client, base, ...args).catch((error: unknown) => {
+        // A typed refusal for a call made before the server was first reached (see failFastUntilReady).
+        if (waiting() && isRedisConnectionError(error)) {
+          throw new StoreUnavailableError('Redis is not reachable yet', { cause: error });
+        }
+        throw error;
+      }),
     fork: async (own) => {
       // Ours even when the app gave the client: a fork's socket is bounded and kept alive whatever the app's are.
+      const parentWaits = waiting();
       const copy = client.duplicate({
         lazyConnect: true,
         socketTimeout: own?.socketTimeout ?? timeouts.socketTimeout,
         keepAlive: timeouts.keepAliveDelay,
+        enableOfflineQueue: true,
       });
       watchErrors(copy);
       try {
         await copy.connect();
       } catch (error) {
+        // Its parent waits for a server it never reached: so does the fork, reconnecting in the background.
+        if (parentWaits && isRedisConnectionError(error)) {
+          failFastUntilReady(copy);
+          return connection(copy, base, true, timeouts);
+        }
         copy.disconnect();
         throw new StoreUnavailableError(`a second Redis connection could not be opened (${(error as Error).message})`, { cause: error });
       }

@@ -53,12 +53,20 @@ export class RedisNotifier implements Notifier {
       if (message) this.deliver(message);
     });
     client.on('error', (error: Error) => this.logger.warn(`the Redis notification connection failed (polling goes on): ${error.message}`));
-    // ioredis subscribes again after a reconnection; what was published meanwhile is lost.
+    const subscribe = async (): Promise<void> => {
+      await client.subscribe(this.channel);
+      ready = true;
+    };
+    // ioredis subscribes again after a reconnection; what was published meanwhile is lost. A
+    // server never reached yet (waitForDatabase) is subscribed to once it answers.
     client.on('ready', () => {
-      if (ready) this.deliver({ type: 'resync' });
+      if (ready) return this.deliver({ type: 'resync' });
+      subscribe().then(
+        () => this.deliver({ type: 'resync' }),
+        (error: unknown) => this.logger.warn(`subscribing to notifications failed (polling goes on): ${(error as Error)?.message ?? String(error)}`),
+      );
     });
-    await client.subscribe(this.channel);
-    ready = true;
+    if (!subscriber.waiting()) await subscribe();
     // A subscribed connection only listens, so a half-open one would stay silent for ever: a PING now and
     // then gives the socket timeout an answer to wait for, and a silent socket is replaced (then `resync`).
     const every = Math.min(PING_EVERY_MS, subscriber.timeouts.socketTimeout);

@@ -92,7 +92,9 @@ export class RedisStore implements JobStore {
     this.acks = new RedisAcks(redis);
   }
 
+  /** Pings the server; one not reached yet (`waitForDatabase`) lets the node start, and is used once it answers. */
   async init(): Promise<void> {
+    if (this.redis.waiting()) return;
     await this.ping();
   }
 

@@ -99,6 +99,14 @@ export interface RedisStoreOptions {
   socketTimeout?: Duration;
   /** Idle time before TCP keepalive probes start on the connections the store opens. @default '10s' */
   keepAliveDelay?: Duration;
+  /**
+   * Start even while Redis cannot be reached (with `url`): the node boots,
+   * its calls fail with `StoreUnavailableError` until the first connection,
+   * and the scheduler loads, claims and leads once the server answers.
+   * `false`: bootstrap fails with `StoreUnavailableError` instead.
+   * @default true
+   */
+  waitForDatabase?: boolean;
 }
 
 /**
