@@ -3,10 +3,12 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { loadOptionalPackage, type ModuleImporter } from '../common/optional-package.js';
 import { StoreUnavailableError } from '../scheduler.errors.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
-import { parseDuration, type Duration } from '../common/duration.js';
 import { within } from '../common/within.js';
 import { isRedisConnectionError } from './redis.errors.js';
+import { resolveRedisTimeouts, type RedisConnectOptions, type RedisTimeouts } from './redis.connect-options.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
+
+export type { RedisConnectOptions, RedisTimeouts } from './redis.connect-options.js';
 
 /**
  * A script argument.
@@ -45,57 +47,6 @@ export interface RedisConnection {
    * replaces the store's bound on it.
    */
   fork(options?: { socketTimeout?: number }): Promise<RedisConnection>;
-}
-
-/**
- * {@link RedisConnectOptions}' bounds in ms.
- * @publicApi
- */
-export interface RedisTimeouts {
-  socketTimeout: number;
-  keepAliveDelay: number;
-}
-
-/**
- * How a Redis store reaches the server (see `RedisStoreOptions`).
- * @publicApi
- */
-export interface RedisConnectOptions {
-  /** A connection string. Give this or `client`. @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** The app's ioredis client (left open at close). */
-  client?: object;
-  /** Keys are `{keyPrefix}:…` (no braces). @default 'scheduler' */
-  keyPrefix?: string;
-  /** The database number, with `url`. @default 0 */
-  db?: number;
-  /**
-   * A connection with a command waiting that has had no byte of answer for
-   * this long is taken for dead (a half-open socket: the server or the path
-   * to it vanished without a reset) and replaced; its commands are sent again
-   * on the new one. Applies to the connections the store opens (`url`, and
-   * the pub/sub and lease connections it forks from either); an app's own
-   * `client` keeps its settings (give it ioredis's `socketTimeout`). Keep it
-   * above the longest script the server may run for other clients.
-   * @default '30s'
-   */
-  socketTimeout?: Duration;
-  /**
-   * Idle time before TCP keepalive probes start on the connections the store
-   * opens; the operating system's probe interval and count decide when a
-   * silent peer is given up (Linux: 9 probes 75 s apart).
-   * @default '10s'
-   */
-  keepAliveDelay?: Duration;
-  /**
-   * With `url`: when the server cannot be reached (refused, timed out, not
-   * found), resolve anyway and keep reconnecting in the background; until the
-   * first connection, calls fail at once with StoreUnavailableError. An error
-   * the server answers (a wrong password) still throws. The store option of
-   * the same name defaults to `true`.
-   * @default false
-   */
-  waitForDatabase?: boolean;
 }
 
 /**
@@ -180,24 +131,6 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
 function failFastUntilReady(client: Redis): void {
   client.options.enableOfflineQueue = false;
   client.once('ready', () => (client.options.enableOfflineQueue = true));
-}
-
-/** Reads and checks the bounds; a duration that is not one, or out of range, names its option. */
-function resolveRedisTimeouts(options: RedisConnectOptions): RedisTimeouts {
-  const read = (key: keyof RedisTimeouts, fallback: number): number => {
-    const value = options[key];
-    if (value === undefined) return fallback;
-    let ms: number;
-    try {
-      ms = parseDuration(value);
-    } catch (error) {
-      throw new InvalidArgumentError(key, (error as Error).message);
-    }
-    // setTimeout fires at once for anything above 2^31 - 1 ms.
-    if (!(ms >= 100 && ms <= 2 ** 31 - 1)) throw new InvalidArgumentError(key, `must be a duration from 100 ms to 24 days, got ${JSON.stringify(value)}`);
-    return Math.ceil(ms);
-  };
-  return { socketTimeout: read('socketTimeout', 30_000), keepAliveDelay: read('keepAliveDelay', 10_000) };
 }
 
 function connection(client: Redis, base: string, owned: boolean, timeouts: RedisTimeouts): RedisConnection {
