@@ -21,8 +21,10 @@ export interface RedisConnectOptions {
    * on the new one. Applies to the connections the store opens (`url`, and
    * the pub/sub and lease connections it forks from either); an app's own
    * `client` keeps its settings (give it ioredis's `socketTimeout`). Keep it
-   * above the longest script the server may run for other clients.
-   * @default '30s'
+   * above the longest command the server may run for other clients, and well
+   * under `lifeline.rescueAfter` minus `lifeline.heartbeat` (heartbeats go
+   * through the store's connection).
+   * @default '15s'
    */
   socketTimeout?: Duration;
   /**
@@ -71,5 +73,5 @@ export function resolveRedisTimeouts(options: RedisConnectOptions): RedisTimeout
     if (!(ms >= 100 && ms <= 2 ** 31 - 1)) throw new InvalidArgumentError(key, `must be a duration from 100 ms to 24 days, got ${JSON.stringify(value)}`);
     return Math.ceil(ms);
   };
-  return { socketTimeout: read('socketTimeout', 30_000), keepAliveDelay: read('keepAliveDelay', 10_000) };
+  return { socketTimeout: read('socketTimeout', 15_000), keepAliveDelay: read('keepAliveDelay', 10_000) };
 }

@@ -93,8 +93,10 @@ export interface RedisStoreOptions {
    * is taken for dead (half-open) and replaced; its commands are sent again.
    * On the connections the store opens; with `client`, on the two it forks
    * (set ioredis's `socketTimeout` on your own). The lease's connection is
-   * bounded by a third of `leaseTtl` when that is shorter.
-   * @default '30s'
+   * bounded by a third of `leaseTtl` when that is shorter. Heartbeats go
+   * through the store's connection: keep it well under
+   * `lifeline.rescueAfter` minus `lifeline.heartbeat`.
+   * @default '15s'
    */
   socketTimeout?: Duration;
   /** Idle time before TCP keepalive probes start on the connections the store opens. @default '10s' */
