@@ -39,14 +39,15 @@ export class SqliteLifecycle {
   completeAlone(ref: AttemptRef, result: string | null, now: number): boolean {
     const id = toRowId(ref.id);
     if (id === null) return false;
-    const done = this.table
+    const { changes } = this.table
       .sql(
         `UPDATE jobs SET state = 'completed', result = ?, finished_at = ?, started_at = coalesce(started_at, heartbeat_at)
-         WHERE id = ? AND state = 'running' AND attempt = ? AND unique_key IS NULL RETURNING queue`,
+         WHERE id = ? AND state = 'running' AND attempt = ? AND unique_key IS NULL`,
       )
-      .get(result, now, id, ref.attempt) as { queue: string } | undefined;
-    if (done) this.table.tallyCompleted(done.queue);
-    return done !== undefined;
+      .run(result, now, id, ref.attempt);
+    if (changes === 0) return false;
+    this.table.tallyCompleted(id);
+    return true;
   }
 
   complete(ref: AttemptRef, result: string | null, now: number, forget: boolean): void {
