@@ -1,9 +1,10 @@
 import type { ClaimRequest } from '../store/job-store.js';
+import { DUE_COLUMNS, dueRow } from './due-rows.js';
 import { JOB_COLUMNS, rowFromValues, type JobRow } from './job-rows.js';
 import type { SqliteJobTable } from './sqlite.job-table.js';
 
 const PAGE = 256;
-const READY = `SELECT ${JOB_COLUMNS} FROM jobs
+const READY = `SELECT ${DUE_COLUMNS} FROM jobs
   WHERE queue = ? AND state = 'available' AND run_at <= ? AND priority <= ? AND (pinned_node IS NULL OR pinned_node = ?)
     AND (priority, run_at, id) > (?, ?, ?)`;
 const BY_IDS = ' AND id IN (SELECT value FROM json_each(?))';
@@ -11,18 +12,20 @@ const ORDER = ' ORDER BY priority, run_at, id LIMIT ?';
 
 /**
  * The due jobs a claim may take, in claim order (priority, run_at, id),
- * whole rows read a page at a time from the ready index: a page is read
- * before any of its jobs is changed (better-sqlite3 allows no write while a
- * read is open), and the next page starts after the last key seen. The
- * first page holds `request.limit` rows (whole rows cost, so a claim of one
- * reads one), each next one twice as many, up to {@link PAGE}. Paused names
- * and running serial keys are left to the caller.
+ * read a page at a time from the ready index (see `dueRow`; a row that is
+ * not plain is read again whole): a page is read before any of its jobs is
+ * changed (better-sqlite3 allows no write while a read is open), and the
+ * next page starts after the last key seen. The first page holds
+ * `request.limit` rows (each row read costs, so a claim of one reads one),
+ * each next one twice as many, up to {@link PAGE}. Paused names and running
+ * serial keys are left to the caller.
  * @internal
  */
 export function* candidates(table: SqliteJobTable, request: ClaimRequest, ids: readonly number[] | null): Generator<JobRow> {
   const now = request.now.getTime();
   const maxPriority = request.maxPriority ?? 9;
   const statement = table.sql(READY + (ids ? BY_IDS : '') + ORDER).raw(true);
+  const whole = table.sql(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).raw(true);
   let size = Math.min(PAGE, Math.max(1, Math.ceil(request.limit)));
   let cursor: [number, number, number] = [-1, -Infinity, 0];
   for (;;) {
@@ -30,7 +33,7 @@ export function* candidates(table: SqliteJobTable, request: ClaimRequest, ids: r
     if (ids) args.push(JSON.stringify(ids));
     const page = statement.all(...args, size) as unknown[][];
     let last: JobRow | undefined;
-    for (const values of page) yield (last = rowFromValues(values));
+    for (const values of page) yield (last = dueRow(values, request.queue) ?? rowFromValues(whole.get(values[0]) as unknown[]));
     if (page.length < size) return;
     cursor = [last!.priority, last!.run_at, last!.id];
     size = Math.min(PAGE, size * 2);
