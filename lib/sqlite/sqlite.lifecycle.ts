@@ -59,8 +59,8 @@ export class SqliteLifecycle {
 
   /**
    * Usual completions written together, one statement for those of the
-   * same attempt, result and time (in a drain, all of them): the statement
-   * a job cost more than the job's own update. Returns false, having written
+   * same attempt, result and time (in a drain, all of them): a statement a
+   * job cost a third more than one for the batch. Returns false, having written
    * some of them, when any did not apply: the caller rolls them back (a
    * savepoint) and writes each alone.
    */
