@@ -1,5 +1,6 @@
 import { RetrySleeps } from '../common/retry-sleeps.js';
 import type { SqliteConnection } from './sqlite.connection.js';
+import type { UsualCompletion } from './sqlite.lifecycle.js';
 
 /**
  * Acknowledgements one write transaction carries at most: the file's write
@@ -7,18 +8,20 @@ import type { SqliteConnection } from './sqlite.connection.js';
  * few milliseconds for the other processes of the file.
  */
 const MAX_BATCH = 500;
+/** Thrown to roll back a run of usual completions of which one did not apply. */
+const NOT_ALL = new Error('a usual completion did not apply');
 /** Waits between tries of a transaction another holder of the file kept from beginning: doubling, capped. */
 const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 1_000;
 
 /**
- * One acknowledgement: `fast`, when given, tries the usual case in one
- * statement and says whether it applied; otherwise (or when it did not)
- * `body` runs in a savepoint of its own. Either throws StaleAttemptError
- * (or any error) for this ack alone.
+ * One acknowledgement: `fast`, when given, is a usual completion, written
+ * with the others of its run of the batch or in one statement alone; when
+ * not given (or when it did not apply) `body` runs in a savepoint of its
+ * own. Either throws StaleAttemptError (or any error) for this ack alone.
  */
 interface PendingAck {
-  fast?: () => boolean;
+  fast?: UsualCompletion;
   body: () => void;
   resolve(): void;
   reject(error: unknown): void;
@@ -55,16 +58,23 @@ export class SqliteAcks {
   private readonly sleeps = new RetrySleeps();
 
   /**
-   * @param counts what the fast acks of a transaction leave to write at its
-   *   end (`flush`, inside it) or to forget when it fails (`drop`).
+   * @param usual writes usual completions, all of a run (`all`, false when
+   *   any did not apply) or one (`alone`, false when it did not), and what
+   *   they leave to write at the transaction's end (`flush`, inside it) or
+   *   to forget when it fails (`drop`).
    */
   constructor(
     private readonly sqlite: SqliteConnection,
-    private readonly counts?: { flush(): void; drop(): void },
+    private readonly usual?: {
+      all(done: readonly UsualCompletion[]): boolean;
+      alone(done: UsualCompletion): boolean;
+      flush(): void;
+      drop(): void;
+    },
   ) {}
 
   /** Queues an ack for the next transaction; resolves once it is committed. */
-  add(body: () => void, fast?: () => boolean): Promise<void> {
+  add(body: () => void, fast?: UsualCompletion): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ fast, body, resolve, reject });
       this.scheduled ??= setImmediate(() => this.writePending());
@@ -105,19 +115,15 @@ export class SqliteAcks {
       // On the store's own file this runs now, synchronously; on a DataSource's, once the app's transaction ends.
       await this.sqlite.write(() => {
         try {
-          for (const ack of batch) {
-            try {
-              if (ack.fast?.()) continue;
-              this.sqlite.within(ack.body);
-            } catch (error) {
-              // An error that ended the transaction itself (SQLite rolls back on some I/O errors): nothing of the batch is left to commit.
-              if (!this.sqlite.db.inTransaction) throw error;
-              failed.set(ack, error);
-            }
+          for (let i = 0; i < batch.length;) {
+            const end = Math.max(this.runEnd(batch, i), i + 1);
+            const run = batch.slice(i, end);
+            if (run.length < 2 || !this.writeAll(run)) for (const ack of run) this.writeAlone(ack, failed);
+            i = end;
           }
-          this.counts?.flush();
+          this.usual?.flush();
         } finally {
-          this.counts?.drop();
+          this.usual?.drop();
         }
       });
     } catch (error) {
@@ -130,6 +136,40 @@ export class SqliteAcks {
       else ack.resolve();
     }
     return false;
+  }
+
+  /** Where the run of usual completions starting at `i` ends (`i` when the ack at `i` is not one). */
+  private runEnd(batch: readonly PendingAck[], i: number): number {
+    let end = i;
+    while (end < batch.length && batch[end]!.fast && this.usual) end++;
+    return end;
+  }
+
+  /**
+   * A run of usual completions in one savepoint: kept when every one
+   * applied, rolled back otherwise, for the caller to write each alone.
+   */
+  private writeAll(run: readonly PendingAck[]): boolean {
+    try {
+      this.sqlite.within(() => {
+        if (!this.usual!.all(run.map((ack) => ack.fast!))) throw NOT_ALL;
+      });
+      return true;
+    } catch (error) {
+      if (!this.sqlite.db.inTransaction) throw error;
+      return false;
+    }
+  }
+
+  private writeAlone(ack: PendingAck, failed: Map<PendingAck, unknown>): void {
+    try {
+      if (ack.fast && this.usual?.alone(ack.fast)) return;
+      this.sqlite.within(ack.body);
+    } catch (error) {
+      // An error that ended the transaction itself (SQLite rolls back on some I/O errors): nothing of the batch is left to commit.
+      if (!this.sqlite.db.inTransaction) throw error;
+      failed.set(ack, error);
+    }
   }
 }
 

@@ -1,15 +1,10 @@
 import type { ClaimRequest } from '../store/job-store.js';
-import type { JobRow } from './job-rows.js';
+import { DUE_COLUMNS, dueRow } from './due-rows.js';
+import { JOB_COLUMNS, rowFromValues, type JobRow } from './job-rows.js';
 import type { SqliteJobTable } from './sqlite.job-table.js';
 
-/**
- * What a claim reads of a candidate.
- * @internal
- */
-export type Candidate = Pick<JobRow, 'id' | 'name' | 'schedule' | 'serial_key' | 'priority' | 'run_at'>;
-
 const PAGE = 256;
-const READY = `SELECT id, name, schedule, serial_key, priority, run_at FROM jobs
+const READY = `SELECT ${DUE_COLUMNS} FROM jobs
   WHERE queue = ? AND state = 'available' AND run_at <= ? AND priority <= ? AND (pinned_node IS NULL OR pinned_node = ?)
     AND (priority, run_at, id) > (?, ?, ?)`;
 const BY_IDS = ' AND id IN (SELECT value FROM json_each(?))';
@@ -17,25 +12,31 @@ const ORDER = ' ORDER BY priority, run_at, id LIMIT ?';
 
 /**
  * The due jobs a claim may take, in claim order (priority, run_at, id),
- * read a page at a time from the ready index: a page is read before any of
- * its jobs is changed (better-sqlite3 allows no write while a read is open),
- * and the next page starts after the last key seen. Paused names and running
+ * read a page at a time from the ready index (see `dueRow`; a row that is
+ * not plain is read again whole): a page is read before any of its jobs is
+ * changed (better-sqlite3 allows no write while a read is open), and the
+ * next page starts after the last key seen. The first page holds
+ * `request.limit` rows (each row read costs, so a claim of one reads one),
+ * each next one twice as many, up to {@link PAGE}. Paused names and running
  * serial keys are left to the caller.
  * @internal
  */
-export function* candidates(table: SqliteJobTable, request: ClaimRequest, ids: readonly number[] | null): Generator<Candidate> {
+export function* candidates(table: SqliteJobTable, request: ClaimRequest, ids: readonly number[] | null): Generator<JobRow> {
   const now = request.now.getTime();
   const maxPriority = request.maxPriority ?? 9;
-  const statement = table.sql(READY + (ids ? BY_IDS : '') + ORDER);
+  const statement = table.sql(READY + (ids ? BY_IDS : '') + ORDER).raw(true);
+  const whole = table.sql(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).raw(true);
+  let size = Math.min(PAGE, Math.max(1, Math.ceil(request.limit)));
   let cursor: [number, number, number] = [-1, -Infinity, 0];
   for (;;) {
     const args: unknown[] = [request.queue, now, maxPriority, request.node, ...cursor];
     if (ids) args.push(JSON.stringify(ids));
-    const page = statement.all(...args, PAGE) as Candidate[];
-    yield* page;
-    if (page.length < PAGE) return;
-    const last = page.at(-1)!;
-    cursor = [last.priority, last.run_at, last.id];
+    const page = statement.all(...args, size) as unknown[][];
+    let last: JobRow | undefined;
+    for (const values of page) yield (last = dueRow(values, request.queue) ?? rowFromValues(whole.get(values[0]) as unknown[]));
+    if (page.length < size) return;
+    cursor = [last!.priority, last!.run_at, last!.id];
+    size = Math.min(PAGE, size * 2);
   }
 }
 
@@ -50,14 +51,14 @@ export function claimJobs(table: SqliteJobTable, request: ClaimRequest, ids: rea
   const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : Number.MAX_SAFE_INTEGER;
   if (!(limit > 0)) return [];
   const paused = table.pausedNames();
-  const chosen: number[] = [];
+  const chosen: JobRow[] = [];
   // Serial keys taken by this claim: one job per key, even before any of them is running.
   const serials = new Set<string>();
   for (const candidate of candidates(table, request, ids)) {
     if (candidate.serial_key !== null && serials.has(candidate.serial_key)) continue;
     if (table.blocked(candidate, paused)) continue;
     if (candidate.serial_key !== null) serials.add(candidate.serial_key);
-    chosen.push(candidate.id);
+    chosen.push(candidate);
     if (chosen.length >= limit) break;
   }
   // One statement for the batch: a claim of 100 jobs was 100 updates.

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { JobAttemptError, JobState, NewJob } from '../store/job.types.js';
 import { FINAL_STATES } from '../store/job.types.js';
 import { holderBit, keepsCompleted, uniqueMask } from '../store/unique-states.js';
-import { errorsJson, JOB_COLUMNS, rowFromValues, type JobRow } from './job-rows.js';
+import { errorsJson, type JobRow } from './job-rows.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 
 /** The columns a transition may set, by their Job field. */
@@ -46,8 +46,8 @@ export interface RowPatch {
  * @internal
  */
 export class SqliteJobTable {
-  /** Completions of the open transaction not yet counted, by queue (see {@link tallyCompleted}). */
-  private readonly completed = new Map<string, number>();
+  /** Jobs the open transaction completed and has not counted yet (see {@link tallyCompleted}). */
+  private readonly completed: number[] = [];
 
   constructor(private readonly sqlite: SqliteConnection) {}
 
@@ -76,19 +76,34 @@ export class SqliteJobTable {
 
   /**
    * Moves claimed jobs to running in one statement, in the order given: the
-   * first `start` of them start now, and their fencing tokens grow in that order.
+   * first `start` of them start now, and their fencing tokens grow in that
+   * order. `rows` are the jobs as read in this transaction, changed in place
+   * to what the statement wrote: reading them back (`RETURNING` every
+   * column) cost more than reading them whole among the claim's candidates.
    */
-  startMany(ids: readonly number[], node: string, now: number, start: number): JobRow[] {
-    if (ids.length === 0) return [];
-    const last = (this.sql(`UPDATE counters SET value = value + ? WHERE name = 'fencing_token' RETURNING value`).get(ids.length) as { value: number }).value;
-    const values = this.sql(
+  startMany(rows: JobRow[], node: string, now: number, start: number): JobRow[] {
+    if (rows.length === 0) return rows;
+    const first =
+      (this.sql(`UPDATE counters SET value = value + ? WHERE name = 'fencing_token' RETURNING value`).get(rows.length) as { value: number }).value -
+      rows.length +
+      1;
+    const ids = JSON.stringify(rows.map((row) => row.id));
+    const { changes } = this.sql(
       `UPDATE jobs SET state = 'running', attempt = attempt + 1, heartbeat_at = ?, node = ?, fencing_token = ? + o.key,
          started_at = CASE WHEN o.key < ? THEN ? ELSE NULL END
-       FROM (SELECT key, value FROM json_each(?)) AS o WHERE jobs.id = o.value RETURNING ${JOB_COLUMNS}`,
-    )
-      .raw(true)
-      .all(now, node, last - ids.length + 1, Math.min(start, ids.length), now, JSON.stringify(ids)) as unknown[][];
-    return values.map(rowFromValues).sort((a, b) => a.fencing_token - b.fencing_token);
+       FROM (SELECT key, value FROM json_each(?)) AS o WHERE jobs.id = o.value AND jobs.state = 'available'`,
+    ).run(now, node, first, Math.min(start, rows.length), now, ids);
+    // Rows read in this write transaction cannot have changed since: a mismatch is a bug, rolled back here.
+    if (changes !== rows.length) throw new Error(`claimed ${rows.length} available jobs, but ${changes} were available`);
+    rows.forEach((row, i) => {
+      row.state = 'running';
+      row.attempt += 1;
+      row.heartbeat_at = now;
+      row.node = node;
+      row.fencing_token = first + i;
+      row.started_at = i < start ? now : null;
+    });
+    return rows;
   }
 
   /** Applies a patch; a move to a final state also does what finishing brings. */
@@ -121,23 +136,29 @@ export class SqliteJobTable {
   }
 
   /**
-   * Counts a completion written by the one-statement path later, once per
-   * queue, with {@link flushCompleted} at the end of the transaction: one
-   * counter write a batch rather than one a job.
+   * Counts a completion written by the one-statement path later, with
+   * {@link flushCompleted} at the end of the transaction: one counter write
+   * a queue a batch, and no `RETURNING queue` on each completion (SQLite's
+   * `RETURNING` is a large share of that statement's cost).
    */
-  tallyCompleted(queue: string): void {
-    this.completed.set(queue, (this.completed.get(queue) ?? 0) + 1);
+  tallyCompleted(id: number): void {
+    this.completed.push(id);
   }
 
-  /** Writes the tallied completions (inside the transaction that made them) and forgets them. */
+  /** Writes the tallied completions, counted by queue (inside the transaction that made them), and forgets them. */
   flushCompleted(): void {
-    for (const [queue, n] of this.completed) this.count(queue, 'completed', n);
-    this.completed.clear();
+    if (this.completed.length === 0) return;
+    this.sql(
+      `INSERT INTO queue_counts (queue, state, n)
+       SELECT queue, 'completed', count(*) FROM jobs WHERE id IN (SELECT value FROM json_each(?)) GROUP BY queue
+       ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+    ).run(JSON.stringify(this.completed));
+    this.completed.length = 0;
   }
 
   /** Forgets the tallied completions of a transaction that did not commit. */
   dropCompleted(): void {
-    this.completed.clear();
+    this.completed.length = 0;
   }
 
   /**

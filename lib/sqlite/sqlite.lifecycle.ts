@@ -5,6 +5,17 @@ import { storableAttemptError, storableMessage } from '../store/storable-output.
 import { parseErrors, toJob, toRowId, type JobRow } from './job-rows.js';
 import { countKind, withError, type RowPatch, type SqliteJobTable } from './sqlite.job-table.js';
 
+/**
+ * A completion the one-statement path may write (see `SqliteLifecycle.completeAlone`): its job's row id, attempt, result as JSON text and time (ms).
+ * @internal
+ */
+export interface UsualCompletion {
+  id: number;
+  attempt: number;
+  result: string | null;
+  at: number;
+}
+
 const RESURRECTABLE: readonly JobState[] = ['dead', 'discarded', 'cancelled'];
 
 /**
@@ -27,26 +38,49 @@ export class SqliteLifecycle {
   }
 
   /**
-   * The usual completion in one statement, outside any explicit transaction
-   * (a single statement is atomic and takes the write lock itself): a kept
-   * job without a unique key, whose completion changes nothing else.
-   * Measured draining 10k jobs one completion at a time: 2.5 s with the
-   * general path's transaction, select and update. Returns false when the
-   * general path must decide (a unique key, forget, or a stale ref). The
-   * completion is counted at the end of the transaction (see
-   * `SqliteJobTable.tallyCompleted`): the caller's transaction must flush it.
+   * The usual completion in one statement, inside the acknowledgements'
+   * transaction: a kept job without a unique key, whose completion changes
+   * nothing else. Returns false when the general path must decide (a unique
+   * key, or a stale ref). The completion is counted at the end of the
+   * transaction (see `SqliteJobTable.tallyCompleted`): the caller's
+   * transaction must flush it.
    */
-  completeAlone(ref: AttemptRef, result: string | null, now: number): boolean {
-    const id = toRowId(ref.id);
-    if (id === null) return false;
-    const done = this.table
+  completeAlone(done: UsualCompletion): boolean {
+    const { changes } = this.table
       .sql(
         `UPDATE jobs SET state = 'completed', result = ?, finished_at = ?, started_at = coalesce(started_at, heartbeat_at)
-         WHERE id = ? AND state = 'running' AND attempt = ? AND unique_key IS NULL RETURNING queue`,
+         WHERE id = ? AND state = 'running' AND attempt = ? AND unique_key IS NULL`,
       )
-      .get(result, now, id, ref.attempt) as { queue: string } | undefined;
-    if (done) this.table.tallyCompleted(done.queue);
-    return done !== undefined;
+      .run(done.result, done.at, done.id, done.attempt);
+    if (changes === 0) return false;
+    this.table.tallyCompleted(done.id);
+    return true;
+  }
+
+  /**
+   * Usual completions written together, one statement for those of the
+   * same attempt, result and time (in a drain, all of them): a statement a
+   * job cost a third more than one for the batch. Returns false, having written
+   * some of them, when any did not apply: the caller rolls them back (a
+   * savepoint) and writes each alone.
+   */
+  completeAll(done: readonly UsualCompletion[]): boolean {
+    const groups = new Map<string, { first: UsualCompletion; ids: number[] }>();
+    for (const c of done) {
+      const key = `${c.attempt}:${c.at}:${c.result === null ? '-' : `=${c.result}`}`;
+      const group = groups.get(key);
+      if (group) group.ids.push(c.id);
+      else groups.set(key, { first: c, ids: [c.id] });
+    }
+    const statement = this.table.sql(
+      `UPDATE jobs SET state = 'completed', result = ?, finished_at = ?, started_at = coalesce(started_at, heartbeat_at)
+       WHERE id IN (SELECT value FROM json_each(?)) AND state = 'running' AND attempt = ? AND unique_key IS NULL`,
+    );
+    let changes = 0;
+    for (const { first, ids } of groups.values()) changes += statement.run(first.result, first.at, JSON.stringify(ids), first.attempt).changes;
+    if (changes !== done.length) return false;
+    for (const c of done) this.table.tallyCompleted(c.id);
+    return true;
   }
 
   complete(ref: AttemptRef, result: string | null, now: number, forget: boolean): void {

@@ -101,7 +101,12 @@ export class SqliteStore implements JobStore {
     this.queries = new SqliteQueries(this.table);
     this.dead = new SqliteDeadLetters(this.table, this.lifecycle);
     this.runs = new SqliteRuns(sqlite, this.table);
-    this.acks = new SqliteAcks(sqlite, { flush: () => this.table.flushCompleted(), drop: () => this.table.dropCompleted() });
+    this.acks = new SqliteAcks(sqlite, {
+      all: (done) => this.lifecycle.completeAll(done),
+      alone: (done) => this.lifecycle.completeAlone(done),
+      flush: () => this.table.flushCompleted(),
+      drop: () => this.table.dropCompleted(),
+    });
     this.breakers = new SqliteBreakerStore(sqlite, this.table);
     this.nodes = new SqliteNodeRegistry(sqlite, this.table);
     this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));
@@ -171,7 +176,8 @@ export class SqliteStore implements JobStore {
     const json = forget ? null : storableResult(ref.id, result, this.maxPayloadBytes);
     const at = now.getTime();
     const body = (): void => this.lifecycle.complete(ref, json, at, forget);
-    return this.acks.add(body, forget ? undefined : () => this.lifecycle.completeAlone(ref, json, at));
+    const id = forget ? null : toRowId(ref.id);
+    return this.acks.add(body, id === null ? undefined : { id, attempt: ref.attempt, result: json, at });
   }
 
   /** Batched like `complete`. */

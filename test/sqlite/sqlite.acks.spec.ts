@@ -98,6 +98,34 @@ describe('SqliteStore acknowledgements: one write transaction a turn', () => {
     expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'running', 'completed', 'running']);
   });
 
+  it('writes each completion of a turn with its own attempt, result and time, and counts them', async () => {
+    const jobs = await running(5);
+    // The last job on its second attempt: retried, then claimed again.
+    await store.retry({ id: jobs[4]!.id, attempt: 1 }, NOW, error);
+    await store.claim({ queue: 'default', limit: 1, node: 'n1', now: NOW });
+    const later = new Date(NOW.getTime() + 1_000);
+    writes = 0;
+    await Promise.all([
+      store.complete({ id: jobs[0]!.id, attempt: 1 }, { a: 1 }, NOW),
+      store.complete({ id: jobs[1]!.id, attempt: 1 }, null, NOW),
+      store.complete({ id: jobs[2]!.id, attempt: 1 }, 'x', later),
+      store.complete({ id: jobs[3]!.id, attempt: 1 }, { a: 1 }, NOW),
+      store.complete({ id: jobs[4]!.id, attempt: 2 }, { a: 1 }, NOW),
+    ]);
+    expect(writes).toBe(1);
+    const done = await Promise.all(jobs.map((job) => store.get(job.id)));
+    expect(done.map((job) => [job?.state, job?.attempt, job?.result, job?.finishedAt?.getTime()])).toEqual([
+      ['completed', 1, { a: 1 }, NOW.getTime()],
+      ['completed', 1, null, NOW.getTime()],
+      ['completed', 1, 'x', later.getTime()],
+      ['completed', 1, { a: 1 }, NOW.getTime()],
+      ['completed', 2, { a: 1 }, NOW.getTime()],
+    ]);
+    expect((await store.queueCounts(NOW)).map(({ queue, completed, running }) => ({ queue, completed, running }))).toEqual([
+      { queue: 'default', completed: 5, running: 0 },
+    ]);
+  });
+
   it('rolls back only the ack whose statements fail; the others of its transaction commit', async () => {
     const jobs = await running(3);
     const bad = Number(jobs[1]!.id);
