@@ -18,7 +18,9 @@
  * with the no-SDK drain of the same round in the same process; the figure
  * is the median of those ratios over every process, with its spread and a
  * distribution-free 95 % interval of the median. `off` (metrics disabled)
- * runs the very code of `none`, so its ratio is the measure's noise floor.
+ * runs the very code of `none`, so its ratio is the measure's noise floor
+ * (and the bias of one application against another in a process); the
+ * producer is also given against both (their geometric mean).
  * Whole-process CPU (`process.cpuUsage`) of the same drains is reported too.
  *
  * Variants: `none` (the default: metrics enabled, no SDK registered), `off`
@@ -97,10 +99,10 @@ async function child() {
       });
     }
     const batch = Array.from({ length: 1000 }, (_, i) => ({ i }));
+    const orders = permutations(apps);
     for (let round = 0; round < rounds; round++) {
-      // The order rotates each round (and each process starts elsewhere), so no variant always drains first.
-      const start = (round + Number(values.offset)) % apps.length;
-      for (const app of [...apps.slice(start), ...apps.slice(0, start)]) {
+      // Every order in turn (each process starting elsewhere): no variant always drains first, or always after the same one.
+      for (const app of orders[(round + Number(values.offset)) % orders.length]) {
         for (let i = 0; i < jobs; i += batch.length) await app.adapter.enqueueBatch(batch.slice(0, Math.min(batch.length, jobs - i)));
         app.done = 0;
         app.target = jobs;
@@ -129,6 +131,12 @@ async function child() {
     await closeProbe();
     for (const app of apps) await app.adapter.cleanup().catch((e) => console.error(`cleanup: ${e.message}`));
   }
+}
+
+/** Every order of `xs`. */
+function permutations(xs) {
+  if (xs.length <= 1) return [xs];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]));
 }
 
 function runChild(store, concurrency, jobs, offset, variants) {
@@ -160,28 +168,40 @@ function medianInterval(xs) {
 
 const r3 = (x) => Number(x.toFixed(3));
 
-/** Per variant: µs a job (main thread, whole process), and the ratios against `none` paired by process and round. */
+/**
+ * Per variant: µs a job (main thread, whole process), and its ratios against
+ * `none` paired by process and round; with `off` in the group, also against
+ * both (their geometric mean), two applications of the same code, so that
+ * whatever sets one application apart from another in a process weighs on
+ * the base less.
+ */
 function summarise(samples, variants) {
   const key = (s) => `${s.process}/${s.round}`;
   const base = new Map(samples.filter((s) => s.variant === 'none').map((s) => [key(s), s]));
+  const off = new Map(samples.filter((s) => s.variant === 'off').map((s) => [key(s), s]));
+  const stats = (ratios) => ({
+    median: r3(median(ratios)),
+    interval: medianInterval(ratios).map(r3),
+    range: [r3(Math.min(...ratios)), r3(Math.max(...ratios))],
+  });
   return variants.map((variant) => {
     const mine = samples.filter((s) => s.variant === variant);
     const pairs = mine.filter((s) => base.has(key(s)));
-    const ratios = pairs.map((s) => s.mainNs / base.get(key(s)).mainNs);
-    const processRatios = pairs.map((s) => s.processUs / base.get(key(s)).processUs);
-    const ci = ratios.length ? medianInterval(ratios) : [null, null];
-    return {
+    const summary = {
       variant,
       pairs: pairs.length,
       mainUsPerJob: r3(median(mine.map((s) => s.mainNs / 1000 / s.jobs))),
       processUsPerJob: r3(median(mine.map((s) => s.processUs / s.jobs))),
       jobsPerSec: Math.round(median(mine.map((s) => s.jobs / (s.wallMs / 1000)))),
-      ratio: variant === 'none' ? null : r3(median(ratios)),
-      ratioInterval: variant === 'none' ? null : ci.map(r3),
-      ratioRange: variant === 'none' ? null : [r3(Math.min(...ratios)), r3(Math.max(...ratios))],
-      processRatio: variant === 'none' ? null : r3(median(processRatios)),
-      processRatioRange: variant === 'none' ? null : [r3(Math.min(...processRatios)), r3(Math.max(...processRatios))],
     };
+    if (variant === 'none' || pairs.length === 0) return summary;
+    summary.vsNone = stats(pairs.map((s) => s.mainNs / base.get(key(s)).mainNs));
+    summary.processVsNone = stats(pairs.map((s) => s.processUs / base.get(key(s)).processUs));
+    const both = pairs.filter((s) => off.has(key(s)));
+    if (variant !== 'off' && both.length > 0) {
+      summary.vsBoth = stats(both.map((s) => s.mainNs / Math.sqrt(base.get(key(s)).mainNs * off.get(key(s)).mainNs)));
+    }
+    return summary;
   });
 }
 
