@@ -6,7 +6,7 @@
  *   --rounds N           rounds of every scenario (default 3; quick: 2)
  *   --adapters a,b       only these adapters (see adapters/index.mjs)
  *   --scenarios x,y      only these scenarios (enqueue-batch, enqueue-one, drain-c10,
- *                        drain-c50, latency, schedule, backlog, dashboard)
+ *                        drain-c50, latency, schedule, backlog, dashboard, metrics-cost)
  *   --backlog-sizes a,b  queued jobs of the backlog scenario (default 10000,100000,1000000;
  *                        quick 10000,100000; or BENCH_BACKLOG_SIZES)
  *   --backlog-rounds N   rounds of the backlog scenario (default 1: its 1M runs take minutes;
@@ -35,6 +35,7 @@ import pg from 'pg';
 import { ADAPTER_INFO } from './adapters/index.mjs';
 import { backlogMarkdown, backlogSteps, flatness, parseSizes } from './backlog-report.mjs';
 import { dashboardMarkdown } from './dashboard-report.mjs';
+import { costTable } from './metrics-cost-report.mjs';
 import { BENCH_DIR, ROOT_DIR, median } from './common.mjs';
 
 const { values } = parseArgs({
@@ -148,6 +149,8 @@ for (const a of adapters) if (!ADAPTER_INFO[a]) throw new Error(`unknown adapter
 const plan = values.scenarios ? PLAN.filter((p) => values.scenarios.split(',').some((x) => x === p.id || x === p.group)) : PLAN;
 // The dashboard scenario is one process of its own (dashboard.mjs), not a step per adapter.
 const runDashboard = !values.scenarios || values.scenarios.split(',').includes('dashboard');
+// So is the metrics' cost (issue #18: metrics-cost.mjs, every variant in one process).
+const runMetricsCost = !values.scenarios || values.scenarios.split(',').includes('metrics-cost');
 const isBacklog = (step) => step.group === 'backlog';
 const roundsOf = (step) => (isBacklog(step) ? backlogRounds : rounds);
 
@@ -490,6 +493,21 @@ function markdown(report) {
   schedulesSection();
   layoutSection();
   retainedSection();
+  if (report.metricsCost) {
+    const c = report.metricsCost;
+    lines.push('## Metrics cost (nestjs-scheduler, issue #18)');
+    lines.push('');
+    if (!c.cases) lines.push(`Failed: ${c.error}`);
+    else {
+      lines.push(
+        `\`bench/metrics-cost.mjs\`: the variants' applications side by side in one process, their drains interleaved after ${c.warmup} warm-up round(s); ` +
+          `CPU of the main thread over each drain (${c.measure}), each drain paired with the no-SDK drain of its round. ` +
+          '"Metrics off" runs the same code as "no SDK": its interval is the noise floor.',
+      );
+      lines.push('');
+      for (const one of c.cases) lines.push(costTable(one), '');
+    }
+  }
   if (report.dashboard) lines.push(...dashboardMarkdown(report.dashboard, fmt));
   return lines.join('\n');
 }
@@ -582,6 +600,25 @@ async function main() {
       .at(-1),
   );
 
+  // What metrics with an SDK cost a drain (issue #18, ours only): main-thread CPU, paired drains in one process.
+  let metricsCost = null;
+  if (runMetricsCost) {
+    log('metrics-cost: drains with and without an SDK, side by side in one process');
+    const args = quick
+      ? ['--stores', 'memory', '--concurrency', '10', '--processes', '2', '--rounds', '12', '--reference-processes', '0']
+      : ['--processes', '3', '--rounds', '20'];
+    try {
+      const out = execFileSync(process.execPath, [path.join(BENCH_DIR, 'metrics-cost.mjs'), ...args, '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, BENCH_DATABASE_URL: databaseUrl },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      metricsCost = JSON.parse(out.trim().split('\n').at(-1));
+    } catch (error) {
+      metricsCost = { ok: false, error: String(error.message).split('\n')[0] };
+    }
+  }
+
   // The dashboard's budget (ours only, PostgreSQL): route latency with 1M jobs, statements while idle.
   let dashboard = null;
   if (runDashboard) {
@@ -640,6 +677,7 @@ async function main() {
     schedules,
     retained,
     layout,
+    metricsCost,
     dashboard,
     runs,
   };

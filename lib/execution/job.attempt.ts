@@ -99,8 +99,6 @@ export class Attempt implements RunningJob, TimeoutEntry {
   ackDuration = 0;
   ackResult: unknown = undefined;
   ackValue: JsonValue | null = null;
-  /** When its completion was handed to the store, for `scheduler.store.operation.duration` (0 without a store timer). */
-  ackSent = 0;
   /** Writes this attempt's `ctx.progress` reports, made at the first one. */
   progress: AttemptProgress | null = null;
   /** Asked to yield its slot to a more urgent job (`ctx.preempted`). */

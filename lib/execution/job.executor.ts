@@ -238,6 +238,9 @@ export class JobExecutor {
    * ~250 B. They are acknowledged in order, as separate `then`s would be.
    */
   private complete(attempt: Attempt, result: unknown): void {
+    const timer = this.deps.storeTimer;
+    // A batch is timed from its first completion: one that will join the pending batch reads no clock.
+    let sent = timer && this.writing === null ? timer.now() : -1;
     const written = this.send(attempt, result);
     if (written instanceof RefusedResult) return void this.unstorable(attempt, written.error, true);
     attempt.ackResult = result;
@@ -245,27 +248,32 @@ export class JobExecutor {
       this.written.push(attempt);
       return;
     }
+    if (timer && sent < 0) sent = timer.now();
     const batch = [attempt];
     this.writing = written;
     this.written = batch;
     written.then(
-      () => this.completeWritten(batch, true),
-      (error: unknown) => this.completeWritten(batch, false, error),
+      () => this.completeWritten(batch, sent, true),
+      (error: unknown) => this.completeWritten(batch, sent, false, error),
     );
   }
 
-  /** The writes of `batch` answered: written (`ok`), or refused with `error`. */
-  private completeWritten(batch: Attempt[], ok: boolean, error?: unknown): void {
+  /**
+   * The writes of `batch` answered: written (`ok`), or refused with `error`.
+   * `scheduler.store.operation.duration` records the batch once, from
+   * `sent`: completions the store answers with one promise are one write.
+   */
+  private completeWritten(batch: Attempt[], sent: number, ok: boolean, error?: unknown): void {
     if (this.written === batch) {
       this.writing = null;
       this.written = null;
     }
     const timer = this.deps.storeTimer;
+    if (timer) timer.record('complete', sent, ok ? undefined : error);
     for (const attempt of batch) {
       const { ackDuration: duration, ackResult: result, ackValue: value } = attempt;
       attempt.ackResult = undefined;
       attempt.ackValue = null;
-      if (timer) timer.record('complete', attempt.ackSent, ok ? undefined : error);
       if (ok) this.acked(attempt, duration, result, value, true, true);
       else if (error instanceof UnstorableResultError) void this.unstorable(attempt, error, true);
       else {
@@ -281,10 +289,11 @@ export class JobExecutor {
    * memory-store drain allocated 2.88 KB a job with it, 2.64 without).
    */
   private completed(attempt: Attempt, result: unknown, finish = true): Promise<ExecutionOutcome> {
+    const timer = this.deps.storeTimer;
+    const sent = timer ? timer.now() : 0;
     const written = this.send(attempt, result);
     if (written instanceof RefusedResult) return this.unstorable(attempt, written.error, finish);
-    const { ackDuration: duration, ackValue: value, ackSent: sent } = attempt;
-    const timer = this.deps.storeTimer;
+    const { ackDuration: duration, ackValue: value } = attempt;
     return written.then(
       () => {
         if (timer) timer.record('complete', sent);
@@ -309,13 +318,12 @@ export class JobExecutor {
   /**
    * Hands a completion to the store: the result as JSON (refused when it
    * cannot be), then the write. What its acknowledgement reports is kept on
-   * the attempt (no object a job): the duration, the JSON value, and when
-   * the write was sent, for `scheduler.store.operation.duration` (timed
-   * here, in the continuation the completion has anyway, rather than by a
-   * wrapper of the store).
+   * the attempt (no object a job): the duration and the JSON value. Its
+   * callers time the write (`scheduler.store.operation.duration`) in the
+   * continuation the completion has anyway, rather than by a wrapper of the store.
    */
   private send(attempt: Attempt, result: unknown): Promise<void> | RefusedResult {
-    const { clock, store, storeTimer } = this.deps;
+    const { clock, store } = this.deps;
     const job = attempt.job;
     const now = clock.now();
     let value: JsonValue | null;
@@ -327,7 +335,6 @@ export class JobExecutor {
     const forget = this.deps.forgetCompleted === true && job.tickKey === null;
     attempt.ackDuration = now - attempt.started;
     attempt.ackValue = value;
-    if (storeTimer) attempt.ackSent = storeTimer.now();
     try {
       return store.complete({ id: job.id, attempt: job.attempt }, value, new Date(now), forget ? FORGET : undefined);
     } catch (error) {

@@ -55,6 +55,10 @@ export class JobMetrics implements AttemptMetrics {
   private readonly handles = new Map<string, Map<string, JobHandles>>();
   /** By the base attribute set (names past the cap share one). */
   private readonly bySet = new Map<Attributes, JobHandles>();
+  /** The queue × name of the last attempt started, and its records: a drain of one job name looks up no map. */
+  private lastQueue = '';
+  private lastName = '';
+  private last: JobHandles | null = null;
   private consumed: ((attributes: Attributes) => void) | null = null;
   private readonly counters: LocalCounters;
   private readonly duration: SchedulerHistogram | null;
@@ -142,7 +146,13 @@ export class JobMetrics implements AttemptMetrics {
   }
 
   private of(job: Job<unknown>): JobHandles {
-    return this.handles.get(job.queue)?.get(job.name) ?? this.resolve(job);
+    const { queue, name } = job;
+    if (this.last !== null && name === this.lastName && queue === this.lastQueue) return this.last;
+    const handles = this.handles.get(queue)?.get(name) ?? this.resolve(job);
+    this.lastQueue = queue;
+    this.lastName = name;
+    this.last = handles;
+    return handles;
   }
 
   private resolve(job: Job<unknown>): JobHandles {

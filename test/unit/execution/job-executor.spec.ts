@@ -8,6 +8,9 @@ import type { JobDefinition } from '../../../lib/scheduler.registry.js';
 import { MemoryStore } from '../../../lib/store/memory.store.js';
 import { SchedulerEvents } from '../../../lib/telemetry/scheduler.events.js';
 import { FakeClock } from '../../../lib/testing/fake.clock.js';
+import { SchedulerMetricProducer } from '../../../lib/metrics/index.js';
+import { StoreTimer } from '../../../lib/telemetry/metrics/store-timer.js';
+import type { HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { T0 } from '../../support/app.js';
 import { testClassifier } from '../../support/classifier.js';
 import { newJobInput } from '../../support/new-job.js';
@@ -17,7 +20,7 @@ import { newJobInput } from '../../support/new-job.js';
  * come from a plain lookup, the middleware travels with each definition,
  * and the backoff of a retry is the lookup's answer.
  */
-function setup(definitions: Map<string, JobDefinition>, backoff: number) {
+function setup(definitions: Map<string, JobDefinition>, backoff: number, storeTimer: StoreTimer | null = null) {
   const clock = new FakeClock(T0);
   const store = new MemoryStore();
   const retries: [string, number][] = [];
@@ -29,6 +32,7 @@ function setup(definitions: Map<string, JobDefinition>, backoff: number) {
     events: new SchedulerEvents(),
     running: new RunningJobs(),
     onRetry: (queue, runAt) => retries.push([queue, runAt.getTime()]),
+    storeTimer,
   };
   const executor = new JobExecutor(deps);
   const claimOne = async (name: string) => {
@@ -114,5 +118,26 @@ describe('JobExecutor, built without Nest', () => {
       await Promise.all(writes);
       expect(writes).toHaveLength(3);
     }
+  });
+
+  it('times completions the store answers with one promise as one write, and each completion answered on its own', async () => {
+    const defs = new Map([['quiet', definition('quiet', () => undefined)]]);
+    const completes = async (shared: boolean) => {
+      const producer = new SchedulerMetricProducer();
+      const { executor, store, claimOne } = setup(defs, 0, new StoreTimer(producer, [0.005, 1]));
+      if (!shared) {
+        const write = store.complete.bind(store);
+        store.complete = (...args) => write(...args).then(() => undefined);
+      }
+      const jobs = [await claimOne('quiet'), await claimOne('quiet'), await claimOne('quiet')];
+      await Promise.all(jobs.map((job) => executor.execute(job)));
+      const metric = (await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics.find(
+        (m) => m.descriptor.name === 'scheduler.store.operation.duration',
+      ) as HistogramMetricData;
+      return metric.dataPoints.find((p) => p.attributes['db.operation.name'] === 'complete')?.value.count;
+    };
+    // The memory store answers every completion with one settled promise: the three launched together are one write.
+    expect(await completes(true)).toBe(1);
+    expect(await completes(false)).toBe(3);
   });
 });
