@@ -50,6 +50,8 @@ export class JobExecutor {
   /** The promise the latest completions wait on, and those attempts (see {@link complete}). */
   private writing: Promise<void> | null = null;
   private written: Attempt[] | null = null;
+  /** A completion being timed for `scheduler.store.operation.duration` is in flight. */
+  private timing = false;
   private readonly timeouts: AttemptTimeouts<Attempt>;
 
   constructor(private readonly deps: ExecutorDeps) {
@@ -239,16 +241,22 @@ export class JobExecutor {
    */
   private complete(attempt: Attempt, result: unknown): void {
     const timer = this.deps.storeTimer;
-    // A batch is timed from its first completion: one that will join the pending batch reads no clock.
-    let sent = timer && this.writing === null ? timer.now() : -1;
+    // One completion is timed at a time: a store writes those that arrive meanwhile together with it
+    // (one statement, transaction or script), so its record stands for that write, and the others read no clock.
+    const sent = timer && !this.timing ? timer.now() : -1;
+    if (sent >= 0) this.timing = true;
     const written = this.send(attempt, result);
-    if (written instanceof RefusedResult) return void this.unstorable(attempt, written.error, true);
+    if (written instanceof RefusedResult) {
+      if (sent >= 0) this.timing = false;
+      return void this.unstorable(attempt, written.error, true);
+    }
     attempt.ackResult = result;
     if (written === this.writing && this.written !== null) {
+      // Joins a write already under way: that write's own record (if any) stands for it.
+      if (sent >= 0) this.timing = false;
       this.written.push(attempt);
       return;
     }
-    if (timer && sent < 0) sent = timer.now();
     const batch = [attempt];
     this.writing = written;
     this.written = batch;
@@ -261,7 +269,8 @@ export class JobExecutor {
   /**
    * The writes of `batch` answered: written (`ok`), or refused with `error`.
    * `scheduler.store.operation.duration` records the batch once, from
-   * `sent`: completions the store answers with one promise are one write.
+   * `sent` (-1: not timed): completions the store answers with one promise
+   * are one write.
    */
   private completeWritten(batch: Attempt[], sent: number, ok: boolean, error?: unknown): void {
     if (this.written === batch) {
@@ -269,7 +278,10 @@ export class JobExecutor {
       this.written = null;
     }
     const timer = this.deps.storeTimer;
-    if (timer) timer.record('complete', sent, ok ? undefined : error);
+    if (timer && sent >= 0) {
+      this.timing = false;
+      timer.record('complete', sent, ok ? undefined : error);
+    }
     for (const attempt of batch) {
       const { ackDuration: duration, ackResult: result, ackValue: value } = attempt;
       attempt.ackResult = undefined;
