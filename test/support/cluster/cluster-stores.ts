@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import type { JobStore } from '../../../lib/store/job-store.js';
 import type { Job } from '../../../lib/store/job.types.js';
 import { createTestSchema } from '../postgres.js';
@@ -83,6 +84,8 @@ async function openJobs(
     const { openSqlite } = await import('../../../lib/sqlite/sqlite.connection.js');
     const { SqliteStore } = await import('../../../lib/sqlite/sqlite.store.js');
     const dir = await mkdtemp(join(tmpdir(), `scheduler-${label}-`));
+    // Removed even when the test fails before its drop (the nodes still running keep their open file).
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'jobs.db');
     const store = new SqliteStore(await openSqlite({ type: 'sqlite', path }));
     return { store, where: { sqlite: { path } }, remove: () => rm(dir, { recursive: true, force: true }) };
