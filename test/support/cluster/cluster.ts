@@ -52,6 +52,8 @@ export interface NodeSettings {
   schema: string;
   /** Keep the jobs in Redis (the ledger stays in PostgreSQL). */
   redis?: { url: string; keyPrefix: string };
+  /** Keep the jobs in this SQLite file (the ledger stays in PostgreSQL). */
+  sqlite?: { path: string };
   name: string;
   concurrency?: number;
   leaseTtl?: number;

@@ -1,6 +1,6 @@
 /**
  * One cluster node for the multi-process tests: a real Nest app on the
- * PostgreSQL store (or the Redis store), started as a child process and killed with real signals.
+ * PostgreSQL store (or the Redis or SQLite store), started as a child process and killed with real signals.
  * Its jobs write what they do into a ledger table, which the tests read.
  * Settings come from the NODE_CONFIG environment variable (JSON).
  */
@@ -32,6 +32,8 @@ interface NodeConfig {
   schema: string;
   /** Keep the jobs in Redis instead: this server, under this key prefix. */
   redis?: { url: string; keyPrefix: string };
+  /** Keep the jobs in this SQLite file instead (shared by the nodes of the test). */
+  sqlite?: { path: string };
   name: string;
   /** 0: no queues (this node runs no jobs). */
   concurrency: number;
@@ -203,7 +205,11 @@ class Ledgered {
 @Module({
   imports: [
     SchedulerModule.forRoot({
-      store: config.redis ? { type: 'redis', ...config.redis } : { type: 'postgres', url: config.url, schema: config.schema },
+      store: config.redis
+        ? { type: 'redis', ...config.redis }
+        : config.sqlite
+          ? { type: 'sqlite', ...config.sqlite }
+          : { type: 'postgres', url: config.url, schema: config.schema },
       nodeName: config.name,
       queues: config.concurrency === 0 ? false : { default: config.concurrency },
       peer: { leaseTtl: config.leaseTtl },
