@@ -46,27 +46,24 @@ export class RedisNotifier implements Notifier {
     const subscriber = await this.redis.fork();
     this.subscriber = subscriber;
     const client: Redis = subscriber.client;
-    let ready = false;
     client.on('message', (channel: string, payload: string) => {
       if (channel !== this.channel) return;
       const message = parseNotification(payload);
       if (message) this.deliver(message);
     });
     client.on('error', (error: Error) => this.logger.warn(`the Redis notification connection failed (polling goes on): ${error.message}`));
-    const subscribe = async (): Promise<void> => {
-      await client.subscribe(this.channel);
-      ready = true;
-    };
-    // ioredis subscribes again after a reconnection; what was published meanwhile is lost. A
-    // server never reached yet (waitForDatabase) is subscribed to once it answers.
+    // Subscribed again by us after each (re)connection, not by ioredis, which announces the connection
+    // `ready` before its subscription is back: `resync` must follow a live subscription, or a message
+    // published in between is lost without a catch-up. A server never reached yet (waitForDatabase) is
+    // subscribed to at its first connection.
+    client.options.autoResubscribe = false;
     client.on('ready', () => {
-      if (ready) return this.deliver({ type: 'resync' });
-      subscribe().then(
+      client.subscribe(this.channel).then(
         () => this.deliver({ type: 'resync' }),
         (error: unknown) => this.logger.warn(`subscribing to notifications failed (polling goes on): ${(error as Error)?.message ?? String(error)}`),
       );
     });
-    if (!subscriber.waiting()) await subscribe();
+    if (!subscriber.waiting()) await client.subscribe(this.channel);
     // A subscribed connection only listens, so a half-open one would stay silent for ever: a PING now and
     // then gives the socket timeout an answer to wait for, and a silent socket is replaced (then `resync`).
     const every = Math.min(PING_EVERY_MS, subscriber.timeouts.socketTimeout);
