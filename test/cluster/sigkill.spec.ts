@@ -74,6 +74,8 @@ describe.each(CLUSTER_STORES)('SIGKILL (child processes on %s)', (kind) => {
     const slow = effects.filter((r) => r.job_id.endsWith(':slow'));
     expect(slow).toHaveLength(1);
     expect(slow[0]!.attempt).toBe(2);
+    // The other steps ran once: those completed before the kill (a, b) were not run again.
+    expect(effects.filter((r) => !r.job_id.endsWith(':slow')).map((r) => r.attempt)).toEqual([1, 1, 1]);
     await killAll([survivor]);
     await store.drop();
   }, 60_000);
