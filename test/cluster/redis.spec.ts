@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { closeRedis, openRedis } from '../../lib/redis/redis.client.js';
 import { RedisStore } from '../../lib/redis/redis.store.js';
 import type { Job } from '../../lib/store/job.types.js';
-import { newJobInput } from '../../lib/store/index.js';
 import { createTestSchema } from '../support/postgres.js';
 import { redisUrl, testKeyPrefix } from '../support/redis.js';
 import { createLedger, killAll, useCluster, waitUntil } from '../support/cluster/cluster.js';
 
 /**
- * The multi-process tests of the PostgreSQL store (test/cluster/failover.spec.ts),
+ * The boot and cron tests of the PostgreSQL store (test/cluster/failover.spec.ts),
  * on Redis: real processes, real signals, a real Redis server. The jobs live
- * in Redis; the ledger the jobs write to stays in PostgreSQL.
+ * in Redis; the ledger the jobs write to stays in PostgreSQL. A node killed
+ * mid-job or mid-run is tested on every store in test/cluster/sigkill.spec.ts.
  */
 describe('cluster (child processes on Redis)', () => {
   const { start, rows } = useCluster();
@@ -96,35 +96,4 @@ describe('cluster (child processes on Redis)', () => {
     await killAll(live);
     await done();
   }, 90_000);
-
-  it('a node SIGKILLed mid-job: its jobs complete elsewhere, each finished once, 0 lost', async () => {
-    const { db, store, settings, done } = await fresh();
-    const rescueAfter = 3_000;
-    const victim = start(settings('victim', { workMs: 60_000, concurrency: 4, rescueAfter }));
-    await victim.waitFor('leader victim');
-    const now = new Date();
-    await store.insert(Array.from({ length: 8 }, (_, n) => newJobInput(now, { name: 'work', args: { n }, priority: 0, maxAttempts: 4 })));
-    await waitUntil(
-      async () => (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'start' AND node = 'victim'`))[0]!.n >= 1,
-      15_000,
-      'the victim to start jobs',
-    );
-    const rescuer = start(settings('rescuer', { workMs: 100, concurrency: 2, rescueAfter }));
-    await rescuer.waitFor('ready');
-    victim.child.kill('SIGKILL');
-    await victim.exited;
-    const orphans = (await rows(db.url, `SELECT DISTINCT job_id FROM "${db.schema}".ledger WHERE kind = 'start' AND node = 'victim'`)).map((r) => r.job_id);
-    expect(orphans.length).toBeGreaterThan(0);
-    await waitUntil(async () => (await jobs(store, 'work', ['completed'])).length === 8, 30_000, 'every job to complete');
-    const rescued = (await jobs(store, 'work')).filter((j) => j.errors.some((e) => e.kind === 'lease-lost')).map((j) => j.id);
-    expect(rescued).toEqual(expect.arrayContaining(orphans));
-    const finished = await rows(
-      db.url,
-      `SELECT job_id, count(*)::int AS n, min(node) AS node FROM "${db.schema}".ledger WHERE kind = 'finish' GROUP BY job_id`,
-    );
-    expect(finished).toHaveLength(8);
-    expect(finished.every((r) => r.n === 1 && r.node === 'rescuer')).toBe(true);
-    await killAll([rescuer]);
-    await done();
-  }, 60_000);
 });

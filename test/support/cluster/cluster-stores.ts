@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { JobStore } from '../../../lib/store/job-store.js';
 import type { Job } from '../../../lib/store/job.types.js';
+import type { WorkflowRun } from '../../../lib/store/workflow-run.types.js';
 import { createTestSchema } from '../postgres.js';
 import { redisUrl, testKeyPrefix } from '../redis.js';
 import { createLedger, type ClusterJob, type NodeSettings } from './cluster.js';
@@ -28,6 +29,8 @@ export interface ClusterStore {
   insert(jobs: readonly ClusterJob[]): Promise<void>;
   /** The jobs of a handler, oldest first. */
   jobs(name: string): Promise<Job[]>;
+  /** A workflow run, or `null`. */
+  run(id: string): Promise<WorkflowRun | null>;
   /** Closes the test's connection and removes the jobs and the ledger. */
   drop(): Promise<void>;
 }
@@ -58,6 +61,7 @@ export async function openClusterStore(kind: ClusterStoreKind, label: string): P
       );
     },
     jobs: (name) => opened.store.list({ name, limit: 100_000, order: 'asc' }),
+    run: (id) => opened.store.getRun(id),
     async drop() {
       await opened.store.close();
       await opened.remove();
