@@ -7,7 +7,7 @@ import type { Job } from '../../../lib/store/job.types.js';
 import type { WorkflowRun } from '../../../lib/store/workflow-run.types.js';
 import { createTestSchema } from '../postgres.js';
 import { redisUrl, testKeyPrefix } from '../redis.js';
-import { createLedger, type ClusterJob, type NodeSettings } from './cluster.js';
+import { clusterJobInputs, createLedger, type ClusterJob, type NodeSettings } from './cluster.js';
 
 /** A store the multi-process tests run their nodes on. */
 export type ClusterStoreKind = 'postgres' | 'redis' | 'sqlite';
@@ -46,19 +46,7 @@ export async function openClusterStore(kind: ClusterStoreKind, label: string): P
     schema: db.schema,
     settings: (name, extra = {}) => ({ url: db.url, schema: db.schema, name, ...opened.where, ...extra }),
     async insert(jobs) {
-      const now = new Date();
-      await opened.store.insert(
-        jobs.map((job) => ({
-          name: job.name ?? 'work',
-          queue: 'default',
-          args: { n: job.n },
-          priority: job.priority ?? 0,
-          maxAttempts: job.maxAttempts ?? 4,
-          timeout: null,
-          runAt: now,
-          pinnedNode: job.pinnedNode ?? null,
-        })),
-      );
+      await opened.store.insert(clusterJobInputs(jobs));
     },
     jobs: (name) => opened.store.list({ name, limit: 100_000, order: 'asc' }),
     run: (id) => opened.store.getRun(id),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { withClient } from '../postgres.js';
+import type { NewJob } from '../../../lib/store/job.types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const script = join(root, 'dist', 'test', 'support', 'cluster', 'node.js');
@@ -137,25 +138,28 @@ export interface ClusterJob {
 }
 
 /** Inserts jobs as another process would, through a scheduler-less insert of the library's store. */
+/** The store's insert input for jobs of the cluster tests' nodes, all due now. */
+export function clusterJobInputs(jobs: readonly ClusterJob[]): NewJob[] {
+  const now = new Date();
+  return jobs.map((job) => ({
+    name: job.name ?? 'work',
+    queue: 'default',
+    args: { n: job.n },
+    priority: job.priority ?? 0,
+    maxAttempts: job.maxAttempts ?? 4,
+    timeout: null,
+    runAt: now,
+    pinnedNode: job.pinnedNode ?? null,
+  }));
+}
+
 export async function insertJobs(url: string, schema: string, jobs: readonly ClusterJob[]): Promise<void> {
   const { openPostgres } = await import('../../../lib/postgres/postgres.connection.js');
   const { PostgresStore } = await import('../../../lib/postgres/postgres.store.js');
   const ctx = await openPostgres({ type: 'postgres', url, schema }, 'test');
   const store = new PostgresStore(ctx, { type: 'postgres', url, schema });
   await store.init();
-  const now = new Date();
-  await store.insert(
-    jobs.map((job) => ({
-      name: job.name ?? 'work',
-      queue: 'default',
-      args: { n: job.n },
-      priority: job.priority ?? 0,
-      maxAttempts: job.maxAttempts ?? 4,
-      timeout: null,
-      runAt: now,
-      pinnedNode: job.pinnedNode ?? null,
-    })),
-  );
+  await store.insert(clusterJobInputs(jobs));
   await store.close();
 }
 
