@@ -27,6 +27,7 @@ import { MemoryStore } from '../store/memory.store.js';
 import { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { MetricsPlugin, schedulerMeter } from '../telemetry/metrics/metrics.plugin.js';
 import { NodeBeatPlugin } from '../plugins/node-beat.plugin.js';
+import { StoreContact } from '../plugins/store-contact.js';
 import { PACKAGE_VERSION } from '../scheduler.constants.js';
 import type { WorkflowDefinition } from '../workflow/workflow.definition.js';
 import { WorkflowEngine } from '../workflow/workflow.engine.js';
@@ -104,7 +105,9 @@ export class SchedulerRoot {
     const store = bundle.store;
     const { peer, notifier } = bundle;
     const isLeader = () => peer.isLeader();
-    const loop = new SchedulerLoop(clock);
+    // What this node sees of the store's reachability (the loop's tasks and the beats): the lifeline holds rescue back after an outage.
+    const contact = new StoreContact(() => clock.now(), options.rescueAfter);
+    const loop = new SchedulerLoop(clock, (run) => contact.watch(run, false));
     const poke = () => loop.poke();
     const queues = new QueueManager(options.pollInterval, poke);
     const runnersOf = (queue?: string) => (queue === undefined ? queues.all() : queues.all().filter((runner) => runner.name === queue));
@@ -186,7 +189,7 @@ export class SchedulerRoot {
       plannerLoaded: () => planner.isLoaded,
       loadPlanner: () => leadership.loadPlanner(),
     });
-    const lifeline = new LifelinePlugin({ store, storeTimer, events, isLeader, wake, interval: options.rescueInterval, rescueAfter: options.rescueAfter });
+    const lifeline = new LifelinePlugin({ store, storeTimer, events, isLeader, wake, interval: options.rescueInterval, contact });
     const plugins: SchedulerPlugin[] = [
       sync,
       lifeline,
@@ -220,6 +223,7 @@ export class SchedulerRoot {
         version: PACKAGE_VERSION,
         interval: options.heartbeatInterval,
         ttl: options.rescueAfter,
+        contact,
         queues: () => Object.fromEntries(queues.all().map((runner) => [runner.name, runner.limit])),
       }),
     );

@@ -34,7 +34,14 @@ export class SchedulerLoop {
   /** When the task under way started (epoch ms), `null` between tasks. */
   private taskSince: number | null = null;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param watch wraps each task's run (the store's reachability is learnt
+   * from them: a task stuck behind an unreachable store is the first sign). @default none
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly watch: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
+  ) {}
 
   add(task: LoopTask): void {
     this.tasks.push(task);
@@ -121,7 +128,7 @@ export class SchedulerLoop {
         if (at === null || at > now) continue;
         this.taskSince = now;
         try {
-          await task.run(now);
+          await this.watch(() => task.run(now));
         } catch (error) {
           this.logger.error(`${task.name} failed: ${(error as Error)?.stack ?? String(error)}`);
         } finally {

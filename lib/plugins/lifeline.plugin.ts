@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
 import { NotLeaderError } from '../scheduler.errors.js';
 import type { JobStore } from '../store/job-store.js';
@@ -6,6 +7,7 @@ import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
 import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
 import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
+import type { StoreContact } from './store-contact.js';
 
 /**
  * What the lifeline uses.
@@ -21,19 +23,24 @@ export interface LifelinePorts {
   wake(queue: string): void;
   /** How often the leader looks for jobs to rescue, in ms. */
   interval: number;
-  /** A running job without a heartbeat for this long (ms) is rescued. */
-  rescueAfter: number;
+  /** Which heartbeats are old enough to rescue, given what this node saw of the store (and told of each pass). */
+  contact: Pick<StoreContact, 'rescueBefore' | 'graceUntil' | 'watch'>;
 }
 
 /**
  * Lifeline (leader only): a running job whose heartbeat is older than
  * `rescueAfter` belonged to a node that died; it goes back to `available`
  * (or `dead` when its attempts are spent). Its old attempt's late
- * acknowledgement is then stale and changes nothing.
+ * acknowledgement is then stale and changes nothing. After an outage of the
+ * store, no heartbeat could land: see {@link StoreContact} for the grace
+ * that keeps live nodes' jobs from being rescued for it.
  * @internal
  */
 export class LifelinePlugin implements SchedulerPlugin {
   readonly name = 'lifeline';
+  private readonly logger = new Logger('Scheduler');
+  /** The end of the grace last logged, so that each outage is told once. */
+  private toldGrace: number | null = null;
 
   constructor(private readonly ports: LifelinePorts) {}
 
@@ -59,13 +66,26 @@ export class LifelinePlugin implements SchedulerPlugin {
   }
 
   private async rescue(now: number): Promise<Job[]> {
-    const { store, events, rescueAfter } = this.ports;
-    const rescued = await timeStore(this.ports.storeTimer, 'rescue', () => store.rescue(new Date(now - rescueAfter), new Date(now)));
+    const { store, events, contact } = this.ports;
+    const before = contact.rescueBefore(now);
+    this.tellGrace(now);
+    if (before === null) return [];
+    const rescued = await contact.watch(() => timeStore(this.ports.storeTimer, 'rescue', () => store.rescue(new Date(before), new Date(now))));
     for (const job of rescued) {
       events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });
       if (job.state === 'available') this.ports.wake(job.queue);
       else if (job.state === 'dead') events.emit('deadLetter:insert', { entry: toDeadLetter(job) });
     }
     return rescued;
+  }
+
+  private tellGrace(now: number): void {
+    const until = this.ports.contact.graceUntil(now);
+    if (until === null || until === this.toldGrace) return;
+    this.toldGrace = until;
+    this.logger.warn(
+      `the store was out of reach for a while: until ${new Date(until).toISOString()}, a running job is rescued only if its heartbeat had stopped ` +
+        'rescueAfter before the outage began, so that live nodes beat again first',
+    );
   }
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { LoopTask } from '../planner/scheduler.loop.js';
 import type { NodeRegistry } from '../store/node-registry.js';
 import type { SchedulerPlugin } from './scheduler.plugin.js';
+import type { StoreContact } from './store-contact.js';
 
 /**
  * What the node beat uses.
@@ -18,6 +19,8 @@ export interface NodeBeatPorts {
   ttl: number;
   /** The queues this node runs now, with their concurrency. */
   queues(): Record<string, number>;
+  /** Told whether each beat reached the store (the lifeline holds rescue back after an outage). @default none */
+  contact?: Pick<StoreContact, 'watch'>;
 }
 
 /**
@@ -66,9 +69,10 @@ export class NodeBeatPlugin implements SchedulerPlugin {
 
   private async beat(registry: NodeRegistry, now: number): Promise<void> {
     const { node, version, ttl } = this.ports;
-    this.startedAt ??= new Date(now);
+    const startedAt = (this.startedAt ??= new Date(now));
     try {
-      await registry.beat({ node, version, queues: this.ports.queues(), startedAt: this.startedAt }, new Date(now), ttl);
+      const beat = () => registry.beat({ node, version, queues: this.ports.queues(), startedAt }, new Date(now), ttl);
+      await (this.ports.contact ? this.ports.contact.watch(beat) : beat());
       if (this.failing) this.logger.log('this node is recorded among the nodes again');
       this.failing = false;
     } catch (error) {

@@ -145,14 +145,18 @@ function connection(client: Redis, base: string, owned: boolean, timeouts: Redis
     owned,
     timeouts,
     waiting,
-    run: (script, ...args) =>
-      commands[script].call(client, base, ...args).catch((error: unknown) => {
+    run: (script, ...args) => {
+      const answer = commands[script].call(client, base, ...args);
+      // Only a client without an offline queue can be waiting: a call on any other is left as it is (no handler per call).
+      if (client.options.enableOfflineQueue) return answer;
+      return answer.catch((error: unknown) => {
         // A typed refusal for a call made before the server was first reached (see failFastUntilReady).
         if (waiting() && isRedisConnectionError(error)) {
           throw new StoreUnavailableError('Redis is not reachable yet', { cause: error });
         }
         throw error;
-      }),
+      });
+    },
     fork: async (own) => {
       // Ours even when the app gave the client: a fork's socket is bounded and kept alive whatever the app's are.
       const parentWaits = waiting();
