@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { configDefaults, defineConfig } from 'vitest/config';
@@ -47,5 +48,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: one on a 2-core machine. The tests
+    // mostly wait (sockets, timers, child processes), so two files at once take ~0.65× the time.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

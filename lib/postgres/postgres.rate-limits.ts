@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 import { nextTokenAt, type RateLimitSpec, type RateLimitStatus } from '../rate-limit/token-bucket.js';
@@ -9,6 +10,8 @@ import { toClaimedJobs, toJob, type JobRow } from './sql/job-rows.js';
 import type { BucketRef, RateLimitStatements } from './sql/rate-limit.sql.js';
 import type { Statement } from './sql/statement.js';
 import { inTransaction } from './postgres.transaction.js';
+import type { ClaimsInDoubt } from './postgres.claim-doubts.js';
+import { claimToken } from './sql/claim.sql.js';
 
 /**
  * What the rate limits of a `PostgresStore` use.
@@ -25,7 +28,12 @@ export interface PostgresRateLimitDeps {
   checkReady(): void;
   /** Whether a failed claim lost a race another claim won at the same instant (it is tried again). */
   lostRace(error: unknown): boolean;
+  /** The store's claims whose answer was lost, handed back by their token. */
+  doubts: Pick<ClaimsInDoubt, 'add' | 'settle' | 'size'>;
 }
+
+/** The claim statements one attempt sent: their tokens and when (`performance.now()`). */
+type Sent = [token: string, at: number][];
 
 /** A claim that lost a race on a running serial key is tried again this often. */
 const RACE_RETRIES = 3;
@@ -57,15 +65,23 @@ export class PostgresRateLimits implements JobRateLimits {
     const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
     const buckets = bucketsOf(request.queue, limits);
     const shared = buckets.every((b) => b.kind !== 'jobs');
+    const { doubts } = this.deps;
+    if (doubts.size > 0) await doubts.settle();
     for (let attempt = 0; ; attempt++) {
+      const sent: Sent = [];
       try {
         if (shared) {
-          const claimed = await this.claimShared({ ...request, limit }, buckets);
+          const claimed = await this.claimShared({ ...request, limit }, buckets, sent);
           if (claimed) return claimed;
         }
-        return await inTransaction(this.deps.pg.pool, async (client) => this.claimIn(client, { ...request, limit }, buckets));
+        return await inTransaction(this.deps.pg.pool, async (client) => this.claimIn(client, { ...request, limit }, buckets, sent));
       } catch (error) {
         if (attempt < RACE_RETRIES && this.deps.lostRace(error)) continue;
+        // Its answer, or its transaction's COMMIT's, may have been lost after the claim took jobs.
+        if (error instanceof StoreUnavailableError && sent.length > 0) {
+          for (const [token, at] of sent) doubts.add(token, at);
+          await doubts.settle();
+        }
         throw error;
       }
     }
@@ -76,8 +92,9 @@ export class PostgresRateLimits implements JobRateLimits {
    * transaction takes five. Null when a bucket has no row yet (nothing was
    * claimed): the transaction creates it.
    */
-  private async claimShared(request: ClaimRequest, buckets: readonly BucketRef[]): Promise<RateLimitedClaim | null> {
+  private async claimShared(request: ClaimRequest, buckets: readonly BucketRef[], sent: Sent): Promise<RateLimitedClaim | null> {
     const statement = this.deps.claimLimited(request, buckets);
+    sent.push([claimToken(statement), performance.now()]);
     const [row] = (await this.query<{ jobs: string | null; buckets: BucketRow[] | null }>(this.deps.pg.pool, statement)).rows;
     if (!row || (row.buckets?.length ?? 0) < buckets.length) return null;
     const tokens = new Map(row.buckets!.map((b) => [key(b.kind, b.name), Number(b.tokens)]));
@@ -99,7 +116,7 @@ export class PostgresRateLimits implements JobRateLimits {
     };
   }
 
-  private async claimIn(client: pg.PoolClient, request: ClaimRequest, buckets: readonly BucketRef[]): Promise<RateLimitedClaim> {
+  private async claimIn(client: pg.PoolClient, request: ClaimRequest, buckets: readonly BucketRef[], sent: Sent): Promise<RateLimitedClaim> {
     const { sql } = this.deps;
     const tokens = new Map<string, number>();
     for (const row of (await this.query<{ kind: string; name: string; tokens: number }>(client, sql.lock(buckets))).rows) {
@@ -115,7 +132,7 @@ export class PostgresRateLimits implements JobRateLimits {
     let held: { id: string; name: string }[] = [];
     if (named.length === 0) {
       // Queue and global buckets only: the plain claim, capped at the tokens there are.
-      if (budget >= 1) jobs = await this.claimJobs(client, { ...request, limit: budget }, null);
+      if (budget >= 1) jobs = await this.claimJobs(client, { ...request, limit: budget }, null, sent);
       if (budget < request.limit)
         held = (await this.query<{ id: string; name: string }>(client, sql.candidates({ ...request, limit: request.limit - jobs.length }, []))).rows;
     } else {
@@ -131,7 +148,7 @@ export class PostgresRateLimits implements JobRateLimits {
           if (own !== undefined) nameLeft.set(job.name, own - 1);
         } else held.push(job);
       }
-      if (chosen.length > 0) jobs = await this.claimJobs(client, { ...request, limit: chosen.length }, chosen);
+      if (chosen.length > 0) jobs = await this.claimJobs(client, { ...request, limit: chosen.length }, chosen, sent);
     }
     const taken = new Map<string, number>();
     for (const b of shared) taken.set(key(b.kind, b.name), jobs.length);
@@ -160,8 +177,10 @@ export class PostgresRateLimits implements JobRateLimits {
   }
 
   /** The store's claim (of `ids` only, when given), in this transaction. */
-  private async claimJobs(client: pg.PoolClient, request: ClaimRequest, ids: readonly string[] | null): Promise<Job[]> {
-    const [row] = (await this.query<{ jobs: string | null }>(client, this.deps.claim(request, ids))).rows;
+  private async claimJobs(client: pg.PoolClient, request: ClaimRequest, ids: readonly string[] | null, sent: Sent): Promise<Job[]> {
+    const statement = this.deps.claim(request, ids);
+    sent.push([claimToken(statement), performance.now()]);
+    const [row] = (await this.query<{ jobs: string | null }>(client, statement)).rows;
     return row?.jobs ? toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit) : [];
   }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { JsonValue } from '../common/json.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
@@ -50,6 +51,8 @@ import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { PostgresRateLimits } from './postgres.rate-limits.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
+import { claimToken } from './sql/claim.sql.js';
+import { ClaimsInDoubt } from './postgres.claim-doubts.js';
 import { errorJson, toClaimedJobs, toDbId, toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
 
@@ -79,6 +82,7 @@ export class PostgresStore implements JobStore {
   /** Largest JSON payload kept (args, meta, a result), in bytes of UTF-8 (`maxPayloadBytes`). */
   readonly maxPayloadBytes: number;
   private readonly heartbeats: HeartbeatConnection;
+  private readonly doubts: ClaimsInDoubt;
   private readonly runs: PostgresRuns;
   private readonly dead: PostgresDeadLetters;
   /** Push to idle nodes (`push: false` turns it off). @internal */
@@ -98,6 +102,7 @@ export class PostgresStore implements JobStore {
     this.maxPayloadBytes = options.maxPayloadBytes ?? POSTGRES_DEFAULTS.maxPayloadBytes;
     this.acks = new AckWriter((statement) => this.pg.pool.query(statement), this.sql.ack);
     this.heartbeats = new HeartbeatConnection(pg);
+    this.doubts = new ClaimsInDoubt((token) => this.run(this.sql.lifecycle.unclaimToken(token)), pg.timeouts.pool.statementTimeout);
     this.readiness = new PostgresReadiness(async () => {
       await (options.migrate === false ? assertMigrated(pg) : migrate(pg));
       // Now, not at the first heartbeat: by then a busy pool may hold the last connection the role allows.
@@ -115,6 +120,7 @@ export class PostgresStore implements JobStore {
       claimLimited: (request, buckets) => this.sql.claim.claimLimited(request, buckets),
       checkReady: () => this.readiness.check(),
       lostRace: (error) => violates(error, this.sql.indexes.serialRunning),
+      doubts: this.doubts,
     });
     this.runs = new PostgresRuns(
       pg,
@@ -178,9 +184,12 @@ export class PostgresStore implements JobStore {
       if (ids.length === 0) return [];
     }
     const after = claimCursor(request.after);
+    if (this.doubts.size > 0) await this.doubts.settle();
     for (let attempt = 0; ; attempt++) {
+      const statement = this.sql.claim.claim({ ...request, limit, after }, ids);
+      const sentAt = performance.now();
       try {
-        const [row] = await this.rows<{ jobs: string | null }>(this.sql.claim.claim({ ...request, limit, after }, ids));
+        const [row] = await this.rows<{ jobs: string | null }>(statement);
         if (!row?.jobs) return [];
         const start = request.start ?? limit;
         return toClaimedJobs(row.jobs, request.now, request.node, start);
@@ -188,6 +197,10 @@ export class PostgresStore implements JobStore {
         // Another node started a job with the same serial key at this instant;
         // by now it has committed, and the claim's NOT EXISTS will see it.
         if (attempt < CLAIM_RACE_RETRIES && violates(error, this.sql.indexes.serialRunning)) continue;
+        if (error instanceof StoreUnavailableError) {
+          this.doubts.add(claimToken(statement), sentAt);
+          await this.doubts.settle();
+        }
         throw error;
       }
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitSpec, RateLimitStatus } from '../rate-limit/token-bucket.js';
 import type { ClaimRateLimits, ClaimRequest, JobRateLimits, RateLimitedClaim } from '../store/job-store.js';
@@ -33,6 +34,7 @@ export class RedisRateLimits implements JobRateLimits {
       request.now.getTime(),
       request.maxPriority ?? 9,
       start,
+      randomUUID(),
       ...spec(limits.global),
       ...spec(limits.queue),
       ...names,

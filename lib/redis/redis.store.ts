@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../common/json.js';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import { DuplicateJobError, InvalidArgumentError } from '../scheduler.errors.js';
@@ -140,7 +141,8 @@ export class RedisStore implements JobStore {
     if (request.ids && request.ids.length === 0) return [];
     const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : 2 ** 31 - 1;
     const start = request.start === undefined || !Number.isFinite(request.start) ? limit : request.start;
-    const args = [request.queue, limit, request.node, request.now.getTime(), request.maxPriority ?? 9, start, ...(request.ids ?? [])];
+    // The token lets a claim that ioredis sends again (its answer was lost) answer what it took (see claim_replay).
+    const args = [request.queue, limit, request.node, request.now.getTime(), request.maxPriority ?? 9, start, randomUUID(), ...(request.ids ?? [])];
     return ((await this.redis.run('schedClaim', ...args)) as string[]).map(decodeJobJson);
   }
 

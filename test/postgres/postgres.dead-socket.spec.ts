@@ -7,6 +7,7 @@ import { PostgresPeer } from '../../lib/postgres/postgres.peer.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { migrationLockKey } from '../../lib/postgres/sql/names.js';
 import type { PostgresStoreOptions } from '../../lib/store/store-options.js';
+import { StoreUnavailableError } from '../../lib/scheduler.errors.js';
 import { newJobInput } from '../support/new-job.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -143,5 +144,39 @@ describe('PostgreSQL connections on a dead socket', () => {
     const tables = await withClient(db.url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM "${db.schema}".scheduler_migrations`)).rows[0].n);
     expect(tables).toBeGreaterThan(0);
     expect(uncaught).toEqual([]);
+  });
+
+  it('a claim whose answer was lost after it committed: its jobs go back at once with their attempts, and the next claim takes them', async () => {
+    const { store: s } = await store({ poolSize: 1 });
+    await s.init();
+    const inserted = await s.insert([0, 1, 2].map((n) => newJobInput(new Date(Date.now() - 1_000), { args: { n } })));
+    proxy.loseNextReply();
+    await expect(s.claim({ queue: 'default', limit: 2, node: 'n1', now: new Date() })).rejects.toBeInstanceOf(StoreUnavailableError);
+    const rows = await withClient(db.url, async (c) => (await c.query(`SELECT state, attempt, node FROM "${db.schema}".scheduler_jobs ORDER BY id`)).rows);
+    // Without the hand-back two of them would run under a node that never received them, until rescued.
+    expect(rows).toEqual(inserted.map(() => ({ state: 'available', attempt: 0, node: null })));
+    const claimed = await s.claim({ queue: 'default', limit: 3, node: 'n1', now: new Date() });
+    expect(claimed.map((job) => [job.args, job.attempt])).toEqual([
+      [{ n: 0 }, 1],
+      [{ n: 1 }, 1],
+      [{ n: 2 }, 1],
+    ]);
+  });
+
+  it('a rate-limited claim whose answer was lost: its jobs go back too', async () => {
+    const { store: s } = await store({ poolSize: 1 });
+    await s.init();
+    const limits = { queue: { capacity: 100, refillPerSecond: 1 } };
+    // The first claim creates the bucket's row; later ones are one statement.
+    await s.rateLimits!.claim({ queue: 'default', limit: 1, node: 'n1', now: new Date() }, limits);
+    await s.insert([0, 1].map((n) => newJobInput(new Date(Date.now() - 1_000), { args: { n } })));
+    proxy.loseNextReply();
+    await expect(s.rateLimits!.claim({ queue: 'default', limit: 2, node: 'n1', now: new Date() }, limits)).rejects.toBeInstanceOf(StoreUnavailableError);
+    const rows = await withClient(db.url, async (c) => (await c.query(`SELECT state, attempt FROM "${db.schema}".scheduler_jobs ORDER BY id`)).rows);
+    expect(rows).toEqual([
+      { state: 'available', attempt: 0 },
+      { state: 'available', attempt: 0 },
+    ]);
+    expect((await s.rateLimits!.claim({ queue: 'default', limit: 2, node: 'n1', now: new Date() }, limits)).jobs).toHaveLength(2);
   });
 });

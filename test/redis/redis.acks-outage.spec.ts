@@ -20,7 +20,7 @@ const HOUR = 3_600_000;
  * Every ack must land once and resolve; none may leave its job running to be
  * rescued and run twice.
  */
-describe('Redis store acknowledgements across an outage', () => {
+describe('Redis store acknowledgements and claims across an outage', () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -197,5 +197,30 @@ describe('Redis store acknowledgements across an outage', () => {
     expect(completed.reason).toBeInstanceOf(StoreUnavailableError);
     expect(retried.reason).toBeInstanceOf(StoreUnavailableError);
     expect(await direct.get(a!.id)).toMatchObject({ state: 'running' });
+  });
+
+  it('a claim whose answer was lost (ioredis sends it again) answers the jobs it took, and takes no more', async () => {
+    const { store, direct, proxy } = await open();
+    const now = new Date();
+    await store.insert(Array.from({ length: 6 }, (_, n) => newJobInput(now, { args: { n } })));
+    proxy.loseNextReply();
+    const first = await store.claim({ queue: 'default', limit: 2, node: 'n1', now });
+    proxy.loseNextReply();
+    const limits = { queue: { capacity: 100, refillPerSecond: 1 } };
+    const second = await store.rateLimits.claim({ queue: 'default', limit: 2, node: 'n1', now }, limits);
+    expect(proxy.accepted).toBeGreaterThanOrEqual(3);
+    expect(first.map((job) => [job.args, job.attempt])).toEqual([
+      [{ n: 0 }, 1],
+      [{ n: 1 }, 1],
+    ]);
+    expect(second.jobs.map((job) => [job.args, job.attempt])).toEqual([
+      [{ n: 2 }, 1],
+      [{ n: 3 }, 1],
+    ]);
+    // Nothing runs that its node does not know of, and the bucket was debited once per job.
+    const ids = (jobs: { id: string }[]) => jobs.map((job) => job.id).sort();
+    expect(ids(await direct.list({ states: ['running'] }))).toEqual(ids([...first, ...second.jobs]));
+    expect((await direct.list({ states: ['available'], order: 'asc' })).map((job) => job.args)).toEqual([{ n: 4 }, { n: 5 }]);
+    expect((await direct.rateLimits.status('queues', 'default', limits.queue, now)).tokens).toBeCloseTo(98, 0);
   });
 });

@@ -5,6 +5,17 @@ import type { SqlNames } from './names.js';
 import { refilled, type BucketRef } from './rate-limit.sql.js';
 import type { Statement } from './statement.js';
 
+/** Where a claim statement's values hold its token (`$7`), for {@link claimToken}. */
+const TOKEN_AT = 6;
+
+/**
+ * The client-made token of a claim statement built by {@link claimStatements}.
+ * @internal
+ */
+export function claimToken(statement: Statement): string {
+  return statement.values![TOKEN_AT] as string;
+}
+
 /**
  * The claim, for one store's tables: three named prepared statements (all
  * runnable jobs of a queue, only given ids, or past a cursor), since a

@@ -27,6 +27,19 @@ export function lifecycleStatements(n: SqlNames) {
     ${side.settle('left', 'written')}
     SELECT id FROM written`;
 
+  // A claim whose answer never came (its connection dropped): the jobs still
+  // running under its token go back the same way; no node knows of them.
+  const unclaimToken = `
+    WITH written AS (
+      UPDATE ${n.jobs} j
+      SET state = 'available', attempt = j.attempt - 1, started_at = NULL, heartbeat_at = NULL, node = NULL
+      WHERE j.id = ANY(ARRAY(SELECT unnest(c.ids) FROM ${n.claims} c WHERE c.token = $1::uuid)) AND j.claim = $1::uuid AND ${stillRunning('j')}
+      RETURNING ${movedColumns('j')}
+    ),
+    ${side.requeue('queued', 'written')},
+    ${side.settle('left', 'written')}
+    SELECT id FROM written`;
+
   // The job's ready row goes first (see `unready`); `before` then locks the
   // job and keeps it as it was, and RETURNING hands back that "before"
   // picture while the UPDATE writes the cancelled one. A running job handed back (retry, release)
@@ -140,6 +153,7 @@ export function lifecycleStatements(n: SqlNames) {
   return {
     makeDue: (id: string, now: Date): Statement => ({ text: makeDue, values: [id, now] }),
     unclaim: (ids: readonly string[], attempts: readonly number[], runAt: Date | null = null): Statement => ({ text: unclaim, values: [ids, attempts, runAt] }),
+    unclaimToken: (token: string): Statement => ({ text: unclaimToken, values: [token] }),
     cancel: (id: string, now: Date, reason: string): Statement => ({
       text: cancel,
       values: [id, now, now.toISOString(), reason.replace(/\u0000/g, '\uFFFD')],

@@ -4,22 +4,29 @@ import { PRELUDE } from './prelude.lua.js';
  * Claims up to `limit` due jobs of a queue in claim order (priority, run
  * time, insertion), skipping paused names, other nodes' pinned jobs and
  * running serial keys. ARGV: queue, limit, node, now, maxPriority, start
- * (how many start at once), then the ids to pick from (none: the whole queue).
+ * (how many start at once), the claim's token (see claim_replay), then the
+ * ids to pick from (none: the whole queue).
  * The counts and the running set are written once for the claim (DEFER).
  * Answers each job as one JSON object of its hash's fields (see decodeJobJson).
  * @internal
  */
 export const CLAIM = `${PRELUDE}
-local queue, limit, node, now, maxp, starts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local out = {}
+local queue, limit, node, now, maxp, starts, token = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local out, taken = {}, {}
+local replay = claim_replay(token, node)
+if replay then
+  for _, h in ipairs(replay) do out[#out + 1] = cjson.encode(h) end
+  return out
+end
 defer()
 local function take(id, h)
   start(id, h, node, now, #out < starts)
   out[#out + 1] = cjson.encode(h)
+  taken[#taken + 1] = id .. ':' .. h.attempt
 end
-if #ARGV > 6 then
+if #ARGV > 7 then
   local picks, seen = {}, {}
-  for i = 7, #ARGV do
+  for i = 8, #ARGV do
     local id = ARGV[i]
     local h = not seen[id] and load(id)
     seen[id] = true
@@ -44,5 +51,6 @@ else
   end)
 end
 flush()
+claim_remember(token, taken)
 return out
 `;

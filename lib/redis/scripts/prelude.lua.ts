@@ -40,6 +40,24 @@ local function flat(h)
   return out
 end
 
+-- A claim is remembered by its client-made token for a minute: a claim
+-- whose answer was lost is sent again by the client with the same token,
+-- and must answer the jobs it took rather than take more (those would stay
+-- running, unknown to any node, until rescued).
+local function claim_replay(token, node)
+  local taken = redis.call('GET', B .. 'claim:' .. token)
+  if not taken then return nil end
+  local out = {}
+  for id, attempt in string.gmatch(taken, '(%d+):(%d+)') do
+    local h = load(id)
+    if h and h.state == 'running' and h.node == node and h.attempt == attempt then out[#out + 1] = h end
+  end
+  return out
+end
+local function claim_remember(token, taken)
+  if #taken > 0 then redis.call('SET', B .. 'claim:' .. token, table.concat(taken, ','), 'PX', 60000) end
+end
+
 local function bump(key, field, d)
   if redis.call('HINCRBY', key, field, d) <= 0 then redis.call('HDEL', key, field) end
 end

@@ -44,17 +44,24 @@ return string.format('%.17g', b.tokens)
  * A rate-limited claim (see \`JobRateLimits.claim\`): the plain claim's
  * order and skips, taking a token from every bucket that applies to each
  * job, in the same atomic step. ARGV: queue, limit, node, now, maxPriority,
- * start, global capacity and refill ('' '' for none), queue capacity and
+ * start, the claim's token (a claim sent again answers the jobs it took,
+ * and no held ones), global capacity and refill ('' '' for none), queue capacity and
  * refill, then name, capacity, refill triples. Answers {claimed jobs, held
  * jobs, retryAt ('' for none)}.
  * @internal
  */
 export const CLAIM_LIMITED = `${PRELUDE}${BUCKETS}
-local queue, limit, node, now, maxp, starts = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local shared, touched, specs, own = {}, {}, {}, {}
-if ARGV[7] ~= '' then shared[#shared + 1] = bucket(now, 'global', '', tonumber(ARGV[7]), tonumber(ARGV[8])) end
-if ARGV[9] ~= '' then shared[#shared + 1] = bucket(now, 'queues', queue, tonumber(ARGV[9]), tonumber(ARGV[10])) end
-for i = 11, #ARGV, 3 do specs[ARGV[i]] = { tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]) } end
+local queue, limit, node, now, maxp, starts, token = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local replay = claim_replay(token, node)
+if replay then
+  local again = {}
+  for _, h in ipairs(replay) do again[#again + 1] = flat(h) end
+  return { again, {}, '' }
+end
+local shared, touched, specs, own, taken = {}, {}, {}, {}, {}
+if ARGV[8] ~= '' then shared[#shared + 1] = bucket(now, 'global', '', tonumber(ARGV[8]), tonumber(ARGV[9])) end
+if ARGV[10] ~= '' then shared[#shared + 1] = bucket(now, 'queues', queue, tonumber(ARGV[10]), tonumber(ARGV[11])) end
+for i = 12, #ARGV, 3 do specs[ARGV[i]] = { tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]) } end
 for _, b in ipairs(shared) do touched[#touched + 1] = b end
 local claimed, held = {}, {}
 each_due(queue, now, maxp, function(id, h)
@@ -85,10 +92,12 @@ each_due(queue, now, maxp, function(id, h)
   if mine then mine.tokens = mine.tokens - 1 end
   start(id, h, node, now, #claimed < starts)
   claimed[#claimed + 1] = read(id)
+  taken[#taken + 1] = id .. ':' .. h.attempt
   if #claimed >= limit then return 'stop' end
   return 'taken'
 end)
 for _, b in ipairs(touched) do save(b) end
+claim_remember(token, taken)
 local sharedNext = now
 for _, b in ipairs(shared) do sharedNext = math.max(sharedNext, next_token(b, now)) end
 local heldJobs, retryAt = {}, nil
