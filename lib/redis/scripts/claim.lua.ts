@@ -13,7 +13,7 @@ import { PRELUDE } from './prelude.lua.js';
 export const CLAIM = `${PRELUDE}
 local queue, limit, node, now, maxp, starts, token = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local out, taken = {}, {}
-local replay = claim_replay(token, node)
+local replay = claim_replay(token, node, queue)
 if replay then
   for _, h in ipairs(replay) do out[#out + 1] = cjson.encode(h) end
   return out
@@ -51,6 +51,6 @@ else
   end)
 end
 flush()
-claim_remember(token, taken)
+claim_remember(token, node, queue, taken)
 return out
 `;

@@ -40,22 +40,25 @@ local function flat(h)
   return out
 end
 
--- A claim is remembered by its client-made token for a minute: a claim
--- whose answer was lost is sent again by the client with the same token,
--- and must answer the jobs it took rather than take more (those would stay
--- running, unknown to any node, until rescued).
-local function claim_replay(token, node)
-  local taken = redis.call('GET', B .. 'claim:' .. token)
-  if not taken then return nil end
+-- A node's last claim of a queue is remembered for a minute with its
+-- client-made token: a claim whose answer was lost is sent again by the
+-- client with the same token, and must answer the jobs it took rather than
+-- take more (those would stay running, unknown to any node, until rescued).
+-- One key per node and queue (a runner has one claim under way), so the
+-- keys are as many as the live runners, whatever the claim rate.
+local function claim_key(node, queue) return B .. 'claim:' .. node .. ':' .. queue end
+local function claim_replay(token, node, queue)
+  local last = redis.call('GET', claim_key(node, queue))
+  if not last or string.sub(last, 1, #token + 1) ~= token .. '|' then return nil end
   local out = {}
-  for id, attempt in string.gmatch(taken, '(%d+):(%d+)') do
+  for id, attempt in string.gmatch(string.sub(last, #token + 2), '(%d+):(%d+)') do
     local h = load(id)
     if h and h.state == 'running' and h.node == node and h.attempt == attempt then out[#out + 1] = h end
   end
   return out
 end
-local function claim_remember(token, taken)
-  if #taken > 0 then redis.call('SET', B .. 'claim:' .. token, table.concat(taken, ','), 'PX', 60000) end
+local function claim_remember(token, node, queue, taken)
+  if #taken > 0 then redis.call('SET', claim_key(node, queue), token .. '|' .. table.concat(taken, ','), 'PX', 60000) end
 end
 
 local function bump(key, field, d)

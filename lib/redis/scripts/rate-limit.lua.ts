@@ -52,7 +52,7 @@ return string.format('%.17g', b.tokens)
  */
 export const CLAIM_LIMITED = `${PRELUDE}${BUCKETS}
 local queue, limit, node, now, maxp, starts, token = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
-local replay = claim_replay(token, node)
+local replay = claim_replay(token, node, queue)
 if replay then
   local again = {}
   for _, h in ipairs(replay) do again[#again + 1] = flat(h) end
@@ -97,7 +97,7 @@ each_due(queue, now, maxp, function(id, h)
   return 'taken'
 end)
 for _, b in ipairs(touched) do save(b) end
-claim_remember(token, taken)
+claim_remember(token, node, queue, taken)
 local sharedNext = now
 for _, b in ipairs(shared) do sharedNext = math.max(sharedNext, next_token(b, now)) end
 local heldJobs, retryAt = {}, nil
