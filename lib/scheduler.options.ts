@@ -58,7 +58,10 @@ export interface LifelineOptions {
   heartbeat?: Duration;
   /**
    * A running job without a heartbeat for this long is rescued. At least
-   * twice `heartbeat`, so a late beat is not taken for a dead node. @default '45s'
+   * twice `heartbeat`, so a late beat is not taken for a dead node. After an
+   * outage of the store (no heartbeat could land), a node rescues, for this
+   * long after the store answers again, only jobs whose heartbeat had
+   * stopped before the outage began. @default '45s'
    */
   rescueAfter?: Duration;
   /** How often the leader looks for jobs to rescue. @default '15s' */
