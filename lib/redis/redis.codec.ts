@@ -14,7 +14,8 @@ export type FlatHash = readonly string[];
 
 /**
  * A job from its hash (see scripts/prelude.lua.ts): times are epoch ms,
- * absent fields `null`, JSON fields parsed (so the caller owns the copy).
+ * absent fields `null` (tags, meta, misfired and the fencing token: their
+ * defaults), JSON fields parsed (so the caller owns the copy).
  * @internal
  */
 export function decodeJob(flat: FlatHash): Job {
@@ -55,13 +56,13 @@ function decodeFields(h: Record<string, string>): Job {
     finishedAt: date(h.finishedAt),
     heartbeatAt: date(h.heartbeatAt),
     node: h.node ?? null,
-    fencingToken: Number(h.fencingToken),
+    fencingToken: h.fencingToken === undefined ? 0 : Number(h.fencingToken),
     tickKey: h.tickKey ?? null,
     uniqueKey: h.uniqueKey ?? null,
     serialKey: h.serialKey ?? null,
     pinnedNode: h.pinnedNode ?? null,
-    tags: JSON.parse(h.tags!) as string[],
-    meta: JSON.parse(h.meta!) as JsonObject,
+    tags: h.tags === undefined ? [] : (JSON.parse(h.tags) as string[]),
+    meta: h.meta === undefined ? {} : (JSON.parse(h.meta) as JsonObject),
     result: h.result === undefined ? null : (JSON.parse(h.result) as JsonValue),
     errors: h.errors ? h.errors.split('\n').map(decodeError) : [],
     trace: h.trace === undefined ? null : (JSON.parse(h.trace) as JobTraceContext),
@@ -98,7 +99,10 @@ export function encodeError(error: JobAttemptError): string {
 }
 
 /**
- * One job of an insert as the insert script reads it.
+ * One job of an insert as the insert script reads it. Fields at their
+ * default (no tags, empty meta, not misfired) are left out, and so out of
+ * the job's hash: every claim reads and answers the whole hash, and the
+ * server's time for that grows with its fields (see decodeFields).
  * @internal
  */
 export function encodeNewJob(input: NewJob, checked: CheckedJob, claimNow: Date | null): string {
@@ -106,15 +110,15 @@ export function encodeNewJob(input: NewJob, checked: CheckedJob, claimNow: Date 
     name: input.name,
     queue: input.queue,
     args: checked.args,
-    meta: checked.meta,
-    tags: JSON.stringify(input.tags ?? []),
     priority: input.priority,
     maxAttempts: input.maxAttempts,
     runAt: input.runAt.getTime(),
     scheduledAt: (input.scheduledAt ?? input.runAt).getTime(),
-    misfired: input.misfired ?? false,
     claimable: claimNow !== null && claimableAtInsert(input, claimNow),
   };
+  if (checked.meta !== '{}') entry.meta = checked.meta;
+  if (input.tags && input.tags.length > 0) entry.tags = JSON.stringify(input.tags);
+  if (input.misfired) entry.misfired = true;
   if (input.timeout !== null && input.timeout !== undefined) entry.timeout = input.timeout;
   if (input.schedule != null) entry.schedule = input.schedule;
   if (input.tickKey != null) entry.tickKey = input.tickKey;

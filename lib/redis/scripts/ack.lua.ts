@@ -9,25 +9,50 @@ import { PRELUDE } from './prelude.lua.js';
  */
 const ACK_ONE = `
 -- What a completion reads and changes: HGETALL of the whole hash (results,
--- args, errors…) cost the server 3-4 times an HMGET of these. move() needs
--- every field it may delete (result) to be read (see move).
-local DONE_FIELDS = { 'state', 'attempt', 'startedAt', 'heartbeatAt', 'queue', 'serialKey', 'uniqueKey', 'um', 'result', 'tickKey', 'name', 'schedule' }
-local function load_done(id)
-  local v = redis.call('HMGET', jk(id), unpack(DONE_FIELDS))
+-- args, errors…) cost the server 3-4 times an HMGET of these, and each field
+-- asked is a search of the hash. move() needs every field it may delete
+-- (result) to be read (see move); forget() the keys it frees.
+local COMPLETE_FIELDS = { 'state', 'attempt', 'startedAt', 'heartbeatAt', 'queue', 'serialKey', 'uniqueKey', 'um', 'result' }
+local FORGET_FIELDS = { 'state', 'attempt', 'startedAt', 'heartbeatAt', 'queue', 'serialKey', 'uniqueKey', 'tickKey', 'name', 'schedule' }
+local function load_done(id, fields)
+  local v = redis.call('HMGET', jk(id), unpack(fields))
   local h = {}
-  for i, f in ipairs(DONE_FIELDS) do
+  for i, f in ipairs(fields) do
     if v[i] then h[f] = v[i] end
   end
   return h
 end
+-- What move() does for a completion of a job without serial or unique key
+-- (nearly every one), written out: in Lua the generic move's tables and
+-- loops cost as much as its HSET.
+local function complete(id, h, at, payload, startedAt)
+  count(h.queue, 'running', -1)
+  count(h.queue, 'completed', 1)
+  zrem(B .. 'running', id)
+  zadd(B .. 'fin:completed', at, id)
+  local key = jk(id)
+  local set = { 'state', 'completed', 'finishedAt', at }
+  if payload ~= '' then
+    set[5], set[6] = 'result', payload
+  elseif h.result then
+    redis.call('HDEL', key, 'result')
+  end
+  if startedAt then set[#set + 1], set[#set + 2] = 'startedAt', startedAt end
+  redis.call('HSET', key, unpack(set))
+end
 local function ack(op, id, attempt, at, payload, class)
-  local h = (op == 'complete' or op == 'forget') and load_done(id) or load(id)
+  local h
+  if op == 'complete' then h = load_done(id, COMPLETE_FIELDS)
+  elseif op == 'forget' then h = load_done(id, FORGET_FIELDS)
+  else h = load(id) end
   if not h or h.state ~= 'running' or h.attempt ~= attempt then return 'STALE' end
   local patch = {}
   -- A job claimed ahead and finished before a heartbeat recorded its start: its last heartbeat stands in.
   if not h.startedAt then patch.startedAt = h.heartbeatAt end
   if op == 'forget' then
     forget(id, h)
+  elseif op == 'complete' and not h.serialKey and not h.uniqueKey then
+    complete(id, h, at, payload, patch.startedAt)
   elseif op == 'complete' then
     patch.result = payload ~= '' and payload or false
     patch.finishedAt = at

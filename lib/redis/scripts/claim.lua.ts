@@ -19,8 +19,8 @@ if replay then
   return out
 end
 defer()
-local function take(id, h)
-  start(id, h, node, now, #out < starts)
+local function take(id, h, member)
+  start(id, h, node, now, #out < starts, member)
   out[#out + 1] = cjson.encode(h)
   taken[#taken + 1] = id .. ':' .. h.attempt
 end
@@ -43,9 +43,9 @@ if #ARGV > 7 then
     if not blocked(p.h, node) then take(p.id, p.h) end
   end
 else
-  each_due(queue, now, maxp, function(id, h)
+  each_due(queue, now, maxp, function(id, h, member)
     if blocked(h, node) then return 'left' end
-    take(id, h)
+    take(id, h, member)
     if #out >= limit then return 'stop' end
     return 'taken'
   end)

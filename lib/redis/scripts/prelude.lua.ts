@@ -3,7 +3,8 @@ import { BATCHED_WRITES } from './batched-writes.lua.js';
 /**
  * What every script of the Redis store starts with: its key layout and the
  * moves of one job between states, which keep every index right. A job is
- * one hash (`job:<id>`); absent fields are `null`. Every key lives under
+ * one hash (`job:<id>`); absent fields are `null`, or for tags, meta,
+ * misfired and the fencing token their default (see decodeJob). Every key lives under
  * `KEYS[1]`, the store's hash-tagged base (`{prefix}:`), so that one Redis
  * Cluster slot holds them all and a script may touch any of them.
  * @internal
@@ -203,10 +204,32 @@ local function blocked(h, node)
   return h.serialKey ~= nil and redis.call('HEXISTS', B .. 'srun', h.serialKey) == 1
 end
 
-local function start(id, h, node, now, starts)
-  local patch = { attempt = s(tonumber(h.attempt) + 1), heartbeatAt = s(now), node = node, fencingToken = s(next_fence()) }
-  patch.startedAt = starts and s(now) or false
-  move(id, h, 'running', patch)
+-- member: the job's entry in its ready set, when the caller has it.
+local function start(id, h, node, now, starts, member)
+  local attempt, at, fence = s(tonumber(h.attempt) + 1), s(now), s(next_fence())
+  if h.state ~= 'available' or h.serialKey then
+    move(id, h, 'running', { attempt = attempt, heartbeatAt = at, node = node, fencingToken = fence, startedAt = starts and at or false })
+    return
+  end
+  -- What move() does for an available job without a serial key (nearly
+  -- every claimed one), written out: a claim runs this for each job, and in
+  -- Lua the generic move's tables and loops cost as much as its HSET.
+  count(h.queue, 'available', -1)
+  count(h.queue, 'running', 1)
+  zrem(B .. 'ready:' .. h.queue, member or pad(id))
+  zadd(B .. 'running', at, id)
+  h.state, h.attempt, h.heartbeatAt, h.node, h.fencingToken = 'running', attempt, at, node, fence
+  local key = jk(id)
+  if starts then
+    h.startedAt = at
+    redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'heartbeatAt', at, 'node', node, 'fencingToken', fence, 'startedAt', at)
+  else
+    redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'heartbeatAt', at, 'node', node, 'fencingToken', fence)
+    if h.startedAt then
+      h.startedAt = nil
+      redis.call('HDEL', key, 'startedAt')
+    end
+  end
 end
 
 -- The holder of a unique key that blocks a job with states 'mask' and
@@ -229,7 +252,7 @@ local function unique_holder(key, mask, period, now)
   return nil
 end
 
--- Calls fn(id, h) for the due jobs of a queue in claim order; fn answers
+-- Calls fn(id, h, member) for the due jobs of a queue in claim order; fn answers
 -- 'taken' (it left the ready set), 'stop', or anything else (left in place).
 local function each_due(queue, now, maxp, fn)
   local key = B .. 'ready:' .. queue
@@ -239,7 +262,7 @@ local function each_due(queue, now, maxp, fn)
       local batch = redis.call('ZRANGEBYSCORE', key, lo, hi, 'LIMIT', skip, 100)
       for _, m in ipairs(batch) do
         local id = unpad(m)
-        local r = fn(id, load(id))
+        local r = fn(id, load(id), m)
         if r == 'stop' then return end
         -- A taken job leaves the set, unless DEFER holds its removal.
         if r ~= 'taken' or DEFER then skip = skip + 1 end

@@ -152,8 +152,10 @@ local function args_match(id)
   return true
 end
 local function tags_match(id)
-  local have = {}
-  for _, tag in ipairs(cjson.decode(redis.call('HGET', jk(id), 'tags'))) do have[tag] = true end
+  local have, tags = {}, redis.call('HGET', jk(id), 'tags')
+  -- A job without tags has no 'tags' field.
+  if not tags then return false end
+  for _, tag in ipairs(cjson.decode(tags)) do have[tag] = true end
   for _, tag in ipairs(f.tags) do
     if not have[tag] then return false end
   end

@@ -76,6 +76,18 @@ export function rescueConformance(suite: ConformanceSuite): void {
       expect(ms((await suite.store.get(jobs[2]!.id))!.startedAt)).toBe(at(5 * SEC).getTime());
     });
 
+    it("a job claimed ahead on a later attempt shows no start, not its earlier attempt's", async () => {
+      const job = await running({ maxAttempts: 3 });
+      expect(ms(job.startedAt)).toBe(BASE.getTime());
+      await suite.store.retry(ref(job), at(SEC), suite.attemptError(1));
+      const [ahead] = await claim({ start: 0, now: at(2 * SEC) });
+      expect(ahead).toMatchObject({ id: job.id, attempt: 2, startedAt: null });
+      expect((await suite.store.get(job.id))!.startedAt).toBeNull();
+      await suite.store.complete(ref(ahead!), 'done', at(3 * SEC));
+      const done = (await suite.store.get(job.id))!;
+      expect([done.state, done.result, ms(done.startedAt), ms(done.finishedAt)]).toEqual(['completed', 'done', at(2 * SEC).getTime(), at(3 * SEC).getTime()]);
+    });
+
     it(`rescue gives a job claimed ahead and never started its attempt back, at once, ${FREE_HANDBACKS} times at most`, async () => {
       const started = await insert({ maxAttempts: 1 });
       const ahead = await insert({ maxAttempts: 1 });
