@@ -23,9 +23,10 @@ export class ClaimsInDoubt {
     return this.tokens.size;
   }
 
-  /** A claim sent at `sentAt` (`performance.now()`) whose answer was lost. */
-  add(token: string, sentAt: number): void {
-    this.tokens.set(token, sentAt + this.statementTimeout);
+  /** Claims whose answer was lost, each a token and when it was sent (`performance.now()`): handed back now and, until surely ended, before later claims. */
+  async lost(sent: Iterable<readonly [token: string, sentAt: number]>): Promise<void> {
+    for (const [token, sentAt] of sent) this.tokens.set(token, sentAt + this.statementTimeout);
+    await this.settle();
   }
 
   /** Hands back what each claim in doubt took; never rejects (a claim not handed back now is tried at the next call). */

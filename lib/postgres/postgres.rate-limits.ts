@@ -11,7 +11,7 @@ import type { BucketRef, RateLimitStatements } from './sql/rate-limit.sql.js';
 import type { Statement } from './sql/statement.js';
 import { inTransaction } from './postgres.transaction.js';
 import type { ClaimsInDoubt } from './postgres.claim-doubts.js';
-import { claimToken } from './sql/claim.sql.js';
+import type { ClaimStatement } from './sql/claim.sql.js';
 
 /**
  * What the rate limits of a `PostgresStore` use.
@@ -21,15 +21,15 @@ export interface PostgresRateLimitDeps {
   pg: Pick<PostgresContext, 'pool'>;
   sql: RateLimitStatements;
   /** The store's claim, the one every queue runs (restricted to `ids` when given). */
-  claim(request: ClaimRequest, ids: readonly string[] | null): Statement;
+  claim(request: ClaimRequest, ids: readonly string[] | null): ClaimStatement;
   /** The store's claim with shared buckets locked, refilled and debited in the same statement. */
-  claimLimited(request: ClaimRequest, buckets: readonly BucketRef[]): Statement;
+  claimLimited(request: ClaimRequest, buckets: readonly BucketRef[]): ClaimStatement;
   /** Throws StoreUnavailableError unless the store is ready. */
   checkReady(): void;
   /** Whether a failed claim lost a race another claim won at the same instant (it is tried again). */
   lostRace(error: unknown): boolean;
   /** The store's claims whose answer was lost, handed back by their token. */
-  doubts: Pick<ClaimsInDoubt, 'add' | 'settle' | 'size'>;
+  doubts: Pick<ClaimsInDoubt, 'lost' | 'settle' | 'size'>;
 }
 
 /** The claim statements one attempt sent: their tokens and when (`performance.now()`). */
@@ -79,8 +79,7 @@ export class PostgresRateLimits implements JobRateLimits {
         if (attempt < RACE_RETRIES && this.deps.lostRace(error)) continue;
         // Its answer, or its transaction's COMMIT's, may have been lost after the claim took jobs.
         if (error instanceof StoreUnavailableError && sent.length > 0) {
-          for (const [token, at] of sent) doubts.add(token, at);
-          await doubts.settle();
+          await doubts.lost(sent);
         }
         throw error;
       }
@@ -94,7 +93,7 @@ export class PostgresRateLimits implements JobRateLimits {
    */
   private async claimShared(request: ClaimRequest, buckets: readonly BucketRef[], sent: Sent): Promise<RateLimitedClaim | null> {
     const statement = this.deps.claimLimited(request, buckets);
-    sent.push([claimToken(statement), performance.now()]);
+    sent.push([statement.token, performance.now()]);
     const [row] = (await this.query<{ jobs: string | null; buckets: BucketRow[] | null }>(this.deps.pg.pool, statement)).rows;
     if (!row || (row.buckets?.length ?? 0) < buckets.length) return null;
     const tokens = new Map(row.buckets!.map((b) => [key(b.kind, b.name), Number(b.tokens)]));
@@ -179,7 +178,7 @@ export class PostgresRateLimits implements JobRateLimits {
   /** The store's claim (of `ids` only, when given), in this transaction. */
   private async claimJobs(client: pg.PoolClient, request: ClaimRequest, ids: readonly string[] | null, sent: Sent): Promise<Job[]> {
     const statement = this.deps.claim(request, ids);
-    sent.push([claimToken(statement), performance.now()]);
+    sent.push([statement.token, performance.now()]);
     const [row] = (await this.query<{ jobs: string | null }>(client, statement)).rows;
     return row?.jobs ? toClaimedJobs(row.jobs, request.now, request.node, request.start ?? request.limit) : [];
   }

@@ -51,7 +51,6 @@ import { PostgresReadiness } from './postgres.readiness.js';
 import { PostgresRuns } from './postgres.runs.js';
 import { PostgresRateLimits } from './postgres.rate-limits.js';
 import { postgresStatements, type PostgresStatements } from './sql/index.js';
-import { claimToken } from './sql/claim.sql.js';
 import { ClaimsInDoubt } from './postgres.claim-doubts.js';
 import { errorJson, toClaimedJobs, toDbId, toJob, type JobRow } from './sql/job-rows.js';
 import type { Statement } from './sql/statement.js';
@@ -198,8 +197,7 @@ export class PostgresStore implements JobStore {
         // by now it has committed, and the claim's NOT EXISTS will see it.
         if (attempt < CLAIM_RACE_RETRIES && violates(error, this.sql.indexes.serialRunning)) continue;
         if (error instanceof StoreUnavailableError) {
-          this.doubts.add(claimToken(statement), sentAt);
-          await this.doubts.settle();
+          await this.doubts.lost([[statement.token, sentAt]]);
         }
         throw error;
       }

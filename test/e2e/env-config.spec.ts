@@ -115,8 +115,9 @@ describe('configuration from the environment (ConfigModule + schedulerEnvConfig)
       const config = app.get(SchedulerService).describeConfig();
       expect(entry(config, 'store.url')).toEqual({ option: 'store.url', value: redactUrl(db.url), source: 'env', variable: 'SCHEDULER_POSTGRES_URL' });
       expect(entry(config, 'store.schema')).toMatchObject({ value: db.schema, source: 'env' });
+      // The password as it sits in the URL: a bare 'postgres' (the embedded server's) is also the user and the store type.
       const password = new URL(db.url).password;
-      if (password) expect(JSON.stringify(config)).not.toContain(password);
+      if (password) expect(JSON.stringify(config)).not.toContain(`:${password}@`);
       await app.close();
       apps.splice(0);
     } finally {

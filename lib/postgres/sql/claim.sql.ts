@@ -5,15 +5,13 @@ import type { SqlNames } from './names.js';
 import { refilled, type BucketRef } from './rate-limit.sql.js';
 import type { Statement } from './statement.js';
 
-/** Where a claim statement's values hold its token (`$7`), for {@link claimToken}. */
-const TOKEN_AT = 6;
-
 /**
- * The client-made token of a claim statement built by {@link claimStatements}.
+ * A claim statement with its client-made token (also its `$7`), through
+ * which a claim whose answer was lost is handed back (`unclaimToken`).
  * @internal
  */
-export function claimToken(statement: Statement): string {
-  return statement.values![TOKEN_AT] as string;
+export interface ClaimStatement extends Statement {
+  token: string;
 }
 
 /**
@@ -137,7 +135,8 @@ export function claimStatements(n: SqlNames) {
 
   return {
     /** `ids`, when given, are already checked to be bigint text; so is `request.after.id` (see the store). */
-    claim: (request: ClaimRequest, ids: readonly string[] | null): Statement => {
+    claim: (request: ClaimRequest, ids: readonly string[] | null): ClaimStatement => {
+      const token = randomUUID();
       const values = [
         request.queue,
         request.now,
@@ -145,12 +144,12 @@ export function claimStatements(n: SqlNames) {
         request.limit,
         request.maxPriority ?? 9,
         Math.min(request.start ?? request.limit, request.limit),
-        randomUUID(),
+        token,
       ];
-      if (ids !== null) return { name: n.statement('claim_ids'), text: byIds, values: [...values, ids] };
+      if (ids !== null) return { name: n.statement('claim_ids'), text: byIds, values: [...values, ids], token };
       const key = request.after;
-      if (key === undefined) return { name: n.statement('claim'), text: all, values };
-      return { name: n.statement('claim_after'), text: after, values: [...values, key.priority, key.runAt, key.id] };
+      if (key === undefined) return { name: n.statement('claim'), text: all, values, token };
+      return { name: n.statement('claim_after'), text: after, values: [...values, key.priority, key.runAt, key.id], token };
     },
     /**
      * The claim of a queue whose only limits are shared buckets (global, the
@@ -158,23 +157,27 @@ export function claimStatements(n: SqlNames) {
      * `limitedHead`). It claims nothing, and answers fewer buckets than
      * given, when a bucket has no row yet: the caller then creates it.
      */
-    claimLimited: (request: ClaimRequest, buckets: readonly BucketRef[]): Statement => ({
-      name: n.statement('claim_limited'),
-      text: limited,
-      values: [
-        request.queue,
-        request.now,
-        request.node,
-        request.limit,
-        request.maxPriority ?? 9,
-        Math.min(request.start ?? request.limit, request.limit),
-        randomUUID(),
-        buckets.map((b) => b.kind),
-        buckets.map((b) => b.name),
-        buckets.map((b) => b.spec.capacity),
-        buckets.map((b) => b.spec.refillPerSecond),
-      ],
-    }),
+    claimLimited: (request: ClaimRequest, buckets: readonly BucketRef[]): ClaimStatement => {
+      const token = randomUUID();
+      return {
+        name: n.statement('claim_limited'),
+        text: limited,
+        values: [
+          request.queue,
+          request.now,
+          request.node,
+          request.limit,
+          request.maxPriority ?? 9,
+          Math.min(request.start ?? request.limit, request.limit),
+          token,
+          buckets.map((b) => b.kind),
+          buckets.map((b) => b.name),
+          buckets.map((b) => b.spec.capacity),
+          buckets.map((b) => b.spec.refillPerSecond),
+        ],
+        token,
+      };
+    },
   };
 }
 

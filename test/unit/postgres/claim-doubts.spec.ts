@@ -6,9 +6,10 @@ describe('ClaimsInDoubt', () => {
   it('hands each claim back until a hand-back starts after its statement can no longer be running', async () => {
     const handed: string[] = [];
     const doubts = new ClaimsInDoubt(async (token) => void handed.push(token), 30_000);
-    doubts.add('recent', performance.now());
-    doubts.add('old', performance.now() - 30_001);
-    await doubts.settle();
+    await doubts.lost([
+      ['recent', performance.now()],
+      ['old', performance.now() - 30_001],
+    ]);
     expect(handed).toEqual(['recent', 'old']);
     expect(doubts.size).toBe(1); // 'recent' may still be committing on the server: looked at again
     await doubts.settle();
@@ -20,8 +21,7 @@ describe('ClaimsInDoubt', () => {
     const doubts = new ClaimsInDoubt(async () => {
       if (!reachable) throw new Error('unreachable');
     }, 0);
-    doubts.add('a', performance.now() - 1);
-    await expect(doubts.settle()).resolves.toBeUndefined();
+    await expect(doubts.lost([['a', performance.now() - 1]])).resolves.toBeUndefined();
     expect(doubts.size).toBe(1);
     reachable = true;
     await doubts.settle();
