@@ -99,10 +99,11 @@ export function encodeError(error: JobAttemptError): string {
 }
 
 /**
- * One job of an insert as the insert script reads it. Fields at their
- * default (no tags, empty meta, not misfired) are left out, and so out of
- * the job's hash: every claim reads and answers the whole hash, and the
- * server's time for that grows with its fields (see decodeFields).
+ * One job of an insert as the insert script reads it. `misfired` is left
+ * out when false, and so out of the job's hash (every claim reads and
+ * answers the whole hash). Tags and meta are written even when empty,
+ * though this version reads a hash without them as empty: a node of an
+ * earlier version, in a rolling deploy, cannot.
  * @internal
  */
 export function encodeNewJob(input: NewJob, checked: CheckedJob, claimNow: Date | null): string {
@@ -110,14 +111,14 @@ export function encodeNewJob(input: NewJob, checked: CheckedJob, claimNow: Date 
     name: input.name,
     queue: input.queue,
     args: checked.args,
+    meta: checked.meta,
+    tags: JSON.stringify(input.tags ?? []),
     priority: input.priority,
     maxAttempts: input.maxAttempts,
     runAt: input.runAt.getTime(),
     scheduledAt: (input.scheduledAt ?? input.runAt).getTime(),
     claimable: claimNow !== null && claimableAtInsert(input, claimNow),
   };
-  if (checked.meta !== '{}') entry.meta = checked.meta;
-  if (input.tags && input.tags.length > 0) entry.tags = JSON.stringify(input.tags);
   if (input.misfired) entry.misfired = true;
   if (input.timeout !== null && input.timeout !== undefined) entry.timeout = input.timeout;
   if (input.schedule != null) entry.schedule = input.schedule;

@@ -4,7 +4,8 @@ import { BATCHED_WRITES } from './batched-writes.lua.js';
  * What every script of the Redis store starts with: its key layout and the
  * moves of one job between states, which keep every index right. A job is
  * one hash (`job:<id>`); absent fields are `null`, or for tags, meta,
- * misfired and the fencing token their default (see decodeJob). Every key lives under
+ * misfired and the fencing token their default (see decodeJob): inserts
+ * leave out `misfired` when false. Every key lives under
  * `KEYS[1]`, the store's hash-tagged base (`{prefix}:`), so that one Redis
  * Cluster slot holds them all and a script may touch any of them.
  * @internal

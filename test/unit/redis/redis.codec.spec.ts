@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { decodeJob, decodeJobJson, encodeNewJob } from '../../../lib/redis/redis.codec.js';
+import type { NewJob } from '../../../lib/store/job.types.js';
+
+const runAt = new Date('2026-12-06T00:00:00.000Z');
+const newJob: NewJob = { name: 'send', queue: 'default', args: { to: 'a' }, priority: 0, maxAttempts: 3, timeout: null, runAt };
+
+/** A job hash as the insert script leaves it, field by field. */
+const hash = (extra: Record<string, string>): Record<string, string> => ({
+  id: '7',
+  name: 'send',
+  queue: 'default',
+  args: '{"to":"a"}',
+  state: 'available',
+  priority: '0',
+  attempt: '0',
+  maxAttempts: '3',
+  runAt: String(runAt.getTime()),
+  scheduledAt: String(runAt.getTime()),
+  insertedAt: String(runAt.getTime()),
+  ...extra,
+});
+
+describe('Redis job hashes', () => {
+  it('reads a hash without tags, meta, misfired or fencing token as those defaults, the same as one that holds them', () => {
+    const full = hash({ tags: '[]', meta: '{}', misfired: '0', fencingToken: '0' });
+    const bare = hash({});
+    const expected = { tags: [], meta: {}, misfired: false, fencingToken: 0 };
+    expect(decodeJobJson(JSON.stringify(bare))).toMatchObject(expected);
+    expect(decodeJobJson(JSON.stringify(bare))).toEqual(decodeJobJson(JSON.stringify(full)));
+    expect(decodeJob(Object.entries(bare).flat())).toEqual(decodeJob(Object.entries(full).flat()));
+  });
+
+  it('writes tags and meta even when empty (a node of an earlier version reads them in a rolling deploy), and misfired only when true', () => {
+    const plain = JSON.parse(encodeNewJob(newJob, { args: '{"to":"a"}', meta: '{}' }, null)) as Record<string, unknown>;
+    expect(plain).toMatchObject({ tags: '[]', meta: '{}' });
+    expect(plain).not.toHaveProperty('misfired');
+    const misfired = JSON.parse(encodeNewJob({ ...newJob, misfired: true, tags: ['x'] }, { args: '{}', meta: '{"k":1}' }, null)) as Record<string, unknown>;
+    expect(misfired).toMatchObject({ misfired: true, tags: '["x"]', meta: '{"k":1}' });
+  });
+});
