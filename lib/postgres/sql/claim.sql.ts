@@ -14,6 +14,11 @@ export interface ClaimStatement extends Statement {
   token: string;
 }
 
+/** `$1`–`$7` of every claim statement. */
+function claimValues(request: ClaimRequest, token: string): unknown[] {
+  return [request.queue, request.now, request.node, request.limit, request.maxPriority ?? 9, Math.min(request.start ?? request.limit, request.limit), token];
+}
+
 /**
  * The claim, for one store's tables: three named prepared statements (all
  * runnable jobs of a queue, only given ids, or past a cursor), since a
@@ -137,15 +142,7 @@ export function claimStatements(n: SqlNames) {
     /** `ids`, when given, are already checked to be bigint text; so is `request.after.id` (see the store). */
     claim: (request: ClaimRequest, ids: readonly string[] | null): ClaimStatement => {
       const token = randomUUID();
-      const values = [
-        request.queue,
-        request.now,
-        request.node,
-        request.limit,
-        request.maxPriority ?? 9,
-        Math.min(request.start ?? request.limit, request.limit),
-        token,
-      ];
+      const values = claimValues(request, token);
       if (ids !== null) return { name: n.statement('claim_ids'), text: byIds, values: [...values, ids], token };
       const key = request.after;
       if (key === undefined) return { name: n.statement('claim'), text: all, values, token };
@@ -163,13 +160,7 @@ export function claimStatements(n: SqlNames) {
         name: n.statement('claim_limited'),
         text: limited,
         values: [
-          request.queue,
-          request.now,
-          request.node,
-          request.limit,
-          request.maxPriority ?? 9,
-          Math.min(request.start ?? request.limit, request.limit),
-          token,
+          ...claimValues(request, token),
           buckets.map((b) => b.kind),
           buckets.map((b) => b.name),
           buckets.map((b) => b.spec.capacity),
