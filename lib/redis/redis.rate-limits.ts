@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RateLimitKind } from '../rate-limit/rate-limit.options.js';
 import type { RateLimitSpec, RateLimitStatus } from '../rate-limit/token-bucket.js';
 import type { ClaimRateLimits, ClaimRequest, JobRateLimits, RateLimitedClaim } from '../store/job-store.js';
-import { decodeJob, type FlatHash } from './redis.codec.js';
+import { decodeJobJson } from './redis.codec.js';
 import type { RedisConnection } from './redis.client.js';
 
 /**
@@ -39,7 +39,7 @@ export class RedisRateLimits implements JobRateLimits {
       ...spec(limits.queue),
       ...names,
     ];
-    const [claimed, held, retryAt] = (await this.redis.run('schedClaimLimited', ...args)) as [FlatHash[], FlatHash[], string];
-    return { jobs: claimed.map(decodeJob), held: held.map(decodeJob), retryAt: retryAt === '' ? null : new Date(Number(retryAt)) };
+    const [claimed, held, retryAt] = (await this.redis.run('schedClaimLimited', ...args)) as [string[], string[], string];
+    return { jobs: claimed.map(decodeJobJson), held: held.map(decodeJobJson), retryAt: retryAt === '' ? null : new Date(Number(retryAt)) };
   }
 }

@@ -70,7 +70,7 @@ describe('SchedulerModule on Redis', () => {
     const worker = await start({ pollInterval: '1h' });
     const web = await start({ queues: false, peer: false });
     const job = await web.get(SchedulerService).enqueue('record', { n: 1 });
-    await waitFor(() => worker.get(Jobs).runs.some((r) => (r.args as { n?: number }).n === 1), 5_000, 'the job on the worker');
+    await waitFor(() => worker.get(Jobs).runs.some((r) => (r.args as { n?: number } | null)?.n === 1), 5_000, 'the job on the worker');
     const history = () => web.get(SchedulerService).history('record');
     await waitFor(async () => (await history())[0]?.state === 'completed', 5_000, 'the job to complete');
     expect((await history())[0]).toMatchObject({ id: job.id, state: 'completed', result: { ok: true }, attempt: 1 });

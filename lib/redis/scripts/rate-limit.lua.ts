@@ -47,7 +47,8 @@ return string.format('%.17g', b.tokens)
  * start, the claim's token (a claim sent again answers the jobs it took,
  * and no held ones), global capacity and refill ('' '' for none), queue capacity and
  * refill, then name, capacity, refill triples. Answers {claimed jobs, held
- * jobs, retryAt ('' for none)}.
+ * jobs, retryAt ('' for none)}, each job as one JSON object of its
+ * hash's fields, as the plain claim answers (see decodeJobJson).
  * @internal
  */
 export const CLAIM_LIMITED = `${PRELUDE}${BUCKETS}
@@ -55,7 +56,7 @@ local queue, limit, node, now, maxp, starts, token = ARGV[1], tonumber(ARGV[2]),
 local replay = claim_replay(token, node, queue)
 if replay then
   local again = {}
-  for _, h in ipairs(replay) do again[#again + 1] = flat(h) end
+  for _, h in ipairs(replay) do again[#again + 1] = cjson.encode(h) end
   return { again, {}, '' }
 end
 local shared, touched, specs, own, taken = {}, {}, {}, {}, {}
@@ -64,7 +65,7 @@ if ARGV[10] ~= '' then shared[#shared + 1] = bucket(now, 'queues', queue, tonumb
 for i = 12, #ARGV, 3 do specs[ARGV[i]] = { tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]) } end
 for _, b in ipairs(shared) do touched[#touched + 1] = b end
 local claimed, held = {}, {}
-each_due(queue, now, maxp, function(id, h)
+each_due(queue, now, maxp, function(id, h, member)
   if blocked(h, node) then return 'left' end
   local mine = nil
   local spec = specs[h.name]
@@ -77,21 +78,21 @@ each_due(queue, now, maxp, function(id, h)
     end
     -- A name whose bucket is empty never stands in front of other names' jobs.
     if whole(mine) < 1 then
-      if #held < limit then held[#held + 1] = { id = id, b = mine } end
+      if #held < limit then held[#held + 1] = { h = h, b = mine } end
       return 'left'
     end
   end
   for _, b in ipairs(shared) do
     if whole(b) < 1 then
-      held[#held + 1] = { id = id, b = mine }
+      held[#held + 1] = { h = h, b = mine }
       if #claimed + #held >= limit then return 'stop' end
       return 'left'
     end
   end
   for _, b in ipairs(shared) do b.tokens = b.tokens - 1 end
   if mine then mine.tokens = mine.tokens - 1 end
-  start(id, h, node, now, #claimed < starts)
-  claimed[#claimed + 1] = read(id)
+  start(id, h, node, now, #claimed < starts, member)
+  claimed[#claimed + 1] = cjson.encode(h)
   taken[#taken + 1] = id .. ':' .. h.attempt
   if #claimed >= limit then return 'stop' end
   return 'taken'
@@ -103,7 +104,7 @@ for _, b in ipairs(shared) do sharedNext = math.max(sharedNext, next_token(b, no
 local heldJobs, retryAt = {}, nil
 for i, entry in ipairs(held) do
   if i > limit - #claimed then break end
-  heldJobs[#heldJobs + 1] = read(entry.id)
+  heldJobs[#heldJobs + 1] = cjson.encode(entry.h)
   local at = math.max(sharedNext, entry.b and next_token(entry.b, now) or now)
   if not retryAt or at < retryAt then retryAt = at end
 end

@@ -40,6 +40,20 @@ export function rateLimitsConformance(suite: ConformanceSuite): void {
       expect(status.tokens < 0.01).toBe(true);
     });
 
+    it('answers each claimed and held job as the store then reads it, fields and all', async () => {
+      if (!limited()) return;
+      const rich = { args: { to: 'a@b.c', n: [1, 2] }, tags: ['x', 'y'], meta: { source: 'test' }, priority: 2, maxAttempts: 5 };
+      const inserted = (await suite.store.insert([newJob(rich), newJob(rich), newJob({ ...rich, tags: [] })])).map((r) => r.job);
+      const { jobs, held } = await claim({ queue: slow(2) });
+      expect(ids(jobs)).toEqual(ids(inserted.slice(0, 2)));
+      expect(ids(held)).toEqual(ids(inserted.slice(2)));
+      for (const job of [...jobs, ...held]) expect(job).toEqual(await suite.store.get(job.id));
+      expect(jobs.map((job) => [job.state, job.attempt, job.node, job.tags, job.meta])).toEqual([
+        ['running', 1, 'node-a', ['x', 'y'], { source: 'test' }],
+        ['running', 1, 'node-a', ['x', 'y'], { source: 'test' }],
+      ]);
+    });
+
     it('the global bucket counts claims of every queue', async () => {
       if (!limited()) return;
       await insertMany(3, 'work', 'a');
