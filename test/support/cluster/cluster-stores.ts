@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { JobStore } from '../../../lib/store/job-store.js';
 import type { Job } from '../../../lib/store/job.types.js';
+import type { BreakerRecord } from '../../../lib/breakers/circuit-breaker.types.js';
 import type { WorkflowRun } from '../../../lib/store/workflow-run.types.js';
 import { createTestSchema } from '../postgres.js';
 import { redisUrl, testKeyPrefix } from '../redis.js';
@@ -31,6 +32,10 @@ export interface ClusterStore {
   jobs(name: string): Promise<Job[]>;
   /** A workflow run, or `null`. */
   run(id: string): Promise<WorkflowRun | null>;
+  /** A circuit breaker as the store keeps it, or `null`. */
+  breaker(name: string): Promise<BreakerRecord | null>;
+  /** The test's own connection to the store, for what the helpers above do not read. */
+  readonly direct: JobStore;
   /** Closes the test's connection and removes the jobs and the ledger. */
   drop(): Promise<void>;
 }
@@ -50,6 +55,8 @@ export async function openClusterStore(kind: ClusterStoreKind, label: string): P
     },
     jobs: (name) => opened.store.list({ name, limit: 100_000, order: 'asc' }),
     run: (id) => opened.store.getRun(id),
+    direct: opened.store,
+    breaker: async (name) => (await opened.store.breakers!.list()).find((b) => b.name === name) ?? null,
     async drop() {
       await opened.store.close();
       await opened.remove();
