@@ -5,7 +5,8 @@ import { buildClusterNode, createLedger, enqueueWork, killAll, startNode, waitUn
 /**
  * Real processes, real signals, real PostgreSQL. Short TTLs keep it quick:
  * lease 2 s, rescue after 3 s. A node killed mid-job or mid-run is tested on
- * every store in test/cluster/sigkill.spec.ts.
+ * every store in test/cluster/sigkill.spec.ts, claims by many nodes in
+ * test/cluster/claims.spec.ts.
  */
 describe('cluster (child processes on PostgreSQL)', () => {
   const nodes: ClusterNode[] = [];
@@ -119,24 +120,4 @@ describe('cluster (child processes on PostgreSQL)', () => {
     ]);
     await db.drop();
   }, 60_000);
-
-  it('4 nodes × concurrency 16 on 5,000 jobs: each started exactly once', async () => {
-    const db = await fresh();
-    const four = Array.from({ length: 4 }, (_, i) => start({ url: db.url, schema: db.schema, name: `w${i}`, concurrency: 16 }));
-    await Promise.all(four.map((n) => n.waitFor('ready')));
-    await enqueueWork(db.url, db.schema, 5_000);
-    await waitUntil(
-      async () =>
-        (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".scheduler_jobs WHERE name = 'work' AND state = 'completed'`))[0].n === 5_000,
-      60_000,
-      '5,000 completed jobs',
-    );
-    const starts = await rows(
-      db.url,
-      `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM "${db.schema}".ledger WHERE kind = 'start'`,
-    );
-    expect(starts[0]).toEqual({ total: 5_000, distinct_jobs: 5_000, nodes: 4 });
-    await killAll(four);
-    await db.drop();
-  }, 120_000);
 });
