@@ -1,33 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { createTestSchema } from '../support/postgres.js';
-import { createLedger, insertJobs, killAll, useCluster, waitUntil } from '../support/cluster/cluster.js';
+import { killAll, useCluster, waitUntil } from '../support/cluster/cluster.js';
+import { CLUSTER_STORES, openClusterStore } from '../support/cluster/cluster-stores.js';
 
 /**
  * A batch of 100 items (pages of 10) whose node is SIGKILLed mid-run: the
  * lifeline rescues its job and another node resumes it from the last
- * checkpoint. Items are counted from the ledger, stamped by the database.
+ * checkpoint. Items are counted from the ledger, stamped by PostgreSQL (the
+ * ledger's database, whatever the store).
  */
-describe('batch resume across nodes (child processes on PostgreSQL)', () => {
+describe.each(CLUSTER_STORES)('batch resume across nodes (child processes on %s)', (kind) => {
   const { start, rows } = useCluster();
 
   it('a batch whose node is SIGKILLed resumes on another from its last checkpoint: every item processed, only the page in flight again, never by two attempts at once', async () => {
-    const db = await createTestSchema('batch');
-    await createLedger(db.url, db.schema);
+    const store = await openClusterStore(kind, 'batch');
+    const db = { url: store.url, schema: store.schema };
     const rescueAfter = 3_000;
     // Gated: the victim stalls at item 45, in its fifth page, until it is killed.
-    const victim = start({ url: db.url, schema: db.schema, name: 'victim', concurrency: 1, workMs: 5, rescueAfter, gated: true });
+    const victim = start(store.settings('victim', { concurrency: 1, workMs: 5, rescueAfter, gated: true }));
     await victim.waitFor('ready victim');
-    await insertJobs(db.url, db.schema, [{ name: 'ledger-batch', n: 100 }]);
+    await store.insert([{ name: 'ledger-batch', n: 100 }]);
     const items = async (node?: string) =>
       (await rows(db.url, `SELECT count(*)::int AS n FROM "${db.schema}".ledger WHERE kind = 'item'${node ? ' AND node = $1' : ''}`, node ? [node] : []))[0]!
         .n as number;
     await waitUntil(async () => (await items('victim')) >= 46, 30_000, 'the victim to stall in its fifth page');
-    const rescuer = start({ url: db.url, schema: db.schema, name: 'rescuer', concurrency: 1, workMs: 2, rescueAfter });
+    const rescuer = start(store.settings('rescuer', { concurrency: 1, workMs: 2, rescueAfter }));
     await rescuer.waitFor('ready rescuer');
     victim.child.kill('SIGKILL');
     await victim.exited;
 
-    const job = async () => (await rows(db.url, `SELECT state, attempt, result, progress FROM "${db.schema}".scheduler_jobs WHERE name = 'ledger-batch'`))[0]!;
+    const job = async () => (await store.jobs('ledger-batch'))[0]!;
     await waitUntil(async () => (await job()).state === 'completed', 30_000, 'the batch to complete on the rescuer');
     const done = await job();
     expect(done.attempt).toBe(2);
@@ -51,6 +52,6 @@ describe('batch resume across nodes (child processes on PostgreSQL)', () => {
     expect(firstOfRescuer).toBeGreaterThan(lastOfVictim);
 
     await killAll([rescuer]);
-    await db.drop();
+    await store.drop();
   }, 90_000);
 });
