@@ -16,14 +16,14 @@ describe.each(CLUSTER_STORES)('circuit breakers across nodes (child processes on
     const a = cluster.start(store.settings('a', settings));
     const b = cluster.start(store.settings('b', settings));
     await Promise.all([a.waitFor('ready'), b.waitFor('ready')]);
-    const ledger = (sql: string) => cluster.rows(store.url, sql.replaceAll('ledger', `"${store.schema}".ledger`));
+
     const breaker = () => store.breaker('api');
 
     // Three failures on node a (one attempt each) open the breaker.
     await store.insert([1, 2, 3].map((n) => ({ name: 'flaky', n, maxAttempts: 1, pinnedNode: 'a' })));
     await waitUntil(async () => (await breaker())?.state === 'open', 15_000, 'the breaker to open');
     expect(await breaker()).toMatchObject({ state: 'open', failures: 3 });
-    expect(await ledger(`SELECT DISTINCT node FROM ledger WHERE kind = 'flaky'`)).toEqual([{ node: 'a' }]);
+    expect(await cluster.rows(store.url, `SELECT DISTINCT node FROM ${store.ledger} WHERE kind = 'flaky'`)).toEqual([{ node: 'a' }]);
 
     // Jobs for node b are held there: handed back to the half-open instant, no attempt spent, the handler never called.
     const probeAt = (await breaker())!.nextProbeAt;
@@ -35,14 +35,14 @@ describe.each(CLUSTER_STORES)('circuit breakers across nodes (child processes on
       ['available', 0],
       ['available', 0],
     ]);
-    expect(await ledger(`SELECT 1 FROM ledger WHERE kind = 'flaky' AND node = 'b'`)).toEqual([]);
+    expect(await cluster.rows(store.url, `SELECT 1 FROM ${store.ledger} WHERE kind = 'flaky' AND node = 'b'`)).toEqual([]);
 
     // The API recovers: once half-open, a probe succeeds, the breaker closes and every held job runs once.
-    await ledger(`INSERT INTO ledger (kind, node) VALUES ('healthy', 'test')`);
+    await cluster.rows(store.url, `INSERT INTO ${store.ledger} (kind, node) VALUES ('healthy', 'test')`);
     await waitUntil(async () => (await held()).every((job) => job.state === 'completed'), 30_000, 'the held jobs to complete');
     expect((await held()).map((job) => job.attempt)).toEqual([1, 1, 1]);
     expect(await breaker()).toMatchObject({ state: 'closed', failures: 0, nextProbeAt: null });
-    expect(await ledger(`SELECT job_id, node FROM ledger WHERE kind = 'flaky' AND node = 'b'`)).toHaveLength(3);
+    expect(await cluster.rows(store.url, `SELECT job_id, node FROM ${store.ledger} WHERE kind = 'flaky' AND node = 'b'`)).toHaveLength(3);
     // The nodes go before their store (dropping a schema under their statements could deadlock).
     await killAll([a, b]);
     await store.drop();

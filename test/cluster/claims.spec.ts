@@ -19,7 +19,7 @@ describe.each(CLUSTER_STORES)('claims across nodes (child processes on %s)', (ki
     await waitUntil(async () => (await completed()) === 5_000, 60_000, '5,000 completed jobs');
     const starts = await rows(
       store.url,
-      `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM "${store.schema}".ledger WHERE kind = 'start'`,
+      `SELECT count(*)::int AS total, count(DISTINCT job_id)::int AS distinct_jobs, count(DISTINCT node)::int AS nodes FROM ${store.ledger} WHERE kind = 'start'`,
     );
     expect(starts[0]).toEqual({ total: 5_000, distinct_jobs: 5_000, nodes: 4 });
     expect((await store.jobs('work')).filter((job) => job.attempt !== 1)).toEqual([]);

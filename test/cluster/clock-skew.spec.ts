@@ -22,7 +22,7 @@ describe.each(CLUSTER_STORES.filter((kind) => kind !== 'sqlite'))('clock skew (c
     await store.insert([{ n: 0 }]);
     await waitUntil(async () => (await store.jobs('work'))[0]?.state === 'completed', 20_000, 'the job to complete');
     expect((await store.jobs('work')).map((job) => [job.attempt, job.errors])).toEqual([[1, []]]);
-    const ledger = await rows(store.url, `SELECT kind, node FROM "${store.schema}".ledger ORDER BY id`);
+    const ledger = await rows(store.url, `SELECT kind, node FROM ${store.ledger} ORDER BY id`);
     expect(ledger).toEqual([
       { kind: 'start', node: 'behind' },
       { kind: 'finish', node: 'behind' },

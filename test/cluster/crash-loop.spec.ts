@@ -68,7 +68,7 @@ describe.each(CLUSTER_STORES)('crash loop (child processes on %s)', (kind) => {
     const ahead = handedBack([...work, ...(await store.jobs('tick'))]);
     expect(ahead.length).toBeGreaterThanOrEqual(1);
     for (const job of ahead) expect(outcome(job)).toEqual({ state: 'completed', kinds: Array(free(job)).fill('unstarted'), attempt: free(job) + 1 });
-    const starts = await rows(store.url, `SELECT job_id, count(*)::int AS n FROM "${store.schema}".ledger WHERE kind = 'start' GROUP BY job_id`);
+    const starts = await rows(store.url, `SELECT job_id, count(*)::int AS n FROM ${store.ledger} WHERE kind = 'start' GROUP BY job_id`);
     expect(starts).toHaveLength(5);
     expect(starts.every((r) => r.n === 1)).toBe(true);
     await killAll([leader, ...workers]);

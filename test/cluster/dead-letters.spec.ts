@@ -11,8 +11,7 @@ describe.each(CLUSTER_STORES)('dead letters in a cluster (child processes on %s)
     const nodes = ['a', 'b', 'c'].map((name) => cluster.start(store.settings(name, { deadLetterAlerts: true })));
     await Promise.all(nodes.map((n) => n.waitFor('ready')));
     await store.insert(Array.from({ length: 60 }, (_, n) => ({ name: 'fail', n, maxAttempts: 1 })));
-    const alerts = () =>
-      cluster.rows(store.url, `SELECT job_id::text AS id, count(*)::int AS n FROM "${store.schema}".ledger WHERE kind = 'alert' GROUP BY job_id`);
+    const alerts = () => cluster.rows(store.url, `SELECT job_id::text AS id, count(*)::int AS n FROM ${store.ledger} WHERE kind = 'alert' GROUP BY job_id`);
     await waitUntil(async () => (await alerts()).length === 60, 30_000, 'every dead letter handled');
     // Every alert settled: none is left to hand out, however late it is asked for (its lease long past).
     await waitUntil(async () => (await store.direct.takeDeadAlerts(new Date(Date.now() + 3_600_000), 1, 100)).length === 0, 10_000, 'every alert settled');

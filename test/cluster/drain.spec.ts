@@ -54,7 +54,7 @@ describe.each(CLUSTER_STORES)('drain (child processes on %s)', (kind) => {
     // Those it held ahead were handed back without spending an attempt.
     const waiting = { state: 'available', attempt: 0, errors: [] };
     expect(work.filter((j) => j.state !== 'completed')).toEqual([waiting, waiting]);
-    const ledger = await rows(store.url, `SELECT kind, node FROM "${store.schema}".ledger ORDER BY id`);
+    const ledger = await rows(store.url, `SELECT kind, node FROM ${store.ledger} ORDER BY id`);
     expect(ledger).toEqual([
       { kind: 'start', node: 'worker' },
       { kind: 'finish', node: 'worker' },

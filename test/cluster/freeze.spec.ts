@@ -13,14 +13,18 @@ describe.each(CLUSTER_STORES)('freeze (SIGSTOP / SIGCONT, child processes on %s)
 
   it('a frozen leader mid-job: another node leads and runs the job; thawed, its late completion is stale and no tick runs twice', async () => {
     const store = await openClusterStore(kind, 'fz');
-    const ledger = (sql: string) => rows(store.url, sql.replaceAll('ledger', `"${store.schema}".ledger`));
+
     const work = async () => (await store.jobs('work'))[0];
     const common = { cron: true, workMs: 3_000, rescueAfter: 2_000, leaseTtl: 2_000 };
     // Gated: its attempt cannot finish before the freeze, however long the other node takes to boot.
     const frozen = start(store.settings('frozen', { ...common, concurrency: 1, gated: true }));
     await frozen.waitFor('leader frozen');
     await store.insert([{ n: 0 }]);
-    await waitUntil(async () => (await ledger(`SELECT count(*)::int AS n FROM ledger WHERE kind = 'start'`))[0]!.n === 1, 15_000, 'the job to start');
+    await waitUntil(
+      async () => (await rows(store.url, `SELECT count(*)::int AS n FROM ${store.ledger} WHERE kind = 'start'`))[0]!.n === 1,
+      15_000,
+      'the job to start',
+    );
     const awake = start(store.settings('awake', { ...common, concurrency: 2 }));
     await awake.waitFor('ready');
 
@@ -29,22 +33,22 @@ describe.each(CLUSTER_STORES)('freeze (SIGSTOP / SIGCONT, child processes on %s)
     await waitUntil(async () => (await work())?.state === 'completed', 20_000, 'the job to complete elsewhere');
     frozen.child.kill('SIGCONT');
     // Thawed, the old attempt runs to its end (at least once) but its completion changes nothing.
-    await ledger(`INSERT INTO ledger (kind, node) VALUES ('open', 'test')`);
+    await rows(store.url, `INSERT INTO ${store.ledger} (kind, node) VALUES ('open', 'test')`);
     await waitUntil(
-      async () => (await ledger(`SELECT count(*)::int AS n FROM ledger WHERE kind = 'finish'`))[0]!.n === 2,
+      async () => (await rows(store.url, `SELECT count(*)::int AS n FROM ${store.ledger} WHERE kind = 'finish'`))[0]!.n === 2,
       15_000,
       'the thawed attempt to finish',
     );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
     expect(await work()).toMatchObject({ state: 'completed', attempt: 2 });
-    const finishes = await ledger(`SELECT node, attempt FROM ledger WHERE kind = 'finish' ORDER BY attempt`);
+    const finishes = await rows(store.url, `SELECT node, attempt FROM ${store.ledger} WHERE kind = 'finish' ORDER BY attempt`);
     expect(finishes).toEqual([
       { node: 'frozen', attempt: 1 },
       { node: 'awake', attempt: 2 },
     ]);
     // Every tick before, during and after the freeze ran once, and none is missing.
-    const ticks = await ledger(`SELECT tick, count(*)::int AS n FROM ledger WHERE kind = 'tick' GROUP BY tick ORDER BY tick`);
+    const ticks = await rows(store.url, `SELECT tick, count(*)::int AS n FROM ${store.ledger} WHERE kind = 'tick' GROUP BY tick ORDER BY tick`);
     expect(ticks.every((t) => t.n === 1)).toBe(true);
     const times = ticks.map((t) => new Date(t.tick).getTime());
     expect(times.length).toBe((times.at(-1)! - times[0]!) / 1000 + 1);

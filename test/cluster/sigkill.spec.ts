@@ -15,7 +15,7 @@ describe.each(CLUSTER_STORES)('SIGKILL (child processes on %s)', (kind) => {
   const sweep = 500;
   const timing = { rescueAfter, leaseTtl: 1_500 };
   const ledger = (store: ClusterStore, where: string, params: unknown[] = []) =>
-    rows(store.url, `SELECT * FROM "${store.schema}".ledger WHERE ${where} ORDER BY id`, params);
+    rows(store.url, `SELECT * FROM ${store.ledger} WHERE ${where} ORDER BY id`, params);
 
   it('a node SIGKILLed mid-job: its jobs complete elsewhere within rescueAfter plus one sweep, 0 lost', async () => {
     const store = await openClusterStore(kind, 'kl');
@@ -43,10 +43,7 @@ describe.each(CLUSTER_STORES)('SIGKILL (child processes on %s)', (kind) => {
     // Each no later than rescueAfter + one sweep after its last heartbeat (plus slack for a loaded machine).
     for (const r of rescues) expect(r.at - r.since).toBeLessThanOrEqual(rescueAfter + sweep + 2_500);
     // Then finished elsewhere exactly once.
-    const finished = await rows(
-      store.url,
-      `SELECT job_id, count(*)::int AS n, min(node) AS node FROM "${store.schema}".ledger WHERE kind = 'finish' GROUP BY job_id`,
-    );
+    const finished = await rows(store.url, `SELECT job_id, count(*)::int AS n, min(node) AS node FROM ${store.ledger} WHERE kind = 'finish' GROUP BY job_id`);
     expect(finished).toHaveLength(8);
     expect(finished.every((r) => r.n === 1 && r.node === 'rescuer')).toBe(true);
     await killAll([rescuer]);
@@ -64,10 +61,7 @@ describe.each(CLUSTER_STORES)('SIGKILL (child processes on %s)', (kind) => {
     victim.child.kill('SIGKILL');
     await victim.exited;
     await waitUntil(async () => (await store.run(runId))?.state === 'completed', 30_000, 'the run to complete');
-    const effects = await rows(
-      store.url,
-      `SELECT job_id, attempt, count(*)::int AS n FROM "${store.schema}".ledger WHERE kind = 'effect' GROUP BY job_id, attempt`,
-    );
+    const effects = await rows(store.url, `SELECT job_id, attempt, count(*)::int AS n FROM ${store.ledger} WHERE kind = 'effect' GROUP BY job_id, attempt`);
     expect(effects.every((r) => r.n === 1)).toBe(true);
     expect(new Set(effects.map((r) => r.job_id.split(':')[1]))).toEqual(new Set(['a', 'slow', 'b', 'c']));
     // The slow step's first attempt died with the victim before its effect; the rescue ran it once more.

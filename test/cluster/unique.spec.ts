@@ -24,7 +24,7 @@ describe.each(CLUSTER_STORES)('unique jobs across nodes (child processes on %s)'
     // Web nodes (no queues): the jobs stay available, so the store shows every insert.
     const nodes = ['a', 'b', 'c'].map((name) => cluster.start(store.settings(name, { concurrency: 0, enqueueRounds: rounds })));
     await Promise.all(nodes.map((node) => node.waitFor('ready', 30_000)));
-    const table = `"${store.schema}".ledger`;
+    const table = `${store.ledger}`;
     const ledger = (kind: string) => cluster.rows(store.url, `SELECT job_id, node FROM ${table} WHERE kind = $1`, [kind]);
 
     await cluster.rows(store.url, `INSERT INTO ${table} (kind, node) VALUES ('go-fresh', 'test')`);

@@ -24,6 +24,8 @@ export interface ClusterStore {
   /** The ledger's database and schema. */
   url: string;
   schema: string;
+  /** The ledger table, schema-qualified, to name in SQL. */
+  ledger: string;
   /** A node's settings on this store. */
   settings(name: string, extra?: Partial<NodeSettings>): NodeSettings;
   /** Inserts jobs as another process would, through the store itself (no scheduler). */
@@ -36,7 +38,7 @@ export interface ClusterStore {
   breaker(name: string): Promise<BreakerRecord | null>;
   /** The test's own connection to the store, for what the helpers above do not read. */
   readonly direct: JobStore;
-  /** Closes the test's connection and removes the jobs and the ledger. */
+  /** Closes the test's connection and removes the jobs and the ledger (also done when the test finishes, passed or failed). */
   drop(): Promise<void>;
 }
 
@@ -46,9 +48,19 @@ export async function openClusterStore(kind: ClusterStoreKind, label: string): P
   await createLedger(db.url, db.schema);
   const opened = await openJobs(kind, db.url, db.schema, label);
   await opened.store.init();
+  let dropped: Promise<void> | undefined;
+  const drop = () =>
+    (dropped ??= (async () => {
+      await opened.store.close();
+      await opened.remove();
+      await db.drop();
+    })());
+  // Registered before the test starts its nodes, so it runs after their kill (finish hooks run last-registered first).
+  onTestFinished(drop);
   return {
     url: db.url,
     schema: db.schema,
+    ledger: `"${db.schema}".ledger`,
     settings: (name, extra = {}) => ({ url: db.url, schema: db.schema, name, ...opened.where, ...extra }),
     async insert(jobs) {
       await opened.store.insert(clusterJobInputs(jobs));
@@ -57,11 +69,7 @@ export async function openClusterStore(kind: ClusterStoreKind, label: string): P
     run: (id) => opened.store.getRun(id),
     direct: opened.store,
     breaker: async (name) => (await opened.store.breakers!.list()).find((b) => b.name === name) ?? null,
-    async drop() {
-      await opened.store.close();
-      await opened.remove();
-      await db.drop();
-    },
+    drop,
   };
 }
 
@@ -83,8 +91,6 @@ async function openJobs(
     const { openSqlite } = await import('../../../lib/sqlite/sqlite.connection.js');
     const { SqliteStore } = await import('../../../lib/sqlite/sqlite.store.js');
     const dir = await mkdtemp(join(tmpdir(), `scheduler-${label}-`));
-    // Removed even when the test fails before its drop (the nodes still running keep their open file).
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'jobs.db');
     const store = new SqliteStore(await openSqlite({ type: 'sqlite', path }));
     return { store, where: { sqlite: { path } }, remove: () => rm(dir, { recursive: true, force: true }) };

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { withClient } from '../postgres.js';
 import type { NewJob } from '../../../lib/store/job.types.js';
 
@@ -178,7 +178,7 @@ export interface ClusterSuite {
   rows(url: string, sql: string, params?: unknown[]): Promise<Record<string, any>[]>;
 }
 
-/** Call at the top of a describe block: builds the node script once, kills whatever nodes are left after the block. */
+/** Call at the top of a describe block: builds the node script once; a node is killed when its test finishes, passed or failed. */
 export function useCluster(): ClusterSuite {
   const nodes: ClusterNode[] = [];
   beforeAll(() => buildClusterNode(), 120_000);
@@ -187,6 +187,7 @@ export function useCluster(): ClusterSuite {
     start(settings) {
       const node = startNode(settings);
       nodes.push(node);
+      onTestFinished(() => killAll([node]));
       return node;
     },
     rows: (url, sql, params = []) => withClient(url, async (c) => (await c.query(sql, params)).rows),
