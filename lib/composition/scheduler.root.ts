@@ -199,6 +199,7 @@ export class SchedulerRoot {
         storeTimer,
         events,
         isLeader,
+        now: () => clock.now(),
         interval: options.pruneInterval,
         keepCompleted: options.keepCompleted,
         deadLetters: options.deadLetters,

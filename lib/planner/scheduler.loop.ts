@@ -143,7 +143,10 @@ export class SchedulerLoop {
 }
 
 /**
- * A task that runs every `interval` ms while `enabled()` says so.
+ * A task that runs every `interval` ms while `enabled()` says so. A run
+ * whose work answers a number of ms runs again that long after its start
+ * instead, when that is sooner (work left over: a backlog worked off in
+ * bounded rounds, the loop's other tasks running between them).
  * @internal
  */
 export class PeriodicTask implements LoopTask {
@@ -152,7 +155,7 @@ export class PeriodicTask implements LoopTask {
   constructor(
     readonly name: string,
     private readonly interval: number,
-    private readonly work: (now: number) => Promise<void>,
+    private readonly work: (now: number) => Promise<number | void>,
     private readonly enabled: () => boolean = () => true,
   ) {}
 
@@ -164,6 +167,7 @@ export class PeriodicTask implements LoopTask {
 
   async run(now: number): Promise<void> {
     this.next = now + this.interval;
-    await this.work(now);
+    const again = await this.work(now);
+    if (typeof again === 'number') this.next = Math.min(this.next, now + Math.max(0, again));
   }
 }

@@ -18,8 +18,12 @@ export interface PrunerPorts {
   /** Times its prunes of jobs. @default none */
   storeTimer?: StoreTimer | null;
   isLeader(): boolean;
-  /** How often it runs, in ms. */
+  /** The time (epoch ms) a round's length is measured by. */
+  now(): number;
+  /** How often it runs, in ms (sooner while it has a backlog). */
   interval: number;
+  /** Jobs, dead letters or runs deleted by one statement. @default 10000 */
+  batch?: number;
   /** How long finished jobs (and workflow runs) are kept, in ms. */
   keepCompleted: number;
   /** Dead letters: kept this long (ms) and at most this many; `null`: no limit. */
@@ -30,28 +34,56 @@ export interface PrunerPorts {
  * Pruner (leader only): deletes finished jobs (and finished workflow runs)
  * older than the retention settings, and dead letters past `deadLetters.maxAge`
  * or beyond `deadLetters.maxEntries` (`deadLetter:prune` when any went).
+ *
+ * A round deletes at most one batch of each. A round that filled a batch
+ * left work behind (more finished a minute than a batch holds, or a
+ * backlog after an outage or a shorter retention): the next round then
+ * follows after a pause as long as this one took, not after the interval,
+ * so that history is deleted as fast as it expires while the pruner keeps
+ * at most about half of one store connection busy, and the loop's other
+ * tasks (schedule ticks) run between its rounds.
  * @internal
  */
 export class PrunerPlugin implements SchedulerPlugin {
   readonly name = 'pruner';
+  private readonly batch: number;
 
-  constructor(private readonly ports: PrunerPorts) {}
+  constructor(private readonly ports: PrunerPorts) {
+    this.batch = ports.batch ?? PRUNE_BATCH;
+  }
 
   tasks(): LoopTask[] {
     const { store, keepCompleted } = this.ports;
-    const prune = async (now: number) => {
-      await timeStore(this.ports.storeTimer, 'prune', () => store.prune(['completed', 'discarded', 'cancelled'], new Date(now - keepCompleted), PRUNE_BATCH));
-      await this.pruneDead(now);
-      await store.deleteRuns(new Date(now - keepCompleted), PRUNE_BATCH);
+    const { batch } = this;
+    const prune = async (now: number): Promise<number | void> => {
+      const started = this.ports.now();
+      const before = new Date(now - keepCompleted);
+      const jobs = await timeStore(this.ports.storeTimer, 'prune', () => store.prune(['completed', 'discarded', 'cancelled'], before, batch));
+      const dead = await this.pruneDead(now);
+      const runs = await store.deleteRuns(before, batch);
+      if (jobs < batch && !dead && runs < batch) return;
+      return 2 * Math.max(0, this.ports.now() - started);
     };
     return [new PeriodicTask('pruner', this.ports.interval, prune, () => this.ports.isLeader())];
   }
 
-  private async pruneDead(now: number): Promise<void> {
+  /** Prunes dead letters; `true` when a statement filled its batch. */
+  private async pruneDead(now: number): Promise<boolean> {
     const { store, events, deadLetters } = this.ports;
+    const { batch } = this;
     let count = 0;
-    if (deadLetters.maxAge !== null) count += await store.pruneDead({ before: new Date(now - deadLetters.maxAge), keep: 0, limit: PRUNE_BATCH });
-    if (deadLetters.maxEntries !== null) count += await store.pruneDead({ before: null, keep: deadLetters.maxEntries, limit: PRUNE_BATCH });
+    let full = false;
+    if (deadLetters.maxAge !== null) {
+      const n = await store.pruneDead({ before: new Date(now - deadLetters.maxAge), keep: 0, limit: batch });
+      count += n;
+      full = n >= batch;
+    }
+    if (deadLetters.maxEntries !== null) {
+      const n = await store.pruneDead({ before: null, keep: deadLetters.maxEntries, limit: batch });
+      count += n;
+      full ||= n >= batch;
+    }
     if (count > 0) events.emit('deadLetter:prune', { count, by: 'pruner' });
+    return full;
   }
 }
