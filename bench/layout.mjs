@@ -6,12 +6,21 @@
  * jobs table were HOT (written in place, no index touched). A measure of a
  * table layout, with no worker, runner or peer library in the way.
  *
+ * Then what keeping that history costs once it expires: the leader's prune
+ * statement (batches of 10,000, as the store runs it) over the completed
+ * jobs, and the `VACUUM`s that reclaim what the drain and the prune left,
+ * each as the server backend's CPU a job (from /proc/<pid>/schedstat, so
+ * only when PostgreSQL runs on this machine; `null` otherwise), beside the
+ * claim and completion's own, and a `DROP TABLE` of a copy of those rows,
+ * what a time partition dropped whole would cost instead.
+ *
  *   node bench/layout.mjs [--jobs 20000] [--batch 500] [--root <checkout>]
  *
  * Prints one JSON line. `--root` measures another built checkout (its `dist/`), for an A/B of two
  * layouts in one run; `npm run build` there first. Uses its own schema,
  * dropped after.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,6 +43,24 @@ const options = { type: 'postgres', url: DATABASE_URL, schema };
 const ctx = await openPostgres(options, 'bench-layout');
 const store = new PostgresStore(ctx, options);
 const now = new Date('2026-01-01T00:00:00Z');
+
+/** CPU ns of a server process, or `null` when it is not on this machine. */
+function backendNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/** `fn()` on the connection of backend `pid`, and the backend's CPU µs a job of `count` (`null`: not measurable here). */
+async function serverCpu(pid, count, fn) {
+  const before = backendNs(pid);
+  const result = await fn();
+  const after = backendNs(pid);
+  return { result, usPerJob: before === null || after === null || count === 0 ? null : +((after - before) / 1000 / count).toFixed(2) };
+}
+
 try {
   await store.init();
   for (let done = 0; done < jobs; done += 1000) {
@@ -52,6 +79,8 @@ try {
   await admin.query(`VACUUM ANALYZE "${schema}".scheduler_jobs`);
   const sql = postgresStatements(ctx);
   const client = await ctx.pool.connect();
+  const pid = (await client.query('SELECT pg_backend_pid() AS p')).rows[0].p;
+  const cpu0 = backendNs(pid);
   const jobsTable = `"${schema}".scheduler_jobs`;
   const stats = async () =>
     (await admin.query(`SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relid = $1::regclass`, [jobsTable])).rows[0];
@@ -76,6 +105,30 @@ try {
     moved += claimed.length;
   }
   const wal = Number((await admin.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [await lsn(), wal0])).rows[0].d);
+  const cpu1 = backendNs(pid);
+  const lifeCpuUsPerJob = cpu0 === null || cpu1 === null ? null : +((cpu1 - cpu0) / 1000 / moved).toFixed(2);
+
+  // Retention: the drain's dead versions reclaimed, then the history pruned as the leader does once it expires, then reclaimed.
+  const tables = (await admin.query(`SELECT format('%I.%I', schemaname, relname) AS t FROM pg_stat_user_tables WHERE schemaname = $1`, [schema])).rows.map(
+    (r) => r.t,
+  );
+  const vacuum = () => client.query(`VACUUM ${tables.join(', ')}`);
+  const afterDrain = await serverCpu(pid, moved, vacuum);
+  await client.query(`CREATE TABLE "${schema}".partition_copy AS SELECT * FROM ${jobsTable} WHERE state = 'completed'`);
+  await client.query(`ALTER TABLE "${schema}".partition_copy ADD PRIMARY KEY (id)`);
+  const dropped = await serverCpu(pid, moved, () => client.query(`DROP TABLE "${schema}".partition_copy`));
+  const walPrune0 = await lsn();
+  const prune = await serverCpu(pid, moved, async () => {
+    let pruned = 0;
+    for (;;) {
+      const statement = sql.query.prune(['completed'], new Date(now.getTime() + 1000), 10_000);
+      const { rowCount } = await client.query(statement.text, statement.values);
+      if (!rowCount) return pruned;
+      pruned += rowCount;
+    }
+  });
+  const pruneWal = Number((await admin.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [await lsn(), walPrune0])).rows[0].d);
+  const afterPrune = await serverCpu(pid, moved, vacuum);
   client.release();
   // A backend reports its table statistics when it goes idle for a while or exits: close the pool's.
   await store.close();
@@ -90,6 +143,15 @@ try {
     completeUsPerJob: +(completeNs / 1000 / moved).toFixed(1),
     walBytesPerJob: Math.round(wal / moved),
     hotShare: updates > 0 ? +((after.hot - before.hot) / updates).toFixed(2) : null,
+    retention: {
+      pruned: prune.result,
+      lifeCpuUsPerJob,
+      vacuumAfterDrainCpuUsPerJob: afterDrain.usPerJob,
+      pruneCpuUsPerJob: prune.usPerJob,
+      vacuumAfterPruneCpuUsPerJob: afterPrune.usPerJob,
+      pruneWalBytesPerJob: Math.round(pruneWal / moved),
+      partitionDropCpuUsPerJob: dropped.usPerJob,
+    },
   };
   console.log(JSON.stringify(result));
 } finally {

@@ -387,6 +387,15 @@ function markdown(report) {
         `completion **${l.completeUsPerJob} µs**, WAL **${l.walBytesPerJob} B**; ${l.hotShare === null ? 'no update counted' : `${Math.round(l.hotShare * 100)} % of the jobs table's updates HOT`}.`,
     );
     lines.push('');
+    const r = l.retention;
+    if (r?.lifeCpuUsPerJob != null) {
+      lines.push(
+        `Keeping that history, as the server backend's CPU a job: the claim and completion **${r.lifeCpuUsPerJob} µs**, \`VACUUM\` after them ${r.vacuumAfterDrainCpuUsPerJob} µs; ` +
+          `pruned once expired (the leader's statement, 10,000 a batch) **${r.pruneCpuUsPerJob} µs** (${r.pruneWalBytesPerJob} B of WAL), \`VACUUM\` after it ${r.vacuumAfterPruneCpuUsPerJob} µs; ` +
+          `a \`DROP TABLE\` of the same rows (a time partition dropped whole) ${r.partitionDropCpuUsPerJob} µs.`,
+      );
+      lines.push('');
+    }
   };
   const retainedSection = () => {
     const r = report.retained;

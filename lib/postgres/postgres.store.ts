@@ -82,6 +82,8 @@ export class PostgresStore implements JobStore {
   readonly maxPayloadBytes: number;
   private readonly heartbeats: HeartbeatConnection;
   private readonly doubts: ClaimsInDoubt;
+  /** The last id of the last prune, when it filled its batch: a backlog's next batch starts after it instead of walking the jobs that stay. */
+  private pruned: { states: string; last: string } | null = null;
   private readonly runs: PostgresRuns;
   private readonly dead: PostgresDeadLetters;
   /** Push to idle nodes (`push: false` turns it off). @internal */
@@ -347,12 +349,30 @@ export class PostgresStore implements JobStore {
     return (await this.run(this.sql.query.delete(valid, options.states ?? null))).rowCount ?? 0;
   }
 
-  /** Oldest id first (close to finish order), see `JobStore.prune`. */
+  /**
+   * Oldest id first (close to finish order), see `JobStore.prune`. A prune
+   * that follows a full one of the same states goes on after its last id;
+   * if that does not fill the batch, the rest is looked for from the start,
+   * so a prune answering less than `limit` still means none is left.
+   */
   async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
     this.readiness.check();
     if (!(limit > 0) || states.length === 0) return 0;
     const bounded = Number.isFinite(limit) ? Math.ceil(limit) : 2 ** 31 - 1;
-    return (await this.run(this.sql.query.prune(states, before, bounded))).rowCount ?? 0;
+    const key = states.join();
+    const cursor = this.pruned?.states === key ? this.pruned.last : null;
+    this.pruned = null;
+    const once = async (max: number, after: string | null) =>
+      (await this.rows<{ n: number; last: string | null }>(this.sql.query.prune(states, before, max, after)))[0]!;
+    let { n, last } = await once(bounded, cursor);
+    if (cursor !== null && n < bounded) {
+      const rest = await once(bounded - n, null);
+      n += rest.n;
+      // The batch is full only with jobs from the start: the next prune goes on after those.
+      last = rest.last;
+    }
+    if (n >= bounded && last !== null) this.pruned = { states: key, last };
+    return n;
   }
 
   listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {

@@ -130,13 +130,16 @@ export function queryStatements(n: SqlNames) {
     // keep every completion from being a HOT update; ids come close to finish
     // order), and SKIP LOCKED so a pruner never waits on (or blocks) a job
     // that is being changed right now. Pruned jobs leave the counters and
-    // dead letters in the same statement.
-    prune: (states: readonly JobState[], before: Date, limit: number): Statement => ({
+    // dead letters in the same statement. `after` (the last id of a previous
+    // full batch) goes on from there: a backlog's later batches neither walk
+    // again the jobs that stay (30 days of dead letters sit below the
+    // history that expires today) nor sweep for orphans again.
+    prune: (states: readonly JobState[], before: Date, limit: number, after: string | null): Statement => ({
       text: `
         WITH gone AS (
           DELETE FROM ${n.jobs} WHERE id IN (
             SELECT id FROM ${n.jobs}
-            WHERE finished_at < $2::timestamptz AND state = ANY($1::text[])
+            WHERE finished_at < $2::timestamptz AND state = ANY($1::text[])${after === null ? '' : ' AND id > $4::bigint'}
             ORDER BY id
             LIMIT $3
             FOR UPDATE SKIP LOCKED)
@@ -146,7 +149,9 @@ export function queryStatements(n: SqlNames) {
         unkeyed AS (
           DELETE FROM ${n.uniqueKeys} k USING gone g WHERE g.unique_key IS NOT NULL AND k.key = g.unique_key AND k.id = g.id
         ),
-        ${side.count('uncounted', 'gone', -1)},
+        ${side.count('uncounted', 'gone', -1)}${
+          after === null
+            ? `,
         -- Dead letters of jobs gone or no longer dead: a statement that removed
         -- a job could not see a dead letter committed after its snapshot began.
         orphans AS (
@@ -155,9 +160,11 @@ export function queryStatements(n: SqlNames) {
         -- The same for the rare finished list (a job resurrected or deleted as it was cancelled).
         rare_orphans AS (
           DELETE FROM ${n.rareFinished} r WHERE NOT EXISTS (SELECT 1 FROM ${n.jobs} j WHERE j.id = r.id AND j.state = r.state)
-        )
-        SELECT id FROM gone`,
-      values: [[...states], before, limit],
+        )`
+            : ''
+        }
+        SELECT count(*)::int AS n, max(id)::text AS last FROM gone`,
+      values: after === null ? [[...states], before, limit] : [[...states], before, limit, after],
     }),
     // Never reads the history: queued jobs from the ready list, running ones
     // through their claims, finished ones from the counters. Queues that only

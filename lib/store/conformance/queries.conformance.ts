@@ -145,5 +145,22 @@ export function queriesConformance(suite: ConformanceSuite): void {
       const [again] = await suite.store.insert([newJob({ tickKey: `tick-${at(1 * SEC).getTime()}-completed` })]);
       expect(again!.inserted).toBe(true);
     });
+
+    it('prunes a backlog batch by batch, and a prune short of its limit leaves nothing that matches, older jobs that expired meanwhile included', async () => {
+      const kept = await running();
+      await suite.store.fail(ref(kept), 'dead', attemptError(1), at(1 * SEC));
+      const late = await running();
+      const jobs = [];
+      for (let i = 0; i < 5; i++) jobs.push(await running());
+      for (const job of jobs) await suite.store.complete(ref(job), null, at(1 * SEC));
+      expect(await suite.store.prune(['completed'], at(5 * SEC), 2)).toBe(2);
+      // Older than every job left, and expired only now: a later batch must still find it.
+      await suite.store.complete(ref(late), null, at(2 * SEC));
+      expect(await suite.store.prune(['completed'], at(5 * SEC), 2)).toBe(2);
+      expect(await suite.store.prune(['completed'], at(5 * SEC), 2)).toBe(2);
+      expect(await suite.store.prune(['completed'], at(5 * SEC), 2)).toBe(0);
+      for (const job of [late, ...jobs]) expect(await suite.store.get(job.id)).toBeNull();
+      expect((await suite.store.get(kept.id))?.state).toBe('dead');
+    });
   });
 }
