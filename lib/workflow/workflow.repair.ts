@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
 import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
 import type { JobStore } from '../store/job-store.js';
+import type { WorkflowRun } from '../store/workflow-run.types.js';
 import type { WorkflowEngine } from './workflow.engine.js';
 import { QUEUED } from './workflow.progress.js';
 
@@ -17,16 +18,27 @@ export interface WorkflowRepairPorts {
   interval: number;
 }
 
+/** Runs of a state read a sweep. */
+const PAGE = 1_000;
+
 /**
  * Workflow repair (leader only): a step marked queued whose job insert was
  * lost (a crash between the two) is queued again, the unique (run, step)
  * key making this a no-op when the job exists; a step that completed just
  * as its run's rollback chain ended is compensated by a new chain.
+ *
+ * A sweep reads a page of failed and a page of running runs, newest first,
+ * and the next sweep goes on from where it stopped (starting over after a
+ * short page), so every run is looked at however many there are. Runs
+ * changed within the last interval are under way: they are left to their
+ * own progress, and looked at on a later pass if they stop.
  * @internal
  */
 export class WorkflowRepairPlugin implements SchedulerPlugin {
   readonly name = 'workflow-repair';
   private readonly logger = new Logger('Scheduler');
+  /** The last run id of each state's previous page, when it was full. */
+  private readonly after: Partial<Record<'failed' | 'running', string>> = {};
 
   constructor(private readonly ports: WorkflowRepairPorts) {}
 
@@ -35,15 +47,16 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
       new PeriodicTask(
         'workflow-repair',
         this.ports.interval,
-        () => this.repair(),
+        (now) => this.repair(now),
         () => this.ports.isLeader(),
       ),
     ];
   }
 
-  async repair(): Promise<void> {
-    const { store, engine } = this.ports;
-    for (const run of await store.listRuns({ states: ['failed'], limit: 1_000 })) {
+  /** One sweep at `now` (epoch ms). */
+  async repair(now: number): Promise<void> {
+    const { engine } = this.ports;
+    for (const run of await this.page('failed', now)) {
       const def = engine.definition(run.workflow);
       // A run failed by a version mismatch is not compensated (documented).
       if (def?.version !== run.version) continue;
@@ -51,7 +64,7 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
         await engine.rollback.begin(run);
       }
     }
-    for (const run of await store.listRuns({ states: ['running'], limit: 1_000 })) {
+    for (const run of await this.page('running', now)) {
       const queued = Object.entries(run.steps)
         .filter(([, sr]) => sr.state === 'pending' && sr.jobId === QUEUED)
         .map(([name]) => name);
@@ -62,5 +75,14 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
         this.logger.warn(`repairing workflow run ${run.id} failed: ${(error as Error)?.message ?? String(error)}`);
       }
     }
+  }
+
+  /** The next page of runs in `state`, those changed since `now - interval` left out. */
+  private async page(state: 'failed' | 'running', now: number): Promise<WorkflowRun[]> {
+    const runs = await this.ports.store.listRuns({ states: [state], limit: PAGE, afterId: this.after[state] });
+    if (runs.length === PAGE) this.after[state] = runs[runs.length - 1]!.id;
+    else delete this.after[state];
+    const settled = now - this.ports.interval;
+    return runs.filter((run) => run.updatedAt.getTime() <= settled);
   }
 }

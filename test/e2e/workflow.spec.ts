@@ -233,6 +233,20 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
     expect(events.filter((e) => e.startsWith('rollback:stop'))).toHaveLength(2);
   });
 
+  it("a step whose job insert was lost (the node died after the run marked it queued) is queued again by the leader's repair sweep", async () => {
+    await start(Onboarding);
+    await t.scheduler.pauseQueue('default');
+    const runId = await t.scheduler.workflows.start('onboarding', { email: 'x' });
+    const jobs = await t.scheduler.listJobs({ name: '__workflow.step' });
+    expect(jobs.map((j) => j.meta)).toEqual([{ workflow: 'onboarding', step: 'createAccount' }]);
+    await t.scheduler.deleteJob(jobs[0]!.id);
+    await t.scheduler.resumeQueue('default');
+    await settle(runId);
+    const run = await t.scheduler.workflows.getState(runId);
+    expect(run.state).toBe('completed');
+    expect(journal().filter((l) => l === 'createAccount')).toEqual(['createAccount']);
+  });
+
   it('retry runs a failed run again from its failed step; one whose rollback compensated a step is refused', async () => {
     await start(Branches, Onboarding);
     // Four attempts of notify (maxRetries 3) fail: the run fails; nothing to compensate.
