@@ -2,6 +2,7 @@ import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuer
 import type { Job } from '../store/job.types.js';
 import type { RedisConnection } from './redis.client.js';
 import { decodeJob, type FlatHash } from './redis.codec.js';
+import { deleteInSlices } from '../store/delete-in-slices.js';
 
 /** The highest count a script is given (a limit past it means "all"). */
 const MAX_COUNT = 2 ** 31 - 1;
@@ -38,9 +39,11 @@ export class RedisDeadLetters {
     return answer.map(decodeJob);
   }
 
+  /** In script calls of 1,000 (a long script stalls every client of the server). */
   async prune({ before, keep, limit }: DeadLetterPrune): Promise<number> {
     if (!(limit > 0)) return 0;
-    return Number(await this.redis.run('schedPruneDead', before === null ? '' : before.getTime(), Math.max(0, keep), Math.min(limit, MAX_COUNT)));
+    const at = before === null ? '' : before.getTime();
+    return deleteInSlices(Math.min(limit, MAX_COUNT), async (n) => Number(await this.redis.run('schedPruneDead', at, Math.max(0, keep), n)));
   }
 
   async takeAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {

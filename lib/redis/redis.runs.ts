@@ -9,6 +9,7 @@ import {
 } from '../store/workflow-run.types.js';
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from './redis.client.js';
+import { deleteInSlices } from '../store/delete-in-slices.js';
 
 /** How long a run's lock outlives a node that died holding it, in ms. */
 const RUN_LOCK_MS = 10_000;
@@ -97,9 +98,10 @@ export class RedisRuns {
     return texts.map(decodeRun);
   }
 
+  /** In script calls of 1,000 (a long script stalls every client of the server). */
   async delete(before: Date, limit: number): Promise<number> {
     if (!(limit > 0)) return 0;
-    return Number(await this.redis.run('schedDeleteRuns', before.getTime(), Math.min(limit, 2 ** 31 - 1)));
+    return deleteInSlices(Math.min(limit, 2 ** 31 - 1), async (n) => Number(await this.redis.run('schedDeleteRuns', before.getTime(), n)));
   }
 }
 

@@ -43,6 +43,7 @@ import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
 import { RedisStates } from './redis.states.js';
+import { deleteInSlices } from '../store/delete-in-slices.js';
 
 /** How long `close` waits for acknowledgements still being written (e.g. while the server is out of reach). */
 const CLOSE_ACK_TIMEOUT_MS = 5_000;
@@ -242,10 +243,10 @@ export class RedisStore implements JobStore {
     return Number(await this.redis.run('schedDelete', options.states?.join(',') ?? '', ...new Set(ids)));
   }
 
-  /** Oldest `finishedAt` first. */
+  /** Oldest `finishedAt` first, in script calls of 1,000 (a long script stalls every client of the server). */
   async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
     if (!(limit > 0) || states.length === 0) return 0;
-    return Number(await this.redis.run('schedPrune', before.getTime(), Math.min(limit, 2 ** 31 - 1), ...states));
+    return deleteInSlices(Math.min(limit, 2 ** 31 - 1), async (n) => Number(await this.redis.run('schedPrune', before.getTime(), n, ...states)));
   }
 
   listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {

@@ -11,6 +11,7 @@ import {
 import { toRowId } from './job-rows.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import type { SqliteJobTable } from './sqlite.job-table.js';
+import { deleteInSlices } from '../store/delete-in-slices.js';
 
 interface RunRow {
   id: number;
@@ -109,16 +110,19 @@ export class SqliteRuns {
     return (rows as RunRow[]).map(toRun);
   }
 
+  /** In write transactions of 1,000 runs: one holds the file's write lock, and this process, while it runs. */
   async delete(before: Date, limit: number): Promise<number> {
     if (!(limit > 0)) return 0;
-    return this.sqlite.write(
-      () =>
-        this.table
-          .sql(
-            `DELETE FROM workflow_runs WHERE id IN (SELECT id FROM workflow_runs WHERE finished_at < ? AND state IN (SELECT value FROM json_each(?))
-             ORDER BY finished_at, id LIMIT ?)`,
-          )
-          .run(before.getTime(), JSON.stringify(FINISHED_RUN_STATES), Number.isFinite(limit) ? Math.ceil(limit) : -1).changes,
+    return deleteInSlices(limit, (n) =>
+      this.sqlite.write(
+        () =>
+          this.table
+            .sql(
+              `DELETE FROM workflow_runs WHERE id IN (SELECT id FROM workflow_runs WHERE finished_at < ? AND state IN (SELECT value FROM json_each(?))
+               ORDER BY finished_at, id LIMIT ?)`,
+            )
+            .run(before.getTime(), JSON.stringify(FINISHED_RUN_STATES), n).changes,
+      ),
     );
   }
 }

@@ -49,6 +49,7 @@ import { SqliteQueries } from './sqlite.queries.js';
 import { SqliteRateLimits } from './sqlite.rate-limits.js';
 import { SqliteRuns } from './sqlite.runs.js';
 import { rescueOrphans } from './sqlite.nodes.js';
+import { deleteInSlices } from '../store/delete-in-slices.js';
 
 /**
  * Who this store is, for the rescue at start (see {@link SqliteStore.init}).
@@ -253,10 +254,15 @@ export class SqliteStore implements JobStore {
     return this.sqlite.write(() => rowIds.filter((id) => (!states || states.includes(this.table.row(id)?.state as JobState)) && this.table.forget(id)).length);
   }
 
-  /** Oldest `finishedAt` first. */
+  /**
+   * Oldest `finishedAt` first, in write transactions of 1,000 jobs: one
+   * holds the file's write lock, and this process, while it runs.
+   */
   async prune(states: readonly JobState[], before: Date, limit: number): Promise<number> {
     if (!(limit > 0) || states.length === 0) return 0;
-    return this.sqlite.write(() => this.queries.pruneIds(states, before.getTime(), limit).filter((id) => this.table.forget(id)).length);
+    return deleteInSlices(limit, (n) =>
+      this.sqlite.write(() => this.queries.pruneIds(states, before.getTime(), n).filter((id) => this.table.forget(id)).length),
+    );
   }
 
   async listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {

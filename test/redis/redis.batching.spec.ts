@@ -54,6 +54,20 @@ describe('Redis store batching', () => {
     expect(counts).toMatchObject({ running: 1, completed: 1 });
   });
 
+  it('prunes a large batch in script calls of at most 1,000: one long script would stall every client of the server', async () => {
+    const { store, calls } = await open();
+    const now = new Date();
+    await store.insert(Array.from({ length: 2_500 }, () => newJobInput(now)));
+    const jobs = await store.claim({ queue: 'default', limit: 2_500, node: 'n1', now });
+    await Promise.all(jobs.map((j) => store.complete({ id: j.id, attempt: j.attempt }, null, now)));
+    calls.length = 0;
+    expect(await store.prune(['completed'], new Date(now.getTime() + 1), 10_000)).toBe(2_500);
+    expect(calls).toEqual(['schedPrune', 'schedPrune', 'schedPrune']);
+    calls.length = 0;
+    expect(await store.prune(['completed'], new Date(now.getTime() + 1), 10_000)).toBe(0);
+    expect(calls).toEqual(['schedPrune']);
+  });
+
   it('writes the completions still queued before it closes', async () => {
     const { store, keyPrefix } = await open();
     const now = new Date();

@@ -188,3 +188,17 @@ describe('SqliteStore acknowledgements: one write transaction a turn', () => {
     expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'completed', 'gone']);
   });
 });
+
+describe('SqliteStore prune: short write transactions', () => {
+  it('prunes a large batch in write transactions of at most 1,000 jobs: one holds the file, and the process, while it runs', async () => {
+    const jobs = await running(2_500);
+    await Promise.all(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
+    writes = 0;
+    expect(await store.prune(['completed'], new Date(NOW.getTime() + 1), 10_000)).toBe(2_500);
+    expect(writes).toBe(3);
+    expect(committed(jobs.map((j) => j.id)).filter((s) => s !== 'gone')).toEqual([]);
+    writes = 0;
+    expect(await store.prune(['completed'], new Date(NOW.getTime() + 1), 10_000)).toBe(0);
+    expect(writes).toBe(1);
+  });
+});
