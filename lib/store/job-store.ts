@@ -414,7 +414,9 @@ export interface JobStore extends DeadLetterStore {
    * Deletes up to `limit` jobs in `states` finished before `before`. Which
    * matching jobs go first is the store's choice: the memory store takes the
    * oldest finish first, PostgreSQL the oldest id (no index there names the
-   * finish time, see docs/postgres.md).
+   * finish time, see docs/postgres.md). Returns how many went; fewer than
+   * `limit` means none that matches is left (PostgreSQL skips a job a change
+   * under way holds), however the store splits its work.
    */
   prune(states: readonly JobState[], before: Date, limit: number): Promise<number>;
   queueCounts(now: Date): Promise<QueueCounts[]>;
