@@ -26,7 +26,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { DATABASE_URL, closeProbe, postgresCpuMicros, probe, sql, waitFor } from './common.mjs';
+import { DATABASE_URL, closeProbe, postgresCpuMicros, probe, processCpuNs, sql, waitFor } from './common.mjs';
 import { startProfile } from './profile.mjs';
 
 const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
@@ -39,7 +39,8 @@ function postgresCpuByPid() {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
       if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
-      out.set(Number(pid), Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]));
+      const ns = processCpuNs(pid);
+      if (ns !== null) out.set(Number(pid), ns);
     } catch {
       // the process exited, or schedstat is not there
     }

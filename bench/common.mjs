@@ -130,6 +130,15 @@ export function redisCpuMicros() {
   return serverCpuMicros('redis-server');
 }
 
+/** CPU nanoseconds of process `pid` on this machine (`/proc/<pid>/schedstat`), or `null` when it is not here (exited, another machine, no /proc). */
+export function processCpuNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
 /** CPU time (µs) of every process of this machine whose name starts with `name`, or `null` when there is none (or no /proc). */
 function serverCpuMicros(name) {
   let ticks = 0;

@@ -20,12 +20,11 @@
  * layouts in one run; `npm run build` there first. Uses its own schema,
  * dropped after.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { DATABASE_URL, ROOT_DIR, sleep } from './common.mjs';
+import { DATABASE_URL, ROOT_DIR, processCpuNs, sleep } from './common.mjs';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '20000' }, batch: { type: 'string', default: '500' }, root: { type: 'string' } } });
 const root = path.resolve(values.root ?? ROOT_DIR);
@@ -44,20 +43,11 @@ const ctx = await openPostgres(options, 'bench-layout');
 const store = new PostgresStore(ctx, options);
 const now = new Date('2026-01-01T00:00:00Z');
 
-/** CPU ns of a server process, or `null` when it is not on this machine. */
-function backendNs(pid) {
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]);
-  } catch {
-    return null;
-  }
-}
-
 /** `fn()` on the connection of backend `pid`, and the backend's CPU µs a job of `count` (`null`: not measurable here). */
 async function serverCpu(pid, count, fn) {
-  const before = backendNs(pid);
+  const before = processCpuNs(pid);
   const result = await fn();
-  const after = backendNs(pid);
+  const after = processCpuNs(pid);
   return { result, usPerJob: before === null || after === null || count === 0 ? null : +((after - before) / 1000 / count).toFixed(2) };
 }
 
@@ -80,7 +70,7 @@ try {
   const sql = postgresStatements(ctx);
   const client = await ctx.pool.connect();
   const pid = (await client.query('SELECT pg_backend_pid() AS p')).rows[0].p;
-  const cpu0 = backendNs(pid);
+  const cpu0 = processCpuNs(pid);
   const jobsTable = `"${schema}".scheduler_jobs`;
   const stats = async () =>
     (await admin.query(`SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relid = $1::regclass`, [jobsTable])).rows[0];
@@ -105,7 +95,7 @@ try {
     moved += claimed.length;
   }
   const wal = Number((await admin.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [await lsn(), wal0])).rows[0].d);
-  const cpu1 = backendNs(pid);
+  const cpu1 = processCpuNs(pid);
   const lifeCpuUsPerJob = cpu0 === null || cpu1 === null ? null : +((cpu1 - cpu0) / 1000 / moved).toFixed(2);
 
   // Retention: the drain's dead versions reclaimed, then the history pruned as the leader does once it expires, then reclaimed.
@@ -119,12 +109,15 @@ try {
   const dropped = await serverCpu(pid, moved, () => client.query(`DROP TABLE "${schema}".partition_copy`));
   const walPrune0 = await lsn();
   const prune = await serverCpu(pid, moved, async () => {
+    // The store's statement on this connection (its CPU is the one read), batch after batch as the store goes on after the last id.
     let pruned = 0;
+    let after = null;
     for (;;) {
-      const statement = sql.query.prune(['completed'], new Date(now.getTime() + 1000), 10_000);
-      const { rowCount } = await client.query(statement.text, statement.values);
-      if (!rowCount) return pruned;
-      pruned += rowCount;
+      const statement = sql.query.prune(['completed'], new Date(now.getTime() + 1000), 10_000, after);
+      const { n, last } = (await client.query(statement.text, statement.values)).rows[0];
+      pruned += n;
+      if (n < 10_000) return pruned;
+      after = last;
     }
   });
   const pruneWal = Number((await admin.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [await lsn(), walPrune0])).rows[0].d);
