@@ -25,7 +25,8 @@
  *
  * Variants: `none` (the default: metrics enabled, no SDK registered), `off`
  * (`metrics.enabled: false`), `producer` (an SDK MeterProvider, histograms by
- * a SchedulerMetricProducer), `sdk` (the SDK's own histograms). The
+ * a SchedulerMetricProducer), `producer-lean` (the same with
+ * `storeOperations: false`), `sdk` (the SDK's own histograms). The
  * `--reference` variants (the SDK's histograms) run in processes of their
  * own, with `none` again: in one process with the producer, the job records'
  * call sites would see both kinds of recorder and the producer's would no
@@ -61,7 +62,7 @@ const { values } = parseArgs({
   },
 });
 
-const METRICS = { none: undefined, off: 'off', producer: 'sdk-producer', sdk: 'sdk' };
+const METRICS = { none: undefined, off: 'off', producer: 'sdk-producer', 'producer-lean': 'sdk-producer-lean', sdk: 'sdk' };
 
 /** CPU nanoseconds of the main thread so far. */
 function mainThreadNs() {

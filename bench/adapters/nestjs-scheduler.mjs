@@ -77,8 +77,9 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
       if (role === 'schedule') decorateMethod(Scheduled({ name: 'tick', every: '1s' }), BenchJobs, 'tick');
       Injectable()(BenchJobs);
 
-      // 'sdk-producer': the histograms aggregated by the scheduler and handed to the same reader (nestjs-scheduler/metrics).
-      const metricProducer = metrics === 'sdk-producer' ? new SchedulerMetricProducer() : undefined;
+      // 'sdk-producer': the histograms aggregated by the scheduler and handed to the same reader (nestjs-scheduler/metrics);
+      // 'sdk-producer-lean': the same with storeOperations: false (no store timer).
+      const metricProducer = metrics === 'sdk-producer' || metrics === 'sdk-producer-lean' ? new SchedulerMetricProducer() : undefined;
       if (metrics === 'sdk' || metrics === 'sdk-lean' || metricProducer) {
         const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
         const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -89,7 +90,7 @@ export function createNestjsScheduler(store, { forget = false, remote = false, p
         metrics === 'sdk'
           ? { metrics: { meterProvider } }
           : metricProducer
-            ? { metrics: { meterProvider, producer: metricProducer } }
+            ? { metrics: { meterProvider, producer: metricProducer, ...(metrics === 'sdk-producer-lean' ? { storeOperations: false } : {}) } }
             : metrics === 'sdk-lean'
               ? { metrics: { meterProvider, storeOperations: false } }
               : metrics === 'off'
