@@ -4,6 +4,7 @@ const LABELS = {
   none: 'no SDK (default)',
   off: 'metrics off (the same code: noise floor)',
   producer: 'SDK, histograms by the producer',
+  'producer-lean': 'SDK, the producer, `storeOperations: false`',
   sdk: "SDK's own histograms",
 };
 
