@@ -4,14 +4,14 @@ import { RedisStore } from '../../lib/redis/redis.store.js';
 import { newJobInput } from '../../lib/store/index.js';
 import { redisUrl, testKeyPrefix } from '../support/redis.js';
 
-/** Job hashes whose optional fields are absent: a later version may stop writing them, and this one must read them. */
+/** Job hashes without their default-valued fields: inserts leave them out (empty tags and meta, a false `misfired`, no fencing token yet), and every reader takes them as the defaults. */
 describe('Redis job hashes without their default-valued fields', () => {
   const drops: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const drop of drops.splice(0)) await drop();
   });
 
-  it('reads, lists, searches by tag and claims a job whose hash lacks tags, meta, misfired and fencing token', async () => {
+  it('leaves empty tags and meta, a false misfired and the fencing token out of a new hash, and reads, lists, searches by tag and claims such a job', async () => {
     const keys = testKeyPrefix('fields');
     const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix });
     const store = new RedisStore(redis);
@@ -21,8 +21,11 @@ describe('Redis job hashes without their default-valued fields', () => {
     });
     const now = new Date('2026-12-06T00:00:00.000Z');
     const [tagged, bare] = await store.insert([newJobInput(now, { tags: ['a'], meta: { k: 1 } }), newJobInput(now)]);
-    expect(await redis.client.hget(`${redis.base}job:${bare!.job.id}`, 'misfired')).toBeNull();
-    await redis.client.hdel(`${redis.base}job:${bare!.job.id}`, 'tags', 'meta', 'fencingToken');
+    const fields = (id: string) => redis.client.hkeys(`${redis.base}job:${id}`);
+    const bareFields = await fields(bare!.job.id);
+    for (const field of ['tags', 'meta', 'misfired', 'fencingToken']) expect(bareFields).not.toContain(field);
+    expect(await fields(tagged!.job.id)).toEqual(expect.arrayContaining(['tags', 'meta']));
+    expect(bare!.job).toMatchObject({ tags: [], meta: {}, misfired: false, fencingToken: 0 });
 
     expect(await store.get(bare!.job.id)).toMatchObject({ tags: [], meta: {}, misfired: false, fencingToken: 0, state: 'available' });
     expect((await store.list({ tags: ['a'] })).map((j) => j.id)).toEqual([tagged!.job.id]);

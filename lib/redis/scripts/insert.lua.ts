@@ -36,7 +36,7 @@ for i = 5, #ARGV do
     local h = {
       id = id, name = j.name, queue = j.queue, args = j.args, state = 'available', priority = s(j.priority),
       attempt = '0', maxAttempts = s(j.maxAttempts), runAt = s(j.runAt), scheduledAt = s(j.scheduledAt),
-      insertedAt = insertedAt, fencingToken = '0', tags = j.tags, meta = j.meta,
+      insertedAt = insertedAt, tags = j.tags, meta = j.meta,
     }
     if j.misfired then h.misfired = '1' end
     for _, f in ipairs({ 'schedule', 'tickKey', 'uniqueKey', 'serialKey', 'pinnedNode', 'trace', 'preemptible' }) do

@@ -5,7 +5,7 @@ import { BATCHED_WRITES } from './batched-writes.lua.js';
  * moves of one job between states, which keep every index right. A job is
  * one hash (`job:<id>`); absent fields are `null`, or for tags, meta,
  * misfired and the fencing token their default (see decodeJob): inserts
- * leave out `misfired` when false. Every key lives under
+ * leave those out while they hold it. Every key lives under
  * `KEYS[1]`, the store's hash-tagged base (`{prefix}:`), so that one Redis
  * Cluster slot holds them all and a script may touch any of them.
  * @internal

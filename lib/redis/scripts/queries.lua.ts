@@ -153,7 +153,7 @@ local function args_match(id)
 end
 local function tags_match(id)
   local have, tags = {}, redis.call('HGET', jk(id), 'tags')
-  -- A hash may lack the field (read as no tags): inserts write it today, a later version may not.
+  -- A job without tags has no field (inserts leave empty ones out).
   if not tags then return false end
   for _, tag in ipairs(cjson.decode(tags)) do have[tag] = true end
   for _, tag in ipairs(f.tags) do

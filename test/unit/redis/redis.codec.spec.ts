@@ -31,10 +31,11 @@ describe('Redis job hashes', () => {
     expect(decodeJob(Object.entries(bare).flat())).toEqual(decodeJob(Object.entries(full).flat()));
   });
 
-  it('writes tags and meta even when empty (a node of an earlier version reads them in a rolling deploy), and misfired only when true', () => {
-    const plain = JSON.parse(encodeNewJob(newJob, { args: '{"to":"a"}', meta: '{}' }, null)) as Record<string, unknown>;
-    expect(plain).toMatchObject({ tags: '[]', meta: '{}' });
-    expect(plain).not.toHaveProperty('misfired');
+  it('writes tags, meta and misfired only when they are not their defaults (no tags, empty meta, false)', () => {
+    for (const job of [newJob, { ...newJob, tags: [] }]) {
+      const plain = JSON.parse(encodeNewJob(job, { args: '{"to":"a"}', meta: '{}' }, null)) as Record<string, unknown>;
+      for (const field of ['tags', 'meta', 'misfired']) expect(plain).not.toHaveProperty(field);
+    }
     const misfired = JSON.parse(encodeNewJob({ ...newJob, misfired: true, tags: ['x'] }, { args: '{}', meta: '{"k":1}' }, null)) as Record<string, unknown>;
     expect(misfired).toMatchObject({ misfired: true, tags: '["x"]', meta: '{"k":1}' });
   });
