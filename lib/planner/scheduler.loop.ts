@@ -145,8 +145,9 @@ export class SchedulerLoop {
 /**
  * A task that runs every `interval` ms while `enabled()` says so. A run
  * whose work answers a number of ms runs again that long after its start
- * instead, when that is sooner (work left over: a backlog worked off in
- * bounded rounds, the loop's other tasks running between them).
+ * instead: sooner with work left over (a backlog worked off in bounded
+ * rounds, the loop's other tasks running between them), later after a run
+ * that cost much for little (see the pruner).
  * @internal
  */
 export class PeriodicTask implements LoopTask {
@@ -168,6 +169,6 @@ export class PeriodicTask implements LoopTask {
   async run(now: number): Promise<void> {
     this.next = now + this.interval;
     const again = await this.work(now);
-    if (typeof again === 'number') this.next = Math.min(this.next, now + Math.max(0, again));
+    if (typeof again === 'number') this.next = now + Math.max(0, again);
   }
 }

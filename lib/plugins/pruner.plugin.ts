@@ -7,6 +7,12 @@ import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js'
 // Deleting in bounded batches keeps each round short; a backlog is worked
 // off over the following rounds instead of in one long pass.
 const PRUNE_BATCH = 10_000;
+// A round with nothing left over waits this many times as long as it took
+// (or the interval, if longer): finding that nothing more has expired can
+// cost in proportion to the history kept (PostgreSQL walks its jobs table
+// and sweeps every dead letter), and must not keep the store busy more than
+// about 1 % of the time however large the history grows.
+const IDLE_PAUSE_FACTOR = 100;
 
 /**
  * What the pruner uses.
@@ -20,7 +26,7 @@ export interface PrunerPorts {
   isLeader(): boolean;
   /** The time (epoch ms) a round's length is measured by. */
   now(): number;
-  /** How often it runs, in ms (sooner while it has a backlog). */
+  /** How often it runs, in ms (sooner while it has a backlog, later after a slow round that left nothing over). */
   interval: number;
   /** Jobs, dead letters or runs deleted by one statement. @default 10000 */
   batch?: number;
@@ -41,7 +47,11 @@ export interface PrunerPorts {
  * follows after a pause as long as this one took, not after the interval,
  * so that history is deleted as fast as it expires while the pruner keeps
  * at most about half of one store connection busy, and the loop's other
- * tasks (schedule ticks) run between its rounds.
+ * tasks (schedule ticks) run between its rounds. A round that left nothing
+ * over waits for the interval, or 100 times as long as it took when that is
+ * longer: on a large history (millions of jobs and dead letters kept) a
+ * round that finds little to delete still reads much, and it then runs
+ * less often, history staying that much longer than its retention.
  * @internal
  */
 export class PrunerPlugin implements SchedulerPlugin {
@@ -61,8 +71,9 @@ export class PrunerPlugin implements SchedulerPlugin {
       const jobs = await timeStore(this.ports.storeTimer, 'prune', () => store.prune(['completed', 'discarded', 'cancelled'], before, batch));
       const dead = await this.pruneDead(now);
       const runs = await store.deleteRuns(before, batch);
-      if (jobs < batch && !dead && runs < batch) return;
-      return 2 * Math.max(0, this.ports.now() - started);
+      const took = Math.max(0, this.ports.now() - started);
+      if (jobs < batch && !dead && runs < batch) return Math.max(this.ports.interval, IDLE_PAUSE_FACTOR * took);
+      return Math.min(this.ports.interval, 2 * took);
     };
     return [new PeriodicTask('pruner', this.ports.interval, prune, () => this.ports.isLeader())];
   }

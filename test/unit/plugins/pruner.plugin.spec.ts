@@ -9,10 +9,10 @@ const MIN = 60_000;
 /**
  * The pruner on the loop and a fake clock, over a store of `finished` expired
  * jobs, `dead` expired dead letters and `runs` finished runs that deletes up
- * to the limit a call; each prune statement takes 100 ms of the pruner's own
- * clock (time the fake clock does not see move).
+ * to the limit a call; each prune statement takes `cost` ms (100 unless
+ * given) of the pruner's own clock (time the fake clock does not see move).
  */
-function setup(backlog: { finished: number; dead?: number; runs?: number }, batch = 10) {
+function setup(backlog: { finished: number; dead?: number; runs?: number }, batch = 10, cost = 100) {
   const clock = new FakeClock(T0);
   let spent = 0;
   const left = { finished: backlog.finished, dead: backlog.dead ?? 0, runs: backlog.runs ?? 0 };
@@ -25,7 +25,7 @@ function setup(backlog: { finished: number; dead?: number; runs?: number }, batc
   const store: PrunerPorts['store'] = {
     async prune(_states, _before, limit) {
       rounds.push(clock.now() - T0);
-      spent += 100;
+      spent += cost;
       return take('finished', limit);
     },
     pruneDead: async ({ limit }) => take('dead', limit),
@@ -79,6 +79,30 @@ describe('PrunerPlugin', () => {
     expect(rounds).toHaveLength(4);
     await clock.advance(1);
     expect(rounds.at(-1)).toBe(MIN + 600 + MIN);
+    await loop.stop();
+  });
+
+  it('after a slow round that left nothing over (a large history walked for little), waits 100 times as long as it took', async () => {
+    // 3 s to find 5 jobs: the next round 300 s after this one's start, not one interval.
+    const { clock, left, rounds, loop } = setup({ finished: 5 }, 10, 3_000);
+    await clock.advance(MIN);
+    expect(rounds).toEqual([MIN]);
+    expect(left.finished).toBe(0);
+    await clock.advance(300_000 - 1);
+    expect(rounds).toEqual([MIN]);
+    await clock.advance(1);
+    expect(rounds).toEqual([MIN, MIN + 300_000]);
+    await loop.stop();
+  });
+
+  it('a slow round that filled its batch is followed after a pause as long as it took, at most the interval', async () => {
+    const { clock, rounds, loop } = setup({ finished: 25 }, 10, 40_000);
+    await clock.advance(MIN);
+    // 40 s a round: twice that is past the interval, so the interval it is.
+    await clock.advance(MIN - 1);
+    expect(rounds).toEqual([MIN]);
+    await clock.advance(1);
+    expect(rounds).toEqual([MIN, 2 * MIN]);
     await loop.stop();
   });
 
