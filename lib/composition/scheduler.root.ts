@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger, type Type } from '@nestjs/common';
 import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
@@ -200,6 +201,7 @@ export class SchedulerRoot {
         events,
         isLeader,
         now: () => clock.now(),
+        elapsed: () => performance.now(),
         interval: options.pruneInterval,
         keepCompleted: options.keepCompleted,
         deadLetters: options.deadLetters,

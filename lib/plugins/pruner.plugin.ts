@@ -24,8 +24,14 @@ export interface PrunerPorts {
   /** Times its prunes of jobs. @default none */
   storeTimer?: StoreTimer | null;
   isLeader(): boolean;
-  /** The time (epoch ms) a round's length is measured by. */
+  /** The scheduler's time (epoch ms), by which a round's length paces a backlog (at most the interval, so a clock moved meanwhile costs little). */
   now(): number;
+  /**
+   * A monotonic time in ms, by which a round's cost stretches the pause after
+   * it (up to 100 times its length): not the scheduler's clock, which may be
+   * set, synced or (in tests) moved while a round runs and make it look long.
+   */
+  elapsed(): number;
   /** How often it runs, in ms (sooner while it has a backlog, later after a slow round that left nothing over). */
   interval: number;
   /** Jobs, dead letters or runs deleted by one statement. @default 10000 */
@@ -67,13 +73,13 @@ export class PrunerPlugin implements SchedulerPlugin {
     const { batch } = this;
     const prune = async (now: number): Promise<number | void> => {
       const started = this.ports.now();
+      const since = this.ports.elapsed();
       const before = new Date(now - keepCompleted);
       const jobs = await timeStore(this.ports.storeTimer, 'prune', () => store.prune(['completed', 'discarded', 'cancelled'], before, batch));
       const dead = await this.pruneDead(now);
       const runs = await store.deleteRuns(before, batch);
-      const took = Math.max(0, this.ports.now() - started);
-      if (jobs < batch && !dead && runs < batch) return Math.max(this.ports.interval, IDLE_PAUSE_FACTOR * took);
-      return Math.min(this.ports.interval, 2 * took);
+      if (jobs < batch && !dead && runs < batch) return Math.max(this.ports.interval, IDLE_PAUSE_FACTOR * (this.ports.elapsed() - since));
+      return Math.min(this.ports.interval, 2 * Math.max(0, this.ports.now() - started));
     };
     return [new PeriodicTask('pruner', this.ports.interval, prune, () => this.ports.isLeader())];
   }

@@ -74,8 +74,23 @@ describe('PostgreSQL: claims wait while acknowledgements cannot be written', () 
       );
 
     await waitFor(() => noop.ran.size >= MAX_UNACKED, 60_000, `${MAX_UNACKED} handlers to run`);
-    // Held: the slots empty (nothing new is claimed) and stay empty across several polls.
-    await waitFor(async () => (await scheduler.queueStats('default')).runningHere === 0, 30_000, 'the slots to empty');
+    // Held: the slots empty (nothing new is claimed) and no handler starts for half a second. The slots
+    // can be empty for a moment while jobs claimed into the buffer before the stop are still to start.
+    let seen = -1;
+    let since = Date.now();
+    await waitFor(
+      async () => {
+        const size = noop.ran.size;
+        if (size !== seen || (await scheduler.queueStats('default')).runningHere !== 0) {
+          seen = size;
+          since = Date.now();
+          return false;
+        }
+        return Date.now() - since >= 500;
+      },
+      30_000,
+      'the slots to empty and stay empty',
+    );
     const held = noop.ran.size;
     await sleep(2_000);
     expect(noop.ran.size).toBe(held);

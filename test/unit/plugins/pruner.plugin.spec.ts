@@ -10,11 +10,14 @@ const MIN = 60_000;
  * The pruner on the loop and a fake clock, over a store of `finished` expired
  * jobs, `dead` expired dead letters and `runs` finished runs that deletes up
  * to the limit a call; each prune statement takes `cost` ms (100 unless
- * given) of the pruner's own clock (time the fake clock does not see move).
+ * given) of the pruner's own clock (time the fake clock does not see move),
+ * and moves the scheduler's time it reads by `jump` ms more (a clock set or
+ * synced meanwhile), which its monotonic clock does not see.
  */
-function setup(backlog: { finished: number; dead?: number; runs?: number }, batch = 10, cost = 100) {
+function setup(backlog: { finished: number; dead?: number; runs?: number }, batch = 10, cost = 100, jump = 0) {
   const clock = new FakeClock(T0);
   let spent = 0;
+  let jumped = 0;
   const left = { finished: backlog.finished, dead: backlog.dead ?? 0, runs: backlog.runs ?? 0 };
   const rounds: number[] = [];
   const take = (kind: keyof typeof left, limit: number) => {
@@ -26,6 +29,7 @@ function setup(backlog: { finished: number; dead?: number; runs?: number }, batc
     async prune(_states, _before, limit) {
       rounds.push(clock.now() - T0);
       spent += cost;
+      jumped += jump;
       return take('finished', limit);
     },
     pruneDead: async ({ limit }) => take('dead', limit),
@@ -35,7 +39,8 @@ function setup(backlog: { finished: number; dead?: number; runs?: number }, batc
     store,
     events: { emit: () => undefined },
     isLeader: () => true,
-    now: () => clock.now() + spent,
+    now: () => clock.now() + spent + jumped,
+    elapsed: () => clock.now() + spent,
     interval: MIN,
     keepCompleted: MIN,
     deadLetters: { maxAge: MIN, maxEntries: null },
@@ -92,6 +97,13 @@ describe('PrunerPlugin', () => {
     expect(rounds).toEqual([MIN]);
     await clock.advance(1);
     expect(rounds).toEqual([MIN, MIN + 300_000]);
+    await loop.stop();
+  });
+
+  it('measures that slowness by a monotonic clock: the scheduler clock moved during a round does not stretch the pause', async () => {
+    const { clock, rounds, loop } = setup({ finished: 5 }, 10, 100, 10 * MIN);
+    await clock.advance(2 * MIN);
+    expect(rounds).toEqual([MIN, 2 * MIN]);
     await loop.stop();
   });
 
