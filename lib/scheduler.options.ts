@@ -77,7 +77,7 @@ export interface RetentionOptions {
   completed?: Duration;
   /** Dead jobs (dead letters): the older name of `deadLetters.maxAge` (give one). @default '30d' */
   dead?: Duration;
-  /** How often the pruner runs; a round that fills its batch (10,000) is followed by the next one as soon as it has paused as long as it took, and one that took longer than 1 % of the interval to leave nothing over waits 100 times as long as it took. @default '1m' */
+  /** How often the pruner runs; a round that fills its batch (10,000) is followed by the next one as soon as it has paused as long as it took, and one that took longer than 1 % of the interval to leave nothing over waits 100 times as long as it took, at most an hour. @default '1m' */
   interval?: Duration;
 }
 

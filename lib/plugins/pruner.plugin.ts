@@ -11,8 +11,12 @@ const PRUNE_BATCH = 10_000;
 // (or the interval, if longer): finding that nothing more has expired can
 // cost in proportion to the history kept (PostgreSQL walks its jobs table
 // and sweeps every dead letter), and must not keep the store busy more than
-// about 1 % of the time however large the history grows.
+// about 1 % of the time however large the history grows (up to the cap below).
 const IDLE_PAUSE_FACTOR = 100;
+// ...but never longer than this (unless the interval is): a round that was
+// slow for a reason of its own (the process frozen, the database stalled)
+// must not leave history unpruned for a day.
+const IDLE_PAUSE_MAX = 3_600_000;
 
 /**
  * What the pruner uses.
@@ -54,10 +58,10 @@ export interface PrunerPorts {
  * so that history is deleted as fast as it expires while the pruner keeps
  * at most about half of one store connection busy, and the loop's other
  * tasks (schedule ticks) run between its rounds. A round that left nothing
- * over waits for the interval, or 100 times as long as it took when that is
- * longer: on a large history (millions of jobs and dead letters kept) a
- * round that finds little to delete still reads much, and it then runs
- * less often, history staying that much longer than its retention.
+ * over waits for the interval, or 100 times as long as it took (at most an
+ * hour) when that is longer: on a large history (millions of jobs and dead
+ * letters kept) a round that finds little to delete still reads much, and
+ * it then runs less often, history staying that much longer than its retention.
  * @internal
  */
 export class PrunerPlugin implements SchedulerPlugin {
@@ -78,7 +82,10 @@ export class PrunerPlugin implements SchedulerPlugin {
       const jobs = await timeStore(this.ports.storeTimer, 'prune', () => store.prune(['completed', 'discarded', 'cancelled'], before, batch));
       const dead = await this.pruneDead(now);
       const runs = await store.deleteRuns(before, batch);
-      if (jobs < batch && !dead && runs < batch) return Math.max(this.ports.interval, IDLE_PAUSE_FACTOR * (this.ports.elapsed() - since));
+      if (jobs < batch && !dead && runs < batch) {
+        const stretched = Math.min(IDLE_PAUSE_MAX, IDLE_PAUSE_FACTOR * (this.ports.elapsed() - since));
+        return Math.max(this.ports.interval, stretched);
+      }
       return Math.min(this.ports.interval, 2 * Math.max(0, this.ports.now() - started));
     };
     return [new PeriodicTask('pruner', this.ports.interval, prune, () => this.ports.isLeader())];

@@ -100,6 +100,16 @@ describe('PrunerPlugin', () => {
     await loop.stop();
   });
 
+  it('stretches that pause to an hour at most (a round slow for a reason of its own must not stop pruning for a day)', async () => {
+    const { clock, rounds, loop } = setup({ finished: 5 }, 10, 10 * MIN);
+    await clock.advance(MIN);
+    await clock.advance(60 * MIN - 1);
+    expect(rounds).toEqual([MIN]);
+    await clock.advance(1);
+    expect(rounds).toEqual([MIN, 61 * MIN]);
+    await loop.stop();
+  });
+
   it('measures that slowness by a monotonic clock: the scheduler clock moved during a round does not stretch the pause', async () => {
     const { clock, rounds, loop } = setup({ finished: 5 }, 10, 100, 10 * MIN);
     await clock.advance(2 * MIN);
