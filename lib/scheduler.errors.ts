@@ -272,8 +272,11 @@ export class NotLeaderError extends SchedulerError {
 
 /**
  * The job store cannot be reached (yet): a shared store (PostgreSQL, Redis)
- * is still waiting for its server at start, its connection dropped, or the
- * store was closed. Nothing was changed; the call may be repeated later.
+ * is still waiting for its server at start, its connection dropped, the
+ * store was closed, or its server refused the write for a condition of its
+ * own (read only after a failover, out of memory or disk, loading, a
+ * privilege revoked, a statement cancelled behind a lock; its reply is the `cause`).
+ * Nothing was changed; the call may be repeated later.
  * @publicApi
  */
 export class StoreUnavailableError extends SchedulerError {

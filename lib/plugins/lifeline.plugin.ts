@@ -69,7 +69,12 @@ export class LifelinePlugin implements SchedulerPlugin {
     const { store, events, contact } = this.ports;
     const before = contact.rescueBefore(now);
     this.tellGrace(now);
-    if (before === null) return [];
+    if (before === null) {
+      // Nothing may be rescued, yet the jobs' own table is asked (a pass with a cut-off no heartbeat is under):
+      // its answer, not another table's, is what ends an outage (a lock on the jobs alone is one).
+      await contact.watch(() => store.rescue(new Date(0), new Date(now)));
+      return [];
+    }
     const rescued = await contact.watch(() => timeStore(this.ports.storeTimer, 'rescue', () => store.rescue(new Date(before), new Date(now))));
     for (const job of rescued) {
       events.emit('job:rescue', { job, duration: 0, outcome: 'rescued' });

@@ -72,7 +72,9 @@ export class NodeBeatPlugin implements SchedulerPlugin {
     const startedAt = (this.startedAt ??= new Date(now));
     try {
       const beat = () => registry.beat({ node, version, queues: this.ports.queues(), startedAt }, new Date(now), ttl);
-      await (this.ports.contact ? this.ports.contact.watch(beat) : beat());
+      // The nodes' table answering says nothing of the jobs' (a lock, a lock_timeout on one table alone): only a beat
+      // that fails or hangs tells the contact something; the lifeline's passes over the jobs are its answers.
+      await (this.ports.contact ? this.ports.contact.watch(beat, false) : beat());
       if (this.failing) this.logger.log('this node is recorded among the nodes again');
       this.failing = false;
     } catch (error) {

@@ -3,7 +3,7 @@ import { RetrySleeps } from '../common/retry-sleeps.js';
 import { StaleAttemptError, UnstorableResultError } from '../scheduler.errors.js';
 import type { AttemptRef } from '../store/job-store.js';
 import type { JobState } from '../store/job.types.js';
-import { isConnectionError, isTransientError, StoreUnavailableError } from './postgres.errors.js';
+import { isConnectionError, isRefusedWrite, isTransientError, StoreUnavailableError } from './postgres.errors.js';
 import type { ackStatements, CompleteRecord } from './sql/ack.sql.js';
 import type { Statement } from './sql/statement.js';
 
@@ -51,9 +51,11 @@ type Exec = (statement: Statement) => Promise<pg.QueryResult>;
  *   caller is resolved, or rejected with StaleAttemptError, on its own.
  *   While {@link MAX_COMPLETIONS_IN_FLIGHT} such statements run, new
  *   completions wait and go out together when one ends.
- * - An ack that fails because the database is unreachable, or that the
+ * - An ack that fails because the database is unreachable, that the
  *   server cancelled for the moment (a lock wait past `statement_timeout`
- *   behind another session, a deadlock), is written again, with backoff,
+ *   behind another session, a deadlock), or that it refused for a condition
+ *   of the database (read only, a privilege revoked, a full disk: see
+ *   `isRefusedWrite`) is written again, with backoff,
  *   until it lands; its caller's promise waits for that. Given up, its job
  *   would stay running in the store until rescued and run again, and a
  *   batch split into single rows would wait on the same lock once per row,
@@ -215,7 +217,9 @@ export class AckWriter {
       try {
         return { result: await write(), interrupted };
       } catch (error) {
-        const transient = isTransientError(error);
+        // A write refused for a condition of the database (read only after a failover, a privilege revoked, a full
+        // disk) wrote nothing either: given up, its job would be rescued and run again once the condition clears.
+        const transient = isTransientError(error) || isRefusedWrite(error);
         if (!transient && !isConnectionError(error)) throw error;
         if (this.aborted) throw new StoreUnavailableError('closed before the acknowledgement could be written', { cause: error });
         // A cancelled or rolled-back statement wrote nothing; only a lost connection leaves that unknown.

@@ -67,6 +67,72 @@ export function isTransientError(error: unknown, depth = 0): boolean {
 }
 
 /**
+ * SQLSTATEs of a write the server refused for a condition of the database,
+ * not of the statement: it wrote nothing, and the same statement lands once
+ * an operator clears the condition (or a failover completes).
+ */
+const REFUSED_WRITE_CODES = new Set([
+  '25006', // read_only_sql_transaction: a hot standby, or default_transaction_read_only set on the database or role
+  '42501', // insufficient_privilege: a privilege on the scheduler's tables revoked
+  '53100', // disk_full
+  '53200', // out_of_memory
+  '53400', // configuration_limit_exceeded
+]);
+
+/**
+ * Whether the server refused a write for a condition of the database (read
+ * only, a privilege revoked, out of disk): known to have written nothing, and
+ * worth sending again later, like an acknowledgement during an outage.
+ * @internal
+ */
+export function isRefusedWrite(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false;
+  const { code, driverError } = error as { code?: unknown; driverError?: unknown };
+  if (typeof code === 'string' && REFUSED_WRITE_CODES.has(code)) return true;
+  return driverError !== undefined && isRefusedWrite(driverError, depth + 1);
+}
+
+/**
+ * Whether a statement was refused because its session is read only. A
+ * session reads `default_transaction_read_only` when it opens: one opened
+ * while the database was read only stays so after the database is writable
+ * again, so a long-lived connection that gets this is replaced.
+ * @internal
+ */
+export function isReadOnlySession(error: unknown): boolean {
+  const { code, driverError } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
+  return code === '25006' || driverError?.code === '25006';
+}
+
+/** What a caller is told of a write the server refused or cancelled, by SQLSTATE. */
+const REFUSALS: Record<string, string> = {
+  '25006': 'the database is read only (a hot standby after a failover, or default_transaction_read_only)',
+  '42501': 'permission denied',
+  '53100': 'the disk is full',
+  '53200': 'the server is out of memory',
+  '53400': 'a configuration limit was reached',
+  '57014': 'the statement was cancelled (statement_timeout, perhaps waiting on a lock another session holds)',
+  '55P03': 'a lock it needs is held by another session (lock_timeout)',
+  '40001': 'a serialization failure',
+  '40P01': 'a deadlock',
+};
+
+/**
+ * A write the server refused for a condition of the database or cancelled
+ * for a reason of the moment (see {@link isRefusedWrite},
+ * {@link isTransientError}) as the typed error callers get, the server's
+ * error as its `cause`; `null` for any other error. Its transaction rolled
+ * back: nothing was written, and the call may be made again.
+ * @internal
+ */
+export function refusedByPostgres(error: unknown): StoreUnavailableError | null {
+  if (!isRefusedWrite(error) && !isTransientError(error)) return null;
+  const server = ((error as { driverError?: unknown }).driverError ?? error) as { code: string; message?: unknown };
+  const detail = `${REFUSALS[server.code] ?? server.code} (${typeof server.message === 'string' ? server.message : server.code})`;
+  return new StoreUnavailableError(`PostgreSQL refused the write: ${detail}; nothing was written`, { cause: error });
+}
+
+/**
  * A hint to append to a log line about a connection that could not be
  * opened: when the server or the role refused it for its connection limit,
  * what the scheduler needs.

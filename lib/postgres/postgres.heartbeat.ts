@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { endClient } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
-import { connectionHint, isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { connectionHint, isConnectionError, isReadOnlySession, StoreUnavailableError } from './postgres.errors.js';
 import type { Statement } from './sql/statement.js';
 
 /** After the dedicated connection failed to open, heartbeats use the pool this long before trying it again. */
@@ -18,7 +18,8 @@ type TimedStatement = Statement & { query_timeout: number };
  * Opened at start (`open`), before the pool can take the last connection a
  * role or server allows. A statement that gets no answer within
  * `heartbeatTimeout` drops the connection (its socket may be half-open) and
- * is sent once more on a new one. While the connection cannot be opened,
+ * is sent once more on a new one, as is one refused because the session is
+ * read only (opened while the database was). While the connection cannot be opened,
  * heartbeats go through the pool, with the same bound, rather than stop.
  * @internal
  */
@@ -27,6 +28,8 @@ export class HeartbeatConnection {
   private client: Promise<pg.Client> | null = null;
   /** `performance.now()` before which a failed open is not tried again; 0 while it opens fine. */
   private reopenAt = 0;
+  /** The statement under way: the next waits for it (pg deprecates a query on a client already running one). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly pg: Pick<PostgresContext, 'connect' | 'pool' | 'timeouts'>) {}
 
@@ -45,11 +48,15 @@ export class HeartbeatConnection {
         return this.throughPool(statement);
       }
       try {
-        return await opened.query(statement);
+        const sent = this.tail.then(() => opened.query(statement));
+        this.tail = sent.catch(() => undefined);
+        return await sent;
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        // A session opened while the database was read only stays read only: a new one may not be.
+        const readOnly = isReadOnlySession(error);
+        if (!readOnly && !isConnectionError(error)) throw error;
         this.drop(client);
-        if (attempt >= 1) throw new StoreUnavailableError('the heartbeat connection was lost', { cause: error });
+        if (attempt >= 1) throw readOnly ? error : new StoreUnavailableError('the heartbeat connection was lost', { cause: error });
       }
     }
   }

@@ -37,7 +37,7 @@ import { assertMigrated, migrate } from './migrations/migrator.js';
 import { AckWriter } from './postgres.acks.js';
 import { POSTGRES_DEFAULTS } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
-import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { isConnectionError, refusedByPostgres, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresBreakerStore } from './postgres.breakers.js';
@@ -171,8 +171,13 @@ export class PostgresStore implements JobStore {
     // (and their NOTIFY) commit or roll back with the caller's own writes.
     const query = manager?.query as ((text: string, values: unknown[]) => Promise<never[]>) | undefined;
     const rows = query ? (statement: Statement) => query.call(manager, statement.text, statement.values) : this.rows;
-    if (manager) return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, undefined, undefined, now);
-    return insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined, now);
+    const inserted = manager
+      ? insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, undefined, undefined, now)
+      : insertJobs(jobs, batch, this.sql.insert, this.pg.channel, rows, options.claimFor, this.push ? options.push : undefined, now);
+    // A read-only database, a revoked privilege, a full disk, a statement cancelled behind a lock: typed, not the driver's error.
+    return inserted.catch((error: unknown) => {
+      throw refusedByPostgres(error) ?? error;
+    });
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isConnectionError, StoreUnavailableError } from './postgres.errors.js';
+import { isConnectionError, isReadOnlySession, StoreUnavailableError } from './postgres.errors.js';
 
 /**
  * Runs `body` in one transaction on one pooled client. A failure rolls back
@@ -33,7 +33,8 @@ export async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClie
       () => true,
       () => false,
     );
-    discard ||= !rolledBack || isConnectionError(error);
+    // A session refused as read only may stay so after the database is writable again (see isReadOnlySession).
+    discard ||= !rolledBack || isConnectionError(error) || isReadOnlySession(error);
     throw unavailable(error);
   } finally {
     client.off('error', lost);

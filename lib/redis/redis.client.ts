@@ -4,7 +4,7 @@ import { loadOptionalPackage, type ModuleImporter } from '../common/optional-pac
 import { StoreUnavailableError } from '../scheduler.errors.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import { within } from '../common/within.js';
-import { isRedisConnectionError } from './redis.errors.js';
+import { isRedisConnectionError, refusedByRedis } from './redis.errors.js';
 import { resolveRedisTimeouts, type RedisConnectOptions, type RedisTimeouts } from './redis.connect-options.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
 
@@ -145,18 +145,15 @@ function connection(client: Redis, base: string, owned: boolean, timeouts: Redis
     owned,
     timeouts,
     waiting,
-    run: (script, ...args) => {
-      const answer = commands[script].call(client, base, ...args);
-      // Only a client without an offline queue can be waiting: a call on any other is left as it is (no handler per call).
-      if (client.options.enableOfflineQueue) return answer;
-      return answer.catch((error: unknown) => {
+    run: (script, ...args) =>
+      commands[script].call(client, base, ...args).catch((error: unknown) => {
         // A typed refusal for a call made before the server was first reached (see failFastUntilReady).
         if (waiting() && isRedisConnectionError(error)) {
           throw new StoreUnavailableError('Redis is not reachable yet', { cause: error });
         }
-        throw error;
-      });
-    },
+        // A server that refuses a call for the moment (out of memory, loading, a replica…) wrote nothing: a typed error, not its raw reply.
+        throw refusedByRedis(error) ?? error;
+      }),
     fork: async (own) => {
       // Ours even when the app gave the client: a fork's socket is bounded and kept alive whatever the app's are.
       const parentWaits = waiting();

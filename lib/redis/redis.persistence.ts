@@ -44,3 +44,22 @@ export function persistenceWarning(persistence: RedisPersistence): string | null
         : null;
   }
 }
+
+/**
+ * The warning for a server whose `maxmemory-policy` evicts keys, or `null`
+ * (`noeviction`, or CONFIG disabled: nothing to tell). Under memory pressure
+ * such a policy deletes jobs, or the indexes that point at them, without
+ * telling anyone; with `noeviction` the server refuses writes instead, and
+ * the store retries its acknowledgements until memory is back.
+ * @internal
+ */
+export async function evictionWarning(redis: RedisConnection): Promise<string | null> {
+  let policy: string | undefined;
+  try {
+    [, policy] = (await redis.client.config('GET', 'maxmemory-policy')) as string[];
+  } catch {
+    return null;
+  }
+  if (!policy || policy === 'noeviction') return null;
+  return `the Redis server's maxmemory-policy is ${policy}: when it reaches maxmemory it deletes keys, and so loses jobs (or the indexes that point at them) without telling anyone. Set maxmemory-policy noeviction (Redis's default); see docs/redis.md`;
+}

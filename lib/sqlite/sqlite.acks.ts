@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { RetrySleeps } from '../common/retry-sleeps.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import type { UsualCompletion } from './sqlite.lifecycle.js';
@@ -44,10 +45,16 @@ interface PendingAck {
  *   shared connection) is tried again, with backoff, until it begins: it
  *   wrote nothing, and an ack given up would leave its job running, to be
  *   rescued and run a second time;
- * - a transaction that fails otherwise (a disk error) rejects every ack it
- *   carried;
+ * - so is a transaction the file refuses to take for now, a full disk
+ *   (`SQLITE_FULL`) or a file turned read-only (`SQLITE_READONLY`), whether
+ *   its commit or one ack's statements met it: the whole transaction rolls
+ *   back and is tried again until the file takes it (the attempts keep their
+ *   slots and heartbeats meanwhile), rather than each ack being rejected,
+ *   its job left running without a heartbeat, rescued and run again;
+ * - a transaction that fails otherwise (a disk I/O error) rejects every
+ *   ack it carried;
  * - `flush` (store close) writes what is queued and waits for it, trying a
- *   busy transaction once more and no further.
+ *   busy or refused transaction once more and no further.
  * @internal
  */
 export class SqliteAcks {
@@ -56,6 +63,7 @@ export class SqliteAcks {
   private readonly inflight = new Set<Promise<void>>();
   private closing = false;
   private readonly sleeps = new RetrySleeps();
+  private readonly logger = new Logger('Scheduler');
 
   /**
    * @param usual writes usual completions, all of a run (`all`, false when
@@ -101,15 +109,26 @@ export class SqliteAcks {
   }
 
   private async write(batch: readonly PendingAck[]): Promise<void> {
+    let warned = false;
     for (let delay = RETRY_FIRST_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
-      const busy = await this.tryWrite(batch);
-      if (!busy) return;
+      const again = await this.tryWrite(batch);
+      if (again === false) return;
+      if (again !== true && !warned) {
+        warned = true;
+        this.logger.warn(
+          `${batch.length} acknowledgement(s) wait for ${this.sqlite.path} to take writes again (tried again until it does): ${describe(again)}`,
+        );
+      }
       await this.sleeps.sleep(delay);
     }
   }
 
-  /** One try of the batch's transaction; true when the file was busy and it should be tried again. */
-  private async tryWrite(batch: readonly PendingAck[]): Promise<boolean> {
+  /**
+   * One try of the batch's transaction: `false` when it is settled, `true`
+   * when the file was busy, or the error of a file that refused the write
+   * for now (full, read-only), to try again.
+   */
+  private async tryWrite(batch: readonly PendingAck[]): Promise<boolean | Error> {
     const failed = new Map<PendingAck, unknown>();
     try {
       // On the store's own file this runs now, synchronously; on a DataSource's, once the app's transaction ends.
@@ -128,6 +147,7 @@ export class SqliteAcks {
       });
     } catch (error) {
       if (isBusy(error) && !this.closing) return true;
+      if (isRefused(error) && !this.closing) return error as Error;
       for (const ack of batch) ack.reject(error);
       return false;
     }
@@ -156,7 +176,8 @@ export class SqliteAcks {
       });
       return true;
     } catch (error) {
-      if (!this.sqlite.db.inTransaction) throw error;
+      // The file refused the write (full, read-only): the whole transaction is tried again, not each ack alone.
+      if (!this.sqlite.db.inTransaction || isRefused(error)) throw error;
       return false;
     }
   }
@@ -167,10 +188,27 @@ export class SqliteAcks {
       this.sqlite.within(ack.body);
     } catch (error) {
       // An error that ended the transaction itself (SQLite rolls back on some I/O errors): nothing of the batch is left to commit.
-      if (!this.sqlite.db.inTransaction) throw error;
+      // A file that refused the write (full, read-only): the whole transaction is tried again, this ack with the others.
+      if (!this.sqlite.db.inTransaction || isRefused(error)) throw error;
       failed.set(ack, error);
     }
   }
+}
+
+/**
+ * SQLite's "the file cannot take this write now": the disk (or
+ * `max_page_count`) is full, or the file, its directory or the connection
+ * (`query_only`) became read-only. The transaction wrote nothing, and the
+ * same write succeeds once space or permission comes back.
+ */
+function isRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY'));
+}
+
+function describe(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return `${typeof code === 'string' ? `${code}: ` : ''}${typeof message === 'string' ? message : String(error)}`;
 }
 
 /** SQLite's "the file is busy" (another connection's write past the busy timeout), or the shared connection's `SqliteBusyError`. */

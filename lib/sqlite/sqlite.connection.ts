@@ -36,7 +36,19 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: (specif
   const busyTimeout = options.busyTimeout ?? SQLITE_DEFAULTS.busyTimeout;
   if (path === null) return borrowSqlite(options.dataSource as object, busyTimeout);
   const { default: Driver } = await loadOptionalPackage<{ default: typeof BetterSqlite3 }>('better-sqlite3', 'the SQLite store', importer);
-  const db = new Driver(path, { timeout: busyTimeout });
+  let db: BetterSqlite3.Database;
+  try {
+    db = new Driver(path, { timeout: busyTimeout });
+  } catch (error) {
+    // A missing directory (better-sqlite3's own TypeError, no code), or one SQLite cannot create the file in (SQLITE_CANTOPEN).
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    const why = `${typeof code === 'string' ? `${code}: ` : ''}${typeof message === 'string' ? message : String(error)}`;
+    throw new SchedulerConfigError(
+      'SchedulerModule',
+      'store.path',
+      `${path} cannot be opened (${why}): its directory must exist and be writable by this process`,
+    );
+  }
   try {
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (String(mode).toLowerCase() !== 'wal') {
@@ -46,7 +58,7 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: (specif
     db.pragma(`busy_timeout = ${busyTimeout}`);
   } catch (error) {
     db.close();
-    throw error;
+    throw unwritableSqlite('store.path', path, error);
   }
   return sqliteConnection(db, {
     path,
@@ -87,4 +99,28 @@ export function checkSqliteOptions(options: SqliteStoreOptions): string | null {
     fail('store.path', 'an in-memory SQLite database keeps nothing across a restart: use store: "memory" instead');
   }
   return options.path!;
+}
+
+/**
+ * A file the store cannot write at start (`SQLITE_READONLY*`: the file, or
+ * the directory where its `-wal` and `-shm` files go, is not writable by
+ * this process; SQLite opens a write-protected file read-only without a
+ * word, and refuses its first write) as a `SchedulerConfigError` naming the
+ * option (`store.path`, `store.dataSource`) and the file; any other error
+ * as it is.
+ * @internal
+ */
+export function unwritableSqlite(option: SqliteConnection['option'], path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new SchedulerConfigError(
+      'SchedulerModule',
+      option,
+      `${path} is read-only for this process (${code}: ${message}), and the scheduler writes its jobs there: ` +
+        'the file and its directory (where SQLite keeps its -wal and -shm files) must be writable',
+    );
+  }
+  return error;
 }

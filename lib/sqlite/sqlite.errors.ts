@@ -1,4 +1,4 @@
-import { SchedulerError } from '../scheduler.errors.js';
+import { SchedulerError, StoreUnavailableError } from '../scheduler.errors.js';
 
 /**
  * A scheduler write on the connection of `store: { type: 'sqlite', dataSource }`
@@ -23,4 +23,30 @@ export class SqliteBusyError extends SchedulerError {
         'a scheduler call made inside a TypeORM transaction must pass { manager } to join it',
     );
   }
+}
+
+/** What a caller is told of a write the file refused, by SQLite's code. */
+function refusal(code: string): string | null {
+  if (code === 'SQLITE_FULL') return 'the disk is full (or the file reached max_page_count)';
+  if (code.startsWith('SQLITE_READONLY')) return 'the file is read-only for this process';
+  if (code === 'SQLITE_BUSY') return 'another process held the file past busyTimeout';
+  return null;
+}
+
+/**
+ * A write the file refused for now (a full disk, a file turned read-only,
+ * another process holding it past `busyTimeout`) as the typed error callers
+ * get, SQLite's error as its `cause` (its `code` there); `null` for any
+ * other error. Its transaction rolled back: nothing was written.
+ * @internal
+ */
+export function refusedBySqlite(error: unknown, path: string): StoreUnavailableError | null {
+  // The scheduler's own errors (SqliteBusyError on a DataSource's connection) are typed already.
+  if (error instanceof SchedulerError) return null;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const why = typeof code === 'string' ? refusal(code) : null;
+  if (why === null) return null;
+  return new StoreUnavailableError(`SQLite refused the write to ${path}: ${why} (${String(code)}: ${String(message)}); nothing was written`, {
+    cause: error,
+  });
 }

@@ -39,8 +39,9 @@ import { SqliteBreakerStore } from './sqlite.breakers.js';
 import { SqliteNodeRegistry } from './sqlite.node-registry.js';
 import type { NodeRegistry } from '../store/node-registry.js';
 import { claimJobs } from './sqlite.claim.js';
-import type { SqliteConnection } from './sqlite.connection.js';
+import { unwritableSqlite, type SqliteConnection } from './sqlite.connection.js';
 import { SqliteDeadLetters } from './sqlite.dead-letters.js';
+import { refusedBySqlite } from './sqlite.errors.js';
 import { insertJobs } from './sqlite.insert.js';
 import { SqliteJobTable } from './sqlite.job-table.js';
 import { SqliteLifecycle } from './sqlite.lifecycle.js';
@@ -119,8 +120,13 @@ export class SqliteStore implements JobStore {
    * `rescueOrphans`), and records this process among those using the file.
    */
   async init(): Promise<void> {
-    await migrateSqlite(this.sqlite);
-    if (this.identity) await rescueOrphans(this.sqlite, this.lifecycle, this.identity.node, hostname(), process.pid, (this.identity.now ?? Date.now)());
+    try {
+      await migrateSqlite(this.sqlite);
+      if (this.identity) await rescueOrphans(this.sqlite, this.lifecycle, this.identity.node, hostname(), process.pid, (this.identity.now ?? Date.now)());
+    } catch (error) {
+      // A write-protected file opens (read-only) and fails at the first write: said as the start-up error it is.
+      throw unwritableSqlite(this.sqlite.option, this.sqlite.path, error);
+    }
   }
 
   async close(): Promise<void> {
@@ -154,8 +160,13 @@ export class SqliteStore implements JobStore {
     const joined = options.transaction !== undefined && this.sqlite.joins(options.transaction);
     const checked = checkNewJobs(jobs, this.maxPayloadBytes);
     if (jobs.length === 0) return [];
-    if (joined) return this.sqlite.within(() => insertJobs(this.table, jobs, checked, { now: options.now }));
-    return this.sqlite.write(() => insertJobs(this.table, jobs, checked, options));
+    try {
+      if (joined) return this.sqlite.within(() => insertJobs(this.table, jobs, checked, { now: options.now }));
+      return await this.sqlite.write(() => insertJobs(this.table, jobs, checked, options));
+    } catch (error) {
+      // A full disk, a read-only file, a file held past busyTimeout: typed, not the driver's error.
+      throw refusedBySqlite(error, this.sqlite.path) ?? error;
+    }
   }
 
   async claim(request: ClaimRequest): Promise<Job[]> {

@@ -78,9 +78,9 @@ describe('Redis connection', () => {
     const other = new Redis(redisUrl(), { db: 3 });
     try {
       const store = new RedisStore(redis);
-      await store.insert([newJobInput(new Date())]);
-      expect(await other.exists(`{${keys.keyPrefix}}:job:1`)).toBe(1);
-      await store.delete(['1']);
+      const [{ job }] = await store.insert([newJobInput(new Date())]);
+      expect(await other.exists(`{${keys.keyPrefix}}:job:${job.id}`)).toBe(1);
+      await store.delete([job.id]);
     } finally {
       await other.quit();
       await closeRedis(redis);

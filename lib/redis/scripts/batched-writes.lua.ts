@@ -1,7 +1,7 @@
 /**
  * The prelude's deferred writes (interpolated into PRELUDE after `bump`,
  * before `leave`): what lets a script that moves many jobs write each
- * shared key once. Uses the prelude's `B`, `s` and `bump`.
+ * shared key once. Uses the prelude's `B`, `s`, `bump`, `counter` and `clock_floor`.
  * @internal
  */
 export const BATCHED_WRITES = String.raw`
@@ -57,8 +57,8 @@ local function flush()
 end
 
 local function next_fence()
-  if not DEFER then return redis.call('INCR', B .. 'fence') end
-  DEFER.fence = (DEFER.fence or tonumber(redis.call('GET', B .. 'fence') or '0')) + 1
+  if not DEFER then return counter(B .. 'fence') end
+  DEFER.fence = (DEFER.fence or tonumber(redis.call('GET', B .. 'fence') or clock_floor() - 1)) + 1
   return DEFER.fence
 end
 `;

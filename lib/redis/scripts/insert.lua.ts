@@ -32,7 +32,7 @@ for i = 5, #ARGV do
   if conflict then
     out[#out + 1] = { conflict, cjson.encode(load(hid) or {}) }
   else
-    local id = s(redis.call('INCR', B .. 'seq'))
+    local id = s(counter(B .. 'seq'))
     local h = {
       id = id, name = j.name, queue = j.queue, args = j.args, state = 'available', priority = s(j.priority),
       attempt = '0', maxAttempts = s(j.maxAttempts), runAt = s(j.runAt), scheduledAt = s(j.scheduledAt),

@@ -1,7 +1,8 @@
 /**
  * The leader lease: KEYS[1] .. 'leader' holds `token|node` with a PX
  * expiry; the token comes from INCR on KEYS[1] .. 'leader:fence', so every
- * new leadership has a greater one (a fencing token).
+ * new leadership has a greater one (a fencing token), even after the
+ * dataset was wiped (the counter then starts at the server's clock).
  */
 
 /**
@@ -18,7 +19,14 @@ if current then
   redis.call('PEXPIRE', key, ARGV[2])
   return string.sub(current, 1, sep - 1)
 end
-local token = string.format('%d', redis.call('INCR', KEYS[1] .. 'leader:fence'))
+local token = redis.call('INCR', KEYS[1] .. 'leader:fence')
+if token == 1 then
+  -- A counter found missing (a wiped dataset) starts at the server's clock in µs: tokens never go back.
+  local t = redis.call('TIME')
+  token = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  redis.call('SET', KEYS[1] .. 'leader:fence', string.format('%d', token))
+end
+token = string.format('%d', token)
 redis.call('SET', key, token .. '|' .. ARGV[1], 'PX', ARGV[2])
 return token
 `;

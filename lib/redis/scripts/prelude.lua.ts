@@ -18,10 +18,22 @@ local B = KEYS[1]
 local BAND = 562949953421312
 local OFF = 62135596800000
 local function s(n) return string.format('%d', n) end
+local function clock_floor() local t = redis.call('TIME'); return tonumber(t[1]) * 1000000 + tonumber(t[2]) end
 local function jk(id) return B .. 'job:' .. id end
 local function pad(id) return string.format('%016d', tonumber(id)) end
 local function unpad(m) return s(tonumber(m)) end
 local function score(h) return tonumber(h.priority) * BAND + tonumber(h.runAt) + OFF end
+-- INCR of an id or token counter. One found missing (a new dataset, or one a
+-- restart without persistence or a FLUSHALL wiped) starts at the server's
+-- clock in microseconds, not 1: a node that outlived the wipe still holds
+-- attempts of the old ids, whose acknowledgements must not fit new jobs.
+local function counter(key)
+  local v = redis.call('INCR', key)
+  if v ~= 1 then return v end
+  v = clock_floor()
+  redis.call('SET', key, s(v))
+  return v
+end
 
 local function load(id)
   local flat = redis.call('HGETALL', jk(id))

@@ -11,6 +11,12 @@
 export const CREATE_RUN = `
 local B = KEYS[1]
 local id = redis.call('INCR', B .. 'runseq')
+if id == 1 then
+  -- A counter found missing (a wiped dataset) starts at the server's clock in µs: a run id is never given twice.
+  local t = redis.call('TIME')
+  id = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  redis.call('SET', B .. 'runseq', string.format('%d', id))
+end
 local sid = string.format('%d', id)
 redis.call('HSET', B .. 'run:' .. sid, 'j', '{"id":"' .. sid .. '",' .. string.sub(ARGV[1], 2), 'w', ARGV[2], 's', ARGV[3])
 redis.call('ZADD', B .. 'runs', sid, sid)
