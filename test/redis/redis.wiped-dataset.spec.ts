@@ -8,7 +8,8 @@ import { redisUrl, testKeyPrefix } from '../support/redis.js';
 /**
  * A dataset wiped under a running node (a Redis restart without persistence,
  * a FLUSHALL): the node still holds attempts of the old jobs, so the new
- * dataset must never hand out their ids, fencing tokens or lease tokens again.
+ * dataset must never hand out their ids, fencing tokens or lease tokens
+ * again. And a part of one lost (a job hash evicted or deleted by hand).
  */
 describe('Redis store after its dataset was wiped', () => {
   const drops: (() => Promise<void>)[] = [];
@@ -47,5 +48,26 @@ describe('Redis store after its dataset was wiped', () => {
       await expect(store.complete({ id: job.id, attempt: job.attempt }, { from: 'old' }, now)).rejects.toThrow();
     }
     for (const job of fresh) expect(await store.get(job.id)).toMatchObject({ state: 'running', attempt: 1, result: null });
+  });
+
+  it('a job hash gone under its indexes (evicted, deleted by hand) stops neither claims nor rescue passes: its entries leave the indexes', async () => {
+    const keys = testKeyPrefix('dangling');
+    const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix });
+    const store = new RedisStore(redis);
+    drops.push(async () => {
+      await store.close();
+      await keys.drop();
+    });
+    const now = new Date();
+    const [gone, ...kept] = await store.insert([newJobInput(now), newJobInput(now), newJobInput(now)]);
+    await redis.client.del(`${redis.base}job:${gone!.job.id}`);
+    const claimed = await store.claim({ queue: 'default', limit: 10, node: 'n1', now });
+    expect(claimed.map((job) => job.id)).toEqual(kept.map((r) => r.job.id));
+    expect(await redis.client.zscore(`${redis.base}ready:default`, gone!.job.id.padStart(16, '0'))).toBeNull();
+
+    await redis.client.del(`${redis.base}job:${claimed[0]!.id}`);
+    const rescued = await store.rescue(new Date(now.getTime() + 60_000), now);
+    expect(rescued.map((job) => job.id)).toEqual([claimed[1]!.id]);
+    expect(await redis.client.zscore(`${redis.base}running`, claimed[0]!.id)).toBeNull();
   });
 });

@@ -68,28 +68,33 @@ table.sort(ids, function(a, b) return tonumber(a) < tonumber(b) end)
 local out = {}
 for _, id in ipairs(ids) do
   local h = load(id)
-  local since = iso(tonumber(h.heartbeatAt or h.startedAt))
-  local patch = {}
-  if not h.startedAt and count_kind(h, 'unstarted') < ${FREE_HANDBACKS} then
-    local msg = 'claimed ahead by a node that stopped before starting it (no heartbeat since ' .. since .. '); this attempt is not counted'
-    push_error(h, patch, err_json(h.attempt, now, 'RescuedError', msg, 'unstarted'), '')
-    patch.runAt = s(now)
-    patch.maxAttempts = s(tonumber(h.maxAttempts) + 1)
-    move(id, h, 'available', patch)
+  -- A member whose job is gone (evicted, deleted by hand) would fail every rescue pass: it leaves the set.
+  if not h then
+    redis.call('ZREM', B .. 'running', id)
   else
-    local rescues = count_kind(h, 'lease-lost')
-    local delay = 0
-    if rescues > 0 then delay = math.min(${RESCUE_BACKOFF_BASE} * 2 ^ (rescues - 1), ${RESCUE_BACKOFF_MAX}) end
-    push_error(h, patch, err_json(h.attempt, now, 'RescuedError', 'no heartbeat since ' .. since, 'lease-lost'), '')
-    if tonumber(h.attempt) < tonumber(h.maxAttempts) then
-      patch.runAt = s(now + delay)
+    local since = iso(tonumber(h.heartbeatAt or h.startedAt))
+    local patch = {}
+    if not h.startedAt and count_kind(h, 'unstarted') < ${FREE_HANDBACKS} then
+      local msg = 'claimed ahead by a node that stopped before starting it (no heartbeat since ' .. since .. '); this attempt is not counted'
+      push_error(h, patch, err_json(h.attempt, now, 'RescuedError', msg, 'unstarted'), '')
+      patch.runAt = s(now)
+      patch.maxAttempts = s(tonumber(h.maxAttempts) + 1)
       move(id, h, 'available', patch)
     else
-      patch.finishedAt = s(now)
-      move(id, h, 'dead', patch)
+      local rescues = count_kind(h, 'lease-lost')
+      local delay = 0
+      if rescues > 0 then delay = math.min(${RESCUE_BACKOFF_BASE} * 2 ^ (rescues - 1), ${RESCUE_BACKOFF_MAX}) end
+      push_error(h, patch, err_json(h.attempt, now, 'RescuedError', 'no heartbeat since ' .. since, 'lease-lost'), '')
+      if tonumber(h.attempt) < tonumber(h.maxAttempts) then
+        patch.runAt = s(now + delay)
+        move(id, h, 'available', patch)
+      else
+        patch.finishedAt = s(now)
+        move(id, h, 'dead', patch)
+      end
     end
+    out[#out + 1] = read(id)
   end
-  out[#out + 1] = read(id)
 end
 return out
 `;

@@ -275,10 +275,16 @@ local function each_due(queue, now, maxp, fn)
       local batch = redis.call('ZRANGEBYSCORE', key, lo, hi, 'LIMIT', skip, 100)
       for _, m in ipairs(batch) do
         local id = unpad(m)
-        local r = fn(id, load(id), m)
-        if r == 'stop' then return end
-        -- A taken job leaves the set, unless DEFER holds its removal.
-        if r ~= 'taken' or DEFER then skip = skip + 1 end
+        local h = load(id)
+        if not h then
+          -- A member whose job is gone (evicted, deleted by hand) would fail every claim of the queue: it leaves the set.
+          redis.call('ZREM', key, m)
+        else
+          local r = fn(id, h, m)
+          if r == 'stop' then return end
+          -- A taken job leaves the set, unless DEFER holds its removal.
+          if r ~= 'taken' or DEFER then skip = skip + 1 end
+        end
       end
       if #batch < 100 then break end
     end
