@@ -59,11 +59,16 @@ const TRANSIENT_CODES = new Set([
  * written nothing.
  * @internal
  */
-export function isTransientError(error: unknown, depth = 0): boolean {
+export function isTransientError(error: unknown): boolean {
+  return hasCode(error, TRANSIENT_CODES);
+}
+
+/** Whether the server's SQLSTATE of `error` (or of the driver error a TypeORM error wraps) is one of `codes`. */
+function hasCode(error: unknown, codes: ReadonlySet<string>, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 3) return false;
   const { code, driverError } = error as { code?: unknown; driverError?: unknown };
-  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
-  return driverError !== undefined && isTransientError(driverError, depth + 1);
+  if (typeof code === 'string' && codes.has(code)) return true;
+  return driverError !== undefined && hasCode(driverError, codes, depth + 1);
 }
 
 /**
@@ -85,11 +90,8 @@ const REFUSED_WRITE_CODES = new Set([
  * worth sending again later, like an acknowledgement during an outage.
  * @internal
  */
-export function isRefusedWrite(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== 'object' || depth > 3) return false;
-  const { code, driverError } = error as { code?: unknown; driverError?: unknown };
-  if (typeof code === 'string' && REFUSED_WRITE_CODES.has(code)) return true;
-  return driverError !== undefined && isRefusedWrite(driverError, depth + 1);
+export function isRefusedWrite(error: unknown): boolean {
+  return hasCode(error, REFUSED_WRITE_CODES);
 }
 
 /**
@@ -100,9 +102,10 @@ export function isRefusedWrite(error: unknown, depth = 0): boolean {
  * @internal
  */
 export function isReadOnlySession(error: unknown): boolean {
-  const { code, driverError } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
-  return code === '25006' || driverError?.code === '25006';
+  return hasCode(error, READ_ONLY);
 }
+
+const READ_ONLY: ReadonlySet<string> = new Set(['25006']);
 
 /** What a caller is told of a write the server refused or cancelled, by SQLSTATE. */
 const REFUSALS: Record<string, string> = {

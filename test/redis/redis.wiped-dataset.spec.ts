@@ -17,14 +17,20 @@ describe('Redis store after its dataset was wiped', () => {
     for (const drop of drops.splice(0)) await drop();
   });
 
-  it('gives new jobs, runs and leaderships ids and tokens above the old ones, so that an old attempt acknowledges nothing new', async () => {
-    const keys = testKeyPrefix('wiped');
+  /** A store on a key prefix of its own, dropped after the test. */
+  async function open(label: string) {
+    const keys = testKeyPrefix(label);
     const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix });
     const store = new RedisStore(redis);
     drops.push(async () => {
       await store.close();
       await keys.drop();
     });
+    return { keys, redis, store };
+  }
+
+  it('gives new jobs, runs and leaderships ids and tokens above the old ones, so that an old attempt acknowledges nothing new', async () => {
+    const { keys, redis, store } = await open('wiped');
     const now = new Date();
     const claimAll = () => store.claim({ queue: 'default', limit: 10, node: 'n1', now });
     await store.insert([newJobInput(now), newJobInput(now), newJobInput(now)]);
@@ -51,13 +57,7 @@ describe('Redis store after its dataset was wiped', () => {
   });
 
   it('a job hash gone under its indexes (evicted, deleted by hand) stops neither claims nor rescue passes: its entries leave the indexes', async () => {
-    const keys = testKeyPrefix('dangling');
-    const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix });
-    const store = new RedisStore(redis);
-    drops.push(async () => {
-      await store.close();
-      await keys.drop();
-    });
+    const { redis, store } = await open('dangling');
     const now = new Date();
     const [gone, ...kept] = await store.insert([newJobInput(now), newJobInput(now), newJobInput(now)]);
     await redis.client.del(`${redis.base}job:${gone!.job.id}`);
