@@ -5,6 +5,7 @@ import { toDeadLetter, type DeadLetter } from './dead-letters/dead-letter.entry.
 import type { DeadLetterFilter, DeadLetterPruneOptions, DeadLetterRetryFilter, DeadLetterStats } from './scheduler.types.js';
 import type { DeadLetterClass, DeadLetterQuery } from './store/dead-letter-store.js';
 import type { Job } from './store/job.types.js';
+import { searchable } from './store/search-conditions.js';
 
 const CLASSES: ReadonlySet<string> = new Set<DeadLetterClass>(['retryable', 'transient', 'degraded', 'terminal', 'unclassified']);
 // `prune` deletes in rounds of this many, so one call never holds a huge statement open.
@@ -109,6 +110,7 @@ function checkQuery(filter: DeadLetterQuery): DeadLetterQuery {
     const value = filter[key];
     if (value === undefined) continue;
     if (typeof value !== 'string') throw new InvalidArgumentError(key, 'must be a string');
+    searchable(key, value);
     query[key] = value;
   }
   if (filter.errorClass !== undefined) {
@@ -134,9 +136,13 @@ function olderThan(options: DeadLetterPruneOptions, now: number): Date | null {
     if (Number.isNaN(value.getTime())) throw new InvalidArgumentError(options.before ? 'before' : 'olderThan', 'must be a valid Date');
     return value;
   }
+  let before: Date;
   try {
-    return new Date(now - parseDuration(value));
+    before = new Date(now - parseDuration(value));
   } catch (error) {
     throw new InvalidArgumentError('olderThan', (error as Error).message);
   }
+  // A duration reaching past what a Date holds (about 273,000 years) would reach the stores as an invalid date.
+  if (Number.isNaN(before.getTime())) throw new InvalidArgumentError('olderThan', `is too long, got ${JSON.stringify(value)}`);
+  return before;
 }

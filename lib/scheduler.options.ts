@@ -6,9 +6,9 @@ import { SystemClock, type Clock } from './clock/clock.js';
 import type { JobMiddleware } from './middleware/job-middleware.js';
 import type { MemoryStore } from './store/memory.store.js';
 import type { CustomStoreOption, StoreFactory } from './store/store-bundle.js';
-import { resolveMaxPayloadBytes } from './store/job-input.validation.js';
+import { checkStoredName, resolveMaxPayloadBytes } from './store/job-input.validation.js';
 import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions, SqliteStoreOptions } from './store/store-options.js';
-import { SchedulerConfigError } from './scheduler.errors.js';
+import { SchedulerConfigError, type InvalidArgumentError } from './scheduler.errors.js';
 import { DEFAULT_QUEUE } from './scheduler.constants.js';
 import { checkBreakerName, resolveBreakerSettings } from './breakers/breaker-settings.resolver.js';
 import type { BreakerSettings, CircuitBreakerOptions } from './breakers/circuit-breaker.types.js';
@@ -248,6 +248,12 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     if (entries.length === 0) throw new SchedulerConfigError(SOURCE, 'queues', 'name at least one queue, or pass false for a node that runs no jobs');
     for (const [name, value] of entries) {
       if (!name.trim()) throw new SchedulerConfigError(SOURCE, 'queues', 'a queue name must not be empty');
+      try {
+        checkStoredName('queue', name);
+      } catch (error) {
+        // No job of it could be stored.
+        throw new SchedulerConfigError(SOURCE, `queues.${JSON.stringify(name)}`, (error as InvalidArgumentError).detail);
+      }
       const spec = typeof value === 'number' ? { concurrency: value } : value;
       const limit = concurrency(`queues.${name}`, spec?.concurrency);
       const prefetch = typeof value === 'number' ? defaultPrefetch : (spec.prefetch ?? defaultPrefetch);

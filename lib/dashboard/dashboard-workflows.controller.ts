@@ -5,6 +5,7 @@ import { SchedulerService } from '../scheduler.service.js';
 import type { DashboardActionName } from '../telemetry/scheduler.events.js';
 import { WORKFLOW_RUN_STATES, type WorkflowRun, type WorkflowRunState } from '../store/workflow-run.types.js';
 import { toMermaid } from '../workflow/workflow.render.js';
+import { searchable } from '../store/search-conditions.js';
 import { DashboardAccessGuard } from './dashboard-access.guard.js';
 import { DashboardMutation } from './dashboard-actions.js';
 import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
@@ -52,6 +53,9 @@ export class DashboardWorkflowsController {
     @Query('limit') limit?: string,
     @Query('cursor') cursor?: string,
   ): Promise<DashboardWorkflowRunPage> {
+    for (const [argument, value] of Object.entries({ state, name, limit, cursor }))
+      if (value !== undefined && typeof value !== 'string') throw new InvalidArgumentError(argument, 'must be given once, as text');
+    if (name) searchable('name', name);
     const size = pageSize(limit, this.options.maxPageSize);
     const states = state ? state.split(',') : undefined;
     if (states?.some((s) => !WORKFLOW_RUN_STATES.includes(s as WorkflowRunState)))

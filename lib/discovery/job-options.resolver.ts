@@ -8,6 +8,8 @@ import { checkBreakerName } from '../breakers/breaker-settings.resolver.js';
 import { resolveJobDefaults, type JobDefaults } from './job-defaults.resolver.js';
 import { resolveUnique } from './unique.resolver.js';
 import { resolveRateLimit } from '../rate-limit/rate-limit.options.js';
+import { unstorableText } from '../common/storable-text.js';
+import { MAX_NAME_LENGTH } from './names.js';
 
 export type { OptionFailure } from '../common/option-failure.js';
 
@@ -44,6 +46,10 @@ export function resolveJobOptions(
   const defaults = context.defaults ?? BUILT_IN_DEFAULTS;
   const queue = options.queue ?? DEFAULT_QUEUE;
   if (typeof queue !== 'string' || !queue.trim()) fail('queue', 'must be a non-empty string');
+  // What every job of it must hold (checkNewJobs): refused here, not at each tick or enqueue. A web node (`queues` null) knows no names to check against.
+  if (queue.length > MAX_NAME_LENGTH) fail('queue', `must be at most ${MAX_NAME_LENGTH} characters, got ${queue.length}`);
+  const unstorable = unstorableText(queue);
+  if (unstorable) fail('queue', `must not contain ${unstorable} (the store cannot keep it)`);
   if (queues && !queues.has(queue)) {
     fail('queue', `unknown queue "${queue}"; configured queues: ${[...queues].join(', ') || '(none)'}`);
   }

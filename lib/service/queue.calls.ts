@@ -2,6 +2,7 @@ import type { ServicePorts } from '../composition/scheduler.ports.js';
 import type { QueueRunner } from '../queue/queue.runner.js';
 import { InvalidArgumentError, QueueNotFoundError } from '../scheduler.errors.js';
 import type { QueueStats } from '../scheduler.types.js';
+import { checkStoredName } from '../store/job-input.validation.js';
 
 /**
  * Pauses, resumes or scales a queue on every node (kept across restarts), then emits its event.
@@ -17,6 +18,8 @@ export async function changeQueue(
 ): Promise<void> {
   if (typeof queue !== 'string' || !queue) throw new InvalidArgumentError('queue', 'must be a queue name');
   if (s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
+  // A node that runs no jobs knows no queue names: the state is stored for any name a job could have.
+  checkStoredName('queue', queue);
   const started = s.clock.now();
   await s.store.setQueueState(queue, patch);
   const runner = s.queues.get(queue);

@@ -185,6 +185,17 @@ function checkFields(job: NewJob): void {
   }
 }
 
+/**
+ * A job, schedule or queue name as every store keeps it: a non-empty string of
+ * at most `JOB_INPUT_LIMITS.nameLength` characters, without U+0000 or a lone
+ * surrogate. For calls that store a name outside a job (a queue's state, a
+ * runtime schedule's queue). @throws InvalidArgumentError
+ * @internal
+ */
+export function checkStoredName(argument: string, value: unknown): asserts value is string {
+  checkText(argument, value, JOB_INPUT_LIMITS.nameLength);
+}
+
 /** A non-empty string of at most `maxLength` UTF-16 units that a store can keep. */
 function checkText(argument: string, value: unknown, maxLength: number): void {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(argument, 'must be a non-empty string');

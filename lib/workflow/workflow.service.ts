@@ -4,6 +4,7 @@ import type { WorkflowFacadePorts } from '../composition/scheduler.ports.js';
 import { WorkflowBuilder } from './workflow.builder.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
 import { toMermaid, toTable } from './workflow.render.js';
+import { checkDate } from '../store/job-input.validation.js';
 import type { WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
 
 /**
@@ -63,7 +64,8 @@ export class Workflows {
   /** Creates a run that starts at `at`; resolves to its id. */
   async scheduleExecution(name: string, options: { context?: JsonObject; at: Date }): Promise<string> {
     const def = this.def(name);
-    if (!(options?.at instanceof Date) || Number.isNaN(options.at.getTime())) throw new InvalidArgumentError('at', 'must be a valid Date');
+    // Checked as a job's run time is (years 1 to 9999) before the run is created: its start job could not be stored otherwise, and the run would wait forever.
+    checkDate('at', options?.at);
     return (await this.s.engine.start(def, jsonContext(options.context ?? {}), options.at)).id;
   }
 

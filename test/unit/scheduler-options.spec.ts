@@ -76,3 +76,13 @@ describe('resolveOptions: defaults and errors', () => {
     expect((thrown as Error).message).toMatch(message);
   });
 });
+
+describe('resolveOptions: queue names', () => {
+  it('refuses a configured queue name no job could be stored under (U+0000, a lone surrogate, over 200 characters)', () => {
+    for (const name of ['a\u0000b', 'a\uD800', 'q'.repeat(201)]) {
+      expect(() => resolveOptions({ queues: { [name]: 5 } })).toThrow(SchedulerConfigError);
+      expect(() => resolveOptions({ queues: { [name]: 5 } })).toThrow(/queues\./);
+    }
+    expect(resolveOptions({ queues: { 'mail:eu{1}': 5 } }).queues?.has('mail:eu{1}')).toBe(true);
+  });
+});

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../scheduler.errors.js';
 import type { JsonObject, JsonValue } from '../../common/json.js';
 import type { ErrorClass, Job, JobAttemptError, JobProgress, JobState, JobTraceContext } from '../../store/job.types.js';
 import { decodePreemptible } from '../../store/preemptible.codec.js';
@@ -333,4 +334,19 @@ export function toDate(value: Date | string): Date {
  */
 export function toDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : toDate(value);
+}
+
+const INT8_MAX = 9_223_372_036_854_775_807n;
+
+/**
+ * A keyset cursor (`afterId`) as a bigint the database reads: digits past the
+ * bigint range are its largest value, which orders the same way against every
+ * id a row can have (`id < max`: all of them; `id > max`: none), where the
+ * cast itself would fail ("out of range for type bigint").
+ * @throws InvalidArgumentError for a cursor that is not digits
+ * @internal
+ */
+export function toDbCursor(id: string, argument = 'afterId'): string {
+  if (typeof id !== 'string' || !/^[0-9]{1,1000}$/.test(id)) throw new InvalidArgumentError(argument, 'must be an id (digits)');
+  return BigInt(id) > INT8_MAX ? INT8_MAX.toString() : id;
 }

@@ -1,6 +1,6 @@
 import type { JsonScalar, JsonValue } from '../../common/json.js';
 import type { JobFilter, JobState } from '../../store/job.types.js';
-import { jobColumns } from './job-rows.js';
+import { jobColumns, toDbCursor } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import { movedColumns, sideTables } from './side-tables.sql.js';
 import type { Statement } from './statement.js';
@@ -73,7 +73,7 @@ export function queryStatements(n: SqlNames) {
       if (ids.length > 0 && ids.every((sql) => sql !== null)) conditions.push(`j.id = ANY(ARRAY(${ids.join(' UNION ALL ')}))`);
     }
     if (filter.finishedBefore !== undefined) conditions.push(`j.finished_at < ${bind(filter.finishedBefore)}::timestamptz`);
-    if (filter.afterId !== undefined) conditions.push(`j.id ${filter.order === 'asc' ? '>' : '<'} ${bind(filter.afterId)}::bigint`);
+    if (filter.afterId !== undefined) conditions.push(`j.id ${filter.order === 'asc' ? '>' : '<'} ${bind(toDbCursor(filter.afterId))}::bigint`);
     // lower() under the C collation folds ASCII only, as SQLite's and Lua's do; strpos needs no LIKE escaping.
     for (const text of filter.nameContains ?? []) conditions.push(`strpos(lower(j.name COLLATE "C"), lower(${bind(text)}::text COLLATE "C")) > 0`);
     if (filter.tags !== undefined && filter.tags.length > 0) conditions.push(`j.tags @> ${bind([...filter.tags])}::text[]`);

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../common/json.js';
 import type { NewWorkflowRun, StepRun, WorkflowRun, WorkflowRunFilter, WorkflowRunState } from '../../store/workflow-run.types.js';
-import { toDate, toDateOrNull } from './job-rows.js';
+import { toDate, toDateOrNull, toDbCursor } from './job-rows.js';
 import type { SqlNames } from './names.js';
 import type { Statement } from './statement.js';
 
@@ -153,7 +153,7 @@ export function runStatements(n: SqlNames) {
       const conditions: string[] = [];
       if (filter.workflow !== undefined) conditions.push(`r.workflow = ${bind(filter.workflow)}`);
       if (filter.states !== undefined) conditions.push(`r.state = ANY(${bind([...filter.states])}::text[])`);
-      if (filter.afterId !== undefined) conditions.push(`r.id < ${bind(filter.afterId)}::bigint`);
+      if (filter.afterId !== undefined) conditions.push(`r.id < ${bind(toDbCursor(filter.afterId))}::bigint`);
       const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
       const text = `SELECT ${columns('r')} FROM ${n.workflowRuns} r ${where} ORDER BY r.id DESC${limit === null ? '' : ` LIMIT ${bind(limit)}`}`;
       return { text, values };
