@@ -17,7 +17,7 @@ import type { JobStore } from '../store/job-store.js';
 import { MemoryStore } from '../store/memory.store.js';
 import type { Leadership } from './leadership.js';
 import type { NotificationHandler } from './notification.handler.js';
-import { drainWithin } from './queue.drain.js';
+import { ACK_GRACE, drainWithin, settledWithin } from './queue.drain.js';
 import { whenReachable } from './when-reachable.js';
 import type { BreakerBoard } from '../breakers/breaker.board.js';
 
@@ -135,15 +135,31 @@ export class NodeLifecycle {
     }
     // Leadership goes first, so planning goes on elsewhere while this node drains.
     await peer.stop();
-    await loop.stop();
-    for (const plugin of this.ports.plugins) if (plugin.stop) await plugin.stop();
-    this.ports.closeSpans();
+    // Then claiming stops: no buffered job starts from here on, and the grace
+    // period begins at once. Neither waits for the claim or the loop's task
+    // under way: on a store that does not answer, those take up to its
+    // statement timeout, and meanwhile buffered jobs would start, claims go
+    // on and the grace period would not run.
     const runners = queues.all();
-    await Promise.all(runners.map((runner) => runner.stopClaiming()));
+    const claimsStopped = Promise.all(runners.map((runner) => runner.stopClaiming()));
+    const loopStopped = (async () => {
+      await loop.stop();
+      for (const plugin of this.ports.plugins) if (plugin.stop) await plugin.stop();
+    })();
     // Heartbeats go on until the last attempt is acknowledged: a job finishing
     // within the grace period is never rescued under the draining node.
     await Promise.all(runners.map((runner) => drainWithin(runner, { running, clock, logger })));
-    await this.heartbeat?.stop();
+    // A claim, a hand-back of the buffer or a loop task that the store never answers (a frozen server, a
+    // half-open socket its retries keep alive) must not hold the close open: what it left is rescued later.
+    if (!(await settledWithin(Promise.all([claimsStopped, loopStopped]), ACK_GRACE, clock))) {
+      logger.error(
+        `the store has not answered the last claim, the hand-back of buffered jobs or a loop task after ${ACK_GRACE / 1000} s more; ` +
+          'closing without them: jobs still claimed here are rescued later (those never started without spending an attempt)',
+      );
+    }
+    this.ports.closeSpans();
+    // The heartbeat under way, on a store that never answers, is not waited for past the same bound.
+    if (this.heartbeat) await settledWithin(this.heartbeat.stop(), ACK_GRACE, clock);
     this.clockSync?.stop();
     this.unsubscribe?.();
     await notifier.stop();

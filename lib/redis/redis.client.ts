@@ -180,6 +180,9 @@ function connection(client: Redis, base: string, owned: boolean, timeouts: Redis
   };
 }
 
+/** How long a close waits for ioredis to settle the commands it holds between reconnections. */
+const CLOSE_WAIT_MS = 5_000;
+
 /**
  * Closes a connection {@link openRedis} opened (a client the app passed stays open).
  * @publicApi
@@ -189,9 +192,10 @@ export async function closeRedis(redis: RedisConnection): Promise<void> {
   const client = redis.client;
   // On a connected socket the goodbye is bounded (QUIT on a silent one would wait for its timeout and a
   // reconnection), and disconnect() settles what it carried. Between reconnections disconnect() would
-  // leave the offline queue pending for ever, so there QUIT waits for ioredis's retries to settle it.
+  // leave the offline queue pending for ever, so there QUIT waits for ioredis's retries to settle it,
+  // for a while: a frozen server (SIGSTOP) keeps those retries going without end.
   if (client.status === 'ready') await within(client.quit(), 1_000, 'QUIT').catch(() => client.disconnect());
-  else await client.quit().catch(() => client.disconnect());
+  else await within(client.quit(), CLOSE_WAIT_MS, 'QUIT').catch(() => client.disconnect());
 }
 
 /**
