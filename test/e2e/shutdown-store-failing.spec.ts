@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, Scheduled, type JobAbortedError, type JobContext } from '../../lib/index.js';
-import type { JobStore } from '../../lib/store/index.js';
+import { Scheduled, type JobAbortedError, type JobContext } from '../../lib/index.js';
 import { startApp } from '../support/app.js';
+import { wedgeable } from '../support/wedgeable.store.js';
 
 @Injectable()
 class Work {
@@ -26,38 +26,6 @@ class Work {
   tick() {}
 }
 
-type Hung = 'insert' | 'complete' | 'release' | 'unclaim' | 'heartbeat';
-
-const HUNG: ReadonlySet<PropertyKey> = new Set<Hung>(['insert', 'complete', 'release', 'unclaim', 'heartbeat']);
-
-/** A memory store whose chosen calls never answer (a store that cannot be reached); `release()` answers them. */
-function failing(inner = new MemoryStore()) {
-  const hang: Partial<Record<Hung, boolean>> = {};
-  const held: (() => void)[] = [];
-  const store = new Proxy(inner, {
-    getPrototypeOf: () => Object.prototype,
-    get: (target, key) => {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const bound = (value as (...args: unknown[]) => unknown).bind(target);
-      if (!HUNG.has(key)) return bound;
-      return (...args: unknown[]) => {
-        if (!hang[key as Hung]) return bound(...args);
-        return new Promise((resolve, reject) => held.push(() => void Promise.resolve(bound(...args)).then(resolve, reject)));
-      };
-    },
-  }) as JobStore;
-  return {
-    option: { store, peer: 'local' as const, notifier: 'local' as const },
-    inner,
-    hang,
-    release() {
-      for (const key of Object.keys(hang) as Hung[]) hang[key] = false;
-      for (const answer of held.splice(0)) answer();
-    },
-  };
-}
-
 describe('shutdown while the store fails', () => {
   let error: ReturnType<typeof vi.spyOn>;
   const errors = (): string[] => error.mock.calls.map((c: unknown[]) => String(c[0]));
@@ -68,7 +36,7 @@ describe('shutdown while the store fails', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('close() ends in bounded time when acknowledgements never land, and names the jobs it could not acknowledge', async () => {
-    const s = failing();
+    const s = wedgeable();
     const t = await startApp([Work], { store: s.option, queues: { default: 2 }, shutdownGracePeriod: '10s' });
     s.hang.complete = true;
     s.hang.release = true;
@@ -96,7 +64,7 @@ describe('shutdown while the store fails', () => {
   });
 
   it('a loop task stuck on the store does not hold off the stop of claims or the grace period', async () => {
-    const s = failing();
+    const s = wedgeable();
     const t = await startApp([Work], { store: s.option, queues: { default: 1 }, shutdownGracePeriod: '10s' });
     await t.scheduler.enqueueMany('work', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     await t.clock.advance(0);
@@ -126,7 +94,7 @@ describe('shutdown while the store fails', () => {
   });
 
   it('a loop task stuck on the store does not hold off the grace period: running jobs are aborted when it ends', async () => {
-    const s = failing();
+    const s = wedgeable();
     const t = await startApp([Work], { store: s.option, queues: { default: 1 }, shutdownGracePeriod: '10s' });
     await t.scheduler.enqueue('work', { id: 'a' });
     await t.clock.advance(0);
@@ -141,7 +109,7 @@ describe('shutdown while the store fails', () => {
   });
 
   it('close() ends in bounded time when the hand-back of buffered jobs and the heartbeat under way never answer', async () => {
-    const s = failing();
+    const s = wedgeable();
     const t = await startApp([Work], { store: s.option, queues: { default: 1 }, shutdownGracePeriod: '10s', lifeline: { heartbeat: '5s' } });
     await t.scheduler.enqueueMany('work', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     await t.clock.advance(0);

@@ -5,10 +5,14 @@ import type { JobStore } from '../../lib/store/index.js';
  * A memory store behind a proxy (a store of the user's own, plugged into the
  * store seam), whose calls can be made to hang: `hang.insert = true` leaves
  * every insert unanswered (the planner's tick waits on it), `hang.claim` every
- * claim, `hang.ping` every ping; `release()` answers what hangs.
+ * claim, and so on for any of its methods (a store out of reach);
+ * `release()` answers what hangs.
  */
+/** A store method that can be made to hang. */
+type Wedged = { [K in keyof JobStore]-?: JobStore[K] extends (...args: never[]) => unknown ? K : never }[keyof JobStore];
+
 export function wedgeable(inner = new MemoryStore()) {
-  const hang: Partial<Record<'insert' | 'claim' | 'ping', boolean>> = {};
+  const hang: Partial<Record<Wedged, boolean>> = {};
   const held: (() => void)[] = [];
   const store = new Proxy(inner, {
     getPrototypeOf: () => Object.prototype,
@@ -16,9 +20,8 @@ export function wedgeable(inner = new MemoryStore()) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
       const bound = (value as (...args: unknown[]) => unknown).bind(target);
-      if (key !== 'insert' && key !== 'claim' && key !== 'ping') return bound;
       return (...args: unknown[]) => {
-        if (!hang[key]) return bound(...args);
+        if (!hang[key as Wedged]) return bound(...args);
         return new Promise((resolve, reject) => held.push(() => void Promise.resolve(bound(...args)).then(resolve, reject)));
       };
     },
