@@ -145,7 +145,7 @@ export class NodeLifecycle {
     const loopStopped = (async () => {
       await loop.stop();
       for (const plugin of this.ports.plugins) if (plugin.stop) await plugin.stop();
-    })();
+    })().catch((error: unknown) => logger.error(`stopping the scheduler's loop and plugins failed: ${(error as Error)?.message ?? String(error)}`));
     // Heartbeats go on until the last attempt is acknowledged: a job finishing
     // within the grace period is never rescued under the draining node.
     await Promise.all(runners.map((runner) => drainWithin(runner, { running, clock, logger })));
