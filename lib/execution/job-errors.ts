@@ -9,27 +9,62 @@ import type { ErrorClass, JobAttemptError } from '../store/job.types.js';
  * @internal
  */
 export function toAttemptError(error: unknown, attempt: number, at: Date, kind: string, errorClass?: ErrorClass): JobAttemptError {
-  const isError = error instanceof Error;
-  const message = isError ? error.message : typeof error === 'string' ? error : safeJson(error);
+  // Reading what was thrown may itself throw (a getter, a proxy, an object
+  // with no prototype that String() refuses): each part falls back on its
+  // own, so that the acknowledgement is always written (a failure left
+  // unacknowledged leaves the job running, to be rescued and run again).
+  const isError = read(() => error instanceof Error, false);
+  const name = isError ? read(() => (error as Error).name, 'Error') : read(() => typeof error, 'unknown');
+  const message = isError ? read(() => (error as Error).message, '(its message could not be read)') : typeof error === 'string' ? error : safeJson(error);
+  const stack = isError ? read(() => (error as Error).stack, undefined) : undefined;
   return {
     attempt,
     at,
     kind,
-    name: storable(isError ? error.name : typeof error, MAX_ERROR_NAME_LENGTH),
+    name: storable(name, MAX_ERROR_NAME_LENGTH),
     message: storable(message, MAX_MESSAGE_LENGTH),
-    ...(isError && error.stack ? { stack: storable(error.stack, MAX_STACK_LENGTH) } : {}),
+    ...(stack ? { stack: storable(stack, MAX_STACK_LENGTH) } : {}),
     ...(errorClass === undefined ? {} : { errorClass }),
   };
 }
 
+/**
+ * What was thrown, as text for a log line or a stored message; never throws.
+ * @internal
+ */
+export function safeErrorText(error: unknown): string {
+  if (read(() => error instanceof Error, false)) return safeString(read(() => (error as Error).message, '(its message could not be read)'));
+  return safeString(error);
+}
+
 function storable(text: unknown, max: number): string {
-  return truncateText(sanitizeText(String(text)), max);
+  return truncateText(sanitizeText(safeString(text)), max);
+}
+
+/** What `run` answers, or `fallback` when it throws. */
+function read<T, F>(run: () => T, fallback: F): T | F {
+  try {
+    return run();
+  } catch {
+    return fallback;
+  }
+}
+
+/** `String(value)`, or a description of it when String() throws (no prototype, a throwing `toString`, a proxy). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `(${typeof value} that cannot be converted to text)`;
+  }
 }
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
   } catch {
-    return String(value);
+    // falls back on String()
   }
+  return safeString(value);
 }

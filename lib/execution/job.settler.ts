@@ -5,7 +5,7 @@ import type { AttemptRef } from '../store/job-store.js';
 import { MAX_KEPT_ERRORS, type Job } from '../store/job.types.js';
 import { toDeadLetter } from '../dead-letters/dead-letter.entry.js';
 import type { Settled } from './job.attempt.js';
-import { toAttemptError } from './job-errors.js';
+import { safeErrorText, toAttemptError } from './job-errors.js';
 import type { ExecutionOutcome, SettlerDeps } from './execution.types.js';
 import { timeStore } from '../telemetry/metrics/store-timer.js';
 
@@ -172,5 +172,5 @@ export function label(job: Job<unknown>): string {
 
 /** @internal */
 export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return safeErrorText(error);
 }

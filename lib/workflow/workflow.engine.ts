@@ -11,8 +11,9 @@ import { WorkflowRollback } from './workflow.rollback.js';
 import { WorkflowEmitter, type WorkflowPorts } from './workflow.ports.js';
 import { START_JOB, STEP_JOB, internalJob } from './workflow.jobs.js';
 import type { StepContext, WorkflowRun } from './workflow.types.js';
-import { sanitizeJson } from '../common/storable-text.js';
-import { storableMessage } from '../store/storable-output.js';
+import { storableMessage, storableResult } from '../store/storable-output.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
+import { safeErrorText } from '../execution/job-errors.js';
 
 /**
  * Arguments of a step job.
@@ -186,8 +187,16 @@ export class WorkflowEngine {
     } catch (error) {
       return this.stepFailed(run, step, ctx, error, this.s.clock.now() - began, mine);
     }
-    // Cleaned as a job's result is (U+0000, lone surrogates): a run the store refuses would retry a step that succeeded.
-    const merged = isPlainObject(output) ? (JSON.parse(sanitizeJson(JSON.stringify(output))) as JsonObject) : null;
+    // Kept as a job's result is (sanitised, within maxPayloadBytes): a run the store refuses would retry a step that
+    // succeeded. An output it cannot keep (not JSON, too large) fails the step with UnstorableResultError, as a result does.
+    let merged: JsonObject | null = null;
+    if (isPlainObject(output)) {
+      try {
+        merged = JSON.parse(storableResult(ctx.id, output, this.s.store.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)!) as JsonObject;
+      } catch (error) {
+        return this.stepFailed(run, step, ctx, error, this.s.clock.now() - began, mine);
+      }
+    }
     let stale = false;
     const done = await this.s.store.updateRun(runId, this.now(), (r) => {
       const seq = r.seq + 1;
@@ -313,7 +322,7 @@ function sameShape(def: WorkflowDefinition, run: WorkflowRun): boolean {
 }
 
 function message(error: unknown): string {
-  return storableMessage(error instanceof Error ? error.message : String(error));
+  return storableMessage(safeErrorText(error));
 }
 
 function isPlainObject(value: unknown): value is JsonObject {

@@ -11,7 +11,7 @@ import type { WorkflowRun } from './workflow.types.js';
  * @internal
  */
 export interface WorkflowPorts {
-  store: Pick<JobStore, 'createRun' | 'updateRun' | 'getRun'>;
+  store: Pick<JobStore, 'createRun' | 'updateRun' | 'getRun' | 'maxPayloadBytes'>;
   /** Inserts step, rollback and start jobs the way every job enters the store (the producer). */
   insert(jobs: readonly NewJob[]): Promise<InsertResult[]>;
   clock: Clock;
