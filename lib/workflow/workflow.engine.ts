@@ -107,6 +107,9 @@ export class WorkflowEngine {
     let decided: ReturnType<typeof progress> | null = null;
     let mismatch: WorkflowVersionMismatchError | null = null;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      // A store may call mutate again when the run changed before its save (Redis): only the last call counts.
+      decided = null;
+      mismatch = null;
       const def = this.known.get(r.workflow);
       if (!def || r.state !== 'running') return null;
       if (!sameShape(def, r)) {
@@ -159,6 +162,7 @@ export class WorkflowEngine {
     const stepDef = def.steps.get(step)!;
     let started: WorkflowRun | null = null;
     await this.s.store.updateRun(runId, this.now(), (r) => {
+      started = null; // only the last call of mutate counts (see advance)
       const sr = r.steps[step]!;
       if (sr.state !== 'pending' && sr.state !== 'running') return null;
       if (r.state !== 'running') {
@@ -199,6 +203,7 @@ export class WorkflowEngine {
     }
     let stale = false;
     const done = await this.s.store.updateRun(runId, this.now(), (r) => {
+      stale = false; // only the last call of mutate counts (see advance)
       const seq = r.seq + 1;
       const sr = r.steps[step]!;
       if (sr.state !== 'running' || sr.attempts !== mine) {
@@ -253,6 +258,7 @@ export class WorkflowEngine {
     const text = message(error);
     let applied = false;
     const updated = await this.s.store.updateRun(runId, this.now(), (r) => {
+      applied = false; // only the last call of mutate counts (see advance)
       if (!owns(r)) return null;
       applied = true;
       const sr = r.steps[step]!;

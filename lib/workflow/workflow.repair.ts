@@ -11,8 +11,8 @@ import { QUEUED } from './workflow.progress.js';
  * @internal
  */
 export interface WorkflowRepairPorts {
-  store: Pick<JobStore, 'listRuns'>;
-  engine: Pick<WorkflowEngine, 'definition' | 'rollback' | 'enqueueSteps' | 'advance'>;
+  store: Pick<JobStore, 'listRuns' | 'get'>;
+  engine: Pick<WorkflowEngine, 'definition' | 'rollback' | 'enqueueSteps' | 'advance' | 'startScheduled' | 'stepJobDead'>;
   isLeader(): boolean;
   /** How often the leader sweeps, in ms. */
   interval: number;
@@ -38,7 +38,7 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
   readonly name = 'workflow-repair';
   private readonly logger = new Logger('Scheduler');
   /** The last run id of each state's previous page, when it was full. */
-  private readonly after: Partial<Record<'failed' | 'running', string>> = {};
+  private readonly after: Partial<Record<'failed' | 'running' | 'scheduled', string>> = {};
 
   constructor(private readonly ports: WorkflowRepairPorts) {}
 
@@ -64,11 +64,18 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
         await engine.rollback.begin(run);
       }
     }
+    await this.startOverdue(now);
     for (const run of await this.page('running', now)) {
       const queued = Object.entries(run.steps)
         .filter(([, sr]) => sr.state === 'pending' && sr.jobId === QUEUED)
         .map(([name]) => name);
       try {
+        // A step whose job died without the run hearing of it (the report of its death failed, the store being out): its policy applies now.
+        for (const [step, sr] of Object.entries(run.steps)) {
+          if (sr.state !== 'running' || !sr.jobId || sr.jobId === QUEUED) continue;
+          const job = await this.ports.store.get(sr.jobId);
+          if (job === null || job.state === 'dead') await engine.stepJobDead(sr.jobId, { runId: run.id, step }, new Error('the step job died'));
+        }
         await engine.enqueueSteps(run, queued);
         await engine.advance(run.id);
       } catch (error) {
@@ -77,8 +84,20 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
     }
   }
 
+  /** Scheduled runs past their time whose start job was lost (its insert failed): started now (a no-op for a run started already). */
+  private async startOverdue(now: number): Promise<void> {
+    for (const run of await this.page('scheduled', now)) {
+      if (run.runAt === null || run.runAt.getTime() > now - this.ports.interval) continue;
+      try {
+        await this.ports.engine.startScheduled(run.id);
+      } catch (error) {
+        this.logger.warn(`starting workflow run ${run.id} failed: ${(error as Error)?.message ?? String(error)}`);
+      }
+    }
+  }
+
   /** The next page of runs in `state`, those changed since `now - interval` left out. */
-  private async page(state: 'failed' | 'running', now: number): Promise<WorkflowRun[]> {
+  private async page(state: 'failed' | 'running' | 'scheduled', now: number): Promise<WorkflowRun[]> {
     const runs = await this.ports.store.listRuns({ states: [state], limit: PAGE, afterId: this.after[state] });
     if (runs.length === PAGE) this.after[state] = runs[runs.length - 1]!.id;
     else delete this.after[state];

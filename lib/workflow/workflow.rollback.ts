@@ -39,6 +39,7 @@ export class WorkflowRollback {
     for (;;) {
       let picked: { run: WorkflowRun; step: string } | null = null;
       await this.s.store.updateRun(runId, new Date(this.s.clock.now()), (r) => {
+        picked = null; // a store may call mutate again when the run changed before its save: only the last call counts
         const def = this.definitions.get(r.workflow);
         if (!def) return null;
         const candidates = Object.entries(r.steps)

@@ -74,6 +74,7 @@ export class Workflows {
     await this.run(runId);
     let changed = false;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      changed = false; // a store may call mutate again when the run changed before its save: only the last call counts
       if (r.state !== 'running' && r.state !== 'scheduled') return null;
       changed = true;
       return { ...r, state: 'paused' };
@@ -90,6 +91,7 @@ export class Workflows {
     const extra = jsonContext(options.context ?? {});
     let changed = false;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      changed = false; // only the last call of mutate counts
       if (r.state !== 'paused') return null;
       changed = true;
       // Steps whose jobs were handed back while paused are queued again by advance().
@@ -145,6 +147,7 @@ export class Workflows {
     const reason = options.reason ?? 'cancelled';
     let changed = false;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
+      changed = false; // only the last call of mutate counts
       if (!ACTIVE.includes(r.state)) return null;
       changed = true;
       return { ...r, state: 'cancelled', error: reason, finishedAt: this.now() };

@@ -31,6 +31,9 @@ function setup(runs: WorkflowRun[]) {
   const enqueued: string[] = [];
   const advanced: string[] = [];
   const store: WorkflowRepairPorts['store'] = {
+    async get() {
+      return null;
+    },
     async listRuns({ states, limit = 100, afterId }) {
       const page = runs
         .filter((r) => states!.includes(r.state) && (afterId === undefined || Number(r.id) < Number(afterId)))
