@@ -6,6 +6,9 @@ import { JobAbortedError, SchedulerError } from '../scheduler.errors.js';
 import { BatchFailedError, InvalidBatchPageError, RetryItemError } from './batch.errors.js';
 import type { BatchSettings } from './batch.options.js';
 import { MAX_ITEM_RETRIES, type BatchContext, type BatchItemError, type BatchJob, type BatchPage, type BatchResult } from './batch.types.js';
+import { safeErrorText, toAttemptError } from '../execution/job-errors.js';
+
+const NO_TIME = new Date(0);
 
 /** Item failures a result keeps (the last ones). */
 const KEPT_ERRORS = 10;
@@ -103,7 +106,9 @@ async function processPage(
         continue;
       }
       state.failed++;
-      errors.push({ index: offset + index, name: failure.error.name, message: failure.error.message, calls: failure.calls });
+      // Read as an attempt's error is (a getter that throws, text cut on code points): the result that carries them must be storable.
+      const { name, message } = toAttemptError(failure.error, 0, NO_TIME, 'item');
+      errors.push({ index: offset + index, name, message, calls: failure.calls });
       if (errors.length > KEPT_ERRORS) errors.shift();
       if (settings.onError === 'stop') stop = true;
     }
@@ -124,7 +129,7 @@ async function processItem(
       await job.processItem(item, ctx);
       return null;
     } catch (thrown) {
-      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      const error = thrown instanceof Error ? thrown : new Error(safeErrorText(thrown));
       const retries = settings.onError === 'retry' || error instanceof RetryItemError;
       if (!retries || calls > MAX_ITEM_RETRIES || ctx.signal.aborted) return { error, calls };
     }

@@ -66,7 +66,7 @@ export interface ErrorPorts {
 /** What the workflow calls use. @internal */
 export interface WorkflowFacadePorts {
   engine: Pick<WorkflowEngine, 'definition' | 'definitions' | 'start' | 'emitRun' | 'advance' | 'finish' | 'rollback'>;
-  store: Pick<JobStore, 'getRun' | 'updateRun' | 'listRuns' | 'cancel'>;
+  store: Pick<JobStore, 'getRun' | 'updateRun' | 'listRuns' | 'cancel' | 'maxPayloadBytes'>;
   clock: Clock;
   /** Tells the node running a cancelled step's job to abort it. */
   notifier: Pick<Notifier, 'notify'>;

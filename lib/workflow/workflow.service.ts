@@ -4,7 +4,8 @@ import type { WorkflowFacadePorts } from '../composition/scheduler.ports.js';
 import { WorkflowBuilder } from './workflow.builder.js';
 import type { WorkflowDefinition } from './workflow.definition.js';
 import { toMermaid, toTable } from './workflow.render.js';
-import { checkDate } from '../store/job-input.validation.js';
+import { checkDate, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
+import { storableJson } from '../store/json-value.validation.js';
 import type { WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
 
 /**
@@ -43,6 +44,10 @@ export class Workflows {
     return this.scheduler();
   }
 
+  private context(context: unknown): JsonObject {
+    return jsonContext(context, this.s.store.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+  }
+
   private def(name: string): WorkflowDefinition {
     const def = typeof name === 'string' ? this.s.engine.definition(name) : undefined;
     if (!def) throw new JobNotFoundError(String(name), 'workflow');
@@ -58,7 +63,7 @@ export class Workflows {
   /** Starts a run now with `context`; resolves to its id. */
   async start(name: string, context: JsonObject = {}): Promise<string> {
     const def = this.def(name);
-    return (await this.s.engine.start(def, jsonContext(context))).id;
+    return (await this.s.engine.start(def, this.context(context))).id;
   }
 
   /** Creates a run that starts at `at`; resolves to its id. */
@@ -66,7 +71,7 @@ export class Workflows {
     const def = this.def(name);
     // Checked as a job's run time is (years 1 to 9999) before the run is created: its start job could not be stored otherwise, and the run would wait forever.
     checkDate('at', options?.at);
-    return (await this.s.engine.start(def, jsonContext(options.context ?? {}), options.at)).id;
+    return (await this.s.engine.start(def, this.context(options.context ?? {}), options.at)).id;
   }
 
   /** No new step starts; running steps finish. */
@@ -88,7 +93,7 @@ export class Workflows {
   /** Resumes a paused run, merging `context` into its context first. */
   async resume(runId: string, options: { context?: JsonObject } = {}): Promise<WorkflowRun> {
     await this.run(runId);
-    const extra = jsonContext(options.context ?? {});
+    const extra = this.context(options.context ?? {});
     let changed = false;
     const run = await this.s.store.updateRun(runId, this.now(), (r) => {
       changed = false; // only the last call of mutate counts
@@ -246,11 +251,12 @@ function info(def: WorkflowDefinition): WorkflowInfo {
   return { name: def.name, version: def.version, source: def.source, steps: [...def.order], schedule: def.schedule ?? null };
 }
 
-function jsonContext(context: unknown): JsonObject {
+/**
+ * A run's context as every store keeps it: a JSON object without U+0000 or a
+ * lone surrogate, within `maxPayloadBytes` (a copy that shares nothing with
+ * the caller's). @throws InvalidArgumentError, PayloadTooLargeError
+ */
+function jsonContext(context: unknown, maxPayloadBytes: number): JsonObject {
   if (typeof context !== 'object' || context === null || Array.isArray(context)) throw new InvalidArgumentError('context', 'must be a JSON object');
-  try {
-    return JSON.parse(JSON.stringify(context)) as JsonObject;
-  } catch (error) {
-    throw new InvalidArgumentError('context', `must be JSON: ${(error as Error).message}`);
-  }
+  return JSON.parse(storableJson('context', context, maxPayloadBytes)) as JsonObject;
 }

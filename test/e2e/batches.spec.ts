@@ -25,6 +25,8 @@ interface Input {
   retryError?: boolean;
   crashAt?: number;
   badPage?: boolean;
+  /** Items that throw what is hard to store: odd ones an object String() refuses, even ones a 100 kB message. */
+  hostile?: number[];
 }
 
 /** Records every processItem call (item, attempt) and serves pages of numbers. */
@@ -41,6 +43,7 @@ class Numbers implements BatchJob<number, number, Input> {
     this.calls.push([item, ctx.attempt]);
     await new Promise((resolve) => setImmediate(resolve));
     const calls = this.calls.filter(([i]) => i === item).length;
+    if (ctx.args.hostile?.includes(item)) throw item % 2 === 1 ? (Object.create(null) as object) : new Error('x'.repeat(100_000));
     if (ctx.args.failing?.includes(item)) throw ctx.args.retryError ? new RetryItemError(`item ${item} is busy`) : new Error(`item ${item} is broken`);
     if (ctx.args.flaky?.includes(item) && calls <= 2) throw new Error(`item ${item} flaked`);
   }
@@ -112,6 +115,19 @@ describe.each(TEST_STORES)('batch workers on the $kind store', ({ open }) => {
       [3, 'item 3 is broken', 1],
       [11, 'item 11 is broken', 1],
     ]);
+  });
+
+  it("'continue': an item that throws what cannot be read or stored as it is counts as one failure, its message shortened", async () => {
+    const { runs } = await run('numbers', { count: 12, hostile: [2, 3] });
+    expect(runs.map((r) => r.outcome)).toEqual(['completed']);
+    const { errors, processed, failed } = runs[0]!.result as BatchResult;
+    expect([processed, failed]).toEqual([10, 2]);
+    expect(errors.map((e) => [e.index, e.message.length < 2_100, e.calls])).toEqual([
+      [2, true, 1],
+      [3, true, 1],
+    ]);
+    expect(errors[1]!.message).toBe('(object that cannot be converted to text)');
+    expect(t.get(ContinueNumbers).calls.filter(([item]) => item === 2 || item === 3)).toHaveLength(2);
   });
 
   it("'stop': the first failure stops the batch and fails its attempt with BatchFailedError", async () => {

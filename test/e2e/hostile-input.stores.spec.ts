@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InvalidArgumentError, Step, Worker, Workflow, type JobContext, type JobWorker } from '../../lib/index.js';
+import { InvalidArgumentError, PayloadTooLargeError, Step, Worker, Workflow, type JobContext, type JobWorker, type JsonObject } from '../../lib/index.js';
 import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
 import { TEST_STORES, type TestStore } from '../support/stores.js';
 
@@ -147,6 +147,14 @@ describe.each(TEST_STORES)('hostile input on the $kind store', ({ kind, open }) 
     for (const at of [new Date('+010000-01-01T00:00:00.000Z'), new Date('-000001-01-01T00:00:00.000Z')])
       await refusal(app.scheduler.workflows.scheduleExecution('pipeline', { at }), 'at');
     expect(await app.scheduler.workflows.listRunning()).toEqual([]);
+    expect((await app.http().get(`${API}/workflows`).expect(200)).body.runs).toEqual([]);
+  });
+
+  it('refuses a workflow context no store can keep (U+0000, a lone surrogate, over maxPayloadBytes) before creating the run', async () => {
+    const app = await start();
+    const contexts: JsonObject[] = [{ a: NUL }, { [LONE]: 1 }, { nested: { list: [NUL] } }];
+    for (const context of contexts) await refusal(app.scheduler.workflows.start('pipeline', context), 'context');
+    await expect(app.scheduler.workflows.start('pipeline', { blob: 'x'.repeat(1_100_000) })).rejects.toBeInstanceOf(PayloadTooLargeError);
     expect((await app.http().get(`${API}/workflows`).expect(200)).body.runs).toEqual([]);
   });
 });
