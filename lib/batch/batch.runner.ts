@@ -2,13 +2,17 @@ import type { JsonObject, JsonValue } from '../common/json.js';
 import type { JobContext } from '../execution/job-context.js';
 import { attemptOf } from '../execution/attempt.context.js';
 import type { Attempt } from '../execution/job.attempt.js';
-import { JobAbortedError, SchedulerError } from '../scheduler.errors.js';
+import { JobAbortedError, PayloadTooLargeError, SchedulerError } from '../scheduler.errors.js';
 import { BatchFailedError, InvalidBatchPageError, RetryItemError } from './batch.errors.js';
 import type { BatchSettings } from './batch.options.js';
 import { MAX_ITEM_RETRIES, type BatchContext, type BatchItemError, type BatchJob, type BatchPage, type BatchResult } from './batch.types.js';
 import { safeErrorText, toAttemptError } from '../execution/job-errors.js';
+import { MAX_PROGRESS_BYTES } from '../store/job.types.js';
+import { storableJson } from '../store/json-value.validation.js';
 
 const NO_TIME = new Date(0);
+/** A cursor's share of the checkpoint (`MAX_PROGRESS_BYTES` with the counts). */
+const MAX_CURSOR_BYTES = MAX_PROGRESS_BYTES - 100;
 
 /** Item failures a result keeps (the last ones). */
 const KEPT_ERRORS = 10;
@@ -154,6 +158,18 @@ function checkPage(page: unknown): BatchPage<unknown> {
     throw new InvalidBatchPageError(`fetchItems returned done: ${describe(done)}; it must be true, false or absent`);
   if (done !== true && cursor === undefined)
     throw new InvalidBatchPageError('fetchItems returned a page with neither a cursor nor done: true; the batch would fetch the same page for ever');
+  // Checked before the page's items run: a checkpoint refused after them would run them again at the next attempt.
+  if (cursor !== undefined) {
+    try {
+      storableJson('cursor', cursor, MAX_CURSOR_BYTES);
+    } catch (error) {
+      const why =
+        error instanceof PayloadTooLargeError
+          ? `it is ${error.bytes} bytes of JSON, and a checkpoint keeps ${MAX_PROGRESS_BYTES} bytes with its counts`
+          : (error as Error).message;
+      throw new InvalidBatchPageError(`fetchItems returned a cursor the checkpoint cannot keep: ${why}`);
+    }
+  }
   return page as BatchPage<unknown>;
 }
 

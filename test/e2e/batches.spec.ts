@@ -25,6 +25,8 @@ interface Input {
   retryError?: boolean;
   crashAt?: number;
   badPage?: boolean;
+  /** A page whose cursor the checkpoint cannot keep: `bigint` (not JSON) or `huge` (over 2 KB). */
+  badCursor?: 'bigint' | 'huge';
   /** Items that throw what is hard to store: odd ones an object String() refuses, even ones a 100 kB message. */
   hostile?: number[];
 }
@@ -35,6 +37,7 @@ class Numbers implements BatchJob<number, number, Input> {
   fetchItems(cursor: number | undefined, ctx: BatchContext<Input>): BatchPage<number, number> {
     const from = cursor ?? 0;
     if (ctx.args.badPage) return { items: 'oops' } as never;
+    if (ctx.args.badCursor) return { items: [from], cursor: (ctx.args.badCursor === 'bigint' ? 1n : 'x'.repeat(3_000)) as never };
     if (ctx.args.crashAt === from && ctx.attempt === 1) throw new Error(`the source went away at ${from}`);
     const items = Array.from({ length: Math.max(0, Math.min(ctx.batchSize, ctx.args.count - from)) }, (_, i) => from + i);
     return from + items.length >= ctx.args.count ? { items, done: true, cursor: from + items.length } : { items, cursor: from + items.length };
@@ -189,6 +192,17 @@ describe.each(TEST_STORES)('batch workers on the $kind store', ({ open }) => {
   it('a page that is not one fails the attempt with InvalidBatchPageError', async () => {
     const { runs } = await run('numbers-stop', { count: 5, badPage: true });
     expect(runs[0]!.error).toBeInstanceOf(InvalidBatchPageError);
+  });
+
+  it("a cursor the checkpoint cannot keep fails the attempt with InvalidBatchPageError before the page's items run, not retried", async () => {
+    for (const badCursor of ['bigint', 'huge'] as const) {
+      t.get(ContinueNumbers).calls.length = 0;
+      const { runs } = await run('numbers', { count: 5, badCursor });
+      expect(runs.map((r) => r.outcome)).toEqual(['dead']);
+      expect(runs[0]!.error).toBeInstanceOf(InvalidBatchPageError);
+      expect(String(runs[0]!.error)).toContain('cursor');
+      expect(t.get(ContinueNumbers).calls).toEqual([]);
+    }
   });
 });
 
