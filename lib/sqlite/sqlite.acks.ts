@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { describeSqliteError, isRefusedWrite } from './sqlite.errors.js';
 import { RetrySleeps } from '../common/retry-sleeps.js';
 import type { SqliteConnection } from './sqlite.connection.js';
 import type { UsualCompletion } from './sqlite.lifecycle.js';
@@ -116,7 +117,7 @@ export class SqliteAcks {
       if (again !== true && !warned) {
         warned = true;
         this.logger.warn(
-          `${batch.length} acknowledgement(s) wait for ${this.sqlite.path} to take writes again (tried again until it does): ${describe(again)}`,
+          `${batch.length} acknowledgement(s) wait for ${this.sqlite.path} to take writes again (tried again until it does): ${describeSqliteError(again)}`,
         );
       }
       await this.sleeps.sleep(delay);
@@ -147,7 +148,7 @@ export class SqliteAcks {
       });
     } catch (error) {
       if (isBusy(error) && !this.closing) return true;
-      if (isRefused(error) && !this.closing) return error as Error;
+      if (isRefusedWrite(error) && !this.closing) return error as Error;
       for (const ack of batch) ack.reject(error);
       return false;
     }
@@ -177,7 +178,7 @@ export class SqliteAcks {
       return true;
     } catch (error) {
       // The file refused the write (full, read-only): the whole transaction is tried again, not each ack alone.
-      if (!this.sqlite.db.inTransaction || isRefused(error)) throw error;
+      if (!this.sqlite.db.inTransaction || isRefusedWrite(error)) throw error;
       return false;
     }
   }
@@ -189,26 +190,10 @@ export class SqliteAcks {
     } catch (error) {
       // An error that ended the transaction itself (SQLite rolls back on some I/O errors): nothing of the batch is left to commit.
       // A file that refused the write (full, read-only): the whole transaction is tried again, this ack with the others.
-      if (!this.sqlite.db.inTransaction || isRefused(error)) throw error;
+      if (!this.sqlite.db.inTransaction || isRefusedWrite(error)) throw error;
       failed.set(ack, error);
     }
   }
-}
-
-/**
- * SQLite's "the file cannot take this write now": the disk (or
- * `max_page_count`) is full, or the file, its directory or the connection
- * (`query_only`) became read-only. The transaction wrote nothing, and the
- * same write succeeds once space or permission comes back.
- */
-function isRefused(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY'));
-}
-
-function describe(error: unknown): string {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return `${typeof code === 'string' ? `${code}: ` : ''}${typeof message === 'string' ? message : String(error)}`;
 }
 
 /** SQLite's "the file is busy" (another connection's write past the busy timeout), or the shared connection's `SqliteBusyError`. */

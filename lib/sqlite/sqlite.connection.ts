@@ -3,6 +3,7 @@ import { loadOptionalPackage } from '../common/optional-package.js';
 import { InvalidArgumentError, SchedulerConfigError } from '../scheduler.errors.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
 import { borrowSqlite } from './sqlite.data-source.js';
+import { describeSqliteError } from './sqlite.errors.js';
 import { sqliteConnection, type SqliteConnection } from './sqlite.handle.js';
 
 export type { SqliteConnection } from './sqlite.handle.js';
@@ -41,12 +42,10 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: (specif
     db = new Driver(path, { timeout: busyTimeout });
   } catch (error) {
     // A missing directory (better-sqlite3's own TypeError, no code), or one SQLite cannot create the file in (SQLITE_CANTOPEN).
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    const why = `${typeof code === 'string' ? `${code}: ` : ''}${typeof message === 'string' ? message : String(error)}`;
     throw new SchedulerConfigError(
       'SchedulerModule',
       'store.path',
-      `${path} cannot be opened (${why}): its directory must exist and be writable by this process`,
+      `${path} cannot be opened (${describeSqliteError(error)}): its directory must exist and be writable by this process`,
     );
   }
   try {
@@ -112,15 +111,11 @@ export function checkSqliteOptions(options: SqliteStoreOptions): string | null {
  */
 export function unwritableSqlite(option: SqliteConnection['option'], path: string, error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code.startsWith('SQLITE_READONLY')) {
-    return new SchedulerConfigError(
-      'SchedulerModule',
-      option,
-      `${path} is read-only for this process (${code}: ${message}), and the scheduler writes its jobs there: ` +
-        'the file and its directory (where SQLite keeps its -wal and -shm files) must be writable',
-    );
-  }
-  return error;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) return error;
+  return new SchedulerConfigError(
+    'SchedulerModule',
+    option,
+    `${path} is read-only for this process (${describeSqliteError(error)}), and the scheduler writes its jobs there: ` +
+      'the file and its directory (where SQLite keeps its -wal and -shm files) must be writable',
+  );
 }

@@ -25,6 +25,31 @@ export class SqliteBusyError extends SchedulerError {
   }
 }
 
+/** SQLite's code of `error` (`SQLITE_FULL`, …), or `null`. */
+function codeOf(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+/**
+ * SQLite's "the file cannot take this write now": the disk (or
+ * `max_page_count`) is full, or the file, its directory or the connection
+ * (`query_only`) became read-only. The transaction wrote nothing, and the
+ * same write succeeds once space or permission comes back.
+ * @internal
+ */
+export function isRefusedWrite(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== null && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_READONLY'));
+}
+
+/** An error as a log line or a message's detail: `CODE: message`. @internal */
+export function describeSqliteError(error: unknown): string {
+  const code = codeOf(error);
+  const message = (error as { message?: unknown } | null)?.message;
+  return `${code === null ? '' : `${code}: `}${typeof message === 'string' ? message : String(error)}`;
+}
+
 /** What a caller is told of a write the file refused, by SQLite's code. */
 function refusal(code: string): string | null {
   if (code === 'SQLITE_FULL') return 'the disk is full (or the file reached max_page_count)';
@@ -43,10 +68,8 @@ function refusal(code: string): string | null {
 export function refusedBySqlite(error: unknown, path: string): StoreUnavailableError | null {
   // The scheduler's own errors (SqliteBusyError on a DataSource's connection) are typed already.
   if (error instanceof SchedulerError) return null;
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  const why = typeof code === 'string' ? refusal(code) : null;
+  const code = codeOf(error);
+  const why = code === null ? null : refusal(code);
   if (why === null) return null;
-  return new StoreUnavailableError(`SQLite refused the write to ${path}: ${why} (${String(code)}: ${String(message)}); nothing was written`, {
-    cause: error,
-  });
+  return new StoreUnavailableError(`SQLite refused the write to ${path}: ${why} (${describeSqliteError(error)}); nothing was written`, { cause: error });
 }
