@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { FailureReport } from '../common/failure-report.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { AttemptRef, HeartbeatRef, JobStore } from '../store/job-store.js';
 import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
@@ -39,7 +40,8 @@ export class AttemptHeartbeat {
   private timer: TimerHandle | null = null;
   private inFlight: Promise<void> | null = null;
   private stopped = true;
-  private failingSince: number | null = null;
+  /** One line an outage (and a reminder a minute): the lifeline rescues these jobs if it lasts longer than rescueAfter. */
+  private readonly failures = new FailureReport(this.logger, 'heartbeat of running jobs', false);
 
   constructor(private readonly deps: AttemptHeartbeatDeps) {}
 
@@ -80,14 +82,9 @@ export class AttemptHeartbeat {
     try {
       const { store } = this.deps;
       for (const ref of await timeStore(this.deps.storeTimer, 'heartbeat', () => store.heartbeat(refs, new Date(now)))) this.deps.lost(ref);
-      if (this.failingSince !== null) this.logger.log('heartbeats are recorded again');
-      this.failingSince = null;
+      this.failures.succeeded();
     } catch (error) {
-      // One line per outage: the lifeline rescues these jobs if it lasts longer than rescueAfter.
-      if (this.failingSince === null) {
-        this.logger.error(`heartbeat of ${refs.length} job(s) failed: ${(error as Error)?.message ?? String(error)}`);
-        this.failingSince = now;
-      }
+      this.failures.failed(error);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Clock } from '../clock/clock.js';
 import { BinaryHeap } from '../common/binary-heap.js';
+import { FailureReport } from '../common/failure-report.js';
 import type { JobProducer } from '../queue/job.producer.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
 import type { JobStore } from '../store/job-store.js';
@@ -60,6 +61,8 @@ export class Planner implements LoopTask {
   readonly precise = true;
   readonly name = 'planner';
   private readonly logger = new Logger('Scheduler');
+  /** Schedules whose planning fails, by name: an outage logs a line a schedule and a reminder a minute, not one a retry. */
+  private readonly failing = new Map<string, FailureReport>();
   private readonly slots = new Map<string, Slot>();
   private readonly heap = new BinaryHeap<Due>((a, b) => a.at - b.at);
   private version = 0;
@@ -134,6 +137,7 @@ export class Planner implements LoopTask {
   remove(name: string): void {
     this.pending?.set(name, null);
     this.slots.delete(name);
+    this.failing.delete(name);
   }
 
   setPaused(name: string, paused: boolean): void {
@@ -165,8 +169,12 @@ export class Planner implements LoopTask {
       if (!slot || slot.version !== top.version) continue;
       try {
         await this.plan(slot, now);
+        this.failing.get(top.name)?.succeeded();
+        this.failing.delete(top.name);
       } catch (error) {
-        this.logger.error(`planning ${slot.entry.name} failed: ${(error as Error)?.message ?? String(error)}`);
+        let report = this.failing.get(top.name);
+        if (!report) this.failing.set(top.name, (report = new FailureReport(this.logger, `planning ${slot.entry.name}`, false)));
+        report.failed(error);
         this.heap.push({ at: now + RETRY_AFTER_FAILURE_MS, name: top.name, version: slot.version });
         continue;
       }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Clock, TimerHandle } from '../clock/clock.js';
+import { FailureReport } from '../common/failure-report.js';
 
 // Schedule ticks are due to the millisecond: ask the clock to be exact.
 const PRECISE = { precise: true } as const;
@@ -33,6 +34,8 @@ export class SchedulerLoop {
   private current: Promise<void> = Promise.resolve();
   /** When the task under way started (epoch ms), `null` between tasks. */
   private taskSince: number | null = null;
+  /** Each task's failures: an outage logs a line a minute, not a stack a tick. */
+  private readonly reports = new Map<LoopTask, FailureReport>();
 
   /**
    * @param watch wraps each task's run (the store's reachability is learnt
@@ -117,6 +120,12 @@ export class SchedulerLoop {
     this.timerAt = Infinity;
   }
 
+  private reportOf(task: LoopTask): FailureReport {
+    let report = this.reports.get(task);
+    if (!report) this.reports.set(task, (report = new FailureReport(this.logger, task.name)));
+    return report;
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     this.running = true;
@@ -129,8 +138,9 @@ export class SchedulerLoop {
         this.taskSince = now;
         try {
           await this.watch(() => task.run(now));
+          this.reports.get(task)?.succeeded();
         } catch (error) {
-          this.logger.error(`${task.name} failed: ${(error as Error)?.stack ?? String(error)}`);
+          this.reportOf(task).failed(error);
         } finally {
           this.taskSince = null;
         }

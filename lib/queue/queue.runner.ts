@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Clock } from '../clock/clock.js';
+import { FailureReport } from '../common/failure-report.js';
 import type { AttemptListener } from '../execution/job.attempt.js';
 import type { JobExecutor } from '../execution/job.executor.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
@@ -91,16 +92,16 @@ export class QueueRunner {
   private heldByAcks = false;
   private readonly maxUnacked: number;
   private readonly drained: (() => void)[] = [];
-  private failingSince: number | null = null;
   /** When the claim under way was sent (epoch ms), `null` when none is. */
   private claimSince: number | null = null;
-  private lastReport = 0;
   private readonly lookAhead: LookAhead;
   private readonly cursor = new ClaimCursor();
   /** This runner's offer of idle slots, when the store pushes to idle nodes. */
   private readonly offer: PushOffer | null;
   /** Claims through the buckets, when the queue's jobs are rate limited. */
   private readonly limited: RateLimitedClaims | null;
+  /** An outage logs a line when claims fail and one when they work again, not one a poll. */
+  private readonly claimFailures: FailureReport;
 
   constructor(
     readonly name: string,
@@ -113,6 +114,7 @@ export class QueueRunner {
     this.lookAhead = new LookAhead(prefetch, concurrency);
     this.maxUnacked = deps.maxUnacked ?? MAX_UNACKED;
     this.limited = rates;
+    this.claimFailures = new FailureReport(this.logger, `queue ${name}: claim`, false);
     // Jobs pushed by another node's insert, or claimed at insert, would skip the buckets.
     this.offer = deps.store.push && !rates ? new PushOffer(deps.store.push, name, deps.node) : null;
   }
@@ -307,19 +309,10 @@ export class QueueRunner {
           this.launchBuffered();
         }
       } while (this.again && !this.stopped && !this.paused);
-      if (this.failingSince !== null) {
-        this.logger.log(`queue ${this.name}: claiming works again`);
-        this.failingSince = null;
-      }
+      this.claimFailures.succeeded();
     } catch (error) {
-      // The store is unreachable: the next poll tries again. One line per
-      // outage (and a reminder a minute), not one per poll.
-      const now = Date.now();
-      if (this.failingSince === null || now - this.lastReport >= 60_000) {
-        this.logger.error(`queue ${this.name}: claim failed: ${(error as Error)?.message ?? String(error)}`);
-        this.lastReport = now;
-      }
-      this.failingSince ??= now;
+      // The store is unreachable: the next poll tries again.
+      this.claimFailures.failed(error);
     } finally {
       this.claiming = false;
       this.filling = null;

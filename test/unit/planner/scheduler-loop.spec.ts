@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { TimerHandle } from '../../../lib/clock/clock.js';
 import { PeriodicTask, SchedulerLoop, type LoopTask } from '../../../lib/planner/scheduler.loop.js';
 import { FakeClock } from '../../../lib/testing/index.js';
@@ -117,7 +118,13 @@ describe('SchedulerLoop', () => {
     expect(b.runs).toEqual([T0 + 1_500]);
   });
 
-  it('a task that throws is logged; the others still run and the loop goes on', async () => {
+  it('a task that throws is logged once with its stack, not at every run; the others still run and the loop goes on', async () => {
+    const errors = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const logs = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    onTestFinished(() => {
+      errors.mockRestore();
+      logs.mockRestore();
+    });
     const { clock, loop, task } = setup();
     const bad = task('bad', T0 + 1_000);
     bad.work = () => Promise.reject(new Error('boom'));
@@ -130,6 +137,12 @@ describe('SchedulerLoop', () => {
     await clock.advance('1s');
     expect(bad.runs).toHaveLength(2);
     expect(good.runs).toHaveLength(2);
+    expect(errors.mock.calls.map(([m]) => String(m).split('\n')[0])).toEqual(['bad failed: Error: boom']);
+    bad.work = async () => undefined;
+    bad.at = T0 + 3_000;
+    loop.poke();
+    await clock.advance('1s');
+    expect(logs.mock.calls.map(([m]) => m)).toEqual(['bad works again after 2 failures']);
   });
 
   it('stop clears the timer and waits for the run in progress; nothing runs after it', async () => {
