@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
 import type { CircuitBreakerStore } from '../breakers/circuit-breaker.types.js';
 import type { JsonValue } from '../common/json.js';
@@ -41,7 +42,7 @@ import type { NodeRegistry } from '../store/node-registry.js';
 import { claimJobs } from './sqlite.claim.js';
 import { unwritableSqlite, type SqliteConnection } from './sqlite.connection.js';
 import { SqliteDeadLetters } from './sqlite.dead-letters.js';
-import { refusedBySqlite } from './sqlite.errors.js';
+import { describeSqliteError, refusedBySqlite } from './sqlite.errors.js';
 import { insertJobs } from './sqlite.insert.js';
 import { SqliteJobTable } from './sqlite.job-table.js';
 import { SqliteLifecycle } from './sqlite.lifecycle.js';
@@ -135,11 +136,27 @@ export class SqliteStore implements JobStore {
     try {
       // The acks of this turn are still queued: written before the file is let go of.
       await this.acks.flush();
-      if (this.identity && this.sqlite.open) await this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(this.identity!.node));
+      if (this.identity && this.sqlite.open) await this.forgetNode(this.identity.node);
     } finally {
       // Closed even when the row could not be deleted (the file busy past the timeout): the next start judges it by its pid.
       // A DataSource's connection is only let go of: the app closes it.
       this.sqlite.close();
+    }
+  }
+
+  /**
+   * Takes this process off the file's list of nodes. A file another process
+   * keeps busy past `busyTimeout` (or a full disk) leaves the row: harmless,
+   * since the next start on this host judges it by its process id, so the
+   * close goes on with a warning rather than failing the app's shutdown.
+   */
+  private async forgetNode(node: string): Promise<void> {
+    try {
+      await this.sqlite.write(() => this.table.sql('DELETE FROM nodes WHERE node = ?').run(node));
+    } catch (error) {
+      new Logger('Scheduler').warn(
+        `SQLite: this node's entry in ${this.sqlite.path} was left at close (${describeSqliteError(error)}); the next start on this host removes it`,
+      );
     }
   }
 

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { openSqlite } from '../../lib/sqlite/sqlite.connection.js';
 import { SqliteStore } from '../../lib/sqlite/sqlite.store.js';
 import { newJobInput } from '../../lib/store/index.js';
@@ -54,5 +56,26 @@ describe('SQLite: the rescue at start', () => {
     const after = await openSqlite({ type: 'sqlite', path });
     expect(after.db.prepare(`SELECT count(*) AS n FROM nodes WHERE node = 'fresh'`).get()).toEqual({ n: 0 });
     after.close();
+  });
+});
+
+describe('SQLite: close while another process holds the file', () => {
+  it('resolves with a warning and closes the file when its node row cannot be deleted, leaving the row to the next start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scheduler-sqlite-close-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'jobs.db');
+    const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    onTestFinished(() => warnings.mockRestore());
+    const store = new SqliteStore(await openSqlite({ type: 'sqlite', path, busyTimeout: 50 }), {}, { node: 'closing', now: () => NOW.getTime() });
+    await store.init();
+    // Another process's write transaction, held past the store's busyTimeout.
+    const other = new Database(path, { timeout: 50 });
+    other.exec('BEGIN IMMEDIATE');
+    await expect(store.close()).resolves.toBeUndefined();
+    expect(store.sqlite.open).toBe(false);
+    expect(warnings.mock.calls.map(([m]) => String(m))).toEqual([expect.stringMatching(/entry in .*jobs\.db was left at close \(.*locked.*\)/)]);
+    other.exec('ROLLBACK');
+    expect(other.prepare(`SELECT node, pid FROM nodes`).all()).toEqual([{ node: 'closing', pid: process.pid }]);
+    other.close();
   });
 });
