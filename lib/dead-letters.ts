@@ -6,6 +6,7 @@ import type { DeadLetterFilter, DeadLetterPruneOptions, DeadLetterRetryFilter, D
 import type { DeadLetterClass, DeadLetterQuery } from './store/dead-letter-store.js';
 import type { Job } from './store/job.types.js';
 import { searchable } from './store/search-conditions.js';
+import { checkJobId } from './store/job-input.validation.js';
 
 const CLASSES: ReadonlySet<string> = new Set<DeadLetterClass>(['retryable', 'transient', 'degraded', 'terminal', 'unclassified']);
 // `prune` deletes in rounds of this many, so one call never holds a huge statement open.
@@ -30,9 +31,13 @@ export class DeadLetters {
     return (await this.scheduler().store.listDead(query, limit, offset)).map(toDeadLetter);
   }
 
-  /** One dead letter; rejects with `JobNotFoundError` when there is no dead job with this id. */
+  /**
+   * One dead letter.
+   * @throws InvalidArgumentError for an id that is not digits.
+   * @throws JobNotFoundError when there is no dead job with this id.
+   */
   async get(id: string): Promise<DeadLetter> {
-    const job = await this.scheduler().store.get(id);
+    const job = await this.scheduler().store.get(checkJobId(id));
     if (!job || job.state !== 'dead') throw new JobNotFoundError(id, 'dead letter');
     return toDeadLetter(job);
   }

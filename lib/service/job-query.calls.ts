@@ -2,6 +2,7 @@ import type { ServicePorts } from '../composition/scheduler.ports.js';
 import { InvalidArgumentError, JobNotFoundError } from '../scheduler.errors.js';
 import type { JobListFilter } from '../scheduler.types.js';
 import type { Job, JobState } from '../store/job.types.js';
+import { checkJobId } from '../store/job-input.validation.js';
 
 const STATES: readonly JobState[] = ['available', 'running', 'completed', 'dead', 'discarded', 'cancelled'];
 
@@ -10,8 +11,7 @@ const STATES: readonly JobState[] = ['available', 'running', 'completed', 'dead'
  * @internal
  */
 export async function findJob(s: ServicePorts, id: string): Promise<Job | null> {
-  if (typeof id !== 'string' || !/^\d{1,19}$/.test(id)) throw new InvalidArgumentError('id', 'must be a job id (digits)');
-  return s.store.get(id);
+  return s.store.get(checkJobId(id));
 }
 
 /**
@@ -26,8 +26,7 @@ export async function listJobs(s: ServicePorts, filter: JobListFilter): Promise<
   if (states !== undefined && (!Array.isArray(states) || states.some((state) => !STATES.includes(state)))) {
     throw new InvalidArgumentError('states', `must be a list of ${STATES.join(', ')}`);
   }
-  if (afterId !== undefined && (typeof afterId !== 'string' || !/^\d{1,19}$/.test(afterId)))
-    throw new InvalidArgumentError('afterId', 'must be a job id (digits)');
+  if (afterId !== undefined) checkJobId(afterId, 'afterId');
   if (order !== undefined && order !== 'asc' && order !== 'desc') throw new InvalidArgumentError('order', "must be 'asc' or 'desc'");
   return s.store.list({
     limit,

@@ -226,3 +226,14 @@ function integer(argument: string, value: unknown, min: number, max: number): vo
     throw new InvalidArgumentError(argument, `must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
 }
+
+/**
+ * A job id as every store writes them (digits): anything else is bad input,
+ * refused as such rather than answered as "no such job".
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function checkJobId(id: unknown, argument = 'id'): string {
+  if (typeof id !== 'string' || !/^\d{1,19}$/.test(id)) throw new InvalidArgumentError(argument, 'must be a job id (digits)');
+  return id;
+}

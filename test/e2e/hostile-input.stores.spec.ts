@@ -136,6 +136,18 @@ describe.each(TEST_STORES)('hostile input on the $kind store', ({ kind, open }) 
     expect((await app.scheduler.queueStats('q:{x}*')).paused).toBe(true);
   });
 
+  it('answers an id no job can have with the same typed error at every call that takes a job id', async () => {
+    const app = await start();
+    for (const id of ['abc', NUL, '12a', '', '1'.repeat(20)]) {
+      await refusal(app.scheduler.findJob(id), 'id');
+      await refusal(app.scheduler.runJobNow(id), 'id');
+      await refusal(app.scheduler.deleteJob(id), 'id');
+      await refusal(app.scheduler.deadLetters.get(id), 'id');
+      await refusal(app.scheduler.deadLetters.retry(id), 'id');
+      await refusal(app.scheduler.deadLetters.delete(id), 'id');
+    }
+  });
+
   it('refuses a prune duration longer than a Date reaches', async () => {
     const app = await start();
     await refusal(app.scheduler.deadLetters.prune({ olderThan: '1000000000d' }), 'olderThan');
