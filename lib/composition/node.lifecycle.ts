@@ -133,14 +133,16 @@ export class NodeLifecycle {
       await store.close();
       return;
     }
-    // Leadership goes first, so planning goes on elsewhere while this node drains.
-    await peer.stop();
-    // Then claiming stops: no buffered job starts from here on, and the grace
-    // period begins at once. Neither waits for the claim or the loop's task
-    // under way: on a store that does not answer, those take up to its
-    // statement timeout, and meanwhile buffered jobs would start, claims go
-    // on and the grace period would not run.
+    // No job starts and no claim is sent from the signal on, not even while
+    // the lease is released (a store that answers late takes its timeout).
     const runners = queues.all();
+    for (const runner of runners) runner.halt();
+    // Leadership goes next, so planning goes on elsewhere while this node drains.
+    await peer.stop();
+    // Then the buffer goes back, and the grace period begins at once. Neither
+    // waits for the claim or the loop's task under way: on a store that does
+    // not answer, those take up to its statement timeout, and the grace
+    // period would not run meanwhile.
     const claimsStopped = Promise.all(runners.map((runner) => runner.stopClaiming()));
     const loopStopped = (async () => {
       await loop.stop();

@@ -246,13 +246,23 @@ export class QueueRunner {
   }
 
   /**
+   * Stops claiming and starting jobs, at once: the first step of a shutdown,
+   * taken before leadership is handed over (a release the store answers late
+   * must not let buffered jobs start in the meantime). {@link stopClaiming}
+   * then hands the buffer back.
+   */
+  halt(): void {
+    this.stopped = true;
+  }
+
+  /**
    * Stops claiming and hands buffered jobs back, including those of a claim
    * still under way (they would otherwise sit claimed, unheartbeated, until
    * the lifeline rescued them at the cost of an attempt). Running jobs go on
    * until {@link drain} or abort.
    */
   async stopClaiming(): Promise<void> {
-    this.stopped = true;
+    this.halt();
     await this.offer?.withdraw();
     await this.filling;
     await this.releaseBuffer();

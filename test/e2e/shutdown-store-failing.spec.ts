@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, type JobAbortedError, type JobContext } from '../../lib/index.js';
+import { LocalPeer } from '../../lib/peer/peer.js';
 import { startApp } from '../support/app.js';
 import { wedgeable } from '../support/wedgeable.store.js';
 
@@ -130,5 +131,35 @@ describe('shutdown while the store fails', () => {
     expect([b.state, b.startedAt]).toEqual(['running', null]);
     expect(t.get(Work).started).toEqual(['a']);
     s.release();
+  });
+
+  it('no job starts while leadership is being handed over: a slow release holds no buffered job back from being handed back', async () => {
+    const s = wedgeable();
+    let released: () => void = () => undefined;
+    // A lease on a store that answers late (a frozen server): its release takes as long as the test says.
+    const peer = new LocalPeer('slow-release', true);
+    const slowPeer = Object.assign(Object.create(peer) as LocalPeer, {
+      stop: () => new Promise<void>((resolve) => (released = () => void peer.stop().then(resolve))),
+    });
+    const t = await startApp([Work], { store: { ...s.option, peer: slowPeer }, queues: { default: 1 }, shutdownGracePeriod: '10s' });
+    await t.scheduler.enqueueMany('work', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+    await t.clock.advance(0);
+    expect(t.get(Work).started).toEqual(['a']);
+    const closing = t.close();
+    await t.clock.advance(0);
+    // 'a' ends while the release is under way: its slot is free, and nothing takes it.
+    t.get(Work).finish.get('a')!();
+    await t.clock.advance('1s');
+    expect(t.get(Work).started).toEqual(['a']);
+    released();
+    await t.clock.advance(0);
+    await closing;
+    expect(t.get(Work).started).toEqual(['a']);
+    const jobs = await s.inner.list({ name: 'work', order: 'asc' });
+    expect(jobs.map((j) => [j.args, j.state, j.attempt])).toEqual([
+      [{ id: 'a' }, 'completed', 1],
+      [{ id: 'b' }, 'available', 0],
+      [{ id: 'c' }, 'available', 0],
+    ]);
   });
 });
