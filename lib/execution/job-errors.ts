@@ -28,6 +28,29 @@ export function toAttemptError(error: unknown, attempt: number, at: Date, kind: 
   };
 }
 
+/** The message of the stand-in for a thrown value nothing can be asked of. */
+const UNTELLABLE = '(a thrown value that cannot be inspected: even instanceof threw on it)';
+
+/**
+ * What was thrown, or a plain `Error` in its place when not even `instanceof`
+ * can be asked of it (a proxy whose traps throw): the classifier, breakers,
+ * metrics and event listeners after the chain all ask, and one of them
+ * throwing would leave the attempt unacknowledged, to be rescued and run
+ * again. Values `instanceof` can be asked of pass through as they are
+ * (their unreadable parts fall back one by one in {@link toAttemptError}).
+ * @internal
+ */
+export function tellableError(error: unknown): unknown {
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) return error;
+  try {
+    // What `instanceof` reads: a value whose prototype cannot be read answers no `instanceof` downstream.
+    Object.getPrototypeOf(error);
+    return error;
+  } catch {
+    return new Error(UNTELLABLE);
+  }
+}
+
 /**
  * What was thrown, as text for a log line or a stored message; never throws.
  * @internal

@@ -8,6 +8,7 @@ import type { JobDefinition } from '../scheduler.registry.js';
 import { JobAbortedError, type AbortReason } from '../scheduler.errors.js';
 import type { Job } from '../store/job.types.js';
 import type { AttemptProgress } from './attempt.progress.js';
+import { tellableError } from './job-errors.js';
 import type { AttemptRecords, ExecutionOutcome } from './execution.types.js';
 import type { RunningJob } from './running-jobs.js';
 
@@ -198,6 +199,7 @@ export class Attempt implements RunningJob, TimeoutEntry {
   /** The chain ended; after an abort, the abort is what settles the attempt. */
   chainDone(result: ChainResult): void {
     this.inHandler = false;
+    if (result.status === 'failed') result = { status: 'failed', error: tellableError(result.error) };
     const settled = this.pending ?? (result === COMPLETED_VOID ? SETTLED_VOID : { kind: 'chain', result });
     this.pending = null;
     this.settle(settled);

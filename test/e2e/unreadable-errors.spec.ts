@@ -37,8 +37,7 @@ function unreadable(kind: string): unknown {
   }
 }
 
-// A proxy whose every trap throws still leaves the job running: see the report of this hunt.
-const KINDS = ['message-getter', 'name-getter', 'stack-getter', 'null-prototype', 'object-message'];
+const KINDS = ['message-getter', 'name-getter', 'stack-getter', 'null-prototype', 'object-message', 'proxy'];
 
 @Injectable()
 class Throwers {
@@ -127,6 +126,8 @@ describe.each(TEST_STORES)('a thrown value whose reading throws, on the $kind st
     expect((await dead('stack-getter')).stack).toBeUndefined();
     expect(await dead('null-prototype')).toMatchObject({ name: 'object', message: '(object that cannot be converted to text)' });
     expect(await dead('object-message')).toMatchObject({ name: 'Error', message: '(object that cannot be converted to text)' });
+    // Even `instanceof` throws on it: a plain error stands in for it.
+    expect(await dead('proxy')).toMatchObject({ name: 'Error', message: '(a thrown value that cannot be inspected: even instanceof threw on it)' });
     expect(rescued).toEqual([]);
   });
 
