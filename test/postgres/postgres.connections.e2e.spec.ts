@@ -88,6 +88,45 @@ describe('the scheduler through a failing network', () => {
     expect(worker.get(HeldJobs).aborted).toEqual([]);
   });
 
+  it('a pool held by statements that wait on a lock: heartbeats and the lease go on, on their own connections', { timeout: 40_000 }, async () => {
+    const app = await start({}, { poolSize: 1, statementTimeout: 30_000 });
+    const scheduler = app.get(SchedulerService);
+    await waitFor(() => scheduler.isLeader(), 5_000, 'the node to lead');
+    const job = await scheduler.enqueue('hold');
+    await waitFor(() => app.get(HeldJobs).holds.has(job.id), 5_000, 'the job to start');
+    const resigned: boolean[] = [];
+    scheduler.on('peer:resignation', () => resigned.push(true));
+    // Another session (a careless migration) locks the runnable jobs' table: every claim, insert and
+    // rescue of the pool's one connection waits behind it, well within the statement timeout.
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    cleanups.push(() => locker.end());
+    await locker.query(`BEGIN; LOCK TABLE "${db.schema}".scheduler_ready IN ACCESS EXCLUSIVE MODE`);
+    // An enqueue joins the wait: it answers once the lock goes.
+    const enqueued = scheduler.enqueue('work', { ms: 1 });
+    let answered = false;
+    const answer = () => void (answered = true);
+    enqueued.then(answer, answer);
+    const cut = await dbNow();
+    const lease = async () =>
+      (
+        await query<{ ms: number }>(`SELECT (extract(epoch FROM expires_at) * 1000)::float8 AS ms FROM "${db.schema}".scheduler_leases WHERE name = 'leader'`)
+      )[0]?.ms ?? 0;
+    // Past rescueAfter and past the lease's whole length, both were written anew while the pool waited.
+    await waitFor(async () => (await jobRow(job.id)).beat_ms > cut + lifeline.rescueAfter, 10_000, 'a heartbeat past rescueAfter');
+    await waitFor(async () => (await lease()) > cut + 2 * 1_500, 10_000, 'the lease renewed past its length');
+    expect(scheduler.isLeader()).toBe(true);
+    expect(resigned).toEqual([]);
+    expect(await jobRow(job.id)).toMatchObject({ state: 'running', attempt: 1, errors: [] });
+    // The pool was held all along.
+    expect(answered).toBe(false);
+    await locker.query('ROLLBACK');
+    await enqueued;
+    app.get(HeldJobs).holds.get(job.id)!();
+    await waitFor(async () => (await jobRow(job.id)).state === 'completed', 15_000, 'the job to complete');
+    expect((await jobRow(job.id)).attempt).toBe(1);
+  });
+
   it('a leader whose sockets are black-holed resigns within the lease, then a node leads again', async () => {
     const first = await start({ url: proxy.urlFor(db.url), queues: false });
     await waitFor(() => first.get(SchedulerService).isLeader(), 5_000, 'the first node to lead');
