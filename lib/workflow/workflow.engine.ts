@@ -14,6 +14,7 @@ import type { StepContext, WorkflowRun } from './workflow.types.js';
 import { storableMessage, storableResult } from '../store/storable-output.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import { safeErrorText } from '../execution/job-errors.js';
+import { untilWritten } from './until-written.js';
 
 /**
  * Arguments of a step job.
@@ -202,20 +203,31 @@ export class WorkflowEngine {
       }
     }
     let stale = false;
-    const done = await this.s.store.updateRun(runId, this.now(), (r) => {
-      stale = false; // only the last call of mutate counts (see advance)
-      const seq = r.seq + 1;
-      const sr = r.steps[step]!;
-      if (sr.state !== 'running' || sr.attempts !== mine) {
-        stale = true;
-        return null;
-      }
-      return {
-        ...r,
-        seq,
-        context: merged ? { ...r.context, ...merged } : r.context,
-        steps: { ...r.steps, [step]: { ...sr, state: 'completed', output: merged, finishedAt: this.now(), completedSeq: seq } },
-      };
+    const record = () =>
+      this.s.store.updateRun(runId, this.now(), (r) => {
+        stale = false; // only the last call of mutate counts (see advance)
+        const seq = r.seq + 1;
+        const sr = r.steps[step]!;
+        // Written by an earlier try whose answer was lost (a commit cut off): it stands.
+        if (sr.state === 'completed' && sr.attempts === mine) return null;
+        if (sr.state !== 'running' || sr.attempts !== mine) {
+          stale = true;
+          return null;
+        }
+        return {
+          ...r,
+          seq,
+          context: merged ? { ...r.context, ...merged } : r.context,
+          steps: { ...r.steps, [step]: { ...sr, state: 'completed', output: merged, finishedAt: this.now(), completedSeq: seq } },
+        };
+      });
+    // The step's work is done: a store that fails the write for a while is waited out (the job keeps
+    // its heartbeat), since failing the attempt would run the step again, or fail its run.
+    const done = await untilWritten(record, {
+      clock: this.s.clock,
+      signal: ctx.signal,
+      logger: this.logger,
+      what: () => `workflow run ${runId}: recording that step ${step} completed`,
     });
     if (stale) return { skipped: 'a newer attempt owns the step' };
     this.emit.step('step:stop', done ?? run, step, ctx.attempt, this.s.clock.now() - began, 'completed');

@@ -37,12 +37,15 @@ type Mutate = (run: WorkflowRun) => WorkflowRun | null;
 function faulty(inner = new MemoryStore()) {
   const plan: {
     failWhen: ((before: WorkflowRun, after: WorkflowRun | null) => boolean)[];
+    /** Like failWhen, but the write lands first (its answer is lost, as when a connection drops during COMMIT). */
+    loseAnswerWhen: ((before: WorkflowRun, after: WorkflowRun | null) => boolean)[];
     failUpdate: number[];
     failInsert: number;
     raceNextUpdate: Mutate | null;
     updates: number;
   } = {
     failWhen: [],
+    loseAnswerWhen: [],
     failUpdate: [],
     failInsert: 0,
     raceNextUpdate: null,
@@ -63,6 +66,15 @@ function faulty(inner = new MemoryStore()) {
             if (read && test(read, mutate(structuredClone(read)))) {
               plan.failWhen.shift();
               throw new Error('store outage (injected)');
+            }
+          }
+          const lose = plan.loseAnswerWhen[0];
+          if (lose) {
+            const read = await inner.getRun(id);
+            if (read && lose(read, mutate(structuredClone(read)))) {
+              plan.loseAnswerWhen.shift();
+              await inner.updateRun(id, now, mutate);
+              throw new Error('connection lost during COMMIT (injected)');
             }
           }
           const other = plan.raceNextUpdate;
@@ -113,17 +125,60 @@ describe('workflow runs when the store fails or races (memory store behind a fau
     }
   };
 
-  it("a failed write of a step's completion: the step runs again (at least once) and the run completes with b seeing a's output", async () => {
+  /**
+   * Lets the app's own runners work, moving the clock (no `drainQueue`: it
+   * waits for running jobs, and a step waiting out a failing write waits for
+   * the clock).
+   */
+  const run = async (runId: string) => {
+    for (let i = 0; i < 120; i++) {
+      await t.clock.advance('1s');
+      if ((await t.scheduler.workflows.getState(runId)).state !== 'running') return;
+    }
+  };
+  const aCompletes = (_: WorkflowRun, after: WorkflowRun | null) => after?.steps.a?.state === 'completed' && after.steps.b?.jobId === null;
+
+  it("failed writes of a step's completion are tried again until one lands: the step runs once, even with no retries left", async () => {
+    @Workflow({ name: 'once' })
+    class Once {
+      constructor(private readonly journal: Journal) {}
+      @Step({ maxRetries: 0 })
+      a() {
+        this.journal.lines.push('a');
+        return { fromA: 1 };
+      }
+      @Step({ after: 'a', maxRetries: 0 })
+      b(ctx: StepContext) {
+        this.journal.lines.push(`b:${String(ctx.context.fromA)}`);
+      }
+    }
+    const f = faulty();
+    t = await startApp([Journal, Once], { store: f.option, pollInterval: '1h', lifeline: { rescueAfter: '2h' } });
+    const runId = await t.scheduler.workflows.start('once', {});
+    // The store refuses the completion's write four times in a row (a database restart).
+    f.plan.failWhen = [aCompletes, aCompletes, aCompletes, aCompletes];
+    await run(runId);
+    const done = await t.scheduler.workflows.getState(runId);
+    expect(done.state).toBe('completed');
+    expect(t.get(Journal).lines).toEqual(['a', 'b:1']);
+    expect(done.context).toEqual({ fromA: 1 });
+    expect(f.plan.failWhen).toEqual([]);
+  });
+
+  it("a step's completion written but its answer lost: the write tried again finds it written, the step runs once", async () => {
     const f = faulty();
     t = await startApp([Journal, Pair], { store: f.option, pollInterval: '1h', lifeline: { rescueAfter: '2h' } });
     const runId = await t.scheduler.workflows.start('pair', {});
-    // updates so far: 1 (advance). Next: 2 = a starts, 3 = a completes -> fail it.
-    f.plan.failWhen = [(_, after) => after?.steps.a?.state === 'completed' && after.steps.b?.jobId === null];
-    await settle(runId);
-    const run = await t.scheduler.workflows.getState(runId);
-    expect(run.state).toBe('completed');
-    expect(t.get(Journal).lines).toEqual(['a', 'a', 'b:1']); // at least once: a ran again
-    expect(run.context).toEqual({ fromA: 1, fromB: 2 });
+    f.plan.loseAnswerWhen = [aCompletes];
+    await run(runId);
+    const done = await t.scheduler.workflows.getState(runId);
+    expect(done.state).toBe('completed');
+    expect(t.get(Journal).lines).toEqual(['a', 'b:1']);
+    expect(done.context).toEqual({ fromA: 1, fromB: 2 });
+    expect(f.plan.loseAnswerWhen).toEqual([]);
+    // Its attempt saw its own write, not a newer attempt's: it ended with the step's output, at attempt 1.
+    const job = await t.scheduler.findJob(done.steps.a!.jobId!);
+    expect(job).toMatchObject({ state: 'completed', attempt: 1, result: { fromA: 1 } });
   });
 
   it("a failed write of the run's advance after a's completion is recorded: the repair sweep moves it on, a runs once", async () => {
