@@ -42,6 +42,13 @@ export interface StepRun {
   completedSeq: number | null;
   /** Rollback progress of a completed step: `null` (not reached), `running`, `failed`, or `done` once the rollback chain has passed it (compensated, or a step with no `rollback`: it stays `completed`). */
   rollback: 'running' | 'done' | 'failed' | null;
+  /**
+   * Set on the steps still running when their run was cancelled with
+   * `rollback: true`: such a step that completes afterwards (its work
+   * returned before it saw the abort) is compensated as the others were.
+   * Absent otherwise.
+   */
+  rollbackIfCompleted?: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { PeriodicTask, type LoopTask } from '../planner/scheduler.loop.js';
 import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
 import type { JobStore } from '../store/job-store.js';
-import type { WorkflowRun } from '../store/workflow-run.types.js';
+import type { StepRun, WorkflowRun } from '../store/workflow-run.types.js';
 import type { WorkflowEngine } from './workflow.engine.js';
 import { QUEUED } from './workflow.progress.js';
 
@@ -25,7 +25,8 @@ const PAGE = 1_000;
  * Workflow repair (leader only): a step marked queued whose job insert was
  * lost (a crash between the two) is queued again, the unique (run, step)
  * key making this a no-op when the job exists; a step that completed just
- * as its run's rollback chain ended is compensated by a new chain.
+ * as its run's rollback chain ended (a failed run, or one cancelled with
+ * rollback) is compensated by a new chain.
  *
  * A sweep reads a page of failed and a page of running runs, newest first,
  * and the next sweep goes on from where it stopped (starting over after a
@@ -38,7 +39,7 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
   readonly name = 'workflow-repair';
   private readonly logger = new Logger('Scheduler');
   /** The last run id of each state's previous page, when it was full. */
-  private readonly after: Partial<Record<'failed' | 'running' | 'scheduled', string>> = {};
+  private readonly after: Partial<Record<'failed' | 'cancelled' | 'running' | 'scheduled', string>> = {};
 
   constructor(private readonly ports: WorkflowRepairPorts) {}
 
@@ -56,11 +57,13 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
   /** One sweep at `now` (epoch ms). */
   async repair(now: number): Promise<void> {
     const { engine } = this.ports;
-    for (const run of await this.page('failed', now)) {
+    for (const run of [...(await this.page('failed', now)), ...(await this.page('cancelled', now))]) {
       const def = engine.definition(run.workflow);
       // A run failed by a version mismatch is not compensated (documented).
       if (def?.version !== run.version) continue;
-      if (Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && def?.steps.get(name)?.runRollback)) {
+      // Of a cancelled run, only the steps a cancel with rollback found running (those before it had their chain).
+      const owed = (name: string, sr: StepRun) => (run.state === 'failed' || sr.rollbackIfCompleted === true) && def.steps.get(name)?.runRollback !== undefined;
+      if (Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && owed(name, sr))) {
         await engine.rollback.begin(run);
       }
     }
@@ -97,7 +100,7 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
   }
 
   /** The next page of runs in `state`, those changed since `now - interval` left out. */
-  private async page(state: 'failed' | 'running' | 'scheduled', now: number): Promise<WorkflowRun[]> {
+  private async page(state: 'failed' | 'cancelled' | 'running' | 'scheduled', now: number): Promise<WorkflowRun[]> {
     const runs = await this.ports.store.listRuns({ states: [state], limit: PAGE, afterId: this.after[state] });
     if (runs.length === PAGE) this.after[state] = runs[runs.length - 1]!.id;
     else delete this.after[state];

@@ -1,7 +1,7 @@
 import type { JobContext } from '../execution/job-context.js';
 import { ROLLBACK_JOB, internalJob } from './workflow.jobs.js';
 import type { WorkflowDefinitions, WorkflowEmitter, WorkflowPorts } from './workflow.ports.js';
-import type { StepContext, WorkflowRun } from './workflow.types.js';
+import type { StepContext, StepRun, WorkflowRun } from './workflow.types.js';
 
 /**
  * Compensation of a failed (or cancelled with `rollback: true`) run: the
@@ -27,9 +27,10 @@ export class WorkflowRollback {
     await this.s.insert([{ ...internalJob(ROLLBACK_JOB, { runId: run.id }, run, def, now), uniqueKey: `workflow:${run.id}:rollback` }]);
   }
 
-  /** A step completed after its run failed: it is compensated too. */
+  /** A step completed after its run failed, or was cancelled with rollback: it is compensated too. */
   async lateCompletion(run: WorkflowRun): Promise<void> {
-    if (run.state === 'failed') await this.begin(run);
+    const owed = (sr: StepRun) => sr.state === 'completed' && sr.rollback === null && sr.rollbackIfCompleted === true;
+    if (run.state === 'failed' || (run.state === 'cancelled' && Object.values(run.steps).some(owed))) await this.begin(run);
   }
 
   /** The rollback job: compensates completed steps, newest first, until none is left. */

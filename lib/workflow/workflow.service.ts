@@ -6,7 +6,7 @@ import type { WorkflowDefinition } from './workflow.definition.js';
 import { toMermaid, toTable } from './workflow.render.js';
 import { checkDate, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import { storableJson } from '../store/json-value.validation.js';
-import type { WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
+import type { StepRun, WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
 
 /**
  * A registered workflow, as `listAll()` shows it.
@@ -155,7 +155,9 @@ export class Workflows {
       changed = false; // only the last call of mutate counts
       if (!ACTIVE.includes(r.state)) return null;
       changed = true;
-      return { ...r, state: 'cancelled', error: reason, finishedAt: this.now() };
+      // A running step may still complete (its work returned before its abort): marked, it is compensated then.
+      const steps = options.rollback ? markRunningForRollback(r.steps) : r.steps;
+      return { ...r, state: 'cancelled', error: reason, finishedAt: this.now(), steps };
     });
     // A run cancelled already is answered unchanged by the store: it has ended, and is not cancelled (nor rolled back) twice.
     if (!changed || run?.state !== 'cancelled') throw new InvalidArgumentError('runId', `run ${runId} has already ended`);
@@ -259,4 +261,9 @@ function info(def: WorkflowDefinition): WorkflowInfo {
 function jsonContext(context: unknown, maxPayloadBytes: number): JsonObject {
   if (typeof context !== 'object' || context === null || Array.isArray(context)) throw new InvalidArgumentError('context', 'must be a JSON object');
   return JSON.parse(storableJson('context', context, maxPayloadBytes)) as JsonObject;
+}
+
+/** The steps of a run cancelled with rollback, those running marked to be compensated should they complete. */
+function markRunningForRollback(steps: Record<string, StepRun>): Record<string, StepRun> {
+  return Object.fromEntries(Object.entries(steps).map(([name, sr]) => [name, sr.state === 'running' ? { ...sr, rollbackIfCompleted: true } : sr]));
 }

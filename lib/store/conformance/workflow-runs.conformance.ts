@@ -103,7 +103,10 @@ export function workflowRunsConformance(suite: ConformanceSuite): void {
           seq: 1,
           error: 'boom',
           context: { ...r.context, first: 'done' },
-          steps: { ...r.steps, first: { ...r.steps.first!, state: 'completed', startedAt: at(SEC), finishedAt: at(3 * SEC), completedSeq: 1 } },
+          steps: {
+            ...r.steps,
+            first: { ...r.steps.first!, state: 'completed', startedAt: at(SEC), finishedAt: at(3 * SEC), completedSeq: 1, rollbackIfCompleted: true },
+          },
           finishedAt: at(10 * SEC),
         };
       });
@@ -113,6 +116,7 @@ export function workflowRunsConformance(suite: ConformanceSuite): void {
       expect(ms(saved!.updatedAt)).toBe(at(10 * SEC).getTime());
       expect(ms(saved!.finishedAt)).toBe(at(10 * SEC).getTime());
       expect(ms(saved!.steps.first!.finishedAt)).toBe(at(3 * SEC).getTime());
+      expect(saved!.steps.first!.rollbackIfCompleted).toBe(true);
       expect(await suite.store.getRun(run.id)).toEqual(saved);
     });
 

@@ -65,6 +65,10 @@ export interface NodeSettings {
   cron?: boolean;
   shutdownGracePeriod?: number;
   startRuns?: number;
+  /** The workflow of `startRuns` (see node.ts). @default 'ledgered' */
+  startWorkflow?: 'ledgered' | 'fanout' | 'compensated';
+  /** Cancels, with rollback, each run a `cancel` row of the ledger names. */
+  canceller?: boolean;
   clockOffsetMs?: number;
   deadLetterAlerts?: boolean;
   enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];

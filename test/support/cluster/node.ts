@@ -48,6 +48,10 @@ interface NodeConfig {
   shutdownGracePeriod: number;
   /** Workflow runs this node starts once it is up. */
   startRuns?: number;
+  /** The workflow those runs are of. @default 'ledgered' */
+  startWorkflow?: 'ledgered' | 'fanout' | 'compensated';
+  /** Cancels (with rollback) each run named by a `cancel` row of the ledger, then writes a `cancelled` row. */
+  canceller?: boolean;
   /** This node's clock runs this many ms ahead of real time (negative: behind). */
   clockOffsetMs?: number;
   /** Writes an `alert` row for every dead letter `onDeadLetter` hands it. */
@@ -202,6 +206,91 @@ class Ledgered {
   }
 }
 
+/** The parallel group of `fanout`: 16 steps, all after `seed`, all before `join`. */
+const FANOUT = Array.from({ length: 16 }, (_, i) => `p${i}`);
+
+/**
+ * A wide parallel group: `seed`, then the {@link FANOUT} steps at once (each
+ * `workMs` of work, then on a `gated` node a wait for an `open` row), then
+ * `join`. Each parallel step returns `{ [step]: … }`, so every output has a
+ * key of its own in the run's context; `join` returns how many it saw.
+ * Ledger rows: `fan-seed`, `fan-start` and `fan-effect` (each parallel step),
+ * `fan-join` (job_id = run:step).
+ */
+@Workflow({ name: 'fanout' })
+class Fanout {
+  @Step()
+  async seed(ctx: StepContext) {
+    await record(ctx, 'fan-seed');
+    return { seed: config.name };
+  }
+
+  @Step({ after: FANOUT })
+  async join(ctx: StepContext) {
+    await record(ctx, 'fan-join');
+    return { joined: FANOUT.filter((name) => ctx.context[name] !== undefined).length };
+  }
+
+  async branch(ctx: StepContext) {
+    await record(ctx, 'fan-start');
+    if (config.workMs > 0) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    while (config.gated && (await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'open'`)).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await record(ctx, 'fan-effect');
+    return { [ctx.step]: { node: config.name, attempt: ctx.attempt } };
+  }
+}
+// The parallel steps, as if each were written out with @Step({ after: 'seed' }).
+for (const name of FANOUT) {
+  Object.defineProperty(Fanout.prototype, name, {
+    value: function (this: Fanout, ctx: StepContext) {
+      return this.branch(ctx);
+    },
+    writable: true,
+    configurable: true,
+  });
+  Step({ after: 'seed' })(Fanout.prototype, name, Object.getOwnPropertyDescriptor(Fanout.prototype, name)!);
+}
+
+/**
+ * Two steps, each with a rollback: `first`, then `late`, which takes
+ * `workMs` on one timer and no retry. One timer so that a node stopped
+ * (SIGSTOP) during it and continued once it is due returns from the step
+ * before it can act on a cancel notice read meanwhile (a notice is acted on
+ * after a read of the job, on PostgreSQL and Redis a round trip). Ledger
+ * rows: `comp-effect` (first), `comp-start` (late), `comp-undo` (job_id = run:step).
+ */
+@Workflow({ name: 'compensated' })
+class Compensated {
+  @Step({ rollback: 'undo' })
+  async first(ctx: StepContext) {
+    await record(ctx, 'comp-effect');
+    return { first: true };
+  }
+
+  @Step({ after: 'first', rollback: 'undo', maxRetries: 0 })
+  async late(ctx: StepContext) {
+    await record(ctx, 'comp-start');
+    await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    return { late: true };
+  }
+
+  async undo(ctx: StepContext) {
+    await record(ctx, 'comp-undo');
+  }
+}
+
+/** A ledger row of a workflow step (job_id = run:step). */
+async function record(ctx: StepContext, kind: string): Promise<void> {
+  await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ($1, $2, $3, $4)`, [
+    kind,
+    `${ctx.runId}:${ctx.step}`,
+    config.name,
+    ctx.attempt,
+  ]);
+}
+
 @Module({
   imports: [
     SchedulerModule.forRoot({
@@ -230,7 +319,7 @@ class Ledgered {
         : {}),
     }),
   ],
-  providers: [ClusterJobs, Ledgered, LedgerAlerts, LedgerBatch],
+  providers: [ClusterJobs, Ledgered, Fanout, Compensated, LedgerAlerts, LedgerBatch],
 })
 class NodeModule {}
 
@@ -247,8 +336,10 @@ async function main() {
   scheduler.on('peer:election', () => process.stdout.write(`leader ${config.name}\n`));
   if (scheduler.isLeader()) process.stdout.write(`leader ${config.name}\n`);
   for (let i = 0; i < (config.startRuns ?? 0); i++) {
-    process.stdout.write(`run ${await scheduler.workflows.start('ledgered', { by: config.name })}\n`);
+    process.stdout.write(`run ${await scheduler.workflows.start(config.startWorkflow ?? 'ledgered', { by: config.name })}\n`);
   }
+  // Ends quietly when the ledger closes (at shutdown).
+  if (config.canceller) cancelOnRequest(scheduler).catch(() => {});
   // The ledger's connections opened before any job: a job's first insert then does not wait for one.
   if (config.limited) await Promise.all(Array.from({ length: 4 }, () => ledger.query('SELECT pg_sleep(0.05)')));
   process.stdout.write(`ready ${config.name}\n`);
@@ -262,6 +353,23 @@ async function main() {
     });
     await Promise.all(calls);
     process.stdout.write(`enqueued ${round.go} ${config.name}\n`);
+  }
+}
+
+/** Polls the ledger for `cancel` rows: cancels each run (rollback: true) once, and writes `cancelled` (or `cancel-failed`). */
+async function cancelOnRequest(scheduler: SchedulerService): Promise<void> {
+  const done = new Set<string>();
+  for (;;) {
+    for (const { job_id: runId } of (await ledger.query<{ job_id: string }>(`SELECT job_id FROM ${table} WHERE kind = 'cancel'`)).rows) {
+      if (done.has(runId)) continue;
+      done.add(runId);
+      const outcome = await scheduler.workflows.cancel(runId, { rollback: true }).then(
+        () => 'cancelled',
+        () => 'cancel-failed',
+      );
+      await ledger.query(`INSERT INTO ${table} (kind, job_id, node) VALUES ($1, $2, $3)`, [outcome, runId, config.name]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -26,7 +26,7 @@ function run(id: number, state: WorkflowRunState, updatedAt: number, stuck = fal
 }
 
 /** The repair over `runs`, with a store that lists them newest first by keyset pages, and an engine that records what it is asked. */
-function setup(runs: WorkflowRun[]) {
+function setup(runs: WorkflowRun[], engineParts: Record<string, unknown> = {}) {
   const listed: number[] = [];
   const enqueued: string[] = [];
   const advanced: string[] = [];
@@ -50,6 +50,7 @@ function setup(runs: WorkflowRun[]) {
       if (steps.length > 0) enqueued.push(r.id);
     },
     advance: async (id: string) => void advanced.push(id),
+    ...engineParts,
   } as unknown as WorkflowRepairPorts['engine'];
   const repair = new WorkflowRepairPlugin({ store, engine, isLeader: () => true, interval: INTERVAL });
   return { repair, listed, enqueued, advanced };
@@ -77,5 +78,20 @@ describe('WorkflowRepairPlugin', () => {
     await repair.repair(T0 + INTERVAL);
     expect(enqueued).toEqual(['1']);
     expect(advanced).toEqual(['1']);
+  });
+
+  it('compensates a late completion of a failed run, and of a run cancelled with rollback only the steps the cancel found running', async () => {
+    const completed = (extra: object = {}) => ({ state: 'completed', rollback: null, ...extra }) as unknown as WorkflowRun['steps'][string];
+    const failed = { ...run(1, 'failed', T0), steps: { a: completed() } };
+    const cancelledLate = { ...run(2, 'cancelled', T0), steps: { a: completed({ rollbackIfCompleted: true }) } };
+    // Completed before a cancel without rollback: nothing is owed.
+    const cancelledPlain = { ...run(3, 'cancelled', T0), steps: { a: completed() } };
+    const begun: string[] = [];
+    const { repair } = setup([failed, cancelledLate, cancelledPlain], {
+      definition: () => ({ version: '1', steps: new Map([['a', { runRollback: () => undefined }]]) }),
+      rollback: { begin: async (r: WorkflowRun) => void begun.push(r.id) },
+    });
+    await repair.repair(T0 + INTERVAL);
+    expect(begun.sort()).toEqual(['1', '2']);
   });
 });
