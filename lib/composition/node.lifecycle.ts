@@ -137,8 +137,15 @@ export class NodeLifecycle {
     // the lease is released (a store that answers late takes its timeout).
     const runners = queues.all();
     for (const runner of runners) runner.halt();
-    // Leadership goes next, so planning goes on elsewhere while this node drains.
-    await peer.stop();
+    // Leadership goes next, so planning goes on elsewhere while this node
+    // drains. A release the store does not answer (behind a lease renewal on
+    // a silent socket) is waited for ACK_GRACE at most: the drain and its
+    // grace period go on meanwhile, and the release ends, by its own
+    // timeouts, before the store closes.
+    const handedOver = peer.stop().catch((error: unknown) => logger.error(`handing leadership over failed: ${(error as Error)?.message ?? String(error)}`));
+    if (!(await settledWithin(handedOver, ACK_GRACE, clock))) {
+      logger.warn(`handing leadership over has not ended after ${ACK_GRACE / 1000} s (the store does not answer): draining meanwhile`);
+    }
     // Then the buffer goes back, and the grace period begins at once. Neither
     // waits for the claim or the loop's task under way: on a store that does
     // not answer, those take up to its statement timeout, and the grace
@@ -164,6 +171,7 @@ export class NodeLifecycle {
     if (this.heartbeat) await settledWithin(this.heartbeat.stop(), ACK_GRACE, clock);
     this.clockSync?.stop();
     this.unsubscribe?.();
+    await handedOver;
     await notifier.stop();
     await store.close();
     this.started = false;

@@ -18,6 +18,8 @@ interface Link {
  *   target sends and destroy the connection (a request that ran whose answer
  *   never arrived);
  * - `refuse()` / `accept()`: close new connections at once, or forward them again;
+ * - `swallowNew()`: accept new connections and keep them open and silent (with
+ *   `blackHole()`, a network partition: nothing reaches the target, nothing fails);
  * - `stopListening()` / `listenAgain()`: refuse new connections in the kernel
  *   (ECONNREFUSED: a server that is down), or take them again on the same port.
  * New connections after `blackHole()` are forwarded normally.
@@ -28,6 +30,9 @@ export class TcpProxy {
   /** Black-holed connections: kept open and silent until `dropAll` or `close`. */
   private readonly holes: Link[] = [];
   private refusing = false;
+  private swallowing = false;
+  /** Connections taken by `swallowNew()`: open, never forwarded, until `dropAll` or `close`. */
+  private readonly swallowed: net.Socket[] = [];
   private boundPort = 0;
   /** Connections accepted and forwarded since the proxy started. */
   accepted = 0;
@@ -81,8 +86,9 @@ export class TcpProxy {
     this.links.clear();
   }
 
-  /** Destroys every open connection (forwarded and black-holed). */
+  /** Destroys every open connection (forwarded, black-holed and swallowed). */
   dropAll(): void {
+    for (const client of this.swallowed.splice(0)) client.destroy();
     for (const { client, upstream } of [...this.links, ...this.holes.splice(0)]) {
       client.destroy();
       upstream.destroy();
@@ -111,6 +117,12 @@ export class TcpProxy {
   /** New connections are forwarded again. */
   accept(): void {
     this.refusing = false;
+    this.swallowing = false;
+  }
+
+  /** New connections are accepted and kept open, silent, never forwarded, until `accept()`. */
+  swallowNew(): void {
+    this.swallowing = true;
   }
 
   /** New connections are refused by the kernel (ECONNREFUSED) until `listenAgain()`; open ones are left as they are. */
@@ -142,6 +154,12 @@ export class TcpProxy {
     if (this.refusing) {
       this.refused++;
       client.destroy();
+      return;
+    }
+    if (this.swallowing) {
+      // Read and discard, as blackHole() does: the client's writes are taken, nothing answers.
+      client.on('data', () => undefined);
+      this.swallowed.push(client);
       return;
     }
     this.accepted++;

@@ -51,6 +51,8 @@ export interface ClusterNode {
 export interface NodeSettings {
   url: string;
   schema: string;
+  /** The store's PostgreSQL, when not `url` (the ledger's): a proxy's, to cut the store alone. */
+  storeUrl?: string;
   /** Keep the jobs in Redis (the ledger stays in PostgreSQL). */
   redis?: { url: string; keyPrefix: string };
   /** Keep the jobs in this SQLite file (the ledger stays in PostgreSQL). */
@@ -62,6 +64,8 @@ export interface NodeSettings {
   workMs?: number;
   /** Each `work` job then waits for an `open` row in the ledger before it finishes. */
   gated?: boolean;
+  /** The `default` queue's `prefetch`. @default the scheduler's */
+  prefetch?: number;
   cron?: boolean;
   shutdownGracePeriod?: number;
   startRuns?: number;

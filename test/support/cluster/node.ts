@@ -27,9 +27,11 @@ import {
 } from '../../../lib/index.js';
 
 interface NodeConfig {
-  /** The ledger's PostgreSQL (and the store's, unless `redis` is given). */
+  /** The ledger's PostgreSQL (and the store's, unless `redis`, `sqlite` or `storeUrl` is given). */
   url: string;
   schema: string;
+  /** The store's PostgreSQL when it is reached another way than the ledger's (through a proxy that cuts it). */
+  storeUrl?: string;
   /** Keep the jobs in Redis instead: this server, under this key prefix. */
   redis?: { url: string; keyPrefix: string };
   /** Keep the jobs in this SQLite file instead (shared by the nodes of the test). */
@@ -37,6 +39,8 @@ interface NodeConfig {
   name: string;
   /** 0: no queues (this node runs no jobs). */
   concurrency: number;
+  /** The `default` queue's `prefetch` (jobs claimed ahead of free slots). @default the scheduler's */
+  prefetch?: number;
   leaseTtl: number;
   rescueAfter: number;
   /** Milliseconds each `work` job takes. */
@@ -298,9 +302,12 @@ async function record(ctx: StepContext, kind: string): Promise<void> {
         ? { type: 'redis', ...config.redis }
         : config.sqlite
           ? { type: 'sqlite', ...config.sqlite }
-          : { type: 'postgres', url: config.url, schema: config.schema },
+          : { type: 'postgres', url: config.storeUrl ?? config.url, schema: config.schema },
       nodeName: config.name,
-      queues: config.concurrency === 0 ? false : { default: config.concurrency },
+      queues:
+        config.concurrency === 0
+          ? false
+          : { default: config.prefetch === undefined ? config.concurrency : { concurrency: config.concurrency, prefetch: config.prefetch } },
       peer: { leaseTtl: config.leaseTtl },
       pollInterval: 200,
       lifeline: { heartbeat: Math.max(200, Math.floor(config.rescueAfter / 4)), rescueAfter: config.rescueAfter, interval: 500 },
