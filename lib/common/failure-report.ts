@@ -1,21 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
+import { safeErrorText } from '../execution/job-errors.js';
 
 /** How often a failure that goes on is logged again: once a minute. */
 const REMIND_EVERY_MS = 60_000;
 
-function messageOf(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message : String(error);
-  } catch {
-    return 'an error that cannot be read';
-  }
-}
-
 function stackOf(error: unknown): string {
   try {
-    return (error instanceof Error && error.stack) || messageOf(error);
+    return (error instanceof Error && error.stack) || safeErrorText(error);
   } catch {
-    return messageOf(error);
+    return safeErrorText(error);
   }
 }
 
@@ -52,13 +45,13 @@ export class FailureReport {
     if (this.since === null) {
       this.since = now;
       this.lastLogged = now;
-      this.logger.error(`${this.what} failed: ${this.withStack ? stackOf(error) : messageOf(error)}`);
+      this.logger.error(`${this.what} failed: ${this.withStack ? stackOf(error) : safeErrorText(error)}`);
       return;
     }
     if (now - this.lastLogged < REMIND_EVERY_MS) return;
     this.lastLogged = now;
     const seconds = Math.round((now - this.since) / 1000);
-    this.logger.error(`${this.what} still failing (${this.failures} failures in ${seconds} s): ${messageOf(error)}`);
+    this.logger.error(`${this.what} still failing (${this.failures} failures in ${seconds} s): ${safeErrorText(error)}`);
   }
 
   succeeded(): void {

@@ -48,6 +48,6 @@ describe('FailureReport', () => {
       },
     }) as unknown;
     report.failed(hostile);
-    expect(lines).toEqual(['error claim failed: an error that cannot be read']);
+    expect(lines).toEqual(['error claim failed: (object that cannot be converted to text)']);
   });
 });
