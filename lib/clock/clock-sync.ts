@@ -50,6 +50,12 @@ export const SKEW_WARNING_MS = 2_000;
 const HYSTERESIS_MS = 50;
 /** Round trips per measurement; the fastest one bounds the error best (± half its round trip). */
 const SAMPLES = 3;
+/**
+ * Until a first measurement succeeds, how soon the next is tried (ms): a node
+ * started while the store was away (`waitForDatabase`) works as soon as it
+ * answers, and must not run on its own clock for a whole interval.
+ */
+const UNMEASURED_RETRY_MS = 1_000;
 
 /**
  * Measures the offset between this node's clock and the database's, at start
@@ -64,12 +70,13 @@ export class ClockSync {
   private timer: TimerHandle | null = null;
   private stopped = true;
   private warned = false;
+  private measured = false;
 
   constructor(private readonly deps: ClockSyncDeps) {
     this.interval = deps.interval ?? 30_000;
   }
 
-  /** Measures once (a store that does not answer is measured later), then every `interval`. */
+  /** Measures once (a store that does not answer is tried again every second until it does), then every `interval`. */
   async start(): Promise<void> {
     this.stopped = false;
     await this.measure();
@@ -98,6 +105,7 @@ export class ClockSync {
       return null;
     }
     if (!best) return null;
+    this.measured = true;
     const offset = Math.round(best.offset);
     const clock = this.deps.clock;
     if (Math.abs(offset - clock.offset) > HYSTERESIS_MS) clock.offset = Math.abs(offset) > HYSTERESIS_MS ? offset : 0;
@@ -121,9 +129,12 @@ export class ClockSync {
 
   private arm(): void {
     if (this.stopped) return;
-    this.timer = this.deps.clock.setTimeout(() => {
-      this.timer = null;
-      void this.measure().finally(() => this.arm());
-    }, this.interval);
+    this.timer = this.deps.clock.setTimeout(
+      () => {
+        this.timer = null;
+        void this.measure().finally(() => this.arm());
+      },
+      this.measured ? this.interval : Math.min(this.interval, UNMEASURED_RETRY_MS),
+    );
   }
 }

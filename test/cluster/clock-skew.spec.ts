@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { killAll, useCluster, waitUntil, type ClusterNode } from '../support/cluster/cluster.js';
+import { clusterJobInputs, killAll, useCluster, waitUntil, type ClusterNode } from '../support/cluster/cluster.js';
 import { CLUSTER_STORES, openClusterStore } from '../support/cluster/cluster-stores.js';
 
 /**
@@ -30,6 +30,36 @@ describe.each(CLUSTER_STORES.filter((kind) => kind !== 'sqlite'))('clock skew (c
     const said = (node: ClusterNode) => [...node.output, ...node.errors].join('\n');
     expect(said(leader)).toMatch(/clock is 30\.\d s ahead of the database's/);
     expect(said(worker)).toMatch(/clock is 30\.\d s behind the database's/);
+    await killAll([leader, worker]);
+    await store.drop();
+  }, 60_000);
+
+  it('a leader and a worker 30 s ahead: every tick and a job due later start no sooner than the database says they are due', async () => {
+    const store = await openClusterStore(kind, 'sk');
+    // Both ahead: were the offset not corrected, the leader would plan ticks 30 s early and the
+    // worker would take them (and a job due in a few seconds) at once, by its own clock.
+    const common = { rescueAfter: 2_000, leaseTtl: 3_000, cron: true, clockOffsetMs: 30_000 };
+    const leader = start(store.settings('ahead', { ...common, concurrency: 0 }));
+    await leader.waitFor('leader ahead');
+    const worker = start(store.settings('worker', { ...common, concurrency: 2 }));
+    await worker.waitFor('ready');
+    // This process, the database and the store share one machine, hence one clock: `now` is the database's.
+    const runAt = new Date(Date.now() + 4_000);
+    await store.direct.insert([{ ...clusterJobInputs([{ n: 0 }])[0]!, runAt }]);
+    await waitUntil(async () => (await store.jobs('work'))[0]?.state === 'completed', 20_000, 'the delayed job to complete');
+    await waitUntil(
+      async () => (await rows(store.url, `SELECT count(*)::int AS n FROM ${store.ledger} WHERE kind = 'tick'`))[0]!.n >= 3,
+      10_000,
+      'three ticks to run',
+    );
+    // Ledger rows are stamped by the database's clock; the offset is measured to within a round trip.
+    const early = await rows(
+      store.url,
+      `SELECT kind, tick, at FROM ${store.ledger} WHERE (kind = 'tick' AND at < tick - interval '500 milliseconds') OR (kind = 'start' AND at < $1::timestamptz - interval '500 milliseconds')`,
+      [runAt],
+    );
+    expect(early).toEqual([]);
+    expect(await rows(store.url, `SELECT kind, node FROM ${store.ledger} WHERE kind = 'start'`)).toEqual([{ kind: 'start', node: 'worker' }]);
     await killAll([leader, worker]);
     await store.drop();
   }, 60_000);

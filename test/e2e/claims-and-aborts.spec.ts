@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, Scheduled, type Job, type JobContext } from '../../lib/index.js';
+import { MemoryStore, Scheduled, type Job, type JobAbortedError, type JobContext } from '../../lib/index.js';
 import type { ClaimRequest } from '../../lib/store/index.js';
 import { startApp } from '../support/app.js';
 
@@ -15,14 +15,16 @@ class LateAnswers extends MemoryStore {
   }
 }
 
-/** A handler that ignores ctx.signal: it returns only when the test lets it. */
+/** A handler that ignores ctx.signal: it returns only when the test lets it (an abort is only noted). */
 @Injectable()
 class Stubborn {
   runs: string[] = [];
+  aborts: string[] = [];
   open = new Map<string, () => void>();
   @Scheduled({ name: 'stubborn', timeout: '5s', maxRetries: 2, backoff: '1s' })
   run(ctx: JobContext<{ id: string }>) {
     this.runs.push(`${ctx.args.id}#${ctx.attempt}`);
+    ctx.signal.addEventListener('abort', () => this.aborts.push(`${ctx.args.id}#${ctx.attempt}:${(ctx.signal.reason as JobAbortedError).reason}`));
     return new Promise<void>((resolve) => this.open.set(`${ctx.args.id}#${ctx.attempt}`, resolve));
   }
   @Scheduled({ name: 'quick' })
@@ -79,6 +81,58 @@ describe('a handler that ignores ctx.signal', () => {
     stubborn.open.get('last#1')!();
     await t.clock.advance(0);
     expect(stubborn.runs).toEqual(['last#1', 'q']);
+    await t.close();
+  });
+
+  it('a cancelled job is cancelled at once, but its slot stays taken until the handler returns; its late completion changes nothing', async () => {
+    const store = new MemoryStore();
+    const t = await startApp([Stubborn], { store, queues: { default: 1 } });
+    const stubborn = t.get(Stubborn);
+    const job = await t.scheduler.enqueue('stubborn', { id: 'c' }, { timeout: false });
+    await t.scheduler.enqueue('quick', { id: 'q' });
+    await t.clock.advance(0);
+    expect(await t.scheduler.cancelJob(job.id)).toBe(1);
+    await t.clock.advance('1m');
+    expect((await store.get(job.id))!.state).toBe('cancelled');
+    expect(stubborn.aborts).toEqual(['c#1:cancel']);
+    expect(stubborn.runs).toEqual(['c#1']);
+    stubborn.open.get('c#1')!();
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['c#1', 'q']);
+    expect((await store.get(job.id))!.state).toBe('cancelled');
+    await t.close();
+  });
+
+  it('a job whose lease is lost (rescued by another node) leaves its slot taken until the handler returns: its next attempt never runs beside it', async () => {
+    const store = new MemoryStore();
+    // Nothing claimed ahead (prefetch 0): a job taken from the store can only go to a free slot.
+    const t = await startApp([Stubborn], {
+      store,
+      queues: { default: { concurrency: 1, prefetch: 0 } },
+      lifeline: { heartbeat: '2s', rescueAfter: '10s', interval: '1h' },
+    });
+    const stubborn = t.get(Stubborn);
+    const job = await t.scheduler.enqueue('stubborn', { id: 'l' }, { timeout: false });
+    await t.scheduler.enqueue('quick', { id: 'q' });
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['l#1']);
+    // Another node's lifeline takes the job, as if this node's heartbeats had stopped landing.
+    expect((await store.rescue(new Date(t.clock.now() + 1), new Date(t.clock.now()))).map((j) => j.id)).toEqual([job.id]);
+    // This node's next heartbeat learns it: the attempt is aborted (lease-lost), its handler runs on.
+    await t.clock.advance('1m');
+    const rescued = (await store.get(job.id))!;
+    expect([rescued.state, rescued.attempt, rescued.errors.map((e) => e.kind)]).toEqual(['available', 1, ['lease-lost']]);
+    expect(stubborn.aborts).toEqual(['l#1:lease-lost']);
+    expect(stubborn.runs).toEqual(['l#1']);
+    // It returns: the slot goes to the job's next attempt, then to the next job; attempt 2's completion is the one kept.
+    stubborn.open.get('l#1')!();
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['l#1', 'l#2']);
+    stubborn.open.get('l#2')!();
+    await t.tester.drainQueue();
+    expect(stubborn.runs).toEqual(['l#1', 'l#2', 'q']);
+    const done = (await store.get(job.id))!;
+    expect([done.state, done.attempt]).toEqual(['completed', 2]);
     await t.close();
   });
 });

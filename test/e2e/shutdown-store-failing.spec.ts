@@ -162,4 +162,33 @@ describe('shutdown while the store fails', () => {
     expect(t.get(Work).started).toEqual(['a']);
     await onlyAWasRun(s.inner);
   });
+
+  it('nothing is claimed while leadership is being handed over: a job enqueued then, with a slot free, stays in the store untouched', async () => {
+    const s = wedgeable();
+    let released: () => void = () => undefined;
+    const peer = new LocalPeer('slow-release', true);
+    const slowPeer = Object.assign(Object.create(peer) as LocalPeer, {
+      stop: () => new Promise<void>((resolve) => (released = () => void peer.stop().then(resolve))),
+    });
+    const t = await startApp([Work], { store: { ...s.option, peer: slowPeer }, queues: { default: 2 }, shutdownGracePeriod: '10s' });
+    await t.scheduler.enqueue('work', { id: 'a' });
+    await t.clock.advance(0);
+    expect(t.get(Work).started).toEqual(['a']);
+    const claim = vi.spyOn(s.inner, 'claim');
+    const closing = t.close();
+    await t.clock.advance(0);
+    // A job arrives (its insert wakes the runner) while a slot is free, and a poll passes: none of it claims.
+    const late = await t.scheduler.enqueue('work', { id: 'late', quick: true });
+    await t.clock.advance('1m');
+    expect(claim).not.toHaveBeenCalled();
+    released();
+    await t.clock.advance(0);
+    t.get(Work).finish.get('a')!();
+    await t.clock.advance(0);
+    await closing;
+    expect(claim).not.toHaveBeenCalled();
+    expect(t.get(Work).started).toEqual(['a']);
+    const stored = (await s.inner.get(late.id))!;
+    expect([stored.state, stored.attempt, stored.errors]).toEqual(['available', 0, []]);
+  });
 });

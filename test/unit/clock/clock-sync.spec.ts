@@ -63,4 +63,22 @@ describe('ClockSync', () => {
     expect(await sync.measure()).toBeNull();
     expect(clock.offset).toBe(5_000);
   });
+
+  it('a node that started while the store was away is corrected within a second of its first answer, not a whole interval later', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const local = new FakeClock(T0);
+    const clock = new OffsetClock(local);
+    let down = true;
+    // waitForDatabase: the node starts, plans, leads and claims as soon as the store answers, on this clock.
+    // Answers at once: the measurements run from the sync's own timer on the fake clock.
+    const sync = new ClockSync({ clock, storeNow: async () => (down ? Promise.reject(new Error('down')) : local.now() + 30_000) });
+    await sync.start();
+    expect(clock.offset).toBe(0);
+    await local.advance(5_000);
+    down = false;
+    await local.advance(1_000);
+    expect(clock.offset).toBe(30_000);
+    sync.stop();
+    expect(local.pendingTimers).toBe(0);
+  });
 });
