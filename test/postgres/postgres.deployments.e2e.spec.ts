@@ -61,6 +61,18 @@ describe('deployments that share a database', () => {
     await waitFor(async () => (await state(two, jobB.id)) === 'completed', 5_000, "the other deployment's job to complete");
   });
 
+  it('each has a leader of its own and sees only its own jobs', async () => {
+    const a = await start(one);
+    const b = await start(two);
+    await waitFor(() => a.get(SchedulerService).isLeader() && b.get(SchedulerService).isLeader(), 5_000, 'a leader in each deployment');
+    const job = await a.get(SchedulerService).enqueue('work', { ms: 1 });
+    await waitFor(async () => (await state(one, job.id)) === 'completed', 5_000, 'the job to complete');
+    expect(a.get(HeldJobs).finished).toEqual([job.id]);
+    expect(b.get(HeldJobs).finished).toEqual([]);
+    expect(await b.get(SchedulerService).listJobs()).toEqual([]);
+    expect(await b.get(SchedulerService).findJob(job.id)).toBeNull();
+  });
+
   it('a cancel with a 10 KB reason still aborts the running job on another node, with the reason from the store', async () => {
     const worker = await start(one);
     const web = await start(one, { queues: false, peer: false });

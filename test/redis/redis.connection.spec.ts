@@ -12,7 +12,7 @@ import { createRedisBundle } from '../../lib/redis/redis.bundle.js';
 import type { RedisNotifier } from '../../lib/redis/redis.notifier.js';
 import { SystemClock } from '../../lib/clock/clock.js';
 import type { Notification } from '../../lib/notifier/notifier.js';
-import { redisUrl, testKeyPrefix } from '../support/redis.js';
+import { dropKeys, redisUrl, testKeyPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { startRedisServer } from '../support/redis-server.js';
 
@@ -121,6 +121,46 @@ describe('Redis deployments in two databases of one server', () => {
         await b.notifier.stop();
         await b.store.close();
       }
+    }
+  });
+});
+
+describe('Redis deployments with two key prefixes on one database', () => {
+  it('whose keys read alike (`p` and `p:job`) each have a leader, jobs and a channel of their own', async () => {
+    const keys = testKeyPrefix('prefixes');
+    const other = { keyPrefix: `${keys.keyPrefix}:job`, drop: () => dropKeys(`${keys.keyPrefix}:job`) };
+    const context = (node: string) => ({ node, clock: new SystemClock(), leaseTtl: 30_000, peerEligible: true });
+    const one = await createRedisBundle({ type: 'redis', url: redisUrl(), keyPrefix: keys.keyPrefix, warnWithoutPersistence: false }, context('a'));
+    const two = await createRedisBundle({ type: 'redis', url: redisUrl(), keyPrefix: other.keyPrefix, warnWithoutPersistence: false }, context('b'));
+    const bundles = [one, two];
+    try {
+      for (const b of bundles) await b.store.init();
+      for (const b of bundles) await b.peer.start();
+      expect(bundles.map((b) => b.peer.isLeader())).toEqual([true, true]);
+      const heard: Notification[][] = [[], []];
+      for (const [i, b] of bundles.entries()) {
+        await b.notifier.start();
+        b.notifier.subscribe((m) => heard[i]!.push(m));
+      }
+      const [inserted] = await one.store.insert([newJobInput(new Date(), { name: 'only-in-one' })]);
+      const [twin] = await two.store.insert([newJobInput(new Date(), { name: 'only-in-two' })]);
+      // Fresh counters: the same id in each, two different jobs.
+      expect((await one.store.get(inserted!.job.id))?.name).toBe('only-in-one');
+      expect((await two.store.get(twin!.job.id))?.name).toBe('only-in-two');
+      expect((await two.store.list({ limit: 10 })).map((j) => j.name)).toEqual(['only-in-two']);
+      await one.notifier.notify({ type: 'cancel', jobId: inserted!.job.id });
+      await two.notifier.notify({ type: 'queues' });
+      await waitFor(() => heard.every((h) => h.length > 0), 2_000, 'each deployment its own message');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toEqual([[{ type: 'cancel', jobId: inserted!.job.id }], [{ type: 'queues' }]]);
+    } finally {
+      for (const b of bundles) {
+        await b.peer.stop();
+        await b.notifier.stop();
+        await b.store.close();
+      }
+      await keys.drop();
+      await other.drop();
     }
   });
 });
