@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Scheduled, Worker, type DashboardActionEvent, type JobContext, type JobWorker } from '../../lib/index.js';
 import type { DashboardBulkResult, DashboardSchedule, SchedulerDashboardOptions } from '../../lib/dashboard/index.js';
 import { SchedulerHost } from '../../lib/scheduler.host.js';
 import { T0 } from '../support/app.js';
-import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
-import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { CSRF, type DashboardApp, webDashboardPerTest } from '../support/dashboard-app.js';
+import { TEST_STORES } from '../support/stores.js';
 
 @Worker({ name: 'mail' })
 class Mail implements JobWorker<{ to: string }> {
@@ -30,20 +30,12 @@ const API = '/scheduler/api';
 const HOUR = 3_600_000;
 
 describe.each(TEST_STORES)('dashboard actions on the $kind store', ({ kind, open }) => {
-  let d: DashboardApp | undefined;
-  let store: TestStore | undefined;
-  afterEach(async () => {
-    await d?.close();
-    await store?.drop();
-    d = store = undefined;
-    vi.restoreAllMocks();
-  });
+  const webDashboard = webDashboardPerTest(open, `dact_${kind}`);
 
   const start = async (dashboard: SchedulerDashboardOptions = { allowUnauthenticated: true }) => {
-    store = await open(`dact_${kind}`);
     // A web node: nothing claims on its own; the tester drains when a test wants jobs run.
-    d = await startDashboard({
-      scheduler: { ...store.options, queues: false, nodeName: 'web-1' },
+    const d = await webDashboard({
+      scheduler: { nodeName: 'web-1' },
       providers: [Mail, Flaky, Reports],
       dashboard,
     });
@@ -245,15 +237,11 @@ describe.each(TEST_STORES)('dashboard actions on the $kind store', ({ kind, open
     const config = (await app.http().get(`${API}/config`).expect(200)).body as { actions: string[] };
     expect(config.actions).toEqual(expect.arrayContaining(['jobs.runNow', 'deadLetters.retryAll']));
     expect(config.actions).not.toContain('queues.scale');
-    await app.close();
-    d = undefined;
-
-    const readOnly = await startDashboard({
-      scheduler: { ...store!.options, queues: false, nodeName: 'web-2' },
+    const readOnly = await webDashboard({
+      scheduler: { nodeName: 'web-2' },
       providers: [Mail, Flaky, Reports],
       dashboard: { allowUnauthenticated: true, readOnly: true },
     });
-    d = readOnly;
     const body = (await readOnly.http().put(`${API}/queues/default/concurrency`).set(CSRF).send({ limit: 2 }).expect(403)).body;
     expect(body).toMatchObject({ reason: 'read_only' });
     await readOnly.http().post(`${API}/jobs/${job.id}/delete`).set(CSRF).expect(403);

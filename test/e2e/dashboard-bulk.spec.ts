@@ -4,8 +4,8 @@ import type { DashboardAuditEntry, DashboardBulkResult, DashboardRequest, Schedu
 import { BULK_BATCH } from '../../lib/dashboard/dashboard-bulk.controller.js';
 import { SchedulerHost } from '../../lib/scheduler.host.js';
 import { T0 } from '../support/app.js';
-import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
-import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { CSRF, type DashboardApp, startDashboard, webDashboardPerTest } from '../support/dashboard-app.js';
+import { TEST_STORES } from '../support/stores.js';
 
 @Worker({ name: 'mail' })
 class Mail implements JobWorker<{ to: string }> {
@@ -23,18 +23,10 @@ const API = '/scheduler/api';
 const role = (req: DashboardRequest): string => String(req.headers['x-role'] ?? 'admin');
 
 describe.each(TEST_STORES)('dashboard bulk actions and audit on the $kind store', ({ kind, open }) => {
-  let d: DashboardApp | undefined;
-  let store: TestStore | undefined;
-  afterEach(async () => {
-    await d?.close();
-    await store?.drop();
-    d = store = undefined;
-    vi.restoreAllMocks();
-  });
+  const webDashboard = webDashboardPerTest(open, `dash_bulk_${kind}`);
 
   const start = async (dashboard: SchedulerDashboardOptions) => {
-    store = await open(`dash_bulk_${kind}`);
-    d = await startDashboard({ scheduler: { ...store.options, queues: false }, providers: [Mail, Flaky], dashboard });
+    const d = await webDashboard({ providers: [Mail, Flaky], dashboard });
     return d;
   };
   const bulk = (app: DashboardApp, body: object, status = 200, who = 'admin') =>

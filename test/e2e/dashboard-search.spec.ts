@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Scheduled, Worker, type JobContext, type JobWorker } from '../../lib/index.js';
 import type { DashboardJobSearchPage, DashboardSearchSuggestions, SchedulerDashboardOptions } from '../../lib/dashboard/index.js';
-import { startDashboard, type DashboardApp } from '../support/dashboard-app.js';
-import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { type DashboardApp, webDashboardPerTest } from '../support/dashboard-app.js';
+import { TEST_STORES } from '../support/stores.js';
 
 @Worker({ name: 'SendMail', tags: ['mail'] })
 class SendMail implements JobWorker {
@@ -26,17 +26,10 @@ class Reports {
 const API = '/scheduler/api';
 
 describe.each(TEST_STORES)('dashboard search on the $kind store', ({ kind, open }) => {
-  let d: DashboardApp | undefined;
-  let store: TestStore | undefined;
-  afterEach(async () => {
-    await d?.close();
-    await store?.drop();
-    d = store = undefined;
-  });
+  const webDashboard = webDashboardPerTest(open, `dsearch_${kind}`);
 
   const start = async (dashboard: SchedulerDashboardOptions = { allowUnauthenticated: true }) => {
-    store = await open(`dsearch_${kind}`);
-    d = await startDashboard({ scheduler: { ...store.options, queues: false }, providers: [SendMail, Charge, Reports], dashboard });
+    const d = await webDashboard({ providers: [SendMail, Charge, Reports], dashboard });
     return d;
   };
 

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Step, Workflow, type DashboardActionEvent, type StepContext } from '../../lib/index.js';
 import type { DashboardRequest, DashboardWorkflowRunDetail, DashboardWorkflowRunPage, SchedulerDashboardOptions } from '../../lib/dashboard/index.js';
 import { T0 } from '../support/app.js';
-import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
-import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { CSRF, type DashboardApp, startDashboard, webDashboardPerTest } from '../support/dashboard-app.js';
+import { TEST_STORES } from '../support/stores.js';
 
 /** Whether `parse` fails, set by each test. */
 @Injectable()
@@ -49,21 +49,13 @@ const API = '/scheduler/api';
 const role = (req: DashboardRequest): string => String(req.headers['x-role'] ?? 'admin');
 
 describe.each(TEST_STORES)('dashboard workflows on the $kind store', ({ kind, open }) => {
-  let d: DashboardApp | undefined;
-  let store: TestStore | undefined;
-  afterEach(async () => {
-    await d?.close();
-    await store?.drop();
-    d = store = undefined;
-    vi.restoreAllMocks();
-  });
+  const webDashboard = webDashboardPerTest(open, `dash_wf_${kind}`);
 
   const start = async (dashboard: SchedulerDashboardOptions = { allowUnauthenticated: true, redact: ['password', /token/i] }) => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    store = await open(`dash_wf_${kind}`);
     // A web node: the tester drains when a test wants steps run.
-    d = await startDashboard({ scheduler: { ...store.options, queues: false }, providers: [Switches, Pipeline, Refund], dashboard });
+    const d = await webDashboard({ providers: [Switches, Pipeline, Refund], dashboard });
     return d;
   };
 

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { on, Scheduled, Worker, type DashboardActionEvent, type JobContext, type JobWorker } from '../../lib/index.js';
 import type { DashboardDeadLetterPage, DashboardJobDetail, DashboardJobPage, DashboardSchedule, SchedulerDashboardOptions } from '../../lib/dashboard/index.js';
 import type { JsonValue } from '../../lib/index.js';
 import { T0 } from '../support/app.js';
-import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
-import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { CSRF, webDashboardPerTest } from '../support/dashboard-app.js';
+import { TEST_STORES } from '../support/stores.js';
 
 @Worker({ name: 'mail' })
 class Mail implements JobWorker<{ to: string }> {
@@ -33,19 +33,11 @@ class Reports {
 const API = '/scheduler/api';
 
 describe.each(TEST_STORES)('dashboard API on the $kind store', ({ kind, open }) => {
-  let d: DashboardApp | undefined;
-  let store: TestStore | undefined;
-  afterEach(async () => {
-    await d?.close();
-    await store?.drop();
-    d = store = undefined;
-    vi.restoreAllMocks();
-  });
+  const webDashboard = webDashboardPerTest(open, `dash_${kind}`);
 
   const start = async (dashboard: SchedulerDashboardOptions = { allowUnauthenticated: true, redact: ['password', /token/i], maxPageSize: 3 }) => {
-    store = await open(`dash_${kind}`);
     // A web node: nothing claims on its own; the tester drains when a test wants jobs run.
-    d = await startDashboard({ scheduler: { ...store.options, queues: false }, providers: [Mail, Flaky, Reports], dashboard });
+    const d = await webDashboard({ providers: [Mail, Flaky, Reports], dashboard });
     return d;
   };
 

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, PayloadTooLargeError, Step, Worker, Workflow, type JobContext, type JobWorker, type JsonObject } from '../../lib/index.js';
-import { CSRF, startDashboard, type DashboardApp } from '../support/dashboard-app.js';
-import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { CSRF, type DashboardApp, webDashboardPerTest } from '../support/dashboard-app.js';
+import { TEST_STORES } from '../support/stores.js';
 
 @Worker({ name: 'mail' })
 class Mail implements JobWorker {
@@ -31,21 +31,13 @@ const LONE = 'a\uD800';
  * nothing behind.
  */
 describe.each(TEST_STORES)('hostile input on the $kind store', ({ kind, open }) => {
-  let d: DashboardApp | undefined;
-  let store: TestStore | undefined;
-  afterEach(async () => {
-    await d?.close();
-    await store?.drop();
-    d = store = undefined;
-    vi.restoreAllMocks();
-  });
+  const webDashboard = webDashboardPerTest(open, `hostile_${kind}`);
 
   const start = async (): Promise<DashboardApp> => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    store = await open(`hostile_${kind}`);
     // A web node: it knows no queue names, so any name reaches the store.
-    d = await startDashboard({ scheduler: { ...store.options, queues: false }, providers: [Mail, Pipeline] });
+    const d = await webDashboard({ providers: [Mail, Pipeline] });
     return d;
   };
 

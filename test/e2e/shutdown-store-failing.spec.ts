@@ -37,6 +37,16 @@ async function onlyAWasRun(store: MemoryStore): Promise<void> {
   ]);
 }
 
+/** A lease on a store that answers late (a frozen server): its release takes until the test calls `released()`. */
+function slowRelease() {
+  const peer = new LocalPeer('slow-release', true);
+  let release: () => void = () => undefined;
+  const slowPeer = Object.assign(Object.create(peer) as LocalPeer, {
+    stop: () => new Promise<void>((resolve) => (release = () => void peer.stop().then(resolve))),
+  });
+  return { slowPeer, released: () => release() };
+}
+
 describe('shutdown while the store fails', () => {
   let error: ReturnType<typeof vi.spyOn>;
   const errors = (): string[] => error.mock.calls.map((c: unknown[]) => String(c[0]));
@@ -140,12 +150,7 @@ describe('shutdown while the store fails', () => {
 
   it('no job starts while leadership is being handed over: a slow release holds no buffered job back from being handed back', async () => {
     const s = wedgeable();
-    let released: () => void = () => undefined;
-    // A lease on a store that answers late (a frozen server): its release takes as long as the test says.
-    const peer = new LocalPeer('slow-release', true);
-    const slowPeer = Object.assign(Object.create(peer) as LocalPeer, {
-      stop: () => new Promise<void>((resolve) => (released = () => void peer.stop().then(resolve))),
-    });
+    const { slowPeer, released } = slowRelease();
     const t = await startApp([Work], { store: { ...s.option, peer: slowPeer }, queues: { default: 1 }, shutdownGracePeriod: '10s' });
     await t.scheduler.enqueueMany('work', [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     await t.clock.advance(0);
@@ -165,11 +170,7 @@ describe('shutdown while the store fails', () => {
 
   it('nothing is claimed while leadership is being handed over: a job enqueued then, with a slot free, stays in the store untouched', async () => {
     const s = wedgeable();
-    let released: () => void = () => undefined;
-    const peer = new LocalPeer('slow-release', true);
-    const slowPeer = Object.assign(Object.create(peer) as LocalPeer, {
-      stop: () => new Promise<void>((resolve) => (released = () => void peer.stop().then(resolve))),
-    });
+    const { slowPeer, released } = slowRelease();
     const t = await startApp([Work], { store: { ...s.option, peer: slowPeer }, queues: { default: 2 }, shutdownGracePeriod: '10s' });
     await t.scheduler.enqueue('work', { id: 'a' });
     await t.clock.advance(0);

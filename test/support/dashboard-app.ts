@@ -6,7 +6,9 @@ import supertest from 'supertest';
 import { SchedulerModule, SchedulerService, type SchedulerModuleOptions } from '../../lib/index.js';
 import { SchedulerDashboardModule, type SchedulerDashboardOptions } from '../../lib/dashboard/index.js';
 import { FakeClock, SchedulerTester } from '../../lib/testing/index.js';
+import { afterEach, vi } from 'vitest';
 import { T0 } from './app.js';
+import type { TestStore } from './stores.js';
 
 /** An HTTP app with the scheduler and its dashboard, on a fake clock. */
 export interface DashboardApp {
@@ -60,3 +62,28 @@ export async function startDashboard(options: DashboardAppOptions = {}): Promise
 
 /** The header every dashboard action carries. */
 export const CSRF = { 'x-scheduler-csrf': '1' } as const;
+
+/**
+ * A web node's dashboard (`queues: false`: nothing claims on its own; the
+ * tester drains when a test wants jobs run) on a store each test opens
+ * afresh under `label`; a second call in a test restarts the app on the
+ * same store. The app is closed, the store dropped and mocks restored
+ * after each test. Call it in a `describe` body.
+ */
+export function webDashboardPerTest(open: (label: string) => Promise<TestStore>, label: string) {
+  let app: DashboardApp | undefined;
+  let store: TestStore | undefined;
+  afterEach(async () => {
+    await app?.close();
+    await store?.drop();
+    app = store = undefined;
+    vi.restoreAllMocks();
+  });
+  // A second call in a test closes the first app and starts another on the same store.
+  return async (options: DashboardAppOptions = {}): Promise<DashboardApp> => {
+    store ??= await open(label);
+    await app?.close();
+    app = await startDashboard({ ...options, scheduler: { ...store.options, queues: false, ...options.scheduler } });
+    return app;
+  };
+}
