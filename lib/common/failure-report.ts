@@ -34,11 +34,6 @@ export class FailureReport {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether the last call failed and nothing succeeded since. */
-  get failing(): boolean {
-    return this.since !== null;
-  }
-
   failed(error: unknown): void {
     const now = this.now();
     this.failures++;

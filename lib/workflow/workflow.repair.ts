@@ -28,7 +28,7 @@ const PAGE = 1_000;
  * as its run's rollback chain ended (a failed run, or one cancelled with
  * rollback) is compensated by a new chain.
  *
- * A sweep reads a page of failed and a page of running runs, newest first,
+ * A sweep reads a page of runs of each state it repairs, newest first,
  * and the next sweep goes on from where it stopped (starting over after a
  * short page), so every run is looked at however many there are. Runs
  * changed within the last interval are under way: they are left to their
