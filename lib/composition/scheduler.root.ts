@@ -108,7 +108,11 @@ export class SchedulerRoot {
     const isLeader = () => peer.isLeader();
     // What this node sees of the store's reachability (the loop's tasks and the beats): the lifeline holds rescue back after an outage.
     const contact = new StoreContact(() => clock.now(), options.rescueAfter);
-    const loop = new SchedulerLoop(clock, (run) => contact.watch(run, false));
+    const loop = new SchedulerLoop(
+      clock,
+      (run) => contact.watch(run, false),
+      (dueAt) => contact.stalled(dueAt),
+    );
     const poke = () => loop.poke();
     const queues = new QueueManager(options.pollInterval, poke);
     const runnersOf = (queue?: string) => (queue === undefined ? queues.all() : queues.all().filter((runner) => runner.name === queue));

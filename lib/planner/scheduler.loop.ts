@@ -40,10 +40,13 @@ export class SchedulerLoop {
   /**
    * @param watch wraps each task's run (the store's reachability is learnt
    * from them: a task stuck behind an unreachable store is the first sign). @default none
+   * @param fired told, as its timer fires, when it was due: one that fires
+   * late tells that the process stood still meanwhile (see `StoreContact.stalled`). @default none
    */
   constructor(
     private readonly clock: Clock,
     private readonly watch: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
+    private readonly fired: (dueAt: number) => void = () => undefined,
   ) {}
 
   add(task: LoopTask): void {
@@ -107,6 +110,8 @@ export class SchedulerLoop {
       () => {
         this.timer = null;
         this.timerAt = Infinity;
+        // Before any task runs: the lifeline's pass of this very tick must know of a stall.
+        this.fired(next);
         this.current = this.tick();
       },
       Math.max(0, next - now),

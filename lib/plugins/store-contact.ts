@@ -23,8 +23,9 @@ interface Call {
  * heartbeat younger than `rescueAfter`, as a live node beats at least every
  * `rescueAfter / 2`. It began, for the lifeline, at the last answer before
  * that call was sent; a node that had no answer before does not know when,
- * and rescues nothing during the grace. Only calls tell: a clock moved
- * forward with no call under way is not an outage.
+ * and rescues nothing during the grace. Otherwise only calls tell: a clock
+ * moved forward with no call under way is not an outage, but a timer of
+ * this process that fires that late is (see {@link StoreContact.stalled}).
  * @internal
  */
 export class StoreContact {
@@ -62,6 +63,26 @@ export class StoreContact {
     } finally {
       this.pending.delete(sent);
     }
+  }
+
+  /**
+   * This process ran nothing from `since` until now: a timer due then fired
+   * only now (the process was stopped with SIGSTOP, the machine suspended,
+   * its event loop blocked). No call was under way to tell, yet heartbeats
+   * may not have landed meanwhile: on SQLite a process stopped inside a
+   * write transaction holds the file's write lock, so no other process
+   * could write one (and, the lease row locked too, none could take the
+   * lead from this one); on a suspended machine no process ran. A stall
+   * longer than `rescueAfter / 2` is taken as an outage that began at the
+   * last answer before it, and its grace runs from now.
+   */
+  stalled(since: number): void {
+    const at = this.now();
+    if (at - since <= this.rescueAfter / 2) return;
+    const from = this.failing ? this.failing.after : this.lastAnswer;
+    const overlaps = this.backAt !== null && since < this.backAt + this.rescueAfter;
+    this.outageFrom = !overlaps ? from : earliest(this.outageFrom, from);
+    this.backAt = at;
   }
 
   /**

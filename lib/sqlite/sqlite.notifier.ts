@@ -66,6 +66,12 @@ export class SqliteNotifier implements Notifier {
    * queues of its jobs), and the message must not be rolled back with it. A
    * rollback then leaves a wake-up for jobs that never were: a claim that
    * finds nothing.
+   *
+   * A write the file refuses (another process holds it past `busyTimeout`,
+   * a full disk) is logged, not thrown, as on PostgreSQL: the message only
+   * wakes the others sooner than their polling would, and its caller's own
+   * write is committed already (an enqueue that rejected there would be
+   * retried, its job inserted twice). This process's listeners still get it.
    */
   async notify(message: Notification): Promise<void> {
     const sqlite = this.sqlite;
@@ -73,7 +79,11 @@ export class SqliteNotifier implements Notifier {
     if (!sqlite.open) return queueMicrotask(() => this.deliver(message));
     const written = sqlite.write(() => this.append(message));
     if (!sqlite.busy) {
-      await written;
+      try {
+        await written;
+      } catch (error) {
+        this.logger.warn(`sending a "${message.type}" notification through ${sqlite.path} failed (polling will catch up): ${describe(error)}`);
+      }
       queueMicrotask(() => this.deliver(message));
       return;
     }

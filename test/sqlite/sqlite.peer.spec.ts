@@ -59,6 +59,31 @@ describe('SQLite peer and notifier across connections to one file', () => {
     expect(heardA).toEqual(heardB);
   });
 
+  it('a message the file refuses (another process holds it past busyTimeout) is logged, not thrown: the caller wrote its own change already', async () => {
+    const path = join(dir, 'jobs.db');
+    const held = await connect();
+    const sqlite = await openSqlite({ type: 'sqlite', path, busyTimeout: 50 });
+    open.push(sqlite);
+    const a = new SqliteNotifier(sqlite, { node: 'a', interval: 20 });
+    await a.start();
+    stops.push(() => a.stop());
+    const heard: Notification[] = [];
+    a.subscribe((m) => heard.push(m));
+    const warn = vi.mocked(Logger.prototype.warn);
+    held.db.exec('BEGIN IMMEDIATE');
+    try {
+      // An enqueue's wake-up after its insert committed: a rejection here would reject the enqueue of a job that is in the file.
+      await expect(a.notify({ type: 'insert', queue: 'default' })).resolves.toBeUndefined();
+    } finally {
+      held.db.exec('ROLLBACK');
+    }
+    await waitFor(() => heard.length === 1, 1_000, 'its own listener to hear it');
+    expect(heard).toEqual([{ type: 'insert', queue: 'default' }]);
+    expect(warn.mock.calls.map(([m]) => String(m))).toEqual([
+      expect.stringMatching(/"insert" notification .* failed \(polling will catch up\): database is locked/),
+    ]);
+  });
+
   it('reads nothing while no other connection committed (data_version unchanged)', async () => {
     const sqlite = await connect();
     const notifier = new SqliteNotifier(sqlite, { node: 'a', interval: 10 });

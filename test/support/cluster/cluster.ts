@@ -56,7 +56,7 @@ export interface NodeSettings {
   /** Keep the jobs in Redis (the ledger stays in PostgreSQL). */
   redis?: { url: string; keyPrefix: string };
   /** Keep the jobs in this SQLite file (the ledger stays in PostgreSQL). */
-  sqlite?: { path: string };
+  sqlite?: { path: string; busyTimeout?: number };
   name: string;
   concurrency?: number;
   leaseTtl?: number;
@@ -79,6 +79,8 @@ export interface NodeSettings {
   breakerResetMs?: number;
   /** `rateLimits.jobs.limited`: `limit` jobs per `per` ms (with `by: 'queues'`, `rateLimits.queues.default`). */
   limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
+  /** How long a `hold-lock` job holds the SQLite file's write lock (see node.ts). */
+  holdMs?: number;
 }
 
 /** Starts a node as a child process. */

@@ -35,7 +35,7 @@ interface NodeConfig {
   /** Keep the jobs in Redis instead: this server, under this key prefix. */
   redis?: { url: string; keyPrefix: string };
   /** Keep the jobs in this SQLite file instead (shared by the nodes of the test). */
-  sqlite?: { path: string };
+  sqlite?: { path: string; busyTimeout?: number };
   name: string;
   /** 0: no queues (this node runs no jobs). */
   concurrency: number;
@@ -70,6 +70,8 @@ interface NodeConfig {
   breakerResetMs?: number;
   /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms (with `by: 'queues'`, `rateLimits.queues.default`). */
   limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
+  /** How long a `hold-lock` job keeps the SQLite file's write lock, in ms of wall time (see `holdLock`). @default 1000 */
+  holdMs?: number;
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -156,6 +158,32 @@ class ClusterJobs implements OnApplicationShutdown {
     // A while first (as memory runs out): the node claims more work ahead meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     process.kill(process.pid, 'SIGKILL');
+  }
+
+  /**
+   * Takes the SQLite file's write lock (`BEGIN IMMEDIATE` on a connection of
+   * its own), writes into `jobs` (every `work` job marked completed, spilled
+   * to the WAL uncommitted), prints `holding <node>`, then spins, with the
+   * event loop blocked, until `holdMs` of wall time have passed, and rolls
+   * back. Synchronous throughout: a SIGSTOP after `holding` freezes the
+   * process with the lock held, a SIGKILL kills it mid-transaction.
+   */
+  @Scheduled({ name: 'hold-lock' })
+  async holdLock() {
+    const { default: Driver } = await import('better-sqlite3');
+    const db = new Driver(config.sqlite!.path, { timeout: 30_000 });
+    try {
+      db.pragma('cache_size = 1');
+      db.exec('BEGIN IMMEDIATE');
+      db.prepare(`UPDATE jobs SET state = 'completed', result = '"held"' WHERE name = 'work'`).run();
+      process.stdout.write(`holding ${config.name}\n`);
+      const until = Date.now() + (config.holdMs ?? 1_000);
+      while (Date.now() < until);
+      db.exec('ROLLBACK');
+      process.stdout.write(`released ${config.name}\n`);
+    } finally {
+      db.close();
+    }
   }
 
   /** Always fails: inserted with one attempt, it is a dead letter at once. */

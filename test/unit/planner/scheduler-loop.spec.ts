@@ -178,6 +178,17 @@ describe('SchedulerLoop', () => {
     expect(log).toEqual(['a']);
   });
 
+  it('tells, before the tasks of a tick run, when its timer was due (a late one tells that the process stood still)', async () => {
+    const clock = new FakeClock(T0);
+    const log: string[] = [];
+    const loop = new SchedulerLoop(clock, undefined, (dueAt) => log.push(`due ${dueAt - T0}`));
+    loop.add(new Task('a', T0 + 1_000, log));
+    loop.add(new Task('b', T0 + 1_000, log));
+    loop.start();
+    await clock.advance('5s');
+    expect(log).toEqual(['due 1000', 'a', 'b']);
+  });
+
   it('asks the clock for a precise timer when a precise task is the earliest', async () => {
     const { clock, loop, task } = setup();
     task('plugin', T0 + 5_000);

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
+import type { Clock, TimerHandle } from '../../../lib/clock/clock.js';
+import { SchedulerLoop } from '../../../lib/planner/scheduler.loop.js';
 import { LifelinePlugin } from '../../../lib/plugins/lifeline.plugin.js';
 import { NodeBeatPlugin } from '../../../lib/plugins/node-beat.plugin.js';
 import { StoreContact } from '../../../lib/plugins/store-contact.js';
@@ -71,6 +73,55 @@ describe('LifelinePlugin', () => {
     await plugin.checkNow(t); // the jobs' table answers: the outage is over, with its grace
     await plugin.checkNow(t);
     expect(asked.slice(3)).toEqual([0, 90_000]); // only what had stopped rescueAfter before the jobs' last answer before it (100 s)
+    warn.mockRestore();
+  });
+
+  it('a leader whose process stood still (stopped holding the SQLite write lock) rescues after it only what had stopped before it', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // A clock whose timers fire only when told, at whatever time it is then: late after a stall.
+    let t = 100_000;
+    const timers = new Map<TimerHandle, { at: number; callback: () => void }>();
+    let seq = 0;
+    const clock: Clock = {
+      now: () => t,
+      setTimeout: (callback, ms) => (timers.set(++seq, { at: t + ms, callback }), seq),
+      clearTimeout: (handle) => void timers.delete(handle),
+    };
+    const fireDue = async () => {
+      // A copy: a callback arms the loop's next timer, fired on a later call.
+      for (const [handle, timer] of Array.from(timers)) {
+        if (timer.at > t) continue;
+        timers.delete(handle);
+        timer.callback();
+      }
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const contact = new StoreContact(() => t, 10_000);
+    const loop = new SchedulerLoop(
+      clock,
+      (run) => contact.watch(run, false),
+      (dueAt) => contact.stalled(dueAt),
+    );
+    const { plugin, asked } = lifeline(contact);
+    for (const task of plugin.tasks()) loop.add(task);
+    loop.start();
+    for (let i = 0; i < 3; i++) {
+      t += 1_000;
+      await fireDue();
+    }
+    expect(asked).toEqual([91_000, 92_000, 93_000]); // by age, every second
+    // Stopped (SIGSTOP) for 15 s, with no call of its own under way; nobody else could beat meanwhile.
+    t += 15_000;
+    await fireDue();
+    // Only what had stopped rescueAfter before the last answer before the stall (103 s): not every heartbeat of the last 15 s.
+    expect(asked.at(-1)).toBe(93_000);
+    expect(warn.mock.calls.map(([message]) => String(message))).toEqual([expect.stringContaining('the store was out of reach')]);
+    for (let i = 0; i < 10; i++) {
+      t += 1_000;
+      await fireDue();
+    }
+    expect(asked.at(-1)).toBe(t - 10_000); // the grace is over: by age again
+    await loop.stop();
     warn.mockRestore();
   });
 });

@@ -124,6 +124,36 @@ describe('StoreContact', () => {
     expect(contact.rescueBefore(at())).toBe(at() - R);
   });
 
+  it('a timer of this process that fires over rescueAfter / 2 late (the process stopped, the machine asleep) is an outage from the last answer before it', async () => {
+    const { contact, answer, at, move } = setup();
+    await answer();
+    const lastGood = at();
+    const due = at() + 500;
+    move(R / 2 + 500);
+    contact.stalled(due); // R / 2 late exactly: a slow turn, not a stall
+    expect(contact.rescueBefore(at())).toBe(at() - R);
+    move(1);
+    contact.stalled(due);
+    expect(contact.rescueBefore(at())).toBe(lastGood - R);
+    expect(contact.graceUntil(at())).toBe(at() + R);
+    move(R);
+    expect(contact.rescueBefore(at())).toBe(at() - R);
+  });
+
+  it('a stall during an outage under way keeps the outage going, and its start', async () => {
+    const { contact, answer, fail, at, move } = setup();
+    await answer();
+    const lastGood = at();
+    move(1_000);
+    await fail();
+    const due = at();
+    move(R);
+    contact.stalled(due);
+    expect(contact.rescueBefore(at())).toBeNull(); // the store has not answered since the failure
+    await answer();
+    expect(contact.rescueBefore(at())).toBe(lastGood - R);
+  });
+
   it("an outage that begins within the last one's grace keeps the first one's start", async () => {
     const { contact, answer, fail, at, move } = setup();
     await answer();
