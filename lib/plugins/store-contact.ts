@@ -78,11 +78,7 @@ export class StoreContact {
    */
   stalled(since: number): void {
     const at = this.now();
-    if (at - since <= this.rescueAfter / 2) return;
-    const from = this.failing ? this.failing.after : this.lastAnswer;
-    const overlaps = this.backAt !== null && since < this.backAt + this.rescueAfter;
-    this.outageFrom = !overlaps ? from : earliest(this.outageFrom, from);
-    this.backAt = at;
+    if (at - since > this.rescueAfter / 2) this.outage(since, this.failing ? this.failing.after : this.lastAnswer, at);
   }
 
   /**
@@ -105,13 +101,16 @@ export class StoreContact {
     const at = this.now();
     const first = this.failing ?? call;
     this.failing = null;
-    if (at - first.sentAt > this.rescueAfter / 2) {
-      // An outage that began within the last one's grace: heartbeats may not have landed since the first began.
-      const overlaps = this.backAt !== null && first.sentAt < this.backAt + this.rescueAfter;
-      this.outageFrom = !overlaps ? first.after : earliest(this.outageFrom, first.after);
-      this.backAt = at;
-    }
+    if (at - first.sentAt > this.rescueAfter / 2) this.outage(first.sentAt, first.after, at);
     this.lastAnswer = at;
+  }
+
+  /** An outage that began at `began` (a call sent, a timer due), the store's last answer before it `from`, is over at `at`. */
+  private outage(began: number, from: number | null, at: number): void {
+    // One that began within the last one's grace: heartbeats may not have landed since the first began.
+    const overlaps = this.backAt !== null && began < this.backAt + this.rescueAfter;
+    this.outageFrom = !overlaps ? from : earliest(this.outageFrom, from);
+    this.backAt = at;
   }
 
   private outageUnderWay(now: number): boolean {
