@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useCluster, waitUntil } from '../support/cluster/cluster.js';
+import { killAll, useCluster, waitUntil } from '../support/cluster/cluster.js';
 import { CLUSTER_STORES, openClusterStore, type ClusterStore } from '../support/cluster/cluster-stores.js';
 import type { WorkflowRun } from '../../lib/store/workflow-run.types.js';
 
@@ -72,6 +72,8 @@ describe.each(CLUSTER_STORES)('workflow parallel steps (child processes on %s)',
     const jobs = await store.jobs('__workflow.step');
     expect(jobs).toHaveLength(FANOUT.length + 2);
     expect(jobs.filter((j) => j.state !== 'completed' || j.errors.length > 0)).toEqual([]);
+    // The nodes go before their store: a node still running would write its keys again after the drop.
+    await killAll([...nodes, starter]);
     await store.drop();
   }, 60_000);
 
