@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Notification, Notifier } from '../notifier/notifier.js';
 import { parseNotification } from '../notifier/notification.parse.js';
+import { safeErrorText } from '../execution/job-errors.js';
 import { closeRedis, type RedisConnection } from './redis.client.js';
 
 /**
@@ -79,8 +80,21 @@ export class RedisNotifier implements Notifier {
     if (subscriber) await closeRedis(subscriber);
   }
 
+  /**
+   * Publishes a message to every node. One the server does not take (the
+   * connection lost, its retries spent) is logged, not thrown, as on
+   * PostgreSQL: it only wakes the others sooner than their polling would,
+   * and its caller's own write has landed already (an enqueue that rejected
+   * here would be retried, its job inserted twice). This process's listeners,
+   * which hear it through the subscribed connection, get it from here then.
+   */
   async notify(message: Notification): Promise<void> {
-    await this.redis.client.publish(this.channel, JSON.stringify(message));
+    try {
+      await this.redis.client.publish(this.channel, JSON.stringify(message));
+    } catch (error) {
+      this.logger.warn(`sending a "${message.type}" notification failed (polling will catch up): ${safeErrorText(error)}`);
+      this.deliver(message);
+    }
   }
 
   subscribe(listener: (message: Notification) => void): () => void {

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { closeRedis, openRedis } from '../../lib/redis/redis.client.js';
 import { persistenceWarning, readPersistence } from '../../lib/redis/redis.persistence.js';
 import { RedisStore } from '../../lib/redis/redis.store.js';
@@ -9,7 +10,7 @@ import { InvalidArgumentError, MissingPackageError } from '../../lib/scheduler.e
 import { StoreUnavailableError } from '../../lib/postgres/postgres.errors.js';
 import { newJobInput } from '../../lib/store/index.js';
 import { createRedisBundle } from '../../lib/redis/redis.bundle.js';
-import type { RedisNotifier } from '../../lib/redis/redis.notifier.js';
+import { notificationChannel, RedisNotifier } from '../../lib/redis/redis.notifier.js';
 import { SystemClock } from '../../lib/clock/clock.js';
 import type { Notification } from '../../lib/notifier/notifier.js';
 import { dropKeys, redisUrl, testKeyPrefix } from '../support/redis.js';
@@ -161,6 +162,30 @@ describe('Redis deployments with two key prefixes on one database', () => {
       }
       await keys.drop();
       await other.drop();
+    }
+  });
+});
+
+describe('Redis notifications the server does not take', () => {
+  it('are logged, not thrown (the caller wrote already), and still reach this process', async () => {
+    const keys = testKeyPrefix('notify');
+    const redis = await openRedis({ url: redisUrl(), keyPrefix: keys.keyPrefix });
+    const notifier = new RedisNotifier(redis, notificationChannel(redis));
+    const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await notifier.start();
+      const heard: Notification[] = [];
+      notifier.subscribe((m) => heard.push(m));
+      // The publishing connection is gone (closed for good: ioredis refuses the command at once).
+      redis.client.disconnect();
+      await expect(notifier.notify({ type: 'insert', queue: 'default' })).resolves.toBeUndefined();
+      expect(heard).toEqual([{ type: 'insert', queue: 'default' }]);
+      expect(warnings.mock.calls.map(([m]) => String(m))).toEqual([expect.stringMatching(/sending a "insert" notification failed \(polling will catch up\)/)]);
+    } finally {
+      warnings.mockRestore();
+      await notifier.stop();
+      await closeRedis(redis);
+      await keys.drop();
     }
   });
 });
