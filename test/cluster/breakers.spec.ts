@@ -47,4 +47,38 @@ describe.each(CLUSTER_STORES)('circuit breakers across nodes (child processes on
     await killAll([a, b]);
     await store.drop();
   }, 90_000);
+
+  it('half-open, nine held jobs on three nodes try at once: two probes run cluster-wide (successThreshold 2), the rest only once it has closed', async () => {
+    const store = await openClusterStore(kind, 'probes');
+    const settings = { concurrency: 3, breakerResetMs: 3_000, breakerProbes: 2, flakyMs: 1_500 };
+    const nodes = ['a', 'b', 'c'].map((name) => cluster.start(store.settings(name, settings)));
+    await Promise.all(nodes.map((node) => node.waitFor('ready')));
+    await store.insert([1, 2, 3].map((n) => ({ name: 'flaky', n, maxAttempts: 1, pinnedNode: 'a' })));
+    await waitUntil(async () => (await store.breaker('api'))?.state === 'open', 15_000, 'the breaker to open');
+    const opening = new Set((await store.jobs('flaky')).map((job) => job.id));
+
+    // The API is back, but the breaker is open: every node holds its jobs until it turns half-open, then all try at once.
+    await cluster.rows(store.url, `INSERT INTO ${store.ledger} (kind, node) VALUES ('healthy', 'test')`);
+    await store.insert(['a', 'b', 'c'].flatMap((node, i) => [1, 2, 3].map((n) => ({ name: 'flaky', n: 10 * (i + 1) + n, maxAttempts: 1, pinnedNode: node }))));
+    const held = async () => (await store.jobs('flaky')).filter((job) => !opening.has(job.id));
+    await waitUntil(async () => (await held()).every((job) => job.state === 'completed'), 45_000, 'the held jobs to complete');
+    expect((await held()).map((job) => job.attempt)).toEqual(Array(9).fill(1));
+    expect(await store.breaker('api')).toMatchObject({ state: 'closed', failures: 0 });
+
+    const ids = (await held()).map((job) => job.id);
+    const ledgered = await cluster.rows(
+      store.url,
+      `SELECT kind, job_id, node, at FROM ${store.ledger} WHERE kind IN ('flaky', 'flaky-done') AND job_id = ANY($1) ORDER BY at`,
+      [ids],
+    );
+    const at = (row: Record<string, unknown>) => (row.at as Date).getTime();
+    const starts = ledgered.filter((row) => row.kind === 'flaky');
+    const done = ledgered.filter((row) => row.kind === 'flaky-done');
+    expect(starts).toHaveLength(9);
+    // The breaker closes once its second probe succeeds: before that, only the two probes started, whichever nodes ran them.
+    const closed = at(done[1]!);
+    expect(starts.filter((row) => at(row) < closed)).toHaveLength(2);
+    await killAll(nodes);
+    await store.drop();
+  }, 90_000);
 });

@@ -77,6 +77,10 @@ export interface NodeSettings {
   deadLetterAlerts?: boolean;
   enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
   breakerResetMs?: number;
+  /** `successThreshold` of the `api` breaker (see node.ts). @default 1 */
+  breakerProbes?: number;
+  /** Milliseconds a `flaky` job that succeeds takes (see node.ts). @default 0 */
+  flakyMs?: number;
   /** `rateLimits.jobs.limited`: `limit` jobs per `per` ms (with `by: 'queues'`, `rateLimits.queues.default`). */
   limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
   /** How long a `hold-lock` job holds the SQLite file's write lock (see node.ts). */

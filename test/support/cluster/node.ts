@@ -66,8 +66,12 @@ interface NodeConfig {
    * writing an `enqueued` or `duplicate` row (job_id: the job returned).
    */
   enqueueRounds?: { go: string; args: { n: number }; unique: UniqueOption; count: number }[];
-  /** `resetTimeout` of the `api` circuit breaker (3 failures open it, 1 probe closes it). @default 60000 */
+  /** `resetTimeout` of the `api` circuit breaker (3 failures open it, `breakerProbes` probes close it). @default 60000 */
   breakerResetMs?: number;
+  /** `successThreshold` of the `api` circuit breaker: the probes a half-open breaker lets run. @default 1 */
+  breakerProbes?: number;
+  /** Milliseconds a `flaky` job that succeeds takes before it writes its `flaky-done` row. @default 0 */
+  flakyMs?: number;
   /** `rateLimits.jobs.limited` of this node: `limit` jobs per `per` ms (with `by: 'queues'`, `rateLimits.queues.default`). */
   limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
   /** How long a `hold-lock` job keeps the SQLite file's write lock, in ms of wall time (see `holdLock`). @default 1000 */
@@ -138,11 +142,13 @@ class ClusterJobs implements OnApplicationShutdown {
     return { n: ctx.args.n };
   }
 
-  /** Guarded by the `api` circuit breaker: fails until the ledger holds a `healthy` row. */
+  /** Guarded by the `api` circuit breaker: fails until the ledger holds a `healthy` row; then takes `flakyMs` and writes `flaky-done`. */
   @Scheduled({ name: 'flaky', circuitBreaker: 'api', backoff: 0 })
   async flaky(ctx: JobContext) {
     await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('flaky', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
     if ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'healthy'`)).rowCount === 0) throw new Error('the API is down');
+    if (config.flakyMs) await new Promise((resolve) => setTimeout(resolve, config.flakyMs));
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('flaky-done', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
   }
 
   /** Records its start by the database's clock (`now()` of the insert), for the rate-limit test. */
@@ -342,7 +348,7 @@ async function record(ctx: StepContext, kind: string): Promise<void> {
       shutdownGracePeriod: config.shutdownGracePeriod,
       ...(config.clockOffsetMs ? { clock: new SkewedClock() } : {}),
       ...(config.deadLetterAlerts ? { deadLetters: { onDeadLetter: LedgerAlerts } } : {}),
-      circuitBreakers: { api: { failureThreshold: 3, successThreshold: 1, resetTimeout: config.breakerResetMs ?? 60_000 } },
+      circuitBreakers: { api: { failureThreshold: 3, successThreshold: config.breakerProbes ?? 1, resetTimeout: config.breakerResetMs ?? 60_000 } },
       ...(config.limited
         ? {
             rateLimits: {
