@@ -43,10 +43,12 @@ export interface StepRun {
   /** Rollback progress of a completed step: `null` (not reached), `running`, `failed`, or `done` once the rollback chain has passed it (compensated, or a step with no `rollback`: it stays `completed`). */
   rollback: 'running' | 'done' | 'failed' | null;
   /**
-   * Set on the steps still running when their run was cancelled with
-   * `rollback: true`: such a step that completes afterwards (its work
-   * returned before it saw the abort) is compensated as the others were.
-   * Absent otherwise.
+   * Set on the steps completed or still running when their run was
+   * cancelled with `rollback: true`, in the cancel's own write: each is
+   * compensated once completed (a running one may complete afterwards, its
+   * work having returned before it saw the abort), by the cancel's rollback
+   * chain or, should that chain never be queued (its node died), by the
+   * repair sweep. Absent otherwise.
    */
   rollbackIfCompleted?: boolean;
 }

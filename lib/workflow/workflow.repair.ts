@@ -24,9 +24,13 @@ const PAGE = 1_000;
 /**
  * Workflow repair (leader only): a step marked queued whose job insert was
  * lost (a crash between the two) is queued again, the unique (run, step)
- * key making this a no-op when the job exists; a step that completed just
- * as its run's rollback chain ended (a failed run, or one cancelled with
- * rollback) is compensated by a new chain.
+ * key making this a no-op when the job exists; a failed run, or one
+ * cancelled with rollback, that still owes a compensation (its chain was
+ * never queued, the node dying first, or a step completed just as the chain
+ * ended) gets a new chain. The chain's job is unique per run, so a sweep
+ * (or two leaders at a hand-over) queues none while one is queued or
+ * running, and each rollback is marked under the run's lock before it runs:
+ * none runs twice.
  *
  * A sweep reads a page of runs of each state it repairs, newest first,
  * and the next sweep goes on from where it stopped (starting over after a
@@ -61,7 +65,7 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
       const def = engine.definition(run.workflow);
       // A run failed by a version mismatch is not compensated (documented).
       if (def?.version !== run.version) continue;
-      // Of a cancelled run, only the steps a cancel with rollback found running (those before it had their chain).
+      // Of a cancelled run, only the steps a cancel with rollback marked (completed or running then): a cancel without owes none.
       const owed = (name: string, sr: StepRun) => (run.state === 'failed' || sr.rollbackIfCompleted === true) && def.steps.get(name)?.runRollback !== undefined;
       if (Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && owed(name, sr))) {
         await engine.rollback.begin(run);

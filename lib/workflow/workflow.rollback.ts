@@ -27,7 +27,7 @@ export class WorkflowRollback {
     await this.s.insert([{ ...internalJob(ROLLBACK_JOB, { runId: run.id }, run, def, now), uniqueKey: `workflow:${run.id}:rollback` }]);
   }
 
-  /** A step completed after its run failed, or was cancelled with rollback: it is compensated too. */
+  /** A step completed after its run failed, or was cancelled with rollback (the cancel marked it): it is compensated too. */
   async lateCompletion(run: WorkflowRun): Promise<void> {
     const owed = (sr: StepRun) => sr.state === 'completed' && sr.rollback === null && sr.rollbackIfCompleted === true;
     if (run.state === 'failed' || (run.state === 'cancelled' && Object.values(run.steps).some(owed))) await this.begin(run);

@@ -155,8 +155,8 @@ export class Workflows {
       changed = false; // only the last call of mutate counts
       if (!ACTIVE.includes(r.state)) return null;
       changed = true;
-      // A running step may still complete (its work returned before its abort): marked, it is compensated then.
-      const steps = options.rollback ? markRunningForRollback(r.steps) : r.steps;
+      // The compensation owed is written with the cancel, so the repair sweep queues the chain should this node die before it does.
+      const steps = options.rollback ? markForRollback(r.steps) : r.steps;
       return { ...r, state: 'cancelled', error: reason, finishedAt: this.now(), steps };
     });
     // A run cancelled already is answered unchanged by the store: it has ended, and is not cancelled (nor rolled back) twice.
@@ -263,7 +263,12 @@ function jsonContext(context: unknown, maxPayloadBytes: number): JsonObject {
   return JSON.parse(storableJson('context', context, maxPayloadBytes)) as JsonObject;
 }
 
-/** The steps of a run cancelled with rollback, those running marked to be compensated should they complete. */
-function markRunningForRollback(steps: Record<string, StepRun>): Record<string, StepRun> {
-  return Object.fromEntries(Object.entries(steps).map(([name, sr]) => [name, sr.state === 'running' ? { ...sr, rollbackIfCompleted: true } : sr]));
+/**
+ * The steps of a run cancelled with rollback, those completed and those
+ * running marked to be compensated (a running one may still complete, its
+ * work having returned before its abort).
+ */
+function markForRollback(steps: Record<string, StepRun>): Record<string, StepRun> {
+  const owed = (sr: StepRun) => sr.state === 'running' || (sr.state === 'completed' && sr.rollback === null);
+  return Object.fromEntries(Object.entries(steps).map(([name, sr]) => [name, owed(sr) ? { ...sr, rollbackIfCompleted: true } : sr]));
 }

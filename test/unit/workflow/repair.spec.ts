@@ -80,9 +80,10 @@ describe('WorkflowRepairPlugin', () => {
     expect(advanced).toEqual(['1']);
   });
 
-  it('compensates a late completion of a failed run, and of a run cancelled with rollback only the steps the cancel found running', async () => {
+  it('compensates what a failed run owes, and of a run cancelled with rollback only the steps the cancel marked', async () => {
     const completed = (extra: object = {}) => ({ state: 'completed', rollback: null, ...extra }) as unknown as WorkflowRun['steps'][string];
     const failed = { ...run(1, 'failed', T0), steps: { a: completed() } };
+    // Completed before the cancel or after it (a late completion): marked by the cancel, whose chain was lost or ended first.
     const cancelledLate = { ...run(2, 'cancelled', T0), steps: { a: completed({ rollbackIfCompleted: true }) } };
     // Completed before a cancel without rollback: nothing is owed.
     const cancelledPlain = { ...run(3, 'cancelled', T0), steps: { a: completed() } };
