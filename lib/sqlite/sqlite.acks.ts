@@ -196,7 +196,7 @@ export class SqliteAcks {
   }
 }
 
-/** SQLite's "the file is busy" (another connection's write past the busy timeout), or the shared connection's `SqliteBusyError`. */
+/** SQLite's "the file is busy" (another process held it past busyTimeout): `SqliteBusyError`, or a raw error of the driver. */
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));

@@ -5,6 +5,7 @@ import type { SqliteStoreOptions } from '../store/store-options.js';
 import { borrowSqlite } from './sqlite.data-source.js';
 import { describeSqliteError } from './sqlite.errors.js';
 import { sqliteConnection, type SqliteConnection } from './sqlite.handle.js';
+import { LOCK_TRY_MS } from './sqlite.lock-wait.js';
 
 export type { SqliteConnection } from './sqlite.handle.js';
 
@@ -24,8 +25,10 @@ export const SQLITE_DEFAULTS = {
  * writer, and a commit is one append to the log), `synchronous=NORMAL`
  * (under WAL a commit survives a crash of the process; only a power loss or
  * OS crash may lose the last commits, never corrupt the file), a busy
- * timeout (a writer waits for another process's transaction instead of
- * failing), and foreign keys off (the store keeps its own links). With
+ * timeout of `LOCK_TRY_MS` once open (a write that meets another process's
+ * transaction waits for it between tries, without blocking the event loop,
+ * up to `busyTimeout`: see `SqliteLockWait`), and foreign keys off (the
+ * store keeps its own links). With
  * `dataSource`, the DataSource's connection (see `borrowSqlite`).
  * `importer` loads `better-sqlite3` (a parameter so that tests can pretend it is missing).
  * @throws MissingPackageError when `better-sqlite3` is not installed.
@@ -54,7 +57,8 @@ export async function openSqlite(options: SqliteStoreOptions, importer?: (specif
       throw new SchedulerConfigError('SchedulerModule', 'store.path', `${path} cannot use WAL mode (journal_mode is ${String(mode)})`);
     }
     db.pragma('synchronous = NORMAL');
-    db.pragma(`busy_timeout = ${busyTimeout}`);
+    // Opened with the whole busyTimeout: making a new file WAL needs it alone, and a start may block for that.
+    db.pragma(`busy_timeout = ${LOCK_TRY_MS}`);
   } catch (error) {
     db.close();
     throw unwritableSqlite('store.path', path, error);

@@ -1,26 +1,36 @@
 import { SchedulerError, StoreUnavailableError } from '../scheduler.errors.js';
 
 /**
- * A scheduler write on the connection of `store: { type: 'sqlite', dataSource }`
- * waited `busyTimeout` ms for a transaction of the app to end on that
- * connection, and gave up: nothing was changed, and the call may be repeated.
- * Its `code` is `SQLITE_BUSY`, what SQLite says when another process holds
- * the file that long. A scheduler call made inside the app's transaction
- * without `{ manager }` ends this way: it waits for the very transaction that
- * waits for it.
+ * A scheduler call could not get the SQLite file's write lock in time, and
+ * gave up: nothing was changed, and the call may be repeated. Its `code` is
+ * `SQLITE_BUSY`, and it is a `StoreUnavailableError`. Two causes:
+ *
+ * - another process held the file's write lock for `busyTimeout` ms
+ *   (SQLite's error is the `cause`); with `store: { type: 'sqlite', path }`
+ *   the call waited that long without blocking the event loop;
+ * - with `store: { type: 'sqlite', dataSource }`, a transaction of the app
+ *   stayed open `busyTimeout` ms on the shared connection. A scheduler call
+ *   made inside the app's transaction without `{ manager }` ends this way:
+ *   it waits for the very transaction that waits for it.
  * @publicApi
  */
-export class SqliteBusyError extends SchedulerError {
+export class SqliteBusyError extends StoreUnavailableError {
   /** The code SQLite gives a write that waited out its busy timeout. */
   readonly code = 'SQLITE_BUSY';
 
   constructor(
-    /** How long the write waited, in ms (`store.busyTimeout`). */
+    /** How long the call waited, in ms (`store.busyTimeout`; with a DataSource and another process, the DataSource's `timeout`). */
     readonly waited: number,
+    /** With `cause` (SQLite's error): another process held the file named `path`. */
+    held?: { path: string; cause: unknown; option?: string },
   ) {
     super(
-      `the app's transaction on the shared SQLite connection stayed open for ${waited} ms (store.busyTimeout): ` +
-        'a scheduler call made inside a TypeORM transaction must pass { manager } to join it',
+      held
+        ? `another process held the write lock of ${held.path} for ${waited} ms (${held.option ?? 'store.busyTimeout'}; ${describeSqliteError(held.cause)}): ` +
+            'nothing was written, and the call may be repeated'
+        : `the app's transaction on the shared SQLite connection stayed open for ${waited} ms (store.busyTimeout): ` +
+            'a scheduler call made inside a TypeORM transaction must pass { manager } to join it',
+      held ? { cause: held.cause } : undefined,
     );
   }
 }

@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteBusyError } from './sqlite.errors.js';
 import { SqliteGate } from './sqlite.gate.js';
+import { isSqliteBusy, LockTaken, SqliteLockWait } from './sqlite.lock-wait.js';
 
 /**
  * An open SQLite file and the one way to write to it (what `openSqlite`
@@ -27,15 +29,32 @@ export interface SqliteConnection {
    * upgrade, which SQLite refuses at once with SQLITE_BUSY when another
    * process committed in between (busy timeout or not): three processes
    * claiming from one file failed with "database is locked" that way.
-   * @throws SqliteBusyError when the app's transaction stays open `busyTimeout` ms.
+   *
+   * On the store's own file, a lock held by another process is waited for
+   * without blocking the event loop (see `SqliteLockWait`), up to
+   * `busyTimeout`; on a DataSource's connection, SQLite's busy timeout (the
+   * DataSource's `timeout`) waits for it, blocking, as every query of the app does.
+   * @throws SqliteBusyError when another process holds the file's write lock
+   * past the wait, or the app's transaction stays open `busyTimeout` ms; `body` changed nothing.
    */
   write<T>(body: () => T): Promise<T>;
   /**
    * Runs `body` outside any transaction (each statement commits alone), in
    * this call when the connection is free, else once the app's transaction
-   * ends. @throws SqliteBusyError as `write` does.
+   * ends. Meant for one statement that needs no write lock (a pragma): it
+   * is not tried again when another process holds the file.
+   * @throws SqliteBusyError as `write` does.
    */
   run<T>(body: () => T): Promise<T>;
+  /**
+   * Runs `body`, reads only, in this call (a read never waits for the app's
+   * transaction: it sees its rows). Under WAL a read needs no lock, but
+   * SQLite refuses one for a moment while another process recovers or
+   * truncates the log: on the store's own file it is tried again without
+   * blocking the event loop, up to `busyTimeout`.
+   * @throws SqliteBusyError when the file stayed busy that long.
+   */
+  read<T>(body: () => T): Promise<T>;
   /**
    * Whether `manager`'s transaction is the one open on this connection now,
    * so that a write through `within` becomes part of it.
@@ -71,7 +90,10 @@ export interface SqliteConnectionSetup {
   path: string;
   option: SqliteConnection['option'];
   borrowed: boolean;
-  /** How long a call waits for a transaction of the app (`busyTimeout`). */
+  /**
+   * How long a call waits (`busyTimeout`): for the write lock on the store's
+   * own file, for a transaction of the app on a DataSource's connection.
+   */
   timeout: number;
   joins(manager: object): boolean;
   /** Lets go of the connection: closes it, or only what the store hooked on it. */
@@ -87,6 +109,26 @@ export function sqliteConnection(db: BetterSqlite3.Database, setup: SqliteConnec
   const transaction = db.transaction((body: () => unknown) => body());
   const statements = new Map<string, BetterSqlite3.Statement>();
   const gate = new SqliteGate(db, setup.timeout);
+  // How long a busy call waited: on a DataSource's connection, SQLite's busy timeout (the DataSource's `timeout`, read only once it ran out).
+  const busyOption = setup.borrowed ? "the DataSource's timeout" : 'store.busyTimeout';
+  const waited = (): number => (!setup.borrowed ? setup.timeout : db.open ? Number(db.pragma('busy_timeout', { simple: true })) : 0);
+  /** SQLite's "another process holds the file" as the typed error; any other error as it is. */
+  const typed = (error: unknown, ms?: number): unknown =>
+    isSqliteBusy(error) ? new SqliteBusyError(ms ?? waited(), { path: setup.path, cause: error, option: busyOption }) : error;
+  /** One try of a write: `LockTaken` when `BEGIN IMMEDIATE` found another process's lock (nothing ran). */
+  const tryWrite = <T>(body: () => T): T | LockTaken => {
+    let began = false;
+    try {
+      return transaction.immediate(() => {
+        began = true;
+        return body();
+      }) as T;
+    } catch (error) {
+      if (!began && isSqliteBusy(error)) return new LockTaken(error);
+      throw typed(error);
+    }
+  };
+  const lock = new SqliteLockWait(setup.timeout, (ms, error) => typed(error, ms) as Error);
   let released = false;
   return {
     db,
@@ -98,10 +140,32 @@ export function sqliteConnection(db: BetterSqlite3.Database, setup: SqliteConnec
       return gate.busy;
     },
     write<T>(body: () => T): Promise<T> {
-      return gate.run(() => transaction.immediate(body) as T);
+      // On its own file the store opens no transaction between two calls: nothing for the gate to wait for.
+      if (!setup.borrowed) return lock.write(() => tryWrite(body));
+      return gate.run(() => {
+        try {
+          return transaction.immediate(body) as T;
+        } catch (error) {
+          throw typed(error);
+        }
+      });
     },
     run<T>(body: () => T): Promise<T> {
-      return gate.run(body);
+      return gate.run(() => {
+        try {
+          return body();
+        } catch (error) {
+          throw typed(error);
+        }
+      });
+    },
+    async read<T>(body: () => T): Promise<T> {
+      if (!setup.borrowed) return lock.read(body);
+      try {
+        return body();
+      } catch (error) {
+        throw typed(error);
+      }
     },
     joins: (manager) => setup.joins(manager),
     within<T>(body: () => T): T {

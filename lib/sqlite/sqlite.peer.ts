@@ -76,7 +76,9 @@ export class SqlitePeer implements Peer {
   async leaderNode(): Promise<string | null> {
     const sqlite = this.sqlite;
     if (!sqlite.open) return null;
-    const row = sqlite.statement(`SELECT node FROM leases WHERE name = 'leader' AND expires_at > ?`).get(Date.now()) as { node: string } | undefined;
+    const row = await sqlite.read(
+      () => sqlite.statement(`SELECT node FROM leases WHERE name = 'leader' AND expires_at > ?`).get(Date.now()) as { node: string } | undefined,
+    );
     return row?.node ?? null;
   }
 

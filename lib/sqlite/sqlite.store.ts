@@ -161,7 +161,7 @@ export class SqliteStore implements JobStore {
   }
 
   async ping(): Promise<void> {
-    this.table.sql('SELECT 1').get();
+    await this.sqlite.read(() => this.table.sql('SELECT 1').get());
   }
 
   /**
@@ -259,19 +259,19 @@ export class SqliteStore implements JobStore {
 
   async get(id: string): Promise<Job | null> {
     const rowId = toRowId(id);
-    const row = rowId === null ? undefined : this.table.row(rowId);
+    const row = rowId === null ? undefined : await this.sqlite.read(() => this.table.row(rowId));
     return row ? toJob(row) : null;
   }
 
   async list(filter: JobFilter): Promise<Job[]> {
     checkSearchFilter(filter);
-    return this.queries.list(filter);
+    return this.sqlite.read(() => this.queries.list(filter));
   }
 
   /** Counts the matches up to `cap`; `limit` and `order` are ignored. */
   async count(filter: JobFilter, options: CountOptions = {}): Promise<number> {
     checkSearchFilter(filter, options.cap);
-    return this.queries.count(filter, options.cap);
+    return this.sqlite.read(() => this.queries.count(filter, options.cap));
   }
 
   async delete(ids: readonly string[], options: DeleteOptions = {}): Promise<number> {
@@ -294,11 +294,11 @@ export class SqliteStore implements JobStore {
   }
 
   async listDead(query: DeadLetterQuery, limit: number, offset: number): Promise<Job[]> {
-    return this.dead.list(query, limit, offset);
+    return this.sqlite.read(() => this.dead.list(query, limit, offset));
   }
 
   async deadStats(): Promise<DeadLetterCounts> {
-    return this.dead.stats();
+    return this.sqlite.read(() => this.dead.stats());
   }
 
   async resurrectDead(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
@@ -320,11 +320,11 @@ export class SqliteStore implements JobStore {
   }
 
   async queueCounts(now: Date): Promise<QueueCounts[]> {
-    return this.queries.queueCounts(now.getTime());
+    return this.sqlite.read(() => this.queries.queueCounts(now.getTime()));
   }
 
   async nextRunAt(queue: string): Promise<Date | null> {
-    return this.queries.nextRunAt(queue);
+    return this.sqlite.read(() => this.queries.nextRunAt(queue));
   }
 
   async saveSchedule(schedule: StoredSchedule): Promise<void> {
@@ -342,11 +342,11 @@ export class SqliteStore implements JobStore {
   }
 
   async listSchedules(): Promise<StoredSchedule[]> {
-    return this.queries.listSchedules();
+    return this.sqlite.read(() => this.queries.listSchedules());
   }
 
   async getScheduleStates(): Promise<ScheduleState[]> {
-    return this.queries.scheduleStates();
+    return this.sqlite.read(() => this.queries.scheduleStates());
   }
 
   async setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void> {
@@ -354,7 +354,7 @@ export class SqliteStore implements JobStore {
   }
 
   async getQueueStates(): Promise<QueueState[]> {
-    return this.queries.queueStates();
+    return this.sqlite.read(() => this.queries.queueStates());
   }
 
   async setQueueState(name: string, patch: Partial<Omit<QueueState, 'name'>>): Promise<void> {
@@ -366,7 +366,7 @@ export class SqliteStore implements JobStore {
   }
 
   async getRun(id: string): Promise<WorkflowRun | null> {
-    return this.runs.get(id);
+    return this.sqlite.read(() => this.runs.get(id));
   }
 
   /** One write transaction: read, `mutate`, write (see `SqliteRuns.update`). */
@@ -375,7 +375,7 @@ export class SqliteStore implements JobStore {
   }
 
   async listRuns(filter: WorkflowRunFilter): Promise<WorkflowRun[]> {
-    return this.runs.list(filter);
+    return this.sqlite.read(() => this.runs.list(filter));
   }
 
   /** Oldest `finishedAt` first. */

@@ -140,11 +140,14 @@ export interface SqliteStoreOptions {
    */
   dataSource?: object;
   /**
-   * How long a write waits, in ms, before it fails: with `path`, for another
-   * process's transaction (SQLITE_BUSY); with `dataSource`, for a transaction
-   * of the app that is open on the shared connection (`SqliteBusyError`),
-   * while the DataSource's own `timeout` option stays the connection's busy
-   * timeout toward other processes. @default 5000
+   * How long a call waits, in ms, before it fails with `SqliteBusyError`
+   * (code `SQLITE_BUSY`, a `StoreUnavailableError`): with `path`, in all,
+   * for another process's write lock, between short tries that leave the
+   * event loop free; with `dataSource`, for a transaction of the app that is
+   * open on the shared connection, while the DataSource's own `timeout`
+   * option stays the connection's busy timeout toward other processes (a
+   * wait that blocks the event loop, as every query of the app does).
+   * @default 5000
    */
   busyTimeout?: number;
   /**

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MissingPackageError, SchedulerConfigError } from '../../lib/index.js';
 import { SQLITE_MIGRATIONS } from '../../lib/sqlite/migrations/index.js';
 import { openSqlite } from '../../lib/sqlite/sqlite.connection.js';
+import { LOCK_TRY_MS } from '../../lib/sqlite/sqlite.lock-wait.js';
 import { migrateSqlite } from '../../lib/sqlite/sqlite.migrator.js';
 
 let dir: string;
@@ -35,12 +36,12 @@ describe('openSqlite', () => {
     expect((error as Error).message).toContain(option);
   });
 
-  it('opens the file in WAL mode with synchronous=NORMAL and a busy timeout', async () => {
+  it('opens the file in WAL mode with synchronous=NORMAL and a busy timeout of a few ms (the store waits for the lock between tries)', async () => {
     const sqlite = await openSqlite({ type: 'sqlite', path: join(dir, 'a.db'), busyTimeout: 1234 });
     try {
       expect(sqlite.db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(sqlite.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
-      expect(sqlite.db.pragma('busy_timeout', { simple: true })).toBe(1234);
+      expect(sqlite.db.pragma('busy_timeout', { simple: true })).toBe(LOCK_TRY_MS);
     } finally {
       sqlite.close();
     }

@@ -80,7 +80,7 @@ describe('SQLite peer and notifier across connections to one file', () => {
     await waitFor(() => heard.length === 1, 1_000, 'its own listener to hear it');
     expect(heard).toEqual([{ type: 'insert', queue: 'default' }]);
     expect(warn.mock.calls.map(([m]) => String(m))).toEqual([
-      expect.stringMatching(/"insert" notification .* failed \(polling will catch up\): database is locked/),
+      expect.stringMatching(/"insert" notification .* failed \(polling will catch up\): .* for 50 ms \(store\.busyTimeout; SQLITE_BUSY: database is locked\)/),
     ]);
   });
 
