@@ -37,6 +37,12 @@ export interface ClockSyncDeps {
   clock: OffsetClock;
   /** The store's clock (epoch ms), read in one round trip. */
   storeNow(): Promise<number>;
+  /**
+   * Resolves once the store first answers (a node started while it was away,
+   * `waitForDatabase`): the first measurement is taken at that moment.
+   * @default the store answers from the start
+   */
+  reachable?: Promise<void>;
   /** How often to measure, in ms. @default 30_000 */
   interval?: number;
 }
@@ -51,17 +57,29 @@ const HYSTERESIS_MS = 50;
 /** Round trips per measurement; the fastest one bounds the error best (± half its round trip). */
 const SAMPLES = 3;
 /**
- * Until a first measurement succeeds, how soon the next is tried (ms): a node
- * started while the store was away (`waitForDatabase`) works as soon as it
- * answers, and must not run on its own clock for a whole interval.
+ * Until a first measurement succeeds, how soon the next is tried (ms): the
+ * node does not work before it (see {@link ClockSync.settled}).
  */
 const UNMEASURED_RETRY_MS = 1_000;
+/**
+ * Failed measurements, once the store answers, after which the node goes on
+ * with its own clock: a store that answers everything but the clock read (a
+ * Redis that renamed `TIME`, an ACL that denies it) must not hold the node
+ * back for ever. About 5 s at one try a second.
+ * @internal
+ */
+export const UNMEASURED_GIVE_UP = 5;
 
 /**
  * Measures the offset between this node's clock and the database's, at start
  * and then periodically (NTP may step either clock), and applies it to the
  * {@link OffsetClock}. Each measurement takes the sample with the shortest
  * round trip and assumes the database read its clock halfway through it.
+ *
+ * Until the first measurement succeeds the node's clock is unmeasured:
+ * {@link settled} tells when the node may lead, plan, claim and rescue. A
+ * node started while the store was away measures the moment the store first
+ * answers (`reachable`), and every second until then.
  * @internal
  */
 export class ClockSync {
@@ -71,16 +89,41 @@ export class ClockSync {
   private stopped = true;
   private warned = false;
   private measured = false;
+  private gaveUp = false;
+  /** Whether the store has answered: only then does a failed measurement count towards giving up. */
+  private answered: boolean;
+  private failures = 0;
+  /** The measurement under way, so the timer's and the store's first answer's never overlap. */
+  private running: Promise<void> | null = null;
+  private again = false;
+  private open: () => void = () => undefined;
+  /**
+   * Resolves once the node's clock is measured, or given up on after
+   * {@link UNMEASURED_GIVE_UP} failures with the store answering (the node
+   * then goes on with its own clock). Never rejects.
+   */
+  readonly settled: Promise<void>;
 
   constructor(private readonly deps: ClockSyncDeps) {
     this.interval = deps.interval ?? 30_000;
+    this.answered = deps.reachable === undefined;
+    this.settled = new Promise<void>((resolve) => (this.open = resolve));
   }
 
-  /** Measures once (a store that does not answer is tried again every second until it does), then every `interval`. */
+  /** Whether {@link settled} has resolved. */
+  get isSettled(): boolean {
+    return this.measured || this.gaveUp;
+  }
+
+  /** Measures once, then every `interval` (every second until a measurement succeeds, and at once when the store first answers). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.measure();
-    this.arm();
+    void this.deps.reachable?.then(() => {
+      this.answered = true;
+      if (!this.isSettled) this.run();
+    });
+    this.run();
+    await this.running;
   }
 
   stop(): void {
@@ -92,6 +135,8 @@ export class ClockSync {
   /** Measures the offset now; resolves to it (ms), or to null when the store did not answer. */
   async measure(): Promise<number | null> {
     const local = this.deps.clock.local;
+    // One sent before the store first answered failed for that reason alone.
+    const counts = this.answered;
     let best: { rtt: number; offset: number } | null = null;
     try {
       for (let i = 0; i < SAMPLES; i++) {
@@ -101,16 +146,29 @@ export class ClockSync {
         const rtt = received - sent;
         if (!best || rtt < best.rtt) best = { rtt, offset: remote - (sent + received) / 2 };
       }
-    } catch {
+    } catch (error) {
+      if (counts) this.failed(error);
       return null;
     }
     if (!best) return null;
     this.measured = true;
+    this.open();
     const offset = Math.round(best.offset);
     const clock = this.deps.clock;
     if (Math.abs(offset - clock.offset) > HYSTERESIS_MS) clock.offset = Math.abs(offset) > HYSTERESIS_MS ? offset : 0;
     this.report(offset);
     return offset;
+  }
+
+  private failed(error: unknown): void {
+    if (this.isSettled || ++this.failures < UNMEASURED_GIVE_UP) return;
+    this.gaveUp = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.warn(
+      `the database's clock could not be read in ${this.failures} tries since it answers (${reason}): this node goes on with its own clock, ` +
+        `uncorrected, and tries again every ${this.interval / 1000} s; synchronise the clocks (NTP)`,
+    );
+    this.open();
   }
 
   private report(offset: number): void {
@@ -127,14 +185,32 @@ export class ClockSync {
     this.warned = far;
   }
 
-  private arm(): void {
+  /** Measures now, or right after the measurement under way when it fails (the store's first answer came meanwhile). */
+  private run(): void {
     if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.measure().then(() => {
+      this.running = null;
+      const again = this.again && !this.isSettled;
+      this.again = false;
+      if (again) this.run();
+      else this.arm();
+    });
+  }
+
+  private arm(): void {
+    if (this.stopped || this.timer !== null) return;
     this.timer = this.deps.clock.setTimeout(
       () => {
         this.timer = null;
-        void this.measure().finally(() => this.arm());
+        this.run();
       },
-      this.measured ? this.interval : Math.min(this.interval, UNMEASURED_RETRY_MS),
+      this.isSettled ? this.interval : Math.min(this.interval, UNMEASURED_RETRY_MS),
     );
   }
 }

@@ -55,6 +55,8 @@ export interface LifecyclePorts {
 export class NodeLifecycle {
   private heartbeat: AttemptHeartbeat | null = null;
   private clockSync: ClockSync | null = null;
+  /** The node's work, started once its clock was measured (a node started while the store was away). */
+  private working: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
   private started = false;
   private stopping = false;
@@ -79,12 +81,12 @@ export class NodeLifecycle {
   }
 
   async start(): Promise<void> {
-    const { options, clock, logger, store, peer, notifier, loop, reboot } = this.ports;
+    const { options, clock, logger, store, peer, notifier, loop } = this.ports;
     await store.init();
     this.initialized = true;
     if (clock instanceof OffsetClock && store.clockNow) {
       const synced = store as Required<Pick<JobStore, 'clockNow'>>;
-      this.clockSync = new ClockSync({ clock, storeNow: () => synced.clockNow() });
+      this.clockSync = new ClockSync({ clock, storeNow: () => synced.clockNow(), reachable: store.reachable?.() });
       await this.clockSync.start();
     }
     if (!options.peer && store instanceof MemoryStore) {
@@ -109,19 +111,43 @@ export class NodeLifecycle {
     const { notifications } = this.ports;
     this.unsubscribe = notifier.subscribe((message) => void notifications.handle(message));
     await notifier.start();
-    if (options.queues) startQueues(this.ports.queueSetup, (await whenReachable(logger, 'loading queue states', () => store.getQueueStates())) ?? []);
     loop.add(this.ports.planner);
     loop.add(this.ports.queues);
     this.heartbeat = this.createHeartbeat();
     this.heartbeat.start();
     for (const plugin of this.ports.plugins) for (const task of plugin.tasks()) loop.add(task);
     peer.onChange((leader) => void this.ports.leadership.changed(leader));
-    await peer.start();
-    loop.start();
     this.started = true;
+    const sync = this.clockSync;
+    if (!sync || sync.isSettled) await this.work();
+    else {
+      // Started while the store was away: leading, planning, claiming and
+      // rescue all judge time, so none begins on a clock not yet measured
+      // against the store's (measured the moment it first answers).
+      logger.log("waiting for the store's first answer to measure this node's clock before working");
+      void sync.settled.then(() => {
+        if (this.stopping) return;
+        this.working = this.work().catch((error: unknown) => logger.error(`starting to work failed: ${(error as Error)?.message ?? String(error)}`));
+      });
+    }
+    this.booted = true;
+  }
+
+  /** Everything that judges time: queue runners (claims), the loop (ticks, rescue, beats), the leader lease and @reboot jobs. */
+  private async work(): Promise<void> {
+    const { options, logger, store, peer, loop, reboot } = this.ports;
+    if (this.stopping) return;
+    if (options.queues) {
+      const states = await whenReachable(logger, 'loading queue states', () => store.getQueueStates());
+      // A stop that began meanwhile would not halt runners started after it.
+      if (this.stopping) return;
+      startQueues(this.ports.queueSetup, states ?? []);
+    }
+    await peer.start();
+    if (this.stopping) return;
+    loop.start();
     reboot.markDue();
     await whenReachable(logger, 'enqueueing @reboot jobs', () => reboot.enqueue());
-    this.booted = true;
   }
 
   /** Leadership, loop, claims, then each queue drained within its grace period; the store closes last. */
@@ -132,6 +158,11 @@ export class NodeLifecycle {
       this.clockSync?.stop();
       await store.close();
       return;
+    }
+    // Work that began once the clock was measured has its runners and lease
+    // to stop first; work that has not begun never will (it checks `stopping`).
+    if (this.working && !(await settledWithin(this.working, ACK_GRACE, clock))) {
+      logger.warn(`starting work has not ended after ${ACK_GRACE / 1000} s (the store does not answer): stopping meanwhile`);
     }
     // No job starts and no claim is sent from the signal on, not even while
     // the lease is released (a store that answers late takes its timeout).

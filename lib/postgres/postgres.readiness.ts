@@ -21,6 +21,9 @@ export class PostgresReadiness {
   private timer: NodeJS.Timeout | null = null;
   private lastError: unknown;
   private readonly logger = new Logger('Scheduler');
+  private reach: () => void = () => undefined;
+  /** Resolves when the store first becomes `ready`; pending for ever if it never does. */
+  readonly reached = new Promise<void>((resolve) => (this.reach = resolve));
 
   constructor(
     private readonly prepare: () => Promise<void>,
@@ -56,6 +59,11 @@ export class PostgresReadiness {
     return true;
   }
 
+  private becomeReady(): void {
+    this.state = 'ready';
+    this.reach();
+  }
+
   /** A method, not a comparison, so TypeScript does not narrow the state across awaits. */
   private closed(): boolean {
     return this.state === 'closed';
@@ -65,7 +73,7 @@ export class PostgresReadiness {
     this.state = 'starting';
     try {
       await this.prepare();
-      if (this.state === 'starting') this.state = 'ready';
+      if (this.state === 'starting') this.becomeReady();
     } catch (error) {
       this.lastError = error;
       if (this.closed()) return;
@@ -86,7 +94,7 @@ export class PostgresReadiness {
       this.prepare().then(
         () => {
           if (this.state !== 'waiting') return;
-          this.state = 'ready';
+          this.becomeReady();
           this.logger.log('PostgreSQL is reachable: the store is ready');
         },
         (error: unknown) => {

@@ -140,6 +140,11 @@ export class PostgresStore implements JobStore {
     return this.readiness.start();
   }
 
+  /** Once the database was reached and the schema is in place (see {@link ready}). */
+  reachable(): Promise<void> {
+    return this.readiness.reached;
+  }
+
   async close(): Promise<void> {
     if (!this.readiness.close()) return;
     await this.acks.close(CLOSE_ACK_TIMEOUT_MS);

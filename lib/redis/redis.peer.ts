@@ -63,7 +63,10 @@ export class RedisPeer implements Peer {
     this.stopped = false;
     if (!this.options.eligible) return;
     // A renewal with no answer is given up after a third of the TTL; its socket is replaced by then too, so the next one gets through.
-    this.lease = await this.redis.fork({ socketTimeout: Math.min(this.redis.timeouts.socketTimeout, Math.max(100, Math.floor(this.options.leaseTtl / 3))) });
+    const lease = await this.redis.fork({ socketTimeout: Math.min(this.redis.timeouts.socketTimeout, Math.max(100, Math.floor(this.options.leaseTtl / 3))) });
+    // A stop that came while the connection opened must not be followed by a take.
+    if (this.stopped) return closeRedis(lease);
+    this.lease = lease;
     await this.keeper.start();
   }
 

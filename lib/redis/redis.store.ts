@@ -100,6 +100,13 @@ export class RedisStore implements JobStore {
     await this.ping();
   }
 
+  /** Once the server was first reached: at once, unless the node started while it was away (`waitForDatabase`). */
+  reachable(): Promise<void> {
+    if (!this.redis.waiting()) return Promise.resolve();
+    // After the connection's own 'ready' listener (added at open): by then calls no longer fail fast.
+    return new Promise((resolve) => this.redis.client.once('ready', () => resolve()));
+  }
+
   /**
    * Writes the acknowledgements still queued and waits up to 5 s for those
    * under way (retried while the server is out of reach), rejecting the rest

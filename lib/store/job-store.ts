@@ -320,6 +320,14 @@ export interface JobStore extends DeadLetterStore {
    * (heartbeats, rescue, due jobs, ticks). Absent for a store in one process.
    */
   clockNow?(): Promise<number>;
+  /**
+   * Resolves once the store has first reached its server, at once when it
+   * already has: a node started while the store was away (`waitForDatabase`)
+   * measures its clock against {@link clockNow} at that moment, and works
+   * only then. A store with `clockNow` but without this is taken to answer
+   * from the start.
+   */
+  reachable?(): Promise<void>;
 
   /**
    * Inserts jobs in order, honouring tick, unique and serial keys. Every

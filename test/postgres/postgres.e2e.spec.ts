@@ -4,6 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerModule, SchedulerService, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
+import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { Outage } from '../support/postgres/outage.js';
 import { waitFor } from '../support/wait.js';
@@ -256,6 +257,38 @@ describe('SchedulerModule on PostgreSQL', () => {
     await app.close();
     apps.pop();
     await outage.down();
+  });
+
+  it('a node started while the database is down measures its clock against the database before it takes the lease', async () => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    // A schema of its own: no lease left by an earlier test's node stands in the way.
+    const own = await createTestSchema('e2e_clock');
+    const outage = new Outage(own.url);
+    const url = new URL(own.url);
+    url.hostname = '127.0.0.1';
+    url.port = String(await outage.reservePort());
+    // A short lease: the peer asks every 500 ms, sooner than the clock's retry (every second).
+    const app = await start({ store: { type: 'postgres', url: url.toString(), schema: own.schema }, peer: { leaseTtl: '1500ms' } });
+    const scheduler = app.get(SchedulerService);
+    // What the node saw, in order: its clock read from the database (clock_timestamp()) and its election.
+    const seen: string[] = [];
+    const clockNow = PostgresStore.prototype.clockNow;
+    vi.spyOn(PostgresStore.prototype, 'clockNow').mockImplementation(async function (this: PostgresStore) {
+      const at = await clockNow.call(this);
+      seen.push('clock');
+      return at;
+    });
+    scheduler.on('peer:election', () => seen.push('leader'));
+    await outage.up();
+    try {
+      await waitFor(() => scheduler.isLeader(), 15_000, 'the node to lead once the database answers');
+      expect(seen.slice(0, 4)).toEqual(['clock', 'clock', 'clock', 'leader']);
+      await app.close();
+      apps.pop();
+    } finally {
+      await outage.down();
+      await own.drop();
+    }
   });
 
   it('after every connection is killed, the node resumes by itself', async () => {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerModule, SchedulerService, StoreUnavailableError, type JobContext } from '../../lib/index.js';
+import { RedisStore } from '../../lib/redis/redis.store.js';
 import { redisUrl, testKeyPrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
@@ -32,7 +33,8 @@ describe('Redis store: waitForDatabase', () => {
         SchedulerModule.forRoot({
           store: { type: 'redis', url: proxy.urlFor(redisUrl()), keyPrefix: keys.keyPrefix, warnWithoutPersistence: false, waitForDatabase },
           pollInterval: '200ms',
-          peer: { leaseTtl: '3s' },
+          // A short lease: the peer asks every 500 ms, sooner than the clock's retry (every second).
+          peer: { leaseTtl: '1500ms' },
         }),
       ],
       providers: [Jobs],
@@ -47,6 +49,7 @@ describe('Redis store: waitForDatabase', () => {
     proxy.stopListening();
   });
   afterEach(async () => {
+    vi.restoreAllMocks();
     for (const app of apps.splice(0)) await app.close();
     await proxy.close();
     await keys.drop();
@@ -59,8 +62,20 @@ describe('Redis store: waitForDatabase', () => {
     await expect(scheduler.enqueue('record', { early: true })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(scheduler.isLeader()).toBe(false);
 
+    // What the node saw, in order: its clock read from the server (TIME) and its election.
+    const seen: string[] = [];
+    const clockNow = RedisStore.prototype.clockNow;
+    vi.spyOn(RedisStore.prototype, 'clockNow').mockImplementation(async function (this: RedisStore) {
+      const at = await clockNow.call(this);
+      seen.push('clock');
+      return at;
+    });
+    scheduler.on('peer:election', () => seen.push('leader'));
+
     await proxy.listenAgain();
     await waitFor(() => scheduler.isLeader(), 10_000, 'the node to lead once Redis answers');
+    // Its clock was measured (three samples) against the server's before it took the lease.
+    expect(seen.slice(0, 4)).toEqual(['clock', 'clock', 'clock', 'leader']);
     await scheduler.enqueue('record', { late: true });
     await waitFor(() => app.get(Jobs).records.length === 1, 5_000, 'the job enqueued after the server came');
     expect(app.get(Jobs).records).toEqual([{ late: true }]);

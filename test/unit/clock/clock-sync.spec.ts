@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ClockSync, OffsetClock, SKEW_WARNING_MS } from '../../../lib/clock/clock-sync.js';
-import { FakeClock } from '../../../lib/testing/index.js';
+import { ClockSync, OffsetClock, SKEW_WARNING_MS, UNMEASURED_GIVE_UP } from '../../../lib/clock/clock-sync.js';
+import { FakeClock, flushPromises } from '../../../lib/testing/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -64,21 +64,70 @@ describe('ClockSync', () => {
     expect(clock.offset).toBe(5_000);
   });
 
-  it('a node that started while the store was away is corrected within a second of its first answer, not a whole interval later', async () => {
-    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  it('a node that started while the store was away measures its clock the moment the store first answers, and is settled only then', async () => {
     const local = new FakeClock(T0);
     const clock = new OffsetClock(local);
     let down = true;
-    // waitForDatabase: the node starts, plans, leads and claims as soon as the store answers, on this clock.
+    let reach: () => void = () => undefined;
+    const reachable = new Promise<void>((resolve) => (reach = resolve));
     // Answers at once: the measurements run from the sync's own timer on the fake clock.
+    const sync = new ClockSync({ clock, reachable, storeNow: async () => (down ? Promise.reject(new Error('down')) : local.now() + 30_000) });
+    await sync.start();
+    // Away for longer than the give-up bound: failures while it is away do not count.
+    await local.advance((UNMEASURED_GIVE_UP + 5) * 1_000);
+    expect(clock.offset).toBe(0);
+    expect(sync.isSettled).toBe(false);
+    down = false;
+    reach();
+    await flushPromises(10);
+    expect(clock.offset).toBe(30_000);
+    expect(sync.isSettled).toBe(true);
+    await sync.settled;
+    sync.stop();
+    expect(local.pendingTimers).toBe(0);
+  });
+
+  it('a store that cannot tell its first answer is measured again every second until it answers', async () => {
+    const local = new FakeClock(T0);
+    const clock = new OffsetClock(local);
+    let down = true;
     const sync = new ClockSync({ clock, storeNow: async () => (down ? Promise.reject(new Error('down')) : local.now() + 30_000) });
     await sync.start();
-    expect(clock.offset).toBe(0);
-    await local.advance(5_000);
+    await local.advance(2_000);
     down = false;
     await local.advance(1_000);
     expect(clock.offset).toBe(30_000);
     sync.stop();
-    expect(local.pendingTimers).toBe(0);
+  });
+
+  it(`gives up after ${UNMEASURED_GIVE_UP} failed measurements with the store answering (local clock, a warning), and corrects when one succeeds later`, async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const local = new FakeClock(T0);
+    const clock = new OffsetClock(local);
+    let refuses = true;
+    const sync = new ClockSync({
+      clock,
+      reachable: Promise.resolve(),
+      interval: 30_000,
+      storeNow: async () => (refuses ? Promise.reject(new Error("ERR unknown command 'TIME'")) : local.now() + 30_000),
+    });
+    await sync.start();
+    await local.advance((UNMEASURED_GIVE_UP - 2) * 1_000);
+    expect(sync.isSettled).toBe(false);
+    await local.advance(1_000);
+    expect(sync.isSettled).toBe(true);
+    await sync.settled;
+    expect(clock.offset).toBe(0);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(
+      /could not be read in 5 tries since it answers \(ERR unknown command 'TIME'\): this node goes on with its own clock/,
+    );
+    // Then every interval, not every second; a later success corrects the clock.
+    refuses = false;
+    await local.advance(29_000);
+    expect(clock.offset).toBe(0);
+    await local.advance(1_000);
+    expect(clock.offset).toBe(30_000);
+    sync.stop();
   });
 });
