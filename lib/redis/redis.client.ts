@@ -167,8 +167,12 @@ function connection(client: Redis, base: string, owned: boolean, timeouts: Redis
       try {
         await copy.connect();
       } catch (error) {
-        // Its parent waits for a server it never reached: so does the fork, reconnecting in the background.
-        if (parentWaits && isRedisConnectionError(error)) {
+        // A server out of reach (its parent waits for it too) or a connection dropped as it opened (a
+        // proxy, a loaded host): the fork reconnects in the background and refuses calls until then,
+        // so the node starts and its lease or subscription follows, instead of its start failing.
+        if (isRedisConnectionError(error)) {
+          if (!parentWaits)
+            new Logger('Scheduler').warn(`a second Redis connection could not be opened (${(error as Error).message}): retrying in the background`);
           failFastUntilReady(copy);
           return connection(copy, base, true, timeouts);
         }

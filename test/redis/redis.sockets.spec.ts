@@ -61,6 +61,37 @@ describe('Redis connections through a black hole', () => {
     expect(changes).toEqual([true, false, true]);
   });
 
+  it('a lease connection dropped as it opens does not fail the start: the peer leads once a connection gets through', async () => {
+    const redis = await through();
+    const peer = new RedisPeer(redis, { node: 'a', leaseTtl: 1_500, eligible: true, channel: `${redis.base}events` });
+    close.push(() => peer.stop());
+    // The store's own connection is open; the lease's second connection is closed as soon as it is accepted.
+    proxy.refuse();
+    await peer.start();
+    expect(peer.isLeader()).toBe(false);
+    proxy.accept();
+    await waitFor(() => peer.isLeader(), 10_000, 'the peer to lead');
+  });
+
+  it('a subscriber connection dropped as it opens does not fail the start: what is sent once it gets through arrives', async () => {
+    const redis = await through();
+    const notifier = new RedisNotifier(redis, `${redis.base}events`);
+    close.push(() => notifier.stop());
+    const heard: Notification[] = [];
+    notifier.subscribe((m) => heard.push(m));
+    proxy.refuse();
+    await notifier.start();
+    proxy.accept();
+    await waitFor(
+      async () => {
+        await notifier.notify({ type: 'insert', queue: 'default' });
+        return heard.some((m) => m.type === 'insert');
+      },
+      10_000,
+      'a notification to arrive',
+    );
+  });
+
   it('a subscribed connection that goes silent is replaced: its listeners resync, and what is sent next arrives', async () => {
     const redis = await through();
     const notifier = new RedisNotifier(redis, `${redis.base}events`);
