@@ -95,23 +95,6 @@ describe('nodes sharing one store', () => {
     await t.close();
   });
 
-  it('pruner: a history that grows by more than a batch (10,000) an interval is worked off in back-to-back rounds, not one batch an interval', async () => {
-    const store = new MemoryStore();
-    const t = await startApp([Work], { store, retention: { completed: '1h', interval: '10m' } });
-    await t.scheduler.enqueueMany(
-      'work',
-      Array.from({ length: 25_000 }, () => ({})),
-    );
-    await t.tester.drainQueue();
-    expect(await store.count({ states: ['completed'] })).toBe(25_000);
-    await t.clock.advance('1h');
-    expect(await store.count({ states: ['completed'] })).toBe(25_000);
-    // The round that finds them expired fills its batch, and so does the next: three rounds, the same minute.
-    await t.clock.advance('10m');
-    expect(await store.count({ states: ['completed'] })).toBe(0);
-    await t.close();
-  }, 60_000);
-
   it('retention.completed 0: completed jobs are deleted as they complete, schedule ticks kept for their key', async () => {
     @Injectable()
     class Ticking {
