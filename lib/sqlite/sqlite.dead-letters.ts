@@ -71,18 +71,29 @@ export class SqliteDeadLetters {
     return moved;
   }
 
-  /** Newest first: skips the `keep` newest, then deletes the oldest `limit` of those that died before `before`. */
+  /**
+   * Deletes the oldest `limit` of the dead letters that died before
+   * `before` and are not among the `keep` newest. The `keep`-th newest is
+   * found by the (died_at, id) index and the doomed read from it up to
+   * `limit`, so a call costs what it deletes, however many are kept.
+   */
   prune({ before, keep, limit }: DeadLetterPrune): number {
     if (!(limit > 0)) return 0;
-    const rows = this.table
-      .sql('SELECT id FROM dead_letters WHERE died_at < ? ORDER BY died_at DESC, id DESC LIMIT -1 OFFSET ?')
-      .all(before === null ? Number.MAX_SAFE_INTEGER : before.getTime(), 0) as { id: number }[];
-    // `keep` counts every dead letter, whatever its age: skip the newest overall, not the newest of the old ones.
-    const spared = new Set(
-      (this.table.sql('SELECT id FROM dead_letters ORDER BY died_at DESC, id DESC LIMIT ?').all(Math.max(0, keep)) as { id: number }[]).map((r) => r.id),
-    );
-    const older = rows.filter((row) => !spared.has(row.id));
-    const doomed = older.slice(Math.max(0, older.length - bound(limit)));
+    // `keep` counts every dead letter, whatever its age: spare the newest overall, not the newest of the old ones.
+    const edge =
+      keep > 0
+        ? (this.table.sql('SELECT died_at, id FROM dead_letters ORDER BY died_at DESC, id DESC LIMIT 1 OFFSET ?').get(keep - 1) as
+            { died_at: number; id: number } | undefined)
+        : undefined;
+    if (keep > 0 && edge === undefined) return 0;
+    const cutoff = before === null ? Number.MAX_SAFE_INTEGER : before.getTime();
+    const doomed = (
+      edge
+        ? this.table
+            .sql('SELECT id FROM dead_letters WHERE died_at < ? AND (died_at, id) < (?, ?) ORDER BY died_at, id LIMIT ?')
+            .all(cutoff, edge.died_at, edge.id, bound(limit))
+        : this.table.sql('SELECT id FROM dead_letters WHERE died_at < ? ORDER BY died_at, id LIMIT ?').all(cutoff, bound(limit))
+    ) as { id: number }[];
     for (const { id } of doomed) this.table.forget(id);
     return doomed.length;
   }

@@ -306,7 +306,8 @@ export class SqliteStore implements JobStore {
   }
 
   async pruneDead(prune: DeadLetterPrune): Promise<number> {
-    return this.sqlite.write(() => this.dead.prune(prune));
+    // In slices, as jobs and runs are: a write transaction holds the file and, the driver being synchronous, the process.
+    return deleteInSlices(prune.limit, (n) => this.sqlite.write(() => this.dead.prune({ ...prune, limit: n })));
   }
 
   async takeDeadAlerts(now: Date, leaseMs: number, limit: number): Promise<DeadLetterAlert[]> {
