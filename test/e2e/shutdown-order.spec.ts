@@ -4,6 +4,7 @@ import { MemoryStore, Scheduled, type JobContext } from '../../lib/index.js';
 import { LocalNotifier, type JobStore } from '../../lib/store/index.js';
 import { startApp } from '../support/app.js';
 import { wedgeable } from '../support/wedgeable.store.js';
+import { interceptedStore } from '../support/intercepted.store.js';
 
 @Injectable()
 class Work {
@@ -32,25 +33,20 @@ function recorded(inner: JobStore) {
   const log: string[] = [];
   const begun = deferred();
   const gate = deferred();
-  const store = new Proxy(inner, {
-    getPrototypeOf: () => Object.prototype,
-    get: (target, key) => {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const bound = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
-      if (key === 'heartbeat') return (...args: unknown[]) => (log.push('beat'), bound(...args));
-      if (key === 'complete') return async (...args: unknown[]) => (await bound(...args), log.push('ack'));
-      if (key === 'close') {
-        return async () => {
-          log.push('store:close');
-          begun.resolve();
-          await gate.promise;
-          await bound();
-        };
-      }
-      return bound;
-    },
-  }) as JobStore;
+  const store = interceptedStore(inner, (key, method) => {
+    const call = method as (...args: unknown[]) => Promise<unknown>;
+    if (key === 'heartbeat') return (...args: unknown[]) => (log.push('beat'), call(...args));
+    if (key === 'complete') return async (...args: unknown[]) => (await call(...args), log.push('ack'));
+    if (key === 'close') {
+      return async () => {
+        log.push('store:close');
+        begun.resolve();
+        await gate.promise;
+        await call();
+      };
+    }
+    return undefined;
+  });
   class Notifier extends LocalNotifier {
     override async stop(): Promise<void> {
       log.push('notifier:stop');

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { IncompleteStoreError, MemoryStore, Scheduled, SchedulerConfigError } from '../../lib/index.js';
 import { LocalNotifier, type JobStore, type Notification, type Notifier, type Peer, type StoreContext } from '../../lib/store/index.js';
 import { bootstrapError, startApp, type TestApp } from '../support/app.js';
+import { interceptedStore } from '../support/intercepted.store.js';
 
 @Injectable()
 class Jobs {
@@ -16,13 +17,7 @@ class Jobs {
 /** A store that is not a MemoryStore to the scheduler (as a user's own engine would be), backed by one. */
 function foreignStore(): JobStore {
   const inner = new MemoryStore();
-  return new Proxy(inner, {
-    getPrototypeOf: () => Object.prototype,
-    get: (target, key) => {
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return interceptedStore(inner, () => undefined);
 }
 
 /** A peer that never leads: another node holds the lease. */

@@ -4,6 +4,7 @@ import { MemoryStore, Step, Workflow, type StepContext } from '../../lib/index.j
 import type { JobStore } from '../../lib/store/index.js';
 import type { WorkflowRun } from '../../lib/store/workflow-run.types.js';
 import { startApp, T0, type TestApp } from '../support/app.js';
+import { interceptedStore } from '../support/intercepted.store.js';
 
 @Injectable()
 class Journal {
@@ -51,58 +52,52 @@ function faulty(inner = new MemoryStore()) {
     raceNextUpdate: null,
     updates: 0,
   };
-  const store = new Proxy(inner, {
-    getPrototypeOf: () => Object.prototype,
-    get: (target, key) => {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const bound = (value as (...args: unknown[]) => unknown).bind(target);
-      if (key === 'updateRun') {
-        return async (id: string, now: Date, mutate: Mutate) => {
-          plan.updates++;
-          const test = plan.failWhen[0];
-          if (test) {
-            const read = await inner.getRun(id);
-            if (read && test(read, mutate(structuredClone(read)))) {
-              plan.failWhen.shift();
-              throw new Error('store outage (injected)');
-            }
-          }
-          const lose = plan.loseAnswerWhen[0];
-          if (lose) {
-            const read = await inner.getRun(id);
-            if (read && lose(read, mutate(structuredClone(read)))) {
-              plan.loseAnswerWhen.shift();
-              await inner.updateRun(id, now, mutate);
-              throw new Error('connection lost during COMMIT (injected)');
-            }
-          }
-          const other = plan.raceNextUpdate;
-          const read = other ? await inner.getRun(id) : null;
-          // Only the write that starts a step (the one the race is about).
-          if (
-            other &&
-            read &&
-            Object.values(read.steps).some((sr) => sr.state === 'pending') &&
-            Object.values(mutate(structuredClone(read))?.steps ?? {}).some((sr) => sr.state === 'running')
-          ) {
-            plan.raceNextUpdate = null;
-            await inner.updateRun(id, now, other);
-          }
-          return inner.updateRun(id, now, mutate);
-        };
-      }
-      if (key === 'insert') {
-        return async (...args: unknown[]) => {
-          if (plan.failInsert > 0) {
-            plan.failInsert--;
+  const store = interceptedStore(inner, (key, method) => {
+    if (key === 'updateRun') {
+      return async (id: string, now: Date, mutate: Mutate) => {
+        plan.updates++;
+        const test = plan.failWhen[0];
+        if (test) {
+          const read = await inner.getRun(id);
+          if (read && test(read, mutate(structuredClone(read)))) {
+            plan.failWhen.shift();
             throw new Error('store outage (injected)');
           }
-          return bound(...args);
-        };
-      }
-      return bound;
-    },
+        }
+        const lose = plan.loseAnswerWhen[0];
+        if (lose) {
+          const read = await inner.getRun(id);
+          if (read && lose(read, mutate(structuredClone(read)))) {
+            plan.loseAnswerWhen.shift();
+            await inner.updateRun(id, now, mutate);
+            throw new Error('connection lost during COMMIT (injected)');
+          }
+        }
+        const other = plan.raceNextUpdate;
+        const read = other ? await inner.getRun(id) : null;
+        // Only the write that starts a step (the one the race is about).
+        if (
+          other &&
+          read &&
+          Object.values(read.steps).some((sr) => sr.state === 'pending') &&
+          Object.values(mutate(structuredClone(read))?.steps ?? {}).some((sr) => sr.state === 'running')
+        ) {
+          plan.raceNextUpdate = null;
+          await inner.updateRun(id, now, other);
+        }
+        return inner.updateRun(id, now, mutate);
+      };
+    }
+    if (key === 'insert') {
+      return async (...args: unknown[]) => {
+        if (plan.failInsert > 0) {
+          plan.failInsert--;
+          throw new Error('store outage (injected)');
+        }
+        return method(...args);
+      };
+    }
+    return undefined;
   }) as JobStore;
   return { option: { store, peer: 'local' as const, notifier: 'local' as const }, plan };
 }

@@ -1,5 +1,6 @@
 import { MemoryStore } from '../../lib/index.js';
 import type { JobStore } from '../../lib/store/index.js';
+import { interceptedStore } from './intercepted.store.js';
 
 /**
  * A memory store behind a proxy (a store of the user's own, plugged into the
@@ -14,17 +15,9 @@ type Wedged = { [K in keyof JobStore]-?: JobStore[K] extends (...args: never[]) 
 export function wedgeable(inner = new MemoryStore()) {
   const hang: Partial<Record<Wedged, boolean>> = {};
   const held: (() => void)[] = [];
-  const store = new Proxy(inner, {
-    getPrototypeOf: () => Object.prototype,
-    get: (target, key) => {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const bound = (value as (...args: unknown[]) => unknown).bind(target);
-      return (...args: unknown[]) => {
-        if (!hang[key as Wedged]) return bound(...args);
-        return new Promise((resolve, reject) => held.push(() => void Promise.resolve(bound(...args)).then(resolve, reject)));
-      };
-    },
+  const store = interceptedStore(inner, (key, method) => (...args: unknown[]) => {
+    if (!hang[key as Wedged]) return method(...args);
+    return new Promise((resolve, reject) => held.push(() => void Promise.resolve(method(...args)).then(resolve, reject)));
   }) as JobStore;
   return {
     option: { store, peer: 'local' as const, notifier: 'local' as const },
