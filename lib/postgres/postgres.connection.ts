@@ -5,6 +5,7 @@ import { loadOptionalPackage } from '../common/optional-package.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { PostgresStoreOptions } from '../store/store-options.js';
 import { quoteIdent, validateIdentifier } from './identifiers.js';
+import { isClosedWhileIdle } from './postgres.errors.js';
 import type { PostgresContext } from './postgres.context.js';
 import { boundSettings, CONNECT_TIMEOUT_MS, resolveTimeouts, type ConnectionBounds } from './postgres.timeouts.js';
 import { watchForAnswers } from './postgres.watchdog.js';
@@ -100,6 +101,7 @@ function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: nu
   const pool = new driver.Pool({ ...settings, ...bound, max: poolSize });
   pool.on('connect', (client) => watchForAnswers(client, bounds.queryTimeout));
   pool.on('error', ignoreIdleError);
+  sendAgainAfterIdleClose(pool);
   let closing: Promise<void> | undefined;
   return {
     ...base,
@@ -107,6 +109,21 @@ function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: nu
     connect: (own = bounds) => connectClient(driver, { ...settings, ...boundSettings(own, keepAliveDelay) }),
     close: () => (closing ??= pool.end().catch(() => undefined)),
   };
+}
+
+/**
+ * A pooled connection the server closed for sitting idle (`idle_session_timeout`)
+ * is dropped by the pool once the close is read; one handed out just before
+ * that fails its statement with 57P05, which proves the statement never ran:
+ * it is sent once more, on another connection. Promise calls only (ours).
+ */
+function sendAgainAfterIdleClose(pool: pg.Pool): void {
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  pool.query = ((...args: unknown[]) =>
+    query(...args).catch((error: unknown) => {
+      if (!isClosedWhileIdle(error)) throw error;
+      return query(...args);
+    })) as typeof pool.query;
 }
 
 function borrowedPool(driver: typeof pg, base: ContextBase, candidate: object): PostgresContext {

@@ -7,6 +7,7 @@ const CONNECTION_CODES = new Set([
   '57P01', // admin_shutdown (also pg_terminate_backend)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, in recovery)
+  '57P05', // idle_session_timeout: the server closed a session left idle, before the statement sent on it
   '53300', // too_many_connections
   'ECONNREFUSED',
   'ECONNRESET',
@@ -38,6 +39,30 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
   if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
   if (driverError !== undefined && isConnectionError(driverError, depth + 1)) return true;
   return Array.isArray(errors) && errors.some((inner) => isConnectionError(inner, depth + 1));
+}
+
+/**
+ * Whether the server closed the session for sitting idle
+ * (`idle_session_timeout`, 57P05) as the statement reached it: the session
+ * was idle, so the statement never ran, and it may be sent again on another
+ * connection whatever it writes.
+ * @internal
+ */
+export function isClosedWhileIdle(error: unknown): boolean {
+  return hasCode(error, IDLE_CLOSE);
+}
+
+const IDLE_CLOSE: ReadonlySet<string> = new Set(['57P05']);
+
+/**
+ * Whether a connection error says the connection was closed (by the server,
+ * a proxy or a reset) rather than left without an answer (pg's
+ * `query_timeout`: a half-open socket, where a new connection would wait as
+ * long again).
+ * @internal
+ */
+export function isClosedConnection(error: unknown): boolean {
+  return isConnectionError(error) && !(error instanceof Error && /query read timeout/i.test(error.message));
 }
 
 /**

@@ -24,6 +24,8 @@ export class PostgresNotifier implements Notifier {
   private readonly logger = new Logger('Scheduler');
   private readonly listeners = new Set<(message: Notification) => void>();
   private readonly healthInterval: number;
+  /** The health check's period on the current connection: `healthInterval`, or less under the server's idle timeout. */
+  private checkEvery: number;
   private client: pg.Client | null = null;
   /** The client whose LISTEN succeeded. */
   private listeningOn: pg.Client | null = null;
@@ -41,6 +43,7 @@ export class PostgresNotifier implements Notifier {
     private readonly options: { ready: () => boolean; healthInterval?: number },
   ) {
     this.healthInterval = options.healthInterval ?? 5_000;
+    this.checkEvery = this.healthInterval;
   }
 
   /** Starts listening; resolves even when the database is down (it keeps retrying in the background). */
@@ -115,7 +118,7 @@ export class PostgresNotifier implements Notifier {
       .then(() => {
         if (this.failures > 0) this.logger.log('LISTEN connection restored');
         this.failures = 0;
-        this.schedule(this.healthInterval);
+        this.schedule(this.checkEvery);
         this.flushResync();
       })
       .catch((error: unknown) => {
@@ -149,6 +152,7 @@ export class PostgresNotifier implements Notifier {
     // Current before LISTEN, so a notification in the same packet as LISTEN's reply is not dropped.
     this.client = client;
     try {
+      this.checkEvery = await this.checkInterval(client);
       await within(client.query(`LISTEN ${quoteIdent(this.pg.channel)}`), Math.max(this.healthInterval, 1_000), 'LISTEN');
     } catch (error) {
       if (this.client === client) this.client = null;
@@ -161,6 +165,24 @@ export class PostgresNotifier implements Notifier {
     if (!this.initial) this.resyncPending = true;
   }
 
+  /**
+   * A session left idle past `idle_session_timeout` (PostgreSQL 14+, often set
+   * per role or database) is closed by the server, and a LISTEN session is
+   * idle between notifications: closed every few seconds, it would lose what
+   * was sent meanwhile and cost a reconnection, a warning and a catch-up each
+   * time. So the health check runs within half of that timeout when it is
+   * shorter than the health interval. Older servers have no such setting (no row).
+   */
+  private async checkInterval(client: pg.Client): Promise<number> {
+    const { rows } = await within(
+      client.query<{ ms: string }>(`SELECT setting AS ms FROM pg_settings WHERE name = 'idle_session_timeout'`),
+      Math.max(this.healthInterval, 1_000),
+      'reading idle_session_timeout',
+    );
+    const idle = Number(rows[0]?.ms ?? 0);
+    return idle > 0 ? Math.min(this.healthInterval, Math.max(Math.floor(idle / 2), 1)) : this.healthInterval;
+  }
+
   /** Health tick (connected) or reconnection attempt (not connected). */
   private async tick(): Promise<void> {
     this.timer = null;
@@ -170,7 +192,7 @@ export class PostgresNotifier implements Notifier {
       await within(client.query('SELECT 1'), Math.max(this.healthInterval, 1_000), 'LISTEN health check');
       if (this.client !== client || this.stopped) return;
       this.flushResync();
-      this.schedule(this.healthInterval);
+      this.schedule(this.checkEvery);
     } catch (error) {
       this.lost(client, error);
     }

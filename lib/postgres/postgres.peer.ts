@@ -4,7 +4,7 @@ import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
 import type { PostgresContext } from './postgres.context.js';
 import { quoteIdent } from './identifiers.js';
-import { connectionHint } from './postgres.errors.js';
+import { connectionHint, isClosedConnection } from './postgres.errors.js';
 import { within } from '../common/within.js';
 import { parseNotification } from '../notifier/notification.parse.js';
 import { boundsWithin } from './postgres.timeouts.js';
@@ -75,20 +75,29 @@ export class PostgresPeer implements Peer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.keeper.stop();
+    const held = await this.keeper.stop();
     // A connect that outlived its attempt ends its client itself (it sees `stopped`); give it a moment.
     if (this.opening) await within(this.opening, 1_000, 'opening the lease connection').catch(() => {});
     const client = this.client;
     this.client = null;
-    if (!client) return;
+    // The server (idle_session_timeout) or a proxy may have closed the lease connection while it idled
+    // since the last renewal: a lease still held is then released through the pool, or the followers
+    // would wait for it to expire.
+    if (!client && held === null) return;
     // Released whether or not we believe we lead (a take given up on may have committed); announced in
     // the same statement, as NOTIFY is sent at commit, after the DELETE.
     const release =
       `WITH released AS (DELETE FROM ${this.pg.table('leases')} WHERE name = 'leader' AND node = $1 RETURNING 1) ` + `SELECT pg_notify($2, $3) FROM released`;
-    await within(client.query(release, [this.pg.node, this.pg.channel, JSON.stringify({ type: 'leader' })]), 2_000, 'releasing the lease').catch(
-      (error: unknown) => this.logger.warn(`releasing the leader lease failed (it expires by itself): ${describe(error)}`),
+    const values = [this.pg.node, this.pg.channel, JSON.stringify({ type: 'leader' })];
+    // Async: a borrowed pool that is gone throws at once, and that is logged like any failed release.
+    const throughPool = async () => this.pg.pool.query(release, values);
+    const released = client
+      ? client.query(release, values).catch((error: unknown) => (held !== null && isClosedConnection(error) ? throughPool() : Promise.reject(error)))
+      : throughPool();
+    await within(released, 2_000, 'releasing the lease').catch((error: unknown) =>
+      this.logger.warn(`releasing the leader lease failed (it expires by itself): ${describe(error)}`),
     );
-    await within(client.end(), 1_000, 'closing the lease connection').catch(() => {});
+    if (client) await within(client.end(), 1_000, 'closing the lease connection').catch(() => {});
   }
 
   isLeader(): boolean {
@@ -106,8 +115,26 @@ export class PostgresPeer implements Peer {
   }
 
   private async query(): Promise<pg.QueryResult<{ node: string }>> {
-    // One connection even when an attempt that gave up on a slow connect overlaps the next one.
-    const client = this.client ?? (await (this.opening ??= this.open().finally(() => (this.opening = null))));
+    const reused = this.client;
+    const client = reused ?? (await this.connection());
+    try {
+      return await this.send(client);
+    } catch (error) {
+      // The server (idle_session_timeout, a DBA) or a proxy may close the connection while it idles between renewals,
+      // and a renewal sent as that close arrives fails without having run. The take is this node's own upsert, so it
+      // is sent once more on a new connection (within the same bound) instead of resigning for a closed socket.
+      if (reused === null || this.stopped || !isClosedConnection(error)) throw error;
+      this.drop(reused);
+      return this.send(await this.connection());
+    }
+  }
+
+  /** The lease connection, opened once even when an attempt that gave up on a slow connect overlaps the next one. */
+  private connection(): Promise<pg.Client> {
+    return this.client ? Promise.resolve(this.client) : (this.opening ??= this.open().finally(() => (this.opening = null)));
+  }
+
+  private send(client: pg.Client): Promise<pg.QueryResult<{ node: string }>> {
     return client.query<{ node: string }>(this.take, [this.pg.node, `${Math.ceil(this.options.leaseTtl)} milliseconds`]);
   }
 

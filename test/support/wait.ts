@@ -47,3 +47,16 @@ export function trackTimers(): { pending(): number; restore(): void } {
     },
   };
 }
+
+/**
+ * Stalls the event loop for `ms`, as a busy node does: no timer or socket is
+ * served meanwhile, so what a server sends (a goodbye before it closes an idle
+ * connection) waits unread, and the next command goes out on a connection the
+ * client still takes for open.
+ */
+export function stall(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // Busy on purpose.
+  }
+}
