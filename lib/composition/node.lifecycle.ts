@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock.js';
 import { ClockSync, OffsetClock } from '../clock/clock-sync.js';
 import { AttemptHeartbeat } from '../execution/attempt.heartbeat.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
+import type { LoopStalls } from '../execution/loop-stalls.js';
 import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
 import type { Planner } from '../planner/planner.js';
@@ -37,6 +38,8 @@ export interface LifecyclePorts {
   queues: QueueManager;
   queueSetup: QueueSetupPorts;
   running: RunningJobs;
+  /** Told of the heartbeat's timer: one that fires late tells of a stalled event loop. */
+  stalls: Pick<LoopStalls, 'armed' | 'fired'>;
   schedules: Pick<RuntimeSchedules, 'load'>;
   reboot: RebootJobs;
   plugins: readonly SchedulerPlugin[];
@@ -209,22 +212,30 @@ export class NodeLifecycle {
   }
 
   private createHeartbeat(): AttemptHeartbeat {
-    const { running, queues, store, clock, options } = this.ports;
+    const { running, queues, store, clock, options, stalls } = this.ports;
     return new AttemptHeartbeat({
       store,
       storeTimer: this.ports.queueSetup.storeTimer,
       clock,
       interval: options.heartbeatInterval,
       // Running and buffered (claimed, not started) jobs alike; a buffered job's start is not recorded.
-      owned: () => [
+      owned: (now) => [
         ...running.all().map((r) => ({ id: r.job.id, attempt: r.job.attempt, startedAt: r.started })),
-        ...queues.all().flatMap((q) => q.buffered.map((job) => ({ id: job.id, attempt: job.attempt, startedAt: null }))),
+        ...queues.all().flatMap((q) => q.heartbeatRefs(now)),
       ],
-      // An attempt whose job was rescued or cancelled elsewhere stops here.
+      // An attempt whose job was rescued or cancelled elsewhere stops here. That attempt
+      // only: once rescued, the job may have been claimed again by this node (a newer attempt).
       lost: (ref) => {
-        running.get(ref.id)?.abort('lease-lost');
-        queues.drop(ref.id);
+        const attempt = running.get(ref.id);
+        if (attempt?.job.attempt === ref.attempt) attempt.abort('lease-lost');
+        queues.drop(ref.id, ref.attempt);
       },
+      // The buffered jobs not lost are this node's as of the beat: they start without asking again.
+      answered: (held) => {
+        for (const runner of queues.all()) runner.heartbeatAnswered(held);
+      },
+      armed: (now, due) => stalls.armed(now, due),
+      fired: (now) => stalls.fired(now, running.all()),
     });
   }
 }

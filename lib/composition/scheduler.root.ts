@@ -4,6 +4,7 @@ import { SystemClock, type Clock } from '../clock/clock.js';
 import { OffsetClock } from '../clock/clock-sync.js';
 import { ErrorClassifier } from '../errors/error.classifier.js';
 import { JobExecutor } from '../execution/job.executor.js';
+import { LoopStalls } from '../execution/loop-stalls.js';
 import { RunningJobs } from '../execution/running-jobs.js';
 import type { JobMiddleware } from '../middleware/job-middleware.js';
 import type { Notification } from '../notifier/notifier.js';
@@ -151,6 +152,8 @@ export class SchedulerRoot {
       now: () => clock.now(),
       warn: (message) => logger.warn(message),
     });
+    // A handler that holds the event loop past a heartbeat is named in the log.
+    const stalls = new LoopStalls(options.heartbeatInterval, options.rescueAfter, logger);
     const executor = new JobExecutor({
       store,
       registry,
@@ -163,6 +166,7 @@ export class SchedulerRoot {
       breakers,
       metrics: metrics.attempts,
       storeTimer,
+      stalls,
     });
     const planner = new Planner({
       store,
@@ -182,7 +186,20 @@ export class SchedulerRoot {
     const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
     const plan = rateLimitPlan(options, registry, store.rateLimits !== undefined, logger);
     const rateLimit = (queue: string) => queueRateLimit(plan, queue, events, (at) => queues.wakeAt(queue, at));
-    const queueSetup = { specs: options.queues, queues, store, executor, running, clock, node, rateLimit, registry, events, storeTimer };
+    const queueSetup = {
+      specs: options.queues,
+      queues,
+      store,
+      executor,
+      running,
+      clock,
+      node,
+      rateLimit,
+      registry,
+      events,
+      storeTimer,
+      rescueAfter: options.rescueAfter,
+    };
     const leadership = new Leadership({ planner, schedules: () => registry.allSchedules(), poke, events, node, logger });
     const sync = new ClusterSyncPlugin({
       interval: options.pollInterval * 5,
@@ -262,6 +279,7 @@ export class SchedulerRoot {
       queues,
       queueSetup,
       running,
+      stalls,
       schedules,
       reboot,
       plugins,

@@ -15,7 +15,7 @@ const FORGET = { forget: true } as const;
  * What the completions use of the executor's ports.
  * @internal
  */
-export type CompletionPorts = Pick<ExecutorDeps, 'store' | 'clock' | 'events' | 'storeTimer' | 'forgetCompleted'>;
+export type CompletionPorts = Pick<ExecutorDeps, 'store' | 'clock' | 'events' | 'storeTimer' | 'forgetCompleted' | 'stalls'>;
 
 /**
  * The acknowledgement of attempts that completed: the result as JSON (a
@@ -144,6 +144,9 @@ export class AttemptCompletions {
     const { clock, store } = this.deps;
     const job = attempt.job;
     const now = clock.now();
+    // The handler returned just now: with the heartbeat overdue, it held the event loop.
+    const stalls = this.deps.stalls;
+    if (stalls && now > stalls.overdueAt) stalls.returned(job, attempt.definition?.source, now);
     let value: JsonValue | null;
     try {
       value = result === undefined || result === null ? null : this.resultJson(job, result);

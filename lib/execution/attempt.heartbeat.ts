@@ -16,12 +16,19 @@ export interface AttemptHeartbeatDeps {
   /** How often every attempt this node owns records a heartbeat, in ms. */
   interval: number;
   /**
-   * The attempts this node owns now: running, aborted but not yet returned
-   * (with the time they started), and claimed into a buffer (`startedAt: null`).
+   * The attempts this node owns now, for a beat sent at `now`: running,
+   * aborted but not yet returned (with the time they started), and claimed
+   * into a buffer (`startedAt: null`).
    */
-  owned(): HeartbeatRef[];
+  owned(now: number): HeartbeatRef[];
   /** An attempt that no longer owns its job (rescued, cancelled or deleted elsewhere). */
   lost(ref: AttemptRef): void;
+  /** The beat of `owned` answered (`held`: after `lost` was told of each lost one) or failed. @default none */
+  answered?(held: boolean): void;
+  /** The timer is armed at `now`, due at `due` (`Infinity`: stopped), see `LoopStalls`. @default none */
+  armed?(now: number, due: number): void;
+  /** The timer fired at `now` (late when the event loop stood still). @default none */
+  fired?(now: number): void;
 }
 
 /**
@@ -56,6 +63,7 @@ export class AttemptHeartbeat {
     this.stopped = true;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
+    this.deps.armed?.(this.deps.clock.now(), Infinity);
     await this.inFlight;
   }
 
@@ -67,23 +75,29 @@ export class AttemptHeartbeat {
 
   private arm(): void {
     if (this.stopped) return;
-    this.timer = this.deps.clock.setTimeout(() => {
+    const { clock, interval } = this.deps;
+    const now = clock.now();
+    this.deps.armed?.(now, now + interval);
+    this.timer = clock.setTimeout(() => {
       this.timer = null;
+      this.deps.fired?.(clock.now());
       // Armed before the beat, not after it: a slow statement does not stretch the interval.
       this.arm();
       if (!this.inFlight) void this.beat();
-    }, this.deps.interval);
+    }, interval);
   }
 
   private async send(): Promise<void> {
-    const refs = this.deps.owned();
-    if (refs.length === 0) return;
     const now = this.deps.clock.now();
+    const refs = this.deps.owned(now);
+    if (refs.length === 0) return this.deps.answered?.(true);
     try {
       const { store } = this.deps;
       for (const ref of await timeStore(this.deps.storeTimer, 'heartbeat', () => store.heartbeat(refs, new Date(now)))) this.deps.lost(ref);
+      this.deps.answered?.(true);
       this.failures.succeeded();
     } catch (error) {
+      this.deps.answered?.(false);
       this.failures.failed(error);
     }
   }

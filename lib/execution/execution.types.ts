@@ -29,6 +29,18 @@ export interface AttemptRecords {
 }
 
 /**
+ * What the executor tells of attempts that end after the event loop stood
+ * still (`LoopStalls`): checked with the clock an acknowledgement reads anyway.
+ * @internal
+ */
+export interface StallWatch {
+  /** An attempt that ends after this (epoch ms) held the event loop. */
+  readonly overdueAt: number;
+  /** That attempt's handler returned at `now`. */
+  returned(job: Job<unknown>, source: string | undefined, now: number): void;
+}
+
+/**
  * What became of one attempt.
  * @internal
  */
@@ -78,4 +90,6 @@ export interface ExecutorDeps extends SettlerDeps {
   breakers?: BreakerGate;
   /** Queue time, duration and attempts of started and completed attempts. @default none */
   metrics?: AttemptMetrics | null;
+  /** Told of a handler that returns after it held the event loop past a heartbeat. @default none */
+  stalls?: StallWatch | null;
 }

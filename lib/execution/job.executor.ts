@@ -216,6 +216,11 @@ export class JobExecutor {
       this.completions.complete(attempt, settled.result.result);
       return;
     }
+    const stalls = this.deps.stalls;
+    if (stalls && settled.kind === 'chain') {
+      const now = this.deps.clock.now();
+      if (now > stalls.overdueAt) stalls.returned(attempt.job, attempt.definition?.source, now);
+    }
     this.settler
       .settle(attempt.job, attempt.started, settled, (result) => this.completions.completed(attempt, result, false))
       .then(

@@ -58,9 +58,10 @@ export class JobBuffer {
     return job;
   }
 
-  remove(id: string): boolean {
+  /** Takes a job out by id, only in its `attempt` when one is given. */
+  remove(id: string, attempt?: number): boolean {
     this.compact();
-    const index = this.items.findIndex((job) => job.id === id);
+    const index = this.items.findIndex((job) => job.id === id && (attempt === undefined || job.attempt === attempt));
     if (index < 0) return false;
     this.items.splice(index, 1);
     return true;

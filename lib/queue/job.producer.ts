@@ -53,7 +53,10 @@ export class JobProducer {
     // The caller keeps the inserted jobs; the runner gets copies sharing no
     // arguments with them (as a claim's jobs share nothing with the caller's).
     if (runner && claimed.length > 0)
-      runner.adopt(claimed.map((job) => ({ ...job, args: cloneJson(job.args), meta: cloneJson(job.meta), tags: [...job.tags] })));
+      runner.adopt(
+        claimed.map((job) => ({ ...job, args: cloneJson(job.args), meta: cloneJson(job.meta), tags: [...job.tags] })),
+        now.getTime(),
+      );
     if (!this.store.notifiesInserts) for (const queue of due) await this.notifier.notify({ type: 'insert', queue });
     return results;
   }

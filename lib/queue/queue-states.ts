@@ -32,6 +32,8 @@ export interface QueueSetupPorts {
   events: SchedulerEvents;
   /** Times the runners' claims; `null` when metrics or `storeOperations` are off. */
   storeTimer: StoreTimer | null;
+  /** `lifeline.rescueAfter`: buffered jobs not known held for half of it are checked before they start (see `BufferHold`). */
+  rescueAfter: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface QueueSetupPorts {
  * @internal
  */
 export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[]): void {
-  const { specs, queues, store, executor, running, clock, node, rateLimit, registry, events, storeTimer } = ports;
+  const { specs, queues, store, executor, running, clock, node, rateLimit, registry, events, storeTimer, rescueAfter } = ports;
   if (!specs) return;
   const states = new Map(stored.map((q) => [q.name, q]));
   for (const [name, spec] of specs) {
@@ -52,6 +54,8 @@ export function startQueues(ports: QueueSetupPorts, stored: readonly QueueState[
       node,
       rateLimit: rateLimit(name),
       storeTimer,
+      // A live node beats at least this often: older proof may mean the process stood still.
+      doubtAfter: rescueAfter / 2,
       ...(spec.preemption ? { preemption: new QueuePreemption({ queue: name, running, registry, events, clock }) } : {}),
     });
     runner.setPaused(state?.paused ?? false);

@@ -52,9 +52,9 @@ export class QueueManager implements LoopTask {
     for (const runner of this.runners.values()) runner.wake(reason);
   }
 
-  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere). */
-  drop(jobId: string): void {
-    for (const runner of this.runners.values()) if (runner.drop(jobId)) return;
+  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere); only in its `attempt` when one is given. */
+  drop(jobId: string, attempt?: number): void {
+    for (const runner of this.runners.values()) if (runner.drop(jobId, attempt)) return;
   }
 
   /** Wakes `queue` at `at` (epoch ms); keeps the earliest per queue. */

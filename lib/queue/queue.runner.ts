@@ -4,9 +4,10 @@ import { FailureReport } from '../common/failure-report.js';
 import type { AttemptListener } from '../execution/job.attempt.js';
 import type { JobExecutor } from '../execution/job.executor.js';
 import type { RunningJobs } from '../execution/running-jobs.js';
-import type { AttemptRef, ClaimKey, JobStore } from '../store/job-store.js';
+import type { AttemptRef, ClaimKey, HeartbeatRef, JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import { timeStore, type StoreTimer } from '../telemetry/metrics/store-timer.js';
+import { BufferHold } from './buffer-hold.js';
 import { ClaimCursor } from './claim-cursor.js';
 import { JobBuffer } from './job.buffer.js';
 import { LookAhead } from './look-ahead.js';
@@ -32,6 +33,13 @@ export interface QueueRunnerDeps {
   storeTimer?: StoreTimer | null;
   /** Attempts ended here and not yet acknowledged past which claims wait. @default MAX_UNACKED */
   maxUnacked?: number;
+  /**
+   * How long (ms) buffered jobs are taken to be this node's without a claim
+   * or heartbeat to prove it; past that (the process stood still, or its
+   * heartbeats failed), the buffer is heartbeated before another of its
+   * jobs starts (see {@link BufferHold}). `rescueAfter / 2` in a scheduler. @default never
+   */
+  doubtAfter?: number;
 }
 
 /**
@@ -62,7 +70,8 @@ export type WakeReason = 'insert' | 'finished' | 'poll' | 'resync';
  * keeps every promise of an unbuffered claim:
  * - buffered jobs are heartbeated like running ones, so they are never
  *   rescued from a live node, and one found rescued or cancelled elsewhere
- *   is dropped before it starts;
+ *   is dropped before it starts; after a stall (a handler that blocked the
+ *   event loop), none starts before a heartbeat has found it still held;
  * - new work more urgent than the least urgent buffered job is claimed at
  *   once and goes to the front (priority 0 never waits behind a full buffer);
  * - pausing the queue or shutting down hands buffered jobs back at once
@@ -74,6 +83,9 @@ export type WakeReason = 'insert' | 'finished' | 'poll' | 'resync';
 export class QueueRunner {
   private readonly logger = new Logger('Scheduler');
   private readonly buffer = new JobBuffer();
+  private readonly hold: BufferHold;
+  /** Settles the proof of the node's heartbeat under way (see {@link heartbeatRefs}). */
+  private beatAnswered: ((held: boolean) => void) | null = null;
   private active = 0;
   private claiming = false;
   /** The claim loop under way, so a stop can wait for its answer and hand it back. */
@@ -113,6 +125,16 @@ export class QueueRunner {
     const rates = deps.rateLimit && deps.store.rateLimits ? new RateLimitedClaims(deps.store.rateLimits, deps.rateLimit) : null;
     this.lookAhead = new LookAhead(prefetch, concurrency);
     this.maxUnacked = deps.maxUnacked ?? MAX_UNACKED;
+    this.hold = new BufferHold({
+      queue: name,
+      store: deps.store,
+      storeTimer: deps.storeTimer ?? null,
+      clock: deps.clock,
+      doubtAfter: deps.doubtAfter ?? Infinity,
+      jobs: () => this.buffer.jobs,
+      drop: (ref) => this.buffer.remove(ref.id, ref.attempt),
+      resume: () => this.launchBuffered(),
+    });
     this.limited = rates;
     this.claimFailures = new FailureReport(this.logger, `queue ${name}: claim`, false);
     // Jobs pushed by another node's insert, or claimed at insert, would skip the buckets.
@@ -218,10 +240,10 @@ export class QueueRunner {
     );
   }
 
-  /** Runs jobs this node claimed while inserting them; hands them back if it can no longer. */
-  adopt(jobs: readonly Job<unknown>[]): void {
+  /** Runs jobs this node claimed (by a call sent at `claimedAt`) while inserting them; hands them back if it can no longer. */
+  adopt(jobs: readonly Job<unknown>[], claimedAt = this.deps.clock.now()): void {
     if (jobs.length === 0) return;
-    this.buffer.add(jobs);
+    this.addToBuffer(jobs, claimedAt);
     if (this.stopped || this.paused) void this.releaseBuffer();
     else this.launchBuffered();
   }
@@ -236,13 +258,30 @@ export class QueueRunner {
     const push = this.deps.store.push;
     if (!push) return;
     this.offer?.took(ids.length);
-    this.adopt(await push.take(this.deps.node, claim, ids, new Date(this.deps.clock.now())));
+    const now = this.deps.clock.now();
+    this.adopt(await push.take(this.deps.node, claim, ids, new Date(now)), now);
     this.updateOffer();
   }
 
-  /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start). */
-  drop(jobId: string): boolean {
-    return this.buffer.remove(jobId);
+  /**
+   * The buffered jobs, for the node's heartbeat sent at `now`; then
+   * {@link heartbeatAnswered} once it answers (the lost ones dropped first) or fails.
+   */
+  heartbeatRefs(now: number): HeartbeatRef[] {
+    this.beatAnswered?.(false);
+    this.beatAnswered = this.buffer.size === 0 ? null : this.hold.beat(now);
+    return this.buffer.jobs.map((job) => ({ id: job.id, attempt: job.attempt, startedAt: null }));
+  }
+
+  /** The node's heartbeat of {@link heartbeatRefs} answered (`held`: the jobs it did not report lost are still this node's) or failed. */
+  heartbeatAnswered(held: boolean): void {
+    this.beatAnswered?.(held);
+    this.beatAnswered = null;
+  }
+
+  /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start); only in its `attempt` when one is given. */
+  drop(jobId: string, attempt?: number): boolean {
+    return this.buffer.remove(jobId, attempt);
   }
 
   /**
@@ -309,7 +348,6 @@ export class QueueRunner {
           this.cursor.claimed(jobs, limit);
           if (jobs.length > 0) {
             this.lookAhead.claimed(this.deps.clock.now());
-            this.buffer.add(jobs);
           } else if (after === undefined && this.signals === signals) {
             // Empty from the start, and nothing announced new work meanwhile (a job
             // inserted as this claim ran may have committed after its snapshot: claim again).
@@ -357,6 +395,7 @@ export class QueueRunner {
    */
   private launchBuffered(): void {
     const preemption = this.deps.preemption;
+    let checked = false;
     while (this.active < this.concurrency) {
       const open = !this.stopped && !this.paused;
       if (preemption !== undefined && preemption.size > 0 && preemption.resumeNext(open ? this.buffer.peek() : undefined)) {
@@ -364,6 +403,11 @@ export class QueueRunner {
         continue;
       }
       if (!open || this.buffer.size === 0) break;
+      // Once a call: one clock read however many jobs start.
+      if (!checked) {
+        checked = true;
+        if (!this.hold.mayStart()) break;
+      }
       this.launch(this.buffer.shift()!);
     }
     if (preemption !== undefined && this.active >= this.concurrency && this.buffer.size > 0 && !this.stopped && !this.paused) {
@@ -385,24 +429,31 @@ export class QueueRunner {
     const worst = Math.max(this.buffer.worstPriority(), yielding);
     if (worst <= 0 || this.stopped || this.paused) return;
     const jobs = await this.claim(Math.max(1, this.concurrency), worst - 1, this.concurrency - this.active - this.buffer.size);
-    if (jobs.length > 0) {
-      this.buffer.add(jobs);
-      this.launchBuffered();
-    }
+    if (jobs.length > 0) this.launchBuffered();
   }
 
   /**
    * `start`: how many of the claimed jobs go to free slots at once (their
    * start is recorded by the claim); the rest wait in the buffer, and a
-   * crash before they start does not cost them an attempt.
+   * crash before they start does not cost them an attempt. The claimed
+   * jobs join the buffer.
    */
   private async claim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {
-    this.claimSince = this.deps.clock.now();
+    const sent = (this.claimSince = this.deps.clock.now());
     try {
-      return await this.sendClaim(limit, maxPriority, start, after);
+      const jobs = await this.sendClaim(limit, maxPriority, start, after);
+      this.addToBuffer(jobs, sent);
+      return jobs;
     } finally {
       this.claimSince = null;
     }
+  }
+
+  /** Jobs claimed by a call sent at `claimedAt` join the buffer. */
+  private addToBuffer(jobs: readonly Job<unknown>[], claimedAt: number): void {
+    if (jobs.length === 0) return;
+    this.hold.added(claimedAt, this.buffer.size === 0);
+    this.buffer.add(jobs);
   }
 
   private sendClaim(limit: number, maxPriority: number | undefined, start: number, after?: ClaimKey): Promise<Job<unknown>[]> {

@@ -83,6 +83,53 @@ describe('nodes sharing one store', () => {
     await t.close();
   });
 
+  it('a heartbeat that answers, late, that an old attempt was lost does not abort the attempt this node claimed of the job since', async () => {
+    @Injectable()
+    class Held {
+      readonly release = new Map<number, () => void>();
+      reasons: string[] = [];
+      @Scheduled({ name: 'held' })
+      run(ctx: JobContext) {
+        return new Promise<void>((resolve) => {
+          this.release.set(ctx.attempt, resolve);
+          ctx.signal.addEventListener('abort', () => {
+            this.reasons.push(`${ctx.attempt}:${String(ctx.abortReason)}`);
+            resolve();
+          });
+        });
+      }
+    }
+    const store = new MemoryStore();
+    const t = await startApp([Held], { store, pollInterval: '1s', lifeline: { heartbeat: '5s' } });
+    const held = t.get(Held);
+    const job = await t.scheduler.enqueue('held');
+    await t.clock.advance(0);
+    await t.scheduler.pauseQueue('default');
+    // Another leader rescued the job while this node stood still.
+    await store.rescue(new Date(t.clock.now() + 1), new Date(t.clock.now()));
+    // The next heartbeat (of attempt 1) is answered only later.
+    const heartbeat = store.heartbeat.bind(store);
+    let answer = () => {};
+    vi.spyOn(store, 'heartbeat').mockImplementationOnce(async (refs, now) => {
+      const lost = await heartbeat(refs, now);
+      await new Promise<void>((resolve) => (answer = resolve));
+      return lost;
+    });
+    await t.clock.advance('5s');
+    // Attempt 1 returns (its completion is stale); this node claims the job again: attempt 2.
+    held.release.get(1)!();
+    await t.scheduler.resumeQueue('default');
+    await t.clock.advance('1s');
+    expect([...held.release.keys()]).toEqual([1, 2]);
+    answer();
+    await t.clock.advance(0);
+    expect(held.reasons).toEqual([]);
+    held.release.get(2)!();
+    await t.clock.advance(0);
+    expect(await store.get(job.id)).toMatchObject({ state: 'completed', attempt: 2 });
+    await t.close();
+  });
+
   it('pruner: finished jobs are deleted after the retention period', async () => {
     const store = new MemoryStore();
     const t = await startApp([Work], { store, retention: { completed: '1h', interval: '10m' } });

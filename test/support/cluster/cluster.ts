@@ -85,6 +85,8 @@ export interface NodeSettings {
   limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
   /** How long a `hold-lock` job holds the SQLite file's write lock (see node.ts). */
   holdMs?: number;
+  /** How long a `spin` job's first attempt blocks the node's event loop, in ms (see node.ts). @default 0 */
+  spinMs?: number;
 }
 
 /** Starts a node as a child process. */

@@ -76,6 +76,8 @@ interface NodeConfig {
   limited?: { limit: number; per: number; by?: 'jobs' | 'queues' };
   /** How long a `hold-lock` job keeps the SQLite file's write lock, in ms of wall time (see `holdLock`). @default 1000 */
   holdMs?: number;
+  /** How long a `spin` job's first attempt on this node blocks the event loop, in ms. @default 0 */
+  spinMs?: number;
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -190,6 +192,25 @@ class ClusterJobs implements OnApplicationShutdown {
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * A CPU-bound handler: writes `spin-start`, then on its first attempt
+   * blocks the event loop for `spinMs` (a synchronous busy loop, as a big
+   * `JSON.parse` or a sync zlib call would), then returns at once, without
+   * waiting for its `spin-end` row: nothing else of the node runs between
+   * the end of the loop and the handler's return.
+   */
+  @Scheduled({ name: 'spin' })
+  async spin(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('spin-start', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    if (ctx.attempt === 1 && config.spinMs) {
+      process.stdout.write(`spinning ${config.name}\n`);
+      const until = Date.now() + config.spinMs;
+      while (Date.now() < until);
+    }
+    void ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('spin-end', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]).catch(() => {});
+    return { node: config.name, attempt: ctx.attempt };
   }
 
   /** Always fails: inserted with one attempt, it is a dead letter at once. */

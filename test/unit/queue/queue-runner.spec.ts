@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveJobOptions } from '../../../lib/discovery/job-options.resolver.js';
 import type { JobContext } from '../../../lib/execution/job-context.js';
 import { JobExecutor } from '../../../lib/execution/job.executor.js';
@@ -38,7 +38,7 @@ class Work {
 }
 
 /** A runner of queue `default` with a real executor and memory store, on a fake clock. */
-function setup(options: { concurrency: number; prefetch: number; push?: JobPush; maxUnacked?: number }) {
+function setup(options: { concurrency: number; prefetch: number; push?: JobPush; maxUnacked?: number; doubtAfter?: number }) {
   const clock = new FakeClock(T0);
   const store = new MemoryStore();
   if (options.push) Object.assign(store, { push: options.push });
@@ -69,6 +69,7 @@ function setup(options: { concurrency: number; prefetch: number; push?: JobPush;
     clock,
     node: 'node-a',
     ...(options.maxUnacked === undefined ? {} : { maxUnacked: options.maxUnacked }),
+    ...(options.doubtAfter === undefined ? {} : { doubtAfter: options.doubtAfter }),
   });
   const enqueue = (count: number, priority = 5) => store.insert(Array.from({ length: count }, () => newJobInput(new Date(T0), { priority })));
   const states = async (): Promise<Partial<Record<JobState, number>>> => {
@@ -131,6 +132,44 @@ describe('QueueRunner', () => {
     await settle();
     expect(work.started.slice(2, 3)).toEqual(buffered.slice(0, 1));
     expect(work.running.size).toBe(2);
+  });
+
+  it('after a stall past doubtAfter, a buffered job rescued and claimed elsewhere meanwhile is dropped, not started; the others start', async () => {
+    const { clock, work, runner, store, enqueue, settle } = setup({ concurrency: 2, prefetch: 2, doubtAfter: 1_000 });
+    await enqueue(4);
+    runner.start();
+    await settle();
+    const [first, second] = work.started;
+    const [stale, kept] = runner.buffered.map((job) => job.id);
+    // The first handler holds the event loop for 5 s: no heartbeat lands, and another node's lifeline rescues
+    // what had none (the second running job and one buffered job did beat, just before).
+    await clock.advance(5_000);
+    await store.heartbeat(
+      [
+        { id: second!, attempt: 1, startedAt: T0 },
+        { id: kept!, attempt: 1, startedAt: null },
+      ],
+      new Date(clock.now()),
+    );
+    const rescued = await store.rescue(new Date(clock.now() - 2_000), new Date(clock.now()));
+    expect(rescued.map((job) => job.id).sort()).toEqual([first, stale].sort());
+    const taken = await store.claim({ queue: 'default', limit: 5, node: 'node-b', now: new Date(clock.now()), start: 5 });
+    expect(taken.map((job) => job.id).sort()).toEqual([first, stale].sort());
+    // The first handler returns: the freed slot waits for a heartbeat of the buffer, which finds the stale job lost.
+    work.release();
+    await settle();
+    expect(work.started).toEqual([first, second, kept]);
+    expect(runner.buffered).toHaveLength(0);
+    expect(await store.get(stale!)).toMatchObject({ state: 'running', node: 'node-b', attempt: 2 });
+    // Known held again, buffered jobs start at once: no heartbeat before each.
+    await enqueue(3);
+    runner.wake('insert');
+    await settle();
+    const heartbeat = vi.spyOn(store, 'heartbeat');
+    work.release();
+    await settle();
+    expect(heartbeat).not.toHaveBeenCalled();
+    expect(work.started).toHaveLength(4);
   });
 
   it('pausing hands the buffer back without costing an attempt and starts nothing; resuming runs the rest', async () => {
