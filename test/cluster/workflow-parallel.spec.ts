@@ -137,7 +137,8 @@ describe.each(['postgres', 'redis'] as const)('workflow cancel with rollback, la
   it('a step completing on a stalled node after the cancel and its rollback chain: recorded, then compensated by a chain of its own', async () => {
     const store = await openClusterStore(kind, 'wc');
     // No rescue during the test (rescueAfter 60 s): the stalled node's step is ended by the cancel alone.
-    const stalled = start(store.settings('wc-stalled', { ...timing, workMs: 3_000, concurrency: 2, startRuns: 1, startWorkflow: 'compensated' }));
+    // One slot, busy with the late step: no free slot, so no offer (PostgreSQL's push) draws the rollback chain's job to the stopped node.
+    const stalled = start(store.settings('wc-stalled', { ...timing, workMs: 3_000, concurrency: 1, startRuns: 1, startWorkflow: 'compensated' }));
     await stalled.waitFor('ready');
     const runId = stalled.output.find((l) => l.startsWith('run '))!.slice(4);
     await waitUntil(async () => (await ledger(store, 'comp-start')).length === 1, 15_000, 'the late step to start');
