@@ -1,4 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
+import { ClockStepWatch } from './clock-step.watch.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 /**
@@ -14,6 +16,14 @@ export class OffsetClock implements Clock {
   /** Milliseconds to add to the local clock (database time − local time). */
   offset = 0;
 
+  /**
+   * Runs as each timer fires, before its callback: {@link ClockSync}'s look
+   * for a step of the local clock. Work a timer drives (rescue, planning,
+   * heartbeats, the lease) then never reads a step not yet compensated,
+   * which could plan an hour of ticks or rescue live jobs.
+   */
+  beforeTimer: (() => void) | null = null;
+
   constructor(readonly local: Clock) {}
 
   now(): number {
@@ -21,7 +31,14 @@ export class OffsetClock implements Clock {
   }
 
   setTimeout(callback: () => void, ms: number, options?: { precise?: boolean }): TimerHandle {
-    return this.local.setTimeout(callback, ms, options);
+    return this.local.setTimeout(
+      () => {
+        this.beforeTimer?.();
+        callback();
+      },
+      ms,
+      options,
+    );
   }
 
   clearTimeout(handle: TimerHandle): void {
@@ -45,6 +62,11 @@ export interface ClockSyncDeps {
   reachable?: Promise<void>;
   /** How often to measure, in ms. @default 30_000 */
   interval?: number;
+  /**
+   * A monotonic clock (ms from any origin), against which steps of the local
+   * clock are seen. @default `performance.now`
+   */
+  elapsed?(): number;
 }
 
 /**
@@ -80,6 +102,14 @@ export const UNMEASURED_GIVE_UP = 5;
  * {@link settled} tells when the node may lead, plan, claim and rescue. A
  * node started while the store was away measures the moment the store first
  * answers (`reachable`), and every second until then.
+ *
+ * A step of the local clock (NTP correcting it, a resumed VM) would shift
+ * the node's whole notion of the database's time until the next measurement:
+ * forward on the leader, every running job's heartbeat would look old (live
+ * jobs of other nodes rescued and run twice); back on a worker, its own
+ * heartbeats would. A {@link ClockStepWatch} sees the step within a second,
+ * or sooner as a timer of the scheduler fires, and the offset takes it back
+ * at once, before a measurement confirms it.
  * @internal
  */
 export class ClockSync {
@@ -96,6 +126,9 @@ export class ClockSync {
   /** The measurement under way, so the timer's and the store's first answer's never overlap. */
   private running: Promise<void> | null = null;
   private again = false;
+  /** A step was seen while a measurement was under way: its samples straddle it, so it is taken again. */
+  private resample = false;
+  private readonly watch: ClockStepWatch;
   private open: () => void = () => undefined;
   /**
    * Resolves once the node's clock is measured, or given up on after
@@ -108,6 +141,8 @@ export class ClockSync {
     this.interval = deps.interval ?? 30_000;
     this.answered = deps.reachable === undefined;
     this.settled = new Promise<void>((resolve) => (this.open = resolve));
+    const elapsed = deps.elapsed ?? (() => performance.now());
+    this.watch = new ClockStepWatch({ local: deps.clock.local, elapsed, stepped: (byMs) => this.stepped(byMs) });
   }
 
   /** Whether {@link settled} has resolved. */
@@ -118,6 +153,8 @@ export class ClockSync {
   /** Measures once, then every `interval` (every second until a measurement succeeds, and at once when the store first answers). */
   async start(): Promise<void> {
     this.stopped = false;
+    this.watch.start();
+    this.deps.clock.beforeTimer = () => this.watch.check();
     void this.deps.reachable?.then(() => {
       this.answered = true;
       if (!this.isSettled) this.run();
@@ -128,11 +165,13 @@ export class ClockSync {
 
   stop(): void {
     this.stopped = true;
+    this.watch.stop();
+    this.deps.clock.beforeTimer = null;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
   }
 
-  /** Measures the offset now; resolves to it (ms), or to null when the store did not answer. */
+  /** Measures the offset now; resolves to it (ms), or to null when the store did not answer or the local clock stepped meanwhile. */
   async measure(): Promise<number | null> {
     const local = this.deps.clock.local;
     // One sent before the store first answered failed for that reason alone.
@@ -151,6 +190,7 @@ export class ClockSync {
       return null;
     }
     if (!best) return null;
+    if (this.resample) return null;
     this.measured = true;
     this.open();
     const offset = Math.round(best.offset);
@@ -158,6 +198,15 @@ export class ClockSync {
     if (Math.abs(offset - clock.offset) > HYSTERESIS_MS) clock.offset = Math.abs(offset) > HYSTERESIS_MS ? offset : 0;
     this.report(offset);
     return offset;
+  }
+
+  /** Keeps the node's clock on the database's timeline across a step of the local clock, and measures again to confirm. */
+  private stepped(byMs: number): void {
+    this.deps.clock.offset -= byMs;
+    const side = byMs > 0 ? 'forward' : 'back';
+    this.logger.warn(`the system clock stepped ${side} by ${(Math.abs(byMs) / 1000).toFixed(1)} s; the scheduler's clock (the database's) is unchanged`);
+    if (this.running) this.resample = true;
+    this.run();
   }
 
   private failed(error: unknown): void {
@@ -196,8 +245,9 @@ export class ClockSync {
     this.timer = null;
     this.running = this.measure().then(() => {
       this.running = null;
-      const again = this.again && !this.isSettled;
+      const again = (this.again && !this.isSettled) || this.resample;
       this.again = false;
+      this.resample = false;
       if (again) this.run();
       else this.arm();
     });

@@ -1,3 +1,6 @@
+// Imported, not the global: on Node 20 the global `performance` is a lazy getter.
+import { performance } from 'node:perf_hooks';
+
 /**
  * A handle returned by {@link Clock.setTimeout}.
  * @publicApi
@@ -26,7 +29,7 @@ export interface Clock {
 const MAX_TIMER_MS = 2_147_483_647;
 /**
  * Node counts a timer from the event loop's cached time, so it may fire a
- * millisecond or two early by `Date.now()` when the loop was busy as it was
+ * millisecond or two early by the clock when the loop was busy as it was
  * set (measured here: a third of 50-ms timers set after 2 ms of work fired
  * 1 ms early). A tick found not yet due then cost a second timer, one more
  * millisecond of lateness at least. The rest of such a wait is spun out on
@@ -48,6 +51,10 @@ interface SystemTimer {
 
 /**
  * The wall clock, through Node's timers; a callback never runs before its time.
+ * Delays are counted on the monotonic clock: a step of the wall clock (NTP
+ * correcting it at boot, a resumed VM, `date -s`) moves `now()` but not a
+ * pending timer, which would otherwise wait out a backward step in full (a
+ * heartbeat or a lease renewal an hour late).
  * @publicApi
  */
 export class SystemClock implements Clock {
@@ -57,13 +64,13 @@ export class SystemClock implements Clock {
 
   setTimeout(callback: () => void, ms: number, options?: { precise?: boolean }): TimerHandle {
     const delay = Math.max(0, ms);
-    const due = Date.now() + delay;
+    const due = performance.now() + delay;
     const lead = options?.precise ? PRECISE_LEAD_MS : 0;
     const handle: SystemTimer = { timer: null, immediate: null };
     const fire = (): void => {
       handle.timer = null;
       handle.immediate = null;
-      const left = due - Date.now();
+      const left = due - performance.now();
       if (left <= 0) callback();
       else if (left <= Math.max(SPIN_MS, lead)) handle.immediate = setImmediate(fire);
       else handle.timer = setTimeout(fire, Math.min(left - lead, MAX_TIMER_MS));

@@ -74,6 +74,8 @@ export interface NodeSettings {
   /** Cancels, with rollback, each run a `cancel` row of the ledger names. */
   canceller?: boolean;
   clockOffsetMs?: number;
+  /** `afterMs` after it is ready, the node's wall clock (`Date.now()`) steps by `byMs` (see node.ts). */
+  clockStep?: { afterMs: number; byMs: number };
   deadLetterAlerts?: boolean;
   enqueueRounds?: { go: string; args: { n: number }; unique: import('../../../lib/index.js').UniqueOption; count: number }[];
   breakerResetMs?: number;

@@ -58,6 +58,12 @@ interface NodeConfig {
   canceller?: boolean;
   /** This node's clock runs this many ms ahead of real time (negative: behind). */
   clockOffsetMs?: number;
+  /**
+   * `afterMs` after it is ready, this node's wall clock steps by `byMs`
+   * (negative: back), as NTP correcting it or a resumed VM would: `Date.now()`
+   * jumps, Node's timers (monotonic) do not.
+   */
+  clockStep?: { afterMs: number; byMs: number };
   /** Writes an `alert` row for every dead letter `onDeadLetter` hands it. */
   deadLetterAlerts?: boolean;
   /**
@@ -405,6 +411,7 @@ async function main() {
   // The ledger's connections opened before any job: a job's first insert then does not wait for one.
   if (config.limited) await Promise.all(Array.from({ length: 4 }, () => ledger.query('SELECT pg_sleep(0.05)')));
   process.stdout.write(`ready ${config.name}\n`);
+  if (config.clockStep) stepClock(config.clockStep);
   for (const round of config.enqueueRounds ?? []) {
     while ((await ledger.query(`SELECT 1 FROM ${table} WHERE kind = $1`, [round.go])).rowCount === 0) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -416,6 +423,15 @@ async function main() {
     await Promise.all(calls);
     process.stdout.write(`enqueued ${round.go} ${config.name}\n`);
   }
+}
+
+/** Steps what `Date.now()` answers (the scheduler's SystemClock reads it), once, `afterMs` from now. */
+function stepClock({ afterMs, byMs }: { afterMs: number; byMs: number }): void {
+  setTimeout(() => {
+    const wall = Date.now.bind(Date);
+    Date.now = () => wall() + byMs;
+    process.stdout.write(`stepped ${config.name}\n`);
+  }, afterMs);
 }
 
 /** Polls the ledger for `cancel` rows: cancels each run (rollback: true) once, and writes `cancelled` (or `cancel-failed`). */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SystemClock } from '../../../lib/index.js';
 
 const busy = (ms: number): void => {
@@ -45,6 +46,28 @@ describe('SystemClock', () => {
     expect(fired).toBe(false);
     clock.clearTimeout(handle);
   });
+});
+
+describe('SystemClock when the wall clock steps', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  // Only Date.now() is stepped: Node's timers and the monotonic clock go on.
+  const stepWallClock = (byMs: number): void => {
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + byMs);
+  };
+
+  for (const precise of [false, true]) {
+    it(`fires a ${precise ? 'precise' : 'plain'} timer after its delay though the wall clock stepped back an hour meanwhile`, async () => {
+      const clock = new SystemClock();
+      const started = performance.now();
+      const fired = new Promise<number>((resolve) => clock.setTimeout(() => resolve(performance.now() - started), 50, { precise }));
+      stepWallClock(-3_600_000);
+      const waited = await Promise.race([fired, new Promise<null>((resolve) => setTimeout(() => resolve(null), 1_000))]);
+      expect(waited).not.toBeNull();
+      expect(waited).toBeGreaterThanOrEqual(50);
+    });
+  }
 });
 
 describe('SystemClock precise timers', () => {
