@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
+import { it, onTestFinished } from 'vitest';
 import type { JobStore } from '../../../lib/store/job-store.js';
 import type { Job } from '../../../lib/store/job.types.js';
 import type { BreakerRecord } from '../../../lib/breakers/circuit-breaker.types.js';
@@ -15,6 +15,16 @@ export type ClusterStoreKind = 'postgres' | 'redis' | 'sqlite';
 
 /** Every store whose nodes can share jobs across processes. */
 export const CLUSTER_STORES: readonly ClusterStoreKind[] = ['postgres', 'redis', 'sqlite'];
+
+/**
+ * `it` inside a `describe.each` over stores when `kind` is one of `stores`,
+ * else nothing is declared: a scenario whose code does not depend on the
+ * store runs on some of them only (each a few real processes for seconds),
+ * so that `npm test` stays within its time.
+ */
+export function itOn(kind: ClusterStoreKind, stores: readonly ClusterStoreKind[]): typeof it {
+  return stores.includes(kind) ? it : ((() => undefined) as unknown as typeof it);
+}
 
 /**
  * The jobs of one test on one store, and its ledger (always a PostgreSQL
