@@ -6,6 +6,22 @@ import { FakeClock, flushPromises } from '../../../lib/testing/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
+/**
+ * A wall clock that reads `time` (the monotonic one: its timers) plus the
+ * steps made with `stepBy`, as NTP or `date -s` would move it.
+ */
+function steppable(time: FakeClock): { local: Clock; stepBy(ms: number): void } {
+  let step = 0;
+  return {
+    local: {
+      now: () => time.now() + step,
+      setTimeout: (callback, ms) => time.setTimeout(callback, ms),
+      clearTimeout: (handle) => time.clearTimeout(handle),
+    },
+    stepBy: (ms) => void (step += ms),
+  };
+}
+
 /** A "database" whose clock is `skew` ms ahead of the local one, answering after `rtts` ms each (in turn). */
 function database(local: FakeClock, skew: () => number, rtts: number[]) {
   let call = 0;
@@ -143,12 +159,7 @@ describe('ClockSync', () => {
       const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       // Time passes on the fake clock (the monotonic one); the wall clock reads it plus its steps.
       const time = new FakeClock(T0);
-      let step = 0;
-      const local: Clock = {
-        now: () => time.now() + step,
-        setTimeout: (callback, ms) => time.setTimeout(callback, ms),
-        clearTimeout: (handle) => time.clearTimeout(handle),
-      };
+      const { local, stepBy } = steppable(time);
       const clock = new OffsetClock(local);
       let reads = 0;
       const sync = new ClockSync({
@@ -164,7 +175,7 @@ describe('ClockSync', () => {
       expect(clock.now()).toBe(time.now() + 5_000);
       await time.advance(2_000);
       const before = reads;
-      step = byMs;
+      stepBy(byMs);
       // Within the watch's period, long before the next measurement (30 s).
       await time.advance(1_000);
       expect(clock.now()).toBe(time.now() + 5_000);
@@ -183,12 +194,7 @@ describe('ClockSync', () => {
   it("a timer of the node's clock that fires right after a step reads the compensated clock, before the watch's own look", async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const time = new FakeClock(T0);
-    let step = 0;
-    const local: Clock = {
-      now: () => time.now() + step,
-      setTimeout: (callback, ms) => time.setTimeout(callback, ms),
-      clearTimeout: (handle) => time.clearTimeout(handle),
-    };
+    const { local, stepBy } = steppable(time);
     const clock = new OffsetClock(local);
     const sync = new ClockSync({ clock, elapsed: () => time.now(), interval: 30_000, storeNow: async () => time.now() + 5_000 });
     await sync.start();
@@ -196,7 +202,7 @@ describe('ClockSync', () => {
     // Due between two looks of the watch (every second).
     await time.advance(100);
     clock.setTimeout(() => (seen = clock.now()), 300);
-    step = 3_600_000;
+    stepBy(3_600_000);
     await time.advance(300);
     expect(seen).toBe(time.now() + 5_000);
     sync.stop();
@@ -205,12 +211,7 @@ describe('ClockSync', () => {
   it('discards a measurement whose samples straddle a step, and takes it again', async () => {
     vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const time = new FakeClock(T0);
-    let step = 0;
-    const local: Clock = {
-      now: () => time.now() + step,
-      setTimeout: (callback, ms) => time.setTimeout(callback, ms),
-      clearTimeout: (handle) => time.clearTimeout(handle),
-    };
+    const { local, stepBy } = steppable(time);
     const clock = new OffsetClock(local);
     let calls: number | null = null;
     let answer: () => void = () => undefined;
@@ -224,7 +225,7 @@ describe('ClockSync', () => {
         calls++;
         // The first sample's round trip spans the watch's look, the step in its middle.
         if (calls === 1) {
-          step = -3_600_000;
+          stepBy(-3_600_000);
           await time.advance(1_500);
         }
         // The measurement taken again answers when the test says.
