@@ -133,7 +133,9 @@ describe.each(CLUSTER_STORES)('a handler blocking the event loop (child processe
       // Rescued while it ran, it ran again on its pinned node once that node returned; the stale completion changed nothing.
       const spin = (await store.jobs('spin'))[0]!;
       expect(spin).toMatchObject({ state: 'completed', attempt: 2, result: { node: 'leader', attempt: 2 } });
-      expect(spin.errors.map((e) => `${e.kind}@${e.attempt}`)).toEqual(['lease-lost@1']);
+      // Its start is written without holding the handler back: on a loaded machine the loop can block before the
+      // write leaves, and the store rescues the attempt as never started (its attempt given back). Either is right.
+      expect([['lease-lost@1'], ['unstarted@1']]).toContainEqual(spin.errors.map((e) => `${e.kind}@${e.attempt}`));
       // Every tick before, during and after the block ran once, and none is missing.
       const ticks = await rows(store.url, `SELECT tick, count(*)::int AS n FROM ${store.ledger} WHERE kind = 'tick' GROUP BY tick ORDER BY tick`);
       expect(ticks.every((t) => t.n === 1)).toBe(true);

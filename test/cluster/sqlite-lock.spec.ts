@@ -35,11 +35,11 @@ describe('SQLite: a process holding the write lock (child processes)', () => {
     return { holder, a, b };
   }
 
-  it('stopped for 15 s holding it: the others wait and keep their acks; thawed, the stopped leader rescues none of the jobs they ran, each runs once', async () => {
+  it('stopped for 8 s holding it (past busyTimeout and rescueAfter): the others wait and keep their acks; thawed, the stopped leader rescues none of the jobs they ran, each runs once', async () => {
     const store = await openClusterStore('sqlite', 'lks');
     const { holder, a, b } = await holding(store);
     holder.child.kill('SIGSTOP');
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
     expect([a.child.exitCode, b.child.exitCode]).toEqual([null, null]);
     holder.child.kill('SIGCONT');
     await holder.waitFor('released holder', 15_000);
@@ -53,7 +53,7 @@ describe('SQLite: a process holding the write lock (child processes)', () => {
     expect(done.filter((r) => r.n !== 1)).toEqual([]);
     // What the holder wrote inside its transaction was rolled back.
     expect(work.filter((j) => j.result === 'held')).toEqual([]);
-    // 15 s of SQLITE_BUSY on every write: a few lines a node (one per kind of write), not one per poll.
+    // 8 s of SQLITE_BUSY on every write: a few lines a node (one per kind of write), not one per poll.
     for (const node of [a, b]) expect(logLines(node).length).toBeLessThanOrEqual(8);
     await killAll([holder, a, b]);
     await store.drop();

@@ -79,8 +79,11 @@ describe.each(CLUSTER_STORES)('workflow parallel steps (child processes on %s)',
 
   it('a node SIGKILLed holding parallel steps while another completes the rest: the run completes after rescue, join once', async () => {
     const store = await openClusterStore(kind, 'wk');
-    // The victim's parallel steps never finish (gated): it holds some when it dies.
-    const victim = start(store.settings('wk-victim', { ...timing, workMs: 0, concurrency: 4, gated: true, startRuns: 1, startWorkflow: 'fanout' }));
+    // The victim's parallel steps never finish (gated): it holds some when it dies. It claims none ahead: a loaded
+    // machine could otherwise let it buffer every step before the survivor starts, leaving that one nothing to complete.
+    const victim = start(
+      store.settings('wk-victim', { ...timing, workMs: 0, concurrency: 4, prefetch: 0, gated: true, startRuns: 1, startWorkflow: 'fanout' }),
+    );
     await victim.waitFor('ready');
     const runId = victim.output.find((l) => l.startsWith('run '))!.slice(4);
     await waitUntil(async () => (await steps(store, runId, 'fan-start')).length >= 1, 15_000, 'the victim to start parallel steps');

@@ -29,8 +29,29 @@ runStoreConformance({ describe, it, expect, beforeEach, afterEach }, 'postgres',
     store,
     cleanup: async () => {
       const t = (name: string) => `"${schema.schema}"."scheduler_${name}"`;
+      // DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE of 15 tables takes ~80 ms (4 ms this way).
+      // The ids restart as TRUNCATE … RESTART IDENTITY would restart them (the sequences the tables own).
       await admin.query(
-        `TRUNCATE ${['jobs', 'ready', 'claims', 'job_keys', 'unique_keys', 'serial_running', 'queue_counts', 'dead_letters', 'schedules', 'schedule_states', 'queue_states', 'leases', 'workflow_runs', 'breakers', 'rate_buckets'].map(t).join(', ')} RESTART IDENTITY`,
+        [
+          ...[
+            'jobs',
+            'ready',
+            'claims',
+            'job_keys',
+            'unique_keys',
+            'serial_running',
+            'queue_counts',
+            'dead_letters',
+            'schedules',
+            'schedule_states',
+            'queue_states',
+            'leases',
+            'workflow_runs',
+            'breakers',
+            'rate_buckets',
+          ].map((name) => `DELETE FROM ${t(name)};`),
+          `ALTER SEQUENCE ${t('jobs_id_seq')} RESTART; ALTER SEQUENCE ${t('workflow_runs_id_seq')} RESTART;`,
+        ].join(' '),
       );
     },
     ageRateLimits: async (ms: number) => {

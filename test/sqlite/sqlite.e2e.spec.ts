@@ -1,16 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerModule, SchedulerService, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
-import { buildClusterNode } from '../support/cluster/cluster.js';
+import { buildClusterNode, clusterScripts } from '../support/cluster/cluster.js';
 import { waitFor } from '../support/wait.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 @Injectable()
 class Jobs {
@@ -93,8 +90,7 @@ describe('SchedulerModule on SQLite', () => {
     beforeAll(() => buildClusterNode(), 120_000);
 
     it('loses nothing: at the next start the running job is rescued at once, and the waiting job and one-time schedule run once', async () => {
-      const script = join(root, 'dist', 'test', 'support', 'cluster', 'sqlite-node.js');
-      const child = spawn(process.execPath, [script], { env: { ...process.env, SQLITE_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [clusterScripts.sqliteNode], { env: { ...process.env, SQLITE_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../lib/sqlite/sqlite.connection.js';
 import { SqliteStore } from '../../lib/sqlite/sqlite.store.js';
 import { newJobInput } from '../../lib/store/index.js';
-import { buildClusterNode } from '../support/cluster/cluster.js';
+import { buildClusterNode, clusterScripts } from '../support/cluster/cluster.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const claimer = join(root, 'dist', 'test', 'support', 'cluster', 'sqlite-claimer.js');
+const claimer = clusterScripts.sqliteClaimer;
 
 /** One claimer process: `ready` once it has opened the file, `done` with the ids it claimed once it found no more. */
 function startClaimer(path: string, node: string): { ready: Promise<void>; go(): void; done: Promise<string[]> } {

@@ -6,7 +6,8 @@ import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { SchedulerModule } from 'nestjs-scheduler';
 import { FakeClock, SchedulerTester } from 'nestjs-scheduler/testing';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { metrics } from '@opentelemetry/api';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppModule, schedulerModule } from '../src/app.module.js';
 import type { InstrumentSnapshot } from '../src/metrics.controller.js';
 
@@ -38,6 +39,8 @@ describe('health probes and metrics (e2e)', () => {
   });
 
   afterEach(() => app.close());
+  // The SDK was registered globally by src/telemetry.ts: take it back, for the test files that run after this one.
+  afterAll(() => metrics.disable());
 
   it('answers the three probes with 200 and the checks of their presets', async () => {
     const server = app.getHttpServer();
