@@ -7,7 +7,8 @@ export type HealthState = 'up' | 'degraded' | 'down';
 
 /**
  * The six checks of a node, and the conditions the `readiness` and
- * `startup` presets add: `started` (the scheduler's start completed),
+ * `startup` presets add: `started` (the scheduler's start completed and it
+ * works: its clock measured against the store's, where the store has one),
  * `draining` (down while the node shuts down), `discovery` (handlers found
  * and the scheduler composed) and `migrations` (the store's schema is ready
  * and the store answers).

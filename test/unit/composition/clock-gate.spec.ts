@@ -115,12 +115,15 @@ describe('a node whose clock the store corrects works only once it is measured',
       expect(peer.isLeader()).toBe(false);
       expect(store.claims).toBe(0);
       expect(runs).toEqual([]);
+      // Not ready meanwhile: a readiness probe holds traffic back from a node that does not work yet.
+      expect((await root.ports.health.report({ checks: ['started'] })).checks.started?.status).toBe('down');
       // No time passes: the first answer is the measurement's cue, not the next retry.
       store.answer();
       await flushPromises(20);
       expect(root.ports.service.clock.now()).toBe(local.now() + 30_000);
       expect(peer.isLeader()).toBe(true);
       expect(runs).toEqual(['export']);
+      expect((await root.ports.health.report({ checks: ['started'] })).checks.started?.status).toBe('up');
     } finally {
       await root.stop();
     }
@@ -140,9 +143,11 @@ describe('a node whose clock the store corrects works only once it is measured',
       await local.advance((UNMEASURED_GIVE_UP - 2) * 1_000);
       expect(peer.isLeader()).toBe(false);
       expect(store.claims).toBe(0);
+      expect((await root.ports.health.report({ checks: ['started'] })).checks.started?.status).toBe('down');
       await local.advance(1_000);
       await flushPromises(20);
       expect(peer.isLeader()).toBe(true);
+      expect((await root.ports.health.report({ checks: ['started'] })).checks.started?.status).toBe('up');
       expect(runs).toEqual(['export']);
       expect(root.ports.service.clock.now()).toBe(local.now());
       expect(warn.mock.calls.map((call) => String(call[0]))).toContainEqual(
