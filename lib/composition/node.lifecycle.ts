@@ -62,8 +62,6 @@ export class NodeLifecycle {
   private working: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
   private started = false;
-  /** Started, waiting for the clock's first measurement before it works. */
-  private measuring = false;
   private stopping = false;
   private initialized = false;
   private booted = false;
@@ -86,7 +84,7 @@ export class NodeLifecycle {
    * clock is measured. A stopping node says so with {@link isStopping}.
    */
   get isStarted(): boolean {
-    return this.booted && !this.measuring;
+    return this.booted && (this.clockSync?.isSettled ?? true);
   }
 
   async start(): Promise<void> {
@@ -134,9 +132,7 @@ export class NodeLifecycle {
       // rescue all judge time, so none begins on a clock not yet measured
       // against the store's (measured the moment it first answers).
       logger.log("waiting for the store's first answer to measure this node's clock before working");
-      this.measuring = true;
       void sync.settled.then(() => {
-        this.measuring = false;
         if (this.stopping) return;
         this.working = this.work().catch((error: unknown) => logger.error(`starting to work failed: ${(error as Error)?.message ?? String(error)}`));
       });
