@@ -4,8 +4,11 @@ import { toJob, type JobRow } from './job-rows.js';
 import type { SqliteJobTable } from './sqlite.job-table.js';
 import type { SqliteLifecycle } from './sqlite.lifecycle.js';
 
-/** A WHERE clause (over `dead_letters d`) for a dead-letter query. */
-function where(query: DeadLetterQuery): { clause: string; values: unknown[] } {
+/** Dead letters read at a time by a bulk resurrect, at most. */
+const RESURRECT_PAGE = 500;
+
+/** A WHERE clause (over `dead_letters d`) for a dead-letter query, and `also` (bound after the query's values). */
+function where(query: DeadLetterQuery, also?: string): { clause: string; values: unknown[] } {
   const parts: string[] = [];
   const values: unknown[] = [];
   for (const [column, value] of [
@@ -17,6 +20,7 @@ function where(query: DeadLetterQuery): { clause: string; values: unknown[] } {
     parts.push(`${column} = ?`);
     values.push(value);
   }
+  if (also !== undefined) parts.push(also);
   return { clause: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', values };
 }
 
@@ -55,18 +59,31 @@ export class SqliteDeadLetters {
     return counts;
   }
 
-  /** Oldest death first; one whose unique key another active job holds stays dead. */
+  /**
+   * Oldest death first; one whose unique key another active job holds stays
+   * dead. The candidates are read a page at a time, after the last one seen
+   * on the (died_at, id) index: a call reads about what it moves, not every
+   * match (a retry of 100 among a million dead letters reads a page).
+   */
   resurrect(query: DeadLetterQuery, limit: number, now: number): Job[] {
     const moved: Job[] = [];
     if (!(limit > 0)) return moved;
-    const { clause, values } = where(query);
-    const ids = this.table.sql(`SELECT d.id FROM dead_letters d${clause} ORDER BY d.died_at, d.id`).all(...values) as { id: number }[];
-    for (const { id } of ids) {
-      if (moved.length >= limit) break;
-      const row = this.table.row(id);
-      if (row?.unique_key != null && this.table.uniqueHolder(row.unique_key, {}, now)) continue;
-      const job = this.lifecycle.resurrect(String(id), now);
-      if (job) moved.push(job);
+    const { clause, values } = where(query, '(d.died_at, d.id) > (?, ?)');
+    const page = this.table.sql(`SELECT d.id, d.died_at FROM dead_letters d${clause} ORDER BY d.died_at, d.id LIMIT ?`);
+    let after: [number, number] = [Number.MIN_SAFE_INTEGER, 0];
+    while (moved.length < limit) {
+      const size = Math.min(RESURRECT_PAGE, Math.max(32, Math.ceil(limit - moved.length)));
+      const ids = page.all(...values, ...after, size) as { id: number; died_at: number }[];
+      for (const { id } of ids) {
+        if (moved.length >= limit) break;
+        const row = this.table.row(id);
+        if (row?.unique_key != null && this.table.uniqueHolder(row.unique_key, {}, now)) continue;
+        const job = this.lifecycle.resurrect(String(id), now);
+        if (job) moved.push(job);
+      }
+      if (ids.length < size) break;
+      const last = ids[ids.length - 1]!;
+      after = [last.died_at, last.id];
     }
     return moved;
   }

@@ -43,12 +43,18 @@ export function deadLetterStatements(n: SqlNames) {
     // job takes its unique key back first (with `unique: true`'s states, as
     // the single resurrect); one whose key another job holds, or a second
     // dead job of the same key, stays dead, as the single resurrect would refuse it.
+    // Those whose key is held are passed over before the limit, not counted in
+    // it: a call of `limit` 100 behind a thousand of them still moves 100.
     resurrect: (query: DeadLetterQuery, limit: number, now: Date): Statement => {
       const values: unknown[] = [now];
       const filter = where(query, values);
       const text = `
         WITH picked AS (
-          SELECT d.id FROM ${n.deadLetters} d WHERE ${filter} ORDER BY d.died_at, d.id LIMIT $${values.push(limit)} FOR UPDATE SKIP LOCKED
+          SELECT d.id FROM ${n.deadLetters} d
+          WHERE ${filter} AND NOT EXISTS (
+            SELECT 1 FROM ${n.jobs} dj JOIN ${n.uniqueKeys} k ON k.key = dj.unique_key
+            WHERE dj.id = d.id AND k.id <> dj.id AND NOT ${uniqueKeys.released('k', '7', 'NULL::bigint', '$1::timestamptz')})
+          ORDER BY d.died_at, d.id LIMIT $${values.push(limit)} FOR UPDATE SKIP LOCKED
         ),
         target AS (
           SELECT id, unique_key, queue, state FROM ${n.jobs} WHERE id = ANY(ARRAY(SELECT id FROM picked)) AND state = 'dead' FOR UPDATE SKIP LOCKED

@@ -1,5 +1,8 @@
 import { PRELUDE } from './prelude.lua.js';
 
+/** Dead letters a bulk script reads at a time: one call reads about what it moves or lists, not the whole set. */
+const DEAD_PAGE = 500;
+
 /** Brings a dead, discarded or cancelled job back (see `JobStore.resurrect`): 'DUP' when another job holds its unique key. */
 const RESURRECT_ONE = `
 local function resurrect(id, now)
@@ -42,15 +45,24 @@ end
  */
 export const RESURRECT_DEAD = `${PRELUDE}${RESURRECT_ONE}${DEAD_MATCH}
 local queue, name, class, limit, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local out, matched = {}, {}
-for _, m in ipairs(redis.call('ZRANGE', B .. 'dead', 0, -1)) do
-  local id = unpad(m)
-  if dead_match(id, queue, name, class) then matched[#matched + 1] = id end
-end
-for _, id in ipairs(matched) do
-  if #out >= limit then break end
-  local job = resurrect(id, now)
-  if type(job) == 'table' then out[#out + 1] = job end
+local out, from = {}, 0
+-- A page of the oldest at a time, so that a call reads about what it moves; each one moved leaves the set, the page after starts that much lower.
+while #out < limit do
+  local page = redis.call('ZRANGE', B .. 'dead', from, from + ${DEAD_PAGE - 1})
+  local moved = 0
+  for _, m in ipairs(page) do
+    if #out >= limit then break end
+    local id = unpad(m)
+    if dead_match(id, queue, name, class) then
+      local job = resurrect(id, now)
+      if type(job) == 'table' then
+        out[#out + 1] = job
+        moved = moved + 1
+      end
+    end
+  end
+  if #page < ${DEAD_PAGE} then break end
+  from = from + #page - moved
 end
 return out
 `;
@@ -61,14 +73,19 @@ return out
  */
 export const LIST_DEAD = `${PRELUDE}${DEAD_MATCH}
 local queue, name, class, limit, offset = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local out, seen = {}, 0
-for _, m in ipairs(redis.call('ZREVRANGE', B .. 'dead', 0, -1)) do
-  if #out >= limit then break end
-  local id = unpad(m)
-  if dead_match(id, queue, name, class) then
-    seen = seen + 1
-    if seen > offset then out[#out + 1] = read(id) end
+local out, seen, from = {}, 0, 0
+while #out < limit do
+  local page = redis.call('ZREVRANGE', B .. 'dead', from, from + ${DEAD_PAGE - 1})
+  for _, m in ipairs(page) do
+    if #out >= limit then break end
+    local id = unpad(m)
+    if dead_match(id, queue, name, class) then
+      seen = seen + 1
+      if seen > offset then out[#out + 1] = read(id) end
+    end
   end
+  if #page < ${DEAD_PAGE} then break end
+  from = from + ${DEAD_PAGE}
 end
 return out
 `;
@@ -80,22 +97,19 @@ return out
 export const PRUNE_DEAD = `${PRELUDE}
 local keep, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 if limit <= 0 then return 0 end
-local max = ARGV[1] == '' and '+inf' or '(' .. ARGV[1]
--- Newest first: the keep newest are spared; of the rest, the oldest limit go.
-local older = redis.call('ZREVRANGEBYSCORE', B .. 'dead', max, '-inf')
-local newest = redis.call('ZREVRANGE', B .. 'dead', 0, keep - 1)
-local spared = {}
-if keep > 0 then for _, m in ipairs(newest) do spared[m] = true end end
-local doomed = {}
-for i = #older, 1, -1 do
-  if #doomed >= limit then break end
-  if not spared[older[i] ] then doomed[#doomed + 1] = older[i] end
-end
-for _, m in ipairs(doomed) do
-  local id = unpad(m)
+-- The keep newest are the top ranks: the doomed are the oldest ranks below them that died before ARGV[1], at most limit.
+local last = math.min(redis.call('ZCARD', B .. 'dead') - math.max(keep, 0), limit) - 1
+if last < 0 then return 0 end
+local before = ARGV[1] ~= '' and tonumber(ARGV[1]) or nil
+local oldest = redis.call('ZRANGE', B .. 'dead', 0, last, 'WITHSCORES')
+local n = 0
+for i = 1, #oldest, 2 do
+  if before and tonumber(oldest[i + 1]) >= before then break end
+  local id = unpad(oldest[i])
   forget(id, load(id))
+  n = n + 1
 end
-return #doomed
+return n
 `;
 
 /**
@@ -106,7 +120,8 @@ export const TAKE_ALERTS = `${PRELUDE}
 local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 if limit <= 0 then return out end
-for _, alert in ipairs(redis.call('ZRANGEBYSCORE', B .. 'alerts', '-inf', s(now))) do
+-- A bounded read: alerts of deaths that are gone are dropped on the way, and those past it wait for the next call.
+for _, alert in ipairs(redis.call('ZRANGEBYSCORE', B .. 'alerts', '-inf', s(now), 'LIMIT', 0, limit * 2 + ${DEAD_PAGE})) do
   if #out >= limit then break end
   local sep = string.find(alert, ':', 1, true)
   local id, died = string.sub(alert, 1, sep - 1), string.sub(alert, sep + 1)

@@ -92,6 +92,37 @@ export function deadLetterConformance(suite: ConformanceSuite): void {
       expect(await state(held.id)).toBe('dead');
     });
 
+    it('bulk resurrect reaches past many older dead letters it must leave dead', async () => {
+      const held: Job[] = [];
+      for (let i = 0; i < 40; i++) held.push(await dead(1 + i / 100, { uniqueKey: `held-${i}` }));
+      for (let i = 0; i < 40; i++) await suite.insert({ uniqueKey: `held-${i}` });
+      const free = [await dead(2), await dead(3)];
+      expect(ids(await suite.store.resurrectDead({}, 1, at(5 * SEC)))).toEqual([free[0]!.id]);
+      expect(ids(await suite.store.resurrectDead({}, 5, at(5 * SEC)))).toEqual([free[1]!.id]);
+      for (const job of held) expect(await state(job.id)).toBe('dead');
+      expect(await suite.store.deadStats()).toMatchObject({ total: 40 });
+    });
+
+    it('lists, resurrects and prunes across more dead letters than a store reads at a time', async () => {
+      const inserted = await suite.store.insert(Array.from({ length: 600 }, (_, i) => newJobInput(at(0), { name: i % 2 ? 'b' : 'a', maxAttempts: 1 })));
+      const claimed = await suite.claim({ limit: 600, ids: inserted.map((r) => r.job.id), now: at(0) });
+      expect(claimed).toHaveLength(600);
+      // Died a millisecond apart, in insert order.
+      const order = new Map(inserted.map((r, i) => [r.job.id, i]));
+      for (const job of claimed) {
+        const diedAt = at(SEC + order.get(job.id)!);
+        await suite.store.fail(ref(job), 'dead', attemptError(1, { at: diedAt }), diedAt);
+      }
+      const byDeath = (name: string) => inserted.filter((r) => r.job.name === name).map((r) => r.job.id);
+      expect(ids(await suite.store.listDead({ name: 'b' }, 10, 290))).toEqual(byDeath('b').reverse().slice(290, 300));
+      const moved = await suite.store.resurrectDead({ name: 'a' }, 1_000, at(5 * SEC));
+      expect(ids(moved)).toEqual(byDeath('a'));
+      // The 10 newest spared: of the other 290, the oldest 200 go, then the rest.
+      expect(await suite.store.pruneDead({ before: null, keep: 10, limit: 200 })).toBe(200);
+      expect(await suite.store.pruneDead({ before: null, keep: 10, limit: 200 })).toBe(90);
+      expect(ids(await suite.store.listDead({}, 100, 0))).toEqual(byDeath('b').reverse().slice(0, 10));
+    });
+
     it('bulk resurrect of two dead jobs of one unique key puts back the first only', async () => {
       const first = await dead(1, { uniqueKey: 'k' });
       const second = await dead(2, { uniqueKey: 'k' });
