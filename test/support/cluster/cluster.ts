@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
 import { withClient } from '../postgres.js';
 import type { NewJob } from '../../../lib/store/job.types.js';
 
@@ -171,6 +171,17 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The times (epoch ms) of an every-second schedule's ticks: each at most
+ * once, and one a second from the first to the last, none missing.
+ */
+export function expectEverySecond(times: readonly number[], atLeast = 2): void {
+  const sorted = [...times].sort((a, b) => a - b);
+  expect(new Set(sorted).size).toBe(sorted.length);
+  expect(sorted.length).toBeGreaterThanOrEqual(atLeast);
+  expect(sorted.length).toBe((sorted.at(-1)! - sorted[0]!) / 1000 + 1);
 }
 
 /** Kills every node still running (test clean-up). */
