@@ -86,6 +86,36 @@ describe('SchedulerMetricProducer', () => {
     const points = ((await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0] as HistogramMetricData).dataPoints;
     expect(points.map((p) => ({ attributes: p.attributes, count: p.value.count, sum: p.value.sum }))).toEqual([{ attributes: set, count: 2, sum: 2.5 }]);
   });
+
+  it("records through bound sets what the SDK's histogram records of the same values, equal sets bound twice into one point", async () => {
+    const producer = new SchedulerMetricProducer();
+    const reader = new PullReader({ metricProducers: [producer] });
+    const provider = new MeterProvider({ readers: [reader] });
+    const sdk = provider.getMeter('reference').createHistogram('reference', { advice: { explicitBucketBoundaries: BOUNDARIES } });
+    const ours = producer.histogram('ours', OPTIONS);
+    // Two binds of equal sets (another object, another key order) record into one point.
+    const first = bindHistogram(ours, { q: 'a', o: 'success' });
+    const second = bindHistogram(ours, { o: 'success', q: 'a' });
+    let seed = 7;
+    const next = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 20;
+    for (let round = 0; round < 3; round++) {
+      // 1,000 values a round, boundaries among them, then a collection.
+      for (let i = 0; i < 1000; i++) {
+        const value = i % 97 === 0 ? BOUNDARIES[i % BOUNDARIES.length]! : next();
+        (i % 3 === 0 ? second : first)(value);
+        sdk.record(value, { q: 'a', o: 'success' });
+      }
+      const [mine, theirs] = [await histogramOf(reader, 'ours'), await histogramOf(reader, 'reference')];
+      expect(mine.dataPoints).toHaveLength(1);
+      const { sum, ...rest } = mine.dataPoints[0]!.value;
+      const { sum: reference, ...expected } = theirs.dataPoints[0]!.value;
+      expect(rest).toEqual(expected);
+      // The SDK adds each collection's sum to the last one's: the same but for the last bits.
+      expect(sum).toBeCloseTo(reference!, 6);
+      expect(rest.count).toBe(1000 * (round + 1));
+    }
+    await provider.shutdown();
+  });
 });
 
 describe('StoreTimer', () => {
