@@ -107,8 +107,34 @@ function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: nu
     ...base,
     pool,
     connect: (own = bounds) => connectClient(driver, { ...settings, ...boundSettings(own, keepAliveDelay) }),
-    close: () => (closing ??= pool.end().catch(() => undefined)),
+    close: () => (closing ??= endPool(pool)),
   };
+}
+
+/** How long the pool's close waits for its clients before their sockets are destroyed. */
+const POOL_END_TIMEOUT_MS = 2_000;
+
+/**
+ * Ends the store's own pool. It runs last, once the acknowledgements, hand-backs and loop
+ * tasks were waited for or given up on; a client still out is one of those, and one that
+ * hears nothing (a partitioned network) would hold the close until its statement's client
+ * bound, ~35 s, past the drain's documented bound. Such sockets are destroyed after
+ * {@link POOL_END_TIMEOUT_MS}: their statements either ran or roll back on the server.
+ */
+async function endPool(pool: pg.Pool): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      // pg-pool keeps every client, idle or out, in `_clients`.
+      for (const client of (pool as unknown as { _clients?: pg.Client[] })._clients ?? []) client.connection?.stream?.destroy();
+      resolve();
+    }, POOL_END_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([pool.end().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -77,6 +77,20 @@ describe('PostgreSQL connections on a dead socket', () => {
     await s.ping();
   });
 
+  it("a pool statement left on a black-holed connection does not hold the store's close until its timeout", async () => {
+    // The default statementTimeout (30 s): the statement's own bound is ~35 s away.
+    const { store: s } = await store({ poolSize: 1 });
+    await s.init();
+    await s.ping();
+    proxy.blackHole();
+    const abandoned = s.ping().catch((error: unknown) => error);
+    const started = Date.now();
+    await s.close();
+    // The pool's goodbye is waited for 2 s, then its sockets are destroyed.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await abandoned).toBeInstanceOf(Error);
+  }, 30_000);
+
   it('a leader whose lease connection is black-holed resigns, then leads again on a new connection', async () => {
     const { context } = await store();
     await withClient(db.url, (c) =>
