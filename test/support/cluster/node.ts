@@ -320,8 +320,9 @@ for (const name of FANOUT) {
 
 /**
  * Two steps, each with a rollback: `first`, then `late`, which takes
- * `workMs` on one timer and no retry. One timer so that a node stopped
- * (SIGSTOP) during it and continued once it is due returns from the step
+ * `workMs` on one timer and no retry. One timer, armed before its
+ * `comp-start` row is written, so that a node stopped (SIGSTOP) once that
+ * row is seen and continued when the timer is due returns from the step
  * before it can act on a cancel notice read meanwhile (a notice is acted on
  * after a read of the job, on PostgreSQL and Redis a round trip). Ledger
  * rows: `comp-effect` (first), `comp-start` (late), `comp-undo` (job_id = run:step).
@@ -336,8 +337,10 @@ class Compensated {
 
   @Step({ after: 'first', rollback: 'undo', maxRetries: 0 })
   async late(ctx: StepContext) {
+    // The timer runs before the row is written: a test that stops the node once it sees the row stops it with the timer running.
+    const worked = new Promise((resolve) => setTimeout(resolve, config.workMs));
     await record(ctx, 'comp-start');
-    await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    await worked;
     return { late: true };
   }
 
