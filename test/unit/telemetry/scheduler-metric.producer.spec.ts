@@ -25,13 +25,18 @@ const byAttributes = (metric: HistogramMetricData) =>
     .map((p) => ({ attributes: p.attributes, value: p.value }))
     .sort((a, b) => JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes)));
 
+/** A producer's histogram `ours` and the SDK's own `reference`, collected by one reader. */
+function againstTheSdk() {
+  const producer = new SchedulerMetricProducer();
+  const reader = new PullReader({ metricProducers: [producer] });
+  const provider = new MeterProvider({ readers: [reader] });
+  const sdk = provider.getMeter('reference').createHistogram('reference', { advice: { explicitBucketBoundaries: BOUNDARIES } });
+  return { reader, provider, sdk, ours: producer.histogram('ours', OPTIONS) };
+}
+
 describe('SchedulerMetricProducer', () => {
   it("aggregates as the SDK's own histogram does: same buckets (edges included), counts, sums, minimums and maximums", async () => {
-    const producer = new SchedulerMetricProducer();
-    const reader = new PullReader({ metricProducers: [producer] });
-    const provider = new MeterProvider({ readers: [reader] });
-    const sdk = provider.getMeter('reference').createHistogram('reference', { advice: { explicitBucketBoundaries: BOUNDARIES } });
-    const ours = producer.histogram('ours', OPTIONS);
+    const { reader, provider, sdk, ours } = againstTheSdk();
     const a: Attributes = { 'scheduler.queue': 'default', 'scheduler.job.outcome': 'success' };
     // Equal sets in another key order are one point, as for the SDK.
     const b: Attributes = { 'scheduler.job.outcome': 'success', 'scheduler.queue': 'default' };
@@ -88,11 +93,7 @@ describe('SchedulerMetricProducer', () => {
   });
 
   it("records through bound sets what the SDK's histogram records of the same values, equal sets bound twice into one point", async () => {
-    const producer = new SchedulerMetricProducer();
-    const reader = new PullReader({ metricProducers: [producer] });
-    const provider = new MeterProvider({ readers: [reader] });
-    const sdk = provider.getMeter('reference').createHistogram('reference', { advice: { explicitBucketBoundaries: BOUNDARIES } });
-    const ours = producer.histogram('ours', OPTIONS);
+    const { reader, provider, sdk, ours } = againstTheSdk();
     // Two binds of equal sets (another object, another key order) record into one point.
     const first = bindHistogram(ours, { q: 'a', o: 'success' });
     const second = bindHistogram(ours, { o: 'success', q: 'a' });
