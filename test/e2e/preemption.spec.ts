@@ -26,6 +26,20 @@ class Stepper {
   }
 }
 
+/**
+ * Closes, letting whatever still waits at the stepper go on to its end a step
+ * at a time: the close waits for running jobs, and the clock that would end
+ * its grace period does not move.
+ */
+async function closeStepping(stepper: Stepper, close: () => Promise<unknown>): Promise<void> {
+  const releasing = setInterval(() => stepper.release(), 10);
+  try {
+    await close();
+  } finally {
+    clearInterval(releasing);
+  }
+}
+
 /** Long jobs that take `steps` steps, with a checkpoint after each; an urgent one that takes none. */
 @Injectable()
 class Jobs {
@@ -95,10 +109,7 @@ describe.each(TEST_STORES)('preemption on the $kind store', ({ open }) => {
     t.scheduler.on('job:resume', (e: JobResumeEvent) => events.push(`resume ${name(e.job)} ${e.reason}`));
   });
   afterEach(async () => {
-    const closing = t.close();
-    // Whatever still waits at the stepper goes on to its end.
-    for (let i = 0; i < 10; i++) stepper.release();
-    await closing;
+    await closeStepping(stepper, () => t.close());
     await opened.drop();
   });
   const name = (job: { args: unknown }) => `#${(job.args as { n: number }).n}`;
@@ -210,7 +221,10 @@ describe('preemption across nodes on PostgreSQL', () => {
   it('an urgent job enqueued on a web node preempts on the worker node that holds the slots', async () => {
     const db = await createTestSchema('preempt_nodes');
     const store = { type: 'postgres', url: db.url, schema: db.schema } as const;
-    const clock = () => new FakeClock(new Date(Math.ceil(Date.now() / 60_000) * 60_000));
+    // One instant for both nodes' clocks: a minute turning between the two would put the web node's jobs a minute
+    // in the worker's future, where its clock, which the test never moves, would not reach them.
+    const t0 = new Date(Math.ceil(Date.now() / 60_000) * 60_000);
+    const clock = () => new FakeClock(t0);
     const worker = await startApp([Jobs, Stepper], { store, pollInterval: '200ms', queues: { default: { concurrency: 1, preemption: true } } }, clock());
     const web = await startApp([Jobs, Stepper], { store, pollInterval: '200ms', queues: false }, clock());
     const jobs = worker.get(Jobs);
@@ -231,9 +245,7 @@ describe('preemption across nodes on PostgreSQL', () => {
       }
       expect(jobs.log.filter((l) => l === '1 done')).toHaveLength(1);
     } finally {
-      const closing = Promise.all([worker.close(), web.close()]);
-      for (let i = 0; i < 10; i++) stepper.release();
-      await closing;
+      await closeStepping(stepper, () => Promise.all([worker.close(), web.close()]));
       await db.drop();
     }
   });
