@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RunningJobs } from '../execution/running-jobs.js';
+import type { RunningJob, RunningJobs } from '../execution/running-jobs.js';
 import type { Notification } from '../notifier/notifier.js';
 import type { QueueManager } from '../queue/queue.manager.js';
 import type { JobStore } from '../store/job-store.js';
@@ -12,7 +12,7 @@ export interface NotificationPorts {
   queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop' | 'takePushed'>;
   /** This node: a `push` for another is not ours. */
   node: string;
-  running: Pick<RunningJobs, 'get'>;
+  running: Pick<RunningJobs, 'get' | 'whenAdded'>;
   store: Pick<JobStore, 'get'>;
   applyQueueStates(): Promise<void>;
   /** Reloads schedules, coalescing a burst of notices. */
@@ -62,13 +62,25 @@ export class NotificationHandler {
   };
 
   private async cancel(jobId: string): Promise<void> {
-    this.ports.queues.drop(jobId);
-    const running = this.ports.running.get(jobId);
-    if (!running) return;
+    const { queues, running } = this.ports;
+    queues.drop(jobId);
+    const attempt = running.get(jobId);
+    if (attempt) return this.abortCancelled(attempt, false);
+    // Not running here, perhaps not yet: the notice can come before the answer of a claim (or a
+    // push's take) that already took the job for this node. Its attempt is aborted as it starts.
+    running.whenAdded(jobId, (started) => void this.abortCancelled(started, true));
+  }
+
+  /**
+   * Aborts an attempt whose job a notice said was cancelled, if the store
+   * agrees. `confirmed`: only if the store answers that it is (an attempt
+   * that started after the notice may be of the job retried since).
+   */
+  private async abortCancelled(attempt: RunningJob, confirmed: boolean): Promise<void> {
     // The notice carries only the id (a reason could pass NOTIFY's 8000-byte limit and lose
     // the notice): the reason is the cancel error that `store.cancel` kept on the job.
-    const job = await this.ports.store.get(jobId).catch(() => null);
-    if (job && job.state !== 'cancelled') return;
-    running.abort('cancel', job?.errors.findLast((error) => error.kind === 'cancel')?.message);
+    const job = await this.ports.store.get(attempt.job.id).catch(() => null);
+    if (job ? job.state !== 'cancelled' : confirmed) return;
+    attempt.abort('cancel', job?.errors.findLast((error) => error.kind === 'cancel')?.message);
   }
 }

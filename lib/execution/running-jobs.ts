@@ -23,6 +23,9 @@ export interface RunningJob {
   forceSettle(): void;
 }
 
+/** How many job ids {@link RunningJobs.whenAdded} awaits at most. */
+const MAX_AWAITED = 1_000;
+
 /**
  * The attempts running on this node, by job id: the newest attempt of a job
  * replaces an older one still running (whose handler ignores its abort),
@@ -41,6 +44,8 @@ export class RunningJobs {
   private entries: (RunningJob | undefined)[] = [];
   private holes = 0;
   private readonly byId = new Map<string, number>();
+  /** Job ids whose next attempt added here is awaited, with whom to tell (oldest first). */
+  private readonly awaited = new Map<string, (entry: RunningJob) => void>();
 
   add(entry: RunningJob): void {
     const id = entry.job.id;
@@ -50,10 +55,22 @@ export class RunningJobs {
       (this.entries[older] as RunningJob).runningAt = -1;
       this.entries[older] = entry;
       entry.runningAt = older;
-      return;
+    } else {
+      entry.runningAt = this.entries.push(entry) - 1;
+      this.byId.set(id, entry.runningAt);
     }
-    entry.runningAt = this.entries.push(entry) - 1;
-    this.byId.set(id, entry.runningAt);
+    if (this.awaited.size !== 0) this.tell(entry);
+  }
+
+  /**
+   * Calls `then` with the next attempt of job `id` added here, once. At most
+   * {@link MAX_AWAITED} ids are awaited at a time: past that, the oldest wait
+   * lapses (most are for jobs that run on other nodes and never come here).
+   */
+  whenAdded(id: string, then: (entry: RunningJob) => void): void {
+    this.awaited.delete(id);
+    this.awaited.set(id, then);
+    if (this.awaited.size > MAX_AWAITED) this.awaited.delete(this.awaited.keys().next().value as string);
   }
 
   remove(id: string, entry: RunningJob): void {
@@ -78,6 +95,13 @@ export class RunningJobs {
 
   get size(): number {
     return this.entries.length - this.holes;
+  }
+
+  private tell(entry: RunningJob): void {
+    const then = this.awaited.get(entry.job.id);
+    if (!then) return;
+    this.awaited.delete(entry.job.id);
+    then(entry);
   }
 
   /** Closes the holes in place (a new array would be one more table pointing at ended attempts). */

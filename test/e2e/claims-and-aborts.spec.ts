@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, Scheduled, type Job, type JobAbortedError, type JobContext } from '../../lib/index.js';
 import type { ClaimRequest } from '../../lib/store/index.js';
 import { startApp } from '../support/app.js';
+import { HandNotifier } from '../support/hand-notifier.js';
 
 /** A store whose claims run at once but are answered late: when the test lets them, with what they saw when they ran. */
 class LateAnswers extends MemoryStore {
@@ -156,6 +157,50 @@ describe('a claim in flight when claiming stops', () => {
     const stored = (await store.get(job.id))!;
     expect([stored.state, stored.attempt]).toEqual(['available', 0]);
     expect(t.get(Stubborn).runs).toEqual([]);
+  });
+});
+
+describe('a cancel whose notice comes before the answer of the claim that took the job', () => {
+  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('aborts the attempt as it starts, not a heartbeat later as a lost lease', async () => {
+    const store = new LateAnswers();
+    const t = await startApp([Stubborn], { store, queues: { default: 2 } });
+    const stubborn = t.get(Stubborn);
+    store.hold = true;
+    // Delayed, so the runner claims it when it is due (not inserted already claimed).
+    const job = await t.scheduler.enqueue('stubborn', { id: 'early' }, { delay: '1s', timeout: false });
+    await t.clock.advance('1s');
+    expect(store.waiting).toHaveLength(1);
+    // The claim ran: the job is running in the store, but its answer has not reached the node.
+    expect(await t.scheduler.cancelJob(job.id, { reason: 'operator' })).toBe(1);
+    store.hold = false;
+    for (const answer of store.waiting.splice(0)) answer();
+    await t.clock.advance(0);
+    expect([stubborn.runs, stubborn.aborts]).toEqual([['early#1'], ['early#1:cancel']]);
+    stubborn.open.get('early#1')!();
+    await t.clock.advance(0);
+    expect((await store.get(job.id))!.state).toBe('cancelled');
+    await t.close();
+  });
+
+  it('leaves alone the attempt of a job retried since that cancel (the store says it runs)', async () => {
+    const store = new MemoryStore();
+    const notices = new HandNotifier();
+    const t = await startApp([Stubborn], { store: { store, peer: 'local', notifier: notices }, queues: { default: 2 }, pollInterval: '1s' });
+    const stubborn = t.get(Stubborn);
+    const job = await t.scheduler.enqueue('stubborn', { id: 'again' }, { delay: '1s', timeout: false });
+    // Cancelled and retried by other nodes before it ran: this node heard of the cancel only.
+    await store.cancel(job.id, new Date(t.clock.now()), 'operator');
+    notices.send({ type: 'cancel', jobId: job.id });
+    await store.resurrect(job.id, new Date(t.clock.now()));
+    await t.clock.advance('1s');
+    expect([stubborn.runs, stubborn.aborts]).toEqual([['again#1'], []]);
+    stubborn.open.get('again#1')!();
+    await t.clock.advance(0);
+    expect((await store.get(job.id))!.state).toBe('completed');
+    await t.close();
   });
 });
 

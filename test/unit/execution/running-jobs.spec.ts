@@ -68,4 +68,16 @@ describe('RunningJobs', () => {
     for (const [id, entry] of live) expect(running.get(id)).toBe(entry);
     expect(running.size).toBe(live.size);
   });
+
+  it('tells whoever awaits a job the next attempt of it added, once; of more than 1,000 waits the oldest lapse', () => {
+    const running = new RunningJobs();
+    const told: string[] = [];
+    for (let i = 0; i <= 1_000; i++) running.whenAdded(String(i), (entry) => told.push(labels([entry])[0]!));
+    running.add(attempt('0'));
+    running.add(attempt('1', 'first'));
+    running.add(attempt('1', 'second'));
+    running.add(attempt('1000'));
+    running.add(attempt('7'));
+    expect(told).toEqual(['first', '1000', '7']);
+  });
 });
