@@ -21,6 +21,7 @@ import { SchedulerConfigError } from '../scheduler.errors.js';
 import { JobProducer } from '../queue/job.producer.js';
 import { QueueManager } from '../queue/queue.manager.js';
 import { applyQueueStates } from '../queue/queue-states.js';
+import { coalesced } from '../common/coalesced.js';
 import { RuntimeSchedules } from '../schedule/runtime-schedules.js';
 import type { ResolvedOptions } from '../scheduler.options.js';
 import type { JobDefinition, SchedulerRegistry } from '../scheduler.registry.js';
@@ -201,11 +202,14 @@ export class SchedulerRoot {
       rescueAfter: options.rescueAfter,
     };
     const leadership = new Leadership({ planner, schedules: () => registry.allSchedules(), poke, events, node, logger });
+    // One read of each at a time, whether a notice or the periodic sync asks: see `coalesced`.
+    const readQueueStates = coalesced(() => applyQueueStates(queueSetup));
+    const refreshBreakers = coalesced(() => breakers.refresh());
     const sync = new ClusterSyncPlugin({
       interval: options.pollInterval * 5,
       shared: notifier.shared,
-      applyQueueStates: () => applyQueueStates(queueSetup),
-      syncSchedules: () => schedules.sync(),
+      applyQueueStates: readQueueStates,
+      syncSchedules: schedules.requestSync,
       reboot,
       isLeader,
       plannerLoaded: () => planner.isLoaded,
@@ -234,7 +238,7 @@ export class SchedulerRoot {
           new PeriodicTask(
             'breakers',
             options.pollInterval,
-            () => breakers.refresh(),
+            refreshBreakers,
             () => notifier.shared || !breakers.isLoaded,
           ),
         ],
@@ -261,10 +265,10 @@ export class SchedulerRoot {
       node,
       running,
       store,
-      applyQueueStates: () => applyQueueStates(queueSetup),
-      requestScheduleSync: () => schedules.requestSync(),
+      applyQueueStates: readQueueStates,
+      requestScheduleSync: schedules.requestSync,
       sync: () => sync.sync(),
-      refreshBreakers: () => breakers.refresh(),
+      refreshBreakers,
     });
     const closeSpans = () => engine.closeSpans();
     const lifecycle = new NodeLifecycle({

@@ -5,6 +5,7 @@ import type { ScheduleEntry, SchedulerRegistry } from '../scheduler.registry.js'
 import { canonicalJson, type JsonObject } from '../common/json.js';
 import type { JobStore } from '../store/job-store.js';
 import { buildRuntimeSchedule, type RuntimeScheduleInput } from './runtime-schedule.js';
+import { coalesced } from '../common/coalesced.js';
 
 /**
  * What keeping runtime schedules in step with the store uses.
@@ -32,11 +33,6 @@ export class RuntimeSchedules {
   private readonly logger = new Logger('Scheduler');
   /** Runtime schedules loaded from the store, as canonical JSON (a store may reorder keys), to see what another node changed. */
   private readonly seen = new Map<string, string>();
-  // Notifications about schedules can arrive in bursts (10,000 inserts on
-  // another node): one reload runs at a time, and one more after it covers
-  // every message that arrived meanwhile.
-  private syncing: Promise<void> | null = null;
-  private again = false;
 
   constructor(private readonly ports: RuntimeSchedulePorts) {}
 
@@ -58,20 +54,12 @@ export class RuntimeSchedules {
     await this.ports.broadcast({ type: 'schedules' });
   }
 
-  /** Another node changed schedules: reloads them, coalescing a burst of notices. */
-  requestSync(): Promise<void> {
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      do {
-        this.again = false;
-        await this.sync();
-      } while (this.again);
-    })().finally(() => (this.syncing = null));
-    return this.syncing;
-  }
+  /**
+   * Another node changed schedules: reloads them. Notices can come in bursts
+   * (10,000 inserts on another node): one reload runs at a time, and one
+   * more after it covers every notice that came meanwhile.
+   */
+  readonly requestSync = coalesced(() => this.sync());
 
   /** Reloads runtime schedules and pause flags from the store (changes made on other nodes). */
   async sync(): Promise<void> {

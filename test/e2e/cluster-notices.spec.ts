@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore, Scheduled } from '../../lib/index.js';
+import type { QueueState } from '../../lib/store/index.js';
+import { startApp } from '../support/app.js';
+import { HandNotifier } from '../support/hand-notifier.js';
+
+/** A memory store whose reads of queue states run at once but are answered when the test lets them. */
+class LateQueueStates extends MemoryStore {
+  hold = false;
+  waiting: (() => void)[] = [];
+  reads = 0;
+  override async getQueueStates(): Promise<QueueState[]> {
+    this.reads++;
+    const states = await super.getQueueStates();
+    if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return states;
+  }
+}
+
+@Injectable()
+class Work {
+  runs = 0;
+  @Scheduled({ name: 'work' })
+  run() {
+    this.runs++;
+  }
+}
+
+/** What another node changed reaches this one as a notice (a `HandNotifier` here), and this node reads the store again. */
+describe('notices of changes made on another node', () => {
+  it('a queue paused, then resumed there, runs here whatever order the reads after the two notices are answered in', async () => {
+    const store = new LateQueueStates();
+    const notices = new HandNotifier();
+    const t = await startApp([Work], { store: { store, peer: 'local', notifier: notices } });
+    try {
+      const before = store.reads;
+      // Paused there: the read this node makes after the notice sees it, but is answered late.
+      await store.setQueueState('default', { paused: true });
+      store.hold = true;
+      notices.send({ type: 'queues' });
+      // Resumed there: a read after this notice would be answered at once, before the first.
+      await store.setQueueState('default', { paused: false });
+      store.hold = false;
+      notices.send({ type: 'queues' });
+      await t.clock.advance(0);
+      for (const answer of store.waiting.splice(0)) answer();
+      for (let i = 0; i < 5; i++) await t.clock.advance(0);
+      // One read at a time, and one more after the notice that came during the first.
+      expect(store.reads - before).toBe(2);
+      expect((await t.scheduler.queueStats('default')).paused).toBe(false);
+      await t.scheduler.enqueue('work');
+      await t.clock.advance(0);
+      expect(t.get(Work).runs).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
