@@ -42,6 +42,8 @@ export interface ServicePorts {
   notifier: Pick<Notifier, 'notify'>;
   /** Tells the other nodes (nothing to send when the notifier is in-process only). */
   broadcast(message: Notification): Promise<void>;
+  /** Reads the queue states and applies them here, after any read under way (one at a time: see `coalesced`). */
+  readQueueStates(): Promise<void>;
   /** The circuit breakers this node knows. */
   breakers: Pick<CircuitBreakerPorts, 'has'>;
   /** True while this node shuts down with a store that would lose new jobs (memory): enqueues get `ShuttingDownError`. */

@@ -234,14 +234,7 @@ export class SchedulerRoot {
       // Breakers other nodes changed are re-read every poll (a `breakers` notice is faster, but may be missed).
       {
         name: 'breakers',
-        tasks: () => [
-          new PeriodicTask(
-            'breakers',
-            options.pollInterval,
-            refreshBreakers,
-            () => notifier.shared || !breakers.isLoaded,
-          ),
-        ],
+        tasks: () => [new PeriodicTask('breakers', options.pollInterval, refreshBreakers, () => notifier.shared || !breakers.isLoaded)],
       },
     ];
     plugins.push(
@@ -316,6 +309,7 @@ export class SchedulerRoot {
         schedules,
         notifier,
         broadcast,
+        readQueueStates,
         breakers,
         // A job enqueued into a memory store while the node closes would be lost with the process.
         refusesWork: () => lifecycle.isStopping && store instanceof MemoryStore,

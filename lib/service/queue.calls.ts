@@ -24,6 +24,9 @@ export async function changeQueue(
   await s.store.setQueueState(queue, patch);
   const runner = s.queues.get(queue);
   if (runner) apply(runner);
+  // A read begun before the write (another node's notice, the periodic sync) may be answered
+  // after this: it would undo the change here. The read this waits for begins after the write.
+  if (runner) await s.readQueueStates().catch(() => undefined); // else the next sync reads them
   await s.broadcast({ type: 'queues' });
   s.events.emit(event, { queue, duration: s.clock.now() - started, outcome: 'ok', ...extra });
 }

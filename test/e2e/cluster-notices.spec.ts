@@ -56,4 +56,29 @@ describe('notices of changes made on another node', () => {
       await t.close();
     }
   });
+
+  it('a queue paused here stays paused when a read begun before the pause (after a notice from there) is answered after it', async () => {
+    const store = new LateQueueStates();
+    const notices = new HandNotifier();
+    const t = await startApp([Work], { store: { store, peer: 'local', notifier: notices } });
+    try {
+      // Another node scaled it: the read this node makes after the notice sees it unpaused, and is answered late.
+      await store.setQueueState('default', { concurrency: 3 });
+      store.hold = true;
+      notices.send({ type: 'queues' });
+      await t.clock.advance(0);
+      expect(store.waiting).toHaveLength(1);
+      store.hold = false;
+      const pausing = t.scheduler.pauseQueue('default');
+      await t.clock.advance(0);
+      for (const answer of store.waiting.splice(0)) answer();
+      await pausing;
+      expect((await t.scheduler.queueStats('default')).paused).toBe(true);
+      await t.scheduler.enqueue('work');
+      await t.clock.advance('5s');
+      expect(t.get(Work).runs).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
 });
