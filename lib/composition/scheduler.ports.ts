@@ -38,7 +38,7 @@ export interface ServicePorts {
   producer: Pick<JobProducer, 'insert'>;
   queues: Pick<QueueManager, 'get' | 'all' | 'wakeAll'>;
   planner: Pick<Planner, 'remove' | 'setPaused' | 'nextTick'>;
-  schedules: Pick<RuntimeSchedules, 'saved' | 'deleted'>;
+  schedules: Pick<RuntimeSchedules, 'saved' | 'deleted' | 'requestSync'>;
   notifier: Pick<Notifier, 'notify'>;
   /** Tells the other nodes (nothing to send when the notifier is in-process only). */
   broadcast(message: Notification): Promise<void>;

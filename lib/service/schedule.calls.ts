@@ -101,6 +101,8 @@ export async function setSchedulePaused(s: ServicePorts, name: string, paused: b
   known(s, name);
   await s.store.setScheduleState(name, { paused });
   s.planner.setPaused(name, paused);
+  // A sync begun before the write may be answered after this and undo it here: the one this waits for begins after.
+  await s.schedules.requestSync().catch(() => undefined); // else the next sync reads them
   await s.broadcast({ type: 'schedules' });
 }
 

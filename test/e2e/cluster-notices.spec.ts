@@ -1,36 +1,49 @@
 import { Injectable } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, Scheduled } from '../../lib/index.js';
-import type { QueueState } from '../../lib/store/index.js';
+import type { QueueState, ScheduleState } from '../../lib/store/index.js';
 import { startApp } from '../support/app.js';
 import { HandNotifier } from '../support/hand-notifier.js';
+import { waitFor } from '../support/wait.js';
 
-/** A memory store whose reads of queue states run at once but are answered when the test lets them. */
-class LateQueueStates extends MemoryStore {
+/** A memory store whose reads of queue and schedule states run at once but are answered when the test lets them. */
+class LateStates extends MemoryStore {
   hold = false;
   waiting: (() => void)[] = [];
   reads = 0;
   override async getQueueStates(): Promise<QueueState[]> {
     this.reads++;
-    const states = await super.getQueueStates();
+    return this.late(await super.getQueueStates());
+  }
+  override async getScheduleStates(): Promise<ScheduleState[]> {
+    return this.late(await super.getScheduleStates());
+  }
+  /** The answer as it was when read (the memory store's may share its rows), given when the test lets it. */
+  private async late<T>(answer: T): Promise<T> {
+    const read = structuredClone(answer);
     if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    return states;
+    return read;
   }
 }
 
 @Injectable()
 class Work {
   runs = 0;
+  ticks = 0;
   @Scheduled({ name: 'work' })
   run() {
     this.runs++;
+  }
+  @Scheduled({ name: 'tick', every: '1s' })
+  tick() {
+    this.ticks++;
   }
 }
 
 /** What another node changed reaches this one as a notice (a `HandNotifier` here), and this node reads the store again. */
 describe('notices of changes made on another node', () => {
   it('a queue paused, then resumed there, runs here whatever order the reads after the two notices are answered in', async () => {
-    const store = new LateQueueStates();
+    const store = new LateStates();
     const notices = new HandNotifier();
     const t = await startApp([Work], { store: { store, peer: 'local', notifier: notices } });
     try {
@@ -58,7 +71,7 @@ describe('notices of changes made on another node', () => {
   });
 
   it('a queue paused here stays paused when a read begun before the pause (after a notice from there) is answered after it', async () => {
-    const store = new LateQueueStates();
+    const store = new LateStates();
     const notices = new HandNotifier();
     const t = await startApp([Work], { store: { store, peer: 'local', notifier: notices } });
     try {
@@ -70,6 +83,7 @@ describe('notices of changes made on another node', () => {
       expect(store.waiting).toHaveLength(1);
       store.hold = false;
       const pausing = t.scheduler.pauseQueue('default');
+      await waitFor(async () => (await store.getQueueStates()).some((x) => x.name === 'default' && x.paused), 2_000, 'the pause written');
       await t.clock.advance(0);
       for (const answer of store.waiting.splice(0)) answer();
       await pausing;
@@ -77,6 +91,35 @@ describe('notices of changes made on another node', () => {
       await t.scheduler.enqueue('work');
       await t.clock.advance('5s');
       expect(t.get(Work).runs).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a job paused here stays paused in the planner when a sync begun before the pause (after a notice from there) is answered after it', async () => {
+    const store = new LateStates();
+    const notices = new HandNotifier();
+    const t = await startApp([Work], { store: { store, peer: 'local', notifier: notices } });
+    try {
+      await t.clock.advance('3s');
+      expect(t.get(Work).ticks).toBeGreaterThan(0);
+      // Resumed there (it was not paused): this node's sync after the notice reads that, and is answered late.
+      await store.setScheduleState('tick', { paused: false });
+      store.hold = true;
+      notices.send({ type: 'schedules' });
+      await t.clock.advance(0);
+      expect(store.waiting).toHaveLength(1);
+      store.hold = false;
+      const pausing = t.scheduler.pauseJob('tick');
+      await waitFor(async () => (await store.getScheduleStates()).some((x) => x.name === 'tick' && x.paused), 2_000, 'the pause written');
+      await t.clock.advance(0);
+      for (const answer of store.waiting.splice(0)) answer();
+      await pausing;
+      const ticks = t.get(Work).ticks;
+      await t.clock.advance('5s');
+      // Paused in the planner too: its ticks are skipped, not inserted to wait in the store until a resume.
+      expect(await t.scheduler.listJobs({ name: 'tick', states: ['available'] })).toEqual([]);
+      expect(t.get(Work).ticks).toBe(ticks);
     } finally {
       await t.close();
     }
