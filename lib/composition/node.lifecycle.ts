@@ -21,6 +21,7 @@ import type { NotificationHandler } from './notification.handler.js';
 import { ACK_GRACE, drainWithin, settledWithin } from './queue.drain.js';
 import { whenReachable } from './when-reachable.js';
 import type { BreakerBoard } from '../breakers/breaker.board.js';
+import { abortLost } from '../execution/lost-attempt.js';
 
 /**
  * What starting and stopping this node uses: the parts the composition root built.
@@ -227,11 +228,11 @@ export class NodeLifecycle {
         ...running.all().map((r) => ({ id: r.job.id, attempt: r.job.attempt, startedAt: r.started })),
         ...queues.all().flatMap((q) => q.heartbeatRefs(now)),
       ],
-      // An attempt whose job was rescued or cancelled elsewhere stops here. That attempt
+      // An attempt whose job was rescued or cancelled elsewhere stops here (as a cancel when it was one). That attempt
       // only: once rescued, the job may have been claimed again by this node (a newer attempt).
       lost: (ref) => {
         const attempt = running.get(ref.id);
-        if (attempt?.job.attempt === ref.attempt) attempt.abort('lease-lost');
+        if (attempt?.job.attempt === ref.attempt) void abortLost(store, attempt);
         queues.drop(ref.id, ref.attempt);
       },
       // The buffered jobs not lost are this node's as of the beat: they start without asking again.

@@ -3,6 +3,7 @@ import type { RunningJob, RunningJobs } from '../execution/running-jobs.js';
 import type { Notification } from '../notifier/notifier.js';
 import type { QueueManager } from '../queue/queue.manager.js';
 import type { JobStore } from '../store/job-store.js';
+import { cancelReason } from '../execution/lost-attempt.js';
 
 /**
  * What acting on a notification uses.
@@ -81,6 +82,6 @@ export class NotificationHandler {
     // the notice): the reason is the cancel error that `store.cancel` kept on the job.
     const job = await this.ports.store.get(attempt.job.id).catch(() => null);
     if (job ? job.state !== 'cancelled' : confirmed) return;
-    attempt.abort('cancel', job?.errors.findLast((error) => error.kind === 'cancel')?.message);
+    attempt.abort('cancel', job ? cancelReason(job) : undefined);
   }
 }

@@ -87,7 +87,7 @@ export class AttemptContext implements JobContext<unknown> {
   get heartbeat(): () => Promise<void> {
     const attempt = this[ATTEMPT];
     return async () => {
-      if (!(await attempt.ports.beat(attempt.job))) attempt.abort('lease-lost');
+      if (!(await attempt.ports.beat(attempt.job))) await attempt.ports.lost(attempt);
     };
   }
 }

@@ -6,6 +6,7 @@ import type { AttemptRef, JobStore } from '../store/job-store.js';
 import { MAX_PROGRESS_BYTES, type Job, type JobProgress } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import type { AbortReason } from '../scheduler.errors.js';
+import { abortLost } from './lost-attempt.js';
 
 /**
  * At most one progress write per attempt in this many ms: a handler may call
@@ -138,7 +139,7 @@ export interface ProgressAttempt {
   readonly isSettled: boolean;
   readonly started: number;
   progress: AttemptProgress | null;
-  abort(reason: AbortReason): void;
+  abort(reason: AbortReason, detail?: string): void;
 }
 
 /**
@@ -149,7 +150,7 @@ export interface ProgressAttempt {
  * @internal
  */
 export function progressPorts(
-  deps: { store: Pick<JobStore, 'saveProgress'>; clock: Clock; events: SchedulerEvents },
+  deps: { store: Pick<JobStore, 'saveProgress' | 'get'>; clock: Clock; events: SchedulerEvents },
   failed: (job: Job<unknown>, error: unknown) => void,
 ): { reportProgress(attempt: ProgressAttempt, value: unknown): void; saveProgress(attempt: ProgressAttempt, value: unknown): Promise<boolean> } {
   const { store, clock, events } = deps;
@@ -161,7 +162,7 @@ export function progressPorts(
       const job = attempt.job;
       job.progress = progress;
       attempt.progress ??= new AttemptProgress(
-        { store, clock, lost: () => attempt.isSettled || attempt.abort('lease-lost'), failed: (error) => failed(job, error) },
+        { store, clock, lost: () => attempt.isSettled || void abortLost(store, attempt), failed: (error) => failed(job, error) },
         { id: job.id, attempt: job.attempt },
       );
       attempt.progress.report(progress);

@@ -54,6 +54,8 @@ export interface AttemptPorts {
   onSettled(attempt: Attempt, settled: Settled): void;
   /** A heartbeat of one attempt; false when it no longer owns its job. */
   beat(job: Job<unknown>): Promise<boolean>;
+  /** Aborts an attempt found no longer owning its job, as a cancel or a lost lease (see `abortLost`). */
+  lost(attempt: Attempt): Promise<void>;
   /** `ctx.progress`: checks, emits and writes (throttled). */
   reportProgress(attempt: Attempt, value: unknown): void;
   /** Writes progress now, unthrottled (a batch's checkpoint); false when the attempt no longer holds its job. */

@@ -14,6 +14,7 @@ import { progressPorts } from './attempt.progress.js';
 import { timeStore } from '../telemetry/metrics/store-timer.js';
 import { AttemptTimeouts } from './attempt-timeouts.js';
 import { AttemptCompletions } from './attempt.completions.js';
+import { abortLost } from './lost-attempt.js';
 
 export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
 
@@ -52,6 +53,7 @@ export class JobExecutor {
     this.ports = {
       onSettled: this.onSettled,
       beat: this.beat,
+      lost: (attempt) => abortLost(deps.store, attempt),
       ...progressPorts(deps, (job, error) => this.logger.warn(`${label(job)} (${job.id}): recording its progress failed: ${describe(error)}`)),
       clock: deps.clock,
       events: deps.events,

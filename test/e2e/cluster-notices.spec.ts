@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, Scheduled } from '../../lib/index.js';
+import { MemoryStore, Scheduled, type JobContext } from '../../lib/index.js';
 import type { QueueState, ScheduleState } from '../../lib/store/index.js';
 import { startApp } from '../support/app.js';
 import { HandNotifier } from '../support/hand-notifier.js';
@@ -23,6 +23,21 @@ class LateStates extends MemoryStore {
     const read = structuredClone(answer);
     if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve));
     return read;
+  }
+}
+
+/** A job that runs until its signal aborts, noting why. */
+@Injectable()
+class Held {
+  aborts: string[] = [];
+  @Scheduled({ name: 'held', timeout: false })
+  run(ctx: JobContext) {
+    return new Promise<void>((resolve) =>
+      ctx.signal.addEventListener('abort', () => {
+        this.aborts.push(String(ctx.abortReason));
+        resolve();
+      }),
+    );
   }
 }
 
@@ -120,6 +135,28 @@ describe('notices of changes made on another node', () => {
       // Paused in the planner too: its ticks are skipped, not inserted to wait in the store until a resume.
       expect(await t.scheduler.listJobs({ name: 'tick', states: ['available'] })).toEqual([]);
       expect(t.get(Work).ticks).toBe(ticks);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a cancel whose notice never came (LISTEN down) is found by the next heartbeat and aborts the attempt as a cancel', async () => {
+    const store = new MemoryStore();
+    // Hears nothing: what this node sends is lost too, as a notice sent while LISTEN was down.
+    const notices = new HandNotifier();
+    const t = await startApp([Held], { store: { store, peer: 'local', notifier: notices }, lifeline: { heartbeat: '2s', rescueAfter: '10s' } });
+    try {
+      const cancels: string[] = [];
+      t.scheduler.on('job:cancel', (e) => cancels.push(`${e.job.id} ${e.reason}`));
+      const job = await t.scheduler.enqueue('held');
+      await t.clock.advance(0);
+      expect(await t.scheduler.cancelJob(job.id, { reason: 'operator' })).toBe(1);
+      expect(t.get(Held).aborts).toEqual([]);
+      await t.clock.advance('2s');
+      expect(t.get(Held).aborts).toEqual(['cancel']);
+      await t.clock.advance(0);
+      expect(cancels).toEqual([`${job.id} operator`]);
+      expect((await store.get(job.id))!.state).toBe('cancelled');
     } finally {
       await t.close();
     }

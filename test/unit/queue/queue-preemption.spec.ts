@@ -25,7 +25,15 @@ function setup(modes: Record<string, Preemptible> = {}) {
     registry: { findDefinition: (name) => ({ options: { preemptible: modes[name] ?? 'suspend' } }) as never },
   });
   const listener: AttemptListener = { handlerDone: () => {}, finished: () => {}, suspend: (attempt) => preemption.suspend(attempt) };
-  const ports = { onSettled: () => {}, beat: async () => true, reportProgress: () => {}, saveProgress: async () => true, clock, events } as AttemptPorts;
+  const ports = {
+    onSettled: () => {},
+    beat: async () => true,
+    lost: async () => {},
+    reportProgress: () => {},
+    saveProgress: async () => true,
+    clock,
+    events,
+  } as AttemptPorts;
   let seq = 0;
   const job = (priority: number, name = 'work'): Job<unknown> => ({
     ...buildJob(String(++seq), newJobInput(new Date(clock.now()), { name, priority }), new Date(clock.now())),
