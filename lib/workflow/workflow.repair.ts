@@ -11,7 +11,7 @@ import { QUEUED } from './workflow.progress.js';
  * @internal
  */
 export interface WorkflowRepairPorts {
-  store: Pick<JobStore, 'listRuns' | 'get'>;
+  store: Pick<JobStore, 'listRuns' | 'getRun' | 'get'>;
   engine: Pick<WorkflowEngine, 'definition' | 'rollback' | 'enqueueSteps' | 'advance' | 'startScheduled' | 'stepJobDead'>;
   isLeader(): boolean;
   /** How often the leader sweeps, in ms. */
@@ -67,9 +67,10 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
       if (def?.version !== run.version) continue;
       // Of a cancelled run, only the steps a cancel with rollback marked (completed or running then): a cancel without owes none.
       const owed = (name: string, sr: StepRun) => (run.state === 'failed' || sr.rollbackIfCompleted === true) && def.steps.get(name)?.runRollback !== undefined;
-      if (Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && owed(name, sr))) {
-        await engine.rollback.begin(run);
-      }
+      if (!Object.entries(run.steps).some(([name, sr]) => sr.state === 'completed' && sr.rollback === null && owed(name, sr))) continue;
+      // Read again: the page may predate a chain that has compensated since and ended, its unique key free for a second.
+      const fresh = await this.ports.store.getRun(run.id);
+      if (fresh?.updatedAt.getTime() === run.updatedAt.getTime()) await engine.rollback.begin(fresh);
     }
     await this.startOverdue(now);
     for (const run of await this.page('running', now)) {

@@ -25,14 +25,20 @@ function run(id: number, state: WorkflowRunState, updatedAt: number, stuck = fal
   };
 }
 
-/** The repair over `runs`, with a store that lists them newest first by keyset pages, and an engine that records what it is asked. */
-function setup(runs: WorkflowRun[], engineParts: Record<string, unknown> = {}) {
+/**
+ * The repair over `runs`, with a store that lists them newest first by keyset pages (and reads one by id as it is
+ * in `now`, else in `runs`), and an engine that records what it is asked.
+ */
+function setup(runs: WorkflowRun[], engineParts: Record<string, unknown> = {}, now = new Map<string, WorkflowRun>()) {
   const listed: number[] = [];
   const enqueued: string[] = [];
   const advanced: string[] = [];
   const store: WorkflowRepairPorts['store'] = {
     async get() {
       return null;
+    },
+    async getRun(id) {
+      return now.get(id) ?? runs.find((r) => r.id === id) ?? null;
     },
     async listRuns({ states, limit = 100, afterId }) {
       const page = runs
@@ -94,5 +100,22 @@ describe('WorkflowRepairPlugin', () => {
     });
     await repair.repair(T0 + INTERVAL);
     expect(begun.sort()).toEqual(['1', '2']);
+  });
+
+  it('queues no chain for a run whose page predates its change: a chain that compensated and ended since (its unique key free)', async () => {
+    const completed = { state: 'completed', rollback: null, rollbackIfCompleted: true } as unknown as WorkflowRun['steps'][string];
+    const listed = { ...run(1, 'cancelled', T0), steps: { a: completed } };
+    const rolledBack = { ...listed, steps: { a: { ...completed, state: 'rolled_back', rollback: 'done' } }, updatedAt: new Date(T0 + INTERVAL) };
+    const begun: string[] = [];
+    const { repair } = setup(
+      [listed, { ...run(2, 'cancelled', T0), steps: { a: completed } }],
+      {
+        definition: () => ({ version: '1', steps: new Map([['a', { runRollback: () => undefined }]]) }),
+        rollback: { begin: async (r: WorkflowRun) => void begun.push(r.id) },
+      },
+      new Map([['1', rolledBack as WorkflowRun]]),
+    );
+    await repair.repair(T0 + INTERVAL);
+    expect(begun).toEqual(['2']);
   });
 });
