@@ -84,7 +84,9 @@ export class WorkflowRepairPlugin implements SchedulerPlugin {
           const job = await this.ports.store.get(sr.jobId);
           if (job === null || job.state === 'dead') await engine.stepJobDead(sr.jobId, { runId: run.id, step }, new Error('the step job died'));
         }
-        await engine.enqueueSteps(run, queued);
+        // Read again, as for a chain above: a step whose job ran and ended since the page was read is not queued twice.
+        const fresh = queued.length > 0 ? await this.ports.store.getRun(run.id) : null;
+        if (fresh?.updatedAt.getTime() === run.updatedAt.getTime()) await engine.enqueueSteps(fresh, queued);
         await engine.advance(run.id);
       } catch (error) {
         this.logger.warn(`repairing workflow run ${run.id} failed: ${(error as Error)?.message ?? String(error)}`);

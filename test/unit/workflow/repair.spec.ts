@@ -118,4 +118,13 @@ describe('WorkflowRepairPlugin', () => {
     await repair.repair(T0 + INTERVAL);
     expect(begun).toEqual(['2']);
   });
+
+  it('queues no step of a run whose page predates its change (the step marked queued got its job, which ran since)', async () => {
+    const stuck = run(1, 'running', T0, true);
+    const ran = { ...stuck, steps: { a: { state: 'completed', jobId: '7' } }, updatedAt: new Date(T0 + INTERVAL) } as unknown as WorkflowRun;
+    const { repair, enqueued, advanced } = setup([stuck, run(2, 'running', T0, true)], {}, new Map([['1', ran]]));
+    await repair.repair(T0 + INTERVAL);
+    expect(enqueued).toEqual(['2']);
+    expect(advanced.sort()).toEqual(['1', '2']);
+  });
 });
