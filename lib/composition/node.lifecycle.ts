@@ -74,6 +74,11 @@ export class NodeLifecycle {
     return this.stopping;
   }
 
+  /** Heartbeats this node's attempts and buffered jobs now (see `AttemptHeartbeat.beat`); nothing before it started. */
+  beatNow(): Promise<void> {
+    return this.heartbeat?.beat() ?? Promise.resolve();
+  }
+
   /** True once the store's `init()` (its migrations) resolved. */
   get isInitialized(): boolean {
     return this.initialized;

@@ -22,6 +22,8 @@ export interface NotificationPorts {
   sync(): Promise<void>;
   /** Re-reads the circuit breakers. */
   refreshBreakers(): Promise<void>;
+  /** Heartbeats this node's attempts now: one whose job was cancelled meanwhile stops (as a cancel). */
+  beatNow(): Promise<void>;
 }
 
 /**
@@ -51,7 +53,9 @@ export class NotificationHandler {
         case 'resync':
           await this.ports.sync();
           await this.ports.refreshBreakers();
-          return queues.wakeAll('resync');
+          queues.wakeAll('resync');
+          // A cancel notice among those missed: the attempt stops now, not at its next heartbeat.
+          return await this.ports.beatNow();
         case 'leader':
           return; // for the peer
         case 'breakers':

@@ -262,6 +262,7 @@ export class SchedulerRoot {
       requestScheduleSync: schedules.requestSync,
       sync: () => sync.sync(),
       refreshBreakers,
+      beatNow: (): Promise<void> => lifecycle.beatNow(),
     });
     const closeSpans = () => engine.closeSpans();
     const lifecycle = new NodeLifecycle({

@@ -26,18 +26,24 @@ class LateStates extends MemoryStore {
   }
 }
 
-/** A job that runs until its signal aborts, noting why. */
+/** A job that runs until its signal aborts, noting why (or until the test ends it). */
 @Injectable()
 class Held {
   aborts: string[] = [];
+  private readonly open = new Set<() => void>();
   @Scheduled({ name: 'held', timeout: false })
   run(ctx: JobContext) {
-    return new Promise<void>((resolve) =>
+    return new Promise<void>((resolve) => {
+      this.open.add(resolve);
       ctx.signal.addEventListener('abort', () => {
         this.aborts.push(String(ctx.abortReason));
         resolve();
-      }),
-    );
+      });
+    });
+  }
+  /** Ends whatever still runs (the close would wait for it on a clock that does not move). */
+  endAll(): void {
+    for (const end of this.open) end();
   }
 }
 
@@ -158,6 +164,25 @@ describe('notices of changes made on another node', () => {
       expect(cancels).toEqual([`${job.id} operator`]);
       expect((await store.get(job.id))!.state).toBe('cancelled');
     } finally {
+      t.get(Held).endAll();
+      await t.close();
+    }
+  });
+
+  it('such a cancel stops the attempt as soon as LISTEN is back: the catch-up after the gap heartbeats the running jobs', async () => {
+    const store = new MemoryStore();
+    const notices = new HandNotifier();
+    const t = await startApp([Held], { store: { store, peer: 'local', notifier: notices }, lifeline: { heartbeat: '10s', rescueAfter: '30s' } });
+    try {
+      const job = await t.scheduler.enqueue('held');
+      await t.clock.advance(0);
+      await t.scheduler.cancelJob(job.id, { reason: 'operator' });
+      // The notifier reconnected: what was sent meanwhile is lost, and the node catches up (the clock has not moved).
+      notices.send({ type: 'resync' });
+      await waitFor(() => t.get(Held).aborts.length > 0, 2_000, 'the abort');
+      expect(t.get(Held).aborts).toEqual(['cancel']);
+    } finally {
+      t.get(Held).endAll();
       await t.close();
     }
   });
