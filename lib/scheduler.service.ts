@@ -154,7 +154,11 @@ export class SchedulerService {
 
   // ── job control ──────────────────────────────────────────────────────
 
-  /** Stops planning ticks for a job or schedule and starting its queued jobs (cluster-wide). */
+  /**
+   * Stops planning ticks for a job or schedule and starting its queued jobs
+   * (cluster-wide). Resolves once the pause holds on this node; other nodes
+   * apply it when its notice reaches them.
+   */
   async pauseJob(name: string): Promise<void> {
     await setSchedulePaused(this.s, name, true);
   }
@@ -235,7 +239,11 @@ export class SchedulerService {
 
   // ── queues ───────────────────────────────────────────────────────────
 
-  /** Stops starting jobs of a queue (cluster-wide, kept across restarts). Running jobs finish. */
+  /**
+   * Stops starting jobs of a queue (cluster-wide, kept across restarts).
+   * Running jobs finish. Resolves once the pause holds on this node; other
+   * nodes apply it when its notice reaches them.
+   */
   async pauseQueue(queue: string): Promise<void> {
     await changeQueue(this.s, queue, 'queue:pause', { paused: true }, (runner) => runner.setPaused(true));
   }
