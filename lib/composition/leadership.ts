@@ -3,6 +3,7 @@ import type { Planner } from '../planner/planner.js';
 import type { ScheduleEntry } from '../scheduler.registry.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { whenReachable } from './when-reachable.js';
+import { coalesced } from '../common/coalesced.js';
 
 /**
  * What following leadership uses.
@@ -35,10 +36,15 @@ export class Leadership {
     this.ports.poke();
   };
 
-  /** Loads every schedule's progress; a store that does not answer yet is retried by the periodic sync. */
-  async loadPlanner(): Promise<void> {
+  /**
+   * Loads every schedule's progress; a store that does not answer yet is
+   * retried by the periodic sync. One load at a time: the election and the
+   * sync (or a catch-up) may both ask, and two loads at once would rebuild
+   * the planner over each other.
+   */
+  readonly loadPlanner = coalesced(async () => {
     const { logger, planner, schedules } = this.ports;
     await whenReachable(logger, 'loading schedule states', () => planner.load(schedules()));
     this.ports.poke();
-  }
+  });
 }

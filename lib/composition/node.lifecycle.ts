@@ -148,7 +148,7 @@ export class NodeLifecycle {
 
   /** Everything that judges time: queue runners (claims), the loop (ticks, rescue, beats), the leader lease and @reboot jobs. */
   private async work(): Promise<void> {
-    const { options, logger, store, peer, loop, reboot } = this.ports;
+    const { options, logger, store, peer, loop, reboot, notifier, notifications } = this.ports;
     if (this.stopping) return;
     if (options.queues) {
       const states = await whenReachable(logger, 'loading queue states', () => store.getQueueStates());
@@ -156,6 +156,9 @@ export class NodeLifecycle {
       if (this.stopping) return;
       startQueues(this.ports.queueSetup, states ?? []);
     }
+    // What other nodes changed while this one loaded came as notices it could not hear yet (schedules and
+    // breakers are read before LISTEN is up) or apply (queue states before its runners existed): it catches up once.
+    if (notifier.shared) void notifications.handle({ type: 'resync' });
     await peer.start();
     if (this.stopping) return;
     loop.start();

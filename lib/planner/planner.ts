@@ -73,13 +73,17 @@ export class Planner implements LoopTask {
    * meanwhile would otherwise wait for the next leadership to be planned.
    */
   private pending: Map<string, ScheduleEntry | null> | null = null;
+  /** Counts {@link unload}s: a load that sees it change (leadership lost meanwhile) leaves the planner unloaded. */
+  private generation = 0;
 
   constructor(private readonly deps: PlannerDeps) {}
 
-  /** Reads stored progress and pause flags for `entries` (on becoming leader). */
+  /** Reads stored progress and pause flags for `entries` (on becoming leader). One load at a time (the caller's to ensure). */
   async load(entries: readonly ScheduleEntry[]): Promise<void> {
+    const generation = this.generation;
     this.pending ??= new Map();
     const states = new Map((await this.deps.store.getScheduleStates()).map((s) => [s.name, s]));
+    if (generation !== this.generation) return;
     const now = this.deps.clock.now();
     this.slots.clear();
     this.heap.clear();
@@ -91,11 +95,12 @@ export class Planner implements LoopTask {
         // A schedule seen for the first time starts now: no backfill.
         plannedUntil = now;
         await this.deps.store.setScheduleState(entry.name, { plannedUntil: new Date(now) });
+        if (generation !== this.generation) return;
       }
       this.put(entry, plannedUntil!, state?.paused ?? false, first && entry.runOnStart ? plannedUntil : undefined);
     }
     this.loaded = true;
-    const pending = this.pending;
+    const pending = this.pending ?? new Map<string, ScheduleEntry | null>();
     this.pending = null;
     for (const [name, entry] of pending) {
       if (entry) await this.upsert(entry);
@@ -109,6 +114,7 @@ export class Planner implements LoopTask {
   }
 
   unload(): void {
+    this.generation++;
     this.loaded = false;
     this.pending = null;
     this.slots.clear();

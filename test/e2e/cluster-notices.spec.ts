@@ -144,6 +144,27 @@ describe('notices of changes made on another node', () => {
     expect(t.get(Work).ticks).toBe(ticks);
   });
 
+  it('a queue paused there while this node starts is paused here once it has started (the notice came before its runners)', async () => {
+    const store = new LateStates();
+    // Between nodes: the node takes it that others change what it loaded.
+    const notices = new HandNotifier(true);
+    store.hold = true;
+    const starting = startApp([Work], { store: { store, peer: 'local', notifier: notices } });
+    onTestFinished(async () => (await starting).close());
+    await waitFor(() => store.waiting.length === 1, 5_000, 'the start-up read of the queue states');
+    // Paused there after that read: its notice is heard, but this node has no runner yet to apply it to.
+    store.hold = false;
+    await store.setQueueState('default', { paused: true });
+    notices.send({ type: 'queues' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const answer of store.waiting.splice(0)) answer();
+    const t = await starting;
+    await waitFor(async () => (await t.scheduler.queueStats('default')).paused, 2_000, 'the queue paused here');
+    await t.scheduler.enqueue('work');
+    await t.clock.advance('5s');
+    expect(t.get(Work).runs).toBe(0);
+  });
+
   it('a cancel whose notice never came (LISTEN down) is found by the next heartbeat and aborts the attempt as a cancel', async () => {
     const { store, t } = await node([Held], { lifeline: { heartbeat: '2s', rescueAfter: '10s' } });
     const cancels: string[] = [];

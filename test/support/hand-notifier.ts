@@ -1,8 +1,12 @@
 import type { Notification, Notifier } from '../../lib/notifier/notifier.js';
 
-/** A notifier the test speaks through: `send` delivers to the listeners at once, in the caller's turn. */
+/**
+ * A notifier the test speaks through: `send` delivers to the listeners at
+ * once, in the caller's turn. `shared`: as a notifier between nodes (a node
+ * then takes it that other nodes change what it reads).
+ */
 export class HandNotifier implements Notifier {
-  readonly shared = false;
+  constructor(readonly shared = false) {}
   private readonly listeners = new Set<(message: Notification) => void>();
   async start(): Promise<void> {}
   async stop(): Promise<void> {}

@@ -248,4 +248,25 @@ describe('Planner', () => {
     await clock.advance('1m');
     expect(planner.nextAt()).toBeNull();
   });
+
+  it('a load that leadership was lost during (an unload) leaves the planner unloaded, planning nothing', async () => {
+    // The store's read of the schedule states is answered once the test lets it.
+    class LateStates extends MemoryStore {
+      answer: (() => void) | null = null;
+      override async getScheduleStates() {
+        const states = await super.getScheduleStates();
+        await new Promise<void>((resolve) => (this.answer = resolve));
+        return states;
+      }
+    }
+    const store = new LateStates();
+    const { planner } = setup(store);
+    const loading = planner.load([entry('hourly', { cron: '0 * * * *' })]);
+    await new Promise((resolve) => setImmediate(resolve));
+    planner.unload();
+    store.answer!();
+    await loading;
+    expect(planner.isLoaded).toBe(false);
+    expect(planner.nextAt()).toBeNull();
+  });
 });
