@@ -43,6 +43,17 @@ interface PendingComplete {
 
 type Exec = (statement: Statement) => Promise<pg.QueryResult>;
 
+/** How long `close` waits, once it gave up, for the retries it woke to end. */
+const ABORTED_WAIT_MS = 1_000;
+
+/** Resolves once every promise of `work` settled, or after `ms`. */
+async function settledWithin(work: Iterable<Promise<void>>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), expired]);
+  clearTimeout(timer);
+}
+
 /**
  * Writes acknowledgements so none is lost:
  *
@@ -96,13 +107,12 @@ export class AckWriter {
   /** Writes what is pending, waits up to `timeoutMs` for acks in flight, then gives up on the rest. */
   async close(timeoutMs: number): Promise<void> {
     while (this.pending.length > 0) this.flush(true);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled(this.inflight), expired]);
-    clearTimeout(timer);
+    await settledWithin(this.inflight, timeoutMs);
     this.aborted = true;
     this.sleeps.wakeAll();
-    await Promise.allSettled(this.inflight);
+    // Retries asleep end at once. A statement still out on a silent socket would hold the close until its
+    // own bound (statementTimeout, ~30 s): it is not waited for past a second, and the pool's end cuts it off.
+    await settledWithin(this.inflight, ABORTED_WAIT_MS);
   }
 
   /** A flush on the next turn of the event loop, unless the cap holds it until a completion ends. */

@@ -400,7 +400,16 @@ async function main() {
   // would hide a leaked handle. Here the process must exit by itself.
   process.once('SIGTERM', () => {
     process.stdout.write(`closing ${config.name}\n`);
-    void app.close();
+    const began = Date.now();
+    // What keeps a node that does not exit alive, in the failing test's message (its stderr): the
+    // close not done, or done with handles left open. Unref'd: these timers hold nothing open.
+    const report = (what: string) => () =>
+      process.stderr.write(`${config.name}: ${what} ${Date.now() - began} ms after SIGTERM; open: ${process.getActiveResourcesInfo().join(', ')}\n`);
+    setTimeout(report('close not done'), 55_000).unref();
+    void app.close().then(() => {
+      process.stdout.write(`closed ${config.name} ${Date.now() - began}\n`);
+      setTimeout(report('closed, still running'), 5_000).unref();
+    });
   });
   const scheduler = app.get(SchedulerService);
   // Leadership may already have been won during bootstrap, before this listener.
