@@ -6,6 +6,7 @@ import type { JobState } from '../store/job.types.js';
 import { isConnectionError, isRefusedWrite, isTransientError, StoreUnavailableError } from './postgres.errors.js';
 import type { ackStatements, CompleteRecord } from './sql/ack.sql.js';
 import type { Statement } from './sql/statement.js';
+import { within } from '../common/within.js';
 
 /** Waits between attempts to write an ack while the database is down: doubling, capped. */
 const RETRY_FIRST_MS = 100;
@@ -45,14 +46,6 @@ type Exec = (statement: Statement) => Promise<pg.QueryResult>;
 
 /** How long `close` waits, once it gave up, for the retries it woke to end. */
 const ABORTED_WAIT_MS = 1_000;
-
-/** Resolves once every promise of `work` settled, or after `ms`. */
-async function settledWithin(work: Iterable<Promise<void>>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([Promise.allSettled(work), expired]);
-  clearTimeout(timer);
-}
 
 /**
  * Writes acknowledgements so none is lost:
@@ -107,12 +100,17 @@ export class AckWriter {
   /** Writes what is pending, waits up to `timeoutMs` for acks in flight, then gives up on the rest. */
   async close(timeoutMs: number): Promise<void> {
     while (this.pending.length > 0) this.flush(true);
-    await settledWithin(this.inflight, timeoutMs);
+    await this.settled(timeoutMs);
     this.aborted = true;
     this.sleeps.wakeAll();
     // Retries asleep end at once. A statement still out on a silent socket would hold the close until its
     // own bound (statementTimeout, ~30 s): it is not waited for past a second, and the pool's end cuts it off.
-    await settledWithin(this.inflight, ABORTED_WAIT_MS);
+    await this.settled(ABORTED_WAIT_MS);
+  }
+
+  /** Resolves once every ack in flight has settled, or after `ms`. */
+  private settled(ms: number): Promise<unknown> {
+    return within(Promise.allSettled(this.inflight), ms, 'acknowledgements in flight').catch(() => undefined);
   }
 
   /** A flush on the next turn of the event loop, unless the cap holds it until a completion ends. */
