@@ -50,6 +50,8 @@ export interface LifecyclePorts {
   breakers: Pick<BreakerBoard, 'load' | 'assertKnown'>;
   /** Ends the spans of workflow runs still open here. */
   closeSpans(): void;
+  /** Reads again what other nodes may have changed: queue states, schedules, breakers. */
+  catchUp(): Promise<void>;
 }
 
 /**
@@ -148,7 +150,7 @@ export class NodeLifecycle {
 
   /** Everything that judges time: queue runners (claims), the loop (ticks, rescue, beats), the leader lease and @reboot jobs. */
   private async work(): Promise<void> {
-    const { options, logger, store, peer, loop, reboot, notifier, notifications } = this.ports;
+    const { options, logger, store, peer, loop, reboot, notifier } = this.ports;
     if (this.stopping) return;
     if (options.queues) {
       const states = await whenReachable(logger, 'loading queue states', () => store.getQueueStates());
@@ -157,8 +159,11 @@ export class NodeLifecycle {
       startQueues(this.ports.queueSetup, states ?? []);
     }
     // What other nodes changed while this one loaded came as notices it could not hear yet (schedules and
-    // breakers are read before LISTEN is up) or apply (queue states before its runners existed): it catches up once.
-    if (notifier.shared) void notifications.handle({ type: 'resync' });
+    // breakers are read before LISTEN is up) or apply (queue states before its runners existed): it reads
+    // them once more. Not a `resync`: nothing was missed by the runners, whose push offers stand.
+    if (notifier.shared) {
+      void this.ports.catchUp().catch((error: unknown) => logger.error(`catching up after start failed: ${(error as Error)?.message ?? String(error)}`));
+    }
     await peer.start();
     if (this.stopping) return;
     loop.start();

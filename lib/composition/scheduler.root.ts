@@ -285,6 +285,10 @@ export class SchedulerRoot {
       leadership,
       breakers,
       closeSpans,
+      catchUp: async () => {
+        await sync.sync();
+        await refreshBreakers();
+      },
     });
     this.lifecycle = lifecycle;
     const register = (def: WorkflowDefinition) => {
