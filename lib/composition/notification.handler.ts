@@ -18,8 +18,8 @@ export interface NotificationPorts {
   applyQueueStates(): Promise<void>;
   /** Reloads schedules, coalescing a burst of notices. */
   requestScheduleSync(): Promise<void>;
-  /** Re-reads everything another node may have changed. */
-  sync(): Promise<void>;
+  /** Re-reads everything another node may have changed: queue states, schedules, breakers. */
+  catchUp(): Promise<void>;
   /** Re-reads the circuit breakers. */
   refreshBreakers(): Promise<void>;
   /** Heartbeats this node's attempts now: one whose job was cancelled meanwhile stops (as a cancel). */
@@ -51,8 +51,7 @@ export class NotificationHandler {
         case 'schedules':
           return await this.ports.requestScheduleSync();
         case 'resync':
-          await this.ports.sync();
-          await this.ports.refreshBreakers();
+          await this.ports.catchUp();
           queues.wakeAll('resync');
           // A cancel notice among those missed: the attempt stops now, not at its next heartbeat.
           return await this.ports.beatNow();

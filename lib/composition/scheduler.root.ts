@@ -253,6 +253,11 @@ export class SchedulerRoot {
       plugins.push(
         new DeadLetterAlertsPlugin({ store, clock, handler: onDeadLetter, interval: options.pollInterval, shutdownGracePeriod: options.shutdownGracePeriod }),
       );
+    // After a gap in notices (a reconnection, the node's own start): what other nodes may have changed.
+    const catchUp = async (): Promise<void> => {
+      await sync.sync();
+      await refreshBreakers();
+    };
     const notifications = new NotificationHandler({
       queues,
       node,
@@ -260,7 +265,7 @@ export class SchedulerRoot {
       store,
       applyQueueStates: readQueueStates,
       requestScheduleSync: schedules.requestSync,
-      sync: () => sync.sync(),
+      catchUp,
       refreshBreakers,
       beatNow: (): Promise<void> => lifecycle.beatNow(),
     });
@@ -285,10 +290,7 @@ export class SchedulerRoot {
       leadership,
       breakers,
       closeSpans,
-      catchUp: async () => {
-        await sync.sync();
-        await refreshBreakers();
-      },
+      catchUp,
     });
     this.lifecycle = lifecycle;
     const register = (def: WorkflowDefinition) => {
