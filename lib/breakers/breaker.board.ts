@@ -83,7 +83,7 @@ export class BreakerBoard implements BreakerGate {
    */
   async load(): Promise<void> {
     const now = new Date(this.ports.clock.now());
-    for (const [name, settings] of [...this.ports.configured, ...this.pending]) this.known.set(name, await this.ports.store.define(name, settings, now));
+    for (const [name, settings] of [...this.ports.configured, ...this.pending]) this.keep(await this.ports.store.define(name, settings, now));
     this.pending.clear();
     this.loaded = true;
     await this.refresh();
@@ -92,7 +92,17 @@ export class BreakerBoard implements BreakerGate {
   /** Re-reads every breaker (other nodes may have changed them). */
   async refresh(): Promise<void> {
     if (!this.loaded) return this.load();
-    for (const record of await this.ports.store.list()) this.known.set(record.name, record);
+    for (const record of await this.ports.store.list()) this.keep(record);
+  }
+
+  /**
+   * Keeps a copy the store answered unless this node holds a newer one: a
+   * re-read sent before one of this node's calls can be answered after it,
+   * and calls on separate connections can be answered out of order.
+   */
+  private keep(record: BreakerRecord): void {
+    const held = this.known.get(record.name);
+    if (held === undefined || record.version >= held.version) this.known.set(record.name, record);
   }
 
   /**
@@ -181,7 +191,7 @@ export class BreakerBoard implements BreakerGate {
       return record;
     }
     const record = await this.ports.store.define(name, settings, new Date(this.ports.clock.now()));
-    this.known.set(name, record);
+    this.keep(record);
     await this.ports.notify({ type: 'breakers' });
     return record;
   }
@@ -205,7 +215,7 @@ export class BreakerBoard implements BreakerGate {
   /** Keeps the new state; a transition made by this call is announced (events, other nodes) and a close releases the held jobs. */
   private async changed(change: BreakerChange, error?: unknown): Promise<void> {
     const { record, from } = change;
-    this.known.set(record.name, record);
+    this.keep(record);
     if (record.state === from) return;
     const event = { name: record.name, from, to: record.state, breaker: toBreakerState(record), ...(record.state === 'open' ? { error } : {}) };
     this.ports.events.emit(EVENTS[record.state], event);

@@ -21,7 +21,23 @@ import type { BreakerAdmission, BreakerChange, BreakerOutcome, BreakerRecord, Br
  * @internal
  */
 export function newBreaker(name: string, settings: BreakerSettings): BreakerRecord {
-  return { name, ...settings, state: 'closed', failures: 0, successes: 0, probes: 0, openedAt: null, nextProbeAt: null };
+  return { name, ...settings, state: 'closed', failures: 0, successes: 0, probes: 0, openedAt: null, nextProbeAt: null, version: 0 };
+}
+
+/**
+ * The record as a store saves it: its version one higher.
+ * @internal
+ */
+export function saved(record: BreakerRecord): BreakerRecord {
+  return { ...record, version: record.version + 1 };
+}
+
+/**
+ * A record stored as JSON text (SQLite, Redis); one saved before records had a version reads as version 0.
+ * @internal
+ */
+export function parseBreaker(text: string): BreakerRecord {
+  return { version: 0, ...(JSON.parse(text) as Omit<BreakerRecord, 'version'>) };
 }
 
 /**

@@ -64,6 +64,12 @@ export interface BreakerRecord extends BreakerSettings {
   probes: number;
   openedAt: number | null;
   nextProbeAt: number | null;
+  /**
+   * Raised by one at every change the store saves (0 for a breaker never
+   * saved): a node that gets two copies of one breaker, answered out of
+   * order, keeps the higher.
+   */
+  version: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { admit, newBreaker, reset, settle } from './breaker.machine.js';
+import { admit, newBreaker, reset, saved, settle } from './breaker.machine.js';
 import type { BreakerAdmission, BreakerChange, BreakerOutcome, BreakerRecord, BreakerSettings, CircuitBreakerStore } from './circuit-breaker.types.js';
 
 /**
@@ -14,7 +14,7 @@ export class MemoryBreakerStore implements CircuitBreakerStore {
 
   async define(name: string, settings: BreakerSettings): Promise<BreakerRecord> {
     const existing = this.breakers.get(name);
-    const record = existing ? { ...existing, ...settings } : newBreaker(name, settings);
+    const record = saved(existing ? { ...existing, ...settings } : newBreaker(name, settings));
     this.breakers.set(name, record);
     return { ...record };
   }
@@ -26,9 +26,7 @@ export class MemoryBreakerStore implements CircuitBreakerStore {
   async acquire(name: string, now: Date): Promise<BreakerAdmission | null> {
     const record = this.breakers.get(name);
     if (!record) return null;
-    const admission = admit(record, now.getTime());
-    this.breakers.set(name, admission.record);
-    return { ...admission, record: { ...admission.record } };
+    return this.save(admit(record, now.getTime()));
   }
 
   async record(name: string, outcome: BreakerOutcome, probe: boolean, now: Date): Promise<BreakerChange | null> {
@@ -45,8 +43,9 @@ export class MemoryBreakerStore implements CircuitBreakerStore {
     return this.releaseJobs(names, until, now);
   }
 
-  private save(change: BreakerChange): BreakerChange {
-    this.breakers.set(change.record.name, change.record);
-    return { ...change, record: { ...change.record } };
+  private save<T extends BreakerChange>(change: T): T {
+    const record = saved(change.record);
+    this.breakers.set(record.name, record);
+    return { ...change, record: { ...record } };
   }
 }

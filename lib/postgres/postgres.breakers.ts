@@ -22,6 +22,7 @@ interface BreakerRow {
   failure_threshold: number;
   success_threshold: number;
   reset_timeout_ms: number;
+  version: number;
   was?: CircuitState;
   held_until?: number | null;
   verdict?: BreakerVerdict;
@@ -84,5 +85,6 @@ function toRecord(row: BreakerRow): BreakerRecord {
     failureThreshold: row.failure_threshold,
     successThreshold: row.success_threshold,
     resetTimeout: Number(row.reset_timeout_ms),
+    version: Number(row.version),
   };
 }

@@ -1,4 +1,4 @@
-import { admit, newBreaker, reset, settle } from '../breakers/breaker.machine.js';
+import { admit, newBreaker, parseBreaker, reset, saved, settle } from '../breakers/breaker.machine.js';
 import type {
   BreakerAdmission,
   BreakerChange,
@@ -34,7 +34,7 @@ export class RedisBreakers implements CircuitBreakerStore {
   async list(): Promise<BreakerRecord[]> {
     const all = await this.redis.client.hgetall(`${this.redis.base}brk`);
     return Object.values(all)
-      .map((text) => JSON.parse(text) as BreakerRecord)
+      .map(parseBreaker)
       .sort((a, b) => compareNames(a.name, b.name));
   }
 
@@ -59,11 +59,13 @@ export class RedisBreakers implements CircuitBreakerStore {
     for (;;) {
       const text = await this.redis.client.hget(`${this.redis.base}brk`, name);
       if (text === null && !create) return null;
-      const change = next(text === null ? null : (JSON.parse(text) as BreakerRecord));
+      const record = text === null ? null : parseBreaker(text);
+      const change = next(record);
       if (!change) return null;
-      const written = JSON.stringify(change.record);
-      if (written === text) return change;
-      if (Number(await this.redis.run('schedCas', 'brk', name, text ?? '', written)) === 1) return change;
+      // Unchanged: nothing written, the version stays.
+      if (record !== null && JSON.stringify(change.record) === JSON.stringify(record)) return change;
+      const written = { ...change, record: saved(change.record) };
+      if (Number(await this.redis.run('schedCas', 'brk', name, text ?? '', JSON.stringify(written.record))) === 1) return written;
     }
   }
 }

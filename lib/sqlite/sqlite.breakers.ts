@@ -1,4 +1,4 @@
-import { admit, newBreaker, reset, settle } from '../breakers/breaker.machine.js';
+import { admit, newBreaker, parseBreaker, reset, saved, settle } from '../breakers/breaker.machine.js';
 import type {
   BreakerAdmission,
   BreakerChange,
@@ -26,15 +26,13 @@ export class SqliteBreakerStore implements CircuitBreakerStore {
   async define(name: string, settings: BreakerSettings): Promise<BreakerRecord> {
     return this.sqlite.write(() => {
       const existing = this.load(name);
-      const record = existing ? { ...existing, ...settings } : newBreaker(name, settings);
-      this.save(record);
-      return record;
+      return this.save(existing ? { ...existing, ...settings } : newBreaker(name, settings));
     });
   }
 
   async list(): Promise<BreakerRecord[]> {
     const rows = this.table.sql('SELECT record FROM breakers ORDER BY name').all() as { record: string }[];
-    return rows.map((row) => JSON.parse(row.record) as BreakerRecord);
+    return rows.map((row) => parseBreaker(row.record));
   }
 
   async acquire(name: string, now: Date): Promise<BreakerAdmission | null> {
@@ -42,8 +40,7 @@ export class SqliteBreakerStore implements CircuitBreakerStore {
       const record = this.load(name);
       if (!record) return null;
       const admission = admit(record, now.getTime());
-      this.save(admission.record);
-      return admission;
+      return { ...admission, record: this.save(admission.record) };
     });
   }
 
@@ -71,17 +68,18 @@ export class SqliteBreakerStore implements CircuitBreakerStore {
       const record = this.load(name);
       if (!record) return null;
       const change = apply(record);
-      this.save(change.record);
-      return change;
+      return { ...change, record: this.save(change.record) };
     });
   }
 
   private load(name: string): BreakerRecord | undefined {
     const row = this.table.sql('SELECT record FROM breakers WHERE name = ?').get(name) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as BreakerRecord) : undefined;
+    return row ? parseBreaker(row.record) : undefined;
   }
 
-  private save(record: BreakerRecord): void {
-    this.table.sql('INSERT OR REPLACE INTO breakers (name, record) VALUES (?, ?)').run(record.name, JSON.stringify(record));
+  private save(record: BreakerRecord): BreakerRecord {
+    const next = saved(record);
+    this.table.sql('INSERT OR REPLACE INTO breakers (name, record) VALUES (?, ?)').run(next.name, JSON.stringify(next));
+    return next;
   }
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../lib/postgres/migrations/index.js';
 import { deadLetterEntriesMigration } from '../../lib/postgres/migrations/010-dead-letter-entries.js';
 import { rareFinishedMigration } from '../../lib/postgres/migrations/015-rare-finished.js';
+import { breakerVersionsMigration } from '../../lib/postgres/migrations/016-breaker-versions.js';
 import { sqlNames } from '../../lib/postgres/sql/names.js';
 import { migrate } from '../../lib/postgres/migrations/migrator.js';
 import { createSchedulerMigrations } from '../../lib/postgres/migrations/typeorm.migrations.js';
@@ -203,6 +204,27 @@ describe('migrations', () => {
     await migrated.close();
   });
 
+  it('migration 16 keeps each breaker as it was, at version 0, and its next change raises it', async () => {
+    const schema = freshSchema();
+    const store = await openStore({ schema });
+    await store.init();
+    const settings = { failureThreshold: 3, successThreshold: 1, resetTimeout: 30_000 };
+    await store.breakers.define('api', settings, BASE);
+    await store.breakers.record('api', 'failure', false, BASE);
+    await store.close();
+    // Back to migration 15, where breakers carry no version.
+    const names = sqlNames({ schema, prefix: 'scheduler_', table: (name) => `"${schema}"."scheduler_${name}"` });
+    await withClient(databaseUrl(), async (c) => {
+      for (const statement of breakerVersionsMigration.down(names)) await c.query(statement);
+      await c.query(`DELETE FROM "${schema}".scheduler_migrations WHERE id = 16`);
+    });
+    const migrated = await openStore({ schema });
+    await migrated.init();
+    expect(await migrated.breakers.list()).toMatchObject([{ name: 'api', state: 'closed', failures: 1, version: 0 }]);
+    expect((await migrated.breakers.record('api', 'failure', false, BASE))!.record).toMatchObject({ failures: 2, version: 1 });
+    await migrated.close();
+  });
+
   it('keeps two prefixes in one schema apart', async () => {
     const schema = freshSchema();
     const a = await openStore({ schema, tablePrefix: 'a_' });
@@ -246,6 +268,7 @@ describe('migrations', () => {
       `Scheduler013JobRetryBudget_${schema}_orm_1799798400000`,
       `Scheduler014Nodes_${schema}_orm_1799884800000`,
       `Scheduler015RareFinished_${schema}_orm_1799971200000`,
+      `Scheduler016BreakerVersions_${schema}_orm_1800057600000`,
     ];
     expect(migrations.map((m) => new m().name)).toEqual(names);
     const ds = new DataSource({ type: 'postgres', url: databaseUrl(), migrations, migrationsTableName: `${schema}_typeorm_migrations` });
@@ -276,6 +299,9 @@ describe('migrations', () => {
       expect(await columns(schema, 'orm_dead_letters')).toEqual(expect.arrayContaining(['error_class', 'died_at', 'alert_at']));
       expect(await indexes(schema, 'orm_dead_letters')).toContain('orm_dead_letters_died_idx');
       expect(await columns(schema, 'orm_jobs')).toEqual(expect.arrayContaining(['progress', 'preemptible', 'retry_budget']));
+      expect(await columns(schema, 'orm_breakers')).toContain('version');
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(await columns(schema, 'orm_breakers')).not.toContain('version');
       expect(await tables(schema)).toContain('orm_rare_finished');
       await ds.undoLastMigration({ transaction: 'each' });
       expect(await tables(schema)).not.toContain('orm_rare_finished');

@@ -13,6 +13,7 @@ import { jobPreemptibleMigration } from './012-job-preemptible.js';
 import { jobRetryBudgetMigration } from './013-job-retry-budget.js';
 import { nodesMigration } from './014-nodes.js';
 import { rareFinishedMigration } from './015-rare-finished.js';
+import { breakerVersionsMigration } from './016-breaker-versions.js';
 import type { SchedulerMigration } from './migration.js';
 
 export type { SchedulerMigration } from './migration.js';
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly SchedulerMigration[] = [
   jobRetryBudgetMigration,
   nodesMigration,
   rareFinishedMigration,
+  breakerVersionsMigration,
 ];

@@ -8,7 +8,9 @@ import type { Statement } from './statement.js';
  * the breaker's row (`cur … FOR UPDATE`), computes the next state from it
  * with the rules of lib/breakers/breaker.machine.ts, writes it, and answers
  * the new row with the state it had (`was`), so two nodes changing one
- * breaker at once are serialised and each sees the other's change.
+ * breaker at once are serialised and each sees the other's change. Each
+ * raises the row's `version` (migration 16), by which a node orders the
+ * copies it is answered.
  * @internal
  */
 export function breakerStatements(n: SqlNames) {
@@ -16,13 +18,13 @@ export function breakerStatements(n: SqlNames) {
   const ms = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
   const columns = (b: string) =>
     `${b}.name, ${b}.state, ${b}.failures, ${b}.successes, ${b}.probes, ${ms(`${b}.opened_at`)} AS opened_at, ${ms(`${b}.next_probe_at`)} AS next_probe_at,
-     ${b}.failure_threshold, ${b}.success_threshold, ${b}.reset_timeout_ms::float8 AS reset_timeout_ms`;
+     ${b}.failure_threshold, ${b}.success_threshold, ${b}.reset_timeout_ms::float8 AS reset_timeout_ms, ${b}.version::float8 AS version`;
   const timeout = (c: string) => `${c}.reset_timeout_ms * interval '1 millisecond'`;
 
   const define = `
-    INSERT INTO ${n.breakers} AS b (name, failure_threshold, success_threshold, reset_timeout_ms) VALUES ($1, $2, $3, $4)
+    INSERT INTO ${n.breakers} AS b (name, failure_threshold, success_threshold, reset_timeout_ms, version) VALUES ($1, $2, $3, $4, 1)
     ON CONFLICT (name) DO UPDATE SET failure_threshold = EXCLUDED.failure_threshold,
-      success_threshold = EXCLUDED.success_threshold, reset_timeout_ms = EXCLUDED.reset_timeout_ms
+      success_threshold = EXCLUDED.success_threshold, reset_timeout_ms = EXCLUDED.reset_timeout_ms, version = b.version + 1
     RETURNING ${columns('b')}`;
   const list = `SELECT ${columns('b')} FROM ${n.breakers} b ORDER BY b.name`;
 
@@ -45,7 +47,7 @@ export function breakerStatements(n: SqlNames) {
       FROM s
     )
     UPDATE ${n.breakers} b
-    SET state = v.st, probes = v.pr + (v.verdict = 'probe')::int, successes = v.su, next_probe_at = v.np
+    SET state = v.st, probes = v.pr + (v.verdict = 'probe')::int, successes = v.su, next_probe_at = v.np, version = b.version + 1
     FROM v WHERE b.name = v.name
     RETURNING ${columns('b')}, v.was, v.verdict`;
 
@@ -69,13 +71,14 @@ export function breakerStatements(n: SqlNames) {
       successes = CASE WHEN s.st <> s.was THEN 0 WHEN ${probed} AND $2 = 'success' THEN s.successes + 1 ELSE s.successes END,
       probes = CASE WHEN s.st <> s.was THEN 0 WHEN ${probed} THEN greatest(s.probes - 1, 0) ELSE s.probes END,
       opened_at = CASE WHEN s.st = 'open' AND s.was <> 'open' THEN $4::timestamptz WHEN s.st = 'closed' THEN NULL ELSE s.opened_at END,
-      next_probe_at = CASE WHEN s.st = 'open' AND s.was <> 'open' THEN $4::timestamptz + ${timeout('s')} WHEN s.st = 'closed' THEN NULL ELSE s.next_probe_at END
+      next_probe_at = CASE WHEN s.st = 'open' AND s.was <> 'open' THEN $4::timestamptz + ${timeout('s')} WHEN s.st = 'closed' THEN NULL ELSE s.next_probe_at END,
+      version = b.version + 1
     FROM s WHERE b.name = s.name
     RETURNING ${columns('b')}, s.was, ${ms('s.next_probe_at')} AS held_until`;
 
   const reset = `
     WITH cur AS (SELECT name, state, next_probe_at FROM ${n.breakers} WHERE name = $1 FOR UPDATE)
-    UPDATE ${n.breakers} b SET state = 'closed', failures = 0, successes = 0, probes = 0, opened_at = NULL, next_probe_at = NULL
+    UPDATE ${n.breakers} b SET state = 'closed', failures = 0, successes = 0, probes = 0, opened_at = NULL, next_probe_at = NULL, version = b.version + 1
     FROM cur WHERE b.name = cur.name
     RETURNING ${columns('b')}, cur.state AS was, ${ms('cur.next_probe_at')} AS held_until`;
 

@@ -105,6 +105,27 @@ export function breakersConformance(suite: ConformanceSuite): void {
       expect(await b.reset('api', at(SEC))).toMatchObject({ from: 'open', record: { state: 'closed', failures: 0, openedAt: null, nextProbeAt: null } });
       expect((await b.acquire('api', at(SEC)))!.verdict).toBe('run');
     });
+
+    it('raises the version with every change it saves, and answers and lists the version it saved', async () => {
+      const b = breakers();
+      if (!b) return;
+      const versions = [(await b.define('api', settings, at(0))).version];
+      versions.push((await b.record('api', 'failure', false, at(0)))!.record.version);
+      versions.push((await b.define('api', { ...settings, failureThreshold: 9 }, at(0))).version);
+      versions.push((await b.reset('api', at(0)))!.record.version);
+      for (let i = 0; i < 9; i++) versions.push((await b.record('api', 'failure', false, at(SEC)))!.record.version);
+      versions.push((await b.acquire('api', at(60 * SEC)))!.record.version);
+      for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]!);
+      const [listed] = await b.list();
+      expect(listed).toMatchObject({ state: 'halfOpen', version: versions.at(-1) });
+      // Concurrent changes each get a version of their own.
+      await b.define('api', { ...settings, failureThreshold: 20 }, at(0));
+      await b.reset('api', at(61 * SEC));
+      const answers = await Promise.all(Array.from({ length: 4 }, () => b.record('api', 'failure', false, at(61 * SEC))));
+      expect(answers.map((a) => a!.record.failures).sort((x, y) => x - y)).toEqual([1, 2, 3, 4]);
+      expect(new Set(answers.map((a) => a!.record.version)).size).toBe(4);
+      expect((await b.list())[0]!.version).toBe(Math.max(...answers.map((a) => a!.record.version)));
+    });
   });
 
   describe('jobs held by a breaker', () => {
