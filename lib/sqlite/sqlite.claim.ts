@@ -8,7 +8,8 @@ const READY = `SELECT ${DUE_COLUMNS} FROM jobs
   WHERE queue = ? AND state = 'available' AND run_at <= ? AND priority <= ? AND (pinned_node IS NULL OR pinned_node = ?)
     AND (priority, run_at, id) > (?, ?, ?)`;
 const BY_IDS = ' AND id IN (SELECT value FROM json_each(?))';
-const ORDER = ' ORDER BY priority, run_at, id LIMIT ?';
+// `+?`, not `?`: SQLite plans with a bare LIMIT parameter's value, so every new binding of it re-prepared the statement (~20 µs a page).
+const ORDER = ' ORDER BY priority, run_at, id LIMIT +?';
 
 /**
  * The due jobs a claim may take, in claim order (priority, run_at, id),
