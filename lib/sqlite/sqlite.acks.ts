@@ -41,6 +41,8 @@ interface PendingAck {
  *   rejected (StaleAttemptError, or the error of its own statements), alone;
  *   a failing ack runs in a savepoint, so it rolls back nothing else;
  * - a caller's promise settles only after the commit;
+ * - a claim may carry the acks still queued in its own transaction (see
+ *   `writeInto`), each written as above; a claim that fails hands them back;
  * - a transaction another holder of the file keeps from beginning past
  *   `busyTimeout` (another process's write, the app's transaction on a
  *   shared connection) is tried again, with backoff, until it begins: it
@@ -94,8 +96,60 @@ export class SqliteAcks {
   async flush(): Promise<void> {
     this.closing = true;
     this.sleeps.wakeAll();
-    this.writePending();
-    await Promise.allSettled(this.inflight);
+    // Again while acks come back: those a failed claim carried (see `writeInto`) are queued anew.
+    do {
+      this.writePending();
+      await Promise.allSettled(this.inflight);
+    } while (this.pending.length > 0);
+  }
+
+  /**
+   * Writes up to {@link MAX_BATCH} queued acks in the caller's write
+   * transaction (a claim's), in a savepoint, each fenced and failing alone
+   * as in a transaction of their own: one commit, and one write of the pages
+   * both change, where there were two. The caller calls `settle` once its
+   * transaction committed, `putBack` when it did not (the acks go back to
+   * the queue, for a transaction of their own). Returns null when none is
+   * queued, or when the savepoint failed (a full disk, a read-only file):
+   * then the acks are queued again and the caller's transaction goes on.
+   * @throws the error of a transaction that ended under it (SQLite rolls back on some I/O errors); the acks are queued again.
+   */
+  writeInto(): { settle(): void; putBack(): void } | null {
+    if (this.pending.length === 0) return null;
+    const batch = this.pending.splice(0, MAX_BATCH);
+    const failed = new Map<PendingAck, unknown>();
+    try {
+      this.sqlite.within(() => this.writeBatch(batch, failed));
+    } catch (error) {
+      this.requeue(batch);
+      if (!this.sqlite.db.inTransaction) throw error;
+      return null;
+    }
+    if (this.pending.length === 0 && this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    // Held in `inflight` until settled or put back, so that `flush` waits for it.
+    let done!: () => void;
+    const work = new Promise<void>((resolve) => (done = resolve));
+    this.inflight.add(work);
+    void work.then(() => this.inflight.delete(work));
+    return {
+      settle: () => {
+        settle(batch, failed);
+        done();
+      },
+      putBack: () => {
+        this.requeue(batch);
+        done();
+      },
+    };
+  }
+
+  /** Queues `batch` again, ahead of what came since, for a transaction of its own. */
+  private requeue(batch: readonly PendingAck[]): void {
+    this.pending.unshift(...batch);
+    this.scheduled ??= setImmediate(() => this.writePending());
   }
 
   private writePending(): void {
@@ -133,30 +187,30 @@ export class SqliteAcks {
     const failed = new Map<PendingAck, unknown>();
     try {
       // On the store's own file this runs now, synchronously; on a DataSource's, once the app's transaction ends.
-      await this.sqlite.write(() => {
-        try {
-          for (let i = 0; i < batch.length;) {
-            const end = Math.max(this.runEnd(batch, i), i + 1);
-            const run = batch.slice(i, end);
-            if (run.length < 2 || !this.writeAll(run)) for (const ack of run) this.writeAlone(ack, failed);
-            i = end;
-          }
-          this.usual?.flush();
-        } finally {
-          this.usual?.drop();
-        }
-      });
+      await this.sqlite.write(() => this.writeBatch(batch, failed));
     } catch (error) {
       if (isBusy(error) && !this.closing) return true;
       if (isRefusedWrite(error) && !this.closing) return error as Error;
       for (const ack of batch) ack.reject(error);
       return false;
     }
-    for (const ack of batch) {
-      if (failed.has(ack)) ack.reject(failed.get(ack));
-      else ack.resolve();
-    }
+    settle(batch, failed);
     return false;
+  }
+
+  /** Writes each ack of `batch` in the open transaction: `failed` gets those rejected alone. */
+  private writeBatch(batch: readonly PendingAck[], failed: Map<PendingAck, unknown>): void {
+    try {
+      for (let i = 0; i < batch.length;) {
+        const end = Math.max(this.runEnd(batch, i), i + 1);
+        const run = batch.slice(i, end);
+        if (run.length < 2 || !this.writeAll(run)) for (const ack of run) this.writeAlone(ack, failed);
+        i = end;
+      }
+      this.usual?.flush();
+    } finally {
+      this.usual?.drop();
+    }
   }
 
   /** Where the run of usual completions starting at `i` ends (`i` when the ack at `i` is not one). */
@@ -193,6 +247,14 @@ export class SqliteAcks {
       if (!this.sqlite.db.inTransaction || isRefusedWrite(error)) throw error;
       failed.set(ack, error);
     }
+  }
+}
+
+/** Settles each ack of a committed batch: rejected with its own error, or resolved. */
+function settle(batch: readonly PendingAck[], failed: ReadonlyMap<PendingAck, unknown>): void {
+  for (const ack of batch) {
+    if (failed.has(ack)) ack.reject(failed.get(ack));
+    else ack.resolve();
   }
 }
 

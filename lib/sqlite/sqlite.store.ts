@@ -34,7 +34,7 @@ import { checkSearchFilter } from '../store/search-conditions.js';
 import { storableResult } from '../store/storable-output.js';
 import type { SqliteStoreOptions } from '../store/store-options.js';
 import type { NewWorkflowRun, WorkflowRun, WorkflowRunFilter } from '../store/workflow-run.types.js';
-import { toJob, toRowId } from './job-rows.js';
+import { toJob, toRowId, type JobRow } from './job-rows.js';
 import { SqliteAcks } from './sqlite.acks.js';
 import { SqliteBreakerStore } from './sqlite.breakers.js';
 import { SqliteNodeRegistry } from './sqlite.node-registry.js';
@@ -190,7 +190,20 @@ export class SqliteStore implements JobStore {
     if (!(request.limit > 0)) return [];
     const ids = this.rowIds(request.ids);
     if (ids !== null && ids.length === 0) return [];
-    return (await this.sqlite.write(() => claimJobs(this.table, request, ids))).map(toJob);
+    let acks = null as ReturnType<SqliteAcks['writeInto']>;
+    let rows: JobRow[];
+    try {
+      rows = await this.sqlite.write(() => {
+        // The acks still queued go first into this transaction: one commit for both (see `SqliteAcks.writeInto`).
+        acks = this.acks.writeInto();
+        return claimJobs(this.table, request, ids);
+      });
+    } catch (error) {
+      acks?.putBack();
+      throw error;
+    }
+    acks?.settle();
+    return rows.map(toJob);
   }
 
   async unclaim(refs: readonly AttemptRef[], options?: UnclaimOptions): Promise<number> {

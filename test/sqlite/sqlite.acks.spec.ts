@@ -199,6 +199,100 @@ describe('SqliteStore acknowledgements: one write transaction a turn', () => {
   });
 });
 
+describe("SqliteStore acknowledgements written in a claim's transaction", () => {
+  it('writes the acks still queued first in the claim, each fenced on its own and settled after the commit', async () => {
+    const jobs = await running(5);
+    await store.insert([newJob(5)]);
+    writes = 0;
+    const seen: string[][] = [];
+    const acks = [
+      store.complete({ id: jobs[0]!.id, attempt: 1 }, { ok: 1 }, NOW),
+      store.complete({ id: jobs[1]!.id, attempt: 2 }, null, NOW), // an attempt it never had
+      store.complete({ id: jobs[2]!.id, attempt: 1 }, null, NOW),
+      store.complete({ id: jobs[2]!.id, attempt: 1 }, null, NOW), // the same attempt again
+      store.retry({ id: jobs[3]!.id, attempt: 1 }, NOW, error),
+      store.fail({ id: jobs[4]!.id, attempt: 7 }, 'dead', error, NOW),
+    ].map((ack) => ack.then(() => seen.push(committed([jobs[0]!.id, jobs[3]!.id]))));
+    // In the same turn: the claim's transaction carries the six acks, written before it reads the due jobs.
+    const claimed = await store.claim({ queue: 'default', limit: 10, node: 'n2', now: NOW });
+    const outcomes = await Promise.allSettled(acks);
+    expect(writes).toBe(1);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(StaleAttemptError);
+    for (const states of seen) expect(states).toEqual(['completed', 'running']);
+    // The retried job was available again by the time the claim read: claimed with the new one, attempt 2.
+    expect(claimed.map((job) => [job.id, job.attempt, job.node])).toEqual([
+      [jobs[3]!.id, 2, 'n2'],
+      [expect.any(String), 1, 'n2'],
+    ]);
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'running', 'completed', 'running', 'running']);
+    expect((await store.get(jobs[0]!.id))?.result).toEqual({ ok: 1 });
+    expect((await store.queueCounts(NOW)).map(({ completed, running: r }) => ({ completed, running: r }))).toEqual([{ completed: 2, running: 4 }]);
+  });
+
+  it('rolls back only the ack whose statements fail; the claim and the other acks commit', async () => {
+    const jobs = await running(2);
+    await store.insert([newJob(2)]);
+    const bad = Number(jobs[1]!.id);
+    store.sqlite.db.exec(`CREATE TRIGGER refuse BEFORE UPDATE OF state ON jobs WHEN NEW.id = ${bad} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    writes = 0;
+    const acks = Promise.allSettled(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
+    const claimed = await store.claim({ queue: 'default', limit: 10, node: 'n1', now: NOW });
+    const outcomes = await acks;
+    expect(writes).toBe(1);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain('refused');
+    expect(claimed).toHaveLength(1);
+    expect(committed([...jobs.map((j) => j.id), claimed[0]!.id])).toEqual(['completed', 'running', 'running']);
+  });
+
+  it('a claim that fails hands its acks back: they land in a transaction of their own', async () => {
+    const jobs = await running(2);
+    await store.insert([newJob(2)]);
+    store.sqlite.db.exec(`CREATE TRIGGER refuse BEFORE UPDATE OF state ON jobs WHEN NEW.state = 'running' BEGIN SELECT RAISE(ABORT, 'no claims'); END`);
+    writes = 0;
+    const acks = Promise.allSettled(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
+    await expect(store.claim({ queue: 'default', limit: 10, node: 'n1', now: NOW })).rejects.toThrow('no claims');
+    expect((await acks).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(writes).toBe(2);
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'completed']);
+  });
+
+  it('acks the file refuses for now (disk full) go back to their own transaction; the claim goes on', async () => {
+    const jobs = await running(2);
+    await store.insert([newJob(2)]);
+    diskFull();
+    try {
+      writes = 0;
+      const acks = Promise.allSettled([
+        store.complete({ id: jobs[0]!.id, attempt: 1 }, { small: true }, NOW),
+        store.complete({ id: jobs[1]!.id, attempt: 1 }, { blob: 'x'.repeat(200_000) }, NOW),
+      ]);
+      const claimed = await store.claim({ queue: 'default', limit: 10, node: 'n1', now: NOW });
+      expect(claimed).toHaveLength(1);
+      expect(committed([...jobs.map((j) => j.id), claimed[0]!.id])).toEqual(['running', 'running', 'running']);
+      await waitFor(() => writes >= 3, 10_000, 'two tries of the acks on their own');
+      spaceBack();
+      expect((await acks).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'completed']);
+    } finally {
+      spaceBack();
+    }
+  });
+
+  it('close waits for the acks a claim carries and writes those it hands back', async () => {
+    const jobs = await running(2);
+    store.sqlite.db.exec(`CREATE TRIGGER refuse BEFORE UPDATE OF state ON jobs WHEN NEW.state = 'running' BEGIN SELECT RAISE(ABORT, 'no claims'); END`);
+    await store.insert([newJob(2)]);
+    const acks = Promise.allSettled(jobs.map((job) => store.complete({ id: job.id, attempt: 1 }, null, NOW)));
+    const claim = store.claim({ queue: 'default', limit: 10, node: 'n1', now: NOW });
+    await store.close(); // in the same turn: the claim's transaction failed, its acks are handed back as the store closes
+    await expect(claim).rejects.toThrow('no claims');
+    expect((await acks).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(committed(jobs.map((j) => j.id))).toEqual(['completed', 'completed']);
+  });
+});
+
 describe('SqliteStore prune: short write transactions', () => {
   it('prunes a large batch in write transactions of at most 1,000 jobs: one holds the file, and the process, while it runs', async () => {
     const jobs = await running(2_500);
