@@ -36,12 +36,7 @@ export class SqliteBreakerStore implements CircuitBreakerStore {
   }
 
   async acquire(name: string, now: Date): Promise<BreakerAdmission | null> {
-    return this.sqlite.write(() => {
-      const record = this.load(name);
-      if (!record) return null;
-      const admission = admit(record, now.getTime());
-      return { ...admission, record: this.save(admission.record) };
-    });
+    return this.change(name, (record) => admit(record, now.getTime()));
   }
 
   async record(name: string, outcome: BreakerOutcome, probe: boolean, now: Date): Promise<BreakerChange | null> {
@@ -63,7 +58,7 @@ export class SqliteBreakerStore implements CircuitBreakerStore {
     });
   }
 
-  private async change(name: string, apply: (record: BreakerRecord) => BreakerChange): Promise<BreakerChange | null> {
+  private async change<T extends BreakerChange>(name: string, apply: (record: BreakerRecord) => T): Promise<T | null> {
     return this.sqlite.write(() => {
       const record = this.load(name);
       if (!record) return null;
