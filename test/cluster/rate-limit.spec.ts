@@ -4,8 +4,13 @@ import { CLUSTER_STORES, openClusterStore } from '../support/cluster/cluster-sto
 
 const LIMIT = 40;
 const PER_SECOND = 1;
-/** Jobs a claim's start may lag another's in the ledger (the handler's insert follows the claim), in tokens: 100 ms of refill. */
-const SLACK = 4;
+/**
+ * How far a start may lag its claim's debit, in tokens: 200 ms of refill.
+ * The ledger stamps the handler's insert, after the claim's reply; the spans
+ * that come closest to the bound begin at the very first start, whose claim
+ * and handler run cold. On two loaded cores that lag was seen near 100 ms.
+ */
+const SLACK = 8;
 
 /**
  * A job limited to 40 per second, claimed by 3 real nodes at once from one
