@@ -3,6 +3,7 @@ import type { RunningJob, RunningJobs } from '../execution/running-jobs.js';
 import type { Notification } from '../notifier/notifier.js';
 import type { QueueManager } from '../queue/queue.manager.js';
 import type { JobStore } from '../store/job-store.js';
+import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { cancelReason } from '../execution/lost-attempt.js';
 
 /**
@@ -15,6 +16,8 @@ export interface NotificationPorts {
   node: string;
   running: Pick<RunningJobs, 'get' | 'whenAdded'>;
   store: Pick<JobStore, 'get'>;
+  /** For the `job:cancel` of a job cancelled here before it started (its handler never runs to say it). */
+  events: Pick<SchedulerEvents, 'emit'>;
   applyQueueStates(): Promise<void>;
   /** Reloads schedules, coalescing a burst of notices. */
   requestScheduleSync(): Promise<void>;
@@ -42,7 +45,9 @@ export class NotificationHandler {
         case 'insert':
           return queues.wake(message.queue, 'insert', message.first);
         case 'push':
-          if (message.node === this.ports.node) await queues.takePushed(message.queue, message.claim, message.ids);
+          if (message.node !== this.ports.node) return;
+          // A pushed job cancelled before this node took it never starts: its cancel is told here.
+          for (const id of await queues.takePushed(message.queue, message.claim, message.ids)) await this.cancelledUnstarted(id);
           return;
         case 'cancel':
           return await this.cancel(message.jobId);
@@ -67,12 +72,25 @@ export class NotificationHandler {
 
   private async cancel(jobId: string): Promise<void> {
     const { queues, running } = this.ports;
-    queues.drop(jobId);
+    const dropped = queues.drop(jobId);
     const attempt = running.get(jobId);
     if (attempt) return this.abortCancelled(attempt, false);
+    if (dropped) return this.cancelledUnstarted(jobId);
     // Not running here, perhaps not yet: the notice can come before the answer of a claim (or a
     // push's take) that already took the job for this node. Its attempt is aborted as it starts.
     running.whenAdded(jobId, (started) => void this.abortCancelled(started, true));
+  }
+
+  /**
+   * Emits `job:cancel` for a job this node had claimed but not started (it
+   * waited in a runner's buffer, or was pushed here and not yet taken) when
+   * the store says a cancel took it here: no handler runs to say so, and the
+   * caller of `cancelJob` saw a running job, which it leaves to this node.
+   */
+  private async cancelledUnstarted(jobId: string): Promise<void> {
+    const job = await this.ports.store.get(jobId);
+    if (job?.state !== 'cancelled' || job.node !== this.ports.node) return;
+    this.ports.events.emit('job:cancel', { job, duration: 0, outcome: 'cancelled', reason: cancelReason(job) ?? 'cancel' });
   }
 
   /**

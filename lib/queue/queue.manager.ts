@@ -38,13 +38,14 @@ export class QueueManager implements LoopTask {
   }
 
   /**
-   * Runs a push this node received (see `QueueRunner.takePushed`). Without a
+   * Runs a push this node received (see `QueueRunner.takePushed`); resolves
+   * to the ids it did not get (cancelled or rescued since). Without a
    * runner of that queue here the jobs stay claimed until the rescue gives
    * them back (their attempt not counted): a runner withdraws its offer
    * before it goes.
    */
-  async takePushed(queue: string, claim: string, ids: readonly string[]): Promise<void> {
-    await this.runners.get(queue)?.takePushed(claim, ids);
+  async takePushed(queue: string, claim: string, ids: readonly string[]): Promise<string[]> {
+    return (await this.runners.get(queue)?.takePushed(claim, ids)) ?? [];
   }
 
   /** `resync`: notifications may have been lost (see `WakeReason`). */
@@ -52,9 +53,10 @@ export class QueueManager implements LoopTask {
     for (const runner of this.runners.values()) runner.wake(reason);
   }
 
-  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere); only in its `attempt` when one is given. */
-  drop(jobId: string, attempt?: number): void {
-    for (const runner of this.runners.values()) if (runner.drop(jobId, attempt)) return;
+  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere); only in its `attempt` when one is given. Whether one did. */
+  drop(jobId: string, attempt?: number): boolean {
+    for (const runner of this.runners.values()) if (runner.drop(jobId, attempt)) return true;
+    return false;
   }
 
   /** Wakes `queue` at `at` (epoch ms); keeps the earliest per queue. */

@@ -251,16 +251,20 @@ export class QueueRunner {
   /**
    * Runs jobs another node's insert claimed for this one (a `push`
    * notification: this runner had offered idle slots). Those cancelled or
-   * rescued since are not read; if this runner can no longer run them,
-   * {@link adopt} hands them back.
+   * rescued since are not read, and their ids are what it resolves to; if
+   * this runner can no longer run the others, {@link adopt} hands them back.
    */
-  async takePushed(claim: string, ids: readonly string[]): Promise<void> {
+  async takePushed(claim: string, ids: readonly string[]): Promise<string[]> {
     const push = this.deps.store.push;
-    if (!push) return;
+    if (!push) return [];
     this.offer?.took(ids.length);
     const now = this.deps.clock.now();
-    this.adopt(await push.take(this.deps.node, claim, ids, new Date(now)), now);
+    const taken = await push.take(this.deps.node, claim, ids, new Date(now));
+    this.adopt(taken, now);
     this.updateOffer();
+    if (taken.length === ids.length) return [];
+    const got = new Set(taken.map((job) => job.id));
+    return ids.filter((id) => !got.has(id));
   }
 
   /**

@@ -70,6 +70,22 @@ describe('prefetch buffer keeps the promises of an unbuffered claim', () => {
     expect(d.attempt).toBe(2);
   });
 
+  it('a buffered job cancelled before it starts: its job:cancel comes once, from the node that held it, with the reason', async () => {
+    const jobs = await t.scheduler.enqueueMany(
+      'gate',
+      ['a', 'b', 'c'].map((id) => ({ id })),
+    );
+    await t.clock.advance(0);
+    const events: { id: string; reason: string; duration: number; startedAt: Date | null }[] = [];
+    t.scheduler.on('job:cancel', (e) => events.push({ id: e.job.id, reason: e.reason, duration: e.duration, startedAt: e.job.startedAt }));
+    expect(await t.scheduler.cancelJob(jobs[2]!.id, { reason: 'not wanted' })).toBe(1);
+    await t.clock.advance(0);
+    t.get(Gate).release('a');
+    await t.clock.advance('10s');
+    expect(events).toEqual([{ id: jobs[2]!.id, reason: 'not wanted', duration: 0, startedAt: null }]);
+    expect(t.get(Gate).started).toEqual(['a', 'b']);
+  });
+
   it('rescue: buffered jobs are heartbeated, so a long job ahead of them does not get them rescued', async () => {
     await t.scheduler.enqueueMany(
       'gate',

@@ -4,6 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerModule, SchedulerService, type JobContext, type SchedulerModuleOptions } from '../../lib/index.js';
+import { PostgresPush } from '../../lib/postgres/postgres.push.js';
 import { PostgresStore } from '../../lib/postgres/postgres.store.js';
 import { createTestSchema, withClient } from '../support/postgres.js';
 import { Outage } from '../support/postgres/outage.js';
@@ -23,8 +24,11 @@ class Jobs {
   gate() {
     return new Promise<string>((resolve) => this.gates.push(() => resolve('opened')));
   }
+  /** Ids of the `hold` jobs whose handler started. */
+  holding: string[] = [];
   @Scheduled({ name: 'hold' })
   hold(ctx: JobContext) {
+    this.holding.push(ctx.id);
     return new Promise<void>((resolve) =>
       ctx.signal.addEventListener('abort', () => {
         this.aborted.push(String(ctx.abortReason));
@@ -110,6 +114,39 @@ describe('SchedulerModule on PostgreSQL', () => {
     expect((await scheduler.enqueue('record', { via: 'none' })).state).toBe('available');
   });
 
+  it('a job pushed to an idle worker and cancelled before the worker took it never runs; the worker emits its job:cancel', async () => {
+    const worker = await start({ pollInterval: '1h', nodeName: 'worker-1' });
+    const web = await start({ pollInterval: '1h', queues: false, peer: false, nodeName: 'web-1' });
+    await waitFor(
+      async () => (await withClient(db.url, (c) => c.query(`SELECT 1 FROM "${db.schema}".scheduler_offers WHERE queue = 'default'`))).rowCount === 1,
+      5_000,
+      'the idle worker to offer',
+    );
+    // The worker's take waits until the cancel has committed, as a loaded worker's would.
+    let cancelled!: () => void;
+    const afterCancel = new Promise<void>((resolve) => (cancelled = resolve));
+    const take = PostgresPush.prototype.take;
+    const held = vi.spyOn(PostgresPush.prototype, 'take').mockImplementation(async function (this: PostgresPush, ...args) {
+      await afterCancel;
+      return take.apply(this, args);
+    });
+    const events: { node: string | null; reason: string; startedAt: Date | null }[] = [];
+    for (const app of [web, worker]) {
+      app.get(SchedulerService).on('job:cancel', (e) => events.push({ node: e.job.node, reason: e.reason, startedAt: e.job.startedAt }));
+    }
+    const job = await web.get(SchedulerService).enqueue('hold');
+    expect(job).toMatchObject({ state: 'running', node: 'worker-1', startedAt: null });
+    expect(await web.get(SchedulerService).cancelJob(job.id, { reason: 'not wanted' })).toBe(1);
+    cancelled();
+    await waitFor(() => events.length > 0, 5_000, 'the job:cancel event');
+    expect(held).toHaveBeenCalled();
+    // Once, from the node that held it, with the caller's reason; its handler never ran.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(events).toEqual([{ node: 'worker-1', reason: 'not wanted', startedAt: null }]);
+    expect(worker.get(Jobs).holding).toEqual([]);
+    expect(await web.get(SchedulerService).findJob(job.id)).toMatchObject({ state: 'cancelled' });
+  });
+
   it('an idle node runs what it enqueues at once: the job is inserted already claimed by it', async () => {
     const app = await start({ pollInterval: '1h', nodeName: 'node-e2e' });
     const scheduler = app.get(SchedulerService);
@@ -183,9 +220,11 @@ describe('SchedulerModule on PostgreSQL', () => {
     await webApi.resumeQueue('default');
     await waitFor(() => worker.get(Jobs).runs.some((r) => (r.args as { paused?: boolean }).paused), 5_000, 'the job after resume');
 
-    // A job running on the worker is cancelled from the web node.
+    // A job running on the worker is cancelled from the web node: running, its handler started (a job pushed
+    // to the worker is "running" in the store from its insert, before the worker takes it).
     const job = await webApi.enqueue('hold');
-    await waitFor(async () => (await webApi.runningJobs()).some((j) => j.id === job.id), 5_000, 'the job to run');
+    await waitFor(() => worker.get(Jobs).holding.includes(job.id), 5_000, 'the job to run');
+    expect((await webApi.runningJobs()).map((j) => j.id)).toContain(job.id);
     expect(await webApi.cancelJob(job.id, { reason: 'operator' })).toBe(1);
     await waitFor(() => worker.get(Jobs).aborted.includes('cancel'), 5_000, 'the abort on the worker');
     expect((await webApi.history('hold'))[0]).toMatchObject({ id: job.id, state: 'cancelled' });
