@@ -86,10 +86,15 @@ class StoredBucket {
  * @internal
  */
 export class SqliteRateLimits implements JobRateLimits {
+  /**
+   * `clock`: the scheduler's (the store's node identity), read once the
+   * claim holds the file's write lock; `null` for a store without one.
+   */
   constructor(
     private readonly sqlite: SqliteConnection,
     private readonly table: SqliteJobTable,
     private readonly toIds: (ids: readonly string[] | undefined) => number[] | null,
+    private readonly clock: (() => number) | null = null,
   ) {}
 
   async status(kind: RateLimitKind, name: string, spec: RateLimitSpec, now: Date): Promise<RateLimitStatus> {
@@ -104,7 +109,10 @@ export class SqliteRateLimits implements JobRateLimits {
   }
 
   private claimNow(request: ClaimRequest, limits: ClaimRateLimits, ids: number[] | null): RateLimitedClaim {
-    const now = request.now.getTime();
+    // The tokens are taken now, under the lock, not when the runner sent the claim: a claim that waited
+    // for another process's transaction would refill (or start a new bucket) from before its wait and
+    // hand out the wait's tokens again on top of those the bucket gave meanwhile.
+    const now = Math.max(request.now.getTime(), this.clock?.() ?? -Infinity);
     const limit = Number.isFinite(request.limit) ? Math.ceil(request.limit) : Number.MAX_SAFE_INTEGER;
     const buckets = new Map<string, StoredBucket>();
     const bucket = (kind: RateLimitKind, name: string, spec: RateLimitSpec): StoredBucket => {

@@ -112,7 +112,7 @@ export class SqliteStore implements JobStore {
     });
     this.breakers = new SqliteBreakerStore(sqlite, this.table);
     this.nodes = new SqliteNodeRegistry(sqlite, this.table);
-    this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids));
+    this.rateLimits = new SqliteRateLimits(sqlite, this.table, (ids) => this.rowIds(ids), identity ? (identity.now ?? Date.now) : null);
   }
 
   /**
