@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFailed, onTestFinished } from 'vitest';
 import { withClient } from '../postgres.js';
 import type { NewJob } from '../../../lib/store/job.types.js';
 
@@ -251,6 +251,8 @@ export function useCluster(): ClusterSuite {
       const node = startNode(settings);
       nodes.push(node);
       onTestFinished(() => killAll([node]));
+      // A failure under load in CI is read from its log alone: what each node said comes with it.
+      onTestFailed(() => console.error(`--- ${node.name}: last lines of its output ---\n${[...node.output.slice(-80), ...node.errors].join('\n')}`));
       return node;
     },
     rows: (url, sql, params = []) => withClient(url, async (c) => (await c.query(sql, params)).rows),
