@@ -4,6 +4,7 @@ import { within } from '../common/within.js';
 import { parseNotification } from '../notifier/notification.parse.js';
 import type { Notification, Notifier } from '../notifier/notifier.js';
 import { quoteIdent } from './identifiers.js';
+import { endClient } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
 import { connectionHint } from './postgres.errors.js';
 import { boundsWithin } from './postgres.timeouts.js';
@@ -65,7 +66,7 @@ export class PostgresNotifier implements Notifier {
     this.client = null;
     if (client) {
       await within(client.query('UNLISTEN *'), 1_000, 'UNLISTEN').catch(() => {});
-      await within(client.end(), 1_000, 'closing the LISTEN connection').catch(() => {});
+      await endClient(client);
     }
     this.listeners.clear();
   }
@@ -139,7 +140,7 @@ export class PostgresNotifier implements Notifier {
     // Its statements (LISTEN, the health check) must answer within a health interval, or the socket is given up.
     const client = await this.pg.connect(boundsWithin(Math.max(this.healthInterval, 1_000)));
     if (this.stopped) {
-      await client.end().catch(() => {});
+      await endClient(client);
       return;
     }
     client.on('error', (error) => this.lost(client, error));
@@ -156,7 +157,7 @@ export class PostgresNotifier implements Notifier {
       await within(client.query(`LISTEN ${quoteIdent(this.pg.channel)}`), Math.max(this.healthInterval, 1_000), 'LISTEN');
     } catch (error) {
       if (this.client === client) this.client = null;
-      client.end().catch(() => {});
+      void endClient(client);
       throw error;
     }
     this.listeningOn = client;
@@ -202,7 +203,8 @@ export class PostgresNotifier implements Notifier {
   private lost(client: pg.Client, error: unknown): void {
     if (this.client !== client) return;
     this.client = null;
-    client.end().catch(() => {});
+    // Its socket may be half open (a partition): a goodbye nobody answers would keep the process alive.
+    void endClient(client);
     if (this.stopped) return;
     this.logger.warn(`LISTEN connection lost, reconnecting: ${describe(error)}`);
     this.clearTimer();

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { Notifier } from '../notifier/notifier.js';
 import type { Peer } from '../peer/peer.js';
+import { endClient } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
 import { quoteIdent } from './identifiers.js';
 import { connectionHint, isClosedConnection } from './postgres.errors.js';
@@ -97,7 +98,7 @@ export class PostgresPeer implements Peer {
     await within(released, 2_000, 'releasing the lease').catch((error: unknown) =>
       this.logger.warn(`releasing the leader lease failed (it expires by itself): ${describe(error)}`),
     );
-    if (client) await within(client.end(), 1_000, 'closing the lease connection').catch(() => {});
+    if (client) await endClient(client);
   }
 
   isLeader(): boolean {
@@ -162,7 +163,7 @@ export class PostgresPeer implements Peer {
       }
       if (this.stopped) throw new Error('peer stopped');
     } catch (error) {
-      client.end().catch(() => {});
+      void endClient(client);
       throw error;
     }
     return (this.client = client);
@@ -172,7 +173,7 @@ export class PostgresPeer implements Peer {
   private drop(client: pg.Client | null): void {
     if (!client || this.client !== client) return;
     this.client = null;
-    client.end().catch(() => {});
+    void endClient(client);
   }
 }
 
