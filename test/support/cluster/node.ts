@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import net from 'node:net';
 import pg from 'pg';
 import {
   BatchWorker,
@@ -404,7 +405,9 @@ async function main() {
     // What keeps a node that does not exit alive, in the failing test's message (its stderr): the
     // close not done, or done with handles left open. Unref'd: these timers hold nothing open.
     const report = (what: string) => () =>
-      process.stderr.write(`${config.name}: ${what} ${Date.now() - began} ms after SIGTERM; open: ${process.getActiveResourcesInfo().join(', ')}\n`);
+      process.stderr.write(
+        `${config.name}: ${what} ${Date.now() - began} ms after SIGTERM; open: ${process.getActiveResourcesInfo().join(', ')}; sockets: ${openSockets()}\n`,
+      );
     setTimeout(report('close not done'), 55_000).unref();
     void app.close().then(() => {
       process.stdout.write(`closed ${config.name} ${Date.now() - began}\n`);
@@ -467,3 +470,10 @@ main().catch((error) => {
   new Logger('ClusterNode').error(error);
   process.exit(1);
 });
+
+/** The TCP sockets still open, by their ports (the store's proxy or the database's, and the ledger's), to name what keeps a node alive. */
+function openSockets(): string {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const sockets = handles.filter((h): h is net.Socket => h instanceof net.Socket && h.remotePort !== undefined);
+  return sockets.map((s) => `${s.localPort}->${s.remotePort} (${s.readyState}, ${s.bytesWritten} B written, ${s.bytesRead} B read)`).join('; ') || 'none';
+}
