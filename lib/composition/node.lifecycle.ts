@@ -246,7 +246,9 @@ export class NodeLifecycle {
       lost: (ref) => {
         const attempt = running.get(ref.id);
         if (attempt?.job.attempt === ref.attempt) void abortLost(store, attempt);
-        queues.drop(ref.id, ref.attempt);
+        const dropped = queues.drop(ref.id, ref.attempt);
+        // A buffered job cancelled while the notice was lost: its job:cancel is told now.
+        if (dropped) void this.ports.notifications.settleDropped(dropped);
       },
       // The buffered jobs not lost are this node's as of the beat: they start without asking again.
       answered: (held) => {

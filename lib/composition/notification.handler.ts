@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { RunningJob, RunningJobs } from '../execution/running-jobs.js';
 import type { Notification } from '../notifier/notifier.js';
 import type { QueueManager } from '../queue/queue.manager.js';
+import type { Clock } from '../clock/clock.js';
 import type { JobStore } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';
 import { cancelReason } from '../execution/lost-attempt.js';
 
@@ -11,11 +13,12 @@ import { cancelReason } from '../execution/lost-attempt.js';
  * @internal
  */
 export interface NotificationPorts {
-  queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop' | 'takePushed'>;
+  queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop' | 'takePushed' | 'adopt'>;
   /** This node: a `push` for another is not ours. */
   node: string;
   running: Pick<RunningJobs, 'get' | 'whenAdded'>;
   store: Pick<JobStore, 'get'>;
+  clock: Pick<Clock, 'now'>;
   /** For the `job:cancel` of a job cancelled here before it started (its handler never runs to say it). */
   events: Pick<SchedulerEvents, 'emit'>;
   applyQueueStates(): Promise<void>;
@@ -47,7 +50,7 @@ export class NotificationHandler {
         case 'push':
           if (message.node !== this.ports.node) return;
           // A pushed job cancelled before this node took it never starts: its cancel is told here.
-          for (const id of await queues.takePushed(message.queue, message.claim, message.ids)) await this.cancelledUnstarted(id);
+          for (const id of await queues.takePushed(message.queue, message.claim, message.ids)) this.cancelledUnstarted(await this.ports.store.get(id));
           return;
         case 'cancel':
           return await this.cancel(message.jobId);
@@ -75,10 +78,37 @@ export class NotificationHandler {
     const dropped = queues.drop(jobId);
     const attempt = running.get(jobId);
     if (attempt) return this.abortCancelled(attempt, false);
-    if (dropped) return this.cancelledUnstarted(jobId);
+    if (dropped) return this.settleDropped(dropped);
     // Not running here, perhaps not yet: the notice can come before the answer of a claim (or a
     // push's take) that already took the job for this node. Its attempt is aborted as it starts.
     running.whenAdded(jobId, (started) => void this.abortCancelled(started, true));
+  }
+
+  /**
+   * Settles a job taken out of a runner's buffer before it started, on a
+   * cancel notice or a heartbeat that found its attempt no longer this
+   * node's, by what the store says now. Cancelled here: its `job:cancel` is
+   * told (see {@link cancelledUnstarted}). Still this node's in that attempt:
+   * the notice was of an earlier attempt's cancel (the job was retried and
+   * claimed here since), so it goes back to its buffer, held as of the read.
+   */
+  async settleDropped(held: Job<unknown>): Promise<void> {
+    const heldAt = this.ports.clock.now();
+    let job: Job<unknown> | null;
+    try {
+      job = await this.ports.store.get(held.id);
+    } catch (error) {
+      this.logger.warn(
+        `job ${held.id} (queue ${held.queue}) left the buffer unstarted and its state could not be read (${(error as Error)?.message ?? String(error)}): ` +
+          'if no cancel took it, it is rescued and runs later',
+      );
+      return;
+    }
+    if (job?.state === 'running' && job.node === this.ports.node && job.attempt === held.attempt) {
+      this.ports.queues.adopt(held.queue, [held], heldAt);
+      return;
+    }
+    this.cancelledUnstarted(job);
   }
 
   /**
@@ -87,8 +117,7 @@ export class NotificationHandler {
    * the store says a cancel took it here: no handler runs to say so, and the
    * caller of `cancelJob` saw a running job, which it leaves to this node.
    */
-  private async cancelledUnstarted(jobId: string): Promise<void> {
-    const job = await this.ports.store.get(jobId);
+  private cancelledUnstarted(job: Job<unknown> | null): void {
     if (job?.state !== 'cancelled' || job.node !== this.ports.node) return;
     this.ports.events.emit('job:cancel', { job, duration: 0, outcome: 'cancelled', reason: cancelReason(job) ?? 'cancel' });
   }

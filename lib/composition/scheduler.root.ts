@@ -263,6 +263,7 @@ export class SchedulerRoot {
       node,
       running,
       store,
+      clock,
       events,
       applyQueueStates: readQueueStates,
       requestScheduleSync: schedules.requestSync,

@@ -58,13 +58,12 @@ export class JobBuffer {
     return job;
   }
 
-  /** Takes a job out by id, only in its `attempt` when one is given. */
-  remove(id: string, attempt?: number): boolean {
+  /** Takes a job out by id, only in its `attempt` when one is given; the job taken out, if any. */
+  remove(id: string, attempt?: number): Job<unknown> | undefined {
     this.compact();
     const index = this.items.findIndex((job) => job.id === id && (attempt === undefined || job.attempt === attempt));
-    if (index < 0) return false;
-    this.items.splice(index, 1);
-    return true;
+    if (index < 0) return undefined;
+    return this.items.splice(index, 1)[0];
   }
 
   /** Takes every job out. */

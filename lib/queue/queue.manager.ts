@@ -1,5 +1,6 @@
 import type { LoopTask } from '../planner/scheduler.loop.js';
 import type { ClaimKey } from '../store/job-store.js';
+import type { Job } from '../store/job.types.js';
 import type { QueueRunner, WakeReason } from './queue.runner.js';
 
 /**
@@ -53,10 +54,18 @@ export class QueueManager implements LoopTask {
     for (const runner of this.runners.values()) runner.wake(reason);
   }
 
-  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere); only in its `attempt` when one is given. Whether one did. */
-  drop(jobId: string, attempt?: number): boolean {
-    for (const runner of this.runners.values()) if (runner.drop(jobId, attempt)) return true;
-    return false;
+  /** Drops a job from whichever prefetch buffer holds it (cancelled or rescued elsewhere); only in its `attempt` when one is given. The job dropped, if any. */
+  drop(jobId: string, attempt?: number): Job<unknown> | undefined {
+    for (const runner of this.runners.values()) {
+      const dropped = runner.drop(jobId, attempt);
+      if (dropped) return dropped;
+    }
+    return undefined;
+  }
+
+  /** Puts back jobs this node still holds (claimed by a call, or proved held by a read, sent at `heldAt`) into their queue's buffer (see `QueueRunner.adopt`). */
+  adopt(queue: string, jobs: readonly Job<unknown>[], heldAt: number): void {
+    this.runners.get(queue)?.adopt(jobs, heldAt);
   }
 
   /** Wakes `queue` at `at` (epoch ms); keeps the earliest per queue. */

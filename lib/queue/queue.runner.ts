@@ -132,7 +132,7 @@ export class QueueRunner {
       clock: deps.clock,
       doubtAfter: deps.doubtAfter ?? Infinity,
       jobs: () => this.buffer.jobs,
-      drop: (ref) => this.buffer.remove(ref.id, ref.attempt),
+      drop: (ref) => void this.buffer.remove(ref.id, ref.attempt),
       resume: () => this.launchBuffered(),
     });
     this.limited = rates;
@@ -283,8 +283,8 @@ export class QueueRunner {
     this.beatAnswered = null;
   }
 
-  /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start); only in its `attempt` when one is given. */
-  drop(jobId: string, attempt?: number): boolean {
+  /** Drops a buffered job that was cancelled or rescued elsewhere (it must not start); only in its `attempt` when one is given. The job dropped, if any. */
+  drop(jobId: string, attempt?: number): Job<unknown> | undefined {
     return this.buffer.remove(jobId, attempt);
   }
 

@@ -204,6 +204,71 @@ describe('a cancel whose notice comes before the answer of the claim that took t
   });
 });
 
+describe('a cancel notice for a job waiting in the prefetch buffer', () => {
+  beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('leaves a job retried and claimed here since that cancel in the buffer: it runs, and no job:cancel is told', async () => {
+    const store = new MemoryStore();
+    const notices = new HandNotifier();
+    const t = await startApp([Stubborn], {
+      store: { store, peer: 'local', notifier: notices },
+      queues: { default: { concurrency: 1, prefetch: 2 } },
+      pollInterval: '1s',
+    });
+    const stubborn = t.get(Stubborn);
+    const cancels: string[] = [];
+    t.scheduler.on('job:cancel', (e) => cancels.push(e.job.id));
+    const first = await t.scheduler.enqueue('stubborn', { id: 'first' }, { timeout: false });
+    const job = await t.scheduler.enqueue('stubborn', { id: 'late' }, { delay: '1s', timeout: false });
+    await t.clock.advance(0);
+    // Cancelled and retried by other nodes; the retry is claimed into this node's buffer behind "first"...
+    await store.cancel(job.id, new Date(t.clock.now()), 'operator');
+    await store.resurrect(job.id, new Date(t.clock.now()));
+    await t.clock.advance('1s');
+    expect((await store.get(job.id))!).toMatchObject({ state: 'running', attempt: 1, startedAt: null });
+    // ...before the cancel's notice arrives here.
+    notices.send({ type: 'cancel', jobId: job.id });
+    await t.clock.advance(0);
+    stubborn.open.get('first#1')!();
+    await t.clock.advance(0);
+    expect(stubborn.runs).toEqual(['first#1', 'late#1']);
+    expect(cancels).toEqual([]);
+    stubborn.open.get('late#1')!();
+    await t.clock.advance(0);
+    expect((await store.get(job.id))!.state).toBe('completed');
+    expect((await store.get(first.id))!.state).toBe('completed');
+    await t.close();
+  });
+
+  it('a cancel whose notice was lost: the heartbeat drops the job and its job:cancel is told once, with the reason', async () => {
+    const store = new MemoryStore();
+    const notices = new HandNotifier();
+    const t = await startApp([Stubborn], {
+      store: { store, peer: 'local', notifier: notices },
+      queues: { default: { concurrency: 1, prefetch: 2 } },
+      lifeline: { heartbeat: '2s', rescueAfter: '10s', interval: '1s' },
+    });
+    const stubborn = t.get(Stubborn);
+    const cancels: { id: string; reason: string; duration: number }[] = [];
+    t.scheduler.on('job:cancel', (e) => cancels.push({ id: e.job.id, reason: e.reason, duration: e.duration }));
+    await t.scheduler.enqueue('stubborn', { id: 'first' }, { timeout: false });
+    const job = await t.scheduler.enqueue('stubborn', { id: 'late' }, { delay: '1s', timeout: false });
+    await t.clock.advance('1s');
+    expect((await store.get(job.id))!).toMatchObject({ state: 'running', startedAt: null });
+    // Cancelled by another node; its notice never comes.
+    await store.cancel(job.id, new Date(t.clock.now()), 'operator');
+    await t.clock.advance('2s');
+    expect(cancels).toEqual([{ id: job.id, reason: 'operator', duration: 0 }]);
+    notices.send({ type: 'cancel', jobId: job.id }); // late after all: told once
+    stubborn.open.get('first#1')!();
+    await t.clock.advance('10s');
+    expect(stubborn.runs).toEqual(['first#1']);
+    expect(cancels).toHaveLength(1);
+    await t.close();
+  });
+});
+
 describe('new work signalled while a claim is under way', () => {
   beforeEach(() => vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
   afterEach(() => vi.restoreAllMocks());

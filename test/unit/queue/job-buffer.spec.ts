@@ -28,8 +28,8 @@ describe('JobBuffer', () => {
     expect(buffer.shift()?.id).toBe('1');
     expect(buffer.size).toBe(3);
     expect(buffer.worstPriority()).toBe(4);
-    expect(buffer.remove('1')).toBe(false);
-    expect(buffer.remove('3')).toBe(true);
+    expect(buffer.remove('1')).toBeUndefined();
+    expect(buffer.remove('3')?.id).toBe('3');
     expect(buffer.worstPriority()).toBe(2);
     expect(ids(buffer.jobs)).toEqual(['2', '4']);
     expect(buffer.shift()?.id).toBe('2');
