@@ -6,11 +6,14 @@ import { deleteInSlices } from '../store/delete-in-slices.js';
 
 /** The highest count a script is given (a limit past it means "all"). */
 const MAX_COUNT = 2 ** 31 - 1;
+/** Dead letters a script call of {@link RedisDeadLetters.index} puts into their sets. */
+const INDEX_SLICE = 1_000;
 
 /**
  * The dead letters of a Redis store (scripts/dead-letters.lua.ts): the
- * `dead` set by death time, counts kept in `dstat` as jobs die and leave,
- * and one alert per death in `alerts`, due at its time.
+ * `dead` set by death time and one set each per queue, name and error
+ * class (what a filtered list or retry walks), counts kept in `dstat` as
+ * jobs die and leave, and one alert per death in `alerts`, due at its time.
  * @internal
  */
 export class RedisDeadLetters {
@@ -20,6 +23,19 @@ export class RedisDeadLetters {
     if (!(limit > 0)) return [];
     const answer = (await this.redis.run('schedListDead', ...deadQuery(query), Math.min(limit, MAX_COUNT), Math.max(0, offset))) as FlatHash[];
     return answer.map(decodeJob);
+  }
+
+  /**
+   * Puts dead letters written by a build that kept no queue, name and class
+   * sets into them, 1,000 a script call (a long script stalls every client
+   * of the server); nothing when every set already agrees with its count.
+   * Until then, a filtered list or retry walks every dead letter.
+   */
+  async index(): Promise<void> {
+    // A prune or retry during a walk shifts the ranks under it: a second walk picks up what the first stepped over.
+    for (let walk = 0; walk < 3 && Number(await this.redis.run('schedDeadIndexed')) !== 1; walk++) {
+      for (let from = 0; from >= 0;) from = Number(await this.redis.run('schedIndexDead', from, INDEX_SLICE));
+    }
   }
 
   async stats(): Promise<DeadLetterCounts> {

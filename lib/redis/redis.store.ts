@@ -94,10 +94,15 @@ export class RedisStore implements JobStore {
     this.acks = new RedisAcks(redis);
   }
 
-  /** Pings the server; one not reached yet (`waitForDatabase`) lets the node start, and is used once it answers. */
+  /**
+   * Pings the server, then indexes dead letters an earlier build wrote (see
+   * `RedisDeadLetters.index`); a server not reached yet (`waitForDatabase`)
+   * lets the node start, and is used once it answers.
+   */
   async init(): Promise<void> {
     if (this.redis.waiting()) return;
     await this.ping();
+    await this.dead.index();
   }
 
   /** Once the server was first reached: at once, unless the node started while it was away (`waitForDatabase`). */

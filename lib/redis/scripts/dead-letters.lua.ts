@@ -31,12 +31,65 @@ export const RESURRECT = `${PRELUDE}${RESURRECT_ONE}
 return resurrect(ARGV[1], tonumber(ARGV[2]))
 `;
 
-/** Whether a dead letter (padded member) matches ARGV queue, name, class ('' for any). */
+/**
+ * Whether a dead letter matches ARGV queue, name, class ('' for any); and
+ * the set a filtered walk reads: of the filter's queue, name and class sets
+ * (see dead_sets) the smallest whose size is its count in dstat, else every
+ * dead letter. A set that disagrees with its count (dead letters made by a
+ * build that kept no such sets, not yet indexed: see INDEX_DEAD) is not used.
+ */
 const DEAD_MATCH = `
 local function dead_match(id, queue, name, class)
-  local hm = redis.call('HMGET', jk(id), 'queue', 'name', 'ec')
-  return (queue == '' or hm[1] == queue) and (name == '' or hm[2] == name) and (class == '' or (hm[3] or 'unclassified') == class)
+  local hm = redis.call('HMGET', jk(id), 'state', 'queue', 'name', 'ec')
+  return hm[1] == 'dead' and (queue == '' or hm[2] == queue) and (name == '' or hm[3] == name) and (class == '' or (hm[4] or 'unclassified') == class)
 end
+local function dead_walk_set(queue, name, class)
+  local best, size = B .. 'dead', nil
+  local function consider(key, field)
+    local n = redis.call('ZCARD', key)
+    if n == tonumber(redis.call('HGET', B .. 'dstat', field) or '0') and (size == nil or n < size) then best, size = key, n end
+  end
+  if queue ~= '' then consider(B .. 'dq:' .. queue, 'q:' .. queue) end
+  if name ~= '' then consider(B .. 'dn:' .. name, 'n:' .. name) end
+  if class ~= '' then consider(B .. 'dc:' .. class, 'c:' .. class) end
+  return best
+end
+`;
+
+/**
+ * Puts up to ARGV[2] dead letters, from rank ARGV[1] (oldest first), into
+ * their queue, name and class sets: for dead letters written before the
+ * sets were kept. Answers the next rank, or -1 when the walk is done.
+ * @internal
+ */
+export const INDEX_DEAD = `${PRELUDE}
+local from, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local page = redis.call('ZRANGE', B .. 'dead', from, from + n - 1, 'WITHSCORES')
+for i = 1, #page, 2 do
+  local hm = redis.call('HMGET', jk(unpad(page[i])), 'state', 'queue', 'name', 'ec')
+  if hm[1] == 'dead' then
+    for _, k in ipairs(dead_sets({ queue = hm[2], name = hm[3], ec = hm[4] or nil })) do redis.call('ZADD', k, page[i + 1], page[i]) end
+  end
+end
+if #page < 2 * n then return -1 end
+return from + n
+`;
+
+/**
+ * Whether every queue, name and class set of the dead letters holds as many
+ * as \`dstat\` counts (1) or not (0): a store written by a build that kept
+ * no such sets needs INDEX_DEAD.
+ * @internal
+ */
+export const DEAD_INDEXED = `${PRELUDE}
+local flat = redis.call('HGETALL', B .. 'dstat')
+local sets = { q = 'dq:', n = 'dn:', c = 'dc:' }
+for i = 1, #flat, 2 do
+  local f = flat[i]
+  local prefix = sets[string.sub(f, 1, 1)]
+  if prefix and string.sub(f, 2, 2) == ':' and redis.call('ZCARD', B .. prefix .. string.sub(f, 3)) ~= tonumber(flat[i + 1]) then return 0 end
+end
+return 1
 `;
 
 /**
@@ -45,10 +98,10 @@ end
  */
 export const RESURRECT_DEAD = `${PRELUDE}${RESURRECT_ONE}${DEAD_MATCH}
 local queue, name, class, limit, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local out, from = {}, 0
+local out, from, set = {}, 0, dead_walk_set(queue, name, class)
 -- A page of the oldest at a time, so that a call reads about what it moves; each one moved leaves the set, the page after starts that much lower.
 while #out < limit do
-  local page = redis.call('ZRANGE', B .. 'dead', from, from + ${DEAD_PAGE - 1})
+  local page = redis.call('ZRANGE', set, from, from + ${DEAD_PAGE - 1})
   local moved = 0
   for _, m in ipairs(page) do
     if #out >= limit then break end
@@ -73,9 +126,9 @@ return out
  */
 export const LIST_DEAD = `${PRELUDE}${DEAD_MATCH}
 local queue, name, class, limit, offset = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local out, seen, from = {}, 0, 0
+local out, seen, from, set = {}, 0, 0, dead_walk_set(queue, name, class)
 while #out < limit do
-  local page = redis.call('ZREVRANGE', B .. 'dead', from, from + ${DEAD_PAGE - 1})
+  local page = redis.call('ZREVRANGE', set, from, from + ${DEAD_PAGE - 1})
   for _, m in ipairs(page) do
     if #out >= limit then break end
     local id = unpad(m)

@@ -5,7 +5,7 @@ import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
 import { CANCEL, HEARTBEAT, PROGRESS, RESCUE, UNCLAIM } from './lifecycle.lua.js';
 import { DELETE, GET, LIST, MAKE_DUE, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
 import { BUCKET_STATUS, CLAIM_LIMITED } from './rate-limit.lua.js';
-import { LIST_DEAD, PRUNE_DEAD, RESURRECT, RESURRECT_DEAD, SETTLE_ALERT, TAKE_ALERTS } from './dead-letters.lua.js';
+import { DEAD_INDEXED, INDEX_DEAD, LIST_DEAD, PRUNE_DEAD, RESURRECT, RESURRECT_DEAD, SETTLE_ALERT, TAKE_ALERTS } from './dead-letters.lua.js';
 import { CREATE_RUN, DELETE_RUNS, LIST_RUNS, SAVE_RUN } from './runs.lua.js';
 import { CAS_FIELD, DELETE_SCHEDULE, QUEUE_STATES, SAVE_SCHEDULE, SCHEDULE_STATES, SET_QUEUE_STATE, SET_SCHEDULE_STATE, UNLOCK } from './states.lua.js';
 
@@ -32,6 +32,8 @@ export const SCRIPTS = {
   schedResurrectDead: RESURRECT_DEAD,
   schedListDead: LIST_DEAD,
   schedPruneDead: PRUNE_DEAD,
+  schedDeadIndexed: DEAD_INDEXED,
+  schedIndexDead: INDEX_DEAD,
   schedTakeAlerts: TAKE_ALERTS,
   schedSettleAlert: SETTLE_ALERT,
   schedGet: GET,

@@ -82,6 +82,10 @@ local function dead_stats(h, d)
   local k = B .. 'dstat'
   bump(k, 't', d); bump(k, 'q:' .. h.queue, d); bump(k, 'n:' .. h.name, d); bump(k, 'c:' .. (h.ec or 'unclassified'), d)
 end
+-- A dead letter is also kept in a set of its queue, of its name and of its
+-- error class, so that a filtered list or retry walks the smallest of them
+-- rather than every dead letter (see dead_walk_set).
+local function dead_sets(h) return { B .. 'dq:' .. h.queue, B .. 'dn:' .. h.name, B .. 'dc:' .. (h.ec or 'unclassified') } end
 
 ${BATCHED_WRITES}
 local function leave(id, h)
@@ -97,6 +101,7 @@ local function leave(id, h)
     zrem(B .. 'fin:' .. st, id)
     if st == 'dead' then
       redis.call('ZREM', B .. 'dead', pad(id))
+      for _, k in ipairs(dead_sets(h)) do redis.call('ZREM', k, pad(id)) end
       dead_stats(h, -1)
       local alert = id .. ':' .. h.finishedAt
       redis.call('ZREM', B .. 'alerts', alert)
@@ -122,6 +127,7 @@ local function enter(id, h)
     end
     if st == 'dead' then
       redis.call('ZADD', B .. 'dead', h.finishedAt, pad(id))
+      for _, k in ipairs(dead_sets(h)) do redis.call('ZADD', k, h.finishedAt, pad(id)) end
       dead_stats(h, 1)
       redis.call('ZADD', B .. 'alerts', h.finishedAt, id .. ':' .. h.finishedAt)
     end
