@@ -35,9 +35,21 @@ export class PostgresDeadLetters {
     return counts;
   }
 
+  /**
+   * One statement, again while it moves fewer than asked: a second dead job
+   * of a key the statement puts back was counted in its limit and stays
+   * dead; the next statement passes over it (its key is held now) before
+   * the limit, as over any other. Ends at a statement that moves nothing.
+   */
   async resurrect(query: DeadLetterQuery, limit: number, now: Date): Promise<Job[]> {
-    if (!(limit > 0)) return [];
-    return (await this.rows(this.sql.resurrect(query, bounded(limit), now))).map(toJob);
+    const want = bounded(limit);
+    const moved: Job[] = [];
+    while (moved.length < want) {
+      const rows = await this.rows(this.sql.resurrect(query, want - moved.length, now));
+      if (rows.length === 0) break;
+      for (const row of rows) moved.push(toJob(row));
+    }
+    return moved;
   }
 
   async prune({ before, keep, limit }: DeadLetterPrune): Promise<number> {

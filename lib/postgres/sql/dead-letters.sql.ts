@@ -44,7 +44,9 @@ export function deadLetterStatements(n: SqlNames) {
     // the single resurrect); one whose key another job holds, or a second
     // dead job of the same key, stays dead, as the single resurrect would refuse it.
     // Those whose key is held are passed over before the limit, not counted in
-    // it: a call of `limit` 100 behind a thousand of them still moves 100.
+    // it: a call of `limit` 100 behind a thousand of them still moves 100. A
+    // second dead job of a key this statement puts back is counted (no index
+    // finds a key's other dead jobs): the caller runs it again for the rest.
     resurrect: (query: DeadLetterQuery, limit: number, now: Date): Statement => {
       const values: unknown[] = [now];
       const filter = where(query, values);

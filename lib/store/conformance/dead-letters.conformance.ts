@@ -133,6 +133,16 @@ export function deadLetterConformance(suite: ConformanceSuite): void {
       expect(again).toMatchObject({ inserted: false, job: { id: first.id } });
     });
 
+    it('bulk resurrect: a second dead job of a key it puts back is not counted in the limit', async () => {
+      const first = await dead(1, { uniqueKey: 'k' });
+      const second = await dead(2, { uniqueKey: 'k' });
+      const free = await dead(3);
+      const later = await dead(4);
+      expect(sorted(ids(await suite.store.resurrectDead({}, 2, at(5 * SEC))))).toEqual(sorted([first.id, free.id]));
+      expect(await state(second.id)).toBe('dead');
+      expect(await state(later.id)).toBe('dead');
+    });
+
     it('prunes what died before `before`, sparing the `keep` newest, oldest first, at most `limit`', async () => {
       const jobs = [await dead(1), await dead(2), await dead(3), await dead(4), await dead(5)];
       // Died before 3s (1s and 2s) and not among the 4 newest (2s to 5s): only the first.
