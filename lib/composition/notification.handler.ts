@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
+import type { Clock } from '../clock/clock.js';
 import type { RunningJob, RunningJobs } from '../execution/running-jobs.js';
 import type { Notification } from '../notifier/notifier.js';
 import type { QueueManager } from '../queue/queue.manager.js';
-import type { Clock } from '../clock/clock.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Job } from '../store/job.types.js';
 import type { SchedulerEvents } from '../telemetry/scheduler.events.js';

@@ -99,7 +99,13 @@ function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: nu
   // The client's bound is one socket timeout per connection (see watchForAnswers), not pg's timer per statement.
   const { query_timeout: _perStatement, ...bound } = boundSettings(bounds, keepAliveDelay);
   const pool = new driver.Pool({ ...settings, ...bound, max: poolSize });
-  pool.on('connect', (client) => watchForAnswers(client, bounds.queryTimeout));
+  // Every client whose socket is open: pg-pool lets go of an idle one (idle timeout, its own end) before its goodbye is answered.
+  const open = new Set<pg.Client>();
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
+    watchForAnswers(client, bounds.queryTimeout);
+  });
   pool.on('error', ignoreIdleError);
   sendAgainAfterIdleClose(pool);
   let closing: Promise<void> | undefined;
@@ -107,7 +113,7 @@ function ownPool(driver: typeof pg, base: ContextBase, url: string, poolSize: nu
     ...base,
     pool,
     connect: (own = bounds) => connectClient(driver, { ...settings, ...boundSettings(own, keepAliveDelay) }),
-    close: () => (closing ??= endPool(pool)),
+    close: () => (closing ??= endPool(pool, open)),
   };
 }
 
@@ -118,20 +124,27 @@ const POOL_END_TIMEOUT_MS = 2_000;
  * Ends the store's own pool. It runs last, once the acknowledgements, hand-backs and loop
  * tasks were waited for or given up on; a client still out is one of those, and one that
  * hears nothing (a partitioned network) would hold the close until its statement's client
- * bound, ~35 s, past the drain's documented bound. Such sockets are destroyed after
- * {@link POOL_END_TIMEOUT_MS}: their statements either ran or roll back on the server.
+ * bound, ~35 s, past the drain's documented bound. An idle client's goodbye is never
+ * answered there either, and its half-closed socket would keep the process alive. Every
+ * socket still open after {@link POOL_END_TIMEOUT_MS} is destroyed: statements under way
+ * either ran or roll back on the server.
  */
-async function endPool(pool: pg.Pool): Promise<void> {
+async function endPool(pool: pg.Pool, open: ReadonlySet<pg.Client>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      // pg-pool keeps every client, idle or out, in `_clients`.
-      for (const client of (pool as unknown as { _clients?: pg.Client[] })._clients ?? []) client.connection?.stream?.destroy();
+      // pg-pool keeps the clients it has not let go of in `_clients`, connecting ones included.
+      const clients = [...((pool as unknown as { _clients?: pg.Client[] })._clients ?? []), ...open];
+      for (const client of clients) client.connection?.stream?.destroy();
       resolve();
     }, POOL_END_TIMEOUT_MS);
   });
+  const ended = async (): Promise<void> => {
+    await pool.end().catch(() => undefined);
+    await Promise.all([...open].map((client) => new Promise<void>((resolve) => client.once('end', () => resolve()))));
+  };
   try {
-    await Promise.race([pool.end().catch(() => undefined), late]);
+    await Promise.race([ended(), late]);
   } finally {
     clearTimeout(timer);
   }

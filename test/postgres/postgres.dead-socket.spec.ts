@@ -91,6 +91,20 @@ describe('PostgreSQL connections on a dead socket', () => {
     expect(await abandoned).toBeInstanceOf(Error);
   }, 30_000);
 
+  it("an idle pool connection, black-holed: the store's close lets go of its socket (its goodbye is never answered)", async () => {
+    const { store: s, context } = await store({ poolSize: 2 });
+    await s.init();
+    await Promise.all([s.ping(), s.ping()]);
+    const sockets = (context.pool as unknown as { _clients: pg.Client[] })._clients.map((client) => client.connection.stream);
+    expect(sockets).toHaveLength(2);
+    proxy.blackHole();
+    const started = Date.now();
+    await s.close();
+    // pg-pool ends an idle client outside its list of clients: the close destroys it all the same.
+    await waitFor(() => sockets.every((socket) => socket.destroyed), 5_000, 'the pool sockets to be destroyed');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('a leader whose lease connection is black-holed resigns, then leads again on a new connection', async () => {
     const { context } = await store();
     await withClient(db.url, (c) =>

@@ -11,7 +11,7 @@ interface Link {
  * client sees when the network fails. It listens on 127.0.0.1 (an ephemeral port) and can
  * - `blackHole()`: stop forwarding on every open connection, in both
  *   directions, without closing anything (a half-open connection: the client
- *   writes, nothing ever comes back);
+ *   writes, nothing ever comes back, not even an answer to its FIN);
  * - `dropAll()`: destroy every open connection (a database restart as the
  *   client sees it);
  * - `loseNextReply()`: on every open connection, throw away the next bytes the
@@ -73,6 +73,11 @@ export class TcpProxy {
     return this.links.size;
   }
 
+  /** Black-holed and swallowed connections whose client has not let go of its socket (a goodbye alone does not close it). */
+  get held(): number {
+    return [...this.holes.map((link) => link.client), ...this.swallowed].filter((client) => !client.destroyed).length;
+  }
+
   /** Stops forwarding on every open connection, both ways, and keeps the sockets open. */
   blackHole(): void {
     for (const { client, upstream } of this.links) {
@@ -80,6 +85,8 @@ export class TcpProxy {
       upstream.unpipe(client);
       // Read and discard: the client's writes are acknowledged by our kernel, as on a real half-open path.
       client.removeAllListeners('data').on('data', () => undefined);
+      // Nor is the client's goodbye answered: across a partition its FIN never reaches the server.
+      client.allowHalfOpen = true;
       upstream.pause();
     }
     this.holes.push(...this.links);
@@ -157,8 +164,9 @@ export class TcpProxy {
       return;
     }
     if (this.swallowing) {
-      // Read and discard, as blackHole() does: the client's writes are taken, nothing answers.
+      // Read and discard, as blackHole() does: the client's writes are taken, nothing answers (nor its FIN).
       client.on('data', () => undefined);
+      client.allowHalfOpen = true;
       this.swallowed.push(client);
       return;
     }
