@@ -109,6 +109,18 @@ describe('Redis connections through a black hole', () => {
     await waitFor(() => heard.some((m) => m.type === 'queues'), 2_000, 'a message sent after the replacement');
   });
 
+  it('closing a connection whose socket went silent lets go of the socket (the goodbye is never answered)', async () => {
+    const redis = await openRedis({ url: proxy.urlFor(redisUrl()), keyPrefix: keys.keyPrefix, socketTimeout: '10s' });
+    await redis.client.ping();
+    const socket = (redis.client as unknown as { stream: import('node:net').Socket }).stream;
+    proxy.blackHole();
+    const started = Date.now();
+    await closeRedis(redis);
+    // A half-closed socket would keep the process alive: it is destroyed, not only ended.
+    await waitFor(() => socket.destroyed, 5_000, 'the socket to be destroyed');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('refuses a socket timeout or keepalive delay that is not a duration from 100 ms', async () => {
     await expect(openRedis({ url: redisUrl(), socketTimeout: 'soon' })).rejects.toMatchObject({ argument: 'socketTimeout' });
     await expect(openRedis({ url: redisUrl(), keepAliveDelay: 5 })).rejects.toBeInstanceOf(InvalidArgumentError);
