@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { DeadLetterAlert, DeadLetterCounts, DeadLetterPrune, DeadLetterQuery } from '../store/dead-letter-store.js';
 import type { Job } from '../store/job.types.js';
 import type { RedisConnection } from './redis.client.js';
@@ -32,9 +33,17 @@ export class RedisDeadLetters {
    * Until then, a filtered list or retry walks every dead letter.
    */
   async index(): Promise<void> {
-    // A prune or retry during a walk shifts the ranks under it: a second walk picks up what the first stepped over.
-    for (let walk = 0; walk < 3 && Number(await this.redis.run('schedDeadIndexed')) !== 1; walk++) {
-      for (let from = 0; from >= 0;) from = Number(await this.redis.run('schedIndexDead', from, INDEX_SLICE));
+    try {
+      // A prune or retry during a walk shifts the ranks under it: a second walk picks up what the first stepped over.
+      for (let walk = 0; walk < 3 && Number(await this.redis.run('schedDeadIndexed')) !== 1; walk++) {
+        for (let from = 0; from >= 0;) from = Number(await this.redis.run('schedIndexDead', from, INDEX_SLICE));
+      }
+    } catch (error) {
+      // Only a shortcut: without it the reads stay right, and the next start tries again.
+      new Logger('Scheduler').warn(
+        `indexing the dead letters by queue, name and class failed (${(error as Error)?.message ?? String(error)}): ` +
+          'filtered dead-letter reads walk every dead letter until a node indexes them',
+      );
     }
   }
 

@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openRedis } from '../../lib/redis/redis.client.js';
 import { RedisStore } from '../../lib/redis/redis.store.js';
 import { newJobInput } from '../../lib/store/index.js';
@@ -101,6 +102,24 @@ describe('Redis store: dead letters by queue, name and class', () => {
     expect(names(await store.listDead({ queue: 'a' }, 10, 0))).toEqual([a1, a2].sort());
     expect(names(await store.resurrectDead({ errorClass: 'transient' }, 10, new Date()))).toEqual([a2]);
     expect(await admin.zcard(key('dc:transient'))).toBe(0);
+  });
+
+  it('indexing that fails does not fail the start: it warns, and the reads walk every dead letter', async () => {
+    const [a1] = await kill([['a', 'one', 'terminal']]);
+    await admin.del(...(await admin.keys(key('d[qnc]:*'))));
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const redis = await openRedis({ url: redisUrl(), keyPrefix: prefix.keyPrefix });
+    const run = redis.run.bind(redis);
+    vi.spyOn(redis, 'run').mockImplementation((name, ...args) => (name === 'schedIndexDead' ? Promise.reject(new Error('OOM')) : run(name, ...args)));
+    const other = new RedisStore(redis);
+    try {
+      await other.init();
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^indexing the dead letters .* failed \(OOM\)/)]);
+      expect(names(await other.listDead({ queue: 'a' }, 10, 0))).toEqual([a1]);
+    } finally {
+      await other.close();
+      vi.restoreAllMocks();
+    }
   });
 
   it('a set that disagrees with its count is not used: the list walks every dead letter', async () => {

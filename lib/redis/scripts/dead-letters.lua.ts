@@ -67,7 +67,7 @@ local from, n = tonumber(ARGV[1]), tonumber(ARGV[2])
 local page = redis.call('ZRANGE', B .. 'dead', from, from + n - 1, 'WITHSCORES')
 for i = 1, #page, 2 do
   local hm = redis.call('HMGET', jk(unpad(page[i])), 'state', 'queue', 'name', 'ec')
-  if hm[1] == 'dead' then
+  if hm[1] == 'dead' and hm[2] and hm[3] then
     for _, k in ipairs(dead_sets({ queue = hm[2], name = hm[3], ec = hm[4] or nil })) do redis.call('ZADD', k, page[i + 1], page[i]) end
   end
 end
