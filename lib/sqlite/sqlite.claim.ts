@@ -8,6 +8,12 @@ const READY = `SELECT ${DUE_COLUMNS} FROM jobs
   WHERE queue = ? AND state = 'available' AND run_at <= ? AND priority <= ? AND (pinned_node IS NULL OR pinned_node = ?)
     AND (priority, run_at, id) > (?, ?, ?)`;
 const BY_IDS = ' AND id IN (SELECT value FROM json_each(?))';
+// Blocked jobs are passed over in SQL: read into JavaScript first, each cost a claim what a claimed one does
+// (20,000 due jobs of a paused name ahead made every claim of their queue 130 ms of the event loop).
+// The state's IN term repeats the serial index's own, so SQLite uses it (else it scans every running job).
+const NOT_SERIAL_RUNNING =
+  " AND (serial_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.serial_key = jobs.serial_key AND r.state IN ('available', 'running') AND r.state = 'running'))";
+const NOT_PAUSED = ' AND name NOT IN (SELECT value FROM json_each(?)) AND (schedule IS NULL OR schedule NOT IN (SELECT value FROM json_each(?)))';
 // `+?`, not `?`: SQLite plans with a bare LIMIT parameter's value, so every new binding of it re-prepared the statement (~20 µs a page).
 const ORDER = ' ORDER BY priority, run_at, id LIMIT +?';
 
@@ -18,19 +24,23 @@ const ORDER = ' ORDER BY priority, run_at, id LIMIT +?';
  * changed (better-sqlite3 allows no write while a read is open), and the
  * next page starts after the last key seen. The first page holds
  * `request.limit` rows (each row read costs, so a claim of one reads one),
- * each next one twice as many, up to {@link PAGE}. Paused names and running
- * serial keys are left to the caller.
+ * each next one twice as many, up to {@link PAGE}. Jobs of a `paused` name
+ * or schedule, or of a serial key with a running job, are not read; one
+ * job a serial key within the claim is left to the caller.
  * @internal
  */
-export function* candidates(table: SqliteJobTable, request: ClaimRequest, ids: readonly number[] | null): Generator<JobRow> {
+export function* candidates(table: SqliteJobTable, request: ClaimRequest, ids: readonly number[] | null, paused: ReadonlySet<string>): Generator<JobRow> {
   const now = request.now.getTime();
   const maxPriority = request.maxPriority ?? 9;
-  const statement = table.sql(READY + (ids ? BY_IDS : '') + ORDER).raw(true);
+  // Two statements, not one with an empty list: a claim with nothing paused pays nothing for the pauses.
+  const statement = table.sql(READY + NOT_SERIAL_RUNNING + (paused.size > 0 ? NOT_PAUSED : '') + (ids ? BY_IDS : '') + ORDER).raw(true);
+  const pausedJson = paused.size > 0 ? JSON.stringify([...paused]) : null;
   const whole = table.sql(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).raw(true);
   let size = Math.min(PAGE, Math.max(1, Math.ceil(request.limit)));
   let cursor: [number, number, number] = [-1, -Infinity, 0];
   for (;;) {
     const args: unknown[] = [request.queue, now, maxPriority, request.node, ...cursor];
+    if (pausedJson !== null) args.push(pausedJson, pausedJson);
     if (ids) args.push(JSON.stringify(ids));
     const page = statement.all(...args, size) as unknown[][];
     let last: JobRow | undefined;
@@ -55,9 +65,8 @@ export function claimJobs(table: SqliteJobTable, request: ClaimRequest, ids: rea
   const chosen: JobRow[] = [];
   // Serial keys taken by this claim: one job per key, even before any of them is running.
   const serials = new Set<string>();
-  for (const candidate of candidates(table, request, ids)) {
+  for (const candidate of candidates(table, request, ids, paused)) {
     if (candidate.serial_key !== null && serials.has(candidate.serial_key)) continue;
-    if (table.blocked(candidate, paused)) continue;
     if (candidate.serial_key !== null) serials.add(candidate.serial_key);
     chosen.push(candidate);
     if (chosen.length >= limit) break;

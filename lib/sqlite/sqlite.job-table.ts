@@ -187,7 +187,8 @@ export class SqliteJobTable {
 
   /** Whether a job of this serial key is running. */
   serialRunning(key: string): boolean {
-    return this.sql(`SELECT 1 FROM jobs WHERE serial_key = ? AND state = 'running' LIMIT 1`).get(key) !== undefined;
+    // The state's IN term repeats the serial index's own, so SQLite uses it (else it scans every running job).
+    return this.sql(`SELECT 1 FROM jobs WHERE serial_key = ? AND state IN ('available', 'running') AND state = 'running' LIMIT 1`).get(key) !== undefined;
   }
 
   /** Whether a paused name or schedule, or a running job of its serial key, holds a due job back. */

@@ -128,8 +128,7 @@ export class SqliteRateLimits implements JobRateLimits {
     const start = request.start ?? Infinity;
     const claimed: JobRow[] = [];
     const held: { id: number; own: StoredBucket | null }[] = [];
-    for (const candidate of candidates(this.table, request, ids)) {
-      if (this.table.blocked(candidate, paused)) continue;
+    for (const candidate of candidates(this.table, request, ids, paused)) {
       const spec = limits.jobs?.get(candidate.name);
       const own = spec ? bucket('jobs', candidate.name, spec) : null;
       if (own && own.whole(now) < 1) {
