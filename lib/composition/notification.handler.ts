@@ -13,7 +13,7 @@ import { cancelReason } from '../execution/lost-attempt.js';
  * @internal
  */
 export interface NotificationPorts {
-  queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop' | 'takePushed' | 'adopt'>;
+  queues: Pick<QueueManager, 'wake' | 'wakeAll' | 'drop' | 'takePushed' | 'adopt' | 'holds'>;
   /** This node: a `push` for another is not ours. */
   node: string;
   running: Pick<RunningJobs, 'get' | 'whenAdded'>;
@@ -78,7 +78,7 @@ export class NotificationHandler {
     const dropped = queues.drop(jobId);
     const attempt = running.get(jobId);
     if (attempt) return this.abortCancelled(attempt, false);
-    if (dropped) return this.settleDropped(dropped);
+    if (dropped) return this.settleDropped(dropped, true);
     // Not running here, perhaps not yet: the notice can come before the answer of a claim (or a
     // push's take) that already took the job for this node. Its attempt is aborted as it starts.
     running.whenAdded(jobId, (started) => void this.abortCancelled(started, true));
@@ -86,13 +86,16 @@ export class NotificationHandler {
 
   /**
    * Settles a job taken out of a runner's buffer before it started, on a
-   * cancel notice or a heartbeat that found its attempt no longer this
-   * node's, by what the store says now. Cancelled here: its `job:cancel` is
-   * told (see {@link cancelledUnstarted}). Still this node's in that attempt:
+   * cancel notice (`notice`) or a heartbeat that found its attempt no longer
+   * this node's, by what the store says now. Cancelled here: its
+   * `job:cancel` is told (see {@link cancelledUnstarted}). After a notice,
+   * still held by this very claim (its fencing token) and nowhere else here:
    * the notice was of an earlier attempt's cancel (the job was retried and
    * claimed here since), so it goes back to its buffer, held as of the read.
+   * The token, not the attempt: a job rescued before it started gets its
+   * attempt back, and this node's next claim of it holds the same attempt.
    */
-  async settleDropped(held: Job<unknown>): Promise<void> {
+  async settleDropped(held: Job<unknown>, notice = false): Promise<void> {
     const heldAt = this.ports.clock.now();
     let job: Job<unknown> | null;
     try {
@@ -104,7 +107,8 @@ export class NotificationHandler {
       );
       return;
     }
-    if (job?.state === 'running' && job.node === this.ports.node && job.attempt === held.attempt) {
+    const same = job?.state === 'running' && job.node === this.ports.node && job.attempt === held.attempt && job.fencingToken === held.fencingToken;
+    if (notice && same && !this.ports.running.get(held.id) && !this.ports.queues.holds(held.id)) {
       this.ports.queues.adopt(held.queue, [held], heldAt);
       return;
     }

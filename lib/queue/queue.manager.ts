@@ -63,6 +63,12 @@ export class QueueManager implements LoopTask {
     return undefined;
   }
 
+  /** Whether a prefetch buffer of this node holds the job (in any attempt). */
+  holds(jobId: string): boolean {
+    for (const runner of this.runners.values()) if (runner.buffered.some((job) => job.id === jobId)) return true;
+    return false;
+  }
+
   /** Puts back jobs this node still holds (claimed by a call, or proved held by a read, sent at `heldAt`) into their queue's buffer (see `QueueRunner.adopt`). */
   adopt(queue: string, jobs: readonly Job<unknown>[], heldAt: number): void {
     this.runners.get(queue)?.adopt(jobs, heldAt);
