@@ -92,8 +92,8 @@ export class NotificationHandler {
    * still held by this very claim (its fencing token) and nowhere else here:
    * the notice was of an earlier attempt's cancel (the job was retried and
    * claimed here since), so it goes back to its buffer, held as of the read.
-   * The token, not the attempt: a job rescued before it started gets its
-   * attempt back, and this node's next claim of it holds the same attempt.
+   * The token, not the attempt: a job handed back unstarted (`unclaim`)
+   * keeps its attempt, and a later claim of it here holds the same one.
    */
   async settleDropped(held: Job<unknown>, notice = false): Promise<void> {
     const heldAt = this.ports.clock.now();
