@@ -37,7 +37,7 @@ import { assertMigrated, migrate } from './migrations/migrator.js';
 import { AckWriter } from './postgres.acks.js';
 import { POSTGRES_DEFAULTS } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
-import { isConnectionError, refusedByPostgres, StoreUnavailableError } from './postgres.errors.js';
+import { isClosedConnection, isConnectionError, refusedByPostgres, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresBreakerStore } from './postgres.breakers.js';
@@ -487,11 +487,19 @@ export class PostgresStore implements JobStore {
     return id;
   }
 
-  /** Runs a statement on the pool once the store is ready; a lost connection becomes StoreUnavailableError. */
+  /**
+   * Runs a statement on the pool once the store is ready; a read whose connection closed before it
+   * answered is sent once more (see `Statement.readOnly`); a lost connection becomes StoreUnavailableError.
+   */
   private async run<T extends object = JobRow>(statement: Statement): Promise<pg.QueryResult<T>> {
     this.readiness.check();
     try {
-      return await this.pg.pool.query<T>(statement);
+      try {
+        return await this.pg.pool.query<T>(statement);
+      } catch (error) {
+        if (statement.readOnly && isClosedConnection(error)) return await this.pg.pool.query<T>(statement);
+        throw error;
+      }
     } catch (error) {
       if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
       throw error;

@@ -105,6 +105,23 @@ describe('PostgreSQL connections on a dead socket', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('a read whose pooled connection closes as it is handed out is sent again; a write is not', async () => {
+    const { store: s, context } = await store({ poolSize: 1 });
+    await s.init();
+    const cutIdle = async (): Promise<void> => {
+      await s.ping();
+      // The idle connection's socket ends under it, before the pool hears of it (as when the server closes it for idleness).
+      const [idle] = (context.pool as unknown as { _clients: pg.Client[] })._clients;
+      idle!.connection.stream.destroy();
+    };
+    await cutIdle();
+    expect(await s.getQueueStates()).toEqual([]);
+    await cutIdle();
+    // A write may have run before its connection closed: it is not sent again.
+    expect(await s.setQueueState('q', { paused: true }).catch((error: unknown) => error)).toBeInstanceOf(StoreUnavailableError);
+    expect(await s.getQueueStates()).toEqual([]);
+  });
+
   it('a leader whose lease connection is black-holed resigns, then leads again on a new connection', async () => {
     const { context } = await store();
     await withClient(db.url, (c) =>

@@ -99,7 +99,7 @@ export function breakerStatements(n: SqlNames) {
 
   return {
     define: (name: string, s: BreakerSettings): Statement => ({ text: define, values: [name, s.failureThreshold, s.successThreshold, s.resetTimeout] }),
-    list: (): Statement => ({ text: list, values: [] }),
+    list: (): Statement => ({ text: list, values: [], readOnly: true }),
     acquire: (name: string, now: Date): Statement => ({ text: acquire, values: [name, now] }),
     record: (name: string, outcome: BreakerOutcome, probe: boolean, now: Date): Statement => ({ text: record, values: [name, outcome, probe, now] }),
     reset: (name: string): Statement => ({ text: reset, values: [name] }),

@@ -34,10 +34,11 @@ export function stateStatements(n: SqlNames) {
         DELETE FROM ${n.schedules} WHERE name = $1`,
       values: [name],
     }),
-    listSchedules: (): Statement => ({ text: `SELECT name, definition FROM ${n.schedules}`, values: [] }),
+    listSchedules: (): Statement => ({ text: `SELECT name, definition FROM ${n.schedules}`, values: [], readOnly: true }),
     getScheduleStates: (): Statement => ({
       text: `SELECT name, paused, planned_until FROM ${n.scheduleStates}`,
       values: [],
+      readOnly: true,
     }),
     setScheduleState: (name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Statement => {
       const columns: [string, unknown][] = [];
@@ -45,7 +46,7 @@ export function stateStatements(n: SqlNames) {
       if (patch.plannedUntil !== undefined) columns.push(['planned_until', patch.plannedUntil]);
       return upsert(n.scheduleStates, name, columns);
     },
-    getQueueStates: (): Statement => ({ text: `SELECT name, paused, concurrency FROM ${n.queueStates}`, values: [] }),
+    getQueueStates: (): Statement => ({ text: `SELECT name, paused, concurrency FROM ${n.queueStates}`, values: [], readOnly: true }),
     setQueueState: (name: string, patch: Partial<Omit<QueueState, 'name'>>): Statement => {
       const columns: [string, unknown][] = [];
       if (patch.paused !== undefined) columns.push(['paused', patch.paused]);

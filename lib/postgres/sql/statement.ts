@@ -10,6 +10,13 @@ export interface Statement {
   name?: string;
   text: string;
   values: unknown[];
+  /**
+   * It only reads: sent once more when its connection closes before it
+   * answers (a pooled connection the server closed for idleness as it was
+   * handed out ends the same way as one lost mid-statement; a read can be
+   * sent again either way).
+   */
+  readOnly?: true;
 }
 
 /**
