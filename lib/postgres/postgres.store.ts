@@ -493,13 +493,9 @@ export class PostgresStore implements JobStore {
    */
   private async run<T extends object = JobRow>(statement: Statement): Promise<pg.QueryResult<T>> {
     this.readiness.check();
+    const send = () => this.pg.pool.query<T>(statement);
     try {
-      try {
-        return await this.pg.pool.query<T>(statement);
-      } catch (error) {
-        if (statement.readOnly && isClosedConnection(error)) return await this.pg.pool.query<T>(statement);
-        throw error;
-      }
+      return await send().catch((error: unknown) => (statement.readOnly && isClosedConnection(error) ? send() : Promise.reject(error)));
     } catch (error) {
       if (isConnectionError(error)) throw new StoreUnavailableError('lost the connection to PostgreSQL', { cause: error });
       throw error;
