@@ -2,14 +2,19 @@ import type { JsonObject } from '../common/json.js';
 import type { QueueState, ScheduleState, StoredSchedule } from '../store/job.types.js';
 import { compareNames } from '../store/memory/queries.js';
 import type { RedisConnection } from './redis.client.js';
+import type { RedisParking } from './redis.parking.js';
 
 /**
  * Runtime schedules, schedule states and queue states of a Redis store
- * (scripts/states.lua.ts).
+ * (scripts/states.lua.ts). A pause change refiles its jobs' ready entries
+ * before it resolves (see RedisParking).
  * @internal
  */
 export class RedisStates {
-  constructor(private readonly redis: RedisConnection) {}
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly parking: RedisParking,
+  ) {}
 
   async saveSchedule(schedule: StoredSchedule): Promise<void> {
     await this.redis.run('schedSaveSchedule', schedule.name, JSON.stringify(schedule.definition));
@@ -17,7 +22,9 @@ export class RedisStates {
 
   /** Also forgets the schedule's state (which resumes it if paused). */
   async deleteSchedule(name: string): Promise<boolean> {
-    return Number(await this.redis.run('schedDeleteSchedule', name)) === 1;
+    const [existed, refile] = (await this.redis.run('schedDeleteSchedule', name)) as [number, number];
+    if (Number(refile) > 0) await this.parking.settle();
+    return Number(existed) === 1;
   }
 
   async listSchedules(): Promise<StoredSchedule[]> {
@@ -28,8 +35,10 @@ export class RedisStates {
   }
 
   async getScheduleStates(): Promise<ScheduleState[]> {
-    const rows = (await this.redis.run('schedScheduleStates')) as [string, number, string | null][];
-    return rows
+    const answer = (await this.redis.run('schedScheduleStates')) as unknown[];
+    // Last: whether refiles are owed (a walk cut short, or a pause an earlier build changed).
+    if (Number(answer.pop()) === 1) void this.parking.settleOrWarn();
+    return (answer as [string, number, string | null][])
       .map(([name, paused, planned]) => ({ name, paused: Number(paused) === 1, plannedUntil: planned === null ? null : new Date(Number(planned)) }))
       .sort((a, b) => compareNames(a.name, b.name));
   }
@@ -37,7 +46,7 @@ export class RedisStates {
   async setScheduleState(name: string, patch: Partial<Omit<ScheduleState, 'name'>>): Promise<void> {
     const paused = patch.paused === undefined ? '' : patch.paused ? '1' : '0';
     const planned = patch.plannedUntil === undefined ? '' : patch.plannedUntil === null ? 'null' : String(patch.plannedUntil.getTime());
-    await this.redis.run('schedSetScheduleState', name, paused, planned);
+    if (Number(await this.redis.run('schedSetScheduleState', name, paused, planned)) > 0) await this.parking.settle();
   }
 
   async getQueueStates(): Promise<QueueState[]> {

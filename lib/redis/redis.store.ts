@@ -42,6 +42,7 @@ import type { NodeRegistry } from '../store/node-registry.js';
 import { RedisDeadLetters } from './redis.dead-letters.js';
 import { RedisRateLimits } from './redis.rate-limits.js';
 import { RedisRuns } from './redis.runs.js';
+import { RedisParking } from './redis.parking.js';
 import { RedisStates } from './redis.states.js';
 import { deleteInSlices } from '../store/delete-in-slices.js';
 
@@ -73,6 +74,7 @@ export class RedisStore implements JobStore {
   /** Token buckets shared by every node of the store. */
   readonly rateLimits: JobRateLimits;
   private readonly states: RedisStates;
+  private readonly parking: RedisParking;
   private readonly runs: RedisRuns;
   private readonly dead: RedisDeadLetters;
   private readonly acks: RedisAcks;
@@ -88,7 +90,8 @@ export class RedisStore implements JobStore {
     this.breakers = new RedisBreakers(redis);
     this.nodes = new RedisNodes(redis);
     this.rateLimits = new RedisRateLimits(redis);
-    this.states = new RedisStates(redis);
+    this.parking = new RedisParking(redis);
+    this.states = new RedisStates(redis, this.parking);
     this.runs = new RedisRuns(redis);
     this.dead = new RedisDeadLetters(redis);
     this.acks = new RedisAcks(redis);
@@ -96,13 +99,15 @@ export class RedisStore implements JobStore {
 
   /**
    * Pings the server, then indexes dead letters an earlier build wrote (see
-   * `RedisDeadLetters.index`); a server not reached yet (`waitForDatabase`)
-   * lets the node start, and is used once it answers.
+   * `RedisDeadLetters.index`) and parks paused jobs it left claimable or a
+   * refile cut short (see `RedisParking`); a server not reached yet
+   * (`waitForDatabase`) lets the node start, and is used once it answers.
    */
   async init(): Promise<void> {
     if (this.redis.waiting()) return;
     await this.ping();
     await this.dead.index();
+    await this.parking.settleOrWarn();
   }
 
   /** Once the server was first reached: at once, unless the node started while it was away (`waitForDatabase`). */
@@ -119,6 +124,7 @@ export class RedisStore implements JobStore {
    * opened it (a client you passed stays yours).
    */
   async close(): Promise<void> {
+    await this.parking.close();
     await this.acks.close(CLOSE_ACK_TIMEOUT_MS);
     await closeRedis(this.redis);
   }

@@ -1,6 +1,7 @@
 import { ACK, ACK_LANDED, ACK_MANY } from './ack.lua.js';
 import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
+import { PARK, PARK_DONE, PARK_OWED } from './park.lua.js';
 import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
 import { CANCEL, HEARTBEAT, PROGRESS, RESCUE, UNCLAIM } from './lifecycle.lua.js';
 import { DELETE, GET, LIST, MAKE_DUE, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
@@ -48,6 +49,9 @@ export const SCRIPTS = {
   schedDeleteSchedule: DELETE_SCHEDULE,
   schedSetScheduleState: SET_SCHEDULE_STATE,
   schedScheduleStates: SCHEDULE_STATES,
+  schedPark: PARK,
+  schedParkOwed: PARK_OWED,
+  schedParkDone: PARK_DONE,
   schedSetQueueState: SET_QUEUE_STATE,
   schedQueueStates: QUEUE_STATES,
   schedCas: CAS_FIELD,

@@ -110,11 +110,31 @@ local function leave(id, h)
   end
 end
 
+-- Whether any name is paused, asked once a script (no script that claims pauses a name).
+local ANY_PAUSED = nil
+-- Whether the job's name or schedule is paused.
+local function paused(h)
+  if ANY_PAUSED == nil then ANY_PAUSED = redis.call('SCARD', B .. 'paused') > 0 end
+  if not ANY_PAUSED then return false end
+  return redis.call('SISMEMBER', B .. 'paused', h.name) == 1 or (h.schedule and redis.call('SISMEMBER', B .. 'paused', h.schedule) == 1)
+end
+-- A paused job's ready entry is parked: its score less PARKED, below every
+-- band a claim walks (they start at 0), so that claims no longer read each
+-- paused job to pass over it. Every score stays within a double's exact
+-- integers (|score| < 10 bands < 2^53); the member is the same, so a ZREM
+-- of any build still finds it. See PARK and docs/redis.md.
+local PARKED = 10 * BAND
+local function ready_score(h)
+  local sc = score(h)
+  if paused(h) then return sc - PARKED end
+  return sc
+end
+
 local function enter(id, h)
   local st = h.state
   count(h.queue, st, 1)
   if st == 'available' then
-    redis.call('ZADD', B .. 'ready:' .. h.queue, s(score(h)), pad(id))
+    redis.call('ZADD', B .. 'ready:' .. h.queue, s(ready_score(h)), pad(id))
     if h.serialKey then redis.call('ZADD', B .. 'sw:' .. h.serialKey, id, id) end
   elseif st == 'running' then
     zadd(B .. 'running', h.heartbeatAt, id)
@@ -211,15 +231,11 @@ local function iso(ms)
   return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(secs / 3600), math.floor(secs % 3600 / 60), secs % 60, milli)
 end
 
--- Whether any name is paused, asked once a script (no script that claims pauses a name).
-local ANY_PAUSED = nil
+-- A paused job is parked (see PARKED), but one an earlier build entered, or
+-- one a pause's walk has not reached yet, is still in a claimable band.
 local function blocked(h, node)
   if h.pinnedNode and h.pinnedNode ~= node then return true end
-  if ANY_PAUSED == nil then ANY_PAUSED = redis.call('SCARD', B .. 'paused') > 0 end
-  if ANY_PAUSED then
-    if redis.call('SISMEMBER', B .. 'paused', h.name) == 1 then return true end
-    if h.schedule and redis.call('SISMEMBER', B .. 'paused', h.schedule) == 1 then return true end
-  end
+  if paused(h) then return true end
   return h.serialKey ~= nil and redis.call('HEXISTS', B .. 'srun', h.serialKey) == 1
 end
 

@@ -204,7 +204,10 @@ for _, q in ipairs(names) do
   local counts = redis.call('HGETALL', B .. 'cnt:' .. q)
   if #counts > 0 or redis.call('SISMEMBER', B .. 'qnames', q) == 1 then
     local due = 0
-    for p = 0, 9 do due = due + redis.call('ZCOUNT', B .. 'ready:' .. q, s(p * BAND), s(p * BAND + now + OFF)) end
+    -- Parked (paused) jobs count as available too, as on every store.
+    for _, off in ipairs({ 0, PARKED }) do
+      for p = 0, 9 do due = due + redis.call('ZCOUNT', B .. 'ready:' .. q, s(p * BAND - off), s(p * BAND + now + OFF - off)) end
+    end
     out[#out + 1] = { q, due, counts }
   end
 end
@@ -217,11 +220,13 @@ return out
  */
 export const NEXT_RUN = `${PRELUDE}
 local best = nil
-for p = 0, 9 do
-  local first = redis.call('ZRANGEBYSCORE', B .. 'ready:' .. ARGV[1], s(p * BAND), '(' .. s((p + 1) * BAND), 'WITHSCORES', 'LIMIT', 0, 1)
-  if #first > 0 then
-    local at = tonumber(first[2]) - p * BAND - OFF
-    if not best or at < best then best = at end
+for _, off in ipairs({ 0, PARKED }) do
+  for p = 0, 9 do
+    local first = redis.call('ZRANGEBYSCORE', B .. 'ready:' .. ARGV[1], s(p * BAND - off), '(' .. s((p + 1) * BAND - off), 'WITHSCORES', 'LIMIT', 0, 1)
+    if #first > 0 then
+      local at = tonumber(first[2]) + off - p * BAND - OFF
+      if not best or at < best then best = at end
+    end
   end
 end
 if best then return s(best) end
@@ -250,8 +255,10 @@ local names = {}
 for i = 4, #ARGV do names[ARGV[i]] = true end
 local queues = {}
 for _, q in ipairs(redis.call('SMEMBERS', B .. 'queues')) do
-  for p = 0, 9 do
-    local at = s(p * BAND + heldUntil + OFF)
+  for i = 0, 19 do
+    -- Parked (paused) jobs too: a pause does not end a breaker's hold.
+    local p, off = i % 10, i >= 10 and PARKED or 0
+    local at = s(p * BAND + heldUntil + OFF - off)
     for _, m in ipairs(redis.call('ZRANGEBYSCORE', B .. 'ready:' .. q, at, at)) do
       local id = unpad(m)
       local h = load(id)

@@ -156,5 +156,19 @@ export function breakersConformance(suite: ConformanceSuite): void {
       expect((await claim({ queue: 'billing', now: at(5 * SEC) })).map((j) => j.id)).toEqual([held.id]);
       expect(await b.release(['charge'], at(30 * SEC), at(5 * SEC))).toEqual([]);
     });
+
+    it('release makes due now a held job whose name is paused, which stays unclaimed until resumed', async () => {
+      const b = breakers();
+      if (!b) return;
+      const held = await insert({ name: 'charge' });
+      const [claimed] = await claim({ limit: 1 });
+      await suite.store.unclaim([ref(claimed!)], { runAt: at(30 * SEC) });
+      await suite.store.setScheduleState('charge', { paused: true });
+      expect(await b.release(['charge'], at(30 * SEC), at(5 * SEC))).toEqual(['default']);
+      expect(ms((await suite.store.get(held.id))!.runAt)).toBe(at(5 * SEC).getTime());
+      expect(await claim({ now: at(5 * SEC) })).toEqual([]);
+      await suite.store.setScheduleState('charge', { paused: false });
+      expect((await claim({ now: at(5 * SEC) })).map((j) => j.id)).toEqual([held.id]);
+    });
   });
 }

@@ -57,6 +57,19 @@ export function queuesConformance(suite: ConformanceSuite): void {
       expect(later.get('b')).toMatchObject({ available: 1, scheduled: 0 });
     });
 
+    it('counts jobs of a paused name or schedule as any others: due ones available, later ones scheduled', async () => {
+      await insert({ name: 'paused' });
+      await insert({ name: 'paused', runAt: at(60 * SEC) });
+      await insert({ name: 'work', schedule: 'nightly' });
+      await insert({ name: 'work' });
+      await suite.store.setScheduleState('paused', { paused: true });
+      await suite.store.setScheduleState('nightly', { paused: true });
+      expect((await suite.store.queueCounts(BASE)).find((c) => c.queue === 'default')).toMatchObject({ available: 3, scheduled: 1 });
+      expect((await suite.store.queueCounts(at(60 * SEC))).find((c) => c.queue === 'default')).toMatchObject({ available: 4, scheduled: 0 });
+      await suite.store.setScheduleState('paused', { paused: false });
+      expect((await suite.store.queueCounts(BASE)).find((c) => c.queue === 'default')).toMatchObject({ available: 3, scheduled: 1 });
+    });
+
     it('keeps counts equal to the jobs listed, through every kind of change', async () => {
       const check = async (now: Date): Promise<void> => {
         const jobs = await suite.store.list({ limit: 10_000 });
