@@ -116,6 +116,18 @@ describe('PostgreSQL connections on a dead socket', () => {
     };
     await cutIdle();
     expect(await s.getQueueStates()).toEqual([]);
+    // So are the reads a dashboard or an API call makes.
+    for (const read of [
+      () => s.list({}),
+      () => s.count({ states: ['available'] }),
+      () => s.queueCounts(new Date()),
+      () => s.deadStats(),
+      () => s.listDead({}, 10, 0),
+      () => s.listRuns({}),
+    ]) {
+      await cutIdle();
+      await read();
+    }
     await cutIdle();
     // A write may have run before its connection closed: it is not sent again.
     expect(await s.setQueueState('q', { paused: true }).catch((error: unknown) => error)).toBeInstanceOf(StoreUnavailableError);

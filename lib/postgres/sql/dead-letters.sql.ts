@@ -28,7 +28,7 @@ export function deadLetterStatements(n: SqlNames) {
       const values: unknown[] = [];
       const text = `SELECT ${jobColumns('j')} FROM ${n.deadLetters} d JOIN ${n.jobs} j ON j.id = d.id AND j.state = 'dead'
         WHERE ${where(query, values)} ORDER BY d.died_at DESC, d.id DESC LIMIT $${values.push(limit)} OFFSET $${values.push(offset)}`;
-      return { text, values };
+      return { text, values, readOnly: true };
     },
     // One pass over the table for the three breakdowns and the total; GROUPING
     // tells the sets apart (a bit set: that column is not grouped in the row).
@@ -37,6 +37,7 @@ export function deadLetterStatements(n: SqlNames) {
         FROM (SELECT queue, name, coalesce(error_class, 'unclassified') AS cls FROM ${n.deadLetters}) d
         GROUP BY GROUPING SETS ((queue), (name), (cls), ())`,
       values: [],
+      readOnly: true,
     }),
     // SKIP LOCKED twice (the dead letter, then its job), so two calls at once
     // split the work and neither waits on a job being pruned or deleted. Each

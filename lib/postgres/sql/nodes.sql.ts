@@ -23,7 +23,7 @@ export function nodeStatements(n: SqlNames) {
       text: beat,
       values: [b.node, b.version, JSON.stringify(b.queues), b.startedAt, now, new Date(now.getTime() + ttlMs)],
     }),
-    list: (now: Date): Statement => ({ text: list, values: [now] }),
+    list: (now: Date): Statement => ({ text: list, values: [now], readOnly: true }),
     remove: (node: string): Statement => ({ text: remove, values: [node] }),
   };
 }

@@ -89,6 +89,7 @@ export function queryStatements(n: SqlNames) {
       name: n.statement('get'),
       text: `SELECT ${jobColumns('j')} FROM ${n.jobs} j WHERE j.id = $1`,
       values: [id],
+      readOnly: true,
     }),
     /** Newest (highest id) first unless `order: 'asc'`; `limit` must be a positive integer or absent. */
     list: (filter: JobFilter, limit: number | null): Statement => {
@@ -97,16 +98,16 @@ export function queryStatements(n: SqlNames) {
       const text = `SELECT ${jobColumns('j')} FROM ${n.jobs} j ${where(filter, values)} ORDER BY j.id ${order}${
         limit === null ? '' : ` LIMIT $${values.push(limit)}`
       }`;
-      return { text, values };
+      return { text, values, readOnly: true };
     },
     /** With `cap`, the count stops there: a LIMIT inside, so at most `cap` rows are read. */
     count: (filter: JobFilter, cap?: number): Statement => {
       const values: unknown[] = [];
       const fromSide = sideCount(filter, values, cap);
-      if (fromSide !== null) return { text: fromSide, values };
+      if (fromSide !== null) return { text: fromSide, values, readOnly: true };
       const clause = where(filter, values);
-      if (cap === undefined) return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${clause}`, values };
-      return { text: `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM ${n.jobs} j ${clause} LIMIT $${values.push(cap)}) c`, values };
+      if (cap === undefined) return { text: `SELECT count(*)::bigint AS count FROM ${n.jobs} j ${clause}`, values, readOnly: true };
+      return { text: `SELECT count(*)::bigint AS count FROM (SELECT 1 FROM ${n.jobs} j ${clause} LIMIT $${values.push(cap)}) c`, values, readOnly: true };
     },
     // Ready rows first, in the claim's lock order (see `unready`). With
     // `states`, a job claimed meanwhile is left alone: its claim holds the
@@ -194,6 +195,7 @@ export function queryStatements(n: SqlNames) {
       HAVING sum(available + scheduled + running + completed + dead + discarded + cancelled) > 0
         OR queue IN (SELECT name FROM ${n.queueStates})`,
       values: [now],
+      readOnly: true,
     }),
     // min() over the queue's part of the ready list: it is ordered by
     // priority first, so this reads every available job of the queue (cheap
@@ -202,6 +204,7 @@ export function queryStatements(n: SqlNames) {
       name: n.statement('next_run_at'),
       text: `SELECT min(run_at) AS run_at FROM ${n.ready} WHERE queue = $1`,
       values: [queue],
+      readOnly: true,
     }),
   };
 }

@@ -124,7 +124,7 @@ export function runStatements(n: SqlNames) {
       text: insert,
       values: [run.workflow, run.version, run.state, JSON.stringify(run.context), stepsJson(run.steps), traceJson(run.trace), run.runAt, now],
     }),
-    get: (id: string): Statement => ({ name: n.statement('run_get'), text: get, values: [id] }),
+    get: (id: string): Statement => ({ name: n.statement('run_get'), text: get, values: [id], readOnly: true }),
     /** The run, locked until the transaction ends. */
     lock: (id: string): Statement => ({ name: n.statement('run_lock'), text: `${get} FOR UPDATE`, values: [id] }),
     /** Writes every column but `id` and `created_at`. */
@@ -156,7 +156,7 @@ export function runStatements(n: SqlNames) {
       if (filter.afterId !== undefined) conditions.push(`r.id < ${bind(toDbCursor(filter.afterId))}::bigint`);
       const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
       const text = `SELECT ${columns('r')} FROM ${n.workflowRuns} r ${where} ORDER BY r.id DESC${limit === null ? '' : ` LIMIT ${bind(limit)}`}`;
-      return { text, values };
+      return { text, values, readOnly: true };
     },
     prune: (before: Date, limit: number): Statement => ({ text: prune, values: [before, limit] }),
   };
