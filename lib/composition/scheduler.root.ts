@@ -13,6 +13,7 @@ import { RebootJobs } from '../planner/reboot.jobs.js';
 import { SchedulerLoop } from '../planner/scheduler.loop.js';
 import { ClusterSyncPlugin } from '../plugins/cluster-sync.plugin.js';
 import { LifelinePlugin } from '../plugins/lifeline.plugin.js';
+import { RebootOrphansPlugin } from '../plugins/reboot-orphans.plugin.js';
 import { PrunerPlugin } from '../plugins/pruner.plugin.js';
 import type { SchedulerPlugin } from '../plugins/scheduler.plugin.js';
 import { DeadLetterAlertsPlugin } from '../dead-letters/dead-letter.alerts.js';
@@ -248,6 +249,14 @@ export class SchedulerRoot {
         queues: () => Object.fromEntries(queues.all().map((runner) => [runner.name, runner.limit])),
       }),
     );
+    // A node gone before its @reboot jobs ran leaves them pinned to it for ever: the leader cancels them.
+    if (store.nodes && registry.reboot.length > 0) {
+      const names = registry.reboot.map((definition) => definition.name);
+      const ttl = options.rescueAfter;
+      plugins.push(
+        new RebootOrphansPlugin({ store, nodes: store.nodes, notifier, events, names, node, isLeader, interval: options.rescueInterval, ttl, contact }),
+      );
+    }
     plugins.push(metrics);
     if (onDeadLetter)
       plugins.push(

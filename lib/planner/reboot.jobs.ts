@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import type { JobProducer } from '../queue/job.producer.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
@@ -21,6 +22,10 @@ export interface RebootJobPorts {
  */
 export class RebootJobs {
   private due = false;
+  /** This start, in the jobs' tick keys. */
+  private start = '';
+  /** The insert under way: the start's and the periodic sync's calls share it, or a slow insert would be made twice. */
+  private inserting: Promise<void> | null = null;
 
   constructor(private readonly ports: RebootJobPorts) {}
 
@@ -32,9 +37,18 @@ export class RebootJobs {
   /** The node started: its `@reboot` jobs are due until stored. */
   markDue(): void {
     this.due = true;
+    // One tick key a job and start: an insert sent again after its answer was lost (it may have landed) inserts nothing.
+    this.start = createHash('sha256').update(`${this.ports.node}\n${this.ports.clock.now()}`).digest('hex').slice(0, 16);
   }
 
-  async enqueue(): Promise<void> {
+  /** Stores this node's `@reboot` jobs unless they are stored already; one insert at a time. */
+  enqueue(): Promise<void> {
+    if (!this.due) return Promise.resolve();
+    this.inserting ??= this.insert().finally(() => (this.inserting = null));
+    return this.inserting;
+  }
+
+  private async insert(): Promise<void> {
     const { registry, clock, node, runsJobs } = this.ports;
     const now = clock.now();
     const jobs = registry.reboot.map((definition) => ({
@@ -46,6 +60,7 @@ export class RebootJobs {
       timeout: definition.options.timeout,
       runAt: new Date(now),
       pinnedNode: runsJobs ? node : null,
+      tickKey: `${definition.name}@reboot:${this.start}`,
       tags: definition.options.tags,
       meta: { ...definition.options.meta, reboot: true },
     }));

@@ -122,6 +122,8 @@ export interface NodeSettings {
   holdMs?: number;
   /** How long a `spin` job's first attempt blocks the node's event loop, in ms (see node.ts). @default 0 */
   spinMs?: number;
+  /** Registers the `warmup` `@reboot` job (see node.ts). */
+  reboot?: boolean;
 }
 
 /** Starts a node as a child process. */

@@ -85,6 +85,8 @@ interface NodeConfig {
   holdMs?: number;
   /** How long a `spin` job's first attempt on this node blocks the event loop, in ms. @default 0 */
   spinMs?: number;
+  /** Register the `warmup` `@reboot` job (a `warmup` row; on a `gated` node it then waits for an `open` row). */
+  reboot?: boolean;
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -360,6 +362,18 @@ async function record(ctx: StepContext, kind: string): Promise<void> {
   ]);
 }
 
+/** This node's `@reboot` job (see `reboot` in the config): it is pinned to the node that started. */
+@Injectable()
+class RebootWarmup {
+  @Scheduled({ cron: '@reboot', name: 'warmup' })
+  async warmup(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('warmup', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+    while (config.gated && (await ledger.query(`SELECT 1 FROM ${table} WHERE kind = 'open'`)).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 @Module({
   imports: [
     SchedulerModule.forRoot({
@@ -391,7 +405,7 @@ async function record(ctx: StepContext, kind: string): Promise<void> {
         : {}),
     }),
   ],
-  providers: [ClusterJobs, Ledgered, Fanout, Compensated, LedgerAlerts, LedgerBatch],
+  providers: [ClusterJobs, Ledgered, Fanout, Compensated, LedgerAlerts, LedgerBatch, ...(config.reboot ? [RebootWarmup] : [])],
 })
 class NodeModule {}
 
