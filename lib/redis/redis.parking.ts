@@ -61,12 +61,19 @@ export class RedisParking {
   }
 
   private async refile(name: string, generation: string): Promise<void> {
-    for (const which of ['n', 's']) {
-      for (let after = '0'; after !== '-1';) {
-        if (this.closed) return;
-        after = String(await this.redis.run('schedPark', name, which, after, PARK_SLICE));
-      }
+    // The name's own jobs (history included) or the ready sets' band its entries are in, whichever is smaller.
+    const plan = String(await this.redis.run('schedParkPlan', name));
+    if (plan === 'n') {
+      for (const which of ['n', 's']) await this.slices((after) => this.redis.run('schedPark', name, which, after, PARK_SLICE));
+    } else {
+      const queues = await this.redis.client.smembers(`${this.redis.base}queues`);
+      for (const queue of queues) await this.slices((from) => this.redis.run('schedParkBand', name, queue, plan, from, PARK_SLICE));
     }
-    await this.redis.run('schedParkDone', name, generation);
+    if (!this.closed) await this.redis.run('schedParkDone', name, generation);
+  }
+
+  /** Calls `slice` from its first position until it answers -1 (or the store closes). */
+  private async slices(slice: (from: string) => Promise<unknown>): Promise<void> {
+    for (let from = '0'; from !== '-1' && !this.closed;) from = String(await slice(from));
   }
 }

@@ -101,6 +101,25 @@ describe('Redis store: paused jobs parked out of the claims’ way', () => {
     expect(await parked()).toBe(2_500);
   });
 
+  it('walks the ready entries instead of the name’s jobs when those are fewer (a long history, a short backlog)', async () => {
+    const history = await insert(1_200, { name: 'report' });
+    const running = await store.claim({ queue: 'q', limit: 1_200, node: 'n', now: NOW });
+    await Promise.all(running.map((job) => store.complete({ id: job.id, attempt: job.attempt }, null, NOW)));
+    expect(running).toHaveLength(history.length);
+    // Ahead of the backlog in the ready set, past the first slice: the walk must go on from the right rank.
+    const other = await insert(1_100, { name: 'work' });
+    const backlog = await insert(3, { name: 'report' });
+    const run = vi.spyOn(connection, 'run');
+    const walks = () => run.mock.calls.map(([script]) => script).filter((script) => script === 'schedPark' || script === 'schedParkBand');
+    await store.setScheduleState('report', { paused: true });
+    expect(walks()).toEqual(['schedParkBand', 'schedParkBand']);
+    expect({ parked: await parked(), claimable: await claimable() }).toEqual({ parked: 3, claimable: 1_100 });
+    run.mockClear();
+    await store.setScheduleState('report', { paused: false });
+    expect(walks()).toEqual(['schedParkBand']);
+    expect(await claim(2_000)).toEqual([...other, ...backlog]);
+  });
+
   it('a pause or resume made by an earlier build (the pause set alone) is refiled once a schedule read sees it', async () => {
     const ids = await insert(2, { name: 'old' });
     await admin.sadd(key('paused'), 'old');

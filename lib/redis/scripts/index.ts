@@ -1,7 +1,7 @@
 import { ACK, ACK_LANDED, ACK_MANY } from './ack.lua.js';
 import { CLAIM } from './claim.lua.js';
 import { INSERT } from './insert.lua.js';
-import { PARK, PARK_DONE, PARK_OWED } from './park.lua.js';
+import { PARK, PARK_BAND, PARK_DONE, PARK_OWED, PARK_PLAN } from './park.lua.js';
 import { RESIGN_LEASE, TAKE_LEASE } from './lease.lua.js';
 import { CANCEL, HEARTBEAT, PROGRESS, RESCUE, UNCLAIM } from './lifecycle.lua.js';
 import { DELETE, GET, LIST, MAKE_DUE, NEXT_RUN, PRUNE, QUEUE_COUNTS, RELEASE_HELD } from './queries.lua.js';
@@ -50,6 +50,8 @@ export const SCRIPTS = {
   schedSetScheduleState: SET_SCHEDULE_STATE,
   schedScheduleStates: SCHEDULE_STATES,
   schedPark: PARK,
+  schedParkBand: PARK_BAND,
+  schedParkPlan: PARK_PLAN,
   schedParkOwed: PARK_OWED,
   schedParkDone: PARK_DONE,
   schedSetQueueState: SET_QUEUE_STATE,
