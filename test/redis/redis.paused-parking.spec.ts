@@ -120,6 +120,43 @@ describe('Redis store: paused jobs parked out of the claims’ way', () => {
     expect(await claim(2_000)).toEqual([...other, ...backlog]);
   });
 
+  it('pauses, resumes, inserts and claims from three connections at once: every job claimed once, none left parked', async () => {
+    const others = [
+      new RedisStore(await openRedis({ url: redisUrl(), keyPrefix: prefix.keyPrefix })),
+      new RedisStore(await openRedis({ url: redisUrl(), keyPrefix: prefix.keyPrefix })),
+    ];
+    const [pauser, inserter] = others;
+    try {
+      const ids = new Set([...(await insert(2_000, { name: 'report' })), ...(await insert(500))]);
+      const claimed: string[] = [];
+      let done = false;
+      const claimer = (async () => {
+        while (!done || (await claimable()) > 0) claimed.push(...(await claim(50)));
+      })();
+      const pausing = (async () => {
+        for (let i = 0; i < 6; i++) {
+          await pauser!.setScheduleState('report', { paused: true });
+          await pauser!.setScheduleState('report', { paused: false });
+        }
+      })();
+      const inserting = (async () => {
+        for (let i = 0; i < 10; i++) {
+          const batch = Array.from({ length: 50 }, () => newJobInput(NOW, { queue: 'q', name: 'report' }));
+          for (const r of await inserter!.insert(batch)) ids.add(r.job.id);
+        }
+      })();
+      await Promise.all([pausing, inserting]);
+      done = true;
+      await claimer;
+      claimed.push(...(await claim(5_000)));
+      expect(claimed.length).toBe(new Set(claimed).size);
+      expect(new Set(claimed)).toEqual(ids);
+      expect({ parked: await parked(), claimable: await claimable(), owed: await admin.hlen(key('prefile')) }).toEqual({ parked: 0, claimable: 0, owed: 0 });
+    } finally {
+      await Promise.all(others.map((o) => o.close()));
+    }
+  });
+
   it('a pause or resume made by an earlier build (the pause set alone) is refiled once a schedule read sees it', async () => {
     const ids = await insert(2, { name: 'old' });
     await admin.sadd(key('paused'), 'old');
