@@ -23,6 +23,18 @@ export type { ExecutionOutcome, ExecutorDeps } from './execution.types.js';
  * @internal
  */
 export const IGNORED_SIGNAL_AFTER = 5_000;
+/**
+ * How long after a job is due (or inserted, if later) a node without its
+ * handler hands it back for another node rather than fail an attempt: the
+ * span of a rolling deploy that adds a job.
+ * @internal
+ */
+export const UNHANDLED_GRACE = 10 * 60_000;
+/**
+ * How long a job handed back for want of a handler waits before it is due again, in ms.
+ * @internal
+ */
+export const UNHANDLED_RETRY = 5_000;
 const RESOLVED = Promise.resolve();
 
 /**
@@ -41,6 +53,8 @@ export class JobExecutor {
   private readonly settler: JobSettler;
   /** Attempts whose handlers start in the next microtask, all in one. */
   private starting: Attempt[] = [];
+  /** Names whose jobs this node handed back for want of a handler, told once each. */
+  private readonly unhandledNames = new Set<string>();
 
   private readonly ports: AttemptPorts;
   private readonly completions: AttemptCompletions;
@@ -92,6 +106,29 @@ export class JobExecutor {
   }
 
   /**
+   * A job due lately whose name has no handler on this node (a node of an
+   * earlier build, during a rolling deploy that added it): handed back
+   * without spending its attempt, due again in {@link UNHANDLED_RETRY}, for a
+   * node that has the handler. Told once a name.
+   */
+  private async unhandled(job: Job<unknown>, listener: AttemptListener): Promise<void> {
+    const { store, clock } = this.deps;
+    const until = new Date(clock.now() + UNHANDLED_RETRY);
+    await store
+      .unclaim([{ id: job.id, attempt: job.attempt }], { runAt: until })
+      .catch((error: unknown) => this.logger.error(`${label(job)} (${job.id}): handing it back failed: ${describe(error)}`));
+    if (!this.unhandledNames.has(job.name)) {
+      this.unhandledNames.add(job.name);
+      this.logger.warn(
+        `no handler is registered under "${job.name}" on this node: its jobs are handed back for a node that has one ` +
+          `(due again ${UNHANDLED_RETRY / 1000} s later, no attempt spent; ${UNHANDLED_GRACE / 60_000} min after they are due, they fail here)`,
+      );
+    }
+    listener.handlerDone(job);
+    listener.finished(job, { job, outcome: 'held', duration: 0 });
+  }
+
+  /**
    * A job whose breaker is not closed: it runs (as a probe when half-open)
    * or is handed back without spending its attempt. A store that cannot
    * answer lets it run: its acknowledgement meets the same outage.
@@ -112,18 +149,22 @@ export class JobExecutor {
 
   private launch(job: Job<unknown>, listener: AttemptListener, breaker: string | null): void {
     const { clock, events, registry, running } = this.deps;
+    const definition = registry.findDefinition(job.name);
+    if (!definition && clock.now() - Math.max(job.insertedAt.getTime(), job.runAt.getTime()) < UNHANDLED_GRACE) {
+      void this.unhandled(job, listener);
+      return;
+    }
     const attempt = new Attempt(job, this.ports, listener);
     attempt.breaker = breaker;
     attempt.started = clock.now();
     running.add(attempt);
 
-    const definition = registry.findDefinition(job.name);
     const metrics = this.deps.metrics;
     if (!definition) {
       if (metrics) attempt.records = metrics.started(job, attempt.started);
       events.emit('job:start', { job, duration: 0, outcome: 'started' });
-      // A rolling deploy may briefly run nodes without this handler: retry
-      // with backoff (then dead-letter) rather than discard the job.
+      // Due longer than the grace and still no handler here: retry with backoff
+      // (then dead-letter) rather than discard the job.
       attempt.chainDone({ status: 'failed', error: new Error(`no handler is registered under "${job.name}" on this node`) });
       return;
     }

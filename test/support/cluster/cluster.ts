@@ -124,6 +124,8 @@ export interface NodeSettings {
   spinMs?: number;
   /** Registers the `warmup` `@reboot` job (see node.ts). */
   reboot?: boolean;
+  /** Registers the `news` job, which nodes without it do not know (see node.ts). */
+  news?: boolean;
 }
 
 /** Starts a node as a child process. */

@@ -87,6 +87,8 @@ interface NodeConfig {
   spinMs?: number;
   /** Register the `warmup` `@reboot` job (a `warmup` row; on a `gated` node it then waits for an `open` row). */
   reboot?: boolean;
+  /** Register the `news` job (a `news` row): a node without it is a node of an earlier build. */
+  news?: boolean;
 }
 
 /** The system clock, set wrong as a node without NTP would have it. */
@@ -374,6 +376,15 @@ class RebootWarmup {
   }
 }
 
+/** A job only some nodes have (see `news` in the config), as a rolling deploy that adds it has. */
+@Injectable()
+class NewsJobs {
+  @Scheduled({ name: 'news', maxRetries: 0 })
+  async news(ctx: JobContext) {
+    await ledger.query(`INSERT INTO ${table} (kind, job_id, node, attempt) VALUES ('news', $1, $2, $3)`, [ctx.id, config.name, ctx.attempt]);
+  }
+}
+
 @Module({
   imports: [
     SchedulerModule.forRoot({
@@ -405,7 +416,16 @@ class RebootWarmup {
         : {}),
     }),
   ],
-  providers: [ClusterJobs, Ledgered, Fanout, Compensated, LedgerAlerts, LedgerBatch, ...(config.reboot ? [RebootWarmup] : [])],
+  providers: [
+    ClusterJobs,
+    Ledgered,
+    Fanout,
+    Compensated,
+    LedgerAlerts,
+    LedgerBatch,
+    ...(config.reboot ? [RebootWarmup] : []),
+    ...(config.news ? [NewsJobs] : []),
+  ],
 })
 class NodeModule {}
 

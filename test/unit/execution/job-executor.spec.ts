@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveJobOptions } from '../../../lib/discovery/job-options.resolver.js';
 import type { ExecutorDeps } from '../../../lib/execution/execution.types.js';
-import { JobExecutor } from '../../../lib/execution/job.executor.js';
+import { JobExecutor, UNHANDLED_GRACE, UNHANDLED_RETRY } from '../../../lib/execution/job.executor.js';
 import { RunningJobs } from '../../../lib/execution/running-jobs.js';
 import type { JobMiddleware } from '../../../lib/middleware/job-middleware.js';
 import type { JobDefinition } from '../../../lib/scheduler.registry.js';
@@ -83,9 +84,24 @@ describe('JobExecutor, built without Nest', () => {
     expect([stored?.state, stored?.runAt.getTime()]).toEqual(['available', clock.now() + 7_000]);
   });
 
-  it('fails a job whose name the lookup does not know (a rolling deploy), without discarding it', async () => {
-    const { executor, claimOne } = setup(new Map(), 0);
-    const outcome = await executor.execute(await claimOne('unknown'));
+  it('hands back, without spending its attempt, a job due lately whose name has no handler here (a rolling deploy that adds it)', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const { executor, store, clock, claimOne } = setup(new Map(), 0);
+    const job = await claimOne('unknown');
+    expect((await executor.execute(job)).outcome).toBe('held');
+    const back = (await store.get(job.id))!;
+    expect([back.state, back.attempt, back.errors, back.runAt.getTime()]).toEqual(['available', 0, [], clock.now() + UNHANDLED_RETRY]);
+    expect((await executor.execute(await claimOne('unknown'))).outcome).toBe('held');
+    expect(warn.mock.calls.map(([message]) => String(message))).toEqual([expect.stringContaining('no handler is registered under "unknown"')]);
+    warn.mockRestore();
+  });
+
+  it('fails, without discarding it, a job whose name has no handler here once it has been due longer than the grace', async () => {
+    const { executor, store, clock } = setup(new Map(), 0);
+    await store.insert([newJobInput(new Date(clock.now()), { name: 'unknown' })], { now: new Date(clock.now()) });
+    await clock.advance(UNHANDLED_GRACE);
+    const [job] = await store.claim({ queue: 'default', limit: 1, node: 'n1', now: new Date(clock.now()) });
+    const outcome = await executor.execute(job!);
     expect(outcome.outcome).toBe('retry');
     expect(String(outcome.error)).toMatch(/no handler is registered under "unknown"/);
   });
