@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, onTestFailed, onTestFinished } from 'vitest';
@@ -8,7 +8,9 @@ import type { NewJob } from '../../../lib/store/job.types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sources = join(root, 'test', 'support', 'cluster');
-const bundled = join(root, 'dist', 'test', 'support', 'cluster');
+/** This test run's build (one vitest process: its workers share its pid as their parent's). */
+const runBuild = join(root, 'dist', `.cluster-build-${process.ppid}`);
+const bundled = join(runBuild, 'bundle');
 /** The child scripts, each bundled with what it imports (see {@link buildClusterNode}). */
 export const clusterScripts = {
   node: join(bundled, 'node.mjs'),
@@ -24,12 +26,14 @@ const script = clusterScripts.node;
  * ~20 modules instead of ~900, which takes its start from 1.7 s of CPU to
  * 0.7 s, and the multi-process tests start a few hundred children. Native
  * and optional modules stay imports. Spec files run in parallel workers of
- * one vitest process: the first takes a lock directory and builds, the
- * others wait for its marker (two builds writing dist/ at once could hand a
- * child a half-written file).
+ * one vitest process: the first takes the run's directory and builds, the
+ * others wait for its marker (two builds writing at once could hand a child
+ * a half-written file). Each run builds into a directory of its own, so a
+ * second run at once in the same checkout never rebuilds under the first;
+ * the builds of runs that have ended are removed.
  */
 export async function buildClusterNode(): Promise<void> {
-  const lock = join(root, 'dist', `.cluster-build-${process.ppid}`);
+  const lock = runBuild;
   const done = join(lock, 'done');
   mkdirSync(join(root, 'dist'), { recursive: true });
   let builder = true;
@@ -39,12 +43,26 @@ export async function buildClusterNode(): Promise<void> {
     builder = false;
   }
   if (builder) {
+    removeEndedRunsBuilds();
     await bundleClusterScripts();
     writeFileSync(done, '');
   } else {
     await waitUntil(() => existsSync(done), 110_000, 'the cluster node build of another spec file');
   }
   if (!existsSync(script)) throw new Error(`${script} was not built`);
+}
+
+/** The builds of test runs that have ended (their vitest process is gone): each run builds its own, so that two runs at once never rebuild under each other. */
+function removeEndedRunsBuilds(): void {
+  for (const entry of readdirSync(join(root, 'dist'))) {
+    const pid = Number(/^\.cluster-build-(\d+)$/.exec(entry)?.[1]);
+    if (!pid || pid === process.ppid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(root, 'dist', entry), { recursive: true, force: true });
+    }
+  }
 }
 
 async function bundleClusterScripts(): Promise<void> {
