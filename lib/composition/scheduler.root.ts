@@ -122,7 +122,7 @@ export class SchedulerRoot {
     const wake = (queue: string) => queues.wake(queue);
     // The queues known here: the ones this node runs and the ones its configuration names.
     const knownQueues = () => [...new Set([...queues.all().map((runner) => runner.name), ...(options.queueNames ?? [])])];
-    const queueStats = new QueueStatsReader({ store, clock, knownQueues });
+    const queueStats = new QueueStatsReader({ store, nodes: store.nodes, clock, knownQueues });
     // Built first: the executor, the runners and the producer record through it (nothing when no SDK is registered).
     const metrics = new MetricsPlugin(
       {

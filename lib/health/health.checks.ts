@@ -38,7 +38,9 @@ export function judgeLag(lags: readonly QueueLag[], warnMs: number, failMs: numb
   const lagMs = worstLag?.lagMs ?? 0;
   if (worstLag === null || lagMs < warnMs) return { status: 'up', lagMs, queues };
   const status = lagMs >= failMs ? 'down' : 'degraded';
-  return { status, message: `queue ${worstLag.queue}: the oldest due job has waited ${lagMs} ms`, lagMs, queues, warnMs, failMs };
+  // The first thing to rule out, told when the registry shows it.
+  const unrun = worstLag.runners === 0 ? '; no live node runs this queue' : '';
+  return { status, message: `queue ${worstLag.queue}: the oldest due job has waited ${lagMs} ms${unrun}`, lagMs, queues, warnMs, failMs };
 }
 
 /** `stuck()`: running jobs past their lease. @internal */

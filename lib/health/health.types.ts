@@ -126,6 +126,11 @@ export interface QueueLag {
   /** Due jobs waiting. */
   available: number;
   paused: boolean;
+  /**
+   * Live nodes that run this queue, by the node registry's last beats;
+   * absent when the store keeps no registry, or it could not be read.
+   */
+  runners?: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { JobStore } from '../store/job-store.js';
 import type { QueueCounts } from '../store/job.types.js';
+import type { NodeRegistry } from '../store/node-registry.js';
 import type { QueueLag } from './health.types.js';
 import { TtlCache, withinMs } from './ttl.cache.js';
 
@@ -17,6 +18,8 @@ export interface QueueReading {
 /** What the reader needs. @internal */
 export interface QueueStatsPorts {
   store: Pick<JobStore, 'queueCounts' | 'getQueueStates' | 'nextRunAt'>;
+  /** The live nodes and the queues each runs. @default none: runners are not counted */
+  nodes?: Pick<NodeRegistry, 'list'>;
   clock: Clock;
   /** Queues listed even with no job: the ones this node runs or is configured with. */
   knownQueues(): readonly string[];
@@ -57,14 +60,28 @@ export class QueueStatsReader {
     const byQueue = new Map<string, QueueCounts>();
     for (const queue of [...this.ports.knownQueues(), ...states.map((s) => s.name)]) byQueue.set(queue, zero(queue));
     for (const row of counts) byQueue.set(row.queue, row);
+    const runners = await this.runners(now);
     const readings = await Promise.all(
       [...byQueue.values()].map(async (c): Promise<QueueReading> => {
         const oldest = c.available > 0 ? await store.nextRunAt(c.queue) : null;
         const lagMs = oldest ? Math.max(0, now - oldest.getTime()) : 0;
-        return { lag: { queue: c.queue, lagMs, available: c.available, paused: paused.has(c.queue) }, counts: c };
+        const lag: QueueLag = { queue: c.queue, lagMs, available: c.available, paused: paused.has(c.queue) };
+        if (runners !== null) lag.runners = runners.get(c.queue) ?? 0;
+        return { lag, counts: c };
       }),
     );
     return readings.sort((a, b) => a.lag.queue.localeCompare(b.lag.queue));
+  }
+
+  /** Live nodes a queue, or `null` without a registry (or when it cannot be read: the counts still stand). */
+  private async runners(now: number): Promise<Map<string, number> | null> {
+    if (!this.ports.nodes) return null;
+    const nodes = await this.ports.nodes.list(new Date(now)).catch(() => null);
+    if (nodes === null) return null;
+    const runners = new Map<string, number>();
+    for (const node of nodes)
+      for (const [queue, concurrency] of Object.entries(node.queues)) if (concurrency > 0) runners.set(queue, (runners.get(queue) ?? 0) + 1);
+    return runners;
   }
 }
 

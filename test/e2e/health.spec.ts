@@ -142,8 +142,9 @@ describe('health: the checks on the fake clock', () => {
     expect((await t.scheduler.health({ checks: ['lag'] })).checks.lag).toMatchObject({ status: 'up', lagMs: 0, queues: { default: 0 } });
     await t.clock.advance('60s');
     const warn = await t.scheduler.health({ checks: ['lag'] });
-    expect(warn.checks.lag).toMatchObject({ status: 'degraded', lagMs: 60_000 });
-    expect(warn.queues).toEqual([{ queue: 'default', lagMs: 60_000, available: 1, paused: false }]);
+    // This node runs no queue, and no other node lives: the message says so.
+    expect(warn.checks.lag).toMatchObject({ status: 'degraded', lagMs: 60_000, message: expect.stringContaining('; no live node runs this queue') });
+    expect(warn.queues).toEqual([{ queue: 'default', lagMs: 60_000, available: 1, paused: false, runners: 0 }]);
     expect((await t.scheduler.health({ checks: ['lag'], lag: { queues: ['emails'] } })).checks.lag?.status).toBe('up');
     await t.clock.advance('240s');
     expect((await t.scheduler.health({ checks: ['lag'] })).checks.lag).toMatchObject({ status: 'down', lagMs: 300_000 });

@@ -40,6 +40,6 @@ describe.each(TEST_STORES)('health on the $kind store', ({ kind, open }) => {
     await t.clock.advance('61s');
     const late = await t.scheduler.health({ checks: ['lag'] });
     expect(late.checks.lag).toMatchObject({ status: 'degraded', lagMs: 61_000 });
-    expect(late.queues).toEqual([{ queue: 'default', lagMs: 61_000, available: 1, paused: false }]);
+    expect(late.queues).toEqual([{ queue: 'default', lagMs: 61_000, available: 1, paused: false, runners: 0 }]);
   });
 });

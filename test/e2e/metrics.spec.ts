@@ -135,7 +135,7 @@ describe.each(['meter', 'producer'] as const)('OpenTelemetry metrics (a real SDK
     expect(operations.every((p) => p.sum !== undefined && p.sum >= 0)).toBe(true);
     // The job waited 20 s when the leader last read the queues; the health report shows the same reading.
     expect(points(all.get('scheduler.queue.lag')).map((p) => `${String(p.attributes['scheduler.queue'])} ${p.value}`)).toEqual(['default 20']);
-    expect((await t.scheduler.health({ checks: ['loop'] })).queues).toEqual([{ queue: 'default', lagMs: 20_000, available: 1, paused: true }]);
+    expect((await t.scheduler.health({ checks: ['loop'] })).queues).toEqual([{ queue: 'default', lagMs: 20_000, available: 1, paused: true, runners: 1 }]);
   });
 
   it('leaves the store untimed with storeOperations: false', async () => {

@@ -29,6 +29,13 @@ describe('health verdicts at their boundaries', () => {
     expect(judgeLeader(null, 0, 1_000, 1_000).status).toBe('down');
   });
 
+  it('lag: says when no live node runs the queue that lags (the registry shows it), and nothing when it cannot tell', () => {
+    const lag = (runners?: number) => ({ queue: 'mail', lagMs: 90_000, available: 3, paused: false, ...(runners === undefined ? {} : { runners }) });
+    expect(judgeLag([lag(0)], 60_000, 300_000).message).toBe('queue mail: the oldest due job has waited 90000 ms; no live node runs this queue');
+    expect(judgeLag([lag(2)], 60_000, 300_000).message).toBe('queue mail: the oldest due job has waited 90000 ms');
+    expect(judgeLag([lag()], 60_000, 300_000).message).toBe('queue mail: the oldest due job has waited 90000 ms');
+  });
+
   it('lag: degraded from warnMs, down from failMs; paused and unlisted queues are reported, not judged', () => {
     const lag = (queue: string, lagMs: number, paused = false) => ({ queue, lagMs, available: 1, paused });
     expect(judgeLag([lag('a', 59_999)], 60_000, 300_000).status).toBe('up');
