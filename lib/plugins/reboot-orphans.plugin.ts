@@ -52,13 +52,12 @@ export class RebootOrphansPlugin implements SchedulerPlugin {
   constructor(private readonly ports: RebootOrphansPorts) {}
 
   tasks(): LoopTask[] {
-    const { interval, isLeader } = this.ports;
     return [
       new PeriodicTask(
         'reboot-orphans',
-        interval,
+        this.ports.interval,
         (now) => this.sweep(now).then(() => undefined),
-        () => isLeader(),
+        () => this.ports.isLeader(),
       ),
     ];
   }
