@@ -255,16 +255,17 @@ local names = {}
 for i = 4, #ARGV do names[ARGV[i]] = true end
 local queues = {}
 for _, q in ipairs(redis.call('SMEMBERS', B .. 'queues')) do
-  for i = 0, 19 do
-    -- Parked (paused) jobs too: a pause does not end a breaker's hold.
-    local p, off = i % 10, i >= 10 and PARKED or 0
-    local at = s(p * BAND + heldUntil + OFF - off)
-    for _, m in ipairs(redis.call('ZRANGEBYSCORE', B .. 'ready:' .. q, at, at)) do
-      local id = unpad(m)
-      local h = load(id)
-      if names[h.name] then
-        move(id, h, 'available', { runAt = now })
-        queues[q] = true
+  -- Parked (paused) jobs too: a pause does not end a breaker's hold.
+  for _, off in ipairs({ 0, PARKED }) do
+    for p = 0, 9 do
+      local at = s(p * BAND + heldUntil + OFF - off)
+      for _, m in ipairs(redis.call('ZRANGEBYSCORE', B .. 'ready:' .. q, at, at)) do
+        local id = unpad(m)
+        local h = load(id)
+        if names[h.name] then
+          move(id, h, 'available', { runAt = now })
+          queues[q] = true
+        end
       end
     end
   end
