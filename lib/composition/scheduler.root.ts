@@ -156,6 +156,7 @@ export class SchedulerRoot {
     });
     // A handler that holds the event loop past a heartbeat is named in the log.
     const stalls = new LoopStalls(options.heartbeatInterval, options.rescueAfter, logger);
+    const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
     const executor = new JobExecutor({
       store,
       registry,
@@ -169,6 +170,7 @@ export class SchedulerRoot {
       metrics: metrics.attempts,
       storeTimer,
       stalls,
+      superseded: (job) => reboot.superseded(job),
     });
     const planner = new Planner({
       store,
@@ -185,7 +187,6 @@ export class SchedulerRoot {
       if (notifier.shared) await notifier.notify(message);
     };
     const schedules = new RuntimeSchedules({ store, registry, planner, queueNames: options.queueNames, poke, broadcast });
-    const reboot = new RebootJobs({ registry, producer, clock, node, runsJobs: options.queues !== null });
     const plan = rateLimitPlan(options, registry, store.rateLimits !== undefined, logger);
     const rateLimit = (queue: string) => queueRateLimit(plan, queue, events, (at) => queues.wakeAt(queue, at));
     const queueSetup = {

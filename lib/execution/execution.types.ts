@@ -92,4 +92,10 @@ export interface ExecutorDeps extends SettlerDeps {
   metrics?: AttemptMetrics | null;
   /** Told of a handler that returns after it held the event loop past a heartbeat. @default none */
   stalls?: StallWatch | null;
+  /**
+   * Why a job pinned to this node must not run here (an earlier start's
+   * `@reboot` job, see `RebootJobs.superseded`): it is discarded unrun with
+   * that error. Asked of pinned jobs only. @default none
+   */
+  superseded?: ((job: Job<unknown>) => Error | null) | null;
 }

@@ -160,12 +160,17 @@ export class JobExecutor {
     running.add(attempt);
 
     const metrics = this.deps.metrics;
-    if (!definition) {
+    // Due longer than the grace and still no handler here: retry with backoff
+    // (then dead-letter) rather than discard the job.
+    const refused = !definition
+      ? new Error(`no handler is registered under "${job.name}" on this node`)
+      : job.pinnedNode !== null
+        ? (this.deps.superseded?.(job) ?? null)
+        : null;
+    if (refused !== null) {
       if (metrics) attempt.records = metrics.started(job, attempt.started);
       events.emit('job:start', { job, duration: 0, outcome: 'started' });
-      // Due longer than the grace and still no handler here: retry with backoff
-      // (then dead-letter) rather than discard the job.
-      attempt.chainDone({ status: 'failed', error: new Error(`no handler is registered under "${job.name}" on this node`) });
+      attempt.chainDone({ status: 'failed', error: refused });
       return;
     }
     if (job.timeout !== null) this.timeouts.add(attempt, attempt.started, job.timeout);
@@ -174,7 +179,7 @@ export class JobExecutor {
     const traced = startAttemptSpan(job);
     attempt.span = traced.span;
     attempt.trace = traced.ctx;
-    attempt.definition = definition;
+    attempt.definition = definition!;
     // Handlers start in a microtask, never inside the caller's stack (a
     // runner launching a buffer of jobs would otherwise recurse through
     // them): all that are launched together start in one.

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import type { JobProducer } from '../queue/job.producer.js';
+import { DiscardJobError } from '../scheduler.errors.js';
 import type { SchedulerRegistry } from '../scheduler.registry.js';
+import type { Job } from '../store/job.types.js';
 
 /**
  * What enqueueing `@reboot` jobs uses.
@@ -46,6 +48,21 @@ export class RebootJobs {
     if (!this.due) return Promise.resolve();
     this.inserting ??= this.insert().finally(() => (this.inserting = null));
     return this.inserting;
+  }
+
+  /**
+   * Why this node must not run `job`: a `@reboot` job pinned to this node's
+   * name by an earlier start of it (a fixed `nodeName` restarted before that
+   * start's job ran, or while it ran and was rescued), whose warm-up this
+   * start runs with its own job. `null` for every other job.
+   */
+  superseded(job: Job<unknown>): DiscardJobError | null {
+    const { node, runsJobs, registry } = this.ports;
+    if (!runsJobs || job.pinnedNode !== node || job.meta.reboot !== true) return null;
+    // Its runners claim before this start's insert: until then no job is its own (`start` is empty).
+    if (job.tickKey === `${job.name}@reboot:${this.start}`) return null;
+    if (!registry.reboot.some((definition) => definition.name === job.name)) return null;
+    return new DiscardJobError(`a @reboot job of an earlier start of node ${node}, which ended before it ran: this start runs its own`);
   }
 
   private async insert(): Promise<void> {

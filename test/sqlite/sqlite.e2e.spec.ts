@@ -86,6 +86,46 @@ describe('SchedulerModule on SQLite', () => {
     ).toEqual(enqueued.map((j) => j.id).sort());
   });
 
+  it('runs a fixed-name node’s @reboot warm-up once a start: the earlier start’s job, handed back unrun, is discarded at the next', async () => {
+    const runs: { start: number; id: string }[] = [];
+    let current = 0;
+    @Injectable()
+    class Warmup {
+      @Scheduled({ cron: '@reboot', name: 'warmup' })
+      async warm(ctx: JobContext) {
+        runs.push({ start: current, id: ctx.id });
+        // The first start's warm-up outlives the shutdown grace: aborted and handed back, unrun.
+        if (current === 1) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      }
+    }
+    const boot = async (): Promise<TestingModule> => {
+      current++;
+      const app = await Test.createTestingModule({
+        imports: [SchedulerModule.forRoot({ store: { type: 'sqlite', path }, nodeName: 'worker-1', pollInterval: '100ms', shutdownGracePeriod: '100ms' })],
+        providers: [Warmup],
+      }).compile();
+      await app.init();
+      apps.push(app);
+      return app;
+    };
+    const first = await boot();
+    await waitFor(() => runs.length === 1, 5_000, 'the first start’s warm-up to run');
+    await first.close();
+    apps.splice(0);
+    const earlier = runs[0]!.id;
+
+    const second = await boot();
+    const scheduler = second.get(SchedulerService);
+    const state = async (id: string) => (await scheduler.listJobs({ name: 'warmup' })).find((job) => job.id === id)?.state;
+    await waitFor(async () => (await state(earlier)) === 'discarded', 5_000, 'the earlier start’s warm-up to be discarded');
+    await waitFor(() => runs.length === 2, 5_000, 'this start’s warm-up to run');
+    await waitFor(async () => (await state(runs[1]!.id)) === 'completed', 5_000, 'this start’s warm-up to complete');
+    expect(runs.map((run) => run.start)).toEqual([1, 2]);
+    expect(runs[1]!.id).not.toBe(earlier);
+    const [discarded] = (await scheduler.listJobs({ name: 'warmup' })).filter((job) => job.id === earlier);
+    expect(discarded?.errors.at(-1)?.message).toMatch(/earlier start of node worker-1/);
+  });
+
   describe('a process killed with a job running and others waiting (kill -9)', () => {
     beforeAll(() => buildClusterNode(), 120_000);
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../lib/testing/fake.clock.js';
 import { RebootJobs } from '../../../lib/planner/reboot.jobs.js';
 import { MemoryStore } from '../../../lib/store/memory.store.js';
+import { DiscardJobError } from '../../../lib/scheduler.errors.js';
 import type { JobDefinition } from '../../../lib/scheduler.registry.js';
 import type { NewJob } from '../../../lib/store/job.types.js';
 
@@ -83,5 +84,29 @@ describe('RebootJobs', () => {
     fail = false;
     await reboot.enqueue();
     expect([calls, reboot.pending]).toEqual([2, false]);
+  });
+
+  it('supersedes a @reboot job pinned to this node by an earlier start, not its own, another node’s or other jobs', async () => {
+    const store = new MemoryStore();
+    const clock = new FakeClock(0);
+    const ports = { registry: { reboot: [definition] }, producer: { insert: (jobs: readonly NewJob[]) => store.insert(jobs) }, clock };
+    const earlier = new RebootJobs({ ...ports, node: 'n1', runsJobs: true });
+    earlier.markDue();
+    await earlier.enqueue();
+    const [old] = await store.list({ name: 'warmup' });
+    await clock.advance(1_000);
+    const later = new RebootJobs({ ...ports, node: 'n1', runsJobs: true });
+    // Its runners claim before its own insert: the earlier start's job is superseded already.
+    expect(later.superseded(old!)?.message).toMatch(/earlier start of node n1/);
+    later.markDue();
+    await later.enqueue();
+    const own = (await store.list({ name: 'warmup' })).find((job) => job.id !== old!.id)!;
+    expect(later.superseded(own)).toBeNull();
+    expect(later.superseded(old!)).toBeInstanceOf(DiscardJobError);
+    // Another node's name, a node that runs no queues, a job that is not a @reboot one.
+    expect(new RebootJobs({ ...ports, node: 'n2', runsJobs: true }).superseded(old!)).toBeNull();
+    expect(new RebootJobs({ ...ports, node: 'n1', runsJobs: false }).superseded(old!)).toBeNull();
+    expect(later.superseded({ ...old!, meta: {} })).toBeNull();
+    expect(later.superseded({ ...old!, name: 'other' })).toBeNull();
   });
 });
