@@ -103,7 +103,13 @@ export class SqliteQueries {
   }
 
   nextRunAt(queue: string): Date | null {
-    const row = this.table.sql(`SELECT min(run_at) AS at FROM jobs WHERE queue = ? AND state = 'available'`).get(queue) as { at: number | null };
+    // Jobs a paused name or schedule holds back wait on purpose.
+    const row = this.table
+      .sql(
+        `SELECT min(run_at) AS at FROM jobs WHERE queue = ? AND state = 'available'
+          AND NOT EXISTS (SELECT 1 FROM schedule_states p WHERE p.paused = 1 AND (p.name = jobs.name OR p.name = jobs.schedule))`,
+      )
+      .get(queue) as { at: number | null };
     return row.at === null ? null : new Date(row.at);
   }
 

@@ -428,7 +428,11 @@ export interface JobStore extends DeadLetterStore {
    */
   prune(states: readonly JobState[], before: Date, limit: number): Promise<number>;
   queueCounts(now: Date): Promise<QueueCounts[]>;
-  /** The earliest `runAt` of an available job in the queue, or `null`. */
+  /**
+   * The earliest `runAt` of an available job in the queue, or `null`. Jobs
+   * a paused name or schedule holds back are left out: they wait on purpose
+   * (the `lag` health check reads this).
+   */
   nextRunAt(queue: string): Promise<Date | null>;
 
   saveSchedule(schedule: StoredSchedule): Promise<void>;

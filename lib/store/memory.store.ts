@@ -419,7 +419,9 @@ export class MemoryStore implements JobStore {
   }
 
   async nextRunAt(queue: string): Promise<Date | null> {
-    return this.index.nextRunAt(queue);
+    const paused = [...this.scheduleStates.values()].filter((state) => state.paused).map((state) => state.name);
+    const held = paused.length === 0 ? null : (job: Job) => paused.includes(job.name) || (job.schedule !== null && paused.includes(job.schedule));
+    return this.index.nextRunAt(queue, held);
   }
 
   async saveSchedule(schedule: StoredSchedule): Promise<void> {

@@ -41,5 +41,14 @@ describe.each(TEST_STORES)('health on the $kind store', ({ kind, open }) => {
     const late = await t.scheduler.health({ checks: ['lag'] });
     expect(late.checks.lag).toMatchObject({ status: 'degraded', lagMs: 61_000 });
     expect(late.queues).toEqual([{ queue: 'default', lagMs: 61_000, available: 1, paused: false, runners: 0 }]);
+    // A paused job name's jobs wait on purpose: counted, not judged. Resumed, they lag again.
+    await t.scheduler.pauseJob('later');
+    await t.clock.advance('6s');
+    const paused = await t.scheduler.health({ checks: ['lag'] });
+    expect(paused.checks.lag).toMatchObject({ status: 'up', lagMs: 0 });
+    expect(paused.queues).toEqual([{ queue: 'default', lagMs: 0, available: 1, paused: false, runners: 0 }]);
+    await t.scheduler.resumeJob('later');
+    await t.clock.advance('6s');
+    expect((await t.scheduler.health({ checks: ['lag'] })).checks.lag).toMatchObject({ status: 'degraded', lagMs: 73_000 });
   });
 });

@@ -202,7 +202,10 @@ export function queryStatements(n: SqlNames) {
     // while the queue is short, which is when a runner asks).
     nextRunAt: (queue: string): Statement => ({
       name: n.statement('next_run_at'),
-      text: `SELECT min(run_at) AS run_at FROM ${n.ready} WHERE queue = $1`,
+      // Jobs a paused name or schedule holds back wait on purpose; the states are probed only while something is paused.
+      text: `SELECT min(run_at) AS run_at FROM ${n.ready} r WHERE queue = $1
+        AND (NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} WHERE paused)
+          OR NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = r.name OR p.name = r.schedule)))`,
       values: [queue],
       readOnly: true,
     }),

@@ -215,18 +215,18 @@ return out
 `;
 
 /**
- * The earliest run time of an available job in queue ARGV[1] (paused ones included), or nil.
+ * The earliest run time of an available job in queue ARGV[1], or nil. Parked
+ * jobs (a paused name's or schedule's) wait on purpose and are left out;
+ * one whose pause has not been filed yet (a walk still owed) still counts.
  * @internal
  */
 export const NEXT_RUN = `${PRELUDE}
 local best = nil
-for _, off in ipairs({ 0, PARKED }) do
-  for p = 0, 9 do
-    local first = redis.call('ZRANGEBYSCORE', B .. 'ready:' .. ARGV[1], s(p * BAND - off), '(' .. s((p + 1) * BAND - off), 'WITHSCORES', 'LIMIT', 0, 1)
-    if #first > 0 then
-      local at = tonumber(first[2]) + off - p * BAND - OFF
-      if not best or at < best then best = at end
-    end
+for p = 0, 9 do
+  local first = redis.call('ZRANGEBYSCORE', B .. 'ready:' .. ARGV[1], s(p * BAND), '(' .. s((p + 1) * BAND), 'WITHSCORES', 'LIMIT', 0, 1)
+  if #first > 0 then
+    local at = tonumber(first[2]) - p * BAND - OFF
+    if not best or at < best then best = at end
   end
 end
 if best then return s(best) end

@@ -128,11 +128,25 @@ export function queuesConformance(suite: ConformanceSuite): void {
       expect(ms(await suite.store.nextRunAt('other'))).toBe(at(1 * SEC).getTime());
     });
 
-    it('counts paused jobs in nextRunAt', async () => {
+    it('leaves jobs a paused name or schedule holds back out of nextRunAt, and counts them again once resumed', async () => {
       await insert({ name: 'paused', runAt: at(5 * SEC) });
+      await insert({ name: 'tick', schedule: 'nightly', runAt: at(6 * SEC) });
+      await insert({ name: 'other', runAt: at(20 * SEC) });
       await suite.store.setScheduleState('paused', { paused: true });
+      await suite.store.setScheduleState('nightly', { paused: true });
       await claim({ now: at(10 * SEC) });
-      expect(ms(await suite.store.nextRunAt('default'))).toBe(at(5 * SEC).getTime());
+      expect(ms(await suite.store.nextRunAt('default'))).toBe(at(20 * SEC).getTime());
+      // A paused name's job inserted while it is paused is left out too.
+      await insert({ name: 'paused', runAt: at(1 * SEC) });
+      expect(ms(await suite.store.nextRunAt('default'))).toBe(at(20 * SEC).getTime());
+      await suite.store.setScheduleState('nightly', { paused: false });
+      expect(ms(await suite.store.nextRunAt('default'))).toBe(at(6 * SEC).getTime());
+      await suite.store.setScheduleState('paused', { paused: false });
+      expect(ms(await suite.store.nextRunAt('default'))).toBe(at(1 * SEC).getTime());
+      await suite.store.setScheduleState('other', { paused: true });
+      await suite.store.setScheduleState('paused', { paused: true });
+      await suite.store.setScheduleState('nightly', { paused: true });
+      expect(await suite.store.nextRunAt('default')).toBeNull();
     });
   });
 }

@@ -170,13 +170,18 @@ export class ClaimIndex {
   }
 
   /**
-   * The earliest `runAt` of an available job in the queue. Only the future
-   * heap is ordered by `runAt`, so due, pinned and parked jobs are scanned:
-   * a monitoring call, not worth a fourth heap updated on every claim.
+   * The earliest `runAt` of an available job in the queue that `held` does
+   * not hold back (`null`: none is). Only the future heap is ordered by
+   * `runAt`, so due, pinned and parked jobs are scanned, and the future ones
+   * too when something is held: a monitoring call, not worth a fourth heap
+   * updated on every claim.
    */
-  nextRunAt(queue: string): Date | null {
-    let min = this.queues.get(queue)?.future.peek()?.runAtMs ?? Infinity;
-    for (const rec of this.known(queue)) if (rec.runAtMs < min) min = rec.runAtMs;
+  nextRunAt(queue: string, held: ((job: Job) => boolean) | null): Date | null {
+    let min = Infinity;
+    const future = this.queues.get(queue)?.future;
+    if (held === null) min = future?.peek()?.runAtMs ?? Infinity;
+    else for (const rec of future?.toArray() ?? []) if (rec.runAtMs < min && !held(rec.job)) min = rec.runAtMs;
+    for (const rec of this.known(queue)) if (rec.runAtMs < min && (held === null || !held(rec.job))) min = rec.runAtMs;
     return min === Infinity ? null : new Date(min);
   }
 
