@@ -161,7 +161,8 @@ export class JobExecutor {
 
     const metrics = this.deps.metrics;
     // Due longer than the grace and still no handler here: retry with backoff
-    // (then dead-letter) rather than discard the job.
+    // (then dead-letter) rather than discard the job. An earlier start's
+    // `@reboot` job: discarded unrun (the error says so).
     const refused = !definition
       ? new Error(`no handler is registered under "${job.name}" on this node`)
       : job.pinnedNode !== null

@@ -198,11 +198,11 @@ export function queryStatements(n: SqlNames) {
       readOnly: true,
     }),
     // min() over the queue's part of the ready list: it is ordered by
-    // priority first, so this reads every available job of the queue (cheap
-    // while the queue is short, which is when a runner asks).
+    // priority first, so this reads every available job of the queue (the
+    // health check's read, cached). Jobs a paused name or schedule holds back
+    // wait on purpose; the states are probed only while something is paused.
     nextRunAt: (queue: string): Statement => ({
       name: n.statement('next_run_at'),
-      // Jobs a paused name or schedule holds back wait on purpose; the states are probed only while something is paused.
       text: `SELECT min(run_at) AS run_at FROM ${n.ready} r WHERE queue = $1
         AND (NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} WHERE paused)
           OR NOT EXISTS (SELECT 1 FROM ${n.scheduleStates} p WHERE p.paused AND (p.name = r.name OR p.name = r.schedule)))`,
