@@ -7,6 +7,7 @@ import type { DeadLetterClass, DeadLetterQuery } from './store/dead-letter-store
 import type { Job } from './store/job.types.js';
 import { searchable } from './store/search-conditions.js';
 import { checkJobId } from './store/job-input.validation.js';
+import { shown } from './common/shown.js';
 
 const CLASSES: ReadonlySet<string> = new Set<DeadLetterClass>(['retryable', 'transient', 'degraded', 'terminal', 'unclassified']);
 // `prune` deletes in rounds of this many, so one call never holds a huge statement open.
@@ -148,6 +149,6 @@ function olderThan(options: DeadLetterPruneOptions, now: number): Date | null {
     throw new InvalidArgumentError('olderThan', (error as Error).message);
   }
   // A duration reaching past what a Date holds (about 273,000 years) would reach the stores as an invalid date.
-  if (Number.isNaN(before.getTime())) throw new InvalidArgumentError('olderThan', `is too long, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(before.getTime())) throw new InvalidArgumentError('olderThan', `is too long, got ${shown(value)}`);
   return before;
 }

@@ -18,6 +18,7 @@ import type { ErrorsOptions } from './errors/error-classifier.types.js';
 import { resolveDeadLetterOptions, type DeadLetterOptions, type ResolvedDeadLetterOptions } from './dead-letters/dead-letter.options.js';
 import { resolveRateLimits, type RateLimitsOptions, type ResolvedRateLimits } from './rate-limit/rate-limit.options.js';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from './telemetry/metrics/metrics.options.js';
+import { shown } from './common/shown.js';
 
 /**
  * Per-queue settings.
@@ -228,7 +229,7 @@ function concurrency(option: string, value: unknown): number {
 
 function preemption(option: string, value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new SchedulerConfigError(SOURCE, option, `must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean') throw new SchedulerConfigError(SOURCE, option, `must be true or false, got ${shown(value)}`);
   return value;
 }
 
@@ -269,10 +270,10 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     }
   }
   if (!(store === 'memory' || typeof store === 'function' || (typeof store === 'object' && store !== null))) {
-    throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${JSON.stringify(store)}`);
+    throw new SchedulerConfigError(SOURCE, 'store', `unknown store ${shown(store)}`);
   }
   if (typeof store === 'object' && 'type' in store && !['memory', 'postgres', 'redis', 'sqlite'].includes(store.type)) {
-    throw new SchedulerConfigError(SOURCE, 'store.type', `must be 'memory', 'postgres', 'redis' or 'sqlite', got ${JSON.stringify(store.type)}`);
+    throw new SchedulerConfigError(SOURCE, 'store.type', `must be 'memory', 'postgres', 'redis' or 'sqlite', got ${shown(store.type)}`);
   }
   if (typeof store === 'object' && 'type' in store) {
     resolveMaxPayloadBytes(store.maxPayloadBytes, (detail) => {

@@ -1,6 +1,7 @@
 import { parseDuration } from '../common/duration.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import type { BreakerSettings, CircuitBreakerOptions } from './circuit-breaker.types.js';
+import { shown } from '../common/shown.js';
 
 /**
  * Seed 003's defaults: open after 5 failures in a row, half-open after 30 s,
@@ -19,7 +20,7 @@ const NAME = /^[\w.:/@-]{1,100}$/;
  */
 export function checkBreakerName(name: unknown, fail: OptionFailure, option = 'circuitBreaker'): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    fail(option, `a circuit breaker name is 1 to 100 letters, digits or _ . : / @ -, got ${JSON.stringify(name)}`);
+    fail(option, `a circuit breaker name is 1 to 100 letters, digits or _ . : / @ -, got ${shown(name)}`);
   }
   return name as string;
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../scheduler.errors.js';
+import { shown } from '../common/shown.js';
 
 /** The default page size of lists. @internal */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -10,7 +11,7 @@ export const DEFAULT_PAGE_SIZE = 50;
 export function pageSize(limit: string | undefined, max: number): number {
   if (limit === undefined || limit === '') return Math.min(DEFAULT_PAGE_SIZE, max);
   const n = Number(limit);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('limit', `must be a positive integer, got ${JSON.stringify(limit)}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('limit', `must be a positive integer, got ${shown(limit)}`);
   return Math.min(n, max);
 }
 
@@ -21,6 +22,6 @@ export function pageSize(limit: string | undefined, max: number): number {
 export function pageOffset(offset: string | undefined): number {
   if (offset === undefined || offset === '') return 0;
   const n = Number(offset);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('offset', `must be a non-negative integer, got ${JSON.stringify(offset)}`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('offset', `must be a non-negative integer, got ${shown(offset)}`);
   return n;
 }

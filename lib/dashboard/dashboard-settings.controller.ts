@@ -9,6 +9,7 @@ import { DashboardErrorsInterceptor } from './dashboard-errors.interceptor.js';
 import { DashboardAudit } from './dashboard.audit.js';
 import type { DashboardRequest } from './dashboard.options.js';
 import { scheduleView, type DashboardSchedule } from './dashboard-schedule.views.js';
+import { shown } from '../common/shown.js';
 
 /** The body of `PUT api/queues/:queue/concurrency`. @publicApi */
 export interface DashboardConcurrencyRequest {
@@ -65,7 +66,7 @@ export class DashboardSettingsController {
     return this.audit.run(req, 'queues.scale', queue, async () => {
       const limit = objectOf(body).limit;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-        throw new InvalidArgumentError('limit', `must be a positive integer, got ${JSON.stringify(limit) ?? 'nothing'}`);
+        throw new InvalidArgumentError('limit', `must be a positive integer, got ${limit === undefined ? 'nothing' : shown(limit)}`);
       }
       await this.scheduler.scaleQueue(queue, limit);
       return { queue, concurrency: limit };

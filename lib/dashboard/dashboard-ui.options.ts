@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { SchedulerConfigError } from '../scheduler.errors.js';
+import { shown } from '../common/shown.js';
 
 /** The request as the options' callbacks see it (`DashboardRequest`, repeated so that the two option files do not import each other). */
 type UiRequest = { readonly headers: IncomingHttpHeaders };
@@ -86,7 +87,7 @@ function uiConfig(ui: DashboardUiOptions): DashboardUiConfig {
   const env = ui.environment;
   // The color lands in a CSS custom property: only plain color syntax, so it cannot carry other CSS.
   if (env?.color !== undefined && !/^(#[0-9a-f]{3,8}|[a-z]+|(rgb|hsl)a?\([\d\s.,%/]+\))$/i.test(env.color))
-    throw new SchedulerConfigError(SOURCE, 'ui.environment.color', `must be a CSS color (#c00, red, rgb(…)), got ${JSON.stringify(env.color)}`);
+    throw new SchedulerConfigError(SOURCE, 'ui.environment.color', `must be a CSS color (#c00, red, rgb(…)), got ${shown(env.color)}`);
   return {
     title: ui.title === undefined ? 'Scheduler' : text('ui.title', ui.title),
     environment: env ? { label: text('ui.environment.label', env.label), color: env.color ?? null } : null,

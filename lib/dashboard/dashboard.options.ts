@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { JsonValue } from '../common/json.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import { resolveDashboardUiOptions, type DashboardCspOptions, type DashboardUiOptions, type ResolvedDashboardUiOptions } from './dashboard-ui.options.js';
+import { shown } from '../common/shown.js';
 
 /**
  * The request the dashboard's callbacks (`access`, `actor`) receive: the
@@ -164,7 +165,7 @@ export function resolveDashboardOptions(given: SchedulerDashboardOptions, defaul
     );
   }
   const path = (options.path ?? 'scheduler').replace(/^\/+|\/+$/g, '');
-  if (!/^[\w\-./]*$/.test(path)) throw new SchedulerConfigError(SOURCE, 'path', `must be a URL path, got ${JSON.stringify(options.path)}`);
+  if (!/^[\w\-./]*$/.test(path)) throw new SchedulerConfigError(SOURCE, 'path', `must be a URL path, got ${shown(options.path)}`);
   const redact = options.redact ?? defaultRedact;
   if (typeof redact !== 'function' && !Array.isArray(redact))
     throw new SchedulerConfigError(SOURCE, 'redact', 'must be a list of keys or RegExps, or a function');

@@ -2,6 +2,7 @@ import { parseDuration, type Duration } from '../common/duration.js';
 import type { BackoffFunction, BackoffOption, BackoffPolicy } from '../decorators/job-options.js';
 import { exponentialBackoff } from '../execution/backoff.js';
 import type { OptionFailure } from '../common/option-failure.js';
+import { shown } from '../common/shown.js';
 
 const POLICY_KEYS = new Set(['type', 'delay', 'max', 'factor', 'jitter']);
 /** `max` of an exponential policy that gives none: the default backoff's cap. */
@@ -34,13 +35,13 @@ function resolvePolicy(policy: BackoffPolicy, fail: OptionFailure): BackoffFunct
     if (!POLICY_KEYS.has(key)) fail(`backoff.${key}`, 'is not a backoff option (type, delay, max, factor, jitter)');
   }
   if (policy.type !== 'fixed' && policy.type !== 'exponential') {
-    fail('backoff.type', `must be 'fixed' or 'exponential', got ${JSON.stringify(policy.type)}`);
+    fail('backoff.type', `must be 'fixed' or 'exponential', got ${shown(policy.type)}`);
   }
   if (policy.delay === undefined) fail('backoff.delay', 'is required');
   const delay = duration('backoff.delay', policy.delay, fail);
   const jitter = policy.jitter === true ? DEFAULT_JITTER : (policy.jitter ?? false) === false ? 0 : policy.jitter;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    fail('backoff.jitter', `must be true, false or a fraction from 0 to 1, got ${JSON.stringify(policy.jitter)}`);
+    fail('backoff.jitter', `must be true, false or a fraction from 0 to 1, got ${shown(policy.jitter)}`);
   }
   if (policy.type === 'fixed') {
     for (const key of ['max', 'factor'] as const) {
@@ -52,7 +53,7 @@ function resolvePolicy(policy: BackoffPolicy, fail: OptionFailure): BackoffFunct
   if (max < delay) fail('backoff.max', `must be at least delay (${delay} ms), got ${max} ms`);
   const factor = policy.factor ?? 2;
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-    fail('backoff.factor', `must be a number of at least 1, got ${JSON.stringify(policy.factor)}`);
+    fail('backoff.factor', `must be a number of at least 1, got ${shown(policy.factor)}`);
   }
   return (attempt) => exponentialBackoff(attempt, { base: delay, max, factor, jitter });
 }

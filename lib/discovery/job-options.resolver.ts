@@ -10,6 +10,7 @@ import { resolveUnique } from './unique.resolver.js';
 import { resolveRateLimit } from '../rate-limit/rate-limit.options.js';
 import { unstorableText } from '../common/storable-text.js';
 import { MAX_NAME_LENGTH } from './names.js';
+import { shown } from '../common/shown.js';
 
 export type { OptionFailure } from '../common/option-failure.js';
 
@@ -61,7 +62,7 @@ export function resolveJobOptions(
   if (timeout !== null && timeout <= 0) fail('timeout', 'must be greater than zero (false: no timeout)');
   const unique = resolveUnique(options.unique, fail);
   const overlap = options.overlap ?? (unique?.legacy ? 'skip' : 'allow');
-  if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${JSON.stringify(overlap)}`);
+  if (!OVERLAPS.has(overlap)) fail('overlap', `must be 'skip', 'bufferOne' or 'allow', got ${shown(overlap)}`);
   if (unique?.legacy && options.overlap === 'allow') fail('overlap', "'allow' contradicts unique: true");
   // A tick's job holds one unique key: the schedule's own (overlap 'skip') or the one `unique` derives.
   if (unique && !unique.legacy && overlap === 'skip') {
@@ -104,7 +105,7 @@ export function resolveJobOptions(
  */
 export function resolvePreemptible(value: unknown, base: Preemptible | undefined, fail: OptionFailure): Preemptible {
   if (value === undefined) return base ?? 'suspend';
-  if (value !== 'suspend' && value !== 'requeue' && value !== false) fail('preemptible', `must be 'suspend', 'requeue' or false, got ${JSON.stringify(value)}`);
+  if (value !== 'suspend' && value !== 'requeue' && value !== false) fail('preemptible', `must be 'suspend', 'requeue' or false, got ${shown(value)}`);
   return value as Preemptible;
 }
 
@@ -164,5 +165,5 @@ function resolveMisfire(misfire: MisfirePolicy | undefined, fail: OptionFailure)
   if (typeof misfire === 'object' && misfire !== null && 'catchUp' in misfire) {
     return { catchUp: ms('misfire.catchUp', misfire.catchUp, fail) };
   }
-  return fail('misfire', `must be 'runOnce', 'skip' or { catchUp: duration }, got ${JSON.stringify(misfire)}`);
+  return fail('misfire', `must be 'runOnce', 'skip' or { catchUp: duration }, got ${shown(misfire)}`);
 }

@@ -4,6 +4,7 @@ import type { JsonValue } from '../common/json.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import type { UniqueBy, UniqueOption } from '../decorators/job-options.js';
 import { DEFAULT_UNIQUE_STATES, type UniqueState } from '../store/job.types.js';
+import { shown } from '../common/shown.js';
 
 /**
  * A `unique` option checked and normalised: `by` in a fixed order (name,
@@ -38,7 +39,7 @@ export function resolveUnique(value: UniqueOption | undefined, fail: OptionFailu
     return { legacy: false, key: value, by: [], argKeys: [], states: DEFAULT_UNIQUE_STATES, period: null };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail(option, `must be true, false, a key string or { key?, by?, states?, period? }, got ${JSON.stringify(value)}`);
+    fail(option, `must be true, false, a key string or { key?, by?, states?, period? }, got ${shown(value)}`);
   }
   for (const name of Object.keys(value)) if (!OPTION_KEYS.has(name)) fail(`${option}.${name}`, 'is not a unique option (key, by, states, period)');
   const key = value.key ?? null;
@@ -46,7 +47,7 @@ export function resolveUnique(value: UniqueOption | undefined, fail: OptionFailu
   const { by, argKeys } = resolveBy(value.by, key !== null, fail, `${option}.by`);
   const states = value.states ?? DEFAULT_UNIQUE_STATES;
   if (!Array.isArray(states) || states.length === 0 || states.some((s) => !STATES.has(s as string))) {
-    fail(`${option}.states`, `must be a non-empty list of 'scheduled', 'available', 'running', 'completed', got ${JSON.stringify(value.states)}`);
+    fail(`${option}.states`, `must be a non-empty list of 'scheduled', 'available', 'running', 'completed', got ${shown(value.states)}`);
   }
   let period: number | null = null;
   if (value.period !== undefined) {
@@ -71,7 +72,7 @@ function resolveBy(value: UniqueBy | UniqueBy[] | undefined, keyed: boolean, fai
     else if (item && typeof item === 'object' && Array.isArray(item.args) && item.args.length > 0 && item.args.every((k) => typeof k === 'string' && k)) {
       for (const k of item.args) argKeys.add(k);
     } else {
-      fail(option, `must be 'name', 'queue', 'args' or { args: [non-empty keys] } (or a list of them), got ${JSON.stringify(item)}`);
+      fail(option, `must be 'name', 'queue', 'args' or { args: [non-empty keys] } (or a list of them), got ${shown(item)}`);
     }
   }
   return { by: FIELDS.filter((f) => fields.has(f)), argKeys: [...argKeys] };

@@ -1,6 +1,7 @@
 import { parseDuration, type Duration } from '../common/duration.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { ErrorClass } from '../store/job.types.js';
+import { shown } from '../common/shown.js';
 
 /**
  * The classes an error may be given, in the order the docs list them.
@@ -43,7 +44,7 @@ export class ClassifiedError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     if (!ERROR_CLASSES.includes(errorClass)) {
-      throw new InvalidArgumentError('errorClass', `must be one of ${ERROR_CLASSES.join(', ')}, got ${JSON.stringify(errorClass)}`);
+      throw new InvalidArgumentError('errorClass', `must be one of ${ERROR_CLASSES.join(', ')}, got ${shown(errorClass)}`);
     }
     if (options.retryAfter !== undefined) {
       try {

@@ -17,6 +17,7 @@ import type {
   StuckCheckOptions,
 } from './health.types.js';
 import { TtlCache, withinMs } from './ttl.cache.js';
+import { checkHealthOptions } from './health.options.js';
 
 /**
  * What the health checks read: the store, the peer, and the node's own state.
@@ -67,7 +68,8 @@ export class HealthMonitor {
   }
 
   /** Runs the checks `options.checks` names (the six by default) and gathers them in one report. */
-  async report(options: SchedulerHealthOptions = {}): Promise<SchedulerHealthReport> {
+  async report(given?: SchedulerHealthOptions | null): Promise<SchedulerHealthReport> {
+    const options = checkHealthOptions(given);
     const names = typeof options.checks === 'string' ? PRESETS[options.checks] : (options.checks ?? ALL);
     const results = await Promise.all(names.map(async (name) => [name, await this.check(name, options)] as const));
     const checks: SchedulerHealthReport['checks'] = Object.fromEntries(results);

@@ -2,6 +2,7 @@ import { Logger, type LoggerService, type Type } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import type { AttemptNext, AttemptOutcome } from './job-middleware.js';
+import { shown } from '../common/shown.js';
 
 /**
  * How an attempt ended, as the built-in middleware name it: `success`, or what followed a failure or halt.
@@ -62,7 +63,7 @@ export function loggerOr(logger: LoggerService | undefined, fallback: string): L
  */
 export function checkOneOf<T extends string>(source: string, option: string, value: T, allowed: readonly T[]): T {
   if (!allowed.includes(value))
-    throw new SchedulerConfigError(source, option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+    throw new SchedulerConfigError(source, option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${shown(value)}`);
   return value;
 }
 

@@ -3,6 +3,7 @@ import type { JobContext } from '../execution/job-context.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import { checkFunction, checkOneOf, configuredClass, errorText, loggerOr, resultName, type AttemptResultName } from './builtin.helpers.js';
 import type { AttemptOutcome, JobMiddleware } from './job-middleware.js';
+import { shown } from '../common/shown.js';
 
 const SOURCE = 'CheckInMiddleware';
 const STATUSES: readonly CheckInStatus[] = ['start', 'success', 'failure'];
@@ -128,7 +129,7 @@ function healthchecksUrl(base: string): (checkIn: CheckIn) => string {
   try {
     parsed = new URL(base);
   } catch {
-    throw new SchedulerConfigError(SOURCE, 'url', `must be an absolute http(s) URL, got ${JSON.stringify(base)}`);
+    throw new SchedulerConfigError(SOURCE, 'url', `must be an absolute http(s) URL, got ${shown(base)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new SchedulerConfigError(SOURCE, 'url', 'must be an http(s) URL');
   const at = (suffix: string) => {

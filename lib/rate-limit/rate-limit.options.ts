@@ -1,6 +1,7 @@
 import { parseDuration, type Duration } from '../common/duration.js';
 import type { OptionFailure } from '../common/option-failure.js';
 import type { RateLimitSpec } from './token-bucket.js';
+import { shown } from '../common/shown.js';
 
 /**
  * At most `limit` jobs started per `per`: a token bucket of `limit` tokens
@@ -54,10 +55,10 @@ const MAX_PER_MS = 30 * 86_400_000;
  * @internal
  */
 export function resolveRateLimit(option: string, value: unknown, fail: OptionFailure): RateLimitSpec {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(option, `must be { limit, per }, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(option, `must be { limit, per }, got ${shown(value)}`);
   const { limit, per } = value as Partial<RateLimit>;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    fail(`${option}.limit`, `must be an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
+    fail(`${option}.limit`, `must be an integer from 1 to ${MAX_LIMIT}, got ${shown(limit)}`);
   }
   if (per === undefined) fail(`${option}.per`, "is required (a duration, e.g. '1m')");
   let perMs: number;

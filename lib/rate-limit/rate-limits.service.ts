@@ -4,6 +4,7 @@ import type { JobRateLimits } from '../store/job-store.js';
 import type { RateLimitKind } from './rate-limit.options.js';
 import type { RateLimitPlan } from './rate-limit.plan.js';
 import type { RateLimitStatus } from './token-bucket.js';
+import { shown } from '../common/shown.js';
 
 /**
  * What the rate-limit calls use.
@@ -33,7 +34,7 @@ export class RateLimits {
    * @throws InvalidArgumentError for a kind that is not `'queues'`, `'jobs'` or `'global'`, or a bucket no limit configures.
    */
   async status(kind: RateLimitKind, name?: string): Promise<RateLimitStatus> {
-    if (!KINDS.includes(kind)) throw new InvalidArgumentError('kind', `must be 'queues', 'jobs' or 'global', got ${JSON.stringify(kind)}`);
+    if (!KINDS.includes(kind)) throw new InvalidArgumentError('kind', `must be 'queues', 'jobs' or 'global', got ${shown(kind)}`);
     if (kind !== 'global' && (typeof name !== 'string' || name === '')) throw new InvalidArgumentError('name', `a ${kind} bucket needs a name`);
     const { plan, store, clock } = this.ports();
     const key = kind === 'global' ? '' : name!;

@@ -7,6 +7,7 @@ import { within } from '../common/within.js';
 import { isRedisConnectionError, refusedByRedis } from './redis.errors.js';
 import { resolveRedisTimeouts, type RedisConnectOptions, type RedisTimeouts } from './redis.connect-options.js';
 import { SCRIPTS, type ScriptName } from './scripts/index.js';
+import { shown } from '../common/shown.js';
 
 export type { RedisConnectOptions, RedisTimeouts } from './redis.connect-options.js';
 
@@ -69,7 +70,7 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}]/.test(keyPrefix)) {
     throw new InvalidArgumentError(
       'keyPrefix',
-      `must be a non-empty string without braces (it becomes the hash tag {${String(keyPrefix)}}), got ${JSON.stringify(keyPrefix)}`,
+      `must be a non-empty string without braces (it becomes the hash tag {${String(keyPrefix)}}), got ${shown(keyPrefix)}`,
     );
   }
   if (options.db !== undefined && (!Number.isInteger(options.db) || options.db < 0)) {

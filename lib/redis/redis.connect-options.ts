@@ -1,5 +1,6 @@
 import { parseDuration, type Duration } from '../common/duration.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
+import { shown } from '../common/shown.js';
 
 /**
  * How a Redis store reaches the server (see `RedisStoreOptions`).
@@ -70,7 +71,7 @@ export function resolveRedisTimeouts(options: RedisConnectOptions): RedisTimeout
       throw new InvalidArgumentError(key, (error as Error).message);
     }
     // setTimeout fires at once for anything above 2^31 - 1 ms.
-    if (!(ms >= 100 && ms <= 2 ** 31 - 1)) throw new InvalidArgumentError(key, `must be a duration from 100 ms to 24 days, got ${JSON.stringify(value)}`);
+    if (!(ms >= 100 && ms <= 2 ** 31 - 1)) throw new InvalidArgumentError(key, `must be a duration from 100 ms to 24 days, got ${shown(value)}`);
     return Math.ceil(ms);
   };
   return { socketTimeout: read('socketTimeout', 15_000), keepAliveDelay: read('keepAliveDelay', 10_000) };

@@ -4,6 +4,7 @@ import { SchedulerConfigError } from '../scheduler.errors.js';
 import { CRON_MACROS, REBOOT_MACRO, expandCronMacro, isRebootMacro } from './cron-macros.js';
 import { ZonedCron } from './zoned-cron.js';
 import { JOB_INPUT_LIMITS } from '../store/job-input.validation.js';
+import { shown } from '../common/shown.js';
 
 /**
  * What a job's decorator or `schedule()` call may say about when it runs.
@@ -76,7 +77,7 @@ function compileCron(cron: string | readonly string[], zone: string, source: str
   const list: readonly unknown[] = typeof cron === 'string' ? [cron] : Array.isArray(cron) ? cron : [cron];
   if (list.length === 0) throw fail('expected a cron expression or a non-empty list of them, got an empty list');
   const texts = list.map((item) => {
-    if (typeof item !== 'string' || item.trim() === '') throw fail(`expected a cron expression, got ${JSON.stringify(item) ?? String(item)}`);
+    if (typeof item !== 'string' || item.trim() === '') throw fail(`expected a cron expression, got ${shown(item)}`);
     return item.trim();
   });
   const tz = resolveZone(zone, source);
@@ -123,7 +124,7 @@ const zones = new Map<string, string>();
 /** Validates an IANA zone name with Intl and returns its canonical form. */
 function resolveZone(zone: unknown, source: string): string {
   const fail = (detail: string) => new SchedulerConfigError(source, 'zone', detail);
-  if (typeof zone !== 'string' || zone.trim() === '') throw fail(`expected an IANA time zone such as "America/New_York", got ${JSON.stringify(zone)}`);
+  if (typeof zone !== 'string' || zone.trim() === '') throw fail(`expected an IANA time zone such as "America/New_York", got ${shown(zone)}`);
   let canonical = zones.get(zone);
   if (canonical === undefined) {
     try {
@@ -162,7 +163,7 @@ function compileAt(at: Date | string, source: string): ScheduleSpec {
     throw new SchedulerConfigError(
       source,
       'at',
-      `expected a valid Date or an ISO-8601 string with a time zone (e.g. "2026-12-25T00:00:00Z"), got ${JSON.stringify(at) ?? String(at)}`,
+      `expected a valid Date or an ISO-8601 string with a time zone (e.g. "2026-12-25T00:00:00Z"), got ${shown(at)}`,
     );
   }
   // Its job could never be stored: refused here, not at every planning of the tick.

@@ -48,6 +48,7 @@ export async function scaleQueue(s: ServicePorts, queue: string, concurrency: nu
  * @internal
  */
 export async function queueStats(s: ServicePorts, queue?: string): Promise<QueueStats[]> {
+  if (queue !== undefined && (typeof queue !== 'string' || !queue)) throw new InvalidArgumentError('queue', 'must be a queue name');
   if (queue !== undefined && s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
   const counts = new Map((await s.store.queueCounts(new Date(s.clock.now()))).map((c) => [c.queue, c]));
   const states = new Map((await s.store.getQueueStates()).map((q) => [q.name, q]));

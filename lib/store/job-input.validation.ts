@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { NewJob } from './job.types.js';
 import { storableJson } from './json-value.validation.js';
 import { checkUniqueSpec } from './unique-states.js';
+import { shown } from '../common/shown.js';
 
 /**
  * What every store accepts in a job, checked by `checkNewJobs` before
@@ -181,7 +182,7 @@ function checkFields(job: NewJob): void {
   if (job.scheduledAt !== undefined) checkDate('scheduledAt', job.scheduledAt);
   const p = job.preemptible;
   if (p !== undefined && p !== null && p !== 'suspend' && p !== 'requeue' && p !== false) {
-    throw new InvalidArgumentError('preemptible', `must be 'suspend', 'requeue' or false, got ${JSON.stringify(p)}`);
+    throw new InvalidArgumentError('preemptible', `must be 'suspend', 'requeue' or false, got ${shown(p)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import { cloneJson } from './new-job.js';
 import { WORKFLOW_RUN_STATES, type StepRun, type WorkflowRun } from './workflow-run.types.js';
+import { shown } from '../common/shown.js';
 
 /**
  * Checks what a caller asks a store to keep (`createRun`'s input, `updateRun`'s
@@ -14,7 +15,7 @@ export function checkRun(run: Pick<WorkflowRun, 'state'>, argument: 'run' | 'mut
     throw new InvalidArgumentError(argument, 'must be synchronous (it returned a promise)');
   }
   if (!WORKFLOW_RUN_STATES.includes(run.state)) {
-    throw new InvalidArgumentError(argument, `state must be one of ${WORKFLOW_RUN_STATES.join(', ')}, got ${JSON.stringify(run.state)}`);
+    throw new InvalidArgumentError(argument, `state must be one of ${WORKFLOW_RUN_STATES.join(', ')}, got ${shown(run.state)}`);
   }
 }
 

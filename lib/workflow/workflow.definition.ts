@@ -8,6 +8,7 @@ import { DEFAULT_QUEUE } from '../scheduler.constants.js';
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import { DEFAULT_STEP_MAX_RETRIES, DEFAULT_STEP_TIMEOUT } from './workflow.constants.js';
 import type { StepContext, StepErrorPolicy, StepOptions, WorkflowSchedule } from './workflow.types.js';
+import { shown } from '../common/shown.js';
 
 /**
  * A validated step, with defaults applied.
@@ -128,7 +129,7 @@ function resolveStep(step: StepInput, fail: OptionFailure, queues: ReadonlySet<s
   const maxRetries = step.maxRetries ?? DEFAULT_STEP_MAX_RETRIES;
   if (!Number.isInteger(maxRetries) || maxRetries < 0) fail('maxRetries', `must be a non-negative integer, got ${String(maxRetries)}`);
   const onError = step.onError ?? 'fail';
-  if (!ERROR_POLICIES.has(onError)) fail('onError', `must be 'fail', 'skip' or 'continue', got ${JSON.stringify(onError)}`);
+  if (!ERROR_POLICIES.has(onError)) fail('onError', `must be 'fail', 'skip' or 'continue', got ${shown(onError)}`);
   const queue = step.queue ?? DEFAULT_QUEUE;
   if (typeof queue !== 'string' || queue.trim() === '') fail('queue', 'must be a non-empty string');
   if (queues && !queues.has(queue)) fail('queue', `unknown queue "${queue}"; configured queues: ${[...queues].join(', ') || '(none)'}`);
@@ -147,8 +148,7 @@ function resolveStep(step: StepInput, fail: OptionFailure, queues: ReadonlySet<s
 function dependencies(value: unknown, option: string, fail: OptionFailure): string[] {
   if (value === undefined) return [];
   const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [value];
-  for (const item of list)
-    if (typeof item !== 'string' || item === '') fail(option, `must be a step name or a list of them, got ${JSON.stringify(item) ?? String(item)}`);
+  for (const item of list) if (typeof item !== 'string' || item === '') fail(option, `must be a step name or a list of them, got ${shown(item)}`);
   return [...new Set(list as string[])];
 }
 
@@ -203,7 +203,7 @@ function validateSchedule(schedule: WorkflowSchedule, source: string, fail: Opti
     try {
       return compileSchedule({ at: value }, source)!.next(-Infinity)!;
     } catch {
-      return fail(option, `expected a valid Date or an ISO-8601 string with a time zone, got ${JSON.stringify(value) ?? String(value)}`);
+      return fail(option, `expected a valid Date or an ISO-8601 string with a time zone, got ${shown(value)}`);
     }
   };
   const startAt = bound('startAt');

@@ -3,6 +3,7 @@ import { ScheduleBuilderError } from './schedule-builder.errors.js';
 import type { DailyBuilder, EveryPlural, EverySingular, OnceBuilder, WindowedBuilder } from './schedule-builder.types.js';
 import { WEEKDAYS, type Weekday } from './schedule-json.js';
 import { ScheduleBuilder, type BuilderRule, type BuilderRunner } from './schedule.builder.js';
+import { shown } from '../../common/shown.js';
 
 const SIZES = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
@@ -75,7 +76,7 @@ export function every(n?: number): EverySingular | EveryPlural {
  */
 export function on(...days: [Weekday, ...Weekday[]]): DailyBuilder {
   if (days.length === 0 || days.some((d) => !WEEKDAYS.includes(d))) {
-    throw new ScheduleBuilderError('on', `expected weekday names ${WEEKDAYS.join(', ')}, got ${JSON.stringify(days)}`);
+    throw new ScheduleBuilderError('on', `expected weekday names ${WEEKDAYS.join(', ')}, got ${shown(days)}`);
   }
   const indexes = WEEKDAYS.map((d, i) => (days.includes(d) ? i : -1)).filter((i) => i >= 0);
   return new ScheduleBuilder({ kind: 'daily', dow: indexes.join(','), everyDays: 1 }) as unknown as DailyBuilder;

@@ -5,6 +5,7 @@ import { WEEKDAYS, type ScheduleJson } from './schedule-json.js';
 import { withJitter } from './schedule-json.jitter.js';
 import { parseTimeOfDay } from './time-of-day.js';
 import { instantOf, wallClock } from './zone-time.js';
+import { shown } from '../../common/shown.js';
 
 const DAY_MS = 86_400_000;
 /** A filter that rejects this many ticks in a row is treated as never matching. */
@@ -36,7 +37,7 @@ export function compileScheduleJson(json: ScheduleJson, registeredAt?: number): 
   const window = json.window ? json.window.between.map((t, i) => parseTimeOfDay(t, i ? 'between (end)' : 'between (start)')) : undefined;
   if (window && window[1]! <= window[0]!) fail('between', 'the end must be later than the start on the same day (a window across midnight is not supported)');
   const days = json.days ? new Set(json.days.map((d) => WEEKDAYS.indexOf(d))) : undefined;
-  if (days?.has(-1)) fail('days', `expected weekday names ${WEEKDAYS.join(', ')}, got ${JSON.stringify(json.days)}`);
+  if (days?.has(-1)) fail('days', `expected weekday names ${WEEKDAYS.join(', ')}, got ${shown(json.days)}`);
   const jump = (t: number) => nextAllowedDay(t, tz, window, days);
   const jumpBack = (t: number) => prevAllowedDay(t, tz, window, days);
   let spec: ScheduleSpec = {
@@ -79,7 +80,7 @@ function wrap<T>(fn: () => T, option?: string): T {
 function compileBase(json: ScheduleJson, registeredAt: number | undefined, fail: (o: string, d: string) => never): ScheduleSpec {
   if (json.kind === 'once') return compileSchedule({ at: json.at }, 'schedule')!;
   if (json.kind === 'cron') return compileSchedule({ cron: json.cron, zone: json.tz }, 'schedule')!;
-  if (json.kind !== 'interval') return fail('kind', `expected 'cron', 'interval' or 'once', got ${JSON.stringify((json as { kind: unknown }).kind)}`);
+  if (json.kind !== 'interval') return fail('kind', `expected 'cron', 'interval' or 'once', got ${shown((json as { kind: unknown }).kind)}`);
   const every = json.everyMs;
   if (!Number.isInteger(every) || every < 1) fail('every', `expected a whole number of milliseconds, at least 1; got ${every}`);
   const anchor = anchorOf(json.anchor, registeredAt, fail);

@@ -6,6 +6,7 @@ import { MAX_JITTER_MS } from './schedule-json.jitter.js';
 import { describeScheduleJson, scheduleJsonToCron } from './schedule-json.describe.js';
 import { WEEKDAYS, type ScheduleJson, type ScheduleMisfire as MisfirePolicy, type Weekday } from './schedule-json.js';
 import { formatTimeOfDay, parseTimeOfDay } from './time-of-day.js';
+import { shown } from '../../common/shown.js';
 
 /** The rule a unit call chose, before modifiers. @internal */
 export type BuilderRule =
@@ -77,7 +78,7 @@ export class ScheduleBuilder {
     this.recurring('onDays');
     if (this.days) throw new ScheduleBuilderError('onDays', 'the days are already restricted');
     if (days.length === 0 || days.some((d) => !WEEKDAYS.includes(d))) {
-      throw new ScheduleBuilderError('onDays', `expected weekday names ${WEEKDAYS.join(', ')}, got ${JSON.stringify(days)}`);
+      throw new ScheduleBuilderError('onDays', `expected weekday names ${WEEKDAYS.join(', ')}, got ${shown(days)}`);
     }
     this.days = WEEKDAYS.filter((d) => days.includes(d));
     return this;

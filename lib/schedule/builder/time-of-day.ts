@@ -1,4 +1,5 @@
 import { ScheduleBuilderError } from './schedule-builder.errors.js';
+import { shown } from '../../common/shown.js';
 
 /**
  * Reads a time of day: `'14:30'`, `'9:05'`, `'14:30:15'`, `'10:30pm'`,
@@ -8,7 +9,7 @@ import { ScheduleBuilderError } from './schedule-builder.errors.js';
  */
 export function parseTimeOfDay(text: string, option: string): number {
   const m = typeof text === 'string' ? /^\s*(\d{1,2})(?::(\d\d))?(?::(\d\d))?\s*(am|pm)?\s*$/i.exec(text) : null;
-  const fail = () => new ScheduleBuilderError(option, `expected a time of day such as '14:30' or '10:30pm', got ${JSON.stringify(text)}`);
+  const fail = () => new ScheduleBuilderError(option, `expected a time of day such as '14:30' or '10:30pm', got ${shown(text)}`);
   if (!m || (m[2] === undefined && m[4] === undefined)) throw fail();
   let hour = Number(m[1]);
   const minute = Number(m[2] ?? 0);

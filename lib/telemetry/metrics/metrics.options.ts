@@ -2,6 +2,7 @@ import type { MeterProvider } from '@opentelemetry/api';
 import { parseDuration, type Duration } from '../../common/duration.js';
 import type { OptionFailure } from '../../common/option-failure.js';
 import type { SchedulerHistograms } from './histograms.js';
+import { shown } from '../../common/shown.js';
 
 /**
  * OpenTelemetry metrics (see docs/observability.md#metrics). The scheduler
@@ -98,7 +99,7 @@ export function resolveMetricsOptions(options: MetricsOptions | undefined, fail:
   }
   const semconv = o.semconv ?? 'none';
   if (semconv !== 'none' && semconv !== 'messaging' && semconv !== 'both')
-    fail('metrics.semconv', `must be 'none', 'messaging' or 'both', got ${JSON.stringify(semconv)}`);
+    fail('metrics.semconv', `must be 'none', 'messaging' or 'both', got ${shown(semconv)}`);
   let queueStatsInterval = 15_000;
   try {
     if (o.queueStatsInterval !== undefined) queueStatsInterval = parseDuration(o.queueStatsInterval);
