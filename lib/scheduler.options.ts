@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import { unstorableText } from './common/storable-text.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseDuration, type Duration } from './common/duration.js';
@@ -228,8 +229,31 @@ function concurrency(option: string, value: unknown): number {
 }
 
 function preemption(option: string, value: unknown): boolean {
-  if (value === undefined) return false;
+  return flag(option, value, false);
+}
+
+function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new SchedulerConfigError(SOURCE, option, `must be true or false, got ${shown(value)}`);
+  return value;
+}
+
+/** A clock handed in must be one: anything else would fail at the first timer, after bootstrap. */
+function clockOption(value: unknown): Clock {
+  if (value === undefined) return new SystemClock();
+  const clock = value as Partial<Record<keyof Clock, unknown>> | null;
+  if (typeof clock !== 'object' || clock === null || !(['now', 'setTimeout', 'clearTimeout'] as const).every((key) => typeof clock[key] === 'function')) {
+    throw new SchedulerConfigError(SOURCE, 'clock', `must be a Clock (now, setTimeout, clearTimeout), such as FakeClock, got ${shown(value)}`);
+  }
+  return value as Clock;
+}
+
+/** The node's name is stored with every job it claims and in the node registry: the same rule as SCHEDULER_INSTANCE_ID's. */
+function nodeNameOption(value: unknown): string {
+  if (value === undefined) return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (typeof value !== 'string' || value === '' || value.length > 200 || /\p{Cc}/u.test(value) || unstorableText(value) !== null) {
+    throw new SchedulerConfigError(SOURCE, 'nodeName', `must be 1 to 200 characters, without control characters or lone surrogates, got ${shown(value)}`);
+  }
   return value;
 }
 
@@ -296,13 +320,13 @@ export function resolveOptions(options: SchedulerModuleOptions = {}): ResolvedOp
     shutdownGracePeriod: grace,
     misfireThreshold: duration('misfireThreshold', options.misfireThreshold, 60_000),
     middleware: options.middleware ?? [],
-    clock: options.clock ?? new SystemClock(),
-    enabled: options.enabled ?? true,
+    clock: clockOption(options.clock),
+    enabled: flag('enabled', options.enabled, true),
     ...lifeline(options.lifeline),
     keepCompleted: duration('retention.completed', options.retention?.completed, 86_400_000),
     deadLetters: resolveDeadLetterOptions(options.deadLetters, options.retention?.dead),
     pruneInterval: duration('retention.interval', options.retention?.interval, 60_000, 1),
-    nodeName: options.nodeName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    nodeName: nodeNameOption(options.nodeName),
     circuitBreakers: circuitBreakers(options.circuitBreakers),
     defaults: resolveJobDefaults(options.defaults, SOURCE),
     errors: resolveErrorsOptions(options.errors, SOURCE),

@@ -86,3 +86,29 @@ describe('resolveOptions: queue names', () => {
     expect(resolveOptions({ queues: { 'mail:eu{1}': 5 } }).queues?.has('mail:eu{1}')).toBe(true);
   });
 });
+
+describe('resolveOptions: node name, clock and enabled', () => {
+  const refused = (options: object): SchedulerConfigError => {
+    try {
+      resolveOptions(options as never);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SchedulerConfigError);
+      return error as SchedulerConfigError;
+    }
+    throw new Error('accepted');
+  };
+
+  it('refuses a nodeName no store could keep, as SCHEDULER_INSTANCE_ID is refused', () => {
+    expect(resolveOptions({ nodeName: 'worker-1' }).nodeName).toBe('worker-1');
+    expect(resolveOptions({}).nodeName).toMatch(/-\d+-[0-9a-f]{6}$/);
+    for (const nodeName of ['', 'x'.repeat(201), 'a\u0000b', 'a\nb', 'a\ud800', 42, Symbol('n')]) expect(refused({ nodeName }).option).toBe('nodeName');
+  });
+
+  it('refuses a clock that is not one (it would fail at the first timer, after bootstrap) and an enabled that is not a boolean', () => {
+    const { clock } = resolveOptions({});
+    expect(typeof clock.now()).toBe('number');
+    for (const value of [null, 42, 'now', {}, { now: () => 0 }]) expect(refused({ clock: value }).message).toMatch(/must be a Clock/);
+    expect(refused({ enabled: 'yes' }).option).toBe('enabled');
+    expect(resolveOptions({ enabled: false }).enabled).toBe(false);
+  });
+});
