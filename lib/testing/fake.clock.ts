@@ -1,5 +1,19 @@
 import { parseDuration, type Duration } from '../common/duration.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
+import { shown } from '../common/shown.js';
+import { InvalidArgumentError } from '../scheduler.errors.js';
+
+/** The latest instant a `Date` holds (ms): past it every date the scheduler makes is invalid. */
+const MAX_DATE_MS = 8.64e15;
+
+/** `value` as epoch ms: a valid Date, or a finite number of ms within a Date's range. */
+function instant(argument: string, value: unknown): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
+    throw new InvalidArgumentError(argument, `must be a valid Date or a number of ms since the epoch within a Date's range, got ${shown(value)}`);
+  }
+  return ms;
+}
 
 interface FakeTimer {
   id: number;
@@ -28,9 +42,12 @@ export class FakeClock implements Clock {
   private seq = 0;
   private timers: FakeTimer[] = [];
 
-  /** @param start the initial time. @default 2026-01-01T00:00:00Z */
+  /**
+   * @param start the initial time. @default 2026-01-01T00:00:00Z
+   * @throws InvalidArgumentError for an invalid Date or a number that is not a time.
+   */
   constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
-    this.time = typeof start === 'number' ? start : start.getTime();
+    this.time = instant('start', start);
   }
 
   now(): number {
@@ -60,14 +77,27 @@ export class FakeClock implements Clock {
     return this.timers.filter((t) => t.at <= this.time).length;
   }
 
-  /** Moves time forward by `duration`, firing every timer due on the way. */
+  /**
+   * Moves time forward by `duration`, firing every timer due on the way.
+   * @throws InvalidArgumentError for a duration that is not one, or that moves past a Date's range.
+   */
   async advance(duration: Duration): Promise<void> {
-    await this.advanceTo(this.time + parseDuration(duration));
+    let ms: number;
+    try {
+      ms = parseDuration(duration);
+    } catch (error) {
+      throw new InvalidArgumentError('duration', (error as Error).message);
+    }
+    if (this.time + ms > MAX_DATE_MS) throw new InvalidArgumentError('duration', `moves the clock past the latest Date, got ${shown(duration)}`);
+    await this.advanceTo(this.time + ms);
   }
 
-  /** Moves time forward to `date` (never backwards), firing every timer due on the way. */
+  /**
+   * Moves time forward to `date` (never backwards), firing every timer due on the way.
+   * @throws InvalidArgumentError for an invalid Date or a number that is not a time; RangeError for a time before now.
+   */
   async advanceTo(date: Date | number): Promise<void> {
-    const target = typeof date === 'number' ? date : date.getTime();
+    const target = instant('date', date);
     if (target < this.time)
       throw new RangeError(`cannot move a FakeClock backwards (${new Date(target).toISOString()} < ${new Date(this.time).toISOString()})`);
     await flushPromises();

@@ -6,6 +6,8 @@ import { SchedulerHost } from '../scheduler.host.js';
 import { buildJobs } from '../queue/job.builder.js';
 import type { Job } from '../store/job.types.js';
 import { FakeClock, flushPromises } from './fake.clock.js';
+import { shown } from '../common/shown.js';
+import { InvalidArgumentError } from '../scheduler.errors.js';
 
 /**
  * One finished attempt, as the tester saw it.
@@ -110,6 +112,8 @@ export class SchedulerTester {
    * @param timeoutMs @default 10000
    */
   async leading(timeoutMs = 10_000): Promise<void> {
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))
+      throw new InvalidArgumentError('timeoutMs', `must be a number of 0 or more, got ${shown(timeoutMs)}`);
     const until = Date.now() + timeoutMs;
     while (!this.scheduler.planning()) {
       if (Date.now() > until) throw new Error(`this node did not lead within ${timeoutMs} ms`);
@@ -142,17 +146,22 @@ export class SchedulerTester {
     return name === undefined ? [...this.log] : this.log.filter((r) => r.job.name === name || r.job.schedule === name);
   }
 
-  /** Throws unless `name` completed (exactly `times` times, when given). */
+  /**
+   * Throws unless `name` completed (exactly `times` times, when given).
+   * @throws InvalidArgumentError for a `times` that is not an integer of 0 or more.
+   */
   assertCompleted(name: string, times?: number): void {
+    if (times !== undefined && !(Number.isInteger(times) && times >= 0))
+      throw new InvalidArgumentError('times', `must be an integer of 0 or more, got ${shown(times)}`);
     const count = this.runs(name).filter((r) => r.outcome === 'completed').length;
     if (times === undefined ? count === 0 : count !== times) {
-      throw new Error(`expected ${name} to complete ${times ?? 'at least once'} time(s), it completed ${count} time(s)`);
+      throw new Error(`expected ${String(name)} to complete ${times === undefined ? 'at least once' : `${times} time(s)`}, it completed ${count} time(s)`);
     }
   }
 
   /** Throws if `name` ran at all. */
   assertNotRun(name: string): void {
     const count = this.runs(name).length;
-    if (count > 0) throw new Error(`expected ${name} not to run, it ran ${count} time(s)`);
+    if (count > 0) throw new Error(`expected ${String(name)} not to run, it ran ${count} time(s)`);
   }
 }

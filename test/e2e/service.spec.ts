@@ -302,6 +302,10 @@ describe('enabled: false', () => {
     t.tester.assertCompleted('report', 1);
     t.tester.assertNotRun('nightly');
     expect(() => t.tester.assertNotRun('report')).toThrow();
+    expect(() => t.tester.assertCompleted('nightly')).toThrow('expected nightly to complete at least once, it completed 0 time(s)');
+    expect(() => t.tester.assertCompleted('report', 2)).toThrow('expected report to complete 2 time(s), it completed 1 time(s)');
+    expect(() => t.tester.assertCompleted('report', -1)).toThrow(InvalidArgumentError);
+    await expect(t.tester.leading(Number.NaN)).rejects.toThrow(InvalidArgumentError);
     await t.close();
   });
 });
