@@ -1,5 +1,6 @@
 import { SchedulerConfigError } from '../scheduler.errors.js';
 import { buildWorkflowDefinition, type StepInput, type WorkflowDefinition } from './workflow.definition.js';
+import { shown } from '../common/shown.js';
 import type { StepContext, StepOptions, WorkflowSchedule } from './workflow.types.js';
 
 /**
@@ -60,7 +61,8 @@ export class WorkflowBuilder {
 
   /** Adds a step running `fn`, or the registered job handler named `fn`. */
   step(name: string, fn: StepFunction | string, options: BuilderStepOptions = {}): this {
-    const { rollback, ...rest } = options;
+    if (typeof name !== 'string' || name === '') throw new SchedulerConfigError(this.source, 'step', `expected a step name, got ${shown(name)}`);
+    const { rollback, ...rest } = options ?? {};
     const step: StepInput = { ...rest, name, run: this.toRunner(name, 'run', fn) };
     this.steps.push(step);
     if (rollback !== undefined) this.rollback(name, rollback);

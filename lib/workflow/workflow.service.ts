@@ -6,6 +6,7 @@ import type { WorkflowDefinition } from './workflow.definition.js';
 import { toMermaid, toTable } from './workflow.render.js';
 import { checkDate, DEFAULT_MAX_PAYLOAD_BYTES } from '../store/job-input.validation.js';
 import { storableJson } from '../store/json-value.validation.js';
+import { shown } from '../common/shown.js';
 import type { StepRun, WorkflowRun, WorkflowRunState, WorkflowSchedule } from './workflow.types.js';
 
 /**
@@ -213,6 +214,7 @@ export class Workflows {
   /** Starts a workflow assembled at runtime: `define(name).step(…).schedule(…).register()`. */
   define(name: string): WorkflowBuilder {
     const s = this.s;
+    if (typeof name !== 'string' || name === '') throw new SchedulerConfigError('workflows.define', 'name', `expected a workflow name, got ${shown(name)}`);
     if (s.engine.definition(name)) throw new SchedulerConfigError(`workflows.define(${name})`, 'name', `a workflow named "${name}" already exists`);
     return new WorkflowBuilder(
       name,

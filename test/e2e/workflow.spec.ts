@@ -485,6 +485,13 @@ describe.each(TEST_STORES)('workflows on the $kind store (fake clock)', ({ open 
         .map((w) => w.name)
         .sort(),
     ).toEqual(['pipeline', 'race']);
+    // From plain JavaScript: a name that is not one, and options given as null.
+    expect(() => t.scheduler.workflows.define(Symbol('w') as never)).toThrow(SchedulerConfigError);
+    expect(() => t.scheduler.workflows.define('other').step(42 as never, () => 1)).toThrow(SchedulerConfigError);
+    t.scheduler.workflows
+      .define('other')
+      .step('only', () => 1, null as never)
+      .register();
   });
 
   it('toMermaid marks each step of a run with its state', async () => {

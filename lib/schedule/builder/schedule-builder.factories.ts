@@ -89,6 +89,7 @@ export function on(...days: [Weekday, ...Weekday[]]): DailyBuilder {
  * @publicApi
  */
 export function cron(expression: string): WindowedBuilder {
+  if (typeof expression !== 'string') throw new ScheduleBuilderError('cron', `expected a cron expression, got ${shown(expression)}`);
   try {
     compileSchedule({ cron: expression }, 'cron');
   } catch (error) {

@@ -171,3 +171,14 @@ describe('schedule builder: toCron()', () => {
     }
   });
 });
+
+describe('schedule builder: arguments from plain JavaScript', () => {
+  it('refuses a cron that is not a string, and a nextRuns count or start that is not one, with ScheduleBuilderError', () => {
+    for (const bad of [undefined, null, 42, {}]) expect(() => cron(bad as never)).toThrow(ScheduleBuilderError);
+    const rule = every(5).minutes();
+    for (const count of [-1, 1.5, NaN, 1_001, Symbol('n')]) expect(() => rule.nextRuns(count as never)).toThrow(ScheduleBuilderError);
+    for (const from of [null, 'tomorrow', new Date(NaN), Infinity, {}]) expect(() => rule.nextRuns(3, from as never)).toThrow(/to start from/);
+    expect(iso(rule.nextRuns(2, T0))).toEqual(['2026-12-07T09:00:00.000Z', '2026-12-07T09:05:00.000Z']);
+    expect(rule.nextRuns(0, T0)).toEqual([]);
+  });
+});
