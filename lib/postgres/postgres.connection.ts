@@ -60,6 +60,7 @@ export async function openPostgres(options: PostgresStoreOptions, node: string):
   const hasDataSource = options.dataSource !== undefined;
   if (hasUrl === hasDataSource) fail(hasUrl ? 'store.dataSource' : 'store.url', 'give exactly one of "url" or "dataSource"');
   if (hasUrl && (typeof options.url !== 'string' || options.url === '')) fail('store.url', 'must be a connection string');
+  if (hasDataSource && (typeof options.dataSource !== 'object' || options.dataSource === null)) fail('store.dataSource', 'must be a TypeORM DataSource');
   const timeouts = resolveTimeouts(options);
   // Loaded here, not at import: an app on the memory store need not install pg.
   const { default: driver } = await loadOptionalPackage<{ default: typeof pg }>('pg', 'the PostgreSQL store');

@@ -18,6 +18,8 @@ const CONNECTION_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EADDRNOTAVAIL',
+  // A Unix socket that is not there: no server listens on it (yet).
+  'ENOENT',
 ]);
 
 // "Query read timeout" is pg's client-side `query_timeout`: no answer came, so the socket may be half-open.

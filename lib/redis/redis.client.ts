@@ -97,7 +97,14 @@ export async function openRedis(options: RedisConnectOptions, importer?: ModuleI
       ...(options.db === undefined ? {} : { db: options.db }),
     };
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    client = new Driver(url, settings);
+    if (typeof url !== 'string' || url === '')
+      throw new InvalidArgumentError('url', `must be a connection string (redis://…, rediss://…, a socket path), got ${shown(url)}`);
+    try {
+      client = new Driver(url, settings);
+    } catch (error) {
+      // ioredis parses the URL in its constructor: a bare Error, or a TypeError for a string that is no URL.
+      throw new InvalidArgumentError('url', `is not a connection string ioredis can read (${(error as Error)?.message ?? String(error)}), got ${shown(url)}`);
+    }
     owned = true;
     watchErrors(client);
     let cause: unknown = null;

@@ -57,6 +57,12 @@ describe('Redis connection', () => {
     client.disconnect();
   });
 
+  it('refuses a url that is not a string, or one ioredis cannot read, with a typed error (ioredis throws a bare one)', async () => {
+    for (const url of ['', 42, 10n, Symbol('u'), 'not a url']) {
+      await expect(openRedis({ url: url as never })).rejects.toMatchObject({ name: 'InvalidArgumentError', argument: 'url' });
+    }
+  });
+
   it("uses the app's client, keys under the hash-tagged prefix, and leaves the client open at close", async () => {
     const keys = testKeyPrefix('client');
     const client = new Redis(redisUrl());

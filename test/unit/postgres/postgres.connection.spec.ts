@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { channelName, openPostgres } from '../../../lib/postgres/postgres.connection.js';
 import { boundsWithin, resolveTimeouts } from '../../../lib/postgres/postgres.timeouts.js';
+import { isConnectionError } from '../../../lib/postgres/postgres.errors.js';
 
 describe('channelName', () => {
   it('gives pairs that read alike different channels', () => {
@@ -38,5 +39,13 @@ describe('connection timeouts', () => {
     await expect(openPostgres({ ...base, heartbeatTimeout: 0 }, 'n')).rejects.toMatchObject({ option: 'store.heartbeatTimeout' });
     await expect(openPostgres({ ...base, migrationTimeout: '30d' }, 'n')).rejects.toMatchObject({ option: 'store.migrationTimeout' });
     await expect(openPostgres({ ...base, keepAliveDelay: 10 }, 'n')).rejects.toMatchObject({ option: 'store.keepAliveDelay' });
+  });
+
+  it('refuses a dataSource that is not an object (null from plain JavaScript), naming it', async () => {
+    await expect(openPostgres({ type: 'postgres', dataSource: null as never }, 'n')).rejects.toMatchObject({ option: 'store.dataSource' });
+  });
+
+  it('takes a Unix socket that is not there (ENOENT) for a server not up yet, as a refused connection', () => {
+    expect(isConnectionError(Object.assign(new Error('connect ENOENT /var/run/postgresql/.s.PGSQL.5432'), { code: 'ENOENT' }))).toBe(true);
   });
 });
