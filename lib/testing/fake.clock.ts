@@ -2,16 +2,13 @@ import { parseDuration, type Duration } from '../common/duration.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { shown } from '../common/shown.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
+import { epochMs, MAX_DATE_MS } from '../common/epoch-ms.js';
 
-/** The latest instant a `Date` holds (ms): past it every date the scheduler makes is invalid. */
-const MAX_DATE_MS = 8.64e15;
-
-/** `value` as epoch ms: a valid Date, or a finite number of ms within a Date's range. */
+/** `value` as epoch ms; past a Date's range every date the scheduler makes would be invalid. */
 function instant(argument: string, value: unknown): number {
-  const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
+  const ms = epochMs(value);
+  if (ms === null)
     throw new InvalidArgumentError(argument, `must be a valid Date or a number of ms since the epoch within a Date's range, got ${shown(value)}`);
-  }
   return ms;
 }
 

@@ -7,6 +7,7 @@ import { describeScheduleJson, scheduleJsonToCron } from './schedule-json.descri
 import { WEEKDAYS, type ScheduleJson, type ScheduleMisfire as MisfirePolicy, type Weekday } from './schedule-json.js';
 import { formatTimeOfDay, parseTimeOfDay } from './time-of-day.js';
 import { shown } from '../../common/shown.js';
+import { epochMs } from '../../common/epoch-ms.js';
 
 /** The most runs `nextRuns` lists, as `SchedulerService.nextRuns`. */
 const MAX_NEXT_RUNS = 1_000;
@@ -167,10 +168,8 @@ export class ScheduleBuilder {
   nextRuns(n: number, from: Date | number = Date.now()): Date[] {
     if (!Number.isInteger(n) || n < 0 || n > MAX_NEXT_RUNS)
       throw new ScheduleBuilderError('nextRuns', `expected a whole number from 0 to ${MAX_NEXT_RUNS}, got ${shown(n)}`);
-    const start = from instanceof Date ? from.getTime() : from;
-    if (typeof start !== 'number' || !Number.isFinite(start) || Math.abs(start) > 8.64e15) {
-      throw new ScheduleBuilderError('nextRuns', `expected a valid Date or a number of ms since the epoch to start from, got ${shown(from)}`);
-    }
+    const start = epochMs(from);
+    if (start === null) throw new ScheduleBuilderError('nextRuns', `expected a valid Date or a number of ms since the epoch to start from, got ${shown(from)}`);
     const spec = compileScheduleJson(this.toSpec(), start);
     const out: Date[] = [];
     for (let t = spec.next(start); t !== null && out.length < n; t = spec.next(t)) out.push(new Date(t));
