@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerError, Step, Workflow, type SchedulerService } from '../../lib/index.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { TEST_STORES, type TestStore } from '../support/stores.js';
+import { BAD_VALUES, labelOf } from '../support/bad-values.js';
 
 @Injectable()
 class Jobs {
@@ -20,31 +21,6 @@ class Pipeline {
     return { ok: 1 };
   }
 }
-
-/** What a caller in plain JavaScript (or a request body passed through) may hand any argument. */
-const BAD: readonly unknown[] = [
-  undefined,
-  null,
-  '',
-  ' ',
-  'x'.repeat(5_000),
-  '\u0000',
-  '\ud800',
-  42,
-  -1,
-  1.5,
-  NaN,
-  Infinity,
-  {},
-  [],
-  () => 1,
-  10n,
-  new Date(NaN),
-  Symbol('s'),
-  '12abc',
-  '-5',
-  '99999999999999999999999',
-];
 
 type Call = (s: SchedulerService, value: unknown) => unknown;
 // Each public call, with one argument or option at a time replaced by a bad value (the rest valid).
@@ -125,15 +101,6 @@ const CALLS: Record<string, Call> = {
   every: (s, v) => s.every(v as never),
 };
 
-const label = (value: unknown): string =>
-  typeof value === 'bigint'
-    ? '10n'
-    : typeof value === 'symbol'
-      ? 'a symbol'
-      : typeof value === 'function'
-        ? 'a function'
-        : (JSON.stringify(value)?.slice(0, 24) ?? 'undefined');
-
 /**
  * Every public call, handed a bad value for one argument or option at a
  * time (BigInt, symbol, function, NaN, NUL, a lone surrogate, an overlong
@@ -158,11 +125,11 @@ describe.each(TEST_STORES)('bad arguments on the $kind store', ({ kind, open }) 
     t = await startApp([Jobs, Pipeline], { ...store.options, queues: { default: 2 } });
     const raw: string[] = [];
     for (const [name, call] of Object.entries(CALLS)) {
-      for (const value of BAD) {
+      for (const value of [undefined, ...BAD_VALUES]) {
         try {
           await call(t.scheduler, value);
         } catch (error) {
-          if (!(error instanceof SchedulerError)) raw.push(`${name}(${label(value)}): ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
+          if (!(error instanceof SchedulerError)) raw.push(`${name}(${labelOf(value)}): ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
         }
       }
     }

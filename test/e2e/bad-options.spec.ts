@@ -3,6 +3,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, expect, it, vi } from 'vitest';
 import { Scheduled, SchedulerError, SchedulerModule, SchedulerService } from '../../lib/index.js';
 import { FakeClock } from '../../lib/testing/index.js';
+import { BAD_VALUES, labelOf } from '../support/bad-values.js';
 
 @Injectable()
 class Jobs {
@@ -10,26 +11,6 @@ class Jobs {
   work() {}
 }
 
-/** What an options object built in plain JavaScript, or from unchecked input, may hold anywhere. */
-const BAD: readonly unknown[] = [
-  null,
-  '',
-  'x'.repeat(3_000),
-  '\u0000',
-  42,
-  -1,
-  1.5,
-  NaN,
-  Infinity,
-  {},
-  [],
-  () => 1,
-  10n,
-  new Date(NaN),
-  Symbol('s'),
-  '12abc',
-  true,
-];
 const PATHS = [
   'store',
   'queues',
@@ -83,14 +64,6 @@ const at = (path: string, value: unknown): Record<string, unknown> => {
   const [head, ...rest] = path.split('.');
   return { [head!]: rest.length === 0 ? value : at(rest.join('.'), value) };
 };
-const label = (value: unknown): string =>
-  typeof value === 'bigint'
-    ? '10n'
-    : typeof value === 'symbol'
-      ? 'a symbol'
-      : typeof value === 'function'
-        ? 'a function'
-        : (JSON.stringify(value)?.slice(0, 24) ?? 'undefined');
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -105,7 +78,7 @@ it('every module option answers a bad value with a typed error at bootstrap, or 
   vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   const raw: string[] = [];
   for (const path of PATHS) {
-    for (const value of BAD) {
+    for (const value of BAD_VALUES) {
       let app: TestingModule | undefined;
       try {
         const options = { clock: new FakeClock(new Date('2026-01-01T00:00:00Z')), ...at(path, value) };
@@ -114,9 +87,9 @@ it('every module option answers a bad value with a typed error at bootstrap, or 
         // A started app takes a job (a typed refusal is fine: an option may leave no queue for it).
         await app.get(SchedulerService).enqueue('work', {});
       } catch (error) {
-        if (!(error instanceof SchedulerError)) raw.push(`${path} = ${label(value)}: ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
+        if (!(error instanceof SchedulerError)) raw.push(`${path} = ${labelOf(value)}: ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
       } finally {
-        await app?.close().catch((error: unknown) => raw.push(`${path} = ${label(value)}: closing failed: ${(error as Error)?.message}`));
+        await app?.close().catch((error: unknown) => raw.push(`${path} = ${labelOf(value)}: closing failed: ${(error as Error)?.message}`));
       }
     }
   }
