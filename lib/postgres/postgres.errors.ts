@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../scheduler.errors.js';
+import { SchedulerConfigError, StoreUnavailableError } from '../scheduler.errors.js';
 
 export { StoreUnavailableError } from '../scheduler.errors.js';
 
@@ -172,4 +172,18 @@ export function connectionHint(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code !== '53300' && !(typeof message === 'string' && /too many connections/i.test(message))) return '';
   return ': a node uses up to store.poolSize + 3 connections (the pool, LISTEN, the leader lease, heartbeats); raise the connection limit or lower poolSize';
+}
+
+/**
+ * A server that refused the login itself (SQLSTATE class 28: no user named,
+ * a wrong password, no `pg_hba.conf` entry; 3D000: no such database) as a
+ * typed error naming the option that says where to connect: waiting will
+ * not fix it. `null` for anything else.
+ * @internal
+ */
+export function refusedLogin(error: unknown, option: string): SchedulerConfigError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(code.startsWith('28') || code === '3D000')) return null;
+  const refused = new SchedulerConfigError('SchedulerModule', option, `PostgreSQL refused the connection: ${(error as Error).message} (SQLSTATE ${code})`);
+  return Object.assign(refused, { code, cause: error });
 }

@@ -37,7 +37,7 @@ import { assertMigrated, migrate } from './migrations/migrator.js';
 import { AckWriter } from './postgres.acks.js';
 import { POSTGRES_DEFAULTS } from './postgres.connection.js';
 import type { PostgresContext } from './postgres.context.js';
-import { isClosedConnection, isConnectionError, refusedByPostgres, StoreUnavailableError } from './postgres.errors.js';
+import { isClosedConnection, isConnectionError, refusedByPostgres, refusedLogin, StoreUnavailableError } from './postgres.errors.js';
 import { HeartbeatConnection } from './postgres.heartbeat.js';
 import { insertJobs } from './postgres.insert.js';
 import { PostgresBreakerStore } from './postgres.breakers.js';
@@ -105,9 +105,13 @@ export class PostgresStore implements JobStore {
     this.heartbeats = new HeartbeatConnection(pg);
     this.doubts = new ClaimsInDoubt((token) => this.run(this.sql.lifecycle.unclaimToken(token)), pg.timeouts.pool.statementTimeout);
     this.readiness = new PostgresReadiness(async () => {
-      await (options.migrate === false ? assertMigrated(pg) : migrate(pg));
-      // Now, not at the first heartbeat: by then a busy pool may hold the last connection the role allows.
-      await this.heartbeats.open();
+      try {
+        await (options.migrate === false ? assertMigrated(pg) : migrate(pg));
+        // Now, not at the first heartbeat: by then a busy pool may hold the last connection the role allows.
+        await this.heartbeats.open();
+      } catch (error) {
+        throw refusedLogin(error, options.url !== undefined ? 'store.url' : 'store.dataSource') ?? error;
+      }
     }, options.waitForDatabase !== false);
     // Straight to the pool: a clean stop withdraws the offers after the store stopped serving calls.
     this.push = options.push === false ? undefined : new PostgresPush(this.sql.push, async (statement) => (await pg.pool.query(statement)).rows);

@@ -195,6 +195,22 @@ describe('database outages', () => {
     await strict.close();
   });
 
+  it('fails to start with a typed error naming store.url when the server refuses the login itself (no such role, no such database): waiting would not fix it', async () => {
+    const database = new URL(schema.url);
+    database.pathname = `/no_such_db_${randomBytes(4).toString('hex')}`;
+    const role = new URL(schema.url);
+    role.username = `no_such_role_${randomBytes(4).toString('hex')}`;
+    for (const [url, code] of [
+      [database.toString(), '3D000'],
+      [role.toString(), '28000'],
+    ] as const) {
+      const options = { type: 'postgres', url, schema: schema.schema } as PostgresStoreOptions;
+      const store = new PostgresStore(await openPostgres(options, 'n'), options);
+      await expect(store.init()).rejects.toMatchObject({ name: 'SchedulerConfigError', option: 'store.url', code });
+      await store.close();
+    }
+  });
+
   it('becomes ready by itself once the database is reachable', async () => {
     const outage = new Outage(schema.url);
     const port = await outage.reservePort();
