@@ -14,15 +14,16 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The known name closest to `name`, if it is close enough to be a typo: at
- * most a third of its length away (so `SCHEDULER_X` suggests nothing).
+ * The known name closest to `name`, ignoring case, if it is close enough to
+ * be a typo: at most a third of its length (past `prefixLength`) away (so
+ * `SCHEDULER_X` suggests nothing). Returns the known name as given.
  * @internal
  */
 export function didYouMean(name: string, known: readonly string[], prefixLength = 0): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const distance = editDistance(name.toUpperCase(), candidate);
+    const distance = editDistance(name.toUpperCase(), candidate.toUpperCase());
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   const suffix = name.length - prefixLength;

@@ -1,5 +1,5 @@
 import { shown } from '../common/shown.js';
-import { editDistance } from '../config/did-you-mean.js';
+import { didYouMean } from '../config/did-you-mean.js';
 import { InvalidArgumentError } from '../scheduler.errors.js';
 import type { HealthCheckName, HealthPreset, SchedulerHealthOptions } from './health.types.js';
 
@@ -21,13 +21,8 @@ const PRESETS: readonly HealthPreset[] = ['liveness', 'readiness', 'startup'];
 
 /** The known name `name` is likely a typo of, as " (did you mean …?)", or nothing. */
 function suggestion(name: string, known: readonly string[]): string {
-  let best = '';
-  let distance = Infinity;
-  for (const candidate of known) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < distance) [best, distance] = [candidate, d];
-  }
-  return distance <= Math.max(1, Math.floor(name.length / 3)) ? ` (did you mean '${best}'?)` : '';
+  const best = didYouMean(name, known);
+  return best === undefined ? '' : ` (did you mean '${best}'?)`;
 }
 
 function checkNames(checks: unknown): void {

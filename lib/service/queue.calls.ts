@@ -16,7 +16,7 @@ export async function changeQueue(
   apply: (runner: QueueRunner) => void,
   extra: { from?: number; to?: number } = {},
 ): Promise<void> {
-  if (typeof queue !== 'string' || !queue) throw new InvalidArgumentError('queue', 'must be a queue name');
+  checkQueueName(queue);
   if (s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
   // A node that runs no jobs knows no queue names: the state is stored for any name a job could have.
   checkStoredName('queue', queue);
@@ -48,7 +48,7 @@ export async function scaleQueue(s: ServicePorts, queue: string, concurrency: nu
  * @internal
  */
 export async function queueStats(s: ServicePorts, queue?: string): Promise<QueueStats[]> {
-  if (queue !== undefined && (typeof queue !== 'string' || !queue)) throw new InvalidArgumentError('queue', 'must be a queue name');
+  if (queue !== undefined) checkQueueName(queue);
   if (queue !== undefined && s.queueSpecs && !s.queueSpecs.has(queue)) throw new QueueNotFoundError(queue);
   const counts = new Map((await s.store.queueCounts(new Date(s.clock.now()))).map((c) => [c.queue, c]));
   const states = new Map((await s.store.getQueueStates()).map((q) => [q.name, q]));
@@ -78,4 +78,9 @@ export async function queueStats(s: ServicePorts, queue?: string): Promise<Queue
       cancelled: c?.cancelled ?? 0,
     };
   });
+}
+
+/** A queue argument from plain JavaScript may be anything. */
+function checkQueueName(queue: unknown): asserts queue is string {
+  if (typeof queue !== 'string' || !queue) throw new InvalidArgumentError('queue', 'must be a queue name');
 }

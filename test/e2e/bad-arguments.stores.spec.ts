@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Scheduled, SchedulerError, Step, Workflow, type SchedulerService } from '../../lib/index.js';
+import { Scheduled, SchedulerError, type SchedulerService } from '../../lib/index.js';
+import { Pipeline } from '../support/pipeline.workflow.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { TEST_STORES, type TestStore } from '../support/stores.js';
 import { BAD_VALUES, labelOf } from '../support/bad-values.js';
@@ -11,15 +12,6 @@ class Jobs {
   work() {}
   @Scheduled({ name: 'tick', cron: '0 * * * *' })
   tick() {}
-}
-
-@Workflow({ name: 'pipeline' })
-@Injectable()
-class Pipeline {
-  @Step()
-  fetch() {
-    return { ok: 1 };
-  }
 }
 
 type Call = (s: SchedulerService, value: unknown) => unknown;

@@ -1,21 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
-import { InvalidArgumentError, PayloadTooLargeError, Step, Worker, Workflow, type JobContext, type JobWorker, type JsonObject } from '../../lib/index.js';
+import { InvalidArgumentError, PayloadTooLargeError, Worker, type JobContext, type JobWorker, type JsonObject } from '../../lib/index.js';
+import { Pipeline } from '../support/pipeline.workflow.js';
 import { CSRF, type DashboardApp, webDashboardPerTest } from '../support/dashboard-app.js';
 import { TEST_STORES } from '../support/stores.js';
 
 @Worker({ name: 'mail' })
 class Mail implements JobWorker {
   perform(_ctx: JobContext) {}
-}
-
-@Workflow({ name: 'pipeline' })
-@Injectable()
-class Pipeline {
-  @Step()
-  fetch() {
-    return { ok: 1 };
-  }
 }
 
 const API = '/scheduler/api';
